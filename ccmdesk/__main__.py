@@ -1,0 +1,7 @@
+"""Allow `python -m ccmdesk`."""
+
+import sys
+
+from ccmdesk.cli import main
+
+sys.exit(main())

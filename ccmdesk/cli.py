@@ -1,0 +1,150 @@
+"""Command line: the GUI by default; practice, import and demo as formats.md describes."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ccmdesk import __version__
+from ccmdesk.config import ConfigError, database_url, resolve_data_dir
+from ccmdesk.db import BACKUP_DIR_NAME, Database, DatabaseError, open_database
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ccmdesk",
+        description="Chronic Care Management time tracking and billing. "
+        "With no command, opens the application.",
+    )
+    parser.add_argument("--version", action="version", version=f"ccmdesk {__version__}")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder for the database, backups and logs (default: $CCMDESK_DATA_DIR, else the "
+        "user's data folder)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    practice = commands.add_parser("practice", help="create or update the practice details")
+    practice.add_argument("--name")
+    practice.add_argument("--group-npi", metavar="NPI")
+    practice.add_argument("--tin")
+    practice.add_argument("--address")
+    practice.add_argument("--phone")
+    practice.add_argument("--timezone", metavar="AREA/CITY")
+    practice.add_argument("--pos", metavar="CODE", help="place of service, e.g. 11 (office)")
+    practice.add_argument(
+        "--date-of-service",
+        choices=("last_day", "threshold_date"),
+        help="date of service on claims: the month's last day (default) or the day the "
+        "highest billed threshold was reached",
+    )
+
+    importer = commands.add_parser(
+        "import", help="import staff, patients, time entries and patient months from CSV files"
+    )
+    importer.add_argument("files", nargs="+", metavar="FILE.csv", type=Path)
+
+    demo = commands.add_parser("demo", help="fill an empty data folder with a demo practice")
+    demo.add_argument(
+        "--csv-out",
+        metavar="DIR",
+        type=Path,
+        help="only write the demo practice as import files into DIR (the database is not touched)",
+    )
+    return parser
+
+
+def _open(data_dir: Path) -> Database:
+    return open_database(database_url(data_dir), data_dir / BACKUP_DIR_NAME)
+
+
+def _practice(services: object, args: argparse.Namespace) -> int:
+    from ccmdesk.rules.records import PracticeRecord
+    from ccmdesk.services import Actor, Services
+
+    assert isinstance(services, Services)
+    current = services.practice.get()
+    if current is None and not args.name:
+        print("ccmdesk: practice: --name is required to create the practice", file=sys.stderr)
+        return 1
+    record = current or PracticeRecord(name="")
+    given = {
+        "name": args.name,
+        "group_npi": args.group_npi,
+        "tin": args.tin,
+        "address": args.address,
+        "phone": args.phone,
+        "timezone": args.timezone,
+        "place_of_service": args.pos,
+        "date_of_service_rule": args.date_of_service,
+    }
+    from ccmdesk.rules.validation import normalize_npi, normalize_tin
+
+    if args.group_npi is not None:
+        given["group_npi"] = normalize_npi(args.group_npi)
+    if args.tin is not None:
+        given["tin"] = normalize_tin(args.tin)
+    record = dataclasses.replace(record, **{k: v for k, v in given.items() if v is not None})
+    saved = services.practice.save(Actor.command_line(), record)
+    print(f"Practice saved: {saved.name} ({saved.timezone}, POS {saved.place_of_service})")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        data_dir = resolve_data_dir(args.data_dir)
+        if args.command == "demo" and args.csv_out:
+            from ccmdesk.services.context import utc_now
+            from ccmdesk.services.demo import build_demo
+
+            for path in build_demo(utc_now()).write(args.csv_out):
+                print(path)
+            return 0
+        db = _open(data_dir)
+    except (ConfigError, DatabaseError) as exc:
+        print(f"ccmdesk: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"ccmdesk: cannot use the data folder: {exc}", file=sys.stderr)
+        return 1
+
+    from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
+
+    services = Services(db)
+    try:
+        if args.command is None:
+            from ccmdesk.ui.app import run_gui
+
+            return run_gui(services, data_dir, sys.argv[:1])
+        if args.command == "practice":
+            return _practice(services, args)
+        if args.command == "import":
+            summary = services.imports.import_paths(Actor.command_line(), args.files)
+            for line in summary.lines() or ["nothing to import"]:
+                print(line)
+            return 0
+        if args.command == "demo":
+            summary = services.demo.create(Actor.command_line())
+            print(f"Demo practice created in {data_dir}")
+            for line in summary.lines():
+                print(line)
+            return 0
+    except ValidationFailed as exc:
+        for error in exc.errors:
+            print(f"ccmdesk: {args.command}: {error.field}: {error.message}", file=sys.stderr)
+        return 1
+    except ServiceError as exc:
+        print(f"ccmdesk: {args.command}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

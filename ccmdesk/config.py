@@ -1,0 +1,56 @@
+"""Where ccmdesk keeps its data, and which database it opens."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from platformdirs import user_data_path
+
+DATA_DIR_ENV = "CCMDESK_DATA_DIR"
+DATABASE_URL_ENV = "CCMDESK_DATABASE_URL"
+DATABASE_FILE = "ccmdesk.sqlite3"
+SETTINGS_FILE = "settings.json"
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used; the message is for the person who set it."""
+
+
+def resolve_data_dir(cli_value: str | os.PathLike[str] | None = None) -> Path:
+    """The data folder: --data-dir, else $CCMDESK_DATA_DIR, else the user's data folder."""
+    if cli_value:
+        return Path(cli_value).expanduser().resolve()
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
+    return user_data_path("ccmdesk", appauthor=False)
+
+
+def read_settings(data_dir: Path) -> dict[str, object]:
+    """The workstation settings file in the data folder (empty when there is none)."""
+    path = data_dir / SETTINGS_FILE
+    if not path.exists():
+        return {}
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read settings: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: settings must be a JSON object")
+    return value
+
+
+def database_url(data_dir: Path) -> str:
+    """$CCMDESK_DATABASE_URL, else settings.json "database_url", else the embedded SQLite file.
+
+    A practice with many workstations points every one at the same PostgreSQL server here.
+    """
+    env = os.environ.get(DATABASE_URL_ENV)
+    if env:
+        return env
+    configured = read_settings(data_dir).get("database_url")
+    if isinstance(configured, str) and configured:
+        return configured
+    return f"sqlite:///{data_dir / DATABASE_FILE}"

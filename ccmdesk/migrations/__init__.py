@@ -1,0 +1,1 @@
+"""Alembic migration environment, run from code by ccmdesk.db."""

@@ -1,0 +1,27 @@
+"""SQLAlchemy 2.0 typed ORM models; no Qt here."""
+
+from ccmdesk.models.audit import AuditEvent
+from ccmdesk.models.base import Base
+from ccmdesk.models.fee import FeeScheduleAmount
+from ccmdesk.models.month import InpatientStay, MonthlyReview, PatientMonth
+from ccmdesk.models.patient import Enrollment, Patient, PatientCondition
+from ccmdesk.models.practice import Practice
+from ccmdesk.models.staff import Role, Staff
+from ccmdesk.models.time_entry import TimeEntry, TimeSegment
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Enrollment",
+    "FeeScheduleAmount",
+    "InpatientStay",
+    "MonthlyReview",
+    "Patient",
+    "PatientCondition",
+    "PatientMonth",
+    "Practice",
+    "Role",
+    "Staff",
+    "TimeEntry",
+    "TimeSegment",
+]

@@ -1,0 +1,65 @@
+"""Patient-month facts, inpatient stays and the monthly review (sign-off)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ccmdesk.models.base import Base, UTCDateTime
+
+COMPLEXITY_LEVELS = ("none", "moderate", "high")
+
+
+class PatientMonth(Base):
+    """What is known about one patient in one service month besides the minutes."""
+
+    __tablename__ = "patient_month"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "month"),
+        CheckConstraint("complexity IN ('none', 'moderate', 'high')", name="complexity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)  # YYYY-MM
+    complexity: Mapped[str] = mapped_column(String(10), default="none")
+    other_services: Mapped[str] = mapped_column(String(400), default="")  # ';'-separated codes
+    billed_elsewhere: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A biller may choose another compliant code family for the month (see the billing rules).
+    family_override: Mapped[str | None] = mapped_column(String(20))
+
+    inpatient_stays: Mapped[list[InpatientStay]] = relationship(
+        order_by="InpatientStay.admitted_on", cascade="all, delete-orphan"
+    )
+
+
+class InpatientStay(Base):
+    """An inpatient stay; its local days (both ends included) are not care-management time."""
+
+    __tablename__ = "inpatient_stay"
+    __table_args__ = (CheckConstraint("discharged_on >= admitted_on", name="order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_month_id: Mapped[int] = mapped_column(
+        ForeignKey("patient_month.id", ondelete="CASCADE"), index=True
+    )
+    admitted_on: Mapped[dt.date] = mapped_column(Date)
+    discharged_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class MonthlyReview(Base):
+    """A practitioner's signature on a patient's month; voided (never deleted) on unlock."""
+
+    __tablename__ = "monthly_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    signed_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    attestation: Mapped[str] = mapped_column(Text)
+    voided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    void_reason: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,79 @@
+"""Patients, their chronic conditions and their care-management enrollment."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ccmdesk.models.base import Base
+
+PAYER_TYPES = ("medicare", "medicare_advantage", "medicaid", "commercial", "self")
+SEXES = ("F", "M", "X", "U")
+CONSENT_METHODS = ("verbal", "written")
+
+
+class Patient(Base):
+    """A patient's demographics, payer and care team."""
+
+    __tablename__ = "patient"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mrn: Mapped[str] = mapped_column(String(40), unique=True)
+    last_name: Mapped[str] = mapped_column(String(100), index=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    dob: Mapped[dt.date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(1), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    state: Mapped[str] = mapped_column(String(2), default="")
+    zip: Mapped[str] = mapped_column(String(10), default="")
+    payer: Mapped[str] = mapped_column(String(100), default="")
+    payer_type: Mapped[str] = mapped_column(String(20), default="")
+    member_id: Mapped[str] = mapped_column(String(40), default="")
+    qmb: Mapped[bool] = mapped_column(Boolean, default=False)
+    billing_practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    care_manager_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+
+    conditions: Mapped[list[PatientCondition]] = relationship(
+        order_by="PatientCondition.position", cascade="all, delete-orphan"
+    )
+    enrollment: Mapped[Enrollment | None] = relationship(cascade="all, delete-orphan")
+
+
+class PatientCondition(Base):
+    """One chronic condition on a patient's list; the order on file is the claim order."""
+
+    __tablename__ = "patient_condition"
+    __table_args__ = (UniqueConstraint("patient_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(8))
+
+
+class Enrollment(Base):
+    """Consent, initiating visit and care plan: the facts that open care management billing."""
+
+    __tablename__ = "enrollment"
+    __table_args__ = (
+        CheckConstraint(
+            "consent_method IS NULL OR consent_method IN ('verbal', 'written')", name="method"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), unique=True
+    )
+    consent_date: Mapped[dt.date | None] = mapped_column(Date)
+    consent_method: Mapped[str | None] = mapped_column(String(10))
+    consent_practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    consent_revoked_date: Mapped[dt.date | None] = mapped_column(Date)
+    initiating_visit_date: Mapped[dt.date | None] = mapped_column(Date)
+    care_plan_date: Mapped[dt.date | None] = mapped_column(Date)

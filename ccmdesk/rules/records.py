@@ -1,0 +1,96 @@
+"""Plain records for practice, staff and patients, shared by the GUI, the services and import."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field; `field` is the CSV column name of that field."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+@dataclass(frozen=True)
+class PracticeRecord:
+    name: str
+    address: str = ""
+    phone: str = ""
+    group_npi: str = ""
+    tin: str = ""
+    timezone: str = "America/New_York"
+    place_of_service: str = "11"
+    date_of_service_rule: str = "last_day"
+
+
+@dataclass(frozen=True)
+class StaffRecord:
+    staff_id: str
+    name: str
+    role: str
+    credentials: str = ""
+    npi: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """Every field of patients.csv; staff are referred to by staff_id."""
+
+    mrn: str
+    last_name: str
+    first_name: str
+    dob: dt.date | None
+    billing_practitioner: str
+    sex: str = ""
+    phone: str = ""
+    address: str = ""
+    city: str = ""
+    state: str = ""
+    zip: str = ""
+    payer: str = ""
+    payer_type: str = ""
+    member_id: str = ""
+    qmb: bool = False
+    care_manager: str = ""
+    conditions: tuple[str, ...] = field(default_factory=tuple)
+    consent_date: dt.date | None = None
+    consent_method: str = ""
+    consent_practitioner: str = ""
+    consent_revoked_date: dt.date | None = None
+    initiating_visit_date: dt.date | None = None
+    care_plan_date: dt.date | None = None
+
+
+PATIENT_COLUMNS = (
+    "mrn",
+    "last_name",
+    "first_name",
+    "dob",
+    "sex",
+    "phone",
+    "address",
+    "city",
+    "state",
+    "zip",
+    "payer",
+    "payer_type",
+    "member_id",
+    "qmb",
+    "billing_practitioner",
+    "care_manager",
+    "conditions",
+    "consent_date",
+    "consent_method",
+    "consent_practitioner",
+    "consent_revoked_date",
+    "initiating_visit_date",
+    "care_plan_date",
+)
+STAFF_COLUMNS = ("staff_id", "name", "role", "credentials", "npi")

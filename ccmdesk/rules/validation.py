@@ -1,0 +1,392 @@
+"""Field rules for practice, staff and patients: one place for the GUI, services and import.
+
+Parsers turn the text a person typed (or a CSV cell) into values and say what is wrong in words;
+validators check a whole record. Each message names no field itself: the caller pairs it with the
+field (a CSV column, or the label beside a GUI input).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ccmdesk.rules import icd10
+from ccmdesk.rules.records import FieldError, PatientRecord, PracticeRecord, StaffRecord
+
+ROLES = ("clinical", "practitioner", "non_clinical", "billing", "admin")
+PAYER_TYPES = ("medicare", "medicare_advantage", "medicaid", "commercial", "self")
+SEXES = ("F", "M", "X", "U")
+CONSENT_METHODS = ("verbal", "written")
+DATE_OF_SERVICE_RULES = ("last_day", "threshold_date")
+MAX_AGE_YEARS = 130
+
+_TRUE = {"yes", "true", "1", "y"}
+_FALSE = {"no", "false", "0", "n"}
+_STAFF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+# MBI: positions 2, 5, 8, 9 letters; 3 and 6 letters or digits; letters exclude S L O I B Z.
+_MBI_LETTER = "[AC-HJKMNP-RT-Y]"
+_MBI_ALNUM = "[AC-HJKMNP-RT-Y0-9]"
+_MBI = re.compile(
+    rf"^[1-9]{_MBI_LETTER}{_MBI_ALNUM}[0-9]{_MBI_LETTER}{_MBI_ALNUM}[0-9]"
+    rf"{_MBI_LETTER}{_MBI_LETTER}[0-9][0-9]$"
+)
+_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+_STATE = re.compile(r"^[A-Z]{2}$")
+
+
+class ParseError(ValueError):
+    """Text that cannot be read as the value a field needs."""
+
+
+# --- parsers -----------------------------------------------------------------------------------
+
+
+def parse_date(text: str) -> dt.date | None:
+    """YYYY-MM-DD, or None for blank."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ParseError(f"'{text}' is not a date; use YYYY-MM-DD") from None
+
+
+def parse_bool(text: str, default: bool = False) -> bool:
+    """yes/no, true/false or 1/0 (any case); blank gives the default."""
+    value = text.strip().lower()
+    if not value:
+        return default
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ParseError(f"'{text.strip()}' is not yes or no")
+
+
+def parse_list(text: str) -> tuple[str, ...]:
+    """A ';'-separated list; blank items are dropped."""
+    return tuple(item.strip() for item in text.split(";") if item.strip())
+
+
+def parse_instant(text: str) -> dt.datetime:
+    """An ISO 8601 instant that carries its UTC offset, returned in UTC."""
+    value = text.strip()
+    if not value:
+        raise ParseError("is required")
+    try:
+        instant = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ParseError(
+            f"'{value}' is not a date and time; use e.g. 2026-03-04T09:15:00-05:00"
+        ) from None
+    if instant.tzinfo is None:
+        raise ParseError(f"'{value}' has no UTC offset; add one, e.g. -05:00")
+    return instant.astimezone(dt.UTC)
+
+
+def parse_month(text: str) -> str:
+    """YYYY-MM."""
+    value = text.strip()
+    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        return value
+    raise ParseError(f"'{value}' is not a month; use YYYY-MM")
+
+
+def normalize_npi(text: str) -> str:
+    return re.sub(r"\s", "", text)
+
+
+def normalize_mbi(text: str) -> str:
+    # MBIs are often printed with dashes (1EG4-TE5-MK73); they are not part of the identifier.
+    return re.sub(r"[\s-]", "", text).upper()
+
+
+def normalize_tin(text: str) -> str:
+    return re.sub(r"[\s-]", "", text)
+
+
+# --- single-field checks -------------------------------------------------------------------------
+
+
+def luhn_check_digit(payload: str) -> int:
+    """The Luhn digit that completes `payload` (digits only)."""
+    total = 0
+    for index, char in enumerate(reversed(payload)):
+        digit = int(char)
+        if index % 2 == 0:  # the rightmost payload digit sits next to the check digit: doubled
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return (10 - total % 10) % 10
+
+
+def npi_error(npi: str) -> str | None:
+    """None for a valid NPI: 10 digits whose last is the Luhn digit of 80840 + the first nine."""
+    if not re.fullmatch(r"\d{10}", npi):
+        return f"'{npi}' is not an NPI: it must be 10 digits"
+    if npi[0] not in "12":
+        return f"'{npi}' is not an NPI: it must start with 1 or 2"
+    if luhn_check_digit("80840" + npi[:9]) != int(npi[9]):
+        return f"'{npi}' is not a valid NPI: the check digit does not match"
+    return None
+
+
+def mbi_error(mbi: str) -> str | None:
+    """None for a well-formed Medicare Beneficiary Identifier (11 characters)."""
+    if len(mbi) != 11:
+        return f"'{mbi}' is not a Medicare MBI: it must be 11 characters, it has {len(mbi)}"
+    if not _MBI.fullmatch(mbi):
+        return (
+            f"'{mbi}' is not a valid Medicare MBI (pattern 1AN9AN9AA99: digits and letters in "
+            "fixed places; no S, L, O, I, B or Z)"
+        )
+    return None
+
+
+def tin_error(tin: str) -> str | None:
+    if not re.fullmatch(r"\d{9}", tin):
+        return f"'{tin}' is not a TIN: it must be 9 digits (e.g. 12-3456789)"
+    return None
+
+
+def timezone_error(name: str) -> str | None:
+    if not name:
+        return "is required"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"'{name}' is not a time zone; use an Area/City name such as America/New_York"
+    return None
+
+
+def place_of_service_error(code: str) -> str | None:
+    if not re.fullmatch(r"\d{2}", code) or code == "00":
+        return f"'{code}' is not a place of service code: two digits, e.g. 11 (office)"
+    return None
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same calendar day `years` earlier (29 February falls back to the 28th)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def dob_error(dob: dt.date, today: dt.date) -> str | None:
+    if dob > today:
+        return f"{dob.isoformat()} is in the future"
+    if dob < years_before(today, MAX_AGE_YEARS):
+        return f"{dob.isoformat()} is more than {MAX_AGE_YEARS} years ago"
+    return None
+
+
+# --- records ---------------------------------------------------------------------------------
+
+
+def _required(errors: list[FieldError], name: str, value: str) -> None:
+    if not value.strip():
+        errors.append(FieldError(name, "is required"))
+
+
+def validate_practice(record: PracticeRecord) -> list[FieldError]:
+    errors: list[FieldError] = []
+    _required(errors, "name", record.name)
+    if record.group_npi and (message := npi_error(record.group_npi)):
+        errors.append(FieldError("group_npi", message))
+    if record.tin and (message := tin_error(record.tin)):
+        errors.append(FieldError("tin", message))
+    if message := timezone_error(record.timezone):
+        errors.append(FieldError("timezone", message))
+    if message := place_of_service_error(record.place_of_service):
+        errors.append(FieldError("pos", message))
+    if record.date_of_service_rule not in DATE_OF_SERVICE_RULES:
+        errors.append(FieldError("date_of_service_rule", "must be last_day or threshold_date"))
+    return errors
+
+
+def validate_staff(record: StaffRecord) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not record.staff_id:
+        errors.append(FieldError("staff_id", "is required"))
+    elif not _STAFF_ID.fullmatch(record.staff_id):
+        errors.append(
+            FieldError(
+                "staff_id",
+                f"'{record.staff_id}' is not a staff id: letters, digits, '.', '_' or '-', "
+                "at most 40",
+            )
+        )
+    _required(errors, "name", record.name)
+    if not record.role:
+        errors.append(FieldError("role", "is required"))
+    elif record.role not in ROLES:
+        errors.append(
+            FieldError("role", f"'{record.role}' is not a role; use one of {', '.join(ROLES)}")
+        )
+    if record.npi:
+        if message := npi_error(record.npi):
+            errors.append(FieldError("npi", message))
+    elif record.role == "practitioner":
+        errors.append(FieldError("npi", "is required for a practitioner"))
+    return errors
+
+
+def _not_future(errors: list[FieldError], name: str, value: dt.date | None, today: dt.date) -> None:
+    if value is not None and value > today:
+        errors.append(FieldError(name, f"{value.isoformat()} is in the future"))
+
+
+def validate_patient(record: PatientRecord, today: dt.date) -> list[FieldError]:
+    """Rules that need only the record itself; staff references are checked by the services."""
+    errors: list[FieldError] = []
+    _required(errors, "mrn", record.mrn)
+    if len(record.mrn) > 40:
+        errors.append(FieldError("mrn", "is longer than 40 characters"))
+    _required(errors, "last_name", record.last_name)
+    _required(errors, "first_name", record.first_name)
+    if record.dob is None:
+        errors.append(FieldError("dob", "is required"))
+    elif message := dob_error(record.dob, today):
+        errors.append(FieldError("dob", message))
+    if record.sex and record.sex not in SEXES:
+        errors.append(FieldError("sex", f"'{record.sex}' is not one of F, M, X, U"))
+    if record.state and not _STATE.fullmatch(record.state):
+        errors.append(FieldError("state", f"'{record.state}' is not a two-letter state code"))
+    if record.zip and not _ZIP.fullmatch(record.zip):
+        errors.append(FieldError("zip", f"'{record.zip}' is not a ZIP code (12345 or 12345-6789)"))
+    if record.payer_type and record.payer_type not in PAYER_TYPES:
+        errors.append(
+            FieldError(
+                "payer_type",
+                f"'{record.payer_type}' is not a payer type; use one of {', '.join(PAYER_TYPES)}",
+            )
+        )
+    medicare_id = record.member_id if record.payer_type == "medicare" else ""
+    if medicare_id and (message := mbi_error(medicare_id)):
+        errors.append(FieldError("member_id", message))
+    _required(errors, "billing_practitioner", record.billing_practitioner)
+    seen: set[str] = set()
+    for code in record.conditions:
+        if message := icd10.check(code):
+            errors.append(FieldError("conditions", message))
+        elif code in seen:
+            errors.append(FieldError("conditions", f"{code} is listed twice"))
+        seen.add(code)
+    if record.consent_date is not None:
+        _not_future(errors, "consent_date", record.consent_date, today)
+        if not record.consent_method:
+            errors.append(FieldError("consent_method", "is required when consent_date is set"))
+    elif record.consent_method:
+        errors.append(FieldError("consent_method", "is set but consent_date is empty"))
+    if record.consent_method and record.consent_method not in CONSENT_METHODS:
+        errors.append(
+            FieldError("consent_method", f"'{record.consent_method}' is not verbal or written")
+        )
+    if record.consent_revoked_date is not None:
+        if record.consent_date is None:
+            errors.append(FieldError("consent_revoked_date", "is set but consent_date is empty"))
+        elif record.consent_revoked_date < record.consent_date:
+            errors.append(FieldError("consent_revoked_date", "is before consent_date"))
+        _not_future(errors, "consent_revoked_date", record.consent_revoked_date, today)
+    _not_future(errors, "initiating_visit_date", record.initiating_visit_date, today)
+    _not_future(errors, "care_plan_date", record.care_plan_date, today)
+    return errors
+
+
+# --- text in, records out (the GUI's fields and CSV rows use these) ----------------------------
+
+
+def _date_field(raw: Mapping[str, str], name: str, errors: list[FieldError]) -> dt.date | None:
+    try:
+        return parse_date(raw.get(name, ""))
+    except ParseError as exc:
+        errors.append(FieldError(name, str(exc)))
+        return None
+
+
+def _bool_field(raw: Mapping[str, str], name: str, errors: list[FieldError]) -> bool:
+    try:
+        return parse_bool(raw.get(name, ""))
+    except ParseError as exc:
+        errors.append(FieldError(name, str(exc)))
+        return False
+
+
+def patient_from_text(
+    raw: Mapping[str, str], today: dt.date
+) -> tuple[PatientRecord, list[FieldError]]:
+    """Read a patient from column → text and check it; the record keeps whatever could be read."""
+    errors: list[FieldError] = []
+
+    def text(name: str) -> str:
+        return raw.get(name, "").strip()
+
+    payer_type = text("payer_type").lower()
+    member_id = text("member_id")
+    if payer_type == "medicare":
+        member_id = normalize_mbi(member_id)
+    record = PatientRecord(
+        mrn=text("mrn"),
+        last_name=text("last_name"),
+        first_name=text("first_name"),
+        dob=_date_field(raw, "dob", errors),
+        sex=text("sex").upper(),
+        phone=text("phone"),
+        address=text("address"),
+        city=text("city"),
+        state=text("state").upper(),
+        zip=text("zip"),
+        payer=text("payer"),
+        payer_type=payer_type,
+        member_id=member_id,
+        qmb=_bool_field(raw, "qmb", errors),
+        billing_practitioner=text("billing_practitioner"),
+        care_manager=text("care_manager"),
+        conditions=tuple(icd10.normalize(code) for code in parse_list(raw.get("conditions", ""))),
+        consent_date=_date_field(raw, "consent_date", errors),
+        consent_method=text("consent_method").lower(),
+        consent_practitioner=text("consent_practitioner"),
+        consent_revoked_date=_date_field(raw, "consent_revoked_date", errors),
+        initiating_visit_date=_date_field(raw, "initiating_visit_date", errors),
+        care_plan_date=_date_field(raw, "care_plan_date", errors),
+    )
+    if record.consent_date is not None and not record.consent_practitioner:
+        # Consent is given for a practitioner; by default the one billing at the time, and it
+        # stays with that person if the billing practitioner later changes (new consent needed).
+        record = dataclasses.replace(record, consent_practitioner=record.billing_practitioner)
+    parsed_ok = {error.field for error in errors}
+    errors.extend(e for e in validate_patient(record, today) if e.field not in parsed_ok)
+    return record, errors
+
+
+def staff_from_text(raw: Mapping[str, str]) -> tuple[StaffRecord, list[FieldError]]:
+    record = StaffRecord(
+        staff_id=raw.get("staff_id", "").strip(),
+        name=raw.get("name", "").strip(),
+        role=raw.get("role", "").strip().lower(),
+        credentials=raw.get("credentials", "").strip(),
+        npi=normalize_npi(raw.get("npi", "")),
+    )
+    return record, validate_staff(record)
+
+
+def practice_from_text(raw: Mapping[str, str]) -> tuple[PracticeRecord, list[FieldError]]:
+    record = PracticeRecord(
+        name=raw.get("name", "").strip(),
+        address=raw.get("address", "").strip(),
+        phone=raw.get("phone", "").strip(),
+        group_npi=normalize_npi(raw.get("group_npi", "")),
+        tin=normalize_tin(raw.get("tin", "")),
+        timezone=raw.get("timezone", "").strip(),
+        place_of_service=raw.get("pos", "").strip() or "11",
+        date_of_service_rule=raw.get("date_of_service_rule", "").strip() or "last_day",
+    )
+    return record, validate_practice(record)

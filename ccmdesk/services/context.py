@@ -1,0 +1,71 @@
+"""Who is acting, what each role may do, and the injectable clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ccmdesk.models.staff import ROLE_LABELS, Role
+from ccmdesk.services.errors import PermissionDenied
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# The command line acts as a data-migration tool with every permission (see formats.md).
+SYSTEM_ROLE = "system"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person (or the command line) on whose behalf a service acts."""
+
+    key: str  # staff_id, or "cli:<os user>"
+    name: str
+    role: str
+
+    @classmethod
+    def command_line(cls) -> Actor:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):  # no passwd entry in some containers
+            user = "unknown"
+        return cls(key=f"cli:{user}", name=f"command line ({user})", role=SYSTEM_ROLE)
+
+
+class Permission(StrEnum):
+    VIEW_PATIENTS = "view patients"
+    EDIT_PATIENTS = "add or edit patients"
+    VIEW_STAFF = "view the staff list"
+    MANAGE_STAFF = "add or edit staff"
+    MANAGE_PRACTICE = "change the practice settings"
+    IMPORT_DATA = "import data files"
+
+
+_ALL = frozenset(Role)
+# One table, read by the services (which refuse) and by the GUI (which hides what is refused).
+PERMISSIONS: dict[Permission, frozenset[str]] = {
+    Permission.VIEW_PATIENTS: _ALL,
+    Permission.EDIT_PATIENTS: frozenset({Role.CLINICAL, Role.PRACTITIONER, Role.ADMIN}),
+    Permission.VIEW_STAFF: _ALL,
+    Permission.MANAGE_STAFF: frozenset({Role.ADMIN}),
+    Permission.MANAGE_PRACTICE: frozenset({Role.ADMIN}),
+    Permission.IMPORT_DATA: frozenset({Role.ADMIN}),
+}
+
+
+def allowed(actor: Actor, permission: Permission) -> bool:
+    return actor.role == SYSTEM_ROLE or actor.role in PERMISSIONS[permission]
+
+
+def require(actor: Actor, permission: Permission) -> None:
+    """Refuse, with a sentence naming the person and the action, unless the role allows it."""
+    if not allowed(actor, permission):
+        label = ROLE_LABELS.get(actor.role, actor.role)  # type: ignore[call-overload]
+        raise PermissionDenied(f"{actor.name} ({label}) may not {permission.value}.")

@@ -1,0 +1,304 @@
+"""A realistic demo practice: eight staff, about 200 patients, three months of minutes."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from ccmdesk.models import Patient
+from ccmdesk.rules.records import PATIENT_COLUMNS, STAFF_COLUMNS, PracticeRecord
+from ccmdesk.rules.validation import luhn_check_digit
+from ccmdesk.services.base import ServiceBase
+from ccmdesk.services.context import Actor, Permission, require
+from ccmdesk.services.errors import ServiceError
+from ccmdesk.services.importer import ImportService, ImportSummary
+from ccmdesk.services.practice import PracticeService
+
+SEED = 20260301
+DEMO_ZONE = "America/New_York"
+ENTRY_COLUMNS = ("mrn", "staff_id", "start", "end", "service", "face_to_face", "activity", "note")
+MONTH_COLUMNS = ("mrn", "month", "complexity", "other_services", "billed_elsewhere", "inpatient")
+
+DEMO_PRACTICE = PracticeRecord(
+    name="Riverbend Family Medicine",
+    address="120 Harbor Street, Suite 4, Portland, ME 04101",
+    phone="(207) 555-0142",
+    group_npi="1245319599",
+    tin="12-3456789".replace("-", ""),
+    timezone=DEMO_ZONE,
+    place_of_service="11",
+    date_of_service_rule="last_day",
+)
+
+# (staff_id, name, role, credentials, NPI seed or None)
+DEMO_STAFF = (
+    ("dr-okafor", "Adaeze Okafor", "practitioner", "MD", "100000001"),
+    ("np-lindqvist", "Maja Lindqvist", "practitioner", "NP", "100000002"),
+    ("rn-lee", "Grace Lee", "clinical", "RN", None),
+    ("lpn-garcia", "Mateo García", "clinical", "LPN", None),
+    ("ma-brooks", "Tamika Brooks", "clinical", "MA", None),
+    ("sched-nowak", "Piotr Nowak", "non_clinical", "", None),
+    ("bill-chen", "Wei Chen", "billing", "", None),
+    ("admin-patel", "Priya Patel", "admin", "", None),
+)
+PRACTITIONERS = ("dr-okafor", "np-lindqvist")
+CLINICAL = ("rn-lee", "lpn-garcia", "ma-brooks")
+
+LAST_NAMES = (
+    "Abernathy", "Baptiste", "Castillo", "Delacroix", "Eriksen", "Fitzgerald", "Gonzalez",
+    "Haddad", "Ivanova", "Jablonski", "Kowalczyk", "Larsen", "MacLeod", "Nguyen", "O'Brien",
+    "Petrov", "Quintero", "Rasmussen", "Schäfer", "Thibodeau", "Underwood", "Vasquez",
+    "Washington", "Xiong", "Yamamoto", "Zielinski", "Núñez", "Beaulieu", "Cohen", "Dubois",
+    "Esposito", "Friedman", "Gallagher", "Hernández", "Ingram", "Johansson", "Kelly", "Lefebvre",
+    "Moreau", "Novak", "Ouellette", "Pelletier", "Robichaud", "Sullivan", "Tremblay", "Wójcik",
+)  # fmt: skip
+FIRST_NAMES = (
+    "Margaret", "Harold", "Dorothy", "Walter", "Evelyn", "Raymond", "Beatriz", "Eugene",
+    "Lorraine", "Francis", "Joan", "Albert", "Rosa", "Clarence", "Ingrid", "Leonard", "Zoë",
+    "Stanley", "Mildred", "Chester", "Aurelio", "Gladys", "Bernard", "Thérèse", "Howard",
+    "Agnes", "Vernon", "Yolanda", "Kwame", "Fatima", "José", "Hyun-woo", "Mei", "Olúwasẹ́gun",
+)  # fmt: skip
+STREETS = ("Maple Ave", "Ocean View Rd", "Cumberland St", "Fore St", "Elm Ct", "Brighton Ave")
+CITIES = (("Portland", "04101"), ("South Portland", "04106"), ("Westbrook", "04092"),
+          ("Falmouth", "04105"), ("Scarborough", "04074"))  # fmt: skip
+# Common chronic conditions seen in CCM panels (billable ICD-10-CM codes).
+CONDITIONS = (
+    "E11.9", "I10", "E78.5", "I50.22", "J44.9", "N18.30", "I48.91", "E03.9", "I25.10",
+    "M17.0", "G47.33", "F32.A", "E66.9", "M81.0", "E11.22", "F03.90",
+)  # fmt: skip
+ACTIVITIES = (
+    ("call with patient or caregiver", "Monthly check-in call; reviewed symptoms and goals."),
+    ("medication reconciliation", "Reconciled medication list after pharmacy refill."),
+    ("coordination with other providers", "Called cardiology office re: echo results."),
+    ("care plan review or revision", "Updated care plan goals with patient."),
+    ("referrals and community resources", "Arranged Meals on Wheels referral."),
+    ("education", "Taught home BP monitoring; patient repeated back correctly."),
+)
+PAYERS = (
+    ("Medicare Part B", "medicare", 0.62),
+    ("Medicare Advantage (Harbor Health)", "medicare_advantage", 0.2),
+    ("MaineCare", "medicaid", 0.1),
+    ("Anthem Blue Cross", "commercial", 0.08),
+)
+MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"
+
+
+def demo_npi(seed: str) -> str:
+    return seed + str(luhn_check_digit("80840" + seed))
+
+
+def demo_mbi(rng: random.Random) -> str:
+    def letter() -> str:
+        return rng.choice(MBI_LETTERS)
+
+    def alnum() -> str:
+        return rng.choice(MBI_LETTERS + "0123456789")
+
+    def digit() -> str:
+        return str(rng.randint(0, 9))
+
+    return (
+        str(rng.randint(1, 9)) + letter() + alnum() + digit() + letter() + alnum() + digit()
+        + letter() + letter() + digit() + digit()
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DemoFiles:
+    """The demo practice as the four import files: (file name, CSV bytes)."""
+
+    files: tuple[tuple[str, bytes], ...]
+
+    def write(self, folder: Path) -> list[Path]:
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name, data in self.files:
+            path = folder / name
+            path.write_bytes(data)
+            paths.append(path)
+        return paths
+
+
+def _csv(columns: Sequence[str], rows: Iterable[dict[str, str]]) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def _month_start(day: dt.date, months_back: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 - months_back
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+class _Schedule:
+    """Keeps each staff member's day free of overlaps while entries are placed."""
+
+    def __init__(self, zone: ZoneInfo, now: dt.datetime) -> None:
+        self.zone = zone
+        self.now = now
+        self.cursor: dict[tuple[str, dt.date], dt.datetime] = {}
+
+    def place(
+        self, rng: random.Random, staff_id: str, day: dt.date, minutes: int, seconds: int
+    ) -> tuple[dt.datetime, dt.datetime] | None:
+        opening = dt.datetime.combine(day, dt.time(8, 0), self.zone)
+        cursor = self.cursor.get(
+            (staff_id, day), opening + dt.timedelta(minutes=rng.randint(0, 90))
+        )
+        start = cursor + dt.timedelta(minutes=rng.randint(2, 40))
+        end = start + dt.timedelta(minutes=minutes, seconds=seconds)
+        if end.time() > dt.time(18, 0) or end.astimezone(dt.UTC) > self.now:
+            return None
+        self.cursor[(staff_id, day)] = end
+        return start, end
+
+
+def build_demo(now: dt.datetime, seed: int = SEED, patients: int = 200) -> DemoFiles:
+    """The demo files for three months ending with the month of `now` (practice time)."""
+    rng = random.Random(seed)
+    zone = ZoneInfo(DEMO_ZONE)
+    today = now.astimezone(zone).date()
+    first_month = _month_start(today, 2)
+    staff_rows = [
+        {"staff_id": sid, "name": name, "role": role, "credentials": cred,
+         "npi": demo_npi(npi) if npi else ""}
+        for sid, name, role, cred, npi in DEMO_STAFF
+    ]  # fmt: skip
+    patient_rows: list[dict[str, str]] = []
+    entry_rows: list[dict[str, str]] = []
+    month_rows: list[dict[str, str]] = []
+    schedule = _Schedule(zone, now)
+    months = [_month_start(today, back) for back in (2, 1, 0)]
+    for index in range(patients):
+        mrn = f"RB{100001 + index}"
+        practitioner = PRACTITIONERS[index % 3 == 2]
+        care_manager = CLINICAL[index % len(CLINICAL)]
+        payer, payer_type, _ = rng.choices(PAYERS, weights=[p[2] for p in PAYERS])[0]
+        dob = dt.date(rng.randint(1934, 1961), rng.randint(1, 12), rng.randint(1, 28))
+        roll = rng.random()
+        if roll < 0.08:
+            conditions = [rng.choice(CONDITIONS)]  # one condition: PCM
+        elif roll < 0.1:
+            conditions = []
+        else:
+            conditions = rng.sample(CONDITIONS, rng.randint(2, 5))
+        consent: dt.date | None = first_month - dt.timedelta(days=rng.randint(20, 500))
+        visit: dt.date | None = consent - dt.timedelta(days=rng.randint(0, 60))
+        revoked = ""
+        if index % 40 == 7:
+            consent = None  # never consented
+        elif index % 50 == 11:
+            visit = None  # initiating visit missing from the chart
+        elif index % 45 == 13:
+            # Consent in the middle of the current month: earlier minutes must not count.
+            consent = months[2] + dt.timedelta(days=min(9, max(0, today.day - 2)))
+            visit = consent
+        elif index % 60 == 17:
+            revoked = (months[0] + dt.timedelta(days=rng.randint(3, 20))).isoformat()
+        care_plan = min(today, consent + dt.timedelta(days=rng.randint(0, 14))) if consent else None
+        city, zip_code = rng.choice(CITIES)
+        patient_rows.append({
+            "mrn": mrn, "last_name": rng.choice(LAST_NAMES), "first_name": rng.choice(FIRST_NAMES),
+            "dob": dob.isoformat(), "sex": rng.choice("FM"), "phone": f"(207) 555-{1000 + index}",
+            "address": f"{rng.randint(2, 990)} {rng.choice(STREETS)}", "city": city, "state": "ME",
+            "zip": zip_code, "payer": payer, "payer_type": payer_type,
+            "member_id": demo_mbi(rng) if payer_type == "medicare"
+            else f"M{rng.randint(10**7, 10**8)}",
+            "qmb": "yes" if payer_type == "medicare" and rng.random() < 0.12 else "no",
+            "billing_practitioner": practitioner, "care_manager": care_manager,
+            "conditions": ";".join(conditions),
+            "consent_date": consent.isoformat() if consent else "",
+            "consent_method": rng.choice(("verbal", "written")) if consent else "",
+            "consent_practitioner": "", "consent_revoked_date": revoked,
+            "initiating_visit_date": visit.isoformat() if visit else "",
+            "care_plan_date": care_plan.isoformat() if care_plan else "",
+        })  # fmt: skip
+        profile = rng.random()  # how much attention this patient gets
+        complex_patient = len(conditions) >= 3 and profile > 0.9
+        for month in months:
+            if complex_patient:
+                target = rng.randint(55, 100)
+            elif profile < 0.2:
+                target = rng.randint(6, 19)  # short of 20 minutes
+            elif profile < 0.8:
+                target = rng.randint(18, 45)
+            else:
+                target = rng.randint(38, 70)
+            days_in_month = (_month_start(month, -1) - month).days
+            workdays = [
+                d
+                for offset in range(days_in_month)
+                if (d := month + dt.timedelta(days=offset)).weekday() < 5 and d <= today
+            ]
+            if not workdays:
+                continue
+            spent = 0
+            while spent < target:
+                minutes = min(target - spent, rng.choice((3, 5, 6, 8, 10, 12, 15, 20)))
+                spent += minutes
+                day = rng.choice(workdays)
+                kind = rng.random()
+                staff = practitioner if kind < 0.07 else care_manager
+                service = "ccm"
+                if kind > 0.97:
+                    staff = "sched-nowak"  # scheduling call: never counts
+                elif kind > 0.95:
+                    service = "tcm"
+                slot = schedule.place(rng, staff, day, minutes, rng.choice((0, 0, 15, 30, 45)))
+                if slot is None:
+                    continue
+                activity, note = rng.choice(ACTIVITIES)
+                entry_rows.append({
+                    "mrn": mrn, "staff_id": staff, "start": slot[0].isoformat(),
+                    "end": slot[1].isoformat(), "service": service, "face_to_face": "no",
+                    "activity": activity, "note": note,
+                })  # fmt: skip
+            facts: dict[str, str] = {}
+            if complex_patient:
+                facts["complexity"] = rng.choice(("moderate", "high"))
+            if index % 67 == 5:
+                facts["other_services"] = "G0181"
+            if index % 71 == 9:
+                facts["billed_elsewhere"] = "yes"
+            if index % 53 == 21 and month == months[0]:
+                stay_start = month + dt.timedelta(days=9)
+                facts["inpatient"] = f"{stay_start}..{stay_start + dt.timedelta(days=3)}"
+            if facts:
+                month_rows.append({"mrn": mrn, "month": month.strftime("%Y-%m"), **facts})
+    entry_rows.sort(key=lambda r: (r["start"], r["staff_id"]))
+    return DemoFiles((
+        ("staff.csv", _csv(STAFF_COLUMNS, staff_rows)),
+        ("patients.csv", _csv(PATIENT_COLUMNS, patient_rows)),
+        ("time_entries.csv", _csv(ENTRY_COLUMNS, entry_rows)),
+        ("patient_months.csv", _csv(MONTH_COLUMNS, month_rows)),
+    ))  # fmt: skip
+
+
+class DemoService(ServiceBase):
+    """Fill an empty database with the demo practice."""
+
+    def files(self) -> DemoFiles:
+        return build_demo(self._now())
+
+    def create(self, actor: Actor) -> ImportSummary:
+        require(actor, Permission.IMPORT_DATA)
+        with self._db.session() as session:
+            if session.scalar(select(func.count()).select_from(Patient)):
+                raise ServiceError(
+                    "This database already holds patients; the demo needs an empty data folder "
+                    "(choose one with --data-dir)."
+                )
+        practice = PracticeService(self._db, self._clock)
+        if practice.get() is None:
+            practice.save(actor, DEMO_PRACTICE)
+        return ImportService(self._db, self._clock).import_data(actor, self.files().files)

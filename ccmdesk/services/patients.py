@@ -1,0 +1,296 @@
+"""The patient registry: list, read, add and edit patients."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased, object_session, selectinload
+
+from ccmdesk.models import Enrollment, Patient, PatientCondition, Staff
+from ccmdesk.rules.records import PATIENT_COLUMNS, FieldError, PatientRecord
+from ccmdesk.rules.validation import patient_from_text
+from ccmdesk.services import audit
+from ccmdesk.services.base import ServiceBase
+from ccmdesk.services.context import Actor, Permission, require
+from ccmdesk.services.errors import NotFound, ValidationFailed
+
+
+@dataclass(frozen=True)
+class StaffRef:
+    """What reference checks need to know about a staff member."""
+
+    name: str
+    role: str
+    npi: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    """One line of the patient list."""
+
+    mrn: str
+    last_name: str
+    first_name: str
+    dob: dt.date
+    billing_practitioner: str  # display name
+    enrollment: str  # "Enrolled", "No consent", "Consent revoked"
+    conditions: tuple[str, ...]
+    care_manager: str  # staff_id
+
+
+def enrollment_status(consent: dt.date | None, revoked: dt.date | None, today: dt.date) -> str:
+    if consent is None:
+        return "No consent"
+    if revoked is not None and revoked <= today:
+        return "Consent revoked"
+    if consent > today:
+        return "Consent pending"
+    return "Enrolled"
+
+
+def reference_errors(record: PatientRecord, staff: Mapping[str, StaffRef]) -> list[FieldError]:
+    """Staff named by a patient must exist and have the right role."""
+    errors: list[FieldError] = []
+
+    def practitioner(column: str, key: str) -> None:
+        ref = staff.get(key)
+        if ref is None:
+            errors.append(FieldError(column, f"no staff member has staff_id '{key}'"))
+        elif ref.role != "practitioner":
+            errors.append(FieldError(column, f"'{key}' is {ref.role}, not a practitioner"))
+        elif not ref.npi:
+            errors.append(FieldError(column, f"practitioner '{key}' has no NPI"))
+
+    if record.billing_practitioner:
+        practitioner("billing_practitioner", record.billing_practitioner)
+    if record.consent_practitioner and record.consent_practitioner != record.billing_practitioner:
+        practitioner("consent_practitioner", record.consent_practitioner)
+    if record.care_manager:
+        ref = staff.get(record.care_manager)
+        if ref is None:
+            errors.append(
+                FieldError("care_manager", f"no staff member has staff_id '{record.care_manager}'")
+            )
+        elif ref.role not in ("clinical", "practitioner"):
+            errors.append(
+                FieldError(
+                    "care_manager",
+                    f"'{record.care_manager}' is {ref.role}; a care manager must be clinical "
+                    "staff or a practitioner",
+                )
+            )
+    return errors
+
+
+def staff_refs(session: Session) -> tuple[dict[str, StaffRef], dict[str, int]]:
+    """Every staff member by staff_id, and their database ids."""
+    refs: dict[str, StaffRef] = {}
+    ids: dict[str, int] = {}
+    for staff in session.scalars(select(Staff)):
+        refs[staff.staff_id] = StaffRef(staff.name, staff.role, staff.npi or "", staff.active)
+        ids[staff.staff_id] = staff.id
+    return refs, ids
+
+
+def patient_record(patient: Patient, staff_keys: Mapping[int, str]) -> PatientRecord:
+    enrollment = patient.enrollment
+    return PatientRecord(
+        mrn=patient.mrn,
+        last_name=patient.last_name,
+        first_name=patient.first_name,
+        dob=patient.dob,
+        sex=patient.sex,
+        phone=patient.phone,
+        address=patient.address,
+        city=patient.city,
+        state=patient.state,
+        zip=patient.zip,
+        payer=patient.payer,
+        payer_type=patient.payer_type,
+        member_id=patient.member_id,
+        qmb=patient.qmb,
+        billing_practitioner=staff_keys.get(patient.billing_practitioner_id or 0, ""),
+        care_manager=staff_keys.get(patient.care_manager_id or 0, ""),
+        conditions=tuple(c.code for c in patient.conditions),
+        consent_date=enrollment.consent_date if enrollment else None,
+        consent_method=(enrollment.consent_method or "") if enrollment else "",
+        consent_practitioner=(
+            staff_keys.get(enrollment.consent_practitioner_id or 0, "") if enrollment else ""
+        ),
+        consent_revoked_date=enrollment.consent_revoked_date if enrollment else None,
+        initiating_visit_date=enrollment.initiating_visit_date if enrollment else None,
+        care_plan_date=enrollment.care_plan_date if enrollment else None,
+    )
+
+
+def apply_patient(patient: Patient, record: PatientRecord, staff_ids: Mapping[str, int]) -> None:
+    """Copy a validated record onto the ORM rows (patient, conditions, enrollment)."""
+    patient.mrn = record.mrn
+    patient.last_name = record.last_name
+    patient.first_name = record.first_name
+    assert record.dob is not None  # validated
+    patient.dob = record.dob
+    patient.sex = record.sex
+    patient.phone = record.phone
+    patient.address = record.address
+    patient.city = record.city
+    patient.state = record.state
+    patient.zip = record.zip
+    patient.payer = record.payer
+    patient.payer_type = record.payer_type
+    patient.member_id = record.member_id
+    patient.qmb = record.qmb
+    patient.billing_practitioner_id = staff_ids.get(record.billing_practitioner)
+    patient.care_manager_id = staff_ids.get(record.care_manager)
+    current = [c.code for c in patient.conditions]
+    if current != list(record.conditions):
+        patient.conditions.clear()
+        if current:
+            # Flush the deletes first: the (patient, code) unique key would clash on re-insert.
+            session = object_session(patient)
+            if session is not None:
+                session.flush()
+        patient.conditions.extend(
+            PatientCondition(position=i, code=code) for i, code in enumerate(record.conditions)
+        )
+    enrollment = patient.enrollment or Enrollment()
+    enrollment.consent_date = record.consent_date
+    enrollment.consent_method = record.consent_method or None
+    enrollment.consent_practitioner_id = staff_ids.get(record.consent_practitioner)
+    enrollment.consent_revoked_date = record.consent_revoked_date
+    enrollment.initiating_visit_date = record.initiating_visit_date
+    enrollment.care_plan_date = record.care_plan_date
+    patient.enrollment = enrollment
+
+
+def audit_form(record: PatientRecord) -> dict[str, Any]:
+    return dataclasses.asdict(record)
+
+
+def _loaded(session: Session, mrn: str) -> Patient | None:
+    return session.scalars(
+        select(Patient)
+        .where(Patient.mrn == mrn)
+        .options(selectinload(Patient.conditions), selectinload(Patient.enrollment))
+    ).first()
+
+
+class PatientService(ServiceBase):
+    """Patients, read by everyone and changed by the care team."""
+
+    def list_rows(self, actor: Actor) -> list[PatientRow]:
+        """Every patient, with the columns the list shows, in two set-based queries."""
+        require(actor, Permission.VIEW_PATIENTS)
+        with self._db.session() as session:
+            today = self._today(session)
+            billing = aliased(Staff)
+            manager = aliased(Staff)
+            conditions: dict[int, list[str]] = {}
+            for patient_id, code in session.execute(
+                select(PatientCondition.patient_id, PatientCondition.code).order_by(
+                    PatientCondition.patient_id, PatientCondition.position
+                )
+            ):
+                conditions.setdefault(patient_id, []).append(code)
+            rows = session.execute(
+                select(
+                    Patient.id,
+                    Patient.mrn,
+                    Patient.last_name,
+                    Patient.first_name,
+                    Patient.dob,
+                    billing.name,
+                    manager.staff_id,
+                    Enrollment.consent_date,
+                    Enrollment.consent_revoked_date,
+                )
+                .outerjoin(billing, Patient.billing_practitioner_id == billing.id)
+                .outerjoin(manager, Patient.care_manager_id == manager.id)
+                .outerjoin(Enrollment, Enrollment.patient_id == Patient.id)
+                .order_by(Patient.last_name, Patient.first_name, Patient.mrn)
+            )
+            return [
+                PatientRow(
+                    mrn=mrn,
+                    last_name=last,
+                    first_name=first,
+                    dob=dob,
+                    billing_practitioner=billing_name or "",
+                    enrollment=enrollment_status(consent, revoked, today),
+                    conditions=tuple(conditions.get(pid, ())),
+                    care_manager=manager_key or "",
+                )
+                for pid, mrn, last, first, dob, billing_name, manager_key, consent, revoked in rows
+            ]
+
+    def get(self, actor: Actor, mrn: str) -> PatientRecord:
+        require(actor, Permission.VIEW_PATIENTS)
+        with self._db.session() as session:
+            patient = _loaded(session, mrn)
+            if patient is None:
+                raise NotFound(f"There is no patient with MRN '{mrn}'.")
+            keys = {sid: key for key, sid in staff_refs(session)[1].items()}
+            return patient_record(patient, keys)
+
+    def check_text(self, raw: Mapping[str, str], original_mrn: str | None) -> list[FieldError]:
+        """Every problem with the typed fields, without saving: the editor shows them inline."""
+        with self._db.session() as session:
+            return self._check(session, raw, original_mrn)[1]
+
+    def _check(
+        self, session: Session, raw: Mapping[str, str], original_mrn: str | None
+    ) -> tuple[PatientRecord, list[FieldError], dict[str, int]]:
+        record, errors = patient_from_text(raw, self._today(session))
+        refs, ids = staff_refs(session)
+        errors += reference_errors(record, refs)
+        if record.mrn and record.mrn != original_mrn:
+            taken = session.scalars(select(Patient.id).where(Patient.mrn == record.mrn)).first()
+            if taken is not None:
+                errors.append(FieldError("mrn", f"'{record.mrn}' belongs to another patient"))
+        return record, errors, ids
+
+    def save_text(
+        self, actor: Actor, raw: Mapping[str, str], original_mrn: str | None = None
+    ) -> PatientRecord:
+        """Add (original_mrn None) or update a patient from column → typed text."""
+        require(actor, Permission.EDIT_PATIENTS)
+        unknown = set(raw) - set(PATIENT_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown patient fields: {sorted(unknown)}")
+        with self._db.session() as session:
+            record, errors, ids = self._check(session, raw, original_mrn)
+            if errors:
+                raise ValidationFailed(errors)
+            if original_mrn is None:
+                patient = Patient()
+                session.add(patient)
+                before = None
+            else:
+                found = _loaded(session, original_mrn)
+                if found is None:
+                    raise NotFound(f"There is no patient with MRN '{original_mrn}'.")
+                patient = found
+                keys = {sid: key for key, sid in ids.items()}
+                before = audit_form(patient_record(patient, keys))
+            apply_patient(patient, record, ids)
+            session.flush()
+            after = audit_form(record)
+            if before != after:
+                audit.record(
+                    session,
+                    at=self._now(),
+                    actor=actor,
+                    action="patient.update" if before else "patient.create",
+                    entity="patient",
+                    entity_key=record.mrn,
+                    patient_id=patient.id,
+                    before=before,
+                    after=after,
+                )
+            return record

@@ -1,0 +1,133 @@
+"""Practice details and first-start set-up."""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+
+from sqlalchemy import func, select
+
+from ccmdesk.models import Practice, Staff
+from ccmdesk.rules.records import FieldError, PracticeRecord, StaffRecord
+from ccmdesk.rules.validation import validate_practice, validate_staff
+from ccmdesk.services import audit
+from ccmdesk.services.base import ServiceBase
+from ccmdesk.services.context import Actor, Permission, require
+from ccmdesk.services.errors import ServiceError, ValidationFailed
+
+
+def _record(practice: Practice) -> PracticeRecord:
+    return PracticeRecord(
+        name=practice.name,
+        address=practice.address,
+        phone=practice.phone,
+        group_npi=practice.group_npi or "",
+        tin=practice.tin,
+        timezone=practice.timezone,
+        place_of_service=practice.place_of_service,
+        date_of_service_rule=practice.date_of_service_rule,
+    )
+
+
+def _apply(practice: Practice, record: PracticeRecord) -> None:
+    practice.name = record.name
+    practice.address = record.address
+    practice.phone = record.phone
+    practice.group_npi = record.group_npi or None
+    practice.tin = record.tin
+    practice.timezone = record.timezone
+    practice.place_of_service = record.place_of_service
+    practice.date_of_service_rule = record.date_of_service_rule
+
+
+class PracticeService(ServiceBase):
+    """Read and change the practice; create it on first start."""
+
+    def get(self) -> PracticeRecord | None:
+        with self._db.session() as session:
+            practice = session.scalars(select(Practice).limit(1)).first()
+            return _record(practice) if practice else None
+
+    def needs_setup(self) -> bool:
+        """True on a fresh database: no practice and nobody to sign in as."""
+        with self._db.session() as session:
+            has_practice = session.scalar(select(func.count()).select_from(Practice)) > 0
+            has_staff = session.scalar(select(func.count()).select_from(Staff)) > 0
+            return not (has_practice and has_staff)
+
+    def save(self, actor: Actor, record: PracticeRecord) -> PracticeRecord:
+        require(actor, Permission.MANAGE_PRACTICE)
+        if errors := validate_practice(record):
+            raise ValidationFailed(errors)
+        with self._db.session() as session:
+            practice = session.scalars(select(Practice).limit(1)).first()
+            before = dataclasses.asdict(_record(practice)) if practice else None
+            if practice is None:
+                practice = Practice()
+                session.add(practice)
+            _apply(practice, record)
+            after = dataclasses.asdict(record)
+            if before != after:
+                audit.record(
+                    session,
+                    at=self._now(),
+                    actor=actor,
+                    action="practice.update" if before else "practice.create",
+                    entity="practice",
+                    entity_key="practice",
+                    before=before,
+                    after=after,
+                )
+        return record
+
+    def set_up(self, practice: PracticeRecord, admin: StaffRecord) -> Actor:
+        """First start: create the practice and its first administrator, and act as them."""
+        admin = dataclasses.replace(admin, role="admin", active=True)
+        errors = validate_practice(practice) + [
+            FieldError(f"admin_{e.field}", e.message) for e in validate_staff(admin)
+        ]
+        if errors:
+            raise ValidationFailed(errors)
+        with self._db.session() as session:
+            if session.scalar(select(func.count()).select_from(Staff)) > 0:
+                raise ServiceError(
+                    "This database already has staff; sign in as an administrator instead."
+                )
+            try:
+                user = getpass.getuser()
+            except (KeyError, OSError):
+                user = "unknown"
+            setup_actor = Actor(key=f"setup:{user}", name="first start", role="admin")
+            existing = session.scalars(select(Practice).limit(1)).first()
+            target = existing or Practice()
+            _apply(target, practice)
+            session.add(target)
+            staff = Staff(
+                staff_id=admin.staff_id,
+                name=admin.name,
+                role="admin",
+                credentials=admin.credentials,
+                npi=admin.npi or None,
+                active=True,
+            )
+            session.add(staff)
+            now = self._now()
+            audit.record(
+                session,
+                at=now,
+                actor=setup_actor,
+                action="practice.create",
+                entity="practice",
+                entity_key="practice",
+                after=dataclasses.asdict(practice),
+            )
+            audit.record(
+                session,
+                at=now,
+                actor=setup_actor,
+                action="staff.create",
+                entity="staff",
+                entity_key=admin.staff_id,
+                after=dataclasses.asdict(admin),
+            )
+        return Actor(key=admin.staff_id, name=admin.name, role="admin")

@@ -1,0 +1,120 @@
+"""Staff members: list, add, edit, and turn a chosen staff member into the acting user."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ccmdesk.models import Patient, Staff
+from ccmdesk.rules.records import FieldError, StaffRecord
+from ccmdesk.rules.validation import validate_staff
+from ccmdesk.services import audit
+from ccmdesk.services.base import ServiceBase
+from ccmdesk.services.context import Actor, Permission, require
+from ccmdesk.services.errors import NotFound, ValidationFailed
+
+
+def staff_record(staff: Staff) -> StaffRecord:
+    return StaffRecord(
+        staff_id=staff.staff_id,
+        name=staff.name,
+        role=staff.role,
+        credentials=staff.credentials,
+        npi=staff.npi or "",
+        active=staff.active,
+    )
+
+
+def apply_staff(staff: Staff, record: StaffRecord) -> None:
+    staff.staff_id = record.staff_id
+    staff.name = record.name
+    staff.role = record.role
+    staff.credentials = record.credentials
+    staff.npi = record.npi or None
+    staff.active = record.active
+
+
+class StaffService(ServiceBase):
+    """The practice's people."""
+
+    def list(self, include_inactive: bool = True) -> list[StaffRecord]:
+        with self._db.session() as session:
+            query = select(Staff).order_by(Staff.name, Staff.staff_id)
+            if not include_inactive:
+                query = query.where(Staff.active.is_(True))
+            return [staff_record(s) for s in session.scalars(query)]
+
+    def actor_for(self, staff_id: str) -> Actor:
+        """The acting user once a person has said who they are."""
+        with self._db.session() as session:
+            staff = session.scalars(select(Staff).where(Staff.staff_id == staff_id)).first()
+            if staff is None or not staff.active:
+                raise NotFound(f"There is no active staff member '{staff_id}'.")
+            return Actor(key=staff.staff_id, name=staff.name, role=staff.role)
+
+    def save(self, actor: Actor, record: StaffRecord, *, is_new: bool) -> StaffRecord:
+        """Add a staff member (is_new) or update the one with record.staff_id."""
+        require(actor, Permission.MANAGE_STAFF)
+        errors = validate_staff(record)
+        if errors:
+            raise ValidationFailed(errors)
+        with self._db.session() as session:
+            staff = session.scalars(select(Staff).where(Staff.staff_id == record.staff_id)).first()
+            if is_new and staff is not None:
+                raise ValidationFailed(
+                    [FieldError("staff_id", f"'{record.staff_id}' is already taken")]
+                )
+            if not is_new and staff is None:
+                raise NotFound(f"There is no staff member '{record.staff_id}'.")
+            before = staff_record(staff) if staff else None
+            if staff is not None:
+                self._check_change(session, staff, record)
+            else:
+                staff = Staff()
+                session.add(staff)
+            apply_staff(staff, record)
+            if before != record:
+                audit.record(
+                    session,
+                    at=self._now(),
+                    actor=actor,
+                    action="staff.update" if before else "staff.create",
+                    entity="staff",
+                    entity_key=record.staff_id,
+                    before=dataclasses.asdict(before) if before else None,
+                    after=dataclasses.asdict(record),
+                )
+        return record
+
+    @staticmethod
+    def _check_change(session: Session, staff: Staff, record: StaffRecord) -> None:
+        """Refuse changes that would strand patients or lock every administrator out."""
+        errors: list[FieldError] = []
+        if staff.role == "admin" and staff.active and (record.role != "admin" or not record.active):
+            admins = session.scalar(
+                select(func.count())
+                .select_from(Staff)
+                .where(Staff.role == "admin", Staff.active.is_(True))
+            )
+            if admins <= 1:
+                errors.append(
+                    FieldError("role", "this is the only active administrator; add another first")
+                )
+        if staff.role == "practitioner" and (record.role != "practitioner" or not record.active):
+            billed = session.scalar(
+                select(func.count())
+                .select_from(Patient)
+                .where(Patient.billing_practitioner_id == staff.id)
+            )
+            if billed:
+                errors.append(
+                    FieldError(
+                        "role",
+                        f"{billed} patient(s) have {staff.name} as billing practitioner; "
+                        "move them to another practitioner first",
+                    )
+                )
+        if errors:
+            raise ValidationFailed(errors)

@@ -1,0 +1,1 @@
+"""PySide6 windows, pages, dialogs and table models."""

@@ -1,0 +1,1 @@
+"""Bundled data files: fonts, icons, stylesheet and the derived ICD-10-CM table."""

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set up (first time) and run the whole test suite offscreen, plus the lint checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --test
+export QT_QPA_PLATFORM=offscreen
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,93 @@
+"""Shared fixtures: a fresh database per test, a fixed clock and ready-made actors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from ccmdesk.db import Database, open_database
+from ccmdesk.rules.records import PracticeRecord, StaffRecord
+from ccmdesk.services import Actor, Services
+
+NOW = dt.datetime(2026, 4, 15, 16, 0, tzinfo=dt.UTC)
+VALID_NPIS = ("1234567893", "1245319599", "1003000126", "1679576722")
+CLI = Actor(key="cli:test", name="command line (test)", role="system")
+ADMIN = Actor(key="admin-a", name="Ann Admin", role="admin")
+NURSE = Actor(key="rn-lee", name="Grace Lee", role="clinical")
+BILLER = Actor(key="bill-b", name="Bo Biller", role="billing")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(f"sqlite:///{tmp_path / 'ccmdesk.sqlite3'}", tmp_path / "backups")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def services(db: Database) -> Services:
+    return Services(db, clock=lambda: NOW)
+
+
+@pytest.fixture
+def practice(services: Services) -> PracticeRecord:
+    record = PracticeRecord(
+        name="Test Practice",
+        address="1 Main St, Portland, ME 04101",
+        phone="207-555-0100",
+        group_npi=VALID_NPIS[1],
+        tin="123456789",
+        timezone="America/New_York",
+    )
+    return services.practice.save(CLI, record)
+
+
+@pytest.fixture
+def staffed(services: Services, practice: PracticeRecord) -> Services:
+    """A practice with one of each role, and Dr. A as a practitioner with an NPI."""
+    for record in (
+        StaffRecord("admin-a", "Ann Admin", "admin"),
+        StaffRecord("dr-a", "Dr. A", "practitioner", "MD", VALID_NPIS[0]),
+        StaffRecord("rn-lee", "Grace Lee", "clinical", "RN"),
+        StaffRecord("sched-s", "Sam Scheduler", "non_clinical"),
+        StaffRecord("bill-b", "Bo Biller", "billing"),
+    ):
+        services.staff.save(CLI, record, is_new=True)
+    return services
+
+
+def patient_text(**overrides: str) -> dict[str, str]:
+    """A valid patients.csv row as column → text."""
+    row = {
+        "mrn": "1001",
+        "last_name": "Rivera",
+        "first_name": "Ana",
+        "dob": "1950-02-03",
+        "sex": "F",
+        "phone": "",
+        "address": "",
+        "city": "",
+        "state": "ME",
+        "zip": "04101",
+        "payer": "Medicare Part B",
+        "payer_type": "medicare",
+        "member_id": "1EG4-TE5-MK73",
+        "qmb": "no",
+        "billing_practitioner": "dr-a",
+        "care_manager": "rn-lee",
+        "conditions": "E11.9;I10",
+        "consent_date": "2025-11-04",
+        "consent_method": "verbal",
+        "consent_practitioner": "",
+        "consent_revoked_date": "",
+        "initiating_visit_date": "2025-11-04",
+        "care_plan_date": "2025-11-04",
+    }
+    row.update(overrides)
+    return row

@@ -1,0 +1,168 @@
+"""Field rules shared by the GUI, the services and CSV import."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from ccmdesk.rules.records import PracticeRecord, StaffRecord
+from ccmdesk.rules.validation import (
+    ParseError,
+    dob_error,
+    luhn_check_digit,
+    mbi_error,
+    npi_error,
+    parse_bool,
+    parse_date,
+    parse_instant,
+    parse_month,
+    patient_from_text,
+    practice_from_text,
+    staff_from_text,
+    validate_practice,
+    validate_staff,
+)
+from tests.conftest import patient_text
+
+TODAY = dt.date(2026, 4, 15)
+
+
+def fields(errors: list) -> dict[str, str]:
+    return {e.field: e.message for e in errors}
+
+
+@pytest.mark.parametrize("npi", ["1234567893", "1245319599", "1003000126"])
+def test_npi_with_a_correct_check_digit_is_valid(npi: str) -> None:
+    assert npi_error(npi) is None
+
+
+def test_npi_check_digit_uses_the_80840_prefix() -> None:
+    # 123456789 + Luhn over "80840123456789" is 3; without the prefix it would be 7.
+    assert luhn_check_digit("80840123456789") == 3
+    assert luhn_check_digit("123456789") == 7
+    assert "check digit" in (npi_error("1234567897") or "")
+
+
+@pytest.mark.parametrize(
+    ("npi", "words"),
+    [("123456789", "10 digits"), ("12345678901", "10 digits"), ("12345A7893", "10 digits"),
+     ("3234567893", "start with 1 or 2")],
+)  # fmt: skip
+def test_npi_errors_say_what_is_wrong(npi: str, words: str) -> None:
+    assert words in (npi_error(npi) or "")
+
+
+@pytest.mark.parametrize("mbi", ["1EG4TE5MK73", "9AA0AA0AA00", "1A00A00AA00"])
+def test_well_formed_mbis_pass(mbi: str) -> None:
+    assert mbi_error(mbi) is None
+
+
+@pytest.mark.parametrize(
+    "mbi",
+    ["0EG4TE5MK73", "1SG4TE5MK73", "1EG4TE5MK7", "1EGATE5MK73", "1EG4TE5M173", "1EG4TI5MK73"],
+)
+def test_malformed_mbis_are_refused(mbi: str) -> None:
+    assert mbi_error(mbi) is not None
+
+
+def test_dob_cannot_be_in_the_future_or_over_130_years_ago() -> None:
+    assert "future" in (dob_error(dt.date(2026, 4, 16), TODAY) or "")
+    assert dob_error(dt.date(1896, 4, 15), TODAY) is None
+    assert "130 years" in (dob_error(dt.date(1896, 4, 14), TODAY) or "")
+    # 29 February: the limit falls back to the 28th rather than crashing.
+    assert dob_error(dt.date(1898, 2, 28), dt.date(2028, 2, 29)) is None
+
+
+def test_parsers_accept_the_documented_forms_and_explain_the_rest() -> None:
+    assert parse_date(" 2026-03-04 ") == dt.date(2026, 3, 4)
+    assert parse_date("") is None
+    with pytest.raises(ParseError, match="YYYY-MM-DD"):
+        parse_date("03/04/2026")
+    with pytest.raises(ParseError, match="YYYY-MM-DD"):
+        parse_date("2026-02-30")
+    assert parse_bool("YES") is True
+    assert parse_bool("0") is False
+    assert parse_bool("", default=True) is True
+    with pytest.raises(ParseError, match="yes or no"):
+        parse_bool("maybe")
+    instant = parse_instant("2026-03-04T09:15:00-05:00")
+    assert instant == dt.datetime(2026, 3, 4, 14, 15, tzinfo=dt.UTC)
+    with pytest.raises(ParseError, match="UTC offset"):
+        parse_instant("2026-03-04T09:15:00")
+    assert parse_month("2026-03") == "2026-03"
+    with pytest.raises(ParseError, match="YYYY-MM"):
+        parse_month("2026-13")
+
+
+def test_a_valid_patient_row_has_no_errors_and_normalizes_codes() -> None:
+    record, errors = patient_from_text(patient_text(conditions="e119; I10"), TODAY)
+    assert errors == []
+    assert record.conditions == ("E11.9", "I10")
+    assert record.member_id == "1EG4TE5MK73"  # dashes are print formatting, not the identifier
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "words"),
+    [
+        ({"mrn": ""}, "mrn", "required"),
+        ({"last_name": " "}, "last_name", "required"),
+        ({"dob": ""}, "dob", "required"),
+        ({"dob": "2030-01-01"}, "dob", "future"),
+        ({"dob": "1890-01-01"}, "dob", "130 years"),
+        ({"dob": "1/2/1950"}, "dob", "YYYY-MM-DD"),
+        ({"sex": "Q"}, "sex", "F, M, X, U"),
+        ({"state": "Maine"}, "state", "two-letter"),
+        ({"zip": "4101"}, "zip", "ZIP"),
+        ({"payer_type": "medicare part b"}, "payer_type", "payer type"),
+        ({"member_id": "12345"}, "member_id", "11 characters"),
+        ({"qmb": "perhaps"}, "qmb", "yes or no"),
+        ({"billing_practitioner": ""}, "billing_practitioner", "required"),
+        ({"conditions": "E11.9;ZZZ.9"}, "conditions", "not an ICD-10-CM code"),
+        ({"conditions": "E11"}, "conditions", "category"),
+        ({"conditions": "I10;I10"}, "conditions", "twice"),
+        ({"consent_method": ""}, "consent_method", "required when consent_date"),
+        (
+            {"consent_date": "", "consent_method": "verbal"},
+            "consent_method",
+            "consent_date is empty",
+        ),
+        ({"consent_method": "email"}, "consent_method", "verbal or written"),
+        ({"consent_revoked_date": "2025-01-01"}, "consent_revoked_date", "before consent_date"),
+        ({"care_plan_date": "2026-05-01"}, "care_plan_date", "future"),
+        ({"initiating_visit_date": "2026-05-01"}, "initiating_visit_date", "future"),
+    ],
+)
+def test_each_patient_rule_names_its_field(overrides: dict, field: str, words: str) -> None:
+    _, errors = patient_from_text(patient_text(**overrides), TODAY)
+    assert field in fields(errors), errors
+    assert words in fields(errors)[field]
+
+
+def test_a_non_medicare_member_id_is_not_held_to_the_mbi_format() -> None:
+    _, errors = patient_from_text(patient_text(payer_type="commercial", member_id="ABC123"), TODAY)
+    assert errors == []
+
+
+def test_staff_rules() -> None:
+    assert validate_staff(StaffRecord("rn-lee", "Grace Lee", "clinical")) == []
+    errors = fields(validate_staff(StaffRecord("dr a", "", "doctor")))
+    assert set(errors) == {"staff_id", "name", "role"}
+    assert "NPI" not in errors.get("npi", "")
+    assert (
+        "required for a practitioner"
+        in fields(validate_staff(StaffRecord("dr-a", "Dr A", "practitioner")))["npi"]
+    )
+    record, errs = staff_from_text({"staff_id": "x", "name": "X", "role": "Admin", "npi": ""})
+    assert record.role == "admin" and errs == []
+
+
+def test_practice_rules() -> None:
+    good = PracticeRecord(name="P", group_npi="1245319599", tin="123456789")
+    assert validate_practice(good) == []
+    bad = dataclasses.replace(good, name="", group_npi="1245319598", tin="12345", timezone="Mars/Base",
+                              place_of_service="1")  # fmt: skip
+    assert set(fields(validate_practice(bad))) == {"name", "group_npi", "tin", "timezone", "pos"}
+    record, errors = practice_from_text({"name": "P", "tin": "12-3456789", "timezone": "UTC"})
+    assert record.tin == "123456789" and record.place_of_service == "11" and errors == []

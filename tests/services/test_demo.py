@@ -1,0 +1,76 @@
+"""The demo practice: realistic, deterministic, and only into an empty database."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter, defaultdict
+
+import pytest
+from sqlalchemy import func, select
+
+from ccmdesk.db import Database
+from ccmdesk.models import Patient, Staff, TimeEntry
+from ccmdesk.services import ServiceError, Services
+from ccmdesk.services.demo import build_demo
+from tests.conftest import CLI, NOW
+
+
+def rows(name: str) -> list[dict[str, str]]:
+    data = dict(build_demo(NOW).files)[name]
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+
+
+def test_the_demo_is_the_same_for_the_same_clock() -> None:
+    assert build_demo(NOW) == build_demo(NOW)
+
+
+def test_the_demo_has_eight_staff_covering_every_role() -> None:
+    staff = rows("staff.csv")
+    assert len(staff) == 8
+    assert {s["role"] for s in staff} == {
+        "clinical", "practitioner", "non_clinical", "billing", "admin",
+    }  # fmt: skip
+
+
+def test_the_demo_patients_are_varied_like_a_real_panel() -> None:
+    patients = rows("patients.csv")
+    assert 190 <= len(patients) <= 210
+    payers = Counter(p["payer_type"] for p in patients)
+    assert set(payers) == {"medicare", "medicare_advantage", "medicaid", "commercial"}
+    assert sum(1 for p in patients if not p["consent_date"]) >= 3  # a few without consent
+    assert sum(1 for p in patients if len(p["conditions"].split(";")) == 1) >= 5  # PCM
+    assert any(p["qmb"] == "yes" for p in patients)
+
+
+def test_the_demo_spans_three_months_with_short_and_long_patients() -> None:
+    entries = rows("time_entries.csv")
+    months = {e["start"][:7] for e in entries}
+    assert months == {"2026-02", "2026-03", "2026-04"}  # three months ending with NOW's
+    seconds: dict[tuple[str, str], int] = defaultdict(int)
+    for e in entries:
+        from datetime import datetime
+
+        span = datetime.fromisoformat(e["end"]) - datetime.fromisoformat(e["start"])
+        seconds[(e["mrn"], e["start"][:7])] += int(span.total_seconds())
+        assert datetime.fromisoformat(e["end"]) <= NOW
+    march = [s for (_, month), s in seconds.items() if month == "2026-03"]
+    assert sum(1 for s in march if s < 20 * 60) >= 10  # some short of 20 minutes
+    assert sum(1 for s in march if s >= 60 * 60) >= 5  # some long enough for complex CCM
+    assert any(m["complexity"] in ("moderate", "high") for m in rows("patient_months.csv"))
+
+
+def test_demo_create_imports_everything(services: Services, db: Database) -> None:
+    summary = services.demo.create(CLI)
+    assert summary.counts["patients"].created == len(rows("patients.csv"))
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Staff)) == 8
+        assert session.scalar(select(func.count()).select_from(Patient)) == len(
+            rows("patients.csv")
+        )
+        assert session.scalar(select(func.count()).select_from(TimeEntry)) == len(
+            rows("time_entries.csv")
+        )
+    assert services.practice.get().name == "Riverbend Family Medicine"
+    with pytest.raises(ServiceError, match="already holds patients"):
+        services.demo.create(CLI)

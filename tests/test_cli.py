@@ -1,0 +1,154 @@
+"""The command line, as formats.md describes it."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ccmdesk import __version__
+from ccmdesk.cli import main
+from tests.conftest import VALID_NPIS
+
+
+def run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ccmdesk", "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def table_counts(data_dir: Path) -> dict[str, int]:
+    connection = sqlite3.connect(data_dir / "ccmdesk.sqlite3")
+    try:
+        return {
+            table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("staff", "patient", "time_entry", "patient_month", "audit_event")
+        }
+    finally:
+        connection.close()
+
+
+def test_version_prints_the_package_version(tmp_path: Path) -> None:
+    result = run("--version", data_dir=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"ccmdesk {__version__}"
+
+
+def test_practice_creates_then_updates_only_what_is_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--data-dir", str(tmp_path), "practice"]
+    assert main([*args, "--group-npi", VALID_NPIS[1]]) == 1
+    assert "--name is required" in capsys.readouterr().err
+    assert main([*args, "--name", "Harbor", "--group-npi", VALID_NPIS[1], "--tin", "12-3456789",
+                 "--address", "1 Main St", "--phone", "555", "--timezone", "America/Chicago",
+                 "--pos", "11"]) == 0  # fmt: skip
+    assert "Practice saved: Harbor" in capsys.readouterr().out
+    assert main([*args, "--pos", "02"]) == 0
+    assert main([*args, "--timezone", "Mars/Olympus", "--group-npi", "1234567890"]) == 1
+    err = capsys.readouterr().err
+    assert "practice: group_npi: '1234567890' is not a valid NPI" in err
+    assert "practice: timezone: 'Mars/Olympus' is not a time zone" in err
+    connection = sqlite3.connect(tmp_path / "ccmdesk.sqlite3")
+    row = connection.execute(
+        "SELECT name, tin, timezone, place_of_service FROM practice"
+    ).fetchone()
+    connection.close()
+    assert row == ("Harbor", "123456789", "America/Chicago", "02")
+
+
+def test_demo_csv_out_then_import_then_reimport(tmp_path: Path) -> None:
+    files = tmp_path / "demo-files"
+    data = tmp_path / "data"
+    result = run("demo", "--csv-out", str(files), data_dir=data)
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in files.iterdir())
+    assert names == ["patient_months.csv", "patients.csv", "staff.csv", "time_entries.csv"]
+    assert not data.exists()  # writing the files does not touch a database
+
+    paths = [str(files / name) for name in reversed(names)]  # any order
+    result = run("import", *paths, data_dir=data)
+    assert result.returncode == 0, result.stderr
+    assert "staff: 8 added" in result.stdout
+    counts = table_counts(data)
+    assert counts["patient"] >= 190 and counts["time_entry"] > 1000
+
+    result = run("import", *paths, data_dir=data)
+    assert result.returncode == 0
+    assert "0 added, 0 updated" in result.stdout
+    assert table_counts(data) == counts
+
+
+def test_a_bad_import_exits_non_zero_lists_every_problem_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    staff = tmp_path / "staff.csv"
+    staff.write_text(f"staff_id,name,role,npi\ndr-a,Dr A,practitioner,{VALID_NPIS[0]}\n")
+    assert run("import", str(staff), data_dir=data).returncode == 0
+    before = table_counts(data)
+    bad_staff = tmp_path / "more-staff.csv"
+    bad_staff.write_text("staff_id,name,role,npi,email\ndr-b,Dr B,practitioner,1234567890,x\n")
+    patients = tmp_path / "patients.csv"
+    patients.write_text(
+        "mrn,last_name,first_name,dob,payer_type,member_id,billing_practitioner,conditions\n"
+        "1,Ng,Al,2099-01-01,medicare,BADMBI,dr-a,E11.9;XYZ\n"
+        "1,Ng,Bo,1950-01-01,,,dr-q,I10\n"
+    )
+    entries = tmp_path / "entries.csv"
+    entries.write_text("mrn,staff_id,end\n1,dr-a,2026-03-01T10:00:00Z\n")
+    result = run("import", str(bad_staff), str(patients), str(entries), data_dir=data)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines == [
+        "ccmdesk: import: Nothing was imported: 8 problem(s).",
+        f"{bad_staff}:1: email: unknown column in a staff file",
+        f"{bad_staff}:2: npi: '1234567890' is not a valid NPI: the check digit does not match",
+        f"{patients}:2: dob: 2099-01-01 is in the future",
+        f"{patients}:2: member_id: 'BADMBI' is not a Medicare MBI: it must be 11 characters, "
+        "it has 6",
+        f"{patients}:2: conditions: 'XYZ' is not an ICD-10-CM code",
+        f"{patients}:3: billing_practitioner: no staff member has staff_id 'dr-q'",
+        f"{patients}:3: mrn: '1' appears twice in this file (first on line 2)",
+        f"{entries}:1: (header): is not a ccmdesk import file: staff needs role; patients needs "
+        "last_name; time entries needs start; patient months needs month",
+    ]
+    assert table_counts(data) == before
+
+
+def test_demo_refuses_a_database_with_patients(tmp_path: Path) -> None:
+    assert run("demo", data_dir=tmp_path).returncode == 0
+    result = run("demo", data_dir=tmp_path)
+    assert result.returncode == 1
+    assert "already holds patients" in result.stderr
+
+
+def test_a_newer_database_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    assert run("practice", "--name", "X", data_dir=tmp_path).returncode == 0
+    connection = sqlite3.connect(tmp_path / "ccmdesk.sqlite3")
+    connection.execute("UPDATE alembic_version SET version_num='0999'")
+    connection.commit()
+    connection.close()
+    result = run("practice", "--name", "Y", data_dir=tmp_path)
+    assert result.returncode == 1
+    assert "written by a newer version of ccmdesk" in result.stderr
+
+
+def test_the_data_dir_comes_from_the_environment_when_not_given(tmp_path: Path) -> None:
+    env_dir = tmp_path / "from-env"
+    result = subprocess.run(
+        [sys.executable, "-m", "ccmdesk", "practice", "--name", "Env Practice"],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "CCMDESK_DATA_DIR": str(env_dir)},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (env_dir / "ccmdesk.sqlite3").exists()

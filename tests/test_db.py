@@ -1,0 +1,104 @@
+"""The database: pragmas, file mode, migrations from code, backups and refusing newer files."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from ccmdesk.db import NewerDatabaseError, open_database
+
+
+def url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def test_an_empty_database_is_created_at_the_latest_schema(tmp_path: Path) -> None:
+    db = open_database(url(tmp_path / "new.sqlite3"), tmp_path / "backups")
+    with db.session() as session:
+        revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        fees = session.execute(
+            text("SELECT amount_cents FROM fee_schedule_amount WHERE year=2026 AND code='99490'")
+        ).scalar()
+    db.dispose()
+    assert revision == "0002"
+    assert fees == 6613
+    assert not (tmp_path / "backups").exists()  # nothing to back up on a new database
+
+
+def test_connections_use_wal_foreign_keys_and_full_sync(tmp_path: Path) -> None:
+    db = open_database(url(tmp_path / "p.sqlite3"))
+    with db.engine.connect() as connection:
+        values = {
+            name: connection.execute(text(f"PRAGMA {name}")).scalar()
+            for name in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")
+        }
+    db.dispose()
+    assert values == {
+        "journal_mode": "wal",
+        "foreign_keys": 1,
+        "synchronous": 2,
+        "busy_timeout": 5000,
+    }
+
+
+def test_the_database_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "db.sqlite3"
+    db = open_database(url(path))
+    db.dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_an_upgrade_keeps_the_data_and_leaves_a_backup_first(tmp_path: Path) -> None:
+    from alembic import command
+
+    from ccmdesk.db import _alembic_config, create_db_engine
+
+    path = tmp_path / "old.sqlite3"
+    engine, _ = create_db_engine(url(path))
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "0001")
+        connection.execute(
+            text("INSERT INTO staff (staff_id, name, role, credentials, active) "
+                 "VALUES ('rn-lee', 'Grace Lee', 'clinical', 'RN', 1)")
+        )  # fmt: skip
+    engine.dispose()
+
+    db = open_database(url(path), tmp_path / "backups")
+    with db.session() as session:
+        revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        names = session.execute(text("SELECT name FROM staff")).scalars().all()
+        fee_rows = session.execute(text("SELECT count(*) FROM fee_schedule_amount")).scalar()
+    db.dispose()
+    assert revision == "0002"
+    assert names == ["Grace Lee"]
+    assert fee_rows == 28
+    backups = list((tmp_path / "backups").glob("pre-migration-0001-*.sqlite3"))
+    assert len(backups) == 1
+    copy = sqlite3.connect(backups[0])
+    try:
+        assert copy.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+        assert copy.execute("SELECT name FROM staff").fetchall() == [("Grace Lee",)]
+    finally:
+        copy.close()
+    assert stat.S_IMODE(backups[0].stat().st_mode) == 0o600
+
+
+def test_a_database_from_a_newer_ccmdesk_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "newer.sqlite3"
+    db = open_database(url(path))
+    db.dispose()
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE alembic_version SET version_num = '0099'")
+    raw.commit()
+    raw.close()
+    before = path.read_bytes()
+
+    with pytest.raises(NewerDatabaseError, match="newer version of ccmdesk"):
+        open_database(url(path), tmp_path / "backups")
+    assert path.read_bytes() == before
+    assert not (tmp_path / "backups").exists()
