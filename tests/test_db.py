@@ -48,6 +48,13 @@ def test_connections_use_wal_foreign_keys_and_full_sync(tmp_path: Path) -> None:
 def test_the_database_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     path = tmp_path / "data" / "db.sqlite3"
     db = open_database(url(path))
+    with db.engine.connect() as connection:
+        # While a connection is open the WAL and shared-memory files exist: they hold patient
+        # data too, and SQLite gives them the database file's permissions.
+        side_files = [Path(f"{path}-wal"), Path(f"{path}-shm")]
+        assert all(p.exists() for p in side_files)
+        assert {stat.S_IMODE(p.stat().st_mode) for p in side_files} == {0o600}
+        connection.execute(text("SELECT 1"))
     db.dispose()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700

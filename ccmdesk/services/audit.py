@@ -15,6 +15,7 @@ from ccmdesk.models import AuditEvent
 from ccmdesk.services.context import Actor
 
 GENESIS_HASH = "0" * 64
+_HEAD_KEY = "ccmdesk.audit_head"
 
 
 def canonical_json(value: Any) -> str | None:
@@ -76,8 +77,12 @@ def record(
     patient_id: int | None = None,
 ) -> AuditEvent:
     """Append one event to the chain, in the caller's transaction."""
-    prev = session.scalars(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
-    prev_hash = prev or GENESIS_HASH
+    # The head is read once per transaction: after this transaction's first write it holds the
+    # database's write lock, so no other writer can extend the chain underneath it.
+    prev_hash = session.info.get(_HEAD_KEY)
+    if prev_hash is None:
+        head = session.scalars(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+        prev_hash = head.first() or GENESIS_HASH
     before_json, after_json = canonical_json(before), canonical_json(after)
     # Microseconds are dropped so the stored value reads back identically on every backend.
     at = at.astimezone(dt.UTC).replace(microsecond=0)
@@ -106,7 +111,7 @@ def record(
         ),
     )
     session.add(event)
-    session.flush()
+    session.info[_HEAD_KEY] = event.hash
     return event
 
 

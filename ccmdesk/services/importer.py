@@ -618,6 +618,7 @@ class ImportService(ServiceBase):
                 .options(selectinload(Patient.conditions), selectinload(Patient.enrollment))
             )
         }
+        changes: list[tuple[Patient, dict[str, object] | None, dict[str, object]]] = []
         for mrn, record in patients_in.items():
             patient = existing.get(mrn)
             before = audit_form(patient_record(patient, keys)) if patient else None
@@ -632,14 +633,17 @@ class ImportService(ServiceBase):
             else:
                 counts.updated += 1
             apply_patient(patient, record, ids)
-            session.flush()
+            changes.append((patient, before, after))
+        # One flush for all rows (not one per row): the audit events need the new ids.
+        session.flush()
+        for patient, before, after in changes:
             audit.record(
                 session,
                 at=self._now(),
                 actor=actor,
                 action="patient.update" if before else "patient.create",
                 entity="patient",
-                entity_key=mrn,
+                entity_key=patient.mrn,
                 patient_id=patient.id,
                 before=before,
                 after=after,
@@ -677,6 +681,7 @@ class ImportService(ServiceBase):
                 key = (entry.patient_id, entry.staff_id, segment.started_at, segment.ended_at)
                 matches[key] = entry
         now = self._now()
+        changes: list[tuple[TimeEntry, str, dict[str, object] | None, dict[str, object]]] = []
         for item in entries:
             patient_id, staff_id = patient_ids[item.mrn], staff_ids[item.staff_id]
             fields = {
@@ -709,7 +714,10 @@ class ImportService(ServiceBase):
                 session.add(entry)
                 counts.created += 1
                 action, before_doc = "time.create", None
-            session.flush()
+            after = {**fields, **span, "mrn": item.mrn, "staff_id": item.staff_id}
+            changes.append((entry, action, before_doc, after))
+        session.flush()
+        for entry, action, before_doc, after in changes:
             audit.record(
                 session,
                 at=now,
@@ -717,9 +725,9 @@ class ImportService(ServiceBase):
                 action=action,
                 entity="time_entry",
                 entity_key=str(entry.id),
-                patient_id=patient_id,
+                patient_id=entry.patient_id,
                 before=before_doc,
-                after={**fields, **span, "mrn": item.mrn, "staff_id": item.staff_id},
+                after=after,
                 reason=reason,
             )
 
