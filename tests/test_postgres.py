@@ -1,0 +1,67 @@
+"""The same code on PostgreSQL: runs when CCMDESK_TEST_POSTGRES_URL names a scratch database.
+
+scripts/test-postgres.sh starts a throwaway PostgreSQL server and runs this module against it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from ccmdesk.db import Database, NewerDatabaseError, open_database
+from ccmdesk.services import Services
+from ccmdesk.services.audit import verify_chain
+from tests.conftest import CLI, NOW, NURSE, patient_text
+
+URL = os.environ.get("CCMDESK_TEST_POSTGRES_URL", "")
+pytestmark = pytest.mark.skipif(not URL, reason="set CCMDESK_TEST_POSTGRES_URL to run")
+
+
+def reset_schema() -> None:
+    engine = create_engine(URL)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def pg() -> Iterator[Database]:
+    reset_schema()
+    database = open_database(URL)
+    yield database
+    database.dispose()
+
+
+def test_migrations_demo_and_reimport_work_on_postgresql(pg: Database) -> None:
+    services = Services(pg, clock=lambda: NOW)
+    created = services.demo.create(CLI)
+    again = services.imports.import_data(CLI, services.demo.files().files)
+    assert created.counts["patients"].created >= 190
+    assert [c.created + c.updated for c in again.counts.values()] == [0, 0, 0, 0]
+    rows = services.patients.list_rows(CLI)
+    assert len(rows) == created.counts["patients"].created
+    with pg.session() as session:
+        assert verify_chain(session).ok
+
+
+def test_patient_edits_and_instants_round_trip_on_postgresql(pg: Database) -> None:
+    services = Services(pg, clock=lambda: NOW)
+    services.demo.create(CLI)
+    mrn = services.patients.list_rows(CLI)[0].mrn
+    raw = patient_text(mrn=mrn, billing_practitioner="dr-okafor", care_manager="rn-lee",
+                       conditions="I10;E11.9")  # fmt: skip
+    services.patients.save_text(NURSE, raw, mrn)
+    assert services.patients.get(NURSE, mrn).conditions == ("I10", "E11.9")
+    with pg.session() as session:
+        assert verify_chain(session).ok
+
+
+def test_a_newer_postgresql_schema_is_refused(pg: Database) -> None:
+    with pg.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    with pytest.raises(NewerDatabaseError):
+        open_database(URL)
