@@ -45,7 +45,7 @@ from ccmdesk.services.patients import (
     reference_errors,
     staff_refs,
 )
-from ccmdesk.services.staff import apply_staff, staff_record
+from ccmdesk.services.staff import apply_staff, staff_change_errors, staff_record
 
 STAFF, PATIENTS, TIME_ENTRIES, PATIENT_MONTHS = (
     "staff",
@@ -260,7 +260,7 @@ class ImportService(ServiceBase):
         with self._db.session() as session:
             today = self._today(session)
             refs, _ = staff_refs(session)
-            staff_in = self._check_staff(by_kind[STAFF], refs, problems)
+            staff_in = self._check_staff(session, by_kind[STAFF], refs, problems)
             patients_in = self._check_patients(session, by_kind[PATIENTS], refs, today, problems)
             # MRNs of the file's rows count as known even when a row is wrong: its own error is
             # the one to report, not one more for each of that patient's entries.
@@ -302,12 +302,16 @@ class ImportService(ServiceBase):
         return False
 
     def _check_staff(
-        self, rows: list[Row], refs: dict[str, StaffRef], p: _Problems
+        self, session: Session, rows: list[Row], refs: dict[str, StaffRef], p: _Problems
     ) -> dict[str, tuple[Row, StaffRecord]]:
         out: dict[str, tuple[Row, StaffRecord]] = {}
         seen: dict[object, Row] = {}
+        stored = {s.staff_id: s for s in session.scalars(select(Staff))}
         for row in rows:
             record, errors = staff_from_text(row.values)
+            if not errors and (current := stored.get(record.staff_id)) is not None:
+                record = dataclasses.replace(record, active=current.active)
+                errors = staff_change_errors(session, current, record)
             for error in errors:
                 p.add(row.file, row.line, error.field, error.message)
             if record.staff_id and self._duplicate(

@@ -49,8 +49,6 @@ def enrollment_status(consent: dt.date | None, revoked: dt.date | None, today: d
         return "No consent"
     if revoked is not None and revoked <= today:
         return "Consent revoked"
-    if consent > today:
-        return "Consent pending"
     return "Enrolled"
 
 

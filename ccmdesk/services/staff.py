@@ -36,6 +36,36 @@ def apply_staff(staff: Staff, record: StaffRecord) -> None:
     staff.active = record.active
 
 
+def staff_change_errors(session: Session, staff: Staff, record: StaffRecord) -> list[FieldError]:
+    """Changes that would strand patients or lock every administrator out."""
+    errors: list[FieldError] = []
+    if staff.role == "admin" and staff.active and (record.role != "admin" or not record.active):
+        admins = session.scalar(
+            select(func.count())
+            .select_from(Staff)
+            .where(Staff.role == "admin", Staff.active.is_(True))
+        )
+        if admins <= 1:
+            errors.append(
+                FieldError("role", "this is the only active administrator; add another first")
+            )
+    if staff.role == "practitioner" and (record.role != "practitioner" or not record.active):
+        billed = session.scalar(
+            select(func.count())
+            .select_from(Patient)
+            .where(Patient.billing_practitioner_id == staff.id)
+        )
+        if billed:
+            errors.append(
+                FieldError(
+                    "role",
+                    f"{billed} patient(s) have {staff.name} as billing practitioner; "
+                    "move them to another practitioner first",
+                )
+            )
+    return errors
+
+
 class StaffService(ServiceBase):
     """The practice's people."""
 
@@ -70,7 +100,8 @@ class StaffService(ServiceBase):
                 raise NotFound(f"There is no staff member '{record.staff_id}'.")
             before = staff_record(staff) if staff else None
             if staff is not None:
-                self._check_change(session, staff, record)
+                if errors := staff_change_errors(session, staff, record):
+                    raise ValidationFailed(errors)
             else:
                 staff = Staff()
                 session.add(staff)
@@ -87,34 +118,3 @@ class StaffService(ServiceBase):
                     after=dataclasses.asdict(record),
                 )
         return record
-
-    @staticmethod
-    def _check_change(session: Session, staff: Staff, record: StaffRecord) -> None:
-        """Refuse changes that would strand patients or lock every administrator out."""
-        errors: list[FieldError] = []
-        if staff.role == "admin" and staff.active and (record.role != "admin" or not record.active):
-            admins = session.scalar(
-                select(func.count())
-                .select_from(Staff)
-                .where(Staff.role == "admin", Staff.active.is_(True))
-            )
-            if admins <= 1:
-                errors.append(
-                    FieldError("role", "this is the only active administrator; add another first")
-                )
-        if staff.role == "practitioner" and (record.role != "practitioner" or not record.active):
-            billed = session.scalar(
-                select(func.count())
-                .select_from(Patient)
-                .where(Patient.billing_practitioner_id == staff.id)
-            )
-            if billed:
-                errors.append(
-                    FieldError(
-                        "role",
-                        f"{billed} patient(s) have {staff.name} as billing practitioner; "
-                        "move them to another practitioner first",
-                    )
-                )
-        if errors:
-            raise ValidationFailed(errors)

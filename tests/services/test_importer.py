@@ -282,3 +282,18 @@ def test_unreadable_and_non_utf8_files_are_reported(services: Services, tmp_path
 def test_only_admins_and_the_command_line_may_import(staffed: Services, tmp_path: Path) -> None:
     with pytest.raises(PermissionDenied):
         staffed.imports.import_paths(NURSE, files(tmp_path, staff=STAFF))
+
+
+def test_import_cannot_strand_patients_by_changing_their_practitioner_role(
+    services: Services, db: Database, tmp_path: Path
+) -> None:
+    services.imports.import_paths(CLI, files(tmp_path, staff=STAFF, patients=PATIENTS))
+    demoted = STAFF.replace(
+        f"dr-a,Dr. A,practitioner,MD,{VALID_NPIS[0]}", "dr-a,Dr. A,clinical,MD,"
+    )
+    before = dump(db)
+    assert failing(services, files(tmp_path, staff=demoted)) == [
+        "staff.csv:2: role: 2 patient(s) have Dr. A as billing practitioner; move them to "
+        "another practitioner first"
+    ]
+    assert dump(db) == before
