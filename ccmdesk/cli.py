@@ -12,8 +12,10 @@ from ccmdesk import __version__
 from ccmdesk.config import ConfigError, database_url, resolve_data_dir
 from ccmdesk.db import BACKUP_DIR_NAME, Database, DatabaseError, open_database
 
+COMMANDS = ("practice", "import", "demo")
 
-def _parser() -> argparse.ArgumentParser:
+
+def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccmdesk",
         description="Chronic Care Management time tracking and billing. "
@@ -26,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
         help="folder for the database, backups and logs (default: $CCMDESK_DATA_DIR, else the "
         "user's data folder)",
     )
+    if not with_commands:
+        parser.set_defaults(command=None)
+        return parser
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     practice = commands.add_parser("practice", help="create or update the practice details")
@@ -95,7 +100,14 @@ def _practice(services: object, args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    gui_args: list[str] = []
+    if any(token in (*COMMANDS, "-h", "--help") for token in tokens):
+        args = _parser().parse_args(tokens)
+    else:
+        # No command: the GUI. Arguments ccmdesk does not know go to it (Qt options such as
+        # -style, or --user STAFF_ID).
+        args, gui_args = _parser(with_commands=False).parse_known_args(tokens)
     try:
         data_dir = resolve_data_dir(args.data_dir)
         if args.command == "demo" and args.csv_out:
@@ -120,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             from ccmdesk.ui.app import run_gui
 
-            return run_gui(services, data_dir, sys.argv[:1])
+            return run_gui(services, data_dir, [sys.argv[0], *gui_args])
         if args.command == "practice":
             return _practice(services, args)
         if args.command == "import":

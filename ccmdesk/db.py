@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,12 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BACKUP_DIR_NAME = "backups"
+_REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
 
 
 class DatabaseError(Exception):
@@ -107,19 +109,39 @@ def sqlite_backup(source: Path, target: Path) -> Path:
     return target
 
 
+def known_revisions() -> list[str]:
+    """Revision ids of this version's migrations, oldest first (files are named NNNN_*.py)."""
+    versions = MIGRATIONS_DIR / "versions"
+    return sorted(m.group(1) for p in versions.iterdir() if (m := _REVISION_FILE.match(p.name)))
+
+
+def head_revision() -> str:
+    return known_revisions()[-1]
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision recorded in the database, or None for a new database."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def migrate(engine: Engine, sqlite_path: Path | None, backup_dir: Path | None) -> Path | None:
     """Bring the schema to this version's head; return the backup taken first, if any.
 
     A database whose revision this ccmdesk does not know was written by a newer version and is
     refused untouched, rather than guessed at.
     """
+    current = current_revision(engine)
+    if current == head_revision():
+        # The everyday case: skip importing Alembic, which costs a quarter second at start-up.
+        return None
+
     from alembic import command
-    from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
     from alembic.util.exc import CommandError
 
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
     config = _alembic_config(None)
     scripts = ScriptDirectory.from_config(config)
     head = scripts.get_current_head()

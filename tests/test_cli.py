@@ -152,3 +152,32 @@ def test_the_data_dir_comes_from_the_environment_when_not_given(tmp_path: Path) 
     )
     assert result.returncode == 0, result.stderr
     assert (env_dir / "ccmdesk.sqlite3").exists()
+
+
+def test_unknown_arguments_are_refused_for_commands(tmp_path: Path) -> None:
+    result = run("import", "--bogus", "x.csv", data_dir=tmp_path)
+    assert result.returncode == 2
+    assert "unrecognized arguments: --bogus" in result.stderr
+
+
+def test_no_command_opens_the_gui_with_the_remaining_arguments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ccmdesk.ui.app
+
+    seen: dict[str, object] = {}
+
+    def fake_run_gui(services: object, data_dir: Path, argv: list[str]) -> int:
+        seen.update(data_dir=data_dir, argv=argv[1:], practice=services.practice.get())  # type: ignore[attr-defined]
+        return 7
+
+    monkeypatch.setattr(ccmdesk.ui.app, "run_gui", fake_run_gui)
+    assert main(["--data-dir", str(tmp_path), "--user", "rn-lee", "-style", "fusion"]) == 7
+    assert seen == {"data_dir": tmp_path.resolve(), "argv": ["--user", "rn-lee", "-style", "fusion"],
+                    "practice": None}  # fmt: skip
+
+
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    result = run("--help", data_dir=tmp_path)
+    assert result.returncode == 0
+    assert all(command in result.stdout for command in ("practice", "import", "demo"))

@@ -109,3 +109,30 @@ def test_a_database_from_a_newer_ccmdesk_is_refused_untouched(tmp_path: Path) ->
         open_database(url(path), tmp_path / "backups")
     assert path.read_bytes() == before
     assert not (tmp_path / "backups").exists()
+
+
+def test_revision_file_names_agree_with_alembic() -> None:
+    # Start-up reads the head from file names to skip importing Alembic; they must not drift.
+    from alembic.script import ScriptDirectory
+
+    from ccmdesk.db import _alembic_config, head_revision, known_revisions
+
+    scripts = ScriptDirectory.from_config(_alembic_config(None))
+    walked = [script.revision for script in scripts.walk_revisions()]
+    assert known_revisions() == sorted(walked)
+    assert head_revision() == scripts.get_current_head()
+
+
+def test_opening_a_current_database_does_not_import_alembic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "c.sqlite3"
+    open_database(url(path)).dispose()
+    code = (
+        "import sys; from ccmdesk.db import open_database\n"
+        f"open_database({url(path)!r}).dispose()\n"
+        "print(any(m.startswith('alembic') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

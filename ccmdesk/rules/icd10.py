@@ -22,6 +22,13 @@ _CODE_CHARS = re.compile(r"[0-9A-Z.]+")
 
 # Word-search ranks pack (tier, length, position) into one int; see _Table.rank.
 _POSITIONS = 1_000_000
+# Chronic conditions seen on most CCM panels rank first when they match: a nurse who types
+# "hypertension" means I10 far more often than portal or neonatal hypertension.
+COMMON_CHRONIC = frozenset({
+    "I10", "E11.9", "E78.5", "E78.00", "I50.9", "I50.22", "I50.32", "J44.9",
+    "J45.909", "N18.30", "N18.4", "I48.91", "I25.10", "E03.9", "E66.9", "F32.A", "F03.90",
+    "G30.9", "M17.0", "M81.0", "G47.33", "K21.9", "M19.90", "D63.1", "F41.1", "G20.A1",
+})  # fmt: skip
 _MAX_RANKED_LENGTH = 999
 _LATER_TIER = (_MAX_RANKED_LENGTH + 1) * _POSITIONS
 
@@ -202,13 +209,24 @@ def _search_words(words: list[str], limit: int) -> list[Icd10Code]:
     hits = [position for position, description in enumerate(lowered) if first in description]
     for word in rest:
         hits = [position for position in hits if word in lowered[position]]
-    # Descriptions that start with the first word, then shorter (more general) descriptions,
-    # then code order. nsmallest keeps only `limit` keys, so a one-letter query that matches
-    # every code costs a linear pass rather than a full sort.
-    keys = [
-        rank[position] if lowered[position].startswith(first) else rank[position] + _LATER_TIER
-        for position in hits
-    ]
+    # Tiers: common chronic codes; the words as typed, at the start ("heart failure" -> "Heart
+    # failure, unspecified"); descriptions starting with the first word; the phrase anywhere;
+    # the rest.
+    # Within a tier, shorter (more general) descriptions first, then code order. nsmallest keeps
+    # only `limit` keys, so a one-letter query that matches every code costs one linear pass.
+    phrase = " ".join(words)
+
+    def tier(position: int) -> int:
+        description = lowered[position]
+        if table.codes[position] in COMMON_CHRONIC:
+            return 0
+        if description.startswith(phrase):
+            return 1
+        if description.startswith(first):
+            return 2
+        return 3 if phrase in description else 4
+
+    keys = [rank[position] + tier(position) * _LATER_TIER for position in hits]
     return [_entry(table, key % _POSITIONS) for key in heapq.nsmallest(limit, keys)]
 
 

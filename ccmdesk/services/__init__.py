@@ -6,7 +6,7 @@ from ccmdesk.db import Database
 from ccmdesk.services.context import Actor, Clock, Permission, allowed, utc_now
 from ccmdesk.services.demo import DemoService
 from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
-from ccmdesk.services.importer import ImportFailed, ImportService
+from ccmdesk.services.importer import ImportFailed, ImportService, ImportSummary
 from ccmdesk.services.patients import PatientRow, PatientService
 from ccmdesk.services.practice import PracticeService
 from ccmdesk.services.staff import StaffService
@@ -26,6 +26,7 @@ class Services:
 __all__ = [
     "Actor",
     "ImportFailed",
+    "ImportSummary",
     "NotFound",
     "PatientRow",
     "Permission",

@@ -189,13 +189,18 @@ def test_search_words_must_all_match() -> None:
 
 def test_search_words_ranking() -> None:
     found = search("hypertension", limit=1000)
-    first = [entry.description.lower().startswith("hypertension") for entry in found]
-    # Descriptions starting with the first word come first ...
+    common = [entry.code in icd10.COMMON_CHRONIC for entry in found]
+    # Common chronic codes come first (I10 here) ...
+    assert common == sorted(common, reverse=True)
+    assert found[0].code == "I10"
+    rest = [entry for entry, is_common in zip(found, common, strict=True) if not is_common]
+    first = [entry.description.lower().startswith("hypertension") for entry in rest]
+    # ... then descriptions starting with the first word ...
     assert first == sorted(first, reverse=True)
     assert first[0]
     # ... and within each group shorter descriptions, then code order.
     for group in (True, False):
-        members = [entry for entry, starts in zip(found, first, strict=True) if starts is group]
+        members = [entry for entry, starts in zip(rest, first, strict=True) if starts is group]
         keys = [(len(entry.description), entry.code) for entry in members]
         assert keys == sorted(keys)
 
@@ -270,3 +275,23 @@ def test_committed_table_matches_simple_icd_10_cm() -> None:
         expected[code] = " ".join(cm.get_description(code).split())
     assert len(rows) == len(expected)
     assert rows == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected_first"),
+    [
+        ("hypertension", "I10"),
+        ("heart failure", "I50.9"),
+        ("type 2 diabetes", "E11.9"),
+        ("hyperlipidemia", "E78.5"),
+        ("atrial fibrillation", "I48.91"),
+    ],
+)
+def test_common_chronic_conditions_rank_first_for_everyday_words(
+    query: str, expected_first: str
+) -> None:
+    assert icd10.search(query, limit=5)[0].code == expected_first
+
+
+def test_every_common_chronic_code_is_a_billable_code() -> None:
+    assert all(icd10.lookup(code) is not None for code in icd10.COMMON_CHRONIC)

@@ -1,0 +1,137 @@
+"""Start the GUI: the application object, first start, who is at the keyboard, the main window."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+
+from ccmdesk.services import Actor, ServiceError, Services
+from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
+from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.identity import IdentityDialog
+from ccmdesk.ui.main_window import LAST_USER, MainWindow
+from ccmdesk.ui.state import GuiState
+from ccmdesk.ui.theme import APP_ICON, icon, stylesheet
+
+log = logging.getLogger(__name__)
+
+USER_OPTION = "--user"
+
+ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], object]
+
+
+def split_user_option(argv: Sequence[str]) -> tuple[list[str], str | None]:
+    """Take `--user STAFF_ID` (or `--user=STAFF_ID`) out of argv; Qt gets the rest.
+
+    It signs in as that person without asking, for screenshots and start-up timing; it will
+    become a mere preselection once passwords exist.
+    """
+    rest: list[str] = []
+    user: str | None = None
+    items = iter(argv)
+    for item in items:
+        if item == USER_OPTION:
+            user = next(items, None)
+        elif item.startswith(f"{USER_OPTION}="):
+            user = item.split("=", 1)[1]
+        else:
+            rest.append(item)
+    return rest, user or None
+
+
+def configure_application(app: QApplication) -> None:
+    # No applicationDisplayName: X11 and Windows would append it to every window title.
+    app.setApplicationName("ccmdesk")
+    app.setWindowIcon(icon(APP_ICON))
+    app.setStyleSheet(stylesheet())
+
+
+def sign_in(
+    services: Services,
+    state: GuiState,
+    runner: TaskRunner,
+    user: str | None = None,
+    parent: QWidget | None = None,
+) -> Actor | None:
+    """First start when the database is empty, then the identity choice; None if abandoned."""
+    preselect = user or state.get(LAST_USER)
+    if services.practice.needs_setup() and not services.staff.list(include_inactive=True):
+        # Imported here: needed once in the life of a database, and start-up time counts.
+        from ccmdesk.ui.first_start import FirstStartDialog
+
+        first = FirstStartDialog(services, runner, parent)
+        if first.exec() != QDialog.DialogCode.Accepted:
+            return None
+        if first.actor is not None:
+            return first.actor  # the administrator just created: no need to ask
+        preselect = first.suggested_staff_id
+        user = None
+    if user is not None:
+        try:
+            return services.staff.actor_for(user)
+        except ServiceError as error:
+            log.warning("%s", error)  # fall back to asking
+    staff = services.staff.list(include_inactive=False)
+    if not staff:
+        QMessageBox.critical(
+            parent,
+            "ccmdesk",
+            "There is no active staff member to sign in as. Import a staff file from the "
+            "command line (ccmdesk import staff.csv) and start again.",
+        )
+        return None
+    practice = services.practice.get()
+    dialog = IdentityDialog(staff, preselect, practice.name if practice else "", parent)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    staff_id = dialog.selected_staff_id()
+    return services.staff.actor_for(staff_id) if staff_id else None
+
+
+def _report_unexpected(previous: ExceptHook) -> ExceptHook:
+    """A slot that raises must not pass silently: log it and tell the person at the keyboard."""
+
+    def hook(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+        previous(kind, error, trace)
+        window = QApplication.activeWindow()
+        if window is not None and isinstance(error, Exception):
+            show_failure(window, error)
+
+    return hook
+
+
+def run_gui(services: Services, data_dir: Path, argv: list[str]) -> int:
+    """Run the desktop application until its window closes; return the exit status."""
+    qt_argv, user = split_user_option(argv)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(qt_argv)
+    configure_application(app)
+    # While sign-in dialogs come and go there is a moment with no window at all.
+    app.setQuitOnLastWindowClosed(False)
+    state = GuiState.in_folder(data_dir)
+    runner = ThreadTaskRunner()
+    try:
+        actor = sign_in(services, state, runner, user)
+    except ServiceError as error:
+        QMessageBox.critical(None, "ccmdesk", str(error))
+        return 1
+    if actor is None:
+        return 0
+    # The patient list is the slowest part of start-up: fetch it while the window is built.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccmdesk-start") as pool:
+        rows = pool.submit(services.patients.list_rows, actor)
+        window = MainWindow(services, actor, runner=runner, state=state, first_rows=rows.result)
+    window.show()
+    app.setQuitOnLastWindowClosed(True)
+    previous_hook = sys.excepthook
+    sys.excepthook = _report_unexpected(previous_hook)
+    try:
+        return app.exec()
+    finally:
+        sys.excepthook = previous_hook

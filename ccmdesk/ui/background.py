@@ -1,0 +1,103 @@
+"""Run slow service calls off the GUI thread and hand the outcome back on it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from ccmdesk.services import ServiceError
+
+Done = Callable[[Any], None]
+Failed = Callable[[BaseException], None]
+
+
+class TaskRunner(Protocol):
+    """Runs `work`, then calls `done(result)` or `failed(error)` on the GUI thread."""
+
+    def run(self, work: Callable[[], Any], done: Done, failed: Failed) -> None: ...
+
+
+class _Relay(QObject):
+    """Carries one task's outcome from its worker thread to the GUI thread."""
+
+    finished = Signal(object)
+    errored = Signal(object)
+
+    def __init__(self, done: Done, failed: Failed, forget: Callable[[_Relay], None]) -> None:
+        super().__init__()
+        self._done = done
+        self._failed = failed
+        self._forget = forget
+        self.thread: threading.Thread | None = None
+        # Queued: the relay lives in the GUI thread, so its slots run there whoever emits.
+        self.finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
+        self.errored.connect(self._on_errored, Qt.ConnectionType.QueuedConnection)
+
+    def _release(self) -> None:
+        # The worker has emitted and is about to end; wait for it, so its last reference to
+        # this QObject is gone before ours is, and the object is freed in the GUI thread
+        # (Qt aborts when a QObject is deleted from a thread that does not own it).
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        self._forget(self)
+
+    @Slot(object)
+    def _on_finished(self, result: object) -> None:
+        self._release()
+        self._done(result)
+
+    @Slot(object)
+    def _on_errored(self, error: BaseException) -> None:
+        self._release()
+        self._failed(error)
+
+
+# Relays whose outcome has not arrived yet. Module-wide rather than per runner: a window (and
+# its runner) may go while a task still runs, and the relay must then still be freed in the GUI
+# thread, once its queued outcome is delivered, not by the worker dropping the last reference.
+_in_flight: set[_Relay] = set()
+
+
+class ThreadTaskRunner:
+    """Each task on its own Python thread; services open one session per call, so this is safe."""
+
+    def run(self, work: Callable[[], Any], done: Done, failed: Failed) -> None:
+        relay = _Relay(done, failed, _in_flight.discard)
+        _in_flight.add(relay)
+
+        def target() -> None:
+            try:
+                result = work()
+            except Exception as error:  # handed to the GUI thread, which shows it
+                relay.errored.emit(error)
+            else:
+                relay.finished.emit(result)
+
+        relay.thread = threading.Thread(target=target, name="ccmdesk-task", daemon=True)
+        relay.thread.start()
+
+    @staticmethod
+    def wait(timeout: float | None = None) -> None:
+        """Block until every running task's thread has ended (for shutdown and tests)."""
+        for relay in list(_in_flight):
+            if relay.thread is not None:
+                relay.thread.join(timeout)
+
+
+class InlineTaskRunner:
+    """Runs the task at once on the calling thread: for tests, where order must be certain.
+
+    Only refusals (ServiceError) go to `failed`; anything else is a bug and propagates.
+    """
+
+    def run(self, work: Callable[[], Any], done: Done, failed: Failed) -> None:
+        try:
+            result = work()
+        except ServiceError as error:
+            failed(error)
+        else:
+            done(result)

@@ -1,0 +1,202 @@
+"""Form helpers for dialogs and pages: inline field errors, value combos, message boxes."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QMessageBox,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccmdesk.rules.records import FieldError
+from ccmdesk.services import ServiceError
+
+log = logging.getLogger(__name__)
+
+_COLUMN_NAME = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+
+
+class FieldErrorLabel(QLabel):
+    """Red text under one input; hidden while there is nothing to say."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("fieldError")
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hide()
+
+    def set_error(self, text: str) -> None:
+        self.setText(text)
+        self.setVisible(bool(text))
+
+
+def readable_error(label: str, message: str, labels: Mapping[str, str]) -> str:
+    """A service message as a sentence beside its field.
+
+    Services word messages for CSV users ("is required when consent_date is set"); beside a field
+    the field's own label reads better, and other columns are named as their labels are.
+    """
+    message = _COLUMN_NAME.sub(lambda m: labels.get(m.group(0), m.group(0)).lower(), message)
+    if message.startswith(("is ", "are ", "must ", "has ")):
+        return f"{label} {message}."
+    text = message[:1].upper() + message[1:]
+    return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
+class FormErrors:
+    """Which input and error label belong to each field, so service errors land beside them."""
+
+    def __init__(self, general: FieldErrorLabel | None = None) -> None:
+        # Errors for fields no input shows (none expected) go to the general label.
+        self._general = general
+        self._fields: dict[str, tuple[str, QWidget, FieldErrorLabel]] = {}
+        self._labels: dict[str, str] = {}
+
+    def add(self, field: str, label: str, widget: QWidget, *aliases: str) -> QWidget:
+        """Register an input; return the cell (input with its error label below) for a layout."""
+        cell = QWidget()
+        layout = QVBoxLayout(cell)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(widget)
+        error = FieldErrorLabel(cell)
+        error.setAccessibleName(f"{label} error")
+        layout.addWidget(error)
+        for name in (field, *aliases):
+            self._fields[name] = (label, widget, error)
+            self._labels[name] = label
+        return cell
+
+    def widget(self, field: str) -> QWidget:
+        return self._fields[field][1]
+
+    def error_label(self, field: str) -> FieldErrorLabel:
+        return self._fields[field][2]
+
+    def error_text(self, field: str) -> str:
+        """What is shown beside a field now ("" when nothing)."""
+        return self._fields[field][2].text()
+
+    def errors_shown(self) -> dict[str, str]:
+        """Every field with an error now, by the field name it was registered under."""
+        seen: set[int] = set()
+        shown: dict[str, str] = {}
+        for name, (_, _, error) in self._fields.items():
+            if error.text() and id(error) not in seen:
+                seen.add(id(error))
+                shown[name] = error.text()
+        return shown
+
+    def clear(self) -> None:
+        for _, _, error in self._fields.values():
+            error.set_error("")
+        if self._general is not None:
+            self._general.set_error("")
+
+    def show(self, errors: Sequence[FieldError]) -> QWidget | None:
+        """Show each error beside its field; return the first bad input in form order."""
+        self.clear()
+        by_label: dict[int, list[str]] = {}
+        unplaced: list[str] = []
+        for item in errors:
+            entry = self._fields.get(item.field)
+            if entry is None:
+                unplaced.append(readable_error(item.field, item.message, self._labels))
+                continue
+            label, _, error = entry
+            by_label.setdefault(id(error), []).append(
+                readable_error(label, item.message, self._labels)
+            )
+        first: QWidget | None = None
+        for _, widget, error in self._fields.values():
+            messages = by_label.pop(id(error), None)
+            if messages:
+                error.set_error("\n".join(dict.fromkeys(messages)))
+                if first is None:
+                    first = widget
+        if unplaced:
+            if self._general is not None:
+                self._general.set_error("\n".join(unplaced))
+            else:
+                log.warning("errors for fields the form does not show: %s", unplaced)
+        return first
+
+
+def align_labels(boxes: Sequence[QWidget]) -> None:
+    """Give the form labels (object name "formLabel") of stacked groups one width, so their
+    inputs line up."""
+    labels = [label for box in boxes for label in box.findChildren(QLabel, "formLabel")]
+    width = max((label.sizeHint().width() for label in labels), default=0)
+    for label in labels:
+        label.setMinimumWidth(width)
+        label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+
+def focus_field(widget: QWidget, scroll: QScrollArea | None = None) -> None:
+    """Put the cursor in a bad field, scrolled into view."""
+    if scroll is not None:
+        scroll.ensureWidgetVisible(widget)
+    widget.setFocus(Qt.FocusReason.OtherFocusReason)
+
+
+class ValueComboBox(QComboBox):
+    """A combo whose items show a label but stand for a stored value (a code, a staff id)."""
+
+    def add_value(self, label: str, value: str) -> None:
+        self.addItem(label, value)
+
+    def value(self) -> str:
+        data = self.currentData()
+        return data if isinstance(data, str) else ""
+
+    def set_value(self, value: str, missing_label: str | None = None) -> None:
+        """Select value; a value not offered (say, a staff member now inactive) is added, so
+        saving an unrelated change never silently drops it."""
+        index = self.findData(value)
+        if index < 0:
+            self.addItem(missing_label or value, value)
+            index = self.count() - 1
+        self.setCurrentIndex(index)
+
+
+def show_error(parent: QWidget, message: str, title: str = "ccmdesk") -> QMessageBox:
+    """A warning box that does not block the caller (window-modal, opened, returned)."""
+    box = QMessageBox(
+        QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent
+    )
+    box.setObjectName("errorMessage")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
+def show_info(parent: QWidget, message: str, title: str = "ccmdesk") -> QMessageBox:
+    box = QMessageBox(
+        QMessageBox.Icon.Information, title, message, QMessageBox.StandardButton.Ok, parent
+    )
+    box.setObjectName("infoMessage")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
+def show_failure(parent: QWidget, error: BaseException) -> QMessageBox:
+    """A refused action shows its own sentence; anything else is a bug, logged in full."""
+    if isinstance(error, ServiceError):
+        return show_error(parent, str(error))
+    log.error("unexpected error", exc_info=error)
+    return show_error(
+        parent,
+        f"Something went wrong that ccmdesk did not expect:\n\n{error!r}\n\n"
+        "Nothing was lost that was already saved. Please tell your administrator.",
+    )

@@ -1,0 +1,347 @@
+"""The main window: navigation between pages, the File menu, and who is signed in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QProgressDialog,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccmdesk import __version__
+from ccmdesk.models.staff import ROLE_LABELS
+from ccmdesk.services import Actor, ImportFailed, PatientRow, Permission, Services, allowed
+from ccmdesk.services.importer import ImportSummary
+from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
+from ccmdesk.ui.forms import show_failure, show_info
+from ccmdesk.ui.identity import IdentityDialog
+from ccmdesk.ui.import_dialog import ImportProblemsDialog
+from ccmdesk.ui.patients import PatientsPage
+from ccmdesk.ui.practice import PracticePage
+from ccmdesk.ui.staff import StaffPage
+from ccmdesk.ui.state import GuiState
+from ccmdesk.ui.theme import icon
+
+PATIENTS, STAFF, PRACTICE = "patients", "staff", "practice"
+PAGE_TITLES = {PATIENTS: "Patients", STAFF: "Staff", PRACTICE: "Practice settings"}
+PAGE_PERMISSIONS = {
+    PATIENTS: Permission.VIEW_PATIENTS,
+    STAFF: Permission.MANAGE_STAFF,
+    PRACTICE: Permission.MANAGE_PRACTICE,
+}
+LAST_USER = "last_staff_id"
+LAST_IMPORT_DIR = "last_import_dir"
+ICD10_WARM_UP_MS = 1500
+
+
+def role_label(role: str) -> str:
+    return ROLE_LABELS.get(role, role)  # type: ignore[call-overload]
+
+
+class MainWindow(QMainWindow):
+    """Patients for everyone; Staff and Practice settings for administrators."""
+
+    user_changed = Signal(object)  # the new Actor
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Actor,
+        *,
+        runner: TaskRunner | None = None,
+        state: GuiState | None = None,
+        first_rows: Callable[[], Sequence[PatientRow]] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        """`first_rows` supplies the first patient list (see PatientsPage); the patients page
+        is built last, so a list being fetched on a thread meanwhile has the longest start."""
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self._services = services
+        self._actor = actor
+        self._runner = runner or ThreadTaskRunner()
+        self._state = state or GuiState(None)
+        self._warmed_up = False
+
+        self.practice_label = QLabel()
+        self.practice_label.setObjectName("practiceLabel")
+        self.user_label = QLabel()
+        self.user_label.setObjectName("userLabel")
+        header = QWidget()
+        header.setObjectName("header")
+        header_row = QHBoxLayout(header)
+        header_row.setContentsMargins(16, 8, 16, 8)
+        header_row.addWidget(self.practice_label, 1)
+        header_row.addWidget(self.user_label)
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setAccessibleName("Pages")
+        self.nav.setIconSize(QSize(20, 20))
+        self.nav.setFixedWidth(190)
+        self.stack = QStackedWidget()
+        self._page_order = [PATIENTS, STAFF, PRACTICE]
+        # Pages built so far; Staff and Practice settings wait until first opened.
+        self.pages: dict[str, QWidget] = {}
+        for name in self._page_order:
+            item = QListWidgetItem(icon(name), PAGE_TITLES[name])
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            self.nav.addItem(item)
+
+        content = QWidget()
+        content.setObjectName("content")
+        content_layout = QVBoxLayout(content)
+        content_layout.setContentsMargins(16, 12, 16, 12)
+        content_layout.addWidget(self.stack)
+        body = QWidget()
+        body_row = QHBoxLayout(body)
+        body_row.setContentsMargins(0, 0, 0, 0)
+        body_row.setSpacing(0)
+        body_row.addWidget(self.nav)
+        body_row.addWidget(content, 1)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(header)
+        column.addWidget(body, 1)
+        self.setCentralWidget(central)
+
+        self.status_user = QLabel()
+        self.status_user.setObjectName("statusUser")
+        self.statusBar().addPermanentWidget(self.status_user)
+        self._build_menus()
+        self.resize(1280, 800)
+
+        self._warm_timer = QTimer(self)
+        self._warm_timer.setSingleShot(True)
+        self._warm_timer.setInterval(ICD10_WARM_UP_MS)
+        self._warm_timer.timeout.connect(self._warm_up)
+
+        self.pages[PATIENTS] = PatientsPage(services, self.actor, first_rows=first_rows)
+        self.stack.addWidget(self.pages[PATIENTS])
+        self.nav.currentRowChanged.connect(self._on_nav)
+
+        self._apply_actor()
+        self.show_page(PATIENTS)
+        if not self._update_practice() and self.page_allowed(PRACTICE):
+            self.show_page(PRACTICE)  # set up from the command line without a practice yet
+
+    # --- menus -------------------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.import_action = QAction("&Import CSV files…", self)
+        self.import_action.setShortcut(QKeySequence("Ctrl+I"))
+        self.import_action.triggered.connect(self.choose_import_files)
+        self.switch_action = QAction("&Switch user…", self)
+        self.switch_action.setShortcut(QKeySequence("Ctrl+U"))
+        self.switch_action.triggered.connect(self.switch_user)
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(self.close)
+        file_menu.addAction(self.import_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.switch_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About ccmdesk", self)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(about)
+
+    def show_about(self) -> None:
+        show_info(
+            self,
+            f"ccmdesk {__version__}\n\nChronic Care Management time tracking and "
+            "month-end billing.",
+            "About ccmdesk",
+        )
+
+    # --- the acting user ---------------------------------------------------------------------
+
+    def actor(self) -> Actor:
+        """The signed-in person; pages call this on every action, so a switch takes effect."""
+        return self._actor
+
+    def set_actor(self, actor: Actor) -> None:
+        self._actor = actor
+        self._apply_actor()
+        patients = self.pages[PATIENTS]
+        assert isinstance(patients, PatientsPage)
+        patients.reload()
+        self.user_changed.emit(actor)
+
+    def _apply_actor(self) -> None:
+        actor = self._actor
+        label = role_label(actor.role)
+        self.user_label.setText(f"{actor.name} · {label}")
+        self.status_user.setText(f"Signed in as {actor.name} ({label})")
+        self._state.set(LAST_USER, actor.key)
+        for row, name in enumerate(self._page_order):
+            self.nav.setRowHidden(row, not self.page_allowed(name))
+        self.import_action.setVisible(allowed(actor, Permission.IMPORT_DATA))
+        patients = self.pages[PATIENTS]
+        assert isinstance(patients, PatientsPage)
+        patients.apply_permissions()
+        if not self.page_allowed(self.current_page()):
+            self.show_page(PATIENTS)
+
+    def page_allowed(self, name: str) -> bool:
+        return allowed(self._actor, PAGE_PERMISSIONS[name])
+
+    def visible_pages(self) -> list[str]:
+        """The pages the navigation offers the signed-in person."""
+        return [name for row, name in enumerate(self._page_order) if not self.nav.isRowHidden(row)]
+
+    def switch_user(self) -> IdentityDialog | None:
+        """Ask who is at the keyboard now; the window follows the new person's role."""
+        try:
+            staff = self._services.staff.list(include_inactive=False)
+        except Exception as error:
+            show_failure(self, error)
+            return None
+        dialog = IdentityDialog(staff, self._actor.key, self._practice_name(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.chosen.connect(self._switch_to)
+        dialog.open()
+        return dialog
+
+    def _switch_to(self, staff_id: str) -> None:
+        try:
+            actor = self._services.staff.actor_for(staff_id)
+        except Exception as error:
+            show_failure(self, error)
+            return
+        self.set_actor(actor)
+
+    # --- pages -------------------------------------------------------------------------------
+
+    def show_page(self, name: str) -> None:
+        self.nav.setCurrentRow(self._page_order.index(name))
+
+    def current_page(self) -> str:
+        row = self.nav.currentRow()
+        return self._page_order[row] if row >= 0 else PATIENTS
+
+    def page(self, name: str) -> QWidget:
+        """The page, built on first use."""
+        page = self.pages.get(name)
+        if page is None:
+            if name == STAFF:
+                page = StaffPage(self._services, self.actor)
+            else:
+                practice = PracticePage(self._services, self.actor)
+                practice.saved.connect(self._update_practice)
+                page = practice
+            self.pages[name] = page
+            self.stack.addWidget(page)
+        return page
+
+    def _on_nav(self, row: int) -> None:
+        if row >= 0:
+            self.stack.setCurrentWidget(self.page(self._page_order[row]))
+
+    def _practice_name(self) -> str:
+        practice = self._services.practice.get()
+        return practice.name if practice else ""
+
+    def _update_practice(self) -> bool:
+        """Show the practice's name in the header and title; False while there is none."""
+        name = self._practice_name()
+        self.practice_label.setText(name or "Practice not set up yet")
+        self.setWindowTitle(f"{name} — ccmdesk" if name else "ccmdesk")
+        return bool(name)
+
+    # --- import ------------------------------------------------------------------------------
+
+    def choose_import_files(self) -> None:
+        start = self._state.get(LAST_IMPORT_DIR) or str(Path.home())
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Import CSV files", start, "CSV files (*.csv);;All files (*)"
+        )
+        if paths:
+            self._state.set(LAST_IMPORT_DIR, str(Path(paths[0]).parent))
+            self.import_files([Path(p) for p in paths])
+
+    def import_files(self, paths: Sequence[Path]) -> None:
+        """Import the files in one transaction; show the outcome or every problem."""
+        actor = self._actor
+        if not allowed(actor, Permission.IMPORT_DATA):
+            return
+        paths = list(paths)
+        progress = QProgressDialog("Importing…", "", 0, 0, self)
+        progress.setObjectName("importProgress")
+        progress.setWindowTitle("Import CSV files")
+        progress.setCancelButton(None)  # one transaction: there is no half-way to stop at
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(300)
+
+        def finish() -> None:
+            # reset() also stops the timer that would show the dialog after the fact.
+            progress.reset()
+            progress.close()
+            progress.deleteLater()
+
+        def done(summary: ImportSummary) -> None:
+            finish()
+            lines = summary.lines()
+            self._after_import()
+            show_info(
+                self,
+                "Imported:\n" + "\n".join(lines) if lines else "The files held nothing new.",
+                "Import finished",
+            )
+
+        def failed(error: BaseException) -> None:
+            finish()
+            if isinstance(error, ImportFailed):
+                dialog = ImportProblemsDialog(error.problems, paths, self)
+                dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+                dialog.open()
+            else:
+                show_failure(self, error)
+
+        self._runner.run(lambda: self._services.imports.import_paths(actor, paths), done, failed)
+
+    def _after_import(self) -> None:
+        patients = self.pages[PATIENTS]
+        assert isinstance(patients, PatientsPage)
+        patients.reload()
+        staff = self.pages.get(STAFF)
+        if isinstance(staff, StaffPage) and staff.isVisible():
+            staff.reload()
+        self._update_practice()
+
+    # --- events ------------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._warmed_up:
+            self._warmed_up = True
+            self._warm_timer.start()
+
+    def _warm_up(self) -> None:
+        """Read the ICD-10-CM table in the background once the window is up, so the first
+        patient opened does not wait for it."""
+        from ccmdesk.rules import icd10
+
+        self._runner.run(icd10.table_version, lambda _version: None, lambda _error: None)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._warm_timer.stop()
+        super().closeEvent(event)

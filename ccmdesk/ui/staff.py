@@ -1,0 +1,328 @@
+"""The staff list for administrators: a table model, the add/edit dialog, and the page."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccmdesk.models.staff import ROLE_LABELS
+from ccmdesk.rules.records import StaffRecord
+from ccmdesk.rules.validation import staff_from_text
+from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
+from ccmdesk.ui.forms import FieldErrorLabel, FormErrors, ValueComboBox, focus_field, show_failure
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+STAFF_ID, NAME, ROLE, CREDENTIALS, NPI, ACTIVE = range(6)
+HEADERS = ("Staff id", "Name", "Role", "Credentials", "NPI", "Active")
+LABELS = {
+    "staff_id": "Staff id",
+    "name": "Name",
+    "role": "Role",
+    "credentials": "Credentials",
+    "npi": "NPI",
+    "active": "Active",
+}
+CREDENTIAL_CHOICES = ("", "RN", "LPN", "MA", "MD", "DO", "NP", "PA", "CNS", "LCSW", "PharmD")
+INACTIVE_COLOR = QColor("#7a7f85")
+
+
+def role_label(role: str) -> str:
+    return ROLE_LABELS.get(role, role)  # type: ignore[call-overload]
+
+
+class StaffTableModel(QAbstractTableModel):
+    """Every staff member, active or not."""
+
+    def __init__(self, staff: Sequence[StaffRecord] = (), parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._staff: list[StaffRecord] = list(staff)
+
+    def set_staff(self, staff: Sequence[StaffRecord]) -> None:
+        self.beginResetModel()
+        self._staff = list(staff)
+        self.endResetModel()
+
+    def staff_at(self, row: int) -> StaffRecord:
+        return self._staff[row]
+
+    def row_of(self, staff_id: str) -> int:
+        for row, member in enumerate(self._staff):
+            if member.staff_id == staff_id:
+                return row
+        return -1
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
+        return 0 if parent.isValid() else len(self._staff)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        member = self._staff[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (
+                member.staff_id,
+                member.name,
+                role_label(member.role),
+                member.credentials,
+                member.npi,
+                "Yes" if member.active else "No",
+            )[column]
+        if role == Qt.ItemDataRole.ForegroundRole and not member.active:
+            return QBrush(INACTIVE_COLOR)
+        if role == Qt.ItemDataRole.UserRole:
+            return member.staff_id
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(HEADERS)
+        ):
+            return HEADERS[section]
+        return None
+
+
+class StaffDialog(QDialog):
+    """Add a staff member, or edit one (the staff id is then fixed: imports and logs use it)."""
+
+    saved = Signal(str)  # staff_id
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Actor,
+        member: StaffRecord | None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("staffDialog")
+        self._services = services
+        self._actor = actor
+        self._is_new = member is None
+        title = "Add a staff member" if member is None else f"Edit {member.name}"
+        self.setWindowTitle(title)
+        heading = QLabel(title)
+        heading.setObjectName("dialogHeading")
+
+        self.general_error = FieldErrorLabel()
+        self.errors = FormErrors(self.general_error)
+        self.staff_id = QLineEdit()
+        self.staff_id.setPlaceholderText("short and unique, e.g. rn-lee")
+        self.name = QLineEdit()
+        self.role = ValueComboBox()
+        self.role.add_value("— choose —", "")
+        for role, label in ROLE_LABELS.items():
+            self.role.add_value(label, str(role))
+        self.credentials = QComboBox()
+        self.credentials.setEditable(True)
+        self.credentials.addItems(CREDENTIAL_CHOICES)
+        self.npi = QLineEdit()
+        self.npi.setPlaceholderText("10 digits; required for practitioners")
+        self.active = QCheckBox("Active (may sign in and be chosen for patients)")
+        self.active.setChecked(True)
+        inputs: dict[str, QWidget] = {
+            "staff_id": self.staff_id,
+            "name": self.name,
+            "role": self.role,
+            "credentials": self.credentials,
+            "npi": self.npi,
+            "active": self.active,
+        }
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        for field, widget in inputs.items():
+            widget.setObjectName(field)
+            widget.setAccessibleName(LABELS[field])
+            label = QLabel(LABELS[field])
+            label.setBuddy(widget)
+            form.addRow(label, self.errors.add(field, LABELS[field], widget))
+        self.inputs = inputs
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.clicked.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(self.general_error)
+        layout.addLayout(form)
+        layout.addStretch(1)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(520)
+
+        if member is not None:
+            self.staff_id.setText(member.staff_id)
+            self.staff_id.setReadOnly(True)
+            self.staff_id.setToolTip("A staff id cannot change: time entries and logs refer to it.")
+            self.name.setText(member.name)
+            self.role.set_value(member.role, role_label(member.role))
+            self.credentials.setCurrentText(member.credentials)
+            self.npi.setText(member.npi)
+            self.active.setChecked(member.active)
+            self.name.setFocus()
+
+    def record(self) -> StaffRecord:
+        record, _ = staff_from_text(
+            {
+                "staff_id": self.staff_id.text(),
+                "name": self.name.text(),
+                "role": self.role.value(),
+                "credentials": self.credentials.currentText(),
+                "npi": self.npi.text(),
+            }
+        )
+        return dataclasses.replace(record, active=self.active.isChecked())
+
+    def save(self) -> bool:
+        try:
+            record = self._services.staff.save(self._actor, self.record(), is_new=self._is_new)
+        except ValidationFailed as failure:
+            first = self.errors.show(failure.errors)
+            if first is not None:
+                focus_field(first)
+            return False
+        except ServiceError as error:
+            show_failure(self, error)
+            return False
+        self.saved.emit(record.staff_id)
+        self.accept()
+        return True
+
+
+class StaffPage(QWidget):
+    """Administrators add people, set their role and NPI, and retire them (inactive)."""
+
+    def __init__(
+        self, services: Services, actor: Callable[[], Actor], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._actor = actor
+        heading = QLabel("Staff")
+        heading.setObjectName("pageHeading")
+        self.add_button = QPushButton("Add staff member…")
+        self.add_button.setObjectName("primaryButton")
+        self.edit_button = QPushButton("Edit…")
+        self.model = StaffTableModel(parent=self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.table = QTableView()
+        self.table.setObjectName("staffTable")
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        vertical = self.table.verticalHeader()
+        vertical.hide()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.table.fontMetrics().height() + 10)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        # A practice has tens of staff, not thousands: measuring every cell is cheap.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(self.table.fontMetrics().horizontalAdvance("Active") + 40)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
+
+        top = QHBoxLayout()
+        top.addWidget(heading, 1)
+        top.addWidget(self.edit_button)
+        top.addWidget(self.add_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+
+        self.add_button.clicked.connect(self.add_member)
+        self.edit_button.clicked.connect(self.edit_current)
+        self.table.doubleClicked.connect(self.edit_current)
+        self.table.selectionModel().currentRowChanged.connect(self._update_buttons)
+        self._update_buttons()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # The list may have changed through an import since the page was last shown.
+        self.reload()
+        super().showEvent(event)
+
+    def reload(self, select_staff_id: str | None = None) -> None:
+        keep = select_staff_id or self.current_staff_id()
+        try:
+            staff = self._services.staff.list(include_inactive=True)
+        except Exception as error:
+            show_failure(self, error)
+            return
+        self.model.set_staff(staff)
+        if keep:
+            row = self.model.row_of(keep)
+            if row >= 0:
+                self.table.setCurrentIndex(self.proxy.mapFromSource(self.model.index(row, NAME)))
+        self._update_buttons()
+
+    def current_staff_id(self) -> str | None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        return self.model.staff_at(self.proxy.mapToSource(index).row()).staff_id
+
+    def _update_buttons(self) -> None:
+        self.edit_button.setEnabled(self.table.currentIndex().isValid())
+
+    def add_member(self) -> StaffDialog:
+        dialog = StaffDialog(self._services, self._actor(), None, self)
+        dialog.saved.connect(self.reload)
+        dialog.open()
+        return dialog
+
+    def edit_current(self) -> StaffDialog | None:
+        staff_id = self.current_staff_id()
+        if staff_id is None:
+            return None
+        member = self.model.staff_at(self.model.row_of(staff_id))
+        dialog = StaffDialog(self._services, self._actor(), member, self)
+        dialog.saved.connect(self.reload)
+        dialog.open()
+        return dialog

@@ -1,0 +1,152 @@
+"""GUI test fixtures: a fresh small database per test, acting users, and no screen needed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Before Qt is imported anywhere: real widgets, no display.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from ccmdesk.db import Database, open_database
+from ccmdesk.rules.records import PATIENT_COLUMNS, PracticeRecord, StaffRecord
+from ccmdesk.services import Actor, Services
+
+NOW = dt.datetime(2026, 3, 16, 15, 0, tzinfo=dt.UTC)
+DB_FILE = "ccmdesk.sqlite3"
+
+PRACTICE = PracticeRecord(
+    name="Harbor Family Practice",
+    address="1 Wharf Road, Portland, ME 04101",
+    phone="(207) 555-0100",
+    group_npi="1245319599",
+    tin="123456789",
+    timezone="America/New_York",
+    place_of_service="11",
+    date_of_service_rule="last_day",
+)
+STAFF = (
+    StaffRecord("admin-ada", "Ada Byron", "admin"),
+    StaffRecord("dr-okafor", "Adaeze Okafor", "practitioner", "MD", "1000000012"),
+    StaffRecord("np-lind", "Maja Lindqvist", "practitioner", "NP", "1000000020"),
+    StaffRecord("rn-lee", "Grace Lee", "clinical", "RN"),
+    StaffRecord("bill-chen", "Wei Chen", "billing"),
+    StaffRecord("rn-gone", "Olive Retired", "clinical", "RN", active=False),
+)
+PATIENTS = (
+    {
+        "mrn": "A100",
+        "last_name": "Schäfer",
+        "first_name": "Zoë",
+        "dob": "1948-03-02",
+        "sex": "F",
+        "payer": "Medicare Part B",
+        "payer_type": "medicare",
+        "member_id": "1EG4-TE5-MK73",
+        "billing_practitioner": "dr-okafor",
+        "care_manager": "rn-lee",
+        "conditions": "E11.9;I10",
+        "consent_date": "2026-01-10",
+        "consent_method": "verbal",
+    },
+    {
+        "mrn": "A101",
+        "last_name": "Nguyen",
+        "first_name": "Harold",
+        "dob": "1950-11-23",
+        "billing_practitioner": "np-lind",
+    },
+    {
+        "mrn": "B200",
+        "last_name": "Smith",
+        "first_name": "Mary",
+        "dob": "1948-07-15",
+        "billing_practitioner": "dr-okafor",
+        "conditions": "I50.22",
+        "consent_date": "2025-11-03",
+        "consent_method": "written",
+    },
+    {
+        "mrn": "B201",
+        "last_name": "Smithson",
+        "first_name": "John",
+        "dob": "1962-03-02",
+        "billing_practitioner": "np-lind",
+    },
+)
+
+
+def patient_raw(**values: str) -> dict[str, str]:
+    """Every patients.csv column as text, blank unless given."""
+    raw = dict.fromkeys(PATIENT_COLUMNS, "")
+    raw.update(values)
+    return raw
+
+
+def _open(path: Path) -> tuple[Database, Services]:
+    database = open_database(f"sqlite:///{path / DB_FILE}", path / "backups")
+    return database, Services(database, clock=lambda: NOW)
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Migrated databases built once; each test gets its own copy (migrating takes ~0.3 s)."""
+    empty = tmp_path_factory.mktemp("empty-template")
+    database, _ = _open(empty)
+    database.dispose()  # closing the last connection folds the WAL into the file we copy
+    seeded = tmp_path_factory.mktemp("seeded-template")
+    shutil.copy(empty / DB_FILE, seeded / DB_FILE)
+    database, filled = _open(seeded)
+    setup = Actor.command_line()
+    filled.practice.save(setup, PRACTICE)
+    for member in STAFF:
+        filled.staff.save(setup, member, is_new=True)
+    for values in PATIENTS:
+        filled.patients.save_text(setup, patient_raw(**values))
+    database.dispose()
+    return {"empty": empty, "seeded": seeded}
+
+
+def _services_on_copy(template: Path, target: Path) -> Iterator[Services]:
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(template / DB_FILE, target / DB_FILE)
+    database, services = _open(target)
+    yield services
+    database.dispose()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def empty_services(templates: dict[str, Path], data_dir: Path) -> Iterator[Services]:
+    """A migrated database with nothing in it: the first start."""
+    yield from _services_on_copy(templates["empty"], data_dir)
+
+
+@pytest.fixture
+def services(templates: dict[str, Path], data_dir: Path) -> Iterator[Services]:
+    """The practice, six staff (one inactive) and four patients."""
+    yield from _services_on_copy(templates["seeded"], data_dir)
+
+
+@pytest.fixture
+def admin(services: Services) -> Actor:
+    return services.staff.actor_for("admin-ada")
+
+
+@pytest.fixture
+def nurse(services: Services) -> Actor:
+    return services.staff.actor_for("rn-lee")
+
+
+@pytest.fixture
+def biller(services: Services) -> Actor:
+    return services.staff.actor_for("bill-chen")

@@ -1,0 +1,169 @@
+"""Render every page and dialog on a demo database into docs/screenshots (not a test).
+
+Run under a virtual screen so the real platform plugin draws the widgets:
+
+    xvfb-run -a -s "-screen 0 1400x900x24" python tests/ui/make_screenshots.py [OUT_DIR]
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from ccmdesk.db import open_database
+from ccmdesk.services import Services
+from ccmdesk.ui.app import configure_application
+from ccmdesk.ui.background import InlineTaskRunner
+from ccmdesk.ui.first_start import FirstStartDialog, setup_actor
+from ccmdesk.ui.identity import IdentityDialog
+from ccmdesk.ui.import_dialog import ImportProblemsDialog
+from ccmdesk.ui.main_window import PATIENTS, PRACTICE, STAFF, MainWindow
+from ccmdesk.ui.patient_dialog import PatientDialog
+from ccmdesk.ui.patients import PatientsPage
+from ccmdesk.ui.staff import StaffDialog, StaffPage
+from ccmdesk.ui.state import GuiState
+
+REPO = Path(__file__).resolve().parents[2]
+BAD_PATIENTS = (
+    "mrn,last_name,first_name,dob,billing_practitioner,conditions,consent_date,consent_method\n"
+    "RB900001,Quintero,Rosa,1950-02-30,dr-okafor,I10,,\n"
+    "RB900002,Delacroix,Albert,1949-05-14,rn-lee,E11;I10,2026-01-05,\n"
+    "RB900003,Xiong,Mei,1938-11-02,np-lindqvist,Z99.99,2026-01-12,phone\n"
+)
+
+
+def settle(milliseconds: int = 150) -> None:
+    """Let the window system map, lay out and paint what was just shown."""
+    loop = QEventLoop()
+    QTimer.singleShot(milliseconds, loop.quit)
+    loop.exec()
+    QCoreApplication.processEvents()
+
+
+def save(widget: QWidget, out: Path, name: str) -> None:
+    settle()
+    path = out / name
+    if not widget.grab().save(str(path)):
+        raise RuntimeError(f"could not write {path}")
+    print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
+
+
+def shown(widget: QWidget, width: int | None = None, height: int | None = None) -> QWidget:
+    if width and height:
+        widget.resize(width, height)
+    widget.show()
+    widget.raise_()
+    widget.activateWindow()
+    return widget
+
+
+def first_start(out: Path, folder: Path) -> None:
+    empty = folder / "empty"
+    empty.mkdir()
+    services = Services(open_database(f"sqlite:///{empty / 'ccmdesk.sqlite3'}"))
+    dialog = FirstStartDialog(services, InlineTaskRunner())
+    save(shown(dialog), out, "first-start.png")
+    dialog.show_create()
+    form = dialog.practice_form
+    form.name.setText("Lakeside Clinic")
+    form.tin.setText("12-34567")
+    dialog.admin_staff_id.setText("jane-jones")
+    dialog.create_practice()  # no administrator name, a short TIN: errors beside both
+    save(dialog, out, "first-start-create.png")
+    dialog.close()
+
+
+def main(out: Path) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication(sys.argv[:1])
+    configure_application(app)
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        first_start(out, folder)
+
+        demo = folder / "demo"
+        demo.mkdir()
+        services = Services(open_database(f"sqlite:///{demo / 'ccmdesk.sqlite3'}"))
+        print("creating the demo practice…")
+        services.demo.create(setup_actor())
+        admin = services.staff.actor_for("admin-patel")
+        nurse = services.staff.actor_for("rn-lee")
+
+        identity = IdentityDialog(services.staff.list(), "rn-lee", "Riverbend Family Medicine")
+        save(shown(identity), out, "identity.png")
+        identity.close()
+
+        window = MainWindow(services, admin, runner=InlineTaskRunner(), state=GuiState(None))
+        shown(window, 1280, 800)
+        patients = window.pages[PATIENTS]
+        assert isinstance(patients, PatientsPage)
+        patients.table.selectRow(3)
+        save(window, out, "patients.png")
+        patients.search_field.setText("mar 19")
+        save(window, out, "patients-search.png")
+        patients.search_field.clear()
+
+        mrn = next(r.mrn for r in services.patients.list_rows(nurse) if len(r.conditions) >= 3)
+        editor = patients.open_patient(mrn)
+        assert isinstance(editor, PatientDialog)
+        save(editor, out, "patient-editor.png")
+        editor.conditions.search_field.setText("heart failure")
+        editor.conditions.search_now()
+        editor.conditions.results.setCurrentRow(2)
+        editor.scroll.ensureWidgetVisible(editor.conditions.results)
+        save(editor, out, "conditions-search.png")
+        editor.close()
+
+        errors = patients.new_patient()
+        assert isinstance(errors, PatientDialog)
+        fill: dict[str, str] = {
+            "mrn": mrn,
+            "last_name": "Quintero",
+            "first_name": "Rosa",
+            "dob": "1950-02-30",
+            "state": "Maine",
+            "consent_date": "2026-01-05",
+        }
+        for name, value in fill.items():
+            widget = errors.inputs[name]
+            widget.setText(value)  # type: ignore[attr-defined]
+        errors.payer_type.set_value("medicare")
+        errors.inputs["member_id"].setText("1EG4-TE5-MK7")  # type: ignore[attr-defined]
+        errors.conditions.set_codes(["I10", "E11"])
+        errors.save()
+        save(errors, out, "patient-editor-errors.png")
+        errors.done(0)  # straight out, past the "discard changes?" question
+
+        window.show_page(STAFF)
+        save(window, out, "staff.png")
+        staff = window.pages[STAFF]
+        assert isinstance(staff, StaffPage)
+        staff.table.selectRow(0)
+        member = next(m for m in services.staff.list() if m.staff_id == "np-lindqvist")
+        staff_dialog = StaffDialog(services, admin, member, window)
+        staff_dialog.npi.setText("1000000021")
+        staff_dialog.save()
+        save(shown(staff_dialog), out, "staff-editor.png")
+        staff_dialog.close()
+
+        window.show_page(PRACTICE)
+        save(window, out, "practice.png")
+
+        bad = folder / "patients-march.csv"
+        bad.write_text(BAD_PATIENTS, encoding="utf-8")
+        window.import_files([bad])
+        problems = window.findChild(ImportProblemsDialog)
+        assert problems is not None
+        save(problems, out, "import-problems.png")
+        problems.close()
+
+        window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "screenshots"))

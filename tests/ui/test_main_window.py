@@ -1,0 +1,170 @@
+"""The main window: pages by role, who is signed in, switching user, and CSV import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from ccmdesk.services import Actor, Services
+from ccmdesk.ui.background import InlineTaskRunner, ThreadTaskRunner
+from ccmdesk.ui.identity import IdentityDialog
+from ccmdesk.ui.import_dialog import ImportProblemsDialog
+from ccmdesk.ui.main_window import PATIENTS, PRACTICE, STAFF, MainWindow
+from ccmdesk.ui.patients import PatientsPage
+from ccmdesk.ui.practice import PracticePage
+from ccmdesk.ui.state import GuiState
+
+
+@pytest.fixture
+def make_window(qtbot, services: Services):
+    def make(actor: Actor) -> MainWindow:
+        window = MainWindow(services, actor, runner=InlineTaskRunner(), state=GuiState(None))
+        qtbot.addWidget(window)
+        window.show()
+        return window
+
+    return make
+
+
+def patients_page(window: MainWindow) -> PatientsPage:
+    page = window.pages[PATIENTS]
+    assert isinstance(page, PatientsPage)
+    return page
+
+
+def test_an_administrator_sees_every_page_and_the_import(make_window, admin) -> None:
+    window = make_window(admin)
+    assert set(window.pages) == {PATIENTS}  # the others are built when first opened
+    assert window.visible_pages() == [PATIENTS, STAFF, PRACTICE]
+    assert window.import_action.isVisible()
+    assert window.windowTitle() == "Harbor Family Practice — ccmdesk"
+    assert window.practice_label.text() == "Harbor Family Practice"
+    assert window.user_label.text() == "Ada Byron · Administrator"
+    assert window.status_user.text() == "Signed in as Ada Byron (Administrator)"
+    window.show_page(STAFF)
+    assert window.stack.currentWidget() is window.pages[STAFF]
+
+
+@pytest.mark.parametrize("staff_id", ["rn-lee", "dr-okafor", "bill-chen"])
+def test_others_see_patients_only(make_window, services: Services, staff_id: str) -> None:
+    window = make_window(services.staff.actor_for(staff_id))
+    assert window.visible_pages() == [PATIENTS]
+    assert not window.import_action.isVisible()
+    assert window.current_page() == PATIENTS
+    assert patients_page(window).count_label.text() == "4 patients"
+
+
+def test_switch_user_follows_the_new_persons_role(qtbot, make_window, admin) -> None:
+    window = make_window(admin)
+    window.show_page(PRACTICE)
+    changes: list[Actor] = []
+    window.user_changed.connect(changes.append)
+    dialog = window.switch_user()
+    assert isinstance(dialog, IdentityDialog)
+    assert dialog.selected_staff_id() == "admin-ada"  # the current person is preselected
+    assert "rn-gone" not in dialog.staff_ids()
+    dialog.select("bill-chen")
+    dialog.accept()
+    assert window.actor() == Actor(key="bill-chen", name="Wei Chen", role="billing")
+    assert changes == [window.actor()]
+    assert window.user_label.text() == "Wei Chen · Billing"
+    assert window.status_user.text() == "Signed in as Wei Chen (Billing)"
+    assert window.visible_pages() == [PATIENTS]
+    assert window.current_page() == PATIENTS  # the practice page went away with the role
+    assert patients_page(window).new_button.isHidden()
+    assert not window.import_action.isVisible()
+
+
+def test_saving_the_practice_renames_the_window(make_window, admin) -> None:
+    window = make_window(admin)
+    window.show_page(PRACTICE)
+    page = window.pages[PRACTICE]
+    assert isinstance(page, PracticePage)
+    page.form.name.setText("Harbor Geriatrics")
+    assert page.save()
+    assert window.windowTitle() == "Harbor Geriatrics — ccmdesk"
+    assert window.practice_label.text() == "Harbor Geriatrics"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+PATIENT_HEADER = "mrn,last_name,first_name,dob,billing_practitioner,conditions\n"
+
+
+def test_a_bad_import_shows_every_problem_and_imports_nothing(
+    tmp_path: Path, make_window, admin, services: Services
+) -> None:
+    window = make_window(admin)
+    bad = write(
+        tmp_path / "patients.csv",
+        PATIENT_HEADER
+        + "C400,Good,Row,1950-01-01,dr-okafor,I10\n"
+        + "C401,Bad,Date,1950-02-30,dr-okafor,\n"
+        + "C402,Bad,Code,1950-01-01,rn-lee,E11\n",
+    )
+    window.import_files([bad])
+    dialog = window.findChild(ImportProblemsDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.windowTitle() == "Nothing was imported"
+    lines = dialog.text.toPlainText().splitlines()
+    assert lines == [
+        "patients.csv:3: dob: '1950-02-30' is not a date; use YYYY-MM-DD",
+        "patients.csv:4: conditions: 'E11' is a category, not a billable code; choose a more "
+        "specific code such as E11.00",
+        "patients.csv:4: billing_practitioner: 'rn-lee' is clinical, not a practitioner",
+    ]
+    assert dialog.problems[0].startswith(str(tmp_path))  # full paths kept for copying
+    assert len(services.patients.list_rows(admin)) == 4
+    assert patients_page(window).count_label.text() == "4 patients"
+
+
+def test_a_good_import_adds_the_rows_and_refreshes_the_list(
+    tmp_path: Path, make_window, admin, services: Services
+) -> None:
+    window = make_window(admin)
+    good = write(
+        tmp_path / "more.csv", PATIENT_HEADER + "C400,Abernathy,Ruth,1950-01-01,dr-okafor,I10\n"
+    )
+    window.import_files([good])
+    assert window.findChild(ImportProblemsDialog) is None
+    box = window.findChild(QMessageBox, "infoMessage")
+    assert box is not None
+    assert box.text() == "Imported:\npatients: 1 added, 0 updated, 0 unchanged"
+    assert services.patients.get(admin, "C400").last_name == "Abernathy"
+    assert patients_page(window).count_label.text() == "5 patients"
+
+
+def test_a_missing_file_is_reported_as_a_problem(tmp_path: Path, make_window, admin) -> None:
+    window = make_window(admin)
+    window.import_files([tmp_path / "nowhere.csv"])
+    dialog = window.findChild(ImportProblemsDialog)
+    assert dialog is not None
+    assert dialog.text.toPlainText().startswith("nowhere.csv:1: (file): cannot be read")
+
+
+def test_import_is_not_offered_to_people_who_may_not(make_window, nurse, tmp_path) -> None:
+    window = make_window(nurse)
+    window.import_files([write(tmp_path / "x.csv", PATIENT_HEADER)])
+    assert window.findChild(ImportProblemsDialog) is None
+    assert window.findChild(QMessageBox) is None
+
+
+def test_import_on_a_worker_thread_reports_back_on_the_gui_thread(
+    qtbot, tmp_path: Path, services: Services, admin: Actor
+) -> None:
+    runner = ThreadTaskRunner()
+    window = MainWindow(services, admin, runner=runner, state=GuiState(None))
+    qtbot.addWidget(window)
+    window.show()
+    bad = write(tmp_path / "patients.csv", PATIENT_HEADER + "C500,No,Date,,dr-okafor,\n")
+    window.import_files([bad])
+    qtbot.waitUntil(lambda: window.findChild(ImportProblemsDialog) is not None, timeout=10_000)
+    dialog = window.findChild(ImportProblemsDialog)
+    assert dialog is not None
+    assert dialog.text.toPlainText() == "patients.csv:2: dob: is required"
+    runner.wait()

@@ -1,0 +1,287 @@
+"""The patient editor: saving new and changed patients, and errors shown beside their fields."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QLineEdit, QMessageBox
+
+from ccmdesk.rules.records import PATIENT_COLUMNS
+from ccmdesk.services import Actor, Services
+from ccmdesk.ui.forms import ValueComboBox
+from ccmdesk.ui.patient_dialog import PatientDialog
+from ccmdesk.ui.patients import PRACTITIONER, PatientsPage
+from tests.ui.conftest import DB_FILE
+
+
+def new_dialog(qtbot, services: Services, actor: Actor) -> PatientDialog:
+    dialog = PatientDialog(services, actor, services.staff.list(), None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def fill(dialog: PatientDialog, **values: str) -> None:
+    for name, value in values.items():
+        widget = dialog.inputs[name]
+        if isinstance(widget, QLineEdit):
+            widget.setText(value)
+        elif isinstance(widget, ValueComboBox):
+            widget.set_value(value)
+        else:
+            raise AssertionError(f"fill() cannot set {name}")
+
+
+VALID_NEW = {
+    "mrn": "C300",
+    "last_name": "O'Brien",
+    "first_name": "Agnes",
+    "dob": "1941-07-04",
+    "billing_practitioner": "dr-okafor",
+}
+
+
+def test_the_editor_has_an_input_for_every_patients_csv_column(qtbot, services, nurse) -> None:
+    dialog = new_dialog(qtbot, services, nurse)
+    assert set(dialog.inputs) == set(PATIENT_COLUMNS)
+    assert set(dialog.raw()) == set(PATIENT_COLUMNS)
+    assert dialog.windowTitle() == "New patient"
+
+
+def test_saving_a_new_patient_writes_every_field(qtbot, services: Services, nurse) -> None:
+    dialog = new_dialog(qtbot, services, nurse)
+    qtbot.keyClicks(dialog.inputs["mrn"], "C300")
+    qtbot.keyClicks(dialog.inputs["last_name"], "O'Brien")
+    fill(
+        dialog,
+        first_name="Agnes",
+        dob="07/04/1941",  # the US form is turned into YYYY-MM-DD
+        sex="F",
+        phone="(207) 555-0199",
+        address="12 Fore St",
+        city="Portland",
+        state="me",
+        zip="04101",
+        payer="Medicare Part B",
+        payer_type="medicare",
+        member_id="1EG4-TE5-MK72",
+        billing_practitioner="dr-okafor",
+        care_manager="rn-lee",
+        consent_date="2026-02-01",
+        consent_method="written",
+        consent_practitioner="np-lind",
+        initiating_visit_date="2026-01-20",
+        care_plan_date="2026-02-03",
+    )
+    dialog.qmb.setChecked(True)
+    dialog.conditions.add_code("I10")
+    dialog.conditions.add_code("E11.9")
+    with qtbot.waitSignal(dialog.saved) as saved:
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert saved.args == ["C300"]
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    record = services.patients.get(nurse, "C300")
+    assert (record.last_name, record.first_name, record.dob) == (
+        "O'Brien",
+        "Agnes",
+        dt.date(1941, 7, 4),
+    )
+    assert (record.sex, record.state, record.zip, record.city) == ("F", "ME", "04101", "Portland")
+    assert (record.payer_type, record.member_id, record.qmb) == ("medicare", "1EG4TE5MK72", True)
+    assert (record.billing_practitioner, record.care_manager) == ("dr-okafor", "rn-lee")
+    assert record.conditions == ("I10", "E11.9")  # the order chosen is the claim order
+    assert (record.consent_date, record.consent_method, record.consent_practitioner) == (
+        dt.date(2026, 2, 1),
+        "written",
+        "np-lind",
+    )
+    assert record.initiating_visit_date == dt.date(2026, 1, 20)
+    assert record.care_plan_date == dt.date(2026, 2, 3)
+
+
+def test_editing_a_patient_from_the_list_saves_and_refreshes_the_row(
+    qtbot, services: Services, nurse: Actor
+) -> None:
+    page = PatientsPage(services, lambda: nurse)
+    qtbot.addWidget(page)
+    dialog = page.open_patient("A101")
+    assert isinstance(dialog, PatientDialog)
+    assert dialog.windowTitle() == "Nguyen, Harold — MRN A101"
+    assert dialog.inputs["dob"].text() == "1950-11-23"
+    assert dialog.billing_practitioner.value() == "np-lind"
+    fill(dialog, phone="(207) 555-0142", billing_practitioner="dr-okafor")
+    dialog.conditions.set_codes(["I10", "E78.5"])
+    dialog.conditions.list.setCurrentRow(1)
+    dialog.conditions.move_selected(-1)
+    assert dialog.save() is True
+    record = services.patients.get(nurse, "A101")
+    assert record.phone == "(207) 555-0142"
+    assert record.billing_practitioner == "dr-okafor"
+    assert record.conditions == ("E78.5", "I10")
+    row = page.model.row_of("A101")
+    assert page.model.index(row, PRACTITIONER).data() == "Adaeze Okafor"
+    assert page.current_mrn() == "A101"
+
+
+def test_changing_the_mrn_of_a_patient_keeps_their_record(qtbot, services, nurse) -> None:
+    record = services.patients.get(nurse, "B201")
+    dialog = PatientDialog(services, nurse, services.staff.list(), record)
+    qtbot.addWidget(dialog)
+    fill(dialog, mrn="B201-X")
+    assert dialog.save() is True
+    assert services.patients.get(nurse, "B201-X").last_name == "Smithson"
+    assert "B201" not in {row.mrn for row in services.patients.list_rows(nurse)}
+
+
+@pytest.fixture
+def practitioner_without_npi(services: Services, data_dir: Path) -> str:
+    """A practitioner whose NPI went missing (an old import); services would refuse to add one."""
+    with sqlite3.connect(data_dir / DB_FILE) as connection:
+        connection.execute("UPDATE staff SET npi = NULL WHERE staff_id = 'np-lind'")
+    connection.close()
+    return "np-lind"
+
+
+def test_errors_appear_beside_their_fields_and_the_typed_text_stays(
+    qtbot, services: Services, nurse: Actor, practitioner_without_npi: str
+) -> None:
+    dialog = new_dialog(qtbot, services, nurse)
+    label = dialog.billing_practitioner.itemText(dialog.billing_practitioner.findData("np-lind"))
+    assert label == "Maja Lindqvist, NP — no NPI on file"
+    fill(
+        dialog,
+        mrn="A100",  # Zoë Schäfer's
+        last_name="Quintero",
+        first_name="Rosa",
+        dob="1948-02-30",
+        billing_practitioner=practitioner_without_npi,
+        phone="207 555 0123",
+    )
+    dialog.conditions.set_codes(["E11.9", "ZZZ.99", "E11"])
+    assert dialog.save() is False
+
+    assert dialog.result() != QDialog.DialogCode.Accepted
+    shown = dialog.errors.errors_shown()
+    assert shown["mrn"] == "'A100' belongs to another patient."
+    assert shown["dob"] == "'1948-02-30' is not a date; use YYYY-MM-DD."
+    assert shown["billing_practitioner"] == "Practitioner 'np-lind' has no NPI."
+    assert "'ZZZ.99' is not an ICD-10-CM code" in shown["conditions"]
+    assert "'E11' is a category, not a billable code" in shown["conditions"]
+    assert set(shown) == {"mrn", "dob", "billing_practitioner", "conditions"}
+    assert dialog.errors.error_label("dob").isVisible()
+    assert not dialog.errors.error_label("phone").isVisible()
+    assert dialog.general_error.text() == "Not saved: please correct the fields marked in red."
+    # Everything typed is still there to correct.
+    assert dialog.inputs["mrn"].text() == "A100"
+    assert dialog.inputs["dob"].text() == "1948-02-30"
+    assert dialog.inputs["phone"].text() == "207 555 0123"
+    assert dialog.billing_practitioner.value() == "np-lind"
+    assert dialog.conditions.codes() == ["E11.9", "ZZZ.99", "E11"]
+    assert dialog.focusWidget() is dialog.inputs["mrn"]  # the first bad field, in form order
+    assert [row.mrn for row in services.patients.list_rows(nurse)].count("A100") == 1
+
+    fill(dialog, mrn="C301", dob="1948-02-28", billing_practitioner="dr-okafor")
+    dialog.conditions.set_codes(["E11.9"])
+    assert dialog.save() is True
+    assert dialog.errors.errors_shown() == {}
+    assert services.patients.get(nurse, "C301").first_name == "Rosa"
+
+
+def test_a_missing_required_field_is_named_in_the_message(qtbot, services, nurse) -> None:
+    dialog = new_dialog(qtbot, services, nurse)
+    fill(dialog, **{**VALID_NEW, "billing_practitioner": "", "consent_method": "verbal"})
+    assert dialog.save() is False
+    shown = dialog.errors.errors_shown()
+    assert shown["billing_practitioner"] == "Billing practitioner is required."
+    assert shown["consent_method"] == "Consent method is set but consent date is empty."
+    assert dialog.focusWidget() is dialog.billing_practitioner
+
+
+def test_a_date_in_the_future_is_refused(qtbot, services, nurse) -> None:
+    dialog = new_dialog(qtbot, services, nurse)
+    fill(dialog, **{**VALID_NEW, "care_plan_date": "2026-03-17"})  # the clock says 2026-03-16
+    assert dialog.save() is False
+    assert dialog.errors.error_text("care_plan_date") == "2026-03-17 is in the future."
+
+
+def test_an_inactive_care_manager_on_file_is_kept_on_save(qtbot, services, nurse, admin) -> None:
+    services.patients.save_text(
+        admin,
+        {**services_raw(services, nurse, "A101"), "care_manager": "rn-lee"},
+        original_mrn="A101",
+    )
+    member = next(m for m in services.staff.list() if m.staff_id == "rn-lee")
+    services.staff.save(admin, dataclasses.replace(member, active=False), is_new=False)
+    record = services.patients.get(nurse, "A101")
+    dialog = PatientDialog(services, nurse, services.staff.list(), record)
+    qtbot.addWidget(dialog)
+    assert dialog.care_manager.currentText() == "Grace Lee, RN (inactive)"
+    assert dialog.save() is True
+    assert services.patients.get(nurse, "A101").care_manager == "rn-lee"
+
+
+def services_raw(services: Services, actor: Actor, mrn: str) -> dict[str, str]:
+    record = services.patients.get(actor, mrn)
+    raw: dict[str, str] = {}
+    for column in PATIENT_COLUMNS:
+        value = getattr(record, column)
+        if isinstance(value, tuple):
+            raw[column] = ";".join(value)
+        elif isinstance(value, bool):
+            raw[column] = "yes" if value else "no"
+        elif isinstance(value, dt.date):
+            raw[column] = value.isoformat()
+        else:
+            raw[column] = value or ""
+    return raw
+
+
+def test_read_only_editor_shows_the_patient_and_cannot_save(qtbot, services, biller) -> None:
+    record = services.patients.get(biller, "A100")
+    dialog = PatientDialog(services, biller, services.staff.list(), record, read_only=True)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.inputs["last_name"].text() == "Schäfer"
+    assert dialog.conditions.codes() == ["E11.9", "I10"]
+    assert not dialog.conditions.search_field.isVisible()
+    assert not dialog.sex.isEnabled()
+    assert not hasattr(dialog, "save_button")
+    assert dialog.save() is False
+
+
+def open_question(dialog: PatientDialog) -> QMessageBox:
+    boxes = [b for b in dialog.findChildren(QMessageBox, "discardQuestion") if b.isVisible()]
+    assert len(boxes) == 1
+    return boxes[0]
+
+
+def test_cancelling_with_typed_changes_asks_before_discarding(qtbot, services, nurse) -> None:
+    record = services.patients.get(nurse, "A101")
+    dialog = PatientDialog(services, nurse, services.staff.list(), record)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.reject()  # nothing changed: closes at once
+    assert not dialog.isVisible()
+
+    dialog = PatientDialog(services, nurse, services.staff.list(), record)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    fill(dialog, city="Bangor")
+    dialog.reject()
+    question = open_question(dialog)
+    assert dialog.isVisible()
+    question.button(QMessageBox.StandardButton.Cancel).click()  # "Keep editing"
+    assert dialog.isVisible()
+    assert dialog.inputs["city"].text() == "Bangor"
+
+    dialog.reject()
+    question = open_question(dialog)
+    question.button(QMessageBox.StandardButton.Discard).click()
+    assert not dialog.isVisible()
+    assert dialog.result() == QDialog.DialogCode.Rejected
+    assert services.patients.get(nurse, "A101").city == ""
