@@ -362,8 +362,13 @@ def patient_from_text(
         # Consent is given for a practitioner; by default the one billing at the time, and it
         # stays with that person if the billing practitioner later changes (new consent needed).
         record = dataclasses.replace(record, consent_practitioner=record.billing_practitioner)
-    parsed_ok = {error.field for error in errors}
-    errors.extend(e for e in validate_patient(record, today) if e.field not in parsed_ok)
+    unreadable = {error.field for error in errors}
+    errors.extend(
+        e
+        for e in validate_patient(record, today)
+        # A field that could not be read was reported already; so were rules that lean on it.
+        if e.field not in unreadable and not any(f in e.message for f in unreadable)
+    )
     return record, errors
 
 

@@ -320,7 +320,9 @@ class ImportService(ServiceBase):
                 continue
             if record.staff_id:
                 # Known even when the row is wrong, so rows naming it don't pile up more errors.
-                refs[record.staff_id] = StaffRef(record.name, record.role, record.npi, True)
+                refs[record.staff_id] = StaffRef(
+                    record.name, record.role, record.npi, True, checked=not errors
+                )
             if not errors:
                 out[record.staff_id] = (row, record)
         return out

@@ -28,6 +28,9 @@ class StaffRef:
     role: str
     npi: str
     active: bool
+    # False for a staff row being imported that has errors of its own: it exists for reference
+    # checks, but its role and NPI are not judged again on every patient that names it.
+    checked: bool = True
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ def reference_errors(record: PatientRecord, staff: Mapping[str, StaffRef]) -> li
         ref = staff.get(key)
         if ref is None:
             errors.append(FieldError(column, f"no staff member has staff_id '{key}'"))
+        elif not ref.checked:
+            return
         elif ref.role != "practitioner":
             errors.append(FieldError(column, f"'{key}' is {ref.role}, not a practitioner"))
         elif not ref.npi:
@@ -75,7 +80,7 @@ def reference_errors(record: PatientRecord, staff: Mapping[str, StaffRef]) -> li
             errors.append(
                 FieldError("care_manager", f"no staff member has staff_id '{record.care_manager}'")
             )
-        elif ref.role not in ("clinical", "practitioner"):
+        elif ref.checked and ref.role not in ("clinical", "practitioner"):
             errors.append(
                 FieldError(
                     "care_manager",
