@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,3 +92,13 @@ def patient_text(**overrides: str) -> dict[str, str]:
     }
     row.update(overrides)
     return row
+
+
+def db_dump(db: Database) -> list[str]:
+    """Every row of every table, so 'nothing was written' can be checked exactly."""
+    assert db.sqlite_path is not None
+    connection = sqlite3.connect(db.sqlite_path)
+    try:
+        return list(connection.iterdump())
+    finally:
+        connection.close()

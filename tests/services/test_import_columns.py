@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from ccmdesk.db import Database
 from ccmdesk.services import ImportFailed, Services
-from tests.conftest import CLI, VALID_NPIS
+from tests.conftest import CLI, VALID_NPIS, db_dump
 
 GOOD = {
     "staff": [
@@ -114,15 +113,6 @@ def write(folder: Path, kind: str, rows: list[dict[str, str]]) -> Path:
     return path
 
 
-def dump(db: Database) -> list[str]:
-    assert db.sqlite_path is not None
-    connection = sqlite3.connect(db.sqlite_path)
-    try:
-        return list(connection.iterdump())
-    finally:
-        connection.close()
-
-
 def test_the_good_files_import(services: Services, tmp_path: Path) -> None:
     paths = [write(tmp_path, kind, rows) for kind, rows in GOOD.items()]
     summary = services.imports.import_paths(CLI, paths)
@@ -134,7 +124,7 @@ def test_one_bad_cell_is_reported_at_its_line_and_column_and_nothing_is_written(
     services: Services, db: Database, tmp_path: Path, rule: tuple
 ) -> None:
     kind, column, value, words, *count = rule
-    before = dump(db)
+    before = db_dump(db)
     rows = {k: [dict(row) for row in v] for k, v in GOOD.items()}
     rows[kind][0][column] = value
     paths = [write(tmp_path, k, v) for k, v in rows.items()]
@@ -144,4 +134,4 @@ def test_one_bad_cell_is_reported_at_its_line_and_column_and_nothing_is_written(
     assert len(problems) == (count[0] if count else 1), problems
     assert problems[0].startswith(f"{kind}.csv:2: {column}: "), problems
     assert words in problems[0]
-    assert dump(db) == before
+    assert db_dump(db) == before

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from sqlalchemy import select
 from ccmdesk.db import Database
 from ccmdesk.models import AuditEvent, InpatientStay, PatientMonth, TimeEntry
 from ccmdesk.services import ImportFailed, PermissionDenied, Services
-from tests.conftest import CLI, NURSE, VALID_NPIS
+from tests.conftest import CLI, NURSE, VALID_NPIS, db_dump
 
 STAFF = f"""staff_id,name,role,credentials,npi
 dr-a,Dr. A,practitioner,MD,{VALID_NPIS[0]}
@@ -39,16 +38,6 @@ def files(tmp_path: Path, **contents: str) -> list[Path]:
         path.write_text(text, encoding="utf-8", newline="")
         paths.append(path)
     return paths
-
-
-def dump(db: Database) -> list[str]:
-    """Every row of every table, so 'nothing was written' can be checked exactly."""
-    assert db.sqlite_path is not None
-    connection = sqlite3.connect(db.sqlite_path)
-    try:
-        return list(connection.iterdump())
-    finally:
-        connection.close()
 
 
 def failing(services: Services, paths: list[Path]) -> list[str]:
@@ -81,10 +70,10 @@ def test_all_four_kinds_import_in_any_order_and_reimport_changes_nothing(
     assert (str(stay.admitted_on), str(stay.discharged_on)) == ("2026-03-10", "2026-03-12")
     assert all(reason.startswith("imported from ") for reason in events)
 
-    before = dump(db)
+    before = db_dump(db)
     again = services.imports.import_paths(CLI, paths)
     assert [c.created + c.updated for c in again.counts.values()] == [0, 0, 0, 0]
-    assert dump(db) == before
+    assert db_dump(db) == before
 
 
 def test_changed_rows_update_with_before_and_after_in_the_audit_trail(
@@ -204,10 +193,10 @@ def test_a_bad_file_lists_every_problem_and_writes_nothing(
 ) -> None:
     contents = {"staff": STAFF, "patients": PATIENTS, "entries": ENTRIES, "months": MONTHS}
     contents.update(bad)
-    before = dump(db)
+    before = db_dump(db)
     problems = failing(services, files(tmp_path, **contents))
     assert problems == expected
-    assert dump(db) == before
+    assert db_dump(db) == before
 
 
 def test_a_file_matching_no_kind_names_the_columns_it_lacks(
@@ -255,13 +244,13 @@ def test_an_entry_overlapping_a_stored_entry_is_refused(
         ENTRIES.splitlines()[0]
         + "\n1002,ma-kim,2026-03-04T09:19:00-05:00,2026-03-04T09:25:00-05:00,,,,\n"
     )
-    before = dump(db)
+    before = db_dump(db)
     problems = failing(services, files(tmp_path, more=later))
     assert problems == [
         "more.csv:2: start: overlaps another entry of ma-kim: the recorded entry for MRN 1001, "
         "2026-03-04T14:00:00+00:00 to 2026-03-04T14:20:00+00:00"
     ]
-    assert dump(db) == before
+    assert db_dump(db) == before
     touching = later.replace("09:19:00", "09:20:00")
     assert (
         services.imports.import_paths(CLI, files(tmp_path, more=touching))
@@ -291,9 +280,9 @@ def test_import_cannot_strand_patients_by_changing_their_practitioner_role(
     demoted = STAFF.replace(
         f"dr-a,Dr. A,practitioner,MD,{VALID_NPIS[0]}", "dr-a,Dr. A,clinical,MD,"
     )
-    before = dump(db)
+    before = db_dump(db)
     assert failing(services, files(tmp_path, staff=demoted)) == [
         "staff.csv:2: role: 2 patient(s) have Dr. A as billing practitioner; move them to "
         "another practitioner first"
     ]
-    assert dump(db) == before
+    assert db_dump(db) == before
