@@ -118,11 +118,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(path)
             return 0
         db = _open(data_dir)
-    except (ConfigError, DatabaseError) as exc:
-        print(f"ccmdesk: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"ccmdesk: cannot use the data folder: {exc}", file=sys.stderr)
+    except (ConfigError, DatabaseError, OSError) as exc:
+        message = str(exc) if not isinstance(exc, OSError) else f"cannot use the data folder: {exc}"
+        print(f"ccmdesk: {message}", file=sys.stderr)
+        if args.command is None:
+            from ccmdesk.ui.app import show_startup_error
+
+            show_startup_error(message)
         return 1
 
     from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed

@@ -181,3 +181,20 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
     result = run("--help", data_dir=tmp_path)
     assert result.returncode == 0
     assert all(command in result.stdout for command in ("practice", "import", "demo"))
+
+
+def test_a_gui_start_that_cannot_open_the_database_says_why_in_a_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import ccmdesk.ui.app
+
+    assert main(["--data-dir", str(tmp_path), "practice", "--name", "X"]) == 0
+    connection = sqlite3.connect(tmp_path / "ccmdesk.sqlite3")
+    connection.execute("UPDATE alembic_version SET version_num='0999'")
+    connection.commit()
+    connection.close()
+    shown: list[str] = []
+    monkeypatch.setattr(ccmdesk.ui.app, "show_startup_error", shown.append)
+    assert main(["--data-dir", str(tmp_path)]) == 1
+    assert len(shown) == 1 and "newer version of ccmdesk" in shown[0]
+    assert "newer version of ccmdesk" in capsys.readouterr().err

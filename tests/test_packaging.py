@@ -25,6 +25,7 @@ def test_the_wheel_ships_resources_and_migrations(tmp_path: Path) -> None:
     for required in (
         "ccmdesk/resources/icd10cm/codes.tsv.gz",
         "ccmdesk/resources/fonts/DejaVuSans.ttf",
+        "ccmdesk/resources/style.qss",
         "ccmdesk/migrations/env.py",
         "ccmdesk/migrations/versions/0001_initial_schema.py",
         "ccmdesk/migrations/versions/0002_default_fee_schedules.py",

@@ -106,6 +106,14 @@ def _report_unexpected(previous: ExceptHook) -> ExceptHook:
     return hook
 
 
+def show_startup_error(message: str) -> None:
+    """Tell a person who started ccmdesk from a desktop icon why it cannot open (no terminal)."""
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(["ccmdesk"])
+    configure_application(app)
+    QMessageBox.critical(None, "ccmdesk cannot start", message)
+
+
 def run_gui(services: Services, data_dir: Path, argv: list[str]) -> int:
     """Run the desktop application until its window closes; return the exit status."""
     qt_argv, user = split_user_option(argv)

@@ -249,3 +249,20 @@ def test_run_gui_shows_the_main_window_for_the_chosen_user(
         "icon": True,
     }
     assert GuiState.in_folder(data_dir).get(LAST_USER) == "rn-lee"
+
+
+def test_a_startup_error_is_shown_in_a_critical_message_box(
+    qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    import ccmdesk.ui.app
+
+    shown: list[tuple[object, str, str]] = []
+    monkeypatch.setattr(
+        QMessageBox, "critical", lambda parent, title, text: shown.append((parent, title, text))
+    )
+    ccmdesk.ui.app.show_startup_error("This database was written by a newer version of ccmdesk.")
+    assert shown == [
+        (None, "ccmdesk cannot start", "This database was written by a newer version of ccmdesk.")
+    ]
