@@ -87,7 +87,13 @@ def parse_instant(text: str) -> dt.datetime:
         ) from None
     if instant.tzinfo is None:
         raise ParseError(f"'{value}' has no UTC offset; add one, e.g. -05:00")
-    return instant.astimezone(dt.UTC)
+    if instant.microsecond:
+        # Minutes are kept in whole seconds; rounding here would change the record silently.
+        raise ParseError(f"'{value}' has a fraction of a second; give whole seconds")
+    try:
+        return instant.astimezone(dt.UTC)
+    except OverflowError:
+        raise ParseError(f"'{value}' is outside the range of dates ccmdesk accepts") from None
 
 
 def parse_month(text: str) -> str:
@@ -190,6 +196,33 @@ def dob_error(dob: dt.date, today: dt.date) -> str | None:
 
 # --- records ---------------------------------------------------------------------------------
 
+# Longest text each field may hold (the database columns are sized to match).
+PATIENT_TEXT_LIMITS = {
+    "mrn": 40, "last_name": 100, "first_name": 100, "phone": 40, "address": 200, "city": 100,
+    "zip": 10, "payer": 100, "member_id": 40,
+}  # fmt: skip
+STAFF_TEXT_LIMITS = {"staff_id": 40, "name": 200, "credentials": 40}
+PRACTICE_TEXT_LIMITS = {"name": 200, "address": 400, "phone": 40}
+ACTIVITY_LIMIT = 100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_EXCEPT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def text_error(value: str, limit: int | None, multiline: bool = False) -> str | None:
+    """Too long, or holding control characters (a NUL, or a line break in a one-line field)."""
+    if limit is not None and len(value) > limit:
+        return f"is {len(value)} characters long; at most {limit}"
+    if (_CONTROL_EXCEPT_LINES if multiline else _CONTROL).search(value):
+        kind = "control characters" if multiline else "line breaks or control characters"
+        return f"contains {kind}"
+    return None
+
+
+def _text_rules(errors: list[FieldError], record: object, limits: dict[str, int]) -> None:
+    for name, limit in limits.items():
+        if message := text_error(getattr(record, name), limit):
+            errors.append(FieldError(name, message))
+
 
 def _required(errors: list[FieldError], name: str, value: str) -> None:
     if not value.strip():
@@ -199,6 +232,7 @@ def _required(errors: list[FieldError], name: str, value: str) -> None:
 def validate_practice(record: PracticeRecord) -> list[FieldError]:
     errors: list[FieldError] = []
     _required(errors, "name", record.name)
+    _text_rules(errors, record, PRACTICE_TEXT_LIMITS)
     if record.group_npi and (message := npi_error(record.group_npi)):
         errors.append(FieldError("group_npi", message))
     if record.tin and (message := tin_error(record.tin)):
@@ -225,6 +259,7 @@ def validate_staff(record: StaffRecord) -> list[FieldError]:
             )
         )
     _required(errors, "name", record.name)
+    _text_rules(errors, record, {k: v for k, v in STAFF_TEXT_LIMITS.items() if k != "staff_id"})
     if not record.role:
         errors.append(FieldError("role", "is required"))
     elif record.role not in ROLES:
@@ -248,8 +283,7 @@ def validate_patient(record: PatientRecord, today: dt.date) -> list[FieldError]:
     """Rules that need only the record itself; staff references are checked by the services."""
     errors: list[FieldError] = []
     _required(errors, "mrn", record.mrn)
-    if len(record.mrn) > 40:
-        errors.append(FieldError("mrn", "is longer than 40 characters"))
+    _text_rules(errors, record, PATIENT_TEXT_LIMITS)
     _required(errors, "last_name", record.last_name)
     _required(errors, "first_name", record.first_name)
     if record.dob is None:

@@ -24,6 +24,7 @@ from ccmdesk.models import (
 )
 from ccmdesk.rules.records import PATIENT_COLUMNS, STAFF_COLUMNS, PatientRecord, StaffRecord
 from ccmdesk.rules.validation import (
+    ACTIVITY_LIMIT,
     ParseError,
     parse_bool,
     parse_date,
@@ -32,6 +33,7 @@ from ccmdesk.rules.validation import (
     parse_month,
     patient_from_text,
     staff_from_text,
+    text_error,
 )
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
@@ -53,6 +55,15 @@ STAFF, PATIENTS, TIME_ENTRIES, PATIENT_MONTHS = (
     "time entries",
     "patient months",
 )
+# Columns every row of a kind needs; a file without one is told so once, at its header.
+REQUIRED = {
+    "staff": ("staff_id", "name", "role"),
+    "patients": ("mrn", "last_name", "first_name", "dob", "billing_practitioner"),
+    "time entries": ("mrn", "staff_id", "start", "end"),
+    "patient months": ("mrn", "month"),
+}
+# A field may be long (a note), but a file of one endless field is refused, not read into memory.
+csv.field_size_limit(1_000_000)
 KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # kind: (required columns that identify it, every column it may have)
     STAFF: (("staff_id", "role"), STAFF_COLUMNS),
@@ -123,10 +134,17 @@ class _Problems:
     def __init__(self) -> None:
         self._found: list[tuple[str, int, str, str]] = []
         self._files: dict[str, int] = {}
+        self._missing: dict[str, set[str]] = {}
 
     def add(self, file: str, line: int, column: str, message: str) -> None:
+        if message == "is required" and column in self._missing.get(file, ()):
+            return  # said once at the header, not again on every row
         self._files.setdefault(file, len(self._files))
         self._found.append((file, line, column, message))
+
+    def missing_column(self, file: str, column: str, kind: str) -> None:
+        self.add(file, 1, column, f"required column is missing from this {kind} file")
+        self._missing.setdefault(file, set()).add(column)
 
     def expect(self, files: Sequence[str]) -> None:
         for file in files:
@@ -174,6 +192,9 @@ def read_csv(name: str, data: bytes, problems: _Problems) -> ParsedFile | None:
     for column in columns:
         if column not in allowed:
             problems.add(name, 1, column or "(blank)", f"unknown column in a {kind} file")
+    for column in REQUIRED[kind]:
+        if column not in seen:
+            problems.missing_column(name, column, kind)
     rows: list[Row] = []
     start = 2
     try:
@@ -403,6 +424,14 @@ class ImportService(ServiceBase):
             except ParseError as exc:
                 p.add(row.file, row.line, "face_to_face", str(exc))
                 ok = False
+            activity, note = v.get("activity", "").strip(), v.get("note", "").strip()
+            for column, value, limit in (
+                ("activity", activity, ACTIVITY_LIMIT),
+                ("note", note, None),
+            ):
+                if message := text_error(value, limit, multiline=column == "note"):
+                    p.add(row.file, row.line, column, message)
+                    ok = False
             if not ok:
                 continue
             entry = _EntryIn(
@@ -413,8 +442,8 @@ class ImportService(ServiceBase):
                 instants["end"],
                 service,
                 face_to_face,
-                v.get("activity", "").strip(),
-                v.get("note", "").strip(),
+                activity,
+                note,
             )
             if self._duplicate(seen, entry.key, row, "start", "this entry", p):
                 continue

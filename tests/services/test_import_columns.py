@@ -47,8 +47,15 @@ RULES = [
     ("staff", "npi", "", "required for a practitioner"),
     ("staff", "npi", "12345", "must be 10 digits"),
     ("staff", "npi", "1234567890", "check digit"),
+    ("staff", "name", "A" * 201, "at most 200"),
+    ("staff", "name", "Grace\x00Lee", "control characters"),
+    ("staff", "credentials", "R" * 41, "at most 40"),
     ("patients", "mrn", "", "is required", 3),
     ("patients", "last_name", "", "is required"),
+    ("patients", "last_name", "R" * 101, "at most 100"),
+    ("patients", "mrn", "10\n01", "line breaks", 3),
+    ("patients", "address", "A" * 201, "at most 200"),
+    ("patients", "phone", "5" * 41, "at most 40"),
     ("patients", "first_name", "", "is required"),
     ("patients", "dob", "", "is required"),
     ("patients", "dob", "02/03/1950", "use YYYY-MM-DD"),
@@ -90,6 +97,10 @@ RULES = [
     ("entries", "end", "2026-04-16T09:20:00-05:00", "in the future"),
     ("entries", "service", "ekg", "not one of ccm, pcm, tcm, rpm, bhi"),
     ("entries", "face_to_face", "sometimes", "not yes or no"),
+    ("entries", "start", "2026-03-04T09:00:00.5-05:00", "fraction of a second"),
+    ("entries", "start", "0001-01-01T00:00:00+05:00", "outside the range"),
+    ("entries", "activity", "x" * 101, "at most 100"),
+    ("entries", "note", "bell\x07", "control characters"),
     ("months", "mrn", "", "is required"),
     ("months", "mrn", "9999", "no patient has MRN"),
     ("months", "month", "03-2026", "use YYYY-MM"),
@@ -135,3 +146,24 @@ def test_one_bad_cell_is_reported_at_its_line_and_column_and_nothing_is_written(
     assert problems[0].startswith(f"{kind}.csv:2: {column}: "), problems
     assert words in problems[0]
     assert db_dump(db) == before
+
+
+def test_a_missing_required_column_is_reported_once_at_the_header(
+    services: Services, db: Database, tmp_path: Path
+) -> None:
+    first = {k: v for k, v in GOOD["patients"][0].items() if k not in ("dob", "first_name")}
+    rows = [first, dict(first, mrn="1002")]
+    paths = [write(tmp_path, "staff", GOOD["staff"]), write(tmp_path, "patients", rows)]
+    with pytest.raises(ImportFailed) as caught:
+        services.imports.import_paths(CLI, paths)
+    assert [p.replace(f"{tmp_path}/", "") for p in caught.value.problems] == [
+        "patients.csv:1: first_name: required column is missing from this patients file",
+        "patients.csv:1: dob: required column is missing from this patients file",
+    ]
+
+
+def test_a_note_may_span_lines(services: Services, db: Database, tmp_path: Path) -> None:
+    rows = {k: [dict(row) for row in v] for k, v in GOOD.items()}
+    rows["entries"][0]["note"] = "Called twice.\nLeft a message the second time.\tOK"
+    paths = [write(tmp_path, k, v) for k, v in rows.items()]
+    assert services.imports.import_paths(CLI, paths).counts["time entries"].created == 1

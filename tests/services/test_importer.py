@@ -130,7 +130,7 @@ BAD_CASES = [
     pytest.param(
         {"patients": PATIENTS.replace(",dob,", ",").replace(",1950-02-03,", ",")
          .replace(",1948-07-19,", ",")},
-        ["patients.csv:2: dob: is required", "patients.csv:3: dob: is required"],
+        ["patients.csv:1: dob: required column is missing from this patients file"],
         id="missing column",
     ),
     pytest.param(
@@ -210,15 +210,28 @@ def test_a_file_matching_no_kind_names_the_columns_it_lacks(
     ]
 
 
+def test_a_file_of_one_endless_field_is_refused_not_read_into_memory(
+    services: Services, tmp_path: Path
+) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_text("staff_id,name,role\nx," + "A" * 1_100_000 + ",clinical\n", encoding="utf-8")
+    problems = failing(services, [path])
+    assert len(problems) == 1 and problems[0].startswith(
+        "staff.csv:2: (row): cannot be read as CSV"
+    )
+
+
 def test_line_numbers_count_physical_lines_and_quoted_breaks(
     services: Services, tmp_path: Path
 ) -> None:
     text = STAFF + 'nurse-2,"Multi\nLine Name",clinical,RN,\nbad id,X,clinical,,\n'
     problems = failing(services, files(tmp_path, staff=text))
-    # Header is line 1, three rows (2-4), a record spanning lines 5-6, then the bad row on 7.
+    # Header is line 1, three rows (2-4), a record spanning lines 5-6 (reported where it starts;
+    # a name may not hold a line break), then the bad row on 7.
     assert problems == [
+        "staff.csv:5: name: contains line breaks or control characters",
         "staff.csv:7: staff_id: 'bad id' is not a staff id: letters, digits, '.', '_' or '-', "
-        "at most 40"
+        "at most 40",
     ]
 
 
