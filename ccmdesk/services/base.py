@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ccmdesk.db import Database
-from ccmdesk.models import Practice
-from ccmdesk.services.context import Clock, utc_now
+from ccmdesk.models import Practice, Staff
+from ccmdesk.services.context import SYSTEM_ROLE, Actor, Clock, Permission, require, utc_now
+from ccmdesk.services.errors import PermissionDenied
 
 
 def practice_zone(session: Session) -> dt.tzinfo:
@@ -31,6 +32,34 @@ class ServiceBase:
 
     def _now(self) -> dt.datetime:
         return self._clock()
+
+    def _authorize(self, actor: Actor, permission: Permission) -> Actor:
+        """The acting person as the database knows them now, if their role allows the action.
+
+        The role an Actor carries is only what was true when they signed in: an administrator
+        demoted or retired since then must be refused, whatever the window still shows.
+        """
+        current = self._current(actor)
+        require(current, permission)
+        return current
+
+    def _current(self, actor: Actor) -> Actor:
+        if actor.role == SYSTEM_ROLE and actor.key.startswith("cli:"):
+            return actor  # the command line: a local data-migration tool (formats.md)
+        with self._db.session() as session:
+            if actor.key.startswith("setup:"):
+                # First start acts as an administrator only until the first staff member exists.
+                if session.scalars(select(Staff.id).limit(1)).first() is not None:
+                    raise PermissionDenied(
+                        "The first-start set-up is finished; sign in as a staff member."
+                    )
+                return actor
+            staff = session.scalars(select(Staff).where(Staff.staff_id == actor.key)).first()
+            if staff is None or not staff.active:
+                raise PermissionDenied(
+                    f"{actor.name} is not an active staff member any more; sign in again."
+                )
+            return Actor(key=staff.staff_id, name=staff.name, role=staff.role)
 
     def _today(self, session: Session) -> dt.date:
         """Today in the practice's time zone: what "future" and "this month" are judged by."""

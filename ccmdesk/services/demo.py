@@ -17,7 +17,7 @@ from ccmdesk.models import Patient
 from ccmdesk.rules.records import PATIENT_COLUMNS, STAFF_COLUMNS, PracticeRecord
 from ccmdesk.rules.validation import luhn_check_digit
 from ccmdesk.services.base import ServiceBase
-from ccmdesk.services.context import Actor, Permission, require
+from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import ServiceError
 from ccmdesk.services.importer import ImportService, ImportSummary
 from ccmdesk.services.practice import PracticeService
@@ -291,7 +291,7 @@ class DemoService(ServiceBase):
         return build_demo(self._now())
 
     def create(self, actor: Actor) -> ImportSummary:
-        require(actor, Permission.IMPORT_DATA)
+        actor = self._authorize(actor, Permission.IMPORT_DATA)
         with self._db.session() as session:
             if session.scalar(select(func.count()).select_from(Patient)):
                 raise ServiceError(

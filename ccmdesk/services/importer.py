@@ -37,7 +37,7 @@ from ccmdesk.rules.validation import (
 )
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
-from ccmdesk.services.context import Actor, Permission, require
+from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import ServiceError
 from ccmdesk.services.patients import (
     StaffRef,
@@ -270,7 +270,7 @@ class ImportService(ServiceBase):
 
     def import_data(self, actor: Actor, files: Sequence[tuple[str, bytes]]) -> ImportSummary:
         """Import (name, bytes) files; raise ImportFailed listing every problem, writing nothing."""
-        require(actor, Permission.IMPORT_DATA)
+        actor = self._authorize(actor, Permission.IMPORT_DATA)
         problems = _Problems()
         problems.expect([name for name, _ in files])
         parsed = [p for name, data in files if (p := read_csv(name, data, problems))]

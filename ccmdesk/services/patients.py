@@ -16,7 +16,7 @@ from ccmdesk.rules.records import PATIENT_COLUMNS, FieldError, PatientRecord
 from ccmdesk.rules.validation import patient_from_text
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
-from ccmdesk.services.context import Actor, Permission, require
+from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound, ValidationFailed
 
 
@@ -189,7 +189,7 @@ class PatientService(ServiceBase):
 
     def list_rows(self, actor: Actor) -> list[PatientRow]:
         """Every patient, with the columns the list shows, in two set-based queries."""
-        require(actor, Permission.VIEW_PATIENTS)
+        actor = self._authorize(actor, Permission.VIEW_PATIENTS)
         with self._db.session() as session:
             today = self._today(session)
             billing = aliased(Staff)
@@ -236,7 +236,7 @@ class PatientService(ServiceBase):
             ]
 
     def get(self, actor: Actor, mrn: str) -> PatientRecord:
-        require(actor, Permission.VIEW_PATIENTS)
+        actor = self._authorize(actor, Permission.VIEW_PATIENTS)
         with self._db.session() as session:
             patient = _loaded(session, mrn)
             if patient is None:
@@ -265,7 +265,7 @@ class PatientService(ServiceBase):
         self, actor: Actor, raw: Mapping[str, str], original_mrn: str | None = None
     ) -> PatientRecord:
         """Add (original_mrn None) or update a patient from column → typed text."""
-        require(actor, Permission.EDIT_PATIENTS)
+        actor = self._authorize(actor, Permission.EDIT_PATIENTS)
         unknown = set(raw) - set(PATIENT_COLUMNS)
         if unknown:
             raise ValueError(f"unknown patient fields: {sorted(unknown)}")

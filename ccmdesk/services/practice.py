@@ -12,7 +12,7 @@ from ccmdesk.rules.records import FieldError, PracticeRecord, StaffRecord
 from ccmdesk.rules.validation import validate_practice, validate_staff
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
-from ccmdesk.services.context import Actor, Permission, require
+from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import ServiceError, ValidationFailed
 
 
@@ -56,7 +56,7 @@ class PracticeService(ServiceBase):
             return not (has_practice and has_staff)
 
     def save(self, actor: Actor, record: PracticeRecord) -> PracticeRecord:
-        require(actor, Permission.MANAGE_PRACTICE)
+        actor = self._authorize(actor, Permission.MANAGE_PRACTICE)
         if errors := validate_practice(record):
             raise ValidationFailed(errors)
         with self._db.session() as session:

@@ -12,7 +12,7 @@ from ccmdesk.rules.records import FieldError, StaffRecord
 from ccmdesk.rules.validation import validate_staff
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
-from ccmdesk.services.context import Actor, Permission, require
+from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound, ValidationFailed
 
 
@@ -86,7 +86,7 @@ class StaffService(ServiceBase):
 
     def save(self, actor: Actor, record: StaffRecord, *, is_new: bool) -> StaffRecord:
         """Add a staff member (is_new) or update the one with record.staff_id."""
-        require(actor, Permission.MANAGE_STAFF)
+        actor = self._authorize(actor, Permission.MANAGE_STAFF)
         errors = validate_staff(record)
         if errors:
             raise ValidationFailed(errors)

@@ -22,8 +22,16 @@ from PySide6.QtWidgets import (
 
 from ccmdesk import __version__
 from ccmdesk.models.staff import ROLE_LABELS
-from ccmdesk.services import Actor, ImportFailed, PatientRow, Permission, Services, allowed
-from ccmdesk.services.importer import ImportSummary
+from ccmdesk.services import (
+    Actor,
+    ImportFailed,
+    ImportSummary,
+    PatientRow,
+    Permission,
+    ServiceError,
+    Services,
+    allowed,
+)
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import show_failure, show_info
 from ccmdesk.ui.identity import IdentityDialog
@@ -229,6 +237,19 @@ class MainWindow(QMainWindow):
             return
         self.set_actor(actor)
 
+    def _staff_saved(self, staff_id: str) -> None:
+        """An administrator who changed their own role or retired themself: follow it now."""
+        if staff_id != self._actor.key:
+            return
+        try:
+            actor = self._services.staff.actor_for(staff_id)
+        except ServiceError:
+            # Retired themself: nobody may go on working under that name.
+            self.switch_user()
+            return
+        if actor != self._actor:
+            self.set_actor(actor)
+
     # --- pages -------------------------------------------------------------------------------
 
     def show_page(self, name: str) -> None:
@@ -243,7 +264,9 @@ class MainWindow(QMainWindow):
         page = self.pages.get(name)
         if page is None:
             if name == STAFF:
-                page = StaffPage(self._services, self.actor)
+                staff_page = StaffPage(self._services, self.actor)
+                staff_page.member_saved.connect(self._staff_saved)
+                page = staff_page
             else:
                 practice = PracticePage(self._services, self.actor)
                 practice.saved.connect(self._update_practice)

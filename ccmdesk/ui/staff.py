@@ -231,6 +231,8 @@ class StaffDialog(QDialog):
 class StaffPage(QWidget):
     """Administrators add people, set their role and NPI, and retire them (inactive)."""
 
+    member_saved = Signal(str)  # staff_id: the window re-reads its own user when it changed
+
     def __init__(
         self, services: Services, actor: Callable[[], Actor], parent: QWidget | None = None
     ) -> None:
@@ -314,6 +316,7 @@ class StaffPage(QWidget):
     def add_member(self) -> StaffDialog:
         dialog = StaffDialog(self._services, self._actor(), None, self)
         dialog.saved.connect(self.reload)
+        dialog.saved.connect(self.member_saved)
         dialog.open()
         return dialog
 
@@ -324,5 +327,6 @@ class StaffPage(QWidget):
         member = self.model.staff_at(self.model.row_of(staff_id))
         dialog = StaffDialog(self._services, self._actor(), member, self)
         dialog.saved.connect(self.reload)
+        dialog.saved.connect(self.member_saved)
         dialog.open()
         return dialog

@@ -188,3 +188,23 @@ def test_every_registry_change_extends_a_verifiable_chain(staffed: Services, db:
     with db.session() as session:
         check = verify_chain(session)
     assert not check.ok and check.first_bad_id == event.id
+
+
+def test_services_judge_the_role_held_now_not_the_one_signed_in_with(staffed: Services) -> None:
+    staffed.staff.save(ADMIN, StaffRecord("admin-b", "Bea Admin", "admin"), is_new=True)
+    stale = Actor(key="admin-b", name="Bea Admin", role="admin")
+    staffed.staff.save(ADMIN, StaffRecord("admin-b", "Bea Admin", "billing"), is_new=False)
+    with pytest.raises(PermissionDenied, match=r"Bea Admin \(Billing\) may not add or edit staff"):
+        staffed.staff.save(stale, StaffRecord("x-1", "X", "clinical"), is_new=True)
+    staffed.staff.save(ADMIN, StaffRecord("rn-lee", "Grace Lee", "clinical", "RN", active=False),
+                       is_new=False)  # fmt: skip
+    with pytest.raises(PermissionDenied, match="not an active staff member"):
+        staffed.patients.list_rows(NURSE)
+    with pytest.raises(PermissionDenied, match="not an active staff member"):
+        staffed.patients.list_rows(Actor(key="nobody", name="Nobody", role="admin"))
+
+
+def test_the_first_start_actor_is_refused_once_staff_exist(staffed: Services) -> None:
+    setup = Actor(key="setup:someone", name="first start", role="admin")
+    with pytest.raises(PermissionDenied, match="set-up is finished"):
+        staffed.demo.create(setup)

@@ -168,3 +168,24 @@ def test_import_on_a_worker_thread_reports_back_on_the_gui_thread(
     assert dialog is not None
     assert dialog.text.toPlainText() == "patients.csv:2: dob: is required"
     runner.wait()
+
+
+def test_an_admin_who_demotes_themself_loses_the_admin_pages_at_once(
+    make_window, services: Services, admin
+) -> None:
+    import dataclasses
+
+    window = make_window(admin)
+    window.show_page(STAFF)
+    staff_page = window.pages[STAFF]
+    me = next(m for m in services.staff.list() if m.staff_id == admin.key)
+    # A second administrator exists first, so the service lets the first one step down.
+    services.staff.save(
+        admin, dataclasses.replace(me, staff_id="admin-2", name="Bo Two"), is_new=True
+    )
+    services.staff.save(admin, dataclasses.replace(me, role="billing"), is_new=False)
+    staff_page.member_saved.emit(admin.key)
+    assert window.actor().role == "billing"
+    assert window.visible_pages() == [PATIENTS]
+    assert window.current_page() == PATIENTS
+    assert window.user_label.text().endswith("· Billing")

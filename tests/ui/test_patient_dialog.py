@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLineEdit, QMessageBox
 
-from ccmdesk.rules.records import PATIENT_COLUMNS
+from ccmdesk.rules.records import PATIENT_COLUMNS, StaffRecord
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.forms import ValueComboBox
 from ccmdesk.ui.patient_dialog import PatientDialog
@@ -210,19 +210,20 @@ def test_a_date_in_the_future_is_refused(qtbot, services, nurse) -> None:
 
 
 def test_an_inactive_care_manager_on_file_is_kept_on_save(qtbot, services, nurse, admin) -> None:
+    member = StaffRecord("lpn-ode", "Ada Ode", "clinical", "LPN")
+    services.staff.save(admin, member, is_new=True)
     services.patients.save_text(
         admin,
-        {**services_raw(services, nurse, "A101"), "care_manager": "rn-lee"},
+        {**services_raw(services, nurse, "A101"), "care_manager": "lpn-ode"},
         original_mrn="A101",
     )
-    member = next(m for m in services.staff.list() if m.staff_id == "rn-lee")
     services.staff.save(admin, dataclasses.replace(member, active=False), is_new=False)
     record = services.patients.get(nurse, "A101")
     dialog = PatientDialog(services, nurse, services.staff.list(), record)
     qtbot.addWidget(dialog)
-    assert dialog.care_manager.currentText() == "Grace Lee, RN (inactive)"
+    assert dialog.care_manager.currentText() == "Ada Ode, LPN (inactive)"
     assert dialog.save() is True
-    assert services.patients.get(nurse, "A101").care_manager == "rn-lee"
+    assert services.patients.get(nurse, "A101").care_manager == "lpn-ode"
 
 
 def services_raw(services: Services, actor: Actor, mrn: str) -> dict[str, str]:
