@@ -46,8 +46,9 @@ from ccmdesk.services.patients import (
     patient_record,
     reference_errors,
     staff_refs,
+    stored_staff_references,
 )
-from ccmdesk.services.staff import apply_staff, staff_change_errors, staff_record
+from ccmdesk.services.staff import apply_staff, staff_record, stranded_patient_errors
 
 STAFF, PATIENTS, TIME_ENTRIES, PATIENT_MONTHS = (
     "staff",
@@ -281,7 +282,7 @@ class ImportService(ServiceBase):
         with self._db.session() as session:
             today = self._today(session)
             refs, _ = staff_refs(session)
-            staff_in = self._check_staff(session, by_kind[STAFF], refs, problems)
+            staff_in = self._check_staff(by_kind[STAFF], refs, problems)
             patients_in = self._check_patients(session, by_kind[PATIENTS], refs, today, problems)
             # MRNs of the file's rows count as known even when a row is wrong: its own error is
             # the one to report, not one more for each of that patient's entries.
@@ -292,6 +293,7 @@ class ImportService(ServiceBase):
                 session, by_kind[TIME_ENTRIES], refs, known_mrns, problems
             )
             months_in = self._check_months(by_kind[PATIENT_MONTHS], known_mrns, problems)
+            self._check_staff_effects(session, staff_in, patients_in, problems)
             if problems.items:
                 raise ImportFailed(problems.items)
             reason = "imported from " + ", ".join(sorted({p.name for p in parsed}))
@@ -323,16 +325,12 @@ class ImportService(ServiceBase):
         return False
 
     def _check_staff(
-        self, session: Session, rows: list[Row], refs: dict[str, StaffRef], p: _Problems
+        self, rows: list[Row], refs: dict[str, StaffRef], p: _Problems
     ) -> dict[str, tuple[Row, StaffRecord]]:
         out: dict[str, tuple[Row, StaffRecord]] = {}
         seen: dict[object, Row] = {}
-        stored = {s.staff_id: s for s in session.scalars(select(Staff))}
         for row in rows:
             record, errors = staff_from_text(row.values)
-            if not errors and (current := stored.get(record.staff_id)) is not None:
-                record = dataclasses.replace(record, active=current.active)
-                errors = staff_change_errors(session, current, record)
             for error in errors:
                 p.add(row.file, row.line, error.field, error.message)
             if record.staff_id and self._duplicate(
@@ -348,6 +346,46 @@ class ImportService(ServiceBase):
                 out[record.staff_id] = (row, record)
         return out
 
+    @staticmethod
+    def _check_staff_effects(
+        session: Session,
+        staff_in: dict[str, tuple[Row, StaffRecord]],
+        patients_in: dict[str, PatientRecord],
+        p: _Problems,
+    ) -> None:
+        """Judge staff changes by the state after the whole import, not row by row.
+
+        Demoting an administrator is fine when the same files add another; changing a nurse's
+        role is not when patients (on file or in these files) still name her care manager.
+        """
+        stored = {s.staff_id: s for s in session.scalars(select(Staff))}
+        final = {key: (s.role, s.active) for key, s in stored.items()}
+        for key, (_, record) in staff_in.items():
+            final[key] = (record.role, stored[key].active if key in stored else True)
+        had_admin = any(s.role == "admin" and s.active for s in stored.values())
+        if had_admin and not any(role == "admin" and active for role, active in final.values()):
+            for key, (row, record) in staff_in.items():
+                if key in stored and stored[key].role == "admin" and record.role != "admin":
+                    p.add(row.file, row.line, "role", "these files would leave no active "
+                          "administrator; keep one")  # fmt: skip
+        refs = {
+            mrn: (names["billing_practitioner"], names["care_manager"])
+            for mrn, names in stored_staff_references(session).items()
+        }
+        for mrn, patient in patients_in.items():
+            refs[mrn] = (patient.billing_practitioner, patient.care_manager)
+        for key, (row, record) in staff_in.items():
+            if key not in stored:
+                continue
+            final_record = dataclasses.replace(record, active=stored[key].active)
+            for error in stranded_patient_errors(
+                record.name,
+                final_record,
+                sum(1 for b, _ in refs.values() if b == key),
+                sum(1 for _, m in refs.values() if m == key),
+            ):
+                p.add(row.file, row.line, error.field, error.message)
+
     def _check_patients(
         self,
         session: Session,
@@ -358,9 +396,10 @@ class ImportService(ServiceBase):
     ) -> dict[str, PatientRecord]:
         out: dict[str, PatientRecord] = {}
         seen: dict[object, Row] = {}
+        previous = stored_staff_references(session) if rows else {}
         for row in rows:
             record, errors = patient_from_text(row.values, today)
-            errors += reference_errors(record, refs)
+            errors += reference_errors(record, refs, previous.get(record.mrn))
             for error in errors:
                 p.add(row.file, row.line, error.field, error.message)
             if record.mrn and self._duplicate(seen, record.mrn, row, "mrn", f"'{record.mrn}'", p):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,17 +55,39 @@ def enrollment_status(consent: dt.date | None, revoked: dt.date | None, today: d
     return "Enrolled"
 
 
-def reference_errors(record: PatientRecord, staff: Mapping[str, StaffRef]) -> list[FieldError]:
-    """Staff named by a patient must exist and have the right role."""
+STAFF_COLUMNS_OF_PATIENT = ("billing_practitioner", "care_manager", "consent_practitioner")
+
+
+def reference_errors(
+    record: PatientRecord,
+    staff: Mapping[str, StaffRef],
+    previous: Mapping[str, str] | None = None,
+) -> list[FieldError]:
+    """Staff named by a patient must exist, be active and have the right role.
+
+    `previous` holds the staff the stored patient names now (column -> staff_id): someone who
+    has left may stay where they already are, so old records can still be saved, but may not be
+    newly chosen.
+    """
     errors: list[FieldError] = []
 
-    def practitioner(column: str, key: str) -> None:
+    def known(column: str, key: str) -> StaffRef | None:
         ref = staff.get(key)
         if ref is None:
             errors.append(FieldError(column, f"no staff member has staff_id '{key}'"))
-        elif not ref.checked:
+            return None
+        if not ref.checked:
+            return None  # the staff row itself is wrong and is reported on its own line
+        if not ref.active and (previous or {}).get(column) != key:
+            errors.append(FieldError(column, f"'{key}' is no longer active; choose someone else"))
+            return None
+        return ref
+
+    def practitioner(column: str, key: str) -> None:
+        ref = known(column, key)
+        if ref is None:
             return
-        elif ref.role != "practitioner":
+        if ref.role != "practitioner":
             errors.append(FieldError(column, f"'{key}' is {ref.role}, not a practitioner"))
         elif not ref.npi:
             errors.append(FieldError(column, f"practitioner '{key}' has no NPI"))
@@ -75,12 +97,8 @@ def reference_errors(record: PatientRecord, staff: Mapping[str, StaffRef]) -> li
     if record.consent_practitioner and record.consent_practitioner != record.billing_practitioner:
         practitioner("consent_practitioner", record.consent_practitioner)
     if record.care_manager:
-        ref = staff.get(record.care_manager)
-        if ref is None:
-            errors.append(
-                FieldError("care_manager", f"no staff member has staff_id '{record.care_manager}'")
-            )
-        elif ref.checked and ref.role not in ("clinical", "practitioner"):
+        ref = known("care_manager", record.care_manager)
+        if ref is not None and ref.role not in ("clinical", "practitioner"):
             errors.append(
                 FieldError(
                     "care_manager",
@@ -89,6 +107,26 @@ def reference_errors(record: PatientRecord, staff: Mapping[str, StaffRef]) -> li
                 )
             )
     return errors
+
+
+def stored_staff_references(
+    session: Session, mrns: Iterable[str] | None = None
+) -> dict[str, dict[str, str]]:
+    """For each stored patient (or those MRNs): column -> staff_id of the staff it names."""
+    billing, manager, consent = aliased(Staff), aliased(Staff), aliased(Staff)
+    query = (
+        select(Patient.mrn, billing.staff_id, manager.staff_id, consent.staff_id)
+        .outerjoin(billing, Patient.billing_practitioner_id == billing.id)
+        .outerjoin(manager, Patient.care_manager_id == manager.id)
+        .outerjoin(Enrollment, Enrollment.patient_id == Patient.id)
+        .outerjoin(consent, Enrollment.consent_practitioner_id == consent.id)
+    )
+    if mrns is not None:
+        query = query.where(Patient.mrn.in_(list(mrns)))
+    return {
+        mrn: dict(zip(STAFF_COLUMNS_OF_PATIENT, (b or "", m or "", c or ""), strict=True))
+        for mrn, b, m, c in session.execute(query)
+    }
 
 
 def staff_refs(session: Session) -> tuple[dict[str, StaffRef], dict[str, int]]:
@@ -254,7 +292,8 @@ class PatientService(ServiceBase):
     ) -> tuple[PatientRecord, list[FieldError], dict[str, int]]:
         record, errors = patient_from_text(raw, self._today(session))
         refs, ids = staff_refs(session)
-        errors += reference_errors(record, refs)
+        previous = stored_staff_references(session, [original_mrn]) if original_mrn else {}
+        errors += reference_errors(record, refs, previous.get(original_mrn or ""))
         if record.mrn and record.mrn != original_mrn:
             taken = session.scalars(select(Patient.id).where(Patient.mrn == record.mrn)).first()
             if taken is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ccmdesk.models import Patient, Staff
 from ccmdesk.rules.records import FieldError, StaffRecord
@@ -36,6 +36,32 @@ def apply_staff(staff: Staff, record: StaffRecord) -> None:
     staff.active = record.active
 
 
+def stranded_patient_errors(
+    name: str, record: StaffRecord, billing: int, managed: int
+) -> list[FieldError]:
+    """Patients left with a billing practitioner or care manager who can no longer be one."""
+    errors: list[FieldError] = []
+    if billing and (record.role != "practitioner" or not record.active):
+        errors.append(
+            FieldError(
+                "role",
+                f"{billing} patient(s) have {name} as billing practitioner; "
+                "move them to another practitioner first",
+            )
+        )
+    # A care manager who leaves may be retired at once (their patients show them as inactive
+    # until reassigned); turning them into someone who cannot manage care may not.
+    if managed and record.active and record.role not in ("clinical", "practitioner"):
+        errors.append(
+            FieldError(
+                "role",
+                f"{managed} patient(s) have {name} as care manager; "
+                "give them another care manager first",
+            )
+        )
+    return errors
+
+
 def staff_change_errors(session: Session, staff: Staff, record: StaffRecord) -> list[FieldError]:
     """Changes that would strand patients or lock every administrator out."""
     errors: list[FieldError] = []
@@ -49,20 +75,16 @@ def staff_change_errors(session: Session, staff: Staff, record: StaffRecord) -> 
             errors.append(
                 FieldError("role", "this is the only active administrator; add another first")
             )
-    if staff.role == "practitioner" and (record.role != "practitioner" or not record.active):
-        billed = session.scalar(
-            select(func.count())
-            .select_from(Patient)
-            .where(Patient.billing_practitioner_id == staff.id)
-        )
-        if billed:
-            errors.append(
-                FieldError(
-                    "role",
-                    f"{billed} patient(s) have {staff.name} as billing practitioner; "
-                    "move them to another practitioner first",
-                )
-            )
+
+    def count(column: InstrumentedAttribute[int | None]) -> int:
+        return session.scalar(select(func.count()).select_from(Patient).where(column == staff.id))
+
+    errors += stranded_patient_errors(
+        staff.name,
+        record,
+        count(Patient.billing_practitioner_id),
+        count(Patient.care_manager_id),
+    )
     return errors
 
 

@@ -299,3 +299,49 @@ def test_import_cannot_strand_patients_by_changing_their_practitioner_role(
         "another practitioner first"
     ]
     assert db_dump(db) == before
+
+
+ADMINS = """staff_id,name,role
+boss-1,Pat One,admin
+boss-2,Sam Two,admin
+"""
+
+
+def test_staff_changes_are_judged_on_the_state_after_the_whole_import(
+    services: Services, db: Database, tmp_path: Path
+) -> None:
+    services.imports.import_paths(CLI, files(tmp_path, admins=ADMINS))
+    both_demoted = ADMINS.replace(",admin", ",billing")
+    before = db_dump(db)
+    assert failing(services, files(tmp_path, admins=both_demoted)) == [
+        "admins.csv:2: role: these files would leave no active administrator; keep one",
+        "admins.csv:3: role: these files would leave no active administrator; keep one",
+    ]
+    assert db_dump(db) == before
+    # Handing the role over in the same file is fine: an administrator remains afterwards.
+    handover = "staff_id,name,role\nboss-1,Pat One,billing\nboss-2,Sam Two,billing\nboss-3,Al Three,admin\n"
+    assert (
+        services.imports.import_paths(CLI, files(tmp_path, admins=handover)).counts["staff"].updated
+        == 2
+    )
+
+
+def test_a_care_manager_cannot_change_role_while_patients_name_her(
+    services: Services, db: Database, tmp_path: Path
+) -> None:
+    patients = PATIENTS.replace(
+        "billing_practitioner,conditions", "billing_practitioner,care_manager,conditions"
+    )
+    patients = patients.replace("dr-a,E11.9;I10", "dr-a,rn-lee,E11.9;I10").replace(
+        "dr-a,I50.22", "dr-a,rn-lee,I50.22"
+    )
+    services.imports.import_paths(CLI, files(tmp_path, staff=STAFF, patients=patients))
+    to_billing = STAFF.replace("rn-lee,Grace Lee,clinical", "rn-lee,Grace Lee,billing")
+    assert failing(services, files(tmp_path, staff=to_billing)) == [
+        "staff.csv:3: role: 2 patient(s) have Grace Lee as care manager; give them another care "
+        "manager first"
+    ]
+    # Moving both patients to another care manager in the same import makes the change fine.
+    moved = patients.replace(",rn-lee,", ",ma-kim,")
+    summary = services.imports.import_paths(CLI, files(tmp_path, staff=to_billing, patients=moved))
+    assert summary.counts["staff"].updated == 1 and summary.counts["patients"].updated == 2

@@ -208,3 +208,15 @@ def test_the_first_start_actor_is_refused_once_staff_exist(staffed: Services) ->
     setup = Actor(key="setup:someone", name="first start", role="admin")
     with pytest.raises(PermissionDenied, match="set-up is finished"):
         staffed.demo.create(setup)
+
+
+def test_staff_who_left_stay_where_they_are_but_cannot_be_newly_chosen(staffed: Services) -> None:
+    staffed.staff.save(ADMIN, StaffRecord("lpn-o", "Ada Ode", "clinical", "LPN"), is_new=True)
+    staffed.patients.save_text(NURSE, patient_text(care_manager="lpn-o"))
+    staffed.staff.save(ADMIN, StaffRecord("lpn-o", "Ada Ode", "clinical", "LPN", active=False),
+                       is_new=False)  # fmt: skip
+    # The patient who already has her can still be edited ...
+    staffed.patients.save_text(NURSE, patient_text(care_manager="lpn-o", phone="555"), "1001")
+    # ... but nobody can be newly given her.
+    with pytest.raises(ValidationFailed, match="care_manager: 'lpn-o' is no longer active"):
+        staffed.patients.save_text(NURSE, patient_text(mrn="1002", care_manager="lpn-o"))
