@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ccmdesk import __version__
 from ccmdesk.config import ConfigError, database_url, resolve_data_dir
 from ccmdesk.db import BACKUP_DIR_NAME, Database, DatabaseError, open_database
@@ -107,7 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         # No command: the GUI. Arguments ccmdesk does not know go to it (Qt options such as
         # -style, or --user STAFF_ID).
-        args, gui_args = _parser(with_commands=False).parse_known_args(tokens)
+        parser = _parser(with_commands=False)
+        args, gui_args = parser.parse_known_args(tokens)
+        if gui_args and not gui_args[0].startswith("-"):
+            # A mistyped command must not open a window that waits for a click.
+            parser.error(f"unknown command '{gui_args[0]}'; the commands are {', '.join(COMMANDS)}")
     try:
         data_dir = resolve_data_dir(args.data_dir)
         if args.command == "demo" and args.csv_out:
@@ -118,8 +124,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(path)
             return 0
         db = _open(data_dir)
-    except (ConfigError, DatabaseError, OSError) as exc:
-        message = str(exc) if not isinstance(exc, OSError) else f"cannot use the data folder: {exc}"
+    except (ConfigError, DatabaseError, OSError, SQLAlchemyError) as exc:
+        if isinstance(exc, OSError):
+            message = f"cannot use the data folder: {exc}"
+        elif isinstance(exc, SQLAlchemyError):
+            # A damaged file or an unreachable server: say what the database said, not a trace.
+            message = f"cannot open the database: {getattr(exc, 'orig', None) or exc}"
+        else:
+            message = str(exc)
         print(f"ccmdesk: {message}", file=sys.stderr)
         if args.command is None:
             from ccmdesk.ui.app import show_startup_error

@@ -198,3 +198,16 @@ def test_a_gui_start_that_cannot_open_the_database_says_why_in_a_window(
     assert main(["--data-dir", str(tmp_path)]) == 1
     assert len(shown) == 1 and "newer version of ccmdesk" in shown[0]
     assert "newer version of ccmdesk" in capsys.readouterr().err
+
+
+def test_a_mistyped_command_is_refused_instead_of_opening_the_gui(tmp_path: Path) -> None:
+    result = run("imprt", "x.csv", data_dir=tmp_path)
+    assert result.returncode == 2
+    assert "unknown command 'imprt'; the commands are practice, import, demo" in result.stderr
+
+
+def test_a_damaged_database_file_gives_a_message_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "ccmdesk.sqlite3").write_bytes(b"this is not a database file at all" * 100)
+    result = run("practice", "--name", "X", data_dir=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "ccmdesk: cannot open the database: file is not a database"

@@ -20,7 +20,6 @@ from ccmdesk.services.base import ServiceBase
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import ServiceError
 from ccmdesk.services.importer import ImportService, ImportSummary
-from ccmdesk.services.practice import PracticeService
 
 SEED = 20260301
 DEMO_ZONE = "America/New_York"
@@ -298,7 +297,5 @@ class DemoService(ServiceBase):
                     "This database already holds patients; the demo needs an empty data folder "
                     "(choose one with --data-dir)."
                 )
-        practice = PracticeService(self._db, self._clock)
-        if practice.get() is None:
-            practice.save(actor, DEMO_PRACTICE)
-        return ImportService(self._db, self._clock).import_data(actor, self.files().files)
+        importer = ImportService(self._db, self._clock)
+        return importer.import_data(actor, self.files().files, practice=DEMO_PRACTICE)

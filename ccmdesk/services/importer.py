@@ -18,11 +18,18 @@ from ccmdesk.models import (
     InpatientStay,
     Patient,
     PatientMonth,
+    Practice,
     Staff,
     TimeEntry,
     TimeSegment,
 )
-from ccmdesk.rules.records import PATIENT_COLUMNS, STAFF_COLUMNS, PatientRecord, StaffRecord
+from ccmdesk.rules.records import (
+    PATIENT_COLUMNS,
+    STAFF_COLUMNS,
+    PatientRecord,
+    PracticeRecord,
+    StaffRecord,
+)
 from ccmdesk.rules.validation import (
     ACTIVITY_LIMIT,
     ParseError,
@@ -48,6 +55,7 @@ from ccmdesk.services.patients import (
     staff_refs,
     stored_staff_references,
 )
+from ccmdesk.services.practice import add_practice
 from ccmdesk.services.staff import apply_staff, staff_record, stranded_patient_errors
 
 STAFF, PATIENTS, TIME_ENTRIES, PATIENT_MONTHS = (
@@ -269,8 +277,17 @@ class ImportService(ServiceBase):
             raise ImportFailed(problems.items)
         return self.import_data(actor, files)
 
-    def import_data(self, actor: Actor, files: Sequence[tuple[str, bytes]]) -> ImportSummary:
-        """Import (name, bytes) files; raise ImportFailed listing every problem, writing nothing."""
+    def import_data(
+        self,
+        actor: Actor,
+        files: Sequence[tuple[str, bytes]],
+        practice: PracticeRecord | None = None,
+    ) -> ImportSummary:
+        """Import (name, bytes) files; raise ImportFailed listing every problem, writing nothing.
+
+        `practice` (used by the demo) describes the practice in the same transaction when the
+        database has none yet, so a refused import leaves no practice behind either.
+        """
         actor = self._authorize(actor, Permission.IMPORT_DATA)
         problems = _Problems()
         problems.expect([name for name, _ in files])
@@ -297,6 +314,8 @@ class ImportService(ServiceBase):
             if problems.items:
                 raise ImportFailed(problems.items)
             reason = "imported from " + ", ".join(sorted({p.name for p in parsed}))
+            if practice is not None and session.scalars(select(Practice.id)).first() is None:
+                add_practice(session, self._now(), actor, practice)
             self._write_staff(session, actor, staff_in, reason, summary)
             self._write_patients(session, actor, patients_in, reason, summary)
             self._write_entries(session, actor, entries_in, reason, summary)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import getpass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ccmdesk.models import Practice, Staff
 from ccmdesk.rules.records import FieldError, PracticeRecord, StaffRecord
@@ -38,6 +40,22 @@ def _apply(practice: Practice, record: PracticeRecord) -> None:
     practice.timezone = record.timezone
     practice.place_of_service = record.place_of_service
     practice.date_of_service_rule = record.date_of_service_rule
+
+
+def add_practice(session: Session, at: dt.datetime, actor: Actor, record: PracticeRecord) -> None:
+    """Describe the practice on a database that has none, in the caller's transaction."""
+    practice = Practice()
+    _apply(practice, record)
+    session.add(practice)
+    audit.record(
+        session,
+        at=at,
+        actor=actor,
+        action="practice.create",
+        entity="practice",
+        entity_key="practice",
+        after=dataclasses.asdict(record),
+    )
 
 
 class PracticeService(ServiceBase):
@@ -99,6 +117,8 @@ class PracticeService(ServiceBase):
                 user = "unknown"
             setup_actor = Actor(key=f"setup:{user}", name="first start", role="admin")
             existing = session.scalars(select(Practice).limit(1)).first()
+            # The command line may have described the practice already: keep its "before".
+            before = dataclasses.asdict(_record(existing)) if existing else None
             target = existing or Practice()
             _apply(target, practice)
             session.add(target)
@@ -116,9 +136,10 @@ class PracticeService(ServiceBase):
                 session,
                 at=now,
                 actor=setup_actor,
-                action="practice.create",
+                action="practice.update" if before else "practice.create",
                 entity="practice",
                 entity_key="practice",
+                before=before,
                 after=dataclasses.asdict(practice),
             )
             audit.record(

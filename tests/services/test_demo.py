@@ -74,3 +74,16 @@ def test_demo_create_imports_everything(services: Services, db: Database) -> Non
     assert services.practice.get().name == "Riverbend Family Medicine"
     with pytest.raises(ServiceError, match="already holds patients"):
         services.demo.create(CLI)
+
+
+def test_a_refused_demo_leaves_no_practice_behind(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ccmdesk.services import ImportFailed
+    from ccmdesk.services.demo import DemoFiles, DemoService
+
+    broken = DemoFiles((("staff.csv", b"staff_id,name,role\nx,X,wizard\n"),))
+    monkeypatch.setattr(DemoService, "files", lambda self: broken)
+    with pytest.raises(ImportFailed):
+        services.demo.create(CLI)
+    assert services.practice.get() is None

@@ -220,3 +220,20 @@ def test_staff_who_left_stay_where_they_are_but_cannot_be_newly_chosen(staffed: 
     # ... but nobody can be newly given her.
     with pytest.raises(ValidationFailed, match="care_manager: 'lpn-o' is no longer active"):
         staffed.patients.save_text(NURSE, patient_text(mrn="1002", care_manager="lpn-o"))
+
+
+def test_first_start_over_a_practice_described_by_the_command_line_keeps_the_before(
+    services: Services, db: Database
+) -> None:
+    services.practice.save(CLI, PracticeRecord(name="Old Name", timezone="America/Chicago"))
+    services.practice.set_up(
+        PracticeRecord(name="New Name", timezone="America/Denver"),
+        StaffRecord("boss", "Pat Boss", "admin"),
+    )
+    with db.session() as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.entity == "practice").order_by(AuditEvent.id.desc())
+        ).first()
+    assert event.action == "practice.update"
+    assert json.loads(event.before)["timezone"] == "America/Chicago"
+    assert json.loads(event.after)["timezone"] == "America/Denver"
