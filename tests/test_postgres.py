@@ -65,3 +65,31 @@ def test_a_newer_postgresql_schema_is_refused(pg: Database) -> None:
         connection.execute(text("UPDATE alembic_version SET version_num = '0999'"))
     with pytest.raises(NewerDatabaseError):
         open_database(URL)
+
+
+def test_concurrent_writers_keep_one_unbroken_audit_chain(pg: Database) -> None:
+    import threading
+
+    from ccmdesk.rules.records import StaffRecord
+
+    services = Services(pg, clock=lambda: NOW)
+    errors: list[BaseException] = []
+
+    def writer(prefix: str) -> None:
+        try:
+            for i in range(40):
+                services.staff.save(
+                    CLI, StaffRecord(f"{prefix}-{i}", f"N {i}", "clinical"), is_new=True
+                )
+        except BaseException as error:  # reported below, on the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(f"t{n}",)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with pg.session() as session:
+        check = verify_chain(session)
+    assert check.ok and check.events == 120

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ccmdesk.models import AuditEvent
@@ -16,6 +16,7 @@ from ccmdesk.services.context import Actor
 
 GENESIS_HASH = "0" * 64
 _HEAD_KEY = "ccmdesk.audit_head"
+_CHAIN_LOCK = 0x43434D  # any fixed number; "CCM"
 
 
 def canonical_json(value: Any) -> str | None:
@@ -77,10 +78,15 @@ def record(
     patient_id: int | None = None,
 ) -> AuditEvent:
     """Append one event to the chain, in the caller's transaction."""
-    # The head is read once per transaction: after this transaction's first write it holds the
-    # database's write lock, so no other writer can extend the chain underneath it.
+    # The head is read once per transaction. On SQLite (WAL) a transaction whose snapshot went
+    # stale because another process wrote meanwhile is refused when it tries to write, so the
+    # chain cannot fork there; PostgreSQL needs the lock below.
     prev_hash = session.info.get(_HEAD_KEY)
     if prev_hash is None:
+        if session.get_bind().dialect.name == "postgresql":
+            # PostgreSQL lets two transactions read the same head; this lock, held until commit,
+            # makes appenders take turns so the chain never forks.
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
         head = session.scalars(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
         prev_hash = head.first() or GENESIS_HASH
     before_json, after_json = canonical_json(before), canonical_json(after)
