@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from ccmdesk import __version__
-from ccmdesk.config import ConfigError, database_url, resolve_data_dir
+from ccmdesk.config import ConfigError, database_url, resolve_data_dir, setup_logging
 from ccmdesk.db import BACKUP_DIR_NAME, Database, DatabaseError, open_database
 
 COMMANDS = ("practice", "import", "demo")
@@ -116,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"unknown command '{gui_args[0]}'; the commands are {', '.join(COMMANDS)}")
     try:
         data_dir = resolve_data_dir(args.data_dir)
+        if not (args.command == "demo" and args.csv_out):
+            setup_logging(data_dir)
         if args.command == "demo" and args.csv_out:
             from ccmdesk.services.context import utc_now
             from ccmdesk.services.demo import build_demo

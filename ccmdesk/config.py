@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from platformdirs import user_data_path
@@ -54,3 +56,30 @@ def database_url(data_dir: Path) -> str:
     if isinstance(configured, str) and configured:
         return configured
     return f"sqlite:///{data_dir / DATABASE_FILE}"
+
+
+LOG_DIR = "logs"
+LOG_FILE = "ccmdesk.log"
+
+
+def setup_logging(data_dir: Path) -> Path:
+    """Warnings and unexpected errors go to a rotating file in the data folder.
+
+    What is logged must carry no patient data: messages name records by id, and the database
+    engine hides statement parameters (see ccmdesk.db).
+    """
+    folder = data_dir / LOG_DIR
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / LOG_FILE
+    handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "ccmdesk", False)]:
+        # One log file per process: a second call (tests, a re-run main) replaces the first.
+        root.removeHandler(old)
+        old.close()
+    handler.ccmdesk = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    os.chmod(path, 0o600)
+    return path

@@ -77,10 +77,11 @@ def create_db_engine(url: str) -> tuple[Engine, Path | None]:
         if parsed.database and parsed.database != ":memory:":
             sqlite_path = Path(parsed.database)
             _create_owner_only(sqlite_path)
-        engine = create_engine(url)
+        # hide_parameters: an error message must never carry a patient's name into a log.
+        engine = create_engine(url, hide_parameters=True)
         event.listen(engine, "connect", _set_sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     return engine, sqlite_path
 
 

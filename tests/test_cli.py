@@ -211,3 +211,31 @@ def test_a_damaged_database_file_gives_a_message_not_a_traceback(tmp_path: Path)
     result = run("practice", "--name", "X", data_dir=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip() == "ccmdesk: cannot open the database: file is not a database"
+
+
+def test_commands_log_to_an_owner_only_file_in_the_data_folder(tmp_path: Path) -> None:
+    import stat
+
+    assert run("practice", "--name", "X", data_dir=tmp_path).returncode == 0
+    log = tmp_path / "logs" / "ccmdesk.log"
+    assert log.exists()
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+
+def test_database_errors_never_show_the_values_of_a_statement(tmp_path: Path) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from ccmdesk.db import open_database
+
+    db = open_database(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    with pytest.raises(IntegrityError) as caught, db.session() as session:
+        session.execute(
+            text(
+                "INSERT INTO staff (staff_id, name, role, credentials, active) VALUES (:s, :n, 'nurse', '', 1)"
+            ),
+            {"s": "rn-secret", "n": "Secret Patientname"},
+        )
+    db.dispose()
+    assert "Secret Patientname" not in str(caught.value)
+    assert "hidden due to hide_parameters" in str(caught.value)
