@@ -2,25 +2,50 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import TYPE_CHECKING
+
 from ccmdesk.db import Database
 from ccmdesk.services.context import Actor, Clock, Permission, allowed, utc_now
-from ccmdesk.services.demo import DemoService
-from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
-from ccmdesk.services.importer import ImportFailed, ImportService, ImportSummary
+from ccmdesk.services.errors import (
+    ImportFailed,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    ValidationFailed,
+)
 from ccmdesk.services.patients import PatientRow, PatientService
 from ccmdesk.services.practice import PracticeService
+from ccmdesk.services.results import ImportSummary
 from ccmdesk.services.staff import StaffService
+
+if TYPE_CHECKING:
+    from ccmdesk.services.demo import DemoService
+    from ccmdesk.services.importer import ImportService
 
 
 class Services:
     """Every use case over one database and one clock, handed to the GUI and the CLI."""
 
     def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+        self._db = db
+        self._clock = clock
         self.practice = PracticeService(db, clock)
         self.staff = StaffService(db, clock)
         self.patients = PatientService(db, clock)
-        self.imports = ImportService(db, clock)
-        self.demo = DemoService(db, clock)
+
+    # Import and demo are built on first use: their modules are not needed to open the window.
+    @cached_property
+    def imports(self) -> ImportService:
+        from ccmdesk.services.importer import ImportService
+
+        return ImportService(self._db, self._clock)
+
+    @cached_property
+    def demo(self) -> DemoService:
+        from ccmdesk.services.demo import DemoService
+
+        return DemoService(self._db, self._clock)
 
 
 __all__ = [

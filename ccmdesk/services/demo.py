@@ -19,7 +19,8 @@ from ccmdesk.rules.validation import luhn_check_digit
 from ccmdesk.services.base import ServiceBase
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import ServiceError
-from ccmdesk.services.importer import ImportService, ImportSummary
+from ccmdesk.services.importer import ImportService
+from ccmdesk.services.results import ImportSummary
 
 SEED = 20260301
 DEMO_ZONE = "America/New_York"

@@ -25,3 +25,13 @@ class ValidationFailed(ServiceError):
     def __init__(self, errors: Sequence[FieldError]) -> None:
         self.errors = list(errors)
         super().__init__("; ".join(str(error) for error in self.errors))
+
+
+class ImportFailed(ServiceError):
+    """Some rows are invalid; nothing was written. `problems` are FILE:LINE: COLUMN: message."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(
+            f"Nothing was imported: {len(self.problems)} problem(s).\n" + "\n".join(self.problems)
+        )

@@ -8,7 +8,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -45,7 +45,7 @@ from ccmdesk.rules.validation import (
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
 from ccmdesk.services.context import Actor, Permission
-from ccmdesk.services.errors import ServiceError
+from ccmdesk.services.errors import ImportFailed
 from ccmdesk.services.patients import (
     StaffRef,
     apply_patient,
@@ -56,6 +56,7 @@ from ccmdesk.services.patients import (
     stored_staff_references,
 )
 from ccmdesk.services.practice import add_practice
+from ccmdesk.services.results import ORDER, ImportSummary
 from ccmdesk.services.staff import apply_staff, staff_record, stranded_patient_errors
 
 STAFF, PATIENTS, TIME_ENTRIES, PATIENT_MONTHS = (
@@ -86,7 +87,6 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("mrn", "month", "complexity", "other_services", "billed_elsewhere", "inpatient"),
     ),
 }
-ORDER = (STAFF, PATIENTS, TIME_ENTRIES, PATIENT_MONTHS)
 SERVICES = ("ccm", "pcm", "tcm", "rpm", "bhi")
 COMPLEXITY = ("none", "moderate", "high")
 _PROCEDURE_CODE = re.compile(r"^[A-Z0-9]{5}$")
@@ -104,37 +104,6 @@ class ParsedFile:
     name: str
     kind: str
     rows: list[Row]
-
-
-@dataclass
-class Counts:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-
-@dataclass
-class ImportSummary:
-    """What one import did, by kind of record."""
-
-    counts: dict[str, Counts] = field(default_factory=lambda: {k: Counts() for k in ORDER})
-
-    def lines(self) -> list[str]:
-        return [
-            f"{kind}: {c.created} added, {c.updated} updated, {c.unchanged} unchanged"
-            for kind, c in self.counts.items()
-            if c.created or c.updated or c.unchanged
-        ]
-
-
-class ImportFailed(ServiceError):
-    """Some rows are invalid; nothing was written. `problems` are FILE:LINE: COLUMN: message."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        super().__init__(
-            f"Nothing was imported: {len(self.problems)} problem(s).\n" + "\n".join(self.problems)
-        )
 
 
 class _Problems:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.rules.records import FieldError, StaffRecord
 from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
-from ccmdesk.services.importer import ImportSummary
+from ccmdesk.services.results import ImportSummary
 from ccmdesk.ui.background import TaskRunner
 from ccmdesk.ui.forms import FieldErrorLabel, FormErrors, align_labels, focus_field, show_failure
 from ccmdesk.ui.practice import PracticeFormWidget
