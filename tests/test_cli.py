@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import subprocess
 import sys
@@ -169,12 +170,14 @@ def test_no_command_opens_the_gui_with_the_remaining_arguments(
 
     def fake_run_gui(services: object, data_dir: Path, argv: list[str]) -> int:
         seen.update(data_dir=data_dir, argv=argv[1:], practice=services.practice.get())  # type: ignore[attr-defined]
+        seen["gc_paused"] = not gc.isenabled()  # start-up runs without cyclic collection
         return 7
 
     monkeypatch.setattr(ccmdesk.ui.app, "run_gui", fake_run_gui)
     assert main(["--data-dir", str(tmp_path), "--user", "rn-lee", "-style", "fusion"]) == 7
     assert seen == {"data_dir": tmp_path.resolve(), "argv": ["--user", "rn-lee", "-style", "fusion"],
-                    "practice": None}  # fmt: skip
+                    "practice": None, "gc_paused": True}  # fmt: skip
+    assert gc.isenabled()
 
 
 def test_help_lists_every_command(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -136,6 +137,10 @@ def run_gui(services: Services, data_dir: Path, argv: list[str]) -> int:
         rows = pool.submit(services.patients.list_rows, actor)
         window = MainWindow(services, actor, runner=runner, state=state, first_rows=rows.result)
     window.show()
+    # The command line may have paused cyclic garbage collection for start-up: what exists now
+    # lives as long as the window, so freeze it out of the collector's sight and resume.
+    gc.freeze()
+    gc.enable()
     app.setQuitOnLastWindowClosed(True)
     previous_hook = sys.excepthook
     sys.excepthook = _report_unexpected(previous_hook)

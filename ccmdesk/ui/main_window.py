@@ -138,8 +138,12 @@ class MainWindow(QMainWindow):
         self._warm_timer.setInterval(ICD10_WARM_UP_MS)
         self._warm_timer.timeout.connect(self._warm_up)
 
-        self.pages[PATIENTS] = PatientsPage(services, self.actor, first_rows=first_rows)
-        self.stack.addWidget(self.pages[PATIENTS])
+        patients_page = PatientsPage(services, self.actor, first_rows=first_rows)
+        # Loading the table holds the interpreter for ~0.15 s even on a worker thread: wait
+        # until the nurse stops typing in the search box, so no keystroke stalls behind it.
+        patients_page.search_field.textChanged.connect(self._postpone_warm_up)
+        self.pages[PATIENTS] = patients_page
+        self.stack.addWidget(patients_page)
         self.nav.currentRowChanged.connect(self._on_nav)
 
         self._apply_actor()
@@ -357,6 +361,10 @@ class MainWindow(QMainWindow):
         if not self._warmed_up:
             self._warmed_up = True
             self._warm_timer.start()
+
+    def _postpone_warm_up(self) -> None:
+        if self._warm_timer.isActive():
+            self._warm_timer.start()  # restarts the interval
 
     def _warm_up(self) -> None:
         """Read the ICD-10-CM table in the background once the window is up, so the first

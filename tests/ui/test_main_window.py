@@ -189,3 +189,14 @@ def test_an_admin_who_demotes_themself_loses_the_admin_pages_at_once(
     assert window.visible_pages() == [PATIENTS]
     assert window.current_page() == PATIENTS
     assert window.user_label.text().endswith("· Billing")
+
+
+def test_typing_in_the_search_box_postpones_the_icd10_warm_up(qtbot, make_window, admin) -> None:
+    window = make_window(admin)
+    timer = window._warm_timer
+    assert timer.isActive()  # armed when the window was shown
+    qtbot.wait(300)
+    assert timer.remainingTime() < timer.interval() - 200
+    patients_page(window).search_field.setText("abe")
+    # Restarted by the keystroke: the table is read only once typing pauses.
+    assert timer.remainingTime() > timer.interval() - 100
