@@ -18,6 +18,7 @@ from ccmdesk.services.patients import PatientRow, PatientService
 from ccmdesk.services.practice import PracticeService
 from ccmdesk.services.results import ImportSummary
 from ccmdesk.services.staff import StaffService
+from ccmdesk.services.stopwatch import StopwatchService, TimerRunning, TimerState
 
 if TYPE_CHECKING:
     from ccmdesk.services.demo import DemoService
@@ -33,6 +34,7 @@ class Services:
         self.practice = PracticeService(db, clock)
         self.staff = StaffService(db, clock)
         self.patients = PatientService(db, clock)
+        self.stopwatch = StopwatchService(db, clock)
 
     # Import and demo are built on first use: their modules are not needed to open the window.
     @cached_property
@@ -58,6 +60,8 @@ __all__ = [
     "PermissionDenied",
     "ServiceError",
     "Services",
+    "TimerRunning",
+    "TimerState",
     "ValidationFailed",
     "allowed",
 ]

@@ -46,6 +46,7 @@ class Permission(StrEnum):
     MANAGE_STAFF = "add or edit staff"
     MANAGE_PRACTICE = "change the practice settings"
     IMPORT_DATA = "import data files"
+    RECORD_TIME = "record care-management time"
 
 
 _ALL = frozenset(Role)
@@ -57,6 +58,7 @@ PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.MANAGE_STAFF: frozenset({Role.ADMIN}),
     Permission.MANAGE_PRACTICE: frozenset({Role.ADMIN}),
     Permission.IMPORT_DATA: frozenset({Role.ADMIN}),
+    Permission.RECORD_TIME: frozenset({Role.CLINICAL, Role.PRACTITIONER}),
 }
 
 

@@ -502,7 +502,11 @@ class ImportService(ServiceBase):
         stored_keys: set[tuple[str, str, dt.datetime, dt.datetime]] = set()
         for staff_id, mrn, started, ended in session.execute(query):
             end = ended or dt.datetime.max.replace(tzinfo=dt.UTC)
-            label = f"the recorded entry for MRN {mrn}, {_fmt_span(started, end)}"
+            label = (
+                f"the recorded entry for MRN {mrn}, {_fmt_span(started, end)}"
+                if ended is not None
+                else f"the stopwatch for MRN {mrn} running since {started.isoformat()}"
+            )
             existing.setdefault(staff_id, []).append((started, end, label, (mrn, staff_id)))
             stored_keys.add((mrn, staff_id, started, end))
         by_staff: dict[str, list[tuple[dt.datetime, dt.datetime, str, _EntryIn | None]]] = {}

@@ -1,0 +1,59 @@
+"""Interval arithmetic on UTC instants: union, overlap and the split at local month ends."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+Interval = tuple[dt.datetime, dt.datetime]
+
+
+def seconds(interval: Interval) -> int:
+    """Whole seconds of true elapsed time (a DST night is 23 or 25 hours long)."""
+    start, end = interval
+    return int((end - start).total_seconds())
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """The union as sorted, non-overlapping intervals; touching intervals join."""
+    merged: list[Interval] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def union_seconds(intervals: Iterable[Interval]) -> int:
+    """Time covered at least once: two staff on the same call count once."""
+    return sum(seconds(interval) for interval in merge(intervals))
+
+
+def overlap(a: Interval, b: Interval) -> bool:
+    """True when the intervals share time; ones that merely touch do not overlap."""
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def month_of(instant: dt.datetime, zone: dt.tzinfo) -> str:
+    """YYYY-MM of the instant in the practice's time zone."""
+    return instant.astimezone(zone).strftime("%Y-%m")
+
+
+def _next_month_start(instant: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    local = instant.astimezone(zone)
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    return dt.datetime(year, month, 1, tzinfo=zone).astimezone(dt.UTC)
+
+
+def split_by_month(interval: Interval, zone: dt.tzinfo) -> list[tuple[str, Interval]]:
+    """Cut an interval at each local midnight that starts a month: each month gets its own."""
+    start, end = interval
+    pieces: list[tuple[str, Interval]] = []
+    while start < end:
+        boundary = _next_month_start(start, zone)
+        piece_end = min(end, boundary)
+        pieces.append((month_of(start, zone), (start, piece_end)))
+        start = piece_end
+    return pieces

@@ -1,0 +1,87 @@
+"""Interval maths: union, overlap and the month split in the practice's time zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ccmdesk.rules.intervals import merge, overlap, seconds, split_by_month, union_seconds
+
+NY = ZoneInfo("America/New_York")
+UTC = dt.UTC
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).astimezone(UTC)
+
+
+def test_two_staff_on_the_same_call_count_once() -> None:
+    call = (at("2026-03-10T10:00:00-05:00"), at("2026-03-10T10:20:00-05:00"))
+    later = (at("2026-03-18T09:00:00-04:00"), at("2026-03-18T09:15:00-04:00"))
+    assert union_seconds([call, call, later]) == 35 * 60
+
+
+def test_touching_intervals_join_but_do_not_overlap() -> None:
+    a = (at("2026-03-10T10:00:00Z"), at("2026-03-10T10:10:00Z"))
+    b = (at("2026-03-10T10:10:00Z"), at("2026-03-10T10:20:00Z"))
+    assert not overlap(a, b)
+    assert merge([b, a]) == [(a[0], b[1])]
+    assert overlap(a, (at("2026-03-10T10:09:59Z"), at("2026-03-10T10:30:00Z")))
+
+
+def test_a_call_across_month_end_gives_each_month_its_own_seconds() -> None:
+    call = (at("2026-03-31T23:50:00-04:00"), at("2026-04-01T00:10:00-04:00"))
+    pieces = split_by_month(call, NY)
+    assert [(month, seconds(piece)) for month, piece in pieces] == [
+        ("2026-03", 600),
+        ("2026-04", 600),
+    ]
+
+
+def test_month_end_is_local_midnight_not_utc_midnight() -> None:
+    # 21:00 in New York on 31 March is already 1 April in UTC: it stays in March.
+    evening = (at("2026-03-31T21:00:00-04:00"), at("2026-03-31T21:30:00-04:00"))
+    assert [m for m, _ in split_by_month(evening, NY)] == ["2026-03"]
+
+
+def test_dst_nights_count_true_elapsed_time() -> None:
+    # 2026-03-08: clocks jump 02:00 -> 03:00 in New York; 01:30 to 03:30 is one hour.
+    spring = (at("2026-03-08T01:30:00-05:00"), at("2026-03-08T03:30:00-04:00"))
+    assert seconds(spring) == 3600
+    # 2026-11-01: 01:30 EDT to 01:30 EST is one hour too, though the wall clock did not move.
+    autumn = (at("2026-11-01T01:30:00-04:00"), at("2026-11-01T01:30:00-05:00"))
+    assert seconds(autumn) == 3600
+    assert split_by_month(autumn, NY)[0][0] == "2026-11"
+
+
+instants = st.integers(min_value=0, max_value=400 * 24 * 3600).map(
+    lambda s: dt.datetime(2025, 12, 1, tzinfo=UTC) + dt.timedelta(seconds=s)
+)
+
+
+@given(
+    st.lists(st.tuples(instants, st.integers(min_value=1, max_value=90 * 24 * 3600)), max_size=6)
+)
+def test_splitting_at_month_ends_conserves_every_second(
+    spans: list[tuple[dt.datetime, int]],
+) -> None:
+    for start, length in spans:
+        interval = (start, start + dt.timedelta(seconds=length))
+        pieces = split_by_month(interval, NY)
+        assert sum(seconds(p) for _, p in pieces) == length
+        assert [m for m, _ in pieces] == sorted({m for m, _ in pieces})
+
+
+@given(st.lists(st.tuples(instants, st.integers(min_value=1, max_value=7200)), max_size=8))
+def test_cutting_intervals_into_pieces_never_changes_the_union(
+    spans: list[tuple[dt.datetime, int]],
+) -> None:
+    whole = [(s, s + dt.timedelta(seconds=n)) for s, n in spans]
+    halves = []
+    for s, n in spans:
+        middle = s + dt.timedelta(seconds=n // 2)
+        halves += [(s, middle), (middle, s + dt.timedelta(seconds=n))]
+    assert union_seconds(whole) == union_seconds([h for h in halves if h[0] < h[1]])

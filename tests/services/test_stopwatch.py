@@ -1,0 +1,193 @@
+"""The stopwatch core: every transition committed at once, durations from UTC instants."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from ccmdesk.db import Database
+from ccmdesk.models import AuditEvent, TimeEntry, TimeSegment
+from ccmdesk.services import (
+    ImportFailed,
+    PermissionDenied,
+    ServiceError,
+    Services,
+    TimerRunning,
+    ValidationFailed,
+)
+from tests.conftest import BILLER, CLI, NURSE, patient_text
+
+
+class FakeClock:
+    """An injected clock: tests move time instead of sleeping."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(dt.datetime(2026, 3, 4, 14, 0, tzinfo=dt.UTC))
+
+
+@pytest.fixture
+def sw(db: Database, clock: FakeClock, staffed: Services) -> Services:
+    staffed.patients.save_text(CLI, patient_text(mrn="1001"))
+    staffed.patients.save_text(CLI, patient_text(mrn="1002", last_name="Okafor"))
+    return Services(db, clock=clock)
+
+
+def test_pause_and_resume_count_only_the_running_time(sw: Services, clock: FakeClock) -> None:
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=5)
+    sw.stopwatch.pause(NURSE, timer.entry_id)
+    clock.advance(minutes=7)  # on hold: not counted
+    paused = sw.stopwatch.open_timers(NURSE)[0]
+    assert (paused.state, paused.elapsed_seconds) == ("paused", 300)
+    sw.stopwatch.resume(NURSE, timer.entry_id)
+    clock.advance(minutes=3, seconds=20)
+    assert sw.stopwatch.open_timers(NURSE)[0].elapsed_seconds == 500
+    done = sw.stopwatch.stop(NURSE, timer.entry_id, activity="education", note="BP cuff")
+    assert (done.state, done.elapsed_seconds, len(done.segments)) == ("stopped", 500, 2)
+    assert sw.stopwatch.open_timers(NURSE) == []
+
+
+def test_each_transition_is_in_the_database_at_once(
+    sw: Services, db: Database, clock: FakeClock
+) -> None:
+    timer = sw.stopwatch.start(NURSE, "1001")
+    # A new session (as another process would) sees the running entry and its open segment.
+    with db.session() as session:
+        entry = session.get(TimeEntry, timer.entry_id)
+        segment = session.scalars(select(TimeSegment).where(TimeSegment.entry_id == entry.id)).one()
+        assert (entry.state, segment.ended_at, entry.last_heartbeat_at) == (
+            "running",
+            None,
+            clock.now,
+        )
+    clock.advance(seconds=30)
+    sw.stopwatch.heartbeat(NURSE, timer.entry_id)
+    with db.session() as session:
+        assert session.get(TimeEntry, timer.entry_id).last_heartbeat_at == clock.now
+        actions = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.entity == "time_entry")
+        ).all()
+    assert actions == ["time.start"]  # heartbeats change no time and are not audited
+
+
+def test_one_running_stopwatch_per_person(sw: Services, clock: FakeClock) -> None:
+    first = sw.stopwatch.start(NURSE, "1001")
+    with pytest.raises(TimerRunning) as caught:
+        sw.stopwatch.start(NURSE, "1002")
+    assert caught.value.running.entry_id == first.entry_id
+    assert "still running" in str(caught.value)
+    # Pausing A and starting B is fine (C3: segments that merely touch do not overlap).
+    clock.advance(minutes=2)
+    sw.stopwatch.pause(NURSE, first.entry_id)
+    second = sw.stopwatch.start(NURSE, "1002")
+    with pytest.raises(TimerRunning):
+        sw.stopwatch.resume(NURSE, first.entry_id)
+    clock.advance(minutes=4)
+    sw.stopwatch.stop(NURSE, second.entry_id)
+    sw.stopwatch.resume(NURSE, first.entry_id)
+    clock.advance(minutes=1)
+    assert sw.stopwatch.stop(NURSE, first.entry_id).elapsed_seconds == 180
+
+
+def test_a_dst_night_counts_true_elapsed_time(db: Database, staffed: Services) -> None:
+    staffed.patients.save_text(CLI, patient_text(mrn="1001"))
+    # 2026-11-01 01:50 EDT; the wall clock falls back at 02:00 EDT to 01:00 EST.
+    clock = FakeClock(dt.datetime(2026, 11, 1, 5, 50, tzinfo=dt.UTC))
+    services = Services(db, clock=clock)
+    timer = services.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=20)  # now 01:10 EST: the wall clock says -40 minutes
+    assert services.stopwatch.stop(NURSE, timer.entry_id).elapsed_seconds == 1200
+
+
+def test_stop_at_the_last_heartbeat_keeps_only_time_known_to_be_worked(
+    sw: Services, clock: FakeClock
+) -> None:
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(seconds=30)
+    sw.stopwatch.heartbeat(NURSE, timer.entry_id)
+    beat = clock.now
+    clock.advance(hours=3)  # the computer lost power; the next start finds this timer
+    found = sw.stopwatch.open_timers(NURSE)[0]
+    assert found.last_heartbeat_at == beat
+    done = sw.stopwatch.stop(NURSE, timer.entry_id, at=found.last_heartbeat_at)
+    assert done.elapsed_seconds == 30
+
+
+def test_stop_refuses_a_future_end_and_overlap_with_another_entry(
+    sw: Services, db: Database, clock: FakeClock, tmp_path
+) -> None:
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=10)
+    with pytest.raises(ValidationFailed, match="end: is in the future"):
+        sw.stopwatch.stop(NURSE, timer.entry_id, at=clock.now + dt.timedelta(minutes=1))
+    # An import cannot add time on top of a running stopwatch ...
+    csv = tmp_path / "entries.csv"
+    start = (clock.now - dt.timedelta(minutes=5)).isoformat()
+    end = (clock.now - dt.timedelta(minutes=2)).isoformat()
+    csv.write_text(f"mrn,staff_id,start,end\n1002,rn-lee,{start},{end}\n")
+    with pytest.raises(ImportFailed, match="the stopwatch for MRN 1001 running since"):
+        sw.imports.import_paths(CLI, [csv])
+    # ... but another workstation may have saved an entry meanwhile: stop refuses to overlap it.
+    with db.session() as session:
+        mine = session.get(TimeEntry, timer.entry_id)
+        other = TimeEntry(patient_id=mine.patient_id, staff_id=mine.staff_id, state="stopped",
+                          source="manual", created_at=clock.now)  # fmt: skip
+        other.segments.append(
+            TimeSegment(
+                started_at=clock.now - dt.timedelta(minutes=5),
+                ended_at=clock.now - dt.timedelta(minutes=2),
+            )
+        )
+        session.add(other)
+    with pytest.raises(ValidationFailed, match=r"overlaps your entry \d+ for MRN 1001"):
+        sw.stopwatch.stop(NURSE, timer.entry_id)
+    assert sw.stopwatch.open_timers(NURSE)[0].state == "running"  # nothing was lost
+
+
+def test_discard_needs_a_reason_and_is_audited(
+    sw: Services, db: Database, clock: FakeClock
+) -> None:
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=1)
+    with pytest.raises(ValidationFailed, match="reason: is required"):
+        sw.stopwatch.discard(NURSE, timer.entry_id, " ")
+    sw.stopwatch.discard(NURSE, timer.entry_id, "started on the wrong patient")
+    assert sw.stopwatch.open_timers(NURSE) == []
+    with db.session() as session:
+        entry = session.get(TimeEntry, timer.entry_id)
+        event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert entry.deleted_reason == "started on the wrong patient"
+    assert (event.action, event.reason) == ("time.discard", "started on the wrong patient")
+
+
+def test_only_care_team_roles_record_time_and_only_their_own(sw: Services) -> None:
+    with pytest.raises(PermissionDenied, match="may not record care-management time"):
+        sw.stopwatch.start(BILLER, "1001")
+    timer = sw.stopwatch.start(NURSE, "1001")
+    from ccmdesk.services import Actor
+
+    doctor = Actor(key="dr-a", name="Dr. A", role="practitioner")
+    with pytest.raises(ServiceError, match="no stopwatch"):
+        sw.stopwatch.pause(doctor, timer.entry_id)
+
+
+def test_stop_cannot_end_before_the_last_pause(sw: Services, clock: FakeClock) -> None:
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=5)
+    sw.stopwatch.pause(NURSE, timer.entry_id)
+    with pytest.raises(ValidationFailed, match="before this stopwatch's last pause"):
+        sw.stopwatch.stop(NURSE, timer.entry_id, at=clock.now - dt.timedelta(minutes=1))
+    assert sw.stopwatch.stop(NURSE, timer.entry_id).elapsed_seconds == 300
