@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from ccmdesk.models import Patient, Staff, TimeEntry, TimeSegment
-from ccmdesk.rules.intervals import Interval, overlap, seconds
+from ccmdesk.models import MonthlyReview, Patient, Staff, TimeEntry, TimeSegment
+from ccmdesk.rules.intervals import Interval, month_of, overlap, seconds, split_by_month
 from ccmdesk.rules.records import FieldError
 from ccmdesk.rules.validation import ACTIVITY_LIMIT, text_error
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase
+from ccmdesk.services.base import ServiceBase, practice_zone
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound, ServiceError, ValidationFailed
 
@@ -45,6 +45,29 @@ class TimerState:
     elapsed_seconds: int  # closed segments, plus the open one up to now
     last_heartbeat_at: dt.datetime | None
     segments: tuple[Interval, ...]
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """One line of a time log (a patient's month, or a person's day)."""
+
+    entry_id: int
+    mrn: str
+    patient_name: str
+    staff_id: str
+    staff_name: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None  # None while the stopwatch runs
+    seconds: int
+    service: str
+    face_to_face: bool
+    activity: str
+    note: str
+    state: str
+    source: str
+
+
+RECOVERY_CHOICES = ("keep", "stop_at_heartbeat", "discard")
 
 
 def _closed(entry: TimeEntry, until: dt.datetime) -> list[Interval]:
@@ -209,6 +232,7 @@ class StopwatchService(ServiceBase):
                     open_segment.ended_at = end
             if not entry.segments:
                 raise ValidationFailed([FieldError("end", "leaves no time on this stopwatch")])
+            self._refuse_signed(session, entry)
             self._refuse_overlap(session, entry)
             entry.state = "stopped"
             entry.activity = activity.strip()
@@ -218,10 +242,19 @@ class StopwatchService(ServiceBase):
                 entry.service = service
             spans = _closed(entry, end)
             self._audit(
-                session, actor, entry, "time.stop", None,
-                {"segments": [[a, b] for a, b in spans], "activity": entry.activity,
-                 "service": entry.service, "face_to_face": face_to_face, "note": entry.note},
-            )  # fmt: skip
+                session,
+                actor,
+                entry,
+                "time.stop",
+                None,
+                {
+                    "segments": [[a, b] for a, b in spans],
+                    "activity": entry.activity,
+                    "service": entry.service,
+                    "face_to_face": face_to_face,
+                    "note": entry.note,
+                },
+            )
             return self._state(session, entry, end)
 
     def discard(self, actor: Actor, entry_id: int, reason: str) -> None:
@@ -239,7 +272,288 @@ class StopwatchService(ServiceBase):
             entry.deleted_reason = reason.strip()
             self._audit(session, actor, entry, "time.discard", before, None, reason.strip())
 
+    # --- after a crash ------------------------------------------------------------------------
+
+    def stale_timers(self, actor: Actor) -> list[TimerState]:
+        """Running stopwatches whose heartbeat stopped: the program ended without stopping them."""
+        limit = self._now() - dt.timedelta(seconds=2 * HEARTBEAT_SECONDS)
+        return [
+            t
+            for t in self.open_timers(actor)
+            if t.state == "running" and (t.last_heartbeat_at or t.started_at) < limit
+        ]
+
+    def recover(self, actor: Actor, entry_id: int, choice: str) -> TimerState | None:
+        """Keep a stopwatch found running after an unclean exit (counting through now), stop it
+        at its last heartbeat, or discard it; the choice is audited."""
+        if choice not in RECOVERY_CHOICES:
+            raise ValueError(f"unknown recovery choice {choice!r}")
+        actor = self._authorize(actor, Permission.RECORD_TIME)
+        if choice == "discard":
+            self.discard(actor, entry_id, "discarded after ccmdesk ended without stopping it")
+            return None
+        if choice == "stop_at_heartbeat":
+            timer = next((t for t in self.open_timers(actor) if t.entry_id == entry_id), None)
+            if timer is None:
+                raise NotFound(f"There is no stopwatch {entry_id} of yours.")
+            return self.stop(actor, entry_id, at=timer.last_heartbeat_at or timer.started_at)
+        now = self._now()
+        with self._db.session() as session:
+            entry = self._entry(session, actor, entry_id)
+            before = {"last_heartbeat_at": entry.last_heartbeat_at}
+            entry.last_heartbeat_at = now
+            self._audit(
+                session,
+                actor,
+                entry,
+                "time.recover_keep",
+                before,
+                {"last_heartbeat_at": now},
+                "kept after ccmdesk ended without stopping it",
+            )
+            return self._state(session, entry, now)
+
+    # --- manual entries, edits and the logs ---------------------------------------------------
+
+    def add_manual(
+        self,
+        actor: Actor,
+        mrn: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        *,
+        reason: str,
+        activity: str = "",
+        service: str = "ccm",
+        face_to_face: bool = False,
+        note: str = "",
+    ) -> EntryRow:
+        """Time recorded after the fact (a call taken away from the desk): a reason is required."""
+        actor = self._authorize(actor, Permission.RECORD_TIME)
+        self._check_fields(start, end, activity, note, service, reason)
+        now = self._now()
+        with self._db.session() as session:
+            patient = session.scalars(select(Patient).where(Patient.mrn == mrn)).first()
+            if patient is None:
+                raise NotFound(f"There is no patient with MRN '{mrn}'.")
+            staff = session.scalars(select(Staff).where(Staff.staff_id == actor.key)).one()
+            entry = TimeEntry(
+                patient_id=patient.id,
+                staff_id=staff.id,
+                service=service,
+                state="stopped",
+                source="manual",
+                created_at=now,
+                activity=activity.strip(),
+                note=note.strip(),
+                face_to_face=face_to_face,
+            )
+            entry.segments.append(TimeSegment(started_at=start, ended_at=end))
+            session.add(entry)
+            session.flush()
+            self._refuse_signed(session, entry)
+            self._refuse_overlap(session, entry)
+            self._audit(
+                session, actor, entry, "time.create", None, self._document(entry), reason.strip()
+            )
+            return self._row(session, entry, now)
+
+    def edit(
+        self,
+        actor: Actor,
+        entry_id: int,
+        *,
+        reason: str,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        activity: str | None = None,
+        service: str | None = None,
+        face_to_face: bool | None = None,
+        note: str | None = None,
+    ) -> EntryRow:
+        """Change a stopped entry of one's own; before and after go to the audit trail."""
+        actor = self._authorize(actor, Permission.RECORD_TIME)
+        now = self._now()
+        with self._db.session() as session:
+            entry = self._entry(session, actor, entry_id)
+            if entry.state != "stopped":
+                raise ServiceError("Stop the stopwatch before editing its entry.")
+            self._refuse_signed(session, entry)  # the month it is in now
+            before = self._document(entry)
+            if start is not None or end is not None:
+                if len(entry.segments) != 1:
+                    raise ServiceError(
+                        "This entry was paused and resumed; its times cannot be edited as one "
+                        "span. Delete it and add the time by hand instead."
+                    )
+                segment = entry.segments[0]
+                segment.started_at = start or segment.started_at
+                segment.ended_at = end or segment.ended_at
+            segment_start = min(s.started_at for s in entry.segments)
+            segment_end = max(s.ended_at or now for s in entry.segments)
+            self._check_fields(
+                segment_start,
+                segment_end,
+                activity or "",
+                note or "",
+                service or entry.service,
+                reason,
+            )
+            if activity is not None:
+                entry.activity = activity.strip()
+            if note is not None:
+                entry.note = note.strip()
+            if service is not None:
+                entry.service = service
+            if face_to_face is not None:
+                entry.face_to_face = face_to_face
+            session.flush()
+            self._refuse_signed(session, entry)  # and the month it moves into
+            self._refuse_overlap(session, entry)
+            after = self._document(entry)
+            if after != before:
+                self._audit(session, actor, entry, "time.update", before, after, reason.strip())
+            return self._row(session, entry, now)
+
+    def delete(self, actor: Actor, entry_id: int, reason: str) -> None:
+        """Remove an entry of one's own (kept, marked deleted, with the reason)."""
+        actor = self._authorize(actor, Permission.RECORD_TIME)
+        if not reason.strip():
+            raise ValidationFailed([FieldError("reason", "is required to delete time")])
+        now = self._now()
+        with self._db.session() as session:
+            entry = self._entry(session, actor, entry_id)
+            self._refuse_signed(session, entry)
+            before = self._document(entry)
+            self._close_open_segment(entry, now)
+            entry.state = "stopped"
+            entry.deleted_at = now
+            entry.deleted_reason = reason.strip()
+            self._audit(session, actor, entry, "time.delete", before, None, reason.strip())
+
+    def patient_log(self, actor: Actor, mrn: str, month: str | None = None) -> list[EntryRow]:
+        """A patient's entries (of everyone), optionally one month in the practice's time zone."""
+        actor = self._authorize(actor, Permission.VIEW_PATIENTS)
+        with self._db.session() as session:
+            zone = practice_zone(session)
+            query = self._log_query().where(Patient.mrn == mrn)
+            rows = [self._row(session, e, self._now()) for e in session.scalars(query)]
+        if month is not None:
+            rows = [r for r in rows if month_of(r.started_at, zone) == month]
+        return rows
+
+    def my_day(self, actor: Actor, day: dt.date) -> list[EntryRow]:
+        """The signed-in person's entries that start on a local day of the practice."""
+        actor = self._authorize(actor, Permission.RECORD_TIME)
+        with self._db.session() as session:
+            zone = practice_zone(session)
+            first = dt.datetime.combine(day, dt.time(), zone).astimezone(dt.UTC)
+            last = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
+            query = self._log_query().where(Staff.staff_id == actor.key)
+            entries = session.scalars(query).all()
+            rows = [self._row(session, e, self._now()) for e in entries]
+        return [r for r in rows if first <= r.started_at < last.astimezone(dt.UTC)]
+
     # --- helpers ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _log_query() -> Select[tuple[TimeEntry]]:
+        return (
+            select(TimeEntry)
+            .join(Patient, TimeEntry.patient_id == Patient.id)
+            .join(Staff, TimeEntry.staff_id == Staff.id)
+            .where(TimeEntry.deleted_at.is_(None))
+            .order_by(TimeEntry.created_at, TimeEntry.id)
+            .options(selectinload(TimeEntry.segments))
+        )
+
+    def _row(self, session: Session, entry: TimeEntry, now: dt.datetime) -> EntryRow:
+        patient = session.get(Patient, entry.patient_id)
+        staff = session.get(Staff, entry.staff_id)
+        assert patient is not None and staff is not None
+        spans = _closed(entry, now)
+        running = any(s.ended_at is None for s in entry.segments)
+        return EntryRow(
+            entry_id=entry.id,
+            mrn=patient.mrn,
+            patient_name=f"{patient.first_name} {patient.last_name}",
+            staff_id=staff.staff_id,
+            staff_name=staff.name,
+            started_at=min(a for a, _ in spans),
+            ended_at=None if running else max(b for _, b in spans),
+            seconds=sum(seconds(span) for span in spans),
+            service=entry.service,
+            face_to_face=entry.face_to_face,
+            activity=entry.activity,
+            note=entry.note,
+            state=entry.state,
+            source=entry.source,
+        )
+
+    @staticmethod
+    def _document(entry: TimeEntry) -> dict[str, object]:
+        """What the audit trail keeps of an entry."""
+        return {
+            "segments": [[s.started_at, s.ended_at] for s in entry.segments],
+            "service": entry.service,
+            "face_to_face": entry.face_to_face,
+            "activity": entry.activity,
+            "note": entry.note,
+        }
+
+    def _check_fields(
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        activity: str,
+        note: str,
+        service: str,
+        reason: str,
+    ) -> None:
+        errors: list[FieldError] = []
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValueError("instants must carry a time zone")
+        if end <= start:
+            errors.append(FieldError("end", "is not after start"))
+        if end > self._now():
+            errors.append(FieldError("end", "is in the future"))
+        if start.microsecond or end.microsecond:
+            errors.append(FieldError("start", "must be whole seconds"))
+        if message := text_error(activity, ACTIVITY_LIMIT):
+            errors.append(FieldError("activity", message))
+        if message := text_error(note, None, multiline=True):
+            errors.append(FieldError("note", message))
+        if service not in SERVICES:
+            errors.append(FieldError("service", f"'{service}' is not a service"))
+        if not reason.strip():
+            errors.append(FieldError("reason", "is required for time added or changed by hand"))
+        if errors:
+            raise ValidationFailed(errors)
+
+    @staticmethod
+    def _refuse_signed(session: Session, entry: TimeEntry) -> None:
+        """A month the practitioner has signed takes no changes (unlock it first)."""
+        zone = practice_zone(session)
+        months = {
+            month
+            for s in entry.segments
+            if s.ended_at is not None
+            for month, _ in split_by_month((s.started_at, s.ended_at), zone)
+        }
+        if not months:
+            return
+        signed = session.scalars(
+            select(MonthlyReview.month).where(
+                MonthlyReview.patient_id == entry.patient_id,
+                MonthlyReview.month.in_(sorted(months)),
+                MonthlyReview.voided_at.is_(None),
+            )
+        ).first()
+        if signed is not None:
+            raise ServiceError(
+                f"{signed} is signed for this patient; its time cannot change until a "
+                "practitioner or an administrator unlocks the month."
+            )
 
     @staticmethod
     def _close_open_segment(entry: TimeEntry, now: dt.datetime) -> None:
@@ -268,11 +582,15 @@ class StopwatchService(ServiceBase):
         )
         for started, ended, mrn, other_id in others:
             if any(overlap(span, (started, ended)) for span in spans):
-                raise ValidationFailed([FieldError(
-                    "start",
-                    f"overlaps your entry {other_id} for MRN {mrn}, {started.isoformat()} to "
-                    f"{ended.isoformat()}",
-                )])  # fmt: skip
+                raise ValidationFailed(
+                    [
+                        FieldError(
+                            "start",
+                            f"overlaps your entry {other_id} for MRN {mrn}, "
+                            f"{started.isoformat()} to {ended.isoformat()}",
+                        )
+                    ]
+                )
 
     def _audit(
         self,

@@ -191,3 +191,147 @@ def test_stop_cannot_end_before_the_last_pause(sw: Services, clock: FakeClock) -
     with pytest.raises(ValidationFailed, match="before this stopwatch's last pause"):
         sw.stopwatch.stop(NURSE, timer.entry_id, at=clock.now - dt.timedelta(minutes=1))
     assert sw.stopwatch.stop(NURSE, timer.entry_id).elapsed_seconds == 300
+
+
+def sign(db: Database, mrn: str, month: str, when: dt.datetime) -> None:
+    """A signature row as the sign-off service (issue 5) will write it."""
+    from ccmdesk.models import MonthlyReview, Patient, Staff
+
+    with db.session() as session:
+        patient = session.scalars(select(Patient).where(Patient.mrn == mrn)).one()
+        doctor = session.scalars(select(Staff).where(Staff.staff_id == "dr-a")).one()
+        session.add(MonthlyReview(patient_id=patient.id, month=month, signed_by_id=doctor.id,
+                                  signed_at=when, attestation="I directed the care."))  # fmt: skip
+
+
+def test_a_stopwatch_found_running_after_a_crash_can_be_kept_stopped_or_discarded(
+    sw: Services, db: Database, clock: FakeClock
+) -> None:
+    a = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(seconds=55)
+    sw.stopwatch.pause(NURSE, a.entry_id)
+    b = sw.stopwatch.start(NURSE, "1002")
+    clock.advance(seconds=45)
+    sw.stopwatch.heartbeat(NURSE, b.entry_id)
+    assert sw.stopwatch.stale_timers(NURSE) == []  # beating
+    clock.advance(minutes=30)  # power cut: no heartbeat for half an hour
+    assert [t.entry_id for t in sw.stopwatch.stale_timers(NURSE)] == [b.entry_id]  # not paused A
+    stopped = sw.stopwatch.recover(NURSE, b.entry_id, "stop_at_heartbeat")
+    assert stopped is not None and stopped.elapsed_seconds == 45  # the half hour is not counted
+
+    sw.stopwatch.resume(NURSE, a.entry_id)
+    clock.advance(minutes=31)  # another unclean exit; the nurse says she was on the call
+    kept = sw.stopwatch.recover(NURSE, a.entry_id, "keep")
+    assert kept is not None and (kept.state, kept.elapsed_seconds) == ("running", 55 + 31 * 60)
+    assert sw.stopwatch.stale_timers(NURSE) == []
+    assert sw.stopwatch.recover(NURSE, a.entry_id, "discard") is None
+    with db.session() as session:
+        actions = session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.entity_key == str(a.entry_id))
+            .order_by(AuditEvent.id)
+        ).all()
+    assert actions == [
+        "time.start",
+        "time.pause",
+        "time.resume",
+        "time.recover_keep",
+        "time.discard",
+    ]
+
+
+def test_manual_entries_need_a_reason_and_respect_the_rules(sw: Services, clock: FakeClock) -> None:
+    start = clock.now - dt.timedelta(hours=2)
+    end = start + dt.timedelta(minutes=12)
+    with pytest.raises(ValidationFailed) as caught:
+        sw.stopwatch.add_manual(NURSE, "1001", end, start, reason=" ")
+    assert {e.field for e in caught.value.errors} == {"end", "reason"}
+    with pytest.raises(ValidationFailed, match="end: is in the future"):
+        sw.stopwatch.add_manual(NURSE, "1001", start, clock.now + dt.timedelta(minutes=1),
+                                reason="phone call from home")  # fmt: skip
+    row = sw.stopwatch.add_manual(NURSE, "1001", start, end, reason="call taken in the hallway",
+                                  activity="education")  # fmt: skip
+    assert (row.seconds, row.source, row.activity, row.ended_at) == (
+        720,
+        "manual",
+        "education",
+        end,
+    )
+    with pytest.raises(ValidationFailed, match="overlaps your entry"):
+        sw.stopwatch.add_manual(NURSE, "1002", start + dt.timedelta(minutes=5),
+                                end + dt.timedelta(minutes=5), reason="x")  # fmt: skip
+
+
+def test_edits_keep_before_and_after_and_deletions_need_a_reason(
+    sw: Services, db: Database, clock: FakeClock
+) -> None:
+    start = clock.now - dt.timedelta(hours=1)
+    row = sw.stopwatch.add_manual(
+        NURSE, "1001", start, start + dt.timedelta(minutes=10), reason="r"
+    )
+    edited = sw.stopwatch.edit(NURSE, row.entry_id, end=start + dt.timedelta(minutes=15),
+                               note="longer than typed", reason="typo in the end time")  # fmt: skip
+    assert edited.seconds == 900
+    with db.session() as session:
+        event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert (event.action, event.reason) == ("time.update", "typo in the end time")
+    assert '"note":""' in event.before and '"note":"longer than typed"' in event.after
+    with pytest.raises(ValidationFailed, match="reason: is required"):
+        sw.stopwatch.delete(NURSE, row.entry_id, "")
+    sw.stopwatch.delete(NURSE, row.entry_id, "entered on the wrong patient")
+    assert sw.stopwatch.patient_log(NURSE, "1001") == []
+
+
+def test_a_paused_and_resumed_entry_keeps_its_segments_when_edited(
+    sw: Services, clock: FakeClock
+) -> None:
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=2)
+    sw.stopwatch.pause(NURSE, timer.entry_id)
+    clock.advance(minutes=2)
+    sw.stopwatch.resume(NURSE, timer.entry_id)
+    clock.advance(minutes=2)
+    sw.stopwatch.stop(NURSE, timer.entry_id)
+    with pytest.raises(ServiceError, match="paused and resumed"):
+        sw.stopwatch.edit(NURSE, timer.entry_id, end=clock.now, reason="r")
+    row = sw.stopwatch.edit(
+        NURSE, timer.entry_id, activity="care plan review or revision", reason="r"
+    )
+    assert (row.seconds, row.activity) == (240, "care plan review or revision")
+
+
+def test_a_signed_month_refuses_new_changed_and_deleted_time(
+    sw: Services, db: Database, clock: FakeClock
+) -> None:
+    start = clock.now - dt.timedelta(hours=3)
+    row = sw.stopwatch.add_manual(NURSE, "1001", start, start + dt.timedelta(minutes=5), reason="r")
+    sign(db, "1001", "2026-03", clock.now)
+    with pytest.raises(ServiceError, match="2026-03 is signed"):
+        sw.stopwatch.add_manual(NURSE, "1001", start + dt.timedelta(minutes=30),
+                                start + dt.timedelta(minutes=40), reason="r")  # fmt: skip
+    with pytest.raises(ServiceError, match="2026-03 is signed"):
+        sw.stopwatch.edit(NURSE, row.entry_id, note="x", reason="r")
+    with pytest.raises(ServiceError, match="2026-03 is signed"):
+        sw.stopwatch.delete(NURSE, row.entry_id, "r")
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=3)
+    with pytest.raises(ServiceError, match="2026-03 is signed"):
+        sw.stopwatch.stop(NURSE, timer.entry_id)
+    # Another patient's month is not affected.
+    assert sw.stopwatch.add_manual(NURSE, "1002", start + dt.timedelta(minutes=30),
+                                   start + dt.timedelta(minutes=40), reason="r").seconds == 600  # fmt: skip
+
+
+def test_logs_by_patient_month_and_by_local_day(db: Database, staffed: Services) -> None:
+    staffed.patients.save_text(CLI, patient_text(mrn="1001"))
+    # 22:30 in New York on 31 March is 02:30 UTC on 1 April: March, and the 31st locally.
+    clock = FakeClock(dt.datetime(2026, 4, 2, 12, 0, tzinfo=dt.UTC))
+    services = Services(db, clock=clock)
+    late = dt.datetime(2026, 4, 1, 2, 30, tzinfo=dt.UTC)
+    services.stopwatch.add_manual(NURSE, "1001", late, late + dt.timedelta(minutes=10), reason="r")
+    april = dt.datetime(2026, 4, 1, 14, 0, tzinfo=dt.UTC)
+    services.stopwatch.add_manual(NURSE, "1001", april, april + dt.timedelta(minutes=5), reason="r")
+    assert [r.seconds for r in services.stopwatch.patient_log(NURSE, "1001", "2026-03")] == [600]
+    assert [r.seconds for r in services.stopwatch.patient_log(NURSE, "1001", "2026-04")] == [300]
+    assert [r.seconds for r in services.stopwatch.my_day(NURSE, dt.date(2026, 3, 31))] == [600]
+    assert [r.seconds for r in services.stopwatch.my_day(NURSE, dt.date(2026, 4, 1))] == [300]
