@@ -38,3 +38,59 @@ def patients_database(patients: int) -> Path:
 
 if __name__ == "__main__":
     patients_database(10_000)
+
+
+def entries_database(entries: int = 300_000, patients: int = 10_000) -> Path:
+    """A copy of the patients database plus `entries` stopped time entries (bulk-inserted).
+
+    Entries are spread over the 3 clinical staff and 2 practitioners, back to back per person
+    and ending before NOW, so no one is in two places at once.
+    """
+    folder = CACHE / f"entries-{entries}"
+    if (folder / "ccmdesk.sqlite3").exists():
+        return folder
+    import sqlite3
+
+    from sqlalchemy import insert, select
+
+    from ccmdesk.models import Patient, Staff, TimeEntry, TimeSegment
+
+    source = patients_database(patients)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    src = sqlite3.connect(source / "ccmdesk.sqlite3")
+    dst = sqlite3.connect(folder / "ccmdesk.sqlite3")
+    src.backup(dst)
+    src.close()
+    dst.close()
+    started = time.perf_counter()
+    db = open_database(f"sqlite:///{folder / 'ccmdesk.sqlite3'}")
+    with db.session() as session:
+        patient_ids = list(session.scalars(select(Patient.id)))
+        staff_ids = list(
+            session.scalars(select(Staff.id).where(Staff.role.in_(("clinical", "practitioner"))))
+        )
+        per_staff = entries // len(staff_ids)
+        entry_rows = []
+        segment_rows = []
+        next_id = 1
+        for n, staff_id in enumerate(staff_ids):
+            # Back to back, about 9.5 minutes apart (a very busy year), ending a day before NOW.
+            length = [3 + (i * 7 + n) % 12 for i in range(per_staff)]
+            cursor = NOW - dt.timedelta(days=1, minutes=sum(length), seconds=5 * per_staff)
+            for i in range(per_staff):
+                end = cursor + dt.timedelta(minutes=length[i])
+                entry_rows.append({
+                    "id": next_id, "patient_id": patient_ids[(i * 31 + n) % len(patient_ids)],
+                    "staff_id": staff_id, "service": "ccm", "face_to_face": False,
+                    "activity": "call with patient or caregiver", "note": "", "state": "stopped",
+                    "source": "import", "created_at": end,
+                })  # fmt: skip
+                segment_rows.append({"entry_id": next_id, "started_at": cursor, "ended_at": end})
+                next_id += 1
+                cursor = end + dt.timedelta(seconds=5)
+        session.execute(insert(TimeEntry), entry_rows)
+        session.execute(insert(TimeSegment), segment_rows)
+    db.dispose()
+    print(f"built {folder} ({next_id - 1:,} entries) in {time.perf_counter() - started:.1f} s")
+    return folder
