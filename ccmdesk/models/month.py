@@ -9,8 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ccmdesk.models.base import Base, UTCDateTime
 
-COMPLEXITY_LEVELS = ("none", "moderate", "high")
-
 
 class PatientMonth(Base):
     """What is known about one patient in one service month besides the minutes."""

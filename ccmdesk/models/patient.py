@@ -9,10 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ccmdesk.models.base import Base
 
-PAYER_TYPES = ("medicare", "medicare_advantage", "medicaid", "commercial", "self")
-SEXES = ("F", "M", "X", "U")
-CONSENT_METHODS = ("verbal", "written")
-
 
 class Patient(Base):
     """A patient's demographics, payer and care team."""

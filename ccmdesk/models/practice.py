@@ -7,10 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ccmdesk.models.base import Base
 
-DOS_LAST_DAY = "last_day"
-DOS_THRESHOLD_DATE = "threshold_date"
-DATE_OF_SERVICE_RULES = (DOS_LAST_DAY, DOS_THRESHOLD_DATE)
-
 
 class Practice(Base):
     """Practice details printed on claims; a database holds exactly one."""
@@ -28,4 +24,4 @@ class Practice(Base):
     tin: Mapped[str] = mapped_column(String(10), default="")
     timezone: Mapped[str] = mapped_column(String(64))
     place_of_service: Mapped[str] = mapped_column(String(2), default="11")
-    date_of_service_rule: Mapped[str] = mapped_column(String(20), default=DOS_LAST_DAY)
+    date_of_service_rule: Mapped[str] = mapped_column(String(20), default="last_day")

@@ -9,10 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ccmdesk.models.base import Base, UTCDateTime
 
-SERVICES = ("ccm", "pcm", "tcm", "rpm", "bhi")
-ENTRY_STATES = ("running", "paused", "stopped")
-ENTRY_SOURCES = ("stopwatch", "manual", "import")
-
 
 class TimeEntry(Base):
     """Minutes one staff member spent on one patient.

@@ -32,6 +32,8 @@ from ccmdesk.rules.records import (
 )
 from ccmdesk.rules.validation import (
     ACTIVITY_LIMIT,
+    COMPLEXITY,
+    SERVICES,
     ParseError,
     parse_bool,
     parse_date,
@@ -87,8 +89,6 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("mrn", "month", "complexity", "other_services", "billed_elsewhere", "inpatient"),
     ),
 }
-SERVICES = ("ccm", "pcm", "tcm", "rpm", "bhi")
-COMPLEXITY = ("none", "moderate", "high")
 _PROCEDURE_CODE = re.compile(r"^[A-Z0-9]{5}$")
 
 

@@ -11,13 +11,12 @@ from sqlalchemy.orm import Session, selectinload
 from ccmdesk.models import MonthlyReview, Patient, Staff, TimeEntry, TimeSegment
 from ccmdesk.rules.intervals import Interval, month_of, overlap, seconds, split_by_month
 from ccmdesk.rules.records import FieldError
-from ccmdesk.rules.validation import ACTIVITY_LIMIT, text_error
+from ccmdesk.rules.validation import ACTIVITY_LIMIT, SERVICES, text_error
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, practice_zone
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound, ServiceError, ValidationFailed
 
-SERVICES = ("ccm", "pcm", "tcm", "rpm", "bhi")
 # A running stopwatch writes a heartbeat at least this often; a crash loses at most this much.
 HEARTBEAT_SECONDS = 30
 
@@ -108,6 +107,10 @@ class StopwatchService(ServiceBase):
     def open_timers(self, actor: Actor) -> list[TimerState]:
         """The actor's running and paused stopwatches, oldest first."""
         actor = self._authorize(actor, Permission.RECORD_TIME)
+        return self._open_timers(actor)
+
+    def _open_timers(self, actor: Actor) -> list[TimerState]:
+        """open_timers for an actor already authorized (no second permission look-up)."""
         now = self._now()
         with self._db.session() as session:
             entries = session.scalars(
@@ -129,7 +132,7 @@ class StopwatchService(ServiceBase):
         actor = self._authorize(actor, Permission.RECORD_TIME)
         if service not in SERVICES:
             raise ValidationFailed([FieldError("service", f"'{service}' is not a service")])
-        for timer in self.open_timers(actor):
+        for timer in self._open_timers(actor):
             if timer.state == "running":
                 raise TimerRunning(timer)
         now = self._now()
@@ -168,7 +171,7 @@ class StopwatchService(ServiceBase):
 
     def resume(self, actor: Actor, entry_id: int) -> TimerState:
         actor = self._authorize(actor, Permission.RECORD_TIME)
-        for timer in self.open_timers(actor):
+        for timer in self._open_timers(actor):
             if timer.state == "running" and timer.entry_id != entry_id:
                 raise TimerRunning(timer)
         now = self._now()
