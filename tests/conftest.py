@@ -24,6 +24,19 @@ NURSE = Actor(key="rn-lee", name="Grace Lee", role="clinical")
 BILLER = Actor(key="bill-b", name="Bo Biller", role="billing")
 
 
+class FakeClock:
+    """An injected clock: tests move time instead of sleeping."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
     database = open_database(f"sqlite:///{tmp_path / 'ccmdesk.sqlite3'}", tmp_path / "backups")

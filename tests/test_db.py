@@ -24,7 +24,7 @@ def test_an_empty_database_is_created_at_the_latest_schema(tmp_path: Path) -> No
             text("SELECT amount_cents FROM fee_schedule_amount WHERE year=2026 AND code='99490'")
         ).scalar()
     db.dispose()
-    assert revision == "0002"
+    assert revision == "0003"
     assert fees == 6613
     assert not (tmp_path / "backups").exists()  # nothing to back up on a new database
 
@@ -81,7 +81,7 @@ def test_an_upgrade_keeps_the_data_and_leaves_a_backup_first(tmp_path: Path) -> 
         names = session.execute(text("SELECT name FROM staff")).scalars().all()
         fee_rows = session.execute(text("SELECT count(*) FROM fee_schedule_amount")).scalar()
     db.dispose()
-    assert revision == "0002"
+    assert revision == "0003"
     assert names == ["Grace Lee"]
     assert fee_rows == 28
     backups = list((tmp_path / "backups").glob("pre-migration-0001-*.sqlite3"))
@@ -136,3 +136,40 @@ def test_opening_a_current_database_does_not_import_alembic(tmp_path: Path) -> N
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_migrated_schema_matches_the_models(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from ccmdesk.models import Base
+
+    db = open_database(url(tmp_path / "m.sqlite3"))
+    with db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    db.dispose()
+    assert differences == []
+
+
+def test_a_practice_from_before_the_stopwatch_settings_gets_the_defaults(tmp_path: Path) -> None:
+    from alembic import command
+
+    from ccmdesk.db import _alembic_config, create_db_engine
+    from ccmdesk.rules.records import DEFAULT_ACTIVITIES
+    from ccmdesk.services import Services
+
+    path = tmp_path / "old.sqlite3"
+    engine, _ = create_db_engine(url(path))
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "0002")
+        connection.execute(
+            text("INSERT INTO practice (name, address, phone, tin, timezone, place_of_service, "
+                 "date_of_service_rule) VALUES ('Old Clinic', '', '', '', 'America/Chicago', "
+                 "'11', 'last_day')")
+        )  # fmt: skip
+    engine.dispose()
+    settings = Services(
+        open_database(url(path), tmp_path / "backups")
+    ).practice.stopwatch_settings()
+    assert settings.idle_minutes == 5
+    assert settings.activities == DEFAULT_ACTIVITIES

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ccmdesk.models.base import Base
+from ccmdesk.rules.records import DEFAULT_ACTIVITIES
 
 
 class Practice(Base):
@@ -25,3 +26,7 @@ class Practice(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     place_of_service: Mapped[str] = mapped_column(String(2), default="11")
     date_of_service_rule: Mapped[str] = mapped_column(String(20), default="last_day")
+    # Minutes without keyboard or mouse before a running stopwatch asks about the idle time.
+    idle_minutes: Mapped[int] = mapped_column(Integer, default=5)
+    # The stop dialog's activity list, one per line, in the order shown.
+    activities: Mapped[str] = mapped_column(Text, default="\n".join(DEFAULT_ACTIVITIES))

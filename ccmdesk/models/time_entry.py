@@ -22,6 +22,8 @@ class TimeEntry(Base):
         CheckConstraint("state IN ('running', 'paused', 'stopped')", name="state"),
         CheckConstraint("service IN ('ccm', 'pcm', 'tcm', 'rpm', 'bhi')", name="service"),
         CheckConstraint("source IN ('stopwatch', 'manual', 'import')", name="source"),
+        # Every start and resume looks up the staff member's running and paused stopwatches.
+        Index("ix_time_entry_staff_state", "staff_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,6 +54,7 @@ class TimeSegment(Base):
         CheckConstraint("ended_at IS NULL OR ended_at > started_at", name="positive"),
         # Month evaluation and overlap checks look segments up by time.
         Index("ix_time_segment_started_at", "started_at"),
+        Index("ix_time_segment_ended_at", "ended_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -29,6 +29,25 @@ class PracticeRecord:
     date_of_service_rule: str = "last_day"
 
 
+DEFAULT_ACTIVITIES = (
+    "Call with patient or caregiver",
+    "Coordination with other providers",
+    "Medication reconciliation",
+    "Care plan review or revision",
+    "Referrals and community resources",
+    "Education",
+    "Other",
+)
+
+
+@dataclass(frozen=True)
+class StopwatchSettings:
+    """How the stopwatch behaves for the whole practice."""
+
+    idle_minutes: int = 5  # minutes without keyboard or mouse before asking about idle time
+    activities: tuple[str, ...] = DEFAULT_ACTIVITIES  # the stop dialog's list, in order
+
+
 @dataclass(frozen=True)
 class StaffRecord:
     staff_id: str

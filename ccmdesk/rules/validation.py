@@ -14,7 +14,13 @@ from collections.abc import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ccmdesk.rules import icd10
-from ccmdesk.rules.records import FieldError, PatientRecord, PracticeRecord, StaffRecord
+from ccmdesk.rules.records import (
+    FieldError,
+    PatientRecord,
+    PracticeRecord,
+    StaffRecord,
+    StopwatchSettings,
+)
 
 ROLES = ("clinical", "practitioner", "non_clinical", "billing", "admin")
 PAYER_TYPES = ("medicare", "medicare_advantage", "medicaid", "commercial", "self")
@@ -245,6 +251,31 @@ def validate_practice(record: PracticeRecord) -> list[FieldError]:
         errors.append(FieldError("pos", message))
     if record.date_of_service_rule not in DATE_OF_SERVICE_RULES:
         errors.append(FieldError("date_of_service_rule", "must be last_day or threshold_date"))
+    return errors
+
+
+IDLE_MINUTES_RANGE = (1, 120)
+MAX_ACTIVITIES = 40
+
+
+def validate_stopwatch_settings(settings: StopwatchSettings) -> list[FieldError]:
+    errors: list[FieldError] = []
+    low, high = IDLE_MINUTES_RANGE
+    if not low <= settings.idle_minutes <= high:
+        errors.append(FieldError("idle_minutes", f"must be between {low} and {high} minutes"))
+    if not settings.activities:
+        errors.append(FieldError("activities", "needs at least one activity"))
+    if len(settings.activities) > MAX_ACTIVITIES:
+        errors.append(FieldError("activities", f"has more than {MAX_ACTIVITIES} activities"))
+    seen: set[str] = set()
+    for number, activity in enumerate(settings.activities, start=1):
+        if not activity.strip():
+            errors.append(FieldError("activities", f"line {number} is empty"))
+        elif message := text_error(activity, ACTIVITY_LIMIT):
+            errors.append(FieldError("activities", f"line {number} {message}"))
+        elif activity.casefold() in seen:
+            errors.append(FieldError("activities", f"line {number} repeats '{activity}'"))
+        seen.add(activity.casefold())
     return errors
 
 

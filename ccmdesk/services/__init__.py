@@ -14,6 +14,7 @@ from ccmdesk.services.errors import (
     ServiceError,
     ValidationFailed,
 )
+from ccmdesk.services.minutes import MinutesService, MonthProgress, WorklistRow
 from ccmdesk.services.patients import PatientRow, PatientService
 from ccmdesk.services.practice import PracticeService
 from ccmdesk.services.results import ImportSummary
@@ -35,6 +36,7 @@ class Services:
         self.staff = StaffService(db, clock)
         self.patients = PatientService(db, clock)
         self.stopwatch = StopwatchService(db, clock)
+        self.minutes = MinutesService(db, clock)
 
     # Import and demo are built on first use: their modules are not needed to open the window.
     @cached_property
@@ -54,6 +56,7 @@ __all__ = [
     "Actor",
     "ImportFailed",
     "ImportSummary",
+    "MonthProgress",
     "NotFound",
     "PatientRow",
     "Permission",
@@ -63,5 +66,6 @@ __all__ = [
     "TimerRunning",
     "TimerState",
     "ValidationFailed",
+    "WorklistRow",
     "allowed",
 ]

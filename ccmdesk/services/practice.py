@@ -10,8 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ccmdesk.models import Practice, Staff
-from ccmdesk.rules.records import FieldError, PracticeRecord, StaffRecord
-from ccmdesk.rules.validation import validate_practice, validate_staff
+from ccmdesk.rules.records import FieldError, PracticeRecord, StaffRecord, StopwatchSettings
+from ccmdesk.rules.validation import (
+    validate_practice,
+    validate_staff,
+    validate_stopwatch_settings,
+)
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
 from ccmdesk.services.context import Actor, Permission
@@ -152,3 +156,43 @@ class PracticeService(ServiceBase):
                 after=dataclasses.asdict(admin),
             )
         return Actor(key=admin.staff_id, name=admin.name, role="admin")
+
+    # --- stopwatch settings -----------------------------------------------------------------
+
+    def stopwatch_settings(self) -> StopwatchSettings:
+        """The idle threshold and the activity list (the defaults before set-up)."""
+        with self._db.session() as session:
+            row = session.execute(select(Practice.idle_minutes, Practice.activities)).first()
+        if row is None:
+            return StopwatchSettings()
+        activities = tuple(line for line in row.activities.splitlines() if line.strip())
+        return StopwatchSettings(row.idle_minutes, activities or StopwatchSettings().activities)
+
+    def save_stopwatch_settings(
+        self, actor: Actor, settings: StopwatchSettings
+    ) -> StopwatchSettings:
+        actor = self._authorize(actor, Permission.MANAGE_PRACTICE)
+        settings = StopwatchSettings(
+            settings.idle_minutes, tuple(a.strip() for a in settings.activities)
+        )
+        if errors := validate_stopwatch_settings(settings):
+            raise ValidationFailed(errors)
+        before = self.stopwatch_settings()
+        with self._db.session() as session:
+            practice = session.scalars(select(Practice).limit(1)).first()
+            if practice is None:
+                raise ServiceError("Describe the practice first.")
+            practice.idle_minutes = settings.idle_minutes
+            practice.activities = "\n".join(settings.activities)
+            if before != settings:
+                audit.record(
+                    session,
+                    at=self._now(),
+                    actor=actor,
+                    action="practice.stopwatch_settings",
+                    entity="practice",
+                    entity_key="practice",
+                    before=dataclasses.asdict(before),
+                    after=dataclasses.asdict(settings),
+                )
+        return settings

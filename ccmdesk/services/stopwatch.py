@@ -67,6 +67,7 @@ class EntryRow:
 
 
 RECOVERY_CHOICES = ("keep", "stop_at_heartbeat", "discard")
+IDLE_CHOICES = ("keep", "discard")
 
 
 def _closed(entry: TimeEntry, until: dt.datetime) -> list[Interval]:
@@ -203,8 +204,10 @@ class StopwatchService(ServiceBase):
         face_to_face: bool = False,
         note: str = "",
         at: dt.datetime | None = None,
+        reason: str = "",
     ) -> TimerState:
-        """Close the stopwatch (at `at`, e.g. the last heartbeat, or now) and save what was done."""
+        """Close the stopwatch (at `at`, e.g. the last heartbeat or the start of idle time, or
+        now) and save what was done; `reason` says in the audit trail why it ended early."""
         actor = self._authorize(actor, Permission.RECORD_TIME)
         now = self._now()
         end = at or now
@@ -257,6 +260,7 @@ class StopwatchService(ServiceBase):
                     "face_to_face": face_to_face,
                     "note": entry.note,
                 },
+                reason.strip(),
             )
             return self._state(session, entry, end)
 
@@ -274,6 +278,80 @@ class StopwatchService(ServiceBase):
             entry.deleted_at = now
             entry.deleted_reason = reason.strip()
             self._audit(session, actor, entry, "time.discard", before, None, reason.strip())
+
+    # --- idle time and clock jumps ------------------------------------------------------------
+
+    def resolve_idle(
+        self, actor: Actor, entry_id: int, since: dt.datetime, choice: str, reason: str = ""
+    ) -> TimerState:
+        """Settle idle time on the stopwatch that was running when it began: keep it (a reason
+        is required) or discard it (the stopwatch runs on without it). Stopping at the start of
+        the idle time is stop(at=since)."""
+        if choice not in IDLE_CHOICES:
+            raise ValueError(f"unknown idle choice {choice!r}")
+        actor = self._authorize(actor, Permission.RECORD_TIME)
+        if choice == "keep" and not reason.strip():
+            raise ValidationFailed([FieldError("reason", "is required to keep idle time")])
+        now = self._now()
+        with self._db.session() as session:
+            entry = self._entry(session, actor, entry_id)
+            open_segment = next((s for s in entry.segments if s.ended_at is None), None)
+            if entry.state != "running" or open_segment is None:
+                # Never take idle time off an entry other than the one it happened on.
+                raise ServiceError(
+                    "This stopwatch is no longer running; its idle time was settled already."
+                )
+            # Idle time cannot reach back past the moment this stretch of the stopwatch began.
+            begin = min(max(since, open_segment.started_at), now)
+            idle = {"from": begin, "to": now}
+            if choice == "keep":
+                entry.last_heartbeat_at = now
+                self._audit(session, actor, entry, "time.idle_keep", None, idle, reason.strip())
+                return self._state(session, entry, now)
+            before = self._document(entry)
+            if begin > open_segment.started_at:
+                open_segment.ended_at = begin
+            else:
+                entry.segments.remove(open_segment)
+            entry.segments.append(TimeSegment(started_at=now))
+            entry.last_heartbeat_at = now
+            session.flush()
+            self._audit(
+                session,
+                actor,
+                entry,
+                "time.idle_discard",
+                before,
+                {**self._document(entry), "idle": idle},
+                reason.strip() or "idle time discarded",
+            )
+            return self._state(session, entry, now)
+
+    def clock_set_back(self, actor: Actor, entry_id: int, jump_seconds: int) -> TimerState:
+        """The computer's clock went back while this stopwatch ran: move the running stretch's
+        start back as far, so it keeps exactly the time that really passed (audited)."""
+        actor = self._authorize(actor, Permission.RECORD_TIME)
+        if jump_seconds <= 0:
+            raise ValueError("a clock set back moves by a positive number of seconds")
+        now = self._now()
+        with self._db.session() as session:
+            entry = self._entry(session, actor, entry_id)
+            open_segment = next((s for s in entry.segments if s.ended_at is None), None)
+            if entry.state != "running" or open_segment is None:
+                raise ServiceError("This stopwatch is not running.")
+            before = {"start": open_segment.started_at}
+            open_segment.started_at -= dt.timedelta(seconds=jump_seconds)
+            entry.last_heartbeat_at = now
+            self._audit(
+                session,
+                actor,
+                entry,
+                "time.clock_set_back",
+                before,
+                {"start": open_segment.started_at},
+                f"the computer's clock went back {jump_seconds} s while the stopwatch ran",
+            )
+            return self._state(session, entry, now)
 
     # --- after a crash ------------------------------------------------------------------------
 
@@ -299,7 +377,12 @@ class StopwatchService(ServiceBase):
             timer = next((t for t in self.open_timers(actor) if t.entry_id == entry_id), None)
             if timer is None:
                 raise NotFound(f"There is no stopwatch {entry_id} of yours.")
-            return self.stop(actor, entry_id, at=timer.last_heartbeat_at or timer.started_at)
+            return self.stop(
+                actor,
+                entry_id,
+                at=timer.last_heartbeat_at or timer.started_at,
+                reason="stopped at its last heartbeat after ccmdesk ended without stopping it",
+            )
         now = self._now()
         with self._db.session() as session:
             entry = self._entry(session, actor, entry_id)
@@ -560,9 +643,14 @@ class StopwatchService(ServiceBase):
 
     @staticmethod
     def _close_open_segment(entry: TimeEntry, now: dt.datetime) -> None:
-        for segment in entry.segments:
+        for segment in list(entry.segments):
             if segment.ended_at is None:
-                segment.ended_at = now
+                if now > segment.started_at or len(entry.segments) == 1:
+                    # Only a clock set back before the GUI noticed makes now <= start; a
+                    # one-second stretch keeps the entry valid rather than failing the pause.
+                    segment.ended_at = max(now, segment.started_at + dt.timedelta(seconds=1))
+                else:
+                    entry.segments.remove(segment)  # closed before it began: nothing to keep
 
     @staticmethod
     def _refuse_overlap(session: Session, entry: TimeEntry) -> None:
@@ -575,7 +663,9 @@ class StopwatchService(ServiceBase):
             .join(TimeEntry, TimeSegment.entry_id == TimeEntry.id)
             .join(Patient, TimeEntry.patient_id == Patient.id)
             .where(
-                TimeEntry.staff_id == entry.staff_id,
+                # "+ 0" keeps SQLite from walking the person's whole history through the staff
+                # index: the recent segments (ix_time_segment_ended_at) are far fewer.
+                (TimeEntry.staff_id + 0) == entry.staff_id,
                 TimeEntry.id != entry.id,
                 TimeEntry.deleted_at.is_(None),
                 TimeSegment.started_at < hi,

@@ -17,20 +17,7 @@ from ccmdesk.services import (
     TimerRunning,
     ValidationFailed,
 )
-from tests.conftest import BILLER, CLI, NURSE, patient_text
-
-
-class FakeClock:
-    """An injected clock: tests move time instead of sleeping."""
-
-    def __init__(self, start: dt.datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
+from tests.conftest import BILLER, CLI, NURSE, FakeClock, patient_text
 
 
 @pytest.fixture

@@ -1,0 +1,152 @@
+"""A month's countable care-management seconds (conventions C0-C6) and the next time threshold."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ccmdesk.rules.intervals import Interval, merge, split_by_month, union_seconds
+
+COUNTING_ROLES = frozenset({"clinical", "practitioner"})  # C4
+COUNTING_SERVICES = frozenset({"ccm", "pcm"})  # C5
+
+# Thresholds in minutes the worklist and the progress bar aim at, per family (billing rules §1).
+# The complex and PCM families have uncapped add-ons; the bar stops at the first add-on.
+THRESHOLDS: dict[str, tuple[int, ...]] = {
+    "ccm": (20, 40, 60),
+    "complex": (60, 90),
+    "pcm": (30,),
+}
+FAMILY_LABELS = {
+    "ccm": "CCM (99490, 99439)",
+    "complex": "Complex CCM (99487, 99489)",
+    "pcm": "PCM (99426)",
+}
+
+
+@dataclass(frozen=True)
+class TimedWork:
+    """One entry as the rules see it: its segments and who did it, for what."""
+
+    segments: tuple[Interval, ...]
+    role: str
+    service: str
+    face_to_face: bool = False
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a patient's month stands against its family's thresholds."""
+
+    family: str | None  # None: no chronic condition, nothing to aim at
+    countable_seconds: int
+    next_threshold_minutes: int | None  # None once every threshold is reached
+    previous_threshold_minutes: int
+    days_left: int  # local days left in the month, today included
+
+    @property
+    def seconds_short(self) -> int:
+        if self.next_threshold_minutes is None:
+            return 0
+        return max(0, self.next_threshold_minutes * 60 - self.countable_seconds)
+
+    @property
+    def need(self) -> float:
+        """Seconds still needed per day left: the worklist puts the largest first."""
+        return self.seconds_short / max(1, self.days_left)
+
+
+def month_bounds(month: str, zone: dt.tzinfo) -> Interval:
+    """The month's first and last instant (exclusive) in UTC, from local midnights."""
+    year, number = (int(part) for part in month.split("-"))
+    start = dt.datetime(year, number, 1, tzinfo=zone)
+    end = dt.datetime(year + (number == 12), number % 12 + 1, 1, tzinfo=zone)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def _local_day_span(first: dt.date, last: dt.date, zone: dt.tzinfo) -> Interval:
+    start = dt.datetime.combine(first, dt.time(), zone).astimezone(dt.UTC)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC)
+    return start, end
+
+
+def _minus(pieces: Iterable[Interval], cut: Interval) -> list[Interval]:
+    """The parts of each piece outside `cut`."""
+    kept: list[Interval] = []
+    for start, end in pieces:
+        if end <= cut[0] or start >= cut[1]:
+            kept.append((start, end))
+            continue
+        if start < cut[0]:
+            kept.append((start, cut[0]))
+        if end > cut[1]:
+            kept.append((cut[1], end))
+    return kept
+
+
+def countable_intervals(
+    work: Iterable[TimedWork],
+    month: str,
+    zone: dt.tzinfo,
+    consent_date: dt.date | None,
+    inpatient_stays: Sequence[tuple[dt.date, dt.date]] = (),
+) -> list[Interval]:
+    """The month's countable time as merged intervals: counting roles (C4), CCM or PCM time
+    not face to face and not on inpatient days (C5), from the consent day on (C6), cut at the
+    local month ends (C2) and counted once (C3)."""
+    pieces: list[Interval] = []
+    for item in work:
+        if item.role not in COUNTING_ROLES or item.service not in COUNTING_SERVICES:
+            continue
+        if item.face_to_face:
+            continue
+        for segment in item.segments:
+            pieces.extend(span for m, span in split_by_month(segment, zone) if m == month)
+    for admitted, discharged in inpatient_stays:
+        pieces = _minus(pieces, _local_day_span(admitted, discharged, zone))
+    if consent_date is not None:
+        consent_start = _local_day_span(consent_date, consent_date, zone)[0]
+        pieces = _minus(pieces, (dt.datetime.min.replace(tzinfo=dt.UTC), consent_start))
+    return merge(pieces)
+
+
+def countable_seconds(
+    work: Iterable[TimedWork],
+    month: str,
+    zone: dt.tzinfo,
+    consent_date: dt.date | None,
+    inpatient_stays: Sequence[tuple[dt.date, dt.date]] = (),
+) -> int:
+    return union_seconds(countable_intervals(work, month, zone, consent_date, inpatient_stays))
+
+
+def family_for(condition_count: int, complexity: str) -> str | None:
+    """The family a patient's minutes aim at: PCM for one chronic condition, complex CCM when
+    moderate or high complexity is attested for the month, otherwise CCM."""
+    if condition_count == 0:
+        return None
+    if condition_count == 1:
+        return "pcm"
+    return "complex" if complexity in ("moderate", "high") else "ccm"
+
+
+def days_left(month: str, today: dt.date) -> int:
+    """Local days left in the month counting today; 0 for a month already over."""
+    year, number = (int(part) for part in month.split("-"))
+    last = dt.date(year + (number == 12), number % 12 + 1, 1) - dt.timedelta(days=1)
+    if today > last:
+        return 0
+    first = dt.date(year, number, 1)
+    return (last - max(today, first)).days + 1
+
+
+def progress(family: str | None, seconds: int, month: str, today: dt.date) -> Progress:
+    """Countable seconds against the family's thresholds (C1: 19:59 is not 20 minutes)."""
+    left = days_left(month, today)
+    if family is None:
+        return Progress(None, seconds, None, 0, left)
+    reached = [m for m in THRESHOLDS[family] if seconds >= m * 60]
+    ahead = [m for m in THRESHOLDS[family] if seconds < m * 60]
+    following = ahead[0] if ahead else None
+    return Progress(family, seconds, following, reached[-1] if reached else 0, left)

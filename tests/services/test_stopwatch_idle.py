@@ -1,0 +1,133 @@
+"""Idle time and wall-clock jumps on a running stopwatch: keep, discard, stop, re-base."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from ccmdesk.db import Database
+from ccmdesk.models import AuditEvent
+from ccmdesk.services import ServiceError, Services, ValidationFailed
+from tests.conftest import CLI, NURSE, FakeClock, patient_text
+
+START = dt.datetime(2026, 3, 4, 14, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def sw(db: Database, clock: FakeClock, staffed: Services) -> Services:
+    staffed.patients.save_text(CLI, patient_text(mrn="1001"))
+    staffed.patients.save_text(CLI, patient_text(mrn="1002", last_name="Okafor"))
+    return Services(db, clock=clock)
+
+
+def audit_rows(db: Database, action: str) -> list[AuditEvent]:
+    with db.session() as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def test_discarding_idle_time_cuts_it_out_and_the_stopwatch_runs_on(
+    sw: Services, db: Database, clock: FakeClock
+) -> None:
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=4)
+    idle_since = clock.now
+    clock.advance(minutes=12)  # away; the nurse answers the idle question now
+    state = sw.stopwatch.resolve_idle(NURSE, timer.entry_id, idle_since, "discard")
+    assert (state.state, state.elapsed_seconds) == ("running", 240)
+    clock.advance(minutes=2)
+    done = sw.stopwatch.stop(NURSE, timer.entry_id, activity="Education")
+    assert done.elapsed_seconds == 360
+    assert done.segments == (
+        (START, START + dt.timedelta(minutes=4)),
+        (START + dt.timedelta(minutes=16), START + dt.timedelta(minutes=18)),
+    )
+    [event] = audit_rows(db, "time.idle_discard")
+    assert '"idle"' in event.after and event.reason == "idle time discarded"
+
+
+def test_keeping_idle_time_needs_a_reason_and_keeps_every_second(
+    sw: Services, db: Database, clock: FakeClock
+) -> None:
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=9)
+    since = START + dt.timedelta(minutes=3)
+    with pytest.raises(ValidationFailed, match="reason"):
+        sw.stopwatch.resolve_idle(NURSE, timer.entry_id, since, "keep", "  ")
+    state = sw.stopwatch.resolve_idle(NURSE, timer.entry_id, since, "keep", "reading the chart")
+    assert state.elapsed_seconds == 540
+    [event] = audit_rows(db, "time.idle_keep")
+    assert event.reason == "reading the chart"
+
+
+def test_stopping_at_the_start_of_idle_time_keeps_only_the_time_before(
+    sw: Services, db: Database, clock: FakeClock
+) -> None:
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=6)
+    since = clock.now
+    clock.advance(minutes=30)
+    done = sw.stopwatch.stop(
+        NURSE, timer.entry_id, activity="Education", at=since, reason="stopped where idle began"
+    )
+    assert done.elapsed_seconds == 360
+    [event] = audit_rows(db, "time.stop")
+    assert event.reason == "stopped where idle began"
+
+
+def test_idle_time_is_never_taken_off_another_entry(sw: Services, clock: FakeClock) -> None:
+    first = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=10)
+    since = clock.now - dt.timedelta(minutes=5)
+    sw.stopwatch.stop(NURSE, first.entry_id, activity="Education")  # stopped from the tray
+    second = sw.stopwatch.start(NURSE, "1002")
+    clock.advance(minutes=3)
+    with pytest.raises(ServiceError, match="no longer running"):
+        sw.stopwatch.resolve_idle(NURSE, first.entry_id, since, "discard")
+    assert sw.stopwatch.open_timers(NURSE)[0].elapsed_seconds == 180
+    assert second.entry_id != first.entry_id
+
+
+def test_idle_time_reaches_back_no_further_than_the_last_resume(
+    sw: Services, clock: FakeClock
+) -> None:
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=5)
+    sw.stopwatch.pause(NURSE, timer.entry_id)
+    clock.advance(minutes=5)
+    sw.stopwatch.resume(NURSE, timer.entry_id)
+    clock.advance(minutes=5)
+    # A stale "idle since" from before the pause must not eat the first stretch.
+    state = sw.stopwatch.resolve_idle(NURSE, timer.entry_id, START, "discard")
+    assert state.elapsed_seconds == 300
+    clock.advance(minutes=1)
+    assert sw.stopwatch.open_timers(NURSE)[0].elapsed_seconds == 360
+
+
+def test_a_clock_set_back_keeps_the_time_that_really_passed(
+    sw: Services, db: Database, clock: FakeClock
+) -> None:
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=10)
+    clock.advance(hours=-1)  # the wall clock is corrected an hour back
+    state = sw.stopwatch.clock_set_back(NURSE, timer.entry_id, 3600)
+    assert state.elapsed_seconds == 600
+    clock.advance(minutes=5)
+    assert sw.stopwatch.stop(NURSE, timer.entry_id).elapsed_seconds == 900
+    [event] = audit_rows(db, "time.clock_set_back")
+    assert "3600 s" in event.reason
+
+
+def test_a_pause_after_an_unnoticed_clock_set_back_stays_valid(
+    sw: Services, clock: FakeClock
+) -> None:
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=-2)
+    state = sw.stopwatch.pause(NURSE, timer.entry_id)
+    assert (state.state, state.elapsed_seconds) == ("paused", 1)
