@@ -7,7 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
-from ccmdesk.db import open_database
+from ccmdesk.db import head_revision, open_database
 from ccmdesk.services import Actor, Services
 from ccmdesk.services.demo import DEMO_PRACTICE, build_demo
 
@@ -18,7 +18,8 @@ NOW = dt.datetime(2026, 11, 20, 17, 0, tzinfo=dt.UTC)
 
 def patients_database(patients: int) -> Path:
     """A data folder holding the demo staff and `patients` patients (no time entries)."""
-    folder = CACHE / f"patients-{patients}"
+    # The schema revision is in the name: a cache from older code is rebuilt, never migrated.
+    folder = CACHE / f"patients-{patients}-{head_revision()}"
     if (folder / "ccmdesk.sqlite3").exists():
         return folder
     shutil.rmtree(folder, ignore_errors=True)
@@ -36,17 +37,13 @@ def patients_database(patients: int) -> Path:
     return folder
 
 
-if __name__ == "__main__":
-    patients_database(10_000)
-
-
 def entries_database(entries: int = 300_000, patients: int = 10_000) -> Path:
     """A copy of the patients database plus `entries` stopped time entries (bulk-inserted).
 
     Entries are spread over the 3 clinical staff and 2 practitioners, back to back per person
     and ending before NOW, so no one is in two places at once.
     """
-    folder = CACHE / f"entries-{entries}"
+    folder = CACHE / f"entries-{entries}-{head_revision()}"
     if (folder / "ccmdesk.sqlite3").exists():
         return folder
     import sqlite3
@@ -94,3 +91,21 @@ def entries_database(entries: int = 300_000, patients: int = 10_000) -> Path:
     db.dispose()
     print(f"built {folder} ({next_id - 1:,} entries) in {time.perf_counter() - started:.1f} s")
     return folder
+
+
+def working_copy(folder: Path, target: Path) -> Path:
+    """A private copy of a cached database for a benchmark that writes, so the cache stays as
+    built and every run starts from the same rows."""
+    import sqlite3
+
+    target.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(folder / "ccmdesk.sqlite3")
+    dst = sqlite3.connect(target / "ccmdesk.sqlite3")
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return target
+
+
+if __name__ == "__main__":
+    patients_database(10_000)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 import sys
+import tempfile
 import time
+from pathlib import Path
 
-from benchmarks.dataset import entries_database
+from benchmarks.dataset import entries_database, working_copy
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -28,7 +30,8 @@ def main(argv: list[str]) -> int:
     from ccmdesk.services import Services
 
     rounds = int(argv[1]) if len(argv) > 1 else 500
-    folder = entries_database()
+    scratch = tempfile.TemporaryDirectory()
+    folder = working_copy(entries_database(), Path(scratch.name))
     db = open_database(f"sqlite:///{folder / 'ccmdesk.sqlite3'}")
     with db.session() as session:
         count = session.scalar(select(func.count()).select_from(TimeEntry))
@@ -53,6 +56,7 @@ def main(argv: list[str]) -> int:
         services.stopwatch.stop(nurse, timer.entry_id, activity="education")
         stops.append((time.perf_counter() - began) * 1000)
     db.dispose()
+    scratch.cleanup()
     for name, values in (("start", starts), ("stop", stops)):
         print(
             f"{name}: {len(values)} calls with {count:,} entries in the database: median "

@@ -28,7 +28,7 @@ class TimeEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))  # ix_time_entry_staff_state
     service: Mapped[str] = mapped_column(String(3), default="ccm")
     face_to_face: Mapped[bool] = mapped_column(Boolean, default=False)
     activity: Mapped[str] = mapped_column(String(100), default="")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cached_property
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from ccmdesk.db import Database
 from ccmdesk.services.context import Actor, Clock, Permission, allowed, utc_now
@@ -37,6 +39,15 @@ class Services:
         self.patients = PatientService(db, clock)
         self.stopwatch = StopwatchService(db, clock)
         self.minutes = MinutesService(db, clock)
+
+    def now(self) -> dt.datetime:
+        """The services' clock (UTC): the GUI shows and judges time by the same clock."""
+        return self._clock()
+
+    def practice_zone(self) -> dt.tzinfo:
+        """The practice's time zone, for showing instants as local times."""
+        record = self.practice.get()
+        return ZoneInfo(record.timezone) if record else dt.UTC
 
     # Import and demo are built on first use: their modules are not needed to open the window.
     @cached_property

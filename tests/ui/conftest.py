@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from ccmdesk.db import Database, open_database
 from ccmdesk.rules.records import PATIENT_COLUMNS, PracticeRecord, StaffRecord
 from ccmdesk.services import Actor, Services
+from tests.conftest import FakeClock
 
 NOW = dt.datetime(2026, 3, 16, 15, 0, tzinfo=dt.UTC)
 DB_FILE = "ccmdesk.sqlite3"
@@ -88,9 +89,9 @@ def patient_raw(**values: str) -> dict[str, str]:
     return raw
 
 
-def _open(path: Path) -> tuple[Database, Services]:
+def _open(path: Path, clock: Callable[[], dt.datetime] = lambda: NOW) -> tuple[Database, Services]:
     database = open_database(f"sqlite:///{path / DB_FILE}", path / "backups")
-    return database, Services(database, clock=lambda: NOW)
+    return database, Services(database, clock=clock)
 
 
 @pytest.fixture(scope="session")
@@ -112,10 +113,16 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"empty": empty, "seeded": seeded}
 
 
-def _services_on_copy(template: Path, target: Path) -> Iterator[Services]:
+@pytest.fixture
+def clock() -> FakeClock:
+    """The services' clock: tests move it (stopwatches need time to pass) instead of sleeping."""
+    return FakeClock(NOW)
+
+
+def _services_on_copy(template: Path, target: Path, clock: FakeClock) -> Iterator[Services]:
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(template / DB_FILE, target / DB_FILE)
-    database, services = _open(target)
+    database, services = _open(target, clock)
     yield services
     database.dispose()
 
@@ -126,15 +133,17 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def empty_services(templates: dict[str, Path], data_dir: Path) -> Iterator[Services]:
+def empty_services(
+    templates: dict[str, Path], data_dir: Path, clock: FakeClock
+) -> Iterator[Services]:
     """A migrated database with nothing in it: the first start."""
-    yield from _services_on_copy(templates["empty"], data_dir)
+    yield from _services_on_copy(templates["empty"], data_dir, clock)
 
 
 @pytest.fixture
-def services(templates: dict[str, Path], data_dir: Path) -> Iterator[Services]:
+def services(templates: dict[str, Path], data_dir: Path, clock: FakeClock) -> Iterator[Services]:
     """The practice, six staff (one inactive) and four patients."""
-    yield from _services_on_copy(templates["seeded"], data_dir)
+    yield from _services_on_copy(templates["seeded"], data_dir, clock)
 
 
 @pytest.fixture

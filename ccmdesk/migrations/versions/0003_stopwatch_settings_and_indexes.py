@@ -37,14 +37,16 @@ def upgrade() -> None:
             sa.Column("activities", sa.Text(), nullable=False, server_default=DEFAULT_ACTIVITIES)
         )
     # The open-timer lookup at every start and resume: a few rows instead of a staff member's
-    # whole history.
+    # whole history. It replaces the staff_id index, which SQLite would otherwise prefer.
     op.create_index("ix_time_entry_staff_state", "time_entry", ["staff_id", "state"])
+    op.drop_index("ix_time_entry_staff_id", table_name="time_entry")
     # The overlap check walks the segments that end after the new entry starts (recent ones).
     op.create_index("ix_time_segment_ended_at", "time_segment", ["ended_at"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_time_segment_ended_at", table_name="time_segment")
+    op.create_index("ix_time_entry_staff_id", "time_entry", ["staff_id"])
     op.drop_index("ix_time_entry_staff_state", table_name="time_entry")
     with op.batch_alter_table("practice") as batch_op:
         batch_op.drop_column("activities")
