@@ -16,6 +16,7 @@ from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import show_failure
 from ccmdesk.ui.identity import IdentityDialog
+from ccmdesk.ui.idle import SystemIdle
 from ccmdesk.ui.main_window import LAST_USER, MainWindow
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.theme import APP_ICON, icon, stylesheet
@@ -135,7 +136,14 @@ def run_gui(services: Services, data_dir: Path, argv: list[str]) -> int:
     # The patient list is the slowest part of start-up: fetch it while the window is built.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccmdesk-start") as pool:
         rows = pool.submit(services.patients.list_rows, actor)
-        window = MainWindow(services, actor, runner=runner, state=state, first_rows=rows.result)
+        window = MainWindow(
+            services,
+            actor,
+            runner=runner,
+            state=state,
+            first_rows=rows.result,
+            idle_source=SystemIdle(app),
+        )
     window.show()
     # The command line may have paused cyclic garbage collection for start-up: what exists now
     # lives as long as the window, so freeze it out of the collector's sight and resume.

@@ -14,8 +14,10 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
     QProgressDialog,
     QStackedWidget,
+    QSystemTrayIcon,
     QVBoxLayout,
     QWidget,
 )
@@ -35,22 +37,37 @@ from ccmdesk.services import (
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import show_failure, show_info
 from ccmdesk.ui.identity import IdentityDialog
+from ccmdesk.ui.idle import IdleSource
 from ccmdesk.ui.import_dialog import ImportProblemsDialog
+from ccmdesk.ui.my_day import MyDayPage
 from ccmdesk.ui.patients import PatientsPage
 from ccmdesk.ui.practice import PracticePage
 from ccmdesk.ui.staff import StaffPage
 from ccmdesk.ui.state import GuiState
-from ccmdesk.ui.theme import icon
+from ccmdesk.ui.stopwatch import StopwatchController
+from ccmdesk.ui.stopwatch_views import MiniTimer, StatusTimer, TrayTimer
+from ccmdesk.ui.theme import APP_ICON, icon
+from ccmdesk.ui.worklist import WorklistPage
 
-PATIENTS, STAFF, PRACTICE = "patients", "staff", "practice"
-PAGE_TITLES = {PATIENTS: "Patients", STAFF: "Staff", PRACTICE: "Practice settings"}
+PATIENTS, WORKLIST, MY_DAY = "patients", "worklist", "my_day"
+STAFF, PRACTICE = "staff", "practice"
+PAGE_TITLES = {
+    PATIENTS: "Patients",
+    WORKLIST: "Worklist",
+    MY_DAY: "My day",
+    STAFF: "Staff",
+    PRACTICE: "Practice settings",
+}
 PAGE_PERMISSIONS = {
     PATIENTS: Permission.VIEW_PATIENTS,
+    WORKLIST: Permission.RECORD_TIME,
+    MY_DAY: Permission.RECORD_TIME,
     STAFF: Permission.MANAGE_STAFF,
     PRACTICE: Permission.MANAGE_PRACTICE,
 }
 LAST_USER = "last_staff_id"
 LAST_IMPORT_DIR = "last_import_dir"
+MINI_TIMER = "mini_timer"
 ICD10_WARM_UP_MS = 1500
 
 
@@ -71,6 +88,7 @@ class MainWindow(QMainWindow):
         runner: TaskRunner | None = None,
         state: GuiState | None = None,
         first_rows: Callable[[], Sequence[PatientRow]] | None = None,
+        idle_source: IdleSource | None = None,
         parent: QWidget | None = None,
     ) -> None:
         """`first_rows` supplies the first patient list (see PatientsPage); the patients page
@@ -82,6 +100,8 @@ class MainWindow(QMainWindow):
         self._runner = runner or ThreadTaskRunner()
         self._state = state or GuiState(None)
         self._warmed_up = False
+        self.stopwatch = StopwatchController(services, self.actor, self, idle_source)
+        self.mini_timer: MiniTimer | None = None
 
         self.practice_label = QLabel()
         self.practice_label.setObjectName("practiceLabel")
@@ -100,7 +120,7 @@ class MainWindow(QMainWindow):
         self.nav.setIconSize(QSize(20, 20))
         self.nav.setFixedWidth(190)
         self.stack = QStackedWidget()
-        self._page_order = [PATIENTS, STAFF, PRACTICE]
+        self._page_order = [PATIENTS, WORKLIST, MY_DAY, STAFF, PRACTICE]
         # Pages built so far; Staff and Practice settings wait until first opened.
         self.pages: dict[str, QWidget] = {}
         for name in self._page_order:
@@ -129,7 +149,16 @@ class MainWindow(QMainWindow):
 
         self.status_user = QLabel()
         self.status_user.setObjectName("statusUser")
+        self.status_timer = StatusTimer(self.stopwatch)
+        self.status_timer.open_requested.connect(self.open_patient)
+        self.statusBar().addPermanentWidget(self.status_timer)
         self.statusBar().addPermanentWidget(self.status_user)
+        # The tray shows the stopwatch where the system has a tray; the status bar and the
+        # mini timer show it everywhere.
+        self.tray = TrayTimer(self.stopwatch, icon(APP_ICON), self)
+        self.tray.open_requested.connect(self.open_patient)
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray.show()
         self._build_menus()
         self.resize(1280, 800)
 
@@ -138,7 +167,9 @@ class MainWindow(QMainWindow):
         self._warm_timer.setInterval(ICD10_WARM_UP_MS)
         self._warm_timer.timeout.connect(self._warm_up)
 
-        patients_page = PatientsPage(services, self.actor, first_rows=first_rows)
+        patients_page = PatientsPage(
+            services, self.actor, first_rows=first_rows, controller=self.stopwatch
+        )
         # Loading the table holds the interpreter for ~0.15 s even on a worker thread: wait
         # until the nurse stops typing in the search box, so no keystroke stalls behind it.
         patients_page.search_field.textChanged.connect(self._postpone_warm_up)
@@ -147,6 +178,7 @@ class MainWindow(QMainWindow):
         self.nav.currentRowChanged.connect(self._on_nav)
 
         self._apply_actor()
+        self.stopwatch.refresh()
         self.show_page(PATIENTS)
         if not self._update_practice() and self.page_allowed(PRACTICE):
             self.show_page(PRACTICE)  # set up from the command line without a practice yet
@@ -170,6 +202,27 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.switch_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        timer_menu = self.menuBar().addMenu("&Stopwatch")
+        self.toggle_action = QAction("&Start or stop and save", self)
+        self.toggle_action.setShortcut(QKeySequence("Ctrl+Space"))
+        self.toggle_action.triggered.connect(self.toggle_timer)
+        self.pause_action = QAction("&Pause or resume", self)
+        self.pause_action.setShortcut(QKeySequence("Ctrl+P"))
+        self.pause_action.triggered.connect(self.pause_timer)
+        self.on_call_action = QAction("&On a call (no idle questions)", self)
+        self.on_call_action.setCheckable(True)
+        self.on_call_action.toggled.connect(self.stopwatch.set_on_call)
+        self.stopwatch.changed.connect(self._sync_on_call)
+        self.mini_action = QAction("&Mini timer, always on top", self)
+        self.mini_action.setCheckable(True)
+        self.mini_action.setShortcut(QKeySequence("Ctrl+M"))
+        self.mini_action.toggled.connect(self.show_mini_timer)
+        for action in (self.toggle_action, self.pause_action):
+            timer_menu.addAction(action)
+        timer_menu.addSeparator()
+        timer_menu.addAction(self.on_call_action)
+        timer_menu.addAction(self.mini_action)
+        self.timer_menu = timer_menu
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About ccmdesk", self)
         about.setMenuRole(QAction.MenuRole.AboutRole)
@@ -196,10 +249,16 @@ class MainWindow(QMainWindow):
         patients = self.pages[PATIENTS]
         assert isinstance(patients, PatientsPage)
         patients.reload()
+        self.stopwatch.refresh()
+        for name in (WORKLIST, MY_DAY):
+            page = self.pages.get(name)
+            if isinstance(page, WorklistPage | MyDayPage):
+                page.reload()
         self.user_changed.emit(actor)
 
     def _apply_actor(self) -> None:
         actor = self._actor
+        self.timer_menu.menuAction().setVisible(allowed(actor, Permission.RECORD_TIME))
         label = role_label(actor.role)
         self.user_label.setText(f"{actor.name} · {label}")
         self.status_user.setText(f"Signed in as {actor.name} ({label})")
@@ -271,9 +330,22 @@ class MainWindow(QMainWindow):
                 staff_page = StaffPage(self._services, self.actor)
                 staff_page.member_saved.connect(self._staff_saved)
                 page = staff_page
+            elif name == WORKLIST:
+                worklist = WorklistPage(self._services, self.actor)
+                worklist.start_requested.connect(self.start_timer)
+                worklist.open_requested.connect(self.open_patient)
+                self.stopwatch.changed.connect(worklist.reload)
+                self.stopwatch.time_saved.connect(lambda _mrn: worklist.reload())
+                page = worklist
+            elif name == MY_DAY:
+                my_day = MyDayPage(self._services, self.actor)
+                my_day.open_requested.connect(self.open_patient)
+                self.stopwatch.time_saved.connect(lambda _mrn: my_day.reload())
+                page = my_day
             else:
                 practice = PracticePage(self._services, self.actor)
                 practice.saved.connect(self._update_practice)
+                practice.saved.connect(self.stopwatch.settings_changed)
                 page = practice
             self.pages[name] = page
             self.stack.addWidget(page)
@@ -361,6 +433,10 @@ class MainWindow(QMainWindow):
         if not self._warmed_up:
             self._warmed_up = True
             self._warm_timer.start()
+            # After an unclean exit, offer back the stopwatch that was left running.
+            QTimer.singleShot(0, self.stopwatch.recover)
+            if self._state.get(MINI_TIMER):
+                self.mini_action.setChecked(True)
 
     def _postpone_warm_up(self) -> None:
         if self._warm_timer.isActive():
@@ -374,5 +450,84 @@ class MainWindow(QMainWindow):
         self._runner.run(icd10.table_version, lambda _version: None, lambda _error: None)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.stopwatch.running is not None and not self.settle_running_timer():
+            event.ignore()
+            return
         self._warm_timer.stop()
+        self.tray.hide()
+        if self.mini_timer is not None:
+            self.mini_timer.close()
         super().closeEvent(event)
+
+    def settle_running_timer(self) -> bool:
+        """Closing with a stopwatch running: pause it, or stop and save it; False to stay."""
+        running = self.stopwatch.running
+        assert running is not None
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "A stopwatch is running",
+            f"Your stopwatch for {running.patient_name} is running. A closed ccmdesk cannot "
+            "watch for idle time, so it is paused or stopped first.",
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        pause = box.addButton("Pause it and quit", QMessageBox.ButtonRole.AcceptRole)
+        stop = box.addButton("Stop and save…", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(pause)
+        box.exec()
+        if box.clickedButton() is pause:
+            return self.stopwatch.pause()
+        if box.clickedButton() is stop:
+            return self.stopwatch.stop_and_save(running)
+        return False
+
+    # --- the stopwatch -----------------------------------------------------------------------
+
+    def _patients_page(self) -> PatientsPage:
+        page = self.pages[PATIENTS]
+        assert isinstance(page, PatientsPage)
+        return page
+
+    def _chosen_mrn(self) -> str | None:
+        """The patient the keyboard shortcuts act on: the one chosen on the current page."""
+        if self.current_page() == PATIENTS:
+            return self._patients_page().current_mrn()
+        if self.current_page() == WORKLIST:
+            page = self.pages.get(WORKLIST)
+            return page.current_mrn() if isinstance(page, WorklistPage) else None
+        return None
+
+    def toggle_timer(self) -> None:
+        """Ctrl+Space: start the chosen patient's stopwatch, or stop and save the running one."""
+        if self.stopwatch.can_record:
+            self.stopwatch.toggle(self._chosen_mrn())
+
+    def pause_timer(self) -> None:
+        if self.stopwatch.can_record:
+            self.stopwatch.pause_or_resume(self._chosen_mrn())
+
+    def start_timer(self, mrn: str) -> None:
+        if self.stopwatch.start(mrn):
+            self.open_patient(mrn)
+
+    def open_patient(self, mrn: str) -> None:
+        """Show the patient's page: the list with their panel beside it."""
+        self.show_page(PATIENTS)
+        self._patients_page().show_patient(mrn)
+        self.raise_()
+        self.activateWindow()
+
+    def _sync_on_call(self) -> None:
+        self.on_call_action.blockSignals(True)
+        self.on_call_action.setChecked(self.stopwatch.on_call)
+        self.on_call_action.blockSignals(False)
+
+    def show_mini_timer(self, on: bool) -> None:
+        if on and self.mini_timer is None:
+            self.mini_timer = MiniTimer(self.stopwatch, self)
+            self.mini_timer.open_requested.connect(self.open_patient)
+            self.mini_timer.closed.connect(lambda: self.mini_action.setChecked(False))
+        if self.mini_timer is not None:
+            self.mini_timer.setVisible(on)
+        self._state.set(MINI_TIMER, "1" if on else "")

@@ -7,7 +7,7 @@ import heapq
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    QTimer,
 )
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -34,6 +36,10 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.services import Actor, PatientRow, Permission, Services, allowed
 from ccmdesk.ui.forms import show_failure
+
+if TYPE_CHECKING:
+    from ccmdesk.ui.patient_panel import PatientPanel
+    from ccmdesk.ui.stopwatch import StopwatchController
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -47,6 +53,7 @@ HEADERS = (
     "Chronic conditions",
 )
 
+PANEL_DELAY_MS = 120
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _COMBINING_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
@@ -308,9 +315,12 @@ class PatientsPage(QWidget):
         parent: QWidget | None = None,
         *,
         first_rows: Callable[[], Sequence[PatientRow]] | None = None,
+        controller: StopwatchController | None = None,
     ) -> None:
         """`first_rows`, if given, supplies the first list instead of a service call: the
-        application starts that call on a thread while the window is being built."""
+        application starts that call on a thread while the window is being built. With a
+        stopwatch `controller`, the chosen patient's panel (stopwatch, month, log) sits beside
+        the list."""
         super().__init__(parent)
         self._services = services
         self._actor = actor
@@ -346,7 +356,27 @@ class PatientsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
-        layout.addWidget(self.table, 1)
+        self.panel: PatientPanel | None = None
+        if controller is not None:
+            from ccmdesk.ui.patient_panel import PatientPanel
+
+            self.panel = PatientPanel(services, actor, controller)
+            self.splitter = QSplitter(Qt.Orientation.Horizontal)
+            self.splitter.setChildrenCollapsible(False)
+            self.splitter.addWidget(self.table)
+            self.splitter.addWidget(self.panel)
+            self.splitter.setStretchFactor(0, 1)
+            self.splitter.setStretchFactor(1, 1)
+            self.splitter.setSizes([520, 540])
+            layout.addWidget(self.splitter, 1)
+            # The panel reads a few queries; wait until the selection settles (typing in the
+            # search box moves it on every key).
+            self._panel_timer = QTimer(self)
+            self._panel_timer.setSingleShot(True)
+            self._panel_timer.setInterval(PANEL_DELAY_MS)
+            self._panel_timer.timeout.connect(self._show_panel)
+        else:
+            layout.addWidget(self.table, 1)
 
         self.search_field.textChanged.connect(self._on_search)
         self.search_field.returnPressed.connect(self._open_from_search)
@@ -354,6 +384,8 @@ class PatientsPage(QWidget):
         self.table.installEventFilter(self)
         self.table.doubleClicked.connect(self._open_index)
         self.table.selectionModel().currentRowChanged.connect(self._update_buttons)
+        if self.panel is not None:
+            self.table.selectionModel().currentRowChanged.connect(self._panel_timer.start)
         self.new_button.clicked.connect(self.new_patient)
         self.edit_button.clicked.connect(self.edit_current)
         self.proxy.rowsInserted.connect(self._update_count)
@@ -475,6 +507,20 @@ class PatientsPage(QWidget):
 
     def _update_buttons(self) -> None:
         self.edit_button.setEnabled(self.table.currentIndex().isValid())
+
+    def _show_panel(self) -> None:
+        if self.panel is not None and self.panel.mrn != self.current_mrn():
+            self.panel.set_mrn(self.current_mrn())
+
+    def show_patient(self, mrn: str) -> bool:
+        """Select the patient (clearing a search that hides them) and show their panel now."""
+        if not self.select_mrn(mrn) and self.search_field.text():
+            self.search_field.clear()
+            self.select_mrn(mrn)
+        if self.current_mrn() != mrn:
+            return False
+        self._show_panel()
+        return True
 
     def _on_search(self, text: str) -> None:
         self.proxy.set_search_text(text)

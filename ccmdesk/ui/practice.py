@@ -3,27 +3,43 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
+    QAbstractItemView,
     QComboBox,
     QCompleter,
     QFormLayout,
+    QGridLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QScrollArea,
+    QSpinBox,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
-from ccmdesk.rules.records import PracticeRecord
-from ccmdesk.rules.validation import practice_from_text
+from ccmdesk.rules.records import DEFAULT_ACTIVITIES, FieldError, PracticeRecord, StopwatchSettings
+from ccmdesk.rules.validation import practice_from_text, validate_stopwatch_settings
 from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
-from ccmdesk.ui.forms import FieldErrorLabel, FormErrors, ValueComboBox, focus_field, show_failure
+from ccmdesk.ui.forms import (
+    FieldErrorLabel,
+    FormErrors,
+    ValueComboBox,
+    align_labels,
+    focus_field,
+    show_failure,
+)
 
 PLACES_OF_SERVICE = (
     ("11", "Office"),
@@ -48,7 +64,13 @@ LABELS = {
     "pos": "Place of service",
     "date_of_service_rule": "Date of service",
 }
+STOPWATCH_LABELS = {"idle_minutes": "Ask about idle time after", "activities": "Activities"}
+# How errors name the fields: "Idle time must be between 1 and 120 minutes."
+STOPWATCH_ERROR_LABELS = {"idle_minutes": "Idle time", "activities": "Activities"}
+IDLE_MINUTES_SPIN_RANGE = (0, 999)  # wider than allowed: the service's refusal shows beside it
+ERROR_COLOR = QColor("#b3261e")
 _LEADING_CODE = re.compile(r"\s*(\d+)\b")
+_LINE_NUMBER = re.compile(r"^line (\d+)\b")
 
 
 def local_zone_name() -> str:
@@ -213,8 +235,223 @@ class PracticeFormWidget(QWidget):
         return record
 
 
+class _NumberedActivityDelegate(QStyledItemDelegate):
+    """Shows each activity with its position ("3.  Education"), as error messages count them;
+    the editor gets the bare text."""
+
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        text = option.text
+        shown = text if text.strip() else "(empty: double-click to type the activity)"
+        option.text = f"{index.row() + 1}.  {shown}"
+
+    def createEditor(
+        self,
+        parent: QWidget,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> QWidget:
+        editor = super().createEditor(parent, option, index)
+        if isinstance(editor, QLineEdit):
+            editor.setPlaceholderText("Type the activity, e.g. Medication reconciliation")
+        return editor
+
+    def updateEditorGeometry(
+        self,
+        editor: QWidget,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        super().updateEditorGeometry(editor, option, index)
+        # The number stays in view while the name is typed.
+        number = editor.fontMetrics().horizontalAdvance(f"{index.row() + 1}.  ")
+        editor.setGeometry(editor.geometry().adjusted(number, 0, 0, 0))
+
+
+class ActivityListEditor(QWidget):
+    """The stop dialog's activities, in order: add, rename in place, remove, move up and down."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QListWidget()
+        self.list.setObjectName("activityList")
+        self.list.setAccessibleName("Activities, in the order the stop dialog lists them")
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.SelectedClicked
+        )
+        self.list.setItemDelegate(_NumberedActivityDelegate(self.list))
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setUniformItemSizes(True)
+        # Room for the seven default activities and a few more; then it scrolls.
+        self.list.setFixedHeight(self.list.fontMetrics().lineSpacing() * 10 + 12)
+        self.add_button = QPushButton("Add")
+        self.add_button.setToolTip("Add an activity at the end of the list and type its name")
+        self.remove_button = QPushButton("Remove")
+        self.up_button = QPushButton("Move up")
+        self.down_button = QPushButton("Move down")
+        self.defaults_button = QPushButton("Restore defaults")
+        self.defaults_button.setToolTip(
+            "Put back ccmdesk's own list of activities (saved when you press Save)"
+        )
+        self.hint = QLabel(
+            "Staff pick one of these when they stop a stopwatch, in this order. Double-click an "
+            "activity to rename it. Renaming or removing one does not change minutes already "
+            "recorded."
+        )
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(self.list, 0, 0, 6, 1)
+        grid.addWidget(self.add_button, 0, 1)
+        grid.addWidget(self.remove_button, 1, 1)
+        grid.addWidget(self.up_button, 2, 1)
+        grid.addWidget(self.down_button, 3, 1)
+        grid.setRowStretch(4, 1)
+        grid.addWidget(self.defaults_button, 5, 1)
+        grid.setColumnStretch(0, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(grid)
+        layout.addWidget(self.hint)
+
+        self.add_button.clicked.connect(lambda: self.add_activity())
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.up_button.clicked.connect(self.move_up)
+        self.down_button.clicked.connect(self.move_down)
+        self.defaults_button.clicked.connect(self.restore_defaults)
+        self.list.currentRowChanged.connect(self._update_buttons)
+        self.list.itemChanged.connect(self._edited)
+        self._update_buttons()
+
+    # --- the list ----------------------------------------------------------------------------
+
+    def activities(self) -> tuple[str, ...]:
+        """The list as shown, each name trimmed (blank ones too: the service refuses them)."""
+        return tuple(self.list.item(row).text().strip() for row in range(self.list.count()))
+
+    def set_activities(self, activities: Sequence[str]) -> None:
+        self.list.clear()
+        for activity in activities:
+            self.list.addItem(self._item(activity))
+        self._update_buttons()
+        self.changed.emit()
+
+    def add_activity(self, text: str = "") -> QListWidgetItem:
+        """Append an activity; with no text, open it for typing."""
+        item = self._item(text)
+        self.list.addItem(item)
+        self.list.setCurrentItem(item)
+        self._update_buttons()
+        self.changed.emit()
+        if not text:
+            self.list.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.list.editItem(item)
+        return item
+
+    def finish_editing(self) -> None:
+        """Keep a name still being typed, as Enter would (Save reads the list)."""
+        model = self.list.model()
+        for row in range(self.list.count()):
+            editor = self.list.indexWidget(model.index(row, 0))
+            if editor is not None:
+                self.list.commitData(editor)
+                self.list.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+
+    def rename(self, row: int, text: str) -> None:
+        """What typing over an activity in the list does."""
+        self.list.item(row).setText(text)
+
+    def remove_selected(self) -> None:
+        row = self.list.currentRow()
+        if row < 0:
+            return
+        self.list.takeItem(row)
+        self.list.setCurrentRow(min(row, self.list.count() - 1))
+        self._update_buttons()
+        self.changed.emit()
+
+    def move_selected(self, delta: int) -> None:
+        row = self.list.currentRow()
+        target = row + delta
+        if row < 0 or not 0 <= target < self.list.count():
+            return
+        item = self.list.takeItem(row)
+        self.list.insertItem(target, item)
+        self.list.setCurrentRow(target)
+        self._update_buttons()
+        self.changed.emit()
+
+    def move_up(self) -> None:
+        self.move_selected(-1)
+
+    def move_down(self) -> None:
+        self.move_selected(1)
+
+    def restore_defaults(self) -> None:
+        self.set_activities(DEFAULT_ACTIVITIES)
+
+    def mark_rows(self, rows: Sequence[int]) -> None:
+        """Show the activities an error names (0-based rows) in red, the rest as usual."""
+        with QSignalBlocker(self.list):  # a colour is not an edit
+            for row in range(self.list.count()):
+                item = self.list.item(row)
+                item.setData(Qt.ItemDataRole.ForegroundRole, None)
+                if row in rows:
+                    item.setForeground(QBrush(ERROR_COLOR))
+
+    def marked_rows(self) -> list[int]:
+        return [
+            row
+            for row in range(self.list.count())
+            if self.list.item(row).data(Qt.ItemDataRole.ForegroundRole) is not None
+        ]
+
+    def _item(self, text: str) -> QListWidgetItem:
+        item = QListWidgetItem(text)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+        return item
+
+    def _edited(self, _item: QListWidgetItem) -> None:
+        self.changed.emit()
+
+    def _update_buttons(self) -> None:
+        row = self.list.currentRow()
+        count = self.list.count()
+        self.remove_button.setEnabled(row >= 0)
+        self.up_button.setEnabled(row > 0)
+        self.down_button.setEnabled(0 <= row < count - 1)
+
+
+def _stopwatch_errors(errors: Sequence[FieldError]) -> tuple[list[FieldError], list[int]]:
+    """The service's messages worded for the list ("line 3" is activity 3), and the 0-based
+    rows they name."""
+    worded: list[FieldError] = []
+    rows: list[int] = []
+    for error in errors:
+        message = error.message
+        if error.field == "activities":
+            if match := _LINE_NUMBER.match(message):
+                rows.append(int(match.group(1)) - 1)
+                message = _LINE_NUMBER.sub(r"activity \1", message)
+            elif not message.startswith(("is ", "are ", "must ")):
+                message = f"the list {message}"  # "needs at least one activity"
+        worded.append(FieldError(error.field, message))
+    return worded, rows
+
+
 class PracticePage(QWidget):
-    """Administrators change the practice's name, numbers, time zone and claim settings."""
+    """Administrators change the practice's name, numbers, time zone and claim settings, and
+    the stopwatch's idle question and activity list; one Save keeps both or neither."""
 
     saved = Signal()
 
@@ -228,10 +465,16 @@ class PracticePage(QWidget):
         heading = QLabel("Practice settings")
         heading.setObjectName("pageHeading")
         self.form = PracticeFormWidget()
+        practice_box = QGroupBox("Practice")
+        QVBoxLayout(practice_box).addWidget(self.form)
+        self.stopwatch_box = self._stopwatch_group()
+        align_labels([practice_box, self.stopwatch_box])
         self.save_button = QPushButton("Save")
         self.save_button.setObjectName("primaryButton")
+        self.save_button.setToolTip("Save the practice's details and the stopwatch settings")
         self.status = QLabel()
         self.status.setObjectName("statusLabel")
+        self.status.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
         buttons.addWidget(self.save_button)
@@ -239,7 +482,8 @@ class PracticePage(QWidget):
         inner.setObjectName("pageBody")
         column = QVBoxLayout(inner)
         column.addWidget(heading)
-        column.addWidget(self.form)
+        column.addWidget(practice_box)
+        column.addWidget(self.stopwatch_box)
         column.addLayout(buttons)
         column.addStretch(1)
         inner.setMaximumWidth(760)
@@ -254,6 +498,58 @@ class PracticePage(QWidget):
         for widget in self.form.inputs.values():
             if isinstance(widget, QLineEdit):
                 widget.textEdited.connect(self.status.clear)
+        self.idle_minutes.valueChanged.connect(self.status.clear)
+        self.activities.changed.connect(self.status.clear)
+
+    def _stopwatch_group(self) -> QGroupBox:
+        """How long before the stopwatch asks about idle time, and the stop dialog's list."""
+        self.stopwatch_general_error = FieldErrorLabel()
+        self.stopwatch_errors = FormErrors(self.stopwatch_general_error)
+        self.idle_minutes = QSpinBox()
+        self.idle_minutes.setObjectName("idle_minutes")
+        self.idle_minutes.setRange(*IDLE_MINUTES_SPIN_RANGE)
+        self.idle_minutes.setSuffix(" minutes")
+        self.idle_minutes.setAccessibleName(STOPWATCH_LABELS["idle_minutes"])
+        idle_hint = QLabel(
+            "without keyboard or mouse use while a stopwatch runs. During phone calls staff "
+            "turn on the \u201cOn a call\u201d switch instead, so a call is not taken for idle "
+            "time."
+        )
+        idle_hint.setObjectName("hint")
+        idle_hint.setWordWrap(True)
+        idle_row = QWidget()
+        idle_layout = QHBoxLayout(idle_row)
+        idle_layout.setContentsMargins(0, 0, 0, 0)
+        idle_layout.addWidget(self.idle_minutes, 0, Qt.AlignmentFlag.AlignTop)
+        idle_layout.addWidget(idle_hint, 1)
+        self.activities = ActivityListEditor()
+        self.activities.setObjectName("activities")
+        box = QGroupBox("Stopwatch")
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        form.addRow(self.stopwatch_general_error)
+        cells: tuple[tuple[str, QWidget, QWidget], ...] = (
+            ("idle_minutes", self.idle_minutes, idle_row),
+            ("activities", self.activities.list, self.activities),
+        )
+        # FormErrors names the cell's content; the cursor goes to the input inside it.
+        self._focus_targets: dict[QWidget, QWidget] = {c: w for _, w, c in cells}
+        for field, widget, content in cells:
+            label = QLabel(STOPWATCH_LABELS[field])
+            label.setObjectName("formLabel")
+            label.setBuddy(widget)
+            cell = self.stopwatch_errors.add(field, STOPWATCH_ERROR_LABELS[field], content)
+            form.addRow(label, cell)
+        return box
+
+    def stopwatch_settings(self) -> StopwatchSettings:
+        """The stopwatch settings as shown (not yet saved)."""
+        return StopwatchSettings(self.idle_minutes.value(), self.activities.activities())
+
+    def set_stopwatch_settings(self, settings: StopwatchSettings) -> None:
+        self.idle_minutes.setValue(settings.idle_minutes)
+        self.activities.set_activities(settings.activities)
 
     def showEvent(self, event: QShowEvent) -> None:
         if not self._loaded:
@@ -263,29 +559,83 @@ class PracticePage(QWidget):
     def load(self) -> None:
         try:
             record = self._services.practice.get()
+            stopwatch = self._services.practice.stopwatch_settings()
         except Exception as error:
             show_failure(self, error)
             return
         if record is not None:
             self.form.set_record(record)
-        self.form.errors.clear()
+        self.set_stopwatch_settings(stopwatch)
+        self._clear_errors()
         self.status.setText("" if record else "The practice is not set up yet.")
         self._loaded = True
 
     def save(self) -> bool:
+        """Save the practice's details and the stopwatch settings together, or neither.
+
+        Both are checked with the services' own rules first, so an error in one part does not
+        leave the other part saved; the services check again when saving.
+        """
         self.status.clear()
+        self.activities.finish_editing()
+        record, practice_errors = practice_from_text(self.form.raw())
+        settings = self.stopwatch_settings()
+        stopwatch_errors = validate_stopwatch_settings(settings)
+        if practice_errors or stopwatch_errors:
+            self._show_errors(practice_errors, stopwatch_errors)
+            return False
+        actor = self._actor()
         try:
-            self._services.practice.save(self._actor(), self.form.record())
+            self._services.practice.save(actor, record)
         except ValidationFailed as failure:
-            first = self.form.errors.show(failure.errors)
-            if first is not None:
-                focus_field(first, self.scroll)
-            self.status.setText("Not saved: please correct the fields marked in red.")
+            self._show_errors(failure.errors, [])
             return False
         except ServiceError as error:
             show_failure(self, error)
             return False
-        self.form.errors.clear()
+        try:
+            saved = self._services.practice.save_stopwatch_settings(actor, settings)
+        except ValidationFailed as failure:
+            self._show_errors([], failure.errors, "The practice's details were saved; ")
+            self.saved.emit()
+            return False
+        except ServiceError as error:
+            self._clear_errors()
+            self.status.setText(
+                "The practice's details were saved; the stopwatch settings were not."
+            )
+            self.saved.emit()
+            show_failure(self, error)
+            return False
+        self._clear_errors()
+        self.set_stopwatch_settings(saved)  # as stored: names trimmed
         self.status.setText("Saved.")
         self.saved.emit()
         return True
+
+    def _clear_errors(self) -> None:
+        self.form.errors.clear()
+        self.stopwatch_errors.clear()
+        self.activities.mark_rows([])
+
+    def _show_errors(
+        self,
+        practice_errors: Sequence[FieldError],
+        stopwatch_errors: Sequence[FieldError],
+        saved_part: str = "",
+    ) -> None:
+        worded, rows = _stopwatch_errors(stopwatch_errors)
+        first = self.form.errors.show(practice_errors)
+        first_stopwatch = self.stopwatch_errors.show(worded)
+        self.activities.mark_rows(rows)
+        first = first or first_stopwatch
+        if first is not None:
+            first = self._focus_targets.get(first, first)
+            focus_field(first, self.scroll)
+        if saved_part:
+            self.status.setText(
+                f"{saved_part}the stopwatch settings were not: please correct the fields marked "
+                "in red."
+            )
+        else:
+            self.status.setText("Not saved: please correct the fields marked in red.")

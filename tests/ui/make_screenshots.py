@@ -7,6 +7,7 @@ Run under a virtual screen so the real platform plugin draws the widgets:
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import tempfile
 from pathlib import Path
@@ -16,16 +17,24 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from ccmdesk.db import open_database
 from ccmdesk.services import Services
+from ccmdesk.services.activity import IdleBegan
 from ccmdesk.ui.app import configure_application
 from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.first_start import FirstStartDialog, setup_actor
 from ccmdesk.ui.identity import IdentityDialog
 from ccmdesk.ui.import_dialog import ImportProblemsDialog
-from ccmdesk.ui.main_window import PATIENTS, PRACTICE, STAFF, MainWindow
+from ccmdesk.ui.main_window import MY_DAY, PATIENTS, PRACTICE, STAFF, WORKLIST, MainWindow
 from ccmdesk.ui.patient_dialog import PatientDialog
 from ccmdesk.ui.patients import PatientsPage
 from ccmdesk.ui.staff import StaffDialog, StaffPage
 from ccmdesk.ui.state import GuiState
+from ccmdesk.ui.stopwatch_dialogs import (
+    IdleDialog,
+    ManualEntryDialog,
+    RecoveryDialog,
+    StopDialog,
+    SwitchDialog,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 BAD_PATIENTS = (
@@ -77,6 +86,102 @@ def first_start(out: Path, folder: Path) -> None:
     dialog.close()
 
 
+class ShiftedClock:
+    """The real clock plus an offset the script moves, so a stopwatch shows minutes passed."""
+
+    def __init__(self) -> None:
+        self.offset = dt.timedelta()
+
+    def __call__(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC).replace(microsecond=0) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += dt.timedelta(**delta)
+
+
+def stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
+    """The patient page with a running stopwatch and everything around it (issue #3)."""
+    nurse = services.staff.actor_for("rn-lee")
+    window = MainWindow(services, nurse, runner=InlineTaskRunner(), state=GuiState(None))
+    shown(window, 1280, 800)
+    settle()  # the window's first look for stopwatches left running, before time moves on
+    worklist = services.minutes.worklist(nurse)
+    # A patient part-way to a threshold, so the bar and the log have something to show.
+    mrn = next(r.mrn for r in worklist if 5 * 60 < r.progress.countable_seconds < 18 * 60)
+    patients = window.pages[PATIENTS]
+    assert isinstance(patients, PatientsPage) and patients.panel is not None
+    patients.show_patient(mrn)
+    window.stopwatch.start(mrn)
+    clock.advance(minutes=12, seconds=34)
+    window.stopwatch.ticked.emit()
+    patients.panel.refresh()
+    save(window, out, "stopwatch-running.png")
+
+    timer = window.stopwatch.running
+    assert timer is not None
+    zone = services.practice_zone()
+    stop = StopDialog(
+        timer,
+        window.stopwatch.seconds(timer),
+        services.practice.stopwatch_settings().activities,
+        zone,
+        activity="Medication reconciliation",
+        parent=window,
+    )
+    stop.note.setPlainText("Reconciled the list after the cardiology visit; stopped aspirin.")
+    save(shown(stop), out, "stop-dialog.png")
+    stop.close()
+
+    window.tray.update_view()
+    window.tray.menu.adjustSize()
+    window.tray.menu.popup(window.mapToGlobal(window.rect().center()))
+    save(window.tray.menu, out, "tray-menu.png")
+    window.tray.menu.hide()
+
+    window.mini_action.setChecked(True)
+    assert window.mini_timer is not None
+    save(window.mini_timer, out, "mini-timer.png")
+    window.mini_action.setChecked(False)
+
+    idle = IdleDialog(timer, IdleBegan(clock() - dt.timedelta(minutes=7), "inactive"), zone, window)
+    save(shown(idle), out, "idle-dialog.png")
+    idle.close()
+
+    other = next(r for r in worklist if r.mrn != mrn)
+    switch = SwitchDialog(timer, window.stopwatch.seconds(timer), other.patient_name, window)
+    save(shown(switch), out, "switch-dialog.png")
+    switch.close()
+
+    manual = ManualEntryDialog(
+        timer.patient_name,
+        services.practice.stopwatch_settings().activities,
+        zone,
+        clock(),
+        parent=window,
+    )
+    manual.reason.setText("Call taken on the ward phone, away from my desk")
+    save(shown(manual), out, "manual-entry.png")
+    manual.close()
+
+    window.show_page(WORKLIST)
+    save(window, out, "worklist.png")
+    window.show_page(MY_DAY)
+    save(window, out, "my-day.png")
+    window.stopwatch.pause()
+    window.close()
+
+    # ccmdesk "crashes" while the stopwatch runs; three hours later it starts again.
+    services.stopwatch.resume(nurse, timer.entry_id)
+    clock.advance(minutes=8)
+    services.stopwatch.heartbeat(nurse, timer.entry_id)
+    clock.advance(hours=3)
+    [stale] = services.stopwatch.stale_timers(nurse)
+    recovery = RecoveryDialog(stale, clock(), zone)
+    save(shown(recovery), out, "recovery-dialog.png")
+    recovery.close()
+    services.stopwatch.recover(nurse, stale.entry_id, "stop_at_heartbeat")
+
+
 def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
@@ -87,7 +192,8 @@ def main(out: Path) -> int:
 
         demo = folder / "demo"
         demo.mkdir()
-        services = Services(open_database(f"sqlite:///{demo / 'ccmdesk.sqlite3'}"))
+        clock = ShiftedClock()
+        services = Services(open_database(f"sqlite:///{demo / 'ccmdesk.sqlite3'}"), clock)
         print("creating the demo practice…")
         services.demo.create(setup_actor())
         admin = services.staff.actor_for("admin-patel")
@@ -162,6 +268,7 @@ def main(out: Path) -> int:
         problems.close()
 
         window.close()
+        stopwatch(out, services, clock)
     return 0
 
 

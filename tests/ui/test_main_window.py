@@ -11,7 +11,7 @@ from ccmdesk.services import Actor, Services
 from ccmdesk.ui.background import InlineTaskRunner, ThreadTaskRunner
 from ccmdesk.ui.identity import IdentityDialog
 from ccmdesk.ui.import_dialog import ImportProblemsDialog
-from ccmdesk.ui.main_window import PATIENTS, PRACTICE, STAFF, MainWindow
+from ccmdesk.ui.main_window import MY_DAY, PATIENTS, PRACTICE, STAFF, WORKLIST, MainWindow
 from ccmdesk.ui.patients import PatientsPage
 from ccmdesk.ui.practice import PracticePage
 from ccmdesk.ui.state import GuiState
@@ -47,10 +47,20 @@ def test_an_administrator_sees_every_page_and_the_import(make_window, admin) -> 
     assert window.stack.currentWidget() is window.pages[STAFF]
 
 
-@pytest.mark.parametrize("staff_id", ["rn-lee", "dr-okafor", "bill-chen"])
-def test_others_see_patients_only(make_window, services: Services, staff_id: str) -> None:
+@pytest.mark.parametrize(
+    ("staff_id", "pages"),
+    [
+        ("rn-lee", [PATIENTS, WORKLIST, MY_DAY]),
+        ("dr-okafor", [PATIENTS, WORKLIST, MY_DAY]),
+        ("bill-chen", [PATIENTS]),
+    ],
+)
+def test_others_see_patients_and_their_own_time(
+    make_window, services: Services, staff_id: str, pages: list[str]
+) -> None:
     window = make_window(services.staff.actor_for(staff_id))
-    assert window.visible_pages() == [PATIENTS]
+    assert window.visible_pages() == pages
+    assert window.timer_menu.menuAction().isVisible() == (len(pages) > 1)
     assert not window.import_action.isVisible()
     assert window.current_page() == PATIENTS
     assert patients_page(window).count_label.text() == "4 patients"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit, QStyleOptionViewItem
 
-from ccmdesk.rules.records import PracticeRecord
+from ccmdesk.rules.records import DEFAULT_ACTIVITIES, PracticeRecord, StopwatchSettings
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.practice import PracticePage
 from tests.ui.conftest import PRACTICE
@@ -96,3 +98,199 @@ def test_a_page_without_a_practice_says_so(qtbot, empty_services: Services) -> N
     assert page.save() is True
     practice = empty_services.practice.get()
     assert practice is not None and practice.timezone == "America/Denver"
+
+
+# --- stopwatch settings ---------------------------------------------------------------------
+
+
+def _type_into_open_editor(qtbot, page: PracticePage, text: str) -> None:
+    """Type into the list's in-place editor and press Enter, as a person would."""
+    editors = [e for e in page.activities.list.viewport().findChildren(QLineEdit) if e.isVisible()]
+    assert len(editors) == 1
+    editor = editors[0]
+    editor.selectAll()
+    qtbot.keyClicks(editor, text)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    # The closed editor is deleted later, from the event loop a test does not otherwise run.
+    qtbot.waitUntil(lambda: not page.activities.list.viewport().findChildren(QLineEdit))
+
+
+def test_the_stopwatch_settings_load_with_the_page(page: PracticePage) -> None:
+    assert page.activities.activities() == ()  # nothing read before the page is shown
+    page.show()
+    assert page.idle_minutes.value() == 5
+    assert page.idle_minutes.suffix() == " minutes"
+    assert page.activities.activities() == DEFAULT_ACTIVITIES
+    assert page.stopwatch_settings() == StopwatchSettings()
+    assert page.stopwatch_errors.errors_shown() == {}
+    # Shown numbered, as the errors count them; the editor gets the bare name.
+    option = QStyleOptionViewItem()
+    index = page.activities.list.model().index(2, 0)
+    page.activities.list.itemDelegate().initStyleOption(option, index)
+    assert option.text == "3.  Medication reconciliation"
+    # Nothing selected, so nothing is removed or moved by a stray click.
+    assert page.activities.list.currentRow() == -1
+    buttons = (page.activities.remove_button, page.activities.up_button)
+    assert not any(button.isEnabled() for button in (*buttons, page.activities.down_button))
+    page.activities.list.setCurrentRow(0)
+    assert page.activities.remove_button.isEnabled()
+    assert not page.activities.up_button.isEnabled()
+    assert page.activities.down_button.isEnabled()
+
+
+def test_saving_changes_the_stopwatch_settings(
+    qtbot, page: PracticePage, services: Services
+) -> None:
+    page.show()
+    editor = page.activities
+    page.idle_minutes.setValue(12)
+    # Add one at the end: the list opens it for typing.
+    qtbot.mouseClick(editor.add_button, Qt.MouseButton.LeftButton)
+    assert editor.list.currentRow() == 7
+    _type_into_open_editor(qtbot, page, "  Fall risk review ")
+    # Rename "Education" in place.
+    editor.list.setCurrentRow(5)
+    editor.list.editItem(editor.list.currentItem())
+    _type_into_open_editor(qtbot, page, "Patient education")
+    # Move the new one up to second place, and remove "Other".
+    editor.list.setCurrentRow(7)
+    for _ in range(6):
+        qtbot.mouseClick(editor.up_button, Qt.MouseButton.LeftButton)
+    assert editor.list.currentRow() == 1
+    editor.list.setCurrentRow(7)
+    assert editor.list.currentItem().text() == "Other"
+    assert not editor.down_button.isEnabled()
+    qtbot.mouseClick(editor.remove_button, Qt.MouseButton.LeftButton)
+    expected = StopwatchSettings(
+        12,
+        (
+            "Call with patient or caregiver",
+            "Fall risk review",
+            "Coordination with other providers",
+            "Medication reconciliation",
+            "Care plan review or revision",
+            "Referrals and community resources",
+            "Patient education",
+        ),
+    )
+    assert page.stopwatch_settings() == expected
+    with qtbot.waitSignal(page.saved):
+        qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    assert page.status.text() == "Saved."
+    assert services.practice.stopwatch_settings() == expected
+    assert services.practice.get() == PRACTICE  # the practice's details saved as they were
+    assert editor.list.item(1).text() == "Fall risk review"  # as stored: trimmed
+
+
+def test_stopwatch_errors_appear_beside_their_fields_and_nothing_is_saved(
+    page: PracticePage, services: Services
+) -> None:
+    page.show()
+    page.form.name.setText("Harbor Family Practice & Geriatrics")  # a good change, not saved
+    page.idle_minutes.setValue(0)
+    editor = page.activities
+    editor.rename(1, "call with patient or caregiver")
+    editor.add_activity("Education")
+    editor.add_activity("   ")
+    assert page.save() is False
+    assert page.form.errors.errors_shown() == {}
+    assert page.stopwatch_errors.errors_shown() == {
+        "idle_minutes": "Idle time must be between 1 and 120 minutes.",
+        "activities": (
+            "Activity 2 repeats 'call with patient or caregiver'.\n"
+            "Activity 8 repeats 'Education'.\n"
+            "Activity 9 is empty."
+        ),
+    }
+    assert editor.marked_rows() == [1, 7, 8]
+    assert page.status.text() == "Not saved: please correct the fields marked in red."
+    assert page.focusWidget() is page.idle_minutes
+    assert services.practice.stopwatch_settings() == StopwatchSettings()
+    assert services.practice.get() == PRACTICE
+    # Corrected, it saves and the marks go.
+    page.idle_minutes.setValue(120)
+    editor.list.setCurrentRow(8)
+    editor.remove_selected()
+    editor.list.setCurrentRow(7)
+    editor.remove_selected()
+    editor.rename(1, "Coordination with specialists")
+    assert page.save() is True
+    assert page.stopwatch_errors.errors_shown() == {}
+    assert editor.marked_rows() == []
+    assert services.practice.stopwatch_settings().idle_minutes == 120
+    assert services.practice.get().name == "Harbor Family Practice & Geriatrics"
+
+
+def test_an_empty_list_is_refused(page: PracticePage, services: Services) -> None:
+    page.show()
+    page.activities.set_activities([])
+    assert not page.activities.remove_button.isEnabled()
+    assert page.save() is False
+    assert page.stopwatch_errors.errors_shown() == {
+        "activities": "The list needs at least one activity."
+    }
+    assert page.focusWidget() is page.activities.list
+    assert services.practice.stopwatch_settings() == StopwatchSettings()
+
+
+def test_a_practice_error_saves_no_stopwatch_change(page: PracticePage, services) -> None:
+    page.show()
+    page.form.tin.setText("12-345")
+    page.idle_minutes.setValue(9)
+    assert page.save() is False
+    assert set(page.form.errors.errors_shown()) == {"tin"}
+    assert page.stopwatch_errors.errors_shown() == {}
+    assert page.focusWidget() is page.form.tin
+    assert services.practice.stopwatch_settings() == StopwatchSettings()
+
+
+def test_restore_defaults_puts_back_the_default_list(
+    qtbot, page: PracticePage, services: Services
+) -> None:
+    services.practice.save_stopwatch_settings(
+        services.staff.actor_for("admin-ada"), StopwatchSettings(7, ("Phone call", "Chart review"))
+    )
+    page.show()
+    assert page.idle_minutes.value() == 7
+    assert page.activities.activities() == ("Phone call", "Chart review")
+    qtbot.mouseClick(page.activities.defaults_button, Qt.MouseButton.LeftButton)
+    assert page.activities.activities() == DEFAULT_ACTIVITIES
+    assert page.idle_minutes.value() == 7  # only the list
+    assert services.practice.stopwatch_settings().activities == ("Phone call", "Chart review")
+    assert page.save() is True
+    assert services.practice.stopwatch_settings() == StopwatchSettings(7, DEFAULT_ACTIVITIES)
+
+
+def test_a_name_still_being_typed_is_saved(qtbot, page: PracticePage, services) -> None:
+    page.show()
+    qtbot.mouseClick(page.activities.add_button, Qt.MouseButton.LeftButton)
+    editor = page.activities.list.viewport().findChild(QLineEdit)
+    qtbot.keyClicks(editor, "Fall risk review")  # no Enter
+    assert page.save() is True
+    assert services.practice.stopwatch_settings().activities[-1] == "Fall risk review"
+    qtbot.waitUntil(lambda: not page.activities.list.viewport().findChildren(QLineEdit))
+
+
+def test_editing_a_stopwatch_setting_clears_the_saved_message(page: PracticePage) -> None:
+    page.show()
+    assert page.save() is True
+    assert page.status.text() == "Saved."
+    page.activities.rename(0, "Phone call")
+    assert page.status.text() == ""
+    assert page.save() is True
+    page.idle_minutes.setValue(6)
+    assert page.status.text() == ""
+
+
+def test_a_new_practice_gets_the_default_stopwatch_settings(
+    qtbot, empty_services: Services
+) -> None:
+    admin = Actor(key="setup:test", name="first start", role="admin")
+    page = PracticePage(empty_services, lambda: admin)
+    qtbot.addWidget(page)
+    page.show()
+    assert page.stopwatch_settings() == StopwatchSettings()
+    page.form.set_record(PracticeRecord(name="New Clinic", timezone="America/Denver"))
+    page.idle_minutes.setValue(10)
+    assert page.save() is True
+    assert empty_services.practice.stopwatch_settings() == StopwatchSettings(10)

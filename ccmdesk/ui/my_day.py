@@ -1,0 +1,435 @@
+"""My day: the signed-in person's time entries of one local day, with the day's total."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QDate,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QHideEvent, QKeyEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccmdesk.services import Actor, ServiceError, Services
+from ccmdesk.services.stopwatch import EntryRow
+from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.stopwatch_dialogs import clock_text
+from ccmdesk.ui.worklist import BAR_FILL, prepare_table
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+(
+    START,
+    END,
+    DURATION,
+    PATIENT,
+    MRN,
+    ACTIVITY,
+    SERVICE,
+    FACE_TO_FACE,
+    SOURCE,
+    NOTE,
+) = range(10)
+HEADERS = (
+    "Start",
+    "End",
+    "Duration",
+    "Patient",
+    "MRN",
+    "Activity",
+    "Service",
+    "Face to face",
+    "Source",
+    "Note",
+)
+SOURCE_LABELS = {"stopwatch": "Stopwatch", "manual": "Manual", "import": "Import"}
+RUNNING = "running"
+PAUSED = "paused"
+TICK_MS = 1000
+DATE_FORMAT = "ddd d MMM yyyy"
+
+
+def to_qdate(day: dt.date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+def from_qdate(day: QDate) -> dt.date:
+    return dt.date(day.year(), day.month(), day.day())
+
+
+def total_text(seconds: int, count: int, running: bool) -> str:
+    """ "Total 1:05:30 over 4 entries", and whether a stopwatch is still adding to it."""
+    if count == 0:
+        return "No time recorded on this day."
+    noun = "entry" if count == 1 else "entries"
+    text = f"Total {clock_text(seconds)} over {count} {noun}"
+    return f"{text}, one still running" if running else text
+
+
+class DayTableModel(QAbstractTableModel):
+    """One day's entries by start time; a running stopwatch's duration counts on to now."""
+
+    def __init__(self, now: Callable[[], dt.datetime], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._now = now
+        self._rows: list[EntryRow] = []
+        self._zone: dt.tzinfo = dt.UTC
+        self._day = dt.date.min
+        self._loaded_at = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    def set_rows(
+        self,
+        rows: Sequence[EntryRow],
+        zone: dt.tzinfo,
+        day: dt.date,
+        loaded_at: dt.datetime,
+    ) -> None:
+        """`loaded_at` is the instant the service worked the running durations out at."""
+        self.beginResetModel()
+        # The service lists entries as created; a manual entry added later for the morning
+        # belongs before the afternoon's stopwatch entries.
+        self._rows = sorted(rows, key=lambda row: (row.started_at, row.entry_id))
+        self._zone = zone
+        self._day = day
+        self._loaded_at = loaded_at
+        self.endResetModel()
+
+    def row_at(self, row: int) -> EntryRow:
+        return self._rows[row]
+
+    def row_of(self, entry_id: int) -> int:
+        for position, row in enumerate(self._rows):
+            if row.entry_id == entry_id:
+                return position
+        return -1
+
+    def seconds_of(self, row: EntryRow) -> int:
+        """The entry's duration now: a running one has gained the time since loading."""
+        if row.ended_at is not None:
+            return row.seconds
+        gained = int((self._now() - self._loaded_at).total_seconds())
+        return row.seconds + max(0, gained)
+
+    def total_seconds(self) -> int:
+        return sum(self.seconds_of(row) for row in self._rows)
+
+    def has_running(self) -> bool:
+        return any(row.ended_at is None for row in self._rows)
+
+    def refresh_running(self) -> None:
+        """Tell the view the running durations moved on."""
+        for position, row in enumerate(self._rows):
+            if row.ended_at is None:
+                index = self.index(position, DURATION)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole])
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == NOTE and row.note:
+                return row.note
+            if column == ACTIVITY and row.activity:
+                return row.activity
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == DURATION:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if (
+            role == Qt.ItemDataRole.ForegroundRole
+            and column in (END, DURATION)
+            and (row.ended_at is None or row.state == PAUSED)
+        ):
+            return QBrush(BAR_FILL)  # still open: set apart from finished time
+        if role == Qt.ItemDataRole.UserRole:
+            return row.mrn
+        return None
+
+    def _text(self, row: EntryRow, column: int) -> str:
+        if column == START:
+            return self._clock(row.started_at)
+        if column == END:
+            if row.ended_at is None:
+                return RUNNING
+            if row.state == PAUSED:
+                return PAUSED  # the time shown would be the pause, not an end
+            return self._clock(row.ended_at)
+        if column == DURATION:
+            return clock_text(self.seconds_of(row))
+        if column == PATIENT:
+            return row.patient_name
+        if column == MRN:
+            return row.mrn
+        if column == ACTIVITY:
+            return row.activity
+        if column == SERVICE:
+            return row.service.upper()
+        if column == FACE_TO_FACE:
+            return "Yes" if row.face_to_face else ""
+        if column == SOURCE:
+            return SOURCE_LABELS.get(row.source, row.source.capitalize())
+        if column == NOTE:
+            return row.note.splitlines()[0] if row.note else ""
+        return ""
+
+    def _clock(self, instant: dt.datetime) -> str:
+        local = instant.astimezone(self._zone)
+        # An entry that ran past midnight ends on another day: name that day.
+        return local.strftime("%H:%M" if local.date() == self._day else "%a %H:%M")
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole and section == DURATION:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        return None
+
+
+class MyDayPage(QWidget):
+    """What the signed-in person recorded on one day of the practice's calendar."""
+
+    open_requested = Signal(str)  # mrn: open this patient
+
+    def __init__(
+        self, services: Services, actor: Callable[[], Actor], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._actor = actor
+
+        heading = QLabel("My day")
+        heading.setObjectName("pageHeading")
+        # Angle quotes rather than the style's arrows: those are drawn a few pixels wide.
+        self.previous_button = QToolButton()
+        self.previous_button.setText("‹")
+        self.previous_button.setToolTip("Previous day")
+        self.previous_button.setAccessibleName("Previous day")
+        self.next_button = QToolButton()
+        self.next_button.setText("›")
+        self.next_button.setToolTip("Next day")
+        self.next_button.setAccessibleName("Next day")
+        self.date_edit = QDateEdit()
+        self.date_edit.setObjectName("dayDate")
+        self.date_edit.setAccessibleName("Day")
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setDisplayFormat(DATE_FORMAT)
+        self.today_button = QPushButton("Today")
+        side = self.date_edit.sizeHint().height()
+        for button in (self.previous_button, self.next_button):
+            button.setFixedSize(side, side)  # square, as tall as the date beside them
+            font = button.font()
+            font.setPixelSize(side)
+            font.setBold(True)
+            button.setFont(font)
+
+        self.model = DayTableModel(services.now, parent=self)
+        self.table = QTableView()
+        self.table.setObjectName("dayTable")
+        self.table.setAccessibleName("Time entries of the day")
+        self.table.setModel(self.model)
+        prepare_table(self.table)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # The note takes what is left; its whole text is in the tooltip.
+        header.setSectionResizeMode(NOTE, QHeaderView.ResizeMode.Stretch)
+
+        self.message_label = QLabel()
+        self.message_label.setObjectName("pageMessage")
+        self.message_label.setWordWrap(True)
+        self.message_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.message_label)
+        self.total_label = QLabel()
+        self.total_label.setObjectName("countLabel")
+
+        self._navigation = QWidget()
+        navigation = QHBoxLayout(self._navigation)
+        navigation.setContentsMargins(0, 0, 0, 0)
+        navigation.addWidget(self.previous_button)
+        navigation.addWidget(self.date_edit)
+        navigation.addWidget(self.next_button)
+        navigation.addSpacing(8)
+        navigation.addWidget(self.today_button)
+        top = QHBoxLayout()
+        top.addWidget(heading, 1)
+        top.addWidget(self._navigation)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.total_label)
+
+        # While a stopwatch of the day runs, its duration and the total count on each second.
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(TICK_MS)
+        self._ticker.timeout.connect(self._tick)
+
+        self._today = self.today()
+        self.date_edit.setMaximumDate(to_qdate(self._today))
+        self.date_edit.setDate(to_qdate(self._today))
+        self.date_edit.dateChanged.connect(self._on_date_changed)
+        self.previous_button.clicked.connect(lambda: self.move_days(-1))
+        self.next_button.clicked.connect(lambda: self.move_days(1))
+        self.today_button.clicked.connect(lambda: self.set_day(self.today()))
+        self.table.doubleClicked.connect(self._open_index)
+        self.table.installEventFilter(self)
+        self._update_navigation()
+
+    # --- the day shown -------------------------------------------------------------------------
+
+    def today(self) -> dt.date:
+        """Today on the practice's calendar, by the services' clock."""
+        return self._services.now().astimezone(self._services.practice_zone()).date()
+
+    def day(self) -> dt.date:
+        return from_qdate(self.date_edit.date())
+
+    def set_day(self, day: dt.date) -> None:
+        """Show another day (the rows follow through dateChanged)."""
+        self.date_edit.setDate(to_qdate(day))
+
+    def move_days(self, days: int) -> None:
+        self.set_day(self.day() + dt.timedelta(days=days))
+
+    def _follow_today(self) -> None:
+        """After midnight the newest day is a new one; a page left on "today" moves along."""
+        today = self.today()
+        if today == self._today:
+            return
+        was_today = self.day() == self._today
+        self.date_edit.blockSignals(True)  # one reload follows, not one per change
+        self.date_edit.setMaximumDate(to_qdate(today))
+        if was_today:
+            self.date_edit.setDate(to_qdate(today))
+        self.date_edit.blockSignals(False)
+        self._today = today
+
+    def _on_date_changed(self, _date: QDate) -> None:
+        self.reload()
+
+    def _update_navigation(self) -> None:
+        day = self.date_edit.date()
+        self.next_button.setEnabled(day < self.date_edit.maximumDate())
+        self.previous_button.setEnabled(day > self.date_edit.minimumDate())
+        self.today_button.setEnabled(self.day() != self._today)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # Entries change whenever a stopwatch stops: read them again when the page is shown.
+        self._follow_today()
+        self.reload()
+        super().showEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._ticker.stop()
+        super().hideEvent(event)
+
+    def reload(self) -> None:
+        """Read the chosen day's entries again, keeping the chosen entry chosen."""
+        keep = self.current_entry_id()
+        day = self.day()
+        try:
+            zone = self._services.practice_zone()
+            loaded_at = self._services.now()
+            rows = self._services.stopwatch.my_day(self._actor(), day)
+        except ServiceError as error:
+            self._show_message(str(error))
+            return
+        except Exception as error:
+            show_failure(self, error)
+            return
+        self.model.set_rows(rows, zone, day, loaded_at)
+        self.stack.setCurrentWidget(self.table)
+        self._navigation.show()
+        self.total_label.show()
+        if keep is not None and (row := self.model.row_of(keep)) >= 0:
+            self.table.setCurrentIndex(self.model.index(row, PATIENT))
+        self._update_total()
+        self._update_navigation()
+        if self.model.has_running() and self.isVisible():
+            self._ticker.start()
+        else:
+            self._ticker.stop()
+
+    def _show_message(self, text: str) -> None:
+        self._ticker.stop()
+        self.model.set_rows([], dt.UTC, self.day(), self._services.now())
+        self.message_label.setText(text)
+        self.stack.setCurrentWidget(self.message_label)
+        self._navigation.hide()
+        self.total_label.hide()
+
+    def message(self) -> str:
+        """What the page says instead of a table ("" while it shows the table)."""
+        return self.message_label.text() if self.stack.currentWidget() is self.message_label else ""
+
+    def _update_total(self) -> None:
+        self.total_label.setText(
+            total_text(self.model.total_seconds(), self.model.rowCount(), self.model.has_running())
+        )
+
+    def _tick(self) -> None:
+        self.model.refresh_running()
+        self._update_total()
+
+    # --- choosing and opening ------------------------------------------------------------------
+
+    def current_entry_id(self) -> int | None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        return self.model.row_at(index.row()).entry_id
+
+    def _open_index(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_requested.emit(self.model.row_at(index.row()).mrn)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Enter opens the patient, as a double-click does (the patient list works the same).
+        if (
+            watched is self.table
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and self.table.currentIndex().isValid()
+        ):
+            self._open_index(self.table.currentIndex())
+            return True
+        return super().eventFilter(watched, event)

@@ -1,0 +1,346 @@
+"""The chosen patient beside the list: stopwatch, this month's progress and time log."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccmdesk.rules.minutes import FAMILY_LABELS
+from ccmdesk.services import Actor, MonthProgress, ServiceError, Services
+from ccmdesk.services.stopwatch import EntryRow
+from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.stopwatch import StopwatchController
+from ccmdesk.ui.stopwatch_dialogs import ManualEntryDialog, clock_text
+from ccmdesk.ui.stopwatch_views import StopwatchPanel
+
+LOG_HEADERS = ("When", "Time", "Service", "Staff", "Activity", "Note")
+# Re-read the month's minutes this often while a stopwatch runs (a few queries, not every tick).
+PROGRESS_EVERY_TICKS = 15
+
+
+def progress_text(result: MonthProgress) -> tuple[str, str]:
+    """The line above the bar and the line under it."""
+    p = result.progress
+    title = month_title(result.month)
+    if p.family is None:
+        return f"{title} · no chronic condition on file", clock_text(p.countable_seconds)
+    counted = clock_text(p.countable_seconds)
+    above = f"{title} · {FAMILY_LABELS[p.family]}"
+    days = f"{p.days_left} day{'s' if p.days_left != 1 else ''} left"
+    if p.next_threshold_minutes is None:
+        return above, f"{counted} counted · every threshold reached · {days}"
+    short = clock_text(p.seconds_short)
+    goal = p.next_threshold_minutes
+    return above, f"{counted} of {goal}:00 counted · {short} still needed · {days}"
+
+
+class PatientPanel(QFrame):
+    """Everything about the chosen patient's time this month, with the stopwatch on top."""
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Callable[[], Actor],
+        controller: StopwatchController,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("patientPanel")
+        self._services = services
+        self._actor = actor
+        self._controller = controller
+        self._mrn: str | None = None
+        self._rows: list[EntryRow] = []
+        self._ticks = 0
+        self.name = QLabel("Choose a patient")
+        self.name.setObjectName("panelHeading")
+        self.name.setWordWrap(True)
+        self.details = QLabel()
+        self.details.setObjectName("hint")
+        self.details.setWordWrap(True)
+        self.stopwatch = StopwatchPanel(controller)
+        self.month_label = QLabel()
+        self.month_label.setObjectName("monthLabel")
+        self.bar = QProgressBar()
+        self.bar.setObjectName("thresholdBar")
+        self.bar.setTextVisible(False)
+        self.bar.setFixedHeight(14)
+        self.bar_text = QLabel()
+        self.bar_text.setWordWrap(True)
+        self.log = QTableWidget(0, len(LOG_HEADERS))
+        self.log.setObjectName("patientLog")
+        self.log.setHorizontalHeaderLabels(list(LOG_HEADERS))
+        self.log.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.log.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.log.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.log.verticalHeader().hide()
+        self.log.setShowGrid(False)
+        self.log.setAlternatingRowColors(True)
+        self.log.setWordWrap(False)
+        header = self.log.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.log_label = QLabel("This month's time")
+        self.log_label.setObjectName("sectionHeading")
+        self.add_button = QPushButton("Add time…")
+        self.edit_button = QPushButton("Correct…")
+        self.delete_button = QPushButton("Delete…")
+        self.add_button.clicked.connect(self.add_time)
+        self.edit_button.clicked.connect(self.edit_time)
+        self.delete_button.clicked.connect(self.delete_time)
+        self.log.itemSelectionChanged.connect(self._update_buttons)
+        self.log.doubleClicked.connect(lambda _: self.edit_time())
+
+        log_bar = QHBoxLayout()
+        log_bar.addWidget(self.log_label, 1)
+        for button in (self.add_button, self.edit_button, self.delete_button):
+            log_bar.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addWidget(self.name)
+        layout.addWidget(self.details)
+        layout.addSpacing(8)
+        layout.addWidget(self.stopwatch)
+        layout.addSpacing(12)
+        layout.addWidget(self.month_label)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.bar_text)
+        layout.addSpacing(12)
+        layout.addLayout(log_bar)
+        layout.addWidget(self.log, 1)
+
+        controller.changed.connect(self.refresh)
+        controller.time_saved.connect(self._saved)
+        controller.ticked.connect(self._tick)
+        self.set_mrn(None)
+
+    @property
+    def mrn(self) -> str | None:
+        return self._mrn
+
+    def set_mrn(self, mrn: str | None) -> None:
+        self._mrn = mrn
+        self.stopwatch.set_mrn(mrn)
+        self.refresh()
+
+    def _saved(self, mrn: str) -> None:
+        if mrn == self._mrn:
+            self.refresh()
+
+    def _tick(self) -> None:
+        self._ticks += 1
+        running = self._controller.running
+        on_this_patient = running is not None and running.mrn == self._mrn
+        if on_this_patient and self._ticks % PROGRESS_EVERY_TICKS == 0:
+            self._show_progress()
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        has = self._mrn is not None
+        for widget in (self.stopwatch, self.month_label, self.bar, self.bar_text, self.log):
+            widget.setVisible(has)
+        self.log_label.setVisible(has)
+        for button in (self.add_button, self.edit_button, self.delete_button):
+            button.setVisible(has and self._controller.can_record)
+        if self._mrn is None:
+            self.name.setText("Choose a patient")
+            self.details.setText("Pick a patient in the list to time, and to see this month.")
+            return
+        try:
+            record = self._services.patients.get(self._actor(), self._mrn)
+        except ServiceError as error:
+            self.name.setText(str(error))
+            return
+        self.name.setText(f"{record.first_name} {record.last_name}")
+        dob = record.dob.isoformat() if record.dob else "—"
+        conditions = ", ".join(record.conditions) if record.conditions else "none on file"
+        self.details.setText(f"MRN {record.mrn} · born {dob} · chronic conditions: {conditions}")
+        self._show_progress()
+        self._show_log()
+
+    def _show_progress(self) -> None:
+        if self._mrn is None:
+            return
+        try:
+            result = self._services.minutes.month_progress(self._actor(), self._mrn)
+        except ServiceError as error:
+            self.month_label.setText(str(error))
+            return
+        above, below = progress_text(result)
+        p = result.progress
+        self.month_label.setText(above)
+        self.bar_text.setText(below)
+        low = p.previous_threshold_minutes * 60
+        high = (p.next_threshold_minutes or p.previous_threshold_minutes or 1) * 60
+        self.bar.setRange(0, max(1, high - low))
+        self.bar.setValue(max(0, min(high, p.countable_seconds) - low))
+        self.bar.setProperty("done", p.next_threshold_minutes is None)
+        self.bar.style().unpolish(self.bar)
+        self.bar.style().polish(self.bar)
+
+    def _show_log(self) -> None:
+        assert self._mrn is not None
+        zone = self._services.practice_zone()
+        month = self._services.now().astimezone(zone).strftime("%Y-%m")
+        try:
+            self._rows = self._services.stopwatch.patient_log(self._actor(), self._mrn, month)
+        except ServiceError as error:
+            self._rows = []
+            self.log_label.setText(str(error))
+            return
+        self._rows.sort(key=lambda r: r.started_at, reverse=True)
+        total = sum(r.seconds for r in self._rows)
+        self.log_label.setText(
+            f"This month's time: {len(self._rows)} entr{'y' if len(self._rows) == 1 else 'ies'}, "
+            f"{clock_text(total)} recorded"
+        )
+        self.log.setRowCount(len(self._rows))
+        for row, entry in enumerate(self._rows):
+            start = entry.started_at.astimezone(zone)
+            end = entry.ended_at.astimezone(zone).strftime("%H:%M") if entry.ended_at else "now"
+            cells = (
+                f"{start:%a %d %b} {start:%H:%M}–{end}",
+                clock_text(entry.seconds),
+                entry.service.upper() + (" · face to face" if entry.face_to_face else ""),
+                entry.staff_name,
+                entry.activity,
+                entry.note.splitlines()[0] if entry.note else "",
+            )
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column == 5 and entry.note:
+                    item.setToolTip(entry.note)
+                self.log.setItem(row, column, item)
+        self._update_buttons()
+
+    def selected_entry(self) -> EntryRow | None:
+        rows = self.log.selectionModel().selectedRows()
+        return self._rows[rows[0].row()] if rows else None
+
+    def _update_buttons(self) -> None:
+        entry = self.selected_entry()
+        mine = (
+            entry is not None and entry.staff_id == self._actor().key and entry.state == "stopped"
+        )
+        self.edit_button.setEnabled(mine)
+        self.delete_button.setEnabled(mine)
+        tip = "" if mine or entry is None else "Only your own stopped entries can be changed."
+        self.edit_button.setToolTip(tip)
+        self.delete_button.setToolTip(tip)
+
+    # --- changing time -----------------------------------------------------------------------
+
+    def _entry_dialog(self, entry: EntryRow | None) -> ManualEntryDialog:
+        settings = self._services.practice.stopwatch_settings()
+        return ManualEntryDialog(
+            self.name.text(),
+            settings.activities,
+            self._services.practice_zone(),
+            self._services.now(),
+            entry=entry,
+            parent=self,
+        )
+
+    def add_time(self) -> bool:
+        if self._mrn is None:
+            return False
+        dialog = self._entry_dialog(None)
+        mrn = self._mrn
+        return self._until_saved(
+            dialog,
+            lambda d: self._services.stopwatch.add_manual(
+                self._actor(),
+                mrn,
+                d.start,
+                d.end,
+                reason=d.reason,
+                activity=d.activity,
+                service=d.service,
+                face_to_face=d.face_to_face,
+                note=d.note,
+            ),
+        )
+
+    def edit_time(self) -> bool:
+        entry = self.selected_entry()
+        if entry is None or not self.edit_button.isEnabled():
+            return False
+        dialog = self._entry_dialog(entry)
+        return self._until_saved(
+            dialog,
+            lambda d: self._services.stopwatch.edit(
+                self._actor(),
+                entry.entry_id,
+                reason=d.reason,
+                start=d.start if d.start != entry.started_at else None,
+                end=d.end if d.end != entry.ended_at else None,
+                activity=d.activity,
+                service=d.service,
+                face_to_face=d.face_to_face,
+                note=d.note,
+            ),
+        )
+
+    def _until_saved(self, dialog: ManualEntryDialog, save: Callable[..., object]) -> bool:
+        """Show the dialog until the service takes what was typed or the nurse cancels; a
+        refusal is shown in the dialog, keeping everything typed."""
+        while self.exec_dialog(dialog):
+            try:
+                save(dialog.details())
+            except ServiceError as error:
+                dialog.show_error(str(error))
+                continue
+            self.refresh()
+            return True
+        return False
+
+    def exec_dialog(self, dialog: ManualEntryDialog) -> bool:
+        """Run a dialog (a method, so tests can fill it in instead of a person)."""
+        return dialog.exec() == ManualEntryDialog.DialogCode.Accepted
+
+    def delete_time(self) -> bool:
+        entry = self.selected_entry()
+        if entry is None or not self.delete_button.isEnabled():
+            return False
+        reason = self.ask_reason(entry)
+        if reason is None:
+            return False
+        try:
+            self._services.stopwatch.delete(self._actor(), entry.entry_id, reason)
+        except ServiceError as error:
+            show_failure(self, error)
+            return False
+        self.refresh()
+        return True
+
+    def ask_reason(self, entry: EntryRow) -> str | None:
+        zone = self._services.practice_zone()
+        when = entry.started_at.astimezone(zone).strftime("%a %d %b %H:%M")
+        text, ok = QInputDialog.getText(
+            self,
+            "Delete time",
+            f"Delete {clock_text(entry.seconds)} from {when}? The entry is kept in the audit "
+            "trail.\nReason (required):",
+        )
+        return text.strip() if ok and text.strip() else None
+
+
+def month_title(month: str) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    return f"{calendar.month_name[number]} {year}"

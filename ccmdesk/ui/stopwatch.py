@@ -1,0 +1,375 @@
+"""The signed-in person's stopwatch: transitions, the one-second tick, heartbeats and idle time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QWidget
+
+from ccmdesk.services import Actor, Permission, ServiceError, Services, allowed
+from ccmdesk.services.activity import ActivityMonitor, ClockSetBack, IdleBegan
+from ccmdesk.services.stopwatch import HEARTBEAT_SECONDS, TimerState
+from ccmdesk.ui.forms import show_error, show_failure
+from ccmdesk.ui.idle import IdleSource
+from ccmdesk.ui.stopwatch_dialogs import (
+    IdleDialog,
+    RecoveryDialog,
+    StopDetails,
+    StopDialog,
+    SwitchDialog,
+)
+
+log = logging.getLogger(__name__)
+TICK_MS = 1000
+
+
+class _NoIdle:
+    """Used where no idle source is given (tests that do not exercise idle time)."""
+
+    def idle_seconds(self) -> float:
+        return 0.0
+
+    def locked(self) -> bool:
+        return False
+
+
+def live_seconds(timer: TimerState, now: dt.datetime) -> int:
+    """Elapsed seconds of a stopwatch read earlier, brought up to `now` if it runs."""
+    if timer.state != "running":
+        return timer.elapsed_seconds
+    closed = sum(int((end - start).total_seconds()) for start, end in timer.segments[:-1])
+    return closed + max(0, int((now - timer.segments[-1][0]).total_seconds()))
+
+
+class StopwatchController(QObject):
+    """One per main window; every view of the stopwatch (panel, status bar, tray, mini timer)
+    reads it and asks it to act, so they can never disagree."""
+
+    changed = Signal()  # started, paused, resumed, stopped or discarded
+    ticked = Signal()  # once a second while a stopwatch runs
+    time_saved = Signal(str)  # MRN whose recorded time changed
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Callable[[], Actor],
+        window: QWidget | None = None,
+        idle_source: IdleSource | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(window)
+        self._services = services
+        self._actor = actor
+        self._window = window
+        self._idle_source = idle_source or _NoIdle()
+        self._monotonic = monotonic
+        self.timers: list[TimerState] = []
+        self.last_activity = ""
+        self.idle_dialog: IdleDialog | None = None
+        settings = services.practice.stopwatch_settings()
+        self.monitor = ActivityMonitor(settings.idle_minutes * 60)
+        self._last_beat = 0.0
+        self._tick = QTimer(self)
+        self._tick.setInterval(TICK_MS)
+        self._tick.timeout.connect(self.tick)
+        self._zone = services.practice_zone()
+
+    # --- state -------------------------------------------------------------------------------
+
+    @property
+    def can_record(self) -> bool:
+        return allowed(self._actor(), Permission.RECORD_TIME)
+
+    @property
+    def running(self) -> TimerState | None:
+        return next((t for t in self.timers if t.state == "running"), None)
+
+    @property
+    def shown(self) -> TimerState | None:
+        """What compact views show: the running stopwatch, else the oldest paused one."""
+        return self.running or (self.timers[0] if self.timers else None)
+
+    def timer_for(self, mrn: str) -> TimerState | None:
+        """The person's open (running or paused) stopwatch for this patient."""
+        return next((t for t in self.timers if t.mrn == mrn), None)
+
+    def seconds(self, timer: TimerState | None) -> int:
+        return live_seconds(timer, self._services.now()) if timer else 0
+
+    @property
+    def on_call(self) -> bool:
+        return self.monitor.on_call
+
+    def set_on_call(self, on: bool) -> None:
+        self.monitor.on_call = on
+        self.changed.emit()
+
+    def settings_changed(self) -> None:
+        settings = self._services.practice.stopwatch_settings()
+        self.monitor.idle_threshold_seconds = settings.idle_minutes * 60
+        self._zone = self._services.practice_zone()
+
+    def refresh(self) -> None:
+        """Re-read the signed-in person's open stopwatches (after a sign-in, say)."""
+        self._zone = self._services.practice_zone()
+        try:
+            self.timers = self._services.stopwatch.open_timers(self._actor())
+        except ServiceError:
+            self.timers = []  # this role records no time
+        running = self.running
+        if running is not None:
+            if not self._tick.isActive():
+                self._tick.start()
+                self.monitor.reset(self._services.now(), self._monotonic())
+                self._last_beat = self._monotonic()
+        else:
+            self._tick.stop()
+            self.monitor.stop_watching()
+            self._close_idle_dialog()
+        self.changed.emit()
+
+    # --- transitions -------------------------------------------------------------------------
+
+    def _call(self, work: Callable[[], object]) -> bool:
+        try:
+            work()
+        except ServiceError as error:
+            show_failure(self._parent_widget(), error)
+            self.refresh()
+            return False
+        return True
+
+    def start(self, mrn: str) -> bool:
+        """Start (or resume) this patient's stopwatch; a different running one is asked about."""
+        own = self.timer_for(mrn)
+        running = self.running
+        if running is not None and running.mrn == mrn:
+            return True
+        if running is not None and not self._make_way(running, mrn):
+            return False
+        if own is not None and own.state == "paused":
+            ok = self._call(lambda: self._services.stopwatch.resume(self._actor(), own.entry_id))
+        else:
+            ok = self._call(lambda: self._services.stopwatch.start(self._actor(), mrn))
+        # A TimerRunning from another window of the same person shows as a refusal above.
+        self.refresh()
+        return ok
+
+    def _make_way(self, running: TimerState, mrn: str) -> bool:
+        choice = self.ask_switch(running, mrn)
+        if choice == SwitchDialog.PAUSE:
+            return self.pause()
+        if choice == SwitchDialog.STOP:
+            return self.stop_and_save(running)
+        return False
+
+    def pause(self) -> bool:
+        running = self.running
+        if running is None:
+            return False
+        ok = self._call(lambda: self._services.stopwatch.pause(self._actor(), running.entry_id))
+        self.refresh()
+        return ok
+
+    def resume(self, mrn: str) -> bool:
+        return self.start(mrn)
+
+    def pause_or_resume(self, mrn: str | None = None) -> None:
+        """Ctrl+P: pause the running stopwatch, or resume this patient's (or the only) paused
+        one."""
+        if self.running is not None:
+            self.pause()
+            return
+        paused = self.timer_for(mrn) if mrn else None
+        if paused is None and len(self.timers) == 1:
+            paused = self.timers[0]
+        if paused is not None:
+            self.start(paused.mrn)
+
+    def toggle(self, mrn: str | None) -> None:
+        """Ctrl+Space: stop and save this patient's running stopwatch, else start theirs; with
+        no patient chosen, stop and save whatever runs."""
+        running = self.running
+        if running is not None and (mrn is None or running.mrn == mrn):
+            self.stop_and_save(running)
+        elif mrn is not None:
+            self.start(mrn)
+
+    def stop_and_save(
+        self, timer: TimerState | None = None, at: dt.datetime | None = None, reason: str = ""
+    ) -> bool:
+        """Ask what was done, then stop (at `at`, or now) and save; False if the nurse kept
+        timing or the save was refused."""
+        timer = timer or self.running or (self.timers[0] if self.timers else None)
+        if timer is None:
+            return False
+        now = self._services.now()
+        end = at or now
+        details = self.ask_stop(timer, live_seconds(timer, min(end, now)), at)
+        if details is None:
+            return False
+        ok = self._call(
+            lambda: self._services.stopwatch.stop(
+                self._actor(),
+                timer.entry_id,
+                activity=details.activity,
+                service=details.service,
+                face_to_face=details.face_to_face,
+                note=details.note,
+                at=at,
+                reason=reason,
+            )
+        )
+        if ok:
+            self.last_activity = details.activity
+            self.time_saved.emit(timer.mrn)
+        self.refresh()
+        return ok
+
+    def discard(self, timer: TimerState, reason: str) -> bool:
+        ok = self._call(
+            lambda: self._services.stopwatch.discard(self._actor(), timer.entry_id, reason)
+        )
+        self.refresh()
+        return ok
+
+    # --- the tick: display, heartbeat, idle and clock jumps ---------------------------------
+
+    def tick(self) -> None:
+        running = self.running
+        if running is None:
+            self._tick.stop()
+            return
+        mono = self._monotonic()
+        if mono - self._last_beat >= HEARTBEAT_SECONDS:
+            self._last_beat = mono
+            try:
+                self._services.stopwatch.heartbeat(self._actor(), running.entry_id)
+            except ServiceError as error:
+                log.warning("heartbeat refused: %s", error)
+                self.refresh()
+                return
+        try:
+            idle, locked = self._idle_source.idle_seconds(), self._idle_source.locked()
+        except OSError:
+            idle, locked = 0.0, False
+        event = self.monitor.tick(self._services.now(), mono, idle, locked)
+        if isinstance(event, ClockSetBack):
+            self._clock_set_back(running, event)
+        elif isinstance(event, IdleBegan):
+            self.ask_idle(running, event)
+        self.ticked.emit()
+
+    def _clock_set_back(self, running: TimerState, event: ClockSetBack) -> None:
+        self._call(
+            lambda: self._services.stopwatch.clock_set_back(
+                self._actor(), running.entry_id, event.seconds
+            )
+        )
+        self.refresh()
+        show_error(
+            self._parent_widget(),
+            f"The computer's clock went back {event.seconds // 60} min {event.seconds % 60} s. "
+            f"The stopwatch for {running.patient_name} kept the time that really passed; "
+            "the change is in the audit trail.",
+        )
+
+    def ask_idle(self, running: TimerState, event: IdleBegan) -> None:
+        """Show the idle question (window-modal, not blocking the tick) for this stopwatch."""
+        self._close_idle_dialog()
+        dialog = IdleDialog(running, event, self._zone, self._parent_widget())
+        dialog.finished.connect(lambda _: self._idle_answered(dialog))
+        self.idle_dialog = dialog
+        dialog.open()
+
+    def _close_idle_dialog(self) -> None:
+        if self.idle_dialog is not None:
+            dialog, self.idle_dialog = self.idle_dialog, None
+            dialog.finished.disconnect()
+            dialog.close()
+            dialog.deleteLater()
+
+    def _idle_answered(self, dialog: IdleDialog) -> None:
+        self.idle_dialog = None
+        dialog.deleteLater()
+        timer = next((t for t in self.timers if t.entry_id == dialog.entry_id), None)
+        choice = dialog.chosen()
+        since = dialog.idle.since
+        if choice == IdleDialog.STOP and timer is not None:
+            if not self.stop_and_save(timer, at=since, reason="stopped where idle time began"):
+                self._watch_again()
+            return
+        stopwatch = self._services.stopwatch
+        reason = dialog.reason.text().strip() if choice == IdleDialog.KEEP else ""
+        self._call(
+            lambda: stopwatch.resolve_idle(
+                self._actor(), dialog.entry_id, since, choice, reason=reason
+            )
+        )
+        self._watch_again()
+
+    def _watch_again(self) -> None:
+        self.refresh()
+        if self.running is not None:
+            self.monitor.reset(self._services.now(), self._monotonic())
+
+    # --- after a crash -----------------------------------------------------------------------
+
+    def recover(self) -> None:
+        """Offer back each stopwatch the person left running when ccmdesk last ended badly."""
+        if not self.can_record:
+            return
+        for timer in self._services.stopwatch.stale_timers(self._actor()):
+            choice = self.ask_recovery(timer)
+            self._call(
+                lambda t=timer, c=choice: self._services.stopwatch.recover(
+                    self._actor(), t.entry_id, c
+                )
+            )
+            if choice == "stop_at_heartbeat":
+                self.time_saved.emit(timer.mrn)
+        self.refresh()
+
+    # --- questions (methods, so tests can answer them) -----------------------------------------
+
+    def ask_switch(self, running: TimerState, mrn: str) -> str:
+        name = self._patient_name(mrn)
+        dialog = SwitchDialog(running, self.seconds(running), name, self._parent_widget())
+        dialog.exec()
+        return dialog.choice
+
+    def ask_stop(
+        self, timer: TimerState, seconds: int, end: dt.datetime | None
+    ) -> StopDetails | None:
+        settings = self._services.practice.stopwatch_settings()
+        dialog = StopDialog(
+            timer,
+            seconds,
+            settings.activities,
+            self._zone,
+            activity=self.last_activity,
+            end=end,
+            parent=self._parent_widget(),
+        )
+        return dialog.details() if dialog.exec() == StopDialog.DialogCode.Accepted else None
+
+    def ask_recovery(self, timer: TimerState) -> str:
+        dialog = RecoveryDialog(timer, self._services.now(), self._zone, self._parent_widget())
+        dialog.exec()
+        return dialog.choice or "stop_at_heartbeat"
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _patient_name(self, mrn: str) -> str:
+        try:
+            record = self._services.patients.get(self._actor(), mrn)
+        except ServiceError:
+            return f"MRN {mrn}"
+        return f"{record.first_name} {record.last_name}"
+
+    def _parent_widget(self) -> QWidget | None:
+        return self._window

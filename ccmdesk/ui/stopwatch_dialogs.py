@@ -1,0 +1,446 @@
+"""The stopwatch's questions: stop and save, idle time, recovery after a crash, switching."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTime
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QTimeEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccmdesk.rules.validation import SERVICES
+from ccmdesk.services import TimerState
+from ccmdesk.services.activity import IdleBegan
+from ccmdesk.services.stopwatch import EntryRow
+from ccmdesk.ui.forms import FieldErrorLabel
+
+SERVICE_LABELS = {
+    "ccm": "CCM — chronic care management",
+    "pcm": "PCM — principal care management",
+    "tcm": "TCM — transitional care management",
+    "rpm": "RPM — remote physiologic monitoring",
+    "bhi": "BHI — behavioral health integration",
+}
+
+
+def clock_text(seconds: int) -> str:
+    """Elapsed time as m:ss, or h:mm:ss from an hour on."""
+    hours, rest = divmod(max(0, seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def local_time(instant: dt.datetime, zone: dt.tzinfo) -> str:
+    return instant.astimezone(zone).strftime("%H:%M")
+
+
+def local_stamp(instant: dt.datetime, zone: dt.tzinfo) -> str:
+    return instant.astimezone(zone).strftime("%a %d %b %Y, %H:%M")
+
+
+@dataclass(frozen=True)
+class StopDetails:
+    """What the nurse says about the time just recorded."""
+
+    activity: str
+    service: str
+    face_to_face: bool
+    note: str
+
+
+class _EnterSaves(QObject):
+    """In the note box, Enter saves the dialog and Shift+Enter starts a new line."""
+
+    def __init__(self, dialog: QDialog) -> None:
+        super().__init__(dialog)
+        self._dialog = dialog
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            if enter and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+                self._dialog.accept()
+                return True
+        return False
+
+
+class StopDialog(QDialog):
+    """Stop and save: activity, service, face to face and a note; Enter saves."""
+
+    def __init__(
+        self,
+        timer: TimerState,
+        seconds: int,
+        activities: Sequence[str],
+        zone: dt.tzinfo,
+        *,
+        activity: str = "",
+        end: dt.datetime | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("stopDialog")
+        self.setWindowTitle("Stop and save")
+        self.setMinimumWidth(460)
+        heading = QLabel(f"{timer.patient_name} · MRN {timer.mrn}")
+        heading.setObjectName("dialogHeading")
+        ending = f" (ending at {local_time(end, zone)})" if end is not None else ""
+        summary = QLabel(
+            f"<b>{clock_text(seconds)}</b> recorded since {local_time(timer.started_at, zone)}"
+            f"{ending}"
+        )
+        summary.setObjectName("stopSummary")
+        self.activity = QComboBox()
+        self.activity.addItems(list(activities))
+        if activity in activities:
+            self.activity.setCurrentText(activity)
+        self.service = QComboBox()
+        for value in SERVICES:
+            self.service.addItem(SERVICE_LABELS[value], value)
+        self.service.setCurrentIndex(self.service.findData("ccm"))
+        self.face_to_face = QCheckBox("Face to face with the patient (not counted as CCM time)")
+        self.note = QPlainTextEdit()
+        self.note.setPlaceholderText("What was done (Shift+Enter for a new line)")
+        self.note.setFixedHeight(84)
+        self.note.installEventFilter(_EnterSaves(self))
+        form = QFormLayout()
+        form.addRow("Activity", self.activity)
+        form.addRow("Service", self.service)
+        form.addRow("", self.face_to_face)
+        form.addRow("Note", self.note)
+        buttons = QDialogButtonBox()
+        self.save_button = buttons.addButton("Save", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.save_button.setDefault(True)
+        self.save_button.setObjectName("primaryButton")
+        buttons.addButton("Keep timing", QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(summary)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.activity.setFocus()
+
+    def details(self) -> StopDetails:
+        return StopDetails(
+            activity=self.activity.currentText(),
+            service=str(self.service.currentData()),
+            face_to_face=self.face_to_face.isChecked(),
+            note=self.note.toPlainText().strip(),
+        )
+
+
+IDLE_HEADINGS = {
+    "inactive": "No keyboard or mouse activity since {since}",
+    "locked": "The screen was locked at {since}",
+    "sleep": "The computer was asleep (or its clock jumped) from {since}",
+}
+
+
+class IdleDialog(QDialog):
+    """On return from idle time: keep it (with a reason), discard it, or stop where it began."""
+
+    KEEP, DISCARD, STOP = "keep", "discard", "stop"
+
+    def __init__(
+        self,
+        timer: TimerState,
+        idle: IdleBegan,
+        zone: dt.tzinfo,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("idleDialog")
+        self.setWindowTitle("Idle time on the stopwatch")
+        self.setMinimumWidth(480)
+        self.idle = idle
+        self.entry_id = timer.entry_id
+        since = local_time(idle.since, zone)
+        self.heading = QLabel(IDLE_HEADINGS[idle.kind].format(since=since))
+        self.heading.setObjectName("dialogHeading")
+        self.heading.setWordWrap(True)
+        about = QLabel(
+            f"The stopwatch for {timer.patient_name} (MRN {timer.mrn}) kept running. "
+            "What should happen to the time since then?"
+        )
+        about.setWordWrap(True)
+        self.keep = QRadioButton("Keep it: I was working for this patient")
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("Why (required), e.g. on the phone with the pharmacy")
+        self.reason_error = FieldErrorLabel()
+        self.discard = QRadioButton("Discard it: the stopwatch goes on from now without it")
+        self.stop = QRadioButton(f"Stop the stopwatch at {since} and save")
+        self.choice = QButtonGroup(self)
+        for button in (self.keep, self.discard, self.stop):
+            self.choice.addButton(button)
+        self.discard.setChecked(True)
+        self.reason.textEdited.connect(lambda _: self.keep.setChecked(True))
+        self.keep.toggled.connect(lambda on: on or self.reason_error.set_error(""))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        buttons.accepted.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(about)
+        layout.addWidget(self.discard)
+        layout.addWidget(self.keep)
+        indent = QVBoxLayout()
+        indent.setContentsMargins(24, 0, 0, 0)
+        indent.addWidget(self.reason)
+        indent.addWidget(self.reason_error)
+        layout.addLayout(indent)
+        layout.addWidget(self.stop)
+        layout.addWidget(buttons)
+
+    def chosen(self) -> str:
+        if self.keep.isChecked():
+            return self.KEEP
+        return self.STOP if self.stop.isChecked() else self.DISCARD
+
+    def accept(self) -> None:
+        if self.chosen() == self.KEEP and not self.reason.text().strip():
+            self.reason_error.set_error("Say why the idle time belongs to this patient.")
+            self.reason.setFocus()
+            return
+        super().accept()
+
+    def reject(self) -> None:
+        # Escape or the close button would leave the question hanging over a running timer:
+        # an answer is needed, and the choice already selected is the gentlest one.
+        self.accept()
+
+
+class RecoveryDialog(QDialog):
+    """After an unclean exit: keep the stopwatch (through now), stop at the last heartbeat, or
+    discard it."""
+
+    def __init__(
+        self,
+        timer: TimerState,
+        now: dt.datetime,
+        zone: dt.tzinfo,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("recoveryDialog")
+        self.setWindowTitle("A stopwatch was left running")
+        self.setMinimumWidth(500)
+        beat = timer.last_heartbeat_at or timer.started_at
+        closed = sum(int((b - a).total_seconds()) for a, b in timer.segments[:-1])
+        open_start = timer.segments[-1][0]
+        to_beat = closed + max(0, int((beat - open_start).total_seconds()))
+        to_now = closed + max(0, int((now - open_start).total_seconds()))
+        self.choice = ""
+        heading = QLabel(f"ccmdesk ended while timing {timer.patient_name} (MRN {timer.mrn})")
+        heading.setObjectName("dialogHeading")
+        heading.setWordWrap(True)
+        about = QLabel(
+            f"The stopwatch started {local_stamp(timer.started_at, zone)}; it was last seen "
+            f"running at {local_stamp(beat, zone)}."
+        )
+        about.setWordWrap(True)
+        self.keep_button = QPushButton(f"Keep it running ({clock_text(to_now)} through now)")
+        self.stop_button = QPushButton(
+            f"Stop it at {local_time(beat, zone)} ({clock_text(to_beat)})"
+        )
+        self.discard_button = QPushButton("Discard it")
+        self.stop_button.setDefault(True)
+        self.stop_button.setObjectName("primaryButton")
+        for button, choice in (
+            (self.keep_button, "keep"),
+            (self.stop_button, "stop_at_heartbeat"),
+            (self.discard_button, "discard"),
+        ):
+            button.clicked.connect(lambda _=False, c=choice: self._choose(c))
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(about)
+        hint = QLabel("Whatever you choose is recorded in the audit trail.")
+        hint.setObjectName("hint")
+        layout.addWidget(hint)
+        for button in (self.stop_button, self.keep_button, self.discard_button):
+            layout.addWidget(button)
+
+    def _choose(self, choice: str) -> None:
+        self.choice = choice
+        self.accept()
+
+    def reject(self) -> None:
+        # Escape stops at the last heartbeat: the choice that never counts unseen time.
+        self._choose("stop_at_heartbeat")
+
+
+class SwitchDialog(QDialog):
+    """Another patient's stopwatch is running: pause it, stop and save it, or cancel."""
+
+    PAUSE, STOP = "pause", "stop"
+
+    def __init__(
+        self, running: TimerState, seconds: int, patient_name: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("switchDialog")
+        self.setWindowTitle("A stopwatch is running")
+        self.choice = ""
+        text = QLabel(
+            f"Your stopwatch for {running.patient_name} (MRN {running.mrn}) is running "
+            f"({clock_text(seconds)}). One stopwatch runs at a time; what should happen to it "
+            f"before {patient_name}'s starts?"
+        )
+        text.setWordWrap(True)
+        self.pause_button = QPushButton(f"Pause {running.patient_name}")
+        self.stop_button = QPushButton(f"Stop and save {running.patient_name}…")
+        self.cancel_button = QPushButton("Cancel")
+        self.pause_button.setDefault(True)
+        self.pause_button.clicked.connect(lambda: self._choose(self.PAUSE))
+        self.stop_button.clicked.connect(lambda: self._choose(self.STOP))
+        self.cancel_button.clicked.connect(self.reject)
+        buttons = QDialogButtonBox()
+        buttons.addButton(self.pause_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(self.stop_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(460)
+
+    def _choose(self, choice: str) -> None:
+        self.choice = choice
+        self.accept()
+
+
+@dataclass(frozen=True)
+class ManualDetails:
+    """A span of time typed by hand, as UTC instants, with what was done and why."""
+
+    start: dt.datetime
+    end: dt.datetime
+    activity: str
+    service: str
+    face_to_face: bool
+    note: str
+    reason: str
+
+
+class ManualEntryDialog(QDialog):
+    """Add time after the fact, or correct an entry: local date and times, and a reason."""
+
+    def __init__(
+        self,
+        patient: str,
+        activities: Sequence[str],
+        zone: dt.tzinfo,
+        now: dt.datetime,
+        *,
+        entry: EntryRow | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("manualEntryDialog")
+        self.setWindowTitle("Correct time" if entry else "Add time by hand")
+        self.setMinimumWidth(480)
+        self._zone = zone
+        self._now = now
+        heading = QLabel(patient)
+        heading.setObjectName("dialogHeading")
+        local_now = now.astimezone(zone)
+        # A new entry starts as the ten minutes just past, to the minute: a typical call.
+        recent = local_now.replace(second=0, microsecond=0)
+        first = entry.started_at.astimezone(zone) if entry else recent - dt.timedelta(minutes=10)
+        last = (entry.ended_at or now).astimezone(zone) if entry else recent
+        self.day = QDateEdit(QDate(first.year, first.month, first.day))
+        self.day.setCalendarPopup(True)
+        self.day.setDisplayFormat("yyyy-MM-dd")
+        self.day.setMaximumDate(QDate(local_now.year, local_now.month, local_now.day))
+        self.start = QTimeEdit(QTime(first.hour, first.minute, first.second))
+        self.end = QTimeEdit(QTime(last.hour, last.minute, last.second))
+        for edit in (self.start, self.end):
+            edit.setDisplayFormat("HH:mm:ss")
+        self.activity = QComboBox()
+        self.activity.addItems(list(activities))
+        self.service = QComboBox()
+        for value in SERVICES:
+            self.service.addItem(SERVICE_LABELS[value], value)
+        self.face_to_face = QCheckBox("Face to face with the patient (not counted as CCM time)")
+        self.note = QPlainTextEdit()
+        self.note.setFixedHeight(70)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("Required: why this time is added or changed by hand")
+        self.error = FieldErrorLabel()
+        if entry is not None:
+            if entry.activity and self.activity.findText(entry.activity) < 0:
+                self.activity.addItem(entry.activity)  # an activity since removed from the list
+            self.activity.setCurrentText(entry.activity)
+            self.service.setCurrentIndex(self.service.findData(entry.service))
+            self.face_to_face.setChecked(entry.face_to_face)
+            self.note.setPlainText(entry.note)
+        else:
+            self.service.setCurrentIndex(self.service.findData("ccm"))
+        form = QFormLayout()
+        form.addRow("Date", self.day)
+        form.addRow("From", self.start)
+        form.addRow("To", self.end)
+        form.addRow("Activity", self.activity)
+        form.addRow("Service", self.service)
+        form.addRow("", self.face_to_face)
+        form.addRow("Note", self.note)
+        form.addRow("Reason", self.reason)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def details(self) -> ManualDetails:
+        day = self.day.date().toPython()
+        start_time = self.start.time().toPython()
+        end_time = self.end.time().toPython()
+        assert isinstance(day, dt.date)
+        assert isinstance(start_time, dt.time) and isinstance(end_time, dt.time)
+        start = dt.datetime.combine(day, start_time.replace(microsecond=0), self._zone)
+        end = dt.datetime.combine(day, end_time.replace(microsecond=0), self._zone)
+        if end <= start:
+            end += dt.timedelta(days=1)  # a span across midnight ends the next day
+        return ManualDetails(
+            start=start.astimezone(dt.UTC),
+            end=end.astimezone(dt.UTC),
+            activity=self.activity.currentText(),
+            service=str(self.service.currentData()),
+            face_to_face=self.face_to_face.isChecked(),
+            note=self.note.toPlainText().strip(),
+            reason=self.reason.text().strip(),
+        )
+
+    def show_error(self, text: str) -> None:
+        self.error.set_error(text)
+
+    def accept(self) -> None:
+        if not self.reason.text().strip():
+            self.error.set_error("Say why this time is added or changed by hand.")
+            self.reason.setFocus()
+            return
+        super().accept()

@@ -1,0 +1,313 @@
+"""Where the stopwatch shows: the patient panel, the status bar, the tray and a mini timer."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSystemTrayIcon,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccmdesk.services import TimerState
+from ccmdesk.ui.stopwatch import StopwatchController
+from ccmdesk.ui.stopwatch_dialogs import clock_text
+
+STATE_WORDS = {"running": "Running", "paused": "Paused"}
+
+
+class StopwatchPanel(QWidget):
+    """The patient page's stopwatch: large elapsed time and Start / Pause / Stop and save."""
+
+    def __init__(self, controller: StopwatchController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("stopwatchPanel")
+        self._controller = controller
+        self._mrn: str | None = None
+        self.elapsed = QLabel("0:00")
+        self.elapsed.setObjectName("stopwatchElapsed")
+        font = QFont(self.font())
+        font.setPointSize(30)
+        font.setBold(True)
+        self.elapsed.setFont(font)
+        self.state_label = QLabel()
+        self.state_label.setObjectName("stopwatchState")
+        self.state_label.setWordWrap(True)
+        self.start_button = QPushButton("Start")
+        self.start_button.setObjectName("primaryButton")
+        self.start_button.setToolTip("Start timing this patient (Ctrl+Space)")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Pause or resume (Ctrl+P)")
+        self.stop_button = QPushButton("Stop and save…")
+        self.stop_button.setToolTip("Stop and say what was done (Ctrl+Space)")
+        self.on_call = QCheckBox("On a call")
+        self.on_call.setToolTip(
+            "Phone calls have no keyboard activity: while this is on, no idle questions."
+        )
+        self.start_button.clicked.connect(self._start)
+        self.pause_button.clicked.connect(self._pause)
+        self.stop_button.clicked.connect(self._stop)
+        self.on_call.toggled.connect(controller.set_on_call)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.on_call)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        top = QHBoxLayout()
+        top.addWidget(self.elapsed)
+        top.addWidget(self.state_label, 1)
+        layout.addLayout(top)
+        layout.addLayout(buttons)
+        controller.changed.connect(self.update_view)
+        controller.ticked.connect(self._update_time)
+        self.update_view()
+
+    def set_mrn(self, mrn: str | None) -> None:
+        self._mrn = mrn
+        self.update_view()
+
+    def timer(self) -> TimerState | None:
+        return self._controller.timer_for(self._mrn) if self._mrn else None
+
+    def _start(self) -> None:
+        if self._mrn:
+            self._controller.start(self._mrn)
+
+    def _pause(self) -> None:
+        timer = self.timer()
+        if timer is not None and timer.state == "running":
+            self._controller.pause()
+        elif timer is not None:
+            self._controller.start(timer.mrn)
+
+    def _stop(self) -> None:
+        timer = self.timer()
+        if timer is not None:
+            self._controller.stop_and_save(timer)
+
+    def _update_time(self) -> None:
+        self.elapsed.setText(clock_text(self._controller.seconds(self.timer())))
+
+    def update_view(self) -> None:
+        timer = self.timer()
+        can = self._controller.can_record and self._mrn is not None
+        self.start_button.setVisible(timer is None)
+        self.start_button.setEnabled(can)
+        self.pause_button.setVisible(timer is not None)
+        self.pause_button.setText("Resume" if timer and timer.state == "paused" else "Pause")
+        self.stop_button.setEnabled(timer is not None)
+        self.on_call.setEnabled(self._controller.can_record)
+        self.on_call.blockSignals(True)
+        self.on_call.setChecked(self._controller.on_call)
+        self.on_call.blockSignals(False)
+        running = self._controller.running
+        if not self._controller.can_record:
+            text = "Your role does not record care-management time."
+        elif timer is not None:
+            text = STATE_WORDS[timer.state]
+        elif running is not None:
+            text = f"Your stopwatch is running for {running.patient_name}."
+        else:
+            text = "Not timing this patient."
+        self.state_label.setText(text)
+        self.elapsed.setProperty("state", timer.state if timer else "idle")
+        self.elapsed.style().unpolish(self.elapsed)
+        self.elapsed.style().polish(self.elapsed)
+        self._update_time()
+
+
+class StatusTimer(QToolButton):
+    """The status bar's view of the running stopwatch; a click opens its patient."""
+
+    open_requested = Signal(str)
+
+    def __init__(self, controller: StopwatchController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusTimer")
+        self.setAutoRaise(True)
+        self._controller = controller
+        controller.changed.connect(self.update_view)
+        controller.ticked.connect(self.update_view)
+        self.clicked.connect(self._open)
+        self.update_view()
+
+    def _open(self) -> None:
+        timer = self._controller.shown
+        if timer is not None:
+            self.open_requested.emit(timer.mrn)
+
+    def update_view(self) -> None:
+        timer = self._controller.shown
+        self.setVisible(timer is not None)
+        if timer is None:
+            return
+        seconds = self._controller.seconds(timer)
+        mark = "●" if timer.state == "running" else "❚❚"
+        extra = len(self._controller.timers) - 1
+        more = f"  (+{extra} paused)" if extra > 0 else ""
+        self.setText(f"{mark} {timer.patient_name} · {clock_text(seconds)}{more}")
+        self.setToolTip(f"{STATE_WORDS[timer.state]}: MRN {timer.mrn}. Click to open the patient.")
+
+
+def timer_icon(minutes: int | None, running: bool) -> QIcon:
+    """A tray icon with the elapsed minutes on it, green while running."""
+    pixmap = QPixmap(64, 64)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor("#1f7a4d" if running else "#5b6b7a"))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawEllipse(2, 2, 60, 60)
+    painter.setPen(QColor("white"))
+    font = QFont()
+    font.setPixelSize(30 if minutes is not None and minutes < 100 else 22)
+    font.setBold(True)
+    painter.setFont(font)
+    text = "" if minutes is None else str(minutes)
+    painter.drawText(QRect(0, 0, 64, 64), Qt.AlignmentFlag.AlignCenter, text)
+    painter.end()
+    return QIcon(pixmap)
+
+
+class TrayTimer(QSystemTrayIcon):
+    """The tray icon: elapsed minutes, a tooltip with the patient, and pause / stop / open."""
+
+    open_requested = Signal(str)
+
+    def __init__(
+        self, controller: StopwatchController, app_icon: QIcon, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._controller = controller
+        self._app_icon = app_icon
+        self._minutes: int | None = -1
+        self.menu = QMenu(parent)
+        self.menu.setObjectName("trayMenu")
+        self.title_action = self.menu.addAction("")
+        self.title_action.setEnabled(False)
+        self.menu.addSeparator()
+        self.pause_action = QAction("Pause", self.menu)
+        self.stop_action = QAction("Stop and save…", self.menu)
+        self.open_action = QAction("Open patient", self.menu)
+        for action in (self.pause_action, self.stop_action, self.open_action):
+            self.menu.addAction(action)
+        self.pause_action.triggered.connect(self._pause_or_resume)
+        self.stop_action.triggered.connect(lambda: controller.stop_and_save())
+        self.open_action.triggered.connect(self._open)
+        self.setContextMenu(self.menu)
+        self.activated.connect(self._activated)
+        controller.changed.connect(self.update_view)
+        controller.ticked.connect(self.update_view)
+        self.update_view()
+
+    def _pause_or_resume(self) -> None:
+        timer = self._controller.shown
+        if timer is not None:
+            self._controller.pause_or_resume(timer.mrn)
+
+    def _open(self) -> None:
+        timer = self._controller.shown
+        if timer is not None:
+            self.open_requested.emit(timer.mrn)
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            self._open()
+
+    def update_view(self) -> None:
+        timer = self._controller.shown
+        has = timer is not None
+        for action in (self.pause_action, self.stop_action, self.open_action):
+            action.setEnabled(has)
+        if timer is None:
+            self.title_action.setText("No stopwatch running")
+            self.setToolTip("ccmdesk")
+            if self._minutes is not None:
+                self._minutes = None
+                self.setIcon(self._app_icon)
+            return
+        seconds = self._controller.seconds(timer)
+        self.title_action.setText(f"{timer.patient_name} · {clock_text(seconds)}")
+        self.pause_action.setText("Resume" if timer.state == "paused" else "Pause")
+        self.setToolTip(
+            f"{timer.patient_name} (MRN {timer.mrn}): {clock_text(seconds)} "
+            f"{STATE_WORDS[timer.state].lower()}"
+        )
+        minutes = seconds // 60
+        if minutes != self._minutes or timer.state != "running":
+            self._minutes = minutes
+            self.setIcon(timer_icon(minutes, timer.state == "running"))
+
+
+class MiniTimer(QWidget):
+    """A small always-on-top window with the running stopwatch, for work in other programs."""
+
+    open_requested = Signal(str)
+    closed = Signal()
+
+    def __init__(self, controller: StopwatchController, parent: QWidget | None = None) -> None:
+        flags = Qt.WindowType.Tool | Qt.WindowType.WindowStaysOnTopHint
+        super().__init__(parent, flags)
+        self.setObjectName("miniTimer")
+        self.setWindowTitle("ccmdesk stopwatch")
+        self._controller = controller
+        self.patient = QLabel()
+        self.patient.setObjectName("miniPatient")
+        self.elapsed = QLabel("0:00")
+        self.elapsed.setObjectName("miniElapsed")
+        font = QFont(self.font())
+        font.setPointSize(18)
+        font.setBold(True)
+        self.elapsed.setFont(font)
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop…")
+        self.open_button = QPushButton("Open")
+        self.pause_button.clicked.connect(self._pause_or_resume)
+        self.stop_button.clicked.connect(lambda: controller.stop_and_save())
+        self.open_button.clicked.connect(self._open)
+        row = QHBoxLayout()
+        for button in (self.pause_button, self.stop_button, self.open_button):
+            row.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.addWidget(self.patient)
+        layout.addWidget(self.elapsed)
+        layout.addLayout(row)
+        controller.changed.connect(self.update_view)
+        controller.ticked.connect(self.update_view)
+        self.update_view()
+
+    def _pause_or_resume(self) -> None:
+        timer = self._controller.shown
+        if timer is not None:
+            self._controller.pause_or_resume(timer.mrn)
+
+    def _open(self) -> None:
+        timer = self._controller.shown
+        if timer is not None:
+            self.open_requested.emit(timer.mrn)
+
+    def update_view(self) -> None:
+        timer = self._controller.shown
+        for button in (self.pause_button, self.stop_button, self.open_button):
+            button.setEnabled(timer is not None)
+        if timer is None:
+            self.patient.setText("No stopwatch running")
+            self.elapsed.setText("—")
+            return
+        self.patient.setText(f"{timer.patient_name} · {STATE_WORDS[timer.state]}")
+        self.elapsed.setText(clock_text(self._controller.seconds(timer)))
+        self.pause_button.setText("Resume" if timer.state == "paused" else "Pause")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.closed.emit()
+        super().closeEvent(event)

@@ -1,0 +1,459 @@
+"""The worklist: a care manager's enrolled patients, most minutes needed per day left first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPalette, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccmdesk.rules.intervals import month_of
+from ccmdesk.rules.minutes import FAMILY_LABELS, Progress, days_left
+from ccmdesk.services import Actor, ServiceError, Services, WorklistRow
+from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.stopwatch_dialogs import clock_text
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+(
+    PATIENT,
+    MRN,
+    PROGRAM,
+    THIS_MONTH,
+    PROGRESS,
+    NEXT_THRESHOLD,
+    STILL_NEEDED,
+    DAYS_LEFT,
+    LAST_CONTACT,
+) = range(9)
+HEADERS = (
+    "Patient",
+    "MRN",
+    "Program",
+    "This month",
+    "Progress",
+    "Next threshold",
+    "Still needed",
+    "Days left",
+    "Last contact",
+)
+NUMERIC = frozenset({THIS_MONTH, NEXT_THRESHOLD, STILL_NEEDED, DAYS_LEFT})
+# The share of the way to the next threshold, 0.0-1.0, or None when there is nothing to aim at.
+PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1
+NO_PROGRAM = "No chronic condition"
+EMPTY_TEXT = "No enrolled patients are assigned to you."
+ORDER_TEXT = "most minutes needed per day left first"
+
+BAR_TRACK = QColor("#d5dde2")
+BAR_FILL = QColor("#1f6f8b")
+BAR_DONE = QColor("#2e7d5b")
+
+
+def local_stamp(instant: dt.datetime, zone: dt.tzinfo) -> str:
+    """An instant as the practice's wall clock shows it: "Mon 16 Mar, 14:05"."""
+    return instant.astimezone(zone).strftime("%a %d %b, %H:%M")
+
+
+def program_text(family: str | None) -> str:
+    """The family's label without its billing codes ("Complex CCM"); the codes are in the
+    tooltip, so the column leaves the patients' names room on a laptop screen."""
+    if family is None:
+        return NO_PROGRAM
+    return FAMILY_LABELS[family].split(" (", 1)[0]
+
+
+def progress_fraction(progress: Progress) -> float | None:
+    """How far along the way to the next threshold (from zero minutes) this month is."""
+    if progress.family is None:
+        return None
+    if progress.next_threshold_minutes is None:
+        return 1.0
+    return min(1.0, progress.countable_seconds / (progress.next_threshold_minutes * 60))
+
+
+def percent_text(fraction: float) -> str:
+    # Rounded down: 19:59 of 20 minutes is not there yet (C1), so it must never read 100%.
+    return f"{math.floor(fraction * 100)}%"
+
+
+def subtitle_text(month: str, days: int, count: int) -> str:
+    """ "March 2026 · 16 days left · 12 patients · most minutes needed per day left first"."""
+    year, number = (int(part) for part in month.split("-"))
+    name = dt.date(year, number, 1).strftime("%B %Y")
+    day_word = "day" if days == 1 else "days"
+    patient_word = "patient" if count == 1 else "patients"
+    return f"{name} · {days} {day_word} left · {count} {patient_word} · {ORDER_TEXT}"
+
+
+def prepare_table(table: QTableView) -> None:
+    """The look every read-only list of the app shares: whole rows, no grid, fixed heights."""
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(True)
+    table.setShowGrid(False)
+    table.setWordWrap(False)
+    table.setTabKeyNavigation(False)
+    vertical = table.verticalHeader()
+    vertical.hide()
+    vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    vertical.setDefaultSectionSize(table.fontMetrics().height() + 12)
+    header = table.horizontalHeader()
+    header.setHighlightSections(False)
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+
+class WorklistTableModel(QAbstractTableModel):
+    """The worklist rows in the order the service chose; the model never re-sorts them."""
+
+    def __init__(
+        self,
+        rows: Sequence[WorklistRow] = (),
+        zone: dt.tzinfo = dt.UTC,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._rows: list[WorklistRow] = list(rows)
+        self._zone = zone
+
+    def set_rows(self, rows: Sequence[WorklistRow], zone: dt.tzinfo) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._zone = zone
+        self.endResetModel()
+
+    def row_at(self, row: int) -> WorklistRow:
+        return self._rows[row]
+
+    def row_of(self, mrn: str) -> int:
+        """The row showing a patient, or -1."""
+        for position, row in enumerate(self._rows):
+            if row.mrn == mrn:
+                return position
+        return -1
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMERIC:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if role == PROGRESS_ROLE and column == PROGRESS:
+            return progress_fraction(row.progress)
+        if role == Qt.ItemDataRole.UserRole:
+            return row.mrn
+        return None
+
+    def _text(self, row: WorklistRow, column: int) -> str:
+        progress = row.progress
+        aiming = progress.family is not None
+        following = progress.next_threshold_minutes
+        if column == PATIENT:
+            return row.patient_name
+        if column == MRN:
+            return row.mrn
+        if column == PROGRAM:
+            return program_text(progress.family)
+        if column == THIS_MONTH:
+            return clock_text(progress.countable_seconds)
+        if column == PROGRESS:
+            fraction = progress_fraction(progress)
+            return "" if fraction is None else percent_text(fraction)
+        if column == NEXT_THRESHOLD:
+            if not aiming:
+                return ""
+            return "All reached" if following is None else f"{following} min"
+        if column == STILL_NEEDED:
+            return clock_text(progress.seconds_short) if following is not None else ""
+        if column == DAYS_LEFT:
+            return str(progress.days_left)
+        if column == LAST_CONTACT:
+            return "" if row.last_contact is None else local_stamp(row.last_contact, self._zone)
+        return ""
+
+    def _tooltip(self, row: WorklistRow, column: int) -> str | None:
+        progress = row.progress
+        if column == PROGRESS and progress.family is not None:
+            done = clock_text(progress.countable_seconds)
+            if progress.next_threshold_minutes is None:
+                return f"{done} this month: every threshold is reached."
+            per_day = clock_text(math.ceil(progress.need))
+            return (
+                f"{done} of {progress.next_threshold_minutes} min; "
+                f"{clock_text(progress.seconds_short)} still needed, "
+                f"about {per_day} a day over {progress.days_left} days left."
+            )
+        if column == PROGRAM:
+            if progress.family is None:
+                return "No chronic condition on file: there is no threshold to aim at."
+            return FAMILY_LABELS[progress.family]
+        if column == LAST_CONTACT and row.last_contact is not None:
+            return row.last_contact.astimezone(self._zone).strftime("%A %d %B %Y, %H:%M")
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole and section in NUMERIC:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        return None
+
+
+class ProgressBarDelegate(QStyledItemDelegate):
+    """A slim bar toward the next threshold with its percentage beside it, never over it:
+    text drawn across a half-filled bar is hard to read on either colour."""
+
+    BAR_WIDTH = 96
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        cell = QStyleOptionViewItem(option)
+        self.initStyleOption(cell, index)
+        text = cell.text
+        cell.text = ""  # the row's background and selection only; the bar comes on top
+        widget = cell.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, cell, painter, widget)
+        fraction = index.data(PROGRESS_ROLE)
+        if not isinstance(fraction, float):
+            return
+        metrics = cell.fontMetrics
+        area = cell.rect.adjusted(8, 0, -8, 0)
+        text_width = metrics.horizontalAdvance("100%") + 8
+        height = max(8, metrics.height() // 2)
+        bar = QRectF(
+            area.left(),
+            area.top() + (area.height() - height) / 2,
+            max(0, area.width() - text_width),
+            height,
+        )
+        radius = height / 2
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(BAR_TRACK)
+        painter.drawRoundedRect(bar, radius, radius)
+        if fraction > 0:
+            filled = QRectF(bar)
+            # At least a round dot, so a little time already shows as a start.
+            filled.setWidth(min(bar.width(), max(height, bar.width() * fraction)))
+            painter.setBrush(BAR_DONE if fraction >= 1.0 else BAR_FILL)
+            painter.drawRoundedRect(filled, radius, radius)
+        selected = bool(cell.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.setPen(cell.palette.color(role))
+        painter.setFont(cell.font)
+        text_area = area.adjusted(area.width() - text_width, 0, 0, 0)
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(text_area, right, text)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
+        size = super().sizeHint(option, index)
+        text_width = option.fontMetrics.horizontalAdvance("100%") + 8
+        return QSize(self.BAR_WIDTH + text_width + 16, size.height())
+
+
+class WorklistPage(QWidget):
+    """The signed-in person's enrolled patients and how much time each still needs this month."""
+
+    start_requested = Signal(str)  # mrn: start a stopwatch for this patient
+    open_requested = Signal(str)  # mrn: open this patient
+
+    def __init__(
+        self, services: Services, actor: Callable[[], Actor], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._actor = actor
+
+        heading = QLabel("Worklist")
+        heading.setObjectName("pageHeading")
+        self.subtitle_label = QLabel()
+        self.subtitle_label.setObjectName("hint")
+        self.start_button = QPushButton("Start stopwatch")
+        self.start_button.setObjectName("primaryButton")
+        self.start_button.setToolTip("Start a stopwatch for the chosen patient (Enter)")
+
+        self.model = WorklistTableModel(parent=self)
+        self.table = QTableView()
+        self.table.setObjectName("worklistTable")
+        self.table.setAccessibleName("Worklist")
+        self.table.setModel(self.model)
+        prepare_table(self.table)
+        self.progress_delegate = ProgressBarDelegate(self.table)
+        self.table.setItemDelegateForColumn(PROGRESS, self.progress_delegate)
+        header = self.table.horizontalHeader()
+        # A worklist holds tens of patients, not thousands: measuring every cell is cheap.
+        # Every column fits what it holds (a stretched name column would be cut short first);
+        # what is left goes to the last one.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+
+        self.empty_label = QLabel(EMPTY_TEXT)
+        self.empty_label.setObjectName("statusLabel")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        empty_hint = QLabel(
+            "Patients appear here once you are their care manager or billing practitioner "
+            "and their consent is on file."
+        )
+        empty_hint.setObjectName("hint")
+        empty_hint.setWordWrap(True)
+        empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_panel = QWidget()
+        empty_layout = QVBoxLayout(self.empty_panel)
+        empty_layout.addStretch(1)
+        empty_layout.addWidget(self.empty_label)
+        empty_layout.addWidget(empty_hint)
+        empty_layout.addStretch(2)
+
+        # What the service refused, in place of the table (a role without time to record).
+        self.message_label = QLabel()
+        self.message_label.setObjectName("pageMessage")
+        self.message_label.setWordWrap(True)
+        self.message_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty_panel)
+        self.stack.addWidget(self.message_label)
+
+        top = QHBoxLayout()
+        top.addWidget(heading, 1)
+        top.addWidget(self.start_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.subtitle_label)
+        layout.addWidget(self.stack, 1)
+
+        self.start_button.clicked.connect(self.start_current)
+        self.table.doubleClicked.connect(self._open_index)
+        self.table.installEventFilter(self)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.model.modelReset.connect(self._update_buttons)
+        self._update_buttons()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # Minutes change with every stopwatch stopped elsewhere: read them again when shown.
+        self.reload()
+        super().showEvent(event)
+
+    def reload(self) -> None:
+        """Read this month's worklist again, keeping the chosen patient chosen."""
+        keep = self.current_mrn()
+        try:
+            now = self._services.now()
+            zone = self._services.practice_zone()
+            # The month is fixed here, not by the service, so the heading and the rows agree
+            # even when the call runs across midnight at the end of a month.
+            month = month_of(now, zone)
+            rows = self._services.minutes.worklist(self._actor(), month)
+        except ServiceError as error:
+            self._show_message(str(error))
+            return
+        except Exception as error:
+            show_failure(self, error)
+            return
+        today = now.astimezone(zone).date()
+        self.model.set_rows(rows, zone)
+        self.subtitle_label.setText(subtitle_text(month, days_left(month, today), len(rows)))
+        self.subtitle_label.show()
+        self.start_button.show()
+        self.stack.setCurrentWidget(self.table if rows else self.empty_panel)
+        if keep:
+            self.select_mrn(keep)
+        self._update_buttons()
+
+    def _show_message(self, text: str) -> None:
+        self.model.set_rows([], dt.UTC)
+        self.message_label.setText(text)
+        self.stack.setCurrentWidget(self.message_label)
+        self.subtitle_label.hide()
+        self.start_button.hide()
+
+    def message(self) -> str:
+        """What the page says instead of a table ("" while it shows the table or is empty)."""
+        return self.message_label.text() if self.stack.currentWidget() is self.message_label else ""
+
+    def select_mrn(self, mrn: str) -> bool:
+        row = self.model.row_of(mrn)
+        if row < 0:
+            return False
+        index = self.model.index(row, PATIENT)
+        self.table.setCurrentIndex(index)
+        self.table.scrollTo(index)
+        return True
+
+    def current_mrn(self) -> str | None:
+        """The chosen (highlighted) patient. Qt gives the table a current cell as soon as it
+        takes the focus, unhighlighted: that is not a choice to start a stopwatch on."""
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row_at(rows[0].row()).mrn if rows else None
+
+    def start_current(self) -> None:
+        mrn = self.current_mrn()
+        if mrn is not None:
+            self.start_requested.emit(mrn)
+
+    def _open_index(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_requested.emit(self.model.row_at(index.row()).mrn)
+
+    def _update_buttons(self) -> None:
+        self.start_button.setEnabled(self.current_mrn() is not None)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.table
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and self.current_mrn() is not None
+        ):
+            self.start_current()
+            return True
+        return super().eventFilter(watched, event)

@@ -1,0 +1,452 @@
+"""The stopwatch in the window: panel, shortcuts, stop, idle, recovery and switching dialogs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from ccmdesk.services import Actor, Services
+from ccmdesk.ui.background import InlineTaskRunner
+from ccmdesk.ui.main_window import PATIENTS, MainWindow
+from ccmdesk.ui.patients import PatientsPage
+from ccmdesk.ui.state import GuiState
+from ccmdesk.ui.stopwatch import StopwatchController
+from ccmdesk.ui.stopwatch_dialogs import (
+    IdleDialog,
+    ManualEntryDialog,
+    RecoveryDialog,
+    StopDetails,
+    StopDialog,
+    SwitchDialog,
+)
+from ccmdesk.ui.stopwatch_views import MiniTimer, StatusTimer, TrayTimer
+from tests.conftest import FakeClock
+from tests.ui.conftest import patient_raw
+
+SAVE = StopDetails("Education", "ccm", False, "Reviewed glucose log")
+
+
+class FakeIdle:
+    """Input idle time and screen lock as a test sets them."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.is_locked = False
+
+    def idle_seconds(self) -> float:
+        return self.seconds
+
+    def locked(self) -> bool:
+        return self.is_locked
+
+
+class Mono:
+    """A monotonic clock that moves with the FakeClock unless told otherwise."""
+
+    def __init__(self) -> None:
+        self.value = 1000.0
+
+    def __call__(self) -> float:
+        return self.value
+
+
+@pytest.fixture
+def window(qtbot, services: Services, nurse: Actor) -> Iterator[MainWindow]:
+    main = MainWindow(services, nurse, runner=InlineTaskRunner(), state=GuiState(None))
+    main.show()
+    yield main
+    # Closing with a stopwatch running asks first (a modal question): settle it beforehand.
+    # (Not qtbot.addWidget: pytest-qt closes its widgets before this teardown runs.)
+    main.stopwatch.pause()
+    main.close()
+    main.deleteLater()
+
+
+def page_of(window: MainWindow) -> PatientsPage:
+    page = window.pages[PATIENTS]
+    assert isinstance(page, PatientsPage)
+    return page
+
+
+def choose(window: MainWindow, mrn: str) -> PatientsPage:
+    page = page_of(window)
+    assert page.show_patient(mrn)
+    return page
+
+
+def advance(clock: FakeClock, mono: Mono, seconds: int) -> None:
+    clock.advance(seconds=seconds)
+    mono.value += seconds
+
+
+def run(controller: StopwatchController, clock: FakeClock, mono: Mono, seconds: int) -> None:
+    """Let time pass with the once-a-second tick, as the running program does."""
+    for _ in range(seconds):
+        advance(clock, mono, 1)
+        controller.tick()
+
+
+def test_the_panel_starts_pauses_resumes_and_stops_and_saves(
+    qtbot, window: MainWindow, clock: FakeClock, services: Services, nurse: Actor, monkeypatch
+) -> None:
+    page = choose(window, "A100")
+    panel = page.panel
+    assert panel is not None and panel.name.text() == "Zoë Schäfer"
+    assert panel.stopwatch.state_label.text() == "Not timing this patient."
+    qtbot.mouseClick(panel.stopwatch.start_button, Qt.MouseButton.LeftButton)
+    assert window.stopwatch.running is not None and window.stopwatch.running.mrn == "A100"
+    clock.advance(minutes=3, seconds=5)
+    window.stopwatch.ticked.emit()  # the display's once-a-second refresh
+    assert panel.stopwatch.elapsed.text() == "3:05"
+    assert "Zoë Schäfer · 3:05" in window.status_timer.text()
+    qtbot.mouseClick(panel.stopwatch.pause_button, Qt.MouseButton.LeftButton)
+    assert panel.stopwatch.pause_button.text() == "Resume"
+    clock.advance(minutes=10)  # paused: not counted
+    qtbot.mouseClick(panel.stopwatch.pause_button, Qt.MouseButton.LeftButton)
+    clock.advance(minutes=17)
+    asked: list[int] = []
+    monkeypatch.setattr(
+        window.stopwatch, "ask_stop", lambda timer, seconds, end: asked.append(seconds) or SAVE
+    )
+    qtbot.mouseClick(panel.stopwatch.stop_button, Qt.MouseButton.LeftButton)
+    assert asked == [20 * 60 + 5]
+    assert window.stopwatch.timers == []
+    [entry] = services.stopwatch.patient_log(nurse, "A100")
+    assert (entry.seconds, entry.activity, entry.note) == (1205, "Education", SAVE.note)
+    # The panel shows the saved time, this month's progress and what is left.
+    assert panel.log.rowCount() == 1 and panel.log.item(0, 1).text() == "20:05"
+    assert panel.month_label.text() == "March 2026 · CCM (99490, 99439)"
+    assert panel.bar_text.text() == "20:05 of 40:00 counted · 19:55 still needed · 16 days left"
+    assert not window.status_timer.isVisible()
+
+
+def test_ctrl_space_starts_the_chosen_patient_and_stops_and_saves(
+    qtbot, window: MainWindow, clock: FakeClock, monkeypatch
+) -> None:
+    page = choose(window, "A100")
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Space, Qt.KeyboardModifier.ControlModifier)
+    assert window.stopwatch.running is not None
+    clock.advance(minutes=2)
+    qtbot.keyClick(page.table, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert window.stopwatch.timers[0].state == "paused"
+    qtbot.keyClick(page.table, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert window.stopwatch.timers[0].state == "running"
+    clock.advance(minutes=1)
+    monkeypatch.setattr(window.stopwatch, "ask_stop", lambda timer, seconds, end: SAVE)
+    qtbot.keyClick(page.table, Qt.Key.Key_Space, Qt.KeyboardModifier.ControlModifier)
+    assert window.stopwatch.timers == []
+
+
+def test_the_stop_dialog_saves_on_enter_and_keeps_lines_with_shift_enter(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock
+) -> None:
+    timer = services.stopwatch.start(nurse, "A100")
+    dialog = StopDialog(timer, 125, ("Call with patient", "Education"), dt.UTC)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.service.currentData() == "ccm"
+    dialog.activity.setCurrentText("Education")
+    dialog.note.setFocus()
+    qtbot.keyClicks(dialog.note, "first")
+    qtbot.keyClick(dialog.note, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(dialog.note, "second")
+    assert dialog.isVisible()
+    with qtbot.waitSignal(dialog.accepted, timeout=1000):
+        qtbot.keyClick(dialog.note, Qt.Key.Key_Return)
+    assert dialog.details() == StopDetails("Education", "ccm", False, "first\nsecond")
+
+
+def make_controller(
+    qtbot, services: Services, nurse: Actor, idle: FakeIdle, mono: Mono
+) -> StopwatchController:
+    return StopwatchController(services, lambda: nurse, None, idle, mono)
+
+
+def test_idle_time_asks_and_discarding_removes_it(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock
+) -> None:
+    idle, mono = FakeIdle(), Mono()
+    controller = make_controller(qtbot, services, nurse, idle, mono)
+    controller.refresh()
+    assert controller.start("A100")
+    run(controller, clock, mono, 4)
+    advance(clock, mono, 1)
+    idle.seconds = 5 * 60  # the threshold (default 5 minutes) is reached now
+    controller.tick()
+    dialog = controller.idle_dialog
+    assert isinstance(dialog, IdleDialog)
+    qtbot.addWidget(dialog)
+    assert dialog.idle.kind == "inactive"
+    assert dialog.discard.isChecked()  # the gentlest answer is preselected
+    advance(clock, mono, 60)  # the nurse comes back a minute later and answers
+    dialog.accept()
+    timer = controller.running
+    assert timer is not None
+    # 5 s of stopwatch happened; the 5 minutes of idleness reach back before it, so all of
+    # this stretch is idle and only time from the answer on counts.
+    assert controller.seconds(timer) == 0
+    advance(clock, mono, 30)
+    assert controller.seconds(controller.running) == 30
+
+
+def test_keeping_idle_time_needs_a_reason_in_the_dialog(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock
+) -> None:
+    idle, mono = FakeIdle(), Mono()
+    controller = make_controller(qtbot, services, nurse, idle, mono)
+    controller.refresh()
+    controller.start("A100")
+    run(controller, clock, mono, 20)
+    idle.is_locked = True
+    controller.tick()
+    dialog = controller.idle_dialog
+    assert isinstance(dialog, IdleDialog)
+    qtbot.addWidget(dialog)
+    assert dialog.heading.text().startswith("The screen was locked at")
+    dialog.keep.setChecked(True)
+    dialog.accept()  # refused: no reason yet
+    assert controller.idle_dialog is dialog
+    assert dialog.reason_error.text() == "Say why the idle time belongs to this patient."
+    dialog.reason.setText("Phone call with the pharmacy")
+    advance(clock, mono, 300)
+    dialog.accept()
+    assert controller.seconds(controller.running) == 320
+
+
+def test_stopping_at_the_start_of_idle_time(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    idle, mono = FakeIdle(), Mono()
+    controller = make_controller(qtbot, services, nurse, idle, mono)
+    controller.refresh()
+    controller.start("A100")
+    run(controller, clock, mono, 10 * 60)
+    idle.seconds = 6 * 60
+    controller.tick()
+    dialog = controller.idle_dialog
+    assert isinstance(dialog, IdleDialog)
+    qtbot.addWidget(dialog)
+    ends: list[dt.datetime | None] = []
+    monkeypatch.setattr(
+        controller, "ask_stop", lambda timer, seconds, end: ends.append(end) or SAVE
+    )
+    dialog.stop.setChecked(True)
+    advance(clock, mono, 15 * 60)
+    dialog.accept()
+    [entry] = services.stopwatch.patient_log(nurse, "A100")
+    assert entry.seconds == 4 * 60
+    assert ends == [dialog.idle.since]
+
+
+def test_a_clock_set_back_keeps_the_true_time(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock
+) -> None:
+    idle, mono = FakeIdle(), Mono()
+    controller = make_controller(qtbot, services, nurse, idle, mono)
+    controller.refresh()
+    controller.start("A100")
+    run(controller, clock, mono, 120)
+    clock.advance(hours=-1)  # the wall clock goes back an hour
+    mono.value += 1
+    controller.tick()
+    assert controller.seconds(controller.running) == 121
+    for widget in QApplication.topLevelWidgets():
+        if widget.objectName() == "errorMessage":
+            assert "went back 60 min" in widget.text()  # type: ignore[attr-defined]
+            widget.close()
+
+
+def test_system_sleep_asks_about_the_time_asleep(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock
+) -> None:
+    idle, mono = FakeIdle(), Mono()
+    controller = make_controller(qtbot, services, nurse, idle, mono)
+    controller.refresh()
+    controller.set_on_call(True)  # a sleeping computer vouches for nothing, even on a call
+    controller.start("A100")
+    run(controller, clock, mono, 60)
+    clock.advance(hours=2)  # asleep: the monotonic clock stood still
+    mono.value += 1
+    controller.tick()
+    dialog = controller.idle_dialog
+    assert isinstance(dialog, IdleDialog) and dialog.idle.kind == "sleep"
+    qtbot.addWidget(dialog)
+    dialog.accept()  # discard
+    assert controller.seconds(controller.running) == 60
+
+
+def test_on_a_call_inactivity_does_not_ask(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock
+) -> None:
+    idle, mono = FakeIdle(), Mono()
+    controller = make_controller(qtbot, services, nurse, idle, mono)
+    controller.refresh()
+    controller.set_on_call(True)
+    controller.start("A100")
+    advance(clock, mono, 1)
+    idle.seconds = 3600
+    controller.tick()
+    assert controller.idle_dialog is None
+
+
+def test_heartbeats_are_written_while_running(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock
+) -> None:
+    idle, mono = FakeIdle(), Mono()
+    controller = make_controller(qtbot, services, nurse, idle, mono)
+    controller.refresh()
+    controller.start("A100")
+    run(controller, clock, mono, 31)
+    [timer] = services.stopwatch.open_timers(nurse)
+    assert timer.last_heartbeat_at == clock.now - dt.timedelta(seconds=1)
+
+
+def test_starting_another_patient_asks_and_pausing_the_first_works(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    services.patients.save_text(
+        Actor.command_line(),
+        patient_raw(
+            mrn="A102",
+            last_name="Ito",
+            first_name="Ken",
+            dob="1951-01-01",
+            billing_practitioner="dr-okafor",
+        ),
+    )
+    controller = make_controller(qtbot, services, nurse, FakeIdle(), Mono())
+    controller.refresh()
+    controller.start("A100")
+    clock.advance(minutes=1)
+    monkeypatch.setattr(controller, "ask_switch", lambda running, mrn: "")
+    assert not controller.start("A102")  # cancelled: nothing changes
+    assert [t.mrn for t in controller.timers] == ["A100"]
+    monkeypatch.setattr(controller, "ask_switch", lambda running, mrn: SwitchDialog.PAUSE)
+    assert controller.start("A102")
+    assert {t.mrn: t.state for t in controller.timers} == {"A100": "paused", "A102": "running"}
+
+
+def test_the_switch_dialog_offers_pause_stop_and_cancel(qtbot, services, nurse, clock) -> None:
+    timer = services.stopwatch.start(nurse, "A100")
+    dialog = SwitchDialog(timer, 65, "Harold Nguyen")
+    qtbot.addWidget(dialog)
+    assert dialog.pause_button.text() == "Pause Zoë Schäfer"
+    qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
+    assert dialog.choice == SwitchDialog.STOP
+
+
+def test_recovery_offers_a_stopwatch_left_running(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    services.stopwatch.start(nurse, "A100")
+    clock.advance(minutes=4)
+    services.stopwatch.heartbeat(nurse, services.stopwatch.open_timers(nurse)[0].entry_id)
+    clock.advance(hours=3)  # ccmdesk was killed; now it starts again
+    controller = make_controller(qtbot, services, nurse, FakeIdle(), Mono())
+    seen: list[RecoveryDialog] = []
+
+    def answer(timer):
+        dialog = RecoveryDialog(timer, services.now(), services.practice_zone())
+        qtbot.addWidget(dialog)
+        seen.append(dialog)
+        qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
+        return dialog.choice
+
+    monkeypatch.setattr(controller, "ask_recovery", answer)
+    controller.recover()
+    assert "Stop it at" in seen[0].stop_button.text() and "(4:00)" in seen[0].stop_button.text()
+    assert "3:04:00" in seen[0].keep_button.text()
+    assert controller.timers == []
+    [entry] = services.stopwatch.patient_log(nurse, "A100")
+    assert entry.seconds == 240
+
+
+def test_escape_in_the_recovery_dialog_stops_at_the_heartbeat(
+    qtbot, services, nurse, clock
+) -> None:
+    timer = services.stopwatch.start(nurse, "A100")
+    clock.advance(minutes=10)
+    dialog = RecoveryDialog(timer, clock.now, dt.UTC)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert dialog.choice == "stop_at_heartbeat"
+
+
+def test_status_bar_tray_and_mini_timer_follow_the_stopwatch(
+    qtbot, window: MainWindow, clock: FakeClock, monkeypatch
+) -> None:
+    window.stopwatch.start("A100")
+    clock.advance(minutes=12, seconds=3)
+    window.stopwatch.ticked.emit()
+    assert isinstance(window.status_timer, StatusTimer)
+    assert window.status_timer.isVisible()
+    tray = window.tray
+    assert isinstance(tray, TrayTimer)
+    assert tray.title_action.text() == "Zoë Schäfer · 12:03"
+    assert "12:03 running" in tray.toolTip()
+    window.mini_action.setChecked(True)
+    mini = window.mini_timer
+    assert isinstance(mini, MiniTimer) and mini.isVisible()
+    assert mini.windowFlags() & Qt.WindowType.WindowStaysOnTopHint
+    assert mini.elapsed.text() == "12:03"
+    tray.pause_action.trigger()
+    assert window.stopwatch.timers[0].state == "paused"
+    assert mini.pause_button.text() == "Resume" and tray.pause_action.text() == "Resume"
+    qtbot.mouseClick(mini.pause_button, Qt.MouseButton.LeftButton)
+    assert window.stopwatch.running is not None
+    window.show_page("my_day")
+    tray.open_action.trigger()
+    assert window.current_page() == PATIENTS
+    assert page_of(window).current_mrn() == "A100"
+
+
+def test_manual_time_is_added_with_a_reason_and_a_refusal_keeps_the_dialog(
+    qtbot, window: MainWindow, clock: FakeClock, services: Services, nurse: Actor, monkeypatch
+) -> None:
+    panel = choose(window, "A100").panel
+    assert panel is not None
+    attempts: list[ManualEntryDialog] = []
+
+    def fill(dialog: ManualEntryDialog) -> bool:
+        attempts.append(dialog)
+        if len(attempts) > 2:
+            return False
+        # 2026-03-16 15:00 UTC is 11:00 in New York; the first try ends in the future.
+        dialog.start.setTime(dialog.start.time().fromString("09:30:00", "HH:mm:ss"))
+        end = "12:00:00" if len(attempts) == 1 else "09:55:00"
+        dialog.end.setTime(dialog.end.time().fromString(end, "HH:mm:ss"))
+        dialog.reason.setText("Call taken on the ward phone")
+        dialog.activity.setCurrentText("Medication reconciliation")
+        return True
+
+    monkeypatch.setattr(panel, "exec_dialog", fill)
+    assert panel.add_time()
+    assert len(attempts) == 2 and attempts[0] is attempts[1]  # the same dialog, text kept
+    assert "future" in attempts[0].error.text()
+    [entry] = services.stopwatch.patient_log(nurse, "A100")
+    assert (entry.seconds, entry.source, entry.activity) == (
+        25 * 60,
+        "manual",
+        "Medication reconciliation",
+    )
+    assert panel.log.rowCount() == 1
+
+
+def test_closing_with_a_running_stopwatch_asks_first(
+    qtbot, window: MainWindow, clock: FakeClock, monkeypatch
+) -> None:
+    window.stopwatch.start("A100")
+    clock.advance(minutes=1)
+    monkeypatch.setattr(window, "settle_running_timer", lambda: False)
+    window.close()
+    assert window.isVisible()
+    monkeypatch.setattr(window, "settle_running_timer", lambda: window.stopwatch.pause())
+    window.close()
+    assert not window.isVisible()
+    assert window.stopwatch.timers[0].state == "paused"
