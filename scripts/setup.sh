@@ -9,7 +9,7 @@ want_test=0
 
 qt_libs=(libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libglib2.0-0 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
-  libxcb-shape0 libxcb-xkb1 fonts-dejavu-core)
+  libxcb-shape0 libxcb-xkb1 libxss1 fonts-dejavu-core)
 [ "$want_test" = 1 ] && qt_libs+=(xvfb xauth poppler-utils)
 
 missing=()

@@ -179,14 +179,12 @@ class StopwatchController(QObject):
         return self.start(mrn)
 
     def pause_or_resume(self, mrn: str | None = None) -> None:
-        """Ctrl+P: pause the running stopwatch, or resume this patient's (or the only) paused
-        one."""
+        """Ctrl+P, the tray and the mini timer: pause the running stopwatch, or resume this
+        patient's paused one (else the one the status bar shows)."""
         if self.running is not None:
             self.pause()
             return
-        paused = self.timer_for(mrn) if mrn else None
-        if paused is None and len(self.timers) == 1:
-            paused = self.timers[0]
+        paused = (self.timer_for(mrn) if mrn else None) or self.shown
         if paused is not None:
             self.start(paused.mrn)
 

@@ -100,12 +100,15 @@ class StopwatchPanel(QWidget):
     def update_view(self) -> None:
         timer = self.timer()
         can = self._controller.can_record and self._mrn is not None
-        self.start_button.setVisible(timer is None)
+        records = self._controller.can_record
+        # Someone whose role records no time sees the sentence below, not a dead stopwatch.
+        self.elapsed.setVisible(records)
+        self.on_call.setVisible(records)
+        self.start_button.setVisible(records and timer is None)
         self.start_button.setEnabled(can)
         self.pause_button.setVisible(timer is not None)
         self.pause_button.setText("Resume" if timer and timer.state == "paused" else "Pause")
-        self.stop_button.setEnabled(timer is not None)
-        self.on_call.setEnabled(self._controller.can_record)
+        self.stop_button.setVisible(timer is not None)
         self.on_call.blockSignals(True)
         self.on_call.setChecked(self._controller.on_call)
         self.on_call.blockSignals(False)
@@ -200,7 +203,7 @@ class TrayTimer(QSystemTrayIcon):
         self.open_action = QAction("Open patient", self.menu)
         for action in (self.pause_action, self.stop_action, self.open_action):
             self.menu.addAction(action)
-        self.pause_action.triggered.connect(self._pause_or_resume)
+        self.pause_action.triggered.connect(lambda: controller.pause_or_resume())
         self.stop_action.triggered.connect(lambda: controller.stop_and_save())
         self.open_action.triggered.connect(self._open)
         self.setContextMenu(self.menu)
@@ -208,11 +211,6 @@ class TrayTimer(QSystemTrayIcon):
         controller.changed.connect(self.update_view)
         controller.ticked.connect(self.update_view)
         self.update_view()
-
-    def _pause_or_resume(self) -> None:
-        timer = self._controller.shown
-        if timer is not None:
-            self._controller.pause_or_resume(timer.mrn)
 
     def _open(self) -> None:
         timer = self._controller.shown
@@ -271,7 +269,7 @@ class MiniTimer(QWidget):
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop…")
         self.open_button = QPushButton("Open")
-        self.pause_button.clicked.connect(self._pause_or_resume)
+        self.pause_button.clicked.connect(lambda: controller.pause_or_resume())
         self.stop_button.clicked.connect(lambda: controller.stop_and_save())
         self.open_button.clicked.connect(self._open)
         row = QHBoxLayout()
@@ -286,14 +284,8 @@ class MiniTimer(QWidget):
         controller.ticked.connect(self.update_view)
         self.update_view()
 
-    def _pause_or_resume(self) -> None:
-        timer = self._controller.shown
-        if timer is not None:
-            self._controller.pause_or_resume(timer.mrn)
-
     def _open(self) -> None:
-        timer = self._controller.shown
-        if timer is not None:
+        if (timer := self._controller.shown) is not None:
             self.open_requested.emit(timer.mrn)
 
     def update_view(self) -> None:

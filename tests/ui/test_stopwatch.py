@@ -450,3 +450,20 @@ def test_closing_with_a_running_stopwatch_asks_first(
     window.close()
     assert not window.isVisible()
     assert window.stopwatch.timers[0].state == "paused"
+
+
+def test_a_role_that_records_no_time_sees_the_month_but_no_stopwatch(
+    qtbot, services: Services, biller: Actor
+) -> None:
+    main = MainWindow(services, biller, runner=InlineTaskRunner(), state=GuiState(None))
+    qtbot.addWidget(main)
+    main.show()
+    panel = choose(main, "A100").panel
+    assert panel is not None
+    assert panel.stopwatch.state_label.text() == "Your role does not record care-management time."
+    assert not panel.stopwatch.start_button.isVisible()
+    assert not panel.stopwatch.elapsed.isVisible()
+    assert not panel.add_button.isVisible()
+    assert panel.month_label.text() == "March 2026 · CCM (99490, 99439)"
+    main.toggle_timer()  # Ctrl+Space does nothing for this role
+    assert services.stopwatch.patient_log(biller, "A100") == []
