@@ -206,34 +206,32 @@ class StopwatchController(QObject):
         if timer is None:
             return False
         now = self._services.now()
-        end = at or now
-        details = self.ask_stop(timer, live_seconds(timer, min(end, now)), at)
-        if details is None:
-            return False
-        ok = self._call(
-            lambda: self._services.stopwatch.stop(
-                self._actor(),
-                timer.entry_id,
-                activity=details.activity,
-                service=details.service,
-                face_to_face=details.face_to_face,
-                note=details.note,
-                at=at,
-                reason=reason,
-            )
-        )
-        if ok:
+        seconds = live_seconds(timer, min(at or now, now))
+        details: StopDetails | None = None
+        refusal = ""
+        # A refused save (say, an overlap with an entry added meanwhile) asks again with
+        # everything typed kept, and says why.
+        while (details := self.ask_stop(timer, seconds, at, details, refusal)) is not None:
+            try:
+                self._services.stopwatch.stop(
+                    self._actor(),
+                    timer.entry_id,
+                    activity=details.activity,
+                    service=details.service,
+                    face_to_face=details.face_to_face,
+                    note=details.note,
+                    at=at,
+                    reason=reason,
+                )
+            except ServiceError as error:
+                refusal = str(error)
+                continue
             self.last_activity = details.activity
             self.time_saved.emit(timer.mrn)
+            self.refresh()
+            return True
         self.refresh()
-        return ok
-
-    def discard(self, timer: TimerState, reason: str) -> bool:
-        ok = self._call(
-            lambda: self._services.stopwatch.discard(self._actor(), timer.entry_id, reason)
-        )
-        self.refresh()
-        return ok
+        return False
 
     # --- the tick: display, heartbeat, idle and clock jumps ---------------------------------
 
@@ -341,7 +339,12 @@ class StopwatchController(QObject):
         return dialog.choice
 
     def ask_stop(
-        self, timer: TimerState, seconds: int, end: dt.datetime | None
+        self,
+        timer: TimerState,
+        seconds: int,
+        end: dt.datetime | None,
+        typed: StopDetails | None = None,
+        refusal: str = "",
     ) -> StopDetails | None:
         settings = self._services.practice.stopwatch_settings()
         dialog = StopDialog(
@@ -351,6 +354,8 @@ class StopwatchController(QObject):
             self._zone,
             activity=self.last_activity,
             end=end,
+            typed=typed,
+            refusal=refusal,
             parent=self._parent_widget(),
         )
         return dialog.details() if dialog.exec() == StopDialog.DialogCode.Accepted else None

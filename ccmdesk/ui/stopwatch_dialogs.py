@@ -95,8 +95,11 @@ class StopDialog(QDialog):
         *,
         activity: str = "",
         end: dt.datetime | None = None,
+        typed: StopDetails | None = None,
+        refusal: str = "",
         parent: QWidget | None = None,
     ) -> None:
+        """`typed` and `refusal`: what was entered before a refused save, and why it was."""
         super().__init__(parent)
         self.setObjectName("stopDialog")
         self.setWindowTitle("Stop and save")
@@ -122,6 +125,15 @@ class StopDialog(QDialog):
         self.note.setPlaceholderText("What was done (Shift+Enter for a new line)")
         self.note.setFixedHeight(84)
         self.note.installEventFilter(_EnterSaves(self))
+        self.refusal = FieldErrorLabel()
+        self.refusal.set_error(refusal)
+        if typed is not None:
+            if self.activity.findText(typed.activity) < 0:
+                self.activity.addItem(typed.activity)
+            self.activity.setCurrentText(typed.activity)
+            self.service.setCurrentIndex(self.service.findData(typed.service))
+            self.face_to_face.setChecked(typed.face_to_face)
+            self.note.setPlainText(typed.note)
         form = QFormLayout()
         form.addRow("Activity", self.activity)
         form.addRow("Service", self.service)
@@ -138,6 +150,7 @@ class StopDialog(QDialog):
         layout.addWidget(heading)
         layout.addWidget(summary)
         layout.addLayout(form)
+        layout.addWidget(self.refusal)
         layout.addWidget(buttons)
         self.activity.setFocus()
 

@@ -309,6 +309,31 @@ def test_a_signed_month_refuses_new_changed_and_deleted_time(
                                    start + dt.timedelta(minutes=40), reason="r").seconds == 600  # fmt: skip
 
 
+def test_the_spring_forward_night_counts_true_elapsed_time(db: Database, staffed: Services) -> None:
+    staffed.patients.save_text(CLI, patient_text(mrn="1001"))
+    # 2026-03-08 01:50 EST; at 02:00 the wall clock jumps to 03:00 EDT.
+    clock = FakeClock(dt.datetime(2026, 3, 8, 6, 50, tzinfo=dt.UTC))
+    services = Services(db, clock=clock)
+    timer = services.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=20)  # now 03:10 EDT: the wall clock says +80 minutes
+    assert services.stopwatch.stop(NURSE, timer.entry_id).elapsed_seconds == 1200
+
+
+def test_a_stopwatch_across_the_local_month_end_leaves_each_month_its_own_seconds(
+    db: Database, staffed: Services
+) -> None:
+    staffed.patients.save_text(CLI, patient_text(mrn="1001"))
+    # 23:50 on 31 March in New York (03:50 UTC on 1 April), stopped at 00:15 on 1 April.
+    clock = FakeClock(dt.datetime(2026, 4, 1, 3, 50, tzinfo=dt.UTC))
+    services = Services(db, clock=clock)
+    timer = services.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=25)
+    services.stopwatch.stop(NURSE, timer.entry_id, activity="Education")
+    march = services.minutes.month_progress(NURSE, "1001", "2026-03").progress
+    april = services.minutes.month_progress(NURSE, "1001", "2026-04").progress
+    assert (march.countable_seconds, april.countable_seconds) == (600, 900)
+
+
 def test_logs_by_patient_month_and_by_local_day(db: Database, staffed: Services) -> None:
     staffed.patients.save_text(CLI, patient_text(mrn="1001"))
     # 22:30 in New York on 31 March is 02:30 UTC on 1 April: March, and the 31st locally.

@@ -110,7 +110,7 @@ def test_the_panel_starts_pauses_resumes_and_stops_and_saves(
     clock.advance(minutes=17)
     asked: list[int] = []
     monkeypatch.setattr(
-        window.stopwatch, "ask_stop", lambda timer, seconds, end: asked.append(seconds) or SAVE
+        window.stopwatch, "ask_stop", lambda timer, seconds, end, *_: asked.append(seconds) or SAVE
     )
     qtbot.mouseClick(panel.stopwatch.stop_button, Qt.MouseButton.LeftButton)
     assert asked == [20 * 60 + 5]
@@ -137,7 +137,7 @@ def test_ctrl_space_starts_the_chosen_patient_and_stops_and_saves(
     qtbot.keyClick(page.table, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
     assert window.stopwatch.timers[0].state == "running"
     clock.advance(minutes=1)
-    monkeypatch.setattr(window.stopwatch, "ask_stop", lambda timer, seconds, end: SAVE)
+    monkeypatch.setattr(window.stopwatch, "ask_stop", lambda timer, seconds, end, *_: SAVE)
     qtbot.keyClick(page.table, Qt.Key.Key_Space, Qt.KeyboardModifier.ControlModifier)
     assert window.stopwatch.timers == []
 
@@ -233,7 +233,7 @@ def test_stopping_at_the_start_of_idle_time(
     qtbot.addWidget(dialog)
     ends: list[dt.datetime | None] = []
     monkeypatch.setattr(
-        controller, "ask_stop", lambda timer, seconds, end: ends.append(end) or SAVE
+        controller, "ask_stop", lambda timer, seconds, end, *_: ends.append(end) or SAVE
     )
     dialog.stop.setChecked(True)
     advance(clock, mono, 15 * 60)
@@ -467,3 +467,71 @@ def test_a_role_that_records_no_time_sees_the_month_but_no_stopwatch(
     assert panel.month_label.text() == "March 2026 · CCM (99490, 99439)"
     main.toggle_timer()  # Ctrl+Space does nothing for this role
     assert services.stopwatch.patient_log(biller, "A100") == []
+
+
+def test_own_entries_are_corrected_and_deleted_with_a_reason(
+    qtbot, window: MainWindow, clock: FakeClock, services: Services, nurse: Actor, monkeypatch
+) -> None:
+    start = clock.now - dt.timedelta(hours=2)
+    services.stopwatch.add_manual(
+        nurse, "A100", start, start + dt.timedelta(minutes=10), reason="r", activity="Education"
+    )
+    services.stopwatch.add_manual(
+        services.staff.actor_for("dr-okafor"),
+        "A100",
+        start + dt.timedelta(minutes=30),
+        start + dt.timedelta(minutes=35),
+        reason="r",
+    )
+    panel = choose(window, "A100").panel
+    assert panel is not None and panel.log.rowCount() == 2
+    panel.log.selectRow(0)  # newest first: the practitioner's entry is not mine
+    assert not panel.edit_button.isEnabled() and not panel.delete_button.isEnabled()
+    panel.log.selectRow(1)
+    assert panel.edit_button.isEnabled()
+
+    def correct(dialog: ManualEntryDialog) -> bool:
+        assert dialog.activity.currentText() == "Education"  # the entry's values come in
+        dialog.end.setTime(dialog.end.time().addSecs(5 * 60))
+        dialog.reason.setText("Call ran on; stopped late")
+        return True
+
+    monkeypatch.setattr(panel, "exec_dialog", correct)
+    assert panel.edit_time()
+    mine = [r for r in services.stopwatch.patient_log(nurse, "A100") if r.staff_id == "rn-lee"]
+    assert [r.seconds for r in mine] == [15 * 60]
+    panel.log.selectRow(1)
+    monkeypatch.setattr(panel, "ask_reason", lambda entry: None)  # cancelled
+    assert not panel.delete_time()
+    monkeypatch.setattr(panel, "ask_reason", lambda entry: "Entered on the wrong patient")
+    assert panel.delete_time()
+    assert [r.staff_id for r in services.stopwatch.patient_log(nurse, "A100")] == ["dr-okafor"]
+    assert panel.log.rowCount() == 1
+
+
+def test_a_refused_save_asks_again_keeping_what_was_typed(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    controller = make_controller(qtbot, services, nurse, FakeIdle(), Mono())
+    controller.refresh()
+    controller.start("A100")
+    started = clock.now
+    clock.advance(minutes=10)
+    # Meanwhile an entry over the same minutes was added by hand (another window, say).
+    services.stopwatch.add_manual(
+        nurse, "A101", started + dt.timedelta(minutes=2), started + dt.timedelta(minutes=4),
+        reason="typed in by mistake",
+    )  # fmt: skip
+    calls: list[tuple[StopDetails | None, str]] = []
+
+    def answer(timer, seconds, end, typed=None, refusal=""):
+        calls.append((typed, refusal))
+        return SAVE if len(calls) == 1 else None
+
+    monkeypatch.setattr(controller, "ask_stop", answer)
+    assert not controller.stop_and_save()
+    assert calls[1][0] == SAVE and "overlaps your entry" in calls[1][1]
+    assert controller.running is not None  # nothing lost: still timing
+    dialog = StopDialog(controller.running, 600, ("Call",), dt.UTC, typed=SAVE, refusal=calls[1][1])
+    qtbot.addWidget(dialog)
+    assert dialog.details() == SAVE and "overlaps" in dialog.refusal.text()
