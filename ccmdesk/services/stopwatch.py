@@ -19,6 +19,8 @@ from ccmdesk.services.errors import NotFound, ServiceError, ValidationFailed
 
 # A running stopwatch writes a heartbeat at least this often; a crash loses at most this much.
 HEARTBEAT_SECONDS = 30
+# A running stopwatch whose heartbeat is older than this was left by a ccmdesk that ended.
+STALE_AFTER_SECONDS = 2 * HEARTBEAT_SECONDS
 
 
 class TimerRunning(ServiceError):
@@ -357,7 +359,7 @@ class StopwatchService(ServiceBase):
 
     def stale_timers(self, actor: Actor) -> list[TimerState]:
         """Running stopwatches whose heartbeat stopped: the program ended without stopping them."""
-        limit = self._now() - dt.timedelta(seconds=2 * HEARTBEAT_SECONDS)
+        limit = self._now() - dt.timedelta(seconds=STALE_AFTER_SECONDS)
         return [
             t
             for t in self.open_timers(actor)

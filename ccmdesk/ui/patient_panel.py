@@ -122,7 +122,9 @@ class PatientPanel(QFrame):
         layout.addWidget(self.bar_text)
         layout.addSpacing(12)
         layout.addLayout(log_bar)
-        layout.addWidget(self.log, 1)
+        layout.addWidget(self.log, 100)
+        # Takes the room the log leaves while no patient is chosen, so the text stays on top.
+        layout.addStretch(1)
 
         controller.changed.connect(self.refresh)
         controller.time_saved.connect(self._saved)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QWidget
 
 from ccmdesk.services import Actor, Permission, ServiceError, Services, allowed
 from ccmdesk.services.activity import ActivityMonitor, ClockSetBack, IdleBegan
-from ccmdesk.services.stopwatch import HEARTBEAT_SECONDS, TimerState
+from ccmdesk.services.stopwatch import HEARTBEAT_SECONDS, STALE_AFTER_SECONDS, TimerState
 from ccmdesk.ui.forms import show_error, show_failure
 from ccmdesk.ui.idle import IdleSource
 from ccmdesk.ui.stopwatch_dialogs import (
@@ -121,7 +121,11 @@ class StopwatchController(QObject):
         except ServiceError:
             self.timers = []  # this role records no time
         running = self.running
-        if running is not None:
+        if running is not None and self._left_running(running):
+            # ccmdesk ended while it ran: recover() asks about it before anything counts on.
+            self._tick.stop()
+            self.monitor.stop_watching()
+        elif running is not None:
             if not self._tick.isActive():
                 self._tick.start()
                 self.monitor.reset(self._services.now(), self._monotonic())
@@ -131,6 +135,11 @@ class StopwatchController(QObject):
             self.monitor.stop_watching()
             self._close_idle_dialog()
         self.changed.emit()
+
+    def _left_running(self, timer: TimerState) -> bool:
+        """True for a running stopwatch whose heartbeat stopped (no ccmdesk was watching it)."""
+        beat = timer.last_heartbeat_at or timer.started_at
+        return beat < self._services.now() - dt.timedelta(seconds=STALE_AFTER_SECONDS)
 
     # --- transitions -------------------------------------------------------------------------
 

@@ -535,3 +535,23 @@ def test_a_refused_save_asks_again_keeping_what_was_typed(
     dialog = StopDialog(controller.running, 600, ("Call",), dt.UTC, typed=SAVE, refusal=calls[1][1])
     qtbot.addWidget(dialog)
     assert dialog.details() == SAVE and "overlaps" in dialog.refusal.text()
+
+
+def test_a_stopwatch_left_running_waits_for_the_recovery_answer(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    services.stopwatch.start(nurse, "A100")
+    clock.advance(minutes=30)  # ccmdesk was killed half an hour ago
+    idle, mono = FakeIdle(), Mono()
+    idle.seconds = 3600  # nobody has touched the keyboard since
+    controller = make_controller(qtbot, services, nurse, idle, mono)
+    controller.refresh()
+    controller.tick()
+    # Neither counting on nor an idle question before the person has said what happened.
+    assert controller.idle_dialog is None
+    monkeypatch.setattr(controller, "ask_recovery", lambda timer: "keep")
+    controller.recover()
+    assert controller.running is not None and controller.seconds(controller.running) == 1800
+    idle.seconds = 0
+    run(controller, clock, mono, 5)
+    assert controller.seconds(controller.running) == 1805 and controller.idle_dialog is None
