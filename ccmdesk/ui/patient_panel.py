@@ -148,7 +148,15 @@ class PatientPanel(QFrame):
         self._ticks += 1
         running = self._controller.running
         on_this_patient = running is not None and running.mrn == self._mrn
-        if on_this_patient and self._ticks % PROGRESS_EVERY_TICKS == 0:
+        if not on_this_patient:
+            return
+        assert running is not None
+        # The running entry's line counts on with the stopwatch, not only when it stops.
+        for row, entry in enumerate(self._rows):
+            item = self.log.item(row, 1)
+            if entry.entry_id == running.entry_id and item is not None:
+                item.setText(clock_text(self._controller.seconds(running)))
+        if self._ticks % PROGRESS_EVERY_TICKS == 0:
             self._show_progress()
 
     # --- reading -----------------------------------------------------------------------------

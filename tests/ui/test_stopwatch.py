@@ -102,6 +102,7 @@ def test_the_panel_starts_pauses_resumes_and_stops_and_saves(
     clock.advance(minutes=3, seconds=5)
     window.stopwatch.ticked.emit()  # the display's once-a-second refresh
     assert panel.stopwatch.elapsed.text() == "3:05"
+    assert panel.log.item(0, 1).text() == "3:05"  # the running line counts on too
     assert "Zoë Schäfer · 3:05" in window.status_timer.text()
     qtbot.mouseClick(panel.stopwatch.pause_button, Qt.MouseButton.LeftButton)
     assert panel.stopwatch.pause_button.text() == "Resume"
