@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QDate,
     QEvent,
     QModelIndex,
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
 from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.services.stopwatch import EntryRow
 from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.rows_model import RowsModel
 from ccmdesk.ui.stopwatch_dialogs import clock_text
 from ccmdesk.ui.worklist import BAR_FILL, prepare_table
 
@@ -87,13 +87,12 @@ def total_text(seconds: int, count: int, running: bool) -> str:
     return f"{text}, one still running" if running else text
 
 
-class DayTableModel(QAbstractTableModel):
+class DayTableModel(RowsModel[EntryRow]):
     """One day's entries by start time; a running stopwatch's duration counts on to now."""
 
     def __init__(self, now: Callable[[], dt.datetime], parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(HEADERS, parent)
         self._now = now
-        self._rows: list[EntryRow] = []
         self._zone: dt.tzinfo = dt.UTC
         self._day = dt.date.min
         self._loaded_at = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -115,14 +114,8 @@ class DayTableModel(QAbstractTableModel):
         self._loaded_at = loaded_at
         self.endResetModel()
 
-    def row_at(self, row: int) -> EntryRow:
-        return self._rows[row]
-
     def row_of(self, entry_id: int) -> int:
-        for position, row in enumerate(self._rows):
-            if row.entry_id == entry_id:
-                return position
-        return -1
+        return self.position_where(lambda row: row.entry_id == entry_id)
 
     def seconds_of(self, row: EntryRow) -> int:
         """The entry's duration now: a running one has gained the time since loading."""
@@ -143,12 +136,6 @@ class DayTableModel(QAbstractTableModel):
             if row.ended_at is None:
                 index = self.index(position, DURATION)
                 self.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole])
-
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QEvent,
     QModelIndex,
     QObject,
@@ -39,6 +38,7 @@ from ccmdesk.rules.intervals import month_of
 from ccmdesk.rules.minutes import FAMILY_LABELS, Progress, days_left
 from ccmdesk.services import Actor, ServiceError, Services, WorklistRow
 from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.rows_model import RowsModel
 from ccmdesk.ui.stopwatch_dialogs import clock_text
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -131,7 +131,7 @@ def prepare_table(table: QTableView) -> None:
     header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 
-class WorklistTableModel(QAbstractTableModel):
+class WorklistTableModel(RowsModel[WorklistRow]):
     """The worklist rows in the order the service chose; the model never re-sorts them."""
 
     def __init__(
@@ -140,8 +140,8 @@ class WorklistTableModel(QAbstractTableModel):
         zone: dt.tzinfo = dt.UTC,
         parent: QObject | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._rows: list[WorklistRow] = list(rows)
+        super().__init__(HEADERS, parent)
+        self._rows = list(rows)
         self._zone = zone
 
     def set_rows(self, rows: Sequence[WorklistRow], zone: dt.tzinfo) -> None:
@@ -150,21 +150,9 @@ class WorklistTableModel(QAbstractTableModel):
         self._zone = zone
         self.endResetModel()
 
-    def row_at(self, row: int) -> WorklistRow:
-        return self._rows[row]
-
     def row_of(self, mrn: str) -> int:
         """The row showing a patient, or -1."""
-        for position, row in enumerate(self._rows):
-            if row.mrn == mrn:
-                return position
-        return -1
-
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
+        return self.position_where(lambda row: row.mrn == mrn)
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
