@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ccmdesk.models import MonthlyReview, Patient, Staff, TimeEntry, TimeSegment
@@ -78,6 +78,10 @@ def _closed(entry: TimeEntry, until: dt.datetime) -> list[Interval]:
 
 class StopwatchService(ServiceBase):
     """Durations come from UTC instants written at each transition, never from counting ticks."""
+
+    def _now(self) -> dt.datetime:
+        # Whole seconds, as entries typed by hand and imported ones are (and C1 counts).
+        return super()._now().replace(microsecond=0)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -303,18 +307,24 @@ class StopwatchService(ServiceBase):
                 raise ServiceError(
                     "This stopwatch is no longer running; its idle time was settled already."
                 )
-            # Idle time cannot reach back past the moment this stretch of the stopwatch began.
-            begin = min(max(since, open_segment.started_at), now)
+            # Idle time reaches back no further than the entry's own start; a pause and resume
+            # inside it leave the idle stretch spread over several segments, all cut below.
+            first_start = min(s.started_at for s in entry.segments)
+            begin = min(max(since, first_start), now)
             idle = {"from": begin, "to": now}
             if choice == "keep":
                 entry.last_heartbeat_at = now
                 self._audit(session, actor, entry, "time.idle_keep", None, idle, reason.strip())
                 return self._state(session, entry, now)
             before = self._document(entry)
-            if begin > open_segment.started_at:
-                open_segment.ended_at = begin
-            else:
-                entry.segments.remove(open_segment)
+            for segment in list(entry.segments):
+                end = segment.ended_at or now
+                if end <= begin:
+                    continue
+                if segment.started_at >= begin:
+                    entry.segments.remove(segment)
+                else:
+                    segment.ended_at = begin
             entry.segments.append(TimeSegment(started_at=now))
             entry.last_heartbeat_at = now
             session.flush()
@@ -671,11 +681,12 @@ class StopwatchService(ServiceBase):
                 TimeEntry.id != entry.id,
                 TimeEntry.deleted_at.is_(None),
                 TimeSegment.started_at < hi,
-                TimeSegment.ended_at.is_not(None),
-                TimeSegment.ended_at > lo,
+                # A running stopwatch of one's own counts as running up to now.
+                or_(TimeSegment.ended_at.is_(None), TimeSegment.ended_at > lo),
             )
         )
         for started, ended, mrn, other_id in others:
+            ended = ended or max(hi, started + dt.timedelta(seconds=1))
             if any(overlap(span, (started, ended)) for span in spans):
                 raise ValidationFailed(
                     [

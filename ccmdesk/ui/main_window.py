@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         state: GuiState | None = None,
         first_rows: Callable[[], Sequence[PatientRow]] | None = None,
         idle_source: IdleSource | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
         parent: QWidget | None = None,
     ) -> None:
         """`first_rows` supplies the first patient list (see PatientsPage); the patients page
@@ -100,7 +102,7 @@ class MainWindow(QMainWindow):
         self._runner = runner or ThreadTaskRunner()
         self._state = state or GuiState(None)
         self._warmed_up = False
-        self.stopwatch = StopwatchController(services, self.actor, self, idle_source)
+        self.stopwatch = StopwatchController(services, self.actor, self, idle_source, monotonic)
         self.mini_timer: MiniTimer | None = None
 
         self.practice_label = QLabel()

@@ -50,7 +50,6 @@ class StopwatchController(QObject):
     reads it and asks it to act, so they can never disagree."""
 
     changed = Signal()  # started, paused, resumed, stopped or discarded
-    ticked = Signal()  # once a second while a stopwatch runs
     time_saved = Signal(str)  # MRN whose recorded time changed
 
     def __init__(
@@ -76,6 +75,9 @@ class StopwatchController(QObject):
         self._tick = QTimer(self)
         self._tick.setInterval(TICK_MS)
         self._tick.timeout.connect(self.tick)
+        # Views refresh on the timer's own signal, emitted from C++: PySide6 6.12 leaks a
+        # reference to True on every emit() from Python, which aborts after ~10,000 ticks.
+        self.ticked = self._tick.timeout
         self._zone = services.practice_zone()
 
     # --- state -------------------------------------------------------------------------------
@@ -176,9 +178,17 @@ class StopwatchController(QObject):
             return self.stop_and_save(running)
         return False
 
+    def _idle_question_first(self) -> bool:
+        """True (and the question brought forward) while idle time waits for an answer."""
+        if self.idle_dialog is None:
+            return False
+        self.idle_dialog.raise_()
+        self.idle_dialog.activateWindow()
+        return True
+
     def pause(self) -> bool:
         running = self.running
-        if running is None:
+        if running is None or self._idle_question_first():
             return False
         ok = self._call(lambda: self._services.stopwatch.pause(self._actor(), running.entry_id))
         self.refresh()
@@ -212,7 +222,7 @@ class StopwatchController(QObject):
         """Ask what was done, then stop (at `at`, or now) and save; False if the nurse kept
         timing or the save was refused."""
         timer = timer or self.running or (self.timers[0] if self.timers else None)
-        if timer is None:
+        if timer is None or (at is None and self._idle_question_first()):
             return False
         now = self._services.now()
         seconds = live_seconds(timer, min(at or now, now))
@@ -250,7 +260,8 @@ class StopwatchController(QObject):
             self._tick.stop()
             return
         mono = self._monotonic()
-        if mono - self._last_beat >= HEARTBEAT_SECONDS:
+        # No heartbeat while the idle question waits: a crash then must not keep the idle time.
+        if mono - self._last_beat >= HEARTBEAT_SECONDS and not self.monitor.waiting:
             self._last_beat = mono
             try:
                 self._services.stopwatch.heartbeat(self._actor(), running.entry_id)
@@ -267,7 +278,6 @@ class StopwatchController(QObject):
             self._clock_set_back(running, event)
         elif isinstance(event, IdleBegan):
             self.ask_idle(running, event)
-        self.ticked.emit()
 
     def _clock_set_back(self, running: TimerState, event: ClockSetBack) -> None:
         self._call(

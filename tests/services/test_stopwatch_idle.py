@@ -94,20 +94,48 @@ def test_idle_time_is_never_taken_off_another_entry(sw: Services, clock: FakeClo
     assert second.entry_id != first.entry_id
 
 
-def test_idle_time_reaches_back_no_further_than_the_last_resume(
-    sw: Services, clock: FakeClock
-) -> None:
+def test_idle_time_is_cut_from_every_stretch_it_covers(sw: Services, clock: FakeClock) -> None:
     timer = sw.stopwatch.start(NURSE, "1001")
     clock.advance(minutes=5)
+    idle_since = clock.now
+    clock.advance(minutes=20)  # idle: nobody at the keyboard
     sw.stopwatch.pause(NURSE, timer.entry_id)
     clock.advance(minutes=5)
     sw.stopwatch.resume(NURSE, timer.entry_id)
-    clock.advance(minutes=5)
-    # A stale "idle since" from before the pause must not eat the first stretch.
-    state = sw.stopwatch.resolve_idle(NURSE, timer.entry_id, START, "discard")
+    clock.advance(minutes=3)
+    # Only the 5 minutes before idleness began are work; the stretch after the resume fell
+    # inside the idle time the nurse now discards.
+    state = sw.stopwatch.resolve_idle(NURSE, timer.entry_id, idle_since, "discard")
     assert state.elapsed_seconds == 300
     clock.advance(minutes=1)
     assert sw.stopwatch.open_timers(NURSE)[0].elapsed_seconds == 360
+
+
+def test_a_manual_entry_cannot_overlap_ones_own_running_stopwatch(
+    sw: Services, clock: FakeClock
+) -> None:
+    sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=10)
+    with pytest.raises(ValidationFailed, match="overlaps your entry"):
+        sw.stopwatch.add_manual(
+            NURSE,
+            "1002",
+            clock.now - dt.timedelta(minutes=6),
+            clock.now - dt.timedelta(minutes=2),
+            reason="typed in",
+        )
+
+
+def test_real_clock_instants_are_kept_in_whole_seconds(db: Database, staffed: Services) -> None:
+    staffed.patients.save_text(CLI, patient_text(mrn="1001"))
+    clock = FakeClock(dt.datetime(2026, 3, 4, 14, 0, 0, 734_512, tzinfo=dt.UTC))
+    services = Services(db, clock=clock)
+    timer = services.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=3, microseconds=100_000)
+    services.stopwatch.stop(NURSE, timer.entry_id)
+    # A note added afterwards (whole-second rules apply to edits) goes through.
+    row = services.stopwatch.edit(NURSE, timer.entry_id, reason="add a note", note="Refills")
+    assert row.started_at.microsecond == 0 and row.note == "Refills"
 
 
 def test_a_clock_set_back_keeps_the_time_that_really_passed(

@@ -102,7 +102,13 @@ class ShiftedClock:
 def stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
     """The patient page with a running stopwatch and everything around it (issue #3)."""
     nurse = services.staff.actor_for("rn-lee")
-    window = MainWindow(services, nurse, runner=InlineTaskRunner(), state=GuiState(None))
+    window = MainWindow(
+        services,
+        nurse,
+        runner=InlineTaskRunner(),
+        state=GuiState(None),
+        monotonic=lambda: clock().timestamp(),
+    )
     shown(window, 1280, 800)
     settle()  # the window's first look for stopwatches left running, before time moves on
     worklist = services.minutes.worklist(nurse)
@@ -112,8 +118,9 @@ def stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
     assert isinstance(patients, PatientsPage) and patients.panel is not None
     patients.show_patient(mrn)
     window.stopwatch.start(mrn)
-    clock.advance(minutes=12, seconds=34)
-    window.stopwatch.ticked.emit()
+    for _ in range(12 * 60 + 34):  # the stopwatch's timer fires once a second
+        clock.advance(seconds=1)
+        window.stopwatch.ticked.emit()
     patients.panel.refresh()
     save(window, out, "stopwatch-running.png")
 
