@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 Interval = tuple[dt.datetime, dt.datetime]
 
@@ -34,6 +34,28 @@ def union_seconds(intervals: Iterable[Interval]) -> int:
 def overlap(a: Interval, b: Interval) -> bool:
     """True when the intervals share time; ones that merely touch do not overlap."""
     return a[0] < b[1] and b[0] < a[1]
+
+
+def largest_free_shift(
+    spans: Sequence[Interval], others: Sequence[Interval], limit: dt.timedelta
+) -> dt.timedelta:
+    """How far back, at most `limit`, `spans` can all move without overlapping `others`.
+
+    Moving back by s overlaps other interval b exactly when a.start - b.end < s < a.end -
+    b.start for some span a, so the largest allowed s is `limit` itself or the left end of
+    one of those forbidden ranges.
+    """
+
+    def free(shift: dt.timedelta) -> bool:
+        return not any(overlap((a - shift, b - shift), other) for a, b in spans for other in others)
+
+    candidates = {limit} | {
+        a_start - b_end
+        for a_start, _ in spans
+        for _, b_end in others
+        if dt.timedelta(0) <= a_start - b_end <= limit
+    }
+    return next((s for s in sorted(candidates, reverse=True) if free(s)), dt.timedelta(0))
 
 
 def month_of(instant: dt.datetime, zone: dt.tzinfo) -> str:

@@ -9,7 +9,14 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ccmdesk.models import MonthlyReview, Patient, Staff, TimeEntry, TimeSegment
-from ccmdesk.rules.intervals import Interval, month_of, overlap, seconds, split_by_month
+from ccmdesk.rules.intervals import (
+    Interval,
+    largest_free_shift,
+    month_of,
+    overlap,
+    seconds,
+    split_by_month,
+)
 from ccmdesk.rules.records import FieldError
 from ccmdesk.rules.validation import ACTIVITY_LIMIT, SERVICES, text_error
 from ccmdesk.services import audit
@@ -66,6 +73,16 @@ class EntryRow:
     note: str
     state: str
     source: str
+
+
+@dataclass(frozen=True)
+class ClockCorrection:
+    """A stopwatch after the computer's clock went back: how far its entry moved back, and
+    the seconds left out because moving further would overlap the person's other entries."""
+
+    timer: TimerState
+    shifted_seconds: int
+    lost_seconds: int
 
 
 RECOVERY_CHOICES = ("keep", "stop_at_heartbeat", "discard")
@@ -194,6 +211,8 @@ class StopwatchService(ServiceBase):
 
     def heartbeat(self, actor: Actor, entry_id: int) -> None:
         """Record that the stopwatch is still running (no audit event: it changes no time)."""
+        # A heartbeat vouches for time: someone whose role no longer records time cannot.
+        actor = self._authorize(actor, Permission.RECORD_TIME)
         now = self._now()
         with self._db.session() as session:
             entry = self._entry(session, actor, entry_id)
@@ -339,31 +358,65 @@ class StopwatchService(ServiceBase):
             )
             return self._state(session, entry, now)
 
-    def clock_set_back(self, actor: Actor, entry_id: int, jump_seconds: int) -> TimerState:
-        """The computer's clock went back while this stopwatch ran: move the running stretch's
-        start back as far, so it keeps exactly the time that really passed (audited)."""
+    def clock_set_back(self, actor: Actor, entry_id: int, jump_seconds: int) -> ClockCorrection:
+        """The computer's clock went back while this stopwatch ran: move the whole entry back
+        as far (each stretch keeps its length, so none overlaps another or ends after now), or
+        as far as the person's other entries allow; the correction is audited."""
         actor = self._authorize(actor, Permission.RECORD_TIME)
         if jump_seconds <= 0:
             raise ValueError("a clock set back moves by a positive number of seconds")
         now = self._now()
+        jump = dt.timedelta(seconds=jump_seconds)
         with self._db.session() as session:
             entry = self._entry(session, actor, entry_id)
             open_segment = next((s for s in entry.segments if s.ended_at is None), None)
             if entry.state != "running" or open_segment is None:
                 raise ServiceError("This stopwatch is not running.")
-            before = {"start": open_segment.started_at}
-            open_segment.started_at -= dt.timedelta(seconds=jump_seconds)
+            before = self._document(entry)
+            # On the old clock, the running stretch has reached now + jump.
+            spans = _closed(entry, now + jump)
+            true_seconds = sum(seconds(span) for span in spans)
+            lo = min(a for a, _ in spans) - jump
+            others = [
+                (started, ended or now + jump)
+                for started, ended in session.execute(
+                    select(TimeSegment.started_at, TimeSegment.ended_at)
+                    .join(TimeEntry, TimeSegment.entry_id == TimeEntry.id)
+                    .where(
+                        (TimeEntry.staff_id + 0) == entry.staff_id,
+                        TimeEntry.id != entry.id,
+                        TimeEntry.deleted_at.is_(None),
+                        TimeSegment.started_at < now + jump,
+                        or_(TimeSegment.ended_at.is_(None), TimeSegment.ended_at > lo),
+                    )
+                )
+            ]
+            shift = largest_free_shift(spans, others, jump)
+            for segment in list(entry.segments):
+                segment.started_at = min(segment.started_at - shift, now)
+                if segment.ended_at is not None:
+                    # Only a shorter move than the clock's leaves stretches after now: cut there.
+                    segment.ended_at = min(segment.ended_at - shift, now)
+                    if segment.ended_at <= segment.started_at:
+                        entry.segments.remove(segment)
             entry.last_heartbeat_at = now
+            session.flush()
+            lost = true_seconds - sum(seconds(span) for span in _closed(entry, now))
+            reason = f"the computer's clock went back {jump_seconds} s while the stopwatch ran"
+            if lost:
+                reason += f"; {lost} s are left out, which would overlap other entries"
             self._audit(
                 session,
                 actor,
                 entry,
                 "time.clock_set_back",
                 before,
-                {"start": open_segment.started_at},
-                f"the computer's clock went back {jump_seconds} s while the stopwatch ran",
+                self._document(entry),
+                reason,
             )
-            return self._state(session, entry, now)
+            return ClockCorrection(
+                self._state(session, entry, now), int(shift.total_seconds()), lost
+            )
 
     # --- after a crash ------------------------------------------------------------------------
 

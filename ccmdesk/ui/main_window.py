@@ -295,12 +295,19 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _switch_to(self, staff_id: str) -> None:
+        # Once someone else signs in, nothing watches this person's stopwatch for idle time:
+        # it is paused or stopped first, as when ccmdesk closes.
+        leaving = staff_id != self._actor.key and self.stopwatch.running is not None
+        if leaving and not self.settle_running_timer(switching=True):
+            return
         try:
             actor = self._services.staff.actor_for(staff_id)
         except Exception as error:
             show_failure(self, error)
             return
         self.set_actor(actor)
+        # The new person may have left a stopwatch running when ccmdesk last ended badly.
+        self.stopwatch.recover()
 
     def _staff_saved(self, staff_id: str) -> None:
         """An administrator who changed their own role or retired themself: follow it now."""
@@ -452,7 +459,7 @@ class MainWindow(QMainWindow):
         self._runner.run(icd10.table_version, lambda _version: None, lambda _error: None)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.stopwatch.running is not None and not self.settle_running_timer():
+        if self.stopwatch.running is not None and not self.settle_running_timer(switching=False):
             event.ignore()
             return
         self._warm_timer.stop()
@@ -461,19 +468,28 @@ class MainWindow(QMainWindow):
             self.mini_timer.close()
         super().closeEvent(event)
 
-    def settle_running_timer(self) -> bool:
-        """Closing with a stopwatch running: pause it, or stop and save it; False to stay."""
+    def settle_running_timer(self, *, switching: bool) -> bool:
+        """Closing or switching user with a stopwatch running: pause it, or stop and save it;
+        False to stay as things are."""
         running = self.stopwatch.running
         assert running is not None
+        why = (
+            "Once someone else signs in, nothing watches it for idle time"
+            if switching
+            else "A closed ccmdesk cannot watch for idle time"
+        )
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "A stopwatch is running",
-            f"Your stopwatch for {running.patient_name} is running. A closed ccmdesk cannot "
-            "watch for idle time, so it is paused or stopped first.",
+            f"Your stopwatch for {running.patient_name} is running. {why}, so it is paused "
+            "or stopped first.",
             QMessageBox.StandardButton.NoButton,
             self,
         )
-        pause = box.addButton("Pause it and quit", QMessageBox.ButtonRole.AcceptRole)
+        pause = box.addButton(
+            "Pause it and switch" if switching else "Pause it and quit",
+            QMessageBox.ButtonRole.AcceptRole,
+        )
         stop = box.addButton("Stop and save…", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(pause)

@@ -12,7 +12,12 @@ from PySide6.QtWidgets import QWidget
 
 from ccmdesk.services import Actor, Permission, ServiceError, Services, allowed
 from ccmdesk.services.activity import ActivityMonitor, ClockSetBack, IdleBegan
-from ccmdesk.services.stopwatch import HEARTBEAT_SECONDS, STALE_AFTER_SECONDS, TimerState
+from ccmdesk.services.stopwatch import (
+    HEARTBEAT_SECONDS,
+    STALE_AFTER_SECONDS,
+    ClockCorrection,
+    TimerState,
+)
 from ccmdesk.ui.forms import show_error, show_failure
 from ccmdesk.ui.idle import IdleSource
 from ccmdesk.ui.stopwatch_dialogs import (
@@ -43,6 +48,10 @@ def live_seconds(timer: TimerState, now: dt.datetime) -> int:
         return timer.elapsed_seconds
     closed = sum(int((end - start).total_seconds()) for start, end in timer.segments[:-1])
     return closed + max(0, int((now - timer.segments[-1][0]).total_seconds()))
+
+
+def _min_s(seconds: int) -> str:
+    return f"{seconds // 60} min {seconds % 60} s"
 
 
 class StopwatchController(QObject):
@@ -280,17 +289,30 @@ class StopwatchController(QObject):
             self.ask_idle(running, event)
 
     def _clock_set_back(self, running: TimerState, event: ClockSetBack) -> None:
+        fixed: list[ClockCorrection] = []
         self._call(
-            lambda: self._services.stopwatch.clock_set_back(
-                self._actor(), running.entry_id, event.seconds
+            lambda: fixed.append(
+                self._services.stopwatch.clock_set_back(
+                    self._actor(), running.entry_id, event.seconds
+                )
             )
         )
         self.refresh()
+        if not fixed:
+            return
+        if self.idle_dialog is not None and self.idle_dialog.entry_id == running.entry_id:
+            # The idle time began on the old clock: it moves with the entry.
+            self.idle_dialog.move_back(fixed[0].shifted_seconds)
+        kept = "kept the time that really passed"
+        if fixed[0].lost_seconds:
+            kept = (
+                f"left out {_min_s(fixed[0].lost_seconds)} that would overlap your "
+                "entries before it"
+            )
         show_error(
             self._parent_widget(),
-            f"The computer's clock went back {event.seconds // 60} min {event.seconds % 60} s. "
-            f"The stopwatch for {running.patient_name} kept the time that really passed; "
-            "the change is in the audit trail.",
+            f"The computer's clock went back {_min_s(event.seconds)}. The stopwatch for "
+            f"{running.patient_name} {kept}; the change is in the audit trail.",
         )
 
     def ask_idle(self, running: TimerState, event: IdleBegan) -> None:
@@ -340,12 +362,12 @@ class StopwatchController(QObject):
             return
         for timer in self._services.stopwatch.stale_timers(self._actor()):
             choice = self.ask_recovery(timer)
-            self._call(
+            saved = self._call(
                 lambda t=timer, c=choice: self._services.stopwatch.recover(
                     self._actor(), t.entry_id, c
                 )
             )
-            if choice == "stop_at_heartbeat":
+            if saved and choice == "stop_at_heartbeat":
                 self.time_saved.emit(timer.mrn)
         self.refresh()
 

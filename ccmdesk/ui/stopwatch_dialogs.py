@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTime
 from PySide6.QtGui import QKeyEvent
@@ -188,8 +188,8 @@ class IdleDialog(QDialog):
         self.setMinimumWidth(480)
         self.idle = idle
         self.entry_id = timer.entry_id
-        since = local_time(idle.since, zone)
-        self.heading = QLabel(IDLE_HEADINGS[idle.kind].format(since=since))
+        self._zone = zone
+        self.heading = QLabel()
         self.heading.setObjectName("dialogHeading")
         self.heading.setWordWrap(True)
         about = QLabel(
@@ -202,7 +202,8 @@ class IdleDialog(QDialog):
         self.reason.setPlaceholderText("Why (required), e.g. on the phone with the pharmacy")
         self.reason_error = FieldErrorLabel()
         self.discard = QRadioButton("Discard it: the stopwatch goes on from now without it")
-        self.stop = QRadioButton(f"Stop the stopwatch at {since} and save")
+        self.stop = QRadioButton()
+        self._show_since()
         self.choice = QButtonGroup(self)
         for button in (self.keep, self.discard, self.stop):
             self.choice.addButton(button)
@@ -223,6 +224,17 @@ class IdleDialog(QDialog):
         layout.addLayout(indent)
         layout.addWidget(self.stop)
         layout.addWidget(buttons)
+
+    def _show_since(self) -> None:
+        since = local_time(self.idle.since, self._zone)
+        self.heading.setText(IDLE_HEADINGS[self.idle.kind].format(since=since))
+        self.stop.setText(f"Stop the stopwatch at {since} and save")
+
+    def move_back(self, seconds: int) -> None:
+        """The computer's clock went back while the question waited: the idle time began
+        that much earlier on the new clock."""
+        self.idle = replace(self.idle, since=self.idle.since - dt.timedelta(seconds=seconds))
+        self._show_since()
 
     def chosen(self) -> str:
         if self.keep.isChecked():
@@ -388,6 +400,8 @@ class ManualEntryDialog(QDialog):
         self.end = QTimeEdit(QTime(last.hour, last.minute, last.second))
         for edit in (self.start, self.end):
             edit.setDisplayFormat("HH:mm:ss")
+        self._entry = entry
+        self._shown = (self.day.date(), self.start.time(), self.end.time())
         self.activity = QComboBox()
         self.activity.addItems(list(activities))
         self.service = QComboBox()
@@ -434,10 +448,19 @@ class ManualEntryDialog(QDialog):
         end_time = self.end.time().toPython()
         assert isinstance(day, dt.date)
         assert isinstance(start_time, dt.time) and isinstance(end_time, dt.time)
-        start = dt.datetime.combine(day, start_time.replace(microsecond=0), self._zone)
-        end = dt.datetime.combine(day, end_time.replace(microsecond=0), self._zone)
-        if end <= start:
-            end += dt.timedelta(days=1)  # a span across midnight ends the next day
+        shown_day, shown_start, shown_end = self._shown
+        same_day = self.day.date() == shown_day
+        entry = self._entry
+        if entry is not None and same_day and self.start.time() == shown_start:
+            # Untouched fields give back the stored instant: a local time shown on the night
+            # the clocks fall back is ambiguous, and the fields hold no fraction of a second.
+            start = entry.started_at
+        else:
+            start = dt.datetime.combine(day, start_time.replace(microsecond=0), self._zone)
+        if entry is not None and entry.ended_at and same_day and self.end.time() == shown_end:
+            end = entry.ended_at
+        else:
+            end = self._end_after(start, day, end_time.replace(microsecond=0))
         return ManualDetails(
             start=start.astimezone(dt.UTC),
             end=end.astimezone(dt.UTC),
@@ -447,6 +470,16 @@ class ManualEntryDialog(QDialog):
             note=self.note.toPlainText().strip(),
             reason=self.reason.text().strip(),
         )
+
+    def _end_after(self, start: dt.datetime, day: dt.date, end_time: dt.time) -> dt.datetime:
+        """The typed end time: the first reading after the start, on the night the clocks
+        fall back the repeated hour's second pass, else the next day (across midnight)."""
+        for fold in (0, 1):
+            end = dt.datetime.combine(day, end_time.replace(fold=fold), self._zone)
+            if end.astimezone(dt.UTC) > start.astimezone(dt.UTC):
+                return end
+        next_day = day + dt.timedelta(days=1)
+        return dt.datetime.combine(next_day, end_time, self._zone)
 
     def show_error(self, text: str) -> None:
         self.error.set_error(text)

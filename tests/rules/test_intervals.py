@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ccmdesk.rules.intervals import merge, overlap, seconds, split_by_month, union_seconds
+from ccmdesk.rules.intervals import (
+    largest_free_shift,
+    merge,
+    overlap,
+    seconds,
+    split_by_month,
+    union_seconds,
+)
 
 NY = ZoneInfo("America/New_York")
 UTC = dt.UTC
@@ -85,3 +92,39 @@ def test_cutting_intervals_into_pieces_never_changes_the_union(
         middle = s + dt.timedelta(seconds=n // 2)
         halves += [(s, middle), (middle, s + dt.timedelta(seconds=n))]
     assert union_seconds(whole) == union_seconds([h for h in halves if h[0] < h[1]])
+
+
+def _at(minute: int) -> dt.datetime:
+    return dt.datetime(2026, 3, 16, 15, 0, tzinfo=dt.UTC) + dt.timedelta(minutes=minute)
+
+
+def test_the_whole_shift_is_taken_when_nothing_is_in_the_way() -> None:
+    spans = [(_at(60), _at(70)), (_at(80), _at(90))]
+    others = [(_at(0), _at(5))]
+    assert largest_free_shift(spans, others, dt.timedelta(minutes=50)) == dt.timedelta(minutes=50)
+
+
+def test_the_shift_stops_where_an_earlier_entry_ends() -> None:
+    # Moving back an hour would land the spans on the entry from 0:10 to 0:30.
+    spans = [(_at(60), _at(70)), (_at(80), _at(90))]
+    others = [(_at(10), _at(30))]
+    assert largest_free_shift(spans, others, dt.timedelta(minutes=60)) == dt.timedelta(minutes=30)
+
+
+def test_a_shift_may_carry_the_spans_past_an_interleaved_entry() -> None:
+    # The other entry (paused between the two spans) is fixed; only the spans move. Shifts of
+    # 2 to 18 minutes put the second span on it; 18 exactly touches it, which is allowed.
+    spans = [(_at(60), _at(70)), (_at(80), _at(90))]
+    others = [(_at(72), _at(78))]
+    assert largest_free_shift(spans, others, dt.timedelta(minutes=20)) == dt.timedelta(minutes=20)
+    assert largest_free_shift(spans, others, dt.timedelta(minutes=18)) == dt.timedelta(minutes=18)
+    assert largest_free_shift(spans, others, dt.timedelta(minutes=17)) == dt.timedelta(minutes=2)
+
+
+def test_no_room_at_all_means_no_shift() -> None:
+    # The span starts where the other entry ends, and any move up to 25 minutes lands on it.
+    spans = [(_at(60), _at(70))]
+    others = [(_at(45), _at(60))]
+    assert largest_free_shift(spans, others, dt.timedelta(minutes=20)) == dt.timedelta(0)
+    # Beyond that the span clears it entirely, before it.
+    assert largest_free_shift(spans, others, dt.timedelta(minutes=25)) == dt.timedelta(minutes=25)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from ccmdesk.db import Database
-from ccmdesk.models import AuditEvent, TimeEntry, TimeSegment
+from ccmdesk.models import AuditEvent, Staff, TimeEntry, TimeSegment
 from ccmdesk.services import (
     ImportFailed,
     PermissionDenied,
@@ -169,6 +169,15 @@ def test_only_care_team_roles_record_time_and_only_their_own(sw: Services) -> No
     doctor = Actor(key="dr-a", name="Dr. A", role="practitioner")
     with pytest.raises(ServiceError, match="no stopwatch"):
         sw.stopwatch.pause(doctor, timer.entry_id)
+
+
+def test_a_heartbeat_needs_a_role_that_records_time(sw: Services, db: Database) -> None:
+    timer = sw.stopwatch.start(NURSE, "1001")
+    with db.session() as session:
+        staff = session.scalars(select(Staff).where(Staff.staff_id == NURSE.key)).one()
+        staff.role = "billing"  # moved to the billing office while the stopwatch ran
+    with pytest.raises(PermissionDenied):
+        sw.stopwatch.heartbeat(NURSE, timer.entry_id)
 
 
 def test_stop_cannot_end_before_the_last_pause(sw: Services, clock: FakeClock) -> None:

@@ -144,12 +144,71 @@ def test_a_clock_set_back_keeps_the_time_that_really_passed(
     timer = sw.stopwatch.start(NURSE, "1001")
     clock.advance(minutes=10)
     clock.advance(hours=-1)  # the wall clock is corrected an hour back
-    state = sw.stopwatch.clock_set_back(NURSE, timer.entry_id, 3600)
-    assert state.elapsed_seconds == 600
+    fixed = sw.stopwatch.clock_set_back(NURSE, timer.entry_id, 3600)
+    assert fixed.timer.elapsed_seconds == 600
+    assert (fixed.shifted_seconds, fixed.lost_seconds) == (3600, 0)
     clock.advance(minutes=5)
     assert sw.stopwatch.stop(NURSE, timer.entry_id).elapsed_seconds == 900
     [event] = audit_rows(db, "time.clock_set_back")
     assert "3600 s" in event.reason
+
+
+def test_a_clock_set_back_after_pauses_keeps_every_stretch_and_stop_works_at_once(
+    sw: Services, clock: FakeClock
+) -> None:
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=10)
+    sw.stopwatch.pause(NURSE, timer.entry_id)
+    clock.advance(minutes=5)
+    sw.stopwatch.resume(NURSE, timer.entry_id)
+    clock.advance(minutes=3)
+    clock.advance(hours=-1)
+    fixed = sw.stopwatch.clock_set_back(NURSE, timer.entry_id, 3600)
+    # Both stretches moved together: no overlap inside the entry, nothing undercounted.
+    first, second = fixed.timer.segments
+    assert first[1] <= second[0] and fixed.timer.elapsed_seconds == 13 * 60
+    # Stopping straight away is not refused as "before this stopwatch's last pause".
+    clock.advance(seconds=30)
+    assert sw.stopwatch.stop(NURSE, timer.entry_id).elapsed_seconds == 13 * 60 + 30
+
+
+def test_a_clock_set_back_moves_no_further_than_the_entry_before_allows(
+    sw: Services, db: Database, clock: FakeClock
+) -> None:
+    sw.stopwatch.add_manual(
+        NURSE, "1001", clock.now - dt.timedelta(minutes=30), clock.now - dt.timedelta(minutes=20),
+        reason="call typed in",
+    )  # fmt: skip
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=10)
+    clock.advance(hours=-1)
+    fixed = sw.stopwatch.clock_set_back(NURSE, timer.entry_id, 3600)
+    # A full hour back would land on the entry that ended 20 minutes before this one began;
+    # jumping clear past it is allowed (no overlap), so the whole hour is taken.
+    assert (fixed.shifted_seconds, fixed.lost_seconds) == (3600, 0)
+    assert fixed.timer.elapsed_seconds == 600
+
+
+def test_time_that_cannot_move_back_without_overlap_is_left_out_and_audited(
+    sw: Services, db: Database, clock: FakeClock
+) -> None:
+    # An entry ended two minutes before the stopwatch began, and it is 30 minutes long: a
+    # 20-minute set back can move this stopwatch back not at all.
+    sw.stopwatch.add_manual(
+        NURSE, "1001", clock.now - dt.timedelta(minutes=32), clock.now - dt.timedelta(minutes=2),
+        reason="call typed in",
+    )  # fmt: skip
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=30)
+    clock.advance(minutes=-20)
+    fixed = sw.stopwatch.clock_set_back(NURSE, timer.entry_id, 1200)
+    assert fixed.shifted_seconds == 120  # back to where the earlier entry ends
+    assert fixed.lost_seconds == 1080
+    assert fixed.timer.elapsed_seconds == 30 * 60 - 1080
+    clock.advance(minutes=1)
+    assert sw.stopwatch.stop(NURSE, timer.entry_id).elapsed_seconds == 13 * 60
+    [event] = audit_rows(db, "time.clock_set_back")
+    assert "1080 s are left out" in event.reason
 
 
 def test_a_pause_after_an_unnoticed_clock_set_back_stays_valid(

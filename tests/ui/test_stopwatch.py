@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QDate, Qt, QTime, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-from ccmdesk.services import Actor, Services
+from ccmdesk.services import Actor, ServiceError, Services
+from ccmdesk.services.stopwatch import EntryRow
 from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.main_window import PATIENTS, MainWindow
 from ccmdesk.ui.patients import PatientsPage
@@ -70,7 +73,7 @@ def window(qtbot, services: Services, nurse: Actor, clock: FakeClock) -> Iterato
     # (Not qtbot.addWidget: pytest-qt closes its widgets before this teardown runs.)
     main.stopwatch.pause()
     # A test that failed part-way (an idle question open, say) must not hang on that question.
-    main.settle_running_timer = lambda: True  # type: ignore[method-assign]
+    main.settle_running_timer = lambda **_: True  # type: ignore[method-assign]
     main.close()
     main.deleteLater()
 
@@ -322,6 +325,39 @@ def test_a_clock_set_back_keeps_the_true_time(
             widget.close()
 
 
+def test_a_clock_set_back_while_the_idle_question_waits_moves_its_start_too(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    idle, mono = FakeIdle(), Mono()
+    controller = make_controller(qtbot, services, nurse, idle, mono)
+    controller.refresh()
+    controller.start("A100")
+    run(controller, clock, mono, 10 * 60)
+    idle.seconds = 5 * 60
+    controller.tick()
+    dialog = controller.idle_dialog
+    assert isinstance(dialog, IdleDialog)
+    qtbot.addWidget(dialog)
+    old_since = dialog.idle.since
+    # A second later by the tick, the wall clock has gone back an hour; nobody has answered.
+    clock.advance(seconds=1 - 3600)
+    mono.value += 1
+    controller.tick()
+    assert dialog.idle.since == old_since - dt.timedelta(hours=1)
+    local = dialog.idle.since.astimezone(services.practice_zone())
+    assert dialog.stop.text() == f"Stop the stopwatch at {local:%H:%M} and save"
+    assert f"{local:%H:%M}" in dialog.heading.text()
+    monkeypatch.setattr(controller, "ask_stop", lambda *args: SAVE)
+    dialog.stop.setChecked(True)
+    dialog.accept()
+    # Stopped where the idle time began, on the new clock: the five minutes before it.
+    [entry] = services.stopwatch.patient_log(nurse, "A100")
+    assert entry.seconds == 5 * 60 and entry.ended_at == dialog.idle.since
+    for widget in QApplication.topLevelWidgets():
+        if widget.objectName() == "errorMessage":
+            widget.close()
+
+
 def test_system_sleep_asks_about_the_time_asleep(
     qtbot, services: Services, nurse: Actor, clock: FakeClock
 ) -> None:
@@ -503,13 +539,81 @@ def test_closing_with_a_running_stopwatch_asks_first(
 ) -> None:
     window.stopwatch.start("A100")
     clock.advance(minutes=1)
-    monkeypatch.setattr(window, "settle_running_timer", lambda: False)
+    monkeypatch.setattr(window, "settle_running_timer", lambda **_: False)
     window.close()
     assert window.isVisible()
-    monkeypatch.setattr(window, "settle_running_timer", lambda: window.stopwatch.pause())
+    monkeypatch.setattr(window, "settle_running_timer", lambda **_: window.stopwatch.pause())
     window.close()
     assert not window.isVisible()
     assert window.stopwatch.timers[0].state == "paused"
+
+
+def answer_message_box(qtbot, button_text: str) -> list[str]:
+    """Click `button_text` in the next modal message box, once it is up; returns its text."""
+    seen: list[str] = []
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        [button] = [b for b in box.buttons() if b.text() == button_text]
+        button.click()
+
+    QTimer.singleShot(0, click)
+    return seen
+
+
+def test_switching_user_settles_the_running_stopwatch_first(
+    qtbot, window: MainWindow, services: Services, nurse: Actor, clock: FakeClock
+) -> None:
+    window.stopwatch.start("A100")
+    run_window(window, clock, 90)
+    # Cancel: Grace stays signed in and her stopwatch runs on.
+    seen = answer_message_box(qtbot, "Cancel")
+    window._switch_to("dr-okafor")
+    assert "Once someone else signs in, nothing watches it for idle time" in seen[0]
+    assert window.actor() == nurse and window.stopwatch.running is not None
+    # Pause: her stopwatch is paused before the doctor signs in.
+    answer_message_box(qtbot, "Pause it and switch")
+    window._switch_to("dr-okafor")
+    assert window.actor().key == "dr-okafor"
+    assert window.stopwatch.timers == []  # the doctor's own stopwatches, none
+    [left] = services.stopwatch.open_timers(nurse)
+    assert left.state == "paused" and left.elapsed_seconds == 90
+
+
+def test_signing_in_by_switching_offers_back_a_stopwatch_left_running(
+    qtbot, window: MainWindow, services: Services, clock: FakeClock, monkeypatch
+) -> None:
+    doctor = services.staff.actor_for("dr-okafor")
+    services.stopwatch.start(doctor, "A101")
+    clock.advance(minutes=20)  # the doctor's ccmdesk ended badly twenty minutes ago
+    asked: list[str] = []
+    monkeypatch.setattr(
+        window.stopwatch, "ask_recovery", lambda timer: asked.append(timer.mrn) or "discard"
+    )
+    window._switch_to("dr-okafor")
+    assert asked == ["A101"]
+    assert services.stopwatch.open_timers(doctor) == []
+
+
+def test_a_recovery_that_fails_reports_no_saved_time(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    services.stopwatch.start(nurse, "A100")
+    clock.advance(hours=1)
+    controller = make_controller(qtbot, services, nurse, FakeIdle(), Mono())
+    monkeypatch.setattr(controller, "ask_recovery", lambda timer: "stop_at_heartbeat")
+
+    def refuse(*args, **kwargs):
+        raise ServiceError("March 2026 is signed for this patient.")
+
+    monkeypatch.setattr(services.stopwatch, "recover", refuse)
+    monkeypatch.setattr("ccmdesk.ui.stopwatch.show_failure", lambda parent, error: None)
+    saved: list[str] = []
+    controller.time_saved.connect(saved.append)
+    controller.recover()
+    assert saved == []
 
 
 def test_a_role_that_records_no_time_sees_the_month_but_no_stopwatch(
@@ -567,6 +671,73 @@ def test_own_entries_are_corrected_and_deleted_with_a_reason(
     assert panel.delete_time()
     assert [r.staff_id for r in services.stopwatch.patient_log(nurse, "A100")] == ["dr-okafor"]
     assert panel.log.rowCount() == 1
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+# 2025-11-02: clocks in New York fall back from 02:00 EDT to 01:00 EST, so 01:xx happens twice.
+SECOND_PASS = dt.datetime(2025, 11, 2, 6, 20, tzinfo=dt.UTC)  # 01:20 EST, the second 01:20
+
+
+def fold_night_entry(**changes: object) -> EntryRow:
+    row = EntryRow(
+        entry_id=7, mrn="A100", patient_name="Zoë Schäfer", staff_id="rn-lee",
+        staff_name="Grace Lee", started_at=SECOND_PASS,
+        ended_at=SECOND_PASS + dt.timedelta(minutes=20), seconds=1200, service="ccm",
+        face_to_face=False, activity="Education", note="", state="stopped", source="manual",
+    )  # fmt: skip
+    return dataclasses.replace(row, **changes)
+
+
+def test_a_correction_that_leaves_the_times_alone_keeps_the_stored_instants(qtbot) -> None:
+    now = dt.datetime(2026, 3, 16, 15, 0, tzinfo=dt.UTC)
+    for entry in (
+        fold_night_entry(),  # 01:20 shown, but which 01:20 only the stored instant says
+        fold_night_entry(started_at=SECOND_PASS.replace(microsecond=250000)),  # a real clock
+    ):
+        dialog = ManualEntryDialog("Zoë Schäfer", ("Education",), NEW_YORK, now, entry=entry)
+        qtbot.addWidget(dialog)
+        dialog.note.setPlainText("Refills discussed")
+        details = dialog.details()
+        assert (details.start, details.end) == (entry.started_at, entry.ended_at)
+        assert details.note == "Refills discussed"
+
+
+def test_an_end_typed_in_the_repeated_hour_is_the_one_after_the_start(qtbot) -> None:
+    now = dt.datetime(2026, 3, 16, 15, 0, tzinfo=dt.UTC)
+    dialog = ManualEntryDialog("Zoë Schäfer", ("Education",), NEW_YORK, now)
+    qtbot.addWidget(dialog)
+    dialog.day.setDate(QDate(2025, 11, 2))
+    dialog.start.setTime(QTime(1, 50, 0))  # the first 01:50 (EDT)
+    dialog.end.setTime(QTime(1, 10, 0))  # twenty minutes later: the second 01:10 (EST)
+    details = dialog.details()
+    assert details.end - details.start == dt.timedelta(minutes=20)
+    # A time before the start with no second pass is still read as the next day.
+    dialog.start.setTime(QTime(23, 50, 0))
+    dialog.end.setTime(QTime(0, 20, 0))
+    details = dialog.details()
+    assert details.end - details.start == dt.timedelta(minutes=30)
+
+
+def test_a_note_only_correction_on_the_fall_back_night_does_not_move_the_entry(
+    qtbot, window: MainWindow, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    clock.now = SECOND_PASS + dt.timedelta(hours=3)  # the morning after
+    services.stopwatch.add_manual(
+        nurse, "A100", SECOND_PASS, SECOND_PASS + dt.timedelta(minutes=20), reason="typed in"
+    )
+    panel = choose(window, "A100").panel
+    assert panel is not None and panel.log.rowCount() == 1
+    panel.log.selectRow(0)
+
+    def correct(dialog: ManualEntryDialog) -> bool:
+        dialog.note.setPlainText("Refills discussed")
+        dialog.reason.setText("note added")
+        return True
+
+    monkeypatch.setattr(panel, "exec_dialog", correct)
+    assert panel.edit_time()
+    [row] = services.stopwatch.patient_log(nurse, "A100")
+    assert (row.started_at, row.note) == (SECOND_PASS, "Refills discussed")
 
 
 def test_a_refused_save_asks_again_keeping_what_was_typed(
