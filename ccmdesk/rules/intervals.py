@@ -37,25 +37,27 @@ def overlap(a: Interval, b: Interval) -> bool:
 
 
 def largest_free_shift(
-    spans: Sequence[Interval], others: Sequence[Interval], limit: dt.timedelta
-) -> dt.timedelta:
-    """How far back, at most `limit`, `spans` can all move without overlapping `others`.
+    moving: Sequence[tuple[Interval, Sequence[Interval]]], limit: dt.timedelta
+) -> dt.timedelta | None:
+    """How far back, at most `limit`, every span can move together without overlapping any
+    interval it must keep clear of (each span has its own list); None if not even in place.
 
-    Moving back by s overlaps other interval b exactly when a.start - b.end < s < a.end -
-    b.start for some span a, so the largest allowed s is `limit` itself or the left end of
-    one of those forbidden ranges.
+    Moving back by s overlaps fixed interval b exactly when a.start - b.end < s < a.end -
+    b.start, so the largest allowed s is `limit` itself or the left end of such a range.
     """
 
     def free(shift: dt.timedelta) -> bool:
-        return not any(overlap((a - shift, b - shift), other) for a, b in spans for other in others)
+        return not any(
+            overlap((a - shift, b - shift), fixed) for (a, b), avoid in moving for fixed in avoid
+        )
 
-    candidates = {limit} | {
-        a_start - b_end
-        for a_start, _ in spans
-        for _, b_end in others
-        if dt.timedelta(0) <= a_start - b_end <= limit
+    candidates = {limit, dt.timedelta(0)} | {
+        start - fixed_end
+        for (start, _), avoid in moving
+        for _, fixed_end in avoid
+        if dt.timedelta(0) <= start - fixed_end <= limit
     }
-    return next((s for s in sorted(candidates, reverse=True) if free(s)), dt.timedelta(0))
+    return next((s for s in sorted(candidates, reverse=True) if free(s)), None)
 
 
 def month_of(instant: dt.datetime, zone: dt.tzinfo) -> str:

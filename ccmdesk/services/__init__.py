@@ -41,8 +41,12 @@ class Services:
         self.minutes = MinutesService(db, clock)
 
     def now(self) -> dt.datetime:
-        """The services' clock (UTC): the GUI shows and judges time by the same clock."""
-        return self._clock()
+        """The services' clock (UTC): the GUI shows and judges time by the same clock.
+
+        Whole seconds, as stored instants are: an idle start or a stop time the GUI takes from
+        it must not carry a fraction that later edits would refuse.
+        """
+        return self._clock().replace(microsecond=0)
 
     def practice_zone(self) -> dt.tzinfo:
         """The practice's time zone, for showing instants as local times."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from ccmdesk.models import MonthlyReview, Patient, Staff, TimeEntry, TimeSegment
@@ -17,6 +17,7 @@ from ccmdesk.rules.intervals import (
     seconds,
     split_by_month,
 )
+from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
 from ccmdesk.rules.validation import ACTIVITY_LIMIT, SERVICES, text_error
 from ccmdesk.services import audit
@@ -235,7 +236,7 @@ class StopwatchService(ServiceBase):
         now) and save what was done; `reason` says in the audit trail why it ended early."""
         actor = self._authorize(actor, Permission.RECORD_TIME)
         now = self._now()
-        end = at or now
+        end = (at or now).replace(microsecond=0)  # stored instants are whole seconds
         errors = []
         if message := text_error(activity, ACTIVITY_LIMIT):
             errors.append(FieldError("activity", message))
@@ -318,6 +319,7 @@ class StopwatchService(ServiceBase):
         if choice == "keep" and not reason.strip():
             raise ValidationFailed([FieldError("reason", "is required to keep idle time")])
         now = self._now()
+        since = since.replace(microsecond=0)  # stored instants are whole seconds
         with self._db.session() as session:
             entry = self._entry(session, actor, entry_id)
             open_segment = next((s for s in entry.segments if s.ended_at is None), None)
@@ -359,9 +361,13 @@ class StopwatchService(ServiceBase):
             return self._state(session, entry, now)
 
     def clock_set_back(self, actor: Actor, entry_id: int, jump_seconds: int) -> ClockCorrection:
-        """The computer's clock went back while this stopwatch ran: move the whole entry back
-        as far (each stretch keeps its length, so none overlaps another or ends after now), or
-        as far as the person's other entries allow; the correction is audited."""
+        """The computer's clock went back while this stopwatch ran: move its entry back as far
+        (each stretch keeps its length, so none overlaps another or ends after now), or as far
+        as the person's other entries and signed months allow; audited.
+
+        The person's other stretches that end after the new now were timed on the same fast
+        clock, so they move with it; what still lies after now is cut there and reported.
+        """
         actor = self._authorize(actor, Permission.RECORD_TIME)
         if jump_seconds <= 0:
             raise ValueError("a clock set back moves by a positive number of seconds")
@@ -372,51 +378,91 @@ class StopwatchService(ServiceBase):
             open_segment = next((s for s in entry.segments if s.ended_at is None), None)
             if entry.state != "running" or open_segment is None:
                 raise ServiceError("This stopwatch is not running.")
-            before = self._document(entry)
-            # On the old clock, the running stretch has reached now + jump.
-            spans = _closed(entry, now + jump)
-            true_seconds = sum(seconds(span) for span in spans)
-            lo = min(a for a, _ in spans) - jump
-            others = [
-                (started, ended or now + jump)
-                for started, ended in session.execute(
-                    select(TimeSegment.started_at, TimeSegment.ended_at)
-                    .join(TimeEntry, TimeSegment.entry_id == TimeEntry.id)
+            fast_entries = list(
+                session.scalars(
+                    select(TimeEntry)
                     .where(
-                        (TimeEntry.staff_id + 0) == entry.staff_id,
+                        TimeEntry.id.in_(
+                            select(TimeSegment.entry_id).where(TimeSegment.ended_at > now)
+                        ),
+                        TimeEntry.staff_id == entry.staff_id,
                         TimeEntry.id != entry.id,
                         TimeEntry.deleted_at.is_(None),
-                        TimeSegment.started_at < now + jump,
-                        or_(TimeSegment.ended_at.is_(None), TimeSegment.ended_at > lo),
                     )
+                    .options(selectinload(TimeEntry.segments))
                 )
+            )
+            moving = [(entry, s) for s in entry.segments] + [
+                (e, s) for e in fast_entries for s in e.segments if s.ended_at and s.ended_at > now
             ]
-            shift = largest_free_shift(spans, others, jump)
-            for segment in list(entry.segments):
+            # On the fast clock, the running stretch has reached now + jump.
+            spans = {id(s): (s.started_at, s.ended_at or now + jump) for _, s in moving}
+            lo = min(a for a, _ in spans.values()) - jump
+            fixed = [
+                (started, ended or now + jump)
+                for started, ended, _, _ in self._own_segments(session, entry, lo, now + jump)
+                if ended is None or ended <= now
+            ]
+            signed = self._signed_months(session, {e.patient_id for e, _ in moving}, lo)
+            shift = largest_free_shift(
+                [(spans[id(s)], [*fixed, *signed.get(e.patient_id, [])]) for e, s in moving],
+                jump,
+            )
+            if shift is None:
+                raise ServiceError(
+                    "The computer's clock went back, but this stopwatch's time lies in a month "
+                    "signed for the patient; a practitioner or an administrator must unlock it."
+                )
+            changed = {entry.id: entry, **{e.id: e for e in fast_entries}}
+            before = {key: self._document(e) for key, e in changed.items()}
+            true_seconds = sum(seconds(span) for span in spans.values())
+            for owner, segment in moving:
                 segment.started_at = min(segment.started_at - shift, now)
                 if segment.ended_at is not None:
-                    # Only a shorter move than the clock's leaves stretches after now: cut there.
                     segment.ended_at = min(segment.ended_at - shift, now)
                     if segment.ended_at <= segment.started_at:
-                        entry.segments.remove(segment)
+                        owner.segments.remove(segment)
+            if any(not e.segments for e in fast_entries):
+                raise ServiceError(
+                    "The computer's clock went back further than your last entries can move; "
+                    "stop this stopwatch and correct the entries by hand."
+                )
             entry.last_heartbeat_at = now
             session.flush()
-            lost = true_seconds - sum(seconds(span) for span in _closed(entry, now))
+            kept = sum(
+                seconds((segment.started_at, segment.ended_at or now))
+                for owner, segment in moving
+                if segment in owner.segments
+            )
+            lost = true_seconds - kept
             reason = f"the computer's clock went back {jump_seconds} s while the stopwatch ran"
             if lost:
                 reason += f"; {lost} s are left out, which would overlap other entries"
-            self._audit(
-                session,
-                actor,
-                entry,
-                "time.clock_set_back",
-                before,
-                self._document(entry),
-                reason,
-            )
+            for key, e in changed.items():
+                self._audit(
+                    session, actor, e, "time.clock_set_back", before[key], self._document(e), reason
+                )
             return ClockCorrection(
                 self._state(session, entry, now), int(shift.total_seconds()), lost
             )
+
+    @staticmethod
+    def _signed_months(
+        session: Session, patient_ids: set[int], since: dt.datetime
+    ) -> dict[int, list[Interval]]:
+        """Each patient's signed months from `since` on, as UTC spans time must keep out of."""
+        zone = practice_zone(session)
+        rows = session.execute(
+            select(MonthlyReview.patient_id, MonthlyReview.month).where(
+                MonthlyReview.patient_id.in_(sorted(patient_ids)),
+                MonthlyReview.month >= month_of(since, zone),
+                MonthlyReview.voided_at.is_(None),
+            )
+        )
+        spans: dict[int, list[Interval]] = {}
+        for patient_id, month in rows:
+            spans.setdefault(patient_id, []).append(month_bounds(month, zone))
+        return spans
 
     # --- after a crash ------------------------------------------------------------------------
 
@@ -718,27 +764,42 @@ class StopwatchService(ServiceBase):
                     entry.segments.remove(segment)  # closed before it began: nothing to keep
 
     @staticmethod
-    def _refuse_overlap(session: Session, entry: TimeEntry) -> None:
+    def _own_segments(
+        session: Session, entry: TimeEntry, lo: dt.datetime, hi: dt.datetime
+    ) -> list[tuple[dt.datetime, dt.datetime | None, str, int]]:
+        """The person's segments of other entries that may share time with [lo, hi]: closed
+        ones ending after lo, and open ones (a running stopwatch) starting before hi."""
+
+        def query(
+            segment_filter: ColumnElement[bool],
+        ) -> Select[tuple[dt.datetime, dt.datetime | None, str, int]]:
+            return (
+                select(TimeSegment.started_at, TimeSegment.ended_at, Patient.mrn, TimeEntry.id)
+                .join(TimeEntry, TimeSegment.entry_id == TimeEntry.id)
+                .join(Patient, TimeEntry.patient_id == Patient.id)
+                .where(
+                    # "+ 0" keeps SQLite from walking the person's whole history through the
+                    # staff index: the recent segments (ix_time_segment_ended_at) are far fewer.
+                    (TimeEntry.staff_id + 0) == entry.staff_id,
+                    TimeEntry.id != entry.id,
+                    TimeEntry.deleted_at.is_(None),
+                    TimeSegment.started_at < hi,
+                    segment_filter,
+                )
+            )
+
+        # Two queries, not one with OR: each half uses the ended_at index on its own.
+        closed = session.execute(query(TimeSegment.ended_at > lo)).all()
+        running = session.execute(query(TimeSegment.ended_at.is_(None))).all()
+        return [(a, b, mrn, other) for a, b, mrn, other in [*closed, *running]]
+
+    def _refuse_overlap(self, session: Session, entry: TimeEntry) -> None:
         """One person cannot be in two places: refuse, naming the entry it collides with."""
         spans = [(s.started_at, s.ended_at) for s in entry.segments if s.ended_at is not None]
         lo = min(a for a, _ in spans)
         hi = max(b for _, b in spans)
-        others = session.execute(
-            select(TimeSegment.started_at, TimeSegment.ended_at, Patient.mrn, TimeEntry.id)
-            .join(TimeEntry, TimeSegment.entry_id == TimeEntry.id)
-            .join(Patient, TimeEntry.patient_id == Patient.id)
-            .where(
-                # "+ 0" keeps SQLite from walking the person's whole history through the staff
-                # index: the recent segments (ix_time_segment_ended_at) are far fewer.
-                (TimeEntry.staff_id + 0) == entry.staff_id,
-                TimeEntry.id != entry.id,
-                TimeEntry.deleted_at.is_(None),
-                TimeSegment.started_at < hi,
-                # A running stopwatch of one's own counts as running up to now.
-                or_(TimeSegment.ended_at.is_(None), TimeSegment.ended_at > lo),
-            )
-        )
-        for started, ended, mrn, other_id in others:
+        for started, ended, mrn, other_id in self._own_segments(session, entry, lo, hi):
+            # A running stopwatch of one's own counts as running up to now.
             ended = ended or max(hi, started + dt.timedelta(seconds=1))
             if any(overlap(span, (started, ended)) for span in spans):
                 raise ValidationFailed(

@@ -132,7 +132,9 @@ class StopwatchController(QObject):
         except ServiceError:
             self.timers = []  # this role records no time
         running = self.running
-        if running is not None and self._left_running(running):
+        # Only a stopwatch this window is not already watching can have been left by a crash:
+        # heartbeats pause while the idle question waits, and that one is still watched.
+        if running is not None and not self._tick.isActive() and self._left_running(running):
             # ccmdesk ended while it ran: recover() asks about it before anything counts on.
             self._tick.stop()
             self.monitor.stop_watching()
@@ -338,7 +340,12 @@ class StopwatchController(QObject):
         since = dialog.idle.since
         if choice == IdleDialog.STOP and timer is not None:
             if not self.stop_and_save(timer, at=since, reason="stopped where idle time began"):
-                self._watch_again()
+                still = self.running
+                if still is not None and still.entry_id == dialog.entry_id:
+                    # Stop cancelled: the idle time is still there and still needs an answer.
+                    self.ask_idle(still, dialog.idle)
+                else:
+                    self._watch_again()
             return
         stopwatch = self._services.stopwatch
         reason = dialog.reason.text().strip() if choice == IdleDialog.KEEP else ""

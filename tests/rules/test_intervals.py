@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ccmdesk.rules.intervals import (
+    Interval,
     largest_free_shift,
     merge,
     overlap,
@@ -94,6 +95,12 @@ def test_cutting_intervals_into_pieces_never_changes_the_union(
     assert union_seconds(whole) == union_seconds([h for h in halves if h[0] < h[1]])
 
 
+def shift(
+    spans: list[Interval], others: list[Interval], limit: dt.timedelta
+) -> dt.timedelta | None:
+    return largest_free_shift([(span, others) for span in spans], limit)
+
+
 def _at(minute: int) -> dt.datetime:
     return dt.datetime(2026, 3, 16, 15, 0, tzinfo=dt.UTC) + dt.timedelta(minutes=minute)
 
@@ -101,14 +108,14 @@ def _at(minute: int) -> dt.datetime:
 def test_the_whole_shift_is_taken_when_nothing_is_in_the_way() -> None:
     spans = [(_at(60), _at(70)), (_at(80), _at(90))]
     others = [(_at(0), _at(5))]
-    assert largest_free_shift(spans, others, dt.timedelta(minutes=50)) == dt.timedelta(minutes=50)
+    assert shift(spans, others, dt.timedelta(minutes=50)) == dt.timedelta(minutes=50)
 
 
 def test_the_shift_stops_where_an_earlier_entry_ends() -> None:
     # Moving back an hour would land the spans on the entry from 0:10 to 0:30.
     spans = [(_at(60), _at(70)), (_at(80), _at(90))]
     others = [(_at(10), _at(30))]
-    assert largest_free_shift(spans, others, dt.timedelta(minutes=60)) == dt.timedelta(minutes=30)
+    assert shift(spans, others, dt.timedelta(minutes=60)) == dt.timedelta(minutes=30)
 
 
 def test_a_shift_may_carry_the_spans_past_an_interleaved_entry() -> None:
@@ -116,15 +123,45 @@ def test_a_shift_may_carry_the_spans_past_an_interleaved_entry() -> None:
     # 2 to 18 minutes put the second span on it; 18 exactly touches it, which is allowed.
     spans = [(_at(60), _at(70)), (_at(80), _at(90))]
     others = [(_at(72), _at(78))]
-    assert largest_free_shift(spans, others, dt.timedelta(minutes=20)) == dt.timedelta(minutes=20)
-    assert largest_free_shift(spans, others, dt.timedelta(minutes=18)) == dt.timedelta(minutes=18)
-    assert largest_free_shift(spans, others, dt.timedelta(minutes=17)) == dt.timedelta(minutes=2)
+    assert shift(spans, others, dt.timedelta(minutes=20)) == dt.timedelta(minutes=20)
+    assert shift(spans, others, dt.timedelta(minutes=18)) == dt.timedelta(minutes=18)
+    assert shift(spans, others, dt.timedelta(minutes=17)) == dt.timedelta(minutes=2)
 
 
 def test_no_room_at_all_means_no_shift() -> None:
     # The span starts where the other entry ends, and any move up to 25 minutes lands on it.
     spans = [(_at(60), _at(70))]
     others = [(_at(45), _at(60))]
-    assert largest_free_shift(spans, others, dt.timedelta(minutes=20)) == dt.timedelta(0)
+    assert shift(spans, others, dt.timedelta(minutes=20)) == dt.timedelta(0)
     # Beyond that the span clears it entirely, before it.
-    assert largest_free_shift(spans, others, dt.timedelta(minutes=25)) == dt.timedelta(minutes=25)
+    assert shift(spans, others, dt.timedelta(minutes=25)) == dt.timedelta(minutes=25)
+
+
+def test_each_span_keeps_clear_of_its_own_list_and_none_when_even_staying_overlaps() -> None:
+    # The first span must stay out of a signed month ending at 0:58; the second need not.
+    first, second = (_at(60), _at(70)), (_at(80), _at(90))
+    signed = (_at(-1000), _at(58))
+    assert largest_free_shift(
+        [(first, [signed]), (second, [])], dt.timedelta(minutes=30)
+    ) == dt.timedelta(minutes=2)
+    # A span already inside what it must avoid cannot be placed anywhere by moving back.
+    assert largest_free_shift([((_at(50), _at(55)), [signed])], dt.timedelta(minutes=5)) is None
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 120), st.integers(1, 20)), min_size=1, max_size=3),
+    st.lists(st.tuples(st.integers(0, 120), st.integers(1, 20)), max_size=4),
+    st.integers(0, 90),
+)
+def test_the_shift_found_is_the_largest_free_one_by_brute_force(
+    spans: list[tuple[int, int]], others: list[tuple[int, int]], limit: int
+) -> None:
+    moving = [((_at(a), _at(a + n)), [(_at(b), _at(b + m)) for b, m in others]) for a, n in spans]
+
+    def free(minutes: int) -> bool:
+        d = dt.timedelta(minutes=minutes)
+        return not any(overlap((a - d, b - d), o) for (a, b), avoid in moving for o in avoid)
+
+    best = next((m for m in range(limit, -1, -1) if free(m)), None)
+    found = largest_free_shift(moving, dt.timedelta(minutes=limit))
+    assert found == (None if best is None else dt.timedelta(minutes=best))

@@ -138,6 +138,25 @@ def test_real_clock_instants_are_kept_in_whole_seconds(db: Database, staffed: Se
     assert row.started_at.microsecond == 0 and row.note == "Refills"
 
 
+def test_idle_instants_the_gui_passes_in_are_kept_in_whole_seconds(
+    db: Database, staffed: Services
+) -> None:
+    staffed.patients.save_text(CLI, patient_text(mrn="1001"))
+    clock = FakeClock(dt.datetime(2026, 3, 4, 14, 0, 0, 734_512, tzinfo=dt.UTC))
+    services = Services(db, clock=clock)
+    assert services.now().microsecond == 0  # the clock the GUI judges idle time by
+    first = services.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=9)
+    # Instants with a fraction, as an idle source measuring in milliseconds might give.
+    since = clock.now - dt.timedelta(minutes=6, microseconds=250_000)
+    services.stopwatch.resolve_idle(NURSE, first.entry_id, since, "discard")
+    clock.advance(minutes=1)
+    services.stopwatch.stop(NURSE, first.entry_id, at=clock.now - dt.timedelta(microseconds=1))
+    # Correcting only the note afterwards goes through (edits refuse fractions of seconds).
+    row = services.stopwatch.edit(NURSE, first.entry_id, reason="add a note", note="Refills")
+    assert row.note == "Refills" and row.ended_at is not None and row.ended_at.microsecond == 0
+
+
 def test_a_clock_set_back_keeps_the_time_that_really_passed(
     sw: Services, db: Database, clock: FakeClock
 ) -> None:
@@ -209,6 +228,44 @@ def test_time_that_cannot_move_back_without_overlap_is_left_out_and_audited(
     assert sw.stopwatch.stop(NURSE, timer.entry_id).elapsed_seconds == 13 * 60
     [event] = audit_rows(db, "time.clock_set_back")
     assert "1080 s are left out" in event.reason
+
+
+def test_entries_timed_on_the_same_fast_clock_move_back_with_the_stopwatch(
+    sw: Services, db: Database, clock: FakeClock
+) -> None:
+    first = sw.stopwatch.start(NURSE, "1002")
+    clock.advance(minutes=10)
+    sw.stopwatch.stop(NURSE, first.entry_id)
+    timer = sw.stopwatch.start(NURSE, "1001")  # straight on to the next patient
+    clock.advance(minutes=2)
+    clock.advance(minutes=-10)  # the clock was 10 minutes fast and is corrected
+    fixed = sw.stopwatch.clock_set_back(NURSE, timer.entry_id, 600)
+    assert (fixed.shifted_seconds, fixed.lost_seconds) == (600, 0)
+    # The earlier entry ended "in the future" on the corrected clock: it moved back too.
+    [earlier] = sw.stopwatch.patient_log(NURSE, "1002")
+    assert (earlier.started_at, earlier.seconds) == (START - dt.timedelta(minutes=10), 600)
+    clock.advance(minutes=5)
+    assert sw.stopwatch.stop(NURSE, timer.entry_id).elapsed_seconds == 7 * 60
+    assert len(audit_rows(db, "time.clock_set_back")) == 2  # each entry that moved
+
+
+def test_a_clock_set_back_does_not_move_time_into_a_signed_month(
+    sw: Services, db: Database, clock: FakeClock
+) -> None:
+    from tests.services.test_stopwatch import sign
+
+    # 00:00:30 on 1 April in New York; March is signed for the patient.
+    clock.now = dt.datetime(2026, 4, 1, 4, 0, 30, tzinfo=dt.UTC)
+    sign(db, "1001", "2026-03", clock.now)
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=3)
+    clock.advance(minutes=-2)
+    fixed = sw.stopwatch.clock_set_back(NURSE, timer.entry_id, 120)
+    # Only back to midnight: the rest of the jump would land in the signed March.
+    assert (fixed.shifted_seconds, fixed.lost_seconds) == (30, 90)
+    assert fixed.timer.segments[0][0] == dt.datetime(2026, 4, 1, 4, 0, tzinfo=dt.UTC)
+    clock.advance(minutes=3)
+    assert sw.stopwatch.stop(NURSE, timer.entry_id).elapsed_seconds == 90 + 3 * 60
 
 
 def test_a_pause_after_an_unnoticed_clock_set_back_stays_valid(

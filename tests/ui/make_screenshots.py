@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from ccmdesk.db import open_database
 from ccmdesk.services import Services
@@ -169,6 +169,22 @@ def stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
     manual.reason.setText("Call taken on the ward phone, away from my desk")
     save(shown(manual), out, "manual-entry.png")
     manual.close()
+
+    # Switching user with the stopwatch running: the question before anyone else signs in.
+    def answer_switch() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        save(box, out, "switch-user-running.png")
+        box.reject()  # Cancel: stay signed in, the stopwatch runs on
+
+    colleague = next(
+        s
+        for s in services.staff.list(include_inactive=False)
+        if s.role == "clinical" and s.staff_id != nurse.key
+    )
+    QTimer.singleShot(300, answer_switch)
+    window._switch_to(colleague.staff_id)
+    assert window.actor() == nurse
 
     window.show_page(WORKLIST)
     save(window, out, "worklist.png")

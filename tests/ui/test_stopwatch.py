@@ -261,6 +261,36 @@ def test_pause_and_stop_wait_for_the_idle_question(
     assert controller.pause()
 
 
+def test_cancelling_the_stop_from_the_idle_question_asks_the_question_again(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    idle, mono = FakeIdle(), Mono()
+    controller = make_controller(qtbot, services, nurse, idle, mono)
+    controller.refresh()
+    controller.start("A100")
+    run(controller, clock, mono, 10 * 60)
+    idle.seconds = 6 * 60
+    controller.tick()
+    dialog = controller.idle_dialog
+    assert isinstance(dialog, IdleDialog)
+    qtbot.addWidget(dialog)
+    run(controller, clock, mono, 3 * 60)  # the nurse answers three minutes later
+    monkeypatch.setattr(controller, "ask_stop", lambda *args: None)  # then cancels the stop
+    dialog.stop.setChecked(True)
+    dialog.accept()
+    # Still running and still watched (not mistaken for one left by a crash), and the idle
+    # minutes still wait for an answer.
+    again = controller.idle_dialog
+    assert isinstance(again, IdleDialog) and again is not dialog
+    qtbot.addWidget(again)
+    assert again.idle == dialog.idle
+    assert controller.running is not None and controller._tick.isActive()
+    again.accept()  # discard: the 4 minutes before idleness stay, the 9 idle ones go
+    assert controller.seconds(controller.running) == 4 * 60
+    run(controller, clock, mono, 30)
+    assert controller.seconds(controller.running) == 4 * 60 + 30
+
+
 def test_no_heartbeat_while_the_idle_question_waits(
     qtbot, services: Services, nurse: Actor, clock: FakeClock
 ) -> None:
