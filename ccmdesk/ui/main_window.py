@@ -297,7 +297,8 @@ class MainWindow(QMainWindow):
     def _switch_to(self, staff_id: str) -> None:
         # Once someone else signs in, nothing watches this person's stopwatch for idle time:
         # it is paused or stopped first, as when ccmdesk closes.
-        leaving = staff_id != self._actor.key and self.stopwatch.running is not None
+        # (One left running by a crash and not yet recovered is left for its owner to answer.)
+        leaving = staff_id != self._actor.key and self.stopwatch.watching
         if leaving and not self.settle_running_timer(switching=True):
             return
         try:
@@ -459,7 +460,9 @@ class MainWindow(QMainWindow):
         self._runner.run(icd10.table_version, lambda _version: None, lambda _error: None)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.stopwatch.running is not None and not self.settle_running_timer(switching=False):
+        # Pausing a stopwatch nobody watched since a crash would keep all that time: it is
+        # left running for the recovery question at the next start instead.
+        if self.stopwatch.watching and not self.settle_running_timer(switching=False):
             event.ignore()
             return
         self._warm_timer.stop()

@@ -104,6 +104,12 @@ class StopwatchController(QObject):
         """What compact views show: the running stopwatch, else the oldest paused one."""
         return self.running or (self.timers[0] if self.timers else None)
 
+    @property
+    def watching(self) -> bool:
+        """True while this window ticks the running stopwatch (false for one left running by a
+        crash that is still waiting for the recovery answer)."""
+        return self.running is not None and self._tick.isActive()
+
     def timer_for(self, mrn: str) -> TimerState | None:
         """The person's open (running or paused) stopwatch for this patient."""
         return next((t for t in self.timers if t.mrn == mrn), None)

@@ -646,6 +646,25 @@ def test_a_recovery_that_fails_reports_no_saved_time(
     assert saved == []
 
 
+def test_closing_or_switching_leaves_an_unrecovered_stopwatch_for_its_recovery_question(
+    qtbot, window: MainWindow, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    qtbot.wait(10)  # the window's first look for stopwatches left running: none yet
+    timer = services.stopwatch.start(nurse, "A100")
+    clock.advance(minutes=30)  # left by a crash (another window's), never recovered here
+    window.stopwatch.refresh()
+    assert window.stopwatch.running is not None and not window.stopwatch.watching
+    asked: list[bool] = []
+    monkeypatch.setattr(window, "settle_running_timer", lambda **kw: asked.append(True) or True)
+    window._switch_to("dr-okafor")  # the doctor signs in; Grace's stopwatch waits for her
+    assert window.actor().key == "dr-okafor"
+    window.close()
+    # Not paused at "now", which would have kept the half hour nobody watched, unasked.
+    assert asked == []
+    [left] = services.stopwatch.open_timers(nurse)
+    assert (left.entry_id, left.state) == (timer.entry_id, "running")
+
+
 def test_a_role_that_records_no_time_sees_the_month_but_no_stopwatch(
     qtbot, services: Services, biller: Actor
 ) -> None:
