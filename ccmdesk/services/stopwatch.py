@@ -385,7 +385,8 @@ class StopwatchService(ServiceBase):
                         TimeEntry.id.in_(
                             select(TimeSegment.entry_id).where(TimeSegment.ended_at > now)
                         ),
-                        TimeEntry.staff_id == entry.staff_id,
+                        # "+ 0": start from the few segments after now, not the staff's history.
+                        (TimeEntry.staff_id + 0) == entry.staff_id,
                         TimeEntry.id != entry.id,
                         TimeEntry.deleted_at.is_(None),
                     )
@@ -404,46 +405,62 @@ class StopwatchService(ServiceBase):
                 if ended is None or ended <= now
             ]
             signed = self._signed_months(session, {e.patient_id for e, _ in moving}, lo)
+            if any(
+                overlap(spans[id(s)], month)
+                for e, s in moving
+                for month in signed.get(e.patient_id, [])
+            ):
+                # Moving or cutting time already in a signed month would change what was signed.
+                raise ServiceError(
+                    "The computer's clock went back, but time that would have to move lies in a "
+                    "month signed for the patient; a practitioner or an administrator must "
+                    "unlock it first."
+                )
             shift = largest_free_shift(
                 [(spans[id(s)], [*fixed, *signed.get(e.patient_id, [])]) for e, s in moving],
                 jump,
             )
-            if shift is None:
-                raise ServiceError(
-                    "The computer's clock went back, but this stopwatch's time lies in a month "
-                    "signed for the patient; a practitioner or an administrator must unlock it."
-                )
+            if shift is None:  # cannot happen after the check above; kept as a guard
+                raise ServiceError("The computer's clock went back; this stopwatch cannot follow.")
             changed = {entry.id: entry, **{e.id: e for e in fast_entries}}
             before = {key: self._document(e) for key, e in changed.items()}
-            true_seconds = sum(seconds(span) for span in spans.values())
+            true = {
+                key: sum(seconds(span) for span in _closed(e, now + jump))
+                for key, e in changed.items()
+            }
             for owner, segment in moving:
                 segment.started_at = min(segment.started_at - shift, now)
                 if segment.ended_at is not None:
                     segment.ended_at = min(segment.ended_at - shift, now)
                     if segment.ended_at <= segment.started_at:
                         owner.segments.remove(segment)
-            if any(not e.segments for e in fast_entries):
-                raise ServiceError(
-                    "The computer's clock went back further than your last entries can move; "
-                    "stop this stopwatch and correct the entries by hand."
-                )
             entry.last_heartbeat_at = now
-            session.flush()
-            kept = sum(
-                seconds((segment.started_at, segment.ended_at or now))
-                for owner, segment in moving
-                if segment in owner.segments
-            )
-            lost = true_seconds - kept
-            reason = f"the computer's clock went back {jump_seconds} s while the stopwatch ran"
-            if lost:
-                reason += f"; {lost} s are left out, which would overlap other entries"
+            base = f"the computer's clock went back {jump_seconds} s while the stopwatch ran"
+            lost_here = 0
             for key, e in changed.items():
+                lost = true[key] - sum(seconds(span) for span in _closed(e, now))
+                reason = base
+                if lost:
+                    reason += f"; {lost} s of this entry are left out: they cannot move back "
+                    reason += "without overlapping other entries or a signed month"
+                if not e.segments:
+                    # Wholly after the corrected now and unable to move: nothing of it is left.
+                    e.deleted_at = now
+                    e.deleted_reason = reason
                 self._audit(
-                    session, actor, e, "time.clock_set_back", before[key], self._document(e), reason
+                    session,
+                    actor,
+                    e,
+                    "time.clock_set_back",
+                    before[key],
+                    self._document(e) if e.segments else None,
+                    reason,
                 )
+                if e is entry:
+                    lost_here = lost
+            session.flush()
             return ClockCorrection(
-                self._state(session, entry, now), int(shift.total_seconds()), lost
+                self._state(session, entry, now), int(shift.total_seconds()), lost_here
             )
 
     @staticmethod

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
@@ -78,6 +79,9 @@ class StopwatchController(QObject):
         self.timers: list[TimerState] = []
         self.last_activity = ""
         self.idle_dialog: IdleDialog | None = None
+        # The idle time waiting for an answer; kept here, not only in the dialog, so a clock
+        # set back moves it even while the Stop dialog (asked from the idle question) is open.
+        self.pending_idle: IdleBegan | None = None
         settings = services.practice.stopwatch_settings()
         self.monitor = ActivityMonitor(settings.idle_minutes * 60)
         self._last_beat = 0.0
@@ -153,6 +157,7 @@ class StopwatchController(QObject):
             self._tick.stop()
             self.monitor.stop_watching()
             self._close_idle_dialog()
+            self.pending_idle = None
         self.changed.emit()
 
     def _left_running(self, timer: TimerState) -> bool:
@@ -308,14 +313,19 @@ class StopwatchController(QObject):
         self.refresh()
         if not fixed:
             return
-        if self.idle_dialog is not None and self.idle_dialog.entry_id == running.entry_id:
-            # The idle time began on the old clock: it moves with the entry.
-            self.idle_dialog.move_back(fixed[0].shifted_seconds)
+        if self.pending_idle is not None:
+            # The idle time began on the old clock: it moves with the entry, and never lies
+            # after the corrected now.
+            since = self.pending_idle.since - dt.timedelta(seconds=fixed[0].shifted_seconds)
+            since = min(since, self._services.now())
+            self.pending_idle = replace(self.pending_idle, since=since)
+            if self.idle_dialog is not None:
+                self.idle_dialog.set_idle(self.pending_idle)
         kept = "kept the time that really passed"
         if fixed[0].lost_seconds:
             kept = (
-                f"left out {_min_s(fixed[0].lost_seconds)} that would overlap your "
-                "entries before it"
+                f"left out {_min_s(fixed[0].lost_seconds)}, which could not move back without "
+                "overlapping your other entries or a signed month"
             )
         show_error(
             self._parent_widget(),
@@ -326,6 +336,7 @@ class StopwatchController(QObject):
     def ask_idle(self, running: TimerState, event: IdleBegan) -> None:
         """Show the idle question (window-modal, not blocking the tick) for this stopwatch."""
         self._close_idle_dialog()
+        self.pending_idle = event
         dialog = IdleDialog(running, event, self._zone, self._parent_widget())
         dialog.finished.connect(lambda _: self._idle_answered(dialog))
         self.idle_dialog = dialog
@@ -343,16 +354,24 @@ class StopwatchController(QObject):
         dialog.deleteLater()
         timer = next((t for t in self.timers if t.entry_id == dialog.entry_id), None)
         choice = dialog.chosen()
-        since = dialog.idle.since
+        event = self.pending_idle or dialog.idle
         if choice == IdleDialog.STOP and timer is not None:
-            if not self.stop_and_save(timer, at=since, reason="stopped where idle time began"):
+            if not self.stop_and_save(
+                timer, at=event.since, reason="stopped where idle time began"
+            ):
                 still = self.running
                 if still is not None and still.entry_id == dialog.entry_id:
-                    # Stop cancelled: the idle time is still there and still needs an answer.
-                    self.ask_idle(still, dialog.idle)
+                    # Stop cancelled: the idle time is still there and still needs an answer
+                    # (from where it now begins, should the clock have moved meanwhile).
+                    self.ask_idle(still, self.pending_idle or event)
                 else:
+                    self.pending_idle = None
                     self._watch_again()
+            else:
+                self.pending_idle = None
             return
+        self.pending_idle = None
+        since = event.since
         stopwatch = self._services.stopwatch
         reason = dialog.reason.text().strip() if choice == IdleDialog.KEEP else ""
         self._call(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTime
 from PySide6.QtGui import QKeyEvent
@@ -230,10 +230,10 @@ class IdleDialog(QDialog):
         self.heading.setText(IDLE_HEADINGS[self.idle.kind].format(since=since))
         self.stop.setText(f"Stop the stopwatch at {since} and save")
 
-    def move_back(self, seconds: int) -> None:
-        """The computer's clock went back while the question waited: the idle time began
-        that much earlier on the new clock."""
-        self.idle = replace(self.idle, since=self.idle.since - dt.timedelta(seconds=seconds))
+    def set_idle(self, idle: IdleBegan) -> None:
+        """The computer's clock went back while the question waited: the idle time now
+        begins at another reading of the clock."""
+        self.idle = idle
         self._show_since()
 
     def chosen(self) -> str:

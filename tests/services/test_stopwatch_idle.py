@@ -227,7 +227,7 @@ def test_time_that_cannot_move_back_without_overlap_is_left_out_and_audited(
     clock.advance(minutes=1)
     assert sw.stopwatch.stop(NURSE, timer.entry_id).elapsed_seconds == 13 * 60
     [event] = audit_rows(db, "time.clock_set_back")
-    assert "1080 s are left out" in event.reason
+    assert "1080 s of this entry are left out" in event.reason
 
 
 def test_entries_timed_on_the_same_fast_clock_move_back_with_the_stopwatch(
@@ -266,6 +266,55 @@ def test_a_clock_set_back_does_not_move_time_into_a_signed_month(
     assert fixed.timer.segments[0][0] == dt.datetime(2026, 4, 1, 4, 0, tzinfo=dt.UTC)
     clock.advance(minutes=3)
     assert sw.stopwatch.stop(NURSE, timer.entry_id).elapsed_seconds == 90 + 3 * 60
+
+
+def test_an_entry_that_cannot_move_is_removed_and_stop_still_works(
+    sw: Services, db: Database, clock: FakeClock
+) -> None:
+    # Back-to-back work on a clock 10 minutes fast: C, D, B, then the running stopwatch A.
+    def timed(mrn: str, minutes: int) -> int:
+        timer = sw.stopwatch.start(NURSE, mrn)
+        clock.advance(minutes=minutes)
+        return sw.stopwatch.stop(NURSE, timer.entry_id).entry_id
+
+    timed("1002", 15)
+    timed("1002", 10)
+    b = timed("1002", 3)
+    a = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=4)
+    clock.advance(minutes=-10)
+    fixed = sw.stopwatch.clock_set_back(NURSE, a.entry_id, 600)
+    # D ends where C ends... nothing can move back; B lies wholly after the corrected now.
+    assert fixed.shifted_seconds == 0
+    assert b not in [r.entry_id for r in sw.stopwatch.patient_log(NURSE, "1002")]
+    events = {int(e.entity_key): e for e in audit_rows(db, "time.clock_set_back")}
+    assert "180 s of this entry are left out" in events[b].reason
+    assert events[b].after is None
+    assert "240 s of this entry are left out" in events[a.entry_id].reason
+    assert fixed.lost_seconds == 240
+    clock.advance(minutes=2)
+    assert sw.stopwatch.stop(NURSE, a.entry_id).elapsed_seconds == 120
+
+
+def test_time_already_in_a_signed_month_is_not_moved_by_a_clock_set_back(
+    sw: Services, db: Database, clock: FakeClock
+) -> None:
+    from tests.services.test_stopwatch import sign
+
+    # 00:01 on 1 April in New York, on a clock running 10 minutes fast.
+    clock.now = dt.datetime(2026, 4, 1, 4, 1, tzinfo=dt.UTC)
+    other = sw.stopwatch.start(NURSE, "1002")
+    clock.advance(minutes=2)
+    sw.stopwatch.stop(NURSE, other.entry_id)
+    sign(db, "1002", "2026-04", clock.now)  # April signed for that patient (as the clock said)
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=1)
+    clock.advance(minutes=-10)
+    # Moving the signed April call back into March would change what was signed: refused.
+    with pytest.raises(ServiceError, match="signed"):
+        sw.stopwatch.clock_set_back(NURSE, timer.entry_id, 600)
+    [row] = sw.stopwatch.patient_log(NURSE, "1002", "2026-04")
+    assert row.started_at == dt.datetime(2026, 4, 1, 4, 1, tzinfo=dt.UTC)  # nothing moved
 
 
 def test_a_pause_after_an_unnoticed_clock_set_back_stays_valid(

@@ -388,6 +388,40 @@ def test_a_clock_set_back_while_the_idle_question_waits_moves_its_start_too(
             widget.close()
 
 
+def test_idle_start_never_lies_after_now_when_the_entry_cannot_move_back(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    idle, mono = FakeIdle(), Mono()
+    controller = make_controller(qtbot, services, nurse, idle, mono)
+    controller.refresh()
+    # A call typed in that ends 50 minutes before the stopwatch starts: after the clock goes
+    # back an hour, the entry can move back only those 50 minutes.
+    services.stopwatch.add_manual(
+        nurse, "A101", clock.now - dt.timedelta(hours=3), clock.now - dt.timedelta(minutes=50),
+        reason="call typed in",
+    )  # fmt: skip
+    controller.start("A100")
+    run(controller, clock, mono, 10 * 60)
+    idle.seconds = 5 * 60
+    controller.tick()
+    dialog = controller.idle_dialog
+    assert isinstance(dialog, IdleDialog)
+    qtbot.addWidget(dialog)
+    clock.advance(seconds=1 - 3600)
+    mono.value += 1
+    controller.tick()
+    assert controller.pending_idle is not None
+    assert controller.pending_idle.since == services.now() == dialog.idle.since
+    dialog.accept()  # discard: the stopwatch goes on from here
+    run(controller, clock, mono, 30)
+    # The entry moved back 50 minutes to start right after the typed-in call, one second
+    # before the corrected now; the rest of the ten minutes could not follow (and is reported).
+    assert controller.seconds(controller.running) == 1 + 30
+    for widget in QApplication.topLevelWidgets():
+        if widget.objectName() == "errorMessage":
+            widget.close()
+
+
 def test_system_sleep_asks_about_the_time_asleep(
     qtbot, services: Services, nurse: Actor, clock: FakeClock
 ) -> None:
