@@ -86,6 +86,12 @@ class ClockCorrection:
     lost_seconds: int
 
 
+def is_stale(timer: TimerState, now: dt.datetime) -> bool:
+    """A running stopwatch whose heartbeat stopped: no ccmdesk has been watching it."""
+    beat = timer.last_heartbeat_at or timer.started_at
+    return timer.state == "running" and beat < now - dt.timedelta(seconds=STALE_AFTER_SECONDS)
+
+
 RECOVERY_CHOICES = ("keep", "stop_at_heartbeat", "discard")
 IDLE_CHOICES = ("keep", "discard")
 
@@ -485,12 +491,8 @@ class StopwatchService(ServiceBase):
 
     def stale_timers(self, actor: Actor) -> list[TimerState]:
         """Running stopwatches whose heartbeat stopped: the program ended without stopping them."""
-        limit = self._now() - dt.timedelta(seconds=STALE_AFTER_SECONDS)
-        return [
-            t
-            for t in self.open_timers(actor)
-            if t.state == "running" and (t.last_heartbeat_at or t.started_at) < limit
-        ]
+        now = self._now()
+        return [t for t in self.open_timers(actor) if is_stale(t, now)]
 
     def recover(self, actor: Actor, entry_id: int, choice: str) -> TimerState | None:
         """Keep a stopwatch found running after an unclean exit (counting through now), stop it

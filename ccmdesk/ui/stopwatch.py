@@ -15,9 +15,9 @@ from ccmdesk.services import Actor, Permission, ServiceError, Services, allowed
 from ccmdesk.services.activity import ActivityMonitor, ClockSetBack, IdleBegan
 from ccmdesk.services.stopwatch import (
     HEARTBEAT_SECONDS,
-    STALE_AFTER_SECONDS,
     ClockCorrection,
     TimerState,
+    is_stale,
 )
 from ccmdesk.ui.forms import show_error, show_failure
 from ccmdesk.ui.idle import IdleSource
@@ -144,7 +144,11 @@ class StopwatchController(QObject):
         running = self.running
         # Only a stopwatch this window is not already watching can have been left by a crash:
         # heartbeats pause while the idle question waits, and that one is still watched.
-        if running is not None and not self._tick.isActive() and self._left_running(running):
+        if (
+            running is not None
+            and not self._tick.isActive()
+            and is_stale(running, self._services.now())
+        ):
             # ccmdesk ended while it ran: recover() asks about it before anything counts on.
             self._tick.stop()
             self.monitor.stop_watching()
@@ -159,11 +163,6 @@ class StopwatchController(QObject):
             self._close_idle_dialog()
             self.pending_idle = None
         self.changed.emit()
-
-    def _left_running(self, timer: TimerState) -> bool:
-        """True for a running stopwatch whose heartbeat stopped (no ccmdesk was watching it)."""
-        beat = timer.last_heartbeat_at or timer.started_at
-        return beat < self._services.now() - dt.timedelta(seconds=STALE_AFTER_SECONDS)
 
     # --- transitions -------------------------------------------------------------------------
 

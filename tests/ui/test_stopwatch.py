@@ -186,6 +186,31 @@ def make_controller(
     return StopwatchController(services, lambda: nurse, None, idle, mono)
 
 
+def idle_question(
+    qtbot,
+    services: Services,
+    nurse: Actor,
+    clock: FakeClock,
+    running_seconds: int,
+    *,
+    idle_seconds: int = 0,
+    locked: bool = False,
+) -> tuple[StopwatchController, Mono, IdleDialog]:
+    """A stopwatch on A100 that ran `running_seconds`, then went idle (or the screen locked):
+    the controller, its monotonic clock, and the idle question it asks."""
+    idle, mono = FakeIdle(), Mono()
+    controller = make_controller(qtbot, services, nurse, idle, mono)
+    controller.refresh()
+    assert controller.start("A100")
+    run(controller, clock, mono, running_seconds)
+    idle.seconds, idle.is_locked = idle_seconds, locked
+    controller.tick()
+    dialog = controller.idle_dialog
+    assert isinstance(dialog, IdleDialog)
+    qtbot.addWidget(dialog)
+    return controller, mono, dialog
+
+
 def test_idle_time_asks_and_discarding_removes_it(
     qtbot, services: Services, nurse: Actor, clock: FakeClock
 ) -> None:
@@ -216,16 +241,7 @@ def test_idle_time_asks_and_discarding_removes_it(
 def test_keeping_idle_time_needs_a_reason_in_the_dialog(
     qtbot, services: Services, nurse: Actor, clock: FakeClock
 ) -> None:
-    idle, mono = FakeIdle(), Mono()
-    controller = make_controller(qtbot, services, nurse, idle, mono)
-    controller.refresh()
-    controller.start("A100")
-    run(controller, clock, mono, 20)
-    idle.is_locked = True
-    controller.tick()
-    dialog = controller.idle_dialog
-    assert isinstance(dialog, IdleDialog)
-    qtbot.addWidget(dialog)
+    controller, mono, dialog = idle_question(qtbot, services, nurse, clock, 20, locked=True)
     assert dialog.heading.text().startswith("The screen was locked at")
     dialog.keep.setChecked(True)
     dialog.accept()  # refused: no reason yet
@@ -240,16 +256,7 @@ def test_keeping_idle_time_needs_a_reason_in_the_dialog(
 def test_pause_and_stop_wait_for_the_idle_question(
     qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
 ) -> None:
-    idle, mono = FakeIdle(), Mono()
-    controller = make_controller(qtbot, services, nurse, idle, mono)
-    controller.refresh()
-    controller.start("A100")
-    run(controller, clock, mono, 60)
-    idle.seconds = 5 * 60
-    controller.tick()
-    dialog = controller.idle_dialog
-    assert isinstance(dialog, IdleDialog)
-    qtbot.addWidget(dialog)
+    controller, _, dialog = idle_question(qtbot, services, nurse, clock, 60, idle_seconds=5 * 60)
     asked: list[int] = []
     monkeypatch.setattr(controller, "ask_stop", lambda *args: asked.append(1) or SAVE)
     # Pausing or stopping now would settle the idle minutes with nobody saying what they were.
@@ -264,16 +271,9 @@ def test_pause_and_stop_wait_for_the_idle_question(
 def test_cancelling_the_stop_from_the_idle_question_asks_the_question_again(
     qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
 ) -> None:
-    idle, mono = FakeIdle(), Mono()
-    controller = make_controller(qtbot, services, nurse, idle, mono)
-    controller.refresh()
-    controller.start("A100")
-    run(controller, clock, mono, 10 * 60)
-    idle.seconds = 6 * 60
-    controller.tick()
-    dialog = controller.idle_dialog
-    assert isinstance(dialog, IdleDialog)
-    qtbot.addWidget(dialog)
+    controller, mono, dialog = idle_question(
+        qtbot, services, nurse, clock, 10 * 60, idle_seconds=6 * 60
+    )
     run(controller, clock, mono, 3 * 60)  # the nurse answers three minutes later
     monkeypatch.setattr(controller, "ask_stop", lambda *args: None)  # then cancels the stop
     dialog.stop.setChecked(True)
@@ -294,15 +294,7 @@ def test_cancelling_the_stop_from_the_idle_question_asks_the_question_again(
 def test_no_heartbeat_while_the_idle_question_waits(
     qtbot, services: Services, nurse: Actor, clock: FakeClock
 ) -> None:
-    idle, mono = FakeIdle(), Mono()
-    controller = make_controller(qtbot, services, nurse, idle, mono)
-    controller.refresh()
-    controller.start("A100")
-    run(controller, clock, mono, 40)
-    idle.seconds = 5 * 60
-    controller.tick()
-    assert controller.idle_dialog is not None
-    qtbot.addWidget(controller.idle_dialog)
+    controller, mono, _ = idle_question(qtbot, services, nurse, clock, 40, idle_seconds=5 * 60)
     [before] = services.stopwatch.open_timers(nurse)
     run(controller, clock, mono, 10 * 60)  # nobody answers for ten minutes
     # A crash now stops at the last heartbeat, which must not vouch for the idle minutes.
@@ -315,16 +307,9 @@ def test_no_heartbeat_while_the_idle_question_waits(
 def test_stopping_at_the_start_of_idle_time(
     qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
 ) -> None:
-    idle, mono = FakeIdle(), Mono()
-    controller = make_controller(qtbot, services, nurse, idle, mono)
-    controller.refresh()
-    controller.start("A100")
-    run(controller, clock, mono, 10 * 60)
-    idle.seconds = 6 * 60
-    controller.tick()
-    dialog = controller.idle_dialog
-    assert isinstance(dialog, IdleDialog)
-    qtbot.addWidget(dialog)
+    controller, mono, dialog = idle_question(
+        qtbot, services, nurse, clock, 10 * 60, idle_seconds=6 * 60
+    )
     ends: list[dt.datetime | None] = []
     monkeypatch.setattr(
         controller, "ask_stop", lambda timer, seconds, end, *_: ends.append(end) or SAVE
@@ -358,16 +343,9 @@ def test_a_clock_set_back_keeps_the_true_time(
 def test_a_clock_set_back_while_the_idle_question_waits_moves_its_start_too(
     qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
 ) -> None:
-    idle, mono = FakeIdle(), Mono()
-    controller = make_controller(qtbot, services, nurse, idle, mono)
-    controller.refresh()
-    controller.start("A100")
-    run(controller, clock, mono, 10 * 60)
-    idle.seconds = 5 * 60
-    controller.tick()
-    dialog = controller.idle_dialog
-    assert isinstance(dialog, IdleDialog)
-    qtbot.addWidget(dialog)
+    controller, mono, dialog = idle_question(
+        qtbot, services, nurse, clock, 10 * 60, idle_seconds=5 * 60
+    )
     old_since = dialog.idle.since
     # A second later by the tick, the wall clock has gone back an hour; nobody has answered.
     clock.advance(seconds=1 - 3600)
@@ -391,22 +369,15 @@ def test_a_clock_set_back_while_the_idle_question_waits_moves_its_start_too(
 def test_idle_start_never_lies_after_now_when_the_entry_cannot_move_back(
     qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
 ) -> None:
-    idle, mono = FakeIdle(), Mono()
-    controller = make_controller(qtbot, services, nurse, idle, mono)
-    controller.refresh()
     # A call typed in that ends 50 minutes before the stopwatch starts: after the clock goes
     # back an hour, the entry can move back only those 50 minutes.
     services.stopwatch.add_manual(
         nurse, "A101", clock.now - dt.timedelta(hours=3), clock.now - dt.timedelta(minutes=50),
         reason="call typed in",
     )  # fmt: skip
-    controller.start("A100")
-    run(controller, clock, mono, 10 * 60)
-    idle.seconds = 5 * 60
-    controller.tick()
-    dialog = controller.idle_dialog
-    assert isinstance(dialog, IdleDialog)
-    qtbot.addWidget(dialog)
+    controller, mono, dialog = idle_question(
+        qtbot, services, nurse, clock, 10 * 60, idle_seconds=5 * 60
+    )
     clock.advance(seconds=1 - 3600)
     mono.value += 1
     controller.tick()
