@@ -93,6 +93,127 @@ def entries_database(entries: int = 300_000, patients: int = 10_000) -> Path:
     return folder
 
 
+BILLING_MONTH = "2026-10"
+
+
+def billing_database(entries: int = 300_000, patients: int = 10_000) -> Path:
+    """One month (October 2026) of `entries` time entries over `patients` patients.
+
+    100 extra clinical staff and the practitioners work back to back through the month, so no
+    one is in two places at once; a few entries are TCM or face to face, some patients have
+    complexity, a stay or another service on file, and a third of the months are signed.
+    """
+    folder = CACHE / f"billing-{entries}-{head_revision()}"
+    if (folder / "ccmdesk.sqlite3").exists():
+        return folder
+    import random
+    import sqlite3
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import insert, select
+
+    from ccmdesk.models import (
+        InpatientStay,
+        MonthlyReview,
+        Patient,
+        PatientMonth,
+        Staff,
+        TimeEntry,
+        TimeSegment,
+    )
+
+    source = patients_database(patients)
+    # Built beside the cache and renamed at the end: a failed build leaves no half database.
+    building = folder.with_name(folder.name + ".building")
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir(parents=True)
+    src = sqlite3.connect(source / "ccmdesk.sqlite3")
+    dst = sqlite3.connect(building / "ccmdesk.sqlite3")
+    src.backup(dst)
+    src.close()
+    dst.close()
+    started = time.perf_counter()
+    rng = random.Random(4)
+    zone = ZoneInfo(DEMO_PRACTICE.timezone)
+    month_start = dt.datetime(2026, 10, 1, tzinfo=zone).astimezone(dt.UTC)
+    db = open_database(f"sqlite:///{building / 'ccmdesk.sqlite3'}")
+    with db.session() as session:
+        session.execute(
+            insert(Staff),
+            [
+                {"staff_id": f"bench-rn-{n:03d}", "name": f"Bench Nurse {n:03d}",
+                 "role": "clinical", "credentials": "RN", "active": True}
+                for n in range(100)
+            ],
+        )  # fmt: skip
+        patients_of = dict(
+            session.execute(select(Patient.id, Patient.billing_practitioner_id)).all()
+        )
+        patient_ids = sorted(patients_of)
+        workers = list(
+            session.scalars(select(Staff.id).where(Staff.role.in_(("clinical", "practitioner"))))
+        )
+        entry_rows = []
+        segment_rows = []
+        per_staff = -(-entries // len(workers))
+        next_id = 1
+        for n, staff_id in enumerate(workers):
+            cursor = month_start + dt.timedelta(minutes=n)
+            for i in range(min(per_staff, entries - next_id + 1)):
+                length = dt.timedelta(minutes=1 + (i * 7 + n) % 12, seconds=(i * 13) % 60)
+                end = cursor + length
+                roll = rng.random()
+                entry_rows.append({
+                    "id": next_id, "patient_id": patient_ids[(i * 31 + n * 97) % len(patient_ids)],
+                    "staff_id": staff_id, "service": "tcm" if roll < 0.03 else "ccm",
+                    "face_to_face": 0.03 <= roll < 0.05, "activity": "call with patient",
+                    "note": "", "state": "stopped", "source": "import", "created_at": end,
+                })  # fmt: skip
+                segment_rows.append({"entry_id": next_id, "started_at": cursor, "ended_at": end})
+                next_id += 1
+                cursor = end + dt.timedelta(seconds=30)
+        session.execute(insert(TimeEntry), entry_rows)
+        session.execute(insert(TimeSegment), segment_rows)
+        months = []
+        for pid in patient_ids:
+            roll = rng.random()
+            if roll < 0.25:
+                months.append({
+                    "patient_id": pid, "month": BILLING_MONTH,
+                    "complexity": "moderate" if roll < 0.1 else "none",
+                    "other_services": "G0181" if roll < 0.01 else "",
+                    "billed_elsewhere": 0.01 <= roll < 0.02,
+                })  # fmt: skip
+        session.execute(insert(PatientMonth), months)
+        month_ids = dict(
+            session.execute(
+                select(PatientMonth.patient_id, PatientMonth.id).where(
+                    PatientMonth.month == BILLING_MONTH
+                )
+            ).all()
+        )
+        stays = [
+            {"patient_month_id": mid, "admitted_on": dt.date(2026, 10, 10),
+             "discharged_on": dt.date(2026, 10, 14)}
+            for pid, mid in month_ids.items() if pid % 20 == 0
+        ]  # fmt: skip
+        session.execute(insert(InpatientStay), stays)
+        signed_at = dt.datetime(2026, 11, 3, 15, tzinfo=dt.UTC)
+        session.execute(
+            insert(MonthlyReview),
+            [
+                {"patient_id": pid, "month": BILLING_MONTH, "signed_by_id": bp,
+                 "signed_at": signed_at, "attestation": "benchmark"}
+                for pid, bp in patients_of.items() if bp is not None and pid % 3 == 0
+            ],
+        )  # fmt: skip
+    db.dispose()
+    shutil.rmtree(folder, ignore_errors=True)
+    building.rename(folder)
+    print(f"built {folder} ({next_id - 1:,} entries) in {time.perf_counter() - started:.1f} s")
+    return folder
+
+
 def working_copy(folder: Path, target: Path) -> Path:
     """A private copy of a cached database for a benchmark that writes, so the cache stays as
     built and every run starts from the same rows."""

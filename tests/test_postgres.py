@@ -93,3 +93,25 @@ def test_concurrent_writers_keep_one_unbroken_audit_chain(pg: Database) -> None:
     with pg.session() as session:
         check = verify_chain(session)
     assert check.ok and check.events == 120
+
+
+def test_a_month_evaluates_the_same_on_postgresql(pg: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The epoch seconds are computed by the database: the same stored rows must give the same
+    # results on both backends.
+    services = Services(pg, clock=lambda: NOW)
+    services.demo.create(CLI)
+    month = services.billing.current_month()
+    on_pg = services.billing.month(CLI, month)
+    local = open_database(f"sqlite:///{tmp_path / 'same.sqlite3'}")
+    try:
+        sqlite_services = Services(local, clock=lambda: NOW)
+        sqlite_services.demo.create(CLI)
+        on_sqlite = sqlite_services.billing.month(CLI, month)
+    finally:
+        local.dispose()
+    assert on_pg.billable > 0
+    assert [(r.mrn, r.result.countable_seconds, r.result.codes, r.result.warnings)
+            for r in on_pg.rows] == [
+        (r.mrn, r.result.countable_seconds, r.result.codes, r.result.warnings)
+        for r in on_sqlite.rows
+    ]  # fmt: skip

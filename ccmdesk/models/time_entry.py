@@ -52,8 +52,8 @@ class TimeSegment(Base):
     __tablename__ = "time_segment"
     __table_args__ = (
         CheckConstraint("ended_at IS NULL OR ended_at > started_at", name="positive"),
-        # Month evaluation and overlap checks look segments up by time.
-        Index("ix_time_segment_started_at", "started_at"),
+        # Month evaluation reads segments by time from this index alone (it covers them).
+        Index("ix_time_segment_span", "started_at", "ended_at", "entry_id"),
         Index("ix_time_segment_ended_at", "ended_at"),
     )
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ccmdesk.db import Database
+from ccmdesk.services.billing import BillingMonth, BillingRow, BillingService, MonthFactsRecord
 from ccmdesk.services.context import Actor, Clock, Permission, allowed, utc_now
 from ccmdesk.services.errors import (
     ImportFailed,
@@ -39,6 +40,7 @@ class Services:
         self.patients = PatientService(db, clock)
         self.stopwatch = StopwatchService(db, clock)
         self.minutes = MinutesService(db, clock)
+        self.billing = BillingService(db, clock)
 
     def now(self) -> dt.datetime:
         """The services' clock (UTC): the GUI shows and judges time by the same clock.
@@ -69,8 +71,11 @@ class Services:
 
 __all__ = [
     "Actor",
+    "BillingMonth",
+    "BillingRow",
     "ImportFailed",
     "ImportSummary",
+    "MonthFactsRecord",
     "MonthProgress",
     "NotFound",
     "PatientRow",

@@ -47,6 +47,10 @@ class Permission(StrEnum):
     MANAGE_PRACTICE = "change the practice settings"
     IMPORT_DATA = "import data files"
     RECORD_TIME = "record care-management time"
+    VIEW_BILLING = "view the billing panel"
+    SET_MONTH_FACTS = "set a patient-month's other services, stays or billing elsewhere"
+    ATTEST_COMPLEXITY = "attest complexity"
+    CHOOSE_FAMILY = "switch a month's code family"
 
 
 _ALL = frozenset(Role)
@@ -59,6 +63,10 @@ PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.MANAGE_PRACTICE: frozenset({Role.ADMIN}),
     Permission.IMPORT_DATA: frozenset({Role.ADMIN}),
     Permission.RECORD_TIME: frozenset({Role.CLINICAL, Role.PRACTITIONER}),
+    Permission.VIEW_BILLING: frozenset({Role.PRACTITIONER, Role.BILLING, Role.ADMIN}),
+    Permission.SET_MONTH_FACTS: frozenset({Role.BILLING, Role.ADMIN}),
+    Permission.ATTEST_COMPLEXITY: frozenset({Role.PRACTITIONER}),
+    Permission.CHOOSE_FAMILY: frozenset({Role.BILLING, Role.ADMIN}),
 }
 
 

@@ -1,0 +1,766 @@
+"""The month-end rules engine: one patient-month's minutes, codes, blocks, warnings and money.
+
+Pure: plain data in, a `MonthResult` out. Instants are whole UTC epoch seconds, so a month of
+10,000 patients is integer arithmetic; only local days (consent, stays, threshold dates) go
+through the practice's time zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from itertools import compress, islice, repeat
+from operator import eq, gt, itemgetter, not_
+from typing import NamedTuple
+
+from ccmdesk.rules.catalog import (
+    ALWAYS_EXCLUDING,
+    CODES,
+    EXCLUDING_FOR_CCM,
+    EXCLUDING_FOR_PCM,
+    FAMILIES,
+    REASONS,
+    Family,
+)
+
+COUNTING_ROLES = frozenset({"clinical", "practitioner"})  # C4
+COUNTING_SERVICES = frozenset({"ccm", "pcm"})  # C5
+COMPLEX_LEVELS = frozenset({"moderate", "high"})
+# Order in which a segment excluded for several reasons is counted (billing rules §2).
+EXCLUSION_ORDER = (
+    "NON_CLINICAL_TIME_EXCLUDED",
+    "OTHER_SERVICE_TIME_EXCLUDED",
+    "INPATIENT_TIME_EXCLUDED",
+    "PRE_CONSENT_TIME_EXCLUDED",
+)
+NEAR_THRESHOLD_SECONDS = 5 * 60
+
+Span = tuple[int, int]  # [start, end) in UTC epoch seconds
+
+
+def epoch(instant: dt.datetime) -> int:
+    return int(instant.timestamp())
+
+
+@lru_cache(maxsize=8192)
+def local_midnight(day: dt.date, zone: dt.tzinfo) -> int:
+    return epoch(dt.datetime.combine(day, dt.time(), zone))
+
+
+_START, _END, _STAFF, _KIND = (itemgetter(n) for n in range(4))
+
+# Why a segment's time is not care-management time, before any look at days (C4, C5).
+NON_CLINICAL = 1  # recorded by someone whose time never counts (C4)
+OTHER_SERVICE = 2  # tagged TCM, RPM or BHI, or face to face (C5)
+
+
+def kind_of(role: str, service: str, face_to_face: bool = False) -> int:
+    """0 for care-management time by someone whose time counts, else the reasons it is not."""
+    return (NON_CLINICAL if role not in COUNTING_ROLES else 0) | (
+        OTHER_SERVICE if service not in COUNTING_SERVICES or face_to_face else 0
+    )
+
+
+class Segment(NamedTuple):
+    """One uninterrupted stretch of a time entry (C0: every rule works on segments; a paused
+    stopwatch leaves several). A plain tuple of this shape works too, so a month of 300,000
+    database rows goes to the rules without being copied."""
+
+    start: int  # UTC epoch seconds
+    end: int
+    staff_id: int
+    kind: int  # kind_of(role, service, face_to_face)
+    ref: object = None  # the caller's own reference (an entry, a patient); the rules ignore it
+
+    @classmethod
+    def of(
+        cls,
+        start: int,
+        end: int,
+        staff_id: int,
+        role: str,
+        service: str = "ccm",
+        face_to_face: bool = False,
+    ) -> Segment:
+        return cls(start, end, staff_id, kind_of(role, service, face_to_face))
+
+
+@dataclass(frozen=True)
+class PatientFacts:
+    """What the patient record says, as of the evaluation."""
+
+    conditions: tuple[str, ...]
+    billing_practitioner_id: int | None
+    billing_practitioner_name: str = ""
+    # False when the billing practitioner is not a practitioner or has no NPI.
+    billing_practitioner_ok: bool = True
+    consent_date: dt.date | None = None
+    consent_practitioner_id: int | None = None  # None: given for the billing practitioner
+    consent_revoked_date: dt.date | None = None
+    initiating_visit_date: dt.date | None = None
+    care_plan_date: dt.date | None = None
+    qmb: bool = False
+
+
+@dataclass(frozen=True)
+class MonthFacts:
+    """What is known about the month besides the minutes."""
+
+    complexity: str = "none"
+    other_services: tuple[str, ...] = ()
+    billed_elsewhere: bool = False
+    # Stays overlapping the month, whichever month's record they were entered on.
+    inpatient_stays: tuple[tuple[dt.date, dt.date], ...] = ()
+    family_override: str | None = None
+    signed: bool = False
+
+
+@dataclass(frozen=True)
+class Month:
+    """A service month in the practice's time zone, with its fee schedule resolved once."""
+
+    month: str  # YYYY-MM
+    zone: dt.tzinfo
+    start: int
+    end: int
+    first_day: dt.date
+    last_day: dt.date
+    fees: Mapping[str, int]
+    fee_year: int | None  # the schedule used; None when no schedule applies
+    families: tuple[Family, ...]  # the families in force this month, in C8 order
+    fee_items: tuple[tuple[str, int], ...] = ()  # the fees again, hashable (a cache key)
+
+    @classmethod
+    def of(
+        cls, month: str, zone: dt.tzinfo, fee_schedules: Mapping[int, Mapping[str, int]]
+    ) -> Month:
+        year, number = (int(part) for part in month.split("-"))
+        first = dt.date(year, number, 1)
+        following = dt.date(year + (number == 12), number % 12 + 1, 1)
+        last = following - dt.timedelta(days=1)
+        earlier = [y for y in fee_schedules if y <= year]
+        fee_year = max(earlier) if earlier else None
+        return cls(
+            month=month,
+            zone=zone,
+            start=local_midnight(first, zone),
+            end=local_midnight(following, zone),
+            first_day=first,
+            last_day=last,
+            fees=dict(fee_schedules[fee_year]) if fee_year is not None else {},
+            fee_year=fee_year,
+            families=tuple(f for f in FAMILIES.values() if f.in_force(last)),
+            fee_items=tuple(sorted(fee_schedules[fee_year].items())) if fee_year else (),
+        )
+
+    def local_date(self, instant: int) -> dt.date:
+        return dt.datetime.fromtimestamp(instant, self.zone).date()
+
+
+@dataclass(frozen=True)
+class CodeLine:
+    code: str
+    units: int
+    fee_cents: int
+
+    @property
+    def charge_cents(self) -> int:
+        return self.fee_cents * self.units
+
+    @property
+    def description(self) -> str:
+        return CODES[self.code].description
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A billed unit and the local date its time was reached."""
+
+    seconds: int
+    code: str
+    day: dt.date
+
+
+@dataclass(frozen=True)
+class Option:
+    """What one code family would bill for the month."""
+
+    family: str
+    lines: tuple[CodeLine, ...]
+
+    @property
+    def amount_cents(self) -> int:
+        return sum(line.charge_cents for line in self.lines)
+
+    @property
+    def label(self) -> str:
+        return FAMILIES[self.family].label
+
+    @property
+    def codes(self) -> str:
+        return codes_text(self.lines)
+
+
+@dataclass(frozen=True)
+class Note:
+    """One line of the plain-English explanation; `code` is the reason it stands for, if any."""
+
+    text: str
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class MonthResult:
+    """Everything the panel, the reports and the export need about one patient-month."""
+
+    month: str
+    conditions: int
+    countable_seconds: int  # T
+    practitioner_seconds: int  # P
+    excluded: Mapping[str, int]  # reason → seconds, entry by entry (C3 overlaps not included)
+    option: Option | None  # what the month bills (or would bill once mended)
+    blocks: tuple[str, ...]
+    warnings: tuple[str, ...]  # sorted; NOT_SIGNED included while unsigned
+    alternative: Option | None  # a compliant family that pays more, if any
+    compliant: tuple[str, ...]  # every family the month's time qualifies for
+    override_ignored: bool  # the biller's family no longer fits the month's time
+    seconds_to_next: int | None  # to the next threshold that would add money
+    patient_share_cents: int
+    signed: bool
+    overlap_seconds: int  # time two people worked at once, counted once (C3)
+    # What the explanation is written from; kept so only the rows someone reads are explained.
+    inputs: tuple[Month, PatientFacts, MonthFacts] = field(repr=False)
+    # The union of the countable time the family counts, for the threshold dates (its items
+    # may be whole segments: only [0] and [1] are read).
+    spans: tuple[Span, ...] = field(repr=False)
+    date_of_service_rule: str = "last_day"
+
+    @cached_property
+    def thresholds(self) -> tuple[Threshold, ...]:
+        """Each billed unit with the local day its time was reached."""
+        if self.option is None:
+            return ()
+        m = self.inputs[0]
+        family = FAMILIES[self.option.family]
+        units = sum(line.units for line in self.option.lines)
+        targets = family.thresholds(units)
+        days = []
+        for k, instant in enumerate(_reached(self.spans, targets)):
+            # The unit is earned by the second that ends at `instant`: date it by that second.
+            code = family.base if k == 0 else family.addon
+            days.append(Threshold(targets[k], code, m.local_date(instant - 1)))
+        return tuple(days)
+
+    @property
+    def date_of_service(self) -> dt.date:
+        """The month's last day, or (a practice setting) the day the highest billed threshold
+        was reached."""
+        if self.date_of_service_rule == "threshold_date" and self.thresholds:
+            return self.thresholds[-1].day
+        return self.inputs[0].last_day
+
+    @property
+    def notes(self) -> list[Note]:
+        return explain(self)
+
+    @property
+    def billable(self) -> bool:
+        return not self.blocks and self.option is not None
+
+    @property
+    def status(self) -> str:
+        return "billable" if self.billable else "not_billable"
+
+    @property
+    def lines(self) -> tuple[CodeLine, ...]:
+        """Codes as exported: only for a billable month."""
+        return self.option.lines if self.billable and self.option else ()
+
+    @property
+    def amount_cents(self) -> int:
+        return sum(line.charge_cents for line in self.lines)
+
+    @property
+    def codes(self) -> str:
+        return codes_text(self.lines)
+
+    @property
+    def staff_seconds(self) -> int:
+        return self.countable_seconds - self.practitioner_seconds
+
+    @property
+    def excluded_seconds(self) -> int:
+        return sum(self.excluded.values())
+
+    @property
+    def has_warnings(self) -> bool:
+        """NOT_SIGNED is a status, not a warning to review."""
+        return any(code != "NOT_SIGNED" for code in self.warnings)
+
+    @property
+    def near_threshold(self) -> bool:
+        return self.seconds_to_next is not None and self.seconds_to_next <= NEAR_THRESHOLD_SECONDS
+
+
+def codes_text(lines: Iterable[CodeLine]) -> str:
+    return ";".join(f"{line.code}x{line.units}" for line in lines)
+
+
+def clock(seconds: int) -> str:
+    """Minutes and seconds as a nurse reads a stopwatch: 75:30."""
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def dollars(cents: int) -> str:
+    return f"${cents // 100:,}.{cents % 100:02d}"
+
+
+def day_text(day: dt.date) -> str:
+    return f"{day.day} {day:%b}"
+
+
+# --- interval helpers on epoch seconds --------------------------------------------------------
+
+
+def _union(spans: list[Span]) -> list[Span]:
+    """Sorted, non-overlapping spans covering the same time; touching spans join. Sorts
+    `spans` in place, and returns it as it is when nothing overlaps or touches (checked in C)."""
+    if not spans:
+        return []
+    spans.sort()
+    starts = map(_START, islice(spans, 1, None))
+    if all(map(gt, starts, map(_END, spans))):
+        return spans
+    merged: list[Span] = []
+    start, end = spans[0][0], spans[0][1]
+    for span in spans:
+        next_start, next_end = span[0], span[1]
+        if next_start <= end:
+            if next_end > end:
+                end = next_end
+        else:
+            merged.append((start, end))
+            start, end = next_start, next_end
+    merged.append((start, end))
+    return merged
+
+
+def _total(spans: Iterable[Span]) -> int:
+    total = 0
+    for span in spans:
+        total += span[1] - span[0]
+    return total
+
+
+def _cut(spans: Sequence[Span], cut: Span) -> list[Span]:
+    """The parts of each span outside `cut`."""
+    kept: list[Span] = []
+    for start, end in spans:
+        if end <= cut[0] or start >= cut[1]:
+            kept.append((start, end))
+            continue
+        if start < cut[0]:
+            kept.append((start, cut[0]))
+        if end > cut[1]:
+            kept.append((cut[1], end))
+    return kept
+
+
+def _cut_all(spans: Sequence[Span], cuts: Sequence[Span]) -> list[Span]:
+    for cut in cuts:
+        spans = _cut(spans, cut)
+    return list(spans)
+
+
+def _reached(merged: Sequence[Span], targets: Sequence[int]) -> list[int]:
+    """The instants at which the union of `merged` completes each of `targets` (ascending)."""
+    found: list[int] = []
+    done = 0
+    wanted = iter(targets)
+    target = next(wanted, None)
+    for span in merged:
+        start, end = span[0], span[1]
+        while target is not None and done + (end - start) >= target:
+            found.append(start + (target - done))
+            target = next(wanted, None)
+        done += end - start
+    if target is not None:
+        raise ValueError("target beyond the time given")
+    return found
+
+
+@lru_cache(maxsize=8192)
+def _months_before(day: dt.date, months: int) -> dt.date:
+    total = day.year * 12 + day.month - 1 - months
+    year, month = divmod(total, 12)
+    month += 1
+    following = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return dt.date(year, month, min(day.day, (following - dt.timedelta(days=1)).day))
+
+
+# --- the engine --------------------------------------------------------------------------------
+
+
+def _exclude_kind(kind: int, seconds: int, excluded: dict[str, int], warnings: set[str]) -> None:
+    """Time by someone whose time never counts, or for another service (C4 before C5)."""
+    if kind & NON_CLINICAL:
+        warnings.add("NON_CLINICAL_TIME_EXCLUDED")
+        excluded["NON_CLINICAL_TIME_EXCLUDED"] += seconds
+    if kind & OTHER_SERVICE:
+        warnings.add("OTHER_SERVICE_TIME_EXCLUDED")
+        if not kind & NON_CLINICAL:
+            excluded["OTHER_SERVICE_TIME_EXCLUDED"] += seconds
+
+
+def _blocks(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]:
+    blocks: set[str] = set()
+    n = len(patient.conditions)
+    if n == 0:
+        blocks.add("NO_CONDITIONS")
+    consent = patient.consent_date
+    if consent is None or consent > m.last_day:
+        blocks.add("NO_CONSENT")
+    elif (
+        patient.consent_practitioner_id is not None
+        and patient.consent_practitioner_id != patient.billing_practitioner_id
+    ):
+        blocks.add("NEW_CONSENT_REQUIRED")
+    revoked = patient.consent_revoked_date
+    if revoked is not None and revoked < m.first_day:
+        blocks.add("CONSENT_REVOKED")
+    visit = patient.initiating_visit_date
+    if (
+        visit is None
+        or visit > m.last_day
+        or (consent is not None and visit < _months_before(consent, 12))
+    ):
+        blocks.add("NO_INITIATING_VISIT")
+    if patient.care_plan_date is None or patient.care_plan_date > m.last_day:
+        blocks.add("NO_CARE_PLAN")
+    if patient.billing_practitioner_id is None or not patient.billing_practitioner_ok:
+        blocks.add("NO_BILLING_PRACTITIONER")
+    others = {code.upper() for code in facts.other_services}
+    excluding = set(ALWAYS_EXCLUDING)
+    if n >= 2:
+        excluding |= EXCLUDING_FOR_CCM
+    elif n == 1:
+        excluding |= EXCLUDING_FOR_PCM
+    if others & excluding:
+        blocks.add("EXCLUDED_SERVICE")
+    if facts.billed_elsewhere:
+        blocks.add("BILLED_ELSEWHERE")
+    return blocks
+
+
+def _compliant(family: Family, n: int, complexity: str, total: int, own: int) -> bool:
+    if family.one_condition != (n == 1) or n == 0:
+        return False
+    if family.key == "complex" and complexity not in COMPLEX_LEVELS:
+        return False
+    if family.practitioner_only and own != total:
+        return False
+    return family.units(total)[0] == 1
+
+
+def _option(family: Family, total: int, m: Month) -> Option:
+    return _option_for(family, *family.units(total), m.fee_items)
+
+
+@lru_cache(maxsize=1024)
+def _option_for(
+    family: Family, base: int, addons: int, fees_items: tuple[tuple[str, int], ...]
+) -> Option:
+    """Options are shared between patient-months: few families, few unit counts."""
+    fees = dict(fees_items)
+    lines = [CodeLine(family.base, base, fees.get(family.base, 0))]
+    if addons:
+        lines.append(CodeLine(family.addon, addons, fees.get(family.addon, 0)))
+    return Option(family.key, tuple(lines))
+
+
+def _seconds_to_next(m: Month, n: int, complexity: str, total: int, own: int) -> int | None:
+    """Time to the nearest threshold that would add a unit in a family this patient can use."""
+    best: int | None = None
+    for family in m.families:
+        if n == 0 or family.one_condition != (n == 1):
+            continue
+        if family.key == "complex" and complexity not in COMPLEX_LEVELS:
+            continue
+        if family.practitioner_only and (own != total or total == 0):
+            continue
+        base, addons = family.units(total)
+        if not base:
+            following = family.base_minutes * 60
+        elif family.addon_cap is not None and addons >= family.addon_cap:
+            continue  # nothing more to earn in this family
+        else:
+            following = (family.base_minutes + (addons + 1) * family.addon_minutes) * 60
+        if best is None or following - total < best:
+            best = following - total
+    return best
+
+
+def evaluate(
+    m: Month,
+    patient: PatientFacts,
+    facts: MonthFacts,
+    segments: Iterable[Segment],
+    *,
+    dos_rule: str = "last_day",
+) -> MonthResult:
+    """Apply the billing rules (C0-C8, §3-§6) to one patient-month."""
+    zone = m.zone
+    consent_start = (
+        local_midnight(patient.consent_date, zone) if patient.consent_date is not None else None
+    )
+    stays = [
+        (local_midnight(a, zone), local_midnight(d + dt.timedelta(days=1), zone))
+        for a, d in facts.inpatient_stays
+    ]
+    lo, hi = m.start, m.end
+    # Only a consent day inside or after the month cuts anything (C6).
+    cut_consent = consent_start if consent_start is not None and consent_start > lo else None
+    counted: list[Span] = []
+    own: list[Span] = []
+    excluded = dict.fromkeys(EXCLUSION_ORDER, 0)
+    warnings: set[str] = set()
+    bp = patient.billing_practitioner_id
+    counted_sum = 0
+    if not isinstance(segments, list):
+        segments = list(segments)
+    starts = list(map(_START, segments))
+    ends = list(map(_END, segments))
+    if (
+        not stays
+        and cut_consent is None
+        and (not starts or (min(starts) >= lo and max(ends) <= hi))
+    ):
+        # The usual patient-month (no stay, consent before it, nothing across a month end),
+        # which is most of a month of 300,000 segments: column-wise passes that run in C.
+        # The segments themselves stand for their spans ([0] and [1]): no copies are made.
+        counted = segments
+        kinds = list(map(_KIND, segments))
+        if any(kinds):
+            for segment in compress(segments, kinds):
+                _exclude_kind(segment[3], segment[1] - segment[0], excluded, warnings)
+            keep = list(map(not_, kinds))
+            counted = list(compress(segments, keep))
+            starts = list(compress(starts, keep))
+            ends = list(compress(ends, keep))
+        else:
+            counted = list(segments)  # _union sorts it in place: never the caller's list
+        counted_sum = sum(ends) - sum(starts)
+        own = list(compress(counted, map(eq, map(_STAFF, counted), repeat(bp))))
+    else:
+        for start, end, staff_id, kind, _ in segments:
+            if start < lo or end > hi:
+                start, end = max(start, lo), min(end, hi)
+                if start >= end:
+                    continue
+                warnings.add("SPLIT_AT_MONTH_BOUNDARY")
+            if end <= start:
+                continue
+            seconds = end - start
+            kept: list[Span] = _cut_all([(start, end)], stays) if stays else [(start, end)]
+            on_stays = seconds - _total(kept)
+            # Every reason that applies raises its warning; the seconds go to the first of
+            # them, in the order C4, C5 (service, face to face, inpatient), C6.
+            if on_stays:
+                warnings.add("INPATIENT_TIME_EXCLUDED")
+            if cut_consent is not None and start < cut_consent:
+                warnings.add("PRE_CONSENT_TIME_EXCLUDED")
+            if kind:
+                _exclude_kind(kind, seconds, excluded, warnings)
+                continue
+            excluded["INPATIENT_TIME_EXCLUDED"] += on_stays
+            if cut_consent is not None and start < cut_consent:
+                after_stays = _total(kept)
+                kept = _cut(kept, (lo, cut_consent))
+                excluded["PRE_CONSENT_TIME_EXCLUDED"] += after_stays - _total(kept)
+            counted.extend(kept)
+            counted_sum += _total(kept)
+            if staff_id == bp:
+                own.extend(kept)
+    merged = _union(counted)
+    total = _total(merged) if len(merged) != len(counted) else counted_sum
+    own_merged = _union(own) if own else []
+    own_total = _total(own_merged)
+    overlap = counted_sum - total
+    if overlap:
+        warnings.add("OVERLAP_COUNTED_ONCE")
+
+    n = len(patient.conditions)
+    blocks = _blocks(m, patient, facts)
+    compliant = [f for f in m.families if _compliant(f, n, facts.complexity, total, own_total)]
+    chosen = compliant[0] if compliant else None
+    override_ignored = False
+    if facts.family_override:
+        picked = next((f for f in compliant if f.key == facts.family_override), None)
+        if picked is not None:
+            chosen = picked
+        else:
+            override_ignored = True
+    if chosen is None and n > 0:
+        blocks.add("BELOW_THRESHOLD")
+    if n >= 2 and facts.complexity in COMPLEX_LEVELS and total < 3600:
+        warnings.add("COMPLEX_FALLBACK")
+    if n == 1:
+        warnings.add("PCM_NOT_CCM")
+    option = _option(chosen, total, m) if chosen is not None else None
+    if chosen is not None and option is not None:
+        cap = chosen.addon_cap
+        if cap is not None and total > (chosen.base_minutes + cap * chosen.addon_minutes) * 60:
+            warnings.add("ADDON_CAP_REACHED")
+        addon_units = option.lines[-1].units if len(option.lines) > 1 else 0
+        if chosen.review_above is not None and addon_units > chosen.review_above:
+            warnings.add("UNITS_REVIEW")
+    alternative = None
+    if option is not None:
+        others = [_option(f, total, m) for f in compliant if f is not chosen]
+        richer = [o for o in others if o.amount_cents > option.amount_cents]
+        if richer:
+            alternative = max(richer, key=lambda o: o.amount_cents)
+            warnings.add("ALTERNATIVE_PAYS_MORE")
+    if m.fee_year is None:
+        warnings.add("NO_FEE_SCHEDULE")
+    elif m.fee_year < m.first_day.year:
+        warnings.add("FEES_FROM_EARLIER_YEAR")
+    if not facts.signed:
+        warnings.add("NOT_SIGNED")
+
+    # Threshold dates are worked out when first read (the panel reads a few; an export all).
+    spans = own_merged if chosen is not None and chosen.practitioner_only else merged
+    billable = not blocks and option is not None
+    amount = option.amount_cents if billable and option else 0
+    share = 0 if patient.qmb else (amount * 2 + 5) // 10  # 20 %, half up to the cent
+    result = MonthResult(
+        month=m.month,
+        conditions=n,
+        countable_seconds=total,
+        practitioner_seconds=own_total,
+        overlap_seconds=overlap,
+        excluded={code: s for code, s in excluded.items() if s},
+        option=option,
+        blocks=tuple(sorted(blocks)),
+        warnings=tuple(sorted(warnings)),
+        alternative=alternative,
+        compliant=tuple(f.key for f in compliant),
+        override_ignored=override_ignored,
+        seconds_to_next=_seconds_to_next(m, n, facts.complexity, total, own_total),
+        patient_share_cents=share,
+        signed=facts.signed,
+        inputs=(m, patient, facts),
+        spans=tuple(spans),
+        date_of_service_rule=dos_rule,
+    )
+    return result
+
+
+def explain(r: MonthResult) -> list[Note]:
+    """The result line by line, in sentences a nurse, a physician or a biller reads."""
+    m, patient, facts = r.inputs
+    overlap = r.overlap_seconds
+    notes: list[Note] = []
+    if r.billable and r.option:
+        notes.append(Note(f"Bills {_codes_words(r.option)}: {dollars(r.amount_cents)}."))
+    elif r.option:
+        notes.append(
+            Note(
+                f"Not billable. Once mended it would bill {_codes_words(r.option)}: "
+                f"{dollars(r.option.amount_cents)}."
+            )
+        )
+    else:
+        notes.append(Note("Not billable."))
+    who = "countable time"
+    if r.practitioner_seconds == 0:
+        who = "clinical staff time"
+    chosen = FAMILIES[r.option.family] if r.option else None
+    if chosen is not None and chosen.practitioner_only:
+        name = patient.billing_practitioner_name or "the billing practitioner"
+        who = f"{name}'s own time"
+    for t in r.thresholds:
+        notes.append(Note(f"{clock(t.seconds)} of {who} reached on {day_text(t.day)} → {t.code}"))
+    notes.append(
+        Note(
+            f"Countable this month: {clock(r.countable_seconds)} "
+            f"(clinical staff {clock(r.staff_seconds)}, billing practitioner "
+            f"{clock(r.practitioner_seconds)})."
+        )
+    )
+    if r.seconds_to_next is not None and not r.billable and r.option is None:
+        notes.append(Note(f"{clock(r.seconds_to_next)} more reaches the first threshold."))
+    elif r.seconds_to_next is not None:
+        notes.append(Note(f"{clock(r.seconds_to_next)} more reaches the next threshold."))
+    for code, seconds in r.excluded.items():
+        notes.append(Note(_excluded_text(code, seconds, patient, facts), code))
+    if overlap:
+        notes.append(
+            Note(
+                f"{clock(overlap)} when two people worked at once was counted once.",
+                "OVERLAP_COUNTED_ONCE",
+            )
+        )
+    for code in r.blocks:
+        reason = REASONS[code]
+        text = f"Blocked: {reason.text} {reason.mend}"
+        if code == "BELOW_THRESHOLD":
+            need = min(
+                (f.base_minutes for f in m.families if f.one_condition == (r.conditions == 1)),
+                default=0,
+            )
+            text = (
+                f"Blocked: {clock(r.countable_seconds)} of countable time is below the "
+                f"{need}:00 the first code needs."
+            )
+        notes.append(Note(text, code))
+    for code in r.warnings:
+        if code in r.excluded or code == "OVERLAP_COUNTED_ONCE":
+            continue  # already said with its minutes
+        text = REASONS[code].text
+        if code == "ALTERNATIVE_PAYS_MORE" and r.alternative:
+            alt = r.alternative
+            text = (
+                f"{alt.label} ({_codes_words(alt)}) would pay {dollars(alt.amount_cents)}, more "
+                f"than {dollars(r.option.amount_cents if r.option else 0)}; "
+                "the biller may switch."
+            )
+        elif code == "FEES_FROM_EARLIER_YEAR" and m.fee_year is not None:
+            text = f"There is no {m.first_day.year} fee schedule; {m.fee_year} amounts are used."
+        elif code in EXCLUSION_ORDER:
+            # It applied, but its time was already excluded for an earlier reason.
+            text = f"{text.removesuffix('.')} (that time was already excluded for another reason)."
+        notes.append(Note(text, code))
+    if r.override_ignored and facts.family_override in FAMILIES:
+        notes.append(
+            Note(
+                f"The biller chose {FAMILIES[facts.family_override].label}, which this month's "
+                "time no longer qualifies for; the rules' own choice is shown."
+            )
+        )
+    elif facts.family_override and r.option and r.option.family == facts.family_override:
+        notes.append(Note(f"Family chosen by the biller: {r.option.label}."))
+    return notes
+
+
+def _codes_words(option: Option) -> str:
+    return " + ".join(
+        f"{line.code}" + (f" ×{line.units}" if line.units > 1 else "") for line in option.lines
+    )
+
+
+def _excluded_text(code: str, seconds: int, patient: PatientFacts, facts: MonthFacts) -> str:
+    amount = clock(seconds)
+    if code == "PRE_CONSENT_TIME_EXCLUDED" and patient.consent_date is not None:
+        return f"{amount} before consent on {day_text(patient.consent_date)} not counted."
+    if code == "INPATIENT_TIME_EXCLUDED":
+        days = ", ".join(
+            f"{day_text(a)}–{day_text(d)}" if a != d else day_text(a)
+            for a, d in facts.inpatient_stays
+        )
+        return f"{amount} on inpatient days ({days}) not counted."
+    if code == "NON_CLINICAL_TIME_EXCLUDED":
+        return f"{amount} by non-clinical, billing or admin staff not counted."
+    return f"{amount} of other services or face-to-face time not counted."

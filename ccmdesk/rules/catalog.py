@@ -1,0 +1,309 @@
+"""The dated code catalog, the code families, the reason codes and the default fee schedules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Code:
+    """One billing code as ccmdesk knows it; in force from `start` until `end` (inclusive)."""
+
+    code: str
+    description: str  # short, in our own words (not the CPT descriptor)
+    start: dt.date
+    end: dt.date | None = None
+
+    def in_force(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+_D = dt.date
+CODES: dict[str, Code] = {
+    c.code: c
+    for c in (
+        Code("99490", "CCM, first 20 min clinical staff time", _D(2015, 1, 1)),
+        Code("99439", "CCM, each additional 20 min staff time", _D(2021, 1, 1)),
+        Code("99491", "CCM, first 30 min practitioner's own time", _D(2019, 1, 1)),
+        Code("99437", "CCM, each additional 30 min practitioner time", _D(2022, 1, 1)),
+        Code("99487", "Complex CCM, first 60 min", _D(2015, 1, 1)),
+        Code("99489", "Complex CCM, each additional 30 min", _D(2015, 1, 1)),
+        Code("99424", "PCM, first 30 min practitioner's own time", _D(2022, 1, 1)),
+        Code("99425", "PCM, each additional 30 min practitioner time", _D(2022, 1, 1)),
+        Code("99426", "PCM, first 30 min clinical staff time", _D(2022, 1, 1)),
+        Code("99427", "PCM, each additional 30 min staff time", _D(2022, 1, 1)),
+        # Known to the catalog, never produced from minutes (billing rules §1).
+        Code("G0506", "CCM initiation: extended assessment and care planning", _D(2017, 1, 1)),
+        Code("G0556", "Advanced primary care management, level 1", _D(2025, 1, 1)),
+        Code("G0557", "Advanced primary care management, level 2", _D(2025, 1, 1)),
+        Code("G0558", "Advanced primary care management, level 3 (QMB)", _D(2025, 1, 1)),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Family:
+    """A base code and its add-on, with the minutes each needs (billing rules §1)."""
+
+    key: str
+    label: str
+    base: str
+    addon: str
+    base_minutes: int
+    addon_minutes: int
+    addon_cap: int | None  # a hard unit limit (Medicare's, for 99439)
+    review_above: int | None  # add-on units above this raise UNITS_REVIEW
+    one_condition: bool  # PCM (exactly one chronic condition) or CCM (two or more)
+    practitioner_only: bool  # only the billing practitioner's own time counts
+
+    def in_force(self, day: dt.date) -> bool:
+        return CODES[self.base].in_force(day) and CODES[self.addon].in_force(day)
+
+    def units(self, seconds: int) -> tuple[int, int]:
+        """(base units, add-on units) for this much time (C1: whole seconds, no rounding)."""
+        base = self.base_minutes * 60
+        if seconds < base:
+            return 0, 0
+        addons = (seconds - base) // (self.addon_minutes * 60)
+        if self.addon_cap is not None:
+            addons = min(addons, self.addon_cap)
+        return 1, addons
+
+    def thresholds(self, units: int) -> list[int]:
+        """Seconds at which each billed unit was earned: the base, then each add-on step."""
+        if units <= 0:
+            return []
+        first = self.base_minutes * 60
+        return [first + n * self.addon_minutes * 60 for n in range(units)]
+
+
+FAMILIES: dict[str, Family] = {
+    f.key: f
+    for f in (
+        Family("complex", "Complex CCM", "99487", "99489", 60, 30, None, 2, False, False),
+        Family(
+            "ccm_practitioner",
+            "CCM, practitioner's own time",
+            "99491",
+            "99437",
+            30,
+            30,
+            None,
+            2,
+            False,
+            True,
+        ),
+        Family("ccm", "CCM, clinical staff", "99490", "99439", 20, 20, 2, None, False, False),
+        Family(
+            "pcm_practitioner",
+            "PCM, practitioner's own time",
+            "99424",
+            "99425",
+            30,
+            30,
+            None,
+            2,
+            True,
+            True,
+        ),
+        Family("pcm_staff", "PCM, clinical staff", "99426", "99427", 30, 30, None, 2, True, False),
+    )
+}
+
+# Codes whose presence in the same month by the same practitioner blocks care management (§4).
+ALWAYS_EXCLUDING = frozenset(
+    {"G0181", "G0182", "G0556", "G0557", "G0558"} | {str(c) for c in range(90951, 90971)}
+)
+EXCLUDING_FOR_CCM = frozenset({"99424", "99425", "99426", "99427"})
+EXCLUDING_FOR_PCM = frozenset({"99487", "99489", "99490", "99491", "99437", "99439"})
+
+
+class Kind(StrEnum):
+    BLOCK = "block"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A stable reason code with what it means and, for a block, how to mend it."""
+
+    code: str
+    kind: Kind
+    text: str
+    mend: str = ""
+
+
+REASONS: dict[str, Reason] = {
+    r.code: r
+    for r in (
+        Reason(
+            "NO_CONDITIONS",
+            Kind.BLOCK,
+            "The patient has no chronic condition on file.",
+            "Add the patient's chronic conditions (ICD-10-CM).",
+        ),
+        Reason(
+            "NO_CONSENT",
+            Kind.BLOCK,
+            "No consent to care management is documented on or before the last day of the month.",
+            "Record the date and method of the patient's consent.",
+        ),
+        Reason(
+            "NEW_CONSENT_REQUIRED",
+            Kind.BLOCK,
+            "The consent on file was given for a different billing practitioner.",
+            "Document new consent for the current billing practitioner.",
+        ),
+        Reason(
+            "CONSENT_REVOKED",
+            Kind.BLOCK,
+            "The patient stopped care management in an earlier month.",
+            "Bill only months up to the revocation, or record new consent.",
+        ),
+        Reason(
+            "NO_INITIATING_VISIT",
+            Kind.BLOCK,
+            "No initiating visit with the billing practitioner within 12 months before "
+            "consent and not after this month.",
+            "Record the qualifying face-to-face visit (E/M, AWV or IPPE).",
+        ),
+        Reason(
+            "NO_CARE_PLAN",
+            Kind.BLOCK,
+            "No care plan dated on or before the last day of the month.",
+            "Record the date the comprehensive care plan was established.",
+        ),
+        Reason(
+            "NO_BILLING_PRACTITIONER",
+            Kind.BLOCK,
+            "The patient has no billing practitioner with an NPI.",
+            "Choose a billing practitioner who has an NPI on file.",
+        ),
+        Reason(
+            "EXCLUDED_SERVICE",
+            Kind.BLOCK,
+            "A service billed this month excludes care management (home health or hospice "
+            "supervision, ESRD, APCM, or the other of CCM and PCM).",
+            "Bill care management in another month, or correct the other services.",
+        ),
+        Reason(
+            "BILLED_ELSEWHERE",
+            Kind.BLOCK,
+            "Another practitioner bills care management for this patient this month.",
+            "Only one practitioner may bill care management per month.",
+        ),
+        Reason(
+            "BELOW_THRESHOLD",
+            Kind.BLOCK,
+            "Countable time is below the first threshold.",
+            "More countable time is needed this month.",
+        ),
+        Reason(
+            "PRE_CONSENT_TIME_EXCLUDED",
+            Kind.WARNING,
+            "Time before the consent day was not counted.",
+        ),
+        Reason(
+            "OVERLAP_COUNTED_ONCE",
+            Kind.WARNING,
+            "Time when two people worked on the patient at once was counted once.",
+        ),
+        Reason(
+            "SPLIT_AT_MONTH_BOUNDARY",
+            Kind.WARNING,
+            "An entry crossing midnight into another month was split; each month counts its "
+            "own part.",
+        ),
+        Reason(
+            "NON_CLINICAL_TIME_EXCLUDED",
+            Kind.WARNING,
+            "Time recorded by non-clinical, billing or admin staff was not counted.",
+        ),
+        Reason(
+            "OTHER_SERVICE_TIME_EXCLUDED",
+            Kind.WARNING,
+            "Time for other services (TCM, RPM, BHI) or face-to-face time was not counted.",
+        ),
+        Reason(
+            "INPATIENT_TIME_EXCLUDED",
+            Kind.WARNING,
+            "Time on days of an inpatient stay was not counted.",
+        ),
+        Reason(
+            "COMPLEX_FALLBACK",
+            Kind.WARNING,
+            "Complexity is attested but there is less than 60 minutes; billed as non-complex "
+            "care management.",
+        ),
+        Reason(
+            "ADDON_CAP_REACHED",
+            Kind.WARNING,
+            "Time past 60 minutes earns nothing more: 99439 is limited to 2 units a month.",
+        ),
+        Reason(
+            "UNITS_REVIEW",
+            Kind.WARNING,
+            "More than 2 add-on units: review the time log before billing.",
+        ),
+        Reason(
+            "ALTERNATIVE_PAYS_MORE",
+            Kind.WARNING,
+            "Another compliant code family would pay more for this month.",
+        ),
+        Reason(
+            "PCM_NOT_CCM",
+            Kind.WARNING,
+            "One chronic condition: billed as principal care management (PCM), not CCM.",
+        ),
+        Reason(
+            "FEES_FROM_EARLIER_YEAR",
+            Kind.WARNING,
+            "There is no fee schedule for this year; amounts are from the latest earlier year.",
+        ),
+        Reason(
+            "NO_FEE_SCHEDULE",
+            Kind.WARNING,
+            "There is no fee schedule for this year or any earlier year; amounts show as $0.00.",
+        ),
+        Reason("NOT_SIGNED", Kind.WARNING, "The billing practitioner has not signed the month."),
+    )
+}
+
+# Medicare national non-facility amounts in cents (shared/domain reference §7). The database is
+# seeded from a frozen copy of these in migration 0002; a test keeps the two equal.
+DEFAULT_FEES: dict[int, dict[str, int]] = {
+    2025: {
+        "99490": 6049,
+        "99439": 4593,
+        "99491": 8216,
+        "99437": 5758,
+        "99487": 13165,
+        "99489": 7052,
+        "G0506": 6081,
+        "99424": 8087,
+        "99425": 5887,
+        "99426": 6178,
+        "99427": 5046,
+        "G0556": 1520,
+        "G0557": 4884,
+        "G0558": 10707,
+    },
+    2026: {
+        "99490": 6613,
+        "99439": 5044,
+        "99491": 8918,
+        "99437": 6313,
+        "99487": 14429,
+        "99489": 7816,
+        "G0506": 6647,
+        "99424": 8751,
+        "99425": 6146,
+        "99426": 6780,
+        "99427": 5411,
+        "G0556": 1637,
+        "G0557": 5378,
+        "G0558": 11724,
+    },
+}

@@ -1,0 +1,310 @@
+"""Month-end billing through the services, on a real SQLite database: scenarios and facts."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+
+from ccmdesk.db import Database
+from ccmdesk.models import AuditEvent, MonthlyReview, Patient, Staff
+from ccmdesk.rules.records import StaffRecord
+from ccmdesk.services import MonthFactsRecord, PermissionDenied, ServiceError, Services
+from ccmdesk.services.errors import ValidationFailed
+from tests.conftest import ADMIN, BILLER, CLI, NURSE, FakeClock, patient_text
+from tests.rules.scenario_cases import CASES, MONTH, Case, Work
+
+WHO = {"RN": "rn-lee", "LPN": "lpn-l", "MA": "ma-m", "MD": "dr-a", "SCHED": "sched-s"}
+DOCTOR = "dr-a"
+NOW = dt.datetime(2026, 4, 15, 16, 0, tzinfo=dt.UTC)
+
+
+def csv_bytes(rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def patient_row(case: Case) -> dict[str, str]:
+    p = case.patient
+    overrides = {"mrn": f"S{case.number:02d}", "last_name": f"Case{case.number:02d}"}
+    if "conditions" in p:
+        overrides["conditions"] = ";".join(p["conditions"])  # type: ignore[arg-type]
+    if "consent_date" in p:
+        consent = p["consent_date"]
+        overrides["consent_date"] = consent.isoformat() if consent else ""  # type: ignore[attr-defined]
+        overrides["consent_method"] = "verbal" if consent else ""
+    if "initiating_visit_date" in p:
+        visit = p["initiating_visit_date"]
+        overrides["initiating_visit_date"] = visit.isoformat() if visit else ""  # type: ignore[attr-defined]
+    if p.get("qmb"):
+        overrides["qmb"] = "yes"
+    return patient_text(**overrides)
+
+
+def shifted(case: Case, item: Work, together: bool) -> tuple[dt.datetime, dt.datetime]:
+    """The entry's times; with several cases in one database each case gets its own hour of
+    the day, so one nurse is never on two cases at once (the day, which matters, is kept)."""
+    if not together or item.start.hour == 23:  # case 15's call across midnight stays put
+        return item.start, item.end
+    offset = dt.timedelta(minutes=(case.number - 1) * 55) - dt.timedelta(hours=10)
+    return item.start + offset, item.end + offset
+
+
+def import_cases(services: Services, cases: tuple[Case, ...]) -> None:
+    patients = [patient_row(c) for c in cases]
+    together = len(cases) > 1
+    entries = [
+        {
+            "mrn": f"S{c.number:02d}",
+            "staff_id": WHO[item.who],
+            "start": shifted(c, item, together)[0].isoformat(),
+            "end": shifted(c, item, together)[1].isoformat(),
+            "service": item.service,
+            "face_to_face": "yes" if item.face_to_face else "no",
+        }
+        for c in cases
+        for item in c.work
+    ]
+    months = [
+        {
+            "mrn": f"S{c.number:02d}",
+            "month": MONTH,
+            "complexity": str(c.month.get("complexity", "none")),
+            "other_services": ";".join(c.month.get("other_services", ())),  # type: ignore[arg-type]
+        }
+        for c in cases
+        if c.month
+    ]
+    files = [("patients.csv", csv_bytes(patients)), ("time_entries.csv", csv_bytes(entries))]
+    if months:
+        files.append(("patient_months.csv", csv_bytes(months)))
+    services.imports.import_data(CLI, files)
+
+
+@pytest.fixture
+def team(staffed: Services) -> Services:
+    for record in (
+        StaffRecord("lpn-l", "Lou Nurse", "clinical", "LPN"),
+        StaffRecord("ma-m", "Max Assistant", "clinical", "MA"),
+    ):
+        staffed.staff.save(CLI, record, is_new=True)
+    return staffed
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.number}-{c.name}")
+def test_every_worked_case_stored_and_evaluated(team: Services, case: Case) -> None:
+    import_cases(team, (case,))
+    row = team.billing.patient_month(BILLER, f"S{case.number:02d}", MONTH)
+    result = row.result
+    assert (result.codes, result.status) == (case.codes, case.status)
+    assert result.blocks == tuple(sorted(case.blocks))
+    assert result.warnings == tuple(sorted((*case.warnings, "NOT_SIGNED")))
+    if case.countable_minutes is not None:
+        assert result.countable_seconds == case.countable_minutes * 60
+    if case.amount_cents is not None:
+        assert result.amount_cents == case.amount_cents
+    if case.patient_share_cents is not None:
+        assert result.patient_share_cents == case.patient_share_cents
+
+
+def test_the_whole_month_evaluates_every_case_at_once_like_one_by_one(team: Services) -> None:
+    import_cases(team, CASES)
+    month = team.billing.month(BILLER, MONTH)
+    by_mrn = {row.mrn: row for row in month.rows}
+    assert sorted(by_mrn) == [f"S{c.number:02d}" for c in CASES]
+    for case in CASES:
+        alone = team.billing.patient_month(BILLER, f"S{case.number:02d}", MONTH)
+        assert by_mrn[alone.mrn].result == alone.result, case.name
+    assert month.billable == sum(c.status == "billable" for c in CASES)
+    totals = month.amount_by_code()
+    assert totals["99490"] == 6613 * sum(1 for c in CASES if "99490x1" in c.codes)
+    assert sum(totals.values()) == month.amount_cents
+
+
+def test_a_month_reads_a_fixed_number_of_queries_whatever_the_patient_count(
+    team: Services, db: Database
+) -> None:
+    from sqlalchemy import event
+
+    import_cases(team, CASES[:2])
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    team.billing.month(BILLER, MONTH)
+    few = len(statements)
+    statements.clear()
+    import_cases_more = CASES[2:]
+    event.remove(db.engine, "before_cursor_execute", listener)
+    import_cases(team, import_cases_more)
+    event.listen(db.engine, "before_cursor_execute", listener)
+    team.billing.month(BILLER, MONTH)
+    event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(statements) == few <= 12
+
+
+def test_patients_neither_enrolled_nor_active_are_left_off_the_month(team: Services) -> None:
+    team.patients.save_text(CLI, patient_text(mrn="N1", consent_date="", consent_method=""))
+    team.patients.save_text(CLI, patient_text(mrn="R1", consent_revoked_date="2026-02-10"))
+    team.patients.save_text(CLI, patient_text(mrn="E1"))
+    assert [row.mrn for row in team.billing.month(BILLER, MONTH).rows] == ["E1"]
+    # Time in the month makes a patient active: listed, and blocked.
+    team.stopwatch.add_manual(
+        NURSE, "N1", dt.datetime(2026, 3, 4, 14, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 4, 14, 30, tzinfo=dt.UTC), reason="call",
+    )  # fmt: skip
+    rows = {row.mrn: row for row in team.billing.month(BILLER, MONTH).rows}
+    assert sorted(rows) == ["E1", "N1"]
+    assert (rows["N1"].enrolled, rows["N1"].active) == (False, True)
+    assert rows["N1"].result.blocks == ("NO_CONSENT",)
+
+
+def test_a_running_stopwatch_counts_up_to_now(team: Services, db: Database) -> None:
+    clock = FakeClock(dt.datetime(2026, 3, 10, 14, tzinfo=dt.UTC))
+    live = Services(db, clock=clock)
+    team.patients.save_text(CLI, patient_text(mrn="T1"))
+    live.stopwatch.start(NURSE, "T1")
+    clock.advance(minutes=21)
+    row = live.billing.patient_month(BILLER, "T1", MONTH)
+    assert row.result.countable_seconds == 21 * 60 and row.result.codes == "99490x1"
+
+
+def test_signed_months_lose_not_signed(team: Services, db: Database) -> None:
+    import_cases(team, (CASES[1],))
+    with db.session() as session:
+        patient = session.query(Patient).filter_by(mrn="S02").one()
+        doctor = session.query(Staff).filter_by(staff_id=DOCTOR).one()
+        session.add(
+            MonthlyReview(
+                patient_id=patient.id, month=MONTH, signed_by_id=doctor.id,
+                signed_at=NOW, attestation="I directed the care.",
+            )
+        )  # fmt: skip
+    row = team.billing.patient_month(BILLER, "S02", MONTH)
+    assert row.result.signed and "NOT_SIGNED" not in row.result.warnings
+
+
+def test_only_billing_practitioners_billers_and_admins_see_the_panel(team: Services) -> None:
+    with pytest.raises(PermissionDenied):
+        team.billing.month(NURSE, MONTH)
+    assert team.billing.month(ADMIN, MONTH).rows == []
+
+
+# --- month facts -------------------------------------------------------------------------------
+
+DOCTOR_ACTOR = CLI.__class__(key="dr-a", name="Dr. A", role="practitioner")
+
+
+def test_a_biller_sets_other_services_and_stays_and_the_audit_keeps_both(
+    team: Services, db: Database
+) -> None:
+    import_cases(team, (CASES[4],))  # 60 minutes: 99490 + 99439 x2
+    record = MonthFactsRecord(
+        other_services=("g0181",),
+        inpatient_stays=((dt.date(2026, 3, 11), dt.date(2026, 3, 13)),),
+    )
+    row = team.billing.save_month_facts(BILLER, "S05", MONTH, record, reason="from the EHR")
+    assert row.result.blocks == ("EXCLUDED_SERVICE",)
+    assert row.result.excluded == {"INPATIENT_TIME_EXCLUDED": 30 * 60}
+    stored = team.billing.month_facts(BILLER, "S05", MONTH)
+    assert stored.other_services == ("G0181",)
+    with db.session() as session:
+        event = session.query(AuditEvent).filter_by(action="month.update").one()
+        assert event.actor == "bill-b" and event.reason == "from the EHR"
+        assert '"other_services":"G0181"' in (event.after or "")
+
+
+def test_only_the_billing_practitioner_attests_complexity(team: Services) -> None:
+    import_cases(team, (CASES[7],))  # moderate complexity on file, 60 minutes
+    plain = MonthFactsRecord(complexity="none")
+    with pytest.raises(PermissionDenied, match="attest complexity"):
+        team.billing.save_month_facts(BILLER, "S08", MONTH, plain)
+    team.staff.save(
+        CLI, StaffRecord("dr-b", "Dr. B", "practitioner", "DO", "1245319599"), is_new=True
+    )
+    other_doctor = CLI.__class__(key="dr-b", name="Dr. B", role="practitioner")
+    with pytest.raises(PermissionDenied, match="not this patient's billing practitioner"):
+        team.billing.save_month_facts(other_doctor, "S08", MONTH, plain)
+    row = team.billing.save_month_facts(DOCTOR_ACTOR, "S08", MONTH, plain, reason="reviewed")
+    assert row.result.codes == "99490x1;99439x2"
+    # A practitioner may not change the biller's facts.
+    with pytest.raises(PermissionDenied):
+        team.billing.save_month_facts(
+            DOCTOR_ACTOR, "S08", MONTH, MonthFactsRecord(billed_elsewhere=True)
+        )
+
+
+def test_bad_month_facts_are_refused_with_every_problem_and_nothing_written(
+    team: Services,
+) -> None:
+    import_cases(team, (CASES[1],))
+    bad = MonthFactsRecord(
+        complexity="extreme",
+        other_services=("99-1",),
+        inpatient_stays=((dt.date(2026, 4, 2), dt.date(2026, 4, 5)),),
+    )
+    with pytest.raises(ValidationFailed) as error:
+        team.billing.save_month_facts(CLI, "S02", MONTH, bad)
+    assert {e.field for e in error.value.errors} == {"complexity", "other_services", "inpatient"}
+    assert team.billing.month_facts(BILLER, "S02", MONTH) == MonthFactsRecord()
+
+
+def test_a_stay_entered_on_februarys_record_cuts_march_days(team: Services) -> None:
+    import_cases(team, (CASES[1],))  # RN 8 on 3/04, 6 on 3/12, 6 on 3/25
+    stay = MonthFactsRecord(inpatient_stays=((dt.date(2026, 2, 26), dt.date(2026, 3, 4)),))
+    team.billing.save_month_facts(BILLER, "S02", "2026-02", stay)
+    row = team.billing.patient_month(BILLER, "S02", MONTH)
+    assert row.result.excluded == {"INPATIENT_TIME_EXCLUDED": 8 * 60}
+    assert row.result.blocks == ("BELOW_THRESHOLD",)
+
+
+def test_facts_of_a_signed_month_cannot_change(team: Services, db: Database) -> None:
+    import_cases(team, (CASES[1],))
+    with db.session() as session:
+        patient = session.query(Patient).filter_by(mrn="S02").one()
+        doctor = session.query(Staff).filter_by(staff_id=DOCTOR).one()
+        session.add(MonthlyReview(patient_id=patient.id, month=MONTH, signed_by_id=doctor.id,
+                                  signed_at=NOW, attestation="signed"))  # fmt: skip
+    with pytest.raises(ServiceError, match="signed"):
+        team.billing.save_month_facts(BILLER, "S02", MONTH, MonthFactsRecord(billed_elsewhere=True))
+    with pytest.raises(ServiceError, match="signed"):
+        team.billing.choose_family(BILLER, "S02", MONTH, "ccm", reason="x")
+
+
+# --- family switch -----------------------------------------------------------------------------
+
+
+def test_a_biller_switches_to_the_better_paying_family_and_back_audited(
+    team: Services, db: Database
+) -> None:
+    import_cases(team, (CASES[7],))  # complex 60: 99487, alternative 99490 + 99439 x2
+    row = team.billing.choose_family(BILLER, "S08", MONTH, "ccm", reason="pays more")
+    assert row.result.codes == "99490x1;99439x2"
+    assert "ALTERNATIVE_PAYS_MORE" not in row.result.warnings
+    back = team.billing.choose_family(BILLER, "S08", MONTH, None, reason="practice policy")
+    assert back.result.codes == "99487x1"
+    with db.session() as session:
+        events = session.query(AuditEvent).filter_by(action="month.family").all()
+        assert [(e.before, e.after, e.reason) for e in events] == [
+            ('{"family":null}', '{"family":"ccm"}', "pays more"),
+            ('{"family":"ccm"}', '{"family":null}', "practice policy"),
+        ]
+
+
+def test_a_family_the_month_does_not_qualify_for_is_refused(team: Services) -> None:
+    import_cases(team, (CASES[1],))  # 20 minutes of staff time
+    with pytest.raises(ServiceError, match="does not fit"):
+        team.billing.choose_family(BILLER, "S02", MONTH, "complex", reason="try")
+    with pytest.raises(ServiceError, match="Say why"):
+        team.billing.choose_family(BILLER, "S02", MONTH, "ccm", reason=" ")
+    with pytest.raises(PermissionDenied):
+        team.billing.choose_family(NURSE, "S02", MONTH, "ccm", reason="x")
+
+
+def test_a_month_that_is_not_a_month_is_refused_clearly(team: Services) -> None:
+    with pytest.raises(ServiceError, match="is not a month"):
+        team.billing.month(BILLER, "2026-13")
