@@ -151,7 +151,7 @@ class Month:
             last_day=last,
             fees=dict(fee_schedules[fee_year]) if fee_year is not None else {},
             fee_year=fee_year,
-            families=tuple(f for f in FAMILIES.values() if f.in_force(last)),
+            families=tuple(f.on(last) for f in FAMILIES.values() if f.in_force(last)),
             fee_items=tuple(sorted(fee_schedules[fee_year].items())) if fee_year else (),
         )
 
@@ -226,7 +226,7 @@ class MonthResult:
     alternative: Option | None  # a compliant family that pays more, if any
     compliant: tuple[str, ...]  # every family the month's time qualifies for
     override_ignored: bool  # the biller's family no longer fits the month's time
-    seconds_to_next: int | None  # to the next threshold that would add money
+    next_threshold: tuple[int, str] | None  # (seconds, code) of the next unit to earn
     patient_share_cents: int
     signed: bool
     overlap_seconds: int  # time two people worked at once, counted once (C3)
@@ -252,6 +252,13 @@ class MonthResult:
             code = family.base if k == 0 else family.addon
             days.append(Threshold(targets[k], code, m.local_date(instant - 1)))
         return tuple(days)
+
+    @property
+    def choices(self) -> list[Option]:
+        """What each family the month qualifies for would bill, best paying first."""
+        m = self.inputs[0]
+        options = [_option(FAMILIES[key], self.countable_seconds, m) for key in self.compliant]
+        return sorted(options, key=lambda o: -o.amount_cents)
 
     @property
     def date_of_service(self) -> dt.date:
@@ -298,6 +305,12 @@ class MonthResult:
     def has_warnings(self) -> bool:
         """NOT_SIGNED is a status, not a warning to review."""
         return any(code != "NOT_SIGNED" for code in self.warnings)
+
+    @property
+    def seconds_to_next(self) -> int | None:
+        if self.next_threshold is None:
+            return None
+        return self.next_threshold[0] - self.countable_seconds
 
     @property
     def near_threshold(self) -> bool:
@@ -422,7 +435,7 @@ def _blocks(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]:
     consent = patient.consent_date
     if consent is None or consent > m.last_day:
         blocks.add("NO_CONSENT")
-    elif (
+    if consent is not None and (
         patient.consent_practitioner_id is not None
         and patient.consent_practitioner_id != patient.billing_practitioner_id
     ):
@@ -480,9 +493,12 @@ def _option_for(
     return Option(family.key, tuple(lines))
 
 
-def _seconds_to_next(m: Month, n: int, complexity: str, total: int, own: int) -> int | None:
-    """Time to the nearest threshold that would add a unit in a family this patient can use."""
-    best: int | None = None
+def _next_threshold(
+    m: Month, n: int, complexity: str, total: int, own: int
+) -> tuple[int, str] | None:
+    """The nearest threshold (seconds, code) that would add a unit in a family this patient
+    can use; it may be in another family than the one billed (then the biller may switch)."""
+    best: tuple[int, str] | None = None
     for family in m.families:
         if n == 0 or family.one_condition != (n == 1):
             continue
@@ -492,13 +508,16 @@ def _seconds_to_next(m: Month, n: int, complexity: str, total: int, own: int) ->
             continue
         base, addons = family.units(total)
         if not base:
-            following = family.base_minutes * 60
-        elif family.addon_cap is not None and addons >= family.addon_cap:
+            following, code = family.base_minutes * 60, family.base
+        elif not family.addon_in_force or (
+            family.addon_cap is not None and addons >= family.addon_cap
+        ):
             continue  # nothing more to earn in this family
         else:
             following = (family.base_minutes + (addons + 1) * family.addon_minutes) * 60
-        if best is None or following - total < best:
-            best = following - total
+            code = family.addon
+        if best is None or following < best[0]:
+            best = (following, code)
     return best
 
 
@@ -520,8 +539,9 @@ def evaluate(
         for a, d in facts.inpatient_stays
     ]
     lo, hi = m.start, m.end
-    # Only a consent day inside or after the month cuts anything (C6).
-    cut_consent = consent_start if consent_start is not None and consent_start > lo else None
+    # Only a consent day inside the month cuts anything (C6). A consent dated after the month
+    # is no consent for it: NO_CONSENT alone blocks it, and its minutes show what it would bill.
+    cut_consent = consent_start if consent_start is not None and lo < consent_start < hi else None
     counted: list[Span] = []
     own: list[Span] = []
     excluded = dict.fromkeys(EXCLUSION_ORDER, 0)
@@ -536,6 +556,7 @@ def evaluate(
         not stays
         and cut_consent is None
         and (not starts or (min(starts) >= lo and max(ends) <= hi))
+        and all(map(gt, ends, starts))
     ):
         # The usual patient-month (no stay, consent before it, nothing across a month end),
         # which is most of a month of 300,000 segments: column-wise passes that run in C.
@@ -611,7 +632,11 @@ def evaluate(
     option = _option(chosen, total, m) if chosen is not None else None
     if chosen is not None and option is not None:
         cap = chosen.addon_cap
-        if cap is not None and total > (chosen.base_minutes + cap * chosen.addon_minutes) * 60:
+        if (
+            chosen.addon_in_force
+            and cap is not None
+            and total > (chosen.base_minutes + cap * chosen.addon_minutes) * 60
+        ):
             warnings.add("ADDON_CAP_REACHED")
         addon_units = option.lines[-1].units if len(option.lines) > 1 else 0
         if chosen.review_above is not None and addon_units > chosen.review_above:
@@ -648,7 +673,7 @@ def evaluate(
         alternative=alternative,
         compliant=tuple(f.key for f in compliant),
         override_ignored=override_ignored,
-        seconds_to_next=_seconds_to_next(m, n, facts.complexity, total, own_total),
+        next_threshold=_next_threshold(m, n, facts.complexity, total, own_total),
         patient_share_cents=share,
         signed=facts.signed,
         inputs=(m, patient, facts),
@@ -690,10 +715,9 @@ def explain(r: MonthResult) -> list[Note]:
             f"{clock(r.practitioner_seconds)})."
         )
     )
-    if r.seconds_to_next is not None and not r.billable and r.option is None:
-        notes.append(Note(f"{clock(r.seconds_to_next)} more reaches the first threshold."))
-    elif r.seconds_to_next is not None:
-        notes.append(Note(f"{clock(r.seconds_to_next)} more reaches the next threshold."))
+    if r.next_threshold is not None and r.seconds_to_next is not None:
+        target, code = r.next_threshold
+        notes.append(Note(f"{clock(r.seconds_to_next)} more reaches {code} at {clock(target)}."))
     for code, seconds in r.excluded.items():
         notes.append(Note(_excluded_text(code, seconds, patient, facts), code))
     if overlap:
@@ -707,14 +731,18 @@ def explain(r: MonthResult) -> list[Note]:
         reason = REASONS[code]
         text = f"Blocked: {reason.text} {reason.mend}"
         if code == "BELOW_THRESHOLD":
-            need = min(
-                (f.base_minutes for f in m.families if f.one_condition == (r.conditions == 1)),
-                default=0,
-            )
-            text = (
-                f"Blocked: {clock(r.countable_seconds)} of countable time is below the "
-                f"{need}:00 the first code needs."
-            )
+            firsts = [f for f in m.families if f.one_condition == (r.conditions == 1)]
+            if firsts:
+                need = min(f.base_minutes for f in firsts)
+                text = (
+                    f"Blocked: {clock(r.countable_seconds)} of countable time is below the "
+                    f"{need}:00 the first code needs."
+                )
+            else:
+                text = (
+                    "Blocked: no care-management code for this patient's conditions was in "
+                    f"force in {m.first_day:%B %Y}."
+                )
         notes.append(Note(text, code))
     for code in r.warnings:
         if code in r.excluded or code == "OVERLAP_COUNTED_ONCE":

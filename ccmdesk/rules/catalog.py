@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
@@ -57,9 +58,17 @@ class Family:
     review_above: int | None  # add-on units above this raise UNITS_REVIEW
     one_condition: bool  # PCM (exactly one chronic condition) or CCM (two or more)
     practitioner_only: bool  # only the billing practitioner's own time counts
+    addon_in_force: bool = True  # False in a month before the add-on code existed
 
     def in_force(self, day: dt.date) -> bool:
-        return CODES[self.base].in_force(day) and CODES[self.addon].in_force(day)
+        """The family bills while its base code is in force; its add-on only while that is."""
+        return CODES[self.base].in_force(day)
+
+    def on(self, day: dt.date) -> Family:
+        """The family as it stands on that day (without its add-on before the add-on began)."""
+        if CODES[self.addon].in_force(day):
+            return self
+        return dataclasses.replace(self, addon_in_force=False)
 
     def units(self, seconds: int) -> tuple[int, int]:
         """(base units, add-on units) for this much time (C1: whole seconds, no rounding)."""
@@ -67,6 +76,8 @@ class Family:
         if seconds < base:
             return 0, 0
         addons = (seconds - base) // (self.addon_minutes * 60)
+        if not self.addon_in_force:
+            return 1, 0
         if self.addon_cap is not None:
             addons = min(addons, self.addon_cap)
         return 1, addons

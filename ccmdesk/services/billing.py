@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, case, select
+from sqlalchemy import ColumnElement, Integer, and_, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.functions import FunctionElement
@@ -49,6 +49,7 @@ from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, practice_zone
 from ccmdesk.services.context import SYSTEM_ROLE, Actor, Permission, require
 from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from ccmdesk.services.stopwatch import STALE_AFTER_SECONDS
 
 COMPLEXITY = ("none", "moderate", "high")
 
@@ -208,13 +209,17 @@ class BillingService(ServiceBase):
             if after.complexity != before.complexity:
                 self._may_attest(session, actor, patient)
             others_changed = (
-                after.other_services != before.other_services
+                set(after.other_services) != set(before.other_services)
                 or after.billed_elsewhere != before.billed_elsewhere
                 or after.inpatient_stays != before.inpatient_stays
             )
             if others_changed:
                 require(actor, Permission.SET_MONTH_FACTS)
             self._refuse_signed(session, patient, month)
+            # A stay reaching into another month changes that month's minutes too.
+            for touched in _stay_months(set(before.inpatient_stays) ^ set(after.inpatient_stays)):
+                if touched != month:
+                    self._refuse_signed(session, patient, touched)
             if row is None:
                 row = PatientMonth(patient_id=patient.id, month=month)
                 session.add(row)
@@ -304,7 +309,9 @@ class BillingService(ServiceBase):
         errors: list[FieldError] = []
         if record.complexity not in COMPLEXITY:
             errors.append(FieldError("complexity", "must be none, moderate or high"))
-        others = tuple(dict.fromkeys(code.strip().upper() for code in record.other_services))
+        others = tuple(
+            dict.fromkeys(c for code in record.other_services if (c := code.strip().upper()))
+        )
         for code in others:
             if not (len(code) == 5 and code.isalnum()):
                 errors.append(FieldError("other_services", f"'{code}' is not a CPT or HCPCS code"))
@@ -321,9 +328,7 @@ class BillingService(ServiceBase):
                 )
         if errors:
             raise ValidationFailed(errors)
-        return MonthFactsRecord(
-            record.complexity, tuple(c for c in others if c), record.billed_elsewhere, stays
-        )
+        return MonthFactsRecord(record.complexity, others, record.billed_elsewhere, stays)
 
     def _may_attest(self, session: Session, actor: Actor, patient: Patient) -> None:
         """Complexity is medical decision making: only the patient's billing practitioner
@@ -350,7 +355,8 @@ class BillingService(ServiceBase):
         if signed is not None:
             raise ServiceError(
                 f"{month} is signed for {patient.first_name} {patient.last_name}; a practitioner "
-                "or an administrator must unlock it before its facts change."
+                "or an administrator must unlock it before anything that changes its minutes or "
+                "facts is saved."
             )
 
     # --- reads ----------------------------------------------------------------------------------
@@ -629,9 +635,26 @@ class BillingService(ServiceBase):
         for row in result.cursor.fetchall():
             work[row[4]].append(row)
         result.close()
-        for start, _, staff, kind_, pid in connection.execute(running):
-            work[pid].append(Segment(start, max(start, now), staff, kind_, pid))
+        beat = _Epoch(func.coalesce(TimeEntry.last_heartbeat_at, TimeSegment.started_at))
+        for start, _, staff, kind_, pid, last_beat in connection.execute(running.add_columns(beat)):
+            # A stopwatch nobody watches any more (its ccmdesk ended without stopping it)
+            # counts only up to its last heartbeat until its owner answers the recovery
+            # question: the part no one can vouch for is never billed.
+            end = now if now - last_beat <= STALE_AFTER_SECONDS else last_beat
+            if end > max(start, m.start):
+                work[pid].append(Segment(start, end, staff, kind_, pid))
         return work
+
+
+def _stay_months(stays: Iterable[tuple[dt.date, dt.date]]) -> set[str]:
+    """Every month (YYYY-MM) a stay has a day in."""
+    months: set[str] = set()
+    for admitted, discharged in stays:
+        year, number = admitted.year, admitted.month
+        while (year, number) <= (discharged.year, discharged.month):
+            months.add(f"{year:04d}-{number:02d}")
+            year, number = (year + 1, 1) if number == 12 else (year, number + 1)
+    return months
 
 
 def _document(record: MonthFactsRecord) -> dict[str, Any]:

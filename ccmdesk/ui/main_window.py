@@ -50,12 +50,13 @@ from ccmdesk.ui.stopwatch_views import MiniTimer, StatusTimer, TrayTimer
 from ccmdesk.ui.theme import APP_ICON, icon
 from ccmdesk.ui.worklist import WorklistPage
 
-PATIENTS, WORKLIST, MY_DAY = "patients", "worklist", "my_day"
+PATIENTS, WORKLIST, MY_DAY, BILLING = "patients", "worklist", "my_day", "billing"
 STAFF, PRACTICE = "staff", "practice"
 PAGE_TITLES = {
     PATIENTS: "Patients",
     WORKLIST: "Worklist",
     MY_DAY: "My day",
+    BILLING: "Billing",
     STAFF: "Staff",
     PRACTICE: "Practice settings",
 }
@@ -63,6 +64,7 @@ PAGE_PERMISSIONS = {
     PATIENTS: Permission.VIEW_PATIENTS,
     WORKLIST: Permission.RECORD_TIME,
     MY_DAY: Permission.RECORD_TIME,
+    BILLING: Permission.VIEW_BILLING,
     STAFF: Permission.MANAGE_STAFF,
     PRACTICE: Permission.MANAGE_PRACTICE,
 }
@@ -122,7 +124,7 @@ class MainWindow(QMainWindow):
         self.nav.setIconSize(QSize(20, 20))
         self.nav.setFixedWidth(190)
         self.stack = QStackedWidget()
-        self._page_order = [PATIENTS, WORKLIST, MY_DAY, STAFF, PRACTICE]
+        self._page_order = [PATIENTS, WORKLIST, MY_DAY, BILLING, STAFF, PRACTICE]
         # Pages built so far; Staff and Practice settings wait until first opened.
         self.pages: dict[str, QWidget] = {}
         for name in self._page_order:
@@ -252,9 +254,9 @@ class MainWindow(QMainWindow):
         assert isinstance(patients, PatientsPage)
         patients.reload()
         self.stopwatch.refresh()
-        for name in (WORKLIST, MY_DAY):
+        for name in (WORKLIST, MY_DAY, BILLING):
             page = self.pages.get(name)
-            if isinstance(page, WorklistPage | MyDayPage):
+            if page is not None and hasattr(page, "reload"):
                 page.reload()
         self.user_changed.emit(actor)
 
@@ -347,6 +349,12 @@ class MainWindow(QMainWindow):
                 self.stopwatch.changed.connect(worklist.reload)
                 self.stopwatch.time_saved.connect(lambda _mrn: worklist.reload())
                 page = worklist
+            elif name == BILLING:
+                from ccmdesk.ui.billing import BillingPage
+
+                billing = BillingPage(self._services, self.actor, self._runner)
+                billing.open_requested.connect(self.open_patient)
+                page = billing
             elif name == MY_DAY:
                 my_day = MyDayPage(self._services, self.actor)
                 my_day.open_requested.connect(self.open_patient)

@@ -301,3 +301,61 @@ def test_the_database_is_seeded_with_the_catalogs_default_fees() -> None:
 
     seeded = importlib.import_module("ccmdesk.migrations.versions.0002_default_fee_schedules")
     assert seeded.FEES == DEFAULT_FEES
+
+
+def test_the_choices_are_every_compliant_family_best_paying_first() -> None:
+    result = run(next(c for c in CASES if c.number == 12))  # 60 min, all Dr. A's own
+    assert [(o.family, o.codes, o.amount_cents) for o in result.choices] == [
+        ("ccm", "99490x1;99439x2", 16701),
+        ("ccm_practitioner", "99491x1;99437x1", 15231),
+    ]
+
+
+# --- found in review -------------------------------------------------------------------------
+
+
+def test_a_zero_length_segment_changes_nothing_on_either_path() -> None:
+    work = [Segment.of(epoch(at(4)), epoch(at(4)) + 25 * 60, 2, "clinical"),
+            Segment.of(epoch(at(5)), epoch(at(5)), 2, "clinical", "tcm")]  # fmt: skip
+    april = Segment.of(MARCH.end + 3600, MARCH.end + 7200, 2, "clinical")
+    fast = evaluate(MARCH, patient(), MonthFacts(), work)
+    careful = evaluate(MARCH, patient(), MonthFacts(), [*work, april])
+    assert fast.warnings == careful.warnings == ("NOT_SIGNED",)
+    assert fast.excluded == careful.excluded == {}
+
+
+def test_a_code_in_force_bills_in_a_year_before_its_add_on_existed() -> None:
+    june_2020 = Month.of("2020-06", NY, DEFAULT_FEES)
+    start = epoch(dt.datetime(2020, 6, 4, 10, tzinfo=NY))
+    facts = patient(consent_date=dt.date(2020, 1, 4), initiating_visit_date=dt.date(2020, 1, 4),
+                    care_plan_date=dt.date(2020, 1, 4))  # fmt: skip
+    result = evaluate(
+        june_2020, facts, MonthFacts(), [Segment.of(start, start + 45 * 60, 2, "clinical")]
+    )
+    assert result.option is not None and result.option.codes == "99490x1"  # 99439 began in 2021
+    assert "ADDON_CAP_REACHED" not in result.warnings
+    pcm_2021 = evaluate(Month.of("2021-06", NY, DEFAULT_FEES), patient(conditions=("I10",)),
+                        MonthFacts(), [])  # fmt: skip
+    assert any("no care-management code" in n.text for n in pcm_2021.notes)
+
+
+def test_consent_dated_after_the_month_is_no_consent_for_it() -> None:
+    work = [entry(Work("RN", at(4), 45))]
+    result = evaluate(MARCH, patient(consent_date=dt.date(2026, 4, 10)), MonthFacts(), work)
+    assert result.blocks == ("NO_CONSENT",) and result.countable_seconds == 45 * 60
+    assert "PRE_CONSENT_TIME_EXCLUDED" not in result.warnings
+
+
+def test_every_consent_block_is_reported_together() -> None:
+    result = evaluate(
+        MARCH,
+        patient(consent_date=dt.date(2026, 4, 10), consent_practitioner_id=6),
+        MonthFacts(),
+        [],
+    )
+    assert {"NO_CONSENT", "NEW_CONSENT_REQUIRED"} <= set(result.blocks)
+
+
+def test_the_next_threshold_note_names_its_code() -> None:
+    result = run(next(c for c in CASES if c.number == 11))  # 30 min of Dr. A's own: 99491
+    assert "10:00 more reaches 99439 at 40:00." in [n.text for n in result.notes]

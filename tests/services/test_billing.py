@@ -167,8 +167,9 @@ def test_a_running_stopwatch_counts_up_to_now(team: Services, db: Database) -> N
     clock = FakeClock(dt.datetime(2026, 3, 10, 14, tzinfo=dt.UTC))
     live = Services(db, clock=clock)
     team.patients.save_text(CLI, patient_text(mrn="T1"))
-    live.stopwatch.start(NURSE, "T1")
+    timer = live.stopwatch.start(NURSE, "T1")
     clock.advance(minutes=21)
+    live.stopwatch.heartbeat(NURSE, timer.entry_id)  # the window beats every 30 s
     row = live.billing.patient_month(BILLER, "T1", MONTH)
     assert row.result.countable_seconds == 21 * 60 and row.result.codes == "99490x1"
 
@@ -308,3 +309,52 @@ def test_a_family_the_month_does_not_qualify_for_is_refused(team: Services) -> N
 def test_a_month_that_is_not_a_month_is_refused_clearly(team: Services) -> None:
     with pytest.raises(ServiceError, match="is not a month"):
         team.billing.month(BILLER, "2026-13")
+
+
+# --- found in review -------------------------------------------------------------------------
+
+
+def sign(db: Database, mrn: str, month: str) -> None:
+    with db.session() as session:
+        patient = session.query(Patient).filter_by(mrn=mrn).one()
+        doctor = session.query(Staff).filter_by(staff_id=DOCTOR).one()
+        session.add(MonthlyReview(patient_id=patient.id, month=month, signed_by_id=doctor.id,
+                                  signed_at=NOW, attestation="signed"))  # fmt: skip
+
+
+def test_a_stay_on_another_months_record_cannot_change_a_signed_month(
+    team: Services, db: Database
+) -> None:
+    import_cases(team, (CASES[1],))
+    sign(db, "S02", MONTH)
+    stay = MonthFactsRecord(inpatient_stays=((dt.date(2026, 2, 26), dt.date(2026, 3, 4)),))
+    with pytest.raises(ServiceError, match="2026-03 is signed"):
+        team.billing.save_month_facts(BILLER, "S02", "2026-02", stay)
+    assert team.billing.patient_month(BILLER, "S02", MONTH).result.codes == "99490x1"
+
+
+def test_a_stale_stopwatch_counts_only_up_to_its_last_heartbeat(
+    team: Services, db: Database
+) -> None:
+    clock = FakeClock(dt.datetime(2026, 3, 10, 14, tzinfo=dt.UTC))
+    live = Services(db, clock=clock)
+    team.patients.save_text(CLI, patient_text(mrn="T1"))
+    timer = live.stopwatch.start(NURSE, "T1")
+    clock.advance(minutes=5)
+    live.stopwatch.heartbeat(NURSE, timer.entry_id)
+    clock.advance(days=3)  # the program ended; nobody answered the recovery question yet
+    result = live.billing.patient_month(BILLER, "T1", MONTH).result
+    assert result.countable_seconds == 5 * 60
+
+
+def test_a_running_stopwatch_does_not_make_a_patient_active_in_a_later_month(
+    team: Services, db: Database
+) -> None:
+    clock = FakeClock(dt.datetime(2026, 3, 10, 14, tzinfo=dt.UTC))
+    live = Services(db, clock=clock)
+    team.patients.save_text(CLI, patient_text(mrn="N1", consent_date="", consent_method=""))
+    timer = live.stopwatch.start(NURSE, "N1")
+    clock.advance(minutes=10)
+    live.stopwatch.heartbeat(NURSE, timer.entry_id)
+    assert [row.mrn for row in live.billing.month(BILLER, "2026-04").rows] == []
+    assert [row.mrn for row in live.billing.month(BILLER, MONTH).rows] == ["N1"]

@@ -20,10 +20,12 @@ from ccmdesk.services import Services
 from ccmdesk.services.activity import IdleBegan
 from ccmdesk.ui.app import configure_application
 from ccmdesk.ui.background import InlineTaskRunner
+from ccmdesk.ui.billing import BillingPage
 from ccmdesk.ui.first_start import FirstStartDialog, setup_actor
 from ccmdesk.ui.identity import IdentityDialog
 from ccmdesk.ui.import_dialog import ImportProblemsDialog
-from ccmdesk.ui.main_window import MY_DAY, PATIENTS, PRACTICE, STAFF, WORKLIST, MainWindow
+from ccmdesk.ui.main_window import BILLING, MY_DAY, PATIENTS, PRACTICE, STAFF, WORKLIST, MainWindow
+from ccmdesk.ui.month_facts import MonthFactsDialog
 from ccmdesk.ui.patient_dialog import PatientDialog
 from ccmdesk.ui.patients import PatientsPage
 from ccmdesk.ui.staff import StaffDialog, StaffPage
@@ -205,6 +207,40 @@ def stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
     services.stopwatch.recover(nurse, stale.entry_id, "stop_at_heartbeat")
 
 
+def billing(out: Path, services: Services) -> None:
+    """The billing panel on the demo's previous month, as the biller sees it."""
+    biller = services.staff.actor_for("bill-chen")
+    window = MainWindow(services, biller, runner=InlineTaskRunner(), state=GuiState(None))
+    shown(window, 1280, 800)
+    window.show_page(BILLING)
+    page = window.pages[BILLING]
+    assert isinstance(page, BillingPage)
+    today = services.now().astimezone(services.practice_zone()).date()
+    previous = today.replace(day=1) - dt.timedelta(days=1)
+    page.set_month(previous.strftime("%Y-%m"))
+    blocked = next(r for r in page.model.shown() if r.result.blocks and r.result.option)
+    page.select_mrn(blocked.mrn)
+    save(window, out, "billing.png")
+    page.filter_box.setCurrentIndex(3)  # has warnings
+    warned = next(r for r in page.model.shown() if "ALTERNATIVE_PAYS_MORE" in r.result.warnings)
+    page.select_mrn(warned.mrn)
+    save(window, out, "billing-warnings.png")
+    family = page.switch_family(warned.mrn)
+    assert family is not None
+    family.family.setCurrentIndex(1)  # the better-paying family
+    family.reason.setText("Practice policy: bill the better-paying compliant family")
+    save(family, out, "family-dialog.png")
+    family.close()
+    page.filter_box.setCurrentIndex(0)
+    facts = page.edit_facts(warned.mrn)
+    assert isinstance(facts, MonthFactsDialog)
+    facts.other_services.setText("99495")
+    facts.reason.setText("TCM billed after the 12 Oct discharge")
+    save(facts, out, "month-facts.png")
+    facts.close()
+    window.close()
+
+
 def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
@@ -291,6 +327,7 @@ def main(out: Path) -> int:
         problems.close()
 
         window.close()
+        billing(out, services)
         stopwatch(out, services, clock)
     return 0
 

@@ -1,0 +1,615 @@
+"""The billing panel: a month of patients, billable or not and why, with totals and details."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccmdesk.rules.billing import MonthResult, clock, dollars
+from ccmdesk.rules.catalog import FAMILIES, REASONS, Kind
+from ccmdesk.services import Actor, BillingMonth, BillingRow, Permission, Services, allowed
+from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
+from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.patients import fold
+from ccmdesk.ui.rows_model import RowsModel
+from ccmdesk.ui.worklist import prepare_table
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+PATIENT, MRN, PRACTITIONER, STAFF_MIN, PRACTITIONER_MIN, CODES, AMOUNT, STATUS, SIGNED = range(9)
+HEADERS = (
+    "Patient",
+    "MRN",
+    "Billing practitioner",
+    "Staff min",
+    "Practitioner min",
+    "Codes",
+    "Amount",
+    "Status",
+    "Signed",
+)
+NUMERIC = frozenset({STAFF_MIN, PRACTITIONER_MIN, AMOUNT})
+MONTHS_BACK = 24
+
+ALL, BILLABLE, NOT_BILLABLE, WARNINGS, UNSIGNED, NEAR = (
+    "all",
+    "billable",
+    "not_billable",
+    "warnings",
+    "unsigned",
+    "near",
+)
+FILTERS = (
+    (ALL, "All patients"),
+    (BILLABLE, "Billable"),
+    (NOT_BILLABLE, "Not billable"),
+    (WARNINGS, "Has warnings"),
+    (UNSIGNED, "Not signed"),
+    (NEAR, "Within 5 minutes of the next threshold"),
+)
+BLOCK_COLOR = QColor("#b3261e")
+WARNING_COLOR = QColor("#8a5a00")
+
+
+def month_label(month: str) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    return dt.date(year, number, 1).strftime("%B %Y")
+
+
+def month_choices(today: dt.date, back: int = MONTHS_BACK) -> list[str]:
+    """This month and the `back` before it, newest first."""
+    months = []
+    year, number = today.year, today.month
+    for _ in range(back + 1):
+        months.append(f"{year:04d}-{number:02d}")
+        year, number = (year - 1, 12) if number == 1 else (year, number - 1)
+    return months
+
+
+def default_month(today: dt.date) -> str:
+    """Early in a month billing staff close the one before; later they watch the current one."""
+    if today.day <= 10:
+        first = today.replace(day=1) - dt.timedelta(days=1)
+        return f"{first.year:04d}-{first.month:02d}"
+    return f"{today.year:04d}-{today.month:02d}"
+
+
+def status_text(result: MonthResult) -> str:
+    if result.billable:
+        return "Billable"
+    return "Not billable"
+
+
+def reasons_text(result: MonthResult) -> str:
+    """The blocks and warnings in words (NOT_SIGNED is shown in its own column)."""
+    codes = [*result.blocks, *(w for w in result.warnings if w != "NOT_SIGNED")]
+    return "\n".join(REASONS[code].text for code in codes)
+
+
+def matches(row: BillingRow, which: str) -> bool:
+    result = row.result
+    if which == BILLABLE:
+        return result.billable
+    if which == NOT_BILLABLE:
+        return not result.billable
+    if which == WARNINGS:
+        return result.has_warnings
+    if which == UNSIGNED:
+        return not result.signed
+    if which == NEAR:
+        return result.near_threshold
+    return True
+
+
+class BillingTableModel(RowsModel[BillingRow]):
+    """A month's rows; filtering, search and sorting choose which rows show, in what order.
+
+    The model does this itself, in one Python pass per change, and resets: a proxy over
+    10,000 rows would call back into Python for every row on every keystroke.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(HEADERS, parent)
+        # Every row of the month in the current sort order, each with what sorting and
+        # filtering need worked out once per load: its name key, its folded search text and
+        # the filters it passes. A filter or search change is then one pass over these.
+        self._items: list[tuple[BillingRow, tuple[str, str, str], str, frozenset[str]]] = []
+        self._filter = ALL
+        self._words: tuple[str, ...] = ()
+        self._sort_column = PATIENT
+        self._sort_order = Qt.SortOrder.AscendingOrder
+
+    # --- what shows ---------------------------------------------------------------------------
+
+    def set_rows(self, rows: Sequence[BillingRow]) -> None:
+        self._items = [self._item(row) for row in rows]
+        self._sort_items()
+        self._refresh()
+
+    def replace_row(self, row: BillingRow) -> None:
+        """One patient's month again (after its facts or family changed)."""
+        self._items = [self._item(row) if it[0].mrn == row.mrn else it for it in self._items]
+        self._sort_items()
+        self._refresh()
+
+    def set_filter(self, which: str) -> None:
+        self._filter = which
+        self._refresh()
+
+    def set_search(self, text: str) -> None:
+        words = tuple(dict.fromkeys(fold(text).replace(",", " ").split()))
+        if words != self._words:
+            self._words = words
+            self._refresh()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Reorder what shows; a layout change, not a reset, so the selection and the totals
+        (the same rows) stay as they are."""
+        if not 0 <= column < len(HEADERS):
+            return
+        self._sort_column, self._sort_order = column, order
+        self.layoutAboutToBeChanged.emit()
+        old_rows = self._rows
+        self._sort_items()
+        words, which = self._words, self._filter
+        self._rows = [
+            row
+            for row, _, key, flags in self._items
+            if which in flags and all(word in key for word in words)
+        ]
+        position = {id(row): n for n, row in enumerate(self._rows)}
+        old_indexes = self.persistentIndexList()
+        self.changePersistentIndexList(
+            old_indexes,
+            [self.index(position[id(old_rows[i.row()])], i.column()) for i in old_indexes],
+        )
+        self.layoutChanged.emit()
+
+    def shown(self) -> list[BillingRow]:
+        return list(self._rows)
+
+    def row_of(self, mrn: str) -> int:
+        return self.position_where(lambda row: row.mrn == mrn)
+
+    @staticmethod
+    def _item(row: BillingRow) -> tuple[BillingRow, tuple[str, str, str], str, frozenset[str]]:
+        name = (fold(row.last_name), fold(row.first_name), row.mrn)
+        key = f"{name[0]} {name[1]} {row.mrn.lower()} {fold(row.practitioner)} {row.result.codes}"
+        flags = frozenset(which for which, _ in FILTERS if matches(row, which))
+        return row, name, key, flags
+
+    def _sort_items(self) -> None:
+        # Stable, also in reverse: ties keep name order.
+        self._items.sort(
+            key=lambda item: self._sort_key(item[0], item[1]),
+            reverse=self._sort_order == Qt.SortOrder.DescendingOrder,
+        )
+
+    def _refresh(self) -> None:
+        words, which = self._words, self._filter
+        self.beginResetModel()
+        self._rows = [
+            row
+            for row, _, key, flags in self._items
+            if which in flags and all(word in key for word in words)
+        ]
+        self.endResetModel()
+
+    def _sort_key(self, row: BillingRow, name: tuple[str, str, str]) -> Any:
+        r = row.result
+        column = self._sort_column
+        if column == MRN:
+            return row.mrn
+        if column == PRACTITIONER:
+            return (row.practitioner.casefold(), name)
+        if column == STAFF_MIN:
+            return (r.staff_seconds, name)
+        if column == PRACTITIONER_MIN:
+            return (r.practitioner_seconds, name)
+        if column == CODES:
+            return (r.codes, name)
+        if column == AMOUNT:
+            return (r.amount_cents, name)
+        if column == STATUS:
+            return (r.billable, len(r.blocks), name)
+        if column == SIGNED:
+            return (r.signed, name)
+        return name
+
+    # --- QAbstractTableModel --------------------------------------------------------------------
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        result = row.result
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column in (STATUS, CODES):
+                return reasons_text(result) or None
+            if column == PATIENT:
+                return f"MRN {row.mrn}; double-click to open the patient"
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole and column == STATUS:
+            if result.blocks:
+                return QBrush(BLOCK_COLOR)
+            if result.has_warnings:
+                return QBrush(WARNING_COLOR)
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMERIC:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if role == Qt.ItemDataRole.UserRole:
+            return row.mrn
+        return None
+
+    @staticmethod
+    def _text(row: BillingRow, column: int) -> str:
+        r = row.result
+        if column == PATIENT:
+            return row.patient_name
+        if column == MRN:
+            return row.mrn
+        if column == PRACTITIONER:
+            return row.practitioner
+        if column == STAFF_MIN:
+            return clock(r.staff_seconds)
+        if column == PRACTITIONER_MIN:
+            return clock(r.practitioner_seconds)
+        if column == CODES:
+            if r.billable:
+                return r.codes.replace(";", ", ")
+            return f"({r.option.codes.replace(';', ', ')})" if r.option else ""
+        if column == AMOUNT:
+            return dollars(r.amount_cents) if r.billable else ""
+        if column == STATUS:
+            text = status_text(r)
+            if r.blocks:
+                text += f" · {len(r.blocks)} block" + ("s" if len(r.blocks) > 1 else "")
+            elif r.has_warnings:
+                text += " · warnings"
+            return text
+        if column == SIGNED:
+            return "Signed" if r.signed else "Not signed"
+        return ""
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole and section in NUMERIC:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if role == Qt.ItemDataRole.ToolTipRole and section == CODES:
+            return "Codes in brackets are what a blocked month would bill once mended."
+        return None
+
+
+def totals_text(rows: Sequence[BillingRow]) -> str:
+    """ "412 patients shown · 350 billable · $31,204.50 · 99490 $20,102.00 · 99439 …"."""
+    billable = [r for r in rows if r.result.billable]
+    by_code: dict[str, int] = {}
+    for row in billable:
+        for line in row.result.lines:
+            by_code[line.code] = by_code.get(line.code, 0) + line.charge_cents
+    total = sum(by_code.values())
+    patient_word = "patient" if len(rows) == 1 else "patients"
+    parts = [f"{len(rows):,} {patient_word} shown", f"{len(billable):,} billable", dollars(total)]
+    parts += [f"{code} {dollars(cents)}" for code, cents in sorted(by_code.items())]
+    return " · ".join(parts)
+
+
+class DetailsPane(QWidget):
+    """One patient's month explained line by line; reasons as sentences, codes in tooltips."""
+
+    facts_requested = Signal(str)  # MRN
+    family_requested = Signal(str)
+    open_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.heading = QLabel("Choose a patient to see why")
+        self.heading.setObjectName("pageHeading")
+        self.heading.setWordWrap(True)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setObjectName("hint")
+        self.lines = QListWidget()
+        self.lines.setObjectName("billingDetails")
+        self.lines.setWordWrap(True)
+        self.lines.setAccessibleName("Why")
+        self.facts_button = QPushButton("Month facts…")
+        self.family_button = QPushButton("Switch code family…")
+        self.open_button = QPushButton("Open patient")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.facts_button)
+        buttons.addWidget(self.family_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.open_button)
+        self.lines.setSpacing(2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.lines, 1)
+        layout.addLayout(buttons)
+        self._mrn: str | None = None
+        self.facts_button.clicked.connect(lambda: self._emit(self.facts_requested))
+        self.family_button.clicked.connect(lambda: self._emit(self.family_requested))
+        self.open_button.clicked.connect(lambda: self._emit(self.open_requested))
+        self.show_row(None)
+
+    def _emit(self, signal: Any) -> None:
+        if self._mrn is not None:
+            signal.emit(self._mrn)
+
+    def show_row(self, row: BillingRow | None, may_switch: bool = False) -> None:
+        self.lines.clear()
+        self._mrn = row.mrn if row else None
+        for button in (self.facts_button, self.open_button):
+            button.setEnabled(row is not None)
+        if row is None:
+            self.heading.setText("Choose a patient to see why")
+            self.summary.setText("")
+            self.family_button.setEnabled(False)
+            return
+        r = row.result
+        self.heading.setText(f"{row.patient_name} · MRN {row.mrn}")
+        family = FAMILIES[r.option.family].label if r.option else "no code family reached"
+        signed = "signed" if r.signed else "not signed"
+        self.summary.setText(
+            f"{month_label(r.month)} · {status_text(r)} · {family} · {signed} · billing "
+            f"practitioner {row.practitioner or 'none'}"
+        )
+        self.family_button.setEnabled(may_switch and len(r.compliant) > 1 and not r.signed)
+        for note in r.notes:
+            item = QListWidgetItem(note.text)
+            if note.code:
+                reason = REASONS.get(note.code)
+                item.setToolTip(note.code)
+                if reason is not None and reason.kind == Kind.BLOCK:
+                    item.setForeground(QBrush(BLOCK_COLOR))
+                elif reason is not None and note.code != "NOT_SIGNED":
+                    item.setForeground(QBrush(WARNING_COLOR))
+            self.lines.addItem(item)
+
+
+class BillingPage(QWidget):
+    """Pick a month; every enrolled or active patient with codes, amount, status and why."""
+
+    open_requested = Signal(str)  # MRN
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Callable[[], Actor],
+        runner: TaskRunner | None = None,
+        today: Callable[[], dt.date] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._actor = actor
+        self._runner = runner or ThreadTaskRunner()
+        self._today = today or self._practice_today
+        self._loading: str | None = None
+        self.month: BillingMonth | None = None
+
+        heading = QLabel("Billing")
+        heading.setObjectName("pageHeading")
+        self.month_box = QComboBox()
+        self.month_box.setObjectName("billingMonth")
+        self.month_box.setAccessibleName("Service month")
+        today = self._today()
+        for month in month_choices(today):
+            self.month_box.addItem(month_label(month), month)
+        self.month_box.setCurrentIndex(max(0, self.month_box.findData(default_month(today))))
+        self.filter_box = QComboBox()
+        self.filter_box.setObjectName("billingFilter")
+        self.filter_box.setAccessibleName("Show")
+        for value, label in FILTERS:
+            self.filter_box.addItem(label, value)
+        self.search_field = QLineEdit()
+        self.search_field.setObjectName("billingSearch")
+        self.search_field.setPlaceholderText("Find: patient, MRN, practitioner or code")
+        self.search_field.setClearButtonEnabled(True)
+        self.refresh_button = QPushButton("Refresh")
+        self.status_label = QLabel()
+        self.status_label.setObjectName("statusLabel")
+
+        self.model = BillingTableModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("billingTable")
+        self.table.setModel(self.model)
+        prepare_table(self.table)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(PATIENT, Qt.SortOrder.AscendingOrder)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((175, 85, 135, 72, 108, 140, 82, 150, 90)):
+            self.table.setColumnWidth(column, width)
+        self.details = DetailsPane()
+        self.totals_label = QLabel()
+        self.totals_label.setObjectName("totalsLabel")
+        self.totals_label.setWordWrap(True)
+
+        top = QHBoxLayout()
+        top.addWidget(heading)
+        top.addSpacing(12)
+        top.addWidget(self.month_box)
+        top.addWidget(self.filter_box)
+        top.addWidget(self.search_field, 1)
+        top.addWidget(self.refresh_button)
+        # The details go under the table: the nine columns need the width more than the
+        # explanation, whose sentences read well on full-width lines.
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.details)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([380, 280])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.status_label)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.totals_label)
+
+        self.month_box.currentIndexChanged.connect(lambda _i: self.reload())
+        self.filter_box.currentIndexChanged.connect(self._on_filter)
+        self.search_field.textChanged.connect(self._on_search)
+        self.refresh_button.clicked.connect(self.reload)
+        self.model.modelReset.connect(self._after_reset)
+        self.table.doubleClicked.connect(self._open_index)
+        self.table.selectionModel().currentRowChanged.connect(self._show_current)
+        self.details.open_requested.connect(self.open_requested)
+        self.details.facts_requested.connect(self.edit_facts)
+        self.details.family_requested.connect(self.switch_family)
+        self._selected: str | None = None
+        self.reload()
+
+    def _practice_today(self) -> dt.date:
+        return self._services.now().astimezone(self._services.practice_zone()).date()
+
+    def current_month(self) -> str:
+        return str(self.month_box.currentData())
+
+    def set_month(self, month: str) -> None:
+        index = self.month_box.findData(month)
+        if index < 0:
+            self.month_box.addItem(month_label(month), month)
+            index = self.month_box.count() - 1
+        self.month_box.setCurrentIndex(index)
+
+    # --- loading --------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Evaluate the chosen month on a worker thread; the old rows stay until it is done."""
+        month = self.current_month()
+        self._loading = month
+        self.status_label.setText(f"Evaluating {month_label(month)}…")
+        actor = self._actor()
+        self._runner.run(
+            lambda: self._services.billing.month(actor, month),
+            lambda result: self._loaded(month, result),
+            self._failed,
+        )
+
+    def _loaded(self, month: str, result: BillingMonth) -> None:
+        if month != self._loading:
+            return  # a later choice of month is on its way
+        self._loading = None
+        self.month = result
+        self.model.set_rows(result.rows)
+        self._show_status(result)
+
+    def _show_status(self, result: BillingMonth) -> None:
+        self.status_label.setText(
+            f"{month_label(result.month)} · {len(result.rows):,} enrolled or active patients · "
+            f"{result.billable:,} billable · {dollars(result.amount_cents)} expected"
+        )
+
+    def _failed(self, error: BaseException) -> None:
+        self._loading = None
+        self.status_label.setText("The month could not be evaluated.")
+        show_failure(self, error)
+
+    # --- filter, search, selection --------------------------------------------------------------
+
+    def _on_filter(self, _index: int) -> None:
+        self.model.set_filter(str(self.filter_box.currentData()))
+
+    def _on_search(self, text: str) -> None:
+        self.model.set_search(text)
+
+    def _after_reset(self) -> None:
+        self.totals_label.setText(totals_text(self.model.shown()))
+        row = self.model.row_of(self._selected) if self._selected else -1
+        if row >= 0:
+            self.table.selectRow(row)
+        else:
+            self.details.show_row(None)
+
+    def _show_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid():
+            return
+        row = self.model.row_at(current.row())
+        self._selected = row.mrn
+        self.details.show_row(row, allowed(self._actor(), Permission.CHOOSE_FAMILY))
+
+    def select_mrn(self, mrn: str) -> bool:
+        row = self.model.row_of(mrn)
+        if row < 0:
+            return False
+        self.table.selectRow(row)
+        return True
+
+    def current_row(self) -> BillingRow | None:
+        index = self.table.currentIndex()
+        return self.model.row_at(index.row()) if index.isValid() else None
+
+    def _open_index(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_requested.emit(self.model.row_at(index.row()).mrn)
+
+    # --- changes --------------------------------------------------------------------------------
+
+    def edit_facts(self, mrn: str) -> QWidget | None:
+        from ccmdesk.ui.month_facts import MonthFactsDialog
+
+        month = self.current_month()
+        try:
+            record = self._services.billing.month_facts(self._actor(), mrn, month)
+        except Exception as error:
+            show_failure(self, error)
+            return None
+        row = self.model.row_at(self.model.row_of(mrn)) if self.model.row_of(mrn) >= 0 else None
+        name = row.patient_name if row else mrn
+        dialog = MonthFactsDialog(self._services, self._actor, mrn, name, month, record, self)
+        dialog.saved.connect(self._row_changed)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def switch_family(self, mrn: str) -> QWidget | None:
+        from ccmdesk.ui.month_facts import FamilyDialog
+
+        position = self.model.row_of(mrn)
+        if position < 0:
+            return None
+        dialog = FamilyDialog(self._services, self._actor, self.model.row_at(position), self)
+        dialog.saved.connect(self._row_changed)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _row_changed(self, row: BillingRow) -> None:
+        self._selected = row.mrn
+        self.model.replace_row(row)
+        if self.month is not None:
+            rows = [row if r.mrn == row.mrn else r for r in self.month.rows]
+            self.month = BillingMonth(self.month.month, rows)
+            self._show_status(self.month)

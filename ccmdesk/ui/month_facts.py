@@ -1,0 +1,311 @@
+"""Dialogs for one patient-month: its facts (complexity, other services, stays) and its family."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccmdesk.rules.billing import day_text, dollars
+from ccmdesk.rules.catalog import FAMILIES
+from ccmdesk.services import (
+    Actor,
+    BillingRow,
+    MonthFactsRecord,
+    Permission,
+    ServiceError,
+    Services,
+    ValidationFailed,
+    allowed,
+)
+from ccmdesk.ui.forms import FieldErrorLabel, ValueComboBox, show_failure
+
+COMPLEXITY_LABELS = (
+    ("none", "Not attested"),
+    ("moderate", "Moderate medical decision making"),
+    ("high", "High medical decision making"),
+)
+FIELD_LABELS = {
+    "complexity": "Complexity",
+    "other_services": "Other services",
+    "inpatient": "Inpatient stays",
+}
+
+
+def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    year, number = (int(part) for part in month.split("-"))
+    first = dt.date(year, number, 1)
+    return first, dt.date(year + (number == 12), number % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def stay_text(stay: tuple[dt.date, dt.date]) -> str:
+    admitted, discharged = stay
+    if admitted == discharged:
+        return f"{day_text(admitted)} {admitted.year}"
+    return f"{day_text(admitted)} {admitted.year} – {day_text(discharged)} {discharged.year}"
+
+
+class MonthFactsDialog(QDialog):
+    """What is known about the month besides the minutes. Complexity is the billing
+    practitioner's attestation; the rest is billing staff's. Fields the signed-in person may
+    not change are shown but locked, and the service refuses them anyway."""
+
+    saved = Signal(object)  # BillingRow
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Callable[[], Actor],
+        mrn: str,
+        patient_name: str,
+        month: str,
+        record: MonthFactsRecord,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("monthFactsDialog")
+        self.setWindowTitle("Month facts")
+        self._services = services
+        self._actor = actor
+        self._mrn = mrn
+        self._month = month
+        self._first, self._last = _month_bounds(month)
+        who = actor()
+        may_attest = allowed(who, Permission.ATTEST_COMPLEXITY)
+        may_set = allowed(who, Permission.SET_MONTH_FACTS)
+
+        heading = QLabel(
+            f"{patient_name} · {dt.date(self._first.year, self._first.month, 1):%B %Y}"
+        )
+        heading.setObjectName("dialogHeading")
+        self.complexity = ValueComboBox()
+        for value, label in COMPLEXITY_LABELS:
+            self.complexity.add_value(label, value)
+        self.complexity.set_value(record.complexity)
+        self.complexity.setEnabled(may_attest)
+        locked = "Attested only by the patient's billing practitioner."
+        self.complexity_note = QLabel(locked)
+        self.complexity_note.setObjectName("hint")
+        self.complexity_note.setVisible(not may_attest)
+        if not may_attest:
+            self.complexity.setToolTip(locked)
+        self.other_services = QLineEdit("; ".join(record.other_services))
+        self.other_services.setPlaceholderText("Codes billed this month, e.g. G0181; 99495")
+        self.billed_elsewhere = QCheckBox("Another practitioner bills care management this month")
+        self.billed_elsewhere.setChecked(record.billed_elsewhere)
+        self.stays = QListWidget()
+        self.stays.setObjectName("stayList")
+        self.stays.setMaximumHeight(84)
+        for stay in record.inpatient_stays:
+            self._add_stay_item(stay)
+        self.admitted = QDateEdit(QDate(self._first.year, self._first.month, self._first.day))
+        self.discharged = QDateEdit(QDate(self._first.year, self._first.month, self._first.day))
+        for edit in (self.admitted, self.discharged):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+        self.add_stay = QPushButton("Add stay")
+        self.remove_stay = QPushButton("Remove")
+        stay_row = QHBoxLayout()
+        stay_row.addWidget(QLabel("Admitted"))
+        stay_row.addWidget(self.admitted)
+        stay_row.addWidget(QLabel("discharged"))
+        stay_row.addWidget(self.discharged)
+        stay_row.addWidget(self.add_stay)
+        stay_row.addWidget(self.remove_stay)
+        for widget in (
+            self.other_services,
+            self.billed_elsewhere,
+            self.stays,
+            self.admitted,
+            self.discharged,
+            self.add_stay,
+            self.remove_stay,
+        ):
+            widget.setEnabled(may_set)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("Why (kept in the audit trail)")
+        self.error = FieldErrorLabel()
+        self.error.setObjectName("fieldError")
+
+        form = QFormLayout()
+        form.addRow("Complexity", self.complexity)
+        form.addRow("", self.complexity_note)
+        form.addRow("Other services", self.other_services)
+        form.addRow("", self.billed_elsewhere)
+        form.addRow("Inpatient stays", self.stays)
+        form.addRow("", stay_row)
+        form.addRow("Reason", self.reason)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        hint = QLabel(
+            "Time on the days of a stay (admission and discharge days included) is not "
+            "counted; a stay reaching into the next month is entered here once."
+        )
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addLayout(form)
+        layout.addWidget(hint)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.add_stay.clicked.connect(self._on_add_stay)
+        self.remove_stay.clicked.connect(self._on_remove_stay)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        self.resize(560, self.sizeHint().height())
+
+    def _add_stay_item(self, stay: tuple[dt.date, dt.date]) -> None:
+        item = QListWidgetItem(stay_text(stay))
+        item.setData(Qt.ItemDataRole.UserRole, stay)
+        self.stays.addItem(item)
+
+    def stays_entered(self) -> tuple[tuple[dt.date, dt.date], ...]:
+        return tuple(
+            self.stays.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.stays.count())
+        )
+
+    def _on_add_stay(self) -> None:
+        admitted = self.admitted.date().toPython()
+        discharged = self.discharged.date().toPython()
+        assert isinstance(admitted, dt.date) and isinstance(discharged, dt.date)
+        if discharged < admitted:
+            self.error.set_error("The discharge day is before the admission day.")
+            return
+        if discharged < self._first or admitted > self._last:
+            self.error.set_error("The stay must include at least one day of this month.")
+            return
+        self.error.set_error("")
+        self._add_stay_item((admitted, discharged))
+
+    def _on_remove_stay(self) -> None:
+        for item in self.stays.selectedItems():
+            self.stays.takeItem(self.stays.row(item))
+
+    def record(self) -> MonthFactsRecord:
+        codes = tuple(c for c in re.split(r"[;,\s]+", self.other_services.text().upper()) if c)
+        return MonthFactsRecord(
+            complexity=self.complexity.value(),
+            other_services=codes,
+            billed_elsewhere=self.billed_elsewhere.isChecked(),
+            inpatient_stays=self.stays_entered(),
+        )
+
+    def save(self) -> None:
+        try:
+            row = self._services.billing.save_month_facts(
+                self._actor(), self._mrn, self._month, self.record(), self.reason.text()
+            )
+        except ValidationFailed as error:
+            self.error.set_error(
+                " ".join(
+                    f"{FIELD_LABELS.get(e.field, e.field)}: {e.message}." for e in error.errors
+                )
+            )
+            return
+        except ServiceError as error:
+            self.error.set_error(str(error))
+            return
+        except Exception as error:
+            show_failure(self, error)
+            return
+        self.saved.emit(row)
+        self.accept()
+
+
+class FamilyDialog(QDialog):
+    """Bill the month under another family it qualifies for, with a reason for the audit."""
+
+    saved = Signal(object)  # BillingRow
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Callable[[], Actor],
+        row: BillingRow,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("familyDialog")
+        self.setWindowTitle("Switch code family")
+        self._services = services
+        self._actor = actor
+        self._row = row
+        result = row.result
+        year, number = (int(part) for part in result.month.split("-"))
+        heading = QLabel(f"{row.patient_name} · {dt.date(year, number, 1):%B %Y}")
+        heading.setObjectName("dialogHeading")
+        self.family = ValueComboBox()
+        own = result.choices and next(
+            (o for o in result.choices if o.family == result.compliant[0]), None
+        )
+        self.family.add_value(
+            "The rules' own choice"
+            + (f" ({FAMILIES[own.family].label}, {dollars(own.amount_cents)})" if own else ""),
+            "",
+        )
+        for option in result.choices:
+            self.family.add_value(
+                f"{FAMILIES[option.family].label}: {option.codes.replace(';', ', ')} · "
+                f"{dollars(option.amount_cents)}",
+                option.family,
+            )
+        chosen = result.inputs[2].family_override or ""
+        self.family.set_value(chosen)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("Why (required; kept in the audit trail)")
+        self.error = FieldErrorLabel()
+        note = QLabel(
+            "Only families this month's time and facts qualify for are offered. The switch "
+            "stays with the month until the time no longer fits it."
+        )
+        note.setObjectName("hint")
+        note.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Bill as", self.family)
+        form.addRow("Reason", self.reason)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        self.resize(520, self.sizeHint().height())
+
+    def save(self) -> None:
+        family = self.family.value() or None
+        try:
+            row = self._services.billing.choose_family(
+                self._actor(), self._row.mrn, self._row.result.month, family, self.reason.text()
+            )
+        except ServiceError as error:
+            self.error.set_error(str(error))
+            return
+        except Exception as error:
+            show_failure(self, error)
+            return
+        self.saved.emit(row)
+        self.accept()

@@ -1,0 +1,254 @@
+"""The billing panel: a month's rows, filters, search, sorting, totals, details and changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from ccmdesk.services import Actor, Services
+from ccmdesk.ui.background import InlineTaskRunner
+from ccmdesk.ui.billing import (
+    AMOUNT,
+    BILLABLE,
+    CODES,
+    FILTERS,
+    NEAR,
+    NOT_BILLABLE,
+    PATIENT,
+    STATUS,
+    UNSIGNED,
+    WARNINGS,
+    BillingPage,
+    default_month,
+    month_choices,
+    totals_text,
+)
+from ccmdesk.ui.main_window import BILLING, MainWindow
+from ccmdesk.ui.month_facts import FamilyDialog, MonthFactsDialog
+from ccmdesk.ui.state import GuiState
+from tests.services.test_billing import csv_bytes
+from tests.ui.conftest import patient_raw
+
+MONTH = "2026-03"
+ENROLLED = {
+    "billing_practitioner": "dr-okafor",
+    "care_manager": "rn-lee",
+    "conditions": "E11.9;I10",
+    "consent_date": "2025-11-04",
+    "consent_method": "verbal",
+    "initiating_visit_date": "2025-11-04",
+    "care_plan_date": "2025-11-04",
+}
+# MRN, last name, minutes of RN time on 2 March
+PEOPLE = (
+    ("M1", "Able", 25),  # 99490
+    ("M2", "Nearly", 17),  # 3 minutes short
+    ("M3", "Excluded", 30),  # G0181 the same month: blocked
+    ("M4", "Complex", 60),  # complexity attested: 99487, 99490 + 99439 x2 pays more
+)
+
+
+@pytest.fixture
+def month_data(services: Services) -> Services:
+    setup = Actor.command_line()
+    patients = [patient_raw(mrn=mrn, last_name=last, first_name="Pat", dob="1950-01-01",
+                            **ENROLLED) for mrn, last, _ in PEOPLE]  # fmt: skip
+    entries = []
+    start = dt.datetime(2026, 3, 2, 14, 0, tzinfo=dt.UTC)
+    for mrn, _, minutes in PEOPLE:
+        end = start + dt.timedelta(minutes=minutes)
+        entries.append({"mrn": mrn, "staff_id": "rn-lee", "start": start.isoformat(),
+                        "end": end.isoformat()})  # fmt: skip
+        start = end + dt.timedelta(minutes=5)
+    months = [
+        {"mrn": "M3", "month": MONTH, "other_services": "G0181", "complexity": "none"},
+        {"mrn": "M4", "month": MONTH, "other_services": "", "complexity": "moderate"},
+    ]
+    services.imports.import_data(
+        setup,
+        [
+            ("patients.csv", csv_bytes(patients)),
+            ("time_entries.csv", csv_bytes(entries)),
+            ("patient_months.csv", csv_bytes(months)),
+        ],
+    )
+    return services
+
+
+@pytest.fixture
+def page(qtbot: QtBot, month_data: Services, biller: Actor) -> BillingPage:
+    widget = BillingPage(month_data, lambda: biller, InlineTaskRunner())
+    qtbot.addWidget(widget)
+    widget.set_month(MONTH)
+    return widget
+
+
+def shown_mrns(page: BillingPage) -> list[str]:
+    return [row.mrn for row in page.model.shown()]
+
+
+def test_the_month_lists_every_enrolled_or_active_patient_with_its_figures(
+    page: BillingPage, qtmodeltester
+) -> None:  # type: ignore[no-untyped-def]
+    qtmodeltester.check(page.model)
+    # A100 and B200 are enrolled (consent on file); A101 and B201 have neither consent nor time.
+    assert sorted(shown_mrns(page)) == ["A100", "B200", "M1", "M2", "M3", "M4"]
+    able = page.model.row_of("M1")
+    texts = [page.model.index(able, c).data() for c in range(page.model.columnCount())]
+    assert texts == ["Able, Pat", "M1", "Adaeze Okafor", "25:00", "0:00", "99490x1",
+                     "$66.13", "Billable", "Not signed"]  # fmt: skip
+    blocked = page.model.row_of("M3")
+    assert page.model.index(blocked, CODES).data() == "(99490x1)"  # what it would bill
+    assert page.model.index(blocked, AMOUNT).data() == ""
+    assert "excludes care management" in page.model.index(blocked, STATUS).data(
+        Qt.ItemDataRole.ToolTipRole
+    )
+    assert "6 enrolled or active patients · 2 billable · $210.42 expected" in (
+        page.status_label.text()
+    )
+
+
+def test_the_totals_footer_follows_what_is_shown(page: BillingPage) -> None:
+    assert page.totals_label.text() == (
+        "6 patients shown · 2 billable · $210.42 · 99487 $144.29 · 99490 $66.13"
+    )
+    page.search_field.setText("able")
+    assert page.totals_label.text() == "1 patient shown · 1 billable · $66.13 · 99490 $66.13"
+    assert totals_text([]) == "0 patients shown · 0 billable · $0.00"
+
+
+@pytest.mark.parametrize(
+    ("which", "expected"),
+    [
+        (BILLABLE, ["M1", "M4"]),
+        (NOT_BILLABLE, ["A100", "B200", "M2", "M3"]),
+        (WARNINGS, ["B200", "M4"]),  # PCM_NOT_CCM; ALTERNATIVE_PAYS_MORE (NOT_SIGNED ignored)
+        (UNSIGNED, ["A100", "B200", "M1", "M2", "M3", "M4"]),
+        (NEAR, ["M2"]),  # 17 minutes: 3 short of 20
+    ],
+)
+def test_each_filter_shows_its_rows(page: BillingPage, which: str, expected: list[str]) -> None:
+    page.filter_box.setCurrentIndex([value for value, _ in FILTERS].index(which))
+    assert sorted(shown_mrns(page)) == expected
+
+
+def test_search_finds_by_name_mrn_practitioner_and_code(page: BillingPage) -> None:
+    page.search_field.setText("complex")
+    assert shown_mrns(page) == ["M4"]
+    page.search_field.setText("m3")
+    assert shown_mrns(page) == ["M3"]
+    page.search_field.setText("99487")
+    assert shown_mrns(page) == ["M4"]
+    page.search_field.setText("okafor pat")
+    assert sorted(shown_mrns(page)) == ["M1", "M2", "M3", "M4"]
+
+
+def test_sorting_by_amount_puts_the_largest_first(page: BillingPage) -> None:
+    page.table.sortByColumn(AMOUNT, Qt.SortOrder.DescendingOrder)
+    assert shown_mrns(page)[:2] == ["M4", "M1"]
+    page.table.sortByColumn(PATIENT, Qt.SortOrder.AscendingOrder)
+    assert shown_mrns(page)[0] == "M1"  # Able
+
+
+def test_the_details_explain_the_chosen_row_with_codes_in_tooltips(page: BillingPage) -> None:
+    assert page.select_mrn("M3")
+    details = page.details
+    assert details.heading.text() == "Excluded, Pat · MRN M3"
+    lines = [details.lines.item(i) for i in range(details.lines.count())]
+    texts = [item.text() for item in lines]
+    assert texts[0] == "Not billable. Once mended it would bill 99490: $66.13."
+    assert "20:00 of clinical staff time reached on 2 Mar → 99490" in texts
+    blocked = next(item for item in lines if item.text().startswith("Blocked:"))
+    assert blocked.toolTip() == "EXCLUDED_SERVICE"
+    # A selection survives a filter change that keeps the row.
+    page.filter_box.setCurrentIndex([v for v, _ in FILTERS].index(NOT_BILLABLE))
+    assert page.current_row() is not None and page.current_row().mrn == "M3"
+
+
+def test_double_click_asks_to_open_the_patient(qtbot: QtBot, page: BillingPage) -> None:
+    row = page.model.row_of("M2")
+    with qtbot.waitSignal(page.open_requested) as opened:
+        page.table.doubleClicked.emit(page.model.index(row, PATIENT))
+    assert opened.args == ["M2"]
+
+
+def test_a_biller_records_another_service_and_the_row_turns_blocked(
+    qtbot: QtBot, page: BillingPage
+) -> None:
+    page.select_mrn("M1")
+    dialog = page.edit_facts("M1")
+    assert isinstance(dialog, MonthFactsDialog)
+    qtbot.addWidget(dialog)
+    assert not dialog.complexity.isEnabled()  # a practitioner's attestation
+    dialog.other_services.setText("g0182")
+    dialog.reason.setText("home health supervision billed")
+    dialog.save()
+    row = page.current_row()
+    assert row is not None and row.mrn == "M1" and row.result.blocks == ("EXCLUDED_SERVICE",)
+    assert "1 billable" in page.status_label.text()
+
+
+def test_a_stay_outside_the_month_is_refused_in_the_dialog(qtbot: QtBot, page: BillingPage) -> None:
+    dialog = page.edit_facts("M1")
+    assert isinstance(dialog, MonthFactsDialog)
+    qtbot.addWidget(dialog)
+    dialog.admitted.setDate(dt.date(2026, 4, 2))
+    dialog.discharged.setDate(dt.date(2026, 4, 3))
+    dialog._on_add_stay()
+    assert dialog.error.text() == "The stay must include at least one day of this month."
+    assert dialog.stays_entered() == ()
+    dialog.admitted.setDate(dt.date(2026, 3, 1))
+    dialog.discharged.setDate(dt.date(2026, 3, 2))
+    dialog._on_add_stay()
+    assert dialog.stays_entered() == ((dt.date(2026, 3, 1), dt.date(2026, 3, 2)),)
+    dialog.save()
+    result = page.model.row_at(page.model.row_of("M1")).result
+    assert result.excluded == {"INPATIENT_TIME_EXCLUDED": 25 * 60}
+    assert result.blocks == ("BELOW_THRESHOLD",)
+
+
+def test_switching_family_needs_a_reason_and_changes_the_codes(
+    qtbot: QtBot, page: BillingPage
+) -> None:
+    page.select_mrn("M4")
+    assert page.details.family_button.isEnabled()
+    dialog = page.switch_family("M4")
+    assert isinstance(dialog, FamilyDialog)
+    qtbot.addWidget(dialog)
+    dialog.family.set_value("ccm")
+    dialog.save()
+    assert "Say why" in dialog.error.text()
+    dialog.reason.setText("pays more")
+    dialog.save()
+    row = page.model.row_at(page.model.row_of("M4"))
+    assert row.result.codes == "99490x1;99439x2"
+
+
+def test_nurses_have_no_billing_page_and_billers_do(qtbot: QtBot, services: Services) -> None:
+    nurse = services.staff.actor_for("rn-lee")
+    window = MainWindow(services, nurse, runner=InlineTaskRunner(), state=GuiState(None))
+    qtbot.addWidget(window)
+    assert BILLING not in window.visible_pages()
+    window.set_actor(services.staff.actor_for("bill-chen"))
+    assert BILLING in window.visible_pages()
+    window.show_page(BILLING)
+    assert isinstance(window.pages[BILLING], BillingPage)
+
+
+def test_the_month_picker_offers_two_years_and_starts_where_billers_work() -> None:
+    assert month_choices(dt.date(2026, 3, 16))[:3] == ["2026-03", "2026-02", "2026-01"]
+    assert len(month_choices(dt.date(2026, 3, 16))) == 25
+    assert default_month(dt.date(2026, 3, 4)) == "2026-02"  # early: closing last month
+    assert default_month(dt.date(2026, 1, 9)) == "2025-12"
+    assert default_month(dt.date(2026, 3, 16)) == "2026-03"
+
+
+def test_sorting_keeps_the_chosen_patient_chosen(page: BillingPage) -> None:
+    page.select_mrn("M2")
+    page.table.sortByColumn(AMOUNT, Qt.SortOrder.DescendingOrder)
+    current = page.current_row()
+    assert current is not None and current.mrn == "M2"
+    assert page.details.heading.text().startswith("Nearly, Pat")
