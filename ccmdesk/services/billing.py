@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import sqlite3
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -77,18 +78,30 @@ def _epoch_postgresql(element: _Epoch, compiler: Any, **kw: Any) -> str:
     return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column} AT TIME ZONE 'UTC')) AS BIGINT)"
 
 
+_pause_lock = threading.Lock()
+_pauses = 0  # evaluations running now (the GUI may run several on worker threads)
+_was_enabled = True
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """A month builds about a million small objects, none in a reference cycle; the cyclic
     garbage collector would rescan them again and again while they are made (0.2-0.6 s of a
-    10,000-patient month, measured)."""
-    enabled = gc.isenabled()
-    gc.disable()
+    10,000-patient month, measured). The collector is process-wide, so overlapping
+    evaluations share one pause and the last to finish restores it."""
+    global _pauses, _was_enabled
+    with _pause_lock:
+        if _pauses == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _was_enabled:
+                gc.enable()
 
 
 @dataclass(frozen=True)

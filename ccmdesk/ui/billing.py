@@ -586,9 +586,13 @@ class BillingPage(QWidget):
         except Exception as error:
             show_failure(self, error)
             return None
-        row = self.model.row_at(self.model.row_of(mrn)) if self.model.row_of(mrn) >= 0 else None
+        position = self.model.row_of(mrn)
+        row = self.model.row_at(position) if position >= 0 else None
         name = row.patient_name if row else mrn
-        dialog = MonthFactsDialog(self._services, self._actor, mrn, name, month, record, self)
+        signed = row.result.signed if row else False
+        dialog = MonthFactsDialog(
+            self._services, self._actor, mrn, name, month, record, self, signed=signed
+        )
         dialog.saved.connect(self._row_changed)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

@@ -78,7 +78,10 @@ class MonthFactsDialog(QDialog):
         month: str,
         record: MonthFactsRecord,
         parent: QWidget | None = None,
+        *,
+        signed: bool = False,
     ) -> None:
+        """`signed`: the month is signed, so nothing may change until it is unlocked."""
         super().__init__(parent)
         self.setObjectName("monthFactsDialog")
         self.setWindowTitle("Month facts")
@@ -88,8 +91,8 @@ class MonthFactsDialog(QDialog):
         self._month = month
         self._first, self._last = _month_bounds(month)
         who = actor()
-        may_attest = allowed(who, Permission.ATTEST_COMPLEXITY)
-        may_set = allowed(who, Permission.SET_MONTH_FACTS)
+        may_attest = allowed(who, Permission.ATTEST_COMPLEXITY) and not signed
+        may_set = allowed(who, Permission.SET_MONTH_FACTS) and not signed
 
         heading = QLabel(
             f"{patient_name} · {dt.date(self._first.year, self._first.month, 1):%B %Y}"
@@ -100,7 +103,11 @@ class MonthFactsDialog(QDialog):
             self.complexity.add_value(label, value)
         self.complexity.set_value(record.complexity)
         self.complexity.setEnabled(may_attest)
-        locked = "Attested only by the patient's billing practitioner."
+        locked = (
+            "The month is signed: a practitioner or an administrator must unlock it first."
+            if signed
+            else "Attested only by the patient's billing practitioner."
+        )
         self.complexity_note = QLabel(locked)
         self.complexity_note.setObjectName("hint")
         self.complexity_note.setVisible(not may_attest)
@@ -171,6 +178,9 @@ class MonthFactsDialog(QDialog):
         self.remove_stay.clicked.connect(self._on_remove_stay)
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
+        save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        save_button.setEnabled(may_attest or may_set)
+        self.reason.setEnabled(may_attest or may_set)
         self.resize(560, self.sizeHint().height())
 
     def _add_stay_item(self, stay: tuple[dt.date, dt.date]) -> None:

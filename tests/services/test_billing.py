@@ -358,3 +358,25 @@ def test_a_running_stopwatch_does_not_make_a_patient_active_in_a_later_month(
     live.stopwatch.heartbeat(NURSE, timer.entry_id)
     assert [row.mrn for row in live.billing.month(BILLER, "2026-04").rows] == []
     assert [row.mrn for row in live.billing.month(BILLER, MONTH).rows] == ["N1"]
+
+
+def test_overlapping_evaluations_restore_the_garbage_collector_once_both_end() -> None:
+    import gc
+
+    from ccmdesk.services.billing import _collector_paused
+
+    assert gc.isenabled()
+    first, second = _collector_paused(), _collector_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()  # the second evaluation still runs
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with _collector_paused():
+            pass
+        assert not gc.isenabled()  # someone else's pause is left alone
+    finally:
+        gc.enable()

@@ -252,3 +252,27 @@ def test_sorting_keeps_the_chosen_patient_chosen(page: BillingPage) -> None:
     current = page.current_row()
     assert current is not None and current.mrn == "M2"
     assert page.details.heading.text().startswith("Nearly, Pat")
+
+
+def test_a_signed_months_facts_are_shown_locked(
+    qtbot: QtBot, page: BillingPage, month_data: Services
+) -> None:
+    from ccmdesk.models import MonthlyReview, Patient, Staff
+
+    db = month_data.billing._db
+    with db.session() as session:
+        patient = session.query(Patient).filter_by(mrn="M1").one()
+        doctor = session.query(Staff).filter_by(staff_id="dr-okafor").one()
+        session.add(MonthlyReview(patient_id=patient.id, month=MONTH, signed_by_id=doctor.id,
+                                  signed_at=dt.datetime(2026, 4, 2, tzinfo=dt.UTC),
+                                  attestation="signed"))  # fmt: skip
+    page.reload()
+    page.select_mrn("M1")
+    assert page.current_row() is not None and page.current_row().result.signed
+    assert not page.details.family_button.isEnabled()
+    dialog = page.edit_facts("M1")
+    assert isinstance(dialog, MonthFactsDialog)
+    qtbot.addWidget(dialog)
+    assert not dialog.other_services.isEnabled() and not dialog.complexity.isEnabled()
+    assert "signed" in dialog.complexity_note.text()
+    assert dialog.complexity_note.isVisibleTo(dialog)
