@@ -167,11 +167,17 @@ class MinutesService(ServiceBase):
             )
             .where(which)
         ).all()
+        # Stays overlapping the month, whichever month's record they were entered on: a stay
+        # recorded in February that runs into March cuts March's days too.
+        year, number = (int(part) for part in month.split("-"))
+        first = dt.date(year, number, 1)
+        last = dt.date(year + (number == 12), number % 12 + 1, 1) - dt.timedelta(days=1)
         stays: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
         stay_rows = session.execute(
             select(PatientMonth.patient_id, InpatientStay.admitted_on, InpatientStay.discharged_on)
             .join(InpatientStay, InpatientStay.patient_month_id == PatientMonth.id)
-            .where(PatientMonth.month == month)
+            .where(InpatientStay.admitted_on <= last, InpatientStay.discharged_on >= first)
+            .distinct()
         )
         for patient_id, admitted, discharged in stay_rows:
             stays[patient_id].append((admitted, discharged))

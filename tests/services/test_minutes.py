@@ -77,3 +77,12 @@ def test_patients_past_every_threshold_go_to_the_end(sw: Services) -> None:
 def test_a_biller_has_no_worklist(sw: Services) -> None:
     with pytest.raises(PermissionDenied):
         sw.minutes.worklist(BILLER)
+
+
+def test_a_stay_recorded_on_last_months_record_cuts_this_months_days(sw: Services) -> None:
+    from ccmdesk.services import MonthFactsRecord
+
+    add(sw, "A1", 15, days_ago=3)  # 25 March
+    stay = MonthFactsRecord(inpatient_stays=((dt.date(2026, 2, 27), dt.date(2026, 3, 25)),))
+    sw.billing.save_month_facts(CLI, "A1", "2026-02", stay)
+    assert sw.minutes.month_progress(NURSE, "A1").progress.countable_seconds == 0
