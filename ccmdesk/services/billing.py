@@ -116,6 +116,7 @@ class BillingRow:
     enrolled: bool
     active: bool
     result: MonthResult
+    practitioner_key: str = ""  # the billing practitioner's staff_id, or ""
 
     @property
     def patient_name(self) -> str:
@@ -166,6 +167,7 @@ class _Patient:
     practitioner: str
     npi: str
     facts: PatientFacts
+    practitioner_key: str
 
 
 class BillingService(ServiceBase):
@@ -514,6 +516,7 @@ class BillingService(ServiceBase):
                     enrolled,
                     bool(segments),
                     result,
+                    p.practitioner_key,
                 )
             )
         return rows
@@ -543,6 +546,7 @@ class BillingService(ServiceBase):
                 Staff.name,
                 Staff.role,
                 Staff.npi,
+                Staff.staff_id,
                 Enrollment.consent_date,
                 Enrollment.consent_practitioner_id,
                 Enrollment.consent_revoked_date,
@@ -565,6 +569,7 @@ class BillingService(ServiceBase):
             bp_name,
             bp_role,
             npi,
+            bp_key,
             consent,
             consent_for,
             revoked,
@@ -591,6 +596,7 @@ class BillingService(ServiceBase):
                         care_plan_date=care_plan,
                         qmb=bool(qmb),
                     ),
+                    bp_key or "",
                 )
             )
         return out

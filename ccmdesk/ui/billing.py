@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -48,6 +48,7 @@ HEADERS = (
 )
 NUMERIC = frozenset({STAFF_MIN, PRACTITIONER_MIN, AMOUNT})
 MONTHS_BACK = 24
+MONTH_DELAY_MS = 300
 
 ALL, BILLABLE, NOT_BILLABLE, WARNINGS, UNSIGNED, NEAR = (
     "all",
@@ -90,6 +91,14 @@ def default_month(today: dt.date) -> str:
         first = today.replace(day=1) - dt.timedelta(days=1)
         return f"{first.year:04d}-{first.month:02d}"
     return f"{today.year:04d}-{today.month:02d}"
+
+
+def shown_codes(row: BillingRow) -> str:
+    """The codes the row shows: billed, or for a blocked month what it would bill once mended."""
+    result = row.result
+    if result.billable:
+        return result.codes
+    return result.option.codes if result.option else ""
 
 
 def status_text(result: MonthResult) -> str:
@@ -169,12 +178,7 @@ class BillingTableModel(RowsModel[BillingRow]):
         self.layoutAboutToBeChanged.emit()
         old_rows = self._rows
         self._sort_items()
-        words, which = self._words, self._filter
-        self._rows = [
-            row
-            for row, _, key, flags in self._items
-            if which in flags and all(word in key for word in words)
-        ]
+        self._rows = self._visible()
         position = {id(row): n for n, row in enumerate(self._rows)}
         old_indexes = self.persistentIndexList()
         self.changePersistentIndexList(
@@ -192,25 +196,31 @@ class BillingTableModel(RowsModel[BillingRow]):
     @staticmethod
     def _item(row: BillingRow) -> tuple[BillingRow, tuple[str, str, str], str, frozenset[str]]:
         name = (fold(row.last_name), fold(row.first_name), row.mrn)
-        key = f"{name[0]} {name[1]} {row.mrn.lower()} {fold(row.practitioner)} {row.result.codes}"
+        key = f"{name[0]} {name[1]} {row.mrn.lower()} {fold(row.practitioner)} {shown_codes(row)}"
         flags = frozenset(which for which, _ in FILTERS if matches(row, which))
         return row, name, key, flags
 
     def _sort_items(self) -> None:
-        # Stable, also in reverse: ties keep name order.
-        self._items.sort(
-            key=lambda item: self._sort_key(item[0], item[1]),
-            reverse=self._sort_order == Qt.SortOrder.DescendingOrder,
-        )
+        # By name first, then (a stable sort, also in reverse) by the column: ties keep the
+        # name order whichever way the column runs.
+        self._items.sort(key=lambda item: item[1])
+        if self._sort_column != PATIENT or self._sort_order == Qt.SortOrder.DescendingOrder:
+            self._items.sort(
+                key=lambda item: self._sort_key(item[0], item[1]),
+                reverse=self._sort_order == Qt.SortOrder.DescendingOrder,
+            )
 
-    def _refresh(self) -> None:
+    def _visible(self) -> list[BillingRow]:
         words, which = self._words, self._filter
-        self.beginResetModel()
-        self._rows = [
+        return [
             row
             for row, _, key, flags in self._items
             if which in flags and all(word in key for word in words)
         ]
+
+    def _refresh(self) -> None:
+        self.beginResetModel()
+        self._rows = self._visible()
         self.endResetModel()
 
     def _sort_key(self, row: BillingRow, name: tuple[str, str, str]) -> Any:
@@ -219,19 +229,19 @@ class BillingTableModel(RowsModel[BillingRow]):
         if column == MRN:
             return row.mrn
         if column == PRACTITIONER:
-            return (row.practitioner.casefold(), name)
+            return row.practitioner.casefold()
         if column == STAFF_MIN:
-            return (r.staff_seconds, name)
+            return r.staff_seconds
         if column == PRACTITIONER_MIN:
-            return (r.practitioner_seconds, name)
+            return r.practitioner_seconds
         if column == CODES:
-            return (r.codes, name)
+            return (not r.billable, shown_codes(row))
         if column == AMOUNT:
-            return (r.amount_cents, name)
+            return r.amount_cents
         if column == STATUS:
-            return (r.billable, len(r.blocks), name)
+            return (r.billable, -len(r.blocks))
         if column == SIGNED:
-            return (r.signed, name)
+            return r.signed
         return name
 
     # --- QAbstractTableModel --------------------------------------------------------------------
@@ -276,9 +286,8 @@ class BillingTableModel(RowsModel[BillingRow]):
         if column == PRACTITIONER_MIN:
             return clock(r.practitioner_seconds)
         if column == CODES:
-            if r.billable:
-                return r.codes.replace(";", ", ")
-            return f"({r.option.codes.replace(';', ', ')})" if r.option else ""
+            codes = shown_codes(row).replace(";", ", ")
+            return codes if r.billable or not codes else f"({codes})"
         if column == AMOUNT:
             return dollars(r.amount_cents) if r.billable else ""
         if column == STATUS:
@@ -364,7 +373,10 @@ class DetailsPane(QWidget):
         if self._mrn is not None:
             signal.emit(self._mrn)
 
-    def show_row(self, row: BillingRow | None, may_switch: bool = False) -> None:
+    def show_row(
+        self, row: BillingRow | None, may_switch: bool = False, *, hidden: bool = False
+    ) -> None:
+        """Explain a row; `hidden`: it no longer matches the filter or search."""
         self.lines.clear()
         self._mrn = row.mrn if row else None
         for button in (self.facts_button, self.open_button):
@@ -381,6 +393,7 @@ class DetailsPane(QWidget):
         self.summary.setText(
             f"{month_label(r.month)} · {status_text(r)} · {family} · {signed} · billing "
             f"practitioner {row.practitioner or 'none'}"
+            + (" · no longer matches the filter or search, so it left the table" if hidden else "")
         )
         self.family_button.setEnabled(may_switch and len(r.compliant) > 1 and not r.signed)
         for note in r.notes:
@@ -414,7 +427,9 @@ class BillingPage(QWidget):
         self._runner = runner or ThreadTaskRunner()
         self._today = today or self._practice_today
         self._loading: str | None = None
+        self._request = 0  # numbers each load; only the latest one's outcome is shown
         self.month: BillingMonth | None = None
+        self._kept: BillingRow | None = None  # a changed row to keep explaining if hidden
 
         heading = QLabel("Billing")
         heading.setObjectName("pageHeading")
@@ -478,12 +493,18 @@ class BillingPage(QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.totals_label)
 
-        self.month_box.currentIndexChanged.connect(lambda _i: self.reload())
+        # Scrolling through the months evaluates only the one the person stops at.
+        self._month_timer = QTimer(self)
+        self._month_timer.setSingleShot(True)
+        self._month_timer.setInterval(MONTH_DELAY_MS)
+        self._month_timer.timeout.connect(self.reload)
+        self.month_box.currentIndexChanged.connect(lambda _i: self._month_timer.start())
         self.filter_box.currentIndexChanged.connect(self._on_filter)
         self.search_field.textChanged.connect(self._on_search)
         self.refresh_button.clicked.connect(self.reload)
         self.model.modelReset.connect(self._after_reset)
         self.table.doubleClicked.connect(self._open_index)
+        self.table.installEventFilter(self)
         self.table.selectionModel().currentRowChanged.connect(self._show_current)
         self.details.open_requested.connect(self.open_requested)
         self.details.facts_requested.connect(self.edit_facts)
@@ -498,29 +519,78 @@ class BillingPage(QWidget):
         return str(self.month_box.currentData())
 
     def set_month(self, month: str) -> None:
-        index = self.month_box.findData(month)
-        if index < 0:
-            self.month_box.addItem(month_label(month), month)
-            index = self.month_box.count() - 1
+        """Show a month now (it is added to the picker, in order, if it is not there)."""
+        index = self._offer(month)
+        self.month_box.blockSignals(True)
         self.month_box.setCurrentIndex(index)
+        self.month_box.blockSignals(False)
+        self._month_timer.stop()
+        self.reload()
+
+    def _offer(self, month: str) -> int:
+        """The picker's index of a month, adding it in its place (newest first) if missing."""
+        index = self.month_box.findData(month)
+        if index >= 0:
+            return index
+        position = next(
+            (i for i in range(self.month_box.count()) if str(self.month_box.itemData(i)) < month),
+            self.month_box.count(),
+        )
+        self.month_box.blockSignals(True)
+        self.month_box.insertItem(position, month_label(month), month)
+        self.month_box.blockSignals(False)
+        return position
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # A window left open over a month end offers the new month too.
+        today = self._today()
+        self._offer(f"{today.year:04d}-{today.month:02d}")
+        super().showEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.table
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and self.current_row() is not None
+        ):
+            self._open_index(self.table.currentIndex())
+            return True
+        return super().eventFilter(watched, event)
 
     # --- loading --------------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Evaluate the chosen month on a worker thread; the old rows stay until it is done."""
+        """Evaluate the chosen month on a worker thread. Only the latest request's outcome is
+        shown; a month's rows never stay on screen under another month's name."""
         month = self.current_month()
+        self._request += 1
+        request = self._request
+        if self.month is not None and self.month.month != month:
+            self.month = None
+            self.model.set_rows([])
         self._loading = month
         self.status_label.setText(f"Evaluating {month_label(month)}…")
         actor = self._actor()
         self._runner.run(
             lambda: self._services.billing.month(actor, month),
-            lambda result: self._loaded(month, result),
-            self._failed,
+            lambda result: self._loaded(request, result),
+            lambda error: self._failed(request, error),
         )
 
-    def _loaded(self, month: str, result: BillingMonth) -> None:
-        if month != self._loading:
-            return  # a later choice of month is on its way
+    def clear(self) -> None:
+        """Show nothing (the signed-in person may not see billing); a late result is ignored."""
+        self._request += 1
+        self._loading = None
+        self.month = None
+        self._selected = None
+        self.model.set_rows([])
+        self.status_label.setText("")
+
+    def _loaded(self, request: int, result: BillingMonth) -> None:
+        if request != self._request:
+            return  # a later request is on its way
         self._loading = None
         self.month = result
         self.model.set_rows(result.rows)
@@ -532,9 +602,15 @@ class BillingPage(QWidget):
             f"{result.billable:,} billable · {dollars(result.amount_cents)} expected"
         )
 
-    def _failed(self, error: BaseException) -> None:
+    def _failed(self, request: int, error: BaseException) -> None:
+        if request != self._request:
+            return  # the person has moved on to another month
         self._loading = None
-        self.status_label.setText("The month could not be evaluated.")
+        self.month = None
+        self.model.set_rows([])
+        self.status_label.setText(
+            f"{month_label(self.current_month())} could not be evaluated; nothing is shown."
+        )
         show_failure(self, error)
 
     # --- filter, search, selection --------------------------------------------------------------
@@ -550,6 +626,10 @@ class BillingPage(QWidget):
         row = self.model.row_of(self._selected) if self._selected else -1
         if row >= 0:
             self.table.selectRow(row)
+            self.table.scrollTo(self.model.index(row, PATIENT))
+        elif self._kept is not None:
+            # A row just changed in a dialog and the filter hides it now: keep explaining it.
+            self.details.show_row(self._kept, False, hidden=True)
         else:
             self.details.show_row(None)
 
@@ -565,6 +645,7 @@ class BillingPage(QWidget):
         if row < 0:
             return False
         self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, PATIENT))
         return True
 
     def current_row(self) -> BillingRow | None:
@@ -577,22 +658,26 @@ class BillingPage(QWidget):
 
     # --- changes --------------------------------------------------------------------------------
 
+    def loaded_row(self, mrn: str) -> BillingRow | None:
+        """The patient's row in the month on screen, shown or hidden by the filter."""
+        if self.month is None:
+            return None
+        return next((row for row in self.month.rows if row.mrn == mrn), None)
+
     def edit_facts(self, mrn: str) -> QWidget | None:
+        """The facts of the month on screen (never of a month still loading)."""
         from ccmdesk.ui.month_facts import MonthFactsDialog
 
-        month = self.current_month()
+        row = self.loaded_row(mrn)
+        if row is None:
+            return None
+        month = row.result.month
         try:
             record = self._services.billing.month_facts(self._actor(), mrn, month)
         except Exception as error:
             show_failure(self, error)
             return None
-        position = self.model.row_of(mrn)
-        row = self.model.row_at(position) if position >= 0 else None
-        name = row.patient_name if row else mrn
-        signed = row.result.signed if row else False
-        dialog = MonthFactsDialog(
-            self._services, self._actor, mrn, name, month, record, self, signed=signed
-        )
+        dialog = MonthFactsDialog(self._services, self._actor, row, record, self)
         dialog.saved.connect(self._row_changed)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
@@ -601,19 +686,22 @@ class BillingPage(QWidget):
     def switch_family(self, mrn: str) -> QWidget | None:
         from ccmdesk.ui.month_facts import FamilyDialog
 
-        position = self.model.row_of(mrn)
-        if position < 0:
+        row = self.loaded_row(mrn)
+        if row is None:
             return None
-        dialog = FamilyDialog(self._services, self._actor, self.model.row_at(position), self)
+        dialog = FamilyDialog(self._services, self._actor, row, self)
         dialog.saved.connect(self._row_changed)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
 
     def _row_changed(self, row: BillingRow) -> None:
+        if self.month is None or self.month.month != row.result.month:
+            return  # another month is on screen (or loading) now
+        rows = [row if r.mrn == row.mrn else r for r in self.month.rows]
+        self.month = BillingMonth(self.month.month, rows)
         self._selected = row.mrn
+        self._kept = row
         self.model.replace_row(row)
-        if self.month is not None:
-            rows = [row if r.mrn == row.mrn else r for r in self.month.rows]
-            self.month = BillingMonth(self.month.month, rows)
-            self._show_status(self.month)
+        self._kept = None
+        self._show_status(self.month)

@@ -254,10 +254,20 @@ class MainWindow(QMainWindow):
         assert isinstance(patients, PatientsPage)
         patients.reload()
         self.stopwatch.refresh()
-        for name in (WORKLIST, MY_DAY, BILLING):
+        for name in (WORKLIST, MY_DAY):
             page = self.pages.get(name)
-            if page is not None and hasattr(page, "reload"):
+            if isinstance(page, WorklistPage | MyDayPage):
                 page.reload()
+        billing = self.pages.get(BILLING)
+        if billing is not None:
+            from ccmdesk.ui.billing import BillingPage
+
+            assert isinstance(billing, BillingPage)
+            # The next person may not see billing: their window keeps none of it.
+            if self.page_allowed(BILLING):
+                billing.reload()
+            else:
+                billing.clear()
         self.user_changed.emit(actor)
 
     def _apply_actor(self) -> None:

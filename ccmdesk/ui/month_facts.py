@@ -73,25 +73,25 @@ class MonthFactsDialog(QDialog):
         self,
         services: Services,
         actor: Callable[[], Actor],
-        mrn: str,
-        patient_name: str,
-        month: str,
+        row: BillingRow,
         record: MonthFactsRecord,
         parent: QWidget | None = None,
-        *,
-        signed: bool = False,
     ) -> None:
-        """`signed`: the month is signed, so nothing may change until it is unlocked."""
+        """The facts of `row`'s month; locked while it is signed."""
         super().__init__(parent)
         self.setObjectName("monthFactsDialog")
         self.setWindowTitle("Month facts")
         self._services = services
         self._actor = actor
-        self._mrn = mrn
-        self._month = month
+        self._mrn = row.mrn
+        self._month = month = row.result.month
         self._first, self._last = _month_bounds(month)
+        signed = row.result.signed
+        patient_name = row.patient_name
         who = actor()
-        may_attest = allowed(who, Permission.ATTEST_COMPLEXITY) and not signed
+        # Complexity is the attestation of the patient's own billing practitioner.
+        own_patient = who.key == row.practitioner_key
+        may_attest = allowed(who, Permission.ATTEST_COMPLEXITY) and own_patient and not signed
         may_set = allowed(who, Permission.SET_MONTH_FACTS) and not signed
 
         heading = QLabel(
@@ -106,7 +106,8 @@ class MonthFactsDialog(QDialog):
         locked = (
             "The month is signed: a practitioner or an administrator must unlock it first."
             if signed
-            else "Attested only by the patient's billing practitioner."
+            else "Attested only by the patient's billing practitioner"
+            + (f", {row.practitioner}." if row.practitioner else ".")
         )
         self.complexity_note = QLabel(locked)
         self.complexity_note.setObjectName("hint")
@@ -174,6 +175,9 @@ class MonthFactsDialog(QDialog):
         layout.addWidget(hint)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
+        self._dates_pending = False  # stay dates typed but not added yet
+        for edit in (self.admitted, self.discharged):
+            edit.dateChanged.connect(self._mark_pending)
         self.add_stay.clicked.connect(self._on_add_stay)
         self.remove_stay.clicked.connect(self._on_remove_stay)
         self.buttons.accepted.connect(self.save)
@@ -193,18 +197,25 @@ class MonthFactsDialog(QDialog):
             self.stays.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.stays.count())
         )
 
-    def _on_add_stay(self) -> None:
+    def _mark_pending(self) -> None:
+        self._dates_pending = True
+
+    def _on_add_stay(self) -> bool:
+        """Add the stay the date fields hold; False (with the reason shown) if it cannot be."""
         admitted = self.admitted.date().toPython()
         discharged = self.discharged.date().toPython()
         assert isinstance(admitted, dt.date) and isinstance(discharged, dt.date)
         if discharged < admitted:
             self.error.set_error("The discharge day is before the admission day.")
-            return
+            return False
         if discharged < self._first or admitted > self._last:
             self.error.set_error("The stay must include at least one day of this month.")
-            return
+            return False
         self.error.set_error("")
-        self._add_stay_item((admitted, discharged))
+        if (admitted, discharged) not in self.stays_entered():
+            self._add_stay_item((admitted, discharged))
+        self._dates_pending = False
+        return True
 
     def _on_remove_stay(self) -> None:
         for item in self.stays.selectedItems():
@@ -220,6 +231,9 @@ class MonthFactsDialog(QDialog):
         )
 
     def save(self) -> None:
+        # Dates typed into the stay fields and Save pressed: the stay was meant to be kept.
+        if self._dates_pending and self.add_stay.isEnabled() and not self._on_add_stay():
+            return
         try:
             row = self._services.billing.save_month_facts(
                 self._actor(), self._mrn, self._month, self.record(), self.reason.text()
@@ -279,7 +293,8 @@ class FamilyDialog(QDialog):
                 option.family,
             )
         chosen = result.inputs[2].family_override or ""
-        self.family.set_value(chosen)
+        offered = {option.family for option in result.choices}
+        self.family.set_value(chosen if chosen in offered else "")
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why (required; kept in the audit trail)")
         self.error = FieldErrorLabel()

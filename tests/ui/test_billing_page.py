@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from ccmdesk.services import Actor, Services
+from ccmdesk.services import Actor, MonthFactsRecord, ServiceError, Services
 from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.billing import (
     AMOUNT,
@@ -276,3 +277,170 @@ def test_a_signed_months_facts_are_shown_locked(
     assert not dialog.other_services.isEnabled() and not dialog.complexity.isEnabled()
     assert "signed" in dialog.complexity_note.text()
     assert dialog.complexity_note.isVisibleTo(dialog)
+
+
+# --- found in review -------------------------------------------------------------------------
+
+
+class LateRunner:
+    """Runs the work at once, as a worker thread would, but hands the outcome back only when
+    the test says: the order a threaded runner can deliver results in."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[object, bool, object, object]] = []
+
+    def run(self, work, done, failed) -> None:  # type: ignore[no-untyped-def]
+        try:
+            self.pending.append((work(), False, done, failed))
+        except ServiceError as error:
+            self.pending.append((error, True, done, failed))
+
+    def deliver(self, n: int) -> None:
+        outcome, error, done, failed = self.pending[n]
+        (failed if error else done)(outcome)  # type: ignore[operator]
+
+
+@pytest.fixture
+def late(qtbot: QtBot, month_data: Services, biller: Actor) -> tuple[BillingPage, LateRunner]:
+    runner = LateRunner()
+    widget = BillingPage(month_data, lambda: biller, runner, today=lambda: dt.date(2026, 3, 20))
+    qtbot.addWidget(widget)
+    runner.deliver(0)
+    return widget, runner
+
+
+def test_only_the_latest_load_is_shown(late, month_data: Services, biller: Actor) -> None:  # type: ignore[no-untyped-def]
+    page, runner = late
+    page.reload()  # computed before the change below
+    month_data.billing.save_month_facts(
+        biller, "M1", MONTH, MonthFactsRecord(other_services=("G0182",)), "x"
+    )
+    page.reload()  # computed after it
+    runner.deliver(1)  # the older outcome: not shown, and it must not block the newer one
+    runner.deliver(2)
+    assert not page.model.row_at(page.model.row_of("M1")).result.billable
+
+
+def test_a_failed_load_of_a_month_left_behind_changes_nothing(
+    late, month_data: Services, monkeypatch: pytest.MonkeyPatch, qtbot: QtBot
+) -> None:  # type: ignore[no-untyped-def]
+    page, runner = late
+    real = month_data.billing.month
+
+    def month(actor: Actor, which: str):  # type: ignore[no-untyped-def]
+        if which == "2026-02":
+            raise ServiceError("The database is locked.")
+        return real(actor, which)
+
+    monkeypatch.setattr(month_data.billing, "month", month)
+    page.set_month("2026-02")
+    page.set_month("2026-01")
+    runner.deliver(1)  # February's failure: the person has moved on
+    runner.deliver(2)
+    assert page.month is not None and page.month.month == "2026-01"
+    assert page.findChildren(QMessageBox) == []
+
+
+def test_a_failed_load_never_leaves_another_months_rows_on_screen(
+    page: BillingPage, month_data: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(actor: Actor, month: str):  # type: ignore[no-untyped-def]
+        raise ServiceError("The database is locked.")
+
+    monkeypatch.setattr(month_data.billing, "month", fail)
+    page.set_month("2026-02")
+    assert page.model.shown() == [] and page.month is None
+    assert page.status_label.text() == "February 2026 could not be evaluated; nothing is shown."
+    for box in page.findChildren(QMessageBox):
+        box.close()
+
+
+def test_month_facts_belong_to_the_month_on_screen_not_one_loading(late) -> None:  # type: ignore[no-untyped-def]
+    page, runner = late
+    page.select_mrn("M1")
+    page.set_month("2026-02")  # not delivered yet: nothing is on screen
+    assert page.edit_facts("M1") is None
+    runner.deliver(1)
+    assert {r.result.month for r in page.model.shown()} <= {"2026-02"}
+
+
+def test_switching_from_a_biller_to_a_nurse_clears_billing_without_an_error(
+    qtbot: QtBot, month_data: Services
+) -> None:
+    window = MainWindow(month_data, month_data.staff.actor_for("bill-chen"),
+                        runner=InlineTaskRunner(), state=GuiState(None))  # fmt: skip
+    qtbot.addWidget(window)
+    window.show_page(BILLING)
+    page = window.pages[BILLING]
+    assert isinstance(page, BillingPage)
+    window.set_actor(month_data.staff.actor_for("rn-lee"))
+    assert window.findChildren(QMessageBox) == []
+    assert page.model.rowCount() == 0 and page.month is None
+
+
+def test_only_the_patients_own_practitioner_may_set_complexity_in_the_dialog(
+    qtbot: QtBot, month_data: Services
+) -> None:
+    for staff_id, enabled in (("np-lind", False), ("dr-okafor", True)):
+        who = month_data.staff.actor_for(staff_id)
+        page = BillingPage(month_data, lambda who=who: who, InlineTaskRunner())
+        qtbot.addWidget(page)
+        page.set_month(MONTH)
+        dialog = page.edit_facts("M1")  # M1's billing practitioner is Dr. Okafor
+        assert isinstance(dialog, MonthFactsDialog)
+        qtbot.addWidget(dialog)
+        assert dialog.complexity.isEnabled() is enabled
+        assert not dialog.other_services.isEnabled()  # billing staff's facts
+
+
+def test_enter_on_the_table_opens_the_patient(qtbot: QtBot, page: BillingPage) -> None:
+    page.show()
+    page.select_mrn("M2")
+    page.table.setFocus()
+    with qtbot.waitSignal(page.open_requested) as opened:
+        qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    assert opened.args == ["M2"]
+
+
+def test_stay_dates_typed_but_not_added_are_kept_on_save(qtbot: QtBot, page: BillingPage) -> None:
+    dialog = page.edit_facts("M1")
+    assert isinstance(dialog, MonthFactsDialog)
+    qtbot.addWidget(dialog)
+    dialog.admitted.setDate(dt.date(2026, 3, 1))
+    dialog.discharged.setDate(dt.date(2026, 3, 3))
+    dialog.save()
+    result = page.model.row_at(page.model.row_of("M1")).result
+    assert result.excluded == {"INPATIENT_TIME_EXCLUDED": 25 * 60}
+
+
+def test_a_changed_row_the_filter_now_hides_is_still_explained(
+    qtbot: QtBot, page: BillingPage
+) -> None:
+    page.filter_box.setCurrentIndex([v for v, _ in FILTERS].index(BILLABLE))
+    page.select_mrn("M1")
+    dialog = page.edit_facts("M1")
+    assert isinstance(dialog, MonthFactsDialog)
+    qtbot.addWidget(dialog)
+    dialog.other_services.setText("G0182")
+    dialog.save()
+    assert "M1" not in shown_mrns(page)
+    assert page.details.heading.text() == "Able, Pat · MRN M1"
+    assert "left the table" in page.details.summary.text()
+
+
+def test_search_and_sort_use_the_codes_a_blocked_row_shows(page: BillingPage) -> None:
+    page.search_field.setText("99490")
+    assert sorted(shown_mrns(page)) == ["M1", "M3"]  # M3 shows (99490x1)
+
+
+def test_descending_sorts_keep_ties_in_name_order(page: BillingPage) -> None:
+    page.table.sortByColumn(AMOUNT, Qt.SortOrder.DescendingOrder)
+    names = [row.patient_name for row in page.model.shown() if not row.result.billable]
+    assert names == sorted(names, key=str.casefold)
+
+
+def test_a_month_outside_the_picker_is_added_in_order(page: BillingPage) -> None:
+    page.set_month("2026-05")  # after the newest the picker offers
+    months = [page.month_box.itemData(i) for i in range(page.month_box.count())]
+    assert months[0] == "2026-05" and months == sorted(months, reverse=True)
+    assert page.current_month() == "2026-05"
