@@ -140,7 +140,8 @@ class BillingTableModel(RowsModel[BillingRow]):
         # Every row of the month in the current sort order, each with what sorting and
         # filtering need worked out once per load: its name key, its folded search text and
         # the filters it passes. A filter or search change is then one pass over these.
-        self._items: list[tuple[BillingRow, tuple[str, str, str], str, frozenset[str]]] = []
+        self._by_name: list[tuple[BillingRow, tuple[str, str, str], str, frozenset[str]]] = []
+        self._items = self._by_name  # the same, in the current sort order
         self._filter = ALL
         self._words: tuple[str, ...] = ()
         self._sort_column = PATIENT
@@ -149,13 +150,13 @@ class BillingTableModel(RowsModel[BillingRow]):
     # --- what shows ---------------------------------------------------------------------------
 
     def set_rows(self, rows: Sequence[BillingRow]) -> None:
-        self._items = [self._item(row) for row in rows]
+        self._by_name = sorted((self._item(row) for row in rows), key=lambda item: item[1])
         self._sort_items()
         self._refresh()
 
     def replace_row(self, row: BillingRow) -> None:
         """One patient's month again (after its facts or family changed)."""
-        self._items = [self._item(row) if it[0].mrn == row.mrn else it for it in self._items]
+        self._by_name = [self._item(row) if it[0].mrn == row.mrn else it for it in self._by_name]
         self._sort_items()
         self._refresh()
 
@@ -201,14 +202,15 @@ class BillingTableModel(RowsModel[BillingRow]):
         return row, name, key, flags
 
     def _sort_items(self) -> None:
-        # By name first, then (a stable sort, also in reverse) by the column: ties keep the
-        # name order whichever way the column runs.
-        self._items.sort(key=lambda item: item[1])
-        if self._sort_column != PATIENT or self._sort_order == Qt.SortOrder.DescendingOrder:
-            self._items.sort(
-                key=lambda item: self._sort_key(item[0], item[1]),
-                reverse=self._sort_order == Qt.SortOrder.DescendingOrder,
-            )
+        # From name order, a stable sort (also in reverse) by the column: ties keep the name
+        # order whichever way the column runs.
+        descending = self._sort_order == Qt.SortOrder.DescendingOrder
+        if self._sort_column == PATIENT and not descending:
+            self._items = list(self._by_name)
+            return
+        self._items = sorted(
+            self._by_name, key=lambda item: self._sort_key(item[0], item[1]), reverse=descending
+        )
 
     def _visible(self) -> list[BillingRow]:
         words, which = self._words, self._filter
