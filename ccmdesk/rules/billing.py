@@ -24,9 +24,8 @@ from ccmdesk.rules.catalog import (
     REASONS,
     Family,
 )
+from ccmdesk.rules.minutes import COUNTING_ROLES, COUNTING_SERVICES  # C4, C5: one definition
 
-COUNTING_ROLES = frozenset({"clinical", "practitioner"})  # C4
-COUNTING_SERVICES = frozenset({"ccm", "pcm"})  # C5
 COMPLEX_LEVELS = frozenset({"moderate", "high"})
 # Order in which a segment excluded for several reasons is counted (billing rules §2).
 EXCLUSION_ORDER = (
