@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import compress, islice, repeat
-from operator import eq, gt, itemgetter, not_
-from typing import NamedTuple
+from operator import eq, gt, itemgetter, le, not_
+from typing import Any, NamedTuple
 
 from ccmdesk.rules.catalog import (
     ALWAYS_EXCLUDING,
@@ -64,8 +64,8 @@ def kind_of(role: str, service: str, face_to_face: bool = False) -> int:
 
 class Segment(NamedTuple):
     """One uninterrupted stretch of a time entry (C0: every rule works on segments; a paused
-    stopwatch leaves several). A plain tuple of this shape works too, so a month of 300,000
-    database rows goes to the rules without being copied."""
+    stopwatch leaves several). `evaluate` takes these, or the same data as `Columns`, the shape
+    a whole month comes in from the database."""
 
     start: int  # UTC epoch seconds
     end: int
@@ -84,6 +84,26 @@ class Segment(NamedTuple):
         face_to_face: bool = False,
     ) -> Segment:
         return cls(start, end, staff_id, kind_of(role, service, face_to_face))
+
+
+class Columns(NamedTuple):
+    """A patient-month's segments column by column: the shape the database hands over, and the
+    one the rules work in (a month of 300,000 segments makes no object per segment)."""
+
+    starts: list[int]
+    ends: list[int]
+    staff: list[int]
+    kinds: list[int]
+
+    @classmethod
+    def of(cls, segments: Iterable[Sequence[Any]]) -> Columns:
+        rows = list(segments)
+        return cls(
+            list(map(_START, rows)),
+            list(map(_END, rows)),
+            list(map(_STAFF, rows)),
+            list(map(_KIND, rows)),
+        )
 
 
 @dataclass(frozen=True)
@@ -233,7 +253,7 @@ class MonthResult:
     inputs: tuple[Month, PatientFacts, MonthFacts] = field(repr=False)
     # The union of the countable time the family counts, for the threshold dates (its items
     # may be whole segments: only [0] and [1] are read).
-    spans: tuple[Span, ...] = field(repr=False)
+    spans: tuple[Sequence[int], Sequence[int]] = field(repr=False)
     date_of_service_rule: str = "last_day"
 
     @cached_property
@@ -359,6 +379,18 @@ def _union(spans: list[Span]) -> list[Span]:
     return merged
 
 
+def _union_columns(starts: list[int], ends: list[int]) -> tuple[list[int], list[int]]:
+    """The union of spans given as columns sorted by start; returned as they are when no two
+    overlap or touch (checked in C), which is the usual case."""
+    if all(map(gt, islice(starts, 1, None), ends)):
+        return starts, ends
+    return _split(_union(list(zip(starts, ends, strict=True))))
+
+
+def _split(spans: Sequence[Span]) -> tuple[list[int], list[int]]:
+    return list(map(_START, spans)), list(map(_END, spans))
+
+
 def _total(spans: Iterable[Span]) -> int:
     total = 0
     for span in spans:
@@ -386,14 +418,13 @@ def _cut_all(spans: Sequence[Span], cuts: Sequence[Span]) -> list[Span]:
     return list(spans)
 
 
-def _reached(merged: Sequence[Span], targets: Sequence[int]) -> list[int]:
-    """The instants at which the union of `merged` completes each of `targets` (ascending)."""
+def _reached(merged: tuple[Sequence[int], Sequence[int]], targets: Sequence[int]) -> list[int]:
+    """The instants at which the union (its starts and ends) completes each of `targets`."""
     found: list[int] = []
     done = 0
     wanted = iter(targets)
     target = next(wanted, None)
-    for span in merged:
-        start, end = span[0], span[1]
+    for start, end in zip(*merged, strict=True):
         while target is not None and done + (end - start) >= target:
             found.append(start + (target - done))
             target = next(wanted, None)
@@ -541,16 +572,11 @@ def evaluate(
     # Only a consent day inside the month cuts anything (C6). A consent dated after the month
     # is no consent for it: NO_CONSENT alone blocks it, and its minutes show what it would bill.
     cut_consent = consent_start if consent_start is not None and lo < consent_start < hi else None
-    counted: list[Span] = []
-    own: list[Span] = []
     excluded = dict.fromkeys(EXCLUSION_ORDER, 0)
     warnings: set[str] = set()
     bp = patient.billing_practitioner_id
-    counted_sum = 0
-    if not isinstance(segments, list):
-        segments = list(segments)
-    starts = list(map(_START, segments))
-    ends = list(map(_END, segments))
+    columns = segments if isinstance(segments, Columns) else Columns.of(segments)
+    starts, ends, staff, kinds = columns
     if (
         not stays
         and cut_consent is None
@@ -559,22 +585,27 @@ def evaluate(
     ):
         # The usual patient-month (no stay, consent before it, nothing across a month end),
         # which is most of a month of 300,000 segments: column-wise passes that run in C.
-        # The segments themselves stand for their spans ([0] and [1]): no copies are made.
-        counted = segments
-        kinds = list(map(_KIND, segments))
         if any(kinds):
-            for segment in compress(segments, kinds):
-                _exclude_kind(segment[3], segment[1] - segment[0], excluded, warnings)
+            for start, end, kind in compress(zip(starts, ends, kinds, strict=True), kinds):
+                _exclude_kind(kind, end - start, excluded, warnings)
             keep = list(map(not_, kinds))
-            counted = list(compress(segments, keep))
             starts = list(compress(starts, keep))
             ends = list(compress(ends, keep))
-        else:
-            counted = list(segments)  # _union sorts it in place: never the caller's list
+            staff = list(compress(staff, keep))
+        if not all(map(le, starts, islice(starts, 1, None))):
+            order = sorted(range(len(starts)), key=starts.__getitem__)
+            starts = list(map(starts.__getitem__, order))
+            ends = list(map(ends.__getitem__, order))
+            staff = list(map(staff.__getitem__, order))
         counted_sum = sum(ends) - sum(starts)
-        own = list(compress(counted, map(eq, map(_STAFF, counted), repeat(bp))))
+        merged = _union_columns(starts, ends)
+        mine = list(map(eq, staff, repeat(bp)))
+        own_merged = _union_columns(list(compress(starts, mine)), list(compress(ends, mine)))
     else:
-        for start, end, staff_id, kind, _ in segments:
+        counted: list[Span] = []
+        own: list[Span] = []
+        counted_sum = 0
+        for start, end, staff_id, kind in zip(starts, ends, staff, kinds, strict=True):
             if start < lo or end > hi:
                 start, end = max(start, lo), min(end, hi)
                 if start >= end:
@@ -603,10 +634,10 @@ def evaluate(
             counted_sum += _total(kept)
             if staff_id == bp:
                 own.extend(kept)
-    merged = _union(counted)
-    total = _total(merged) if len(merged) != len(counted) else counted_sum
-    own_merged = _union(own) if own else []
-    own_total = _total(own_merged)
+        merged = _split(_union(counted))
+        own_merged = _split(_union(own))
+    total = sum(merged[1]) - sum(merged[0])
+    own_total = sum(own_merged[1]) - sum(own_merged[0])
     overlap = counted_sum - total
     if overlap:
         warnings.add("OVERLAP_COUNTED_ONCE")
@@ -676,7 +707,7 @@ def evaluate(
         patient_share_cents=share,
         signed=facts.signed,
         inputs=(m, patient, facts),
-        spans=tuple(spans),
+        spans=spans,
         date_of_service_rule=dos_rule,
     )
     return result
