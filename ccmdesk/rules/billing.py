@@ -150,6 +150,13 @@ class Month:
     fee_year: int | None  # the schedule used; None when no schedule applies
     families: tuple[Family, ...]  # the families in force this month, in C8 order
     fee_items: tuple[tuple[str, int], ...] = ()  # the fees again, hashable (a cache key)
+    # What each (family, base units, add-on units) bills this month, made once and shared.
+    options: dict[tuple[str, int, int], Option] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    open_families: dict[tuple[int, bool], tuple[Family, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(
@@ -173,6 +180,21 @@ class Month:
             families=tuple(f.on(last) for f in FAMILIES.values() if f.in_force(last)),
             fee_items=tuple(sorted(fee_schedules[fee_year].items())) if fee_year else (),
         )
+
+    def candidates(self, conditions: int, complexity: str) -> tuple[Family, ...]:
+        """The families in force this month that a patient's conditions (and attested
+        complexity) open, in C8 order; whether the time qualifies is decided later."""
+        key = (min(conditions, 2), complexity in COMPLEX_LEVELS)
+        found = self.open_families.get(key)
+        if found is None:
+            found = self.open_families[key] = tuple(
+                f
+                for f in self.families
+                if conditions > 0
+                and f.one_condition == (conditions == 1)
+                and (f.key != "complex" or complexity in COMPLEX_LEVELS)
+            )
+        return found
 
     def local_date(self, instant: int) -> dt.date:
         return dt.datetime.fromtimestamp(instant, self.zone).date()
@@ -209,7 +231,7 @@ class Option:
     family: str
     lines: tuple[CodeLine, ...]
 
-    @property
+    @cached_property
     def amount_cents(self) -> int:
         return sum(line.charge_cents for line in self.lines)
 
@@ -497,18 +519,13 @@ def _blocks(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]:
     return blocks
 
 
-def _compliant(family: Family, n: int, complexity: str, total: int, own: int) -> bool:
-    if family.one_condition != (n == 1) or n == 0:
-        return False
-    if family.key == "complex" and complexity not in COMPLEX_LEVELS:
-        return False
-    if family.practitioner_only and own != total:
-        return False
-    return family.units(total)[0] == 1
-
-
 def _option(family: Family, total: int, m: Month) -> Option:
-    return _option_for(family, *family.units(total), m.fee_items)
+    base, addons = family.units(total)
+    key = (family.key, base, addons)
+    option = m.options.get(key)
+    if option is None:
+        option = m.options[key] = _option_for(family, base, addons, m.fee_items)
+    return option
 
 
 @lru_cache(maxsize=1024)
@@ -523,17 +540,11 @@ def _option_for(
     return Option(family.key, tuple(lines))
 
 
-def _next_threshold(
-    m: Month, n: int, complexity: str, total: int, own: int
-) -> tuple[int, str] | None:
+def _next_threshold(families: Sequence[Family], total: int, own: int) -> tuple[int, str] | None:
     """The nearest threshold (seconds, code) that would add a unit in a family this patient
     can use; it may be in another family than the one billed (then the biller may switch)."""
     best: tuple[int, str] | None = None
-    for family in m.families:
-        if n == 0 or family.one_condition != (n == 1):
-            continue
-        if family.key == "complex" and complexity not in COMPLEX_LEVELS:
-            continue
+    for family in families:
         if family.practitioner_only and (own != total or total == 0):
             continue
         base, addons = family.units(total)
@@ -644,7 +655,12 @@ def evaluate(
 
     n = len(patient.conditions)
     blocks = _blocks(m, patient, facts)
-    compliant = [f for f in m.families if _compliant(f, n, facts.complexity, total, own_total)]
+    open_families = m.candidates(n, facts.complexity)
+    compliant = [
+        f
+        for f in open_families
+        if total >= f.base_minutes * 60 and (own_total == total or not f.practitioner_only)
+    ]
     chosen = compliant[0] if compliant else None
     override_ignored = False
     if facts.family_override:
@@ -703,7 +719,7 @@ def evaluate(
         alternative=alternative,
         compliant=tuple(f.key for f in compliant),
         override_ignored=override_ignored,
-        next_threshold=_next_threshold(m, n, facts.complexity, total, own_total),
+        next_threshold=_next_threshold(open_families, total, own_total),
         patient_share_cents=share,
         signed=facts.signed,
         inputs=(m, patient, facts),
