@@ -46,7 +46,6 @@ def entries_database(entries: int = 300_000, patients: int = 10_000) -> Path:
     folder = CACHE / f"entries-{entries}-{head_revision()}"
     if (folder / "ccmdesk.sqlite3").exists():
         return folder
-    import sqlite3
 
     from sqlalchemy import insert, select
 
@@ -54,12 +53,7 @@ def entries_database(entries: int = 300_000, patients: int = 10_000) -> Path:
 
     source = patients_database(patients)
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    src = sqlite3.connect(source / "ccmdesk.sqlite3")
-    dst = sqlite3.connect(folder / "ccmdesk.sqlite3")
-    src.backup(dst)
-    src.close()
-    dst.close()
+    working_copy(source, folder)
     started = time.perf_counter()
     db = open_database(f"sqlite:///{folder / 'ccmdesk.sqlite3'}")
     with db.session() as session:
@@ -107,7 +101,6 @@ def billing_database(entries: int = 300_000, patients: int = 10_000) -> Path:
     if (folder / "ccmdesk.sqlite3").exists():
         return folder
     import random
-    import sqlite3
     from zoneinfo import ZoneInfo
 
     from sqlalchemy import insert, select
@@ -126,12 +119,7 @@ def billing_database(entries: int = 300_000, patients: int = 10_000) -> Path:
     # Built beside the cache and renamed at the end: a failed build leaves no half database.
     building = folder.with_name(folder.name + ".building")
     shutil.rmtree(building, ignore_errors=True)
-    building.mkdir(parents=True)
-    src = sqlite3.connect(source / "ccmdesk.sqlite3")
-    dst = sqlite3.connect(building / "ccmdesk.sqlite3")
-    src.backup(dst)
-    src.close()
-    dst.close()
+    working_copy(source, building)
     started = time.perf_counter()
     rng = random.Random(4)
     zone = ZoneInfo(DEMO_PRACTICE.timezone)

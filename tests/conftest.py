@@ -16,6 +16,9 @@ from ccmdesk.db import Database, open_database
 from ccmdesk.rules.records import PracticeRecord, StaffRecord
 from ccmdesk.services import Actor, Services
 
+# Shared assertion helpers outside test modules still explain their failures.
+pytest.register_assert_rewrite("tests.rules.scenario_cases")
+
 NOW = dt.datetime(2026, 4, 15, 16, 0, tzinfo=dt.UTC)
 VALID_NPIS = ("1234567893", "1245319599", "1003000126", "1679576722")
 CLI = Actor(key="cli:test", name="command line (test)", role="system")

@@ -24,6 +24,7 @@ from ccmdesk.rules.catalog import (
     REASONS,
     Family,
 )
+from ccmdesk.rules.intervals import minus, month_days
 from ccmdesk.rules.minutes import COUNTING_ROLES, COUNTING_SERVICES  # C4, C5: one definition
 
 COMPLEX_LEVELS = frozenset({"moderate", "high"})
@@ -71,7 +72,6 @@ class Segment(NamedTuple):
     end: int
     staff_id: int
     kind: int  # kind_of(role, service, face_to_face)
-    ref: object = None  # the caller's own reference (an entry, a patient); the rules ignore it
 
     @classmethod
     def of(
@@ -149,7 +149,6 @@ class Month:
     fees: Mapping[str, int]
     fee_year: int | None  # the schedule used; None when no schedule applies
     families: tuple[Family, ...]  # the families in force this month, in C8 order
-    fee_items: tuple[tuple[str, int], ...] = ()  # the fees again, hashable (a cache key)
     # What each (family, base units, add-on units) bills this month, made once and shared.
     options: dict[tuple[str, int, int], Option] = field(
         default_factory=dict, compare=False, repr=False
@@ -162,11 +161,9 @@ class Month:
     def of(
         cls, month: str, zone: dt.tzinfo, fee_schedules: Mapping[int, Mapping[str, int]]
     ) -> Month:
-        year, number = (int(part) for part in month.split("-"))
-        first = dt.date(year, number, 1)
-        following = dt.date(year + (number == 12), number % 12 + 1, 1)
-        last = following - dt.timedelta(days=1)
-        earlier = [y for y in fee_schedules if y <= year]
+        first, last = month_days(month)
+        following = last + dt.timedelta(days=1)
+        earlier = [y for y in fee_schedules if y <= first.year]
         fee_year = max(earlier) if earlier else None
         return cls(
             month=month,
@@ -178,7 +175,6 @@ class Month:
             fees=dict(fee_schedules[fee_year]) if fee_year is not None else {},
             fee_year=fee_year,
             families=tuple(f.on(last) for f in FAMILIES.values() if f.in_force(last)),
-            fee_items=tuple(sorted(fee_schedules[fee_year].items())) if fee_year else (),
         )
 
     def candidates(self, conditions: int, complexity: str) -> tuple[Family, ...]:
@@ -420,24 +416,10 @@ def _total(spans: Iterable[Span]) -> int:
     return total
 
 
-def _cut(spans: Sequence[Span], cut: Span) -> list[Span]:
-    """The parts of each span outside `cut`."""
-    kept: list[Span] = []
-    for start, end in spans:
-        if end <= cut[0] or start >= cut[1]:
-            kept.append((start, end))
-            continue
-        if start < cut[0]:
-            kept.append((start, cut[0]))
-        if end > cut[1]:
-            kept.append((cut[1], end))
-    return kept
-
-
-def _cut_all(spans: Sequence[Span], cuts: Sequence[Span]) -> list[Span]:
+def _cut_all(spans: list[Span], cuts: Sequence[Span]) -> list[Span]:
     for cut in cuts:
-        spans = _cut(spans, cut)
-    return list(spans)
+        spans = minus(spans, cut)
+    return spans
 
 
 def _reached(merged: tuple[Sequence[int], Sequence[int]], targets: Sequence[int]) -> list[int]:
@@ -520,24 +502,17 @@ def _blocks(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]:
 
 
 def _option(family: Family, total: int, m: Month) -> Option:
+    """What the family bills for this much time; made once per month and unit count, and
+    shared between patient-months (few families, few unit counts)."""
     base, addons = family.units(total)
     key = (family.key, base, addons)
     option = m.options.get(key)
     if option is None:
-        option = m.options[key] = _option_for(family, base, addons, m.fee_items)
+        lines = [CodeLine(family.base, base, m.fees.get(family.base, 0))]
+        if addons:
+            lines.append(CodeLine(family.addon, addons, m.fees.get(family.addon, 0)))
+        option = m.options[key] = Option(family.key, tuple(lines))
     return option
-
-
-@lru_cache(maxsize=1024)
-def _option_for(
-    family: Family, base: int, addons: int, fees_items: tuple[tuple[str, int], ...]
-) -> Option:
-    """Options are shared between patient-months: few families, few unit counts."""
-    fees = dict(fees_items)
-    lines = [CodeLine(family.base, base, fees.get(family.base, 0))]
-    if addons:
-        lines.append(CodeLine(family.addon, addons, fees.get(family.addon, 0)))
-    return Option(family.key, tuple(lines))
 
 
 def _next_threshold(families: Sequence[Family], total: int, own: int) -> tuple[int, str] | None:
@@ -639,7 +614,7 @@ def evaluate(
             excluded["INPATIENT_TIME_EXCLUDED"] += on_stays
             if cut_consent is not None and start < cut_consent:
                 after_stays = _total(kept)
-                kept = _cut(kept, (lo, cut_consent))
+                kept = minus(kept, (lo, cut_consent))
                 excluded["PRE_CONSENT_TIME_EXCLUDED"] += after_stays - _total(kept)
             counted.extend(kept)
             counted_sum += _total(kept)

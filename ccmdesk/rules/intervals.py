@@ -4,8 +4,32 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 Interval = tuple[dt.datetime, dt.datetime]
+# Instants as datetimes (the stopwatch, the worklist) or as epoch seconds (the billing engine).
+T = TypeVar("T", dt.datetime, int)
+
+
+def month_days(month: str) -> tuple[dt.date, dt.date]:
+    """The first and the last day of a month given as YYYY-MM."""
+    year, number = (int(part) for part in month.split("-"))
+    following = dt.date(year + (number == 12), number % 12 + 1, 1)
+    return dt.date(year, number, 1), following - dt.timedelta(days=1)
+
+
+def minus(pieces: Iterable[tuple[T, T]], cut: tuple[Any, Any]) -> list[tuple[T, T]]:
+    """The parts of each piece outside `cut`."""
+    kept: list[tuple[T, T]] = []
+    for start, end in pieces:
+        if end <= cut[0] or start >= cut[1]:
+            kept.append((start, end))
+            continue
+        if start < cut[0]:
+            kept.append((start, cut[0]))
+        if end > cut[1]:
+            kept.append((cut[1], end))
+    return kept
 
 
 def seconds(interval: Interval) -> int:

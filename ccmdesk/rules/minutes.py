@@ -6,7 +6,14 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ccmdesk.rules.intervals import Interval, merge, split_by_month, union_seconds
+from ccmdesk.rules.intervals import (
+    Interval,
+    merge,
+    minus,
+    month_days,
+    split_by_month,
+    union_seconds,
+)
 
 COUNTING_ROLES = frozenset({"clinical", "practitioner"})  # C4
 COUNTING_SERVICES = frozenset({"ccm", "pcm"})  # C5
@@ -71,20 +78,6 @@ def _local_day_span(first: dt.date, last: dt.date, zone: dt.tzinfo) -> Interval:
     return start, end
 
 
-def _minus(pieces: Iterable[Interval], cut: Interval) -> list[Interval]:
-    """The parts of each piece outside `cut`."""
-    kept: list[Interval] = []
-    for start, end in pieces:
-        if end <= cut[0] or start >= cut[1]:
-            kept.append((start, end))
-            continue
-        if start < cut[0]:
-            kept.append((start, cut[0]))
-        if end > cut[1]:
-            kept.append((cut[1], end))
-    return kept
-
-
 def countable_intervals(
     work: Iterable[TimedWork],
     month: str,
@@ -104,10 +97,10 @@ def countable_intervals(
         for segment in item.segments:
             pieces.extend(span for m, span in split_by_month(segment, zone) if m == month)
     for admitted, discharged in inpatient_stays:
-        pieces = _minus(pieces, _local_day_span(admitted, discharged, zone))
+        pieces = minus(pieces, _local_day_span(admitted, discharged, zone))
     if consent_date is not None:
         consent_start = _local_day_span(consent_date, consent_date, zone)[0]
-        pieces = _minus(pieces, (dt.datetime.min.replace(tzinfo=dt.UTC), consent_start))
+        pieces = minus(pieces, (dt.datetime.min.replace(tzinfo=dt.UTC), consent_start))
     return merge(pieces)
 
 
@@ -133,11 +126,9 @@ def family_for(condition_count: int, complexity: str) -> str | None:
 
 def days_left(month: str, today: dt.date) -> int:
     """Local days left in the month counting today; 0 for a month already over."""
-    year, number = (int(part) for part in month.split("-"))
-    last = dt.date(year + (number == 12), number % 12 + 1, 1) - dt.timedelta(days=1)
+    first, last = month_days(month)
     if today > last:
         return 0
-    first = dt.date(year, number, 1)
     return (last - max(today, first)).days + 1
 
 

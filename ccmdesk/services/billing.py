@@ -43,11 +43,11 @@ from ccmdesk.rules.billing import (
     evaluate,
 )
 from ccmdesk.rules.catalog import FAMILIES
-from ccmdesk.rules.intervals import month_of
+from ccmdesk.rules.intervals import month_days, month_of
 from ccmdesk.rules.records import FieldError
 from ccmdesk.rules.validation import parse_month
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase, practice_zone
+from ccmdesk.services.base import ServiceBase, first_signed_month, practice_zone
 from ccmdesk.services.context import SYSTEM_ROLE, Actor, Permission, require
 from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from ccmdesk.services.stopwatch import STALE_AFTER_SECONDS
@@ -138,13 +138,17 @@ class BillingMonth:
     def amount_cents(self) -> int:
         return sum(row.result.amount_cents for row in self.rows)
 
-    def amount_by_code(self, rows: Iterable[BillingRow] | None = None) -> dict[str, int]:
-        """Cents per billed code over the given rows (all by default), in code order."""
-        totals: Counter[str] = Counter()
-        for row in self.rows if rows is None else rows:
-            for line in row.result.lines:
-                totals[line.code] += line.charge_cents
-        return dict(sorted(totals.items()))
+    def amount_by_code(self) -> dict[str, int]:
+        return amount_by_code(self.rows)
+
+
+def amount_by_code(rows: Iterable[BillingRow]) -> dict[str, int]:
+    """Cents per billed code over the rows, in code order (blocked months bill nothing)."""
+    totals: Counter[str] = Counter()
+    for row in rows:
+        for line in row.result.lines:
+            totals[line.code] += line.charge_cents
+    return dict(sorted(totals.items()))
 
 
 @dataclass(frozen=True)
@@ -198,7 +202,7 @@ class BillingService(ServiceBase):
         month = self._month(month)
         with self._db.session() as session:
             patient = self._patient(session, mrn)
-            return self._record(self._month_row(session, patient.id, month))
+            return month_record(self._month_row(session, patient.id, month))
 
     def save_month_facts(
         self, actor: Actor, mrn: str, month: str, record: MonthFactsRecord, reason: str = ""
@@ -211,7 +215,7 @@ class BillingService(ServiceBase):
         with self._db.session() as session:
             patient = self._patient(session, mrn)
             row = self._month_row(session, patient.id, month)
-            before = self._record(row)
+            before = month_record(row)
             after = MonthFactsRecord(
                 record.complexity,
                 record.other_services,
@@ -230,24 +234,13 @@ class BillingService(ServiceBase):
             )
             if others_changed:
                 require(actor, Permission.SET_MONTH_FACTS)
-            self._refuse_signed(session, patient, month)
             # A stay reaching into another month changes that month's minutes too.
-            for touched in _stay_months(set(before.inpatient_stays) ^ set(after.inpatient_stays)):
-                if touched != month:
-                    self._refuse_signed(session, patient, touched)
+            changed = set(before.inpatient_stays) ^ set(after.inpatient_stays)
+            self._refuse_signed(session, patient, {month, *_stay_months(changed)})
             if row is None:
                 row = PatientMonth(patient_id=patient.id, month=month)
                 session.add(row)
-            row.complexity = after.complexity
-            row.other_services = ";".join(after.other_services)
-            row.billed_elsewhere = after.billed_elsewhere
-            if after.inpatient_stays != before.inpatient_stays:
-                row.inpatient_stays.clear()
-                session.flush()
-                row.inpatient_stays.extend(
-                    InpatientStay(admitted_on=a, discharged_on=d) for a, d in after.inpatient_stays
-                )
-            session.flush()
+            write_month_facts(session, row, after)
             audit.record(
                 session,
                 at=self._now(),
@@ -256,8 +249,8 @@ class BillingService(ServiceBase):
                 entity="patient_month",
                 entity_key=f"{mrn} {month}",
                 patient_id=patient.id,
-                before=_document(before),
-                after=_document(after),
+                before=month_document(before),
+                after=month_document(after),
                 reason=reason.strip(),
             )
         return self.patient_month(actor, mrn, month)
@@ -282,7 +275,7 @@ class BillingService(ServiceBase):
             )
         with self._db.session() as session:
             patient = self._patient(session, mrn)
-            self._refuse_signed(session, patient, month)
+            self._refuse_signed(session, patient, {month})
             row = self._month_row(session, patient.id, month)
             before = row.family_override if row is not None else None
             if before == family:
@@ -330,9 +323,7 @@ class BillingService(ServiceBase):
         for code in others:
             if not (len(code) == 5 and code.isalnum()):
                 errors.append(FieldError("other_services", f"'{code}' is not a CPT or HCPCS code"))
-        year, number = (int(part) for part in month.split("-"))
-        first = dt.date(year, number, 1)
-        last = dt.date(year + (number == 12), number % 12 + 1, 1) - dt.timedelta(days=1)
+        first, last = month_days(month)
         stays = tuple(sorted(set(record.inpatient_stays)))
         for admitted, discharged in stays:
             if discharged < admitted:
@@ -359,17 +350,11 @@ class BillingService(ServiceBase):
             )
 
     @staticmethod
-    def _refuse_signed(session: Session, patient: Patient, month: str) -> None:
-        signed = session.scalars(
-            select(MonthlyReview.id).where(
-                MonthlyReview.patient_id == patient.id,
-                MonthlyReview.month == month,
-                MonthlyReview.voided_at.is_(None),
-            )
-        ).first()
+    def _refuse_signed(session: Session, patient: Patient, months: set[str]) -> None:
+        signed = first_signed_month(session, patient.id, months)
         if signed is not None:
             raise ServiceError(
-                f"{month} is signed for {patient.first_name} {patient.last_name}; a practitioner "
+                f"{signed} is signed for {patient.first_name} {patient.last_name}; a practitioner "
                 "or an administrator must unlock it before anything that changes its minutes or "
                 "facts is saved."
             )
@@ -390,23 +375,6 @@ class BillingService(ServiceBase):
             .where(PatientMonth.patient_id == patient_id, PatientMonth.month == month)
             .options(selectinload(PatientMonth.inpatient_stays))
         ).first()
-
-    @staticmethod
-    def _own_stays(row: PatientMonth | None) -> tuple[tuple[dt.date, dt.date], ...]:
-        if row is None:
-            return ()
-        return tuple(sorted((s.admitted_on, s.discharged_on) for s in row.inpatient_stays))
-
-    def _record(self, row: PatientMonth | None) -> MonthFactsRecord:
-        if row is None:
-            return MonthFactsRecord()
-        return MonthFactsRecord(
-            complexity=row.complexity,
-            other_services=tuple(c for c in row.other_services.split(";") if c),
-            billed_elsewhere=row.billed_elsewhere,
-            inpatient_stays=self._own_stays(row),
-            family_override=row.family_override,
-        )
 
     def _month_context(self, session: Session, month: str) -> tuple[Month, str]:
         zone = practice_zone(session)
@@ -705,7 +673,38 @@ def _stay_months(stays: Iterable[tuple[dt.date, dt.date]]) -> set[str]:
     return months
 
 
-def _document(record: MonthFactsRecord) -> dict[str, Any]:
+def month_record(row: PatientMonth | None) -> MonthFactsRecord:
+    """A stored patient-month's facts (its stays loaded); the defaults when there is none."""
+    if row is None:
+        return MonthFactsRecord()
+    return MonthFactsRecord(
+        complexity=row.complexity,
+        other_services=tuple(c for c in row.other_services.split(";") if c),
+        billed_elsewhere=row.billed_elsewhere,
+        inpatient_stays=tuple(
+            sorted((s.admitted_on, s.discharged_on) for s in row.inpatient_stays)
+        ),
+        family_override=row.family_override,
+    )
+
+
+def write_month_facts(session: Session, row: PatientMonth, record: MonthFactsRecord) -> None:
+    """Store the facts on the row (the family choice is left as it is); the stays are
+    replaced only when they differ."""
+    row.complexity = record.complexity
+    row.other_services = ";".join(record.other_services)
+    row.billed_elsewhere = record.billed_elsewhere
+    if record.inpatient_stays != month_record(row).inpatient_stays:
+        row.inpatient_stays.clear()
+        session.flush()  # the old stays go before the new ones are added
+        row.inpatient_stays.extend(
+            InpatientStay(admitted_on=a, discharged_on=d) for a, d in record.inpatient_stays
+        )
+    session.flush()
+
+
+def month_document(record: MonthFactsRecord) -> dict[str, Any]:
+    """The facts as the audit trail keeps them (before and after)."""
     return {
         "complexity": record.complexity,
         "other_services": ";".join(record.other_services),

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ccmdesk.models import (
-    InpatientStay,
     Patient,
     PatientMonth,
     Practice,
@@ -23,6 +22,7 @@ from ccmdesk.models import (
     TimeEntry,
     TimeSegment,
 )
+from ccmdesk.rules.intervals import month_days
 from ccmdesk.rules.records import (
     PATIENT_COLUMNS,
     STAFF_COLUMNS,
@@ -46,6 +46,12 @@ from ccmdesk.rules.validation import (
 )
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
+from ccmdesk.services.billing import (
+    MonthFactsRecord,
+    month_document,
+    month_record,
+    write_month_facts,
+)
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import ImportFailed
 from ccmdesk.services.patients import (
@@ -218,13 +224,6 @@ class _MonthIn:
     other_services: tuple[str, ...]
     billed_elsewhere: bool
     inpatient: tuple[tuple[dt.date, dt.date], ...]
-
-
-def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
-    year, mon = int(month[:4]), int(month[5:])
-    first = dt.date(year, mon, 1)
-    nxt = dt.date(year + (mon == 12), mon % 12 + 1, 1)
-    return first, nxt - dt.timedelta(days=1)
 
 
 def _fmt_span(start: dt.datetime, end: dt.datetime) -> str:
@@ -616,7 +615,7 @@ class ImportService(ServiceBase):
             p.add(row.file, row.line, "inpatient", f"'{item}' ends before it starts")
             return None
         if month:
-            first, last = _month_bounds(month)
+            first, last = month_days(month)
             if discharged < first or admitted > last:
                 p.add(row.file, row.line, "inpatient", f"'{item}' is not in {month}")
                 return None
@@ -816,40 +815,22 @@ class ImportService(ServiceBase):
                 .where(PatientMonth.patient_id == patient_id, PatientMonth.month == item.month)
                 .options(selectinload(PatientMonth.inpatient_stays))
             ).first()
-            after = {
-                "complexity": item.complexity,
-                "other_services": ";".join(item.other_services),
-                "billed_elsewhere": item.billed_elsewhere,
-                "inpatient": [[a.isoformat(), d.isoformat()] for a, d in item.inpatient],
-            }
+            facts = MonthFactsRecord(
+                item.complexity, item.other_services, item.billed_elsewhere, item.inpatient
+            )
+            after = month_document(facts)
             before = None
             if row is not None:
-                before = {
-                    "complexity": row.complexity,
-                    "other_services": row.other_services,
-                    "billed_elsewhere": row.billed_elsewhere,
-                    "inpatient": [
-                        [s.admitted_on.isoformat(), s.discharged_on.isoformat()]
-                        for s in row.inpatient_stays
-                    ],
-                }
+                before = month_document(month_record(row))
                 if before == after:
                     counts.unchanged += 1
                     continue
                 counts.updated += 1
-                row.inpatient_stays.clear()
-                session.flush()
             else:
                 row = PatientMonth(patient_id=patient_id, month=item.month)
                 session.add(row)
                 counts.created += 1
-            row.complexity = item.complexity
-            row.other_services = ";".join(item.other_services)
-            row.billed_elsewhere = item.billed_elsewhere
-            row.inpatient_stays.extend(
-                InpatientStay(admitted_on=a, discharged_on=d) for a, d in item.inpatient
-            )
-            session.flush()
+            write_month_facts(session, row, facts)
             audit.record(
                 session,
                 at=self._now(),

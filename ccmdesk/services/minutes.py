@@ -20,7 +20,7 @@ from ccmdesk.models import (
     TimeEntry,
     TimeSegment,
 )
-from ccmdesk.rules.intervals import Interval, month_of
+from ccmdesk.rules.intervals import Interval, month_days, month_of
 from ccmdesk.rules.minutes import (
     Progress,
     TimedWork,
@@ -169,9 +169,7 @@ class MinutesService(ServiceBase):
         ).all()
         # Stays overlapping the month, whichever month's record they were entered on: a stay
         # recorded in February that runs into March cuts March's days too.
-        year, number = (int(part) for part in month.split("-"))
-        first = dt.date(year, number, 1)
-        last = dt.date(year + (number == 12), number % 12 + 1, 1) - dt.timedelta(days=1)
+        first, last = month_days(month)
         stays: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
         stay_rows = session.execute(
             select(PatientMonth.patient_id, InpatientStay.admitted_on, InpatientStay.discharged_on)

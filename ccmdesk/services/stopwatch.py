@@ -21,7 +21,7 @@ from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
 from ccmdesk.rules.validation import ACTIVITY_LIMIT, SERVICES, text_error
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase, practice_zone
+from ccmdesk.services.base import ServiceBase, first_signed_month, practice_zone
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound, ServiceError, ValidationFailed
 
@@ -756,15 +756,7 @@ class StopwatchService(ServiceBase):
             if s.ended_at is not None
             for month, _ in split_by_month((s.started_at, s.ended_at), zone)
         }
-        if not months:
-            return
-        signed = session.scalars(
-            select(MonthlyReview.month).where(
-                MonthlyReview.patient_id == entry.patient_id,
-                MonthlyReview.month.in_(sorted(months)),
-                MonthlyReview.voided_at.is_(None),
-            )
-        ).first()
+        signed = first_signed_month(session, entry.patient_id, months)
         if signed is not None:
             raise ServiceError(
                 f"{signed} is signed for this patient; its time cannot change until a "

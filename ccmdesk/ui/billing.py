@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from ccmdesk.rules.billing import MonthResult, clock, dollars
 from ccmdesk.rules.catalog import FAMILIES, REASONS, Kind
 from ccmdesk.services import Actor, BillingMonth, BillingRow, Permission, Services, allowed
+from ccmdesk.services.billing import amount_by_code
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import show_failure
 from ccmdesk.ui.patients import fold
@@ -136,7 +137,7 @@ class BillingTableModel(RowsModel[BillingRow]):
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(HEADERS, parent)
+        super().__init__(HEADERS, parent, numeric=NUMERIC)
         # Every row of the month in the current sort order, each with what sorting and
         # filtering need worked out once per load: its name key, its folded search text and
         # the filters it passes. A filter or search change is then one pass over these.
@@ -306,28 +307,23 @@ class BillingTableModel(RowsModel[BillingRow]):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole and section in NUMERIC:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        if role == Qt.ItemDataRole.ToolTipRole and section == CODES:
+        if (
+            role == Qt.ItemDataRole.ToolTipRole
+            and orientation == Qt.Orientation.Horizontal
+            and section == CODES
+        ):
             return "Codes in brackets are what a blocked month would bill once mended."
-        return None
+        return super().headerData(section, orientation, role)
 
 
 def totals_text(rows: Sequence[BillingRow]) -> str:
     """ "412 patients shown · 350 billable · $31,204.50 · 99490 $20,102.00 · 99439 …"."""
     billable = [r for r in rows if r.result.billable]
-    by_code: dict[str, int] = {}
-    for row in billable:
-        for line in row.result.lines:
-            by_code[line.code] = by_code.get(line.code, 0) + line.charge_cents
+    by_code = amount_by_code(billable)
     total = sum(by_code.values())
     patient_word = "patient" if len(rows) == 1 else "patients"
     parts = [f"{len(rows):,} {patient_word} shown", f"{len(billable):,} billable", dollars(total)]
-    parts += [f"{code} {dollars(cents)}" for code, cents in sorted(by_code.items())]
+    parts += [f"{code} {dollars(cents)}" for code, cents in by_code.items()]
     return " · ".join(parts)
 
 
@@ -428,7 +424,6 @@ class BillingPage(QWidget):
         self._actor = actor
         self._runner = runner or ThreadTaskRunner()
         self._today = today or self._practice_today
-        self._loading: str | None = None
         self._request = 0  # numbers each load; only the latest one's outcome is shown
         self.month: BillingMonth | None = None
         self._kept: BillingRow | None = None  # a changed row to keep explaining if hidden
@@ -572,7 +567,6 @@ class BillingPage(QWidget):
         if self.month is not None and self.month.month != month:
             self.month = None
             self.model.set_rows([])
-        self._loading = month
         self.status_label.setText(f"Evaluating {month_label(month)}…")
         actor = self._actor()
         self._runner.run(
@@ -584,7 +578,6 @@ class BillingPage(QWidget):
     def clear(self) -> None:
         """Show nothing (the signed-in person may not see billing); a late result is ignored."""
         self._request += 1
-        self._loading = None
         self.month = None
         self._selected = None
         self.model.set_rows([])
@@ -593,7 +586,6 @@ class BillingPage(QWidget):
     def _loaded(self, request: int, result: BillingMonth) -> None:
         if request != self._request:
             return  # a later request is on its way
-        self._loading = None
         self.month = result
         self.model.set_rows(result.rows)
         self._show_status(result)
@@ -607,7 +599,6 @@ class BillingPage(QWidget):
     def _failed(self, request: int, error: BaseException) -> None:
         if request != self._request:
             return  # the person has moved on to another month
-        self._loading = None
         self.month = None
         self.model.set_rows([])
         self.status_label.setText(

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.rules.billing import day_text, dollars
 from ccmdesk.rules.catalog import FAMILIES
+from ccmdesk.rules.intervals import month_days
 from ccmdesk.services import (
     Actor,
     BillingRow,
@@ -47,12 +48,6 @@ FIELD_LABELS = {
     "other_services": "Other services",
     "inpatient": "Inpatient stays",
 }
-
-
-def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
-    year, number = (int(part) for part in month.split("-"))
-    first = dt.date(year, number, 1)
-    return first, dt.date(year + (number == 12), number % 12 + 1, 1) - dt.timedelta(days=1)
 
 
 def stay_text(stay: tuple[dt.date, dt.date]) -> str:
@@ -85,7 +80,7 @@ class MonthFactsDialog(QDialog):
         self._actor = actor
         self._mrn = row.mrn
         self._month = month = row.result.month
-        self._first, self._last = _month_bounds(month)
+        self._first, self._last = month_days(month)
         signed = row.result.signed
         patient_name = row.patient_name
         who = actor()

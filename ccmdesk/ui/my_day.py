@@ -91,7 +91,7 @@ class DayTableModel(RowsModel[EntryRow]):
     """One day's entries by start time; a running stopwatch's duration counts on to now."""
 
     def __init__(self, now: Callable[[], dt.datetime], parent: QObject | None = None) -> None:
-        super().__init__(HEADERS, parent)
+        super().__init__(HEADERS, parent, numeric={DURATION})
         self._now = now
         self._zone: dt.tzinfo = dt.UTC
         self._day = dt.date.min
@@ -193,17 +193,6 @@ class DayTableModel(RowsModel[EntryRow]):
         local = instant.astimezone(self._zone)
         # An entry that ran past midnight ends on another day: name that day.
         return local.strftime("%H:%M" if local.date() == self._day else "%a %H:%M")
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole and section == DURATION:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        return None
 
 
 class MyDayPage(QWidget):

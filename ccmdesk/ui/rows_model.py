@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from collections.abc import Callable, Collection, Sequence
+from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 Row = TypeVar("Row")
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -14,9 +14,16 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 class RowsModel(QAbstractTableModel, Generic[Row]):
     """Rows in a list and a fixed set of columns; subclasses say what each cell shows."""
 
-    def __init__(self, headers: Sequence[str], parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        headers: Sequence[str],
+        parent: QObject | None = None,
+        numeric: Collection[int] = (),
+    ) -> None:
+        """`numeric`: the columns whose figures (and headers) align right."""
         super().__init__(parent)
         self._headers = tuple(headers)
+        self._numeric = frozenset(numeric)
         self._rows: list[Row] = []
 
     def row_at(self, row: int) -> Row:
@@ -31,3 +38,14 @@ class RowsModel(QAbstractTableModel, Generic[Row]):
 
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._headers)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._headers):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._headers[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole and section in self._numeric:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        return None

@@ -140,7 +140,7 @@ class WorklistTableModel(RowsModel[WorklistRow]):
         zone: dt.tzinfo = dt.UTC,
         parent: QObject | None = None,
     ) -> None:
-        super().__init__(HEADERS, parent)
+        super().__init__(HEADERS, parent, numeric=NUMERIC)
         self._rows = list(rows)
         self._zone = zone
 
@@ -216,17 +216,6 @@ class WorklistTableModel(RowsModel[WorklistRow]):
             return FAMILY_LABELS[progress.family]
         if column == LAST_CONTACT and row.last_contact is not None:
             return row.last_contact.astimezone(self._zone).strftime("%A %d %B %Y, %H:%M")
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole and section in NUMERIC:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         return None
 
 

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from ccmdesk.rules.billing import MonthResult
+
 NY = ZoneInfo("America/New_York")
 MONTH = "2026-03"
 
@@ -39,6 +41,20 @@ class Case:
     patient: dict[str, object] = field(default_factory=dict)  # overrides of the defaults
     month: dict[str, object] = field(default_factory=dict)
     patient_share_cents: int | None = None
+
+
+def assert_case(case: Case, result: MonthResult) -> None:
+    """The worked case's codes, status, reasons and figures, as the scenarios file gives them
+    (every row carries NOT_SIGNED until Dr. A signs)."""
+    assert (result.codes, result.status) == (case.codes, case.status)
+    assert result.blocks == tuple(sorted(case.blocks))
+    assert result.warnings == tuple(sorted((*case.warnings, "NOT_SIGNED")))
+    if case.countable_minutes is not None:
+        assert result.countable_seconds == case.countable_minutes * 60
+    if case.amount_cents is not None:
+        assert result.amount_cents == case.amount_cents
+    if case.patient_share_cents is not None:
+        assert result.patient_share_cents == case.patient_share_cents
 
 
 def at(day: int, hour: int = 10, minute: int = 0, month: int = 3) -> dt.datetime:

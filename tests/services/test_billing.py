@@ -14,7 +14,7 @@ from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import MonthFactsRecord, PermissionDenied, ServiceError, Services
 from ccmdesk.services.errors import ValidationFailed
 from tests.conftest import ADMIN, BILLER, CLI, NURSE, FakeClock, patient_text
-from tests.rules.scenario_cases import CASES, MONTH, Case, Work
+from tests.rules.scenario_cases import CASES, MONTH, Case, Work, assert_case
 
 WHO = {"RN": "rn-lee", "LPN": "lpn-l", "MA": "ma-m", "MD": "dr-a", "SCHED": "sched-s"}
 DOCTOR = "dr-a"
@@ -100,16 +100,7 @@ def team(staffed: Services) -> Services:
 def test_every_worked_case_stored_and_evaluated(team: Services, case: Case) -> None:
     import_cases(team, (case,))
     row = team.billing.patient_month(BILLER, f"S{case.number:02d}", MONTH)
-    result = row.result
-    assert (result.codes, result.status) == (case.codes, case.status)
-    assert result.blocks == tuple(sorted(case.blocks))
-    assert result.warnings == tuple(sorted((*case.warnings, "NOT_SIGNED")))
-    if case.countable_minutes is not None:
-        assert result.countable_seconds == case.countable_minutes * 60
-    if case.amount_cents is not None:
-        assert result.amount_cents == case.amount_cents
-    if case.patient_share_cents is not None:
-        assert result.patient_share_cents == case.patient_share_cents
+    assert_case(case, row.result)
 
 
 def test_the_whole_month_evaluates_every_case_at_once_like_one_by_one(team: Services) -> None:
