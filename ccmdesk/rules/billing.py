@@ -461,6 +461,14 @@ def _exclude_kind(kind: int, seconds: int, excluded: dict[str, int], warnings: s
             excluded["OTHER_SERVICE_TIME_EXCLUDED"] += seconds
 
 
+# The services that keep a month from billing, by number of chronic conditions (0, 1, 2+).
+_EXCLUDING = (
+    ALWAYS_EXCLUDING,
+    ALWAYS_EXCLUDING | EXCLUDING_FOR_PCM,
+    ALWAYS_EXCLUDING | EXCLUDING_FOR_CCM,
+)
+
+
 def _blocks(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]:
     blocks: set[str] = set()
     n = len(patient.conditions)
@@ -488,13 +496,9 @@ def _blocks(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]:
         blocks.add("NO_CARE_PLAN")
     if patient.billing_practitioner_id is None or not patient.billing_practitioner_ok:
         blocks.add("NO_BILLING_PRACTITIONER")
-    others = {code.upper() for code in facts.other_services}
-    excluding = set(ALWAYS_EXCLUDING)
-    if n >= 2:
-        excluding |= EXCLUDING_FOR_CCM
-    elif n == 1:
-        excluding |= EXCLUDING_FOR_PCM
-    if others & excluding:
+    if facts.other_services and not _EXCLUDING[min(n, 2)].isdisjoint(
+        code.upper() for code in facts.other_services
+    ):
         blocks.add("EXCLUDED_SERVICE")
     if facts.billed_elsewhere:
         blocks.add("BILLED_ELSEWHERE")
@@ -537,6 +541,59 @@ def _next_threshold(families: Sequence[Family], total: int, own: int) -> tuple[i
     return best
 
 
+class Prepared(NamedTuple):
+    """What a patient-month's facts decide before any time is looked at: the cuts, the
+    blocks, the families its conditions open and the warnings that need no minutes. Made
+    apart so a month's patients can be prepared while the database gathers their time."""
+
+    m: Month
+    patient: PatientFacts
+    facts: MonthFacts
+    dos_rule: str
+    cut_consent: int | None
+    stays: list[Span]
+    blocks: frozenset[str]
+    families: tuple[Family, ...]
+    warnings: frozenset[str]
+
+
+def prepare(
+    m: Month, patient: PatientFacts, facts: MonthFacts, *, dos_rule: str = "last_day"
+) -> Prepared:
+    """The part of the rules that depends on the patient's and the month's facts alone."""
+    zone = m.zone
+    consent = patient.consent_date
+    n = len(patient.conditions)
+    warnings: set[str] = set()
+    if n == 1:
+        warnings.add("PCM_NOT_CCM")
+    if m.fee_year is None:
+        warnings.add("NO_FEE_SCHEDULE")
+    elif m.fee_year < m.first_day.year:
+        warnings.add("FEES_FROM_EARLIER_YEAR")
+    if not facts.signed:
+        warnings.add("NOT_SIGNED")
+    return Prepared(
+        m,
+        patient,
+        facts,
+        dos_rule,
+        # Only a consent day inside the month cuts anything (C6). A consent dated after the
+        # month is no consent for it: NO_CONSENT alone blocks it, and its minutes show what
+        # it would bill.
+        local_midnight(consent, zone)
+        if consent is not None and m.first_day < consent <= m.last_day
+        else None,
+        [
+            (local_midnight(a, zone), local_midnight(d + dt.timedelta(days=1), zone))
+            for a, d in facts.inpatient_stays
+        ],
+        frozenset(_blocks(m, patient, facts)),
+        m.candidates(n, facts.complexity),
+        frozenset(warnings),
+    )
+
+
 def evaluate(
     m: Month,
     patient: PatientFacts,
@@ -546,18 +603,13 @@ def evaluate(
     dos_rule: str = "last_day",
 ) -> MonthResult:
     """Apply the billing rules (C0-C8, §3-§6) to one patient-month."""
-    zone = m.zone
-    consent_start = (
-        local_midnight(patient.consent_date, zone) if patient.consent_date is not None else None
-    )
-    stays = [
-        (local_midnight(a, zone), local_midnight(d + dt.timedelta(days=1), zone))
-        for a, d in facts.inpatient_stays
-    ]
+    return evaluate_prepared(prepare(m, patient, facts, dos_rule=dos_rule), segments)
+
+
+def evaluate_prepared(prepared: Prepared, segments: Iterable[Segment]) -> MonthResult:
+    """Apply the rules that need the month's time to a prepared patient-month."""
+    m, patient, facts, dos_rule, cut_consent, stays, fixed_blocks, open_families, fixed = prepared
     lo, hi = m.start, m.end
-    # Only a consent day inside the month cuts anything (C6). A consent dated after the month
-    # is no consent for it: NO_CONSENT alone blocks it, and its minutes show what it would bill.
-    cut_consent = consent_start if consent_start is not None and lo < consent_start < hi else None
     excluded = dict.fromkeys(EXCLUSION_ORDER, 0)
     warnings: set[str] = set()
     bp = patient.billing_practitioner_id
@@ -585,8 +637,11 @@ def evaluate(
             staff = list(map(staff.__getitem__, order))
         counted_sum = sum(ends) - sum(starts)
         merged = _union_columns(starts, ends)
-        mine = list(map(eq, staff, repeat(bp)))
-        own_merged = _union_columns(list(compress(starts, mine)), list(compress(ends, mine)))
+        if bp in staff:
+            mine = list(map(eq, staff, repeat(bp)))
+            own_merged = _union_columns(list(compress(starts, mine)), list(compress(ends, mine)))
+        else:  # the usual month: the practitioner's own time is none of it
+            own_merged = ([], [])
     else:
         counted: list[Span] = []
         own: list[Span] = []
@@ -629,8 +684,7 @@ def evaluate(
         warnings.add("OVERLAP_COUNTED_ONCE")
 
     n = len(patient.conditions)
-    blocks = _blocks(m, patient, facts)
-    open_families = m.candidates(n, facts.complexity)
+    blocks = set(fixed_blocks)
     compliant = [
         f
         for f in open_families
@@ -648,8 +702,6 @@ def evaluate(
         blocks.add("BELOW_THRESHOLD")
     if n >= 2 and facts.complexity in COMPLEX_LEVELS and total < 3600:
         warnings.add("COMPLEX_FALLBACK")
-    if n == 1:
-        warnings.add("PCM_NOT_CCM")
     option = _option(chosen, total, m) if chosen is not None else None
     if chosen is not None and option is not None:
         cap = chosen.addon_cap
@@ -669,12 +721,7 @@ def evaluate(
         if richer:
             alternative = max(richer, key=lambda o: o.amount_cents)
             warnings.add("ALTERNATIVE_PAYS_MORE")
-    if m.fee_year is None:
-        warnings.add("NO_FEE_SCHEDULE")
-    elif m.fee_year < m.first_day.year:
-        warnings.add("FEES_FROM_EARLIER_YEAR")
-    if not facts.signed:
-        warnings.add("NOT_SIGNED")
+    warnings |= fixed
 
     # Threshold dates are worked out when first read (the panel reads a few; an export all).
     spans = own_merged if chosen is not None and chosen.practitioner_only else merged

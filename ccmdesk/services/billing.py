@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import json
 import sqlite3
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, and_, case, cast, func, select
+from sqlalchemy import ColumnElement, Integer, Row, and_, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.functions import FunctionElement
@@ -40,7 +42,9 @@ from ccmdesk.rules.billing import (
     MonthFacts,
     MonthResult,
     PatientFacts,
-    evaluate,
+    Prepared,
+    evaluate_prepared,
+    prepare,
 )
 from ccmdesk.rules.catalog import FAMILIES
 from ccmdesk.rules.intervals import month_days, month_of
@@ -76,6 +80,38 @@ def _epoch_postgresql(element: _Epoch, compiler: Any, **kw: Any) -> str:
     # Stored naive UTC (see UTCDateTime): read it as UTC, not as the server's zone.
     column = compiler.process(element.clauses, **kw)
     return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column} AT TIME ZONE 'UTC')) AS BIGINT)"
+
+
+class _Joined(FunctionElement[Any]):
+    """A group's integers as one JSON array. Every `_Joined` of one query lists its group's
+    rows in the same order (one pass on SQLite; the rows' ids on PostgreSQL), so several of
+    them read as columns of the same segments."""
+
+    inherit_cache = True
+
+
+@compiles(_Joined, "sqlite")
+def _joined_sqlite(element: _Joined, compiler: Any, **kw: Any) -> str:
+    # No CAST or concatenation per row: the aggregate writes the integers itself, and the
+    # JSON decoder reads them back faster than splitting and int() (measured).
+    value = compiler.process(element.clauses.clauses[0], **kw)
+    if sqlite3.sqlite_version_info >= (3, 38):  # JSON functions built in
+        return f"json_group_array({value})"
+    return f"'[' || group_concat({value}) || ']'"
+
+
+@compiles(_Joined, "postgresql")
+def _joined_postgresql(element: _Joined, compiler: Any, **kw: Any) -> str:
+    value, order = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"json_agg({value} ORDER BY {order})"
+
+
+_read_json = json.JSONDecoder().raw_decode
+
+
+def _numbers(value: str | list[int]) -> list[int]:
+    """A `_Joined` value as a list (PostgreSQL's driver has decoded it already)."""
+    return value if isinstance(value, list) else _read_json(value)[0]
 
 
 _pause_lock = threading.Lock()
@@ -172,6 +208,12 @@ class _Patient:
     npi: str
     facts: PatientFacts
     practitioner_key: str
+
+
+# Per patient id: (complexity, other services, billed elsewhere, family override) on file for
+# the month; and the inpatient stays (admitted, discharged) that reach into it.
+_MonthFactsRows = dict[int, tuple[str, str, bool, str | None]]
+_Stays = dict[int, tuple[tuple[dt.date, dt.date], ...]]
 
 
 class BillingService(ServiceBase):
@@ -387,9 +429,7 @@ class BillingService(ServiceBase):
         return Month.of(month, zone, fees), rule or "last_day"
 
     @staticmethod
-    def _stays(
-        session: Session, m: Month, patient_ids: Sequence[int] | None
-    ) -> dict[int, tuple[tuple[dt.date, dt.date], ...]]:
+    def _stays(session: Session, m: Month, patient_ids: Sequence[int] | None) -> _Stays:
         """Stays overlapping the month, whichever month's record they were entered on."""
         query = (
             select(PatientMonth.patient_id, InpatientStay.admitted_on, InpatientStay.discharged_on)
@@ -410,8 +450,45 @@ class BillingService(ServiceBase):
     ) -> list[BillingRow]:
         now = int(self._now().timestamp())
         which: ColumnElement[bool] = Patient.mrn == mrn if mrn is not None else Patient.id > 0
-        patients = self._patients(session, which)
-        ids = [p.id for p in patients] if mrn is not None else None
+        patient_rows, conditions = self._patient_rows(session, which)
+        ids = [row[0] for row in patient_rows] if mrn is not None else None
+        months, stays, signed = self._month_rows(session, m, ids)
+        # Preparing 10,000 patients (their facts, blocks and open families) is Python work,
+        # and SQLite builds the month's segments with the interpreter lock released: a helper
+        # thread does the one while this thread waits on the other, on the second core. The
+        # helper touches no database.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="billing") as helper:
+            preparing = helper.submit(
+                _prepare, m, dos_rule, patient_rows, conditions, months, stays, signed
+            )
+            work = self._work(session, m, now, ids)
+            prepared = preparing.result()
+        rows: list[BillingRow] = []
+        none = Columns([], [], [], [])
+        for p, enrolled, patient_month in prepared:
+            segments = work.get(p.id, none)
+            active = bool(segments.starts)
+            if mrn is None and not enrolled and not active:
+                continue
+            rows.append(
+                BillingRow(
+                    p.mrn,
+                    p.last_name,
+                    p.first_name,
+                    p.practitioner,
+                    p.npi,
+                    enrolled,
+                    active,
+                    evaluate_prepared(patient_month, segments),
+                    p.practitioner_key,
+                )
+            )
+        return rows
+
+    def _month_rows(
+        self, session: Session, m: Month, ids: Sequence[int] | None
+    ) -> tuple[_MonthFactsRows, _Stays, set[int]]:
+        """The month's facts, inpatient stays and signatures, per patient."""
         months = {
             pid: (complexity, others, elsewhere, override)
             for pid, complexity, others, elsewhere, override in session.execute(
@@ -440,63 +517,17 @@ class BillingService(ServiceBase):
                 )
             )
         )
-        work = self._work(session, m, now, ids)
-        rows: list[BillingRow] = []
-        # Most patients share the same month facts (none on file, unsigned): one object each.
-        shared: dict[tuple[Any, ...], MonthFacts] = {}
-        none = Columns([], [], [], [])
-        for p in patients:
-            segments = work.get(p.id, none)
-            active = bool(segments.starts)
-            facts = p.facts
-            enrolled = (
-                facts.consent_date is not None
-                and facts.consent_date <= m.last_day
-                and not (
-                    facts.consent_revoked_date is not None
-                    and facts.consent_revoked_date < m.first_day
-                )
-            )
-            if mrn is None and not enrolled and not active:
-                continue
-            key = (
-                *months.get(p.id, ("none", "", False, None)),
-                stays.get(p.id, ()),
-                p.id in signed,
-            )
-            month_facts = shared.get(key)
-            if month_facts is None:
-                complexity, others, elsewhere, override, stays_of, is_signed = key
-                month_facts = shared[key] = MonthFacts(
-                    complexity=complexity,
-                    other_services=tuple(c for c in others.split(";") if c),
-                    billed_elsewhere=bool(elsewhere),
-                    inpatient_stays=stays_of,
-                    family_override=override,
-                    signed=is_signed,
-                )
-            result = evaluate(m, facts, month_facts, segments, dos_rule=dos_rule)
-            rows.append(
-                BillingRow(
-                    p.mrn,
-                    p.last_name,
-                    p.first_name,
-                    p.practitioner,
-                    p.npi,
-                    enrolled,
-                    active,
-                    result,
-                    p.practitioner_key,
-                )
-            )
-        return rows
+        return months, stays, signed
 
     @staticmethod
     def _only(query: Any, column: Any, ids: Sequence[int] | None) -> Any:
         return query if ids is None else query.where(column.in_(ids))
 
     @staticmethod
-    def _patients(session: Session, which: ColumnElement[bool]) -> list[_Patient]:
+    def _patient_rows(
+        session: Session, which: ColumnElement[bool]
+    ) -> tuple[Sequence[Row[Any]], dict[int, list[str]]]:
+        """The patients' rows (with billing practitioner and enrollment) and conditions."""
         conditions: dict[int, list[str]] = defaultdict(list)
         connection = session.connection()  # Core rows: the ORM's result layer is not needed
         result = connection.execute(
@@ -531,48 +562,7 @@ class BillingService(ServiceBase):
             .where(which)
             .order_by(Patient.mrn)
         ).all()
-        out = []
-        for (
-            pid,
-            mrn,
-            last,
-            first,
-            qmb,
-            bp,
-            bp_name,
-            bp_role,
-            npi,
-            bp_key,
-            consent,
-            consent_for,
-            revoked,
-            visit,
-            care_plan,
-        ) in rows:
-            out.append(
-                _Patient(
-                    pid,
-                    mrn,
-                    last,
-                    first,
-                    bp_name or "",
-                    npi or "",
-                    PatientFacts(
-                        conditions=tuple(conditions.get(pid, ())),
-                        billing_practitioner_id=bp,
-                        billing_practitioner_name=bp_name or "",
-                        billing_practitioner_ok=bp_role == "practitioner" and bool(npi),
-                        consent_date=consent,
-                        consent_practitioner_id=consent_for,
-                        consent_revoked_date=revoked,
-                        initiating_visit_date=visit,
-                        care_plan_date=care_plan,
-                        qmb=bool(qmb),
-                    ),
-                    bp_key or "",
-                )
-            )
-        return out
+        return rows, conditions
 
     @staticmethod
     def _work(
@@ -580,9 +570,9 @@ class BillingService(ServiceBase):
     ) -> dict[int, Columns]:
         """Every segment touching the month, as epoch seconds in columns, per patient.
 
-        The database gathers each patient's segments into one line of text (start, end, staff
-        and kind, four numbers a segment), so a month of 300,000 segments crosses into Python
-        as 10,000 strings split in C, with no object per segment. Closed and running segments
+        The database gathers each patient's segments into four arrays of numbers (starts, ends,
+        staff and kinds), so a month of 300,000 segments crosses into Python as 10,000 rows of
+        JSON read in C, with no object per segment. Closed and running segments
         are two queries, since `ended_at IS NULL OR ended_at > ?` would keep SQLite from using
         an index; a running stopwatch counts up to now (a stale one to its last heartbeat).
         """
@@ -604,17 +594,14 @@ class BillingService(ServiceBase):
             else_=OTHER_SERVICE,
         )
         start, end = _Epoch(TimeSegment.started_at), _Epoch(TimeSegment.ended_at)
-        segment_text = (
-            cast(start, String)
-            + ","
-            + cast(end, String)
-            + ","
-            + cast(TimeEntry.staff_id, String)
-            + ","
-            + cast(kind, String)
-        )
         closed = (
-            select(TimeEntry.patient_id, func.aggregate_strings(segment_text, ","))
+            select(
+                TimeEntry.patient_id,
+                *(
+                    _Joined(column, TimeSegment.id)
+                    for column in (start, end, TimeEntry.staff_id, kind)
+                ),
+            )
             .join(TimeSegment, TimeSegment.entry_id == TimeEntry.id)
             .where(
                 TimeEntry.deleted_at.is_(None),
@@ -644,9 +631,15 @@ class BillingService(ServiceBase):
         connection = session.connection()
         work: dict[int, Columns] = {}
         result = connection.execute(closed)
-        for pid, text in result.cursor.fetchall():
-            numbers = list(map(int, text.split(",")))
-            work[pid] = Columns(numbers[0::4], numbers[1::4], numbers[2::4], numbers[3::4])
+        for pid, starts, ends, staff, kinds in result.cursor.fetchall():
+            numbers = _numbers(starts)
+            work[pid] = Columns(
+                numbers,
+                _numbers(ends),
+                _numbers(staff),
+                # Nearly every segment's kind is 0 (counted): an array of zeros needs no reading.
+                _numbers(kinds) if str(kinds).strip("[0, ]") else [0] * len(numbers),
+            )
         result.close()
         for first, staff, kind_, pid, last_beat in connection.execute(running):
             # A stopwatch nobody watches any more (its ccmdesk ended without stopping it)
@@ -660,6 +653,91 @@ class BillingService(ServiceBase):
                 columns.staff.append(staff)
                 columns.kinds.append(kind_)
         return work
+
+
+def _build_patients(rows: Sequence[Row[Any]], conditions: dict[int, list[str]]) -> list[_Patient]:
+    """The rules' patient facts from the patients' rows: pure Python, no database."""
+    out = []
+    for (
+        pid,
+        mrn,
+        last,
+        first,
+        qmb,
+        bp,
+        bp_name,
+        bp_role,
+        npi,
+        bp_key,
+        consent,
+        consent_for,
+        revoked,
+        visit,
+        care_plan,
+    ) in rows:
+        out.append(
+            _Patient(
+                pid,
+                mrn,
+                last,
+                first,
+                bp_name or "",
+                npi or "",
+                PatientFacts(
+                    conditions=tuple(conditions.get(pid, ())),
+                    billing_practitioner_id=bp,
+                    billing_practitioner_name=bp_name or "",
+                    billing_practitioner_ok=bp_role == "practitioner" and bool(npi),
+                    consent_date=consent,
+                    consent_practitioner_id=consent_for,
+                    consent_revoked_date=revoked,
+                    initiating_visit_date=visit,
+                    care_plan_date=care_plan,
+                    qmb=bool(qmb),
+                ),
+                bp_key or "",
+            )
+        )
+    return out
+
+
+def _prepare(
+    m: Month,
+    dos_rule: str,
+    patient_rows: Sequence[Row[Any]],
+    conditions: dict[int, list[str]],
+    months: _MonthFactsRows,
+    stays: _Stays,
+    signed: set[int],
+) -> list[tuple[_Patient, bool, Prepared]]:
+    """Each patient, whether enrolled in the month, and its month prepared for the rules:
+    pure Python, no database."""
+    out = []
+    # Most patients share the same month facts (none on file, unsigned): one object each.
+    shared: dict[tuple[Any, ...], MonthFacts] = {}
+    for p in _build_patients(patient_rows, conditions):
+        facts = p.facts
+        enrolled = (
+            facts.consent_date is not None
+            and facts.consent_date <= m.last_day
+            and not (
+                facts.consent_revoked_date is not None and facts.consent_revoked_date < m.first_day
+            )
+        )
+        key = (*months.get(p.id, ("none", "", False, None)), stays.get(p.id, ()), p.id in signed)
+        month_facts = shared.get(key)
+        if month_facts is None:
+            complexity, others, elsewhere, override, stays_of, is_signed = key
+            month_facts = shared[key] = MonthFacts(
+                complexity=complexity,
+                other_services=tuple(c for c in others.split(";") if c),
+                billed_elsewhere=bool(elsewhere),
+                inpatient_stays=stays_of,
+                family_override=override,
+                signed=is_signed,
+            )
+        out.append((p, enrolled, prepare(m, facts, month_facts, dos_rule=dos_rule)))
+    return out
 
 
 def _stay_months(stays: Iterable[tuple[dt.date, dt.date]]) -> set[str]:

@@ -349,3 +349,13 @@ def test_every_consent_block_is_reported_together() -> None:
 def test_the_next_threshold_note_names_its_code() -> None:
     result = run(next(c for c in CASES if c.number == 11))  # 30 min of Dr. A's own: 99491
     assert "10:00 more reaches 99439 at 40:00." in [n.text for n in result.notes]
+
+
+def test_consent_on_the_first_or_last_day_of_the_month_cuts_only_what_came_before_it() -> None:
+    work = [entry(Work("RN", at(2), 25)), entry(Work("RN", at(31), 10))]
+    last = evaluate(MARCH, patient(consent_date=dt.date(2026, 3, 31)), MonthFacts(), work)
+    assert last.excluded == {"PRE_CONSENT_TIME_EXCLUDED": 25 * 60}
+    assert last.countable_seconds == 10 * 60
+    first = evaluate(MARCH, patient(consent_date=dt.date(2026, 3, 1)), MonthFacts(), work)
+    assert first.excluded == {} and first.countable_seconds == 35 * 60
+    assert "PRE_CONSENT_TIME_EXCLUDED" not in first.warnings

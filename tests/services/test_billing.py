@@ -5,15 +5,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from pathlib import Path
 
 import pytest
 
-from ccmdesk.db import Database
+from ccmdesk.db import Database, open_database
 from ccmdesk.models import AuditEvent, MonthlyReview, Patient, Staff
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import MonthFactsRecord, PermissionDenied, ServiceError, Services
 from ccmdesk.services.errors import ValidationFailed
 from tests.conftest import ADMIN, BILLER, CLI, NURSE, FakeClock, patient_text
+from tests.conftest import NOW as FIXTURE_NOW
 from tests.rules.scenario_cases import CASES, MONTH, Case, Work, assert_case
 
 WHO = {"RN": "rn-lee", "LPN": "lpn-l", "MA": "ma-m", "MD": "dr-a", "SCHED": "sched-s"}
@@ -371,3 +373,44 @@ def test_overlapping_evaluations_restore_the_garbage_collector_once_both_end() -
         assert not gc.isenabled()  # someone else's pause is left alone
     finally:
         gc.enable()
+
+
+def test_sqlite_before_3_38_gets_the_same_month_from_plain_functions(
+    team: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from sqlalchemy import event
+
+    import_cases(team, CASES)
+    modern = team.billing.month(BILLER, MONTH)
+    # A second engine on the same file compiles afresh, as SQLite 3.37 would need.
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 37, 2))
+    old = open_database(f"sqlite:///{tmp_path / 'ccmdesk.sqlite3'}", tmp_path / "backups")
+    statements: list[str] = []
+    event.listen(old.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    try:
+        month = Services(old, clock=lambda: FIXTURE_NOW).billing.month(BILLER, MONTH)
+    finally:
+        old.dispose()
+    text = " ".join(statements)
+    assert "unixepoch" not in text and "json_group_array" not in text
+    assert "strftime('%s'" in text and "group_concat" in text
+    assert month.rows == modern.rows
+
+
+def test_an_error_preparing_patients_on_the_helper_thread_reaches_the_caller(
+    team: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ccmdesk.services.billing as billing
+
+    import_cases(team, CASES[:3])
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("prepare failed")
+
+    monkeypatch.setattr(billing, "prepare", broken)
+    with pytest.raises(RuntimeError, match="prepare failed"):
+        team.billing.month(BILLER, MONTH)
+    monkeypatch.undo()
+    assert len(team.billing.month(BILLER, MONTH).rows) == 3
