@@ -15,7 +15,7 @@ from ccmdesk import __version__
 from ccmdesk.config import ConfigError, database_url, resolve_data_dir, setup_logging
 from ccmdesk.db import BACKUP_DIR_NAME, Database, DatabaseError, open_database
 
-COMMANDS = ("practice", "import", "demo")
+COMMANDS = ("practice", "import", "demo", "audit")
 
 
 def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
@@ -63,7 +63,43 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
         type=Path,
         help="only write the demo practice as import files into DIR (the database is not touched)",
     )
+
+    auditing = commands.add_parser("audit", help="check the audit trail")
+    audit_commands = auditing.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = audit_commands.add_parser(
+        "verify",
+        help="recompute the hash chain; name the first event that does not fit",
+    )
+    verify.add_argument(
+        "--head",
+        metavar="HASH",
+        help="a head hash written down earlier (printed here and on exports): it must still be "
+        "in the chain",
+    )
     return parser
+
+
+def _audit_verify(services: object, args: argparse.Namespace) -> int:
+    from ccmdesk.services import Actor, Services
+
+    assert isinstance(services, Services)
+    check = services.audit.verify(Actor.command_line(), args.head)
+    if check.ok:
+        print(f"Audit trail intact: {check.events:,} events.")
+        print(f"Head hash: {check.head}")
+        return 0
+    where = "the chain"
+    if check.first_bad is not None:
+        bad = check.first_bad
+        where = (
+            f"event {bad.id} ({bad.at:%Y-%m-%d %H:%M:%S} UTC, {bad.action} by {bad.actor}"
+            + (f", patient {bad.mrn}" if bad.mrn else "")
+            + ")"
+        )
+    print(f"ccmdesk: audit verify: the audit trail is broken at {where}: {check.problem}.",
+          file=sys.stderr)  # fmt: skip
+    print(f"Events read: {check.events:,}; last good hash: {check.head}", file=sys.stderr)
+    return 1
 
 
 def _open(data_dir: Path) -> Database:
@@ -163,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for line in summary.lines() or ["nothing to import"]:
                 print(line)
             return 0
+        if args.command == "audit":
+            return _audit_verify(services, args)
         if args.command == "demo":
             summary = services.demo.create(Actor.command_line())
             print(f"Demo practice created in {data_dir}")

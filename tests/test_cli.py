@@ -242,3 +242,27 @@ def test_database_errors_never_show_the_values_of_a_statement(tmp_path: Path) ->
     db.dispose()
     assert "Secret Patientname" not in str(caught.value)
     assert "hidden due to hide_parameters" in str(caught.value)
+
+
+def test_audit_verify_passes_untouched_then_names_the_event_someone_edited(
+    tmp_path: Path,
+) -> None:
+    assert run("practice", "--name", "Maple Clinic", data_dir=tmp_path).returncode == 0
+    assert run("practice", "--phone", "207-555-0100", data_dir=tmp_path).returncode == 0
+    result = run("audit", "verify", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Audit trail intact: 2 events." in result.stdout
+    head = result.stdout.split("Head hash: ")[1].strip()
+    assert run("audit", "verify", "--head", head, data_dir=tmp_path).returncode == 0
+
+    connection = sqlite3.connect(tmp_path / "ccmdesk.sqlite3")
+    connection.execute("DROP TRIGGER audit_event_no_update")
+    connection.execute("UPDATE audit_event SET after = '{}' WHERE id = 1")
+    connection.commit()
+    connection.close()
+    result = run("audit", "verify", data_dir=tmp_path)
+    assert result.returncode == 1
+    assert "broken at event 1 (" in result.stderr
+    assert "practice.create by cli:" in result.stderr
+    assert "its content was changed" in result.stderr
+    assert run("audit", "verify", "--head", "f" * 64, data_dir=tmp_path).returncode == 1

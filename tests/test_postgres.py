@@ -115,3 +115,27 @@ def test_a_month_evaluates_the_same_on_postgresql(pg: Database, tmp_path) -> Non
         (r.mrn, r.result.countable_seconds, r.result.codes, r.result.warnings)
         for r in on_sqlite.rows
     ]  # fmt: skip
+
+
+def test_signing_unlocking_closing_and_the_append_only_trail_on_postgresql(pg: Database) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    from ccmdesk.services import Actor
+
+    services = Services(pg, clock=lambda: NOW)
+    services.demo.create(CLI)
+    month = "2026-03"
+    ready = [
+        row for row, status in services.review.queue(CLI, month).rows if status == "ready to sign"
+    ]
+    row = ready[0]
+    doctor = Actor(key=row.practitioner_key, name=row.practitioner, role="practitioner")
+    services.review.sign(doctor, row.mrn, month)
+    services.review.unlock(doctor, row.mrn, month, "checking the unlock")
+    services.review.sign(doctor, row.mrn, month)  # a second signature after a voided one
+    services.closing.close(CLI, month)
+    services.closing.reopen(CLI, month, "checking the reopen")
+    assert services.review.summary(CLI, row.mrn, month).status == "signed"
+    with pytest.raises(DBAPIError, match="append-only"), pg.session() as session:
+        session.execute(text("UPDATE audit_event SET reason = 'x'"))
+    assert services.audit.verify(CLI).ok

@@ -3,7 +3,7 @@
 from ccmdesk.models.audit import AuditEvent
 from ccmdesk.models.base import Base
 from ccmdesk.models.fee import FeeScheduleAmount
-from ccmdesk.models.month import InpatientStay, MonthlyReview, PatientMonth
+from ccmdesk.models.month import InpatientStay, MonthClose, MonthlyReview, PatientMonth
 from ccmdesk.models.patient import Enrollment, Patient, PatientCondition
 from ccmdesk.models.practice import Practice
 from ccmdesk.models.staff import Role, Staff
@@ -15,6 +15,7 @@ __all__ = [
     "Enrollment",
     "FeeScheduleAmount",
     "InpatientStay",
+    "MonthClose",
     "MonthlyReview",
     "Patient",
     "PatientCondition",

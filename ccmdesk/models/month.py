@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ccmdesk.models.base import Base, UTCDateTime
@@ -51,6 +61,17 @@ class MonthlyReview(Base):
     """A practitioner's signature on a patient's month; voided (never deleted) on unlock."""
 
     __tablename__ = "monthly_review"
+    __table_args__ = (
+        # At most one signature in force per patient-month; voided ones stay as history.
+        Index(
+            "ux_monthly_review_in_force",
+            "patient_id",
+            "month",
+            unique=True,
+            sqlite_where=text("voided_at IS NULL"),
+            postgresql_where=text("voided_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
@@ -61,3 +82,30 @@ class MonthlyReview(Base):
     voided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     void_reason: Mapped[str | None] = mapped_column(Text)
+    # What was signed (codes, minutes, the time log's entries), as canonical JSON, and its
+    # SHA-256: the same hash is in the audit trail's sign event.
+    summary: Mapped[str] = mapped_column(Text, default="")
+    summary_hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class MonthClose(Base):
+    """The practice closing a month for billing; reopened (never deleted) by an administrator."""
+
+    __tablename__ = "month_close"
+    __table_args__ = (
+        Index(
+            "ux_month_close_in_force",
+            "month",
+            unique=True,
+            sqlite_where=text("reopened_at IS NULL"),
+            postgresql_where=text("reopened_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+    closed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    closed_by: Mapped[str] = mapped_column(String(100))  # staff_id, or "cli:<os user>"
+    reopened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reopened_by: Mapped[str | None] = mapped_column(String(100))
+    reopen_reason: Mapped[str | None] = mapped_column(Text)

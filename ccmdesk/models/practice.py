@@ -30,3 +30,5 @@ class Practice(Base):
     idle_minutes: Mapped[int] = mapped_column(Integer, default=5)
     # The stop dialog's activity list, one per line, in the order shown.
     activities: Mapped[str] = mapped_column(Text, default="\n".join(DEFAULT_ACTIVITIES))
+    # The statement a practitioner signs each monthly summary with; empty: the default.
+    attestation: Mapped[str] = mapped_column(Text, default="")

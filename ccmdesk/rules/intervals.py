@@ -18,6 +18,12 @@ def month_days(month: str) -> tuple[dt.date, dt.date]:
     return dt.date(year, number, 1), following - dt.timedelta(days=1)
 
 
+def month_label(month: str) -> str:
+    """ "2026-03" as people say it: "March 2026"."""
+    first, _ = month_days(month)
+    return first.strftime("%B %Y")
+
+
 def minus(pieces: Iterable[tuple[T, T]], cut: tuple[Any, Any]) -> list[tuple[T, T]]:
     """The parts of each piece outside `cut`."""
     kept: list[tuple[T, T]] = []

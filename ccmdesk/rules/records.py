@@ -39,6 +39,13 @@ DEFAULT_ACTIVITIES = (
     "Other",
 )
 
+# What a practitioner attests by signing a patient's month, unless the practice words its own.
+DEFAULT_ATTESTATION = (
+    "I directed the chronic care management services for this patient this month. I reviewed "
+    "the time log and the care plan, and the time recorded was spent on care management by me "
+    "or by clinical staff under my direction."
+)
+
 
 @dataclass(frozen=True)
 class StopwatchSettings:

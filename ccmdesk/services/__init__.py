@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ccmdesk.db import Database
+from ccmdesk.services.audit import AuditFilter, AuditRow, AuditService, ChainCheck
 from ccmdesk.services.billing import BillingMonth, BillingRow, BillingService, MonthFactsRecord
+from ccmdesk.services.closing import ClosingService, MonthState
 from ccmdesk.services.context import Actor, Clock, Permission, allowed, utc_now
 from ccmdesk.services.errors import (
     ImportFailed,
@@ -21,6 +23,7 @@ from ccmdesk.services.minutes import MinutesService, MonthProgress, WorklistRow
 from ccmdesk.services.patients import PatientRow, PatientService
 from ccmdesk.services.practice import PracticeService
 from ccmdesk.services.results import ImportSummary
+from ccmdesk.services.review import MonthlySummary, ReviewQueue, ReviewService, Signature
 from ccmdesk.services.staff import StaffService
 from ccmdesk.services.stopwatch import StopwatchService, TimerRunning, TimerState
 
@@ -41,6 +44,9 @@ class Services:
         self.stopwatch = StopwatchService(db, clock)
         self.minutes = MinutesService(db, clock)
         self.billing = BillingService(db, clock)
+        self.review = ReviewService(db, clock, self.billing)
+        self.closing = ClosingService(db, clock, self.billing)
+        self.audit = AuditService(db, clock)
 
     def now(self) -> dt.datetime:
         """The services' clock (UTC): the GUI shows and judges time by the same clock.
@@ -71,18 +77,25 @@ class Services:
 
 __all__ = [
     "Actor",
+    "AuditFilter",
+    "AuditRow",
     "BillingMonth",
     "BillingRow",
+    "ChainCheck",
     "ImportFailed",
     "ImportSummary",
     "MonthFactsRecord",
     "MonthProgress",
+    "MonthState",
+    "MonthlySummary",
     "NotFound",
     "PatientRow",
     "Permission",
     "PermissionDenied",
+    "ReviewQueue",
     "ServiceError",
     "Services",
+    "Signature",
     "TimerRunning",
     "TimerState",
     "ValidationFailed",

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from ccmdesk.models import AuditEvent
-from ccmdesk.services.context import Actor
+from ccmdesk.models import AuditEvent, Patient, Staff
+from ccmdesk.services.base import ServiceBase, practice_zone
+from ccmdesk.services.context import Actor, Permission
 
 GENESIS_HASH = "0" * 64
 _HEAD_KEY = "ccmdesk.audit_head"
@@ -123,33 +124,198 @@ def record(
 
 @dataclass(frozen=True)
 class ChainCheck:
+    """The outcome of recomputing the chain: whether it holds, how many events were read,
+    the head hash (to write down outside the database) and, when broken, where."""
+
     ok: bool
     events: int
     first_bad_id: int | None = None
     problem: str = ""
+    head: str = GENESIS_HASH
+    first_bad: AuditRow | None = None
 
 
-def verify_chain(session: Session) -> ChainCheck:
-    """Recompute every hash in order; name the first event that does not fit."""
+_CHAIN_COLUMNS = (
+    AuditEvent.id,
+    AuditEvent.at,
+    AuditEvent.actor,
+    AuditEvent.action,
+    AuditEvent.entity,
+    AuditEvent.entity_key,
+    AuditEvent.patient_id,
+    AuditEvent.before,
+    AuditEvent.after,
+    AuditEvent.reason,
+    AuditEvent.prev_hash,
+    AuditEvent.hash,
+)
+
+
+def verify_chain(session: Session, expected_head: str | None = None) -> ChainCheck:
+    """Recompute every hash in order; name the first event that does not fit.
+
+    `expected_head` is a head hash written down earlier (printed by `ccmdesk audit verify` and
+    on exports): it must still be in the chain, or events up to it were removed or rewritten,
+    which no hash inside the database alone can show.
+    """
     prev_hash = GENESIS_HASH
     count = 0
-    for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
+    seen_expected = expected_head is None or expected_head == GENESIS_HASH
+    for row in session.execute(select(*_CHAIN_COLUMNS).order_by(AuditEvent.id)):
         count += 1
-        if event.prev_hash != prev_hash:
-            return ChainCheck(False, count, event.id, "does not follow the event before it")
-        expected = event_hash(
-            event.prev_hash,
-            event.at,
-            event.actor,
-            event.action,
-            event.entity,
-            event.entity_key,
-            event.patient_id,
-            event.before,
-            event.after,
-            event.reason,
+        (id_, at, actor, action, entity, key, patient_id, before, after, reason, prev, digest) = row
+        problem = ""
+        if prev != prev_hash:
+            problem = "does not follow the event before it (one was removed, added or moved)"
+        elif digest != event_hash(
+            prev, at, actor, action, entity, key, patient_id, before, after, reason
+        ):
+            problem = "its content was changed"
+        if problem:
+            return ChainCheck(False, count, id_, problem, prev_hash, _row(session, row._mapping))
+        prev_hash = digest
+        if digest == expected_head:
+            seen_expected = True
+    if not seen_expected:
+        return ChainCheck(
+            False,
+            count,
+            None,
+            f"the head {expected_head} written down earlier is not in the chain: events "
+            "were removed or the chain was rewritten",
+            prev_hash,
         )
-        if expected != event.hash:
-            return ChainCheck(False, count, event.id, "its content was changed")
-        prev_hash = event.hash
-    return ChainCheck(True, count)
+    return ChainCheck(True, count, head=prev_hash)
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One event as the audit viewer shows it."""
+
+    id: int
+    at: dt.datetime
+    actor: str  # staff_id, or "cli:<os user>"
+    actor_name: str
+    action: str
+    entity: str
+    entity_key: str
+    mrn: str
+    patient_name: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the viewer narrows the trail to; empty fields do not narrow."""
+
+    mrn: str = ""
+    actor: str = ""  # staff_id
+    action: str = ""  # exact, or a prefix ending in "." ("time.")
+    first_day: dt.date | None = None  # local days of the practice, both ends included
+    last_day: dt.date | None = None
+    limit: int = 1000
+
+
+def _document(text_value: str | None) -> dict[str, Any] | None:
+    if text_value is None:
+        return None
+    try:
+        value = json.loads(text_value)
+    except ValueError:
+        return {"(unreadable)": text_value}
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def _row(session: Session, row: Any) -> AuditRow:
+    patient = session.get(Patient, row["patient_id"]) if row["patient_id"] else None
+    staff = session.scalars(select(Staff.name).where(Staff.staff_id == row["actor"])).first()
+    return AuditRow(
+        row["id"],
+        row["at"],
+        row["actor"],
+        staff or row["actor"],
+        row["action"],
+        row["entity"],
+        row["entity_key"],
+        patient.mrn if patient else "",
+        f"{patient.first_name} {patient.last_name}" if patient else "",
+        _document(row["before"]),
+        _document(row["after"]),
+        row["reason"],
+        row["hash"],
+    )
+
+
+class AuditService(ServiceBase):
+    """Reading and checking the audit trail (writing is `record`, inside each service)."""
+
+    def events(self, actor: Actor, wanted: AuditFilter) -> tuple[list[AuditRow], bool]:
+        """The newest events that match, and whether there were more than the limit."""
+        self._authorize(actor, Permission.VIEW_AUDIT)
+        with self._db.session() as session:
+            query = (
+                select(
+                    AuditEvent,
+                    Patient.mrn,
+                    Patient.first_name,
+                    Patient.last_name,
+                    Staff.name,
+                )
+                .outerjoin(Patient, Patient.id == AuditEvent.patient_id)
+                .outerjoin(Staff, Staff.staff_id == AuditEvent.actor)
+                .order_by(AuditEvent.id.desc())
+                .limit(wanted.limit + 1)
+            )
+            if wanted.mrn.strip():
+                query = query.where(Patient.mrn == wanted.mrn.strip())
+            if wanted.actor.strip():
+                query = query.where(AuditEvent.actor == wanted.actor.strip())
+            action = wanted.action.strip()
+            if action.endswith("."):
+                query = query.where(AuditEvent.action.startswith(action, autoescape=True))
+            elif action:
+                query = query.where(AuditEvent.action == action)
+            zone = practice_zone(session)
+            if wanted.first_day is not None:
+                query = query.where(AuditEvent.at >= _midnight(wanted.first_day, zone))
+            if wanted.last_day is not None:
+                following = wanted.last_day + dt.timedelta(days=1)
+                query = query.where(AuditEvent.at < _midnight(following, zone))
+            found = session.execute(query).all()
+        rows = [
+            AuditRow(
+                e.id,
+                e.at,
+                e.actor,
+                staff_name or e.actor,
+                e.action,
+                e.entity,
+                e.entity_key,
+                mrn or "",
+                f"{first} {last}" if mrn else "",
+                _document(e.before),
+                _document(e.after),
+                e.reason,
+                e.hash,
+            )
+            for e, mrn, first, last, staff_name in found[: wanted.limit]
+        ]
+        return rows, len(found) > wanted.limit
+
+    def actions(self, actor: Actor) -> list[str]:
+        """Every action the trail holds, for the viewer's filter."""
+        self._authorize(actor, Permission.VIEW_AUDIT)
+        with self._db.session() as session:
+            return sorted(session.scalars(select(AuditEvent.action).distinct()))
+
+    def verify(self, actor: Actor, expected_head: str | None = None) -> ChainCheck:
+        self._authorize(actor, Permission.VIEW_AUDIT)
+        with self._db.session() as session:
+            return verify_chain(session, expected_head)
+
+
+def _midnight(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), zone).astimezone(dt.UTC)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ccmdesk.db import Database
-from ccmdesk.models import MonthlyReview, Practice, Staff
+from ccmdesk.models import Practice, Staff
+from ccmdesk.rules.validation import parse_month
 from ccmdesk.services.context import SYSTEM_ROLE, Actor, Clock, Permission, require, utc_now
-from ccmdesk.services.errors import PermissionDenied
+from ccmdesk.services.errors import PermissionDenied, ServiceError
 
 
 def practice_zone(session: Session) -> dt.tzinfo:
@@ -24,21 +24,12 @@ def practice_zone(session: Session) -> dt.tzinfo:
     return local if local is not None else dt.UTC
 
 
-def first_signed_month(session: Session, patient_id: int, months: Iterable[str]) -> str | None:
-    """The earliest of these months (YYYY-MM) a practitioner has signed for the patient and
-    nobody has unlocked since; None when none is. Signed months take no changes."""
-    wanted = sorted(set(months))
-    if not wanted:
-        return None
-    return session.scalars(
-        select(MonthlyReview.month)
-        .where(
-            MonthlyReview.patient_id == patient_id,
-            MonthlyReview.month.in_(wanted),
-            MonthlyReview.voided_at.is_(None),
-        )
-        .order_by(MonthlyReview.month)
-    ).first()
+def checked_month(month: str) -> str:
+    """A YYYY-MM month as given, or a clear refusal."""
+    try:
+        return parse_month(month)
+    except ValueError as exc:
+        raise ServiceError(str(exc)) from exc
 
 
 class ServiceBase:

@@ -49,11 +49,11 @@ from ccmdesk.rules.billing import (
 from ccmdesk.rules.catalog import FAMILIES
 from ccmdesk.rules.intervals import month_days, month_of
 from ccmdesk.rules.records import FieldError
-from ccmdesk.rules.validation import parse_month
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase, first_signed_month, practice_zone
+from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
 from ccmdesk.services.context import SYSTEM_ROLE, Actor, Permission, require
 from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from ccmdesk.services.locks import refuse_locked
 from ccmdesk.services.stopwatch import STALE_AFTER_SECONDS
 
 COMPLEXITY = ("none", "moderate", "high")
@@ -222,26 +222,24 @@ class BillingService(ServiceBase):
     def month(self, actor: Actor, month: str) -> BillingMonth:
         """Every enrolled or active patient's month, evaluated."""
         self._authorize(actor, Permission.VIEW_BILLING)
-        month = self._month(month)
+        month = checked_month(month)
         with _collector_paused(), self._db.session() as session:
-            m, dos_rule = self._month_context(session, month)
-            rows = self._evaluate(session, m, dos_rule, None)
+            rows = self.evaluate_in(session, month)
         return BillingMonth(month, rows)
 
     def patient_month(self, actor: Actor, mrn: str, month: str) -> BillingRow:
         """One patient's month, evaluated (whether or not it is enrolled or active)."""
         self._authorize(actor, Permission.VIEW_BILLING)
-        month = self._month(month)
+        month = checked_month(month)
         with self._db.session() as session:
-            m, dos_rule = self._month_context(session, month)
-            rows = self._evaluate(session, m, dos_rule, mrn)
+            rows = self.evaluate_in(session, month, Patient.mrn == mrn, every=True)
         if not rows:
             raise NotFound(f"There is no patient with MRN '{mrn}'.")
         return rows[0]
 
     def month_facts(self, actor: Actor, mrn: str, month: str) -> MonthFactsRecord:
         self._authorize(actor, Permission.VIEW_PATIENTS)
-        month = self._month(month)
+        month = checked_month(month)
         with self._db.session() as session:
             patient = self._patient(session, mrn)
             return month_record(self._month_row(session, patient.id, month))
@@ -252,7 +250,7 @@ class BillingService(ServiceBase):
         """Store the month's facts. Complexity is the billing practitioner's attestation;
         the other facts are billing staff's. The audit trail keeps before and after."""
         actor = self._current(actor)
-        month = self._month(month)
+        month = checked_month(month)
         record = self._checked(record, month)
         with self._db.session() as session:
             patient = self._patient(session, mrn)
@@ -278,7 +276,7 @@ class BillingService(ServiceBase):
                 require(actor, Permission.SET_MONTH_FACTS)
             # A stay reaching into another month changes that month's minutes too.
             changed = set(before.inpatient_stays) ^ set(after.inpatient_stays)
-            self._refuse_signed(session, patient, {month, *_stay_months(changed)})
+            self._refuse_signed(session, patient, {month, *stay_months(changed)})
             if row is None:
                 row = PatientMonth(patient_id=patient.id, month=month)
                 session.add(row)
@@ -302,7 +300,7 @@ class BillingService(ServiceBase):
     ) -> BillingRow:
         """Bill the month under another compliant family (None: the rules' own choice)."""
         actor = self._authorize(actor, Permission.CHOOSE_FAMILY)
-        month = self._month(month)
+        month = checked_month(month)
         if family is not None and family not in FAMILIES:
             raise ServiceError(f"'{family}' is not a code family.")
         if not reason.strip():
@@ -348,13 +346,6 @@ class BillingService(ServiceBase):
     # --- checks ---------------------------------------------------------------------------------
 
     @staticmethod
-    def _month(month: str) -> str:
-        try:
-            return parse_month(month)
-        except ValueError as exc:
-            raise ServiceError(str(exc)) from exc
-
-    @staticmethod
     def _checked(record: MonthFactsRecord, month: str) -> MonthFactsRecord:
         errors: list[FieldError] = []
         if record.complexity not in COMPLEXITY:
@@ -393,13 +384,7 @@ class BillingService(ServiceBase):
 
     @staticmethod
     def _refuse_signed(session: Session, patient: Patient, months: set[str]) -> None:
-        signed = first_signed_month(session, patient.id, months)
-        if signed is not None:
-            raise ServiceError(
-                f"{signed} is signed for {patient.first_name} {patient.last_name}; a practitioner "
-                "or an administrator must unlock it before anything that changes its minutes or "
-                "facts is saved."
-            )
+        refuse_locked(session, patient.id, months, "its facts")
 
     # --- reads ----------------------------------------------------------------------------------
 
@@ -417,6 +402,20 @@ class BillingService(ServiceBase):
             .where(PatientMonth.patient_id == patient_id, PatientMonth.month == month)
             .options(selectinload(PatientMonth.inpatient_stays))
         ).first()
+
+    def evaluate_in(
+        self,
+        session: Session,
+        month: str,
+        which: ColumnElement[bool] | None = None,
+        *,
+        every: bool = False,
+    ) -> list[BillingRow]:
+        """The month (YYYY-MM) of the patients `which` selects (all by default), in MRN order,
+        inside the caller's transaction; only the enrolled or active ones unless `every`.
+        For services that must act on exactly what they evaluated (signing)."""
+        m, dos_rule = self._month_context(session, month)
+        return self._evaluate(session, m, dos_rule, which, every)
 
     def _month_context(self, session: Session, month: str) -> tuple[Month, str]:
         zone = practice_zone(session)
@@ -446,12 +445,19 @@ class BillingService(ServiceBase):
         return {pid: tuple(sorted(found)) for pid, found in stays.items()}
 
     def _evaluate(
-        self, session: Session, m: Month, dos_rule: str, mrn: str | None
+        self,
+        session: Session,
+        m: Month,
+        dos_rule: str,
+        which: ColumnElement[bool] | None,
+        every: bool,
     ) -> list[BillingRow]:
         now = int(self._now().timestamp())
-        which: ColumnElement[bool] = Patient.mrn == mrn if mrn is not None else Patient.id > 0
-        patient_rows, conditions = self._patient_rows(session, which)
-        ids = [row[0] for row in patient_rows] if mrn is not None else None
+        patient_rows, conditions = self._patient_rows(
+            session, which if which is not None else Patient.id > 0
+        )
+        # A subset's ids narrow the other queries; the whole practice needs no list.
+        ids = [row[0] for row in patient_rows] if which is not None else None
         months, stays, signed = self._month_rows(session, m, ids)
         # Preparing 10,000 patients (their facts, blocks and open families) is Python work,
         # and SQLite builds the month's segments with the interpreter lock released: a helper
@@ -468,7 +474,7 @@ class BillingService(ServiceBase):
         for p, enrolled, patient_month in prepared:
             segments = work.get(p.id, none)
             active = bool(segments.starts)
-            if mrn is None and not enrolled and not active:
+            if not every and not enrolled and not active:
                 continue
             rows.append(
                 BillingRow(
@@ -740,7 +746,7 @@ def _prepare(
     return out
 
 
-def _stay_months(stays: Iterable[tuple[dt.date, dt.date]]) -> set[str]:
+def stay_months(stays: Iterable[tuple[dt.date, dt.date]]) -> set[str]:
     """Every month (YYYY-MM) a stay has a day in."""
     months: set[str] = set()
     for admitted, discharged in stays:

@@ -51,6 +51,11 @@ class Permission(StrEnum):
     SET_MONTH_FACTS = "set a patient-month's other services, stays or billing elsewhere"
     ATTEST_COMPLEXITY = "attest complexity"
     CHOOSE_FAMILY = "switch a month's code family"
+    SIGN_MONTH = "sign a patient's month"
+    UNLOCK_MONTH = "unlock a signed month"
+    CLOSE_MONTH = "close a month for billing"
+    REOPEN_MONTH = "reopen a closed month"
+    VIEW_AUDIT = "view the audit trail"
 
 
 _ALL = frozenset(Role)
@@ -67,6 +72,12 @@ PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.SET_MONTH_FACTS: frozenset({Role.BILLING, Role.ADMIN}),
     Permission.ATTEST_COMPLEXITY: frozenset({Role.PRACTITIONER}),
     Permission.CHOOSE_FAMILY: frozenset({Role.BILLING, Role.ADMIN}),
+    # A practitioner signs and unlocks only their own patients' months (checked in the service).
+    Permission.SIGN_MONTH: frozenset({Role.PRACTITIONER}),
+    Permission.UNLOCK_MONTH: frozenset({Role.PRACTITIONER, Role.ADMIN}),
+    Permission.CLOSE_MONTH: frozenset({Role.BILLING, Role.ADMIN}),
+    Permission.REOPEN_MONTH: frozenset({Role.ADMIN}),
+    Permission.VIEW_AUDIT: frozenset({Role.PRACTITIONER, Role.BILLING, Role.ADMIN}),
 }
 
 

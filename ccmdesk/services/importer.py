@@ -22,7 +22,7 @@ from ccmdesk.models import (
     TimeEntry,
     TimeSegment,
 )
-from ccmdesk.rules.intervals import month_days
+from ccmdesk.rules.intervals import month_days, split_by_month
 from ccmdesk.rules.records import (
     PATIENT_COLUMNS,
     STAFF_COLUMNS,
@@ -45,15 +45,17 @@ from ccmdesk.rules.validation import (
     text_error,
 )
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase
+from ccmdesk.services.base import ServiceBase, practice_zone
 from ccmdesk.services.billing import (
     MonthFactsRecord,
     month_document,
     month_record,
+    stay_months,
     write_month_facts,
 )
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import ImportFailed
+from ccmdesk.services.locks import LockTable
 from ccmdesk.services.patients import (
     StaffRef,
     apply_patient,
@@ -226,6 +228,25 @@ class _MonthIn:
     inpatient: tuple[tuple[dt.date, dt.date], ...]
 
 
+@dataclass
+class Locks:
+    """Checks each row that would change time or facts against the signed and closed months."""
+
+    table: LockTable
+    zone: dt.tzinfo
+    problems: _Problems
+
+    def months_of(self, start: dt.datetime, end: dt.datetime) -> set[str]:
+        return {month for month, _ in split_by_month((start, end), self.zone)}
+
+    def check(
+        self, row: Row, column: str, patient_id: int, months: set[str], what: str = "its time"
+    ) -> None:
+        lock = self.table.first(patient_id, months)
+        if lock is not None:
+            self.problems.add(row.file, row.line, column, lock.message(what))
+
+
 def _fmt_span(start: dt.datetime, end: dt.datetime) -> str:
     return f"{start.isoformat()} to {end.isoformat()}"
 
@@ -286,8 +307,12 @@ class ImportService(ServiceBase):
                 add_practice(session, self._now(), actor, practice)
             self._write_staff(session, actor, staff_in, reason, summary)
             self._write_patients(session, actor, patients_in, reason, summary)
-            self._write_entries(session, actor, entries_in, reason, summary)
-            self._write_months(session, actor, months_in, reason, summary)
+            locks = Locks(LockTable.read(session), practice_zone(session), problems)
+            self._write_entries(session, actor, entries_in, reason, summary, locks)
+            self._write_months(session, actor, months_in, reason, summary, locks)
+            if problems.items:
+                # Time or facts of a signed or closed month would change: nothing is written.
+                raise ImportFailed(problems.items)
         return summary
 
     # --- checks ------------------------------------------------------------------------------
@@ -722,6 +747,7 @@ class ImportService(ServiceBase):
         entries: list[_EntryIn],
         reason: str,
         summary: ImportSummary,
+        locks: Locks,
     ) -> None:
         counts = summary.counts[TIME_ENTRIES]
         if not entries:
@@ -762,6 +788,8 @@ class ImportService(ServiceBase):
                 if before == fields:
                     counts.unchanged += 1
                     continue
+            locks.check(item.row, "start", patient_id, locks.months_of(item.start, item.end))
+            if entry is not None:
                 for name, value in fields.items():
                     setattr(entry, name, value)
                 counts.updated += 1
@@ -803,6 +831,7 @@ class ImportService(ServiceBase):
         months: list[_MonthIn],
         reason: str,
         summary: ImportSummary,
+        locks: Locks,
     ) -> None:
         counts = summary.counts[PATIENT_MONTHS]
         if not months:
@@ -825,6 +854,11 @@ class ImportService(ServiceBase):
                 if before == after:
                     counts.unchanged += 1
                     continue
+            # A stay reaching into another month changes that month's minutes too.
+            old_stays = set(month_record(row).inpatient_stays) if row is not None else set()
+            months = {item.month, *stay_months(old_stays ^ set(facts.inpatient_stays))}
+            locks.check(item.row, "month", patient_id, months, "its facts")
+            if row is not None:
                 counts.updated += 1
             else:
                 row = PatientMonth(patient_id=patient_id, month=item.month)

@@ -10,7 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ccmdesk.models import Practice, Staff
-from ccmdesk.rules.records import FieldError, PracticeRecord, StaffRecord, StopwatchSettings
+from ccmdesk.rules.records import (
+    DEFAULT_ATTESTATION,
+    FieldError,
+    PracticeRecord,
+    StaffRecord,
+    StopwatchSettings,
+)
 from ccmdesk.rules.validation import (
     validate_practice,
     validate_staff,
@@ -20,6 +26,15 @@ from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import ServiceError, ValidationFailed
+
+# Long enough for a paragraph a compliance officer writes; short enough to print under a summary.
+ATTESTATION_LIMIT = 1000
+
+
+def attestation_text(session: Session) -> str:
+    """The practice's own attestation statement, or the default."""
+    text = session.scalars(select(Practice.attestation).limit(1)).first()
+    return text.strip() if text and text.strip() else DEFAULT_ATTESTATION
 
 
 def _record(practice: Practice) -> PracticeRecord:
@@ -196,3 +211,38 @@ class PracticeService(ServiceBase):
                     after=dataclasses.asdict(settings),
                 )
         return settings
+
+    # --- attestation ------------------------------------------------------------------------
+
+    def attestation(self) -> str:
+        """The statement practitioners sign monthly summaries with (the default until set)."""
+        with self._db.session() as session:
+            return attestation_text(session)
+
+    def save_attestation(self, actor: Actor, text: str) -> str:
+        """Word the practice's own attestation; empty text goes back to the default."""
+        actor = self._authorize(actor, Permission.MANAGE_PRACTICE)
+        text = text.strip()
+        if len(text) > ATTESTATION_LIMIT:
+            raise ValidationFailed(
+                [FieldError("attestation", f"is longer than {ATTESTATION_LIMIT} characters")]
+            )
+        before = self.attestation()
+        with self._db.session() as session:
+            practice = session.scalars(select(Practice).limit(1)).first()
+            if practice is None:
+                raise ServiceError("Describe the practice first.")
+            practice.attestation = text
+            after = text or DEFAULT_ATTESTATION
+            if before != after:
+                audit.record(
+                    session,
+                    at=self._now(),
+                    actor=actor,
+                    action="practice.attestation",
+                    entity="practice",
+                    entity_key="practice",
+                    before={"attestation": before},
+                    after={"attestation": after},
+                )
+        return after

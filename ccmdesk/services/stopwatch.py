@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from ccmdesk.models import MonthlyReview, Patient, Staff, TimeEntry, TimeSegment
+from ccmdesk.models import Patient, Staff, TimeEntry, TimeSegment
 from ccmdesk.rules.intervals import (
     Interval,
     largest_free_shift,
@@ -21,9 +21,10 @@ from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
 from ccmdesk.rules.validation import ACTIVITY_LIMIT, SERVICES, text_error
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase, first_signed_month, practice_zone
+from ccmdesk.services.base import ServiceBase, practice_zone
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound, ServiceError, ValidationFailed
+from ccmdesk.services.locks import locked_spans, refuse_locked
 
 # A running stopwatch writes a heartbeat at least this often; a crash loses at most this much.
 HEARTBEAT_SECONDS = 30
@@ -182,6 +183,7 @@ class StopwatchService(ServiceBase):
                 last_heartbeat_at=now,
             )
             entry.segments.append(TimeSegment(started_at=now))
+            self._refuse_signed(session, entry)
             session.add(entry)
             session.flush()
             self._audit(session, actor, entry, "time.start", None, {"start": now})
@@ -211,6 +213,7 @@ class StopwatchService(ServiceBase):
             if entry.state != "paused":
                 raise ServiceError("This stopwatch is not paused.")
             entry.segments.append(TimeSegment(started_at=now))
+            self._refuse_signed(session, entry)
             entry.state = "running"
             entry.last_heartbeat_at = now
             self._audit(session, actor, entry, "time.resume", None, {"at": now})
@@ -473,19 +476,12 @@ class StopwatchService(ServiceBase):
     def _signed_months(
         session: Session, patient_ids: set[int], since: dt.datetime
     ) -> dict[int, list[Interval]]:
-        """Each patient's signed months from `since` on, as UTC spans time must keep out of."""
+        """Each patient's signed or closed months from `since` on, as UTC spans time must keep
+        out of."""
         zone = practice_zone(session)
-        rows = session.execute(
-            select(MonthlyReview.patient_id, MonthlyReview.month).where(
-                MonthlyReview.patient_id.in_(sorted(patient_ids)),
-                MonthlyReview.month >= month_of(since, zone),
-                MonthlyReview.voided_at.is_(None),
-            )
+        return locked_spans(
+            session, patient_ids, month_of(since, zone), lambda month: month_bounds(month, zone)
         )
-        spans: dict[int, list[Interval]] = {}
-        for patient_id, month in rows:
-            spans.setdefault(patient_id, []).append(month_bounds(month, zone))
-        return spans
 
     # --- after a crash ------------------------------------------------------------------------
 
@@ -748,20 +744,18 @@ class StopwatchService(ServiceBase):
 
     @staticmethod
     def _refuse_signed(session: Session, entry: TimeEntry) -> None:
-        """A month the practitioner has signed takes no changes (unlock it first)."""
+        """A month signed for the patient, or closed for the practice, takes no changes."""
         zone = practice_zone(session)
         months = {
             month
             for s in entry.segments
-            if s.ended_at is not None
-            for month, _ in split_by_month((s.started_at, s.ended_at), zone)
-        }
-        signed = first_signed_month(session, entry.patient_id, months)
-        if signed is not None:
-            raise ServiceError(
-                f"{signed} is signed for this patient; its time cannot change until a "
-                "practitioner or an administrator unlocks the month."
+            for month, _ in (
+                split_by_month((s.started_at, s.ended_at), zone)
+                if s.ended_at is not None
+                else [(month_of(s.started_at, zone), None)]
             )
+        }
+        refuse_locked(session, entry.patient_id, months)
 
     @staticmethod
     def _close_open_segment(entry: TimeEntry, now: dt.datetime) -> None:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.rules.billing import MonthResult, clock, dollars
 from ccmdesk.rules.catalog import FAMILIES, REASONS, Kind
+from ccmdesk.rules.intervals import month_label
 from ccmdesk.services import Actor, BillingMonth, BillingRow, Permission, Services, allowed
 from ccmdesk.services.billing import amount_by_code
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
@@ -69,11 +70,6 @@ FILTERS = (
 )
 BLOCK_COLOR = QColor("#b3261e")
 WARNING_COLOR = QColor("#8a5a00")
-
-
-def month_label(month: str) -> str:
-    year, number = (int(part) for part in month.split("-"))
-    return dt.date(year, number, 1).strftime("%B %Y")
 
 
 def month_choices(today: dt.date, back: int = MONTHS_BACK) -> list[str]:

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.intervals import month_of
+from ccmdesk.rules.intervals import month_label, month_of
 from ccmdesk.rules.minutes import FAMILY_LABELS, Progress, days_left
 from ccmdesk.services import Actor, ServiceError, Services, WorklistRow
 from ccmdesk.ui.forms import show_failure
@@ -106,8 +106,7 @@ def percent_text(fraction: float) -> str:
 
 def subtitle_text(month: str, days: int, count: int) -> str:
     """ "March 2026 · 16 days left · 12 patients · most minutes needed per day left first"."""
-    year, number = (int(part) for part in month.split("-"))
-    name = dt.date(year, number, 1).strftime("%B %Y")
+    name = month_label(month)
     day_word = "day" if days == 1 else "days"
     patient_word = "patient" if count == 1 else "patients"
     return f"{name} · {days} {day_word} left · {count} {patient_word} · {ORDER_TEXT}"

@@ -321,7 +321,7 @@ def test_a_stay_on_another_months_record_cannot_change_a_signed_month(
     import_cases(team, (CASES[1],))
     sign(db, "S02", MONTH)
     stay = MonthFactsRecord(inpatient_stays=((dt.date(2026, 2, 26), dt.date(2026, 3, 4)),))
-    with pytest.raises(ServiceError, match="2026-03 is signed"):
+    with pytest.raises(ServiceError, match="March 2026 is signed"):
         team.billing.save_month_facts(BILLER, "S02", "2026-02", stay)
     assert team.billing.patient_month(BILLER, "S02", MONTH).result.codes == "99490x1"
 

@@ -6,7 +6,8 @@ import dataclasses
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from ccmdesk.db import Database
 from ccmdesk.models import AuditEvent, Patient
@@ -184,7 +185,13 @@ def test_every_registry_change_extends_a_verifiable_chain(staffed: Services, db:
         event = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "patient.create")
         ).one()
-        event.reason = "tampered"
+    with pytest.raises(IntegrityError, match="append-only"), db.session() as session:
+        session.execute(text("UPDATE audit_event SET reason = 'tampered' WHERE id = :id"),
+                        {"id": event.id})  # fmt: skip
+    with db.session() as session:  # someone with the file drops the guard first
+        session.execute(text("DROP TRIGGER audit_event_no_update"))
+        session.execute(text("UPDATE audit_event SET reason = 'tampered' WHERE id = :id"),
+                        {"id": event.id})  # fmt: skip
     with db.session() as session:
         check = verify_chain(session)
     assert not check.ok and check.first_bad_id == event.id

@@ -302,17 +302,17 @@ def test_a_signed_month_refuses_new_changed_and_deleted_time(
     start = clock.now - dt.timedelta(hours=3)
     row = sw.stopwatch.add_manual(NURSE, "1001", start, start + dt.timedelta(minutes=5), reason="r")
     sign(db, "1001", "2026-03", clock.now)
-    with pytest.raises(ServiceError, match="2026-03 is signed"):
+    with pytest.raises(ServiceError, match="March 2026 is signed"):
         sw.stopwatch.add_manual(NURSE, "1001", start + dt.timedelta(minutes=30),
                                 start + dt.timedelta(minutes=40), reason="r")  # fmt: skip
-    with pytest.raises(ServiceError, match="2026-03 is signed"):
+    with pytest.raises(ServiceError, match="March 2026 is signed"):
         sw.stopwatch.edit(NURSE, row.entry_id, note="x", reason="r")
-    with pytest.raises(ServiceError, match="2026-03 is signed"):
+    with pytest.raises(ServiceError, match="March 2026 is signed"):
         sw.stopwatch.delete(NURSE, row.entry_id, "r")
-    timer = sw.stopwatch.start(NURSE, "1001")
-    clock.advance(minutes=3)
-    with pytest.raises(ServiceError, match="2026-03 is signed"):
-        sw.stopwatch.stop(NURSE, timer.entry_id)
+    # A stopwatch is refused at the start, not after minutes the nurse could not keep.
+    with pytest.raises(ServiceError, match="March 2026 is signed"):
+        sw.stopwatch.start(NURSE, "1001")
+    assert sw.stopwatch.open_timers(NURSE) == []
     # Another patient's month is not affected.
     assert sw.stopwatch.add_manual(NURSE, "1002", start + dt.timedelta(minutes=30),
                                    start + dt.timedelta(minutes=40), reason="r").seconds == 600  # fmt: skip

@@ -1,0 +1,439 @@
+"""The practitioner's monthly review: the queue, the one-screen summary, signing and unlocking."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ccmdesk.db import Database
+from ccmdesk.models import MonthlyReview, Patient, Staff, TimeEntry, TimeSegment
+from ccmdesk.models.staff import Role
+from ccmdesk.rules import icd10
+from ccmdesk.rules.intervals import month_label, month_of
+from ccmdesk.rules.minutes import month_bounds
+from ccmdesk.rules.records import FieldError
+from ccmdesk.services import audit
+from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
+from ccmdesk.services.billing import BillingRow, BillingService, _collector_paused
+from ccmdesk.services.context import SYSTEM_ROLE, Actor, Clock, Permission
+from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from ccmdesk.services.locks import closed_months
+from ccmdesk.services.practice import attestation_text
+
+# What a row of the queue is, for the practitioner.
+READY = "ready to sign"
+BLOCKED = "blocked"
+BELOW = "below threshold"
+SIGNED = "signed"
+STATUS_ORDER = (READY, BLOCKED, BELOW, SIGNED)
+
+
+def review_status(row: BillingRow) -> str:
+    """Signed; ready to sign (billable); below threshold (only time is missing); blocked."""
+    result = row.result
+    if result.signed:
+        return SIGNED
+    if result.billable:
+        return READY
+    if set(result.blocks) <= {"BELOW_THRESHOLD"}:
+        return BELOW
+    return BLOCKED
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One entry of the month's time log, as the practitioner reviews it."""
+
+    entry_id: int
+    started_at: dt.datetime  # UTC
+    ended_at: dt.datetime | None  # None while a stopwatch runs
+    seconds: int
+    staff_name: str
+    staff_role: str
+    activity: str
+    service: str
+    face_to_face: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A signature on a patient-month, in force or voided by an unlock."""
+
+    signed_by: str  # name
+    signed_by_key: str
+    signed_at: dt.datetime
+    attestation: str
+    summary_hash: str
+    voided_at: dt.datetime | None = None
+    voided_by: str = ""
+    void_reason: str = ""
+
+
+@dataclass(frozen=True)
+class MonthlySummary:
+    """Everything on the one screen a practitioner signs."""
+
+    row: BillingRow
+    status: str
+    dob: dt.date
+    conditions: tuple[tuple[str, str], ...]  # (code, description), in claim order
+    consent_date: dt.date | None
+    consent_method: str
+    care_plan_date: dt.date | None
+    log: tuple[LogLine, ...]
+    signature: Signature | None  # the one in force
+    history: tuple[Signature, ...]  # voided, newest first
+    closed: bool  # the practice closed the month
+    month_over: bool  # False while the month is still running
+    open_stopwatch: bool  # someone's stopwatch is still open on this patient in the month
+    attestation: str  # what signing would attest now
+
+    @property
+    def month(self) -> str:
+        return self.row.result.month
+
+
+@dataclass(frozen=True)
+class ReviewQueue:
+    month: str
+    rows: tuple[tuple[BillingRow, str], ...]  # (row, status), in MRN order
+    closed: bool
+
+    def count(self, status: str) -> int:
+        return sum(1 for _, s in self.rows if s == status)
+
+
+class ReviewService(ServiceBase):
+    """Practitioners review, attest and sign their patients' months; signing freezes them."""
+
+    def __init__(self, db: Database, clock: Clock, billing: BillingService) -> None:
+        super().__init__(db, clock)
+        self._billing = billing
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    def queue(self, actor: Actor, month: str) -> ReviewQueue:
+        """A practitioner's patients for the month with their review status; billing staff
+        and administrators see every practitioner's."""
+        actor = self._authorize(actor, Permission.VIEW_BILLING)
+        month = checked_month(month)
+        with _collector_paused(), self._db.session() as session:
+            which = None
+            if actor.role == Role.PRACTITIONER:
+                me = self._staff(session, actor)
+                which = Patient.billing_practitioner_id == me.id
+            rows = self._billing.evaluate_in(session, month, which)
+            closed = bool(closed_months(session, [month]))
+        return ReviewQueue(month, tuple((row, review_status(row)) for row in rows), closed)
+
+    def summary(self, actor: Actor, mrn: str, month: str) -> MonthlySummary:
+        """The one-screen monthly summary of a patient."""
+        actor = self._authorize(actor, Permission.VIEW_BILLING)
+        month = checked_month(month)
+        with self._db.session() as session:
+            patient = self._patient(session, mrn)
+            if actor.role == Role.PRACTITIONER:
+                self._own_patient(session, actor, patient)
+            row = self._billing.evaluate_in(session, month, Patient.id == patient.id, every=True)[0]
+            zone = practice_zone(session)
+            log = self._log(session, patient.id, month, zone)
+            reviews = session.scalars(
+                select(MonthlyReview)
+                .where(MonthlyReview.patient_id == patient.id, MonthlyReview.month == month)
+                .order_by(MonthlyReview.signed_at.desc(), MonthlyReview.id.desc())
+            ).all()
+            names = dict(session.execute(select(Staff.id, Staff.name)).all())
+            keys = dict(session.execute(select(Staff.id, Staff.staff_id)).all())
+            signatures = [
+                Signature(
+                    names.get(r.signed_by_id, "?"),
+                    keys.get(r.signed_by_id, ""),
+                    r.signed_at,
+                    r.attestation,
+                    r.summary_hash,
+                    r.voided_at,
+                    names.get(r.voided_by_id, "the command line") if r.voided_at else "",
+                    r.void_reason or "",
+                )
+                for r in reviews
+            ]
+            enrollment = patient.enrollment
+            today_month = month_of(self._now(), zone)
+            return MonthlySummary(
+                row=row,
+                status=review_status(row),
+                dob=patient.dob,
+                conditions=tuple((c.code, _describe(c.code)) for c in patient.conditions),
+                consent_date=enrollment.consent_date if enrollment else None,
+                consent_method=(enrollment.consent_method or "") if enrollment else "",
+                care_plan_date=enrollment.care_plan_date if enrollment else None,
+                log=tuple(log),
+                signature=next((s for s in signatures if s.voided_at is None), None),
+                history=tuple(s for s in signatures if s.voided_at is not None),
+                closed=bool(closed_months(session, [month])),
+                month_over=month < today_month,
+                open_stopwatch=any(line.ended_at is None for line in log),
+                attestation=attestation_text(session),
+            )
+
+    # --- signing --------------------------------------------------------------------------------
+
+    def sign(self, actor: Actor, mrn: str, month: str) -> Signature:
+        """Sign one patient's month with the practice's attestation statement."""
+        return self.sign_many(actor, month, [mrn])[0]
+
+    def sign_many(self, actor: Actor, month: str, mrns: Sequence[str]) -> list[Signature]:
+        """Sign several patients' months in one go: every one is signable, or none is signed
+        and the refusal lists each patient that is not, with why."""
+        actor = self._authorize(actor, Permission.SIGN_MONTH)
+        month = checked_month(month)
+        wanted = list(dict.fromkeys(m.strip() for m in mrns if m.strip()))
+        if not wanted:
+            raise ValidationFailed([FieldError("patients", "choose at least one patient")])
+        now = self._now().replace(microsecond=0)
+        with _collector_paused(), self._db.session() as session:
+            me = self._staff(session, actor)
+            zone = practice_zone(session)
+            if month > month_of(now, zone):
+                raise ServiceError(f"{month_label(month)} has not begun; it cannot be signed yet.")
+            if closed_months(session, [month]):
+                raise ServiceError(
+                    f"{month_label(month)} is closed for billing; an administrator must reopen "
+                    "it before anything in it is signed."
+                )
+            patients = {
+                p.mrn: p for p in session.scalars(select(Patient).where(Patient.mrn.in_(wanted)))
+            }
+            if missing := [m for m in wanted if m not in patients]:
+                raise NotFound(f"There is no patient with MRN {', '.join(missing)}.")
+            rows = {
+                row.mrn: row
+                for row in self._billing.evaluate_in(
+                    session, month, Patient.mrn.in_(wanted), every=True
+                )
+            }
+            logs = {mrn: self._log(session, patients[mrn].id, month, zone) for mrn in wanted}
+            problems = []
+            for mrn in wanted:
+                patient, row = patients[mrn], rows[mrn]
+                why = self._why_not_signable(patient, row, me, logs[mrn])
+                if why:
+                    problems.append(f"{row.patient_name} ({mrn}): {why}")
+            if problems:
+                raise ServiceError(
+                    "Nothing was signed. "
+                    + ("These months cannot be signed: " if len(problems) > 1 else "")
+                    + "; ".join(problems)
+                )
+            attestation = attestation_text(session)
+            signatures = []
+            for mrn in wanted:
+                patient, row = patients[mrn], rows[mrn]
+                document = _summary_document(row, logs[mrn])
+                text = audit.canonical_json(document) or ""
+                digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+                session.add(
+                    MonthlyReview(
+                        patient_id=patient.id,
+                        month=month,
+                        signed_by_id=me.id,
+                        signed_at=now,
+                        attestation=attestation,
+                        summary=text,
+                        summary_hash=digest,
+                    )
+                )
+                audit.record(
+                    session,
+                    at=now,
+                    actor=actor,
+                    action="month.sign",
+                    entity="patient_month",
+                    entity_key=f"{mrn} {month}",
+                    patient_id=patient.id,
+                    after={
+                        "attestation": attestation,
+                        "summary_sha256": digest,
+                        "codes": document["codes"],
+                        "amount_cents": document["amount_cents"],
+                        "countable_seconds": document["countable_seconds"],
+                        "entries": len(document["entries"]),
+                    },
+                )
+                signatures.append(Signature(actor.name, actor.key, now, attestation, digest))
+        return signatures
+
+    def unlock(self, actor: Actor, mrn: str, month: str, reason: str) -> None:
+        """Void the signature on a patient's month so it can change; it must be signed again."""
+        actor = self._authorize(actor, Permission.UNLOCK_MONTH)
+        month = checked_month(month)
+        if not reason.strip():
+            raise ValidationFailed([FieldError("reason", "is required to unlock a signed month")])
+        now = self._now().replace(microsecond=0)
+        with self._db.session() as session:
+            patient = self._patient(session, mrn)
+            staff = None
+            if actor.role != SYSTEM_ROLE:
+                staff = self._staff(session, actor)
+            if actor.role == Role.PRACTITIONER:
+                self._own_patient(session, actor, patient)
+            if closed_months(session, [month]):
+                raise ServiceError(
+                    f"{month_label(month)} is closed for billing; an administrator must reopen "
+                    "it before a signature in it is voided."
+                )
+            review = session.scalars(
+                select(MonthlyReview).where(
+                    MonthlyReview.patient_id == patient.id,
+                    MonthlyReview.month == month,
+                    MonthlyReview.voided_at.is_(None),
+                )
+            ).first()
+            if review is None:
+                raise ServiceError(
+                    f"{month_label(month)} is not signed for {patient.first_name} "
+                    f"{patient.last_name}; there is nothing to unlock."
+                )
+            review.voided_at = now
+            review.voided_by_id = staff.id if staff is not None else None
+            review.void_reason = reason.strip()
+            signer = session.get(Staff, review.signed_by_id)
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="month.unlock",
+                entity="patient_month",
+                entity_key=f"{mrn} {month}",
+                patient_id=patient.id,
+                before={
+                    "signed_by": signer.staff_id if signer else "",
+                    "signed_at": review.signed_at,
+                    "summary_sha256": review.summary_hash,
+                },
+                reason=reason.strip(),
+            )
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _why_not_signable(
+        patient: Patient, row: BillingRow, me: Staff, log: Sequence[LogLine]
+    ) -> str:
+        if patient.billing_practitioner_id != me.id:
+            return "only the patient's billing practitioner signs the month"
+        if row.result.signed:
+            return "the month is signed already"
+        if any(line.ended_at is None for line in log):
+            return "a stopwatch is still open on this patient; stop it first"
+        if not row.result.billable:
+            reasons = [b for b in row.result.blocks] or ["nothing to bill"]
+            return "not billable (" + ", ".join(reasons) + ")"
+        return ""
+
+    @staticmethod
+    def _log(session: Session, patient_id: int, month: str, zone: dt.tzinfo) -> list[LogLine]:
+        """The patient's entries with time in the month, everyone's, in time order."""
+        lo, hi = month_bounds(month, zone)
+        entries = session.scalars(
+            select(TimeEntry)
+            .where(
+                TimeEntry.patient_id == patient_id,
+                TimeEntry.deleted_at.is_(None),
+                TimeEntry.id.in_(
+                    select(TimeSegment.entry_id).where(
+                        TimeSegment.started_at < hi,
+                        (TimeSegment.ended_at > lo) | TimeSegment.ended_at.is_(None),
+                    )
+                ),
+            )
+            .options(selectinload(TimeEntry.segments))
+        ).all()
+        staff = {
+            s.id: s
+            for s in session.scalars(
+                select(Staff).where(Staff.id.in_({e.staff_id for e in entries}))
+            )
+        }
+        lines = []
+        for e in entries:
+            starts = [s.started_at for s in e.segments]
+            running = any(s.ended_at is None for s in e.segments)
+            ends = [s.ended_at for s in e.segments if s.ended_at is not None]
+            seconds = sum(
+                int((min(s.ended_at, hi) - max(s.started_at, lo)).total_seconds())
+                for s in e.segments
+                if s.ended_at is not None and s.ended_at > lo and s.started_at < hi
+            )
+            who = staff[e.staff_id]
+            lines.append(
+                LogLine(
+                    e.id,
+                    min(starts),
+                    None if running else max(ends),
+                    seconds,
+                    who.name,
+                    who.role,
+                    e.activity,
+                    e.service,
+                    e.face_to_face,
+                    e.note,
+                )
+            )
+        lines.sort(key=lambda line: (line.started_at, line.entry_id))
+        return lines
+
+    @staticmethod
+    def _patient(session: Session, mrn: str) -> Patient:
+        patient = session.scalars(
+            select(Patient)
+            .where(Patient.mrn == mrn)
+            .options(selectinload(Patient.conditions), selectinload(Patient.enrollment))
+        ).first()
+        if patient is None:
+            raise NotFound(f"There is no patient with MRN '{mrn}'.")
+        return patient
+
+    @staticmethod
+    def _staff(session: Session, actor: Actor) -> Staff:
+        staff = session.scalars(select(Staff).where(Staff.staff_id == actor.key)).first()
+        if staff is None:
+            raise PermissionDenied(f"{actor.name} is not a staff member; sign in as one.")
+        return staff
+
+    def _own_patient(self, session: Session, actor: Actor, patient: Patient) -> None:
+        me = self._staff(session, actor)
+        if patient.billing_practitioner_id != me.id:
+            raise PermissionDenied(
+                f"{actor.name} is not the billing practitioner of {patient.first_name} "
+                f"{patient.last_name}; only that practitioner (or an administrator) may do this."
+            )
+
+
+def _describe(code: str) -> str:
+    found = icd10.lookup(code)
+    return found.description if found is not None else ""
+
+
+def _summary_document(row: BillingRow, log: Sequence[LogLine]) -> dict[str, object]:
+    """What a signature covers: the codes and minutes shown, and every entry of the log."""
+    r = row.result
+    return {
+        "mrn": row.mrn,
+        "month": r.month,
+        "codes": [[line.code, line.units] for line in r.lines],
+        "amount_cents": r.amount_cents,
+        "countable_seconds": r.countable_seconds,
+        "practitioner_seconds": r.practitioner_seconds,
+        "excluded": dict(r.excluded),
+        "entries": [
+            [line.entry_id, line.started_at, line.ended_at, line.seconds, line.service, line.note]
+            for line in log
+        ],
+    }

@@ -1,0 +1,302 @@
+"""The monthly review: queue, summary, signing (one or a batch), unlocking, and the freeze."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+import pytest
+from sqlalchemy import select
+
+from ccmdesk.db import Database
+from ccmdesk.models import AuditEvent, MonthlyReview
+from ccmdesk.rules.records import DEFAULT_ATTESTATION, StaffRecord
+from ccmdesk.services import (
+    Actor,
+    ImportFailed,
+    MonthFactsRecord,
+    PermissionDenied,
+    ServiceError,
+    Services,
+    ValidationFailed,
+)
+from tests.conftest import ADMIN, BILLER, CLI, NURSE, VALID_NPIS
+from tests.rules.scenario_cases import CASES, MONTH
+from tests.services.test_billing import csv_bytes, import_cases
+
+DOCTOR = Actor(key="dr-a", name="Dr. A", role="practitioner")
+OTHER_DOCTOR = Actor(key="dr-b", name="Dr. B", role="practitioner")
+READY_MRN, BELOW_MRN, BLOCKED_MRN = "S02", "S01", "S17"
+
+
+@pytest.fixture
+def team(staffed: Services) -> Services:
+    for record in (
+        StaffRecord("lpn-l", "Lou Nurse", "clinical", "LPN"),
+        StaffRecord("ma-m", "Max Assistant", "clinical", "MA"),
+        StaffRecord("dr-b", "Dr. B", "practitioner", "MD", VALID_NPIS[1]),
+    ):
+        staffed.staff.save(CLI, record, is_new=True)
+    import_cases(staffed, CASES)
+    return staffed
+
+
+def events(db: Database, action: str) -> list[AuditEvent]:
+    with db.session() as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def entry_row(mrn: str, start: str, end: str, staff: str = "rn-lee") -> dict[str, str]:
+    return {"mrn": mrn, "staff_id": staff, "start": start, "end": end, "activity": "Call"}
+
+
+# --- queue and summary -------------------------------------------------------------------------
+
+
+def test_the_queue_shows_a_practitioners_patients_by_review_status(team: Services) -> None:
+    queue = team.review.queue(DOCTOR, MONTH)
+    status = {row.mrn: s for row, s in queue.rows}
+    assert status[READY_MRN] == "ready to sign"
+    assert status[BELOW_MRN] == "below threshold"
+    assert status[BLOCKED_MRN] == "blocked"
+    assert queue.count("ready to sign") == sum(c.status == "billable" for c in CASES)
+    assert team.review.queue(OTHER_DOCTOR, MONTH).rows == ()  # none of them are Dr. B's
+    assert len(team.review.queue(BILLER, MONTH).rows) == len(CASES)
+    with pytest.raises(PermissionDenied):
+        team.review.queue(NURSE, MONTH)
+
+
+def test_the_summary_has_conditions_consent_care_plan_log_minutes_and_codes(
+    team: Services,
+) -> None:
+    summary = team.review.summary(DOCTOR, "S13", MONTH)
+    assert summary.conditions[0] == ("E11.9", "Type 2 diabetes mellitus without complications")
+    assert summary.consent_date == dt.date(2025, 11, 4) and summary.consent_method == "verbal"
+    assert summary.care_plan_date == dt.date(2025, 11, 4)
+    assert {line.staff_name for line in summary.log} >= {"Grace Lee"}
+    assert sum(line.seconds for line in summary.log) >= summary.row.result.countable_seconds
+    assert summary.row.result.codes == "99490x1"
+    assert summary.status == "ready to sign" and summary.signature is None
+    assert summary.attestation == DEFAULT_ATTESTATION and summary.month_over
+    with pytest.raises(PermissionDenied, match="not the billing practitioner"):
+        team.review.summary(OTHER_DOCTOR, "S13", MONTH)
+
+
+# --- signing -----------------------------------------------------------------------------------
+
+
+def test_signing_records_what_was_signed_with_its_hash_in_the_audit_trail(
+    team: Services, db: Database
+) -> None:
+    signature = team.review.sign(DOCTOR, READY_MRN, MONTH)
+    assert signature.attestation == DEFAULT_ATTESTATION
+    with db.session() as session:
+        review = session.scalars(select(MonthlyReview)).one()
+        assert hashlib.sha256(review.summary.encode()).hexdigest() == review.summary_hash
+        signed = json.loads(review.summary)
+    assert signed["codes"] == [["99490", 1]] and signed["entries"]
+    (event,) = events(db, "month.sign")
+    assert json.loads(event.after)["summary_sha256"] == signature.summary_hash
+    summary = team.review.summary(DOCTOR, READY_MRN, MONTH)
+    assert summary.status == "signed" and summary.signature is not None
+    assert "NOT_SIGNED" not in summary.row.result.warnings
+
+
+def test_the_practice_words_its_own_attestation(team: Services) -> None:
+    team.practice.save_attestation(ADMIN, "  I supervised this care.  ")
+    assert team.review.sign(DOCTOR, READY_MRN, MONTH).attestation == "I supervised this care."
+    team.practice.save_attestation(ADMIN, "")
+    assert team.practice.attestation() == DEFAULT_ATTESTATION
+    with pytest.raises(PermissionDenied):
+        team.practice.save_attestation(BILLER, "x")
+    with pytest.raises(ValidationFailed, match="longer than"):
+        team.practice.save_attestation(ADMIN, "x" * 1001)
+
+
+@pytest.mark.parametrize(
+    ("who", "mrn", "error", "message"),
+    [
+        (OTHER_DOCTOR, READY_MRN, ServiceError, "only the patient's billing practitioner"),
+        (DOCTOR, BLOCKED_MRN, ServiceError, r"not billable \(NO_CONSENT\)"),
+        (DOCTOR, BELOW_MRN, ServiceError, r"not billable \(BELOW_THRESHOLD\)"),
+        (ADMIN, READY_MRN, PermissionDenied, "may not sign"),
+        (BILLER, READY_MRN, PermissionDenied, "may not sign"),
+        (NURSE, READY_MRN, PermissionDenied, "may not sign"),
+    ],
+)
+def test_only_the_billing_practitioner_signs_a_billable_month(
+    team: Services, who: Actor, mrn: str, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        team.review.sign(who, mrn, MONTH)
+
+
+def test_a_month_is_signed_once_and_not_before_it_begins(team: Services) -> None:
+    team.review.sign(DOCTOR, READY_MRN, MONTH)
+    with pytest.raises(ServiceError, match="signed already"):
+        team.review.sign(DOCTOR, READY_MRN, MONTH)
+    with pytest.raises(ServiceError, match="has not begun"):
+        team.review.sign(DOCTOR, READY_MRN, "2026-05")
+
+
+def test_a_month_with_an_open_stopwatch_cannot_be_signed(team: Services) -> None:
+    team.stopwatch.start(DOCTOR, READY_MRN)  # in April, the current month
+    with pytest.raises(ServiceError, match="stopwatch is still open"):
+        team.review.sign(DOCTOR, READY_MRN, "2026-04")
+
+
+def test_a_batch_signs_all_or_nothing_and_names_each_refusal(team: Services, db: Database) -> None:
+    with pytest.raises(ServiceError) as refused:
+        team.review.sign_many(DOCTOR, MONTH, [READY_MRN, "S03", BLOCKED_MRN])
+    assert "Nothing was signed" in str(refused.value) and "(S17): not billable" in str(
+        refused.value
+    )
+    assert events(db, "month.sign") == []
+    signed = team.review.sign_many(DOCTOR, MONTH, [READY_MRN, "S03", "S04"])
+    assert len(signed) == 3 and len(events(db, "month.sign")) == 3
+    status = {row.mrn: s for row, s in team.review.queue(DOCTOR, MONTH).rows}
+    assert [status[m] for m in (READY_MRN, "S03", "S04")] == ["signed"] * 3
+    with pytest.raises(ValidationFailed):
+        team.review.sign_many(DOCTOR, MONTH, [])
+
+
+# --- the freeze --------------------------------------------------------------------------------
+
+
+def test_a_signed_month_refuses_every_path_that_would_change_it(
+    team: Services, db: Database
+) -> None:
+    team.review.sign(DOCTOR, "S13", MONTH)
+    log = team.stopwatch.patient_log(NURSE, "S13", MONTH)
+    mine = next(line for line in log if line.staff_id == "rn-lee")
+    start = dt.datetime(2026, 3, 30, 14, 0, tzinfo=dt.UTC)
+    refused = "March 2026 is signed for this patient"
+    with pytest.raises(ServiceError, match=refused):
+        team.stopwatch.add_manual(NURSE, "S13", start, start + dt.timedelta(minutes=5), reason="r")
+    with pytest.raises(ServiceError, match=refused):
+        team.stopwatch.edit(NURSE, mine.entry_id, note="changed", reason="r")
+    with pytest.raises(ServiceError, match=refused):
+        team.stopwatch.delete(NURSE, mine.entry_id, "r")
+    with pytest.raises(ServiceError, match=refused):
+        team.billing.save_month_facts(BILLER, "S13", MONTH, MonthFactsRecord(billed_elsewhere=True))
+    with pytest.raises(ServiceError, match=refused):
+        team.billing.save_month_facts(DOCTOR, "S13", MONTH, MonthFactsRecord(complexity="high"))
+    new_time = entry_row("S13", "2026-03-30T10:00:00-04:00", "2026-03-30T10:05:00-04:00")
+    with pytest.raises(ImportFailed) as failed:
+        team.imports.import_data(CLI, [("time.csv", csv_bytes([new_time]))])
+    assert failed.value.problems == [
+        "time.csv:2: start: March 2026 is signed for this patient; its time cannot change "
+        "until a practitioner or an administrator unlocks the month."
+    ]
+    facts = {"mrn": "S13", "month": MONTH, "billed_elsewhere": "yes"}
+    with pytest.raises(ImportFailed, match=r"months\.csv:2: month: March 2026 is signed"):
+        team.imports.import_data(CLI, [("months.csv", csv_bytes([facts]))])
+    # Nothing changed, and the signature still covers the same log.
+    assert team.stopwatch.patient_log(NURSE, "S13", MONTH) == log
+    assert team.review.summary(DOCTOR, "S13", MONTH).status == "signed"
+
+
+def test_re_importing_the_same_rows_into_a_signed_month_changes_nothing_and_is_fine(
+    team: Services,
+) -> None:
+    team.review.sign(DOCTOR, "S13", MONTH)
+    # import_cases imports the same files again: every row is unchanged.
+    import_cases(team, CASES)
+    assert team.review.summary(DOCTOR, "S13", MONTH).status == "signed"
+
+
+def test_an_unlock_needs_a_reason_voids_the_signature_and_the_month_is_signed_again(
+    team: Services, db: Database
+) -> None:
+    team.review.sign(DOCTOR, "S13", MONTH)
+    with pytest.raises(ValidationFailed, match="reason"):
+        team.review.unlock(DOCTOR, "S13", MONTH, " ")
+    with pytest.raises(PermissionDenied, match="not the billing practitioner"):
+        team.review.unlock(OTHER_DOCTOR, "S13", MONTH, "typo")
+    with pytest.raises(PermissionDenied):
+        team.review.unlock(BILLER, "S13", MONTH, "typo")
+    team.review.unlock(DOCTOR, "S13", MONTH, "a call was missing")
+    summary = team.review.summary(DOCTOR, "S13", MONTH)
+    assert summary.status == "ready to sign" and summary.signature is None
+    (voided,) = summary.history
+    assert voided.void_reason == "a call was missing" and voided.voided_by == "Dr. A"
+    start = dt.datetime(2026, 3, 30, 14, 0, tzinfo=dt.UTC)
+    team.stopwatch.add_manual(NURSE, "S13", start, start + dt.timedelta(minutes=5), reason="r")
+    team.review.sign(DOCTOR, "S13", MONTH)
+    team.review.unlock(ADMIN, "S13", MONTH, "admin correction")  # an administrator may too
+    (unlock, _) = events(db, "month.unlock")
+    assert (
+        unlock.reason == "a call was missing" and json.loads(unlock.before)["signed_by"] == "dr-a"
+    )
+    with pytest.raises(ServiceError, match="nothing to unlock"):
+        team.review.unlock(ADMIN, "S13", MONTH, "again")
+
+
+# --- closing the month -------------------------------------------------------------------------
+
+
+def test_billing_closes_a_finished_month_and_only_an_administrator_reopens_it(
+    team: Services, db: Database
+) -> None:
+    with pytest.raises(ServiceError, match="not over yet"):
+        team.closing.close(BILLER, "2026-04")
+    with pytest.raises(PermissionDenied):
+        team.closing.close(NURSE, MONTH)
+    with pytest.raises(PermissionDenied):
+        team.closing.close(DOCTOR, MONTH)
+    state = team.closing.close(BILLER, MONTH)
+    assert state.closed and state.closings[0].closed_by == "Bo Biller"
+    (closed,) = events(db, "month.close")
+    after = json.loads(closed.after)
+    assert after["billable"] == sum(c.status == "billable" for c in CASES)
+    assert after["amount_cents"] == team.billing.month(BILLER, MONTH).amount_cents
+    with pytest.raises(ServiceError, match="closed already"):
+        team.closing.close(ADMIN, MONTH)
+    with pytest.raises(PermissionDenied):
+        team.closing.reopen(BILLER, MONTH, "mistake")
+    with pytest.raises(ValidationFailed):
+        team.closing.reopen(ADMIN, MONTH, "")
+    state = team.closing.reopen(ADMIN, MONTH, "late entry from the home visit nurse")
+    assert not state.closed and state.closings[0].reason.startswith("late entry")
+    assert events(db, "month.reopen")[0].reason.startswith("late entry")
+
+
+def test_a_closed_month_is_read_only_for_every_patient_and_every_path(team: Services) -> None:
+    team.closing.close(BILLER, MONTH)
+    start = dt.datetime(2026, 3, 30, 14, 0, tzinfo=dt.UTC)
+    closed = "March 2026 is closed for billing"
+    with pytest.raises(ServiceError, match=closed):
+        team.stopwatch.add_manual(NURSE, "S01", start, start + dt.timedelta(minutes=5), reason="r")
+    with pytest.raises(ServiceError, match=closed):
+        team.billing.save_month_facts(BILLER, "S01", MONTH, MonthFactsRecord(billed_elsewhere=True))
+    with pytest.raises(ServiceError, match=closed):
+        team.billing.choose_family(BILLER, "S05", MONTH, "ccm", "r")
+    with pytest.raises(ServiceError, match="closed for billing"):
+        team.review.sign(DOCTOR, READY_MRN, MONTH)
+    new_time = entry_row("S01", "2026-03-30T10:00:00-04:00", "2026-03-30T10:05:00-04:00")
+    with pytest.raises(ImportFailed, match=r"time\.csv:2: start: March 2026 is closed"):
+        team.imports.import_data(CLI, [("time.csv", csv_bytes([new_time]))])
+    # April is open: time there is recorded as usual.
+    april = dt.datetime(2026, 4, 14, 14, 0, tzinfo=dt.UTC)
+    team.stopwatch.add_manual(NURSE, "S01", april, april + dt.timedelta(minutes=5), reason="r")
+
+
+def test_a_signature_in_a_closed_month_is_not_voided_before_reopening(team: Services) -> None:
+    team.review.sign(DOCTOR, READY_MRN, MONTH)
+    team.closing.close(BILLER, MONTH)
+    with pytest.raises(ServiceError, match="reopen"):
+        team.review.unlock(ADMIN, READY_MRN, MONTH, "r")
+
+
+def test_a_month_with_a_running_stopwatch_is_not_closed(team: Services, db: Database) -> None:
+    from tests.conftest import FakeClock
+
+    clock = FakeClock(dt.datetime(2026, 3, 31, 20, 0, tzinfo=dt.UTC))
+    march = Services(db, clock=clock)
+    running = march.stopwatch.start(NURSE, "S01")
+    clock.advance(hours=240)  # into April, the stopwatch still open
+    with pytest.raises(ServiceError, match="still open"):
+        march.closing.close(BILLER, MONTH)
+    march.stopwatch.stop(NURSE, running.entry_id, at=clock.now - dt.timedelta(hours=239))
+    assert march.closing.close(BILLER, MONTH).closed
