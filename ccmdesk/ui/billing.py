@@ -10,12 +10,14 @@ from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, 
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -26,10 +28,20 @@ from PySide6.QtWidgets import (
 from ccmdesk.rules.billing import MonthResult, clock, dollars
 from ccmdesk.rules.catalog import FAMILIES, REASONS, Kind
 from ccmdesk.rules.intervals import month_label
-from ccmdesk.services import Actor, BillingMonth, BillingRow, Permission, Services, allowed
+from ccmdesk.services import (
+    Actor,
+    BillingMonth,
+    BillingRow,
+    MonthState,
+    Permission,
+    ServiceError,
+    Services,
+    allowed,
+)
 from ccmdesk.services.billing import amount_by_code
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
-from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.forms import ReasonDialog, show_failure
+from ccmdesk.ui.months import MonthBox
 from ccmdesk.ui.patients import fold
 from ccmdesk.ui.rows_model import RowsModel
 from ccmdesk.ui.worklist import prepare_table
@@ -49,7 +61,6 @@ HEADERS = (
     "Signed",
 )
 NUMERIC = frozenset({STAFF_MIN, PRACTITIONER_MIN, AMOUNT})
-MONTHS_BACK = 24
 MONTH_DELAY_MS = 300
 
 ALL, BILLABLE, NOT_BILLABLE, WARNINGS, UNSIGNED, NEAR = (
@@ -70,24 +81,6 @@ FILTERS = (
 )
 BLOCK_COLOR = QColor("#b3261e")
 WARNING_COLOR = QColor("#8a5a00")
-
-
-def month_choices(today: dt.date, back: int = MONTHS_BACK) -> list[str]:
-    """This month and the `back` before it, newest first."""
-    months = []
-    year, number = today.year, today.month
-    for _ in range(back + 1):
-        months.append(f"{year:04d}-{number:02d}")
-        year, number = (year - 1, 12) if number == 1 else (year, number - 1)
-    return months
-
-
-def default_month(today: dt.date) -> str:
-    """Early in a month billing staff close the one before; later they watch the current one."""
-    if today.day <= 10:
-        first = today.replace(day=1) - dt.timedelta(days=1)
-        return f"{first.year:04d}-{first.month:02d}"
-    return f"{today.year:04d}-{today.month:02d}"
 
 
 def shown_codes(row: BillingRow) -> str:
@@ -426,13 +419,8 @@ class BillingPage(QWidget):
 
         heading = QLabel("Billing")
         heading.setObjectName("pageHeading")
-        self.month_box = QComboBox()
+        self.month_box = MonthBox(self._today())
         self.month_box.setObjectName("billingMonth")
-        self.month_box.setAccessibleName("Service month")
-        today = self._today()
-        for month in month_choices(today):
-            self.month_box.addItem(month_label(month), month)
-        self.month_box.setCurrentIndex(max(0, self.month_box.findData(default_month(today))))
         self.filter_box = QComboBox()
         self.filter_box.setObjectName("billingFilter")
         self.filter_box.setAccessibleName("Show")
@@ -443,8 +431,15 @@ class BillingPage(QWidget):
         self.search_field.setPlaceholderText("Find: patient, MRN, practitioner or code")
         self.search_field.setClearButtonEnabled(True)
         self.refresh_button = QPushButton("Refresh")
+        self.close_button = QPushButton("Close month…")
+        self.close_button.setObjectName("closeMonth")
+        self.reopen_button = QPushButton("Reopen month…")
+        self.reopen_button.setObjectName("reopenMonth")
         self.status_label = QLabel()
         self.status_label.setObjectName("statusLabel")
+        self.closed_label = QLabel()
+        self.closed_label.setObjectName("closedLabel")
+        self.month_state: MonthState | None = None
 
         self.model = BillingTableModel(self)
         self.table = QTableView()
@@ -470,6 +465,8 @@ class BillingPage(QWidget):
         top.addWidget(self.filter_box)
         top.addWidget(self.search_field, 1)
         top.addWidget(self.refresh_button)
+        top.addWidget(self.close_button)
+        top.addWidget(self.reopen_button)
         # The details go under the table: the nine columns need the width more than the
         # explanation, whose sentences read well on full-width lines.
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -482,7 +479,10 @@ class BillingPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
-        layout.addWidget(self.status_label)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status_label, 1)
+        status_row.addWidget(self.closed_label)
+        layout.addLayout(status_row)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.totals_label)
 
@@ -495,6 +495,8 @@ class BillingPage(QWidget):
         self.filter_box.currentIndexChanged.connect(self._on_filter)
         self.search_field.textChanged.connect(self._on_search)
         self.refresh_button.clicked.connect(self.reload)
+        self.close_button.clicked.connect(self.close_month)
+        self.reopen_button.clicked.connect(self.reopen_month)
         self.model.modelReset.connect(self._after_reset)
         self.table.doubleClicked.connect(self._open_index)
         self.table.installEventFilter(self)
@@ -509,35 +511,18 @@ class BillingPage(QWidget):
         return self._services.now().astimezone(self._services.practice_zone()).date()
 
     def current_month(self) -> str:
-        return str(self.month_box.currentData())
+        return self.month_box.month()
 
     def set_month(self, month: str) -> None:
         """Show a month now (it is added to the picker, in order, if it is not there)."""
-        index = self._offer(month)
-        self.month_box.blockSignals(True)
-        self.month_box.setCurrentIndex(index)
-        self.month_box.blockSignals(False)
+        self.month_box.choose(month)
         self._month_timer.stop()
         self.reload()
-
-    def _offer(self, month: str) -> int:
-        """The picker's index of a month, adding it in its place (newest first) if missing."""
-        index = self.month_box.findData(month)
-        if index >= 0:
-            return index
-        position = next(
-            (i for i in range(self.month_box.count()) if str(self.month_box.itemData(i)) < month),
-            self.month_box.count(),
-        )
-        self.month_box.blockSignals(True)
-        self.month_box.insertItem(position, month_label(month), month)
-        self.month_box.blockSignals(False)
-        return position
 
     def showEvent(self, event: QShowEvent) -> None:
         # A window left open over a month end offers the new month too.
         today = self._today()
-        self._offer(f"{today.year:04d}-{today.month:02d}")
+        self.month_box.offer(f"{today.year:04d}-{today.month:02d}")
         super().showEvent(event)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -578,6 +563,7 @@ class BillingPage(QWidget):
         self._selected = None
         self.model.set_rows([])
         self.status_label.setText("")
+        self._show_month_state(None)
 
     def _loaded(self, request: int, result: BillingMonth) -> None:
         if request != self._request:
@@ -587,6 +573,7 @@ class BillingPage(QWidget):
         self._show_status(result)
 
     def _show_status(self, result: BillingMonth) -> None:
+        self._show_month_state(result.month)
         self.status_label.setText(
             f"{month_label(result.month)} · {len(result.rows):,} enrolled or active patients · "
             f"{result.billable:,} billable · {dollars(result.amount_cents)} expected"
@@ -694,3 +681,87 @@ class BillingPage(QWidget):
         self.model.replace_row(row)
         self._kept = None
         self._show_status(self.month)
+
+    # --- closing the month ----------------------------------------------------------------------
+
+    def _show_month_state(self, month: str | None) -> None:
+        """Whether the month on screen is closed, and what the signed-in person may do."""
+        actor = self._actor()
+        state = None
+        if month is not None:
+            try:
+                state = self._services.closing.state(actor, month)
+            except ServiceError as error:
+                show_failure(self, error)
+        self.month_state = state
+        if state is not None and state.closed:
+            last = state.closings[0]
+            when = last.closed_at.astimezone(self._services.practice_zone())
+            self.closed_label.setText(f"Closed for billing on {when:%d %b %Y} by {last.closed_by}")
+        else:
+            self.closed_label.setText("")
+        today = self._today()
+        over = month is not None and month < f"{today.year:04d}-{today.month:02d}"
+        self.close_button.setVisible(allowed(actor, Permission.CLOSE_MONTH))
+        self.close_button.setEnabled(state is not None and not state.closed and over)
+        self.close_button.setToolTip("" if over else "A month is closed after it ends.")
+        self.reopen_button.setVisible(allowed(actor, Permission.REOPEN_MONTH))
+        self.reopen_button.setEnabled(state is not None and state.closed)
+
+    def close_month(self) -> QDialog | None:
+        """Confirm, then close the month on screen for the whole practice."""
+        if self.month is None or not self.close_button.isEnabled():
+            return None
+        month = self.month
+        billable = [r for r in month.rows if r.result.billable]
+        unsigned = sum(1 for r in billable if not r.result.signed)
+        text = (
+            f"Close {month_label(month.month)} for billing?\n\n"
+            f"{len(billable):,} billable patients, {dollars(month.amount_cents)} expected"
+            + (f"; {unsigned:,} of them not signed yet" if unsigned else "")
+            + ".\n\nOnce closed, no time, month facts or signatures in "
+            f"{month_label(month.month)} change for any patient until an administrator "
+            "reopens it. Close it after its export has gone to billing."
+        )
+        box = QMessageBox(QMessageBox.Icon.Question, "Close the month", text, parent=self)
+        box.setObjectName("closeMonthDialog")
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        close = box.addButton(
+            f"Close {month_label(month.month)}", QMessageBox.ButtonRole.AcceptRole
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        chosen = month.month
+        box.buttonClicked.connect(lambda button: self._close(chosen) if button is close else None)
+        box.open()
+        return box
+
+    def _close(self, month: str) -> None:
+        try:
+            self._services.closing.close(self._actor(), month)
+        except ServiceError as error:
+            show_failure(self, error)
+        self.reload()
+
+    def reopen_month(self) -> QDialog | None:
+        if self.month is None or not self.reopen_button.isEnabled():
+            return None
+        month = self.month.month
+        dialog = ReasonDialog(
+            "Reopen a closed month",
+            f"Reopening {month_label(month)} lets its time, month facts and signatures change "
+            "again. Say why; the audit trail keeps it.",
+            "Reopen",
+            self,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._reopen(month, dialog.text()))
+        dialog.open()
+        return dialog
+
+    def _reopen(self, month: str, reason: str) -> None:
+        try:
+            self._services.closing.reopen(self._actor(), month, reason)
+        except ServiceError as error:
+            show_failure(self, error)
+        self.reload()

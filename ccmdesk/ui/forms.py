@@ -9,8 +9,11 @@ from collections.abc import Mapping, Sequence
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QLabel,
     QMessageBox,
+    QPlainTextEdit,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -200,3 +203,35 @@ def show_failure(parent: QWidget, error: BaseException) -> QMessageBox:
         f"Something went wrong that ccmdesk did not expect:\n\n{error!r}\n\n"
         "Nothing was lost that was already saved. Please tell your administrator.",
     )
+
+
+class ReasonDialog(QDialog):
+    """Ask why (unlocking a signed month, reopening a closed one); the reason is required."""
+
+    def __init__(self, title: str, explanation: str, action: str, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.setObjectName("reasonDialog")
+        self.setWindowTitle(title)
+        self.setMinimumWidth(460)
+        text = QLabel(explanation)
+        text.setWordWrap(True)
+        self.reason = QPlainTextEdit()
+        self.reason.setObjectName("reason")
+        self.reason.setPlaceholderText("Why (kept in the audit trail)")
+        self.reason.setTabChangesFocus(True)
+        self.reason.setFixedHeight(self.reason.fontMetrics().height() * 4 + 16)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button = buttons.addButton(action, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok_button.setEnabled(False)
+        self.reason.textChanged.connect(
+            lambda: self.ok_button.setEnabled(bool(self.reason.toPlainText().strip()))
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addWidget(self.reason)
+        layout.addWidget(buttons)
+
+    def text(self) -> str:
+        return self.reason.toPlainText().strip()

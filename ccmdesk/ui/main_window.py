@@ -51,12 +51,14 @@ from ccmdesk.ui.theme import APP_ICON, icon
 from ccmdesk.ui.worklist import WorklistPage
 
 PATIENTS, WORKLIST, MY_DAY, BILLING = "patients", "worklist", "my_day", "billing"
-STAFF, PRACTICE = "staff", "practice"
+REVIEW, AUDIT, STAFF, PRACTICE = "review", "audit", "staff", "practice"
 PAGE_TITLES = {
     PATIENTS: "Patients",
     WORKLIST: "Worklist",
     MY_DAY: "My day",
+    REVIEW: "Monthly review",
     BILLING: "Billing",
+    AUDIT: "Audit trail",
     STAFF: "Staff",
     PRACTICE: "Practice settings",
 }
@@ -64,7 +66,10 @@ PAGE_PERMISSIONS = {
     PATIENTS: Permission.VIEW_PATIENTS,
     WORKLIST: Permission.RECORD_TIME,
     MY_DAY: Permission.RECORD_TIME,
+    # The review is the signing practitioner's page; billing and administrators use Billing.
+    REVIEW: Permission.SIGN_MONTH,
     BILLING: Permission.VIEW_BILLING,
+    AUDIT: Permission.VIEW_AUDIT,
     STAFF: Permission.MANAGE_STAFF,
     PRACTICE: Permission.MANAGE_PRACTICE,
 }
@@ -124,7 +129,7 @@ class MainWindow(QMainWindow):
         self.nav.setIconSize(QSize(20, 20))
         self.nav.setFixedWidth(190)
         self.stack = QStackedWidget()
-        self._page_order = [PATIENTS, WORKLIST, MY_DAY, BILLING, STAFF, PRACTICE]
+        self._page_order = [PATIENTS, WORKLIST, MY_DAY, REVIEW, BILLING, AUDIT, STAFF, PRACTICE]
         # Pages built so far; Staff and Practice settings wait until first opened.
         self.pages: dict[str, QWidget] = {}
         for name in self._page_order:
@@ -258,16 +263,15 @@ class MainWindow(QMainWindow):
             page = self.pages.get(name)
             if isinstance(page, WorklistPage | MyDayPage):
                 page.reload()
-        billing = self.pages.get(BILLING)
-        if billing is not None:
-            from ccmdesk.ui.billing import BillingPage
-
-            assert isinstance(billing, BillingPage)
-            # The next person may not see billing: their window keeps none of it.
-            if self.page_allowed(BILLING):
-                billing.reload()
+        for name in (BILLING, REVIEW, AUDIT):
+            page = self.pages.get(name)
+            if page is None:
+                continue
+            # The next person may not see the page: their window keeps none of it.
+            if self.page_allowed(name):
+                page.reload()  # type: ignore[attr-defined]
             else:
-                billing.clear()
+                page.clear()  # type: ignore[attr-defined]
         self.user_changed.emit(actor)
 
     def _apply_actor(self) -> None:
@@ -365,6 +369,16 @@ class MainWindow(QMainWindow):
                 billing = BillingPage(self._services, self.actor, self._runner)
                 billing.open_requested.connect(self.open_patient)
                 page = billing
+            elif name == REVIEW:
+                from ccmdesk.ui.review import ReviewPage
+
+                review = ReviewPage(self._services, self.actor, self._runner)
+                review.open_requested.connect(self.open_patient)
+                page = review
+            elif name == AUDIT:
+                from ccmdesk.ui.audit import AuditPage
+
+                page = AuditPage(self._services, self.actor, self._runner)
             elif name == MY_DAY:
                 my_day = MyDayPage(self._services, self.actor)
                 my_day.open_requested.connect(self.open_patient)

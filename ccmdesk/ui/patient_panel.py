@@ -25,7 +25,7 @@ from ccmdesk.services import Actor, MonthProgress, ServiceError, Services
 from ccmdesk.services.stopwatch import EntryRow
 from ccmdesk.ui.forms import show_failure
 from ccmdesk.ui.stopwatch import StopwatchController
-from ccmdesk.ui.stopwatch_dialogs import ManualEntryDialog, clock_text
+from ccmdesk.ui.stopwatch_dialogs import ManualEntryDialog, clock_text, save_until_taken
 from ccmdesk.ui.stopwatch_views import StopwatchPanel
 
 LOG_HEADERS = ("When", "Time", "Service", "Staff", "Activity", "Note")
@@ -308,17 +308,10 @@ class PatientPanel(QFrame):
         )
 
     def _until_saved(self, dialog: ManualEntryDialog, save: Callable[..., object]) -> bool:
-        """Show the dialog until the service takes what was typed or the nurse cancels; a
-        refusal is shown in the dialog, keeping everything typed."""
-        while self.exec_dialog(dialog):
-            try:
-                save(dialog.details())
-            except ServiceError as error:
-                dialog.show_error(str(error))
-                continue
-            self.refresh()
-            return True
-        return False
+        if not save_until_taken(dialog, self.exec_dialog, save):
+            return False
+        self.refresh()
+        return True
 
     def exec_dialog(self, dialog: ManualEntryDialog) -> bool:
         """Run a dialog (a method, so tests can fill it in instead of a person)."""

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -29,9 +30,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.records import DEFAULT_ACTIVITIES, FieldError, PracticeRecord, StopwatchSettings
+from ccmdesk.rules.records import (
+    DEFAULT_ACTIVITIES,
+    DEFAULT_ATTESTATION,
+    FieldError,
+    PracticeRecord,
+    StopwatchSettings,
+)
 from ccmdesk.rules.validation import practice_from_text, validate_stopwatch_settings
 from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
+from ccmdesk.services.practice import ATTESTATION_LIMIT
 from ccmdesk.ui.forms import (
     FieldErrorLabel,
     FormErrors,
@@ -469,6 +477,21 @@ class PracticePage(QWidget):
         QVBoxLayout(practice_box).addWidget(self.form)
         self.stopwatch_box = self._stopwatch_group()
         align_labels([practice_box, self.stopwatch_box])
+        self.attestation = QPlainTextEdit()
+        self.attestation.setObjectName("attestation")
+        self.attestation.setAccessibleName("Attestation statement")
+        self.attestation.setTabChangesFocus(True)
+        self.attestation.setFixedHeight(self.attestation.fontMetrics().height() * 5 + 16)
+        attestation_hint = QLabel(
+            "What a practitioner attests when signing a patient's monthly summary. Leave it "
+            "empty for the default statement."
+        )
+        attestation_hint.setObjectName("hint")
+        attestation_hint.setWordWrap(True)
+        self.attestation_box = QGroupBox("Monthly sign-off")
+        sign_off = QVBoxLayout(self.attestation_box)
+        sign_off.addWidget(attestation_hint)
+        sign_off.addWidget(self.attestation)
         self.save_button = QPushButton("Save")
         self.save_button.setObjectName("primaryButton")
         self.save_button.setToolTip("Save the practice's details and the stopwatch settings")
@@ -484,6 +507,7 @@ class PracticePage(QWidget):
         column.addWidget(heading)
         column.addWidget(practice_box)
         column.addWidget(self.stopwatch_box)
+        column.addWidget(self.attestation_box)
         column.addLayout(buttons)
         column.addStretch(1)
         inner.setMaximumWidth(760)
@@ -500,6 +524,7 @@ class PracticePage(QWidget):
                 widget.textEdited.connect(self.status.clear)
         self.idle_minutes.valueChanged.connect(self.status.clear)
         self.activities.changed.connect(self.status.clear)
+        self.attestation.textChanged.connect(self.status.clear)
 
     def _stopwatch_group(self) -> QGroupBox:
         """How long before the stopwatch asks about idle time, and the stop dialog's list."""
@@ -560,12 +585,14 @@ class PracticePage(QWidget):
         try:
             record = self._services.practice.get()
             stopwatch = self._services.practice.stopwatch_settings()
+            attestation = self._services.practice.attestation()
         except Exception as error:
             show_failure(self, error)
             return
         if record is not None:
             self.form.set_record(record)
         self.set_stopwatch_settings(stopwatch)
+        self.attestation.setPlainText(attestation)
         self._clear_errors()
         self.status.setText("" if record else "The practice is not set up yet.")
         self._loaded = True
@@ -581,6 +608,14 @@ class PracticePage(QWidget):
         record, practice_errors = practice_from_text(self.form.raw())
         settings = self.stopwatch_settings()
         stopwatch_errors = validate_stopwatch_settings(settings)
+        attestation = self.attestation.toPlainText().strip()
+        if len(attestation) > ATTESTATION_LIMIT:
+            self.status.setText(
+                f"Not saved: the attestation statement is longer than {ATTESTATION_LIMIT} "
+                "characters."
+            )
+            self.attestation.setFocus()
+            return False
         if practice_errors or stopwatch_errors:
             self._show_errors(practice_errors, stopwatch_errors)
             return False
@@ -604,6 +639,15 @@ class PracticePage(QWidget):
             self.status.setText(
                 "The practice's details were saved; the stopwatch settings were not."
             )
+            self.saved.emit()
+            show_failure(self, error)
+            return False
+        try:
+            # The default is kept as "no statement of our own", so a later default applies.
+            own = "" if attestation == DEFAULT_ATTESTATION else attestation
+            self.attestation.setPlainText(self._services.practice.save_attestation(actor, own))
+        except ServiceError as error:
+            self.status.setText("Everything but the attestation statement was saved.")
             self.saved.emit()
             show_failure(self, error)
             return False

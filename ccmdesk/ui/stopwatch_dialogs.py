@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTime
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.rules.validation import SERVICES
-from ccmdesk.services import TimerState
+from ccmdesk.services import ServiceError, TimerState
 from ccmdesk.services.activity import IdleBegan
 from ccmdesk.services.stopwatch import EntryRow
 from ccmdesk.ui.forms import FieldErrorLabel
@@ -490,3 +490,20 @@ class ManualEntryDialog(QDialog):
             self.reason.setFocus()
             return
         super().accept()
+
+
+def save_until_taken(
+    dialog: ManualEntryDialog,
+    run: Callable[[ManualEntryDialog], bool],
+    save: Callable[[ManualDetails], object],
+) -> bool:
+    """Show the dialog (through `run`) until the service takes what was typed or the person
+    cancels; a refusal is shown in the dialog, keeping everything typed."""
+    while run(dialog):
+        try:
+            save(dialog.details())
+        except ServiceError as error:
+            dialog.show_error(str(error))
+            continue
+        return True
+    return False

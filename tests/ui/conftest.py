@@ -17,6 +17,7 @@ from ccmdesk.db import Database, open_database
 from ccmdesk.rules.records import PATIENT_COLUMNS, PracticeRecord, StaffRecord
 from ccmdesk.services import Actor, Services
 from tests.conftest import FakeClock
+from tests.services.test_billing import csv_bytes
 
 NOW = dt.datetime(2026, 3, 16, 15, 0, tzinfo=dt.UTC)
 DB_FILE = "ccmdesk.sqlite3"
@@ -159,3 +160,50 @@ def nurse(services: Services) -> Actor:
 @pytest.fixture
 def biller(services: Services) -> Actor:
     return services.staff.actor_for("bill-chen")
+
+
+# A month of billing figures: shared by the billing and review page tests.
+MONTH = "2026-03"
+ENROLLED = {
+    "billing_practitioner": "dr-okafor",
+    "care_manager": "rn-lee",
+    "conditions": "E11.9;I10",
+    "consent_date": "2025-11-04",
+    "consent_method": "verbal",
+    "initiating_visit_date": "2025-11-04",
+    "care_plan_date": "2025-11-04",
+}
+# MRN, last name, minutes of RN time on 2 March
+PEOPLE = (
+    ("M1", "Able", 25),  # 99490
+    ("M2", "Nearly", 17),  # 3 minutes short
+    ("M3", "Excluded", 30),  # G0181 the same month: blocked
+    ("M4", "Complex", 60),  # complexity attested: 99487, 99490 + 99439 x2 pays more
+)
+
+
+@pytest.fixture
+def month_data(services: Services) -> Services:
+    setup = Actor.command_line()
+    patients = [patient_raw(mrn=mrn, last_name=last, first_name="Pat", dob="1950-01-01",
+                            **ENROLLED) for mrn, last, _ in PEOPLE]  # fmt: skip
+    entries = []
+    start = dt.datetime(2026, 3, 2, 14, 0, tzinfo=dt.UTC)
+    for mrn, _, minutes in PEOPLE:
+        end = start + dt.timedelta(minutes=minutes)
+        entries.append({"mrn": mrn, "staff_id": "rn-lee", "start": start.isoformat(),
+                        "end": end.isoformat()})  # fmt: skip
+        start = end + dt.timedelta(minutes=5)
+    months = [
+        {"mrn": "M3", "month": MONTH, "other_services": "G0181", "complexity": "none"},
+        {"mrn": "M4", "month": MONTH, "other_services": "", "complexity": "moderate"},
+    ]
+    services.imports.import_data(
+        setup,
+        [
+            ("patients.csv", csv_bytes(patients)),
+            ("time_entries.csv", csv_bytes(entries)),
+            ("patient_months.csv", csv_bytes(months)),
+        ],
+    )
+    return services

@@ -23,60 +23,13 @@ from ccmdesk.ui.billing import (
     UNSIGNED,
     WARNINGS,
     BillingPage,
-    default_month,
-    month_choices,
     totals_text,
 )
 from ccmdesk.ui.main_window import BILLING, MainWindow
 from ccmdesk.ui.month_facts import FamilyDialog, MonthFactsDialog
+from ccmdesk.ui.months import default_month, month_choices
 from ccmdesk.ui.state import GuiState
-from tests.services.test_billing import csv_bytes
-from tests.ui.conftest import patient_raw
-
-MONTH = "2026-03"
-ENROLLED = {
-    "billing_practitioner": "dr-okafor",
-    "care_manager": "rn-lee",
-    "conditions": "E11.9;I10",
-    "consent_date": "2025-11-04",
-    "consent_method": "verbal",
-    "initiating_visit_date": "2025-11-04",
-    "care_plan_date": "2025-11-04",
-}
-# MRN, last name, minutes of RN time on 2 March
-PEOPLE = (
-    ("M1", "Able", 25),  # 99490
-    ("M2", "Nearly", 17),  # 3 minutes short
-    ("M3", "Excluded", 30),  # G0181 the same month: blocked
-    ("M4", "Complex", 60),  # complexity attested: 99487, 99490 + 99439 x2 pays more
-)
-
-
-@pytest.fixture
-def month_data(services: Services) -> Services:
-    setup = Actor.command_line()
-    patients = [patient_raw(mrn=mrn, last_name=last, first_name="Pat", dob="1950-01-01",
-                            **ENROLLED) for mrn, last, _ in PEOPLE]  # fmt: skip
-    entries = []
-    start = dt.datetime(2026, 3, 2, 14, 0, tzinfo=dt.UTC)
-    for mrn, _, minutes in PEOPLE:
-        end = start + dt.timedelta(minutes=minutes)
-        entries.append({"mrn": mrn, "staff_id": "rn-lee", "start": start.isoformat(),
-                        "end": end.isoformat()})  # fmt: skip
-        start = end + dt.timedelta(minutes=5)
-    months = [
-        {"mrn": "M3", "month": MONTH, "other_services": "G0181", "complexity": "none"},
-        {"mrn": "M4", "month": MONTH, "other_services": "", "complexity": "moderate"},
-    ]
-    services.imports.import_data(
-        setup,
-        [
-            ("patients.csv", csv_bytes(patients)),
-            ("time_entries.csv", csv_bytes(entries)),
-            ("patient_months.csv", csv_bytes(months)),
-        ],
-    )
-    return services
+from tests.ui.conftest import MONTH
 
 
 @pytest.fixture
@@ -444,3 +397,38 @@ def test_a_month_outside_the_picker_is_added_in_order(page: BillingPage) -> None
     months = [page.month_box.itemData(i) for i in range(page.month_box.count())]
     assert months[0] == "2026-05" and months == sorted(months, reverse=True)
     assert page.current_month() == "2026-05"
+
+
+def test_billing_closes_a_finished_month_and_an_administrator_reopens_it(
+    qtbot: QtBot, month_data: Services, biller: Actor, admin: Actor
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from ccmdesk.ui.forms import ReasonDialog
+
+    widget = BillingPage(month_data, lambda: biller, InlineTaskRunner())
+    qtbot.addWidget(widget)
+    widget.set_month(MONTH)  # March, still running on the test clock
+    assert not widget.close_button.isEnabled() and widget.reopen_button.isHidden()
+    widget.set_month("2026-02")
+    assert widget.close_button.isEnabled()
+    box = widget.close_month()
+    assert isinstance(box, QMessageBox)
+    assert "Close February 2026 for billing?" in box.text()
+    assert "until an administrator reopens it" in box.text()
+    close = next(b for b in box.buttons() if b.text() == "Close February 2026")
+    close.click()
+    assert widget.closed_label.text().startswith("Closed for billing on 16 Mar 2026 by Wei Chen")
+    assert not widget.close_button.isEnabled()
+    assert month_data.closing.state(biller, "2026-02").closed
+
+    as_admin = BillingPage(month_data, lambda: admin, InlineTaskRunner())
+    qtbot.addWidget(as_admin)
+    as_admin.set_month("2026-02")
+    assert as_admin.reopen_button.isEnabled()
+    dialog = as_admin.reopen_month()
+    assert isinstance(dialog, ReasonDialog)
+    dialog.reason.setPlainText("A late entry from the home visit")
+    dialog.accept()
+    assert as_admin.closed_label.text() == ""
+    assert not month_data.closing.state(admin, "2026-02").closed

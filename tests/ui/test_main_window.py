@@ -12,10 +12,12 @@ from ccmdesk.ui.background import InlineTaskRunner, ThreadTaskRunner
 from ccmdesk.ui.identity import IdentityDialog
 from ccmdesk.ui.import_dialog import ImportProblemsDialog
 from ccmdesk.ui.main_window import (
+    AUDIT,
     BILLING,
     MY_DAY,
     PATIENTS,
     PRACTICE,
+    REVIEW,
     STAFF,
     WORKLIST,
     MainWindow,
@@ -45,7 +47,7 @@ def patients_page(window: MainWindow) -> PatientsPage:
 def test_an_administrator_sees_every_page_and_the_import(make_window, admin) -> None:
     window = make_window(admin)
     assert set(window.pages) == {PATIENTS}  # the others are built when first opened
-    assert window.visible_pages() == [PATIENTS, BILLING, STAFF, PRACTICE]
+    assert window.visible_pages() == [PATIENTS, BILLING, AUDIT, STAFF, PRACTICE]
     assert window.import_action.isVisible()
     assert window.windowTitle() == "Harbor Family Practice — ccmdesk"
     assert window.practice_label.text() == "Harbor Family Practice"
@@ -59,8 +61,8 @@ def test_an_administrator_sees_every_page_and_the_import(make_window, admin) -> 
     ("staff_id", "pages"),
     [
         ("rn-lee", [PATIENTS, WORKLIST, MY_DAY]),
-        ("dr-okafor", [PATIENTS, WORKLIST, MY_DAY, BILLING]),
-        ("bill-chen", [PATIENTS, BILLING]),
+        ("dr-okafor", [PATIENTS, WORKLIST, MY_DAY, REVIEW, BILLING, AUDIT]),
+        ("bill-chen", [PATIENTS, BILLING, AUDIT]),
     ],
 )
 def test_others_see_patients_and_their_own_time(
@@ -89,7 +91,7 @@ def test_switch_user_follows_the_new_persons_role(qtbot, make_window, admin) -> 
     assert changes == [window.actor()]
     assert window.user_label.text() == "Wei Chen · Billing"
     assert window.status_user.text() == "Signed in as Wei Chen (Billing)"
-    assert window.visible_pages() == [PATIENTS, BILLING]
+    assert window.visible_pages() == [PATIENTS, BILLING, AUDIT]
     assert window.current_page() == PATIENTS  # the practice page went away with the role
     assert patients_page(window).new_button.isHidden()
     assert not window.import_action.isVisible()
@@ -204,7 +206,7 @@ def test_an_admin_who_demotes_themself_loses_the_admin_pages_at_once(
     services.staff.save(admin, dataclasses.replace(me, role="billing"), is_new=False)
     staff_page.member_saved.emit(admin.key)
     assert window.actor().role == "billing"
-    assert window.visible_pages() == [PATIENTS, BILLING]
+    assert window.visible_pages() == [PATIENTS, BILLING, AUDIT]
     assert window.current_page() == PATIENTS
     assert window.user_label.text().endswith("· Billing")
 

@@ -294,3 +294,23 @@ def test_a_new_practice_gets_the_default_stopwatch_settings(
     page.idle_minutes.setValue(10)
     assert page.save() is True
     assert empty_services.practice.stopwatch_settings() == StopwatchSettings(10)
+
+
+def test_the_attestation_statement_is_worded_here_and_empty_means_the_default(
+    page: PracticePage, services: Services
+) -> None:
+    from ccmdesk.rules.records import DEFAULT_ATTESTATION
+
+    page.show()
+    assert page.attestation.toPlainText() == DEFAULT_ATTESTATION
+    page.attestation.setPlainText("I directed this care and reviewed the log.")
+    assert page.save()
+    assert services.practice.attestation() == "I directed this care and reviewed the log."
+    page.attestation.setPlainText("x" * 1001)
+    assert not page.save()
+    assert "longer than 1000 characters" in page.status.text()
+    assert services.practice.attestation() == "I directed this care and reviewed the log."
+    page.attestation.setPlainText("")
+    assert page.save()
+    assert services.practice.attestation() == DEFAULT_ATTESTATION
+    assert page.attestation.toPlainText() == DEFAULT_ATTESTATION

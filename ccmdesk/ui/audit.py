@@ -1,0 +1,342 @@
+"""The audit viewer: who changed what, when, from what to what, and whether the chain holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QDate, QModelIndex, QObject, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccmdesk.services import Actor, AuditFilter, AuditRow, ChainCheck, Services
+from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
+from ccmdesk.ui.billing import BLOCK_COLOR, ModelIndex
+from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.rows_model import RowsModel
+from ccmdesk.ui.worklist import prepare_table
+
+WHEN, WHO, ACTION, PATIENT, RECORD, REASON = range(6)
+HEADERS = ("When", "Who", "Action", "Patient", "Record", "Why")
+# The first date a filter can hold means "no limit" (shown as "any").
+ANY_DAY = QDate(2000, 1, 1)
+FILTER_DELAY_MS = 250
+CHANGED_COLOR = QColor("#fff4d6")
+GOOD_COLOR = QColor("#1e7a3c")
+ACTION_GROUPS = (
+    ("time.", "Time (all)"),
+    ("month.", "Months: facts, signing, closing (all)"),
+    ("patient.", "Patients (all)"),
+    ("staff.", "Staff (all)"),
+    ("practice.", "Practice (all)"),
+)
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def changes(row: AuditRow) -> list[tuple[str, str, str]]:
+    """(field, before, after) for every field either side has, in name order."""
+    before, after = row.before or {}, row.after or {}
+    return [
+        (name, _value(before.get(name)), _value(after.get(name)))
+        for name in sorted(set(before) | set(after))
+    ]
+
+
+class AuditTableModel(RowsModel[AuditRow]):
+    def __init__(self, zone: dt.tzinfo, parent: QObject | None = None) -> None:
+        super().__init__(HEADERS, parent)
+        self._zone = zone
+
+    def set_rows(self, rows: list[AuditRow]) -> None:
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or role not in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.ToolTipRole,
+        ):
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if column == WHEN:
+            return f"{row.at.astimezone(self._zone):%Y-%m-%d %H:%M:%S}"
+        if column == WHO:
+            return row.actor_name if role == Qt.ItemDataRole.DisplayRole else row.actor
+        if column == ACTION:
+            return row.action
+        if column == PATIENT:
+            return f"{row.patient_name} ({row.mrn})" if row.mrn else ""
+        if column == RECORD:
+            return f"{row.entity} {row.entity_key}"
+        return row.reason
+
+
+class AuditPage(QWidget):
+    """The trail, newest first, narrowed by patient, staff, action and days."""
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Callable[[], Actor],
+        runner: TaskRunner | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._actor = actor
+        self._runner = runner or ThreadTaskRunner()
+        self._check = 0
+        self.rows: list[AuditRow] = []
+
+        heading = QLabel("Audit trail")
+        heading.setObjectName("pageHeading")
+        self.mrn_field = QLineEdit()
+        self.mrn_field.setObjectName("auditPatient")
+        self.mrn_field.setPlaceholderText("Patient MRN")
+        self.mrn_field.setClearButtonEnabled(True)
+        self.mrn_field.setMaximumWidth(140)
+        self.staff_box = QComboBox()
+        self.staff_box.setObjectName("auditStaff")
+        self.staff_box.setAccessibleName("Staff member")
+        self.action_box = QComboBox()
+        self.action_box.setObjectName("auditAction")
+        self.action_box.setAccessibleName("Action")
+        self.first_day = self._day_edit("auditFrom", "From day")
+        self.last_day = self._day_edit("auditTo", "To day")
+        self.verify_button = QPushButton("Verify chain")
+        self.verify_button.setObjectName("verifyChain")
+        self.count_label = QLabel()
+        self.count_label.setObjectName("statusLabel")
+        self.chain_label = QLabel()
+        self.chain_label.setObjectName("chainLabel")
+        self.chain_label.setWordWrap(True)
+        self.chain_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.model = AuditTableModel(services.practice_zone(), self)
+        self.table = QTableView()
+        self.table.setObjectName("auditTable")
+        self.table.setModel(self.model)
+        prepare_table(self.table)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((150, 130, 150, 190, 170)):
+            self.table.setColumnWidth(column, width)
+        self.detail_heading = QLabel()
+        self.detail_heading.setObjectName("hint")
+        self.detail_heading.setWordWrap(True)
+        self.detail_heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details = QTableWidget(0, 3)
+        self.details.setObjectName("auditChanges")
+        self.details.setHorizontalHeaderLabels(["Field", "Before", "After"])
+        self.details.verticalHeader().hide()
+        self.details.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.details.setWordWrap(True)
+        details_header = self.details.horizontalHeader()
+        details_header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        details_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        details_header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+
+        filters = QHBoxLayout()
+        filters.addWidget(heading)
+        filters.addSpacing(12)
+        filters.addWidget(self.mrn_field)
+        filters.addWidget(self.staff_box)
+        filters.addWidget(self.action_box)
+        filters.addWidget(QLabel("from"))
+        filters.addWidget(self.first_day)
+        filters.addWidget(QLabel("to"))
+        filters.addWidget(self.last_day)
+        filters.addStretch(1)
+        filters.addWidget(self.verify_button)
+        bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 4, 0, 0)
+        bottom_layout.addWidget(self.detail_heading)
+        bottom_layout.addWidget(self.details, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self.table)
+        splitter.addWidget(bottom)
+        splitter.setSizes([420, 240])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(filters)
+        layout.addWidget(self.chain_label)
+        layout.addWidget(self.count_label)
+        layout.addWidget(splitter, 1)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(FILTER_DELAY_MS)
+        self._timer.timeout.connect(self.reload)
+        self.mrn_field.textChanged.connect(lambda _t: self._timer.start())
+        for box in (self.staff_box, self.action_box):
+            box.currentIndexChanged.connect(lambda _i: self.reload())
+        for edit in (self.first_day, self.last_day):
+            edit.dateChanged.connect(lambda _d: self.reload())
+        self.verify_button.clicked.connect(self.verify)
+        self.table.selectionModel().currentRowChanged.connect(self._show_current)
+        self._fill_choices()
+        self.reload()
+
+    @staticmethod
+    def _day_edit(name: str, label: str) -> QDateEdit:
+        edit = QDateEdit()
+        edit.setObjectName(name)
+        edit.setAccessibleName(label)
+        edit.setCalendarPopup(True)
+        edit.setDisplayFormat("yyyy-MM-dd")
+        edit.setMinimumDate(ANY_DAY)
+        edit.setSpecialValueText("any day")
+        edit.setDate(ANY_DAY)
+        return edit
+
+    def _fill_choices(self) -> None:
+        actor = self._actor()
+        self.staff_box.blockSignals(True)
+        self.action_box.blockSignals(True)
+        self.staff_box.clear()
+        self.staff_box.addItem("Everyone", "")
+        for member in self._services.staff.list(include_inactive=True):
+            self.staff_box.addItem(f"{member.name} ({member.staff_id})", member.staff_id)
+        self.action_box.clear()
+        self.action_box.addItem("Every action", "")
+        for prefix, label in ACTION_GROUPS:
+            self.action_box.addItem(label, prefix)
+        for action in self._services.audit.actions(actor):
+            self.action_box.addItem(action, action)
+        self.staff_box.blockSignals(False)
+        self.action_box.blockSignals(False)
+
+    def current_filter(self) -> AuditFilter:
+        def day(edit: QDateEdit) -> dt.date | None:
+            value = edit.date()
+            return None if value == ANY_DAY else dt.date(value.year(), value.month(), value.day())
+
+        return AuditFilter(
+            mrn=self.mrn_field.text(),
+            actor=str(self.staff_box.currentData() or ""),
+            action=str(self.action_box.currentData() or ""),
+            first_day=day(self.first_day),
+            last_day=day(self.last_day),
+        )
+
+    def reload(self) -> None:
+        try:
+            rows, more = self._services.audit.events(self._actor(), self.current_filter())
+        except Exception as error:
+            show_failure(self, error)
+            return
+        self.rows = rows
+        self.model.set_rows(rows)
+        word = "event" if len(rows) == 1 else "events"
+        self.count_label.setText(
+            f"Newest {len(rows):,} {word} shown; narrow the filters to see older ones."
+            if more
+            else f"{len(rows):,} {word}."
+        )
+        if rows:
+            self.table.selectRow(0)
+        else:
+            self.show_event(None)
+
+    def clear(self) -> None:
+        """Show nothing (the signed-in person may not see the trail); a late check is ignored."""
+        self._check += 1
+        self.rows = []
+        self.model.set_rows([])
+        self.show_event(None)
+        self.count_label.setText("")
+        self.chain_label.setText("")
+        self.verify_button.setEnabled(True)
+
+    def _show_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.show_event(self.model.row_at(current.row()))
+
+    def show_event(self, row: AuditRow | None) -> None:
+        self.details.setRowCount(0)
+        if row is None:
+            self.detail_heading.setText("")
+            return
+        self.detail_heading.setText(
+            f"Event {row.id} · {row.action} by {row.actor_name} ({row.actor})"
+            + (f" · why: {row.reason}" if row.reason else "")
+            + f" · hash {row.hash}"
+        )
+        found = changes(row)
+        self.details.setRowCount(len(found))
+        for n, (name, before, after) in enumerate(found):
+            items = [QTableWidgetItem(name), QTableWidgetItem(before), QTableWidgetItem(after)]
+            for column, item in enumerate(items):
+                if before != after and row.before is not None and row.after is not None:
+                    item.setBackground(QBrush(CHANGED_COLOR))
+                self.details.setItem(n, column, item)
+        self.details.resizeRowsToContents()
+
+    def verify(self) -> None:
+        """Recompute the whole chain on a worker thread."""
+        self._check += 1
+        request = self._check
+        self.verify_button.setEnabled(False)
+        self.chain_label.setText("Checking every event of the chain…")
+        actor = self._actor()
+        self._runner.run(
+            lambda: self._services.audit.verify(actor),
+            lambda check: self._verified(request, check),
+            lambda error: self._verify_failed(request, error),
+        )
+
+    def _verified(self, request: int, check: ChainCheck) -> None:
+        if request != self._check:
+            return
+        self.verify_button.setEnabled(True)
+        if check.ok:
+            self.chain_label.setStyleSheet(f"color: {GOOD_COLOR.name()}")
+            self.chain_label.setText(
+                f"Chain intact: {check.events:,} events. Head hash {check.head} "
+                "(write it down to prove later that nothing before it was removed)."
+            )
+            return
+        self.chain_label.setStyleSheet(f"color: {BLOCK_COLOR.name()}")
+        bad = check.first_bad
+        where = (
+            f"event {bad.id} ({bad.action} by {bad.actor} on {bad.at:%Y-%m-%d %H:%M} UTC)"
+            if bad
+            else "the chain"
+        )
+        self.chain_label.setText(f"The audit trail is broken at {where}: {check.problem}.")
+
+    def _verify_failed(self, request: int, error: BaseException) -> None:
+        if request != self._check:
+            return
+        self.verify_button.setEnabled(True)
+        self.chain_label.setText("")
+        show_failure(self, error)

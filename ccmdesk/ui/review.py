@@ -1,0 +1,679 @@
+"""The practitioner's monthly review: the queue, the one-screen summary, signing and unlocking."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccmdesk.rules.billing import clock, dollars
+from ccmdesk.rules.catalog import FAMILIES, REASONS, Kind
+from ccmdesk.rules.intervals import month_label
+from ccmdesk.services import (
+    Actor,
+    BillingRow,
+    MonthlySummary,
+    Permission,
+    ReviewQueue,
+    ServiceError,
+    Services,
+    allowed,
+)
+from ccmdesk.services.review import BELOW, BLOCKED, READY, SIGNED
+from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
+from ccmdesk.ui.billing import BLOCK_COLOR, WARNING_COLOR, ModelIndex, shown_codes
+from ccmdesk.ui.forms import ReasonDialog, show_failure
+from ccmdesk.ui.months import MonthBox
+from ccmdesk.ui.rows_model import RowsModel
+from ccmdesk.ui.worklist import prepare_table
+
+PATIENT, MRN, STAFF_MIN, PRACTITIONER_MIN, CODES, AMOUNT, STATUS = range(7)
+HEADERS = ("Patient", "MRN", "Staff min", "Practitioner min", "Codes", "Amount", "Status")
+NUMERIC = frozenset({STAFF_MIN, PRACTITIONER_MIN, AMOUNT})
+MONTH_DELAY_MS = 300
+ALL = "all"
+FILTERS = (
+    (ALL, "All my patients"),
+    (READY, "Ready to sign"),
+    (BLOCKED, "Blocked"),
+    (BELOW, "Below threshold"),
+    (SIGNED, "Signed"),
+)
+STATUS_COLORS = {
+    READY: QColor("#1d5fa8"),
+    BLOCKED: BLOCK_COLOR,
+    BELOW: WARNING_COLOR,
+    SIGNED: QColor("#1e7a3c"),
+}
+ROLE_WORDS = {"clinical": "clinical staff", "practitioner": "practitioner"}
+
+
+def minutes(seconds: int) -> str:
+    return f"{seconds // 60}"
+
+
+class ReviewTableModel(RowsModel[tuple[BillingRow, str]]):
+    """A practitioner's patients for the month, with what each needs from them."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(HEADERS, parent, NUMERIC)
+        self._all: list[tuple[BillingRow, str]] = []
+        self._which = ALL
+
+    def set_rows(self, rows: Sequence[tuple[BillingRow, str]]) -> None:
+        self._all = list(rows)
+        self._refresh()
+
+    def set_filter(self, which: str) -> None:
+        self._which = which
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.beginResetModel()
+        self._rows = [r for r in self._all if self._which == ALL or r[1] == self._which]
+        self.endResetModel()
+
+    def row_of(self, mrn: str) -> int:
+        return self.position_where(lambda r: r[0].mrn == mrn)
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row, status = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            r = row.result
+            return (
+                row.patient_name,
+                row.mrn,
+                minutes(r.staff_seconds),
+                minutes(r.practitioner_seconds),
+                shown_codes(row),
+                dollars(r.amount_cents) if r.billable else "",
+                status.capitalize(),
+            )[column]
+        if role == Qt.ItemDataRole.ForegroundRole and column == STATUS:
+            return QBrush(STATUS_COLORS[status])
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMERIC:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if role == Qt.ItemDataRole.ToolTipRole and column == STATUS:
+            return "\n".join(REASONS[b].text for b in row.result.blocks) or None
+        return None
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value))
+
+
+def summary_html(s: MonthlySummary, zone: dt.tzinfo) -> str:
+    """The monthly summary as one page of HTML; every piece of stored text is escaped."""
+    row, r = s.row, s.row.result
+    parts = [
+        f"<h2>{_e(row.patient_name)}</h2>",
+        f"<p>MRN {_e(row.mrn)} · born {s.dob:%d %b %Y} · {_e(month_label(s.month))} · "
+        f"billing practitioner {_e(row.practitioner or 'none')}</p>",
+    ]
+    status = {
+        READY: "Ready to sign",
+        BLOCKED: "Blocked",
+        BELOW: "Below threshold",
+        SIGNED: "Signed",
+    }[s.status]
+    color = STATUS_COLORS[s.status].name()
+    parts.append(f'<p><b style="color:{color}">{status}</b>')
+    if s.closed:
+        parts.append(" · the month is closed for billing")
+    elif not s.month_over:
+        parts.append(" · the month is not over yet")
+    parts.append("</p>")
+    conditions = "".join(
+        f"<li>{_e(code)} — {_e(text) or 'not in the code set'}</li>" for code, text in s.conditions
+    )
+    parts.append(f"<h3>Conditions</h3><ul>{conditions or '<li>none on file</li>'}</ul>")
+    consent = (
+        f"{s.consent_date:%d %b %Y}" + (f" ({_e(s.consent_method)})" if s.consent_method else "")
+        if s.consent_date
+        else "none on file"
+    )
+    care_plan = f"{s.care_plan_date:%d %b %Y}" if s.care_plan_date else "none on file"
+    parts.append(f"<p>Consent: {consent} · Care plan: {care_plan}</p>")
+    codes = (
+        ", ".join(f"{line.code} × {line.units}" for line in r.lines)
+        if r.lines
+        else (r.option.codes + " once mended" if r.option else "none")
+    )
+    family = FAMILIES[r.option.family].label if r.option else "no code family reached"
+    parts.append(
+        "<h3>Minutes and codes</h3>"
+        f"<p>Countable {clock(r.countable_seconds)} (clinical staff {clock(r.staff_seconds)}, "
+        f"billing practitioner {clock(r.practitioner_seconds)})<br>"
+        f"Proposed: <b>{_e(codes)}</b> · {_e(family)}"
+        + (f" · {dollars(r.amount_cents)}" if r.billable else "")
+        + "</p>"
+    )
+    reasons = [*r.blocks, *(w for w in r.warnings if w != "NOT_SIGNED")]
+    if reasons:
+        items = []
+        for code in reasons:
+            reason = REASONS[code]
+            tint = BLOCK_COLOR if reason.kind == Kind.BLOCK else WARNING_COLOR
+            mend = f" {_e(reason.mend)}" if reason.kind == Kind.BLOCK and reason.mend else ""
+            items.append(f'<li style="color:{tint.name()}">{_e(reason.text)}{mend}</li>')
+        parts.append(f"<h3>Blocks and warnings</h3><ul>{''.join(items)}</ul>")
+    lines = []
+    for line in s.log:
+        start = line.started_at.astimezone(zone)
+        end = f"{line.ended_at.astimezone(zone):%H:%M}" if line.ended_at else "running"
+        service = line.service.upper() + (" face to face" if line.face_to_face else "")
+        lines.append(
+            f"<tr><td>{start:%d %b}</td><td>{start:%H:%M}–{end}</td>"
+            f"<td align='right'>{clock(line.seconds)}</td><td>{_e(line.staff_name)}"
+            f" ({_e(ROLE_WORDS.get(line.staff_role, line.staff_role))})</td>"
+            f"<td>{_e(line.activity)}</td><td>{_e(service)}</td><td>{_e(line.note)}</td></tr>"
+        )
+    header = (
+        "<tr><th align='left'>Day</th><th align='left'>Time</th><th align='right'>Min</th>"
+        "<th align='left'>Who</th><th align='left'>Activity</th><th align='left'>Service</th>"
+        "<th align='left'>Note</th></tr>"
+    )
+    parts.append(
+        f"<h3>Time log ({len(s.log)} entries)</h3>"
+        + (
+            f"<table cellspacing='0' cellpadding='3' width='100%'>{header}{''.join(lines)}</table>"
+            if lines
+            else "<p>No time recorded this month.</p>"
+        )
+    )
+    if s.signature is not None:
+        sig = s.signature
+        parts.append(
+            f"<h3>Signed</h3><p>By {_e(sig.signed_by)} on "
+            f"{sig.signed_at.astimezone(zone):%d %b %Y at %H:%M}<br><i>{_e(sig.attestation)}</i>"
+            f"<br><small>Summary SHA-256 {_e(sig.summary_hash)}</small></p>"
+        )
+    for old in s.history:
+        voided = old.voided_at.astimezone(zone) if old.voided_at else None
+        parts.append(
+            f"<p><small>Signed by {_e(old.signed_by)} on "
+            f"{old.signed_at.astimezone(zone):%d %b %Y %H:%M}; unlocked by {_e(old.voided_by)}"
+            + (f" on {voided:%d %b %Y %H:%M}" if voided else "")
+            + f": {_e(old.void_reason)}</small></p>"
+        )
+    return "".join(parts)
+
+
+class SignDialog(QDialog):
+    """Confirm signing: every month listed with its codes and amount, and the attestation."""
+
+    def __init__(
+        self, month: str, rows: Sequence[BillingRow], attestation: str, parent: QWidget | None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("signDialog")
+        count = len(rows)
+        self.setWindowTitle(f"Sign {month_label(month)}")
+        self.setMinimumWidth(560)
+        heading = QLabel(
+            f"Sign {count} patient month{'s' if count != 1 else ''} of {month_label(month)}"
+        )
+        heading.setObjectName("dialogHeading")
+        self.table = QTableWidget(count, 4)
+        self.table.setObjectName("signList")
+        self.table.setHorizontalHeaderLabels(["Patient", "MRN", "Codes", "Amount"])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.verticalHeader().hide()
+        for n, row in enumerate(rows):
+            amount = QTableWidgetItem(dollars(row.result.amount_cents))
+            amount.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            for column, item in enumerate(
+                (
+                    QTableWidgetItem(row.patient_name),
+                    QTableWidgetItem(row.mrn),
+                    QTableWidgetItem(row.result.codes),
+                    amount,
+                )
+            ):
+                self.table.setItem(n, column, item)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setMaximumHeight(
+            min(320, self.table.verticalHeader().defaultSectionSize() * (count + 1) + 8)
+        )
+        total = sum(row.result.amount_cents for row in rows)
+        self.total = QLabel(f"Total {dollars(total)}")
+        self.total.setAlignment(Qt.AlignmentFlag.AlignRight)
+        statement = QLabel("By signing you attest:")
+        self.attestation = QLabel(attestation)
+        self.attestation.setObjectName("attestation")
+        self.attestation.setWordWrap(True)
+        note = QLabel(
+            "Signing freezes each month: its time and facts cannot change until it is unlocked, "
+            "and unlocking voids the signature."
+        )
+        note.setObjectName("hint")
+        note.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.sign_button = buttons.addButton(
+            f"Sign {count} month{'s' if count != 1 else ''}",
+            QDialogButtonBox.ButtonRole.AcceptRole,
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(self.table)
+        layout.addWidget(self.total)
+        layout.addWidget(statement)
+        layout.addWidget(self.attestation)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+
+
+class ReviewPage(QWidget):
+    """A practitioner's month: who is ready to sign, blocked, short of time or signed."""
+
+    open_requested = Signal(str)  # MRN
+    changed = Signal()  # something was signed or unlocked
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Callable[[], Actor],
+        runner: TaskRunner | None = None,
+        today: Callable[[], dt.date] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._actor = actor
+        self._runner = runner or ThreadTaskRunner()
+        self._today = today or self._practice_today
+        self._request = 0
+        self.queue: ReviewQueue | None = None
+        self.summary: MonthlySummary | None = None
+
+        heading = QLabel("Monthly review")
+        heading.setObjectName("pageHeading")
+        self.month_box = MonthBox(self._today())
+        self.month_box.setObjectName("reviewMonth")
+        self.filter_box = QComboBox()
+        self.filter_box.setObjectName("reviewFilter")
+        self.filter_box.setAccessibleName("Show")
+        for value, label in FILTERS:
+            self.filter_box.addItem(label, value)
+        self.refresh_button = QPushButton("Refresh")
+        self.status_label = QLabel()
+        self.status_label.setObjectName("statusLabel")
+
+        self.model = ReviewTableModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("reviewTable")
+        self.table.setModel(self.model)
+        prepare_table(self.table)
+        # Several ready months can be signed in one go.
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((170, 80, 70, 105, 110, 75, 110)):
+            self.table.setColumnWidth(column, width)
+        self.sign_selected_button = QPushButton("Sign selected…")
+        self.sign_selected_button.setObjectName("signSelected")
+        self.select_ready_button = QPushButton("Select all ready")
+
+        self.view = QTextBrowser()
+        self.view.setObjectName("monthlySummary")
+        self.view.setAccessibleName("Monthly summary")
+        self.view.setOpenLinks(False)
+        self.sign_button = QPushButton("Sign…")
+        self.sign_button.setObjectName("signOne")
+        self.unlock_button = QPushButton("Unlock…")
+        self.facts_button = QPushButton("Month facts…")
+        self.add_time_button = QPushButton("Add my time…")
+        self.open_button = QPushButton("Open patient")
+
+        top = QHBoxLayout()
+        top.addWidget(heading)
+        top.addSpacing(12)
+        top.addWidget(self.month_box)
+        top.addWidget(self.filter_box)
+        top.addStretch(1)
+        top.addWidget(self.refresh_button)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.table, 1)
+        table_buttons = QHBoxLayout()
+        table_buttons.addWidget(self.select_ready_button)
+        table_buttons.addStretch(1)
+        table_buttons.addWidget(self.sign_selected_button)
+        left_layout.addLayout(table_buttons)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.view, 1)
+        summary_buttons = QHBoxLayout()
+        for button in (self.sign_button, self.unlock_button, self.facts_button):
+            summary_buttons.addWidget(button)
+        summary_buttons.addStretch(1)
+        summary_buttons.addWidget(self.add_time_button)
+        summary_buttons.addWidget(self.open_button)
+        right_layout.addLayout(summary_buttons)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setSizes([640, 560])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.status_label)
+        layout.addWidget(splitter, 1)
+
+        self._month_timer = QTimer(self)
+        self._month_timer.setSingleShot(True)
+        self._month_timer.setInterval(MONTH_DELAY_MS)
+        self._month_timer.timeout.connect(self.reload)
+        self.month_box.currentIndexChanged.connect(lambda _i: self._month_timer.start())
+        self.filter_box.currentIndexChanged.connect(
+            lambda _i: self.model.set_filter(str(self.filter_box.currentData()))
+        )
+        self.refresh_button.clicked.connect(self.reload)
+        self.model.modelReset.connect(self._after_reset)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._sync_buttons())
+        self.table.selectionModel().currentRowChanged.connect(self._show_current)
+        self.table.doubleClicked.connect(self._open_index)
+        self.select_ready_button.clicked.connect(self.select_ready)
+        self.sign_selected_button.clicked.connect(self.sign_selected)
+        self.sign_button.clicked.connect(self.sign_current)
+        self.unlock_button.clicked.connect(self.unlock_current)
+        self.facts_button.clicked.connect(self.edit_facts)
+        self.add_time_button.clicked.connect(self.add_time)
+        self.open_button.clicked.connect(self._open_current)
+        self._selected: str | None = None
+        self.show_summary(None)
+        self.reload()
+
+    def _practice_today(self) -> dt.date:
+        return self._services.now().astimezone(self._services.practice_zone()).date()
+
+    def current_month(self) -> str:
+        return self.month_box.month()
+
+    def set_month(self, month: str) -> None:
+        self.month_box.choose(month)
+        self._month_timer.stop()
+        self.reload()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        today = self._today()
+        self.month_box.offer(f"{today.year:04d}-{today.month:02d}")
+        super().showEvent(event)
+
+    # --- loading --------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Evaluate the queue on a worker thread; only the latest request is shown."""
+        month = self.current_month()
+        self._request += 1
+        request = self._request
+        if self.queue is not None and self.queue.month != month:
+            self.queue = None
+            self.model.set_rows([])
+        self.status_label.setText(f"Reviewing {month_label(month)}…")
+        actor = self._actor()
+        self._runner.run(
+            lambda: self._services.review.queue(actor, month),
+            lambda result: self._loaded(request, result),
+            lambda error: self._failed(request, error),
+        )
+
+    def clear(self) -> None:
+        self._request += 1
+        self.queue = None
+        self._selected = None
+        self.model.set_rows([])
+        self.status_label.setText("")
+        self.show_summary(None)
+
+    def _loaded(self, request: int, queue: ReviewQueue) -> None:
+        if request != self._request:
+            return
+        self.queue = queue
+        self.model.set_rows(queue.rows)
+        counts = " · ".join(
+            f"{queue.count(status):,} {status}" for status in (READY, BLOCKED, BELOW, SIGNED)
+        )
+        closed = " · closed for billing" if queue.closed else ""
+        self.status_label.setText(
+            f"{month_label(queue.month)} · {len(queue.rows):,} patients · {counts}{closed}"
+        )
+
+    def _failed(self, request: int, error: BaseException) -> None:
+        if request != self._request:
+            return
+        self.queue = None
+        self.model.set_rows([])
+        self.status_label.setText(f"{month_label(self.current_month())} could not be reviewed.")
+        show_failure(self, error)
+
+    # --- selection and the summary --------------------------------------------------------------
+
+    def _after_reset(self) -> None:
+        row = self.model.row_of(self._selected) if self._selected else -1
+        if row >= 0:
+            self.table.selectRow(row)
+        else:
+            self.show_summary(None)
+        self._sync_buttons()
+
+    def _show_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid():
+            return
+        row, _ = self.model.row_at(current.row())
+        self._selected = row.mrn
+        try:
+            summary = self._services.review.summary(self._actor(), row.mrn, row.result.month)
+        except ServiceError as error:
+            self.show_summary(None)
+            show_failure(self, error)
+            return
+        self.show_summary(summary)
+
+    def show_summary(self, summary: MonthlySummary | None) -> None:
+        self.summary = summary
+        if summary is None:
+            self.view.setHtml("<p>Choose a patient to see the month's summary.</p>")
+        else:
+            self.view.setHtml(summary_html(summary, self._services.practice_zone()))
+        self._sync_buttons()
+
+    def select_mrn(self, mrn: str) -> bool:
+        row = self.model.row_of(mrn)
+        if row < 0:
+            return False
+        self.table.selectRow(row)
+        return True
+
+    def select_ready(self) -> None:
+        """Select every row ready to sign (those shown)."""
+        self.table.clearSelection()
+        selection = self.table.selectionModel()
+        flags = selection.SelectionFlag.Select | selection.SelectionFlag.Rows
+        for n in range(self.model.rowCount()):
+            if self.model.row_at(n)[1] == READY:
+                selection.select(self.model.index(n, PATIENT), flags)
+
+    def selected_ready(self) -> list[BillingRow]:
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        return [self.model.row_at(n)[0] for n in rows if self.model.row_at(n)[1] == READY]
+
+    def _sync_buttons(self) -> None:
+        actor = self._actor()
+        may_sign = allowed(actor, Permission.SIGN_MONTH)
+        ready = self.selected_ready()
+        self.sign_selected_button.setVisible(may_sign)
+        self.select_ready_button.setVisible(may_sign)
+        self.sign_selected_button.setEnabled(bool(ready))
+        self.sign_selected_button.setText(
+            f"Sign {len(ready)} selected…" if len(ready) > 1 else "Sign selected…"
+        )
+        s = self.summary
+        own = s is not None and s.row.practitioner_key == actor.key
+        self.sign_button.setVisible(may_sign)
+        self.sign_button.setEnabled(
+            s is not None and own and s.status == READY and not s.closed and not s.open_stopwatch
+        )
+        may_unlock = allowed(actor, Permission.UNLOCK_MONTH) and (
+            own or actor.role != "practitioner"
+        )
+        self.unlock_button.setVisible(allowed(actor, Permission.UNLOCK_MONTH))
+        self.unlock_button.setEnabled(
+            s is not None and may_unlock and s.signature is not None and not s.closed
+        )
+        self.facts_button.setEnabled(s is not None)
+        self.add_time_button.setVisible(allowed(actor, Permission.RECORD_TIME))
+        self.add_time_button.setEnabled(s is not None and s.signature is None and not s.closed)
+        self.open_button.setEnabled(s is not None)
+
+    def _open_index(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_requested.emit(self.model.row_at(index.row())[0].mrn)
+
+    def _open_current(self) -> None:
+        if self.summary is not None:
+            self.open_requested.emit(self.summary.row.mrn)
+
+    # --- signing and unlocking --------------------------------------------------------------------
+
+    def sign_current(self) -> QDialog | None:
+        if self.summary is None or not self.sign_button.isEnabled():
+            return None
+        return self._confirm_sign([self.summary.row])
+
+    def sign_selected(self) -> QDialog | None:
+        rows = self.selected_ready()
+        return self._confirm_sign(rows) if rows else None
+
+    def _confirm_sign(self, rows: list[BillingRow]) -> QDialog:
+        month = rows[0].result.month
+        dialog = SignDialog(month, rows, self._services.practice.attestation(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        mrns = [row.mrn for row in rows]
+        dialog.accepted.connect(lambda: self._sign(month, mrns))
+        dialog.open()
+        return dialog
+
+    def _sign(self, month: str, mrns: list[str]) -> None:
+        try:
+            self._services.review.sign_many(self._actor(), month, mrns)
+        except ServiceError as error:
+            show_failure(self, error)
+        self._after_change()
+
+    def unlock_current(self) -> QDialog | None:
+        s = self.summary
+        if s is None or s.signature is None or not self.unlock_button.isEnabled():
+            return None
+        dialog = ReasonDialog(
+            "Unlock a signed month",
+            f"Unlocking voids {s.signature.signed_by}'s signature of "
+            f"{s.signature.signed_at.astimezone(self._services.practice_zone()):%d %b %Y} on "
+            f"{s.row.patient_name}'s {month_label(s.month)}. Its time and facts can then "
+            "change, and the month must be signed again before it is billed.",
+            "Unlock",
+            self,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        mrn, month = s.row.mrn, s.month
+        dialog.accepted.connect(lambda: self._unlock(mrn, month, dialog.text()))
+        dialog.open()
+        return dialog
+
+    def _unlock(self, mrn: str, month: str, reason: str) -> None:
+        try:
+            self._services.review.unlock(self._actor(), mrn, month, reason)
+        except ServiceError as error:
+            show_failure(self, error)
+        self._after_change()
+
+    def edit_facts(self) -> QWidget | None:
+        """Attest complexity (the billing practitioner) or see the month's other facts."""
+        from ccmdesk.ui.month_facts import MonthFactsDialog
+
+        if self.summary is None:
+            return None
+        row = self.summary.row
+        try:
+            record = self._services.billing.month_facts(self._actor(), row.mrn, row.result.month)
+        except ServiceError as error:
+            show_failure(self, error)
+            return None
+        dialog = MonthFactsDialog(self._services, self._actor, row, record, self)
+        dialog.saved.connect(lambda _row: self._after_change())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def add_time(self) -> bool:
+        """The practitioner's own time for this patient, added by hand."""
+        from ccmdesk.ui.stopwatch_dialogs import ManualEntryDialog, save_until_taken
+
+        if self.summary is None or not self.add_time_button.isEnabled():
+            return False
+        mrn = self.summary.row.mrn
+        dialog = ManualEntryDialog(
+            self.summary.row.patient_name,
+            self._services.practice.stopwatch_settings().activities,
+            self._services.practice_zone(),
+            self._services.now(),
+            parent=self,
+        )
+        saved = save_until_taken(
+            dialog,
+            self.exec_dialog,
+            lambda d: self._services.stopwatch.add_manual(
+                self._actor(),
+                mrn,
+                d.start,
+                d.end,
+                reason=d.reason,
+                activity=d.activity,
+                service=d.service,
+                face_to_face=d.face_to_face,
+                note=d.note,
+            ),
+        )
+        dialog.deleteLater()
+        if saved:
+            self._after_change()
+        return saved
+
+    def exec_dialog(self, dialog: QDialog) -> bool:
+        """Run a dialog (a method, so tests can fill it in instead of a person)."""
+        return dialog.exec() == QDialog.DialogCode.Accepted
+
+    def _after_change(self) -> None:
+        self.changed.emit()
+        self.reload()

@@ -1,0 +1,80 @@
+"""The audit viewer: filters, before and after, and checking the chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import QDate
+from pytestqt.qtbot import QtBot
+from sqlalchemy import text
+
+from ccmdesk.services import Actor, Services
+from ccmdesk.ui.audit import ANY_DAY, AuditPage, changes
+from ccmdesk.ui.background import InlineTaskRunner
+
+
+@pytest.fixture
+def page(qtbot: QtBot, services: Services, admin: Actor, nurse: Actor) -> AuditPage:
+    start = dt.datetime(2026, 3, 16, 13, 0, tzinfo=dt.UTC)
+    row = services.stopwatch.add_manual(nurse, "A100", start, start + dt.timedelta(minutes=9),
+                                        reason="call on the ward phone", note="first")  # fmt: skip
+    services.stopwatch.edit(nurse, row.entry_id, note="second", reason="typo in the note")
+    widget = AuditPage(services, lambda: admin, InlineTaskRunner())
+    qtbot.addWidget(widget)
+    return widget
+
+
+def actions(page: AuditPage) -> list[str]:
+    return [row.action for row in page.rows]
+
+
+def test_newest_first_and_the_filters_narrow_by_patient_staff_action_and_day(
+    page: AuditPage, qtmodeltester
+) -> None:  # type: ignore[no-untyped-def]
+    qtmodeltester.check(page.model)
+    assert actions(page)[:2] == ["time.update", "time.create"]
+    page.mrn_field.setText("A100")
+    page.reload()  # the field waits for typing to pause; the test does not
+    assert set(actions(page)) >= {"time.update", "time.create"}
+    assert all(row.mrn == "A100" for row in page.rows)
+    page.staff_box.setCurrentIndex(page.staff_box.findData("rn-lee"))
+    assert actions(page) == ["time.update", "time.create"]
+    page.action_box.setCurrentIndex(page.action_box.findData("time.update"))
+    assert actions(page) == ["time.update"]
+    page.first_day.setDate(QDate(2026, 3, 17))
+    assert actions(page) == [] and page.count_label.text() == "0 events."
+    page.first_day.setDate(ANY_DAY)
+    page.last_day.setDate(QDate(2026, 3, 16))
+    assert actions(page) == ["time.update"]
+
+
+def test_an_event_shows_its_before_and_after_side_by_side(page: AuditPage) -> None:
+    page.action_box.setCurrentIndex(page.action_box.findData("time.update"))
+    assert page.details.rowCount() > 0
+    fields = {page.details.item(n, 0).text(): (page.details.item(n, 1).text(),
+              page.details.item(n, 2).text()) for n in range(page.details.rowCount())}  # fmt: skip
+    assert fields["note"] == ("first", "second")
+    assert "why: typo in the note" in page.detail_heading.text()
+    assert changes(page.rows[0])[0][0] == "activity"  # every field, in name order
+
+
+def test_verify_reports_an_intact_chain_then_the_event_someone_edited(
+    page: AuditPage, services: Services
+) -> None:
+    page.verify()
+    assert page.chain_label.text().startswith("Chain intact:")
+    db = services.stopwatch._db  # the test plays someone with the database file
+    with db.session() as session:
+        session.execute(text("DROP TRIGGER audit_event_no_update"))
+        session.execute(text("UPDATE audit_event SET reason = 'changed later' "
+                             "WHERE action = 'time.update'"))  # fmt: skip
+    page.verify()
+    assert "The audit trail is broken at event" in page.chain_label.text()
+    assert "time.update by rn-lee" in page.chain_label.text()
+    assert "its content was changed" in page.chain_label.text()
+
+
+def test_clear_leaves_nothing_on_screen(page: AuditPage) -> None:
+    page.clear()
+    assert page.model.rowCount() == 0 and page.details.rowCount() == 0

@@ -1,0 +1,159 @@
+"""The monthly review page: the queue, the summary, signing one or a batch, unlock, add time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtWidgets import QDialog
+from pytestqt.qtbot import QtBot
+
+from ccmdesk.services import Actor, Services
+from ccmdesk.ui.background import InlineTaskRunner
+from ccmdesk.ui.forms import ReasonDialog
+from ccmdesk.ui.review import FILTERS, READY, STATUS, ReviewPage, SignDialog
+from ccmdesk.ui.stopwatch_dialogs import ManualEntryDialog
+from tests.ui.conftest import MONTH
+
+
+@pytest.fixture
+def doctor(month_data: Services) -> Actor:
+    return month_data.staff.actor_for("dr-okafor")
+
+
+@pytest.fixture
+def page(qtbot: QtBot, month_data: Services, doctor: Actor) -> ReviewPage:
+    widget = ReviewPage(month_data, lambda: doctor, InlineTaskRunner())
+    qtbot.addWidget(widget)
+    widget.set_month(MONTH)
+    return widget
+
+
+def statuses(page: ReviewPage) -> dict[str, str]:
+    return {
+        page.model.row_at(n)[0].mrn: page.model.row_at(n)[1] for n in range(page.model.rowCount())
+    }
+
+
+def test_the_queue_lists_my_patients_by_what_they_need(page: ReviewPage, qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    qtmodeltester.check(page.model)
+    assert statuses(page) == {
+        "A100": "blocked",  # no initiating visit or care plan on file
+        "B200": "blocked",
+        "M1": "ready to sign",
+        "M2": "below threshold",  # only time is missing
+        "M3": "blocked",
+        "M4": "ready to sign",
+    }  # A101 and B201 are Dr. Lindqvist's patients
+    assert page.model.index(page.model.row_of("M3"), STATUS).data() == "Blocked"
+    page.filter_box.setCurrentIndex([value for value, _ in FILTERS].index(READY))
+    assert sorted(statuses(page)) == ["M1", "M4"]
+    assert "2 ready to sign · 3 blocked · 1 below threshold · 0 signed" in page.status_label.text()
+
+
+def test_the_summary_shows_the_month_on_one_screen_with_stored_text_escaped(
+    page: ReviewPage,
+    month_data: Services,
+) -> None:
+    nurse = month_data.staff.actor_for("rn-lee")
+    start = dt.datetime(2026, 3, 3, 14, 0, tzinfo=dt.UTC)
+    month_data.stopwatch.add_manual(nurse, "M1", start, start + dt.timedelta(minutes=3),
+                                    reason="r", note="<b>bold?</b> & \u05e9\u05dc\u05d5\u05dd")  # fmt: skip
+    page.reload()
+    assert page.select_mrn("M1")
+    text = page.view.toPlainText()
+    for expected in ("Able, Pat", "E11.9 — Type 2 diabetes mellitus without complications",
+                     "Consent: 04 Nov 2025 (verbal)", "Care plan: 04 Nov 2025",
+                     "Countable 28:00", "Proposed: 99490 × 1", "Time log (2 entries)",
+                     "Grace Lee (clinical staff)", "<b>bold?</b> & \u05e9\u05dc\u05d5\u05dd",
+                     "Ready to sign"):  # fmt: skip
+        assert expected in text
+    assert page.sign_button.isEnabled() and not page.unlock_button.isEnabled()
+    page.select_mrn("M3")
+    assert "Blocks and warnings" in page.view.toPlainText()
+    assert not page.sign_button.isEnabled()
+
+
+def test_signing_one_month_confirms_with_the_attestation_then_freezes_it(
+    page: ReviewPage,
+    month_data: Services,
+) -> None:
+    page.select_mrn("M1")
+    dialog = page.sign_current()
+    assert isinstance(dialog, SignDialog)
+    assert dialog.table.rowCount() == 1 and dialog.table.item(0, 2).text() == "99490x1"
+    assert dialog.attestation.text() == month_data.practice.attestation()
+    assert dialog.sign_button.text() == "Sign 1 month"
+    dialog.accept()
+    assert statuses(page)["M1"] == "signed"
+    page.select_mrn("M1")
+    assert "Signed" in page.view.toPlainText() and "By Adaeze Okafor" in page.view.toPlainText()
+    assert page.unlock_button.isEnabled() and not page.add_time_button.isEnabled()
+
+
+def test_a_batch_of_ready_months_is_listed_then_signed_together(page: ReviewPage) -> None:
+    page.select_ready()
+    assert [row.mrn for row in page.selected_ready()] == ["M1", "M4"]
+    assert page.sign_selected_button.text() == "Sign 2 selected…"
+    dialog = page.sign_selected()
+    assert isinstance(dialog, SignDialog)
+    rows = [dialog.table.item(n, 1).text() for n in range(dialog.table.rowCount())]
+    assert rows == ["M1", "M4"] and dialog.total.text() == "Total $210.42"
+    dialog.reject()
+    assert statuses(page)["M1"] == "ready to sign"  # cancelled: nothing signed
+    page.select_ready()
+    page.sign_selected().accept()  # type: ignore[union-attr]
+    assert statuses(page)["M1"] == statuses(page)["M4"] == "signed"
+
+
+def test_unlock_asks_why_then_the_month_is_ready_again(page: ReviewPage) -> None:
+    page.select_mrn("M1")
+    page.sign_current().accept()  # type: ignore[union-attr]
+    page.select_mrn("M1")
+    dialog = page.unlock_current()
+    assert isinstance(dialog, ReasonDialog)
+    assert "voids Adaeze Okafor's signature" in dialog.findChild(type(page.status_label)).text()
+    assert not dialog.ok_button.isEnabled()
+    dialog.reason.setPlainText("A call from 28 March was missing")
+    assert dialog.ok_button.isEnabled()
+    dialog.accept()
+    assert statuses(page)["M1"] == "ready to sign"
+    page.select_mrn("M1")
+    assert "unlocked by Adaeze Okafor" in page.view.toPlainText()
+    assert "A call from 28 March was missing" in page.view.toPlainText()
+
+
+def test_the_practitioner_adds_own_time_from_the_summary(
+    page: ReviewPage,
+    month_data: Services,
+    doctor: Actor,
+    monkeypatch,
+) -> None:
+    page.select_mrn("M2")
+
+    def fill(dialog: QDialog) -> bool:
+        assert isinstance(dialog, ManualEntryDialog)
+        dialog.start.setTime(dialog.start.time().fromString("09:30:00", "HH:mm:ss"))
+        dialog.end.setTime(dialog.end.time().fromString("09:40:00", "HH:mm:ss"))
+        dialog.reason.setText("Reviewed the care plan with the family")
+        return True
+
+    monkeypatch.setattr(page, "exec_dialog", fill)
+    assert page.add_time()
+    own = [e for e in month_data.stopwatch.patient_log(doctor, "M2") if e.staff_id == "dr-okafor"]
+    assert [e.seconds for e in own] == [600]
+    assert statuses(page)["M2"] == "ready to sign"  # 17 + 10 minutes reach 99490
+
+
+def test_an_administrator_sees_the_queue_but_cannot_sign(
+    qtbot: QtBot,
+    month_data: Services,
+    admin: Actor,
+) -> None:
+    widget = ReviewPage(month_data, lambda: admin, InlineTaskRunner())
+    qtbot.addWidget(widget)
+    widget.set_month(MONTH)
+    assert "B200" in statuses(widget)  # every practitioner's patients
+    widget.select_mrn("M1")
+    assert widget.sign_button.isHidden() and widget.sign_selected_button.isHidden()
+    assert widget.sign_current() is None
