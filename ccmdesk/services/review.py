@@ -93,6 +93,9 @@ class MonthlySummary:
     month_over: bool  # False while the month is still running
     open_stopwatch: bool  # someone's stopwatch is still open on this patient in the month
     attestation: str  # what signing would attest now
+    # The month as evaluated now no longer matches what was signed (say, a condition or the
+    # consent changed on the patient's record since): the signature covers the old figures.
+    changed_since_signed: bool = False
 
     @property
     def month(self) -> str:
@@ -165,6 +168,10 @@ class ReviewService(ServiceBase):
             ]
             enrollment = patient.enrollment
             today_month = month_of(self._now(), zone)
+            in_force = next((s for s in signatures if s.voided_at is None), None)
+            changed = in_force is not None and in_force.summary_hash != _digest(
+                _summary_document(row, log)
+            )
             return MonthlySummary(
                 row=row,
                 status=review_status(row),
@@ -174,12 +181,13 @@ class ReviewService(ServiceBase):
                 consent_method=(enrollment.consent_method or "") if enrollment else "",
                 care_plan_date=enrollment.care_plan_date if enrollment else None,
                 log=tuple(log),
-                signature=next((s for s in signatures if s.voided_at is None), None),
+                signature=in_force,
                 history=tuple(s for s in signatures if s.voided_at is not None),
                 closed=bool(closed_months(session, [month])),
                 month_over=month < today_month,
                 open_stopwatch=any(line.ended_at is None for line in log),
                 attestation=attestation_text(session),
+                changed_since_signed=changed,
             )
 
     # --- signing --------------------------------------------------------------------------------
@@ -237,7 +245,7 @@ class ReviewService(ServiceBase):
                 patient, row = patients[mrn], rows[mrn]
                 document = _summary_document(row, logs[mrn])
                 text = audit.canonical_json(document) or ""
-                digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+                digest = _digest(document)
                 session.add(
                     MonthlyReview(
                         patient_id=patient.id,
@@ -419,6 +427,11 @@ class ReviewService(ServiceBase):
 def _describe(code: str) -> str:
     found = icd10.lookup(code)
     return found.description if found is not None else ""
+
+
+def _digest(document: dict[str, object]) -> str:
+    """SHA-256 of the document's canonical JSON: what a signature's hash is made of."""
+    return hashlib.sha256((audit.canonical_json(document) or "").encode("utf-8")).hexdigest()
 
 
 def _summary_document(row: BillingRow, log: Sequence[LogLine]) -> dict[str, object]:

@@ -48,9 +48,9 @@ from ccmdesk.ui.months import MonthBox
 from ccmdesk.ui.rows_model import RowsModel
 from ccmdesk.ui.worklist import prepare_table
 
-PATIENT, MRN, STAFF_MIN, PRACTITIONER_MIN, CODES, AMOUNT, STATUS = range(7)
-HEADERS = ("Patient", "MRN", "Staff min", "Practitioner min", "Codes", "Amount", "Status")
-NUMERIC = frozenset({STAFF_MIN, PRACTITIONER_MIN, AMOUNT})
+PATIENT, MRN, MINUTES, CODES, AMOUNT, STATUS = range(6)
+HEADERS = ("Patient", "MRN", "Min", "Codes", "Amount", "Status")
+NUMERIC = frozenset({MINUTES, AMOUNT})
 MONTH_DELAY_MS = 300
 ALL = "all"
 FILTERS = (
@@ -107,8 +107,7 @@ class ReviewTableModel(RowsModel[tuple[BillingRow, str]]):
             return (
                 row.patient_name,
                 row.mrn,
-                minutes(r.staff_seconds),
-                minutes(r.practitioner_seconds),
+                minutes(r.countable_seconds),
                 shown_codes(row),
                 dollars(r.amount_cents) if r.billable else "",
                 status.capitalize(),
@@ -117,6 +116,12 @@ class ReviewTableModel(RowsModel[tuple[BillingRow, str]]):
             return QBrush(STATUS_COLORS[status])
         if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMERIC:
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if role == Qt.ItemDataRole.ToolTipRole and column == MINUTES:
+            r = row.result
+            return (
+                f"Clinical staff {clock(r.staff_seconds)}, billing practitioner "
+                f"{clock(r.practitioner_seconds)}"
+            )
         if role == Qt.ItemDataRole.ToolTipRole and column == STATUS:
             return "\n".join(REASONS[b].text for b in row.result.blocks) or None
         return None
@@ -185,28 +190,36 @@ def summary_html(s: MonthlySummary, zone: dt.tzinfo) -> str:
     for line in s.log:
         start = line.started_at.astimezone(zone)
         end = f"{line.ended_at.astimezone(zone):%H:%M}" if line.ended_at else "running"
-        service = line.service.upper() + (" face to face" if line.face_to_face else "")
+        what = [line.activity, line.service.upper()]
+        if line.face_to_face:
+            what.append("face to face")
+        role = ROLE_WORDS.get(line.staff_role, line.staff_role)
+        # Two columns read well at any width: when, then who and what with the note under it.
         lines.append(
-            f"<tr><td>{start:%d %b}</td><td>{start:%H:%M}–{end}</td>"
-            f"<td align='right'>{clock(line.seconds)}</td><td>{_e(line.staff_name)}"
-            f" ({_e(ROLE_WORDS.get(line.staff_role, line.staff_role))})</td>"
-            f"<td>{_e(line.activity)}</td><td>{_e(service)}</td><td>{_e(line.note)}</td></tr>"
+            f"<tr><td style='white-space:nowrap' valign='top'>{start:%d %b} "
+            f"{start:%H:%M}–{end}<br><b>{clock(line.seconds)}</b></td>"
+            f"<td valign='top'><b>{_e(line.staff_name)}</b> ({_e(role)}) · "
+            f"{_e(' · '.join(w for w in what if w))}"
+            + (f"<br>{_e(line.note)}" if line.note else "")
+            + "</td></tr>"
         )
-    header = (
-        "<tr><th align='left'>Day</th><th align='left'>Time</th><th align='right'>Min</th>"
-        "<th align='left'>Who</th><th align='left'>Activity</th><th align='left'>Service</th>"
-        "<th align='left'>Note</th></tr>"
-    )
     parts.append(
         f"<h3>Time log ({len(s.log)} entries)</h3>"
         + (
-            f"<table cellspacing='0' cellpadding='3' width='100%'>{header}{''.join(lines)}</table>"
+            f"<table cellspacing='0' cellpadding='4' width='100%'>{''.join(lines)}</table>"
             if lines
             else "<p>No time recorded this month.</p>"
         )
     )
     if s.signature is not None:
         sig = s.signature
+        if s.changed_since_signed:
+            parts.append(
+                f'<p style="color:{BLOCK_COLOR.name()}"><b>The month no longer matches what was '
+                "signed</b>: its codes, minutes or time log read differently now (the patient's "
+                "record may have changed since). Unlock and sign again if it should bill as it "
+                "reads now.</p>"
+            )
         parts.append(
             f"<h3>Signed</h3><p>By {_e(sig.signed_by)} on "
             f"{sig.signed_at.astimezone(zone):%d %b %Y at %H:%M}<br><i>{_e(sig.attestation)}</i>"
@@ -233,7 +246,7 @@ class SignDialog(QDialog):
         self.setObjectName("signDialog")
         count = len(rows)
         self.setWindowTitle(f"Sign {month_label(month)}")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(640)
         heading = QLabel(
             f"Sign {count} patient month{'s' if count != 1 else ''} of {month_label(month)}"
         )
@@ -256,7 +269,11 @@ class SignDialog(QDialog):
                 )
             ):
                 self.table.setItem(n, column, item)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setMaximumHeight(
             min(320, self.table.verticalHeader().defaultSectionSize() * (count + 1) + 8)
         )
@@ -335,9 +352,17 @@ class ReviewPage(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in enumerate((170, 80, 70, 105, 110, 75, 110)):
-            self.table.setColumnWidth(column, width)
+        header.setSectionResizeMode(PATIENT, QHeaderView.ResizeMode.Stretch)
+        # The other columns hold short, known shapes: sized from the font, the name gets the rest.
+        metrics = self.table.fontMetrics()
+        for column, sample, padding in (
+            (MRN, "RB1000000", 14),
+            (MINUTES, "9999", 14),
+            (CODES, "99490x1;99439x2", 26),
+            (AMOUNT, "$1,234.56", 12),
+            (STATUS, "Below threshold", 26),
+        ):
+            self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + padding)
         self.sign_selected_button = QPushButton("Sign selected…")
         self.sign_selected_button.setObjectName("signSelected")
         self.select_ready_button = QPushButton("Select all ready")
@@ -366,8 +391,9 @@ class ReviewPage(QWidget):
         left_layout.addWidget(self.table, 1)
         table_buttons = QHBoxLayout()
         table_buttons.addWidget(self.select_ready_button)
-        table_buttons.addStretch(1)
         table_buttons.addWidget(self.sign_selected_button)
+        table_buttons.addStretch(1)
+        table_buttons.addWidget(self.open_button)
         left_layout.addLayout(table_buttons)
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -378,13 +404,12 @@ class ReviewPage(QWidget):
             summary_buttons.addWidget(button)
         summary_buttons.addStretch(1)
         summary_buttons.addWidget(self.add_time_button)
-        summary_buttons.addWidget(self.open_button)
         right_layout.addLayout(summary_buttons)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setSizes([640, 560])
+        splitter.setSizes([660, 460])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
@@ -600,7 +625,8 @@ class ReviewPage(QWidget):
             "Unlock a signed month",
             f"Unlocking voids {s.signature.signed_by}'s signature of "
             f"{s.signature.signed_at.astimezone(self._services.practice_zone()):%d %b %Y} on "
-            f"{s.row.patient_name}'s {month_label(s.month)}. Its time and facts can then "
+            f"{s.row.first_name} {s.row.last_name}'s {month_label(s.month)}. Its time and "
+            "facts can then "
             "change, and the month must be signed again before it is billed.",
             "Unlock",
             self,

@@ -300,3 +300,18 @@ def test_a_month_with_a_running_stopwatch_is_not_closed(team: Services, db: Data
         march.closing.close(BILLER, MONTH)
     march.stopwatch.stop(NURSE, running.entry_id, at=clock.now - dt.timedelta(hours=239))
     assert march.closing.close(BILLER, MONTH).closed
+
+
+def test_a_signed_month_whose_figures_change_on_the_patient_record_says_so(
+    team: Services,
+) -> None:
+    from tests.services.test_billing import patient_row
+
+    team.review.sign(DOCTOR, "S13", MONTH)
+    assert not team.review.summary(DOCTOR, "S13", MONTH).changed_since_signed
+    # One condition instead of two: the month now reads as PCM, not what was signed.
+    case = next(c for c in CASES if c.number == 13)
+    row = patient_row(case) | {"conditions": "E11.9"}
+    team.imports.import_data(CLI, [("patients.csv", csv_bytes([row]))])
+    summary = team.review.summary(DOCTOR, "S13", MONTH)
+    assert summary.status == "signed" and summary.changed_since_signed

@@ -19,15 +19,29 @@ from ccmdesk.db import open_database
 from ccmdesk.services import Services
 from ccmdesk.services.activity import IdleBegan
 from ccmdesk.ui.app import configure_application
+from ccmdesk.ui.audit import AuditPage
 from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.billing import BillingPage
 from ccmdesk.ui.first_start import FirstStartDialog, setup_actor
+from ccmdesk.ui.forms import ReasonDialog
 from ccmdesk.ui.identity import IdentityDialog
 from ccmdesk.ui.import_dialog import ImportProblemsDialog
-from ccmdesk.ui.main_window import BILLING, MY_DAY, PATIENTS, PRACTICE, STAFF, WORKLIST, MainWindow
+from ccmdesk.ui.main_window import (
+    AUDIT,
+    BILLING,
+    MY_DAY,
+    PATIENTS,
+    PRACTICE,
+    REVIEW,
+    STAFF,
+    WORKLIST,
+    MainWindow,
+)
 from ccmdesk.ui.month_facts import MonthFactsDialog
 from ccmdesk.ui.patient_dialog import PatientDialog
 from ccmdesk.ui.patients import PatientsPage
+from ccmdesk.ui.practice import PracticePage
+from ccmdesk.ui.review import ReviewPage, SignDialog
 from ccmdesk.ui.staff import StaffDialog, StaffPage
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.stopwatch_dialogs import (
@@ -209,11 +223,7 @@ def stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
 
 def billing(out: Path, services: Services) -> None:
     """The billing panel on the demo's previous month, as the biller sees it."""
-    biller = services.staff.actor_for("bill-chen")
-    window = MainWindow(services, biller, runner=InlineTaskRunner(), state=GuiState(None))
-    shown(window, 1280, 800)
-    window.show_page(BILLING)
-    page = window.pages[BILLING]
+    window, page = window_on(services, "bill-chen", BILLING)
     assert isinstance(page, BillingPage)
     today = services.now().astimezone(services.practice_zone()).date()
     previous = today.replace(day=1) - dt.timedelta(days=1)
@@ -239,6 +249,58 @@ def billing(out: Path, services: Services) -> None:
     save(facts, out, "month-facts.png")
     facts.close()
     window.close()
+
+
+def window_on(services: Services, staff_id: str, name: str) -> tuple[MainWindow, QWidget]:
+    """A main window for a staff member, showing one of its pages."""
+    actor = services.staff.actor_for(staff_id)
+    window = MainWindow(services, actor, runner=InlineTaskRunner(), state=GuiState(None))
+    shown(window, 1280, 800)
+    window.show_page(name)
+    return window, window.pages[name]
+
+
+def review(out: Path, services: Services) -> None:
+    """The practitioner's monthly review, batch signing, unlock, closing and the audit trail."""
+    window, page = window_on(services, "dr-okafor", REVIEW)
+    assert isinstance(page, ReviewPage)
+    today = services.now().astimezone(services.practice_zone()).date()
+    previous = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    page.set_month(previous)
+    ready = [page.model.row_at(n)[0] for n in range(page.model.rowCount())
+             if page.model.row_at(n)[1] == "ready to sign"]  # fmt: skip
+    with_notes = max(ready, key=lambda row: row.result.countable_seconds)
+    page.select_mrn(with_notes.mrn)
+    save(window, out, "review.png")
+    page.select_ready()
+    batch = page.sign_selected()
+    assert isinstance(batch, SignDialog)
+    save(batch, out, "sign-batch.png")
+    batch.accept()
+    page.select_mrn(with_notes.mrn)
+    save(window, out, "review-signed.png")
+    unlock = page.unlock_current()
+    assert isinstance(unlock, ReasonDialog)
+    unlock.reason.setPlainText("The 28th's call with the cardiology office was left out")
+    save(unlock, out, "unlock-dialog.png")
+    unlock.reject()
+    window.close()
+
+    billing_window, billing_page = window_on(services, "bill-chen", BILLING)
+    assert isinstance(billing_page, BillingPage)
+    billing_page.set_month(previous)
+    box = billing_page.close_month()
+    assert box is not None
+    save(box, out, "close-month.png")
+    box.close()
+    billing_window.close()
+
+    audit_window, audit = window_on(services, "admin-patel", AUDIT)
+    assert isinstance(audit, AuditPage)
+    audit.action_box.setCurrentIndex(audit.action_box.findData("month."))
+    audit.verify()
+    save(audit_window, out, "audit.png")
+    audit_window.close()
 
 
 def main(out: Path) -> int:
@@ -317,6 +379,10 @@ def main(out: Path) -> int:
 
         window.show_page(PRACTICE)
         save(window, out, "practice.png")
+        practice = window.pages[PRACTICE]
+        assert isinstance(practice, PracticePage)
+        practice.scroll.verticalScrollBar().setValue(practice.scroll.verticalScrollBar().maximum())
+        save(window, out, "practice-sign-off.png")
 
         bad = folder / "patients-march.csv"
         bad.write_text(BAD_PATIENTS, encoding="utf-8")
@@ -329,6 +395,7 @@ def main(out: Path) -> int:
         window.close()
         billing(out, services)
         stopwatch(out, services, clock)
+        review(out, services)
     return 0
 
 

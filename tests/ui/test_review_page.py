@@ -157,3 +157,16 @@ def test_an_administrator_sees_the_queue_but_cannot_sign(
     widget.select_mrn("M1")
     assert widget.sign_button.isHidden() and widget.sign_selected_button.isHidden()
     assert widget.sign_current() is None
+
+
+def test_a_signature_that_no_longer_matches_the_month_is_called_out(page: ReviewPage) -> None:
+    import dataclasses
+
+    from ccmdesk.ui.review import summary_html
+
+    page.select_mrn("M1")
+    page.sign_current().accept()  # type: ignore[union-attr]
+    page.select_mrn("M1")
+    assert page.summary is not None and "no longer matches" not in page.view.toPlainText()
+    changed = dataclasses.replace(page.summary, changed_since_signed=True)
+    assert "The month no longer matches what was signed" in summary_html(changed, dt.UTC)
