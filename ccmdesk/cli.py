@@ -15,7 +15,7 @@ from ccmdesk import __version__
 from ccmdesk.config import ConfigError, database_url, resolve_data_dir, setup_logging
 from ccmdesk.db import BACKUP_DIR_NAME, Database, DatabaseError, open_database
 
-COMMANDS = ("practice", "import", "demo", "audit")
+COMMANDS = ("practice", "import", "export", "demo", "audit")
 
 
 def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
@@ -55,6 +55,15 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
         "import", help="import staff, patients, time entries and patient months from CSV files"
     )
     importer.add_argument("files", nargs="+", metavar="FILE.csv", type=Path)
+
+    export = commands.add_parser("export", help="export a month for billing")
+    export.add_argument("--month", required=True, metavar="YYYY-MM")
+    export.add_argument("--out", required=True, metavar="DIR", type=Path)
+    export.add_argument(
+        "--signed-only",
+        action="store_true",
+        help="only signed months get superbills and claim lines (the handoff lists every row)",
+    )
 
     demo = commands.add_parser("demo", help="fill an empty data folder with a demo practice")
     demo.add_argument(
@@ -198,6 +207,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             summary = services.imports.import_paths(Actor.command_line(), args.files)
             for line in summary.lines() or ["nothing to import"]:
                 print(line)
+            return 0
+        if args.command == "export":
+            result = services.export.export(
+                Actor.command_line(), args.month, args.out, signed_only=args.signed_only
+            )
+            for path in result.files:
+                print(path)
+            print(
+                f"{result.patients:,} patients, {result.billable:,} billable, "
+                f"{result.claim_lines:,} claim lines"
+            )
             return 0
         if args.command == "audit":
             return _audit_verify(services, args)

@@ -29,6 +29,7 @@ from ccmdesk.services.stopwatch import StopwatchService, TimerRunning, TimerStat
 
 if TYPE_CHECKING:
     from ccmdesk.services.demo import DemoService
+    from ccmdesk.services.export import ExportService
     from ccmdesk.services.importer import ImportService
 
 
@@ -67,6 +68,12 @@ class Services:
         from ccmdesk.services.importer import ImportService
 
         return ImportService(self._db, self._clock)
+
+    @cached_property
+    def export(self) -> ExportService:
+        from ccmdesk.services.export import ExportService
+
+        return ExportService(self._db, self._clock, self.billing)
 
     @cached_property
     def demo(self) -> DemoService:

@@ -56,6 +56,7 @@ class Permission(StrEnum):
     CLOSE_MONTH = "close a month for billing"
     REOPEN_MONTH = "reopen a closed month"
     VIEW_AUDIT = "view the audit trail"
+    EXPORT = "export a month for billing"
 
 
 _ALL = frozenset(Role)
@@ -78,6 +79,7 @@ PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.CLOSE_MONTH: frozenset({Role.BILLING, Role.ADMIN}),
     Permission.REOPEN_MONTH: frozenset({Role.ADMIN}),
     Permission.VIEW_AUDIT: frozenset({Role.PRACTITIONER, Role.BILLING, Role.ADMIN}),
+    Permission.EXPORT: frozenset({Role.BILLING, Role.ADMIN}),
 }
 
 

@@ -58,6 +58,11 @@ def shifted(case: Case, item: Work, together: bool) -> tuple[dt.datetime, dt.dat
 
 
 def import_cases(services: Services, cases: tuple[Case, ...]) -> None:
+    services.imports.import_data(CLI, case_files(cases))
+
+
+def case_files(cases: tuple[Case, ...]) -> list[tuple[str, bytes]]:
+    """The worked cases as import files (patients, time entries, patient months)."""
     patients = [patient_row(c) for c in cases]
     together = len(cases) > 1
     entries = [
@@ -85,7 +90,7 @@ def import_cases(services: Services, cases: tuple[Case, ...]) -> None:
     files = [("patients.csv", csv_bytes(patients)), ("time_entries.csv", csv_bytes(entries))]
     if months:
         files.append(("patient_months.csv", csv_bytes(months)))
-    services.imports.import_data(CLI, files)
+    return files
 
 
 @pytest.fixture

@@ -1,0 +1,170 @@
+"""The month's export: handoff and claim-line CSV files against the worked cases."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ccmdesk.rules.catalog import DEFAULT_FEES
+from ccmdesk.rules.records import StaffRecord
+from ccmdesk.services import Actor, PermissionDenied, ServiceError, Services
+from tests.conftest import BILLER, CLI, NURSE, VALID_NPIS
+from tests.rules.scenario_cases import CASES, MONTH, Case
+from tests.services.test_billing import case_files, csv_bytes, import_cases
+
+DOCTOR = Actor(key="dr-a", name="Dr. A", role="practitioner")
+
+
+@pytest.fixture
+def team(staffed: Services) -> Services:
+    for record in (
+        StaffRecord("lpn-l", "Lou Nurse", "clinical", "LPN"),
+        StaffRecord("ma-m", "Max Assistant", "clinical", "MA"),
+    ):
+        staffed.staff.save(CLI, record, is_new=True)
+    import_cases(staffed, CASES)
+    return staffed
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8"), newline="")))
+
+
+def check_against_the_cases(folder: Path) -> None:
+    """Every worked case's handoff row and claim lines, as scenarios.md gives them."""
+    handoff = {row["mrn"]: row for row in read(folder / f"handoff-{MONTH}.csv")}
+    claims = read(folder / f"claim-lines-{MONTH}.csv")
+    assert list(handoff) == sorted(handoff)
+    for case in CASES:
+        row = handoff[f"S{case.number:02d}"]
+        assert (row["codes"], row["status"]) == (case.codes, case.status), case.name
+        assert row["blocks"] == ";".join(sorted(case.blocks)), case.name
+        assert row["warnings"] == ";".join(sorted((*case.warnings, "NOT_SIGNED"))), case.name
+        assert row["signed_off"] == "no" and row["practitioner_npi"] == VALID_NPIS[0]
+        if case.countable_minutes is not None:
+            assert int(row["countable_seconds"]) == case.countable_minutes * 60, case.name
+        lines = [c for c in claims if c["mrn"] == row["mrn"]]
+        expected = [code.split("x") for code in case.codes.split(";")] if case.codes else []
+        assert [(c["code"], c["units"]) for c in lines] == [tuple(e) for e in expected]
+        for line in lines:
+            fee = DEFAULT_FEES[2026][line["code"]]
+            assert int(line["charge_cents"]) == fee * int(line["units"])
+            assert line["date_of_service"] == "2026-03-31" and line["place_of_service"] == "11"
+            assert line["billing_npi"] == "1245319599" and line["rendering_npi"] == VALID_NPIS[0]
+            assert line["diagnosis_codes"] == ";".join(conditions(case))
+        amount = sum(int(c["charge_cents"]) for c in lines)
+        assert int(row["amount_cents"]) == amount
+        if case.amount_cents is not None:
+            assert amount == case.amount_cents, case.name
+
+
+def conditions(case: Case) -> tuple[str, ...]:
+    return tuple(case.patient.get("conditions", ("E11.9", "I10")))  # type: ignore[arg-type]
+
+
+def test_the_export_gives_every_worked_case_its_handoff_row_and_claim_lines(
+    team: Services, tmp_path: Path
+) -> None:
+    result = team.export.export(BILLER, MONTH, tmp_path / "out")
+    assert sorted(p.name for p in result.files) == [
+        f"claim-lines-{MONTH}.csv",
+        f"handoff-{MONTH}.csv",
+    ]
+    assert result.billable == sum(c.status == "billable" for c in CASES)
+    check_against_the_cases(tmp_path / "out")
+    assert [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_same_data_exports_to_the_same_bytes(team: Services, tmp_path: Path) -> None:
+    team.export.export(BILLER, MONTH, tmp_path / "a")
+    team.export.export(BILLER, MONTH, tmp_path / "b")
+    for name in (f"handoff-{MONTH}.csv", f"claim-lines-{MONTH}.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_signed_only_limits_claim_lines_but_the_handoff_lists_every_row(
+    team: Services, tmp_path: Path
+) -> None:
+    team.review.sign(DOCTOR, "S02", MONTH)
+    result = team.export.export(BILLER, MONTH, tmp_path, signed_only=True)
+    assert {c["mrn"] for c in read(tmp_path / f"claim-lines-{MONTH}.csv")} == {"S02"}
+    assert result.claim_lines == 1
+    handoff = read(tmp_path / f"handoff-{MONTH}.csv")
+    assert len(handoff) == len(CASES)
+    assert next(r for r in handoff if r["mrn"] == "S02")["signed_off"] == "yes"
+
+
+def test_an_export_needs_the_practice_the_permission_and_a_folder_it_can_write(
+    services: Services, team: Services, tmp_path: Path
+) -> None:
+    with pytest.raises(PermissionDenied):
+        team.export.export(NURSE, MONTH, tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(ServiceError, match="is a file, not a folder"):
+        team.export.export(BILLER, MONTH, blocker)
+    with pytest.raises(ServiceError, match="could not be written") as failed:
+        team.export.export(BILLER, MONTH, blocker / "inside")
+    assert "Nothing was left there" in str(failed.value)
+
+
+def test_without_a_practice_the_export_is_refused(services: Services, tmp_path: Path) -> None:
+    with pytest.raises(ServiceError, match="Describe the practice first"):
+        services.export.export(CLI, MONTH, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_failure_while_writing_leaves_no_temporary_or_half_file(
+    team: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(out: object, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("ccmdesk.services.export._write_all", full_disk)
+    with pytest.raises(ServiceError, match="No space left on device"):
+        team.export.export(BILLER, MONTH, tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_import_then_export_from_the_command_line_matches_the_worked_cases(
+    tmp_path: Path,
+) -> None:
+    data, files = tmp_path / "data", tmp_path / "files"
+    files.mkdir()
+    staff = [
+        {"staff_id": "dr-a", "name": "Dr. A", "role": "practitioner", "credentials": "MD",
+         "npi": VALID_NPIS[0]},
+        {"staff_id": "rn-lee", "name": "Grace Lee", "role": "clinical", "credentials": "RN"},
+        {"staff_id": "lpn-l", "name": "Lou Nurse", "role": "clinical", "credentials": "LPN"},
+        {"staff_id": "ma-m", "name": "Max Assistant", "role": "clinical", "credentials": "MA"},
+        {"staff_id": "sched-s", "name": "Sam Scheduler", "role": "non_clinical"},
+    ]  # fmt: skip
+    paths = [files / "staff.csv"]
+    paths[0].write_bytes(csv_bytes(staff))
+    for name, content in case_files(CASES):
+        (files / name).write_bytes(content)
+        paths.append(files / name)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ccmdesk", "--data-dir", str(data), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    practice = run("practice", "--name", "Maple Clinic", "--group-npi", "1245319599",
+                   "--timezone", "America/New_York")  # fmt: skip
+    assert practice.returncode == 0, practice.stderr
+    imported = run("import", *map(str, paths))
+    assert imported.returncode == 0, imported.stderr
+    exported = run("export", "--month", MONTH, "--out", str(tmp_path / "out"))
+    assert exported.returncode == 0, exported.stderr
+    check_against_the_cases(tmp_path / "out")
+    refused = run("export", "--month", "2026-13", "--out", str(tmp_path / "out"))
+    assert refused.returncode == 1 and "'2026-13' is not a month" in refused.stderr
