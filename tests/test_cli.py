@@ -206,7 +206,10 @@ def test_a_gui_start_that_cannot_open_the_database_says_why_in_a_window(
 def test_a_mistyped_command_is_refused_instead_of_opening_the_gui(tmp_path: Path) -> None:
     result = run("imprt", "x.csv", data_dir=tmp_path)
     assert result.returncode == 2
-    assert "unknown command 'imprt'; the commands are practice, import, demo" in result.stderr
+    assert (
+        "unknown command 'imprt'; the commands are practice, import, export, demo, audit"
+        in result.stderr
+    )
 
 
 def test_a_damaged_database_file_gives_a_message_not_a_traceback(tmp_path: Path) -> None:

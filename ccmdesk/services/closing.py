@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ccmdesk.db import Database
 from ccmdesk.models import MonthClose, Staff, TimeEntry, TimeSegment
@@ -90,20 +90,22 @@ class ClosingService(ServiceBase):
                 )
             ).first():
                 raise ServiceError(f"{month_label(month)} is closed already.")
-            _, hi = month_bounds(month, zone)
+            lo, hi = month_bounds(month, zone)
+            # Running or paused: a stopwatch's time is final only once it is stopped.
             running = session.scalars(
                 select(TimeEntry.id)
                 .join(TimeSegment, TimeSegment.entry_id == TimeEntry.id)
                 .where(
                     TimeEntry.deleted_at.is_(None),
-                    TimeSegment.ended_at.is_(None),
+                    TimeEntry.state.in_(("running", "paused")),
                     TimeSegment.started_at < hi,
+                    or_(TimeSegment.ended_at.is_(None), TimeSegment.ended_at > lo),
                 )
             ).first()
             if running is not None:
                 raise ServiceError(
-                    f"A stopwatch started in or before {month_label(month)} is still open; "
-                    "it must be stopped before the month is closed."
+                    f"A stopwatch started in or before {month_label(month)} is still running or "
+                    "paused; it must be stopped before the month is closed."
                 )
             rows = self._billing.evaluate_in(session, month)
             billable = [r for r in rows if r.result.billable]

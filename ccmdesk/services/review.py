@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -59,6 +59,7 @@ class LogLine:
     service: str
     face_to_face: bool
     note: str
+    open: bool = False  # a stopwatch still running or paused: its time is not final
 
 
 @dataclass(frozen=True)
@@ -185,20 +186,32 @@ class ReviewService(ServiceBase):
                 history=tuple(s for s in signatures if s.voided_at is not None),
                 closed=bool(closed_months(session, [month])),
                 month_over=month < today_month,
-                open_stopwatch=any(line.ended_at is None for line in log),
+                open_stopwatch=any(line.open for line in log),
                 attestation=attestation_text(session),
                 changed_since_signed=changed,
             )
 
     # --- signing --------------------------------------------------------------------------------
 
-    def sign(self, actor: Actor, mrn: str, month: str) -> Signature:
+    def sign(
+        self, actor: Actor, mrn: str, month: str, shown: tuple[str, int] | None = None
+    ) -> Signature:
         """Sign one patient's month with the practice's attestation statement."""
-        return self.sign_many(actor, month, [mrn])[0]
+        return self.sign_many(actor, month, [mrn], {mrn: shown} if shown else None)[0]
 
-    def sign_many(self, actor: Actor, month: str, mrns: Sequence[str]) -> list[Signature]:
+    def sign_many(
+        self,
+        actor: Actor,
+        month: str,
+        mrns: Sequence[str],
+        shown: Mapping[str, tuple[str, int]] | None = None,
+    ) -> list[Signature]:
         """Sign several patients' months in one go: every one is signable, or none is signed
-        and the refusal lists each patient that is not, with why."""
+        and the refusal lists each patient that is not, with why.
+
+        `shown` is what the practitioner was shown per MRN (codes, amount in cents): if the
+        month reads differently now (someone added time meanwhile), nothing is signed.
+        """
         actor = self._authorize(actor, Permission.SIGN_MONTH)
         month = checked_month(month)
         wanted = list(dict.fromkeys(m.strip() for m in mrns if m.strip()))
@@ -231,6 +244,13 @@ class ReviewService(ServiceBase):
             for mrn in wanted:
                 patient, row = patients[mrn], rows[mrn]
                 why = self._why_not_signable(patient, row, me, logs[mrn])
+                seen = (shown or {}).get(mrn)
+                now_reads = (row.result.codes, row.result.amount_cents)
+                if not why and seen is not None and tuple(seen) != now_reads:
+                    why = (
+                        f"it changed since it was shown ({seen[0] or 'no codes'} then, "
+                        f"{now_reads[0] or 'no codes'} now); look at it again"
+                    )
                 if why:
                     problems.append(f"{row.patient_name} ({mrn}): {why}")
             if problems:
@@ -338,8 +358,8 @@ class ReviewService(ServiceBase):
             return "only the patient's billing practitioner signs the month"
         if row.result.signed:
             return "the month is signed already"
-        if any(line.ended_at is None for line in log):
-            return "a stopwatch is still open on this patient; stop it first"
+        if any(line.open for line in log):
+            return "a stopwatch is still running or paused on this patient; stop it first"
         if not row.result.billable:
             reasons = [b for b in row.result.blocks] or ["nothing to bill"]
             return "not billable (" + ", ".join(reasons) + ")"
@@ -392,6 +412,7 @@ class ReviewService(ServiceBase):
                     e.service,
                     e.face_to_face,
                     e.note,
+                    e.state != "stopped",
                 )
             )
         lines.sort(key=lambda line: (line.started_at, line.entry_id))

@@ -307,6 +307,8 @@ class StopwatchService(ServiceBase):
         now = self._now()
         with self._db.session() as session:
             entry = self._entry(session, actor, entry_id)
+            # A paused stopwatch's closed stretches are time already in its months.
+            self._refuse_signed(session, entry)
             self._close_open_segment(entry, now)
             before = {"state": entry.state, "segments": [[a, b] for a, b in _closed(entry, now)]}
             entry.state = "stopped"

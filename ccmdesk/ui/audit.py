@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from ccmdesk.services import Actor, AuditFilter, AuditRow, ChainCheck, Services
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.billing import BLOCK_COLOR, ModelIndex
-from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.forms import plain, show_failure
 from ccmdesk.ui.rows_model import RowsModel
 from ccmdesk.ui.worklist import prepare_table
 
@@ -133,7 +133,7 @@ class AuditPage(QWidget):
         self.verify_button.setObjectName("verifyChain")
         self.count_label = QLabel()
         self.count_label.setObjectName("statusLabel")
-        self.chain_label = QLabel()
+        self.chain_label = plain(QLabel())
         self.chain_label.setObjectName("chainLabel")
         self.chain_label.setWordWrap(True)
         self.chain_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -148,7 +148,7 @@ class AuditPage(QWidget):
         header.setStretchLastSection(True)
         for column, width in enumerate((150, 130, 150, 190, 170)):
             self.table.setColumnWidth(column, width)
-        self.detail_heading = QLabel()
+        self.detail_heading = plain(QLabel())
         self.detail_heading.setObjectName("hint")
         self.detail_heading.setWordWrap(True)
         self.detail_heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -40,7 +40,7 @@ from ccmdesk.services import (
 )
 from ccmdesk.services.billing import amount_by_code
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
-from ccmdesk.ui.forms import ReasonDialog, show_failure
+from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
 from ccmdesk.ui.months import MonthBox
 from ccmdesk.ui.patients import fold
 from ccmdesk.ui.rows_model import RowsModel
@@ -325,10 +325,10 @@ class DetailsPane(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.heading = QLabel("Choose a patient to see why")
+        self.heading = plain(QLabel("Choose a patient to see why"))
         self.heading.setObjectName("pageHeading")
         self.heading.setWordWrap(True)
-        self.summary = QLabel()
+        self.summary = plain(QLabel())
         self.summary.setWordWrap(True)
         self.summary.setObjectName("hint")
         self.lines = QListWidget()
@@ -437,7 +437,7 @@ class BillingPage(QWidget):
         self.reopen_button.setObjectName("reopenMonth")
         self.status_label = QLabel()
         self.status_label.setObjectName("statusLabel")
-        self.closed_label = QLabel()
+        self.closed_label = plain(QLabel())
         self.closed_label.setObjectName("closedLabel")
         self.month_state: MonthState | None = None
 

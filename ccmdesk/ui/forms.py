@@ -183,6 +183,13 @@ def show_error(parent: QWidget, message: str, title: str = "ccmdesk") -> QMessag
     return box
 
 
+def plain(label: QLabel) -> QLabel:
+    """A label that shows its text as typed: names and notes from an import may hold `<`,
+    and an automatic guess would draw them as HTML."""
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
 def show_info(parent: QWidget, message: str, title: str = "ccmdesk") -> QMessageBox:
     box = QMessageBox(
         QMessageBox.Icon.Information, title, message, QMessageBox.StandardButton.Ok, parent
@@ -213,7 +220,7 @@ class ReasonDialog(QDialog):
         self.setObjectName("reasonDialog")
         self.setWindowTitle(title)
         self.setMinimumWidth(460)
-        text = QLabel(explanation)
+        text = plain(QLabel(explanation))
         text.setWordWrap(True)
         self.reason = QPlainTextEdit()
         self.reason.setObjectName("reason")

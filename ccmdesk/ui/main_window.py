@@ -36,7 +36,7 @@ from ccmdesk.services import (
     allowed,
 )
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
-from ccmdesk.ui.forms import show_failure, show_info
+from ccmdesk.ui.forms import plain, show_failure, show_info
 from ccmdesk.ui.identity import IdentityDialog
 from ccmdesk.ui.idle import IdleSource
 from ccmdesk.ui.import_dialog import ImportProblemsDialog
@@ -66,8 +66,8 @@ PAGE_PERMISSIONS = {
     PATIENTS: Permission.VIEW_PATIENTS,
     WORKLIST: Permission.RECORD_TIME,
     MY_DAY: Permission.RECORD_TIME,
-    # The review is the signing practitioner's page; billing and administrators use Billing.
-    REVIEW: Permission.SIGN_MONTH,
+    # The signing practitioner's page; administrators use it to unlock a signed month.
+    REVIEW: Permission.UNLOCK_MONTH,
     BILLING: Permission.VIEW_BILLING,
     AUDIT: Permission.VIEW_AUDIT,
     STAFF: Permission.MANAGE_STAFF,
@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
 
         self.practice_label = QLabel()
         self.practice_label.setObjectName("practiceLabel")
-        self.user_label = QLabel()
+        self.user_label = plain(QLabel())
         self.user_label.setObjectName("userLabel")
         header = QWidget()
         header.setObjectName("header")
@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
         column.addWidget(body, 1)
         self.setCentralWidget(central)
 
-        self.status_user = QLabel()
+        self.status_user = plain(QLabel())
         self.status_user.setObjectName("statusUser")
         self.status_timer = StatusTimer(self.stopwatch)
         self.status_timer.open_requested.connect(self.open_patient)

@@ -36,7 +36,7 @@ from ccmdesk.services import (
     ValidationFailed,
     allowed,
 )
-from ccmdesk.ui.forms import FieldErrorLabel, ValueComboBox, show_failure
+from ccmdesk.ui.forms import FieldErrorLabel, ValueComboBox, plain, show_failure
 
 COMPLEXITY_LABELS = (
     ("none", "Not attested"),
@@ -89,8 +89,8 @@ class MonthFactsDialog(QDialog):
         may_attest = allowed(who, Permission.ATTEST_COMPLEXITY) and own_patient and not signed
         may_set = allowed(who, Permission.SET_MONTH_FACTS) and not signed
 
-        heading = QLabel(
-            f"{patient_name} · {dt.date(self._first.year, self._first.month, 1):%B %Y}"
+        heading = plain(
+            QLabel(f"{patient_name} · {dt.date(self._first.year, self._first.month, 1):%B %Y}")
         )
         heading.setObjectName("dialogHeading")
         self.complexity = ValueComboBox()
@@ -270,7 +270,7 @@ class FamilyDialog(QDialog):
         self._row = row
         result = row.result
         year, number = (int(part) for part in result.month.split("-"))
-        heading = QLabel(f"{row.patient_name} · {dt.date(year, number, 1):%B %Y}")
+        heading = plain(QLabel(f"{row.patient_name} · {dt.date(year, number, 1):%B %Y}"))
         heading.setObjectName("dialogHeading")
         self.family = ValueComboBox()
         own = result.choices and next(

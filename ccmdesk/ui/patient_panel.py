@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from ccmdesk.rules.minutes import FAMILY_LABELS
 from ccmdesk.services import Actor, MonthProgress, ServiceError, Services
 from ccmdesk.services.stopwatch import EntryRow
-from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.forms import plain, show_failure
 from ccmdesk.ui.stopwatch import StopwatchController
 from ccmdesk.ui.stopwatch_dialogs import ManualEntryDialog, clock_text, save_until_taken
 from ccmdesk.ui.stopwatch_views import StopwatchPanel
@@ -67,10 +67,10 @@ class PatientPanel(QFrame):
         self._mrn: str | None = None
         self._rows: list[EntryRow] = []
         self._ticks = 0
-        self.name = QLabel("Choose a patient")
+        self.name = plain(QLabel("Choose a patient"))
         self.name.setObjectName("panelHeading")
         self.name.setWordWrap(True)
-        self.details = QLabel()
+        self.details = plain(QLabel())
         self.details.setObjectName("hint")
         self.details.setWordWrap(True)
         self.stopwatch = StopwatchPanel(controller)

@@ -43,7 +43,7 @@ from ccmdesk.services import (
 from ccmdesk.services.review import BELOW, BLOCKED, READY, SIGNED
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.billing import BLOCK_COLOR, WARNING_COLOR, ModelIndex, shown_codes
-from ccmdesk.ui.forms import ReasonDialog, show_failure
+from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
 from ccmdesk.ui.months import MonthBox
 from ccmdesk.ui.rows_model import RowsModel
 from ccmdesk.ui.worklist import prepare_table
@@ -54,7 +54,7 @@ NUMERIC = frozenset({MINUTES, AMOUNT})
 MONTH_DELAY_MS = 300
 ALL = "all"
 FILTERS = (
-    (ALL, "All my patients"),
+    (ALL, "All patients"),
     (READY, "Ready to sign"),
     (BLOCKED, "Blocked"),
     (BELOW, "Below threshold"),
@@ -247,8 +247,8 @@ class SignDialog(QDialog):
         count = len(rows)
         self.setWindowTitle(f"Sign {month_label(month)}")
         self.setMinimumWidth(640)
-        heading = QLabel(
-            f"Sign {count} patient month{'s' if count != 1 else ''} of {month_label(month)}"
+        heading = plain(
+            QLabel(f"Sign {count} patient month{'s' if count != 1 else ''} of {month_label(month)}")
         )
         heading.setObjectName("dialogHeading")
         self.table = QTableWidget(count, 4)
@@ -281,7 +281,7 @@ class SignDialog(QDialog):
         self.total = QLabel(f"Total {dollars(total)}")
         self.total.setAlignment(Qt.AlignmentFlag.AlignRight)
         statement = QLabel("By signing you attest:")
-        self.attestation = QLabel(attestation)
+        self.attestation = plain(QLabel(attestation))
         self.attestation.setObjectName("attestation")
         self.attestation.setWordWrap(True)
         note = QLabel(
@@ -605,14 +605,15 @@ class ReviewPage(QWidget):
         month = rows[0].result.month
         dialog = SignDialog(month, rows, self._services.practice.attestation(), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        mrns = [row.mrn for row in rows]
-        dialog.accepted.connect(lambda: self._sign(month, mrns))
+        # What the dialog lists is what gets signed, or nothing is (the service checks).
+        shown = {row.mrn: (row.result.codes, row.result.amount_cents) for row in rows}
+        dialog.accepted.connect(lambda: self._sign(month, shown))
         dialog.open()
         return dialog
 
-    def _sign(self, month: str, mrns: list[str]) -> None:
+    def _sign(self, month: str, shown: dict[str, tuple[str, int]]) -> None:
         try:
-            self._services.review.sign_many(self._actor(), month, mrns)
+            self._services.review.sign_many(self._actor(), month, list(shown), shown)
         except ServiceError as error:
             show_failure(self, error)
         self._after_change()

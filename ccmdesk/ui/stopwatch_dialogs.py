@@ -30,7 +30,7 @@ from ccmdesk.rules.validation import SERVICES
 from ccmdesk.services import ServiceError, TimerState
 from ccmdesk.services.activity import IdleBegan
 from ccmdesk.services.stopwatch import EntryRow
-from ccmdesk.ui.forms import FieldErrorLabel
+from ccmdesk.ui.forms import FieldErrorLabel, plain
 
 SERVICE_LABELS = {
     "ccm": "CCM — chronic care management",
@@ -104,7 +104,7 @@ class StopDialog(QDialog):
         self.setObjectName("stopDialog")
         self.setWindowTitle("Stop and save")
         self.setMinimumWidth(460)
-        heading = QLabel(f"{timer.patient_name} · MRN {timer.mrn}")
+        heading = plain(QLabel(f"{timer.patient_name} · MRN {timer.mrn}"))
         heading.setObjectName("dialogHeading")
         ending = f" (ending at {local_time(end, zone)})" if end is not None else ""
         summary = QLabel(
@@ -189,7 +189,7 @@ class IdleDialog(QDialog):
         self.idle = idle
         self.entry_id = timer.entry_id
         self._zone = zone
-        self.heading = QLabel()
+        self.heading = plain(QLabel())
         self.heading.setObjectName("dialogHeading")
         self.heading.setWordWrap(True)
         about = QLabel(
@@ -275,7 +275,9 @@ class RecoveryDialog(QDialog):
         to_beat = closed + max(0, int((beat - open_start).total_seconds()))
         to_now = closed + max(0, int((now - open_start).total_seconds()))
         self.choice = ""
-        heading = QLabel(f"ccmdesk ended while timing {timer.patient_name} (MRN {timer.mrn})")
+        heading = plain(
+            QLabel(f"ccmdesk ended while timing {timer.patient_name} (MRN {timer.mrn})")
+        )
         heading.setObjectName("dialogHeading")
         heading.setWordWrap(True)
         about = QLabel(
@@ -385,7 +387,7 @@ class ManualEntryDialog(QDialog):
         self.setMinimumWidth(480)
         self._zone = zone
         self._now = now
-        heading = QLabel(patient)
+        heading = plain(QLabel(patient))
         heading.setObjectName("dialogHeading")
         local_now = now.astimezone(zone)
         # A new entry starts as the ten minutes just past, to the minute: a typical call.

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.services import TimerState
+from ccmdesk.ui.forms import plain
 from ccmdesk.ui.stopwatch import StopwatchController
 from ccmdesk.ui.stopwatch_dialogs import clock_text
 
@@ -258,7 +259,7 @@ class MiniTimer(QWidget):
         self.setObjectName("miniTimer")
         self.setWindowTitle("ccmdesk stopwatch")
         self._controller = controller
-        self.patient = QLabel()
+        self.patient = plain(QLabel())
         self.patient.setObjectName("miniPatient")
         self.elapsed = QLabel("0:00")
         self.elapsed.setObjectName("miniElapsed")

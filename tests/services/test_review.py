@@ -142,7 +142,7 @@ def test_a_month_is_signed_once_and_not_before_it_begins(team: Services) -> None
 
 def test_a_month_with_an_open_stopwatch_cannot_be_signed(team: Services) -> None:
     team.stopwatch.start(DOCTOR, READY_MRN)  # in April, the current month
-    with pytest.raises(ServiceError, match="stopwatch is still open"):
+    with pytest.raises(ServiceError, match="stopwatch is still running or paused"):
         team.review.sign(DOCTOR, READY_MRN, "2026-04")
 
 
@@ -296,7 +296,7 @@ def test_a_month_with_a_running_stopwatch_is_not_closed(team: Services, db: Data
     march = Services(db, clock=clock)
     running = march.stopwatch.start(NURSE, "S01")
     clock.advance(hours=240)  # into April, the stopwatch still open
-    with pytest.raises(ServiceError, match="still open"):
+    with pytest.raises(ServiceError, match="still running or paused"):
         march.closing.close(BILLER, MONTH)
     march.stopwatch.stop(NURSE, running.entry_id, at=clock.now - dt.timedelta(hours=239))
     assert march.closing.close(BILLER, MONTH).closed
@@ -315,3 +315,69 @@ def test_a_signed_month_whose_figures_change_on_the_patient_record_says_so(
     team.imports.import_data(CLI, [("patients.csv", csv_bytes([row]))])
     summary = team.review.summary(DOCTOR, "S13", MONTH)
     assert summary.status == "signed" and summary.changed_since_signed
+
+
+def test_a_paused_stopwatch_keeps_its_month_from_being_signed_or_closed(
+    team: Services, db: Database
+) -> None:
+    from tests.conftest import FakeClock
+
+    clock = FakeClock(dt.datetime(2026, 3, 31, 14, 0, tzinfo=dt.UTC))
+    march = Services(db, clock=clock)
+    timer = march.stopwatch.start(NURSE, READY_MRN)
+    clock.advance(minutes=10)
+    march.stopwatch.pause(NURSE, timer.entry_id)  # as switching user does
+    clock.now = dt.datetime(2026, 4, 15, 16, 0, tzinfo=dt.UTC)
+    with pytest.raises(ServiceError, match="running or paused"):
+        march.review.sign(DOCTOR, READY_MRN, MONTH)
+    assert march.review.summary(DOCTOR, READY_MRN, MONTH).open_stopwatch
+    with pytest.raises(ServiceError, match="running or paused"):
+        march.closing.close(BILLER, MONTH)
+    march.stopwatch.stop(NURSE, timer.entry_id)
+    march.review.sign(DOCTOR, READY_MRN, MONTH)
+    assert march.closing.close(BILLER, MONTH).closed
+
+
+def test_a_stale_paused_stopwatch_from_an_earlier_month_does_not_block_closing(
+    team: Services, db: Database
+) -> None:
+    from tests.conftest import FakeClock
+
+    clock = FakeClock(dt.datetime(2026, 2, 10, 14, 0, tzinfo=dt.UTC))
+    february = Services(db, clock=clock)
+    timer = february.stopwatch.start(NURSE, "S01")
+    clock.advance(minutes=5)
+    february.stopwatch.pause(NURSE, timer.entry_id)
+    clock.now = dt.datetime(2026, 4, 15, 16, 0, tzinfo=dt.UTC)
+    assert february.closing.close(BILLER, MONTH).closed  # its time is all in February
+
+
+def test_discarding_a_paused_stopwatch_cannot_take_time_out_of_a_locked_month(
+    team: Services, db: Database
+) -> None:
+    from ccmdesk.models import TimeEntry
+
+    timer = team.stopwatch.start(NURSE, "S01")  # 15 April
+    team.stopwatch.pause(NURSE, timer.entry_id)
+    team.closing.close(BILLER, MONTH)
+    # An older database may hold one paused across the closing (closing now refuses that).
+    with db.session() as session:
+        entry = session.get(TimeEntry, timer.entry_id)
+        assert entry is not None
+        entry.segments[0].started_at = dt.datetime(2026, 3, 31, 14, 0, tzinfo=dt.UTC)
+        entry.segments[0].ended_at = dt.datetime(2026, 3, 31, 14, 10, tzinfo=dt.UTC)
+    with pytest.raises(ServiceError, match="March 2026 is closed"):
+        team.stopwatch.discard(NURSE, timer.entry_id, "oops")
+
+
+def test_nothing_is_signed_when_the_month_changed_since_it_was_shown(team: Services) -> None:
+    shown = ("99490x1", 6613)
+    assert team.review.summary(DOCTOR, READY_MRN, MONTH).row.result.codes == shown[0]
+    start = dt.datetime(2026, 3, 30, 14, 0, tzinfo=dt.UTC)
+    team.stopwatch.add_manual(NURSE, READY_MRN, start, start + dt.timedelta(minutes=20),
+                              reason="late call")  # fmt: skip
+    with pytest.raises(ServiceError, match=r"changed since it was shown \(99490x1 then, "):
+        team.review.sign(DOCTOR, READY_MRN, MONTH, shown)
+    assert team.review.summary(DOCTOR, READY_MRN, MONTH).signature is None
+    now = team.review.summary(DOCTOR, READY_MRN, MONTH).row.result
+    team.review.sign(DOCTOR, READY_MRN, MONTH, (now.codes, now.amount_cents))

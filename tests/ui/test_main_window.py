@@ -47,7 +47,7 @@ def patients_page(window: MainWindow) -> PatientsPage:
 def test_an_administrator_sees_every_page_and_the_import(make_window, admin) -> None:
     window = make_window(admin)
     assert set(window.pages) == {PATIENTS}  # the others are built when first opened
-    assert window.visible_pages() == [PATIENTS, BILLING, AUDIT, STAFF, PRACTICE]
+    assert window.visible_pages() == [PATIENTS, REVIEW, BILLING, AUDIT, STAFF, PRACTICE]
     assert window.import_action.isVisible()
     assert window.windowTitle() == "Harbor Family Practice — ccmdesk"
     assert window.practice_label.text() == "Harbor Family Practice"

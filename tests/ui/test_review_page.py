@@ -145,18 +145,80 @@ def test_the_practitioner_adds_own_time_from_the_summary(
     assert statuses(page)["M2"] == "ready to sign"  # 17 + 10 minutes reach 99490
 
 
-def test_an_administrator_sees_the_queue_but_cannot_sign(
-    qtbot: QtBot,
-    month_data: Services,
-    admin: Actor,
+def test_an_administrator_cannot_sign_but_unlocks_any_signed_month(
+    qtbot: QtBot, page: ReviewPage, month_data: Services, admin: Actor
 ) -> None:
+    page.select_mrn("M1")
+    page.sign_current().accept()  # type: ignore[union-attr]
     widget = ReviewPage(month_data, lambda: admin, InlineTaskRunner())
     qtbot.addWidget(widget)
     widget.set_month(MONTH)
-    assert "B200" in statuses(widget)  # every practitioner's patients
-    widget.select_mrn("M1")
+    widget.select_mrn("M4")
     assert widget.sign_button.isHidden() and widget.sign_selected_button.isHidden()
     assert widget.sign_current() is None
+    widget.select_mrn("M1")
+    dialog = widget.unlock_current()
+    assert isinstance(dialog, ReasonDialog)
+    dialog.reason.setPlainText("Signed before the late call was entered")
+    dialog.accept()
+    assert statuses(widget)["M1"] == "ready to sign"
+
+
+def test_the_confirmation_signs_what_it_listed_or_nothing(
+    page: ReviewPage, month_data: Services, monkeypatch
+) -> None:
+    from ccmdesk.ui import review
+
+    refusals: list[str] = []
+    monkeypatch.setattr(review, "show_failure", lambda _parent, error: refusals.append(str(error)))
+    page.select_mrn("M1")
+    dialog = page.sign_current()
+    assert dialog is not None and dialog.table.item(0, 2).text() == "99490x1"
+    nurse = month_data.staff.actor_for("rn-lee")
+    start = dt.datetime(2026, 3, 3, 14, 0, tzinfo=dt.UTC)
+    month_data.stopwatch.add_manual(nurse, "M1", start, start + dt.timedelta(minutes=20),
+                                    reason="a call from another desk")  # fmt: skip
+    dialog.accept()
+    assert statuses(page)["M1"] == "ready to sign"  # not signed with figures never shown
+    assert "changed since it was shown" in refusals[0]
+
+
+def test_names_and_reasons_from_stored_text_are_shown_as_typed(
+    qtbot: QtBot, page: ReviewPage, month_data: Services, admin: Actor
+) -> None:
+    import dataclasses
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel
+
+    from ccmdesk.ui.audit import AuditPage
+    from ccmdesk.ui.billing import DetailsPane
+
+    page.select_mrn("M1")
+    page.sign_current().accept()  # type: ignore[union-attr]
+    page.select_mrn("M1")
+    assert page.summary is not None
+    hostile = dataclasses.replace(
+        page.summary.row, last_name="<b>Able</b>", first_name="<img src=x>Pat"
+    )
+    dialog = SignDialog(MONTH, [hostile], "<i>attest</i>", page)
+    hostile_labels = [label for label in dialog.findChildren(QLabel) if "<" in label.text()]
+    assert hostile_labels
+    assert all(label.textFormat() == Qt.TextFormat.PlainText for label in hostile_labels)
+    reason = ReasonDialog("Unlock", "voids <b>Able</b>'s signature", "Unlock", page)
+    assert all(label.textFormat() == Qt.TextFormat.PlainText
+               for label in reason.findChildren(QLabel) if "<" in label.text())  # fmt: skip
+    details = DetailsPane()
+    qtbot.addWidget(details)
+    details.show_row(hostile)
+    assert details.heading.textFormat() == Qt.TextFormat.PlainText
+    assert details.heading.text().startswith("<b>Able</b>, <img src=x>Pat")
+    month_data.review.unlock(admin, "M1", MONTH, "<b>wrong</b> <font color=white>hidden</font>")
+    audit = AuditPage(month_data, lambda: admin, InlineTaskRunner())
+    qtbot.addWidget(audit)
+    audit.action_box.setCurrentIndex(audit.action_box.findData("month.unlock"))
+    assert audit.detail_heading.textFormat() == Qt.TextFormat.PlainText
+    assert "why: <b>wrong</b> <font color=white>hidden</font>" in audit.detail_heading.text()
 
 
 def test_a_signature_that_no_longer_matches_the_month_is_called_out(page: ReviewPage) -> None:
