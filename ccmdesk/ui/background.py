@@ -101,3 +101,25 @@ class InlineTaskRunner:
             failed(error)
         else:
             done(result)
+
+
+class LatestOnly:
+    """Runs loads on a runner and hands back only the newest one's outcome: a page that
+    loads a month never shows an earlier request's rows under the month now chosen."""
+
+    def __init__(self, runner: TaskRunner) -> None:
+        self._runner = runner
+        self._latest = 0
+
+    def run(self, work: Callable[[], Any], done: Done, failed: Failed) -> None:
+        self._latest += 1
+        number = self._latest
+
+        def if_latest(handle: Callable[[Any], None]) -> Callable[[Any], None]:
+            return lambda outcome: handle(outcome) if number == self._latest else None
+
+        self._runner.run(work, if_latest(done), if_latest(failed))
+
+    def forget(self) -> None:
+        """Whatever is on its way is no longer wanted."""
+        self._latest += 1

@@ -39,7 +39,7 @@ from ccmdesk.services import (
     allowed,
 )
 from ccmdesk.services.billing import amount_by_code
-from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
+from ccmdesk.ui.background import LatestOnly, TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
 from ccmdesk.ui.months import MonthBox
 from ccmdesk.ui.patients import fold
@@ -413,7 +413,7 @@ class BillingPage(QWidget):
         self._actor = actor
         self._runner = runner or ThreadTaskRunner()
         self._today = today or self._practice_today
-        self._request = 0  # numbers each load; only the latest one's outcome is shown
+        self._loads = LatestOnly(self._runner)
         self.month: BillingMonth | None = None
         self._kept: BillingRow | None = None  # a changed row to keep explaining if hidden
 
@@ -543,31 +543,25 @@ class BillingPage(QWidget):
         """Evaluate the chosen month on a worker thread. Only the latest request's outcome is
         shown; a month's rows never stay on screen under another month's name."""
         month = self.current_month()
-        self._request += 1
-        request = self._request
         if self.month is not None and self.month.month != month:
             self.month = None
             self.model.set_rows([])
         self.status_label.setText(f"Evaluating {month_label(month)}…")
         actor = self._actor()
-        self._runner.run(
-            lambda: self._services.billing.month(actor, month),
-            lambda result: self._loaded(request, result),
-            lambda error: self._failed(request, error),
+        self._loads.run(
+            lambda: self._services.billing.month(actor, month), self._loaded, self._failed
         )
 
     def clear(self) -> None:
         """Show nothing (the signed-in person may not see billing); a late result is ignored."""
-        self._request += 1
+        self._loads.forget()
         self.month = None
         self._selected = None
         self.model.set_rows([])
         self.status_label.setText("")
         self._show_month_state(None)
 
-    def _loaded(self, request: int, result: BillingMonth) -> None:
-        if request != self._request:
-            return  # a later request is on its way
+    def _loaded(self, result: BillingMonth) -> None:
         self.month = result
         self.model.set_rows(result.rows)
         self._show_status(result)
@@ -579,9 +573,7 @@ class BillingPage(QWidget):
             f"{result.billable:,} billable · {dollars(result.amount_cents)} expected"
         )
 
-    def _failed(self, request: int, error: BaseException) -> None:
-        if request != self._request:
-            return  # the person has moved on to another month
+    def _failed(self, error: BaseException) -> None:
         self.month = None
         self.model.set_rows([])
         self.status_label.setText(

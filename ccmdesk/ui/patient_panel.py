@@ -25,7 +25,12 @@ from ccmdesk.services import Actor, MonthProgress, ServiceError, Services
 from ccmdesk.services.stopwatch import EntryRow
 from ccmdesk.ui.forms import plain, show_failure
 from ccmdesk.ui.stopwatch import StopwatchController
-from ccmdesk.ui.stopwatch_dialogs import ManualEntryDialog, clock_text, save_until_taken
+from ccmdesk.ui.stopwatch_dialogs import (
+    ManualEntryDialog,
+    add_by_hand,
+    clock_text,
+    save_until_taken,
+)
 from ccmdesk.ui.stopwatch_views import StopwatchPanel
 
 LOG_HEADERS = ("When", "Time", "Service", "Staff", "Activity", "Note")
@@ -274,17 +279,7 @@ class PatientPanel(QFrame):
         mrn = self._mrn
         return self._until_saved(
             dialog,
-            lambda d: self._services.stopwatch.add_manual(
-                self._actor(),
-                mrn,
-                d.start,
-                d.end,
-                reason=d.reason,
-                activity=d.activity,
-                service=d.service,
-                face_to_face=d.face_to_face,
-                note=d.note,
-            ),
+            lambda d: add_by_hand(self._services, self._actor(), mrn, d),
         )
 
     def edit_time(self) -> bool:

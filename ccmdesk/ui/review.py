@@ -41,7 +41,7 @@ from ccmdesk.services import (
     allowed,
 )
 from ccmdesk.services.review import BELOW, BLOCKED, READY, SIGNED
-from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
+from ccmdesk.ui.background import LatestOnly, TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.billing import BLOCK_COLOR, WARNING_COLOR, ModelIndex, shown_codes
 from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
 from ccmdesk.ui.months import MonthBox
@@ -326,7 +326,7 @@ class ReviewPage(QWidget):
         self._actor = actor
         self._runner = runner or ThreadTaskRunner()
         self._today = today or self._practice_today
-        self._request = 0
+        self._loads = LatestOnly(self._runner)
         self.queue: ReviewQueue | None = None
         self.summary: MonthlySummary | None = None
 
@@ -461,30 +461,24 @@ class ReviewPage(QWidget):
     def reload(self) -> None:
         """Evaluate the queue on a worker thread; only the latest request is shown."""
         month = self.current_month()
-        self._request += 1
-        request = self._request
         if self.queue is not None and self.queue.month != month:
             self.queue = None
             self.model.set_rows([])
         self.status_label.setText(f"Reviewing {month_label(month)}…")
         actor = self._actor()
-        self._runner.run(
-            lambda: self._services.review.queue(actor, month),
-            lambda result: self._loaded(request, result),
-            lambda error: self._failed(request, error),
+        self._loads.run(
+            lambda: self._services.review.queue(actor, month), self._loaded, self._failed
         )
 
     def clear(self) -> None:
-        self._request += 1
+        self._loads.forget()
         self.queue = None
         self._selected = None
         self.model.set_rows([])
         self.status_label.setText("")
         self.show_summary(None)
 
-    def _loaded(self, request: int, queue: ReviewQueue) -> None:
-        if request != self._request:
-            return
+    def _loaded(self, queue: ReviewQueue) -> None:
         self.queue = queue
         self.model.set_rows(queue.rows)
         counts = " · ".join(
@@ -495,9 +489,7 @@ class ReviewPage(QWidget):
             f"{month_label(queue.month)} · {len(queue.rows):,} patients · {counts}{closed}"
         )
 
-    def _failed(self, request: int, error: BaseException) -> None:
-        if request != self._request:
-            return
+    def _failed(self, error: BaseException) -> None:
         self.queue = None
         self.model.set_rows([])
         self.status_label.setText(f"{month_label(self.current_month())} could not be reviewed.")
@@ -665,7 +657,11 @@ class ReviewPage(QWidget):
 
     def add_time(self) -> bool:
         """The practitioner's own time for this patient, added by hand."""
-        from ccmdesk.ui.stopwatch_dialogs import ManualEntryDialog, save_until_taken
+        from ccmdesk.ui.stopwatch_dialogs import (
+            ManualEntryDialog,
+            add_by_hand,
+            save_until_taken,
+        )
 
         if self.summary is None or not self.add_time_button.isEnabled():
             return False
@@ -680,17 +676,7 @@ class ReviewPage(QWidget):
         saved = save_until_taken(
             dialog,
             self.exec_dialog,
-            lambda d: self._services.stopwatch.add_manual(
-                self._actor(),
-                mrn,
-                d.start,
-                d.end,
-                reason=d.reason,
-                activity=d.activity,
-                service=d.service,
-                face_to_face=d.face_to_face,
-                note=d.note,
-            ),
+            lambda d: add_by_hand(self._services, self._actor(), mrn, d),
         )
         dialog.deleteLater()
         if saved:

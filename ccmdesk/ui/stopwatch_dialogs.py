@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.rules.validation import SERVICES
-from ccmdesk.services import ServiceError, TimerState
+from ccmdesk.services import Actor, ServiceError, Services, TimerState
 from ccmdesk.services.activity import IdleBegan
 from ccmdesk.services.stopwatch import EntryRow
 from ccmdesk.ui.forms import FieldErrorLabel, plain
@@ -509,3 +509,18 @@ def save_until_taken(
             continue
         return True
     return False
+
+
+def add_by_hand(services: Services, actor: Actor, mrn: str, d: ManualDetails) -> object:
+    """Save time typed into the manual-entry dialog for a patient."""
+    return services.stopwatch.add_manual(
+        actor,
+        mrn,
+        d.start,
+        d.end,
+        reason=d.reason,
+        activity=d.activity,
+        service=d.service,
+        face_to_face=d.face_to_face,
+        note=d.note,
+    )
