@@ -8,17 +8,38 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ccmdesk.db import Database
-from ccmdesk.models import Patient, Practice
+from ccmdesk.models import (
+    AuditEvent,
+    MonthlyReview,
+    Patient,
+    Practice,
+    Staff,
+    TimeEntry,
+    TimeSegment,
+)
+from ccmdesk.reports import pdf
 from ccmdesk.reports.csv_files import ClaimLine, HandoffLine, claim_lines_csv, handoff_csv
-from ccmdesk.services.base import ServiceBase, checked_month
-from ccmdesk.services.billing import BillingRow, BillingService, _collector_paused
+from ccmdesk.rules import icd10
+from ccmdesk.rules.billing import clock, day_text
+from ccmdesk.rules.catalog import REASONS
+from ccmdesk.rules.intervals import month_label
+from ccmdesk.rules.minutes import month_bounds
+from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
+from ccmdesk.services.billing import (
+    BillingRow,
+    BillingService,
+    _collector_paused,
+    amount_by_code,
+)
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ServiceError
+from ccmdesk.services.review import ReviewService
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -118,6 +139,7 @@ class ExportService(ServiceBase):
         folder = Path(folder)
         if folder.exists() and not folder.is_dir():
             raise ServiceError(f"{folder} is a file, not a folder; choose a folder to export to.")
+        now = generation_time(self._now())
         with _collector_paused(), self._db.session() as session:
             practice = session.scalars(select(Practice).limit(1)).first()
             if practice is None:
@@ -125,50 +147,87 @@ class ExportService(ServiceBase):
                     "Describe the practice first (Practice settings, or `ccmdesk practice`): "
                     "claims need its name, NPI and place of service."
                 )
+            zone = practice_zone(session)
             rows = self._billing.evaluate_in(session, month)
             claimed = [
                 r for r in rows if r.result.billable and (r.result.signed or not signed_only)
             ]
-            payers = {
-                mrn: (payer, member_id)
-                for mrn, payer, member_id in session.execute(
-                    select(Patient.mrn, Patient.payer, Patient.member_id).where(
-                        Patient.mrn.in_([r.mrn for r in claimed])
+            patients = {
+                p.mrn: p
+                for p in session.scalars(
+                    select(Patient).where(Patient.mrn.in_([r.mrn for r in claimed]))
+                )
+            }
+            staff = {m.id: m for m in session.scalars(select(Staff))}
+            signatures = {
+                review.patient_id: review
+                for review in session.scalars(
+                    select(MonthlyReview).where(
+                        MonthlyReview.month == month, MonthlyReview.voided_at.is_(None)
                     )
                 )
             }
+            head = session.scalars(
+                select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+            ).first()
+            who = actor.name
+            generated = f"{now.astimezone(zone):%d %b %Y %H:%M} ({zone}) by {who}"
+            header = pdf.PracticeHeader(
+                practice.name,
+                practice.address,
+                practice.phone,
+                practice.group_npi or "",
+                practice.tin,
+            )
             place = practice.place_of_service
             group_npi = practice.group_npi or ""
-        lines = []
-        for n, row in enumerate(claimed):
-            if cancelled is not None and cancelled():
-                raise ExportCancelled("The export was stopped; nothing was written.")
-            r = row.result
-            payer, member_id = payers[row.mrn]
-            diagnoses = ";".join(r.inputs[1].conditions)
-            for line in r.lines:
-                lines.append(
-                    ClaimLine(
-                        month=month,
-                        mrn=row.mrn,
-                        date_of_service=r.date_of_service.isoformat(),
-                        place_of_service=place,
-                        code=line.code,
-                        units=line.units,
-                        charge_cents=line.charge_cents,
-                        diagnosis_codes=diagnoses,
-                        rendering_npi=row.practitioner_npi,
-                        billing_npi=group_npi or row.practitioner_npi,
-                        payer=payer,
-                        member_id=member_id,
-                    )
-                )
-            if progress is not None:
-                progress(n + 1, len(claimed))
+            lines: list[ClaimLine] = []
+            bills: list[tuple[str, bytes]] = []
+            for n, row in enumerate(claimed):
+                if cancelled is not None and cancelled():
+                    raise ExportCancelled("The export was stopped; nothing was written.")
+                patient = patients[row.mrn]
+                lines += _claim_lines(row, patient, place, group_npi)
+                log = ReviewService.log_lines(session, patient.id, month, zone)
+                bill = _superbill(
+                    row, patient, header, staff, signatures.get(patient.id), log, zone,
+                    place, group_npi, generated, head or "",
+                )  # fmt: skip
+                bills.append((row.mrn, pdf.superbill_pdf(bill)))
+                if progress is not None:
+                    progress(n + 1, len(claimed) + 1)
+            minutes = _staff_minutes(session, month, zone, staff)
+        handoff_file, claims_file = (
+            handoff_csv(handoff_line(r) for r in rows),
+            claim_lines_csv(lines),
+        )
+        report = pdf.Handoff(
+            practice=practice.name,
+            month=month,
+            month_name=month_label(month),
+            enrolled_or_active=len(rows),
+            billable=tuple(_handoff_row(r) for r in rows if r.result.billable),
+            not_billed=tuple(_handoff_row(r) for r in rows if not r.result.billable),
+            amount_by_code=tuple(sorted(amount_by_code(rows).items())),
+            staff_minutes=minutes,
+            generated=generated,
+            audit_head=head or "",
+            attachments={
+                f"handoff-{month}.csv": handoff_file,
+                f"claim-lines-{month}.csv": claims_file,
+            },
+        )
         files = {
-            f"handoff-{month}.csv": handoff_csv(handoff_line(r) for r in rows),
-            f"claim-lines-{month}.csv": claim_lines_csv(lines),
+            f"handoff-{month}.csv": handoff_file,
+            f"claim-lines-{month}.csv": claims_file,
+            f"handoff-{month}.pdf": pdf.handoff_pdf(report),
         }
+        if bills:
+            files[f"superbills-{month}.pdf"] = pdf.merge([data for _, data in bills])
+            for mrn, data in bills:
+                files[f"superbills/{month}-{_file_safe(mrn)}.pdf"] = data
+        if progress is not None:
+            progress(len(claimed) + 1, len(claimed) + 1)
         written = write_atomically(folder, files)
         return ExportResult(
             month,
@@ -178,3 +237,178 @@ class ExportService(ServiceBase):
             billable=sum(1 for r in rows if r.result.billable),
             claim_lines=len(lines),
         )
+
+
+def _file_safe(mrn: str) -> str:
+    """An MRN as part of a file name: anything but letters, digits, - and _ becomes _."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in mrn) or "_"
+
+
+def _claim_lines(row: BillingRow, patient: Patient, place: str, group_npi: str) -> list[ClaimLine]:
+    r = row.result
+    diagnoses = ";".join(r.inputs[1].conditions)
+    return [
+        ClaimLine(
+            month=r.month,
+            mrn=row.mrn,
+            date_of_service=r.date_of_service.isoformat(),
+            place_of_service=place,
+            code=line.code,
+            units=line.units,
+            charge_cents=line.charge_cents,
+            diagnosis_codes=diagnoses,
+            rendering_npi=row.practitioner_npi,
+            billing_npi=group_npi or row.practitioner_npi,
+            payer=patient.payer,
+            member_id=patient.member_id,
+        )
+        for line in r.lines
+    ]
+
+
+def _describe(code: str) -> str:
+    found = icd10.lookup(code)
+    return found.description if found is not None else ""
+
+
+def _superbill(
+    row: BillingRow,
+    patient: Patient,
+    header: pdf.PracticeHeader,
+    staff: dict[int, Staff],
+    signature: MonthlyReview | None,
+    log: list[Any],
+    zone: dt.tzinfo,
+    place: str,
+    group_npi: str,
+    generated: str,
+    head: str,
+) -> pdf.Superbill:
+    r = row.result
+    conditions = r.inputs[1].conditions
+    pointers = "".join(pdf.DIAGNOSIS_LETTERS[: min(4, len(conditions))])
+    practitioner = staff.get(patient.billing_practitioner_id or 0)
+    name = row.practitioner + (
+        f", {practitioner.credentials}" if practitioner and practitioner.credentials else ""
+    )
+    enrollment = patient.enrollment
+    consent = ""
+    if enrollment is not None and enrollment.consent_date is not None:
+        consent = f"{enrollment.consent_date:%d %b %Y}" + (
+            f", {enrollment.consent_method}" if enrollment.consent_method else ""
+        )
+    care_plan = ""
+    if enrollment is not None and enrollment.care_plan_date is not None:
+        care_plan = f"{enrollment.care_plan_date:%d %b %Y}"
+    who = (
+        "billing practitioner's own time"
+        if r.option and r.option.family in ("ccm_practitioner", "pcm_practitioner")
+        else "countable time"
+    )
+    sign_off = None
+    if signature is not None:
+        signer = staff.get(signature.signed_by_id)
+        sign_off = pdf.SignOff(
+            signer.name if signer else "?",
+            f"{signature.signed_at.astimezone(zone):%d %b %Y %H:%M}",
+            signature.attestation,
+        )
+    address = ", ".join(
+        part
+        for part in (patient.address, patient.city, f"{patient.state} {patient.zip}".strip())
+        if part
+    )
+    return pdf.Superbill(
+        practice=header,
+        month=r.month,
+        month_name=month_label(r.month),
+        practitioner=name,
+        practitioner_npi=row.practitioner_npi,
+        billing_npi=group_npi or row.practitioner_npi,
+        patient_name=f"{patient.last_name}, {patient.first_name}",
+        dob=f"{patient.dob:%d %b %Y}",
+        mrn=patient.mrn,
+        address=address,
+        payer=patient.payer,
+        member_id=patient.member_id,
+        qmb=patient.qmb,
+        date_of_service=f"{r.date_of_service:%d %b %Y}",
+        place_of_service=place,
+        diagnoses=tuple((code, _describe(code)) for code in conditions),
+        lines=tuple(
+            pdf.ServiceLine(line.code, line.description, line.units, pointers, line.charge_cents)
+            for line in r.lines
+        ),
+        total_cents=r.amount_cents,
+        patient_share_cents=r.patient_share_cents,
+        minutes=(
+            ("Countable (each second once)", clock(r.countable_seconds)),
+            ("Clinical staff", clock(r.staff_seconds)),
+            ("Billing practitioner", clock(r.practitioner_seconds)),
+        ),
+        thresholds=tuple(
+            f"{clock(t.seconds)} of {who} reached on {day_text(t.day)} → {t.code}"
+            for t in r.thresholds
+        ),
+        excluded=tuple(
+            (REASONS[code].text, clock(seconds)) for code, seconds in sorted(r.excluded.items())
+        ),
+        consent=consent,
+        care_plan=care_plan,
+        sign_off=sign_off,
+        log=tuple(
+            pdf.LogLine(
+                f"{line.started_at.astimezone(zone):%d %b %Y}",
+                f"{line.started_at.astimezone(zone):%H:%M}–"
+                + (f"{line.ended_at.astimezone(zone):%H:%M}" if line.ended_at else "running"),
+                clock(line.seconds),
+                line.staff_name,
+                line.activity,
+                line.service.upper() + (" face to face" if line.face_to_face else ""),
+                line.note,
+            )
+            for line in log
+        ),
+        generated=generated,
+        audit_head=head,
+    )
+
+
+def _handoff_row(row: BillingRow) -> pdf.HandoffRow:
+    r = row.result
+    reasons = tuple((REASONS[code].text, REASONS[code].mend) for code in sorted(r.blocks)) or (
+        ("Nothing reaches a billing threshold.", ""),
+    )
+    return pdf.HandoffRow(
+        mrn=row.mrn,
+        patient=row.patient_name,
+        practitioner=row.practitioner,
+        codes=r.codes if r.billable else "",
+        amount_cents=r.amount_cents if r.billable else 0,
+        signed=r.signed,
+        reasons=() if r.billable else reasons,
+    )
+
+
+def _staff_minutes(
+    session: Session, month: str, zone: dt.tzinfo, staff: dict[int, Staff]
+) -> tuple[tuple[str, str, str], ...]:
+    """Minutes recorded in the month by each staff member (closed stretches, cut at the
+    month's ends), counted or not: what the team did, for the billing office."""
+    lo, hi = month_bounds(month, zone)
+    seconds: dict[int, int] = {}
+    for staff_id, started, ended in session.execute(
+        select(TimeEntry.staff_id, TimeSegment.started_at, TimeSegment.ended_at)
+        .join(TimeSegment, TimeSegment.entry_id == TimeEntry.id)
+        .where(
+            TimeEntry.deleted_at.is_(None),
+            TimeSegment.started_at < hi,
+            TimeSegment.ended_at > lo,
+        )
+    ):
+        part = (min(ended, hi) - max(started, lo)).total_seconds()
+        seconds[staff_id] = seconds.get(staff_id, 0) + int(part)
+    return tuple(
+        (staff[sid].name, staff[sid].role.replace("_", " "), clock(total))
+        for sid, total in sorted(seconds.items(), key=lambda item: staff[item[0]].name)
+    )

@@ -146,7 +146,7 @@ class ReviewService(ServiceBase):
                 self._own_patient(session, actor, patient)
             row = self._billing.evaluate_in(session, month, Patient.id == patient.id, every=True)[0]
             zone = practice_zone(session)
-            log = self._log(session, patient.id, month, zone)
+            log = self.log_lines(session, patient.id, month, zone)
             reviews = session.scalars(
                 select(MonthlyReview)
                 .where(MonthlyReview.patient_id == patient.id, MonthlyReview.month == month)
@@ -239,7 +239,7 @@ class ReviewService(ServiceBase):
                     session, month, Patient.mrn.in_(wanted), every=True
                 )
             }
-            logs = {mrn: self._log(session, patients[mrn].id, month, zone) for mrn in wanted}
+            logs = {mrn: self.log_lines(session, patients[mrn].id, month, zone) for mrn in wanted}
             problems = []
             for mrn in wanted:
                 patient, row = patients[mrn], rows[mrn]
@@ -366,7 +366,7 @@ class ReviewService(ServiceBase):
         return ""
 
     @staticmethod
-    def _log(session: Session, patient_id: int, month: str, zone: dt.tzinfo) -> list[LogLine]:
+    def log_lines(session: Session, patient_id: int, month: str, zone: dt.tzinfo) -> list[LogLine]:
         """The patient's entries with time in the month, everyone's, in time order."""
         lo, hi = month_bounds(month, zone)
         entries = session.scalars(

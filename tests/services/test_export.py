@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import subprocess
 import sys
@@ -71,10 +72,7 @@ def test_the_export_gives_every_worked_case_its_handoff_row_and_claim_lines(
     team: Services, tmp_path: Path
 ) -> None:
     result = team.export.export(BILLER, MONTH, tmp_path / "out")
-    assert sorted(p.name for p in result.files) == [
-        f"claim-lines-{MONTH}.csv",
-        f"handoff-{MONTH}.csv",
-    ]
+    assert {f"claim-lines-{MONTH}.csv", f"handoff-{MONTH}.csv"} <= {p.name for p in result.files}
     assert result.billable == sum(c.status == "billable" for c in CASES)
     check_against_the_cases(tmp_path / "out")
     assert [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")] == []
@@ -168,3 +166,88 @@ def test_import_then_export_from_the_command_line_matches_the_worked_cases(
     check_against_the_cases(tmp_path / "out")
     refused = run("export", "--month", "2026-13", "--out", str(tmp_path / "out"))
     assert refused.returncode == 1 and "'2026-13' is not a month" in refused.stderr
+
+
+# --- the PDFs ------------------------------------------------------------------------------------
+
+
+def pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def test_superbills_and_the_handoff_read_back_with_their_content_and_attachments(
+    team: Services, tmp_path: Path
+) -> None:
+    from pypdf import PdfReader
+
+    team.review.sign(DOCTOR, "S02", MONTH)
+    result = team.export.export(BILLER, MONTH, tmp_path)
+    names = {p.relative_to(tmp_path).as_posix() for p in result.files}
+    billable = [f"S{c.number:02d}" for c in CASES if c.status == "billable"]
+    assert names == {f"handoff-{MONTH}.csv", f"claim-lines-{MONTH}.csv", f"handoff-{MONTH}.pdf",
+                     f"superbills-{MONTH}.pdf"} | {f"superbills/{MONTH}-{m}.pdf" for m in billable}  # fmt: skip
+    signed = pdf_text(tmp_path / "superbills" / f"{MONTH}-S02.pdf")
+    for expected in ("Superbill · Chronic care management · March 2026", "S02", "99490",
+                     "Group NPI 1245319599", "E11.9", "Type 2 diabetes mellitus",
+                     "Signed by Dr. A", "Page 1 of", "Appendix: time log", "$66.13"):  # fmt: skip
+        assert expected in signed, expected
+    assert "NOT SIGNED" not in signed
+    assert "NOT SIGNED" in pdf_text(tmp_path / "superbills" / f"{MONTH}-S03.pdf")
+    combined = PdfReader(tmp_path / f"superbills-{MONTH}.pdf")
+    assert len(combined.pages) >= len(billable)
+    handoff = PdfReader(tmp_path / f"handoff-{MONTH}.pdf")
+    attached = {name: data[0] for name, data in handoff.attachments.items()}
+    assert attached == {
+        f"handoff-{MONTH}.csv": (tmp_path / f"handoff-{MONTH}.csv").read_bytes(),
+        f"claim-lines-{MONTH}.csv": (tmp_path / f"claim-lines-{MONTH}.csv").read_bytes(),
+    }
+    text = pdf_text(tmp_path / f"handoff-{MONTH}.pdf")
+    assert "Billing handoff · March 2026" in text and "Not billed and why" in text
+    assert "Bo Biller" in text and "audit trail head" in text
+
+
+def test_hostile_text_never_breaks_a_superbill(team: Services, tmp_path: Path) -> None:
+    nasty = 'Zoë & <Ana> "Q" \U0001f600 \u05e9\u05dc\u05d5\u05dd ' + "x" * 40
+    case = next(c for c in CASES if c.number == 2)
+    from tests.services.test_billing import patient_row
+
+    team.imports.import_data(
+        CLI,
+        [
+            (
+                "patients.csv",
+                csv_bytes(
+                    [patient_row(case) | {"first_name": nasty, "address": "<b>1 Main</b> & Co"}]
+                ),
+            ),
+        ],
+    )
+    start = dt.datetime(2026, 3, 20, 14, 0, tzinfo=dt.UTC)
+    long_note = ("Long call <script>alert(1)</script> & more. " * 400).strip()
+    team.stopwatch.add_manual(NURSE, "S02", start, start + dt.timedelta(minutes=3),
+                              reason="r", note=long_note + " \u202eRTL")  # fmt: skip
+    team.export.export(BILLER, MONTH, tmp_path)
+    text = pdf_text(tmp_path / "superbills" / f"{MONTH}-S02.pdf")
+    assert "Zoë & <Ana>" in text and "<b>1 Main</b> & Co" in text
+    assert "Note of entry" in text and "<script>alert(1)</script>" in text
+
+
+def test_a_month_with_nothing_billable_still_gives_a_handoff_that_says_so(
+    team: Services, tmp_path: Path
+) -> None:
+    result = team.export.export(BILLER, "2026-01", tmp_path)
+    assert sorted(p.name for p in result.files) == [
+        "claim-lines-2026-01.csv", "handoff-2026-01.csv", "handoff-2026-01.pdf"]  # fmt: skip
+    assert "Nothing is billable for January 2026." in pdf_text(tmp_path / "handoff-2026-01.pdf")
+
+
+def test_with_a_fixed_generation_time_the_pdfs_are_the_same_bytes(
+    team: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1775000000")
+    team.export.export(BILLER, MONTH, tmp_path / "a")
+    team.export.export(BILLER, MONTH, tmp_path / "b")
+    for name in (f"handoff-{MONTH}.pdf", f"superbills-{MONTH}.pdf", f"superbills/{MONTH}-S02.pdf"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
