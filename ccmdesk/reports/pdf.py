@@ -223,6 +223,11 @@ def _grid(
     kind = LongTable if long else Table
     table = kind(rows, colWidths=list(widths), repeatRows=1 if header else 0)
     style = [
+        # Cells given as plain strings (short, known shapes: dates, times, figures) are drawn
+        # without a Paragraph each, which is most of a long log's cost.
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
+        ("FONTSIZE", (0, 0), (-1, -1), 7.5),
+        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
         ("RIGHTPADDING", (0, 0), (-1, -1), 3),
@@ -231,7 +236,7 @@ def _grid(
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
     ]
     if header:
-        style += [("BACKGROUND", (0, 0), (-1, 0), SHADE)]
+        style += [("BACKGROUND", (0, 0), (-1, 0), SHADE), ("FONTNAME", (0, 0), (-1, 0), BOLD)]
     for column in numeric:
         style.append(("ALIGN", (column, 0), (column, -1), "RIGHT"))
     table.setStyle(TableStyle(style))
@@ -398,29 +403,23 @@ def _log_appendix(
     if not log:
         return [*story, Paragraph("No time was recorded this month.", s["body"])]
     long_notes: list[tuple[int, str]] = []
-    rows = [
-        [
-            Paragraph(h, s["bold"])
-            for h in ("Date", "Time", "Min", "Staff", "Activity", "Service", "Note")
-        ]
-    ]
+    rows: list[list[Any]] = [["Date", "Time", "Min", "Staff", "Activity", "Service", "Note"]]
     for n, line in enumerate(log, start=1):
         note = line.note
         if len(note) > NOTE_IN_TABLE:
             long_notes.append((n, note))
             note = note[:NOTE_IN_TABLE] + f" … (entry {n}: the whole note follows the table)"
+        # Date, time, minutes and service are short and never wrap: plain strings. Names,
+        # activities and notes are free text that must wrap: paragraphs.
         rows.append(
             [
-                Paragraph(text(v), s["small"])
-                for v in (
-                    line.day,
-                    line.span,
-                    line.minutes,
-                    line.staff,
-                    line.activity,
-                    line.service,
-                    note,
-                )
+                line.day,
+                line.span,
+                line.minutes,
+                Paragraph(text(line.staff), s["small"]),
+                Paragraph(text(line.activity), s["small"]),
+                line.service,
+                Paragraph(text(note), s["small"]) if note else "",
             ]
         )
     widths = [0.8, 0.85, 0.45, 1.1, 1.15, 0.7]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ccmdesk.db import Database
 from ccmdesk.models import (
@@ -39,7 +39,7 @@ from ccmdesk.services.billing import (
 )
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ServiceError
-from ccmdesk.services.review import ReviewService
+from ccmdesk.services.review import log_lines_of
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -155,7 +155,9 @@ class ExportService(ServiceBase):
             patients = {
                 p.mrn: p
                 for p in session.scalars(
-                    select(Patient).where(Patient.mrn.in_([r.mrn for r in claimed]))
+                    select(Patient)
+                    .where(Patient.mrn.in_([r.mrn for r in claimed]))
+                    .options(selectinload(Patient.enrollment))
                 )
             }
             staff = {m.id: m for m in session.scalars(select(Staff))}
@@ -183,12 +185,13 @@ class ExportService(ServiceBase):
             group_npi = practice.group_npi or ""
             lines: list[ClaimLine] = []
             bills: list[tuple[str, bytes]] = []
+            logs = log_lines_of(session, [p.id for p in patients.values()], month, zone)
             for n, row in enumerate(claimed):
                 if cancelled is not None and cancelled():
                     raise ExportCancelled("The export was stopped; nothing was written.")
                 patient = patients[row.mrn]
                 lines += _claim_lines(row, patient, place, group_npi)
-                log = ReviewService.log_lines(session, patient.id, month, zone)
+                log = logs.get(patient.id, [])
                 bill = _superbill(
                     row, patient, header, staff, signatures.get(patient.id), log, zone,
                     place, group_npi, generated, head or "",
@@ -364,7 +367,7 @@ def _superbill(
                 clock(line.seconds),
                 line.staff_name,
                 line.activity,
-                line.service.upper() + (" face to face" if line.face_to_face else ""),
+                line.service.upper() + (" F2F" if line.face_to_face else ""),
                 line.note,
             )
             for line in log

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
@@ -431,6 +432,8 @@ class BillingPage(QWidget):
         self.search_field.setPlaceholderText("Find: patient, MRN, practitioner or code")
         self.search_field.setClearButtonEnabled(True)
         self.refresh_button = QPushButton("Refresh")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setObjectName("exportMonth")
         self.close_button = QPushButton("Close month…")
         self.close_button.setObjectName("closeMonth")
         self.reopen_button = QPushButton("Reopen month…")
@@ -465,6 +468,7 @@ class BillingPage(QWidget):
         top.addWidget(self.filter_box)
         top.addWidget(self.search_field, 1)
         top.addWidget(self.refresh_button)
+        top.addWidget(self.export_button)
         top.addWidget(self.close_button)
         top.addWidget(self.reopen_button)
         # The details go under the table: the nine columns need the width more than the
@@ -495,6 +499,7 @@ class BillingPage(QWidget):
         self.filter_box.currentIndexChanged.connect(self._on_filter)
         self.search_field.textChanged.connect(self._on_search)
         self.refresh_button.clicked.connect(self.reload)
+        self.export_button.clicked.connect(self.export_month)
         self.close_button.clicked.connect(self.close_month)
         self.reopen_button.clicked.connect(self.reopen_month)
         self.model.modelReset.connect(self._after_reset)
@@ -694,11 +699,26 @@ class BillingPage(QWidget):
             self.closed_label.setText("")
         today = self._today()
         over = month is not None and month < f"{today.year:04d}-{today.month:02d}"
+        self.export_button.setVisible(allowed(actor, Permission.EXPORT))
+        self.export_button.setEnabled(state is not None)
         self.close_button.setVisible(allowed(actor, Permission.CLOSE_MONTH))
         self.close_button.setEnabled(state is not None and not state.closed and over)
         self.close_button.setToolTip("" if over else "A month is closed after it ends.")
         self.reopen_button.setVisible(allowed(actor, Permission.REOPEN_MONTH))
         self.reopen_button.setEnabled(state is not None and state.closed)
+
+    def export_month(self, folder: Path | None = None) -> QDialog | None:
+        """The export dialog for the month on screen (default folder: ~/ccmdesk exports/M)."""
+        from ccmdesk.ui.export_dialog import ExportDialog
+
+        if self.month is None or not self.export_button.isEnabled():
+            return None
+        month = self.month.month
+        target = folder or Path.home() / "ccmdesk exports" / month
+        dialog = ExportDialog(self._services, self._actor, month, target, self._runner, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def close_month(self) -> QDialog | None:
         """Confirm, then close the month on screen for the whole practice."""

@@ -293,6 +293,13 @@ def review(out: Path, services: Services) -> None:
     assert box is not None
     save(box, out, "close-month.png")
     box.close()
+    with tempfile.TemporaryDirectory() as target:
+        export = billing_page.export_month(Path(target) / previous)
+        assert export is not None
+        export.signed_only.setChecked(True)
+        export.start()  # the inline runner: the export is done when this returns
+        save(export, out, "export-dialog.png")
+        export.close()
     billing_window.close()
 
     audit_window, audit = window_on(services, "admin-patel", AUDIT)

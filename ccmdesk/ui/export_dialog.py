@@ -1,0 +1,207 @@
+"""Export a month for billing: choose a folder, watch the progress, cancel if need be."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccmdesk.rules.intervals import month_label
+from ccmdesk.services import Actor, ServiceError, Services
+from ccmdesk.services.export import ExportCancelled, ExportResult
+from ccmdesk.ui.background import TaskRunner
+from ccmdesk.ui.forms import plain
+
+POLL_MS = 100
+log = logging.getLogger(__name__)
+
+
+class _Progress:
+    """What the worker thread reports and what the dialog asks of it, behind a lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.done = 0
+        self.total = 0
+        self.stop = threading.Event()
+
+    def report(self, done: int, total: int) -> None:
+        with self._lock:
+            self.done, self.total = done, total
+
+    def read(self) -> tuple[int, int]:
+        with self._lock:
+            return self.done, self.total
+
+
+class ExportDialog(QDialog):
+    """The month's handoff, superbills and CSV files, written off the GUI thread."""
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Callable[[], Actor],
+        month: str,
+        folder: Path,
+        runner: TaskRunner,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("exportDialog")
+        self.setWindowTitle(f"Export {month_label(month)}")
+        self.setMinimumWidth(520)
+        self._services = services
+        self._actor = actor
+        self._month = month
+        self._runner = runner
+        self._progress: _Progress | None = None
+        self.result: ExportResult | None = None
+
+        heading = QLabel(f"Export {month_label(month)} for billing")
+        heading.setObjectName("dialogHeading")
+        explanation = QLabel(
+            "Writes the handoff report (with both CSV files attached), every billable "
+            "patient's superbill (one file each and all in one), and the handoff and "
+            "claim-line CSV files."
+        )
+        explanation.setObjectName("hint")
+        explanation.setWordWrap(True)
+        self.folder = QLineEdit(str(folder))
+        self.folder.setObjectName("exportFolder")
+        self.folder.setAccessibleName("Folder")
+        self.browse_button = QPushButton("Choose…")
+        self.signed_only = QCheckBox("Signed months only (superbills and claim lines)")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setObjectName("exportProgress")
+        self.progress_bar.setVisible(False)
+        self.status = plain(QLabel())
+        self.status.setObjectName("statusLabel")
+        self.status.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.export_button = self.buttons.addButton(
+            "Export", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.export_button.setObjectName("primaryButton")
+        self.cancel_button = self.buttons.addButton(
+            "Cancel export", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.cancel_button.setVisible(False)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(self.browse_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(explanation)
+        layout.addLayout(folder_row)
+        layout.addWidget(self.signed_only)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._show_progress)
+        self.browse_button.clicked.connect(self._browse)
+        self.export_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.buttons.rejected.connect(self.reject)
+
+    def _browse(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Export to", self.folder.text())
+        if chosen:
+            self.folder.setText(chosen)
+
+    def running(self) -> bool:
+        return self._progress is not None
+
+    def start(self) -> None:
+        """Export on a worker thread; the dialog shows the progress and may stop it."""
+        if self.running():
+            return
+        folder = Path(self.folder.text().strip()).expanduser()
+        progress = self._progress = _Progress()
+        actor, month, signed_only = self._actor(), self._month, self.signed_only.isChecked()
+        self._set_running(True)
+        self.status.setText("Exporting…")
+        self._runner.run(
+            lambda: self._services.export.export(
+                actor,
+                month,
+                folder,
+                signed_only=signed_only,
+                progress=progress.report,
+                cancelled=progress.stop.is_set,
+            ),
+            self._finished,
+            self._failed,
+        )
+
+    def cancel(self) -> None:
+        if self._progress is not None:
+            self._progress.stop.set()
+            self.status.setText("Stopping…")
+
+    def reject(self) -> None:
+        # Closing while it runs stops the export; nothing half-written stays behind.
+        self.cancel()
+        super().reject()
+
+    def _set_running(self, running: bool) -> None:
+        self.progress_bar.setVisible(running or self.progress_bar.value() > 0)
+        self.export_button.setEnabled(not running)
+        self.cancel_button.setVisible(running)
+        self.folder.setEnabled(not running)
+        self.browse_button.setEnabled(not running)
+        self.signed_only.setEnabled(not running)
+        if running:
+            self.progress_bar.setRange(0, 0)
+            self._timer.start()
+        else:
+            self._timer.stop()
+
+    def _show_progress(self) -> None:
+        if self._progress is None:
+            return
+        done, total = self._progress.read()
+        if total:
+            self.progress_bar.setRange(0, total)
+            self.progress_bar.setValue(done)
+            self.status.setText(f"Superbill {min(done, total - 1):,} of {total - 1:,}…")
+
+    def _finished(self, result: ExportResult) -> None:
+        self._progress = None
+        self.result = result
+        self._set_running(False)
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(1)
+        self.progress_bar.setVisible(True)
+        self.status.setText(
+            f"Exported to {result.folder}: {result.patients:,} patients, {result.billable:,} "
+            f"billable, {len(result.files):,} files."
+        )
+
+    def _failed(self, error: BaseException) -> None:
+        self._progress = None
+        self._set_running(False)
+        if isinstance(error, ExportCancelled):
+            self.status.setText("Export stopped; nothing was written.")
+        elif isinstance(error, ServiceError):
+            self.status.setText(f"Not exported: {error}")
+        else:
+            log.error("export failed", exc_info=error)
+            self.status.setText("Not exported: an unexpected error; see the log.")

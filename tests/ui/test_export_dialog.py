@@ -1,0 +1,77 @@
+"""The export dialog on the billing page: folder, progress, cancel, and a clear refusal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from ccmdesk.services import Actor, Services
+from ccmdesk.ui.background import InlineTaskRunner
+from ccmdesk.ui.billing import BillingPage
+from ccmdesk.ui.export_dialog import ExportDialog
+from tests.ui.conftest import MONTH
+
+
+def billing_page(qtbot: QtBot, services: Services, actor: Actor) -> BillingPage:
+    page = BillingPage(services, lambda: actor, InlineTaskRunner())
+    qtbot.addWidget(page)
+    page.set_month(MONTH)
+    return page
+
+
+def test_billing_staff_export_the_month_on_screen_into_a_folder(
+    qtbot: QtBot, month_data: Services, biller: Actor, tmp_path: Path
+) -> None:
+    page = billing_page(qtbot, month_data, biller)
+    dialog = page.export_month(tmp_path / "march")
+    assert isinstance(dialog, ExportDialog)
+    assert dialog.windowTitle() == "Export March 2026"
+    dialog.start()
+    assert (
+        dialog.result is not None and dialog.progress_bar.value() == dialog.progress_bar.maximum()
+    )
+    assert dialog.status.text().startswith(
+        f"Exported to {tmp_path / 'march'}: 6 patients, 2 billable"
+    )
+    names = sorted(p.name for p in (tmp_path / "march").iterdir())
+    assert names == ["claim-lines-2026-03.csv", "handoff-2026-03.csv", "handoff-2026-03.pdf",
+                     "superbills", "superbills-2026-03.pdf"]  # fmt: skip
+    assert dialog.export_button.isEnabled() and dialog.cancel_button.isHidden()
+
+
+def test_cancelling_writes_nothing(
+    qtbot: QtBot, month_data: Services, biller: Actor, tmp_path: Path
+) -> None:
+    page = billing_page(qtbot, month_data, biller)
+    dialog = page.export_month(tmp_path / "out")
+    assert dialog is not None
+
+    class CancelledAtOnce:
+        def run(self, work, done, failed) -> None:  # type: ignore[no-untyped-def]
+            dialog.cancel()  # the person presses Cancel as soon as it starts
+            InlineTaskRunner().run(work, done, failed)
+
+    dialog._runner = CancelledAtOnce()  # type: ignore[assignment]
+    dialog.start()
+    assert dialog.status.text() == "Export stopped; nothing was written."
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_folder_that_cannot_be_written_is_said_clearly(
+    qtbot: QtBot, month_data: Services, biller: Actor, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    dialog = billing_page(qtbot, month_data, biller).export_month(blocker / "inside")
+    assert dialog is not None
+    dialog.start()
+    assert dialog.status.text().startswith("Not exported: The export could not be written")
+
+
+def test_the_export_is_offered_to_billing_staff_and_administrators_only(
+    qtbot: QtBot, month_data: Services, nurse: Actor, admin: Actor
+) -> None:
+    doctor = month_data.staff.actor_for("dr-okafor")
+    assert billing_page(qtbot, month_data, doctor).export_button.isHidden()
+    assert not billing_page(qtbot, month_data, admin).export_button.isHidden()
