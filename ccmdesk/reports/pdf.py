@@ -30,6 +30,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from ccmdesk.rules.billing import dollars
+
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 INK = colors.HexColor("#1b2a33")
 MUTED = colors.HexColor("#5b6770")
@@ -83,10 +85,6 @@ def _styles() -> dict[str, ParagraphStyle]:
 def text(value: object) -> str:
     """Stored text made safe for a Paragraph: markup characters are printed, not obeyed."""
     return escape(str(value)).replace("\n", "<br/>")
-
-
-def dollars(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
 
 
 # --- the data a superbill prints ---------------------------------------------------------------

@@ -133,6 +133,12 @@ def lookup(text: str) -> Icd10Code | None:
     return None if position is None else _entry(table, position)
 
 
+def description(code: str) -> str:
+    """The code's description, or "" for a code not in the table."""
+    found = lookup(code)
+    return found.description if found is not None else ""
+
+
 def check(text: str) -> str | None:
     """None for a billable ICD-10-CM code, else a message saying what is wrong with text."""
     code = normalize(text)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ccmdesk.db import Database
-from ccmdesk.models import Practice, Staff
+from ccmdesk.models import Patient, Practice, Staff
 from ccmdesk.rules.validation import parse_month
 from ccmdesk.services.context import SYSTEM_ROLE, Actor, Clock, Permission, require, utc_now
-from ccmdesk.services.errors import PermissionDenied, ServiceError
+from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError
 
 
 def practice_zone(session: Session) -> dt.tzinfo:
@@ -22,6 +23,14 @@ def practice_zone(session: Session) -> dt.tzinfo:
         return ZoneInfo(name)
     local = dt.datetime.now().astimezone().tzinfo
     return local if local is not None else dt.UTC
+
+
+def patient_by_mrn(session: Session, mrn: str, *options: Any) -> Patient:
+    """The patient with this MRN (loading `options` with it), or a clear NotFound."""
+    patient = session.scalars(select(Patient).where(Patient.mrn == mrn).options(*options)).first()
+    if patient is None:
+        raise NotFound(f"There is no patient with MRN '{mrn}'.")
+    return patient
 
 
 def checked_month(month: str) -> str:

@@ -50,7 +50,7 @@ from ccmdesk.rules.catalog import FAMILIES
 from ccmdesk.rules.intervals import month_days, month_of
 from ccmdesk.rules.records import FieldError
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
+from ccmdesk.services.base import ServiceBase, checked_month, patient_by_mrn, practice_zone
 from ccmdesk.services.context import SYSTEM_ROLE, Actor, Permission, require
 from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from ccmdesk.services.locks import refuse_locked
@@ -120,7 +120,7 @@ _was_enabled = True
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """A month builds about a million small objects, none in a reference cycle; the cyclic
     garbage collector would rescan them again and again while they are made (0.2-0.6 s of a
     10,000-patient month, measured). The collector is process-wide, so overlapping
@@ -223,7 +223,7 @@ class BillingService(ServiceBase):
         """Every enrolled or active patient's month, evaluated."""
         self._authorize(actor, Permission.VIEW_BILLING)
         month = checked_month(month)
-        with _collector_paused(), self._db.session() as session:
+        with collector_paused(), self._db.session() as session:
             rows = self.evaluate_in(session, month)
         return BillingMonth(month, rows)
 
@@ -241,7 +241,7 @@ class BillingService(ServiceBase):
         self._authorize(actor, Permission.VIEW_PATIENTS)
         month = checked_month(month)
         with self._db.session() as session:
-            patient = self._patient(session, mrn)
+            patient = patient_by_mrn(session, mrn)
             return month_record(self._month_row(session, patient.id, month))
 
     def save_month_facts(
@@ -253,7 +253,7 @@ class BillingService(ServiceBase):
         month = checked_month(month)
         record = self._checked(record, month)
         with self._db.session() as session:
-            patient = self._patient(session, mrn)
+            patient = patient_by_mrn(session, mrn)
             row = self._month_row(session, patient.id, month)
             before = month_record(row)
             after = MonthFactsRecord(
@@ -276,7 +276,7 @@ class BillingService(ServiceBase):
                 require(actor, Permission.SET_MONTH_FACTS)
             # A stay reaching into another month changes that month's minutes too.
             changed = set(before.inpatient_stays) ^ set(after.inpatient_stays)
-            self._refuse_signed(session, patient, {month, *stay_months(changed)})
+            self._refuse_locked(session, patient, {month, *stay_months(changed)})
             if row is None:
                 row = PatientMonth(patient_id=patient.id, month=month)
                 session.add(row)
@@ -314,8 +314,8 @@ class BillingService(ServiceBase):
                 + "."
             )
         with self._db.session() as session:
-            patient = self._patient(session, mrn)
-            self._refuse_signed(session, patient, {month})
+            patient = patient_by_mrn(session, mrn)
+            self._refuse_locked(session, patient, {month})
             row = self._month_row(session, patient.id, month)
             before = row.family_override if row is not None else None
             if before == family:
@@ -383,17 +383,10 @@ class BillingService(ServiceBase):
             )
 
     @staticmethod
-    def _refuse_signed(session: Session, patient: Patient, months: set[str]) -> None:
+    def _refuse_locked(session: Session, patient: Patient, months: set[str]) -> None:
         refuse_locked(session, patient.id, months, "its facts")
 
     # --- reads ----------------------------------------------------------------------------------
-
-    @staticmethod
-    def _patient(session: Session, mrn: str) -> Patient:
-        patient = session.scalars(select(Patient).where(Patient.mrn == mrn)).first()
-        if patient is None:
-            raise NotFound(f"There is no patient with MRN '{mrn}'.")
-        return patient
 
     @staticmethod
     def _month_row(session: Session, patient_id: int, month: str) -> PatientMonth | None:
@@ -453,9 +446,7 @@ class BillingService(ServiceBase):
         every: bool,
     ) -> list[BillingRow]:
         now = int(self._now().timestamp())
-        patient_rows, conditions = self._patient_rows(
-            session, which if which is not None else Patient.id > 0
-        )
+        patient_rows, conditions = self._patient_rows(session, which)
         # A subset's ids narrow the other queries; the whole practice needs no list.
         ids = [row[0] for row in patient_rows] if which is not None else None
         months, stays, signed = self._month_rows(session, m, ids)
@@ -531,16 +522,21 @@ class BillingService(ServiceBase):
 
     @staticmethod
     def _patient_rows(
-        session: Session, which: ColumnElement[bool]
+        session: Session, which: ColumnElement[bool] | None
     ) -> tuple[Sequence[Row[Any]], dict[int, list[str]]]:
-        """The patients' rows (with billing practitioner and enrollment) and conditions."""
+        """The patients' rows (with billing practitioner and enrollment) and conditions, of
+        the patients `which` selects (all when None)."""
         conditions: dict[int, list[str]] = defaultdict(list)
         connection = session.connection()  # Core rows: the ORM's result layer is not needed
-        result = connection.execute(
-            select(PatientCondition.patient_id, PatientCondition.code).order_by(
-                PatientCondition.patient_id, PatientCondition.position
-            )
+        condition_query = select(PatientCondition.patient_id, PatientCondition.code).order_by(
+            PatientCondition.patient_id, PatientCondition.position
         )
+        if which is not None:
+            # One patient's summary reads one patient's conditions, not the practice's.
+            condition_query = condition_query.join(
+                Patient, Patient.id == PatientCondition.patient_id
+            ).where(which)
+        result = connection.execute(condition_query)
         # Plain ids and codes: the driver's tuples, fetched in one call.
         for pid, code in result.cursor.fetchall():
             conditions[pid].append(code)
@@ -565,7 +561,7 @@ class BillingService(ServiceBase):
             )
             .outerjoin(Staff, Staff.id == Patient.billing_practitioner_id)
             .outerjoin(Enrollment, Enrollment.patient_id == Patient.id)
-            .where(which)
+            .where(which if which is not None else Patient.id > 0)
             .order_by(Patient.mrn)
         ).all()
         return rows, conditions

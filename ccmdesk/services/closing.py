@@ -15,7 +15,7 @@ from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
-from ccmdesk.services.billing import BillingService, _collector_paused
+from ccmdesk.services.billing import BillingService, collector_paused
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ServiceError, ValidationFailed
 
@@ -78,7 +78,7 @@ class ClosingService(ServiceBase):
         actor = self._authorize(actor, Permission.CLOSE_MONTH)
         month = checked_month(month)
         now = self._now().replace(microsecond=0)
-        with _collector_paused(), self._db.session() as session:
+        with collector_paused(), self._db.session() as session:
             zone = practice_zone(session)
             if month >= month_of(now, zone):
                 raise ServiceError(

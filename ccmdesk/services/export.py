@@ -34,8 +34,8 @@ from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
 from ccmdesk.services.billing import (
     BillingRow,
     BillingService,
-    _collector_paused,
     amount_by_code,
+    collector_paused,
 )
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ServiceError
@@ -140,7 +140,7 @@ class ExportService(ServiceBase):
         if folder.exists() and not folder.is_dir():
             raise ServiceError(f"{folder} is a file, not a folder; choose a folder to export to.")
         now = generation_time(self._now())
-        with _collector_paused(), self._db.session() as session:
+        with collector_paused(), self._db.session() as session:
             practice = session.scalars(select(Practice).limit(1)).first()
             if practice is None:
                 raise ServiceError(
@@ -269,11 +269,6 @@ def _claim_lines(row: BillingRow, patient: Patient, place: str, group_npi: str) 
     ]
 
 
-def _describe(code: str) -> str:
-    found = icd10.lookup(code)
-    return found.description if found is not None else ""
-
-
 def _superbill(
     row: BillingRow,
     patient: Patient,
@@ -337,7 +332,7 @@ def _superbill(
         qmb=patient.qmb,
         date_of_service=f"{r.date_of_service:%d %b %Y}",
         place_of_service=place,
-        diagnoses=tuple((code, _describe(code)) for code in conditions),
+        diagnoses=tuple((code, icd10.description(code)) for code in conditions),
         lines=tuple(
             pdf.ServiceLine(line.code, line.description, line.units, pointers, line.charge_cents)
             for line in r.lines

@@ -18,12 +18,15 @@ from ccmdesk.rules.intervals import month_label, month_of
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
-from ccmdesk.services.billing import BillingRow, BillingService, _collector_paused
+from ccmdesk.services.base import ServiceBase, checked_month, patient_by_mrn, practice_zone
+from ccmdesk.services.billing import BillingRow, BillingService, collector_paused
 from ccmdesk.services.context import SYSTEM_ROLE, Actor, Clock, Permission
 from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from ccmdesk.services.locks import closed_months
 from ccmdesk.services.practice import attestation_text
+
+# The summary reads the patient's conditions and enrollment.
+_WITH_RECORD = (selectinload(Patient.conditions), selectinload(Patient.enrollment))
 
 # What a row of the queue is, for the practitioner.
 READY = "ready to sign"
@@ -81,7 +84,6 @@ class MonthlySummary:
     """Everything on the one screen a practitioner signs."""
 
     row: BillingRow
-    status: str
     dob: dt.date
     conditions: tuple[tuple[str, str], ...]  # (code, description), in claim order
     consent_date: dt.date | None
@@ -92,7 +94,6 @@ class MonthlySummary:
     history: tuple[Signature, ...]  # voided, newest first
     closed: bool  # the practice closed the month
     month_over: bool  # False while the month is still running
-    open_stopwatch: bool  # someone's stopwatch is still open on this patient in the month
     attestation: str  # what signing would attest now
     # The month as evaluated now no longer matches what was signed (say, a condition or the
     # consent changed on the patient's record since): the signature covers the old figures.
@@ -101,6 +102,15 @@ class MonthlySummary:
     @property
     def month(self) -> str:
         return self.row.result.month
+
+    @property
+    def status(self) -> str:
+        return review_status(self.row)
+
+    @property
+    def open_stopwatch(self) -> bool:
+        """Someone's stopwatch is still running or paused on this patient in the month."""
+        return any(line.open for line in self.log)
 
 
 @dataclass(frozen=True)
@@ -127,7 +137,7 @@ class ReviewService(ServiceBase):
         and administrators see every practitioner's."""
         actor = self._authorize(actor, Permission.VIEW_BILLING)
         month = checked_month(month)
-        with _collector_paused(), self._db.session() as session:
+        with collector_paused(), self._db.session() as session:
             which = None
             if actor.role == Role.PRACTITIONER:
                 me = self._staff(session, actor)
@@ -141,7 +151,7 @@ class ReviewService(ServiceBase):
         actor = self._authorize(actor, Permission.VIEW_BILLING)
         month = checked_month(month)
         with self._db.session() as session:
-            patient = self._patient(session, mrn)
+            patient = patient_by_mrn(session, mrn, *_WITH_RECORD)
             if actor.role == Role.PRACTITIONER:
                 self._own_patient(session, actor, patient)
             row = self._billing.evaluate_in(session, month, Patient.id == patient.id, every=True)[0]
@@ -152,17 +162,20 @@ class ReviewService(ServiceBase):
                 .where(MonthlyReview.patient_id == patient.id, MonthlyReview.month == month)
                 .order_by(MonthlyReview.signed_at.desc(), MonthlyReview.id.desc())
             ).all()
-            names = dict(session.execute(select(Staff.id, Staff.name)).all())
-            keys = dict(session.execute(select(Staff.id, Staff.staff_id)).all())
+            people = {
+                sid: (name, key)
+                for sid, name, key in session.execute(select(Staff.id, Staff.name, Staff.staff_id))
+            }
             signatures = [
                 Signature(
-                    names.get(r.signed_by_id, "?"),
-                    keys.get(r.signed_by_id, ""),
+                    *people.get(r.signed_by_id, ("?", "")),
                     r.signed_at,
                     r.attestation,
                     r.summary_hash,
                     r.voided_at,
-                    names.get(r.voided_by_id, "the command line") if r.voided_at else "",
+                    people.get(r.voided_by_id or 0, ("the command line", ""))[0]
+                    if r.voided_at
+                    else "",
                     r.void_reason or "",
                 )
                 for r in reviews
@@ -175,9 +188,8 @@ class ReviewService(ServiceBase):
             )
             return MonthlySummary(
                 row=row,
-                status=review_status(row),
                 dob=patient.dob,
-                conditions=tuple((c.code, _describe(c.code)) for c in patient.conditions),
+                conditions=tuple((c.code, icd10.description(c.code)) for c in patient.conditions),
                 consent_date=enrollment.consent_date if enrollment else None,
                 consent_method=(enrollment.consent_method or "") if enrollment else "",
                 care_plan_date=enrollment.care_plan_date if enrollment else None,
@@ -186,7 +198,6 @@ class ReviewService(ServiceBase):
                 history=tuple(s for s in signatures if s.voided_at is not None),
                 closed=bool(closed_months(session, [month])),
                 month_over=month < today_month,
-                open_stopwatch=any(line.open for line in log),
                 attestation=attestation_text(session),
                 changed_since_signed=changed,
             )
@@ -218,7 +229,7 @@ class ReviewService(ServiceBase):
         if not wanted:
             raise ValidationFailed([FieldError("patients", "choose at least one patient")])
         now = self._now().replace(microsecond=0)
-        with _collector_paused(), self._db.session() as session:
+        with collector_paused(), self._db.session() as session:
             me = self._staff(session, actor)
             zone = practice_zone(session)
             if month > month_of(now, zone):
@@ -239,7 +250,8 @@ class ReviewService(ServiceBase):
                     session, month, Patient.mrn.in_(wanted), every=True
                 )
             }
-            logs = {mrn: self.log_lines(session, patients[mrn].id, month, zone) for mrn in wanted}
+            by_id = log_lines_of(session, [patients[mrn].id for mrn in wanted], month, zone)
+            logs = {mrn: by_id.get(patients[mrn].id, []) for mrn in wanted}
             problems = []
             for mrn in wanted:
                 patient, row = patients[mrn], rows[mrn]
@@ -305,7 +317,7 @@ class ReviewService(ServiceBase):
             raise ValidationFailed([FieldError("reason", "is required to unlock a signed month")])
         now = self._now().replace(microsecond=0)
         with self._db.session() as session:
-            patient = self._patient(session, mrn)
+            patient = patient_by_mrn(session, mrn)
             staff = None
             if actor.role != SYSTEM_ROLE:
                 staff = self._staff(session, actor)
@@ -371,17 +383,6 @@ class ReviewService(ServiceBase):
         return log_lines_of(session, [patient_id], month, zone).get(patient_id, [])
 
     @staticmethod
-    def _patient(session: Session, mrn: str) -> Patient:
-        patient = session.scalars(
-            select(Patient)
-            .where(Patient.mrn == mrn)
-            .options(selectinload(Patient.conditions), selectinload(Patient.enrollment))
-        ).first()
-        if patient is None:
-            raise NotFound(f"There is no patient with MRN '{mrn}'.")
-        return patient
-
-    @staticmethod
     def _staff(session: Session, actor: Actor) -> Staff:
         staff = session.scalars(select(Staff).where(Staff.staff_id == actor.key)).first()
         if staff is None:
@@ -395,11 +396,6 @@ class ReviewService(ServiceBase):
                 f"{actor.name} is not the billing practitioner of {patient.first_name} "
                 f"{patient.last_name}; only that practitioner (or an administrator) may do this."
             )
-
-
-def _describe(code: str) -> str:
-    found = icd10.lookup(code)
-    return found.description if found is not None else ""
 
 
 def _digest(document: dict[str, object]) -> str:

@@ -183,7 +183,7 @@ class StopwatchService(ServiceBase):
                 last_heartbeat_at=now,
             )
             entry.segments.append(TimeSegment(started_at=now))
-            self._refuse_signed(session, entry)
+            self._refuse_locked(session, entry)
             session.add(entry)
             session.flush()
             self._audit(session, actor, entry, "time.start", None, {"start": now})
@@ -213,7 +213,7 @@ class StopwatchService(ServiceBase):
             if entry.state != "paused":
                 raise ServiceError("This stopwatch is not paused.")
             entry.segments.append(TimeSegment(started_at=now))
-            self._refuse_signed(session, entry)
+            self._refuse_locked(session, entry)
             entry.state = "running"
             entry.last_heartbeat_at = now
             self._audit(session, actor, entry, "time.resume", None, {"at": now})
@@ -273,7 +273,7 @@ class StopwatchService(ServiceBase):
                     open_segment.ended_at = end
             if not entry.segments:
                 raise ValidationFailed([FieldError("end", "leaves no time on this stopwatch")])
-            self._refuse_signed(session, entry)
+            self._refuse_locked(session, entry)
             self._refuse_overlap(session, entry)
             entry.state = "stopped"
             entry.activity = activity.strip()
@@ -308,7 +308,7 @@ class StopwatchService(ServiceBase):
         with self._db.session() as session:
             entry = self._entry(session, actor, entry_id)
             # A paused stopwatch's closed stretches are time already in its months.
-            self._refuse_signed(session, entry)
+            self._refuse_locked(session, entry)
             self._close_open_segment(entry, now)
             before = {"state": entry.state, "segments": [[a, b] for a, b in _closed(entry, now)]}
             entry.state = "stopped"
@@ -415,7 +415,7 @@ class StopwatchService(ServiceBase):
                 for started, ended, _, _ in self._own_segments(session, entry, lo, now + jump)
                 if ended is None or ended <= now
             ]
-            signed = self._signed_months(session, {e.patient_id for e, _ in moving}, lo)
+            signed = self._locked_months(session, {e.patient_id for e, _ in moving}, lo)
             if any(
                 overlap(spans[id(s)], month)
                 for e, s in moving
@@ -475,7 +475,7 @@ class StopwatchService(ServiceBase):
             )
 
     @staticmethod
-    def _signed_months(
+    def _locked_months(
         session: Session, patient_ids: set[int], since: dt.datetime
     ) -> dict[int, list[Interval]]:
         """Each patient's signed or closed months from `since` on, as UTC spans time must keep
@@ -565,7 +565,7 @@ class StopwatchService(ServiceBase):
             entry.segments.append(TimeSegment(started_at=start, ended_at=end))
             session.add(entry)
             session.flush()
-            self._refuse_signed(session, entry)
+            self._refuse_locked(session, entry)
             self._refuse_overlap(session, entry)
             self._audit(
                 session, actor, entry, "time.create", None, self._document(entry), reason.strip()
@@ -592,7 +592,7 @@ class StopwatchService(ServiceBase):
             entry = self._entry(session, actor, entry_id)
             if entry.state != "stopped":
                 raise ServiceError("Stop the stopwatch before editing its entry.")
-            self._refuse_signed(session, entry)  # the month it is in now
+            self._refuse_locked(session, entry)  # the month it is in now
             before = self._document(entry)
             if start is not None or end is not None:
                 if len(entry.segments) != 1:
@@ -622,7 +622,7 @@ class StopwatchService(ServiceBase):
             if face_to_face is not None:
                 entry.face_to_face = face_to_face
             session.flush()
-            self._refuse_signed(session, entry)  # and the month it moves into
+            self._refuse_locked(session, entry)  # and the month it moves into
             self._refuse_overlap(session, entry)
             after = self._document(entry)
             if after != before:
@@ -637,7 +637,7 @@ class StopwatchService(ServiceBase):
         now = self._now()
         with self._db.session() as session:
             entry = self._entry(session, actor, entry_id)
-            self._refuse_signed(session, entry)
+            self._refuse_locked(session, entry)
             before = self._document(entry)
             self._close_open_segment(entry, now)
             entry.state = "stopped"
@@ -745,7 +745,7 @@ class StopwatchService(ServiceBase):
             raise ValidationFailed(errors)
 
     @staticmethod
-    def _refuse_signed(session: Session, entry: TimeEntry) -> None:
+    def _refuse_locked(session: Session, entry: TimeEntry) -> None:
         """A month signed for the patient, or closed for the practice, takes no changes."""
         zone = practice_zone(session)
         months = {

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -62,7 +62,6 @@ HEADERS = (
     "Signed",
 )
 NUMERIC = frozenset({STAFF_MIN, PRACTITIONER_MIN, AMOUNT})
-MONTH_DELAY_MS = 300
 
 ALL, BILLABLE, NOT_BILLABLE, WARNINGS, UNSIGNED, NEAR = (
     "all",
@@ -490,12 +489,7 @@ class BillingPage(QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.totals_label)
 
-        # Scrolling through the months evaluates only the one the person stops at.
-        self._month_timer = QTimer(self)
-        self._month_timer.setSingleShot(True)
-        self._month_timer.setInterval(MONTH_DELAY_MS)
-        self._month_timer.timeout.connect(self.reload)
-        self.month_box.currentIndexChanged.connect(lambda _i: self._month_timer.start())
+        self.month_box.chosen.connect(lambda _month: self.reload())
         self.filter_box.currentIndexChanged.connect(self._on_filter)
         self.search_field.textChanged.connect(self._on_search)
         self.refresh_button.clicked.connect(self.reload)
@@ -521,13 +515,11 @@ class BillingPage(QWidget):
     def set_month(self, month: str) -> None:
         """Show a month now (it is added to the picker, in order, if it is not there)."""
         self.month_box.choose(month)
-        self._month_timer.stop()
         self.reload()
 
     def showEvent(self, event: QShowEvent) -> None:
         # A window left open over a month end offers the new month too.
-        today = self._today()
-        self.month_box.offer(f"{today.year:04d}-{today.month:02d}")
+        self.month_box.offer_month_of(self._today())
         super().showEvent(event)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.rules.billing import day_text, dollars
 from ccmdesk.rules.catalog import FAMILIES
-from ccmdesk.rules.intervals import month_days
+from ccmdesk.rules.intervals import month_days, month_label
 from ccmdesk.services import (
     Actor,
     BillingRow,
@@ -89,9 +89,7 @@ class MonthFactsDialog(QDialog):
         may_attest = allowed(who, Permission.ATTEST_COMPLEXITY) and own_patient and not signed
         may_set = allowed(who, Permission.SET_MONTH_FACTS) and not signed
 
-        heading = plain(
-            QLabel(f"{patient_name} · {dt.date(self._first.year, self._first.month, 1):%B %Y}")
-        )
+        heading = plain(QLabel(f"{patient_name} · {month_label(month)}"))
         heading.setObjectName("dialogHeading")
         self.complexity = ValueComboBox()
         for value, label in COMPLEXITY_LABELS:
@@ -269,8 +267,7 @@ class FamilyDialog(QDialog):
         self._actor = actor
         self._row = row
         result = row.result
-        year, number = (int(part) for part in result.month.split("-"))
-        heading = plain(QLabel(f"{row.patient_name} · {dt.date(year, number, 1):%B %Y}"))
+        heading = plain(QLabel(f"{row.patient_name} · {month_label(result.month)}"))
         heading.setObjectName("dialogHeading")
         self.family = ValueComboBox()
         own = result.choices and next(

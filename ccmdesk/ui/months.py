@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from ccmdesk.rules.intervals import month_label
 
 MONTHS_BACK = 24
+# Scrolling through the months evaluates only the one the person stops at.
+MONTH_DELAY_MS = 300
 
 
 def month_choices(today: dt.date, back: int = MONTHS_BACK) -> list[str]:
@@ -30,7 +33,10 @@ def default_month(today: dt.date) -> str:
 
 
 class MonthBox(QComboBox):
-    """Months as people say them ("March 2026"), each carrying its YYYY-MM."""
+    """Months as people say them ("March 2026"), each carrying its YYYY-MM. `chosen` is
+    emitted once the person stops at a month, not for every month scrolled past."""
+
+    chosen = Signal(str)
 
     def __init__(self, today: dt.date, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,6 +44,11 @@ class MonthBox(QComboBox):
         for month in month_choices(today):
             self.addItem(month_label(month), month)
         self.setCurrentIndex(max(0, self.findData(default_month(today))))
+        self._pause = QTimer(self)
+        self._pause.setSingleShot(True)
+        self._pause.setInterval(MONTH_DELAY_MS)
+        self._pause.timeout.connect(lambda: self.chosen.emit(self.month()))
+        self.currentIndexChanged.connect(lambda _i: self._pause.start())
 
     def month(self) -> str:
         return str(self.currentData())
@@ -56,9 +67,14 @@ class MonthBox(QComboBox):
         self.blockSignals(False)
         return position
 
+    def offer_month_of(self, day: dt.date) -> None:
+        """Offer the month of a day (a window left open over a month end offers the new one)."""
+        self.offer(f"{day.year:04d}-{day.month:02d}")
+
     def choose(self, month: str) -> None:
         """Show a month without announcing a change (the caller reloads itself)."""
         index = self.offer(month)
         self.blockSignals(True)
         self.setCurrentIndex(index)
         self.blockSignals(False)
+        self._pause.stop()

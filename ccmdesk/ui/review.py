@@ -7,7 +7,7 @@ import html
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -51,7 +51,6 @@ from ccmdesk.ui.worklist import prepare_table
 PATIENT, MRN, MINUTES, CODES, AMOUNT, STATUS = range(6)
 HEADERS = ("Patient", "MRN", "Min", "Codes", "Amount", "Status")
 NUMERIC = frozenset({MINUTES, AMOUNT})
-MONTH_DELAY_MS = 300
 ALL = "all"
 FILTERS = (
     (ALL, "All patients"),
@@ -416,11 +415,7 @@ class ReviewPage(QWidget):
         layout.addWidget(self.status_label)
         layout.addWidget(splitter, 1)
 
-        self._month_timer = QTimer(self)
-        self._month_timer.setSingleShot(True)
-        self._month_timer.setInterval(MONTH_DELAY_MS)
-        self._month_timer.timeout.connect(self.reload)
-        self.month_box.currentIndexChanged.connect(lambda _i: self._month_timer.start())
+        self.month_box.chosen.connect(lambda _month: self.reload())
         self.filter_box.currentIndexChanged.connect(
             lambda _i: self.model.set_filter(str(self.filter_box.currentData()))
         )
@@ -448,12 +443,10 @@ class ReviewPage(QWidget):
 
     def set_month(self, month: str) -> None:
         self.month_box.choose(month)
-        self._month_timer.stop()
         self.reload()
 
     def showEvent(self, event: QShowEvent) -> None:
-        today = self._today()
-        self.month_box.offer(f"{today.year:04d}-{today.month:02d}")
+        self.month_box.offer_month_of(self._today())
         super().showEvent(event)
 
     # --- loading --------------------------------------------------------------------------------

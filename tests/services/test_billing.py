@@ -361,10 +361,10 @@ def test_a_running_stopwatch_does_not_make_a_patient_active_in_a_later_month(
 def test_overlapping_evaluations_restore_the_garbage_collector_once_both_end() -> None:
     import gc
 
-    from ccmdesk.services.billing import _collector_paused
+    from ccmdesk.services.billing import collector_paused
 
     assert gc.isenabled()
-    first, second = _collector_paused(), _collector_paused()
+    first, second = collector_paused(), collector_paused()
     first.__enter__()
     second.__enter__()
     first.__exit__(None, None, None)
@@ -373,7 +373,7 @@ def test_overlapping_evaluations_restore_the_garbage_collector_once_both_end() -
     assert gc.isenabled()
     gc.disable()
     try:
-        with _collector_paused():
+        with collector_paused():
             pass
         assert not gc.isenabled()  # someone else's pause is left alone
     finally:
