@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any
@@ -12,7 +13,7 @@ from xml.sax.saxutils import escape
 
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
@@ -20,6 +21,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    CondPageBreak,
     Flowable,
     KeepTogether,
     LongTable,
@@ -33,8 +35,9 @@ from reportlab.platypus import (
 from ccmdesk.rules.billing import dollars
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
-INK = colors.HexColor("#1b2a33")
-MUTED = colors.HexColor("#5b6770")
+INK_HEX, MUTED_HEX = "#1b2a33", "#5b6770"
+INK = colors.HexColor(INK_HEX)
+MUTED = colors.HexColor(MUTED_HEX)
 RULE = colors.HexColor("#c9d2d8")
 SHADE = colors.HexColor("#eef2f4")
 ALERT = colors.HexColor("#b3261e")
@@ -42,6 +45,8 @@ ALERT = colors.HexColor("#b3261e")
 # cannot run across a page, so one enormous note would not fit anywhere.
 NOTE_IN_TABLE = 400
 DIAGNOSIS_LETTERS = "ABCDEFGHIJKL"
+# A heading starts a new page when less than this is left: room for it and a few rows.
+HEADING_ROOM = 1.1 * inch
 
 _fonts_lock = threading.Lock()
 _fonts_ready = False
@@ -59,6 +64,11 @@ def _register_fonts() -> None:
             pdfmetrics.registerFont(TTFont(name, io.BytesIO(data)))
         pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
         _fonts_ready = True
+
+
+def warm_up() -> None:
+    """Load what rendering needs (a worker process's first task would otherwise pay for it)."""
+    _register_fonts()
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -80,6 +90,11 @@ def _styles() -> dict[str, ParagraphStyle]:
             "alert", parent=base, fontName=BOLD, fontSize=12, leading=15, textColor=ALERT
         ),
     }
+
+
+def heading(title: str, s: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """A section heading that never sits alone at the foot of a page, away from its table."""
+    return [CondPageBreak(HEADING_ROOM), Paragraph(text(title), s["h2"])]
 
 
 def text(value: object) -> str:
@@ -210,31 +225,91 @@ def _build(story: list[Flowable], title: str, footer: str) -> bytes:
     return out.getvalue()
 
 
+PAD = 3  # points of padding on each side of a table cell
+
+
+@functools.cache
+def _cell_style(font: str, size: float, color: str, right: bool) -> ParagraphStyle:
+    return ParagraphStyle(
+        f"cell-{font}-{size}-{color}-{right}",
+        fontName=font,
+        fontSize=size,
+        leading=_leading(size),
+        textColor=colors.HexColor(color),
+        alignment=TA_RIGHT if right else TA_LEFT,
+        splitLongWords=True,
+    )
+
+
+def _leading(size: float) -> float:
+    return round(size * 1.27, 1)
+
+
+def fitted(value: str, width: float, font: str, size: float, color: str, right: bool) -> Any:
+    """A table cell's text: as a plain string when it fits its column on one line, which the
+    table draws without a Paragraph (parsing and wrapping those is most of a superbill's cost);
+    otherwise a Paragraph in the same font, so long free text wraps instead of spilling."""
+    if "\n" not in value and pdfmetrics.stringWidth(value, font, size) <= width - 2 * PAD:
+        return value
+    return Paragraph(text(value), _cell_style(font, size, color, right))
+
+
 def _grid(
-    rows: list[list[Any]],
+    rows: Sequence[Sequence[Any]],
     widths: Sequence[float],
     *,
     header: bool = True,
     long: bool = False,
     numeric: Sequence[int] = (),
+    size: float = 7.5,
+    bold_rows: Sequence[int] = (),
+    muted_rows: Sequence[int] = (),
+    ruled_rows: Sequence[int] | None = None,
 ) -> Table:
+    """A table of text cells (strings, fitted to their columns) and ready-made flowables.
+    Row numbers count from 0; negative ones from the end. Every row is ruled below unless
+    `ruled_rows` names the ones to rule."""
+    _register_fonts()
+    count = len(rows)
+    bold = {r % count for r in bold_rows} | ({0} if header else set())
+    muted = {r % count for r in muted_rows}
+    cells = [
+        [
+            value
+            if isinstance(value, Flowable)
+            else fitted(
+                str(value),
+                widths[c],
+                BOLD if r in bold else FONT,
+                size,
+                MUTED_HEX if r in muted else INK_HEX,
+                c in numeric,
+            )
+            for c, value in enumerate(row)
+        ]
+        for r, row in enumerate(rows)
+    ]
     kind = LongTable if long else Table
-    table = kind(rows, colWidths=list(widths), repeatRows=1 if header else 0)
-    style = [
-        # Cells given as plain strings (short, known shapes: dates, times, figures) are drawn
-        # without a Paragraph each, which is most of a long log's cost.
-        ("FONTNAME", (0, 0), (-1, -1), FONT),
-        ("FONTSIZE", (0, 0), (-1, -1), 7.5),
+    table = kind(cells, colWidths=list(widths), repeatRows=1 if header else 0)
+    style: list[tuple[Any, ...]] = [
+        ("FONT", (0, 0), (-1, -1), FONT, size, _leading(size)),
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("LEFTPADDING", (0, 0), (-1, -1), PAD),
+        ("RIGHTPADDING", (0, 0), (-1, -1), PAD),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
     ]
+    if ruled_rows is None:
+        style.append(("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE))
+    else:
+        style += [("LINEBELOW", (0, r), (-1, r), 0.25, RULE) for r in ruled_rows]
     if header:
-        style += [("BACKGROUND", (0, 0), (-1, 0), SHADE), ("FONTNAME", (0, 0), (-1, 0), BOLD)]
+        style.append(("BACKGROUND", (0, 0), (-1, 0), SHADE))
+    for r in sorted(bold):
+        style.append(("FONT", (0, r), (-1, r), BOLD, size, _leading(size)))
+    for r in sorted(muted):
+        style.append(("TEXTCOLOR", (0, r), (-1, r), MUTED))
     for column in numeric:
         style.append(("ALIGN", (column, 0), (column, -1), "RIGHT"))
     table.setStyle(TableStyle(style))
@@ -251,9 +326,6 @@ def superbill_pdf(bill: Superbill) -> bytes:
 
     def para(value: object, style: str = "body") -> Paragraph:
         return Paragraph(text(value), s[style])
-
-    def label(name: str, value: object) -> Paragraph:
-        return Paragraph(f'<font color="#5b6770">{text(name)}</font><br/>{text(value)}', s["body"])
 
     story: list[Flowable] = [
         _grid(
@@ -279,87 +351,72 @@ def superbill_pdf(bill: Superbill) -> bytes:
         story.append(
             para("NOT SIGNED: the billing practitioner has not signed this month.", "alert")
         )
+    practitioner = f"{bill.practitioner} · NPI {bill.practitioner_npi or '—'}"
     story += [
         Spacer(1, 6),
+        # Each label sits in a muted row above its value; the rule falls under the values.
         _grid(
             [
+                ["Patient", "Date of birth", "MRN"],
+                [bill.patient_name, bill.dob, bill.mrn],
+                ["Address", "Payer", "Member ID"],
+                [bill.address or "—", bill.payer or "—", bill.member_id or "—"],
+                ["Rendering practitioner", "Billing NPI", "QMB"],
                 [
-                    label("Patient", bill.patient_name),
-                    label("Date of birth", bill.dob),
-                    label("MRN", bill.mrn),
+                    practitioner,
+                    bill.billing_npi or "—",
+                    "yes: patient owes $0.00" if bill.qmb else "no",
                 ],
-                [
-                    label("Address", bill.address or "—"),
-                    label("Payer", bill.payer or "—"),
-                    label("Member ID", bill.member_id or "—"),
-                ],
-                [
-                    label(
-                        "Rendering practitioner",
-                        f"{bill.practitioner} · NPI {bill.practitioner_npi or '—'}",
-                    ),
-                    label("Billing NPI", bill.billing_npi or "—"),
-                    label("QMB", "yes: patient owes $0.00" if bill.qmb else "no"),
-                ],
-                [
-                    label("Service month", bill.month_name),
-                    label("Date of service", bill.date_of_service),
-                    label("Place of service", bill.place_of_service),
-                ],
+                ["Service month", "Date of service", "Place of service"],
+                [bill.month_name, bill.date_of_service, bill.place_of_service],
             ],
             [width * 0.44, width * 0.3, width * 0.26],
             header=False,
+            size=9,
+            muted_rows=(0, 2, 4, 6),
+            ruled_rows=(1, 3, 5, 7),
         ),
-        para("Diagnoses", "h2"),
+        *heading("Diagnoses", s),
         _grid(
-            [[para("", "bold"), para("ICD-10-CM", "bold"), para("Description", "bold")]]
+            [["", "ICD-10-CM", "Description"]]
             + [
-                [para(DIAGNOSIS_LETTERS[n]), para(code), para(description or "—")]
+                [DIAGNOSIS_LETTERS[n], code, description or "—"]
                 for n, (code, description) in enumerate(bill.diagnoses[: len(DIAGNOSIS_LETTERS)])
             ],
             [0.3 * inch, 0.9 * inch, width - 1.2 * inch],
+            size=9,
         ),
-        para("Services", "h2"),
+        *heading("Services", s),
         _grid(
-            [[para(h, "bold") for h in ("Code", "Description", "Units", "Dx", "Charge")]]
+            [["Code", "Description", "Units", "Dx", "Charge"]]
             + [
-                [
-                    para(line.code),
-                    para(line.description),
-                    para(line.units),
-                    para(line.pointers),
-                    para(dollars(line.charge_cents), "right"),
-                ]
+                [line.code, line.description, line.units, line.pointers, dollars(line.charge_cents)]
                 for line in bill.lines
             ]
             + [
+                ["", "Total charge", "", "", dollars(bill.total_cents)],
                 [
-                    para(""),
-                    para("Total charge", "bold"),
-                    para(""),
-                    para(""),
-                    para(dollars(bill.total_cents), "right"),
-                ],
-                [
-                    para(""),
-                    para("Patient responsibility (estimate, 20 %)"),
-                    para(""),
-                    para(""),
-                    para(dollars(bill.patient_share_cents), "right"),
+                    "",
+                    "Patient responsibility (estimate, 20 %)",
+                    "",
+                    "",
+                    dollars(bill.patient_share_cents),
                 ],
             ],
             [0.7 * inch, width - 3.2 * inch, 0.5 * inch, 0.8 * inch, 1.2 * inch],
+            size=9,
+            numeric=(4,),
+            bold_rows=(-2,),
         ),
-        para("Time this month", "h2"),
+        *heading("Time this month", s),
         _grid(
-            [[para(name), para(value, "right")] for name, value in bill.minutes]
-            + [[para(line), para("")] for line in bill.thresholds]
-            + [
-                [para(f"Not counted: {reason}"), para(value, "right")]
-                for reason, value in bill.excluded
-            ],
+            [[name, value] for name, value in bill.minutes]
+            + [[line, ""] for line in bill.thresholds]
+            + [[f"Not counted: {reason}", value] for reason, value in bill.excluded],
             [width - 1.2 * inch, 1.2 * inch],
             header=False,
+            size=9,
+            numeric=(1,),
         ),
         Spacer(1, 4),
         para(
@@ -397,28 +454,18 @@ def _log_appendix(
     log: Sequence[LogLine], s: dict[str, ParagraphStyle], width: float
 ) -> list[Flowable]:
     """The time log, flowing onto further pages with its header repeated."""
-    story: list[Flowable] = [Paragraph("Appendix: time log", s["h2"])]
+    story: list[Flowable] = heading("Appendix: time log", s)
     if not log:
         return [*story, Paragraph("No time was recorded this month.", s["body"])]
     long_notes: list[tuple[int, str]] = []
-    rows: list[list[Any]] = [["Date", "Time", "Min", "Staff", "Activity", "Service", "Note"]]
+    rows: list[list[str]] = [["Date", "Time", "Min", "Staff", "Activity", "Service", "Note"]]
     for n, line in enumerate(log, start=1):
         note = line.note
         if len(note) > NOTE_IN_TABLE:
             long_notes.append((n, note))
             note = note[:NOTE_IN_TABLE] + f" … (entry {n}: the whole note follows the table)"
-        # Date, time, minutes and service are short and never wrap: plain strings. Names,
-        # activities and notes are free text that must wrap: paragraphs.
         rows.append(
-            [
-                line.day,
-                line.span,
-                line.minutes,
-                Paragraph(text(line.staff), s["small"]),
-                Paragraph(text(line.activity), s["small"]),
-                line.service,
-                Paragraph(text(note), s["small"]) if note else "",
-            ]
+            [line.day, line.span, line.minutes, line.staff, line.activity, line.service, note]
         )
     widths = [0.8, 0.85, 0.45, 1.1, 1.15, 0.7]
     widths.append(width / inch - sum(widths))
@@ -474,64 +521,58 @@ def handoff_pdf(report: Handoff) -> bytes:
         Spacer(1, 6),
         _grid(
             [
-                [para("Patients enrolled or active"), para(report.enrolled_or_active, "right")],
-                [para("Billable"), para(len(report.billable), "right")],
-                [para("Not billable"), para(len(report.not_billed), "right")],
-                [para("Billable and signed"), para(signed, "right")],
-                [para("Billable, not signed yet"), para(len(report.billable) - signed, "right")],
+                ["Patients enrolled or active", report.enrolled_or_active],
+                ["Billable", len(report.billable)],
+                ["Not billable", len(report.not_billed)],
+                ["Billable and signed", signed],
+                ["Billable, not signed yet", len(report.billable) - signed],
             ]
-            + [
-                [para(f"Expected {code}"), para(dollars(c), "right")]
-                for code, c in report.amount_by_code
-            ]
-            + [[para("Expected in all", "bold"), para(dollars(total), "right")]],
+            + [[f"Expected {code}", dollars(c)] for code, c in report.amount_by_code]
+            + [["Expected in all", dollars(total)]],
             [width - 1.5 * inch, 1.5 * inch],
             header=False,
+            size=9,
+            numeric=(1,),
+            bold_rows=(-1,),
         ),
     ]
     if not report.billable:
         story.append(Spacer(1, 6))
         story.append(para(f"Nothing is billable for {report.month_name}.", "alert"))
-    story.append(para("Billable patients", "h2"))
+    story += heading("Billable patients", s)
     if report.billable:
         story.append(
             _grid(
-                [
-                    [
-                        para(h, "bold")
-                        for h in ("MRN", "Patient", "Practitioner", "Codes", "Amount", "Signed")
-                    ]
-                ]
+                [["MRN", "Patient", "Practitioner", "Codes", "Amount", "Signed"]]
                 + [
                     [
-                        para(r.mrn, "small"),
-                        para(r.patient, "small"),
-                        para(r.practitioner, "small"),
-                        para(r.codes, "small"),
-                        para(dollars(r.amount_cents), "right"),
-                        para("yes" if r.signed else "NO"),
+                        r.mrn,
+                        r.patient,
+                        r.practitioner,
+                        r.codes,
+                        dollars(r.amount_cents),
+                        "yes" if r.signed else "NO",
                     ]
                     for r in report.billable
                 ],
                 [w * inch for w in (0.9, 1.9, 1.6, 1.3, 0.8, 0.8)],
                 long=True,
+                numeric=(4,),
             )
         )
     else:
         story.append(para("None."))
-    story.append(para("Not billed and why", "h2"))
+    story += heading("Not billed and why", s)
     if report.not_billed:
         story.append(
             _grid(
-                [[para(h, "bold") for h in ("MRN", "Patient", "Why", "What would mend it")]]
+                [["MRN", "Patient", "Why", "What would mend it"]]
                 + [
                     [
-                        para(r.mrn, "small"),
-                        para(r.patient, "small"),
-                        Paragraph("<br/>".join(text(why) for why, _ in r.reasons), s["small"]),
-                        Paragraph(
-                            "<br/>".join(text(mend) for _, mend in r.reasons if mend), s["small"]
-                        ),
+                        r.mrn,
+                        r.patient,
+                        "\n".join(why for why, _ in r.reasons),
+                        "\n".join(mend for _, mend in r.reasons if mend),
                     ]
                     for r in report.not_billed
                 ],
@@ -541,16 +582,13 @@ def handoff_pdf(report: Handoff) -> bytes:
         )
     else:
         story.append(para("Every enrolled or active patient is billable."))
-    story.append(para("Minutes by staff member", "h2"))
+    story += heading("Minutes by staff member", s)
     story.append(
         _grid(
-            [[para(h, "bold") for h in ("Staff member", "Role", "Minutes")]]
-            + [
-                [para(n, "small"), para(r, "small"), para(m, "right")]
-                for n, r, m in report.staff_minutes
-            ],
+            [["Staff member", "Role", "Minutes"]] + [list(row) for row in report.staff_minutes],
             [width - 2.7 * inch, 1.5 * inch, 1.2 * inch],
             long=True,
+            numeric=(2,),
         )
     )
     story.append(Spacer(1, 8))
@@ -583,13 +621,19 @@ def attach(pdf: bytes, attachments: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def merge(documents: Sequence[bytes], progress: Callable[[int], None] | None = None) -> bytes:
-    """Several PDFs one after the other, each keeping its own page numbers."""
-    writer = PdfWriter()
-    for n, document in enumerate(documents, start=1):
-        writer.append(PdfReader(io.BytesIO(document)))
-        if progress is not None:
-            progress(n)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+class Merger:
+    """Several PDFs one after the other in one file, each keeping its own page numbers; added
+    one at a time, so merging goes on while later ones are still rendering."""
+
+    def __init__(self) -> None:
+        self._writer = PdfWriter()
+        self.documents = 0
+
+    def add(self, document: bytes) -> None:
+        self._writer.append(PdfReader(io.BytesIO(document)))
+        self.documents += 1
+
+    def getvalue(self) -> bytes:
+        out = io.BytesIO()
+        self._writer.write(out)
+        return out.getvalue()

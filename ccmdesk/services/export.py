@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import tempfile
@@ -23,7 +24,7 @@ from ccmdesk.models import (
     TimeEntry,
     TimeSegment,
 )
-from ccmdesk.reports import pdf
+from ccmdesk.reports import pdf, rendering
 from ccmdesk.reports.csv_files import ClaimLine, HandoffLine, claim_lines_csv, handoff_csv
 from ccmdesk.rules import icd10
 from ccmdesk.rules.billing import clock, day_text
@@ -120,9 +121,21 @@ def _write_all(out: BinaryIO, data: bytes) -> None:
 class ExportService(ServiceBase):
     """Billing staff export a month: what the billing system imports without retyping."""
 
-    def __init__(self, db: Database, clock: Clock, billing: BillingService) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, billing: BillingService, workers: int | None = None
+    ) -> None:
         super().__init__(db, clock)
         self._billing = billing
+        # None: one process per core once there are enough superbills to be worth it.
+        self.workers = workers
+
+    def _workers(self, bills: int) -> int:
+        return rendering.worker_count(bills) if self.workers is None else self.workers
+
+    @staticmethod
+    def _check(cancelled: Callable[[], bool] | None) -> None:
+        if cancelled is not None and cancelled():
+            raise ExportCancelled("The export was stopped; nothing was written.")
 
     def export(
         self,
@@ -140,72 +153,55 @@ class ExportService(ServiceBase):
         if folder.exists() and not folder.is_dir():
             raise ServiceError(f"{folder} is a file, not a folder; choose a folder to export to.")
         now = generation_time(self._now())
-        with collector_paused(), self._db.session() as session:
-            practice = session.scalars(select(Practice).limit(1)).first()
-            if practice is None:
-                raise ServiceError(
-                    "Describe the practice first (Practice settings, or `ccmdesk practice`): "
-                    "claims need its name, NPI and place of service."
-                )
-            zone = practice_zone(session)
-            rows = self._billing.evaluate_in(session, month)
-            claimed = [
-                r for r in rows if r.result.billable and (r.result.signed or not signed_only)
-            ]
-            patients = {
-                p.mrn: p
-                for p in session.scalars(
-                    select(Patient)
-                    .where(Patient.mrn.in_([r.mrn for r in claimed]))
-                    .options(selectinload(Patient.enrollment))
-                )
-            }
-            staff = {m.id: m for m in session.scalars(select(Staff))}
-            signatures = {
-                review.patient_id: review
-                for review in session.scalars(
-                    select(MonthlyReview).where(
-                        MonthlyReview.month == month, MonthlyReview.voided_at.is_(None)
+        lines: list[ClaimLine] = []
+        pending: list[tuple[list[str], Callable[[], list[bytes]]]] = []
+        with contextlib.ExitStack() as stack:
+            with collector_paused(), self._db.session() as session:
+                practice = session.scalars(select(Practice).limit(1)).first()
+                if practice is None:
+                    raise ServiceError(
+                        "Describe the practice first (Practice settings, or `ccmdesk practice`):"
+                        " claims need its name, NPI and place of service."
                     )
-                )
-            }
-            head = session.scalars(
-                select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-            ).first()
-            who = actor.name
-            generated = f"{now.astimezone(zone):%d %b %Y %H:%M} ({zone}) by {who}"
-            header = pdf.PracticeHeader(
-                practice.name,
-                practice.address,
-                practice.phone,
-                practice.group_npi or "",
-                practice.tin,
-            )
-            place = practice.place_of_service
-            group_npi = practice.group_npi or ""
-            lines: list[ClaimLine] = []
-            bills: list[tuple[str, bytes]] = []
-            logs = log_lines_of(session, [p.id for p in patients.values()], month, zone)
-            for n, row in enumerate(claimed):
-                if cancelled is not None and cancelled():
-                    raise ExportCancelled("The export was stopped; nothing was written.")
-                patient = patients[row.mrn]
-                lines += _claim_lines(row, patient, place, group_npi)
-                log = logs.get(patient.id, [])
-                bill = _superbill(
-                    row, patient, header, staff, signatures.get(patient.id), log, zone,
-                    place, group_npi, generated, head or "",
-                )  # fmt: skip
-                bills.append((row.mrn, pdf.superbill_pdf(bill)))
+                zone = practice_zone(session)
+                rows = self._billing.evaluate_in(session, month)
+                claimed = [
+                    r for r in rows if r.result.billable and (r.result.signed or not signed_only)
+                ]
+                renderer = stack.enter_context(rendering.Renderer(self._workers(len(claimed))))
+                head = session.scalars(
+                    select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+                ).first()
+                generated = f"{now.astimezone(zone):%d %b %Y %H:%M} ({zone}) by {actor.name}"
+                describe = _Describer(session, practice, month, zone, claimed, generated, head)
+                # Superbills are described here, where the database is, and rendered in
+                # batches while later ones are described: on worker processes when there are
+                # many, else when their turn comes below.
+                for start in range(0, len(claimed), rendering.BATCH):
+                    self._check(cancelled)
+                    batch = claimed[start : start + rendering.BATCH]
+                    for row in batch:
+                        lines += describe.claim_lines(row)
+                    bills = [describe.superbill(row) for row in batch]
+                    pending.append(([r.mrn for r in batch], renderer.submit(bills)))
+                minutes = _staff_minutes(session, month, zone, describe.staff)
+                practice_name = practice.name
+            total = len(claimed) + 1
+            merger = pdf.Merger()
+            each: list[tuple[str, bytes]] = []
+            for mrns, result in pending:
+                self._check(cancelled)
+                for mrn, document in zip(mrns, result(), strict=True):
+                    merger.add(document)
+                    each.append((mrn, document))
                 if progress is not None:
-                    progress(n + 1, len(claimed) + 1)
-            minutes = _staff_minutes(session, month, zone, staff)
+                    progress(len(each), total)
         handoff_file, claims_file = (
             handoff_csv(handoff_line(r) for r in rows),
             claim_lines_csv(lines),
         )
         report = pdf.Handoff(
-            practice=practice.name,
+            practice=practice_name,
             month=month,
             month_name=month_label(month),
             enrolled_or_active=len(rows),
@@ -225,13 +221,14 @@ class ExportService(ServiceBase):
             f"claim-lines-{month}.csv": claims_file,
             f"handoff-{month}.pdf": pdf.handoff_pdf(report),
         }
-        if bills:
-            files[f"superbills-{month}.pdf"] = pdf.merge([data for _, data in bills])
-            for mrn, data in bills:
+        if each:
+            files[f"superbills-{month}.pdf"] = merger.getvalue()
+            for mrn, data in each:
                 files[f"superbills/{month}-{_file_safe(mrn)}.pdf"] = data
-        if progress is not None:
-            progress(len(claimed) + 1, len(claimed) + 1)
+        self._check(cancelled)
         written = write_atomically(folder, files)
+        if progress is not None:
+            progress(total, total)
         return ExportResult(
             month,
             folder,
@@ -240,6 +237,57 @@ class ExportService(ServiceBase):
             billable=sum(1 for r in rows if r.result.billable),
             claim_lines=len(lines),
         )
+
+
+class _Describer:
+    """What the month's superbills and claim lines say, read in a few queries for all."""
+
+    def __init__(
+        self,
+        session: Session,
+        practice: Practice,
+        month: str,
+        zone: dt.tzinfo,
+        claimed: list[BillingRow],
+        generated: str,
+        head: str | None,
+    ) -> None:
+        self.zone, self.generated, self.head = zone, generated, head or ""
+        self.header = pdf.PracticeHeader(
+            practice.name, practice.address, practice.phone, practice.group_npi or "", practice.tin
+        )
+        self.place = practice.place_of_service
+        self.group_npi = practice.group_npi or ""
+        self.patients = {
+            p.mrn: p
+            for p in session.scalars(
+                select(Patient)
+                .where(Patient.mrn.in_([r.mrn for r in claimed]))
+                .options(selectinload(Patient.enrollment))
+            )
+        }
+        self.staff = {m.id: m for m in session.scalars(select(Staff))}
+        self.signatures = {
+            review.patient_id: review
+            for review in session.scalars(
+                select(MonthlyReview).where(
+                    MonthlyReview.month == month, MonthlyReview.voided_at.is_(None)
+                )
+            )
+        }
+        ids = [p.id for p in self.patients.values()]
+        self.logs = log_lines_of(session, ids, month, zone)
+
+    def claim_lines(self, row: BillingRow) -> list[ClaimLine]:
+        return _claim_lines(row, self.patients[row.mrn], self.place, self.group_npi)
+
+    def superbill(self, row: BillingRow) -> pdf.Superbill:
+        patient = self.patients[row.mrn]
+        return _superbill(
+            row, patient, self.header, self.staff, self.signatures.get(patient.id),
+            self.logs.get(patient.id, []), self.zone, self.place, self.group_npi,
+            self.generated, self.head,
+        )  # fmt: skip
 
 
 def _file_safe(mrn: str) -> str:

@@ -116,6 +116,9 @@ def show_startup_error(message: str) -> None:
     QMessageBox.critical(None, "ccmdesk cannot start", message)
 
 
+QUIT_WAIT_SECONDS = 30
+
+
 def run_gui(services: Services, data_dir: Path, argv: list[str]) -> int:
     """Run the desktop application until its window closes; return the exit status."""
     qt_argv, user = split_user_option(argv)
@@ -156,3 +159,6 @@ def run_gui(services: Services, data_dir: Path, argv: list[str]) -> int:
         return app.exec()
     finally:
         sys.excepthook = previous_hook
+        # Work still running (an export told to stop as the app quit) unwinds before the
+        # process ends, so nothing is left half-written.
+        runner.wait(timeout=QUIT_WAIT_SECONDS)

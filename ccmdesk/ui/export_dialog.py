@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -135,6 +135,11 @@ class ExportDialog(QDialog):
             return
         folder = Path(self.folder.text().strip()).expanduser()
         progress = self._progress = _Progress()
+        app = QCoreApplication.instance()
+        if app is not None:
+            # Quitting mid-export stops it (the app waits for it to unwind): a process ended
+            # in the middle of writing could leave a temporary file behind.
+            app.aboutToQuit.connect(progress.stop.set)
         actor, month, signed_only = self._actor(), self._month, self.signed_only.isChecked()
         self._set_running(True)
         self.status.setText("Exporting…")
@@ -181,7 +186,10 @@ class ExportDialog(QDialog):
         if total:
             self.progress_bar.setRange(0, total)
             self.progress_bar.setValue(done)
-            self.status.setText(f"Superbill {min(done, total - 1):,} of {total - 1:,}…")
+            if done < total - 1:
+                self.status.setText(f"Superbill {done:,} of {total - 1:,}…")
+            else:
+                self.status.setText("Writing the handoff report and the files…")
 
     def _finished(self, result: ExportResult) -> None:
         self._progress = None

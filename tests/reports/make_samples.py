@@ -45,6 +45,9 @@ def main(out: Path) -> int:
             "handoff.pdf": folder / "export" / f"handoff-{month}.pdf",
         }
         for name, source in samples.items():
+            # A shorter document than last time must not leave its old last pages behind.
+            for stale in out.glob(f"{name.removesuffix('.pdf')}-*.png"):
+                stale.unlink()
             shutil.copyfile(source, out / name)
             subprocess.run(
                 [

@@ -251,3 +251,34 @@ def test_with_a_fixed_generation_time_the_pdfs_are_the_same_bytes(
     team.export.export(BILLER, MONTH, tmp_path / "b")
     for name in (f"handoff-{MONTH}.pdf", f"superbills-{MONTH}.pdf", f"superbills/{MONTH}-S02.pdf"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_worker_processes_export_the_same_bytes_as_one_process(
+    team: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1775000000")
+    team.export.workers = 1
+    alone = team.export.export(BILLER, MONTH, tmp_path / "one")
+    team.export.workers = 2
+    shared = team.export.export(BILLER, MONTH, tmp_path / "two")
+    names = [p.relative_to(tmp_path / "one") for p in alone.files]
+    assert names == [p.relative_to(tmp_path / "two") for p in shared.files]
+    for name in names:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+
+
+def test_progress_climbs_batch_by_batch_and_ends_once_the_files_are_written(
+    team: Services, tmp_path: Path
+) -> None:
+    seen: list[tuple[int, int, bool]] = []
+    handoff = tmp_path / f"handoff-{MONTH}.csv"
+    result = team.export.export(
+        BILLER, MONTH, tmp_path,
+        progress=lambda done, total: seen.append((done, total, handoff.exists())),
+    )  # fmt: skip
+    bills = sum(1 for c in CASES if c.status == "billable")
+    total = bills + 1
+    assert [done for done, _, _ in seen] == sorted({done for done, _, _ in seen})
+    assert {t for _, t, _ in seen} == {total} and len(seen) >= 2
+    assert seen[-1] == (total, total, True) and not any(written for _, _, written in seen[:-1])
+    assert len(result.files) == bills + 4

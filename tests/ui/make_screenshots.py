@@ -20,8 +20,9 @@ from ccmdesk.services import Services
 from ccmdesk.services.activity import IdleBegan
 from ccmdesk.ui.app import configure_application
 from ccmdesk.ui.audit import AuditPage
-from ccmdesk.ui.background import InlineTaskRunner
+from ccmdesk.ui.background import InlineTaskRunner, ThreadTaskRunner
 from ccmdesk.ui.billing import BillingPage
+from ccmdesk.ui.export_dialog import ExportDialog
 from ccmdesk.ui.first_start import FirstStartDialog, setup_actor
 from ccmdesk.ui.forms import ReasonDialog
 from ccmdesk.ui.identity import IdentityDialog
@@ -289,6 +290,7 @@ def review(out: Path, services: Services) -> None:
     billing_window, billing_page = window_on(services, "bill-chen", BILLING)
     assert isinstance(billing_page, BillingPage)
     billing_page.set_month(previous)
+    billing_page_actor = services.staff.actor_for("bill-chen")
     box = billing_page.close_month()
     assert box is not None
     save(box, out, "close-month.png")
@@ -300,6 +302,18 @@ def review(out: Path, services: Services) -> None:
         export.start()  # the inline runner: the export is done when this returns
         save(export, out, "export-dialog.png")
         export.close()
+        # The same export on a worker thread (and worker processes), caught on its way.
+        running = ExportDialog(
+            services, lambda: billing_page_actor, previous, Path(target) / "again",
+            ThreadTaskRunner(), billing_page,
+        )  # fmt: skip
+        running.start()
+        while running.result is None and running.progress_bar.value() < 30:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        save(running, out, "export-progress.png")
+        running.cancel()
+        ThreadTaskRunner.wait()
+        running.close()
     billing_window.close()
 
     audit_window, audit = window_on(services, "admin-patel", AUDIT)

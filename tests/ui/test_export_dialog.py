@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from PySide6.QtCore import QCoreApplication
 from pytestqt.qtbot import QtBot
 
 from ccmdesk.services import Actor, Services
@@ -75,3 +78,50 @@ def test_the_export_is_offered_to_billing_staff_and_administrators_only(
     doctor = month_data.staff.actor_for("dr-okafor")
     assert billing_page(qtbot, month_data, doctor).export_button.isHidden()
     assert not billing_page(qtbot, month_data, admin).export_button.isHidden()
+
+
+class HeldRunner:
+    """Keeps the work until the test lets it run, as a busy worker thread would."""
+
+    def __init__(self) -> None:
+        self.work: Callable[[], Any] | None = None
+
+    def run(self, work, done, failed) -> None:  # type: ignore[no-untyped-def]
+        self.work, self.done, self.failed = work, done, failed
+
+    def finish(self) -> None:
+        assert self.work is not None
+        InlineTaskRunner().run(self.work, self.done, self.failed)
+
+
+def test_the_dialog_says_superbill_n_of_m_then_that_it_writes_the_files(
+    qtbot: QtBot, month_data: Services, biller: Actor, tmp_path: Path
+) -> None:
+    page = billing_page(qtbot, month_data, biller)
+    dialog = page.export_month(tmp_path / "out")
+    assert isinstance(dialog, ExportDialog)
+    dialog._runner = HeldRunner()  # type: ignore[assignment]
+    dialog.start()
+    progress = dialog._progress
+    assert progress is not None
+    progress.report(1, 3)
+    dialog._show_progress()
+    assert dialog.status.text() == "Superbill 1 of 2…" and dialog.progress_bar.value() == 1
+    progress.report(2, 3)
+    dialog._show_progress()
+    assert dialog.status.text() == "Writing the handoff report and the files…"
+
+
+def test_quitting_the_app_mid_export_stops_it_and_leaves_nothing(
+    qtbot: QtBot, month_data: Services, biller: Actor, tmp_path: Path
+) -> None:
+    page = billing_page(qtbot, month_data, biller)
+    dialog = page.export_month(tmp_path / "out")
+    assert isinstance(dialog, ExportDialog)
+    runner = HeldRunner()
+    dialog._runner = runner  # type: ignore[assignment]
+    dialog.start()
+    QCoreApplication.instance().aboutToQuit.emit()  # type: ignore[union-attr]
+    runner.finish()
+    assert dialog.status.text() == "Export stopped; nothing was written."
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []

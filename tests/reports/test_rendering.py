@@ -1,0 +1,83 @@
+"""Superbills rendered on worker processes: the same bytes as here, and no loss if one dies."""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import replace
+
+from pypdf import PdfReader
+
+from ccmdesk.reports import pdf, rendering
+
+
+def bill(mrn: str, entries: int = 3) -> pdf.Superbill:
+    return pdf.Superbill(
+        practice=pdf.PracticeHeader("Clinic", "1 Main St", "555", "1245319599", "12-3"),
+        month="2026-03",
+        month_name="March 2026",
+        practitioner="Ada Okafor, MD",
+        practitioner_npi="1000000012",
+        billing_npi="1245319599",
+        patient_name=f"Patient {mrn}",
+        dob="01 Jan 1950",
+        mrn=mrn,
+        address="2 Elm St",
+        payer="Medicare Part B",
+        member_id="1EG4TE5MK72",
+        qmb=False,
+        date_of_service="31 Mar 2026",
+        place_of_service="11",
+        diagnoses=(("E11.9", "Type 2 diabetes mellitus without complications"),),
+        lines=(pdf.ServiceLine("99490", "CCM, first 20 min", 1, "A", 6613),),
+        total_cents=6613,
+        patient_share_cents=1323,
+        minutes=(("Countable (each second once)", "21:00"),),
+        thresholds=("20:00 of countable time reached on 30 Mar → 99490",),
+        excluded=(),
+        consent="04 Jan 2026, verbal",
+        care_plan="05 Jan 2026",
+        sign_off=None,
+        log=tuple(
+            pdf.LogLine("30 Mar 2026", "09:00–09:07", "7:00", "Nurse", "education", "CCM", "")
+            for _ in range(entries)
+        ),
+        generated="01 Apr 2026 09:00 by Bo",
+    )
+
+
+class DiesInAWorker(pdf.Superbill):
+    """Rendered here it is an ordinary superbill; unpickled in a worker, it kills the worker."""
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (os._exit, (3,))
+
+
+def test_worker_processes_give_the_same_documents_in_the_same_order() -> None:
+    bills = [bill(f"M{n}", entries=n) for n in range(6)]
+    here = rendering.render_batch(bills)
+    with rendering.Renderer(workers=2) as renderer:
+        assert renderer.parallel
+        results = [renderer.submit(bills[:3]), renderer.submit(bills[3:])]
+        there = [document for result in results for document in result()]
+    assert there == here
+    assert [PdfReader(io.BytesIO(d)).metadata.title for d in there] == [
+        f"Superbill M{n} 2026-03" for n in range(6)
+    ]
+
+
+def test_a_worker_that_dies_costs_time_not_superbills() -> None:
+    ordinary = bill("M1")
+    dying = DiesInAWorker(**{f: getattr(ordinary, f) for f in pdf.Superbill.__dataclass_fields__})
+    with rendering.Renderer(workers=2) as renderer:
+        first = renderer.submit([replace(ordinary, mrn="M0"), dying])
+        second = renderer.submit([replace(ordinary, mrn="M2")])
+        documents = first() + second()
+        assert not renderer.parallel  # the workers are gone; the rest rendered here
+    titles = [PdfReader(io.BytesIO(d)).metadata.title for d in documents]
+    assert titles == ["Superbill M0 2026-03", "Superbill M1 2026-03", "Superbill M2 2026-03"]
+
+
+def test_few_superbills_render_here_and_many_use_every_core() -> None:
+    assert rendering.worker_count(rendering.PARALLEL_FROM - 1) == 1
+    assert rendering.worker_count(rendering.PARALLEL_FROM) == (os.cpu_count() or 1)
