@@ -15,7 +15,7 @@ from ccmdesk import __version__
 from ccmdesk.config import ConfigError, database_url, resolve_data_dir, setup_logging
 from ccmdesk.db import BACKUP_DIR_NAME, Database, DatabaseError, open_database
 
-COMMANDS = ("practice", "import", "export", "demo", "audit")
+COMMANDS = ("practice", "import", "export", "demo", "audit", "user", "backup", "restore")
 
 
 def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
@@ -85,7 +85,91 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
         help="a head hash written down earlier (printed here and on exports): it must still be "
         "in the chain",
     )
+
+    user = commands.add_parser("user", help="staff sign-in (for IT staff)")
+    user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    set_password = user_commands.add_parser(
+        "set-password",
+        help="set a staff member's password (asked twice without echo); lifts a lockout",
+    )
+    set_password.add_argument("staff_id", metavar="STAFF_ID")
+    set_password.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input (for scripts)",
+    )
+
+    backup = commands.add_parser(
+        "backup", help="copy the database now (default: into the data folder's backups/)"
+    )
+    backup.add_argument("--to", metavar="FILE", type=Path, help="write the copy to FILE")
+    restore = commands.add_parser(
+        "restore",
+        help="replace the database with a backup (checked first; the current one is kept aside)",
+    )
+    restore.add_argument("file", metavar="FILE", type=Path)
     return parser
+
+
+def _restore(data_dir: Path, source: Path) -> int:
+    """Restore before anything opens the database: it may be the damaged thing being replaced."""
+    from sqlalchemy.engine import make_url
+
+    from ccmdesk.services import Actor, Services
+    from ccmdesk.services.backup import BackupError, restore
+    from ccmdesk.services.context import utc_now
+
+    url = make_url(database_url(data_dir))
+    if url.get_backend_name() != "sqlite" or not url.database:
+        print("ccmdesk: restore: this ccmdesk uses a database server; restore it with the "
+              "server's own tools", file=sys.stderr)  # fmt: skip
+        return 1
+    try:
+        aside = restore(Path(url.database), source, utc_now())
+    except BackupError as error:
+        print(f"ccmdesk: restore: {error}", file=sys.stderr)
+        return 1
+    db = _open(data_dir)  # an older backup is brought up to this version's schema here
+    try:
+        Services(db).backups.restored(Actor.command_line(), source, aside)
+    finally:
+        db.dispose()
+    print(f"Restored {source}.")
+    print(f"The database it replaced is kept as {aside}")
+    return 0
+
+
+def _read_new_password(args: argparse.Namespace) -> str | None:
+    """The new password from stdin's first line, or asked twice at the terminal."""
+    if args.password_stdin:
+        return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    if not sys.stdin.isatty():
+        print(
+            "ccmdesk: user set-password: no terminal to ask at; pipe the password in with "
+            "--password-stdin",
+            file=sys.stderr,
+        )
+        return None
+    import getpass
+
+    first = getpass.getpass(f"New password for {args.staff_id}: ")
+    if getpass.getpass("Type it again: ") != first:
+        print("ccmdesk: user set-password: the two passwords differ; nothing changed",
+              file=sys.stderr)  # fmt: skip
+        return None
+    return first
+
+
+def _user(services: object, args: argparse.Namespace) -> int:
+    from ccmdesk.services import Actor, Services
+
+    assert isinstance(services, Services)
+    password = _read_new_password(args)
+    if password is None:
+        return 1
+    services.auth.set_password(Actor.command_line(), args.staff_id, password)
+    print(f"Password set for {args.staff_id}.")
+    return 0
 
 
 def _audit_verify(services: object, args: argparse.Namespace) -> int:
@@ -174,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for path in build_demo(utc_now()).write(args.csv_out):
                 print(path)
             return 0
+        if args.command == "restore":
+            return _restore(data_dir, args.file)
         db = _open(data_dir)
     except (ConfigError, DatabaseError, OSError, SQLAlchemyError) as exc:
         if isinstance(exc, OSError):
@@ -221,6 +307,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "audit":
             return _audit_verify(services, args)
+        if args.command == "user":
+            return _user(services, args)
+        if args.command == "backup":
+            print(services.backups.take(Actor.command_line(), args.to))
+            return 0
         if args.command == "demo":
             summary = services.demo.create(Actor.command_line())
             print(f"Demo practice created in {data_dir}")

@@ -95,7 +95,10 @@ def _alembic_config(connection: Any) -> Any:
 
 
 def sqlite_backup(source: Path, target: Path) -> Path:
-    """Copy a live SQLite database with the online backup API into an owner-only file."""
+    """Copy a live SQLite database with the online backup API into an owner-only file.
+
+    The copy is one consistent snapshot (taken in one step, under a read lock, while others go
+    on writing) and a single self-contained file (rollback journal, not WAL)."""
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     _create_owner_only(target)
     src = sqlite3.connect(source)
@@ -103,6 +106,7 @@ def sqlite_backup(source: Path, target: Path) -> Path:
         dst = sqlite3.connect(target)
         try:
             src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")
         finally:
             dst.close()
     finally:

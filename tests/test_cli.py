@@ -269,3 +269,87 @@ def test_audit_verify_passes_untouched_then_names_the_event_someone_edited(
     assert "practice.create by cli:" in result.stderr
     assert "its content was changed" in result.stderr
     assert run("audit", "verify", "--head", "f" * 64, data_dir=tmp_path).returncode == 1
+
+
+def test_it_staff_set_a_password_from_a_pipe_and_the_person_signs_in_with_it(
+    tmp_path: Path,
+) -> None:
+    from ccmdesk.db import open_database
+    from ccmdesk.rules.records import StaffRecord
+    from ccmdesk.services import Services
+    from tests.conftest import CLI
+
+    db = open_database(f"sqlite:///{tmp_path / 'ccmdesk.sqlite3'}")
+    Services(db).staff.save(CLI, StaffRecord("rn-lee", "Grace Lee", "clinical"), is_new=True)
+    db.dispose()
+
+    def set_password(*args: str, given: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ccmdesk", "--data-dir", str(tmp_path), "user",
+             "set-password", *args],
+            input=given, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    refused = set_password("rn-lee", given="correct horse battery\n")
+    assert refused.returncode == 1 and "--password-stdin" in refused.stderr  # no terminal here
+    weak = set_password("rn-lee", "--password-stdin", given="short\n")
+    assert weak.returncode == 1
+    assert "password: A password has at least 8 characters." in weak.stderr
+    unknown = set_password("nobody", "--password-stdin", given="correct horse battery\n")
+    assert unknown.returncode == 1 and "There is no staff member 'nobody'" in unknown.stderr
+    done = set_password("rn-lee", "--password-stdin", given="correct horse battery\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Password set for rn-lee."
+    assert "correct horse battery" not in done.stdout + done.stderr
+
+    db = open_database(f"sqlite:///{tmp_path / 'ccmdesk.sqlite3'}")
+    try:
+        assert Services(db).auth.sign_in("rn-lee", "correct horse battery").key == "rn-lee"
+    finally:
+        db.dispose()
+
+
+def test_backup_then_restore_from_the_command_line_and_a_damaged_file_is_refused(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    assert run("practice", "--name", "Maple Clinic", data_dir=data).returncode == 0
+    taken = run("backup", "--to", str(tmp_path / "before.sqlite3"), data_dir=data)
+    assert taken.returncode == 0, taken.stderr
+    assert taken.stdout.strip() == str(tmp_path / "before.sqlite3")
+    assert (tmp_path / "before.sqlite3.sha256").exists()
+    assert run("practice", "--name", "Renamed Clinic", data_dir=data).returncode == 0
+    default = run("backup", data_dir=data)
+    assert default.returncode == 0 and "/backups/manual-" in default.stdout
+
+    damaged = tmp_path / "damaged.sqlite3"
+    damaged.write_bytes((tmp_path / "before.sqlite3").read_bytes()[:-4096])
+    (tmp_path / "damaged.sqlite3.sha256").write_text(
+        (tmp_path / "before.sqlite3.sha256").read_text()
+    )
+    refused = run("restore", str(damaged), data_dir=data)
+    assert refused.returncode == 1 and "Nothing was changed" in refused.stderr
+    assert "Renamed Clinic" in practice_name(data)
+
+    restored = run("restore", str(tmp_path / "before.sqlite3"), data_dir=data)
+    assert restored.returncode == 0, restored.stderr
+    assert practice_name(data) == "Maple Clinic"
+    kept = restored.stdout.split("kept as ")[1].strip()
+    assert "before-restore" in kept and Path(kept).exists()
+    verified = run("audit", "verify", data_dir=data)
+    assert verified.returncode == 0 and "2 events" in verified.stdout
+    connection = sqlite3.connect(data / "ccmdesk.sqlite3")
+    try:
+        rows = connection.execute("SELECT action FROM audit_event ORDER BY id")
+        actions = [row[0] for row in rows]
+    finally:
+        connection.close()
+    assert actions == ["practice.create", "database.restore"]
+
+
+def practice_name(data_dir: Path) -> str:
+    connection = sqlite3.connect(data_dir / "ccmdesk.sqlite3")
+    try:
+        return connection.execute("SELECT name FROM practice").fetchone()[0]
+    finally:
+        connection.close()

@@ -24,7 +24,7 @@ def test_an_empty_database_is_created_at_the_latest_schema(tmp_path: Path) -> No
             text("SELECT amount_cents FROM fee_schedule_amount WHERE year=2026 AND code='99490'")
         ).scalar()
     db.dispose()
-    assert revision == "0005"
+    assert revision == "0006"
     assert fees == 6613
     assert not (tmp_path / "backups").exists()  # nothing to back up on a new database
 
@@ -81,7 +81,7 @@ def test_an_upgrade_keeps_the_data_and_leaves_a_backup_first(tmp_path: Path) -> 
         names = session.execute(text("SELECT name FROM staff")).scalars().all()
         fee_rows = session.execute(text("SELECT count(*) FROM fee_schedule_amount")).scalar()
     db.dispose()
-    assert revision == "0005"
+    assert revision == "0006"
     assert names == ["Grace Lee"]
     assert fee_rows == 28
     backups = list((tmp_path / "backups").glob("pre-migration-0001-*.sqlite3"))

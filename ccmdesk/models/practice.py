@@ -28,6 +28,8 @@ class Practice(Base):
     date_of_service_rule: Mapped[str] = mapped_column(String(20), default="last_day")
     # Minutes without keyboard or mouse before a running stopwatch asks about the idle time.
     idle_minutes: Mapped[int] = mapped_column(Integer, default=5)
+    # Minutes without keyboard or mouse before the window locks (patient data hidden).
+    auto_lock_minutes: Mapped[int] = mapped_column(Integer, default=10)
     # The stop dialog's activity list, one per line, in the order shown.
     activities: Mapped[str] = mapped_column(Text, default="\n".join(DEFAULT_ACTIVITIES))
     # The statement a practitioner signs each monthly summary with; empty: the default.

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, String
+from sqlalchemy import Boolean, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ccmdesk.models.base import Base
+from ccmdesk.models.base import Base, UTCDateTime
 
 
 class Role(StrEnum):
@@ -46,3 +47,11 @@ class Staff(Base):
     credentials: Mapped[str] = mapped_column(String(40), default="")
     npi: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Argon2id hashes (argon2-cffi's encoded form, parameters and salt included); never shown,
+    # exported or written to the audit trail.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_set_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
+    # Wrong passwords or PINs in a row; the fifth locks the account until locked_until.
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

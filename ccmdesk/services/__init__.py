@@ -28,6 +28,10 @@ from ccmdesk.services.staff import StaffService
 from ccmdesk.services.stopwatch import StopwatchService, TimerRunning, TimerState
 
 if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+    from ccmdesk.services.auth import AuthService
+    from ccmdesk.services.backup import BackupService
     from ccmdesk.services.demo import DemoService
     from ccmdesk.services.export import ExportService
     from ccmdesk.services.importer import ImportService
@@ -36,9 +40,12 @@ if TYPE_CHECKING:
 class Services:
     """Every use case over one database and one clock, handed to the GUI and the CLI."""
 
-    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, db: Database, clock: Clock = utc_now, hasher: PasswordHasher | None = None
+    ) -> None:
         self._db = db
         self._clock = clock
+        self._hasher = hasher  # None: Argon2id's defaults (tests pass a cheaper one)
         self.practice = PracticeService(db, clock)
         self.staff = StaffService(db, clock)
         self.patients = PatientService(db, clock)
@@ -68,6 +75,21 @@ class Services:
         from ccmdesk.services.importer import ImportService
 
         return ImportService(self._db, self._clock)
+
+    @cached_property
+    def auth(self) -> AuthService:
+        from ccmdesk.services.auth import AuthService
+
+        return AuthService(self._db, self._clock, self._hasher)
+
+    @cached_property
+    def backups(self) -> BackupService:
+        from ccmdesk.db import BACKUP_DIR_NAME
+        from ccmdesk.services.backup import BackupService
+
+        # Beside the database file, as the copies taken before a migration are.
+        path = self._db.sqlite_path
+        return BackupService(self._db, self._clock, path.parent / BACKUP_DIR_NAME if path else None)
 
     @cached_property
     def export(self) -> ExportService:

@@ -57,6 +57,7 @@ class Permission(StrEnum):
     REOPEN_MONTH = "reopen a closed month"
     VIEW_AUDIT = "view the audit trail"
     EXPORT = "export a month for billing"
+    BACKUP = "back up or restore the database"
 
 
 _ALL = frozenset(Role)
@@ -80,6 +81,7 @@ PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.REOPEN_MONTH: frozenset({Role.ADMIN}),
     Permission.VIEW_AUDIT: frozenset({Role.PRACTITIONER, Role.BILLING, Role.ADMIN}),
     Permission.EXPORT: frozenset({Role.BILLING, Role.ADMIN}),
+    Permission.BACKUP: frozenset({Role.ADMIN}),
 }
 
 

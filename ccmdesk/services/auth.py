@@ -1,0 +1,295 @@
+"""Signing in and unlocking: Argon2id passwords and PINs, lockout after failures, all audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ccmdesk.db import Database
+from ccmdesk.models import Staff
+from ccmdesk.rules.passwords import password_problem, pin_problem
+from ccmdesk.rules.records import FieldError
+from ccmdesk.services import audit
+from ccmdesk.services.base import ServiceBase
+from ccmdesk.services.context import Actor, Clock, Permission, allowed, utc_now
+from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+
+MAX_FAILURES = 5
+LOCKOUT = dt.timedelta(minutes=5)
+WRONG = "The staff id or the password is not right."
+# Verified against when the staff id is unknown, so that case takes as long as a wrong password.
+_DUMMY_SECRET = "not anyone's password"
+
+
+class SignInRefused(ServiceError):
+    """Not signed in; the message says why, without saying which of id or password was wrong."""
+
+
+class AccountLocked(SignInRefused):
+    """Too many wrong passwords or PINs in a row: the account waits until `until`."""
+
+    def __init__(self, message: str, until: dt.datetime) -> None:
+        super().__init__(message)
+        self.until = until
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    actor: Actor | None
+    refusal: SignInRefused | None
+
+
+def default_hasher() -> PasswordHasher:
+    """Argon2id with argon2-cffi's defaults (RFC 9106's low-memory choice: 64 MiB, t=3)."""
+    return PasswordHasher()
+
+
+class AuthService(ServiceBase):
+    """Who may use ccmdesk, proved by a password (or, to unlock one's own screen, a PIN)."""
+
+    def __init__(self, db: Database, clock: Clock = utc_now, hasher: PasswordHasher | None = None):
+        super().__init__(db, clock)
+        self._hasher = hasher or default_hasher()
+        self._dummy: str | None = None
+
+    # --- signing in and unlocking -------------------------------------------------------------
+
+    def sign_in(self, staff_id: str, password: str) -> Actor:
+        """The acting user, once their password is right; refused otherwise (and audited)."""
+        outcome = self._attempt(staff_id.strip(), password, pin=False, action="auth.sign_in")
+        if outcome.refusal is not None:
+            raise outcome.refusal
+        assert outcome.actor is not None
+        return outcome.actor
+
+    def unlock(self, actor: Actor, secret: str) -> Actor:
+        """Unlock one's own locked screen with one's password or PIN."""
+        outcome = self._attempt(actor.key, secret, pin=True, action="auth.screen_unlock")
+        if outcome.refusal is not None:
+            raise outcome.refusal
+        assert outcome.actor is not None
+        return outcome.actor
+
+    def screen_locked(self, actor: Actor, *, automatic: bool) -> None:
+        """Record that this person's screen was locked (by them, or after inactivity)."""
+        self._record(actor, "auth.screen_lock", reason="inactivity" if automatic else "")
+
+    def signed_out(self, actor: Actor) -> None:
+        self._record(actor, "auth.sign_out")
+
+    def _attempt(self, staff_id: str, secret: str, *, pin: bool, action: str) -> _Outcome:
+        now = self._now()
+        # The outcome is worked out inside the transaction and raised after it, so a failed
+        # attempt (and a lockout) is committed, not rolled back with the refusal.
+        with self._db.session() as session:
+            staff = session.scalars(select(Staff).where(Staff.staff_id == staff_id)).first()
+            who = _claimant(staff)
+            if staff is None or not staff.active:
+                self._verify(None, secret)
+                # What was typed is not kept: it is often a password typed in the wrong field.
+                key = staff.staff_id if staff is not None else "(unknown)"
+                _event(session, now, who, "auth.failure", key, "unknown or inactive staff id")
+                return _Outcome(None, SignInRefused(WRONG))
+            if staff.locked_until is not None and staff.locked_until > now:
+                _event(session, now, who, "auth.failure", staff.staff_id, "account locked")
+                return _Outcome(None, _locked(staff.locked_until, now))
+            if staff.password_hash is None:
+                return _Outcome(
+                    None,
+                    SignInRefused(
+                        f"No password is set for {staff.staff_id} yet. An administrator sets one "
+                        f"on the Staff page, or IT runs: ccmdesk user set-password "
+                        f"{staff.staff_id}"
+                    ),
+                )
+            matched = self._verify(staff.password_hash, secret)
+            if not matched and pin and staff.pin_hash is not None:
+                matched = self._verify(staff.pin_hash, secret)
+            if matched:
+                staff.failed_attempts = 0
+                staff.locked_until = None
+                if not pin and self._hasher.check_needs_rehash(staff.password_hash):
+                    staff.password_hash = self._hasher.hash(secret)  # stronger settings now
+                actor = Actor(key=staff.staff_id, name=staff.name, role=staff.role)
+                _event(session, now, actor, action, staff.staff_id)
+                return _Outcome(actor, None)
+            staff.failed_attempts += 1
+            what = "password or PIN" if pin else "password"
+            tries = f"{staff.failed_attempts} of {MAX_FAILURES}"
+            _event(session, now, who, "auth.failure", staff.staff_id, f"wrong {what} ({tries})")
+            if staff.failed_attempts >= MAX_FAILURES:
+                staff.failed_attempts = 0
+                staff.locked_until = now + LOCKOUT
+                _event(
+                    session,
+                    now,
+                    who,
+                    "auth.account_lock",
+                    staff.staff_id,
+                    f"{MAX_FAILURES} wrong attempts in a row",
+                )
+                return _Outcome(None, _locked(staff.locked_until, now))
+            left = MAX_FAILURES - staff.failed_attempts
+            return _Outcome(
+                None,
+                SignInRefused(
+                    (WRONG if not pin else "That password or PIN is not right.")
+                    + (f" {left} more wrong attempt(s) lock the account." if left <= 2 else "")
+                ),
+            )
+
+    def _verify(self, encoded: str | None, secret: str) -> bool:
+        if encoded is None:
+            if self._dummy is None:
+                self._dummy = self._hasher.hash(_DUMMY_SECRET)
+            encoded = self._dummy
+            secret = secret + "\0"  # never matches
+        try:
+            return self._hasher.verify(encoded, secret)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    # --- setting passwords and PINs -----------------------------------------------------------
+
+    def set_password(
+        self, actor: Actor, staff_id: str, password: str, *, current: str | None = None
+    ) -> None:
+        """A new password: one's own (with the current one, if any), or anyone's by an
+        administrator (or IT at the command line); an administrator's setting also lifts a
+        lockout."""
+        own = actor.key == staff_id
+        if not own:
+            actor = self._authorize(actor, Permission.MANAGE_STAFF)
+        now = self._now()
+        with self._db.session() as session:
+            staff = session.scalars(select(Staff).where(Staff.staff_id == staff_id)).first()
+            if staff is None:
+                raise NotFound(f"There is no staff member '{staff_id}'.")
+            # Changing one's own password proves the old one first (an administrator, who may
+            # set anyone's, need not).
+            proving = own and staff.password_hash is not None
+            proving = proving and not allowed(actor, Permission.MANAGE_STAFF)
+            if proving and (current is None or not self._verify(staff.password_hash, current)):
+                raise PermissionDenied("Your current password is not right.")
+            if problem := password_problem(password, staff.staff_id, staff.name):
+                raise ValidationFailed([FieldError("password", problem)])
+            first = staff.password_hash is None
+            staff.password_hash = self._hasher.hash(password)
+            staff.password_set_at = now
+            staff.failed_attempts = 0
+            staff.locked_until = None
+            _event(
+                session,
+                now,
+                actor,
+                "auth.password_set",
+                staff.staff_id,
+                "first password" if first else "",
+            )
+
+    def set_pin(self, actor: Actor, pin: str | None, password: str) -> None:
+        """Set (or, with None, remove) one's own screen-unlock PIN, confirmed by the password."""
+        if pin is not None and (problem := pin_problem(pin)):
+            raise ValidationFailed([FieldError("pin", problem)])
+        now = self._now()
+        with self._db.session() as session:
+            staff = session.scalars(select(Staff).where(Staff.staff_id == actor.key)).first()
+            if staff is None or staff.password_hash is None:
+                raise PermissionDenied("Set a password first; a PIN only unlocks your screen.")
+            if not self._verify(staff.password_hash, password):
+                raise PermissionDenied("Your password is not right.")
+            staff.pin_hash = self._hasher.hash(pin) if pin is not None else None
+            _event(
+                session,
+                now,
+                actor,
+                "auth.pin_set" if pin is not None else "auth.pin_removed",
+                staff.staff_id,
+            )
+
+    # --- what the sign-in screen needs to know ------------------------------------------------
+
+    def has_password(self, staff_id: str) -> bool:
+        with self._db.session() as session:
+            return bool(
+                session.scalar(
+                    select(func.count())
+                    .select_from(Staff)
+                    .where(Staff.staff_id == staff_id, Staff.password_hash.is_not(None))
+                )
+            )
+
+    def anyone_has_password(self) -> bool:
+        """False only on a database from before sign-in existed (or a fresh one)."""
+        with self._db.session() as session:
+            return _anyone_has_password(session)
+
+    def claim_first_password(self, staff_id: str, password: str) -> Actor:
+        """On a database from before sign-in, where nobody has a password yet: an active
+        administrator sets theirs and is signed in. Refused as soon as anyone has one."""
+        now = self._now()
+        with self._db.session() as session:
+            if _anyone_has_password(session):
+                raise PermissionDenied("Sign-in is already set up; sign in with your password.")
+            staff = session.scalars(select(Staff).where(Staff.staff_id == staff_id)).first()
+            if staff is None or not staff.active or staff.role != "admin":
+                raise PermissionDenied(
+                    "Only an active administrator sets up sign-in for the practice."
+                )
+            if problem := password_problem(password, staff.staff_id, staff.name):
+                raise ValidationFailed([FieldError("password", problem)])
+            staff.password_hash = self._hasher.hash(password)
+            staff.password_set_at = now
+            actor = Actor(key=staff.staff_id, name=staff.name, role=staff.role)
+            _event(
+                session,
+                now,
+                actor,
+                "auth.password_set",
+                staff.staff_id,
+                "sign-in set up for the practice",
+            )
+            _event(session, now, actor, "auth.sign_in", staff.staff_id)
+            return actor
+
+    def _record(self, actor: Actor, action: str, reason: str = "") -> None:
+        with self._db.session() as session:
+            _event(session, self._now(), actor, action, actor.key, reason)
+
+
+def _event(
+    session: Session, now: dt.datetime, actor: Actor, action: str, key: str, reason: str = ""
+) -> None:
+    audit.record(
+        session, at=now, actor=actor, action=action, entity="staff", entity_key=key, reason=reason
+    )
+
+
+def _anyone_has_password(session: Session) -> bool:
+    count = session.scalar(
+        select(func.count()).select_from(Staff).where(Staff.password_hash.is_not(None))
+    )
+    return bool(count)
+
+
+def _claimant(staff: Staff | None) -> Actor:
+    """Whom a failed attempt is recorded against: the account tried, not a proven person."""
+    if staff is None:
+        return Actor(key="(unknown)", name="unknown", role="none")
+    return Actor(key=staff.staff_id, name=staff.name, role=staff.role)
+
+
+def _locked(until: dt.datetime, now: dt.datetime) -> AccountLocked:
+    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+    return AccountLocked(
+        f"This account is locked after {MAX_FAILURES} wrong attempts in a row. Try again in "
+        f"{minutes} minute{'s' if minutes != 1 else ''}, or ask an administrator to set a new "
+        "password.",
+        until,
+    )

@@ -1,0 +1,261 @@
+"""Backups of the SQLite database: daily and monthly copies, on demand, checked, and restored."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import text
+
+from ccmdesk.db import Database, known_revisions, sqlite_backup
+from ccmdesk.services import audit
+from ccmdesk.services.base import ServiceBase
+from ccmdesk.services.context import Actor, Clock, Permission, utc_now
+from ccmdesk.services.errors import ServiceError
+
+KEEP_DAILY = 14
+KEEP_MONTHLY = 12
+KEEP_PRE_MIGRATION = 10
+SUFFIX = ".sqlite3"
+_KINDS = re.compile(r"^(daily|monthly|manual|pre-migration)-.*\.sqlite3$")
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class BackupError(ServiceError):
+    """A backup that cannot be taken, or a file that may not be restored; says why."""
+
+
+@dataclass(frozen=True)
+class BackupFile:
+    path: Path
+    kind: str  # daily, monthly, manual, pre-migration
+    taken: dt.datetime  # the file's modification time, UTC
+    size: int
+
+
+def checksum_path(backup: Path) -> Path:
+    """The SHA-256 written beside a backup when it was taken (sha256sum's format)."""
+    return backup.with_name(backup.name + ".sha256")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_checksum(backup: Path) -> None:
+    target = checksum_path(backup)
+    fd = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(f"{_sha256(backup)}  {backup.name}\n")
+
+
+def checksum_problem(backup: Path, copy: Path | None = None) -> str | None:
+    """Whether `copy` (default: the backup itself) still has the bytes the backup was taken
+    with; None when they match or when the backup has no checksum beside it."""
+    try:
+        expected = checksum_path(backup).read_text(encoding="ascii").split()[0]
+    except (OSError, IndexError, UnicodeDecodeError):
+        return None  # a file from elsewhere: only SQLite's own check applies
+    if _sha256(copy or backup) != expected:
+        return "its bytes changed since it was taken (the checksum beside it does not match)"
+    return None
+
+
+def file_problem(path: Path, *, checksum_of: Path | None = None) -> str | None:
+    """Why this file is not a sound ccmdesk database this version can open; None if it is.
+
+    A backup's checksum (taken with it) catches any changed byte; SQLite's full integrity
+    check, run read-only, catches damaged structure in any file. `checksum_of` names the
+    backup whose checksum applies when `path` is a copy of it."""
+    if problem := checksum_problem(checksum_of or path, path):
+        return problem
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(_SQLITE_HEADER))
+    except OSError as error:
+        return f"it cannot be read ({error.strerror or error})"
+    if header != _SQLITE_HEADER:
+        return "it is not an SQLite database"
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            problems = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+            if problems != ["ok"]:
+                return "it is damaged: " + "; ".join(problems[:3])
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+            if not {"alembic_version", "staff", "practice", "audit_event"} <= tables:
+                return "it is not a ccmdesk database"
+            revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as error:
+        return f"it cannot be read as a database ({error})"
+    if revision is None or revision[0] not in known_revisions():
+        return "it was written by a newer version of ccmdesk"
+    return None
+
+
+class BackupService(ServiceBase):
+    """Copies of the database in the data folder's backups/ (owner-only files)."""
+
+    def __init__(self, db: Database, clock: Clock = utc_now, folder: Path | None = None) -> None:
+        super().__init__(db, clock)
+        self.folder = folder
+
+    @property
+    def available(self) -> bool:
+        """Backups here are of an SQLite file; a database server keeps its own."""
+        return self._db.sqlite_path is not None and self.folder is not None
+
+    def _source(self) -> tuple[Path, Path]:
+        if self._db.sqlite_path is None or self.folder is None:
+            raise BackupError(
+                "This ccmdesk uses a database server: back it up with the server's own tools."
+            )
+        return self._db.sqlite_path, self.folder
+
+    def take(self, actor: Actor, target: Path | None = None) -> Path:
+        """A backup now: to `target`, or a manual copy in the backups folder."""
+        self._authorize(actor, Permission.BACKUP)
+        source, folder = self._source()
+        if target is None:
+            target = folder / f"manual-{self._stamp()}{SUFFIX}"
+        target = Path(target).expanduser()
+        if target.exists() and target.is_dir():
+            target = target / f"ccmdesk-{self._stamp()}{SUFFIX}"
+        return self._copy(source, target)
+
+    def daily(self) -> list[Path]:
+        """At the first start of a day: today's copy, this month's if there is none yet, and
+        old ones pruned (14 daily, 12 monthly kept). Returns the copies made."""
+        if not self.available:
+            return []
+        source, folder = self._source()
+        today = self._now().astimezone().date()  # the workstation's day
+        made: list[Path] = []
+        daily = folder / f"daily-{today.isoformat()}{SUFFIX}"
+        if not daily.exists():
+            made.append(self._copy(source, daily))
+        monthly = folder / f"monthly-{today:%Y-%m}{SUFFIX}"
+        if not monthly.exists():
+            made.append(self._copy(source, monthly))
+        self._prune(folder)
+        return made
+
+    def list(self) -> list[BackupFile]:
+        """The backups folder's copies, newest first."""
+        if self.folder is None or not self.folder.is_dir():
+            return []
+        found = []
+        for path in self.folder.iterdir():
+            match = _KINDS.match(path.name)
+            if match and path.is_file():
+                stat = path.stat()
+                taken = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)
+                found.append(BackupFile(path, match.group(1), taken, stat.st_size))
+        return sorted(found, key=lambda b: (b.taken, b.path.name), reverse=True)
+
+    def latest_good(self) -> BackupFile | None:
+        """The newest backup that passes the integrity check (damaged ones are skipped)."""
+        return next((b for b in self.list() if file_problem(b.path) is None), None)
+
+    def quick_check(self) -> str | None:
+        """SQLite's quick check of the open database (the start-up check); None when sound."""
+        if self._db.sqlite_path is None:
+            return None
+        try:
+            with self._db.engine.connect() as connection:
+                problems = [row[0] for row in connection.execute(text("PRAGMA quick_check"))]
+        except Exception as error:  # a damaged file fails here rather than answering
+            return f"the database cannot be read ({getattr(error, 'orig', None) or error})"
+        return None if problems == ["ok"] else "the database is damaged: " + "; ".join(problems[:3])
+
+    def restored(self, actor: Actor, source: Path, aside: Path) -> None:
+        """Record in the (restored) database's audit trail that it was restored, and from what."""
+        self._authorize(actor, Permission.BACKUP)
+        with self._db.session() as session:
+            audit.record(
+                session,
+                at=self._now(),
+                actor=actor,
+                action="database.restore",
+                entity="database",
+                entity_key=Path(source).name[:100],
+                reason=f"restored from {source}; the database it replaced was kept as {aside}",
+            )
+
+    def _copy(self, source: Path, target: Path) -> Path:
+        try:
+            sqlite_backup(source, target)
+            _write_checksum(target)
+        except (OSError, sqlite3.Error) as error:
+            Path(target).unlink(missing_ok=True)
+            checksum_path(Path(target)).unlink(missing_ok=True)
+            raise BackupError(f"The backup to {target} failed: {error}.") from error
+        return target
+
+    def _prune(self, folder: Path) -> None:
+        keep = {"daily": KEEP_DAILY, "monthly": KEEP_MONTHLY, "pre-migration": KEEP_PRE_MIGRATION}
+        by_kind: dict[str, list[Path]] = {}
+        for path in folder.iterdir():
+            match = _KINDS.match(path.name)
+            if match and match.group(1) in keep:
+                by_kind.setdefault(match.group(1), []).append(path)
+        for kind, paths in by_kind.items():
+            # Names carry the date, so name order is age order (mtime can be touched).
+            for old in sorted(paths, reverse=True)[keep[kind] :]:
+                old.unlink(missing_ok=True)
+                checksum_path(old).unlink(missing_ok=True)
+
+    def _stamp(self) -> str:
+        return self._now().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def restore(database: Path, source: Path, now: dt.datetime) -> Path:
+    """Put the backup `source` in place of the (closed) database file; return where the
+    database that was there has been kept.
+
+    The backup is copied beside the database and checked first; nothing changes unless it is
+    sound. The database is then moved aside (with its -wal and -shm files), not deleted."""
+    source = Path(source).expanduser()
+    if not source.is_file():
+        raise BackupError(f"There is no file {source}.")
+    database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handle, name = tempfile.mkstemp(prefix=".restore-", suffix=SUFFIX, dir=database.parent)
+    os.close(handle)
+    copy = Path(name)
+    try:
+        os.chmod(copy, 0o600)
+        shutil.copyfile(source, copy)
+        if problem := file_problem(copy, checksum_of=source):
+            raise BackupError(f"{source} cannot be restored: {problem}. Nothing was changed.")
+        stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        aside = database.with_name(f"{database.name}.before-restore-{stamp}")
+        moved: list[tuple[Path, Path]] = []
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                current = Path(f"{database}{suffix}")
+                if current.exists():
+                    os.replace(current, Path(f"{aside}{suffix}"))
+                    moved.append((current, Path(f"{aside}{suffix}")))
+            os.replace(copy, database)
+        except OSError:
+            for current, kept in reversed(moved):  # put everything back as it was
+                os.replace(kept, current)
+            raise
+    except OSError as error:
+        raise BackupError(f"The restore failed: {error}. Nothing was changed.") from error
+    finally:
+        copy.unlink(missing_ok=True)
+    return aside
