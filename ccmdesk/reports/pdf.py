@@ -195,10 +195,21 @@ class _NumberedCanvas(Canvas):
             self.__dict__.update(state)
             self.setFont(FONT, 7.5)
             self.setFillColor(MUTED)
-            self.drawString(0.6 * inch, 0.45 * inch, self.footer_left)
-            self.drawRightString(LETTER[0] - 0.6 * inch, 0.45 * inch, f"Page {number} of {total}")
+            page = f"Page {number} of {total}"
+            room = LETTER[0] - 1.2 * inch - pdfmetrics.stringWidth(page, FONT, 7.5) - 12
+            self.drawString(0.6 * inch, 0.45 * inch, clipped(self.footer_left, FONT, 7.5, room))
+            self.drawRightString(LETTER[0] - 0.6 * inch, 0.45 * inch, page)
             super().showPage()
         super().save()
+
+
+def clipped(value: str, font: str, size: float, width: float) -> str:
+    """The text cut (with "…") to fit `width` points on one line; whole when it fits."""
+    if pdfmetrics.stringWidth(value, font, size) <= width:
+        return value
+    while value and pdfmetrics.stringWidth(value + "…", font, size) > width:
+        value = value[:-1]
+    return value.rstrip() + "…"
 
 
 def _canvas_with(footer: str) -> type[_NumberedCanvas]:
@@ -249,7 +260,9 @@ def fitted(value: str, width: float, font: str, size: float, color: str, right: 
     """A table cell's text: as a plain string when it fits its column on one line, which the
     table draws without a Paragraph (parsing and wrapping those is most of a superbill's cost);
     otherwise a Paragraph in the same font, so long free text wraps instead of spilling."""
-    if "\n" not in value and pdfmetrics.stringWidth(value, font, size) <= width - 2 * PAD:
+    # Tabs, carriage returns and other control characters would print as the font's missing
+    # glyph box in a plain string; a Paragraph reads them as the spaces they mean.
+    if value.isprintable() and pdfmetrics.stringWidth(value, font, size) <= width - 2 * PAD:
         return value
     return Paragraph(text(value), _cell_style(font, size, color, right))
 
@@ -446,7 +459,8 @@ def superbill_pdf(bill: Superbill) -> bytes:
     return _build(
         story,
         f"Superbill {bill.mrn} {bill.month}",
-        f"{p.name} · {bill.patient_name} · MRN {bill.mrn} · {bill.month_name}",
+        # What identifies the patient comes first: a long practice name is what gets cut.
+        f"MRN {bill.mrn} · {bill.patient_name} · {bill.month_name} · {p.name}",
     )
 
 
@@ -467,7 +481,8 @@ def _log_appendix(
         rows.append(
             [line.day, line.span, line.minutes, line.staff, line.activity, line.service, note]
         )
-    widths = [0.8, 0.85, 0.45, 1.1, 1.15, 0.7]
+    # Min holds "1000:00" (an imported entry may be that long) without splitting the figure.
+    widths = [0.8, 0.85, 0.55, 1.1, 1.1, 0.65]
     widths.append(width / inch - sum(widths))
     story.append(_grid(rows, [w * inch for w in widths], long=True, numeric=(2,)))
     for n, note in long_notes:
@@ -625,8 +640,10 @@ class Merger:
     """Several PDFs one after the other in one file, each keeping its own page numbers; added
     one at a time, so merging goes on while later ones are still rendering."""
 
-    def __init__(self) -> None:
+    def __init__(self, title: str = "") -> None:
         self._writer = PdfWriter()
+        if title:
+            self._writer.add_metadata({"/Title": title, "/Creator": "ccmdesk"})
         self.documents = 0
 
     def add(self, document: bytes) -> None:

@@ -30,6 +30,7 @@ class Renderer:
 
     def __init__(self, workers: int) -> None:
         self._pool: ProcessPoolExecutor | None = None
+        self._futures: list[Future[list[bytes]]] = []
         if workers > 1:
             try:
                 self._pool = ProcessPoolExecutor(
@@ -51,9 +52,12 @@ class Renderer:
             return lambda: render_batch(batch)
         try:
             future: Future[list[bytes]] = self._pool.submit(render_batch, batch)
-        except (BrokenProcessPool, RuntimeError):
-            self.close()  # the workers are gone (a previous batch found out): work here
+        except (BrokenProcessPool, RuntimeError, OSError):
+            # The workers are gone (a previous batch found out), or none could be started
+            # (the process limit reached): work here.
+            self.close()
             return lambda: render_batch(batch)
+        self._futures.append(future)
 
         def result() -> list[bytes]:
             try:
@@ -66,11 +70,19 @@ class Renderer:
 
         return result
 
-    def close(self) -> None:
-        """Drop batches not started; a worker busy with one finishes it and leaves."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+    def close(self) -> int:
+        """Drop batches not started (how many is returned); a worker busy with one finishes
+        it and leaves."""
+        if self._pool is None:
+            return 0
+        # Cancelled here, one by one: shutdown(cancel_futures=True) alone cancels them only if
+        # the pool object outlives its manager thread's next look, which a dropped reference
+        # does not (a stopped export went on rendering every batch).
+        dropped = sum(future.cancel() for future in self._futures)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+        self._futures.clear()
+        return dropped
 
     def __enter__(self) -> Renderer:
         return self
@@ -79,6 +91,17 @@ class Renderer:
         self.close()
 
 
+# Windows' process pools wait on at most 61 handles.
+MAX_WORKERS = 61
+
+
 def worker_count(bills: int) -> int:
-    """Processes worth starting for this many superbills: one per core, or none."""
-    return (os.cpu_count() or 1) if bills >= PARALLEL_FROM else 1
+    """Processes worth starting for this many superbills: one per core this process may use,
+    or none."""
+    if bills < PARALLEL_FROM:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))  # the cores this process may run on
+    except (AttributeError, OSError):  # not on every system
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))

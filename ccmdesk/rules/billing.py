@@ -24,7 +24,7 @@ from ccmdesk.rules.catalog import (
     REASONS,
     Family,
 )
-from ccmdesk.rules.intervals import minus, month_days
+from ccmdesk.rules.intervals import minus, month_days, month_year, short_month
 from ccmdesk.rules.minutes import COUNTING_ROLES, COUNTING_SERVICES  # C4, C5: one definition
 
 COMPLEX_LEVELS = frozenset({"moderate", "high"})
@@ -368,7 +368,7 @@ def dollars(cents: int) -> str:
 
 
 def day_text(day: dt.date) -> str:
-    return f"{day.day} {day:%b}"
+    return f"{day.day} {short_month(day)}"
 
 
 # --- interval helpers on epoch seconds --------------------------------------------------------
@@ -809,7 +809,7 @@ def explain(r: MonthResult) -> list[Note]:
             else:
                 text = (
                     "Blocked: no care-management code for this patient's conditions was in "
-                    f"force in {m.first_day:%B %Y}."
+                    f"force in {month_year(m.first_day)}."
                 )
         notes.append(Note(text, code))
     for code in r.warnings:

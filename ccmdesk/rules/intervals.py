@@ -18,10 +18,36 @@ def month_days(month: str) -> tuple[dt.date, dt.date]:
     return dt.date(year, number, 1), following - dt.timedelta(days=1)
 
 
+# English names, not the process locale's: Qt sets the locale at start-up, and the same data
+# must print the same claims and PDFs from the GUI and from the command line.
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December")  # fmt: skip
+
+
 def month_label(month: str) -> str:
     """ "2026-03" as people say it: "March 2026"."""
     first, _ = month_days(month)
-    return first.strftime("%B %Y")
+    return month_year(first)
+
+
+def month_year(day: dt.date) -> str:
+    """ "March 2026"."""
+    return f"{MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def short_month(day: dt.date) -> str:
+    """ "Mar"."""
+    return MONTH_NAMES[day.month - 1][:3]
+
+
+def date_text(day: dt.date) -> str:
+    """ "05 Mar 2026", as superbills print dates."""
+    return f"{day.day:02d} {short_month(day)} {day.year}"
+
+
+def date_time_text(at: dt.datetime) -> str:
+    """ "05 Mar 2026 14:03" (in whatever zone `at` is given)."""
+    return f"{date_text(at)} {at:%H:%M}"
 
 
 def minus(pieces: Iterable[tuple[T, T]], cut: tuple[Any, Any]) -> list[tuple[T, T]]:

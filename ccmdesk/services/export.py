@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -29,7 +31,7 @@ from ccmdesk.reports.csv_files import ClaimLine, HandoffLine, claim_lines_csv, h
 from ccmdesk.rules import icd10
 from ccmdesk.rules.billing import clock, day_text
 from ccmdesk.rules.catalog import REASONS
-from ccmdesk.rules.intervals import month_label
+from ccmdesk.rules.intervals import date_text, date_time_text, month_label
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
 from ccmdesk.services.billing import (
@@ -90,7 +92,14 @@ def generation_time(now: dt.datetime) -> dt.datetime:
 def write_atomically(folder: Path, files: dict[str, bytes]) -> list[Path]:
     """Write every file under a temporary name in the folder, then rename them all: a failure
     leaves neither half files nor temporary ones behind."""
+    blocked = [name for name in files if (folder / name).is_dir()]
+    if blocked:
+        raise ServiceError(
+            f"The export cannot replace {folder / blocked[0]}: a folder has that name. "
+            "Nothing was written; move it or choose another folder."
+        )
     written: list[tuple[Path, Path]] = []
+    replaced: list[Path] = []
     try:
         for name, data in files.items():
             target = folder / name
@@ -101,9 +110,19 @@ def write_atomically(folder: Path, files: dict[str, bytes]) -> list[Path]:
                 _write_all(out, data)
         for temporary, target in written:
             os.replace(temporary, target)
+            replaced.append(target)
     except OSError as error:
         for temporary, _ in written:
             temporary.unlink(missing_ok=True)
+        if replaced:
+            # Renaming is one file at a time: say plainly which files are already the new ones.
+            raise ServiceError(
+                f"The export stopped part-way in {folder}: {error.strerror or error}. "
+                f"{len(replaced)} of {len(written)} files were written "
+                f"({', '.join(p.name for p in replaced[:5])}{'…' if len(replaced) > 5 else ''});"
+                " the rest were not. Close any file from an earlier export that is open (a PDF "
+                "viewer), then export again."
+            ) from error
         raise ServiceError(
             f"The export could not be written to {folder}: {error.strerror or error}. "
             "Nothing was left there; choose a folder you may write to."
@@ -172,7 +191,7 @@ class ExportService(ServiceBase):
                 head = session.scalars(
                     select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
                 ).first()
-                generated = f"{now.astimezone(zone):%d %b %Y %H:%M} ({zone}) by {actor.name}"
+                generated = f"{date_time_text(now.astimezone(zone))} ({zone}) by {actor.name}"
                 describe = _Describer(session, practice, month, zone, claimed, generated, head)
                 # Superbills are described here, where the database is, and rendered in
                 # batches while later ones are described: on worker processes when there are
@@ -187,7 +206,7 @@ class ExportService(ServiceBase):
                 minutes = _staff_minutes(session, month, zone, describe.staff)
                 practice_name = practice.name
             total = len(claimed) + 1
-            merger = pdf.Merger()
+            merger = pdf.Merger(f"Superbills {month_label(month)}")
             each: list[tuple[str, bytes]] = []
             for mrns, result in pending:
                 self._check(cancelled)
@@ -223,8 +242,9 @@ class ExportService(ServiceBase):
         }
         if each:
             files[f"superbills-{month}.pdf"] = merger.getvalue()
+            names = superbill_names([mrn for mrn, _ in each])
             for mrn, data in each:
-                files[f"superbills/{month}-{_file_safe(mrn)}.pdf"] = data
+                files[f"superbills/{month}-{names[mrn]}.pdf"] = data
         self._check(cancelled)
         written = write_atomically(folder, files)
         if progress is not None:
@@ -292,7 +312,22 @@ class _Describer:
 
 def _file_safe(mrn: str) -> str:
     """An MRN as part of a file name: anything but letters, digits, - and _ becomes _."""
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in mrn) or "_"
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in mrn) or "_"
+
+
+def superbill_names(mrns: Sequence[str]) -> dict[str, str]:
+    """Each MRN's part of its superbill's file name: the MRN itself when that is safe in a file
+    name and no other MRN differs from it only in case (Windows and macOS would take them for
+    one file); otherwise the safe form plus a short hash of the real MRN, so that two patients
+    never share, or overwrite, one file."""
+    safe = {mrn: _file_safe(mrn) for mrn in mrns}
+    taken = Counter(name.casefold() for name in safe.values())
+    return {
+        mrn: name
+        if name == mrn and taken[name.casefold()] == 1
+        else f"{name}-{hashlib.sha256(mrn.encode()).hexdigest()[:8]}"
+        for mrn, name in safe.items()
+    }
 
 
 def _claim_lines(row: BillingRow, patient: Patient, place: str, group_npi: str) -> list[ClaimLine]:
@@ -340,12 +375,12 @@ def _superbill(
     enrollment = patient.enrollment
     consent = ""
     if enrollment is not None and enrollment.consent_date is not None:
-        consent = f"{enrollment.consent_date:%d %b %Y}" + (
+        consent = date_text(enrollment.consent_date) + (
             f", {enrollment.consent_method}" if enrollment.consent_method else ""
         )
     care_plan = ""
     if enrollment is not None and enrollment.care_plan_date is not None:
-        care_plan = f"{enrollment.care_plan_date:%d %b %Y}"
+        care_plan = date_text(enrollment.care_plan_date)
     who = (
         "billing practitioner's own time"
         if r.option and r.option.family in ("ccm_practitioner", "pcm_practitioner")
@@ -356,7 +391,7 @@ def _superbill(
         signer = staff.get(signature.signed_by_id)
         sign_off = pdf.SignOff(
             signer.name if signer else "?",
-            f"{signature.signed_at.astimezone(zone):%d %b %Y %H:%M}",
+            date_time_text(signature.signed_at.astimezone(zone)),
             signature.attestation,
         )
     address = ", ".join(
@@ -372,13 +407,13 @@ def _superbill(
         practitioner_npi=row.practitioner_npi,
         billing_npi=group_npi or row.practitioner_npi,
         patient_name=f"{patient.last_name}, {patient.first_name}",
-        dob=f"{patient.dob:%d %b %Y}",
+        dob=date_text(patient.dob),
         mrn=patient.mrn,
         address=address,
         payer=patient.payer,
         member_id=patient.member_id,
         qmb=patient.qmb,
-        date_of_service=f"{r.date_of_service:%d %b %Y}",
+        date_of_service=date_text(r.date_of_service),
         place_of_service=place,
         diagnoses=tuple((code, icd10.description(code)) for code in conditions),
         lines=tuple(
@@ -404,7 +439,7 @@ def _superbill(
         sign_off=sign_off,
         log=tuple(
             pdf.LogLine(
-                f"{line.started_at.astimezone(zone):%d %b %Y}",
+                date_text(line.started_at.astimezone(zone)),
                 f"{line.started_at.astimezone(zone):%H:%M}–"
                 + (f"{line.ended_at.astimezone(zone):%H:%M}" if line.ended_at else "running"),
                 clock(line.seconds),

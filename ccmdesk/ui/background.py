@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -82,10 +83,13 @@ class ThreadTaskRunner:
 
     @staticmethod
     def wait(timeout: float | None = None) -> None:
-        """Block until every running task's thread has ended (for shutdown and tests)."""
+        """Block until every running task's thread has ended, or `timeout` seconds in all have
+        passed (for shutdown and tests)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         for relay in list(_in_flight):
             if relay.thread is not None:
-                relay.thread.join(timeout)
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                relay.thread.join(left)
 
 
 class InlineTaskRunner:

@@ -71,6 +71,7 @@ class ExportDialog(QDialog):
         self._month = month
         self._runner = runner
         self._progress: _Progress | None = None
+        self._quit_app: QCoreApplication | None = None
         self.result: ExportResult | None = None
 
         heading = QLabel(f"Export {month_label(month)} for billing")
@@ -140,6 +141,7 @@ class ExportDialog(QDialog):
             # Quitting mid-export stops it (the app waits for it to unwind): a process ended
             # in the middle of writing could leave a temporary file behind.
             app.aboutToQuit.connect(progress.stop.set)
+            self._quit_app = app
         actor, month, signed_only = self._actor(), self._month, self.signed_only.isChecked()
         self._set_running(True)
         self.status.setText("Exporting…")
@@ -191,7 +193,13 @@ class ExportDialog(QDialog):
             else:
                 self.status.setText("Writing the handoff report and the files…")
 
+    def _let_go_of_quit(self, progress: _Progress | None) -> None:
+        if progress is not None and self._quit_app is not None:
+            self._quit_app.aboutToQuit.disconnect(progress.stop.set)
+            self._quit_app = None
+
     def _finished(self, result: ExportResult) -> None:
+        self._let_go_of_quit(self._progress)
         self._progress = None
         self.result = result
         self._set_running(False)
@@ -204,6 +212,7 @@ class ExportDialog(QDialog):
         )
 
     def _failed(self, error: BaseException) -> None:
+        self._let_go_of_quit(self._progress)
         self._progress = None
         self._set_running(False)
         if isinstance(error, ExportCancelled):

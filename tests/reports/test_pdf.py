@@ -55,3 +55,58 @@ def test_a_heading_never_ends_a_page_without_its_table() -> None:
         for page in pages:
             if "Not billed and why" in page:
                 assert "N000" in page.split("Not billed and why", 1)[1], billable
+
+
+def test_tabs_and_carriage_returns_wrap_as_spaces_instead_of_printing_boxes() -> None:
+    assert isinstance(fit("BP 142/90\tcalled pt", 300), Paragraph)
+    assert isinstance(fit("line one\r", 300), Paragraph)
+    assert fit("BP 142/90 called pt", 300) == "BP 142/90 called pt"
+
+
+def test_a_thousand_minute_entry_prints_whole_and_a_long_footer_keeps_the_mrn() -> None:
+    import io
+    from dataclasses import replace
+
+    from pypdf import PdfReader
+
+    from tests.reports.test_rendering import bill
+
+    long_practice = pdf.PracticeHeader(
+        "Saint Elizabeth's Regional Primary Care and Chronic Disease Management Associates",
+        "1 Main St", "555", "1245319599", "12-3",
+    )  # fmt: skip
+    base = bill("MRN-LONG-0001", entries=70)
+    entry = replace(base.log[0], minutes="1000:00", span="08:00–00:40")
+    document = pdf.superbill_pdf(replace(base, practice=long_practice, log=(entry, *base.log)))
+    pages = PdfReader(io.BytesIO(document)).pages
+    assert len(pages) >= 2
+    assert "1000:00" in pages[0].extract_text() + pages[1].extract_text()
+    for number, page in enumerate(pages, start=1):
+        *_, footer, page_number = page.extract_text().splitlines()
+        assert footer.startswith("MRN MRN-LONG-0001 · Patient MRN-LONG-0001 · March 2026 · ")
+        assert footer.endswith("…") and page_number == f"Page {number} of {len(pages)}"
+
+
+def test_clipping_keeps_what_fits_and_marks_the_cut() -> None:
+    pdf.warm_up()
+    assert pdf.clipped("short", pdf.FONT, 7.5, 200) == "short"
+    cut = pdf.clipped("x" * 500, pdf.FONT, 7.5, 100)
+    assert cut.endswith("…") and len(cut) < 500
+    assert pdf.pdfmetrics.stringWidth(cut, pdf.FONT, 7.5) <= 100
+
+
+def test_month_and_day_names_never_follow_the_process_locale() -> None:
+    import datetime as dt
+    import re
+    from pathlib import Path
+
+    from ccmdesk.rules.intervals import date_text, date_time_text, month_label
+
+    assert month_label("2026-03") == "March 2026"
+    assert date_text(dt.date(2026, 3, 5)) == "05 Mar 2026"
+    assert date_time_text(dt.datetime(2026, 3, 5, 14, 3)) == "05 Mar 2026 14:03"
+    # Qt sets the locale at start-up: what is printed or signed must not use %b/%B/%a/%A.
+    root = Path(pdf.__file__).resolve().parents[1]
+    for path in root.rglob("*.py"):
+        if "ui" not in path.relative_to(root).parts:
+            assert not re.search(r"%[aAbB]", path.read_text(encoding="utf-8")), path

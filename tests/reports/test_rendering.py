@@ -6,6 +6,7 @@ import io
 import os
 from dataclasses import replace
 
+import pytest
 from pypdf import PdfReader
 
 from ccmdesk.reports import pdf, rendering
@@ -78,6 +79,36 @@ def test_a_worker_that_dies_costs_time_not_superbills() -> None:
     assert titles == ["Superbill M0 2026-03", "Superbill M1 2026-03", "Superbill M2 2026-03"]
 
 
-def test_few_superbills_render_here_and_many_use_every_core() -> None:
+def test_few_superbills_render_here_and_many_use_every_core_this_process_may() -> None:
     assert rendering.worker_count(rendering.PARALLEL_FROM - 1) == 1
-    assert rendering.worker_count(rendering.PARALLEL_FROM) == (os.cpu_count() or 1)
+    assert rendering.worker_count(rendering.PARALLEL_FROM) == len(os.sched_getaffinity(0))
+
+
+def test_many_cores_are_capped_where_windows_would_refuse(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(64)))
+    assert rendering.worker_count(1000) == rendering.MAX_WORKERS == 61
+
+
+def test_a_stopped_export_drops_the_batches_not_started() -> None:
+    bills = [bill(f"M{n}", entries=40) for n in range(30)]
+    renderer = rendering.Renderer(workers=2)
+    results = [renderer.submit([b]) for b in bills]
+    results[0]()
+    # At most the batches the workers hold or have been handed run on; the rest never start.
+    assert renderer.close() >= len(bills) - 6
+    assert not renderer.parallel
+
+
+def test_workers_that_cannot_be_started_leave_the_work_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    def no_more_processes(*_args: object, **_kwargs: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", no_more_processes)
+    with rendering.Renderer(workers=2) as renderer:
+        documents = renderer.submit([bill("M1")])()
+        assert not renderer.parallel
+    assert PdfReader(io.BytesIO(documents[0])).metadata.title == "Superbill M1 2026-03"

@@ -282,3 +282,48 @@ def test_progress_climbs_batch_by_batch_and_ends_once_the_files_are_written(
     assert {t for _, t, _ in seen} == {total} and len(seen) >= 2
     assert seen[-1] == (total, total, True) and not any(written for _, _, written in seen[:-1])
     assert len(result.files) == bills + 4
+
+
+def test_mrns_that_would_share_a_file_name_get_files_of_their_own() -> None:
+    from ccmdesk.services.export import superbill_names
+
+    names = superbill_names(["A100", "100.1", "100/1", "ab1", "AB1", "Zoë7"])
+    assert names["A100"] == "A100"
+    assert len(set(names.values())) == 6
+    assert len({name.casefold() for name in names.values()}) == 6  # Windows and macOS too
+    assert names["100.1"].startswith("100_1-") and names["100/1"].startswith("100_1-")
+    assert names["Zoë7"].startswith("Zo_7-")
+    assert superbill_names(["100.1"]) == {"100.1": names["100.1"]}  # the same every time
+
+
+def test_a_folder_in_the_way_is_found_before_anything_is_written(tmp_path: Path) -> None:
+    from ccmdesk.services.export import write_atomically
+
+    (tmp_path / "a.csv").write_text("OLD")
+    (tmp_path / "b.pdf").mkdir()
+    with pytest.raises(ServiceError, match=r"a folder has that name\. Nothing was written"):
+        write_atomically(tmp_path, {"a.csv": b"NEW", "b.pdf": b"%PDF"})
+    assert (tmp_path / "a.csv").read_text() == "OLD"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.pdf"]
+
+
+def test_a_rename_that_fails_part_way_says_which_files_are_new(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from ccmdesk.services import export
+
+    real = os.replace
+    calls: list[str] = []
+
+    def replace(source: str, target: str) -> None:
+        calls.append(str(target))
+        if len(calls) == 2:
+            raise PermissionError(13, "Permission denied")  # a viewer holds the file
+        real(source, target)
+
+    monkeypatch.setattr(export.os, "replace", replace)
+    with pytest.raises(ServiceError, match=r"1 of 3 files were written \(a.csv\)"):
+        export.write_atomically(tmp_path, {"a.csv": b"A", "b.pdf": b"B", "c.pdf": b"C"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]  # no temporary file left
