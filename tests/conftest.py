@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -20,6 +21,8 @@ from ccmdesk.services import Actor, Services
 pytest.register_assert_rewrite("tests.rules.scenario_cases")
 
 NOW = dt.datetime(2026, 4, 15, 16, 0, tzinfo=dt.UTC)
+# Argon2id at its cheapest: tests hash many passwords; the product uses the library's defaults.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
 VALID_NPIS = ("1234567893", "1245319599", "1003000126", "1679576722")
 CLI = Actor(key="cli:test", name="command line (test)", role="system")
 ADMIN = Actor(key="admin-a", name="Ann Admin", role="admin")
@@ -49,7 +52,7 @@ def db(tmp_path: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def services(db: Database) -> Services:
-    return Services(db, clock=lambda: NOW)
+    return Services(db, clock=lambda: NOW, hasher=FAST_HASHER)
 
 
 @pytest.fixture

@@ -101,7 +101,7 @@ class Services:
     def demo(self) -> DemoService:
         from ccmdesk.services.demo import DemoService
 
-        return DemoService(self._db, self._clock)
+        return DemoService(self._db, self._clock, self.auth.hash_password)
 
 
 __all__ = [

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from ccmdesk.db import Database
 from ccmdesk.models import Staff
 from ccmdesk.rules.passwords import password_problem, pin_problem
-from ccmdesk.rules.records import FieldError
+from ccmdesk.rules.records import FieldError, PracticeRecord, StaffRecord
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
 from ccmdesk.services.context import Actor, Clock, Permission, allowed, utc_now
 from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from ccmdesk.services.practice import PracticeService
 
 MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=5)
@@ -212,6 +213,25 @@ class AuthService(ServiceBase):
                 "auth.pin_set" if pin is not None else "auth.pin_removed",
                 staff.staff_id,
             )
+
+    def hash_password(
+        self, password: str, staff_id: str = "", name: str = "", *, field: str = "password"
+    ) -> str:
+        """The Argon2id hash of an acceptable new password; refused with the reason otherwise."""
+        if problem := password_problem(password, staff_id, name):
+            raise ValidationFailed([FieldError(field, problem)])
+        return self._hasher.hash(password)
+
+    def set_up_practice(self, practice: PracticeRecord, admin: StaffRecord, password: str) -> Actor:
+        """First start: the practice and its first administrator, who signs in with `password`.
+        Every problem (practice, administrator and password) is reported in one go."""
+        problem = password_problem(password, admin.staff_id, admin.name)
+        return PracticeService(self._db, self._clock).set_up(
+            practice,
+            admin,
+            password_hash=None if problem else self._hasher.hash(password),
+            more_errors=[FieldError("admin_password", problem)] if problem else [],
+        )
 
     # --- what the sign-in screen needs to know ------------------------------------------------
 

@@ -6,18 +6,20 @@ import csv
 import datetime as dt
 import io
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from ccmdesk.models import Patient
+from ccmdesk.db import Database
+from ccmdesk.models import Patient, Staff
 from ccmdesk.rules.records import PATIENT_COLUMNS, STAFF_COLUMNS, PracticeRecord
 from ccmdesk.rules.validation import luhn_check_digit
+from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
-from ccmdesk.services.context import Actor, Permission
+from ccmdesk.services.context import Actor, Clock, Permission, utc_now
 from ccmdesk.services.errors import ServiceError
 from ccmdesk.services.importer import ImportService
 from ccmdesk.services.results import ImportSummary
@@ -284,8 +286,21 @@ def build_demo(now: dt.datetime, seed: int = SEED, patients: int = 200) -> DemoF
     ))  # fmt: skip
 
 
+# Every demo person signs in with this (the sign-in screen says so after a demo is made).
+DEMO_PASSWORD = "ccmdesk-demo"
+
+
 class DemoService(ServiceBase):
     """Fill an empty database with the demo practice."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock = utc_now,
+        hash_password: Callable[[str], str] | None = None,
+    ) -> None:
+        super().__init__(db, clock)
+        self._hash_password = hash_password
 
     def files(self) -> DemoFiles:
         return build_demo(self._now())
@@ -299,4 +314,18 @@ class DemoService(ServiceBase):
                     "(choose one with --data-dir)."
                 )
         importer = ImportService(self._db, self._clock)
-        return importer.import_data(actor, self.files().files, practice=DEMO_PRACTICE)
+        summary = importer.import_data(actor, self.files().files, practice=DEMO_PRACTICE)
+        if self._hash_password is not None:
+            self._set_demo_passwords(actor)
+        return summary
+
+    def _set_demo_passwords(self, actor: Actor) -> None:
+        hashed = self._hash_password(DEMO_PASSWORD) if self._hash_password else None
+        now = self._now()
+        with self._db.session() as session:
+            for staff in session.scalars(select(Staff).order_by(Staff.staff_id)):
+                staff.password_hash = hashed
+                staff.password_set_at = now
+                audit.record(session, at=now, actor=actor, action="auth.password_set",
+                             entity="staff", entity_key=staff.staff_id,
+                             reason="the demo practice's password")  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import getpass
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,6 +28,9 @@ from ccmdesk.services.base import ServiceBase
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import ServiceError, ValidationFailed
 
+AUTO_LOCK_DEFAULT = 10
+# An unattended screen must lock (HIPAA's automatic logoff); two hours is the longest allowed.
+AUTO_LOCK_RANGE = (1, 120)
 # Long enough for a paragraph a compliance officer writes; short enough to print under a summary.
 ATTESTATION_LIMIT = 1000
 
@@ -117,12 +121,23 @@ class PracticeService(ServiceBase):
                 )
         return record
 
-    def set_up(self, practice: PracticeRecord, admin: StaffRecord) -> Actor:
-        """First start: create the practice and its first administrator, and act as them."""
+    def set_up(
+        self,
+        practice: PracticeRecord,
+        admin: StaffRecord,
+        *,
+        password_hash: str | None = None,
+        more_errors: Sequence[FieldError] = (),
+    ) -> Actor:
+        """First start: create the practice and its first administrator, and act as them.
+
+        `password_hash` is the administrator's (AuthService.set_up_practice makes it);
+        `more_errors` are its problems, refused together with the form's own."""
         admin = dataclasses.replace(admin, role="admin", active=True)
         errors = validate_practice(practice) + [
             FieldError(f"admin_{e.field}", e.message) for e in validate_staff(admin)
         ]
+        errors += more_errors
         if errors:
             raise ValidationFailed(errors)
         with self._db.session() as session:
@@ -148,6 +163,8 @@ class PracticeService(ServiceBase):
                 credentials=admin.credentials,
                 npi=admin.npi or None,
                 active=True,
+                password_hash=password_hash,
+                password_set_at=self._now() if password_hash else None,
             )
             session.add(staff)
             now = self._now()
@@ -211,6 +228,40 @@ class PracticeService(ServiceBase):
                     after=dataclasses.asdict(settings),
                 )
         return settings
+
+    # --- auto-lock ----------------------------------------------------------------------------
+
+    def auto_lock_minutes(self) -> int:
+        """Minutes without keyboard or mouse before ccmdesk locks (the default before set-up)."""
+        with self._db.session() as session:
+            minutes = session.scalars(select(Practice.auto_lock_minutes).limit(1)).first()
+        return minutes if minutes is not None else AUTO_LOCK_DEFAULT
+
+    def save_auto_lock_minutes(self, actor: Actor, minutes: int) -> int:
+        actor = self._authorize(actor, Permission.MANAGE_PRACTICE)
+        low, high = AUTO_LOCK_RANGE
+        if not low <= minutes <= high:
+            raise ValidationFailed(
+                [FieldError("auto_lock_minutes", f"must be {low} to {high} minutes")]
+            )
+        with self._db.session() as session:
+            practice = session.scalars(select(Practice).limit(1)).first()
+            if practice is None:
+                raise ServiceError("Describe the practice first.")
+            before = practice.auto_lock_minutes
+            practice.auto_lock_minutes = minutes
+            if before != minutes:
+                audit.record(
+                    session,
+                    at=self._now(),
+                    actor=actor,
+                    action="practice.auto_lock",
+                    entity="practice",
+                    entity_key="practice",
+                    before={"auto_lock_minutes": before},
+                    after={"auto_lock_minutes": minutes},
+                )
+        return minutes
 
     # --- attestation ------------------------------------------------------------------------
 

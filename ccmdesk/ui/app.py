@@ -15,9 +15,9 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import show_failure
-from ccmdesk.ui.identity import IdentityDialog
 from ccmdesk.ui.idle import SystemIdle
 from ccmdesk.ui.main_window import LAST_USER, MainWindow
+from ccmdesk.ui.sign_in import SignInDialog
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.theme import APP_ICON, icon, stylesheet
 
@@ -31,8 +31,7 @@ ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None]
 def split_user_option(argv: Sequence[str]) -> tuple[list[str], str | None]:
     """Take `--user STAFF_ID` (or `--user=STAFF_ID`) out of argv; Qt gets the rest.
 
-    It signs in as that person without asking, for screenshots and start-up timing; it will
-    become a mere preselection once passwords exist.
+    It fills in the sign-in's staff id; the password is asked all the same.
     """
     rest: list[str] = []
     user: str | None = None
@@ -61,8 +60,11 @@ def sign_in(
     user: str | None = None,
     parent: QWidget | None = None,
 ) -> Actor | None:
-    """First start when the database is empty, then the identity choice; None if abandoned."""
-    preselect = user or state.get(LAST_USER)
+    """First start when the database is empty, then the sign-in; None if abandoned.
+
+    `user` (the --user option) only fills in the staff id: a password is always asked."""
+    staff_id = user or state.get(LAST_USER)
+    hint = ""
     if services.practice.needs_setup() and not services.staff.list(include_inactive=True):
         # Imported here: needed once in the life of a database, and start-up time counts.
         from ccmdesk.ui.first_start import FirstStartDialog
@@ -71,16 +73,10 @@ def sign_in(
         if first.exec() != QDialog.DialogCode.Accepted:
             return None
         if first.actor is not None:
-            return first.actor  # the administrator just created: no need to ask
-        preselect = first.suggested_staff_id
-        user = None
-    if user is not None:
-        try:
-            return services.staff.actor_for(user)
-        except ServiceError as error:
-            log.warning("%s", error)  # fall back to asking
-    staff = services.staff.list(include_inactive=False)
-    if not staff:
+            return first.actor  # the administrator just created, with the password just chosen
+        staff_id = first.suggested_staff_id
+        hint = first.sign_in_hint
+    if not services.staff.list(include_inactive=False):
         QMessageBox.critical(
             parent,
             "ccmdesk",
@@ -89,11 +85,12 @@ def sign_in(
         )
         return None
     practice = services.practice.get()
-    dialog = IdentityDialog(staff, preselect, practice.name if practice else "", parent)
+    dialog = SignInDialog(
+        services, staff_id, practice.name if practice else "", hint=hint, parent=parent
+    )
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
-    staff_id = dialog.selected_staff_id()
-    return services.staff.actor_for(staff_id) if staff_id else None
+    return dialog.actor
 
 
 def _report_unexpected(previous: ExceptHook) -> ExceptHook:

@@ -21,17 +21,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ccmdesk.rules.passwords import MIN_PASSWORD
 from ccmdesk.rules.records import FieldError, StaffRecord
 from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
+from ccmdesk.services.demo import DEMO_PASSWORD
 from ccmdesk.services.results import ImportSummary
 from ccmdesk.ui.background import TaskRunner
 from ccmdesk.ui.forms import FieldErrorLabel, FormErrors, align_labels, focus_field, show_failure
 from ccmdesk.ui.practice import PracticeFormWidget
+from ccmdesk.ui.sign_in import password_field
 from ccmdesk.ui.staff import CREDENTIAL_CHOICES
 from ccmdesk.ui.theme import APP_ICON, icon
 
 DEMO_ADMIN = "admin-patel"  # the demo practice's administrator, offered to sign in as
-ADMIN_LABELS = {"staff_id": "Your staff id", "name": "Your name", "credentials": "Credentials"}
+ADMIN_LABELS = {
+    "staff_id": "Your staff id",
+    "name": "Your name",
+    "credentials": "Credentials",
+    "password": "Password",
+    "confirm": "Type it again",
+}
 WELCOME, CREATE, BUSY = range(3)
 
 
@@ -48,7 +57,7 @@ class FirstStartDialog(QDialog):
     """Welcome; then either the practice form plus the first administrator, or the demo.
 
     After acceptance `actor` is the new administrator (create), or `demo_created` is true and
-    `suggested_staff_id` names the demo's administrator for the identity dialog.
+    `suggested_staff_id` names the demo's administrator for the sign-in, with `sign_in_hint`.
     """
 
     def __init__(
@@ -62,6 +71,7 @@ class FirstStartDialog(QDialog):
         self.actor: Actor | None = None
         self.demo_created = False
         self.suggested_staff_id: str | None = None
+        self.sign_in_hint = ""
         self.demo_summary: list[str] = []
 
         self.pages = QStackedWidget()
@@ -147,6 +157,9 @@ class FirstStartDialog(QDialog):
         self.admin_credentials = QComboBox()
         self.admin_credentials.setEditable(True)
         self.admin_credentials.addItems(CREDENTIAL_CHOICES)
+        self.admin_password = password_field("admin_password")
+        self.admin_password.setPlaceholderText(f"at least {MIN_PASSWORD} characters")
+        self.admin_confirm = password_field("admin_confirm")
         admin_box = QGroupBox("You, the first administrator")
         admin_form = QFormLayout(admin_box)
         admin_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -156,6 +169,8 @@ class FirstStartDialog(QDialog):
             ("staff_id", self.admin_staff_id),
             ("name", self.admin_name),
             ("credentials", self.admin_credentials),
+            ("password", self.admin_password),
+            ("confirm", self.admin_confirm),
         ):
             widget.setObjectName(f"admin_{field}")
             widget.setAccessibleName(ADMIN_LABELS[field])
@@ -234,9 +249,12 @@ class FirstStartDialog(QDialog):
         )
 
     def create_practice(self) -> bool:
+        if self.admin_password.text() != self.admin_confirm.text():
+            self._show_errors([FieldError("admin_confirm", "The two passwords differ.")])
+            return False
         try:
-            self.actor = self._services.practice.set_up(
-                self.practice_form.record(), self.admin_record()
+            self.actor = self._services.auth.set_up_practice(
+                self.practice_form.record(), self.admin_record(), self.admin_password.text()
             )
         except ValidationFailed as failure:
             self._show_errors(failure.errors)
@@ -269,6 +287,11 @@ class FirstStartDialog(QDialog):
     def _demo_done(self, summary: ImportSummary) -> None:
         self.demo_created = True
         self.suggested_staff_id = DEMO_ADMIN
+        self.sign_in_hint = (
+            f"Demo practice: every demo person's password is {DEMO_PASSWORD}. "
+            "Administrator: admin-patel; nurse: rn-lee; practitioner: dr-okafor; "
+            "billing: bill-chen."
+        )
         self.demo_summary = summary.lines()
         self.accept()
 

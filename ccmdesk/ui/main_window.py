@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -37,15 +40,17 @@ from ccmdesk.services import (
 )
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import plain, show_failure, show_info
-from ccmdesk.ui.identity import IdentityDialog
-from ccmdesk.ui.idle import IdleSource
+from ccmdesk.ui.idle import AppIdle, IdleSource
 from ccmdesk.ui.import_dialog import ImportProblemsDialog
+from ccmdesk.ui.lock import AutoLock, Cover, LockScreen, top_level_windows
 from ccmdesk.ui.my_day import MyDayPage
 from ccmdesk.ui.patients import PatientsPage
 from ccmdesk.ui.practice import PracticePage
+from ccmdesk.ui.sign_in import SignInDialog
 from ccmdesk.ui.staff import StaffPage
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.stopwatch import StopwatchController
+from ccmdesk.ui.stopwatch_dialogs import clock_text
 from ccmdesk.ui.stopwatch_views import MiniTimer, StatusTimer, TrayTimer
 from ccmdesk.ui.theme import APP_ICON, icon
 from ccmdesk.ui.worklist import WorklistPage
@@ -77,6 +82,8 @@ LAST_USER = "last_staff_id"
 LAST_IMPORT_DIR = "last_import_dir"
 MINI_TIMER = "mini_timer"
 ICD10_WARM_UP_MS = 1500
+
+log = logging.getLogger(__name__)
 
 
 def role_label(role: str) -> str:
@@ -111,6 +118,17 @@ class MainWindow(QMainWindow):
         self._warmed_up = False
         self.stopwatch = StopwatchController(services, self.actor, self, idle_source, monotonic)
         self.mini_timer: MiniTimer | None = None
+        # Locking: what covers the windows while their person is away.
+        self.lock_screen: LockScreen | None = None
+        self._covers: list[Cover] = []
+        self._titles: dict[QWidget, str] = {}
+        self._mini_was_shown = False
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        self.auto_lock = AutoLock(
+            idle_source or AppIdle(app), services.practice.auto_lock_minutes(), self
+        )
+        self.auto_lock.due.connect(self.lock)
 
         self.practice_label = QLabel()
         self.practice_label.setObjectName("practiceLabel")
@@ -188,6 +206,7 @@ class MainWindow(QMainWindow):
 
         self._apply_actor()
         self.stopwatch.refresh()
+        self.auto_lock.start()
         self.show_page(PATIENTS)
         if not self._update_practice() and self.page_allowed(PRACTICE):
             self.show_page(PRACTICE)  # set up from the command line without a practice yet
@@ -202,6 +221,13 @@ class MainWindow(QMainWindow):
         self.switch_action = QAction("&Switch user…", self)
         self.switch_action.setShortcut(QKeySequence("Ctrl+U"))
         self.switch_action.triggered.connect(self.switch_user)
+        self.lock_action = QAction("&Lock screen", self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.triggered.connect(lambda: self.lock(False))
+        self.password_action = QAction("Change my &password…", self)
+        self.password_action.triggered.connect(self.change_password)
+        self.pin_action = QAction("My unlock P&IN…", self)
+        self.pin_action.triggered.connect(self.change_pin)
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -209,6 +235,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.import_action)
         file_menu.addSeparator()
         file_menu.addAction(self.switch_action)
+        file_menu.addAction(self.lock_action)
+        file_menu.addAction(self.password_action)
+        file_menu.addAction(self.pin_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         timer_menu = self.menuBar().addMenu("&Stopwatch")
@@ -297,30 +326,23 @@ class MainWindow(QMainWindow):
         """The pages the navigation offers the signed-in person."""
         return [name for row, name in enumerate(self._page_order) if not self.nav.isRowHidden(row)]
 
-    def switch_user(self) -> IdentityDialog | None:
-        """Ask who is at the keyboard now; the window follows the new person's role."""
-        try:
-            staff = self._services.staff.list(include_inactive=False)
-        except Exception as error:
-            show_failure(self, error)
-            return None
-        dialog = IdentityDialog(staff, self._actor.key, self._practice_name(), self)
+    def switch_user(self) -> SignInDialog | None:
+        """Another person signs in with their password; the window follows their role."""
+        dialog = SignInDialog(self._services, None, self._practice_name(), parent=self)
+        dialog.setWindowTitle("Switch user — ccmdesk")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.chosen.connect(self._switch_to)
+        dialog.accepted.connect(lambda: self._switch_to(dialog.actor))
         dialog.open()
         return dialog
 
-    def _switch_to(self, staff_id: str) -> None:
+    def _switch_to(self, actor: Actor | None) -> None:
+        if actor is None:
+            return
         # Once someone else signs in, nothing watches this person's stopwatch for idle time:
         # it is paused or stopped first, as when ccmdesk closes.
         # (One left running by a crash and not yet recovered is left for its owner to answer.)
-        leaving = staff_id != self._actor.key and self.stopwatch.watching
+        leaving = actor.key != self._actor.key and self.stopwatch.watching
         if leaving and not self.settle_running_timer(switching=True):
-            return
-        try:
-            actor = self._services.staff.actor_for(staff_id)
-        except Exception as error:
-            show_failure(self, error)
             return
         self.set_actor(actor)
         # The new person may have left a stopwatch running when ccmdesk last ended badly.
@@ -491,7 +513,98 @@ class MainWindow(QMainWindow):
 
         self._runner.run(icd10.table_version, lambda _version: None, lambda _error: None)
 
+    # --- locking ------------------------------------------------------------------------------
+
+    def lock(self, automatic: bool = False) -> LockScreen:
+        """Cover ccmdesk's windows (patient data hidden) until its person unlocks, or someone
+        else signs in; a running stopwatch keeps running and shows its time only."""
+        if self.lock_screen is not None:
+            return self.lock_screen
+        try:
+            self._services.auth.screen_locked(self._actor, automatic=automatic)
+        except ServiceError as error:  # the lock comes down whatever the trail says
+            log.warning("could not record the screen lock: %s", type(error).__name__)
+        self.auto_lock.stop()
+        screen = LockScreen(self._services, self._actor, self._locked_time, self)
+        for window in top_level_windows(excluding=screen):
+            if window is self.mini_timer:
+                self._mini_was_shown = True
+                window.hide()
+                continue
+            self._titles[window] = window.windowTitle()
+            window.setWindowTitle("ccmdesk — locked")
+            self._covers.append(Cover(window))
+        self.tray.set_private(True)
+        screen.unlocked.connect(lambda _actor: self._unlocked())
+        screen.switched.connect(self._switched_while_locked)
+        screen.setGeometry(self.geometry())
+        self.lock_screen = screen
+        # show(), not open(): open() would make it modal to this window only, and a dialog
+        # left open would then still take keys beside the lock screen.
+        screen.show()
+        return screen
+
+    @property
+    def locked(self) -> bool:
+        return self.lock_screen is not None
+
+    def _locked_time(self) -> str:
+        timer = self.stopwatch.shown
+        if timer is None:
+            return ""
+        state = "running" if timer.state == "running" else "paused"
+        return f"Stopwatch {state} · {clock_text(self.stopwatch.seconds(timer))}"
+
+    def _unlocked(self) -> None:
+        for cover in self._covers:
+            cover.remove()
+        self._covers.clear()
+        for window, title in self._titles.items():
+            window.setWindowTitle(title)
+        self._titles.clear()
+        self.tray.set_private(False)
+        if self._mini_was_shown and self.mini_timer is not None:
+            self.mini_timer.show()
+        self._mini_was_shown = False
+        if self.lock_screen is not None:
+            self.lock_screen.dismiss()
+            self.lock_screen = None
+        self.auto_lock.start()
+
+    def _switched_while_locked(self, actor: Actor) -> None:
+        """Someone else signed in at the lock screen: what the first person had open closes
+        unsaved (it was theirs), and their stopwatch stays theirs, running; nothing here
+        watches it any more, so they are asked about its time when they next sign in."""
+        screen = self.lock_screen
+        for window in QApplication.topLevelWidgets():
+            if isinstance(window, QDialog) and window.isVisible() and window is not screen:
+                window.reject()
+        self._unlocked()
+        self.set_actor(actor)
+        self.stopwatch.recover()
+
+    def change_password(self) -> QDialog:
+        from ccmdesk.ui.passwords import PasswordDialog
+
+        dialog = PasswordDialog(
+            self._services, self._actor, self._actor.key, self._actor.name, self
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def change_pin(self) -> QDialog:
+        from ccmdesk.ui.passwords import PinDialog
+
+        dialog = PinDialog(self._services, self._actor, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.locked:
+            event.ignore()  # closing would ask about the stopwatch, naming the patient
+            return
         # Pausing a stopwatch nobody watched since a crash would keep all that time: it is
         # left running for the recovery question at the next start instead.
         if self.stopwatch.watching and not self.settle_running_timer(switching=False):

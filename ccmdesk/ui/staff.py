@@ -244,6 +244,8 @@ class StaffPage(QWidget):
         self.add_button = QPushButton("Add staff member…")
         self.add_button.setObjectName("primaryButton")
         self.edit_button = QPushButton("Edit…")
+        self.password_button = QPushButton("Set password…")
+        self.password_button.setObjectName("setPasswordButton")
         self.model = StaffTableModel(parent=self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -272,6 +274,7 @@ class StaffPage(QWidget):
 
         top = QHBoxLayout()
         top.addWidget(heading, 1)
+        top.addWidget(self.password_button)
         top.addWidget(self.edit_button)
         top.addWidget(self.add_button)
         layout = QVBoxLayout(self)
@@ -281,6 +284,7 @@ class StaffPage(QWidget):
 
         self.add_button.clicked.connect(self.add_member)
         self.edit_button.clicked.connect(self.edit_current)
+        self.password_button.clicked.connect(self.set_password)
         self.table.doubleClicked.connect(self.edit_current)
         self.table.selectionModel().currentRowChanged.connect(self._update_buttons)
         self._update_buttons()
@@ -311,7 +315,22 @@ class StaffPage(QWidget):
         return self.model.staff_at(self.proxy.mapToSource(index).row()).staff_id
 
     def _update_buttons(self) -> None:
-        self.edit_button.setEnabled(self.table.currentIndex().isValid())
+        chosen = self.table.currentIndex().isValid()
+        self.edit_button.setEnabled(chosen)
+        self.password_button.setEnabled(chosen)
+
+    def set_password(self) -> QDialog | None:
+        """A new password for the chosen person (it also lifts a lock-out)."""
+        from ccmdesk.ui.passwords import PasswordDialog
+
+        staff_id = self.current_staff_id()
+        if staff_id is None:
+            return None
+        member = self.model.staff_at(self.model.row_of(staff_id))
+        dialog = PasswordDialog(self._services, self._actor(), staff_id, member.name, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def add_member(self) -> StaffDialog:
         dialog = StaffDialog(self._services, self._actor(), None, self)

@@ -213,9 +213,15 @@ class TrayTimer(QSystemTrayIcon):
         controller.ticked.connect(self.update_view)
         self.update_view()
 
+    private = False  # while ccmdesk is locked: no patient names
+
+    def set_private(self, private: bool) -> None:
+        self.private = private
+        self.update_view()
+
     def _open(self) -> None:
         timer = self._controller.shown
-        if timer is not None:
+        if timer is not None and not self.private:
             self.open_requested.emit(timer.mrn)
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
@@ -235,12 +241,19 @@ class TrayTimer(QSystemTrayIcon):
                 self.setIcon(self._app_icon)
             return
         seconds = self._controller.seconds(timer)
-        self.title_action.setText(f"{timer.patient_name} · {clock_text(seconds)}")
         self.pause_action.setText("Resume" if timer.state == "paused" else "Pause")
-        self.setToolTip(
-            f"{timer.patient_name} (MRN {timer.mrn}): {clock_text(seconds)} "
-            f"{STATE_WORDS[timer.state].lower()}"
-        )
+        if self.private:
+            # Locked: the time only, and nothing to click through to the patient.
+            for action in (self.pause_action, self.stop_action, self.open_action):
+                action.setEnabled(False)
+            self.title_action.setText(f"Stopwatch · {clock_text(seconds)}")
+            self.setToolTip(f"ccmdesk is locked · stopwatch {clock_text(seconds)}")
+        else:
+            self.title_action.setText(f"{timer.patient_name} · {clock_text(seconds)}")
+            self.setToolTip(
+                f"{timer.patient_name} (MRN {timer.mrn}): {clock_text(seconds)} "
+                f"{STATE_WORDS[timer.state].lower()}"
+            )
         minutes = seconds // 60
         if minutes != self._minutes or timer.state != "running":
             self._minutes = minutes

@@ -11,10 +11,9 @@ from ccmdesk.models import AuditEvent, Staff
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import Actor, PermissionDenied, Services, ValidationFailed
 from ccmdesk.services.auth import AccountLocked, SignInRefused
-from tests.conftest import ADMIN, CLI, NOW, NURSE, FakeClock
+from tests.conftest import ADMIN, CLI, FAST_HASHER, NOW, NURSE, FakeClock
 
 PASSWORD = "correct horse battery"
-FAST = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
 
 
 @pytest.fixture
@@ -24,7 +23,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def team(db: Database, clock: FakeClock) -> Services:
-    services = Services(db, clock=clock, hasher=FAST)
+    services = Services(db, clock=clock, hasher=FAST_HASHER)
     for record in (
         StaffRecord("admin-a", "Ann Admin", "admin"),
         StaffRecord("rn-lee", "Grace Lee", "clinical", "RN"),
@@ -211,7 +210,7 @@ def test_a_stronger_hashing_setting_upgrades_a_hash_at_the_next_sign_in(
 def test_the_first_password_on_an_older_database_is_an_administrators_only(
     db: Database, clock: FakeClock
 ) -> None:
-    services = Services(db, clock=clock, hasher=FAST)
+    services = Services(db, clock=clock, hasher=FAST_HASHER)
     for record in (StaffRecord("admin-a", "Ann Admin", "admin"),
                    StaffRecord("rn-lee", "Grace Lee", "clinical")):  # fmt: skip
         services.staff.save(CLI, record, is_new=True)

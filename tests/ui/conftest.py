@@ -16,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from ccmdesk.db import Database, open_database
 from ccmdesk.rules.records import PATIENT_COLUMNS, PracticeRecord, StaffRecord
 from ccmdesk.services import Actor, Services
-from tests.conftest import FakeClock
+from tests.conftest import FAST_HASHER, FakeClock
 from tests.services.test_billing import csv_bytes
 
 NOW = dt.datetime(2026, 3, 16, 15, 0, tzinfo=dt.UTC)
@@ -32,6 +32,8 @@ PRACTICE = PracticeRecord(
     place_of_service="11",
     date_of_service_rule="last_day",
 )
+# Everyone on the seeded staff signs in with this.
+PASSWORD = "harbor-password"
 STAFF = (
     StaffRecord("admin-ada", "Ada Byron", "admin"),
     StaffRecord("dr-okafor", "Adaeze Okafor", "practitioner", "MD", "1000000012"),
@@ -92,7 +94,7 @@ def patient_raw(**values: str) -> dict[str, str]:
 
 def _open(path: Path, clock: Callable[[], dt.datetime] = lambda: NOW) -> tuple[Database, Services]:
     database = open_database(f"sqlite:///{path / DB_FILE}", path / "backups")
-    return database, Services(database, clock=clock)
+    return database, Services(database, clock=clock, hasher=FAST_HASHER)
 
 
 @pytest.fixture(scope="session")
@@ -108,6 +110,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     filled.practice.save(setup, PRACTICE)
     for member in STAFF:
         filled.staff.save(setup, member, is_new=True)
+        filled.auth.set_password(setup, member.staff_id, PASSWORD)
     for values in PATIENTS:
         filled.patients.save_text(setup, patient_raw(**values))
     database.dispose()

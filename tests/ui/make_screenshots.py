@@ -25,7 +25,6 @@ from ccmdesk.ui.billing import BillingPage
 from ccmdesk.ui.export_dialog import ExportDialog
 from ccmdesk.ui.first_start import FirstStartDialog, setup_actor
 from ccmdesk.ui.forms import ReasonDialog
-from ccmdesk.ui.identity import IdentityDialog
 from ccmdesk.ui.import_dialog import ImportProblemsDialog
 from ccmdesk.ui.main_window import (
     AUDIT,
@@ -43,6 +42,7 @@ from ccmdesk.ui.patient_dialog import PatientDialog
 from ccmdesk.ui.patients import PatientsPage
 from ccmdesk.ui.practice import PracticePage
 from ccmdesk.ui.review import ReviewPage, SignDialog
+from ccmdesk.ui.sign_in import SignInDialog
 from ccmdesk.ui.staff import StaffDialog, StaffPage
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.stopwatch_dialogs import (
@@ -200,7 +200,7 @@ def stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
         if s.role == "clinical" and s.staff_id != nurse.key
     )
     QTimer.singleShot(300, answer_switch)
-    window._switch_to(colleague.staff_id)
+    window._switch_to(services.staff.actor_for(colleague.staff_id))
     assert window.actor() == nurse
 
     window.show_page(WORKLIST)
@@ -341,9 +341,11 @@ def main(out: Path) -> int:
         admin = services.staff.actor_for("admin-patel")
         nurse = services.staff.actor_for("rn-lee")
 
-        identity = IdentityDialog(services.staff.list(), "rn-lee", "Riverbend Family Medicine")
-        save(shown(identity), out, "identity.png")
-        identity.close()
+        signing = SignInDialog(services, "rn-lee", "Riverbend Family Medicine")
+        signing.password.setText("a wrong one")
+        signing.ok_button.click()  # what a mistyped password looks like
+        save(shown(signing), out, "sign-in.png")
+        signing.close()
 
         window = MainWindow(services, admin, runner=InlineTaskRunner(), state=GuiState(None))
         shown(window, 1280, 800)

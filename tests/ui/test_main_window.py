@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QMessageBox
 
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.background import InlineTaskRunner, ThreadTaskRunner
-from ccmdesk.ui.identity import IdentityDialog
 from ccmdesk.ui.import_dialog import ImportProblemsDialog
 from ccmdesk.ui.main_window import (
     AUDIT,
@@ -24,7 +23,9 @@ from ccmdesk.ui.main_window import (
 )
 from ccmdesk.ui.patients import PatientsPage
 from ccmdesk.ui.practice import PracticePage
+from ccmdesk.ui.sign_in import SignInDialog
 from ccmdesk.ui.state import GuiState
+from tests.ui.conftest import PASSWORD
 
 
 @pytest.fixture
@@ -82,11 +83,14 @@ def test_switch_user_follows_the_new_persons_role(qtbot, make_window, admin) -> 
     changes: list[Actor] = []
     window.user_changed.connect(changes.append)
     dialog = window.switch_user()
-    assert isinstance(dialog, IdentityDialog)
-    assert dialog.selected_staff_id() == "admin-ada"  # the current person is preselected
-    assert "rn-gone" not in dialog.staff_ids()
-    dialog.select("bill-chen")
-    dialog.accept()
+    assert isinstance(dialog, SignInDialog)
+    assert dialog.staff_id.text() == ""  # someone else, who types their own id
+    dialog.staff_id.setText("bill-chen")
+    dialog.password.setText("not it")
+    dialog.ok_button.click()
+    assert window.actor() == admin and changes == []  # a wrong password switches nothing
+    dialog.password.setText(PASSWORD)
+    dialog.ok_button.click()
     assert window.actor() == Actor(key="bill-chen", name="Wei Chen", role="billing")
     assert changes == [window.actor()]
     assert window.user_label.text() == "Wei Chen · Billing"

@@ -1,4 +1,4 @@
-"""Starting the GUI: first start both ways, choosing who you are, and run_gui itself."""
+"""Starting the GUI: first start both ways, signing in with a password, and run_gui itself."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from ccmdesk.services import Actor, Services
 from ccmdesk.ui.app import run_gui, sign_in, split_user_option
 from ccmdesk.ui.background import InlineTaskRunner, ThreadTaskRunner
 from ccmdesk.ui.first_start import BUSY, CREATE, FirstStartDialog
-from ccmdesk.ui.identity import IdentityDialog
 from ccmdesk.ui.main_window import LAST_USER, MainWindow
+from ccmdesk.ui.sign_in import SignInDialog
 from ccmdesk.ui.state import GuiState
+from tests.ui.conftest import PASSWORD
 
 
 def drive_modal_dialogs(steps: dict[type[QWidget], Callable[[QWidget], None]]) -> QTimer:
@@ -65,6 +66,7 @@ def test_first_start_creates_the_practice_and_its_administrator(
             "'jane jones' is not a staff id: letters, digits, '.', '_' or '-', at most 40."
         ),
         "admin_name": "Your name is required.",
+        "admin_password": "A password has at least 8 characters.",
     }
     assert dialog.focusWidget() is form.group_npi
     assert form.name.text() == "Lakeside Clinic"
@@ -74,6 +76,11 @@ def test_first_start_creates_the_practice_and_its_administrator(
     dialog.admin_staff_id.setText("jane-jones")
     dialog.admin_name.setText("Jane Jones")
     dialog.admin_credentials.setCurrentText("RN")
+    dialog.admin_password.setText("lakeside harbour")
+    dialog.admin_confirm.setText("lakeside harbor")
+    assert dialog.create_practice() is False
+    assert dialog.admin_errors.errors_shown() == {"admin_confirm": "The two passwords differ."}
+    dialog.admin_confirm.setText("lakeside harbour")
     assert dialog.create_practice() is True
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.actor == Actor(key="jane-jones", name="Jane Jones", role="admin")
@@ -83,24 +90,25 @@ def test_first_start_creates_the_practice_and_its_administrator(
     staff = empty_services.staff.list()
     assert [(m.staff_id, m.role, m.credentials) for m in staff] == [("jane-jones", "admin", "RN")]
     assert not empty_services.practice.needs_setup()
+    assert empty_services.auth.sign_in("jane-jones", "lakeside harbour") == dialog.actor
 
 
-def test_sign_in_after_creating_the_practice_needs_no_identity_choice(
-    qtbot, empty_services: Services
-) -> None:
+def test_creating_the_practice_signs_its_administrator_in(qtbot, empty_services: Services) -> None:
     def create(dialog: QWidget) -> None:
         assert isinstance(dialog, FirstStartDialog)
         dialog.create_button.click()
         dialog.practice_form.name.setText("Lakeside Clinic")
         dialog.admin_staff_id.setText("jane-jones")
         dialog.admin_name.setText("Jane Jones")
+        dialog.admin_password.setText("lakeside harbour")
+        dialog.admin_confirm.setText("lakeside harbour")
         dialog.confirm_button.click()
 
     def unexpected(dialog: QWidget) -> None:
         dialog.close()
-        raise AssertionError("no identity dialog expected")
+        raise AssertionError("no sign-in expected: the password was just chosen")
 
-    driver = drive_modal_dialogs({FirstStartDialog: create, IdentityDialog: unexpected})
+    driver = drive_modal_dialogs({FirstStartDialog: create, SignInDialog: unexpected})
     actor = sign_in(empty_services, GuiState(None), InlineTaskRunner())
     driver.stop()
     assert actor == Actor(key="jane-jones", name="Jane Jones", role="admin")
@@ -124,80 +132,113 @@ def test_first_start_demo_fills_the_database_then_offers_its_administrator(
     qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=60_000)
     assert dialog.demo_created and dialog.suggested_staff_id == "admin-patel"
     assert any(line.startswith("patients: ") for line in dialog.demo_summary)
-    patel = empty_services.staff.actor_for("admin-patel")
+    patel = empty_services.auth.sign_in("admin-patel", "ccmdesk-demo")
     assert patel.role == "admin"
+    assert "ccmdesk-demo" in dialog.sign_in_hint
     assert len(empty_services.patients.list_rows(patel)) >= 100
     practice = empty_services.practice.get()
     assert practice is not None and practice.name == "Riverbend Family Medicine"
 
 
 @pytest.mark.slow
-def test_sign_in_through_the_demo_preselects_its_administrator(
+def test_sign_in_through_the_demo_fills_in_its_administrator_and_says_the_password(
     qtbot, empty_services: Services
 ) -> None:
-    chosen: list[str | None] = []
+    seen: list[tuple[str, str]] = []
 
     def demo(dialog: QWidget) -> None:
         assert isinstance(dialog, FirstStartDialog)
         dialog.demo_button.click()  # inline runner: done when click() returns
 
-    def choose(identity: QWidget) -> None:
-        assert isinstance(identity, IdentityDialog)
-        chosen.append(identity.selected_staff_id())
-        identity.accept()
+    def sign(dialog: QWidget) -> None:
+        assert isinstance(dialog, SignInDialog)
+        seen.append((dialog.staff_id.text(), dialog.hint.text()))
+        dialog.password.setText("ccmdesk-demo")
+        dialog.ok_button.click()
 
-    driver = drive_modal_dialogs({FirstStartDialog: demo, IdentityDialog: choose})
+    driver = drive_modal_dialogs({FirstStartDialog: demo, SignInDialog: sign})
     actor = sign_in(empty_services, GuiState(None), InlineTaskRunner())
     driver.stop()
-    assert chosen == ["admin-patel"]
+    assert seen[0][0] == "admin-patel" and "password is ccmdesk-demo" in seen[0][1]
     assert actor == Actor(key="admin-patel", name="Priya Patel", role="admin")
 
 
-# --- identity ---------------------------------------------------------------------------------
+# --- signing in -------------------------------------------------------------------------------
 
 
-def test_identity_dialog_lists_only_active_staff(qtbot, services: Services) -> None:
-    dialog = IdentityDialog(services.staff.list(), "rn-lee", "Harbor Family Practice")
-    qtbot.addWidget(dialog)
-    assert dialog.staff_ids() == [
-        "admin-ada",
-        "dr-okafor",
-        "rn-lee",
-        "np-lind",
-        "bill-chen",
-    ]  # by name; Olive Retired is inactive
-    assert dialog.selected_staff_id() == "rn-lee"
-    first = dialog.list.topLevelItem(0)
-    assert [first.text(c) for c in range(3)] == ["Ada Byron", "Administrator", ""]
-    okafor = dialog.list.topLevelItem(1)
-    assert [okafor.text(c) for c in range(3)] == ["Adaeze Okafor", "Practitioner", "MD"]
-
-
-def test_identity_dialog_needs_a_choice(qtbot, services: Services) -> None:
-    dialog = IdentityDialog(services.staff.list())
-    qtbot.addWidget(dialog)
-    assert dialog.selected_staff_id() is None
-    assert not dialog.ok_button.isEnabled()
-    dialog.accept()
-    assert dialog.result() != QDialog.DialogCode.Accepted
-    dialog.select("bill-chen")
-    assert dialog.ok_button.isEnabled()
-
-
-def test_sign_in_remembers_and_preselects_the_last_user(
-    qtbot, services: Services, tmp_path
+def test_a_wrong_password_is_refused_on_the_dialog_and_the_right_one_signs_in(
+    qtbot, services: Services
 ) -> None:
+    dialog = SignInDialog(services, "rn-lee", "Harbor Family Practice")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.focusWidget() is dialog.password  # the staff id is filled in already
+    dialog.password.setText("not my password")
+    dialog.ok_button.click()
+    assert dialog.result() != QDialog.DialogCode.Accepted and dialog.actor is None
+    assert dialog.error.isVisible()
+    assert dialog.error.text() == "The staff id or the password is not right."
+    assert dialog.password.text() == ""  # typed again, never kept
+    dialog.password.setText(PASSWORD)
+    dialog.ok_button.click()
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert dialog.actor == Actor(key="rn-lee", name="Grace Lee", role="clinical")
+
+
+def test_the_fifth_wrong_password_locks_the_account_and_the_dialog_says_for_how_long(
+    qtbot, services: Services
+) -> None:
+    dialog = SignInDialog(services, "rn-lee")
+    qtbot.addWidget(dialog)
+    for attempt in range(5):
+        dialog.password.setText(f"guess number {attempt}")
+        dialog.ok_button.click()
+    assert dialog.error.text().startswith("This account is locked after 5 wrong attempts")
+    dialog.password.setText(PASSWORD)
+    dialog.ok_button.click()
+    assert dialog.actor is None and "Try again in 5 minutes" in dialog.error.text()
+
+
+def test_on_a_database_without_passwords_an_administrator_sets_up_sign_in(
+    qtbot, empty_services: Services
+) -> None:
+    from ccmdesk.rules.records import StaffRecord
+
+    for record in (StaffRecord("admin-ada", "Ada Byron", "admin"),
+                   StaffRecord("rn-lee", "Grace Lee", "clinical")):  # fmt: skip
+        empty_services.staff.save(Actor.command_line(), record, is_new=True)
+    dialog = SignInDialog(empty_services, "rn-lee")
+    qtbot.addWidget(dialog)
+    assert dialog.setting_up and dialog.windowTitle() == "Set up sign-in — ccmdesk"
+    dialog.password.setText("ada's long secret")
+    dialog.confirm.setText("ada's long secret")
+    dialog.ok_button.click()
+    assert dialog.error.text() == "Only an active administrator sets up sign-in for the practice."
+    dialog.staff_id.setText("admin-ada")
+    dialog.password.setText("ada's long secret")
+    dialog.confirm.setText("ada's long secrets")
+    dialog.ok_button.click()
+    assert dialog.error.text() == "The two passwords differ; type them again."
+    dialog.password.setText("ada's long secret")
+    dialog.confirm.setText("ada's long secret")
+    dialog.ok_button.click()
+    assert dialog.actor is not None and dialog.actor.key == "admin-ada"
+    assert empty_services.auth.sign_in("admin-ada", "ada's long secret") == dialog.actor
+
+
+def test_sign_in_fills_in_the_last_user(qtbot, services: Services, tmp_path) -> None:
     state = GuiState(tmp_path / "gui-state.json")
     state.set(LAST_USER, "dr-okafor")
-    seen: list[str | None] = []
+    seen: list[str] = []
 
-    def choose(identity: QWidget) -> None:
-        assert isinstance(identity, IdentityDialog)
-        seen.append(identity.selected_staff_id())
-        identity.select("rn-lee")
-        identity.accept()
+    def sign(dialog: QWidget) -> None:
+        assert isinstance(dialog, SignInDialog)
+        seen.append(dialog.staff_id.text())
+        dialog.staff_id.setText("rn-lee")
+        dialog.password.setText(PASSWORD)
+        dialog.ok_button.click()
 
-    driver = drive_modal_dialogs({IdentityDialog: choose})
+    driver = drive_modal_dialogs({SignInDialog: sign})
     actor = sign_in(services, GuiState(tmp_path / "gui-state.json"), InlineTaskRunner())
     driver.stop()
     assert seen == ["dr-okafor"]
@@ -232,6 +273,12 @@ def test_run_gui_shows_the_main_window_for_the_chosen_user(
                 seen["gc"] = gc.isenabled()
                 widget.close()
 
+    def sign(dialog: QWidget) -> None:
+        assert isinstance(dialog, SignInDialog) and dialog.staff_id.text() == "rn-lee"
+        dialog.password.setText(PASSWORD)
+        dialog.ok_button.click()
+
+    driver = drive_modal_dialogs({SignInDialog: sign})
     timer = QTimer()
     timer.setInterval(20)
     timer.timeout.connect(close_when_shown)
@@ -242,6 +289,7 @@ def test_run_gui_shows_the_main_window_for_the_chosen_user(
     finally:
         gc.enable()
         timer.stop()
+        driver.stop()
         qapp.setStyleSheet("")
         qapp.setQuitOnLastWindowClosed(True)
     assert status == 0

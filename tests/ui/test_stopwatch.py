@@ -605,12 +605,12 @@ def test_switching_user_settles_the_running_stopwatch_first(
     run_window(window, clock, 90)
     # Cancel: Grace stays signed in and her stopwatch runs on.
     seen = answer_message_box(qtbot, "Cancel")
-    window._switch_to("dr-okafor")
+    window._switch_to(services.staff.actor_for("dr-okafor"))
     assert "Once someone else signs in, nothing watches it for idle time" in seen[0]
     assert window.actor() == nurse and window.stopwatch.running is not None
     # Pause: her stopwatch is paused before the doctor signs in.
     answer_message_box(qtbot, "Pause it and switch")
-    window._switch_to("dr-okafor")
+    window._switch_to(services.staff.actor_for("dr-okafor"))
     assert window.actor().key == "dr-okafor"
     assert window.stopwatch.timers == []  # the doctor's own stopwatches, none
     [left] = services.stopwatch.open_timers(nurse)
@@ -627,7 +627,7 @@ def test_signing_in_by_switching_offers_back_a_stopwatch_left_running(
     monkeypatch.setattr(
         window.stopwatch, "ask_recovery", lambda timer: asked.append(timer.mrn) or "discard"
     )
-    window._switch_to("dr-okafor")
+    window._switch_to(services.staff.actor_for("dr-okafor"))
     assert asked == ["A101"]
     assert services.stopwatch.open_timers(doctor) == []
 
@@ -661,7 +661,8 @@ def test_closing_or_switching_leaves_an_unrecovered_stopwatch_for_its_recovery_q
     assert window.stopwatch.running is not None and not window.stopwatch.watching
     asked: list[bool] = []
     monkeypatch.setattr(window, "settle_running_timer", lambda **kw: asked.append(True) or True)
-    window._switch_to("dr-okafor")  # the doctor signs in; Grace's stopwatch waits for her
+    # The doctor signs in; Grace's stopwatch waits for her.
+    window._switch_to(services.staff.actor_for("dr-okafor"))
     assert window.actor().key == "dr-okafor"
     window.close()
     # Not paused at "now", which would have kept the half hour nobody watched, unasked.

@@ -1,0 +1,172 @@
+"""The lock screen: no patient data while away, the stopwatch runs on, unlock or switch user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QDialog, QLabel
+from sqlalchemy import select
+
+from ccmdesk.models import AuditEvent
+from ccmdesk.services import Actor, Services
+from ccmdesk.ui.background import InlineTaskRunner
+from ccmdesk.ui.lock import Cover, LockScreen
+from ccmdesk.ui.main_window import MainWindow
+from ccmdesk.ui.state import GuiState
+from tests.conftest import FakeClock
+from tests.ui.conftest import PASSWORD
+from tests.ui.test_stopwatch import FakeIdle
+
+PATIENT = "Nguyen"  # A100 is Nguyen, Ann in the seeded practice
+
+
+@pytest.fixture
+def idle() -> FakeIdle:
+    return FakeIdle()
+
+
+@pytest.fixture
+def window(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, idle: FakeIdle
+) -> Iterator[MainWindow]:
+    main = MainWindow(
+        services,
+        nurse,
+        runner=InlineTaskRunner(),
+        state=GuiState(None),
+        idle_source=idle,
+        monotonic=lambda: clock().timestamp(),
+    )
+    main.show()
+    yield main
+    if main.lock_screen is not None:
+        main._unlocked()
+    main.settle_running_timer = lambda **_: True  # type: ignore[method-assign]
+    main.close()
+    main.deleteLater()
+
+
+def texts(widget: QDialog) -> str:
+    return " ".join(label.text() for label in widget.findChildren(QLabel))
+
+
+def actions(services: Services, action: str) -> list[AuditEvent]:
+    with services.audit._db.session() as session:  # type: ignore[attr-defined]
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def test_locking_hides_every_patient_detail_while_the_stopwatch_runs_on(
+    qtbot, window: MainWindow, services: Services, nurse: Actor, clock: FakeClock
+) -> None:
+    window.start_timer("A100")
+    window.show_mini_timer(True)
+    clock.advance(minutes=3)
+    screen = window.lock()
+    assert isinstance(screen, LockScreen) and screen.isVisible()
+    assert screen.windowModality() == Qt.WindowModality.ApplicationModal
+    shown = texts(screen)
+    assert "Grace Lee is signed in." in shown and "Stopwatch running · 3:00" in shown
+    assert PATIENT not in shown and "A100" not in shown
+    # Every other window is covered and retitled; the mini timer and the tray say no names.
+    assert window.windowTitle() == "ccmdesk — locked"
+    covers = window.findChildren(Cover)
+    assert len(covers) == 1 and covers[0].geometry() == window.rect() and covers[0].isVisible()
+    assert window.mini_timer is not None and not window.mini_timer.isVisible()
+    assert PATIENT not in window.tray.toolTip() and "locked" in window.tray.toolTip()
+    assert not window.tray.open_action.isEnabled()
+    [timer] = services.stopwatch.open_timers(nurse)
+    assert timer.state == "running"
+    clock.advance(minutes=2)
+    screen._show_time()
+    assert screen.timer_label.text() == "Stopwatch running · 5:00"
+    assert [e.reason for e in actions(services, "auth.screen_lock")] == [""]
+
+
+def test_only_the_right_password_or_pin_unlocks_and_everything_comes_back(
+    qtbot, window: MainWindow, services: Services, nurse: Actor
+) -> None:
+    title = window.windowTitle()
+    services.auth.set_pin(nurse, "4826", PASSWORD)
+    screen = window.lock()
+    screen.reject()  # Esc
+    screen.close()  # the window's close button
+    assert screen.isVisible() and window.locked
+    window.close()  # nor does closing ccmdesk get past it
+    assert window.isVisible()
+    screen.secret.setText("wrong")
+    screen.unlock_button.click()
+    assert window.locked and screen.error.text() == "That password or PIN is not right."
+    assert screen.secret.text() == ""
+    screen.secret.setText("4826")
+    screen.unlock_button.click()
+    assert not window.locked and window.windowTitle() == title
+    assert window.findChildren(Cover) == [] or not any(
+        c.isVisible() for c in window.findChildren(Cover)
+    )
+    assert len(actions(services, "auth.screen_unlock")) == 1
+    assert len(actions(services, "auth.failure")) == 1
+
+
+def test_inactivity_locks_after_the_practice_setting_and_a_locked_system_at_once(
+    qtbot, window: MainWindow, services: Services, idle: FakeIdle
+) -> None:
+    assert window.auto_lock.active and window.auto_lock.minutes == 10
+    idle.seconds = 9 * 60 + 59
+    window.auto_lock.check()
+    assert not window.locked
+    idle.seconds = 10 * 60
+    window.auto_lock.check()
+    assert window.locked and not window.auto_lock.active
+    assert [e.reason for e in actions(services, "auth.screen_lock")] == ["inactivity"]
+    window.lock_screen.secret.setText(PASSWORD)  # type: ignore[union-attr]
+    window.lock_screen.unlock()  # type: ignore[union-attr]
+    assert window.auto_lock.active
+    idle.seconds = 0
+    idle.is_locked = True  # the system locked its screen
+    window.auto_lock.check()
+    assert window.locked
+
+
+def test_the_auto_lock_minutes_come_from_the_practice_settings(
+    qtbot, services: Services, admin: Actor, nurse: Actor, idle: FakeIdle
+) -> None:
+    from ccmdesk.services import ValidationFailed
+
+    services.practice.save_auto_lock_minutes(admin, 3)
+    with pytest.raises(ValidationFailed, match="1 to 120 minutes"):
+        services.practice.save_auto_lock_minutes(admin, 0)
+    main = MainWindow(services, nurse, runner=InlineTaskRunner(), state=GuiState(None),
+                      idle_source=idle)  # fmt: skip
+    qtbot.addWidget(main)
+    assert main.auto_lock.minutes == 3
+    idle.seconds = 3 * 60
+    main.auto_lock.check()
+    assert main.locked
+    main._unlocked()
+
+
+def test_someone_else_signs_in_at_the_lock_screen_and_the_first_stopwatch_stays_theirs(
+    qtbot, window: MainWindow, services: Services, nurse: Actor, clock: FakeClock
+) -> None:
+    window.start_timer("A100")
+    left_open = QDialog(window)
+    left_open.setWindowTitle("Something of Grace's")
+    left_open.open()
+    screen = window.lock()
+    screen.other_button.click()
+    screen.other_id.setText("dr-okafor")
+    screen.other_password.setText("not his")
+    screen.other_sign_in.click()
+    assert window.locked and "not right" in screen.other_error.text()
+    screen.other_password.setText(PASSWORD)
+    screen.other_sign_in.click()
+    assert not window.locked
+    assert window.actor().key == "dr-okafor"
+    assert left_open.result() == QDialog.DialogCode.Rejected and not left_open.isVisible()
+    [timer] = services.stopwatch.open_timers(nurse)
+    assert timer.state == "running"  # Grace's, untouched; she is asked about it on return
+    assert window.stopwatch.running is None  # the doctor's window does not tick it
+    assert [e.actor for e in actions(services, "auth.sign_in")] == ["dr-okafor"]
+    assert QApplication.activeModalWidget() is None
