@@ -62,6 +62,7 @@ class LockScreen(QDialog):
         self.timer_label.setObjectName("lockTimer")
         self.secret = password_field("password_or_pin")
         self.secret.setPlaceholderText("Your password or PIN")
+        self.secret.setMinimumWidth(260)
         self.unlock_button = QPushButton("Unlock")
         self.unlock_button.setObjectName("primaryButton")
         self.unlock_button.setDefault(True)
@@ -89,6 +90,7 @@ class LockScreen(QDialog):
         box = QFrame()
         box.setObjectName("lockBox")
         column = QVBoxLayout(box)
+        column.setContentsMargins(28, 24, 28, 24)
         column.addWidget(heading)
         column.addWidget(who)
         column.addWidget(self.timer_label)
@@ -98,7 +100,8 @@ class LockScreen(QDialog):
         column.addSpacing(8)
         column.addWidget(self.other_button, 0, Qt.AlignmentFlag.AlignLeft)
         column.addWidget(self.other)
-        box.setMaximumWidth(460)
+        box.setMinimumWidth(420)
+        box.setMaximumWidth(480)
         outer = QVBoxLayout(self)
         outer.addStretch(1)
         outer.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -182,6 +185,9 @@ class Cover(QWidget):
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
         self.setObjectName("lockCover")
+        # Painted by the style sheet (a plain QWidget paints no background of its own) and
+        # opaque: nothing of the window shows through.
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setAutoFillBackground(True)
         label = QLabel("ccmdesk is locked")
         label.setObjectName("lockHeading")

@@ -167,6 +167,14 @@ def stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
     save(window.mini_timer, out, "mini-timer.png")
     window.mini_action.setChecked(False)
 
+    # Locked with the stopwatch running: the lock screen over the window, no patient data.
+    screen = window.lock()
+    screen.secret.setText("wrong")
+    screen.unlock_button.click()
+    save(screen, out, "lock-screen.png")
+    save(window, out, "locked-window.png")
+    window._unlocked()
+
     idle = IdleDialog(timer, IdleBegan(clock() - dt.timedelta(minutes=7), "inactive"), zone, window)
     save(shown(idle), out, "idle-dialog.png")
     idle.close()

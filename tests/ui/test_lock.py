@@ -57,8 +57,18 @@ def actions(services: Services, action: str) -> list[AuditEvent]:
         return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 
+@pytest.fixture
+def styled(qapp: QApplication) -> Iterator[None]:
+    """The application's own style sheet, as run_gui sets it (the cover's colour is in it)."""
+    from ccmdesk.ui.theme import stylesheet
+
+    qapp.setStyleSheet(stylesheet())
+    yield
+    qapp.setStyleSheet("")
+
+
 def test_locking_hides_every_patient_detail_while_the_stopwatch_runs_on(
-    qtbot, window: MainWindow, services: Services, nurse: Actor, clock: FakeClock
+    qtbot, styled: None, window: MainWindow, services: Services, nurse: Actor, clock: FakeClock
 ) -> None:
     window.start_timer("A100")
     window.show_mini_timer(True)
@@ -74,6 +84,13 @@ def test_locking_hides_every_patient_detail_while_the_stopwatch_runs_on(
     covers = window.findChildren(Cover)
     assert len(covers) == 1 and covers[0].geometry() == window.rect() and covers[0].isVisible()
     assert window.mini_timer is not None and not window.mini_timer.isVisible()
+    # Nothing of the window shows through: its picture is the cover's colour all over, but for
+    # the cover's own words in the middle.
+    image = window.grab().toImage()
+    width, height = image.width(), image.height()
+    corners = {image.pixelColor(x, y).name() for x in (5, width // 4, width - 5)
+               for y in (5, height // 4, height - 5)}  # fmt: skip
+    assert corners == {"#1f4e5f"}
     assert PATIENT not in window.tray.toolTip() and "locked" in window.tray.toolTip()
     assert not window.tray.open_action.isEnabled()
     [timer] = services.stopwatch.open_timers(nurse)
