@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from ccmdesk.db import Database, known_revisions, sqlite_backup
+from ccmdesk.db import Database, known_revisions, migrate, sqlite_backup
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
 from ccmdesk.services.context import Actor, Clock, Permission, utc_now
@@ -30,6 +30,13 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 
 class BackupError(ServiceError):
     """A backup that cannot be taken, or a file that may not be restored; says why."""
+
+
+@dataclass(frozen=True)
+class StartCheck:
+    problem: str | None  # the database is damaged: why
+    backup_failed: str | None  # the day's copy could not be made: why
+    made: list[Path]
 
 
 @dataclass(frozen=True)
@@ -180,6 +187,29 @@ class BackupService(ServiceBase):
         except Exception as error:  # a damaged file fails here rather than answering
             return f"the database cannot be read ({getattr(error, 'orig', None) or error})"
         return None if problems == ["ok"] else "the database is damaged: " + "; ".join(problems[:3])
+
+    def start_of_day(self) -> StartCheck:
+        """What the GUI runs in the background at each start: the quick check, then (on a sound
+        database only: a damaged one must not push good copies out) the day's backups."""
+        problem = self.quick_check()
+        if problem is not None:
+            return StartCheck(problem, None, [])
+        try:
+            return StartCheck(None, None, self.daily())
+        except BackupError as error:
+            return StartCheck(None, str(error), [])
+
+    def restore_now(self, actor: Actor, source: Path) -> Path:
+        """Replace the open database by `source` (checked first); returns where the replaced
+        one was kept. The application should be restarted afterwards: every window's figures
+        are from the database that was replaced."""
+        self._authorize(actor, Permission.BACKUP)
+        database, folder = self._source()
+        self._db.engine.dispose()  # no connection may keep the replaced file open
+        aside = restore(database, source, self._now())
+        migrate(self._db.engine, database, folder)  # an older backup: this version's schema
+        self.restored(actor, source, aside)
+        return aside
 
     def restored(self, actor: Actor, source: Path, aside: Path) -> None:
         """Record in the (restored) database's audit trail that it was restored, and from what."""

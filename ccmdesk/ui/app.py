@@ -12,7 +12,8 @@ from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
-from ccmdesk.services import Actor, ServiceError, Services
+from ccmdesk.services import Actor, Permission, ServiceError, Services, allowed
+from ccmdesk.services.backup import StartCheck
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import show_failure
 from ccmdesk.ui.idle import SystemIdle
@@ -93,6 +94,60 @@ def sign_in(
     return dialog.actor
 
 
+def startup_checked(window: MainWindow, services: Services, check: StartCheck) -> None:
+    """Say what the start-up check found; on a damaged database, offer an administrator the
+    latest good backup (everyone else is told who can restore it)."""
+    if check.backup_failed:
+        log.warning("the day's backup failed")
+        QMessageBox.warning(window, "Backup failed", check.backup_failed)
+    if check.problem is None:
+        return
+    good = services.backups.latest_good()
+    actor = window.actor()
+    if good is None:
+        QMessageBox.critical(
+            window,
+            "The database is damaged",
+            f"ccmdesk found that {check.problem}. There is no good backup to restore. Stop "
+            "recording time here and call your IT support.",
+        )
+        return
+    taken = good.taken.astimezone().strftime("%Y-%m-%d %H:%M")
+    offer = (
+        f"ccmdesk found that {check.problem}.\n\nThe latest good backup is {good.path.name}, "
+        f"taken {taken}; anything recorded after that would need entering again."
+    )
+    if not allowed(actor, Permission.BACKUP):
+        QMessageBox.critical(
+            window,
+            "The database is damaged",
+            f"{offer}\n\nStop recording time here and ask an administrator to restore it "
+            f'(or IT: ccmdesk restore "{good.path}").',
+        )
+        return
+    answer = QMessageBox.question(
+        window,
+        "The database is damaged",
+        f"{offer}\n\nRestore it now? The damaged database is kept beside it, and ccmdesk "
+        "closes afterwards: start it again.",
+    )
+    if answer != QMessageBox.StandardButton.Yes:
+        return
+    try:
+        aside = services.backups.restore_now(actor, good.path)
+    except ServiceError as error:
+        show_failure(window, error)
+        return
+    QMessageBox.information(
+        window,
+        "Backup restored",
+        f"{good.path.name} was restored. The damaged database is kept as {aside.name}. "
+        "ccmdesk closes now; start it again.",
+    )
+    window.settle_running_timer = lambda **_: True  # type: ignore[method-assign]
+    window.close()
+
+
 def _report_unexpected(previous: ExceptHook) -> ExceptHook:
     """A slot that raises must not pass silently: log it and tell the person at the keyboard."""
 
@@ -145,6 +200,12 @@ def run_gui(services: Services, data_dir: Path, argv: list[str]) -> int:
             idle_source=SystemIdle(app),
         )
     window.show()
+    # The integrity check and the day's backups read the whole file: after the window is up.
+    runner.run(
+        services.backups.start_of_day,
+        lambda check: startup_checked(window, services, check),
+        lambda error: log.warning("start-up check failed: %s", type(error).__name__),
+    )
     # The command line may have paused cyclic garbage collection for start-up: what exists now
     # lives as long as the window, so freeze it out of the collector's sight and resume.
     gc.freeze()

@@ -410,6 +410,8 @@ class MainWindow(QMainWindow):
                 practice = PracticePage(self._services, self.actor)
                 practice.saved.connect(self._update_practice)
                 practice.saved.connect(self.stopwatch.settings_changed)
+                practice.saved.connect(self._auto_lock_changed)
+                practice.backups.restored.connect(self._restored)
                 page = practice
             self.pages[name] = page
             self.stack.addWidget(page)
@@ -582,6 +584,15 @@ class MainWindow(QMainWindow):
         self._unlocked()
         self.set_actor(actor)
         self.stopwatch.recover()
+
+    def _auto_lock_changed(self) -> None:
+        self.auto_lock.minutes = self._services.practice.auto_lock_minutes()
+
+    def _restored(self, name: str) -> None:
+        """A backup replaced the database: every figure on screen is from the one replaced."""
+        show_info(self, f"{name} was restored. ccmdesk closes now; start it again.")
+        self.settle_running_timer = lambda **_: True  # type: ignore[method-assign]
+        self.close()
 
     def change_password(self) -> QDialog:
         from ccmdesk.ui.passwords import PasswordDialog

@@ -39,7 +39,8 @@ from ccmdesk.rules.records import (
 )
 from ccmdesk.rules.validation import practice_from_text, validate_stopwatch_settings
 from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
-from ccmdesk.services.practice import ATTESTATION_LIMIT
+from ccmdesk.services.practice import ATTESTATION_LIMIT, AUTO_LOCK_RANGE
+from ccmdesk.ui.backups import BackupsBox
 from ccmdesk.ui.forms import (
     FieldErrorLabel,
     FormErrors,
@@ -492,6 +493,29 @@ class PracticePage(QWidget):
         sign_off = QVBoxLayout(self.attestation_box)
         sign_off.addWidget(attestation_hint)
         sign_off.addWidget(self.attestation)
+        self.auto_lock = QSpinBox()
+        self.auto_lock.setObjectName("auto_lock_minutes")
+        self.auto_lock.setRange(*AUTO_LOCK_RANGE)
+        self.auto_lock.setSuffix(" minutes")
+        self.auto_lock.setAccessibleName("Lock the screen after")
+        lock_hint = QLabel(
+            "without keyboard or mouse on this computer; a running stopwatch keeps running. "
+            "The screen also locks when the system locks its own."
+        )
+        lock_hint.setObjectName("hint")
+        lock_hint.setWordWrap(True)
+        self.security_box = QGroupBox("Security")
+        security = QFormLayout(self.security_box)
+        lock_row = QWidget()
+        lock_layout = QHBoxLayout(lock_row)
+        lock_layout.setContentsMargins(0, 0, 0, 0)
+        lock_layout.addWidget(self.auto_lock, 0, Qt.AlignmentFlag.AlignTop)
+        lock_layout.addWidget(lock_hint, 1)
+        lock_label = QLabel("Lock the screen after")
+        lock_label.setObjectName("formLabel")
+        lock_label.setBuddy(self.auto_lock)
+        security.addRow(lock_label, lock_row)
+        self.backups = BackupsBox(services, actor)
         self.save_button = QPushButton("Save")
         self.save_button.setObjectName("primaryButton")
         self.save_button.setToolTip("Save the practice's details and the stopwatch settings")
@@ -508,7 +532,9 @@ class PracticePage(QWidget):
         column.addWidget(practice_box)
         column.addWidget(self.stopwatch_box)
         column.addWidget(self.attestation_box)
+        column.addWidget(self.security_box)
         column.addLayout(buttons)
+        column.addWidget(self.backups)
         column.addStretch(1)
         inner.setMaximumWidth(760)
         self.scroll = QScrollArea()
@@ -525,6 +551,7 @@ class PracticePage(QWidget):
         self.idle_minutes.valueChanged.connect(self.status.clear)
         self.activities.changed.connect(self.status.clear)
         self.attestation.textChanged.connect(self.status.clear)
+        self.auto_lock.valueChanged.connect(self.status.clear)
 
     def _stopwatch_group(self) -> QGroupBox:
         """How long before the stopwatch asks about idle time, and the stop dialog's list."""
@@ -586,6 +613,7 @@ class PracticePage(QWidget):
             record = self._services.practice.get()
             stopwatch = self._services.practice.stopwatch_settings()
             attestation = self._services.practice.attestation()
+            auto_lock = self._services.practice.auto_lock_minutes()
         except Exception as error:
             show_failure(self, error)
             return
@@ -593,6 +621,7 @@ class PracticePage(QWidget):
             self.form.set_record(record)
         self.set_stopwatch_settings(stopwatch)
         self.attestation.setPlainText(attestation)
+        self.auto_lock.setValue(auto_lock)
         self._clear_errors()
         self.status.setText("" if record else "The practice is not set up yet.")
         self._loaded = True
@@ -648,6 +677,13 @@ class PracticePage(QWidget):
             self.attestation.setPlainText(self._services.practice.save_attestation(actor, own))
         except ServiceError as error:
             self.status.setText("Everything but the attestation statement was saved.")
+            self.saved.emit()
+            show_failure(self, error)
+            return False
+        try:
+            self._services.practice.save_auto_lock_minutes(actor, self.auto_lock.value())
+        except ServiceError as error:
+            self.status.setText("Everything but the screen lock's minutes was saved.")
             self.saved.emit()
             show_failure(self, error)
             return False

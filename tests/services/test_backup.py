@@ -235,3 +235,29 @@ def test_a_file_without_a_checksum_is_still_checked_page_by_page(
     damage_a_page(loose)
     problem = file_problem(loose)
     assert problem is not None and problem.startswith(("it is damaged", "it cannot be read"))
+
+
+def test_each_start_checks_the_database_then_takes_the_days_copies(team: Services) -> None:
+    check = team.backups.start_of_day()
+    assert check.problem is None and check.backup_failed is None
+    assert sorted(p.name.split("-")[0] for p in check.made) == ["daily", "monthly"]
+    assert team.backups.start_of_day().made == []
+
+
+def test_an_administrator_restores_over_the_open_database_and_work_goes_on(
+    team: Services, tmp_path: Path
+) -> None:
+    add_entries(team, 3)
+    copy = team.backups.take(ADMIN, tmp_path / "copy.sqlite3")
+    add_entries(team, 4, first=3)
+    with pytest.raises(PermissionDenied):
+        team.backups.restore_now(NURSE, copy)
+    aside = team.backups.restore_now(ADMIN, copy)
+    with team.backups._db.session() as session:  # the same engine, on the restored file
+        assert session.scalar(select(func.count()).select_from(TimeEntry)) == 3
+        assert (
+            session.scalars(select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1)).one()
+            == "database.restore"
+        )
+    assert entry_count(aside)[0] == 7
+    assert team.audit.verify(CLI).ok

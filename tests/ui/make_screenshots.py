@@ -412,8 +412,14 @@ def main(out: Path) -> int:
         save(window, out, "practice.png")
         practice = window.pages[PRACTICE]
         assert isinstance(practice, PracticePage)
-        practice.scroll.verticalScrollBar().setValue(practice.scroll.verticalScrollBar().maximum())
+        bar = practice.scroll.verticalScrollBar()
+        practice.scroll.ensureWidgetVisible(practice.attestation_box)
         save(window, out, "practice-sign-off.png")
+        services.backups.daily()  # the first start of the day's copies
+        practice.backups.back_up_now()
+        practice.backups.reload()
+        bar.setValue(bar.maximum())
+        save(window, out, "practice-security.png")
 
         bad = folder / "patients-march.csv"
         bad.write_text(BAD_PATIENTS, encoding="utf-8")

@@ -314,3 +314,47 @@ def test_the_attestation_statement_is_worded_here_and_empty_means_the_default(
     assert page.save()
     assert services.practice.attestation() == DEFAULT_ATTESTATION
     assert page.attestation.toPlainText() == DEFAULT_ATTESTATION
+
+
+def test_the_screen_lock_minutes_are_saved_with_the_page(
+    page: PracticePage, services: Services
+) -> None:
+    page.show()  # loads the settings
+    assert page.auto_lock.value() == 10
+    page.auto_lock.setValue(3)
+    assert page.save() and page.status.text() == "Saved."
+    assert services.practice.auto_lock_minutes() == 3
+
+
+def test_the_backups_are_listed_and_one_more_is_taken_at_a_click(
+    page: PracticePage, services: Services
+) -> None:
+    services.backups.daily()
+    page.backups.reload()
+    kinds = {page.backups.list.topLevelItem(n).text(1)
+             for n in range(page.backups.list.topLevelItemCount())}  # fmt: skip
+    assert kinds == {"Daily", "Monthly"}
+    assert page.backups.back_up_now()
+    assert page.backups.list.topLevelItemCount() == 3
+    assert page.backups.status.text().startswith("Backed up to manual-")
+
+
+def test_restoring_a_backup_asks_first_then_asks_ccmdesk_to_restart(
+    page: PracticePage, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QMessageBox
+
+    services.backups.daily()
+    page.backups.reload()
+    page.backups.list.setCurrentItem(page.backups.list.topLevelItem(0))
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    monkeypatch.setattr(QMessageBox, "question", lambda *_: answers.pop(0))
+    done: list[Path] = []
+    monkeypatch.setattr(services.backups, "restore_now", lambda _a, path: done.append(path))
+    restarted: list[str] = []
+    page.backups.restored.connect(restarted.append)
+    assert not page.backups.restore_selected() and done == []
+    assert page.backups.restore_selected()
+    assert len(done) == 1 and restarted == [done[0].name]
