@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import traceback
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -83,3 +84,11 @@ def setup_logging(data_dir: Path) -> Path:
     root.setLevel(logging.WARNING)
     os.chmod(path, 0o600)
     return path
+
+
+def log_failure(logger: logging.Logger, what: str, error: BaseException) -> None:
+    """Log an error by its kind and where it happened, never by its message: messages quote
+    names, MRNs, notes and file paths (which carry MRNs), and the log must hold no patient
+    data. The person at the keyboard sees the message; the log keeps enough to find the bug."""
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    logger.error("%s: %s\n%s", what, type(error).__name__, frames.rstrip())

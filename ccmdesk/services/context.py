@@ -42,11 +42,11 @@ class Actor:
 class Permission(StrEnum):
     VIEW_PATIENTS = "view patients"
     EDIT_PATIENTS = "add or edit patients"
-    VIEW_STAFF = "view the staff list"
     MANAGE_STAFF = "add or edit staff"
     MANAGE_PRACTICE = "change the practice settings"
     IMPORT_DATA = "import data files"
     RECORD_TIME = "record care-management time"
+    VIEW_WORKLIST = "view the worklist"
     VIEW_BILLING = "view the billing panel"
     SET_MONTH_FACTS = "set a patient-month's other services, stays or billing elsewhere"
     ATTEST_COMPLEXITY = "attest complexity"
@@ -65,11 +65,12 @@ _ALL = frozenset(Role)
 PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.VIEW_PATIENTS: _ALL,
     Permission.EDIT_PATIENTS: frozenset({Role.CLINICAL, Role.PRACTITIONER, Role.ADMIN}),
-    Permission.VIEW_STAFF: _ALL,
     Permission.MANAGE_STAFF: frozenset({Role.ADMIN}),
     Permission.MANAGE_PRACTICE: frozenset({Role.ADMIN}),
     Permission.IMPORT_DATA: frozenset({Role.ADMIN}),
     Permission.RECORD_TIME: frozenset({Role.CLINICAL, Role.PRACTITIONER}),
+    # Schedulers (non-clinical) see whom to call next, practice-wide; they record no time.
+    Permission.VIEW_WORKLIST: frozenset({Role.CLINICAL, Role.PRACTITIONER, Role.NON_CLINICAL}),
     Permission.VIEW_BILLING: frozenset({Role.PRACTITIONER, Role.BILLING, Role.ADMIN}),
     Permission.SET_MONTH_FACTS: frozenset({Role.BILLING, Role.ADMIN}),
     Permission.ATTEST_COMPLEXITY: frozenset({Role.PRACTITIONER}),
@@ -94,3 +95,41 @@ def require(actor: Actor, permission: Permission) -> None:
     if not allowed(actor, permission):
         label = ROLE_LABELS.get(actor.role, actor.role)  # type: ignore[call-overload]
         raise PermissionDenied(f"{actor.name} ({label}) may not {permission.value}.")
+
+
+# What each permission covers in the words of docs/permissions.md (the table is generated from
+# PERMISSIONS, and a test keeps the document in step with the code).
+NOTES: dict[Permission, str] = {
+    Permission.VIEW_PATIENTS: "the patient list and each patient's record and minutes",
+    Permission.EDIT_PATIENTS: "enrolment, consent, care plan, conditions (care managers record "
+    "consent and care plans)",
+    Permission.MANAGE_STAFF: "add and edit staff, retire them, set their passwords",
+    Permission.MANAGE_PRACTICE: "practice details, stopwatch and sign-off settings, screen lock",
+    Permission.IMPORT_DATA: "CSV import of staff, patients, minutes and month facts; the demo",
+    Permission.RECORD_TIME: "one's own stopwatch, entries by hand, corrections of one's own time",
+    Permission.VIEW_WORKLIST: "who needs minutes next (one's own patients; schedulers: everyone)",
+    Permission.VIEW_BILLING: "the billing panel, a month's figures and monthly summaries",
+    Permission.SET_MONTH_FACTS: "other services, inpatient stays, billed elsewhere",
+    Permission.ATTEST_COMPLEXITY: "complex CCM: only the patient's billing practitioner",
+    Permission.CHOOSE_FAMILY: "bill a month under another compliant code family",
+    Permission.SIGN_MONTH: "only the patient's billing practitioner",
+    Permission.UNLOCK_MONTH: "practitioners their own patients' months; administrators anyone's",
+    Permission.CLOSE_MONTH: "a finished month, for the whole practice",
+    Permission.REOPEN_MONTH: "with a reason",
+    Permission.VIEW_AUDIT: "the audit trail and its chain check",
+    Permission.EXPORT: "superbills, handoff report, CSV files",
+    Permission.BACKUP: "back up now, restore a backup",
+}
+
+
+def permissions_markdown() -> str:
+    """The permission table as docs/permissions.md shows it."""
+    roles = list(ROLE_LABELS)
+    lines = [
+        "| may … | " + " | ".join(ROLE_LABELS[r] for r in roles) + " | what it covers |",
+        "|---|" + "---|" * len(roles) + "---|",
+    ]
+    for permission, allowed_roles in PERMISSIONS.items():
+        marks = " | ".join("yes" if r in allowed_roles else "—" for r in roles)
+        lines.append(f"| {permission.value} | {marks} | {NOTES[permission]} |")
+    return "\n".join(lines) + "\n"

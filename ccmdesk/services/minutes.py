@@ -93,19 +93,25 @@ class MinutesService(ServiceBase):
         )
 
     def worklist(self, actor: Actor, month: str | None = None) -> list[WorklistRow]:
-        """The actor's enrolled patients (as care manager, or as billing practitioner), the
-        ones needing the most minutes per day left first; those past every threshold last."""
-        actor = self._authorize(actor, Permission.RECORD_TIME)
+        """The actor's enrolled patients (as care manager, or as billing practitioner; every
+        enrolled patient for non-clinical staff, who schedule), the ones needing the most
+        minutes per day left first; those past every threshold last."""
+        actor = self._authorize(actor, Permission.VIEW_WORKLIST)
         now = self._now()
         with self._db.session() as session:
             zone = practice_zone(session)
             month = month or month_of(now, zone)
             today = now.astimezone(zone).date()
-            me = session.scalars(select(Staff.id).where(Staff.staff_id == actor.key)).first()
+            # Non-clinical staff manage no patients of their own: they schedule for everyone.
+            me = (
+                None
+                if actor.role == "non_clinical"
+                else session.scalars(select(Staff.id).where(Staff.staff_id == actor.key)).first()
+            )
             mine = (
                 or_(Patient.care_manager_id == me, Patient.billing_practitioner_id == me)
                 if me is not None
-                else true()  # the command line sees every patient
+                else true()  # the command line and schedulers see every patient
             )
             facts = [
                 f

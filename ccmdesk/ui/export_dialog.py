@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ccmdesk.config import log_failure
 from ccmdesk.rules.intervals import month_label
 from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.services.export import ExportCancelled, ExportResult
@@ -220,5 +221,5 @@ class ExportDialog(QDialog):
         elif isinstance(error, ServiceError):
             self.status.setText(f"Not exported: {error}")
         else:
-            log.error("export failed", exc_info=error)
+            log_failure(log, "export failed", error)
             self.status.setText("Not exported: an unexpected error; see the log.")

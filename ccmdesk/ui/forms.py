@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ccmdesk.config import log_failure
 from ccmdesk.rules.records import FieldError
 from ccmdesk.services import ServiceError
 
@@ -111,10 +112,12 @@ class FormErrors:
         self.clear()
         by_label: dict[int, list[str]] = {}
         unplaced: list[str] = []
+        unplaced_fields: list[str] = []
         for item in errors:
             entry = self._fields.get(item.field)
             if entry is None:
                 unplaced.append(readable_error(item.field, item.message, self._labels))
+                unplaced_fields.append(item.field)
                 continue
             label, _, error = entry
             by_label.setdefault(id(error), []).append(
@@ -131,7 +134,8 @@ class FormErrors:
             if self._general is not None:
                 self._general.set_error("\n".join(unplaced))
             else:
-                log.warning("errors for fields the form does not show: %s", unplaced)
+                # Field names only: the messages may quote what was typed.
+                log.warning("errors for fields the form does not show: %s", unplaced_fields)
         return first
 
 
@@ -201,10 +205,11 @@ def show_info(parent: QWidget, message: str, title: str = "ccmdesk") -> QMessage
 
 
 def show_failure(parent: QWidget, error: BaseException) -> QMessageBox:
-    """A refused action shows its own sentence; anything else is a bug, logged in full."""
+    """A refused action shows its own sentence; anything else is a bug, logged (by its kind and
+    where it happened, without its message)."""
     if isinstance(error, ServiceError):
         return show_error(parent, str(error))
-    log.error("unexpected error", exc_info=error)
+    log_failure(log, "unexpected error", error)
     return show_error(
         parent,
         f"Something went wrong that ccmdesk did not expect:\n\n{error!r}\n\n"

@@ -69,7 +69,7 @@ PAGE_TITLES = {
 }
 PAGE_PERMISSIONS = {
     PATIENTS: Permission.VIEW_PATIENTS,
-    WORKLIST: Permission.RECORD_TIME,
+    WORKLIST: Permission.VIEW_WORKLIST,
     MY_DAY: Permission.RECORD_TIME,
     # The signing practitioner's page; administrators use it to unlock a signed month.
     REVIEW: Permission.UNLOCK_MONTH,

@@ -287,7 +287,7 @@ class StopwatchController(QObject):
             try:
                 self._services.stopwatch.heartbeat(self._actor(), running.entry_id)
             except ServiceError as error:
-                log.warning("heartbeat refused: %s", error)
+                log.warning("heartbeat refused: %s", type(error).__name__)
                 self.refresh()
                 return
         try:

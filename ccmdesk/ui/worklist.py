@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.rules.intervals import month_label, month_of
 from ccmdesk.rules.minutes import FAMILY_LABELS, Progress, days_left
-from ccmdesk.services import Actor, ServiceError, Services, WorklistRow
+from ccmdesk.services import Actor, Permission, ServiceError, Services, WorklistRow, allowed
 from ccmdesk.ui.forms import show_failure
 from ccmdesk.ui.rows_model import RowsModel
 from ccmdesk.ui.stopwatch_dialogs import clock_text
@@ -378,7 +378,8 @@ class WorklistPage(QWidget):
         self.model.set_rows(rows, zone)
         self.subtitle_label.setText(subtitle_text(month, days_left(month, today), len(rows)))
         self.subtitle_label.show()
-        self.start_button.show()
+        # Schedulers see the list but keep no stopwatch.
+        self.start_button.setVisible(allowed(self._actor(), Permission.RECORD_TIME))
         self.stack.setCurrentWidget(self.table if rows else self.empty_panel)
         if keep:
             self.select_mrn(keep)
@@ -412,7 +413,7 @@ class WorklistPage(QWidget):
 
     def start_current(self) -> None:
         mrn = self.current_mrn()
-        if mrn is not None:
+        if mrn is not None and allowed(self._actor(), Permission.RECORD_TIME):
             self.start_requested.emit(mrn)
 
     def _open_index(self, index: QModelIndex) -> None:

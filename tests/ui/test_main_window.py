@@ -224,3 +224,21 @@ def test_typing_in_the_search_box_postpones_the_icd10_warm_up(qtbot, make_window
     patients_page(window).search_field.setText("abe")
     # Restarted by the keystroke: the table is read only once typing pauses.
     assert timer.remainingTime() > timer.interval() - 100
+
+
+def test_a_scheduler_sees_the_whole_worklist_but_keeps_no_stopwatch(
+    qtbot, make_window, services: Services
+) -> None:
+    from ccmdesk.rules.records import StaffRecord
+    from ccmdesk.ui.worklist import WorklistPage
+
+    services.staff.save(
+        Actor.command_line(), StaffRecord("sched-s", "Sam Scheduler", "non_clinical"), is_new=True
+    )
+    window = make_window(Actor("sched-s", "Sam Scheduler", "non_clinical"))
+    assert window.visible_pages() == [PATIENTS, WORKLIST]
+    assert not window.timer_menu.menuAction().isVisible()
+    window.show_page(WORKLIST)
+    page = window.pages[WORKLIST]
+    assert isinstance(page, WorklistPage)
+    assert page.message() == "" and page.start_button.isHidden()

@@ -236,7 +236,7 @@ def test_a_role_without_time_sees_the_services_refusal(
     qtbot.addWidget(page)
     page.show()
     assert page.message() == str(refused.value)
-    assert "may not record care-management time" in page.message()
+    assert "may not view the worklist" in page.message()
     assert not page.table.isVisible()
     assert not page.start_button.isVisible()
     # Switching to someone who records time brings the list back.

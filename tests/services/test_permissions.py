@@ -1,0 +1,178 @@
+"""Every row of the permission table, through the services: the roles it names pass, the
+others are refused (the GUI hides what a role may not do, but the services decide)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ccmdesk.models.staff import Role
+from ccmdesk.rules.records import StaffRecord
+from ccmdesk.services import (
+    Actor,
+    AuditFilter,
+    MonthFactsRecord,
+    Permission,
+    PermissionDenied,
+    ServiceError,
+    Services,
+)
+from ccmdesk.services.context import PERMISSIONS
+from tests.conftest import CLI, patient_text
+
+MONTH = "2026-03"
+# One active person per role, as the staffed fixture makes them.
+PEOPLE = {
+    Role.ADMIN: Actor("admin-a", "Ann Admin", "admin"),
+    Role.PRACTITIONER: Actor("dr-a", "Dr. A", "practitioner"),
+    Role.CLINICAL: Actor("rn-lee", "Grace Lee", "clinical"),
+    Role.NON_CLINICAL: Actor("sched-s", "Sam Scheduler", "non_clinical"),
+    Role.BILLING: Actor("bill-b", "Bo Biller", "billing"),
+}
+
+Call = Callable[[Services, Actor, Path], object]
+
+
+def changed(services: Services, *, billed_elsewhere: bool = False, complexity: bool = False):
+    """P1's month facts with one of them flipped: a save that changes nothing is not asked
+    for a permission, so each role's try must change something."""
+    now = services.billing.month_facts(CLI, "P1", MONTH)
+    return MonthFactsRecord(
+        ("high" if now.complexity == "moderate" else "moderate") if complexity else now.complexity,
+        now.other_services,
+        not now.billed_elsewhere if billed_elsewhere else now.billed_elsewhere,
+        now.inpatient_stays,
+    )
+
+
+# For each permission, one service call that needs it (and, where a row says "their own",
+# one where the acting practitioner is the patient's: P1 is Dr. A's patient).
+CALLS: dict[Permission, Call] = {
+    Permission.VIEW_PATIENTS: lambda s, a, _: s.patients.list_rows(a),
+    Permission.EDIT_PATIENTS: lambda s, a, _: s.patients.save_text(
+        a, patient_text(mrn="P2", last_name="Two")
+    ),
+    Permission.MANAGE_STAFF: lambda s, a, _: s.staff.save(
+        a, StaffRecord(f"new-{a.key}", "New Person", "clinical"), is_new=True
+    ),
+    Permission.MANAGE_PRACTICE: lambda s, a, _: s.practice.save_auto_lock_minutes(a, 7),
+    Permission.IMPORT_DATA: lambda s, a, _: s.imports.import_data(a, []),
+    Permission.RECORD_TIME: lambda s, a, _: s.stopwatch.open_timers(a),
+    Permission.VIEW_WORKLIST: lambda s, a, _: s.minutes.worklist(a, MONTH),
+    Permission.VIEW_BILLING: lambda s, a, _: s.billing.month(a, MONTH),
+    Permission.SET_MONTH_FACTS: lambda s, a, _: s.billing.save_month_facts(
+        a, "P1", MONTH, changed(s, billed_elsewhere=True)
+    ),
+    Permission.ATTEST_COMPLEXITY: lambda s, a, _: s.billing.save_month_facts(
+        a, "P1", MONTH, changed(s, complexity=True)
+    ),
+    Permission.CHOOSE_FAMILY: lambda s, a, _: s.billing.choose_family(
+        a, "P1", MONTH, None, "back to the rules' choice"
+    ),
+    Permission.SIGN_MONTH: lambda s, a, _: s.review.sign(a, "P1", MONTH),
+    Permission.UNLOCK_MONTH: lambda s, a, _: s.review.unlock(a, "P1", MONTH, "a left-out call"),
+    Permission.CLOSE_MONTH: lambda s, a, _: s.closing.close(a, MONTH),
+    Permission.REOPEN_MONTH: lambda s, a, _: s.closing.reopen(a, MONTH, "a late correction"),
+    Permission.VIEW_AUDIT: lambda s, a, _: s.audit.events(a, AuditFilter()),
+    Permission.EXPORT: lambda s, a, folder: s.export.export(a, MONTH, folder / a.key),
+    Permission.BACKUP: lambda s, a, folder: s.backups.take(a, folder / f"{a.key}.sqlite3"),
+}
+
+
+def test_every_permission_has_a_call() -> None:
+    assert set(CALLS) == set(PERMISSIONS)
+
+
+@pytest.fixture
+def practice_with_a_patient(staffed: Services) -> Services:
+    staffed.patients.save_text(CLI, patient_text(mrn="P1", last_name="One"))
+    return staffed
+
+
+@pytest.mark.parametrize("permission", list(PERMISSIONS), ids=lambda p: p.name.lower())
+def test_each_role_is_allowed_or_refused_as_the_table_says(
+    practice_with_a_patient: Services, permission: Permission, tmp_path: Path
+) -> None:
+    services = practice_with_a_patient
+    for role, actor in PEOPLE.items():
+        allowed = role in PERMISSIONS[permission]
+        try:
+            CALLS[permission](services, actor, tmp_path)
+        except PermissionDenied as refusal:
+            assert not allowed, f"{role} refused {permission.value}: {refusal}"
+            continue
+        except ServiceError:
+            pass  # allowed, then refused for something else (nothing to sign, say)
+        assert allowed, f"{role} was let {permission.value}"
+
+
+def test_a_refusal_names_the_person_and_the_action(practice_with_a_patient: Services) -> None:
+    with pytest.raises(PermissionDenied) as refused:
+        practice_with_a_patient.closing.close(PEOPLE[Role.CLINICAL], MONTH)
+    assert str(refused.value) == "Grace Lee (Clinical staff) may not close a month for billing."
+
+
+def test_a_role_taken_away_since_sign_in_is_refused_at_once(
+    practice_with_a_patient: Services,
+) -> None:
+    services = practice_with_a_patient
+    biller = PEOPLE[Role.BILLING]
+    services.staff.save(CLI, StaffRecord("bill-b", "Bo Biller", "non_clinical"), is_new=False)
+    with pytest.raises(PermissionDenied, match="may not view the billing panel"):
+        services.billing.month(biller, MONTH)  # the Actor still says billing
+
+
+def test_a_practitioner_signs_and_attests_only_for_their_own_patients(
+    practice_with_a_patient: Services,
+) -> None:
+    services = practice_with_a_patient
+    services.staff.save(
+        CLI, StaffRecord("dr-b", "Dr. B", "practitioner", "MD", "1245319599"), is_new=True
+    )
+    other = Actor("dr-b", "Dr. B", "practitioner")
+    with pytest.raises(PermissionDenied):
+        services.billing.save_month_facts(other, "P1", MONTH, MonthFactsRecord("moderate"))
+    start = dt.datetime(2026, 3, 3, 14, 0, tzinfo=dt.UTC)
+    services.stopwatch.add_manual(
+        PEOPLE[Role.CLINICAL], "P1", start, start + dt.timedelta(minutes=25), reason="call"
+    )
+    with pytest.raises(ServiceError, match="only the patient's billing practitioner signs"):
+        services.review.sign(other, "P1", MONTH)
+
+
+# The issue's words, role by role: a change to the table in code must be a change here too.
+CLINICAL, PRACTITIONER = {Role.CLINICAL}, {Role.PRACTITIONER}
+SCHEDULER, BILLING, ADMIN = {Role.NON_CLINICAL}, {Role.BILLING}, {Role.ADMIN}
+EVERYONE = set(Role)
+SPEC = {
+    Permission.VIEW_PATIENTS: EVERYONE,
+    Permission.EDIT_PATIENTS: CLINICAL | PRACTITIONER | ADMIN,
+    Permission.MANAGE_STAFF: ADMIN,
+    Permission.MANAGE_PRACTICE: ADMIN,
+    Permission.IMPORT_DATA: ADMIN,
+    Permission.RECORD_TIME: CLINICAL | PRACTITIONER,
+    Permission.VIEW_WORKLIST: CLINICAL | PRACTITIONER | SCHEDULER,
+    Permission.VIEW_BILLING: PRACTITIONER | BILLING | ADMIN,
+    Permission.SET_MONTH_FACTS: BILLING | ADMIN,
+    Permission.ATTEST_COMPLEXITY: PRACTITIONER,
+    Permission.CHOOSE_FAMILY: BILLING | ADMIN,
+    Permission.SIGN_MONTH: PRACTITIONER,
+    Permission.UNLOCK_MONTH: PRACTITIONER | ADMIN,
+    Permission.CLOSE_MONTH: BILLING | ADMIN,
+    Permission.REOPEN_MONTH: ADMIN,
+    Permission.VIEW_AUDIT: PRACTITIONER | BILLING | ADMIN,
+    Permission.EXPORT: BILLING | ADMIN,
+    Permission.BACKUP: ADMIN,
+}
+
+
+def test_the_table_is_the_one_the_practice_was_promised() -> None:
+    assert {p: set(roles) for p, roles in PERMISSIONS.items()} == SPEC
+    # Non-clinical staff view the worklist and patients only.
+    assert {p for p, roles in SPEC.items() if Role.NON_CLINICAL in roles} == {
+        Permission.VIEW_PATIENTS,
+        Permission.VIEW_WORKLIST,
+    }
