@@ -111,6 +111,20 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
+def _restore_hint(data_dir: Path) -> str:
+    """For a database that cannot be opened: the latest good backup, and how to restore it."""
+    from ccmdesk.services.backup import latest_good_backup
+
+    good = latest_good_backup(data_dir / BACKUP_DIR_NAME)
+    if good is None:
+        return ""
+    taken = good.taken.astimezone().strftime("%Y-%m-%d %H:%M")
+    return (
+        f"\nThe latest good backup is {good.path.name} (taken {taken}). To restore it (the "
+        f'damaged database is kept beside it): ccmdesk restore "{good.path}"'
+    )
+
+
 def _restore(data_dir: Path, source: Path) -> int:
     """Restore before anything opens the database: it may be the damaged thing being replaced."""
     from sqlalchemy.engine import make_url
@@ -269,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = f"cannot open the database: {getattr(exc, 'orig', None) or exc}"
         else:
             message = str(exc)
+        if isinstance(exc, SQLAlchemyError) and args.command != "restore":
+            message += _restore_hint(data_dir)
         print(f"ccmdesk: {message}", file=sys.stderr)
         if args.command is None:
             from ccmdesk.ui.app import show_startup_error

@@ -353,3 +353,16 @@ def practice_name(data_dir: Path) -> str:
         return connection.execute("SELECT name FROM practice").fetchone()[0]
     finally:
         connection.close()
+
+
+def test_a_database_that_cannot_be_opened_names_the_latest_good_backup(tmp_path: Path) -> None:
+    assert run("practice", "--name", "Maple Clinic", data_dir=tmp_path).returncode == 0
+    assert run("backup", data_dir=tmp_path).returncode == 0
+    database = tmp_path / "ccmdesk.sqlite3"
+    database.write_bytes(b"\0" * 100 + database.read_bytes()[100:])  # the header wiped
+    result = run("practice", "--name", "X", data_dir=tmp_path)
+    assert result.returncode == 1
+    first, second = result.stderr.strip().splitlines()
+    assert first.startswith("ccmdesk: cannot open the database: ")
+    assert second.startswith("The latest good backup is manual-")
+    assert 'ccmdesk restore "' in second and "/backups/manual-" in second

@@ -178,13 +178,8 @@ class AuthService(ServiceBase):
             proving = proving and not allowed(actor, Permission.MANAGE_STAFF)
             if proving and (current is None or not self._verify(staff.password_hash, current)):
                 raise PermissionDenied("Your current password is not right.")
-            if problem := password_problem(password, staff.staff_id, staff.name):
-                raise ValidationFailed([FieldError("password", problem)])
             first = staff.password_hash is None
-            staff.password_hash = self._hasher.hash(password)
-            staff.password_set_at = now
-            staff.failed_attempts = 0
-            staff.locked_until = None
+            self._store_password(staff, password, now)
             _event(
                 session,
                 now,
@@ -193,6 +188,15 @@ class AuthService(ServiceBase):
                 staff.staff_id,
                 "first password" if first else "",
             )
+
+    def _store_password(self, staff: Staff, password: str, now: dt.datetime) -> None:
+        """The hash of an acceptable new password, stored; a lock-out ends with it."""
+        if problem := password_problem(password, staff.staff_id, staff.name):
+            raise ValidationFailed([FieldError("password", problem)])
+        staff.password_hash = self._hasher.hash(password)
+        staff.password_set_at = now
+        staff.failed_attempts = 0
+        staff.locked_until = None
 
     def set_pin(self, actor: Actor, pin: str | None, password: str) -> None:
         """Set (or, with None, remove) one's own screen-unlock PIN, confirmed by the password."""
@@ -262,10 +266,7 @@ class AuthService(ServiceBase):
                 raise PermissionDenied(
                     "Only an active administrator sets up sign-in for the practice."
                 )
-            if problem := password_problem(password, staff.staff_id, staff.name):
-                raise ValidationFailed([FieldError("password", problem)])
-            staff.password_hash = self._hasher.hash(password)
-            staff.password_set_at = now
+            self._store_password(staff, password, now)
             actor = Actor(key=staff.staff_id, name=staff.name, role=staff.role)
             _event(
                 session,

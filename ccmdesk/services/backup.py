@@ -113,6 +113,26 @@ def file_problem(path: Path, *, checksum_of: Path | None = None) -> str | None:
     return None
 
 
+def list_backups(folder: Path) -> list[BackupFile]:
+    """The copies in a backups folder, newest first."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.iterdir():
+        match = _KINDS.match(path.name)
+        if match and path.is_file():
+            stat = path.stat()
+            taken = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)
+            found.append(BackupFile(path, match.group(1), taken, stat.st_size))
+    return sorted(found, key=lambda b: (b.taken, b.path.name), reverse=True)
+
+
+def latest_good_backup(folder: Path) -> BackupFile | None:
+    """The newest copy that passes its checksum and SQLite's integrity check; usable when the
+    database itself cannot even be opened."""
+    return next((b for b in list_backups(folder) if file_problem(b.path) is None), None)
+
+
 class BackupService(ServiceBase):
     """Copies of the database in the data folder's backups/ (owner-only files)."""
 
@@ -162,20 +182,11 @@ class BackupService(ServiceBase):
 
     def list(self) -> list[BackupFile]:
         """The backups folder's copies, newest first."""
-        if self.folder is None or not self.folder.is_dir():
-            return []
-        found = []
-        for path in self.folder.iterdir():
-            match = _KINDS.match(path.name)
-            if match and path.is_file():
-                stat = path.stat()
-                taken = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)
-                found.append(BackupFile(path, match.group(1), taken, stat.st_size))
-        return sorted(found, key=lambda b: (b.taken, b.path.name), reverse=True)
+        return list_backups(self.folder) if self.folder is not None else []
 
     def latest_good(self) -> BackupFile | None:
-        """The newest backup that passes the integrity check (damaged ones are skipped)."""
-        return next((b for b in self.list() if file_problem(b.path) is None), None)
+        """The newest backup that passes the checks (changed or damaged ones are skipped)."""
+        return latest_good_backup(self.folder) if self.folder is not None else None
 
     def quick_check(self) -> str | None:
         """SQLite's quick check of the open database (the start-up check); None when sound."""

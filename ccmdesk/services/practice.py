@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import getpass
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -244,24 +244,39 @@ class PracticeService(ServiceBase):
             raise ValidationFailed(
                 [FieldError("auto_lock_minutes", f"must be {low} to {high} minutes")]
             )
+
+        def apply(practice: Practice) -> tuple[object, object]:
+            before, practice.auto_lock_minutes = practice.auto_lock_minutes, minutes
+            return before, minutes
+
+        self._change(actor, "practice.auto_lock", "auto_lock_minutes", apply)
+        return minutes
+
+    def _change(
+        self,
+        actor: Actor,
+        action: str,
+        field: str,
+        apply: Callable[[Practice], tuple[object, object]],
+    ) -> None:
+        """Change one practice setting (`apply` returns its value before and after), with an
+        audit event when it really changed."""
         with self._db.session() as session:
             practice = session.scalars(select(Practice).limit(1)).first()
             if practice is None:
                 raise ServiceError("Describe the practice first.")
-            before = practice.auto_lock_minutes
-            practice.auto_lock_minutes = minutes
-            if before != minutes:
+            before, after = apply(practice)
+            if before != after:
                 audit.record(
                     session,
                     at=self._now(),
                     actor=actor,
-                    action="practice.auto_lock",
+                    action=action,
                     entity="practice",
                     entity_key="practice",
-                    before={"auto_lock_minutes": before},
-                    after={"auto_lock_minutes": minutes},
+                    before={field: before},
+                    after={field: after},
                 )
-        return minutes
 
     # --- attestation ------------------------------------------------------------------------
 
@@ -279,21 +294,10 @@ class PracticeService(ServiceBase):
                 [FieldError("attestation", f"is longer than {ATTESTATION_LIMIT} characters")]
             )
         before = self.attestation()
-        with self._db.session() as session:
-            practice = session.scalars(select(Practice).limit(1)).first()
-            if practice is None:
-                raise ServiceError("Describe the practice first.")
+
+        def apply(practice: Practice) -> tuple[object, object]:
             practice.attestation = text
-            after = text or DEFAULT_ATTESTATION
-            if before != after:
-                audit.record(
-                    session,
-                    at=self._now(),
-                    actor=actor,
-                    action="practice.attestation",
-                    entity="practice",
-                    entity_key="practice",
-                    before={"attestation": before},
-                    after={"attestation": after},
-                )
-        return after
+            return before, text or DEFAULT_ATTESTATION
+
+        self._change(actor, "practice.attestation", "attestation", apply)
+        return text or DEFAULT_ATTESTATION

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -17,6 +18,32 @@ from ccmdesk.rules.passwords import MIN_PASSWORD, PIN_DIGITS
 from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
 from ccmdesk.ui.forms import FieldErrorLabel, plain
 from ccmdesk.ui.sign_in import password_field
+
+
+def _lay_out(
+    dialog: QDialog,
+    heading: QLabel,
+    intro: QLabel,
+    form: QFormLayout,
+    error: FieldErrorLabel,
+    ok_text: str,
+) -> QPushButton:
+    """Heading, explanation, fields, error line and OK/Cancel, top to bottom; the OK button."""
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+    )
+    ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+    ok.setText(ok_text)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    for widget in (heading, intro):
+        layout.addWidget(widget)
+    layout.addLayout(form)
+    layout.addWidget(error)
+    layout.addWidget(buttons)
+    dialog.setMinimumWidth(420)
+    return ok
 
 
 class PasswordDialog(QDialog):
@@ -55,20 +82,7 @@ class PasswordDialog(QDialog):
         form.addRow("New password", self.new)
         form.addRow("Type it again", self.confirm)
         self.error = FieldErrorLabel()
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText("Set password")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
-        self.setMinimumWidth(420)
+        self.ok_button = _lay_out(self, heading, intro, form, self.error, "Set password")
 
     def accept(self) -> None:
         if self.new.text() != self.confirm.text():
@@ -126,19 +140,7 @@ class PinDialog(QDialog):
         form.addRow("New PIN", self.pin)
         form.addRow("Type it again", self.confirm)
         self.error = FieldErrorLabel()
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Save")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
-        self.setMinimumWidth(400)
+        self.ok_button = _lay_out(self, heading, intro, form, self.error, "Save")
 
     def accept(self) -> None:
         if self.pin.text() != self.confirm.text():
