@@ -527,6 +527,7 @@ class MainWindow(QMainWindow):
         except ServiceError as error:  # the lock comes down whatever the trail says
             log.warning("could not record the screen lock: %s", type(error).__name__)
         self.auto_lock.stop()
+        self.stopwatch.hold_questions(True)
         screen = LockScreen(self._services, self._actor, self._locked_time, self)
         for window in top_level_windows(excluding=screen):
             if window is self.mini_timer:
@@ -572,6 +573,7 @@ class MainWindow(QMainWindow):
             self.lock_screen.dismiss()
             self.lock_screen = None
         self.auto_lock.start()
+        self.stopwatch.hold_questions(False)
 
     def _switched_while_locked(self, actor: Actor) -> None:
         """Someone else signed in at the lock screen: what the first person had open closes
@@ -581,6 +583,7 @@ class MainWindow(QMainWindow):
         for window in QApplication.topLevelWidgets():
             if isinstance(window, QDialog) and window.isVisible() and window is not screen:
                 window.reject()
+        self.stopwatch.forget_held()
         self._unlocked()
         self.set_actor(actor)
         self.stopwatch.recover()

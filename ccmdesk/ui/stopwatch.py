@@ -82,6 +82,10 @@ class StopwatchController(QObject):
         # The idle time waiting for an answer; kept here, not only in the dialog, so a clock
         # set back moves it even while the Stop dialog (asked from the idle question) is open.
         self.pending_idle: IdleBegan | None = None
+        # While ccmdesk is locked, questions that name the patient wait for the unlock.
+        self.holding = False
+        self._held: list[Callable[[], None]] = []
+        self._held_idle: Callable[[], None] | None = None
         settings = services.practice.stopwatch_settings()
         self.monitor = ActivityMonitor(settings.idle_minutes * 60)
         self._last_beat = 0.0
@@ -326,16 +330,49 @@ class StopwatchController(QObject):
                 f"left out {_min_s(fixed[0].lost_seconds)}, which could not move back without "
                 "overlapping your other entries or a signed month"
             )
-        show_error(
-            self._parent_widget(),
+        text = (
             f"The computer's clock went back {_min_s(event.seconds)}. The stopwatch for "
-            f"{running.patient_name} {kept}; the change is in the audit trail.",
+            f"{running.patient_name} {kept}; the change is in the audit trail."
         )
+        self._ask_when_unlocked(lambda: show_error(self._parent_widget(), text))
+
+    def hold_questions(self, hold: bool) -> None:
+        """Locked (True): questions naming the patient wait. Unlocked: they are asked now, if
+        the stopwatch they are about is still this person's."""
+        self.holding = hold
+        if hold:
+            return
+        held, self._held = self._held, []
+        if self._held_idle is not None:
+            held.append(self._held_idle)
+            self._held_idle = None
+        for ask in held:
+            ask()
+
+    def forget_held(self) -> None:
+        """Someone else signed in at the lock screen: the questions were not theirs."""
+        self._held.clear()
+        self._held_idle = None
+
+    def _ask_when_unlocked(self, ask: Callable[[], None]) -> None:
+        if self.holding:
+            self._held.append(ask)
+        else:
+            ask()
 
     def ask_idle(self, running: TimerState, event: IdleBegan) -> None:
         """Show the idle question (window-modal, not blocking the tick) for this stopwatch."""
-        self._close_idle_dialog()
         self.pending_idle = event
+        if self.holding:
+            # Asked once ccmdesk is unlocked, about the same stopwatch if it still runs here.
+            def later() -> None:
+                still = self.running
+                if still is not None and still.entry_id == running.entry_id:
+                    self.ask_idle(still, event)
+
+            self._held_idle = later  # one idle question: the latest
+            return
+        self._close_idle_dialog()
         dialog = IdleDialog(running, event, self._zone, self._parent_widget())
         dialog.finished.connect(lambda _: self._idle_answered(dialog))
         self.idle_dialog = dialog

@@ -187,3 +187,41 @@ def test_someone_else_signs_in_at_the_lock_screen_and_the_first_stopwatch_stays_
     assert window.stopwatch.running is None  # the doctor's window does not tick it
     assert [e.actor for e in actions(services, "auth.sign_in")] == ["dr-okafor"]
     assert QApplication.activeModalWidget() is None
+
+
+def test_the_idle_question_waits_while_locked_and_comes_after_the_unlock(
+    qtbot, window: MainWindow, services: Services, nurse: Actor, clock: FakeClock
+) -> None:
+    from ccmdesk.services.activity import IdleBegan
+    from ccmdesk.ui.stopwatch_dialogs import IdleDialog
+
+    window.start_timer("A100")
+    running = window.stopwatch.running
+    assert running is not None
+    screen = window.lock()
+    clock.advance(minutes=6)
+    window.stopwatch.ask_idle(running, IdleBegan(clock.now, "inactive"))
+    # Nothing naming the patient comes up over the lock screen.
+    assert not any(isinstance(w, IdleDialog) and w.isVisible()
+                   for w in QApplication.topLevelWidgets())  # fmt: skip
+    screen.secret.setText(PASSWORD)
+    screen.unlock()
+    assert isinstance(window.stopwatch.idle_dialog, IdleDialog)
+    assert window.stopwatch.idle_dialog.isVisible()
+
+
+def test_a_held_question_is_dropped_when_someone_else_signs_in(
+    qtbot, window: MainWindow, services: Services, nurse: Actor, clock: FakeClock
+) -> None:
+    from ccmdesk.services.activity import IdleBegan
+
+    window.start_timer("A100")
+    running = window.stopwatch.running
+    assert running is not None
+    screen = window.lock()
+    window.stopwatch.ask_idle(running, IdleBegan(clock.now, "inactive"))
+    screen.other_button.click()
+    screen.other_id.setText("dr-okafor")
+    screen.other_password.setText(PASSWORD)
+    screen.other_sign_in.click()
+    assert window.actor().key == "dr-okafor" and window.stopwatch.idle_dialog is None
