@@ -214,17 +214,22 @@ class BackupService(ServiceBase):
         """Replace the open database by `source` (checked first); returns where the replaced
         one was kept. The application should be restarted afterwards: every window's figures
         are from the database that was replaced."""
-        self._authorize(actor, Permission.BACKUP)
+        actor = self._authorize(actor, Permission.BACKUP)
         database, folder = self._source()
         self._db.engine.dispose()  # no connection may keep the replaced file open
         aside = restore(database, source, self._now())
         migrate(self._db.engine, database, folder)  # an older backup: this version's schema
-        self.restored(actor, source, aside)
+        # Recorded as the person who restored, whether or not the backup knows them.
+        self._record_restore(actor, source, aside, carry_passwords(aside, database))
         return aside
 
     def restored(self, actor: Actor, source: Path, aside: Path) -> None:
-        """Record in the (restored) database's audit trail that it was restored, and from what."""
-        self._authorize(actor, Permission.BACKUP)
+        """After `restore` (the command line): passwords carried over, and the audit event."""
+        actor = self._authorize(actor, Permission.BACKUP)
+        database, _ = self._source()
+        self._record_restore(actor, source, aside, carry_passwords(aside, database))
+
+    def _record_restore(self, actor: Actor, source: Path, aside: Path, carried: int) -> None:
         with self._db.session() as session:
             audit.record(
                 session,
@@ -233,16 +238,30 @@ class BackupService(ServiceBase):
                 action="database.restore",
                 entity="database",
                 entity_key=Path(source).name[:100],
-                reason=f"restored from {source}; the database it replaced was kept as {aside}",
+                reason=f"restored from {source}; the database it replaced was kept as {aside}"
+                + (f"; {carried} staff kept their passwords" if carried else ""),
             )
 
     def _copy(self, source: Path, target: Path) -> Path:
+        """Copy under a temporary name beside the target, then rename: a failure deletes only
+        what this call made, and an existing file (the database itself, say) is never
+        overwritten or removed."""
+        target = Path(target)
+        if target.exists() or target.resolve() == source.resolve():
+            raise BackupError(
+                f"{target} already exists; a backup never replaces a file. Choose a new name."
+            )
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(handle)
+        temporary = Path(name)
         try:
-            sqlite_backup(source, target)
+            temporary.unlink()  # sqlite_backup makes it afresh, owner-only
+            sqlite_backup(source, temporary)
+            os.replace(temporary, target)
             _write_checksum(target)
         except (OSError, sqlite3.Error) as error:
-            Path(target).unlink(missing_ok=True)
-            checksum_path(Path(target)).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             raise BackupError(f"The backup to {target} failed: {error}.") from error
         return target
 
@@ -264,11 +283,12 @@ class BackupService(ServiceBase):
 
 
 def restore(database: Path, source: Path, now: dt.datetime) -> Path:
-    """Put the backup `source` in place of the (closed) database file; return where the
-    database that was there has been kept.
+    """Put the backup `source` in place of the (closed) database file; return where a copy of
+    the database that was there is kept.
 
     The backup is copied beside the database and checked first; nothing changes unless it is
-    sound. The database is then moved aside (with its -wal and -shm files), not deleted."""
+    sound. The current database (with its -wal and -shm) is copied aside, not moved, so the
+    database file exists at every moment: the checked copy takes its place in one rename."""
     source = Path(source).expanduser()
     if not source.is_file():
         raise BackupError(f"There is no file {source}.")
@@ -276,27 +296,64 @@ def restore(database: Path, source: Path, now: dt.datetime) -> Path:
     handle, name = tempfile.mkstemp(prefix=".restore-", suffix=SUFFIX, dir=database.parent)
     os.close(handle)
     copy = Path(name)
+    stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = database.with_name(f"{database.name}.before-restore-{stamp}")
+    journals = [Path(f"{database}{suffix}") for suffix in ("-wal", "-shm")]
     try:
         os.chmod(copy, 0o600)
         shutil.copyfile(source, copy)
         if problem := file_problem(copy, checksum_of=source):
             raise BackupError(f"{source} cannot be restored: {problem}. Nothing was changed.")
-        stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        aside = database.with_name(f"{database.name}.before-restore-{stamp}")
-        moved: list[tuple[Path, Path]] = []
-        try:
-            for suffix in ("", "-wal", "-shm"):
-                current = Path(f"{database}{suffix}")
-                if current.exists():
-                    os.replace(current, Path(f"{aside}{suffix}"))
-                    moved.append((current, Path(f"{aside}{suffix}")))
-            os.replace(copy, database)
-        except OSError:
-            for current, kept in reversed(moved):  # put everything back as it was
-                os.replace(kept, current)
-            raise
-    except OSError as error:
-        raise BackupError(f"The restore failed: {error}. Nothing was changed.") from error
+        for suffix in ("", "-wal", "-shm"):
+            current = Path(f"{database}{suffix}")
+            if current.exists():
+                shutil.copyfile(current, Path(f"{aside}{suffix}"))
+                os.chmod(Path(f"{aside}{suffix}"), 0o600)
+        # The old write-ahead log must not meet the restored file; its content is in the copy
+        # aside. Interrupted here, the old database stays (without its last log) beside a
+        # complete copy of it.
+        for journal in journals:
+            journal.unlink(missing_ok=True)
+        os.replace(copy, database)
+    except BaseException as error:
+        for journal in journals:  # not replaced: give the old database its log back
+            kept = Path(f"{aside}{journal.name.removeprefix(database.name)}")
+            if copy.exists() and not journal.exists() and kept.exists():
+                shutil.copyfile(kept, journal)
+        if isinstance(error, OSError):
+            raise BackupError(f"The restore failed: {error}. Nothing was changed.") from error
+        raise
     finally:
-        copy.unlink(missing_ok=True)
+        for leftover in (copy, Path(f"{copy}-wal"), Path(f"{copy}-shm")):
+            leftover.unlink(missing_ok=True)
     return aside
+
+
+def carry_passwords(aside: Path, database: Path) -> int:
+    """After a restore: staff who had a password (or PIN) in the replaced database keep it if
+    the restored one has none for them, so an old backup (from before sign-in, say) never
+    opens the door to claiming an account. Returns how many were carried over."""
+    try:
+        old = sqlite3.connect(f"{aside.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = old.execute(
+                "SELECT staff_id, password_hash, password_set_at, pin_hash FROM staff "
+                "WHERE password_hash IS NOT NULL"
+            ).fetchall()
+        finally:
+            old.close()
+    except sqlite3.Error:
+        return 0  # the replaced database is too damaged to read: nothing to carry
+    new = sqlite3.connect(database)
+    try:
+        with new:
+            carried = 0
+            for staff_id, password_hash, set_at, pin_hash in rows:
+                carried += new.execute(
+                    "UPDATE staff SET password_hash = ?, password_set_at = ?, pin_hash = ? "
+                    "WHERE staff_id = ? AND password_hash IS NULL",
+                    (password_hash, set_at, pin_hash, staff_id),
+                ).rowcount
+    finally:
+        new.close()
+    return carried

@@ -261,3 +261,65 @@ def test_an_administrator_restores_over_the_open_database_and_work_goes_on(
         )
     assert entry_count(aside)[0] == 7
     assert team.audit.verify(CLI).ok
+
+
+def test_a_backup_never_overwrites_a_file_least_of_all_the_database(
+    team: Services, tmp_path: Path
+) -> None:
+    add_entries(team, 3)
+    database = team.backups._db.sqlite_path
+    assert database is not None
+    before = entry_count(database)[0]
+    with pytest.raises(BackupError, match="already exists; a backup never replaces a file"):
+        team.backups.take(ADMIN, database)
+    assert database.exists() and entry_count(database)[0] == before
+    (tmp_path / "taken.sqlite3").write_text("someone's file")
+    with pytest.raises(BackupError, match="already exists"):
+        team.backups.take(ADMIN, tmp_path / "taken.sqlite3")
+    assert (tmp_path / "taken.sqlite3").read_text() == "someone's file"
+
+
+def test_a_restore_interrupted_at_the_last_step_leaves_the_database_as_it_was(
+    team: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ccmdesk.services import backup
+
+    add_entries(team, 3)
+    copy = team.backups.take(ADMIN, tmp_path / "copy.sqlite3")
+    add_entries(team, 2, first=3)
+    database = team.backups._db.sqlite_path
+    assert database is not None
+    team.backups._db.dispose()
+
+    def killed(*_: object) -> None:
+        raise KeyboardInterrupt  # Ctrl+C, or the power going, just before the swap
+
+    monkeypatch.setattr(backup.os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        restore(database, copy, NOW)
+    monkeypatch.undo()
+    assert entry_count(database)[0] == 5  # never without a database, nothing lost
+    assert not list(database.parent.glob(".restore-*"))
+
+
+def test_a_backup_without_passwords_keeps_everyones_password_and_the_restorer_is_recorded(
+    db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    from ccmdesk.rules.records import StaffRecord
+    from tests.conftest import FAST_HASHER
+
+    services = Services(db, clock=clock, hasher=FAST_HASHER)
+    services.staff.save(CLI, StaffRecord("admin-a", "Ann Admin", "admin"), is_new=True)
+    old = services.backups.take(CLI, tmp_path / "before-sign-in.sqlite3")
+    services.staff.save(CLI, StaffRecord("admin-new", "New Admin", "admin"), is_new=True)
+    services.auth.set_password(CLI, "admin-a", "ann's long password")
+    services.auth.set_password(CLI, "admin-new", "new admin's password")
+    newcomer = services.auth.sign_in("admin-new", "new admin's password")
+    services.backups.restore_now(newcomer, old)  # the backup has never heard of them
+    assert services.auth.anyone_has_password()  # nobody can claim the practice now
+    assert services.auth.sign_in("admin-a", "ann's long password").key == "admin-a"
+    with db.session() as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "database.restore")
+        ).one()
+    assert event.actor == "admin-new" and "1 staff kept their passwords" in event.reason
