@@ -17,7 +17,7 @@ from ccmdesk.rules.passwords import password_problem, pin_problem
 from ccmdesk.rules.records import FieldError, PracticeRecord, StaffRecord
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
-from ccmdesk.services.context import Actor, Clock, Permission, allowed, utc_now
+from ccmdesk.services.context import Actor, Clock, Permission, utc_now
 from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from ccmdesk.services.practice import PracticeService
 
@@ -101,6 +101,7 @@ class AuthService(ServiceBase):
                 _event(session, now, who, "auth.failure", staff.staff_id, "account locked")
                 return _Outcome(None, _locked(staff.locked_until, now))
             if staff.password_hash is None:
+                _event(session, now, who, "auth.failure", staff.staff_id, "no password set")
                 return _Outcome(
                     None,
                     SignInRefused(
@@ -161,9 +162,8 @@ class AuthService(ServiceBase):
     def set_password(
         self, actor: Actor, staff_id: str, password: str, *, current: str | None = None
     ) -> None:
-        """A new password: one's own (with the current one, if any), or anyone's by an
-        administrator (or IT at the command line); an administrator's setting also lifts a
-        lockout."""
+        """A new password: one's own (always with the current one, if there is one), or anyone
+        else's by an administrator (or IT at the command line); it also lifts a lockout."""
         own = actor.key == staff_id
         if not own:
             actor = self._authorize(actor, Permission.MANAGE_STAFF)
@@ -174,8 +174,9 @@ class AuthService(ServiceBase):
                 raise NotFound(f"There is no staff member '{staff_id}'.")
             # Changing one's own password proves the old one first (an administrator, who may
             # set anyone's, need not).
+            # An administrator too: an unattended session must not be enough to take the
+            # account over for good. (The command line is IT's tool, with its own password.)
             proving = own and staff.password_hash is not None
-            proving = proving and not allowed(actor, Permission.MANAGE_STAFF)
             if proving and (current is None or not self._verify(staff.password_hash, current)):
                 raise PermissionDenied("Your current password is not right.")
             first = staff.password_hash is None

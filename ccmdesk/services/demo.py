@@ -323,7 +323,14 @@ class DemoService(ServiceBase):
         hashed = self._hash_password(DEMO_PASSWORD) if self._hash_password else None
         now = self._now()
         with self._db.session() as session:
-            for staff in session.scalars(select(Staff).order_by(Staff.staff_id)):
+            # The demo's own people only, and only those without a password: a practice's real
+            # staff (imported before the demo, say) must never get the published one.
+            demo_ids = [row[0] for row in DEMO_STAFF]
+            for staff in session.scalars(
+                select(Staff)
+                .where(Staff.staff_id.in_(demo_ids), Staff.password_hash.is_(None))
+                .order_by(Staff.staff_id)
+            ):
                 staff.password_hash = hashed
                 staff.password_set_at = now
                 audit.record(session, at=now, actor=actor, action="auth.password_set",

@@ -344,6 +344,7 @@ class MainWindow(QMainWindow):
         leaving = actor.key != self._actor.key and self.stopwatch.watching
         if leaving and not self.settle_running_timer(switching=True):
             return
+        self._record_sign_out()
         self.set_actor(actor)
         # The new person may have left a stopwatch running when ccmdesk last ended badly.
         self.stopwatch.recover()
@@ -580,10 +581,11 @@ class MainWindow(QMainWindow):
         unsaved (it was theirs), and their stopwatch stays theirs, running; nothing here
         watches it any more, so they are asked about its time when they next sign in."""
         screen = self.lock_screen
+        self.stopwatch.forget_held()  # first: rejecting the idle question would answer it
         for window in QApplication.topLevelWidgets():
             if isinstance(window, QDialog) and window.isVisible() and window is not screen:
                 window.reject()
-        self.stopwatch.forget_held()
+        self._record_sign_out()
         self._unlocked()
         self.set_actor(actor)
         self.stopwatch.recover()
@@ -596,6 +598,12 @@ class MainWindow(QMainWindow):
         show_info(self, f"{name} was restored. ccmdesk closes now; start it again.")
         self.settle_running_timer = lambda **_: True  # type: ignore[method-assign]
         self.close()
+
+    def _record_sign_out(self) -> None:
+        try:
+            self._services.auth.signed_out(self._actor)
+        except ServiceError as error:  # the trail refusing must not keep anyone signed in
+            log.warning("could not record the sign-out: %s", type(error).__name__)
 
     def change_password(self) -> QDialog:
         from ccmdesk.ui.passwords import PasswordDialog
@@ -625,6 +633,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._warm_timer.stop()
+        self.auto_lock.stop()
+        self._record_sign_out()
         self.tray.hide()
         if self.mini_timer is not None:
             self.mini_timer.close()

@@ -350,9 +350,13 @@ class StopwatchController(QObject):
             ask()
 
     def forget_held(self) -> None:
-        """Someone else signed in at the lock screen: the questions were not theirs."""
+        """Someone else signed in at the lock screen: the questions were not theirs to answer.
+        An idle question already open closes unanswered (its owner is asked again about that
+        time when they next sign in, as for any stopwatch nobody watched)."""
         self._held.clear()
         self._held_idle = None
+        self._close_idle_dialog()
+        self.pending_idle = None
 
     def _ask_when_unlocked(self, ask: Callable[[], None]) -> None:
         if self.holding:

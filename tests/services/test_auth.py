@@ -222,3 +222,23 @@ def test_the_first_password_on_an_older_database_is_an_administrators_only(
     with pytest.raises(PermissionDenied, match="already set up"):
         services.auth.claim_first_password("admin-a", "another password")
     assert services.auth.sign_in("admin-a", PASSWORD) == actor
+
+
+def test_an_administrator_changing_their_own_password_proves_the_current_one(
+    team: Services,
+) -> None:
+    admin = team.auth.sign_in("admin-a", PASSWORD)
+    with pytest.raises(PermissionDenied, match="current password is not right"):
+        team.auth.set_password(admin, "admin-a", "a takeover attempt", current="wrong")
+    team.auth.set_password(admin, "admin-a", "a proper new one", current=PASSWORD)
+    team.auth.set_password(admin, "rn-lee", "set for grace")  # someone else's: no proof asked
+    assert team.auth.sign_in("rn-lee", "set for grace").key == "rn-lee"
+
+
+def test_a_try_on_an_account_without_a_password_is_recorded(team: Services, db: Database) -> None:
+    team.staff.save(CLI, StaffRecord("ma-new", "New Assistant", "clinical"), is_new=True)
+    with pytest.raises(SignInRefused):
+        team.auth.sign_in("ma-new", "anything at all")
+    assert [(e.entity_key, e.reason) for e in events(db, "auth.failure")] == [
+        ("ma-new", "no password set")
+    ]

@@ -87,3 +87,29 @@ def test_a_refused_demo_leaves_no_practice_behind(
     with pytest.raises(ImportFailed):
         services.demo.create(CLI)
     assert services.practice.get() is None
+
+
+def test_the_demo_password_never_lands_on_a_practices_own_staff(tmp_path) -> None:
+    from ccmdesk.db import open_database
+    from ccmdesk.rules.records import StaffRecord
+    from ccmdesk.services import Actor, Services
+    from ccmdesk.services.auth import SignInRefused
+    from ccmdesk.services.demo import DEMO_PASSWORD
+    from tests.conftest import FAST_HASHER
+
+    db = open_database(f"sqlite:///{tmp_path / 'ccmdesk.sqlite3'}")
+    try:
+        services = Services(db, hasher=FAST_HASHER)
+        cli = Actor.command_line()
+        services.staff.save(cli, StaffRecord("admin-real", "Real Admin", "admin"), is_new=True)
+        services.staff.save(cli, StaffRecord("ma-new", "New Assistant", "clinical"), is_new=True)
+        services.auth.set_password(cli, "admin-real", "the real one, kept")
+        services.demo.create(cli)
+        with pytest.raises(SignInRefused):
+            services.auth.sign_in("admin-real", DEMO_PASSWORD)
+        with pytest.raises(SignInRefused):
+            services.auth.sign_in("ma-new", DEMO_PASSWORD)
+        assert services.auth.sign_in("admin-real", "the real one, kept").key == "admin-real"
+        assert services.auth.sign_in("admin-patel", DEMO_PASSWORD).key == "admin-patel"
+    finally:
+        db.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -226,3 +227,29 @@ def test_a_held_question_is_dropped_when_someone_else_signs_in(
     screen.other_password.setText(PASSWORD)
     screen.other_sign_in.click()
     assert window.actor().key == "dr-okafor" and window.stopwatch.idle_dialog is None
+
+
+def test_an_idle_question_open_when_someone_else_signs_in_is_left_unanswered(
+    qtbot, window: MainWindow, services: Services, nurse: Actor, clock: FakeClock
+) -> None:
+    from ccmdesk.services.activity import IdleBegan
+
+    window.start_timer("A100")
+    running = window.stopwatch.running
+    assert running is not None
+    clock.advance(minutes=6)
+    window.stopwatch.ask_idle(running, IdleBegan(clock.now - dt.timedelta(minutes=5), "inactive"))
+    assert window.stopwatch.idle_dialog is not None  # asked before the lock came down
+    screen = window.lock()
+    screen.other_button.click()
+    screen.other_id.setText("dr-okafor")
+    screen.other_password.setText(PASSWORD)
+    screen.other_sign_in.click()
+    assert window.actor().key == "dr-okafor"
+    answered = [e.action for e in actions(services, "time.idle_discard")] + [
+        e.action for e in actions(services, "time.idle_keep")
+    ]
+    assert answered == []  # not discarded or kept in Grace's name by someone else
+    [timer] = services.stopwatch.open_timers(nurse)
+    assert timer.state == "running"
+    assert [e.actor for e in actions(services, "auth.sign_out")] == ["rn-lee"]
