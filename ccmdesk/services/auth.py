@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from ccmdesk.db import Database
@@ -89,7 +89,10 @@ class AuthService(ServiceBase):
         # The outcome is worked out inside the transaction and raised after it, so a failed
         # attempt (and a lockout) is committed, not rolled back with the refusal.
         with self._db.session() as session:
-            staff = session.scalars(select(Staff).where(Staff.staff_id == staff_id)).first()
+            _take_turns(session, Staff.staff_id == staff_id)
+            staff = session.scalars(
+                select(Staff).where(Staff.staff_id == staff_id).with_for_update()
+            ).first()
             who = _claimant(staff)
             if staff is None or not staff.active:
                 self._verify(None, secret)
@@ -260,6 +263,7 @@ class AuthService(ServiceBase):
         administrator sets theirs and is signed in. Refused as soon as anyone has one."""
         now = self._now()
         with self._db.session() as session:
+            _take_turns(session, Staff.password_hash.is_not(None))
             if _anyone_has_password(session):
                 raise PermissionDenied("Sign-in is already set up; sign in with your password.")
             staff = session.scalars(select(Staff).where(Staff.staff_id == staff_id)).first()
@@ -290,6 +294,17 @@ def _event(
 ) -> None:
     audit.record(
         session, at=now, actor=actor, action=action, entity="staff", entity_key=key, reason=reason
+    )
+
+
+def _take_turns(session: Session, rows: ColumnElement[bool]) -> None:
+    """Start the transaction as a writer, so attempts read what the one before wrote: parallel
+    wrong passwords cannot each see "4 of 5" and slip past the lockout, and two first
+    passwords cannot both be the first. (A write that changes nothing takes SQLite's write
+    lock; on PostgreSQL the rows read next are locked FOR UPDATE as well.)"""
+    session.execute(
+        update(Staff).where(rows).values(failed_attempts=Staff.failed_attempts),
+        execution_options={"synchronize_session": False},
     )
 
 

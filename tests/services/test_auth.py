@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
@@ -242,3 +244,54 @@ def test_a_try_on_an_account_without_a_password_is_recorded(team: Services, db: 
     assert [(e.entity_key, e.reason) for e in events(db, "auth.failure")] == [
         ("ma-new", "no password set")
     ]
+
+
+def test_wrong_passwords_tried_in_parallel_still_lock_the_account_after_five(
+    team: Services, db: Database
+) -> None:
+    import threading
+
+    outcomes: list[str] = []
+    start = threading.Barrier(12)
+
+    def guess(n: int) -> None:
+        start.wait()
+        try:
+            team.auth.sign_in("rn-lee", f"parallel guess {n}")
+        except AccountLocked:
+            outcomes.append("locked")
+        except SignInRefused:
+            outcomes.append("wrong")
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Five wrong answers, then the lock: the fifth locks, the rest find it locked.
+    assert sorted(outcomes) == ["locked"] * 8 + ["wrong"] * 4
+    assert len(events(db, "auth.account_lock")) == 1
+
+
+def test_two_first_passwords_at_once_cannot_both_be_the_first(
+    db: Database, clock: FakeClock
+) -> None:
+    import threading
+
+    services = Services(db, clock=clock, hasher=FAST_HASHER)
+    for staff_id in ("admin-a", "admin-b"):
+        services.staff.save(CLI, StaffRecord(staff_id, f"Admin {staff_id}", "admin"), is_new=True)
+    won: list[str] = []
+    start = threading.Barrier(2)
+
+    def claim(staff_id: str) -> None:
+        start.wait()
+        with contextlib.suppress(PermissionDenied):
+            won.append(services.auth.claim_first_password(staff_id, "the first password").key)
+
+    threads = [threading.Thread(target=claim, args=(s,)) for s in ("admin-a", "admin-b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1
