@@ -12,7 +12,14 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from ccmdesk import __version__
-from ccmdesk.config import ConfigError, database_url, resolve_data_dir, setup_logging
+from ccmdesk.config import (
+    RUNNING_FILE,
+    ConfigError,
+    database_url,
+    resolve_data_dir,
+    running_elsewhere,
+    setup_logging,
+)
 from ccmdesk.db import BACKUP_DIR_NAME, Database, DatabaseError, open_database
 
 COMMANDS = ("practice", "import", "export", "demo", "audit", "user", "backup", "restore")
@@ -133,6 +140,15 @@ def _restore(data_dir: Path, source: Path) -> int:
     from ccmdesk.services.backup import BackupError, restore
     from ccmdesk.services.context import utc_now
 
+    other = running_elsewhere(data_dir)
+    if other is not None:
+        print(
+            f"ccmdesk: restore: ccmdesk is open with this data folder (process {other}); "
+            "close it on this computer first. If it is not open (it ended badly), delete "
+            f"{data_dir / RUNNING_FILE} and try again. Nothing was changed.",
+            file=sys.stderr,
+        )
+        return 1
     url = make_url(database_url(data_dir))
     if url.get_backend_name() != "sqlite" or not url.database:
         print("ccmdesk: restore: this ccmdesk uses a database server; restore it with the "

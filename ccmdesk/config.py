@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import traceback
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -63,16 +64,26 @@ LOG_DIR = "logs"
 LOG_FILE = "ccmdesk.log"
 
 
+class _OwnerOnlyRotatingHandler(RotatingFileHandler):
+    """Each new log file (after every rotation too) readable by its owner only."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        stream = super()._open()
+        os.chmod(self.baseFilename, 0o600)
+        return stream
+
+
 def setup_logging(data_dir: Path) -> Path:
     """Warnings and unexpected errors go to a rotating file in the data folder.
 
     What is logged must carry no patient data: messages name records by id, and the database
     engine hides statement parameters (see ccmdesk.db).
     """
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     folder = data_dir / LOG_DIR
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / LOG_FILE
-    handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
+    handler = _OwnerOnlyRotatingHandler(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "ccmdesk", False)]:
@@ -92,3 +103,45 @@ def log_failure(logger: logging.Logger, what: str, error: BaseException) -> None
     data. The person at the keyboard sees the message; the log keeps enough to find the bug."""
     frames = "".join(traceback.format_tb(error.__traceback__))
     logger.error("%s: %s\n%s", what, type(error).__name__, frames.rstrip())
+
+
+RUNNING_FILE = "ccmdesk.running"
+
+
+def mark_running(data_dir: Path) -> Path:
+    """Say, in the data folder, that this process has the database open (the GUI, while it
+    runs): a restore from the command line must not swap the file under it."""
+    path = data_dir / RUNNING_FILE
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_text(f"{os.getpid()}\n", encoding="ascii")
+    return path
+
+
+def unmark_running(data_dir: Path) -> None:
+    path = data_dir / RUNNING_FILE
+    try:
+        if path.read_text(encoding="ascii").strip() == str(os.getpid()):
+            path.unlink()
+    except OSError:
+        pass
+
+
+def running_elsewhere(data_dir: Path) -> int | None:
+    """The process id of another ccmdesk that has this data folder's database open, if any.
+
+    Where a process cannot be asked about safely (Windows, where os.kill ends it), a marker
+    is taken at its word; a stale one is deleted by hand, as the refusal says."""
+    try:
+        pid = int((data_dir / RUNNING_FILE).read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+    if pid == os.getpid():
+        return None
+    if sys.platform != "win32":
+        try:
+            os.kill(pid, 0)  # signal 0: only asks whether the process exists
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return pid  # it exists, under another user
+    return pid

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import sqlite3
@@ -114,6 +115,26 @@ def sqlite_backup(source: Path, target: Path) -> Path:
     return target
 
 
+def checksum_path(backup: Path) -> Path:
+    """The SHA-256 written beside a backup when it was taken (sha256sum's format)."""
+    return backup.with_name(backup.name + ".sha256")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_checksum(backup: Path) -> None:
+    target = checksum_path(backup)
+    fd = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(f"{file_sha256(backup)}  {backup.name}\n")
+
+
 def known_revisions() -> list[str]:
     """Revision ids of this version's migrations, oldest first (files are named NNNN_*.py)."""
     versions = MIGRATIONS_DIR / "versions"
@@ -165,6 +186,7 @@ def migrate(engine: Engine, sqlite_path: Path | None, backup_dir: Path | None) -
     if current is not None and sqlite_path is not None and backup_dir is not None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         backup = sqlite_backup(sqlite_path, backup_dir / f"pre-migration-{current}-{stamp}.sqlite3")
+        write_checksum(backup)
     with engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "head")
     return backup

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sqlite3
 import subprocess
 import sys
@@ -366,3 +367,18 @@ def test_a_database_that_cannot_be_opened_names_the_latest_good_backup(tmp_path:
     assert first.startswith("ccmdesk: cannot open the database: ")
     assert second.startswith("The latest good backup is manual-")
     assert 'ccmdesk restore "' in second and "/backups/manual-" in second
+
+
+def test_restore_refuses_while_ccmdesk_has_the_database_open(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert run("practice", "--name", "Maple Clinic", data_dir=data).returncode == 0
+    assert run("backup", "--to", str(tmp_path / "b.sqlite3"), data_dir=data).returncode == 0
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    (data / "ccmdesk.running").write_text(ended.stdout)  # left by a ccmdesk that ended badly
+    assert run("restore", str(tmp_path / "b.sqlite3"), data_dir=data).returncode == 0
+    (data / "ccmdesk.running").write_text(f"{os.getpid()}\n")  # this test: alive
+    refused = run("restore", str(tmp_path / "b.sqlite3"), data_dir=data)
+    assert refused.returncode == 1
+    assert f"ccmdesk is open with this data folder (process {os.getpid()})" in refused.stderr
+    assert "Nothing was changed" in refused.stderr

@@ -93,6 +93,11 @@ def test_an_upgrade_keeps_the_data_and_leaves_a_backup_first(tmp_path: Path) -> 
     finally:
         copy.close()
     assert stat.S_IMODE(backups[0].stat().st_mode) == 0o600
+    # Checked like any other backup: its SHA-256 beside it, and SQLite's integrity check.
+    from ccmdesk.services.backup import file_problem
+
+    assert backups[0].with_name(backups[0].name + ".sha256").exists()
+    assert file_problem(backups[0]) is None
 
 
 def test_a_database_from_a_newer_ccmdesk_is_refused_untouched(tmp_path: Path) -> None:

@@ -81,3 +81,25 @@ def test_a_day_of_work_and_its_failures_leave_no_patient_data_in_the_log(
     assert "errors for fields the form does not show: ['mrn']" in text
     for secret in SECRETS:
         assert secret not in text, secret
+
+
+def test_the_data_folder_and_every_log_file_even_after_rotation_are_owner_only(
+    tmp_path: Path,
+) -> None:
+    import stat
+
+    data = tmp_path / "fresh" / "data"
+    root = logging.getLogger()
+    level = root.level
+    path = setup_logging(data)
+    try:
+        handler = next(h for h in root.handlers if getattr(h, "ccmdesk", False))
+        handler.doRollover()  # type: ignore[attr-defined]
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.with_name(path.name + ".1").stat().st_mode) == 0o600
+    finally:
+        for handler in [h for h in root.handlers if getattr(h, "ccmdesk", False)]:
+            root.removeHandler(handler)
+            handler.close()
+        root.setLevel(level)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import re
 import shutil
@@ -14,7 +13,15 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from ccmdesk.db import Database, known_revisions, migrate, sqlite_backup
+from ccmdesk.db import (
+    Database,
+    checksum_path,
+    file_sha256,
+    known_revisions,
+    migrate,
+    sqlite_backup,
+    write_checksum,
+)
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
 from ccmdesk.services.context import Actor, Clock, Permission, utc_now
@@ -47,26 +54,6 @@ class BackupFile:
     size: int
 
 
-def checksum_path(backup: Path) -> Path:
-    """The SHA-256 written beside a backup when it was taken (sha256sum's format)."""
-    return backup.with_name(backup.name + ".sha256")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _write_checksum(backup: Path) -> None:
-    target = checksum_path(backup)
-    fd = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(f"{_sha256(backup)}  {backup.name}\n")
-
-
 def checksum_problem(backup: Path, copy: Path | None = None) -> str | None:
     """Whether `copy` (default: the backup itself) still has the bytes the backup was taken
     with; None when they match or when the backup has no checksum beside it."""
@@ -74,7 +61,7 @@ def checksum_problem(backup: Path, copy: Path | None = None) -> str | None:
         expected = checksum_path(backup).read_text(encoding="ascii").split()[0]
     except (OSError, IndexError, UnicodeDecodeError):
         return None  # a file from elsewhere: only SQLite's own check applies
-    if _sha256(copy or backup) != expected:
+    if file_sha256(copy or backup) != expected:
         return "its bytes changed since it was taken (the checksum beside it does not match)"
     return None
 
@@ -259,7 +246,7 @@ class BackupService(ServiceBase):
             temporary.unlink()  # sqlite_backup makes it afresh, owner-only
             sqlite_backup(source, temporary)
             os.replace(temporary, target)
-            _write_checksum(target)
+            write_checksum(target)
         except (OSError, sqlite3.Error) as error:
             temporary.unlink(missing_ok=True)
             raise BackupError(f"The backup to {target} failed: {error}.") from error

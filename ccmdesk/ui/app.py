@@ -12,6 +12,7 @@ from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
+from ccmdesk.config import mark_running, unmark_running
 from ccmdesk.services import Actor, Permission, ServiceError, Services, allowed
 from ccmdesk.services.backup import StartCheck
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
@@ -181,6 +182,21 @@ def run_gui(services: Services, data_dir: Path, argv: list[str]) -> int:
     app.setQuitOnLastWindowClosed(False)
     state = GuiState.in_folder(data_dir)
     runner = ThreadTaskRunner()
+    mark_running(data_dir)
+    try:
+        return _run(services, data_dir, app, state, runner, user)
+    finally:
+        unmark_running(data_dir)
+
+
+def _run(
+    services: Services,
+    data_dir: Path,
+    app: QApplication,
+    state: GuiState,
+    runner: ThreadTaskRunner,
+    user: str | None,
+) -> int:
     try:
         actor = sign_in(services, state, runner, user)
     except ServiceError as error:

@@ -261,6 +261,7 @@ def test_run_gui_shows_the_main_window_for_the_chosen_user(
     qapp, services: Services, data_dir: Path
 ) -> None:
     seen: dict[str, object] = {}
+    seen_running: list[bool] = []
 
     def close_when_shown() -> None:
         for widget in QApplication.topLevelWidgets():
@@ -271,6 +272,7 @@ def test_run_gui_shows_the_main_window_for_the_chosen_user(
                 seen["style"] = bool(qapp.styleSheet())
                 seen["icon"] = not qapp.windowIcon().isNull()
                 seen["gc"] = gc.isenabled()
+                seen_running.append((data_dir / "ccmdesk.running").exists())
                 widget.close()
 
     def sign(dialog: QWidget) -> None:
@@ -302,6 +304,8 @@ def test_run_gui_shows_the_main_window_for_the_chosen_user(
         "gc": True,  # collection resumes once the window is shown
     }
     assert GuiState.in_folder(data_dir).get(LAST_USER) == "rn-lee"
+    # While it ran it said so in the data folder (a restore refuses then); not any more.
+    assert seen_running == [True] and not (data_dir / "ccmdesk.running").exists()
 
 
 def test_a_startup_error_is_shown_in_a_critical_message_box(
