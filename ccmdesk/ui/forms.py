@@ -176,6 +176,37 @@ class ValueComboBox(QComboBox):
         self.setCurrentIndex(index)
 
 
+# While ccmdesk is locked, messages (they may name a patient) wait for the unlock.
+_held: list[QMessageBox] = []
+_holding = False
+
+
+def hold_messages(hold: bool) -> None:
+    """Locked (True): message boxes wait, unshown. Unlocked: they are shown now."""
+    global _holding
+    _holding = hold
+    if not hold:
+        boxes = list(_held)
+        _held.clear()
+        for box in boxes:
+            box.open()
+
+
+def drop_held_messages() -> None:
+    """Someone else signed in at the lock screen: the waiting messages were not for them."""
+    for box in _held:
+        box.deleteLater()
+    _held.clear()
+
+
+def _present(box: QMessageBox) -> QMessageBox:
+    if _holding:
+        _held.append(box)
+    else:
+        box.open()
+    return box
+
+
 def show_error(parent: QWidget, message: str, title: str = "ccmdesk") -> QMessageBox:
     """A warning box that does not block the caller (window-modal, opened, returned)."""
     box = QMessageBox(
@@ -183,8 +214,7 @@ def show_error(parent: QWidget, message: str, title: str = "ccmdesk") -> QMessag
     )
     box.setObjectName("errorMessage")
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    box.open()
-    return box
+    return _present(box)
 
 
 def plain(label: QLabel) -> QLabel:
@@ -200,8 +230,7 @@ def show_info(parent: QWidget, message: str, title: str = "ccmdesk") -> QMessage
     )
     box.setObjectName("infoMessage")
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    box.open()
-    return box
+    return _present(box)
 
 
 def show_failure(parent: QWidget, error: BaseException) -> QMessageBox:

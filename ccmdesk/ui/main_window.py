@@ -39,7 +39,13 @@ from ccmdesk.services import (
     allowed,
 )
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
-from ccmdesk.ui.forms import plain, show_failure, show_info
+from ccmdesk.ui.forms import (
+    drop_held_messages,
+    hold_messages,
+    plain,
+    show_failure,
+    show_info,
+)
 from ccmdesk.ui.idle import AppIdle, IdleSource
 from ccmdesk.ui.import_dialog import ImportProblemsDialog
 from ccmdesk.ui.lock import AutoLock, Cover, LockScreen, top_level_windows
@@ -529,6 +535,7 @@ class MainWindow(QMainWindow):
             log.warning("could not record the screen lock: %s", type(error).__name__)
         self.auto_lock.stop()
         self.stopwatch.hold_questions(True)
+        hold_messages(True)
         screen = LockScreen(self._services, self._actor, self._locked_time, self)
         for window in top_level_windows(excluding=screen):
             if window is self.mini_timer:
@@ -575,6 +582,7 @@ class MainWindow(QMainWindow):
             self.lock_screen = None
         self.auto_lock.start()
         self.stopwatch.hold_questions(False)
+        hold_messages(False)
 
     def _switched_while_locked(self, actor: Actor) -> None:
         """Someone else signed in at the lock screen: what the first person had open closes
@@ -582,6 +590,7 @@ class MainWindow(QMainWindow):
         watches it any more, so they are asked about its time when they next sign in."""
         screen = self.lock_screen
         self.stopwatch.forget_held()  # first: rejecting the idle question would answer it
+        drop_held_messages()
         for window in QApplication.topLevelWidgets():
             if isinstance(window, QDialog) and window.isVisible() and window is not screen:
                 window.reject()

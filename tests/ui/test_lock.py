@@ -253,3 +253,17 @@ def test_an_idle_question_open_when_someone_else_signs_in_is_left_unanswered(
     [timer] = services.stopwatch.open_timers(nurse)
     assert timer.state == "running"
     assert [e.actor for e in actions(services, "auth.sign_out")] == ["rn-lee"]
+
+
+def test_messages_wait_while_locked_and_show_after_the_unlock(
+    qtbot, window: MainWindow, services: Services
+) -> None:
+    from ccmdesk.ui.forms import show_error
+
+    screen = window.lock()
+    box = show_error(window, "Nothing was saved for Schäfer, Zoë.")  # background work failing
+    assert not box.isVisible()
+    screen.secret.setText(PASSWORD)
+    screen.unlock()
+    assert box.isVisible()
+    box.close()
