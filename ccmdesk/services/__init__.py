@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ccmdesk.services.backup import BackupService
     from ccmdesk.services.demo import DemoService
     from ccmdesk.services.export import ExportService
+    from ccmdesk.services.fees import FeeService
     from ccmdesk.services.importer import ImportService
 
 
@@ -90,6 +91,12 @@ class Services:
         # Beside the database file, as the copies taken before a migration are.
         path = self._db.sqlite_path
         return BackupService(self._db, self._clock, path.parent / BACKUP_DIR_NAME if path else None)
+
+    @cached_property
+    def fees(self) -> FeeService:
+        from ccmdesk.services.fees import FeeService
+
+        return FeeService(self._db, self._clock)
 
     @cached_property
     def export(self) -> ExportService:

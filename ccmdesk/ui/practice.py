@@ -41,6 +41,7 @@ from ccmdesk.rules.validation import practice_from_text, validate_stopwatch_sett
 from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
 from ccmdesk.services.practice import ATTESTATION_LIMIT, AUTO_LOCK_RANGE
 from ccmdesk.ui.backups import BackupsBox
+from ccmdesk.ui.fees import FeesBox
 from ccmdesk.ui.forms import (
     FieldErrorLabel,
     FormErrors,
@@ -516,6 +517,7 @@ class PracticePage(QWidget):
         lock_label.setBuddy(self.auto_lock)
         security.addRow(lock_label, lock_row)
         self.backups = BackupsBox(services, actor)
+        self.fees = FeesBox(services, actor)
         self.save_button = QPushButton("Save")
         self.save_button.setObjectName("primaryButton")
         self.save_button.setToolTip("Save the practice's details and the stopwatch settings")
@@ -534,6 +536,7 @@ class PracticePage(QWidget):
         column.addWidget(self.attestation_box)
         column.addWidget(self.security_box)
         column.addLayout(buttons)
+        column.addWidget(self.fees)
         column.addWidget(self.backups)
         column.addStretch(1)
         inner.setMaximumWidth(760)

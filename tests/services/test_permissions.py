@@ -59,6 +59,7 @@ CALLS: dict[Permission, Call] = {
         a, StaffRecord(f"new-{a.key}", "New Person", "clinical"), is_new=True
     ),
     Permission.MANAGE_PRACTICE: lambda s, a, _: s.practice.save_auto_lock_minutes(a, 7),
+    Permission.MANAGE_FEES: lambda s, a, _: s.fees.save(a, 2027, {"99490": 7000 + len(a.key)}),
     Permission.IMPORT_DATA: lambda s, a, _: s.imports.import_data(a, []),
     Permission.RECORD_TIME: lambda s, a, _: s.stopwatch.open_timers(a),
     Permission.VIEW_WORKLIST: lambda s, a, _: s.minutes.worklist(a, MONTH),
@@ -152,6 +153,7 @@ SPEC = {
     Permission.EDIT_PATIENTS: CLINICAL | PRACTITIONER | ADMIN,
     Permission.MANAGE_STAFF: ADMIN,
     Permission.MANAGE_PRACTICE: ADMIN,
+    Permission.MANAGE_FEES: ADMIN,
     Permission.IMPORT_DATA: ADMIN,
     Permission.RECORD_TIME: CLINICAL | PRACTITIONER,
     Permission.VIEW_WORKLIST: CLINICAL | PRACTITIONER | SCHEDULER,

@@ -420,6 +420,9 @@ def main(out: Path) -> int:
         practice.backups.reload()
         bar.setValue(bar.maximum())
         save(window, out, "practice-security.png")
+        practice.scroll.ensureWidgetVisible(practice.fees, 0, 0)
+        bar.setValue(practice.fees.y() - 8)
+        save(window, out, "practice-fees.png")
 
         bad = folder / "patients-march.csv"
         bad.write_text(BAD_PATIENTS, encoding="utf-8")

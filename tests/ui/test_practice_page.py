@@ -358,3 +358,26 @@ def test_restoring_a_backup_asks_first_then_asks_ccmdesk_to_restart(
     assert not page.backups.restore_selected() and done == []
     assert page.backups.restore_selected()
     assert len(done) == 1 and restarted == [done[0].name]
+
+
+def test_an_administrator_changes_a_years_fee_on_the_practice_page(
+    page: PracticePage, services: Services
+) -> None:
+    from ccmdesk.ui.fees import AMOUNT, CODE, cents_of
+
+    fees = page.fees
+    assert fees.chosen_year() == 2026  # this year (the tests' clock), first
+    row = next(
+        r for r in range(fees.table.rowCount()) if fees.table.item(r, CODE).text() == "99490"
+    )
+    assert fees.table.item(row, AMOUNT).text() == "$66.13"
+    fees.table.item(row, AMOUNT).setText("sixty")
+    assert (
+        not fees.save() and fees.status.text() == "Not saved: 99490 must be an amount like 66.13."
+    )
+    fees.table.item(row, AMOUNT).setText("70.5")
+    assert fees.save() and fees.status.text() == "Saved 1 amount(s) for 2026."
+    assert {x.code: x.cents for x in services.fees.schedule(Actor.command_line(), 2026)}[
+        "99490"
+    ] == 7050
+    assert (cents_of("$1,066.10"), cents_of("66"), cents_of("6.1.3")) == (106610, 6600, None)
