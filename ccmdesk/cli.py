@@ -303,9 +303,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             message += _restore_hint(data_dir)
         print(f"ccmdesk: {message}", file=sys.stderr)
         if args.command is None:
-            from ccmdesk.ui.app import show_startup_error
+            from ccmdesk.services.backup import latest_good_backup
+            from ccmdesk.ui.app import ask_to_restore, show_startup_error
 
-            show_startup_error(message)
+            damaged = isinstance(exc, SQLAlchemyError)
+            good = latest_good_backup(data_dir / BACKUP_DIR_NAME) if damaged else None
+            if good is None:
+                show_startup_error(message)
+            elif ask_to_restore(message, good.path.name) and _restore(data_dir, good.path) == 0:
+                return main(argv)  # start again, on the restored database
         return 1
 
     from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed

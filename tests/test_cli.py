@@ -382,3 +382,27 @@ def test_restore_refuses_while_ccmdesk_has_the_database_open(tmp_path: Path) -> 
     assert refused.returncode == 1
     assert f"ccmdesk is open with this data folder (process {os.getpid()})" in refused.stderr
     assert "Nothing was changed" in refused.stderr
+
+
+def test_a_gui_start_on_a_database_that_cannot_be_opened_offers_the_latest_good_backup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ccmdesk.ui.app
+
+    assert main(["--data-dir", str(tmp_path), "practice", "--name", "Maple Clinic"]) == 0
+    assert main(["--data-dir", str(tmp_path), "backup"]) == 0
+    database = tmp_path / "ccmdesk.sqlite3"
+    database.write_bytes(b"\0" * 100 + database.read_bytes()[100:])
+    offered: list[str] = []
+    monkeypatch.setattr(
+        ccmdesk.ui.app, "ask_to_restore", lambda _m, name: offered.append(name) or True
+    )
+    started: list[Path] = []
+    monkeypatch.setattr(
+        ccmdesk.ui.app, "run_gui", lambda _s, data_dir, _argv: started.append(data_dir) or 0
+    )
+    assert main(["--data-dir", str(tmp_path)]) == 0
+    assert len(offered) == 1 and offered[0].startswith("manual-")
+    assert started == [tmp_path]  # the window opened, on the restored database
+    assert practice_name(tmp_path) == "Maple Clinic"
+    assert list(tmp_path.glob("ccmdesk.sqlite3.before-restore-*"))

@@ -161,6 +161,22 @@ def _report_unexpected(previous: ExceptHook) -> ExceptHook:
     return hook
 
 
+def ask_to_restore(message: str, backup: str) -> bool:
+    """The database cannot be opened: offer the latest good backup (nobody can sign in to a
+    database that does not open, so whoever is at the computer decides, as at its terminal)."""
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(["ccmdesk"])
+    configure_application(app)
+    answer = QMessageBox.question(
+        None,
+        "ccmdesk cannot start",
+        f"{message}\n\nRestore {backup} now? The damaged database is kept beside it, and "
+        "ccmdesk starts on the restored one; anything recorded after that backup would need "
+        "entering again.",
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
 def show_startup_error(message: str) -> None:
     """Tell a person who started ccmdesk from a desktop icon why it cannot open (no terminal)."""
     existing = QApplication.instance()
