@@ -49,6 +49,14 @@ def window(
     main.deleteLater()
 
 
+def doctor_signs_in(screen: LockScreen, password: str = PASSWORD) -> None:
+    """Someone else (Dr. Okafor) signs in at the lock screen."""
+    screen.other_button.click()
+    screen.other_id.setText("dr-okafor")
+    screen.other_password.setText(password)
+    screen.other_sign_in.click()
+
+
 def texts(widget: QDialog) -> str:
     return " ".join(label.text() for label in widget.findChildren(QLabel))
 
@@ -173,10 +181,7 @@ def test_someone_else_signs_in_at_the_lock_screen_and_the_first_stopwatch_stays_
     left_open.setWindowTitle("Something of Grace's")
     left_open.open()
     screen = window.lock()
-    screen.other_button.click()
-    screen.other_id.setText("dr-okafor")
-    screen.other_password.setText("not his")
-    screen.other_sign_in.click()
+    doctor_signs_in(screen, "not his")
     assert window.locked and "not right" in screen.other_error.text()
     screen.other_password.setText(PASSWORD)
     screen.other_sign_in.click()
@@ -222,10 +227,7 @@ def test_a_held_question_is_dropped_when_someone_else_signs_in(
     assert running is not None
     screen = window.lock()
     window.stopwatch.ask_idle(running, IdleBegan(clock.now, "inactive"))
-    screen.other_button.click()
-    screen.other_id.setText("dr-okafor")
-    screen.other_password.setText(PASSWORD)
-    screen.other_sign_in.click()
+    doctor_signs_in(screen)
     assert window.actor().key == "dr-okafor" and window.stopwatch.idle_dialog is None
 
 
@@ -241,10 +243,7 @@ def test_an_idle_question_open_when_someone_else_signs_in_is_left_unanswered(
     window.stopwatch.ask_idle(running, IdleBegan(clock.now - dt.timedelta(minutes=5), "inactive"))
     assert window.stopwatch.idle_dialog is not None  # asked before the lock came down
     screen = window.lock()
-    screen.other_button.click()
-    screen.other_id.setText("dr-okafor")
-    screen.other_password.setText(PASSWORD)
-    screen.other_sign_in.click()
+    doctor_signs_in(screen)
     assert window.actor().key == "dr-okafor"
     answered = [e.action for e in actions(services, "time.idle_discard")] + [
         e.action for e in actions(services, "time.idle_keep")
