@@ -63,19 +63,11 @@ class AuthService(ServiceBase):
 
     def sign_in(self, staff_id: str, password: str) -> Actor:
         """The acting user, once their password is right; refused otherwise (and audited)."""
-        outcome = self._attempt(staff_id.strip(), password, pin=False, action="auth.sign_in")
-        if outcome.refusal is not None:
-            raise outcome.refusal
-        assert outcome.actor is not None
-        return outcome.actor
+        return self._attempt(staff_id.strip(), password, pin=False, action="auth.sign_in")
 
     def unlock(self, actor: Actor, secret: str) -> Actor:
         """Unlock one's own locked screen with one's password or PIN."""
-        outcome = self._attempt(actor.key, secret, pin=True, action="auth.screen_unlock")
-        if outcome.refusal is not None:
-            raise outcome.refusal
-        assert outcome.actor is not None
-        return outcome.actor
+        return self._attempt(actor.key, secret, pin=True, action="auth.screen_unlock")
 
     def screen_locked(self, actor: Actor, *, automatic: bool) -> None:
         """Record that this person's screen was locked (by them, or after inactivity)."""
@@ -84,10 +76,17 @@ class AuthService(ServiceBase):
     def signed_out(self, actor: Actor) -> None:
         self._record(actor, "auth.sign_out")
 
-    def _attempt(self, staff_id: str, secret: str, *, pin: bool, action: str) -> _Outcome:
-        now = self._now()
+    def _attempt(self, staff_id: str, secret: str, *, pin: bool, action: str) -> Actor:
         # The outcome is worked out inside the transaction and raised after it, so a failed
         # attempt (and a lockout) is committed, not rolled back with the refusal.
+        outcome = self._outcome(staff_id, secret, pin=pin, action=action)
+        if outcome.refusal is not None:
+            raise outcome.refusal
+        assert outcome.actor is not None
+        return outcome.actor
+
+    def _outcome(self, staff_id: str, secret: str, *, pin: bool, action: str) -> _Outcome:
+        now = self._now()
         with self._db.session() as session:
             _take_turns(session, Staff.staff_id == staff_id)
             staff = session.scalars(
@@ -175,10 +174,9 @@ class AuthService(ServiceBase):
             staff = session.scalars(select(Staff).where(Staff.staff_id == staff_id)).first()
             if staff is None:
                 raise NotFound(f"There is no staff member '{staff_id}'.")
-            # Changing one's own password proves the old one first (an administrator, who may
-            # set anyone's, need not).
-            # An administrator too: an unattended session must not be enough to take the
-            # account over for good. (The command line is IT's tool, with its own password.)
+            # Changing one's own password proves the old one first, an administrator's too: an
+            # unattended session must not be enough to take the account over for good. (The
+            # command line is IT's tool, under its own operating-system account.)
             proving = own and staff.password_hash is not None
             if proving and (current is None or not self._verify(staff.password_hash, current)):
                 raise PermissionDenied("Your current password is not right.")

@@ -255,10 +255,9 @@ class BackupService(ServiceBase):
     def _prune(self, folder: Path) -> None:
         keep = {"daily": KEEP_DAILY, "monthly": KEEP_MONTHLY, "pre-migration": KEEP_PRE_MIGRATION}
         by_kind: dict[str, list[Path]] = {}
-        for path in folder.iterdir():
-            match = _KINDS.match(path.name)
-            if match and match.group(1) in keep:
-                by_kind.setdefault(match.group(1), []).append(path)
+        for backup in list_backups(folder):
+            if backup.kind in keep:
+                by_kind.setdefault(backup.kind, []).append(backup.path)
         for kind, paths in by_kind.items():
             # Names carry the date, so name order is age order (mtime can be touched).
             for old in sorted(paths, reverse=True)[keep[kind] :]:

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -299,15 +299,123 @@ class _Describer:
         self.logs = log_lines_of(session, ids, month, zone)
 
     def claim_lines(self, row: BillingRow) -> list[ClaimLine]:
-        return _claim_lines(row, self.patients[row.mrn], self.place, self.group_npi)
+        patient, place, group_npi = self.patients[row.mrn], self.place, self.group_npi
+        r = row.result
+        diagnoses = ";".join(r.inputs[1].conditions)
+        return [
+            ClaimLine(
+                month=r.month,
+                mrn=row.mrn,
+                date_of_service=r.date_of_service.isoformat(),
+                place_of_service=place,
+                code=line.code,
+                units=line.units,
+                charge_cents=line.charge_cents,
+                diagnosis_codes=diagnoses,
+                rendering_npi=row.practitioner_npi,
+                billing_npi=group_npi or row.practitioner_npi,
+                payer=patient.payer,
+                member_id=patient.member_id,
+            )
+            for line in r.lines
+        ]
 
     def superbill(self, row: BillingRow) -> pdf.Superbill:
         patient = self.patients[row.mrn]
-        return _superbill(
-            row, patient, self.header, self.staff, self.signatures.get(patient.id),
-            self.logs.get(patient.id, []), self.zone, self.place, self.group_npi,
-            self.generated, self.head,
-        )  # fmt: skip
+        signature = self.signatures.get(patient.id)
+        log = self.logs.get(patient.id, [])
+        staff, zone, place, group_npi = self.staff, self.zone, self.place, self.group_npi
+        header, generated, head = self.header, self.generated, self.head
+        r = row.result
+        conditions = r.inputs[1].conditions
+        pointers = "".join(pdf.DIAGNOSIS_LETTERS[: min(4, len(conditions))])
+        practitioner = staff.get(patient.billing_practitioner_id or 0)
+        name = row.practitioner + (
+            f", {practitioner.credentials}" if practitioner and practitioner.credentials else ""
+        )
+        enrollment = patient.enrollment
+        consent = ""
+        if enrollment is not None and enrollment.consent_date is not None:
+            consent = date_text(enrollment.consent_date) + (
+                f", {enrollment.consent_method}" if enrollment.consent_method else ""
+            )
+        care_plan = ""
+        if enrollment is not None and enrollment.care_plan_date is not None:
+            care_plan = date_text(enrollment.care_plan_date)
+        who = (
+            "billing practitioner's own time"
+            if r.option and r.option.family in ("ccm_practitioner", "pcm_practitioner")
+            else "countable time"
+        )
+        sign_off = None
+        if signature is not None:
+            signer = staff.get(signature.signed_by_id)
+            sign_off = pdf.SignOff(
+                signer.name if signer else "?",
+                date_time_text(signature.signed_at.astimezone(zone)),
+                signature.attestation,
+            )
+        address = ", ".join(
+            part
+            for part in (patient.address, patient.city, f"{patient.state} {patient.zip}".strip())
+            if part
+        )
+        return pdf.Superbill(
+            practice=header,
+            month=r.month,
+            month_name=month_label(r.month),
+            practitioner=name,
+            practitioner_npi=row.practitioner_npi,
+            billing_npi=group_npi or row.practitioner_npi,
+            patient_name=f"{patient.last_name}, {patient.first_name}",
+            dob=date_text(patient.dob),
+            mrn=patient.mrn,
+            address=address,
+            payer=patient.payer,
+            member_id=patient.member_id,
+            qmb=patient.qmb,
+            date_of_service=date_text(r.date_of_service),
+            place_of_service=place,
+            diagnoses=tuple((code, icd10.description(code)) for code in conditions),
+            lines=tuple(
+                pdf.ServiceLine(
+                    line.code, line.description, line.units, pointers, line.charge_cents
+                )
+                for line in r.lines
+            ),
+            total_cents=r.amount_cents,
+            patient_share_cents=r.patient_share_cents,
+            minutes=(
+                ("Countable (each second once)", clock(r.countable_seconds)),
+                ("Clinical staff", clock(r.staff_seconds)),
+                ("Billing practitioner", clock(r.practitioner_seconds)),
+            ),
+            thresholds=tuple(
+                f"{clock(t.seconds)} of {who} reached on {day_text(t.day)} → {t.code}"
+                for t in r.thresholds
+            ),
+            excluded=tuple(
+                (REASONS[code].text, clock(seconds)) for code, seconds in sorted(r.excluded.items())
+            ),
+            consent=consent,
+            care_plan=care_plan,
+            sign_off=sign_off,
+            log=tuple(
+                pdf.LogLine(
+                    date_text(line.started_at.astimezone(zone)),
+                    f"{line.started_at.astimezone(zone):%H:%M}–"
+                    + (f"{line.ended_at.astimezone(zone):%H:%M}" if line.ended_at else "running"),
+                    clock(line.seconds),
+                    line.staff_name,
+                    line.activity,
+                    line.service.upper() + (" F2F" if line.face_to_face else ""),
+                    line.note,
+                )
+                for line in log
+            ),
+            generated=generated,
+            audit_head=head,
+        )
 
 
 def _file_safe(mrn: str) -> str:
@@ -328,131 +436,6 @@ def superbill_names(mrns: Sequence[str]) -> dict[str, str]:
         else f"{name}-{hashlib.sha256(mrn.encode()).hexdigest()[:8]}"
         for mrn, name in safe.items()
     }
-
-
-def _claim_lines(row: BillingRow, patient: Patient, place: str, group_npi: str) -> list[ClaimLine]:
-    r = row.result
-    diagnoses = ";".join(r.inputs[1].conditions)
-    return [
-        ClaimLine(
-            month=r.month,
-            mrn=row.mrn,
-            date_of_service=r.date_of_service.isoformat(),
-            place_of_service=place,
-            code=line.code,
-            units=line.units,
-            charge_cents=line.charge_cents,
-            diagnosis_codes=diagnoses,
-            rendering_npi=row.practitioner_npi,
-            billing_npi=group_npi or row.practitioner_npi,
-            payer=patient.payer,
-            member_id=patient.member_id,
-        )
-        for line in r.lines
-    ]
-
-
-def _superbill(
-    row: BillingRow,
-    patient: Patient,
-    header: pdf.PracticeHeader,
-    staff: dict[int, Staff],
-    signature: MonthlyReview | None,
-    log: list[Any],
-    zone: dt.tzinfo,
-    place: str,
-    group_npi: str,
-    generated: str,
-    head: str,
-) -> pdf.Superbill:
-    r = row.result
-    conditions = r.inputs[1].conditions
-    pointers = "".join(pdf.DIAGNOSIS_LETTERS[: min(4, len(conditions))])
-    practitioner = staff.get(patient.billing_practitioner_id or 0)
-    name = row.practitioner + (
-        f", {practitioner.credentials}" if practitioner and practitioner.credentials else ""
-    )
-    enrollment = patient.enrollment
-    consent = ""
-    if enrollment is not None and enrollment.consent_date is not None:
-        consent = date_text(enrollment.consent_date) + (
-            f", {enrollment.consent_method}" if enrollment.consent_method else ""
-        )
-    care_plan = ""
-    if enrollment is not None and enrollment.care_plan_date is not None:
-        care_plan = date_text(enrollment.care_plan_date)
-    who = (
-        "billing practitioner's own time"
-        if r.option and r.option.family in ("ccm_practitioner", "pcm_practitioner")
-        else "countable time"
-    )
-    sign_off = None
-    if signature is not None:
-        signer = staff.get(signature.signed_by_id)
-        sign_off = pdf.SignOff(
-            signer.name if signer else "?",
-            date_time_text(signature.signed_at.astimezone(zone)),
-            signature.attestation,
-        )
-    address = ", ".join(
-        part
-        for part in (patient.address, patient.city, f"{patient.state} {patient.zip}".strip())
-        if part
-    )
-    return pdf.Superbill(
-        practice=header,
-        month=r.month,
-        month_name=month_label(r.month),
-        practitioner=name,
-        practitioner_npi=row.practitioner_npi,
-        billing_npi=group_npi or row.practitioner_npi,
-        patient_name=f"{patient.last_name}, {patient.first_name}",
-        dob=date_text(patient.dob),
-        mrn=patient.mrn,
-        address=address,
-        payer=patient.payer,
-        member_id=patient.member_id,
-        qmb=patient.qmb,
-        date_of_service=date_text(r.date_of_service),
-        place_of_service=place,
-        diagnoses=tuple((code, icd10.description(code)) for code in conditions),
-        lines=tuple(
-            pdf.ServiceLine(line.code, line.description, line.units, pointers, line.charge_cents)
-            for line in r.lines
-        ),
-        total_cents=r.amount_cents,
-        patient_share_cents=r.patient_share_cents,
-        minutes=(
-            ("Countable (each second once)", clock(r.countable_seconds)),
-            ("Clinical staff", clock(r.staff_seconds)),
-            ("Billing practitioner", clock(r.practitioner_seconds)),
-        ),
-        thresholds=tuple(
-            f"{clock(t.seconds)} of {who} reached on {day_text(t.day)} → {t.code}"
-            for t in r.thresholds
-        ),
-        excluded=tuple(
-            (REASONS[code].text, clock(seconds)) for code, seconds in sorted(r.excluded.items())
-        ),
-        consent=consent,
-        care_plan=care_plan,
-        sign_off=sign_off,
-        log=tuple(
-            pdf.LogLine(
-                date_text(line.started_at.astimezone(zone)),
-                f"{line.started_at.astimezone(zone):%H:%M}–"
-                + (f"{line.ended_at.astimezone(zone):%H:%M}" if line.ended_at else "running"),
-                clock(line.seconds),
-                line.staff_name,
-                line.activity,
-                line.service.upper() + (" F2F" if line.face_to_face else ""),
-                line.note,
-            )
-            for line in log
-        ),
-        generated=generated,
-        audit_head=head,
-    )
 
 
 def _handoff_row(row: BillingRow) -> pdf.HandoffRow:

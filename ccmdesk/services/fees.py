@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ccmdesk.models import FeeScheduleAmount
 from ccmdesk.rules.catalog import CODES
@@ -47,18 +47,18 @@ class FeeService(ServiceBase):
         ]
 
     def _in_force(self, year: int) -> dict[str, int]:
+        """The schedule billing charges in `year`: that year's own, else the latest earlier
+        one (the rule of rules.billing's Month.of)."""
         with self._db.session() as session:
+            latest = session.scalar(
+                select(func.max(FeeScheduleAmount.year)).where(FeeScheduleAmount.year <= year)
+            )
             rows = session.execute(
-                select(
-                    FeeScheduleAmount.year, FeeScheduleAmount.code, FeeScheduleAmount.amount_cents
+                select(FeeScheduleAmount.code, FeeScheduleAmount.amount_cents).where(
+                    FeeScheduleAmount.year == latest
                 )
-                .where(FeeScheduleAmount.year <= year)
-                .order_by(FeeScheduleAmount.year)
-            ).all()
-        amounts: dict[str, int] = {}
-        for _year, code, cents in rows:  # later years override earlier ones
-            amounts[code] = cents
-        return amounts
+            )
+            return {code: cents for code, cents in rows}
 
     def save(self, actor: Actor, year: int, amounts: Mapping[str, int], reason: str = "") -> None:
         """Set the year's amounts (codes not given keep what is in force for the year). A year

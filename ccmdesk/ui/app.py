@@ -161,12 +161,18 @@ def _report_unexpected(previous: ExceptHook) -> ExceptHook:
     return hook
 
 
-def ask_to_restore(message: str, backup: str) -> bool:
-    """The database cannot be opened: offer the latest good backup (nobody can sign in to a
-    database that does not open, so whoever is at the computer decides, as at its terminal)."""
+def _startup_application() -> QApplication:
+    """The application object for a message before the window (made if there is none)."""
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(["ccmdesk"])
     configure_application(app)
+    return app
+
+
+def ask_to_restore(message: str, backup: str) -> bool:
+    """The database cannot be opened: offer the latest good backup (nobody can sign in to a
+    database that does not open, so whoever is at the computer decides, as at its terminal)."""
+    _startup_application()
     answer = QMessageBox.question(
         None,
         "ccmdesk cannot start",
@@ -179,9 +185,7 @@ def ask_to_restore(message: str, backup: str) -> bool:
 
 def show_startup_error(message: str) -> None:
     """Tell a person who started ccmdesk from a desktop icon why it cannot open (no terminal)."""
-    existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication(["ccmdesk"])
-    configure_application(app)
+    _startup_application()
     QMessageBox.critical(None, "ccmdesk cannot start", message)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -165,12 +165,7 @@ class LockScreen(QDialog):
         self.deleteLater()
 
     def reject(self) -> None:
-        pass  # Esc does not unlock
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Escape:
-            return
-        super().keyPressEvent(event)
+        pass  # Esc (QDialog's reject) does not unlock
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._open:

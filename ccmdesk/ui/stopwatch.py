@@ -82,9 +82,9 @@ class StopwatchController(QObject):
         # The idle time waiting for an answer; kept here, not only in the dialog, so a clock
         # set back moves it even while the Stop dialog (asked from the idle question) is open.
         self.pending_idle: IdleBegan | None = None
-        # While ccmdesk is locked, questions that name the patient wait for the unlock.
+        # While ccmdesk is locked the idle question (it names the patient) waits for the
+        # unlock; messages wait in forms.show_error's own hold.
         self.holding = False
-        self._held: list[Callable[[], None]] = []
         self._held_idle: Callable[[], None] | None = None
         settings = services.practice.stopwatch_settings()
         self.monitor = ActivityMonitor(settings.idle_minutes * 60)
@@ -334,35 +334,23 @@ class StopwatchController(QObject):
             f"The computer's clock went back {_min_s(event.seconds)}. The stopwatch for "
             f"{running.patient_name} {kept}; the change is in the audit trail."
         )
-        self._ask_when_unlocked(lambda: show_error(self._parent_widget(), text))
+        show_error(self._parent_widget(), text)
 
     def hold_questions(self, hold: bool) -> None:
-        """Locked (True): questions naming the patient wait. Unlocked: they are asked now, if
-        the stopwatch they are about is still this person's."""
+        """Locked (True): the idle question waits. Unlocked: it is asked now, if the stopwatch
+        it is about is still this person's."""
         self.holding = hold
-        if hold:
-            return
-        held, self._held = self._held, []
-        if self._held_idle is not None:
-            held.append(self._held_idle)
-            self._held_idle = None
-        for ask in held:
-            ask()
+        held, self._held_idle = self._held_idle, None
+        if not hold and held is not None:
+            held()
 
     def forget_held(self) -> None:
         """Someone else signed in at the lock screen: the questions were not theirs to answer.
         An idle question already open closes unanswered (its owner is asked again about that
         time when they next sign in, as for any stopwatch nobody watched)."""
-        self._held.clear()
         self._held_idle = None
         self._close_idle_dialog()
         self.pending_idle = None
-
-    def _ask_when_unlocked(self, ask: Callable[[], None]) -> None:
-        if self.holding:
-            self._held.append(ask)
-        else:
-            ask()
 
     def ask_idle(self, running: TimerState, event: IdleBegan) -> None:
         """Show the idle question (window-modal, not blocking the tick) for this stopwatch."""
