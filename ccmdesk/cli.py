@@ -21,6 +21,7 @@ from ccmdesk.config import (
     setup_logging,
 )
 from ccmdesk.db import BACKUP_DIR_NAME, Database, DatabaseError, open_database
+from ccmdesk.errors import DatabaseDamaged, classify
 
 COMMANDS = ("practice", "import", "export", "demo", "audit", "user", "backup", "restore")
 
@@ -207,10 +208,15 @@ def _audit_verify(services: object, args: argparse.Namespace) -> int:
 
     assert isinstance(services, Services)
     check = services.audit.verify(Actor.command_line(), args.head)
+    # A closed month's bill is re-checked against the one it was closed with: a data table
+    # changed behind ccmdesk's back (or a late change nobody acknowledged) shows here.
+    months = services.closing.check_all(Actor.command_line())
+    for month in months:
+        print(f"ccmdesk: audit verify: {month.message()}.", file=sys.stderr)
     if check.ok:
         print(f"Audit trail intact: {check.events:,} events.")
         print(f"Head hash: {check.head}")
-        return 0
+        return 1 if months else 0
     where = "the chain"
     if check.first_bad is not None:
         bad = check.first_bad
@@ -225,8 +231,8 @@ def _audit_verify(services: object, args: argparse.Namespace) -> int:
     return 1
 
 
-def _open(data_dir: Path) -> Database:
-    return open_database(database_url(data_dir), data_dir / BACKUP_DIR_NAME)
+def _open(data_dir: Path, *, guarded: bool = True) -> Database:
+    return open_database(database_url(data_dir), data_dir / BACKUP_DIR_NAME, guarded=guarded)
 
 
 def _practice(services: object, args: argparse.Namespace) -> int:
@@ -290,7 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "restore":
             return _restore(data_dir, args.file)
-        db = _open(data_dir)
+        # audit verify opens a database whose audit triggers are gone, to say so.
+        db = _open(data_dir, guarded=args.command != "audit")
     except (ConfigError, DatabaseError, OSError, SQLAlchemyError) as exc:
         if isinstance(exc, OSError):
             message = f"cannot use the data folder: {exc}"
@@ -299,14 +306,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = f"cannot open the database: {getattr(exc, 'orig', None) or exc}"
         else:
             message = str(exc)
-        if isinstance(exc, SQLAlchemyError) and args.command != "restore":
+        damaged = isinstance(exc, SQLAlchemyError | DatabaseDamaged)
+        if damaged and args.command != "restore":
             message += _restore_hint(data_dir)
         print(f"ccmdesk: {message}", file=sys.stderr)
         if args.command is None:
             from ccmdesk.services.backup import latest_good_backup
             from ccmdesk.ui.app import ask_to_restore, show_startup_error
 
-            damaged = isinstance(exc, SQLAlchemyError)
             good = latest_good_backup(data_dir / BACKUP_DIR_NAME) if damaged else None
             if good is None:
                 show_startup_error(message)
@@ -362,6 +369,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except ServiceError as exc:
         print(f"ccmdesk: {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        known = classify(exc)  # busy, full, read-only, damaged: a sentence, not a traceback
+        if known is None:
+            raise
+        print(f"ccmdesk: {args.command}: {known}", file=sys.stderr)
         return 1
     finally:
         db.dispose()

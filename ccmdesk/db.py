@@ -7,55 +7,167 @@ import hashlib
 import os
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+from ccmdesk.errors import (
+    AuditProtectionMissing,
+    DatabaseBusy,
+    DatabaseError,
+    NewerDatabaseError,
+    classify,
+)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BACKUP_DIR_NAME = "backups"
 _REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
 
 
-class DatabaseError(Exception):
-    """A database that cannot be opened; the message says why and what to do."""
+# The order of locks (docs/concurrency.md): a write transaction takes THE write lock before it
+# reads anything its decision depends on (SQLite: BEGIN IMMEDIATE; PostgreSQL: this advisory
+# lock, the same number the audit trail's head is guarded by); row locks come after it, if any.
+# One lock, always first, so no two ccmdesk transactions can wait for each other in a circle.
+WRITE_LOCK_KEY = 0x43434D  # "CCM"
+_WRITE_OPTION = "ccmdesk_write"
+_READ_OPTION = "ccmdesk_read"
+# How long one attempt waits for another workstation's write to finish, and how many attempts:
+# long enough for an ordinary save or a sign-off, short enough that nobody stares at a frozen
+# window; a big import that holds the lock longer gets the "busy, try again" sentence.
+BUSY_TIMEOUT_MS = 5000
+WRITE_ATTEMPTS = 3
+_PG_LOCK_TIMEOUT = "15s"
 
 
-class NewerDatabaseError(DatabaseError):
-    """The database was written by a newer ccmdesk than this one."""
+class NestedWriteError(RuntimeError):
+    """A write transaction opened inside another on the same thread: a bug that would wait for
+    itself (the inner one queues behind the outer one's lock)."""
+
+
+class ReadOnlySessionError(RuntimeError):
+    """A read session tried to write: a bug, since writes must hold the write lock first."""
 
 
 @dataclass
 class Database:
-    """An open, migrated database: the engine and a factory for one session per user action."""
+    """An open, migrated database: one write or read session per user action."""
 
     engine: Engine
-    sessions: sessionmaker[Session]
     sqlite_path: Path | None
+
+    def __post_init__(self) -> None:
+        reader = self.engine.execution_options(**{_READ_OPTION: True})
+        self._reads = sessionmaker(reader, expire_on_commit=False)
+        writer = self.engine.execution_options(**{_WRITE_OPTION: True})
+        self._writes = sessionmaker(writer, expire_on_commit=False)
+        self._writing = threading.local()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session that commits when the block ends cleanly and rolls back otherwise."""
-        with self.sessions() as session, session.begin():
-            yield session
+        """A write transaction: it holds the database's write lock from its first statement, so
+        what it reads (the audit head, "no stopwatch open", "the month is not closed") cannot
+        change before it commits. Commits when the block ends cleanly, rolls back otherwise.
+        Busy, full, read-only and damaged databases come out as known errors."""
+        if getattr(self._writing, "active", False):
+            raise NestedWriteError("a write session is already open on this thread")
+        self._writing.active = True
+        try:
+            with _known_errors(), self._writes() as session, session.begin():
+                session.info[_WRITE_OPTION] = True
+                session.connection()  # take the write lock now, before any read
+                yield session
+        finally:
+            self._writing.active = False
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction: one consistent snapshot, no lock, never blocks a writer."""
+        try:
+            with _known_errors(), self._reads() as session, session.begin():
+                yield session
+        except DatabaseError as error:
+            if isinstance(error.__cause__, DBAPIError) and _is_read_only_refusal(error.__cause__):
+                raise ReadOnlySessionError("a read session tried to write") from error
+            raise
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
+def is_write_session(session: Session) -> bool:
+    """Whether this session holds the write lock (the audit trail may only be extended so)."""
+    return bool(session.info.get(_WRITE_OPTION))
+
+
+@contextmanager
+def _known_errors() -> Iterator[None]:
+    try:
+        yield
+    except DBAPIError as error:
+        known = classify(error)
+        if known is None:
+            raise
+        raise known from error
+
+
+def _is_read_only_refusal(error: DBAPIError) -> bool:
+    text_ = str(error.orig).lower()
+    return "readonly database" in text_ or "read-only transaction" in text_
+
+
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # ccmdesk begins every transaction itself (see _begin): the driver's own implicit BEGIN
+    # comes only at the first INSERT or UPDATE, so whatever was read before it (the audit head,
+    # "no stopwatch is open") would not be protected by the transaction at all.
+    dbapi_connection.isolation_level = None
     # foreign_keys is per connection, so it must be set on every new connection.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def _begin_sqlite(connection: Connection) -> None:
+    """Writes take SQLite's write lock at BEGIN (IMMEDIATE), waiting up to the busy timeout, a
+    bounded number of times; reads are plain snapshots that may not write (query_only). The
+    engine used bare (migrations, maintenance, tests) begins deferred, as SQLite does."""
+    options = connection.get_execution_options()
+    write = bool(options.get(_WRITE_OPTION))
+    read_only = bool(options.get(_READ_OPTION))
+    # query_only outlives the transaction on this pooled connection: switch it only on change.
+    if connection.info.get("query_only", False) != read_only:
+        connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+        connection.info["query_only"] = read_only
+    if not write:
+        connection.exec_driver_sql("BEGIN")
+        return
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except DBAPIError as error:
+            if not isinstance(classify(error), DatabaseBusy) or attempt == WRITE_ATTEMPTS - 1:
+                raise
+
+
+def _begin_postgresql(connection: Connection) -> None:
+    """Writes take the one write lock first, with a timeout; reads are read-only transactions."""
+    options = connection.get_execution_options()
+    if options.get(_WRITE_OPTION):
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{_PG_LOCK_TIMEOUT}'")
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+    elif options.get(_READ_OPTION):
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 def _create_owner_only(path: Path) -> None:
@@ -81,8 +193,11 @@ def create_db_engine(url: str) -> tuple[Engine, Path | None]:
         # hide_parameters: an error message must never carry a patient's name into a log.
         engine = create_engine(url, hide_parameters=True)
         event.listen(engine, "connect", _set_sqlite_pragmas)
+        event.listen(engine, "begin", _begin_sqlite)
     else:
         engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        if parsed.get_backend_name() == "postgresql":
+            event.listen(engine, "begin", _begin_postgresql)
     return engine, sqlite_path
 
 
@@ -187,17 +302,50 @@ def migrate(engine: Engine, sqlite_path: Path | None, backup_dir: Path | None) -
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         backup = sqlite_backup(sqlite_path, backup_dir / f"pre-migration-{current}-{stamp}.sqlite3")
         write_checksum(backup)
-    with engine.begin() as connection:
+    with engine.execution_options(**{_WRITE_OPTION: True}).begin() as connection:
         command.upgrade(_alembic_config(connection), "head")
     return backup
 
 
-def open_database(url: str, backup_dir: Path | None = None) -> Database:
-    """Open (creating if needed) and migrate the database at the URL."""
+# The triggers that keep the audit trail append-only and unforked (migrations 0005 and 0007).
+AUDIT_TRIGGERS = ("audit_event_no_update", "audit_event_no_delete", "audit_event_extends_head")
+
+
+def missing_audit_triggers(connection: Connection) -> list[str]:
+    """The audit trail's triggers that are not in the database (none, unless someone dropped
+    them with a tool other than ccmdesk)."""
+    if connection.dialect.name == "postgresql":
+        query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    else:
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    present = set(connection.exec_driver_sql(query).scalars())
+    return [name for name in AUDIT_TRIGGERS if name not in present]
+
+
+def audit_protection_message(missing: list[str]) -> str:
+    return (
+        "The audit trail's protection is missing from this database (trigger "
+        f"{', '.join(missing)}): the file was changed with a tool other than ccmdesk, so its "
+        "history can no longer be trusted. ccmdesk will not work on it. An administrator "
+        "restores the latest good backup (`ccmdesk restore`), then runs `ccmdesk audit verify`."
+    )
+
+
+def open_database(url: str, backup_dir: Path | None = None, *, guarded: bool = True) -> Database:
+    """Open (creating if needed) and migrate the database at the URL.
+
+    A database whose audit triggers were dropped is refused (AuditProtectionMissing) unless
+    `guarded` is False, which only `audit verify` and restore use, to report on it or replace it.
+    """
     engine, sqlite_path = create_db_engine(url)
     try:
         migrate(engine, sqlite_path, backup_dir)
+        if guarded:
+            with engine.connect() as connection:
+                missing = missing_audit_triggers(connection)
+            if missing:
+                raise AuditProtectionMissing(audit_protection_message(missing))
     except Exception:
         engine.dispose()
         raise
-    return Database(engine, sessionmaker(engine, expire_on_commit=False), sqlite_path)
+    return Database(engine, sqlite_path)

@@ -13,6 +13,8 @@ import pytest
 
 from ccmdesk import __version__
 from ccmdesk.cli import main
+from ccmdesk.db import Database
+from ccmdesk.services import Services
 from tests.conftest import VALID_NPIS
 
 
@@ -406,3 +408,31 @@ def test_a_gui_start_on_a_database_that_cannot_be_opened_offers_the_latest_good_
     assert started == [tmp_path]  # the window opened, on the restored database
     assert practice_name(tmp_path) == "Maple Clinic"
     assert list(tmp_path.glob("ccmdesk.sqlite3.before-restore-*"))
+
+
+def test_audit_verify_names_a_closed_month_whose_bill_was_changed_behind_its_back(
+    staffed: Services, db: Database, tmp_path: Path
+) -> None:
+    from ccmdesk.rules.records import StaffRecord
+    from tests.conftest import BILLER, CLI
+    from tests.rules.scenario_cases import CASES, MONTH
+    from tests.services.test_billing import import_cases
+
+    for record in (
+        StaffRecord("lpn-l", "Lou Nurse", "clinical", "LPN"),
+        StaffRecord("ma-m", "Max Assistant", "clinical", "MA"),
+    ):
+        staffed.staff.save(CLI, record, is_new=True)
+    import_cases(staffed, CASES)
+    staffed.closing.close(BILLER, MONTH)
+    db.dispose()
+    assert db.sqlite_path == tmp_path / "ccmdesk.sqlite3"
+    assert run("audit", "verify", data_dir=tmp_path).returncode == 0
+    raw = sqlite3.connect(tmp_path / "ccmdesk.sqlite3")
+    raw.execute("UPDATE fee_schedule_amount SET amount_cents = amount_cents * 10")
+    raw.commit()
+    raw.close()
+    result = run("audit", "verify", data_dir=tmp_path)
+    assert result.returncode == 1
+    assert "Audit trail intact" in result.stdout
+    assert "March 2026's bill now differs from the one it was closed with" in result.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from ccmdesk.db import NewerDatabaseError, open_database
+from ccmdesk.db import NewerDatabaseError, head_revision, open_database
 
 
 def url(path: Path) -> str:
@@ -24,7 +24,7 @@ def test_an_empty_database_is_created_at_the_latest_schema(tmp_path: Path) -> No
             text("SELECT amount_cents FROM fee_schedule_amount WHERE year=2026 AND code='99490'")
         ).scalar()
     db.dispose()
-    assert revision == "0006"
+    assert revision == head_revision()
     assert fees == 6613
     assert not (tmp_path / "backups").exists()  # nothing to back up on a new database
 
@@ -81,7 +81,7 @@ def test_an_upgrade_keeps_the_data_and_leaves_a_backup_first(tmp_path: Path) -> 
         names = session.execute(text("SELECT name FROM staff")).scalars().all()
         fee_rows = session.execute(text("SELECT count(*) FROM fee_schedule_amount")).scalar()
     db.dispose()
-    assert revision == "0006"
+    assert revision == head_revision()
     assert names == ["Grace Lee"]
     assert fee_rows == 28
     backups = list((tmp_path / "backups").glob("pre-migration-0001-*.sqlite3"))
@@ -178,3 +178,114 @@ def test_a_practice_from_before_the_stopwatch_settings_gets_the_defaults(tmp_pat
     ).practice.stopwatch_settings()
     assert settings.idle_minutes == 5
     assert settings.activities == DEFAULT_ACTIVITIES
+
+
+# --- one writer at a time ---------------------------------------------------------------------
+
+
+def test_a_write_session_holds_the_write_lock_from_its_start_while_reads_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ccmdesk.db as db_module
+    from ccmdesk.errors import DatabaseBusy
+
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 50)
+    first = open_database(url(tmp_path / "w.sqlite3"))
+    second = open_database(url(tmp_path / "w.sqlite3"))
+    try:
+        with first.session() as holding:
+            # Nothing written yet: the lock is held all the same (BEGIN IMMEDIATE), so what this
+            # transaction reads cannot change under it.
+            holding.execute(text("SELECT count(*) FROM staff")).scalar()
+            with (
+                pytest.raises(DatabaseBusy, match=r"busy.*Nothing was saved"),
+                second.session() as waiting,
+            ):
+                waiting.execute(text("SELECT 1"))
+            with second.read() as reading:
+                assert reading.execute(text("SELECT count(*) FROM staff")).scalar() == 0
+        with second.session() as now_free:
+            now_free.execute(text("SELECT 1"))
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+def test_a_read_session_that_writes_is_a_bug_not_a_read_only_database(tmp_path: Path) -> None:
+    from ccmdesk.db import ReadOnlySessionError
+
+    db = open_database(url(tmp_path / "r.sqlite3"))
+    try:
+        with pytest.raises(ReadOnlySessionError), db.read() as session:
+            session.execute(text("DELETE FROM staff"))
+        with db.session() as session:  # the pooled connection writes again afterwards
+            session.execute(text("DELETE FROM staff"))
+    finally:
+        db.dispose()
+
+
+def test_a_write_session_inside_another_on_one_thread_is_refused_at_once(tmp_path: Path) -> None:
+    from ccmdesk.db import NestedWriteError
+
+    db = open_database(url(tmp_path / "n.sqlite3"))
+    try:
+        with db.session(), pytest.raises(NestedWriteError), db.session():
+            pass
+        with db.session() as session:  # and the flag is cleared for the next one
+            session.execute(text("SELECT 1"))
+    finally:
+        db.dispose()
+
+
+def test_a_read_only_database_file_gives_the_read_only_sentence(tmp_path: Path) -> None:
+    from sqlalchemy import event
+
+    from ccmdesk.errors import DatabaseReadOnly
+
+    db = open_database(url(tmp_path / "ro.sqlite3"))
+    db.engine.dispose()
+    # Stands in for a read-only file or mount, which root (running these tests) writes anyway:
+    # SQLite answers both with SQLITE_READONLY.
+    event.listen(db.engine, "connect", lambda conn, _: conn.execute("PRAGMA query_only = 1"))
+    try:
+        with (
+            pytest.raises(DatabaseReadOnly, match=r"read-only\..*write access"),
+            db.session() as session,
+        ):
+            session.execute(text("DELETE FROM staff"))
+    finally:
+        db.dispose()
+
+
+def test_a_full_database_gives_the_full_disk_sentence(tmp_path: Path) -> None:
+    from sqlalchemy import event
+
+    from ccmdesk.errors import DatabaseFull
+
+    db = open_database(url(tmp_path / "full.sqlite3"))
+    db.engine.dispose()
+    event.listen(db.engine, "connect", lambda conn, _: conn.execute("PRAGMA max_page_count = 60"))
+    try:
+        with (
+            pytest.raises(DatabaseFull, match="disk that holds the database is full"),
+            db.session() as session,
+        ):
+            session.execute(text("CREATE TABLE filler (x TEXT)"))
+            for _ in range(400):
+                session.execute(text("INSERT INTO filler VALUES (randomblob(1000))"))
+    finally:
+        db.dispose()
+
+
+def test_dropped_audit_triggers_stop_ccmdesk_from_opening_the_database(tmp_path: Path) -> None:
+    from ccmdesk.errors import AuditProtectionMissing
+
+    path = tmp_path / "t.sqlite3"
+    open_database(url(path)).dispose()
+    raw = sqlite3.connect(path)
+    raw.execute("DROP TRIGGER audit_event_extends_head")
+    raw.commit()
+    raw.close()
+    with pytest.raises(AuditProtectionMissing, match=r"audit_event_extends_head.*restore"):
+        open_database(url(path))
+    open_database(url(path), guarded=False).dispose()  # audit verify may still look at it

@@ -3,7 +3,13 @@
 from ccmdesk.models.audit import AuditEvent
 from ccmdesk.models.base import Base
 from ccmdesk.models.fee import FeeScheduleAmount
-from ccmdesk.models.month import InpatientStay, MonthClose, MonthlyReview, PatientMonth
+from ccmdesk.models.month import (
+    InpatientStay,
+    MonthClose,
+    MonthFlag,
+    MonthlyReview,
+    PatientMonth,
+)
 from ccmdesk.models.patient import Enrollment, Patient, PatientCondition
 from ccmdesk.models.practice import Practice
 from ccmdesk.models.staff import Role, Staff
@@ -16,6 +22,7 @@ __all__ = [
     "FeeScheduleAmount",
     "InpatientStay",
     "MonthClose",
+    "MonthFlag",
     "MonthlyReview",
     "Patient",
     "PatientCondition",

@@ -109,3 +109,24 @@ class MonthClose(Base):
     reopened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reopened_by: Mapped[str | None] = mapped_column(String(100))
     reopen_reason: Mapped[str | None] = mapped_column(Text)
+    # The bill as it stood when closed (one line per patient: MRN|codes|cents|signed), brought
+    # up to date only when billing acknowledges a change; its SHA-256 is in the audit trail.
+    bill: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class MonthFlag(Base):
+    """A change that had to reach a closed or signed month's bill (a back-dated revocation of
+    consent): raised on that month until billing staff acknowledge it."""
+
+    __tablename__ = "month_flag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    raised_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    raised_by: Mapped[str] = mapped_column(String(100))  # staff_id, or "cli:<os user>"
+    why: Mapped[str] = mapped_column(Text)
+    before: Mapped[str] = mapped_column(Text, default="")  # the patient's bill line before
+    after: Mapped[str] = mapped_column(Text, default="")
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ccmdesk.db import is_write_session, missing_audit_triggers
 from ccmdesk.models import AuditEvent, Patient, Staff
 from ccmdesk.services.base import ServiceBase, practice_zone
 from ccmdesk.services.context import Actor, Permission
 
 GENESIS_HASH = "0" * 64
 _HEAD_KEY = "ccmdesk.audit_head"
-_CHAIN_LOCK = 0x43434D  # any fixed number; "CCM"
 
 
 def canonical_json(value: Any) -> str | None:
@@ -78,16 +79,12 @@ def record(
     reason: str = "",
     patient_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction."""
-    # The head is read once per transaction. On SQLite (WAL) a transaction whose snapshot went
-    # stale because another process wrote meanwhile is refused when it tries to write, so the
-    # chain cannot fork there; PostgreSQL needs the lock below.
+    """Append one event to the chain, in the caller's write transaction."""
+    if not is_write_session(session):
+        # The head must be read under the write lock, or two workstations extend the same head.
+        raise RuntimeError("the audit trail is extended only inside a write session")
     prev_hash = session.info.get(_HEAD_KEY)
     if prev_hash is None:
-        if session.get_bind().dialect.name == "postgresql":
-            # PostgreSQL lets two transactions read the same head; this lock, held until commit,
-            # makes appenders take turns so the chain never forks.
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
         head = session.scalars(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
         prev_hash = head.first() or GENESIS_HASH
     before_json, after_json = canonical_json(before), canonical_json(after)
@@ -255,7 +252,7 @@ class AuditService(ServiceBase):
     def events(self, actor: Actor, wanted: AuditFilter) -> tuple[list[AuditRow], bool]:
         """The newest events that match, and whether there were more than the limit."""
         self._authorize(actor, Permission.VIEW_AUDIT)
-        with self._db.session() as session:
+        with self._db.read() as session:
             query = (
                 select(
                     AuditEvent,
@@ -308,13 +305,23 @@ class AuditService(ServiceBase):
     def actions(self, actor: Actor) -> list[str]:
         """Every action the trail holds, for the viewer's filter."""
         self._authorize(actor, Permission.VIEW_AUDIT)
-        with self._db.session() as session:
+        with self._db.read() as session:
             return sorted(session.scalars(select(AuditEvent.action).distinct()))
 
     def verify(self, actor: Actor, expected_head: str | None = None) -> ChainCheck:
+        """The chain recomputed, and the triggers that keep it append-only still in place."""
         self._authorize(actor, Permission.VIEW_AUDIT)
-        with self._db.session() as session:
-            return verify_chain(session, expected_head)
+        with self._db.read() as session:
+            check = verify_chain(session, expected_head)
+            missing = missing_audit_triggers(session.connection())
+        if not missing:
+            return check
+        dropped = (
+            f"the audit trail's protecting triggers were dropped ({', '.join(missing)}), so "
+            "rows could have been changed or removed without a trace"
+        )
+        problem = f"{check.problem}; and {dropped}" if check.problem else dropped
+        return dataclasses.replace(check, ok=False, problem=problem)
 
 
 def _midnight(day: dt.date, zone: dt.tzinfo) -> dt.datetime:

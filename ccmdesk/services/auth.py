@@ -242,7 +242,7 @@ class AuthService(ServiceBase):
     # --- what the sign-in screen needs to know ------------------------------------------------
 
     def has_password(self, staff_id: str) -> bool:
-        with self._db.session() as session:
+        with self._db.read() as session:
             return bool(
                 session.scalar(
                     select(func.count())
@@ -253,7 +253,7 @@ class AuthService(ServiceBase):
 
     def anyone_has_password(self) -> bool:
         """False only on a database from before sign-in existed (or a fresh one)."""
-        with self._db.session() as session:
+        with self._db.read() as session:
             return _anyone_has_password(session)
 
     def claim_first_password(self, staff_id: str, password: str) -> Actor:

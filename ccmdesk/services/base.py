@@ -64,7 +64,7 @@ class ServiceBase:
     def _current(self, actor: Actor) -> Actor:
         if actor.role == SYSTEM_ROLE and actor.key.startswith("cli:"):
             return actor  # the command line: a local data-migration tool (formats.md)
-        with self._db.session() as session:
+        with self._db.read() as session:
             if actor.key.startswith("setup:"):
                 # First start acts as an administrator only until the first staff member exists.
                 if session.scalars(select(Staff.id).limit(1)).first() is not None:

@@ -223,7 +223,7 @@ class BillingService(ServiceBase):
         """Every enrolled or active patient's month, evaluated."""
         self._authorize(actor, Permission.VIEW_BILLING)
         month = checked_month(month)
-        with collector_paused(), self._db.session() as session:
+        with collector_paused(), self._db.read() as session:
             rows = self.evaluate_in(session, month)
         return BillingMonth(month, rows)
 
@@ -231,7 +231,7 @@ class BillingService(ServiceBase):
         """One patient's month, evaluated (whether or not it is enrolled or active)."""
         self._authorize(actor, Permission.VIEW_BILLING)
         month = checked_month(month)
-        with self._db.session() as session:
+        with self._db.read() as session:
             rows = self.evaluate_in(session, month, Patient.mrn == mrn, every=True)
         if not rows:
             raise NotFound(f"There is no patient with MRN '{mrn}'.")
@@ -240,7 +240,7 @@ class BillingService(ServiceBase):
     def month_facts(self, actor: Actor, mrn: str, month: str) -> MonthFactsRecord:
         self._authorize(actor, Permission.VIEW_PATIENTS)
         month = checked_month(month)
-        with self._db.session() as session:
+        with self._db.read() as session:
             patient = patient_by_mrn(session, mrn)
             return month_record(self._month_row(session, patient.id, month))
 
@@ -340,7 +340,7 @@ class BillingService(ServiceBase):
         return self.patient_month(actor, mrn, month)
 
     def current_month(self) -> str:
-        with self._db.session() as session:
+        with self._db.read() as session:
             return month_of(self._now(), practice_zone(session))
 
     # --- checks ---------------------------------------------------------------------------------

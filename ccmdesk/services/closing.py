@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from ccmdesk.db import Database
-from ccmdesk.models import MonthClose, Staff, TimeEntry, TimeSegment
+from ccmdesk.models import (
+    AuditEvent,
+    MonthClose,
+    MonthFlag,
+    MonthlyReview,
+    Patient,
+    Staff,
+    TimeEntry,
+    TimeSegment,
+)
 from ccmdesk.rules.intervals import month_label, month_of
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
-from ccmdesk.services.billing import BillingService, collector_paused
+from ccmdesk.services.billing import BillingRow, BillingService, collector_paused
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ServiceError, ValidationFailed
 
@@ -29,6 +42,71 @@ class Closing:
     reopened_at: dt.datetime | None = None
     reopened_by: str = ""
     reason: str = ""
+
+
+def bill_line(row: BillingRow) -> str:
+    """One patient's line of a month's bill, as closing stores and re-checks it."""
+    return f"{row.mrn}|{row.result.codes}|{row.result.amount_cents}|{row.result.signed}"
+
+
+def bill_text(rows: list[BillingRow]) -> str:
+    return "\n".join(bill_line(r) for r in rows)
+
+
+def bill_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A change that reached a billed month (see MonthFlag), as the billing panel lists it."""
+
+    month: str
+    mrn: str
+    patient_name: str
+    raised_at: dt.datetime
+    raised_by: str
+    why: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class BillCheck:
+    """Whether a month's bill is still the one it was closed with (or last acknowledged), and
+    the flags raised on it that billing has not acknowledged yet."""
+
+    month: str
+    closed: bool
+    changed: tuple[str, ...] = ()  # MRNs whose line differs from the stored bill
+    stored_hash_ok: bool = True  # the stored bill still hashes to what the audit trail holds
+    flags: tuple[Flag, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.changed and self.stored_hash_ok and not self.flags
+
+    def message(self) -> str:
+        """What the billing panel and `audit verify` say when something is wrong."""
+        name = month_label(self.month)
+        parts = []
+        if not self.stored_hash_ok:
+            parts.append(
+                f"the bill stored when {name} was closed does not match the hash in the audit "
+                "trail: it was changed outside ccmdesk"
+            )
+        if self.changed:
+            shown = ", ".join(self.changed[:8]) + (" …" if len(self.changed) > 8 else "")
+            parts.append(
+                f"{name}'s bill now differs from the one it was closed with for "
+                f"{len(self.changed)} patient(s) (MRN {shown})"
+            )
+        if self.flags:
+            parts.append(
+                f"{len(self.flags)} change(s) reached {name} after it was billed and await "
+                "acknowledgement"
+            )
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -51,7 +129,7 @@ class ClosingService(ServiceBase):
     def state(self, actor: Actor, month: str) -> MonthState:
         self._authorize(actor, Permission.VIEW_BILLING)
         month = checked_month(month)
-        with self._db.session() as session:
+        with self._db.read() as session:
             rows = session.scalars(
                 select(MonthClose)
                 .where(MonthClose.month == month)
@@ -109,10 +187,8 @@ class ClosingService(ServiceBase):
                 )
             rows = self._billing.evaluate_in(session, month)
             billable = [r for r in rows if r.result.billable]
-            lines = "\n".join(
-                f"{r.mrn}|{r.result.codes}|{r.result.amount_cents}|{r.result.signed}" for r in rows
-            )
-            session.add(MonthClose(month=month, closed_at=now, closed_by=actor.key))
+            lines = bill_text(rows)
+            session.add(MonthClose(month=month, closed_at=now, closed_by=actor.key, bill=lines))
             audit.record(
                 session,
                 at=now,
@@ -125,7 +201,7 @@ class ClosingService(ServiceBase):
                     "billable": len(billable),
                     "billable_signed": sum(1 for r in billable if r.result.signed),
                     "amount_cents": sum(r.result.amount_cents for r in billable),
-                    "rows_sha256": hashlib.sha256(lines.encode("utf-8")).hexdigest(),
+                    "rows_sha256": bill_sha256(lines),
                 },
             )
         return self.state(actor, month)
@@ -159,3 +235,201 @@ class ClosingService(ServiceBase):
                 reason=reason.strip(),
             )
         return self.state(actor, month)
+
+    # --- is the bill still the one billed? ------------------------------------------------------
+
+    def check(self, actor: Actor, month: str) -> BillCheck:
+        """Re-check a month: a closed month's bill against the one it was closed with (and that
+        against the hash in the audit trail), and the flags nobody has acknowledged."""
+        self._authorize(actor, Permission.VIEW_BILLING)
+        month = checked_month(month)
+        with collector_paused(), self._db.read() as session:
+            return self.check_in(session, month)
+
+    def check_all(self, actor: Actor) -> list[BillCheck]:
+        """Every closed month, and every month with an open flag, that is not as billed."""
+        self._authorize(actor, Permission.VIEW_BILLING)
+        with collector_paused(), self._db.read() as session:
+            months = set(
+                session.scalars(select(MonthClose.month).where(MonthClose.reopened_at.is_(None)))
+            ) | set(
+                session.scalars(select(MonthFlag.month).where(MonthFlag.acknowledged_at.is_(None)))
+            )
+            checks = [self.check_in(session, m) for m in sorted(months)]
+        return [c for c in checks if not c.ok]
+
+    def check_in(self, session: Session, month: str) -> BillCheck:
+        flags = _open_flags(session, month)
+        closing = session.scalars(
+            select(MonthClose).where(MonthClose.month == month, MonthClose.reopened_at.is_(None))
+        ).first()
+        if closing is None:
+            return BillCheck(month, False, flags=flags)
+        stored = dict(_split(line) for line in closing.bill.splitlines() if line)
+        now = {r.mrn: bill_line(r) for r in self._billing.evaluate_in(session, month)}
+        changed = sorted(m for m in stored.keys() | now.keys() if stored.get(m) != now.get(m))
+        anchored = _anchored_hash(session, month)
+        return BillCheck(
+            month,
+            True,
+            tuple(changed),
+            anchored is None or anchored == bill_sha256(closing.bill),
+            flags,
+        )
+
+    def acknowledge(self, actor: Actor, month: str, reason: str) -> BillCheck:
+        """Billing staff take note of what changed in a billed month: its flags are settled and
+        a closed month's stored bill becomes today's (both kept in the audit trail)."""
+        actor = self._authorize(actor, Permission.CLOSE_MONTH)
+        month = checked_month(month)
+        if not reason.strip():
+            raise ValidationFailed([FieldError("reason", "is required to acknowledge a change")])
+        now = self._now().replace(microsecond=0)
+        with collector_paused(), self._db.session() as session:
+            flags = session.scalars(
+                select(MonthFlag).where(
+                    MonthFlag.month == month, MonthFlag.acknowledged_at.is_(None)
+                )
+            ).all()
+            closing = session.scalars(
+                select(MonthClose).where(
+                    MonthClose.month == month, MonthClose.reopened_at.is_(None)
+                )
+            ).first()
+            before = self.check_in(session, month)
+            if before.ok:
+                raise ServiceError(f"Nothing in {month_label(month)} awaits acknowledgement.")
+            for flag in flags:
+                flag.acknowledged_at = now
+                flag.acknowledged_by = actor.key
+            after: dict[str, object] = {"flags": len(flags), "changed": list(before.changed)}
+            if closing is not None:
+                closing.bill = bill_text(self._billing.evaluate_in(session, month))
+                after["rows_sha256"] = bill_sha256(closing.bill)
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="month.acknowledge",
+                entity="month",
+                entity_key=month,
+                after=after,
+                reason=reason.strip(),
+            )
+            return self.check_in(session, month)
+
+
+def _split(line: str) -> tuple[str, str]:
+    return line.split("|", 1)[0], line
+
+
+def _open_flags(session: Session, month: str) -> tuple[Flag, ...]:
+    rows = session.execute(
+        select(MonthFlag, Patient.mrn, Patient.first_name, Patient.last_name)
+        .join(Patient, Patient.id == MonthFlag.patient_id)
+        .where(MonthFlag.month == month, MonthFlag.acknowledged_at.is_(None))
+        .order_by(MonthFlag.id)
+    ).all()
+    return tuple(
+        Flag(f.month, mrn, f"{first} {last}", f.raised_at, f.raised_by, f.why, f.before, f.after)
+        for f, mrn, first, last in rows
+    )
+
+
+def _anchored_hash(session: Session, month: str) -> str | None:
+    """The bill hash the audit trail holds for the month's current closing: the close event's,
+    or a later acknowledgement's."""
+    latest = session.scalars(
+        select(AuditEvent.after)
+        .where(
+            AuditEvent.entity == "month",
+            AuditEvent.entity_key == month,
+            AuditEvent.action.in_(("month.close", "month.acknowledge")),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    if not latest:
+        return None
+    value = json.loads(latest).get("rows_sha256")
+    return value if isinstance(value, str) else None
+
+
+# --- changes that would reach a billed month ---------------------------------------------------
+
+
+def billed_months(session: Session, patient_ids: Iterable[int]) -> set[str]:
+    """The months whose bill these patients' records feed and that are settled: closed for the
+    practice, or signed for one of them."""
+    closed = set(session.scalars(select(MonthClose.month).where(MonthClose.reopened_at.is_(None))))
+    signed = set(
+        session.scalars(
+            select(MonthlyReview.month).where(
+                MonthlyReview.patient_id.in_(sorted(set(patient_ids))),
+                MonthlyReview.voided_at.is_(None),
+            )
+        )
+    )
+    return closed | signed
+
+
+def _lines(
+    session: Session, billing: BillingService, month: str, patient_ids: list[int]
+) -> dict[int, str]:
+    rows = billing.evaluate_in(session, month, Patient.id.in_(patient_ids))
+    query = select(Patient.mrn, Patient.id).where(Patient.id.in_(patient_ids))
+    ids: dict[str, int] = {mrn: id_ for mrn, id_ in session.execute(query)}
+    return {ids[r.mrn]: bill_line(r) for r in rows}
+
+
+@contextmanager
+def billed_months_kept(
+    session: Session,
+    billing: BillingService,
+    patient_ids: list[int],
+    *,
+    flag_why: Callable[[int], str],
+    actor: Actor,
+    now: dt.datetime,
+) -> Iterator[None]:
+    """Around a change to these patients' records: where it alters the bill of a closed or
+    signed month, that month is flagged, saying why (`flag_why`), until billing acknowledges
+    it. The record still changes: it must say what is true (a revocation recorded late), and a
+    condition added today must not wait for last year's months (docs/billing-rules.md,
+    "Closed and signed months")."""
+    months = sorted(billed_months(session, patient_ids)) if patient_ids else []
+    before = {m: _lines(session, billing, m, patient_ids) for m in months}
+    yield
+    if not months:
+        return
+    session.flush()
+    for month in months:
+        after = _lines(session, billing, month, patient_ids)
+        for patient_id in patient_ids:
+            was, now_line = before[month].get(patient_id, ""), after.get(patient_id, "")
+            if was == now_line:
+                continue
+            why = flag_why(patient_id)
+            session.add(
+                MonthFlag(
+                    month=month,
+                    patient_id=patient_id,
+                    raised_at=now,
+                    raised_by=actor.key,
+                    why=why,
+                    before=was,
+                    after=now_line,
+                )
+            )
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="month.flag",
+                entity="month",
+                entity_key=month,
+                patient_id=patient_id,
+                before={"line": was},
+                after={"line": now_line},
+                reason=why,
+            )

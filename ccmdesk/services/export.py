@@ -175,7 +175,7 @@ class ExportService(ServiceBase):
         lines: list[ClaimLine] = []
         pending: list[tuple[list[str], Callable[[], list[bytes]]]] = []
         with contextlib.ExitStack() as stack:
-            with collector_paused(), self._db.session() as session:
+            with collector_paused(), self._db.read() as session:
                 practice = session.scalars(select(Practice).limit(1)).first()
                 if practice is None:
                     raise ServiceError(

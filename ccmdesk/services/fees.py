@@ -32,7 +32,7 @@ class FeeService(ServiceBase):
     year without its own schedule, the latest earlier one)."""
 
     def years(self) -> list[int]:
-        with self._db.session() as session:
+        with self._db.read() as session:
             return sorted(set(session.scalars(select(FeeScheduleAmount.year))))
 
     def schedule(self, actor: Actor, year: int) -> list[FeeLine]:
@@ -49,7 +49,7 @@ class FeeService(ServiceBase):
     def _in_force(self, year: int) -> dict[str, int]:
         """The schedule billing charges in `year`: that year's own, else the latest earlier
         one (the rule of rules.billing's Month.of)."""
-        with self._db.session() as session:
+        with self._db.read() as session:
             latest = session.scalar(
                 select(func.max(FeeScheduleAmount.year)).where(FeeScheduleAmount.year <= year)
             )

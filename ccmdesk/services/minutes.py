@@ -75,7 +75,7 @@ class MinutesService(ServiceBase):
     def month_progress(self, actor: Actor, mrn: str, month: str | None = None) -> MonthProgress:
         self._authorize(actor, Permission.VIEW_PATIENTS)
         now = self._now()
-        with self._db.session() as session:
+        with self._db.read() as session:
             zone = practice_zone(session)
             month = month or month_of(now, zone)
             facts = self._facts(session, month, Patient.mrn == mrn)
@@ -98,7 +98,7 @@ class MinutesService(ServiceBase):
         minutes per day left first; those past every threshold last."""
         actor = self._authorize(actor, Permission.VIEW_WORKLIST)
         now = self._now()
-        with self._db.session() as session:
+        with self._db.read() as session:
             zone = practice_zone(session)
             month = month or month_of(now, zone)
             today = now.astimezone(zone).date()

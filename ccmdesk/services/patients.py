@@ -11,12 +11,15 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, object_session, selectinload
 
+from ccmdesk.db import Database
 from ccmdesk.models import Enrollment, Patient, PatientCondition, Staff
 from ccmdesk.rules.records import PATIENT_COLUMNS, FieldError, PatientRecord
 from ccmdesk.rules.validation import patient_from_text
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
-from ccmdesk.services.context import Actor, Permission
+from ccmdesk.services.billing import BillingService
+from ccmdesk.services.closing import billed_months_kept
+from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import NotFound, ValidationFailed
 
 
@@ -224,10 +227,14 @@ def _loaded(session: Session, mrn: str) -> Patient | None:
 class PatientService(ServiceBase):
     """Patients, read by everyone and changed by the care team."""
 
+    def __init__(self, db: Database, clock: Clock, billing: BillingService) -> None:
+        super().__init__(db, clock)
+        self._billing = billing  # a change must not silently rewrite a closed or signed bill
+
     def list_rows(self, actor: Actor) -> list[PatientRow]:
         """Every patient, with the columns the list shows, in two set-based queries."""
         actor = self._authorize(actor, Permission.VIEW_PATIENTS)
-        with self._db.session() as session:
+        with self._db.read() as session:
             today = self._today(session)
             billing = aliased(Staff)
             manager = aliased(Staff)
@@ -274,7 +281,7 @@ class PatientService(ServiceBase):
 
     def get(self, actor: Actor, mrn: str) -> PatientRecord:
         actor = self._authorize(actor, Permission.VIEW_PATIENTS)
-        with self._db.session() as session:
+        with self._db.read() as session:
             patient = _loaded(session, mrn)
             if patient is None:
                 raise NotFound(f"There is no patient with MRN '{mrn}'.")
@@ -283,7 +290,7 @@ class PatientService(ServiceBase):
 
     def check_text(self, raw: Mapping[str, str], original_mrn: str | None) -> list[FieldError]:
         """Every problem with the typed fields, without saving: the editor shows them inline."""
-        with self._db.session() as session:
+        with self._db.read() as session:
             return self._check(session, raw, original_mrn)[1]
 
     def _check(
@@ -322,7 +329,16 @@ class PatientService(ServiceBase):
                 patient = found
                 keys = {sid: key for key, sid in ids.items()}
                 before = audit_form(patient_record(patient, keys))
-            apply_patient(patient, record, ids)
+            kept = billed_months_kept(
+                session,
+                self._billing,
+                [patient.id] if before else [],
+                flag_why=lambda _id: change_reason(before, audit_form(record)),
+                actor=actor,
+                now=self._now().replace(microsecond=0),
+            )
+            with kept:
+                apply_patient(patient, record, ids)
             session.flush()
             after = audit_form(record)
             if before != after:
@@ -338,3 +354,15 @@ class PatientService(ServiceBase):
                     after=after,
                 )
             return record
+
+
+def change_reason(before: dict[str, Any] | None, after: dict[str, Any]) -> str:
+    """What changed on a patient's record, in the words a month's flag shows."""
+    changed = sorted(k for k in after if before is None or before.get(k) != after.get(k))
+    revoked = after.get("consent_revoked_date")
+    if "consent_revoked_date" in changed and revoked is not None:
+        rest = [k for k in changed if k != "consent_revoked_date"]
+        return f"consent revoked as of {revoked.isoformat()}, recorded later" + (
+            f"; also changed: {', '.join(k.replace('_', ' ') for k in rest)}" if rest else ""
+        )
+    return "patient record changed: " + ", ".join(k.replace("_", " ") for k in changed)

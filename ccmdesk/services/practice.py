@@ -85,13 +85,13 @@ class PracticeService(ServiceBase):
     """Read and change the practice; create it on first start."""
 
     def get(self) -> PracticeRecord | None:
-        with self._db.session() as session:
+        with self._db.read() as session:
             practice = session.scalars(select(Practice).limit(1)).first()
             return _record(practice) if practice else None
 
     def needs_setup(self) -> bool:
         """True on a fresh database: no practice and nobody to sign in as."""
-        with self._db.session() as session:
+        with self._db.read() as session:
             has_practice = session.scalar(select(func.count()).select_from(Practice)) > 0
             has_staff = session.scalar(select(func.count()).select_from(Staff)) > 0
             return not (has_practice and has_staff)
@@ -193,7 +193,7 @@ class PracticeService(ServiceBase):
 
     def stopwatch_settings(self) -> StopwatchSettings:
         """The idle threshold and the activity list (the defaults before set-up)."""
-        with self._db.session() as session:
+        with self._db.read() as session:
             row = session.execute(select(Practice.idle_minutes, Practice.activities)).first()
         if row is None:
             return StopwatchSettings()
@@ -233,7 +233,7 @@ class PracticeService(ServiceBase):
 
     def auto_lock_minutes(self) -> int:
         """Minutes without keyboard or mouse before ccmdesk locks (the default before set-up)."""
-        with self._db.session() as session:
+        with self._db.read() as session:
             minutes = session.scalars(select(Practice.auto_lock_minutes).limit(1)).first()
         return minutes if minutes is not None else AUTO_LOCK_DEFAULT
 
@@ -282,7 +282,7 @@ class PracticeService(ServiceBase):
 
     def attestation(self) -> str:
         """The statement practitioners sign monthly summaries with (the default until set)."""
-        with self._db.session() as session:
+        with self._db.read() as session:
             return attestation_text(session)
 
     def save_attestation(self, actor: Actor, text: str) -> str:

@@ -137,7 +137,7 @@ class ReviewService(ServiceBase):
         and administrators see every practitioner's."""
         actor = self._authorize(actor, Permission.VIEW_BILLING)
         month = checked_month(month)
-        with collector_paused(), self._db.session() as session:
+        with collector_paused(), self._db.read() as session:
             which = None
             if actor.role == Role.PRACTITIONER:
                 me = self._staff(session, actor)
@@ -150,7 +150,7 @@ class ReviewService(ServiceBase):
         """The one-screen monthly summary of a patient."""
         actor = self._authorize(actor, Permission.VIEW_BILLING)
         month = checked_month(month)
-        with self._db.session() as session:
+        with self._db.read() as session:
             patient = patient_by_mrn(session, mrn, *_WITH_RECORD)
             if actor.role == Role.PRACTITIONER:
                 self._own_patient(session, actor, patient)

@@ -92,7 +92,7 @@ class StaffService(ServiceBase):
     """The practice's people."""
 
     def list(self, include_inactive: bool = True) -> list[StaffRecord]:
-        with self._db.session() as session:
+        with self._db.read() as session:
             query = select(Staff).order_by(Staff.name, Staff.staff_id)
             if not include_inactive:
                 query = query.where(Staff.active.is_(True))
@@ -100,7 +100,7 @@ class StaffService(ServiceBase):
 
     def actor_for(self, staff_id: str) -> Actor:
         """The acting user once a person has said who they are."""
-        with self._db.session() as session:
+        with self._db.read() as session:
             staff = session.scalars(select(Staff).where(Staff.staff_id == staff_id)).first()
             if staff is None or not staff.active:
                 raise NotFound(f"There is no active staff member '{staff_id}'.")

@@ -144,7 +144,7 @@ class StopwatchService(ServiceBase):
     def _open_timers(self, actor: Actor) -> list[TimerState]:
         """open_timers for an actor already authorized (no second permission look-up)."""
         now = self._now()
-        with self._db.session() as session:
+        with self._db.read() as session:
             entries = session.scalars(
                 select(TimeEntry)
                 .join(Staff, TimeEntry.staff_id == Staff.id)
@@ -648,7 +648,7 @@ class StopwatchService(ServiceBase):
     def patient_log(self, actor: Actor, mrn: str, month: str | None = None) -> list[EntryRow]:
         """A patient's entries (of everyone), optionally one month in the practice's time zone."""
         actor = self._authorize(actor, Permission.VIEW_PATIENTS)
-        with self._db.session() as session:
+        with self._db.read() as session:
             zone = practice_zone(session)
             query = self._log_query().where(Patient.mrn == mrn)
             rows = [self._row(session, e, self._now()) for e in session.scalars(query)]
@@ -659,7 +659,7 @@ class StopwatchService(ServiceBase):
     def my_day(self, actor: Actor, day: dt.date) -> list[EntryRow]:
         """The signed-in person's entries that start on a local day of the practice."""
         actor = self._authorize(actor, Permission.RECORD_TIME)
-        with self._db.session() as session:
+        with self._db.read() as session:
             zone = practice_zone(session)
             first = dt.datetime.combine(day, dt.time(), zone).astimezone(dt.UTC)
             last = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)

@@ -40,6 +40,7 @@ from ccmdesk.services import (
     allowed,
 )
 from ccmdesk.services.billing import amount_by_code
+from ccmdesk.services.closing import BillCheck
 from ccmdesk.ui.background import LatestOnly, TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
 from ccmdesk.ui.months import MonthBox
@@ -442,6 +443,16 @@ class BillingPage(QWidget):
         self.closed_label = plain(QLabel())
         self.closed_label.setObjectName("closedLabel")
         self.month_state: MonthState | None = None
+        # A billed month whose bill changed since (a late revocation, an edit behind ccmdesk's
+        # back) says so above the table until billing acknowledges it.
+        self.drift_label = plain(QLabel())
+        self.drift_label.setObjectName("billDrift")
+        self.drift_label.setWordWrap(True)
+        self.drift_label.setVisible(False)
+        self.acknowledge_button = QPushButton("Acknowledge…")
+        self.acknowledge_button.setObjectName("acknowledgeChanges")
+        self.acknowledge_button.setVisible(False)
+        self.bill_check: BillCheck | None = None
 
         self.model = BillingTableModel(self)
         self.table = QTableView()
@@ -486,6 +497,10 @@ class BillingPage(QWidget):
         status_row.addWidget(self.status_label, 1)
         status_row.addWidget(self.closed_label)
         layout.addLayout(status_row)
+        drift_row = QHBoxLayout()
+        drift_row.addWidget(self.drift_label, 1)
+        drift_row.addWidget(self.acknowledge_button)
+        layout.addLayout(drift_row)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.totals_label)
 
@@ -496,6 +511,7 @@ class BillingPage(QWidget):
         self.export_button.clicked.connect(self.export_month)
         self.close_button.clicked.connect(self.close_month)
         self.reopen_button.clicked.connect(self.reopen_month)
+        self.acknowledge_button.clicked.connect(self.acknowledge_changes)
         self.model.modelReset.connect(self._after_reset)
         self.table.doubleClicked.connect(self._open_index)
         self.table.installEventFilter(self)
@@ -698,6 +714,58 @@ class BillingPage(QWidget):
         self.close_button.setToolTip("" if over else "A month is closed after it ends.")
         self.reopen_button.setVisible(allowed(actor, Permission.REOPEN_MONTH))
         self.reopen_button.setEnabled(state is not None and state.closed)
+        self._show_bill_check(month)
+
+    def _show_bill_check(self, month: str | None) -> None:
+        check = None
+        if month is not None:
+            try:
+                check = self._services.closing.check(self._actor(), month)
+            except ServiceError as error:
+                show_failure(self, error)
+        self.bill_check = check
+        wrong = check is not None and not check.ok
+        lines = []
+        if check is not None and wrong:
+            lines.append(check.message()[:1].upper() + check.message()[1:] + ".")
+            zone = self._services.practice_zone()
+            for flag in check.flags[:6]:
+                when = flag.raised_at.astimezone(zone)
+                lines.append(
+                    f"• {flag.patient_name} (MRN {flag.mrn}): {flag.why} "
+                    f"({flag.raised_by}, {when:%Y-%m-%d %H:%M})"
+                )
+            if len(check.flags) > 6:
+                lines.append(f"• and {len(check.flags) - 6} more")
+        self.drift_label.setText("\n".join(lines))
+        self.drift_label.setVisible(wrong)
+        may = allowed(self._actor(), Permission.CLOSE_MONTH)
+        self.acknowledge_button.setVisible(wrong and may)
+
+    def acknowledge_changes(self) -> QDialog | None:
+        """Billing takes note of what changed in a billed month, with a reason."""
+        if self.month is None or self.bill_check is None or self.bill_check.ok:
+            return None
+        month = self.month.month
+        dialog = ReasonDialog(
+            "Acknowledge changes to a billed month",
+            f"{self.drift_label.text()}\n\nAcknowledge once the claims are put right (or "
+            "found right); a closed month then keeps today's bill as its own. Say what was "
+            "done; the audit trail keeps it.",
+            "Acknowledge",
+            self,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._acknowledge(month, dialog.text()))
+        dialog.open()
+        return dialog
+
+    def _acknowledge(self, month: str, reason: str) -> None:
+        try:
+            self._services.closing.acknowledge(self._actor(), month, reason)
+        except ServiceError as error:
+            show_failure(self, error)
+        self.reload()
 
     def export_month(self, folder: Path | None = None) -> QDialog | None:
         """The export dialog for the month on screen (default folder: ~/ccmdesk exports/M)."""

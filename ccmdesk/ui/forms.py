@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.config import log_failure
+from ccmdesk.errors import classify
 from ccmdesk.rules.records import FieldError
 from ccmdesk.services import ServiceError
 
@@ -238,6 +239,10 @@ def show_failure(parent: QWidget, error: BaseException) -> QMessageBox:
     where it happened, without its message)."""
     if isinstance(error, ServiceError):
         return show_error(parent, str(error))
+    known = classify(error)  # a busy, full, read-only or damaged database: not a bug
+    if known is not None:
+        log_failure(log, f"known error {type(known).__name__}", error)
+        return show_error(parent, str(known))
     log_failure(log, "unexpected error", error)
     return show_error(
         parent,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ccmdesk.db import Database
 from ccmdesk.models import AuditEvent
 from ccmdesk.services import AuditFilter, PermissionDenied, Services
-from tests.conftest import ADMIN, BILLER, CLI, NURSE, patient_text
+from tests.conftest import ADMIN, BILLER, CLI, NOW, NURSE, patient_text
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_an_edited_event_is_named(trail: Services, unguarded: Database) -> None:
     check = trail.audit.verify(ADMIN)
     assert not check.ok and check.first_bad_id == target
     assert check.events == ids(unguarded).index(target) + 1
-    assert check.problem == "its content was changed"
+    assert check.problem.startswith("its content was changed; and the audit trail's protecting")
     assert check.first_bad is not None and check.first_bad.action == "patient.create"
     assert check.first_bad.mrn == "A2"
 
@@ -102,7 +103,9 @@ def test_removing_the_newest_events_is_caught_by_a_head_written_down_before(
     last = ids(unguarded)[-1]
     with unguarded.session() as session:
         session.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": last})
-    assert trail.audit.verify(ADMIN).ok  # the shorter chain holds together by itself
+    # The shorter chain holds together by itself: only the dropped triggers give it away.
+    alone = trail.audit.verify(ADMIN)
+    assert alone.first_bad_id is None and alone.problem.startswith("the audit trail's protecting")
     check = trail.audit.verify(ADMIN, expected_head=head)
     assert not check.ok and "not in the chain" in check.problem
 
@@ -125,3 +128,83 @@ def test_the_viewer_filters_by_patient_staff_action_and_day(trail: Services) -> 
     assert "time.create" in trail.audit.actions(ADMIN)
     with pytest.raises(PermissionDenied):
         trail.audit.events(NURSE, AuditFilter())
+
+
+# --- one chain under many writers -------------------------------------------------------------
+
+
+def _append(session: Any, action: str) -> None:
+    from ccmdesk.services.audit import record
+
+    record(session, at=NOW, actor=CLI, action=action, entity="test", entity_key=action)
+
+
+def test_two_workstations_appending_after_a_read_never_fork_the_chain(
+    db: Database, tmp_path: Any
+) -> None:
+    """F1: an event recorded before anything else is written (a screen lock, a sign-out) read
+    the head outside any lock; two processes then extended the same head."""
+    import threading
+
+    from ccmdesk.db import open_database
+    from ccmdesk.services.audit import verify_chain
+
+    assert db.sqlite_path is not None
+    others = [open_database(f"sqlite:///{db.sqlite_path}") for _ in range(3)]
+    errors: list[BaseException] = []
+
+    def writer(database: Database, name: str) -> None:
+        try:
+            for n in range(25):
+                with database.session() as session:
+                    _append(session, f"{name}.{n}")
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(o, f"w{i}")) for i, o in enumerate(others)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for other in others:
+        other.dispose()
+    assert errors == []
+    with db.read() as session:
+        check = verify_chain(session)
+    assert check.ok and check.events == 75
+
+
+def test_the_audit_trail_is_extended_only_inside_a_write_session(db: Database) -> None:
+    with pytest.raises(RuntimeError, match="write session"), db.read() as session:
+        _append(session, "read")
+
+
+def test_an_event_that_does_not_extend_the_head_is_refused_by_the_database(
+    trail: Services, db: Database
+) -> None:
+    with db.read() as session:
+        first = session.scalars(select(AuditEvent.hash).order_by(AuditEvent.id).limit(1)).one()
+    columns = "at, actor, action, entity, entity_key, before, after, reason, prev_hash, hash"
+    values = "'2026-04-15 00:00:00', 'x', 'forged', 'e', 'k', NULL, NULL, '', :prev, :hash"
+    for prev in (first, "0" * 64, "f" * 64):  # a fork from an old event, a second genesis
+        with pytest.raises(IntegrityError, match="extend the head"), db.session() as session:
+            session.execute(
+                text(f"INSERT INTO audit_event ({columns}) VALUES ({values})"),
+                {"prev": prev, "hash": "e" * 64},
+            )
+    # Spliced in behind the head with an id of its own choosing: refused as well.
+    with pytest.raises(IntegrityError, match="extend the head"), db.session() as session:
+        session.execute(
+            text(f"INSERT INTO audit_event (id, {columns}) VALUES (0, {values})"),
+            {"prev": "0" * 64, "hash": "d" * 64},
+        )
+
+
+def test_verify_names_dropped_triggers_even_when_every_hash_fits(
+    trail: Services, db: Database
+) -> None:
+    with db.session() as session:
+        session.execute(text("DROP TRIGGER audit_event_extends_head"))
+    check = trail.audit.verify(ADMIN)
+    assert not check.ok
+    assert "triggers were dropped (audit_event_extends_head)" in check.problem

@@ -25,7 +25,7 @@ from tests.conftest import ADMIN, BILLER, CLI, NURSE, VALID_NPIS, patient_text
 
 
 def audit_actions(db: Database) -> list[tuple[str, str, str]]:
-    with db.session() as session:
+    with db.read() as session:
         return [
             (e.actor, e.action, e.entity_key)
             for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))

@@ -432,3 +432,30 @@ def test_billing_closes_a_finished_month_and_an_administrator_reopens_it(
     dialog.accept()
     assert as_admin.closed_label.text() == ""
     assert not month_data.closing.state(admin, "2026-02").closed
+
+
+def test_a_late_change_to_a_closed_month_shows_until_billing_acknowledges_it(
+    qtbot: QtBot, month_data: Services, biller: Actor, nurse: Actor
+) -> None:
+    from ccmdesk.ui.forms import ReasonDialog
+    from tests.ui.conftest import ENROLLED, patient_raw
+
+    month_data.closing.close(biller, "2026-02")
+    widget = BillingPage(month_data, lambda: biller, InlineTaskRunner())
+    qtbot.addWidget(widget)
+    widget.set_month("2026-02")
+    assert widget.drift_label.isHidden() and widget.acknowledge_button.isHidden()
+    revoked = ENROLLED | {"consent_revoked_date": "2026-01-15"}
+    raw = patient_raw(mrn="M1", last_name="Able", first_name="Pat", dob="1950-01-01", **revoked)
+    month_data.patients.save_text(nurse, raw, "M1")
+    widget.reload()
+    text = widget.drift_label.text()
+    assert widget.drift_label.isVisibleTo(widget)
+    assert "February 2026's bill now differs from the one it was closed with" in text
+    assert "Pat Able (MRN M1): consent revoked as of 2026-01-15, recorded later" in text
+    dialog = widget.acknowledge_changes()
+    assert isinstance(dialog, ReasonDialog)
+    dialog.reason.setPlainText("M1 was never claimed for February")
+    dialog.accept()
+    assert widget.drift_label.isHidden() and widget.acknowledge_button.isHidden()
+    assert month_data.closing.check(biller, "2026-02").ok

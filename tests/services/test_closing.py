@@ -1,0 +1,101 @@
+"""A billed month stays what was billed: the closed bill re-checked, late changes flagged."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+
+from ccmdesk.db import Database
+from ccmdesk.rules.records import StaffRecord
+from ccmdesk.services import PermissionDenied, ServiceError, Services, ValidationFailed
+from tests.conftest import ADMIN, BILLER, CLI, NURSE
+from tests.rules.scenario_cases import CASES, MONTH
+from tests.services.test_billing import import_cases, patient_row
+from tests.services.test_review import DOCTOR, READY_MRN
+
+REVOKED_IN_FEBRUARY = {"consent_revoked_date": "2026-02-27"}
+
+
+@pytest.fixture
+def team(staffed: Services) -> Services:
+    """The worked cases of March 2026, with Dr. A as their billing practitioner."""
+    for record in (
+        StaffRecord("lpn-l", "Lou Nurse", "clinical", "LPN"),
+        StaffRecord("ma-m", "Max Assistant", "clinical", "MA"),
+    ):
+        staffed.staff.save(CLI, record, is_new=True)
+    import_cases(staffed, CASES)
+    return staffed
+
+
+def _edit(services: Services, mrn: str, **changes: str) -> None:
+    case = next(c for c in CASES if f"S{c.number:02d}" == mrn)
+    services.patients.save_text(NURSE, patient_row(case) | changes, mrn)
+
+
+def test_a_closed_month_matches_the_bill_it_was_closed_with(team: Services) -> None:
+    team.closing.close(BILLER, MONTH)
+    check = team.closing.check(BILLER, MONTH)
+    assert check.closed and check.ok and check.message() == ""
+    assert team.closing.check_all(BILLER) == []
+
+
+def test_a_back_dated_revocation_goes_through_and_flags_the_closed_month(
+    team: Services,
+) -> None:
+    before = team.billing.patient_month(BILLER, READY_MRN, MONTH)
+    assert before.result.billable
+    team.closing.close(BILLER, MONTH)
+    _edit(team, READY_MRN, **REVOKED_IN_FEBRUARY)
+    # The record says what is true...
+    assert team.patients.get(NURSE, READY_MRN).consent_revoked_date == dt.date(2026, 2, 27)
+    # ...and the closed month says that its bill is no longer the one billed, and why.
+    check = team.closing.check(BILLER, MONTH)
+    assert not check.ok and check.changed == (READY_MRN,)
+    (flag,) = check.flags
+    assert flag.mrn == READY_MRN and "consent revoked as of 2026-02-27" in flag.why
+    assert flag.before.startswith(f"{READY_MRN}|") and flag.before != flag.after
+    assert "differs from the one it was closed with for 1 patient(s)" in check.message()
+    assert [c.month for c in team.closing.check_all(BILLER)] == [MONTH]
+
+
+def test_billing_acknowledges_a_flag_with_a_reason_and_the_month_is_settled(
+    team: Services, db: Database
+) -> None:
+    team.closing.close(BILLER, MONTH)
+    _edit(team, READY_MRN, **REVOKED_IN_FEBRUARY)
+    with pytest.raises(PermissionDenied):
+        team.closing.acknowledge(NURSE, MONTH, "seen")
+    with pytest.raises(ValidationFailed):
+        team.closing.acknowledge(BILLER, MONTH, " ")
+    settled = team.closing.acknowledge(BILLER, MONTH, "claim for S02 voided with the payer")
+    assert settled.ok
+    assert team.closing.check_all(BILLER) == []
+    with pytest.raises(ServiceError, match="Nothing in March 2026 awaits"):
+        team.closing.acknowledge(BILLER, MONTH, "again")
+    assert team.audit.verify(ADMIN).ok
+
+
+def test_a_signed_month_is_flagged_too_when_the_record_changes_its_bill(team: Services) -> None:
+    team.review.sign(DOCTOR, READY_MRN, MONTH)
+    _edit(team, READY_MRN, conditions="E11.9")  # one condition: no longer what was signed
+    (flag,) = team.closing.check(BILLER, MONTH).flags
+    assert flag.why == "patient record changed: conditions"
+    # A change that leaves every billed month as it was raises nothing.
+    _edit(team, "S03", phone="207-555-0199")
+    assert len(team.closing.check(BILLER, MONTH).flags) == 1
+
+
+def test_a_data_table_edited_behind_ccmdesks_back_shows_on_the_closed_month(
+    team: Services, db: Database
+) -> None:
+    team.closing.close(BILLER, MONTH)
+    with db.session() as session:  # what someone with the file and a SQLite shell could do
+        session.execute(text("UPDATE fee_schedule_amount SET amount_cents = amount_cents * 10"))
+    check = team.closing.check(BILLER, MONTH)
+    assert not check.ok and len(check.changed) >= 1
+    with db.session() as session:  # and rewriting the stored bill is caught by the audit hash
+        session.execute(text("UPDATE month_close SET bill = ''"))
+    assert not team.closing.check(BILLER, MONTH).stored_hash_ok
