@@ -32,7 +32,7 @@ BACKUP_DIR_NAME = "backups"
 _REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
 
 
-# The order of locks (docs/concurrency.md): a write transaction takes THE write lock before it
+# The order of locks (docs/integrity.md): a write transaction takes THE write lock before it
 # reads anything its decision depends on (SQLite: BEGIN IMMEDIATE; PostgreSQL: this advisory
 # lock, the same number the audit trail's head is guarded by); row locks come after it, if any.
 # One lock, always first, so no two ccmdesk transactions can wait for each other in a circle.

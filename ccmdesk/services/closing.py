@@ -395,8 +395,8 @@ def billed_months_kept(
     """Around a change to these patients' records: where it alters the bill of a closed or
     signed month, that month is flagged, saying why (`flag_why`), until billing acknowledges
     it. The record still changes: it must say what is true (a revocation recorded late), and a
-    condition added today must not wait for last year's months (docs/billing-rules.md,
-    "Closed and signed months")."""
+    condition added today must not wait for last year's months (docs/integrity.md, "Billed
+    months stay billed")."""
     months = sorted(billed_months(session, patient_ids)) if patient_ids else []
     before = {m: _lines(session, billing, m, patient_ids) for m in months}
     yield
