@@ -65,7 +65,7 @@ class Flag:
     mrn: str
     patient_name: str
     raised_at: dt.datetime
-    raised_by: str
+    raised_by: str  # name, or the staff id of someone no longer on the staff list
     why: str
     before: str
     after: str
@@ -330,8 +330,18 @@ def _open_flags(session: Session, month: str) -> tuple[Flag, ...]:
         .where(MonthFlag.month == month, MonthFlag.acknowledged_at.is_(None))
         .order_by(MonthFlag.id)
     ).all()
+    names = dict(session.execute(select(Staff.staff_id, Staff.name)).all())
     return tuple(
-        Flag(f.month, mrn, f"{first} {last}", f.raised_at, f.raised_by, f.why, f.before, f.after)
+        Flag(
+            f.month,
+            mrn,
+            f"{first} {last}",
+            f.raised_at,
+            names.get(f.raised_by, f.raised_by),
+            f.why,
+            f.before,
+            f.after,
+        )
         for f, mrn, first, last in rows
     )
 

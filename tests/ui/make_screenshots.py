@@ -322,6 +322,9 @@ def review(out: Path, services: Services) -> None:
         running.cancel()
         ThreadTaskRunner.wait()
         running.close()
+    flag_a_late_revocation(services, previous)
+    billing_page.reload()
+    save(billing_window, out, "billing-flagged.png")
     billing_window.close()
 
     audit_window, audit = window_on(services, "admin-patel", AUDIT)
@@ -330,6 +333,37 @@ def review(out: Path, services: Services) -> None:
     audit.verify()
     save(audit_window, out, "audit.png")
     audit_window.close()
+
+
+def flag_a_late_revocation(services: Services, month: str) -> None:
+    """Close the month, then record a revocation dated before it: the month is flagged."""
+    from ccmdesk.rules.records import PATIENT_COLUMNS
+
+    services.closing.close(services.staff.actor_for("bill-chen"), month)
+    nurse = services.staff.actor_for("rn-lee")
+    first = dt.date.fromisoformat(f"{month}-01")
+    revoked = (first - dt.timedelta(days=1)).replace(day=10)
+    row = next(
+        r
+        for r in services.billing.month(services.staff.actor_for("bill-chen"), month).rows
+        if r.result.billable
+        and (record := services.patients.get(nurse, r.mrn)).consent_date is not None
+        and record.consent_date < revoked
+    )
+    record = services.patients.get(nurse, row.mrn)
+
+    def text(value: object) -> str:
+        if value is None or value is False:
+            return ""
+        if value is True:
+            return "yes"
+        if isinstance(value, tuple):
+            return ";".join(value)
+        return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+    raw = {name: text(getattr(record, name)) for name in PATIENT_COLUMNS}
+    raw["consent_revoked_date"] = revoked.isoformat()
+    services.patients.save_text(nurse, raw, row.mrn)
 
 
 def main(out: Path) -> int:
