@@ -20,8 +20,14 @@ from ccmdesk.config import (
     running_elsewhere,
     setup_logging,
 )
-from ccmdesk.db import BACKUP_DIR_NAME, Database, DatabaseError, open_database
-from ccmdesk.errors import DatabaseDamaged, classify
+from ccmdesk.db import (
+    BACKUP_DIR_NAME,
+    Database,
+    DatabaseError,
+    integrity_problem,
+    open_database,
+)
+from ccmdesk.errors import DAMAGED_MESSAGE, DatabaseDamaged, classify
 
 COMMANDS = ("practice", "import", "export", "demo", "audit", "user", "backup", "restore")
 
@@ -373,7 +379,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         known = classify(exc)  # busy, full, read-only, damaged: a sentence, not a traceback
         if known is None:
-            raise
+            # Garbage read from a damaged file fails anywhere (a date that does not parse, say):
+            # on a database that fails its integrity check that is damage, not a bug.
+            problem = integrity_problem(db)
+            if problem is None:
+                raise
+            known = DatabaseDamaged(f"{problem[:1].upper()}{problem[1:]}. {DAMAGED_MESSAGE}")
         print(f"ccmdesk: {args.command}: {known}", file=sys.stderr)
         return 1
     finally:

@@ -20,8 +20,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ccmdesk.errors import (
+    UNREADABLE_MESSAGE,
     AuditProtectionMissing,
     DatabaseBusy,
+    DatabaseDamaged,
     DatabaseError,
     NewerDatabaseError,
     classify,
@@ -345,7 +347,37 @@ def open_database(url: str, backup_dir: Path | None = None, *, guarded: bool = T
                 missing = missing_audit_triggers(connection)
             if missing:
                 raise AuditProtectionMissing(audit_protection_message(missing))
+    except UnicodeDecodeError as error:
+        # Text SQLite hands back that is not UTF-8 (a flipped bit in a page it reads at open).
+        engine.dispose()
+        raise DatabaseDamaged(UNREADABLE_MESSAGE) from error
     except Exception:
         engine.dispose()
         raise
     return Database(engine, sqlite_path)
+
+
+# SQLite's full integrity check reads every page and checks every index against its table; on
+# this project's reference machine it reads about FULL_CHECK_BYTES_PER_SECOND (see
+# docs/performance.md). Up to that size it finishes within a second, so the start-up check runs
+# it; a larger file gets the quick check, which skips the index cross-check.
+FULL_CHECK_BYTES = 48 * 1024 * 1024
+
+
+def integrity_problem(db: Database) -> str | None:
+    """What is wrong with the open database, in words, or None: SQLite's full integrity check
+    (quick check for large files), and the audit trail's triggers on every backend."""
+    try:
+        with db.engine.connect() as connection:
+            if db.sqlite_path is not None:
+                size = db.sqlite_path.stat().st_size
+                pragma = "integrity_check" if size <= FULL_CHECK_BYTES else "quick_check"
+                problems = [row[0] for row in connection.exec_driver_sql(f"PRAGMA {pragma}")]
+                if problems != ["ok"]:
+                    return "the database is damaged: " + "; ".join(problems[:3])
+            missing = missing_audit_triggers(connection)
+    except Exception as error:  # a damaged file fails here rather than answering
+        return f"the database cannot be read ({getattr(error, 'orig', None) or error})"
+    if missing:
+        return audit_protection_message(missing)
+    return None

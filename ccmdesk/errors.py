@@ -71,14 +71,18 @@ READ_ONLY_MESSAGE = (
     "The database cannot be written: its file, its folder or the disk is read-only. "
     f"{NOTHING_SAVED} Ask IT to give ccmdesk write access to the data folder."
 )
-DAMAGED_MESSAGE = (
-    "The database file is damaged. "
-    f"{NOTHING_SAVED} An administrator can restore the latest good backup "
+RESTORE_ADVICE = (
+    "An administrator can restore the latest good backup "
     "(Practice settings > Backups, or `ccmdesk restore`)."
 )
+DAMAGED_MESSAGE = f"The database file is damaged. {NOTHING_SAVED} {RESTORE_ADVICE}"
 UNAVAILABLE_MESSAGE = (
     "The database cannot be reached (the server is down, the network is cut, or the file "
     f"cannot be opened). {NOTHING_SAVED} Check the connection and try again."
+)
+UNREADABLE_MESSAGE = (
+    "A value stored in the database cannot be read (a date or a number holds garbage): the "
+    f"file is damaged. {NOTHING_SAVED} {RESTORE_ADVICE}"
 )
 DISK_FULL_MESSAGE = "The disk is full: {what} could not be written. Free some space and try again."
 
@@ -102,6 +106,8 @@ def classify(error: BaseException) -> KnownError | None:
         known = _classify_driver_error(candidate)
         if known is not None:
             return known
+    if _unreadable_stored_value(error):
+        return DatabaseDamaged(UNREADABLE_MESSAGE)
     if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
         name = getattr(error, "filename", None)
         return DiskFull(DISK_FULL_MESSAGE.format(what=f"'{name}'" if name else "a file"))
@@ -121,6 +127,8 @@ def _classify_driver_error(error: Any) -> KnownError | None:
             return DatabaseReadOnly(READ_ONLY_MESSAGE)
         if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in text:
             return DatabaseDamaged(DAMAGED_MESSAGE)
+        if "could not decode" in text:  # text that is no longer UTF-8: a flipped bit
+            return DatabaseDamaged(UNREADABLE_MESSAGE)
         if primary == _SQLITE_IOERR or "disk i/o error" in text:
             return DatabaseDamaged(DAMAGED_MESSAGE)
         if primary == _SQLITE_CANTOPEN or "unable to open" in text:
@@ -143,3 +151,22 @@ def _classify_driver_error(error: Any) -> KnownError | None:
     ):
         return DatabaseUnavailable(UNAVAILABLE_MESSAGE)
     return None
+
+
+def _unreadable_stored_value(error: BaseException) -> bool:
+    """A stored value that its column's type cannot turn back into Python (a date with a flipped
+    bit): the failure is raised inside SQLAlchemy's result processing or ccmdesk's own column
+    types, which only ever fail on what the file holds."""
+    if not isinstance(error, ValueError | OverflowError | UnicodeDecodeError):
+        return False
+    trace = error.__traceback__
+    innermost = None
+    while trace is not None:
+        innermost = trace.tb_frame.f_code.co_filename
+        trace = trace.tb_next
+    if innermost is None:
+        return False
+    path = innermost.replace("\\", "/")
+    return ("sqlalchemy/" in path and ("processors" in path or "type_api" in path)) or (
+        "ccmdesk/models/" in path
+    )

@@ -15,6 +15,7 @@ from ccmdesk import __version__
 from ccmdesk.cli import main
 from ccmdesk.db import Database
 from ccmdesk.services import Services
+from tests.conftest import CLI as CLI_ACTOR
 from tests.conftest import VALID_NPIS
 
 
@@ -436,3 +437,43 @@ def test_audit_verify_names_a_closed_month_whose_bill_was_changed_behind_its_bac
     assert result.returncode == 1
     assert "Audit trail intact" in result.stdout
     assert "March 2026's bill now differs from the one it was closed with" in result.stderr
+
+
+def test_a_damaged_database_gives_audit_verify_and_export_a_sentence_never_a_traceback(
+    staffed: Services, db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """F15: bit flips anywhere in the file. Whatever SQLite or the rows then say, each command
+    ends with a sentence (intact, broken, damaged) and an exit status, never a traceback."""
+    import random
+    import shutil
+
+    from ccmdesk.rules.records import StaffRecord
+    from tests.rules.scenario_cases import CASES, MONTH
+    from tests.services.test_billing import import_cases
+
+    for record in (
+        StaffRecord("lpn-l", "Lou Nurse", "clinical", "LPN"),
+        StaffRecord("ma-m", "Max Assistant", "clinical", "MA"),
+    ):
+        staffed.staff.save(CLI_ACTOR, record, is_new=True)
+    import_cases(staffed, CASES)
+    db.dispose()
+    good = tmp_path / "good.sqlite3"
+    shutil.copy(tmp_path / "ccmdesk.sqlite3", good)
+    size = good.stat().st_size
+    chance = random.Random(15)
+    outcomes: dict[int, int] = {}
+    for trial in range(24):
+        data = tmp_path / f"trial{trial}"
+        data.mkdir()
+        damaged = bytearray(good.read_bytes())
+        for _ in range(8):
+            damaged[chance.randrange(100, size)] ^= 1 << chance.randrange(8)
+        (data / "ccmdesk.sqlite3").write_bytes(bytes(damaged))
+        for command in (["audit", "verify"], ["export", "--month", MONTH, "--out", str(data)]):
+            status = main(["--data-dir", str(data), *command])
+            said = capsys.readouterr()
+            assert status in (0, 1), (trial, command)
+            assert "Traceback" not in said.err
+            outcomes[status] = outcomes.get(status, 0) + 1
+    assert outcomes.get(1, 0) > 0  # some damage was noticed (the rest hit unused bytes)

@@ -289,3 +289,46 @@ def test_dropped_audit_triggers_stop_ccmdesk_from_opening_the_database(tmp_path:
     with pytest.raises(AuditProtectionMissing, match=r"audit_event_extends_head.*restore"):
         open_database(url(path))
     open_database(url(path), guarded=False).dispose()  # audit verify may still look at it
+
+
+def test_the_start_up_check_runs_the_full_integrity_check_on_a_small_file(tmp_path: Path) -> None:
+    """The quick check skips the cross-check of indexes against their tables (F16: it missed
+    10 of 48 damaged databases); on a file small enough, the full check runs."""
+    from ccmdesk.db import integrity_problem
+
+    path = tmp_path / "i.sqlite3"
+    open_database(url(path)).dispose()
+    raw = sqlite3.connect(path)
+    raw.execute("CREATE TABLE t (a TEXT, b TEXT)")
+    raw.execute("CREATE INDEX t_a ON t (a)")
+    raw.executemany("INSERT INTO t VALUES (?, ?)", [(f"a{n}", f"b{n}") for n in range(50)])
+    raw.commit()
+    # The index's declared column no longer matches what it holds: damage only the full
+    # check sees.
+    raw.execute("PRAGMA writable_schema = ON")
+    raw.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX t_a ON t (b)' WHERE name = 't_a'")
+    raw.commit()
+    raw.close()
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA quick_check").fetchall() == [("ok",)]
+    raw.close()
+    db = open_database(url(path))
+    try:
+        problem = integrity_problem(db)
+    finally:
+        db.dispose()
+    assert problem is not None and problem.startswith("the database is damaged")
+
+
+def test_the_start_up_check_names_dropped_audit_triggers(tmp_path: Path) -> None:
+    from ccmdesk.db import integrity_problem
+
+    path = tmp_path / "g.sqlite3"
+    db = open_database(url(path))
+    try:
+        assert integrity_problem(db) is None
+        with db.session() as session:
+            session.execute(text("DROP TRIGGER audit_event_no_delete"))
+        assert "audit_event_no_delete" in (integrity_problem(db) or "")
+    finally:
+        db.dispose()

@@ -11,12 +11,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
-
 from ccmdesk.db import (
     Database,
     checksum_path,
     file_sha256,
+    integrity_problem,
     known_revisions,
     migrate,
     sqlite_backup,
@@ -176,15 +175,8 @@ class BackupService(ServiceBase):
         return latest_good_backup(self.folder) if self.folder is not None else None
 
     def quick_check(self) -> str | None:
-        """SQLite's quick check of the open database (the start-up check); None when sound."""
-        if self._db.sqlite_path is None:
-            return None
-        try:
-            with self._db.engine.connect() as connection:
-                problems = [row[0] for row in connection.execute(text("PRAGMA quick_check"))]
-        except Exception as error:  # a damaged file fails here rather than answering
-            return f"the database cannot be read ({getattr(error, 'orig', None) or error})"
-        return None if problems == ["ok"] else "the database is damaged: " + "; ".join(problems[:3])
+        """The start-up check of the open database (see db.integrity_problem); None when sound."""
+        return integrity_problem(self._db)
 
     def start_of_day(self) -> StartCheck:
         """What the GUI runs in the background at each start: the quick check, then (on a sound
