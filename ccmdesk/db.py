@@ -357,11 +357,12 @@ def open_database(url: str, backup_dir: Path | None = None, *, guarded: bool = T
     return Database(engine, sqlite_path)
 
 
-# SQLite's full integrity check reads every page and checks every index against its table; on
-# this project's reference machine it reads about FULL_CHECK_BYTES_PER_SECOND (see
-# docs/performance.md). Up to that size it finishes within a second, so the start-up check runs
-# it; a larger file gets the quick check, which skips the index cross-check.
-FULL_CHECK_BYTES = 48 * 1024 * 1024
+# SQLite's full integrity check reads every page and checks every index against its table. Its
+# speed depends on how much of the file is index: 190 MiB/s on a patients-only file, 12.6 MiB/s
+# on one full of time entries (benchmarks/integrity_check.py, docs/performance.md). The start-up
+# check runs it on files up to this size, where even the slow kind finishes within a second, and
+# the quick check (no index cross-check) above it.
+FULL_CHECK_BYTES = 10 * 1024 * 1024
 
 
 def integrity_problem(db: Database) -> str | None:
