@@ -35,12 +35,25 @@ team = test_export.team  # the fixture: the month of worked cases
 
 
 def files_in(folder: Path) -> dict[str, bytes]:
-    """Every file below the folder by its relative name, leaving out ccmdesk's staging."""
+    """Every file below the folder that is not hidden, by its relative name."""
     return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
+        name: path.read_bytes()
         for path in folder.rglob("*")
-        if path.is_file() and not path.relative_to(folder).parts[0].startswith(PREFIX)
+        if path.is_file() and not hidden_name(name := path.relative_to(folder).as_posix())
     }
+
+
+def hidden_name(name: str) -> bool:
+    return any(part.startswith(".") for part in name.split("/"))
+
+
+def hidden(folder: Path) -> list[str]:
+    """What is hidden below the folder: staging folders, temporary files."""
+    return sorted(
+        name
+        for path in folder.rglob("*")
+        if hidden_name(name := path.relative_to(folder).as_posix())
+    )
 
 
 def staging_folders(folder: Path) -> list[str]:
@@ -158,7 +171,8 @@ def test_temporary_files_of_earlier_versions_are_swept_once_an_hour_old(tmp_path
     for name in old:
         os.utime(tmp_path / name, (two_hours_ago, two_hours_ago))
     sweep(tmp_path)
-    assert sorted(files_in(tmp_path)) == sorted([*recent, "handoff-2026-03.csv"])
+    assert sorted(name for name in hidden(tmp_path) if "." in name) == sorted(recent)
+    assert list(files_in(tmp_path)) == ["handoff-2026-03.csv"]
 
 
 def test_the_start_sweeps_the_folders_noted_and_forgets_them_once_clear(tmp_path: Path) -> None:
@@ -288,16 +302,17 @@ def test_an_export_killed_anywhere_leaves_the_old_set_or_the_new_whole_after_the
     if stop_at == "rendering":
         assert workers  # it rendered on workers, and they end with it
     assert gone_within(workers, 5) == set()
-    [left] = staging_folders(folder)  # patient data, until the sweep
-    # Until then every file is the old one or the new one, and the manifest names the new.
-    listed = json.loads((folder / left / MANIFEST).read_text())["files"] if whole == "new" else []
+    # Until the sweep every file is the old one or the new one, and a manifest names the new.
+    manifests = [json.loads(path.read_text()) for path in folder.glob(f".*/{MANIFEST}")]
+    listed = [name for manifest in manifests for name in manifest["files"]]
     assert {name for name, data in files_in(folder).items() if data != old[name]} <= set(listed)
     assert all(data in (old[name], new[name]) for name, data in files_in(folder).items())
 
     finished = sweep_noted(notes)  # the app's start
 
+    assert hidden(folder) == []  # nothing with patient data left behind
     assert files_in(folder) == (old if whole == "old" else new)
-    assert staging_folders(folder) == [] and list(notes.iterdir()) == []
+    assert list(notes.iterdir()) == []
     assert [f.files for f in finished] == ([] if whole == "old" else [[folder / n for n in listed]])
 
 
@@ -309,7 +324,7 @@ def test_the_next_export_into_the_folder_sweeps_what_a_killed_one_left(
     _, new = sets
     folder, notes = tmp_path / "out", tmp_path / "data" / UNDER_WAY
     killed_export(db, folder, notes, stop_at)
-    assert len(staging_folders(folder)) == 1
+    assert hidden(folder)  # the cut left its files
     result = team.export.export(BILLER, MONTH, folder)
-    assert files_in(folder) == new and staging_folders(folder) == []
+    assert files_in(folder) == new and hidden(folder) == []
     assert len(result.finished) == (stop_at != "rendering")
