@@ -328,8 +328,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
     from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
+    from ccmdesk.services.staging import UNDER_WAY
 
     services = Services(db)
+    services.export_notes = data_dir / UNDER_WAY
     try:
         if args.command is None:
             from ccmdesk.ui.app import run_gui
@@ -349,6 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = services.export.export(
                 Actor.command_line(), args.month, args.out, signed_only=args.signed_only
             )
+            for earlier in result.finished:
+                print(f"ccmdesk: export: {earlier.sentence()}", file=sys.stderr)
             for path in result.files:
                 print(path)
             print(

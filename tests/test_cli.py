@@ -477,3 +477,29 @@ def test_a_damaged_database_gives_audit_verify_and_export_a_sentence_never_a_tra
             assert "Traceback" not in said.err
             outcomes[status] = outcomes.get(status, 0) + 1
     assert outcomes.get(1, 0) > 0  # some damage was noticed (the rest hit unused bytes)
+
+
+def test_an_export_notes_its_folder_while_it_runs_and_says_what_it_finished_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ccmdesk.services.staging import UNDER_WAY, Staging
+    from tests.services.test_staging import NEW, cut_off
+
+    data, out = tmp_path / "data", tmp_path / "out"
+    assert main(["--data-dir", str(data), "practice", "--name", "Maple Clinic"]) == 0
+    cut_off(out, NEW, committed=True, moved=1)  # an export killed while moving its files
+    noted: list[str] = []
+    publish = Staging.publish
+
+    def publish_noting(staging: Staging) -> list[Path]:
+        noted.extend(note.read_text() for note in (data / UNDER_WAY).iterdir())
+        return publish(staging)
+
+    monkeypatch.setattr(Staging, "publish", publish_noting)
+    capsys.readouterr()
+    assert main(["--data-dir", str(data), "export", "--month", "2026-03", "--out", str(out)]) == 0
+    assert noted == [f"{out}\n"]  # for the next start's sweep, had this one been cut off
+    assert list((data / UNDER_WAY).iterdir()) == []
+    said = capsys.readouterr()
+    assert f"ccmdesk: export: The export of March to {out} was cut off" in said.err
+    assert str(out / "handoff-2026-03.pdf") in said.out

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -18,6 +20,35 @@ BATCH = 8  # superbills per task: small enough for a lively progress bar
 
 def render_batch(bills: Sequence[pdf.Superbill]) -> list[bytes]:
     return [pdf.superbill_pdf(bill) for bill in bills]
+
+
+def start_worker() -> None:
+    """A worker process's start: leave when the parent does, then load what rendering needs."""
+    leave_with_parent()
+    pdf.warm_up()
+
+
+def leave_with_parent() -> None:
+    """End this process as soon as the process that spawned it is gone, however it ended.
+
+    A worker waits for its next batch on a queue whose both ends it holds itself, so a parent
+    killed outright (SIGKILL, a crash) never tells it to stop: it lingered for minutes, holding
+    the parent's stdout and stderr open. Every spawned process has a sentinel for its parent
+    (the read end of a pipe only the parent writes to on POSIX, the parent's handle on
+    Windows) that becomes ready when the parent ends; a thread waits on it. Not
+    prctl(PR_SET_PDEATHSIG): that fires when the parent's spawning *thread* ends, and exports
+    run on threads that end.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not a spawned process (rendering here): nothing to watch
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        multiprocessing.connection.wait([sentinel])
+        os._exit(1)  # no clean-up: whatever this worker was doing, nobody is waiting for it
+
+    threading.Thread(target=watch, name="ccmdesk-parent-watch", daemon=True).start()
 
 
 class Renderer:
@@ -36,7 +67,7 @@ class Renderer:
                 self._pool = ProcessPoolExecutor(
                     max_workers=workers,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=pdf.warm_up,
+                    initializer=start_worker,
                 )
             except OSError:
                 self._pool = None  # no processes to be had: render here, only slower

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -56,6 +57,9 @@ class Services:
         self.review = ReviewService(db, clock, self.billing)
         self.closing = ClosingService(db, clock, self.billing)
         self.audit = AuditService(db, clock)
+        # The data folder's exports-under-way (ccmdesk.services.staging), where exports note
+        # the folders they write into, for the next start's sweep; None: nowhere (tests).
+        self.export_notes: Path | None = None
 
     def now(self) -> dt.datetime:
         """The services' clock (UTC): the GUI shows and judges time by the same clock.
@@ -102,7 +106,9 @@ class Services:
     def export(self) -> ExportService:
         from ccmdesk.services.export import ExportService
 
-        return ExportService(self._db, self._clock, self.billing)
+        service = ExportService(self._db, self._clock, self.billing)
+        service.notes = self.export_notes
+        return service
 
     @cached_property
     def demo(self) -> DemoService:

@@ -6,9 +6,8 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
-import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -43,6 +42,7 @@ from ccmdesk.services.billing import (
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ServiceError
 from ccmdesk.services.review import log_lines_of
+from ccmdesk.services.staging import Finished, Staging
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -59,6 +59,9 @@ class ExportResult:
     patients: int = 0
     billable: int = 0
     claim_lines: int = 0
+    # Earlier exports into the folder that had been cut off while moving their files into
+    # place, finished before this one's files moved.
+    finished: list[Finished] = field(default_factory=list)
 
 
 def handoff_line(row: BillingRow) -> HandoffLine:
@@ -90,44 +93,45 @@ def generation_time(now: dt.datetime) -> dt.datetime:
 
 
 def write_atomically(folder: Path, files: dict[str, bytes]) -> list[Path]:
-    """Write every file under a temporary name in the folder, then rename them all: a failure
-    leaves neither half files nor temporary ones behind."""
-    blocked = [name for name in files if (folder / name).is_dir()]
-    if blocked:
-        raise ServiceError(
-            f"The export cannot replace {folder / blocked[0]}: a folder has that name. "
-            "Nothing was written; move it or choose another folder."
-        )
-    written: list[tuple[Path, Path]] = []
-    replaced: list[Path] = []
-    try:
+    """Write every file into a staging folder of its own in the folder, then move them all
+    into place in the order given (see ccmdesk.services.staging): a failure leaves neither
+    half files nor temporary ones behind."""
+    with _staged(folder, "export") as staging:
         for name, data in files.items():
-            target = folder / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-            written.append((Path(temporary), target))
-            with os.fdopen(handle, "wb") as out:
-                _write_all(out, data)
-        for temporary, target in written:
-            os.replace(temporary, target)
-            replaced.append(target)
+            _stage(staging, name, data)
+        return _published(staging)
+
+
+@contextlib.contextmanager
+def _staged(folder: Path, what: str, notes: Path | None = None) -> Iterator[Staging]:
+    try:
+        staging = Staging.open(folder, what, notes)
     except OSError as error:
-        for temporary, _ in written:
-            temporary.unlink(missing_ok=True)
-        if replaced:
-            # Renaming is one file at a time: say plainly which files are already the new ones.
-            raise ServiceError(
-                f"The export stopped part-way in {folder}: {error.strerror or error}. "
-                f"{len(replaced)} of {len(written)} files were written "
-                f"({', '.join(p.name for p in replaced[:5])}{'…' if len(replaced) > 5 else ''});"
-                " the rest were not. Close any file from an earlier export that is open (a PDF "
-                "viewer), then export again."
-            ) from error
-        raise ServiceError(
-            f"The export could not be written to {folder}: {error.strerror or error}. "
-            "Nothing was left there; choose a folder you may write to."
-        ) from error
-    return [target for _, target in written]
+        raise _not_written(folder, error) from error
+    with staging:
+        yield staging
+
+
+def _stage(staging: Staging, name: str, data: bytes) -> None:
+    try:
+        with staging.create(name) as out:
+            _write_all(out, data)
+    except OSError as error:
+        raise _not_written(staging.folder, error) from error
+
+
+def _published(staging: Staging) -> list[Path]:
+    try:
+        return staging.publish()
+    except OSError as error:
+        raise _not_written(staging.folder, error) from error
+
+
+def _not_written(folder: Path, error: OSError) -> ServiceError:
+    return ServiceError(
+        f"The export could not be written to {folder}: {error.strerror or error}. "
+        "Nothing was left there; choose a folder you may write to."
+    )
 
 
 def _write_all(out: BinaryIO, data: bytes) -> None:
@@ -147,6 +151,9 @@ class ExportService(ServiceBase):
         self._billing = billing
         # None: one process per core once there are enough superbills to be worth it.
         self.workers = workers
+        # The data folder's exports-under-way: each export notes its folder there while it
+        # runs, so that the app's next start sweeps what one cut off left (staging.sweep_noted).
+        self.notes: Path | None = None
 
     def _workers(self, bills: int) -> int:
         return rendering.worker_count(bills) if self.workers is None else self.workers
@@ -206,47 +213,52 @@ class ExportService(ServiceBase):
                 minutes = _staff_minutes(session, month, zone, describe.staff)
                 practice_name = practice.name
             total = len(claimed) + 1
+            names = superbill_names([r.mrn for r in claimed])
+            # Every new file goes into this export's own hidden folder, and into place only
+            # once all are there (ccmdesk.services.staging): a cut leaves nothing half done.
+            staging = stack.enter_context(
+                _staged(folder, f"export of {month_label(month)}", self.notes)
+            )
             merger = pdf.Merger(f"Superbills {month_label(month)}")
-            each: list[tuple[str, bytes]] = []
+            done = 0
             for mrns, result in pending:
                 self._check(cancelled)
                 for mrn, document in zip(mrns, result(), strict=True):
                     merger.add(document)
-                    each.append((mrn, document))
+                    _stage(staging, f"superbills/{month}-{names[mrn]}.pdf", document)
+                    done += 1
                 if progress is not None:
-                    progress(len(each), total)
-        handoff_file, claims_file = (
-            handoff_csv(handoff_line(r) for r in rows),
-            claim_lines_csv(lines),
-        )
-        report = pdf.Handoff(
-            practice=practice_name,
-            month=month,
-            month_name=month_label(month),
-            enrolled_or_active=len(rows),
-            billable=tuple(_handoff_row(r) for r in rows if r.result.billable),
-            not_billed=tuple(_handoff_row(r) for r in rows if not r.result.billable),
-            amount_by_code=tuple(sorted(amount_by_code(rows).items())),
-            staff_minutes=minutes,
-            generated=generated,
-            audit_head=head or "",
-            attachments={
-                f"handoff-{month}.csv": handoff_file,
-                f"claim-lines-{month}.csv": claims_file,
-            },
-        )
-        files = {
-            f"handoff-{month}.csv": handoff_file,
-            f"claim-lines-{month}.csv": claims_file,
-            f"handoff-{month}.pdf": pdf.handoff_pdf(report),
-        }
-        if each:
-            files[f"superbills-{month}.pdf"] = merger.getvalue()
-            names = superbill_names([mrn for mrn, _ in each])
-            for mrn, data in each:
-                files[f"superbills/{month}-{names[mrn]}.pdf"] = data
-        self._check(cancelled)
-        written = write_atomically(folder, files)
+                    progress(done, total)
+            renderer.close()  # every batch is in: the workers may go
+            handoff_file, claims_file = (
+                handoff_csv(handoff_line(r) for r in rows),
+                claim_lines_csv(lines),
+            )
+            report = pdf.Handoff(
+                practice=practice_name,
+                month=month,
+                month_name=month_label(month),
+                enrolled_or_active=len(rows),
+                billable=tuple(_handoff_row(r) for r in rows if r.result.billable),
+                not_billed=tuple(_handoff_row(r) for r in rows if not r.result.billable),
+                amount_by_code=tuple(sorted(amount_by_code(rows).items())),
+                staff_minutes=minutes,
+                generated=generated,
+                audit_head=head or "",
+                attachments={
+                    f"handoff-{month}.csv": handoff_file,
+                    f"claim-lines-{month}.csv": claims_file,
+                },
+            )
+            # Moved into place in this order, after the superbills: the handoff report, which
+            # names the generation time and the audit head, last.
+            _stage(staging, f"claim-lines-{month}.csv", claims_file)
+            _stage(staging, f"handoff-{month}.csv", handoff_file)
+            if done:
+                _stage(staging, f"superbills-{month}.pdf", merger.getvalue())
+            _stage(staging, f"handoff-{month}.pdf", pdf.handoff_pdf(report))
+            self._check(cancelled)
+            written = _published(staging)
         if progress is not None:
             progress(total, total)
         return ExportResult(
@@ -256,6 +268,7 @@ class ExportService(ServiceBase):
             patients=len(rows),
             billable=sum(1 for r in rows if r.result.billable),
             claim_lines=len(lines),
+            finished=staging.finished,
         )
 
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from ccmdesk.config import mark_running, unmark_running
 from ccmdesk.services import Actor, Permission, ServiceError, Services, allowed
 from ccmdesk.services.backup import StartCheck
+from ccmdesk.services.staging import UNDER_WAY, Finished, sweep_noted
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import show_failure
 from ccmdesk.ui.idle import SystemIdle
@@ -149,6 +150,14 @@ def startup_checked(window: MainWindow, services: Services, check: StartCheck) -
     window.close()
 
 
+def exports_finished(window: QWidget, finished: list[Finished]) -> None:
+    """Say which exports cut off while moving their files into place were finished at start."""
+    if finished:
+        QMessageBox.information(
+            window, "Export finished", "\n\n".join(f.sentence() for f in finished)
+        )
+
+
 def _report_unexpected(previous: ExceptHook) -> ExceptHook:
     """A slot that raises must not pass silently: log it and tell the person at the keyboard."""
 
@@ -241,6 +250,13 @@ def _run(
         services.backups.start_of_day,
         lambda check: startup_checked(window, services, check),
         lambda error: log.warning("start-up check failed: %s", type(error).__name__),
+    )
+    # Exports cut off last time (the process killed, the computer off) left files in hidden
+    # folders of their own: finished or removed now, off the GUI thread (a network folder).
+    runner.run(
+        lambda: sweep_noted(data_dir / UNDER_WAY),
+        lambda finished: exports_finished(window, finished),
+        lambda error: log.warning("sweeping export folders failed: %s", type(error).__name__),
     )
     # The command line may have paused cyclic garbage collection for start-up: what exists now
     # lives as long as the window, so freeze it out of the collector's sight and resume.

@@ -210,6 +210,7 @@ class ExportDialog(QDialog):
         self.status.setText(
             f"Exported to {result.folder}: {result.patients:,} patients, {result.billable:,} "
             f"billable, {len(result.files):,} files."
+            + "".join(f" {earlier.sentence()}" for earlier in result.finished)
         )
 
     def _failed(self, error: BaseException) -> None:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import io
 import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -112,3 +118,85 @@ def test_workers_that_cannot_be_started_leave_the_work_here(
         documents = renderer.submit([bill("M1")])()
         assert not renderer.parallel
     assert PdfReader(io.BytesIO(documents[0])).metadata.title == "Superbill M1 2026-03"
+
+
+# --- when the parent is killed -------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+LINUX_PROC = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """A process's state letter and parent, or None once it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    state, parent = text[text.rindex(")") + 2 :].split()[:2]
+    return state, int(parent)
+
+
+def descendants(pid: int) -> set[int]:
+    """Every living process below `pid` (its children, theirs...), from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
+            parents[int(entry.name)] = stat[1]
+    found: set[int] = set()
+    wanted = {pid}
+    while wanted:
+        wanted = {child for child, parent in parents.items() if parent in wanted} - found
+        found |= wanted
+    return found
+
+
+def alive(pids: Iterable[int]) -> set[int]:
+    """Those of `pids` still running (a zombie has ended; only its exit status is left)."""
+    return {pid for pid in pids if (stat := _stat(pid)) is not None and stat[0] != "Z"}
+
+
+def gone_within(pids: set[int], seconds: float) -> set[int]:
+    """Wait up to `seconds` for `pids` to end; those still running then (and now killed)."""
+    deadline = time.monotonic() + seconds
+    while alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = alive(pids)
+    for pid in left:  # started by this test: do not leave them running
+        os.kill(pid, signal.SIGKILL)
+    return left
+
+
+RENDERING_PARENT = """
+from ccmdesk.reports import rendering
+from tests.reports.test_rendering import bill
+
+renderer = rendering.Renderer(workers=2)
+results = [renderer.submit([bill(f"M{n}")]) for n in range(4)]
+for result in results:
+    result()
+print("rendered", flush=True)
+input()  # wait, the workers idle beside it, until killed
+"""
+
+
+@LINUX_PROC
+def test_workers_end_within_seconds_of_their_parent_being_killed() -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", RENDERING_PARENT],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    workers: set[int] = set()
+    try:
+        assert parent.stdout is not None
+        assert parent.stdout.readline() == b"rendered\n"
+        workers = descendants(parent.pid)
+        assert workers
+    finally:
+        parent.kill()
+        parent.wait()
+    assert gone_within(workers, 5) == set()
+    # Nothing holds the killed parent's pipes now: reading them ends.
+    parent.communicate(timeout=5)

@@ -43,6 +43,23 @@ def test_billing_staff_export_the_month_on_screen_into_a_folder(
     assert dialog.export_button.isEnabled() and dialog.cancel_button.isHidden()
 
 
+def test_an_earlier_export_cut_off_in_the_folder_is_finished_and_said(
+    qtbot: QtBot, month_data: Services, biller: Actor, tmp_path: Path
+) -> None:
+    from tests.services.test_staging import NEW, cut_off
+
+    cut_off(tmp_path / "march", NEW, committed=True, moved=1)
+    dialog = billing_page(qtbot, month_data, biller).export_month(tmp_path / "march")
+    assert isinstance(dialog, ExportDialog)
+    dialog.start()
+    assert dialog.status.text().endswith(
+        f" files. The export of March to {tmp_path / 'march'} was cut off while its files were "
+        "being moved into place; ccmdesk has now finished it, so all 3 of its files there are "
+        "new (2026-03-A1.pdf, claims.csv, handoff.pdf)."
+    )
+    assert (tmp_path / "march" / "claims.csv").read_bytes() == b"new claims"
+
+
 def test_cancelling_writes_nothing(
     qtbot: QtBot, month_data: Services, biller: Actor, tmp_path: Path
 ) -> None:

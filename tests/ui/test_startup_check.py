@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from ccmdesk.services import Actor, Services
 from ccmdesk.services.backup import StartCheck
-from ccmdesk.ui.app import startup_checked
+from ccmdesk.services.staging import Finished
+from ccmdesk.ui.app import exports_finished, startup_checked
 from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.main_window import MainWindow
 from ccmdesk.ui.state import GuiState
@@ -86,3 +87,13 @@ def test_an_administrator_restores_the_latest_good_backup_and_ccmdesk_closes(
     assert "page 7 is never used" in said[0][1]
     assert restored and restored[0].name.startswith(("daily-", "monthly-"))
     assert not window.isVisible()
+
+
+def test_an_export_finished_at_start_is_said(qtbot, services: Services, admin: Actor, said) -> None:
+    window = window_for(qtbot, services, admin)
+    exports_finished(window, [])
+    assert said == []
+    cut = Finished(Path("/x"), "export of March 2026", [Path("/x/a.csv"), Path("/x/h.pdf")], 1)
+    exports_finished(window, [cut])
+    assert said == [("information", cut.sentence())]
+    assert "so all 2 of its files there are new (a.csv, h.pdf)" in said[0][1]
