@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from ccmdesk.db import Database, NewerDatabaseError, open_database
+from ccmdesk.rules.records import PracticeRecord
 from ccmdesk.services import Services
 from ccmdesk.services.audit import verify_chain
 from tests.conftest import CLI, NOW, NURSE, patient_text
@@ -139,3 +140,27 @@ def test_signing_unlocking_closing_and_the_append_only_trail_on_postgresql(pg: D
     with pytest.raises(DBAPIError, match="append-only"), pg.session() as session:
         session.execute(text("UPDATE audit_event SET reason = 'x'"))
     assert services.audit.verify(CLI).ok
+
+
+def test_an_event_that_does_not_extend_the_head_is_refused_on_postgresql(pg: Database) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    services = Services(pg, clock=lambda: NOW)
+    services.practice.save(CLI, PracticeRecord(name="P"))
+    columns = "at, actor, action, entity, entity_key, before, after, reason, prev_hash, hash"
+    values = "'2026-04-15 00:00:00', 'x', 'forged', 'e', 'k', NULL, NULL, '', :prev, :hash"
+    for prev in ("0" * 64, "f" * 64):
+        with pytest.raises(DBAPIError, match="extend the head"), pg.session() as session:
+            session.execute(
+                text(f"INSERT INTO audit_event ({columns}) VALUES ({values})"),
+                {"prev": prev, "hash": "e" * 64},
+            )
+    with pg.read() as session:
+        head = session.execute(text("SELECT hash FROM audit_event ORDER BY id DESC")).scalar()
+    with pytest.raises(DBAPIError, match="extend the head"), pg.session() as session:
+        session.execute(
+            text(f"INSERT INTO audit_event (id, {columns}) VALUES (0, {values})"),
+            {"prev": head, "hash": "d" * 64},
+        )
+    with pg.read() as session:
+        assert verify_chain(session).ok

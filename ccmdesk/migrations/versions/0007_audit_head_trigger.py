@@ -25,19 +25,21 @@ WHEN NEW.id IS NOT (SELECT max(id) FROM audit_event)
        (SELECT hash FROM audit_event WHERE id < NEW.id ORDER BY id DESC LIMIT 1), '{GENESIS}')
 BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END
 """
+# PostgreSQL fires AFTER ROW triggers only once the whole statement is done (SQLAlchemy inserts
+# many events in one statement), so there the check runs BEFORE each row: its id is already
+# drawn from the sequence, and the rows inserted before it in the same statement are visible.
 _POSTGRESQL_FUNCTION = f"""
 CREATE FUNCTION audit_event_extends_head() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  previous text;
+  head_id integer;
+  head_hash text;
 BEGIN
-  IF NEW.id IS DISTINCT FROM (SELECT max(id) FROM audit_event) THEN
+  SELECT id, hash INTO head_id, head_hash FROM audit_event ORDER BY id DESC LIMIT 1;
+  IF NEW.id IS NULL OR NEW.id <= coalesce(head_id, 0)
+     OR NEW.prev_hash IS DISTINCT FROM coalesce(head_hash, '{GENESIS}') THEN
     RAISE EXCEPTION '{_REFUSE}';
   END IF;
-  SELECT hash INTO previous FROM audit_event WHERE id < NEW.id ORDER BY id DESC LIMIT 1;
-  IF NEW.prev_hash IS DISTINCT FROM coalesce(previous, '{GENESIS}') THEN
-    RAISE EXCEPTION '{_REFUSE}';
-  END IF;
-  RETURN NULL;
+  RETURN NEW;
 END $$
 """
 
@@ -46,7 +48,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_POSTGRESQL_FUNCTION)
         op.execute(
-            "CREATE TRIGGER audit_event_extends_head AFTER INSERT ON audit_event "
+            "CREATE TRIGGER audit_event_extends_head BEFORE INSERT ON audit_event "
             "FOR EACH ROW EXECUTE FUNCTION audit_event_extends_head()"
         )
     else:
