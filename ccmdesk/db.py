@@ -41,6 +41,10 @@ _REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
 WRITE_LOCK_KEY = 0x43434D  # "CCM"
 _WRITE_OPTION = "ccmdesk_write"
 _READ_OPTION = "ccmdesk_read"
+_BRIEF_OPTION = "ccmdesk_brief"
+# A brief write (a stopwatch heartbeat, on the window's thread) waits this long, once: if the
+# lock is busy it is skipped and the next one comes a few seconds later, the window never stalls.
+BRIEF_WAIT_MS = 200
 # How long one attempt waits for another workstation's write to finish, and how many attempts:
 # long enough for an ordinary save or a sign-off, short enough that nobody stares at a frozen
 # window; a big import that holds the lock longer gets the "busy, try again" sentence.
@@ -70,19 +74,23 @@ class Database:
         self._reads = sessionmaker(reader, expire_on_commit=False)
         writer = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._writes = sessionmaker(writer, expire_on_commit=False)
+        brief = self.engine.execution_options(**{_WRITE_OPTION: True, _BRIEF_OPTION: True})
+        self._brief_writes = sessionmaker(brief, expire_on_commit=False)
         self._writing = threading.local()
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, brief: bool = False) -> Iterator[Session]:
         """A write transaction: it holds the database's write lock from its first statement, so
         what it reads (the audit head, "no stopwatch open", "the month is not closed") cannot
         change before it commits. Commits when the block ends cleanly, rolls back otherwise.
-        Busy, full, read-only and damaged databases come out as known errors."""
+        Busy, full, read-only and damaged databases come out as known errors. A `brief` write
+        waits only BRIEF_WAIT_MS for the lock, once, then is refused as busy."""
         if getattr(self._writing, "active", False):
             raise NestedWriteError("a write session is already open on this thread")
         self._writing.active = True
         try:
-            with _known_errors(), self._writes() as session, session.begin():
+            maker = self._brief_writes if brief else self._writes
+            with _known_errors(), maker() as session, session.begin():
                 session.info[_WRITE_OPTION] = True
                 session.connection()  # take the write lock now, before any read
                 yield session
@@ -150,15 +158,21 @@ def _begin_sqlite(connection: Connection) -> None:
     if connection.info.get("query_only", False) != read_only:
         connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
         connection.info["query_only"] = read_only
+    brief = bool(options.get(_BRIEF_OPTION))
+    wait = BRIEF_WAIT_MS if brief else BUSY_TIMEOUT_MS
+    if connection.info.get("busy_timeout", BUSY_TIMEOUT_MS) != wait:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={wait}")
+        connection.info["busy_timeout"] = wait
     if not write:
         connection.exec_driver_sql("BEGIN")
         return
-    for attempt in range(WRITE_ATTEMPTS):
+    attempts = 1 if brief else WRITE_ATTEMPTS
+    for attempt in range(attempts):
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             return
         except DBAPIError as error:
-            if not isinstance(classify(error), DatabaseBusy) or attempt == WRITE_ATTEMPTS - 1:
+            if not isinstance(classify(error), DatabaseBusy) or attempt == attempts - 1:
                 raise
 
 
@@ -166,7 +180,8 @@ def _begin_postgresql(connection: Connection) -> None:
     """Writes take the one write lock first, with a timeout; reads are read-only transactions."""
     options = connection.get_execution_options()
     if options.get(_WRITE_OPTION):
-        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{_PG_LOCK_TIMEOUT}'")
+        wait = f"{BRIEF_WAIT_MS}ms" if options.get(_BRIEF_OPTION) else _PG_LOCK_TIMEOUT
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{wait}'")
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
     elif options.get(_READ_OPTION):
         connection.exec_driver_sql("SET TRANSACTION READ ONLY")

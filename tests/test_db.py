@@ -332,3 +332,38 @@ def test_the_start_up_check_names_dropped_audit_triggers(tmp_path: Path) -> None
         assert "audit_event_no_delete" in (integrity_problem(db) or "")
     finally:
         db.dispose()
+
+
+def test_a_brief_write_gives_up_at_once_when_the_lock_is_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stopwatch heartbeat runs on the window's thread: behind an import it must not wait."""
+    import threading
+
+    import ccmdesk.db as db_module
+    from ccmdesk.errors import DatabaseBusy
+
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 60_000)  # an ordinary write would wait
+    first = open_database(url(tmp_path / "b.sqlite3"))
+    second = open_database(url(tmp_path / "b.sqlite3"))
+    outcome: list[BaseException] = []
+
+    def beat() -> None:
+        try:
+            with second.session(brief=True) as session:
+                session.execute(text("SELECT 1"))
+        except BaseException as error:  # reported below
+            outcome.append(error)
+
+    try:
+        with first.session():
+            thread = threading.Thread(target=beat)
+            thread.start()
+            thread.join(timeout=20)
+            still_waiting = thread.is_alive()
+        thread.join()
+    finally:
+        first.dispose()
+        second.dispose()
+    assert not still_waiting
+    assert len(outcome) == 1 and isinstance(outcome[0], DatabaseBusy)

@@ -224,7 +224,9 @@ class StopwatchService(ServiceBase):
         # A heartbeat vouches for time: someone whose role no longer records time cannot.
         actor = self._authorize(actor, Permission.RECORD_TIME)
         now = self._now()
-        with self._db.session() as session:
+        # Brief: behind a long import the heartbeat is refused as busy at once and the next one
+        # comes a few seconds later, rather than freezing the window that sends it.
+        with self._db.session(brief=True) as session:
             entry = self._entry(session, actor, entry_id)
             if entry.state == "running":
                 entry.last_heartbeat_at = now

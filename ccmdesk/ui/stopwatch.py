@@ -11,6 +11,7 @@ from dataclasses import replace
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
+from ccmdesk.errors import DatabaseBusy
 from ccmdesk.services import Actor, Permission, ServiceError, Services, allowed
 from ccmdesk.services.activity import ActivityMonitor, ClockSetBack, IdleBegan
 from ccmdesk.services.stopwatch import (
@@ -290,6 +291,10 @@ class StopwatchController(QObject):
             self._last_beat = mono
             try:
                 self._services.stopwatch.heartbeat(self._actor(), running.entry_id)
+            except DatabaseBusy:
+                # Another workstation holds the write lock (an import): this beat is skipped,
+                # the next comes in a few seconds; a crash meanwhile loses only those seconds.
+                log.info("heartbeat skipped: the database is busy")
             except ServiceError as error:
                 log.warning("heartbeat refused: %s", type(error).__name__)
                 self.refresh()

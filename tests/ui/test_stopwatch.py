@@ -839,3 +839,27 @@ def test_a_stopwatch_left_running_waits_for_the_recovery_answer(
     idle.seconds = 0
     run(controller, clock, mono, 5)
     assert controller.seconds(controller.running) == 1805 and controller.idle_dialog is None
+
+
+def test_a_heartbeat_behind_a_long_import_is_skipped_without_a_message(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from ccmdesk.errors import BUSY_MESSAGE, DatabaseBusy
+
+    idle, mono = FakeIdle(), Mono()
+    controller = make_controller(qtbot, services, nurse, idle, mono)
+    controller.refresh()
+    controller.start("A100")
+    beats: list[int] = []
+
+    def busy(*_args: object) -> None:
+        beats.append(1)
+        raise DatabaseBusy(BUSY_MESSAGE)
+
+    monkeypatch.setattr(services.stopwatch, "heartbeat", busy)
+    run(controller, clock, mono, 31)
+    assert len(beats) >= 1
+    assert controller.running is not None  # still timing
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
