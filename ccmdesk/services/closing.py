@@ -238,13 +238,14 @@ class ClosingService(ServiceBase):
 
     # --- is the bill still the one billed? ------------------------------------------------------
 
-    def check(self, actor: Actor, month: str) -> BillCheck:
+    def check(self, actor: Actor, month: str, rows: list[BillingRow] | None = None) -> BillCheck:
         """Re-check a month: a closed month's bill against the one it was closed with (and that
-        against the hash in the audit trail), and the flags nobody has acknowledged."""
+        against the hash in the audit trail), and the flags nobody has acknowledged. `rows`,
+        the month just evaluated for the screen, saves evaluating it again."""
         self._authorize(actor, Permission.VIEW_BILLING)
         month = checked_month(month)
         with collector_paused(), self._db.read() as session:
-            return self.check_in(session, month)
+            return self.check_in(session, month, rows)
 
     def check_all(self, actor: Actor) -> list[BillCheck]:
         """Every closed month, and every month with an open flag, that is not as billed."""
@@ -258,7 +259,9 @@ class ClosingService(ServiceBase):
             checks = [self.check_in(session, m) for m in sorted(months)]
         return [c for c in checks if not c.ok]
 
-    def check_in(self, session: Session, month: str) -> BillCheck:
+    def check_in(
+        self, session: Session, month: str, rows: list[BillingRow] | None = None
+    ) -> BillCheck:
         flags = _open_flags(session, month)
         closing = session.scalars(
             select(MonthClose).where(MonthClose.month == month, MonthClose.reopened_at.is_(None))
@@ -266,7 +269,9 @@ class ClosingService(ServiceBase):
         if closing is None:
             return BillCheck(month, False, flags=flags)
         stored = dict(_split(line) for line in closing.bill.splitlines() if line)
-        now = {r.mrn: bill_line(r) for r in self._billing.evaluate_in(session, month)}
+        if rows is None:
+            rows = self._billing.evaluate_in(session, month)
+        now = {r.mrn: bill_line(r) for r in rows}
         changed = sorted(m for m in stored.keys() | now.keys() if stored.get(m) != now.get(m))
         anchored = _anchored_hash(session, month)
         return BillCheck(

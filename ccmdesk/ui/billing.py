@@ -561,9 +561,13 @@ class BillingPage(QWidget):
             self.model.set_rows([])
         self.status_label.setText(f"Evaluating {month_label(month)}…")
         actor = self._actor()
-        self._loads.run(
-            lambda: self._services.billing.month(actor, month), self._loaded, self._failed
-        )
+        self._loads.run(lambda: self._load(actor, month), self._loaded, self._failed)
+
+    def _load(self, actor: Actor, month: str) -> tuple[BillingMonth, BillCheck]:
+        """On the worker thread: the month, and whether it is still what was billed (checked
+        against the rows just evaluated, not a second evaluation)."""
+        result = self._services.billing.month(actor, month)
+        return result, self._services.closing.check(actor, month, result.rows)
 
     def clear(self) -> None:
         """Show nothing (the signed-in person may not see billing); a late result is ignored."""
@@ -573,11 +577,14 @@ class BillingPage(QWidget):
         self.model.set_rows([])
         self.status_label.setText("")
         self._show_month_state(None)
+        self._show_bill_check(None)
 
-    def _loaded(self, result: BillingMonth) -> None:
+    def _loaded(self, loaded: tuple[BillingMonth, BillCheck]) -> None:
+        result, check = loaded
         self.month = result
         self.model.set_rows(result.rows)
         self._show_status(result)
+        self._show_bill_check(check)
 
     def _show_status(self, result: BillingMonth) -> None:
         self._show_month_state(result.month)
@@ -589,6 +596,7 @@ class BillingPage(QWidget):
     def _failed(self, error: BaseException) -> None:
         self.month = None
         self.model.set_rows([])
+        self._show_bill_check(None)
         self.status_label.setText(
             f"{month_label(self.current_month())} could not be evaluated; nothing is shown."
         )
@@ -714,15 +722,8 @@ class BillingPage(QWidget):
         self.close_button.setToolTip("" if over else "A month is closed after it ends.")
         self.reopen_button.setVisible(allowed(actor, Permission.REOPEN_MONTH))
         self.reopen_button.setEnabled(state is not None and state.closed)
-        self._show_bill_check(month)
 
-    def _show_bill_check(self, month: str | None) -> None:
-        check = None
-        if month is not None:
-            try:
-                check = self._services.closing.check(self._actor(), month)
-            except ServiceError as error:
-                show_failure(self, error)
+    def _show_bill_check(self, check: BillCheck | None) -> None:
         self.bill_check = check
         wrong = check is not None and not check.ok
         lines = []
