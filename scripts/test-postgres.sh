@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 QT_QPA_PLATFORM=offscreen bash scripts/with-postgres.sh \
-  .venv/bin/python -m pytest -m postgresql tests/test_postgres.py "$@"
+  .venv/bin/python -m pytest -m postgresql tests/test_postgres.py tests/test_concurrency.py "$@"
