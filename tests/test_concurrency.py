@@ -181,10 +181,22 @@ def test_ordinary_use_in_one_process_passes_the_check(tmp_path: Path) -> None:
 def test_seven_processes_at_once_keep_one_trustworthy_record(backend: str, tmp_path: Path) -> None:
     """Three nurses (stopwatch and time by hand, in March and April), a practitioner signing,
     billing closing March (and an administrator reopening it), an import and sign-ins with
-    automatic screen locks, each its own process on one database, for 20 s; then the audit
-    chain verifies, every signature covers every entry committed before it, no live entry was
-    committed into a closed (or signed) month, and no process met an unexpected error.
-    benchmarks/stress.py explains each check; docs/reliability.md has longer runs' figures."""
+    automatic screen locks, each its own process on one database, for 20 s. Then:
+
+    (1) the audit chain verifies;
+    (2) every signature covers every entry committed before it. Audit event ids follow commit
+        order (each change writes its events in its own transaction, and the chain is extended
+        one transaction at a time), so the trail is replayed in id order. A signature covers
+        what its stored summary lists (MonthlyReview.summary, whose SHA-256 the month.sign
+        event records): each entry's id and seconds in the month. It must list every live entry
+        of that patient in that month whose creating event (time.create, by hand or imported;
+        time.start for a stopwatch) precedes the sign event, with the seconds the entry had
+        then; a stopwatch still running or paused then counts as missed;
+    (3) no live entry was committed (time.create, time.stop, time.update) into a month that was
+        closed, or signed for its patient, at that point of the replay (month.close/reopen,
+        month.sign/unlock);
+    (4) no process met an unexpected error (only ServiceErrors and known errors are refusals).
+    benchmarks/stress.py `judge` is the check; docs/reliability.md has longer runs' figures."""
     url = postgres_url() if backend == "postgresql" else f"sqlite:///{tmp_path / 'shared.db'}"
     report = stress.run(url, SECONDS, backend=backend)
     figures = "\n".join(report.lines())
