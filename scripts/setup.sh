@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Set up ccmdesk on a Debian/Ubuntu machine: the system libraries Qt needs and a virtual environment.
-# Usage: scripts/setup.sh [--test]   (--test also installs the test tools and Xvfb)
+# Usage: scripts/setup.sh [--test]   (--test also installs the test tools, Xvfb and PostgreSQL)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
-qt_libs=(libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libglib2.0-0 libdbus-1-3
+packages=(libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libglib2.0-0 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-xkb1 libxss1 fonts-dejavu-core)
-[ "$want_test" = 1 ] && qt_libs+=(xvfb xauth poppler-utils)
+# PostgreSQL for the tests that run on it (scripts/with-postgres.sh starts a throwaway server).
+[ "$want_test" = 1 ] && packages+=(xvfb xauth poppler-utils postgresql)
 
 missing=()
-for pkg in "${qt_libs[@]}"; do
+for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -1,11 +1,11 @@
 """The same code on PostgreSQL: runs when CCMDESK_TEST_POSTGRES_URL names a scratch database.
 
-scripts/test-postgres.sh starts a throwaway PostgreSQL server and runs this module against it.
+scripts/test.sh (and so CI) starts a throwaway PostgreSQL server for the whole suite;
+scripts/test-postgres.sh runs only the PostgreSQL tests on one.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -17,12 +17,11 @@ from ccmdesk.services import Services
 from ccmdesk.services.audit import verify_chain
 from tests.conftest import CLI, NOW, NURSE, patient_text
 
-URL = os.environ.get("CCMDESK_TEST_POSTGRES_URL", "")
-pytestmark = pytest.mark.skipif(not URL, reason="set CCMDESK_TEST_POSTGRES_URL to run")
+pytestmark = pytest.mark.postgresql
 
 
-def reset_schema() -> None:
-    engine = create_engine(URL)
+def reset_schema(url: str) -> None:
+    engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
@@ -30,9 +29,9 @@ def reset_schema() -> None:
 
 
 @pytest.fixture
-def pg() -> Iterator[Database]:
-    reset_schema()
-    database = open_database(URL)
+def pg(pg_url: str) -> Iterator[Database]:
+    reset_schema(pg_url)
+    database = open_database(pg_url)
     yield database
     database.dispose()
 
@@ -61,11 +60,11 @@ def test_patient_edits_and_instants_round_trip_on_postgresql(pg: Database) -> No
         assert verify_chain(session).ok
 
 
-def test_a_newer_postgresql_schema_is_refused(pg: Database) -> None:
+def test_a_newer_postgresql_schema_is_refused(pg: Database, pg_url: str) -> None:
     with pg.engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0999'"))
     with pytest.raises(NewerDatabaseError):
-        open_database(URL)
+        open_database(pg_url)
 
 
 def test_concurrent_writers_keep_one_unbroken_audit_chain(pg: Database) -> None:
