@@ -14,7 +14,7 @@ from ccmdesk.rules.intervals import month_label, month_of
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
+from ccmdesk.services.base import ServiceBase, checked_month, checked_reason, practice_zone
 from ccmdesk.services.billing import BillingService, collector_paused
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ServiceError, ValidationFailed
@@ -136,6 +136,7 @@ class ClosingService(ServiceBase):
         month = checked_month(month)
         if not reason.strip():
             raise ValidationFailed([FieldError("reason", "is required to reopen a closed month")])
+        reason = checked_reason(reason)
         now = self._now().replace(microsecond=0)
         with self._db.session() as session:
             row = session.scalars(
