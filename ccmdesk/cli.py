@@ -288,7 +288,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args, gui_args = parser.parse_known_args(tokens)
         if gui_args and not gui_args[0].startswith("-"):
             # A mistyped command must not open a window that waits for a click.
-            parser.error(f"unknown command '{gui_args[0]}'; the commands are {', '.join(COMMANDS)}")
+            from ccmdesk.rules.text import shown
+
+            parser.error(
+                f"unknown command '{shown(gui_args[0])}'; the commands are {', '.join(COMMANDS)}"
+            )
     try:
         data_dir = resolve_data_dir(args.data_dir)
         if not (args.command == "demo" and args.csv_out):

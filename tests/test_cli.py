@@ -503,3 +503,50 @@ def test_an_export_notes_its_folder_while_it_runs_and_says_what_it_finished_ther
     said = capsys.readouterr()
     assert f"ccmdesk: export: The export of March to {out} was cut off" in said.err
     assert str(out / "handoff-2026-03.pdf") in said.out
+
+
+@pytest.mark.parametrize(
+    ("month", "says"),
+    [
+        ("２０２６-11", "'２０２６-11' is not a month; use YYYY-MM written with the digits 0-9"),
+        ("0000-01", "'0000-01' is outside the months ccmdesk handles, 2000-01 to 2099-12"),
+        ("1999-12", "'1999-12' is outside the months ccmdesk handles, 2000-01 to 2099-12"),
+        ("2100-01", "'2100-01' is outside the months ccmdesk handles, 2000-01 to 2099-12"),
+        ("9999-12", "'9999-12' is outside the months ccmdesk handles, 2000-01 to 2099-12"),
+        ("2026-1", "'2026-1' is not a month; use YYYY-MM"),
+        (" 2026-11", "' 2026-11' is not a month; use YYYY-MM"),
+        ("2026-11\x1b[2J", "'2026-11\\x1b[2J' is not a month; use YYYY-MM"),
+    ],
+)
+def test_export_refuses_an_odd_month_with_one_line_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], month: str, says: str
+) -> None:
+    data, out = tmp_path / "data", tmp_path / "out"
+    assert main(["--data-dir", str(data), "practice", "--name", "Harbor"]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", str(data), "export", "--month", month, "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == f"ccmdesk: export: {says}\n"
+    assert captured.out == ""
+    assert not out.exists()
+
+
+def test_import_problems_print_control_characters_escaped(tmp_path: Path) -> None:
+    staff = tmp_path / "staff.csv"
+    staff.write_bytes(b'staff_id,name,role\n"a\nb\x1b[31m",Ann,clinical\n')
+    result = run("import", str(staff), data_dir=tmp_path / "data")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "ccmdesk: import: Nothing was imported: 1 problem(s).",
+        f"{staff}:2: staff_id: 'a\\nb\\x1b[31m' is not a staff id: letters, digits, '.', '_' "
+        "or '-', at most 40",
+    ]
+
+
+def test_a_mistyped_command_is_quoted_with_control_characters_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["--data-dir", str(tmp_path), "imp\x1b[2J\nrt"])
+    assert caught.value.code == 2
+    assert "unknown command 'imp\\x1b[2J\\nrt'" in capsys.readouterr().err

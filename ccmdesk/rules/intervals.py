@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -11,9 +12,28 @@ Interval = tuple[dt.datetime, dt.datetime]
 T = TypeVar("T", dt.datetime, int)
 
 
+# The months ccmdesk handles: fee schedules, claims and the calendar checks assume this century.
+FIRST_MONTH, LAST_MONTH = "2000-01", "2099-12"
+# [0-9], not \d or int() alone: those take any script's digits, and "２０２６-11" would be read as
+# November 2026 while matching none of that month's stored facts or signatures.
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+
+
+def is_month(text: str) -> bool:
+    """YYYY-MM in ASCII digits, from 2000-01 to 2099-12: the one check every month passes."""
+    return _MONTH.fullmatch(text) is not None and FIRST_MONTH <= text <= LAST_MONTH
+
+
+def month_parts(month: str) -> tuple[int, int]:
+    """Year and month number of a YYYY-MM month; ValueError for anything else."""
+    if _MONTH.fullmatch(month) is None:
+        raise ValueError(f"{month!r} is not a YYYY-MM month")
+    return int(month[:4]), int(month[5:])
+
+
 def month_days(month: str) -> tuple[dt.date, dt.date]:
     """The first and the last day of a month given as YYYY-MM."""
-    year, number = (int(part) for part in month.split("-"))
+    year, number = month_parts(month)
     following = dt.date(year + (number == 12), number % 12 + 1, 1)
     return dt.date(year, number, 1), following - dt.timedelta(days=1)
 

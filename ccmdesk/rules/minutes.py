@@ -11,6 +11,7 @@ from ccmdesk.rules.intervals import (
     merge,
     minus,
     month_days,
+    month_parts,
     split_by_month,
     union_seconds,
 )
@@ -66,7 +67,7 @@ class Progress:
 
 def month_bounds(month: str, zone: dt.tzinfo) -> Interval:
     """The month's first and last instant (exclusive) in UTC, from local midnights."""
-    year, number = (int(part) for part in month.split("-"))
+    year, number = month_parts(month)
     start = dt.datetime(year, number, 1, tzinfo=zone)
     end = dt.datetime(year + (number == 12), number % 12 + 1, 1, tzinfo=zone)
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from ccmdesk.rules.text import shown
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -12,6 +14,12 @@ class FieldError:
 
     field: str
     message: str
+
+    def __post_init__(self) -> None:
+        # Messages quote what was typed or read from a cell: escaped here, once for every caller,
+        # so a line break or a terminal escape in it cannot reach a message unescaped.
+        object.__setattr__(self, "field", shown(self.field))
+        object.__setattr__(self, "message", shown(self.message))
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ccmdesk.rules import icd10
+from ccmdesk.rules.intervals import FIRST_MONTH, LAST_MONTH, is_month
 from ccmdesk.rules.records import (
     FieldError,
     PatientRecord,
@@ -41,7 +42,9 @@ _MBI = re.compile(
     rf"^[1-9]{_MBI_LETTER}{_MBI_ALNUM}[0-9]{_MBI_LETTER}{_MBI_ALNUM}[0-9]"
     rf"{_MBI_LETTER}{_MBI_LETTER}[0-9][0-9]$"
 )
-_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+# Digits are [0-9] throughout, never \d: \d (like int() and str.isdigit) takes every script's
+# digits, and an NPI or ZIP code in full-width digits is not one a payer would accept.
+_ZIP = re.compile(r"^[0-9]{5}(-[0-9]{4})?$")
 _STATE = re.compile(r"^[A-Z]{2}$")
 
 
@@ -58,7 +61,7 @@ def parse_date(text: str) -> dt.date | None:
     if not text:
         return None
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
             raise ValueError
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -105,11 +108,17 @@ def parse_instant(text: str) -> dt.datetime:
 
 
 def parse_month(text: str) -> str:
-    """YYYY-MM."""
-    value = text.strip()
-    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
-        return value
-    raise ParseError(f"'{value}' is not a month; use YYYY-MM")
+    """YYYY-MM in ASCII digits from 2000-01 to 2099-12, exactly as given (nothing stripped):
+    every month a person or a file names goes through this one check."""
+    if is_month(text):
+        return text
+    if re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", text):
+        raise ParseError(
+            f"'{text}' is outside the months ccmdesk handles, {FIRST_MONTH} to {LAST_MONTH}"
+        )
+    if not text.isascii():
+        raise ParseError(f"'{text}' is not a month; use YYYY-MM written with the digits 0-9")
+    raise ParseError(f"'{text}' is not a month; use YYYY-MM")
 
 
 def normalize_npi(text: str) -> str:
@@ -143,7 +152,7 @@ def luhn_check_digit(payload: str) -> int:
 
 def npi_error(npi: str) -> str | None:
     """None for a valid NPI: 10 digits whose last is the Luhn digit of 80840 + the first nine."""
-    if not re.fullmatch(r"\d{10}", npi):
+    if not re.fullmatch(r"[0-9]{10}", npi):
         return f"'{npi}' is not an NPI: it must be 10 digits"
     if npi[0] not in "12":
         return f"'{npi}' is not an NPI: it must start with 1 or 2"
@@ -165,7 +174,7 @@ def mbi_error(mbi: str) -> str | None:
 
 
 def tin_error(tin: str) -> str | None:
-    if not re.fullmatch(r"\d{9}", tin):
+    if not re.fullmatch(r"[0-9]{9}", tin):
         return f"'{tin}' is not a TIN: it must be 9 digits (e.g. 12-3456789)"
     return None
 
@@ -181,7 +190,7 @@ def timezone_error(name: str) -> str | None:
 
 
 def place_of_service_error(code: str) -> str | None:
-    if not re.fullmatch(r"\d{2}", code) or code == "00":
+    if not re.fullmatch(r"[0-9]{2}", code) or code == "00":
         return f"'{code}' is not a place of service code: two digits, e.g. 11 (office)"
     return None
 
@@ -204,7 +213,8 @@ def dob_error(dob: dt.date, today: dt.date) -> str | None:
 
 # --- records ---------------------------------------------------------------------------------
 
-# Longest text each field may hold (the database columns are sized to match).
+# Longest text each field may hold (the database columns are sized to match); docs/formats.md
+# lists them all. Free text has limits too: one endless note once made an export take minutes.
 PATIENT_TEXT_LIMITS = {
     "mrn": 40, "last_name": 100, "first_name": 100, "phone": 40, "address": 200, "city": 100,
     "zip": 10, "payer": 100, "member_id": 40,
@@ -212,6 +222,10 @@ PATIENT_TEXT_LIMITS = {
 STAFF_TEXT_LIMITS = {"staff_id": 40, "name": 200, "credentials": 40}
 PRACTICE_TEXT_LIMITS = {"name": 200, "address": 400, "phone": 40}
 ACTIVITY_LIMIT = 100
+NOTE_LIMIT = 2_000  # a time entry's note
+REASON_LIMIT = 500  # why time was changed, a month unlocked or reopened, fees changed...
+CONDITIONS_LIMIT = 50  # chronic conditions on one patient
+OTHER_SERVICES_LIMIT = 20  # codes in a month's other_services
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_EXCEPT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -224,6 +238,16 @@ def text_error(value: str, limit: int | None, multiline: bool = False) -> str | 
         kind = "control characters" if multiline else "line breaks or control characters"
         return f"contains {kind}"
     return None
+
+
+def note_error(note: str) -> str | None:
+    """A time entry's note: several lines allowed, at most NOTE_LIMIT characters."""
+    return text_error(note.strip(), NOTE_LIMIT, multiline=True)
+
+
+def reason_error(reason: str) -> str | None:
+    """A reason for the audit trail: several lines allowed, at most REASON_LIMIT characters."""
+    return text_error(reason.strip(), REASON_LIMIT, multiline=True)
 
 
 def _text_rules(errors: list[FieldError], record: object, limits: dict[str, int]) -> None:
@@ -340,8 +364,15 @@ def validate_patient(record: PatientRecord, today: dt.date) -> list[FieldError]:
     if medicare_id and (message := mbi_error(medicare_id)):
         errors.append(FieldError("member_id", message))
     _required(errors, "billing_practitioner", record.billing_practitioner)
+    if len(record.conditions) > CONDITIONS_LIMIT:
+        errors.append(
+            FieldError(
+                "conditions",
+                f"lists {len(record.conditions)} conditions; at most {CONDITIONS_LIMIT}",
+            )
+        )
     seen: set[str] = set()
-    for code in record.conditions:
+    for code in record.conditions[:CONDITIONS_LIMIT]:
         if message := icd10.check(code):
             errors.append(FieldError("conditions", message))
         elif code in seen:

@@ -79,7 +79,7 @@ class Services:
     def imports(self) -> ImportService:
         from ccmdesk.services.importer import ImportService
 
-        return ImportService(self._db, self._clock)
+        return ImportService(self._db, self._clock, self.billing)
 
     @cached_property
     def auth(self) -> AuthService:

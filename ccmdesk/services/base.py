@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from ccmdesk.db import Database
 from ccmdesk.models import Patient, Practice, Staff
-from ccmdesk.rules.validation import parse_month
+from ccmdesk.rules.records import FieldError
+from ccmdesk.rules.validation import parse_month, reason_error
 from ccmdesk.services.context import SYSTEM_ROLE, Actor, Clock, Permission, require, utc_now
-from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError
+from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 
 
 def practice_zone(session: Session) -> dt.tzinfo:
@@ -34,11 +35,19 @@ def patient_by_mrn(session: Session, mrn: str, *options: Any) -> Patient:
 
 
 def checked_month(month: str) -> str:
-    """A YYYY-MM month as given, or a clear refusal."""
+    """A YYYY-MM month (ASCII digits, 2000-01 to 2099-12) as given, or a clear refusal."""
     try:
         return parse_month(month)
     except ValueError as exc:
         raise ServiceError(str(exc)) from exc
+
+
+def checked_reason(reason: str) -> str:
+    """The reason, stripped, or a refusal when it is too long or holds control characters;
+    whether one is required is each caller's own rule."""
+    if message := reason_error(reason):
+        raise ValidationFailed([FieldError("reason", message)])
+    return reason.strip()
 
 
 class ServiceBase:

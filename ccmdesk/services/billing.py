@@ -49,8 +49,15 @@ from ccmdesk.rules.billing import (
 from ccmdesk.rules.catalog import FAMILIES
 from ccmdesk.rules.intervals import month_days, month_of
 from ccmdesk.rules.records import FieldError
+from ccmdesk.rules.validation import OTHER_SERVICES_LIMIT
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase, checked_month, patient_by_mrn, practice_zone
+from ccmdesk.services.base import (
+    ServiceBase,
+    checked_month,
+    checked_reason,
+    patient_by_mrn,
+    practice_zone,
+)
 from ccmdesk.services.context import SYSTEM_ROLE, Actor, Permission, require
 from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from ccmdesk.services.locks import refuse_locked
@@ -252,6 +259,7 @@ class BillingService(ServiceBase):
         actor = self._current(actor)
         month = checked_month(month)
         record = self._checked(record, month)
+        reason = checked_reason(reason)
         with self._db.session() as session:
             patient = patient_by_mrn(session, mrn)
             row = self._month_row(session, patient.id, month)
@@ -305,6 +313,7 @@ class BillingService(ServiceBase):
             raise ServiceError(f"'{family}' is not a code family.")
         if not reason.strip():
             raise ServiceError("Say why the family is switched; the audit trail keeps it.")
+        reason = checked_reason(reason)
         current = self.patient_month(actor, mrn, month)
         if family is not None and family not in current.result.compliant:
             label = FAMILIES[family].label
@@ -353,8 +362,16 @@ class BillingService(ServiceBase):
         others = tuple(
             dict.fromkeys(c for code in record.other_services if (c := code.strip().upper()))
         )
-        for code in others:
-            if not (len(code) == 5 and code.isalnum()):
+        if len(others) > OTHER_SERVICES_LIMIT:
+            errors.append(
+                FieldError(
+                    "other_services",
+                    f"lists {len(others)} codes; at most {OTHER_SERVICES_LIMIT}",
+                )
+            )
+        for code in others[:OTHER_SERVICES_LIMIT]:
+            # isascii too: isalnum alone takes full-width letters and digits.
+            if not (len(code) == 5 and code.isascii() and code.isalnum()):
                 errors.append(FieldError("other_services", f"'{code}' is not a CPT or HCPCS code"))
         first, last = month_days(month)
         stays = tuple(sorted(set(record.inpatient_stays)))

@@ -27,7 +27,7 @@ from ccmdesk.rules.intervals import month_label, month_of
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
+from ccmdesk.services.base import ServiceBase, checked_month, checked_reason, practice_zone
 from ccmdesk.services.billing import BillingRow, BillingService, collector_paused
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ServiceError, ValidationFailed
@@ -212,6 +212,7 @@ class ClosingService(ServiceBase):
         month = checked_month(month)
         if not reason.strip():
             raise ValidationFailed([FieldError("reason", "is required to reopen a closed month")])
+        reason = checked_reason(reason)
         now = self._now().replace(microsecond=0)
         with self._db.session() as session:
             row = session.scalars(
@@ -289,6 +290,7 @@ class ClosingService(ServiceBase):
         month = checked_month(month)
         if not reason.strip():
             raise ValidationFailed([FieldError("reason", "is required to acknowledge a change")])
+        reason = checked_reason(reason)
         now = self._now().replace(microsecond=0)
         with collector_paused(), self._db.session() as session:
             flags = session.scalars(
@@ -342,13 +344,20 @@ def _open_flags(session: Session, month: str) -> tuple[Flag, ...]:
             mrn,
             f"{first} {last}",
             f.raised_at,
-            names.get(f.raised_by, f.raised_by),
+            _who(names, f.raised_by),
             f.why,
             f.before,
             f.after,
         )
         for f, mrn, first, last in rows
     )
+
+
+def _who(names: dict[str, str], key: str) -> str:
+    """A staff member's name, the command line as Actor.command_line names it, or the key."""
+    if key in names:
+        return names[key]
+    return f"command line ({key[4:]})" if key.startswith("cli:") else key
 
 
 def _anchored_hash(session: Session, month: str) -> str | None:

@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ccmdesk.rules.records import FieldError
+from ccmdesk.rules.text import shown
 
 
 class ServiceError(Exception):
-    """A refused action; str(error) is a complete sentence for the user."""
+    """A refused action; str(error) is a complete sentence for the user.
+
+    The sentence often quotes what someone typed (an MRN, a file name): its control characters
+    are escaped here, so it stays one line that prints as itself.
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(shown(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class PermissionDenied(ServiceError):
@@ -28,10 +36,14 @@ class ValidationFailed(ServiceError):
 
 
 class ImportFailed(ServiceError):
-    """Some rows are invalid; nothing was written. `problems` are FILE:LINE: COLUMN: message."""
+    """Some rows are invalid; nothing was written. `problems` are FILE:LINE: COLUMN: message,
+    one line each; `total` counts every problem found, when more were found than are listed."""
 
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        super().__init__(
-            f"Nothing was imported: {len(self.problems)} problem(s).\n" + "\n".join(self.problems)
-        )
+    def __init__(self, problems: Sequence[str], total: int | None = None) -> None:
+        self.problems = [shown(problem) for problem in problems]
+        self.total = max(total or 0, len(self.problems))
+        heading = f"Nothing was imported: {self.total:,} problem(s)"
+        if self.total > len(self.problems):
+            heading += f"; the first {len(self.problems):,} are listed"
+        # Exception's own __init__: the line breaks between problems are meant.
+        Exception.__init__(self, heading + ".\n" + "\n".join(self.problems))

@@ -87,7 +87,7 @@ def handoff_line(row: BillingRow) -> HandoffLine:
 def generation_time(now: dt.datetime) -> dt.datetime:
     """Now, or SOURCE_DATE_EPOCH when set: the same data then exports to the same bytes."""
     fixed = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if fixed.isdigit():
+    if fixed.isascii() and fixed.isdigit():
         return dt.datetime.fromtimestamp(int(fixed), dt.UTC)
     return now
 

@@ -11,7 +11,7 @@ from ccmdesk.models import FeeScheduleAmount
 from ccmdesk.rules.catalog import CODES
 from ccmdesk.rules.records import FieldError
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase
+from ccmdesk.services.base import ServiceBase, checked_reason
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import ServiceError, ValidationFailed
 from ccmdesk.services.locks import closed_months
@@ -64,6 +64,7 @@ class FeeService(ServiceBase):
         """Set the year's amounts (codes not given keep what is in force for the year). A year
         with a month closed for billing is refused: its claims are already out."""
         actor = self._authorize(actor, Permission.MANAGE_FEES)
+        reason = checked_reason(reason)
         errors = _problems(year, amounts)
         if errors:
             raise ValidationFailed(errors)

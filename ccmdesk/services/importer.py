@@ -1,19 +1,28 @@
-"""CSV import of staff, patients, time entries and patient months: all or nothing."""
+"""CSV import of staff, patients, time entries and patient months: all or nothing, streamed."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import datetime as dt
+import functools
+import hashlib
+import heapq
 import io
+import itertools
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO, NoReturn
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
+from ccmdesk.db import Database
 from ccmdesk.models import (
     Patient,
     PatientMonth,
@@ -30,11 +39,14 @@ from ccmdesk.rules.records import (
     PracticeRecord,
     StaffRecord,
 )
+from ccmdesk.rules.text import shown
 from ccmdesk.rules.validation import (
     ACTIVITY_LIMIT,
     COMPLEXITY,
+    OTHER_SERVICES_LIMIT,
     SERVICES,
     ParseError,
+    note_error,
     parse_bool,
     parse_date,
     parse_instant,
@@ -47,19 +59,22 @@ from ccmdesk.rules.validation import (
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, practice_zone
 from ccmdesk.services.billing import (
+    BillingService,
     MonthFactsRecord,
     month_document,
     month_record,
     stay_months,
     write_month_facts,
 )
-from ccmdesk.services.context import Actor, Permission
+from ccmdesk.services.closing import billed_months_kept
+from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ImportFailed
 from ccmdesk.services.locks import LockTable
 from ccmdesk.services.patients import (
     StaffRef,
     apply_patient,
     audit_form,
+    change_reason,
     patient_record,
     reference_errors,
     staff_refs,
@@ -98,6 +113,12 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 _PROCEDURE_CODE = re.compile(r"^[A-Z0-9]{5}$")
+# Rows read, checked against the database and written together: one query per batch rather
+# than one per row, and no more than a batch of rows or ORM objects held at any time.
+BATCH = 500
+# Problems listed when a file is wrong throughout; the count of all of them is still given.
+LISTED = 1_000
+_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -105,28 +126,33 @@ class Row:
     file: str
     line: int
     values: dict[str, str]
-
-
-@dataclass
-class ParsedFile:
-    name: str
-    kind: str
-    rows: list[Row]
+    index: int = 0  # the file's place among the files given
 
 
 class _Problems:
-    """Problems as found; listed file by file (in the order given) and line by line."""
+    """Problems as found; listed file by file (in the order given) and line by line.
+
+    Only the first LISTED (in that order) are kept, so a file wrong on every one of a million
+    rows does not fill the memory with messages; every problem is still counted.
+    """
 
     def __init__(self) -> None:
-        self._found: list[tuple[str, int, str, str]] = []
+        # A heap of the listed ones, the last in listing order on top (keys negated).
+        self._kept: list[tuple[int, int, int, str, str, str]] = []
+        self._count = 0
         self._files: dict[str, int] = {}
         self._missing: dict[str, set[str]] = {}
 
     def add(self, file: str, line: int, column: str, message: str) -> None:
         if message == "is required" and column in self._missing.get(file, ()):
             return  # said once at the header, not again on every row
-        self._files.setdefault(file, len(self._files))
-        self._found.append((file, line, column, message))
+        index = self._files.setdefault(file, len(self._files))
+        self._count += 1
+        item = (-index, -line, -self._count, file, column, message)
+        if len(self._kept) < LISTED:
+            heapq.heappush(self._kept, item)
+        else:
+            heapq.heappushpop(self._kept, item)  # drops whichever comes last in the listing
 
     def missing_column(self, file: str, column: str, kind: str) -> None:
         self.add(file, 1, column, f"required column is missing from this {kind} file")
@@ -136,22 +162,165 @@ class _Problems:
         for file in files:
             self._files.setdefault(file, len(self._files))
 
+    def __bool__(self) -> bool:
+        return self._count > 0
+
     @property
     def items(self) -> list[str]:
-        ordered = sorted(self._found, key=lambda p: (self._files[p[0]], p[1]))
-        return [f"{file}:{line}: {column}: {message}" for file, line, column, message in ordered]
+        # File names, column names and messages all quote the files' own text: escaped, so a
+        # cell cannot break its problem line or forge another.
+        return [
+            f"{shown(file)}:{-line}: {shown(column)}: {shown(message)}"
+            for _, line, _, file, column, message in sorted(self._kept, reverse=True)
+        ]
+
+    def fail(self) -> NoReturn:
+        raise ImportFailed(self.items, self._count)
 
 
-def read_csv(name: str, data: bytes, problems: _Problems) -> ParsedFile | None:
-    """Parse one file and decide its kind from its header; report what is wrong with it."""
+# --- files ---------------------------------------------------------------------------------
+
+
+class _Hashing(io.RawIOBase):
+    """A binary stream that hashes what is read through it."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        super().__init__()
+        self._raw = raw
+        self.digest = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        self.digest.update(data)
+        return len(data)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One file given to the import, opened afresh for each pass over it."""
+
+    name: str
+    open: Callable[[], BinaryIO]
+
+
+def _first_pass(source: _Source) -> tuple[str, int | None]:
+    """The file's SHA-256, and the offset of its first byte that is not UTF-8 (None if all is)."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    bad: int | None = None
+    with source.open() as stream:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+            if bad is None:
+                pending = len(decoder.getstate()[0])
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    bad = offset - pending + exc.start
+            offset += len(chunk)
+    if bad is None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            bad = offset - len(exc.object) + exc.start
+    return digest.hexdigest(), bad
+
+
+@dataclass
+class _CsvFile:
+    """A file whose header was read: its kind, columns and content hash. Its rows are read
+    again on each pass, never all held at once."""
+
+    source: _Source
+    index: int  # its place among the files given
+    kind: str
+    columns: list[str]
+    digest: str
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    def rows(self, problems: _Problems | None) -> Iterator[Row]:
+        """The data rows; with `problems`, rows that cannot be read are reported there.
+        Without (the writing pass, after every row was checked), any such row means the file
+        changed since it was checked, and so does a different hash at its end."""
+        name = self.name
+        try:
+            with (
+                _Hashing(self.source.open()) as raw,
+                io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8-sig", newline="") as text,
+            ):
+                reader = csv.reader(text)
+                next(reader, None)  # the header
+                start = 2
+                try:
+                    for record in reader:
+                        line = start
+                        start = reader.line_num + 1
+                        if not any(cell.strip() for cell in record):
+                            continue
+                        if len(record) != len(self.columns):
+                            if problems is None:
+                                self.changed()
+                            problems.add(
+                                name,
+                                line,
+                                "(row)",
+                                f"has {len(record)} fields; the header has {len(self.columns)}",
+                            )
+                            continue
+                        values = dict(zip(self.columns, record, strict=True))
+                        yield Row(name, line, values, self.index)
+                except csv.Error as exc:
+                    if problems is None:
+                        self.changed()
+                    problems.add(name, start, "(row)", f"cannot be read as CSV: {exc}")
+                    return
+                except UnicodeDecodeError:
+                    self.changed()
+                if raw.digest.hexdigest() != self.digest:
+                    self.changed()
+        except OSError as exc:
+            raise ImportFailed(
+                [f"{name}:1: (file): cannot be read: {exc.strerror or exc}"]
+            ) from exc
+
+    def unexpected(self, column: str, message: str) -> NoReturn:
+        """A problem met in the writing pass: the rows were all fine in the checking pass."""
+        self.changed()
+
+    def changed(self) -> NoReturn:
+        raise ImportFailed(
+            [
+                f"{self.name}:1: (file): changed while it was being imported; make sure "
+                "nothing else writes to it and import it again"
+            ]
+        )
+
+
+def open_csv(source: _Source, index: int, problems: _Problems) -> _CsvFile | None:
+    """Check one file's encoding and header and decide its kind; report what is wrong."""
+    name = source.name
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        problems.add(name, 1, "(file)", f"is not UTF-8 text (byte {exc.start})")
+        digest, bad = _first_pass(source)
+        if bad is not None:
+            problems.add(name, 1, "(file)", f"is not UTF-8 text (byte {bad})")
+            return None
+        with io.TextIOWrapper(source.open(), encoding="utf-8-sig", newline="") as text:
+            header = next(csv.reader(text))
+    except OSError as exc:
+        problems.add(name, 1, "(file)", f"cannot be read: {exc.strerror or exc}")
         return None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
     except StopIteration:
         problems.add(name, 1, "(header)", "the file is empty")
         return None
@@ -181,28 +350,20 @@ def read_csv(name: str, data: bytes, problems: _Problems) -> ParsedFile | None:
     for column in REQUIRED[kind]:
         if column not in seen:
             problems.missing_column(name, column, kind)
-    rows: list[Row] = []
-    start = 2
-    try:
-        for record in reader:
-            line = start
-            start = reader.line_num + 1
-            if not any(cell.strip() for cell in record):
-                continue
-            if len(record) != len(columns):
-                problems.add(
-                    name, line, "(row)", f"has {len(record)} fields; the header has {len(columns)}"
-                )
-                continue
-            rows.append(Row(name, line, dict(zip(columns, record, strict=True))))
-    except csv.Error as exc:
-        problems.add(name, start, "(row)", f"cannot be read as CSV: {exc}")
-    return ParsedFile(name, kind, rows)
+    return _CsvFile(source, index, kind, columns, digest)
+
+
+def _batches(rows: Iterable[Row], size: int = BATCH) -> Iterator[list[Row]]:
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+# --- rows read into values ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class _EntryIn:
-    row: Row
     mrn: str
     staff_id: str
     start: dt.datetime
@@ -212,20 +373,163 @@ class _EntryIn:
     activity: str
     note: str
 
-    @property
-    def key(self) -> tuple[str, str, dt.datetime, dt.datetime]:
-        return (self.mrn, self.staff_id, self.start, self.end)
-
 
 @dataclass(frozen=True)
 class _MonthIn:
-    row: Row
     mrn: str
     month: str
     complexity: str
     other_services: tuple[str, ...]
     billed_elsewhere: bool
     inpatient: tuple[tuple[dt.date, dt.date], ...]
+
+
+Report = Callable[[str, str], None]  # (column, message) for the row being read
+
+
+def _read_entry(
+    row: Row,
+    now: dt.datetime,
+    report: Report,
+    known_mrn: Callable[[str], bool] | None = None,
+    known_staff: Callable[[str], bool] | None = None,
+) -> _EntryIn | None:
+    """A time entry row's values, or None after reporting each problem. The references are
+    checked only when `known_mrn` and `known_staff` are given (the checking pass)."""
+    v = row.values
+    ok = True
+
+    def bad(column: str, message: str) -> None:
+        nonlocal ok
+        report(column, message)
+        ok = False
+
+    mrn, staff_id = v.get("mrn", "").strip(), v.get("staff_id", "").strip()
+    if not mrn:
+        bad("mrn", "is required")
+    elif known_mrn is not None and not known_mrn(mrn):
+        bad("mrn", f"no patient has MRN '{mrn}'")
+    if not staff_id:
+        bad("staff_id", "is required")
+    elif known_staff is not None and not known_staff(staff_id):
+        bad("staff_id", f"no staff member has staff_id '{staff_id}'")
+    instants: dict[str, dt.datetime] = {}
+    for column in ("start", "end"):
+        try:
+            instants[column] = parse_instant(v.get(column, ""))
+        except ParseError as exc:
+            bad(column, str(exc))
+    if "start" in instants and "end" in instants:
+        if instants["end"] <= instants["start"]:
+            bad("end", "is not after start")
+        elif instants["end"] > now:
+            bad("end", "is in the future")
+    service = v.get("service", "").strip().lower() or "ccm"
+    if service not in SERVICES:
+        bad("service", f"'{service}' is not one of {', '.join(SERVICES)}")
+    face_to_face = False
+    try:
+        face_to_face = parse_bool(v.get("face_to_face", ""))
+    except ParseError as exc:
+        bad("face_to_face", str(exc))
+    activity, note = v.get("activity", "").strip(), v.get("note", "").strip()
+    if message := text_error(activity, ACTIVITY_LIMIT):
+        bad("activity", message)
+    if message := note_error(note):
+        bad("note", message)
+    if not ok:
+        return None
+    return _EntryIn(
+        sys.intern(mrn),
+        sys.intern(staff_id),
+        instants["start"],
+        instants["end"],
+        service,
+        face_to_face,
+        activity,
+        note,
+    )
+
+
+def _parse_stay(item: str, month: str, report: Report) -> tuple[dt.date, dt.date] | None:
+    parts = item.split("..")
+    try:
+        if len(parts) != 2:
+            raise ParseError(f"'{item}' is not a stay; use YYYY-MM-DD..YYYY-MM-DD")
+        admitted, discharged = parse_date(parts[0]), parse_date(parts[1])
+        if admitted is None or discharged is None:
+            raise ParseError(f"'{item}' needs both dates: YYYY-MM-DD..YYYY-MM-DD")
+    except ParseError as exc:
+        report("inpatient", str(exc))
+        return None
+    if discharged < admitted:
+        report("inpatient", f"'{item}' ends before it starts")
+        return None
+    if month:
+        first, last = month_days(month)
+        if discharged < first or admitted > last:
+            report("inpatient", f"'{item}' is not in {month}")
+            return None
+    return admitted, discharged
+
+
+def _read_month(
+    row: Row, report: Report, known_mrn: Callable[[str], bool] | None = None
+) -> _MonthIn | None:
+    """A patient month row's values, or None after reporting each problem."""
+    v = row.values
+    ok = True
+
+    def bad(column: str, message: str) -> None:
+        nonlocal ok
+        report(column, message)
+        ok = False
+
+    mrn = v.get("mrn", "").strip()
+    if not mrn:
+        bad("mrn", "is required")
+    elif known_mrn is not None and not known_mrn(mrn):
+        bad("mrn", f"no patient has MRN '{mrn}'")
+    month = ""
+    try:
+        # Cells are read without the spaces around them, like every other cell; the month
+        # itself then passes the one strict check.
+        month = parse_month(v.get("month", "").strip())
+    except ParseError as exc:
+        bad("month", str(exc))
+    complexity = v.get("complexity", "").strip().lower() or "none"
+    if complexity not in COMPLEXITY:
+        bad("complexity", f"'{complexity}' is not none, moderate or high")
+    others = tuple(code.upper() for code in parse_list(v.get("other_services", "")))
+    if len(others) > OTHER_SERVICES_LIMIT:
+        bad("other_services", f"lists {len(others)} codes; at most {OTHER_SERVICES_LIMIT}")
+    for code in others[:OTHER_SERVICES_LIMIT]:
+        if not _PROCEDURE_CODE.fullmatch(code):
+            bad("other_services", f"'{code}' is not a CPT or HCPCS code (5 letters or digits)")
+    billed_elsewhere = False
+    try:
+        billed_elsewhere = parse_bool(v.get("billed_elsewhere", ""))
+    except ParseError as exc:
+        bad("billed_elsewhere", str(exc))
+    stays: list[tuple[dt.date, dt.date]] = []
+    for item in parse_list(v.get("inpatient", "")):
+        stay = _parse_stay(item, month, report)
+        if stay is None:
+            ok = False
+        else:
+            stays.append(stay)
+    if not ok:
+        return None
+    return _MonthIn(mrn, month, complexity, others, billed_elsewhere, tuple(stays))
+
+
+def _fmt_span(start: dt.datetime, end: dt.datetime) -> str:
+    return f"{start.isoformat()} to {end.isoformat()}"
+
+
+# A checked entry as kept for the duplicate and overlap checks: small, no row values.
+_Span = tuple[dt.datetime, dt.datetime, str, int, int]  # start, end, MRN, file index, line
+_OPEN_END = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 @dataclass
@@ -247,24 +551,282 @@ class Locks:
             self.problems.add(row.file, row.line, column, lock.message(what))
 
 
-def _fmt_span(start: dt.datetime, end: dt.datetime) -> str:
-    return f"{start.isoformat()} to {end.isoformat()}"
+# --- the checking pass ----------------------------------------------------------------------
+
+
+@dataclass
+class _Check:
+    """Reads every row once and reports every problem, keeping only what later rows and the
+    writing pass need: keys seen (with where), staff rows, and each entry's span."""
+
+    session: Session
+    problems: _Problems
+    files: list[_CsvFile]
+    today: dt.date
+    now: dt.datetime
+    refs: dict[str, StaffRef] = field(default_factory=dict)
+    staff_in: dict[str, tuple[Row, StaffRecord]] = field(default_factory=dict)
+    patients_seen: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # Billing practitioner and care manager counts the patients rows move, by staff_id.
+    billing_moves: Counter[str] = field(default_factory=Counter)
+    manager_moves: Counter[str] = field(default_factory=Counter)
+
+    def rows(self, kind: str) -> Iterator[Row]:
+        for csv_file in self.files:
+            if csv_file.kind == kind:
+                yield from csv_file.rows(self.problems)
+
+    def reporter(self, row: Row) -> Report:
+        return functools.partial(self.problems.add, row.file, row.line)
+
+    def duplicate(
+        self, seen: dict[Any, tuple[str, int]], key: object, row: Row, column: str, label: str
+    ) -> bool:
+        first = seen.get(key)
+        if first is None:
+            seen[key] = (row.file, row.line)
+            return False
+        file, line = first
+        if file == row.file:
+            message = f"{label} appears twice in this file (first on line {line})"
+        else:
+            message = f"{label} is also in {file} line {line}"
+        self.problems.add(row.file, row.line, column, message)
+        return True
+
+    def staff(self) -> None:
+        seen: dict[str, tuple[str, int]] = {}
+        for row in self.rows(STAFF):
+            record, errors = staff_from_text(row.values)
+            for error in errors:
+                self.problems.add(row.file, row.line, error.field, error.message)
+            if record.staff_id and self.duplicate(
+                seen, record.staff_id, row, "staff_id", f"'{record.staff_id}'"
+            ):
+                continue
+            if record.staff_id:
+                # Known even when the row is wrong, so rows naming it don't pile up more errors.
+                self.refs[record.staff_id] = StaffRef(
+                    record.name, record.role, record.npi, True, checked=not errors
+                )
+            if not errors:
+                # A practice's staff are few: their rows are kept for the writing pass.
+                self.staff_in[record.staff_id] = (row, record)
+
+    def patients(self) -> None:
+        seen = self.patients_seen
+        for batch in _batches(self.rows(PATIENTS)):
+            mrns = sorted({row.values.get("mrn", "").strip() for row in batch})
+            previous = stored_staff_references(self.session, mrns)
+            for row in batch:
+                record, errors = patient_from_text(row.values, self.today)
+                stored = previous.get(record.mrn)
+                errors += reference_errors(record, self.refs, stored)
+                for error in errors:
+                    self.problems.add(row.file, row.line, error.field, error.message)
+                if record.mrn and self.duplicate(seen, record.mrn, row, "mrn", f"'{record.mrn}'"):
+                    continue
+                if not errors:
+                    self.billing_moves[record.billing_practitioner] += 1
+                    self.manager_moves[record.care_manager] += 1
+                    if stored is not None:
+                        self.billing_moves[stored["billing_practitioner"]] -= 1
+                        self.manager_moves[stored["care_manager"]] -= 1
+
+    def stored_mrns(self, batch: list[Row]) -> set[str]:
+        """MRNs of the batch that are neither in these files nor in the database."""
+        mrns = {row.values.get("mrn", "").strip() for row in batch} - self.patients_seen.keys()
+        mrns.discard("")
+        if not mrns:
+            return set()
+        query = select(Patient.mrn).where(Patient.mrn.in_(sorted(mrns)))
+        return set(self.session.scalars(query))
+
+    def entries(self) -> None:
+        # MRNs of the files' patient rows count as known even when a row is wrong: its own
+        # error is the one to report, not one more for each of that patient's entries.
+        spans: dict[str, list[_Span]] = {}
+        for batch in _batches(self.rows(TIME_ENTRIES)):
+            stored = self.stored_mrns(batch)
+
+            def known_mrn(mrn: str, stored: set[str] = stored) -> bool:
+                return mrn in self.patients_seen or mrn in stored
+
+            for row in batch:
+                entry = _read_entry(
+                    row, self.now, self.reporter(row), known_mrn, self.refs.__contains__
+                )
+                if entry is not None:
+                    spans.setdefault(entry.staff_id, []).append(
+                        (entry.start, entry.end, entry.mrn, row.index, row.line)
+                    )
+        self.entry_keys(spans)
+        self.overlaps(spans)
+
+    def name_of(self, index: int) -> str:
+        return next(f.name for f in self.files if f.index == index)
+
+    def entry_keys(self, spans: dict[str, list[_Span]]) -> None:
+        """The same entry (MRN, staff, start, end) twice: the later one is reported."""
+        for staff_id, mine in spans.items():
+            # Sorted, the same entry sits together, the one given first at the front.
+            mine.sort()
+            kept: list[_Span] = []
+            for span in mine:
+                first = kept[-1] if kept else None
+                if first is not None and span[:3] == first[:3]:
+                    file, line = self.name_of(span[3]), span[4]
+                    if first[3] == span[3]:
+                        message = (
+                            f"this entry appears twice in this file (first on line {first[4]})"
+                        )
+                    else:
+                        message = f"this entry is also in {self.name_of(first[3])} line {first[4]}"
+                    self.problems.add(file, line, "start", message)
+                    continue
+                kept.append(span)
+            spans[staff_id] = kept
+
+    def overlaps(self, spans: dict[str, list[_Span]]) -> None:
+        """One staff member cannot be in two places: segments may touch but not overlap."""
+        if not spans:
+            return
+        lo = min(span[0] for mine in spans.values() for span in mine)
+        hi = max(span[1] for mine in spans.values() for span in mine)
+        query = (
+            select(Staff.staff_id, Patient.mrn, TimeSegment.started_at, TimeSegment.ended_at)
+            .join(TimeEntry, TimeSegment.entry_id == TimeEntry.id)
+            .join(Staff, TimeEntry.staff_id == Staff.id)
+            .join(Patient, TimeEntry.patient_id == Patient.id)
+            .where(
+                Staff.staff_id.in_(list(spans)),
+                TimeEntry.deleted_at.is_(None),
+                TimeSegment.started_at < hi,
+                TimeSegment.ended_at.is_(None) | (TimeSegment.ended_at > lo),
+            )
+        )
+        # start, end, 0 (stored) or 1 (imported), then the stored one's place in the query's
+        # order or the imported one's file and line, and the MRN; sorting by these orders the
+        # same span as the stored one first, then the imported ones as given.
+        merged: dict[str, list[tuple[dt.datetime, dt.datetime, int, int, int, str]]] = {}
+        stored_keys: dict[str, set[tuple[dt.datetime, dt.datetime, str]]] = {}
+        for number, (staff_id, mrn, started, ended) in enumerate(self.session.execute(query)):
+            end = ended or _OPEN_END
+            merged.setdefault(staff_id, []).append((started, end, 0, number, 0, mrn))
+            stored_keys.setdefault(staff_id, set()).add((started, end, mrn))
+        for staff_id, mine in spans.items():
+            known = stored_keys.get(staff_id, set())
+            merged.setdefault(staff_id, []).extend(
+                (start, end, 1, index, line, mrn)
+                for start, end, mrn, index, line in mine
+                if (start, end, mrn) not in known  # the same entry again: matched, not overlap
+            )
+        for staff_id, items in merged.items():
+            items.sort()
+            latest: tuple[dt.datetime, dt.datetime, int, int, int, str] | None = None
+            for item in items:
+                if latest is not None and item[0] < latest[1]:
+                    # Report on the row being imported; if both are imported, on the later one.
+                    target = item if item[2] else latest if latest[2] else None
+                    other = self.label(latest if item[2] else item)
+                    if target is not None:
+                        self.problems.add(
+                            self.name_of(target[3]),
+                            target[4],
+                            "start",
+                            f"overlaps another entry of {staff_id}: {other}",
+                        )
+                if latest is None or item[1] > latest[1]:
+                    latest = item
+
+    def label(self, item: tuple[dt.datetime, dt.datetime, int, int, int, str]) -> str:
+        start, end, imported, index, line, mrn = item
+        if imported:
+            return f"MRN {mrn}, {_fmt_span(start, end)} ({self.name_of(index)} line {line})"
+        if end == _OPEN_END:
+            return f"the stopwatch for MRN {mrn} running since {start.isoformat()}"
+        return f"the recorded entry for MRN {mrn}, {_fmt_span(start, end)}"
+
+    def months(self) -> None:
+        seen: dict[tuple[str, str], tuple[str, int]] = {}
+        for batch in _batches(self.rows(PATIENT_MONTHS)):
+            stored = self.stored_mrns(batch)
+
+            def known_mrn(mrn: str, stored: set[str] = stored) -> bool:
+                return mrn in self.patients_seen or mrn in stored
+
+            for row in batch:
+                item = _read_month(row, self.reporter(row), known_mrn)
+                if item is not None:
+                    key = (item.mrn, item.month)
+                    self.duplicate(seen, key, row, "month", f"{item.mrn} {item.month}")
+
+    def staff_effects(self) -> None:
+        """Judge staff changes by the state after the whole import, not row by row.
+
+        Demoting an administrator is fine when the same files add another; changing a nurse's
+        role is not when patients (on file or in these files) still name her care manager.
+        """
+        if not self.staff_in:
+            return
+        session = self.session
+        stored = {s.staff_id: s for s in session.scalars(select(Staff))}
+        final = {key: (s.role, s.active) for key, s in stored.items()}
+        for key, (_, record) in self.staff_in.items():
+            final[key] = (record.role, stored[key].active if key in stored else True)
+        had_admin = any(s.role == "admin" and s.active for s in stored.values())
+        if had_admin and not any(role == "admin" and active for role, active in final.values()):
+            for key, (row, record) in self.staff_in.items():
+                if key in stored and stored[key].role == "admin" and record.role != "admin":
+                    self.problems.add(row.file, row.line, "role", "these files would leave no "
+                                      "active administrator; keep one")  # fmt: skip
+        # Counter's + keeps the positive totals: what is on file, moved by these files' rows.
+        billing = self.stored_counts(Patient.billing_practitioner_id) + self.billing_moves
+        managed = self.stored_counts(Patient.care_manager_id) + self.manager_moves
+        for key, (row, record) in self.staff_in.items():
+            if key not in stored:
+                continue
+            final_record = dataclasses.replace(record, active=stored[key].active)
+            for error in stranded_patient_errors(
+                record.name, final_record, billing[key], managed[key]
+            ):
+                self.problems.add(row.file, row.line, error.field, error.message)
+
+    def stored_counts(self, column: InstrumentedAttribute[int | None]) -> Counter[str]:
+        """Patients on file per staff_id they name in `column`."""
+        rows = self.session.execute(
+            select(Staff.staff_id, func.count())
+            .join(Patient, column == Staff.id)
+            .group_by(Staff.staff_id)
+        )
+        return Counter({staff_id: count for staff_id, count in rows})
+
+
+# --- the service ----------------------------------------------------------------------------
 
 
 class ImportService(ServiceBase):
     """Bring a practice's spreadsheets in, in one transaction."""
 
+    def __init__(self, db: Database, clock: Clock, billing: BillingService) -> None:
+        super().__init__(db, clock)
+        self._billing = billing  # a patient's change must flag the billed months it reaches
+
     def import_paths(self, actor: Actor, paths: Sequence[Path]) -> ImportSummary:
         problems = _Problems()
-        files: list[tuple[str, bytes]] = []
+        sources: list[_Source] = []
         for path in paths:
             try:
-                files.append((str(path), Path(path).read_bytes()))
+                with open(path, "rb"):
+                    pass
             except OSError as exc:
                 problems.add(str(path), 1, "(file)", f"cannot be read: {exc.strerror or exc}")
-        if problems.items:
-            raise ImportFailed(problems.items)
-        return self.import_data(actor, files)
+            else:
+                # Read from the disk on each pass, never held whole.
+                sources.append(_Source(str(path), functools.partial(open, path, "rb")))
+        if problems:
+            problems.fail()
+        return self._import(actor, sources)
 
     def import_data(
         self,
@@ -277,386 +839,103 @@ class ImportService(ServiceBase):
         `practice` (used by the demo) describes the practice in the same transaction when the
         database has none yet, so a refused import leaves no practice behind either.
         """
+        sources = [_Source(name, functools.partial(io.BytesIO, data)) for name, data in files]
+        return self._import(actor, sources, practice)
+
+    def _import(
+        self, actor: Actor, sources: Sequence[_Source], practice: PracticeRecord | None = None
+    ) -> ImportSummary:
+        """Two passes over the files in one transaction: the first checks every row and keeps
+        only keys and spans; the second reads the rows again and writes them in batches. Any
+        problem in either pass raises ImportFailed, and the transaction writes nothing."""
         actor = self._authorize(actor, Permission.IMPORT_DATA)
         problems = _Problems()
-        problems.expect([name for name, _ in files])
-        parsed = [p for name, data in files if (p := read_csv(name, data, problems))]
-        by_kind: dict[str, list[Row]] = {kind: [] for kind in ORDER}
-        for parsed_file in parsed:
-            by_kind[parsed_file.kind].extend(parsed_file.rows)
+        problems.expect([source.name for source in sources])
+        files = [
+            csv_file
+            for index, source in enumerate(sources)
+            if (csv_file := open_csv(source, index, problems))
+        ]
         summary = ImportSummary()
+        now = self._now()
         with self._db.session() as session:
-            today = self._today(session)
-            refs, _ = staff_refs(session)
-            staff_in = self._check_staff(by_kind[STAFF], refs, problems)
-            patients_in = self._check_patients(session, by_kind[PATIENTS], refs, today, problems)
-            # MRNs of the file's rows count as known even when a row is wrong: its own error is
-            # the one to report, not one more for each of that patient's entries.
-            known_mrns = set(session.scalars(select(Patient.mrn))) | {
-                mrn for row in by_kind[PATIENTS] if (mrn := row.values.get("mrn", "").strip())
-            }
-            entries_in = self._check_entries(
-                session, by_kind[TIME_ENTRIES], refs, known_mrns, problems
-            )
-            months_in = self._check_months(by_kind[PATIENT_MONTHS], known_mrns, problems)
-            self._check_staff_effects(session, staff_in, patients_in, problems)
-            if problems.items:
-                raise ImportFailed(problems.items)
-            reason = "imported from " + ", ".join(sorted({p.name for p in parsed}))
+            check = _Check(session, problems, files, self._today(session), now)
+            check.refs, _ = staff_refs(session)
+            check.staff()
+            check.patients()
+            check.entries()
+            check.months()
+            check.staff_effects()
+            if problems:
+                problems.fail()
+            reason = "imported from " + ", ".join(sorted({f.name for f in files}))
             if practice is not None and session.scalars(select(Practice.id)).first() is None:
-                add_practice(session, self._now(), actor, practice)
-            self._write_staff(session, actor, staff_in, reason, summary)
-            self._write_patients(session, actor, patients_in, reason, summary)
+                add_practice(session, now, actor, practice)
+            write = _Write(session, actor, now, reason, summary, files, check.today, self._billing)
+            write.staff(check.staff_in)
+            write.patients()
             locks = Locks(LockTable.read(session), practice_zone(session), problems)
-            self._write_entries(session, actor, entries_in, reason, summary, locks)
-            self._write_months(session, actor, months_in, reason, summary, locks)
-            if problems.items:
+            write.entries(locks)
+            write.months(locks)
+            if problems:
                 # Time or facts of a signed or closed month would change: nothing is written.
-                raise ImportFailed(problems.items)
+                problems.fail()
         return summary
 
-    # --- checks ------------------------------------------------------------------------------
 
-    @staticmethod
-    def _duplicate(
-        seen: dict[object, Row], key: object, row: Row, column: str, label: str, p: _Problems
-    ) -> bool:
-        first = seen.get(key)
-        if first is not None and first.file == row.file:
-            p.add(
-                row.file,
-                row.line,
-                column,
-                f"{label} appears twice in this file (first on line {first.line})",
-            )
-            return True
-        if first is not None:
-            p.add(row.file, row.line, column, f"{label} is also in {first.file} line {first.line}")
-            return True
-        seen[key] = row
-        return False
+# --- the writing pass -----------------------------------------------------------------------
 
-    def _check_staff(
-        self, rows: list[Row], refs: dict[str, StaffRef], p: _Problems
-    ) -> dict[str, tuple[Row, StaffRecord]]:
-        out: dict[str, tuple[Row, StaffRecord]] = {}
-        seen: dict[object, Row] = {}
-        for row in rows:
-            record, errors = staff_from_text(row.values)
-            for error in errors:
-                p.add(row.file, row.line, error.field, error.message)
-            if record.staff_id and self._duplicate(
-                seen, record.staff_id, row, "staff_id", f"'{record.staff_id}'", p
-            ):
-                continue
-            if record.staff_id:
-                # Known even when the row is wrong, so rows naming it don't pile up more errors.
-                refs[record.staff_id] = StaffRef(
-                    record.name, record.role, record.npi, True, checked=not errors
-                )
-            if not errors:
-                out[record.staff_id] = (row, record)
-        return out
 
-    @staticmethod
-    def _check_staff_effects(
-        session: Session,
-        staff_in: dict[str, tuple[Row, StaffRecord]],
-        patients_in: dict[str, PatientRecord],
-        p: _Problems,
+@dataclass
+class _Write:
+    """Reads the checked rows again and writes them a batch at a time; after each batch the
+    session lets go of its objects, so memory stays flat however long the files are."""
+
+    session: Session
+    actor: Actor
+    now: dt.datetime
+    reason: str
+    summary: ImportSummary
+    files: list[_CsvFile]
+    today: dt.date
+    billing: BillingService
+
+    def rows(self, kind: str) -> Iterator[tuple[_CsvFile, list[Row]]]:
+        for csv_file in self.files:
+            if csv_file.kind == kind:
+                for batch in _batches(csv_file.rows(None)):
+                    yield csv_file, batch
+
+    def release(self) -> None:
+        """Write what is pending and forget the batch's objects (the transaction goes on)."""
+        self.session.flush()
+        self.session.expunge_all()
+
+    def record(
+        self,
+        action: str,
+        entity: str,
+        entity_key: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any],
+        patient_id: int | None = None,
     ) -> None:
-        """Judge staff changes by the state after the whole import, not row by row.
-
-        Demoting an administrator is fine when the same files add another; changing a nurse's
-        role is not when patients (on file or in these files) still name her care manager.
-        """
-        stored = {s.staff_id: s for s in session.scalars(select(Staff))}
-        final = {key: (s.role, s.active) for key, s in stored.items()}
-        for key, (_, record) in staff_in.items():
-            final[key] = (record.role, stored[key].active if key in stored else True)
-        had_admin = any(s.role == "admin" and s.active for s in stored.values())
-        if had_admin and not any(role == "admin" and active for role, active in final.values()):
-            for key, (row, record) in staff_in.items():
-                if key in stored and stored[key].role == "admin" and record.role != "admin":
-                    p.add(row.file, row.line, "role", "these files would leave no active "
-                          "administrator; keep one")  # fmt: skip
-        refs = {
-            mrn: (names["billing_practitioner"], names["care_manager"])
-            for mrn, names in stored_staff_references(session).items()
-        }
-        for mrn, patient in patients_in.items():
-            refs[mrn] = (patient.billing_practitioner, patient.care_manager)
-        for key, (row, record) in staff_in.items():
-            if key not in stored:
-                continue
-            final_record = dataclasses.replace(record, active=stored[key].active)
-            for error in stranded_patient_errors(
-                record.name,
-                final_record,
-                sum(1 for b, _ in refs.values() if b == key),
-                sum(1 for _, m in refs.values() if m == key),
-            ):
-                p.add(row.file, row.line, error.field, error.message)
-
-    def _check_patients(
-        self,
-        session: Session,
-        rows: list[Row],
-        refs: dict[str, StaffRef],
-        today: dt.date,
-        p: _Problems,
-    ) -> dict[str, PatientRecord]:
-        out: dict[str, PatientRecord] = {}
-        seen: dict[object, Row] = {}
-        previous = stored_staff_references(session) if rows else {}
-        for row in rows:
-            record, errors = patient_from_text(row.values, today)
-            errors += reference_errors(record, refs, previous.get(record.mrn))
-            for error in errors:
-                p.add(row.file, row.line, error.field, error.message)
-            if record.mrn and self._duplicate(seen, record.mrn, row, "mrn", f"'{record.mrn}'", p):
-                continue
-            if not errors:
-                out[record.mrn] = record
-        return out
-
-    def _check_entries(
-        self,
-        session: Session,
-        rows: list[Row],
-        refs: dict[str, StaffRef],
-        known_mrns: set[str],
-        p: _Problems,
-    ) -> list[_EntryIn]:
-        now = self._now()
-        entries: list[_EntryIn] = []
-        seen: dict[object, Row] = {}
-        for row in rows:
-            v = row.values
-            ok = True
-            mrn, staff_id = v.get("mrn", "").strip(), v.get("staff_id", "").strip()
-            if not mrn:
-                p.add(row.file, row.line, "mrn", "is required")
-                ok = False
-            elif mrn not in known_mrns:
-                p.add(row.file, row.line, "mrn", f"no patient has MRN '{mrn}'")
-                ok = False
-            if not staff_id:
-                p.add(row.file, row.line, "staff_id", "is required")
-                ok = False
-            elif staff_id not in refs:
-                p.add(row.file, row.line, "staff_id", f"no staff member has staff_id '{staff_id}'")
-                ok = False
-            instants: dict[str, dt.datetime] = {}
-            for column in ("start", "end"):
-                try:
-                    instants[column] = parse_instant(v.get(column, ""))
-                except ParseError as exc:
-                    p.add(row.file, row.line, column, str(exc))
-                    ok = False
-            if "start" in instants and "end" in instants:
-                if instants["end"] <= instants["start"]:
-                    p.add(row.file, row.line, "end", "is not after start")
-                    ok = False
-                elif instants["end"] > now:
-                    p.add(row.file, row.line, "end", "is in the future")
-                    ok = False
-            service = v.get("service", "").strip().lower() or "ccm"
-            if service not in SERVICES:
-                p.add(
-                    row.file,
-                    row.line,
-                    "service",
-                    f"'{service}' is not one of {', '.join(SERVICES)}",
-                )
-                ok = False
-            try:
-                face_to_face = parse_bool(v.get("face_to_face", ""))
-            except ParseError as exc:
-                p.add(row.file, row.line, "face_to_face", str(exc))
-                ok = False
-            activity, note = v.get("activity", "").strip(), v.get("note", "").strip()
-            for column, value, limit in (
-                ("activity", activity, ACTIVITY_LIMIT),
-                ("note", note, None),
-            ):
-                if message := text_error(value, limit, multiline=column == "note"):
-                    p.add(row.file, row.line, column, message)
-                    ok = False
-            if not ok:
-                continue
-            entry = _EntryIn(
-                row,
-                mrn,
-                staff_id,
-                instants["start"],
-                instants["end"],
-                service,
-                face_to_face,
-                activity,
-                note,
-            )
-            if self._duplicate(seen, entry.key, row, "start", "this entry", p):
-                continue
-            entries.append(entry)
-        self._check_overlaps(session, entries, p)
-        return entries
-
-    @staticmethod
-    def _check_overlaps(session: Session, entries: list[_EntryIn], p: _Problems) -> None:
-        """One staff member cannot be in two places: segments may touch but not overlap."""
-        if not entries:
-            return
-        staff_ids = {e.staff_id for e in entries}
-        lo = min(e.start for e in entries)
-        hi = max(e.end for e in entries)
-        existing: dict[str, list[tuple[dt.datetime, dt.datetime, str, tuple[object, ...]]]] = {}
-        query = (
-            select(Staff.staff_id, Patient.mrn, TimeSegment.started_at, TimeSegment.ended_at)
-            .join(TimeEntry, TimeSegment.entry_id == TimeEntry.id)
-            .join(Staff, TimeEntry.staff_id == Staff.id)
-            .join(Patient, TimeEntry.patient_id == Patient.id)
-            .where(
-                Staff.staff_id.in_(staff_ids),
-                TimeEntry.deleted_at.is_(None),
-                TimeSegment.started_at < hi,
-                TimeSegment.ended_at.is_(None) | (TimeSegment.ended_at > lo),
-            )
+        audit.record(
+            self.session,
+            at=self.now,
+            actor=self.actor,
+            action=action,
+            entity=entity,
+            entity_key=entity_key,
+            patient_id=patient_id,
+            before=before,
+            after=after,
+            reason=self.reason,
         )
-        stored_keys: set[tuple[str, str, dt.datetime, dt.datetime]] = set()
-        for staff_id, mrn, started, ended in session.execute(query):
-            end = ended or dt.datetime.max.replace(tzinfo=dt.UTC)
-            label = (
-                f"the recorded entry for MRN {mrn}, {_fmt_span(started, end)}"
-                if ended is not None
-                else f"the stopwatch for MRN {mrn} running since {started.isoformat()}"
-            )
-            existing.setdefault(staff_id, []).append((started, end, label, (mrn, staff_id)))
-            stored_keys.add((mrn, staff_id, started, end))
-        by_staff: dict[str, list[tuple[dt.datetime, dt.datetime, str, _EntryIn | None]]] = {}
-        for staff_id, spans in existing.items():
-            by_staff[staff_id] = [(s, e, label, None) for s, e, label, _ in spans]
-        for entry in entries:
-            if entry.key in stored_keys:
-                continue  # the same entry again: matched, not overlapping
-            label = (
-                f"MRN {entry.mrn}, {_fmt_span(entry.start, entry.end)} ({entry.row.file} "
-                f"line {entry.row.line})"
-            )
-            by_staff.setdefault(entry.staff_id, []).append((entry.start, entry.end, label, entry))
-        for staff_id, spans in by_staff.items():
-            spans.sort(key=lambda s: (s[0], s[1]))
-            latest: tuple[dt.datetime, dt.datetime, str, _EntryIn | None] | None = None
-            for span in spans:
-                if latest is not None and span[0] < latest[1]:
-                    # Report on the row being imported; if both are imported, on the later one.
-                    target = span[3] or latest[3]
-                    other = latest[2] if span[3] is not None else span[2]
-                    if target is not None:
-                        p.add(
-                            target.row.file,
-                            target.row.line,
-                            "start",
-                            f"overlaps another entry of {staff_id}: {other}",
-                        )
-                if latest is None or span[1] > latest[1]:
-                    latest = span
 
-    def _check_months(self, rows: list[Row], known_mrns: set[str], p: _Problems) -> list[_MonthIn]:
-        out: list[_MonthIn] = []
-        seen: dict[object, Row] = {}
-        for row in rows:
-            v = row.values
-            ok = True
-            mrn = v.get("mrn", "").strip()
-            if not mrn:
-                p.add(row.file, row.line, "mrn", "is required")
-                ok = False
-            elif mrn not in known_mrns:
-                p.add(row.file, row.line, "mrn", f"no patient has MRN '{mrn}'")
-                ok = False
-            month = ""
-            try:
-                month = parse_month(v.get("month", ""))
-            except ParseError as exc:
-                p.add(row.file, row.line, "month", str(exc))
-                ok = False
-            complexity = v.get("complexity", "").strip().lower() or "none"
-            if complexity not in COMPLEXITY:
-                p.add(
-                    row.file,
-                    row.line,
-                    "complexity",
-                    f"'{complexity}' is not none, moderate or high",
-                )
-                ok = False
-            others = tuple(code.upper() for code in parse_list(v.get("other_services", "")))
-            for code in others:
-                if not _PROCEDURE_CODE.fullmatch(code):
-                    p.add(
-                        row.file,
-                        row.line,
-                        "other_services",
-                        f"'{code}' is not a CPT or HCPCS code (5 letters or digits)",
-                    )
-                    ok = False
-            try:
-                billed_elsewhere = parse_bool(v.get("billed_elsewhere", ""))
-            except ParseError as exc:
-                p.add(row.file, row.line, "billed_elsewhere", str(exc))
-                ok = False
-                billed_elsewhere = False
-            stays: list[tuple[dt.date, dt.date]] = []
-            for item in parse_list(v.get("inpatient", "")):
-                stay = self._parse_stay(item, month, row, p)
-                if stay is None:
-                    ok = False
-                else:
-                    stays.append(stay)
-            if not ok:
-                continue
-            if self._duplicate(seen, (mrn, month), row, "month", f"{mrn} {month}", p):
-                continue
-            out.append(
-                _MonthIn(row, mrn, month, complexity, others, billed_elsewhere, tuple(stays))
-            )
-        return out
-
-    @staticmethod
-    def _parse_stay(
-        item: str, month: str, row: Row, p: _Problems
-    ) -> tuple[dt.date, dt.date] | None:
-        parts = item.split("..")
-        try:
-            if len(parts) != 2:
-                raise ParseError(f"'{item}' is not a stay; use YYYY-MM-DD..YYYY-MM-DD")
-            admitted, discharged = parse_date(parts[0]), parse_date(parts[1])
-            if admitted is None or discharged is None:
-                raise ParseError(f"'{item}' needs both dates: YYYY-MM-DD..YYYY-MM-DD")
-        except ParseError as exc:
-            p.add(row.file, row.line, "inpatient", str(exc))
-            return None
-        if discharged < admitted:
-            p.add(row.file, row.line, "inpatient", f"'{item}' ends before it starts")
-            return None
-        if month:
-            first, last = month_days(month)
-            if discharged < first or admitted > last:
-                p.add(row.file, row.line, "inpatient", f"'{item}' is not in {month}")
-                return None
-        return admitted, discharged
-
-    # --- writes ------------------------------------------------------------------------------
-
-    def _write_staff(
-        self,
-        session: Session,
-        actor: Actor,
-        staff_in: dict[str, tuple[Row, StaffRecord]],
-        reason: str,
-        summary: ImportSummary,
-    ) -> None:
-        counts = summary.counts[STAFF]
+    def staff(self, staff_in: dict[str, tuple[Row, StaffRecord]]) -> None:
+        counts = self.summary.counts[STAFF]
+        session = self.session
         existing = {s.staff_id: s for s in session.scalars(select(Staff))}
         for staff_id, (_, record) in staff_in.items():
             staff = existing.get(staff_id)
@@ -674,206 +953,215 @@ class ImportService(ServiceBase):
             else:
                 counts.updated += 1
             apply_staff(staff, record)
-            audit.record(
-                session,
-                at=self._now(),
-                actor=actor,
+            self.record(
                 action="staff.update" if before else "staff.create",
                 entity="staff",
                 entity_key=staff_id,
                 before=dataclasses.asdict(before) if before else None,
                 after=dataclasses.asdict(record),
-                reason=reason,
             )
-        session.flush()
+        self.release()
 
-    def _write_patients(
-        self,
-        session: Session,
-        actor: Actor,
-        patients_in: dict[str, PatientRecord],
-        reason: str,
-        summary: ImportSummary,
-    ) -> None:
-        counts = summary.counts[PATIENTS]
-        if not patients_in:
-            return
+    def patients(self) -> None:
+        counts = self.summary.counts[PATIENTS]
+        session = self.session
         _, ids = staff_refs(session)
         keys = {sid: key for key, sid in ids.items()}
-        existing = {
-            p.mrn: p
-            for p in session.scalars(
-                select(Patient)
-                .where(Patient.mrn.in_(list(patients_in)))
-                .options(selectinload(Patient.conditions), selectinload(Patient.enrollment))
-            )
-        }
-        changes: list[tuple[Patient, dict[str, object] | None, dict[str, object]]] = []
-        for mrn, record in patients_in.items():
-            patient = existing.get(mrn)
-            before = audit_form(patient_record(patient, keys)) if patient else None
-            after = audit_form(record)
-            if before == after:
-                counts.unchanged += 1
-                continue
-            if patient is None:
-                patient = Patient()
-                session.add(patient)
-                counts.created += 1
-            else:
-                counts.updated += 1
-            apply_patient(patient, record, ids)
-            changes.append((patient, before, after))
-        # One flush for all rows (not one per row): the audit events need the new ids.
-        session.flush()
-        for patient, before, after in changes:
-            audit.record(
-                session,
-                at=self._now(),
-                actor=actor,
-                action="patient.update" if before else "patient.create",
-                entity="patient",
-                entity_key=patient.mrn,
-                patient_id=patient.id,
-                before=before,
-                after=after,
-                reason=reason,
-            )
-
-    def _write_entries(
-        self,
-        session: Session,
-        actor: Actor,
-        entries: list[_EntryIn],
-        reason: str,
-        summary: ImportSummary,
-        locks: Locks,
-    ) -> None:
-        counts = summary.counts[TIME_ENTRIES]
-        if not entries:
-            return
-        patient_ids = dict(session.execute(select(Patient.mrn, Patient.id)).all())
-        staff_ids = dict(session.execute(select(Staff.staff_id, Staff.id)).all())
-        # Existing single-segment entries of the same people are matched by their key.
-        lo = min(e.start for e in entries)
-        hi = max(e.end for e in entries)
-        matches: dict[tuple[int, int, dt.datetime, dt.datetime], TimeEntry] = {}
-        for entry, segment in session.execute(
-            select(TimeEntry, TimeSegment)
-            .join(TimeSegment, TimeSegment.entry_id == TimeEntry.id)
-            .where(
-                TimeEntry.deleted_at.is_(None),
-                TimeEntry.staff_id.in_({staff_ids[e.staff_id] for e in entries}),
-                TimeSegment.started_at >= lo,
-                TimeSegment.started_at <= hi,
-            )
-        ):
-            if segment.ended_at is not None:
-                key = (entry.patient_id, entry.staff_id, segment.started_at, segment.ended_at)
-                matches[key] = entry
-        now = self._now()
-        changes: list[tuple[TimeEntry, str, dict[str, object] | None, dict[str, object]]] = []
-        for item in entries:
-            patient_id, staff_id = patient_ids[item.mrn], staff_ids[item.staff_id]
-            fields = {
-                "service": item.service,
-                "face_to_face": item.face_to_face,
-                "activity": item.activity,
-                "note": item.note,
-            }
-            span = {"start": item.start, "end": item.end}
-            entry = matches.get((patient_id, staff_id, item.start, item.end))
-            if entry is not None:
-                before = {name: getattr(entry, name) for name in fields}
-                if before == fields:
-                    counts.unchanged += 1
-                    continue
-            locks.check(item.row, "start", patient_id, locks.months_of(item.start, item.end))
-            if entry is not None:
-                for name, value in fields.items():
-                    setattr(entry, name, value)
-                counts.updated += 1
-                action, before_doc = "time.update", {**before, **span}
-            else:
-                entry = TimeEntry(
-                    patient_id=patient_id,
-                    staff_id=staff_id,
-                    state="stopped",
-                    source="import",
-                    created_at=now,
-                    **fields,
+        for csv_file, batch in self.rows(PATIENTS):
+            records: dict[str, PatientRecord] = {}
+            for row in batch:
+                record, errors = patient_from_text(row.values, self.today)
+                if errors:
+                    csv_file.changed()
+                records[record.mrn] = record
+            existing = {
+                p.mrn: p
+                for p in session.scalars(
+                    select(Patient)
+                    .where(Patient.mrn.in_(list(records)))
+                    .options(selectinload(Patient.conditions), selectinload(Patient.enrollment))
                 )
-                entry.segments.append(TimeSegment(started_at=item.start, ended_at=item.end))
-                session.add(entry)
-                counts.created += 1
-                action, before_doc = "time.create", None
-            after = {**fields, **span, "mrn": item.mrn, "staff_id": item.staff_id}
-            changes.append((entry, action, before_doc, after))
-        session.flush()
-        for entry, action, before_doc, after in changes:
-            audit.record(
-                session,
-                at=now,
-                actor=actor,
-                action=action,
-                entity="time_entry",
-                entity_key=str(entry.id),
-                patient_id=entry.patient_id,
-                before=before_doc,
-                after=after,
-                reason=reason,
-            )
-
-    def _write_months(
-        self,
-        session: Session,
-        actor: Actor,
-        months: list[_MonthIn],
-        reason: str,
-        summary: ImportSummary,
-        locks: Locks,
-    ) -> None:
-        counts = summary.counts[PATIENT_MONTHS]
-        if not months:
-            return
-        patient_ids = dict(session.execute(select(Patient.mrn, Patient.id)).all())
-        for item in months:
-            patient_id = patient_ids[item.mrn]
-            row = session.scalars(
-                select(PatientMonth)
-                .where(PatientMonth.patient_id == patient_id, PatientMonth.month == item.month)
-                .options(selectinload(PatientMonth.inpatient_stays))
-            ).first()
-            facts = MonthFactsRecord(
-                item.complexity, item.other_services, item.billed_elsewhere, item.inpatient
-            )
-            after = month_document(facts)
-            before = None
-            if row is not None:
-                before = month_document(month_record(row))
-                if before == after:
+            }
+            pending: list[tuple[Patient | None, PatientRecord, dict[str, Any] | None]] = []
+            for mrn, record in records.items():
+                patient = existing.get(mrn)
+                before = audit_form(patient_record(patient, keys)) if patient else None
+                if before == audit_form(record):
                     counts.unchanged += 1
                     continue
-            # A stay reaching into another month changes that month's minutes too.
-            old_stays = set(month_record(row).inpatient_stays) if row is not None else set()
-            months = {item.month, *stay_months(old_stays ^ set(facts.inpatient_stays))}
-            locks.check(item.row, "month", patient_id, months, "its facts")
-            if row is not None:
-                counts.updated += 1
-            else:
-                row = PatientMonth(patient_id=patient_id, month=item.month)
-                session.add(row)
-                counts.created += 1
-            write_month_facts(session, row, facts)
-            audit.record(
-                session,
-                at=self._now(),
-                actor=actor,
-                action="month.update" if before else "month.create",
-                entity="patient_month",
-                entity_key=f"{item.mrn} {item.month}",
-                patient_id=patient_id,
-                before=before,
-                after=after,
-                reason=reason,
+                pending.append((patient, record, before))
+            # A change reaching a closed or signed month's bill flags that month, as it does
+            # when typed (docs/integrity.md, "Billed months stay billed").
+            whys = {p.id: change_reason(before, audit_form(r)) for p, r, before in pending if p}
+            kept = billed_months_kept(
+                session, self.billing, list(whys), flag_why=whys.__getitem__, actor=self.actor,
+                now=self.now.replace(microsecond=0),
+            )  # fmt: skip
+            changes: list[tuple[Patient, dict[str, Any] | None, dict[str, Any]]] = []
+            with kept:
+                for found, record, before in pending:
+                    patient = found
+                    if patient is None:
+                        patient = Patient()
+                        session.add(patient)
+                        counts.created += 1
+                    else:
+                        counts.updated += 1
+                    apply_patient(patient, record, ids)
+                    changes.append((patient, before, audit_form(record)))
+            # One flush for the batch (not one per row): the audit events need the new ids.
+            session.flush()
+            for patient, before, after in changes:
+                self.record(
+                    action="patient.update" if before else "patient.create",
+                    entity="patient",
+                    entity_key=patient.mrn,
+                    patient_id=patient.id,
+                    before=before,
+                    after=after,
+                )
+            self.release()
+
+    def entries(self, locks: Locks) -> None:
+        counts = self.summary.counts[TIME_ENTRIES]
+        session = self.session
+        staff_ids = dict(session.execute(select(Staff.staff_id, Staff.id)).all())
+        for csv_file, batch in self.rows(TIME_ENTRIES):
+            items: list[tuple[Row, _EntryIn]] = []
+            for row in batch:
+                entry_in = _read_entry(row, self.now, csv_file.unexpected)
+                assert entry_in is not None  # changed() raised otherwise
+                items.append((row, entry_in))
+            patient_ids = dict(
+                session.execute(
+                    select(Patient.mrn, Patient.id).where(
+                        Patient.mrn.in_(sorted({item.mrn for _, item in items}))
+                    )
+                ).all()
             )
+            # Stored entries of the same people starting at the same instants are matched by
+            # their key (patient, staff, start, end) and updated rather than added again.
+            matches: dict[tuple[int, int, dt.datetime, dt.datetime], TimeEntry] = {}
+            for entry, segment in session.execute(
+                select(TimeEntry, TimeSegment)
+                .join(TimeSegment, TimeSegment.entry_id == TimeEntry.id)
+                .where(
+                    TimeEntry.deleted_at.is_(None),
+                    TimeEntry.staff_id.in_(sorted({staff_ids[i.staff_id] for _, i in items})),
+                    TimeSegment.started_at.in_(sorted({item.start for _, item in items})),
+                )
+            ):
+                if segment.ended_at is not None:
+                    key = (entry.patient_id, entry.staff_id, segment.started_at, segment.ended_at)
+                    matches[key] = entry
+            changes: list[tuple[TimeEntry, str, dict[str, object] | None, dict[str, object]]] = []
+            for row, item in items:
+                patient_id, staff_id = patient_ids[item.mrn], staff_ids[item.staff_id]
+                fields = {
+                    "service": item.service,
+                    "face_to_face": item.face_to_face,
+                    "activity": item.activity,
+                    "note": item.note,
+                }
+                span = {"start": item.start, "end": item.end}
+                entry = matches.get((patient_id, staff_id, item.start, item.end))
+                if entry is not None:
+                    before = {name: getattr(entry, name) for name in fields}
+                    if before == fields:
+                        counts.unchanged += 1
+                        continue
+                locks.check(row, "start", patient_id, locks.months_of(item.start, item.end))
+                if entry is not None:
+                    for name, value in fields.items():
+                        setattr(entry, name, value)
+                    counts.updated += 1
+                    action, before_doc = "time.update", {**before, **span}
+                else:
+                    entry = TimeEntry(
+                        patient_id=patient_id,
+                        staff_id=staff_id,
+                        state="stopped",
+                        source="import",
+                        created_at=self.now,
+                        **fields,
+                    )
+                    entry.segments.append(TimeSegment(started_at=item.start, ended_at=item.end))
+                    session.add(entry)
+                    counts.created += 1
+                    action, before_doc = "time.create", None
+                after = {**fields, **span, "mrn": item.mrn, "staff_id": item.staff_id}
+                changes.append((entry, action, before_doc, after))
+            session.flush()
+            for entry, action, before_doc, after in changes:
+                self.record(
+                    action=action,
+                    entity="time_entry",
+                    entity_key=str(entry.id),
+                    patient_id=entry.patient_id,
+                    before=before_doc,
+                    after=after,
+                )
+            self.release()
+
+    def months(self, locks: Locks) -> None:
+        counts = self.summary.counts[PATIENT_MONTHS]
+        session = self.session
+        for csv_file, batch in self.rows(PATIENT_MONTHS):
+            items: list[tuple[Row, _MonthIn]] = []
+            for row in batch:
+                item = _read_month(row, csv_file.unexpected)
+                assert item is not None  # changed() raised otherwise
+                items.append((row, item))
+            patient_ids = dict(
+                session.execute(
+                    select(Patient.mrn, Patient.id).where(
+                        Patient.mrn.in_(sorted({item.mrn for _, item in items}))
+                    )
+                ).all()
+            )
+            stored = {
+                (row.patient_id, row.month): row
+                for row in session.scalars(
+                    select(PatientMonth)
+                    .where(
+                        PatientMonth.patient_id.in_(sorted(set(patient_ids.values()))),
+                        PatientMonth.month.in_(sorted({item.month for _, item in items})),
+                    )
+                    .options(selectinload(PatientMonth.inpatient_stays))
+                )
+            }
+            for source_row, item in items:
+                patient_id = patient_ids[item.mrn]
+                month_row = stored.get((patient_id, item.month))
+                facts = MonthFactsRecord(
+                    item.complexity, item.other_services, item.billed_elsewhere, item.inpatient
+                )
+                after = month_document(facts)
+                before = None
+                if month_row is not None:
+                    before = month_document(month_record(month_row))
+                    if before == after:
+                        counts.unchanged += 1
+                        continue
+                # A stay reaching into another month changes that month's minutes too.
+                old_stays = (
+                    set(month_record(month_row).inpatient_stays) if month_row is not None else set()
+                )
+                months = {item.month, *stay_months(old_stays ^ set(facts.inpatient_stays))}
+                locks.check(source_row, "month", patient_id, months, "its facts")
+                if month_row is not None:
+                    counts.updated += 1
+                else:
+                    month_row = PatientMonth(patient_id=patient_id, month=item.month)
+                    session.add(month_row)
+                    counts.created += 1
+                write_month_facts(session, month_row, facts)
+                self.record(
+                    action="month.update" if before else "month.create",
+                    entity="patient_month",
+                    entity_key=f"{item.mrn} {item.month}",
+                    patient_id=patient_id,
+                    before=before,
+                    after=after,
+                )
+            self.release()

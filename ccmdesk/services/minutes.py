@@ -29,7 +29,7 @@ from ccmdesk.rules.minutes import (
     month_bounds,
     progress,
 )
-from ccmdesk.services.base import ServiceBase, practice_zone
+from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound
 from ccmdesk.services.patients import enrollment_status
@@ -74,6 +74,7 @@ class MinutesService(ServiceBase):
 
     def month_progress(self, actor: Actor, mrn: str, month: str | None = None) -> MonthProgress:
         self._authorize(actor, Permission.VIEW_PATIENTS)
+        month = checked_month(month) if month is not None else None
         now = self._now()
         with self._db.read() as session:
             zone = practice_zone(session)
@@ -97,6 +98,7 @@ class MinutesService(ServiceBase):
         enrolled patient for non-clinical staff, who schedule), the ones needing the most
         minutes per day left first; those past every threshold last."""
         actor = self._authorize(actor, Permission.VIEW_WORKLIST)
+        month = checked_month(month) if month is not None else None
         now = self._now()
         with self._db.read() as session:
             zone = practice_zone(session)

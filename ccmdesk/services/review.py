@@ -18,7 +18,13 @@ from ccmdesk.rules.intervals import month_label, month_of
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase, checked_month, patient_by_mrn, practice_zone
+from ccmdesk.services.base import (
+    ServiceBase,
+    checked_month,
+    checked_reason,
+    patient_by_mrn,
+    practice_zone,
+)
 from ccmdesk.services.billing import BillingRow, BillingService, collector_paused
 from ccmdesk.services.context import SYSTEM_ROLE, Actor, Clock, Permission
 from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
@@ -315,6 +321,7 @@ class ReviewService(ServiceBase):
         month = checked_month(month)
         if not reason.strip():
             raise ValidationFailed([FieldError("reason", "is required to unlock a signed month")])
+        reason = checked_reason(reason)
         now = self._now().replace(microsecond=0)
         with self._db.session() as session:
             patient = patient_by_mrn(session, mrn)

@@ -19,9 +19,15 @@ from ccmdesk.rules.intervals import (
 )
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
-from ccmdesk.rules.validation import ACTIVITY_LIMIT, SERVICES, text_error
+from ccmdesk.rules.validation import (
+    ACTIVITY_LIMIT,
+    SERVICES,
+    note_error,
+    reason_error,
+    text_error,
+)
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase, practice_zone
+from ccmdesk.services.base import ServiceBase, checked_month, checked_reason, practice_zone
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound, ServiceError, ValidationFailed
 from ccmdesk.services.locks import locked_spans, refuse_locked
@@ -251,8 +257,10 @@ class StopwatchService(ServiceBase):
         errors = []
         if message := text_error(activity, ACTIVITY_LIMIT):
             errors.append(FieldError("activity", message))
-        if message := text_error(note, None, multiline=True):
+        if message := note_error(note):
             errors.append(FieldError("note", message))
+        if message := reason_error(reason):
+            errors.append(FieldError("reason", message))
         if service is not None and service not in SERVICES:
             errors.append(FieldError("service", f"'{service}' is not a service"))
         if end > now:
@@ -306,6 +314,7 @@ class StopwatchService(ServiceBase):
         actor = self._authorize(actor, Permission.RECORD_TIME)
         if not reason.strip():
             raise ValidationFailed([FieldError("reason", "is required to discard time")])
+        checked_reason(reason)
         now = self._now()
         with self._db.session() as session:
             entry = self._entry(session, actor, entry_id)
@@ -331,6 +340,7 @@ class StopwatchService(ServiceBase):
         actor = self._authorize(actor, Permission.RECORD_TIME)
         if choice == "keep" and not reason.strip():
             raise ValidationFailed([FieldError("reason", "is required to keep idle time")])
+        checked_reason(reason)
         now = self._now()
         since = since.replace(microsecond=0)  # stored instants are whole seconds
         with self._db.session() as session:
@@ -636,6 +646,7 @@ class StopwatchService(ServiceBase):
         actor = self._authorize(actor, Permission.RECORD_TIME)
         if not reason.strip():
             raise ValidationFailed([FieldError("reason", "is required to delete time")])
+        checked_reason(reason)
         now = self._now()
         with self._db.session() as session:
             entry = self._entry(session, actor, entry_id)
@@ -650,6 +661,8 @@ class StopwatchService(ServiceBase):
     def patient_log(self, actor: Actor, mrn: str, month: str | None = None) -> list[EntryRow]:
         """A patient's entries (of everyone), optionally one month in the practice's time zone."""
         actor = self._authorize(actor, Permission.VIEW_PATIENTS)
+        if month is not None:
+            month = checked_month(month)
         with self._db.read() as session:
             zone = practice_zone(session)
             query = self._log_query().where(Patient.mrn == mrn)
@@ -737,12 +750,14 @@ class StopwatchService(ServiceBase):
             errors.append(FieldError("start", "must be whole seconds"))
         if message := text_error(activity, ACTIVITY_LIMIT):
             errors.append(FieldError("activity", message))
-        if message := text_error(note, None, multiline=True):
+        if message := note_error(note):
             errors.append(FieldError("note", message))
         if service not in SERVICES:
             errors.append(FieldError("service", f"'{service}' is not a service"))
         if not reason.strip():
             errors.append(FieldError("reason", "is required for time added or changed by hand"))
+        elif message := reason_error(reason):
+            errors.append(FieldError("reason", message))
         if errors:
             raise ValidationFailed(errors)
 

@@ -25,7 +25,8 @@ from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
 from ccmdesk.ui.forms import plain, show_failure
 
 CODE, DESCRIPTION, AMOUNT = range(3)
-_MONEY = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})*|\d+)(\.(\d{1,2}))?$")
+# ASCII digits only: \d and int() would take full-width or Arabic-Indic digits too.
+_MONEY = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})*|\d+)(\.(\d{1,2}))?$", re.ASCII)
 
 
 def cents_of(text: str) -> int | None:

@@ -23,11 +23,19 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.rules.passwords import MIN_PASSWORD
 from ccmdesk.rules.records import FieldError, StaffRecord
+from ccmdesk.rules.validation import STAFF_TEXT_LIMITS
 from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
 from ccmdesk.services.demo import DEMO_PASSWORD
 from ccmdesk.services.results import ImportSummary
 from ccmdesk.ui.background import TaskRunner
-from ccmdesk.ui.forms import FieldErrorLabel, FormErrors, align_labels, focus_field, show_failure
+from ccmdesk.ui.forms import (
+    FieldErrorLabel,
+    FormErrors,
+    align_labels,
+    focus_field,
+    limit_typing,
+    show_failure,
+)
 from ccmdesk.ui.practice import PracticeFormWidget
 from ccmdesk.ui.sign_in import password_field
 from ccmdesk.ui.staff import CREDENTIAL_CHOICES
@@ -153,10 +161,13 @@ class FirstStartDialog(QDialog):
         self.admin_errors = FormErrors(self.admin_general_error)
         self.admin_staff_id = QLineEdit()
         self.admin_staff_id.setPlaceholderText("short and unique, e.g. admin-jones")
+        self.admin_staff_id.setMaxLength(STAFF_TEXT_LIMITS["staff_id"])
         self.admin_name = QLineEdit()
+        self.admin_name.setMaxLength(STAFF_TEXT_LIMITS["name"])
         self.admin_credentials = QComboBox()
         self.admin_credentials.setEditable(True)
         self.admin_credentials.addItems(CREDENTIAL_CHOICES)
+        limit_typing(self.admin_credentials, STAFF_TEXT_LIMITS["credentials"])
         self.admin_password = password_field("admin_password")
         self.admin_password.setPlaceholderText(f"at least {MIN_PASSWORD} characters")
         self.admin_confirm = password_field("admin_confirm")

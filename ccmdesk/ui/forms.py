@@ -157,6 +157,13 @@ def focus_field(widget: QWidget, scroll: QScrollArea | None = None) -> None:
     widget.setFocus(Qt.FocusReason.OtherFocusReason)
 
 
+def limit_typing(box: QComboBox, limit: int) -> None:
+    """An editable combo box takes at most `limit` characters, like the field it fills."""
+    editor = box.lineEdit()
+    if editor is not None:
+        editor.setMaxLength(limit)
+
+
 class ValueComboBox(QComboBox):
     """A combo whose items show a label but stand for a stored value (a code, a staff id)."""
 

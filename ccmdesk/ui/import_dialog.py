@@ -35,14 +35,21 @@ class ImportProblemsDialog(QDialog):
     """Nothing was imported: here is each problem as FILE:LINE: COLUMN: message."""
 
     def __init__(
-        self, problems: Sequence[str], paths: Sequence[Path] = (), parent: QWidget | None = None
+        self,
+        problems: Sequence[str],
+        paths: Sequence[Path] = (),
+        parent: QWidget | None = None,
+        total: int | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("importProblemsDialog")
         self.setWindowTitle("Nothing was imported")
         lines, folder = shorten(problems, paths)
-        count = len(problems)
-        heading = QLabel(f"Nothing was imported: {count} problem{'s' if count != 1 else ''}")
+        count = max(total or 0, len(problems))
+        listed = f"; the first {len(problems):,} are listed" if count > len(problems) else ""
+        heading = QLabel(
+            f"Nothing was imported: {count:,} problem{'s' if count != 1 else ''}{listed}"
+        )
         heading.setObjectName("dialogHeading")
         where = f" (files in {folder})" if folder else ""
         intro = QLabel(

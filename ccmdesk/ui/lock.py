@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ccmdesk.rules.validation import STAFF_TEXT_LIMITS
 from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.ui.forms import FieldErrorLabel, plain
 from ccmdesk.ui.idle import IdleSource
@@ -76,6 +77,7 @@ class LockScreen(QDialog):
         self.other = QFrame()
         self.other_id = QLineEdit()
         self.other_id.setObjectName("other_staff_id")
+        self.other_id.setMaxLength(STAFF_TEXT_LIMITS["staff_id"])
         self.other_id.setAccessibleName("Staff id")
         self.other_password = password_field("other_password")
         self.other_sign_in = QPushButton("Sign in")

@@ -482,7 +482,7 @@ class MainWindow(QMainWindow):
         def failed(error: BaseException) -> None:
             finish()
             if isinstance(error, ImportFailed):
-                dialog = ImportProblemsDialog(error.problems, paths, self)
+                dialog = ImportProblemsDialog(error.problems, paths, self, error.total)
                 dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
                 dialog.open()
             else:

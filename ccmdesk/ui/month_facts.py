@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from ccmdesk.rules.billing import day_text, dollars
 from ccmdesk.rules.catalog import FAMILIES
 from ccmdesk.rules.intervals import month_days, month_label
+from ccmdesk.rules.validation import REASON_LIMIT
 from ccmdesk.services import (
     Actor,
     BillingRow,
@@ -142,6 +143,7 @@ class MonthFactsDialog(QDialog):
             widget.setEnabled(may_set)
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why (kept in the audit trail)")
+        self.reason.setMaxLength(REASON_LIMIT)
         self.error = FieldErrorLabel()
         self.error.setObjectName("fieldError")
 
@@ -289,6 +291,7 @@ class FamilyDialog(QDialog):
         self.family.set_value(chosen if chosen in offered else "")
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why (required; kept in the audit trail)")
+        self.reason.setMaxLength(REASON_LIMIT)
         self.error = FieldErrorLabel()
         note = QLabel(
             "Only families this month's time and facts qualify for are offered. The switch "

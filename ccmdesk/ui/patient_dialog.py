@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.models.staff import ROLE_LABELS
 from ccmdesk.rules.records import PATIENT_COLUMNS, PatientRecord, StaffRecord
+from ccmdesk.rules.validation import PATIENT_TEXT_LIMITS
 from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
 from ccmdesk.ui.conditions import ConditionsEditorWidget
 from ccmdesk.ui.forms import (
@@ -178,6 +179,9 @@ class PatientDialog(QDialog):
         self.heading.setObjectName("dialogHeading")
 
         line = {name: QLineEdit() for name in TEXT_FIELDS}
+        for name, limit in PATIENT_TEXT_LIMITS.items():
+            line[name].setMaxLength(limit)  # the service refuses longer text too
+        line["state"].setMaxLength(2)
         line["state"].setMaximumWidth(line["state"].fontMetrics().horizontalAdvance("MMMMM") + 16)
         line["zip"].setMaximumWidth(line["zip"].fontMetrics().horizontalAdvance("00000-00000") + 16)
         line["member_id"].setPlaceholderText("for Medicare: the MBI, e.g. 1EG4-TE5-MK73")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ccmdesk.rules.intervals import month_parts
 from ccmdesk.rules.minutes import FAMILY_LABELS
 from ccmdesk.services import Actor, MonthProgress, ServiceError, Services
 from ccmdesk.services.stopwatch import EntryRow
@@ -340,5 +341,5 @@ class PatientPanel(QFrame):
 
 
 def month_title(month: str) -> str:
-    year, number = (int(part) for part in month.split("-"))
+    year, number = month_parts(month)
     return f"{calendar.month_name[number]} {year}"

@@ -37,7 +37,11 @@ from ccmdesk.rules.records import (
     PracticeRecord,
     StopwatchSettings,
 )
-from ccmdesk.rules.validation import practice_from_text, validate_stopwatch_settings
+from ccmdesk.rules.validation import (
+    PRACTICE_TEXT_LIMITS,
+    practice_from_text,
+    validate_stopwatch_settings,
+)
 from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
 from ccmdesk.services.practice import ATTESTATION_LIMIT, AUTO_LOCK_RANGE
 from ccmdesk.ui.backups import BackupsBox
@@ -174,6 +178,10 @@ class PracticeFormWidget(QWidget):
         self.address = QLineEdit()
         self.address.setPlaceholderText("Street, suite, city, state ZIP")
         self.phone = QLineEdit()
+        for name, limit in PRACTICE_TEXT_LIMITS.items():
+            editor = getattr(self, name)
+            assert isinstance(editor, QLineEdit)
+            editor.setMaxLength(limit)  # the service refuses longer text too
         self.group_npi = QLineEdit()
         self.group_npi.setPlaceholderText("optional: the group's 10-digit NPI")
         self.tin = QLineEdit()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ccmdesk.rules.validation import STAFF_TEXT_LIMITS
 from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
 from ccmdesk.ui.forms import FieldErrorLabel, plain
 
@@ -67,6 +68,7 @@ class SignInDialog(QDialog):
 
         self.staff_id = QLineEdit(staff_id or "")
         self.staff_id.setObjectName("staff_id")
+        self.staff_id.setMaxLength(STAFF_TEXT_LIMITS["staff_id"])
         self.staff_id.setAccessibleName("Staff id")
         self.password = password_field("password")
         self.confirm = password_field("confirm_password")

@@ -35,9 +35,16 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.models.staff import ROLE_LABELS
 from ccmdesk.rules.records import StaffRecord
-from ccmdesk.rules.validation import staff_from_text
+from ccmdesk.rules.validation import STAFF_TEXT_LIMITS, staff_from_text
 from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
-from ccmdesk.ui.forms import FieldErrorLabel, FormErrors, ValueComboBox, focus_field, show_failure
+from ccmdesk.ui.forms import (
+    FieldErrorLabel,
+    FormErrors,
+    ValueComboBox,
+    focus_field,
+    limit_typing,
+    show_failure,
+)
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -144,7 +151,9 @@ class StaffDialog(QDialog):
         self.errors = FormErrors(self.general_error)
         self.staff_id = QLineEdit()
         self.staff_id.setPlaceholderText("short and unique, e.g. rn-lee")
+        self.staff_id.setMaxLength(STAFF_TEXT_LIMITS["staff_id"])
         self.name = QLineEdit()
+        self.name.setMaxLength(STAFF_TEXT_LIMITS["name"])
         self.role = ValueComboBox()
         self.role.add_value("— choose —", "")
         for role, label in ROLE_LABELS.items():
@@ -152,6 +161,7 @@ class StaffDialog(QDialog):
         self.credentials = QComboBox()
         self.credentials.setEditable(True)
         self.credentials.addItems(CREDENTIAL_CHOICES)
+        limit_typing(self.credentials, STAFF_TEXT_LIMITS["credentials"])
         self.npi = QLineEdit()
         self.npi.setPlaceholderText("10 digits; required for practitioners")
         self.active = QCheckBox("Active (may sign in and be chosen for patients)")

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.validation import SERVICES
+from ccmdesk.rules.validation import REASON_LIMIT, SERVICES
 from ccmdesk.services import Actor, ServiceError, Services, TimerState
 from ccmdesk.services.activity import IdleBegan
 from ccmdesk.services.stopwatch import EntryRow
@@ -200,6 +200,7 @@ class IdleDialog(QDialog):
         self.keep = QRadioButton("Keep it: I was working for this patient")
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why (required), e.g. on the phone with the pharmacy")
+        self.reason.setMaxLength(REASON_LIMIT)
         self.reason_error = FieldErrorLabel()
         self.discard = QRadioButton("Discard it: the stopwatch goes on from now without it")
         self.stop = QRadioButton()
@@ -414,6 +415,7 @@ class ManualEntryDialog(QDialog):
         self.note.setFixedHeight(70)
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Required: why this time is added or changed by hand")
+        self.reason.setMaxLength(REASON_LIMIT)
         self.error = FieldErrorLabel()
         if entry is not None:
             if entry.activity and self.activity.findText(entry.activity) < 0:

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 
-from ccmdesk.rules.records import PracticeRecord, StaffRecord
+from ccmdesk.rules.intervals import month_days, month_parts
+from ccmdesk.rules.records import FieldError, PracticeRecord, StaffRecord
 from ccmdesk.rules.validation import (
+    CONDITIONS_LIMIT,
+    NOTE_LIMIT,
+    REASON_LIMIT,
     ParseError,
     dob_error,
     luhn_check_digit,
     mbi_error,
+    note_error,
     npi_error,
     parse_bool,
     parse_date,
@@ -20,6 +26,7 @@ from ccmdesk.rules.validation import (
     parse_month,
     patient_from_text,
     practice_from_text,
+    reason_error,
     staff_from_text,
     validate_practice,
     validate_staff,
@@ -94,6 +101,98 @@ def test_parsers_accept_the_documented_forms_and_explain_the_rest() -> None:
     assert parse_month("2026-03") == "2026-03"
     with pytest.raises(ParseError, match="YYYY-MM"):
         parse_month("2026-13")
+
+
+# Python's \d, int() and str.isdigit take every script's digits; a month is ASCII only.
+ODD_MONTHS = [
+    ("２０２６-11", "digits 0-9"),  # full-width digits: once billed as November, facts ignored
+    ("٢٠٢٦-11", "digits 0-9"),  # Arabic-Indic digits
+    ("2026-１１", "digits 0-9"),
+    ("0000-01", "2000-01 to 2099-12"),  # once a traceback in export
+    ("1999-12", "2000-01 to 2099-12"),
+    ("2100-01", "2000-01 to 2099-12"),
+    ("9999-12", "2000-01 to 2099-12"),
+    ("2026-1", "use YYYY-MM"),
+    ("2026-13", "use YYYY-MM"),
+    ("2026-00", "use YYYY-MM"),
+    (" 2026-11", "use YYYY-MM"),
+    ("2026-11 ", "use YYYY-MM"),
+    ("2026-11\n", "use YYYY-MM"),
+    ("202611", "use YYYY-MM"),
+    ("", "use YYYY-MM"),
+]
+
+
+@pytest.mark.parametrize(("month", "words"), ODD_MONTHS)
+def test_odd_months_are_refused_with_a_reason(month: str, words: str) -> None:
+    with pytest.raises(ParseError, match=words):
+        parse_month(month)
+
+
+def test_months_from_2000_01_to_2099_12_are_accepted() -> None:
+    for month in ("2000-01", "2026-11", "2099-12"):
+        assert parse_month(month) == month
+
+
+def test_month_arithmetic_refuses_months_in_other_digits() -> None:
+    """The rules below the services read months too: never a full-width one as a real one."""
+    assert month_parts("2026-11") == (2026, 11)
+    for odd in ("２０２６-11", "2026-1", "2026-11 "):
+        with pytest.raises(ValueError, match="not a YYYY-MM month"):
+            month_days(odd)
+
+
+@pytest.mark.parametrize(
+    ("check", "value", "words"),
+    [
+        (npi_error, "１２３４５６７８９３", "10 digits"),  # a valid NPI in full-width digits
+        (lambda text: fields(patient_from_text(patient_text(zip=text), TODAY)[1]).get("zip"),
+         "０４１０１", "not a ZIP code"),
+        (lambda text: fields(validate_practice(PracticeRecord(name="P", tin=text))).get("tin"),
+         "１２３４５６７８９", "9 digits"),
+    ],
+)  # fmt: skip
+def test_identifiers_take_only_ascii_digits(
+    check: Callable[[str], str | None], value: str, words: str
+) -> None:
+    message = check(value)
+    assert message is not None and words in message
+
+
+def test_field_errors_quote_text_with_control_characters_escaped() -> None:
+    error = FieldError("name", "'Ann\nstaff.csv:9: role: forged\x1b[31m\u202e' is wrong\t")
+    assert str(error) == ("name: 'Ann\\nstaff.csv:9: role: forged\\x1b[31m\\u202e' is wrong\\t")
+    assert "\n" not in str(error) and "\x1b" not in str(error)
+    _, errors = staff_from_text({"staff_id": "a\x1b[2Jb", "name": "X", "role": "clinical"})
+    assert fields(errors)["staff_id"].startswith("'a\\x1b[2Jb' is not a staff id")
+
+
+def test_notes_reasons_and_conditions_have_limits() -> None:
+    assert note_error("x" * NOTE_LIMIT) is None
+    assert note_error("line one\nline two") is None
+    assert (
+        note_error("x" * (NOTE_LIMIT + 1))
+        == f"is {NOTE_LIMIT + 1} characters long; at most {NOTE_LIMIT}"
+    )
+    assert reason_error("y" * REASON_LIMIT) is None
+    assert (
+        reason_error("y" * (REASON_LIMIT + 1))
+        == f"is {REASON_LIMIT + 1} characters long; at most {REASON_LIMIT}"
+    )
+    assert reason_error("why\x1b[31m") == "contains control characters"
+    many = ";".join(f"I{n}" for n in range(10, 11 + CONDITIONS_LIMIT))
+    _, errors = patient_from_text(patient_text(conditions=many), TODAY)
+    said = [e.message for e in errors if e.field == "conditions"]
+    assert f"lists {CONDITIONS_LIMIT + 1} conditions; at most {CONDITIONS_LIMIT}" in said
+    # The codes past the limit are not each judged too: one message, not thousands.
+    assert len(said) <= CONDITIONS_LIMIT + 1
+
+
+def test_names_longer_than_their_limit_are_refused() -> None:
+    _, errors = patient_from_text(patient_text(last_name="R" * 101), TODAY)
+    assert fields(errors)["last_name"] == "is 101 characters long; at most 100"
+    _, errors = staff_from_text({"staff_id": "a", "name": "N" * 201, "role": "clinical"})
+    assert fields(errors)["name"] == "is 201 characters long; at most 200"
 
 
 def test_a_valid_patient_row_has_no_errors_and_normalizes_codes() -> None:

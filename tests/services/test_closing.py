@@ -99,3 +99,15 @@ def test_a_data_table_edited_behind_ccmdesks_back_shows_on_the_closed_month(
     with db.session() as session:  # and rewriting the stored bill is caught by the audit hash
         session.execute(text("UPDATE month_close SET bill = ''"))
     assert not team.closing.check(BILLER, MONTH).stored_hash_ok
+
+
+def test_an_imported_change_flags_the_billed_month_as_a_typed_one_does(team: Services) -> None:
+    from tests.services.test_billing import csv_bytes
+
+    team.closing.close(BILLER, MONTH)
+    case = next(c for c in CASES if f"S{c.number:02d}" == READY_MRN)
+    row = patient_row(case) | REVOKED_IN_FEBRUARY
+    team.imports.import_data(CLI, [("patients.csv", csv_bytes([row]))])
+    (flag,) = team.closing.check(BILLER, MONTH).flags
+    assert flag.mrn == READY_MRN and flag.why.startswith("consent revoked as of 2026-02-27")
+    assert flag.raised_by.startswith("command line")

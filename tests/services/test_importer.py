@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -345,3 +348,191 @@ def test_a_care_manager_cannot_change_role_while_patients_name_her(
     moved = patients.replace(",rn-lee,", ",ma-kim,")
     summary = services.imports.import_paths(CLI, files(tmp_path, staff=to_billing, patients=moved))
     assert summary.counts["staff"].updated == 1 and summary.counts["patients"].updated == 2
+
+
+# --- input limits (#15) ------------------------------------------------------------------------
+
+
+def test_problem_lines_show_control_characters_escaped_so_a_cell_cannot_forge_one(
+    services: Services, db: Database, tmp_path: Path
+) -> None:
+    forged = '"x\nstaff.csv:9: role: all fine here\x1b[2J"'
+    text = (
+        "staff_id,name,role,credentials,npi,e\x1bmail\r\n"
+        f"{forged},Ann\u202eeno,clinical,RN,,\r\n"
+        "rn-b,Bo,nurse\u2028x,RN,,\r\n"
+    )
+    path = tmp_path / "staff.csv"
+    path.write_bytes(text.encode("utf-8"))
+    before = db_dump(db)
+    with pytest.raises(ImportFailed) as caught:
+        services.imports.import_paths(CLI, [path])
+    problems = [p.replace(f"{tmp_path}/", "") for p in caught.value.problems]
+    assert problems == [
+        "staff.csv:1: e\\x1bmail: unknown column in a staff file",
+        "staff.csv:2: staff_id: 'x\\nstaff.csv:9: role: all fine here\\x1b[2J' is not a staff "
+        "id: letters, digits, '.', '_' or '-', at most 40",
+        "staff.csv:4: role: 'nurse\\u2028x' is not a role; use one of clinical, practitioner, "
+        "non_clinical, billing, admin",
+    ]
+    # The whole message, as the command line prints it, holds no character a terminal acts on.
+    message = str(caught.value)
+    assert message.count("\n") == len(problems)
+    assert all(line.isprintable() for line in message.splitlines())
+    assert db_dump(db) == before
+
+
+def test_odd_months_long_notes_and_too_many_codes_are_refused_by_import(
+    services: Services, db: Database, tmp_path: Path
+) -> None:
+    services.imports.import_paths(CLI, files(tmp_path, staff=STAFF, patients=PATIENTS))
+    entries = (
+        ENTRIES.splitlines()[0]
+        + "\n"
+        + (
+            f"1001,rn-lee,2026-03-04T09:00:00-05:00,2026-03-04T09:08:00-05:00,ccm,no,,{'n' * 2001}\n"
+            f"1002,rn-lee,2026-03-05T09:00:00-05:00,2026-03-05T09:08:00-05:00,ccm,no,,{'n' * 2000}\n"
+        )
+    )
+    many = ";".join(f"G{n:04d}" for n in range(21))
+    months = (
+        "mrn,month,other_services\n"
+        "1001,２０２６-03,\n1001,1999-12,\n1001,2100-01,\n1001,2026-1,\n"
+        f"1002,2026-03,{many}\n1002, 2026-02 ,\n"
+    )
+    before = db_dump(db)
+    assert failing(services, files(tmp_path, entries=entries, months=months)) == [
+        "entries.csv:2: note: is 2001 characters long; at most 2000",
+        "months.csv:2: month: '２０２６-03' is not a month; use YYYY-MM written with the digits 0-9",
+        "months.csv:3: month: '1999-12' is outside the months ccmdesk handles, 2000-01 to 2099-12",
+        "months.csv:4: month: '2100-01' is outside the months ccmdesk handles, 2000-01 to 2099-12",
+        "months.csv:5: month: '2026-1' is not a month; use YYYY-MM",
+        "months.csv:6: other_services: lists 21 codes; at most 20",
+    ]
+    assert db_dump(db) == before
+
+
+def test_a_file_wrong_on_every_row_lists_the_first_problems_and_counts_them_all(
+    services: Services, tmp_path: Path
+) -> None:
+    rows = "".join(f"id {n},Name,clinical\n" for n in range(1_500))
+    path = tmp_path / "staff.csv"
+    path.write_text("staff_id,name,role\n" + rows, encoding="utf-8")
+    with pytest.raises(ImportFailed) as caught:
+        services.imports.import_paths(CLI, [path])
+    error = caught.value
+    assert (error.total, len(error.problems)) == (1_500, 1_000)
+    assert str(error).startswith(
+        "Nothing was imported: 1,500 problem(s); the first 1,000 are listed.\n"
+    )
+    assert error.problems[0].endswith("staff.csv:2: staff_id: 'id 0' is not a staff id: "
+                                      "letters, digits, '.', '_' or '-', at most 40")  # fmt: skip
+    assert f"staff.csv:{1_001}: staff_id: 'id 999'" in error.problems[-1]
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        PATIENTS.replace("1950-02-03", "1950-02-30"),  # a row that would now be wrong
+        PATIENTS.replace("Rivera", "Rivers"),  # rows still right, but not the ones checked
+    ],
+)
+def test_a_file_that_changes_while_it_is_imported_is_refused(
+    services: Services, db: Database, changed: str
+) -> None:
+    from ccmdesk.services.importer import _Source
+
+    services.imports.import_data(CLI, [("staff.csv", STAFF.encode())])
+    # Checked as it was, then read again for writing after someone saved a change to it.
+    contents = [PATIENTS.encode(), changed.encode()]
+    opened: list[int] = []
+
+    def open_file() -> io.BytesIO:
+        opened.append(1)
+        # The first pass, the header and the checking pass read one content; writing another.
+        return io.BytesIO(contents[0] if len(opened) <= 3 else contents[1])
+
+    before = db_dump(db)
+    with pytest.raises(ImportFailed) as caught:
+        services.imports._import(CLI, [_Source("patients.csv", open_file)])
+    assert caught.value.problems == [
+        "patients.csv:1: (file): changed while it was being imported; make sure nothing else "
+        "writes to it and import it again"
+    ]
+    assert len(opened) == 4
+    assert db_dump(db) == before
+
+
+def test_rows_far_apart_in_a_long_file_are_checked_against_each_other(
+    services: Services, db: Database, tmp_path: Path
+) -> None:
+    """Rows are read in batches; duplicates and overlaps are still found across batches."""
+    services.imports.import_paths(CLI, files(tmp_path, staff=STAFF, patients=PATIENTS))
+    start = dt.datetime(2026, 1, 1, 14, 0, tzinfo=dt.UTC)
+    lines = ["mrn,staff_id,start,end,note"]
+    for n in range(1_200):
+        begin = start + dt.timedelta(minutes=10 * n)
+        lines.append(
+            f"{1001 + n % 2},rn-lee,{begin.isoformat()},"
+            f"{(begin + dt.timedelta(minutes=9)).isoformat()},row {n}"
+        )
+    good = "\n".join(lines) + "\n"
+    summary = services.imports.import_paths(CLI, files(tmp_path, entries=good))
+    assert summary.counts["time entries"].created == 1_200
+    again = services.imports.import_paths(CLI, files(tmp_path, entries=good))
+    assert again.counts["time entries"].unchanged == 1_200
+    before = db_dump(db)
+    inside = start + dt.timedelta(minutes=10 * 599 + 1)  # within row 599 (line 601, MRN 1002)
+    bad = (
+        good
+        + lines[1]
+        + "\n"
+        + (f"1001,rn-lee,{inside.isoformat()},{(inside + dt.timedelta(minutes=5)).isoformat()},\n")
+    )
+    _, _, stored_start, stored_end, _ = lines[600].split(",")
+    assert failing(services, files(tmp_path, entries=bad)) == [
+        "entries.csv:1202: start: this entry appears twice in this file (first on line 2)",
+        "entries.csv:1203: start: overlaps another entry of rn-lee: the recorded entry for MRN "
+        f"1002, {stored_start} to {stored_end}",
+    ]
+    assert db_dump(db) == before
+
+
+def entries_file(path: Path, rows: int, first: dt.datetime) -> Path:
+    """`rows` time entries of one nurse, back to back from `first`, for two patients."""
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write("mrn,staff_id,start,end,activity,note\n")
+        for n in range(rows):
+            begin = first + dt.timedelta(minutes=10 * n)
+            end = begin + dt.timedelta(minutes=8)
+            out.write(f"{1001 + n % 2},rn-lee,{begin.isoformat()},{end.isoformat()},Call,"
+                      f"spoke with the patient about row {n}\n")  # fmt: skip
+    return path
+
+
+@pytest.mark.slow
+def test_a_big_import_keeps_memory_flat(services: Services, tmp_path: Path) -> None:
+    """Rows are streamed: ten times the rows must not take ten times the memory.
+
+    Before streaming, every row held on to about 9 KB (its parsed values, its ORM objects and
+    audit event) until the commit: 986 MB for 100,000 rows.
+    """
+    services.imports.import_paths(CLI, files(tmp_path, staff=STAFF, patients=PATIENTS))
+    first = dt.datetime(2024, 1, 1, 14, 0, tzinfo=dt.UTC)
+    services.imports.import_paths(CLI, [entries_file(tmp_path / "warm.csv", 50, first)])
+
+    def peak(rows: int, first: dt.datetime) -> int:
+        path = entries_file(tmp_path / f"entries-{rows}.csv", rows, first)
+        tracemalloc.start()
+        try:
+            summary = services.imports.import_paths(CLI, [path])
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert summary.counts["time entries"].created == rows
+        return peak
+
+    small = peak(500, dt.datetime(2024, 6, 1, 14, 0, tzinfo=dt.UTC))
+    big = peak(5_000, dt.datetime(2025, 1, 1, 14, 0, tzinfo=dt.UTC))
+    per_row = (big - small) / 4_500
+    assert per_row < 1_000, f"{per_row:.0f} bytes more per row ({small:,} -> {big:,} bytes)"

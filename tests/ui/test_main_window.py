@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.background import InlineTaskRunner, ThreadTaskRunner
@@ -161,6 +161,19 @@ def test_a_good_import_adds_the_rows_and_refreshes_the_list(
     assert box.text() == "Imported:\npatients: 1 added, 0 updated, 0 unchanged"
     assert services.patients.get(admin, "C400").last_name == "Abernathy"
     assert patients_page(window).count_label.text() == "5 patients"
+
+
+def test_a_file_wrong_throughout_shows_how_many_problems_were_not_listed(
+    tmp_path: Path, make_window, admin
+) -> None:
+    window = make_window(admin)
+    rows = "".join(f"C{n},Bad,Date,1950-02-30,dr-okafor,\n" for n in range(1_200))
+    window.import_files([write(tmp_path / "patients.csv", PATIENT_HEADER + rows)])
+    dialog = window.findChild(ImportProblemsDialog)
+    assert dialog is not None
+    heading = dialog.findChild(QLabel, "dialogHeading")
+    assert heading.text() == "Nothing was imported: 1,200 problems; the first 1,000 are listed"
+    assert len(dialog.text.toPlainText().splitlines()) == 1_000
 
 
 def test_a_missing_file_is_reported_as_a_problem(tmp_path: Path, make_window, admin) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLineEdit, QMessageBox
 
 from ccmdesk.rules.records import PATIENT_COLUMNS, StaffRecord
+from ccmdesk.rules.validation import PATIENT_TEXT_LIMITS
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.forms import ValueComboBox
 from ccmdesk.ui.patient_dialog import PatientDialog
@@ -51,6 +52,15 @@ def test_the_editor_has_an_input_for_every_patients_csv_column(qtbot, services, 
     assert set(dialog.inputs) == set(PATIENT_COLUMNS)
     assert set(dialog.raw()) == set(PATIENT_COLUMNS)
     assert dialog.windowTitle() == "New patient"
+
+
+def test_text_fields_take_no_more_than_the_rules_allow(qtbot, services, nurse) -> None:
+    dialog = new_dialog(qtbot, services, nurse)
+    for name, limit in PATIENT_TEXT_LIMITS.items():
+        field = dialog.inputs[name]
+        assert isinstance(field, QLineEdit) and field.maxLength() == limit, name
+    qtbot.keyClicks(dialog.inputs["last_name"], "x" * 120)
+    assert dialog.raw()["last_name"] == "x" * 100
 
 
 def test_saving_a_new_patient_writes_every_field(qtbot, services: Services, nurse) -> None:

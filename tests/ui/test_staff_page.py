@@ -74,6 +74,13 @@ def test_adding_a_staff_member_saves_them(qtbot, page: StaffPage, services: Serv
     assert page.current_staff_id() == "pa-rivera"
 
 
+def test_staff_fields_take_no_more_than_the_rules_allow(page: StaffPage) -> None:
+    dialog = page.add_member()
+    assert (dialog.staff_id.maxLength(), dialog.name.maxLength()) == (40, 200)
+    editor = dialog.credentials.lineEdit()
+    assert editor is not None and editor.maxLength() == 40
+
+
 def test_adding_shows_errors_beside_fields_and_keeps_the_text(qtbot, page: StaffPage) -> None:
     dialog = page.add_member()
     dialog.staff_id.setText("rn-lee")  # taken

@@ -1,0 +1,27 @@
+"""People's text quoted in messages: characters a terminal or a reader would act on, escaped."""
+
+from __future__ import annotations
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if char in _NAMED:
+        return _NAMED[char]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def shown(text: str) -> str:
+    """The text with every character that is not printable written as an escape (\\n, \\x1b,
+    \\u202e): line breaks, terminal escapes, bidi overrides, zero-width and separator characters.
+
+    A cell or an argument quoted in a problem line must stay on that line and print as itself:
+    a raw line break would let a cell forge a problem line of its own, and ESC sequences or
+    right-to-left overrides would change what the terminal or the dialog shows.
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
