@@ -114,7 +114,7 @@ class Services:
     def demo(self) -> DemoService:
         from ccmdesk.services.demo import DemoService
 
-        return DemoService(self._db, self._clock, self.auth.hash_password)
+        return DemoService(self._db, self._clock, self.imports, self.auth.hash_password)
 
 
 __all__ = [

@@ -19,7 +19,7 @@ from ccmdesk.rules.records import PATIENT_COLUMNS, STAFF_COLUMNS, PracticeRecord
 from ccmdesk.rules.validation import luhn_check_digit
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
-from ccmdesk.services.context import Actor, Clock, Permission, utc_now
+from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ServiceError
 from ccmdesk.services.importer import ImportService
 from ccmdesk.services.results import ImportSummary
@@ -296,10 +296,12 @@ class DemoService(ServiceBase):
     def __init__(
         self,
         db: Database,
-        clock: Clock = utc_now,
+        clock: Clock,
+        imports: ImportService,
         hash_password: Callable[[str], str] | None = None,
     ) -> None:
         super().__init__(db, clock)
+        self._imports = imports
         self._hash_password = hash_password
 
     def files(self) -> DemoFiles:
@@ -313,8 +315,7 @@ class DemoService(ServiceBase):
                     "This database already holds patients; the demo needs an empty data folder "
                     "(choose one with --data-dir)."
                 )
-        importer = ImportService(self._db, self._clock)
-        summary = importer.import_data(actor, self.files().files, practice=DEMO_PRACTICE)
+        summary = self._imports.import_data(actor, self.files().files, practice=DEMO_PRACTICE)
         if self._hash_password is not None:
             self._set_demo_passwords(actor)
         return summary
