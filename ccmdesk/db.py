@@ -17,6 +17,8 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from ccmdesk import dbfile
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BACKUP_DIR_NAME = "backups"
 _REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
@@ -37,6 +39,7 @@ class Database:
     engine: Engine
     sessions: sessionmaker[Session]
     sqlite_path: Path | None
+    lock: dbfile.SharedLock | None = None  # held while open: a restore refuses meanwhile
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -46,6 +49,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -194,10 +199,12 @@ def migrate(engine: Engine, sqlite_path: Path | None, backup_dir: Path | None) -
 
 def open_database(url: str, backup_dir: Path | None = None) -> Database:
     """Open (creating if needed) and migrate the database at the URL."""
+    lock = dbfile.claim(url)  # before the file is touched: an empty one is damaged, not new
     engine, sqlite_path = create_db_engine(url)
     try:
         migrate(engine, sqlite_path, backup_dir)
     except Exception:
         engine.dispose()
+        lock.release()
         raise
-    return Database(engine, sessionmaker(engine, expire_on_commit=False), sqlite_path)
+    return Database(engine, sessionmaker(engine, expire_on_commit=False), sqlite_path, lock)
