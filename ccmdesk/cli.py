@@ -27,6 +27,7 @@ from ccmdesk.db import (
     integrity_problem,
     open_database,
 )
+from ccmdesk.dbfile import DamagedFile, DatabaseFileError
 from ccmdesk.errors import DAMAGED_MESSAGE, DatabaseDamaged, classify
 
 COMMANDS = ("practice", "import", "export", "demo", "audit", "user", "backup", "restore")
@@ -139,40 +140,54 @@ def _restore_hint(data_dir: Path) -> str:
     )
 
 
-def _restore(data_dir: Path, source: Path) -> int:
-    """Restore before anything opens the database: it may be the damaged thing being replaced."""
+def _restore(data_dir: Path, source: Path, *, in_window: bool = False) -> int:
+    """Restore before anything opens the database: it may be the damaged thing being replaced.
+    What came of it is printed, and shown in a window too when asked at a GUI start (started
+    from a desktop icon, nobody reads the terminal)."""
     from sqlalchemy.engine import make_url
 
-    from ccmdesk.services import Actor, Services
+    from ccmdesk.dbfile import locks_available
+    from ccmdesk.services import Actor
     from ccmdesk.services.backup import BackupError, restore
     from ccmdesk.services.context import utc_now
 
-    other = running_elsewhere(data_dir)
-    if other is not None:
-        print(
-            f"ccmdesk: restore: ccmdesk is open with this data folder (process {other}); "
-            "close it on this computer first. If it is not open (it ended badly), delete "
-            f"{data_dir / RUNNING_FILE} and try again. Nothing was changed.",
-            file=sys.stderr,
-        )
+    def refused(text: str) -> int:
+        print(f"ccmdesk: restore: {text}", file=sys.stderr)
+        if in_window:
+            from ccmdesk.ui.app import show_startup_error
+
+            show_startup_error(text)
         return 1
+
+    # With advisory locks the restore itself refuses while any ccmdesk has the database open;
+    # without them (Windows) the GUI's marker in the data folder is all there is to go by.
+    other = None if locks_available() else running_elsewhere(data_dir)
+    if other is not None:
+        return refused(
+            f"ccmdesk is open with this data folder (process {other}); close it on this "
+            f"computer first. If it is not open (it ended badly), delete {data_dir / RUNNING_FILE} "
+            "and try again. Nothing was changed."
+        )
     url = make_url(database_url(data_dir))
     if url.get_backend_name() != "sqlite" or not url.database:
-        print("ccmdesk: restore: this ccmdesk uses a database server; restore it with the "
-              "server's own tools", file=sys.stderr)  # fmt: skip
-        return 1
+        return refused(
+            "this ccmdesk uses a database server; restore it with the server's own tools"
+        )
     try:
-        aside = restore(Path(url.database), source, utc_now())
+        # Brought up to this version's schema and audited before it takes the database's place.
+        aside = restore(Path(url.database), source, utc_now(), Actor.command_line())
     except BackupError as error:
-        print(f"ccmdesk: restore: {error}", file=sys.stderr)
-        return 1
-    db = _open(data_dir)  # an older backup is brought up to this version's schema here
-    try:
-        Services(db).backups.restored(Actor.command_line(), source, aside)
-    finally:
-        db.dispose()
-    print(f"Restored {source}.")
-    print(f"The database it replaced is kept as {aside}")
+        return refused(str(error))
+    lines = [f"Restored {source}."]
+    if aside is not None:
+        lines.append(
+            f"The database it replaced, with everything recorded up to now, is kept as {aside}"
+        )
+    print("\n".join(lines))
+    if in_window:
+        from ccmdesk.ui.app import show_restored
+
+        show_restored("\n\n".join(lines))
     return 0
 
 
@@ -308,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _restore(data_dir, args.file)
         # audit verify opens a database whose audit triggers are gone, to say so.
         db = _open(data_dir, guarded=args.command != "audit")
-    except (ConfigError, DatabaseError, OSError, SQLAlchemyError) as exc:
+    except (ConfigError, DatabaseError, DatabaseFileError, OSError, SQLAlchemyError) as exc:
         if isinstance(exc, OSError):
             message = f"cannot use the data folder: {exc}"
         elif isinstance(exc, SQLAlchemyError):
@@ -316,7 +331,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = f"cannot open the database: {getattr(exc, 'orig', None) or exc}"
         else:
             message = str(exc)
-        damaged = isinstance(exc, SQLAlchemyError | DatabaseDamaged)
+        # An empty or headerless file is damaged like one SQLite cannot read.
+        damaged = isinstance(exc, SQLAlchemyError | DatabaseDamaged | DamagedFile)
         if damaged and args.command != "restore":
             message += _restore_hint(data_dir)
         print(f"ccmdesk: {message}", file=sys.stderr)
@@ -327,7 +343,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             good = latest_good_backup(data_dir / BACKUP_DIR_NAME) if damaged else None
             if good is None:
                 show_startup_error(message)
-            elif ask_to_restore(message, good.path.name) and _restore(data_dir, good.path) == 0:
+            elif (
+                ask_to_restore(message, good.path.name)
+                and _restore(data_dir, good.path, in_window=True) == 0
+            ):
                 return main(argv)  # start again, on the restored database
         return 1
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ccmdesk import dbfile
 from ccmdesk.errors import (
     UNREADABLE_MESSAGE,
     AuditProtectionMissing,
@@ -68,6 +69,7 @@ class Database:
 
     engine: Engine
     sqlite_path: Path | None
+    lock: dbfile.SharedLock | None = None  # held while open: a restore refuses meanwhile
 
     def __post_init__(self) -> None:
         reader = self.engine.execution_options(**{_READ_OPTION: True})
@@ -110,6 +112,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def is_write_session(session: Session) -> bool:
@@ -354,6 +358,7 @@ def open_database(url: str, backup_dir: Path | None = None, *, guarded: bool = T
     A database whose audit triggers were dropped is refused (AuditProtectionMissing) unless
     `guarded` is False, which only `audit verify` and restore use, to report on it or replace it.
     """
+    lock = dbfile.claim(url)  # before the file is touched: an empty one is damaged, not new
     engine, sqlite_path = create_db_engine(url)
     try:
         migrate(engine, sqlite_path, backup_dir)
@@ -365,11 +370,13 @@ def open_database(url: str, backup_dir: Path | None = None, *, guarded: bool = T
     except UnicodeDecodeError as error:
         # Text SQLite hands back that is not UTF-8 (a flipped bit in a page it reads at open).
         engine.dispose()
+        lock.release()
         raise DatabaseDamaged(UNREADABLE_MESSAGE) from error
     except Exception:
         engine.dispose()
+        lock.release()
         raise
-    return Database(engine, sqlite_path)
+    return Database(engine, sqlite_path, lock)
 
 
 # SQLite's full integrity check reads every page and checks every index against its table. Its

@@ -220,7 +220,10 @@ def test_a_damaged_database_file_gives_a_message_not_a_traceback(tmp_path: Path)
     (tmp_path / "ccmdesk.sqlite3").write_bytes(b"this is not a database file at all" * 100)
     result = run("practice", "--name", "X", data_dir=tmp_path)
     assert result.returncode == 1
-    assert result.stderr.strip() == "ccmdesk: cannot open the database: file is not a database"
+    assert result.stderr.strip() == (
+        f"ccmdesk: cannot open the database: {tmp_path / 'ccmdesk.sqlite3'} is damaged: it does "
+        "not start as an SQLite database does. Restore a backup."
+    )
 
 
 def test_commands_log_to_an_owner_only_file_in_the_data_folder(tmp_path: Path) -> None:
@@ -372,34 +375,106 @@ def test_a_database_that_cannot_be_opened_names_the_latest_good_backup(tmp_path:
     assert 'ccmdesk restore "' in second and "/backups/manual-" in second
 
 
-def test_restore_refuses_while_ccmdesk_has_the_database_open(tmp_path: Path) -> None:
+HOLD_OPEN = r"""
+import sys
+from ccmdesk.db import open_database
+db = open_database(sys.argv[1])
+print("open", flush=True)
+sys.stdin.readline()
+db.dispose()
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="advisory locks: POSIX")
+def test_restore_refuses_while_a_command_has_the_database_open(tmp_path: Path) -> None:
+    """An import (any command) with the database open: restoring would make its rows vanish."""
     data = tmp_path / "data"
     assert run("practice", "--name", "Maple Clinic", data_dir=data).returncode == 0
     assert run("backup", "--to", str(tmp_path / "b.sqlite3"), data_dir=data).returncode == 0
+    assert run("practice", "--name", "Renamed Clinic", data_dir=data).returncode == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_OPEN, f"sqlite:///{data / 'ccmdesk.sqlite3'}"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        refused = run("restore", str(tmp_path / "b.sqlite3"), data_dir=data)
+        assert refused.returncode == 1
+        assert refused.stderr.strip() == (
+            "ccmdesk: restore: The restore did not start: ccmdesk has this database open "
+            "elsewhere (a window, or a command such as an import); close it and try again. "
+            "Nothing was changed."
+        )
+        assert practice_name(data) == "Renamed Clinic"
+        assert not list(data.glob("*before-restore*")) and not list(data.glob(".restore-*"))
+    finally:
+        holder.communicate("\n", timeout=60)  # the command ends
+    restored = run("restore", str(tmp_path / "b.sqlite3"), data_dir=data)
+    assert restored.returncode == 0, restored.stderr
+    assert practice_name(data) == "Maple Clinic"
+
+
+def test_without_advisory_locks_a_restore_goes_by_the_guis_marker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Windows has no flock: the marker a running GUI leaves in the data folder decides."""
+    import ccmdesk.dbfile
+
+    data = tmp_path / "data"
+    backup = tmp_path / "b.sqlite3"
+    assert main(["--data-dir", str(data), "practice", "--name", "Maple Clinic"]) == 0
+    assert main(["--data-dir", str(data), "backup", "--to", str(backup)]) == 0
+    monkeypatch.setattr(ccmdesk.dbfile, "fcntl", None)
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                            capture_output=True, text=True, check=True)  # fmt: skip
     (data / "ccmdesk.running").write_text(ended.stdout)  # left by a ccmdesk that ended badly
-    assert run("restore", str(tmp_path / "b.sqlite3"), data_dir=data).returncode == 0
-    (data / "ccmdesk.running").write_text(f"{os.getpid()}\n")  # this test: alive
-    refused = run("restore", str(tmp_path / "b.sqlite3"), data_dir=data)
-    assert refused.returncode == 1
-    assert f"ccmdesk is open with this data folder (process {os.getpid()})" in refused.stderr
-    assert "Nothing was changed" in refused.stderr
+    assert main(["--data-dir", str(data), "restore", str(backup)]) == 0
+    alive = os.getppid()  # another process that is running: as if a window were open
+    (data / "ccmdesk.running").write_text(f"{alive}\n")
+    capsys.readouterr()
+    assert main(["--data-dir", str(data), "restore", str(backup)]) == 1
+    err = capsys.readouterr().err
+    assert f"ccmdesk is open with this data folder (process {alive})" in err
+    assert "Nothing was changed" in err
 
 
+@pytest.mark.parametrize("damage", ["empty", "headerless"])
+def test_an_empty_or_headerless_database_file_is_damaged_not_new(
+    tmp_path: Path, damage: str
+) -> None:
+    assert run("practice", "--name", "Maple Clinic", data_dir=tmp_path).returncode == 0
+    assert run("backup", data_dir=tmp_path).returncode == 0
+    database = tmp_path / "ccmdesk.sqlite3"
+    database.write_bytes(b"" if damage == "empty" else b"\0" * 16 + database.read_bytes()[16:])
+    before = database.read_bytes()
+    result = run("audit", "verify", data_dir=tmp_path)
+    assert result.returncode == 1 and "Audit trail intact" not in result.stdout
+    first, *rest = result.stderr.strip().splitlines()
+    said = "is empty (0 bytes)" if damage == "empty" else "it does not start as an SQLite"
+    assert first.startswith(f"ccmdesk: cannot open the database: {database}") and said in first
+    assert rest[-1].startswith("The latest good backup is manual-")
+    assert database.read_bytes() == before  # not made into a new, empty database
+
+
+@pytest.mark.parametrize("damage", ["header wiped", "empty"])
 def test_a_gui_start_on_a_database_that_cannot_be_opened_offers_the_latest_good_backup(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
 ) -> None:
     import ccmdesk.ui.app
 
     assert main(["--data-dir", str(tmp_path), "practice", "--name", "Maple Clinic"]) == 0
     assert main(["--data-dir", str(tmp_path), "backup"]) == 0
     database = tmp_path / "ccmdesk.sqlite3"
-    database.write_bytes(b"\0" * 100 + database.read_bytes()[100:])
+    if damage == "empty":
+        database.write_bytes(b"")
+    else:
+        database.write_bytes(b"\0" * 100 + database.read_bytes()[100:])
     offered: list[str] = []
     monkeypatch.setattr(
         ccmdesk.ui.app, "ask_to_restore", lambda _m, name: offered.append(name) or True
     )
+    told: list[str] = []
+    monkeypatch.setattr(ccmdesk.ui.app, "show_restored", told.append)
     started: list[Path] = []
     monkeypatch.setattr(
         ccmdesk.ui.app, "run_gui", lambda _s, data_dir, _argv: started.append(data_dir) or 0
@@ -408,7 +483,9 @@ def test_a_gui_start_on_a_database_that_cannot_be_opened_offers_the_latest_good_
     assert len(offered) == 1 and offered[0].startswith("manual-")
     assert started == [tmp_path]  # the window opened, on the restored database
     assert practice_name(tmp_path) == "Maple Clinic"
-    assert list(tmp_path.glob("ccmdesk.sqlite3.before-restore-*"))
+    [aside] = tmp_path.glob("ccmdesk.sqlite3.before-restore-*")
+    # The window says where the replaced database is kept.
+    assert len(told) == 1 and f"is kept as {aside}" in told[0] and offered[0] in told[0]
 
 
 def test_audit_verify_names_a_closed_month_whose_bill_was_changed_behind_its_back(

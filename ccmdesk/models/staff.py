@@ -54,4 +54,6 @@ class Staff(Base):
     pin_hash: Mapped[str | None] = mapped_column(String(255))
     # Wrong passwords or PINs in a row; the fifth locks the account until locked_until.
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The end of the last lock-out, kept after it has passed until the password is next used
+    # (sign-in or unlock): while it is set the PIN does not unlock (services/auth.py).
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

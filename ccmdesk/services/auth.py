@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -24,6 +25,13 @@ from ccmdesk.services.practice import PracticeService
 MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=5)
 WRONG = "The staff id or the password is not right."
+WRONG_UNLOCK = "That password or PIN is not right."
+WRONG_UNLOCK_NO_PIN = "That password is not right."
+WRONG_UNLOCK_PIN_OFF = (
+    "That password is not right. Your PIN is off since the account was locked: unlock with "
+    "your password."
+)
+PIN_OFF_AFTER_LOCK = " After that only your password unlocks: your PIN is off until you use it."
 # Verified against when the staff id is unknown, so that case takes as long as a wrong password.
 _DUMMY_SECRET = "not anyone's password"
 
@@ -38,6 +46,14 @@ class AccountLocked(SignInRefused):
     def __init__(self, message: str, until: dt.datetime) -> None:
         super().__init__(message)
         self.until = until
+
+
+class PinState(StrEnum):
+    """Whether a person's PIN unlocks their screen now."""
+
+    NONE = "none"  # no PIN set
+    ON = "on"
+    OFF = "off"  # off since a lock-out, until the person uses their password
 
 
 @dataclass(frozen=True)
@@ -66,8 +82,19 @@ class AuthService(ServiceBase):
         return self._attempt(staff_id.strip(), password, pin=False, action="auth.sign_in")
 
     def unlock(self, actor: Actor, secret: str) -> Actor:
-        """Unlock one's own locked screen with one's password or PIN."""
+        """Unlock one's own locked screen with one's password or PIN (the password only, once
+        the account has been locked: see `pin_state`)."""
         return self._attempt(actor.key, secret, pin=True, action="auth.screen_unlock")
+
+    def pin_state(self, actor: Actor) -> PinState:
+        """What the lock screen offers: a PIN is off from a lock-out until the password is used
+        (signing in, or unlocking with it), so a short PIN faces five guesses between two uses
+        of the password, not five every five minutes."""
+        with self._db.session() as session:
+            staff = session.scalars(select(Staff).where(Staff.staff_id == actor.key)).first()
+            if staff is None or staff.pin_hash is None:
+                return PinState.NONE
+            return PinState.OFF if _pin_off(staff) else PinState.ON
 
     def screen_locked(self, actor: Actor, *, automatic: bool) -> None:
         """Record that this person's screen was locked (by them, or after inactivity)."""
@@ -101,7 +128,8 @@ class AuthService(ServiceBase):
                 return _Outcome(None, SignInRefused(WRONG))
             if staff.locked_until is not None and staff.locked_until > now:
                 _event(session, now, who, "auth.failure", staff.staff_id, "account locked")
-                return _Outcome(None, _locked(staff.locked_until, now))
+                pin_note = pin and staff.pin_hash is not None
+                return _Outcome(None, _locked(staff.locked_until, now, pin_note=pin_note))
             if staff.password_hash is None:
                 _event(session, now, who, "auth.failure", staff.staff_id, "no password set")
                 return _Outcome(
@@ -112,38 +140,51 @@ class AuthService(ServiceBase):
                         f"{staff.staff_id}"
                     ),
                 )
+            # A PIN that is off is not even compared: a right one must not tell a guesser so.
+            pin_on = pin and staff.pin_hash is not None and not _pin_off(staff)
             matched = self._verify(staff.password_hash, secret)
-            if not matched and pin and staff.pin_hash is not None:
+            if not matched and pin_on:
                 matched = self._verify(staff.pin_hash, secret)
             if matched:
                 staff.failed_attempts = 0
-                staff.locked_until = None
+                staff.locked_until = None  # by the password, or by a PIN that was on already
                 if not pin and self._hasher.check_needs_rehash(staff.password_hash):
                     staff.password_hash = self._hasher.hash(secret)  # stronger settings now
                 actor = Actor(key=staff.staff_id, name=staff.name, role=staff.role)
                 _event(session, now, actor, action, staff.staff_id)
                 return _Outcome(actor, None)
             staff.failed_attempts += 1
-            what = "password or PIN" if pin else "password"
+            what = "password or PIN" if pin_on else "password"
             tries = f"{staff.failed_attempts} of {MAX_FAILURES}"
             _event(session, now, who, "auth.failure", staff.staff_id, f"wrong {what} ({tries})")
             if staff.failed_attempts >= MAX_FAILURES:
                 staff.failed_attempts = 0
+                # Kept once it has passed, until the password is used: the PIN is off till then.
                 staff.locked_until = now + LOCKOUT
+                has_pin = staff.pin_hash is not None
                 _event(
                     session,
                     now,
                     who,
                     "auth.account_lock",
                     staff.staff_id,
-                    f"{MAX_FAILURES} wrong attempts in a row",
+                    f"{MAX_FAILURES} wrong attempts in a row"
+                    + ("; the PIN is off until the password is used" if has_pin else ""),
                 )
-                return _Outcome(None, _locked(staff.locked_until, now))
+                return _Outcome(None, _locked(staff.locked_until, now, pin_note=pin and has_pin))
             left = MAX_FAILURES - staff.failed_attempts
+            if not pin:
+                wrong = WRONG
+            elif pin_on:
+                wrong = WRONG_UNLOCK
+            elif staff.pin_hash is None:
+                wrong = WRONG_UNLOCK_NO_PIN
+            else:
+                wrong = WRONG_UNLOCK_PIN_OFF
             return _Outcome(
                 None,
                 SignInRefused(
-                    (WRONG if not pin else "That password or PIN is not right.")
+                    wrong
                     + (f" {left} more wrong attempt(s) lock the account." if left <= 2 else "")
                 ),
             )
@@ -192,13 +233,15 @@ class AuthService(ServiceBase):
             )
 
     def _store_password(self, staff: Staff, password: str, now: dt.datetime) -> None:
-        """The hash of an acceptable new password, stored; a lock-out ends with it."""
+        """The hash of an acceptable new password, stored; a lock-out ends with it, and the
+        PIN stays off until the person uses the new password."""
         if problem := password_problem(password, staff.staff_id, staff.name):
             raise ValidationFailed([FieldError("password", problem)])
         staff.password_hash = self._hasher.hash(password)
         staff.password_set_at = now
         staff.failed_attempts = 0
-        staff.locked_until = None
+        if staff.locked_until is not None:
+            staff.locked_until = min(staff.locked_until, now)
 
     def set_pin(self, actor: Actor, pin: str | None, password: str) -> None:
         """Set (or, with None, remove) one's own screen-unlock PIN, confirmed by the password."""
@@ -320,11 +363,16 @@ def _claimant(staff: Staff | None) -> Actor:
     return Actor(key=staff.staff_id, name=staff.name, role=staff.role)
 
 
-def _locked(until: dt.datetime, now: dt.datetime) -> AccountLocked:
+def _pin_off(staff: Staff) -> bool:
+    """A lock-out (over or not) since the password was last used: the PIN does not unlock."""
+    return staff.locked_until is not None
+
+
+def _locked(until: dt.datetime, now: dt.datetime, *, pin_note: bool = False) -> AccountLocked:
     minutes = max(1, math.ceil((until - now).total_seconds() / 60))
     return AccountLocked(
         f"This account is locked after {MAX_FAILURES} wrong attempts in a row. Try again in "
         f"{minutes} minute{'s' if minutes != 1 else ''}, or ask an administrator to set a new "
-        "password.",
+        "password." + (PIN_OFF_AFTER_LOCK if pin_note else ""),
         until,
     )

@@ -11,13 +11,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from ccmdesk import dbfile
 from ccmdesk.db import (
     Database,
+    DatabaseError,
     checksum_path,
     file_sha256,
     integrity_problem,
     known_revisions,
-    migrate,
+    open_database,
     sqlite_backup,
     write_checksum,
 )
@@ -30,6 +34,7 @@ KEEP_DAILY = 14
 KEEP_MONTHLY = 12
 KEEP_PRE_MIGRATION = 10
 SUFFIX = ".sqlite3"
+RESTORING = ".restore-"  # the checked copy of a backup, beside the database until it goes live
 _KINDS = re.compile(r"^(daily|monthly|manual|pre-migration)-.*\.sqlite3$")
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -189,37 +194,15 @@ class BackupService(ServiceBase):
         except BackupError as error:
             return StartCheck(None, str(error), [])
 
-    def restore_now(self, actor: Actor, source: Path) -> Path:
-        """Replace the open database by `source` (checked first); returns where the replaced
-        one was kept. The application should be restarted afterwards: every window's figures
-        are from the database that was replaced."""
-        actor = self._authorize(actor, Permission.BACKUP)
-        database, folder = self._source()
-        self._db.engine.dispose()  # no connection may keep the replaced file open
-        aside = restore(database, source, self._now())
-        migrate(self._db.engine, database, folder)  # an older backup: this version's schema
-        # Recorded as the person who restored, whether or not the backup knows them.
-        self._record_restore(actor, source, aside, carry_passwords(aside, database))
-        return aside
-
-    def restored(self, actor: Actor, source: Path, aside: Path) -> None:
-        """After `restore` (the command line): passwords carried over, and the audit event."""
+    def restore_now(self, actor: Actor, source: Path) -> Path | None:
+        """Replace the open database by `source` (checked first; refused while another ccmdesk
+        has it open); returns where the replaced one is kept. The application should be
+        restarted afterwards: every window's figures are from the database that was replaced."""
         actor = self._authorize(actor, Permission.BACKUP)
         database, _ = self._source()
-        self._record_restore(actor, source, aside, carry_passwords(aside, database))
-
-    def _record_restore(self, actor: Actor, source: Path, aside: Path, carried: int) -> None:
-        with self._db.session() as session:
-            audit.record(
-                session,
-                at=self._now(),
-                actor=actor,
-                action="database.restore",
-                entity="database",
-                entity_key=Path(source).name[:100],
-                reason=f"restored from {source}; the database it replaced was kept as {aside}"
-                + (f"; {carried} staff kept their passwords" if carried else ""),
-            )
+        self._db.engine.dispose()  # no connection may keep the replaced file open
+        # Recorded as the person who restored, whether or not the backup knows them.
+        return restore(database, source, self._now(), actor, mine=self._db.lock)
 
     def _copy(self, source: Path, target: Path) -> Path:
         """Copy under a temporary name beside the target, then rename: a failure deletes only
@@ -260,59 +243,204 @@ class BackupService(ServiceBase):
         return self._now().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def restore(database: Path, source: Path, now: dt.datetime) -> Path:
-    """Put the backup `source` in place of the (closed) database file; return where a copy of
-    the database that was there is kept.
+def restore(
+    database: Path,
+    source: Path,
+    now: dt.datetime,
+    actor: Actor,
+    *,
+    mine: dbfile.SharedLock | None = None,
+) -> Path | None:
+    """Put the backup `source` in place of the database file; return where a copy of the
+    database that was there is kept (None if there was none).
 
-    The backup is copied beside the database and checked first; nothing changes unless it is
-    sound. The current database (with its -wal and -shm) is copied aside, not moved, so the
-    database file exists at every moment: the checked copy takes its place in one rename."""
+    Refused while any other ccmdesk process (a window, or a command such as an import) has the
+    database open; `mine` is this process's own hold on it, when a window restores. Alone with
+    the file, the backup is copied beside the database and checked (nothing changes unless it
+    is sound); the database's write-ahead log is folded into it and the database copied aside
+    (every committed entry, a crashed session's too); the copy is brought to this version's
+    schema, keeps staff passwords and gets its audit event; only then does it take the
+    database's place, in one rename. Cut at any moment, the database is the old one or the
+    restored one with its audit event."""
     source = Path(source).expanduser()
     if not source.is_file():
         raise BackupError(f"There is no file {source}.")
     database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle, name = tempfile.mkstemp(prefix=".restore-", suffix=SUFFIX, dir=database.parent)
+    try:
+        with dbfile.exclusive(database, mine):
+            return _restore_alone(database, source, now, actor)
+    except dbfile.InUse as error:
+        raise BackupError(f"The restore did not start: {error}") from None
+
+
+def _restore_alone(database: Path, source: Path, now: dt.datetime, actor: Actor) -> Path | None:
+    _sweep_leftovers(database)
+    handle, name = tempfile.mkstemp(prefix=RESTORING, suffix=SUFFIX, dir=database.parent)
     os.close(handle)
     copy = Path(name)
-    stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    aside = database.with_name(f"{database.name}.before-restore-{stamp}")
+    aside = _aside_name(database, now)
     journals = [Path(f"{database}{suffix}") for suffix in ("-wal", "-shm")]
+    kept: Path | None = None
     try:
         os.chmod(copy, 0o600)
         shutil.copyfile(source, copy)
         if problem := file_problem(copy, checksum_of=source):
             raise BackupError(f"{source} cannot be restored: {problem}. Nothing was changed.")
-        for suffix in ("", "-wal", "-shm"):
-            current = Path(f"{database}{suffix}")
-            if current.exists():
-                shutil.copyfile(current, Path(f"{aside}{suffix}"))
-                os.chmod(Path(f"{aside}{suffix}"), 0o600)
-        # The old write-ahead log must not meet the restored file; its content is in the copy
-        # aside. Interrupted here, the old database stays (without its last log) beside a
-        # complete copy of it.
-        for journal in journals:
-            journal.unlink(missing_ok=True)
-        os.replace(copy, database)
+        _fold_log(database)
+        kept = _keep_aside(database, aside)
+        _prepare(copy, source, database if kept is not None else None, kept, actor, now)
+        # The old write-ahead log must not meet the restored file. It is empty once folded;
+        # interrupted here, the old database stays, whole, beside its complete copy.
+        _drop_journals(journals)
+        _put_in_place(copy, database)
     except BaseException as error:
-        for journal in journals:  # not replaced: give the old database its log back
-            kept = Path(f"{aside}{journal.name.removeprefix(database.name)}")
-            if copy.exists() and not journal.exists() and kept.exists():
-                shutil.copyfile(kept, journal)
-        if isinstance(error, OSError):
-            raise BackupError(f"The restore failed: {error}. Nothing was changed.") from error
+        replaced = not copy.exists()
+        for journal in journals:
+            saved = Path(f"{aside}{journal.name.removeprefix(database.name)}")
+            if not replaced and not journal.exists() and saved.exists():
+                shutil.copyfile(saved, journal)  # not replaced: the old database's log back
+        if isinstance(error, OSError | sqlite3.Error | SQLAlchemyError | DatabaseError):
+            outcome = "The backup is in place" if replaced else "Nothing was changed"
+            raise BackupError(f"The restore failed: {error}. {outcome}.") from error
         raise
     finally:
-        for leftover in (copy, Path(f"{copy}-wal"), Path(f"{copy}-shm")):
+        _remove_copy(copy)
+    return kept
+
+
+def _sweep_leftovers(database: Path) -> None:
+    """Copies left by a restore that was killed (they hold a backup's patient data): no
+    restore runs now but this one, so any found are leftovers."""
+    for leftover in database.parent.glob(f"{RESTORING}*{SUFFIX}*"):
+        if leftover.is_file():
             leftover.unlink(missing_ok=True)
+
+
+def _remove_copy(copy: Path) -> None:
+    for suffix in ("", "-wal", "-shm", dbfile.LOCK_SUFFIX):
+        Path(f"{copy}{suffix}").unlink(missing_ok=True)
+
+
+def _aside_name(database: Path, now: dt.datetime) -> Path:
+    """Where the replaced database is kept: a name no earlier restore has taken."""
+    stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = database.with_name(f"{database.name}.before-restore-{stamp}")
+    number = 1
+    while aside.exists():
+        number += 1
+        aside = database.with_name(f"{database.name}.before-restore-{stamp}-{number}")
     return aside
 
 
-def carry_passwords(aside: Path, database: Path) -> int:
+def _fold_log(database: Path) -> None:
+    """Fold the write-ahead log into the database file (a crashed session's committed entries
+    are only in the log), so dropping the log before the swap loses nothing. A file SQLite
+    cannot read is left as it is: its log is kept aside with it."""
+    if not database.exists():
+        return
+    try:
+        connection = sqlite3.connect(database)
+        try:
+            busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return
+    if busy:
+        raise BackupError(
+            "The restore did not start: the database is still being written to. Close "
+            "ccmdesk everywhere and try again. Nothing was changed."
+        )
+
+
+def _keep_aside(database: Path, aside: Path) -> Path | None:
+    """A copy of the database (and its log, if folding it failed), owner-only."""
+    if not database.exists():
+        return None
+    for suffix in ("", "-wal", "-shm"):
+        current = Path(f"{database}{suffix}")
+        if current.exists():
+            target = Path(f"{aside}{suffix}")
+            fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            with os.fdopen(fd, "wb") as out, current.open("rb") as data:
+                shutil.copyfileobj(data, out)
+                out.flush()
+                os.fsync(out.fileno())
+    return aside
+
+
+def _prepare(
+    copy: Path,
+    source: Path,
+    replaced: Path | None,
+    aside: Path | None,
+    actor: Actor,
+    now: dt.datetime,
+) -> None:
+    """The checked copy made ready before it goes live: this version's schema (an older
+    backup), the passwords of the database it replaces kept, its audit event written, and one
+    self-contained file."""
+    db = open_database(f"sqlite:///{copy}")  # the backup itself is left as it was
+    try:
+        # Read from the database itself (folded, and alone with us), so the copy aside is kept
+        # exactly as it was and never opened.
+        carried = carry_passwords(replaced, copy) if replaced is not None else 0
+        kept = f"; the database it replaced was kept as {aside}" if aside is not None else ""
+        with db.session() as session:
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="database.restore",
+                entity="database",
+                entity_key=Path(source).name[:100],
+                reason=f"restored from {source}{kept}"
+                + (f"; {carried} staff kept their passwords" if carried else ""),
+            )
+    finally:
+        db.dispose()
+    connection = sqlite3.connect(copy)
+    try:
+        # Out of WAL mode: everything in the one file that the rename moves, nothing in a log.
+        (mode,) = connection.execute("PRAGMA journal_mode=DELETE").fetchone()
+    finally:
+        connection.close()
+    if mode != "delete":
+        raise BackupError(f"The restore failed: {copy} stayed in {mode} mode. Nothing was changed.")
+    fd = os.open(copy, os.O_RDWR)
+    try:
+        os.fsync(fd)  # on disk before the rename makes it the database
+    finally:
+        os.close(fd)
+
+
+def _drop_journals(journals: list[Path]) -> None:
+    for journal in journals:
+        journal.unlink(missing_ok=True)
+
+
+def _put_in_place(copy: Path, database: Path) -> None:
+    os.replace(copy, database)
+    _sync_folder(database.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename durable (POSIX); Windows has no directory handles to sync."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def carry_passwords(replaced: Path, database: Path) -> int:
     """After a restore: staff who had a password (or PIN) in the replaced database keep it if
     the restored one has none for them, so an old backup (from before sign-in, say) never
     opens the door to claiming an account. Returns how many were carried over."""
     try:
-        old = sqlite3.connect(f"{aside.resolve().as_uri()}?mode=ro", uri=True)
+        old = sqlite3.connect(f"{replaced.resolve().as_uri()}?mode=ro", uri=True)
         try:
             rows = old.execute(
                 "SELECT staff_id, password_hash, password_set_at, pin_hash FROM staff "

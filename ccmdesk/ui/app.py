@@ -140,11 +140,11 @@ def startup_checked(window: MainWindow, services: Services, check: StartCheck) -
     except ServiceError as error:
         show_failure(window, error)
         return
+    kept = f" The damaged database is kept as {aside}." if aside is not None else ""
     QMessageBox.information(
         window,
         "Backup restored",
-        f"{good.path.name} was restored. The damaged database is kept as {aside.name}. "
-        "ccmdesk closes now; start it again.",
+        f"{good.path.name} was restored.{kept} ccmdesk closes now; start it again.",
     )
     window.settle_running_timer = lambda **_: True  # type: ignore[method-assign]
     window.close()
@@ -190,6 +190,13 @@ def ask_to_restore(message: str, backup: str) -> bool:
         "entering again.",
     )
     return answer == QMessageBox.StandardButton.Yes
+
+
+def show_restored(message: str) -> None:
+    """Say, before ccmdesk starts on it, which backup was restored and where the replaced
+    database is kept."""
+    _startup_application()
+    QMessageBox.information(None, "Backup restored", message)
 
 
 def show_startup_error(message: str) -> None:

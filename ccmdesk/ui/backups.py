@@ -39,7 +39,7 @@ def size_text(size: int) -> str:
 class BackupsBox(QGroupBox):
     """The data folder's backups, newest first; administrators take one or restore one."""
 
-    restored = Signal(str)  # the backup's name: the application must restart
+    restored = Signal(str)  # what was restored, and where the replaced database is kept
 
     def __init__(
         self, services: Services, actor: Callable[[], Actor], parent: QWidget | None = None
@@ -143,9 +143,10 @@ class BackupsBox(QGroupBox):
         if answer != QMessageBox.StandardButton.Yes:
             return False
         try:
-            self._services.backups.restore_now(self._actor(), source)
+            aside = self._services.backups.restore_now(self._actor(), source)
         except ServiceError as error:
             show_failure(self, error)
             return False
-        self.restored.emit(source.name)
+        kept = f" The database it replaced is kept as {aside}." if aside is not None else ""
+        self.restored.emit(f"{source.name} was restored.{kept}")
         return True

@@ -21,19 +21,25 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.rules.validation import STAFF_TEXT_LIMITS
 from ccmdesk.services import Actor, ServiceError, Services
+from ccmdesk.services.auth import PinState
 from ccmdesk.ui.forms import FieldErrorLabel, plain
 from ccmdesk.ui.idle import IdleSource
 from ccmdesk.ui.sign_in import password_field
 
 CHECK_MS = 5_000  # how often inactivity is looked at: a lock may come up to 5 s late
+PIN_OFF = (
+    "Your PIN is off: too many wrong attempts locked your account. Unlock with your password; "
+    "the PIN works again after that."
+)
 
 
 class LockScreen(QDialog):
     """Shown over ccmdesk while it is locked. It holds no patient data: the signed-in person's
     name, and a running stopwatch's elapsed time only.
 
-    The same person unlocks with their password or PIN (`unlocked`); someone else may sign in
-    with theirs instead (`switched`), and the first person's stopwatch stays theirs.
+    The same person unlocks with their password or PIN (`unlocked`; only the password once a
+    lock-out has turned the PIN off); someone else may sign in with theirs instead (`switched`),
+    and the first person's stopwatch stays theirs.
     """
 
     unlocked = Signal(object)  # the same Actor
@@ -62,8 +68,10 @@ class LockScreen(QDialog):
         self.timer_label = QLabel()
         self.timer_label.setObjectName("lockTimer")
         self.secret = password_field("password_or_pin")
-        self.secret.setPlaceholderText("Your password or PIN")
         self.secret.setMinimumWidth(260)
+        self.pin_notice = QLabel(PIN_OFF)
+        self.pin_notice.setObjectName("pinNotice")
+        self.pin_notice.setWordWrap(True)
         self.unlock_button = QPushButton("Unlock")
         self.unlock_button.setObjectName("primaryButton")
         self.unlock_button.setDefault(True)
@@ -97,6 +105,7 @@ class LockScreen(QDialog):
         column.addWidget(who)
         column.addWidget(self.timer_label)
         column.addSpacing(8)
+        column.addWidget(self.pin_notice)
         column.addLayout(unlock_row)
         column.addWidget(self.error)
         column.addSpacing(8)
@@ -119,7 +128,20 @@ class LockScreen(QDialog):
         self._tick.timeout.connect(self._show_time)
         self._tick.start()
         self._show_time()
+        self._show_pin_state()
         self.secret.setFocus()
+
+    def _show_pin_state(self) -> None:
+        """Offer the PIN only while it works; say plainly when a lock-out has turned it off."""
+        try:
+            state = self._services.auth.pin_state(self._actor)
+        except ServiceError:
+            state = PinState.NONE  # the password always works: offer that
+        self.secret.setPlaceholderText(
+            "Your password or PIN" if state == PinState.ON else "Your password"
+        )
+        self.secret.setAccessibleName("Password or PIN" if state == PinState.ON else "Password")
+        self.pin_notice.setVisible(state == PinState.OFF)
 
     def _show_time(self) -> None:
         text = self._elapsed()
@@ -137,6 +159,7 @@ class LockScreen(QDialog):
         except ServiceError as error:
             self.error.set_error(str(error))
             self.secret.clear()
+            self._show_pin_state()
             self.secret.setFocus()
             return
         self._leave()

@@ -602,9 +602,9 @@ class MainWindow(QMainWindow):
     def _auto_lock_changed(self) -> None:
         self.auto_lock.minutes = self._services.practice.auto_lock_minutes()
 
-    def _restored(self, name: str) -> None:
+    def _restored(self, what: str) -> None:
         """A backup replaced the database: every figure on screen is from the one replaced."""
-        show_info(self, f"{name} was restored. ccmdesk closes now; start it again.")
+        show_info(self, f"{what} ccmdesk closes now; start it again.")
         self.settle_running_timer = lambda **_: True  # type: ignore[method-assign]
         self.close()
 

@@ -12,7 +12,7 @@ from ccmdesk.db import Database
 from ccmdesk.models import AuditEvent, Staff
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import Actor, PermissionDenied, Services, ValidationFailed
-from ccmdesk.services.auth import AccountLocked, SignInRefused
+from ccmdesk.services.auth import AccountLocked, PinState, SignInRefused
 from tests.conftest import ADMIN, CLI, FAST_HASHER, NOW, NURSE, FakeClock
 
 PASSWORD = "correct horse battery"
@@ -295,3 +295,86 @@ def test_two_first_passwords_at_once_cannot_both_be_the_first(
     for thread in threads:
         thread.join()
     assert len(won) == 1
+
+
+def lock_out_with_pins(team: Services) -> None:
+    for attempt in range(4):
+        with pytest.raises(SignInRefused):
+            team.auth.unlock(NURSE, f"97{attempt}3")
+    with pytest.raises(AccountLocked, match="only your password unlocks: your PIN is off"):
+        team.auth.unlock(NURSE, "9753")
+
+
+def test_after_a_lock_out_only_the_password_unlocks_until_it_is_used(
+    team: Services, db: Database, clock: FakeClock
+) -> None:
+    team.auth.set_pin(NURSE, "4826", PASSWORD)
+    assert team.auth.pin_state(NURSE) == PinState.ON
+    lock_out_with_pins(team)
+    assert "the PIN is off until the password is used" in events(db, "auth.account_lock")[0].reason
+    clock.advance(minutes=5)  # the lock-out is over; the PIN stays off
+    assert team.auth.pin_state(NURSE) == PinState.OFF
+    for _ in range(2):
+        with pytest.raises(SignInRefused, match="Your PIN is off") as refused:
+            team.auth.unlock(NURSE, "4826")  # the right PIN
+        assert not isinstance(refused.value, AccountLocked)
+    # Not even compared, so a right PIN is a wrong password like any other and counts as one.
+    assert [e.reason for e in events(db, "auth.failure")][-2:] == [
+        "wrong password (1 of 5)",
+        "wrong password (2 of 5)",
+    ]
+    assert team.auth.unlock(NURSE, PASSWORD).key == "rn-lee"
+    assert team.auth.pin_state(NURSE) == PinState.ON
+    assert team.auth.unlock(NURSE, "4826").key == "rn-lee"
+
+
+def test_a_guesser_gets_five_pins_between_two_uses_of_the_password(
+    team: Services, clock: FakeClock
+) -> None:
+    """Five every five minutes was 1,440 a day; now the sixth is against the password."""
+    team.auth.set_pin(NURSE, "4826", PASSWORD)
+    lock_out_with_pins(team)
+    for _ in range(3):  # fifteen more minutes of guessing, the right PIN among the guesses
+        clock.advance(minutes=5)
+        for guess in ("1357", "2468", "4826", "8642"):
+            with pytest.raises(SignInRefused) as refused:
+                team.auth.unlock(NURSE, guess)
+            assert not isinstance(refused.value, AccountLocked)
+        with pytest.raises(AccountLocked):
+            team.auth.unlock(NURSE, "3579")
+    assert team.auth.pin_state(NURSE) == PinState.OFF
+
+
+def test_signing_in_with_the_password_turns_the_pin_back_on_but_a_reset_does_not(
+    team: Services, clock: FakeClock
+) -> None:
+    team.auth.set_pin(NURSE, "4826", PASSWORD)
+    lock_out_with_pins(team)
+    team.auth.set_password(ADMIN, "rn-lee", "a brand new secret")  # lifts the lock-out at once
+    assert team.auth.pin_state(NURSE) == PinState.OFF
+    with pytest.raises(SignInRefused, match="Your PIN is off"):
+        team.auth.unlock(NURSE, "4826")
+    assert team.auth.sign_in("rn-lee", "a brand new secret").key == "rn-lee"
+    assert team.auth.pin_state(NURSE) == PinState.ON
+    assert team.auth.unlock(NURSE, "4826").key == "rn-lee"
+
+
+def test_a_lock_out_by_wrong_passwords_at_sign_in_turns_the_pin_off_too(
+    team: Services, clock: FakeClock
+) -> None:
+    team.auth.set_pin(NURSE, "4826", PASSWORD)
+    for attempt in range(5):
+        with pytest.raises(SignInRefused):
+            team.auth.sign_in("rn-lee", f"guess {attempt}")
+    clock.advance(minutes=5)
+    assert team.auth.pin_state(NURSE) == PinState.OFF
+    with pytest.raises(SignInRefused, match="Your PIN is off"):
+        team.auth.unlock(NURSE, "4826")
+    assert team.auth.unlock(NURSE, PASSWORD).key == "rn-lee"
+    assert team.auth.pin_state(NURSE) == PinState.ON
+
+
+def test_without_a_pin_the_lock_screen_asks_for_the_password(team: Services) -> None:
+    assert team.auth.pin_state(NURSE) == PinState.NONE
+    with pytest.raises(SignInRefused, match=r"^That password is not right\.$"):
+        team.auth.unlock(NURSE, "0000")

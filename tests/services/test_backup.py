@@ -134,7 +134,7 @@ def test_a_backup_taken_while_entries_are_written_restores_to_a_consistent_datab
     database = team.backups._db.sqlite_path
     assert database is not None
     team.backups._db.dispose()
-    aside = restore(database, copies[0], NOW)
+    aside = restore(database, copies[0], NOW, CLI)
     assert entry_count(database)[:2] == (min(seen), min(seen))
     assert entry_count(aside)[0] == 125
 
@@ -155,7 +155,7 @@ def test_a_damaged_copy_is_found_and_refused_and_nothing_changes(
     with pytest.raises(
         BackupError, match=r"cannot be restored: its bytes changed .* Nothing was changed"
     ):
-        restore(database, copy, NOW)
+        restore(database, copy, NOW, CLI)
     assert digest(database) == before
     assert not list(database.parent.glob(".restore-*")) and not list(
         database.parent.glob("*.before-restore-*")
@@ -174,8 +174,9 @@ def test_restore_refuses_what_is_not_a_ccmdesk_backup(
         source.write_bytes(content)
     database = team.backups._db.sqlite_path
     assert database is not None
+    team.backups._db.dispose()
     with pytest.raises(BackupError, match=problem):
-        restore(database, source, NOW)
+        restore(database, source, NOW, CLI)
 
 
 def test_the_newest_good_backup_is_offered_past_a_damaged_one(
@@ -209,19 +210,19 @@ def test_the_start_up_check_finds_a_damaged_database(team: Services, tmp_path: P
 
 def test_a_restore_is_recorded_in_the_restored_audit_trail(team: Services, tmp_path: Path) -> None:
     copy = team.backups.take(ADMIN, tmp_path / "copy.sqlite3")
-    team.backups.restored(ADMIN, copy, tmp_path / "aside")
+    aside = team.backups.restore_now(ADMIN, copy)
     with team.backups._db.session() as session:
         event = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "database.restore")
         ).one()
-    assert event.actor == "admin-a" and str(copy) in event.reason
+    assert event.actor == "admin-a" and str(copy) in event.reason and str(aside) in event.reason
 
 
 def test_only_administrators_back_up_or_restore(team: Services, tmp_path: Path) -> None:
     with pytest.raises(PermissionDenied, match="may not back up or restore the database"):
         team.backups.take(NURSE, tmp_path / "copy.sqlite3")
     with pytest.raises(PermissionDenied):
-        team.backups.restored(NURSE, tmp_path / "copy.sqlite3", tmp_path / "aside")
+        team.backups.restore_now(NURSE, tmp_path / "copy.sqlite3")
 
 
 def test_a_file_without_a_checksum_is_still_checked_page_by_page(
@@ -296,7 +297,7 @@ def test_a_restore_interrupted_at_the_last_step_leaves_the_database_as_it_was(
 
     monkeypatch.setattr(backup.os, "replace", killed)
     with pytest.raises(KeyboardInterrupt):
-        restore(database, copy, NOW)
+        restore(database, copy, NOW, CLI)
     monkeypatch.undo()
     assert entry_count(database)[0] == 5  # never without a database, nothing lost
     assert not list(database.parent.glob(".restore-*"))
@@ -323,3 +324,24 @@ def test_a_backup_without_passwords_keeps_everyones_password_and_the_restorer_is
             select(AuditEvent).where(AuditEvent.action == "database.restore")
         ).one()
     assert event.actor == "admin-new" and "1 staff kept their passwords" in event.reason
+
+
+def test_a_restore_is_refused_while_ccmdesk_has_the_database_open_elsewhere(
+    team: Services, tmp_path: Path
+) -> None:
+    """Another process (a command-line import, say) has it open: its rows must not vanish."""
+    add_entries(team, 3)
+    copy = team.backups.take(ADMIN, tmp_path / "copy.sqlite3")
+    add_entries(team, 2, first=3)
+    database = team.backups._db.sqlite_path
+    assert database is not None
+    elsewhere = open_database(f"sqlite:///{database}")  # a second holder, as another process is
+    try:
+        with pytest.raises(BackupError, match="ccmdesk has this database open elsewhere"):
+            team.backups.restore_now(ADMIN, copy)
+    finally:
+        elsewhere.dispose()
+    assert entry_count(database)[0] == 5
+    assert not list(database.parent.glob("*.before-restore-*"))
+    assert team.backups.restore_now(ADMIN, copy) is not None  # alone with it: restored
+    assert entry_count(database)[0] == 3

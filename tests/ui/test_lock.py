@@ -266,3 +266,31 @@ def test_messages_wait_while_locked_and_show_after_the_unlock(
     screen.unlock()
     assert box.isVisible()
     box.close()
+
+
+def test_after_a_lock_out_the_lock_screen_offers_only_the_password_and_says_why(
+    qtbot, window: MainWindow, services: Services, nurse: Actor, clock: FakeClock
+) -> None:
+    services.auth.set_pin(nurse, "4826", PASSWORD)
+    screen = window.lock()
+    assert screen.secret.placeholderText() == "Your password or PIN"
+    assert not screen.pin_notice.isVisible()
+    for guess in ("1357", "2468", "3579", "8642", "9753"):
+        screen.secret.setText(guess)
+        screen.unlock_button.click()
+    assert "only your password unlocks: your PIN is off" in screen.error.text()
+    assert screen.pin_notice.isVisible() and "Your PIN is off" in screen.pin_notice.text()
+    assert screen.secret.placeholderText() == "Your password"
+    clock.advance(minutes=5)
+    screen.secret.setText("4826")  # the right PIN, once the lock-out is over
+    screen.unlock_button.click()
+    assert window.locked and "Your PIN is off" in screen.error.text()
+    screen.secret.setText(PASSWORD)
+    screen.unlock_button.click()
+    assert not window.locked
+    screen = window.lock()  # the password was used: the PIN works again
+    assert not screen.pin_notice.isVisible()
+    assert screen.secret.placeholderText() == "Your password or PIN"
+    screen.secret.setText("4826")
+    screen.unlock_button.click()
+    assert not window.locked

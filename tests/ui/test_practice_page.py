@@ -346,18 +346,24 @@ def test_restoring_a_backup_asks_first_then_asks_ccmdesk_to_restart(
 
     from PySide6.QtWidgets import QMessageBox
 
+    from ccmdesk.ui.backups import PATH_ROLE
+
     services.backups.daily()
     page.backups.reload()
     page.backups.list.setCurrentItem(page.backups.list.topLevelItem(0))
     answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
     monkeypatch.setattr(QMessageBox, "question", lambda *_: answers.pop(0))
-    done: list[Path] = []
-    monkeypatch.setattr(services.backups, "restore_now", lambda _a, path: done.append(path))
     restarted: list[str] = []
     page.backups.restored.connect(restarted.append)
-    assert not page.backups.restore_selected() and done == []
+    assert not page.backups.restore_selected() and restarted == []
+    database = services.backups._db.sqlite_path
+    assert database is not None
+    assert not list(database.parent.glob("*.before-restore-*"))
     assert page.backups.restore_selected()
-    assert len(done) == 1 and restarted == [done[0].name]
+    # What was restored, and where the database it replaced is kept, is said.
+    [aside] = database.parent.glob("*.before-restore-*")
+    chosen = Path(page.backups.list.topLevelItem(0).data(0, PATH_ROLE)).name
+    assert restarted == [f"{chosen} was restored. The database it replaced is kept as {aside}."]
 
 
 def test_an_administrator_changes_a_years_fee_on_the_practice_page(
