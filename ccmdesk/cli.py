@@ -96,8 +96,9 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
     verify.add_argument(
         "--deep",
         action="store_true",
-        help="also rebuild staff, patients, time entries, month facts, signatures, fees and the "
-        "practice from the audit trail and name every row the tables hold differently",
+        help="also rebuild staff, patients, time entries, month facts, signatures, month closes, "
+        "fees and the practice from the audit trail and name every row the tables hold "
+        "differently",
     )
 
     user = commands.add_parser("user", help="staff sign-in (for IT staff)")

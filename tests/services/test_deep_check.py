@@ -18,9 +18,12 @@ from ccmdesk.db import Database, open_database
 from ccmdesk.rules.records import PatientRecord, StaffRecord, StopwatchSettings
 from ccmdesk.services import MonthFactsRecord, PermissionDenied, Services
 from ccmdesk.services.deep_check import (
+    CLOSE_FIELDS,
+    NOT_KEPT,
     DeepCheck,
     Event,
     compare,
+    replay_closes,
     replay_fees,
     replay_time_entries,
 )
@@ -240,6 +243,47 @@ def test_an_edit_carried_on_by_a_later_event_is_still_named(demo: Path) -> None:
     )
 
 
+def test_signatures_and_closes_changed_behind_ccmdesks_back_are_named(demo: Path) -> None:
+    database = open_database(f"sqlite:///{demo}", demo.parent / "backups")
+    services = Services(database, clock=lambda: NOW, hasher=FAST_HASHER)
+    doctor = services.staff.actor_for("dr-okafor")
+    ready = [row.mrn for row, status in services.review.queue(doctor, "2026-03").rows
+             if status == "ready to sign"][:2]  # fmt: skip
+    services.review.sign_many(doctor, "2026-03", ready)
+    services.closing.close(services.staff.actor_for("bill-chen"), "2026-02")
+    database.dispose()
+    assert deep(demo).ok
+    tamper(
+        demo,
+        # A signature removed (the month can be changed again), another's summary rewritten,
+        # and the closed month reopened (its bill is no longer re-checked) without a trace.
+        "DELETE FROM monthly_review WHERE id = (SELECT min(id) FROM monthly_review)",
+        "UPDATE monthly_review SET summary = replace(summary, 'codes', 'kodes')",
+        "UPDATE month_close SET reopened_at = '2026-04-15 17:00:00', reopened_by = 'x', "
+        "reopen_reason = 'nobody'",
+    )
+    found = messages(deep(demo))
+    signatures = sorted(
+        found[:2], key=lambda m: m.split(" 2026-03")[0] != f"monthly_review {ready[0]}"
+    )
+    assert signatures[0] == (
+        f"monthly_review {ready[0]} 2026-03 signature 1: the audit trail says this row exists; "
+        "the table has no such row"
+    )
+    assert signatures[1].startswith(
+        f"monthly_review {ready[1]} 2026-03 signature 1: summary: the table holds a summary "
+        "whose SHA-256 is "
+    )
+    assert found[2:] == [
+        'month_close 2026-02 close 1: reopened_at: the table holds "2026-04-15T17:00:00+00:00"; '
+        "the audit trail says nothing",
+        'month_close 2026-02 close 1: reopened_by: the table holds "x"; the audit trail says '
+        "nothing",
+        'month_close 2026-02 close 1: reopen_reason: the table holds "nobody"; the audit trail '
+        "says nothing",
+    ]
+
+
 # --- ordinary use comes out clean --------------------------------------------------------------
 
 
@@ -437,6 +481,18 @@ def test_fields_an_older_event_did_not_carry_are_counted_as_not_covered() -> Non
         ("activity", '""', '"Call"'),
     ]
     assert coverage.fields_not_covered == 0
+
+
+def test_a_month_closed_before_its_bill_was_kept_has_the_bill_not_covered() -> None:
+    at = dt.datetime(2026, 3, 2, 14, 0, tzinfo=dt.UTC)
+    close = Event(1, at, "bill-chen", "month.close", "month", "2026-02", None, None,
+                  {"rows_sha256": "ab" * 32})  # fmt: skip
+    held = {"closed_at": at, "closed_by": "bill-chen", "reopened_at": None,
+            "reopened_by": None, "reopen_reason": None, "bill": NOT_KEPT}  # fmt: skip
+    differences, coverage = compare(
+        "month_close", replay_closes([close]), {("2026-02", 1): held}, CLOSE_FIELDS, str
+    )
+    assert differences == [] and coverage.fields_not_covered == 1
 
 
 def test_a_year_changed_for_the_first_time_takes_every_code_in_force_then() -> None:
