@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
 
 from ccmdesk.models import (
@@ -41,11 +41,10 @@ from ccmdesk.services.patients import patient_record
 from ccmdesk.services.practice import AUTO_LOCK_DEFAULT
 from ccmdesk.services.staff import staff_record
 
-# The tables in the order they are reported.
+# The tables compared, named as in the database.
 PRACTICE, STAFF, PATIENT, TIME_ENTRY = "practice", "staff", "patient", "time_entry"
 PATIENT_MONTH, SIGNATURE, FEE = "patient_month", "monthly_review", "fee_schedule_amount"
 CLOSE = "month_close"
-TABLES = (PRACTICE, STAFF, PATIENT, TIME_ENTRY, PATIENT_MONTH, SIGNATURE, CLOSE, FEE)
 _ENTITIES = (
     "practice",
     "staff",
@@ -154,7 +153,9 @@ class Difference:
     field: str = ""  # empty: the row as a whole
     table_holds: str = ""
     trail_says: str = ""
-    kind: str = "field"  # field, extra (no event made the row), missing, before (an event's)
+    # field; extra (no event made the row); missing; before (an event's before-image);
+    # unreadable (the table holds a value the database driver cannot read)
+    kind: str = "field"
     event_id: int | None = None
     event_action: str = ""
 
@@ -164,6 +165,11 @@ class Difference:
             return f"{where}: the table holds this row, but no event in the audit trail made it"
         if self.kind == "missing":
             return f"{where}: the audit trail says this row exists; the table has no such row"
+        if self.kind == "unreadable":
+            return (
+                f"{where}: a value in it cannot be read ({escaped(self.table_holds)}): it was "
+                "written with other tools; this table's rows are not compared"
+            )
         if self.kind == "before":
             return (
                 f"{where}: {self.field}: event {self.event_id} ({self.event_action}) found "
@@ -227,19 +233,31 @@ class DeepCheck:
 # --- values ---------------------------------------------------------------------------------
 
 
-def _instant(value: Any) -> str | None:
+def _stored(column: Any) -> Any:
+    """An instant column read as the database holds it (SQLite: text; naive means UTC)."""
+    return type_coerce(column, String)
+
+
+def _instant(value: Any) -> Any:
+    """ISO text in UTC; a stored value that is not a time stays as it is (and so differs)."""
     if value is None:
         return None
     if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    assert isinstance(value, dt.datetime)
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if not isinstance(value, dt.datetime):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC).isoformat()
 
 
-def _spans(value: Any) -> list[list[str | None]]:
+def _spans(value: Any) -> list[list[Any]]:
     """Stretches as UTC instants in time order (imports write them with the file's offset)."""
     spans = [[_instant(start), _instant(end)] for start, end in value or []]
-    return sorted(spans, key=lambda span: (span[0] or "", span[1] or ""))
+    return sorted(spans, key=lambda span: (str(span[0] or ""), str(span[1] or "")))
 
 
 def _plain(value: Any) -> Any:
@@ -274,16 +292,18 @@ def _minutes(seconds: int) -> str:
     return f"{minutes} min" + (f" {rest} s" if rest else "")
 
 
-def _show_spans(spans: list[list[str | None]]) -> str:
+def _show_spans(spans: list[list[Any]]) -> str:
     parts, total = [], 0
     for start, end in spans:
-        if start is None:
+        try:
+            begin = dt.datetime.fromisoformat(start)
+            finish = None if end is None else dt.datetime.fromisoformat(end)
+        except (TypeError, ValueError):
+            parts.append(f"{show('', start)} to {show('', end)} (not times)")
             continue
-        begin = dt.datetime.fromisoformat(start)
-        if end is None:
+        if finish is None:
             parts.append(f"{begin:%Y-%m-%d %H:%M:%S} UTC onwards (running)")
             continue
-        finish = dt.datetime.fromisoformat(end)
         total += int((finish - begin).total_seconds())
         shown = "%H:%M:%S" if finish.date() == begin.date() else "%Y-%m-%d %H:%M:%S"
         parts.append(f"{begin:%Y-%m-%d %H:%M:%S}–{finish:{shown}} UTC")
@@ -693,9 +713,10 @@ def read_patients(session: Session, staff_keys: Mapping[int, str]) -> dict[int, 
 
 
 def read_time_entries(session: Session, staff_keys: Mapping[int, str]) -> dict[int, dict[str, Any]]:
-    segments: dict[int, list[list[dt.datetime | None]]] = defaultdict(list)
+    segments: dict[int, list[list[Any]]] = defaultdict(list)
+    # As stored, parsed here: a start or end that is not a time is shown, not a traceback.
     for entry_id, started, ended in session.execute(
-        select(TimeSegment.entry_id, TimeSegment.started_at, TimeSegment.ended_at)
+        select(TimeSegment.entry_id, _stored(TimeSegment.started_at), _stored(TimeSegment.ended_at))
     ):
         segments[entry_id].append([started, ended])
     rows = session.execute(
@@ -705,7 +726,7 @@ def read_time_entries(session: Session, staff_keys: Mapping[int, str]) -> dict[i
             TimeEntry.staff_id,
             TimeEntry.source,
             TimeEntry.state,
-            TimeEntry.deleted_at,
+            _stored(TimeEntry.deleted_at),
             TimeEntry.service,
             TimeEntry.face_to_face,
             TimeEntry.activity,
@@ -859,8 +880,12 @@ def deep_check(session: Session) -> DeepCheck:
     def mrn(patient_id: Any) -> str:
         return mrns.get(patient_id, f"(patient #{patient_id})")
 
-    entries = read_time_entries(session, staff_keys)
     rebuilt_entries = replay_time_entries(by_entity["time_entry"])
+    entries: dict[int, dict[str, Any]] = {}
+
+    def read_entries() -> dict[int, dict[str, Any]]:
+        entries.update(read_time_entries(session, staff_keys))
+        return entries
 
     def entry_label(key: int) -> str:
         row = entries.get(key)
@@ -881,58 +906,81 @@ def deep_check(session: Session) -> DeepCheck:
             return f"a {'bill' if name == 'bill' else 'summary'} whose SHA-256 is {value[:12]}…"
         return show(name, value)
 
+    def table(
+        name: str,
+        rebuilt: Mapping[Any, Rebuilt],
+        read: Callable[[], Mapping[Any, Mapping[str, Any]]],
+        fields: Sequence[str],
+        label: Callable[[Any], str],
+        **options: Any,
+    ) -> tuple[list[Difference], Coverage]:
+        try:
+            actual = read()
+        except (ValueError, TypeError) as error:
+            # A value written with other tools that the database driver cannot even read (a
+            # date that is not one): said, not a traceback; the other tables are still compared.
+            unreadable = Difference(name, "", table_holds=str(error), kind="unreadable")
+            return [unreadable], Coverage(name, 0, 0, 0, 0)
+        return compare(name, rebuilt, actual, fields, label, **options)
+
     results = [
-        compare(
+        table(
             PRACTICE,
             replay_practice(by_entity["practice"]),
-            read_practice(session),
+            lambda: read_practice(session),
             PRACTICE_FIELDS,
             lambda _key: "",
         ),
-        compare(STAFF, replay_staff(by_entity["staff"]), read_staff(session), STAFF_FIELDS, str),
-        compare(
+        table(
+            STAFF,
+            replay_staff(by_entity["staff"]),
+            lambda: read_staff(session),
+            STAFF_FIELDS,
+            str,
+        ),
+        table(
             PATIENT,
             replay_patients(by_entity["patient"]),
-            read_patients(session, staff_keys),
+            lambda: read_patients(session, staff_keys),
             PATIENT_FIELDS,
             mrn,
         ),
-        compare(
+        table(
             TIME_ENTRY,
             rebuilt_entries,
-            entries,
+            read_entries,
             ENTRY_FIELDS,
             entry_label,
             shown=entry_shown,
             fields_of=entry_fields,
         ),
-        compare(
+        table(
             PATIENT_MONTH,
             replay_months(by_entity["patient_month"]),
-            read_months(session),
+            lambda: read_months(session),
             MONTH_FIELDS,
             lambda key: f"{mrn(key[0])} {key[1]}",
         ),
-        compare(
+        table(
             SIGNATURE,
             replay_signatures(by_entity["patient_month"], staff_keys.values()),
-            read_signatures(session, staff_keys),
+            lambda: read_signatures(session, staff_keys),
             (*SIGNATURE_FIELDS, "summary"),
             lambda key: f"{mrn(key[0])} {key[1]} signature {key[2]}",
             shown=summary_shown,
         ),
-        compare(
+        table(
             CLOSE,
             replay_closes(by_entity["month"]),
-            read_closes(session),
+            lambda: read_closes(session),
             CLOSE_FIELDS,
             lambda key: f"{key[0]} close {key[1]}",
             shown=summary_shown,
         ),
-        compare(
+        table(
             FEE,
             replay_fees(by_entity["fee_schedule"], default_fees()),
-            read_fees(session),
+            lambda: read_fees(session),
             ("amount_cents",),
             lambda key: f"{key[0]} {key[1]}",
         ),

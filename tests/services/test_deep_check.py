@@ -212,6 +212,15 @@ def test_a_deleted_patient_month_fact_is_named(demo: Path) -> None:
             ': staff: the table holds "rn-lee"; the audit trail says "',
         ),
         (
+            "UPDATE time_segment SET ended_at = 'soon' WHERE entry_id = 7",
+            '"soon" (not times); the audit trail says ',
+        ),
+        (
+            # Not even readable by the database driver: the table is named, not a traceback.
+            "UPDATE enrollment SET consent_date = 'soon' WHERE patient_id = 1",
+            "patient: a value in it cannot be read (",
+        ),
+        (
             "UPDATE staff SET name = 'Eve' || char(27) || '[2J' WHERE staff_id = 'bill-chen'",
             'staff bill-chen: name: the table holds "Eve\\u001b[2J"; the audit trail says '
             '"Wei Chen"',
