@@ -100,6 +100,13 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
         help="a head hash written down earlier (printed here and on exports): it must still be "
         "in the chain",
     )
+    verify.add_argument(
+        "--deep",
+        action="store_true",
+        help="also rebuild staff, patients, time entries, month facts, signatures, month closes, "
+        "fees and the practice from the audit trail and name every row the tables hold "
+        "differently",
+    )
 
     user = commands.add_parser("user", help="staff sign-in (for IT staff)")
     user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
@@ -237,7 +244,16 @@ def _audit_verify(services: object, args: argparse.Namespace) -> int:
     if check.ok:
         print(f"Audit trail intact: {check.events:,} events.")
         print(f"Head hash: {check.head}")
-        return 1 if months else 0
+    else:
+        _chain_broken(check)
+    deep_ok = _deep_check(services) if args.deep else True
+    return 0 if check.ok and not months and deep_ok else 1
+
+
+def _chain_broken(check: object) -> None:
+    from ccmdesk.services import ChainCheck
+
+    assert isinstance(check, ChainCheck)
     where = "the chain"
     if check.first_bad is not None:
         bad = check.first_bad
@@ -249,7 +265,18 @@ def _audit_verify(services: object, args: argparse.Namespace) -> int:
     print(f"ccmdesk: audit verify: the audit trail is broken at {where}: {check.problem}.",
           file=sys.stderr)  # fmt: skip
     print(f"Events read: {check.events:,}; last good hash: {check.head}", file=sys.stderr)
-    return 1
+
+
+def _deep_check(services: object) -> bool:
+    """The data tables against the audit trail's after-images: each differing row on stderr."""
+    from ccmdesk.services import Actor, Services
+
+    assert isinstance(services, Services)
+    deep = services.audit.deep_check(Actor.command_line())
+    for difference in deep.differences:
+        print(f"ccmdesk: audit verify --deep: {difference.message()}.", file=sys.stderr)
+    print(deep.summary(), file=sys.stdout if deep.ok else sys.stderr)
+    return deep.ok
 
 
 def _open(data_dir: Path, *, guarded: bool = True) -> Database:

@@ -627,3 +627,40 @@ def test_a_mistyped_command_is_quoted_with_control_characters_escaped(
         main(["--data-dir", str(tmp_path), "imp\x1b[2J\nrt"])
     assert caught.value.code == 2
     assert "unknown command 'imp\\x1b[2J\\nrt'" in capsys.readouterr().err
+
+
+def test_audit_verify_deep_names_table_edits_the_chain_alone_cannot_see(
+    staffed: Services, db: Database, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from tests.conftest import CLI, NURSE, patient_text
+
+    staffed.patients.save_text(CLI, patient_text(mrn="1001"))
+    start = dt.datetime(2026, 4, 14, 14, 0, tzinfo=dt.UTC)
+    staffed.stopwatch.add_manual(NURSE, "1001", start, start + dt.timedelta(minutes=9),
+                                 reason="call on the ward phone")  # fmt: skip
+    db.dispose()
+    clean = run("audit", "verify", "--deep", data_dir=tmp_path)
+    assert clean.returncode == 0, clean.stderr
+    assert "The data tables match the audit trail (" in clean.stdout
+    assert "Every field is covered." in clean.stdout
+
+    raw = sqlite3.connect(tmp_path / "ccmdesk.sqlite3")
+    raw.execute("UPDATE staff SET role = 'admin' WHERE staff_id = 'rn-lee'")
+    raw.execute("UPDATE time_segment SET ended_at = datetime(ended_at, '+45 minutes')")
+    raw.commit()
+    raw.close()
+    assert run("audit", "verify", data_dir=tmp_path).returncode == 0  # the chain holds
+    result = run("audit", "verify", "--deep", data_dir=tmp_path)
+    assert result.returncode == 1
+    assert "Audit trail intact" in result.stdout
+    *named, summary = result.stderr.splitlines()
+    assert named == [
+        'ccmdesk: audit verify --deep: staff rn-lee: role: the table holds "admin"; the audit '
+        'trail says "clinical".',
+        "ccmdesk: audit verify --deep: time_entry 1 (MRN 1001, rn-lee): segments: the table "
+        "holds 54 min: 2026-04-14 14:00:00–14:54:00 UTC; the audit trail says 9 min: "
+        "2026-04-14 14:00:00–14:09:00 UTC.",
+    ]
+    assert summary.startswith("2 difference(s) between the data tables and the audit trail (")

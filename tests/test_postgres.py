@@ -163,3 +163,39 @@ def test_an_event_that_does_not_extend_the_head_is_refused_on_postgresql(pg: Dat
         )
     with pg.read() as session:
         assert verify_chain(session).ok
+
+
+def test_deep_check_is_clean_after_ordinary_use_and_names_a_table_edit_on_postgresql(
+    pg: Database,
+) -> None:
+    import datetime as dt
+
+    from ccmdesk.rules.records import PracticeRecord, StaffRecord
+
+    services = Services(pg, clock=lambda: NOW)
+    services.practice.save(CLI, PracticeRecord("Harbor", timezone="America/New_York"))
+    for record in (
+        StaffRecord("dr-a", "Dr. A", "practitioner", "MD", "1234567893"),
+        StaffRecord("rn-lee", "Grace Lee", "clinical", "RN"),
+    ):
+        services.staff.save(CLI, record, is_new=True)
+    services.patients.save_text(CLI, patient_text(mrn="1001"))
+    start = NOW - dt.timedelta(days=1)
+    row = services.stopwatch.add_manual(NURSE, "1001", start, start + dt.timedelta(minutes=9),
+                                        reason="call on the ward phone")  # fmt: skip
+    services.fees.save(CLI, 2026, {"99490": 7000})
+    assert services.audit.deep_check(CLI).ok
+    with pg.session() as session:
+        session.execute(text("UPDATE staff SET role = 'admin' WHERE staff_id = 'rn-lee'"))
+        session.execute(
+            text("UPDATE time_segment SET ended_at = ended_at + interval '45 minutes' "
+                 "WHERE entry_id = :id"),
+            {"id": row.entry_id},
+        )  # fmt: skip
+    found = [d.message() for d in services.audit.deep_check(CLI).differences]
+    assert (
+        found[0] == 'staff rn-lee: role: the table holds "admin"; the audit trail says "clinical"'
+    )
+    assert found[1].startswith(f"time_entry {row.entry_id} (MRN 1001, rn-lee): segments: ")
+    assert "the table holds 54 min" in found[1] and "the audit trail says 9 min" in found[1]
+    assert len(found) == 2

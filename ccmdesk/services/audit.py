@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +16,9 @@ from ccmdesk.db import is_write_session, missing_audit_triggers
 from ccmdesk.models import AuditEvent, Patient, Staff
 from ccmdesk.services.base import ServiceBase, practice_zone
 from ccmdesk.services.context import Actor, Permission
+
+if TYPE_CHECKING:
+    from ccmdesk.services.deep_check import DeepCheck
 
 GENESIS_HASH = "0" * 64
 _HEAD_KEY = "ccmdesk.audit_head"
@@ -34,6 +37,14 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, tuple | set | frozenset):
         return list(value)
     raise TypeError(f"cannot put {type(value).__name__} in the audit trail")
+
+
+def fingerprint(secret_hash: str | None) -> str | None:
+    """SHA-256 of a stored password or PIN hash: the audit trail can then vouch for the hash
+    without holding it (the hash's own salt is not in the trail, so this helps no guessing)."""
+    if secret_hash is None:
+        return None
+    return hashlib.sha256(secret_hash.encode("utf-8")).hexdigest()
 
 
 def event_hash(
@@ -322,6 +333,17 @@ class AuditService(ServiceBase):
         )
         problem = f"{check.problem}; and {dropped}" if check.problem else dropped
         return dataclasses.replace(check, ok=False, problem=problem)
+
+    def deep_check(self, actor: Actor) -> DeepCheck:
+        """The data tables rebuilt from the audit trail's after-images: every row that differs
+        (`ccmdesk audit verify --deep`, the Audit trail page's Deep check)."""
+        self._authorize(actor, Permission.VIEW_AUDIT)
+        # Imported here: the replay uses the services whose writes it rebuilds, and they
+        # import this module to write the trail.
+        from ccmdesk.services.deep_check import deep_check
+
+        with self._db.read() as session:
+            return deep_check(session)
 
 
 def _midnight(day: dt.date, zone: dt.tzinfo) -> dt.datetime:

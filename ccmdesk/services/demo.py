@@ -336,4 +336,5 @@ class DemoService(ServiceBase):
                 staff.password_set_at = now
                 audit.record(session, at=now, actor=actor, action="auth.password_set",
                              entity="staff", entity_key=staff.staff_id,
+                             after={"password_sha256": audit.fingerprint(hashed)},
                              reason="the demo practice's password")  # fmt: skip

@@ -185,7 +185,11 @@ class PracticeService(ServiceBase):
                 action="staff.create",
                 entity="staff",
                 entity_key=admin.staff_id,
-                after=dataclasses.asdict(admin),
+                # The password's fingerprint, never its hash: `audit verify --deep` checks it.
+                after={
+                    **dataclasses.asdict(admin),
+                    "password_sha256": audit.fingerprint(password_hash),
+                },
             )
         return Actor(key=admin.staff_id, name=admin.name, role="admin")
 

@@ -103,6 +103,11 @@ RECOVERY_CHOICES = ("keep", "stop_at_heartbeat", "discard")
 IDLE_CHOICES = ("keep", "discard")
 
 
+def _segments(entry: TimeEntry) -> list[list[dt.datetime | None]]:
+    """The entry's stretches as the audit trail keeps them (an open one ends in None)."""
+    return [[s.started_at, s.ended_at] for s in entry.segments]
+
+
 def _closed(entry: TimeEntry, until: dt.datetime) -> list[Interval]:
     return [(s.started_at, s.ended_at or until) for s in entry.segments]
 
@@ -192,7 +197,9 @@ class StopwatchService(ServiceBase):
             self._refuse_locked(session, entry)
             session.add(entry)
             session.flush()
-            self._audit(session, actor, entry, "time.start", None, {"start": now})
+            self._audit(
+                session, actor, entry, "time.start", None, {"start": now, "service": service}
+            )
             return self._state(session, entry, now)
 
     def pause(self, actor: Actor, entry_id: int) -> TimerState:
@@ -205,7 +212,8 @@ class StopwatchService(ServiceBase):
             self._close_open_segment(entry, now)
             entry.state = "paused"
             entry.last_heartbeat_at = now
-            self._audit(session, actor, entry, "time.pause", None, {"at": now})
+            after = {"at": now, "segments": _segments(entry)}
+            self._audit(session, actor, entry, "time.pause", None, after)
             return self._state(session, entry, now)
 
     def resume(self, actor: Actor, entry_id: int) -> TimerState:
@@ -222,7 +230,8 @@ class StopwatchService(ServiceBase):
             self._refuse_locked(session, entry)
             entry.state = "running"
             entry.last_heartbeat_at = now
-            self._audit(session, actor, entry, "time.resume", None, {"at": now})
+            after = {"at": now, "segments": _segments(entry)}
+            self._audit(session, actor, entry, "time.resume", None, after)
             return self._state(session, entry, now)
 
     def heartbeat(self, actor: Actor, entry_id: int) -> None:
@@ -723,7 +732,7 @@ class StopwatchService(ServiceBase):
     def _document(entry: TimeEntry) -> dict[str, object]:
         """What the audit trail keeps of an entry."""
         return {
-            "segments": [[s.started_at, s.ended_at] for s in entry.segments],
+            "segments": _segments(entry),
             "service": entry.service,
             "face_to_face": entry.face_to_face,
             "activity": entry.activity,

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.services import Actor, AuditFilter, AuditRow, ChainCheck, Services
+from ccmdesk.services.deep_check import DeepCheck
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.billing import BLOCK_COLOR, ModelIndex
 from ccmdesk.ui.forms import plain, show_failure
@@ -39,6 +40,8 @@ HEADERS = ("When", "Who", "Action", "Patient", "Record", "Why")
 ANY_DAY = QDate(2000, 1, 1)
 FILTER_DELAY_MS = 250
 CHANGED_COLOR = QColor("#fff4d6")
+# The deep check's differences listed on the page; the command line lists every one.
+DIFFERENCES_SHOWN = 12
 GOOD_COLOR = QColor("#1e7a3c")
 ACTION_GROUPS = (
     ("time.", "Time (all)"),
@@ -112,6 +115,7 @@ class AuditPage(QWidget):
         self._actor = actor
         self._runner = runner or ThreadTaskRunner()
         self._check = 0
+        self._deep = 0
         self.rows: list[AuditRow] = []
 
         heading = QLabel("Audit trail")
@@ -131,12 +135,22 @@ class AuditPage(QWidget):
         self.last_day = self._day_edit("auditTo", "To day")
         self.verify_button = QPushButton("Verify chain")
         self.verify_button.setObjectName("verifyChain")
+        self.deep_button = QPushButton("Deep check")
+        self.deep_button.setObjectName("deepCheck")
+        self.deep_button.setToolTip(
+            "Rebuild staff, patients, time, month facts, signatures, closes, fees and the practice "
+            "from the audit trail and name every row the database holds differently"
+        )
         self.count_label = QLabel()
         self.count_label.setObjectName("statusLabel")
         self.chain_label = plain(QLabel())
         self.chain_label.setObjectName("chainLabel")
         self.chain_label.setWordWrap(True)
         self.chain_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.deep_label = plain(QLabel())
+        self.deep_label.setObjectName("deepLabel")
+        self.deep_label.setWordWrap(True)
+        self.deep_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.model = AuditTableModel(services.practice_zone(), self)
         self.table = QTableView()
@@ -175,6 +189,7 @@ class AuditPage(QWidget):
         filters.addWidget(self.last_day)
         filters.addStretch(1)
         filters.addWidget(self.verify_button)
+        filters.addWidget(self.deep_button)
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 4, 0, 0)
@@ -189,6 +204,7 @@ class AuditPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(filters)
         layout.addWidget(self.chain_label)
+        layout.addWidget(self.deep_label)
         layout.addWidget(self.count_label)
         layout.addWidget(splitter, 1)
 
@@ -202,6 +218,7 @@ class AuditPage(QWidget):
         for edit in (self.first_day, self.last_day):
             edit.dateChanged.connect(lambda _d: self.reload())
         self.verify_button.clicked.connect(self.verify)
+        self.deep_button.clicked.connect(self.deep_check)
         self.table.selectionModel().currentRowChanged.connect(self._show_current)
         self._fill_choices()
         self.reload()
@@ -270,12 +287,15 @@ class AuditPage(QWidget):
     def clear(self) -> None:
         """Show nothing (the signed-in person may not see the trail); a late check is ignored."""
         self._check += 1
+        self._deep += 1
         self.rows = []
         self.model.set_rows([])
         self.show_event(None)
         self.count_label.setText("")
         self.chain_label.setText("")
+        self.deep_label.setText("")
         self.verify_button.setEnabled(True)
+        self.deep_button.setEnabled(True)
 
     def _show_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():
@@ -339,4 +359,39 @@ class AuditPage(QWidget):
             return
         self.verify_button.setEnabled(True)
         self.chain_label.setText("")
+        show_failure(self, error)
+
+    def deep_check(self) -> None:
+        """Compare the data tables with the audit trail on a worker thread (it reads every
+        row and every event: seconds on a large practice)."""
+        self._deep += 1
+        request = self._deep
+        self.deep_button.setEnabled(False)
+        self.deep_label.setStyleSheet("")
+        self.deep_label.setText("Comparing every data table with the audit trail…")
+        actor = self._actor()
+        self._runner.run(
+            lambda: self._services.audit.deep_check(actor),
+            lambda check: self._deep_checked(request, check),
+            lambda error: self._deep_failed(request, error),
+        )
+
+    def _deep_checked(self, request: int, check: DeepCheck) -> None:
+        if request != self._deep:
+            return
+        self.deep_button.setEnabled(True)
+        color = GOOD_COLOR if check.ok else BLOCK_COLOR
+        self.deep_label.setStyleSheet(f"color: {color.name()}")
+        lines = [check.summary()]
+        lines += [f"• {d.message()}" for d in check.differences[:DIFFERENCES_SHOWN]]
+        more = len(check.differences) - DIFFERENCES_SHOWN
+        if more > 0:
+            lines.append(f"… and {more:,} more: `ccmdesk audit verify --deep` lists them all.")
+        self.deep_label.setText("\n".join(lines))
+
+    def _deep_failed(self, request: int, error: BaseException) -> None:
+        if request != self._deep:
+            return
+        self.deep_button.setEnabled(True)
+        self.deep_label.setText("")
         show_failure(self, error)

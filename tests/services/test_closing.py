@@ -76,6 +76,8 @@ def test_billing_acknowledges_a_flag_with_a_reason_and_the_month_is_settled(
     with pytest.raises(ServiceError, match="Nothing in March 2026 awaits"):
         team.closing.acknowledge(BILLER, MONTH, "again")
     assert team.audit.verify(ADMIN).ok
+    deep = team.audit.deep_check(ADMIN)
+    assert deep.ok, [d.message() for d in deep.differences]
 
 
 def test_a_signed_month_is_flagged_too_when_the_record_changes_its_bill(team: Services) -> None:

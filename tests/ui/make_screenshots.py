@@ -8,6 +8,7 @@ Run under a virtual screen so the real platform plugin draws the widgets:
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -331,8 +332,33 @@ def review(out: Path, services: Services) -> None:
     assert isinstance(audit, AuditPage)
     audit.action_box.setCurrentIndex(audit.action_box.findData("month."))
     audit.verify()
+    audit.deep_check()
+    # Everything this script did through the GUI is in the trail: the tables must match it.
+    assert audit.deep_label.text().startswith("The data tables match"), audit.deep_label.text()
     save(audit_window, out, "audit.png")
+    behind_ccmdesks_back(services)
+    audit.deep_check()
+    save(audit_window, out, "audit-deep-check.png")
     audit_window.close()
+
+
+def behind_ccmdesks_back(services: Services) -> None:
+    """Someone with the database file makes a nurse administrator and adds 45 minutes to one
+    of her entries (issue #15, F12)."""
+    path = services.stopwatch._db.sqlite_path
+    assert path is not None
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("UPDATE staff SET role = 'admin' WHERE staff_id = 'rn-lee'")
+        connection.execute(
+            "UPDATE time_segment SET ended_at = datetime(ended_at, '+45 minutes') WHERE id = "
+            "(SELECT max(t.id) FROM time_segment t JOIN time_entry e ON e.id = t.entry_id "
+            "JOIN staff s ON s.id = e.staff_id WHERE s.staff_id = 'rn-lee' "
+            "AND e.state = 'stopped' AND e.deleted_at IS NULL)"
+        )
+        connection.commit()
+    finally:
+        connection.close()
 
 
 def flag_a_late_revocation(services: Services, month: str) -> None:

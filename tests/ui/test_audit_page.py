@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
 from ccmdesk.services import Actor, Services
-from ccmdesk.ui.audit import ANY_DAY, AuditPage, changes
+from ccmdesk.ui.audit import ANY_DAY, DIFFERENCES_SHOWN, AuditPage, changes
 from ccmdesk.ui.background import InlineTaskRunner
 
 
@@ -78,3 +78,34 @@ def test_verify_reports_an_intact_chain_then_the_event_someone_edited(
 def test_clear_leaves_nothing_on_screen(page: AuditPage) -> None:
     page.clear()
     assert page.model.rowCount() == 0 and page.details.rowCount() == 0
+
+
+def test_deep_check_finds_the_tables_clean_then_names_a_row_changed_behind_its_back(
+    page: AuditPage, services: Services
+) -> None:
+    page.deep_check()
+    assert page.deep_label.text().startswith("The data tables match the audit trail (")
+    assert page.deep_button.isEnabled()
+    db = services.stopwatch._db  # the test plays someone with the database file
+    with db.session() as session:
+        session.execute(text("UPDATE staff SET role = 'admin' WHERE staff_id = 'rn-lee'"))
+    page.deep_check()
+    lines = page.deep_label.text().splitlines()
+    assert lines[0].startswith("1 difference(s) between the data tables and the audit trail")
+    assert lines[1] == (
+        '• staff rn-lee: role: the table holds "admin"; the audit trail says "clinical"'
+    )
+
+
+def test_deep_check_lists_the_first_differences_and_counts_the_rest(
+    page: AuditPage, services: Services
+) -> None:
+    with services.stopwatch._db.session() as session:
+        rows = session.execute(text("SELECT count(*) FROM fee_schedule_amount")).scalar_one()
+        session.execute(text("UPDATE fee_schedule_amount SET amount_cents = amount_cents * 10"))
+    page.deep_check()
+    lines = page.deep_label.text().splitlines()
+    assert len(lines) == 1 + DIFFERENCES_SHOWN + 1
+    assert lines[-1] == (
+        f"… and {rows - DIFFERENCES_SHOWN} more: `ccmdesk audit verify --deep` lists them all."
+    )
