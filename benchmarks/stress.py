@@ -58,6 +58,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from ccmdesk.db import open_database
+from ccmdesk.errors import KnownError
 from ccmdesk.models import AuditEvent, MonthlyReview, Patient, TimeEntry
 from ccmdesk.rules.intervals import month_of, split_by_month
 from ccmdesk.rules.minutes import month_bounds
@@ -65,12 +66,8 @@ from ccmdesk.rules.records import PracticeRecord, StaffRecord
 from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.services.audit import verify_chain
 
-try:  # the known errors (busy, full, ...) being added for issue #15
-    from ccmdesk.errors import KnownError
-
-    REFUSALS: tuple[type[BaseException], ...] = (ServiceError, KnownError)
-except ImportError:  # pragma: no cover - before ccmdesk.errors exists
-    REFUSALS = (ServiceError,)
+# The known errors (busy, full, ...) are the product's answers too, not surprises.
+REFUSALS: tuple[type[BaseException], ...] = (ServiceError, KnownError)
 
 ZONE_NAME = "America/New_York"
 ZONE = ZoneInfo(ZONE_NAME)
@@ -605,6 +602,7 @@ class Findings:
     tracked: int = 0  # live entries the replay of the audit trail ends with
     unreadable: Counter[str] = field(default_factory=Counter)  # time events without segments
     examples: list[str] = field(default_factory=list)
+    deep: list[str] = field(default_factory=list)  # rows `audit verify --deep` names
 
     @property
     def failures(self) -> list[str]:
@@ -624,6 +622,11 @@ class Findings:
             found.append(
                 f"(3) {len(self.into_closed)} live entries were committed into a closed month "
                 f"and {len(self.into_signed)} into a month signed for the patient"
+            )
+        if self.deep:
+            found.append(
+                f"(1) the deep check names {len(self.deep)} row(s) that differ from the audit "
+                f"trail, first: {self.deep[0]}"
             )
         # The check must see every entry, or it would pass by not looking.
         if self.unreadable or self.tracked != sum(self.entries.values()):
@@ -681,8 +684,16 @@ def read_trail(url: str) -> Trail:
 
 
 def check(url: str) -> Findings:
-    """Read the database after the run and test the invariants (see `judge`)."""
-    return judge(read_trail(url))
+    """Read the database after the run and test the invariants (see `judge`), and rebuild the
+    tables from the audit trail (`audit verify --deep`): every row must match."""
+    findings = judge(read_trail(url))
+    db = open_database(url, guarded=False)
+    try:
+        deep = Services(db).audit.deep_check(Actor.command_line())
+    finally:
+        db.dispose()
+    findings.deep = [d.message() for d in deep.differences]
+    return findings
 
 
 @dataclass
