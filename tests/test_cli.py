@@ -15,7 +15,6 @@ from ccmdesk import __version__
 from ccmdesk.cli import main
 from ccmdesk.db import Database
 from ccmdesk.services import Services
-from tests.conftest import CLI as CLI_ACTOR
 from tests.conftest import VALID_NPIS
 
 
@@ -491,17 +490,11 @@ def test_a_gui_start_on_a_database_that_cannot_be_opened_offers_the_latest_good_
 def test_audit_verify_names_a_closed_month_whose_bill_was_changed_behind_its_back(
     staffed: Services, db: Database, tmp_path: Path
 ) -> None:
-    from ccmdesk.rules.records import StaffRecord
-    from tests.conftest import BILLER, CLI
-    from tests.rules.scenario_cases import CASES, MONTH
-    from tests.services.test_billing import import_cases
+    from tests.conftest import BILLER
+    from tests.rules.scenario_cases import MONTH
+    from tests.services.test_billing import with_cases
 
-    for record in (
-        StaffRecord("lpn-l", "Lou Nurse", "clinical", "LPN"),
-        StaffRecord("ma-m", "Max Assistant", "clinical", "MA"),
-    ):
-        staffed.staff.save(CLI, record, is_new=True)
-    import_cases(staffed, CASES)
+    with_cases(staffed)
     staffed.closing.close(BILLER, MONTH)
     db.dispose()
     assert db.sqlite_path == tmp_path / "ccmdesk.sqlite3"
@@ -524,16 +517,10 @@ def test_a_damaged_database_gives_audit_verify_and_export_a_sentence_never_a_tra
     import random
     import shutil
 
-    from ccmdesk.rules.records import StaffRecord
-    from tests.rules.scenario_cases import CASES, MONTH
-    from tests.services.test_billing import import_cases
+    from tests.rules.scenario_cases import MONTH
+    from tests.services.test_billing import with_cases
 
-    for record in (
-        StaffRecord("lpn-l", "Lou Nurse", "clinical", "LPN"),
-        StaffRecord("ma-m", "Max Assistant", "clinical", "MA"),
-    ):
-        staffed.staff.save(CLI_ACTOR, record, is_new=True)
-    import_cases(staffed, CASES)
+    with_cases(staffed)
     db.dispose()
     good = tmp_path / "good.sqlite3"
     shutil.copy(tmp_path / "ccmdesk.sqlite3", good)

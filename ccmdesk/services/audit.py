@@ -143,7 +143,8 @@ class ChainCheck:
     first_bad: AuditRow | None = None
 
 
-_CHAIN_COLUMNS = (
+# What an event says (the deep check reads these), then its place in the chain.
+EVENT_COLUMNS = (
     AuditEvent.id,
     AuditEvent.at,
     AuditEvent.actor,
@@ -154,6 +155,9 @@ _CHAIN_COLUMNS = (
     AuditEvent.before,
     AuditEvent.after,
     AuditEvent.reason,
+)
+_CHAIN_COLUMNS = (
+    *EVENT_COLUMNS,
     AuditEvent.prev_hash,
     AuditEvent.hash,
 )

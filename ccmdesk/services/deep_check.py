@@ -35,7 +35,7 @@ from ccmdesk.rules.records import (
     StaffRecord,
     StopwatchSettings,
 )
-from ccmdesk.services.audit import canonical_json, fingerprint
+from ccmdesk.services.audit import EVENT_COLUMNS, canonical_json, fingerprint
 from ccmdesk.services.billing import month_document, month_record
 from ccmdesk.services.patients import patient_record
 from ccmdesk.services.practice import AUTO_LOCK_DEFAULT
@@ -351,20 +351,7 @@ def _parse(text: str | None) -> dict[str, Any] | None:
 def read_events(session: Session) -> list[Event]:
     """The events that describe the data tables, oldest first."""
     rows = session.execute(
-        select(
-            AuditEvent.id,
-            AuditEvent.at,
-            AuditEvent.actor,
-            AuditEvent.action,
-            AuditEvent.entity,
-            AuditEvent.entity_key,
-            AuditEvent.patient_id,
-            AuditEvent.before,
-            AuditEvent.after,
-            AuditEvent.reason,
-        )
-        .where(AuditEvent.entity.in_(_ENTITIES))
-        .order_by(AuditEvent.id)
+        select(*EVENT_COLUMNS).where(AuditEvent.entity.in_(_ENTITIES)).order_by(AuditEvent.id)
     )
     return [
         Event(id_, at, actor, action, entity, key, patient_id, _parse(before), _parse(after), why)

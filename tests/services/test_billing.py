@@ -93,14 +93,25 @@ def case_files(cases: tuple[Case, ...]) -> list[tuple[str, bytes]]:
     return files
 
 
-@pytest.fixture
-def team(staffed: Services) -> Services:
+def add_case_staff(services: Services) -> Services:
+    """The nurses the worked cases name besides the `staffed` practice's own."""
     for record in (
         StaffRecord("lpn-l", "Lou Nurse", "clinical", "LPN"),
         StaffRecord("ma-m", "Max Assistant", "clinical", "MA"),
     ):
-        staffed.staff.save(CLI, record, is_new=True)
-    return staffed
+        services.staff.save(CLI, record, is_new=True)
+    return services
+
+
+def with_cases(services: Services) -> Services:
+    """The `staffed` practice with every worked case of March 2026 imported."""
+    import_cases(add_case_staff(services), CASES)
+    return services
+
+
+@pytest.fixture
+def team(staffed: Services) -> Services:
+    return add_case_staff(staffed)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.number}-{c.name}")

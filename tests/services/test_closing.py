@@ -8,11 +8,10 @@ import pytest
 from sqlalchemy import text
 
 from ccmdesk.db import Database
-from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import PermissionDenied, ServiceError, Services, ValidationFailed
 from tests.conftest import ADMIN, BILLER, CLI, NURSE
 from tests.rules.scenario_cases import CASES, MONTH
-from tests.services.test_billing import import_cases, patient_row
+from tests.services.test_billing import patient_row, with_cases
 from tests.services.test_review import DOCTOR, READY_MRN
 
 REVOKED_IN_FEBRUARY = {"consent_revoked_date": "2026-02-27"}
@@ -21,13 +20,7 @@ REVOKED_IN_FEBRUARY = {"consent_revoked_date": "2026-02-27"}
 @pytest.fixture
 def team(staffed: Services) -> Services:
     """The worked cases of March 2026, with Dr. A as their billing practitioner."""
-    for record in (
-        StaffRecord("lpn-l", "Lou Nurse", "clinical", "LPN"),
-        StaffRecord("ma-m", "Max Assistant", "clinical", "MA"),
-    ):
-        staffed.staff.save(CLI, record, is_new=True)
-    import_cases(staffed, CASES)
-    return staffed
+    return with_cases(staffed)
 
 
 def _edit(services: Services, mrn: str, **changes: str) -> None:

@@ -12,24 +12,17 @@ from pathlib import Path
 import pytest
 
 from ccmdesk.rules.catalog import DEFAULT_FEES
-from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import Actor, PermissionDenied, ServiceError, Services
 from tests.conftest import BILLER, CLI, NURSE, VALID_NPIS
 from tests.rules.scenario_cases import CASES, MONTH, Case
-from tests.services.test_billing import case_files, csv_bytes, import_cases
+from tests.services.test_billing import case_files, csv_bytes, with_cases
 
 DOCTOR = Actor(key="dr-a", name="Dr. A", role="practitioner")
 
 
 @pytest.fixture
 def team(staffed: Services) -> Services:
-    for record in (
-        StaffRecord("lpn-l", "Lou Nurse", "clinical", "LPN"),
-        StaffRecord("ma-m", "Max Assistant", "clinical", "MA"),
-    ):
-        staffed.staff.save(CLI, record, is_new=True)
-    import_cases(staffed, CASES)
-    return staffed
+    return with_cases(staffed)
 
 
 def read(path: Path) -> list[dict[str, str]]:
