@@ -456,6 +456,9 @@ class Report:
             else f"BROKEN, {f.broken_links} broken link(s); first at event {f.first_bad_id}: "
             f"{f.chain_problem}"
         )
+        yield "    (1) deep check, tables against the audit trail: " + (
+            f"{len(f.deep)} row(s) differ; first: {f.deep[0]}" if f.deep else "every row matches"
+        )
         yield (
             f"    (2) signatures covering every entry committed before them: "
             f"{f.signatures - f.short_signatures} of {f.signatures}"
