@@ -387,20 +387,30 @@ def open_database(url: str, backup_dir: Path | None = None, *, guarded: bool = T
 FULL_CHECK_BYTES = 10 * 1024 * 1024
 
 
-def integrity_problem(db: Database) -> str | None:
-    """What is wrong with the open database, in words, or None: SQLite's full integrity check
-    (quick check for large files), and the audit trail's triggers on every backend."""
+def file_damage(db: Database) -> str | None:
+    """What SQLite's own check finds wrong with the file, in words, or None (always None on
+    PostgreSQL, whose server keeps its own files): the full integrity check, or the quick
+    check on a file larger than FULL_CHECK_BYTES."""
+    if db.sqlite_path is None:
+        return None
     try:
+        size = db.sqlite_path.stat().st_size
+        pragma = "integrity_check" if size <= FULL_CHECK_BYTES else "quick_check"
         with db.engine.connect() as connection:
-            if db.sqlite_path is not None:
-                size = db.sqlite_path.stat().st_size
-                pragma = "integrity_check" if size <= FULL_CHECK_BYTES else "quick_check"
-                problems = [row[0] for row in connection.exec_driver_sql(f"PRAGMA {pragma}")]
-                if problems != ["ok"]:
-                    return "the database is damaged: " + "; ".join(problems[:3])
-            missing = missing_audit_triggers(connection)
+            problems = [row[0] for row in connection.exec_driver_sql(f"PRAGMA {pragma}")]
     except Exception as error:  # a damaged file fails here rather than answering
         return f"the database cannot be read ({getattr(error, 'orig', None) or error})"
-    if missing:
-        return audit_protection_message(missing)
-    return None
+    return None if problems == ["ok"] else "the database is damaged: " + "; ".join(problems[:3])
+
+
+def integrity_problem(db: Database) -> str | None:
+    """What is wrong with the open database, in words, or None: the file's damage (above), and
+    the audit trail's triggers on every backend (the start-up check)."""
+    if damage := file_damage(db):
+        return damage
+    try:
+        with db.engine.connect() as connection:
+            missing = missing_audit_triggers(connection)
+    except Exception as error:
+        return f"the database cannot be read ({getattr(error, 'orig', None) or error})"
+    return audit_protection_message(missing) if missing else None

@@ -651,3 +651,30 @@ def test_audit_verify_deep_names_table_edits_the_chain_alone_cannot_see(
         "2026-04-14 14:00:00–14:09:00 UTC.",
     ]
     assert summary.startswith("2 difference(s) between the data tables and the audit trail (")
+
+
+def test_damage_the_hashes_cannot_see_stops_export_and_fails_audit_verify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An index that no longer matches its table: the chain's hashes all fit, SQLite's full
+    integrity check does not."""
+    assert main(["--data-dir", str(tmp_path), "practice", "--name", "Maple Clinic"]) == 0
+    raw = sqlite3.connect(tmp_path / "ccmdesk.sqlite3")
+    raw.execute("CREATE TABLE t (a TEXT, b TEXT)")
+    raw.execute("CREATE INDEX t_a ON t (a)")
+    raw.executemany("INSERT INTO t VALUES (?, ?)", [(f"a{n}", f"b{n}") for n in range(50)])
+    raw.commit()
+    raw.execute("PRAGMA writable_schema = ON")
+    raw.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX t_a ON t (b)' WHERE name = 't_a'")
+    raw.commit()
+    raw.close()
+    capsys.readouterr()
+    assert main(["--data-dir", str(tmp_path), "audit", "verify"]) == 1
+    assert "the database is damaged" in capsys.readouterr().err
+    out = tmp_path / "out"
+    assert (
+        main(["--data-dir", str(tmp_path), "export", "--month", "2026-03", "--out", str(out)]) == 1
+    )
+    said = capsys.readouterr().err
+    assert "Nothing was exported: the database is damaged" in said and "restore" in said
+    assert not out.exists()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ccmdesk.db import is_write_session, missing_audit_triggers
+from ccmdesk.db import file_damage, is_write_session, missing_audit_triggers
 from ccmdesk.models import AuditEvent, Patient, Staff
 from ccmdesk.services.base import ServiceBase, practice_zone
 from ccmdesk.services.context import Actor, Permission
@@ -329,14 +329,18 @@ class AuditService(ServiceBase):
         with self._db.read() as session:
             check = verify_chain(session, expected_head)
             missing = missing_audit_triggers(session.connection())
-        if not missing:
+        problems = [check.problem] if check.problem else []
+        if missing:
+            problems.append(
+                f"the audit trail's protecting triggers were dropped ({', '.join(missing)}), so "
+                "rows could have been changed or removed without a trace"
+            )
+        # Damage the chain's hashes cannot see (an index that no longer matches its table).
+        if damage := file_damage(self._db):
+            problems.append(damage)
+        if check.ok and not problems:
             return check
-        dropped = (
-            f"the audit trail's protecting triggers were dropped ({', '.join(missing)}), so "
-            "rows could have been changed or removed without a trace"
-        )
-        problem = f"{check.problem}; and {dropped}" if check.problem else dropped
-        return dataclasses.replace(check, ok=False, problem=problem)
+        return dataclasses.replace(check, ok=False, problem="; and ".join(problems))
 
     def deep_check(self, actor: Actor) -> DeepCheck:
         """The data tables rebuilt from the audit trail's after-images: every row that differs

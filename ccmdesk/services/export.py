@@ -15,7 +15,8 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ccmdesk.db import Database
+from ccmdesk.db import Database, integrity_problem
+from ccmdesk.errors import RESTORE_ADVICE
 from ccmdesk.models import (
     AuditEvent,
     MonthlyReview,
@@ -178,6 +179,9 @@ class ExportService(ServiceBase):
         folder = Path(folder)
         if folder.exists() and not folder.is_dir():
             raise ServiceError(f"{folder} is a file, not a folder; choose a folder to export to.")
+        # Claims made from a damaged file would carry its damage to the payer: check it first.
+        if problem := integrity_problem(self._db):
+            raise ServiceError(f"Nothing was exported: {problem}. {RESTORE_ADVICE}")
         now = generation_time(self._now())
         lines: list[ClaimLine] = []
         pending: list[tuple[list[str], Callable[[], list[bytes]]]] = []
