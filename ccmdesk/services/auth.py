@@ -185,10 +185,7 @@ class AuthService(ServiceBase):
                 wrong = WRONG_UNLOCK_PIN_OFF
             return _Outcome(
                 None,
-                SignInRefused(
-                    wrong
-                    + (f" {left} more wrong attempt(s) lock the account." if left <= 2 else "")
-                ),
+                SignInRefused(f"{wrong} {_tries_left(left)}"),
             )
 
     def _verify(self, encoded: str | None, secret: str) -> bool:
@@ -391,6 +388,14 @@ def _claimant(staff: Staff | None) -> Actor:
 def _pin_off(staff: Staff) -> bool:
     """A lock-out (over or not) since the password was last used: the PIN does not unlock."""
     return staff.locked_until is not None
+
+
+def _tries_left(left: int) -> str:
+    """How many wrong attempts remain before the lock-out, said every time: a person who knows
+    it slows down and checks Caps Lock before the account locks."""
+    minutes = int(LOCKOUT.total_seconds() // 60)
+    attempts = "attempt locks" if left == 1 else "attempts lock"
+    return f"{left} more wrong {attempts} the account for {minutes} minutes."
 
 
 def _locked(until: dt.datetime, now: dt.datetime, *, pin_note: bool = False) -> AccountLocked:

@@ -90,11 +90,19 @@ def test_a_wrong_password_or_unknown_id_gets_the_same_answer_and_is_recorded(
 def test_five_wrong_attempts_lock_the_account_for_five_minutes(
     team: Services, db: Database, clock: FakeClock
 ) -> None:
+    said = []
     for attempt in range(4):
         with pytest.raises(SignInRefused) as refused:
             team.auth.sign_in("rn-lee", f"guess {attempt}")
         assert not isinstance(refused.value, AccountLocked)
-    assert "1 more wrong attempt(s) lock the account" in str(refused.value)
+        said.append(str(refused.value))
+    # Every refusal says how many tries are left, counting down.
+    assert [s.split("right. ")[-1] for s in said] == [
+        "4 more wrong attempts lock the account for 5 minutes.",
+        "3 more wrong attempts lock the account for 5 minutes.",
+        "2 more wrong attempts lock the account for 5 minutes.",
+        "1 more wrong attempt locks the account for 5 minutes.",
+    ]
     with pytest.raises(AccountLocked, match="Try again in 5 minutes"):
         team.auth.sign_in("rn-lee", "guess 4")
     assert [e.entity_key for e in events(db, "auth.account_lock")] == ["rn-lee"]
@@ -376,5 +384,5 @@ def test_a_lock_out_by_wrong_passwords_at_sign_in_turns_the_pin_off_too(
 
 def test_without_a_pin_the_lock_screen_asks_for_the_password(team: Services) -> None:
     assert team.auth.pin_state(NURSE) == PinState.NONE
-    with pytest.raises(SignInRefused, match=r"^That password is not right\.$"):
+    with pytest.raises(SignInRefused, match=r"^That password is not right\. 4 more wrong"):
         team.auth.unlock(NURSE, "0000")
