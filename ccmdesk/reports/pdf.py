@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
 import threading
@@ -17,6 +18,7 @@ from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
+from reportlab.lib.utils import TimeStamp
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -171,6 +173,7 @@ class Superbill:
     log: tuple[LogLine, ...]
     generated: str  # "23 Nov 2026 18:40 by Wei Chen"
     audit_head: str = ""
+    created: dt.datetime | None = None  # the PDF's creation date (the export's generation time)
 
 
 # --- page furniture ----------------------------------------------------------------------------
@@ -180,10 +183,13 @@ class _NumberedCanvas(Canvas):
     """Holds the pages back until the end, so each can say "Page X of Y"."""
 
     footer_left = ""
+    created: dt.datetime | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pages: list[dict[str, Any]] = []
+        if self.created is not None:
+            self._doc._timeStamp = _time_stamp(self.created)
 
     def showPage(self) -> None:
         self._pages.append(dict(self.__dict__))
@@ -212,11 +218,27 @@ def clipped(value: str, font: str, size: float, width: float) -> str:
     return value.rstrip() + "…"
 
 
-def _canvas_with(footer: str) -> type[_NumberedCanvas]:
-    return type("FooterCanvas", (_NumberedCanvas,), {"footer_left": footer})
+def _canvas_with(footer: str, created: dt.datetime | None) -> type[_NumberedCanvas]:
+    return type("FooterCanvas", (_NumberedCanvas,), {"footer_left": footer, "created": created})
 
 
-def _build(story: list[Flowable], title: str, footer: str) -> bytes:
+def _time_stamp(at: dt.datetime) -> TimeStamp:
+    """reportlab's creation and modification date, fixed at `at` (UTC). `invariant` alone
+    would print 2000-01-01 in every file; the export's generation time keeps the same bytes
+    for the same data and generation time (SOURCE_DATE_EPOCH) and tells the truth otherwise."""
+    stamp = TimeStamp(1)
+    utc = at.astimezone(dt.UTC)
+    stamp.t = utc.timestamp()
+    stamp.lt = utc.timetuple()
+    stamp.YMDhms = tuple(stamp.lt)[:6]
+    stamp.dhh = stamp.dmm = 0
+    stamp.tzname = "UTC"
+    return stamp
+
+
+def _build(
+    story: list[Flowable], title: str, footer: str, created: dt.datetime | None = None
+) -> bytes:
     _register_fonts()
     out = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -232,7 +254,7 @@ def _build(story: list[Flowable], title: str, footer: str) -> bytes:
         # The same data and generation time give the same bytes (no clock, no random id).
         invariant=1,
     )
-    doc.build(story, canvasmaker=_canvas_with(footer))
+    doc.build(story, canvasmaker=_canvas_with(footer, created))
     return out.getvalue()
 
 
@@ -461,6 +483,7 @@ def superbill_pdf(bill: Superbill) -> bytes:
         f"Superbill {bill.mrn} {bill.month}",
         # What identifies the patient comes first: a long practice name is what gets cut.
         f"MRN {bill.mrn} · {bill.patient_name} · {bill.month_name} · {p.name}",
+        bill.created,
     )
 
 
@@ -518,6 +541,7 @@ class Handoff:
     generated: str
     audit_head: str = ""
     attachments: dict[str, bytes] = field(default_factory=dict)
+    created: dt.datetime | None = None
 
 
 def handoff_pdf(report: Handoff) -> bytes:
@@ -620,6 +644,7 @@ def handoff_pdf(report: Handoff) -> bytes:
         story,
         f"Billing handoff {report.month}",
         f"{report.practice} · billing handoff · {report.month_name}",
+        report.created,
     )
     return attach(pdf, report.attachments)
 
@@ -640,10 +665,13 @@ class Merger:
     """Several PDFs one after the other in one file, each keeping its own page numbers; added
     one at a time, so merging goes on while later ones are still rendering."""
 
-    def __init__(self, title: str = "") -> None:
+    def __init__(self, title: str = "", created: dt.datetime | None = None) -> None:
         self._writer = PdfWriter()
         if title:
-            self._writer.add_metadata({"/Title": title, "/Creator": "ccmdesk"})
+            info = {"/Title": title, "/Creator": "ccmdesk"}
+            if created is not None:
+                info["/CreationDate"] = created.astimezone(dt.UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
+            self._writer.add_metadata(info)
         self.documents = 0
 
     def add(self, document: bytes) -> None:

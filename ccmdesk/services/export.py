@@ -203,7 +203,7 @@ class ExportService(ServiceBase):
                     select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
                 ).first()
                 generated = f"{date_time_text(now.astimezone(zone))} ({zone}) by {actor.name}"
-                describe = _Describer(session, practice, month, zone, claimed, generated, head)
+                describe = _Describer(session, practice, month, zone, claimed, generated, head, now)
                 # Superbills are described here, where the database is, and rendered in
                 # batches while later ones are described: on worker processes when there are
                 # many, else when their turn comes below.
@@ -223,7 +223,7 @@ class ExportService(ServiceBase):
             staging = stack.enter_context(
                 _staged(folder, f"export of {month_label(month)}", self.notes)
             )
-            merger = pdf.Merger(f"Superbills {month_label(month)}")
+            merger = pdf.Merger(f"Superbills {month_label(month)}", now)
             done = 0
             for mrns, result in pending:
                 self._check(cancelled)
@@ -248,6 +248,7 @@ class ExportService(ServiceBase):
                 amount_by_code=tuple(sorted(amount_by_code(rows).items())),
                 staff_minutes=minutes,
                 generated=generated,
+                created=now,
                 audit_head=head or "",
                 attachments={
                     f"handoff-{month}.csv": handoff_file,
@@ -288,8 +289,10 @@ class _Describer:
         claimed: list[BillingRow],
         generated: str,
         head: str | None,
+        created: dt.datetime,
     ) -> None:
         self.zone, self.generated, self.head = zone, generated, head or ""
+        self.created = created
         self.header = pdf.PracticeHeader(
             practice.name, practice.address, practice.phone, practice.group_npi or "", practice.tin
         )
@@ -432,6 +435,7 @@ class _Describer:
             ),
             generated=generated,
             audit_head=head,
+            created=self.created,
         )
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from ccmdesk.rules.catalog import DEFAULT_FEES
 from ccmdesk.services import Actor, PermissionDenied, ServiceError, Services
-from tests.conftest import BILLER, CLI, NURSE, VALID_NPIS
+from tests.conftest import BILLER, CLI, NOW, NURSE, VALID_NPIS
 from tests.rules.scenario_cases import CASES, MONTH, Case
 from tests.services.test_billing import case_files, csv_bytes, with_cases
 
@@ -321,3 +321,25 @@ def test_a_rename_that_fails_part_way_says_which_files_are_new(
     with pytest.raises(ServiceError, match=r"1 of 3 files were written \(a.csv\)"):
         export.write_atomically(tmp_path, {"a.csv": b"A", "b.pdf": b"B", "c.pdf": b"C"})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]  # no temporary file left
+
+
+def test_each_pdf_is_dated_when_it_was_generated_not_in_2000(
+    team: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    from pypdf import PdfReader
+
+    def created(path: Path) -> dt.datetime | None:
+        return PdfReader(path).metadata.creation_date
+
+    names = (f"handoff-{MONTH}.pdf", f"superbills-{MONTH}.pdf", f"superbills/{MONTH}-S02.pdf")
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    team.export.export(BILLER, MONTH, tmp_path / "now")
+    for name in names:  # the services' clock: NOW in these tests
+        assert created(tmp_path / "now" / name) == NOW, name
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1775000000")
+    team.export.export(BILLER, MONTH, tmp_path / "fixed")
+    fixed = dt.datetime.fromtimestamp(1775000000, dt.UTC)
+    for name in names:
+        assert created(tmp_path / "fixed" / name) == fixed, name
