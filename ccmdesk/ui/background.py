@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from ccmdesk.errors import KnownError
 from ccmdesk.services import ServiceError
 
 Done = Callable[[Any], None]
@@ -95,13 +96,14 @@ class ThreadTaskRunner:
 class InlineTaskRunner:
     """Runs the task at once on the calling thread: for tests, where order must be certain.
 
-    Only refusals (ServiceError) go to `failed`; anything else is a bug and propagates.
+    Only refusals (ServiceError) and known errors (a busy or damaged database) go to `failed`;
+    anything else is a bug and propagates.
     """
 
     def run(self, work: Callable[[], Any], done: Done, failed: Failed) -> None:
         try:
             result = work()
-        except ServiceError as error:
+        except (ServiceError, KnownError) as error:
             failed(error)
         else:
             done(result)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.config import log_failure
+from ccmdesk.errors import classify
 from ccmdesk.rules.intervals import month_label
 from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.services.export import ExportCancelled, ExportResult
@@ -207,20 +208,38 @@ class ExportDialog(QDialog):
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(1)
         self.progress_bar.setVisible(True)
-        self.status.setText(
+        self._say(
             f"Exported to {result.folder}: {result.patients:,} patients, {result.billable:,} "
             f"billable, {len(result.files):,} files."
             + "".join(f" {earlier.sentence()}" for earlier in result.finished)
         )
 
+    def _say(self, text: str) -> None:
+        """Show a status sentence, growing the dialog so a long one (a folder path, a
+        database's damage) is not clipped: a shown window does not grow by itself."""
+        self.status.setText(text)
+        layout = self.layout()
+        layout.activate()
+        wanted = (
+            layout.totalHeightForWidth(self.width())
+            if layout.hasHeightForWidth()
+            else layout.totalSizeHint().height()
+        )
+        if wanted > self.height():
+            self.resize(self.width(), wanted)
+
     def _failed(self, error: BaseException) -> None:
         self._let_go_of_quit(self._progress)
         self._progress = None
         self._set_running(False)
+        known = classify(error)  # a busy, full or damaged database is said, not a bug
         if isinstance(error, ExportCancelled):
-            self.status.setText("Export stopped; nothing was written.")
+            self._say("Export stopped; nothing was written.")
         elif isinstance(error, ServiceError):
-            self.status.setText(f"Not exported: {error}")
+            self._say(f"Not exported: {error}")
+        elif known is not None:
+            log_failure(log, f"export failed: {type(known).__name__}", error)
+            self._say(f"Not exported: {known}")
         else:
             log_failure(log, "export failed", error)
-            self.status.setText("Not exported: an unexpected error; see the log.")
+            self._say("Not exported: an unexpected error; see the log.")

@@ -142,3 +142,27 @@ def test_quitting_the_app_mid_export_stops_it_and_leaves_nothing(
     runner.finish()
     assert dialog.status.text() == "Export stopped; nothing was written."
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_long_status_grows_the_dialog_and_a_busy_database_is_said(
+    qtbot: QtBot, month_data: Services, biller: Actor, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from ccmdesk.errors import BUSY_MESSAGE, DatabaseBusy
+
+    page = billing_page(qtbot, month_data, biller)
+    deep = tmp_path.joinpath(*[f"folder-with-a-long-name-{n}" for n in range(8)])
+    dialog = page.export_month(deep)
+    assert isinstance(dialog, ExportDialog)
+    qtbot.waitExposed(dialog)
+    before = dialog.height()
+    dialog.start()
+    layout = dialog.layout()
+    # The whole sentence fits: the dialog is as tall as its layout needs at its width.
+    assert dialog.height() >= layout.totalHeightForWidth(dialog.width()) > before
+
+    def busy(*_args: object, **_kwargs: object) -> None:
+        raise DatabaseBusy(BUSY_MESSAGE)
+
+    monkeypatch.setattr(month_data.export, "export", busy)
+    dialog.start()
+    assert dialog.status.text() == f"Not exported: {BUSY_MESSAGE}"
