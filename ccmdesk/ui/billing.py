@@ -569,6 +569,11 @@ class BillingPage(QWidget):
         result = self._services.billing.month(actor, month)
         return result, self._services.closing.check(actor, month, result.rows)
 
+    def forget_person(self) -> None:
+        """Another person signs in: the last one's search and chosen row do not carry over."""
+        self.search_field.clear()
+        self.table.clearSelection()
+
     def clear(self) -> None:
         """Show nothing (the signed-in person may not see billing); a late result is ignored."""
         self._loads.forget()

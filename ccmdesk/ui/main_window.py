@@ -288,7 +288,15 @@ class MainWindow(QMainWindow):
         return self._actor
 
     def set_actor(self, actor: Actor) -> None:
+        someone_else = actor.key != self._actor.key
         self._actor = actor
+        if someone_else:
+            # The next person starts on a clean Patients page, not on the last one's screen.
+            for page in self.pages.values():
+                forget = getattr(page, "forget_person", None)
+                if forget is not None:
+                    forget()
+            self.show_page(PATIENTS)
         self._apply_actor()
         patients = self.pages[PATIENTS]
         assert isinstance(patients, PatientsPage)

@@ -477,6 +477,16 @@ class PatientsPage(QWidget):
         self._update_count()
         self._update_buttons()
 
+    def forget_person(self) -> None:
+        """Another person signs in at this window: nothing the last one searched for or chose
+        (a patient's name and record) stays on screen for them."""
+        self.search_field.clear()
+        self.table.setCurrentIndex(QModelIndex())
+        self.table.clearSelection()
+        self._update_buttons()
+        if self.panel is not None:
+            self.panel.set_mrn(None)
+
     def select_mrn(self, mrn: str) -> bool:
         source_row = self.model.row_of(mrn)
         if source_row < 0:

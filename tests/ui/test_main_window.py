@@ -255,3 +255,23 @@ def test_a_scheduler_sees_the_whole_worklist_but_keeps_no_stopwatch(
     page = window.pages[WORKLIST]
     assert isinstance(page, WorklistPage)
     assert page.message() == "" and page.start_button.isHidden()
+
+
+def test_the_next_person_does_not_see_the_last_ones_search_patient_or_page(
+    qtbot, make_window, services: Services
+) -> None:
+    window = make_window(services.staff.actor_for("dr-okafor"))
+    page = patients_page(window)
+    mrn = page.model.row_at(0).mrn
+    page.search_field.setText(mrn)
+    assert page.select_mrn(mrn) and page.current_mrn() == mrn
+    window.show_page(REVIEW)
+    dialog = window.switch_user()
+    assert isinstance(dialog, SignInDialog)
+    dialog.staff_id.setText("rn-lee")
+    dialog.password.setText(PASSWORD)
+    dialog.ok_button.click()
+    assert window.actor().key == "rn-lee"
+    assert window.current_page() == PATIENTS
+    assert page.search_field.text() == "" and page.current_mrn() is None
+    assert page.panel is None or page.panel.mrn is None
