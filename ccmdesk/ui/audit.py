@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ccmdesk.rules.billing import clock, dollars
 from ccmdesk.services import Actor, AuditFilter, AuditRow, ChainCheck, Services
 from ccmdesk.services.deep_check import DeepCheck
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
@@ -52,19 +53,84 @@ ACTION_GROUPS = (
 )
 
 
-def _value(value: Any) -> str:
+# What each recorded action is called on screen; the stored code stays in the tooltip and in
+# the trail itself (the chain hashes the code, never this wording).
+ACTION_LABELS = {
+    "auth.account_lock": "Account locked",
+    "auth.failure": "Sign-in refused",
+    "auth.password_set": "Password set",
+    "auth.pin_removed": "Unlock PIN removed",
+    "auth.pin_set": "Unlock PIN set",
+    "auth.screen_lock": "Screen locked",
+    "auth.screen_unlock": "Screen unlocked",
+    "auth.sign_in": "Signed in",
+    "auth.sign_out": "Signed out",
+    "database.restore": "Backup restored",
+    "fees.update": "Fee schedule changed",
+    "month.acknowledge": "Month's changes acknowledged",
+    "month.close": "Month closed",
+    "month.create": "Month facts added",
+    "month.family": "Code family switched",
+    "month.flag": "Billed month flagged",
+    "month.reopen": "Month reopened",
+    "month.sign": "Month signed",
+    "month.unlock": "Signed month unlocked",
+    "month.update": "Month facts changed",
+    "patient.create": "Patient added",
+    "patient.update": "Patient changed",
+    "practice.attestation": "Sign-off statement changed",
+    "practice.auto_lock": "Screen lock minutes changed",
+    "practice.create": "Practice created",
+    "practice.stopwatch_settings": "Stopwatch settings changed",
+    "practice.update": "Practice changed",
+    "staff.create": "Staff member added",
+    "staff.update": "Staff member changed",
+    "time.clock_set_back": "Clock set back (stopwatch)",
+    "time.create": "Time added",
+    "time.delete": "Time deleted",
+    "time.discard": "Stopwatch discarded",
+    "time.idle_discard": "Idle time left out",
+    "time.idle_keep": "Idle time kept",
+    "time.pause": "Stopwatch paused",
+    "time.recover_keep": "Stopwatch kept after a crash",
+    "time.resume": "Stopwatch resumed",
+    "time.start": "Stopwatch started",
+    "time.stop": "Stopwatch stopped",
+    "time.update": "Time changed",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
+
+def _value(name: str, value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int) and name.endswith("_cents"):
+        return dollars(value)
+    if isinstance(value, int) and (name == "seconds" or name.endswith("_seconds")):
+        return clock(value)
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def _field(name: str) -> str:
+    """`amount_cents` reads "amount", `staff_id` "staff id"."""
+    for suffix in ("_cents", "_seconds"):
+        name = name.removesuffix(suffix)
+    return name.replace("_", " ")
+
+
 def changes(row: AuditRow) -> list[tuple[str, str, str]]:
-    """(field, before, after) for every field either side has, in name order."""
+    """(field, before, after) for every field either side has, in name order, in words:
+    cents as dollars, seconds as minutes."""
     before, after = row.before or {}, row.after or {}
     return [
-        (name, _value(before.get(name)), _value(after.get(name)))
+        (_field(name), _value(name, before.get(name)), _value(name, after.get(name)))
         for name in sorted(set(before) | set(after))
     ]
 
@@ -92,7 +158,7 @@ class AuditTableModel(RowsModel[AuditRow]):
         if column == WHO:
             return row.actor_name if role == Qt.ItemDataRole.DisplayRole else row.actor
         if column == ACTION:
-            return row.action
+            return action_label(row.action) if role == Qt.ItemDataRole.DisplayRole else row.action
         if column == PATIENT:
             return f"{row.patient_name} ({row.mrn})" if row.mrn else ""
         if column == RECORD:
@@ -248,7 +314,7 @@ class AuditPage(QWidget):
         for prefix, label in ACTION_GROUPS:
             self.action_box.addItem(label, prefix)
         for action in self._services.audit.actions(actor):
-            self.action_box.addItem(action, action)
+            self.action_box.addItem(action_label(action), action)
         self.staff_box.blockSignals(False)
         self.action_box.blockSignals(False)
 
@@ -307,7 +373,8 @@ class AuditPage(QWidget):
             self.detail_heading.setText("")
             return
         self.detail_heading.setText(
-            f"Event {row.id} · {row.action} by {row.actor_name} ({row.actor})"
+            f"Event {row.id} · {action_label(row.action)} ({row.action}) by {row.actor_name} "
+            f"({row.actor})"
             + (f" · why: {row.reason}" if row.reason else "")
             + f" · hash {row.hash}"
         )

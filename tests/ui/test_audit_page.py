@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.audit import ANY_DAY, DIFFERENCES_SHOWN, AuditPage, changes
 from ccmdesk.ui.background import InlineTaskRunner
+from tests.conftest import NOW
 
 
 @pytest.fixture
@@ -109,3 +110,33 @@ def test_deep_check_lists_the_first_differences_and_counts_the_rest(
     assert lines[-1] == (
         f"… and {rows - DIFFERENCES_SHOWN} more: `ccmdesk audit verify --deep` lists them all."
     )
+
+
+def test_actions_and_values_read_as_words_not_codes(page: AuditPage) -> None:
+    from ccmdesk.services import AuditRow
+    from ccmdesk.ui.audit import ACTION, ACTION_LABELS
+
+    index = page.model.index(0, ACTION)
+    assert page.model.data(index) == "Time changed"  # the code stays in the tooltip
+    assert page.model.data(index, Qt.ItemDataRole.ToolTipRole) == "time.update"
+    assert page.action_box.itemText(page.action_box.findData("time.update")) == "Time changed"
+    closed = AuditRow(1, NOW, "bill-b", "Bo Biller", "month.close", "month", "2026-03", "", "",
+                      None, {"amount_cents": 1266434, "billable": 12, "seconds": 1260,
+                             "billable_signed": True}, "", "h")  # fmt: skip
+    assert changes(closed) == [
+        ("amount", "", "$12,664.34"),
+        ("billable", "", "12"),
+        ("billable signed", "", "yes"),
+        ("seconds", "", "21:00"),
+    ]
+    # Every action a service records has words of its own.
+    import re
+    from pathlib import Path
+
+    import ccmdesk.services
+
+    pattern = re.compile(r'"((?:auth|database|fees|month|patient|practice|staff|time)\.[a-z_]+)"')
+    folder = Path(ccmdesk.services.__file__).parent
+    found = {m for f in folder.glob("*.py") for m in pattern.findall(f.read_text("utf-8"))}
+    recorded = {m for m in found if not m.endswith(".csv")}  # file names are not actions
+    assert len(recorded) > 30 and recorded <= set(ACTION_LABELS), recorded - set(ACTION_LABELS)
