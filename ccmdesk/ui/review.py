@@ -250,21 +250,29 @@ class SignDialog(QDialog):
             QLabel(f"Sign {count} patient month{'s' if count != 1 else ''} of {month_label(month)}")
         )
         heading.setObjectName("dialogHeading")
-        self.table = QTableWidget(count, 4)
+        self.table = QTableWidget(count, 5)
         self.table.setObjectName("signList")
-        self.table.setHorizontalHeaderLabels(["Patient", "MRN", "Codes", "Amount"])
+        self.table.setHorizontalHeaderLabels(["Patient", "MRN", "Codes", "Amount", "Warnings"])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.verticalHeader().hide()
         for n, row in enumerate(rows):
             amount = QTableWidgetItem(dollars(row.result.amount_cents))
             amount.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            # What the practitioner attests to despite: each month's own warnings (its not
+            # being signed yet is what this dialog is for).
+            said = [REASONS[w].text for w in row.result.warnings if w != "NOT_SIGNED"]
+            warnings = QTableWidgetItem(" ".join(said) if said else "—")
+            warnings.setToolTip("\n".join(said))
+            if said:
+                warnings.setForeground(WARNING_COLOR)
             for column, item in enumerate(
                 (
                     QTableWidgetItem(row.patient_name),
                     QTableWidgetItem(row.mrn),
                     QTableWidgetItem(row.result.codes),
                     amount,
+                    warnings,
                 )
             ):
                 self.table.setItem(n, column, item)
@@ -273,13 +281,19 @@ class SignDialog(QDialog):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in (1, 2, 3):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.setMaximumHeight(
             min(320, self.table.verticalHeader().defaultSectionSize() * (count + 1) + 8)
         )
         total = sum(row.result.amount_cents for row in rows)
         self.total = QLabel(f"Total {dollars(total)}")
         self.total.setAlignment(Qt.AlignmentFlag.AlignRight)
-        statement = QLabel("By signing you attest:")
+        statement = QLabel(
+            "By signing you attest:"
+            if count == 1
+            else f"By signing you attest, for each of these {count} patients and their month:"
+        )
+        statement.setObjectName("attestationLead")
         self.attestation = plain(QLabel(attestation))
         self.attestation.setObjectName("attestation")
         self.attestation.setWordWrap(True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QLabel
 from pytestqt.qtbot import QtBot
 
 from ccmdesk.services import Actor, Services
@@ -99,6 +99,11 @@ def test_a_batch_of_ready_months_is_listed_then_signed_together(page: ReviewPage
     assert isinstance(dialog, SignDialog)
     rows = [dialog.table.item(n, 1).text() for n in range(dialog.table.rowCount())]
     assert rows == ["M1", "M4"] and dialog.total.text() == "Total $210.42"
+    # Each month's own warnings are in the list; the statement speaks of every patient.
+    assert dialog.table.item(0, 4).text() == "—"
+    assert "Another compliant code family would pay more" in dialog.table.item(1, 4).text()
+    lead = dialog.findChild(QLabel, "attestationLead")
+    assert lead is not None and "for each of these 2 patients" in lead.text()
     dialog.reject()
     assert statuses(page)["M1"] == "ready to sign"  # cancelled: nothing signed
     page.select_ready()
