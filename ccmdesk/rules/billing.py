@@ -358,6 +358,12 @@ def codes_text(lines: Iterable[CodeLine]) -> str:
     return ";".join(f"{line.code}x{line.units}" for line in lines)
 
 
+def codes_words(codes: str) -> str:
+    """A code list as people read it on every screen, "99490x1, 99439x2"; stored, exported and
+    hashed into closed bills with semicolons (codes_text), which stay as they are."""
+    return codes.replace(";", ", ")
+
+
 def clock(seconds: int) -> str:
     """Minutes and seconds as a nurse reads a stopwatch: 75:30."""
     return f"{seconds // 60}:{seconds % 60:02d}"

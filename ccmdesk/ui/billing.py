@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.billing import MonthResult, clock, dollars
+from ccmdesk.rules.billing import MonthResult, clock, codes_words, dollars
 from ccmdesk.rules.catalog import FAMILIES, REASONS, Kind
 from ccmdesk.rules.intervals import month_label
 from ccmdesk.services import (
@@ -279,7 +279,7 @@ class BillingTableModel(RowsModel[BillingRow]):
         if column == PRACTITIONER_MIN:
             return clock(r.practitioner_seconds)
         if column == CODES:
-            codes = shown_codes(row).replace(";", ", ")
+            codes = codes_words(shown_codes(row))
             return codes if r.billable or not codes else f"({codes})"
         if column == AMOUNT:
             return dollars(r.amount_cents) if r.billable else ""

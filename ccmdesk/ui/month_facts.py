@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.billing import day_text, dollars
+from ccmdesk.rules.billing import codes_words, day_text, dollars
 from ccmdesk.rules.catalog import FAMILIES
 from ccmdesk.rules.intervals import month_days, month_label
 from ccmdesk.rules.validation import REASON_LIMIT
@@ -282,7 +282,7 @@ class FamilyDialog(QDialog):
         )
         for option in result.choices:
             self.family.add_value(
-                f"{FAMILIES[option.family].label}: {option.codes.replace(';', ', ')} · "
+                f"{FAMILIES[option.family].label}: {codes_words(option.codes)} · "
                 f"{dollars(option.amount_cents)}",
                 option.family,
             )

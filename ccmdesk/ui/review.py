@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.billing import clock, dollars
+from ccmdesk.rules.billing import clock, codes_words, dollars
 from ccmdesk.rules.catalog import FAMILIES, REASONS, Kind
 from ccmdesk.rules.intervals import month_label
 from ccmdesk.services import (
@@ -107,7 +107,7 @@ class ReviewTableModel(RowsModel[tuple[BillingRow, str]]):
                 row.patient_name,
                 row.mrn,
                 minutes(r.countable_seconds),
-                shown_codes(row),
+                codes_words(shown_codes(row)),
                 dollars(r.amount_cents) if r.billable else "",
                 status.capitalize(),
             )[column]
@@ -163,9 +163,9 @@ def summary_html(s: MonthlySummary, zone: dt.tzinfo) -> str:
     care_plan = f"{s.care_plan_date:%d %b %Y}" if s.care_plan_date else "none on file"
     parts.append(f"<p>Consent: {consent} · Care plan: {care_plan}</p>")
     codes = (
-        ", ".join(f"{line.code} × {line.units}" for line in r.lines)
+        codes_words(r.codes)
         if r.lines
-        else (r.option.codes + " once mended" if r.option else "none")
+        else (codes_words(r.option.codes) + " once mended" if r.option else "none")
     )
     family = FAMILIES[r.option.family].label if r.option else "no code family reached"
     parts.append(
@@ -270,7 +270,7 @@ class SignDialog(QDialog):
                 (
                     QTableWidgetItem(row.patient_name),
                     QTableWidgetItem(row.mrn),
-                    QTableWidgetItem(row.result.codes),
+                    QTableWidgetItem(codes_words(row.result.codes)),
                     amount,
                     warnings,
                 )
@@ -371,7 +371,7 @@ class ReviewPage(QWidget):
         for column, sample, padding in (
             (MRN, "RB1000000", 14),
             (MINUTES, "9999", 14),
-            (CODES, "99490x1;99439x2", 26),
+            (CODES, "99490x1, 99439x2", 26),
             (AMOUNT, "$1,234.56", 12),
             (STATUS, "Below threshold", 26),
         ):
