@@ -26,7 +26,7 @@ from ccmdesk.services.base import (
     practice_zone,
 )
 from ccmdesk.services.billing import BillingRow, BillingService, collector_paused
-from ccmdesk.services.context import SYSTEM_ROLE, Actor, Clock, Permission
+from ccmdesk.services.context import SYSTEM_ROLE, Actor, Clock, Permission, allowed
 from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from ccmdesk.services.locks import closed_months
 from ccmdesk.services.practice import attestation_text
@@ -39,7 +39,21 @@ READY = "ready to sign"
 BLOCKED = "blocked"
 BELOW = "below threshold"
 SIGNED = "signed"
-STATUS_ORDER = (READY, BLOCKED, BELOW, SIGNED)
+CLOSED = "closed for billing"  # billable, but in a month closed before it was signed
+STATUS_ORDER = (READY, BLOCKED, BELOW, SIGNED, CLOSED)
+
+
+def month_sign_refusal(month: str, current: str, closed: bool) -> str:
+    """Why nothing in this month can be signed now, or "": the one rule both the refusal to
+    sign and the screen's Sign buttons follow."""
+    if month > current:
+        return f"{month_label(month)} has not begun; it cannot be signed yet."
+    if closed:
+        return (
+            f"{month_label(month)} is closed for billing; an administrator must reopen it "
+            "before anything in it is signed."
+        )
+    return ""
 
 
 def review_status(row: BillingRow) -> str:
@@ -124,6 +138,12 @@ class ReviewQueue:
     month: str
     rows: tuple[tuple[BillingRow, str], ...]  # (row, status), in MRN order
     closed: bool
+    # Why nothing in the month can be signed now ("" when it can), by the rule signing obeys.
+    sign_refusal: str = ""
+
+    @property
+    def can_sign(self) -> bool:
+        return not self.sign_refusal
 
     def count(self, status: str) -> int:
         return sum(1 for _, s in self.rows if s == status)
@@ -150,7 +170,16 @@ class ReviewService(ServiceBase):
                 which = Patient.billing_practitioner_id == me.id
             rows = self._billing.evaluate_in(session, month, which)
             closed = bool(closed_months(session, [month]))
-        return ReviewQueue(month, tuple((row, review_status(row)) for row in rows), closed)
+            current = month_of(self._now(), practice_zone(session))
+        refusal = month_sign_refusal(month, current, closed)
+        if not allowed(actor, Permission.SIGN_MONTH):
+            refusal = f"{actor.name} may not sign a patient's month."
+        statuses = []
+        for row in rows:
+            status = review_status(row)
+            # A billable month the practice closed unsigned is not "ready": nothing signs it.
+            statuses.append((row, CLOSED if closed and status == READY else status))
+        return ReviewQueue(month, tuple(statuses), closed, refusal)
 
     def summary(self, actor: Actor, mrn: str, month: str) -> MonthlySummary:
         """The one-screen monthly summary of a patient."""
@@ -238,13 +267,11 @@ class ReviewService(ServiceBase):
         with collector_paused(), self._db.session() as session:
             me = self._staff(session, actor)
             zone = practice_zone(session)
-            if month > month_of(now, zone):
-                raise ServiceError(f"{month_label(month)} has not begun; it cannot be signed yet.")
-            if closed_months(session, [month]):
-                raise ServiceError(
-                    f"{month_label(month)} is closed for billing; an administrator must reopen "
-                    "it before anything in it is signed."
-                )
+            refusal = month_sign_refusal(
+                month, month_of(now, zone), bool(closed_months(session, [month]))
+            )
+            if refusal:
+                raise ServiceError(refusal)
             patients = {
                 p.mrn: p for p in session.scalars(select(Patient).where(Patient.mrn.in_(wanted)))
             }

@@ -40,7 +40,7 @@ from ccmdesk.services import (
     Services,
     allowed,
 )
-from ccmdesk.services.review import BELOW, BLOCKED, READY, SIGNED
+from ccmdesk.services.review import BELOW, BLOCKED, CLOSED, READY, SIGNED
 from ccmdesk.ui.background import LatestOnly, TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.billing import BLOCK_COLOR, WARNING_COLOR, ModelIndex, shown_codes
 from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
@@ -58,12 +58,14 @@ FILTERS = (
     (BLOCKED, "Blocked"),
     (BELOW, "Below threshold"),
     (SIGNED, "Signed"),
+    (CLOSED, "Closed unsigned"),
 )
 STATUS_COLORS = {
     READY: QColor("#1d5fa8"),
     BLOCKED: BLOCK_COLOR,
     BELOW: WARNING_COLOR,
     SIGNED: QColor("#1e7a3c"),
+    CLOSED: QColor("#5d6971"),
 }
 ROLE_WORDS = {"clinical": "clinical staff", "practitioner": "practitioner"}
 
@@ -489,7 +491,9 @@ class ReviewPage(QWidget):
         self.queue = queue
         self.model.set_rows(queue.rows)
         counts = " · ".join(
-            f"{queue.count(status):,} {status}" for status in (READY, BLOCKED, BELOW, SIGNED)
+            f"{queue.count(status):,} {status}"
+            for status in (READY, BLOCKED, BELOW, SIGNED, CLOSED)
+            if status != CLOSED or queue.count(status)
         )
         closed = " · closed for billing" if queue.closed else ""
         self.status_label.setText(
@@ -559,7 +563,11 @@ class ReviewPage(QWidget):
         ready = self.selected_ready()
         self.sign_selected_button.setVisible(may_sign)
         self.select_ready_button.setVisible(may_sign)
-        self.sign_selected_button.setEnabled(bool(ready))
+        # What the service says of the month (closed, not begun), not a rule of the page's own.
+        refusal = self.queue.sign_refusal if self.queue is not None else ""
+        self.sign_selected_button.setEnabled(bool(ready) and not refusal)
+        self.sign_selected_button.setToolTip(refusal)
+        self.select_ready_button.setEnabled(not refusal)
         self.sign_selected_button.setText(
             f"Sign {len(ready)} selected…" if len(ready) > 1 else "Sign selected…"
         )

@@ -381,3 +381,21 @@ def test_nothing_is_signed_when_the_month_changed_since_it_was_shown(team: Servi
     assert team.review.summary(DOCTOR, READY_MRN, MONTH).signature is None
     now = team.review.summary(DOCTOR, READY_MRN, MONTH).row.result
     team.review.sign(DOCTOR, READY_MRN, MONTH, (now.codes, now.amount_cents))
+
+
+def test_the_queue_says_whether_the_month_can_be_signed_by_the_rule_signing_obeys(
+    team: Services,
+) -> None:
+    from ccmdesk.services.review import CLOSED, READY
+
+    open_queue = team.review.queue(DOCTOR, MONTH)
+    assert open_queue.can_sign and open_queue.count(READY) > 0
+    assert not team.review.queue(BILLER, MONTH).can_sign  # billing staff sign nothing
+    team.closing.close(BILLER, MONTH)
+    closed = team.review.queue(DOCTOR, MONTH)
+    assert not closed.can_sign and closed.count(READY) == 0
+    assert closed.count(CLOSED) == open_queue.count(READY)
+    with pytest.raises(ServiceError) as refused:
+        team.review.sign(DOCTOR, READY_MRN, MONTH)
+    assert str(refused.value) == closed.sign_refusal
+    assert not team.review.queue(DOCTOR, "2026-05").can_sign  # not begun

@@ -237,3 +237,21 @@ def test_a_signature_that_no_longer_matches_the_month_is_called_out(page: Review
     assert page.summary is not None and "no longer matches" not in page.view.toPlainText()
     changed = dataclasses.replace(page.summary, changed_since_signed=True)
     assert "The month no longer matches what was signed" in summary_html(changed, dt.UTC)
+
+
+def test_a_closed_month_offers_no_signing_and_says_why(
+    qtbot: QtBot, month_data: Services, doctor: Actor, clock
+) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    clock.now = dt.datetime(2026, 4, 2, 15, 0, tzinfo=dt.UTC)  # March is over
+    month_data.closing.close(month_data.staff.actor_for("bill-chen"), MONTH)
+    widget = ReviewPage(month_data, lambda: doctor, InlineTaskRunner())
+    qtbot.addWidget(widget)
+    widget.set_month(MONTH)
+    assert statuses(widget)["M1"] == statuses(widget)["M4"] == "closed for billing"
+    widget.table.selectAll()
+    assert not widget.sign_selected_button.isEnabled()
+    assert not widget.select_ready_button.isEnabled()
+    assert "closed for billing" in widget.sign_selected_button.toolTip()
+    assert "closed for billing" in widget.status_label.text()
