@@ -39,7 +39,12 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
         description="Chronic Care Management time tracking and billing. "
         "With no command, opens the application.",
     )
-    parser.add_argument("--version", action="version", version=f"ccmdesk {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"ccmdesk {__version__}",
+        help="print ccmdesk's version and exit",
+    )
     parser.add_argument(
         "--data-dir",
         metavar="DIR",
@@ -52,12 +57,20 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     practice = commands.add_parser("practice", help="create or update the practice details")
-    practice.add_argument("--name")
-    practice.add_argument("--group-npi", metavar="NPI")
-    practice.add_argument("--tin")
-    practice.add_argument("--address")
-    practice.add_argument("--phone")
-    practice.add_argument("--timezone", metavar="AREA/CITY")
+    practice.add_argument(
+        "--name", help="the practice's name (required the first time, when it is created)"
+    )
+    practice.add_argument(
+        "--group-npi", metavar="NPI", help="the group's 10-digit National Provider Identifier"
+    )
+    practice.add_argument("--tin", help="the tax identification number (EIN), e.g. 12-3456789")
+    practice.add_argument("--address", help="the address printed on superbills")
+    practice.add_argument("--phone", help="the phone number printed on superbills")
+    practice.add_argument(
+        "--timezone",
+        metavar="AREA/CITY",
+        help="the practice's time zone, e.g. America/Chicago: months and days are its own",
+    )
     practice.add_argument("--pos", metavar="CODE", help="place of service, e.g. 11 (office)")
     practice.add_argument(
         "--date-of-service",
@@ -69,11 +82,25 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
     importer = commands.add_parser(
         "import", help="import staff, patients, time entries and patient months from CSV files"
     )
-    importer.add_argument("files", nargs="+", metavar="FILE.csv", type=Path)
+    importer.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE.csv",
+        type=Path,
+        help="CSV files in any order; each one's kind is known from its header (docs/formats.md)",
+    )
 
     export = commands.add_parser("export", help="export a month for billing")
-    export.add_argument("--month", required=True, metavar="YYYY-MM")
-    export.add_argument("--out", required=True, metavar="DIR", type=Path)
+    export.add_argument(
+        "--month", required=True, metavar="YYYY-MM", help="the month to export, e.g. 2026-03"
+    )
+    export.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        type=Path,
+        help="the folder to write the PDFs and CSV files into (made if missing)",
+    )
     export.add_argument(
         "--signed-only",
         action="store_true",
@@ -114,7 +141,9 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
         "set-password",
         help="set a staff member's password (asked twice without echo); lifts a lockout",
     )
-    set_password.add_argument("staff_id", metavar="STAFF_ID")
+    set_password.add_argument(
+        "staff_id", metavar="STAFF_ID", help="the staff id the person signs in with"
+    )
     set_password.add_argument(
         "--password-stdin",
         action="store_true",
@@ -129,7 +158,9 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
         "restore",
         help="replace the database with a backup (checked first; the current one is kept aside)",
     )
-    restore.add_argument("file", metavar="FILE", type=Path)
+    restore.add_argument(
+        "file", metavar="FILE", type=Path, help="the backup to restore, e.g. one in backups/"
+    )
     return parser
 
 

@@ -678,3 +678,22 @@ def test_damage_the_hashes_cannot_see_stops_export_and_fails_audit_verify(
     said = capsys.readouterr().err
     assert "Nothing was exported: the database is damaged" in said and "restore" in said
     assert not out.exists()
+
+
+def test_every_option_of_every_command_says_what_it_is_for() -> None:
+    import argparse
+
+    from ccmdesk.cli import _parser
+
+    def undocumented(parser: argparse.ArgumentParser, name: str) -> list[str]:
+        missing = []
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for command, sub in action.choices.items():
+                    missing += undocumented(sub, f"{name} {command}")
+            elif not action.help or action.help == argparse.SUPPRESS:
+                missing.append(f"{name} {action.dest}")
+        return missing
+
+    assert undocumented(_parser(), "ccmdesk") == []
+    assert undocumented(_parser(with_commands=False), "ccmdesk") == []
