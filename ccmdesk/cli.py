@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ccmdesk import __version__
 from ccmdesk.config import (
+    DATA_DIR_ENV,
     RUNNING_FILE,
     ConfigError,
     database_url,
@@ -31,6 +32,10 @@ from ccmdesk.dbfile import DamagedFile, DatabaseFileError
 from ccmdesk.errors import DAMAGED_MESSAGE, DatabaseDamaged, classify
 
 COMMANDS = ("practice", "import", "export", "demo", "audit", "user", "backup", "restore")
+# Only these make a database where there is none (and the GUI's first start; restore puts a
+# backup in place, on a new workstation too). The rest read or copy one, so a mistyped
+# --data-dir must be refused rather than answered from a database made empty on the spot.
+CREATING_COMMANDS = ("practice", "import", "demo", "restore")
 
 
 def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
@@ -221,6 +226,9 @@ def _restore(data_dir: Path, source: Path, *, in_window: bool = False) -> int:
         lines.append(
             f"The database it replaced, with everything recorded up to now, is kept as {aside}"
         )
+    else:
+        # Restore may start a new workstation's database; said, so a mistyped folder shows.
+        lines.append(f"There was no database in {data_dir}; the restored one is its database now.")
     print("\n".join(lines))
     if in_window:
         from ccmdesk.ui.app import show_restored
@@ -310,6 +318,25 @@ def _deep_check(services: object) -> bool:
     return deep.ok
 
 
+def _missing_database(data_dir: Path) -> str | None:
+    """For a command that needs an existing database: why the data folder has none, or None.
+    Only the embedded SQLite file can be looked for without opening it; a database server's
+    own checks stand for it."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url(data_dir))
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database)
+    if path.exists():
+        return None
+    return (
+        f"there is no ccmdesk database in {data_dir} (no {path.name} there); check --data-dir "
+        f"or ${DATA_DIR_ENV}. A new one is made only by opening the application for the "
+        "first time, or by practice, import, demo or restore. Nothing was created."
+    )
+
+
 def _open(data_dir: Path, *, guarded: bool = True) -> Database:
     return open_database(database_url(data_dir), data_dir / BACKUP_DIR_NAME, guarded=guarded)
 
@@ -346,6 +373,12 @@ def _practice(services: object, args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_name(args: argparse.Namespace) -> str:
+    """The command as typed, e.g. "audit verify", for messages."""
+    action = getattr(args, "audit_command", None) or getattr(args, "user_command", None)
+    return f"{args.command} {action}" if action else str(args.command)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     tokens = list(sys.argv[1:] if argv is None else argv)
     gui_args: list[str] = []
@@ -368,6 +401,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     try:
         data_dir = resolve_data_dir(args.data_dir)
+        needs_database = args.command is not None and args.command not in CREATING_COMMANDS
+        # Before the log file: a refused folder is left as it was found, not made.
+        if needs_database and (missing := _missing_database(data_dir)) is not None:
+            print(f"ccmdesk: {_command_name(args)}: {missing}", file=sys.stderr)
+            return 1
         if not (args.command == "demo" and args.csv_out):
             setup_logging(data_dir)
         if args.command == "demo" and args.csv_out:

@@ -680,6 +680,43 @@ def test_damage_the_hashes_cannot_see_stops_export_and_fails_audit_verify(
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["audit", "verify"],
+        ["export", "--month", "2026-03", "--out", "OUT"],
+        ["backup"],
+        ["user", "set-password", "rn-lee", "--password-stdin"],
+    ],
+)
+def test_a_command_that_needs_a_database_refuses_a_folder_without_one_and_leaves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    typo = tmp_path / "mistyped"
+    out = tmp_path / "out"
+    args = [str(out) if arg == "OUT" else arg for arg in command]
+    assert main(["--data-dir", str(typo), *args]) == 1
+    err = capsys.readouterr().err
+    said = " ".join(command[:2] if command[0] in ("audit", "user") else command[:1])
+    assert err.startswith(f"ccmdesk: {said}: there is no ccmdesk database in {typo}")
+    assert "Nothing was created" in err
+    assert not typo.exists()  # no folder, no database, no lock file, no log file
+    assert not out.exists()
+
+
+def test_a_folder_without_a_database_is_refused_by_a_separate_process_too(
+    tmp_path: Path,
+) -> None:
+    typo = tmp_path / "mistyped"
+    result = run("audit", "verify", data_dir=typo)
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        f"ccmdesk: audit verify: there is no ccmdesk database in {typo}"
+    )
+    assert "intact" not in result.stdout
+    assert not typo.exists()
+
+
 def test_every_option_of_every_command_says_what_it_is_for() -> None:
     import argparse
 
@@ -697,3 +734,16 @@ def test_every_option_of_every_command_says_what_it_is_for() -> None:
 
     assert undocumented(_parser(), "ccmdesk") == []
     assert undocumented(_parser(with_commands=False), "ccmdesk") == []
+
+
+def test_a_restore_into_a_folder_without_a_database_names_the_folder_it_made_one_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, elsewhere = tmp_path / "data", tmp_path / "new-workstation"
+    assert main(["--data-dir", str(data), "practice", "--name", "Maple Clinic"]) == 0
+    assert main(["--data-dir", str(data), "backup", "--to", str(tmp_path / "b.sqlite3")]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", str(elsewhere), "restore", str(tmp_path / "b.sqlite3")]) == 0
+    said = capsys.readouterr().out
+    assert f"There was no database in {elsewhere}; the restored one is its database now." in said
+    assert practice_name(elsewhere) == "Maple Clinic"
