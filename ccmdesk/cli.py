@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +37,8 @@ COMMANDS = ("practice", "import", "export", "demo", "audit", "user", "backup", "
 # backup in place, on a new workstation too). The rest read or copy one, so a mistyped
 # --data-dir must be refused rather than answered from a database made empty on the spot.
 CREATING_COMMANDS = ("practice", "import", "demo", "restore")
+# Qt platforms that draw on a display server; any other (offscreen, vnc, eglfs...) needs none.
+DISPLAY_PLATFORMS = ("", "xcb", "wayland", "wayland-egl")
 
 
 def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
@@ -318,6 +321,32 @@ def _deep_check(services: object) -> bool:
     return deep.ok
 
 
+def _no_display(gui_args: Sequence[str]) -> str | None:
+    """Why a window cannot open on this Linux computer, or None. Qt alone would abort with
+    "xcb-cursor0 is needed... reinstalling may fix this" however the libraries stand, after
+    the data folder was made; this says what is really missing, before anything is touched."""
+    if not sys.platform.startswith("linux"):
+        return None  # Windows and macOS always have their own display
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    for index, arg in enumerate(gui_args):  # Qt's own -platform NAME wins over the variable
+        if arg in ("-platform", "--platform") and index + 1 < len(gui_args):
+            platform = gui_args[index + 1]
+        elif arg.startswith(("-platform=", "--platform=")):
+            platform = arg.partition("=")[2]
+    # "xcb;wayland:option" is a list of fallbacks, each with its options after a colon.
+    names = [part.partition(":")[0].strip() for part in platform.split(";")]
+    if any(name not in DISPLAY_PLATFORMS for name in names):
+        return None
+    return (
+        "no display found: neither DISPLAY nor WAYLAND_DISPLAY is set, so the window has "
+        "nowhere to open. Start ccmdesk from the desktop session (or over ssh with X "
+        "forwarding, ssh -X); the commands (see --help) work without a display. Nothing "
+        "was changed."
+    )
+
+
 def _missing_database(data_dir: Path) -> str | None:
     """For a command that needs an existing database: why the data folder has none, or None.
     Only the embedded SQLite file can be looked for without opening it; a database server's
@@ -387,9 +416,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         # No command: the GUI. Arguments ccmdesk does not know go to it (Qt options such as
         # -style, or --user STAFF_ID).
-        # The GUI starts faster without cyclic garbage collection while it builds its
-        # long-lived objects; run_gui turns it back on once the window is shown.
-        gc.disable()
         parser = _parser(with_commands=False)
         args, gui_args = parser.parse_known_args(tokens)
         if gui_args and not gui_args[0].startswith("-"):
@@ -399,6 +425,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(
                 f"unknown command '{shown(gui_args[0])}'; the commands are {', '.join(COMMANDS)}"
             )
+        if (reason := _no_display(gui_args)) is not None:
+            print(f"ccmdesk: {reason}", file=sys.stderr)
+            return 1
+        # The GUI starts faster without cyclic garbage collection while it builds its
+        # long-lived objects; run_gui turns it back on once the window is shown.
+        gc.disable()
     try:
         data_dir = resolve_data_dir(args.data_dir)
         needs_database = args.command is not None and args.command not in CREATING_COMMANDS

@@ -717,6 +717,68 @@ def test_a_folder_without_a_database_is_refused_by_a_separate_process_too(
     assert not typo.exists()
 
 
+def gui_start(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, *extra: str
+) -> tuple[int, list[Path]]:
+    """A GUI start with the window replaced: its exit status and the folders a window opened on."""
+    import ccmdesk.ui.app
+
+    started: list[Path] = []
+    monkeypatch.setattr(
+        ccmdesk.ui.app, "run_gui", lambda _s, folder, _argv: started.append(folder) or 0
+    )
+    return main(["--data-dir", str(data_dir), *extra]), started
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a display is Linux's question")
+def test_a_gui_start_without_a_display_says_so_and_touches_no_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    data = tmp_path / "data"
+    assert gui_start(data, monkeypatch) == (1, [])
+    assert (
+        "ccmdesk: no display found: neither DISPLAY nor WAYLAND_DISPLAY" in capsys.readouterr().err
+    )
+    assert not data.exists()  # no folder, database or log file made for a window that never came
+    assert gc.isenabled()
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")  # a platform that needs a display is no help
+    assert gui_start(data, monkeypatch) == (1, [])
+    assert not data.exists()
+
+    # A platform that needs none, from the variable or Qt's own -platform argument, opens.
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert gui_start(data, monkeypatch) == (0, [data])
+    monkeypatch.delenv("QT_QPA_PLATFORM")
+    assert gui_start(data, monkeypatch, "-platform", "offscreen") == (0, [data])
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert gui_start(data, monkeypatch) == (0, [data])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a display is Linux's question")
+def test_a_gui_process_without_a_display_says_so_instead_of_blaming_qts_libraries(
+    tmp_path: Path,
+) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    data = tmp_path / "data"
+    result = subprocess.run(
+        [sys.executable, "-m", "ccmdesk", "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("ccmdesk: no display found")
+    assert "xcb" not in result.stderr
+    assert not data.exists()
+
+
 def test_every_option_of_every_command_says_what_it_is_for() -> None:
     import argparse
 
