@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ccmdesk import __version__
 from ccmdesk.config import (
+    DATA_DIR_ENV,
     RUNNING_FILE,
     ConfigError,
     database_url,
@@ -31,6 +33,12 @@ from ccmdesk.dbfile import DamagedFile, DatabaseFileError
 from ccmdesk.errors import DAMAGED_MESSAGE, DatabaseDamaged, classify
 
 COMMANDS = ("practice", "import", "export", "demo", "audit", "user", "backup", "restore")
+# Only these make a database where there is none (and the GUI's first start; restore puts a
+# backup in place, on a new workstation too). The rest read or copy one, so a mistyped
+# --data-dir must be refused rather than answered from a database made empty on the spot.
+CREATING_COMMANDS = ("practice", "import", "demo", "restore")
+# Qt platforms that draw on a display server; any other (offscreen, vnc, eglfs...) needs none.
+DISPLAY_PLATFORMS = ("", "xcb", "wayland", "wayland-egl")
 
 
 def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
@@ -39,7 +47,12 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
         description="Chronic Care Management time tracking and billing. "
         "With no command, opens the application.",
     )
-    parser.add_argument("--version", action="version", version=f"ccmdesk {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"ccmdesk {__version__}",
+        help="print ccmdesk's version and exit",
+    )
     parser.add_argument(
         "--data-dir",
         metavar="DIR",
@@ -52,12 +65,20 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     practice = commands.add_parser("practice", help="create or update the practice details")
-    practice.add_argument("--name")
-    practice.add_argument("--group-npi", metavar="NPI")
-    practice.add_argument("--tin")
-    practice.add_argument("--address")
-    practice.add_argument("--phone")
-    practice.add_argument("--timezone", metavar="AREA/CITY")
+    practice.add_argument(
+        "--name", help="the practice's name (required the first time, when it is created)"
+    )
+    practice.add_argument(
+        "--group-npi", metavar="NPI", help="the group's 10-digit National Provider Identifier"
+    )
+    practice.add_argument("--tin", help="the tax identification number (EIN), e.g. 12-3456789")
+    practice.add_argument("--address", help="the address printed on superbills")
+    practice.add_argument("--phone", help="the phone number printed on superbills")
+    practice.add_argument(
+        "--timezone",
+        metavar="AREA/CITY",
+        help="the practice's time zone, e.g. America/Chicago: months and days are its own",
+    )
     practice.add_argument("--pos", metavar="CODE", help="place of service, e.g. 11 (office)")
     practice.add_argument(
         "--date-of-service",
@@ -69,11 +90,25 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
     importer = commands.add_parser(
         "import", help="import staff, patients, time entries and patient months from CSV files"
     )
-    importer.add_argument("files", nargs="+", metavar="FILE.csv", type=Path)
+    importer.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE.csv",
+        type=Path,
+        help="CSV files in any order; each one's kind is known from its header (docs/formats.md)",
+    )
 
     export = commands.add_parser("export", help="export a month for billing")
-    export.add_argument("--month", required=True, metavar="YYYY-MM")
-    export.add_argument("--out", required=True, metavar="DIR", type=Path)
+    export.add_argument(
+        "--month", required=True, metavar="YYYY-MM", help="the month to export, e.g. 2026-03"
+    )
+    export.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        type=Path,
+        help="the folder to write the PDFs and CSV files into (made if missing)",
+    )
     export.add_argument(
         "--signed-only",
         action="store_true",
@@ -114,7 +149,9 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
         "set-password",
         help="set a staff member's password (asked twice without echo); lifts a lockout",
     )
-    set_password.add_argument("staff_id", metavar="STAFF_ID")
+    set_password.add_argument(
+        "staff_id", metavar="STAFF_ID", help="the staff id the person signs in with"
+    )
     set_password.add_argument(
         "--password-stdin",
         action="store_true",
@@ -129,7 +166,9 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
         "restore",
         help="replace the database with a backup (checked first; the current one is kept aside)",
     )
-    restore.add_argument("file", metavar="FILE", type=Path)
+    restore.add_argument(
+        "file", metavar="FILE", type=Path, help="the backup to restore, e.g. one in backups/"
+    )
     return parser
 
 
@@ -190,6 +229,9 @@ def _restore(data_dir: Path, source: Path, *, in_window: bool = False) -> int:
         lines.append(
             f"The database it replaced, with everything recorded up to now, is kept as {aside}"
         )
+    else:
+        # Restore may start a new workstation's database; said, so a mistyped folder shows.
+        lines.append(f"There was no database in {data_dir}; the restored one is its database now.")
     print("\n".join(lines))
     if in_window:
         from ccmdesk.ui.app import show_restored
@@ -279,6 +321,51 @@ def _deep_check(services: object) -> bool:
     return deep.ok
 
 
+def _no_display(gui_args: Sequence[str]) -> str | None:
+    """Why a window cannot open on this Linux computer, or None. Qt alone would abort with
+    "xcb-cursor0 is needed... reinstalling may fix this" however the libraries stand, after
+    the data folder was made; this says what is really missing, before anything is touched."""
+    if not sys.platform.startswith("linux"):
+        return None  # Windows and macOS always have their own display
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    for index, arg in enumerate(gui_args):  # Qt's own -platform NAME wins over the variable
+        if arg in ("-platform", "--platform") and index + 1 < len(gui_args):
+            platform = gui_args[index + 1]
+        elif arg.startswith(("-platform=", "--platform=")):
+            platform = arg.partition("=")[2]
+    # "xcb;wayland:option" is a list of fallbacks, each with its options after a colon.
+    names = [part.partition(":")[0].strip() for part in platform.split(";")]
+    if any(name not in DISPLAY_PLATFORMS for name in names):
+        return None
+    return (
+        "no display found: neither DISPLAY nor WAYLAND_DISPLAY is set, so the window has "
+        "nowhere to open. Start ccmdesk from the desktop session (or over ssh with X "
+        "forwarding, ssh -X); the commands (see --help) work without a display. Nothing "
+        "was changed."
+    )
+
+
+def _missing_database(data_dir: Path) -> str | None:
+    """For a command that needs an existing database: why the data folder has none, or None.
+    Only the embedded SQLite file can be looked for without opening it; a database server's
+    own checks stand for it."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url(data_dir))
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database)
+    if path.exists():
+        return None
+    return (
+        f"there is no ccmdesk database in {data_dir} (no {path.name} there); check --data-dir "
+        f"or ${DATA_DIR_ENV}. A new one is made only by opening the application for the "
+        "first time, or by practice, import, demo or restore. Nothing was created."
+    )
+
+
 def _open(data_dir: Path, *, guarded: bool = True) -> Database:
     return open_database(database_url(data_dir), data_dir / BACKUP_DIR_NAME, guarded=guarded)
 
@@ -315,6 +402,12 @@ def _practice(services: object, args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_name(args: argparse.Namespace) -> str:
+    """The command as typed, e.g. "audit verify", for messages."""
+    action = getattr(args, "audit_command", None) or getattr(args, "user_command", None)
+    return f"{args.command} {action}" if action else str(args.command)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     tokens = list(sys.argv[1:] if argv is None else argv)
     gui_args: list[str] = []
@@ -323,9 +416,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         # No command: the GUI. Arguments ccmdesk does not know go to it (Qt options such as
         # -style, or --user STAFF_ID).
-        # The GUI starts faster without cyclic garbage collection while it builds its
-        # long-lived objects; run_gui turns it back on once the window is shown.
-        gc.disable()
         parser = _parser(with_commands=False)
         args, gui_args = parser.parse_known_args(tokens)
         if gui_args and not gui_args[0].startswith("-"):
@@ -335,8 +425,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(
                 f"unknown command '{shown(gui_args[0])}'; the commands are {', '.join(COMMANDS)}"
             )
+        if (reason := _no_display(gui_args)) is not None:
+            print(f"ccmdesk: {reason}", file=sys.stderr)
+            return 1
+        # The GUI starts faster without cyclic garbage collection while it builds its
+        # long-lived objects; run_gui turns it back on once the window is shown.
+        gc.disable()
     try:
         data_dir = resolve_data_dir(args.data_dir)
+        needs_database = args.command is not None and args.command not in CREATING_COMMANDS
+        # Before the log file: a refused folder is left as it was found, not made.
+        if needs_database and (missing := _missing_database(data_dir)) is not None:
+            print(f"ccmdesk: {_command_name(args)}: {missing}", file=sys.stderr)
+            return 1
         if not (args.command == "demo" and args.csv_out):
             setup_logging(data_dir)
         if args.command == "demo" and args.csv_out:

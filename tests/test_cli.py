@@ -678,3 +678,134 @@ def test_damage_the_hashes_cannot_see_stops_export_and_fails_audit_verify(
     said = capsys.readouterr().err
     assert "Nothing was exported: the database is damaged" in said and "restore" in said
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["audit", "verify"],
+        ["export", "--month", "2026-03", "--out", "OUT"],
+        ["backup"],
+        ["user", "set-password", "rn-lee", "--password-stdin"],
+    ],
+)
+def test_a_command_that_needs_a_database_refuses_a_folder_without_one_and_leaves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    typo = tmp_path / "mistyped"
+    out = tmp_path / "out"
+    args = [str(out) if arg == "OUT" else arg for arg in command]
+    assert main(["--data-dir", str(typo), *args]) == 1
+    err = capsys.readouterr().err
+    said = " ".join(command[:2] if command[0] in ("audit", "user") else command[:1])
+    assert err.startswith(f"ccmdesk: {said}: there is no ccmdesk database in {typo}")
+    assert "Nothing was created" in err
+    assert not typo.exists()  # no folder, no database, no lock file, no log file
+    assert not out.exists()
+
+
+def test_a_folder_without_a_database_is_refused_by_a_separate_process_too(
+    tmp_path: Path,
+) -> None:
+    typo = tmp_path / "mistyped"
+    result = run("audit", "verify", data_dir=typo)
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        f"ccmdesk: audit verify: there is no ccmdesk database in {typo}"
+    )
+    assert "intact" not in result.stdout
+    assert not typo.exists()
+
+
+def gui_start(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, *extra: str
+) -> tuple[int, list[Path]]:
+    """A GUI start with the window replaced: its exit status and the folders a window opened on."""
+    import ccmdesk.ui.app
+
+    started: list[Path] = []
+    monkeypatch.setattr(
+        ccmdesk.ui.app, "run_gui", lambda _s, folder, _argv: started.append(folder) or 0
+    )
+    return main(["--data-dir", str(data_dir), *extra]), started
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a display is Linux's question")
+def test_a_gui_start_without_a_display_says_so_and_touches_no_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    data = tmp_path / "data"
+    assert gui_start(data, monkeypatch) == (1, [])
+    assert (
+        "ccmdesk: no display found: neither DISPLAY nor WAYLAND_DISPLAY" in capsys.readouterr().err
+    )
+    assert not data.exists()  # no folder, database or log file made for a window that never came
+    assert gc.isenabled()
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")  # a platform that needs a display is no help
+    assert gui_start(data, monkeypatch) == (1, [])
+    assert not data.exists()
+
+    # A platform that needs none, from the variable or Qt's own -platform argument, opens.
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert gui_start(data, monkeypatch) == (0, [data])
+    monkeypatch.delenv("QT_QPA_PLATFORM")
+    assert gui_start(data, monkeypatch, "-platform", "offscreen") == (0, [data])
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert gui_start(data, monkeypatch) == (0, [data])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a display is Linux's question")
+def test_a_gui_process_without_a_display_says_so_instead_of_blaming_qts_libraries(
+    tmp_path: Path,
+) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    data = tmp_path / "data"
+    result = subprocess.run(
+        [sys.executable, "-m", "ccmdesk", "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("ccmdesk: no display found")
+    assert "xcb" not in result.stderr
+    assert not data.exists()
+
+
+def test_every_option_of_every_command_says_what_it_is_for() -> None:
+    import argparse
+
+    from ccmdesk.cli import _parser
+
+    def undocumented(parser: argparse.ArgumentParser, name: str) -> list[str]:
+        missing = []
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for command, sub in action.choices.items():
+                    missing += undocumented(sub, f"{name} {command}")
+            elif not action.help or action.help == argparse.SUPPRESS:
+                missing.append(f"{name} {action.dest}")
+        return missing
+
+    assert undocumented(_parser(), "ccmdesk") == []
+    assert undocumented(_parser(with_commands=False), "ccmdesk") == []
+
+
+def test_a_restore_into_a_folder_without_a_database_names_the_folder_it_made_one_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, elsewhere = tmp_path / "data", tmp_path / "new-workstation"
+    assert main(["--data-dir", str(data), "practice", "--name", "Maple Clinic"]) == 0
+    assert main(["--data-dir", str(data), "backup", "--to", str(tmp_path / "b.sqlite3")]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", str(elsewhere), "restore", str(tmp_path / "b.sqlite3")]) == 0
+    said = capsys.readouterr().out
+    assert f"There was no database in {elsewhere}; the restored one is its database now." in said
+    assert practice_name(elsewhere) == "Maple Clinic"

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ccmdesk.services.context import permissions_markdown
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+ROOT = DOCS.parent
+# Top-level folders of the repository: a path in the docs that starts with one names a file here.
+REPO_FOLDERS = ("docs/", "ccmdesk/", "scripts/", "tests/", "benchmarks/", "tools/", "resources/",
+                ".ci/", "shared/")  # fmt: skip
+MADE_BY_RUNS = ("benchmarks/.cache/",)  # named in the docs, made by the benchmarks
 
 
 def test_the_permission_table_in_the_docs_is_the_codes() -> None:
@@ -56,3 +62,46 @@ def test_the_field_limits_in_the_docs_are_the_codes() -> None:
         f"the first {LISTED:,} problems",
     ):
         assert row in text, row
+
+
+def code_spans(text: str) -> list[str]:
+    """Inline code and the lines of code blocks, whitespace made single (spans wrap lines)."""
+    blocks = re.findall(r"^```[^\n]*\n(.*?)^```", text, flags=re.M | re.S)
+    lines = [line for block in blocks for line in block.splitlines()]
+    prose = re.sub(r"^```[^\n]*\n.*?^```", "", text, flags=re.M | re.S)
+    spans = re.findall(r"`([^`]+)`", prose)
+    return [" ".join(item.split()) for item in [*lines, *spans] if item.strip()]
+
+
+def test_the_readme_and_docs_name_only_files_the_repository_has() -> None:
+    missing = []
+    for document in [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]:
+        text = document.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):  # links and images
+            if "://" not in target and not (document.parent / target.split("#")[0]).exists():
+                missing.append(f"{document.name}: ({target})")
+        for span in code_spans(text):
+            for token in span.split():
+                path = token.strip("\"'(),;:").partition("::")[0]  # a test's id names its file
+                placeholder = any(mark in path for mark in ("*", "<", "…", "YYYY", "NNNN"))
+                if placeholder or path in MADE_BY_RUNS or not path.startswith(REPO_FOLDERS):
+                    continue
+                if not (ROOT / path).exists():
+                    missing.append(f"{document.name}: `{path}`")
+    assert missing == []
+
+
+def test_the_readmes_commands_run_as_written_after_the_two_set_up_commands() -> None:
+    from ccmdesk.cli import COMMANDS
+
+    bare, unknown = [], []
+    for span in code_spans((ROOT / "README.md").read_text(encoding="utf-8")):
+        words = span.split()
+        if words[0] == "ccmdesk":  # not on PATH after scripts/run-app.sh; .venv/bin/ccmdesk is
+            bare.append(span)
+        elif words[0] == ".venv/bin/ccmdesk" and len(words) > 1:
+            first = words[1]
+            if not (first.startswith(("-", "[")) or first in COMMANDS):
+                unknown.append(span)
+    assert bare == []
+    assert unknown == []
