@@ -135,6 +135,18 @@ def changes(row: AuditRow) -> list[tuple[str, str, str]]:
     ]
 
 
+class _Note(QLabel):
+    """A line that takes no room while it has nothing to say (the checks' outcomes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setVisible(False)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setVisible(bool(text))
+
+
 class AuditTableModel(RowsModel[AuditRow]):
     def __init__(self, zone: dt.tzinfo, parent: QObject | None = None) -> None:
         super().__init__(HEADERS, parent)
@@ -191,6 +203,7 @@ class AuditPage(QWidget):
         self.mrn_field.setPlaceholderText("Patient MRN")
         self.mrn_field.setClearButtonEnabled(True)
         self.mrn_field.setMaximumWidth(140)
+        self.mrn_field.setMinimumWidth(100)  # "Patient MRN" readable in a narrow window
         self.staff_box = QComboBox()
         self.staff_box.setObjectName("auditStaff")
         self.staff_box.setAccessibleName("Staff member")
@@ -209,11 +222,11 @@ class AuditPage(QWidget):
         )
         self.count_label = QLabel()
         self.count_label.setObjectName("statusLabel")
-        self.chain_label = plain(QLabel())
+        self.chain_label = plain(_Note())
         self.chain_label.setObjectName("chainLabel")
         self.chain_label.setWordWrap(True)
         self.chain_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.deep_label = plain(QLabel())
+        self.deep_label = plain(_Note())
         self.deep_label.setObjectName("deepLabel")
         self.deep_label.setWordWrap(True)
         self.deep_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -254,8 +267,17 @@ class AuditPage(QWidget):
         filters.addWidget(QLabel("to"))
         filters.addWidget(self.last_day)
         filters.addStretch(1)
-        filters.addWidget(self.verify_button)
-        filters.addWidget(self.deep_button)
+        # The checks sit on the count's row: one row of filters and buttons needed 1,060 px.
+        checks = QHBoxLayout()
+        checks.addWidget(self.count_label, 1)
+        checks.addWidget(self.verify_button)
+        checks.addWidget(self.deep_button)
+        for box in (self.staff_box, self.action_box):
+            # Long choices ("Months: facts, signing, closing (all)") must not widen the page.
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            box.setMinimumContentsLength(10)
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 4, 0, 0)
@@ -271,7 +293,7 @@ class AuditPage(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.chain_label)
         layout.addWidget(self.deep_label)
-        layout.addWidget(self.count_label)
+        layout.addLayout(checks)
         layout.addWidget(splitter, 1)
 
         self._timer = QTimer(self)

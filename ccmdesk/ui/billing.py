@@ -440,6 +440,7 @@ class BillingPage(QWidget):
         self.reopen_button.setObjectName("reopenMonth")
         self.status_label = QLabel()
         self.status_label.setObjectName("statusLabel")
+        self.status_label.setWordWrap(True)
         self.closed_label = plain(QLabel())
         self.closed_label.setObjectName("closedLabel")
         self.month_state: MonthState | None = None
@@ -477,10 +478,6 @@ class BillingPage(QWidget):
         top.addWidget(self.month_box)
         top.addWidget(self.filter_box)
         top.addWidget(self.search_field, 1)
-        top.addWidget(self.refresh_button)
-        top.addWidget(self.export_button)
-        top.addWidget(self.close_button)
-        top.addWidget(self.reopen_button)
         # The details go under the table: the nine columns need the width more than the
         # explanation, whose sentences read well on full-width lines.
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -495,8 +492,15 @@ class BillingPage(QWidget):
         layout.addLayout(top)
         status_row = QHBoxLayout()
         status_row.addWidget(self.status_label, 1)
-        status_row.addWidget(self.closed_label)
+        # The month's actions on a row of their own under the filters: on one row with them
+        # the page needed 917 px, too wide for a 1,024 px window beside the navigation.
+        actions = QHBoxLayout()
+        actions.addWidget(self.closed_label, 1)
+        for button in (self.refresh_button, self.export_button, self.close_button):
+            actions.addWidget(button)
+        actions.addWidget(self.reopen_button)
         layout.addLayout(status_row)
+        layout.addLayout(actions)
         drift_row = QHBoxLayout()
         drift_row.addWidget(self.drift_label, 1)
         drift_row.addWidget(self.acknowledge_button)

@@ -491,7 +491,7 @@ class ReviewPage(QWidget):
         self.queue = queue
         self.model.set_rows(queue.rows)
         counts = " · ".join(
-            f"{queue.count(status):,} {status}"
+            f"{queue.count(status):,} {'closed unsigned' if status == CLOSED else status}"
             for status in (READY, BLOCKED, BELOW, SIGNED, CLOSED)
             if status != CLOSED or queue.count(status)
         )

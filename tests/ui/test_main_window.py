@@ -275,3 +275,17 @@ def test_the_next_person_does_not_see_the_last_ones_search_patient_or_page(
     assert window.current_page() == PATIENTS
     assert page.search_field.text() == "" and page.current_mrn() is None
     assert page.panel is None or page.panel.mrn is None
+
+
+@pytest.mark.parametrize("staff_id", ["admin-ada", "dr-okafor", "bill-chen", "rn-lee"])
+def test_every_page_fits_a_window_1024_pixels_wide(
+    qtbot, make_window, services: Services, staff_id: str
+) -> None:
+    """A laptop at 1,280 px with a docked panel leaves about 1,024 for ccmdesk."""
+    window = make_window(services.staff.actor_for(staff_id))
+    for name in window.visible_pages():
+        window.show_page(name)
+        qtbot.wait(1)
+        assert window.minimumSizeHint().width() <= 1024, name
+    window.resize(1024, 700)
+    assert window.width() == 1024
