@@ -65,6 +65,27 @@ class Progress:
         return self.seconds_short / max(1, self.days_left)
 
 
+def progress_share(p: Progress) -> float | None:
+    """What every progress bar shows: the month's countable time as a share of the next
+    threshold, from zero minutes (the whole bar once every threshold is reached); None when
+    there is nothing to aim at."""
+    if p.family is None:
+        return None
+    if p.next_threshold_minutes is None:
+        return 1.0
+    return min(1.0, p.countable_seconds / (p.next_threshold_minutes * 60))
+
+
+def threshold_ticks(p: Progress) -> tuple[float, ...]:
+    """The thresholds below the bar's end, as shares of it: where the month passed 20 and 40
+    minutes on its way to 60, say."""
+    if p.family is None:
+        return ()
+    marks = THRESHOLDS[p.family]
+    top = p.next_threshold_minutes or marks[-1]
+    return tuple(m / top for m in marks if m < top)
+
+
 def month_bounds(month: str, zone: dt.tzinfo) -> Interval:
     """The month's first and last instant (exclusive) in UTC, from local midnights."""
     year, number = month_parts(month)

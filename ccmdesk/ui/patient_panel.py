@@ -5,6 +5,8 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -12,8 +14,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLabel,
-    QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -21,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.rules.intervals import month_parts
-from ccmdesk.rules.minutes import FAMILY_LABELS
+from ccmdesk.rules.minutes import FAMILY_LABELS, progress_share, threshold_ticks
 from ccmdesk.services import Actor, MonthProgress, ServiceError, Services
 from ccmdesk.services.stopwatch import EntryRow
 from ccmdesk.ui.forms import plain, show_failure
@@ -33,6 +35,7 @@ from ccmdesk.ui.stopwatch_dialogs import (
     save_until_taken,
 )
 from ccmdesk.ui.stopwatch_views import StopwatchPanel
+from ccmdesk.ui.worklist import paint_threshold_bar
 
 LOG_HEADERS = ("When", "Time", "Service", "Staff", "Activity", "Note")
 # Re-read the month's minutes this often while a stopwatch runs (a few queries, not every tick).
@@ -53,6 +56,27 @@ def progress_text(result: MonthProgress) -> tuple[str, str]:
     short = clock_text(p.seconds_short)
     goal = p.next_threshold_minutes
     return above, f"{counted} of {goal}:00 counted · {short} still needed · {days}"
+
+
+class ThresholdBar(QWidget):
+    """The worklist's progress bar as a widget of its own (worklist.paint_threshold_bar)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fraction = 0.0
+        self.ticks: tuple[float, ...] = ()
+        self.setFixedHeight(14)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_progress(self, fraction: float, ticks: tuple[float, ...]) -> None:
+        self.fraction, self.ticks = fraction, ticks
+        self.setToolTip(f"{round(fraction * 100)}% of the next threshold")
+        self.update()
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        paint_threshold_bar(painter, QRectF(self.rect()), self.fraction, self.ticks)
+        painter.end()
 
 
 class PatientPanel(QFrame):
@@ -82,10 +106,8 @@ class PatientPanel(QFrame):
         self.stopwatch = StopwatchPanel(controller)
         self.month_label = QLabel()
         self.month_label.setObjectName("monthLabel")
-        self.bar = QProgressBar()
+        self.bar = ThresholdBar()
         self.bar.setObjectName("thresholdBar")
-        self.bar.setTextVisible(False)
-        self.bar.setFixedHeight(14)
         self.bar_text = QLabel()
         self.bar_text.setWordWrap(True)
         self.log = QTableWidget(0, len(LOG_HEADERS))
@@ -202,13 +224,8 @@ class PatientPanel(QFrame):
         p = result.progress
         self.month_label.setText(above)
         self.bar_text.setText(below)
-        low = p.previous_threshold_minutes * 60
-        high = (p.next_threshold_minutes or p.previous_threshold_minutes or 1) * 60
-        self.bar.setRange(0, max(1, high - low))
-        self.bar.setValue(max(0, min(high, p.countable_seconds) - low))
-        self.bar.setProperty("done", p.next_threshold_minutes is None)
-        self.bar.style().unpolish(self.bar)
-        self.bar.style().polish(self.bar)
+        # The same bar as the worklist's: the share of the next threshold, ticks below it.
+        self.bar.set_progress(progress_share(p) or 0.0, threshold_ticks(p))
 
     def _show_log(self) -> None:
         assert self._mrn is not None

@@ -35,7 +35,13 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.rules.intervals import month_label, month_of
-from ccmdesk.rules.minutes import FAMILY_LABELS, Progress, days_left
+from ccmdesk.rules.minutes import (
+    FAMILY_LABELS,
+    Progress,
+    days_left,
+    progress_share,
+    threshold_ticks,
+)
 from ccmdesk.services import Actor, Permission, ServiceError, Services, WorklistRow, allowed
 from ccmdesk.ui.forms import show_failure
 from ccmdesk.ui.rows_model import RowsModel
@@ -68,6 +74,7 @@ HEADERS = (
 NUMERIC = frozenset({THIS_MONTH, NEXT_THRESHOLD, STILL_NEEDED, DAYS_LEFT})
 # The share of the way to the next threshold, 0.0-1.0, or None when there is nothing to aim at.
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1
+TICKS_ROLE = Qt.ItemDataRole.UserRole + 2
 NO_PROGRAM = "No chronic condition"
 EMPTY_TEXT = "No enrolled patients are assigned to you."
 ORDER_TEXT = "most minutes needed per day left first"
@@ -75,6 +82,7 @@ ORDER_TEXT = "most minutes needed per day left first"
 BAR_TRACK = QColor("#d5dde2")
 BAR_FILL = QColor("#1f6f8b")
 BAR_DONE = QColor("#2e7d5b")
+BAR_TICK = QColor("#ffffff")  # a gap in the bar where a threshold lies
 
 
 def local_stamp(instant: dt.datetime, zone: dt.tzinfo) -> str:
@@ -91,12 +99,8 @@ def program_text(family: str | None) -> str:
 
 
 def progress_fraction(progress: Progress) -> float | None:
-    """How far along the way to the next threshold (from zero minutes) this month is."""
-    if progress.family is None:
-        return None
-    if progress.next_threshold_minutes is None:
-        return 1.0
-    return min(1.0, progress.countable_seconds / (progress.next_threshold_minutes * 60))
+    """The bar's share (rules.minutes.progress_share: one meaning on every screen)."""
+    return progress_share(progress)
 
 
 def percent_text(fraction: float) -> str:
@@ -166,6 +170,8 @@ class WorklistTableModel(RowsModel[WorklistRow]):
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         if role == PROGRESS_ROLE and column == PROGRESS:
             return progress_fraction(row.progress)
+        if role == TICKS_ROLE and column == PROGRESS:
+            return threshold_ticks(row.progress)
         if role == Qt.ItemDataRole.UserRole:
             return row.mrn
         return None
@@ -218,6 +224,31 @@ class WorklistTableModel(RowsModel[WorklistRow]):
         return None
 
 
+def paint_threshold_bar(
+    painter: QPainter, bar: QRectF, fraction: float, ticks: tuple[float, ...]
+) -> None:
+    """The one progress bar of every screen: a rounded track filled to `fraction` of the next
+    threshold, with a tick where each threshold below it lies."""
+    height = bar.height()
+    radius = height / 2
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(BAR_TRACK)
+    painter.drawRoundedRect(bar, radius, radius)
+    if fraction > 0:
+        filled = QRectF(bar)
+        # At least a round dot, so a little time already shows as a start.
+        filled.setWidth(min(bar.width(), max(height, bar.width() * fraction)))
+        painter.setBrush(BAR_DONE if fraction >= 1.0 else BAR_FILL)
+        painter.drawRoundedRect(filled, radius, radius)
+    painter.setBrush(BAR_TICK)
+    for share in ticks:
+        x = bar.left() + bar.width() * share
+        painter.drawRect(QRectF(x - 1, bar.top(), 2, height))
+    painter.restore()
+
+
 class ProgressBarDelegate(QStyledItemDelegate):
     """A slim bar toward the next threshold with its percentage beside it, never over it:
     text drawn across a half-filled bar is hard to read on either colour."""
@@ -245,18 +276,9 @@ class ProgressBarDelegate(QStyledItemDelegate):
             max(0, area.width() - text_width),
             height,
         )
-        radius = height / 2
+        ticks = index.data(TICKS_ROLE) or ()
         painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(BAR_TRACK)
-        painter.drawRoundedRect(bar, radius, radius)
-        if fraction > 0:
-            filled = QRectF(bar)
-            # At least a round dot, so a little time already shows as a start.
-            filled.setWidth(min(bar.width(), max(height, bar.width() * fraction)))
-            painter.setBrush(BAR_DONE if fraction >= 1.0 else BAR_FILL)
-            painter.drawRoundedRect(filled, radius, radius)
+        paint_threshold_bar(painter, bar, fraction, tuple(ticks))
         selected = bool(cell.state & QStyle.StateFlag.State_Selected)
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.setPen(cell.palette.color(role))

@@ -12,6 +12,8 @@ from ccmdesk.rules.minutes import (
     family_for,
     month_bounds,
     progress,
+    progress_share,
+    threshold_ticks,
 )
 
 NY = ZoneInfo("America/New_York")
@@ -99,3 +101,20 @@ def test_days_left_and_month_bounds_follow_the_local_calendar() -> None:
     start, end = month_bounds("2026-03", NY)
     assert (start, end) == (local(2026, 3, 1), local(2026, 4, 1))
     assert end - start == dt.timedelta(days=31, hours=-1)  # the spring-forward night
+
+
+def test_every_progress_bar_shows_the_share_of_the_next_threshold_with_ticks_below() -> None:
+    march = "2026-03"
+    today = dt.date(2026, 3, 16)
+    cases = [
+        (progress("ccm", 17 * 60, march, today), 17 / 20, ()),
+        (progress("ccm", 45 * 60, march, today), 45 / 60, (20 / 60, 40 / 60)),
+        (progress("ccm", 61 * 60, march, today), 1.0, (20 / 60, 40 / 60)),
+        (progress("complex", 70 * 60, march, today), 70 / 90, (60 / 90,)),
+        (progress("pcm", 10 * 60, march, today), 10 / 30, ()),
+    ]
+    for made, share, ticks in cases:
+        assert progress_share(made) == share
+        assert threshold_ticks(made) == ticks
+    nothing = progress(None, 600, march, today)
+    assert progress_share(nothing) is None and threshold_ticks(nothing) == ()

@@ -140,6 +140,8 @@ def test_the_panel_starts_pauses_resumes_and_stops_and_saves(
     assert panel.log.rowCount() == 1 and panel.log.item(0, 1).text() == "20:05"
     assert panel.month_label.text() == "March 2026 · CCM (99490, 99439)"
     assert panel.bar_text.text() == "20:05 of 40:00 counted · 19:55 still needed · 16 days left"
+    # The worklist's meaning: the share of the next threshold from zero, 20 minutes ticked.
+    assert panel.bar.fraction == pytest.approx(1205 / 2400) and panel.bar.ticks == (0.5,)
     assert not window.status_timer.isVisible()
 
 

@@ -158,6 +158,13 @@ def test_progress_column_holds_the_share_and_draws_a_bar(page: WorklistPage) -> 
     # A100 (25%): filled at the start of the bar, empty track near its end.
     assert colour(1, 14) == BAR_FILL
     assert colour(1, page.progress_delegate.BAR_WIDTH - 6) == BAR_TRACK
+    # The bar's ticks are the thresholds below its end, as every progress bar draws them.
+    from ccmdesk.rules.minutes import threshold_ticks
+    from ccmdesk.ui.worklist import TICKS_ROLE
+
+    ticks = [page.model.index(r, PROGRESS).data(TICKS_ROLE) for r in range(4)]
+    assert ticks == [threshold_ticks(page.model.row_at(r).progress) for r in range(4)]
+    assert any(ticks)
     # C302 has reached every threshold: the whole bar is the "done" colour.
     assert colour(3, 14) == BAR_DONE
     assert colour(3, page.progress_delegate.BAR_WIDTH - 6) == BAR_DONE
