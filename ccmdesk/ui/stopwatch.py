@@ -20,9 +20,10 @@ from ccmdesk.services.stopwatch import (
     TimerState,
     is_stale,
 )
-from ccmdesk.ui.forms import show_error, show_failure
+from ccmdesk.ui.forms import refusal_text, show_error, show_failure
 from ccmdesk.ui.idle import IdleSource
 from ccmdesk.ui.stopwatch_dialogs import (
+    STOP_LABELS,
     IdleDialog,
     RecoveryDialog,
     StopDetails,
@@ -269,7 +270,7 @@ class StopwatchController(QObject):
                     reason=reason,
                 )
             except ServiceError as error:
-                refusal = str(error)
+                refusal = refusal_text(error, STOP_LABELS)
                 continue
             self.last_activity = details.activity
             self.time_saved.emit(timer.mrn)

@@ -30,7 +30,7 @@ from ccmdesk.rules.validation import REASON_LIMIT, SERVICES
 from ccmdesk.services import Actor, ServiceError, Services, TimerState
 from ccmdesk.services.activity import IdleBegan
 from ccmdesk.services.stopwatch import EntryRow
-from ccmdesk.ui.forms import FieldErrorLabel, plain
+from ccmdesk.ui.forms import FieldErrorLabel, plain, refusal_text
 
 SERVICE_LABELS = {
     "ccm": "CCM — chronic care management",
@@ -380,8 +380,11 @@ class ManualEntryDialog(QDialog):
         now: dt.datetime,
         *,
         entry: EntryRow | None = None,
+        span: tuple[dt.datetime, dt.datetime] | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """`span`: where a new entry starts and ends (the service's free span of the person's
+        time); without it, the ten minutes just past."""
         super().__init__(parent)
         self.setObjectName("manualEntryDialog")
         self.setWindowTitle("Correct time" if entry else "Add time by hand")
@@ -393,8 +396,13 @@ class ManualEntryDialog(QDialog):
         local_now = now.astimezone(zone)
         # A new entry starts as the ten minutes just past, to the minute: a typical call.
         recent = local_now.replace(second=0, microsecond=0)
-        first = entry.started_at.astimezone(zone) if entry else recent - dt.timedelta(minutes=10)
-        last = (entry.ended_at or now).astimezone(zone) if entry else recent
+        first = recent - dt.timedelta(minutes=10)
+        last = recent
+        if entry is not None:
+            first = entry.started_at.astimezone(zone)
+            last = (entry.ended_at or now).astimezone(zone)
+        elif span is not None:
+            first, last = (instant.astimezone(zone) for instant in span)
         self.day = QDateEdit(QDate(first.year, first.month, first.day))
         self.day.setCalendarPopup(True)
         self.day.setDisplayFormat("yyyy-MM-dd")
@@ -496,6 +504,26 @@ class ManualEntryDialog(QDialog):
         super().accept()
 
 
+# The manual-entry dialog's labels for the service's field names, to word its refusals.
+MANUAL_LABELS = {
+    "start": "From",
+    "end": "To",
+    "activity": "Activity",
+    "service": "Service",
+    "note": "Note",
+    "reason": "Reason",
+}
+# The Stop dialog asks for no times: its end is the moment of the stop.
+STOP_LABELS = {
+    "start": "The start",
+    "end": "The end",
+    "activity": "Activity",
+    "service": "Service",
+    "note": "Note",
+    "reason": "The reason",
+}
+
+
 def save_until_taken(
     dialog: ManualEntryDialog,
     run: Callable[[ManualEntryDialog], bool],
@@ -507,10 +535,19 @@ def save_until_taken(
         try:
             save(dialog.details())
         except ServiceError as error:
-            dialog.show_error(str(error))
+            dialog.show_error(refusal_text(error, MANUAL_LABELS))
             continue
         return True
     return False
+
+
+def free_span(services: Services, actor: Actor) -> tuple[dt.datetime, dt.datetime] | None:
+    """Ten minutes of the person's time that the new entry would not overlap (None when the
+    service will not say: the dialog then offers the ten minutes just past)."""
+    try:
+        return services.stopwatch.free_span(actor, 10)
+    except ServiceError:
+        return None
 
 
 def add_by_hand(services: Services, actor: Actor, mrn: str, d: ManualDetails) -> object:
