@@ -866,6 +866,34 @@ def test_a_heartbeat_behind_a_long_import_is_skipped_without_a_message(
     assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
 
 
+def test_on_a_call_ends_with_its_stopwatch(
+    qtbot, window: MainWindow, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    panel = choose(window, "A100").panel
+    assert panel is not None
+    controller = window.stopwatch
+    monkeypatch.setattr(controller, "ask_stop", lambda *args: SAVE)
+    controller.start("A100")
+    panel.stopwatch.on_call.setChecked(True)  # the nurse picks up the phone
+    assert controller.on_call and window.on_call_action.isChecked()
+    controller.pause()
+    controller.start("A100")
+    assert controller.on_call  # the same stopwatch, the same call
+    clock.advance(minutes=3)
+    assert controller.stop_and_save()
+    # The call ended with its stopwatch: the box and the menu say so, and the next stopwatch
+    # asks about idle time again.
+    assert not controller.on_call
+    assert not panel.stopwatch.on_call.isChecked() and not window.on_call_action.isChecked()
+    # Ticked for one stopwatch, it does not follow a switch to another patient's.
+    controller.start("A100")
+    window.on_call_action.setChecked(True)
+    monkeypatch.setattr(controller, "ask_switch", lambda *args: SwitchDialog.PAUSE)
+    controller.start("A101")
+    assert controller.running is not None and controller.running.mrn != "A100"
+    assert not controller.on_call and not window.on_call_action.isChecked()
+
+
 def test_the_manual_entry_default_does_not_overlap_the_entry_just_saved(
     qtbot, window: MainWindow, clock: FakeClock, services: Services, nurse: Actor, monkeypatch
 ) -> None:
