@@ -485,6 +485,8 @@ class StopwatchController(QObject):
             end=end,
             typed=typed,
             refusal=refusal,
+            # Stopped at Save (no end given): the time shown runs on with the stopwatch.
+            live=(lambda: self.seconds(timer)) if end is None else None,
             parent=self._parent_widget(),
         )
         return dialog.details() if dialog.exec() == StopDialog.DialogCode.Accepted else None

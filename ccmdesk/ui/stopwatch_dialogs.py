@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTime
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTime, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -97,9 +97,12 @@ class StopDialog(QDialog):
         end: dt.datetime | None = None,
         typed: StopDetails | None = None,
         refusal: str = "",
+        live: Callable[[], int] | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        """`typed` and `refusal`: what was entered before a refused save, and why it was."""
+        """`typed` and `refusal`: what was entered before a refused save, and why it was.
+        `live`: the stopwatch's elapsed seconds now, for a stop at the moment Save is pressed;
+        the recorded time shown then follows the stopwatch, so what is saved is what was seen."""
         super().__init__(parent)
         self.setObjectName("stopDialog")
         self.setWindowTitle("Stop and save")
@@ -107,11 +110,17 @@ class StopDialog(QDialog):
         heading = plain(QLabel(f"{timer.patient_name} · MRN {timer.mrn}"))
         heading.setObjectName("dialogHeading")
         ending = f" (ending at {local_time(end, zone)})" if end is not None else ""
-        summary = QLabel(
-            f"<b>{clock_text(seconds)}</b> recorded since {local_time(timer.started_at, zone)}"
-            f"{ending}"
-        )
+        self._since = f" recorded since {local_time(timer.started_at, zone)}{ending}"
+        self.summary = summary = QLabel()
         summary.setObjectName("stopSummary")
+        self._seconds = live or (lambda: seconds)
+        self.show_time()
+        # A stop "now" ends when Save is pressed: the time shown runs on until then.
+        self.live_timer = QTimer(self)
+        self.live_timer.setInterval(1000)
+        self.live_timer.timeout.connect(self.show_time)
+        if live is not None:
+            self.live_timer.start()
         self.activity = QComboBox()
         self.activity.addItems(list(activities))
         if activity in activities:
@@ -153,6 +162,14 @@ class StopDialog(QDialog):
         layout.addWidget(self.refusal)
         layout.addWidget(buttons)
         self.activity.setFocus()
+
+    def show_time(self) -> None:
+        self.summary.setText(f"<b>{clock_text(self._seconds())}</b>{self._since}")
+
+    def done(self, result: int) -> None:
+        self.live_timer.stop()
+        self.show_time()  # the time as it stood when the answer was given
+        super().done(result)
 
     def details(self) -> StopDetails:
         return StopDetails(

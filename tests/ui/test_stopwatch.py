@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from PySide6.QtCore import QDate, Qt, QTime, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.services.stopwatch import EntryRow
@@ -892,6 +892,35 @@ def test_on_a_call_ends_with_its_stopwatch(
     controller.start("A101")
     assert controller.running is not None and controller.running.mrn != "A100"
     assert not controller.on_call and not window.on_call_action.isChecked()
+
+
+def test_the_stop_dialog_shows_the_time_running_on_until_save(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    controller = make_controller(qtbot, services, nurse, FakeIdle(), Mono())
+    controller.refresh()
+    controller.start("A100")
+    clock.advance(minutes=10)
+    shown: list[str] = []
+
+    def read_then_save(dialog: StopDialog) -> QDialog.DialogCode:
+        qtbot.addWidget(dialog)
+        shown.append(dialog.summary.text())
+        assert dialog.live_timer.isActive()  # each second, while the question is open
+        clock.advance(seconds=45)  # the nurse types a note meanwhile
+        dialog.show_time()  # what the dialog's timer does each second
+        shown.append(dialog.summary.text())
+        dialog.activity.setCurrentText("Education")
+        dialog.done(QDialog.DialogCode.Accepted)
+        assert not dialog.live_timer.isActive()  # answered: nothing ticks on unseen
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(StopDialog, "exec", read_then_save)
+    assert controller.stop_and_save()
+    assert [text.split("</b>")[0] for text in shown] == ["<b>10:00", "<b>10:45"]
+    # What was saved is the time the dialog showed when Save was pressed.
+    [entry] = services.stopwatch.patient_log(nurse, "A100")
+    assert entry.seconds == 645
 
 
 def test_the_manual_entry_default_does_not_overlap_the_entry_just_saved(
