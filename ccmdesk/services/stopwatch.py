@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from ccmdesk.models import Patient, Staff, TimeEntry, TimeSegment
 from ccmdesk.rules.intervals import (
     Interval,
+    date_text,
     largest_free_shift,
     month_of,
     overlap,
@@ -102,7 +103,9 @@ def _clock(instants: Sequence[dt.datetime], zone: dt.tzinfo) -> list[str]:
 
 
 def _day(instant: dt.datetime) -> str:
-    return f"{instant.day} {instant:%b %Y}"
+    # English month names, not the locale's (it follows Qt's): refusals read alike
+    # from the GUI and the command line.
+    return date_text(instant.date())
 
 
 def overlap_message(

@@ -271,7 +271,7 @@ def test_an_overlap_is_a_sentence_in_practice_time_without_an_internal_id(
                                 start + dt.timedelta(minutes=20), reason="x")  # fmt: skip
     [error] = caught.value.errors
     assert error.message == (
-        "This overlaps your 08:01:20–08:11:20 entry for MRN 1001 on 4 Mar 2026; "
+        "This overlaps your 08:01:20–08:11:20 entry for MRN 1001 on 04 Mar 2026; "
         "change the start or end."
     )
     assert f"entry {row.entry_id}" not in error.message and "+00:00" not in error.message
@@ -283,7 +283,7 @@ def test_an_overlap_is_a_sentence_in_practice_time_without_an_internal_id(
         sw.stopwatch.add_manual(NURSE, "1002", night, night + dt.timedelta(minutes=1),
                                 reason="x")  # fmt: skip
     assert caught.value.errors[0].message == (
-        "This overlaps your entry for MRN 1001 from 2 Mar 2026 23:50 to 3 Mar 2026 00:10; "
+        "This overlaps your entry for MRN 1001 from 02 Mar 2026 23:50 to 03 Mar 2026 00:10; "
         "change the start or end."
     )
 
