@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ccmdesk.models import Patient, Staff, TimeEntry, TimeSegment
 from ccmdesk.rules.intervals import (
     Interval,
+    date_text,
     largest_free_shift,
     month_of,
     overlap,
@@ -91,6 +93,37 @@ class ClockCorrection:
     timer: TimerState
     shifted_seconds: int
     lost_seconds: int
+
+
+def _clock(instants: Sequence[dt.datetime], zone: dt.tzinfo) -> list[str]:
+    """Local clock readings, with seconds only when one of them has any (as the form shows)."""
+    local = [instant.astimezone(zone) for instant in instants]
+    form = "%H:%M:%S" if any(t.second for t in local) else "%H:%M"
+    return [t.strftime(form) for t in local]
+
+
+def _day(instant: dt.datetime) -> str:
+    # English month names, not the locale's (it follows Qt's): refusals read alike
+    # from the GUI and the command line.
+    return date_text(instant.date())
+
+
+def overlap_message(
+    mrn: str, started: dt.datetime, ended: dt.datetime, running: bool, zone: dt.tzinfo
+) -> str:
+    """The sentence refusing time that overlaps one's own, in the practice's time: the entry
+    is named as the person knows it (its times and patient), not by an internal id."""
+    first, last = started.astimezone(zone), ended.astimezone(zone)
+    if running:
+        (since,) = _clock([started], zone)
+        what = f"your stopwatch for MRN {mrn}, running since {since} on {_day(first)}"
+    elif first.date() == last.date():
+        a, b = _clock([started, ended], zone)
+        what = f"your {a}\N{EN DASH}{b} entry for MRN {mrn} on {_day(first)}"
+    else:
+        a, b = _clock([started, ended], zone)
+        what = f"your entry for MRN {mrn} from {_day(first)} {a} to {_day(last)} {b}"
+    return f"This overlaps {what}; change the start or end."
 
 
 def is_stale(timer: TimerState, now: dt.datetime) -> bool:
@@ -550,6 +583,37 @@ class StopwatchService(ServiceBase):
 
     # --- manual entries, edits and the logs ---------------------------------------------------
 
+    def free_span(self, actor: Actor, minutes: int = 10) -> tuple[dt.datetime, dt.datetime]:
+        """The latest `minutes` in whole minutes, ending at or before now, that overlap none of
+        the actor's own time: what "Add time by hand" offers first, so its default can be saved
+        (the ten minutes just past usually hold the entry just stopped)."""
+        actor = self._authorize(actor, Permission.RECORD_TIME)
+        length = dt.timedelta(minutes=minutes)
+        now = self._now()
+        end = now.replace(second=0)
+        # A week back is far beyond any working day's entries: past it, the plain default.
+        with self._db.read() as session:
+            staff_id = select(Staff.id).where(Staff.staff_id == actor.key).scalar_subquery()
+            while end > now - dt.timedelta(days=7):
+                start = end - length
+                # The earliest start among the segments sharing [start, end): every range that
+                # ends after it shares time with that segment, so the next try ends there.
+                earliest = session.scalar(
+                    select(func.min(TimeSegment.started_at))
+                    .join(TimeEntry, TimeSegment.entry_id == TimeEntry.id)
+                    .where(
+                        TimeEntry.staff_id == staff_id,
+                        TimeEntry.deleted_at.is_(None),
+                        TimeSegment.started_at < end,
+                        or_(TimeSegment.ended_at > start, TimeSegment.ended_at.is_(None)),
+                    )
+                )
+                if earliest is None:
+                    return start, end
+                end = earliest.replace(second=0, microsecond=0)
+        free_end = now.replace(second=0)
+        return free_end - length, free_end
+
     def add_manual(
         self,
         actor: Actor,
@@ -831,18 +895,14 @@ class StopwatchService(ServiceBase):
         spans = [(s.started_at, s.ended_at) for s in entry.segments if s.ended_at is not None]
         lo = min(a for a, _ in spans)
         hi = max(b for _, b in spans)
-        for started, ended, mrn, other_id in self._own_segments(session, entry, lo, hi):
+        for started, ended, mrn, _ in self._own_segments(session, entry, lo, hi):
             # A running stopwatch of one's own counts as running up to now.
+            running = ended is None
             ended = ended or max(hi, started + dt.timedelta(seconds=1))
             if any(overlap(span, (started, ended)) for span in spans):
+                zone = practice_zone(session)
                 raise ValidationFailed(
-                    [
-                        FieldError(
-                            "start",
-                            f"overlaps your entry {other_id} for MRN {mrn}, "
-                            f"{started.isoformat()} to {ended.isoformat()}",
-                        )
-                    ]
+                    [FieldError("start", overlap_message(mrn, started, ended, running, zone))]
                 )
 
     def _audit(

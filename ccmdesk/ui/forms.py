@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from ccmdesk.config import log_failure
 from ccmdesk.errors import classify
 from ccmdesk.rules.records import FieldError
-from ccmdesk.services import ServiceError
+from ccmdesk.services import ServiceError, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +52,22 @@ def readable_error(label: str, message: str, labels: Mapping[str, str]) -> str:
     the field's own label reads better, and other columns are named as their labels are.
     """
     message = _COLUMN_NAME.sub(lambda m: labels.get(m.group(0), m.group(0)).lower(), message)
-    if message.startswith(("is ", "are ", "must ", "has ")):
+    if message.startswith(("is ", "are ", "must ", "has ", "contains ", "leaves ")):
         return f"{label} {message}."
     text = message[:1].upper() + message[1:]
     return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
+def refusal_text(error: ServiceError, labels: Mapping[str, str]) -> str:
+    """A refusal for a dialog that shows it in one place: each field's problem as a sentence
+    naming the field by its label (as beside the field), never as "field: message"."""
+    if not isinstance(error, ValidationFailed):
+        return str(error)
+    lines = (
+        readable_error(labels.get(item.field, item.field.capitalize()), item.message, labels)
+        for item in error.errors
+    )
+    return "\n".join(dict.fromkeys(lines))
 
 
 class FormErrors:

@@ -32,6 +32,7 @@ from ccmdesk.ui.stopwatch_dialogs import (
     ManualEntryDialog,
     add_by_hand,
     clock_text,
+    free_span,
     save_until_taken,
 )
 from ccmdesk.ui.stopwatch_views import StopwatchPanel
@@ -287,6 +288,7 @@ class PatientPanel(QFrame):
             self._services.practice_zone(),
             self._services.now(),
             entry=entry,
+            span=None if entry else free_span(self._services, self._actor()),
             parent=self,
         )
 

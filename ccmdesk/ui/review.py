@@ -675,6 +675,7 @@ class ReviewPage(QWidget):
         from ccmdesk.ui.stopwatch_dialogs import (
             ManualEntryDialog,
             add_by_hand,
+            free_span,
             save_until_taken,
         )
 
@@ -686,6 +687,7 @@ class ReviewPage(QWidget):
             self._services.practice.stopwatch_settings().activities,
             self._services.practice_zone(),
             self._services.now(),
+            span=free_span(self._services, self._actor()),
             parent=self,
         )
         saved = save_until_taken(

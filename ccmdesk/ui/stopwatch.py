@@ -20,9 +20,10 @@ from ccmdesk.services.stopwatch import (
     TimerState,
     is_stale,
 )
-from ccmdesk.ui.forms import show_error, show_failure
+from ccmdesk.ui.forms import refusal_text, show_error, show_failure
 from ccmdesk.ui.idle import IdleSource
 from ccmdesk.ui.stopwatch_dialogs import (
+    STOP_LABELS,
     IdleDialog,
     RecoveryDialog,
     StopDetails,
@@ -87,6 +88,8 @@ class StopwatchController(QObject):
         # unlock; messages wait in forms.show_error's own hold.
         self.holding = False
         self._held_idle: Callable[[], None] | None = None
+        # The stopwatch "On a call" was ticked for (None: the next one to start).
+        self._on_call_entry: int | None = None
         settings = services.practice.stopwatch_settings()
         self.monitor = ActivityMonitor(settings.idle_minutes * 60)
         self._last_beat = 0.0
@@ -131,8 +134,27 @@ class StopwatchController(QObject):
         return self.monitor.on_call
 
     def set_on_call(self, on: bool) -> None:
+        """ "On a call" belongs to one stopwatch: the running one, else the next to start."""
+        running = self.running
         self.monitor.on_call = on
+        self._on_call_entry = running.entry_id if on and running is not None else None
         self.changed.emit()
+
+    def _end_call_with_its_stopwatch(self) -> None:
+        """Once the stopwatch the call was ticked for is stopped, discarded or switched away
+        from, the call is over: left on, it would silently keep idle questions from the next."""
+        if not self.monitor.on_call:
+            return
+        running = self.running
+        if self._on_call_entry is None:
+            if running is not None:
+                self._on_call_entry = running.entry_id  # ticked before Start
+            return
+        open_ids = {t.entry_id for t in self.timers}
+        switched = running is not None and running.entry_id != self._on_call_entry
+        if self._on_call_entry not in open_ids or switched:
+            self.monitor.on_call = False
+            self._on_call_entry = None
 
     def settings_changed(self) -> None:
         settings = self._services.practice.stopwatch_settings()
@@ -167,6 +189,7 @@ class StopwatchController(QObject):
             self.monitor.stop_watching()
             self._close_idle_dialog()
             self.pending_idle = None
+        self._end_call_with_its_stopwatch()
         self.changed.emit()
 
     # --- transitions -------------------------------------------------------------------------
@@ -269,7 +292,7 @@ class StopwatchController(QObject):
                     reason=reason,
                 )
             except ServiceError as error:
-                refusal = str(error)
+                refusal = refusal_text(error, STOP_LABELS)
                 continue
             self.last_activity = details.activity
             self.time_saved.emit(timer.mrn)
@@ -462,6 +485,8 @@ class StopwatchController(QObject):
             end=end,
             typed=typed,
             refusal=refusal,
+            # Stopped at Save (no end given): the time shown runs on with the stopwatch.
+            live=(lambda: self.seconds(timer)) if end is None else None,
             parent=self._parent_widget(),
         )
         return dialog.details() if dialog.exec() == StopDialog.DialogCode.Accepted else None

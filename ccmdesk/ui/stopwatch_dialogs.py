@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTime
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTime, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -30,7 +30,7 @@ from ccmdesk.rules.validation import REASON_LIMIT, SERVICES
 from ccmdesk.services import Actor, ServiceError, Services, TimerState
 from ccmdesk.services.activity import IdleBegan
 from ccmdesk.services.stopwatch import EntryRow
-from ccmdesk.ui.forms import FieldErrorLabel, plain
+from ccmdesk.ui.forms import FieldErrorLabel, plain, refusal_text
 
 SERVICE_LABELS = {
     "ccm": "CCM — chronic care management",
@@ -97,9 +97,12 @@ class StopDialog(QDialog):
         end: dt.datetime | None = None,
         typed: StopDetails | None = None,
         refusal: str = "",
+        live: Callable[[], int] | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        """`typed` and `refusal`: what was entered before a refused save, and why it was."""
+        """`typed` and `refusal`: what was entered before a refused save, and why it was.
+        `live`: the stopwatch's elapsed seconds now, for a stop at the moment Save is pressed;
+        the recorded time shown then follows the stopwatch, so what is saved is what was seen."""
         super().__init__(parent)
         self.setObjectName("stopDialog")
         self.setWindowTitle("Stop and save")
@@ -107,11 +110,17 @@ class StopDialog(QDialog):
         heading = plain(QLabel(f"{timer.patient_name} · MRN {timer.mrn}"))
         heading.setObjectName("dialogHeading")
         ending = f" (ending at {local_time(end, zone)})" if end is not None else ""
-        summary = QLabel(
-            f"<b>{clock_text(seconds)}</b> recorded since {local_time(timer.started_at, zone)}"
-            f"{ending}"
-        )
+        self._since = f" recorded since {local_time(timer.started_at, zone)}{ending}"
+        self.summary = summary = QLabel()
         summary.setObjectName("stopSummary")
+        self._seconds = live or (lambda: seconds)
+        self.show_time()
+        # A stop "now" ends when Save is pressed: the time shown runs on until then.
+        self.live_timer = QTimer(self)
+        self.live_timer.setInterval(1000)
+        self.live_timer.timeout.connect(self.show_time)
+        if live is not None:
+            self.live_timer.start()
         self.activity = QComboBox()
         self.activity.addItems(list(activities))
         if activity in activities:
@@ -153,6 +162,14 @@ class StopDialog(QDialog):
         layout.addWidget(self.refusal)
         layout.addWidget(buttons)
         self.activity.setFocus()
+
+    def show_time(self) -> None:
+        self.summary.setText(f"<b>{clock_text(self._seconds())}</b>{self._since}")
+
+    def done(self, result: int) -> None:
+        self.live_timer.stop()
+        self.show_time()  # the time as it stood when the answer was given
+        super().done(result)
 
     def details(self) -> StopDetails:
         return StopDetails(
@@ -380,8 +397,11 @@ class ManualEntryDialog(QDialog):
         now: dt.datetime,
         *,
         entry: EntryRow | None = None,
+        span: tuple[dt.datetime, dt.datetime] | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """`span`: where a new entry starts and ends (the service's free span of the person's
+        time); without it, the ten minutes just past."""
         super().__init__(parent)
         self.setObjectName("manualEntryDialog")
         self.setWindowTitle("Correct time" if entry else "Add time by hand")
@@ -393,8 +413,13 @@ class ManualEntryDialog(QDialog):
         local_now = now.astimezone(zone)
         # A new entry starts as the ten minutes just past, to the minute: a typical call.
         recent = local_now.replace(second=0, microsecond=0)
-        first = entry.started_at.astimezone(zone) if entry else recent - dt.timedelta(minutes=10)
-        last = (entry.ended_at or now).astimezone(zone) if entry else recent
+        first = recent - dt.timedelta(minutes=10)
+        last = recent
+        if entry is not None:
+            first = entry.started_at.astimezone(zone)
+            last = (entry.ended_at or now).astimezone(zone)
+        elif span is not None:
+            first, last = (instant.astimezone(zone) for instant in span)
         self.day = QDateEdit(QDate(first.year, first.month, first.day))
         self.day.setCalendarPopup(True)
         self.day.setDisplayFormat("yyyy-MM-dd")
@@ -496,6 +521,26 @@ class ManualEntryDialog(QDialog):
         super().accept()
 
 
+# The manual-entry dialog's labels for the service's field names, to word its refusals.
+MANUAL_LABELS = {
+    "start": "From",
+    "end": "To",
+    "activity": "Activity",
+    "service": "Service",
+    "note": "Note",
+    "reason": "Reason",
+}
+# The Stop dialog asks for no times: its end is the moment of the stop.
+STOP_LABELS = {
+    "start": "The start",
+    "end": "The end",
+    "activity": "Activity",
+    "service": "Service",
+    "note": "Note",
+    "reason": "The reason",
+}
+
+
 def save_until_taken(
     dialog: ManualEntryDialog,
     run: Callable[[ManualEntryDialog], bool],
@@ -507,10 +552,19 @@ def save_until_taken(
         try:
             save(dialog.details())
         except ServiceError as error:
-            dialog.show_error(str(error))
+            dialog.show_error(refusal_text(error, MANUAL_LABELS))
             continue
         return True
     return False
+
+
+def free_span(services: Services, actor: Actor) -> tuple[dt.datetime, dt.datetime] | None:
+    """Ten minutes of the person's time that the new entry would not overlap (None when the
+    service will not say: the dialog then offers the ten minutes just past)."""
+    try:
+        return services.stopwatch.free_span(actor, 10)
+    except ServiceError:
+        return None
 
 
 def add_by_hand(services: Services, actor: Actor, mrn: str, d: ManualDetails) -> object:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ccmdesk.db import Database
 from ccmdesk.models import AuditEvent, Staff, TimeEntry, TimeSegment
 from ccmdesk.services import (
+    Actor,
     ImportFailed,
     PermissionDenied,
     ServiceError,
@@ -139,7 +140,7 @@ def test_stop_refuses_a_future_end_and_overlap_with_another_entry(
             )
         )
         session.add(other)
-    with pytest.raises(ValidationFailed, match=r"overlaps your entry \d+ for MRN 1001"):
+    with pytest.raises(ValidationFailed, match=r"overlaps your 09:05–09:08 entry for MRN 1001"):
         sw.stopwatch.stop(NURSE, timer.entry_id)
     assert sw.stopwatch.open_timers(NURSE)[0].state == "running"  # nothing was lost
 
@@ -253,9 +254,65 @@ def test_manual_entries_need_a_reason_and_respect_the_rules(sw: Services, clock:
         "education",
         end,
     )
-    with pytest.raises(ValidationFailed, match="overlaps your entry"):
+    with pytest.raises(ValidationFailed, match="overlaps your 07:00–07:12 entry"):
         sw.stopwatch.add_manual(NURSE, "1002", start + dt.timedelta(minutes=5),
                                 end + dt.timedelta(minutes=5), reason="x")  # fmt: skip
+
+
+def test_an_overlap_is_a_sentence_in_practice_time_without_an_internal_id(
+    sw: Services, clock: FakeClock
+) -> None:
+    # 13:01:20-13:11:20 UTC is 08:01:20-08:11:20 in New York (the practice's zone), in winter.
+    start = clock.now - dt.timedelta(minutes=58, seconds=40)
+    row = sw.stopwatch.add_manual(NURSE, "1001", start, start + dt.timedelta(minutes=10),
+                                  reason="call from home")  # fmt: skip
+    with pytest.raises(ValidationFailed) as caught:
+        sw.stopwatch.add_manual(NURSE, "1002", start + dt.timedelta(minutes=5),
+                                start + dt.timedelta(minutes=20), reason="x")  # fmt: skip
+    [error] = caught.value.errors
+    assert error.message == (
+        "This overlaps your 08:01:20–08:11:20 entry for MRN 1001 on 04 Mar 2026; "
+        "change the start or end."
+    )
+    assert f"entry {row.entry_id}" not in error.message and "+00:00" not in error.message
+    # An entry across local midnight names both days; whole minutes drop the seconds.
+    night = dt.datetime(2026, 3, 3, 4, 50, tzinfo=dt.UTC)  # 23:50 on the 2nd in New York
+    sw.stopwatch.add_manual(NURSE, "1001", night, night + dt.timedelta(minutes=20),
+                            reason="late call")  # fmt: skip
+    with pytest.raises(ValidationFailed) as caught:
+        sw.stopwatch.add_manual(NURSE, "1002", night, night + dt.timedelta(minutes=1),
+                                reason="x")  # fmt: skip
+    assert caught.value.errors[0].message == (
+        "This overlaps your entry for MRN 1001 from 02 Mar 2026 23:50 to 03 Mar 2026 00:10; "
+        "change the start or end."
+    )
+
+
+def test_the_free_span_is_the_latest_time_no_entry_of_ones_own_holds(
+    sw: Services, clock: FakeClock
+) -> None:
+    clock.advance(seconds=30)  # 14:00:30: a span ends on a whole minute, at or before now
+    ten = dt.timedelta(minutes=10)
+    at = dt.datetime(2026, 3, 4, 14, 0, tzinfo=dt.UTC)
+    assert sw.stopwatch.free_span(NURSE, 10) == (at - ten, at)
+    # The entry just saved (13:48:20-13:58:40) holds the ten minutes just past: the span ends
+    # on the minute before it began, and is free of it.
+    saved = sw.stopwatch.add_manual(
+        NURSE, "1001", at - dt.timedelta(minutes=11, seconds=40), at - dt.timedelta(seconds=80),
+        reason="call",
+    )  # fmt: skip
+    start, end = sw.stopwatch.free_span(NURSE, 10)
+    assert (start, end) == (at - dt.timedelta(minutes=22), at - dt.timedelta(minutes=12))
+    row = sw.stopwatch.add_manual(NURSE, "1002", start, end, reason="the default, as offered")
+    assert row.ended_at <= saved.started_at
+    # A gap shorter than the span is passed over; a running stopwatch holds time up to now.
+    sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=3)
+    start, end = sw.stopwatch.free_span(NURSE, 10)
+    assert (start, end) == (at - dt.timedelta(minutes=32), at - dt.timedelta(minutes=22))
+    # Someone else's time is no obstacle: the clinician's span is the ten minutes just past.
+    doctor = Actor(key="dr-a", name="Dr. A", role="practitioner")
+    assert sw.stopwatch.free_span(doctor, 10)[1] == at + dt.timedelta(minutes=3)
 
 
 def test_edits_keep_before_and_after_and_deletions_need_a_reason(

@@ -116,7 +116,7 @@ def test_a_manual_entry_cannot_overlap_ones_own_running_stopwatch(
 ) -> None:
     sw.stopwatch.start(NURSE, "1001")
     clock.advance(minutes=10)
-    with pytest.raises(ValidationFailed, match="overlaps your entry"):
+    with pytest.raises(ValidationFailed, match="overlaps your stopwatch for MRN 1001, running"):
         sw.stopwatch.add_manual(
             NURSE,
             "1002",

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+from PySide6.QtCore import QCoreApplication, QEventLoop, QTime, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from ccmdesk.db import open_database
@@ -52,6 +52,8 @@ from ccmdesk.ui.stopwatch_dialogs import (
     RecoveryDialog,
     StopDialog,
     SwitchDialog,
+    add_by_hand,
+    save_until_taken,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -195,6 +197,7 @@ def stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
     manual.reason.setText("Call taken on the ward phone, away from my desk")
     save(shown(manual), out, "manual-entry.png")
     manual.close()
+    manual_overlap(out, services, clock, window)
 
     # Switching user with the stopwatch running: the question before anyone else signs in.
     def answer_switch() -> None:
@@ -229,6 +232,37 @@ def stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
     save(shown(recovery), out, "recovery-dialog.png")
     recovery.close()
     services.stopwatch.recover(nurse, stale.entry_id, "stop_at_heartbeat")
+
+
+def manual_overlap(out: Path, services: Services, clock: ShiftedClock, window: QWidget) -> None:
+    """Time added by hand over the nurse's own entry: the refusal in the dialog (issue #16)."""
+    nurse = services.staff.actor_for("rn-lee")
+    row = services.patients.list_rows(nurse)[0]
+    mrn = row.mrn
+    # The ten minutes the dialog would offer, saved; then typed again, over that entry.
+    start, end = services.stopwatch.free_span(nurse, 10)
+    services.stopwatch.add_manual(nurse, mrn, start, end, reason="call from home")
+    zone = services.practice_zone()
+    manual = ManualEntryDialog(
+        f"{row.first_name} {row.last_name}",
+        services.practice.stopwatch_settings().activities,
+        zone,
+        clock(),
+        span=(start, end),
+        parent=window,
+    )
+    local = (start + dt.timedelta(minutes=4)).astimezone(zone)
+    manual.start.setTime(QTime(local.hour, local.minute, 0))
+    manual.reason.setText("Call taken on the ward phone, away from my desk")
+    tries: list[ManualEntryDialog] = []
+
+    def press_save_once(dialog: ManualEntryDialog) -> bool:
+        tries.append(dialog)
+        return len(tries) == 1
+
+    save_until_taken(manual, press_save_once, lambda d: add_by_hand(services, nurse, mrn, d))
+    save(shown(manual), out, "manual-entry-overlap.png")
+    manual.close()
 
 
 def billing(out: Path, services: Services) -> None:

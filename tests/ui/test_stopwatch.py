@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from PySide6.QtCore import QDate, Qt, QTime, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.services.stopwatch import EntryRow
@@ -814,13 +814,14 @@ def test_a_refused_save_asks_again_keeping_what_was_typed(
 
     monkeypatch.setattr(controller, "ask_stop", answer)
     assert not controller.stop_and_save()
-    assert calls[1][0] == pasted and calls[1][1].startswith("note:")
+    # The refusal names the field by its label, in a sentence, not as "note: ...".
+    assert calls[1][0] == pasted and calls[1][1] == "Note contains control characters."
     assert controller.running is not None  # nothing lost: still timing
     dialog = StopDialog(
         controller.running, 600, ("Call",), dt.UTC, typed=pasted, refusal=calls[1][1]
     )
     qtbot.addWidget(dialog)
-    assert dialog.details() == pasted and "note" in dialog.refusal.text()
+    assert dialog.details() == pasted and "Note" in dialog.refusal.text()
 
 
 def test_a_stopwatch_left_running_waits_for_the_recovery_answer(
@@ -865,3 +866,115 @@ def test_a_heartbeat_behind_a_long_import_is_skipped_without_a_message(
     assert len(beats) >= 1
     assert controller.running is not None  # still timing
     assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+
+
+def test_on_a_call_ends_with_its_stopwatch(
+    qtbot, window: MainWindow, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    panel = choose(window, "A100").panel
+    assert panel is not None
+    controller = window.stopwatch
+    monkeypatch.setattr(controller, "ask_stop", lambda *args: SAVE)
+    controller.start("A100")
+    panel.stopwatch.on_call.setChecked(True)  # the nurse picks up the phone
+    assert controller.on_call and window.on_call_action.isChecked()
+    controller.pause()
+    controller.start("A100")
+    assert controller.on_call  # the same stopwatch, the same call
+    clock.advance(minutes=3)
+    assert controller.stop_and_save()
+    # The call ended with its stopwatch: the box and the menu say so, and the next stopwatch
+    # asks about idle time again.
+    assert not controller.on_call
+    assert not panel.stopwatch.on_call.isChecked() and not window.on_call_action.isChecked()
+    # Ticked for one stopwatch, it does not follow a switch to another patient's.
+    controller.start("A100")
+    window.on_call_action.setChecked(True)
+    monkeypatch.setattr(controller, "ask_switch", lambda *args: SwitchDialog.PAUSE)
+    controller.start("A101")
+    assert controller.running is not None and controller.running.mrn != "A100"
+    assert not controller.on_call and not window.on_call_action.isChecked()
+
+
+def test_the_stop_dialog_shows_the_time_running_on_until_save(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    controller = make_controller(qtbot, services, nurse, FakeIdle(), Mono())
+    controller.refresh()
+    controller.start("A100")
+    clock.advance(minutes=10)
+    shown: list[str] = []
+
+    def read_then_save(dialog: StopDialog) -> QDialog.DialogCode:
+        qtbot.addWidget(dialog)
+        shown.append(dialog.summary.text())
+        assert dialog.live_timer.isActive()  # each second, while the question is open
+        clock.advance(seconds=45)  # the nurse types a note meanwhile
+        dialog.show_time()  # what the dialog's timer does each second
+        shown.append(dialog.summary.text())
+        dialog.activity.setCurrentText("Education")
+        dialog.done(QDialog.DialogCode.Accepted)
+        assert not dialog.live_timer.isActive()  # answered: nothing ticks on unseen
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(StopDialog, "exec", read_then_save)
+    assert controller.stop_and_save()
+    assert [text.split("</b>")[0] for text in shown] == ["<b>10:00", "<b>10:45"]
+    # What was saved is the time the dialog showed when Save was pressed.
+    [entry] = services.stopwatch.patient_log(nurse, "A100")
+    assert entry.seconds == 645
+
+
+def test_the_manual_entry_default_does_not_overlap_the_entry_just_saved(
+    qtbot, window: MainWindow, clock: FakeClock, services: Services, nurse: Actor, monkeypatch
+) -> None:
+    panel = choose(window, "A100").panel
+    assert panel is not None
+    monkeypatch.setattr(window.stopwatch, "ask_stop", lambda *args: SAVE)
+    window.stopwatch.start("A100")
+    clock.advance(minutes=8, seconds=20)
+    window.stopwatch.stop_and_save()
+    clock.advance(seconds=40)
+    attempts: list[ManualEntryDialog] = []
+
+    def take_the_default(dialog: ManualEntryDialog) -> bool:
+        attempts.append(dialog)
+        dialog.reason.setText("Call taken on the ward phone")
+        return len(attempts) == 1
+
+    monkeypatch.setattr(panel, "exec_dialog", take_the_default)
+    assert panel.add_time()
+    assert len(attempts) == 1  # saved as offered: no overlap to correct
+    added, stopped = sorted(
+        services.stopwatch.patient_log(nurse, "A100"), key=lambda row: row.source
+    )
+    assert added.source == "manual" and added.seconds == 600
+    assert stopped.ended_at is not None and added.ended_at is not None
+    assert added.ended_at <= stopped.started_at
+
+
+def test_a_manual_overlap_reads_as_a_sentence_in_practice_time(
+    qtbot, window: MainWindow, clock: FakeClock, services: Services, nurse: Actor, monkeypatch
+) -> None:
+    panel = choose(window, "A100").panel
+    assert panel is not None
+    # 14:31:20-14:41:20 UTC: 10:31:20-10:41:20 in New York.
+    start = clock.now - dt.timedelta(minutes=28, seconds=40)
+    services.stopwatch.add_manual(
+        nurse, "A100", start, start + dt.timedelta(minutes=10), reason="call from home"
+    )
+    attempts: list[ManualEntryDialog] = []
+
+    def overlap_it(dialog: ManualEntryDialog) -> bool:
+        attempts.append(dialog)
+        dialog.start.setTime(QTime(10, 35, 0))
+        dialog.end.setTime(QTime(10, 45, 0))
+        dialog.reason.setText("Call taken on the ward phone")
+        return len(attempts) == 1
+
+    monkeypatch.setattr(panel, "exec_dialog", overlap_it)
+    assert not panel.add_time()
+    assert attempts[0].error.text() == (
+        "This overlaps your 10:31:20–10:41:20 entry for MRN A100 on 16 Mar 2026; "
+        "change the start or end."
+    )
