@@ -757,6 +757,21 @@ def evaluate_prepared(prepared: Prepared, segments: Iterable[Segment]) -> MonthR
     return result
 
 
+def warning_text(r: MonthResult, code: str) -> str:
+    """A warning in the words of this month: which family would pay more and how much, which
+    year's fees stand in. Every screen and document that lists warnings says the same."""
+    m = r.inputs[0]
+    if code == "ALTERNATIVE_PAYS_MORE" and r.alternative:
+        alt = r.alternative
+        return (
+            f"{alt.label} ({_codes_words(alt)}) would pay {dollars(alt.amount_cents)}, more "
+            f"than {dollars(r.option.amount_cents if r.option else 0)}; the biller may switch."
+        )
+    if code == "FEES_FROM_EARLIER_YEAR" and m.fee_year is not None:
+        return f"There is no {m.first_day.year} fee schedule; {m.fee_year} amounts are used."
+    return REASONS[code].text
+
+
 def explain(r: MonthResult) -> list[Note]:
     """The result line by line, in sentences a nurse, a physician or a biller reads."""
     m, patient, facts = r.inputs
@@ -821,17 +836,8 @@ def explain(r: MonthResult) -> list[Note]:
     for code in r.warnings:
         if code in r.excluded or code == "OVERLAP_COUNTED_ONCE":
             continue  # already said with its minutes
-        text = REASONS[code].text
-        if code == "ALTERNATIVE_PAYS_MORE" and r.alternative:
-            alt = r.alternative
-            text = (
-                f"{alt.label} ({_codes_words(alt)}) would pay {dollars(alt.amount_cents)}, more "
-                f"than {dollars(r.option.amount_cents if r.option else 0)}; "
-                "the biller may switch."
-            )
-        elif code == "FEES_FROM_EARLIER_YEAR" and m.fee_year is not None:
-            text = f"There is no {m.first_day.year} fee schedule; {m.fee_year} amounts are used."
-        elif code in EXCLUSION_ORDER:
+        text = warning_text(r, code)
+        if code in EXCLUSION_ORDER:
             # It applied, but its time was already excluded for an earlier reason.
             text = f"{text.removesuffix('.')} (that time was already excluded for another reason)."
         notes.append(Note(text, code))
@@ -848,9 +854,8 @@ def explain(r: MonthResult) -> list[Note]:
 
 
 def _codes_words(option: Option) -> str:
-    return " + ".join(
-        f"{line.code}" + (f" ×{line.units}" if line.units > 1 else "") for line in option.lines
-    )
+    """The option's codes as every screen writes them (codes_words)."""
+    return codes_words(option.codes)
 
 
 def _excluded_text(code: str, seconds: int, patient: PatientFacts, facts: MonthFacts) -> str:

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.billing import MonthResult, clock, codes_words, dollars
+from ccmdesk.rules.billing import MonthResult, clock, codes_words, dollars, warning_text
 from ccmdesk.rules.catalog import FAMILIES, REASONS, Kind
 from ccmdesk.rules.intervals import month_label
 from ccmdesk.services import (
@@ -100,8 +100,9 @@ def status_text(result: MonthResult) -> str:
 
 def reasons_text(result: MonthResult) -> str:
     """The blocks and warnings in words (NOT_SIGNED is shown in its own column)."""
-    codes = [*result.blocks, *(w for w in result.warnings if w != "NOT_SIGNED")]
-    return "\n".join(REASONS[code].text for code in codes)
+    said = [REASONS[code].text for code in result.blocks]
+    said += [warning_text(result, w) for w in result.warnings if w != "NOT_SIGNED"]
+    return "\n".join(said)
 
 
 def matches(row: BillingRow, which: str) -> bool:

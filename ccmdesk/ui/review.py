@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.billing import clock, codes_words, dollars
+from ccmdesk.rules.billing import clock, codes_words, dollars, warning_text
 from ccmdesk.rules.catalog import FAMILIES, REASONS, Kind
 from ccmdesk.rules.intervals import month_label
 from ccmdesk.services import (
@@ -263,7 +263,7 @@ class SignDialog(QDialog):
             amount.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             # What the practitioner attests to despite: each month's own warnings (its not
             # being signed yet is what this dialog is for).
-            said = [REASONS[w].text for w in row.result.warnings if w != "NOT_SIGNED"]
+            said = [warning_text(row.result, w) for w in row.result.warnings if w != "NOT_SIGNED"]
             warnings = QTableWidgetItem(" ".join(said) if said else "—")
             warnings.setToolTip("\n".join(said))
             if said:

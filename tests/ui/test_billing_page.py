@@ -113,7 +113,7 @@ def test_the_details_explain_the_chosen_row_with_codes_in_tooltips(page: Billing
     assert details.heading.text() == "Excluded, Pat · MRN M3"
     lines = [details.lines.item(i) for i in range(details.lines.count())]
     texts = [item.text() for item in lines]
-    assert texts[0] == "Not billable. Once mended it would bill 99490: $66.13."
+    assert texts[0] == "Not billable. Once mended it would bill 99490x1: $66.13."
     assert "20:00 of clinical staff time reached on 2 Mar → 99490" in texts
     blocked = next(item for item in lines if item.text().startswith("Blocked:"))
     assert blocked.toolTip() == "EXCLUDED_SERVICE"

@@ -101,7 +101,11 @@ def test_a_batch_of_ready_months_is_listed_then_signed_together(page: ReviewPage
     assert rows == ["M1", "M4"] and dialog.total.text() == "Total $210.42"
     # Each month's own warnings are in the list; the statement speaks of every patient.
     assert dialog.table.item(0, 4).text() == "—"
-    assert "Another compliant code family would pay more" in dialog.table.item(1, 4).text()
+    # The warning names the family and what it would pay, as the billing panel's details do.
+    assert dialog.table.item(1, 4).text() == (
+        "CCM, clinical staff (99490x1, 99439x2) would pay $167.01, more than $144.29; "
+        "the biller may switch."
+    )
     lead = dialog.findChild(QLabel, "attestationLead")
     assert lead is not None and "for each of these 2 patients" in lead.text()
     dialog.reject()
