@@ -358,7 +358,10 @@ class StopwatchController(QObject):
             since = min(since, self._services.now())
             self.pending_idle = replace(self.pending_idle, since=since)
             if self.idle_dialog is not None:
-                self.idle_dialog.set_idle(self.pending_idle)
+                moved = next(
+                    (t for t in self.timers if t.entry_id == self.idle_dialog.entry_id), None
+                )
+                self.idle_dialog.set_idle(self.pending_idle, moved)
         kept = "kept the time that really passed"
         if fixed[0].lost_seconds:
             kept = (

@@ -267,10 +267,13 @@ class IdleDialog(QDialog):
             before += max(0, int((min(end, since) - start).total_seconds()))
         return before < 1
 
-    def set_idle(self, idle: IdleBegan) -> None:
+    def set_idle(self, idle: IdleBegan, timer: TimerState | None = None) -> None:
         """The computer's clock went back while the question waited: the idle time now
-        begins at another reading of the clock."""
+        begins at another reading of the clock, and the stopwatch's stretches moved with it
+        (`timer`, read again), so what lies before the idle time is judged on one clock."""
         self.idle = idle
+        if timer is not None:
+            self._timer = timer
         self._show_since()
 
     def chosen(self) -> str:
