@@ -301,6 +301,13 @@ class StopwatchController(QObject):
         self.refresh()
         return False
 
+    def discard(self, timer: TimerState, reason: str) -> bool:
+        """Throw away a stopwatch started by mistake (kept, marked deleted, with the reason)."""
+        stopwatch = self._services.stopwatch
+        done = self._call(lambda: stopwatch.discard(self._actor(), timer.entry_id, reason))
+        self.refresh()
+        return done
+
     # --- the tick: display, heartbeat, idle and clock jumps ---------------------------------
 
     def tick(self) -> None:
@@ -351,7 +358,10 @@ class StopwatchController(QObject):
             since = min(since, self._services.now())
             self.pending_idle = replace(self.pending_idle, since=since)
             if self.idle_dialog is not None:
-                self.idle_dialog.set_idle(self.pending_idle)
+                moved = next(
+                    (t for t in self.timers if t.entry_id == self.idle_dialog.entry_id), None
+                )
+                self.idle_dialog.set_idle(self.pending_idle, moved)
         kept = "kept the time that really passed"
         if fixed[0].lost_seconds:
             kept = (
@@ -411,6 +421,12 @@ class StopwatchController(QObject):
         timer = next((t for t in self.timers if t.entry_id == dialog.entry_id), None)
         choice = dialog.chosen()
         event = self.pending_idle or dialog.idle
+        if choice == IdleDialog.DISCARD_ENTRY and timer is not None:
+            # Idle from its start: there is nothing to stop and save, so it goes (audited).
+            self.pending_idle = None
+            self.discard(timer, "idle from its start: no time recorded before idleness began")
+            self._watch_again()
+            return
         if choice == IdleDialog.STOP and timer is not None:
             if not self.stop_and_save(
                 timer, at=event.since, reason="stopped where idle time began"

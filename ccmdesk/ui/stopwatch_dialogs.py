@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTime, QTimer
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -188,9 +189,12 @@ IDLE_HEADINGS = {
 
 
 class IdleDialog(QDialog):
-    """On return from idle time: keep it (with a reason), discard it, or stop where it began."""
+    """On return from idle time: keep it (with a reason), discard it, or stop where it began.
 
-    KEEP, DISCARD, STOP = "keep", "discard", "stop"
+    When idleness began before any time was recorded, stopping there would save nothing (the
+    save is refused), so the last choice throws the stopwatch away instead."""
+
+    KEEP, DISCARD, STOP, DISCARD_ENTRY = "keep", "discard", "stop", "discard_entry"
 
     def __init__(
         self,
@@ -205,6 +209,7 @@ class IdleDialog(QDialog):
         self.setMinimumWidth(480)
         self.idle = idle
         self.entry_id = timer.entry_id
+        self._timer = timer
         self._zone = zone
         self.heading = plain(QLabel())
         self.heading.setObjectName("dialogHeading")
@@ -246,18 +251,37 @@ class IdleDialog(QDialog):
     def _show_since(self) -> None:
         since = local_time(self.idle.since, self._zone)
         self.heading.setText(IDLE_HEADINGS[self.idle.kind].format(since=since))
-        self.stop.setText(f"Stop the stopwatch at {since} and save")
+        if self.nothing_before_idle():
+            self.stop.setText("Throw this stopwatch away: no time was recorded before then")
+        else:
+            self.stop.setText(f"Stop the stopwatch at {since} and save")
 
-    def set_idle(self, idle: IdleBegan) -> None:
+    def nothing_before_idle(self) -> bool:
+        """True when the stopwatch holds no whole second from before the idle time began."""
+        since = self.idle.since.replace(microsecond=0)  # as the service stores it
+        last = len(self._timer.segments) - 1
+        before = 0
+        for index, (start, end) in enumerate(self._timer.segments):
+            if index == last and self._timer.state == "running":
+                end = since  # a running stretch was read at its start; it ran on past `since`
+            before += max(0, int((min(end, since) - start).total_seconds()))
+        return before < 1
+
+    def set_idle(self, idle: IdleBegan, timer: TimerState | None = None) -> None:
         """The computer's clock went back while the question waited: the idle time now
-        begins at another reading of the clock."""
+        begins at another reading of the clock, and the stopwatch's stretches moved with it
+        (`timer`, read again), so what lies before the idle time is judged on one clock."""
         self.idle = idle
+        if timer is not None:
+            self._timer = timer
         self._show_since()
 
     def chosen(self) -> str:
         if self.keep.isChecked():
             return self.KEEP
-        return self.STOP if self.stop.isChecked() else self.DISCARD
+        if not self.stop.isChecked():
+            return self.DISCARD
+        return self.DISCARD_ENTRY if self.nothing_before_idle() else self.STOP
 
     def accept(self) -> None:
         if self.chosen() == self.KEEP and not self.reason.text().strip():
@@ -386,6 +410,53 @@ class ManualDetails:
     reason: str
 
 
+class TimeField(QTimeEdit):
+    """HH:MM:SS where typing over the whole selected time replaces it, as in a text field.
+
+    QTimeEdit alone puts typed digits into the section under the cursor, so typing 02:50:00
+    over a selected 03:03:00 gave 03:50:00. Here digits typed over the whole time start a new
+    entry, read left to right (02, then 50, then 00); any other key ends it."""
+
+    def __init__(self, time: QTime, parent: QWidget | None = None) -> None:
+        super().__init__(time, parent)
+        self.setDisplayFormat("HH:mm:ss")
+        self._typed: str | None = None  # digits of a new entry, while one is being typed
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        text = event.text()
+        line = self.lineEdit()
+        whole = line.hasSelectedText() and line.selectedText() == line.text()
+        if text.isdigit() and len(text) == 1 and (whole or self._typed is not None):
+            self._type(("" if whole else self._typed or "") + text)
+            return
+        if self._typed is not None and text == ":":
+            return  # the separators are there already
+        if self._typed and event.key() == Qt.Key.Key_Backspace:
+            self._type(self._typed[:-1])
+            return
+        self._typed = None
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self._typed = None
+        super().focusOutEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._typed = None
+        super().mousePressEvent(event)
+
+    def _type(self, digits: str) -> None:
+        padded = digits.ljust(6, "0")
+        hours, minutes, seconds = int(padded[0:2]), int(padded[2:4]), int(padded[4:6])
+        if len(digits) > 6 or hours > 23 or minutes > 59 or seconds > 59:
+            QApplication.beep()  # not a time of day: the keystroke is refused
+            return
+        self._typed = digits
+        self.setTime(QTime(hours, minutes, seconds))
+        # The cursor follows the typing, past the separators it has reached.
+        self.lineEdit().setCursorPosition(len(digits) + min(2, len(digits) // 2))
+
+
 class ManualEntryDialog(QDialog):
     """Add time after the fact, or correct an entry: local date and times, and a reason."""
 
@@ -424,10 +495,8 @@ class ManualEntryDialog(QDialog):
         self.day.setCalendarPopup(True)
         self.day.setDisplayFormat("yyyy-MM-dd")
         self.day.setMaximumDate(QDate(local_now.year, local_now.month, local_now.day))
-        self.start = QTimeEdit(QTime(first.hour, first.minute, first.second))
-        self.end = QTimeEdit(QTime(last.hour, last.minute, last.second))
-        for edit in (self.start, self.end):
-            edit.setDisplayFormat("HH:mm:ss")
+        self.start = TimeField(QTime(first.hour, first.minute, first.second))
+        self.end = TimeField(QTime(last.hour, last.minute, last.second))
         self._entry = entry
         self._shown = (self.day.date(), self.start.time(), self.end.time())
         self.activity = QComboBox()

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.services import TimerState
-from ccmdesk.ui.forms import plain
+from ccmdesk.ui.forms import ReasonDialog, plain
 from ccmdesk.ui.stopwatch import StopwatchController
 from ccmdesk.ui.stopwatch_dialogs import clock_text
 
@@ -48,6 +48,9 @@ class StopwatchPanel(QWidget):
         self.pause_button.setToolTip("Pause or resume (Ctrl+P)")
         self.stop_button = QPushButton("Stop and save…")
         self.stop_button.setToolTip("Stop and say what was done (Ctrl+Space)")
+        self.discard_button = QPushButton("Discard…")
+        self.discard_button.setObjectName("discardButton")
+        self.discard_button.setToolTip("Throw this stopwatch away, saying why (started by mistake)")
         self.on_call = QCheckBox("On a call")
         self.on_call.setToolTip(
             "Phone calls have no keyboard activity: while this is on, no idle questions."
@@ -55,10 +58,13 @@ class StopwatchPanel(QWidget):
         self.start_button.clicked.connect(self._start)
         self.pause_button.clicked.connect(self._pause)
         self.stop_button.clicked.connect(self._stop)
+        self.discard_button.clicked.connect(self.ask_discard)
         self.on_call.toggled.connect(controller.set_on_call)
         buttons = QHBoxLayout()
         for button in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
+        buttons.addSpacing(12)  # apart from Stop and save: not the button to hit by mistake
+        buttons.addWidget(self.discard_button)
         buttons.addStretch(1)
         buttons.addWidget(self.on_call)
         layout = QVBoxLayout(self)
@@ -95,6 +101,24 @@ class StopwatchPanel(QWidget):
         if timer is not None:
             self._controller.stop_and_save(timer)
 
+    def ask_discard(self) -> ReasonDialog | None:
+        """Ask why (required, kept in the audit trail), then throw this stopwatch away."""
+        timer = self.timer()
+        if timer is None:
+            return None
+        dialog = ReasonDialog(
+            "Discard a stopwatch",
+            f"Discarding throws away the {clock_text(self._controller.seconds(timer))} on "
+            f"{timer.patient_name}'s stopwatch: none of it counts. The stopwatch is kept, "
+            "marked discarded, with your reason.",
+            "Discard",
+            self,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._controller.discard(timer, dialog.text()))
+        dialog.open()
+        return dialog
+
     def _update_time(self) -> None:
         self.elapsed.setText(clock_text(self._controller.seconds(self.timer())))
 
@@ -110,6 +134,7 @@ class StopwatchPanel(QWidget):
         self.pause_button.setVisible(timer is not None)
         self.pause_button.setText("Resume" if timer and timer.state == "paused" else "Pause")
         self.stop_button.setVisible(timer is not None)
+        self.discard_button.setVisible(timer is not None)
         self.on_call.blockSignals(True)
         self.on_call.setChecked(self._controller.on_call)
         self.on_call.blockSignals(False)

@@ -10,10 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from PySide6.QtCore import QDate, Qt, QTime, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from sqlalchemy import select
 
+from ccmdesk.models import AuditEvent
 from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.services.stopwatch import EntryRow
 from ccmdesk.ui.background import InlineTaskRunner
+from ccmdesk.ui.forms import ReasonDialog
 from ccmdesk.ui.main_window import PATIENTS, MainWindow
 from ccmdesk.ui.patients import PatientsPage
 from ccmdesk.ui.state import GuiState
@@ -25,6 +28,7 @@ from ccmdesk.ui.stopwatch_dialogs import (
     StopDetails,
     StopDialog,
     SwitchDialog,
+    TimeField,
 )
 from ccmdesk.ui.stopwatch_views import MiniTimer, StatusTimer, TrayTimer
 from tests.conftest import FakeClock
@@ -182,6 +186,44 @@ def test_the_stop_dialog_saves_on_enter_and_keeps_lines_with_shift_enter(
     assert dialog.details() == StopDetails("Education", "ccm", False, "first\nsecond")
 
 
+def test_the_panel_discards_a_stopwatch_started_by_mistake_with_a_reason(
+    qtbot, window: MainWindow, clock: FakeClock, services: Services, nurse: Actor
+) -> None:
+    panel = choose(window, "A100").panel
+    assert panel is not None
+    stopwatch = panel.stopwatch
+    assert stopwatch.discard_button.isHidden()  # nothing to discard before Start
+    qtbot.mouseClick(stopwatch.start_button, Qt.MouseButton.LeftButton)
+    run_window(window, clock, 40)
+    assert stopwatch.discard_button.isVisible() and stopwatch.discard_button.isEnabled()
+    dialog = stopwatch.ask_discard()
+    assert isinstance(dialog, ReasonDialog)
+    assert not dialog.ok_button.isEnabled()  # the reason is required
+    dialog.reason.setPlainText("started on the wrong patient")
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert window.stopwatch.running is None
+    assert services.stopwatch.open_timers(nurse) == []
+    assert services.stopwatch.patient_log(nurse, "A100") == []  # none of the 40 s counts
+    with services.audit._db.session() as session:  # type: ignore[attr-defined]
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "time.discard")).one()
+    assert event.reason == "started on the wrong patient"
+    assert stopwatch.discard_button.isHidden() and stopwatch.start_button.isVisible()
+
+
+def test_cancelling_the_discard_keeps_the_stopwatch(
+    qtbot, window: MainWindow, clock: FakeClock, services: Services, nurse: Actor
+) -> None:
+    panel = choose(window, "A100").panel
+    assert panel is not None
+    qtbot.mouseClick(panel.stopwatch.start_button, Qt.MouseButton.LeftButton)
+    run_window(window, clock, 10)
+    dialog = panel.stopwatch.ask_discard()
+    assert dialog is not None
+    dialog.reason.setPlainText("oops")
+    dialog.reject()
+    assert [t.mrn for t in services.stopwatch.open_timers(nurse)] == ["A100"]
+
+
 def make_controller(
     qtbot, services: Services, nurse: Actor, idle: FakeIdle, mono: Mono
 ) -> StopwatchController:
@@ -322,6 +364,42 @@ def test_stopping_at_the_start_of_idle_time(
     [entry] = services.stopwatch.patient_log(nurse, "A100")
     assert entry.seconds == 4 * 60
     assert ends == [dialog.idle.since]
+
+
+def test_idle_from_the_start_offers_throwing_the_stopwatch_away_not_an_empty_stop(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    # Started, then nobody touched the computer: idleness began before the stopwatch did.
+    controller, _, dialog = idle_question(
+        qtbot, services, nurse, clock, 5 * 60, idle_seconds=5 * 60
+    )
+    assert dialog.nothing_before_idle()
+    assert dialog.stop.text() == "Throw this stopwatch away: no time was recorded before then"
+    asked: list[object] = []
+    monkeypatch.setattr(controller, "ask_stop", lambda *args: asked.append(args))
+    dialog.stop.setChecked(True)
+    assert dialog.chosen() == IdleDialog.DISCARD_ENTRY
+    dialog.accept()
+    # No Stop dialog showing 0:00 to be refused: the stopwatch is gone, with a reason.
+    assert asked == [] and controller.idle_dialog is None
+    assert controller.running is None and services.stopwatch.open_timers(nurse) == []
+    assert services.stopwatch.patient_log(nurse, "A100") == []
+    with services.audit._db.session() as session:  # type: ignore[attr-defined]
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "time.discard")).one()
+    assert event.reason == "idle from its start: no time recorded before idleness began"
+
+
+def test_idle_after_some_time_still_offers_stopping_where_it_began(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock
+) -> None:
+    _, _, dialog = idle_question(qtbot, services, nurse, clock, 5 * 60 + 2, idle_seconds=5 * 60)
+    assert not dialog.nothing_before_idle()  # two seconds before idleness: a stop can save
+    assert dialog.stop.text().startswith("Stop the stopwatch at ")
+    dialog.stop.setChecked(True)
+    assert dialog.chosen() == IdleDialog.STOP
+    # Back to the gentlest answer: closing the window at teardown answers the question, and a
+    # stop would open the Stop dialog over nobody.
+    dialog.discard.setChecked(True)
 
 
 def test_a_clock_set_back_keeps_the_true_time(
@@ -757,6 +835,40 @@ def test_a_correction_that_leaves_the_times_alone_keeps_the_stored_instants(qtbo
         details = dialog.details()
         assert (details.start, details.end) == (entry.started_at, entry.ended_at)
         assert details.note == "Refills discussed"
+
+
+def test_typing_over_a_selected_time_replaces_all_of_it(qtbot) -> None:
+    field = TimeField(QTime(3, 3, 0))
+    qtbot.addWidget(field)
+    field.show()
+    field.setFocus()
+    field.selectAll()
+    qtbot.keyClicks(field, "02:50:00")
+    assert field.time() == QTime(2, 50, 0)  # QTimeEdit alone made this 03:50:00
+    field.selectAll()
+    qtbot.keyClicks(field, "1415")  # the separators and seconds may be left out
+    assert field.time() == QTime(14, 15, 0)
+    qtbot.keyClick(field, Qt.Key.Key_Backspace)
+    assert field.time() == QTime(14, 10, 0)
+    field.selectAll()
+    qtbot.keyClicks(field, "25")  # no hour 25: the 5 is refused, the 2 reads 20
+    assert field.time() == QTime(20, 0, 0)
+
+
+def test_the_manual_entry_times_take_typing_over_them(qtbot) -> None:
+    now = dt.datetime(2026, 3, 16, 15, 0, tzinfo=dt.UTC)
+    dialog = ManualEntryDialog("Zoë Schäfer", ("Education",), NEW_YORK, now)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    for edit, typed, wanted in (
+        (dialog.start, "09:05:30", QTime(9, 5, 30)),
+        (dialog.end, "09:20:00", QTime(9, 20, 0)),
+    ):
+        edit.setFocus()
+        edit.selectAll()
+        qtbot.keyClicks(edit, typed)
+        assert edit.time() == wanted
+    assert dialog.details().end - dialog.details().start == dt.timedelta(minutes=14, seconds=30)
 
 
 def test_an_end_typed_in_the_repeated_hour_is_the_one_after_the_start(qtbot) -> None:
