@@ -30,6 +30,20 @@ NURSE = Actor(key="rn-lee", name="Grace Lee", role="clinical")
 BILLER = Actor(key="bill-b", name="Bo Biller", role="billing")
 
 
+def damage_an_index(path: Path) -> None:
+    """Damage only SQLite's full integrity check sees (the quick check and every audit hash
+    pass): an index whose declared column no longer matches what it holds."""
+    raw = sqlite3.connect(path)
+    raw.execute("CREATE TABLE t (a TEXT, b TEXT)")
+    raw.execute("CREATE INDEX t_a ON t (a)")
+    raw.executemany("INSERT INTO t VALUES (?, ?)", [(f"a{n}", f"b{n}") for n in range(50)])
+    raw.commit()
+    raw.execute("PRAGMA writable_schema = ON")
+    raw.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX t_a ON t (b)' WHERE name = 't_a'")
+    raw.commit()
+    raw.close()
+
+
 class FakeClock:
     """An injected clock: tests move time instead of sleeping."""
 

@@ -15,7 +15,7 @@ from ccmdesk import __version__
 from ccmdesk.cli import main
 from ccmdesk.db import Database
 from ccmdesk.services import Services
-from tests.conftest import VALID_NPIS
+from tests.conftest import VALID_NPIS, damage_an_index
 
 
 def run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -659,15 +659,7 @@ def test_damage_the_hashes_cannot_see_stops_export_and_fails_audit_verify(
     """An index that no longer matches its table: the chain's hashes all fit, SQLite's full
     integrity check does not."""
     assert main(["--data-dir", str(tmp_path), "practice", "--name", "Maple Clinic"]) == 0
-    raw = sqlite3.connect(tmp_path / "ccmdesk.sqlite3")
-    raw.execute("CREATE TABLE t (a TEXT, b TEXT)")
-    raw.execute("CREATE INDEX t_a ON t (a)")
-    raw.executemany("INSERT INTO t VALUES (?, ?)", [(f"a{n}", f"b{n}") for n in range(50)])
-    raw.commit()
-    raw.execute("PRAGMA writable_schema = ON")
-    raw.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX t_a ON t (b)' WHERE name = 't_a'")
-    raw.commit()
-    raw.close()
+    damage_an_index(tmp_path / "ccmdesk.sqlite3")
     capsys.readouterr()
     assert main(["--data-dir", str(tmp_path), "audit", "verify"]) == 1
     assert "the database is damaged" in capsys.readouterr().err

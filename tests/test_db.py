@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from ccmdesk.db import NewerDatabaseError, head_revision, open_database
+from tests.conftest import damage_an_index
 
 
 def url(path: Path) -> str:
@@ -298,17 +299,7 @@ def test_the_start_up_check_runs_the_full_integrity_check_on_a_small_file(tmp_pa
 
     path = tmp_path / "i.sqlite3"
     open_database(url(path)).dispose()
-    raw = sqlite3.connect(path)
-    raw.execute("CREATE TABLE t (a TEXT, b TEXT)")
-    raw.execute("CREATE INDEX t_a ON t (a)")
-    raw.executemany("INSERT INTO t VALUES (?, ?)", [(f"a{n}", f"b{n}") for n in range(50)])
-    raw.commit()
-    # The index's declared column no longer matches what it holds: damage only the full
-    # check sees.
-    raw.execute("PRAGMA writable_schema = ON")
-    raw.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX t_a ON t (b)' WHERE name = 't_a'")
-    raw.commit()
-    raw.close()
+    damage_an_index(path)
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA quick_check").fetchall() == [("ok",)]
     raw.close()
