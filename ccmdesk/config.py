@@ -126,6 +126,32 @@ def unmark_running(data_dir: Path) -> None:
         pass
 
 
+def ended_badly(data_dir: Path) -> bool:
+    """True if the last ccmdesk window on this data folder ended without quitting: its marker
+    is still there and the process that wrote it is gone. Read before mark_running."""
+    try:
+        text = (data_dir / RUNNING_FILE).read_text(encoding="ascii").strip()
+    except OSError:
+        return False  # no marker: the last run quit cleanly (or there was none)
+    try:
+        pid = int(text)
+    except ValueError:
+        return True  # cut off while it was written
+    if pid == os.getpid():
+        return False
+    if sys.platform == "win32":
+        # A process cannot be asked about safely here: a marker left is taken for a crash,
+        # since asking costs one question and "Keep it running" loses nothing.
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # it runs, under another user
+    return False  # another ccmdesk has this folder open now
+
+
 def running_elsewhere(data_dir: Path) -> int | None:
     """The process id of another ccmdesk that has this data folder's database open, if any.
 

@@ -132,7 +132,20 @@ def is_stale(timer: TimerState, now: dt.datetime) -> bool:
     return timer.state == "running" and beat < now - dt.timedelta(seconds=STALE_AFTER_SECONDS)
 
 
+def left_running(
+    timer: TimerState, now: dt.datetime, crashed_before: dt.datetime | None = None
+) -> bool:
+    """A running stopwatch nobody is watching: its heartbeat stopped, or (after an unclean exit
+    at this workstation, `crashed_before` being when ccmdesk started again) its last heartbeat
+    came before that start, however recent: the program that wrote it is dead."""
+    if is_stale(timer, now):
+        return True
+    beat = timer.last_heartbeat_at or timer.started_at
+    return timer.state == "running" and crashed_before is not None and beat < crashed_before
+
+
 RECOVERY_CHOICES = ("keep", "stop_at_heartbeat", "discard")
+RECOVERY_STOP_REASON = "stopped at its last heartbeat after ccmdesk ended without stopping it"
 IDLE_CHOICES = ("keep", "discard")
 
 
@@ -541,10 +554,13 @@ class StopwatchService(ServiceBase):
 
     # --- after a crash ------------------------------------------------------------------------
 
-    def stale_timers(self, actor: Actor) -> list[TimerState]:
-        """Running stopwatches whose heartbeat stopped: the program ended without stopping them."""
+    def stale_timers(
+        self, actor: Actor, crashed_before: dt.datetime | None = None
+    ) -> list[TimerState]:
+        """Running stopwatches the program ended without stopping: their heartbeat stopped, or
+        (after an unclean exit) came before `crashed_before`; see left_running."""
         now = self._now()
-        return [t for t in self.open_timers(actor) if is_stale(t, now)]
+        return [t for t in self.open_timers(actor) if left_running(t, now, crashed_before)]
 
     def recover(self, actor: Actor, entry_id: int, choice: str) -> TimerState | None:
         """Keep a stopwatch found running after an unclean exit (counting through now), stop it
@@ -563,7 +579,7 @@ class StopwatchService(ServiceBase):
                 actor,
                 entry_id,
                 at=timer.last_heartbeat_at or timer.started_at,
-                reason="stopped at its last heartbeat after ccmdesk ended without stopping it",
+                reason=RECOVERY_STOP_REASON,
             )
         now = self._now()
         with self._db.session() as session:

@@ -12,7 +12,7 @@ from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
-from ccmdesk.config import mark_running, unmark_running
+from ccmdesk.config import ended_badly, mark_running, unmark_running
 from ccmdesk.services import Actor, Permission, ServiceError, Services, allowed
 from ccmdesk.services.backup import StartCheck
 from ccmdesk.services.staging import UNDER_WAY, Finished, sweep_noted
@@ -218,9 +218,12 @@ def run_gui(services: Services, data_dir: Path, argv: list[str]) -> int:
     app.setQuitOnLastWindowClosed(False)
     state = GuiState.in_folder(data_dir)
     runner = ThreadTaskRunner()
+    # Read before this run's own marker replaces it: a marker left by a dead process is an
+    # unclean exit, whatever the age of the heartbeats it left.
+    after_crash = ended_badly(data_dir)
     mark_running(data_dir)
     try:
-        return _run(services, data_dir, app, state, runner, user)
+        return _run(services, data_dir, app, state, runner, user, after_crash)
     finally:
         unmark_running(data_dir)
 
@@ -232,6 +235,7 @@ def _run(
     state: GuiState,
     runner: ThreadTaskRunner,
     user: str | None,
+    after_crash: bool = False,
 ) -> int:
     try:
         actor = sign_in(services, state, runner, user)
@@ -250,6 +254,7 @@ def _run(
             state=state,
             first_rows=rows.result,
             idle_source=SystemIdle(app),
+            after_crash=after_crash,
         )
     window.show()
     # The integrity check and the day's backups read the whole file: after the window is up.

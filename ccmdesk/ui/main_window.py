@@ -111,10 +111,13 @@ class MainWindow(QMainWindow):
         first_rows: Callable[[], Sequence[PatientRow]] | None = None,
         idle_source: IdleSource | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        after_crash: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         """`first_rows` supplies the first patient list (see PatientsPage); the patients page
-        is built last, so a list being fetched on a thread meanwhile has the longest start."""
+        is built last, so a list being fetched on a thread meanwhile has the longest start.
+        `after_crash`: the last ccmdesk on this data folder ended without quitting (every
+        stopwatch it left running is asked about, however fresh its heartbeat)."""
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self._services = services
@@ -122,7 +125,9 @@ class MainWindow(QMainWindow):
         self._runner = runner or ThreadTaskRunner()
         self._state = state or GuiState(None)
         self._warmed_up = False
-        self.stopwatch = StopwatchController(services, self.actor, self, idle_source, monotonic)
+        self.stopwatch = StopwatchController(
+            services, self.actor, self, idle_source, monotonic, after_crash=after_crash
+        )
         self.mini_timer: MiniTimer | None = None
         # Locking: what covers the windows while their person is away.
         self.lock_screen: LockScreen | None = None

@@ -16,9 +16,10 @@ from ccmdesk.services import Actor, Permission, ServiceError, Services, allowed
 from ccmdesk.services.activity import ActivityMonitor, ClockSetBack, IdleBegan
 from ccmdesk.services.stopwatch import (
     HEARTBEAT_SECONDS,
+    RECOVERY_STOP_REASON,
     ClockCorrection,
     TimerState,
-    is_stale,
+    left_running,
 )
 from ccmdesk.ui.forms import refusal_text, show_error, show_failure
 from ccmdesk.ui.idle import IdleSource
@@ -71,13 +72,18 @@ class StopwatchController(QObject):
         window: QWidget | None = None,
         idle_source: IdleSource | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        *,
+        after_crash: bool = False,
     ) -> None:
+        """`after_crash`: the last ccmdesk on this data folder ended without quitting, so every
+        stopwatch still running from before now was left by it, however fresh its heartbeat."""
         super().__init__(window)
         self._services = services
         self._actor = actor
         self._window = window
         self._idle_source = idle_source or _NoIdle()
         self._monotonic = monotonic
+        self.crashed_before = services.now() if after_crash else None
         self.timers: list[TimerState] = []
         self.last_activity = ""
         self.idle_dialog: IdleDialog | None = None
@@ -174,7 +180,7 @@ class StopwatchController(QObject):
         if (
             running is not None
             and not self._tick.isActive()
-            and is_stale(running, self._services.now())
+            and left_running(running, self._services.now(), self.crashed_before)
         ):
             # ccmdesk ended while it ran: recover() asks about it before anything counts on.
             self._tick.stop()
@@ -464,15 +470,19 @@ class StopwatchController(QObject):
         """Offer back each stopwatch the person left running when ccmdesk last ended badly."""
         if not self.can_record:
             return
-        for timer in self._services.stopwatch.stale_timers(self._actor()):
-            choice = self.ask_recovery(timer)
-            saved = self._call(
-                lambda t=timer, c=choice: self._services.stopwatch.recover(
-                    self._actor(), t.entry_id, c
+        for timer in self._services.stopwatch.stale_timers(self._actor(), self.crashed_before):
+            while (choice := self.ask_recovery(timer)) == "stop_at_heartbeat":
+                # Saved like any stop, with what was done asked first; cancelling that goes
+                # back to this question, the stopwatch untouched.
+                beat = timer.last_heartbeat_at or timer.started_at
+                if self.stop_and_save(timer, at=beat, reason=RECOVERY_STOP_REASON):
+                    break
+            else:
+                self._call(
+                    lambda t=timer, c=choice: self._services.stopwatch.recover(
+                        self._actor(), t.entry_id, c
+                    )
                 )
-            )
-            if saved and choice == "stop_at_heartbeat":
-                self.time_saved.emit(timer.mrn)
         self.refresh()
 
     # --- questions (methods, so tests can answer them) -----------------------------------------

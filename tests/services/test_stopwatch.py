@@ -413,3 +413,17 @@ def test_logs_by_patient_month_and_by_local_day(db: Database, staffed: Services)
     assert [r.seconds for r in services.stopwatch.patient_log(NURSE, "1001", "2026-04")] == [300]
     assert [r.seconds for r in services.stopwatch.my_day(NURSE, dt.date(2026, 3, 31))] == [600]
     assert [r.seconds for r in services.stopwatch.my_day(NURSE, dt.date(2026, 4, 1))] == [300]
+
+
+def test_after_an_unclean_exit_a_fresh_heartbeat_from_before_the_start_is_left_running(
+    sw: Services, clock: FakeClock
+) -> None:
+    a = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(seconds=40)
+    sw.stopwatch.heartbeat(NURSE, a.entry_id)
+    clock.advance(seconds=10)  # killed, and started again at once
+    restarted = sw.now()
+    assert sw.stopwatch.stale_timers(NURSE) == []  # by the heartbeat's age alone: watched
+    assert [t.entry_id for t in sw.stopwatch.stale_timers(NURSE, restarted)] == [a.entry_id]
+    sw.stopwatch.recover(NURSE, a.entry_id, "keep")  # its heartbeat is now this run's
+    assert sw.stopwatch.stale_timers(NURSE, restarted) == []

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QWidget
 
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.app import run_gui, sign_in, split_user_option
@@ -17,6 +19,7 @@ from ccmdesk.ui.first_start import BUSY, CREATE, FirstStartDialog
 from ccmdesk.ui.main_window import LAST_USER, MainWindow
 from ccmdesk.ui.sign_in import SignInDialog
 from ccmdesk.ui.state import GuiState
+from ccmdesk.ui.stopwatch_dialogs import RecoveryDialog
 from tests.ui.conftest import PASSWORD
 
 
@@ -323,3 +326,56 @@ def test_a_startup_error_is_shown_in_a_critical_message_box(
     assert shown == [
         (None, "ccmdesk cannot start", "This database was written by a newer version of ccmdesk.")
     ]
+
+
+def test_a_start_after_an_unclean_exit_offers_back_a_stopwatch_however_fresh(
+    qapp, services: Services, data_dir: Path, clock
+) -> None:
+    nurse = services.staff.actor_for("rn-lee")
+    services.stopwatch.start(nurse, "A100")
+    clock.advance(seconds=20)  # killed twenty seconds ago: its heartbeat is not yet stale
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    (data_dir / "ccmdesk.running").write_text(f"{ended.pid}\n", encoding="ascii")
+    asked: list[str] = []
+
+    def sign(dialog: QWidget) -> None:
+        assert isinstance(dialog, SignInDialog)
+        dialog.password.setText(PASSWORD)
+        dialog.ok_button.click()
+
+    def discard(dialog: QWidget) -> None:
+        assert isinstance(dialog, RecoveryDialog)
+        asked.append(dialog.findChild(QLabel, "dialogHeading").text())
+        dialog.discard_button.click()
+
+    quiet: list[int] = []
+
+    def close_when_settled() -> None:
+        # Closed once the window has been up with no question open for a few polls (without
+        # the fix no question comes, and the test must still end).
+        if QApplication.activeModalWidget() is not None:
+            quiet.clear()
+            return
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, MainWindow) and widget.isVisible():
+                quiet.append(1)
+                if len(quiet) > 10:
+                    widget.settle_running_timer = lambda **_: True  # type: ignore[method-assign]
+                    widget.close()
+
+    driver = drive_modal_dialogs({SignInDialog: sign, RecoveryDialog: discard})
+    closer = QTimer()
+    closer.setInterval(20)
+    closer.timeout.connect(close_when_settled)
+    closer.start()
+    try:
+        status = run_gui(services, data_dir, ["ccmdesk", "--user", "rn-lee"])
+    finally:
+        closer.stop()
+        driver.stop()
+        qapp.setStyleSheet("")
+        qapp.setQuitOnLastWindowClosed(True)
+    assert status == 0
+    assert len(asked) == 1 and "MRN A100" in asked[0]
+    assert services.stopwatch.open_timers(nurse) == []

@@ -570,12 +570,97 @@ def test_recovery_offers_a_stopwatch_left_running(
         return dialog.choice
 
     monkeypatch.setattr(controller, "ask_recovery", answer)
+    monkeypatch.setattr(controller, "ask_stop", lambda *args, **kwargs: SAVE)
     controller.recover()
     assert "Stop it at" in seen[0].stop_button.text() and "(4:00)" in seen[0].stop_button.text()
     assert "3:04:00" in seen[0].keep_button.text()
     assert controller.timers == []
     [entry] = services.stopwatch.patient_log(nurse, "A100")
     assert entry.seconds == 240
+
+
+def test_stopping_a_recovered_stopwatch_asks_what_was_done_as_a_stop_does(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    services.stopwatch.start(nurse, "A100")
+    clock.advance(minutes=4)
+    services.stopwatch.heartbeat(nurse, services.stopwatch.open_timers(nurse)[0].entry_id)
+    beat = clock()
+    clock.advance(hours=1)
+    controller = make_controller(qtbot, services, nurse, FakeIdle(), Mono())
+    monkeypatch.setattr(controller, "ask_recovery", lambda timer: "stop_at_heartbeat")
+    asked: list[tuple[int, dt.datetime | None]] = []
+
+    def answer(timer, seconds, end, typed=None, refusal=""):
+        asked.append((seconds, end))
+        return SAVE
+
+    monkeypatch.setattr(controller, "ask_stop", answer)
+    saved: list[str] = []
+    controller.time_saved.connect(saved.append)
+    controller.recover()
+    # The Stop dialog, ended at the last heartbeat, and what was typed in it saved.
+    assert asked == [(240, beat)]
+    [entry] = services.stopwatch.patient_log(nurse, "A100")
+    assert (entry.seconds, entry.activity, entry.note) == (240, "Education", "Reviewed glucose log")
+    assert saved == ["A100"] and controller.timers == []
+
+
+def test_cancelling_the_stop_of_a_recovered_stopwatch_asks_the_recovery_question_again(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    timer = services.stopwatch.start(nurse, "A100")
+    clock.advance(hours=1)
+    controller = make_controller(qtbot, services, nurse, FakeIdle(), Mono())
+    answers = ["stop_at_heartbeat", "keep"]
+    asked: list[str] = []
+
+    def answer(left):
+        asked.append(left.mrn)
+        # Until answered again the stopwatch is as it was: running, nothing saved.
+        [still] = services.stopwatch.open_timers(nurse)
+        assert (still.entry_id, still.state) == (timer.entry_id, "running")
+        return answers.pop(0)
+
+    monkeypatch.setattr(controller, "ask_recovery", answer)
+    monkeypatch.setattr(controller, "ask_stop", lambda *args, **kwargs: None)  # Cancel
+    controller.recover()
+    assert asked == ["A100", "A100"]
+    # Kept at the second answer: counting through now.
+    assert controller.watching and controller.seconds(controller.running) == 3600
+
+
+def test_after_an_unclean_exit_a_fresh_heartbeat_is_still_asked_about(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    services.stopwatch.start(nurse, "A100")
+    clock.advance(seconds=20)  # killed, and started again at once: the heartbeat is fresh
+    idle, mono = FakeIdle(), Mono()
+    controller = StopwatchController(services, lambda: nurse, None, idle, mono, after_crash=True)
+    controller.refresh()
+    # Not counting on unasked.
+    assert controller.running is not None and not controller.watching
+    asked: list[str] = []
+    monkeypatch.setattr(controller, "ask_recovery", lambda timer: asked.append(timer.mrn) or "keep")
+    controller.recover()
+    assert asked == ["A100"] and controller.watching
+    # Kept: asked once only, and not again at a later sign-in (its heartbeat is this run's).
+    run(controller, clock, mono, 40)
+    controller.recover()
+    assert asked == ["A100"]
+
+
+def test_without_an_unclean_exit_a_fresh_heartbeat_is_another_workstation_s(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    services.stopwatch.start(nurse, "A100")
+    clock.advance(seconds=20)  # running on another computer, its heartbeat fresh
+    controller = make_controller(qtbot, services, nurse, FakeIdle(), Mono())
+    monkeypatch.setattr(
+        controller, "ask_recovery", lambda timer: pytest.fail("asked about a watched stopwatch")
+    )
+    controller.recover()
+    assert controller.watching
 
 
 def test_escape_in_the_recovery_dialog_stops_at_the_heartbeat(
@@ -718,17 +803,24 @@ def test_a_recovery_that_fails_reports_no_saved_time(
     services.stopwatch.start(nurse, "A100")
     clock.advance(hours=1)
     controller = make_controller(qtbot, services, nurse, FakeIdle(), Mono())
-    monkeypatch.setattr(controller, "ask_recovery", lambda timer: "stop_at_heartbeat")
+    answers = ["stop_at_heartbeat", "keep"]
+    monkeypatch.setattr(controller, "ask_recovery", lambda timer: answers.pop(0))
+    refusals: list[str] = []
+
+    def answer(timer, seconds, end, typed=None, refusal=""):
+        refusals.append(refusal)
+        return SAVE if len(refusals) == 1 else None  # refused, then cancelled
+
+    monkeypatch.setattr(controller, "ask_stop", answer)
 
     def refuse(*args, **kwargs):
         raise ServiceError("March 2026 is signed for this patient.")
 
-    monkeypatch.setattr(services.stopwatch, "recover", refuse)
-    monkeypatch.setattr("ccmdesk.ui.stopwatch.show_failure", lambda parent, error: None)
+    monkeypatch.setattr(services.stopwatch, "stop", refuse)
     saved: list[str] = []
     controller.time_saved.connect(saved.append)
     controller.recover()
-    assert saved == []
+    assert saved == [] and refusals[1] and answers == []
 
 
 def test_closing_or_switching_leaves_an_unrecovered_stopwatch_for_its_recovery_question(
