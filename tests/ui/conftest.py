@@ -210,3 +210,19 @@ def month_data(services: Services) -> Services:
         ],
     )
     return services
+
+
+@pytest.fixture(autouse=True)
+def _no_window_outlives_its_test(qapp) -> Iterator[None]:
+    """Close what a test left on screen. A stopwatch controller without a window keeps its
+    once-a-second tick, and with a fake idle clock that never resets it asks the idle question
+    again after teardown closed it; a dialog left visible keeps the next test's event loop
+    (run_gui's app.exec) from ending when its window closes."""
+    yield
+    for _ in range(5):
+        left = [w for w in qapp.topLevelWidgets() if w.isVisible()]
+        if not left:
+            break
+        for widget in left:
+            widget.close()
+        qapp.processEvents()
