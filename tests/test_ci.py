@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import postgres_url
+from tests.helpers.database import postgres_url
 
 ROOT = Path(__file__).resolve().parent.parent
 URL = "postgresql+psycopg://ccm@127.0.0.1:5432/scratch"
