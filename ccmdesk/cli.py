@@ -25,12 +25,11 @@ from ccmdesk.config import (
 from ccmdesk.db import (
     BACKUP_DIR_NAME,
     Database,
-    DatabaseError,
     integrity_problem,
     open_database,
 )
 from ccmdesk.dbfile import DamagedFile, DatabaseFileError
-from ccmdesk.errors import DAMAGED_MESSAGE, DatabaseDamaged, classify
+from ccmdesk.errors import DAMAGED_MESSAGE, DatabaseDamaged, DatabaseError, classify
 
 COMMANDS = ("practice", "import", "export", "demo", "audit", "user", "backup", "restore")
 # Only these make a database where there is none (and the GUI's first start; restore puts a

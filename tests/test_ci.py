@@ -1,5 +1,5 @@
-"""The test set-up itself: the PostgreSQL tests run on a real throwaway server, and in CI they
-fail rather than skip when there is none."""
+"""The test set-up itself: the type check runs before the tests, and the PostgreSQL tests run on
+a real throwaway server and in CI fail rather than skip when there is none."""
 
 from __future__ import annotations
 
@@ -7,14 +7,40 @@ import glob
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import postgres_url
+from tests.helpers.database import postgres_url
 
 ROOT = Path(__file__).resolve().parent.parent
 URL = "postgresql+psycopg://ccm@127.0.0.1:5432/scratch"
+
+
+def commands(script: Path) -> list[str]:
+    """The script's command lines, without comments and blank lines."""
+    lines = (line.strip() for line in script.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def test_the_test_script_stops_on_a_type_error_before_running_the_tests() -> None:
+    steps = commands(ROOT / "scripts" / "test.sh")
+    assert "set -euo pipefail" in steps  # a failing step ends the run with its status
+    mypy = steps.index(".venv/bin/python -m mypy ccmdesk")
+    pytest_run = next(n for n, step in enumerate(steps) if "-m pytest" in step)
+    assert mypy < pytest_run
+    assert commands(ROOT / ".ci" / "run")[-1].startswith("bash scripts/test.sh")
+
+
+def test_mypy_is_strict_on_the_rules_and_services_and_installed_with_the_tests() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    strict = [o for o in project["tool"]["mypy"]["overrides"] if o.get("strict")]
+    assert [sorted(o["module"]) for o in strict] == [["ccmdesk.rules.*", "ccmdesk.services.*"]]
+    needs = {
+        d.split(">")[0].split("=")[0] for d in project["project"]["optional-dependencies"]["test"]
+    }
+    assert {"mypy", "types-reportlab"} <= needs
 
 
 def test_the_postgresql_tests_skip_without_a_server_but_fail_in_ci() -> None:

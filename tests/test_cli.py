@@ -15,7 +15,8 @@ from ccmdesk import __version__
 from ccmdesk.cli import main
 from ccmdesk.db import Database
 from ccmdesk.services import Services
-from tests.conftest import VALID_NPIS, damage_an_index
+from tests.helpers.common import VALID_NPIS
+from tests.helpers.database import damage_an_index
 
 
 def run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -283,7 +284,7 @@ def test_it_staff_set_a_password_from_a_pipe_and_the_person_signs_in_with_it(
     from ccmdesk.db import open_database
     from ccmdesk.rules.records import StaffRecord
     from ccmdesk.services import Services
-    from tests.conftest import CLI
+    from tests.helpers.common import CLI
 
     db = open_database(f"sqlite:///{tmp_path / 'ccmdesk.sqlite3'}")
     Services(db).staff.save(CLI, StaffRecord("rn-lee", "Grace Lee", "clinical"), is_new=True)
@@ -490,9 +491,9 @@ def test_a_gui_start_on_a_database_that_cannot_be_opened_offers_the_latest_good_
 def test_audit_verify_names_a_closed_month_whose_bill_was_changed_behind_its_back(
     staffed: Services, db: Database, tmp_path: Path
 ) -> None:
-    from tests.conftest import BILLER
-    from tests.rules.scenario_cases import MONTH
-    from tests.services.test_billing import with_cases
+    from tests.helpers.billing import with_cases
+    from tests.helpers.common import BILLER
+    from tests.helpers.scenario_cases import MONTH
 
     with_cases(staffed)
     staffed.closing.close(BILLER, MONTH)
@@ -517,8 +518,8 @@ def test_a_damaged_database_gives_audit_verify_and_export_a_sentence_never_a_tra
     import random
     import shutil
 
-    from tests.rules.scenario_cases import MONTH
-    from tests.services.test_billing import with_cases
+    from tests.helpers.billing import with_cases
+    from tests.helpers.scenario_cases import MONTH
 
     with_cases(staffed)
     db.dispose()
@@ -547,7 +548,7 @@ def test_an_export_notes_its_folder_while_it_runs_and_says_what_it_finished_ther
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ccmdesk.services.staging import UNDER_WAY, Staging
-    from tests.services.test_staging import NEW, cut_off
+    from tests.helpers.staging import NEW, cut_off
 
     data, out = tmp_path / "data", tmp_path / "out"
     assert main(["--data-dir", str(data), "practice", "--name", "Maple Clinic"]) == 0
@@ -621,7 +622,7 @@ def test_audit_verify_deep_names_table_edits_the_chain_alone_cannot_see(
 ) -> None:
     import datetime as dt
 
-    from tests.conftest import CLI, NURSE, patient_text
+    from tests.helpers.common import CLI, NURSE, patient_text
 
     staffed.patients.save_text(CLI, patient_text(mrn="1001"))
     start = dt.datetime(2026, 4, 14, 14, 0, tzinfo=dt.UTC)

@@ -14,7 +14,8 @@ from benchmarks import stress
 from benchmarks.stress import Event, Trail, judge
 from ccmdesk.db import open_database
 from ccmdesk.services import Actor, Services
-from tests.conftest import FakeClock, postgres_url
+from tests.helpers.common import FakeClock
+from tests.helpers.database import postgres_url
 
 SECONDS = 20  # of load per backend; with start-up and the check, about half a minute each
 MARCH_10 = dt.datetime(2026, 3, 10, 14, 0, tzinfo=dt.UTC)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from ccmdesk.db import NewerDatabaseError, head_revision, open_database
-from tests.conftest import damage_an_index
+from tests.helpers.database import damage_an_index
 
 
 def url(path: Path) -> str:

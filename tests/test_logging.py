@@ -12,7 +12,7 @@ import pytest
 from ccmdesk.config import setup_logging
 from ccmdesk.services import Services
 from ccmdesk.services.auth import SignInRefused
-from tests.conftest import BILLER, CLI, NURSE, patient_text
+from tests.helpers.common import BILLER, CLI, NURSE, patient_text
 
 SECRETS = ("Quillfeather", "Zebediah", "QX99871", "zebra-pancake-note")
 

@@ -15,7 +15,7 @@ from ccmdesk.db import Database, NewerDatabaseError, open_database
 from ccmdesk.rules.records import PracticeRecord
 from ccmdesk.services import Services
 from ccmdesk.services.audit import verify_chain
-from tests.conftest import CLI, NOW, NURSE, patient_text
+from tests.helpers.common import CLI, NOW, NURSE, patient_text
 
 pytestmark = pytest.mark.postgresql
 

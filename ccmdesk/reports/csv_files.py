@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
+from typing import TypeVar
 
 # A spreadsheet runs a cell that begins with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -67,14 +68,17 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _table(kind: type, lines: Iterable[object]) -> bytes:
+_Line = TypeVar("_Line", HandoffLine, ClaimLine)
+
+
+def _table(kind: type[_Line], lines: Iterable[_Line]) -> bytes:
     names = [f.name for f in fields(kind)]
     guard = [name in _TEXT for name in names]
     rows = (
         [
             guarded(v) if g and isinstance(v, str) else v
             for v, g in zip(astuple(line), guard, strict=True)
-        ]  # type: ignore[arg-type]
+        ]
         for line in lines
     )
     return csv_bytes(names, rows)

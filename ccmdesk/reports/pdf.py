@@ -189,11 +189,12 @@ class _NumberedCanvas(Canvas):
         super().__init__(*args, **kwargs)
         self._pages: list[dict[str, Any]] = []
         if self.created is not None:
-            self._doc._timeStamp = _time_stamp(self.created)
+            # Private to reportlab, so types-reportlab leaves it out; the PDF's dates come from it.
+            self._doc._timeStamp = _time_stamp(self.created)  # type: ignore[attr-defined]
 
     def showPage(self) -> None:
         self._pages.append(dict(self.__dict__))
-        self._startPage()
+        self._startPage()  # type: ignore[attr-defined]  # private to reportlab: no stub
 
     def save(self) -> None:
         total = len(self._pages)

@@ -16,7 +16,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from ccmdesk import dbfile
 from ccmdesk.db import (
     Database,
-    DatabaseError,
     checksum_path,
     file_sha256,
     integrity_problem,
@@ -25,6 +24,7 @@ from ccmdesk.db import (
     sqlite_backup,
     write_checksum,
 )
+from ccmdesk.errors import DatabaseError
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
 from ccmdesk.services.context import Actor, Clock, Permission, utc_now

@@ -814,7 +814,7 @@ def compare(
     """Every row of one table beside the audit trail's version of it, field by field."""
     differences: list[Difference] = []
     compared = not_covered = rows_not_covered = 0
-    keys: list[Hashable] = sorted(set(rebuilt) | set(actual))  # type: ignore[type-var]
+    keys: list[Hashable] = sorted(set(rebuilt) | set(actual))
     for key in keys:
         row, held = rebuilt.get(key), actual.get(key)
         name = label(key)

@@ -194,8 +194,9 @@ def build_demo(now: dt.datetime, seed: int = SEED, patients: int = 200) -> DemoF
             conditions = []
         else:
             conditions = rng.sample(CONDITIONS, rng.randint(2, 5))
-        consent: dt.date | None = first_month - dt.timedelta(days=rng.randint(20, 500))
-        visit: dt.date | None = consent - dt.timedelta(days=rng.randint(0, 60))
+        consented = first_month - dt.timedelta(days=rng.randint(20, 500))
+        consent: dt.date | None = consented
+        visit: dt.date | None = consented - dt.timedelta(days=rng.randint(0, 60))
         revoked = ""
         if index % 40 == 7:
             consent = None  # never consented

@@ -491,6 +491,7 @@ def _staff_minutes(
             TimeSegment.ended_at > lo,
         )
     ):
+        assert ended is not None  # `ended_at > lo` leaves out stretches still running
         part = (min(ended, hi) - max(started, lo)).total_seconds()
         seconds[staff_id] = seconds.get(staff_id, 0) + int(part)
     return tuple(

@@ -92,8 +92,10 @@ class PracticeService(ServiceBase):
     def needs_setup(self) -> bool:
         """True on a fresh database: no practice and nobody to sign in as."""
         with self._db.read() as session:
-            has_practice = session.scalar(select(func.count()).select_from(Practice)) > 0
-            has_staff = session.scalar(select(func.count()).select_from(Staff)) > 0
+            has_practice = (
+                session.execute(select(func.count()).select_from(Practice)).scalar_one() > 0
+            )
+            has_staff = session.execute(select(func.count()).select_from(Staff)).scalar_one() > 0
             return not (has_practice and has_staff)
 
     def save(self, actor: Actor, record: PracticeRecord) -> PracticeRecord:
@@ -141,7 +143,7 @@ class PracticeService(ServiceBase):
         if errors:
             raise ValidationFailed(errors)
         with self._db.session() as session:
-            if session.scalar(select(func.count()).select_from(Staff)) > 0:
+            if session.execute(select(func.count()).select_from(Staff)).scalar_one() > 0:
                 raise ServiceError(
                     "This database already has staff; sign in as an administrator instead."
                 )

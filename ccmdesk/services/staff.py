@@ -66,18 +66,19 @@ def staff_change_errors(session: Session, staff: Staff, record: StaffRecord) -> 
     """Changes that would strand patients or lock every administrator out."""
     errors: list[FieldError] = []
     if staff.role == "admin" and staff.active and (record.role != "admin" or not record.active):
-        admins = session.scalar(
+        admins = session.execute(
             select(func.count())
             .select_from(Staff)
             .where(Staff.role == "admin", Staff.active.is_(True))
-        )
+        ).scalar_one()
         if admins <= 1:
             errors.append(
                 FieldError("role", "this is the only active administrator; add another first")
             )
 
     def count(column: InstrumentedAttribute[int | None]) -> int:
-        return session.scalar(select(func.count()).select_from(Patient).where(column == staff.id))
+        query = select(func.count()).select_from(Patient).where(column == staff.id)
+        return session.execute(query).scalar_one()
 
     errors += stranded_patient_errors(
         staff.name,

@@ -284,11 +284,12 @@ def _sweep_one(folder: Path, path: Path) -> Finished | None:
     try:
         # Created if missing: an export between making its folder and locking its owner file
         # then finds the file gone once it has the lock, and makes another folder.
-        owner: int | None = os.open(path / OWNER, os.O_RDWR | os.O_CREAT, 0o600)
+        handle = os.open(path / OWNER, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError:  # gone meanwhile, or another user's
         return None
+    owner: int | None = handle  # None once closed
     try:
-        if not _lock(owner, wait=False):
+        if not _lock(handle, wait=False):
             return None  # its export is running
         try:
             finished = _finish(folder, path)

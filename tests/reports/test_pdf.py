@@ -69,7 +69,7 @@ def test_a_thousand_minute_entry_prints_whole_and_a_long_footer_keeps_the_mrn() 
 
     from pypdf import PdfReader
 
-    from tests.reports.test_rendering import bill
+    from tests.helpers.reports import bill
 
     long_practice = pdf.PracticeHeader(
         "Saint Elizabeth's Regional Primary Care and Chronic Disease Management Associates",

@@ -4,53 +4,16 @@ from __future__ import annotations
 
 import io
 import os
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Iterable
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
 from ccmdesk.reports import pdf, rendering
-
-
-def bill(mrn: str, entries: int = 3) -> pdf.Superbill:
-    return pdf.Superbill(
-        practice=pdf.PracticeHeader("Clinic", "1 Main St", "555", "1245319599", "12-3"),
-        month="2026-03",
-        month_name="March 2026",
-        practitioner="Ada Okafor, MD",
-        practitioner_npi="1000000012",
-        billing_npi="1245319599",
-        patient_name=f"Patient {mrn}",
-        dob="01 Jan 1950",
-        mrn=mrn,
-        address="2 Elm St",
-        payer="Medicare Part B",
-        member_id="1EG4TE5MK72",
-        qmb=False,
-        date_of_service="31 Mar 2026",
-        place_of_service="11",
-        diagnoses=(("E11.9", "Type 2 diabetes mellitus without complications"),),
-        lines=(pdf.ServiceLine("99490", "CCM, first 20 min", 1, "A", 6613),),
-        total_cents=6613,
-        patient_share_cents=1323,
-        minutes=(("Countable (each second once)", "21:00"),),
-        thresholds=("20:00 of countable time reached on 30 Mar → 99490",),
-        excluded=(),
-        consent="04 Jan 2026, verbal",
-        care_plan="05 Jan 2026",
-        sign_off=None,
-        log=tuple(
-            pdf.LogLine("30 Mar 2026", "09:00–09:07", "7:00", "Nurse", "education", "CCM", "")
-            for _ in range(entries)
-        ),
-        generated="01 Apr 2026 09:00 by Bo",
-    )
+from tests.helpers.processes import LINUX_PROC, ROOT, descendants, gone_within
+from tests.helpers.reports import bill
 
 
 class DiesInAWorker(pdf.Superbill):
@@ -122,53 +85,9 @@ def test_workers_that_cannot_be_started_leave_the_work_here(
 
 # --- when the parent is killed -------------------------------------------------------------------
 
-ROOT = Path(__file__).resolve().parents[2]
-LINUX_PROC = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
-
-
-def _stat(pid: int) -> tuple[str, int] | None:
-    """A process's state letter and parent, or None once it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    state, parent = text[text.rindex(")") + 2 :].split()[:2]
-    return state, int(parent)
-
-
-def descendants(pid: int) -> set[int]:
-    """Every living process below `pid` (its children, theirs...), from /proc."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
-            parents[int(entry.name)] = stat[1]
-    found: set[int] = set()
-    wanted = {pid}
-    while wanted:
-        wanted = {child for child, parent in parents.items() if parent in wanted} - found
-        found |= wanted
-    return found
-
-
-def alive(pids: Iterable[int]) -> set[int]:
-    """Those of `pids` still running (a zombie has ended; only its exit status is left)."""
-    return {pid for pid in pids if (stat := _stat(pid)) is not None and stat[0] != "Z"}
-
-
-def gone_within(pids: set[int], seconds: float) -> set[int]:
-    """Wait up to `seconds` for `pids` to end; those still running then (and now killed)."""
-    deadline = time.monotonic() + seconds
-    while alive(pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    left = alive(pids)
-    for pid in left:  # started by this test: do not leave them running
-        os.kill(pid, signal.SIGKILL)
-    return left
-
-
 RENDERING_PARENT = """
 from ccmdesk.reports import rendering
-from tests.reports.test_rendering import bill
+from tests.helpers.reports import bill
 
 renderer = rendering.Renderer(workers=2)
 results = [renderer.submit([bill(f"M{n}")]) for n in range(4)]

@@ -16,7 +16,7 @@ from ccmdesk.rules.billing import (
     evaluate,
 )
 from ccmdesk.rules.catalog import DEFAULT_FEES, REASONS
-from tests.rules.scenario_cases import CASES, MONTH, NY, Case, Work, assert_case, at
+from tests.helpers.scenario_cases import CASES, MONTH, NY, Case, Work, assert_case, at
 
 STAFF = {"MD": (1, "practitioner"), "RN": (2, "clinical"), "LPN": (3, "clinical"),
          "MA": (4, "clinical"), "SCHED": (5, "non_clinical"), "DRB": (6, "practitioner")}  # fmt: skip

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from ccmdesk.rules.billing import Month, MonthFacts, PatientFacts, Segment, evaluate
 from ccmdesk.rules.catalog import DEFAULT_FEES, FAMILIES
 from ccmdesk.rules.intervals import split_by_month
-from tests.rules.scenario_cases import NY
+from tests.helpers.scenario_cases import NY
 
 MARCH = Month.of("2026-03", NY, DEFAULT_FEES)
 # Feb 25 to Apr 5 local: entries may cross either month end of March.

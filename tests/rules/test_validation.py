@@ -31,7 +31,7 @@ from ccmdesk.rules.validation import (
     validate_practice,
     validate_staff,
 )
-from tests.conftest import patient_text
+from tests.helpers.common import patient_text
 
 TODAY = dt.date(2026, 4, 15)
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ccmdesk.db import Database
 from ccmdesk.models import AuditEvent
 from ccmdesk.services import AuditFilter, PermissionDenied, Services
-from tests.conftest import ADMIN, BILLER, CLI, NOW, NURSE, patient_text
+from tests.helpers.common import ADMIN, BILLER, CLI, NOW, NURSE, patient_text
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from ccmdesk.models import AuditEvent, Staff
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import Actor, PermissionDenied, Services, ValidationFailed
 from ccmdesk.services.auth import AccountLocked, PinState, SignInRefused
-from tests.conftest import ADMIN, CLI, FAST_HASHER, NOW, NURSE, FakeClock
+from tests.helpers.common import ADMIN, CLI, FAST_HASHER, NOW, NURSE, FakeClock
 
 PASSWORD = "correct horse battery"
 

@@ -16,7 +16,8 @@ from ccmdesk.db import Database, open_database
 from ccmdesk.models import AuditEvent, TimeEntry
 from ccmdesk.services import PermissionDenied, Services
 from ccmdesk.services.backup import KEEP_DAILY, KEEP_MONTHLY, BackupError, file_problem, restore
-from tests.conftest import ADMIN, CLI, NOW, NURSE, FakeClock, patient_text
+from tests.helpers.backup import add_entries, entry_count
+from tests.helpers.common import ADMIN, CLI, NOW, NURSE, FakeClock, patient_text
 
 PAGE = 4096  # SQLite's default page size
 
@@ -31,32 +32,6 @@ def team(db: Database, clock: FakeClock, staffed: Services) -> Services:
     services = Services(db, clock=clock)
     services.patients.save_text(CLI, patient_text(mrn="A1", last_name="Doe"))
     return services
-
-
-def add_entries(services: Services, count: int, first: int = 0) -> None:
-    for n in range(first, first + count):
-        start = dt.datetime(2026, 4, 1, 12, 0, tzinfo=dt.UTC) + dt.timedelta(minutes=3 * n)
-        services.stopwatch.add_manual(
-            NURSE, "A1", start, start + dt.timedelta(minutes=2), reason=f"call {n}"
-        )
-
-
-def entry_count(path: Path) -> tuple[int, int, bool]:
-    """Entries, their audit events, and whether the chain verifies, in a database file."""
-    copy = path.with_name(path.name + ".opened.sqlite3")
-    shutil.copyfile(path, copy)
-    db = open_database(f"sqlite:///{copy}")
-    try:
-        with db.session() as session:
-            entries = session.scalar(select(func.count()).select_from(TimeEntry))
-            created = session.scalar(
-                select(func.count())
-                .select_from(AuditEvent)
-                .where(AuditEvent.action == "time.create")
-            )
-        return entries, created, Services(db).audit.verify(CLI).ok
-    finally:
-        db.dispose()
 
 
 def digest(path: Path) -> str:
@@ -307,7 +282,7 @@ def test_a_backup_without_passwords_keeps_everyones_password_and_the_restorer_is
     db: Database, clock: FakeClock, tmp_path: Path
 ) -> None:
     from ccmdesk.rules.records import StaffRecord
-    from tests.conftest import FAST_HASHER
+    from tests.helpers.common import FAST_HASHER
 
     services = Services(db, clock=clock, hasher=FAST_HASHER)
     services.staff.save(CLI, StaffRecord("admin-a", "Ann Admin", "admin"), is_new=True)

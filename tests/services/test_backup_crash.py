@@ -14,8 +14,8 @@ from ccmdesk.db import Database, open_database
 from ccmdesk.models import AuditEvent
 from ccmdesk.services import Services
 from ccmdesk.services.backup import restore
-from tests.conftest import ADMIN, CLI, NOW, patient_text
-from tests.services.test_backup import add_entries, entry_count
+from tests.helpers.backup import add_entries, entry_count
+from tests.helpers.common import ADMIN, CLI, NOW, patient_text
 
 pytestmark = [
     pytest.mark.slow,

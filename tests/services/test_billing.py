@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from pathlib import Path
 
 import pytest
@@ -14,99 +12,13 @@ from ccmdesk.models import AuditEvent, MonthlyReview, Patient, Staff
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import MonthFactsRecord, PermissionDenied, ServiceError, Services
 from ccmdesk.services.errors import ValidationFailed
-from tests.conftest import ADMIN, BILLER, CLI, NURSE, FakeClock, patient_text
-from tests.conftest import NOW as FIXTURE_NOW
-from tests.rules.scenario_cases import CASES, MONTH, Case, Work, assert_case
+from tests.helpers.billing import add_case_staff, import_cases
+from tests.helpers.common import ADMIN, BILLER, CLI, NURSE, FakeClock, patient_text
+from tests.helpers.common import NOW as FIXTURE_NOW
+from tests.helpers.scenario_cases import CASES, MONTH, Case, assert_case
 
-WHO = {"RN": "rn-lee", "LPN": "lpn-l", "MA": "ma-m", "MD": "dr-a", "SCHED": "sched-s"}
 DOCTOR = "dr-a"
 NOW = dt.datetime(2026, 4, 15, 16, 0, tzinfo=dt.UTC)
-
-
-def csv_bytes(rows: list[dict[str, str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode()
-
-
-def patient_row(case: Case) -> dict[str, str]:
-    p = case.patient
-    overrides = {"mrn": f"S{case.number:02d}", "last_name": f"Case{case.number:02d}"}
-    if "conditions" in p:
-        overrides["conditions"] = ";".join(p["conditions"])  # type: ignore[arg-type]
-    if "consent_date" in p:
-        consent = p["consent_date"]
-        overrides["consent_date"] = consent.isoformat() if consent else ""  # type: ignore[attr-defined]
-        overrides["consent_method"] = "verbal" if consent else ""
-    if "initiating_visit_date" in p:
-        visit = p["initiating_visit_date"]
-        overrides["initiating_visit_date"] = visit.isoformat() if visit else ""  # type: ignore[attr-defined]
-    if p.get("qmb"):
-        overrides["qmb"] = "yes"
-    return patient_text(**overrides)
-
-
-def shifted(case: Case, item: Work, together: bool) -> tuple[dt.datetime, dt.datetime]:
-    """The entry's times; with several cases in one database each case gets its own hour of
-    the day, so one nurse is never on two cases at once (the day, which matters, is kept)."""
-    if not together or item.start.hour == 23:  # case 15's call across midnight stays put
-        return item.start, item.end
-    offset = dt.timedelta(minutes=(case.number - 1) * 55) - dt.timedelta(hours=10)
-    return item.start + offset, item.end + offset
-
-
-def import_cases(services: Services, cases: tuple[Case, ...]) -> None:
-    services.imports.import_data(CLI, case_files(cases))
-
-
-def case_files(cases: tuple[Case, ...]) -> list[tuple[str, bytes]]:
-    """The worked cases as import files (patients, time entries, patient months)."""
-    patients = [patient_row(c) for c in cases]
-    together = len(cases) > 1
-    entries = [
-        {
-            "mrn": f"S{c.number:02d}",
-            "staff_id": WHO[item.who],
-            "start": shifted(c, item, together)[0].isoformat(),
-            "end": shifted(c, item, together)[1].isoformat(),
-            "service": item.service,
-            "face_to_face": "yes" if item.face_to_face else "no",
-        }
-        for c in cases
-        for item in c.work
-    ]
-    months = [
-        {
-            "mrn": f"S{c.number:02d}",
-            "month": MONTH,
-            "complexity": str(c.month.get("complexity", "none")),
-            "other_services": ";".join(c.month.get("other_services", ())),  # type: ignore[arg-type]
-        }
-        for c in cases
-        if c.month
-    ]
-    files = [("patients.csv", csv_bytes(patients)), ("time_entries.csv", csv_bytes(entries))]
-    if months:
-        files.append(("patient_months.csv", csv_bytes(months)))
-    return files
-
-
-def add_case_staff(services: Services) -> Services:
-    """The nurses the worked cases name besides the `staffed` practice's own."""
-    for record in (
-        StaffRecord("lpn-l", "Lou Nurse", "clinical", "LPN"),
-        StaffRecord("ma-m", "Max Assistant", "clinical", "MA"),
-    ):
-        services.staff.save(CLI, record, is_new=True)
-    return services
-
-
-def with_cases(services: Services) -> Services:
-    """The `staffed` practice with every worked case of March 2026 imported."""
-    import_cases(add_case_staff(services), CASES)
-    return services
 
 
 @pytest.fixture

@@ -9,10 +9,9 @@ from sqlalchemy import text
 
 from ccmdesk.db import Database
 from ccmdesk.services import PermissionDenied, ServiceError, Services, ValidationFailed
-from tests.conftest import ADMIN, BILLER, CLI, NURSE
-from tests.rules.scenario_cases import CASES, MONTH
-from tests.services.test_billing import patient_row, with_cases
-from tests.services.test_review import DOCTOR, READY_MRN
+from tests.helpers.billing import READY_MRN, patient_row, with_cases
+from tests.helpers.common import ADMIN, BILLER, CLI, DOCTOR, NURSE
+from tests.helpers.scenario_cases import CASES, MONTH
 
 REVOKED_IN_FEBRUARY = {"consent_revoked_date": "2026-02-27"}
 
@@ -97,7 +96,7 @@ def test_a_data_table_edited_behind_ccmdesks_back_shows_on_the_closed_month(
 
 
 def test_an_imported_change_flags_the_billed_month_as_a_typed_one_does(team: Services) -> None:
-    from tests.services.test_billing import csv_bytes
+    from tests.helpers.billing import csv_bytes
 
     team.closing.close(BILLER, MONTH)
     case = next(c for c in CASES if f"S{c.number:02d}" == READY_MRN)

@@ -28,7 +28,7 @@ from ccmdesk.services.deep_check import (
     replay_time_entries,
 )
 from ccmdesk.services.demo import ENTRY_COLUMNS, build_demo
-from tests.conftest import CLI, FAST_HASHER, NOW, FakeClock
+from tests.helpers.common import CLI, FAST_HASHER, NOW, FakeClock
 
 DB_FILE = "ccmdesk.sqlite3"
 

@@ -13,7 +13,7 @@ from ccmdesk.db import Database
 from ccmdesk.models import Patient, Staff, TimeEntry
 from ccmdesk.services import ServiceError, Services
 from ccmdesk.services.demo import build_demo
-from tests.conftest import CLI, NOW
+from tests.helpers.common import CLI, NOW
 
 
 def rows(name: str) -> list[dict[str, str]]:
@@ -95,7 +95,7 @@ def test_the_demo_password_never_lands_on_a_practices_own_staff(tmp_path) -> Non
     from ccmdesk.services import Actor, Services
     from ccmdesk.services.auth import SignInRefused
     from ccmdesk.services.demo import DEMO_PASSWORD
-    from tests.conftest import FAST_HASHER
+    from tests.helpers.common import FAST_HASHER
 
     db = open_database(f"sqlite:///{tmp_path / 'ccmdesk.sqlite3'}")
     try:

@@ -12,12 +12,10 @@ from pathlib import Path
 import pytest
 
 from ccmdesk.rules.catalog import DEFAULT_FEES
-from ccmdesk.services import Actor, PermissionDenied, ServiceError, Services
-from tests.conftest import BILLER, CLI, NOW, NURSE, VALID_NPIS
-from tests.rules.scenario_cases import CASES, MONTH, Case
-from tests.services.test_billing import case_files, csv_bytes, with_cases
-
-DOCTOR = Actor(key="dr-a", name="Dr. A", role="practitioner")
+from ccmdesk.services import PermissionDenied, ServiceError, Services
+from tests.helpers.billing import case_files, csv_bytes, with_cases
+from tests.helpers.common import BILLER, CLI, DOCTOR, NOW, NURSE, VALID_NPIS
+from tests.helpers.scenario_cases import CASES, MONTH, Case
 
 
 @pytest.fixture
@@ -204,7 +202,7 @@ def test_superbills_and_the_handoff_read_back_with_their_content_and_attachments
 def test_hostile_text_never_breaks_a_superbill(team: Services, tmp_path: Path) -> None:
     nasty = 'Zoë & <Ana> "Q" \U0001f600 \u05e9\u05dc\u05d5\u05dd ' + "x" * 40
     case = next(c for c in CASES if c.number == 2)
-    from tests.services.test_billing import patient_row
+    from tests.helpers.billing import patient_row
 
     team.imports.import_data(
         CLI,

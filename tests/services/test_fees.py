@@ -9,7 +9,7 @@ from ccmdesk.db import Database
 from ccmdesk.models import AuditEvent
 from ccmdesk.rules.catalog import DEFAULT_FEES
 from ccmdesk.services import PermissionDenied, ServiceError, Services, ValidationFailed
-from tests.conftest import ADMIN, BILLER, CLI
+from tests.helpers.common import ADMIN, BILLER, CLI
 
 
 def test_a_year_lists_every_code_with_its_amount(staffed: Services) -> None:
@@ -36,8 +36,8 @@ def test_a_year_without_its_own_schedule_shows_the_one_in_force_then_gets_its_ow
 
 
 def test_billing_charges_the_changed_amount(staffed: Services) -> None:
-    from tests.rules.scenario_cases import CASES, MONTH
-    from tests.services.test_billing import import_cases
+    from tests.helpers.billing import import_cases
+    from tests.helpers.scenario_cases import CASES, MONTH
 
     import_cases(staffed, [c for c in CASES if c.number == 2])
     staffed.fees.save(ADMIN, 2026, {"99490": 7100})

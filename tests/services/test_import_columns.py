@@ -10,7 +10,8 @@ import pytest
 
 from ccmdesk.db import Database
 from ccmdesk.services import ImportFailed, Services
-from tests.conftest import CLI, VALID_NPIS, db_dump
+from tests.helpers.common import CLI, VALID_NPIS
+from tests.helpers.database import db_dump
 
 GOOD = {
     "staff": [

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from ccmdesk.db import Database
 from ccmdesk.models import AuditEvent, InpatientStay, PatientMonth, TimeEntry
 from ccmdesk.services import ImportFailed, PermissionDenied, Services
-from tests.conftest import CLI, NURSE, VALID_NPIS, db_dump
+from tests.helpers.common import CLI, NURSE, VALID_NPIS
+from tests.helpers.database import db_dump
 
 STAFF = f"""staff_id,name,role,credentials,npi
 dr-a,Dr. A,practitioner,MD,{VALID_NPIS[0]}

@@ -13,16 +13,15 @@ from ccmdesk.db import Database
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.rules.validation import NOTE_LIMIT, OTHER_SERVICES_LIMIT, REASON_LIMIT
 from ccmdesk.services import (
-    Actor,
     MonthFactsRecord,
     NotFound,
     ServiceError,
     Services,
     ValidationFailed,
 )
-from tests.conftest import ADMIN, BILLER, CLI, NURSE, FakeClock, db_dump, patient_text
+from tests.helpers.common import ADMIN, BILLER, CLI, DOCTOR, NURSE, FakeClock, patient_text
+from tests.helpers.database import db_dump
 
-DOCTOR = Actor(key="dr-a", name="Dr. A", role="practitioner")
 ODD_MONTHS = [
     "２０２６-03",  # full-width digits: billed as March while matching none of March's rows
     "2026-０３",

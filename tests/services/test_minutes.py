@@ -9,7 +9,7 @@ import pytest
 from ccmdesk.db import Database
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import PermissionDenied, Services
-from tests.conftest import BILLER, CLI, NURSE, FakeClock, patient_text
+from tests.helpers.common import BILLER, CLI, NURSE, FakeClock, patient_text
 
 # 2026-03-28 12:00 in New York: four days left in March, today included.
 NOW = dt.datetime(2026, 3, 28, 16, 0, tzinfo=dt.UTC)

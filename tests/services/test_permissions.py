@@ -21,7 +21,7 @@ from ccmdesk.services import (
     Services,
 )
 from ccmdesk.services.context import PERMISSIONS
-from tests.conftest import CLI, patient_text
+from tests.helpers.common import CLI, patient_text
 
 MONTH = "2026-03"
 # One active person per role, as the staffed fixture makes them.

@@ -20,7 +20,7 @@ from sqlalchemy import event
 
 from ccmdesk.db import Database
 from ccmdesk.services import Services
-from tests.conftest import BILLER, CLI, NURSE, FakeClock, patient_text
+from tests.helpers.common import BILLER, CLI, NURSE, FakeClock, patient_text
 
 NOW = dt.datetime(2026, 3, 28, 16, 0, tzinfo=dt.UTC)
 MONTH = "2026-03"

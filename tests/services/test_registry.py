@@ -21,7 +21,7 @@ from ccmdesk.services import (
     ValidationFailed,
 )
 from ccmdesk.services.audit import verify_chain
-from tests.conftest import ADMIN, BILLER, CLI, NURSE, VALID_NPIS, patient_text
+from tests.helpers.common import ADMIN, BILLER, CLI, NURSE, VALID_NPIS, patient_text
 
 
 def audit_actions(db: Database) -> list[tuple[str, str, str]]:

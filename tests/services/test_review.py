@@ -21,13 +21,11 @@ from ccmdesk.services import (
     Services,
     ValidationFailed,
 )
-from tests.conftest import ADMIN, BILLER, CLI, NURSE, VALID_NPIS
-from tests.rules.scenario_cases import CASES, MONTH
-from tests.services.test_billing import csv_bytes, import_cases
+from tests.helpers.billing import BELOW_MRN, BLOCKED_MRN, READY_MRN, csv_bytes, import_cases
+from tests.helpers.common import ADMIN, BILLER, CLI, DOCTOR, NURSE, VALID_NPIS
+from tests.helpers.scenario_cases import CASES, MONTH
 
-DOCTOR = Actor(key="dr-a", name="Dr. A", role="practitioner")
 OTHER_DOCTOR = Actor(key="dr-b", name="Dr. B", role="practitioner")
-READY_MRN, BELOW_MRN, BLOCKED_MRN = "S02", "S01", "S17"
 
 
 @pytest.fixture
@@ -290,7 +288,7 @@ def test_a_signature_in_a_closed_month_is_not_voided_before_reopening(team: Serv
 
 
 def test_a_month_with_a_running_stopwatch_is_not_closed(team: Services, db: Database) -> None:
-    from tests.conftest import FakeClock
+    from tests.helpers.common import FakeClock
 
     clock = FakeClock(dt.datetime(2026, 3, 31, 20, 0, tzinfo=dt.UTC))
     march = Services(db, clock=clock)
@@ -305,7 +303,7 @@ def test_a_month_with_a_running_stopwatch_is_not_closed(team: Services, db: Data
 def test_a_signed_month_whose_figures_change_on_the_patient_record_says_so(
     team: Services,
 ) -> None:
-    from tests.services.test_billing import patient_row
+    from tests.helpers.billing import patient_row
 
     team.review.sign(DOCTOR, "S13", MONTH)
     assert not team.review.summary(DOCTOR, "S13", MONTH).changed_since_signed
@@ -320,7 +318,7 @@ def test_a_signed_month_whose_figures_change_on_the_patient_record_says_so(
 def test_a_paused_stopwatch_keeps_its_month_from_being_signed_or_closed(
     team: Services, db: Database
 ) -> None:
-    from tests.conftest import FakeClock
+    from tests.helpers.common import FakeClock
 
     clock = FakeClock(dt.datetime(2026, 3, 31, 14, 0, tzinfo=dt.UTC))
     march = Services(db, clock=clock)
@@ -341,7 +339,7 @@ def test_a_paused_stopwatch_keeps_its_month_from_being_signed_or_closed(
 def test_a_stale_paused_stopwatch_from_an_earlier_month_does_not_block_closing(
     team: Services, db: Database
 ) -> None:
-    from tests.conftest import FakeClock
+    from tests.helpers.common import FakeClock
 
     clock = FakeClock(dt.datetime(2026, 2, 10, 14, 0, tzinfo=dt.UTC))
     february = Services(db, clock=clock)

@@ -18,20 +18,23 @@ from ccmdesk.services import ServiceError, Services
 from ccmdesk.services.staging import (
     FILES,
     MANIFEST,
-    OWNER,
     PREFIX,
     UNDER_WAY,
     Staging,
     sweep,
     sweep_noted,
 )
-from tests.conftest import BILLER
-from tests.reports.test_rendering import LINUX_PROC, ROOT, descendants, gone_within
-from tests.rules.scenario_cases import MONTH
-from tests.services import test_export
-from tests.services.test_export import DOCTOR
+from tests.helpers.billing import with_cases
+from tests.helpers.common import BILLER, DOCTOR
+from tests.helpers.processes import LINUX_PROC, ROOT, descendants, gone_within
+from tests.helpers.scenario_cases import MONTH
+from tests.helpers.staging import NEW, OLD, cut_off, put
 
-team = test_export.team  # the fixture: the month of worked cases
+
+@pytest.fixture
+def team(staffed: Services) -> Services:
+    """The month of worked cases."""
+    return with_cases(staffed)
 
 
 def files_in(folder: Path) -> dict[str, bytes]:
@@ -58,31 +61,6 @@ def hidden(folder: Path) -> list[str]:
 
 def staging_folders(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith(PREFIX))
-
-
-def put(folder: Path, files: dict[str, bytes]) -> None:
-    for name, data in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_bytes(data)
-
-
-def cut_off(folder: Path, files: dict[str, bytes], committed: bool, moved: int = 0) -> Path:
-    """A staging folder as an export killed at that point leaves it: its files staged, the
-    manifest written or not, the first `moved` of them already in place; no owner holds it."""
-    path = folder / f"{PREFIX}dead1234"
-    path.mkdir(mode=0o700, parents=True)
-    (path / OWNER).write_text("4242 elsewhere 2026-04-01T09:00:00+00:00\n")
-    put(path / FILES, files)
-    if committed:
-        (path / MANIFEST).write_text(json.dumps({"what": "export of March", "files": [*files]}))
-    for name in [*files][:moved]:
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path / FILES / name, folder / name)
-    return path
-
-
-NEW = {"superbills/2026-03-A1.pdf": b"new A1", "claims.csv": b"new claims", "handoff.pdf": b"new"}
-OLD = {"superbills/2026-03-A1.pdf": b"old A1", "claims.csv": b"old claims", "handoff.pdf": b"old"}
 
 
 def test_an_export_cut_off_before_its_commit_is_dropped_and_the_old_set_stays(
@@ -212,8 +190,8 @@ import os, sys, time
 from pathlib import Path
 from ccmdesk.db import open_database
 from ccmdesk.services import Services
-from tests.conftest import BILLER
-from tests.rules.scenario_cases import MONTH
+from tests.helpers.common import BILLER
+from tests.helpers.scenario_cases import MONTH
 
 url, folder, notes, stop_at = sys.argv[1:]
 services = Services(open_database(url))

@@ -18,7 +18,8 @@ from ccmdesk.services import (
     TimerRunning,
     ValidationFailed,
 )
-from tests.conftest import BILLER, CLI, NURSE, FakeClock, patient_text
+from tests.helpers.common import BILLER, CLI, NURSE, FakeClock, patient_text
+from tests.helpers.database import sign
 
 
 @pytest.fixture
@@ -188,17 +189,6 @@ def test_stop_cannot_end_before_the_last_pause(sw: Services, clock: FakeClock) -
     with pytest.raises(ValidationFailed, match="before this stopwatch's last pause"):
         sw.stopwatch.stop(NURSE, timer.entry_id, at=clock.now - dt.timedelta(minutes=1))
     assert sw.stopwatch.stop(NURSE, timer.entry_id).elapsed_seconds == 300
-
-
-def sign(db: Database, mrn: str, month: str, when: dt.datetime) -> None:
-    """A signature row as the sign-off service (issue 5) will write it."""
-    from ccmdesk.models import MonthlyReview, Patient, Staff
-
-    with db.session() as session:
-        patient = session.scalars(select(Patient).where(Patient.mrn == mrn)).one()
-        doctor = session.scalars(select(Staff).where(Staff.staff_id == "dr-a")).one()
-        session.add(MonthlyReview(patient_id=patient.id, month=month, signed_by_id=doctor.id,
-                                  signed_at=when, attestation="I directed the care."))  # fmt: skip
 
 
 def test_a_stopwatch_found_running_after_a_crash_can_be_kept_stopped_or_discarded(

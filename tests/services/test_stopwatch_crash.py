@@ -14,7 +14,7 @@ import pytest
 
 from ccmdesk.db import open_database
 from ccmdesk.services import Services
-from tests.conftest import NURSE
+from tests.helpers.common import NURSE
 
 BEAT = 0.5  # seconds between heartbeats in the child (the application uses 30)
 
@@ -34,7 +34,7 @@ while True:
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_kill_9_loses_at_most_one_heartbeat_interval(staffed: Services, db, tmp_path: Path) -> None:
-    from tests.conftest import CLI, patient_text
+    from tests.helpers.common import CLI, patient_text
 
     staffed.patients.save_text(CLI, patient_text(mrn="1001"))
     url = str(db.engine.url)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ccmdesk.db import Database
 from ccmdesk.models import AuditEvent
 from ccmdesk.services import ServiceError, Services, ValidationFailed
-from tests.conftest import CLI, NURSE, FakeClock, patient_text
+from tests.helpers.common import CLI, NURSE, FakeClock, patient_text
 
 START = dt.datetime(2026, 3, 4, 14, 0, tzinfo=dt.UTC)
 
@@ -252,7 +252,7 @@ def test_entries_timed_on_the_same_fast_clock_move_back_with_the_stopwatch(
 def test_a_clock_set_back_does_not_move_time_into_a_signed_month(
     sw: Services, db: Database, clock: FakeClock
 ) -> None:
-    from tests.services.test_stopwatch import sign
+    from tests.helpers.database import sign
 
     # 00:00:30 on 1 April in New York; March is signed for the patient.
     clock.now = dt.datetime(2026, 4, 1, 4, 0, 30, tzinfo=dt.UTC)
@@ -299,7 +299,7 @@ def test_an_entry_that_cannot_move_is_removed_and_stop_still_works(
 def test_time_already_in_a_signed_month_is_not_moved_by_a_clock_set_back(
     sw: Services, db: Database, clock: FakeClock
 ) -> None:
-    from tests.services.test_stopwatch import sign
+    from tests.helpers.database import sign
 
     # 00:01 on 1 April in New York, on a clock running 10 minutes fast.
     clock.now = dt.datetime(2026, 4, 1, 4, 1, tzinfo=dt.UTC)

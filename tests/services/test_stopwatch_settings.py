@@ -9,7 +9,7 @@ from ccmdesk.db import Database
 from ccmdesk.models import AuditEvent
 from ccmdesk.rules.records import DEFAULT_ACTIVITIES, StopwatchSettings
 from ccmdesk.services import PermissionDenied, Services, ValidationFailed
-from tests.conftest import ADMIN, NURSE
+from tests.helpers.common import ADMIN, NURSE
 
 
 def test_defaults_then_a_saved_change_is_read_back_and_audited(

@@ -14,82 +14,21 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from ccmdesk.db import Database, open_database
-from ccmdesk.rules.records import PATIENT_COLUMNS, PracticeRecord, StaffRecord
 from ccmdesk.services import Actor, Services
-from tests.conftest import FAST_HASHER, FakeClock
-from tests.services.test_billing import csv_bytes
-
-NOW = dt.datetime(2026, 3, 16, 15, 0, tzinfo=dt.UTC)
-DB_FILE = "ccmdesk.sqlite3"
-
-PRACTICE = PracticeRecord(
-    name="Harbor Family Practice",
-    address="1 Wharf Road, Portland, ME 04101",
-    phone="(207) 555-0100",
-    group_npi="1245319599",
-    tin="123456789",
-    timezone="America/New_York",
-    place_of_service="11",
-    date_of_service_rule="last_day",
+from tests.helpers.billing import csv_bytes
+from tests.helpers.common import FAST_HASHER, FakeClock
+from tests.helpers.ui import (
+    DB_FILE,
+    ENROLLED,
+    MONTH,
+    NOW,
+    PASSWORD,
+    PATIENTS,
+    PEOPLE,
+    PRACTICE,
+    STAFF,
+    patient_raw,
 )
-# Everyone on the seeded staff signs in with this.
-PASSWORD = "harbor-password"
-STAFF = (
-    StaffRecord("admin-ada", "Ada Byron", "admin"),
-    StaffRecord("dr-okafor", "Adaeze Okafor", "practitioner", "MD", "1000000012"),
-    StaffRecord("np-lind", "Maja Lindqvist", "practitioner", "NP", "1000000020"),
-    StaffRecord("rn-lee", "Grace Lee", "clinical", "RN"),
-    StaffRecord("bill-chen", "Wei Chen", "billing"),
-    StaffRecord("rn-gone", "Olive Retired", "clinical", "RN", active=False),
-)
-PATIENTS = (
-    {
-        "mrn": "A100",
-        "last_name": "Schäfer",
-        "first_name": "Zoë",
-        "dob": "1948-03-02",
-        "sex": "F",
-        "payer": "Medicare Part B",
-        "payer_type": "medicare",
-        "member_id": "1EG4-TE5-MK73",
-        "billing_practitioner": "dr-okafor",
-        "care_manager": "rn-lee",
-        "conditions": "E11.9;I10",
-        "consent_date": "2026-01-10",
-        "consent_method": "verbal",
-    },
-    {
-        "mrn": "A101",
-        "last_name": "Nguyen",
-        "first_name": "Harold",
-        "dob": "1950-11-23",
-        "billing_practitioner": "np-lind",
-    },
-    {
-        "mrn": "B200",
-        "last_name": "Smith",
-        "first_name": "Mary",
-        "dob": "1948-07-15",
-        "billing_practitioner": "dr-okafor",
-        "conditions": "I50.22",
-        "consent_date": "2025-11-03",
-        "consent_method": "written",
-    },
-    {
-        "mrn": "B201",
-        "last_name": "Smithson",
-        "first_name": "John",
-        "dob": "1962-03-02",
-        "billing_practitioner": "np-lind",
-    },
-)
-
-
-def patient_raw(**values: str) -> dict[str, str]:
-    """Every patients.csv column as text, blank unless given."""
-    raw = dict.fromkeys(PATIENT_COLUMNS, "")
-    raw.update(values)
-    return raw
 
 
 def _open(path: Path, clock: Callable[[], dt.datetime] = lambda: NOW) -> tuple[Database, Services]:
@@ -163,26 +102,6 @@ def nurse(services: Services) -> Actor:
 @pytest.fixture
 def biller(services: Services) -> Actor:
     return services.staff.actor_for("bill-chen")
-
-
-# A month of billing figures: shared by the billing and review page tests.
-MONTH = "2026-03"
-ENROLLED = {
-    "billing_practitioner": "dr-okafor",
-    "care_manager": "rn-lee",
-    "conditions": "E11.9;I10",
-    "consent_date": "2025-11-04",
-    "consent_method": "verbal",
-    "initiating_visit_date": "2025-11-04",
-    "care_plan_date": "2025-11-04",
-}
-# MRN, last name, minutes of RN time on 2 March
-PEOPLE = (
-    ("M1", "Able", 25),  # 99490
-    ("M2", "Nearly", 17),  # 3 minutes short
-    ("M3", "Excluded", 30),  # G0181 the same month: blocked
-    ("M4", "Complex", 60),  # complexity attested: 99487, 99490 + 99439 x2 pays more
-)
 
 
 @pytest.fixture

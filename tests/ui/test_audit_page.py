@@ -12,7 +12,7 @@ from sqlalchemy import text
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.audit import ANY_DAY, DIFFERENCES_SHOWN, AuditPage, changes
 from ccmdesk.ui.background import InlineTaskRunner
-from tests.conftest import NOW
+from tests.helpers.common import NOW
 
 
 @pytest.fixture

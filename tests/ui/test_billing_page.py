@@ -29,7 +29,7 @@ from ccmdesk.ui.main_window import BILLING, MainWindow
 from ccmdesk.ui.month_facts import FamilyDialog, MonthFactsDialog
 from ccmdesk.ui.months import default_month, month_choices
 from ccmdesk.ui.state import GuiState
-from tests.ui.conftest import MONTH
+from tests.helpers.ui import MONTH
 
 
 @pytest.fixture
@@ -438,7 +438,7 @@ def test_a_late_change_to_a_closed_month_shows_until_billing_acknowledges_it(
     qtbot: QtBot, month_data: Services, biller: Actor, nurse: Actor
 ) -> None:
     from ccmdesk.ui.forms import ReasonDialog
-    from tests.ui.conftest import ENROLLED, patient_raw
+    from tests.helpers.ui import ENROLLED, patient_raw
 
     month_data.closing.close(biller, "2026-02")
     widget = BillingPage(month_data, lambda: biller, InlineTaskRunner())

@@ -13,7 +13,7 @@ from ccmdesk.services import Actor, Services
 from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.billing import BillingPage
 from ccmdesk.ui.export_dialog import ExportDialog
-from tests.ui.conftest import MONTH
+from tests.helpers.ui import MONTH
 
 
 def billing_page(qtbot: QtBot, services: Services, actor: Actor) -> BillingPage:
@@ -46,7 +46,7 @@ def test_billing_staff_export_the_month_on_screen_into_a_folder(
 def test_an_earlier_export_cut_off_in_the_folder_is_finished_and_said(
     qtbot: QtBot, month_data: Services, biller: Actor, tmp_path: Path
 ) -> None:
-    from tests.services.test_staging import NEW, cut_off
+    from tests.helpers.staging import NEW, cut_off
 
     cut_off(tmp_path / "march", NEW, committed=True, moved=1)
     dialog = billing_page(qtbot, month_data, biller).export_month(tmp_path / "march")

@@ -16,9 +16,8 @@ from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.lock import Cover, LockScreen
 from ccmdesk.ui.main_window import MainWindow
 from ccmdesk.ui.state import GuiState
-from tests.conftest import FakeClock
-from tests.ui.conftest import PASSWORD
-from tests.ui.test_stopwatch import FakeIdle
+from tests.helpers.common import FakeClock
+from tests.helpers.ui import PASSWORD, FakeIdle
 
 PATIENT = "Nguyen"  # A100 is Nguyen, Ann in the seeded practice
 

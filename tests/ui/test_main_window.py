@@ -25,7 +25,7 @@ from ccmdesk.ui.patients import PatientsPage
 from ccmdesk.ui.practice import PracticePage
 from ccmdesk.ui.sign_in import SignInDialog
 from ccmdesk.ui.state import GuiState
-from tests.ui.conftest import PASSWORD
+from tests.helpers.ui import PASSWORD
 
 
 @pytest.fixture

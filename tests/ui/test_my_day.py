@@ -17,7 +17,7 @@ from ccmdesk.ui.my_day import (
     from_qdate,
     total_text,
 )
-from tests.conftest import FakeClock
+from tests.helpers.common import FakeClock
 
 # NOW is Monday 16 March 2026, 15:00 UTC: 11:00 in New York (daylight time since 8 March).
 MONDAY = dt.date(2026, 3, 16)

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QDialog
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.passwords import PasswordDialog, PinDialog
 from ccmdesk.ui.staff import StaffPage
-from tests.ui.conftest import PASSWORD
+from tests.helpers.ui import PASSWORD
 
 
 def test_an_administrator_sets_a_colleagues_password_from_the_staff_page(

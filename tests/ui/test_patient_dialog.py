@@ -17,7 +17,7 @@ from ccmdesk.services import Actor, Services
 from ccmdesk.ui.forms import ValueComboBox
 from ccmdesk.ui.patient_dialog import PatientDialog
 from ccmdesk.ui.patients import PRACTITIONER, PatientsPage
-from tests.ui.conftest import DB_FILE
+from tests.helpers.ui import DB_FILE
 
 
 def new_dialog(qtbot, services: Services, actor: Actor) -> PatientDialog:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLineEdit, QStyleOptionViewItem
 from ccmdesk.rules.records import DEFAULT_ACTIVITIES, PracticeRecord, StopwatchSettings
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.practice import PracticePage
-from tests.ui.conftest import PRACTICE
+from tests.helpers.ui import PRACTICE
 
 
 @pytest.fixture

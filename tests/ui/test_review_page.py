@@ -13,7 +13,7 @@ from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.forms import ReasonDialog
 from ccmdesk.ui.review import FILTERS, READY, STATUS, ReviewPage, SignDialog
 from ccmdesk.ui.stopwatch_dialogs import ManualEntryDialog
-from tests.ui.conftest import MONTH
+from tests.helpers.ui import MONTH
 
 
 @pytest.fixture

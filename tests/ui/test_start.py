@@ -20,7 +20,7 @@ from ccmdesk.ui.main_window import LAST_USER, MainWindow
 from ccmdesk.ui.sign_in import SignInDialog
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.stopwatch_dialogs import RecoveryDialog
-from tests.ui.conftest import PASSWORD
+from tests.helpers.ui import PASSWORD
 
 
 def drive_modal_dialogs(steps: dict[type[QWidget], Callable[[QWidget], None]]) -> QTimer:

@@ -31,24 +31,10 @@ from ccmdesk.ui.stopwatch_dialogs import (
     TimeField,
 )
 from ccmdesk.ui.stopwatch_views import MiniTimer, StatusTimer, TrayTimer
-from tests.conftest import FakeClock
-from tests.ui.conftest import patient_raw
+from tests.helpers.common import FakeClock
+from tests.helpers.ui import FakeIdle, patient_raw
 
 SAVE = StopDetails("Education", "ccm", False, "Reviewed glucose log")
-
-
-class FakeIdle:
-    """Input idle time and screen lock as a test sets them."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-        self.is_locked = False
-
-    def idle_seconds(self) -> float:
-        return self.seconds
-
-    def locked(self) -> bool:
-        return self.is_locked
 
 
 class Mono:

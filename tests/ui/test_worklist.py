@@ -25,8 +25,8 @@ from ccmdesk.ui.worklist import (
     progress_fraction,
     subtitle_text,
 )
-from tests.conftest import FakeClock
-from tests.ui.conftest import patient_raw
+from tests.helpers.common import FakeClock
+from tests.helpers.ui import patient_raw
 
 # Rows as the page shows them, at NOW (Monday 16 March 2026, 11:00 in New York): 16 days left.
 EXPECTED = [

@@ -1,0 +1,67 @@
+"""Database helpers: the PostgreSQL test server, a dump of every row, damage, a signed month."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from ccmdesk.db import Database
+from ccmdesk.models import MonthlyReview, Patient, Staff
+
+
+def postgres_url(environ: Mapping[str, str] = os.environ) -> str:
+    """The scratch PostgreSQL database the PostgreSQL tests use (its schema is dropped).
+
+    Without one they skip, except in CI (CI=true), where a missing server fails them: CI runs
+    them through scripts/test.sh, which starts a throwaway server, and a skip there would hide
+    that PostgreSQL was never tested.
+    """
+    url = environ.get("CCMDESK_TEST_POSTGRES_URL", "")
+    if url:
+        return url
+    if environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(
+            "CI=true but CCMDESK_TEST_POSTGRES_URL is not set, so the PostgreSQL tests cannot "
+            "run: run the suite through scripts/test.sh, which starts a throwaway server.",
+            pytrace=False,
+        )
+    pytest.skip("no PostgreSQL: set CCMDESK_TEST_POSTGRES_URL, or run scripts/test.sh")
+
+
+def db_dump(db: Database) -> list[str]:
+    """Every row of every table, so 'nothing was written' can be checked exactly."""
+    assert db.sqlite_path is not None
+    connection = sqlite3.connect(db.sqlite_path)
+    try:
+        return list(connection.iterdump())
+    finally:
+        connection.close()
+
+
+def damage_an_index(path: Path) -> None:
+    """Damage only SQLite's full integrity check sees (the quick check and every audit hash
+    pass): an index whose declared column no longer matches what it holds."""
+    raw = sqlite3.connect(path)
+    raw.execute("CREATE TABLE t (a TEXT, b TEXT)")
+    raw.execute("CREATE INDEX t_a ON t (a)")
+    raw.executemany("INSERT INTO t VALUES (?, ?)", [(f"a{n}", f"b{n}") for n in range(50)])
+    raw.commit()
+    raw.execute("PRAGMA writable_schema = ON")
+    raw.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX t_a ON t (b)' WHERE name = 't_a'")
+    raw.commit()
+    raw.close()
+
+
+def sign(db: Database, mrn: str, month: str, when: dt.datetime) -> None:
+    """A signature row by Dr. A as the sign-off service writes it, without its checks."""
+    with db.session() as session:
+        patient = session.scalars(select(Patient).where(Patient.mrn == mrn)).one()
+        doctor = session.scalars(select(Staff).where(Staff.staff_id == "dr-a")).one()
+        session.add(MonthlyReview(patient_id=patient.id, month=month, signed_by_id=doctor.id,
+                                  signed_at=when, attestation="I directed the care."))  # fmt: skip
