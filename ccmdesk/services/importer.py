@@ -58,15 +58,15 @@ from ccmdesk.rules.validation import (
 )
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, practice_zone
-from ccmdesk.services.billing import (
-    BillingService,
+from ccmdesk.services.billing.evaluation import BillingService
+from ccmdesk.services.billing.flags import billed_months_kept
+from ccmdesk.services.billing.month_facts import (
     MonthFactsRecord,
     month_document,
     month_record,
     stay_months,
     write_month_facts,
 )
-from ccmdesk.services.closing import billed_months_kept
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ImportFailed
 from ccmdesk.services.locks import LockTable

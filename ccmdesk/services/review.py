@@ -25,7 +25,8 @@ from ccmdesk.services.base import (
     patient_by_mrn,
     practice_zone,
 )
-from ccmdesk.services.billing import BillingRow, BillingService, collector_paused
+from ccmdesk.services.billing.evaluation import BillingRow, BillingService
+from ccmdesk.services.billing.plumbing import collector_paused
 from ccmdesk.services.context import SYSTEM_ROLE, Actor, Clock, Permission, allowed
 from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from ccmdesk.services.locks import closed_months

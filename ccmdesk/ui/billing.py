@@ -39,8 +39,8 @@ from ccmdesk.services import (
     Services,
     allowed,
 )
-from ccmdesk.services.billing import amount_by_code
-from ccmdesk.services.closing import BillCheck
+from ccmdesk.services.billing.closing import BillCheck
+from ccmdesk.services.billing.evaluation import amount_by_code
 from ccmdesk.ui.background import LatestOnly, TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
 from ccmdesk.ui.months import MonthBox
@@ -672,7 +672,7 @@ class BillingPage(QWidget):
             return None
         month = row.result.month
         try:
-            record = self._services.billing.month_facts(self._actor(), mrn, month)
+            record = self._services.month_facts.get(self._actor(), mrn, month)
         except Exception as error:
             show_failure(self, error)
             return None

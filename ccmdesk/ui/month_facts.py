@@ -230,7 +230,7 @@ class MonthFactsDialog(QDialog):
         if self._dates_pending and self.add_stay.isEnabled() and not self._on_add_stay():
             return
         try:
-            row = self._services.billing.save_month_facts(
+            row = self._services.month_facts.save(
                 self._actor(), self._mrn, self._month, self.record(), self.reason.text()
             )
         except ValidationFailed as error:
@@ -318,7 +318,7 @@ class FamilyDialog(QDialog):
     def save(self) -> None:
         family = self.family.value() or None
         try:
-            row = self._services.billing.choose_family(
+            row = self._services.families.choose(
                 self._actor(), self._row.mrn, self._row.result.month, family, self.reason.text()
             )
         except ServiceError as error:

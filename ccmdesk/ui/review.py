@@ -660,7 +660,7 @@ class ReviewPage(QWidget):
             return None
         row = self.summary.row
         try:
-            record = self._services.billing.month_facts(self._actor(), row.mrn, row.result.month)
+            record = self._services.month_facts.get(self._actor(), row.mrn, row.result.month)
         except ServiceError as error:
             show_failure(self, error)
             return None

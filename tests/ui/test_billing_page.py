@@ -265,7 +265,7 @@ def late(qtbot: QtBot, month_data: Services, biller: Actor) -> tuple[BillingPage
 def test_only_the_latest_load_is_shown(late, month_data: Services, biller: Actor) -> None:  # type: ignore[no-untyped-def]
     page, runner = late
     page.reload()  # computed before the change below
-    month_data.billing.save_month_facts(
+    month_data.month_facts.save(
         biller, "M1", MONTH, MonthFactsRecord(other_services=("G0182",)), "x"
     )
     page.reload()  # computed after it
