@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from ccmdesk.services.billing.fees import FeeService
     from ccmdesk.services.demo import DemoService
     from ccmdesk.services.export import ExportService
-    from ccmdesk.services.importer import ImportService
+    from ccmdesk.services.importing.service import ImportService
 
 
 class Services:
@@ -81,7 +81,7 @@ class Services:
     # Import and demo are built on first use: their modules are not needed to open the window.
     @cached_property
     def imports(self) -> ImportService:
-        from ccmdesk.services.importer import ImportService
+        from ccmdesk.services.importing.service import ImportService
 
         return ImportService(self._db, self._clock, self.billing)
 
