@@ -337,7 +337,7 @@ class ReviewService(ServiceBase):
                         "codes": document["codes"],
                         "amount_cents": document["amount_cents"],
                         "countable_seconds": document["countable_seconds"],
-                        "entries": len(document["entries"]),
+                        "entries": len(logs[mrn]),
                     },
                 )
                 signatures.append(Signature(actor.name, actor.key, now, attestation, digest))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import select
 
@@ -61,7 +62,7 @@ class ImportService(ServiceBase):
                 problems.add(str(path), 1, "(file)", f"cannot be read: {exc.strerror or exc}")
             else:
                 # Read from the disk on each pass, never held whole.
-                sources.append(Source(str(path), functools.partial(open, path, "rb")))
+                sources.append(Source(str(path), _opener(path)))
         if problems:
             problems.fail()
         return self._import(actor, sources)
@@ -121,3 +122,12 @@ class ImportService(ServiceBase):
                 # Time or facts of a signed or closed month would change: nothing is written.
                 problems.fail()
         return summary
+
+
+def _opener(path: Path) -> Callable[[], BinaryIO]:
+    """Opens the file afresh for each pass."""
+
+    def open_file() -> BinaryIO:
+        return open(path, "rb")
+
+    return open_file

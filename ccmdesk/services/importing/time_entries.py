@@ -180,14 +180,16 @@ class TimeEntriesImporter(Importer):
                     "note": item.note,
                 }
                 span = {"start": item.start, "end": item.end}
-                entry = matches.get((patient_id, staff_id, item.start, item.end))
-                if entry is not None:
-                    before = {name: getattr(entry, name) for name in fields}
+                found = matches.get((patient_id, staff_id, item.start, item.end))
+                if found is not None:
+                    before = {name: getattr(found, name) for name in fields}
                     if before == fields:
                         counts.unchanged += 1
                         continue
                 w.locks.check(row, "start", patient_id, w.locks.months_of(item.start, item.end))
-                if entry is not None:
+                before_doc: dict[str, object] | None
+                if found is not None:
+                    entry = found
                     for name, value in fields.items():
                         setattr(entry, name, value)
                     counts.updated += 1
