@@ -152,7 +152,7 @@ def test_a_stay_outside_the_month_is_refused_in_the_dialog(qtbot: QtBot, page: B
     dialog.admitted.setDate(dt.date(2026, 4, 2))
     dialog.discharged.setDate(dt.date(2026, 4, 3))
     dialog._on_add_stay()
-    assert dialog.error.text() == "The stay must include at least one day of this month."
+    assert dialog.error.text() == "Inpatient stays: '2026-04-02..2026-04-03' is not in 2026-03."
     assert dialog.stays_entered() == ()
     dialog.admitted.setDate(dt.date(2026, 3, 1))
     dialog.discharged.setDate(dt.date(2026, 3, 2))

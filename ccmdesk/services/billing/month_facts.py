@@ -12,17 +12,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from ccmdesk.db import Database
 from ccmdesk.models import InpatientStay, Patient, PatientMonth, Staff
-from ccmdesk.rules.intervals import month_days
-from ccmdesk.rules.records import FieldError
-from ccmdesk.rules.validation import OTHER_SERVICES_LIMIT
+from ccmdesk.rules.month_facts import month_facts_errors, other_services
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, checked_month, checked_reason, patient_by_mrn
 from ccmdesk.services.billing.evaluation import BillingRow, BillingService
 from ccmdesk.services.context import SYSTEM_ROLE, Actor, Clock, Permission, require
 from ccmdesk.services.errors import PermissionDenied, ValidationFailed
 from ccmdesk.services.locks import refuse_locked
-
-COMPLEXITY = ("none", "moderate", "high")
 
 
 @dataclass(frozen=True)
@@ -104,32 +100,9 @@ class MonthFactsService(ServiceBase):
 
     @staticmethod
     def _checked(record: MonthFactsRecord, month: str) -> MonthFactsRecord:
-        errors: list[FieldError] = []
-        if record.complexity not in COMPLEXITY:
-            errors.append(FieldError("complexity", "must be none, moderate or high"))
-        others = tuple(
-            dict.fromkeys(c for code in record.other_services if (c := code.strip().upper()))
-        )
-        if len(others) > OTHER_SERVICES_LIMIT:
-            errors.append(
-                FieldError(
-                    "other_services",
-                    f"lists {len(others)} codes; at most {OTHER_SERVICES_LIMIT}",
-                )
-            )
-        for code in others[:OTHER_SERVICES_LIMIT]:
-            # isascii too: isalnum alone takes full-width letters and digits.
-            if not (len(code) == 5 and code.isascii() and code.isalnum()):
-                errors.append(FieldError("other_services", f"'{code}' is not a CPT or HCPCS code"))
-        first, last = month_days(month)
+        others = other_services(record.other_services)
         stays = tuple(sorted(set(record.inpatient_stays)))
-        for admitted, discharged in stays:
-            if discharged < admitted:
-                errors.append(FieldError("inpatient", f"{admitted}..{discharged} ends first"))
-            elif discharged < first or admitted > last:
-                errors.append(
-                    FieldError("inpatient", f"{admitted}..{discharged} is not in {month}")
-                )
+        errors = month_facts_errors(month, record.complexity, others, stays)
         if errors:
             raise ValidationFailed(errors)
         return MonthFactsRecord(record.complexity, others, record.billed_elsewhere, stays)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,16 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ccmdesk.models import Patient, PatientMonth
-from ccmdesk.rules.intervals import month_days
-from ccmdesk.rules.validation import (
-    COMPLEXITY,
-    OTHER_SERVICES_LIMIT,
-    ParseError,
-    parse_bool,
-    parse_date,
-    parse_list,
-    parse_month,
+from ccmdesk.rules.month_facts import (
+    Stay,
+    complexity_error,
+    other_services,
+    other_services_errors,
+    parse_stay,
+    stay_error,
 )
+from ccmdesk.rules.validation import ParseError, parse_bool, parse_list, parse_month
 from ccmdesk.services.billing.month_facts import (
     MonthFactsRecord,
     month_document,
@@ -31,7 +29,6 @@ from ccmdesk.services.billing.month_facts import (
 from ccmdesk.services.importing.core import Check, FileKind, Importer, Report, Row, Write, batches
 
 PATIENT_MONTHS = "patient months"
-_PROCEDURE_CODE = re.compile(r"^[A-Z0-9]{5}$")
 
 
 @dataclass(frozen=True)
@@ -44,26 +41,16 @@ class _MonthIn:
     inpatient: tuple[tuple[dt.date, dt.date], ...]
 
 
-def _parse_stay(item: str, month: str, report: Report) -> tuple[dt.date, dt.date] | None:
-    parts = item.split("..")
+def _parse_stay(item: str, month: str, report: Report) -> Stay | None:
     try:
-        if len(parts) != 2:
-            raise ParseError(f"'{item}' is not a stay; use YYYY-MM-DD..YYYY-MM-DD")
-        admitted, discharged = parse_date(parts[0]), parse_date(parts[1])
-        if admitted is None or discharged is None:
-            raise ParseError(f"'{item}' needs both dates: YYYY-MM-DD..YYYY-MM-DD")
+        stay = parse_stay(item)
     except ParseError as exc:
         report("inpatient", str(exc))
         return None
-    if discharged < admitted:
-        report("inpatient", f"'{item}' ends before it starts")
+    if message := stay_error(stay, month):
+        report("inpatient", message)
         return None
-    if month:
-        first, last = month_days(month)
-        if discharged < first or admitted > last:
-            report("inpatient", f"'{item}' is not in {month}")
-            return None
-    return admitted, discharged
+    return stay
 
 
 def _read_month(
@@ -91,20 +78,17 @@ def _read_month(
     except ParseError as exc:
         bad("month", str(exc))
     complexity = v.get("complexity", "").strip().lower() or "none"
-    if complexity not in COMPLEXITY:
-        bad("complexity", f"'{complexity}' is not none, moderate or high")
-    others = tuple(code.upper() for code in parse_list(v.get("other_services", "")))
-    if len(others) > OTHER_SERVICES_LIMIT:
-        bad("other_services", f"lists {len(others)} codes; at most {OTHER_SERVICES_LIMIT}")
-    for code in others[:OTHER_SERVICES_LIMIT]:
-        if not _PROCEDURE_CODE.fullmatch(code):
-            bad("other_services", f"'{code}' is not a CPT or HCPCS code (5 letters or digits)")
+    if message := complexity_error(complexity):
+        bad("complexity", message)
+    others = other_services(parse_list(v.get("other_services", "")))
+    for message in other_services_errors(others):
+        bad("other_services", message)
     billed_elsewhere = False
     try:
         billed_elsewhere = parse_bool(v.get("billed_elsewhere", ""))
     except ParseError as exc:
         bad("billed_elsewhere", str(exc))
-    stays: list[tuple[dt.date, dt.date]] = []
+    stays: list[Stay] = []
     for item in parse_list(v.get("inpatient", "")):
         stay = _parse_stay(item, month, report)
         if stay is None:
