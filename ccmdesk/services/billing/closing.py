@@ -30,6 +30,7 @@ from ccmdesk.services.billing.flags import bill_line
 from ccmdesk.services.billing.plumbing import collector_paused
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ServiceError, ValidationFailed
+from ccmdesk.services.refusals import Refusal, first_refusal, message, permission_refusal
 
 
 @dataclass(frozen=True)
@@ -107,10 +108,55 @@ class BillCheck:
 class MonthState:
     month: str
     closings: tuple[Closing, ...]  # newest first
+    # Why the person asking may not close the month now ("" when they may), by the rule
+    # closing obeys (close_refusal).
+    close_refusal: str = ""
 
     @property
     def closed(self) -> bool:
         return bool(self.closings) and self.closings[0].reopened_at is None
+
+    @property
+    def can_close(self) -> bool:
+        return not self.close_refusal
+
+
+def close_refusal(
+    actor: Actor, month: str, current: str, closed: bool, running: bool
+) -> Refusal | None:
+    """Why `actor` may not close `month` (YYYY-MM) while `current` is the practice's month,
+    or None: the one rule both ClosingService.close and the Close button follow."""
+    name = month_label(month)
+    return first_refusal(
+        permission_refusal(actor, Permission.CLOSE_MONTH),
+        Refusal(f"{name} is not over yet; a month is closed after it ends.")
+        if month >= current
+        else None,
+        Refusal(f"{name} is closed already.") if closed else None,
+        Refusal(
+            f"A stopwatch started in or before {name} is still running or paused; it must be "
+            "stopped before the month is closed."
+        )
+        if running
+        else None,
+    )
+
+
+def _running(session: Session, month: str, zone: dt.tzinfo) -> bool:
+    """Whether a stopwatch with time in the month is running or paused: its time is final
+    only once it is stopped."""
+    lo, hi = month_bounds(month, zone)
+    running = session.scalars(
+        select(TimeEntry.id)
+        .join(TimeSegment, TimeSegment.entry_id == TimeEntry.id)
+        .where(
+            TimeEntry.deleted_at.is_(None),
+            TimeEntry.state.in_(("running", "paused")),
+            TimeSegment.started_at < hi,
+            or_(TimeSegment.ended_at.is_(None), TimeSegment.ended_at > lo),
+        )
+    ).first()
+    return running is not None
 
 
 class ClosingService(ServiceBase):
@@ -121,7 +167,8 @@ class ClosingService(ServiceBase):
         self._billing = billing
 
     def state(self, actor: Actor, month: str) -> MonthState:
-        self._authorize(actor, Permission.VIEW_BILLING)
+        """The month's closings, and whether `actor` may close it now."""
+        actor = self._authorize(actor, Permission.VIEW_BILLING)
         month = checked_month(month)
         with self._db.read() as session:
             rows = session.scalars(
@@ -130,19 +177,26 @@ class ClosingService(ServiceBase):
                 .order_by(MonthClose.closed_at.desc(), MonthClose.id.desc())
             ).all()
             names = dict(session.execute(select(Staff.staff_id, Staff.name)).all())
-            return MonthState(
-                month,
-                tuple(
-                    Closing(
-                        r.closed_at,
-                        names.get(r.closed_by, r.closed_by),
-                        r.reopened_at,
-                        names.get(r.reopened_by or "", r.reopened_by or ""),
-                        r.reopen_reason or "",
-                    )
-                    for r in rows
-                ),
+            closings = tuple(
+                Closing(
+                    r.closed_at,
+                    names.get(r.closed_by, r.closed_by),
+                    r.reopened_at,
+                    names.get(r.reopened_by or "", r.reopened_by or ""),
+                    r.reopen_reason or "",
+                )
+                for r in rows
             )
+            zone = practice_zone(session)
+            closed = bool(closings) and closings[0].reopened_at is None
+            refusal = close_refusal(
+                actor,
+                month,
+                month_of(self._now(), zone),
+                closed,
+                not closed and _running(session, month, zone),
+            )
+        return MonthState(month, closings, message(refusal))
 
     def close(self, actor: Actor, month: str) -> MonthState:
         """Close a finished month: from now on nothing in it changes until it is reopened.
@@ -152,33 +206,20 @@ class ClosingService(ServiceBase):
         now = self._now().replace(microsecond=0)
         with collector_paused(), self._db.session() as session:
             zone = practice_zone(session)
-            if month >= month_of(now, zone):
-                raise ServiceError(
-                    f"{month_label(month)} is not over yet; a month is closed after it ends."
-                )
-            if session.scalars(
+            closed = session.scalars(
                 select(MonthClose.id).where(
                     MonthClose.month == month, MonthClose.reopened_at.is_(None)
                 )
-            ).first():
-                raise ServiceError(f"{month_label(month)} is closed already.")
-            lo, hi = month_bounds(month, zone)
-            # Running or paused: a stopwatch's time is final only once it is stopped.
-            running = session.scalars(
-                select(TimeEntry.id)
-                .join(TimeSegment, TimeSegment.entry_id == TimeEntry.id)
-                .where(
-                    TimeEntry.deleted_at.is_(None),
-                    TimeEntry.state.in_(("running", "paused")),
-                    TimeSegment.started_at < hi,
-                    or_(TimeSegment.ended_at.is_(None), TimeSegment.ended_at > lo),
-                )
             ).first()
-            if running is not None:
-                raise ServiceError(
-                    f"A stopwatch started in or before {month_label(month)} is still running or "
-                    "paused; it must be stopped before the month is closed."
-                )
+            refusal = close_refusal(
+                actor,
+                month,
+                month_of(now, zone),
+                closed is not None,
+                closed is None and _running(session, month, zone),
+            )
+            if refusal is not None:
+                refusal.raise_it()
             rows = self._billing.evaluate_in(session, month)
             billable = [r for r in rows if r.result.billable]
             lines = bill_text(rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -24,10 +24,12 @@ from ccmdesk.rules.billing import (
 from ccmdesk.rules.intervals import month_of
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
 from ccmdesk.services.billing import queries
+from ccmdesk.services.billing.capabilities import family_refusal
 from ccmdesk.services.billing.plumbing import beside, collector_paused
 from ccmdesk.services.billing.queries import MonthFactsRows, PatientRows, Stays
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound
+from ccmdesk.services.refusals import message
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,20 @@ class BillingRow:
 
 @dataclass(frozen=True)
 class BillingMonth:
-    """A whole month: every enrolled or active patient, sorted by MRN."""
+    """A whole month: every enrolled or active patient, sorted by MRN, as `viewer` sees it."""
 
     month: str
     rows: list[BillingRow]
+    viewer: Actor = field(default_factory=lambda: Actor("", "", ""))  # who asked
+    closed: bool = False  # closed for billing for the whole practice
+
+    def switch_family_refusal(self, row: BillingRow) -> str:
+        """Why the viewer may not switch this row's code family ("" when they may), by the
+        rule FamilyService.choose obeys."""
+        return message(family_refusal(self.viewer, self.month, self.closed, row.result.signed))
+
+    def can_switch_family(self, row: BillingRow) -> bool:
+        return not self.switch_family_refusal(row)
 
     @property
     def billable(self) -> int:
@@ -94,11 +106,11 @@ class BillingService(ServiceBase):
 
     def month(self, actor: Actor, month: str) -> BillingMonth:
         """Every enrolled or active patient's month, evaluated."""
-        self._authorize(actor, Permission.VIEW_BILLING)
+        actor = self._authorize(actor, Permission.VIEW_BILLING)
         month = checked_month(month)
         with collector_paused(), self._db.read() as session:
-            rows = self.evaluate_in(session, month)
-        return BillingMonth(month, rows)
+            rows, closed = self._evaluate_month(session, month, None, False)
+        return BillingMonth(month, rows, actor, closed)
 
     def patient_month(self, actor: Actor, mrn: str, month: str) -> BillingRow:
         """One patient's month, evaluated (whether or not it is enrolled or active)."""
@@ -125,8 +137,14 @@ class BillingService(ServiceBase):
         """The month (YYYY-MM) of the patients `which` selects (all by default), in MRN order,
         inside the caller's transaction; only the enrolled or active ones unless `every`.
         For services that must act on exactly what they evaluated (signing)."""
-        m, dos_rule = queries.month_context(session, month)
-        return self._evaluate(session, m, dos_rule, which, every)
+        return self._evaluate_month(session, month, which, every)[0]
+
+    def _evaluate_month(
+        self, session: Session, month: str, which: ColumnElement[bool] | None, every: bool
+    ) -> tuple[list[BillingRow], bool]:
+        """The month's rows, and whether the month is closed for billing."""
+        m, dos_rule, closed = queries.month_context(session, month)
+        return self._evaluate(session, m, dos_rule, which, every), closed
 
     def _evaluate(
         self,

@@ -7,11 +7,12 @@ from ccmdesk.models import PatientMonth
 from ccmdesk.rules.catalog import FAMILIES
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, checked_month, checked_reason, patient_by_mrn
+from ccmdesk.services.billing.capabilities import family_refusal
 from ccmdesk.services.billing.evaluation import BillingRow, BillingService
 from ccmdesk.services.billing.month_facts import month_row
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ServiceError
-from ccmdesk.services.locks import refuse_locked
+from ccmdesk.services.locks import closed_months, signed_months
 
 
 class FamilyService(ServiceBase):
@@ -42,7 +43,11 @@ class FamilyService(ServiceBase):
             )
         with self._db.session() as session:
             patient = patient_by_mrn(session, mrn)
-            refuse_locked(session, patient.id, {month}, "its facts")
+            closed = bool(closed_months(session, [month]))
+            signed = bool(signed_months(session, patient.id, [month]))
+            refusal = family_refusal(actor, month, closed, signed)
+            if refusal is not None:
+                refusal.raise_it()
             row = month_row(session, patient.id, month)
             before = row.family_override if row is not None else None
             if before == family:

@@ -7,13 +7,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, case, func, select
+from sqlalchemy import ColumnElement, Row, and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from ccmdesk.models import (
     Enrollment,
     FeeScheduleAmount,
     InpatientStay,
+    MonthClose,
     MonthlyReview,
     Patient,
     PatientCondition,
@@ -37,15 +38,19 @@ MonthFactsRows = dict[int, tuple[str, str, bool, str | None]]
 Stays = dict[int, tuple[tuple[dt.date, dt.date], ...]]
 
 
-def month_context(session: Session, month: str) -> tuple[Month, str]:
+def month_context(session: Session, month: str) -> tuple[Month, str, bool]:
+    """The month with its fees, the practice's date-of-service rule, and whether the month is
+    closed for billing (read together: one query for both)."""
     zone = practice_zone(session)
     fees: dict[int, dict[str, int]] = defaultdict(dict)
     for year, code, cents in session.execute(
         select(FeeScheduleAmount.year, FeeScheduleAmount.code, FeeScheduleAmount.amount_cents)
     ):
         fees[year][code] = cents
-    rule = session.scalars(select(Practice.date_of_service_rule).limit(1)).first()
-    return Month.of(month, zone, fees), rule or "last_day"
+    closed = exists().where(MonthClose.month == month, MonthClose.reopened_at.is_(None))
+    rule_of = select(Practice.date_of_service_rule).limit(1).scalar_subquery()
+    rule, is_closed = session.execute(select(rule_of, closed)).one()
+    return Month.of(month, zone, fees), rule or "last_day", bool(is_closed)
 
 
 def inpatient_stays(session: Session, m: Month, patient_ids: Sequence[int] | None) -> Stays:
