@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -57,8 +57,8 @@ class BillingMonth:
 
     month: str
     rows: list[BillingRow]
-    viewer: Actor = field(default_factory=lambda: Actor("", "", ""))  # who asked
-    closed: bool = False  # closed for billing for the whole practice
+    viewer: Actor  # who asked: what they may do with the rows depends on it
+    closed: bool  # closed for billing for the whole practice
 
     def switch_family_refusal(self, row: BillingRow) -> str:
         """Why the viewer may not switch this row's code family ("" when they may), by the
