@@ -33,7 +33,7 @@ def test_the_field_limits_in_the_docs_are_the_codes() -> None:
         REASON_LIMIT,
         STAFF_TEXT_LIMITS,
     )
-    from ccmdesk.services.importer import LISTED
+    from ccmdesk.services.importing.core import LISTED
     from ccmdesk.services.practice import ATTESTATION_LIMIT
 
     text = (DOCS / "formats.md").read_text(encoding="utf-8")

@@ -29,7 +29,6 @@ SEXES = ("F", "M", "X", "U")
 CONSENT_METHODS = ("verbal", "written")
 DATE_OF_SERVICE_RULES = ("last_day", "threshold_date")
 SERVICES = ("ccm", "pcm", "tcm", "rpm", "bhi")  # what a time entry was for
-COMPLEXITY = ("none", "moderate", "high")  # medical decision making attested for a month
 MAX_AGE_YEARS = 130
 
 _TRUE = {"yes", "true", "1", "y"}

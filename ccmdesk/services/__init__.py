@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 from ccmdesk.db import Database
 from ccmdesk.services.audit import AuditFilter, AuditRow, AuditService, ChainCheck
-from ccmdesk.services.billing import BillingMonth, BillingRow, BillingService, MonthFactsRecord
-from ccmdesk.services.closing import ClosingService, MonthState
+from ccmdesk.services.billing.closing import ClosingService, MonthState
+from ccmdesk.services.billing.evaluation import BillingMonth, BillingRow, BillingService
+from ccmdesk.services.billing.family import FamilyService
+from ccmdesk.services.billing.month_facts import MonthFactsRecord, MonthFactsService
 from ccmdesk.services.context import Actor, Clock, Permission, allowed, utc_now
 from ccmdesk.services.errors import (
     ImportFailed,
@@ -33,10 +35,10 @@ if TYPE_CHECKING:
 
     from ccmdesk.services.auth import AuthService
     from ccmdesk.services.backup import BackupService
+    from ccmdesk.services.billing.fees import FeeService
     from ccmdesk.services.demo import DemoService
     from ccmdesk.services.export import ExportService
-    from ccmdesk.services.fees import FeeService
-    from ccmdesk.services.importer import ImportService
+    from ccmdesk.services.importing.service import ImportService
 
 
 class Services:
@@ -56,6 +58,8 @@ class Services:
         self.minutes = MinutesService(db, clock)
         self.review = ReviewService(db, clock, self.billing)
         self.closing = ClosingService(db, clock, self.billing)
+        self.month_facts = MonthFactsService(db, clock, self.billing)
+        self.families = FamilyService(db, clock, self.billing)
         self.audit = AuditService(db, clock)
         # The data folder's exports-under-way (ccmdesk.services.staging), where exports note
         # the folders they write into, for the next start's sweep; None: nowhere (tests).
@@ -77,7 +81,7 @@ class Services:
     # Import and demo are built on first use: their modules are not needed to open the window.
     @cached_property
     def imports(self) -> ImportService:
-        from ccmdesk.services.importer import ImportService
+        from ccmdesk.services.importing.service import ImportService
 
         return ImportService(self._db, self._clock, self.billing)
 
@@ -98,7 +102,7 @@ class Services:
 
     @cached_property
     def fees(self) -> FeeService:
-        from ccmdesk.services.fees import FeeService
+        from ccmdesk.services.billing.fees import FeeService
 
         return FeeService(self._db, self._clock)
 

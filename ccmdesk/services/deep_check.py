@@ -36,7 +36,7 @@ from ccmdesk.rules.records import (
     StopwatchSettings,
 )
 from ccmdesk.services.audit import EVENT_COLUMNS, canonical_json, fingerprint
-from ccmdesk.services.billing import month_document, month_record
+from ccmdesk.services.billing.month_facts import month_document, month_record
 from ccmdesk.services.patients import patient_record
 from ccmdesk.services.practice import AUTO_LOCK_DEFAULT
 from ccmdesk.services.staff import staff_record

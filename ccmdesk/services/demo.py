@@ -21,7 +21,7 @@ from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ServiceError
-from ccmdesk.services.importer import ImportService
+from ccmdesk.services.importing.service import ImportService
 from ccmdesk.services.results import ImportSummary
 
 SEED = 20260301

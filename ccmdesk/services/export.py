@@ -34,12 +34,8 @@ from ccmdesk.rules.catalog import REASONS
 from ccmdesk.rules.intervals import date_text, date_time_text, month_label
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
-from ccmdesk.services.billing import (
-    BillingRow,
-    BillingService,
-    amount_by_code,
-    collector_paused,
-)
+from ccmdesk.services.billing.evaluation import BillingRow, BillingService, amount_by_code
+from ccmdesk.services.billing.plumbing import collector_paused
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ServiceError
 from ccmdesk.services.review import log_lines_of

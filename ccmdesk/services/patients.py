@@ -17,8 +17,8 @@ from ccmdesk.rules.records import PATIENT_COLUMNS, FieldError, PatientRecord
 from ccmdesk.rules.validation import patient_from_text
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
-from ccmdesk.services.billing import BillingService
-from ccmdesk.services.closing import billed_months_kept
+from ccmdesk.services.billing.evaluation import BillingService
+from ccmdesk.services.billing.flags import billed_months_kept
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import NotFound, ValidationFailed
 

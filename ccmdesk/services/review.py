@@ -25,11 +25,13 @@ from ccmdesk.services.base import (
     patient_by_mrn,
     practice_zone,
 )
-from ccmdesk.services.billing import BillingRow, BillingService, collector_paused
+from ccmdesk.services.billing.evaluation import BillingRow, BillingService
+from ccmdesk.services.billing.plumbing import collector_paused
 from ccmdesk.services.context import SYSTEM_ROLE, Actor, Clock, Permission, allowed
 from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from ccmdesk.services.locks import closed_months
 from ccmdesk.services.practice import attestation_text
+from ccmdesk.services.refusals import Refusal, first_refusal, message, permission_refusal
 
 # The summary reads the patient's conditions and enrollment.
 _WITH_RECORD = (selectinload(Patient.conditions), selectinload(Patient.enrollment))
@@ -54,6 +56,35 @@ def month_sign_refusal(month: str, current: str, closed: bool) -> str:
             "before anything in it is signed."
         )
     return ""
+
+
+def unlock_refusal(
+    actor: Actor, month: str, patient_name: str, *, own: bool, closed: bool, signed: bool
+) -> Refusal | None:
+    """Why `actor` may not void the signature on a patient's month, or None: the one rule both
+    ReviewService.unlock and the Unlock button follow. `own`: the patient's billing
+    practitioner is the actor (a practitioner unlocks only their own patients' months)."""
+    return first_refusal(
+        permission_refusal(actor, Permission.UNLOCK_MONTH),
+        Refusal(
+            f"{actor.name} is not the billing practitioner of {patient_name}; only that "
+            "practitioner (or an administrator) may do this.",
+            denied=True,
+        )
+        if actor.role == Role.PRACTITIONER and not own
+        else None,
+        Refusal(
+            f"{month_label(month)} is closed for billing; an administrator must reopen it "
+            "before a signature in it is voided."
+        )
+        if closed
+        else None,
+        Refusal(
+            f"{month_label(month)} is not signed for {patient_name}; there is nothing to unlock."
+        )
+        if not signed
+        else None,
+    )
 
 
 def review_status(row: BillingRow) -> str:
@@ -118,6 +149,13 @@ class MonthlySummary:
     # The month as evaluated now no longer matches what was signed (say, a condition or the
     # consent changed on the patient's record since): the signature covers the old figures.
     changed_since_signed: bool = False
+    # Why the person asking may not unlock the month ("" when they may), by the rule
+    # unlocking obeys (unlock_refusal).
+    unlock_refusal: str = ""
+
+    @property
+    def can_unlock(self) -> bool:
+        return not self.unlock_refusal
 
     @property
     def month(self) -> str:
@@ -221,6 +259,15 @@ class ReviewService(ServiceBase):
             changed = in_force is not None and in_force.summary_hash != _digest(
                 _summary_document(row, log)
             )
+            closed = bool(closed_months(session, [month]))
+            unlock = unlock_refusal(
+                actor,
+                month,
+                f"{patient.first_name} {patient.last_name}",
+                own=self._is_own(session, actor, patient),
+                closed=closed,
+                signed=in_force is not None,
+            )
             return MonthlySummary(
                 row=row,
                 dob=patient.dob,
@@ -231,10 +278,11 @@ class ReviewService(ServiceBase):
                 log=tuple(log),
                 signature=in_force,
                 history=tuple(s for s in signatures if s.voided_at is not None),
-                closed=bool(closed_months(session, [month])),
+                closed=closed,
                 month_over=month < today_month,
                 attestation=attestation_text(session),
                 changed_since_signed=changed,
+                unlock_refusal=message(unlock),
             )
 
     # --- signing --------------------------------------------------------------------------------
@@ -336,7 +384,7 @@ class ReviewService(ServiceBase):
                         "codes": document["codes"],
                         "amount_cents": document["amount_cents"],
                         "countable_seconds": document["countable_seconds"],
-                        "entries": len(document["entries"]),
+                        "entries": len(logs[mrn]),
                     },
                 )
                 signatures.append(Signature(actor.name, actor.key, now, attestation, digest))
@@ -355,13 +403,6 @@ class ReviewService(ServiceBase):
             staff = None
             if actor.role != SYSTEM_ROLE:
                 staff = self._staff(session, actor)
-            if actor.role == Role.PRACTITIONER:
-                self._own_patient(session, actor, patient)
-            if closed_months(session, [month]):
-                raise ServiceError(
-                    f"{month_label(month)} is closed for billing; an administrator must reopen "
-                    "it before a signature in it is voided."
-                )
             review = session.scalars(
                 select(MonthlyReview).where(
                     MonthlyReview.patient_id == patient.id,
@@ -369,11 +410,17 @@ class ReviewService(ServiceBase):
                     MonthlyReview.voided_at.is_(None),
                 )
             ).first()
-            if review is None:
-                raise ServiceError(
-                    f"{month_label(month)} is not signed for {patient.first_name} "
-                    f"{patient.last_name}; there is nothing to unlock."
-                )
+            refusal = unlock_refusal(
+                actor,
+                month,
+                f"{patient.first_name} {patient.last_name}",
+                own=self._is_own(session, actor, patient),
+                closed=bool(closed_months(session, [month])),
+                signed=review is not None,
+            )
+            if refusal is not None:
+                refusal.raise_it()
+            assert review is not None  # unlock_refusal refuses a month not signed
             review.voided_at = now
             review.voided_by_id = staff.id if staff is not None else None
             review.void_reason = reason.strip()
@@ -422,6 +469,12 @@ class ReviewService(ServiceBase):
         if staff is None:
             raise PermissionDenied(f"{actor.name} is not a staff member; sign in as one.")
         return staff
+
+    def _is_own(self, session: Session, actor: Actor, patient: Patient) -> bool:
+        """Whether the actor is the patient's billing practitioner."""
+        if actor.role != Role.PRACTITIONER:
+            return False
+        return patient.billing_practitioner_id == self._staff(session, actor).id
 
     def _own_patient(self, session: Session, actor: Actor, patient: Patient) -> None:
         me = self._staff(session, actor)

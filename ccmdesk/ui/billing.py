@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -39,8 +40,8 @@ from ccmdesk.services import (
     Services,
     allowed,
 )
-from ccmdesk.services.billing import amount_by_code
-from ccmdesk.services.closing import BillCheck
+from ccmdesk.services.billing.closing import BillCheck
+from ccmdesk.services.billing.evaluation import amount_by_code
 from ccmdesk.ui.background import LatestOnly, TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
 from ccmdesk.ui.months import MonthBox
@@ -363,9 +364,15 @@ class DetailsPane(QWidget):
             signal.emit(self._mrn)
 
     def show_row(
-        self, row: BillingRow | None, may_switch: bool = False, *, hidden: bool = False
+        self,
+        row: BillingRow | None,
+        may_switch: bool = False,
+        why_not: str = "",
+        *,
+        hidden: bool = False,
     ) -> None:
-        """Explain a row; `hidden`: it no longer matches the filter or search."""
+        """Explain a row; `hidden`: it no longer matches the filter or search. `may_switch`
+        and `why_not` are the service's can_switch_family flag and refusal."""
         self.lines.clear()
         self._mrn = row.mrn if row else None
         for button in (self.facts_button, self.open_button):
@@ -384,7 +391,8 @@ class DetailsPane(QWidget):
             f"practitioner {row.practitioner or 'none'}"
             + (" · no longer matches the filter or search, so it left the table" if hidden else "")
         )
-        self.family_button.setEnabled(may_switch and len(r.compliant) > 1 and not r.signed)
+        self.family_button.setEnabled(may_switch and len(r.compliant) > 1)
+        self.family_button.setToolTip(why_not)
         for note in r.notes:
             item = QListWidgetItem(note.text)
             if note.code:
@@ -637,7 +645,11 @@ class BillingPage(QWidget):
             return
         row = self.model.row_at(current.row())
         self._selected = row.mrn
-        self.details.show_row(row, allowed(self._actor(), Permission.CHOOSE_FAMILY))
+        month = self.month
+        if month is None:
+            self.details.show_row(row)
+            return
+        self.details.show_row(row, month.can_switch_family(row), month.switch_family_refusal(row))
 
     def select_mrn(self, mrn: str) -> bool:
         row = self.model.row_of(mrn)
@@ -672,7 +684,7 @@ class BillingPage(QWidget):
             return None
         month = row.result.month
         try:
-            record = self._services.billing.month_facts(self._actor(), mrn, month)
+            record = self._services.month_facts.get(self._actor(), mrn, month)
         except Exception as error:
             show_failure(self, error)
             return None
@@ -698,7 +710,7 @@ class BillingPage(QWidget):
         if self.month is None or self.month.month != row.result.month:
             return  # another month is on screen (or loading) now
         rows = [row if r.mrn == row.mrn else r for r in self.month.rows]
-        self.month = BillingMonth(self.month.month, rows)
+        self.month = dataclasses.replace(self.month, rows=rows)
         self._selected = row.mrn
         self._kept = row
         self.model.replace_row(row)
@@ -723,13 +735,12 @@ class BillingPage(QWidget):
             self.closed_label.setText(f"Closed for billing on {when:%d %b %Y} by {last.closed_by}")
         else:
             self.closed_label.setText("")
-        today = self._today()
-        over = month is not None and month < f"{today.year:04d}-{today.month:02d}"
         self.export_button.setVisible(allowed(actor, Permission.EXPORT))
         self.export_button.setEnabled(state is not None)
         self.close_button.setVisible(allowed(actor, Permission.CLOSE_MONTH))
-        self.close_button.setEnabled(state is not None and not state.closed and over)
-        self.close_button.setToolTip("" if over else "A month is closed after it ends.")
+        # The service's flag and sentence: the rule closing itself obeys.
+        self.close_button.setEnabled(state is not None and state.can_close)
+        self.close_button.setToolTip(state.close_refusal if state is not None else "")
         self.reopen_button.setVisible(allowed(actor, Permission.REOPEN_MONTH))
         self.reopen_button.setEnabled(state is not None and state.closed)
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from ccmdesk.rules.billing import codes_words, day_text, dollars
 from ccmdesk.rules.catalog import FAMILIES
 from ccmdesk.rules.intervals import month_days, month_label
+from ccmdesk.rules.month_facts import stay_error
 from ccmdesk.rules.validation import REASON_LIMIT
 from ccmdesk.services import (
     Actor,
@@ -200,11 +201,9 @@ class MonthFactsDialog(QDialog):
         admitted = self.admitted.date().toPython()
         discharged = self.discharged.date().toPython()
         assert isinstance(admitted, dt.date) and isinstance(discharged, dt.date)
-        if discharged < admitted:
-            self.error.set_error("The discharge day is before the admission day.")
-            return False
-        if discharged < self._first or admitted > self._last:
-            self.error.set_error("The stay must include at least one day of this month.")
+        # The same rule, and sentence, as the service and the import apply.
+        if message := stay_error((admitted, discharged), self._month):
+            self.error.set_error(f"{FIELD_LABELS['inpatient']}: {message}.")
             return False
         self.error.set_error("")
         if (admitted, discharged) not in self.stays_entered():
@@ -230,7 +229,7 @@ class MonthFactsDialog(QDialog):
         if self._dates_pending and self.add_stay.isEnabled() and not self._on_add_stay():
             return
         try:
-            row = self._services.billing.save_month_facts(
+            row = self._services.month_facts.save(
                 self._actor(), self._mrn, self._month, self.record(), self.reason.text()
             )
         except ValidationFailed as error:
@@ -318,7 +317,7 @@ class FamilyDialog(QDialog):
     def save(self) -> None:
         family = self.family.value() or None
         try:
-            row = self._services.billing.choose_family(
+            row = self._services.families.choose(
                 self._actor(), self._row.mrn, self._row.result.month, family, self.reason.text()
             )
         except ServiceError as error:

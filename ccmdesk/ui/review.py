@@ -577,13 +577,10 @@ class ReviewPage(QWidget):
         self.sign_button.setEnabled(
             s is not None and own and s.status == READY and not s.closed and not s.open_stopwatch
         )
-        may_unlock = allowed(actor, Permission.UNLOCK_MONTH) and (
-            own or actor.role != "practitioner"
-        )
         self.unlock_button.setVisible(allowed(actor, Permission.UNLOCK_MONTH))
-        self.unlock_button.setEnabled(
-            s is not None and may_unlock and s.signature is not None and not s.closed
-        )
+        # The service's flag and sentence: the rule unlocking itself obeys.
+        self.unlock_button.setEnabled(s is not None and s.can_unlock)
+        self.unlock_button.setToolTip(s.unlock_refusal if s is not None else "")
         self.facts_button.setEnabled(s is not None)
         self.add_time_button.setVisible(allowed(actor, Permission.RECORD_TIME))
         self.add_time_button.setEnabled(s is not None and s.signature is None and not s.closed)
@@ -660,7 +657,7 @@ class ReviewPage(QWidget):
             return None
         row = self.summary.row
         try:
-            record = self._services.billing.month_facts(self._actor(), row.mrn, row.result.month)
+            record = self._services.month_facts.get(self._actor(), row.mrn, row.result.month)
         except ServiceError as error:
             show_failure(self, error)
             return None

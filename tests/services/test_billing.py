@@ -130,10 +130,10 @@ def test_a_biller_sets_other_services_and_stays_and_the_audit_keeps_both(
         other_services=("g0181",),
         inpatient_stays=((dt.date(2026, 3, 11), dt.date(2026, 3, 13)),),
     )
-    row = team.billing.save_month_facts(BILLER, "S05", MONTH, record, reason="from the EHR")
+    row = team.month_facts.save(BILLER, "S05", MONTH, record, reason="from the EHR")
     assert row.result.blocks == ("EXCLUDED_SERVICE",)
     assert row.result.excluded == {"INPATIENT_TIME_EXCLUDED": 30 * 60}
-    stored = team.billing.month_facts(BILLER, "S05", MONTH)
+    stored = team.month_facts.get(BILLER, "S05", MONTH)
     assert stored.other_services == ("G0181",)
     with db.session() as session:
         event = session.query(AuditEvent).filter_by(action="month.update").one()
@@ -145,20 +145,18 @@ def test_only_the_billing_practitioner_attests_complexity(team: Services) -> Non
     import_cases(team, (CASES[7],))  # moderate complexity on file, 60 minutes
     plain = MonthFactsRecord(complexity="none")
     with pytest.raises(PermissionDenied, match="attest complexity"):
-        team.billing.save_month_facts(BILLER, "S08", MONTH, plain)
+        team.month_facts.save(BILLER, "S08", MONTH, plain)
     team.staff.save(
         CLI, StaffRecord("dr-b", "Dr. B", "practitioner", "DO", "1245319599"), is_new=True
     )
     other_doctor = CLI.__class__(key="dr-b", name="Dr. B", role="practitioner")
     with pytest.raises(PermissionDenied, match="not this patient's billing practitioner"):
-        team.billing.save_month_facts(other_doctor, "S08", MONTH, plain)
-    row = team.billing.save_month_facts(DOCTOR_ACTOR, "S08", MONTH, plain, reason="reviewed")
+        team.month_facts.save(other_doctor, "S08", MONTH, plain)
+    row = team.month_facts.save(DOCTOR_ACTOR, "S08", MONTH, plain, reason="reviewed")
     assert row.result.codes == "99490x1;99439x2"
     # A practitioner may not change the biller's facts.
     with pytest.raises(PermissionDenied):
-        team.billing.save_month_facts(
-            DOCTOR_ACTOR, "S08", MONTH, MonthFactsRecord(billed_elsewhere=True)
-        )
+        team.month_facts.save(DOCTOR_ACTOR, "S08", MONTH, MonthFactsRecord(billed_elsewhere=True))
 
 
 def test_bad_month_facts_are_refused_with_every_problem_and_nothing_written(
@@ -171,15 +169,15 @@ def test_bad_month_facts_are_refused_with_every_problem_and_nothing_written(
         inpatient_stays=((dt.date(2026, 4, 2), dt.date(2026, 4, 5)),),
     )
     with pytest.raises(ValidationFailed) as error:
-        team.billing.save_month_facts(CLI, "S02", MONTH, bad)
+        team.month_facts.save(CLI, "S02", MONTH, bad)
     assert {e.field for e in error.value.errors} == {"complexity", "other_services", "inpatient"}
-    assert team.billing.month_facts(BILLER, "S02", MONTH) == MonthFactsRecord()
+    assert team.month_facts.get(BILLER, "S02", MONTH) == MonthFactsRecord()
 
 
 def test_a_stay_entered_on_februarys_record_cuts_march_days(team: Services) -> None:
     import_cases(team, (CASES[1],))  # RN 8 on 3/04, 6 on 3/12, 6 on 3/25
     stay = MonthFactsRecord(inpatient_stays=((dt.date(2026, 2, 26), dt.date(2026, 3, 4)),))
-    team.billing.save_month_facts(BILLER, "S02", "2026-02", stay)
+    team.month_facts.save(BILLER, "S02", "2026-02", stay)
     row = team.billing.patient_month(BILLER, "S02", MONTH)
     assert row.result.excluded == {"INPATIENT_TIME_EXCLUDED": 8 * 60}
     assert row.result.blocks == ("BELOW_THRESHOLD",)
@@ -193,9 +191,9 @@ def test_facts_of_a_signed_month_cannot_change(team: Services, db: Database) -> 
         session.add(MonthlyReview(patient_id=patient.id, month=MONTH, signed_by_id=doctor.id,
                                   signed_at=NOW, attestation="signed"))  # fmt: skip
     with pytest.raises(ServiceError, match="signed"):
-        team.billing.save_month_facts(BILLER, "S02", MONTH, MonthFactsRecord(billed_elsewhere=True))
+        team.month_facts.save(BILLER, "S02", MONTH, MonthFactsRecord(billed_elsewhere=True))
     with pytest.raises(ServiceError, match="signed"):
-        team.billing.choose_family(BILLER, "S02", MONTH, "ccm", reason="x")
+        team.families.choose(BILLER, "S02", MONTH, "ccm", reason="x")
 
 
 # --- family switch -----------------------------------------------------------------------------
@@ -205,10 +203,10 @@ def test_a_biller_switches_to_the_better_paying_family_and_back_audited(
     team: Services, db: Database
 ) -> None:
     import_cases(team, (CASES[7],))  # complex 60: 99487, alternative 99490 + 99439 x2
-    row = team.billing.choose_family(BILLER, "S08", MONTH, "ccm", reason="pays more")
+    row = team.families.choose(BILLER, "S08", MONTH, "ccm", reason="pays more")
     assert row.result.codes == "99490x1;99439x2"
     assert "ALTERNATIVE_PAYS_MORE" not in row.result.warnings
-    back = team.billing.choose_family(BILLER, "S08", MONTH, None, reason="practice policy")
+    back = team.families.choose(BILLER, "S08", MONTH, None, reason="practice policy")
     assert back.result.codes == "99487x1"
     with db.session() as session:
         events = session.query(AuditEvent).filter_by(action="month.family").all()
@@ -221,11 +219,11 @@ def test_a_biller_switches_to_the_better_paying_family_and_back_audited(
 def test_a_family_the_month_does_not_qualify_for_is_refused(team: Services) -> None:
     import_cases(team, (CASES[1],))  # 20 minutes of staff time
     with pytest.raises(ServiceError, match="does not fit"):
-        team.billing.choose_family(BILLER, "S02", MONTH, "complex", reason="try")
+        team.families.choose(BILLER, "S02", MONTH, "complex", reason="try")
     with pytest.raises(ServiceError, match="Say why"):
-        team.billing.choose_family(BILLER, "S02", MONTH, "ccm", reason=" ")
+        team.families.choose(BILLER, "S02", MONTH, "ccm", reason=" ")
     with pytest.raises(PermissionDenied):
-        team.billing.choose_family(NURSE, "S02", MONTH, "ccm", reason="x")
+        team.families.choose(NURSE, "S02", MONTH, "ccm", reason="x")
 
 
 def test_a_month_that_is_not_a_month_is_refused_clearly(team: Services) -> None:
@@ -251,7 +249,7 @@ def test_a_stay_on_another_months_record_cannot_change_a_signed_month(
     sign(db, "S02", MONTH)
     stay = MonthFactsRecord(inpatient_stays=((dt.date(2026, 2, 26), dt.date(2026, 3, 4)),))
     with pytest.raises(ServiceError, match="March 2026 is signed"):
-        team.billing.save_month_facts(BILLER, "S02", "2026-02", stay)
+        team.month_facts.save(BILLER, "S02", "2026-02", stay)
     assert team.billing.patient_month(BILLER, "S02", MONTH).result.codes == "99490x1"
 
 
@@ -285,7 +283,7 @@ def test_a_running_stopwatch_does_not_make_a_patient_active_in_a_later_month(
 def test_overlapping_evaluations_restore_the_garbage_collector_once_both_end() -> None:
     import gc
 
-    from ccmdesk.services.billing import collector_paused
+    from ccmdesk.services.billing.plumbing import collector_paused
 
     assert gc.isenabled()
     first, second = collector_paused(), collector_paused()
@@ -331,7 +329,7 @@ def test_sqlite_before_3_38_gets_the_same_month_from_plain_functions(
 def test_an_error_preparing_patients_on_the_helper_thread_reaches_the_caller(
     team: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ccmdesk.services.billing as billing
+    import ccmdesk.services.billing.evaluation as billing
 
     import_cases(team, CASES[:3])
 

@@ -396,8 +396,8 @@ def test_the_demo_and_a_day_of_ordinary_use_verify_clean(used: Services, clock: 
     ready = [row.mrn for row, status in s.review.queue(doctor, month).rows
              if status == "ready to sign"]  # fmt: skip
     assert len(ready) >= 3
-    s.billing.save_month_facts(doctor, ready[0], "2026-04", MonthFactsRecord("moderate"))
-    s.billing.save_month_facts(
+    s.month_facts.save(doctor, ready[0], "2026-04", MonthFactsRecord("moderate"))
+    s.month_facts.save(
         biller, ready[0], "2026-04",
         MonthFactsRecord("moderate", ("G0181",), False, ((dt.date(2026, 4, 1), dt.date(2026, 4, 2)),)),
         reason="hospital stay",
@@ -406,7 +406,7 @@ def test_the_demo_and_a_day_of_ordinary_use_verify_clean(used: Services, clock: 
     chosen = next(mrn for mrn, result in results.items() if len(result.compliant) > 1)
     option = results[chosen].option
     family = next(f for f in results[chosen].compliant if option is None or f != option.family)
-    s.billing.choose_family(biller, chosen, month, family, "the payer asks for it")
+    s.families.choose(biller, chosen, month, family, "the payer asks for it")
     s.review.sign_many(doctor, month, ready[:3])
     s.review.unlock(doctor, ready[0], month, "a call was left out")
     s.review.sign(doctor, ready[0], month)

@@ -441,7 +441,7 @@ def test_a_file_wrong_on_every_row_lists_the_first_problems_and_counts_them_all(
 def test_a_file_that_changes_while_it_is_imported_is_refused(
     services: Services, db: Database, changed: str
 ) -> None:
-    from ccmdesk.services.importer import _Source
+    from ccmdesk.services.importing.core import Source
 
     services.imports.import_data(CLI, [("staff.csv", STAFF.encode())])
     # Checked as it was, then read again for writing after someone saved a change to it.
@@ -455,7 +455,7 @@ def test_a_file_that_changes_while_it_is_imported_is_refused(
 
     before = db_dump(db)
     with pytest.raises(ImportFailed) as caught:
-        services.imports._import(CLI, [_Source("patients.csv", open_file)])
+        services.imports._import(CLI, [Source("patients.csv", open_file)])
     assert caught.value.problems == [
         "patients.csv:1: (file): changed while it was being imported; make sure nothing else "
         "writes to it and import it again"

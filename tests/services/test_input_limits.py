@@ -53,13 +53,11 @@ def reads_of_a_month(team: Services, tmp_path: Path) -> dict[str, Callable[[str]
     return {
         "billing.month": lambda m: team.billing.month(BILLER, m),
         "billing.patient_month": lambda m: team.billing.patient_month(BILLER, "1001", m),
-        "billing.month_facts": lambda m: team.billing.month_facts(BILLER, "1001", m),
-        "billing.save_month_facts": lambda m: team.billing.save_month_facts(
+        "month_facts.get": lambda m: team.month_facts.get(BILLER, "1001", m),
+        "month_facts.save": lambda m: team.month_facts.save(
             BILLER, "1001", m, MonthFactsRecord(billed_elsewhere=True)
         ),
-        "billing.choose_family": lambda m: team.billing.choose_family(
-            BILLER, "1001", m, None, "why"
-        ),
+        "families.choose": lambda m: team.families.choose(BILLER, "1001", m, None, "why"),
         "review.queue": lambda m: team.review.queue(DOCTOR, m),
         "review.summary": lambda m: team.review.summary(DOCTOR, "1001", m),
         "review.sign": lambda m: team.review.sign(DOCTOR, "1001", m),
@@ -141,10 +139,10 @@ def test_a_reason_longer_than_the_limit_is_refused_on_every_path(
         ),
         "unlock": lambda: team.review.unlock(DOCTOR, "1001", "2026-03", LONG_REASON),
         "reopen": lambda: team.closing.reopen(ADMIN, "2026-03", LONG_REASON),
-        "month facts": lambda: team.billing.save_month_facts(
+        "month facts": lambda: team.month_facts.save(
             BILLER, "1001", "2026-03", MonthFactsRecord(billed_elsewhere=True), LONG_REASON
         ),
-        "family": lambda: team.billing.choose_family(BILLER, "1001", "2026-03", "ccm", LONG_REASON),
+        "family": lambda: team.families.choose(BILLER, "1001", "2026-03", "ccm", LONG_REASON),
         "fees": lambda: team.fees.save(ADMIN, 2026, {"99490": 6000}, LONG_REASON),
     }
     for name, call in calls.items():
@@ -167,12 +165,12 @@ def test_month_facts_take_at_most_the_limit_of_other_services(team: Services) ->
     codes = tuple(f"G{n:04d}" for n in range(OTHER_SERVICES_LIMIT + 1))
     record = MonthFactsRecord(other_services=codes)
     with pytest.raises(ValidationFailed, match=f"at most {OTHER_SERVICES_LIMIT}"):
-        team.billing.save_month_facts(BILLER, "1001", "2026-03", record)
+        team.month_facts.save(BILLER, "1001", "2026-03", record)
     fewer = dataclasses.replace(record, other_services=codes[:OTHER_SERVICES_LIMIT])
-    team.billing.save_month_facts(BILLER, "1001", "2026-03", fewer)
+    team.month_facts.save(BILLER, "1001", "2026-03", fewer)
     # Letters and digits of other scripts are not a CPT or HCPCS code.
     with pytest.raises(ValidationFailed, match="not a CPT or HCPCS code"):
-        team.billing.save_month_facts(
+        team.month_facts.save(
             BILLER, "1001", "2026-03", MonthFactsRecord(other_services=("Ｇ０１８１",))
         )
 

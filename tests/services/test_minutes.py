@@ -84,5 +84,5 @@ def test_a_stay_recorded_on_last_months_record_cuts_this_months_days(sw: Service
 
     add(sw, "A1", 15, days_ago=3)  # 25 March
     stay = MonthFactsRecord(inpatient_stays=((dt.date(2026, 2, 27), dt.date(2026, 3, 25)),))
-    sw.billing.save_month_facts(CLI, "A1", "2026-02", stay)
+    sw.month_facts.save(CLI, "A1", "2026-02", stay)
     assert sw.minutes.month_progress(NURSE, "A1").progress.countable_seconds == 0

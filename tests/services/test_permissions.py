@@ -39,7 +39,7 @@ Call = Callable[[Services, Actor, Path], object]
 def changed(services: Services, *, billed_elsewhere: bool = False, complexity: bool = False):
     """P1's month facts with one of them flipped: a save that changes nothing is not asked
     for a permission, so each role's try must change something."""
-    now = services.billing.month_facts(CLI, "P1", MONTH)
+    now = services.month_facts.get(CLI, "P1", MONTH)
     return MonthFactsRecord(
         ("high" if now.complexity == "moderate" else "moderate") if complexity else now.complexity,
         now.other_services,
@@ -64,13 +64,13 @@ CALLS: dict[Permission, Call] = {
     Permission.RECORD_TIME: lambda s, a, _: s.stopwatch.open_timers(a),
     Permission.VIEW_WORKLIST: lambda s, a, _: s.minutes.worklist(a, MONTH),
     Permission.VIEW_BILLING: lambda s, a, _: s.billing.month(a, MONTH),
-    Permission.SET_MONTH_FACTS: lambda s, a, _: s.billing.save_month_facts(
+    Permission.SET_MONTH_FACTS: lambda s, a, _: s.month_facts.save(
         a, "P1", MONTH, changed(s, billed_elsewhere=True)
     ),
-    Permission.ATTEST_COMPLEXITY: lambda s, a, _: s.billing.save_month_facts(
+    Permission.ATTEST_COMPLEXITY: lambda s, a, _: s.month_facts.save(
         a, "P1", MONTH, changed(s, complexity=True)
     ),
-    Permission.CHOOSE_FAMILY: lambda s, a, _: s.billing.choose_family(
+    Permission.CHOOSE_FAMILY: lambda s, a, _: s.families.choose(
         a, "P1", MONTH, None, "back to the rules' choice"
     ),
     Permission.SIGN_MONTH: lambda s, a, _: s.review.sign(a, "P1", MONTH),
@@ -135,7 +135,7 @@ def test_a_practitioner_signs_and_attests_only_for_their_own_patients(
     )
     other = Actor("dr-b", "Dr. B", "practitioner")
     with pytest.raises(PermissionDenied):
-        services.billing.save_month_facts(other, "P1", MONTH, MonthFactsRecord("moderate"))
+        services.month_facts.save(other, "P1", MONTH, MonthFactsRecord("moderate"))
     start = dt.datetime(2026, 3, 3, 14, 0, tzinfo=dt.UTC)
     services.stopwatch.add_manual(
         PEOPLE[Role.CLINICAL], "P1", start, start + dt.timedelta(minutes=25), reason="call"

@@ -177,9 +177,9 @@ def test_a_signed_month_refuses_every_path_that_would_change_it(
     with pytest.raises(ServiceError, match=refused):
         team.stopwatch.delete(NURSE, mine.entry_id, "r")
     with pytest.raises(ServiceError, match=refused):
-        team.billing.save_month_facts(BILLER, "S13", MONTH, MonthFactsRecord(billed_elsewhere=True))
+        team.month_facts.save(BILLER, "S13", MONTH, MonthFactsRecord(billed_elsewhere=True))
     with pytest.raises(ServiceError, match=refused):
-        team.billing.save_month_facts(DOCTOR, "S13", MONTH, MonthFactsRecord(complexity="high"))
+        team.month_facts.save(DOCTOR, "S13", MONTH, MonthFactsRecord(complexity="high"))
     new_time = entry_row("S13", "2026-03-30T10:00:00-04:00", "2026-03-30T10:05:00-04:00")
     with pytest.raises(ImportFailed) as failed:
         team.imports.import_data(CLI, [("time.csv", csv_bytes([new_time]))])
@@ -267,9 +267,9 @@ def test_a_closed_month_is_read_only_for_every_patient_and_every_path(team: Serv
     with pytest.raises(ServiceError, match=closed):
         team.stopwatch.add_manual(NURSE, "S01", start, start + dt.timedelta(minutes=5), reason="r")
     with pytest.raises(ServiceError, match=closed):
-        team.billing.save_month_facts(BILLER, "S01", MONTH, MonthFactsRecord(billed_elsewhere=True))
+        team.month_facts.save(BILLER, "S01", MONTH, MonthFactsRecord(billed_elsewhere=True))
     with pytest.raises(ServiceError, match=closed):
-        team.billing.choose_family(BILLER, "S05", MONTH, "ccm", "r")
+        team.families.choose(BILLER, "S05", MONTH, "ccm", "r")
     with pytest.raises(ServiceError, match="closed for billing"):
         team.review.sign(DOCTOR, READY_MRN, MONTH)
     new_time = entry_row("S01", "2026-03-30T10:00:00-04:00", "2026-03-30T10:05:00-04:00")

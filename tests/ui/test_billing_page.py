@@ -152,7 +152,7 @@ def test_a_stay_outside_the_month_is_refused_in_the_dialog(qtbot: QtBot, page: B
     dialog.admitted.setDate(dt.date(2026, 4, 2))
     dialog.discharged.setDate(dt.date(2026, 4, 3))
     dialog._on_add_stay()
-    assert dialog.error.text() == "The stay must include at least one day of this month."
+    assert dialog.error.text() == "Inpatient stays: '2026-04-02..2026-04-03' is not in 2026-03."
     assert dialog.stays_entered() == ()
     dialog.admitted.setDate(dt.date(2026, 3, 1))
     dialog.discharged.setDate(dt.date(2026, 3, 2))
@@ -265,7 +265,7 @@ def late(qtbot: QtBot, month_data: Services, biller: Actor) -> tuple[BillingPage
 def test_only_the_latest_load_is_shown(late, month_data: Services, biller: Actor) -> None:  # type: ignore[no-untyped-def]
     page, runner = late
     page.reload()  # computed before the change below
-    month_data.billing.save_month_facts(
+    month_data.month_facts.save(
         biller, "M1", MONTH, MonthFactsRecord(other_services=("G0182",)), "x"
     )
     page.reload()  # computed after it

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -17,7 +15,6 @@ from ccmdesk.models import (
     AuditEvent,
     MonthClose,
     MonthFlag,
-    MonthlyReview,
     Patient,
     Staff,
     TimeEntry,
@@ -28,9 +25,12 @@ from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, checked_month, checked_reason, practice_zone
-from ccmdesk.services.billing import BillingRow, BillingService, collector_paused
+from ccmdesk.services.billing.evaluation import BillingRow, BillingService
+from ccmdesk.services.billing.flags import bill_line
+from ccmdesk.services.billing.plumbing import collector_paused
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ServiceError, ValidationFailed
+from ccmdesk.services.refusals import Refusal, first_refusal, message, permission_refusal
 
 
 @dataclass(frozen=True)
@@ -42,11 +42,6 @@ class Closing:
     reopened_at: dt.datetime | None = None
     reopened_by: str = ""
     reason: str = ""
-
-
-def bill_line(row: BillingRow) -> str:
-    """One patient's line of a month's bill, as closing stores and re-checks it."""
-    return f"{row.mrn}|{row.result.codes}|{row.result.amount_cents}|{row.result.signed}"
 
 
 def bill_text(rows: list[BillingRow]) -> str:
@@ -113,10 +108,55 @@ class BillCheck:
 class MonthState:
     month: str
     closings: tuple[Closing, ...]  # newest first
+    # Why the person asking may not close the month now ("" when they may), by the rule
+    # closing obeys (close_refusal).
+    close_refusal: str = ""
 
     @property
     def closed(self) -> bool:
         return bool(self.closings) and self.closings[0].reopened_at is None
+
+    @property
+    def can_close(self) -> bool:
+        return not self.close_refusal
+
+
+def close_refusal(
+    actor: Actor, month: str, current: str, closed: bool, running: bool
+) -> Refusal | None:
+    """Why `actor` may not close `month` (YYYY-MM) while `current` is the practice's month,
+    or None: the one rule both ClosingService.close and the Close button follow."""
+    name = month_label(month)
+    return first_refusal(
+        permission_refusal(actor, Permission.CLOSE_MONTH),
+        Refusal(f"{name} is not over yet; a month is closed after it ends.")
+        if month >= current
+        else None,
+        Refusal(f"{name} is closed already.") if closed else None,
+        Refusal(
+            f"A stopwatch started in or before {name} is still running or paused; it must be "
+            "stopped before the month is closed."
+        )
+        if running
+        else None,
+    )
+
+
+def _running(session: Session, month: str, zone: dt.tzinfo) -> bool:
+    """Whether a stopwatch with time in the month is running or paused: its time is final
+    only once it is stopped."""
+    lo, hi = month_bounds(month, zone)
+    running = session.scalars(
+        select(TimeEntry.id)
+        .join(TimeSegment, TimeSegment.entry_id == TimeEntry.id)
+        .where(
+            TimeEntry.deleted_at.is_(None),
+            TimeEntry.state.in_(("running", "paused")),
+            TimeSegment.started_at < hi,
+            or_(TimeSegment.ended_at.is_(None), TimeSegment.ended_at > lo),
+        )
+    ).first()
+    return running is not None
 
 
 class ClosingService(ServiceBase):
@@ -127,7 +167,8 @@ class ClosingService(ServiceBase):
         self._billing = billing
 
     def state(self, actor: Actor, month: str) -> MonthState:
-        self._authorize(actor, Permission.VIEW_BILLING)
+        """The month's closings, and whether `actor` may close it now."""
+        actor = self._authorize(actor, Permission.VIEW_BILLING)
         month = checked_month(month)
         with self._db.read() as session:
             rows = session.scalars(
@@ -136,19 +177,26 @@ class ClosingService(ServiceBase):
                 .order_by(MonthClose.closed_at.desc(), MonthClose.id.desc())
             ).all()
             names = dict(session.execute(select(Staff.staff_id, Staff.name)).all())
-            return MonthState(
-                month,
-                tuple(
-                    Closing(
-                        r.closed_at,
-                        names.get(r.closed_by, r.closed_by),
-                        r.reopened_at,
-                        names.get(r.reopened_by or "", r.reopened_by or ""),
-                        r.reopen_reason or "",
-                    )
-                    for r in rows
-                ),
+            closings = tuple(
+                Closing(
+                    r.closed_at,
+                    names.get(r.closed_by, r.closed_by),
+                    r.reopened_at,
+                    names.get(r.reopened_by or "", r.reopened_by or ""),
+                    r.reopen_reason or "",
+                )
+                for r in rows
             )
+            zone = practice_zone(session)
+            closed = bool(closings) and closings[0].reopened_at is None
+            refusal = close_refusal(
+                actor,
+                month,
+                month_of(self._now(), zone),
+                closed,
+                not closed and _running(session, month, zone),
+            )
+        return MonthState(month, closings, message(refusal))
 
     def close(self, actor: Actor, month: str) -> MonthState:
         """Close a finished month: from now on nothing in it changes until it is reopened.
@@ -158,33 +206,20 @@ class ClosingService(ServiceBase):
         now = self._now().replace(microsecond=0)
         with collector_paused(), self._db.session() as session:
             zone = practice_zone(session)
-            if month >= month_of(now, zone):
-                raise ServiceError(
-                    f"{month_label(month)} is not over yet; a month is closed after it ends."
-                )
-            if session.scalars(
+            closed = session.scalars(
                 select(MonthClose.id).where(
                     MonthClose.month == month, MonthClose.reopened_at.is_(None)
                 )
-            ).first():
-                raise ServiceError(f"{month_label(month)} is closed already.")
-            lo, hi = month_bounds(month, zone)
-            # Running or paused: a stopwatch's time is final only once it is stopped.
-            running = session.scalars(
-                select(TimeEntry.id)
-                .join(TimeSegment, TimeSegment.entry_id == TimeEntry.id)
-                .where(
-                    TimeEntry.deleted_at.is_(None),
-                    TimeEntry.state.in_(("running", "paused")),
-                    TimeSegment.started_at < hi,
-                    or_(TimeSegment.ended_at.is_(None), TimeSegment.ended_at > lo),
-                )
             ).first()
-            if running is not None:
-                raise ServiceError(
-                    f"A stopwatch started in or before {month_label(month)} is still running or "
-                    "paused; it must be stopped before the month is closed."
-                )
+            refusal = close_refusal(
+                actor,
+                month,
+                month_of(now, zone),
+                closed is not None,
+                closed is None and _running(session, month, zone),
+            )
+            if refusal is not None:
+                refusal.raise_it()
             rows = self._billing.evaluate_in(session, month)
             billable = [r for r in rows if r.result.billable]
             lines = bill_text(rows)
@@ -377,83 +412,3 @@ def _anchored_hash(session: Session, month: str) -> str | None:
         return None
     value = json.loads(latest).get("rows_sha256")
     return value if isinstance(value, str) else None
-
-
-# --- changes that would reach a billed month ---------------------------------------------------
-
-
-def billed_months(session: Session, patient_ids: Iterable[int]) -> set[str]:
-    """The months whose bill these patients' records feed and that are settled: closed for the
-    practice, or signed for one of them."""
-    closed = set(session.scalars(select(MonthClose.month).where(MonthClose.reopened_at.is_(None))))
-    signed = set(
-        session.scalars(
-            select(MonthlyReview.month).where(
-                MonthlyReview.patient_id.in_(sorted(set(patient_ids))),
-                MonthlyReview.voided_at.is_(None),
-            )
-        )
-    )
-    return closed | signed
-
-
-def _lines(
-    session: Session, billing: BillingService, month: str, patient_ids: list[int]
-) -> dict[int, str]:
-    rows = billing.evaluate_in(session, month, Patient.id.in_(patient_ids))
-    query = select(Patient.mrn, Patient.id).where(Patient.id.in_(patient_ids))
-    ids: dict[str, int] = {mrn: id_ for mrn, id_ in session.execute(query)}
-    return {ids[r.mrn]: bill_line(r) for r in rows}
-
-
-@contextmanager
-def billed_months_kept(
-    session: Session,
-    billing: BillingService,
-    patient_ids: list[int],
-    *,
-    flag_why: Callable[[int], str],
-    actor: Actor,
-    now: dt.datetime,
-) -> Iterator[None]:
-    """Around a change to these patients' records: where it alters the bill of a closed or
-    signed month, that month is flagged, saying why (`flag_why`), until billing acknowledges
-    it. The record still changes: it must say what is true (a revocation recorded late), and a
-    condition added today must not wait for last year's months (docs/integrity.md, "Billed
-    months stay billed")."""
-    months = sorted(billed_months(session, patient_ids)) if patient_ids else []
-    before = {m: _lines(session, billing, m, patient_ids) for m in months}
-    yield
-    if not months:
-        return
-    session.flush()
-    for month in months:
-        after = _lines(session, billing, month, patient_ids)
-        for patient_id in patient_ids:
-            was, now_line = before[month].get(patient_id, ""), after.get(patient_id, "")
-            if was == now_line:
-                continue
-            why = flag_why(patient_id)
-            session.add(
-                MonthFlag(
-                    month=month,
-                    patient_id=patient_id,
-                    raised_at=now,
-                    raised_by=actor.key,
-                    why=why,
-                    before=was,
-                    after=now_line,
-                )
-            )
-            audit.record(
-                session,
-                at=now,
-                actor=actor,
-                action="month.flag",
-                entity="month",
-                entity_key=month,
-                patient_id=patient_id,
-                before={"line": was},
-                after={"line": now_line},
-                reason=why,
-            )

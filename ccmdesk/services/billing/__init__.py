@@ -1,0 +1,1 @@
+"""Billing by use case: evaluation, month facts, family choice, fees, closing, flags."""

@@ -1,0 +1,277 @@
+"""A month's evaluation: what the billing panel shows for every patient, or for one."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import Session
+
+from ccmdesk.models import Patient
+from ccmdesk.rules.billing import (
+    Columns,
+    Month,
+    MonthFacts,
+    MonthResult,
+    PatientFacts,
+    Prepared,
+    evaluate_prepared,
+    prepare,
+)
+from ccmdesk.rules.intervals import month_of
+from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
+from ccmdesk.services.billing import queries
+from ccmdesk.services.billing.capabilities import family_refusal
+from ccmdesk.services.billing.plumbing import beside, collector_paused
+from ccmdesk.services.billing.queries import MonthFactsRows, PatientRows, Stays
+from ccmdesk.services.context import Actor, Permission
+from ccmdesk.services.errors import NotFound
+from ccmdesk.services.refusals import message
+
+
+@dataclass(frozen=True)
+class BillingRow:
+    """One patient's month on the billing panel."""
+
+    mrn: str
+    last_name: str
+    first_name: str
+    practitioner: str  # the billing practitioner's name, or ""
+    practitioner_npi: str
+    enrolled: bool
+    active: bool
+    result: MonthResult
+    practitioner_key: str = ""  # the billing practitioner's staff_id, or ""
+
+    @property
+    def patient_name(self) -> str:
+        return f"{self.last_name}, {self.first_name}"
+
+
+@dataclass(frozen=True)
+class BillingMonth:
+    """A whole month: every enrolled or active patient, sorted by MRN, as `viewer` sees it."""
+
+    month: str
+    rows: list[BillingRow]
+    viewer: Actor  # who asked: what they may do with the rows depends on it
+    closed: bool  # closed for billing for the whole practice
+
+    def switch_family_refusal(self, row: BillingRow) -> str:
+        """Why the viewer may not switch this row's code family ("" when they may), by the
+        rule FamilyService.choose obeys."""
+        return message(family_refusal(self.viewer, self.month, self.closed, row.result.signed))
+
+    def can_switch_family(self, row: BillingRow) -> bool:
+        return not self.switch_family_refusal(row)
+
+    @property
+    def billable(self) -> int:
+        return sum(1 for row in self.rows if row.result.billable)
+
+    @property
+    def amount_cents(self) -> int:
+        return sum(row.result.amount_cents for row in self.rows)
+
+    def amount_by_code(self) -> dict[str, int]:
+        return amount_by_code(self.rows)
+
+
+def amount_by_code(rows: Iterable[BillingRow]) -> dict[str, int]:
+    """Cents per billed code over the rows, in code order (blocked months bill nothing)."""
+    totals: Counter[str] = Counter()
+    for row in rows:
+        for line in row.result.lines:
+            totals[line.code] += line.charge_cents
+    return dict(sorted(totals.items()))
+
+
+@dataclass(frozen=True)
+class _Patient:
+    id: int
+    mrn: str
+    last_name: str
+    first_name: str
+    practitioner: str
+    npi: str
+    facts: PatientFacts
+    practitioner_key: str
+
+
+class BillingService(ServiceBase):
+    """Evaluates months with a few set-based queries, never one query per patient."""
+
+    def month(self, actor: Actor, month: str) -> BillingMonth:
+        """Every enrolled or active patient's month, evaluated."""
+        actor = self._authorize(actor, Permission.VIEW_BILLING)
+        month = checked_month(month)
+        with collector_paused(), self._db.read() as session:
+            rows, closed = self._evaluate_month(session, month, None, False)
+        return BillingMonth(month, rows, actor, closed)
+
+    def patient_month(self, actor: Actor, mrn: str, month: str) -> BillingRow:
+        """One patient's month, evaluated (whether or not it is enrolled or active)."""
+        self._authorize(actor, Permission.VIEW_BILLING)
+        month = checked_month(month)
+        with self._db.read() as session:
+            rows = self.evaluate_in(session, month, Patient.mrn == mrn, every=True)
+        if not rows:
+            raise NotFound(f"There is no patient with MRN '{mrn}'.")
+        return rows[0]
+
+    def current_month(self) -> str:
+        with self._db.read() as session:
+            return month_of(self._now(), practice_zone(session))
+
+    def evaluate_in(
+        self,
+        session: Session,
+        month: str,
+        which: ColumnElement[bool] | None = None,
+        *,
+        every: bool = False,
+    ) -> list[BillingRow]:
+        """The month (YYYY-MM) of the patients `which` selects (all by default), in MRN order,
+        inside the caller's transaction; only the enrolled or active ones unless `every`.
+        For services that must act on exactly what they evaluated (signing)."""
+        return self._evaluate_month(session, month, which, every)[0]
+
+    def _evaluate_month(
+        self, session: Session, month: str, which: ColumnElement[bool] | None, every: bool
+    ) -> tuple[list[BillingRow], bool]:
+        """The month's rows, and whether the month is closed for billing."""
+        m, dos_rule, closed = queries.month_context(session, month)
+        return self._evaluate(session, m, dos_rule, which, every), closed
+
+    def _evaluate(
+        self,
+        session: Session,
+        m: Month,
+        dos_rule: str,
+        which: ColumnElement[bool] | None,
+        every: bool,
+    ) -> list[BillingRow]:
+        now = int(self._now().timestamp())
+        patient_rows, conditions = queries.patient_rows(session, which)
+        # A subset's ids narrow the other queries; the whole practice needs no list.
+        ids = [row[0] for row in patient_rows] if which is not None else None
+        months, stays, signed = queries.month_rows(session, m, ids)
+        # Preparing 10,000 patients (their facts, blocks and open families) is Python work,
+        # and SQLite builds the month's segments with the interpreter lock released: a helper
+        # thread does the one while this thread waits on the other, on the second core. The
+        # helper touches no database.
+        prepared, work = beside(
+            lambda: _prepare(m, dos_rule, patient_rows, conditions, months, stays, signed),
+            lambda: queries.work(session, m, now, ids),
+        )
+        rows: list[BillingRow] = []
+        none = Columns([], [], [], [])
+        for p, enrolled, patient_month in prepared:
+            segments = work.get(p.id, none)
+            active = bool(segments.starts)
+            if not every and not enrolled and not active:
+                continue
+            rows.append(
+                BillingRow(
+                    p.mrn,
+                    p.last_name,
+                    p.first_name,
+                    p.practitioner,
+                    p.npi,
+                    enrolled,
+                    active,
+                    # rules/billing.py annotates Iterable[Segment] but takes Columns too (its
+                    # fast path); the rules branch settles that signature.
+                    evaluate_prepared(patient_month, segments),  # type: ignore[arg-type]
+                    p.practitioner_key,
+                )
+            )
+        return rows
+
+
+def _build_patients(rows: PatientRows, conditions: dict[int, list[str]]) -> list[_Patient]:
+    """The rules' patient facts from the patients' rows: pure Python, no database."""
+    out = []
+    for (
+        pid,
+        mrn,
+        last,
+        first,
+        qmb,
+        bp,
+        bp_name,
+        bp_role,
+        npi,
+        bp_key,
+        consent,
+        consent_for,
+        revoked,
+        visit,
+        care_plan,
+    ) in rows:
+        out.append(
+            _Patient(
+                pid,
+                mrn,
+                last,
+                first,
+                bp_name or "",
+                npi or "",
+                PatientFacts(
+                    conditions=tuple(conditions.get(pid, ())),
+                    billing_practitioner_id=bp,
+                    billing_practitioner_name=bp_name or "",
+                    billing_practitioner_ok=bp_role == "practitioner" and bool(npi),
+                    consent_date=consent,
+                    consent_practitioner_id=consent_for,
+                    consent_revoked_date=revoked,
+                    initiating_visit_date=visit,
+                    care_plan_date=care_plan,
+                    qmb=bool(qmb),
+                ),
+                bp_key or "",
+            )
+        )
+    return out
+
+
+def _prepare(
+    m: Month,
+    dos_rule: str,
+    patient_rows: PatientRows,
+    conditions: dict[int, list[str]],
+    months: MonthFactsRows,
+    stays: Stays,
+    signed: set[int],
+) -> list[tuple[_Patient, bool, Prepared]]:
+    """Each patient, whether enrolled in the month, and its month prepared for the rules:
+    pure Python, no database."""
+    out = []
+    # Most patients share the same month facts (none on file, unsigned): one object each.
+    shared: dict[tuple[Any, ...], MonthFacts] = {}
+    for p in _build_patients(patient_rows, conditions):
+        facts = p.facts
+        enrolled = (
+            facts.consent_date is not None
+            and facts.consent_date <= m.last_day
+            and not (
+                facts.consent_revoked_date is not None and facts.consent_revoked_date < m.first_day
+            )
+        )
+        key = (*months.get(p.id, ("none", "", False, None)), stays.get(p.id, ()), p.id in signed)
+        month_facts = shared.get(key)
+        if month_facts is None:
+            complexity, others, elsewhere, override, stays_of, is_signed = key
+            month_facts = shared[key] = MonthFacts(
+                complexity=complexity,
+                other_services=tuple(c for c in others.split(";") if c),
+                billed_elsewhere=bool(elsewhere),
+                inpatient_stays=stays_of,
+                family_override=override,
+                signed=is_signed,
+            )
+        out.append((p, enrolled, prepare(m, facts, month_facts, dos_rule=dos_rule)))
+    return out

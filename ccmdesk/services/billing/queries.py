@@ -1,0 +1,238 @@
+"""The SQL reads of a month's evaluation: patients, month facts, stays, signatures, segments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, and_, case, exists, func, select
+from sqlalchemy.orm import Session
+
+from ccmdesk.models import (
+    Enrollment,
+    FeeScheduleAmount,
+    InpatientStay,
+    MonthClose,
+    MonthlyReview,
+    Patient,
+    PatientCondition,
+    PatientMonth,
+    Practice,
+    Staff,
+    TimeEntry,
+    TimeSegment,
+)
+from ccmdesk.rules.billing import NON_CLINICAL, OTHER_SERVICE, Columns, Month
+from ccmdesk.rules.minutes import COUNTING_ROLES, COUNTING_SERVICES
+from ccmdesk.services.base import practice_zone
+from ccmdesk.services.billing.plumbing import Epoch, Joined, json_numbers
+from ccmdesk.services.stopwatch import STALE_AFTER_SECONDS
+
+# Rows of the patients query (its columns are listed in patient_rows).
+PatientRows = Sequence[Row[*tuple[Any, ...]]]
+# Per patient id: (complexity, other services, billed elsewhere, family override) on file for
+# the month; and the inpatient stays (admitted, discharged) that reach into it.
+MonthFactsRows = dict[int, tuple[str, str, bool, str | None]]
+Stays = dict[int, tuple[tuple[dt.date, dt.date], ...]]
+
+
+def month_context(session: Session, month: str) -> tuple[Month, str, bool]:
+    """The month with its fees, the practice's date-of-service rule, and whether the month is
+    closed for billing (read together: one query for both)."""
+    zone = practice_zone(session)
+    fees: dict[int, dict[str, int]] = defaultdict(dict)
+    for year, code, cents in session.execute(
+        select(FeeScheduleAmount.year, FeeScheduleAmount.code, FeeScheduleAmount.amount_cents)
+    ):
+        fees[year][code] = cents
+    closed = exists().where(MonthClose.month == month, MonthClose.reopened_at.is_(None))
+    rule_of = select(Practice.date_of_service_rule).limit(1).scalar_subquery()
+    rule, is_closed = session.execute(select(rule_of, closed)).one()
+    return Month.of(month, zone, fees), rule or "last_day", bool(is_closed)
+
+
+def inpatient_stays(session: Session, m: Month, patient_ids: Sequence[int] | None) -> Stays:
+    """Stays overlapping the month, whichever month's record they were entered on."""
+    query = (
+        select(PatientMonth.patient_id, InpatientStay.admitted_on, InpatientStay.discharged_on)
+        .join(InpatientStay, InpatientStay.patient_month_id == PatientMonth.id)
+        .where(InpatientStay.admitted_on <= m.last_day, InpatientStay.discharged_on >= m.first_day)
+    )
+    if patient_ids is not None:
+        query = query.where(PatientMonth.patient_id.in_(patient_ids))
+    stays: dict[int, set[tuple[dt.date, dt.date]]] = defaultdict(set)
+    for patient_id, admitted, discharged in session.execute(query):
+        stays[patient_id].add((admitted, discharged))
+    return {pid: tuple(sorted(found)) for pid, found in stays.items()}
+
+
+def month_rows(
+    session: Session, m: Month, ids: Sequence[int] | None
+) -> tuple[MonthFactsRows, Stays, set[int]]:
+    """The month's facts, inpatient stays and signatures, per patient."""
+    months = {
+        pid: (complexity, others, elsewhere, override)
+        for pid, complexity, others, elsewhere, override in session.execute(
+            _only(
+                select(
+                    PatientMonth.patient_id,
+                    PatientMonth.complexity,
+                    PatientMonth.other_services,
+                    PatientMonth.billed_elsewhere,
+                    PatientMonth.family_override,
+                ).where(PatientMonth.month == m.month),
+                PatientMonth.patient_id,
+                ids,
+            )
+        )
+    }
+    stays = inpatient_stays(session, m, ids)
+    signed = set(
+        session.scalars(
+            _only(
+                select(MonthlyReview.patient_id).where(
+                    MonthlyReview.month == m.month, MonthlyReview.voided_at.is_(None)
+                ),
+                MonthlyReview.patient_id,
+                ids,
+            )
+        )
+    )
+    return months, stays, signed
+
+
+def _only(query: Any, column: Any, ids: Sequence[int] | None) -> Any:
+    return query if ids is None else query.where(column.in_(ids))
+
+
+def patient_rows(
+    session: Session, which: ColumnElement[bool] | None
+) -> tuple[PatientRows, dict[int, list[str]]]:
+    """The patients' rows (with billing practitioner and enrollment) and conditions, of
+    the patients `which` selects (all when None)."""
+    conditions: dict[int, list[str]] = defaultdict(list)
+    connection = session.connection()  # Core rows: the ORM's result layer is not needed
+    condition_query = select(PatientCondition.patient_id, PatientCondition.code).order_by(
+        PatientCondition.patient_id, PatientCondition.position
+    )
+    if which is not None:
+        # One patient's summary reads one patient's conditions, not the practice's.
+        condition_query = condition_query.join(
+            Patient, Patient.id == PatientCondition.patient_id
+        ).where(which)
+    result = connection.execute(condition_query)
+    # Plain ids and codes: the driver's tuples, fetched in one call.
+    for pid, code in result.cursor.fetchall():
+        conditions[pid].append(code)
+    result.close()
+    rows = connection.execute(
+        select(
+            Patient.id,
+            Patient.mrn,
+            Patient.last_name,
+            Patient.first_name,
+            Patient.qmb,
+            Patient.billing_practitioner_id,
+            Staff.name,
+            Staff.role,
+            Staff.npi,
+            Staff.staff_id,
+            Enrollment.consent_date,
+            Enrollment.consent_practitioner_id,
+            Enrollment.consent_revoked_date,
+            Enrollment.initiating_visit_date,
+            Enrollment.care_plan_date,
+        )
+        .outerjoin(Staff, Staff.id == Patient.billing_practitioner_id)
+        .outerjoin(Enrollment, Enrollment.patient_id == Patient.id)
+        .where(which if which is not None else Patient.id > 0)
+        .order_by(Patient.mrn)
+    ).all()
+    return rows, conditions
+
+
+def work(session: Session, m: Month, now: int, ids: Sequence[int] | None) -> dict[int, Columns]:
+    """Every segment touching the month, as epoch seconds in columns, per patient.
+
+    The database gathers each patient's segments into four arrays of numbers (starts, ends,
+    staff and kinds), so a month of 300,000 segments crosses into Python as 10,000 rows of
+    JSON read in C, with no object per segment. Closed and running segments
+    are two queries, since `ended_at IS NULL OR ended_at > ?` would keep SQLite from using
+    an index; a running stopwatch counts up to now (a stale one to its last heartbeat).
+    """
+    lo = dt.datetime.fromtimestamp(m.start, dt.UTC)
+    hi = dt.datetime.fromtimestamp(m.end, dt.UTC)
+    # The rules' own classification (kind_of), written as SQL from the same sets. Staff
+    # whose time never counts are few: a list of ids spares SQLite a join per row.
+    not_counting = sorted(
+        session.scalars(select(Staff.id).where(Staff.role.not_in(sorted(COUNTING_ROLES))))
+    )
+    kind = case((TimeEntry.staff_id.in_(not_counting), NON_CLINICAL), else_=0) + case(
+        (
+            and_(
+                TimeEntry.service.in_(sorted(COUNTING_SERVICES)),
+                TimeEntry.face_to_face.is_(False),
+            ),
+            0,
+        ),
+        else_=OTHER_SERVICE,
+    )
+    start, end = Epoch(TimeSegment.started_at), Epoch(TimeSegment.ended_at)
+    closed = (
+        select(
+            TimeEntry.patient_id,
+            *(Joined(column, TimeSegment.id) for column in (start, end, TimeEntry.staff_id, kind)),
+        )
+        .join(TimeSegment, TimeSegment.entry_id == TimeEntry.id)
+        .where(
+            TimeEntry.deleted_at.is_(None),
+            TimeSegment.started_at < hi,
+            TimeSegment.ended_at > lo,
+        )
+        .group_by(TimeEntry.patient_id)
+    )
+    running = (
+        select(
+            start,
+            TimeEntry.staff_id,
+            kind,
+            TimeEntry.patient_id,
+            Epoch(func.coalesce(TimeEntry.last_heartbeat_at, TimeSegment.started_at)),
+        )
+        .join(TimeEntry, TimeSegment.entry_id == TimeEntry.id)
+        .where(
+            TimeEntry.deleted_at.is_(None),
+            TimeSegment.started_at < hi,
+            TimeSegment.ended_at.is_(None),
+        )
+    )
+    if ids is not None:
+        closed = closed.where(TimeEntry.patient_id.in_(ids))
+        running = running.where(TimeEntry.patient_id.in_(ids))
+    connection = session.connection()
+    work: dict[int, Columns] = {}
+    result = connection.execute(closed)
+    for pid, starts, ends, staff, kinds in result.cursor.fetchall():
+        numbers = json_numbers(starts)
+        work[pid] = Columns(
+            numbers,
+            json_numbers(ends),
+            json_numbers(staff),
+            # Nearly every segment's kind is 0 (counted): an array of zeros needs no reading.
+            json_numbers(kinds) if str(kinds).strip("[0, ]") else [0] * len(numbers),
+        )
+    result.close()
+    for first, staff, kind_, pid, last_beat in connection.execute(running):
+        # A stopwatch nobody watches any more (its ccmdesk ended without stopping it)
+        # counts only up to its last heartbeat until its owner answers the recovery
+        # question: the part no one can vouch for is never billed.
+        until = now if now - last_beat <= STALE_AFTER_SECONDS else last_beat
+        if until > max(first, m.start):
+            columns = work.setdefault(pid, Columns([], [], [], []))
+            columns.starts.append(first)
+            columns.ends.append(until)
+            columns.staff.append(staff)
+            columns.kinds.append(kind_)
+    return work

@@ -1,0 +1,1 @@
+"""CSV import: a shared core and one importer per kind of file."""

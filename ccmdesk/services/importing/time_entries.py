@@ -1,0 +1,304 @@
+"""Importing the time entries file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ccmdesk.models import Patient, Staff, TimeEntry, TimeSegment
+from ccmdesk.rules.validation import (
+    ACTIVITY_LIMIT,
+    SERVICES,
+    ParseError,
+    note_error,
+    parse_bool,
+    parse_instant,
+    text_error,
+)
+from ccmdesk.services.importing.core import Check, FileKind, Importer, Report, Row, Write, batches
+
+TIME_ENTRIES = "time entries"
+
+
+@dataclass(frozen=True)
+class _EntryIn:
+    mrn: str
+    staff_id: str
+    start: dt.datetime
+    end: dt.datetime
+    service: str
+    face_to_face: bool
+    activity: str
+    note: str
+
+
+def _read_entry(
+    row: Row,
+    now: dt.datetime,
+    report: Report,
+    known_mrn: Callable[[str], bool] | None = None,
+    known_staff: Callable[[str], bool] | None = None,
+) -> _EntryIn | None:
+    """A time entry row's values, or None after reporting each problem. The references are
+    checked only when `known_mrn` and `known_staff` are given (the checking pass)."""
+    v = row.values
+    ok = True
+
+    def bad(column: str, message: str) -> None:
+        nonlocal ok
+        report(column, message)
+        ok = False
+
+    mrn, staff_id = v.get("mrn", "").strip(), v.get("staff_id", "").strip()
+    if not mrn:
+        bad("mrn", "is required")
+    elif known_mrn is not None and not known_mrn(mrn):
+        bad("mrn", f"no patient has MRN '{mrn}'")
+    if not staff_id:
+        bad("staff_id", "is required")
+    elif known_staff is not None and not known_staff(staff_id):
+        bad("staff_id", f"no staff member has staff_id '{staff_id}'")
+    instants: dict[str, dt.datetime] = {}
+    for column in ("start", "end"):
+        try:
+            instants[column] = parse_instant(v.get(column, ""))
+        except ParseError as exc:
+            bad(column, str(exc))
+    if "start" in instants and "end" in instants:
+        if instants["end"] <= instants["start"]:
+            bad("end", "is not after start")
+        elif instants["end"] > now:
+            bad("end", "is in the future")
+    service = v.get("service", "").strip().lower() or "ccm"
+    if service not in SERVICES:
+        bad("service", f"'{service}' is not one of {', '.join(SERVICES)}")
+    face_to_face = False
+    try:
+        face_to_face = parse_bool(v.get("face_to_face", ""))
+    except ParseError as exc:
+        bad("face_to_face", str(exc))
+    activity, note = v.get("activity", "").strip(), v.get("note", "").strip()
+    if message := text_error(activity, ACTIVITY_LIMIT):
+        bad("activity", message)
+    if message := note_error(note):
+        bad("note", message)
+    if not ok:
+        return None
+    return _EntryIn(
+        sys.intern(mrn),
+        sys.intern(staff_id),
+        instants["start"],
+        instants["end"],
+        service,
+        face_to_face,
+        activity,
+        note,
+    )
+
+
+def _fmt_span(start: dt.datetime, end: dt.datetime) -> str:
+    return f"{start.isoformat()} to {end.isoformat()}"
+
+
+# A checked entry as kept for the duplicate and overlap checks: small, no row values.
+_Span = tuple[dt.datetime, dt.datetime, str, int, int]  # start, end, MRN, file index, line
+_OPEN_END = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+class TimeEntriesImporter(Importer):
+    """Time entry rows: new entries, or stored ones (same patient, staff, start, end) updated."""
+
+    kind = FileKind(
+        TIME_ENTRIES,
+        ("mrn", "staff_id", "start"),
+        ("mrn", "staff_id", "start", "end", "service", "face_to_face", "activity", "note"),
+        ("mrn", "staff_id", "start", "end"),
+    )
+
+    def check(self, c: Check) -> None:
+        # MRNs of the files' patient rows count as known even when a row is wrong: its own
+        # error is the one to report, not one more for each of that patient's entries.
+        spans: dict[str, list[_Span]] = {}
+        for batch in batches(c.rows(TIME_ENTRIES)):
+            stored = c.stored_mrns(batch)
+
+            def known_mrn(mrn: str, stored: set[str] = stored) -> bool:
+                return mrn in c.patients_seen or mrn in stored
+
+            for row in batch:
+                entry = _read_entry(row, c.now, c.reporter(row), known_mrn, c.refs.__contains__)
+                if entry is not None:
+                    spans.setdefault(entry.staff_id, []).append(
+                        (entry.start, entry.end, entry.mrn, row.index, row.line)
+                    )
+        _entry_keys(c, spans)
+        _overlaps(c, spans)
+
+    def write(self, w: Write) -> None:
+        counts = w.summary.counts[TIME_ENTRIES]
+        session = w.session
+        staff_ids = dict(session.execute(select(Staff.staff_id, Staff.id)).all())
+        for csv_file, batch in w.rows(TIME_ENTRIES):
+            items: list[tuple[Row, _EntryIn]] = []
+            for row in batch:
+                entry_in = _read_entry(row, w.now, csv_file.unexpected)
+                assert entry_in is not None  # changed() raised otherwise
+                items.append((row, entry_in))
+            patient_ids = dict(
+                session.execute(
+                    select(Patient.mrn, Patient.id).where(
+                        Patient.mrn.in_(sorted({item.mrn for _, item in items}))
+                    )
+                ).all()
+            )
+            # Stored entries of the same people starting at the same instants are matched by
+            # their key (patient, staff, start, end) and updated rather than added again.
+            matches: dict[tuple[int, int, dt.datetime, dt.datetime], TimeEntry] = {}
+            for entry, segment in session.execute(
+                select(TimeEntry, TimeSegment)
+                .join(TimeSegment, TimeSegment.entry_id == TimeEntry.id)
+                .where(
+                    TimeEntry.deleted_at.is_(None),
+                    TimeEntry.staff_id.in_(sorted({staff_ids[i.staff_id] for _, i in items})),
+                    TimeSegment.started_at.in_(sorted({item.start for _, item in items})),
+                )
+            ):
+                if segment.ended_at is not None:
+                    key = (entry.patient_id, entry.staff_id, segment.started_at, segment.ended_at)
+                    matches[key] = entry
+            changes: list[tuple[TimeEntry, str, dict[str, object] | None, dict[str, object]]] = []
+            for row, item in items:
+                patient_id, staff_id = patient_ids[item.mrn], staff_ids[item.staff_id]
+                fields = {
+                    "service": item.service,
+                    "face_to_face": item.face_to_face,
+                    "activity": item.activity,
+                    "note": item.note,
+                }
+                span = {"start": item.start, "end": item.end}
+                found = matches.get((patient_id, staff_id, item.start, item.end))
+                if found is not None:
+                    before = {name: getattr(found, name) for name in fields}
+                    if before == fields:
+                        counts.unchanged += 1
+                        continue
+                w.locks.check(row, "start", patient_id, w.locks.months_of(item.start, item.end))
+                before_doc: dict[str, object] | None
+                if found is not None:
+                    entry = found
+                    for name, value in fields.items():
+                        setattr(entry, name, value)
+                    counts.updated += 1
+                    action, before_doc = "time.update", {**before, **span}
+                else:
+                    entry = TimeEntry(
+                        patient_id=patient_id,
+                        staff_id=staff_id,
+                        state="stopped",
+                        source="import",
+                        created_at=w.now,
+                        **fields,
+                    )
+                    entry.segments.append(TimeSegment(started_at=item.start, ended_at=item.end))
+                    session.add(entry)
+                    counts.created += 1
+                    action, before_doc = "time.create", None
+                after = {**fields, **span, "mrn": item.mrn, "staff_id": item.staff_id}
+                changes.append((entry, action, before_doc, after))
+            session.flush()
+            for entry, action, before_doc, after in changes:
+                w.record(
+                    action=action,
+                    entity="time_entry",
+                    entity_key=str(entry.id),
+                    patient_id=entry.patient_id,
+                    before=before_doc,
+                    after=after,
+                )
+            w.release()
+
+
+def _entry_keys(c: Check, spans: dict[str, list[_Span]]) -> None:
+    """The same entry (MRN, staff, start, end) twice: the later one is reported."""
+    for staff_id, mine in spans.items():
+        # Sorted, the same entry sits together, the one given first at the front.
+        mine.sort()
+        kept: list[_Span] = []
+        for span in mine:
+            first = kept[-1] if kept else None
+            if first is not None and span[:3] == first[:3]:
+                file, line = c.name_of(span[3]), span[4]
+                if first[3] == span[3]:
+                    message = f"this entry appears twice in this file (first on line {first[4]})"
+                else:
+                    message = f"this entry is also in {c.name_of(first[3])} line {first[4]}"
+                c.problems.add(file, line, "start", message)
+                continue
+            kept.append(span)
+        spans[staff_id] = kept
+
+
+def _overlaps(c: Check, spans: dict[str, list[_Span]]) -> None:
+    """One staff member cannot be in two places: segments may touch but not overlap."""
+    if not spans:
+        return
+    lo = min(span[0] for mine in spans.values() for span in mine)
+    hi = max(span[1] for mine in spans.values() for span in mine)
+    query = (
+        select(Staff.staff_id, Patient.mrn, TimeSegment.started_at, TimeSegment.ended_at)
+        .join(TimeEntry, TimeSegment.entry_id == TimeEntry.id)
+        .join(Staff, TimeEntry.staff_id == Staff.id)
+        .join(Patient, TimeEntry.patient_id == Patient.id)
+        .where(
+            Staff.staff_id.in_(list(spans)),
+            TimeEntry.deleted_at.is_(None),
+            TimeSegment.started_at < hi,
+            TimeSegment.ended_at.is_(None) | (TimeSegment.ended_at > lo),
+        )
+    )
+    # start, end, 0 (stored) or 1 (imported), then the stored one's place in the query's
+    # order or the imported one's file and line, and the MRN; sorting by these orders the
+    # same span as the stored one first, then the imported ones as given.
+    merged: dict[str, list[tuple[dt.datetime, dt.datetime, int, int, int, str]]] = {}
+    stored_keys: dict[str, set[tuple[dt.datetime, dt.datetime, str]]] = {}
+    for number, (staff_id, mrn, started, ended) in enumerate(c.session.execute(query)):
+        end = ended or _OPEN_END
+        merged.setdefault(staff_id, []).append((started, end, 0, number, 0, mrn))
+        stored_keys.setdefault(staff_id, set()).add((started, end, mrn))
+    for staff_id, mine in spans.items():
+        known = stored_keys.get(staff_id, set())
+        merged.setdefault(staff_id, []).extend(
+            (start, end, 1, index, line, mrn)
+            for start, end, mrn, index, line in mine
+            if (start, end, mrn) not in known  # the same entry again: matched, not overlap
+        )
+    for staff_id, items in merged.items():
+        items.sort()
+        latest: tuple[dt.datetime, dt.datetime, int, int, int, str] | None = None
+        for item in items:
+            if latest is not None and item[0] < latest[1]:
+                # Report on the row being imported; if both are imported, on the later one.
+                target = item if item[2] else latest if latest[2] else None
+                other = _label(c, latest if item[2] else item)
+                if target is not None:
+                    c.problems.add(
+                        c.name_of(target[3]),
+                        target[4],
+                        "start",
+                        f"overlaps another entry of {staff_id}: {other}",
+                    )
+            if latest is None or item[1] > latest[1]:
+                latest = item
+
+
+def _label(c: Check, item: tuple[dt.datetime, dt.datetime, int, int, int, str]) -> str:
+    start, end, imported, index, line, mrn = item
+    if imported:
+        return f"MRN {mrn}, {_fmt_span(start, end)} ({c.name_of(index)} line {line})"
+    if end == _OPEN_END:
+        return f"the stopwatch for MRN {mrn} running since {start.isoformat()}"
+    return f"the recorded entry for MRN {mrn}, {_fmt_span(start, end)}"

@@ -1,0 +1,147 @@
+"""Capability flags: each is false exactly when its action is refused, with the same sentence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+
+from ccmdesk.db import Database
+from ccmdesk.rules.records import StaffRecord
+from ccmdesk.services import Actor, ServiceError, Services
+from tests.conftest import ADMIN, BILLER, CLI, NURSE, VALID_NPIS, FakeClock
+from tests.rules.scenario_cases import CASES, MONTH
+from tests.services.test_billing import import_cases
+
+DOCTOR = Actor(key="dr-a", name="Dr. A", role="practitioner")
+SIGNED_MRN, OTHER_MRN = "S13", "S02"  # Dr. A's patients, billable in MONTH
+
+
+@pytest.fixture
+def team(staffed: Services) -> Services:
+    for record in (
+        StaffRecord("lpn-l", "Lou Nurse", "clinical", "LPN"),
+        StaffRecord("ma-m", "Max Assistant", "clinical", "MA"),
+        StaffRecord("dr-b", "Dr. B", "practitioner", "MD", VALID_NPIS[1]),
+    ):
+        staffed.staff.save(CLI, record, is_new=True)
+    import_cases(staffed, CASES)
+    return staffed
+
+
+def sign(team: Services) -> None:
+    team.review.sign(DOCTOR, SIGNED_MRN, MONTH)
+
+
+def close(team: Services) -> None:
+    team.closing.close(BILLER, MONTH)
+
+
+def sign_and_close(team: Services) -> None:
+    sign(team)
+    close(team)
+
+
+def running_stopwatch(team: Services, db: Database) -> None:
+    """A stopwatch started on the month's last evening and never stopped."""
+    late = Services(db, clock=FakeClock(dt.datetime(2026, 3, 31, 22, tzinfo=dt.UTC)))
+    late.stopwatch.start(NURSE, OTHER_MRN)
+
+
+Setup = Callable[[Services], None]
+
+
+def outcome(action: Callable[[], object]) -> str:
+    """ "" when the action was done, else the sentence it was refused with."""
+    try:
+        action()
+    except ServiceError as error:  # PermissionDenied is one too
+        return str(error)
+    return ""
+
+
+@pytest.mark.parametrize(
+    ("actor", "month", "setup", "may"),
+    [
+        (BILLER, MONTH, None, True),
+        (ADMIN, MONTH, None, True),
+        (DOCTOR, MONTH, None, False),  # role
+        (BILLER, "2026-04", None, False),  # the month is not over
+        (BILLER, MONTH, close, False),  # closed already
+        (BILLER, MONTH, "running", False),  # a stopwatch still runs in it
+    ],
+    ids=["billing", "admin", "practitioner", "not over", "closed", "stopwatch running"],
+)
+def test_can_close_is_false_exactly_when_closing_is_refused(
+    team: Services, db: Database, actor: Actor, month: str, setup: Setup | str | None, may: bool
+) -> None:
+    if setup == "running":
+        running_stopwatch(team, db)
+    elif callable(setup):
+        setup(team)
+    state = team.closing.state(actor, month)
+    assert state.can_close is may
+    assert outcome(lambda: team.closing.close(actor, month)) == state.close_refusal
+    assert bool(state.close_refusal) is not may
+
+
+@pytest.mark.parametrize(
+    ("actor", "mrn", "setup", "may"),
+    [
+        (BILLER, OTHER_MRN, None, True),
+        (ADMIN, OTHER_MRN, None, True),
+        (DOCTOR, OTHER_MRN, None, False),  # role
+        (BILLER, SIGNED_MRN, sign, False),  # signed for the patient
+        (BILLER, OTHER_MRN, close, False),  # closed for the practice
+        (BILLER, SIGNED_MRN, sign_and_close, False),  # both: the closing is named
+    ],
+    ids=["billing", "admin", "practitioner", "signed", "closed", "signed and closed"],
+)
+def test_can_switch_family_is_false_exactly_when_switching_is_refused(
+    team: Services, actor: Actor, mrn: str, setup: Setup | None, may: bool
+) -> None:
+    if setup is not None:
+        setup(team)
+    month = team.billing.month(actor, MONTH)
+    row = next(r for r in month.rows if r.mrn == mrn)
+    assert month.can_switch_family(row) is may
+    refusal = month.switch_family_refusal(row)
+    assert outcome(lambda: team.families.choose(actor, mrn, MONTH, None, "why")) == refusal
+    assert bool(refusal) is not may
+
+
+@pytest.mark.parametrize(
+    ("actor", "setup", "may"),
+    [
+        (DOCTOR, sign, True),
+        (ADMIN, sign, True),
+        (BILLER, sign, False),  # role
+        (DOCTOR, None, False),  # nothing signed
+        (DOCTOR, sign_and_close, False),  # closed for the practice
+    ],
+    ids=["own practitioner", "admin", "billing", "not signed", "closed"],
+)
+def test_can_unlock_is_false_exactly_when_unlocking_is_refused(
+    team: Services, actor: Actor, setup: Setup | None, may: bool
+) -> None:
+    if setup is not None:
+        setup(team)
+    summary = team.review.summary(actor, SIGNED_MRN, MONTH)
+    assert summary.can_unlock is may
+    refusal = summary.unlock_refusal
+    assert outcome(lambda: team.review.unlock(actor, SIGNED_MRN, MONTH, "why")) == refusal
+    assert bool(refusal) is not may
+
+
+def test_a_practitioner_may_not_unlock_another_practitioners_patient() -> None:
+    from ccmdesk.services.review import unlock_refusal
+
+    other = Actor(key="dr-b", name="Dr. B", role="practitioner")
+    refusal = unlock_refusal(other, MONTH, "Ana Rivera", own=False, closed=False, signed=True)
+    assert refusal is not None and refusal.denied
+    assert refusal.message == (
+        "Dr. B is not the billing practitioner of Ana Rivera; only that practitioner (or an "
+        "administrator) may do this."
+    )
+    assert unlock_refusal(DOCTOR, MONTH, "Ana Rivera", own=True, closed=False, signed=True) is None
