@@ -10,9 +10,9 @@ import pytest
 from ccmdesk.db import Database
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import Actor, ServiceError, Services
-from tests.conftest import ADMIN, BILLER, CLI, NURSE, VALID_NPIS, FakeClock
-from tests.rules.scenario_cases import CASES, MONTH
-from tests.services.test_billing import import_cases
+from tests.helpers.billing import import_cases
+from tests.helpers.common import ADMIN, BILLER, CLI, NURSE, VALID_NPIS, FakeClock
+from tests.helpers.scenario_cases import CASES, MONTH
 
 DOCTOR = Actor(key="dr-a", name="Dr. A", role="practitioner")
 SIGNED_MRN, OTHER_MRN = "S13", "S02"  # Dr. A's patients, billable in MONTH

@@ -9,7 +9,7 @@ import pytest
 from ccmdesk.db import Database
 from ccmdesk.rules.validation import OTHER_SERVICES_LIMIT
 from ccmdesk.services import ImportFailed, MonthFactsRecord, Services, ValidationFailed
-from tests.conftest import BILLER, CLI, FakeClock, patient_text
+from tests.helpers.common import BILLER, CLI, FakeClock, patient_text
 
 D = dt.date
 MANY = tuple(f"G{n:04d}" for n in range(OTHER_SERVICES_LIMIT + 1))
