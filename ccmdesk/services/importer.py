@@ -31,6 +31,7 @@ from ccmdesk.models import (
     TimeEntry,
     TimeSegment,
 )
+from ccmdesk.rules.entries import activity_error, service_error, span_errors
 from ccmdesk.rules.intervals import month_days, split_by_month
 from ccmdesk.rules.records import (
     PATIENT_COLUMNS,
@@ -41,10 +42,8 @@ from ccmdesk.rules.records import (
 )
 from ccmdesk.rules.text import shown
 from ccmdesk.rules.validation import (
-    ACTIVITY_LIMIT,
     COMPLEXITY,
     OTHER_SERVICES_LIMIT,
-    SERVICES,
     ParseError,
     note_error,
     parse_bool,
@@ -54,7 +53,6 @@ from ccmdesk.rules.validation import (
     parse_month,
     patient_from_text,
     staff_from_text,
-    text_error,
 )
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, practice_zone
@@ -420,20 +418,18 @@ def _read_entry(
         except ParseError as exc:
             bad(column, str(exc))
     if "start" in instants and "end" in instants:
-        if instants["end"] <= instants["start"]:
-            bad("end", "is not after start")
-        elif instants["end"] > now:
-            bad("end", "is in the future")
+        for error in span_errors(instants["start"], instants["end"], now):
+            bad(error.field, error.message)
     service = v.get("service", "").strip().lower() or "ccm"
-    if service not in SERVICES:
-        bad("service", f"'{service}' is not one of {', '.join(SERVICES)}")
+    if message := service_error(service):
+        bad("service", message)
     face_to_face = False
     try:
         face_to_face = parse_bool(v.get("face_to_face", ""))
     except ParseError as exc:
         bad("face_to_face", str(exc))
     activity, note = v.get("activity", "").strip(), v.get("note", "").strip()
-    if message := text_error(activity, ACTIVITY_LIMIT):
+    if message := activity_error(activity):
         bad("activity", message)
     if message := note_error(note):
         bad("note", message)
