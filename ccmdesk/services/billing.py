@@ -61,7 +61,7 @@ from ccmdesk.services.base import (
 from ccmdesk.services.context import SYSTEM_ROLE, Actor, Permission, require
 from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from ccmdesk.services.locks import refuse_locked
-from ccmdesk.services.stopwatch import STALE_AFTER_SECONDS
+from ccmdesk.services.time.recovery import STALE_AFTER_SECONDS
 
 COMPLEXITY = ("none", "moderate", "high")
 

@@ -14,12 +14,8 @@ from PySide6.QtWidgets import QWidget
 from ccmdesk.errors import DatabaseBusy
 from ccmdesk.services import Actor, Permission, ServiceError, Services, allowed
 from ccmdesk.services.activity import ActivityMonitor, ClockSetBack, IdleBegan
-from ccmdesk.services.stopwatch import (
-    HEARTBEAT_SECONDS,
-    ClockCorrection,
-    TimerState,
-    is_stale,
-)
+from ccmdesk.services.time.records import ClockCorrection, TimerState
+from ccmdesk.services.time.recovery import HEARTBEAT_SECONDS, is_stale
 from ccmdesk.ui.forms import refusal_text, show_error, show_failure
 from ccmdesk.ui.idle import IdleSource
 from ccmdesk.ui.stopwatch_dialogs import (
@@ -343,7 +339,7 @@ class StopwatchController(QObject):
         fixed: list[ClockCorrection] = []
         self._call(
             lambda: fixed.append(
-                self._services.stopwatch.clock_set_back(
+                self._services.corrections.clock_set_back(
                     self._actor(), running.entry_id, event.seconds
                 )
             )
@@ -444,10 +440,10 @@ class StopwatchController(QObject):
             return
         self.pending_idle = None
         since = event.since
-        stopwatch = self._services.stopwatch
+        corrections = self._services.corrections
         reason = dialog.reason.text().strip() if choice == IdleDialog.KEEP else ""
         self._call(
-            lambda: stopwatch.resolve_idle(
+            lambda: corrections.resolve_idle(
                 self._actor(), dialog.entry_id, since, choice, reason=reason
             )
         )
