@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QWidget
 from ccmdesk.errors import DatabaseBusy
 from ccmdesk.services import Actor, Permission, ServiceError, Services, allowed
 from ccmdesk.services.activity import ActivityMonitor, ClockSetBack, IdleBegan
-from ccmdesk.services.time.records import ClockCorrection, TimerState
+from ccmdesk.services.time.records import ClockCorrection, Stopped, TimerState
 from ccmdesk.services.time.recovery import HEARTBEAT_SECONDS, is_stale
 from ccmdesk.ui.forms import refusal_text, show_error, show_failure
 from ccmdesk.ui.idle import IdleSource
@@ -76,6 +76,9 @@ class StopwatchController(QObject):
         self._monotonic = monotonic
         self.timers: list[TimerState] = []
         self.last_activity = ""
+        # The latest stop and save: the entry and its patient's month as the stop left them,
+        # for the views to show without reading them again.
+        self.last_stop: Stopped | None = None
         self.idle_dialog: IdleDialog | None = None
         # The idle time waiting for an answer; kept here, not only in the dialog, so a clock
         # set back moves it even while the Stop dialog (asked from the idle question) is open.
@@ -157,13 +160,17 @@ class StopwatchController(QObject):
         self.monitor.idle_threshold_seconds = settings.idle_minutes * 60
         self._zone = self._services.practice_zone()
 
-    def refresh(self) -> None:
-        """Re-read the signed-in person's open stopwatches (after a sign-in, say)."""
-        self._zone = self._services.practice_zone()
-        try:
-            self.timers = self._services.stopwatch.open_timers(self._actor())
-        except ServiceError:
-            self.timers = []  # this role records no time
+    def refresh(self, timers: list[TimerState] | None = None) -> None:
+        """Re-read the signed-in person's open stopwatches (after a sign-in, say); `timers`:
+        them as a write call just returned them, shown without reading them again."""
+        if timers is not None:
+            self.timers = timers
+        else:
+            self._zone = self._services.practice_zone()
+            try:
+                self.timers = self._services.stopwatch.open_timers(self._actor())
+            except ServiceError:
+                self.timers = []  # this role records no time
         running = self.running
         # Only a stopwatch this window is not already watching can have been left by a crash:
         # heartbeats pause while the idle question waits, and that one is still watched.
@@ -277,7 +284,7 @@ class StopwatchController(QObject):
         # everything typed kept, and says why.
         while (details := self.ask_stop(timer, seconds, at, details, refusal)) is not None:
             try:
-                self._services.stopwatch.stop(
+                stopped = self._services.stopwatch.stop(
                     self._actor(),
                     timer.entry_id,
                     activity=details.activity,
@@ -291,8 +298,10 @@ class StopwatchController(QObject):
                 refusal = refusal_text(error, STOP_LABELS)
                 continue
             self.last_activity = details.activity
+            self.last_stop = stopped
             self.time_saved.emit(timer.mrn)
-            self.refresh()
+            # The stop returned what changed: the other open stopwatches are as they were.
+            self.refresh([t for t in self.timers if t.entry_id != stopped.timer.entry_id])
             return True
         self.refresh()
         return False

@@ -167,6 +167,31 @@ def test_ctrl_space_starts_the_chosen_patient_and_stops_and_saves(
     assert window.stopwatch.timers == []
 
 
+def test_stop_and_save_keeps_what_the_stop_returned_and_reads_no_stopwatch_again(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    idle, mono = FakeIdle(), Mono()
+    controller = make_controller(qtbot, services, nurse, idle, mono)
+    controller.refresh()
+    controller.start("A100")
+    run(controller, clock, mono, 90)
+    monkeypatch.setattr(controller, "ask_stop", lambda timer, seconds, end, *_: SAVE)
+    reads: list[str] = []
+    real = services.stopwatch.open_timers
+    monkeypatch.setattr(
+        services.stopwatch, "open_timers", lambda actor: reads.append("open") or real(actor)
+    )
+    assert controller.stop_and_save()
+    assert reads == []  # the stop said which stopwatch ended: the rest are as they were
+    assert controller.timers == [] and controller.running is None
+    stopped = controller.last_stop
+    assert stopped is not None and (stopped.entry.seconds, stopped.entry.activity) == (
+        90,
+        "Education",
+    )
+    assert stopped.progress.progress.countable_seconds == 90
+
+
 def test_the_stop_dialog_saves_on_enter_and_keeps_lines_with_shift_enter(
     qtbot, services: Services, nurse: Actor, clock: FakeClock
 ) -> None:
