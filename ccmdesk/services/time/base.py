@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from sqlalchemy.orm import Session
 
 from ccmdesk.models import TimeEntry
+from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
 from ccmdesk.services.context import Actor
 from ccmdesk.services.time import store
@@ -37,4 +38,15 @@ class TimeService(ServiceBase):
         after: Mapping[str, object] | None,
         reason: str = "",
     ) -> None:
-        store.record(session, self._now(), actor, entry, action, before, after, reason)
+        audit.record(
+            session,
+            at=self._now(),
+            actor=actor,
+            action=action,
+            entity="time_entry",
+            entity_key=str(entry.id),
+            patient_id=entry.patient_id,
+            before=None if before is None else dict(before),
+            after=None if after is None else dict(after),
+            reason=reason,
+        )

@@ -1,9 +1,8 @@
-"""The time services' SQL: one's own entries, the log query, overlap and lock look-ups, audit."""
+"""The time services' SQL: one's own entries, the log query, the overlap and lock look-ups."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -13,7 +12,6 @@ from ccmdesk.rules.entries import first_overlap, overlap_message
 from ccmdesk.rules.intervals import Interval, month_of, seconds, split_by_month
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
-from ccmdesk.services import audit
 from ccmdesk.services.base import practice_zone
 from ccmdesk.services.context import Actor
 from ccmdesk.services.errors import NotFound, ValidationFailed
@@ -247,29 +245,4 @@ def locked_months(
     zone = practice_zone(session)
     return locked_spans(
         session, patient_ids, month_of(since, zone), lambda month: month_bounds(month, zone)
-    )
-
-
-def record(
-    session: Session,
-    at: dt.datetime,
-    actor: Actor,
-    entry: TimeEntry,
-    action: str,
-    before: Mapping[str, object] | None,
-    after: Mapping[str, object] | None,
-    reason: str = "",
-) -> None:
-    """An audit event on the entry."""
-    audit.record(
-        session,
-        at=at,
-        actor=actor,
-        action=action,
-        entity="time_entry",
-        entity_key=str(entry.id),
-        patient_id=entry.patient_id,
-        before=None if before is None else dict(before),
-        after=None if after is None else dict(after),
-        reason=reason,
     )
