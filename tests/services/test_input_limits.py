@@ -71,7 +71,7 @@ def reads_of_a_month(team: Services, tmp_path: Path) -> dict[str, Callable[[str]
         "export.export": lambda m: team.export.export(BILLER, m, tmp_path / "out"),
         "minutes.worklist": lambda m: team.minutes.worklist(NURSE, m),
         "minutes.month_progress": lambda m: team.minutes.month_progress(NURSE, "1001", m),
-        "stopwatch.patient_log": lambda m: team.time_log.patient_log(NURSE, "1001", m),
+        "time_log.patient_log": lambda m: team.time_log.patient_log(NURSE, "1001", m),
     }
 
 
