@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
-
-from ccmdesk.models import Patient, Staff, TimeEntry, TimeSegment
+from ccmdesk.models import TimeEntry, TimeSegment
 from ccmdesk.rules.entries import entry_errors, reason_errors
+from ccmdesk.services.base import patient_by_mrn
 from ccmdesk.services.context import Actor, Permission
-from ccmdesk.services.errors import NotFound, ServiceError, ValidationFailed
+from ccmdesk.services.errors import ServiceError, ValidationFailed
 from ccmdesk.services.time import store
 from ccmdesk.services.time.base import TimeService
 from ccmdesk.services.time.records import EntryRow
@@ -67,10 +66,8 @@ class EntryService(TimeService):
             raise ValidationFailed(errors)
         now = self._now()
         with self._db.session() as session:
-            patient = session.scalars(select(Patient).where(Patient.mrn == mrn)).first()
-            if patient is None:
-                raise NotFound(f"There is no patient with MRN '{mrn}'.")
-            staff = session.scalars(select(Staff).where(Staff.staff_id == actor.key)).one()
+            patient = patient_by_mrn(session, mrn)
+            staff = store.own_staff(session, actor)
             entry = TimeEntry(
                 patient_id=patient.id,
                 staff_id=staff.id,

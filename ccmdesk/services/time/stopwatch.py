@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
-
 from ccmdesk.db import Database
-from ccmdesk.models import Patient, Staff, TimeEntry, TimeSegment
+from ccmdesk.models import TimeEntry, TimeSegment
 from ccmdesk.rules.entries import (
     NO_TIME_LEFT,
     reason_errors,
@@ -17,7 +15,7 @@ from ccmdesk.rules.entries import (
 )
 from ccmdesk.rules.intervals import month_of
 from ccmdesk.rules.records import FieldError
-from ccmdesk.services.base import practice_zone
+from ccmdesk.services.base import patient_by_mrn, practice_zone
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import NotFound, ServiceError, ValidationFailed
 from ccmdesk.services.minutes import MinutesService
@@ -60,10 +58,8 @@ class StopwatchService(TimeService):
                 raise TimerRunning(timer)
         now = self._now()
         with self._db.session() as session:
-            patient = session.scalars(select(Patient).where(Patient.mrn == mrn)).first()
-            staff = session.scalars(select(Staff).where(Staff.staff_id == actor.key)).one()
-            if patient is None:
-                raise NotFound(f"There is no patient with MRN '{mrn}'.")
+            patient = patient_by_mrn(session, mrn)
+            staff = store.own_staff(session, actor)
             entry = TimeEntry(
                 patient_id=patient.id,
                 staff_id=staff.id,

@@ -42,6 +42,11 @@ def document(entry: TimeEntry) -> dict[str, object]:
     }
 
 
+def own_staff(session: Session, actor: Actor) -> Staff:
+    """The acting staff member's record (the actor was authorized: it exists)."""
+    return session.scalars(select(Staff).where(Staff.staff_id == actor.key)).one()
+
+
 def own_entry(session: Session, actor: Actor, entry_id: int) -> TimeEntry:
     """The actor's own entry (with its stretches), or a NotFound; deleted ones are gone."""
     entry = session.scalars(
