@@ -220,7 +220,7 @@ def nurse(services: Services, tally: Tally, until: float, rng: random.Random, na
             slots[month] += 1
             tally.attempt(
                 f"add by hand ({'past' if month == PAST else 'current'} month)",
-                watch.add_manual,
+                services.entries.add_manual,
                 me,
                 rng.choice(PATIENTS),
                 *span,

@@ -626,7 +626,7 @@ def test_audit_verify_deep_names_table_edits_the_chain_alone_cannot_see(
 
     staffed.patients.save_text(CLI, patient_text(mrn="1001"))
     start = dt.datetime(2026, 4, 14, 14, 0, tzinfo=dt.UTC)
-    staffed.stopwatch.add_manual(NURSE, "1001", start, start + dt.timedelta(minutes=9),
+    staffed.entries.add_manual(NURSE, "1001", start, start + dt.timedelta(minutes=9),
                                  reason="call on the ward phone")  # fmt: skip
     db.dispose()
     clean = run("audit", "verify", "--deep", data_dir=tmp_path)

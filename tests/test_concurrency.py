@@ -152,7 +152,7 @@ def test_ordinary_use_in_one_process_passes_the_check(tmp_path: Path) -> None:
     services = Services(db, clock=clock)
     nurse = Actor(key="rn-1", name="Nurse 1", role="clinical")
     try:
-        services.stopwatch.add_manual(nurse, "1001", *slot(stress.PAST), reason="call")
+        services.entries.add_manual(nurse, "1001", *slot(stress.PAST), reason="call")
         timer = services.stopwatch.start(nurse, "1002")
         clock.advance(minutes=3)
         services.stopwatch.pause(nurse, timer.entry_id)

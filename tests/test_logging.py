@@ -42,7 +42,7 @@ def test_a_day_of_work_and_its_failures_leave_no_patient_data_in_the_log(
         CLI, patient_text(mrn="QX99871", last_name="Quillfeather", first_name="Zebediah")
     )
     start = dt.datetime(2026, 4, 2, 14, 0, tzinfo=dt.UTC)
-    services.stopwatch.add_manual(NURSE, "QX99871", start, start + dt.timedelta(minutes=25),
+    services.entries.add_manual(NURSE, "QX99871", start, start + dt.timedelta(minutes=25),
                                   reason="call", note="zebra-pancake-note")  # fmt: skip
     services.auth.set_password(CLI, "rn-lee", "correct horse battery")
     with pytest.raises(SignInRefused):

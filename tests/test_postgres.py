@@ -181,7 +181,7 @@ def test_deep_check_is_clean_after_ordinary_use_and_names_a_table_edit_on_postgr
         services.staff.save(CLI, record, is_new=True)
     services.patients.save_text(CLI, patient_text(mrn="1001"))
     start = NOW - dt.timedelta(days=1)
-    row = services.stopwatch.add_manual(NURSE, "1001", start, start + dt.timedelta(minutes=9),
+    row = services.entries.add_manual(NURSE, "1001", start, start + dt.timedelta(minutes=9),
                                         reason="call on the ward phone")  # fmt: skip
     services.fees.save(CLI, 2026, {"99490": 7000})
     assert services.audit.deep_check(CLI).ok

@@ -28,7 +28,11 @@ from ccmdesk.services.practice import PracticeService
 from ccmdesk.services.results import ImportSummary
 from ccmdesk.services.review import MonthlySummary, ReviewQueue, ReviewService, Signature
 from ccmdesk.services.staff import StaffService
-from ccmdesk.services.stopwatch import StopwatchService, TimerRunning, TimerState
+from ccmdesk.services.time.corrections import CorrectionService
+from ccmdesk.services.time.entries import EntryService
+from ccmdesk.services.time.log import TimeLogService
+from ccmdesk.services.time.records import EntryRow, Stopped, TimerRunning, TimerState
+from ccmdesk.services.time.stopwatch import StopwatchService
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -54,8 +58,12 @@ class Services:
         self.staff = StaffService(db, clock)
         self.billing = BillingService(db, clock)
         self.patients = PatientService(db, clock, self.billing)
-        self.stopwatch = StopwatchService(db, clock)
         self.minutes = MinutesService(db, clock)
+        # Patients' time, a service per use case (ccmdesk.services.time).
+        self.stopwatch = StopwatchService(db, clock, self.minutes)
+        self.entries = EntryService(db, clock)
+        self.corrections = CorrectionService(db, clock)
+        self.time_log = TimeLogService(db, clock)
         self.review = ReviewService(db, clock, self.billing)
         self.closing = ClosingService(db, clock, self.billing)
         self.month_facts = MonthFactsService(db, clock, self.billing)
@@ -128,6 +136,7 @@ __all__ = [
     "BillingMonth",
     "BillingRow",
     "ChainCheck",
+    "EntryRow",
     "ImportFailed",
     "ImportSummary",
     "MonthFactsRecord",
@@ -142,6 +151,7 @@ __all__ = [
     "ServiceError",
     "Services",
     "Signature",
+    "Stopped",
     "TimerRunning",
     "TimerState",
     "ValidationFailed",

@@ -77,13 +77,30 @@ class MinutesService(ServiceBase):
         month = checked_month(month) if month is not None else None
         now = self._now()
         with self._db.read() as session:
-            zone = practice_zone(session)
-            month = month or month_of(now, zone)
-            facts = self._facts(session, month, Patient.mrn == mrn)
-            if not facts:
-                raise NotFound(f"There is no patient with MRN '{mrn}'.")
-            work, _ = self._work(session, month, zone, now, [f.patient_id for f in facts])
-            today = now.astimezone(zone).date()
+            found = self._month_progress(session, Patient.mrn == mrn, month, now)
+        if found is None:
+            raise NotFound(f"There is no patient with MRN '{mrn}'.")
+        return found
+
+    def progress_in(
+        self, session: Session, patient_id: int, month: str, now: dt.datetime
+    ) -> MonthProgress:
+        """A patient's month_progress inside the caller's transaction: a write that changed
+        the patient's time returns it without another session."""
+        found = self._month_progress(session, Patient.id == patient_id, month, now)
+        assert found is not None, "the caller's entry has a patient"
+        return found
+
+    def _month_progress(
+        self, session: Session, which: ColumnElement[bool], month: str | None, now: dt.datetime
+    ) -> MonthProgress | None:
+        zone = practice_zone(session)
+        month = month or month_of(now, zone)
+        facts = self._facts(session, month, which)
+        if not facts:
+            return None
+        work, _ = self._work(session, month, zone, now, [f.patient_id for f in facts])
+        today = now.astimezone(zone).date()
         fact = facts[0]
         return MonthProgress(
             mrn=fact.mrn,

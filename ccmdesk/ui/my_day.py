@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.services import Actor, ServiceError, Services
-from ccmdesk.services.stopwatch import EntryRow
+from ccmdesk.services.time.records import EntryRow
 from ccmdesk.ui.forms import show_failure
 from ccmdesk.ui.rows_model import RowsModel
 from ccmdesk.ui.stopwatch_dialogs import clock_text
@@ -344,7 +344,7 @@ class MyDayPage(QWidget):
         try:
             zone = self._services.practice_zone()
             loaded_at = self._services.now()
-            rows = self._services.stopwatch.my_day(self._actor(), day)
+            rows = self._services.time_log.my_day(self._actor(), day)
         except ServiceError as error:
             self._show_message(str(error))
             return

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from ccmdesk.rules.intervals import month_parts
 from ccmdesk.rules.minutes import FAMILY_LABELS, progress_share, threshold_ticks
 from ccmdesk.services import Actor, MonthProgress, ServiceError, Services
-from ccmdesk.services.stopwatch import EntryRow
+from ccmdesk.services.time.records import EntryRow
 from ccmdesk.ui.forms import plain, show_failure
 from ccmdesk.ui.stopwatch import StopwatchController
 from ccmdesk.ui.stopwatch_dialogs import (
@@ -233,7 +233,7 @@ class PatientPanel(QFrame):
         zone = self._services.practice_zone()
         month = self._services.now().astimezone(zone).strftime("%Y-%m")
         try:
-            self._rows = self._services.stopwatch.patient_log(self._actor(), self._mrn, month)
+            self._rows = self._services.time_log.patient_log(self._actor(), self._mrn, month)
         except ServiceError as error:
             self._rows = []
             self.log_label.setText(str(error))
@@ -309,7 +309,7 @@ class PatientPanel(QFrame):
         dialog = self._entry_dialog(entry)
         return self._until_saved(
             dialog,
-            lambda d: self._services.stopwatch.edit(
+            lambda d: self._services.entries.edit(
                 self._actor(),
                 entry.entry_id,
                 reason=d.reason,
@@ -340,7 +340,7 @@ class PatientPanel(QFrame):
         if reason is None:
             return False
         try:
-            self._services.stopwatch.delete(self._actor(), entry.entry_id, reason)
+            self._services.entries.delete(self._actor(), entry.entry_id, reason)
         except ServiceError as error:
             show_failure(self, error)
             return False

@@ -14,13 +14,8 @@ from PySide6.QtWidgets import QWidget
 from ccmdesk.errors import DatabaseBusy
 from ccmdesk.services import Actor, Permission, ServiceError, Services, allowed
 from ccmdesk.services.activity import ActivityMonitor, ClockSetBack, IdleBegan
-from ccmdesk.services.stopwatch import (
-    HEARTBEAT_SECONDS,
-    RECOVERY_STOP_REASON,
-    ClockCorrection,
-    TimerState,
-    left_running,
-)
+from ccmdesk.services.time.records import ClockCorrection, Stopped, TimerState
+from ccmdesk.services.time.recovery import HEARTBEAT_SECONDS, RECOVERY_STOP_REASON, left_running
 from ccmdesk.ui.forms import refusal_text, show_error, show_failure
 from ccmdesk.ui.idle import IdleSource
 from ccmdesk.ui.stopwatch_dialogs import (
@@ -86,6 +81,9 @@ class StopwatchController(QObject):
         self.crashed_before = services.now() if after_crash else None
         self.timers: list[TimerState] = []
         self.last_activity = ""
+        # The latest stop and save: the entry and its patient's month as the stop left them,
+        # for the views to show without reading them again.
+        self.last_stop: Stopped | None = None
         self.idle_dialog: IdleDialog | None = None
         # The idle time waiting for an answer; kept here, not only in the dialog, so a clock
         # set back moves it even while the Stop dialog (asked from the idle question) is open.
@@ -167,13 +165,17 @@ class StopwatchController(QObject):
         self.monitor.idle_threshold_seconds = settings.idle_minutes * 60
         self._zone = self._services.practice_zone()
 
-    def refresh(self) -> None:
-        """Re-read the signed-in person's open stopwatches (after a sign-in, say)."""
-        self._zone = self._services.practice_zone()
-        try:
-            self.timers = self._services.stopwatch.open_timers(self._actor())
-        except ServiceError:
-            self.timers = []  # this role records no time
+    def refresh(self, timers: list[TimerState] | None = None) -> None:
+        """Re-read the signed-in person's open stopwatches (after a sign-in, say); `timers`:
+        them as a write call just returned them, shown without reading them again."""
+        if timers is not None:
+            self.timers = timers
+        else:
+            self._zone = self._services.practice_zone()
+            try:
+                self.timers = self._services.stopwatch.open_timers(self._actor())
+            except ServiceError:
+                self.timers = []  # this role records no time
         running = self.running
         # Only a stopwatch this window is not already watching can have been left by a crash:
         # heartbeats pause while the idle question waits, and that one is still watched.
@@ -287,7 +289,7 @@ class StopwatchController(QObject):
         # everything typed kept, and says why.
         while (details := self.ask_stop(timer, seconds, at, details, refusal)) is not None:
             try:
-                self._services.stopwatch.stop(
+                stopped = self._services.stopwatch.stop(
                     self._actor(),
                     timer.entry_id,
                     activity=details.activity,
@@ -301,8 +303,10 @@ class StopwatchController(QObject):
                 refusal = refusal_text(error, STOP_LABELS)
                 continue
             self.last_activity = details.activity
+            self.last_stop = stopped
             self.time_saved.emit(timer.mrn)
-            self.refresh()
+            # The stop returned what changed: the other open stopwatches are as they were.
+            self.refresh([t for t in self.timers if t.entry_id != stopped.timer.entry_id])
             return True
         self.refresh()
         return False
@@ -349,7 +353,7 @@ class StopwatchController(QObject):
         fixed: list[ClockCorrection] = []
         self._call(
             lambda: fixed.append(
-                self._services.stopwatch.clock_set_back(
+                self._services.corrections.clock_set_back(
                     self._actor(), running.entry_id, event.seconds
                 )
             )
@@ -450,10 +454,10 @@ class StopwatchController(QObject):
             return
         self.pending_idle = None
         since = event.since
-        stopwatch = self._services.stopwatch
+        corrections = self._services.corrections
         reason = dialog.reason.text().strip() if choice == IdleDialog.KEEP else ""
         self._call(
-            lambda: stopwatch.resolve_idle(
+            lambda: corrections.resolve_idle(
                 self._actor(), dialog.entry_id, since, choice, reason=reason
             )
         )

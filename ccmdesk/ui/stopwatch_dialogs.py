@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from ccmdesk.rules.validation import REASON_LIMIT, SERVICES
 from ccmdesk.services import Actor, ServiceError, Services, TimerState
 from ccmdesk.services.activity import IdleBegan
-from ccmdesk.services.stopwatch import EntryRow
+from ccmdesk.services.time.records import EntryRow
 from ccmdesk.ui.forms import FieldErrorLabel, plain, refusal_text
 
 SERVICE_LABELS = {
@@ -631,14 +631,14 @@ def free_span(services: Services, actor: Actor) -> tuple[dt.datetime, dt.datetim
     """Ten minutes of the person's time that the new entry would not overlap (None when the
     service will not say: the dialog then offers the ten minutes just past)."""
     try:
-        return services.stopwatch.free_span(actor, 10)
+        return services.entries.free_span(actor, 10)
     except ServiceError:
         return None
 
 
 def add_by_hand(services: Services, actor: Actor, mrn: str, d: ManualDetails) -> object:
     """Save time typed into the manual-entry dialog for a patient."""
-    return services.stopwatch.add_manual(
+    return services.entries.add_manual(
         actor,
         mrn,
         d.start,

@@ -17,7 +17,7 @@ from tests.helpers.common import CLI, NURSE
 def add_entries(services: Services, count: int, first: int = 0) -> None:
     for n in range(first, first + count):
         start = dt.datetime(2026, 4, 1, 12, 0, tzinfo=dt.UTC) + dt.timedelta(minutes=3 * n)
-        services.stopwatch.add_manual(
+        services.entries.add_manual(
             NURSE, "A1", start, start + dt.timedelta(minutes=2), reason=f"call {n}"
         )
 

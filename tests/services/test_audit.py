@@ -21,7 +21,7 @@ def trail(staffed: Services) -> Services:
     for n in range(4):
         staffed.patients.save_text(CLI, patient_text(mrn=f"A{n}", last_name=f"Doe{n}"))
     start = dt.datetime(2026, 4, 14, 14, 0, tzinfo=dt.UTC)
-    staffed.stopwatch.add_manual(NURSE, "A1", start, start + dt.timedelta(minutes=7), reason="r")
+    staffed.entries.add_manual(NURSE, "A1", start, start + dt.timedelta(minutes=7), reason="r")
     return staffed
 
 

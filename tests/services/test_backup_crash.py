@@ -32,7 +32,7 @@ services = Services(open_database(sys.argv[1]))
 nurse = Actor(key="rn-lee", name="Grace Lee", role="clinical")
 for n in range(int(sys.argv[2]), int(sys.argv[3])):
     start = dt.datetime(2026, 4, 1, 12, 0, tzinfo=dt.UTC) + dt.timedelta(minutes=3 * n)
-    services.stopwatch.add_manual(
+    services.entries.add_manual(
         nurse, "A1", start, start + dt.timedelta(minutes=2), reason=f"call {n}"
     )
 os.kill(os.getpid(), signal.SIGKILL)

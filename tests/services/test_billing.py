@@ -75,7 +75,7 @@ def test_patients_neither_enrolled_nor_active_are_left_off_the_month(team: Servi
     team.patients.save_text(CLI, patient_text(mrn="E1"))
     assert [row.mrn for row in team.billing.month(BILLER, MONTH).rows] == ["E1"]
     # Time in the month makes a patient active: listed, and blocked.
-    team.stopwatch.add_manual(
+    team.entries.add_manual(
         NURSE, "N1", dt.datetime(2026, 3, 4, 14, tzinfo=dt.UTC),
         dt.datetime(2026, 3, 4, 14, 30, tzinfo=dt.UTC), reason="call",
     )  # fmt: skip

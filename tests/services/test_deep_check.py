@@ -350,29 +350,29 @@ def test_the_demo_and_a_day_of_ordinary_use_verify_clean(used: Services, clock: 
     s.stopwatch.stop(nurse, stale.entry_id, activity="Call")
     idle = s.stopwatch.start(nurse, "RB100007")
     clock.advance(minutes=10)
-    s.stopwatch.resolve_idle(nurse, idle.entry_id, clock.now - 6 * minute, "discard")
+    s.corrections.resolve_idle(nurse, idle.entry_id, clock.now - 6 * minute, "discard")
     clock.advance(minutes=2)
-    s.stopwatch.resolve_idle(nurse, idle.entry_id, clock.now - minute, "keep", "reading")
+    s.corrections.resolve_idle(nurse, idle.entry_id, clock.now - minute, "keep", "reading")
     s.stopwatch.stop(nurse, idle.entry_id)
 
     # A clock set back an hour while another nurse's stopwatch runs.
     moved = s.stopwatch.start(lpn, "RB100002")
     clock.advance(minutes=10)
     clock.advance(hours=-1)
-    s.stopwatch.clock_set_back(lpn, moved.entry_id, 3600)
+    s.corrections.clock_set_back(lpn, moved.entry_id, 3600)
     clock.advance(hours=1, minutes=5)
     s.stopwatch.stop(lpn, moved.entry_id)
 
     # Time typed in, corrected, deleted; stopwatches left running and paused. (The demo's
     # time ends at NOW: these go after it.)
     start = NOW + 5 * minute
-    typed = s.stopwatch.add_manual(nurse, "RB100001", start, start + 9 * minute,
+    typed = s.entries.add_manual(nurse, "RB100001", start, start + 9 * minute,
                                    reason="call on the ward phone")  # fmt: skip
-    s.stopwatch.edit(nurse, typed.entry_id, end=start + 12 * minute, note="longer",
+    s.entries.edit(nurse, typed.entry_id, end=start + 12 * minute, note="longer",
                      reason="the call ran on")  # fmt: skip
-    gone = s.stopwatch.add_manual(nurse, "RB100004", start + 15 * minute, start + 25 * minute,
+    gone = s.entries.add_manual(nurse, "RB100004", start + 15 * minute, start + 25 * minute,
                                   reason="call")  # fmt: skip
-    s.stopwatch.delete(nurse, gone.entry_id, "typed twice")
+    s.entries.delete(nurse, gone.entry_id, "typed twice")
     s.stopwatch.start(nurse, "RB100010")
     paused = s.stopwatch.start(lpn, "RB100005")
     clock.advance(minutes=3)

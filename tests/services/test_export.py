@@ -218,7 +218,7 @@ def test_hostile_text_never_breaks_a_superbill(team: Services, tmp_path: Path) -
     start = dt.datetime(2026, 3, 20, 14, 0, tzinfo=dt.UTC)
     # Nearly as long as a note may be (NOTE_LIMIT): it wraps over many lines of the superbill.
     long_note = ("Long call <script>alert(1)</script> & more. " * 45).strip()
-    team.stopwatch.add_manual(NURSE, "S02", start, start + dt.timedelta(minutes=3),
+    team.entries.add_manual(NURSE, "S02", start, start + dt.timedelta(minutes=3),
                               reason="r", note=long_note + " \u202eRTL")  # fmt: skip
     team.export.export(BILLER, MONTH, tmp_path)
     text = pdf_text(tmp_path / "superbills" / f"{MONTH}-S02.pdf")

@@ -68,7 +68,7 @@ def reads_of_a_month(team: Services, tmp_path: Path) -> dict[str, Callable[[str]
         "export.export": lambda m: team.export.export(BILLER, m, tmp_path / "out"),
         "minutes.worklist": lambda m: team.minutes.worklist(NURSE, m),
         "minutes.month_progress": lambda m: team.minutes.month_progress(NURSE, "1001", m),
-        "stopwatch.patient_log": lambda m: team.stopwatch.patient_log(NURSE, "1001", m),
+        "time_log.patient_log": lambda m: team.time_log.patient_log(NURSE, "1001", m),
     }
 
 
@@ -100,14 +100,14 @@ def test_a_note_longer_than_the_limit_is_refused_on_every_path(
 ) -> None:
     start = clock.now - dt.timedelta(hours=2)
     with pytest.raises(ValidationFailed, match=f"note: is {NOTE_LIMIT + 1} characters long"):
-        team.stopwatch.add_manual(
+        team.entries.add_manual(
             NURSE, "1001", start, start + dt.timedelta(minutes=5), reason="call", note=LONG_NOTE
         )
-    entry = team.stopwatch.add_manual(
+    entry = team.entries.add_manual(
         NURSE, "1001", start, start + dt.timedelta(minutes=5), reason="call", note="n" * NOTE_LIMIT
     )
     with pytest.raises(ValidationFailed, match=f"at most {NOTE_LIMIT}"):
-        team.stopwatch.edit(NURSE, entry.entry_id, reason="typo", note=LONG_NOTE)
+        team.entries.edit(NURSE, entry.entry_id, reason="typo", note=LONG_NOTE)
     timer = team.stopwatch.start(NURSE, "1001")
     clock.advance(minutes=3)
     with pytest.raises(ValidationFailed, match=f"at most {NOTE_LIMIT}"):
@@ -120,21 +120,21 @@ def test_a_reason_longer_than_the_limit_is_refused_on_every_path(
     team: Services, db: Database, clock: FakeClock
 ) -> None:
     start = clock.now - dt.timedelta(hours=2)
-    entry = team.stopwatch.add_manual(
+    entry = team.entries.add_manual(
         NURSE, "1001", start, start + dt.timedelta(minutes=5), reason="call"
     )
     timer = team.stopwatch.start(NURSE, "1001")
     clock.advance(minutes=2)
     before = db_dump(db)
     calls: dict[str, Callable[[], object]] = {
-        "add_manual": lambda: team.stopwatch.add_manual(
+        "add_manual": lambda: team.entries.add_manual(
             NURSE, "1001", start - dt.timedelta(hours=1), start, reason=LONG_REASON
         ),
-        "edit": lambda: team.stopwatch.edit(NURSE, entry.entry_id, reason=LONG_REASON, note="x"),
-        "delete": lambda: team.stopwatch.delete(NURSE, entry.entry_id, LONG_REASON),
+        "edit": lambda: team.entries.edit(NURSE, entry.entry_id, reason=LONG_REASON, note="x"),
+        "delete": lambda: team.entries.delete(NURSE, entry.entry_id, LONG_REASON),
         "discard": lambda: team.stopwatch.discard(NURSE, timer.entry_id, LONG_REASON),
         "stop": lambda: team.stopwatch.stop(NURSE, timer.entry_id, reason=LONG_REASON),
-        "keep idle": lambda: team.stopwatch.resolve_idle(
+        "keep idle": lambda: team.corrections.resolve_idle(
             NURSE, timer.entry_id, clock.now - dt.timedelta(minutes=1), "keep", LONG_REASON
         ),
         "unlock": lambda: team.review.unlock(DOCTOR, "1001", "2026-03", LONG_REASON),

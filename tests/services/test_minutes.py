@@ -40,7 +40,7 @@ def sw(db: Database, clock: FakeClock, staffed: Services) -> Services:
 def add(sw: Services, mrn: str, minutes: int, days_ago: int = 1) -> None:
     start = NOW - dt.timedelta(days=days_ago)
     end = start + dt.timedelta(minutes=minutes)
-    sw.stopwatch.add_manual(NURSE, mrn, start, end, reason="call from home", activity="Education")
+    sw.entries.add_manual(NURSE, mrn, start, end, reason="call from home", activity="Education")
 
 
 def test_month_progress_counts_a_running_stopwatch_up_to_now(

@@ -137,7 +137,7 @@ def test_a_practitioner_signs_and_attests_only_for_their_own_patients(
     with pytest.raises(PermissionDenied):
         services.month_facts.save(other, "P1", MONTH, MonthFactsRecord("moderate"))
     start = dt.datetime(2026, 3, 3, 14, 0, tzinfo=dt.UTC)
-    services.stopwatch.add_manual(
+    services.entries.add_manual(
         PEOPLE[Role.CLINICAL], "P1", start, start + dt.timedelta(minutes=25), reason="call"
     )
     with pytest.raises(ServiceError, match="only the patient's billing practitioner signs"):

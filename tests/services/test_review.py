@@ -166,16 +166,16 @@ def test_a_signed_month_refuses_every_path_that_would_change_it(
     team: Services, db: Database
 ) -> None:
     team.review.sign(DOCTOR, "S13", MONTH)
-    log = team.stopwatch.patient_log(NURSE, "S13", MONTH)
+    log = team.time_log.patient_log(NURSE, "S13", MONTH)
     mine = next(line for line in log if line.staff_id == "rn-lee")
     start = dt.datetime(2026, 3, 30, 14, 0, tzinfo=dt.UTC)
     refused = "March 2026 is signed for this patient"
     with pytest.raises(ServiceError, match=refused):
-        team.stopwatch.add_manual(NURSE, "S13", start, start + dt.timedelta(minutes=5), reason="r")
+        team.entries.add_manual(NURSE, "S13", start, start + dt.timedelta(minutes=5), reason="r")
     with pytest.raises(ServiceError, match=refused):
-        team.stopwatch.edit(NURSE, mine.entry_id, note="changed", reason="r")
+        team.entries.edit(NURSE, mine.entry_id, note="changed", reason="r")
     with pytest.raises(ServiceError, match=refused):
-        team.stopwatch.delete(NURSE, mine.entry_id, "r")
+        team.entries.delete(NURSE, mine.entry_id, "r")
     with pytest.raises(ServiceError, match=refused):
         team.month_facts.save(BILLER, "S13", MONTH, MonthFactsRecord(billed_elsewhere=True))
     with pytest.raises(ServiceError, match=refused):
@@ -191,7 +191,7 @@ def test_a_signed_month_refuses_every_path_that_would_change_it(
     with pytest.raises(ImportFailed, match=r"months\.csv:2: month: March 2026 is signed"):
         team.imports.import_data(CLI, [("months.csv", csv_bytes([facts]))])
     # Nothing changed, and the signature still covers the same log.
-    assert team.stopwatch.patient_log(NURSE, "S13", MONTH) == log
+    assert team.time_log.patient_log(NURSE, "S13", MONTH) == log
     assert team.review.summary(DOCTOR, "S13", MONTH).status == "signed"
 
 
@@ -220,7 +220,7 @@ def test_an_unlock_needs_a_reason_voids_the_signature_and_the_month_is_signed_ag
     (voided,) = summary.history
     assert voided.void_reason == "a call was missing" and voided.voided_by == "Dr. A"
     start = dt.datetime(2026, 3, 30, 14, 0, tzinfo=dt.UTC)
-    team.stopwatch.add_manual(NURSE, "S13", start, start + dt.timedelta(minutes=5), reason="r")
+    team.entries.add_manual(NURSE, "S13", start, start + dt.timedelta(minutes=5), reason="r")
     team.review.sign(DOCTOR, "S13", MONTH)
     team.review.unlock(ADMIN, "S13", MONTH, "admin correction")  # an administrator may too
     (unlock, _) = events(db, "month.unlock")
@@ -265,7 +265,7 @@ def test_a_closed_month_is_read_only_for_every_patient_and_every_path(team: Serv
     start = dt.datetime(2026, 3, 30, 14, 0, tzinfo=dt.UTC)
     closed = "March 2026 is closed for billing"
     with pytest.raises(ServiceError, match=closed):
-        team.stopwatch.add_manual(NURSE, "S01", start, start + dt.timedelta(minutes=5), reason="r")
+        team.entries.add_manual(NURSE, "S01", start, start + dt.timedelta(minutes=5), reason="r")
     with pytest.raises(ServiceError, match=closed):
         team.month_facts.save(BILLER, "S01", MONTH, MonthFactsRecord(billed_elsewhere=True))
     with pytest.raises(ServiceError, match=closed):
@@ -277,7 +277,7 @@ def test_a_closed_month_is_read_only_for_every_patient_and_every_path(team: Serv
         team.imports.import_data(CLI, [("time.csv", csv_bytes([new_time]))])
     # April is open: time there is recorded as usual.
     april = dt.datetime(2026, 4, 14, 14, 0, tzinfo=dt.UTC)
-    team.stopwatch.add_manual(NURSE, "S01", april, april + dt.timedelta(minutes=5), reason="r")
+    team.entries.add_manual(NURSE, "S01", april, april + dt.timedelta(minutes=5), reason="r")
 
 
 def test_a_signature_in_a_closed_month_is_not_voided_before_reopening(team: Services) -> None:
@@ -372,7 +372,7 @@ def test_nothing_is_signed_when_the_month_changed_since_it_was_shown(team: Servi
     shown = ("99490x1", 6613)
     assert team.review.summary(DOCTOR, READY_MRN, MONTH).row.result.codes == shown[0]
     start = dt.datetime(2026, 3, 30, 14, 0, tzinfo=dt.UTC)
-    team.stopwatch.add_manual(NURSE, READY_MRN, start, start + dt.timedelta(minutes=20),
+    team.entries.add_manual(NURSE, READY_MRN, start, start + dt.timedelta(minutes=20),
                               reason="late call")  # fmt: skip
     with pytest.raises(ServiceError, match=r"changed since it was shown \(99490x1 then, "):
         team.review.sign(DOCTOR, READY_MRN, MONTH, shown)

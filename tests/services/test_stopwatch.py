@@ -15,6 +15,7 @@ from ccmdesk.services import (
     PermissionDenied,
     ServiceError,
     Services,
+    Stopped,
     TimerRunning,
     ValidationFailed,
 )
@@ -44,7 +45,7 @@ def test_pause_and_resume_count_only_the_running_time(sw: Services, clock: FakeC
     sw.stopwatch.resume(NURSE, timer.entry_id)
     clock.advance(minutes=3, seconds=20)
     assert sw.stopwatch.open_timers(NURSE)[0].elapsed_seconds == 500
-    done = sw.stopwatch.stop(NURSE, timer.entry_id, activity="education", note="BP cuff")
+    done = sw.stopwatch.stop(NURSE, timer.entry_id, activity="education", note="BP cuff").timer
     assert (done.state, done.elapsed_seconds, len(done.segments)) == ("stopped", 500, 2)
     assert sw.stopwatch.open_timers(NURSE) == []
 
@@ -88,7 +89,7 @@ def test_one_running_stopwatch_per_person(sw: Services, clock: FakeClock) -> Non
     sw.stopwatch.stop(NURSE, second.entry_id)
     sw.stopwatch.resume(NURSE, first.entry_id)
     clock.advance(minutes=1)
-    assert sw.stopwatch.stop(NURSE, first.entry_id).elapsed_seconds == 180
+    assert sw.stopwatch.stop(NURSE, first.entry_id).timer.elapsed_seconds == 180
 
 
 def test_a_dst_night_counts_true_elapsed_time(db: Database, staffed: Services) -> None:
@@ -98,7 +99,58 @@ def test_a_dst_night_counts_true_elapsed_time(db: Database, staffed: Services) -
     services = Services(db, clock=clock)
     timer = services.stopwatch.start(NURSE, "1001")
     clock.advance(minutes=20)  # now 01:10 EST: the wall clock says -40 minutes
-    assert services.stopwatch.stop(NURSE, timer.entry_id).elapsed_seconds == 1200
+    assert services.stopwatch.stop(NURSE, timer.entry_id).timer.elapsed_seconds == 1200
+
+
+def test_stop_returns_the_saved_entry_and_the_month_from_at_most_two_sessions(
+    sw: Services, db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    timer = sw.stopwatch.start(NURSE, "1001")
+    clock.advance(minutes=12)
+    opened: list[str] = []
+    for kind in ("session", "read"):
+        real = getattr(db, kind)
+
+        def counted(*args: object, _real=real, _kind=kind, **kwargs: object) -> object:
+            opened.append(_kind)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(db, kind, counted)
+    done = sw.stopwatch.stop(NURSE, timer.entry_id, activity="Education")
+    # The permission look-up and the write; the page's log line and progress come with it.
+    assert len(opened) <= 2, opened
+    monkeypatch.undo()
+    assert (done.entry.entry_id, done.entry.seconds, done.entry.activity) == (
+        timer.entry_id,
+        720,
+        "Education",
+    )
+    assert done.entry == sw.time_log.patient_log(NURSE, "1001")[0]
+    assert done.progress == sw.minutes.month_progress(NURSE, "1001")
+    assert done.progress.progress.countable_seconds == 720
+
+
+def test_the_importer_and_the_stopwatch_give_one_sentence_for_one_bad_entry(
+    sw: Services, clock: FakeClock, tmp_path
+) -> None:
+    start, end = clock.now - dt.timedelta(minutes=10), clock.now + dt.timedelta(minutes=5)
+    with pytest.raises(ValidationFailed) as by_hand:
+        sw.entries.add_manual(NURSE, "1001", start, end, reason="call from home", service="xyz")
+    typed = [str(error) for error in by_hand.value.errors]
+    assert typed == [
+        "end: is in the future",
+        "service: 'xyz' is not one of ccm, pcm, tcm, rpm, bhi",
+    ]
+    csv = tmp_path / "entries.csv"
+    csv.write_text(f"mrn,staff_id,start,end,service\n1001,rn-lee,{start},{end},xyz\n")
+    with pytest.raises(ImportFailed) as imported:
+        sw.imports.import_paths(CLI, [csv])
+    # "entries.csv:2: end: is in the future": the same sentences after the file and line.
+    assert [problem.split(": ", 1)[1] for problem in imported.value.problems] == typed
+    timer = sw.stopwatch.start(NURSE, "1002")
+    with pytest.raises(ValidationFailed) as stopped:
+        sw.stopwatch.stop(NURSE, timer.entry_id, service="xyz", at=end)
+    assert sorted(str(error) for error in stopped.value.errors) == typed
 
 
 def test_stop_at_the_last_heartbeat_keeps_only_time_known_to_be_worked(
@@ -111,7 +163,7 @@ def test_stop_at_the_last_heartbeat_keeps_only_time_known_to_be_worked(
     clock.advance(hours=3)  # the computer lost power; the next start finds this timer
     found = sw.stopwatch.open_timers(NURSE)[0]
     assert found.last_heartbeat_at == beat
-    done = sw.stopwatch.stop(NURSE, timer.entry_id, at=found.last_heartbeat_at)
+    done = sw.stopwatch.stop(NURSE, timer.entry_id, at=found.last_heartbeat_at).timer
     assert done.elapsed_seconds == 30
 
 
@@ -188,7 +240,7 @@ def test_stop_cannot_end_before_the_last_pause(sw: Services, clock: FakeClock) -
     sw.stopwatch.pause(NURSE, timer.entry_id)
     with pytest.raises(ValidationFailed, match="before this stopwatch's last pause"):
         sw.stopwatch.stop(NURSE, timer.entry_id, at=clock.now - dt.timedelta(minutes=1))
-    assert sw.stopwatch.stop(NURSE, timer.entry_id).elapsed_seconds == 300
+    assert sw.stopwatch.stop(NURSE, timer.entry_id).timer.elapsed_seconds == 300
 
 
 def test_a_stopwatch_found_running_after_a_crash_can_be_kept_stopped_or_discarded(
@@ -204,7 +256,9 @@ def test_a_stopwatch_found_running_after_a_crash_can_be_kept_stopped_or_discarde
     clock.advance(minutes=30)  # power cut: no heartbeat for half an hour
     assert [t.entry_id for t in sw.stopwatch.stale_timers(NURSE)] == [b.entry_id]  # not paused A
     stopped = sw.stopwatch.recover(NURSE, b.entry_id, "stop_at_heartbeat")
-    assert stopped is not None and stopped.elapsed_seconds == 45  # the half hour is not counted
+    assert (
+        isinstance(stopped, Stopped) and stopped.timer.elapsed_seconds == 45
+    )  # the half hour is not counted
 
     sw.stopwatch.resume(NURSE, a.entry_id)
     clock.advance(minutes=31)  # another unclean exit; the nurse says she was on the call
@@ -231,12 +285,12 @@ def test_manual_entries_need_a_reason_and_respect_the_rules(sw: Services, clock:
     start = clock.now - dt.timedelta(hours=2)
     end = start + dt.timedelta(minutes=12)
     with pytest.raises(ValidationFailed) as caught:
-        sw.stopwatch.add_manual(NURSE, "1001", end, start, reason=" ")
+        sw.entries.add_manual(NURSE, "1001", end, start, reason=" ")
     assert {e.field for e in caught.value.errors} == {"end", "reason"}
     with pytest.raises(ValidationFailed, match="end: is in the future"):
-        sw.stopwatch.add_manual(NURSE, "1001", start, clock.now + dt.timedelta(minutes=1),
+        sw.entries.add_manual(NURSE, "1001", start, clock.now + dt.timedelta(minutes=1),
                                 reason="phone call from home")  # fmt: skip
-    row = sw.stopwatch.add_manual(NURSE, "1001", start, end, reason="call taken in the hallway",
+    row = sw.entries.add_manual(NURSE, "1001", start, end, reason="call taken in the hallway",
                                   activity="education")  # fmt: skip
     assert (row.seconds, row.source, row.activity, row.ended_at) == (
         720,
@@ -245,7 +299,7 @@ def test_manual_entries_need_a_reason_and_respect_the_rules(sw: Services, clock:
         end,
     )
     with pytest.raises(ValidationFailed, match="overlaps your 07:00–07:12 entry"):
-        sw.stopwatch.add_manual(NURSE, "1002", start + dt.timedelta(minutes=5),
+        sw.entries.add_manual(NURSE, "1002", start + dt.timedelta(minutes=5),
                                 end + dt.timedelta(minutes=5), reason="x")  # fmt: skip
 
 
@@ -254,10 +308,10 @@ def test_an_overlap_is_a_sentence_in_practice_time_without_an_internal_id(
 ) -> None:
     # 13:01:20-13:11:20 UTC is 08:01:20-08:11:20 in New York (the practice's zone), in winter.
     start = clock.now - dt.timedelta(minutes=58, seconds=40)
-    row = sw.stopwatch.add_manual(NURSE, "1001", start, start + dt.timedelta(minutes=10),
+    row = sw.entries.add_manual(NURSE, "1001", start, start + dt.timedelta(minutes=10),
                                   reason="call from home")  # fmt: skip
     with pytest.raises(ValidationFailed) as caught:
-        sw.stopwatch.add_manual(NURSE, "1002", start + dt.timedelta(minutes=5),
+        sw.entries.add_manual(NURSE, "1002", start + dt.timedelta(minutes=5),
                                 start + dt.timedelta(minutes=20), reason="x")  # fmt: skip
     [error] = caught.value.errors
     assert error.message == (
@@ -267,10 +321,10 @@ def test_an_overlap_is_a_sentence_in_practice_time_without_an_internal_id(
     assert f"entry {row.entry_id}" not in error.message and "+00:00" not in error.message
     # An entry across local midnight names both days; whole minutes drop the seconds.
     night = dt.datetime(2026, 3, 3, 4, 50, tzinfo=dt.UTC)  # 23:50 on the 2nd in New York
-    sw.stopwatch.add_manual(NURSE, "1001", night, night + dt.timedelta(minutes=20),
+    sw.entries.add_manual(NURSE, "1001", night, night + dt.timedelta(minutes=20),
                             reason="late call")  # fmt: skip
     with pytest.raises(ValidationFailed) as caught:
-        sw.stopwatch.add_manual(NURSE, "1002", night, night + dt.timedelta(minutes=1),
+        sw.entries.add_manual(NURSE, "1002", night, night + dt.timedelta(minutes=1),
                                 reason="x")  # fmt: skip
     assert caught.value.errors[0].message == (
         "This overlaps your entry for MRN 1001 from 02 Mar 2026 23:50 to 03 Mar 2026 00:10; "
@@ -284,35 +338,33 @@ def test_the_free_span_is_the_latest_time_no_entry_of_ones_own_holds(
     clock.advance(seconds=30)  # 14:00:30: a span ends on a whole minute, at or before now
     ten = dt.timedelta(minutes=10)
     at = dt.datetime(2026, 3, 4, 14, 0, tzinfo=dt.UTC)
-    assert sw.stopwatch.free_span(NURSE, 10) == (at - ten, at)
+    assert sw.entries.free_span(NURSE, 10) == (at - ten, at)
     # The entry just saved (13:48:20-13:58:40) holds the ten minutes just past: the span ends
     # on the minute before it began, and is free of it.
-    saved = sw.stopwatch.add_manual(
+    saved = sw.entries.add_manual(
         NURSE, "1001", at - dt.timedelta(minutes=11, seconds=40), at - dt.timedelta(seconds=80),
         reason="call",
     )  # fmt: skip
-    start, end = sw.stopwatch.free_span(NURSE, 10)
+    start, end = sw.entries.free_span(NURSE, 10)
     assert (start, end) == (at - dt.timedelta(minutes=22), at - dt.timedelta(minutes=12))
-    row = sw.stopwatch.add_manual(NURSE, "1002", start, end, reason="the default, as offered")
+    row = sw.entries.add_manual(NURSE, "1002", start, end, reason="the default, as offered")
     assert row.ended_at <= saved.started_at
     # A gap shorter than the span is passed over; a running stopwatch holds time up to now.
     sw.stopwatch.start(NURSE, "1001")
     clock.advance(minutes=3)
-    start, end = sw.stopwatch.free_span(NURSE, 10)
+    start, end = sw.entries.free_span(NURSE, 10)
     assert (start, end) == (at - dt.timedelta(minutes=32), at - dt.timedelta(minutes=22))
     # Someone else's time is no obstacle: the clinician's span is the ten minutes just past.
     doctor = Actor(key="dr-a", name="Dr. A", role="practitioner")
-    assert sw.stopwatch.free_span(doctor, 10)[1] == at + dt.timedelta(minutes=3)
+    assert sw.entries.free_span(doctor, 10)[1] == at + dt.timedelta(minutes=3)
 
 
 def test_edits_keep_before_and_after_and_deletions_need_a_reason(
     sw: Services, db: Database, clock: FakeClock
 ) -> None:
     start = clock.now - dt.timedelta(hours=1)
-    row = sw.stopwatch.add_manual(
-        NURSE, "1001", start, start + dt.timedelta(minutes=10), reason="r"
-    )
-    edited = sw.stopwatch.edit(NURSE, row.entry_id, end=start + dt.timedelta(minutes=15),
+    row = sw.entries.add_manual(NURSE, "1001", start, start + dt.timedelta(minutes=10), reason="r")
+    edited = sw.entries.edit(NURSE, row.entry_id, end=start + dt.timedelta(minutes=15),
                                note="longer than typed", reason="typo in the end time")  # fmt: skip
     assert edited.seconds == 900
     with db.session() as session:
@@ -320,9 +372,9 @@ def test_edits_keep_before_and_after_and_deletions_need_a_reason(
     assert (event.action, event.reason) == ("time.update", "typo in the end time")
     assert '"note":""' in event.before and '"note":"longer than typed"' in event.after
     with pytest.raises(ValidationFailed, match="reason: is required"):
-        sw.stopwatch.delete(NURSE, row.entry_id, "")
-    sw.stopwatch.delete(NURSE, row.entry_id, "entered on the wrong patient")
-    assert sw.stopwatch.patient_log(NURSE, "1001") == []
+        sw.entries.delete(NURSE, row.entry_id, "")
+    sw.entries.delete(NURSE, row.entry_id, "entered on the wrong patient")
+    assert sw.time_log.patient_log(NURSE, "1001") == []
 
 
 def test_a_paused_and_resumed_entry_keeps_its_segments_when_edited(
@@ -336,8 +388,8 @@ def test_a_paused_and_resumed_entry_keeps_its_segments_when_edited(
     clock.advance(minutes=2)
     sw.stopwatch.stop(NURSE, timer.entry_id)
     with pytest.raises(ServiceError, match="paused and resumed"):
-        sw.stopwatch.edit(NURSE, timer.entry_id, end=clock.now, reason="r")
-    row = sw.stopwatch.edit(
+        sw.entries.edit(NURSE, timer.entry_id, end=clock.now, reason="r")
+    row = sw.entries.edit(
         NURSE, timer.entry_id, activity="care plan review or revision", reason="r"
     )
     assert (row.seconds, row.activity) == (240, "care plan review or revision")
@@ -347,21 +399,21 @@ def test_a_signed_month_refuses_new_changed_and_deleted_time(
     sw: Services, db: Database, clock: FakeClock
 ) -> None:
     start = clock.now - dt.timedelta(hours=3)
-    row = sw.stopwatch.add_manual(NURSE, "1001", start, start + dt.timedelta(minutes=5), reason="r")
+    row = sw.entries.add_manual(NURSE, "1001", start, start + dt.timedelta(minutes=5), reason="r")
     sign(db, "1001", "2026-03", clock.now)
     with pytest.raises(ServiceError, match="March 2026 is signed"):
-        sw.stopwatch.add_manual(NURSE, "1001", start + dt.timedelta(minutes=30),
+        sw.entries.add_manual(NURSE, "1001", start + dt.timedelta(minutes=30),
                                 start + dt.timedelta(minutes=40), reason="r")  # fmt: skip
     with pytest.raises(ServiceError, match="March 2026 is signed"):
-        sw.stopwatch.edit(NURSE, row.entry_id, note="x", reason="r")
+        sw.entries.edit(NURSE, row.entry_id, note="x", reason="r")
     with pytest.raises(ServiceError, match="March 2026 is signed"):
-        sw.stopwatch.delete(NURSE, row.entry_id, "r")
+        sw.entries.delete(NURSE, row.entry_id, "r")
     # A stopwatch is refused at the start, not after minutes the nurse could not keep.
     with pytest.raises(ServiceError, match="March 2026 is signed"):
         sw.stopwatch.start(NURSE, "1001")
     assert sw.stopwatch.open_timers(NURSE) == []
     # Another patient's month is not affected.
-    assert sw.stopwatch.add_manual(NURSE, "1002", start + dt.timedelta(minutes=30),
+    assert sw.entries.add_manual(NURSE, "1002", start + dt.timedelta(minutes=30),
                                    start + dt.timedelta(minutes=40), reason="r").seconds == 600  # fmt: skip
 
 
@@ -372,7 +424,7 @@ def test_the_spring_forward_night_counts_true_elapsed_time(db: Database, staffed
     services = Services(db, clock=clock)
     timer = services.stopwatch.start(NURSE, "1001")
     clock.advance(minutes=20)  # now 03:10 EDT: the wall clock says +80 minutes
-    assert services.stopwatch.stop(NURSE, timer.entry_id).elapsed_seconds == 1200
+    assert services.stopwatch.stop(NURSE, timer.entry_id).timer.elapsed_seconds == 1200
 
 
 def test_a_stopwatch_across_the_local_month_end_leaves_each_month_its_own_seconds(
@@ -396,13 +448,13 @@ def test_logs_by_patient_month_and_by_local_day(db: Database, staffed: Services)
     clock = FakeClock(dt.datetime(2026, 4, 2, 12, 0, tzinfo=dt.UTC))
     services = Services(db, clock=clock)
     late = dt.datetime(2026, 4, 1, 2, 30, tzinfo=dt.UTC)
-    services.stopwatch.add_manual(NURSE, "1001", late, late + dt.timedelta(minutes=10), reason="r")
+    services.entries.add_manual(NURSE, "1001", late, late + dt.timedelta(minutes=10), reason="r")
     april = dt.datetime(2026, 4, 1, 14, 0, tzinfo=dt.UTC)
-    services.stopwatch.add_manual(NURSE, "1001", april, april + dt.timedelta(minutes=5), reason="r")
-    assert [r.seconds for r in services.stopwatch.patient_log(NURSE, "1001", "2026-03")] == [600]
-    assert [r.seconds for r in services.stopwatch.patient_log(NURSE, "1001", "2026-04")] == [300]
-    assert [r.seconds for r in services.stopwatch.my_day(NURSE, dt.date(2026, 3, 31))] == [600]
-    assert [r.seconds for r in services.stopwatch.my_day(NURSE, dt.date(2026, 4, 1))] == [300]
+    services.entries.add_manual(NURSE, "1001", april, april + dt.timedelta(minutes=5), reason="r")
+    assert [r.seconds for r in services.time_log.patient_log(NURSE, "1001", "2026-03")] == [600]
+    assert [r.seconds for r in services.time_log.patient_log(NURSE, "1001", "2026-04")] == [300]
+    assert [r.seconds for r in services.time_log.my_day(NURSE, dt.date(2026, 3, 31))] == [600]
+    assert [r.seconds for r in services.time_log.my_day(NURSE, dt.date(2026, 4, 1))] == [300]
 
 
 def test_after_an_unclean_exit_a_fresh_heartbeat_from_before_the_start_is_left_running(

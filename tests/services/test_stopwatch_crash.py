@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ccmdesk.db import open_database
-from ccmdesk.services import Services
+from ccmdesk.services import Services, Stopped
 from tests.helpers.common import NURSE
 
 BEAT = 0.5  # seconds between heartbeats in the child (the application uses 30)
@@ -65,7 +65,7 @@ def test_kill_9_loses_at_most_one_heartbeat_interval(staffed: Services, db, tmp_
     # plus scheduling slack on a busy VM.
     assert 0 <= lost <= BEAT + 1.5
     stopped = later.stopwatch.recover(NURSE, entry_id, "stop_at_heartbeat")
-    assert stopped is not None
-    assert stopped.elapsed_seconds == int((beat - stale[0].started_at).total_seconds())
-    assert stopped.elapsed_seconds >= 1
+    assert isinstance(stopped, Stopped)
+    assert stopped.timer.elapsed_seconds == int((beat - stale[0].started_at).total_seconds())
+    assert stopped.timer.elapsed_seconds >= 1
     database.dispose()

@@ -240,8 +240,8 @@ def manual_overlap(out: Path, services: Services, clock: ShiftedClock, window: Q
     row = services.patients.list_rows(nurse)[0]
     mrn = row.mrn
     # The ten minutes the dialog would offer, saved; then typed again, over that entry.
-    start, end = services.stopwatch.free_span(nurse, 10)
-    services.stopwatch.add_manual(nurse, mrn, start, end, reason="call from home")
+    start, end = services.entries.free_span(nurse, 10)
+    services.entries.add_manual(nurse, mrn, start, end, reason="call from home")
     zone = services.practice_zone()
     manual = ManualEntryDialog(
         f"{row.first_name} {row.last_name}",

@@ -18,9 +18,9 @@ from tests.helpers.common import NOW
 @pytest.fixture
 def page(qtbot: QtBot, services: Services, admin: Actor, nurse: Actor) -> AuditPage:
     start = dt.datetime(2026, 3, 16, 13, 0, tzinfo=dt.UTC)
-    row = services.stopwatch.add_manual(nurse, "A100", start, start + dt.timedelta(minutes=9),
+    row = services.entries.add_manual(nurse, "A100", start, start + dt.timedelta(minutes=9),
                                         reason="call on the ward phone", note="first")  # fmt: skip
-    services.stopwatch.edit(nurse, row.entry_id, note="second", reason="typo in the note")
+    services.entries.edit(nurse, row.entry_id, note="second", reason="typo in the note")
     widget = AuditPage(services, lambda: admin, InlineTaskRunner())
     qtbot.addWidget(widget)
     return widget

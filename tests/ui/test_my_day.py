@@ -44,7 +44,7 @@ def utc(day: int, hour: int, minute: int, second: int = 0) -> dt.datetime:
 
 @pytest.fixture
 def day_data(services: Services, nurse: Actor) -> Services:
-    add = services.stopwatch.add_manual
+    add = services.entries.add_manual
     # Added out of order: the page lists the day by start time.
     add(
         nurse,
@@ -99,7 +99,7 @@ def test_day_table_model_passes_the_qt_model_tester(
     qtmodeltester, day_data: Services, nurse: Actor
 ) -> None:
     model = DayTableModel(day_data.now)
-    rows = day_data.stopwatch.my_day(nurse, MONDAY)
+    rows = day_data.time_log.my_day(nurse, MONDAY)
     model.set_rows(rows, day_data.practice_zone(), MONDAY, day_data.now())
     qtmodeltester.check(model)
 
@@ -210,7 +210,7 @@ def test_a_role_without_time_sees_the_services_refusal(
     qtbot, services: Services, biller: Actor
 ) -> None:
     with pytest.raises(PermissionDenied) as refused:
-        services.stopwatch.my_day(biller, MONDAY)
+        services.time_log.my_day(biller, MONDAY)
     page = MyDayPage(services, lambda: biller)
     qtbot.addWidget(page)
     page.show()

@@ -57,7 +57,7 @@ def test_the_summary_shows_the_month_on_one_screen_with_stored_text_escaped(
 ) -> None:
     nurse = month_data.staff.actor_for("rn-lee")
     start = dt.datetime(2026, 3, 3, 14, 0, tzinfo=dt.UTC)
-    month_data.stopwatch.add_manual(nurse, "M1", start, start + dt.timedelta(minutes=3),
+    month_data.entries.add_manual(nurse, "M1", start, start + dt.timedelta(minutes=3),
                                     reason="r", note="<b>bold?</b> & \u05e9\u05dc\u05d5\u05dd")  # fmt: skip
     page.reload()
     assert page.select_mrn("M1")
@@ -149,7 +149,7 @@ def test_the_practitioner_adds_own_time_from_the_summary(
 
     monkeypatch.setattr(page, "exec_dialog", fill)
     assert page.add_time()
-    own = [e for e in month_data.stopwatch.patient_log(doctor, "M2") if e.staff_id == "dr-okafor"]
+    own = [e for e in month_data.time_log.patient_log(doctor, "M2") if e.staff_id == "dr-okafor"]
     assert [e.seconds for e in own] == [600]
     assert statuses(page)["M2"] == "ready to sign"  # 17 + 10 minutes reach 99490
 
@@ -185,7 +185,7 @@ def test_the_confirmation_signs_what_it_listed_or_nothing(
     assert dialog is not None and dialog.table.item(0, 2).text() == "99490x1"
     nurse = month_data.staff.actor_for("rn-lee")
     start = dt.datetime(2026, 3, 3, 14, 0, tzinfo=dt.UTC)
-    month_data.stopwatch.add_manual(nurse, "M1", start, start + dt.timedelta(minutes=20),
+    month_data.entries.add_manual(nurse, "M1", start, start + dt.timedelta(minutes=20),
                                     reason="a call from another desk")  # fmt: skip
     dialog.accept()
     assert statuses(page)["M1"] == "ready to sign"  # not signed with figures never shown

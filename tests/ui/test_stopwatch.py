@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from ccmdesk.models import AuditEvent
 from ccmdesk.services import Actor, ServiceError, Services
-from ccmdesk.services.stopwatch import EntryRow
+from ccmdesk.services.time.records import EntryRow
 from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.forms import ReasonDialog
 from ccmdesk.ui.main_window import PATIENTS, MainWindow
@@ -124,7 +124,7 @@ def test_the_panel_starts_pauses_resumes_and_stops_and_saves(
     qtbot.mouseClick(panel.stopwatch.stop_button, Qt.MouseButton.LeftButton)
     assert asked == [20 * 60 + 5]
     assert window.stopwatch.timers == []
-    [entry] = services.stopwatch.patient_log(nurse, "A100")
+    [entry] = services.time_log.patient_log(nurse, "A100")
     assert (entry.seconds, entry.activity, entry.note) == (1205, "Education", SAVE.note)
     # The panel shows the saved time, this month's progress and what is left.
     assert panel.log.rowCount() == 1 and panel.log.item(0, 1).text() == "20:05"
@@ -151,6 +151,31 @@ def test_ctrl_space_starts_the_chosen_patient_and_stops_and_saves(
     monkeypatch.setattr(window.stopwatch, "ask_stop", lambda timer, seconds, end, *_: SAVE)
     qtbot.keyClick(page.table, Qt.Key.Key_Space, Qt.KeyboardModifier.ControlModifier)
     assert window.stopwatch.timers == []
+
+
+def test_stop_and_save_keeps_what_the_stop_returned_and_reads_no_stopwatch_again(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
+) -> None:
+    idle, mono = FakeIdle(), Mono()
+    controller = make_controller(qtbot, services, nurse, idle, mono)
+    controller.refresh()
+    controller.start("A100")
+    run(controller, clock, mono, 90)
+    monkeypatch.setattr(controller, "ask_stop", lambda timer, seconds, end, *_: SAVE)
+    reads: list[str] = []
+    real = services.stopwatch.open_timers
+    monkeypatch.setattr(
+        services.stopwatch, "open_timers", lambda actor: reads.append("open") or real(actor)
+    )
+    assert controller.stop_and_save()
+    assert reads == []  # the stop said which stopwatch ended: the rest are as they were
+    assert controller.timers == [] and controller.running is None
+    stopped = controller.last_stop
+    assert stopped is not None and (stopped.entry.seconds, stopped.entry.activity) == (
+        90,
+        "Education",
+    )
+    assert stopped.progress.progress.countable_seconds == 90
 
 
 def test_the_stop_dialog_saves_on_enter_and_keeps_lines_with_shift_enter(
@@ -189,7 +214,7 @@ def test_the_panel_discards_a_stopwatch_started_by_mistake_with_a_reason(
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert window.stopwatch.running is None
     assert services.stopwatch.open_timers(nurse) == []
-    assert services.stopwatch.patient_log(nurse, "A100") == []  # none of the 40 s counts
+    assert services.time_log.patient_log(nurse, "A100") == []  # none of the 40 s counts
     with services.audit._db.session() as session:  # type: ignore[attr-defined]
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "time.discard")).one()
     assert event.reason == "started on the wrong patient"
@@ -347,7 +372,7 @@ def test_stopping_at_the_start_of_idle_time(
     dialog.stop.setChecked(True)
     advance(clock, mono, 15 * 60)
     dialog.accept()
-    [entry] = services.stopwatch.patient_log(nurse, "A100")
+    [entry] = services.time_log.patient_log(nurse, "A100")
     assert entry.seconds == 4 * 60
     assert ends == [dialog.idle.since]
 
@@ -369,7 +394,7 @@ def test_idle_from_the_start_offers_throwing_the_stopwatch_away_not_an_empty_sto
     # No Stop dialog showing 0:00 to be refused: the stopwatch is gone, with a reason.
     assert asked == [] and controller.idle_dialog is None
     assert controller.running is None and services.stopwatch.open_timers(nurse) == []
-    assert services.stopwatch.patient_log(nurse, "A100") == []
+    assert services.time_log.patient_log(nurse, "A100") == []
     with services.audit._db.session() as session:  # type: ignore[attr-defined]
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "time.discard")).one()
     assert event.reason == "idle from its start: no time recorded before idleness began"
@@ -425,7 +450,7 @@ def test_a_clock_set_back_while_the_idle_question_waits_moves_its_start_too(
     dialog.stop.setChecked(True)
     dialog.accept()
     # Stopped where the idle time began, on the new clock: the five minutes before it.
-    [entry] = services.stopwatch.patient_log(nurse, "A100")
+    [entry] = services.time_log.patient_log(nurse, "A100")
     assert entry.seconds == 5 * 60 and entry.ended_at == dialog.idle.since
     for widget in QApplication.topLevelWidgets():
         if widget.objectName() == "errorMessage":
@@ -437,7 +462,7 @@ def test_idle_start_never_lies_after_now_when_the_entry_cannot_move_back(
 ) -> None:
     # A call typed in that ends 50 minutes before the stopwatch starts: after the clock goes
     # back an hour, the entry can move back only those 50 minutes.
-    services.stopwatch.add_manual(
+    services.entries.add_manual(
         nurse, "A101", clock.now - dt.timedelta(hours=3), clock.now - dt.timedelta(minutes=50),
         reason="call typed in",
     )  # fmt: skip
@@ -561,7 +586,7 @@ def test_recovery_offers_a_stopwatch_left_running(
     assert "Stop it at" in seen[0].stop_button.text() and "(4:00)" in seen[0].stop_button.text()
     assert "3:04:00" in seen[0].keep_button.text()
     assert controller.timers == []
-    [entry] = services.stopwatch.patient_log(nurse, "A100")
+    [entry] = services.time_log.patient_log(nurse, "A100")
     assert entry.seconds == 240
 
 
@@ -587,7 +612,7 @@ def test_stopping_a_recovered_stopwatch_asks_what_was_done_as_a_stop_does(
     controller.recover()
     # The Stop dialog, ended at the last heartbeat, and what was typed in it saved.
     assert asked == [(240, beat)]
-    [entry] = services.stopwatch.patient_log(nurse, "A100")
+    [entry] = services.time_log.patient_log(nurse, "A100")
     assert (entry.seconds, entry.activity, entry.note) == (240, "Education", "Reviewed glucose log")
     assert saved == ["A100"] and controller.timers == []
 
@@ -711,7 +736,7 @@ def test_manual_time_is_added_with_a_reason_and_a_refusal_keeps_the_dialog(
     assert panel.add_time()
     assert len(attempts) == 2 and attempts[0] is attempts[1]  # the same dialog, text kept
     assert "future" in attempts[0].error.text()
-    [entry] = services.stopwatch.patient_log(nurse, "A100")
+    [entry] = services.time_log.patient_log(nurse, "A100")
     assert (entry.seconds, entry.source, entry.activity) == (
         25 * 60,
         "manual",
@@ -843,17 +868,17 @@ def test_a_role_that_records_no_time_sees_the_month_but_no_stopwatch(
     assert not panel.add_button.isVisible()
     assert panel.month_label.text() == "March 2026 · CCM (99490, 99439)"
     main.toggle_timer()  # Ctrl+Space does nothing for this role
-    assert services.stopwatch.patient_log(biller, "A100") == []
+    assert services.time_log.patient_log(biller, "A100") == []
 
 
 def test_own_entries_are_corrected_and_deleted_with_a_reason(
     qtbot, window: MainWindow, clock: FakeClock, services: Services, nurse: Actor, monkeypatch
 ) -> None:
     start = clock.now - dt.timedelta(hours=2)
-    services.stopwatch.add_manual(
+    services.entries.add_manual(
         nurse, "A100", start, start + dt.timedelta(minutes=10), reason="r", activity="Education"
     )
-    services.stopwatch.add_manual(
+    services.entries.add_manual(
         services.staff.actor_for("dr-okafor"),
         "A100",
         start + dt.timedelta(minutes=30),
@@ -875,14 +900,14 @@ def test_own_entries_are_corrected_and_deleted_with_a_reason(
 
     monkeypatch.setattr(panel, "exec_dialog", correct)
     assert panel.edit_time()
-    mine = [r for r in services.stopwatch.patient_log(nurse, "A100") if r.staff_id == "rn-lee"]
+    mine = [r for r in services.time_log.patient_log(nurse, "A100") if r.staff_id == "rn-lee"]
     assert [r.seconds for r in mine] == [15 * 60]
     panel.log.selectRow(1)
     monkeypatch.setattr(panel, "ask_reason", lambda entry: None)  # cancelled
     assert not panel.delete_time()
     monkeypatch.setattr(panel, "ask_reason", lambda entry: "Entered on the wrong patient")
     assert panel.delete_time()
-    assert [r.staff_id for r in services.stopwatch.patient_log(nurse, "A100")] == ["dr-okafor"]
+    assert [r.staff_id for r in services.time_log.patient_log(nurse, "A100")] == ["dr-okafor"]
     assert panel.log.rowCount() == 1
 
 
@@ -969,7 +994,7 @@ def test_a_note_only_correction_on_the_fall_back_night_does_not_move_the_entry(
     qtbot, window: MainWindow, services: Services, nurse: Actor, clock: FakeClock, monkeypatch
 ) -> None:
     clock.now = SECOND_PASS + dt.timedelta(hours=3)  # the morning after
-    services.stopwatch.add_manual(
+    services.entries.add_manual(
         nurse, "A100", SECOND_PASS, SECOND_PASS + dt.timedelta(minutes=20), reason="typed in"
     )
     panel = choose(window, "A100").panel
@@ -983,7 +1008,7 @@ def test_a_note_only_correction_on_the_fall_back_night_does_not_move_the_entry(
 
     monkeypatch.setattr(panel, "exec_dialog", correct)
     assert panel.edit_time()
-    [row] = services.stopwatch.patient_log(nurse, "A100")
+    [row] = services.time_log.patient_log(nurse, "A100")
     assert (row.started_at, row.note) == (SECOND_PASS, "Refills discussed")
 
 
@@ -1111,7 +1136,7 @@ def test_the_stop_dialog_shows_the_time_running_on_until_save(
     assert controller.stop_and_save()
     assert [text.split("</b>")[0] for text in shown] == ["<b>10:00", "<b>10:45"]
     # What was saved is the time the dialog showed when Save was pressed.
-    [entry] = services.stopwatch.patient_log(nurse, "A100")
+    [entry] = services.time_log.patient_log(nurse, "A100")
     assert entry.seconds == 645
 
 
@@ -1136,7 +1161,7 @@ def test_the_manual_entry_default_does_not_overlap_the_entry_just_saved(
     assert panel.add_time()
     assert len(attempts) == 1  # saved as offered: no overlap to correct
     added, stopped = sorted(
-        services.stopwatch.patient_log(nurse, "A100"), key=lambda row: row.source
+        services.time_log.patient_log(nurse, "A100"), key=lambda row: row.source
     )
     assert added.source == "manual" and added.seconds == 600
     assert stopped.ended_at is not None and added.ended_at is not None
@@ -1150,7 +1175,7 @@ def test_a_manual_overlap_reads_as_a_sentence_in_practice_time(
     assert panel is not None
     # 14:31:20-14:41:20 UTC: 10:31:20-10:41:20 in New York.
     start = clock.now - dt.timedelta(minutes=28, seconds=40)
-    services.stopwatch.add_manual(
+    services.entries.add_manual(
         nurse, "A100", start, start + dt.timedelta(minutes=10), reason="call from home"
     )
     attempts: list[ManualEntryDialog] = []

@@ -44,7 +44,7 @@ def utc(hour: int, minute: int = 0, day: int = 16) -> dt.datetime:
 
 
 def add_time(services: Services, actor: Actor, mrn: str, start: dt.datetime, minutes: int) -> None:
-    services.stopwatch.add_manual(
+    services.entries.add_manual(
         actor,
         mrn,
         start,

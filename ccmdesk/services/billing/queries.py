@@ -28,7 +28,7 @@ from ccmdesk.rules.billing import NON_CLINICAL, OTHER_SERVICE, Columns, Month
 from ccmdesk.rules.minutes import COUNTING_ROLES, COUNTING_SERVICES
 from ccmdesk.services.base import practice_zone
 from ccmdesk.services.billing.plumbing import Epoch, Joined, json_numbers
-from ccmdesk.services.stopwatch import STALE_AFTER_SECONDS
+from ccmdesk.services.time.recovery import STALE_AFTER_SECONDS
 
 # Rows of the patients query (its columns are listed in patient_rows).
 PatientRows = Sequence[Row[*tuple[Any, ...]]]

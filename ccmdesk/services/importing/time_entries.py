@@ -10,14 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ccmdesk.models import Patient, Staff, TimeEntry, TimeSegment
+from ccmdesk.rules.entries import activity_error, service_error, span_errors
 from ccmdesk.rules.validation import (
-    ACTIVITY_LIMIT,
-    SERVICES,
     ParseError,
     note_error,
     parse_bool,
     parse_instant,
-    text_error,
 )
 from ccmdesk.services.importing.core import Check, FileKind, Importer, Report, Row, Write, batches
 
@@ -69,20 +67,18 @@ def _read_entry(
         except ParseError as exc:
             bad(column, str(exc))
     if "start" in instants and "end" in instants:
-        if instants["end"] <= instants["start"]:
-            bad("end", "is not after start")
-        elif instants["end"] > now:
-            bad("end", "is in the future")
+        for error in span_errors(instants["start"], instants["end"], now):
+            bad(error.field, error.message)
     service = v.get("service", "").strip().lower() or "ccm"
-    if service not in SERVICES:
-        bad("service", f"'{service}' is not one of {', '.join(SERVICES)}")
+    if message := service_error(service):
+        bad("service", message)
     face_to_face = False
     try:
         face_to_face = parse_bool(v.get("face_to_face", ""))
     except ParseError as exc:
         bad("face_to_face", str(exc))
     activity, note = v.get("activity", "").strip(), v.get("note", "").strip()
-    if message := text_error(activity, ACTIVITY_LIMIT):
+    if message := activity_error(activity):
         bad("activity", message)
     if message := note_error(note):
         bad("note", message)

@@ -1,0 +1,1 @@
+"""Patients' time: the stopwatch, entries by hand, corrections and the logs, a service each."""
