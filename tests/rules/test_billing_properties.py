@@ -170,8 +170,8 @@ def test_splitting_at_month_ends_conserves_every_second(segments) -> None:  # ty
 @settings(max_examples=300, deadline=None)
 @given(patient, facts, st.lists(entry, max_size=8))
 def test_time_wholly_in_another_month_changes_nothing(p, f, entries) -> None:  # type: ignore[no-untyped-def]
-    # Months with nothing across a month end take a column-wise fast path; the extra April
-    # segment sends the same month down the segment-by-segment path: both must agree.
+    # The extra April segment makes the month's one path cut at the month end, a step the
+    # month's own segments alone skip: the result must not change.
     work = flat(entries)
     april = Segment.of(MARCH.end + 3600, MARCH.end + 7200, 2, "clinical")
     assert summary(evaluate(MARCH, p, f, [*work, april])) == summary(evaluate(MARCH, p, f, work))
