@@ -25,8 +25,9 @@ from ccmdesk.rules.catalog import (
     Family,
 )
 from ccmdesk.rules.intervals import minus, month_days, month_year, short_month
-from ccmdesk.rules.minutes import COUNTING_ROLES, COUNTING_SERVICES  # C4, C5: one definition
 
+COUNTING_ROLES = frozenset({"clinical", "practitioner"})  # C4
+COUNTING_SERVICES = frozenset({"ccm", "pcm"})  # C5
 COMPLEX_LEVELS = frozenset({"moderate", "high"})
 # Order in which a segment excluded for several reasons is counted (billing rules §2).
 EXCLUSION_ORDER = (
