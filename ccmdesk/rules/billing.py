@@ -677,12 +677,13 @@ def countable_seconds(
     """A patient-month's countable seconds (T) exactly as `evaluate` counts them, without the
     rest of the rules: what the worklist and the patient panel show against the thresholds."""
     tally = count_time(
-        m, consent_cut(m, consent_date), stay_spans(m, inpatient_stays), None, columns(segments)
+        m, consent_cut(m, consent_date), stay_spans(m, inpatient_stays), None, as_columns(segments)
     )
     return tally.countable_seconds
 
 
-def columns(segments: Columns | Iterable[Segment]) -> Columns:
+def as_columns(segments: Columns | Iterable[Segment]) -> Columns:
+    """Segments in the shape the rules work in (a month from the database comes as columns)."""
     return segments if isinstance(segments, Columns) else Columns.of(segments)
 
 
@@ -762,7 +763,7 @@ def evaluate(
 def evaluate_prepared(prepared: Prepared, segments: Columns | Iterable[Segment]) -> MonthResult:
     """Apply the rules that need the month's time to a prepared patient-month."""
     m, patient, facts, dos_rule, cut_consent, stays, fixed_blocks, open_families, fixed = prepared
-    tally = count_time(m, cut_consent, stays, patient.billing_practitioner_id, columns(segments))
+    tally = count_time(m, cut_consent, stays, patient.billing_practitioner_id, as_columns(segments))
     total, own_total, overlap, excluded, warnings, merged, own_merged = tally
 
     n = len(patient.conditions)
