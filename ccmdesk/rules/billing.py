@@ -25,8 +25,9 @@ from ccmdesk.rules.catalog import (
     Family,
 )
 from ccmdesk.rules.intervals import minus, month_days, month_year, short_month
-from ccmdesk.rules.minutes import COUNTING_ROLES, COUNTING_SERVICES  # C4, C5: one definition
 
+COUNTING_ROLES = frozenset({"clinical", "practitioner"})  # C4
+COUNTING_SERVICES = frozenset({"ccm", "pcm"})  # C5
 COMPLEX_LEVELS = frozenset({"moderate", "high"})
 # Order in which a segment excluded for several reasons is counted (billing rules §2).
 EXCLUSION_ORDER = (
@@ -269,8 +270,8 @@ class MonthResult:
     overlap_seconds: int  # time two people worked at once, counted once (C3)
     # What the explanation is written from; kept so only the rows someone reads are explained.
     inputs: tuple[Month, PatientFacts, MonthFacts] = field(repr=False)
-    # The union of the countable time the family counts, for the threshold dates (its items
-    # may be whole segments: only [0] and [1] are read).
+    # The union of the countable time the family counts (its starts and ends), for the
+    # threshold dates.
     spans: tuple[Sequence[int], Sequence[int]] = field(repr=False)
     date_of_service_rule: str = "last_day"
 
@@ -547,6 +548,163 @@ def _next_threshold(families: Sequence[Family], total: int, own: int) -> tuple[i
     return best
 
 
+class Tally(NamedTuple):
+    """A patient-month's time as the rules count it (C0-C6), before any code is chosen."""
+
+    countable_seconds: int  # T: the union of the countable time
+    practitioner_seconds: int  # P: the billing practitioner's own part of T
+    overlap_seconds: int  # countable time entry by entry, less T (C3)
+    excluded: dict[str, int]  # reason → seconds, for every reason of EXCLUSION_ORDER
+    warnings: set[str]
+    merged: tuple[list[int], list[int]]  # T's union, as starts and ends
+    own_merged: tuple[list[int], list[int]]  # P's union
+
+
+def count_time(
+    m: Month,
+    cut_consent: int | None,
+    stays: Sequence[Span],
+    practitioner_id: int | None,
+    segments: Columns,
+) -> Tally:
+    """The one way the rules count a month's time: cut at the local month ends (C2); time by
+    someone whose time never counts, or for another service, set aside whole under its first
+    reason (C4, C5); inpatient days (C5), then the days before consent (C6), cut from the rest;
+    and what is left counted once (C3).
+
+    A step with nothing to do costs a pass or two over the columns in C, so the usual
+    patient-month (nothing across a month end, no stay, consent before the month) of a month of
+    300,000 segments makes no object per segment; only the segments a step changes are looked
+    at one by one.
+    """
+    lo, hi = m.start, m.end
+    excluded = dict.fromkeys(EXCLUSION_ORDER, 0)
+    warnings: set[str] = set()
+    starts, ends, staff, kinds = segments
+    if starts and (min(starts) < lo or max(ends) > hi):
+        starts, ends = _within_month(lo, hi, starts, ends, warnings)
+    if not all(map(gt, ends, starts)):
+        # No time in it (or none inside the month): a segment that counts for nothing.
+        keep = list(map(gt, ends, starts))
+        starts, ends, staff, kinds = (list(compress(c, keep)) for c in (starts, ends, staff, kinds))
+    if any(kinds):
+        for start, end, kind in compress(zip(starts, ends, kinds, strict=True), kinds):
+            _exclude_kind(kind, end - start, excluded, warnings)
+            # Its seconds went to the first reason; the later ones that apply still say so.
+            if stays and any(start < b and a < end for a, b in stays):
+                warnings.add("INPATIENT_TIME_EXCLUDED")
+            if cut_consent is not None and start < cut_consent:
+                warnings.add("PRE_CONSENT_TIME_EXCLUDED")
+        keep = list(map(not_, kinds))
+        starts, ends, staff = (list(compress(c, keep)) for c in (starts, ends, staff))
+    if stays or cut_consent is not None:
+        starts, ends, staff = _cut_days(
+            lo, cut_consent, stays, starts, ends, staff, excluded, warnings
+        )
+    if not all(map(le, starts, islice(starts, 1, None))):
+        order = sorted(range(len(starts)), key=starts.__getitem__)
+        starts = list(map(starts.__getitem__, order))
+        ends = list(map(ends.__getitem__, order))
+        staff = list(map(staff.__getitem__, order))
+    merged = _union_columns(starts, ends)
+    if practitioner_id in staff:
+        mine = list(map(eq, staff, repeat(practitioner_id)))
+        own_merged = _union_columns(list(compress(starts, mine)), list(compress(ends, mine)))
+    else:  # the usual month: the practitioner's own time is none of it
+        own_merged = ([], [])
+    total = sum(merged[1]) - sum(merged[0])
+    overlap = sum(ends) - sum(starts) - total
+    if overlap:
+        warnings.add("OVERLAP_COUNTED_ONCE")
+    own_total = sum(own_merged[1]) - sum(own_merged[0])
+    return Tally(total, own_total, overlap, excluded, warnings, merged, own_merged)
+
+
+def _within_month(
+    lo: int, hi: int, starts: list[int], ends: list[int], warnings: set[str]
+) -> tuple[list[int], list[int]]:
+    """Segments cut at the month's ends (C2); one left with time in the month after the cut
+    says so."""
+    inside_starts = list(map(max, starts, repeat(lo)))
+    inside_ends = list(map(min, ends, repeat(hi)))
+    if any(
+        a < b and (start < lo or end > hi)
+        for start, end, a, b in zip(starts, ends, inside_starts, inside_ends, strict=True)
+    ):
+        warnings.add("SPLIT_AT_MONTH_BOUNDARY")
+    return inside_starts, inside_ends
+
+
+def _cut_days(
+    lo: int,
+    cut_consent: int | None,
+    stays: Sequence[Span],
+    starts: list[int],
+    ends: list[int],
+    staff: list[int],
+    excluded: dict[str, int],
+    warnings: set[str],
+) -> tuple[list[int], list[int], list[int]]:
+    """Countable segments less inpatient days, then less the days before consent; each reason
+    is given the seconds it cut, so a minute on a stay before consent is an inpatient one."""
+    kept_starts: list[int] = []
+    kept_ends: list[int] = []
+    kept_staff: list[int] = []
+    for start, end, staff_id in zip(starts, ends, staff, strict=True):
+        kept = _cut_all([(start, end)], stays)
+        on_stays = end - start - _total(kept)
+        if on_stays:
+            warnings.add("INPATIENT_TIME_EXCLUDED")
+            excluded["INPATIENT_TIME_EXCLUDED"] += on_stays
+        if cut_consent is not None and start < cut_consent:
+            warnings.add("PRE_CONSENT_TIME_EXCLUDED")
+            left = _total(kept)
+            kept = minus(kept, (lo, cut_consent))
+            excluded["PRE_CONSENT_TIME_EXCLUDED"] += left - _total(kept)
+        for piece_start, piece_end in kept:
+            kept_starts.append(piece_start)
+            kept_ends.append(piece_end)
+            kept_staff.append(staff_id)
+    return kept_starts, kept_ends, kept_staff
+
+
+def countable_seconds(
+    m: Month,
+    consent_date: dt.date | None,
+    inpatient_stays: Sequence[tuple[dt.date, dt.date]],
+    segments: Columns | Iterable[Segment],
+) -> int:
+    """A patient-month's countable seconds (T) exactly as `evaluate` counts them, without the
+    rest of the rules: what the worklist and the patient panel show against the thresholds."""
+    tally = count_time(
+        m, consent_cut(m, consent_date), stay_spans(m, inpatient_stays), None, as_columns(segments)
+    )
+    return tally.countable_seconds
+
+
+def as_columns(segments: Columns | Iterable[Segment]) -> Columns:
+    """Segments in the shape the rules work in (a month from the database comes as columns)."""
+    return segments if isinstance(segments, Columns) else Columns.of(segments)
+
+
+def consent_cut(m: Month, consent: dt.date | None) -> int | None:
+    """Where the days before consent end, when that is inside the month (C6). A consent dated
+    after the month is no consent for it: NO_CONSENT alone blocks it, and its minutes show what
+    it would bill."""
+    if consent is not None and m.first_day < consent <= m.last_day:
+        return local_midnight(consent, m.zone)
+    return None
+
+
+def stay_spans(m: Month, stays: Iterable[tuple[dt.date, dt.date]]) -> list[Span]:
+    """Inpatient stays as instants, from the admission day's local midnight to the end of the
+    discharge day (both days are inpatient days)."""
+    return [
+        (local_midnight(a, m.zone), local_midnight(d + dt.timedelta(days=1), m.zone))
+        for a, d in stays
+    ]
+
+
 class Prepared(NamedTuple):
     """What a patient-month's facts decide before any time is looked at: the cuts, the
     blocks, the families its conditions open and the warnings that need no minutes. Made
@@ -567,8 +725,6 @@ def prepare(
     m: Month, patient: PatientFacts, facts: MonthFacts, *, dos_rule: str = "last_day"
 ) -> Prepared:
     """The part of the rules that depends on the patient's and the month's facts alone."""
-    zone = m.zone
-    consent = patient.consent_date
     n = len(patient.conditions)
     warnings: set[str] = set()
     if n == 1:
@@ -584,16 +740,8 @@ def prepare(
         patient,
         facts,
         dos_rule,
-        # Only a consent day inside the month cuts anything (C6). A consent dated after the
-        # month is no consent for it: NO_CONSENT alone blocks it, and its minutes show what
-        # it would bill.
-        local_midnight(consent, zone)
-        if consent is not None and m.first_day < consent <= m.last_day
-        else None,
-        [
-            (local_midnight(a, zone), local_midnight(d + dt.timedelta(days=1), zone))
-            for a, d in facts.inpatient_stays
-        ],
+        consent_cut(m, patient.consent_date),
+        stay_spans(m, facts.inpatient_stays),
         frozenset(_blocks(m, patient, facts)),
         m.candidates(n, facts.complexity),
         frozenset(warnings),
@@ -604,7 +752,7 @@ def evaluate(
     m: Month,
     patient: PatientFacts,
     facts: MonthFacts,
-    segments: Iterable[Segment],
+    segments: Columns | Iterable[Segment],
     *,
     dos_rule: str = "last_day",
 ) -> MonthResult:
@@ -612,82 +760,11 @@ def evaluate(
     return evaluate_prepared(prepare(m, patient, facts, dos_rule=dos_rule), segments)
 
 
-def evaluate_prepared(prepared: Prepared, segments: Iterable[Segment]) -> MonthResult:
+def evaluate_prepared(prepared: Prepared, segments: Columns | Iterable[Segment]) -> MonthResult:
     """Apply the rules that need the month's time to a prepared patient-month."""
     m, patient, facts, dos_rule, cut_consent, stays, fixed_blocks, open_families, fixed = prepared
-    lo, hi = m.start, m.end
-    excluded = dict.fromkeys(EXCLUSION_ORDER, 0)
-    warnings: set[str] = set()
-    bp = patient.billing_practitioner_id
-    columns = segments if isinstance(segments, Columns) else Columns.of(segments)
-    starts, ends, staff, kinds = columns
-    if (
-        not stays
-        and cut_consent is None
-        and (not starts or (min(starts) >= lo and max(ends) <= hi))
-        and all(map(gt, ends, starts))
-    ):
-        # The usual patient-month (no stay, consent before it, nothing across a month end),
-        # which is most of a month of 300,000 segments: column-wise passes that run in C.
-        if any(kinds):
-            for start, end, kind in compress(zip(starts, ends, kinds, strict=True), kinds):
-                _exclude_kind(kind, end - start, excluded, warnings)
-            keep = list(map(not_, kinds))
-            starts = list(compress(starts, keep))
-            ends = list(compress(ends, keep))
-            staff = list(compress(staff, keep))
-        if not all(map(le, starts, islice(starts, 1, None))):
-            order = sorted(range(len(starts)), key=starts.__getitem__)
-            starts = list(map(starts.__getitem__, order))
-            ends = list(map(ends.__getitem__, order))
-            staff = list(map(staff.__getitem__, order))
-        counted_sum = sum(ends) - sum(starts)
-        merged = _union_columns(starts, ends)
-        if bp in staff:
-            mine = list(map(eq, staff, repeat(bp)))
-            own_merged = _union_columns(list(compress(starts, mine)), list(compress(ends, mine)))
-        else:  # the usual month: the practitioner's own time is none of it
-            own_merged = ([], [])
-    else:
-        counted: list[Span] = []
-        own: list[Span] = []
-        counted_sum = 0
-        for start, end, staff_id, kind in zip(starts, ends, staff, kinds, strict=True):
-            if start < lo or end > hi:
-                start, end = max(start, lo), min(end, hi)
-                if start >= end:
-                    continue
-                warnings.add("SPLIT_AT_MONTH_BOUNDARY")
-            if end <= start:
-                continue
-            seconds = end - start
-            kept: list[Span] = _cut_all([(start, end)], stays) if stays else [(start, end)]
-            on_stays = seconds - _total(kept)
-            # Every reason that applies raises its warning; the seconds go to the first of
-            # them, in the order C4, C5 (service, face to face, inpatient), C6.
-            if on_stays:
-                warnings.add("INPATIENT_TIME_EXCLUDED")
-            if cut_consent is not None and start < cut_consent:
-                warnings.add("PRE_CONSENT_TIME_EXCLUDED")
-            if kind:
-                _exclude_kind(kind, seconds, excluded, warnings)
-                continue
-            excluded["INPATIENT_TIME_EXCLUDED"] += on_stays
-            if cut_consent is not None and start < cut_consent:
-                after_stays = _total(kept)
-                kept = minus(kept, (lo, cut_consent))
-                excluded["PRE_CONSENT_TIME_EXCLUDED"] += after_stays - _total(kept)
-            counted.extend(kept)
-            counted_sum += _total(kept)
-            if staff_id == bp:
-                own.extend(kept)
-        merged = _split(_union(counted))
-        own_merged = _split(_union(own))
-    total = sum(merged[1]) - sum(merged[0])
-    own_total = sum(own_merged[1]) - sum(own_merged[0])
-    overlap = counted_sum - total
-    if overlap:
-        warnings.add("OVERLAP_COUNTED_ONCE")
+    tally = count_time(m, cut_consent, stays, patient.billing_practitioner_id, as_columns(segments))
+    total, own_total, overlap, excluded, warnings, merged, own_merged = tally
 
     n = len(patient.conditions)
     blocks = set(fixed_blocks)

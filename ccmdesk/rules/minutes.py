@@ -1,23 +1,11 @@
-"""A month's countable care-management seconds (conventions C0-C6) and the next time threshold."""
+"""Where a month's countable minutes stand: the family's thresholds, the next one, days left."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ccmdesk.rules.intervals import (
-    Interval,
-    merge,
-    minus,
-    month_days,
-    month_parts,
-    split_by_month,
-    union_seconds,
-)
-
-COUNTING_ROLES = frozenset({"clinical", "practitioner"})  # C4
-COUNTING_SERVICES = frozenset({"ccm", "pcm"})  # C5
+from ccmdesk.rules.intervals import Interval, month_days, month_parts
 
 # Thresholds in minutes the worklist and the progress bar aim at, per family (billing rules §1).
 # The complex and PCM families have uncapped add-ons; the bar stops at the first add-on.
@@ -31,16 +19,6 @@ FAMILY_LABELS = {
     "complex": "Complex CCM (99487, 99489)",
     "pcm": "PCM (99426)",
 }
-
-
-@dataclass(frozen=True)
-class TimedWork:
-    """One entry as the rules see it: its segments and who did it, for what."""
-
-    segments: tuple[Interval, ...]
-    role: str
-    service: str
-    face_to_face: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,48 +70,6 @@ def month_bounds(month: str, zone: dt.tzinfo) -> Interval:
     start = dt.datetime(year, number, 1, tzinfo=zone)
     end = dt.datetime(year + (number == 12), number % 12 + 1, 1, tzinfo=zone)
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-
-
-def _local_day_span(first: dt.date, last: dt.date, zone: dt.tzinfo) -> Interval:
-    start = dt.datetime.combine(first, dt.time(), zone).astimezone(dt.UTC)
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC)
-    return start, end
-
-
-def countable_intervals(
-    work: Iterable[TimedWork],
-    month: str,
-    zone: dt.tzinfo,
-    consent_date: dt.date | None,
-    inpatient_stays: Sequence[tuple[dt.date, dt.date]] = (),
-) -> list[Interval]:
-    """The month's countable time as merged intervals: counting roles (C4), CCM or PCM time
-    not face to face and not on inpatient days (C5), from the consent day on (C6), cut at the
-    local month ends (C2) and counted once (C3)."""
-    pieces: list[Interval] = []
-    for item in work:
-        if item.role not in COUNTING_ROLES or item.service not in COUNTING_SERVICES:
-            continue
-        if item.face_to_face:
-            continue
-        for segment in item.segments:
-            pieces.extend(span for m, span in split_by_month(segment, zone) if m == month)
-    for admitted, discharged in inpatient_stays:
-        pieces = minus(pieces, _local_day_span(admitted, discharged, zone))
-    if consent_date is not None:
-        consent_start = _local_day_span(consent_date, consent_date, zone)[0]
-        pieces = minus(pieces, (dt.datetime.min.replace(tzinfo=dt.UTC), consent_start))
-    return merge(pieces)
-
-
-def countable_seconds(
-    work: Iterable[TimedWork],
-    month: str,
-    zone: dt.tzinfo,
-    consent_date: dt.date | None,
-    inpatient_stays: Sequence[tuple[dt.date, dt.date]] = (),
-) -> int:
-    return union_seconds(countable_intervals(work, month, zone, consent_date, inpatient_stays))
 
 
 def family_for(condition_count: int, complexity: str) -> str | None:

@@ -3,36 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from ccmdesk.models import (
-    Enrollment,
-    InpatientStay,
-    Patient,
-    PatientCondition,
-    PatientMonth,
-    Staff,
-    TimeEntry,
-    TimeSegment,
-)
-from ccmdesk.rules.intervals import Interval, month_days, month_of
-from ccmdesk.rules.minutes import (
-    Progress,
-    TimedWork,
-    countable_seconds,
-    family_for,
-    month_bounds,
-    progress,
-)
+from ccmdesk.models import Enrollment, Patient, PatientCondition, PatientMonth, Staff
+from ccmdesk.rules.billing import Columns, Month, countable_seconds
+from ccmdesk.rules.intervals import month_of
+from ccmdesk.rules.minutes import Progress, family_for, progress
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
+from ccmdesk.services.billing.queries import inpatient_stays, work
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound
 from ccmdesk.services.patients import enrollment_status
+
+# The month evaluation's own reads, so the worklist and the patient panel count exactly the
+# time the bill counts: each patient's segments touching the month (a running stopwatch up to
+# now, a stale one up to its last heartbeat) and the inpatient stays overlapping the month.
+_month_segments = work
+_month_stays = inpatient_stays
 
 
 @dataclass(frozen=True)
@@ -66,7 +56,6 @@ class _Facts:
     revoked: dt.date | None
     conditions: int
     complexity: str
-    stays: tuple[tuple[dt.date, dt.date], ...]
 
 
 class MinutesService(ServiceBase):
@@ -99,7 +88,10 @@ class MinutesService(ServiceBase):
         facts = self._facts(session, month, which)
         if not facts:
             return None
-        work, _ = self._work(session, month, zone, now, [f.patient_id for f in facts])
+        m = Month.of(month, zone, {})
+        ids = [f.patient_id for f in facts]
+        work = _month_segments(session, m, int(now.timestamp()), ids)
+        stays = _month_stays(session, m, ids)
         today = now.astimezone(zone).date()
         fact = facts[0]
         return MonthProgress(
@@ -107,7 +99,7 @@ class MinutesService(ServiceBase):
             patient_name=fact.name,
             month=month,
             enrollment=enrollment_status(fact.consent, fact.revoked, today),
-            progress=self._progress(fact, work.get(fact.patient_id, []), month, zone, today),
+            progress=self._progress(m, fact, work, stays, today),
         )
 
     def worklist(self, actor: Actor, month: str | None = None) -> list[WorklistRow]:
@@ -137,14 +129,19 @@ class MinutesService(ServiceBase):
                 for f in self._facts(session, month, mine)
                 if enrollment_status(f.consent, f.revoked, today) == "Enrolled"
             ]
-            work, last = self._work(session, month, zone, now, None)
+            m = Month.of(month, zone, {})
+            # The whole month's segments, read from the span index as the billing panel reads
+            # them: a list of this person's patients would send SQLite through each patient's
+            # whole history instead.
+            work = _month_segments(session, m, int(now.timestamp()), None)
+            stays = _month_stays(session, m, None)
         rows = [
             WorklistRow(
                 mrn=f.mrn,
                 patient_name=f.name,
                 enrollment="Enrolled",
-                progress=self._progress(f, work.get(f.patient_id, []), month, zone, today),
-                last_contact=last.get(f.patient_id),
+                progress=self._progress(m, f, work, stays, today),
+                last_contact=_last_contact(work.get(f.patient_id)),
             )
             for f in facts
         ]
@@ -161,10 +158,18 @@ class MinutesService(ServiceBase):
 
     @staticmethod
     def _progress(
-        fact: _Facts, work: list[TimedWork], month: str, zone: dt.tzinfo, today: dt.date
+        m: Month,
+        fact: _Facts,
+        work: dict[int, Columns],
+        stays: dict[int, tuple[tuple[dt.date, dt.date], ...]],
+        today: dt.date,
     ) -> Progress:
-        seconds = countable_seconds(work, month, zone, fact.consent, fact.stays)
-        return progress(family_for(fact.conditions, fact.complexity), seconds, month, today)
+        """The patient's countable seconds as the billing rules count them (one definition:
+        a consent dated after the month cuts nothing, as on the bill), against the thresholds
+        of the family the patient's conditions aim at."""
+        segments = work.get(fact.patient_id, _NO_SEGMENTS)
+        seconds = countable_seconds(m, fact.consent, stays.get(fact.patient_id, ()), segments)
+        return progress(family_for(fact.conditions, fact.complexity), seconds, m.month, today)
 
     @staticmethod
     def _facts(session: Session, month: str, which: ColumnElement[bool]) -> list[_Facts]:
@@ -192,18 +197,6 @@ class MinutesService(ServiceBase):
             )
             .where(which)
         ).all()
-        # Stays overlapping the month, whichever month's record they were entered on: a stay
-        # recorded in February that runs into March cuts March's days too.
-        first, last = month_days(month)
-        stays: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
-        stay_rows = session.execute(
-            select(PatientMonth.patient_id, InpatientStay.admitted_on, InpatientStay.discharged_on)
-            .join(InpatientStay, InpatientStay.patient_month_id == PatientMonth.id)
-            .where(InpatientStay.admitted_on <= last, InpatientStay.discharged_on >= first)
-            .distinct()
-        )
-        for patient_id, admitted, discharged in stay_rows:
-            stays[patient_id].append((admitted, discharged))
         return [
             _Facts(
                 patient_id=pid,
@@ -213,51 +206,16 @@ class MinutesService(ServiceBase):
                 revoked=revoked,
                 conditions=count,
                 complexity=complexity,
-                stays=tuple(stays.get(pid, ())),
             )
             for pid, mrn, first, last, consent, revoked, count, complexity in rows
         ]
 
-    @staticmethod
-    def _work(
-        session: Session,
-        month: str,
-        zone: dt.tzinfo,
-        now: dt.datetime,
-        patient_ids: Iterable[int] | None,
-    ) -> tuple[dict[int, list[TimedWork]], dict[int, dt.datetime]]:
-        """Every segment touching the month, grouped into entries, in one query; a running
-        stopwatch counts up to now."""
-        first, last = month_bounds(month, zone)
-        query = (
-            select(
-                TimeEntry.id,
-                TimeEntry.patient_id,
-                TimeEntry.service,
-                TimeEntry.face_to_face,
-                Staff.role,
-                TimeSegment.started_at,
-                TimeSegment.ended_at,
-            )
-            .join(TimeEntry, TimeSegment.entry_id == TimeEntry.id)
-            .join(Staff, TimeEntry.staff_id == Staff.id)
-            .where(
-                TimeEntry.deleted_at.is_(None),
-                TimeSegment.started_at < last,
-                or_(TimeSegment.ended_at.is_(None), TimeSegment.ended_at > first),
-            )
-        )
-        if patient_ids is not None:
-            query = query.where(TimeEntry.patient_id.in_(list(patient_ids)))
-        entries: dict[int, tuple[int, str, bool, str, list[Interval]]] = {}
-        last_contact: dict[int, dt.datetime] = {}
-        for entry_id, patient_id, service, f2f, role, start, end in session.execute(query):
-            end = end or now
-            item = entries.setdefault(entry_id, (patient_id, service, f2f, role, []))
-            item[4].append((start, end))
-            if end > last_contact.get(patient_id, first):
-                last_contact[patient_id] = end
-        work: dict[int, list[TimedWork]] = defaultdict(list)
-        for patient_id, service, f2f, role, spans in entries.values():
-            work[patient_id].append(TimedWork(tuple(spans), role, service, f2f))
-        return work, last_contact
+
+_NO_SEGMENTS = Columns([], [], [], [])
+
+
+def _last_contact(segments: Columns | None) -> dt.datetime | None:
+    """The latest end of any of the patient's segments touching the month."""
+    if segments is None or not segments.ends:
+        return None
+    return dt.datetime.fromtimestamp(max(segments.ends), dt.UTC)

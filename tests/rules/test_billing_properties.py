@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ccmdesk.rules.billing import Month, MonthFacts, PatientFacts, Segment, evaluate
+from ccmdesk.rules.billing import (
+    Month,
+    MonthFacts,
+    PatientFacts,
+    Segment,
+    countable_seconds,
+    evaluate,
+)
 from ccmdesk.rules.catalog import DEFAULT_FEES, FAMILIES
-from ccmdesk.rules.intervals import split_by_month
+from ccmdesk.rules.intervals import minus, split_by_month
 from tests.helpers.scenario_cases import NY
 
 MARCH = Month.of("2026-03", NY, DEFAULT_FEES)
@@ -18,6 +26,7 @@ MARCH = Month.of("2026-03", NY, DEFAULT_FEES)
 LO = int(dt.datetime(2026, 2, 25, tzinfo=NY).timestamp())
 HI = int(dt.datetime(2026, 4, 5, tzinfo=NY).timestamp())
 ROLES = {1: "practitioner", 2: "clinical", 3: "clinical", 4: "non_clinical"}
+Stay = tuple[dt.date, dt.date]
 
 segment = st.tuples(st.integers(LO, HI - 60), st.integers(1, 3 * 3600)).map(
     lambda t: (t[0], min(HI, t[0] + t[1]))
@@ -170,8 +179,55 @@ def test_splitting_at_month_ends_conserves_every_second(segments) -> None:  # ty
 @settings(max_examples=300, deadline=None)
 @given(patient, facts, st.lists(entry, max_size=8))
 def test_time_wholly_in_another_month_changes_nothing(p, f, entries) -> None:  # type: ignore[no-untyped-def]
-    # Months with nothing across a month end take a column-wise fast path; the extra April
-    # segment sends the same month down the segment-by-segment path: both must agree.
+    # The extra April segment makes the month's one path cut at the month end, a step the
+    # month's own segments alone skip: the result must not change.
     work = flat(entries)
     april = Segment.of(MARCH.end + 3600, MARCH.end + 7200, 2, "clinical")
     assert summary(evaluate(MARCH, p, f, [*work, april])) == summary(evaluate(MARCH, p, f, work))
+
+
+def reference_seconds(work: list[Segment], consent: dt.date | None, stays: Sequence[Stay]) -> int:
+    """C2-C6 read straight from the conventions, one segment at a time, with no shortcut:
+    March's part of each countable segment, less inpatient days and the days before a consent
+    dated inside March (one dated after it is no consent for March), counted once."""
+    day = lambda d: int(dt.datetime.combine(d, dt.time(), NY).timestamp())  # noqa: E731
+    cuts = [(day(a), day(d + dt.timedelta(days=1))) for a, d in stays]
+    if consent is not None and MARCH.first_day < consent <= MARCH.last_day:
+        cuts.append((MARCH.start, day(consent)))
+    pieces: list[tuple[int, int]] = []
+    for seg in work:
+        if seg.kind or min(seg.end, MARCH.end) <= max(seg.start, MARCH.start):
+            continue
+        kept = [(max(seg.start, MARCH.start), min(seg.end, MARCH.end))]
+        for cut in cuts:
+            kept = minus(kept, cut)
+        pieces.extend(kept)
+    covered, reach = 0, None
+    for start, end in sorted(pieces):
+        if reach is not None and start < reach:
+            covered += max(0, end - reach)
+        else:
+            covered += end - start
+        reach = end if reach is None else max(reach, end)
+    return covered
+
+
+@settings(max_examples=300, deadline=None)
+@given(patient, facts, st.lists(entry, max_size=8))
+def test_the_worklist_counts_the_seconds_the_bill_counts(p, f, entries) -> None:  # type: ignore[no-untyped-def]
+    # Issue #16: the worklist had its own count, which disagreed with the bill when consent
+    # was dated after the month. Random entries by every role, consent before, inside and
+    # after the month (or none), stays across the month ends.
+    work = flat(entries)
+    shown = countable_seconds(MARCH, p.consent_date, f.inpatient_stays, work)
+    billed = evaluate(MARCH, p, f, work)
+    assert (
+        shown
+        == billed.countable_seconds
+        == reference_seconds(work, p.consent_date, f.inpatient_stays)
+    )
+    assert billed.countable_seconds + billed.excluded_seconds + billed.overlap_seconds == sum(
+        min(s.end, MARCH.end) - max(s.start, MARCH.start)
+        for s in work
+        if min(s.end, MARCH.end) > max(s.start, MARCH.start)
+    )

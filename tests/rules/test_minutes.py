@@ -1,13 +1,22 @@
-"""Countable seconds for a month (C1-C6) and the next threshold the progress bar aims at."""
+"""Countable seconds for a month (C1-C6), as the worklist shows them from the billing rules, and
+the next threshold the progress bar aims at."""
 
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from ccmdesk.rules.minutes import (
-    TimedWork,
+from ccmdesk.rules.billing import (
+    Month,
+    MonthFacts,
+    PatientFacts,
+    Segment,
     countable_seconds,
+    epoch,
+    evaluate,
+)
+from ccmdesk.rules.catalog import DEFAULT_FEES
+from ccmdesk.rules.minutes import (
     days_left,
     family_for,
     month_bounds,
@@ -17,15 +26,31 @@ from ccmdesk.rules.minutes import (
 )
 
 NY = ZoneInfo("America/New_York")
+STAFF = {"practitioner": 1, "clinical": 2, "non_clinical": 3, "billing": 4}  # one person each
 
 
 def local(*parts: int) -> dt.datetime:
     return dt.datetime(*parts, tzinfo=NY).astimezone(dt.UTC)
 
 
-def work(start: dt.datetime, minutes: float, **kind: object) -> TimedWork:
-    fields = {"role": "clinical", "service": "ccm", "face_to_face": False} | kind
-    return TimedWork(((start, start + dt.timedelta(minutes=minutes)),), **fields)  # type: ignore[arg-type]
+def work(
+    start: dt.datetime,
+    minutes: float,
+    role: str = "clinical",
+    service: str = "ccm",
+    face_to_face: bool = False,
+) -> Segment:
+    end = start + dt.timedelta(minutes=minutes)
+    return Segment.of(epoch(start), epoch(end), STAFF[role], role, service, face_to_face)
+
+
+def countable(
+    entries: list[Segment],
+    month: str,
+    consent: dt.date | None = None,
+    stays: tuple[tuple[dt.date, dt.date], ...] = (),
+) -> int:
+    return countable_seconds(Month.of(month, NY, {}), consent, stays, entries)
 
 
 def test_only_clinical_care_management_time_away_from_the_patient_counts() -> None:
@@ -38,13 +63,13 @@ def test_only_clinical_care_management_time_away_from_the_patient_counts() -> No
         work(day + dt.timedelta(hours=4), 5, face_to_face=True),
         work(day + dt.timedelta(hours=5), 7, role="practitioner", service="pcm"),
     ]
-    assert countable_seconds(entries, "2026-03", NY, None) == 17 * 60
+    assert countable(entries, "2026-03") == 17 * 60
 
 
 def test_overlapping_time_of_two_people_counts_once() -> None:
     day = local(2026, 3, 10, 9)
     entries = [work(day, 10), work(day + dt.timedelta(minutes=5), 10, role="practitioner")]
-    assert countable_seconds(entries, "2026-03", NY, None) == 15 * 60
+    assert countable(entries, "2026-03") == 15 * 60
 
 
 def test_time_before_the_consent_day_and_on_inpatient_days_is_not_counted() -> None:
@@ -53,16 +78,36 @@ def test_time_before_the_consent_day_and_on_inpatient_days_is_not_counted() -> N
         work(local(2026, 3, 20, 9), 15),  # admitted that day
         work(local(2026, 3, 22, 23, 55), 10),  # discharged the 22nd: 5 minutes are on the 23rd
     ]
-    seconds = countable_seconds(
-        entries, "2026-03", NY, dt.date(2026, 3, 10), [(dt.date(2026, 3, 20), dt.date(2026, 3, 22))]
+    seconds = countable(
+        entries, "2026-03", dt.date(2026, 3, 10), ((dt.date(2026, 3, 20), dt.date(2026, 3, 22)),)
     )
     assert seconds == 10 * 60 + 5 * 60
 
 
+def test_a_consent_dated_after_the_month_cuts_nothing_as_on_the_bill() -> None:
+    # Issue #16: the worklist cut every minute before such a consent (0:00), while the bill
+    # counts them all and is blocked by NO_CONSENT alone.
+    entries = [work(local(2026, 3, 5, 9), 12), work(local(2026, 3, 30, 14), 13)]
+    march = Month.of("2026-03", NY, DEFAULT_FEES)
+    visit = dt.date(2026, 2, 20)
+    patient = PatientFacts(
+        ("E11.9", "I10"),
+        1,
+        consent_date=dt.date(2026, 4, 2),
+        initiating_visit_date=visit,
+        care_plan_date=visit,
+    )
+    bill = evaluate(march, patient, MonthFacts(), entries)
+    assert bill.blocks == ("NO_CONSENT",) and bill.countable_seconds == 25 * 60
+    assert countable(entries, "2026-03", dt.date(2026, 4, 2)) == 25 * 60
+    # Consent on a day inside the month still cuts the days before it.
+    assert countable(entries, "2026-03", dt.date(2026, 3, 6)) == 13 * 60
+
+
 def test_a_timer_across_the_local_month_end_leaves_each_month_its_own_seconds() -> None:
     entries = [work(local(2026, 3, 31, 23, 50), 25)]
-    assert countable_seconds(entries, "2026-03", NY, None) == 10 * 60
-    assert countable_seconds(entries, "2026-04", NY, None) == 15 * 60
+    assert countable(entries, "2026-03") == 10 * 60
+    assert countable(entries, "2026-04") == 15 * 60
 
 
 def test_thresholds_need_every_second() -> None:

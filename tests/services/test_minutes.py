@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
 
 from ccmdesk.db import Database
+from ccmdesk.models import InpatientStay, Patient, PatientMonth, Staff, TimeEntry, TimeSegment
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import PermissionDenied, Services
 from tests.helpers.common import BILLER, CLI, NURSE, FakeClock, patient_text
@@ -47,8 +54,10 @@ def test_month_progress_counts_a_running_stopwatch_up_to_now(
     sw: Services, clock: FakeClock
 ) -> None:
     add(sw, "A1", 15, days_ago=2)
-    sw.stopwatch.start(NURSE, "A1")
-    clock.advance(minutes=6)
+    timer = sw.stopwatch.start(NURSE, "A1")
+    for _ in range(12):  # six minutes of the panel's heartbeats
+        clock.advance(seconds=30)
+        sw.stopwatch.heartbeat(NURSE, timer.entry_id)
     result = sw.minutes.month_progress(NURSE, "A1")
     assert (result.month, result.progress.countable_seconds) == ("2026-03", 21 * 60)
     assert (result.progress.previous_threshold_minutes, result.progress.next_threshold_minutes) == (
@@ -86,3 +95,167 @@ def test_a_stay_recorded_on_last_months_record_cuts_this_months_days(sw: Service
     stay = MonthFactsRecord(inpatient_stays=((dt.date(2026, 2, 27), dt.date(2026, 3, 25)),))
     sw.month_facts.save(CLI, "A1", "2026-02", stay)
     assert sw.minutes.month_progress(NURSE, "A1").progress.countable_seconds == 0
+
+
+def test_a_stopwatch_nobody_watches_counts_to_its_last_heartbeat_as_on_the_bill(
+    sw: Services, clock: FakeClock
+) -> None:
+    # Its program ended without stopping it: the bill counts it only up to the last heartbeat
+    # until its owner answers the recovery question, and the panel shows the same.
+    add(sw, "A1", 15, days_ago=2)
+    timer = sw.stopwatch.start(NURSE, "A1")
+    clock.advance(minutes=2)
+    sw.stopwatch.heartbeat(NURSE, timer.entry_id)
+    clock.advance(minutes=10)
+    shown = sw.minutes.month_progress(NURSE, "A1").progress.countable_seconds
+    billed = sw.billing.patient_month(BILLER, "A1", "2026-03").result.countable_seconds
+    assert shown == billed == 17 * 60
+
+
+def test_a_consent_dated_after_the_month_shows_the_minutes_the_bill_counts(
+    sw: Services, staffed: Services
+) -> None:
+    # Issue #16: the worklist and the patient panel cut every minute before such a consent
+    # (0:00 for March), while the bill counts all of them and NO_CONSENT alone blocks it.
+    staffed.patients.save_text(
+        CLI, patient_text(mrn="F6", last_name="Fox", consent_date="2026-04-02")
+    )
+    add(sw, "F6", 12, days_ago=6)
+    add(sw, "F6", 9, days_ago=1)
+    bill = sw.billing.patient_month(BILLER, "F6", "2026-03").result
+    assert "NO_CONSENT" in bill.blocks and bill.countable_seconds == 21 * 60
+    assert sw.minutes.month_progress(NURSE, "F6", "2026-03").progress.countable_seconds == 21 * 60
+    row = next(r for r in sw.minutes.worklist(NURSE, "2026-03") if r.mrn == "F6")
+    assert row.progress.countable_seconds == 21 * 60
+
+
+# --- the worklist's minutes are the bill's, for any month (Hypothesis) -----------------------
+
+NY = ZoneInfo("America/New_York")
+# After every consent drawn below, so the patient record takes it.
+LATER = dt.datetime(2026, 4, 20, 16, 0, tzinfo=dt.UTC)
+# Feb 25 to Apr 5 local: entries and stays may cross either end of March.
+LO = int(dt.datetime(2026, 2, 25, tzinfo=NY).timestamp())
+HI = int(dt.datetime(2026, 4, 5, tzinfo=NY).timestamp())
+# A practitioner and a nurse (twice as likely), and two whose time never counts.
+WORKERS = ("dr-a", "rn-lee", "dr-a", "rn-lee", "sched-s", "bill-b")
+
+entry = st.fixed_dictionaries(
+    {
+        "staff": st.sampled_from(WORKERS),
+        "start": st.integers(LO, HI - 60),
+        "steps": st.lists(
+            st.tuples(st.integers(0, 6 * 3600), st.integers(1, 3 * 3600)), min_size=1, max_size=3
+        ),
+        "service": st.sampled_from(["ccm", "ccm", "ccm", "pcm", "tcm", "rpm"]),
+        "face_to_face": st.sampled_from([False, False, False, True]),
+        "deleted": st.sampled_from([False, False, False, True]),
+    }
+)
+# None, before March, its first, a day inside it, its last, after it (no consent for March).
+consent = (
+    st.none()
+    | st.sampled_from(
+        [dt.date(2026, 2, 20), dt.date(2026, 3, 1), dt.date(2026, 3, 31), dt.date(2026, 4, 2)]
+    )
+    | st.dates(dt.date(2026, 2, 20), dt.date(2026, 4, 5))
+)
+stay = st.tuples(st.dates(dt.date(2026, 2, 20), dt.date(2026, 4, 3)), st.integers(0, 6))
+# A stopwatch still running: when it started, and how long ago its last heartbeat came
+# (beyond two heartbeats it is one nobody watches).
+running = st.none() | st.tuples(st.integers(HI - 10 * 86400, HI - 60), st.integers(0, 3 * 86400))
+
+
+def _segments(start: int, steps: list[tuple[int, int]]) -> list[tuple[int, int | None]]:
+    """An entry's segments: in order, never overlapping (a pause leaves a gap of 0 or more)."""
+    spans: list[tuple[int, int | None]] = []
+    for gap, length in steps:
+        start += gap
+        spans.append((start, start + length))
+        start += length
+    return spans
+
+
+_numbers = itertools.count(1)  # a new patient for every example: the database is shared
+
+
+def _instant(seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    consent=consent,
+    entries=st.lists(entry, max_size=6),
+    stays=st.lists(stay, max_size=2),
+    timer=running,
+)
+def test_the_worklist_and_the_patient_panel_show_the_minutes_the_bill_counts(
+    db: Database,
+    staffed: Services,
+    consent: dt.date | None,
+    entries: list[dict[str, Any]],
+    stays: list[tuple[dt.date, int]],
+    timer: tuple[int, int] | None,
+) -> None:
+    services = Services(db, clock=lambda: LATER)
+    mrn = f"H{next(_numbers)}"
+    consent_text = consent.isoformat() if consent else ""
+    record = patient_text(
+        mrn=mrn, consent_date=consent_text, consent_method="verbal" if consent else ""
+    )
+    staffed.patients.save_text(CLI, record)
+    with db.session() as session:
+        patient = session.scalars(select(Patient).where(Patient.mrn == mrn)).one()
+        staff = {key: id_ for key, id_ in session.execute(select(Staff.staff_id, Staff.id))}
+        made: list[tuple[str, str, bool, bool, list[tuple[int, int | None]], int | None]] = [
+            (item["staff"], item["service"], item["face_to_face"], item["deleted"], spans, None)
+            for item in entries
+            for spans in [_segments(item["start"], item["steps"])]
+        ]
+        if timer is not None:
+            started, beat_ago = timer
+            beat = max(started, int(LATER.timestamp()) - beat_ago)
+            made.append(("rn-lee", "ccm", False, False, [(started, None)], beat))
+        for who, service, f2f, deleted, spans, beat in made:
+            running_now = beat is not None
+            row = TimeEntry(
+                patient_id=patient.id,
+                staff_id=staff[who],
+                service=service,
+                face_to_face=f2f,
+                state="running" if running_now else "stopped",
+                source="stopwatch" if running_now else "import",
+                created_at=LATER,
+                deleted_at=LATER if deleted else None,
+                deleted_reason="mistake" if deleted else None,
+                last_heartbeat_at=_instant(beat) if beat is not None else None,
+            )
+            row.segments = [
+                TimeSegment(started_at=_instant(a), ended_at=None if b is None else _instant(b))
+                for a, b in spans
+            ]
+            session.add(row)
+        for admitted, days in stays:
+            # Recorded on the admission month's record; a stay counts wherever it was entered.
+            month = session.scalars(
+                select(PatientMonth).where(
+                    PatientMonth.patient_id == patient.id,
+                    PatientMonth.month == admitted.strftime("%Y-%m"),
+                )
+            ).one_or_none()
+            if month is None:
+                month = PatientMonth(patient_id=patient.id, month=admitted.strftime("%Y-%m"))
+                session.add(month)
+            month.inpatient_stays.append(
+                InpatientStay(admitted_on=admitted, discharged_on=admitted + dt.timedelta(days))
+            )
+    billed = services.billing.patient_month(BILLER, mrn, "2026-03").result.countable_seconds
+    shown = services.minutes.month_progress(NURSE, mrn, "2026-03").progress
+    assert shown.countable_seconds == billed
+    listed = [r for r in services.minutes.worklist(NURSE, "2026-03") if r.mrn == mrn]
+    assert [r.progress.countable_seconds for r in listed] == ([billed] if consent else [])

@@ -183,9 +183,7 @@ class BillingService(ServiceBase):
                     p.npi,
                     enrolled,
                     active,
-                    # rules/billing.py annotates Iterable[Segment] but takes Columns too (its
-                    # fast path); the rules branch settles that signature.
-                    evaluate_prepared(patient_month, segments),  # type: ignore[arg-type]
+                    evaluate_prepared(patient_month, segments),
                     p.practitioner_key,
                 )
             )

@@ -24,8 +24,14 @@ from ccmdesk.models import (
     TimeEntry,
     TimeSegment,
 )
-from ccmdesk.rules.billing import NON_CLINICAL, OTHER_SERVICE, Columns, Month
-from ccmdesk.rules.minutes import COUNTING_ROLES, COUNTING_SERVICES
+from ccmdesk.rules.billing import (
+    COUNTING_ROLES,
+    COUNTING_SERVICES,
+    NON_CLINICAL,
+    OTHER_SERVICE,
+    Columns,
+    Month,
+)
 from ccmdesk.services.base import practice_zone
 from ccmdesk.services.billing.plumbing import Epoch, Joined, json_numbers
 from ccmdesk.services.time.recovery import STALE_AFTER_SECONDS
