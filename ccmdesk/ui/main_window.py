@@ -49,17 +49,17 @@ from ccmdesk.ui.forms import (
 from ccmdesk.ui.idle import AppIdle, IdleSource
 from ccmdesk.ui.import_dialog import ImportProblemsDialog
 from ccmdesk.ui.lock import AutoLock, Cover, LockScreen, top_level_windows
-from ccmdesk.ui.my_day import MyDayPage
-from ccmdesk.ui.patients import PatientsPage
-from ccmdesk.ui.practice import PracticePage
+from ccmdesk.ui.pages.my_day import MyDayPage
+from ccmdesk.ui.pages.patients import PatientsPage
+from ccmdesk.ui.pages.practice import PracticePage
+from ccmdesk.ui.pages.staff import StaffPage
+from ccmdesk.ui.pages.worklist import WorklistPage
 from ccmdesk.ui.sign_in import SignInDialog
-from ccmdesk.ui.staff import StaffPage
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.stopwatch import StopwatchController
 from ccmdesk.ui.stopwatch_dialogs import clock_text
 from ccmdesk.ui.stopwatch_views import MiniTimer, StatusTimer, TrayTimer
 from ccmdesk.ui.theme import APP_ICON, icon
-from ccmdesk.ui.worklist import WorklistPage
 
 PATIENTS, WORKLIST, MY_DAY, BILLING = "patients", "worklist", "my_day", "billing"
 REVIEW, AUDIT, STAFF, PRACTICE = "review", "audit", "staff", "practice"
@@ -401,19 +401,19 @@ class MainWindow(QMainWindow):
                 self.stopwatch.time_saved.connect(lambda _mrn: worklist.reload())
                 page = worklist
             elif name == BILLING:
-                from ccmdesk.ui.billing import BillingPage
+                from ccmdesk.ui.pages.billing import BillingPage
 
                 billing = BillingPage(self._services, self.actor, self._runner)
                 billing.open_requested.connect(self.open_patient)
                 page = billing
             elif name == REVIEW:
-                from ccmdesk.ui.review import ReviewPage
+                from ccmdesk.ui.pages.review import ReviewPage
 
                 review = ReviewPage(self._services, self.actor, self._runner)
                 review.open_requested.connect(self.open_patient)
                 page = review
             elif name == AUDIT:
-                from ccmdesk.ui.audit import AuditPage
+                from ccmdesk.ui.pages.audit import AuditPage
 
                 page = AuditPage(self._services, self.actor, self._runner)
             elif name == MY_DAY:

@@ -27,6 +27,7 @@ from ccmdesk.rules.minutes import FAMILY_LABELS, progress_share, threshold_ticks
 from ccmdesk.services import Actor, MonthProgress, ServiceError, Services
 from ccmdesk.services.stopwatch import EntryRow
 from ccmdesk.ui.forms import plain, show_failure
+from ccmdesk.ui.pages.worklist import paint_threshold_bar
 from ccmdesk.ui.stopwatch import StopwatchController
 from ccmdesk.ui.stopwatch_dialogs import (
     ManualEntryDialog,
@@ -36,7 +37,6 @@ from ccmdesk.ui.stopwatch_dialogs import (
     save_until_taken,
 )
 from ccmdesk.ui.stopwatch_views import StopwatchPanel
-from ccmdesk.ui.worklist import paint_threshold_bar
 
 LOG_HEADERS = ("When", "Time", "Service", "Staff", "Activity", "Note")
 # Re-read the month's minutes this often while a stopwatch runs (a few queries, not every tick).

@@ -20,9 +20,7 @@ from ccmdesk.db import open_database
 from ccmdesk.services import Services
 from ccmdesk.services.activity import IdleBegan
 from ccmdesk.ui.app import configure_application
-from ccmdesk.ui.audit import AuditPage
 from ccmdesk.ui.background import InlineTaskRunner, ThreadTaskRunner
-from ccmdesk.ui.billing import BillingPage
 from ccmdesk.ui.export_dialog import ExportDialog
 from ccmdesk.ui.first_start import FirstStartDialog, setup_actor
 from ccmdesk.ui.forms import ReasonDialog
@@ -39,12 +37,14 @@ from ccmdesk.ui.main_window import (
     MainWindow,
 )
 from ccmdesk.ui.month_facts import MonthFactsDialog
+from ccmdesk.ui.pages.audit import AuditPage
+from ccmdesk.ui.pages.billing import BillingPage
+from ccmdesk.ui.pages.patients import PatientsPage
+from ccmdesk.ui.pages.practice import PracticePage
+from ccmdesk.ui.pages.review import ReviewPage, SignDialog
+from ccmdesk.ui.pages.staff import StaffDialog, StaffPage
 from ccmdesk.ui.patient_dialog import PatientDialog
-from ccmdesk.ui.patients import PatientsPage
-from ccmdesk.ui.practice import PracticePage
-from ccmdesk.ui.review import ReviewPage, SignDialog
 from ccmdesk.ui.sign_in import SignInDialog
-from ccmdesk.ui.staff import StaffDialog, StaffPage
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.stopwatch_dialogs import (
     IdleDialog,

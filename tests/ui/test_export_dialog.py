@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.background import InlineTaskRunner
-from ccmdesk.ui.billing import BillingPage
 from ccmdesk.ui.export_dialog import ExportDialog
+from ccmdesk.ui.pages.billing import BillingPage
 from tests.ui.conftest import MONTH
 
 

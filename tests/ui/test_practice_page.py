@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLineEdit, QStyleOptionViewItem
 
 from ccmdesk.rules.records import DEFAULT_ACTIVITIES, PracticeRecord, StopwatchSettings
 from ccmdesk.services import Actor, Services
-from ccmdesk.ui.practice import PracticePage
+from ccmdesk.ui.pages.practice import PracticePage
 from tests.ui.conftest import PRACTICE
 
 

@@ -18,7 +18,7 @@ from ccmdesk.services.stopwatch import EntryRow
 from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.forms import ReasonDialog
 from ccmdesk.ui.main_window import PATIENTS, MainWindow
-from ccmdesk.ui.patients import PatientsPage
+from ccmdesk.ui.pages.patients import PatientsPage
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.stopwatch import StopwatchController
 from ccmdesk.ui.stopwatch_dialogs import (

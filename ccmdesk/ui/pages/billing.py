@@ -43,10 +43,10 @@ from ccmdesk.services.billing import amount_by_code
 from ccmdesk.services.closing import BillCheck
 from ccmdesk.ui.background import LatestOnly, TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
-from ccmdesk.ui.months import MonthBox
-from ccmdesk.ui.patients import fold
-from ccmdesk.ui.rows_model import RowsModel
-from ccmdesk.ui.worklist import prepare_table
+from ccmdesk.ui.pages.patients import fold
+from ccmdesk.ui.pages.worklist import prepare_table
+from ccmdesk.ui.widgets.months import MonthBox
+from ccmdesk.ui.widgets.rows_model import RowsModel
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 

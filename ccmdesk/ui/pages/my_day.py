@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
 from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.services.stopwatch import EntryRow
 from ccmdesk.ui.forms import show_failure
-from ccmdesk.ui.rows_model import RowsModel
+from ccmdesk.ui.pages.worklist import BAR_FILL, prepare_table
 from ccmdesk.ui.stopwatch_dialogs import clock_text
-from ccmdesk.ui.worklist import BAR_FILL, prepare_table
+from ccmdesk.ui.widgets.rows_model import RowsModel
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 

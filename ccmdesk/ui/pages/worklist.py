@@ -44,8 +44,8 @@ from ccmdesk.rules.minutes import (
 )
 from ccmdesk.services import Actor, Permission, ServiceError, Services, WorklistRow, allowed
 from ccmdesk.ui.forms import show_failure
-from ccmdesk.ui.rows_model import RowsModel
 from ccmdesk.ui.stopwatch_dialogs import clock_text
+from ccmdesk.ui.widgets.rows_model import RowsModel
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 

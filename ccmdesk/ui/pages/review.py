@@ -42,11 +42,11 @@ from ccmdesk.services import (
 )
 from ccmdesk.services.review import BELOW, BLOCKED, CLOSED, READY, SIGNED
 from ccmdesk.ui.background import LatestOnly, TaskRunner, ThreadTaskRunner
-from ccmdesk.ui.billing import BLOCK_COLOR, WARNING_COLOR, ModelIndex, shown_codes
 from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
-from ccmdesk.ui.months import MonthBox
-from ccmdesk.ui.rows_model import RowsModel
-from ccmdesk.ui.worklist import prepare_table
+from ccmdesk.ui.pages.billing import BLOCK_COLOR, WARNING_COLOR, ModelIndex, shown_codes
+from ccmdesk.ui.pages.worklist import prepare_table
+from ccmdesk.ui.widgets.months import MonthBox
+from ccmdesk.ui.widgets.rows_model import RowsModel
 
 PATIENT, MRN, MINUTES, CODES, AMOUNT, STATUS = range(6)
 HEADERS = ("Patient", "MRN", "Min", "Codes", "Amount", "Status")
