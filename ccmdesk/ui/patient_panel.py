@@ -5,8 +5,6 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -15,7 +13,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -27,7 +24,6 @@ from ccmdesk.rules.minutes import FAMILY_LABELS, progress_share, threshold_ticks
 from ccmdesk.services import Actor, MonthProgress, ServiceError, Services
 from ccmdesk.services.stopwatch import EntryRow
 from ccmdesk.ui.forms import plain, show_failure
-from ccmdesk.ui.pages.worklist import paint_threshold_bar
 from ccmdesk.ui.stopwatch import StopwatchController
 from ccmdesk.ui.stopwatch_dialogs import (
     ManualEntryDialog,
@@ -37,6 +33,7 @@ from ccmdesk.ui.stopwatch_dialogs import (
     save_until_taken,
 )
 from ccmdesk.ui.stopwatch_views import StopwatchPanel
+from ccmdesk.ui.widgets.threshold_bar import ThresholdBar
 
 LOG_HEADERS = ("When", "Time", "Service", "Staff", "Activity", "Note")
 # Re-read the month's minutes this often while a stopwatch runs (a few queries, not every tick).
@@ -57,27 +54,6 @@ def progress_text(result: MonthProgress) -> tuple[str, str]:
     short = clock_text(p.seconds_short)
     goal = p.next_threshold_minutes
     return above, f"{counted} of {goal}:00 counted · {short} still needed · {days}"
-
-
-class ThresholdBar(QWidget):
-    """The worklist's progress bar as a widget of its own (worklist.paint_threshold_bar)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fraction = 0.0
-        self.ticks: tuple[float, ...] = ()
-        self.setFixedHeight(14)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-
-    def set_progress(self, fraction: float, ticks: tuple[float, ...]) -> None:
-        self.fraction, self.ticks = fraction, ticks
-        self.setToolTip(f"{round(fraction * 100)}% of the next threshold")
-        self.update()
-
-    def paintEvent(self, _event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        paint_threshold_bar(painter, QRectF(self.rect()), self.fraction, self.ticks)
-        painter.end()
 
 
 class PatientPanel(QFrame):

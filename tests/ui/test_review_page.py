@@ -176,7 +176,7 @@ def test_an_administrator_cannot_sign_but_unlocks_any_signed_month(
 def test_the_confirmation_signs_what_it_listed_or_nothing(
     page: ReviewPage, month_data: Services, monkeypatch
 ) -> None:
-    from ccmdesk.ui import review
+    from ccmdesk.ui.pages import review
 
     refusals: list[str] = []
     monkeypatch.setattr(review, "show_failure", lambda _parent, error: refusals.append(str(error)))

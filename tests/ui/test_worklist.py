@@ -11,9 +11,6 @@ from PySide6.QtGui import QColor
 from ccmdesk.rules.minutes import Progress
 from ccmdesk.services import Actor, PermissionDenied, Services
 from ccmdesk.ui.pages.worklist import (
-    BAR_DONE,
-    BAR_FILL,
-    BAR_TRACK,
     HEADERS,
     MRN,
     PROGRESS,
@@ -25,6 +22,7 @@ from ccmdesk.ui.pages.worklist import (
     progress_fraction,
     subtitle_text,
 )
+from ccmdesk.ui.widgets.threshold_bar import BAR_DONE, BAR_FILL, BAR_TRACK
 from tests.conftest import FakeClock
 from tests.ui.conftest import patient_raw
 

@@ -31,9 +31,8 @@ from ccmdesk.services import Actor, AuditFilter, AuditRow, ChainCheck, Services
 from ccmdesk.services.deep_check import DeepCheck
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import plain, show_failure
-from ccmdesk.ui.pages.billing import BLOCK_COLOR, ModelIndex
-from ccmdesk.ui.pages.worklist import prepare_table
 from ccmdesk.ui.widgets.rows_model import RowsModel
+from ccmdesk.ui.widgets.tables import BLOCK_COLOR, ModelIndex, prepare_table
 
 WHEN, WHO, ACTION, PATIENT, RECORD, REASON = range(6)
 HEADERS = ("When", "Who", "Action", "Patient", "Record", "Why")

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeyEvent, QShowEvent
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal
+from PySide6.QtGui import QBrush, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -44,11 +44,9 @@ from ccmdesk.services.closing import BillCheck
 from ccmdesk.ui.background import LatestOnly, TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
 from ccmdesk.ui.pages.patients import fold
-from ccmdesk.ui.pages.worklist import prepare_table
 from ccmdesk.ui.widgets.months import MonthBox
 from ccmdesk.ui.widgets.rows_model import RowsModel
-
-ModelIndex = QModelIndex | QPersistentModelIndex
+from ccmdesk.ui.widgets.tables import BLOCK_COLOR, WARNING_COLOR, ModelIndex, prepare_table
 
 PATIENT, MRN, PRACTITIONER, STAFF_MIN, PRACTITIONER_MIN, CODES, AMOUNT, STATUS, SIGNED = range(9)
 HEADERS = (
@@ -80,8 +78,6 @@ FILTERS = (
     (UNSIGNED, "Not signed"),
     (NEAR, "Within 5 minutes of the next threshold"),
 )
-BLOCK_COLOR = QColor("#b3261e")
-WARNING_COLOR = QColor("#8a5a00")
 
 
 def shown_codes(row: BillingRow) -> str:

@@ -11,7 +11,6 @@ from PySide6.QtCore import (
     QEvent,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
     QTimer,
     Signal,
@@ -33,11 +32,10 @@ from PySide6.QtWidgets import (
 from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.services.stopwatch import EntryRow
 from ccmdesk.ui.forms import show_failure
-from ccmdesk.ui.pages.worklist import BAR_FILL, prepare_table
 from ccmdesk.ui.stopwatch_dialogs import clock_text
 from ccmdesk.ui.widgets.rows_model import RowsModel
-
-ModelIndex = QModelIndex | QPersistentModelIndex
+from ccmdesk.ui.widgets.tables import ModelIndex, prepare_table
+from ccmdesk.ui.widgets.threshold_bar import BAR_FILL
 
 (
     START,

@@ -15,7 +15,6 @@ from PySide6.QtCore import (
     QEvent,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
     QTimer,
@@ -36,12 +35,11 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.services import Actor, PatientRow, Permission, Services, allowed
 from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.widgets.tables import ModelIndex
 
 if TYPE_CHECKING:
     from ccmdesk.ui.patient_panel import PatientPanel
     from ccmdesk.ui.stopwatch import StopwatchController
-
-ModelIndex = QModelIndex | QPersistentModelIndex
 
 MRN, NAME, DOB, PRACTITIONER, ENROLLMENT, CONDITIONS = range(6)
 HEADERS = (

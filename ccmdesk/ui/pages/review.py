@@ -43,10 +43,10 @@ from ccmdesk.services import (
 from ccmdesk.services.review import BELOW, BLOCKED, CLOSED, READY, SIGNED
 from ccmdesk.ui.background import LatestOnly, TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
-from ccmdesk.ui.pages.billing import BLOCK_COLOR, WARNING_COLOR, ModelIndex, shown_codes
-from ccmdesk.ui.pages.worklist import prepare_table
+from ccmdesk.ui.pages.billing import shown_codes
 from ccmdesk.ui.widgets.months import MonthBox
 from ccmdesk.ui.widgets.rows_model import RowsModel
+from ccmdesk.ui.widgets.tables import BLOCK_COLOR, WARNING_COLOR, ModelIndex, prepare_table
 
 PATIENT, MRN, MINUTES, CODES, AMOUNT, STATUS = range(6)
 HEADERS = ("Patient", "MRN", "Min", "Codes", "Amount", "Status")

@@ -10,7 +10,6 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
     Signal,
@@ -45,8 +44,7 @@ from ccmdesk.ui.forms import (
     limit_typing,
     show_failure,
 )
-
-ModelIndex = QModelIndex | QPersistentModelIndex
+from ccmdesk.ui.widgets.tables import ModelIndex
 
 STAFF_ID, NAME, ROLE, CREDENTIALS, NPI, ACTIVE = range(6)
 HEADERS = ("Staff id", "Name", "Role", "Credentials", "NPI", "Active")
