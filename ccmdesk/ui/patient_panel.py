@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 from collections.abc import Callable
 
 from PySide6.QtWidgets import (
@@ -73,6 +74,7 @@ class PatientPanel(QFrame):
         self._controller = controller
         self._mrn: str | None = None
         self._rows: list[EntryRow] = []
+        self._zone: dt.tzinfo | None = None  # the practice's, read with the patient
         self._ticks = 0
         self.name = plain(QLabel("Choose a patient"))
         self.name.setObjectName("panelHeading")
@@ -131,8 +133,8 @@ class PatientPanel(QFrame):
         # Takes the room the log leaves while no patient is chosen, so the text stays on top.
         layout.addStretch(1)
 
-        controller.changed.connect(self.refresh)
-        controller.time_saved.connect(self._saved)
+        # Saved time and stopwatch changes reach the panel through its page's refresh (one
+        # coalesced "data changed" for the window); the once-a-second tick reads nothing.
         controller.ticked.connect(self._tick)
         self.set_mrn(None)
 
@@ -144,10 +146,6 @@ class PatientPanel(QFrame):
         self._mrn = mrn
         self.stopwatch.set_mrn(mrn)
         self.refresh()
-
-    def _saved(self, mrn: str) -> None:
-        if mrn == self._mrn:
-            self.refresh()
 
     def _tick(self) -> None:
         self._ticks += 1
@@ -186,6 +184,16 @@ class PatientPanel(QFrame):
         dob = record.dob.isoformat() if record.dob else "—"
         conditions = ", ".join(record.conditions) if record.conditions else "none on file"
         self.details.setText(f"MRN {record.mrn} · born {dob} · chronic conditions: {conditions}")
+        self._zone = self._services.practice_zone()
+        self._show_progress()
+        self._show_log()
+
+    def refresh_time(self) -> None:
+        """Only time changed (saved, or a stopwatch moved): the month's figures and the log,
+        not the patient's details."""
+        if self._mrn is None or self._zone is None:
+            self.refresh()
+            return
         self._show_progress()
         self._show_log()
 
@@ -206,7 +214,7 @@ class PatientPanel(QFrame):
 
     def _show_log(self) -> None:
         assert self._mrn is not None
-        zone = self._services.practice_zone()
+        zone = self._zone or self._services.practice_zone()
         month = self._services.now().astimezone(zone).strftime("%Y-%m")
         try:
             self._rows = self._services.stopwatch.patient_log(self._actor(), self._mrn, month)

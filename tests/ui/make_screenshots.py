@@ -176,7 +176,7 @@ def stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
     screen.unlock_button.click()
     save(screen, out, "lock-screen.png")
     save(window, out, "locked-window.png")
-    window._unlocked()
+    window.locking.unlocked()
 
     idle = IdleDialog(timer, IdleBegan(clock() - dt.timedelta(minutes=7), "inactive"), zone, window)
     save(shown(idle), out, "idle-dialog.png")

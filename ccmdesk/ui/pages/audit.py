@@ -31,6 +31,7 @@ from ccmdesk.services import Actor, AuditFilter, AuditRow, ChainCheck, Services
 from ccmdesk.services.deep_check import DeepCheck
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import plain, show_failure
+from ccmdesk.ui.refresh import Changes
 from ccmdesk.ui.widgets.rows_model import RowsModel
 from ccmdesk.ui.widgets.tables import BLOCK_COLOR, ModelIndex, prepare_table
 
@@ -370,6 +371,12 @@ class AuditPage(QWidget):
             self.table.selectRow(0)
         else:
             self.show_event(None)
+
+    def refresh(self, _changes: Changes) -> None:
+        self.reload()
+
+    def forget_person(self) -> None:
+        self.table.clearSelection()
 
     def clear(self) -> None:
         """Show nothing (the signed-in person may not see the trail); a late check is ignored."""

@@ -44,6 +44,7 @@ from ccmdesk.services.closing import BillCheck
 from ccmdesk.ui.background import LatestOnly, TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
 from ccmdesk.ui.pages.patients import fold
+from ccmdesk.ui.refresh import Changes
 from ccmdesk.ui.widgets.months import MonthBox
 from ccmdesk.ui.widgets.rows_model import RowsModel
 from ccmdesk.ui.widgets.tables import BLOCK_COLOR, WARNING_COLOR, ModelIndex, prepare_table
@@ -569,6 +570,9 @@ class BillingPage(QWidget):
         against the rows just evaluated, not a second evaluation)."""
         result = self._services.billing.month(actor, month)
         return result, self._services.closing.check(actor, month, result.rows)
+
+    def refresh(self, _changes: Changes) -> None:
+        self.reload()
 
     def forget_person(self) -> None:
         """Another person signs in: the last one's search and chosen row do not carry over."""

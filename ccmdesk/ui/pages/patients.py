@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.services import Actor, PatientRow, Permission, Services, allowed
 from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.refresh import PATIENTS, PRACTICE, TIME, TIMERS, Changes, touches
 from ccmdesk.ui.widgets.tables import ModelIndex
 
 if TYPE_CHECKING:
@@ -474,6 +475,21 @@ class PatientsPage(QWidget):
             self.select_mrn(current)
         self._update_count()
         self._update_buttons()
+
+    def refresh(self, changes: Changes) -> None:
+        """The list when patients changed; only the chosen patient's panel when time did."""
+        if touches(changes, PATIENTS):
+            self.reload()
+        if self.panel is None:
+            return
+        if touches(changes, PATIENTS, PRACTICE):
+            self.panel.refresh()
+        elif touches(changes, TIME, TIMERS):
+            self.panel.refresh_time()
+
+    def clear(self) -> None:
+        self.forget_person()
+        self.model.set_rows([])
 
     def forget_person(self) -> None:
         """Another person signs in at this window: nothing the last one searched for or chose

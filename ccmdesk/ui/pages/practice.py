@@ -54,6 +54,7 @@ from ccmdesk.ui.forms import (
     focus_field,
     show_failure,
 )
+from ccmdesk.ui.refresh import PRACTICE, Changes, touches
 
 PLACES_OF_SERVICE = (
     ("11", "Office"),
@@ -618,6 +619,16 @@ class PracticePage(QWidget):
         if not self._loaded:
             self.load()
         super().showEvent(event)
+
+    def refresh(self, changes: Changes) -> None:
+        if touches(changes, PRACTICE):
+            self._loaded = False  # read again when next shown, not under someone's typing
+
+    def clear(self) -> None:
+        self._loaded = False
+
+    def forget_person(self) -> None:
+        """The practice's settings are nobody's own: nothing to forget."""
 
     def load(self) -> None:
         try:

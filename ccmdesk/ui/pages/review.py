@@ -44,6 +44,7 @@ from ccmdesk.services.review import BELOW, BLOCKED, CLOSED, READY, SIGNED
 from ccmdesk.ui.background import LatestOnly, TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
 from ccmdesk.ui.pages.billing import shown_codes
+from ccmdesk.ui.refresh import Changes
 from ccmdesk.ui.widgets.months import MonthBox
 from ccmdesk.ui.widgets.rows_model import RowsModel
 from ccmdesk.ui.widgets.tables import BLOCK_COLOR, WARNING_COLOR, ModelIndex, prepare_table
@@ -478,6 +479,12 @@ class ReviewPage(QWidget):
         self._loads.run(
             lambda: self._services.review.queue(actor, month), self._loaded, self._failed
         )
+
+    def refresh(self, _changes: Changes) -> None:
+        self.reload()
+
+    def forget_person(self) -> None:
+        self.table.clearSelection()
 
     def clear(self) -> None:
         self._loads.forget()

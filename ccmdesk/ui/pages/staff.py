@@ -44,6 +44,7 @@ from ccmdesk.ui.forms import (
     limit_typing,
     show_failure,
 )
+from ccmdesk.ui.refresh import STAFF, Changes, touches
 from ccmdesk.ui.widgets.tables import ModelIndex
 
 STAFF_ID, NAME, ROLE, CREDENTIALS, NPI, ACTIVE = range(6)
@@ -301,6 +302,16 @@ class StaffPage(QWidget):
         # The list may have changed through an import since the page was last shown.
         self.reload()
         super().showEvent(event)
+
+    def refresh(self, changes: Changes) -> None:
+        if touches(changes, STAFF):
+            self.reload()
+
+    def clear(self) -> None:
+        self.model.set_staff([])
+
+    def forget_person(self) -> None:
+        self.table.clearSelection()
 
     def reload(self, select_staff_id: str | None = None) -> None:
         keep = select_staff_id or self.current_staff_id()

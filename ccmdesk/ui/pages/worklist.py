@@ -42,6 +42,7 @@ from ccmdesk.rules.minutes import (
 )
 from ccmdesk.services import Actor, Permission, ServiceError, Services, WorklistRow, allowed
 from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.refresh import PATIENTS, TIME, TIMERS, Changes, touches
 from ccmdesk.ui.stopwatch_dialogs import clock_text
 from ccmdesk.ui.widgets.rows_model import RowsModel
 from ccmdesk.ui.widgets.tables import ModelIndex, prepare_table
@@ -329,6 +330,16 @@ class WorklistPage(QWidget):
         # Minutes change with every stopwatch stopped elsewhere: read them again when shown.
         self.reload()
         super().showEvent(event)
+
+    def refresh(self, changes: Changes) -> None:
+        if touches(changes, TIME, TIMERS, PATIENTS):
+            self.reload()
+
+    def clear(self) -> None:
+        self.model.set_rows([], dt.UTC)
+
+    def forget_person(self) -> None:
+        self.table.clearSelection()
 
     def reload(self) -> None:
         """Read this month's worklist again, keeping the chosen patient chosen."""
