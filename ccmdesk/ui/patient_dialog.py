@@ -257,10 +257,10 @@ class PatientDialog(QDialog):
         body = QWidget()
         body.setObjectName("dialogBody")
         body.setLayout(columns)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.scroll.setWidget(body)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll_area.setWidget(body)
 
         self.buttons = QDialogButtonBox()
         if self._read_only:
@@ -275,7 +275,7 @@ class PatientDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.general_error)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll_area, 1)
         layout.addWidget(self.buttons)
 
     def _combo(self, items: Sequence[tuple[str, str]]) -> ValueComboBox:
@@ -375,7 +375,7 @@ class PatientDialog(QDialog):
                 self.general_error.text() or "Not saved: please correct the fields marked in red."
             )
             if first is not None:
-                focus_field(first, self.scroll)
+                focus_field(first, self.scroll_area)
             return False
         except ServiceError as error:
             show_failure(self, error)

@@ -351,7 +351,7 @@ def review(out: Path, services: Services) -> None:
             ThreadTaskRunner(), billing_page,
         )  # fmt: skip
         running.start()
-        while running.result is None and running.progress_bar.value() < 30:
+        while running.outcome is None and running.progress_bar.value() < 30:
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
         save(running, out, "export-progress.png")
         running.cancel()
@@ -466,7 +466,7 @@ def main(out: Path) -> int:
         editor.conditions.search_field.setText("heart failure")
         editor.conditions.search_now()
         editor.conditions.results.setCurrentRow(2)
-        editor.scroll.ensureWidgetVisible(editor.conditions.results)
+        editor.scroll_area.ensureWidgetVisible(editor.conditions.results)
         save(editor, out, "conditions-search.png")
         editor.close()
 
@@ -506,15 +506,15 @@ def main(out: Path) -> int:
         save(window, out, "practice.png")
         practice = window.pages[PRACTICE]
         assert isinstance(practice, PracticePage)
-        bar = practice.scroll.verticalScrollBar()
-        practice.scroll.ensureWidgetVisible(practice.attestation_box)
+        bar = practice.scroll_area.verticalScrollBar()
+        practice.scroll_area.ensureWidgetVisible(practice.attestation_box)
         save(window, out, "practice-sign-off.png")
         services.backups.daily()  # the first start of the day's copies
         practice.backups.back_up_now()
         practice.backups.reload()
         bar.setValue(bar.maximum())
         save(window, out, "practice-security.png")
-        practice.scroll.ensureWidgetVisible(practice.fees, 0, 0)
+        practice.scroll_area.ensureWidgetVisible(practice.fees, 0, 0)
         bar.setValue(practice.fees.y() - 8)
         save(window, out, "practice-fees.png")
 
