@@ -219,6 +219,7 @@ class ExportDialog(QDialog):
         database's damage) is not clipped: a shown window does not grow by itself."""
         self.status.setText(text)
         layout = self.layout()
+        assert layout is not None  # set in __init__
         layout.activate()
         wanted = (
             layout.totalHeightForWidth(self.width())

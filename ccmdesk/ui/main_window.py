@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk import __version__
-from ccmdesk.models.staff import ROLE_LABELS
 from ccmdesk.services import Actor, PatientRow, Permission, ServiceError, Services, allowed
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.controllers.importing import LAST_IMPORT_DIR, ImportController
@@ -58,6 +57,7 @@ from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.stopwatch import StopwatchController
 from ccmdesk.ui.stopwatch_views import MiniTimer, StatusTimer, TrayTimer
 from ccmdesk.ui.theme import APP_ICON, icon
+from ccmdesk.ui.widgets.roles import role_label
 
 __all__ = [
     "AUDIT",
@@ -76,10 +76,6 @@ MINI_TIMER = "mini_timer"
 ICD10_WARM_UP_MS = 1500
 
 log = logging.getLogger(__name__)
-
-
-def role_label(role: str) -> str:
-    return ROLE_LABELS.get(role, role)  # type: ignore[call-overload]
 
 
 class MainWindow(QMainWindow):
@@ -387,7 +383,7 @@ class MainWindow(QMainWindow):
         page = self.page(name)
         stale = self._stale.pop(name, None)
         if stale and _is_page(page):
-            page.refresh(frozenset(stale))
+            cast(Page, page).refresh(frozenset(stale))
         self.stack.setCurrentWidget(page)
 
     def _refresh_pages(self, changes: Changes) -> None:

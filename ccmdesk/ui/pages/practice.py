@@ -211,10 +211,10 @@ class PracticeFormWidget(QWidget):
             widget.setObjectName(field)
             widget.setAccessibleName(LABELS[field])
             aliases = ("place_of_service",) if field == "pos" else ()
-            label = QLabel(LABELS[field])
-            label.setObjectName("formLabel")
-            label.setBuddy(widget)
-            form.addRow(label, self.errors.add(field, LABELS[field], widget, *aliases))
+            caption = QLabel(LABELS[field])
+            caption.setObjectName("formLabel")
+            caption.setBuddy(widget)
+            form.addRow(caption, self.errors.add(field, LABELS[field], widget, *aliases))
         hint = QLabel(
             "The date of service is the date printed on each month's claim lines. Months are "
             "counted in the practice's time zone."

@@ -45,6 +45,7 @@ from ccmdesk.ui.forms import (
     show_failure,
 )
 from ccmdesk.ui.refresh import STAFF, Changes, touches
+from ccmdesk.ui.widgets.roles import role_label
 from ccmdesk.ui.widgets.tables import ModelIndex
 
 STAFF_ID, NAME, ROLE, CREDENTIALS, NPI, ACTIVE = range(6)
@@ -59,10 +60,6 @@ LABELS = {
 }
 CREDENTIAL_CHOICES = ("", "RN", "LPN", "MA", "MD", "DO", "NP", "PA", "CNS", "LCSW", "PharmD")
 INACTIVE_COLOR = QColor("#7a7f85")
-
-
-def role_label(role: str) -> str:
-    return ROLE_LABELS.get(role, role)  # type: ignore[call-overload]
 
 
 class StaffTableModel(QAbstractTableModel):
@@ -179,9 +176,9 @@ class StaffDialog(QDialog):
         for field, widget in inputs.items():
             widget.setObjectName(field)
             widget.setAccessibleName(LABELS[field])
-            label = QLabel(LABELS[field])
-            label.setBuddy(widget)
-            form.addRow(label, self.errors.add(field, LABELS[field], widget))
+            caption = QLabel(LABELS[field])
+            caption.setBuddy(widget)
+            form.addRow(caption, self.errors.add(field, LABELS[field], widget))
         self.inputs = inputs
 
         buttons = QDialogButtonBox(
