@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal
-from PySide6.QtGui import QBrush, QKeyEvent, QShowEvent
+from PySide6.QtGui import QBrush, QKeyEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QHBoxLayout,
     QHeaderView,
@@ -21,7 +19,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -36,16 +33,13 @@ from ccmdesk.services import (
     MonthState,
     Permission,
     ServiceError,
-    Services,
     allowed,
 )
 from ccmdesk.services.billing import amount_by_code
 from ccmdesk.services.closing import BillCheck
-from ccmdesk.ui.background import LatestOnly, TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
+from ccmdesk.ui.pages.month_page import MonthPage
 from ccmdesk.ui.pages.patients import fold
-from ccmdesk.ui.refresh import Changes
-from ccmdesk.ui.widgets.months import MonthBox
 from ccmdesk.ui.widgets.rows_model import RowsModel
 from ccmdesk.ui.widgets.tables import BLOCK_COLOR, WARNING_COLOR, ModelIndex, prepare_table
 
@@ -394,50 +388,29 @@ class DetailsPane(QWidget):
             self.lines.addItem(item)
 
 
-class BillingPage(QWidget):
+class BillingPage(MonthPage):
     """Pick a month; every enrolled or active patient with codes, amount, status and why."""
 
-    open_requested = Signal(str)  # MRN
+    TITLE = "Billing"
+    NAME = "billing"
+    model: BillingTableModel
+    FILTERS = FILTERS
 
-    def __init__(
-        self,
-        services: Services,
-        actor: Callable[[], Actor],
-        runner: TaskRunner | None = None,
-        today: Callable[[], dt.date] | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
-        self._runner = runner or ThreadTaskRunner()
-        self._today = today or self._practice_today
-        self._loads = LatestOnly(self._runner)
+    def _build(self) -> None:
         self.month: BillingMonth | None = None
         self._kept: BillingRow | None = None  # a changed row to keep explaining if hidden
 
-        heading = QLabel("Billing")
-        heading.setObjectName("pageHeading")
-        self.month_box = MonthBox(self._today())
-        self.month_box.setObjectName("billingMonth")
-        self.filter_box = QComboBox()
-        self.filter_box.setObjectName("billingFilter")
-        self.filter_box.setAccessibleName("Show")
-        for value, label in FILTERS:
-            self.filter_box.addItem(label, value)
+        heading = self.heading
         self.search_field = QLineEdit()
         self.search_field.setObjectName("billingSearch")
         self.search_field.setPlaceholderText("Find: patient, MRN, practitioner or code")
         self.search_field.setClearButtonEnabled(True)
-        self.refresh_button = QPushButton("Refresh")
         self.export_button = QPushButton("Export…")
         self.export_button.setObjectName("exportMonth")
         self.close_button = QPushButton("Close month…")
         self.close_button.setObjectName("closeMonth")
         self.reopen_button = QPushButton("Reopen month…")
         self.reopen_button.setObjectName("reopenMonth")
-        self.status_label = QLabel()
-        self.status_label.setObjectName("statusLabel")
         self.status_label.setWordWrap(True)
         self.closed_label = plain(QLabel())
         self.closed_label.setObjectName("closedLabel")
@@ -454,7 +427,6 @@ class BillingPage(QWidget):
         self.bill_check: BillCheck | None = None
 
         self.model = BillingTableModel(self)
-        self.table = QTableView()
         self.table.setObjectName("billingTable")
         self.table.setModel(self.model)
         prepare_table(self.table)
@@ -506,39 +478,18 @@ class BillingPage(QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.totals_label)
 
-        self.month_box.chosen.connect(lambda _month: self.reload())
         self.filter_box.currentIndexChanged.connect(self._on_filter)
         self.search_field.textChanged.connect(self._on_search)
-        self.refresh_button.clicked.connect(self.reload)
         self.export_button.clicked.connect(self.export_month)
         self.close_button.clicked.connect(self.close_month)
         self.reopen_button.clicked.connect(self.reopen_month)
         self.acknowledge_button.clicked.connect(self.acknowledge_changes)
         self.model.modelReset.connect(self._after_reset)
-        self.table.doubleClicked.connect(self._open_index)
         self.table.installEventFilter(self)
         self.table.selectionModel().currentRowChanged.connect(self._show_current)
         self.details.open_requested.connect(self.open_requested)
         self.details.facts_requested.connect(self.edit_facts)
         self.details.family_requested.connect(self.switch_family)
-        self._selected: str | None = None
-        self.reload()
-
-    def _practice_today(self) -> dt.date:
-        return self._services.now().astimezone(self._services.practice_zone()).date()
-
-    def current_month(self) -> str:
-        return self.month_box.month()
-
-    def set_month(self, month: str) -> None:
-        """Show a month now (it is added to the picker, in order, if it is not there)."""
-        self.month_box.choose(month)
-        self.reload()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        # A window left open over a month end offers the new month too.
-        self.month_box.offer_month_of(self._today())
-        super().showEvent(event)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
@@ -554,16 +505,15 @@ class BillingPage(QWidget):
 
     # --- loading --------------------------------------------------------------------------------
 
-    def reload(self) -> None:
-        """Evaluate the chosen month on a worker thread. Only the latest request's outcome is
-        shown; a month's rows never stay on screen under another month's name."""
-        month = self.current_month()
-        if self.month is not None and self.month.month != month:
-            self.month = None
-            self.model.set_rows([])
-        self.status_label.setText(f"Evaluating {month_label(month)}…")
-        actor = self._actor()
-        self._loads.run(lambda: self._load(actor, month), self._loaded, self._failed)
+    def loaded_month(self) -> str | None:
+        return self.month.month if self.month is not None else None
+
+    def _drop_loaded(self) -> None:
+        self.month = None
+        self.model.set_rows([])
+
+    def _mrn_at(self, row: int) -> str:
+        return self.model.row_at(row).mrn
 
     def _load(self, actor: Actor, month: str) -> tuple[BillingMonth, BillCheck]:
         """On the worker thread: the month, and whether it is still what was billed (checked
@@ -571,21 +521,13 @@ class BillingPage(QWidget):
         result = self._services.billing.month(actor, month)
         return result, self._services.closing.check(actor, month, result.rows)
 
-    def refresh(self, _changes: Changes) -> None:
-        self.reload()
-
     def forget_person(self) -> None:
         """Another person signs in: the last one's search and chosen row do not carry over."""
         self.search_field.clear()
-        self.table.clearSelection()
+        super().forget_person()
 
     def clear(self) -> None:
-        """Show nothing (the signed-in person may not see billing); a late result is ignored."""
-        self._loads.forget()
-        self.month = None
-        self._selected = None
-        self.model.set_rows([])
-        self.status_label.setText("")
+        super().clear()
         self._show_month_state(None)
         self._show_bill_check(None)
 
@@ -604,13 +546,8 @@ class BillingPage(QWidget):
         )
 
     def _failed(self, error: BaseException) -> None:
-        self.month = None
-        self.model.set_rows([])
         self._show_bill_check(None)
-        self.status_label.setText(
-            f"{month_label(self.current_month())} could not be evaluated; nothing is shown."
-        )
-        show_failure(self, error)
+        super()._failed(error)
 
     # --- filter, search, selection --------------------------------------------------------------
 
@@ -639,21 +576,9 @@ class BillingPage(QWidget):
         self._selected = row.mrn
         self.details.show_row(row, allowed(self._actor(), Permission.CHOOSE_FAMILY))
 
-    def select_mrn(self, mrn: str) -> bool:
-        row = self.model.row_of(mrn)
-        if row < 0:
-            return False
-        self.table.selectRow(row)
-        self.table.scrollTo(self.model.index(row, PATIENT))
-        return True
-
     def current_row(self) -> BillingRow | None:
         index = self.table.currentIndex()
         return self.model.row_at(index.row()) if index.isValid() else None
-
-    def _open_index(self, index: QModelIndex) -> None:
-        if index.isValid():
-            self.open_requested.emit(self.model.row_at(index.row()).mrn)
 
     # --- changes --------------------------------------------------------------------------------
 
