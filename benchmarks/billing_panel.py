@@ -37,7 +37,7 @@ def main() -> int:
     from ccmdesk.db import open_database
     from ccmdesk.services import Services
     from ccmdesk.ui.background import InlineTaskRunner
-    from ccmdesk.ui.billing import BillingPage
+    from ccmdesk.ui.pages.billing import BillingPage
 
     folder = billing_database()
     app = QApplication(["bench"])

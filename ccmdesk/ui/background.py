@@ -33,7 +33,7 @@ class _Relay(QObject):
         self._done = done
         self._failed = failed
         self._forget = forget
-        self.thread: threading.Thread | None = None
+        self.worker: threading.Thread | None = None
         # Queued: the relay lives in the GUI thread, so its slots run there whoever emits.
         self.finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
         self.errored.connect(self._on_errored, Qt.ConnectionType.QueuedConnection)
@@ -42,9 +42,9 @@ class _Relay(QObject):
         # The worker has emitted and is about to end; wait for it, so its last reference to
         # this QObject is gone before ours is, and the object is freed in the GUI thread
         # (Qt aborts when a QObject is deleted from a thread that does not own it).
-        if self.thread is not None:
-            self.thread.join()
-            self.thread = None
+        if self.worker is not None:
+            self.worker.join()
+            self.worker = None
         self._forget(self)
 
     @Slot(object)
@@ -79,8 +79,8 @@ class ThreadTaskRunner:
             else:
                 relay.finished.emit(result)
 
-        relay.thread = threading.Thread(target=target, name="ccmdesk-task", daemon=True)
-        relay.thread.start()
+        relay.worker = threading.Thread(target=target, name="ccmdesk-task", daemon=True)
+        relay.worker.start()
 
     @staticmethod
     def wait(timeout: float | None = None) -> None:
@@ -88,9 +88,9 @@ class ThreadTaskRunner:
         passed (for shutdown and tests)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         for relay in list(_in_flight):
-            if relay.thread is not None:
+            if relay.worker is not None:
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())
-                relay.thread.join(left)
+                relay.worker.join(left)
 
 
 class InlineTaskRunner:

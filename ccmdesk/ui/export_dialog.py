@@ -74,7 +74,7 @@ class ExportDialog(QDialog):
         self._runner = runner
         self._progress: _Progress | None = None
         self._quit_app: QCoreApplication | None = None
-        self.result: ExportResult | None = None
+        self.outcome: ExportResult | None = None
 
         heading = QLabel(f"Export {month_label(month)} for billing")
         heading.setObjectName("dialogHeading")
@@ -203,7 +203,7 @@ class ExportDialog(QDialog):
     def _finished(self, result: ExportResult) -> None:
         self._let_go_of_quit(self._progress)
         self._progress = None
-        self.result = result
+        self.outcome = result
         self._set_running(False)
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(1)
@@ -219,6 +219,7 @@ class ExportDialog(QDialog):
         database's damage) is not clipped: a shown window does not grow by itself."""
         self.status.setText(text)
         layout = self.layout()
+        assert layout is not None  # set in __init__
         layout.activate()
         wanted = (
             layout.totalHeightForWidth(self.width())

@@ -29,6 +29,12 @@ CODE, DESCRIPTION, AMOUNT = range(3)
 _MONEY = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})*|\d+)(\.(\d{1,2}))?$", re.ASCII)
 
 
+def cell_text(table: QTableWidget, row: int, column: int) -> str:
+    """A cell's text; "" for a cell never filled."""
+    item = table.item(row, column)
+    return item.text() if item is not None else ""
+
+
 def cents_of(text: str) -> int | None:
     """ "$66.13", "66.13", "66" or "1,066.10" as cents; None for anything else."""
     match = _MONEY.match(text.strip())
@@ -137,8 +143,8 @@ class FeesBox(QGroupBox):
         amounts: dict[str, int] = {}
         bad: list[str] = []
         for row in range(self.table.rowCount()):
-            code = self.table.item(row, CODE).text()
-            cents = cents_of(self.table.item(row, AMOUNT).text())
+            code = cell_text(self.table, row, CODE)
+            cents = cents_of(cell_text(self.table, row, AMOUNT))
             if cents is None:
                 bad.append(code)
             else:

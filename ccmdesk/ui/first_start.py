@@ -36,9 +36,9 @@ from ccmdesk.ui.forms import (
     limit_typing,
     show_failure,
 )
-from ccmdesk.ui.practice import PracticeFormWidget
+from ccmdesk.ui.pages.practice import PracticeFormWidget
+from ccmdesk.ui.pages.staff import CREDENTIAL_CHOICES
 from ccmdesk.ui.sign_in import password_field
-from ccmdesk.ui.staff import CREDENTIAL_CHOICES
 from ccmdesk.ui.theme import APP_ICON, icon
 
 DEMO_ADMIN = "admin-patel"  # the demo practice's administrator, offered to sign in as

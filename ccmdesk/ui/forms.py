@@ -227,7 +227,7 @@ def _present(box: QMessageBox) -> QMessageBox:
     return box
 
 
-def show_error(parent: QWidget, message: str, title: str = "ccmdesk") -> QMessageBox:
+def show_error(parent: QWidget | None, message: str, title: str = "ccmdesk") -> QMessageBox:
     """A warning box that does not block the caller (window-modal, opened, returned)."""
     box = QMessageBox(
         QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent
@@ -244,7 +244,7 @@ def plain(label: QLabel) -> QLabel:
     return label
 
 
-def show_info(parent: QWidget, message: str, title: str = "ccmdesk") -> QMessageBox:
+def show_info(parent: QWidget | None, message: str, title: str = "ccmdesk") -> QMessageBox:
     box = QMessageBox(
         QMessageBox.Icon.Information, title, message, QMessageBox.StandardButton.Ok, parent
     )
@@ -253,7 +253,7 @@ def show_info(parent: QWidget, message: str, title: str = "ccmdesk") -> QMessage
     return _present(box)
 
 
-def show_failure(parent: QWidget, error: BaseException) -> QMessageBox:
+def show_failure(parent: QWidget | None, error: BaseException) -> QMessageBox:
     """A refused action shows its own sentence; anything else is a bug, logged (by its kind and
     where it happened, without its message)."""
     if isinstance(error, ServiceError):

@@ -74,14 +74,17 @@ class _X11Idle:
     def _sample(self) -> _XScreenSaverInfo:
         if not self._query(self._display, self._root, self._info):
             raise OSError("the X server has no screen-saver extension")
-        return self._info.contents
+        info: _XScreenSaverInfo = self._info.contents
+        return info
 
     def idle_seconds(self) -> float:
-        return self._sample().idle / 1000.0
+        idle: int = self._sample().idle
+        return idle / 1000.0
 
     def locked(self) -> bool:
         # A screen saver that came on is how most X desktops lock the screen.
-        return self._sample().state == _SCREEN_SAVER_ON
+        state: int = self._sample().state
+        return state == _SCREEN_SAVER_ON
 
 
 class _WindowsIdle:
@@ -100,8 +103,9 @@ class _WindowsIdle:
     def idle_seconds(self) -> float:
         if not self._user32.GetLastInputInfo(ctypes.byref(self._info)):
             raise OSError("GetLastInputInfo failed")
-        now = self._kernel32.GetTickCount() & 0xFFFFFFFF
-        return ((now - self._info.dwTime) & 0xFFFFFFFF) / 1000.0
+        now: int = self._kernel32.GetTickCount() & 0xFFFFFFFF
+        since: int = self._info.dwTime
+        return ((now - since) & 0xFFFFFFFF) / 1000.0
 
     def locked(self) -> bool:
         desktop_switch = 0x0100

@@ -6,20 +6,19 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
-    QProgressDialog,
     QStackedWidget,
     QSystemTrayIcon,
     QVBoxLayout,
@@ -27,73 +26,56 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk import __version__
-from ccmdesk.models.staff import ROLE_LABELS
-from ccmdesk.services import (
-    Actor,
-    ImportFailed,
-    ImportSummary,
-    PatientRow,
-    Permission,
-    ServiceError,
-    Services,
-    allowed,
-)
+from ccmdesk.services import Actor, PatientRow, Permission, ServiceError, Services, allowed
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
-from ccmdesk.ui.forms import (
-    drop_held_messages,
-    hold_messages,
-    plain,
-    show_failure,
-    show_info,
-)
+from ccmdesk.ui.controllers.importing import LAST_IMPORT_DIR, ImportController
+from ccmdesk.ui.controllers.locking import LockController
+from ccmdesk.ui.forms import plain, show_info
 from ccmdesk.ui.idle import AppIdle, IdleSource
-from ccmdesk.ui.import_dialog import ImportProblemsDialog
-from ccmdesk.ui.lock import AutoLock, Cover, LockScreen, top_level_windows
-from ccmdesk.ui.my_day import MyDayPage
-from ccmdesk.ui.patients import PatientsPage
-from ccmdesk.ui.practice import PracticePage
+from ccmdesk.ui.lock import LockScreen
+from ccmdesk.ui.pages.patients import PatientsPage
+from ccmdesk.ui.pages.table import (
+    AUDIT,
+    BILLING,
+    MY_DAY,
+    PAGES,
+    PATIENTS,
+    PRACTICE,
+    REVIEW,
+    SPECS,
+    STAFF,
+    WORKLIST,
+    Page,
+)
+from ccmdesk.ui.pages.worklist import WorklistPage
+from ccmdesk.ui.refresh import EVERYTHING, TIME, TIMERS, Changes, DataChanged
+from ccmdesk.ui.refresh import PATIENTS as PATIENT_DATA
+from ccmdesk.ui.refresh import PRACTICE as PRACTICE_DATA
+from ccmdesk.ui.refresh import STAFF as STAFF_DATA
 from ccmdesk.ui.sign_in import SignInDialog
-from ccmdesk.ui.staff import StaffPage
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.stopwatch import StopwatchController
-from ccmdesk.ui.stopwatch_dialogs import clock_text
 from ccmdesk.ui.stopwatch_views import MiniTimer, StatusTimer, TrayTimer
 from ccmdesk.ui.theme import APP_ICON, icon
-from ccmdesk.ui.worklist import WorklistPage
+from ccmdesk.ui.widgets.roles import role_label
 
-PATIENTS, WORKLIST, MY_DAY, BILLING = "patients", "worklist", "my_day", "billing"
-REVIEW, AUDIT, STAFF, PRACTICE = "review", "audit", "staff", "practice"
-PAGE_TITLES = {
-    PATIENTS: "Patients",
-    WORKLIST: "Worklist",
-    MY_DAY: "My day",
-    REVIEW: "Monthly review",
-    BILLING: "Billing",
-    AUDIT: "Audit trail",
-    STAFF: "Staff",
-    PRACTICE: "Practice settings",
-}
-PAGE_PERMISSIONS = {
-    PATIENTS: Permission.VIEW_PATIENTS,
-    WORKLIST: Permission.VIEW_WORKLIST,
-    MY_DAY: Permission.RECORD_TIME,
-    # The signing practitioner's page; administrators use it to unlock a signed month.
-    REVIEW: Permission.UNLOCK_MONTH,
-    BILLING: Permission.VIEW_BILLING,
-    AUDIT: Permission.VIEW_AUDIT,
-    STAFF: Permission.MANAGE_STAFF,
-    PRACTICE: Permission.MANAGE_PRACTICE,
-}
+__all__ = [
+    "AUDIT",
+    "BILLING",
+    "LAST_IMPORT_DIR",
+    "MY_DAY",
+    "PATIENTS",
+    "PRACTICE",
+    "REVIEW",
+    "STAFF",
+    "WORKLIST",
+    "MainWindow",
+]
 LAST_USER = "last_staff_id"
-LAST_IMPORT_DIR = "last_import_dir"
 MINI_TIMER = "mini_timer"
 ICD10_WARM_UP_MS = 1500
 
 log = logging.getLogger(__name__)
-
-
-def role_label(role: str) -> str:
-    return ROLE_LABELS.get(role, role)  # type: ignore[call-overload]
 
 
 class MainWindow(QMainWindow):
@@ -120,26 +102,25 @@ class MainWindow(QMainWindow):
         stopwatch it left running is asked about, however fresh its heartbeat)."""
         super().__init__(parent)
         self.setObjectName("mainWindow")
-        self._services = services
+        self.services = services
         self._actor = actor
-        self._runner = runner or ThreadTaskRunner()
+        self.runner = runner or ThreadTaskRunner()
+        self.first_rows = first_rows
         self._state = state or GuiState(None)
         self._warmed_up = False
         self.stopwatch = StopwatchController(
             services, self.actor, self, idle_source, monotonic, after_crash=after_crash
         )
         self.mini_timer: MiniTimer | None = None
-        # Locking: what covers the windows while their person is away.
-        self.lock_screen: LockScreen | None = None
-        self._covers: list[Cover] = []
-        self._titles: dict[QWidget, str] = {}
-        self._mini_was_shown = False
+        # One signal for "the data changed": the page on screen re-reads once per burst, the
+        # others note what changed and re-read when next shown.
+        self.data_changed = DataChanged(self)
+        self.data_changed.changed.connect(self._refresh_pages)
+        self._stale: dict[str, set[str]] = {}
+        self.stopwatch.changed.connect(lambda: self.data_changed.notify(TIMERS))
+        self.stopwatch.time_saved.connect(lambda _mrn: self.data_changed.notify(TIME))
         app = QApplication.instance()
         assert isinstance(app, QApplication)
-        self.auto_lock = AutoLock(
-            idle_source or AppIdle(app), services.practice.auto_lock_minutes(), self
-        )
-        self.auto_lock.due.connect(self.lock)
 
         self.practice_label = QLabel()
         self.practice_label.setObjectName("practiceLabel")
@@ -158,12 +139,11 @@ class MainWindow(QMainWindow):
         self.nav.setIconSize(QSize(20, 20))
         self.nav.setFixedWidth(190)
         self.stack = QStackedWidget()
-        self._page_order = [PATIENTS, WORKLIST, MY_DAY, REVIEW, BILLING, AUDIT, STAFF, PRACTICE]
-        # Pages built so far; Staff and Practice settings wait until first opened.
+        # Pages built so far; all but Patients wait until first opened.
         self.pages: dict[str, QWidget] = {}
-        for name in self._page_order:
-            item = QListWidgetItem(icon(name), PAGE_TITLES[name])
-            item.setData(Qt.ItemDataRole.UserRole, name)
+        for spec in PAGES:
+            item = QListWidgetItem(icon(spec.name), spec.title)
+            item.setData(Qt.ItemDataRole.UserRole, spec.name)
             self.nav.addItem(item)
 
         content = QWidget()
@@ -197,6 +177,21 @@ class MainWindow(QMainWindow):
         self.tray.open_requested.connect(self.open_patient)
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray.show()
+        self.locking = LockController(
+            self,
+            services,
+            self.actor,
+            self.stopwatch,
+            self.tray,
+            idle_source or AppIdle(app),
+            mini_timer=lambda: self.mini_timer,
+            signed_out=self._record_sign_out,
+            switched=self._switched_at_lock,
+        )
+        self.auto_lock = self.locking.auto_lock
+        self.importer = ImportController(
+            self, services, self.actor, self.runner, self._state, self._after_import
+        )
         self._build_menus()
         self.resize(1280, 800)
 
@@ -205,14 +200,11 @@ class MainWindow(QMainWindow):
         self._warm_timer.setInterval(ICD10_WARM_UP_MS)
         self._warm_timer.timeout.connect(self._warm_up)
 
-        patients_page = PatientsPage(
-            services, self.actor, first_rows=first_rows, controller=self.stopwatch
-        )
+        patients_page = self.page(PATIENTS)
+        assert isinstance(patients_page, PatientsPage)
         # Loading the table holds the interpreter for ~0.15 s even on a worker thread: wait
         # until the nurse stops typing in the search box, so no keystroke stalls behind it.
         patients_page.search_field.textChanged.connect(self._postpone_warm_up)
-        self.pages[PATIENTS] = patients_page
-        self.stack.addWidget(patients_page)
         self.nav.currentRowChanged.connect(self._on_nav)
 
         self._apply_actor()
@@ -228,7 +220,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.import_action = QAction("&Import CSV files…", self)
         self.import_action.setShortcut(QKeySequence("Ctrl+I"))
-        self.import_action.triggered.connect(self.choose_import_files)
+        self.import_action.triggered.connect(self.importer.choose_files)
         self.switch_action = QAction("&Switch user…", self)
         self.switch_action.setShortcut(QKeySequence("Ctrl+U"))
         self.switch_action.triggered.connect(self.switch_user)
@@ -297,29 +289,18 @@ class MainWindow(QMainWindow):
         self._actor = actor
         if someone_else:
             # The next person starts on a clean Patients page, not on the last one's screen.
-            for page in self.pages.values():
-                forget = getattr(page, "forget_person", None)
-                if forget is not None:
-                    forget()
+            for page in self._built_pages().values():
+                page.forget_person()
             self.show_page(PATIENTS)
         self._apply_actor()
-        patients = self.pages[PATIENTS]
-        assert isinstance(patients, PatientsPage)
-        patients.reload()
         self.stopwatch.refresh()
-        for name in (WORKLIST, MY_DAY):
-            page = self.pages.get(name)
-            if isinstance(page, WorklistPage | MyDayPage):
-                page.reload()
-        for name in (BILLING, REVIEW, AUDIT):
-            page = self.pages.get(name)
-            if page is None:
-                continue
+        for name, page in list(self._built_pages().items()):
             # The next person may not see the page: their window keeps none of it.
             if self.page_allowed(name):
-                page.reload()  # type: ignore[attr-defined]
+                page.refresh(frozenset({EVERYTHING}))
             else:
-                page.clear()  # type: ignore[attr-defined]
+                page.clear()
+        self._stale.clear()
         self.user_changed.emit(actor)
 
     def _apply_actor(self) -> None:
@@ -329,25 +310,23 @@ class MainWindow(QMainWindow):
         self.user_label.setText(f"{actor.name} · {label}")
         self.status_user.setText(f"Signed in as {actor.name} ({label})")
         self._state.set(LAST_USER, actor.key)
-        for row, name in enumerate(self._page_order):
-            self.nav.setRowHidden(row, not self.page_allowed(name))
+        for row, spec in enumerate(PAGES):
+            self.nav.setRowHidden(row, not self.page_allowed(spec.name))
         self.import_action.setVisible(allowed(actor, Permission.IMPORT_DATA))
-        patients = self.pages[PATIENTS]
-        assert isinstance(patients, PatientsPage)
-        patients.apply_permissions()
+        self._patients_page().apply_permissions()
         if not self.page_allowed(self.current_page()):
             self.show_page(PATIENTS)
 
     def page_allowed(self, name: str) -> bool:
-        return allowed(self._actor, PAGE_PERMISSIONS[name])
+        return allowed(self._actor, SPECS[name].permission)
 
     def visible_pages(self) -> list[str]:
         """The pages the navigation offers the signed-in person."""
-        return [name for row, name in enumerate(self._page_order) if not self.nav.isRowHidden(row)]
+        return [spec.name for row, spec in enumerate(PAGES) if not self.nav.isRowHidden(row)]
 
     def switch_user(self) -> SignInDialog | None:
         """Another person signs in with their password; the window follows their role."""
-        dialog = SignInDialog(self._services, None, self._practice_name(), parent=self)
+        dialog = SignInDialog(self.services, None, self._practice_name(), parent=self)
         dialog.setWindowTitle("Switch user — ccmdesk")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._switch_to(dialog.actor))
@@ -368,12 +347,12 @@ class MainWindow(QMainWindow):
         # The new person may have left a stopwatch running when ccmdesk last ended badly.
         self.stopwatch.recover()
 
-    def _staff_saved(self, staff_id: str) -> None:
+    def staff_saved(self, staff_id: str) -> None:
         """An administrator who changed their own role or retired themself: follow it now."""
         if staff_id != self._actor.key:
             return
         try:
-            actor = self._services.staff.actor_for(staff_id)
+            actor = self.services.staff.actor_for(staff_id)
         except ServiceError:
             # Retired themself: nobody may go on working under that name.
             self.switch_user()
@@ -384,65 +363,51 @@ class MainWindow(QMainWindow):
     # --- pages -------------------------------------------------------------------------------
 
     def show_page(self, name: str) -> None:
-        self.nav.setCurrentRow(self._page_order.index(name))
+        self.nav.setCurrentRow(list(SPECS).index(name))
 
     def current_page(self) -> str:
         row = self.nav.currentRow()
-        return self._page_order[row] if row >= 0 else PATIENTS
+        return PAGES[row].name if row >= 0 else PATIENTS
 
     def page(self, name: str) -> QWidget:
-        """The page, built on first use."""
+        """The page, built on first use from its line of the page table."""
         page = self.pages.get(name)
         if page is None:
-            if name == STAFF:
-                staff_page = StaffPage(self._services, self.actor)
-                staff_page.member_saved.connect(self._staff_saved)
-                page = staff_page
-            elif name == WORKLIST:
-                worklist = WorklistPage(self._services, self.actor)
-                worklist.start_requested.connect(self.start_timer)
-                worklist.open_requested.connect(self.open_patient)
-                self.stopwatch.changed.connect(worklist.reload)
-                self.stopwatch.time_saved.connect(lambda _mrn: worklist.reload())
-                page = worklist
-            elif name == BILLING:
-                from ccmdesk.ui.billing import BillingPage
-
-                billing = BillingPage(self._services, self.actor, self._runner)
-                billing.open_requested.connect(self.open_patient)
-                page = billing
-            elif name == REVIEW:
-                from ccmdesk.ui.review import ReviewPage
-
-                review = ReviewPage(self._services, self.actor, self._runner)
-                review.open_requested.connect(self.open_patient)
-                page = review
-            elif name == AUDIT:
-                from ccmdesk.ui.audit import AuditPage
-
-                page = AuditPage(self._services, self.actor, self._runner)
-            elif name == MY_DAY:
-                my_day = MyDayPage(self._services, self.actor)
-                my_day.open_requested.connect(self.open_patient)
-                self.stopwatch.time_saved.connect(lambda _mrn: my_day.reload())
-                page = my_day
-            else:
-                practice = PracticePage(self._services, self.actor)
-                practice.saved.connect(self._update_practice)
-                practice.saved.connect(self.stopwatch.settings_changed)
-                practice.saved.connect(self._auto_lock_changed)
-                practice.backups.restored.connect(self._restored)
-                page = practice
+            page = SPECS[name].build(self)
             self.pages[name] = page
             self.stack.addWidget(page)
         return page
 
+    def _built_pages(self) -> dict[str, Page]:
+        return {name: cast(Page, page) for name, page in self.pages.items() if _is_page(page)}
+
     def _on_nav(self, row: int) -> None:
-        if row >= 0:
-            self.stack.setCurrentWidget(self.page(self._page_order[row]))
+        if row < 0:
+            return
+        name = PAGES[row].name
+        page = self.page(name)
+        stale = self._stale.pop(name, None)
+        if stale and _is_page(page):
+            cast(Page, page).refresh(frozenset(stale))
+        self.stack.setCurrentWidget(page)
+
+    def _refresh_pages(self, changes: Changes) -> None:
+        """The page on screen re-reads what changed; the others when they are next shown."""
+        shown = self.current_page() if self.isVisible() else None
+        for name, page in self._built_pages().items():
+            if name == shown:
+                page.refresh(changes)
+            elif not SPECS[name].reads_when_shown:
+                self._stale.setdefault(name, set()).update(changes)
+
+    def practice_saved(self) -> None:
+        self._update_practice()
+        self.stopwatch.settings_changed()
+        self.locking.settings_changed()
+        self.data_changed.notify(PRACTICE_DATA)
 
     def _practice_name(self) -> str:
-        practice = self._services.practice.get()
+        practice = self.services.practice.get()
         return practice.name if practice else ""
 
     def _update_practice(self) -> bool:
@@ -454,63 +419,14 @@ class MainWindow(QMainWindow):
 
     # --- import ------------------------------------------------------------------------------
 
-    def choose_import_files(self) -> None:
-        start = self._state.get(LAST_IMPORT_DIR) or str(Path.home())
-        paths, _ = QFileDialog.getOpenFileNames(
-            self, "Import CSV files", start, "CSV files (*.csv);;All files (*)"
-        )
-        if paths:
-            self._state.set(LAST_IMPORT_DIR, str(Path(paths[0]).parent))
-            self.import_files([Path(p) for p in paths])
-
     def import_files(self, paths: Sequence[Path]) -> None:
         """Import the files in one transaction; show the outcome or every problem."""
-        actor = self._actor
-        if not allowed(actor, Permission.IMPORT_DATA):
-            return
-        paths = list(paths)
-        progress = QProgressDialog("Importing…", "", 0, 0, self)
-        progress.setObjectName("importProgress")
-        progress.setWindowTitle("Import CSV files")
-        progress.setCancelButton(None)  # one transaction: there is no half-way to stop at
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(300)
-
-        def finish() -> None:
-            # reset() also stops the timer that would show the dialog after the fact.
-            progress.reset()
-            progress.close()
-            progress.deleteLater()
-
-        def done(summary: ImportSummary) -> None:
-            finish()
-            lines = summary.lines()
-            self._after_import()
-            show_info(
-                self,
-                "Imported:\n" + "\n".join(lines) if lines else "The files held nothing new.",
-                "Import finished",
-            )
-
-        def failed(error: BaseException) -> None:
-            finish()
-            if isinstance(error, ImportFailed):
-                dialog = ImportProblemsDialog(error.problems, paths, self, error.total)
-                dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-                dialog.open()
-            else:
-                show_failure(self, error)
-
-        self._runner.run(lambda: self._services.imports.import_paths(actor, paths), done, failed)
+        self.importer.import_files(paths)
 
     def _after_import(self) -> None:
-        patients = self.pages[PATIENTS]
-        assert isinstance(patients, PatientsPage)
-        patients.reload()
-        staff = self.pages.get(STAFF)
-        if isinstance(staff, StaffPage) and staff.isVisible():
-            staff.reload()
         self._update_practice()
+        self.data_changed.notify(PATIENT_DATA, STAFF_DATA, TIME, PRACTICE_DATA)
+        self.data_changed.flush()  # before the outcome's message box: the list shows it all
 
     # --- events ------------------------------------------------------------------------------
 
@@ -533,89 +449,26 @@ class MainWindow(QMainWindow):
         patient opened does not wait for it."""
         from ccmdesk.rules import icd10
 
-        self._runner.run(icd10.table_version, lambda _version: None, lambda _error: None)
+        self.runner.run(icd10.table_version, lambda _version: None, lambda _error: None)
 
     # --- locking ------------------------------------------------------------------------------
 
     def lock(self, automatic: bool = False) -> LockScreen:
-        """Cover ccmdesk's windows (patient data hidden) until its person unlocks, or someone
-        else signs in; a running stopwatch keeps running and shows its time only."""
-        if self.lock_screen is not None:
-            return self.lock_screen
-        try:
-            self._services.auth.screen_locked(self._actor, automatic=automatic)
-        except ServiceError as error:  # the lock comes down whatever the trail says
-            log.warning("could not record the screen lock: %s", type(error).__name__)
-        self.auto_lock.stop()
-        self.stopwatch.hold_questions(True)
-        hold_messages(True)
-        screen = LockScreen(self._services, self._actor, self._locked_time, self)
-        for window in top_level_windows(excluding=screen):
-            if window is self.mini_timer:
-                self._mini_was_shown = True
-                window.hide()
-                continue
-            self._titles[window] = window.windowTitle()
-            window.setWindowTitle("ccmdesk — locked")
-            self._covers.append(Cover(window))
-        self.tray.set_private(True)
-        screen.unlocked.connect(lambda _actor: self._unlocked())
-        screen.switched.connect(self._switched_while_locked)
-        screen.setGeometry(self.geometry())
-        self.lock_screen = screen
-        # show(), not open(): open() would make it modal to this window only, and a dialog
-        # left open would then still take keys beside the lock screen.
-        screen.show()
-        return screen
+        """Cover ccmdesk's windows until their person unlocks (see LockController)."""
+        return self.locking.lock(automatic)
+
+    @property
+    def lock_screen(self) -> LockScreen | None:
+        return self.locking.lock_screen
 
     @property
     def locked(self) -> bool:
-        return self.lock_screen is not None
+        return self.locking.locked
 
-    def _locked_time(self) -> str:
-        timer = self.stopwatch.shown
-        if timer is None:
-            return ""
-        state = "running" if timer.state == "running" else "paused"
-        return f"Stopwatch {state} · {clock_text(self.stopwatch.seconds(timer))}"
-
-    def _unlocked(self) -> None:
-        for cover in self._covers:
-            cover.remove()
-        self._covers.clear()
-        for window, title in self._titles.items():
-            window.setWindowTitle(title)
-        self._titles.clear()
-        self.tray.set_private(False)
-        if self._mini_was_shown and self.mini_timer is not None:
-            self.mini_timer.show()
-        self._mini_was_shown = False
-        if self.lock_screen is not None:
-            self.lock_screen.dismiss()
-            self.lock_screen = None
-        self.auto_lock.start()
-        self.stopwatch.hold_questions(False)
-        hold_messages(False)
-
-    def _switched_while_locked(self, actor: Actor) -> None:
-        """Someone else signed in at the lock screen: what the first person had open closes
-        unsaved (it was theirs), and their stopwatch stays theirs, running; nothing here
-        watches it any more, so they are asked about its time when they next sign in."""
-        screen = self.lock_screen
-        self.stopwatch.forget_held()  # first: rejecting the idle question would answer it
-        drop_held_messages()
-        for window in QApplication.topLevelWidgets():
-            if isinstance(window, QDialog) and window.isVisible() and window is not screen:
-                window.reject()
-        self._record_sign_out()
-        self._unlocked()
+    def _switched_at_lock(self, actor: Actor) -> None:
         self.set_actor(actor)
-        self.stopwatch.recover()
 
-    def _auto_lock_changed(self) -> None:
-        self.auto_lock.minutes = self._services.practice.auto_lock_minutes()
-
-    def _restored(self, what: str) -> None:
+    def restored(self, what: str) -> None:
         """A backup replaced the database: every figure on screen is from the one replaced."""
         show_info(self, f"{what} ccmdesk closes now; start it again.")
         self.settle_running_timer = lambda **_: True  # type: ignore[method-assign]
@@ -623,16 +476,14 @@ class MainWindow(QMainWindow):
 
     def _record_sign_out(self) -> None:
         try:
-            self._services.auth.signed_out(self._actor)
+            self.services.auth.signed_out(self._actor)
         except ServiceError as error:  # the trail refusing must not keep anyone signed in
             log.warning("could not record the sign-out: %s", type(error).__name__)
 
     def change_password(self) -> QDialog:
         from ccmdesk.ui.passwords import PasswordDialog
 
-        dialog = PasswordDialog(
-            self._services, self._actor, self._actor.key, self._actor.name, self
-        )
+        dialog = PasswordDialog(self.services, self._actor, self._actor.key, self._actor.name, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
@@ -640,7 +491,7 @@ class MainWindow(QMainWindow):
     def change_pin(self) -> QDialog:
         from ccmdesk.ui.passwords import PinDialog
 
-        dialog = PinDialog(self._services, self._actor, self)
+        dialog = PinDialog(self.services, self._actor, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
@@ -656,6 +507,7 @@ class MainWindow(QMainWindow):
             return
         self._warm_timer.stop()
         self.auto_lock.stop()
+        self.data_changed.flush()
         self._record_sign_out()
         self.tray.hide()
         if self.mini_timer is not None:
@@ -743,3 +595,7 @@ class MainWindow(QMainWindow):
         if self.mini_timer is not None:
             self.mini_timer.setVisible(on)
         self._state.set(MINI_TIMER, "1" if on else "")
+
+
+def _is_page(widget: QWidget) -> bool:
+    return callable(getattr(widget, "refresh", None)) and callable(getattr(widget, "clear", None))

@@ -271,8 +271,11 @@ class FamilyDialog(QDialog):
         heading = plain(QLabel(f"{row.patient_name} · {month_label(result.month)}"))
         heading.setObjectName("dialogHeading")
         self.family = ValueComboBox()
-        own = result.choices and next(
-            (o for o in result.choices if o.family == result.compliant[0]), None
+        # With no choices there is no compliant family either: nothing to name.
+        own = (
+            next((o for o in result.choices if o.family == result.compliant[0]), None)
+            if result.choices
+            else None
         )
         self.family.add_value(
             "The rules' own choice"

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.models.staff import ROLE_LABELS
 from ccmdesk.rules.records import PATIENT_COLUMNS, PatientRecord, StaffRecord
 from ccmdesk.rules.validation import PATIENT_TEXT_LIMITS
 from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
@@ -38,6 +37,7 @@ from ccmdesk.ui.forms import (
     focus_field,
     show_failure,
 )
+from ccmdesk.ui.widgets.roles import role_label
 
 LABELS: dict[str, str] = {
     "mrn": "MRN",
@@ -204,7 +204,7 @@ class PatientDialog(QDialog):
                 self.billing_practitioner.add_value(label, member.staff_id)
                 self.consent_practitioner.add_value(label, member.staff_id)
             if member.role in ("clinical", "practitioner"):
-                role = ROLE_LABELS.get(member.role, member.role)
+                role = role_label(member.role)
                 self.care_manager.add_value(f"{staff_label(member)} ({role})", member.staff_id)
         self.conditions = ConditionsEditorWidget()
 
@@ -257,10 +257,10 @@ class PatientDialog(QDialog):
         body = QWidget()
         body.setObjectName("dialogBody")
         body.setLayout(columns)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.scroll.setWidget(body)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll_area.setWidget(body)
 
         self.buttons = QDialogButtonBox()
         if self._read_only:
@@ -269,13 +269,13 @@ class PatientDialog(QDialog):
             self.save_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Save)
             self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
             self.save_button.clicked.connect(self.save)
-            QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
+            QShortcut(QKeySequence.StandardKey.Save, self).activated.connect(self.save)
         self.buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.general_error)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll_area, 1)
         layout.addWidget(self.buttons)
 
     def _combo(self, items: Sequence[tuple[str, str]]) -> ValueComboBox:
@@ -375,7 +375,7 @@ class PatientDialog(QDialog):
                 self.general_error.text() or "Not saved: please correct the fields marked in red."
             )
             if first is not None:
-                focus_field(first, self.scroll)
+                focus_field(first, self.scroll_area)
             return False
         except ServiceError as error:
             show_failure(self, error)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 from collections.abc import Callable
 
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -15,7 +14,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -36,7 +34,7 @@ from ccmdesk.ui.stopwatch_dialogs import (
     save_until_taken,
 )
 from ccmdesk.ui.stopwatch_views import StopwatchPanel
-from ccmdesk.ui.worklist import paint_threshold_bar
+from ccmdesk.ui.widgets.threshold_bar import ThresholdBar
 
 LOG_HEADERS = ("When", "Time", "Service", "Staff", "Activity", "Note")
 # Re-read the month's minutes this often while a stopwatch runs (a few queries, not every tick).
@@ -59,27 +57,6 @@ def progress_text(result: MonthProgress) -> tuple[str, str]:
     return above, f"{counted} of {goal}:00 counted · {short} still needed · {days}"
 
 
-class ThresholdBar(QWidget):
-    """The worklist's progress bar as a widget of its own (worklist.paint_threshold_bar)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fraction = 0.0
-        self.ticks: tuple[float, ...] = ()
-        self.setFixedHeight(14)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-
-    def set_progress(self, fraction: float, ticks: tuple[float, ...]) -> None:
-        self.fraction, self.ticks = fraction, ticks
-        self.setToolTip(f"{round(fraction * 100)}% of the next threshold")
-        self.update()
-
-    def paintEvent(self, _event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        paint_threshold_bar(painter, QRectF(self.rect()), self.fraction, self.ticks)
-        painter.end()
-
-
 class PatientPanel(QFrame):
     """Everything about the chosen patient's time this month, with the stopwatch on top."""
 
@@ -97,6 +74,7 @@ class PatientPanel(QFrame):
         self._controller = controller
         self._mrn: str | None = None
         self._rows: list[EntryRow] = []
+        self._zone: dt.tzinfo | None = None  # the practice's, read with the patient
         self._ticks = 0
         self.name = plain(QLabel("Choose a patient"))
         self.name.setObjectName("panelHeading")
@@ -155,8 +133,8 @@ class PatientPanel(QFrame):
         # Takes the room the log leaves while no patient is chosen, so the text stays on top.
         layout.addStretch(1)
 
-        controller.changed.connect(self.refresh)
-        controller.time_saved.connect(self._saved)
+        # Saved time and stopwatch changes reach the panel through its page's refresh (one
+        # coalesced "data changed" for the window); the once-a-second tick reads nothing.
         controller.ticked.connect(self._tick)
         self.set_mrn(None)
 
@@ -168,10 +146,6 @@ class PatientPanel(QFrame):
         self._mrn = mrn
         self.stopwatch.set_mrn(mrn)
         self.refresh()
-
-    def _saved(self, mrn: str) -> None:
-        if mrn == self._mrn:
-            self.refresh()
 
     def _tick(self) -> None:
         self._ticks += 1
@@ -210,6 +184,16 @@ class PatientPanel(QFrame):
         dob = record.dob.isoformat() if record.dob else "—"
         conditions = ", ".join(record.conditions) if record.conditions else "none on file"
         self.details.setText(f"MRN {record.mrn} · born {dob} · chronic conditions: {conditions}")
+        self._zone = self._services.practice_zone()
+        self._show_progress()
+        self._show_log()
+
+    def refresh_time(self) -> None:
+        """Only time changed (saved, or a stopwatch moved): the month's figures and the log,
+        not the patient's details."""
+        if self._mrn is None or self._zone is None:
+            self.refresh()
+            return
         self._show_progress()
         self._show_log()
 
@@ -230,7 +214,7 @@ class PatientPanel(QFrame):
 
     def _show_log(self) -> None:
         assert self._mrn is not None
-        zone = self._services.practice_zone()
+        zone = self._zone or self._services.practice_zone()
         month = self._services.now().astimezone(zone).strftime("%Y-%m")
         try:
             self._rows = self._services.time_log.patient_log(self._actor(), self._mrn, month)

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
@@ -483,9 +484,7 @@ class StopwatchController(QObject):
                     break
             else:
                 self._call(
-                    lambda t=timer, c=choice: self._services.stopwatch.recover(
-                        self._actor(), t.entry_id, c
-                    )
+                    partial(self._services.stopwatch.recover, self._actor(), timer.entry_id, choice)
                 )
         self.refresh()
 

@@ -232,7 +232,7 @@ class IdleDialog(QDialog):
             self.choice.addButton(button)
         self.discard.setChecked(True)
         self.reason.textEdited.connect(lambda _: self.keep.setChecked(True))
-        self.keep.toggled.connect(lambda on: on or self.reason_error.set_error(""))
+        self.keep.toggled.connect(self._keep_toggled)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
         buttons.accepted.connect(self.accept)
         layout = QVBoxLayout(self)
@@ -247,6 +247,10 @@ class IdleDialog(QDialog):
         layout.addLayout(indent)
         layout.addWidget(self.stop)
         layout.addWidget(buttons)
+
+    def _keep_toggled(self, on: bool) -> None:
+        if not on:
+            self.reason_error.set_error("")  # the reason is asked only when keeping
 
     def _show_since(self) -> None:
         since = local_time(self.idle.since, self._zone)

@@ -20,9 +20,7 @@ from ccmdesk.db import open_database
 from ccmdesk.services import Services
 from ccmdesk.services.activity import IdleBegan
 from ccmdesk.ui.app import configure_application
-from ccmdesk.ui.audit import AuditPage
 from ccmdesk.ui.background import InlineTaskRunner, ThreadTaskRunner
-from ccmdesk.ui.billing import BillingPage
 from ccmdesk.ui.export_dialog import ExportDialog
 from ccmdesk.ui.first_start import FirstStartDialog, setup_actor
 from ccmdesk.ui.forms import ReasonDialog
@@ -39,12 +37,14 @@ from ccmdesk.ui.main_window import (
     MainWindow,
 )
 from ccmdesk.ui.month_facts import MonthFactsDialog
+from ccmdesk.ui.pages.audit import AuditPage
+from ccmdesk.ui.pages.billing import BillingPage
+from ccmdesk.ui.pages.patients import PatientsPage
+from ccmdesk.ui.pages.practice import PracticePage
+from ccmdesk.ui.pages.review import ReviewPage, SignDialog
+from ccmdesk.ui.pages.staff import StaffDialog, StaffPage
 from ccmdesk.ui.patient_dialog import PatientDialog
-from ccmdesk.ui.patients import PatientsPage
-from ccmdesk.ui.practice import PracticePage
-from ccmdesk.ui.review import ReviewPage, SignDialog
 from ccmdesk.ui.sign_in import SignInDialog
-from ccmdesk.ui.staff import StaffDialog, StaffPage
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.stopwatch_dialogs import (
     IdleDialog,
@@ -176,7 +176,7 @@ def stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
     screen.unlock_button.click()
     save(screen, out, "lock-screen.png")
     save(window, out, "locked-window.png")
-    window._unlocked()
+    window.locking.unlocked()
 
     idle = IdleDialog(timer, IdleBegan(clock() - dt.timedelta(minutes=7), "inactive"), zone, window)
     save(shown(idle), out, "idle-dialog.png")
@@ -351,7 +351,7 @@ def review(out: Path, services: Services) -> None:
             ThreadTaskRunner(), billing_page,
         )  # fmt: skip
         running.start()
-        while running.result is None and running.progress_bar.value() < 30:
+        while running.outcome is None and running.progress_bar.value() < 30:
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
         save(running, out, "export-progress.png")
         running.cancel()
@@ -466,7 +466,7 @@ def main(out: Path) -> int:
         editor.conditions.search_field.setText("heart failure")
         editor.conditions.search_now()
         editor.conditions.results.setCurrentRow(2)
-        editor.scroll.ensureWidgetVisible(editor.conditions.results)
+        editor.scroll_area.ensureWidgetVisible(editor.conditions.results)
         save(editor, out, "conditions-search.png")
         editor.close()
 
@@ -506,15 +506,15 @@ def main(out: Path) -> int:
         save(window, out, "practice.png")
         practice = window.pages[PRACTICE]
         assert isinstance(practice, PracticePage)
-        bar = practice.scroll.verticalScrollBar()
-        practice.scroll.ensureWidgetVisible(practice.attestation_box)
+        bar = practice.scroll_area.verticalScrollBar()
+        practice.scroll_area.ensureWidgetVisible(practice.attestation_box)
         save(window, out, "practice-sign-off.png")
         services.backups.daily()  # the first start of the day's copies
         practice.backups.back_up_now()
         practice.backups.reload()
         bar.setValue(bar.maximum())
         save(window, out, "practice-security.png")
-        practice.scroll.ensureWidgetVisible(practice.fees, 0, 0)
+        practice.scroll_area.ensureWidgetVisible(practice.fees, 0, 0)
         bar.setValue(practice.fees.y() - 8)
         save(window, out, "practice-fees.png")
 

@@ -10,8 +10,8 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
 from ccmdesk.services import Actor, Services
-from ccmdesk.ui.audit import ANY_DAY, DIFFERENCES_SHOWN, AuditPage, changes
 from ccmdesk.ui.background import InlineTaskRunner
+from ccmdesk.ui.pages.audit import ANY_DAY, DIFFERENCES_SHOWN, AuditPage, changes
 from tests.helpers.common import NOW
 
 
@@ -114,7 +114,7 @@ def test_deep_check_lists_the_first_differences_and_counts_the_rest(
 
 def test_actions_and_values_read_as_words_not_codes(page: AuditPage) -> None:
     from ccmdesk.services import AuditRow
-    from ccmdesk.ui.audit import ACTION, ACTION_LABELS
+    from ccmdesk.ui.pages.audit import ACTION, ACTION_LABELS
 
     index = page.model.index(0, ACTION)
     assert page.model.data(index) == "Time changed"  # the code stays in the tooltip

@@ -11,7 +11,9 @@ from pytestqt.qtbot import QtBot
 
 from ccmdesk.services import Actor, MonthFactsRecord, ServiceError, Services
 from ccmdesk.ui.background import InlineTaskRunner
-from ccmdesk.ui.billing import (
+from ccmdesk.ui.main_window import BILLING, MainWindow
+from ccmdesk.ui.month_facts import FamilyDialog, MonthFactsDialog
+from ccmdesk.ui.pages.billing import (
     AMOUNT,
     BILLABLE,
     CODES,
@@ -25,10 +27,8 @@ from ccmdesk.ui.billing import (
     BillingPage,
     totals_text,
 )
-from ccmdesk.ui.main_window import BILLING, MainWindow
-from ccmdesk.ui.month_facts import FamilyDialog, MonthFactsDialog
-from ccmdesk.ui.months import default_month, month_choices
 from ccmdesk.ui.state import GuiState
+from ccmdesk.ui.widgets.months import default_month, month_choices
 from tests.helpers.ui import MONTH
 
 

@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.background import InlineTaskRunner
-from ccmdesk.ui.billing import BillingPage
 from ccmdesk.ui.export_dialog import ExportDialog
+from ccmdesk.ui.pages.billing import BillingPage
 from tests.helpers.ui import MONTH
 
 
@@ -32,7 +32,7 @@ def test_billing_staff_export_the_month_on_screen_into_a_folder(
     assert dialog.windowTitle() == "Export March 2026"
     dialog.start()
     assert (
-        dialog.result is not None and dialog.progress_bar.value() == dialog.progress_bar.maximum()
+        dialog.outcome is not None and dialog.progress_bar.value() == dialog.progress_bar.maximum()
     )
     assert dialog.status.text().startswith(
         f"Exported to {tmp_path / 'march'}: 6 patients, 2 billable"

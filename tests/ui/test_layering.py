@@ -25,7 +25,7 @@ def imports(path: Path) -> list[tuple[str, set[str]]]:
 
 def test_ui_modules_import_neither_the_orm_nor_the_database() -> None:
     problems: list[str] = []
-    for path in sorted(UI_DIR.glob("*.py")):
+    for path in sorted(UI_DIR.rglob("*.py")):
         for module, names in imports(path):
             if module.startswith(FORBIDDEN):
                 problems.append(f"{path.name}: imports {module}")
@@ -34,10 +34,10 @@ def test_ui_modules_import_neither_the_orm_nor_the_database() -> None:
                 if extra or not names:
                     problems.append(f"{path.name}: imports {sorted(extra) or module}")
     assert problems == []
-    assert len(list(UI_DIR.glob("*.py"))) > 10  # the check really looked at the package
+    assert len(list(UI_DIR.rglob("*.py"))) > 10  # the check really looked at the package
 
 
 def test_every_ui_module_starts_with_a_one_line_docstring() -> None:
-    for path in sorted(UI_DIR.glob("*.py")):
+    for path in sorted(UI_DIR.rglob("*.py")):
         docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
         assert docstring and "\n" not in docstring, path.name

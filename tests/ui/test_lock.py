@@ -42,7 +42,7 @@ def window(
     main.show()
     yield main
     if main.lock_screen is not None:
-        main._unlocked()
+        main.locking.unlocked()
     main.settle_running_timer = lambda **_: True  # type: ignore[method-assign]
     main.close()
     main.deleteLater()
@@ -169,7 +169,7 @@ def test_the_auto_lock_minutes_come_from_the_practice_settings(
     idle.seconds = 3 * 60
     main.auto_lock.check()
     assert main.locked
-    main._unlocked()
+    main.locking.unlocked()
 
 
 def test_someone_else_signs_in_at_the_lock_screen_and_the_first_stopwatch_stays_theirs(

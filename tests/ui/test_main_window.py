@@ -21,8 +21,8 @@ from ccmdesk.ui.main_window import (
     WORKLIST,
     MainWindow,
 )
-from ccmdesk.ui.patients import PatientsPage
-from ccmdesk.ui.practice import PracticePage
+from ccmdesk.ui.pages.patients import PatientsPage
+from ccmdesk.ui.pages.practice import PracticePage
 from ccmdesk.ui.sign_in import SignInDialog
 from ccmdesk.ui.state import GuiState
 from tests.helpers.ui import PASSWORD
@@ -243,7 +243,7 @@ def test_a_scheduler_sees_the_whole_worklist_but_keeps_no_stopwatch(
     qtbot, make_window, services: Services
 ) -> None:
     from ccmdesk.rules.records import StaffRecord
-    from ccmdesk.ui.worklist import WorklistPage
+    from ccmdesk.ui.pages.worklist import WorklistPage
 
     services.staff.save(
         Actor.command_line(), StaffRecord("sched-s", "Sam Scheduler", "non_clinical"), is_new=True

@@ -6,7 +6,7 @@ import datetime as dt
 
 from pytestqt.qtbot import QtBot
 
-from ccmdesk.ui.months import MonthBox
+from ccmdesk.ui.widgets.months import MonthBox
 
 
 def test_scrolling_through_months_announces_only_the_one_stopped_at(qtbot: QtBot) -> None:

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from ccmdesk.services import Actor, PermissionDenied, Services
-from ccmdesk.ui.my_day import (
+from ccmdesk.ui.pages.my_day import (
     DURATION,
     END,
     HEADERS,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDialog
 
 from ccmdesk.services import Actor, Services
+from ccmdesk.ui.pages.staff import StaffPage
 from ccmdesk.ui.passwords import PasswordDialog, PinDialog
-from ccmdesk.ui.staff import StaffPage
 from tests.helpers.ui import PASSWORD
 
 

@@ -15,8 +15,8 @@ from ccmdesk.rules.records import PATIENT_COLUMNS, StaffRecord
 from ccmdesk.rules.validation import PATIENT_TEXT_LIMITS
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.forms import ValueComboBox
+from ccmdesk.ui.pages.patients import PRACTITIONER, PatientsPage
 from ccmdesk.ui.patient_dialog import PatientDialog
-from ccmdesk.ui.patients import PRACTITIONER, PatientsPage
 from tests.helpers.ui import DB_FILE
 
 

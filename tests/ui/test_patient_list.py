@@ -10,8 +10,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QTableView
 
 from ccmdesk.services import Actor, PatientRow, Services
-from ccmdesk.ui.patient_dialog import PatientDialog
-from ccmdesk.ui.patients import (
+from ccmdesk.ui.pages.patients import (
     DOB,
     MRN,
     NAME,
@@ -20,6 +19,7 @@ from ccmdesk.ui.patients import (
     PatientTableModel,
     search_words,
 )
+from ccmdesk.ui.patient_dialog import PatientDialog
 
 
 def row(mrn: str, last: str, first: str, dob: str, practitioner: str = "Dr A") -> PatientRow:

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLineEdit, QStyleOptionViewItem
 
 from ccmdesk.rules.records import DEFAULT_ACTIVITIES, PracticeRecord, StopwatchSettings
 from ccmdesk.services import Actor, Services
-from ccmdesk.ui.practice import PracticePage
+from ccmdesk.ui.pages.practice import PracticePage
 from tests.helpers.ui import PRACTICE
 
 
@@ -26,7 +26,7 @@ def test_the_page_loads_the_practice_when_first_shown(page: PracticePage) -> Non
     assert not page.form.timezone.zones_loaded  # nothing read before it is needed
     page.show()
     assert page.form.record() == PRACTICE
-    assert page.form.pos.currentText() == "11 — Office"
+    assert page.form.place_of_service.currentText() == "11 — Office"
     assert page.form.date_of_service_rule.currentText() == "Last day of the month"
     assert page.form.timezone.zones_loaded
     assert page.form.timezone.findText("America/Chicago") >= 0
@@ -38,7 +38,7 @@ def test_saving_changes_the_practice(qtbot, page: PracticePage, services: Servic
     page.form.name.setText("Harbor Family Practice & Geriatrics")
     page.form.tin.setText("98-7654321")
     page.form.timezone.set_value("America/Chicago")
-    page.form.pos.set_value("50")
+    page.form.place_of_service.set_value("50")
     page.form.date_of_service_rule.set_value("threshold_date")
     with qtbot.waitSignal(page.saved):
         assert page.save() is True
@@ -55,7 +55,7 @@ def test_saving_changes_the_practice(qtbot, page: PracticePage, services: Servic
 
 def test_a_place_of_service_code_not_listed_can_be_typed(page: PracticePage, services) -> None:
     page.show()
-    page.form.pos.setEditText("19")
+    page.form.place_of_service.setEditText("19")
     assert page.save() is True
     practice = services.practice.get()
     assert practice is not None and practice.place_of_service == "19"
@@ -69,7 +69,7 @@ def test_errors_appear_beside_their_fields_and_nothing_is_saved(
     page.form.group_npi.setText("1245319598")
     page.form.tin.setText("12-345")
     page.form.timezone.setEditText("Mars/Olympus_Mons")
-    page.form.pos.setEditText("Office")
+    page.form.place_of_service.setEditText("Office")
     assert page.save() is False
     assert page.form.errors.errors_shown() == {
         "name": "Practice name is required.",

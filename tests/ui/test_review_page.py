@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.forms import ReasonDialog
-from ccmdesk.ui.review import FILTERS, READY, STATUS, ReviewPage, SignDialog
+from ccmdesk.ui.pages.review import FILTERS, READY, STATUS, ReviewPage, SignDialog
 from ccmdesk.ui.stopwatch_dialogs import ManualEntryDialog
 from tests.helpers.ui import MONTH
 
@@ -176,7 +176,7 @@ def test_an_administrator_cannot_sign_but_unlocks_any_signed_month(
 def test_the_confirmation_signs_what_it_listed_or_nothing(
     page: ReviewPage, month_data: Services, monkeypatch
 ) -> None:
-    from ccmdesk.ui import review
+    from ccmdesk.ui.pages import review
 
     refusals: list[str] = []
     monkeypatch.setattr(review, "show_failure", lambda _parent, error: refusals.append(str(error)))
@@ -200,8 +200,8 @@ def test_names_and_reasons_from_stored_text_are_shown_as_typed(
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QLabel
 
-    from ccmdesk.ui.audit import AuditPage
-    from ccmdesk.ui.billing import DetailsPane
+    from ccmdesk.ui.pages.audit import AuditPage
+    from ccmdesk.ui.pages.billing import DetailsPane
 
     page.select_mrn("M1")
     page.sign_current().accept()  # type: ignore[union-attr]
@@ -233,7 +233,7 @@ def test_names_and_reasons_from_stored_text_are_shown_as_typed(
 def test_a_signature_that_no_longer_matches_the_month_is_called_out(page: ReviewPage) -> None:
     import dataclasses
 
-    from ccmdesk.ui.review import summary_html
+    from ccmdesk.ui.pages.review import summary_html
 
     page.select_mrn("M1")
     page.sign_current().accept()  # type: ignore[union-attr]

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import Actor, Services
-from ccmdesk.ui.staff import NAME, StaffDialog, StaffPage, StaffTableModel
+from ccmdesk.ui.pages.staff import NAME, StaffDialog, StaffPage, StaffTableModel
 
 MEMBERS = [
     StaffRecord("dr-okafor", "Adaeze Okafor", "practitioner", "MD", "1000000012"),

@@ -18,7 +18,7 @@ from ccmdesk.services.time.records import EntryRow
 from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.forms import ReasonDialog
 from ccmdesk.ui.main_window import PATIENTS, MainWindow
-from ccmdesk.ui.patients import PatientsPage
+from ccmdesk.ui.pages.patients import PatientsPage
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.stopwatch import StopwatchController
 from ccmdesk.ui.stopwatch_dialogs import (
@@ -108,6 +108,7 @@ def test_the_panel_starts_pauses_resumes_and_stops_and_saves(
     assert panel.stopwatch.state_label.text() == "Not timing this patient."
     qtbot.mouseClick(panel.stopwatch.start_button, Qt.MouseButton.LeftButton)
     assert window.stopwatch.running is not None and window.stopwatch.running.mrn == "A100"
+    window.data_changed.flush()  # the views re-read once the click has been handled
     run_window(window, clock, 3 * 60 + 5)
     assert panel.stopwatch.elapsed.text() == "3:05"
     assert panel.log.item(0, 1).text() == "3:05"  # the running line counts on too
@@ -124,6 +125,7 @@ def test_the_panel_starts_pauses_resumes_and_stops_and_saves(
     qtbot.mouseClick(panel.stopwatch.stop_button, Qt.MouseButton.LeftButton)
     assert asked == [20 * 60 + 5]
     assert window.stopwatch.timers == []
+    window.data_changed.flush()
     [entry] = services.time_log.patient_log(nurse, "A100")
     assert (entry.seconds, entry.activity, entry.note) == (1205, "Education", SAVE.note)
     # The panel shows the saved time, this month's progress and what is left.

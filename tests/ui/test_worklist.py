@@ -10,10 +10,7 @@ from PySide6.QtGui import QColor
 
 from ccmdesk.rules.minutes import Progress
 from ccmdesk.services import Actor, PermissionDenied, Services
-from ccmdesk.ui.worklist import (
-    BAR_DONE,
-    BAR_FILL,
-    BAR_TRACK,
+from ccmdesk.ui.pages.worklist import (
     HEADERS,
     MRN,
     PROGRESS,
@@ -25,6 +22,7 @@ from ccmdesk.ui.worklist import (
     progress_fraction,
     subtitle_text,
 )
+from ccmdesk.ui.widgets.threshold_bar import BAR_DONE, BAR_FILL, BAR_TRACK
 from tests.helpers.common import FakeClock
 from tests.helpers.ui import patient_raw
 
@@ -160,7 +158,7 @@ def test_progress_column_holds_the_share_and_draws_a_bar(page: WorklistPage) -> 
     assert colour(1, page.progress_delegate.BAR_WIDTH - 6) == BAR_TRACK
     # The bar's ticks are the thresholds below its end, as every progress bar draws them.
     from ccmdesk.rules.minutes import threshold_ticks
-    from ccmdesk.ui.worklist import TICKS_ROLE
+    from ccmdesk.ui.pages.worklist import TICKS_ROLE
 
     ticks = [page.model.index(r, PROGRESS).data(TICKS_ROLE) for r in range(4)]
     assert ticks == [threshold_ticks(page.model.row_at(r).progress) for r in range(4)]

@@ -10,7 +10,6 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
     Signal,
@@ -45,8 +44,9 @@ from ccmdesk.ui.forms import (
     limit_typing,
     show_failure,
 )
-
-ModelIndex = QModelIndex | QPersistentModelIndex
+from ccmdesk.ui.refresh import STAFF, Changes, touches
+from ccmdesk.ui.widgets.roles import role_label
+from ccmdesk.ui.widgets.tables import ModelIndex
 
 STAFF_ID, NAME, ROLE, CREDENTIALS, NPI, ACTIVE = range(6)
 HEADERS = ("Staff id", "Name", "Role", "Credentials", "NPI", "Active")
@@ -60,10 +60,6 @@ LABELS = {
 }
 CREDENTIAL_CHOICES = ("", "RN", "LPN", "MA", "MD", "DO", "NP", "PA", "CNS", "LCSW", "PharmD")
 INACTIVE_COLOR = QColor("#7a7f85")
-
-
-def role_label(role: str) -> str:
-    return ROLE_LABELS.get(role, role)  # type: ignore[call-overload]
 
 
 class StaffTableModel(QAbstractTableModel):
@@ -180,9 +176,9 @@ class StaffDialog(QDialog):
         for field, widget in inputs.items():
             widget.setObjectName(field)
             widget.setAccessibleName(LABELS[field])
-            label = QLabel(LABELS[field])
-            label.setBuddy(widget)
-            form.addRow(label, self.errors.add(field, LABELS[field], widget))
+            caption = QLabel(LABELS[field])
+            caption.setBuddy(widget)
+            form.addRow(caption, self.errors.add(field, LABELS[field], widget))
         self.inputs = inputs
 
         buttons = QDialogButtonBox(
@@ -303,6 +299,16 @@ class StaffPage(QWidget):
         # The list may have changed through an import since the page was last shown.
         self.reload()
         super().showEvent(event)
+
+    def refresh(self, changes: Changes) -> None:
+        if touches(changes, STAFF):
+            self.reload()
+
+    def clear(self) -> None:
+        self.model.set_staff([])
+
+    def forget_person(self) -> None:
+        self.table.clearSelection()
 
     def reload(self, select_staff_id: str | None = None) -> None:
         keep = select_staff_id or self.current_staff_id()

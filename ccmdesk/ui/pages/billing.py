@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeyEvent, QShowEvent
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal
+from PySide6.QtGui import QBrush, QKeyEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QHBoxLayout,
     QHeaderView,
@@ -22,7 +20,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -37,19 +34,15 @@ from ccmdesk.services import (
     MonthState,
     Permission,
     ServiceError,
-    Services,
     allowed,
 )
 from ccmdesk.services.billing.closing import BillCheck
 from ccmdesk.services.billing.evaluation import amount_by_code
-from ccmdesk.ui.background import LatestOnly, TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
-from ccmdesk.ui.months import MonthBox
-from ccmdesk.ui.patients import fold
-from ccmdesk.ui.rows_model import RowsModel
-from ccmdesk.ui.worklist import prepare_table
-
-ModelIndex = QModelIndex | QPersistentModelIndex
+from ccmdesk.ui.pages.month_page import MonthPage
+from ccmdesk.ui.pages.patients import fold
+from ccmdesk.ui.widgets.rows_model import RowsModel
+from ccmdesk.ui.widgets.tables import BLOCK_COLOR, WARNING_COLOR, ModelIndex, prepare_table
 
 PATIENT, MRN, PRACTITIONER, STAFF_MIN, PRACTITIONER_MIN, CODES, AMOUNT, STATUS, SIGNED = range(9)
 HEADERS = (
@@ -81,8 +74,6 @@ FILTERS = (
     (UNSIGNED, "Not signed"),
     (NEAR, "Within 5 minutes of the next threshold"),
 )
-BLOCK_COLOR = QColor("#b3261e")
-WARNING_COLOR = QColor("#8a5a00")
 
 
 def shown_codes(row: BillingRow) -> str:
@@ -405,50 +396,29 @@ class DetailsPane(QWidget):
             self.lines.addItem(item)
 
 
-class BillingPage(QWidget):
+class BillingPage(MonthPage):
     """Pick a month; every enrolled or active patient with codes, amount, status and why."""
 
-    open_requested = Signal(str)  # MRN
+    TITLE = "Billing"
+    NAME = "billing"
+    model: BillingTableModel
+    FILTERS = FILTERS
 
-    def __init__(
-        self,
-        services: Services,
-        actor: Callable[[], Actor],
-        runner: TaskRunner | None = None,
-        today: Callable[[], dt.date] | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
-        self._runner = runner or ThreadTaskRunner()
-        self._today = today or self._practice_today
-        self._loads = LatestOnly(self._runner)
+    def _build(self) -> None:
         self.month: BillingMonth | None = None
         self._kept: BillingRow | None = None  # a changed row to keep explaining if hidden
 
-        heading = QLabel("Billing")
-        heading.setObjectName("pageHeading")
-        self.month_box = MonthBox(self._today())
-        self.month_box.setObjectName("billingMonth")
-        self.filter_box = QComboBox()
-        self.filter_box.setObjectName("billingFilter")
-        self.filter_box.setAccessibleName("Show")
-        for value, label in FILTERS:
-            self.filter_box.addItem(label, value)
+        heading = self.heading
         self.search_field = QLineEdit()
         self.search_field.setObjectName("billingSearch")
         self.search_field.setPlaceholderText("Find: patient, MRN, practitioner or code")
         self.search_field.setClearButtonEnabled(True)
-        self.refresh_button = QPushButton("Refresh")
         self.export_button = QPushButton("Export…")
         self.export_button.setObjectName("exportMonth")
         self.close_button = QPushButton("Close month…")
         self.close_button.setObjectName("closeMonth")
         self.reopen_button = QPushButton("Reopen month…")
         self.reopen_button.setObjectName("reopenMonth")
-        self.status_label = QLabel()
-        self.status_label.setObjectName("statusLabel")
         self.status_label.setWordWrap(True)
         self.closed_label = plain(QLabel())
         self.closed_label.setObjectName("closedLabel")
@@ -465,7 +435,6 @@ class BillingPage(QWidget):
         self.bill_check: BillCheck | None = None
 
         self.model = BillingTableModel(self)
-        self.table = QTableView()
         self.table.setObjectName("billingTable")
         self.table.setModel(self.model)
         prepare_table(self.table)
@@ -517,39 +486,18 @@ class BillingPage(QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.totals_label)
 
-        self.month_box.chosen.connect(lambda _month: self.reload())
         self.filter_box.currentIndexChanged.connect(self._on_filter)
         self.search_field.textChanged.connect(self._on_search)
-        self.refresh_button.clicked.connect(self.reload)
         self.export_button.clicked.connect(self.export_month)
         self.close_button.clicked.connect(self.close_month)
         self.reopen_button.clicked.connect(self.reopen_month)
         self.acknowledge_button.clicked.connect(self.acknowledge_changes)
         self.model.modelReset.connect(self._after_reset)
-        self.table.doubleClicked.connect(self._open_index)
         self.table.installEventFilter(self)
         self.table.selectionModel().currentRowChanged.connect(self._show_current)
         self.details.open_requested.connect(self.open_requested)
         self.details.facts_requested.connect(self.edit_facts)
         self.details.family_requested.connect(self.switch_family)
-        self._selected: str | None = None
-        self.reload()
-
-    def _practice_today(self) -> dt.date:
-        return self._services.now().astimezone(self._services.practice_zone()).date()
-
-    def current_month(self) -> str:
-        return self.month_box.month()
-
-    def set_month(self, month: str) -> None:
-        """Show a month now (it is added to the picker, in order, if it is not there)."""
-        self.month_box.choose(month)
-        self.reload()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        # A window left open over a month end offers the new month too.
-        self.month_box.offer_month_of(self._today())
-        super().showEvent(event)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
@@ -565,16 +513,15 @@ class BillingPage(QWidget):
 
     # --- loading --------------------------------------------------------------------------------
 
-    def reload(self) -> None:
-        """Evaluate the chosen month on a worker thread. Only the latest request's outcome is
-        shown; a month's rows never stay on screen under another month's name."""
-        month = self.current_month()
-        if self.month is not None and self.month.month != month:
-            self.month = None
-            self.model.set_rows([])
-        self.status_label.setText(f"Evaluating {month_label(month)}…")
-        actor = self._actor()
-        self._loads.run(lambda: self._load(actor, month), self._loaded, self._failed)
+    def loaded_month(self) -> str | None:
+        return self.month.month if self.month is not None else None
+
+    def _drop_loaded(self) -> None:
+        self.month = None
+        self.model.set_rows([])
+
+    def _mrn_at(self, row: int) -> str:
+        return self.model.row_at(row).mrn
 
     def _load(self, actor: Actor, month: str) -> tuple[BillingMonth, BillCheck]:
         """On the worker thread: the month, and whether it is still what was billed (checked
@@ -585,15 +532,10 @@ class BillingPage(QWidget):
     def forget_person(self) -> None:
         """Another person signs in: the last one's search and chosen row do not carry over."""
         self.search_field.clear()
-        self.table.clearSelection()
+        super().forget_person()
 
     def clear(self) -> None:
-        """Show nothing (the signed-in person may not see billing); a late result is ignored."""
-        self._loads.forget()
-        self.month = None
-        self._selected = None
-        self.model.set_rows([])
-        self.status_label.setText("")
+        super().clear()
         self._show_month_state(None)
         self._show_bill_check(None)
 
@@ -612,13 +554,8 @@ class BillingPage(QWidget):
         )
 
     def _failed(self, error: BaseException) -> None:
-        self.month = None
-        self.model.set_rows([])
         self._show_bill_check(None)
-        self.status_label.setText(
-            f"{month_label(self.current_month())} could not be evaluated; nothing is shown."
-        )
-        show_failure(self, error)
+        super()._failed(error)
 
     # --- filter, search, selection --------------------------------------------------------------
 
@@ -651,21 +588,9 @@ class BillingPage(QWidget):
             return
         self.details.show_row(row, month.can_switch_family(row), month.switch_family_refusal(row))
 
-    def select_mrn(self, mrn: str) -> bool:
-        row = self.model.row_of(mrn)
-        if row < 0:
-            return False
-        self.table.selectRow(row)
-        self.table.scrollTo(self.model.index(row, PATIENT))
-        return True
-
     def current_row(self) -> BillingRow | None:
         index = self.table.currentIndex()
         return self.model.row_at(index.row()) if index.isValid() else None
-
-    def _open_index(self, index: QModelIndex) -> None:
-        if index.isValid():
-            self.open_requested.emit(self.model.row_at(index.row()).mrn)
 
     # --- changes --------------------------------------------------------------------------------
 

@@ -30,10 +30,10 @@ from ccmdesk.rules.billing import clock, dollars
 from ccmdesk.services import Actor, AuditFilter, AuditRow, ChainCheck, Services
 from ccmdesk.services.deep_check import DeepCheck
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
-from ccmdesk.ui.billing import BLOCK_COLOR, ModelIndex
 from ccmdesk.ui.forms import plain, show_failure
-from ccmdesk.ui.rows_model import RowsModel
-from ccmdesk.ui.worklist import prepare_table
+from ccmdesk.ui.refresh import Changes
+from ccmdesk.ui.widgets.rows_model import RowsModel
+from ccmdesk.ui.widgets.tables import BLOCK_COLOR, ModelIndex, prepare_table
 
 WHEN, WHO, ACTION, PATIENT, RECORD, REASON = range(6)
 HEADERS = ("When", "Who", "Action", "Patient", "Record", "Why")
@@ -371,6 +371,12 @@ class AuditPage(QWidget):
             self.table.selectRow(0)
         else:
             self.show_event(None)
+
+    def refresh(self, _changes: Changes) -> None:
+        self.reload()
+
+    def forget_person(self) -> None:
+        self.table.clearSelection()
 
     def clear(self) -> None:
         """Show nothing (the signed-in person may not see the trail); a late check is ignored."""

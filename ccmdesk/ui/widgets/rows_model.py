@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
+
+from ccmdesk.ui.widgets.tables import ModelIndex
 
 Row = TypeVar("Row")
-ModelIndex = QModelIndex | QPersistentModelIndex
 
 
 class RowsModel(QAbstractTableModel, Generic[Row]):

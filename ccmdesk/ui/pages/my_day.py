@@ -11,7 +11,6 @@ from PySide6.QtCore import (
     QEvent,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
     QTimer,
     Signal,
@@ -33,11 +32,11 @@ from PySide6.QtWidgets import (
 from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.services.time.records import EntryRow
 from ccmdesk.ui.forms import show_failure
-from ccmdesk.ui.rows_model import RowsModel
+from ccmdesk.ui.refresh import PATIENTS, TIME, TIMERS, Changes, touches
 from ccmdesk.ui.stopwatch_dialogs import clock_text
-from ccmdesk.ui.worklist import BAR_FILL, prepare_table
-
-ModelIndex = QModelIndex | QPersistentModelIndex
+from ccmdesk.ui.widgets.rows_model import RowsModel
+from ccmdesk.ui.widgets.tables import ModelIndex, prepare_table
+from ccmdesk.ui.widgets.threshold_bar import BAR_FILL
 
 (
     START,
@@ -336,6 +335,16 @@ class MyDayPage(QWidget):
     def hideEvent(self, event: QHideEvent) -> None:
         self._ticker.stop()
         super().hideEvent(event)
+
+    def refresh(self, changes: Changes) -> None:
+        if touches(changes, TIME, TIMERS, PATIENTS):
+            self.reload()
+
+    def clear(self) -> None:
+        self.model.set_rows([], dt.UTC, self.day(), self._services.now())
+
+    def forget_person(self) -> None:
+        self.table.clearSelection()
 
     def reload(self) -> None:
         """Read the chosen day's entries again, keeping the chosen entry chosen."""

@@ -54,6 +54,7 @@ from ccmdesk.ui.forms import (
     focus_field,
     show_failure,
 )
+from ccmdesk.ui.refresh import PRACTICE, Changes, touches
 
 PLACES_OF_SERVICE = (
     ("11", "Office"),
@@ -187,7 +188,7 @@ class PracticeFormWidget(QWidget):
         self.tin = QLineEdit()
         self.tin.setPlaceholderText("9 digits, e.g. 12-3456789")
         self.timezone = TimeZoneComboBox()
-        self.pos = PlaceOfServiceComboBox()
+        self.place_of_service = PlaceOfServiceComboBox()
         self.date_of_service_rule = ValueComboBox()
         for value, label in DATE_OF_SERVICE_RULES:
             self.date_of_service_rule.add_value(label, value)
@@ -198,7 +199,7 @@ class PracticeFormWidget(QWidget):
             "group_npi": self.group_npi,
             "tin": self.tin,
             "timezone": self.timezone,
-            "pos": self.pos,
+            "pos": self.place_of_service,
             "date_of_service_rule": self.date_of_service_rule,
         }
         form = QFormLayout(self)
@@ -210,10 +211,10 @@ class PracticeFormWidget(QWidget):
             widget.setObjectName(field)
             widget.setAccessibleName(LABELS[field])
             aliases = ("place_of_service",) if field == "pos" else ()
-            label = QLabel(LABELS[field])
-            label.setObjectName("formLabel")
-            label.setBuddy(widget)
-            form.addRow(label, self.errors.add(field, LABELS[field], widget, *aliases))
+            caption = QLabel(LABELS[field])
+            caption.setObjectName("formLabel")
+            caption.setBuddy(widget)
+            form.addRow(caption, self.errors.add(field, LABELS[field], widget, *aliases))
         hint = QLabel(
             "The date of service is the date printed on each month's claim lines. Months are "
             "counted in the practice's time zone."
@@ -231,7 +232,7 @@ class PracticeFormWidget(QWidget):
         self.group_npi.setText(record.group_npi)
         self.tin.setText(record.tin)
         self.timezone.set_value(record.timezone)
-        self.pos.set_value(record.place_of_service)
+        self.place_of_service.set_value(record.place_of_service)
         self.date_of_service_rule.set_value(record.date_of_service_rule)
 
     def raw(self) -> dict[str, str]:
@@ -243,7 +244,7 @@ class PracticeFormWidget(QWidget):
             "group_npi": self.group_npi.text(),
             "tin": self.tin.text(),
             "timezone": self.timezone.value(),
-            "pos": self.pos.value(),
+            "pos": self.place_of_service.value(),
             "date_of_service_rule": self.date_of_service_rule.value(),
         }
 
@@ -548,13 +549,13 @@ class PracticePage(QWidget):
         column.addWidget(self.backups)
         column.addStretch(1)
         inner.setMaximumWidth(760)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.scroll.setWidget(inner)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll_area.setWidget(inner)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.scroll)
+        layout.addWidget(self.scroll_area)
         self.save_button.clicked.connect(self.save)
         for widget in self.form.inputs.values():
             if isinstance(widget, QLineEdit):
@@ -618,6 +619,16 @@ class PracticePage(QWidget):
         if not self._loaded:
             self.load()
         super().showEvent(event)
+
+    def refresh(self, changes: Changes) -> None:
+        if touches(changes, PRACTICE):
+            self._loaded = False  # read again when next shown, not under someone's typing
+
+    def clear(self) -> None:
+        self._loaded = False
+
+    def forget_person(self) -> None:
+        """The practice's settings are nobody's own: nothing to forget."""
 
     def load(self) -> None:
         try:
@@ -722,7 +733,7 @@ class PracticePage(QWidget):
         first = first or first_stopwatch
         if first is not None:
             first = self._focus_targets.get(first, first)
-            focus_field(first, self.scroll)
+            focus_field(first, self.scroll_area)
         if saved_part:
             self.status.setText(
                 f"{saved_part}the stopwatch settings were not: please correct the fields marked "

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QShowEvent
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -19,7 +18,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSplitter,
-    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
@@ -37,16 +35,14 @@ from ccmdesk.services import (
     Permission,
     ReviewQueue,
     ServiceError,
-    Services,
     allowed,
 )
 from ccmdesk.services.review import BELOW, BLOCKED, CLOSED, READY, SIGNED
-from ccmdesk.ui.background import LatestOnly, TaskRunner, ThreadTaskRunner
-from ccmdesk.ui.billing import BLOCK_COLOR, WARNING_COLOR, ModelIndex, shown_codes
 from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
-from ccmdesk.ui.months import MonthBox
-from ccmdesk.ui.rows_model import RowsModel
-from ccmdesk.ui.worklist import prepare_table
+from ccmdesk.ui.pages.billing import shown_codes
+from ccmdesk.ui.pages.month_page import MonthPage
+from ccmdesk.ui.widgets.rows_model import RowsModel
+from ccmdesk.ui.widgets.tables import BLOCK_COLOR, WARNING_COLOR, ModelIndex, prepare_table
 
 PATIENT, MRN, MINUTES, CODES, AMOUNT, STATUS = range(6)
 HEADERS = ("Patient", "MRN", "Min", "Codes", "Amount", "Status")
@@ -322,44 +318,22 @@ class SignDialog(QDialog):
         layout.addWidget(buttons)
 
 
-class ReviewPage(QWidget):
+class ReviewPage(MonthPage):
     """A practitioner's month: who is ready to sign, blocked, short of time or signed."""
 
-    open_requested = Signal(str)  # MRN
     changed = Signal()  # something was signed or unlocked
+    TITLE = "Monthly review"
+    NAME = "review"
+    model: ReviewTableModel
+    FILTERS = FILTERS
+    LOADING = "Reviewing"
 
-    def __init__(
-        self,
-        services: Services,
-        actor: Callable[[], Actor],
-        runner: TaskRunner | None = None,
-        today: Callable[[], dt.date] | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
-        self._runner = runner or ThreadTaskRunner()
-        self._today = today or self._practice_today
-        self._loads = LatestOnly(self._runner)
+    def _build(self) -> None:
         self.queue: ReviewQueue | None = None
         self.summary: MonthlySummary | None = None
-
-        heading = QLabel("Monthly review")
-        heading.setObjectName("pageHeading")
-        self.month_box = MonthBox(self._today())
-        self.month_box.setObjectName("reviewMonth")
-        self.filter_box = QComboBox()
-        self.filter_box.setObjectName("reviewFilter")
-        self.filter_box.setAccessibleName("Show")
-        for value, label in FILTERS:
-            self.filter_box.addItem(label, value)
-        self.refresh_button = QPushButton("Refresh")
-        self.status_label = QLabel()
-        self.status_label.setObjectName("statusLabel")
+        heading = self.heading
 
         self.model = ReviewTableModel(self)
-        self.table = QTableView()
         self.table.setObjectName("reviewTable")
         self.table.setModel(self.model)
         prepare_table(self.table)
@@ -431,15 +405,12 @@ class ReviewPage(QWidget):
         layout.addWidget(self.status_label)
         layout.addWidget(splitter, 1)
 
-        self.month_box.chosen.connect(lambda _month: self.reload())
         self.filter_box.currentIndexChanged.connect(
             lambda _i: self.model.set_filter(str(self.filter_box.currentData()))
         )
-        self.refresh_button.clicked.connect(self.reload)
         self.model.modelReset.connect(self._after_reset)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._sync_buttons())
         self.table.selectionModel().currentRowChanged.connect(self._show_current)
-        self.table.doubleClicked.connect(self._open_index)
         self.select_ready_button.clicked.connect(self.select_ready)
         self.sign_selected_button.clicked.connect(self.sign_selected)
         self.sign_button.clicked.connect(self.sign_current)
@@ -447,44 +418,28 @@ class ReviewPage(QWidget):
         self.facts_button.clicked.connect(self.edit_facts)
         self.add_time_button.clicked.connect(self.add_time)
         self.open_button.clicked.connect(self._open_current)
-        self._selected: str | None = None
         self.show_summary(None)
-        self.reload()
-
-    def _practice_today(self) -> dt.date:
-        return self._services.now().astimezone(self._services.practice_zone()).date()
-
-    def current_month(self) -> str:
-        return self.month_box.month()
-
-    def set_month(self, month: str) -> None:
-        self.month_box.choose(month)
-        self.reload()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        self.month_box.offer_month_of(self._today())
-        super().showEvent(event)
 
     # --- loading --------------------------------------------------------------------------------
 
-    def reload(self) -> None:
-        """Evaluate the queue on a worker thread; only the latest request is shown."""
-        month = self.current_month()
-        if self.queue is not None and self.queue.month != month:
-            self.queue = None
-            self.model.set_rows([])
-        self.status_label.setText(f"Reviewing {month_label(month)}…")
-        actor = self._actor()
-        self._loads.run(
-            lambda: self._services.review.queue(actor, month), self._loaded, self._failed
-        )
+    def loaded_month(self) -> str | None:
+        return self.queue.month if self.queue is not None else None
+
+    def _load(self, actor: Actor, month: str) -> ReviewQueue:
+        return self._services.review.queue(actor, month)
+
+    def _drop_loaded(self) -> None:
+        self.queue = None
+        self.model.set_rows([])
+
+    def _failure_text(self, month: str) -> str:
+        return f"{month_label(month)} could not be reviewed."
+
+    def _mrn_at(self, row: int) -> str:
+        return self.model.row_at(row)[0].mrn
 
     def clear(self) -> None:
-        self._loads.forget()
-        self.queue = None
-        self._selected = None
-        self.model.set_rows([])
-        self.status_label.setText("")
+        super().clear()
         self.show_summary(None)
 
     def _loaded(self, queue: ReviewQueue) -> None:
@@ -499,12 +454,6 @@ class ReviewPage(QWidget):
         self.status_label.setText(
             f"{month_label(queue.month)} · {len(queue.rows):,} patients · {counts}{closed}"
         )
-
-    def _failed(self, error: BaseException) -> None:
-        self.queue = None
-        self.model.set_rows([])
-        self.status_label.setText(f"{month_label(self.current_month())} could not be reviewed.")
-        show_failure(self, error)
 
     # --- selection and the summary --------------------------------------------------------------
 
@@ -536,13 +485,6 @@ class ReviewPage(QWidget):
         else:
             self.view.setHtml(summary_html(summary, self._services.practice_zone()))
         self._sync_buttons()
-
-    def select_mrn(self, mrn: str) -> bool:
-        row = self.model.row_of(mrn)
-        if row < 0:
-            return False
-        self.table.selectRow(row)
-        return True
 
     def select_ready(self) -> None:
         """Select every row ready to sign (those shown)."""
@@ -585,10 +527,6 @@ class ReviewPage(QWidget):
         self.add_time_button.setVisible(allowed(actor, Permission.RECORD_TIME))
         self.add_time_button.setEnabled(s is not None and s.signature is None and not s.closed)
         self.open_button.setEnabled(s is not None)
-
-    def _open_index(self, index: QModelIndex) -> None:
-        if index.isValid():
-            self.open_requested.emit(self.model.row_at(index.row())[0].mrn)
 
     def _open_current(self) -> None:
         if self.summary is not None:

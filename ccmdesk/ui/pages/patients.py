@@ -15,7 +15,6 @@ from PySide6.QtCore import (
     QEvent,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
     QTimer,
@@ -36,12 +35,12 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.services import Actor, PatientRow, Permission, Services, allowed
 from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.refresh import PATIENTS, PRACTICE, TIME, TIMERS, Changes, touches
+from ccmdesk.ui.widgets.tables import ModelIndex
 
 if TYPE_CHECKING:
     from ccmdesk.ui.patient_panel import PatientPanel
     from ccmdesk.ui.stopwatch import StopwatchController
-
-ModelIndex = QModelIndex | QPersistentModelIndex
 
 MRN, NAME, DOB, PRACTITIONER, ENROLLMENT, CONDITIONS = range(6)
 HEADERS = (
@@ -476,6 +475,21 @@ class PatientsPage(QWidget):
             self.select_mrn(current)
         self._update_count()
         self._update_buttons()
+
+    def refresh(self, changes: Changes) -> None:
+        """The list when patients changed; only the chosen patient's panel when time did."""
+        if touches(changes, PATIENTS):
+            self.reload()
+        if self.panel is None:
+            return
+        if touches(changes, PATIENTS, PRACTICE):
+            self.panel.refresh()
+        elif touches(changes, TIME, TIMERS):
+            self.panel.refresh_time()
+
+    def clear(self) -> None:
+        self.forget_person()
+        self.model.set_rows([])
 
     def forget_person(self) -> None:
         """Another person signs in at this window: nothing the last one searched for or chose

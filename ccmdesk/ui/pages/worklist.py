@@ -11,15 +11,13 @@ from PySide6.QtCore import (
     QEvent,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QRectF,
     QSize,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPalette, QShowEvent
+from PySide6.QtGui import QKeyEvent, QPainter, QPalette, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QHBoxLayout,
     QHeaderView,
@@ -44,10 +42,11 @@ from ccmdesk.rules.minutes import (
 )
 from ccmdesk.services import Actor, Permission, ServiceError, Services, WorklistRow, allowed
 from ccmdesk.ui.forms import show_failure
-from ccmdesk.ui.rows_model import RowsModel
+from ccmdesk.ui.refresh import PATIENTS, TIME, TIMERS, Changes, touches
 from ccmdesk.ui.stopwatch_dialogs import clock_text
-
-ModelIndex = QModelIndex | QPersistentModelIndex
+from ccmdesk.ui.widgets.rows_model import RowsModel
+from ccmdesk.ui.widgets.tables import ModelIndex, prepare_table
+from ccmdesk.ui.widgets.threshold_bar import paint_threshold_bar
 
 (
     PATIENT,
@@ -79,11 +78,6 @@ NO_PROGRAM = "No chronic condition"
 EMPTY_TEXT = "No enrolled patients are assigned to you."
 ORDER_TEXT = "most minutes needed per day left first"
 
-BAR_TRACK = QColor("#d5dde2")
-BAR_FILL = QColor("#1f6f8b")
-BAR_DONE = QColor("#2e7d5b")
-BAR_TICK = QColor("#ffffff")  # a gap in the bar where a threshold lies
-
 
 def local_stamp(instant: dt.datetime, zone: dt.tzinfo) -> str:
     """An instant as the practice's wall clock shows it: "Mon 16 Mar, 14:05"."""
@@ -114,24 +108,6 @@ def subtitle_text(month: str, days: int, count: int) -> str:
     day_word = "day" if days == 1 else "days"
     patient_word = "patient" if count == 1 else "patients"
     return f"{name} · {days} {day_word} left · {count} {patient_word} · {ORDER_TEXT}"
-
-
-def prepare_table(table: QTableView) -> None:
-    """The look every read-only list of the app shares: whole rows, no grid, fixed heights."""
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setAlternatingRowColors(True)
-    table.setShowGrid(False)
-    table.setWordWrap(False)
-    table.setTabKeyNavigation(False)
-    vertical = table.verticalHeader()
-    vertical.hide()
-    vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    vertical.setDefaultSectionSize(table.fontMetrics().height() + 12)
-    header = table.horizontalHeader()
-    header.setHighlightSections(False)
-    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 
 class WorklistTableModel(RowsModel[WorklistRow]):
@@ -222,31 +198,6 @@ class WorklistTableModel(RowsModel[WorklistRow]):
         if column == LAST_CONTACT and row.last_contact is not None:
             return row.last_contact.astimezone(self._zone).strftime("%A %d %B %Y, %H:%M")
         return None
-
-
-def paint_threshold_bar(
-    painter: QPainter, bar: QRectF, fraction: float, ticks: tuple[float, ...]
-) -> None:
-    """The one progress bar of every screen: a rounded track filled to `fraction` of the next
-    threshold, with a tick where each threshold below it lies."""
-    height = bar.height()
-    radius = height / 2
-    painter.save()
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(BAR_TRACK)
-    painter.drawRoundedRect(bar, radius, radius)
-    if fraction > 0:
-        filled = QRectF(bar)
-        # At least a round dot, so a little time already shows as a start.
-        filled.setWidth(min(bar.width(), max(height, bar.width() * fraction)))
-        painter.setBrush(BAR_DONE if fraction >= 1.0 else BAR_FILL)
-        painter.drawRoundedRect(filled, radius, radius)
-    painter.setBrush(BAR_TICK)
-    for share in ticks:
-        x = bar.left() + bar.width() * share
-        painter.drawRect(QRectF(x - 1, bar.top(), 2, height))
-    painter.restore()
 
 
 class ProgressBarDelegate(QStyledItemDelegate):
@@ -379,6 +330,16 @@ class WorklistPage(QWidget):
         # Minutes change with every stopwatch stopped elsewhere: read them again when shown.
         self.reload()
         super().showEvent(event)
+
+    def refresh(self, changes: Changes) -> None:
+        if touches(changes, TIME, TIMERS, PATIENTS):
+            self.reload()
+
+    def clear(self) -> None:
+        self.model.set_rows([], dt.UTC)
+
+    def forget_person(self) -> None:
+        self.table.clearSelection()
 
     def reload(self) -> None:
         """Read this month's worklist again, keeping the chosen patient chosen."""

@@ -1,0 +1,1 @@
+"""What MainWindow delegates: locking the screen and importing files."""

@@ -1,0 +1,1 @@
+"""Widgets and table helpers the pages and dialogs share."""
