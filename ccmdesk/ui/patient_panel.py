@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from ccmdesk.rules.intervals import month_parts
 from ccmdesk.rules.minutes import FAMILY_LABELS, progress_share, threshold_ticks
 from ccmdesk.services import Actor, MonthProgress, ServiceError, Services
-from ccmdesk.services.time.records import EntryRow
+from ccmdesk.services.time.records import EntryRow, Stopped
 from ccmdesk.ui.forms import plain, show_failure
 from ccmdesk.ui.stopwatch import StopwatchController
 from ccmdesk.ui.stopwatch_dialogs import (
@@ -72,6 +72,7 @@ class PatientPanel(QFrame):
         self._services = services
         self._actor = actor
         self._controller = controller
+        self._shown_stop: Stopped | None = None  # the last stop shown from what it returned
         self._mrn: str | None = None
         self._rows: list[EntryRow] = []
         self._zone: dt.tzinfo | None = None  # the practice's, read with the patient
@@ -194,8 +195,28 @@ class PatientPanel(QFrame):
         if self._mrn is None or self._zone is None:
             self.refresh()
             return
+        stopped = self._controller.last_stop
+        if stopped is not None and stopped is not self._shown_stop and self._shows(stopped):
+            # This patient's stopwatch was just stopped: the stop returned the saved entry and
+            # the month as they are now, read in its own transaction; no need to read again.
+            self._shown_stop = stopped
+            self._show_month(stopped.progress)
+            self._rows = [r for r in self._rows if r.entry_id != stopped.entry.entry_id]
+            self._rows.append(stopped.entry)
+            self._show_rows()
+            return
         self._show_progress()
         self._show_log()
+
+    def _shows(self, stopped: Stopped) -> bool:
+        """Whether the stop's entry and month are this panel's patient and month."""
+        assert self._zone is not None
+        month = self._services.now().astimezone(self._zone).strftime("%Y-%m")
+        return (
+            stopped.timer.mrn == self._mrn
+            and stopped.progress.month == month
+            and stopped.entry.started_at.astimezone(self._zone).strftime("%Y-%m") == month
+        )
 
     def _show_progress(self) -> None:
         if self._mrn is None:
@@ -205,6 +226,9 @@ class PatientPanel(QFrame):
         except ServiceError as error:
             self.month_label.setText(str(error))
             return
+        self._show_month(result)
+
+    def _show_month(self, result: MonthProgress) -> None:
         above, below = progress_text(result)
         p = result.progress
         self.month_label.setText(above)
@@ -222,6 +246,10 @@ class PatientPanel(QFrame):
             self._rows = []
             self.log_label.setText(str(error))
             return
+        self._show_rows()
+
+    def _show_rows(self) -> None:
+        zone = self._zone or self._services.practice_zone()
         self._rows.sort(key=lambda r: r.started_at, reverse=True)
         total = sum(r.seconds for r in self._rows)
         self.log_label.setText(
