@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import cast
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QMargins, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -74,6 +74,9 @@ __all__ = [
 LAST_USER = "last_staff_id"
 MINI_TIMER = "mini_timer"
 ICD10_WARM_UP_MS = 1500
+# The window's size at first start, and what is left for a title bar and frame above it.
+DEFAULT_SIZE = QSize(1280, 800)
+FRAME_ALLOWANCE = 40
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +196,7 @@ class MainWindow(QMainWindow):
             self, services, self.actor, self.runner, self._state, self._after_import
         )
         self._build_menus()
-        self.resize(1280, 800)
+        self._fit_default_size()
 
         self._warm_timer = QTimer(self)
         self._warm_timer.setSingleShot(True)
@@ -323,6 +326,18 @@ class MainWindow(QMainWindow):
     def visible_pages(self) -> list[str]:
         """The pages the navigation offers the signed-in person."""
         return [spec.name for row, spec in enumerate(PAGES) if not self.nav.isRowHidden(row)]
+
+    def _fit_default_size(self) -> None:
+        """1280×800, or less on a smaller screen: a 1366×768 laptop would otherwise lose the
+        bottom of the window (the status line with the running stopwatch) below the screen."""
+        screen = self.screen()
+        if screen is None:
+            self.resize(DEFAULT_SIZE)
+            return
+        room = screen.availableGeometry().size()
+        # The window manager's title bar and frame come on top of the window's own size.
+        room = room.shrunkBy(QMargins(0, FRAME_ALLOWANCE, 0, 0))
+        self.resize(DEFAULT_SIZE.boundedTo(room).expandedTo(self.minimumSizeHint()))
 
     def switch_user(self) -> SignInDialog | None:
         """Another person signs in with their password; the window follows their role."""

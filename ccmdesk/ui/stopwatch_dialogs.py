@@ -153,7 +153,11 @@ class StopDialog(QDialog):
         self.save_button = buttons.addButton("Save", QDialogButtonBox.ButtonRole.AcceptRole)
         self.save_button.setDefault(True)
         self.save_button.setObjectName("primaryButton")
-        buttons.addButton("Keep timing", QDialogButtonBox.ButtonRole.RejectRole)
+        # A stop at a given end answers a question (idle time, a stopwatch left running): not
+        # saving goes back to that question, not on with the timing.
+        self.cancel_button = buttons.addButton(
+            "Keep timing" if end is None else "Back", QDialogButtonBox.ButtonRole.RejectRole
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -336,8 +340,15 @@ class RecoveryDialog(QDialog):
             f"Stop it at {local_time(beat, zone)} ({clock_text(to_beat)})"
         )
         self.discard_button = QPushButton("Discard it")
-        self.stop_button.setDefault(True)
-        self.stop_button.setObjectName("primaryButton")
+        # Nothing recorded before it was last seen running (ccmdesk ended within its first
+        # heartbeat): a stop there would save no time and be refused, so it is not offered.
+        self.nothing_to_stop = to_beat == 0
+        self.stop_button.setVisible(not self.nothing_to_stop)
+        if self.nothing_to_stop:
+            self.discard_button.setText("Discard it: no time was recorded before then")
+        gentlest = self.discard_button if self.nothing_to_stop else self.stop_button
+        gentlest.setDefault(True)
+        gentlest.setObjectName("primaryButton")
         for button, choice in (
             (self.keep_button, "keep"),
             (self.stop_button, "stop_at_heartbeat"),
@@ -358,8 +369,9 @@ class RecoveryDialog(QDialog):
         self.accept()
 
     def reject(self) -> None:
-        # Escape stops at the last heartbeat: the choice that never counts unseen time.
-        self._choose("stop_at_heartbeat")
+        # Escape stops at the last heartbeat, the choice that never counts unseen time; with
+        # nothing before it, discarding is that choice.
+        self._choose("discard" if self.nothing_to_stop else "stop_at_heartbeat")
 
 
 class SwitchDialog(QDialog):

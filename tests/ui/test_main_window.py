@@ -13,6 +13,7 @@ from ccmdesk.ui.import_dialog import ImportProblemsDialog
 from ccmdesk.ui.main_window import (
     AUDIT,
     BILLING,
+    FRAME_ALLOWANCE,
     MY_DAY,
     PATIENTS,
     PRACTICE,
@@ -289,3 +290,19 @@ def test_every_page_fits_a_window_1024_pixels_wide(
         assert window.minimumSizeHint().width() <= 1024, name
     window.resize(1024, 700)
     assert window.width() == 1024
+
+
+@pytest.mark.parametrize("staff_id", ["admin-ada", "dr-okafor", "bill-chen", "rn-lee"])
+def test_the_window_opens_within_the_screen(
+    qtbot, make_window, services: Services, staff_id: str
+) -> None:
+    """A 1366×768 laptop: 1280×800 would put the status line (the running stopwatch) below the
+    screen's edge. Every page also fits 728 px high, what such a screen leaves under a title bar."""
+    window = make_window(services.staff.actor_for(staff_id))
+    room = window.screen().availableGeometry()  # 800×800 on the test platform
+    assert window.height() == room.height() - FRAME_ALLOWANCE
+    assert window.width() == max(room.width(), window.minimumSizeHint().width())
+    for name in window.visible_pages():
+        window.show_page(name)
+        qtbot.wait(1)
+        assert window.minimumSizeHint().height() <= 768 - FRAME_ALLOWANCE, name

@@ -680,12 +680,46 @@ def test_escape_in_the_recovery_dialog_stops_at_the_heartbeat(
     qtbot, services, nurse, clock
 ) -> None:
     timer = services.stopwatch.start(nurse, "A100")
+    clock.advance(minutes=4)
+    services.stopwatch.heartbeat(nurse, timer.entry_id)
     clock.advance(minutes=10)
+    [timer] = services.stopwatch.open_timers(nurse)
     dialog = RecoveryDialog(timer, clock.now, dt.UTC)
     qtbot.addWidget(dialog)
     dialog.show()
+    assert dialog.stop_button.isVisible() and dialog.stop_button.text().endswith("(4:00)")
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert dialog.choice == "stop_at_heartbeat"
+
+
+def test_a_stopwatch_that_ended_before_its_first_heartbeat_is_not_offered_a_stop(
+    qtbot, services, nurse, clock
+) -> None:
+    # ccmdesk was killed seconds after the start: stopping at the last sign of life would save
+    # 0:00 and be refused in the Stop dialog, so only keeping and discarding are offered.
+    timer = services.stopwatch.start(nurse, "A100")
+    clock.advance(seconds=20)
+    dialog = RecoveryDialog(timer, clock.now, dt.UTC)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.stop_button.isVisible()
+    assert dialog.discard_button.isDefault()
+    assert dialog.discard_button.text() == "Discard it: no time was recorded before then"
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert dialog.choice == "discard"
+
+
+def test_a_stop_at_a_given_end_goes_back_rather_than_keep_timing(
+    qtbot, services, nurse, clock
+) -> None:
+    timer = services.stopwatch.start(nurse, "A100")
+    clock.advance(minutes=3)
+    asked = StopDialog(timer, 180, ("Education",), dt.UTC, end=clock.now)
+    plain_stop = StopDialog(timer, 180, ("Education",), dt.UTC)
+    for dialog in (asked, plain_stop):
+        qtbot.addWidget(dialog)
+    assert asked.cancel_button.text() == "Back"
+    assert plain_stop.cancel_button.text() == "Keep timing"
 
 
 def test_status_bar_tray_and_mini_timer_follow_the_stopwatch(
