@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ccmdesk.models import Patient, Staff, TimeEntry, TimeSegment
-from ccmdesk.rules.entries import activity_error, service_error, span_errors
+from ccmdesk.rules.entries import activity_error, overlap_message, service_error, span_errors
 from ccmdesk.rules.validation import (
     ParseError,
     note_error,
     parse_bool,
     parse_instant,
 )
+from ccmdesk.services.base import practice_zone
 from ccmdesk.services.importing.core import Check, FileKind, Importer, Report, Row, Write, batches
 
 TIME_ENTRIES = "time entries"
@@ -96,13 +97,12 @@ def _read_entry(
     )
 
 
-def _fmt_span(start: dt.datetime, end: dt.datetime) -> str:
-    return f"{start.isoformat()} to {end.isoformat()}"
-
-
 # A checked entry as kept for the duplicate and overlap checks: small, no row values.
 _Span = tuple[dt.datetime, dt.datetime, str, int, int]  # start, end, MRN, file index, line
 _OPEN_END = dt.datetime.max.replace(tzinfo=dt.UTC)
+# start, end, 0 (stored) or 1 (imported), then the stored one's place in the query's order
+# or the imported one's file index and line, and the MRN
+_Merged = tuple[dt.datetime, dt.datetime, int, int, int, str]
 
 
 class TimeEntriesImporter(Importer):
@@ -256,10 +256,8 @@ def _overlaps(c: Check, spans: dict[str, list[_Span]]) -> None:
             TimeSegment.ended_at.is_(None) | (TimeSegment.ended_at > lo),
         )
     )
-    # start, end, 0 (stored) or 1 (imported), then the stored one's place in the query's
-    # order or the imported one's file and line, and the MRN; sorting by these orders the
-    # same span as the stored one first, then the imported ones as given.
-    merged: dict[str, list[tuple[dt.datetime, dt.datetime, int, int, int, str]]] = {}
+    # Sorted, the same span stands as the stored one first, then the imported ones as given.
+    merged: dict[str, list[_Merged]] = {}
     stored_keys: dict[str, set[tuple[dt.datetime, dt.datetime, str]]] = {}
     for number, (staff_id, mrn, started, ended) in enumerate(c.session.execute(query)):
         end = ended or _OPEN_END
@@ -272,29 +270,27 @@ def _overlaps(c: Check, spans: dict[str, list[_Span]]) -> None:
             for start, end, mrn, index, line in mine
             if (start, end, mrn) not in known  # the same entry again: matched, not overlap
         )
+    zone = practice_zone(c.session)
     for staff_id, items in merged.items():
         items.sort()
-        latest: tuple[dt.datetime, dt.datetime, int, int, int, str] | None = None
+        latest: _Merged | None = None
         for item in items:
             if latest is not None and item[0] < latest[1]:
                 # Report on the row being imported; if both are imported, on the later one.
                 target = item if item[2] else latest if latest[2] else None
-                other = _label(c, latest if item[2] else item)
                 if target is not None:
-                    c.problems.add(
-                        c.name_of(target[3]),
-                        target[4],
-                        "start",
-                        f"overlaps another entry of {staff_id}: {other}",
-                    )
+                    message = _sentence(c, latest if item[2] else item, staff_id, zone)
+                    c.problems.add(c.name_of(target[3]), target[4], "start", message)
             if latest is None or item[1] > latest[1]:
                 latest = item
 
 
-def _label(c: Check, item: tuple[dt.datetime, dt.datetime, int, int, int, str]) -> str:
+def _sentence(c: Check, item: _Merged, staff_id: str, zone: dt.tzinfo) -> str:
+    """The time-entry rule's overlap sentence, naming `item` (stored or imported) as the one
+    the row collides with; an imported one with its file and line."""
     start, end, imported, index, line, mrn = item
-    if imported:
-        return f"MRN {mrn}, {_fmt_span(start, end)} ({c.name_of(index)} line {line})"
-    if end == _OPEN_END:
-        return f"the stopwatch for MRN {mrn} running since {start.isoformat()}"
-    return f"the recorded entry for MRN {mrn}, {_fmt_span(start, end)}"
+    running = end == _OPEN_END
+    where = f"{c.name_of(index)} line {line}" if imported else ""
+    return overlap_message(
+        mrn, start, start if running else end, running, zone, owner=f"{staff_id}'s", where=where
+    )
