@@ -13,7 +13,7 @@ import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, BinaryIO, NoReturn, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,6 +38,7 @@ BATCH = 500
 # Problems listed when a file is wrong throughout; the count of all of them is still given.
 LISTED = 1_000
 _CHUNK = 1 << 20
+T = TypeVar("T")  # what an importer reads a row as
 
 
 @dataclass(frozen=True)
@@ -292,6 +293,31 @@ def batches(rows: Iterable[Row], size: int = BATCH) -> Iterator[list[Row]]:
 
 
 Report = Callable[[str, str], None]  # (column, message) for the row being read
+NO_PATIENT = "no patient has MRN '{}'"
+
+
+class Cells:
+    """One row's cells as a reader takes them: each problem reported as it is found; `ok`
+    until one is."""
+
+    def __init__(self, row: Row, report: Report) -> None:
+        self.values = row.values
+        self._report = report
+        self.ok = True
+
+    def bad(self, column: str, message: str) -> None:
+        self._report(column, message)
+        self.ok = False
+
+    def reference(self, column: str, known: Callable[[str], bool] | None, unknown: str) -> str:
+        """A required cell naming a patient or staff member; with `known` (the checking pass),
+        one that exists, or `unknown` (with a {} for the value) is reported."""
+        value = self.values.get(column, "").strip()
+        if not value:
+            self.bad(column, "is required")
+        elif known is not None and not known(value):
+            self.bad(column, unknown.format(value))
+        return value
 
 
 @dataclass
@@ -357,6 +383,18 @@ class Check:
         self.problems.add(row.file, row.line, column, message)
         return True
 
+    def mrn_batches(self, kind: str) -> Iterator[tuple[list[Row], Callable[[str], bool]]]:
+        """The kind's rows a batch at a time, each with whether an MRN is known: MRNs of the
+        files' patient rows count even when that row is wrong (its own error is the one to
+        report, not one more for each row naming the patient), then those on file."""
+        for batch in batches(self.rows(kind)):
+            stored = self.stored_mrns(batch)
+
+            def known(mrn: str, stored: set[str] = stored) -> bool:
+                return mrn in self.patients_seen or mrn in stored
+
+            yield batch, known
+
     def stored_mrns(self, batch: list[Row]) -> set[str]:
         """MRNs of the batch that are neither in these files nor in the database."""
         mrns = {row.values.get("mrn", "").strip() for row in batch} - self.patients_seen.keys()
@@ -392,6 +430,24 @@ class Write:
             if csv_file.kind == kind:
                 for batch in batches(csv_file.rows(None)):
                     yield csv_file, batch
+
+    def items(
+        self, kind: str, read: Callable[[Row, Report], T | None]
+    ) -> Iterator[list[tuple[Row, T]]]:
+        """The kind's rows a batch at a time, each with what `read` makes of it; every row
+        passed the checking pass, so one that does not read now means its file changed."""
+        for csv_file, batch in self.rows(kind):
+            items: list[tuple[Row, T]] = []
+            for row in batch:
+                item = read(row, csv_file.unexpected)
+                assert item is not None  # unexpected() raised otherwise
+                items.append((row, item))
+            yield items
+
+    def patient_ids(self, mrns: Iterable[str]) -> dict[str, int]:
+        """The database ids of the patients with these MRNs."""
+        query = select(Patient.mrn, Patient.id).where(Patient.mrn.in_(sorted(set(mrns))))
+        return {mrn: patient_id for mrn, patient_id in self.session.execute(query)}
 
     def release(self) -> None:
         """Write what is pending and forget the batch's objects (the transaction goes on)."""

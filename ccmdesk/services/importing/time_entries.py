@@ -18,7 +18,16 @@ from ccmdesk.rules.validation import (
     parse_instant,
 )
 from ccmdesk.services.base import practice_zone
-from ccmdesk.services.importing.core import Check, FileKind, Importer, Report, Row, Write, batches
+from ccmdesk.services.importing.core import (
+    NO_PATIENT,
+    Cells,
+    Check,
+    FileKind,
+    Importer,
+    Report,
+    Row,
+    Write,
+)
 
 TIME_ENTRIES = "time entries"
 
@@ -44,23 +53,10 @@ def _read_entry(
 ) -> _EntryIn | None:
     """A time entry row's values, or None after reporting each problem. The references are
     checked only when `known_mrn` and `known_staff` are given (the checking pass)."""
-    v = row.values
-    ok = True
-
-    def bad(column: str, message: str) -> None:
-        nonlocal ok
-        report(column, message)
-        ok = False
-
-    mrn, staff_id = v.get("mrn", "").strip(), v.get("staff_id", "").strip()
-    if not mrn:
-        bad("mrn", "is required")
-    elif known_mrn is not None and not known_mrn(mrn):
-        bad("mrn", f"no patient has MRN '{mrn}'")
-    if not staff_id:
-        bad("staff_id", "is required")
-    elif known_staff is not None and not known_staff(staff_id):
-        bad("staff_id", f"no staff member has staff_id '{staff_id}'")
+    cells = Cells(row, report)
+    v, bad = cells.values, cells.bad
+    mrn = cells.reference("mrn", known_mrn, NO_PATIENT)
+    staff_id = cells.reference("staff_id", known_staff, "no staff member has staff_id '{}'")
     instants: dict[str, dt.datetime] = {}
     for column in ("start", "end"):
         try:
@@ -83,7 +79,7 @@ def _read_entry(
         bad("activity", message)
     if message := note_error(note):
         bad("note", message)
-    if not ok:
+    if not cells.ok:
         return None
     return _EntryIn(
         sys.intern(mrn),
@@ -116,15 +112,8 @@ class TimeEntriesImporter(Importer):
     )
 
     def check(self, c: Check) -> None:
-        # MRNs of the files' patient rows count as known even when a row is wrong: its own
-        # error is the one to report, not one more for each of that patient's entries.
         spans: dict[str, list[_Span]] = {}
-        for batch in batches(c.rows(TIME_ENTRIES)):
-            stored = c.stored_mrns(batch)
-
-            def known_mrn(mrn: str, stored: set[str] = stored) -> bool:
-                return mrn in c.patients_seen or mrn in stored
-
+        for batch, known_mrn in c.mrn_batches(TIME_ENTRIES):
             for row in batch:
                 entry = _read_entry(row, c.now, c.reporter(row), known_mrn, c.refs.__contains__)
                 if entry is not None:
@@ -138,19 +127,12 @@ class TimeEntriesImporter(Importer):
         counts = w.summary.counts[TIME_ENTRIES]
         session = w.session
         staff_ids = dict(session.execute(select(Staff.staff_id, Staff.id)).all())
-        for csv_file, batch in w.rows(TIME_ENTRIES):
-            items: list[tuple[Row, _EntryIn]] = []
-            for row in batch:
-                entry_in = _read_entry(row, w.now, csv_file.unexpected)
-                assert entry_in is not None  # changed() raised otherwise
-                items.append((row, entry_in))
-            patient_ids = dict(
-                session.execute(
-                    select(Patient.mrn, Patient.id).where(
-                        Patient.mrn.in_(sorted({item.mrn for _, item in items}))
-                    )
-                ).all()
-            )
+
+        def read(row: Row, report: Report) -> _EntryIn | None:
+            return _read_entry(row, w.now, report)
+
+        for items in w.items(TIME_ENTRIES, read):
+            patient_ids = w.patient_ids(item.mrn for _, item in items)
             # Stored entries of the same people starting at the same instants are matched by
             # their key (patient, staff, start, end) and updated rather than added again.
             matches: dict[tuple[int, int, dt.datetime, dt.datetime], TimeEntry] = {}
