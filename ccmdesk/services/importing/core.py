@@ -22,6 +22,7 @@ from ccmdesk.models import Patient
 from ccmdesk.rules.intervals import split_by_month
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.rules.text import shown
+from ccmdesk.rules.validation import ParseError, parse_bool
 from ccmdesk.services import audit
 from ccmdesk.services.billing.evaluation import BillingService
 from ccmdesk.services.context import Actor
@@ -293,7 +294,6 @@ def batches(rows: Iterable[Row], size: int = BATCH) -> Iterator[list[Row]]:
 
 
 Report = Callable[[str, str], None]  # (column, message) for the row being read
-NO_PATIENT = "no patient has MRN '{}'"
 
 
 class Cells:
@@ -318,6 +318,24 @@ class Cells:
         elif known is not None and not known(value):
             self.bad(column, unknown.format(value))
         return value
+
+    def mrn(self, known: Callable[[str], bool] | None) -> str:
+        return self.reference("mrn", known, "no patient has MRN '{}'")
+
+    def choice(self, column: str, default: str, error: Callable[[str], str | None]) -> str:
+        """A word from a list (any case; `default` when blank), checked by the rule's `error`."""
+        value = self.values.get(column, "").strip().lower() or default
+        if message := error(value):
+            self.bad(column, message)
+        return value
+
+    def flag(self, column: str) -> bool:
+        """A yes/no cell; blank is no."""
+        try:
+            return parse_bool(self.values.get(column, ""))
+        except ParseError as exc:
+            self.bad(column, str(exc))
+            return False
 
 
 @dataclass

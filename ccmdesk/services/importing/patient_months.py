@@ -18,7 +18,7 @@ from ccmdesk.rules.month_facts import (
     parse_stay,
     stay_error,
 )
-from ccmdesk.rules.validation import ParseError, parse_bool, parse_list, parse_month
+from ccmdesk.rules.validation import ParseError, parse_list, parse_month
 from ccmdesk.services.billing.month_facts import (
     MonthFactsRecord,
     month_document,
@@ -26,16 +26,7 @@ from ccmdesk.services.billing.month_facts import (
     stay_months,
     write_month_facts,
 )
-from ccmdesk.services.importing.core import (
-    NO_PATIENT,
-    Cells,
-    Check,
-    FileKind,
-    Importer,
-    Report,
-    Row,
-    Write,
-)
+from ccmdesk.services.importing.core import Cells, Check, FileKind, Importer, Report, Row, Write
 
 PATIENT_MONTHS = "patient months"
 
@@ -68,7 +59,7 @@ def _read_month(
     """A patient month row's values, or None after reporting each problem."""
     cells = Cells(row, report)
     v, bad = cells.values, cells.bad
-    mrn = cells.reference("mrn", known_mrn, NO_PATIENT)
+    mrn = cells.mrn(known_mrn)
     month = ""
     try:
         # Cells are read without the spaces around them, like every other cell; the month
@@ -76,17 +67,11 @@ def _read_month(
         month = parse_month(v.get("month", "").strip())
     except ParseError as exc:
         bad("month", str(exc))
-    complexity = v.get("complexity", "").strip().lower() or "none"
-    if message := complexity_error(complexity):
-        bad("complexity", message)
+    complexity = cells.choice("complexity", "none", complexity_error)
     others = other_services(parse_list(v.get("other_services", "")))
     for message in other_services_errors(others):
         bad("other_services", message)
-    billed_elsewhere = False
-    try:
-        billed_elsewhere = parse_bool(v.get("billed_elsewhere", ""))
-    except ParseError as exc:
-        bad("billed_elsewhere", str(exc))
+    billed_elsewhere = cells.flag("billed_elsewhere")
     stays: list[Stay] = []
     for item in parse_list(v.get("inpatient", "")):
         stay = _parse_stay(item, month, report)

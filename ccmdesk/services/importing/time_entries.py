@@ -14,20 +14,10 @@ from ccmdesk.rules.entries import activity_error, overlap_message, service_error
 from ccmdesk.rules.validation import (
     ParseError,
     note_error,
-    parse_bool,
     parse_instant,
 )
 from ccmdesk.services.base import practice_zone
-from ccmdesk.services.importing.core import (
-    NO_PATIENT,
-    Cells,
-    Check,
-    FileKind,
-    Importer,
-    Report,
-    Row,
-    Write,
-)
+from ccmdesk.services.importing.core import Cells, Check, FileKind, Importer, Report, Row, Write
 
 TIME_ENTRIES = "time entries"
 
@@ -55,7 +45,7 @@ def _read_entry(
     checked only when `known_mrn` and `known_staff` are given (the checking pass)."""
     cells = Cells(row, report)
     v, bad = cells.values, cells.bad
-    mrn = cells.reference("mrn", known_mrn, NO_PATIENT)
+    mrn = cells.mrn(known_mrn)
     staff_id = cells.reference("staff_id", known_staff, "no staff member has staff_id '{}'")
     instants: dict[str, dt.datetime] = {}
     for column in ("start", "end"):
@@ -66,14 +56,8 @@ def _read_entry(
     if "start" in instants and "end" in instants:
         for error in span_errors(instants["start"], instants["end"], now):
             bad(error.field, error.message)
-    service = v.get("service", "").strip().lower() or "ccm"
-    if message := service_error(service):
-        bad("service", message)
-    face_to_face = False
-    try:
-        face_to_face = parse_bool(v.get("face_to_face", ""))
-    except ParseError as exc:
-        bad("face_to_face", str(exc))
+    service = cells.choice("service", "ccm", service_error)
+    face_to_face = cells.flag("face_to_face")
     activity, note = v.get("activity", "").strip(), v.get("note", "").strip()
     if message := activity_error(activity):
         bad("activity", message)
