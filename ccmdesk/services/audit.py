@@ -130,6 +130,33 @@ def record(
     return event
 
 
+def record_month(
+    session: Session,
+    at: dt.datetime,
+    actor: Actor,
+    action: str,
+    patient: Patient,
+    month: str,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEvent:
+    """An event on a patient's month (sign, unlock, facts, family): keyed "MRN YYYY-MM"."""
+    return record(
+        session,
+        at=at,
+        actor=actor,
+        action=action,
+        entity="patient_month",
+        entity_key=f"{patient.mrn} {month}",
+        patient_id=patient.id,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+
+
 @dataclass(frozen=True)
 class ChainCheck:
     """The outcome of recomputing the chain: whether it holds, how many events were read,
