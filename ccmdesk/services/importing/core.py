@@ -29,7 +29,7 @@ from ccmdesk.services.context import Actor
 from ccmdesk.services.errors import ImportFailed
 from ccmdesk.services.locks import LockTable
 from ccmdesk.services.patients import StaffRef
-from ccmdesk.services.results import ORDER, ImportSummary
+from ccmdesk.services.results import ORDER, Counts, ImportSummary
 
 # A field may be long (a note), but a file of one endless field is refused, not read into memory.
 csv.field_size_limit(1_000_000)
@@ -40,6 +40,7 @@ BATCH = 500
 LISTED = 1_000
 _CHUNK = 1 << 20
 T = TypeVar("T")  # what an importer reads a row as
+M = TypeVar("M")  # a mapped row an importer writes
 
 
 @dataclass(frozen=True)
@@ -466,6 +467,29 @@ class Write:
         """The database ids of the patients with these MRNs."""
         query = select(Patient.mrn, Patient.id).where(Patient.mrn.in_(sorted(set(mrns))))
         return {mrn: patient_id for mrn, patient_id in self.session.execute(query)}
+
+    def saved(self, counts: Counts, found: M | None, new: Callable[[], M]) -> M:
+        """The row a file's row is written to: the stored one, counted as updated, or a new
+        one, added to the session and counted as created."""
+        if found is not None:
+            counts.updated += 1
+            return found
+        row = new()
+        self.session.add(row)
+        counts.created += 1
+        return row
+
+    def record_saved(
+        self,
+        entity: str,
+        key: str,
+        change: tuple[dict[str, Any] | None, dict[str, Any]],
+        patient_id: int | None = None,
+    ) -> None:
+        audit.record_saved(
+            self.session, self.now, self.actor, entity, key, change,
+            patient_id=patient_id, reason=self.reason,
+        )  # fmt: skip
 
     def release(self) -> None:
         """Write what is pending and forget the batch's objects (the transaction goes on)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -138,12 +139,8 @@ class PatientMonthsImporter(Importer):
                 )
                 months = {item.month, *stay_months(old_stays ^ set(facts.inpatient_stays))}
                 w.locks.check(source_row, "month", patient_id, months, "its facts")
-                if month_row is not None:
-                    counts.updated += 1
-                else:
-                    month_row = PatientMonth(patient_id=patient_id, month=item.month)
-                    session.add(month_row)
-                    counts.created += 1
+                new = functools.partial(PatientMonth, patient_id=patient_id, month=item.month)
+                month_row = w.saved(counts, month_row, new)
                 write_month_facts(session, month_row, facts)
                 w.record(
                     action="month.update" if before else "month.create",
