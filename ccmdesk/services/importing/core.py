@@ -321,6 +321,7 @@ class Cells:
         return value
 
     def mrn(self, known: Callable[[str], bool] | None) -> str:
+        """The row's patient, by MRN."""
         return self.reference("mrn", known, "no patient has MRN '{}'")
 
     def choice(self, column: str, default: str, error: Callable[[str], str | None]) -> str:
@@ -486,6 +487,7 @@ class Write:
         change: tuple[dict[str, Any] | None, dict[str, Any]],
         patient_id: int | None = None,
     ) -> None:
+        """audit.record_saved, as this import (its time, actor and reason)."""
         audit.record_saved(
             self.session, self.now, self.actor, entity, key, change,
             patient_id=patient_id, reason=self.reason,
