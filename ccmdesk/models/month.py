@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ccmdesk.models.base import Base, UTCDateTime
+from ccmdesk.models.base import Base, UTCDateTime, one_of
 
 
 class PatientMonth(Base):
@@ -26,7 +26,7 @@ class PatientMonth(Base):
     __tablename__ = "patient_month"
     __table_args__ = (
         UniqueConstraint("patient_id", "month"),
-        CheckConstraint("complexity IN ('none', 'moderate', 'high')", name="complexity"),
+        one_of("complexity", ("none", "moderate", "high")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
