@@ -40,6 +40,20 @@ CREATING_COMMANDS = ("practice", "import", "demo", "restore")
 DISPLAY_PLATFORMS = ("", "xcb", "wayland", "wayland-egl")
 
 
+def _action(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    command: tuple[str, str],
+    action: tuple[str, str],
+) -> argparse.ArgumentParser:
+    """A command that takes an ACTION (audit verify, user set-password), each (name, help):
+    the action's parser."""
+    name, text = command
+    actions = commands.add_parser(name, help=text).add_subparsers(
+        dest=f"{name}_command", metavar="ACTION", required=True
+    )
+    return actions.add_parser(action[0], help=action[1])
+
+
 def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccmdesk",
@@ -122,11 +136,10 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
         help="only write the demo practice as import files into DIR (the database is not touched)",
     )
 
-    auditing = commands.add_parser("audit", help="check the audit trail")
-    audit_commands = auditing.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    verify = audit_commands.add_parser(
-        "verify",
-        help="recompute the hash chain; name the first event that does not fit",
+    verify = _action(
+        commands,
+        ("audit", "check the audit trail"),
+        ("verify", "recompute the hash chain; name the first event that does not fit"),
     )
     verify.add_argument(
         "--head",
@@ -142,11 +155,13 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
         "differently",
     )
 
-    user = commands.add_parser("user", help="staff sign-in (for IT staff)")
-    user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
-    set_password = user_commands.add_parser(
-        "set-password",
-        help="set a staff member's password (asked twice without echo); lifts a lockout",
+    set_password = _action(
+        commands,
+        ("user", "staff sign-in (for IT staff)"),
+        (
+            "set-password",
+            "set a staff member's password (asked twice without echo); lifts a lockout",
+        ),
     )
     set_password.add_argument(
         "staff_id", metavar="STAFF_ID", help="the staff id the person signs in with"

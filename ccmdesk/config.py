@@ -139,17 +139,23 @@ def ended_badly(data_dir: Path) -> bool:
         return True  # cut off while it was written
     if pid == os.getpid():
         return False
+    # Where the process cannot be asked about safely, a marker left is taken for a crash,
+    # since asking costs one question and "Keep it running" loses nothing.
+    return _gone(pid) is not False
+
+
+def _gone(pid: int) -> bool | None:
+    """Whether the process that wrote a marker has ended; None where it cannot be asked
+    safely (Windows, where os.kill ends it)."""
     if sys.platform == "win32":
-        # A process cannot be asked about safely here: a marker left is taken for a crash,
-        # since asking costs one question and "Keep it running" loses nothing.
-        return True
+        return None
     try:
         os.kill(pid, 0)  # signal 0: only asks whether the process exists
     except ProcessLookupError:
         return True
     except PermissionError:
         return False  # it runs, under another user
-    return False  # another ccmdesk has this folder open now
+    return False
 
 
 def running_elsewhere(data_dir: Path) -> int | None:
@@ -161,13 +167,6 @@ def running_elsewhere(data_dir: Path) -> int | None:
         pid = int((data_dir / RUNNING_FILE).read_text(encoding="ascii").strip())
     except (OSError, ValueError):
         return None
-    if pid == os.getpid():
+    if pid == os.getpid() or _gone(pid):
         return None
-    if sys.platform != "win32":
-        try:
-            os.kill(pid, 0)  # signal 0: only asks whether the process exists
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return pid  # it exists, under another user
     return pid

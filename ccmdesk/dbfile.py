@@ -179,3 +179,15 @@ def exclusive(database: Path, mine: SharedLock | None = None) -> Iterator[None]:
             _wait_shared(fd, database, WAIT_SECONDS)
         else:
             os.close(fd)
+
+
+def sync_folder(folder: Path) -> None:
+    """Flush a folder's entries to the disk, so a rename in it is durable (POSIX; Windows has
+    no directory handles to sync, nor needs it)."""
+    if os.name != "posix":
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import CheckConstraint, DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
@@ -17,6 +18,17 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def one_of(
+    column: str, values: Iterable[str], name: str | None = None, *, nullable: bool = False
+) -> CheckConstraint:
+    """A check that `column` holds one of `values` (or NULL, when `nullable`); named after
+    the column unless `name` is given, as the migrations named it."""
+    check = f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
+    if nullable:
+        check = f"{column} IS NULL OR {check}"
+    return CheckConstraint(check, name=name or column)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ccmdesk.models.base import Base, UTCDateTime
+from ccmdesk.models.base import Base, UTCDateTime, one_of
 
 
 class PatientMonth(Base):
@@ -26,7 +26,7 @@ class PatientMonth(Base):
     __tablename__ = "patient_month"
     __table_args__ = (
         UniqueConstraint("patient_id", "month"),
-        CheckConstraint("complexity IN ('none', 'moderate', 'high')", name="complexity"),
+        one_of("complexity", ("none", "moderate", "high")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,20 +57,20 @@ class InpatientStay(Base):
     discharged_on: Mapped[dt.date] = mapped_column(Date)
 
 
+def _in_force(name: str, *keys: str, ended: str) -> Index:
+    """A unique index on `keys` over the rows in force: those whose `ended` (when voided or
+    reopened) is NULL."""
+    where = text(f"{ended} IS NULL")
+    return Index(name, *keys, unique=True, sqlite_where=where, postgresql_where=where)
+
+
 class MonthlyReview(Base):
     """A practitioner's signature on a patient's month; voided (never deleted) on unlock."""
 
     __tablename__ = "monthly_review"
+    # At most one signature in force per patient-month; voided ones stay as history.
     __table_args__ = (
-        # At most one signature in force per patient-month; voided ones stay as history.
-        Index(
-            "ux_monthly_review_in_force",
-            "patient_id",
-            "month",
-            unique=True,
-            sqlite_where=text("voided_at IS NULL"),
-            postgresql_where=text("voided_at IS NULL"),
-        ),
+        _in_force("ux_monthly_review_in_force", "patient_id", "month", ended="voided_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,15 +92,7 @@ class MonthClose(Base):
     """The practice closing a month for billing; reopened (never deleted) by an administrator."""
 
     __tablename__ = "month_close"
-    __table_args__ = (
-        Index(
-            "ux_month_close_in_force",
-            "month",
-            unique=True,
-            sqlite_where=text("reopened_at IS NULL"),
-            postgresql_where=text("reopened_at IS NULL"),
-        ),
-    )
+    __table_args__ = (_in_force("ux_month_close_in_force", "month", ended="reopened_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[str] = mapped_column(String(7))

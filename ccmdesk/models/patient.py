@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ccmdesk.models.base import Base
+from ccmdesk.models.base import Base, one_of
 
 
 class Patient(Base):
@@ -57,11 +57,7 @@ class Enrollment(Base):
     """Consent, initiating visit and care plan: the facts that open care management billing."""
 
     __tablename__ = "enrollment"
-    __table_args__ = (
-        CheckConstraint(
-            "consent_method IS NULL OR consent_method IN ('verbal', 'written')", name="method"
-        ),
-    )
+    __table_args__ = (one_of("consent_method", ("verbal", "written"), "method", nullable=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Integer, String, Text
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ccmdesk.models.base import Base
+from ccmdesk.models.base import Base, one_of
 from ccmdesk.rules.records import DEFAULT_ACTIVITIES
 
 
@@ -13,9 +13,7 @@ class Practice(Base):
     """Practice details printed on claims; a database holds exactly one."""
 
     __tablename__ = "practice"
-    __table_args__ = (
-        CheckConstraint("date_of_service_rule IN ('last_day', 'threshold_date')", name="dos_rule"),
-    )
+    __table_args__ = (one_of("date_of_service_rule", ("last_day", "threshold_date"), "dos_rule"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))

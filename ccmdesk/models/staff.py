@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ccmdesk.models.base import Base, UTCDateTime
+from ccmdesk.models.base import Base, UTCDateTime, one_of
 
 
 class Role(StrEnum):
@@ -34,11 +34,7 @@ class Staff(Base):
     """A person who works in the practice and may act in ccmdesk."""
 
     __tablename__ = "staff"
-    __table_args__ = (
-        CheckConstraint(
-            "role IN ('clinical', 'practitioner', 'non_clinical', 'billing', 'admin')", name="role"
-        ),
-    )
+    __table_args__ = (one_of("role", Role),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     staff_id: Mapped[str] = mapped_column(String(40), unique=True)

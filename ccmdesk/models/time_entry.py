@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ccmdesk.models.base import Base, UTCDateTime
+from ccmdesk.models.base import Base, UTCDateTime, one_of
 
 
 class TimeEntry(Base):
@@ -19,9 +19,9 @@ class TimeEntry(Base):
 
     __tablename__ = "time_entry"
     __table_args__ = (
-        CheckConstraint("state IN ('running', 'paused', 'stopped')", name="state"),
-        CheckConstraint("service IN ('ccm', 'pcm', 'tcm', 'rpm', 'bhi')", name="service"),
-        CheckConstraint("source IN ('stopwatch', 'manual', 'import')", name="source"),
+        one_of("state", ("running", "paused", "stopped")),
+        one_of("service", ("ccm", "pcm", "tcm", "rpm", "bhi")),
+        one_of("source", ("stopwatch", "manual", "import")),
         # Every start and resume looks up the staff member's running and paused stopwatches.
         Index("ix_time_entry_staff_state", "staff_id", "state"),
     )

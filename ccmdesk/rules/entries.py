@@ -151,18 +151,29 @@ def _day(instant: dt.datetime) -> str:
 
 
 def overlap_message(
-    mrn: str, started: dt.datetime, ended: dt.datetime, running: bool, zone: dt.tzinfo
+    mrn: str,
+    started: dt.datetime,
+    ended: dt.datetime,
+    running: bool,
+    zone: dt.tzinfo,
+    *,
+    owner: str = "your",
+    where: str = "",
 ) -> str:
-    """The sentence refusing time that overlaps one's own, in the practice's time: the entry
-    is named as the person knows it (its times and patient), not by an internal id."""
+    """The sentence refusing time that overlaps other time of the same person, in the
+    practice's time: the entry is named as the reader knows it (whose, its times and patient,
+    and `where` it is given: an import file's line), not by an internal id. `owner` is "your"
+    for one's own time; the importer, read by someone else, names the staff member."""
     first, last = started.astimezone(zone), ended.astimezone(zone)
     if running:
         (since,) = _clock([started], zone)
-        what = f"your stopwatch for MRN {mrn}, running since {since} on {_day(first)}"
+        what = f"{owner} stopwatch for MRN {mrn}, running since {since} on {_day(first)}"
     elif first.date() == last.date():
         a, b = _clock([started, ended], zone)
-        what = f"your {a}\N{EN DASH}{b} entry for MRN {mrn} on {_day(first)}"
+        what = f"{owner} {a}\N{EN DASH}{b} entry for MRN {mrn} on {_day(first)}"
     else:
         a, b = _clock([started, ended], zone)
-        what = f"your entry for MRN {mrn} from {_day(first)} {a} to {_day(last)} {b}"
+        what = f"{owner} entry for MRN {mrn} from {_day(first)} {a} to {_day(last)} {b}"
+    if where:
+        what += f" ({where})"
     return f"This overlaps {what}; change the start or end."

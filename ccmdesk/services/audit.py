@@ -130,6 +130,63 @@ def record(
     return event
 
 
+def record_saved(
+    session: Session,
+    at: dt.datetime,
+    actor: Actor,
+    entity: str,
+    key: str,
+    change: tuple[dict[str, Any] | None, dict[str, Any]],
+    *,
+    patient_id: int | None = None,
+    reason: str = "",
+) -> None:
+    """The practice, a staff member or a patient saved, (before, after): "<entity>.create"
+    when there was none before, "<entity>.update" when it changed, no event when nothing did."""
+    before, after = change
+    if before == after:
+        return
+    record(
+        session,
+        at=at,
+        actor=actor,
+        action=f"{entity}.update" if before else f"{entity}.create",
+        entity=entity,
+        entity_key=key,
+        before=before,
+        after=after,
+        reason=reason,
+        patient_id=patient_id,
+    )
+
+
+def record_month(
+    session: Session,
+    at: dt.datetime,
+    actor: Actor,
+    action: str,
+    patient: Patient,
+    month: str,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEvent:
+    """An event on a patient's month (sign, unlock, facts, family): keyed "MRN YYYY-MM"."""
+    return record(
+        session,
+        at=at,
+        actor=actor,
+        action=action,
+        entity="patient_month",
+        entity_key=f"{patient.mrn} {month}",
+        patient_id=patient.id,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+
+
 @dataclass(frozen=True)
 class ChainCheck:
     """The outcome of recomputing the chain: whether it holds, how many events were read,

@@ -220,21 +220,20 @@ class AuthService(ServiceBase):
             proving = own and staff.password_hash is not None
             if proving and (current is None or not self._verify(staff.password_hash, current)):
                 raise PermissionDenied("Your current password is not right.")
-            first = staff.password_hash is None
-            self._store_password(staff, password, now)
-            _event(
-                session,
-                now,
-                actor,
-                "auth.password_set",
-                staff.staff_id,
-                "first password" if first else "",
-                after=_password_print(staff),
-            )
+            why = "first password" if staff.password_hash is None else ""
+            self._set_password(session, actor, staff, password, now, why)
 
-    def _store_password(self, staff: Staff, password: str, now: dt.datetime) -> None:
-        """The hash of an acceptable new password, stored; a lock-out ends with it, and the
-        PIN stays off until the person uses the new password."""
+    def _set_password(
+        self,
+        session: Session,
+        actor: Actor,
+        staff: Staff,
+        password: str,
+        now: dt.datetime,
+        why: str,
+    ) -> None:
+        """The hash of an acceptable new password, stored, and its print in the audit trail; a
+        lock-out ends with it, and the PIN stays off until the person uses the new password."""
         if problem := password_problem(password, staff.staff_id, staff.name):
             raise ValidationFailed([FieldError("password", problem)])
         staff.password_hash = self._hasher.hash(password)
@@ -242,6 +241,8 @@ class AuthService(ServiceBase):
         staff.failed_attempts = 0
         if staff.locked_until is not None:
             staff.locked_until = min(staff.locked_until, now)
+        after = _password_print(staff)
+        _event(session, now, actor, "auth.password_set", staff.staff_id, why, after=after)
 
     def set_pin(self, actor: Actor, pin: str | None, password: str) -> None:
         """Set (or, with None, remove) one's own screen-unlock PIN, confirmed by the password."""
@@ -313,17 +314,9 @@ class AuthService(ServiceBase):
                 raise PermissionDenied(
                     "Only an active administrator sets up sign-in for the practice."
                 )
-            self._store_password(staff, password, now)
             actor = Actor(key=staff.staff_id, name=staff.name, role=staff.role)
-            _event(
-                session,
-                now,
-                actor,
-                "auth.password_set",
-                staff.staff_id,
-                "sign-in set up for the practice",
-                after=_password_print(staff),
-            )
+            why = "sign-in set up for the practice"
+            self._set_password(session, actor, staff, password, now, why)
             _event(session, now, actor, "auth.sign_in", staff.staff_id)
             return actor
 

@@ -421,18 +421,7 @@ def _drop_journals(journals: list[Path]) -> None:
 
 def _put_in_place(copy: Path, database: Path) -> None:
     os.replace(copy, database)
-    _sync_folder(database.parent)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make a rename durable (POSIX); Windows has no directory handles to sync."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    dbfile.sync_folder(database.parent)
 
 
 def carry_passwords(replaced: Path, database: Path) -> int:

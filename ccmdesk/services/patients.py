@@ -340,19 +340,10 @@ class PatientService(ServiceBase):
             with kept:
                 apply_patient(patient, record, ids)
             session.flush()
-            after = audit_form(record)
-            if before != after:
-                audit.record(
-                    session,
-                    at=self._now(),
-                    actor=actor,
-                    action="patient.update" if before else "patient.create",
-                    entity="patient",
-                    entity_key=record.mrn,
-                    patient_id=patient.id,
-                    before=before,
-                    after=after,
-                )
+            change = (before, audit_form(record))
+            audit.record_saved(
+                session, self._now(), actor, "patient", record.mrn, change, patient_id=patient.id
+            )
             return record
 
 

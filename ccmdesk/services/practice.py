@@ -70,14 +70,8 @@ def add_practice(session: Session, at: dt.datetime, actor: Actor, record: Practi
     practice = Practice()
     _apply(practice, record)
     session.add(practice)
-    audit.record(
-        session,
-        at=at,
-        actor=actor,
-        action="practice.create",
-        entity="practice",
-        entity_key="practice",
-        after=dataclasses.asdict(record),
+    audit.record_saved(
+        session, at, actor, "practice", "practice", (None, dataclasses.asdict(record))
     )
 
 
@@ -109,18 +103,8 @@ class PracticeService(ServiceBase):
                 practice = Practice()
                 session.add(practice)
             _apply(practice, record)
-            after = dataclasses.asdict(record)
-            if before != after:
-                audit.record(
-                    session,
-                    at=self._now(),
-                    actor=actor,
-                    action="practice.update" if before else "practice.create",
-                    entity="practice",
-                    entity_key="practice",
-                    before=before,
-                    after=after,
-                )
+            change = (before, dataclasses.asdict(record))
+            audit.record_saved(session, self._now(), actor, "practice", "practice", change)
         return record
 
     def set_up(

@@ -370,14 +370,13 @@ class ReviewService(ServiceBase):
                         summary_hash=digest,
                     )
                 )
-                audit.record(
+                audit.record_month(
                     session,
-                    at=now,
-                    actor=actor,
-                    action="month.sign",
-                    entity="patient_month",
-                    entity_key=f"{mrn} {month}",
-                    patient_id=patient.id,
+                    now,
+                    actor,
+                    "month.sign",
+                    patient,
+                    month,
                     after={
                         "attestation": attestation,
                         "summary_sha256": digest,
@@ -425,14 +424,13 @@ class ReviewService(ServiceBase):
             review.voided_by_id = staff.id if staff is not None else None
             review.void_reason = reason.strip()
             signer = session.get(Staff, review.signed_by_id)
-            audit.record(
+            audit.record_month(
                 session,
-                at=now,
-                actor=actor,
-                action="month.unlock",
-                entity="patient_month",
-                entity_key=f"{mrn} {month}",
-                patient_id=patient.id,
+                now,
+                actor,
+                "month.unlock",
+                patient,
+                month,
                 before={
                     "signed_by": signer.staff_id if signer else "",
                     "signed_at": review.signed_at,

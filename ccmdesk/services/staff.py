@@ -129,15 +129,6 @@ class StaffService(ServiceBase):
                 staff = Staff()
                 session.add(staff)
             apply_staff(staff, record)
-            if before != record:
-                audit.record(
-                    session,
-                    at=self._now(),
-                    actor=actor,
-                    action="staff.update" if before else "staff.create",
-                    entity="staff",
-                    entity_key=record.staff_id,
-                    before=dataclasses.asdict(before) if before else None,
-                    after=dataclasses.asdict(record),
-                )
+            change = (dataclasses.asdict(before) if before else None, dataclasses.asdict(record))
+            audit.record_saved(session, self._now(), actor, "staff", record.staff_id, change)
         return record

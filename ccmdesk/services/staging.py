@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from ccmdesk.dbfile import sync_folder
 from ccmdesk.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -191,10 +192,10 @@ class Staging:
             out.flush()
             os.fsync(out.fileno())
         for folder in self._folders:  # the staged files are on the disk before the manifest
-            _sync_folder(folder)
+            sync_folder(folder)
         # Renamed, not replaced: nothing is there, and the moves are the only replaces.
         os.rename(temporary, self.path / MANIFEST)
-        _sync_folder(self.path)
+        sync_folder(self.path)
 
     def close(self) -> None:
         """Remove the staging folder (with any file not published) and let go of it."""
@@ -392,14 +393,3 @@ def _folder_locked(folder: Path) -> Iterator[None]:
     finally:
         if handle is not None:
             os.close(handle)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Flush a folder's entries to the disk (POSIX; Windows has no such call, nor needs it)."""
-    if sys.platform == "win32":
-        return
-    handle = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)

@@ -168,3 +168,15 @@ def test_an_overlap_names_the_entry_in_the_practices_time(
     started: dt.datetime, ended: dt.datetime, running: bool, sentence: str
 ) -> None:
     assert entries.overlap_message("1001", started, ended, running, ZONE) == sentence
+
+
+def test_an_overlap_read_by_someone_else_names_whose_time_and_where_it_is_given() -> None:
+    started = dt.datetime(2026, 3, 4, 14, 0, tzinfo=dt.UTC)
+    ended = started + 10 * MINUTE
+    sentence = entries.overlap_message(
+        "1001", started, ended, False, ZONE, owner="rn-lee's", where="entries.csv line 2"
+    )
+    assert sentence == (
+        "This overlaps rn-lee's 09:00\N{EN DASH}09:10 entry for MRN 1001 on 04 Mar 2026 "
+        "(entries.csv line 2); change the start or end."
+    )

@@ -162,8 +162,9 @@ BAD_CASES = [
     pytest.param(
         {"entries": ENTRIES.replace("T09:08:00-05:00,2026-03-04T09:30", "T09:07:00-05:00,"
                                     "2026-03-04T09:30")},
-        ["entries.csv:4: start: overlaps another entry of rn-lee: MRN 1001, "
-         "2026-03-04T14:00:00+00:00 to 2026-03-04T14:08:00+00:00 (entries.csv line 2)"],
+        # In the practice's time (New York), as the stopwatch says it, with the other row's line.
+        ["entries.csv:4: start: This overlaps rn-lee's 09:00\N{EN DASH}09:08 entry for MRN 1001 "
+         "on 04 Mar 2026 (entries.csv line 2); change the start or end."],
         id="one nurse, two places",
     ),
     pytest.param(
@@ -192,6 +193,7 @@ BAD_CASES = [
 
 
 @pytest.mark.parametrize(("bad", "expected"), BAD_CASES)
+@pytest.mark.usefixtures("practice")  # overlaps are told in the practice's time
 def test_a_bad_file_lists_every_problem_and_writes_nothing(
     services: Services, db: Database, tmp_path: Path, bad: dict[str, str], expected: list[str]
 ) -> None:
@@ -251,6 +253,7 @@ def test_the_same_key_in_two_files_is_an_error(services: Services, tmp_path: Pat
     )
 
 
+@pytest.mark.usefixtures("practice")
 def test_an_entry_overlapping_a_stored_entry_is_refused(
     services: Services, db: Database, tmp_path: Path
 ) -> None:
@@ -264,8 +267,8 @@ def test_an_entry_overlapping_a_stored_entry_is_refused(
     before = db_dump(db)
     problems = failing(services, files(tmp_path, more=later))
     assert problems == [
-        "more.csv:2: start: overlaps another entry of ma-kim: the recorded entry for MRN 1001, "
-        "2026-03-04T14:00:00+00:00 to 2026-03-04T14:20:00+00:00"
+        "more.csv:2: start: This overlaps ma-kim's 09:00\N{EN DASH}09:20 entry for MRN 1001 on "
+        "04 Mar 2026; change the start or end."
     ]
     assert db_dump(db) == before
     touching = later.replace("09:19:00", "09:20:00")
@@ -464,6 +467,7 @@ def test_a_file_that_changes_while_it_is_imported_is_refused(
     assert db_dump(db) == before
 
 
+@pytest.mark.usefixtures("practice")
 def test_rows_far_apart_in_a_long_file_are_checked_against_each_other(
     services: Services, db: Database, tmp_path: Path
 ) -> None:
@@ -490,11 +494,11 @@ def test_rows_far_apart_in_a_long_file_are_checked_against_each_other(
         + "\n"
         + (f"1001,rn-lee,{inside.isoformat()},{(inside + dt.timedelta(minutes=5)).isoformat()},\n")
     )
-    _, _, stored_start, stored_end, _ = lines[600].split(",")
+    # Row 599 is 17:50-17:59 UTC on 5 January: 12:50-12:59 in New York.
     assert failing(services, files(tmp_path, entries=bad)) == [
         "entries.csv:1202: start: this entry appears twice in this file (first on line 2)",
-        "entries.csv:1203: start: overlaps another entry of rn-lee: the recorded entry for MRN "
-        f"1002, {stored_start} to {stored_end}",
+        "entries.csv:1203: start: This overlaps rn-lee's 12:50\N{EN DASH}12:59 entry for MRN "
+        "1002 on 05 Jan 2026; change the start or end.",
     ]
     assert db_dump(db) == before
 

@@ -153,6 +153,52 @@ def test_the_importer_and_the_stopwatch_give_one_sentence_for_one_bad_entry(
     assert sorted(str(error) for error in stopped.value.errors) == typed
 
 
+def test_the_importer_and_entries_by_hand_give_one_overlap_sentence(
+    sw: Services, clock: FakeClock, tmp_path
+) -> None:
+    """One rule, one sentence: in the practice's time, the other entry named as a person knows
+    it; the importer's reader is not the nurse, so it says whose time it is, and where a row."""
+    start = clock.now - dt.timedelta(minutes=58, seconds=40)  # 08:01:20 in New York
+    sw.entries.add_manual(NURSE, "1001", start, start + dt.timedelta(minutes=10),
+                          reason="call from home")  # fmt: skip
+    later = start + dt.timedelta(minutes=5)
+    with pytest.raises(ValidationFailed) as by_hand:
+        sw.entries.add_manual(NURSE, "1002", later, later + dt.timedelta(minutes=15), reason="x")
+    [typed] = by_hand.value.errors
+    csv = tmp_path / "entries.csv"
+    csv.write_text(
+        f"mrn,staff_id,start,end\n1002,rn-lee,{later},{later + dt.timedelta(minutes=15)}\n"
+    )
+    with pytest.raises(ImportFailed) as imported:
+        sw.imports.import_paths(CLI, [csv])
+    assert imported.value.problems == [
+        f"{csv}:2: {typed.field}: " + typed.message.replace("your ", "rn-lee's ", 1)
+    ]
+    # Two rows of one file that overlap: the same sentence, with the other row's file and line.
+    early = start - dt.timedelta(hours=2)
+    csv.write_text(
+        "mrn,staff_id,start,end\n"
+        f"1001,rn-lee,{early},{early + dt.timedelta(minutes=10)}\n"
+        f"1002,rn-lee,{early + dt.timedelta(minutes=5)},{early + dt.timedelta(minutes=20)}\n"
+    )
+    with pytest.raises(ImportFailed) as imported:
+        sw.imports.import_paths(CLI, [csv])
+    sw.entries.add_manual(NURSE, "1001", early, early + dt.timedelta(minutes=10),
+                          reason="call from home")  # fmt: skip
+    with pytest.raises(ValidationFailed) as by_hand:
+        sw.entries.add_manual(NURSE, "1002", early + dt.timedelta(minutes=5),
+                              early + dt.timedelta(minutes=20), reason="x")  # fmt: skip
+    [typed] = by_hand.value.errors
+    assert typed.message == (
+        "This overlaps your 06:01:20\N{EN DASH}06:11:20 entry for MRN 1001 on 04 Mar 2026; "
+        "change the start or end."
+    )
+    assert imported.value.problems == [
+        f"{csv}:3: start: This overlaps rn-lee's 06:01:20\N{EN DASH}06:11:20 entry for MRN 1001 "
+        f"on 04 Mar 2026 ({csv} line 2); change the start or end."
+    ]
+
+
 def test_stop_at_the_last_heartbeat_keeps_only_time_known_to_be_worked(
     sw: Services, clock: FakeClock
 ) -> None:
@@ -179,7 +225,7 @@ def test_stop_refuses_a_future_end_and_overlap_with_another_entry(
     start = (clock.now - dt.timedelta(minutes=5)).isoformat()
     end = (clock.now - dt.timedelta(minutes=2)).isoformat()
     csv.write_text(f"mrn,staff_id,start,end\n1002,rn-lee,{start},{end}\n")
-    with pytest.raises(ImportFailed, match="the stopwatch for MRN 1001 running since"):
+    with pytest.raises(ImportFailed, match="rn-lee's stopwatch for MRN 1001, running since 09:00"):
         sw.imports.import_paths(CLI, [csv])
     # ... but another workstation may have saved an entry meanwhile: stop refuses to overlap it.
     with db.session() as session:

@@ -57,14 +57,13 @@ class FamilyService(ServiceBase):
                 session.add(row)
             row.family_override = family
             session.flush()
-            audit.record(
+            audit.record_month(
                 session,
-                at=self._now(),
-                actor=actor,
-                action="month.family",
-                entity="patient_month",
-                entity_key=f"{mrn} {month}",
-                patient_id=patient.id,
+                self._now(),
+                actor,
+                "month.family",
+                patient,
+                month,
                 before={"family": before},
                 after={"family": family},
                 reason=reason.strip(),

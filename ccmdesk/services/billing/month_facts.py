@@ -84,14 +84,13 @@ class MonthFactsService(ServiceBase):
                 row = PatientMonth(patient_id=patient.id, month=month)
                 session.add(row)
             write_month_facts(session, row, after)
-            audit.record(
+            audit.record_month(
                 session,
-                at=self._now(),
-                actor=actor,
-                action="month.update",
-                entity="patient_month",
-                entity_key=f"{mrn} {month}",
-                patient_id=patient.id,
+                self._now(),
+                actor,
+                "month.update",
+                patient,
+                month,
                 before=month_document(before),
                 after=month_document(after),
                 reason=reason.strip(),

@@ -13,7 +13,7 @@ import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, BinaryIO, NoReturn, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,13 +22,14 @@ from ccmdesk.models import Patient
 from ccmdesk.rules.intervals import split_by_month
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.rules.text import shown
+from ccmdesk.rules.validation import ParseError, parse_bool
 from ccmdesk.services import audit
 from ccmdesk.services.billing.evaluation import BillingService
 from ccmdesk.services.context import Actor
 from ccmdesk.services.errors import ImportFailed
 from ccmdesk.services.locks import LockTable
 from ccmdesk.services.patients import StaffRef
-from ccmdesk.services.results import ORDER, ImportSummary
+from ccmdesk.services.results import ORDER, Counts, ImportSummary
 
 # A field may be long (a note), but a file of one endless field is refused, not read into memory.
 csv.field_size_limit(1_000_000)
@@ -38,6 +39,8 @@ BATCH = 500
 # Problems listed when a file is wrong throughout; the count of all of them is still given.
 LISTED = 1_000
 _CHUNK = 1 << 20
+T = TypeVar("T")  # what an importer reads a row as
+M = TypeVar("M")  # a mapped row an importer writes
 
 
 @dataclass(frozen=True)
@@ -294,6 +297,49 @@ def batches(rows: Iterable[Row], size: int = BATCH) -> Iterator[list[Row]]:
 Report = Callable[[str, str], None]  # (column, message) for the row being read
 
 
+class Cells:
+    """One row's cells as a reader takes them: each problem reported as it is found; `ok`
+    until one is."""
+
+    def __init__(self, row: Row, report: Report) -> None:
+        self.values = row.values
+        self._report = report
+        self.ok = True
+
+    def bad(self, column: str, message: str) -> None:
+        self._report(column, message)
+        self.ok = False
+
+    def reference(self, column: str, known: Callable[[str], bool] | None, unknown: str) -> str:
+        """A required cell naming a patient or staff member; with `known` (the checking pass),
+        one that exists, or `unknown` (with a {} for the value) is reported."""
+        value = self.values.get(column, "").strip()
+        if not value:
+            self.bad(column, "is required")
+        elif known is not None and not known(value):
+            self.bad(column, unknown.format(value))
+        return value
+
+    def mrn(self, known: Callable[[str], bool] | None) -> str:
+        """The row's patient, by MRN."""
+        return self.reference("mrn", known, "no patient has MRN '{}'")
+
+    def choice(self, column: str, default: str, error: Callable[[str], str | None]) -> str:
+        """A word from a list (any case; `default` when blank), checked by the rule's `error`."""
+        value = self.values.get(column, "").strip().lower() or default
+        if message := error(value):
+            self.bad(column, message)
+        return value
+
+    def flag(self, column: str) -> bool:
+        """A yes/no cell; blank is no."""
+        try:
+            return parse_bool(self.values.get(column, ""))
+        except ParseError as exc:
+            self.bad(column, str(exc))
+            return False
+
+
 @dataclass
 class Locks:
     """Checks each row that would change time or facts against the signed and closed months."""
@@ -357,6 +403,18 @@ class Check:
         self.problems.add(row.file, row.line, column, message)
         return True
 
+    def mrn_batches(self, kind: str) -> Iterator[tuple[list[Row], Callable[[str], bool]]]:
+        """The kind's rows a batch at a time, each with whether an MRN is known: MRNs of the
+        files' patient rows count even when that row is wrong (its own error is the one to
+        report, not one more for each row naming the patient), then those on file."""
+        for batch in batches(self.rows(kind)):
+            stored = self.stored_mrns(batch)
+
+            def known(mrn: str, stored: set[str] = stored) -> bool:
+                return mrn in self.patients_seen or mrn in stored
+
+            yield batch, known
+
     def stored_mrns(self, batch: list[Row]) -> set[str]:
         """MRNs of the batch that are neither in these files nor in the database."""
         mrns = {row.values.get("mrn", "").strip() for row in batch} - self.patients_seen.keys()
@@ -392,6 +450,48 @@ class Write:
             if csv_file.kind == kind:
                 for batch in batches(csv_file.rows(None)):
                     yield csv_file, batch
+
+    def items(
+        self, kind: str, read: Callable[[Row, Report], T | None]
+    ) -> Iterator[list[tuple[Row, T]]]:
+        """The kind's rows a batch at a time, each with what `read` makes of it; every row
+        passed the checking pass, so one that does not read now means its file changed."""
+        for csv_file, batch in self.rows(kind):
+            items: list[tuple[Row, T]] = []
+            for row in batch:
+                item = read(row, csv_file.unexpected)
+                assert item is not None  # unexpected() raised otherwise
+                items.append((row, item))
+            yield items
+
+    def patient_ids(self, mrns: Iterable[str]) -> dict[str, int]:
+        """The database ids of the patients with these MRNs."""
+        query = select(Patient.mrn, Patient.id).where(Patient.mrn.in_(sorted(set(mrns))))
+        return {mrn: patient_id for mrn, patient_id in self.session.execute(query)}
+
+    def saved(self, counts: Counts, found: M | None, new: Callable[[], M]) -> M:
+        """The row a file's row is written to: the stored one, counted as updated, or a new
+        one, added to the session and counted as created."""
+        if found is not None:
+            counts.updated += 1
+            return found
+        row = new()
+        self.session.add(row)
+        counts.created += 1
+        return row
+
+    def record_saved(
+        self,
+        entity: str,
+        key: str,
+        change: tuple[dict[str, Any] | None, dict[str, Any]],
+        patient_id: int | None = None,
+    ) -> None:
+        """audit.record_saved, as this import (its time, actor and reason)."""
+        audit.record_saved(
+            self.session, self.now, self.actor, entity, key, change,
+            patient_id=patient_id, reason=self.reason,
+        )  # fmt: skip
 
     def release(self) -> None:
         """Write what is pending and forget the batch's objects (the transaction goes on)."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ccmdesk.models import Patient, PatientMonth
+from ccmdesk.models import PatientMonth
 from ccmdesk.rules.month_facts import (
     Stay,
     complexity_error,
@@ -18,7 +19,7 @@ from ccmdesk.rules.month_facts import (
     parse_stay,
     stay_error,
 )
-from ccmdesk.rules.validation import ParseError, parse_bool, parse_list, parse_month
+from ccmdesk.rules.validation import ParseError, parse_list, parse_month
 from ccmdesk.services.billing.month_facts import (
     MonthFactsRecord,
     month_document,
@@ -26,7 +27,7 @@ from ccmdesk.services.billing.month_facts import (
     stay_months,
     write_month_facts,
 )
-from ccmdesk.services.importing.core import Check, FileKind, Importer, Report, Row, Write, batches
+from ccmdesk.services.importing.core import Cells, Check, FileKind, Importer, Report, Row, Write
 
 PATIENT_MONTHS = "patient months"
 
@@ -57,19 +58,9 @@ def _read_month(
     row: Row, report: Report, known_mrn: Callable[[str], bool] | None = None
 ) -> _MonthIn | None:
     """A patient month row's values, or None after reporting each problem."""
-    v = row.values
-    ok = True
-
-    def bad(column: str, message: str) -> None:
-        nonlocal ok
-        report(column, message)
-        ok = False
-
-    mrn = v.get("mrn", "").strip()
-    if not mrn:
-        bad("mrn", "is required")
-    elif known_mrn is not None and not known_mrn(mrn):
-        bad("mrn", f"no patient has MRN '{mrn}'")
+    cells = Cells(row, report)
+    v, bad = cells.values, cells.bad
+    mrn = cells.mrn(known_mrn)
     month = ""
     try:
         # Cells are read without the spaces around them, like every other cell; the month
@@ -77,25 +68,19 @@ def _read_month(
         month = parse_month(v.get("month", "").strip())
     except ParseError as exc:
         bad("month", str(exc))
-    complexity = v.get("complexity", "").strip().lower() or "none"
-    if message := complexity_error(complexity):
-        bad("complexity", message)
+    complexity = cells.choice("complexity", "none", complexity_error)
     others = other_services(parse_list(v.get("other_services", "")))
     for message in other_services_errors(others):
         bad("other_services", message)
-    billed_elsewhere = False
-    try:
-        billed_elsewhere = parse_bool(v.get("billed_elsewhere", ""))
-    except ParseError as exc:
-        bad("billed_elsewhere", str(exc))
+    billed_elsewhere = cells.flag("billed_elsewhere")
     stays: list[Stay] = []
     for item in parse_list(v.get("inpatient", "")):
         stay = _parse_stay(item, month, report)
         if stay is None:
-            ok = False
+            cells.ok = False
         else:
             stays.append(stay)
-    if not ok:
+    if not cells.ok:
         return None
     return _MonthIn(mrn, month, complexity, others, billed_elsewhere, tuple(stays))
 
@@ -112,12 +97,7 @@ class PatientMonthsImporter(Importer):
 
     def check(self, c: Check) -> None:
         seen: dict[tuple[str, str], tuple[str, int]] = {}
-        for batch in batches(c.rows(PATIENT_MONTHS)):
-            stored = c.stored_mrns(batch)
-
-            def known_mrn(mrn: str, stored: set[str] = stored) -> bool:
-                return mrn in c.patients_seen or mrn in stored
-
+        for batch, known_mrn in c.mrn_batches(PATIENT_MONTHS):
             for row in batch:
                 item = _read_month(row, c.reporter(row), known_mrn)
                 if item is not None:
@@ -127,19 +107,8 @@ class PatientMonthsImporter(Importer):
     def write(self, w: Write) -> None:
         counts = w.summary.counts[PATIENT_MONTHS]
         session = w.session
-        for csv_file, batch in w.rows(PATIENT_MONTHS):
-            items: list[tuple[Row, _MonthIn]] = []
-            for row in batch:
-                item = _read_month(row, csv_file.unexpected)
-                assert item is not None  # changed() raised otherwise
-                items.append((row, item))
-            patient_ids = dict(
-                session.execute(
-                    select(Patient.mrn, Patient.id).where(
-                        Patient.mrn.in_(sorted({item.mrn for _, item in items}))
-                    )
-                ).all()
-            )
+        for items in w.items(PATIENT_MONTHS, _read_month):
+            patient_ids = w.patient_ids(item.mrn for _, item in items)
             stored = {
                 (row.patient_id, row.month): row
                 for row in session.scalars(
@@ -170,12 +139,8 @@ class PatientMonthsImporter(Importer):
                 )
                 months = {item.month, *stay_months(old_stays ^ set(facts.inpatient_stays))}
                 w.locks.check(source_row, "month", patient_id, months, "its facts")
-                if month_row is not None:
-                    counts.updated += 1
-                else:
-                    month_row = PatientMonth(patient_id=patient_id, month=item.month)
-                    session.add(month_row)
-                    counts.created += 1
+                new = functools.partial(PatientMonth, patient_id=patient_id, month=item.month)
+                month_row = w.saved(counts, month_row, new)
                 write_month_facts(session, month_row, facts)
                 w.record(
                     action="month.update" if before else "month.create",

@@ -93,24 +93,11 @@ class PatientsImporter(Importer):
             changes: list[tuple[Patient, dict[str, Any] | None, dict[str, Any]]] = []
             with kept:
                 for found, record, before in pending:
-                    patient = found
-                    if patient is None:
-                        patient = Patient()
-                        session.add(patient)
-                        counts.created += 1
-                    else:
-                        counts.updated += 1
+                    patient = w.saved(counts, found, Patient)
                     apply_patient(patient, record, ids)
                     changes.append((patient, before, audit_form(record)))
             # One flush for the batch (not one per row): the audit events need the new ids.
             session.flush()
             for patient, before, after in changes:
-                w.record(
-                    action="patient.update" if before else "patient.create",
-                    entity="patient",
-                    entity_key=patient.mrn,
-                    patient_id=patient.id,
-                    before=before,
-                    after=after,
-                )
+                w.record_saved("patient", patient.mrn, (before, after), patient.id)
             w.release()

@@ -86,20 +86,10 @@ class StaffImporter(Importer):
             if before == record:
                 counts.unchanged += 1
                 continue
-            if staff is None:
-                staff = Staff()
-                session.add(staff)
-                counts.created += 1
-            else:
-                counts.updated += 1
+            staff = w.saved(counts, staff, Staff)
             apply_staff(staff, record)
-            w.record(
-                action="staff.update" if before else "staff.create",
-                entity="staff",
-                entity_key=staff_id,
-                before=dataclasses.asdict(before) if before else None,
-                after=dataclasses.asdict(record),
-            )
+            change = (dataclasses.asdict(before) if before else None, dataclasses.asdict(record))
+            w.record_saved("staff", staff_id, change)
         w.release()
 
 

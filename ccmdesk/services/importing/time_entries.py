@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ccmdesk.models import Patient, Staff, TimeEntry, TimeSegment
-from ccmdesk.rules.entries import activity_error, service_error, span_errors
+from ccmdesk.rules.entries import activity_error, overlap_message, service_error, span_errors
 from ccmdesk.rules.validation import (
     ParseError,
     note_error,
-    parse_bool,
     parse_instant,
 )
-from ccmdesk.services.importing.core import Check, FileKind, Importer, Report, Row, Write, batches
+from ccmdesk.services.base import practice_zone
+from ccmdesk.services.importing.core import Cells, Check, FileKind, Importer, Report, Row, Write
 
 TIME_ENTRIES = "time entries"
 
@@ -43,23 +43,10 @@ def _read_entry(
 ) -> _EntryIn | None:
     """A time entry row's values, or None after reporting each problem. The references are
     checked only when `known_mrn` and `known_staff` are given (the checking pass)."""
-    v = row.values
-    ok = True
-
-    def bad(column: str, message: str) -> None:
-        nonlocal ok
-        report(column, message)
-        ok = False
-
-    mrn, staff_id = v.get("mrn", "").strip(), v.get("staff_id", "").strip()
-    if not mrn:
-        bad("mrn", "is required")
-    elif known_mrn is not None and not known_mrn(mrn):
-        bad("mrn", f"no patient has MRN '{mrn}'")
-    if not staff_id:
-        bad("staff_id", "is required")
-    elif known_staff is not None and not known_staff(staff_id):
-        bad("staff_id", f"no staff member has staff_id '{staff_id}'")
+    cells = Cells(row, report)
+    v, bad = cells.values, cells.bad
+    mrn = cells.mrn(known_mrn)
+    staff_id = cells.reference("staff_id", known_staff, "no staff member has staff_id '{}'")
     instants: dict[str, dt.datetime] = {}
     for column in ("start", "end"):
         try:
@@ -69,20 +56,14 @@ def _read_entry(
     if "start" in instants and "end" in instants:
         for error in span_errors(instants["start"], instants["end"], now):
             bad(error.field, error.message)
-    service = v.get("service", "").strip().lower() or "ccm"
-    if message := service_error(service):
-        bad("service", message)
-    face_to_face = False
-    try:
-        face_to_face = parse_bool(v.get("face_to_face", ""))
-    except ParseError as exc:
-        bad("face_to_face", str(exc))
+    service = cells.choice("service", "ccm", service_error)
+    face_to_face = cells.flag("face_to_face")
     activity, note = v.get("activity", "").strip(), v.get("note", "").strip()
     if message := activity_error(activity):
         bad("activity", message)
     if message := note_error(note):
         bad("note", message)
-    if not ok:
+    if not cells.ok:
         return None
     return _EntryIn(
         sys.intern(mrn),
@@ -96,13 +77,12 @@ def _read_entry(
     )
 
 
-def _fmt_span(start: dt.datetime, end: dt.datetime) -> str:
-    return f"{start.isoformat()} to {end.isoformat()}"
-
-
 # A checked entry as kept for the duplicate and overlap checks: small, no row values.
 _Span = tuple[dt.datetime, dt.datetime, str, int, int]  # start, end, MRN, file index, line
 _OPEN_END = dt.datetime.max.replace(tzinfo=dt.UTC)
+# start, end, 0 (stored) or 1 (imported), then the stored one's place in the query's order
+# or the imported one's file index and line, and the MRN
+_Merged = tuple[dt.datetime, dt.datetime, int, int, int, str]
 
 
 class TimeEntriesImporter(Importer):
@@ -116,15 +96,8 @@ class TimeEntriesImporter(Importer):
     )
 
     def check(self, c: Check) -> None:
-        # MRNs of the files' patient rows count as known even when a row is wrong: its own
-        # error is the one to report, not one more for each of that patient's entries.
         spans: dict[str, list[_Span]] = {}
-        for batch in batches(c.rows(TIME_ENTRIES)):
-            stored = c.stored_mrns(batch)
-
-            def known_mrn(mrn: str, stored: set[str] = stored) -> bool:
-                return mrn in c.patients_seen or mrn in stored
-
+        for batch, known_mrn in c.mrn_batches(TIME_ENTRIES):
             for row in batch:
                 entry = _read_entry(row, c.now, c.reporter(row), known_mrn, c.refs.__contains__)
                 if entry is not None:
@@ -138,19 +111,12 @@ class TimeEntriesImporter(Importer):
         counts = w.summary.counts[TIME_ENTRIES]
         session = w.session
         staff_ids = dict(session.execute(select(Staff.staff_id, Staff.id)).all())
-        for csv_file, batch in w.rows(TIME_ENTRIES):
-            items: list[tuple[Row, _EntryIn]] = []
-            for row in batch:
-                entry_in = _read_entry(row, w.now, csv_file.unexpected)
-                assert entry_in is not None  # changed() raised otherwise
-                items.append((row, entry_in))
-            patient_ids = dict(
-                session.execute(
-                    select(Patient.mrn, Patient.id).where(
-                        Patient.mrn.in_(sorted({item.mrn for _, item in items}))
-                    )
-                ).all()
-            )
+
+        def read(row: Row, report: Report) -> _EntryIn | None:
+            return _read_entry(row, w.now, report)
+
+        for items in w.items(TIME_ENTRIES, read):
+            patient_ids = w.patient_ids(item.mrn for _, item in items)
             # Stored entries of the same people starting at the same instants are matched by
             # their key (patient, staff, start, end) and updated rather than added again.
             matches: dict[tuple[int, int, dt.datetime, dt.datetime], TimeEntry] = {}
@@ -256,10 +222,8 @@ def _overlaps(c: Check, spans: dict[str, list[_Span]]) -> None:
             TimeSegment.ended_at.is_(None) | (TimeSegment.ended_at > lo),
         )
     )
-    # start, end, 0 (stored) or 1 (imported), then the stored one's place in the query's
-    # order or the imported one's file and line, and the MRN; sorting by these orders the
-    # same span as the stored one first, then the imported ones as given.
-    merged: dict[str, list[tuple[dt.datetime, dt.datetime, int, int, int, str]]] = {}
+    # Sorted, the same span stands as the stored one first, then the imported ones as given.
+    merged: dict[str, list[_Merged]] = {}
     stored_keys: dict[str, set[tuple[dt.datetime, dt.datetime, str]]] = {}
     for number, (staff_id, mrn, started, ended) in enumerate(c.session.execute(query)):
         end = ended or _OPEN_END
@@ -272,29 +236,27 @@ def _overlaps(c: Check, spans: dict[str, list[_Span]]) -> None:
             for start, end, mrn, index, line in mine
             if (start, end, mrn) not in known  # the same entry again: matched, not overlap
         )
+    zone = practice_zone(c.session)
     for staff_id, items in merged.items():
         items.sort()
-        latest: tuple[dt.datetime, dt.datetime, int, int, int, str] | None = None
+        latest: _Merged | None = None
         for item in items:
             if latest is not None and item[0] < latest[1]:
                 # Report on the row being imported; if both are imported, on the later one.
                 target = item if item[2] else latest if latest[2] else None
-                other = _label(c, latest if item[2] else item)
                 if target is not None:
-                    c.problems.add(
-                        c.name_of(target[3]),
-                        target[4],
-                        "start",
-                        f"overlaps another entry of {staff_id}: {other}",
-                    )
+                    message = _sentence(c, latest if item[2] else item, staff_id, zone)
+                    c.problems.add(c.name_of(target[3]), target[4], "start", message)
             if latest is None or item[1] > latest[1]:
                 latest = item
 
 
-def _label(c: Check, item: tuple[dt.datetime, dt.datetime, int, int, int, str]) -> str:
+def _sentence(c: Check, item: _Merged, staff_id: str, zone: dt.tzinfo) -> str:
+    """The time-entry rule's overlap sentence, naming `item` (stored or imported) as the one
+    the row collides with; an imported one with its file and line."""
     start, end, imported, index, line, mrn = item
-    if imported:
-        return f"MRN {mrn}, {_fmt_span(start, end)} ({c.name_of(index)} line {line})"
-    if end == _OPEN_END:
-        return f"the stopwatch for MRN {mrn} running since {start.isoformat()}"
-    return f"the recorded entry for MRN {mrn}, {_fmt_span(start, end)}"
+    running = end == _OPEN_END
+    where = f"{c.name_of(index)} line {line}" if imported else ""
+    return overlap_message(
+        mrn, start, start if running else end, running, zone, owner=f"{staff_id}'s", where=where
+    )

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ccmdesk.models import TimeEntry, TimeSegment
 from ccmdesk.rules.entries import entry_errors, reason_errors
-from ccmdesk.services.base import patient_by_mrn
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import ServiceError, ValidationFailed
 from ccmdesk.services.time import store
@@ -66,20 +64,12 @@ class EntryService(TimeService):
             raise ValidationFailed(errors)
         now = self._now()
         with self._db.session() as session:
-            patient = patient_by_mrn(session, mrn)
-            staff = store.own_staff(session, actor)
-            entry = TimeEntry(
-                patient_id=patient.id,
-                staff_id=staff.id,
-                service=service,
-                state="stopped",
-                source="manual",
-                created_at=now,
-                activity=activity.strip(),
-                note=note.strip(),
-                face_to_face=face_to_face,
+            span = (start, end)
+            entry = store.new_entry(
+                session, actor, mrn, span, service=service, source="manual", now=now
             )
-            entry.segments.append(TimeSegment(started_at=start, ended_at=end))
+            entry.activity, entry.note = activity.strip(), note.strip()
+            entry.face_to_face = face_to_face
             session.add(entry)
             session.flush()
             store.refuse_locked_entry(session, entry)
@@ -159,8 +149,5 @@ class EntryService(TimeService):
             entry = self._entry(session, actor, entry_id)
             store.refuse_locked_entry(session, entry)
             before = store.document(entry)
-            store.close_open_segment(entry, now)
-            entry.state = "stopped"
-            entry.deleted_at = now
-            entry.deleted_reason = reason.strip()
+            store.mark_deleted(entry, now, reason)
             self._audit(session, actor, entry, "time.delete", before, None, reason.strip())

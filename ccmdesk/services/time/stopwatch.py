@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ccmdesk.db import Database
-from ccmdesk.models import TimeEntry, TimeSegment
+from ccmdesk.models import TimeSegment
 from ccmdesk.rules.entries import (
     NO_TIME_LEFT,
     reason_errors,
@@ -15,7 +15,7 @@ from ccmdesk.rules.entries import (
 )
 from ccmdesk.rules.intervals import month_of
 from ccmdesk.rules.records import FieldError
-from ccmdesk.services.base import patient_by_mrn, practice_zone
+from ccmdesk.services.base import practice_zone
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import NotFound, ServiceError, ValidationFailed
 from ccmdesk.services.minutes import MinutesService
@@ -58,18 +58,10 @@ class StopwatchService(TimeService):
                 raise TimerRunning(timer)
         now = self._now()
         with self._db.session() as session:
-            patient = patient_by_mrn(session, mrn)
-            staff = store.own_staff(session, actor)
-            entry = TimeEntry(
-                patient_id=patient.id,
-                staff_id=staff.id,
-                service=service,
-                state="running",
-                source="stopwatch",
-                created_at=now,
-                last_heartbeat_at=now,
+            span = (now, None)
+            entry = store.new_entry(
+                session, actor, mrn, span, service=service, source="stopwatch", now=now
             )
-            entry.segments.append(TimeSegment(started_at=now))
             store.refuse_locked_entry(session, entry)
             session.add(entry)
             session.flush()
@@ -80,34 +72,33 @@ class StopwatchService(TimeService):
 
     def pause(self, actor: Actor, entry_id: int) -> TimerState:
         actor = self._authorize(actor, Permission.RECORD_TIME)
-        now = self._now()
-        with self._db.session() as session:
-            entry = self._entry(session, actor, entry_id)
-            if entry.state != "running":
-                raise ServiceError("This stopwatch is not running.")
-            store.close_open_segment(entry, now)
-            entry.state = "paused"
-            entry.last_heartbeat_at = now
-            after = {"at": now, "segments": store.segments_of(entry)}
-            self._audit(session, actor, entry, "time.pause", None, after)
-            return self._state(session, entry, now)
+        return self._turn(actor, entry_id, "running", "paused")
 
     def resume(self, actor: Actor, entry_id: int) -> TimerState:
         actor = self._authorize(actor, Permission.RECORD_TIME)
         for timer in self._open_timers(actor):
             if timer.state == "running" and timer.entry_id != entry_id:
                 raise TimerRunning(timer)
+        return self._turn(actor, entry_id, "paused", "running")
+
+    def _turn(self, actor: Actor, entry_id: int, was: str, becomes: str) -> TimerState:
+        """Pause (close the running stretch) or resume (open a new one, outside any signed
+        month); either way the heartbeat is now and the stretches go to the audit trail."""
         now = self._now()
         with self._db.session() as session:
             entry = self._entry(session, actor, entry_id)
-            if entry.state != "paused":
-                raise ServiceError("This stopwatch is not paused.")
-            entry.segments.append(TimeSegment(started_at=now))
-            store.refuse_locked_entry(session, entry)
-            entry.state = "running"
+            if entry.state != was:
+                raise ServiceError(f"This stopwatch is not {was}.")
+            if becomes == "paused":
+                store.close_open_segment(entry, now)
+            else:
+                entry.segments.append(TimeSegment(started_at=now))
+                store.refuse_locked_entry(session, entry)
+            entry.state = becomes
             entry.last_heartbeat_at = now
             after = {"at": now, "segments": store.segments_of(entry)}
-            self._audit(session, actor, entry, "time.resume", None, after)
+            action = "time.pause" if becomes == "paused" else "time.resume"
+            self._audit(session, actor, entry, action, None, after)
             return self._state(session, entry, now)
 
     def heartbeat(self, actor: Actor, entry_id: int) -> None:
@@ -207,9 +198,7 @@ class StopwatchService(TimeService):
                 "state": entry.state,
                 "segments": [[a, b] for a, b in store.closed_spans(entry, now)],
             }
-            entry.state = "stopped"
-            entry.deleted_at = now
-            entry.deleted_reason = reason.strip()
+            store.mark_deleted(entry, now, reason)
             self._audit(session, actor, entry, "time.discard", before, None, reason.strip())
 
     # --- after a crash ------------------------------------------------------------------------

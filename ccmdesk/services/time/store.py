@@ -12,7 +12,7 @@ from ccmdesk.rules.entries import first_overlap, overlap_message
 from ccmdesk.rules.intervals import Interval, month_of, seconds, split_by_month
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
-from ccmdesk.services.base import practice_zone
+from ccmdesk.services.base import patient_by_mrn, practice_zone
 from ccmdesk.services.context import Actor
 from ccmdesk.services.errors import NotFound, ValidationFailed
 from ccmdesk.services.locks import locked_spans, refuse_locked
@@ -45,6 +45,40 @@ def document(entry: TimeEntry) -> dict[str, object]:
 def own_staff(session: Session, actor: Actor) -> Staff:
     """The acting staff member's record (the actor was authorized: it exists)."""
     return session.scalars(select(Staff).where(Staff.staff_id == actor.key)).one()
+
+
+def new_entry(
+    session: Session,
+    actor: Actor,
+    mrn: str,
+    span: tuple[dt.datetime, dt.datetime | None],
+    *,
+    service: str,
+    source: str,
+    now: dt.datetime,
+) -> TimeEntry:
+    """A new entry of the actor's own for the patient with this MRN, with one stretch: a
+    stopwatch running since its start (end None, its heartbeat now), or a stopped entry."""
+    start, end = span
+    entry = TimeEntry(
+        patient_id=patient_by_mrn(session, mrn).id,
+        staff_id=own_staff(session, actor).id,
+        service=service,
+        state="running" if end is None else "stopped",
+        source=source,
+        created_at=now,
+        last_heartbeat_at=now if end is None else None,
+    )
+    entry.segments.append(TimeSegment(started_at=start, ended_at=end))
+    return entry
+
+
+def mark_deleted(entry: TimeEntry, now: dt.datetime, reason: str) -> None:
+    """Delete or discard: the entry stays, stopped and marked deleted, with the reason."""
+    close_open_segment(entry, now)
+    entry.state = "stopped"
+    entry.deleted_at = now
+    entry.deleted_reason = reason.strip()
 
 
 def own_entry(session: Session, actor: Actor, entry_id: int) -> TimeEntry:
