@@ -9,8 +9,14 @@ import sys
 import traceback
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import IO
 
 from platformdirs import user_data_path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; see ended_badly
+    fcntl = None  # type: ignore[assignment]
 
 DATA_DIR_ENV = "CCMDESK_DATA_DIR"
 DATABASE_URL_ENV = "CCMDESK_DATABASE_URL"
@@ -108,29 +114,49 @@ def log_failure(logger: logging.Logger, what: str, error: BaseException) -> None
 RUNNING_FILE = "ccmdesk.running"
 
 
+# This process's open marker, locked shared while the folder is open (see ended_badly).
+_marker: IO[bytes] | None = None
+
+
 def mark_running(data_dir: Path) -> Path:
     """Say, in the data folder, that this process has the database open (the GUI, while it
     runs): a restore from the command line must not swap the file under it."""
+    global _marker
     path = data_dir / RUNNING_FILE
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path.write_text(f"{os.getpid()}\n", encoding="ascii")
+    if fcntl is not None:
+        handle = path.open("rb")
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+        _marker = handle
     return path
 
 
 def unmark_running(data_dir: Path) -> None:
+    global _marker
     path = data_dir / RUNNING_FILE
     try:
         if path.read_text(encoding="ascii").strip() == str(os.getpid()):
             path.unlink()
     except OSError:
         pass
+    finally:
+        if _marker is not None:
+            _marker.close()
+            _marker = None
 
 
 def ended_badly(data_dir: Path) -> bool:
     """True if the last ccmdesk window on this data folder ended without quitting: its marker
-    is still there and the process that wrote it is gone. Read before mark_running."""
+    is still there and no process holds it. Read before mark_running.
+
+    Every running window holds a shared lock on the marker, which the system lets go the
+    moment the process ends, however it ends. Asking whether the marker's process id still
+    exists is not enough: a process killed a second ago can linger as a zombie until its
+    parent reaps it, and an id can be reused by an unrelated program."""
+    path = data_dir / RUNNING_FILE
     try:
-        text = (data_dir / RUNNING_FILE).read_text(encoding="ascii").strip()
+        text = path.read_text(encoding="ascii").strip()
     except OSError:
         return False  # no marker: the last run quit cleanly (or there was none)
     try:
@@ -139,9 +165,26 @@ def ended_badly(data_dir: Path) -> bool:
         return True  # cut off while it was written
     if pid == os.getpid():
         return False
+    if fcntl is not None:
+        return not _marker_held(path)
     # Where the process cannot be asked about safely, a marker left is taken for a crash,
     # since asking costs one question and "Keep it running" loses nothing.
     return _gone(pid) is not False
+
+
+def _marker_held(path: Path) -> bool:
+    """Whether a running ccmdesk holds the marker's lock."""
+    assert fcntl is not None
+    try:
+        with path.open("rb") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            return False
+    except OSError:
+        return False  # gone meanwhile: its window quit
 
 
 def _gone(pid: int) -> bool | None:
