@@ -259,3 +259,14 @@ def test_a_closed_month_offers_no_signing_and_says_why(
     assert not widget.select_ready_button.isEnabled()
     assert "closed for billing" in widget.sign_selected_button.toolTip()
     assert "closed for billing" in widget.status_label.text()
+
+
+def test_the_month_summary_says_which_family_would_pay_more(page: ReviewPage) -> None:
+    # The summary beside the list words a warning as the sign dialog and billing panel do.
+    page.select_mrn("M4")
+    text = page.view.toPlainText()
+    assert (
+        "CCM, clinical staff (99490x1, 99439x2) would pay $167.01, more than $144.29; "
+        "the biller may switch."
+    ) in text
+    assert "Another compliant code family would pay more" not in text

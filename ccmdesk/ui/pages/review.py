@@ -181,7 +181,9 @@ def summary_html(s: MonthlySummary, zone: dt.tzinfo) -> str:
             reason = REASONS[code]
             tint = BLOCK_COLOR if reason.kind == Kind.BLOCK else WARNING_COLOR
             mend = f" {_e(reason.mend)}" if reason.kind == Kind.BLOCK and reason.mend else ""
-            items.append(f'<li style="color:{tint.name()}">{_e(reason.text)}{mend}</li>')
+            # A warning in this month's words (which family pays how much), as every screen.
+            said = reason.text if reason.kind == Kind.BLOCK else warning_text(r, code)
+            items.append(f'<li style="color:{tint.name()}">{_e(said)}{mend}</li>')
         parts.append(f"<h3>Blocks and warnings</h3><ul>{''.join(items)}</ul>")
     lines = []
     for line in s.log:
