@@ -29,7 +29,7 @@ from ccmdesk.models import (
 from ccmdesk.reports import pdf, rendering
 from ccmdesk.reports.csv_files import ClaimLine, HandoffLine, claim_lines_csv, handoff_csv
 from ccmdesk.rules import icd10
-from ccmdesk.rules.billing import clock, day_text
+from ccmdesk.rules.billing import clock, codes_words, day_text
 from ccmdesk.rules.catalog import REASONS
 from ccmdesk.rules.intervals import date_text, date_time_text, month_label
 from ccmdesk.rules.minutes import month_bounds
@@ -464,7 +464,8 @@ def _handoff_row(row: BillingRow) -> pdf.HandoffRow:
         mrn=row.mrn,
         patient=row.patient_name,
         practitioner=row.practitioner,
-        codes=r.codes if r.billable else "",
+        # A page people read: codes as every screen writes them (the CSV keeps semicolons).
+        codes=codes_words(r.codes) if r.billable else "",
         amount_cents=r.amount_cents if r.billable else 0,
         signed=r.signed,
         reasons=() if r.billable else reasons,

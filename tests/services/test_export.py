@@ -199,6 +199,18 @@ def test_superbills_and_the_handoff_read_back_with_their_content_and_attachments
     assert "Bo Biller" in text and "audit trail head" in text
 
 
+def test_the_handoff_pdf_writes_codes_as_the_screens_do(team: Services, tmp_path: Path) -> None:
+    team.export.export(BILLER, MONTH, tmp_path)
+    csv_codes = [
+        line.split(",")
+        for line in (tmp_path / f"handoff-{MONTH}.csv").read_text().splitlines()
+        if ";99439" in line
+    ]
+    assert csv_codes, "a worked case bills two codes"
+    text = pdf_text(tmp_path / f"handoff-{MONTH}.pdf")
+    assert "99490x1, 99439x" in text and ";99439" not in text
+
+
 def test_hostile_text_never_breaks_a_superbill(team: Services, tmp_path: Path) -> None:
     nasty = 'Zoë & <Ana> "Q" \U0001f600 \u05e9\u05dc\u05d5\u05dd ' + "x" * 40
     case = next(c for c in CASES if c.number == 2)
