@@ -83,6 +83,22 @@ def test_patients_past_every_threshold_go_to_the_end(sw: Services) -> None:
     assert rows[-1].mrn == "A1" and rows[-1].progress.next_threshold_minutes is None
 
 
+def test_one_patients_progress_aims_at_the_family_of_that_patients_own_conditions(
+    sw: Services, clock: FakeClock
+) -> None:
+    # The panel and the stop count one patient's conditions (a count per patient row, not
+    # the practice's counts joined in): one condition aims at PCM's 30 minutes, two at CCM's 20.
+    add(sw, "A1", 5, days_ago=2)
+    add(sw, "C3", 5, days_ago=3)
+    assert sw.minutes.month_progress(NURSE, "A1").progress.next_threshold_minutes == 20
+    assert sw.minutes.month_progress(NURSE, "C3").progress.next_threshold_minutes == 30
+    timer = sw.stopwatch.start(NURSE, "C3")
+    clock.advance(minutes=5)
+    stopped = sw.stopwatch.stop(NURSE, timer.entry_id)
+    assert (stopped.progress.mrn, stopped.progress.progress.countable_seconds) == ("C3", 600)
+    assert stopped.progress.progress.next_threshold_minutes == 30
+
+
 def test_a_biller_has_no_worklist(sw: Services) -> None:
     with pytest.raises(PermissionDenied):
         sw.minutes.worklist(BILLER)
