@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal
-from PySide6.QtGui import QBrush, QKeyEvent
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -42,7 +42,12 @@ from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
 from ccmdesk.ui.pages.month_page import MonthPage
 from ccmdesk.ui.pages.patients import fold
 from ccmdesk.ui.widgets.rows_model import RowsModel
-from ccmdesk.ui.widgets.tables import BLOCK_COLOR, WARNING_COLOR, ModelIndex, prepare_table
+from ccmdesk.ui.widgets.tables import (
+    BLOCK_COLOR,
+    WARNING_COLOR,
+    enter_pressed,
+    prepare_table,
+)
 
 PATIENT, MRN, PRACTITIONER, STAFF_MIN, PRACTITIONER_MIN, CODES, AMOUNT, STATUS, SIGNED = range(9)
 HEADERS = (
@@ -232,14 +237,8 @@ class BillingTableModel(RowsModel[BillingRow]):
 
     # --- QAbstractTableModel --------------------------------------------------------------------
 
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
+    def _cell(self, row: BillingRow, column: int, role: int) -> Any:
         result = row.result
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             if column in (STATUS, CODES):
                 return reasons_text(result) or None
@@ -252,14 +251,11 @@ class BillingTableModel(RowsModel[BillingRow]):
             if result.has_warnings:
                 return QBrush(WARNING_COLOR)
             return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMERIC:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         if role == Qt.ItemDataRole.UserRole:
             return row.mrn
         return None
 
-    @staticmethod
-    def _text(row: BillingRow, column: int) -> str:
+    def _text(self, row: BillingRow, column: int) -> str:
         r = row.result
         if column == PATIENT:
             return row.patient_name
@@ -500,13 +496,7 @@ class BillingPage(MonthPage):
         self.details.family_requested.connect(self.switch_family)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            watched is self.table
-            and event.type() == QEvent.Type.KeyPress
-            and isinstance(event, QKeyEvent)
-            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-            and self.current_row() is not None
-        ):
+        if watched is self.table and enter_pressed(event) and self.current_row() is not None:
             self._open_index(self.table.currentIndex())
             return True
         return super().eventFilter(watched, event)

@@ -42,7 +42,7 @@ from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
 from ccmdesk.ui.pages.billing import shown_codes
 from ccmdesk.ui.pages.month_page import MonthPage
 from ccmdesk.ui.widgets.rows_model import RowsModel
-from ccmdesk.ui.widgets.tables import BLOCK_COLOR, WARNING_COLOR, ModelIndex, prepare_table
+from ccmdesk.ui.widgets.tables import BLOCK_COLOR, WARNING_COLOR, prepare_table
 
 PATIENT, MRN, MINUTES, CODES, AMOUNT, STATUS = range(6)
 HEADERS = ("Patient", "MRN", "Min", "Codes", "Amount", "Status")
@@ -94,25 +94,22 @@ class ReviewTableModel(RowsModel[tuple[BillingRow, str]]):
     def row_of(self, mrn: str) -> int:
         return self.position_where(lambda r: r[0].mrn == mrn)
 
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row, status = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            r = row.result
-            return (
-                row.patient_name,
-                row.mrn,
-                minutes(r.countable_seconds),
-                codes_words(shown_codes(row)),
-                dollars(r.amount_cents) if r.billable else "",
-                status.capitalize(),
-            )[column]
+    def _text(self, item: tuple[BillingRow, str], column: int) -> str:
+        row, status = item
+        r = row.result
+        return (
+            row.patient_name,
+            row.mrn,
+            minutes(r.countable_seconds),
+            codes_words(shown_codes(row)),
+            dollars(r.amount_cents) if r.billable else "",
+            status.capitalize(),
+        )[column]
+
+    def _cell(self, item: tuple[BillingRow, str], column: int, role: int) -> Any:
+        row, status = item
         if role == Qt.ItemDataRole.ForegroundRole and column == STATUS:
             return QBrush(STATUS_COLORS[status])
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMERIC:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         if role == Qt.ItemDataRole.ToolTipRole and column == MINUTES:
             r = row.result
             return (

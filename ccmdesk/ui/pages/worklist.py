@@ -16,14 +16,13 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QKeyEvent, QPainter, QPalette, QShowEvent
+from PySide6.QtGui import QPainter, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QStackedWidget,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -45,7 +44,12 @@ from ccmdesk.ui.forms import show_failure
 from ccmdesk.ui.refresh import PATIENTS, TIME, TIMERS, Changes, touches
 from ccmdesk.ui.stopwatch_dialogs import clock_text
 from ccmdesk.ui.widgets.rows_model import RowsModel
-from ccmdesk.ui.widgets.tables import ModelIndex, prepare_table
+from ccmdesk.ui.widgets.tables import (
+    MessageStack,
+    ModelIndex,
+    enter_pressed,
+    prepare_table,
+)
 from ccmdesk.ui.widgets.threshold_bar import paint_threshold_bar
 
 (
@@ -133,17 +137,9 @@ class WorklistTableModel(RowsModel[WorklistRow]):
         """The row showing a patient, or -1."""
         return self.position_where(lambda row: row.mrn == mrn)
 
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, column)
+    def _cell(self, row: WorklistRow, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMERIC:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         if role == PROGRESS_ROLE and column == PROGRESS:
             return progress_fraction(row.progress)
         if role == TICKS_ROLE and column == PROGRESS:
@@ -299,16 +295,8 @@ class WorklistPage(QWidget):
         empty_layout.addStretch(2)
 
         # What the service refused, in place of the table (a role without time to record).
-        self.message_label = QLabel()
-        self.message_label.setObjectName("pageMessage")
-        self.message_label.setWordWrap(True)
-        self.message_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.empty_panel)
-        self.stack.addWidget(self.message_label)
+        self.stack = MessageStack(self.table, self.empty_panel)
+        self.message_label = self.stack.message_label
 
         top = QHBoxLayout()
         top.addWidget(heading, 1)
@@ -370,14 +358,13 @@ class WorklistPage(QWidget):
 
     def _show_message(self, text: str) -> None:
         self.model.set_rows([], dt.UTC)
-        self.message_label.setText(text)
-        self.stack.setCurrentWidget(self.message_label)
+        self.stack.show_message(text)
         self.subtitle_label.hide()
         self.start_button.hide()
 
     def message(self) -> str:
         """What the page says instead of a table ("" while it shows the table or is empty)."""
-        return self.message_label.text() if self.stack.currentWidget() is self.message_label else ""
+        return self.stack.message()
 
     def select_mrn(self, mrn: str) -> bool:
         row = self.model.row_of(mrn)
@@ -407,13 +394,7 @@ class WorklistPage(QWidget):
         self.start_button.setEnabled(self.current_mrn() is not None)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            watched is self.table
-            and event.type() == QEvent.Type.KeyPress
-            and isinstance(event, QKeyEvent)
-            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-            and self.current_mrn() is not None
-        ):
+        if watched is self.table and enter_pressed(event) and self.current_mrn() is not None:
             self.start_current()
             return True
         return super().eventFilter(watched, event)
