@@ -28,9 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.services import Actor, ServiceError, Services
+from ccmdesk.services import ServiceError
 from ccmdesk.services.time.records import EntryRow
 from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import PATIENTS, TIME, TIMERS, Changes, touches
 from ccmdesk.ui.stopwatch_dialogs import clock_text
 from ccmdesk.ui.widgets.rows_model import RowsModel
@@ -189,20 +190,14 @@ class DayTableModel(RowsModel[EntryRow]):
         return local.strftime("%H:%M" if local.date() == self._day else "%a %H:%M")
 
 
-class MyDayPage(QWidget):
+class MyDayPage(ServicesPage):
     """What the signed-in person recorded on one day of the practice's calendar."""
 
     open_requested = Signal(str)  # mrn: open this patient
 
-    def __init__(
-        self, services: Services, actor: Callable[[], Actor], parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
+    TITLE = "My day"
 
-        heading = QLabel("My day")
-        heading.setObjectName("pageHeading")
+    def _build(self) -> None:
         # Angle quotes rather than the style's arrows: those are drawn a few pixels wide.
         self.previous_button = QToolButton()
         self.previous_button.setText("‹")
@@ -226,7 +221,7 @@ class MyDayPage(QWidget):
             font.setBold(True)
             button.setFont(font)
 
-        self.model = DayTableModel(services.now, parent=self)
+        self.model = DayTableModel(self._services.now, parent=self)
         self.table = QTableView()
         self.table.setObjectName("dayTable")
         self.table.setAccessibleName("Time entries of the day")
@@ -251,7 +246,7 @@ class MyDayPage(QWidget):
         navigation.addSpacing(8)
         navigation.addWidget(self.today_button)
         top = QHBoxLayout()
-        top.addWidget(heading, 1)
+        top.addWidget(self.heading, 1)
         top.addWidget(self._navigation)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QShowEvent
@@ -42,7 +42,7 @@ from ccmdesk.rules.validation import (
     practice_from_text,
     validate_stopwatch_settings,
 )
-from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
+from ccmdesk.services import ServiceError, ValidationFailed
 from ccmdesk.services.practice import ATTESTATION_LIMIT, AUTO_LOCK_RANGE
 from ccmdesk.ui.backups import BackupsBox
 from ccmdesk.ui.fees import FeesBox
@@ -54,6 +54,7 @@ from ccmdesk.ui.forms import (
     focus_field,
     show_failure,
 )
+from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import PRACTICE, Changes, touches
 
 PLACES_OF_SERVICE = (
@@ -468,21 +469,16 @@ def _stopwatch_errors(errors: Sequence[FieldError]) -> tuple[list[FieldError], l
     return worded, rows
 
 
-class PracticePage(QWidget):
+class PracticePage(ServicesPage):
     """Administrators change the practice's name, numbers, time zone and claim settings, and
     the stopwatch's idle question and activity list; one Save keeps both or neither."""
 
     saved = Signal()
 
-    def __init__(
-        self, services: Services, actor: Callable[[], Actor], parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
+    TITLE = "Practice settings"
+
+    def _build(self) -> None:
         self._loaded = False
-        heading = QLabel("Practice settings")
-        heading.setObjectName("pageHeading")
         self.form = PracticeFormWidget()
         practice_box = QGroupBox("Practice")
         QVBoxLayout(practice_box).addWidget(self.form)
@@ -525,8 +521,8 @@ class PracticePage(QWidget):
         lock_label.setObjectName("formLabel")
         lock_label.setBuddy(self.auto_lock)
         security.addRow(lock_label, lock_row)
-        self.backups = BackupsBox(services, actor)
-        self.fees = FeesBox(services, actor)
+        self.backups = BackupsBox(self._services, self._actor)
+        self.fees = FeesBox(self._services, self._actor)
         self.save_button = QPushButton("Save")
         self.save_button.setObjectName("primaryButton")
         self.save_button.setToolTip("Save the practice's details and the stopwatch settings")
@@ -539,7 +535,7 @@ class PracticePage(QWidget):
         inner = QWidget()
         inner.setObjectName("pageBody")
         column = QVBoxLayout(inner)
-        column.addWidget(heading)
+        column.addWidget(self.heading)
         column.addWidget(practice_box)
         column.addWidget(self.stopwatch_box)
         column.addWidget(self.attestation_box)

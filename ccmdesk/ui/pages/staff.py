@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -44,6 +44,7 @@ from ccmdesk.ui.forms import (
     limit_typing,
     show_failure,
 )
+from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import STAFF, Changes, touches
 from ccmdesk.ui.widgets.roles import role_label
 from ccmdesk.ui.widgets.tables import ModelIndex
@@ -234,19 +235,14 @@ class StaffDialog(QDialog):
         return True
 
 
-class StaffPage(QWidget):
+class StaffPage(ServicesPage):
     """Administrators add people, set their role and NPI, and retire them (inactive)."""
 
     member_saved = Signal(str)  # staff_id: the window re-reads its own user when it changed
 
-    def __init__(
-        self, services: Services, actor: Callable[[], Actor], parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
-        heading = QLabel("Staff")
-        heading.setObjectName("pageHeading")
+    TITLE = "Staff"
+
+    def _build(self) -> None:
         self.add_button = QPushButton("Add staff member…")
         self.add_button.setObjectName("primaryButton")
         self.edit_button = QPushButton("Edit…")
@@ -279,7 +275,7 @@ class StaffPage(QWidget):
         self.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
 
         top = QHBoxLayout()
-        top.addWidget(heading, 1)
+        top.addWidget(self.heading, 1)
         top.addWidget(self.password_button)
         top.addWidget(self.edit_button)
         top.addWidget(self.add_button)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -39,8 +39,9 @@ from ccmdesk.rules.minutes import (
     progress_share,
     threshold_ticks,
 )
-from ccmdesk.services import Actor, Permission, ServiceError, Services, WorklistRow, allowed
+from ccmdesk.services import Permission, ServiceError, WorklistRow, allowed
 from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import PATIENTS, TIME, TIMERS, Changes, touches
 from ccmdesk.ui.stopwatch_dialogs import clock_text
 from ccmdesk.ui.widgets.rows_model import RowsModel
@@ -241,21 +242,15 @@ class ProgressBarDelegate(QStyledItemDelegate):
         return QSize(self.BAR_WIDTH + text_width + 16, size.height())
 
 
-class WorklistPage(QWidget):
+class WorklistPage(ServicesPage):
     """The signed-in person's enrolled patients and how much time each still needs this month."""
 
     start_requested = Signal(str)  # mrn: start a stopwatch for this patient
     open_requested = Signal(str)  # mrn: open this patient
 
-    def __init__(
-        self, services: Services, actor: Callable[[], Actor], parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
+    TITLE = "Worklist"
 
-        heading = QLabel("Worklist")
-        heading.setObjectName("pageHeading")
+    def _build(self) -> None:
         self.subtitle_label = QLabel()
         self.subtitle_label.setObjectName("hint")
         self.start_button = QPushButton("Start stopwatch")
@@ -299,7 +294,7 @@ class WorklistPage(QWidget):
         self.message_label = self.stack.message_label
 
         top = QHBoxLayout()
-        top.addWidget(heading, 1)
+        top.addWidget(self.heading, 1)
         top.addWidget(self.start_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
