@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractItemModel,
-    QAbstractTableModel,
     QEvent,
     QModelIndex,
     QObject,
@@ -36,6 +35,7 @@ from PySide6.QtWidgets import (
 from ccmdesk.services import Actor, PatientRow, Permission, Services, allowed
 from ccmdesk.ui.forms import show_failure
 from ccmdesk.ui.refresh import PATIENTS, PRACTICE, TIME, TIMERS, Changes, touches
+from ccmdesk.ui.widgets.rows_model import RowsModel
 from ccmdesk.ui.widgets.tables import ModelIndex
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ def search_key(row: PatientRow, name: NameKey) -> str:
     )
 
 
-class PatientTableModel(QAbstractTableModel):
+class PatientTableModel(RowsModel[PatientRow]):
     """Every patient as one row, with what the search needs worked out once per load.
 
     Sorting happens here, in one Python pass with a key function: a proxy sorting 10,000
@@ -102,8 +102,7 @@ class PatientTableModel(QAbstractTableModel):
     """
 
     def __init__(self, rows: Sequence[PatientRow] = (), parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[PatientRow] = []
+        super().__init__(HEADERS, parent)
         self._names: list[NameKey] = []  # by row, for sorting
         self._keys: list[str] = []  # by row, for searching
         # One flag per row, in row order: does the row match the search words? The list is
@@ -129,19 +128,13 @@ class PatientTableModel(QAbstractTableModel):
         self._match()
         self.endResetModel()
 
-    def row_at(self, row: int) -> PatientRow:
-        return self._rows[row]
-
     def rows(self) -> Sequence[PatientRow]:
         """Every row in display order (not a copy: do not change it)."""
         return self._rows
 
     def row_of(self, mrn: str) -> int:
         """The row showing a patient, or -1."""
-        for position, row in enumerate(self._rows):
-            if row.mrn == mrn:
-                return position
-        return -1
+        return self.position_where(lambda row: row.mrn == mrn)
 
     def search_words(self) -> tuple[str, ...]:
         return self._words
@@ -164,48 +157,24 @@ class PatientTableModel(QAbstractTableModel):
 
     # --- QAbstractTableModel ----------------------------------------------------------------
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
-        return 0 if parent.isValid() else len(self._rows)
+    def _text(self, row: PatientRow, column: int) -> str:
+        return (
+            row.mrn,
+            f"{row.last_name}, {row.first_name}",
+            row.dob.isoformat(),
+            row.billing_practitioner,
+            row.enrollment,
+            ", ".join(row.conditions),
+        )[column]
 
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == MRN:
-                return row.mrn
-            if column == NAME:
-                return f"{row.last_name}, {row.first_name}"
-            if column == DOB:
-                return row.dob.isoformat()
-            if column == PRACTITIONER:
-                return row.billing_practitioner
-            if column == ENROLLMENT:
-                return row.enrollment
-            if column == CONDITIONS:
-                return ", ".join(row.conditions)
-        elif role == Qt.ItemDataRole.ToolTipRole:
+    def _cell(self, row: PatientRow, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole:
             if column == DOB:
                 return f"{row.dob.month:02d}/{row.dob.day:02d}/{row.dob.year}"
             if column == CONDITIONS and row.conditions:
                 return "\n".join(row.conditions)
         elif role == Qt.ItemDataRole.UserRole:
             return row.mrn
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(HEADERS)
-        ):
-            return HEADERS[section]
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

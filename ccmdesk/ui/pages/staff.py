@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
     QObject,
     QSortFilterProxyModel,
     Qt,
@@ -47,7 +45,7 @@ from ccmdesk.ui.forms import (
 from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import STAFF, Changes, touches
 from ccmdesk.ui.widgets.roles import role_label
-from ccmdesk.ui.widgets.tables import ModelIndex
+from ccmdesk.ui.widgets.rows_model import RowsModel
 
 STAFF_ID, NAME, ROLE, CREDENTIALS, NPI, ACTIVE = range(6)
 HEADERS = ("Staff id", "Name", "Role", "Credentials", "NPI", "Active")
@@ -63,62 +61,39 @@ CREDENTIAL_CHOICES = ("", "RN", "LPN", "MA", "MD", "DO", "NP", "PA", "CNS", "LCS
 INACTIVE_COLOR = QColor("#7a7f85")
 
 
-class StaffTableModel(QAbstractTableModel):
+class StaffTableModel(RowsModel[StaffRecord]):
     """Every staff member, active or not."""
 
     def __init__(self, staff: Sequence[StaffRecord] = (), parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._staff: list[StaffRecord] = list(staff)
+        super().__init__(HEADERS, parent)
+        self._rows = list(staff)
 
     def set_staff(self, staff: Sequence[StaffRecord]) -> None:
         self.beginResetModel()
-        self._staff = list(staff)
+        self._rows = list(staff)
         self.endResetModel()
 
     def staff_at(self, row: int) -> StaffRecord:
-        return self._staff[row]
+        return self.row_at(row)
 
     def row_of(self, staff_id: str) -> int:
-        for row, member in enumerate(self._staff):
-            if member.staff_id == staff_id:
-                return row
-        return -1
+        return self.position_where(lambda member: member.staff_id == staff_id)
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
-        return 0 if parent.isValid() else len(self._staff)
+    def _text(self, member: StaffRecord, column: int) -> str:
+        return (
+            member.staff_id,
+            member.name,
+            role_label(member.role),
+            member.credentials,
+            member.npi,
+            "Yes" if member.active else "No",
+        )[column]
 
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        member = self._staff[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (
-                member.staff_id,
-                member.name,
-                role_label(member.role),
-                member.credentials,
-                member.npi,
-                "Yes" if member.active else "No",
-            )[column]
+    def _cell(self, member: StaffRecord, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ForegroundRole and not member.active:
             return QBrush(INACTIVE_COLOR)
         if role == Qt.ItemDataRole.UserRole:
             return member.staff_id
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(HEADERS)
-        ):
-            return HEADERS[section]
         return None
 
 
