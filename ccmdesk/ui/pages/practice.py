@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
@@ -56,6 +55,7 @@ from ccmdesk.ui.forms import (
 )
 from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import PRACTICE, Changes, touches
+from ccmdesk.ui.widgets.ordered_list import OrderedListEditor
 
 PLACES_OF_SERVICE = (
     ("11", "Office"),
@@ -290,33 +290,23 @@ class _NumberedActivityDelegate(QStyledItemDelegate):
         editor.setGeometry(editor.geometry().adjusted(number, 0, 0, 0))
 
 
-class ActivityListEditor(QWidget):
+class ActivityListEditor(OrderedListEditor):
     """The stop dialog's activities, in order: add, rename in place, remove, move up and down."""
-
-    changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.list = QListWidget()
         self.list.setObjectName("activityList")
         self.list.setAccessibleName("Activities, in the order the stop dialog lists them")
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
             | QAbstractItemView.EditTrigger.SelectedClicked
         )
         self.list.setItemDelegate(_NumberedActivityDelegate(self.list))
-        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.list.setUniformItemSizes(True)
         # Room for the seven default activities and a few more; then it scrolls.
         self.list.setFixedHeight(self.list.fontMetrics().lineSpacing() * 10 + 12)
         self.add_button = QPushButton("Add")
         self.add_button.setToolTip("Add an activity at the end of the list and type its name")
-        self.remove_button = QPushButton("Remove")
-        self.up_button = QPushButton("Move up")
-        self.down_button = QPushButton("Move down")
         self.defaults_button = QPushButton("Restore defaults")
         self.defaults_button.setToolTip(
             "Put back ccmdesk's own list of activities (saved when you press Save)"
@@ -345,11 +335,7 @@ class ActivityListEditor(QWidget):
         layout.addWidget(self.hint)
 
         self.add_button.clicked.connect(lambda: self.add_activity())
-        self.remove_button.clicked.connect(self.remove_selected)
-        self.up_button.clicked.connect(self.move_up)
-        self.down_button.clicked.connect(self.move_down)
         self.defaults_button.clicked.connect(self.restore_defaults)
-        self.list.currentRowChanged.connect(self._update_buttons)
         self.list.itemChanged.connect(self._edited)
         self._update_buttons()
 
@@ -391,32 +377,6 @@ class ActivityListEditor(QWidget):
         """What typing over an activity in the list does."""
         self.list.item(row).setText(text)
 
-    def remove_selected(self) -> None:
-        row = self.list.currentRow()
-        if row < 0:
-            return
-        self.list.takeItem(row)
-        self.list.setCurrentRow(min(row, self.list.count() - 1))
-        self._update_buttons()
-        self.changed.emit()
-
-    def move_selected(self, delta: int) -> None:
-        row = self.list.currentRow()
-        target = row + delta
-        if row < 0 or not 0 <= target < self.list.count():
-            return
-        item = self.list.takeItem(row)
-        self.list.insertItem(target, item)
-        self.list.setCurrentRow(target)
-        self._update_buttons()
-        self.changed.emit()
-
-    def move_up(self) -> None:
-        self.move_selected(-1)
-
-    def move_down(self) -> None:
-        self.move_selected(1)
-
     def restore_defaults(self) -> None:
         self.set_activities(DEFAULT_ACTIVITIES)
 
@@ -443,13 +403,6 @@ class ActivityListEditor(QWidget):
 
     def _edited(self, _item: QListWidgetItem) -> None:
         self.changed.emit()
-
-    def _update_buttons(self) -> None:
-        row = self.list.currentRow()
-        count = self.list.count()
-        self.remove_button.setEnabled(row >= 0)
-        self.up_button.setEnabled(row > 0)
-        self.down_button.setEnabled(0 <= row < count - 1)
 
 
 def _stopwatch_errors(errors: Sequence[FieldError]) -> tuple[list[FieldError], list[int]]:
