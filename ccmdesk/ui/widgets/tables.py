@@ -20,8 +20,14 @@ BLOCK_COLOR = QColor("#b3261e")
 WARNING_COLOR = QColor("#8a5a00")
 
 
-def prepare_table(table: QTableView) -> None:
-    """The look every read-only list of the app shares: whole rows, no grid, fixed heights."""
+LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
+
+def prepare_table(
+    table: QTableView, *, row_padding: int = 12, headers: Qt.AlignmentFlag = LEFT
+) -> None:
+    """The look every read-only list of the app shares: whole rows, no grid, fixed heights
+    (Qt then never measures 10,000 rows to lay them out)."""
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -32,10 +38,10 @@ def prepare_table(table: QTableView) -> None:
     vertical = table.verticalHeader()
     vertical.hide()
     vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    vertical.setDefaultSectionSize(table.fontMetrics().height() + 12)
+    vertical.setDefaultSectionSize(table.fontMetrics().height() + row_padding)
     header = table.horizontalHeader()
     header.setHighlightSections(False)
-    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    header.setDefaultAlignment(headers)
 
 
 def enter_pressed(event: QEvent) -> bool:
