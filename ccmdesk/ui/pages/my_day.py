@@ -24,13 +24,10 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableView,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
-from ccmdesk.services import ServiceError
 from ccmdesk.services.time.records import EntryRow
-from ccmdesk.ui.forms import show_failure
 from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import PATIENTS, TIME, TIMERS, Changes, touches
 from ccmdesk.ui.stopwatch_dialogs import clock_text
@@ -245,12 +242,7 @@ class MyDayPage(ServicesPage):
         navigation.addWidget(self.next_button)
         navigation.addSpacing(8)
         navigation.addWidget(self.today_button)
-        top = QHBoxLayout()
-        top.addWidget(self.heading, 1)
-        top.addWidget(self._navigation)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
+        layout = self._lay_out(self._navigation)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.total_label)
 
@@ -334,16 +326,17 @@ class MyDayPage(ServicesPage):
         """Read the chosen day's entries again, keeping the chosen entry chosen."""
         keep = self.current_entry_id()
         day = self.day()
-        try:
-            zone = self._services.practice_zone()
-            loaded_at = self._services.now()
-            rows = self._services.time_log.my_day(self._actor(), day)
-        except ServiceError as error:
-            self._show_message(str(error))
+        services = self._services
+        read = self._read(
+            lambda: (
+                services.practice_zone(),
+                services.now(),
+                services.time_log.my_day(self._actor(), day),
+            )
+        )
+        if read is None:
             return
-        except Exception as error:
-            show_failure(self, error)
-            return
+        zone, loaded_at, rows = read
         self.model.set_rows(rows, zone, day, loaded_at)
         self.stack.setCurrentWidget(self.table)
         self._navigation.show()

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -249,14 +248,7 @@ class StaffPage(ServicesPage):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
 
-        top = QHBoxLayout()
-        top.addWidget(self.heading, 1)
-        top.addWidget(self.password_button)
-        top.addWidget(self.edit_button)
-        top.addWidget(self.add_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
+        layout = self._lay_out(self.password_button, self.edit_button, self.add_button)
         layout.addWidget(self.table, 1)
 
         self.add_button.clicked.connect(self.add_member)

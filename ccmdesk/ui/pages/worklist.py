@@ -19,7 +19,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QPainter, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -39,8 +38,7 @@ from ccmdesk.rules.minutes import (
     progress_share,
     threshold_ticks,
 )
-from ccmdesk.services import Permission, ServiceError, WorklistRow, allowed
-from ccmdesk.ui.forms import show_failure
+from ccmdesk.services import Permission, WorklistRow, allowed
 from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import PATIENTS, TIME, TIMERS, Changes, touches
 from ccmdesk.ui.stopwatch_dialogs import clock_text
@@ -293,12 +291,7 @@ class WorklistPage(ServicesPage):
         self.stack = MessageStack(self.table, self.empty_panel)
         self.message_label = self.stack.message_label
 
-        top = QHBoxLayout()
-        top.addWidget(self.heading, 1)
-        top.addWidget(self.start_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
+        layout = self._lay_out(self.start_button)
         layout.addWidget(self.subtitle_label)
         layout.addWidget(self.stack, 1)
 
@@ -327,19 +320,19 @@ class WorklistPage(ServicesPage):
     def reload(self) -> None:
         """Read this month's worklist again, keeping the chosen patient chosen."""
         keep = self.current_mrn()
-        try:
+
+        def read() -> tuple[dt.datetime, dt.tzinfo, str, Sequence[WorklistRow]]:
             now = self._services.now()
             zone = self._services.practice_zone()
             # The month is fixed here, not by the service, so the heading and the rows agree
             # even when the call runs across midnight at the end of a month.
             month = month_of(now, zone)
-            rows = self._services.minutes.worklist(self._actor(), month)
-        except ServiceError as error:
-            self._show_message(str(error))
+            return now, zone, month, self._services.minutes.worklist(self._actor(), month)
+
+        got = self._read(read)
+        if got is None:
             return
-        except Exception as error:
-            show_failure(self, error)
-            return
+        now, zone, month, rows = got
         today = now.astimezone(zone).date()
         self.model.set_rows(rows, zone)
         self.subtitle_label.setText(subtitle_text(month, days_left(month, today), len(rows)))
