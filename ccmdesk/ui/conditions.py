@@ -8,7 +8,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QGridLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.rules import icd10
+from ccmdesk.ui.forms import hint_label
 from ccmdesk.ui.widgets.ordered_list import OrderedListEditor
 
 CODE_ROLE = Qt.ItemDataRole.UserRole
@@ -68,13 +68,9 @@ class ConditionsEditorWidget(OrderedListEditor):
         self.results.hide()
         self.add_button = QPushButton("Add")
         self.add_button.hide()
-        self.note = QLabel()
-        self.note.setObjectName("hint")
-        self.note.setWordWrap(True)
+        self.note = hint_label()
         self.note.hide()
-        self.hint = QLabel("The order is the claim order: the first condition is listed first.")
-        self.hint.setObjectName("hint")
-        self.hint.setWordWrap(True)
+        self.hint = hint_label("The order is the claim order: the first condition is listed first.")
 
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)

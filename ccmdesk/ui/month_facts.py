@@ -38,7 +38,7 @@ from ccmdesk.services import (
     ValidationFailed,
     allowed,
 )
-from ccmdesk.ui.forms import FieldErrorLabel, ValueComboBox, plain, show_failure
+from ccmdesk.ui.forms import FieldErrorLabel, ValueComboBox, hint_label, plain, show_failure
 
 COMPLEXITY_LABELS = (
     ("none", "Not attested"),
@@ -87,9 +87,7 @@ class _MonthDialog(QDialog):
 
     def _lay_out(self, heading: QLabel, form: QFormLayout, hint: str) -> None:
         """The heading, the form, a hint under it, the error line and the buttons."""
-        note = QLabel(hint)
-        note.setObjectName("hint")
-        note.setWordWrap(True)
+        note = hint_label(hint)
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addLayout(form)

@@ -30,7 +30,7 @@ from ccmdesk.rules.billing import clock, dollars
 from ccmdesk.services import Actor, AuditFilter, AuditRow, ChainCheck, Services
 from ccmdesk.services.deep_check import DeepCheck
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
-from ccmdesk.ui.forms import plain, show_failure
+from ccmdesk.ui.forms import hint_label, plain, show_failure
 from ccmdesk.ui.refresh import Changes
 from ccmdesk.ui.widgets.rows_model import RowsModel
 from ccmdesk.ui.widgets.tables import BLOCK_COLOR, ModelIndex, prepare_table
@@ -241,9 +241,7 @@ class AuditPage(QWidget):
         header.setStretchLastSection(True)
         for column, width in enumerate((150, 130, 150, 190, 170)):
             self.table.setColumnWidth(column, width)
-        self.detail_heading = plain(QLabel())
-        self.detail_heading.setObjectName("hint")
-        self.detail_heading.setWordWrap(True)
+        self.detail_heading = plain(hint_label())
         self.detail_heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details = QTableWidget(0, 3)
         self.details.setObjectName("auditChanges")

@@ -51,6 +51,7 @@ from ccmdesk.ui.forms import (
     ValueComboBox,
     align_labels,
     focus_field,
+    hint_label,
     show_failure,
 )
 from ccmdesk.ui.pages.services_page import ServicesPage
@@ -216,12 +217,10 @@ class PracticeFormWidget(QWidget):
             caption.setObjectName("formLabel")
             caption.setBuddy(widget)
             form.addRow(caption, self.errors.add(field, LABELS[field], widget, *aliases))
-        hint = QLabel(
+        hint = hint_label(
             "The date of service is the date printed on each month's claim lines. Months are "
             "counted in the practice's time zone."
         )
-        hint.setObjectName("hint")
-        hint.setWordWrap(True)
         form.addRow("", hint)
         self.inputs = inputs
         self.set_record(PracticeRecord(name="", timezone=local_zone_name()))
@@ -311,13 +310,11 @@ class ActivityListEditor(OrderedListEditor):
         self.defaults_button.setToolTip(
             "Put back ccmdesk's own list of activities (saved when you press Save)"
         )
-        self.hint = QLabel(
+        self.hint = hint_label(
             "Staff pick one of these when they stop a stopwatch, in this order. Double-click an "
             "activity to rename it. Renaming or removing one does not change minutes already "
             "recorded."
         )
-        self.hint.setObjectName("hint")
-        self.hint.setWordWrap(True)
 
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
@@ -442,12 +439,10 @@ class PracticePage(ServicesPage):
         self.attestation.setAccessibleName("Attestation statement")
         self.attestation.setTabChangesFocus(True)
         self.attestation.setFixedHeight(self.attestation.fontMetrics().height() * 5 + 16)
-        attestation_hint = QLabel(
+        attestation_hint = hint_label(
             "What a practitioner attests when signing a patient's monthly summary. Leave it "
             "empty for the default statement."
         )
-        attestation_hint.setObjectName("hint")
-        attestation_hint.setWordWrap(True)
         self.attestation_box = QGroupBox("Monthly sign-off")
         sign_off = QVBoxLayout(self.attestation_box)
         sign_off.addWidget(attestation_hint)
@@ -457,12 +452,10 @@ class PracticePage(ServicesPage):
         self.auto_lock.setRange(*AUTO_LOCK_RANGE)
         self.auto_lock.setSuffix(" minutes")
         self.auto_lock.setAccessibleName("Lock the screen after")
-        lock_hint = QLabel(
+        lock_hint = hint_label(
             "without keyboard or mouse on this computer; a running stopwatch keeps running. "
             "The screen also locks when the system locks its own."
         )
-        lock_hint.setObjectName("hint")
-        lock_hint.setWordWrap(True)
         self.security_box = QGroupBox("Security")
         security = QFormLayout(self.security_box)
         lock_row = QWidget()
@@ -523,13 +516,11 @@ class PracticePage(ServicesPage):
         self.idle_minutes.setRange(*IDLE_MINUTES_SPIN_RANGE)
         self.idle_minutes.setSuffix(" minutes")
         self.idle_minutes.setAccessibleName(STOPWATCH_LABELS["idle_minutes"])
-        idle_hint = QLabel(
+        idle_hint = hint_label(
             "without keyboard or mouse use while a stopwatch runs. During phone calls staff "
             "turn on the \u201cOn a call\u201d switch instead, so a call is not taken for idle "
             "time."
         )
-        idle_hint.setObjectName("hint")
-        idle_hint.setWordWrap(True)
         idle_row = QWidget()
         idle_layout = QHBoxLayout(idle_row)
         idle_layout.setContentsMargins(0, 0, 0, 0)

@@ -38,7 +38,7 @@ from ccmdesk.services import (
     allowed,
 )
 from ccmdesk.services.review import BELOW, BLOCKED, CLOSED, READY, SIGNED
-from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
+from ccmdesk.ui.forms import ReasonDialog, hint_label, plain, show_failure
 from ccmdesk.ui.pages.billing import shown_codes
 from ccmdesk.ui.pages.month_page import MonthPage
 from ccmdesk.ui.widgets.rows_model import RowsModel
@@ -292,12 +292,10 @@ class SignDialog(QDialog):
         self.attestation = plain(QLabel(attestation))
         self.attestation.setObjectName("attestation")
         self.attestation.setWordWrap(True)
-        note = QLabel(
+        note = hint_label(
             "Signing freezes each month: its time and facts cannot change until it is unlocked, "
             "and unlocking voids the signature."
         )
-        note.setObjectName("hint")
-        note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.sign_button = buttons.addButton(
             f"Sign {count} month{'s' if count != 1 else ''}",

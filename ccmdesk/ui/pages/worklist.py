@@ -39,6 +39,7 @@ from ccmdesk.rules.minutes import (
     threshold_ticks,
 )
 from ccmdesk.services import Permission, WorklistRow, allowed
+from ccmdesk.ui.forms import hint_label
 from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import PATIENTS, TIME, TIMERS, Changes, touches
 from ccmdesk.ui.stopwatch_dialogs import clock_text
@@ -273,12 +274,10 @@ class WorklistPage(ServicesPage):
         self.empty_label = QLabel(EMPTY_TEXT)
         self.empty_label.setObjectName("statusLabel")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        empty_hint = QLabel(
+        empty_hint = hint_label(
             "Patients appear here once you are their care manager or billing practitioner "
             "and their consent is on file."
         )
-        empty_hint.setObjectName("hint")
-        empty_hint.setWordWrap(True)
         empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_panel = QWidget()
         empty_layout = QVBoxLayout(self.empty_panel)
