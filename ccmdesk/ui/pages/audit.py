@@ -31,6 +31,7 @@ from ccmdesk.services import Actor, AuditFilter, AuditRow, ChainCheck, Services
 from ccmdesk.services.deep_check import DeepCheck
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import hint_label, plain, show_failure
+from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import Changes
 from ccmdesk.ui.widgets.rows_model import RowsModel
 from ccmdesk.ui.widgets.tables import BLOCK_COLOR, ModelIndex, prepare_table
@@ -178,8 +179,10 @@ class AuditTableModel(RowsModel[AuditRow]):
         return row.reason
 
 
-class AuditPage(QWidget):
+class AuditPage(ServicesPage):
     """The trail, newest first, narrowed by patient, staff, action and days."""
+
+    TITLE = "Audit trail"
 
     def __init__(
         self,
@@ -188,16 +191,15 @@ class AuditPage(QWidget):
         runner: TaskRunner | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
+        # Set before the base builds the page: the first load runs on it.
         self._runner = runner or ThreadTaskRunner()
+        super().__init__(services, actor, parent)
+
+    def _build(self) -> None:
         self._check = 0
         self._deep = 0
         self.rows: list[AuditRow] = []
 
-        heading = QLabel("Audit trail")
-        heading.setObjectName("pageHeading")
         self.mrn_field = QLineEdit()
         self.mrn_field.setObjectName("auditPatient")
         self.mrn_field.setPlaceholderText("Patient MRN")
@@ -231,7 +233,7 @@ class AuditPage(QWidget):
         self.deep_label.setWordWrap(True)
         self.deep_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.model = AuditTableModel(services.practice_zone(), self)
+        self.model = AuditTableModel(self._services.practice_zone(), self)
         self.table = QTableView()
         self.table.setObjectName("auditTable")
         self.table.setModel(self.model)
@@ -255,7 +257,7 @@ class AuditPage(QWidget):
         details_header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
 
         filters = QHBoxLayout()
-        filters.addWidget(heading)
+        filters.addWidget(self.heading)
         filters.addSpacing(12)
         filters.addWidget(self.mrn_field)
         filters.addWidget(self.staff_box)
