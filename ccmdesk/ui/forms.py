@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -305,3 +305,15 @@ class ReasonDialog(QDialog):
 
     def text(self) -> str:
         return self.reason.toPlainText().strip()
+
+
+def ask_reason(
+    parent: QWidget, title: str, explanation: str, action: str, then: Callable[[str], object]
+) -> ReasonDialog:
+    """Open a ReasonDialog (it deletes itself when closed); once accepted, `then` is given
+    the reason."""
+    dialog = ReasonDialog(title, explanation, action, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.accepted.connect(lambda: then(dialog.text()))
+    dialog.open()
+    return dialog

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.services import TimerState
-from ccmdesk.ui.forms import ReasonDialog, plain
+from ccmdesk.ui.forms import ReasonDialog, ask_reason, plain
 from ccmdesk.ui.stopwatch import StopwatchController
 from ccmdesk.ui.stopwatch_dialogs import clock_text
 
@@ -106,18 +106,15 @@ class StopwatchPanel(QWidget):
         timer = self.timer()
         if timer is None:
             return None
-        dialog = ReasonDialog(
+        return ask_reason(
+            self,
             "Discard a stopwatch",
             f"Discarding throws away the {clock_text(self._controller.seconds(timer))} on "
             f"{timer.patient_name}'s stopwatch: none of it counts. The stopwatch is kept, "
             "marked discarded, with your reason.",
             "Discard",
-            self,
+            lambda reason: self._controller.discard(timer, reason),
         )
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._controller.discard(timer, dialog.text()))
-        dialog.open()
-        return dialog
 
     def _update_time(self) -> None:
         self.elapsed.setText(clock_text(self._controller.seconds(self.timer())))

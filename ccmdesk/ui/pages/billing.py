@@ -38,7 +38,7 @@ from ccmdesk.services import (
 )
 from ccmdesk.services.billing.closing import BillCheck
 from ccmdesk.services.billing.evaluation import amount_by_code
-from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
+from ccmdesk.ui.forms import ask_reason, plain, show_failure
 from ccmdesk.ui.pages.month_page import MonthPage
 from ccmdesk.ui.pages.patients import fold
 from ccmdesk.ui.widgets.rows_model import RowsModel
@@ -684,25 +684,17 @@ class BillingPage(MonthPage):
         if self.month is None or self.bill_check is None or self.bill_check.ok:
             return None
         month = self.month.month
-        dialog = ReasonDialog(
+        return ask_reason(
+            self,
             "Acknowledge changes to a billed month",
             f"{self.drift_label.text()}\n\nAcknowledge once the claims are put right (or "
             "found right); a closed month then keeps today's bill as its own. Say what was "
             "done; the audit trail keeps it.",
             "Acknowledge",
-            self,
+            lambda reason: self._change(
+                lambda: self._services.closing.acknowledge(self._actor(), month, reason)
+            ),
         )
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._acknowledge(month, dialog.text()))
-        dialog.open()
-        return dialog
-
-    def _acknowledge(self, month: str, reason: str) -> None:
-        try:
-            self._services.closing.acknowledge(self._actor(), month, reason)
-        except ServiceError as error:
-            show_failure(self, error)
-        self.reload()
 
     def export_month(self, folder: Path | None = None) -> QDialog | None:
         """The export dialog for the month on screen (default folder: ~/ccmdesk exports/M)."""
@@ -746,31 +738,19 @@ class BillingPage(MonthPage):
         return box
 
     def _close(self, month: str) -> None:
-        try:
-            self._services.closing.close(self._actor(), month)
-        except ServiceError as error:
-            show_failure(self, error)
-        self.reload()
+        self._change(lambda: self._services.closing.close(self._actor(), month))
 
     def reopen_month(self) -> QDialog | None:
         if self.month is None or not self.reopen_button.isEnabled():
             return None
         month = self.month.month
-        dialog = ReasonDialog(
+        return ask_reason(
+            self,
             "Reopen a closed month",
             f"Reopening {month_label(month)} lets its time, month facts and signatures change "
             "again. Say why; the audit trail keeps it.",
             "Reopen",
-            self,
+            lambda reason: self._change(
+                lambda: self._services.closing.reopen(self._actor(), month, reason)
+            ),
         )
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._reopen(month, dialog.text()))
-        dialog.open()
-        return dialog
-
-    def _reopen(self, month: str, reason: str) -> None:
-        try:
-            self._services.closing.reopen(self._actor(), month, reason)
-        except ServiceError as error:
-            show_failure(self, error)
-        self.reload()

@@ -38,7 +38,7 @@ from ccmdesk.services import (
     allowed,
 )
 from ccmdesk.services.review import BELOW, BLOCKED, CLOSED, READY, SIGNED
-from ccmdesk.ui.forms import ReasonDialog, hint_label, plain, show_failure
+from ccmdesk.ui.forms import ask_reason, hint_label, plain, show_failure
 from ccmdesk.ui.pages.billing import shown_codes
 from ccmdesk.ui.pages.month_page import MonthPage
 from ccmdesk.ui.widgets.rows_model import RowsModel
@@ -549,17 +549,17 @@ class ReviewPage(MonthPage):
         return dialog
 
     def _sign(self, month: str, shown: dict[str, tuple[str, int]]) -> None:
-        try:
-            self._services.review.sign_many(self._actor(), month, list(shown), shown)
-        except ServiceError as error:
-            show_failure(self, error)
-        self._after_change()
+        self._change(
+            lambda: self._services.review.sign_many(self._actor(), month, list(shown), shown)
+        )
 
     def unlock_current(self) -> QDialog | None:
         s = self.summary
         if s is None or s.signature is None or not self.unlock_button.isEnabled():
             return None
-        dialog = ReasonDialog(
+        mrn, month = s.row.mrn, s.month
+        return ask_reason(
+            self,
             "Unlock a signed month",
             f"Unlocking voids {s.signature.signed_by}'s signature of "
             f"{s.signature.signed_at.astimezone(self._services.practice_zone()):%d %b %Y} on "
@@ -567,20 +567,10 @@ class ReviewPage(MonthPage):
             "facts can then "
             "change, and the month must be signed again before it is billed.",
             "Unlock",
-            self,
+            lambda reason: self._change(
+                lambda: self._services.review.unlock(self._actor(), mrn, month, reason)
+            ),
         )
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        mrn, month = s.row.mrn, s.month
-        dialog.accepted.connect(lambda: self._unlock(mrn, month, dialog.text()))
-        dialog.open()
-        return dialog
-
-    def _unlock(self, mrn: str, month: str, reason: str) -> None:
-        try:
-            self._services.review.unlock(self._actor(), mrn, month, reason)
-        except ServiceError as error:
-            show_failure(self, error)
-        self._after_change()
 
     def edit_facts(self) -> QWidget | None:
         """Attest complexity (the billing practitioner) or see the month's other facts."""
@@ -636,4 +626,4 @@ class ReviewPage(MonthPage):
 
     def _after_change(self) -> None:
         self.changed.emit()
-        self.reload()
+        super()._after_change()
