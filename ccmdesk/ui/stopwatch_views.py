@@ -24,6 +24,17 @@ from ccmdesk.ui.stopwatch_dialogs import clock_text
 STATE_WORDS = {"running": "Running", "paused": "Paused"}
 
 
+def elapsed_label(owner: QWidget, name: str, points: int) -> QLabel:
+    """The stopwatch's running time, in `owner`'s font made large and bold."""
+    label = QLabel("0:00")
+    label.setObjectName(name)
+    font = QFont(owner.font())
+    font.setPointSize(points)
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
 class StopwatchPanel(QWidget):
     """The patient page's stopwatch: large elapsed time and Start / Pause / Stop and save."""
 
@@ -32,12 +43,7 @@ class StopwatchPanel(QWidget):
         self.setObjectName("stopwatchPanel")
         self._controller = controller
         self._mrn: str | None = None
-        self.elapsed = QLabel("0:00")
-        self.elapsed.setObjectName("stopwatchElapsed")
-        font = QFont(self.font())
-        font.setPointSize(30)
-        font.setBold(True)
-        self.elapsed.setFont(font)
+        self.elapsed = elapsed_label(self, "stopwatchElapsed", 30)
         self.state_label = QLabel()
         self.state_label.setObjectName("stopwatchState")
         self.state_label.setWordWrap(True)
@@ -296,12 +302,7 @@ class MiniTimer(QWidget):
         self._controller = controller
         self.patient = plain(QLabel())
         self.patient.setObjectName("miniPatient")
-        self.elapsed = QLabel("0:00")
-        self.elapsed.setObjectName("miniElapsed")
-        font = QFont(self.font())
-        font.setPointSize(18)
-        font.setBold(True)
-        self.elapsed.setFont(font)
+        self.elapsed = elapsed_label(self, "miniElapsed", 18)
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop…")
         self.open_button = QPushButton("Open")

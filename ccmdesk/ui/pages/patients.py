@@ -35,7 +35,7 @@ from ccmdesk.services import Actor, PatientRow, Permission, Services, allowed
 from ccmdesk.ui.forms import show_failure
 from ccmdesk.ui.refresh import PATIENTS, PRACTICE, TIME, TIMERS, Changes, touches
 from ccmdesk.ui.widgets.rows_model import RowsModel
-from ccmdesk.ui.widgets.tables import ModelIndex, prepare_table
+from ccmdesk.ui.widgets.tables import ModelIndex, current_source_row, prepare_table
 
 if TYPE_CHECKING:
     from ccmdesk.ui.patient_panel import PatientPanel
@@ -471,10 +471,8 @@ class PatientsPage(QWidget):
         return True
 
     def current_mrn(self) -> str | None:
-        index = self.table.currentIndex()
-        if not index.isValid():
-            return None
-        return self.model.row_at(self.proxy.mapToSource(index).row()).mrn
+        row = current_source_row(self.table, self.proxy)
+        return None if row is None else self.model.row_at(row).mrn
 
     def count_text(self) -> str:
         shown = self.proxy.rowCount()

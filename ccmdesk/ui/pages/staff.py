@@ -45,6 +45,7 @@ from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import STAFF, Changes, touches
 from ccmdesk.ui.widgets.roles import role_label
 from ccmdesk.ui.widgets.rows_model import RowsModel
+from ccmdesk.ui.widgets.tables import current_source_row
 
 STAFF_ID, NAME, ROLE, CREDENTIALS, NPI, ACTIVE = range(6)
 HEADERS = ("Staff id", "Name", "Role", "Credentials", "NPI", "Active")
@@ -288,10 +289,8 @@ class StaffPage(ServicesPage):
         self._update_buttons()
 
     def current_staff_id(self) -> str | None:
-        index = self.table.currentIndex()
-        if not index.isValid():
-            return None
-        return self.model.staff_at(self.proxy.mapToSource(index).row()).staff_id
+        row = current_source_row(self.table, self.proxy)
+        return None if row is None else self.model.staff_at(row).staff_id
 
     def _update_buttons(self) -> None:
         chosen = self.table.currentIndex().isValid()

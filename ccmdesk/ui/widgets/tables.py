@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,6 +42,12 @@ def prepare_table(
     header = table.horizontalHeader()
     header.setHighlightSections(False)
     header.setDefaultAlignment(headers)
+
+
+def current_source_row(table: QTableView, proxy: QSortFilterProxyModel) -> int | None:
+    """The source model's row under the table's current cell (the table shows `proxy`)."""
+    index = table.currentIndex()
+    return proxy.mapToSource(index).row() if index.isValid() else None
 
 
 def enter_pressed(event: QEvent) -> bool:
