@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.services.backup import KEEP_DAILY, KEEP_MONTHLY, BackupFile
-from ccmdesk.ui.forms import plain, show_failure
+from ccmdesk.ui.forms import hint_label, plain, show_failure
 
 KIND_WORDS = {
     "daily": "Daily",
@@ -50,7 +50,7 @@ class BackupsBox(QGroupBox):
         self._actor = actor
         folder = services.backups.folder
         hint = plain(
-            QLabel(
+            hint_label(
                 f"ccmdesk copies the database at the first start of each day and before every "
                 f"upgrade, keeping {KEEP_DAILY} daily and {KEEP_MONTHLY} monthly copies, each "
                 f"checked with a SHA-256 beside it, in {folder}."
@@ -58,8 +58,6 @@ class BackupsBox(QGroupBox):
                 else "This ccmdesk uses a database server: back it up with the server's tools."
             )
         )
-        hint.setObjectName("hint")
-        hint.setWordWrap(True)
         self.list = QTreeWidget()
         self.list.setObjectName("backupList")
         self.list.setAccessibleName("Backups")

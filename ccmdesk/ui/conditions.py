@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QGridLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -19,6 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.rules import icd10
+from ccmdesk.ui.forms import hint_label
+from ccmdesk.ui.widgets.ordered_list import OrderedListEditor
 
 CODE_ROLE = Qt.ItemDataRole.UserRole
 TEXT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -35,31 +35,21 @@ def describe(code: str) -> tuple[str, bool]:
     return f"{found.code} — {found.description}", True
 
 
-class ConditionsEditorWidget(QWidget):
+class ConditionsEditorWidget(OrderedListEditor):
     """The conditions in claim order: search ICD-10-CM to add, remove, move up and down.
 
     Descriptions come from the bundled code set, read on first use; the list keeps codes
     it does not know (say, from an older import) so the save shows why they are refused.
     """
 
-    changed = Signal()
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._read_only = False
 
-        self.list = QListWidget()
         self.list.setObjectName("conditionList")
         self.list.setAccessibleName("Chronic conditions, in claim order")
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.list.setUniformItemSizes(True)
         # Room for seven conditions, more than most patients have; then it scrolls.
         self.list.setFixedHeight(self.list.fontMetrics().height() * 7 + 12)
-        self.up_button = QPushButton("Move up")
-        self.down_button = QPushButton("Move down")
-        self.remove_button = QPushButton("Remove")
 
         self.search_field = QLineEdit()
         self.search_field.setObjectName("conditionSearch")
@@ -78,13 +68,9 @@ class ConditionsEditorWidget(QWidget):
         self.results.hide()
         self.add_button = QPushButton("Add")
         self.add_button.hide()
-        self.note = QLabel()
-        self.note.setObjectName("hint")
-        self.note.setWordWrap(True)
+        self.note = hint_label()
         self.note.hide()
-        self.hint = QLabel("The order is the claim order: the first condition is listed first.")
-        self.hint.setObjectName("hint")
-        self.hint.setWordWrap(True)
+        self.hint = hint_label("The order is the claim order: the first condition is listed first.")
 
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
@@ -113,10 +99,6 @@ class ConditionsEditorWidget(QWidget):
         self.results.itemActivated.connect(self._add_result_item)
         self.results.itemDoubleClicked.connect(self._add_result_item)
         self.add_button.clicked.connect(self._add_current_result)
-        self.up_button.clicked.connect(self.move_up)
-        self.down_button.clicked.connect(self.move_down)
-        self.remove_button.clicked.connect(self.remove_selected)
-        self.list.currentRowChanged.connect(self._update_buttons)
         self._update_buttons()
 
     # --- the list ----------------------------------------------------------------------------
@@ -151,34 +133,6 @@ class ConditionsEditorWidget(QWidget):
         self.changed.emit()
         return True
 
-    def remove_selected(self) -> None:
-        row = self.list.currentRow()
-        if row < 0:
-            return
-        self.list.takeItem(row)
-        self.list.setCurrentRow(min(row, self.list.count() - 1))
-        self._renumber()
-        self._update_buttons()
-        self.changed.emit()
-
-    def move_selected(self, delta: int) -> None:
-        row = self.list.currentRow()
-        target = row + delta
-        if row < 0 or not 0 <= target < self.list.count():
-            return
-        item = self.list.takeItem(row)
-        self.list.insertItem(target, item)
-        self.list.setCurrentRow(target)
-        self._renumber()
-        self._update_buttons()
-        self.changed.emit()
-
-    def move_up(self) -> None:
-        self.move_selected(-1)
-
-    def move_down(self) -> None:
-        self.move_selected(1)
-
     def set_read_only(self, read_only: bool) -> None:
         self._read_only = read_only
         for widget in (self.search_field, self.up_button, self.down_button, self.remove_button):
@@ -209,11 +163,9 @@ class ConditionsEditorWidget(QWidget):
         self.note.setText(text)
         self.note.setVisible(bool(text))
 
-    def _update_buttons(self) -> None:
-        row = self.list.currentRow()
-        self.remove_button.setEnabled(row >= 0)
-        self.up_button.setEnabled(row > 0)
-        self.down_button.setEnabled(0 <= row < self.list.count() - 1)
+    def _list_changed(self) -> None:
+        self._renumber()
+        super()._list_changed()
 
     # --- search ------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from ccmdesk.rules.intervals import month_label
 from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.services.export import ExportCancelled, ExportResult
 from ccmdesk.ui.background import TaskRunner
-from ccmdesk.ui.forms import plain
+from ccmdesk.ui.forms import hint_label, plain
 
 POLL_MS = 100
 log = logging.getLogger(__name__)
@@ -78,13 +78,11 @@ class ExportDialog(QDialog):
 
         heading = QLabel(f"Export {month_label(month)} for billing")
         heading.setObjectName("dialogHeading")
-        explanation = QLabel(
+        explanation = hint_label(
             "Writes the handoff report (with both CSV files attached), every billable "
             "patient's superbill (one file each and all in one), and the handoff and "
             "claim-line CSV files."
         )
-        explanation.setObjectName("hint")
-        explanation.setWordWrap(True)
         self.folder = QLineEdit(str(folder))
         self.folder.setObjectName("exportFolder")
         self.folder.setAccessibleName("Folder")

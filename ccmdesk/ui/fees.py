@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.rules.billing import dollars
 from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
-from ccmdesk.ui.forms import plain, show_failure
+from ccmdesk.ui.forms import hint_label, plain, show_failure
 
 CODE, DESCRIPTION, AMOUNT = range(3)
 # ASCII digits only: \d and int() would take full-width or Arabic-Indic digits too.
@@ -56,13 +56,11 @@ class FeesBox(QGroupBox):
         self._services = services
         self._actor = actor
         self._shown: dict[str, int] = {}
-        hint = QLabel(
+        hint = hint_label(
             "What the practice charges for each code on claims and superbills. A year without "
             "a schedule of its own uses the latest earlier one. A year with a month closed for "
             "billing keeps its fees."
         )
-        hint.setObjectName("hint")
-        hint.setWordWrap(True)
         self.year = QComboBox()
         self.year.setObjectName("feeYear")
         self.year.setAccessibleName("Year")

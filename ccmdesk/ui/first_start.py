@@ -33,6 +33,7 @@ from ccmdesk.ui.forms import (
     FormErrors,
     align_labels,
     focus_field,
+    hint_label,
     limit_typing,
     show_failure,
 )
@@ -228,11 +229,9 @@ class FirstStartDialog(QDialog):
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)  # no steps to count: a moving bar says "still working"
         self.busy_bar.setTextVisible(False)
-        detail = QLabel(
+        detail = hint_label(
             "Eight staff, about 200 patients and three months of minutes: a few seconds."
         )
-        detail.setObjectName("hint")
-        detail.setWordWrap(True)
         layout = QVBoxLayout(page)
         layout.setContentsMargins(32, 24, 32, 24)
         layout.addStretch(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -219,7 +219,14 @@ def drop_held_messages() -> None:
     _held.clear()
 
 
-def _present(box: QMessageBox) -> QMessageBox:
+def _present(
+    parent: QWidget | None, icon: QMessageBox.Icon, name: str, title: str, message: str
+) -> QMessageBox:
+    """A message box that does not block the caller (window-modal, opened, returned), held
+    back while the window is locked."""
+    box = QMessageBox(icon, title, message, QMessageBox.StandardButton.Ok, parent)
+    box.setObjectName(name)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     if _holding:
         _held.append(box)
     else:
@@ -229,12 +236,15 @@ def _present(box: QMessageBox) -> QMessageBox:
 
 def show_error(parent: QWidget | None, message: str, title: str = "ccmdesk") -> QMessageBox:
     """A warning box that does not block the caller (window-modal, opened, returned)."""
-    box = QMessageBox(
-        QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent
-    )
-    box.setObjectName("errorMessage")
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    return _present(box)
+    return _present(parent, QMessageBox.Icon.Warning, "errorMessage", title, message)
+
+
+def hint_label(text: str = "") -> QLabel:
+    """The grey, wrapped line that says what a control is for."""
+    label = QLabel(text)
+    label.setObjectName("hint")
+    label.setWordWrap(True)
+    return label
 
 
 def plain(label: QLabel) -> QLabel:
@@ -245,12 +255,7 @@ def plain(label: QLabel) -> QLabel:
 
 
 def show_info(parent: QWidget | None, message: str, title: str = "ccmdesk") -> QMessageBox:
-    box = QMessageBox(
-        QMessageBox.Icon.Information, title, message, QMessageBox.StandardButton.Ok, parent
-    )
-    box.setObjectName("infoMessage")
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    return _present(box)
+    return _present(parent, QMessageBox.Icon.Information, "infoMessage", title, message)
 
 
 def show_failure(parent: QWidget | None, error: BaseException) -> QMessageBox:
@@ -300,3 +305,15 @@ class ReasonDialog(QDialog):
 
     def text(self) -> str:
         return self.reason.toPlainText().strip()
+
+
+def ask_reason(
+    parent: QWidget, title: str, explanation: str, action: str, then: Callable[[str], object]
+) -> ReasonDialog:
+    """Open a ReasonDialog (it deletes itself when closed); once accepted, `then` is given
+    the reason."""
+    dialog = ReasonDialog(title, explanation, action, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.accepted.connect(lambda: then(dialog.text()))
+    dialog.open()
+    return dialog

@@ -9,12 +9,13 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _INPUT_EVENTS = frozenset(
     {
@@ -161,17 +162,17 @@ class SystemIdle:
         return type(self._system or self._fallback).__name__
 
     def idle_seconds(self) -> float:
-        if self._system is not None:
-            try:
-                return self._system.idle_seconds()
-            except OSError:
-                self._system = None
-        return self._fallback.idle_seconds()
+        return self._ask(lambda source: source.idle_seconds())
 
     def locked(self) -> bool:
+        # ccmdesk's own windows cannot tell a locked system: they answer False.
+        return self._ask(lambda source: source.locked())
+
+    def _ask(self, question: Callable[[IdleSource], T]) -> T:
+        """The system's answer; once the system fails, ccmdesk's own windows' for good."""
         if self._system is not None:
             try:
-                return self._system.locked()
+                return question(self._system)
             except OSError:
                 self._system = None
-        return False
+        return question(self._fallback)

@@ -38,7 +38,7 @@ from ccmdesk.services import (
     ValidationFailed,
     allowed,
 )
-from ccmdesk.ui.forms import FieldErrorLabel, ValueComboBox, plain, show_failure
+from ccmdesk.ui.forms import FieldErrorLabel, ValueComboBox, hint_label, plain, show_failure
 
 COMPLEXITY_LABELS = (
     ("none", "Not attested"),
@@ -59,12 +59,66 @@ def stay_text(stay: tuple[dt.date, dt.date]) -> str:
     return f"{day_text(admitted)} {admitted.year} – {day_text(discharged)} {discharged.year}"
 
 
-class MonthFactsDialog(QDialog):
+class _MonthDialog(QDialog):
+    """What both dialogs of one patient-month share: Save and Cancel, the error line above
+    them, and how a save ends (the month's new row, or why the service refused)."""
+
+    saved = Signal(object)  # BillingRow
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Callable[[], Actor],
+        name: str,
+        title: str,
+        parent: QWidget | None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setWindowTitle(title)
+        self._services = services
+        self._actor = actor
+        self.error = FieldErrorLabel()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+
+    def _lay_out(self, heading: QLabel, form: QFormLayout, hint: str) -> None:
+        """The heading, the form, a hint under it, the error line and the buttons."""
+        note = hint_label(hint)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+
+    def save(self) -> None:
+        raise NotImplementedError
+
+    def _finish(self, save: Callable[[], BillingRow]) -> None:
+        """Run the service call `save`; on success hand the new row on and close."""
+        try:
+            row = save()
+        except ServiceError as error:
+            self.error.set_error(self._refusal(error))
+            return
+        except Exception as error:
+            show_failure(self, error)
+            return
+        self.saved.emit(row)
+        self.accept()
+
+    def _refusal(self, error: ServiceError) -> str:
+        return str(error)
+
+
+class MonthFactsDialog(_MonthDialog):
     """What is known about the month besides the minutes. Complexity is the billing
     practitioner's attestation; the rest is billing staff's. Fields the signed-in person may
     not change are shown but locked, and the service refuses them anyway."""
-
-    saved = Signal(object)  # BillingRow
 
     def __init__(
         self,
@@ -75,11 +129,7 @@ class MonthFactsDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         """The facts of `row`'s month; locked while it is signed."""
-        super().__init__(parent)
-        self.setObjectName("monthFactsDialog")
-        self.setWindowTitle("Month facts")
-        self._services = services
-        self._actor = actor
+        super().__init__(services, actor, "monthFactsDialog", "Month facts", parent)
         self._mrn = row.mrn
         self._month = month = row.result.month
         self._first, self._last = month_days(month)
@@ -145,8 +195,6 @@ class MonthFactsDialog(QDialog):
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why (kept in the audit trail)")
         self.reason.setMaxLength(REASON_LIMIT)
-        self.error = FieldErrorLabel()
-        self.error.setObjectName("fieldError")
 
         form = QFormLayout()
         form.addRow("Complexity", self.complexity)
@@ -156,28 +204,17 @@ class MonthFactsDialog(QDialog):
         form.addRow("Inpatient stays", self.stays)
         form.addRow("", stay_row)
         form.addRow("Reason", self.reason)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        hint = QLabel(
+        self._lay_out(
+            heading,
+            form,
             "Time on the days of a stay (admission and discharge days included) is not "
-            "counted; a stay reaching into the next month is entered here once."
+            "counted; a stay reaching into the next month is entered here once.",
         )
-        hint.setObjectName("hint")
-        hint.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading)
-        layout.addLayout(form)
-        layout.addWidget(hint)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
         self._dates_pending = False  # stay dates typed but not added yet
         for edit in (self.admitted, self.discharged):
             edit.dateChanged.connect(self._mark_pending)
         self.add_stay.clicked.connect(self._on_add_stay)
         self.remove_stay.clicked.connect(self._on_remove_stay)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
         save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         save_button.setEnabled(may_attest or may_set)
         self.reason.setEnabled(may_attest or may_set)
@@ -228,31 +265,22 @@ class MonthFactsDialog(QDialog):
         # Dates typed into the stay fields and Save pressed: the stay was meant to be kept.
         if self._dates_pending and self.add_stay.isEnabled() and not self._on_add_stay():
             return
-        try:
-            row = self._services.month_facts.save(
+        self._finish(
+            lambda: self._services.month_facts.save(
                 self._actor(), self._mrn, self._month, self.record(), self.reason.text()
             )
-        except ValidationFailed as error:
-            self.error.set_error(
-                " ".join(
-                    f"{FIELD_LABELS.get(e.field, e.field)}: {e.message}." for e in error.errors
-                )
+        )
+
+    def _refusal(self, error: ServiceError) -> str:
+        if isinstance(error, ValidationFailed):
+            return " ".join(
+                f"{FIELD_LABELS.get(e.field, e.field)}: {e.message}." for e in error.errors
             )
-            return
-        except ServiceError as error:
-            self.error.set_error(str(error))
-            return
-        except Exception as error:
-            show_failure(self, error)
-            return
-        self.saved.emit(row)
-        self.accept()
+        return str(error)
 
 
-class FamilyDialog(QDialog):
+class FamilyDialog(_MonthDialog):
     """Bill the month under another family it qualifies for, with a reason for the audit."""
-
-    saved = Signal(object)  # BillingRow
 
     def __init__(
         self,
@@ -261,11 +289,7 @@ class FamilyDialog(QDialog):
         row: BillingRow,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.setObjectName("familyDialog")
-        self.setWindowTitle("Switch code family")
-        self._services = services
-        self._actor = actor
+        super().__init__(services, actor, "familyDialog", "Switch code family", parent)
         self._row = row
         result = row.result
         heading = plain(QLabel(f"{row.patient_name} · {month_label(result.month)}"))
@@ -294,40 +318,21 @@ class FamilyDialog(QDialog):
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why (required; kept in the audit trail)")
         self.reason.setMaxLength(REASON_LIMIT)
-        self.error = FieldErrorLabel()
-        note = QLabel(
-            "Only families this month's time and facts qualify for are offered. The switch "
-            "stays with the month until the time no longer fits it."
-        )
-        note.setObjectName("hint")
-        note.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Bill as", self.family)
         form.addRow("Reason", self.reason)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        self._lay_out(
+            heading,
+            form,
+            "Only families this month's time and facts qualify for are offered. The switch "
+            "stays with the month until the time no longer fits it.",
         )
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading)
-        layout.addLayout(form)
-        layout.addWidget(note)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
         self.resize(520, self.sizeHint().height())
 
     def save(self) -> None:
         family = self.family.value() or None
-        try:
-            row = self._services.families.choose(
+        self._finish(
+            lambda: self._services.families.choose(
                 self._actor(), self._row.mrn, self._row.result.month, family, self.reason.text()
             )
-        except ServiceError as error:
-            self.error.set_error(str(error))
-            return
-        except Exception as error:
-            show_failure(self, error)
-            return
-        self.saved.emit(row)
-        self.accept()
+        )

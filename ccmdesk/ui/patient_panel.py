@@ -24,7 +24,7 @@ from ccmdesk.rules.intervals import month_parts
 from ccmdesk.rules.minutes import FAMILY_LABELS, progress_share, threshold_ticks
 from ccmdesk.services import Actor, MonthProgress, ServiceError, Services
 from ccmdesk.services.time.records import EntryRow, Stopped
-from ccmdesk.ui.forms import plain, show_failure
+from ccmdesk.ui.forms import hint_label, plain, show_failure
 from ccmdesk.ui.stopwatch import StopwatchController
 from ccmdesk.ui.stopwatch_dialogs import (
     ManualEntryDialog,
@@ -80,9 +80,7 @@ class PatientPanel(QFrame):
         self.name = plain(QLabel("Choose a patient"))
         self.name.setObjectName("panelHeading")
         self.name.setWordWrap(True)
-        self.details = plain(QLabel())
-        self.details.setObjectName("hint")
-        self.details.setWordWrap(True)
+        self.details = plain(hint_label())
         self.stopwatch = StopwatchPanel(controller)
         self.month_label = QLabel()
         self.month_label.setObjectName("monthLabel")

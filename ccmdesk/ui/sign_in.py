@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.rules.validation import STAFF_TEXT_LIMITS
 from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
-from ccmdesk.ui.forms import FieldErrorLabel, plain
+from ccmdesk.ui.forms import FieldErrorLabel, hint_label, plain
 
 
 def password_field(name: str) -> QLineEdit:
@@ -61,9 +61,7 @@ class SignInDialog(QDialog):
             else "Everything you record is logged in your name."
         )
         intro.setWordWrap(True)
-        self.hint = plain(QLabel(hint))
-        self.hint.setObjectName("hint")
-        self.hint.setWordWrap(True)
+        self.hint = plain(hint_label(hint))
         self.hint.setVisible(bool(hint))
 
         self.staff_id = QLineEdit(staff_id or "")

@@ -17,11 +17,22 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.services import TimerState
-from ccmdesk.ui.forms import ReasonDialog, plain
+from ccmdesk.ui.forms import ReasonDialog, ask_reason, plain
 from ccmdesk.ui.stopwatch import StopwatchController
 from ccmdesk.ui.stopwatch_dialogs import clock_text
 
 STATE_WORDS = {"running": "Running", "paused": "Paused"}
+
+
+def elapsed_label(owner: QWidget, name: str, points: int) -> QLabel:
+    """The stopwatch's running time, in `owner`'s font made large and bold."""
+    label = QLabel("0:00")
+    label.setObjectName(name)
+    font = QFont(owner.font())
+    font.setPointSize(points)
+    font.setBold(True)
+    label.setFont(font)
+    return label
 
 
 class StopwatchPanel(QWidget):
@@ -32,12 +43,7 @@ class StopwatchPanel(QWidget):
         self.setObjectName("stopwatchPanel")
         self._controller = controller
         self._mrn: str | None = None
-        self.elapsed = QLabel("0:00")
-        self.elapsed.setObjectName("stopwatchElapsed")
-        font = QFont(self.font())
-        font.setPointSize(30)
-        font.setBold(True)
-        self.elapsed.setFont(font)
+        self.elapsed = elapsed_label(self, "stopwatchElapsed", 30)
         self.state_label = QLabel()
         self.state_label.setObjectName("stopwatchState")
         self.state_label.setWordWrap(True)
@@ -106,18 +112,15 @@ class StopwatchPanel(QWidget):
         timer = self.timer()
         if timer is None:
             return None
-        dialog = ReasonDialog(
+        return ask_reason(
+            self,
             "Discard a stopwatch",
             f"Discarding throws away the {clock_text(self._controller.seconds(timer))} on "
             f"{timer.patient_name}'s stopwatch: none of it counts. The stopwatch is kept, "
             "marked discarded, with your reason.",
             "Discard",
-            self,
+            lambda reason: self._controller.discard(timer, reason),
         )
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._controller.discard(timer, dialog.text()))
-        dialog.open()
-        return dialog
 
     def _update_time(self) -> None:
         self.elapsed.setText(clock_text(self._controller.seconds(self.timer())))
@@ -299,12 +302,7 @@ class MiniTimer(QWidget):
         self._controller = controller
         self.patient = plain(QLabel())
         self.patient.setObjectName("miniPatient")
-        self.elapsed = QLabel("0:00")
-        self.elapsed.setObjectName("miniElapsed")
-        font = QFont(self.font())
-        font.setPointSize(18)
-        font.setBold(True)
-        self.elapsed.setFont(font)
+        self.elapsed = elapsed_label(self, "miniElapsed", 18)
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop…")
         self.open_button = QPushButton("Open")

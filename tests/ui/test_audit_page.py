@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QDate, Qt
@@ -140,3 +142,67 @@ def test_actions_and_values_read_as_words_not_codes(page: AuditPage) -> None:
     found = {m for f in folder.glob("*.py") for m in pattern.findall(f.read_text("utf-8"))}
     recorded = {m for m in found if not m.endswith(".csv")}  # file names are not actions
     assert len(recorded) > 30 and recorded <= set(ACTION_LABELS), recorded - set(ACTION_LABELS)
+
+
+class HeldRunner:
+    """Holds each check until the test lets it finish: the order worker threads may end in."""
+
+    def __init__(self) -> None:
+        self.held: list[tuple[Callable[[], Any], Callable[[Any], None], Callable[[Any], None]]]
+        self.held = []
+
+    def run(
+        self, work: Callable[[], Any], done: Callable[[Any], None], failed: Callable[[Any], None]
+    ) -> None:
+        self.held.append((work, done, failed))
+
+    def finish(self, n: int) -> None:
+        work, done, failed = self.held[n]
+        try:
+            outcome = work()
+        except Exception as error:
+            failed(error)
+        else:
+            done(outcome)
+
+
+@pytest.fixture
+def held(qtbot: QtBot, services: Services, admin: Actor) -> tuple[AuditPage, HeldRunner]:
+    runner = HeldRunner()
+    widget = AuditPage(services, lambda: admin, runner)
+    qtbot.addWidget(widget)
+    return widget, runner
+
+
+def test_a_check_only_shows_its_newest_run_and_nothing_after_clear(
+    held: tuple[AuditPage, HeldRunner],
+) -> None:
+    page, runner = held
+    page.verify()
+    page.deep_check()
+    assert not page.verify_button.isEnabled() and not page.deep_button.isEnabled()
+    page.clear()
+    runner.finish(0)
+    runner.finish(1)
+    assert page.chain_label.text() == "" and page.deep_label.text() == ""
+    page.verify()
+    runner.finish(2)
+    assert page.chain_label.text().startswith("Chain intact:")
+    assert page.verify_button.isEnabled()
+
+
+def test_a_failed_check_clears_its_line_and_says_why(
+    held: tuple[AuditPage, HeldRunner], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ccmdesk.ui.pages import audit
+
+    page, runner = held
+    shown: list[str] = []
+    monkeypatch.setattr(audit, "show_failure", lambda _parent, error: shown.append(str(error)))
+    page.deep_check()
+    assert page.deep_label.text() == "Comparing every data table with the audit trail…"
+    failed = runner.held[0][2]
+    failed(RuntimeError("the disk went away"))
+    assert shown == ["the disk went away"]
+    assert page.deep_label.text() == "" and page.deep_button.isEnabled()
+    assert page.verify_button.isEnabled()

@@ -164,6 +164,21 @@ def test_a_stay_outside_the_month_is_refused_in_the_dialog(qtbot: QtBot, page: B
     assert result.blocks == ("BELOW_THRESHOLD",)
 
 
+def test_month_facts_the_service_refuses_are_named_by_their_field(
+    qtbot: QtBot, page: BillingPage
+) -> None:
+    dialog = page.edit_facts("M1")
+    assert isinstance(dialog, MonthFactsDialog)
+    qtbot.addWidget(dialog)
+    dialog.other_services.setText("G01")
+    dialog.reason.setText("typo")
+    with qtbot.assertNotEmitted(dialog.saved):
+        dialog.save()
+    assert dialog.error.text() == (
+        "Other services: 'G01' is not a CPT or HCPCS code (5 letters or digits)."
+    )
+
+
 def test_switching_family_needs_a_reason_and_changes_the_codes(
     qtbot: QtBot, page: BillingPage
 ) -> None:

@@ -31,3 +31,31 @@ def test_without_a_system_source_the_fallback_answers(qtbot) -> None:
     source = SystemIdle(app)  # the offscreen platform has no X server to ask
     assert source.source == "AppIdle"
     assert source.idle_seconds() >= 0.0 and source.locked() is False
+
+
+class _FailingSystem:
+    """A system source whose calls fail, as an X server gone away does."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def idle_seconds(self) -> float:
+        self.asked += 1
+        raise OSError("the X server went away")
+
+    def locked(self) -> bool:
+        self.asked += 1
+        raise OSError("the X server went away")
+
+
+def test_a_system_source_that_fails_gives_way_to_the_fallback_for_good(qtbot) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    source = SystemIdle(app)
+    failing = _FailingSystem()
+    source._system = failing  # type: ignore[assignment]  # stands in for the platform's own
+    assert source.locked() is False
+    assert source.source == "AppIdle"
+    assert source.idle_seconds() >= 0.0 and source.locked() is False
+    assert failing.asked == 1
+    app.removeEventFilter(source._fallback)

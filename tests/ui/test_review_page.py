@@ -176,10 +176,13 @@ def test_an_administrator_cannot_sign_but_unlocks_any_signed_month(
 def test_the_confirmation_signs_what_it_listed_or_nothing(
     page: ReviewPage, month_data: Services, monkeypatch
 ) -> None:
-    from ccmdesk.ui.pages import review
+    from ccmdesk.ui.pages import month_page
 
     refusals: list[str] = []
-    monkeypatch.setattr(review, "show_failure", lambda _parent, error: refusals.append(str(error)))
+    # The month page base makes the change and shows what the service refused.
+    monkeypatch.setattr(
+        month_page, "show_failure", lambda _parent, error: refusals.append(str(error))
+    )
     page.select_mrn("M1")
     dialog = page.sign_current()
     assert dialog is not None and dialog.table.item(0, 2).text() == "99490x1"

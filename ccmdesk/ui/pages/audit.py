@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
 from ccmdesk.rules.billing import clock, dollars
 from ccmdesk.services import Actor, AuditFilter, AuditRow, ChainCheck, Services
 from ccmdesk.services.deep_check import DeepCheck
-from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
-from ccmdesk.ui.forms import plain, show_failure
+from ccmdesk.ui.background import LatestOnly, TaskRunner, ThreadTaskRunner
+from ccmdesk.ui.forms import hint_label, plain, show_failure
+from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import Changes
 from ccmdesk.ui.widgets.rows_model import RowsModel
 from ccmdesk.ui.widgets.tables import BLOCK_COLOR, ModelIndex, prepare_table
@@ -178,8 +179,10 @@ class AuditTableModel(RowsModel[AuditRow]):
         return row.reason
 
 
-class AuditPage(QWidget):
+class AuditPage(ServicesPage):
     """The trail, newest first, narrowed by patient, staff, action and days."""
+
+    TITLE = "Audit trail"
 
     def __init__(
         self,
@@ -188,16 +191,16 @@ class AuditPage(QWidget):
         runner: TaskRunner | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
+        # Set before the base builds the page: the first load runs on it.
         self._runner = runner or ThreadTaskRunner()
-        self._check = 0
-        self._deep = 0
+        super().__init__(services, actor, parent)
+
+    def _build(self) -> None:
+        # Each check shows only its newest run's outcome.
+        self._checks = LatestOnly(self._runner)
+        self._deep_checks = LatestOnly(self._runner)
         self.rows: list[AuditRow] = []
 
-        heading = QLabel("Audit trail")
-        heading.setObjectName("pageHeading")
         self.mrn_field = QLineEdit()
         self.mrn_field.setObjectName("auditPatient")
         self.mrn_field.setPlaceholderText("Patient MRN")
@@ -231,7 +234,7 @@ class AuditPage(QWidget):
         self.deep_label.setWordWrap(True)
         self.deep_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.model = AuditTableModel(services.practice_zone(), self)
+        self.model = AuditTableModel(self._services.practice_zone(), self)
         self.table = QTableView()
         self.table.setObjectName("auditTable")
         self.table.setModel(self.model)
@@ -241,9 +244,7 @@ class AuditPage(QWidget):
         header.setStretchLastSection(True)
         for column, width in enumerate((150, 130, 150, 190, 170)):
             self.table.setColumnWidth(column, width)
-        self.detail_heading = plain(QLabel())
-        self.detail_heading.setObjectName("hint")
-        self.detail_heading.setWordWrap(True)
+        self.detail_heading = plain(hint_label())
         self.detail_heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details = QTableWidget(0, 3)
         self.details.setObjectName("auditChanges")
@@ -257,7 +258,7 @@ class AuditPage(QWidget):
         details_header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
 
         filters = QHBoxLayout()
-        filters.addWidget(heading)
+        filters.addWidget(self.heading)
         filters.addSpacing(12)
         filters.addWidget(self.mrn_field)
         filters.addWidget(self.staff_box)
@@ -380,8 +381,8 @@ class AuditPage(QWidget):
 
     def clear(self) -> None:
         """Show nothing (the signed-in person may not see the trail); a late check is ignored."""
-        self._check += 1
-        self._deep += 1
+        self._checks.forget()
+        self._deep_checks.forget()
         self.rows = []
         self.model.set_rows([])
         self.show_event(None)
@@ -418,20 +419,38 @@ class AuditPage(QWidget):
 
     def verify(self) -> None:
         """Recompute the whole chain on a worker thread."""
-        self._check += 1
-        request = self._check
-        self.verify_button.setEnabled(False)
-        self.chain_label.setText("Checking every event of the chain…")
-        actor = self._actor()
-        self._runner.run(
-            lambda: self._services.audit.verify(actor),
-            lambda check: self._verified(request, check),
-            lambda error: self._verify_failed(request, error),
+        self._run_check(
+            self._checks,
+            self.verify_button,
+            self.chain_label,
+            "Checking every event of the chain…",
+            self._services.audit.verify,
+            self._verified,
         )
 
-    def _verified(self, request: int, check: ChainCheck) -> None:
-        if request != self._check:
-            return
+    def _run_check(
+        self,
+        checks: LatestOnly,
+        button: QPushButton,
+        label: QLabel,
+        text: str,
+        check: Callable[[Actor], Any],
+        done: Callable[[Any], None],
+    ) -> None:
+        """Run a check on a worker thread, its button off and `label` saying what it does
+        meanwhile; a failure clears the label."""
+        button.setEnabled(False)
+        label.setText(text)
+        actor = self._actor()
+
+        def failed(error: BaseException) -> None:
+            button.setEnabled(True)
+            label.setText("")
+            show_failure(self, error)
+
+        checks.run(lambda: check(actor), done, failed)
+
+    def _verified(self, check: ChainCheck) -> None:
         self.verify_button.setEnabled(True)
         if check.ok:
             self.chain_label.setStyleSheet(f"color: {GOOD_COLOR.name()}")
@@ -449,31 +468,20 @@ class AuditPage(QWidget):
         )
         self.chain_label.setText(f"The audit trail is broken at {where}: {check.problem}.")
 
-    def _verify_failed(self, request: int, error: BaseException) -> None:
-        if request != self._check:
-            return
-        self.verify_button.setEnabled(True)
-        self.chain_label.setText("")
-        show_failure(self, error)
-
     def deep_check(self) -> None:
         """Compare the data tables with the audit trail on a worker thread (it reads every
         row and every event: seconds on a large practice)."""
-        self._deep += 1
-        request = self._deep
-        self.deep_button.setEnabled(False)
         self.deep_label.setStyleSheet("")
-        self.deep_label.setText("Comparing every data table with the audit trail…")
-        actor = self._actor()
-        self._runner.run(
-            lambda: self._services.audit.deep_check(actor),
-            lambda check: self._deep_checked(request, check),
-            lambda error: self._deep_failed(request, error),
+        self._run_check(
+            self._deep_checks,
+            self.deep_button,
+            self.deep_label,
+            "Comparing every data table with the audit trail…",
+            self._services.audit.deep_check,
+            self._deep_checked,
         )
 
-    def _deep_checked(self, request: int, check: DeepCheck) -> None:
-        if request != self._deep:
-            return
+    def _deep_checked(self, check: DeepCheck) -> None:
         self.deep_button.setEnabled(True)
         color = GOOD_COLOR if check.ok else BLOCK_COLOR
         self.deep_label.setStyleSheet(f"color: {color.name()}")
@@ -483,10 +491,3 @@ class AuditPage(QWidget):
         if more > 0:
             lines.append(f"… and {more:,} more: `ccmdesk audit verify --deep` lists them all.")
         self.deep_label.setText("\n".join(lines))
-
-    def _deep_failed(self, request: int, error: BaseException) -> None:
-        if request != self._deep:
-            return
-        self.deep_button.setEnabled(True)
-        self.deep_label.setText("")
-        show_failure(self, error)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal
-from PySide6.QtGui import QBrush, QKeyEvent
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -38,11 +38,16 @@ from ccmdesk.services import (
 )
 from ccmdesk.services.billing.closing import BillCheck
 from ccmdesk.services.billing.evaluation import amount_by_code
-from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
+from ccmdesk.ui.forms import ask_reason, plain, show_failure
 from ccmdesk.ui.pages.month_page import MonthPage
 from ccmdesk.ui.pages.patients import fold
 from ccmdesk.ui.widgets.rows_model import RowsModel
-from ccmdesk.ui.widgets.tables import BLOCK_COLOR, WARNING_COLOR, ModelIndex, prepare_table
+from ccmdesk.ui.widgets.tables import (
+    BLOCK_COLOR,
+    WARNING_COLOR,
+    enter_pressed,
+    prepare_table,
+)
 
 PATIENT, MRN, PRACTITIONER, STAFF_MIN, PRACTITIONER_MIN, CODES, AMOUNT, STATUS, SIGNED = range(9)
 HEADERS = (
@@ -232,14 +237,8 @@ class BillingTableModel(RowsModel[BillingRow]):
 
     # --- QAbstractTableModel --------------------------------------------------------------------
 
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
+    def _cell(self, row: BillingRow, column: int, role: int) -> Any:
         result = row.result
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             if column in (STATUS, CODES):
                 return reasons_text(result) or None
@@ -252,14 +251,11 @@ class BillingTableModel(RowsModel[BillingRow]):
             if result.has_warnings:
                 return QBrush(WARNING_COLOR)
             return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMERIC:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         if role == Qt.ItemDataRole.UserRole:
             return row.mrn
         return None
 
-    @staticmethod
-    def _text(row: BillingRow, column: int) -> str:
+    def _text(self, row: BillingRow, column: int) -> str:
         r = row.result
         if column == PATIENT:
             return row.patient_name
@@ -500,13 +496,7 @@ class BillingPage(MonthPage):
         self.details.family_requested.connect(self.switch_family)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            watched is self.table
-            and event.type() == QEvent.Type.KeyPress
-            and isinstance(event, QKeyEvent)
-            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-            and self.current_row() is not None
-        ):
+        if watched is self.table and enter_pressed(event) and self.current_row() is not None:
             self._open_index(self.table.currentIndex())
             return True
         return super().eventFilter(watched, event)
@@ -694,25 +684,17 @@ class BillingPage(MonthPage):
         if self.month is None or self.bill_check is None or self.bill_check.ok:
             return None
         month = self.month.month
-        dialog = ReasonDialog(
+        return ask_reason(
+            self,
             "Acknowledge changes to a billed month",
             f"{self.drift_label.text()}\n\nAcknowledge once the claims are put right (or "
             "found right); a closed month then keeps today's bill as its own. Say what was "
             "done; the audit trail keeps it.",
             "Acknowledge",
-            self,
+            lambda reason: self._change(
+                lambda: self._services.closing.acknowledge(self._actor(), month, reason)
+            ),
         )
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._acknowledge(month, dialog.text()))
-        dialog.open()
-        return dialog
-
-    def _acknowledge(self, month: str, reason: str) -> None:
-        try:
-            self._services.closing.acknowledge(self._actor(), month, reason)
-        except ServiceError as error:
-            show_failure(self, error)
-        self.reload()
 
     def export_month(self, folder: Path | None = None) -> QDialog | None:
         """The export dialog for the month on screen (default folder: ~/ccmdesk exports/M)."""
@@ -756,31 +738,19 @@ class BillingPage(MonthPage):
         return box
 
     def _close(self, month: str) -> None:
-        try:
-            self._services.closing.close(self._actor(), month)
-        except ServiceError as error:
-            show_failure(self, error)
-        self.reload()
+        self._change(lambda: self._services.closing.close(self._actor(), month))
 
     def reopen_month(self) -> QDialog | None:
         if self.month is None or not self.reopen_button.isEnabled():
             return None
         month = self.month.month
-        dialog = ReasonDialog(
+        return ask_reason(
+            self,
             "Reopen a closed month",
             f"Reopening {month_label(month)} lets its time, month facts and signatures change "
             "again. Say why; the audit trail keeps it.",
             "Reopen",
-            self,
+            lambda reason: self._change(
+                lambda: self._services.closing.reopen(self._actor(), month, reason)
+            ),
         )
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._reopen(month, dialog.text()))
-        dialog.open()
-        return dialog
-
-    def _reopen(self, month: str, reason: str) -> None:
-        try:
-            self._services.closing.reopen(self._actor(), month, reason)
-        except ServiceError as error:
-            show_failure(self, error)
-        self.reload()

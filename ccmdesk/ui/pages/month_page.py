@@ -11,7 +11,7 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QTableView, QWidget
 
 from ccmdesk.rules.intervals import month_label
-from ccmdesk.services import Actor, Services
+from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.ui.background import LatestOnly, TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import show_failure
 from ccmdesk.ui.refresh import Changes
@@ -142,6 +142,18 @@ class MonthPage(QWidget):
 
     def forget_person(self) -> None:
         self.table.clearSelection()
+
+    def _change(self, change: Callable[[], object]) -> None:
+        """Make a change through the services; a refusal is shown, and either way the page
+        shows the month as it now is."""
+        try:
+            change()
+        except ServiceError as error:
+            show_failure(self, error)
+        self._after_change()
+
+    def _after_change(self) -> None:
+        self.reload()
 
     def _failed(self, error: BaseException) -> None:
         self._drop_loaded()

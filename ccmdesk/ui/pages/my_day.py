@@ -15,27 +15,28 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QBrush, QHideEvent, QKeyEvent, QShowEvent
+from PySide6.QtGui import QBrush, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDateEdit,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QStackedWidget,
     QTableView,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
-from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.services.time.records import EntryRow
-from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import PATIENTS, TIME, TIMERS, Changes, touches
 from ccmdesk.ui.stopwatch_dialogs import clock_text
 from ccmdesk.ui.widgets.rows_model import RowsModel
-from ccmdesk.ui.widgets.tables import ModelIndex, prepare_table
+from ccmdesk.ui.widgets.tables import (
+    MessageStack,
+    enter_pressed,
+    prepare_table,
+)
 from ccmdesk.ui.widgets.threshold_bar import BAR_FILL
 
 (
@@ -136,21 +137,13 @@ class DayTableModel(RowsModel[EntryRow]):
                 index = self.index(position, DURATION)
                 self.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole])
 
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, column)
+    def _cell(self, row: EntryRow, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == NOTE and row.note:
                 return row.note
             if column == ACTIVITY and row.activity:
                 return row.activity
             return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == DURATION:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         if (
             role == Qt.ItemDataRole.ForegroundRole
             and column in (END, DURATION)
@@ -194,20 +187,14 @@ class DayTableModel(RowsModel[EntryRow]):
         return local.strftime("%H:%M" if local.date() == self._day else "%a %H:%M")
 
 
-class MyDayPage(QWidget):
+class MyDayPage(ServicesPage):
     """What the signed-in person recorded on one day of the practice's calendar."""
 
     open_requested = Signal(str)  # mrn: open this patient
 
-    def __init__(
-        self, services: Services, actor: Callable[[], Actor], parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
+    TITLE = "My day"
 
-        heading = QLabel("My day")
-        heading.setObjectName("pageHeading")
+    def _build(self) -> None:
         # Angle quotes rather than the style's arrows: those are drawn a few pixels wide.
         self.previous_button = QToolButton()
         self.previous_button.setText("‹")
@@ -231,7 +218,7 @@ class MyDayPage(QWidget):
             font.setBold(True)
             button.setFont(font)
 
-        self.model = DayTableModel(services.now, parent=self)
+        self.model = DayTableModel(self._services.now, parent=self)
         self.table = QTableView()
         self.table.setObjectName("dayTable")
         self.table.setAccessibleName("Time entries of the day")
@@ -242,14 +229,8 @@ class MyDayPage(QWidget):
         # The note takes what is left; its whole text is in the tooltip.
         header.setSectionResizeMode(NOTE, QHeaderView.ResizeMode.Stretch)
 
-        self.message_label = QLabel()
-        self.message_label.setObjectName("pageMessage")
-        self.message_label.setWordWrap(True)
-        self.message_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.message_label)
+        self.stack = MessageStack(self.table)
+        self.message_label = self.stack.message_label
         self.total_label = QLabel()
         self.total_label.setObjectName("countLabel")
 
@@ -261,12 +242,7 @@ class MyDayPage(QWidget):
         navigation.addWidget(self.next_button)
         navigation.addSpacing(8)
         navigation.addWidget(self.today_button)
-        top = QHBoxLayout()
-        top.addWidget(heading, 1)
-        top.addWidget(self._navigation)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
+        layout = self._lay_out(self._navigation)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.total_label)
 
@@ -350,16 +326,17 @@ class MyDayPage(QWidget):
         """Read the chosen day's entries again, keeping the chosen entry chosen."""
         keep = self.current_entry_id()
         day = self.day()
-        try:
-            zone = self._services.practice_zone()
-            loaded_at = self._services.now()
-            rows = self._services.time_log.my_day(self._actor(), day)
-        except ServiceError as error:
-            self._show_message(str(error))
+        services = self._services
+        read = self._read(
+            lambda: (
+                services.practice_zone(),
+                services.now(),
+                services.time_log.my_day(self._actor(), day),
+            )
+        )
+        if read is None:
             return
-        except Exception as error:
-            show_failure(self, error)
-            return
+        zone, loaded_at, rows = read
         self.model.set_rows(rows, zone, day, loaded_at)
         self.stack.setCurrentWidget(self.table)
         self._navigation.show()
@@ -376,14 +353,13 @@ class MyDayPage(QWidget):
     def _show_message(self, text: str) -> None:
         self._ticker.stop()
         self.model.set_rows([], dt.UTC, self.day(), self._services.now())
-        self.message_label.setText(text)
-        self.stack.setCurrentWidget(self.message_label)
+        self.stack.show_message(text)
         self._navigation.hide()
         self.total_label.hide()
 
     def message(self) -> str:
         """What the page says instead of a table ("" while it shows the table)."""
-        return self.message_label.text() if self.stack.currentWidget() is self.message_label else ""
+        return self.stack.message()
 
     def _update_total(self) -> None:
         self.total_label.setText(
@@ -408,13 +384,7 @@ class MyDayPage(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # Enter opens the patient, as a double-click does (the patient list works the same).
-        if (
-            watched is self.table
-            and event.type() == QEvent.Type.KeyPress
-            and isinstance(event, QKeyEvent)
-            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-            and self.table.currentIndex().isValid()
-        ):
+        if watched is self.table and enter_pressed(event) and self.table.currentIndex().isValid():
             self._open_index(self.table.currentIndex())
             return True
         return super().eventFilter(watched, event)

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractItemModel,
-    QAbstractTableModel,
     QEvent,
     QModelIndex,
     QObject,
@@ -21,7 +20,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -36,7 +34,8 @@ from PySide6.QtWidgets import (
 from ccmdesk.services import Actor, PatientRow, Permission, Services, allowed
 from ccmdesk.ui.forms import show_failure
 from ccmdesk.ui.refresh import PATIENTS, PRACTICE, TIME, TIMERS, Changes, touches
-from ccmdesk.ui.widgets.tables import ModelIndex
+from ccmdesk.ui.widgets.rows_model import RowsModel
+from ccmdesk.ui.widgets.tables import ModelIndex, current_source_row, prepare_table
 
 if TYPE_CHECKING:
     from ccmdesk.ui.patient_panel import PatientPanel
@@ -94,7 +93,7 @@ def search_key(row: PatientRow, name: NameKey) -> str:
     )
 
 
-class PatientTableModel(QAbstractTableModel):
+class PatientTableModel(RowsModel[PatientRow]):
     """Every patient as one row, with what the search needs worked out once per load.
 
     Sorting happens here, in one Python pass with a key function: a proxy sorting 10,000
@@ -102,8 +101,7 @@ class PatientTableModel(QAbstractTableModel):
     """
 
     def __init__(self, rows: Sequence[PatientRow] = (), parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[PatientRow] = []
+        super().__init__(HEADERS, parent)
         self._names: list[NameKey] = []  # by row, for sorting
         self._keys: list[str] = []  # by row, for searching
         # One flag per row, in row order: does the row match the search words? The list is
@@ -129,19 +127,13 @@ class PatientTableModel(QAbstractTableModel):
         self._match()
         self.endResetModel()
 
-    def row_at(self, row: int) -> PatientRow:
-        return self._rows[row]
-
     def rows(self) -> Sequence[PatientRow]:
         """Every row in display order (not a copy: do not change it)."""
         return self._rows
 
     def row_of(self, mrn: str) -> int:
         """The row showing a patient, or -1."""
-        for position, row in enumerate(self._rows):
-            if row.mrn == mrn:
-                return position
-        return -1
+        return self.position_where(lambda row: row.mrn == mrn)
 
     def search_words(self) -> tuple[str, ...]:
         return self._words
@@ -164,48 +156,24 @@ class PatientTableModel(QAbstractTableModel):
 
     # --- QAbstractTableModel ----------------------------------------------------------------
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
-        return 0 if parent.isValid() else len(self._rows)
+    def _text(self, row: PatientRow, column: int) -> str:
+        return (
+            row.mrn,
+            f"{row.last_name}, {row.first_name}",
+            row.dob.isoformat(),
+            row.billing_practitioner,
+            row.enrollment,
+            ", ".join(row.conditions),
+        )[column]
 
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == MRN:
-                return row.mrn
-            if column == NAME:
-                return f"{row.last_name}, {row.first_name}"
-            if column == DOB:
-                return row.dob.isoformat()
-            if column == PRACTITIONER:
-                return row.billing_practitioner
-            if column == ENROLLMENT:
-                return row.enrollment
-            if column == CONDITIONS:
-                return ", ".join(row.conditions)
-        elif role == Qt.ItemDataRole.ToolTipRole:
+    def _cell(self, row: PatientRow, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole:
             if column == DOB:
                 return f"{row.dob.month:02d}/{row.dob.day:02d}/{row.dob.year}"
             if column == CONDITIONS and row.conditions:
                 return "\n".join(row.conditions)
         elif role == Qt.ItemDataRole.UserRole:
             return row.mrn
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(HEADERS)
-        ):
-            return HEADERS[section]
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -397,20 +365,10 @@ class PatientsPage(QWidget):
 
     def _configure_table(self) -> None:
         table = self.table
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setAlternatingRowColors(True)
-        table.setWordWrap(False)
-        table.setShowGrid(False)
-        table.setTabKeyNavigation(False)
-        vertical = table.verticalHeader()
-        vertical.hide()
-        # Fixed row heights: Qt never measures 10,000 rows to lay them out.
-        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vertical.setDefaultSectionSize(table.fontMetrics().height() + 10)
+        # The list the app opens on keeps its first, denser look: rows 2px lower, headers
+        # centred (Qt's own).
+        prepare_table(table, row_padding=10, headers=Qt.AlignmentFlag.AlignCenter)
         header = table.horizontalHeader()
-        header.setHighlightSections(False)
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSortIndicator(NAME, Qt.SortOrder.AscendingOrder)
@@ -513,10 +471,8 @@ class PatientsPage(QWidget):
         return True
 
     def current_mrn(self) -> str | None:
-        index = self.table.currentIndex()
-        if not index.isValid():
-            return None
-        return self.model.row_at(self.proxy.mapToSource(index).row()).mrn
+        row = current_source_row(self.table, self.proxy)
+        return None if row is None else self.model.row_at(row).mrn
 
     def count_text(self) -> str:
         shown = self.proxy.rowCount()

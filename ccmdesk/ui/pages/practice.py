@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QShowEvent
@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
@@ -42,7 +41,7 @@ from ccmdesk.rules.validation import (
     practice_from_text,
     validate_stopwatch_settings,
 )
-from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
+from ccmdesk.services import ServiceError, ValidationFailed
 from ccmdesk.services.practice import ATTESTATION_LIMIT, AUTO_LOCK_RANGE
 from ccmdesk.ui.backups import BackupsBox
 from ccmdesk.ui.fees import FeesBox
@@ -52,9 +51,12 @@ from ccmdesk.ui.forms import (
     ValueComboBox,
     align_labels,
     focus_field,
+    hint_label,
     show_failure,
 )
+from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import PRACTICE, Changes, touches
+from ccmdesk.ui.widgets.ordered_list import OrderedListEditor
 
 PLACES_OF_SERVICE = (
     ("11", "Office"),
@@ -215,12 +217,10 @@ class PracticeFormWidget(QWidget):
             caption.setObjectName("formLabel")
             caption.setBuddy(widget)
             form.addRow(caption, self.errors.add(field, LABELS[field], widget, *aliases))
-        hint = QLabel(
+        hint = hint_label(
             "The date of service is the date printed on each month's claim lines. Months are "
             "counted in the practice's time zone."
         )
-        hint.setObjectName("hint")
-        hint.setWordWrap(True)
         form.addRow("", hint)
         self.inputs = inputs
         self.set_record(PracticeRecord(name="", timezone=local_zone_name()))
@@ -289,44 +289,32 @@ class _NumberedActivityDelegate(QStyledItemDelegate):
         editor.setGeometry(editor.geometry().adjusted(number, 0, 0, 0))
 
 
-class ActivityListEditor(QWidget):
+class ActivityListEditor(OrderedListEditor):
     """The stop dialog's activities, in order: add, rename in place, remove, move up and down."""
-
-    changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.list = QListWidget()
         self.list.setObjectName("activityList")
         self.list.setAccessibleName("Activities, in the order the stop dialog lists them")
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
             | QAbstractItemView.EditTrigger.SelectedClicked
         )
         self.list.setItemDelegate(_NumberedActivityDelegate(self.list))
-        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.list.setUniformItemSizes(True)
         # Room for the seven default activities and a few more; then it scrolls.
         self.list.setFixedHeight(self.list.fontMetrics().lineSpacing() * 10 + 12)
         self.add_button = QPushButton("Add")
         self.add_button.setToolTip("Add an activity at the end of the list and type its name")
-        self.remove_button = QPushButton("Remove")
-        self.up_button = QPushButton("Move up")
-        self.down_button = QPushButton("Move down")
         self.defaults_button = QPushButton("Restore defaults")
         self.defaults_button.setToolTip(
             "Put back ccmdesk's own list of activities (saved when you press Save)"
         )
-        self.hint = QLabel(
+        self.hint = hint_label(
             "Staff pick one of these when they stop a stopwatch, in this order. Double-click an "
             "activity to rename it. Renaming or removing one does not change minutes already "
             "recorded."
         )
-        self.hint.setObjectName("hint")
-        self.hint.setWordWrap(True)
 
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
@@ -344,11 +332,7 @@ class ActivityListEditor(QWidget):
         layout.addWidget(self.hint)
 
         self.add_button.clicked.connect(lambda: self.add_activity())
-        self.remove_button.clicked.connect(self.remove_selected)
-        self.up_button.clicked.connect(self.move_up)
-        self.down_button.clicked.connect(self.move_down)
         self.defaults_button.clicked.connect(self.restore_defaults)
-        self.list.currentRowChanged.connect(self._update_buttons)
         self.list.itemChanged.connect(self._edited)
         self._update_buttons()
 
@@ -390,32 +374,6 @@ class ActivityListEditor(QWidget):
         """What typing over an activity in the list does."""
         self.list.item(row).setText(text)
 
-    def remove_selected(self) -> None:
-        row = self.list.currentRow()
-        if row < 0:
-            return
-        self.list.takeItem(row)
-        self.list.setCurrentRow(min(row, self.list.count() - 1))
-        self._update_buttons()
-        self.changed.emit()
-
-    def move_selected(self, delta: int) -> None:
-        row = self.list.currentRow()
-        target = row + delta
-        if row < 0 or not 0 <= target < self.list.count():
-            return
-        item = self.list.takeItem(row)
-        self.list.insertItem(target, item)
-        self.list.setCurrentRow(target)
-        self._update_buttons()
-        self.changed.emit()
-
-    def move_up(self) -> None:
-        self.move_selected(-1)
-
-    def move_down(self) -> None:
-        self.move_selected(1)
-
     def restore_defaults(self) -> None:
         self.set_activities(DEFAULT_ACTIVITIES)
 
@@ -443,13 +401,6 @@ class ActivityListEditor(QWidget):
     def _edited(self, _item: QListWidgetItem) -> None:
         self.changed.emit()
 
-    def _update_buttons(self) -> None:
-        row = self.list.currentRow()
-        count = self.list.count()
-        self.remove_button.setEnabled(row >= 0)
-        self.up_button.setEnabled(row > 0)
-        self.down_button.setEnabled(0 <= row < count - 1)
-
 
 def _stopwatch_errors(errors: Sequence[FieldError]) -> tuple[list[FieldError], list[int]]:
     """The service's messages worded for the list ("line 3" is activity 3), and the 0-based
@@ -468,21 +419,16 @@ def _stopwatch_errors(errors: Sequence[FieldError]) -> tuple[list[FieldError], l
     return worded, rows
 
 
-class PracticePage(QWidget):
+class PracticePage(ServicesPage):
     """Administrators change the practice's name, numbers, time zone and claim settings, and
     the stopwatch's idle question and activity list; one Save keeps both or neither."""
 
     saved = Signal()
 
-    def __init__(
-        self, services: Services, actor: Callable[[], Actor], parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
+    TITLE = "Practice settings"
+
+    def _build(self) -> None:
         self._loaded = False
-        heading = QLabel("Practice settings")
-        heading.setObjectName("pageHeading")
         self.form = PracticeFormWidget()
         practice_box = QGroupBox("Practice")
         QVBoxLayout(practice_box).addWidget(self.form)
@@ -493,12 +439,10 @@ class PracticePage(QWidget):
         self.attestation.setAccessibleName("Attestation statement")
         self.attestation.setTabChangesFocus(True)
         self.attestation.setFixedHeight(self.attestation.fontMetrics().height() * 5 + 16)
-        attestation_hint = QLabel(
+        attestation_hint = hint_label(
             "What a practitioner attests when signing a patient's monthly summary. Leave it "
             "empty for the default statement."
         )
-        attestation_hint.setObjectName("hint")
-        attestation_hint.setWordWrap(True)
         self.attestation_box = QGroupBox("Monthly sign-off")
         sign_off = QVBoxLayout(self.attestation_box)
         sign_off.addWidget(attestation_hint)
@@ -508,12 +452,10 @@ class PracticePage(QWidget):
         self.auto_lock.setRange(*AUTO_LOCK_RANGE)
         self.auto_lock.setSuffix(" minutes")
         self.auto_lock.setAccessibleName("Lock the screen after")
-        lock_hint = QLabel(
+        lock_hint = hint_label(
             "without keyboard or mouse on this computer; a running stopwatch keeps running. "
             "The screen also locks when the system locks its own."
         )
-        lock_hint.setObjectName("hint")
-        lock_hint.setWordWrap(True)
         self.security_box = QGroupBox("Security")
         security = QFormLayout(self.security_box)
         lock_row = QWidget()
@@ -525,8 +467,8 @@ class PracticePage(QWidget):
         lock_label.setObjectName("formLabel")
         lock_label.setBuddy(self.auto_lock)
         security.addRow(lock_label, lock_row)
-        self.backups = BackupsBox(services, actor)
-        self.fees = FeesBox(services, actor)
+        self.backups = BackupsBox(self._services, self._actor)
+        self.fees = FeesBox(self._services, self._actor)
         self.save_button = QPushButton("Save")
         self.save_button.setObjectName("primaryButton")
         self.save_button.setToolTip("Save the practice's details and the stopwatch settings")
@@ -539,7 +481,7 @@ class PracticePage(QWidget):
         inner = QWidget()
         inner.setObjectName("pageBody")
         column = QVBoxLayout(inner)
-        column.addWidget(heading)
+        column.addWidget(self.heading)
         column.addWidget(practice_box)
         column.addWidget(self.stopwatch_box)
         column.addWidget(self.attestation_box)
@@ -574,13 +516,11 @@ class PracticePage(QWidget):
         self.idle_minutes.setRange(*IDLE_MINUTES_SPIN_RANGE)
         self.idle_minutes.setSuffix(" minutes")
         self.idle_minutes.setAccessibleName(STOPWATCH_LABELS["idle_minutes"])
-        idle_hint = QLabel(
+        idle_hint = hint_label(
             "without keyboard or mouse use while a stopwatch runs. During phone calls staff "
             "turn on the \u201cOn a call\u201d switch instead, so a call is not taken for idle "
             "time."
         )
-        idle_hint.setObjectName("hint")
-        idle_hint.setWordWrap(True)
         idle_row = QWidget()
         idle_layout = QHBoxLayout(idle_row)
         idle_layout.setContentsMargins(0, 0, 0, 0)

@@ -38,11 +38,11 @@ from ccmdesk.services import (
     allowed,
 )
 from ccmdesk.services.review import BELOW, BLOCKED, CLOSED, READY, SIGNED
-from ccmdesk.ui.forms import ReasonDialog, plain, show_failure
+from ccmdesk.ui.forms import ask_reason, hint_label, plain, show_failure
 from ccmdesk.ui.pages.billing import shown_codes
 from ccmdesk.ui.pages.month_page import MonthPage
 from ccmdesk.ui.widgets.rows_model import RowsModel
-from ccmdesk.ui.widgets.tables import BLOCK_COLOR, WARNING_COLOR, ModelIndex, prepare_table
+from ccmdesk.ui.widgets.tables import BLOCK_COLOR, WARNING_COLOR, prepare_table
 
 PATIENT, MRN, MINUTES, CODES, AMOUNT, STATUS = range(6)
 HEADERS = ("Patient", "MRN", "Min", "Codes", "Amount", "Status")
@@ -94,25 +94,22 @@ class ReviewTableModel(RowsModel[tuple[BillingRow, str]]):
     def row_of(self, mrn: str) -> int:
         return self.position_where(lambda r: r[0].mrn == mrn)
 
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row, status = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            r = row.result
-            return (
-                row.patient_name,
-                row.mrn,
-                minutes(r.countable_seconds),
-                codes_words(shown_codes(row)),
-                dollars(r.amount_cents) if r.billable else "",
-                status.capitalize(),
-            )[column]
+    def _text(self, item: tuple[BillingRow, str], column: int) -> str:
+        row, status = item
+        r = row.result
+        return (
+            row.patient_name,
+            row.mrn,
+            minutes(r.countable_seconds),
+            codes_words(shown_codes(row)),
+            dollars(r.amount_cents) if r.billable else "",
+            status.capitalize(),
+        )[column]
+
+    def _cell(self, item: tuple[BillingRow, str], column: int, role: int) -> Any:
+        row, status = item
         if role == Qt.ItemDataRole.ForegroundRole and column == STATUS:
             return QBrush(STATUS_COLORS[status])
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMERIC:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         if role == Qt.ItemDataRole.ToolTipRole and column == MINUTES:
             r = row.result
             return (
@@ -297,12 +294,10 @@ class SignDialog(QDialog):
         self.attestation = plain(QLabel(attestation))
         self.attestation.setObjectName("attestation")
         self.attestation.setWordWrap(True)
-        note = QLabel(
+        note = hint_label(
             "Signing freezes each month: its time and facts cannot change until it is unlocked, "
             "and unlocking voids the signature."
         )
-        note.setObjectName("hint")
-        note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.sign_button = buttons.addButton(
             f"Sign {count} month{'s' if count != 1 else ''}",
@@ -556,17 +551,17 @@ class ReviewPage(MonthPage):
         return dialog
 
     def _sign(self, month: str, shown: dict[str, tuple[str, int]]) -> None:
-        try:
-            self._services.review.sign_many(self._actor(), month, list(shown), shown)
-        except ServiceError as error:
-            show_failure(self, error)
-        self._after_change()
+        self._change(
+            lambda: self._services.review.sign_many(self._actor(), month, list(shown), shown)
+        )
 
     def unlock_current(self) -> QDialog | None:
         s = self.summary
         if s is None or s.signature is None or not self.unlock_button.isEnabled():
             return None
-        dialog = ReasonDialog(
+        mrn, month = s.row.mrn, s.month
+        return ask_reason(
+            self,
             "Unlock a signed month",
             f"Unlocking voids {s.signature.signed_by}'s signature of "
             f"{s.signature.signed_at.astimezone(self._services.practice_zone()):%d %b %Y} on "
@@ -574,20 +569,10 @@ class ReviewPage(MonthPage):
             "facts can then "
             "change, and the month must be signed again before it is billed.",
             "Unlock",
-            self,
+            lambda reason: self._change(
+                lambda: self._services.review.unlock(self._actor(), mrn, month, reason)
+            ),
         )
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        mrn, month = s.row.mrn, s.month
-        dialog.accepted.connect(lambda: self._unlock(mrn, month, dialog.text()))
-        dialog.open()
-        return dialog
-
-    def _unlock(self, mrn: str, month: str, reason: str) -> None:
-        try:
-            self._services.review.unlock(self._actor(), mrn, month, reason)
-        except ServiceError as error:
-            show_failure(self, error)
-        self._after_change()
 
     def edit_facts(self) -> QWidget | None:
         """Attest complexity (the billing practitioner) or see the month's other facts."""
@@ -643,4 +628,4 @@ class ReviewPage(MonthPage):
 
     def _after_change(self) -> None:
         self.changed.emit()
-        self.reload()
+        super()._after_change()

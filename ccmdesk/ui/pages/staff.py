@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
     QObject,
     QSortFilterProxyModel,
     Qt,
@@ -22,7 +20,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -44,9 +41,11 @@ from ccmdesk.ui.forms import (
     limit_typing,
     show_failure,
 )
+from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import STAFF, Changes, touches
 from ccmdesk.ui.widgets.roles import role_label
-from ccmdesk.ui.widgets.tables import ModelIndex
+from ccmdesk.ui.widgets.rows_model import RowsModel
+from ccmdesk.ui.widgets.tables import current_source_row
 
 STAFF_ID, NAME, ROLE, CREDENTIALS, NPI, ACTIVE = range(6)
 HEADERS = ("Staff id", "Name", "Role", "Credentials", "NPI", "Active")
@@ -62,62 +61,39 @@ CREDENTIAL_CHOICES = ("", "RN", "LPN", "MA", "MD", "DO", "NP", "PA", "CNS", "LCS
 INACTIVE_COLOR = QColor("#7a7f85")
 
 
-class StaffTableModel(QAbstractTableModel):
+class StaffTableModel(RowsModel[StaffRecord]):
     """Every staff member, active or not."""
 
     def __init__(self, staff: Sequence[StaffRecord] = (), parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._staff: list[StaffRecord] = list(staff)
+        super().__init__(HEADERS, parent)
+        self._rows = list(staff)
 
     def set_staff(self, staff: Sequence[StaffRecord]) -> None:
         self.beginResetModel()
-        self._staff = list(staff)
+        self._rows = list(staff)
         self.endResetModel()
 
     def staff_at(self, row: int) -> StaffRecord:
-        return self._staff[row]
+        return self.row_at(row)
 
     def row_of(self, staff_id: str) -> int:
-        for row, member in enumerate(self._staff):
-            if member.staff_id == staff_id:
-                return row
-        return -1
+        return self.position_where(lambda member: member.staff_id == staff_id)
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
-        return 0 if parent.isValid() else len(self._staff)
+    def _text(self, member: StaffRecord, column: int) -> str:
+        return (
+            member.staff_id,
+            member.name,
+            role_label(member.role),
+            member.credentials,
+            member.npi,
+            "Yes" if member.active else "No",
+        )[column]
 
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        member = self._staff[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (
-                member.staff_id,
-                member.name,
-                role_label(member.role),
-                member.credentials,
-                member.npi,
-                "Yes" if member.active else "No",
-            )[column]
+    def _cell(self, member: StaffRecord, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ForegroundRole and not member.active:
             return QBrush(INACTIVE_COLOR)
         if role == Qt.ItemDataRole.UserRole:
             return member.staff_id
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(HEADERS)
-        ):
-            return HEADERS[section]
         return None
 
 
@@ -234,19 +210,14 @@ class StaffDialog(QDialog):
         return True
 
 
-class StaffPage(QWidget):
+class StaffPage(ServicesPage):
     """Administrators add people, set their role and NPI, and retire them (inactive)."""
 
     member_saved = Signal(str)  # staff_id: the window re-reads its own user when it changed
 
-    def __init__(
-        self, services: Services, actor: Callable[[], Actor], parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
-        heading = QLabel("Staff")
-        heading.setObjectName("pageHeading")
+    TITLE = "Staff"
+
+    def _build(self) -> None:
         self.add_button = QPushButton("Add staff member…")
         self.add_button.setObjectName("primaryButton")
         self.edit_button = QPushButton("Edit…")
@@ -278,14 +249,7 @@ class StaffPage(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
 
-        top = QHBoxLayout()
-        top.addWidget(heading, 1)
-        top.addWidget(self.password_button)
-        top.addWidget(self.edit_button)
-        top.addWidget(self.add_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
+        layout = self._lay_out(self.password_button, self.edit_button, self.add_button)
         layout.addWidget(self.table, 1)
 
         self.add_button.clicked.connect(self.add_member)
@@ -325,10 +289,8 @@ class StaffPage(QWidget):
         self._update_buttons()
 
     def current_staff_id(self) -> str | None:
-        index = self.table.currentIndex()
-        if not index.isValid():
-            return None
-        return self.model.staff_at(self.proxy.mapToSource(index).row()).staff_id
+        row = current_source_row(self.table, self.proxy)
+        return None if row is None else self.model.staff_at(row).staff_id
 
     def _update_buttons(self) -> None:
         chosen = self.table.currentIndex().isValid()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -16,14 +16,12 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QKeyEvent, QPainter, QPalette, QShowEvent
+from PySide6.QtGui import QPainter, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QStackedWidget,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -40,12 +38,18 @@ from ccmdesk.rules.minutes import (
     progress_share,
     threshold_ticks,
 )
-from ccmdesk.services import Actor, Permission, ServiceError, Services, WorklistRow, allowed
-from ccmdesk.ui.forms import show_failure
+from ccmdesk.services import Permission, WorklistRow, allowed
+from ccmdesk.ui.forms import hint_label
+from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import PATIENTS, TIME, TIMERS, Changes, touches
 from ccmdesk.ui.stopwatch_dialogs import clock_text
 from ccmdesk.ui.widgets.rows_model import RowsModel
-from ccmdesk.ui.widgets.tables import ModelIndex, prepare_table
+from ccmdesk.ui.widgets.tables import (
+    MessageStack,
+    ModelIndex,
+    enter_pressed,
+    prepare_table,
+)
 from ccmdesk.ui.widgets.threshold_bar import paint_threshold_bar
 
 (
@@ -133,17 +137,9 @@ class WorklistTableModel(RowsModel[WorklistRow]):
         """The row showing a patient, or -1."""
         return self.position_where(lambda row: row.mrn == mrn)
 
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, column)
+    def _cell(self, row: WorklistRow, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMERIC:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         if role == PROGRESS_ROLE and column == PROGRESS:
             return progress_fraction(row.progress)
         if role == TICKS_ROLE and column == PROGRESS:
@@ -245,21 +241,15 @@ class ProgressBarDelegate(QStyledItemDelegate):
         return QSize(self.BAR_WIDTH + text_width + 16, size.height())
 
 
-class WorklistPage(QWidget):
+class WorklistPage(ServicesPage):
     """The signed-in person's enrolled patients and how much time each still needs this month."""
 
     start_requested = Signal(str)  # mrn: start a stopwatch for this patient
     open_requested = Signal(str)  # mrn: open this patient
 
-    def __init__(
-        self, services: Services, actor: Callable[[], Actor], parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self._services = services
-        self._actor = actor
+    TITLE = "Worklist"
 
-        heading = QLabel("Worklist")
-        heading.setObjectName("pageHeading")
+    def _build(self) -> None:
         self.subtitle_label = QLabel()
         self.subtitle_label.setObjectName("hint")
         self.start_button = QPushButton("Start stopwatch")
@@ -284,12 +274,10 @@ class WorklistPage(QWidget):
         self.empty_label = QLabel(EMPTY_TEXT)
         self.empty_label.setObjectName("statusLabel")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        empty_hint = QLabel(
+        empty_hint = hint_label(
             "Patients appear here once you are their care manager or billing practitioner "
             "and their consent is on file."
         )
-        empty_hint.setObjectName("hint")
-        empty_hint.setWordWrap(True)
         empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_panel = QWidget()
         empty_layout = QVBoxLayout(self.empty_panel)
@@ -299,23 +287,10 @@ class WorklistPage(QWidget):
         empty_layout.addStretch(2)
 
         # What the service refused, in place of the table (a role without time to record).
-        self.message_label = QLabel()
-        self.message_label.setObjectName("pageMessage")
-        self.message_label.setWordWrap(True)
-        self.message_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.stack = MessageStack(self.table, self.empty_panel)
+        self.message_label = self.stack.message_label
 
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.empty_panel)
-        self.stack.addWidget(self.message_label)
-
-        top = QHBoxLayout()
-        top.addWidget(heading, 1)
-        top.addWidget(self.start_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
+        layout = self._lay_out(self.start_button)
         layout.addWidget(self.subtitle_label)
         layout.addWidget(self.stack, 1)
 
@@ -344,19 +319,19 @@ class WorklistPage(QWidget):
     def reload(self) -> None:
         """Read this month's worklist again, keeping the chosen patient chosen."""
         keep = self.current_mrn()
-        try:
+
+        def read() -> tuple[dt.datetime, dt.tzinfo, str, Sequence[WorklistRow]]:
             now = self._services.now()
             zone = self._services.practice_zone()
             # The month is fixed here, not by the service, so the heading and the rows agree
             # even when the call runs across midnight at the end of a month.
             month = month_of(now, zone)
-            rows = self._services.minutes.worklist(self._actor(), month)
-        except ServiceError as error:
-            self._show_message(str(error))
+            return now, zone, month, self._services.minutes.worklist(self._actor(), month)
+
+        got = self._read(read)
+        if got is None:
             return
-        except Exception as error:
-            show_failure(self, error)
-            return
+        now, zone, month, rows = got
         today = now.astimezone(zone).date()
         self.model.set_rows(rows, zone)
         self.subtitle_label.setText(subtitle_text(month, days_left(month, today), len(rows)))
@@ -370,14 +345,13 @@ class WorklistPage(QWidget):
 
     def _show_message(self, text: str) -> None:
         self.model.set_rows([], dt.UTC)
-        self.message_label.setText(text)
-        self.stack.setCurrentWidget(self.message_label)
+        self.stack.show_message(text)
         self.subtitle_label.hide()
         self.start_button.hide()
 
     def message(self) -> str:
         """What the page says instead of a table ("" while it shows the table or is empty)."""
-        return self.message_label.text() if self.stack.currentWidget() is self.message_label else ""
+        return self.stack.message()
 
     def select_mrn(self, mrn: str) -> bool:
         row = self.model.row_of(mrn)
@@ -407,13 +381,7 @@ class WorklistPage(QWidget):
         self.start_button.setEnabled(self.current_mrn() is not None)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            watched is self.table
-            and event.type() == QEvent.Type.KeyPress
-            and isinstance(event, QKeyEvent)
-            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-            and self.current_mrn() is not None
-        ):
+        if watched is self.table and enter_pressed(event) and self.current_mrn() is not None:
             self.start_current()
             return True
         return super().eventFilter(watched, event)

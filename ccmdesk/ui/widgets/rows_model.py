@@ -13,7 +13,8 @@ Row = TypeVar("Row")
 
 
 class RowsModel(QAbstractTableModel, Generic[Row]):
-    """Rows in a list and a fixed set of columns; subclasses say what each cell shows."""
+    """Rows in a list and a fixed set of columns; subclasses say what each cell shows
+    (`_text`) and holds for the other roles (`_cell`)."""
 
     def __init__(
         self,
@@ -39,6 +40,25 @@ class RowsModel(QAbstractTableModel, Generic[Row]):
 
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._headers)
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(row, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in self._numeric:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        return self._cell(row, column, role)
+
+    def _text(self, row: Row, column: int) -> str:
+        """What a cell shows."""
+        raise NotImplementedError
+
+    def _cell(self, row: Row, column: int, role: int) -> Any:
+        """What a cell holds for the other roles (tooltips, colours, the row's key)."""
+        return None
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
