@@ -16,14 +16,25 @@ from ccmdesk.rules.validation import parse_month, reason_error
 from ccmdesk.services.context import SYSTEM_ROLE, Actor, Clock, Permission, require, utc_now
 from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 
+# Where a transaction keeps the zone it read (Session.info lives as long as the session).
+_ZONE = "ccmdesk.practice_zone"
+
 
 def practice_zone(session: Session) -> dt.tzinfo:
-    """The practice's time zone; before set-up, the computer's own."""
-    name = session.scalars(select(Practice.timezone).limit(1)).first()
-    if name:
-        return ZoneInfo(name)
-    local = dt.datetime.now().astimezone().tzinfo
-    return local if local is not None else dt.UTC
+    """The practice's time zone; before set-up, the computer's own. Read once a transaction:
+    a stop asks three times, and each read flushed the stop's pending rows first."""
+    zone: dt.tzinfo | None = session.info.get(_ZONE)
+    if zone is None:
+        name = session.scalars(select(Practice.timezone).limit(1)).first()
+        local = dt.datetime.now().astimezone().tzinfo
+        zone = ZoneInfo(name) if name else local if local is not None else dt.UTC
+        session.info[_ZONE] = zone
+    return zone
+
+
+def forget_practice_zone(session: Session) -> None:
+    """The practice's time zone was just changed in this transaction: read it afresh."""
+    session.info.pop(_ZONE, None)
 
 
 def patient_by_mrn(session: Session, mrn: str, *options: Any) -> Patient:

@@ -24,7 +24,7 @@ from ccmdesk.rules.validation import (
     validate_stopwatch_settings,
 )
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase
+from ccmdesk.services.base import ServiceBase, forget_practice_zone
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import ServiceError, ValidationFailed
 
@@ -69,6 +69,7 @@ def add_practice(session: Session, at: dt.datetime, actor: Actor, record: Practi
     """Describe the practice on a database that has none, in the caller's transaction."""
     practice = Practice()
     _apply(practice, record)
+    forget_practice_zone(session)  # the time zone may be new
     session.add(practice)
     audit.record_saved(
         session, at, actor, "practice", "practice", (None, dataclasses.asdict(record))
@@ -103,6 +104,7 @@ class PracticeService(ServiceBase):
                 practice = Practice()
                 session.add(practice)
             _apply(practice, record)
+            forget_practice_zone(session)  # the time zone may be new
             change = (before, dataclasses.asdict(record))
             audit.record_saved(session, self._now(), actor, "practice", "practice", change)
         return record
@@ -141,6 +143,7 @@ class PracticeService(ServiceBase):
             before = dataclasses.asdict(_record(existing)) if existing else None
             target = existing or Practice()
             _apply(target, practice)
+            forget_practice_zone(session)  # the time zone may be new
             session.add(target)
             staff = Staff(
                 staff_id=admin.staff_id,
