@@ -8,7 +8,7 @@ import io
 
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import Services
-from tests.helpers.common import CLI, patient_text
+from tests.helpers.common import CLI, VALID_NPIS, patient_text
 from tests.helpers.scenario_cases import CASES, MONTH, Case, Work
 
 WHO = {"RN": "rn-lee", "LPN": "lpn-l", "MA": "ma-m", "MD": "dr-a", "SCHED": "sched-s"}
@@ -100,3 +100,11 @@ def with_cases(services: Services) -> Services:
     """The `staffed` practice with every worked case of March 2026 imported."""
     import_cases(add_case_staff(services), CASES)
     return services
+
+
+def with_second_doctor_and_cases(services: Services) -> Services:
+    """with_cases, and Dr. B, a second practitioner who is billing practitioner of none."""
+    services.staff.save(
+        CLI, StaffRecord("dr-b", "Dr. B", "practitioner", "MD", VALID_NPIS[1]), is_new=True
+    )
+    return with_cases(services)

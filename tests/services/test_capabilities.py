@@ -8,26 +8,17 @@ from collections.abc import Callable
 import pytest
 
 from ccmdesk.db import Database
-from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import Actor, ServiceError, Services
-from tests.helpers.billing import import_cases
-from tests.helpers.common import ADMIN, BILLER, CLI, NURSE, VALID_NPIS, FakeClock
-from tests.helpers.scenario_cases import CASES, MONTH
+from tests.helpers.billing import with_second_doctor_and_cases
+from tests.helpers.common import ADMIN, BILLER, DOCTOR, NURSE, FakeClock
+from tests.helpers.scenario_cases import MONTH
 
-DOCTOR = Actor(key="dr-a", name="Dr. A", role="practitioner")
 SIGNED_MRN, OTHER_MRN = "S13", "S02"  # Dr. A's patients, billable in MONTH
 
 
 @pytest.fixture
 def team(staffed: Services) -> Services:
-    for record in (
-        StaffRecord("lpn-l", "Lou Nurse", "clinical", "LPN"),
-        StaffRecord("ma-m", "Max Assistant", "clinical", "MA"),
-        StaffRecord("dr-b", "Dr. B", "practitioner", "MD", VALID_NPIS[1]),
-    ):
-        staffed.staff.save(CLI, record, is_new=True)
-    import_cases(staffed, CASES)
-    return staffed
+    return with_second_doctor_and_cases(staffed)
 
 
 def sign(team: Services) -> None:

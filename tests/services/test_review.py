@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ccmdesk.db import Database
 from ccmdesk.models import AuditEvent, MonthlyReview
-from ccmdesk.rules.records import DEFAULT_ATTESTATION, StaffRecord
+from ccmdesk.rules.records import DEFAULT_ATTESTATION
 from ccmdesk.services import (
     Actor,
     ImportFailed,
@@ -21,8 +21,15 @@ from ccmdesk.services import (
     Services,
     ValidationFailed,
 )
-from tests.helpers.billing import BELOW_MRN, BLOCKED_MRN, READY_MRN, csv_bytes, import_cases
-from tests.helpers.common import ADMIN, BILLER, CLI, DOCTOR, NURSE, VALID_NPIS
+from tests.helpers.billing import (
+    BELOW_MRN,
+    BLOCKED_MRN,
+    READY_MRN,
+    csv_bytes,
+    import_cases,
+    with_second_doctor_and_cases,
+)
+from tests.helpers.common import ADMIN, BILLER, CLI, DOCTOR, NURSE
 from tests.helpers.scenario_cases import CASES, MONTH
 
 OTHER_DOCTOR = Actor(key="dr-b", name="Dr. B", role="practitioner")
@@ -30,14 +37,7 @@ OTHER_DOCTOR = Actor(key="dr-b", name="Dr. B", role="practitioner")
 
 @pytest.fixture
 def team(staffed: Services) -> Services:
-    for record in (
-        StaffRecord("lpn-l", "Lou Nurse", "clinical", "LPN"),
-        StaffRecord("ma-m", "Max Assistant", "clinical", "MA"),
-        StaffRecord("dr-b", "Dr. B", "practitioner", "MD", VALID_NPIS[1]),
-    ):
-        staffed.staff.save(CLI, record, is_new=True)
-    import_cases(staffed, CASES)
-    return staffed
+    return with_second_doctor_and_cases(staffed)
 
 
 def events(db: Database, action: str) -> list[AuditEvent]:

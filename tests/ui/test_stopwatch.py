@@ -676,17 +676,27 @@ def test_without_an_unclean_exit_a_fresh_heartbeat_is_another_workstation_s(
     assert controller.watching
 
 
-def test_escape_in_the_recovery_dialog_stops_at_the_heartbeat(
-    qtbot, services, nurse, clock
-) -> None:
+def recovery_dialog(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, beat_after: int | None
+) -> RecoveryDialog:
+    """The recovery question about a stopwatch started 14 minutes ago whose last heartbeat
+    came `beat_after` seconds after its start (None: ccmdesk died before the first one)."""
     timer = services.stopwatch.start(nurse, "A100")
-    clock.advance(minutes=4)
-    services.stopwatch.heartbeat(nurse, timer.entry_id)
-    clock.advance(minutes=10)
+    if beat_after is not None:
+        clock.advance(seconds=beat_after)
+        services.stopwatch.heartbeat(nurse, timer.entry_id)
+    clock.advance(seconds=14 * 60 - (beat_after or 0))
     [timer] = services.stopwatch.open_timers(nurse)
     dialog = RecoveryDialog(timer, clock.now, dt.UTC)
     qtbot.addWidget(dialog)
     dialog.show()
+    return dialog
+
+
+def test_escape_in_the_recovery_dialog_stops_at_the_heartbeat(
+    qtbot, services, nurse, clock
+) -> None:
+    dialog = recovery_dialog(qtbot, services, nurse, clock, beat_after=4 * 60)
     assert dialog.stop_button.isVisible() and dialog.stop_button.text().endswith("(4:00)")
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert dialog.choice == "stop_at_heartbeat"
@@ -697,11 +707,7 @@ def test_a_stopwatch_that_ended_before_its_first_heartbeat_is_not_offered_a_stop
 ) -> None:
     # ccmdesk was killed seconds after the start: stopping at the last sign of life would save
     # 0:00 and be refused in the Stop dialog, so only keeping and discarding are offered.
-    timer = services.stopwatch.start(nurse, "A100")
-    clock.advance(seconds=20)
-    dialog = RecoveryDialog(timer, clock.now, dt.UTC)
-    qtbot.addWidget(dialog)
-    dialog.show()
+    dialog = recovery_dialog(qtbot, services, nurse, clock, beat_after=None)
     assert not dialog.stop_button.isVisible()
     assert dialog.discard_button.isDefault()
     assert dialog.discard_button.text() == "Discard it: no time was recorded before then"
