@@ -13,7 +13,11 @@ from ccmdesk.services.audit import AuditFilter, AuditRow, AuditService, ChainChe
 from ccmdesk.services.billing.closing import ClosingService, MonthState
 from ccmdesk.services.billing.evaluation import BillingMonth, BillingRow, BillingService
 from ccmdesk.services.billing.family import FamilyService
-from ccmdesk.services.billing.month_facts import MonthFactsRecord, MonthFactsService
+from ccmdesk.services.billing.month_facts import (
+    MonthFactsEdit,
+    MonthFactsRecord,
+    MonthFactsService,
+)
 from ccmdesk.services.context import Actor, Clock, Permission, allowed, utc_now
 from ccmdesk.services.errors import (
     ImportFailed,
@@ -139,6 +143,7 @@ __all__ = [
     "EntryRow",
     "ImportFailed",
     "ImportSummary",
+    "MonthFactsEdit",
     "MonthFactsRecord",
     "MonthProgress",
     "MonthState",

@@ -31,12 +31,11 @@ from ccmdesk.rules.validation import REASON_LIMIT
 from ccmdesk.services import (
     Actor,
     BillingRow,
+    MonthFactsEdit,
     MonthFactsRecord,
-    Permission,
     ServiceError,
     Services,
     ValidationFailed,
-    allowed,
 )
 from ccmdesk.ui.forms import FieldErrorLabel, ValueComboBox, hint_label, plain, show_failure
 
@@ -125,21 +124,19 @@ class MonthFactsDialog(_MonthDialog):
         services: Services,
         actor: Callable[[], Actor],
         row: BillingRow,
-        record: MonthFactsRecord,
+        facts: MonthFactsEdit,
         parent: QWidget | None = None,
     ) -> None:
-        """The facts of `row`'s month; locked while it is signed."""
+        """The facts of `row`'s month; what the service says this person may not change is
+        shown locked, with its refusal."""
         super().__init__(services, actor, "monthFactsDialog", "Month facts", parent)
         self._mrn = row.mrn
         self._month = month = row.result.month
         self._first, self._last = month_days(month)
-        signed = row.result.signed
+        record = facts.record
         patient_name = row.patient_name
-        who = actor()
-        # Complexity is the attestation of the patient's own billing practitioner.
-        own_patient = who.key == row.practitioner_key
-        may_attest = allowed(who, Permission.ATTEST_COMPLEXITY) and own_patient and not signed
-        may_set = allowed(who, Permission.SET_MONTH_FACTS) and not signed
+        # Who may change what is the service's decision (MonthFactsService.for_edit).
+        may_attest, may_set = facts.can_attest, facts.can_set
 
         heading = plain(QLabel(f"{patient_name} · {month_label(month)}"))
         heading.setObjectName("dialogHeading")
@@ -148,12 +145,7 @@ class MonthFactsDialog(_MonthDialog):
             self.complexity.add_value(label, value)
         self.complexity.set_value(record.complexity)
         self.complexity.setEnabled(may_attest)
-        locked = (
-            "The month is signed: a practitioner or an administrator must unlock it first."
-            if signed
-            else "Attested only by the patient's billing practitioner"
-            + (f", {row.practitioner}." if row.practitioner else ".")
-        )
+        locked = facts.attest_refusal
         self.complexity_note = QLabel(locked)
         self.complexity_note.setObjectName("hint")
         self.complexity_note.setVisible(not may_attest)
@@ -192,6 +184,7 @@ class MonthFactsDialog(_MonthDialog):
             self.remove_stay,
         ):
             widget.setEnabled(may_set)
+            widget.setToolTip(facts.set_refusal)
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why (kept in the audit trail)")
         self.reason.setMaxLength(REASON_LIMIT)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
 from ccmdesk.db import Database
-from ccmdesk.services import Actor, ServiceError, Services
+from ccmdesk.services import Actor, MonthFactsRecord, ServiceError, Services
 from tests.helpers.billing import with_second_doctor_and_cases
-from tests.helpers.common import ADMIN, BILLER, DOCTOR, NURSE, FakeClock
+from tests.helpers.common import ADMIN, BILLER, CLI, DOCTOR, NURSE, FakeClock
 from tests.helpers.scenario_cases import MONTH
 
 SIGNED_MRN, OTHER_MRN = "S13", "S02"  # Dr. A's patients, billable in MONTH
@@ -136,3 +137,62 @@ def test_a_practitioner_may_not_unlock_another_practitioners_patient() -> None:
         "administrator) may do this."
     )
     assert unlock_refusal(DOCTOR, MONTH, "Ana Rivera", own=True, closed=False, signed=True) is None
+
+
+OTHER_DOCTOR = Actor(key="dr-b", name="Dr. B", role="practitioner")
+
+
+def facts_change(team: Services, mrn: str, what: str) -> MonthFactsRecord:
+    """The month's facts with complexity (or, for "set", billed elsewhere) changed."""
+    now = team.month_facts.get(CLI, mrn, MONTH)
+    if what == "attest":
+        return replace(now, complexity="moderate" if now.complexity != "moderate" else "high")
+    return replace(now, billed_elsewhere=not now.billed_elsewhere)
+
+
+@pytest.mark.parametrize(
+    ("actor", "mrn", "setup", "may"),
+    [
+        (DOCTOR, OTHER_MRN, None, True),  # the patient's own billing practitioner
+        (OTHER_DOCTOR, OTHER_MRN, None, False),  # not this patient's practitioner
+        (BILLER, OTHER_MRN, None, False),  # role
+        (DOCTOR, SIGNED_MRN, sign, False),  # signed
+        (DOCTOR, OTHER_MRN, close, False),  # closed for the practice
+    ],
+    ids=["own practitioner", "other practitioner", "billing", "signed", "closed"],
+)
+def test_can_attest_is_false_exactly_when_attesting_complexity_is_refused(
+    team: Services, actor: Actor, mrn: str, setup: Setup | None, may: bool
+) -> None:
+    if setup is not None:
+        setup(team)
+    facts = team.month_facts.for_edit(actor, mrn, MONTH)
+    assert facts.can_attest is may
+    changed = facts_change(team, mrn, "attest")
+    assert outcome(lambda: team.month_facts.save(actor, mrn, MONTH, changed, "why")) == (
+        facts.attest_refusal
+    )
+
+
+@pytest.mark.parametrize(
+    ("actor", "mrn", "setup", "may"),
+    [
+        (BILLER, OTHER_MRN, None, True),
+        (ADMIN, OTHER_MRN, None, True),
+        (NURSE, OTHER_MRN, None, False),  # role
+        (BILLER, SIGNED_MRN, sign, False),  # signed
+        (BILLER, OTHER_MRN, close, False),  # closed for the practice
+    ],
+    ids=["billing", "admin", "clinical staff", "signed", "closed"],
+)
+def test_can_set_is_false_exactly_when_setting_month_facts_is_refused(
+    team: Services, actor: Actor, mrn: str, setup: Setup | None, may: bool
+) -> None:
+    if setup is not None:
+        setup(team)
+    facts = team.month_facts.for_edit(actor, mrn, MONTH)
+    assert facts.can_set is may
+    changed = facts_change(team, mrn, "set")
+    assert outcome(lambda: team.month_facts.save(actor, mrn, MONTH, changed, "why")) == (
+        facts.set_refusal
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,7 @@ from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, checked_month, checked_reason, patient_by_mrn
 from ccmdesk.services.billing.evaluation import BillingRow, BillingService
 from ccmdesk.services.context import SYSTEM_ROLE, Actor, Clock, Permission, require
-from ccmdesk.services.errors import PermissionDenied, ValidationFailed
+from ccmdesk.services.errors import PermissionDenied, ServiceError, ValidationFailed
 from ccmdesk.services.locks import refuse_locked
 
 
@@ -30,6 +30,24 @@ class MonthFactsRecord:
     billed_elsewhere: bool = False
     inpatient_stays: tuple[tuple[dt.date, dt.date], ...] = ()
     family_override: str | None = None
+
+
+@dataclass(frozen=True)
+class MonthFactsEdit:
+    """A month's facts as the person editing them finds them, with what they may change: each
+    refusal is the sentence save() would refuse with ("" when allowed)."""
+
+    record: MonthFactsRecord
+    attest_refusal: str
+    set_refusal: str
+
+    @property
+    def can_attest(self) -> bool:
+        return not self.attest_refusal
+
+    @property
+    def can_set(self) -> bool:
+        return not self.set_refusal
 
 
 class MonthFactsService(ServiceBase):
@@ -45,6 +63,20 @@ class MonthFactsService(ServiceBase):
         with self._db.read() as session:
             patient = patient_by_mrn(session, mrn)
             return month_record(month_row(session, patient.id, month))
+
+    def for_edit(self, actor: Actor, mrn: str, month: str) -> MonthFactsEdit:
+        """The facts, and whether this person may attest complexity and set the other facts,
+        decided by the checks save() makes (role, own patient, signed or closed month)."""
+        actor = self._authorize(actor, Permission.VIEW_PATIENTS)
+        month = checked_month(month)
+        with self._db.read() as session:
+            patient = patient_by_mrn(session, mrn)
+            record = month_record(month_row(session, patient.id, month))
+            locked = _refusal(lambda: self._refuse_locked(session, patient, {month}))
+            attest = _refusal(lambda: self._may_attest(session, actor, patient))
+            facts = _refusal(lambda: require(actor, Permission.SET_MONTH_FACTS))
+        # A signed or closed month is the first thing to say: nobody may change it.
+        return MonthFactsEdit(record, locked or attest, locked or facts)
 
     def save(
         self, actor: Actor, mrn: str, month: str, record: MonthFactsRecord, reason: str = ""
@@ -122,6 +154,15 @@ class MonthFactsService(ServiceBase):
     @staticmethod
     def _refuse_locked(session: Session, patient: Patient, months: set[str]) -> None:
         refuse_locked(session, patient.id, months, "its facts")
+
+
+def _refusal(check: Callable[[], None]) -> str:
+    """The sentence a check refuses with, or "" when it passes."""
+    try:
+        check()
+    except ServiceError as error:
+        return str(error)
+    return ""
 
 
 def month_row(session: Session, patient_id: int, month: str) -> PatientMonth | None:

@@ -599,11 +599,11 @@ class BillingPage(MonthPage):
             return None
         month = row.result.month
         try:
-            record = self._services.month_facts.get(self._actor(), mrn, month)
+            facts = self._services.month_facts.for_edit(self._actor(), mrn, month)
         except Exception as error:
             show_failure(self, error)
             return None
-        dialog = MonthFactsDialog(self._services, self._actor, row, record, self)
+        dialog = MonthFactsDialog(self._services, self._actor, row, facts, self)
         dialog.saved.connect(self._row_changed)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

@@ -582,11 +582,11 @@ class ReviewPage(MonthPage):
             return None
         row = self.summary.row
         try:
-            record = self._services.month_facts.get(self._actor(), row.mrn, row.result.month)
+            facts = self._services.month_facts.for_edit(self._actor(), row.mrn, row.result.month)
         except ServiceError as error:
             show_failure(self, error)
             return None
-        dialog = MonthFactsDialog(self._services, self._actor, row, record, self)
+        dialog = MonthFactsDialog(self._services, self._actor, row, facts, self)
         dialog.saved.connect(lambda _row: self._after_change())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
