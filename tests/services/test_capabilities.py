@@ -196,3 +196,11 @@ def test_can_set_is_false_exactly_when_setting_month_facts_is_refused(
     assert outcome(lambda: team.month_facts.save(actor, mrn, MONTH, changed, "why")) == (
         facts.set_refusal
     )
+
+
+def test_who_cannot_attest_is_told_who_does(team: Services) -> None:
+    facts = team.month_facts.for_edit(BILLER, OTHER_MRN, MONTH)
+    assert facts.attest_refusal == (
+        "Only the patient's billing practitioner, Dr. A, attests complexity; "
+        f"{BILLER.name} may not attest complexity."
+    )

@@ -16,7 +16,7 @@ from ccmdesk.rules.month_facts import month_facts_errors, other_services
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, checked_month, checked_reason, patient_by_mrn
 from ccmdesk.services.billing.evaluation import BillingRow, BillingService
-from ccmdesk.services.context import SYSTEM_ROLE, Actor, Clock, Permission, require
+from ccmdesk.services.context import SYSTEM_ROLE, Actor, Clock, Permission, allowed, require
 from ccmdesk.services.errors import PermissionDenied, ServiceError, ValidationFailed
 from ccmdesk.services.locks import refuse_locked
 
@@ -141,10 +141,16 @@ class MonthFactsService(ServiceBase):
     def _may_attest(self, session: Session, actor: Actor, patient: Patient) -> None:
         """Complexity is medical decision making: only the patient's billing practitioner
         attests it (or the command line, importing)."""
-        require(actor, Permission.ATTEST_COMPLEXITY)
         if actor.role == SYSTEM_ROLE:
             return
         bp = session.get(Staff, patient.billing_practitioner_id or -1)
+        if not allowed(actor, Permission.ATTEST_COMPLEXITY):
+            # Said as the rule, naming who attests, for the person who cannot.
+            named = f", {bp.name}," if bp is not None else ""
+            raise PermissionDenied(
+                f"Only the patient's billing practitioner{named} attests complexity; "
+                f"{actor.name} may not attest complexity."
+            )
         if bp is None or bp.staff_id != actor.key:
             raise PermissionDenied(
                 f"Only the patient's billing practitioner attests complexity; {actor.name} is "
