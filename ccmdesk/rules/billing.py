@@ -17,14 +17,19 @@ from typing import Any, NamedTuple
 
 from ccmdesk.rules.catalog import (
     ALWAYS_EXCLUDING,
+    CLAIM_DIAGNOSES,
     CODES,
+    DEFAULT_COINSURANCE_PERCENT,
     EXCLUDING_FOR_CCM,
     EXCLUDING_FOR_PCM,
     FAMILIES,
+    MEDICARE_KINDS,
+    PART_B_DEDUCTIBLE,
     REASONS,
+    UNKNOWN_COVERAGE,
     Family,
 )
-from ccmdesk.rules.intervals import minus, month_days, month_year, short_month
+from ccmdesk.rules.intervals import date_text, minus, month_days, month_year, short_month
 
 COUNTING_ROLES = frozenset({"clinical", "practitioner"})  # C4
 COUNTING_SERVICES = frozenset({"ccm", "pcm"})  # C5
@@ -108,8 +113,43 @@ class Columns(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """The patient's primary payer as the rules read it (docs/billing-rules.md, "Payers")."""
+
+    payer_id: str
+    name: str
+    kind: str  # catalog.PAYER_KINDS
+    covers: tuple[str, ...]  # catalog.PROGRAMS, or ("unknown",)
+    coinsurance_percent: int = DEFAULT_COINSURANCE_PERCENT  # 0-100
+    min_diagnoses: int | None = None  # None: the payer sets no such rule
+
+    def pays_for(self, program: str) -> bool:
+        return program in self.covers
+
+    @property
+    def unknown(self) -> bool:
+        return UNKNOWN_COVERAGE in self.covers
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """A financial-hardship waiver of the patient's coinsurance, from its first month to its
+    last (`None`: until it is ended)."""
+
+    first_month: str  # YYYY-MM
+    last_month: str | None
+    approved_by: str  # the name printed on the superbill
+    approved_on: dt.date
+
+    def covers(self, month: str) -> bool:
+        # YYYY-MM strings sort as the months do.
+        return self.first_month <= month and (self.last_month is None or month <= self.last_month)
+
+
+@dataclass(frozen=True)
 class PatientFacts:
-    """What the patient record says, as of the evaluation."""
+    """What the patient record says, as of the evaluation. The payer fields default to "no
+    payer": such a patient is judged exactly as before payers existed."""
 
     conditions: tuple[str, ...]
     billing_practitioner_id: int | None
@@ -122,6 +162,25 @@ class PatientFacts:
     initiating_visit_date: dt.date | None = None
     care_plan_date: dt.date | None = None
     qmb: bool = False
+    coverage: Coverage | None = None  # the primary payer; None: no payer on file
+    secondary_payer: str = ""  # the secondary payer's name; blank: none
+    waivers: tuple[Waiver, ...] = ()  # the patient's hardship waivers (they never overlap)
+
+    def waiver_for(self, month: str) -> Waiver | None:
+        """The hardship waiver that covers the month, if any."""
+        return next((w for w in self.waivers if w.covers(month)), None)
+
+
+@dataclass(frozen=True)
+class CostShare:
+    """The patient-share estimate of one month and why it is what it is."""
+
+    patient_cents: int  # what the patient is estimated to owe
+    coinsurance_cents: int  # the coinsurance on the month's amount, whoever pays it
+    percent: int
+    basis: str  # "coinsurance", "qmb", "waiver" or "secondary"
+    secondary_payer: str = ""  # who pays the coinsurance, for "secondary"
+    waiver: Waiver | None = None  # the waiver that covers the month, whatever the basis
 
 
 @dataclass(frozen=True)
@@ -266,6 +325,7 @@ class MonthResult:
     override_ignored: bool  # the biller's family no longer fits the month's time
     next_threshold: tuple[int, str] | None  # (seconds, code) of the next unit to earn
     patient_share_cents: int
+    cost_share: CostShare
     signed: bool
     overlap_seconds: int  # time two people worked at once, counted once (C3)
     # What the explanation is written from; kept so only the rows someone reads are explained.
@@ -509,7 +569,56 @@ def _blocks(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]:
         blocks.add("EXCLUDED_SERVICE")
     if facts.billed_elsewhere:
         blocks.add("BILLED_ELSEWHERE")
+    coverage = patient.coverage
+    if coverage is not None:
+        program = program_for(n)
+        if program is not None and not coverage.unknown and not coverage.pays_for(program):
+            blocks.add("PAYER_DOES_NOT_COVER")
+        if coverage.min_diagnoses is not None and claim_diagnoses(n) < coverage.min_diagnoses:
+            blocks.add("PAYER_NEEDS_MORE_DIAGNOSES")
     return blocks
+
+
+def program_for(conditions: int) -> str | None:
+    """The program a payer's `covers` is read for: one chronic condition opens only the PCM
+    families, two or more only the CCM ones (so a biller's switch never changes it); none
+    opens nothing."""
+    if conditions == 0:
+        return None
+    return "pcm" if conditions == 1 else "ccm"
+
+
+def claim_diagnoses(conditions: int) -> int:
+    """How many diagnoses the claim carries: the patient's conditions, up to the claim's 12."""
+    return min(conditions, CLAIM_DIAGNOSES)
+
+
+def cost_share(amount_cents: int, patient: PatientFacts, month: str) -> CostShare:
+    """The patient-share estimate (docs/billing-rules.md, "Patient share"): the primary
+    payer's coinsurance on the amount, half up to the cent (20 % with no payer); $0 for a QMB
+    patient of Medicare or Medicare Advantage (or with no payer, as before payers), while a
+    hardship waiver covers the month, or when a secondary payer takes the coinsurance."""
+    coverage = patient.coverage
+    percent = DEFAULT_COINSURANCE_PERCENT if coverage is None else coverage.coinsurance_percent
+    coinsurance = (amount_cents * percent * 2 + 100) // 200  # half up to the cent
+    waiver = patient.waiver_for(month)
+    basis = "coinsurance"
+    # The order says what the estimate names: the law first (QMB), then the practice's own
+    # waiver (nothing is collected from anyone), then the secondary payer.
+    if patient.qmb and (coverage is None or coverage.kind in MEDICARE_KINDS):
+        basis = "qmb"
+    elif waiver is not None:
+        basis = "waiver"
+    elif patient.secondary_payer:
+        basis = "secondary"
+    return CostShare(
+        patient_cents=coinsurance if basis == "coinsurance" else 0,
+        coinsurance_cents=coinsurance,
+        percent=percent,
+        basis=basis,
+        secondary_payer=patient.secondary_payer if basis == "secondary" else "",
+        waiver=waiver,
+    )
 
 
 def _option(family: Family, total: int, m: Month) -> Option:
@@ -735,6 +844,10 @@ def prepare(
         warnings.add("FEES_FROM_EARLIER_YEAR")
     if not facts.signed:
         warnings.add("NOT_SIGNED")
+    if patient.coverage is not None and patient.coverage.unknown:
+        warnings.add("COVERAGE_UNKNOWN")
+    if patient.waiver_for(m.month) is not None:
+        warnings.add("COINSURANCE_WAIVED")
     return Prepared(
         m,
         patient,
@@ -810,7 +923,7 @@ def evaluate_prepared(prepared: Prepared, segments: Columns | Iterable[Segment])
     spans = own_merged if chosen is not None and chosen.practitioner_only else merged
     billable = not blocks and option is not None
     amount = option.amount_cents if billable and option else 0
-    share = 0 if patient.qmb else (amount * 2 + 5) // 10  # 20 %, half up to the cent
+    share = cost_share(amount, patient, m.month)
     result = MonthResult(
         month=m.month,
         conditions=n,
@@ -825,7 +938,8 @@ def evaluate_prepared(prepared: Prepared, segments: Columns | Iterable[Segment])
         compliant=tuple(f.key for f in compliant),
         override_ignored=override_ignored,
         next_threshold=_next_threshold(open_families, total, own_total),
-        patient_share_cents=share,
+        patient_share_cents=share.patient_cents,
+        cost_share=share,
         signed=facts.signed,
         inputs=(m, patient, facts),
         spans=spans,
@@ -846,7 +960,71 @@ def warning_text(r: MonthResult, code: str) -> str:
         )
     if code == "FEES_FROM_EARLIER_YEAR" and m.fee_year is not None:
         return f"There is no {m.first_day.year} fee schedule; {m.fee_year} amounts are used."
+    coverage = r.inputs[1].coverage
+    if code == "COVERAGE_UNKNOWN" and coverage is not None:
+        return (
+            f"It is not known whether {coverage.name} pays for care management: confirm with "
+            "the payer before billing."
+        )
+    if code == "COINSURANCE_WAIVED" and r.cost_share.waiver is not None:
+        return waiver_text(r.cost_share.waiver)
     return REASONS[code].text
+
+
+def block_text(r: MonthResult, code: str) -> str:
+    """A payer's block in the words of this month: which payer, which program, how many
+    diagnoses; other blocks as the catalog says them."""
+    n = r.conditions
+    coverage = r.inputs[1].coverage
+    if code == "PAYER_DOES_NOT_COVER" and coverage is not None:
+        program = (program_for(n) or "").upper()
+        covers = ", ".join(p.upper() for p in coverage.covers) or "no care management"
+        return f"{coverage.name} does not pay for {program} (it covers {covers})."
+    if code == "PAYER_NEEDS_MORE_DIAGNOSES" and coverage is not None:
+        carried = claim_diagnoses(n)
+        return (
+            f"{coverage.name} pays care management only with at least "
+            f"{coverage.min_diagnoses} diagnoses on the claim; this claim carries {carried}."
+        )
+    return REASONS[code].text
+
+
+def waiver_text(waiver: Waiver) -> str:
+    """The sentence the superbill, the handoff and the billing panel print for a waiver."""
+    return (
+        "Coinsurance waived for documented financial hardship, approved "
+        f"{date_text(waiver.approved_on)} by {waiver.approved_by}."
+    )
+
+
+def deductible_text(year: int, coverage: Coverage | None) -> str:
+    """What the estimate assumes about the deductible: the Part B amount of the year when
+    Medicare Part B is (or, with no payer, is taken to be) the payer; the plan's own else."""
+    if coverage is not None and coverage.kind != "medicare":
+        return "assumes the plan's deductible has been met"
+    amount = PART_B_DEDUCTIBLE.get(year)
+    if amount is None:
+        return f"assumes the {year} Part B deductible has been met"
+    return f"assumes the Part B deductible ({dollars(amount)} in {year}) has been met"
+
+
+def estimate_text(r: MonthResult) -> str:
+    """The patient-share estimate in one sentence, with why it is $0 when it is."""
+    share = r.cost_share
+    if share.basis == "qmb":
+        return "Patient share: $0.00; a QMB patient owes no Medicare cost sharing."
+    if share.basis == "waiver" and share.waiver is not None:
+        return f"Patient share: $0.00. {waiver_text(share.waiver)}"
+    if share.basis == "secondary":
+        return (
+            f"Patient share: $0.00; the coinsurance ({dollars(share.coinsurance_cents)}) to "
+            f"the secondary payer: {share.secondary_payer}."
+        )
+    m, patient, _ = r.inputs
+    return (
+        f"Patient share (estimate): {dollars(share.patient_cents)}, {share.percent} % "
+        f"coinsurance; {deductible_text(m.first_day.year, patient.coverage)}."
+    )
 
 
 def explain(r: MonthResult) -> list[Note]:
@@ -895,7 +1073,7 @@ def explain(r: MonthResult) -> list[Note]:
         )
     for code in r.blocks:
         reason = REASONS[code]
-        text = f"Blocked: {reason.text} {reason.mend}"
+        text = f"Blocked: {block_text(r, code)} {reason.mend}"
         if code == "BELOW_THRESHOLD":
             firsts = [f for f in m.families if f.one_condition == (r.conditions == 1)]
             if firsts:
@@ -927,6 +1105,11 @@ def explain(r: MonthResult) -> list[Note]:
         )
     elif facts.family_override and r.option and r.option.family == facts.family_override:
         notes.append(Note(f"Family chosen by the biller: {r.option.label}."))
+    # A patient with no payer facts keeps the explanation it had before payers existed.
+    if r.billable and (
+        patient.coverage is not None or patient.secondary_payer or r.cost_share.waiver
+    ):
+        notes.append(Note(estimate_text(r)))
     return notes
 
 

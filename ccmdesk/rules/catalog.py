@@ -60,6 +60,11 @@ class Family:
     practitioner_only: bool  # only the billing practitioner's own time counts
     addon_in_force: bool = True  # False in a month before the add-on code existed
 
+    @property
+    def program(self) -> str:
+        """The program a payer's `covers` names for this family (docs/billing-rules.md)."""
+        return "pcm" if self.one_condition else "ccm"
+
     def in_force(self, day: dt.date) -> bool:
         """The family bills while its base code is in force; its add-on only while that is."""
         return CODES[self.base].in_force(day)
@@ -279,8 +284,47 @@ REASONS: dict[str, Reason] = {
             "There is no fee schedule for this year or any earlier year; amounts show as $0.00.",
         ),
         Reason("NOT_SIGNED", Kind.WARNING, "The billing practitioner has not signed the month."),
+        # What the patient's payers add (docs/billing-rules.md, "Payers").
+        Reason(
+            "PAYER_DOES_NOT_COVER",
+            Kind.BLOCK,
+            "The patient's primary payer does not pay for this care-management program.",
+            "Confirm the patient's coverage with the payer, then record the payer that pays, "
+            "or correct what this payer covers in Practice settings → Payers.",
+        ),
+        Reason(
+            "PAYER_NEEDS_MORE_DIAGNOSES",
+            Kind.BLOCK,
+            "The primary payer pays care management only with more diagnoses on the claim "
+            "than the patient's chronic conditions give.",
+            "Record the patient's other chronic conditions (ICD-10-CM), or confirm the payer's "
+            "rule in Practice settings → Payers.",
+        ),
+        Reason(
+            "COVERAGE_UNKNOWN",
+            Kind.WARNING,
+            "It is not known whether the primary payer pays for care management: confirm "
+            "with the payer before billing.",
+        ),
+        Reason(
+            "COINSURANCE_WAIVED",
+            Kind.WARNING,
+            "The patient's coinsurance is waived this month for documented financial hardship.",
+        ),
     )
 }
+
+# Payer kinds and the programs a payer's `covers` may name (docs/billing-rules.md, "Payers").
+PAYER_KINDS = ("medicare", "medicare_advantage", "medicaid", "commercial", "self")
+MEDICARE_KINDS = frozenset({"medicare", "medicare_advantage"})  # QMB patients owe nothing
+PROGRAMS = ("ccm", "pcm", "apcm", "bhi")
+UNKNOWN_COVERAGE = "unknown"  # `covers` when no one has asked the payer yet
+DEFAULT_COINSURANCE_PERCENT = 20  # Medicare Part B; what a patient with no payer is estimated at
+CLAIM_DIAGNOSES = 12  # diagnoses a CMS-1500 or an 837P claim carries (box 21 A-L)
+
+# The Medicare Part B deductible by year, in cents; the patient share is an estimate that
+# assumes it has been met (docs/billing-rules.md, "Patient share").
+PART_B_DEDUCTIBLE: dict[int, int] = {2025: 25700, 2026: 28300}
 
 # Medicare national non-facility amounts in cents (shared/domain reference §7). The database is
 # seeded from a frozen copy of these in migration 0002; a test keeps the two equal.
