@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,8 @@ from tests.helpers.x12 import (
     patient,
     segments,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # --- the claim id ---------------------------------------------------------------------------
 
@@ -111,6 +114,48 @@ def test_a_file_of_a_few_claims_passes_the_837p_check() -> None:
     text = x12.write_837p(few_claims())
     assert x12.validate_837p(text) == []
     assert x12.checked_837p(few_claims()) == text
+
+
+ONE_CLAIM = (
+    "ISA*00*          *00*          *ZZ*SUB123         *ZZ*REC456         *260402*0930*^*00501*000000007*0*T*:~\n"
+    "GS*HC*SUB123*REC456*20260402*0930*7*X*005010X222A1~\n"
+    "ST*837*0007*005010X222A1~\n"
+    "BHT*0019*00*7*20260402*0930*CH~\n"
+    "NM1*41*2*SPRINGFIELD CLINIC*****46*SUB123~\n"
+    "PER*IC*SPRINGFIELD CLINIC*TE*2175550100~\n"
+    "NM1*40*2*CLEARING CO*****46*REC456~\n"
+    "HL*1**20*1~\n"
+    "PRV*BI*PXC*207Q00000X~\n"
+    "NM1*85*2*SPRINGFIELD CLINIC*****XX*1245319599~\n"
+    "N3*12 MAIN ST~\n"
+    "N4*SPRINGFIELD*IL*627011234~\n"
+    "REF*EI*123456789~\n"
+    "HL*2*1*22*0~\n"
+    "SBR*P*18*******MB~\n"
+    "NM1*IL*1*OKAFOR*ADA****MI*1EG4TE5MK73~\n"
+    "N3*5 OAK AVE~\n"
+    "N4*SPRINGFIELD*IL*62702~\n"
+    "DMG*D8*19500304*F~\n"
+    "NM1*PR*2*MEDICARE PART B*****PI*12345~\n"
+    "CLM*1001-202603*113.76***11:B:1*Y*A*Y*Y~\n"
+    "HI*ABK:E119*ABF:I10~\n"
+    "NM1*82*1*LEE*ANA****XX*1234567893~\n"
+    "LX*1~\n"
+    "SV1*HC:99490*66.13*UN*1***1:2~\n"
+    "DTP*472*D8*20260331~\n"
+    "LX*2~\n"
+    "SV1*HC:99439*47.63*UN*1***1:2~\n"
+    "DTP*472*D8*20260331~\n"
+    "SE*28*0007~\n"
+    "GE*1*7~\n"
+    "IEA*1*000000007~\n"
+)
+
+
+def test_a_file_of_one_claim_whole_as_formats_md_shows_it() -> None:
+    text = x12.checked_837p(interchange(claim("1001", codes=2)))
+    assert text == ONE_CLAIM
+    assert f"```\n{ONE_CLAIM}```" in (ROOT / "docs" / "formats.md").read_text(encoding="utf-8")
 
 
 def test_every_segment_ends_with_a_tilde_and_a_line_break_and_isa_is_fixed_width() -> None:
