@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -446,3 +447,19 @@ def test_empty_trailing_elements_are_left_off() -> None:
     )
     text = x12.checked_837p(interchange(one))
     assert "NM1*QC*1*ZOE~\n" in text
+
+
+def test_a_name_with_nothing_left_after_cleaning_is_refused_at_its_segment() -> None:
+    bad = claim("1002", patient=patient(last_name="李"))
+    with pytest.raises(x12.ClaimFileRefused) as refused:
+        x12.checked_837p(interchange(claim("1001"), bad))
+    assert {(p.claim_id, p.segment) for p in refused.value.problems} == {("1002-202603", "NM1")}
+
+
+def test_the_check_keeps_pyx12s_own_error_lines_out_of_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    text = x12.write_837p(interchange()).replace("*IL*62702~", "*QQ*62702~")
+    with caplog.at_level(logging.DEBUG):
+        assert x12.validate_837p(text)
+    assert [r for r in caplog.records if r.name.startswith("pyx12")] == []
