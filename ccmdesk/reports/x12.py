@@ -36,7 +36,7 @@ RELATIONSHIP_CODE: dict[str, str] = {"spouse": "01", "child": "19", "other": "G8
 
 MAX_DIAGNOSES = 12  # HI carries diagnoses A-L, as box 21 does
 MAX_POINTERS = 4  # SV107 points at up to four of them, as box 24E does
-MAX_CLAIM_ID = 20  # CLM01's practical limit used by the claim id rule (docs/formats.md)
+MAX_CLAIM_ID = 20  # CLM01 allows 38, but Medicare keeps only the first 20 (docs/formats.md)
 
 _PLAIN_MRN = re.compile(r"[A-Za-z0-9]+")
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
@@ -241,19 +241,16 @@ def _diagnosis(code: str) -> str:
 
 
 class _Segments:
-    """Segments in order, with the claim each belongs to (for problems)."""
+    """The file's segments in order, each written from its elements."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.owners: list[str | None] = []
-        self.owner: str | None = None
 
     def add(self, *elements: str) -> None:
         values = list(elements)
         while len(values) > 1 and values[-1] == "":
             values.pop()  # X12 drops trailing empty elements
         self.lines.append(ELEMENT.join(values))
-        self.owners.append(self.owner)
 
 
 def _isa_field(value: str, width: int) -> str:
@@ -281,7 +278,6 @@ def _address(out: _Segments, address: Address) -> None:
 
 def _claim(out: _Segments, claim: Claim, hl: int, billing_npi: str) -> int:
     """The claim's loops, from its subscriber HL; returns the next free HL number."""
-    out.owner = claim.claim_id
     is_insured = claim.relationship == "self"
     out.add("HL", str(hl), "1", "22", "0" if is_insured else "1")
     out.add(
@@ -333,7 +329,6 @@ def _claim(out: _Segments, claim: Claim, hl: int, billing_npi: str) -> int:
             COMPONENT.join(str(p) for p in line.pointers),
         )  # fmt: skip
         out.add("DTP", "472", "D8", line.service_date.strftime("%Y%m%d"))
-    out.owner = None
     return next_hl
 
 
