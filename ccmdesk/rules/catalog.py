@@ -139,6 +139,9 @@ EXCLUDING_FOR_PCM = frozenset({"99487", "99489", "99490", "99491", "99437", "994
 class Kind(StrEnum):
     BLOCK = "block"
     WARNING = "warning"
+    # Keeps a billable month out of the claim file; never changes whether the month bills
+    # (docs/billing-rules.md, "Claim edits").
+    CLAIM_EDIT = "claim edit"
 
 
 @dataclass(frozen=True)
@@ -311,6 +314,71 @@ REASONS: dict[str, Reason] = {
             Kind.WARNING,
             "The patient's coinsurance is waived this month for documented financial hardship.",
         ),
+        # What keeps a billable month out of the claim file (docs/billing-rules.md,
+        # "Claim edits"); rules/claims.py decides them.
+        Reason(
+            "CLAIM_NO_PAYER",
+            Kind.CLAIM_EDIT,
+            "The patient has no primary payer on file.",
+            "Record the patient's primary payer and member id on the patient's record.",
+        ),
+        Reason(
+            "CLAIM_NO_EDI_PAYER_ID",
+            Kind.CLAIM_EDIT,
+            "The primary payer has no clearinghouse payer id, or is self-pay, so no claim file "
+            "goes to it.",
+            "Enter the payer's id from the clearinghouse's payer list in Practice settings → "
+            "Payers, or bill this month outside the claim file.",
+        ),
+        Reason(
+            "CLAIM_NO_MEMBER_ID",
+            Kind.CLAIM_EDIT,
+            "The patient's member id for the primary payer is missing, or is not a valid "
+            "Medicare Beneficiary Identifier (MBI) for Medicare.",
+            "Copy the member id from the patient's insurance card onto the patient's record.",
+        ),
+        Reason(
+            "CLAIM_NO_SEX",
+            Kind.CLAIM_EDIT,
+            "A claim needs the patient's sex as F or M, and the record has neither.",
+            "Record the patient's sex as the payer has it (F or M).",
+        ),
+        Reason(
+            "CLAIM_NO_DIAGNOSIS",
+            Kind.CLAIM_EDIT,
+            "The patient has no diagnosis to put on the claim.",
+            "Add the patient's chronic conditions (ICD-10-CM).",
+        ),
+        Reason(
+            "CLAIM_NO_SIGNATURE_ON_FILE",
+            Kind.CLAIM_EDIT,
+            "The patient's signed release of information and assignment of benefits is not on "
+            "file.",
+            "Have the patient sign the release and assignment, then mark the signature as on "
+            "file on the patient's record.",
+        ),
+        Reason(
+            "CLAIM_NO_ADDRESS",
+            Kind.CLAIM_EDIT,
+            "The patient's address is not complete: a claim needs the street, city, US state "
+            "and a 5- or 9-digit ZIP code.",
+            "Complete the patient's street, city, state and ZIP code (12345 or 12345-6789).",
+        ),
+        Reason(
+            "CLAIM_PRACTICE_ADDRESS",
+            Kind.CLAIM_EDIT,
+            "The practice's address is not complete: the billing provider needs the street, "
+            "city, US state and a 9-digit ZIP code.",
+            "Enter the practice's street, city, state and full ZIP+4 code (12345-6789) in "
+            "Practice settings.",
+        ),
+        Reason(
+            "CLAIM_NO_SUBMITTER",
+            Kind.CLAIM_EDIT,
+            "The practice's clearinghouse settings are not complete: the submitter's name, id "
+            "and phone and the receiver's name and id are needed.",
+            "Enter the clearinghouse settings your clearinghouse gave you in Practice settings.",
+        ),
     )
 }
 
@@ -321,6 +389,7 @@ PROGRAMS = ("ccm", "pcm", "apcm", "bhi")
 UNKNOWN_COVERAGE = "unknown"  # `covers` when no one has asked the payer yet
 DEFAULT_COINSURANCE_PERCENT = 20  # Medicare Part B; what a patient with no payer is estimated at
 CLAIM_DIAGNOSES = 12  # diagnoses a CMS-1500 or an 837P claim carries (box 21 A-L)
+CLAIM_POINTERS = 4  # diagnoses one service line points at (box 24E, SV107)
 
 # The Medicare Part B deductible by year, in cents; the patient share is an estimate that
 # assumes it has been met (docs/billing-rules.md, "Patient share").

@@ -1,0 +1,152 @@
+"""Claim edits (what keeps a billable month out of the claim file) and diagnosis pointers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ccmdesk.rules.catalog import CLAIM_DIAGNOSES, CLAIM_POINTERS
+from ccmdesk.rules.validation import mbi_error, normalize_mbi
+
+POINTER_LETTERS = "ABCDEFGHIJKL"  # box 21's diagnoses A-L, one letter each
+
+# US states, DC, the territories and the military post offices that an 837P state element
+# accepts (docs/billing-rules.md, "Claim edits"): a state outside these makes the whole claim
+# file fail its check, so it keeps just that month out instead.
+US_STATES = frozenset({
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN",
+    "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH",
+    "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT",
+    "VT", "VA", "WA", "WV", "WI", "WY",
+    "AS", "FM", "GU", "MH", "MP", "PR", "VI",  # territories and freely associated states
+    "AA", "AE", "AP",  # military post offices
+})  # fmt: skip
+# Digits are [0-9], never \d: a ZIP code in other scripts' digits is not one a payer accepts.
+_ZIP_5_OR_9 = re.compile(r"[0-9]{5}(?:-?[0-9]{4})?")
+_ZIP_9 = re.compile(r"[0-9]{5}-?[0-9]{4}")
+# ICD-10-CM chapter F, F01-F99: mental, behavioural and neurodevelopmental disorders.
+_BEHAVIOURAL = re.compile(r"F(?:0[1-9]|[1-9][0-9])")
+
+
+@dataclass(frozen=True)
+class PostalAddress:
+    """An address as parts, as a claim carries it (N3/N4, boxes 5, 32 and 33)."""
+
+    street: str = ""
+    city: str = ""
+    state: str = ""  # two letters
+    zip: str = ""
+
+    def complete(self, zip_plus_4: bool = False) -> bool:
+        """Street, city and a US state are filled in and the ZIP code has 5 or 9 digits
+        (12345, 12345-6789 or 123456789), or 9 when `zip_plus_4` asks for them."""
+        zip_code = self.zip.strip()
+        shape = _ZIP_9 if zip_plus_4 else _ZIP_5_OR_9
+        return (
+            bool(self.street.strip() and self.city.strip())
+            and self.state.strip().upper() in US_STATES
+            and shape.fullmatch(zip_code) is not None
+        )
+
+
+@dataclass(frozen=True)
+class PatientClaimFacts:
+    """What the patient's record says that a claim needs. The defaults are an empty record:
+    no payer, no member id, no sex, no diagnosis, no address."""
+
+    payer_id: str = ""  # the primary payer; blank: none on file
+    payer_kind: str = ""  # catalog.PAYER_KINDS
+    edi_payer_id: str = ""  # the clearinghouse's id for the payer; blank: no claim file for it
+    member_id: str = ""
+    sex: str = ""  # F, M, X, U or blank; a claim takes only F or M
+    diagnoses: tuple[str, ...] = ()  # the patient's conditions, in the claim's order
+    # The signed release and assignment: True or False as recorded on the patient, None (blank)
+    # follows the practice setting.
+    signature_on_file: bool | None = None
+    address: PostalAddress = PostalAddress()
+
+
+@dataclass(frozen=True)
+class PracticeClaimSettings:
+    """The practice's settings that every claim needs: its address as the billing provider,
+    whether it collects the signature at registration, and the clearinghouse settings."""
+
+    address: PostalAddress = PostalAddress()
+    collects_signature: bool = True  # the practice collects the signature at registration
+    submitter_name: str = ""
+    submitter_id: str = ""
+    submitter_phone: str = ""
+    receiver_name: str = ""
+    receiver_id: str = ""
+
+
+def signature_on_file(patient: PatientClaimFacts, practice: PracticeClaimSettings) -> bool:
+    """Whether the release and assignment signature is on file (boxes 12 and 13, CLM08 and
+    CLM09): the patient's own yes or no, else the practice's setting."""
+    if patient.signature_on_file is not None:
+        return patient.signature_on_file
+    return practice.collects_signature
+
+
+def claim_edits(patient: PatientClaimFacts, practice: PracticeClaimSettings) -> tuple[str, ...]:
+    """The claim edits that fail for the patient's month, sorted; none means the month may go
+    in a claim file once it bills and is signed (docs/billing-rules.md, "Claim edits")."""
+    edits: set[str] = set()
+    if not patient.payer_id.strip():
+        edits.add("CLAIM_NO_PAYER")
+    # The EDI id is the payer's: with no payer there is nothing to judge. A self-pay "payer"
+    # is the patient, who is sent no claim file whatever its settings say.
+    elif not patient.edi_payer_id.strip() or patient.payer_kind == "self":
+        edits.add("CLAIM_NO_EDI_PAYER_ID")
+    member_id = patient.member_id.strip()
+    # A Medicare member id is an MBI; one that is not would have the claim rejected.
+    if not member_id or (
+        patient.payer_kind == "medicare" and mbi_error(normalize_mbi(member_id)) is not None
+    ):
+        edits.add("CLAIM_NO_MEMBER_ID")
+    if patient.sex.strip().upper() not in ("F", "M"):
+        edits.add("CLAIM_NO_SEX")
+    if not any(code.strip() for code in patient.diagnoses):
+        edits.add("CLAIM_NO_DIAGNOSIS")
+    if not signature_on_file(patient, practice):
+        edits.add("CLAIM_NO_SIGNATURE_ON_FILE")
+    if not patient.address.complete():
+        edits.add("CLAIM_NO_ADDRESS")
+    if not practice.address.complete(zip_plus_4=True):
+        edits.add("CLAIM_PRACTICE_ADDRESS")
+    submitter = (
+        practice.submitter_name, practice.submitter_id, practice.submitter_phone,
+        practice.receiver_name, practice.receiver_id,
+    )  # fmt: skip
+    if not all(value.strip() for value in submitter):
+        edits.add("CLAIM_NO_SUBMITTER")
+    return tuple(sorted(edits))
+
+
+def claim_ready(edits: Sequence[str]) -> bool:
+    """A billable, signed month goes in the claim file only when no claim edit fails."""
+    return not edits
+
+
+def behavioural_health(code: str) -> bool:
+    """An ICD-10-CM code of chapter F, F01-F99, which a BHI line points at first
+    (docs/billing-rules.md, "Diagnosis pointers")."""
+    return _BEHAVIOURAL.match(code.strip().upper()) is not None
+
+
+def pointer_numbers(diagnoses: Sequence[str], *, bhi: bool = False) -> tuple[int, ...]:
+    """The diagnoses a service line points at, as 1-based places among the claim's diagnoses
+    (SV107): a care-management line at the first four; a BHI line at the behavioural-health
+    diagnoses first, then the others, in the claim's order, up to four. Only the first 12
+    diagnoses are on the claim, so a line never points past them."""
+    places = list(range(1, min(len(diagnoses), CLAIM_DIAGNOSES) + 1))
+    if bhi:
+        # A stable sort: behavioural-health diagnoses first, each group in the claim's order.
+        places.sort(key=lambda n: not behavioural_health(diagnoses[n - 1]))
+    return tuple(places[:CLAIM_POINTERS])
+
+
+def pointer_letters(diagnoses: Sequence[str], *, bhi: bool = False) -> str:
+    """The same pointers as letters, as box 24E and the claim-lines CSV show them ("ABCD")."""
+    return "".join(POINTER_LETTERS[n - 1] for n in pointer_numbers(diagnoses, bhi=bhi))
