@@ -47,6 +47,14 @@ ALERT = colors.HexColor("#b3261e")
 # cannot run across a page, so one enormous note would not fit anywhere.
 NOTE_IN_TABLE = 400
 DIAGNOSIS_LETTERS = "ABCDEFGHIJKL"
+# Box 1 in words: the payer kinds of rules/catalog.py as a clerk reads them.
+PAYER_KIND_WORDS = {
+    "medicare": "Medicare",
+    "medicare_advantage": "Medicare Advantage",
+    "medicaid": "Medicaid",
+    "commercial": "Commercial (group health plan or other)",
+    "self": "Self-pay: no claim",
+}
 # A heading starts a new page when less than this is left: room for it and a few rows.
 HEADING_ROOM = 1.1 * inch
 
@@ -114,6 +122,9 @@ class PracticeHeader:
     phone: str
     group_npi: str
     tin: str
+    tin_kind: str = "EIN"  # box 25: "EIN" or "SSN" (a practice setting)
+    taxonomy: str = ""  # box 33b: the billing provider's taxonomy code (a practice setting)
+    accept_assignment: bool = True  # box 27 (a practice setting)
 
 
 @dataclass(frozen=True)
@@ -121,8 +132,13 @@ class ServiceLine:
     code: str
     description: str
     units: int
-    pointers: str  # diagnosis letters, "ABCD"
+    pointers: str  # diagnosis letters, "ABCD" (box 24E: up to four)
     charge_cents: int
+    modifiers: str = ""  # box 24D beside the code, e.g. "25 59"
+    # Blank: the superbill's own date of service, place of service and rendering NPI.
+    date_of_service: str = ""
+    place_of_service: str = ""
+    rendering_npi: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,6 +157,16 @@ class SignOff:
     name: str
     at: str  # local date and time
     attestation: str
+    day: str = ""  # box 31's date, "05 Apr 2026"; blank: `at` is printed
+
+
+@dataclass(frozen=True)
+class OtherInsured:
+    """The secondary coverage (boxes 9, 9a, 9d and 11d)."""
+
+    payer: str  # the secondary payer's name (9d)
+    member_id: str  # 9a
+    insured_name: str = ""  # 9; blank: the patient
 
 
 @dataclass(frozen=True)
@@ -156,7 +182,7 @@ class Superbill:
     mrn: str
     address: str
     payer: str
-    member_id: str
+    member_id: str  # the primary member id: box 1a, the insured's id
     qmb: bool
     date_of_service: str
     place_of_service: str
@@ -174,6 +200,21 @@ class Superbill:
     generated: str  # "23 Nov 2026 18:40 by Wei Chen"
     audit_head: str = ""
     created: dt.datetime | None = None  # the PDF's creation date (the export's generation time)
+    # The CMS-1500 boxes (docs/formats.md, "The superbill's CMS-1500 boxes"). Blank text
+    # prints "—": not recorded, never guessed.
+    payer_kind: str = ""  # box 1: rules.catalog.PAYER_KINDS
+    sex: str = ""  # box 3: "F" or "M"
+    phone: str = ""  # box 5
+    relationship: str = "self"  # box 6: self, spouse, child, other
+    insured_name: str = ""  # box 4 when the patient is not the insured
+    other_insured: OtherInsured | None = None  # None: no other coverage, "none" in box 9
+    signature_on_file: bool | None = None  # boxes 12 and 13; None: not recorded
+    icd_indicator: str = "0"  # box 21: 0 is ICD-10-CM
+    service_facility: str = ""  # box 32; blank: the practice's name and address
+    billing_provider: str = ""  # box 33's name; blank: the practice's name
+    # The patient-share sentence of the rules (estimate, QMB, waiver or secondary payer);
+    # blank: the plain 20 % estimate as printed before payers existed.
+    patient_share_text: str = ""
 
 
 # --- page furniture ----------------------------------------------------------------------------
@@ -260,6 +301,7 @@ def _build(
 
 
 PAD = 3  # points of padding on each side of a table cell
+LABEL_SIZE = 6.5  # the small print naming a CMS-1500 box above its value
 
 
 @functools.cache
@@ -301,14 +343,17 @@ def _grid(
     bold_rows: Sequence[int] = (),
     muted_rows: Sequence[int] = (),
     ruled_rows: Sequence[int] | None = None,
+    label_rows: Sequence[int] = (),
 ) -> Table:
     """A table of text cells (strings, fitted to their columns) and ready-made flowables.
     Row numbers count from 0; negative ones from the end. Every row is ruled below unless
-    `ruled_rows` names the ones to rule."""
+    `ruled_rows` names the ones to rule. Label rows are small muted print sitting close above
+    the row they name."""
     _register_fonts()
     count = len(rows)
-    bold = {r % count for r in bold_rows} | ({0} if header else set())
-    muted = {r % count for r in muted_rows}
+    labels = {r % count for r in label_rows}
+    bold = ({r % count for r in bold_rows} | ({0} if header else set())) - labels
+    muted = {r % count for r in muted_rows} | labels
     cells = [
         [
             value
@@ -317,7 +362,7 @@ def _grid(
                 str(value),
                 widths[c],
                 BOLD if r in bold else FONT,
-                size,
+                LABEL_SIZE if r in labels else size,
                 MUTED_HEX if r in muted else INK_HEX,
                 c in numeric,
             )
@@ -346,6 +391,12 @@ def _grid(
         style.append(("FONT", (0, r), (-1, r), BOLD, size, _leading(size)))
     for r in sorted(muted):
         style.append(("TEXTCOLOR", (0, r), (-1, r), MUTED))
+    for r in sorted(labels):
+        style += [
+            ("FONT", (0, r), (-1, r), FONT, LABEL_SIZE, _leading(LABEL_SIZE)),
+            ("TOPPADDING", (0, r), (-1, r), 3),
+            ("BOTTOMPADDING", (0, r), (-1, r), 0),
+        ]
     for column in numeric:
         style.append(("ALIGN", (column, 0), (column, -1), "RIGHT"))
     table.setStyle(TableStyle(style))
@@ -387,32 +438,11 @@ def superbill_pdf(bill: Superbill) -> bytes:
         story.append(
             para("NOT SIGNED: the billing practitioner has not signed this month.", "alert")
         )
-    practitioner = f"{bill.practitioner} · NPI {bill.practitioner_npi or '—'}"
     story += [
         Spacer(1, 6),
-        # Each label sits in a muted row above its value; the rule falls under the values.
-        _grid(
-            [
-                ["Patient", "Date of birth", "MRN"],
-                [bill.patient_name, bill.dob, bill.mrn],
-                ["Address", "Payer", "Member ID"],
-                [bill.address or "—", bill.payer or "—", bill.member_id or "—"],
-                ["Rendering practitioner", "Billing NPI", "QMB"],
-                [
-                    practitioner,
-                    bill.billing_npi or "—",
-                    "yes: patient owes $0.00" if bill.qmb else "no",
-                ],
-                ["Service month", "Date of service", "Place of service"],
-                [bill.month_name, bill.date_of_service, bill.place_of_service],
-            ],
-            [width * 0.44, width * 0.3, width * 0.26],
-            header=False,
-            size=9,
-            muted_rows=(0, 2, 4, 6),
-            ruled_rows=(1, 3, 5, 7),
-        ),
-        *heading("Diagnoses", s),
+        *heading("Patient and insured · CMS-1500 boxes 1–13", s),
+        _boxes(_patient_boxes(bill), width),
+        *heading("21 Diagnoses · ICD Ind. " + (bill.icd_indicator or "—"), s),
         _grid(
             [["", "ICD-10-CM", "Description"]]
             + [
@@ -422,28 +452,10 @@ def superbill_pdf(bill: Superbill) -> bytes:
             [0.3 * inch, 0.9 * inch, width - 1.2 * inch],
             size=9,
         ),
-        *heading("Services", s),
-        _grid(
-            [["Code", "Description", "Units", "Dx", "Charge"]]
-            + [
-                [line.code, line.description, line.units, line.pointers, dollars(line.charge_cents)]
-                for line in bill.lines
-            ]
-            + [
-                ["", "Total charge", "", "", dollars(bill.total_cents)],
-                [
-                    "",
-                    "Patient responsibility (estimate, 20 %)",
-                    "",
-                    "",
-                    dollars(bill.patient_share_cents),
-                ],
-            ],
-            [0.7 * inch, width - 3.2 * inch, 0.5 * inch, 0.8 * inch, 1.2 * inch],
-            size=9,
-            numeric=(4,),
-            bold_rows=(-2,),
-        ),
+        *heading(f"24 Services · {bill.month_name}", s),
+        _service_lines(bill, width),
+        *heading("Provider · CMS-1500 boxes 25–33", s),
+        _boxes(_provider_boxes(bill), width),
         *heading("Time this month", s),
         _grid(
             [[name, value] for name, value in bill.minutes]
@@ -486,6 +498,130 @@ def superbill_pdf(bill: Superbill) -> bytes:
         f"MRN {bill.mrn} · {bill.patient_name} · {bill.month_name} · {p.name}",
         bill.created,
     )
+
+
+def _boxes(rows: Sequence[Sequence[tuple[str, str]]], width: float) -> Table:
+    """CMS-1500 boxes three to a row: each box's number and name in small print above its
+    value, so a clerk keying the form finds every box by its number (docs/formats.md)."""
+    cells: list[list[str]] = []
+    for row in rows:
+        cells.append([label for label, _ in row])
+        cells.append([value or "—" for _, value in row])
+    return _grid(
+        cells,
+        [width * 0.36, width * 0.32, width * 0.32],
+        header=False,
+        size=9,
+        label_rows=range(0, len(cells), 2),
+        ruled_rows=range(1, len(cells), 2),
+    )
+
+
+def _patient_boxes(bill: Superbill) -> list[list[tuple[str, str]]]:
+    payer_kind = PAYER_KIND_WORDS.get(bill.payer_kind, bill.payer_kind)
+    self_insured = bill.relationship in ("", "self")
+    insured = bill.insured_name or (bill.patient_name if self_insured else "")
+    other = bill.other_insured
+    if bill.signature_on_file is None:
+        signature = ""
+    else:
+        signature = "Signature on file" if bill.signature_on_file else "Not on file"
+    return [
+        [
+            ("Payer (carrier block)", bill.payer),
+            ("1 Insurance type", payer_kind),
+            ("1a Insured's ID number", bill.member_id),
+        ],
+        [
+            ("2 Patient's name", bill.patient_name),
+            ("3 Patient's birth date · sex", f"{bill.dob} · {bill.sex or '—'}"),
+            ("26 Patient's account no. (MRN)", bill.mrn),
+        ],
+        [
+            ("5 Patient's address", bill.address),
+            ("5 Telephone", bill.phone),
+            ("QMB", "yes: patient owes $0.00" if bill.qmb else "no"),
+        ],
+        [
+            ("4 Insured's name", insured),
+            ("6 Patient relationship to insured", bill.relationship or "self"),
+            ("7 Insured's address", "same as patient (5)" if self_insured else ""),
+        ],
+        [
+            (
+                "9 Other insured's name",
+                (other.insured_name or bill.patient_name) if other else "none",
+            ),
+            ("9a Other insured's policy no.", other.member_id if other else "none"),
+            ("9d Other insurance plan name", other.payer if other else "none"),
+        ],
+        [
+            ("11d Another health benefit plan?", "yes (9, 9a, 9d)" if other else "no"),
+            ("12 Patient's signature (release)", signature),
+            ("13 Insured's signature (benefits)", signature),
+        ],
+    ]
+
+
+def _provider_boxes(bill: Superbill) -> list[list[tuple[str, str]]]:
+    p = bill.practice
+    if bill.sign_off is None:
+        signed = "not signed yet"
+    else:
+        signed = f"{bill.sign_off.name} · {bill.sign_off.day or bill.sign_off.at}"
+    provider = bill.billing_provider or p.name
+    return [
+        [
+            (f"25 Federal tax ID ({p.tin_kind or 'EIN'})", p.tin),
+            ("27 Accept assignment", "yes" if p.accept_assignment else "no"),
+            ("28 Total charge", dollars(bill.total_cents)),
+        ],
+        [
+            ("31 Signature of physician · date", signed),
+            ("32 Service facility", bill.service_facility or f"{p.name}, {p.address}"),
+            ("33 Billing provider · phone", f"{provider}, {p.address} · {p.phone or '—'}"),
+        ],
+        [
+            (
+                "24J Rendering practitioner",
+                f"{bill.practitioner} · NPI {bill.practitioner_npi or '—'}",
+            ),
+            ("33a Billing provider NPI", bill.billing_npi),
+            ("33b Taxonomy", p.taxonomy),
+        ],
+    ]
+
+
+def _service_lines(bill: Superbill, width: float) -> Table:
+    """Box 24, one row a code line, then the total (28) and the patient's share."""
+    widths = [0.88, 0.4, 0.85, 0.0, 0.55, 0.45, 0.85, 0.8]
+    widths[3] = width / inch - sum(widths)
+    size = 8.5
+    header = [
+        Paragraph(label, _cell_style(BOLD, LABEL_SIZE, INK_HEX, n in (5, 7)))
+        for n, label in enumerate(
+            ["24A Date of service", "24B POS", "24D Code · modifier", "Description",
+             "24E Dx pointer", "24G Units", "24J Rendering NPI", "24F Charges"]
+        )
+    ]  # fmt: skip
+    rows: list[list[Any]] = [header]
+    for line in bill.lines:
+        rows.append(
+            [
+                line.date_of_service or bill.date_of_service,
+                line.place_of_service or bill.place_of_service,
+                f"{line.code} {line.modifiers}".strip(),
+                line.description,
+                line.pointers,
+                line.units,
+                line.rendering_npi or bill.practitioner_npi or "—",
+                dollars(line.charge_cents),
+            ]
+        )
+    share = bill.patient_share_text or "Patient responsibility (estimate, 20 %)"
+    rows.append(["", "", "", "28 Total charge", "", "", "", dollars(bill.total_cents)])
+    rows.append(["", "", "", share, "", "", "", dollars(bill.patient_share_cents)])
+    return _grid(rows, [w * inch for w in widths], size=size, numeric=(5, 7), bold_rows=(-2,))
 
 
 def _log_appendix(
