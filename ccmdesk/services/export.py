@@ -366,10 +366,12 @@ class _Describer:
         sign_off = None
         if signature is not None:
             signer = staff.get(signature.signed_by_id)
+            signed_at = signature.signed_at.astimezone(zone)
             sign_off = pdf.SignOff(
                 signer.name if signer else "?",
-                date_time_text(signature.signed_at.astimezone(zone)),
+                date_time_text(signed_at),
                 signature.attestation,
+                day=date_text(signed_at.date()),  # box 31: the day the month was signed
             )
         address = ", ".join(
             part
@@ -387,6 +389,8 @@ class _Describer:
             dob=date_text(patient.dob),
             mrn=patient.mrn,
             address=address,
+            sex=patient.sex,  # box 3
+            phone=patient.phone,  # box 5
             payer=patient.payer,
             member_id=patient.member_id,
             qmb=patient.qmb,

@@ -8,10 +8,12 @@ import io
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from ccmdesk.rules.catalog import DEFAULT_FEES
+from ccmdesk.rules.intervals import date_text
 from ccmdesk.services import PermissionDenied, ServiceError, Services
 from tests.helpers.billing import case_files, csv_bytes, with_cases
 from tests.helpers.common import BILLER, CLI, DOCTOR, NOW, NURSE, VALID_NPIS
@@ -353,3 +355,22 @@ def test_each_pdf_is_dated_when_it_was_generated_not_in_2000(
     fixed = dt.datetime.fromtimestamp(1775000000, dt.UTC)
     for name in names:
         assert created(tmp_path / "fixed" / name) == fixed, name
+
+
+def test_the_superbill_fills_the_patients_sex_phone_and_the_signing_day(
+    team: Services, tmp_path: Path
+) -> None:
+    from tests.helpers.billing import patient_row
+    from tests.helpers.reports import boxes
+
+    team.imports.import_data(
+        CLI,
+        [("patients.csv", csv_bytes([patient_row(CASES[1]) | {"phone": "(207) 555-0199"}]))],
+    )
+    team.review.sign(DOCTOR, "S02", MONTH)
+    team.export.export(BILLER, MONTH, tmp_path)
+    found = boxes((tmp_path / "superbills" / f"{MONTH}-S02.pdf").read_bytes())
+    assert found["3 Patient's birth date · sex"].endswith("· F")
+    assert found["5 Telephone"] == "(207) 555-0199"
+    signed_on = NOW.astimezone(ZoneInfo("America/New_York")).date()  # the practice's day
+    assert found["31 Signature of physician · date"] == f"Dr. A · {date_text(signed_on)}"
