@@ -202,6 +202,7 @@ def coverage_errors(
     member_id: str,
     relationship: str,
     mbi_error: str | None,
+    member_field: str = "primary_member_id",
 ) -> list[FieldError]:
     """A patient's primary coverage against its payer's kind (None: no primary payer).
 
@@ -216,7 +217,7 @@ def coverage_errors(
                            "always the insured; use self")
             )  # fmt: skip
         if member_id and mbi_error:
-            errors.append(FieldError("primary_member_id", mbi_error))
+            errors.append(FieldError(member_field, mbi_error))
     return errors
 
 
