@@ -7,11 +7,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ccmdesk.rules.records import FieldError
+from ccmdesk.rules.validation import text_error
 
 PAYER_KINDS = ("medicare", "medicare_advantage", "medicaid", "commercial", "self")
 PROGRAMS = ("ccm", "pcm", "apcm", "bhi")
 UNKNOWN = "unknown"
-RELATIONSHIPS = ("self", "spouse", "child", "other")
 SIGNATURE_ON_FILE = ("", "yes", "no")  # blank follows the practice's setting
 MEDICARE_PART_B = "Medicare Part B"
 MEDICARE_PART_B_ID = "mcr-b"
@@ -21,8 +21,6 @@ PAYER_TEXT_LIMITS = {"name": 100, "edi_payer_id": 80, "notes": 2_000}
 MIN_DIAGNOSES_LIMIT = 12  # a claim carries at most 12 diagnoses (docs/payers.md)
 _PAYER_ID = re.compile(r"[a-z0-9-]{1,20}")
 _OTHER = re.compile(r"[^a-z0-9]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_EXCEPT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -110,15 +108,6 @@ def covers_error(covers: str) -> str | None:
     return None
 
 
-def _text_error(value: str, limit: int, multiline: bool = False) -> str | None:
-    if len(value) > limit:
-        return f"is {len(value)} characters long; at most {limit}"
-    if (_CONTROL_EXCEPT_LINES if multiline else _CONTROL).search(value):
-        kind = "control characters" if multiline else "line breaks or control characters"
-        return f"contains {kind}"
-    return None
-
-
 def validate_payer(record: PayerRecord) -> list[FieldError]:
     """Rules that need only the payer itself; whether its id is taken is the service's."""
     errors: list[FieldError] = []
@@ -135,7 +124,7 @@ def validate_payer(record: PayerRecord) -> list[FieldError]:
     if not record.name.strip():
         errors.append(FieldError("name", "is required"))
     for name, limit in PAYER_TEXT_LIMITS.items():
-        if message := _text_error(getattr(record, name), limit, multiline=name == "notes"):
+        if message := text_error(getattr(record, name), limit, multiline=name == "notes"):
             errors.append(FieldError(name, message))
     if not record.kind:
         errors.append(FieldError("kind", "is required"))

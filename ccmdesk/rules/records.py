@@ -135,6 +135,7 @@ PATIENT_COLUMNS = (
     "initiating_visit_date",
     "care_plan_date",
 )
+RELATIONSHIPS = ("self", "spouse", "child", "other")  # the patient's, to the insured
 # The editor's fields are PATIENT_COLUMNS; a patients.csv file may also name the payers the new
 # way (primary_payer, primary_member_id) and carry the rest of the coverage.
 NEW_PAYER_COLUMNS = ("primary_payer", "primary_member_id")

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ccmdesk.rules import icd10
 from ccmdesk.rules.intervals import FIRST_MONTH, LAST_MONTH, is_month
-from ccmdesk.rules.payers import RELATIONSHIPS
 from ccmdesk.rules.records import (
+    RELATIONSHIPS,
     FieldError,
     PatientRecord,
     PracticeRecord,
@@ -217,9 +217,11 @@ def dob_error(dob: dt.date, today: dt.date) -> str | None:
 # lists them all. Free text has limits too: one endless note once made an export take minutes.
 PATIENT_TEXT_LIMITS = {
     "mrn": 40, "last_name": 100, "first_name": 100, "phone": 40, "address": 200, "city": 100,
-    "zip": 10, "payer": 100, "member_id": 40, "insured_last_name": 100,
-    "insured_first_name": 100, "secondary_member_id": 40,
+    "zip": 10, "payer": 100, "member_id": 40,
 }  # fmt: skip
+# The coverage fields a patients.csv may also carry (the editor does not show them yet).
+COVERAGE_TEXT_LIMITS = {"insured_last_name": 100, "insured_first_name": 100,
+                        "secondary_member_id": 40}  # fmt: skip
 STAFF_TEXT_LIMITS = {"staff_id": 40, "name": 200, "credentials": 40}
 PRACTICE_TEXT_LIMITS = {"name": 200, "address": 400, "phone": 40}
 ACTIVITY_LIMIT = 100
@@ -341,7 +343,7 @@ def validate_patient(record: PatientRecord, today: dt.date) -> list[FieldError]:
     """Rules that need only the record itself; staff references are checked by the services."""
     errors: list[FieldError] = []
     _required(errors, "mrn", record.mrn)
-    _text_rules(errors, record, PATIENT_TEXT_LIMITS)
+    _text_rules(errors, record, PATIENT_TEXT_LIMITS | COVERAGE_TEXT_LIMITS)
     _required(errors, "last_name", record.last_name)
     _required(errors, "first_name", record.first_name)
     if record.dob is None:

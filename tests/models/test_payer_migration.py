@@ -97,3 +97,21 @@ def test_a_new_database_has_only_medicare_part_b(tmp_path: Path) -> None:
         ).all()
     db.dispose()
     assert payers == [("mcr-b", "Medicare Part B", "medicare", "ccm;pcm;apcm;bhi", 20)]
+
+
+def test_a_migrated_patient_reads_as_before_with_its_payer(tmp_path: Path) -> None:
+    from ccmdesk.services import Services
+    from tests.helpers.common import CLI
+
+    path = tmp_path / "old.sqlite3"
+    _database_at_0008(path)
+    services = Services(open_database(url(path), tmp_path / "backups"))
+    record = services.patients.get(CLI, "P6")
+    assert (record.payer, record.payer_type, record.member_id) == (
+        "Blue Cross & Blue Shield of Somewhere", "", "B1"
+    )  # fmt: skip
+    assert (record.primary_payer, record.relationship, record.secondary_payer) == (
+        "blue-cross-blue-sh-2", "self", ""
+    )  # fmt: skip
+    # Every migrated payer keeps the 20 % every estimate was made with.
+    assert {p.coinsurance_percent for p in services.payers.list(CLI)} == {20}
