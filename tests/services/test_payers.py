@@ -73,3 +73,21 @@ def test_an_unused_payer_may_be_deleted_but_never_medicare_part_b(
     with pytest.raises(ServiceError, match="cannot be deleted"):
         staffed.payers.delete(ADMIN, "mcr-b")
     assert actions(db)[-1] == ("payer.delete", "aetna-ma")
+
+
+def test_a_payer_becomes_medicare_only_when_its_patients_are_the_insured(
+    staffed: Services,
+) -> None:
+    staffed.payers.save_text(BILLER, {**AETNA, "kind": "commercial"})
+    staffed.patients.save_text(
+        ADMIN, {**patient_text(payer="", payer_type="", member_id=""), "primary_payer": "aetna-ma",
+                "relationship": "spouse", "insured_last_name": "Rivera",
+                "insured_first_name": "Luis"}
+    )  # fmt: skip
+    with pytest.raises(ValidationFailed) as caught:
+        staffed.payers.save_text(BILLER, {**AETNA, "kind": "medicare"})
+    assert [str(e) for e in caught.value.errors] == [
+        "kind: 1 patient(s) with this primary payer are not the insured; a Medicare patient "
+        "always is: correct their relationship first"
+    ]
+    assert staffed.payers.get(NURSE, "aetna-ma").kind == "commercial"
