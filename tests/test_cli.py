@@ -122,8 +122,9 @@ def test_a_bad_import_exits_non_zero_lists_every_problem_and_changes_nothing(
         f"{patients}:2: conditions: 'XYZ' is not an ICD-10-CM code",
         f"{patients}:3: billing_practitioner: no staff member has staff_id 'dr-q'",
         f"{patients}:3: mrn: '1' appears twice in this file (first on line 2)",
-        f"{entries}:1: (header): is not a ccmdesk import file: staff needs role; patients needs "
-        "last_name; time entries needs start; patient months needs month",
+        f"{entries}:1: (header): is not a ccmdesk import file: staff needs role; payers needs "
+        "payer_id, kind; patients needs last_name; time entries needs start; patient months "
+        "needs month",
     ]
     assert table_counts(data) == before
 

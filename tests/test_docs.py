@@ -22,9 +22,11 @@ def test_the_permission_table_in_the_docs_is_the_codes() -> None:
 
 def test_the_field_limits_in_the_docs_are_the_codes() -> None:
     from ccmdesk.rules.intervals import FIRST_MONTH, LAST_MONTH
+    from ccmdesk.rules.payers import PAYER_ID_LIMIT, PAYER_TEXT_LIMITS
     from ccmdesk.rules.validation import (
         ACTIVITY_LIMIT,
         CONDITIONS_LIMIT,
+        COVERAGE_TEXT_LIMITS,
         MAX_ACTIVITIES,
         NOTE_LIMIT,
         OTHER_SERVICES_LIMIT,
@@ -41,7 +43,17 @@ def test_the_field_limits_in_the_docs_are_the_codes() -> None:
     assert p["mrn"] == p["phone"] == p["member_id"]
     assert p["last_name"] == p["first_name"] == p["city"] == p["payer"]
     assert s["staff_id"] == s["credentials"]
+    v = COVERAGE_TEXT_LIMITS
+    assert v["secondary_member_id"] == p["member_id"]
+    assert v["insured_last_name"] == v["insured_first_name"]
+    y = PAYER_TEXT_LIMITS
     for row in (
+        f"| patient `primary_member_id`, `secondary_member_id` | {p['member_id']} characters |",
+        f"| patient `insured_last_name`, `insured_first_name` | {v['insured_last_name']} "
+        "characters |",
+        f"| payer `payer_id` | {PAYER_ID_LIMIT} characters: `a-z`, `0-9`, `-` |",
+        f"| payer `name` / `edi_payer_id` / `notes` | {y['name']} / {y['edi_payer_id']} / "
+        f"{y['notes']:,} characters (notes may hold line breaks) |",
         f"| patient `mrn`, `phone`, `member_id` | {p['mrn']} characters |",
         f"| patient `last_name`, `first_name`, `city`, `payer` | {p['last_name']} characters |",
         f"| patient `address` | {p['address']} characters |",

@@ -11,6 +11,7 @@ from ccmdesk.models.month import (
     PatientMonth,
 )
 from ccmdesk.models.patient import Enrollment, Patient, PatientCondition
+from ccmdesk.models.payer import Payer
 from ccmdesk.models.practice import Practice
 from ccmdesk.models.staff import Role, Staff
 from ccmdesk.models.time_entry import TimeEntry, TimeSegment
@@ -27,6 +28,7 @@ __all__ = [
     "Patient",
     "PatientCondition",
     "PatientMonth",
+    "Payer",
     "Practice",
     "Role",
     "Staff",

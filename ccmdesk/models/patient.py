@@ -14,6 +14,10 @@ class Patient(Base):
     """A patient's demographics, payer and care team."""
 
     __tablename__ = "patient"
+    __table_args__ = (
+        one_of("insured_relationship", ("self", "spouse", "child", "other")),
+        one_of("signature_on_file", ("", "yes", "no")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mrn: Mapped[str] = mapped_column(String(40), unique=True)
@@ -26,9 +30,19 @@ class Patient(Base):
     city: Mapped[str] = mapped_column(String(100), default="")
     state: Mapped[str] = mapped_column(String(2), default="")
     zip: Mapped[str] = mapped_column(String(10), default="")
+    # The primary payer's name and kind, kept in step with primary_payer_id by the patient
+    # service so that the superbill and the handoff read them as before (docs/payers.md).
     payer: Mapped[str] = mapped_column(String(100), default="")
     payer_type: Mapped[str] = mapped_column(String(20), default="")
-    member_id: Mapped[str] = mapped_column(String(40), default="")
+    member_id: Mapped[str] = mapped_column(String(40), default="")  # the primary member id
+    primary_payer_id: Mapped[int | None] = mapped_column(ForeignKey("payer.id"), index=True)
+    # "relationship" would hide SQLAlchemy's relationship() in this class body.
+    insured_relationship: Mapped[str] = mapped_column(String(10), default="self")
+    insured_last_name: Mapped[str] = mapped_column(String(100), default="")
+    insured_first_name: Mapped[str] = mapped_column(String(100), default="")
+    secondary_payer_id: Mapped[int | None] = mapped_column(ForeignKey("payer.id"), index=True)
+    secondary_member_id: Mapped[str] = mapped_column(String(40), default="")
+    signature_on_file: Mapped[str] = mapped_column(String(3), default="")  # blank: the practice's
     qmb: Mapped[bool] = mapped_column(Boolean, default=False)
     billing_practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     care_manager_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)

@@ -88,9 +88,9 @@ class PatientRecord:
     city: str = ""
     state: str = ""
     zip: str = ""
-    payer: str = ""
+    payer: str = ""  # the primary payer's name and kind (the old columns, kept in step)
     payer_type: str = ""
-    member_id: str = ""
+    member_id: str = ""  # the primary member id (patients.csv: primary_member_id or member_id)
     qmb: bool = False
     care_manager: str = ""
     conditions: tuple[str, ...] = field(default_factory=tuple)
@@ -100,6 +100,14 @@ class PatientRecord:
     consent_revoked_date: dt.date | None = None
     initiating_visit_date: dt.date | None = None
     care_plan_date: dt.date | None = None
+    # Coverage (docs/payers.md): payers by payer_id.
+    primary_payer: str = ""
+    relationship: str = "self"
+    insured_last_name: str = ""
+    insured_first_name: str = ""
+    secondary_payer: str = ""
+    secondary_member_id: str = ""
+    signature_on_file: str = ""  # yes, no, or blank: the practice's setting
 
 
 PATIENT_COLUMNS = (
@@ -127,4 +135,18 @@ PATIENT_COLUMNS = (
     "initiating_visit_date",
     "care_plan_date",
 )
+RELATIONSHIPS = ("self", "spouse", "child", "other")  # the patient's, to the insured
+# The editor's fields are PATIENT_COLUMNS; a patients.csv file may also name the payers the new
+# way (primary_payer, primary_member_id) and carry the rest of the coverage.
+NEW_PAYER_COLUMNS = ("primary_payer", "primary_member_id")
+OLD_PAYER_COLUMNS = ("payer", "payer_type", "member_id")
+COVERAGE_COLUMNS = (
+    "relationship",
+    "insured_last_name",
+    "insured_first_name",
+    "secondary_payer",
+    "secondary_member_id",
+    "signature_on_file",
+)
+PATIENT_FILE_COLUMNS = PATIENT_COLUMNS + NEW_PAYER_COLUMNS + COVERAGE_COLUMNS
 STAFF_COLUMNS = ("staff_id", "name", "role", "credentials", "npi")

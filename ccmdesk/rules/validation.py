@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ccmdesk.rules import icd10
 from ccmdesk.rules.intervals import FIRST_MONTH, LAST_MONTH, is_month
 from ccmdesk.rules.records import (
+    RELATIONSHIPS,
     FieldError,
     PatientRecord,
     PracticeRecord,
@@ -218,6 +219,9 @@ PATIENT_TEXT_LIMITS = {
     "mrn": 40, "last_name": 100, "first_name": 100, "phone": 40, "address": 200, "city": 100,
     "zip": 10, "payer": 100, "member_id": 40,
 }  # fmt: skip
+# The coverage fields a patients.csv may also carry (the editor does not show them yet).
+COVERAGE_TEXT_LIMITS = {"insured_last_name": 100, "insured_first_name": 100,
+                        "secondary_member_id": 40}  # fmt: skip
 STAFF_TEXT_LIMITS = {"staff_id": 40, "name": 200, "credentials": 40}
 PRACTICE_TEXT_LIMITS = {"name": 200, "address": 400, "phone": 40}
 ACTIVITY_LIMIT = 100
@@ -339,7 +343,7 @@ def validate_patient(record: PatientRecord, today: dt.date) -> list[FieldError]:
     """Rules that need only the record itself; staff references are checked by the services."""
     errors: list[FieldError] = []
     _required(errors, "mrn", record.mrn)
-    _text_rules(errors, record, PATIENT_TEXT_LIMITS)
+    _text_rules(errors, record, PATIENT_TEXT_LIMITS | COVERAGE_TEXT_LIMITS)
     _required(errors, "last_name", record.last_name)
     _required(errors, "first_name", record.first_name)
     if record.dob is None:
@@ -362,6 +366,7 @@ def validate_patient(record: PatientRecord, today: dt.date) -> list[FieldError]:
     medicare_id = record.member_id if record.payer_type == "medicare" else ""
     if medicare_id and (message := mbi_error(medicare_id)):
         errors.append(FieldError("member_id", message))
+    errors += _coverage_rules(record)
     _required(errors, "billing_practitioner", record.billing_practitioner)
     if len(record.conditions) > CONDITIONS_LIMIT:
         errors.append(
@@ -398,6 +403,32 @@ def validate_patient(record: PatientRecord, today: dt.date) -> list[FieldError]:
     return errors
 
 
+def _coverage_rules(record: PatientRecord) -> list[FieldError]:
+    """The coverage fields among themselves; the payers they name are the services' to check."""
+    errors: list[FieldError] = []
+    if record.relationship not in RELATIONSHIPS:
+        errors.append(
+            FieldError("relationship", f"'{record.relationship}' is not one of "
+                       f"{', '.join(RELATIONSHIPS)}")
+        )  # fmt: skip
+    insured = ("insured_last_name", "insured_first_name")
+    for name in insured:
+        value = getattr(record, name)
+        if record.relationship == "self" and value:
+            errors.append(FieldError(name, "is only for an insured other than the patient; "
+                                     "set relationship, or leave it blank"))  # fmt: skip
+        elif record.relationship not in ("self", "") and not value:
+            errors.append(FieldError(name, f"is required when relationship is "
+                                     f"{record.relationship}"))  # fmt: skip
+    if record.secondary_member_id and not record.secondary_payer:
+        errors.append(FieldError("secondary_member_id", "is set but secondary_payer is empty"))
+    if record.secondary_payer and record.secondary_payer == record.primary_payer:
+        errors.append(FieldError("secondary_payer", "is the primary payer too"))
+    if record.signature_on_file not in ("", "yes", "no"):
+        errors.append(FieldError("signature_on_file", "must be yes, no or blank"))
+    return errors
+
+
 # --- text in, records out (the GUI's fields and CSV rows use these) ----------------------------
 
 
@@ -427,9 +458,19 @@ def patient_from_text(
         return raw.get(name, "").strip()
 
     payer_type = text("payer_type").lower()
-    member_id = text("member_id")
+    primary_payer = text("primary_payer").lower()
+    # A patients.csv names the primary payer one way or the other (its header is checked); a
+    # record turned into text has both, and then primary_payer is the one that counts.
+    member_id = text("primary_member_id") or text("member_id")
     if payer_type == "medicare":
         member_id = normalize_mbi(member_id)
+    signature = text("signature_on_file").lower()
+    if signature:
+        try:
+            signature = "yes" if parse_bool(signature) else "no"
+        except ParseError as exc:
+            errors.append(FieldError("signature_on_file", str(exc)))
+            signature = ""
     record = PatientRecord(
         mrn=text("mrn"),
         last_name=text("last_name"),
@@ -454,6 +495,13 @@ def patient_from_text(
         consent_revoked_date=_date_field(raw, "consent_revoked_date", errors),
         initiating_visit_date=_date_field(raw, "initiating_visit_date", errors),
         care_plan_date=_date_field(raw, "care_plan_date", errors),
+        primary_payer=primary_payer,
+        relationship=text("relationship").lower() or "self",
+        insured_last_name=text("insured_last_name"),
+        insured_first_name=text("insured_first_name"),
+        secondary_payer=text("secondary_payer").lower(),
+        secondary_member_id=text("secondary_member_id"),
+        signature_on_file=signature,
     )
     if record.consent_date is not None and not record.consent_practitioner:
         # Consent is given for a practitioner; by default the one billing at the time, and it

@@ -28,6 +28,7 @@ from ccmdesk.services.errors import (
 )
 from ccmdesk.services.minutes import MinutesService, MonthProgress, WorklistRow
 from ccmdesk.services.patients import PatientRow, PatientService
+from ccmdesk.services.payers import PayerService
 from ccmdesk.services.practice import PracticeService
 from ccmdesk.services.results import ImportSummary
 from ccmdesk.services.review import MonthlySummary, ReviewQueue, ReviewService, Signature
@@ -60,6 +61,7 @@ class Services:
         self._hasher = hasher  # None: Argon2id's defaults (tests pass a cheaper one)
         self.practice = PracticeService(db, clock)
         self.staff = StaffService(db, clock)
+        self.payers = PayerService(db, clock)
         self.billing = BillingService(db, clock)
         self.patients = PatientService(db, clock, self.billing)
         self.minutes = MinutesService(db, clock)

@@ -37,6 +37,7 @@ from ccmdesk.rules.records import (
 )
 from ccmdesk.services.audit import EVENT_COLUMNS, canonical_json, fingerprint
 from ccmdesk.services.billing.month_facts import month_document, month_record
+from ccmdesk.services.coverage import payer_keys
 from ccmdesk.services.patients import patient_record
 from ccmdesk.services.practice import AUTO_LOCK_DEFAULT
 from ccmdesk.services.staff import staff_record
@@ -695,7 +696,8 @@ def read_patients(session: Session, staff_keys: Mapping[int, str]) -> dict[int, 
         select(Patient).options(selectinload(Patient.conditions), selectinload(Patient.enrollment))
     )
     # The fields as audit_form has them, without asdict's deep copies (seconds for 10,000).
-    records = ((p.id, patient_record(p, staff_keys)) for p in patients)
+    payers = payer_keys(session)
+    records = ((p.id, patient_record(p, staff_keys, payers)) for p in patients)
     return {id_: {name: getattr(r, name) for name in PATIENT_FIELDS} for id_, r in records}
 
 

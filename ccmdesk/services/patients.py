@@ -13,13 +13,27 @@ from sqlalchemy.orm import Session, aliased, object_session, selectinload
 
 from ccmdesk.db import Database
 from ccmdesk.models import Enrollment, Patient, PatientCondition, Staff
-from ccmdesk.rules.records import PATIENT_COLUMNS, FieldError, PatientRecord
+from ccmdesk.rules.records import (
+    PATIENT_FILE_COLUMNS,
+    FieldError,
+    PatientRecord,
+)
 from ccmdesk.rules.validation import patient_from_text
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
 from ccmdesk.services.billing.evaluation import BillingService
 from ccmdesk.services.billing.flags import billed_months_kept
 from ccmdesk.services.context import Actor, Clock, Permission
+from ccmdesk.services.coverage import (
+    PayerBook,
+    StoredCoverage,
+    apply_coverage,
+    kept_coverage,
+    named_new_way,
+    payer_keys,
+    resolve,
+    store_made,
+)
 from ccmdesk.services.errors import NotFound, ValidationFailed
 
 
@@ -141,7 +155,9 @@ def staff_refs(session: Session) -> tuple[dict[str, StaffRef], dict[str, int]]:
     return refs, ids
 
 
-def patient_record(patient: Patient, staff_keys: Mapping[int, str]) -> PatientRecord:
+def patient_record(
+    patient: Patient, staff_keys: Mapping[int, str], payer_keys: Mapping[int, str]
+) -> PatientRecord:
     enrollment = patient.enrollment
     return PatientRecord(
         mrn=patient.mrn,
@@ -169,11 +185,23 @@ def patient_record(patient: Patient, staff_keys: Mapping[int, str]) -> PatientRe
         consent_revoked_date=enrollment.consent_revoked_date if enrollment else None,
         initiating_visit_date=enrollment.initiating_visit_date if enrollment else None,
         care_plan_date=enrollment.care_plan_date if enrollment else None,
+        primary_payer=payer_keys.get(patient.primary_payer_id or 0, ""),
+        relationship=patient.insured_relationship,
+        insured_last_name=patient.insured_last_name,
+        insured_first_name=patient.insured_first_name,
+        secondary_payer=payer_keys.get(patient.secondary_payer_id or 0, ""),
+        secondary_member_id=patient.secondary_member_id,
+        signature_on_file=patient.signature_on_file,
     )
 
 
-def apply_patient(patient: Patient, record: PatientRecord, staff_ids: Mapping[str, int]) -> None:
-    """Copy a validated record onto the ORM rows (patient, conditions, enrollment)."""
+def apply_patient(
+    patient: Patient,
+    record: PatientRecord,
+    staff_ids: Mapping[str, int],
+    payer_ids: Mapping[str, int],
+) -> None:
+    """Copy a validated, resolved record onto the ORM rows (patient, conditions, enrollment)."""
     patient.mrn = record.mrn
     patient.last_name = record.last_name
     patient.first_name = record.first_name
@@ -189,6 +217,7 @@ def apply_patient(patient: Patient, record: PatientRecord, staff_ids: Mapping[st
     patient.payer_type = record.payer_type
     patient.member_id = record.member_id
     patient.qmb = record.qmb
+    apply_coverage(patient, record, payer_ids)
     patient.billing_practitioner_id = staff_ids.get(record.billing_practitioner)
     patient.care_manager_id = staff_ids.get(record.care_manager)
     current = [c.code for c in patient.conditions]
@@ -286,7 +315,7 @@ class PatientService(ServiceBase):
             if patient is None:
                 raise NotFound(f"There is no patient with MRN '{mrn}'.")
             keys = {sid: key for key, sid in staff_refs(session)[1].items()}
-            return patient_record(patient, keys)
+            return patient_record(patient, keys, payer_keys(session))
 
     def check_text(self, raw: Mapping[str, str], original_mrn: str | None) -> list[FieldError]:
         """Every problem with the typed fields, without saving: the editor shows them inline."""
@@ -295,40 +324,60 @@ class PatientService(ServiceBase):
 
     def _check(
         self, session: Session, raw: Mapping[str, str], original_mrn: str | None
-    ) -> tuple[PatientRecord, list[FieldError], dict[str, int]]:
-        record, errors = patient_from_text(raw, self._today(session))
+    ) -> tuple[PatientRecord, list[FieldError], dict[str, int], PayerBook, Patient | None]:
         refs, ids = staff_refs(session)
+        found = _loaded(session, original_mrn) if original_mrn else None
+        stored = None
+        if found is not None:
+            keys = {sid: key for key, sid in ids.items()}
+            stored = StoredCoverage.of(patient_record(found, keys, payer_keys(session)))
+        raw = kept_coverage(raw, stored)
+        record, errors = patient_from_text(raw, self._today(session))
         previous = stored_staff_references(session, [original_mrn]) if original_mrn else {}
         errors += reference_errors(record, refs, previous.get(original_mrn or ""))
+        book = PayerBook.read(session)
+        record, coverage = resolve(record, book, stored, new_way=named_new_way(raw))
+        errors += coverage
         if record.mrn and record.mrn != original_mrn:
             taken = session.scalars(select(Patient.id).where(Patient.mrn == record.mrn)).first()
             if taken is not None:
                 errors.append(FieldError("mrn", f"'{record.mrn}' belongs to another patient"))
-        return record, errors, ids
+        return record, errors, ids, book, found
 
     def save_text(
         self, actor: Actor, raw: Mapping[str, str], original_mrn: str | None = None
     ) -> PatientRecord:
-        """Add (original_mrn None) or update a patient from column → typed text."""
+        """Add (original_mrn None) or update a patient from column → typed text.
+
+        Coverage columns left out of `raw` keep what is stored (the editor does not show them
+        all yet); the primary payer is named either by primary_payer or, the old way, by payer
+        and payer_type (docs/payers.md).
+        """
         actor = self._authorize(actor, Permission.EDIT_PATIENTS)
-        unknown = set(raw) - set(PATIENT_COLUMNS)
+        unknown = set(raw) - set(PATIENT_FILE_COLUMNS)
         if unknown:
             raise ValueError(f"unknown patient fields: {sorted(unknown)}")
         with self._db.session() as session:
-            record, errors, ids = self._check(session, raw, original_mrn)
+            record, errors, ids, book, found = self._check(session, raw, original_mrn)
             if errors:
                 raise ValidationFailed(errors)
+            # A payer the old columns name is made first: the patient points at it.
+            for made in store_made(session, book):
+                audit.record_saved(
+                    session, self._now(), actor, "payer", made.payer_id,
+                    (None, dataclasses.asdict(made)),
+                )  # fmt: skip
+            payer_ids = {key: pid for pid, key in payer_keys(session).items()}
             if original_mrn is None:
                 patient = Patient()
                 session.add(patient)
                 before = None
             else:
-                found = _loaded(session, original_mrn)
                 if found is None:
                     raise NotFound(f"There is no patient with MRN '{original_mrn}'.")
                 patient = found
                 keys = {sid: key for key, sid in ids.items()}
-                before = audit_form(patient_record(patient, keys))
+                before = audit_form(patient_record(patient, keys, payer_keys(session)))
             kept = billed_months_kept(
                 session,
                 self._billing,
@@ -338,7 +387,7 @@ class PatientService(ServiceBase):
                 now=self._now().replace(microsecond=0),
             )
             with kept:
-                apply_patient(patient, record, ids)
+                apply_patient(patient, record, ids, payer_ids)
             session.flush()
             change = (before, audit_form(record))
             audit.record_saved(

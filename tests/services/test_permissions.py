@@ -60,6 +60,9 @@ CALLS: dict[Permission, Call] = {
     ),
     Permission.MANAGE_PRACTICE: lambda s, a, _: s.practice.save_auto_lock_minutes(a, 7),
     Permission.MANAGE_FEES: lambda s, a, _: s.fees.save(a, 2027, {"99490": 7000 + len(a.key)}),
+    Permission.MANAGE_PAYERS: lambda s, a, _: s.payers.save_text(
+        a, {"payer_id": f"p-{a.key}"[:20].lower(), "name": "Payer", "kind": "commercial"}
+    ),
     Permission.IMPORT_DATA: lambda s, a, _: s.imports.import_data(a, []),
     Permission.RECORD_TIME: lambda s, a, _: s.stopwatch.open_timers(a),
     Permission.VIEW_WORKLIST: lambda s, a, _: s.minutes.worklist(a, MONTH),
@@ -154,6 +157,7 @@ SPEC = {
     Permission.MANAGE_STAFF: ADMIN,
     Permission.MANAGE_PRACTICE: ADMIN,
     Permission.MANAGE_FEES: ADMIN,
+    Permission.MANAGE_PAYERS: BILLING | ADMIN,
     Permission.IMPORT_DATA: ADMIN,
     Permission.RECORD_TIME: CLINICAL | PRACTITIONER,
     Permission.VIEW_WORKLIST: CLINICAL | PRACTITIONER | SCHEDULER,

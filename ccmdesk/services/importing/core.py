@@ -26,6 +26,7 @@ from ccmdesk.rules.validation import ParseError, parse_bool
 from ccmdesk.services import audit
 from ccmdesk.services.billing.evaluation import BillingService
 from ccmdesk.services.context import Actor
+from ccmdesk.services.coverage import PayerBook
 from ccmdesk.services.errors import ImportFailed
 from ccmdesk.services.locks import LockTable
 from ccmdesk.services.patients import StaffRef
@@ -374,6 +375,8 @@ class Check:
     today: dt.date
     now: dt.datetime
     refs: dict[str, StaffRef] = field(default_factory=dict)
+    # The payers on file and in these files' payers rows, for the patients rows to name.
+    payers: PayerBook = field(default_factory=PayerBook)
     staff_in: dict[str, tuple[Row, StaffRecord]] = field(default_factory=dict)
     patients_seen: dict[str, tuple[str, int]] = field(default_factory=dict)
     # Billing practitioner and care manager counts the patients rows move, by staff_id.

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ccmdesk.models import Patient
-from ccmdesk.rules.records import PATIENT_COLUMNS, PatientRecord
+from ccmdesk.rules.records import (
+    NEW_PAYER_COLUMNS,
+    OLD_PAYER_COLUMNS,
+    PATIENT_FILE_COLUMNS,
+    PatientRecord,
+)
 from ccmdesk.rules.validation import patient_from_text
 from ccmdesk.services.billing.flags import billed_months_kept
+from ccmdesk.services.coverage import (
+    PayerBook,
+    kept_coverage,
+    named_new_way,
+    payer_keys,
+    resolve,
+    store_made,
+    stored_coverage,
+)
 from ccmdesk.services.importing.core import Check, FileKind, Importer, Write, batches
 from ccmdesk.services.patients import (
     apply_patient,
@@ -26,24 +41,38 @@ PATIENTS = "patients"
 
 
 class PatientsImporter(Importer):
-    """Patient rows, with their conditions and enrollment."""
+    """Patient rows, with their conditions, enrollment and coverage."""
 
     kind = FileKind(
         PATIENTS,
         ("mrn", "last_name"),
-        PATIENT_COLUMNS,
+        PATIENT_FILE_COLUMNS,
         ("mrn", "last_name", "first_name", "dob", "billing_practitioner"),
     )
 
     def check(self, c: Check) -> None:
+        for csv_file in c.files:
+            old = [col for col in OLD_PAYER_COLUMNS if col in csv_file.columns]
+            new = [col for col in NEW_PAYER_COLUMNS if col in csv_file.columns]
+            if csv_file.kind == PATIENTS and old and new:
+                c.problems.add(
+                    csv_file.name, 1, "(header)",
+                    f"names the primary payer both ways ({', '.join(new + old)}); use "
+                    "primary_payer and primary_member_id, or payer, payer_type and member_id, "
+                    "not both",
+                )  # fmt: skip
         seen = c.patients_seen
         for batch in batches(c.rows(PATIENTS)):
             mrns = sorted({row.values.get("mrn", "").strip() for row in batch})
             previous = stored_staff_references(c.session, mrns)
+            coverage = stored_coverage(c.session, mrns)
             for row in batch:
-                record, errors = patient_from_text(row.values, c.today)
+                mrn = row.values.get("mrn", "").strip()
+                raw = kept_coverage(row.values, coverage.get(mrn))
+                record, errors = patient_from_text(raw, c.today)
                 stored = previous.get(record.mrn)
                 errors += reference_errors(record, c.refs, stored)
+                errors += resolve(record, c.payers, coverage.get(mrn), named_new_way(raw))[1]
                 for error in errors:
                     c.problems.add(row.file, row.line, error.field, error.message)
                 if record.mrn and c.duplicate(seen, record.mrn, row, "mrn", f"'{record.mrn}'"):
@@ -60,13 +89,24 @@ class PatientsImporter(Importer):
         session = w.session
         _, ids = staff_refs(session)
         keys = {sid: key for key, sid in ids.items()}
+        # Read after the payers file was written; payers the old columns name are made here
+        # in row order, as the checking pass made them.
+        book = PayerBook.read(session)
         for csv_file, batch in w.rows(PATIENTS):
+            coverage = stored_coverage(session, [r.values.get("mrn", "").strip() for r in batch])
             records: dict[str, PatientRecord] = {}
             for row in batch:
-                record, errors = patient_from_text(row.values, w.today)
-                if errors:
+                mrn = row.values.get("mrn", "").strip()
+                raw = kept_coverage(row.values, coverage.get(mrn))
+                record, errors = patient_from_text(raw, w.today)
+                record, more = resolve(record, book, coverage.get(mrn), named_new_way(raw))
+                if errors or more:
                     csv_file.changed()
                 records[record.mrn] = record
+            for made in store_made(session, book):
+                w.record_saved("payer", made.payer_id, (None, dataclasses.asdict(made)))
+            payers = payer_keys(session)
+            payer_ids = {key: pid for pid, key in payers.items()}
             existing = {
                 p.mrn: p
                 for p in session.scalars(
@@ -78,7 +118,7 @@ class PatientsImporter(Importer):
             pending: list[tuple[Patient | None, PatientRecord, dict[str, Any] | None]] = []
             for mrn, record in records.items():
                 patient = existing.get(mrn)
-                before = audit_form(patient_record(patient, keys)) if patient else None
+                before = audit_form(patient_record(patient, keys, payers)) if patient else None
                 if before == audit_form(record):
                     counts.unchanged += 1
                     continue
@@ -94,7 +134,7 @@ class PatientsImporter(Importer):
             with kept:
                 for found, record, before in pending:
                     patient = w.saved(counts, found, Patient)
-                    apply_patient(patient, record, ids)
+                    apply_patient(patient, record, ids, payer_ids)
                     changes.append((patient, before, audit_form(record)))
             # One flush for the batch (not one per row): the audit events need the new ids.
             session.flush()

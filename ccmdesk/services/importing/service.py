@@ -16,6 +16,7 @@ from ccmdesk.rules.records import PracticeRecord
 from ccmdesk.services.base import ServiceBase, practice_zone
 from ccmdesk.services.billing.evaluation import BillingService
 from ccmdesk.services.context import Actor, Clock, Permission
+from ccmdesk.services.coverage import PayerBook
 from ccmdesk.services.importing.core import (
     Check,
     Importer,
@@ -27,6 +28,7 @@ from ccmdesk.services.importing.core import (
 )
 from ccmdesk.services.importing.patient_months import PatientMonthsImporter
 from ccmdesk.services.importing.patients import PatientsImporter
+from ccmdesk.services.importing.payers import PayersImporter
 from ccmdesk.services.importing.staff import StaffImporter
 from ccmdesk.services.importing.time_entries import TimeEntriesImporter
 from ccmdesk.services.locks import LockTable
@@ -34,9 +36,11 @@ from ccmdesk.services.patients import staff_refs
 from ccmdesk.services.practice import add_practice
 from ccmdesk.services.results import ImportSummary
 
-# Checked and written in this order: patients name staff, entries and months name patients.
+# Checked and written in this order: patients name staff and payers; entries and months
+# name patients.
 IMPORTERS: tuple[Importer, ...] = (
     StaffImporter(),
+    PayersImporter(),
     PatientsImporter(),
     TimeEntriesImporter(),
     PatientMonthsImporter(),
@@ -100,6 +104,7 @@ class ImportService(ServiceBase):
         with self._db.session() as session:
             check = Check(session, problems, files, self._today(session), now)
             check.refs, _ = staff_refs(session)
+            check.payers = PayerBook.read(session)
             for importer in IMPORTERS:
                 importer.check(check)
             for importer in IMPORTERS:
