@@ -6,12 +6,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+# One home for the kinds and programs: rules/catalog.py (re-exported for the payer code).
+from ccmdesk.rules.catalog import PAYER_KINDS as PAYER_KINDS
+from ccmdesk.rules.catalog import PROGRAMS as PROGRAMS
+from ccmdesk.rules.catalog import UNKNOWN_COVERAGE as UNKNOWN
 from ccmdesk.rules.records import FieldError
 from ccmdesk.rules.validation import text_error
 
-PAYER_KINDS = ("medicare", "medicare_advantage", "medicaid", "commercial", "self")
-PROGRAMS = ("ccm", "pcm", "apcm", "bhi")
-UNKNOWN = "unknown"
 SIGNATURE_ON_FILE = ("", "yes", "no")  # blank follows the practice's setting
 MEDICARE_PART_B = "Medicare Part B"
 MEDICARE_PART_B_ID = "mcr-b"

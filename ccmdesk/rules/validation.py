@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ccmdesk.rules import icd10
+from ccmdesk.rules.catalog import PAYER_KINDS
 from ccmdesk.rules.intervals import FIRST_MONTH, LAST_MONTH, is_month
 from ccmdesk.rules.records import (
     RELATIONSHIPS,
@@ -25,7 +26,7 @@ from ccmdesk.rules.records import (
 )
 
 ROLES = ("clinical", "practitioner", "non_clinical", "billing", "admin")
-PAYER_TYPES = ("medicare", "medicare_advantage", "medicaid", "commercial", "self")
+PAYER_TYPES = PAYER_KINDS  # the kinds a payer may be (rules/catalog.py)
 SEXES = ("F", "M", "X", "U")
 CONSENT_METHODS = ("verbal", "written")
 DATE_OF_SERVICE_RULES = ("last_day", "threshold_date")
