@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import pytest
@@ -10,35 +9,13 @@ import pytest
 from ccmdesk.rules.billing import (
     Month,
     MonthFacts,
-    PatientFacts,
     Segment,
     epoch,
     evaluate,
 )
 from ccmdesk.rules.catalog import DEFAULT_FEES, REASONS
-from tests.helpers.scenario_cases import CASES, MONTH, NY, Case, Work, assert_case, at
-
-STAFF = {"MD": (1, "practitioner"), "RN": (2, "clinical"), "LPN": (3, "clinical"),
-         "MA": (4, "clinical"), "SCHED": (5, "non_clinical"), "DRB": (6, "practitioner")}  # fmt: skip
-MARCH = Month.of(MONTH, NY, DEFAULT_FEES)
-
-
-def patient(**overrides: object) -> PatientFacts:
-    base = PatientFacts(
-        conditions=("E11.9", "I10"),
-        billing_practitioner_id=1,
-        billing_practitioner_name="Dr. A",
-        consent_date=dt.date(2025, 11, 4),
-        initiating_visit_date=dt.date(2025, 11, 4),
-        care_plan_date=dt.date(2025, 11, 4),
-    )
-    return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]
-
-
-def entry(work: Work) -> Segment:
-    staff_id, role = STAFF[work.who]
-    return Segment.of(epoch(work.start), epoch(work.end), staff_id, role, work.service,
-                   work.face_to_face)  # fmt: skip
+from tests.helpers.rules import MARCH, entry, patient
+from tests.helpers.scenario_cases import CASES, NY, Case, Work, assert_case, at
 
 
 def run(case: Case, month: Month = MARCH, **facts: object):  # type: ignore[no-untyped-def]

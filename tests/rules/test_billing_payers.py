@@ -19,16 +19,13 @@ from ccmdesk.rules.billing import (
     Waiver,
     cost_share,
     deductible_text,
-    epoch,
     estimate_text,
     evaluate,
 )
-from ccmdesk.rules.catalog import DEFAULT_FEES, FAMILIES, REASONS, Kind
-from tests.helpers.scenario_cases import CASES, MONTH, NY, Case, Work, assert_case
+from ccmdesk.rules.catalog import FAMILIES, REASONS, Kind
+from tests.helpers.rules import MARCH, entry, patient
+from tests.helpers.scenario_cases import CASES, MONTH, NY, Case, assert_case
 
-STAFF = {"MD": (1, "practitioner"), "RN": (2, "clinical"), "LPN": (3, "clinical"),
-         "MA": (4, "clinical"), "SCHED": (5, "non_clinical")}  # fmt: skip
-MARCH = Month.of(MONTH, NY, DEFAULT_FEES)
 PAYER_REASONS = (
     "PAYER_DOES_NOT_COVER",
     "PAYER_NEEDS_MORE_DIAGNOSES",
@@ -40,24 +37,6 @@ HORIZON = Coverage("horizon", "Horizon BCBSNJ", "commercial", ("pcm",), 30)
 EMBLEM = Coverage("emblem", "EmblemHealth", "commercial", ("ccm", "pcm"), 20, min_diagnoses=2)
 SELF_PAY = Coverage("self-pay", "Self pay", "self", ("unknown",), 100)
 HARDSHIP = Waiver("2026-02", "2026-04", "Wei Chen", dt.date(2026, 2, 3))
-
-
-def patient(**overrides: object) -> PatientFacts:
-    base = PatientFacts(
-        conditions=("E11.9", "I10"),
-        billing_practitioner_id=1,
-        billing_practitioner_name="Dr. A",
-        consent_date=dt.date(2025, 11, 4),
-        initiating_visit_date=dt.date(2025, 11, 4),
-        care_plan_date=dt.date(2025, 11, 4),
-    )
-    return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]
-
-
-def entry(work: Work) -> Segment:
-    staff_id, role = STAFF[work.who]
-    return Segment.of(epoch(work.start), epoch(work.end), staff_id, role, work.service,
-                      work.face_to_face)  # fmt: skip
 
 
 def run(case: Case, month: Month = MARCH, **payer: object) -> MonthResult:
