@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from ccmdesk.db import Database
 from ccmdesk.models import AuditEvent
-from ccmdesk.services import ImportFailed, Services
+from ccmdesk.services import Services
 from tests.helpers.common import ADMIN, CLI, NURSE, VALID_NPIS, patient_text
+from tests.helpers.imports import failing, files
 
 STAFF = f"staff_id,name,role,credentials,npi\ndr-a,Dr. A,practitioner,MD,{VALID_NPIS[0]}\n"
 PAYERS = """payer_id,name,kind,edi_payer_id,covers,coinsurance_percent,min_diagnoses,notes
@@ -38,26 +39,10 @@ OLD_WAY = (
 )
 
 
-def write(tmp_path: Path, **contents: str) -> list[Path]:
-    paths = []
-    for name, text in contents.items():
-        path = tmp_path / f"{name}.csv"
-        path.write_text(text, encoding="utf-8", newline="")
-        paths.append(path)
-    return paths
-
-
-def problems(services: Services, paths: list[Path]) -> list[str]:
-    with pytest.raises(ImportFailed) as caught:
-        services.imports.import_paths(CLI, paths)
-    folder = f"{paths[0].parent}/"
-    return [problem.replace(folder, "") for problem in caught.value.problems]
-
-
 def test_payers_import_and_a_second_import_changes_nothing(
     services: Services, tmp_path: Path
 ) -> None:
-    summary = services.imports.import_paths(CLI, write(tmp_path, payers=PAYERS))
+    summary = services.imports.import_paths(CLI, files(tmp_path, payers=PAYERS))
     assert summary.lines() == ["payers: 3 added, 0 updated, 0 unchanged"]
     aetna = services.payers.get(CLI, "aetna-ma")
     assert (aetna.edi_payer_id, aetna.covers, aetna.min_diagnoses, aetna.notes) == (
@@ -65,17 +50,17 @@ def test_payers_import_and_a_second_import_changes_nothing(
     )  # fmt: skip
     assert services.payers.get(CLI, "cash").coinsurance_percent == 100
     assert services.payers.get(CLI, "mcd-me").coinsurance_percent == 0
-    again = services.imports.import_paths(CLI, write(tmp_path, payers=PAYERS))
+    again = services.imports.import_paths(CLI, files(tmp_path, payers=PAYERS))
     assert again.lines() == ["payers: 0 added, 0 updated, 3 unchanged"]
 
 
 def test_a_retired_payer_stays_retired_when_its_row_is_imported_again(
     services: Services, tmp_path: Path
 ) -> None:
-    services.imports.import_paths(CLI, write(tmp_path, payers=PAYERS))
+    services.imports.import_paths(CLI, files(tmp_path, payers=PAYERS))
     services.payers.retire(CLI, "cash")
     changed = PAYERS.replace("cash,Self-pay,self,,unknown,,,", "cash,Cash,self,,unknown,,,")
-    services.imports.import_paths(CLI, write(tmp_path, payers=changed))
+    services.imports.import_paths(CLI, files(tmp_path, payers=changed))
     assert services.payers.get(CLI, "cash").retired
 
 
@@ -83,7 +68,7 @@ def test_wrong_payer_rows_are_reported_by_line_and_column(
     services: Services, tmp_path: Path
 ) -> None:
     bad = PAYERS + "Aetna MA,X,hmo,,rpm,120,0,\naetna-ma,Again,commercial,,,,,\n"
-    assert problems(services, write(tmp_path, payers=bad)) == [
+    assert failing(services, files(tmp_path, payers=bad)) == [
         "payers.csv:5: payer_id: 'aetna ma' is not a payer id: lower-case letters, digits and "
         "'-', at most 20",
         "payers.csv:5: kind: 'hmo' is not a payer kind; use one of medicare, "
@@ -99,7 +84,7 @@ def test_patients_name_payers_by_payer_id_with_the_whole_coverage(
     services: Services, tmp_path: Path
 ) -> None:
     services.imports.import_paths(
-        CLI, write(tmp_path, staff=STAFF, payers=PAYERS, patients=NEW_WAY)
+        CLI, files(tmp_path, staff=STAFF, payers=PAYERS, patients=NEW_WAY)
     )
     ana = services.patients.get(CLI, "1001")
     assert (ana.primary_payer, ana.member_id, ana.relationship) == ("mcr-b", "1EG4TE5MK73", "self")
@@ -120,7 +105,7 @@ def test_patients_name_payers_by_payer_id_with_the_whole_coverage(
         "",
     )
     again = services.imports.import_paths(
-        CLI, write(tmp_path, staff=STAFF, payers=PAYERS, patients=NEW_WAY)
+        CLI, files(tmp_path, staff=STAFF, payers=PAYERS, patients=NEW_WAY)
     )
     assert again.counts["patients"].unchanged == 3
 
@@ -128,7 +113,7 @@ def test_patients_name_payers_by_payer_id_with_the_whole_coverage(
 def test_the_old_columns_name_payers_by_name_making_them_as_the_migration_does(
     services: Services, db: Database, tmp_path: Path
 ) -> None:
-    services.imports.import_paths(CLI, write(tmp_path, staff=STAFF, patients=OLD_WAY))
+    services.imports.import_paths(CLI, files(tmp_path, staff=STAFF, patients=OLD_WAY))
     payer_of = {mrn: services.patients.get(CLI, mrn).primary_payer for mrn in
                 ("1001", "1002", "1003", "1004")}  # fmt: skip
     assert payer_of == {
@@ -145,14 +130,14 @@ def test_the_old_columns_name_payers_by_name_making_them_as_the_migration_does(
         ).all()
     assert sorted(made) == ["aetna-medicare", "harbor-health"]
     # Imported again: the payers are found by name, none made twice, nothing changes.
-    again = services.imports.import_paths(CLI, write(tmp_path, staff=STAFF, patients=OLD_WAY))
+    again = services.imports.import_paths(CLI, files(tmp_path, staff=STAFF, patients=OLD_WAY))
     assert again.counts["patients"].unchanged == 4
     assert len(services.payers.list(CLI)) == 3
 
 
 def test_a_file_may_not_name_payers_both_ways(services: Services, tmp_path: Path) -> None:
     mixed = HEAD + "payer,primary_payer\n1001,Rivera,Ana,1950-02-03,dr-a,Medicare Part B,\n"
-    assert problems(services, write(tmp_path, staff=STAFF, patients=mixed)) == [
+    assert failing(services, files(tmp_path, staff=STAFF, patients=mixed)) == [
         "patients.csv:1: (header): names the primary payer both ways (primary_payer, payer); "
         "use primary_payer and primary_member_id, or payer, payer_type and member_id, not both"
     ]
@@ -161,7 +146,7 @@ def test_a_file_may_not_name_payers_both_ways(services: Services, tmp_path: Path
 def test_coverage_rows_are_checked_against_the_payer_list(
     services: Services, tmp_path: Path
 ) -> None:
-    services.imports.import_paths(CLI, write(tmp_path, payers=PAYERS))
+    services.imports.import_paths(CLI, files(tmp_path, payers=PAYERS))
     services.payers.retire(CLI, "cash")
     rows = HEAD + (
         "primary_payer,primary_member_id,relationship,insured_last_name,secondary_payer,"
@@ -171,7 +156,7 @@ def test_coverage_rows_are_checked_against_the_payer_list(
         "2003,A,B,1950-01-01,dr-a,cash,,,,cash,\n"
         "2004,A,B,1950-01-01,dr-a,aetna-ma,W1,,,,S9\n"
     )
-    assert problems(services, write(tmp_path, staff=STAFF, patients=rows)) == [
+    assert failing(services, files(tmp_path, staff=STAFF, patients=rows)) == [
         "patients.csv:2: primary_payer: no payer has payer_id 'nope'",
         "patients.csv:3: insured_first_name: is required when relationship is spouse",
         "patients.csv:3: relationship: is 'spouse', but a Medicare patient is always the "

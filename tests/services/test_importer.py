@@ -15,6 +15,7 @@ from ccmdesk.models import AuditEvent, InpatientStay, PatientMonth, TimeEntry
 from ccmdesk.services import ImportFailed, PermissionDenied, Services
 from tests.helpers.common import CLI, NURSE, VALID_NPIS
 from tests.helpers.database import db_dump
+from tests.helpers.imports import failing, files
 
 STAFF = f"""staff_id,name,role,credentials,npi
 dr-a,Dr. A,practitioner,MD,{VALID_NPIS[0]}
@@ -33,23 +34,6 @@ ENTRIES = '''mrn,staff_id,start,end,service,face_to_face,activity,note
 MONTHS = """mrn,month,complexity,other_services,billed_elsewhere,inpatient
 1001,2026-03,moderate,G0181,no,2026-03-10..2026-03-12
 """
-
-
-def files(tmp_path: Path, **contents: str) -> list[Path]:
-    paths = []
-    for name, text in contents.items():
-        path = tmp_path / f"{name}.csv"
-        path.write_text(text, encoding="utf-8", newline="")
-        paths.append(path)
-    return paths
-
-
-def failing(services: Services, paths: list[Path]) -> list[str]:
-    """The problems reported, with the test's temporary folder left out of each path."""
-    with pytest.raises(ImportFailed) as caught:
-        services.imports.import_paths(CLI, paths)
-    folder = f"{paths[0].parent}/"
-    return [problem.replace(folder, "") for problem in caught.value.problems]
 
 
 def test_all_four_kinds_import_in_any_order_and_reimport_changes_nothing(
