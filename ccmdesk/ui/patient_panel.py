@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.intervals import month_parts
+from ccmdesk.rules.intervals import month_of, month_parts
 from ccmdesk.rules.minutes import FAMILY_LABELS, progress_share, threshold_ticks
 from ccmdesk.services import Actor, MonthProgress, ServiceError, Services
 from ccmdesk.services.time.records import EntryRow, Stopped
@@ -209,11 +209,11 @@ class PatientPanel(QFrame):
     def _shows(self, stopped: Stopped) -> bool:
         """Whether the stop's entry and month are this panel's patient and month."""
         assert self._zone is not None
-        month = self._services.now().astimezone(self._zone).strftime("%Y-%m")
+        month = month_of(self._services.now(), self._zone)
         return (
             stopped.timer.mrn == self._mrn
             and stopped.progress.month == month
-            and stopped.entry.started_at.astimezone(self._zone).strftime("%Y-%m") == month
+            and month_of(stopped.entry.started_at, self._zone) == month
         )
 
     def _show_progress(self) -> None:
@@ -237,7 +237,7 @@ class PatientPanel(QFrame):
     def _show_log(self) -> None:
         assert self._mrn is not None
         zone = self._zone or self._services.practice_zone()
-        month = self._services.now().astimezone(zone).strftime("%Y-%m")
+        month = month_of(self._services.now(), zone)
         try:
             self._rows = self._services.time_log.patient_log(self._actor(), self._mrn, month)
         except ServiceError as error:

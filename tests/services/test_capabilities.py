@@ -150,6 +150,23 @@ def facts_change(team: Services, mrn: str, what: str) -> MonthFactsRecord:
     return replace(now, billed_elsewhere=not now.billed_elsewhere)
 
 
+def agrees_with_save(
+    team: Services, actor: Actor, mrn: str, setup: Setup | None, may: bool, what: str
+) -> None:
+    """for_edit's flag ("attest" or "set") is `may`, and its refusal is save()'s, word for word."""
+    if setup is not None:
+        setup(team)
+    facts = team.month_facts.for_edit(actor, mrn, MONTH)
+    flag, refusal = (
+        (facts.can_attest, facts.attest_refusal)
+        if what == "attest"
+        else (facts.can_set, facts.set_refusal)
+    )
+    assert flag is may
+    changed = facts_change(team, mrn, what)
+    assert outcome(lambda: team.month_facts.save(actor, mrn, MONTH, changed, "why")) == refusal
+
+
 @pytest.mark.parametrize(
     ("actor", "mrn", "setup", "may"),
     [
@@ -164,14 +181,7 @@ def facts_change(team: Services, mrn: str, what: str) -> MonthFactsRecord:
 def test_can_attest_is_false_exactly_when_attesting_complexity_is_refused(
     team: Services, actor: Actor, mrn: str, setup: Setup | None, may: bool
 ) -> None:
-    if setup is not None:
-        setup(team)
-    facts = team.month_facts.for_edit(actor, mrn, MONTH)
-    assert facts.can_attest is may
-    changed = facts_change(team, mrn, "attest")
-    assert outcome(lambda: team.month_facts.save(actor, mrn, MONTH, changed, "why")) == (
-        facts.attest_refusal
-    )
+    agrees_with_save(team, actor, mrn, setup, may, "attest")
 
 
 @pytest.mark.parametrize(
@@ -188,14 +198,7 @@ def test_can_attest_is_false_exactly_when_attesting_complexity_is_refused(
 def test_can_set_is_false_exactly_when_setting_month_facts_is_refused(
     team: Services, actor: Actor, mrn: str, setup: Setup | None, may: bool
 ) -> None:
-    if setup is not None:
-        setup(team)
-    facts = team.month_facts.for_edit(actor, mrn, MONTH)
-    assert facts.can_set is may
-    changed = facts_change(team, mrn, "set")
-    assert outcome(lambda: team.month_facts.save(actor, mrn, MONTH, changed, "why")) == (
-        facts.set_refusal
-    )
+    agrees_with_save(team, actor, mrn, setup, may, "set")
 
 
 def test_who_cannot_attest_is_told_who_does(team: Services) -> None:

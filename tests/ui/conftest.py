@@ -15,6 +15,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from ccmdesk.db import Database, open_database
 from ccmdesk.services import Actor, Services
+from ccmdesk.ui.background import InlineTaskRunner
+from ccmdesk.ui.main_window import MainWindow
+from ccmdesk.ui.state import GuiState
 from tests.helpers.billing import csv_bytes
 from tests.helpers.common import FAST_HASHER, FakeClock
 from tests.helpers.ui import (
@@ -145,3 +148,25 @@ def _no_window_outlives_its_test(qapp) -> Iterator[None]:
         for widget in left:
             widget.close()
         qapp.processEvents()
+
+
+@pytest.fixture
+def nurse_window(qtbot, services: Services, nurse: Actor, clock: FakeClock) -> Iterator[MainWindow]:
+    """The nurse's main window, shown; its monotonic clock moves with the wall clock (time
+    passes awake, not asleep)."""
+    main = MainWindow(
+        services,
+        nurse,
+        runner=InlineTaskRunner(),
+        state=GuiState(None),
+        monotonic=lambda: clock().timestamp(),
+    )
+    main.show()
+    yield main
+    # Closing with a stopwatch running asks first (a modal question): settle it beforehand.
+    # (Not qtbot.addWidget: pytest-qt closes its widgets before this teardown runs.)
+    main.stopwatch.pause()
+    # A test that failed part-way (an idle question open, say) must not hang on that question.
+    main.settle_running_timer = lambda **_: True  # type: ignore[method-assign]
+    main.close()
+    main.deleteLater()

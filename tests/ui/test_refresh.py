@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,19 +25,8 @@ MOST_SESSIONS = 6
 
 
 @pytest.fixture
-def window(qtbot, services: Services, nurse: Actor, clock: FakeClock) -> Iterator[MainWindow]:
-    main = MainWindow(
-        services,
-        nurse,
-        runner=InlineTaskRunner(),
-        state=GuiState(None),
-        monotonic=lambda: clock().timestamp(),
-    )
-    main.show()
-    yield main
-    main.settle_running_timer = lambda **_: True  # type: ignore[method-assign]
-    main.close()
-    main.deleteLater()
+def window(nurse_window: MainWindow) -> MainWindow:
+    return nurse_window
 
 
 def count_sessions(monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -48,24 +47,8 @@ class Mono:
 
 
 @pytest.fixture
-def window(qtbot, services: Services, nurse: Actor, clock: FakeClock) -> Iterator[MainWindow]:
-    # The monotonic clock moves with the wall clock: time passes awake, not asleep.
-    main = MainWindow(
-        services,
-        nurse,
-        runner=InlineTaskRunner(),
-        state=GuiState(None),
-        monotonic=lambda: clock().timestamp(),
-    )
-    main.show()
-    yield main
-    # Closing with a stopwatch running asks first (a modal question): settle it beforehand.
-    # (Not qtbot.addWidget: pytest-qt closes its widgets before this teardown runs.)
-    main.stopwatch.pause()
-    # A test that failed part-way (an idle question open, say) must not hang on that question.
-    main.settle_running_timer = lambda **_: True  # type: ignore[method-assign]
-    main.close()
-    main.deleteLater()
+def window(nurse_window: MainWindow) -> MainWindow:
+    return nurse_window
 
 
 def page_of(window: MainWindow) -> PatientsPage:
