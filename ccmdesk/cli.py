@@ -28,7 +28,7 @@ from ccmdesk.db import (
     integrity_problem,
     open_database,
 )
-from ccmdesk.dbfile import DamagedFile, DatabaseFileError
+from ccmdesk.dbfile import DamagedFile, DatabaseFileError, sqlite_file
 from ccmdesk.errors import DAMAGED_MESSAGE, DatabaseDamaged, DatabaseError, classify
 
 COMMANDS = ("practice", "import", "export", "demo", "audit", "user", "backup", "restore")
@@ -204,8 +204,6 @@ def _restore(data_dir: Path, source: Path, *, in_window: bool = False) -> int:
     """Restore before anything opens the database: it may be the damaged thing being replaced.
     What came of it is printed, and shown in a window too when asked at a GUI start (started
     from a desktop icon, nobody reads the terminal)."""
-    from sqlalchemy.engine import make_url
-
     from ccmdesk.dbfile import locks_available
     from ccmdesk.services import Actor
     from ccmdesk.services.backup import BackupError, restore
@@ -228,14 +226,14 @@ def _restore(data_dir: Path, source: Path, *, in_window: bool = False) -> int:
             f"computer first. If it is not open (it ended badly), delete {data_dir / RUNNING_FILE} "
             "and try again. Nothing was changed."
         )
-    url = make_url(database_url(data_dir))
-    if url.get_backend_name() != "sqlite" or not url.database:
+    target = sqlite_file(database_url(data_dir))
+    if target is None:
         return refused(
             "this ccmdesk uses a database server; restore it with the server's own tools"
         )
     try:
         # Brought up to this version's schema and audited before it takes the database's place.
-        aside = restore(Path(url.database), source, utc_now(), Actor.command_line())
+        aside = restore(target, source, utc_now(), Actor.command_line())
     except BackupError as error:
         return refused(str(error))
     lines = [f"Restored {source}."]
@@ -365,13 +363,8 @@ def _missing_database(data_dir: Path) -> str | None:
     """For a command that needs an existing database: why the data folder has none, or None.
     Only the embedded SQLite file can be looked for without opening it; a database server's
     own checks stand for it."""
-    from sqlalchemy.engine import make_url
-
-    url = make_url(database_url(data_dir))
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return None
-    path = Path(url.database)
-    if path.exists():
+    path = sqlite_file(database_url(data_dir))
+    if path is None or path.exists():
         return None
     return (
         f"there is no ccmdesk database in {data_dir} (no {path.name} there); check --data-dir "

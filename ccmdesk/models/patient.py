@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ccmdesk.models.base import Base, one_of
+from ccmdesk.rules.catalog import SIGNATURE_ON_FILE
 
 
 class Patient(Base):
@@ -16,7 +17,7 @@ class Patient(Base):
     __tablename__ = "patient"
     __table_args__ = (
         one_of("insured_relationship", ("self", "spouse", "child", "other")),
-        one_of("signature_on_file", ("", "yes", "no")),
+        one_of("signature_on_file", SIGNATURE_ON_FILE),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,8 +6,7 @@ from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ccmdesk.models.base import Base, one_of
-
-PAYER_KINDS = ("medicare", "medicare_advantage", "medicaid", "commercial", "self")
+from ccmdesk.rules.catalog import PAYER_KINDS
 
 
 class Payer(Base):

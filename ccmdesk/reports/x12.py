@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ccmdesk.errors import KnownError
+from ccmdesk.rules.catalog import CLAIM_DIAGNOSES, CLAIM_POINTERS
 from ccmdesk.rules.validation import npi_error
 
 IMPLEMENTATION = "005010X222A1"
@@ -34,8 +35,8 @@ FILING_INDICATOR: dict[str, str] = {
 # PAT01, the patient's relationship to the insured when they are not the insured.
 RELATIONSHIP_CODE: dict[str, str] = {"spouse": "01", "child": "19", "other": "G8"}
 
-MAX_DIAGNOSES = 12  # HI carries diagnoses A-L, as box 21 does
-MAX_POINTERS = 4  # SV107 points at up to four of them, as box 24E does
+MAX_DIAGNOSES = CLAIM_DIAGNOSES  # HI carries diagnoses A-L, as box 21 does
+MAX_POINTERS = CLAIM_POINTERS  # SV107 points at up to four of them, as box 24E does
 MAX_CLAIM_ID = 20  # CLM01 allows 38, but Medicare keeps only the first 20 (docs/formats.md)
 
 _PLAIN_MRN = re.compile(r"[A-Za-z0-9]+")

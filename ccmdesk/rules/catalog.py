@@ -384,6 +384,8 @@ REASONS: dict[str, Reason] = {
 
 # Payer kinds and the programs a payer's `covers` may name (docs/billing-rules.md, "Payers").
 PAYER_KINDS = ("medicare", "medicare_advantage", "medicaid", "commercial", "self")
+# A patient's release/assignment signature: blank follows the practice's setting.
+SIGNATURE_ON_FILE = ("", "yes", "no")
 MEDICARE_KINDS = frozenset({"medicare", "medicare_advantage"})  # QMB patients owe nothing
 PROGRAMS = ("ccm", "pcm", "apcm", "bhi")
 UNKNOWN_COVERAGE = "unknown"  # `covers` when no one has asked the payer yet

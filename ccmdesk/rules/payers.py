@@ -13,7 +13,6 @@ from ccmdesk.rules.catalog import UNKNOWN_COVERAGE as UNKNOWN
 from ccmdesk.rules.records import FieldError
 from ccmdesk.rules.validation import text_error
 
-SIGNATURE_ON_FILE = ("", "yes", "no")  # blank follows the practice's setting
 MEDICARE_PART_B = "Medicare Part B"
 MEDICARE_PART_B_ID = "mcr-b"
 ALL_PROGRAMS = ";".join(PROGRAMS)

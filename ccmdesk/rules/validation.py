@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ccmdesk.rules import icd10
-from ccmdesk.rules.catalog import PAYER_KINDS
+from ccmdesk.rules.catalog import PAYER_KINDS, SIGNATURE_ON_FILE
 from ccmdesk.rules.intervals import FIRST_MONTH, LAST_MONTH, is_month
 from ccmdesk.rules.records import (
     RELATIONSHIPS,
@@ -425,7 +425,7 @@ def _coverage_rules(record: PatientRecord) -> list[FieldError]:
         errors.append(FieldError("secondary_member_id", "is set but secondary_payer is empty"))
     if record.secondary_payer and record.secondary_payer == record.primary_payer:
         errors.append(FieldError("secondary_payer", "is the primary payer too"))
-    if record.signature_on_file not in ("", "yes", "no"):
+    if record.signature_on_file not in SIGNATURE_ON_FILE:
         errors.append(FieldError("signature_on_file", "must be yes, no or blank"))
     return errors
 

@@ -90,7 +90,7 @@ class AuthService(ServiceBase):
         """What the lock screen offers: a PIN is off from a lock-out until the password is used
         (signing in, or unlocking with it), so a short PIN faces five guesses between two uses
         of the password, not five every five minutes."""
-        with self._db.session() as session:
+        with self._db.read() as session:
             staff = session.scalars(select(Staff).where(Staff.staff_id == actor.key)).first()
             if staff is None or staff.pin_hash is None:
                 return PinState.NONE

@@ -36,7 +36,6 @@ KEEP_PRE_MIGRATION = 10
 SUFFIX = ".sqlite3"
 RESTORING = ".restore-"  # the checked copy of a backup, beside the database until it goes live
 _KINDS = re.compile(r"^(daily|monthly|manual|pre-migration)-.*\.sqlite3$")
-_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class BackupError(ServiceError):
@@ -80,10 +79,10 @@ def file_problem(path: Path, *, checksum_of: Path | None = None) -> str | None:
         return problem
     try:
         with path.open("rb") as handle:
-            header = handle.read(len(_SQLITE_HEADER))
+            header = handle.read(len(dbfile.SQLITE_HEADER))
     except OSError as error:
         return f"it cannot be read ({error.strerror or error})"
-    if header != _SQLITE_HEADER:
+    if header != dbfile.SQLITE_HEADER:
         return "it is not an SQLite database"
     try:
         connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)

@@ -24,6 +24,7 @@ from ccmdesk.rules.records import (
     PatientRecord,
 )
 from ccmdesk.rules.validation import mbi_error, normalize_mbi
+from ccmdesk.services.payers import apply_payer
 
 
 @dataclass(frozen=True)
@@ -198,12 +199,8 @@ def store_made(session: Session, book: PayerBook) -> list[PayerRecord]:
     """Store the payers old-style rows made; returns them for the audit trail."""
     made = list(book.made.values())
     for record in made:
-        payer = Payer(
-            payer_id=record.payer_id, name=record.name, kind=record.kind,
-            edi_payer_id=record.edi_payer_id, covers=record.covers,
-            coinsurance_percent=record.coinsurance_percent, min_diagnoses=record.min_diagnoses,
-            notes=record.notes, retired=record.retired,
-        )  # fmt: skip
+        payer = Payer()
+        apply_payer(payer, record)
         session.add(payer)
     book.made.clear()
     if made:

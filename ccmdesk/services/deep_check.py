@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import importlib
 import json
 import unicodedata
 from collections import defaultdict
@@ -28,6 +27,7 @@ from ccmdesk.models import (
     TimeEntry,
     TimeSegment,
 )
+from ccmdesk.rules.catalog import DEFAULT_FEES
 from ccmdesk.rules.records import (
     DEFAULT_ATTESTATION,
     PatientRecord,
@@ -610,12 +610,6 @@ def replay_closes(events: Iterable[Event]) -> dict[tuple[str, int], Rebuilt]:
     }
 
 
-def default_fees() -> dict[int, dict[str, int]]:
-    """The schedules the database was created with (migration 0002 inserts them unaudited)."""
-    migration = importlib.import_module("ccmdesk.migrations.versions.0002_default_fee_schedules")
-    return {year: dict(amounts) for year, amounts in migration.FEES.items()}
-
-
 def replay_fees(
     events: Iterable[Event], seeded: Mapping[int, Mapping[str, int]]
 ) -> dict[tuple[int, str], Rebuilt]:
@@ -968,7 +962,7 @@ def deep_check(session: Session) -> DeepCheck:
         ),
         table(
             FEE,
-            replay_fees(by_entity["fee_schedule"], default_fees()),
+            replay_fees(by_entity["fee_schedule"], DEFAULT_FEES),  # migration 0002 seeds these
             lambda: read_fees(session),
             ("amount_cents",),
             lambda key: f"{key[0]} {key[1]}",

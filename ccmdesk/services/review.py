@@ -42,7 +42,6 @@ BLOCKED = "blocked"
 BELOW = "below threshold"
 SIGNED = "signed"
 CLOSED = "closed for billing"  # billable, but in a month closed before it was signed
-STATUS_ORDER = (READY, BLOCKED, BELOW, SIGNED, CLOSED)
 
 
 def month_sign_refusal(month: str, current: str, closed: bool) -> str:

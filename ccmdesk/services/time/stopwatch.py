@@ -159,20 +159,13 @@ class StopwatchService(TimeService):
             entry.face_to_face = face_to_face
             if service is not None:
                 entry.service = service
-            spans = store.closed_spans(entry, end)
             self._audit(
                 session,
                 actor,
                 entry,
                 "time.stop",
                 None,
-                {
-                    "segments": [[a, b] for a, b in spans],
-                    "activity": entry.activity,
-                    "service": entry.service,
-                    "face_to_face": face_to_face,
-                    "note": entry.note,
-                },
+                store.document(entry),  # every stretch is closed now
                 reason.strip(),
             )
             session.flush()  # the month's progress below counts this entry as stopped
