@@ -110,9 +110,7 @@ class ConditionsEditorWidget(OrderedListEditor):
         self.list.clear()
         for code in codes:
             self.list.addItem(self._item(code))
-        self._renumber()
-        self._update_buttons()
-        self.changed.emit()
+        self._list_changed()
 
     def add_code(self, code: str) -> bool:
         """Append a billable code; say why not when it is not one or is listed already."""
@@ -127,10 +125,8 @@ class ConditionsEditorWidget(OrderedListEditor):
             return False
         self.list.addItem(self._item(found.code))
         self.list.setCurrentRow(self.list.count() - 1)
-        self._renumber()
         self._say("")
-        self._update_buttons()
-        self.changed.emit()
+        self._list_changed()
         return True
 
     def set_read_only(self, read_only: bool) -> None:

@@ -47,7 +47,3 @@ class DataChanged(QObject):
             changes = frozenset(self._pending)
             self._pending.clear()
             self.changed.emit(changes)
-
-    @property
-    def pending(self) -> bool:
-        return bool(self._pending)

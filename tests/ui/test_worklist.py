@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from ccmdesk.rules.minutes import Progress
+from ccmdesk.rules.minutes import Progress, progress_share
 from ccmdesk.services import Actor, PermissionDenied, Services
 from ccmdesk.ui.pages.worklist import (
     HEADERS,
@@ -18,11 +18,9 @@ from ccmdesk.ui.pages.worklist import (
     WorklistPage,
     WorklistTableModel,
     clock_text,
-    percent_text,
-    progress_fraction,
     subtitle_text,
 )
-from ccmdesk.ui.widgets.threshold_bar import BAR_DONE, BAR_FILL, BAR_TRACK
+from ccmdesk.ui.widgets.threshold_bar import BAR_DONE, BAR_FILL, BAR_TRACK, percent_text
 from tests.helpers.common import FakeClock
 from tests.helpers.ui import patient_raw
 
@@ -105,9 +103,9 @@ def test_formatting_helpers() -> None:
         "1:02:05",
     ]
     almost = Progress("ccm", 20 * 60 - 1, 20, 0, 5)
-    assert percent_text(progress_fraction(almost) or 0.0) == "99%"  # 19:59 is not 20 minutes
-    assert progress_fraction(Progress(None, 600, None, 0, 5)) is None
-    assert progress_fraction(Progress("complex", 95 * 60, None, 90, 5)) == 1.0
+    assert percent_text(progress_share(almost) or 0.0) == "99%"  # 19:59 is not 20 minutes
+    assert progress_share(Progress(None, 600, None, 0, 5)) is None
+    assert progress_share(Progress("complex", 95 * 60, None, 90, 5)) == 1.0
     assert subtitle_text("2026-11", 8, 12) == (
         "November 2026 · 8 days left · 12 patients · most minutes needed per day left first"
     )
@@ -253,3 +251,12 @@ def test_a_role_without_time_sees_the_services_refusal(
     assert page.table.isVisible()
     assert [page.model.index(r, MRN).data() for r in range(page.model.rowCount())] == ["A100"]
     assert page.subtitle_label.text().startswith("March 2026 · 16 days left · 1 patient ·")
+
+
+def test_the_bars_tooltip_never_reads_100_percent_before_the_threshold(qtbot) -> None:
+    from ccmdesk.ui.widgets.threshold_bar import ThresholdBar
+
+    bar = ThresholdBar()
+    qtbot.addWidget(bar)
+    bar.set_progress(1199 / 1200, ())  # 19:59 of 20 minutes
+    assert bar.toolTip() == "99% of the next threshold"

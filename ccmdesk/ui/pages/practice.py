@@ -346,16 +346,14 @@ class ActivityListEditor(OrderedListEditor):
         self.list.clear()
         for activity in activities:
             self.list.addItem(self._item(activity))
-        self._update_buttons()
-        self.changed.emit()
+        self._list_changed()
 
     def add_activity(self, text: str = "") -> QListWidgetItem:
         """Append an activity; with no text, open it for typing."""
         item = self._item(text)
         self.list.addItem(item)
         self.list.setCurrentItem(item)
-        self._update_buttons()
-        self.changed.emit()
+        self._list_changed()
         if not text:
             self.list.setFocus(Qt.FocusReason.OtherFocusReason)
             self.list.editItem(item)

@@ -7,7 +7,7 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -318,7 +318,6 @@ class SignDialog(QDialog):
 class ReviewPage(MonthPage):
     """A practitioner's month: who is ready to sign, blocked, short of time or signed."""
 
-    changed = Signal()  # something was signed or unlocked
     TITLE = "Monthly review"
     NAME = "review"
     model: ReviewTableModel
@@ -625,7 +624,3 @@ class ReviewPage(MonthPage):
     def exec_dialog(self, dialog: QDialog) -> bool:
         """Run a dialog (a method, so tests can fill it in instead of a person)."""
         return dialog.exec() == QDialog.DialogCode.Accepted
-
-    def _after_change(self) -> None:
-        self.changed.emit()
-        super()._after_change()

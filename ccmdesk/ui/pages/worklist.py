@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 from ccmdesk.rules.intervals import month_label, month_of
 from ccmdesk.rules.minutes import (
     FAMILY_LABELS,
-    Progress,
     days_left,
     progress_share,
     threshold_ticks,
@@ -50,7 +49,7 @@ from ccmdesk.ui.widgets.tables import (
     enter_pressed,
     prepare_table,
 )
-from ccmdesk.ui.widgets.threshold_bar import paint_threshold_bar
+from ccmdesk.ui.widgets.threshold_bar import paint_threshold_bar, percent_text
 
 (
     PATIENT,
@@ -96,16 +95,6 @@ def program_text(family: str | None) -> str:
     return FAMILY_LABELS[family].split(" (", 1)[0]
 
 
-def progress_fraction(progress: Progress) -> float | None:
-    """The bar's share (rules.minutes.progress_share: one meaning on every screen)."""
-    return progress_share(progress)
-
-
-def percent_text(fraction: float) -> str:
-    # Rounded down: 19:59 of 20 minutes is not there yet (C1), so it must never read 100%.
-    return f"{math.floor(fraction * 100)}%"
-
-
 def subtitle_text(month: str, days: int, count: int) -> str:
     """ "March 2026 · 16 days left · 12 patients · most minutes needed per day left first"."""
     name = month_label(month)
@@ -141,7 +130,7 @@ class WorklistTableModel(RowsModel[WorklistRow]):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, column)
         if role == PROGRESS_ROLE and column == PROGRESS:
-            return progress_fraction(row.progress)
+            return progress_share(row.progress)
         if role == TICKS_ROLE and column == PROGRESS:
             return threshold_ticks(row.progress)
         if role == Qt.ItemDataRole.UserRole:
@@ -161,7 +150,7 @@ class WorklistTableModel(RowsModel[WorklistRow]):
         if column == THIS_MONTH:
             return clock_text(progress.countable_seconds)
         if column == PROGRESS:
-            fraction = progress_fraction(progress)
+            fraction = progress_share(progress)
             return "" if fraction is None else percent_text(fraction)
         if column == NEXT_THRESHOLD:
             if not aiming:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -37,6 +39,11 @@ def paint_threshold_bar(
     painter.restore()
 
 
+def percent_text(fraction: float) -> str:
+    # Rounded down: 19:59 of 20 minutes is not there yet (C1), so it must never read 100%.
+    return f"{math.floor(fraction * 100)}%"
+
+
 class ThresholdBar(QWidget):
     """The worklist's progress bar as a widget of its own (paint_threshold_bar)."""
 
@@ -49,7 +56,7 @@ class ThresholdBar(QWidget):
 
     def set_progress(self, fraction: float, ticks: tuple[float, ...]) -> None:
         self.fraction, self.ticks = fraction, ticks
-        self.setToolTip(f"{round(fraction * 100)}% of the next threshold")
+        self.setToolTip(f"{percent_text(fraction)} of the next threshold")
         self.update()
 
     def paintEvent(self, _event: QPaintEvent) -> None:
