@@ -297,13 +297,17 @@ class MainWindow(QMainWindow):
             self.show_page(PATIENTS)
         self._apply_actor()
         self.stopwatch.refresh()
-        for name, page in list(self._built_pages().items()):
-            # The next person may not see the page: their window keeps none of it.
-            if self.page_allowed(name):
-                page.refresh(frozenset({EVERYTHING}))
-            else:
-                page.clear()
         self._stale.clear()
+        shown = self.current_page()
+        for name, page in list(self._built_pages().items()):
+            if not self.page_allowed(name):
+                page.clear()  # the next person may not see it: their window keeps none of it
+            elif name == shown:
+                page.refresh(frozenset({EVERYTHING}))
+            elif not SPECS[name].reads_when_shown:
+                # Read when next shown, not now: a hidden month page would evaluate its
+                # month for nobody, and again once shown.
+                self._stale[name] = {EVERYTHING}
         self.user_changed.emit(actor)
 
     def _apply_actor(self) -> None:

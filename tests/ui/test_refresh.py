@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QApplication
 from ccmdesk.db import Database
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.background import InlineTaskRunner
-from ccmdesk.ui.main_window import AUDIT, MY_DAY, PATIENTS, WORKLIST, MainWindow
+from ccmdesk.ui.main_window import AUDIT, BILLING, MY_DAY, PATIENTS, WORKLIST, MainWindow
 from ccmdesk.ui.pages.patients import PatientsPage
-from ccmdesk.ui.refresh import TIME, TIMERS, Changes, DataChanged
+from ccmdesk.ui.refresh import EVERYTHING, TIME, TIMERS, Changes, DataChanged
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.stopwatch_dialogs import StopDialog
 from tests.helpers.common import FakeClock
@@ -144,3 +144,20 @@ def test_a_hidden_page_rereads_what_changed_when_it_is_next_shown(
     main.show_page(PATIENTS)
     main.show_page(AUDIT)  # nothing changed since: no second read
     assert len(refreshed[AUDIT]) == 1
+
+
+def test_a_new_person_has_hidden_pages_read_when_shown_not_at_sign_in(
+    qtbot, services: Services, admin: Actor, biller: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main = MainWindow(services, admin, runner=InlineTaskRunner(), state=GuiState(None))
+    qtbot.addWidget(main)
+    main.show()
+    main.show_page(BILLING)
+    main.show_page(PATIENTS)
+    calls: list[Changes] = []
+    monkeypatch.setattr(main.pages[BILLING], "refresh", calls.append)
+    main.set_actor(biller)
+    main.data_changed.flush()
+    assert calls == []  # no month evaluated for a page nobody looks at
+    main.show_page(BILLING)
+    assert len(calls) == 1 and EVERYTHING in calls[0]
