@@ -21,6 +21,7 @@ from ccmdesk.models import (
     AuditEvent,
     MonthlyReview,
     Patient,
+    Payer,
     Practice,
     Staff,
     TimeEntry,
@@ -303,6 +304,11 @@ class _Describer:
             )
         }
         self.staff = {m.id: m for m in session.scalars(select(Staff))}
+        # The payer list's names: a payer renamed there is printed by its new name (the
+        # patient's own payer text is only refreshed when the patient is saved).
+        self.payer_names: dict[int, str] = {
+            pid: name for pid, name in session.execute(select(Payer.id, Payer.name))
+        }
         self.signatures = {
             review.patient_id: review
             for review in session.scalars(
@@ -313,6 +319,10 @@ class _Describer:
         }
         ids = [p.id for p in self.patients.values()]
         self.logs = log_lines_of(session, ids, month, zone)
+
+    def payer_name(self, patient: Patient) -> str:
+        """The primary payer's name as the payer list has it now; else the patient's text."""
+        return self.payer_names.get(patient.primary_payer_id or 0, patient.payer)
 
     def claim_lines(self, row: BillingRow) -> list[ClaimLine]:
         patient, place, group_npi = self.patients[row.mrn], self.place, self.group_npi
@@ -330,7 +340,7 @@ class _Describer:
                 diagnosis_codes=diagnoses,
                 rendering_npi=row.practitioner_npi,
                 billing_npi=group_npi or row.practitioner_npi,
-                payer=patient.payer,
+                payer=self.payer_name(patient),
                 member_id=patient.member_id,
             )
             for line in r.lines
@@ -391,7 +401,7 @@ class _Describer:
             address=address,
             sex=patient.sex,  # box 3
             phone=patient.phone,  # box 5
-            payer=patient.payer,
+            payer=self.payer_name(patient),
             member_id=patient.member_id,
             qmb=patient.qmb,
             date_of_service=date_text(r.date_of_service),

@@ -374,3 +374,22 @@ def test_the_superbill_fills_the_patients_sex_phone_and_the_signing_day(
     assert found["5 Telephone"] == "(207) 555-0199"
     signed_on = NOW.astimezone(ZoneInfo("America/New_York")).date()  # the practice's day
     assert found["31 Signature of physician · date"] == f"Dr. A · {date_text(signed_on)}"
+
+
+def test_a_payer_renamed_in_the_payer_list_prints_by_its_new_name(
+    team: Services, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from tests.helpers.reports import boxes
+
+    medicare = team.payers.get(BILLER, "mcr-b")
+    team.payers.save(BILLER, replace(medicare, name="Medicare Part B (Noridian)"))
+    team.review.sign(DOCTOR, "S02", MONTH)
+    team.export.export(BILLER, MONTH, tmp_path)
+    found = boxes((tmp_path / "superbills" / f"{MONTH}-S02.pdf").read_bytes())
+    assert found["Payer (carrier block)"] == "Medicare Part B (Noridian)"
+    lines = read(tmp_path / f"claim-lines-{MONTH}.csv")
+    assert {line["payer"] for line in lines if line["mrn"] == "S02"} == {
+        "Medicare Part B (Noridian)"
+    }
