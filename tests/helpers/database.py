@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
+import traceback
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -65,3 +66,19 @@ def sign(db: Database, mrn: str, month: str, when: dt.datetime) -> None:
         doctor = session.scalars(select(Staff).where(Staff.staff_id == "dr-a")).one()
         session.add(MonthlyReview(patient_id=patient.id, month=month, signed_by_id=doctor.id,
                                   signed_at=when, attestation="I directed the care."))  # fmt: skip
+
+
+def count_sessions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every write and read session opened from now on, with where it was opened from."""
+    opened: list[str] = []
+    for name in ("session", "read"):
+        original = getattr(Database, name)
+
+        def counted(self: Database, *args: object, _o=original, _n=name, **kwargs: object):
+            frames = [f for f in traceback.extract_stack() if "/ccmdesk/" in f.filename]
+            where = " < ".join(f"{Path(f.filename).name}:{f.name}" for f in reversed(frames))
+            opened.append(f"{_n}: {where}")
+            return _o(self, *args, **kwargs)
+
+        monkeypatch.setattr(Database, name, counted)
+    return opened

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 
 from ccmdesk.reports import x12
-from ccmdesk.rules.billing import Month, MonthFacts, PatientFacts, Segment, epoch, evaluate
-from ccmdesk.rules.catalog import DEFAULT_FEES, REASONS, Kind
+from ccmdesk.rules.billing import MonthFacts, evaluate
+from ccmdesk.rules.catalog import REASONS, Kind
 from ccmdesk.rules.claims import (
     US_STATES,
     PatientClaimFacts,
@@ -23,7 +23,9 @@ from ccmdesk.rules.claims import (
     signature_on_file,
 )
 from tests.helpers import x12 as files
-from tests.helpers.scenario_cases import CASES, MONTH, NY, Case, assert_case
+from tests.helpers.rules import MARCH, entry
+from tests.helpers.rules import patient as billing_patient
+from tests.helpers.scenario_cases import CASES, Case, assert_case
 
 CLAIM_EDITS = (
     "CLAIM_NO_ADDRESS",
@@ -274,31 +276,12 @@ def test_the_pointers_make_a_claim_the_837p_check_accepts() -> None:
 
 # --- billing stays as it was --------------------------------------------------------------
 
-STAFF = {"MD": (1, "practitioner"), "RN": (2, "clinical"), "LPN": (3, "clinical"),
-         "MA": (4, "clinical"), "SCHED": (5, "non_clinical")}  # fmt: skip
-
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"case-{c.number}")
 def test_claim_edits_never_change_what_a_worked_case_bills(case: Case) -> None:
-    base = PatientFacts(
-        conditions=("E11.9", "I10"),
-        billing_practitioner_id=1,
-        billing_practitioner_name="Dr. A",
-        consent_date=dt.date(2025, 11, 4),
-        initiating_visit_date=dt.date(2025, 11, 4),
-        care_plan_date=dt.date(2025, 11, 4),
-    )
-    work = [
-        Segment.of(epoch(w.start), epoch(w.end), *STAFF[w.who], w.service, w.face_to_face)
-        for w in case.work
-    ]
-    facts = dataclasses.replace(base, **case.patient)  # type: ignore[arg-type]
-    result = evaluate(
-        Month.of(MONTH, NY, DEFAULT_FEES),
-        facts,
-        MonthFacts(**case.month),  # type: ignore[arg-type]
-        work,
-    )
+    work = [entry(w) for w in case.work]
+    facts = billing_patient(**case.patient)
+    result = evaluate(MARCH, facts, MonthFacts(**case.month), work)  # type: ignore[arg-type]
     assert_case(case, result)
     # A month every claim edit fails still bills exactly as the case says.
     edits = claim_edits(PatientClaimFacts(), PracticeClaimSettings(collects_signature=False))

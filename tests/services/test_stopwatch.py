@@ -20,7 +20,7 @@ from ccmdesk.services import (
     ValidationFailed,
 )
 from tests.helpers.common import BILLER, CLI, NURSE, FakeClock, patient_text
-from tests.helpers.database import sign
+from tests.helpers.database import count_sessions, sign
 
 
 @pytest.fixture
@@ -107,15 +107,7 @@ def test_stop_returns_the_saved_entry_and_the_month_from_at_most_two_sessions(
 ) -> None:
     timer = sw.stopwatch.start(NURSE, "1001")
     clock.advance(minutes=12)
-    opened: list[str] = []
-    for kind in ("session", "read"):
-        real = getattr(db, kind)
-
-        def counted(*args: object, _real=real, _kind=kind, **kwargs: object) -> object:
-            opened.append(_kind)
-            return _real(*args, **kwargs)
-
-        monkeypatch.setattr(db, kind, counted)
+    opened = count_sessions(monkeypatch)
     done = sw.stopwatch.stop(NURSE, timer.entry_id, activity="Education")
     # The permission look-up and the write; the page's log line and progress come with it.
     assert len(opened) <= 2, opened

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import traceback
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from ccmdesk.db import Database
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.main_window import AUDIT, BILLING, MY_DAY, PATIENTS, WORKLIST, MainWindow
@@ -18,6 +14,7 @@ from ccmdesk.ui.refresh import EVERYTHING, TIME, TIMERS, Changes, DataChanged
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.stopwatch_dialogs import StopDialog
 from tests.helpers.common import FakeClock
+from tests.helpers.database import count_sessions
 
 # Issue #16: a Stop-and-save (the Stop dialog's settings, the stop itself, whatever the screen
 # shows after it) in at most six sessions; it took 29 when every view re-read on its own.
@@ -27,22 +24,6 @@ MOST_SESSIONS = 6
 @pytest.fixture
 def window(nurse_window: MainWindow) -> MainWindow:
     return nurse_window
-
-
-def count_sessions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every write and read session opened from now on, with where it was opened from."""
-    opened: list[str] = []
-    for name in ("session", "read"):
-        original = getattr(Database, name)
-
-        def counted(self: Database, *args: object, _o=original, _n=name, **kwargs: object):
-            frames = [f for f in traceback.extract_stack() if "/ccmdesk/" in f.filename]
-            where = " < ".join(f"{Path(f.filename).name}:{f.name}" for f in reversed(frames))
-            opened.append(f"{_n}: {where}")
-            return _o(self, *args, **kwargs)
-
-        monkeypatch.setattr(Database, name, counted)
-    return opened
 
 
 def settle() -> None:
