@@ -324,13 +324,19 @@ class PatientService(ServiceBase):
 
     def _check(
         self, session: Session, raw: Mapping[str, str], original_mrn: str | None
-    ) -> tuple[PatientRecord, list[FieldError], dict[str, int], PayerBook, Patient | None]:
+    ) -> tuple[
+        PatientRecord, list[FieldError], dict[str, int], PayerBook, Patient | None,
+        PatientRecord | None,
+    ]:  # fmt: skip
+        """The record typed, its problems, the staff ids, the payers, and the stored patient
+        with its record as it stands (the audit trail's before-image)."""
         refs, ids = staff_refs(session)
         found = _loaded(session, original_mrn) if original_mrn else None
-        stored = None
+        stored = now = None
         if found is not None:
             keys = {sid: key for key, sid in ids.items()}
-            stored = StoredCoverage.of(patient_record(found, keys, payer_keys(session)))
+            now = patient_record(found, keys, payer_keys(session))
+            stored = StoredCoverage.of(now)
         raw = kept_coverage(raw, stored)
         record, errors = patient_from_text(raw, self._today(session))
         previous = stored_staff_references(session, [original_mrn]) if original_mrn else {}
@@ -342,7 +348,7 @@ class PatientService(ServiceBase):
             taken = session.scalars(select(Patient.id).where(Patient.mrn == record.mrn)).first()
             if taken is not None:
                 errors.append(FieldError("mrn", f"'{record.mrn}' belongs to another patient"))
-        return record, errors, ids, book, found
+        return record, errors, ids, book, found, now
 
     def save_text(
         self, actor: Actor, raw: Mapping[str, str], original_mrn: str | None = None
@@ -358,7 +364,7 @@ class PatientService(ServiceBase):
         if unknown:
             raise ValueError(f"unknown patient fields: {sorted(unknown)}")
         with self._db.session() as session:
-            record, errors, ids, book, found = self._check(session, raw, original_mrn)
+            record, errors, ids, book, found, now = self._check(session, raw, original_mrn)
             if errors:
                 raise ValidationFailed(errors)
             # A payer the old columns name is made first: the patient points at it.
@@ -376,8 +382,7 @@ class PatientService(ServiceBase):
                 if found is None:
                     raise NotFound(f"There is no patient with MRN '{original_mrn}'.")
                 patient = found
-                keys = {sid: key for key, sid in ids.items()}
-                before = audit_form(patient_record(patient, keys, payer_keys(session)))
+                before = audit_form(now) if now is not None else None
             kept = billed_months_kept(
                 session,
                 self._billing,
