@@ -2,6 +2,7 @@
 
 from ccmdesk.models.audit import AuditEvent
 from ccmdesk.models.base import Base
+from ccmdesk.models.claim import SentClaim
 from ccmdesk.models.fee import FeeScheduleAmount
 from ccmdesk.models.month import (
     InpatientStay,
@@ -10,7 +11,13 @@ from ccmdesk.models.month import (
     MonthlyReview,
     PatientMonth,
 )
-from ccmdesk.models.patient import Enrollment, Patient, PatientCondition
+from ccmdesk.models.patient import (
+    Enrollment,
+    EnrolmentEvent,
+    Patient,
+    PatientCondition,
+    Waiver,
+)
 from ccmdesk.models.payer import Payer
 from ccmdesk.models.practice import Practice
 from ccmdesk.models.staff import Role, Staff
@@ -20,6 +27,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Enrollment",
+    "EnrolmentEvent",
     "FeeScheduleAmount",
     "InpatientStay",
     "MonthClose",
@@ -31,7 +39,9 @@ __all__ = [
     "Payer",
     "Practice",
     "Role",
+    "SentClaim",
     "Staff",
     "TimeEntry",
     "TimeSegment",
+    "Waiver",
 ]

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ccmdesk.models.base import Base, one_of
-from ccmdesk.rules.catalog import SIGNATURE_ON_FILE
+from ccmdesk.models.base import Base, UTCDateTime, one_of
+from ccmdesk.rules.catalog import DECLINE_REASONS, ENROLMENT_STEPS, SIGNATURE_ON_FILE
 
 
 class Patient(Base):
@@ -45,6 +54,9 @@ class Patient(Base):
     secondary_member_id: Mapped[str] = mapped_column(String(40), default="")
     signature_on_file: Mapped[str] = mapped_column(String(3), default="")  # blank: the practice's
     qmb: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The patient says they cannot pay the coinsurance: the care team is shown the options
+    # (docs/payers.md, "A patient who cannot pay").
+    cannot_pay: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     billing_practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     care_manager_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
 
@@ -84,3 +96,47 @@ class Enrollment(Base):
     consent_revoked_date: Mapped[dt.date | None] = mapped_column(Date)
     initiating_visit_date: Mapped[dt.date | None] = mapped_column(Date)
     care_plan_date: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class EnrolmentEvent(Base):
+    """One step of a patient's enrolment history: offered, consented, declined or revoked."""
+
+    __tablename__ = "enrolment_event"
+    __table_args__ = (
+        one_of("step", ENROLMENT_STEPS),
+        one_of("reason", DECLINE_REASONS, nullable=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), index=True
+    )
+    step: Mapped[str] = mapped_column(String(10))
+    day: Mapped[dt.date] = mapped_column(Date)  # the day it happened, in the practice
+    reason: Mapped[str | None] = mapped_column(String(20))  # declined or revoked: why
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(100))  # staff_id, or "cli:<os user>"
+
+
+class Waiver(Base):
+    """A financial-hardship waiver of a patient's coinsurance, from a first month to a last
+    (none: until it is ended). One patient's waivers never overlap (docs/payers.md)."""
+
+    __tablename__ = "waiver"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "from_month"),
+        CheckConstraint("to_month IS NULL OR to_month >= from_month", name="order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), index=True
+    )
+    from_month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    to_month: Mapped[str | None] = mapped_column(String(7))
+    approved_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    approved_on: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(100))

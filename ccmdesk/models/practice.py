@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ccmdesk.models.base import Base, one_of
@@ -13,7 +13,11 @@ class Practice(Base):
     """Practice details printed on claims; a database holds exactly one."""
 
     __tablename__ = "practice"
-    __table_args__ = (one_of("date_of_service_rule", ("last_day", "threshold_date"), "dos_rule"),)
+    __table_args__ = (
+        one_of("date_of_service_rule", ("last_day", "threshold_date"), "dos_rule"),
+        one_of("tin_kind", ("ein", "ssn")),
+        one_of("usage", ("T", "P")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -32,3 +36,29 @@ class Practice(Base):
     activities: Mapped[str] = mapped_column(Text, default="\n".join(DEFAULT_ACTIVITIES))
     # The statement a practitioner signs each monthly summary with; empty: the default.
     attestation: Mapped[str] = mapped_column(Text, default="")
+
+    # The address as parts, as claims carry it (boxes 32 and 33, loop 2010AA); `address`
+    # stays the printed address.
+    street: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    city: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    state: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    zip: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    tin_kind: Mapped[str] = mapped_column(String(3), default="ein", server_default="ein")
+    accept_assignment: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    taxonomy: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    # Whether the practice collects the release and assignment signature at registration;
+    # a patient's own signature_on_file overrides it (docs/payers.md).
+    collects_signature: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # The clearinghouse settings of the 837P (loops 1000A and 1000B, the ISA envelope).
+    submitter_id: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    submitter_name: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    submitter_phone: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    receiver_id: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    receiver_name: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    isa_qualifier: Mapped[str] = mapped_column(String(2), default="ZZ", server_default="ZZ")
+    isa_id: Mapped[str] = mapped_column(
+        String(15), default="", server_default=""
+    )  # blank: submitter
+    usage: Mapped[str] = mapped_column(String(1), default="T", server_default="T")
+    # The last interchange control number used (ISA13, GS06, ST02); one step per claim file.
+    control_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

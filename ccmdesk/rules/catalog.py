@@ -388,6 +388,10 @@ PAYER_KINDS = ("medicare", "medicare_advantage", "medicaid", "commercial", "self
 SIGNATURE_ON_FILE = ("", "yes", "no")
 MEDICARE_KINDS = frozenset({"medicare", "medicare_advantage"})  # QMB patients owe nothing
 PROGRAMS = ("ccm", "pcm", "apcm", "bhi")
+# The steps of a patient's enrolment history, and why a patient declines or stops
+# (docs/payers.md, "Declining"); "other" needs a note.
+ENROLMENT_STEPS = ("offered", "consented", "declined", "revoked")
+DECLINE_REASONS = ("cost share", "not interested", "enrolled elsewhere", "not eligible", "other")
 UNKNOWN_COVERAGE = "unknown"  # `covers` when no one has asked the payer yet
 DEFAULT_COINSURANCE_PERCENT = 20  # Medicare Part B; what a patient with no payer is estimated at
 CLAIM_DIAGNOSES = 12  # diagnoses a CMS-1500 or an 837P claim carries (box 21 A-L)
