@@ -75,14 +75,16 @@ def test_patient_table_model_shows_the_list_columns() -> None:
         "Date of birth",
         "Billing practitioner",
         "Enrollment",
+        "Payer",
         "Chronic conditions",
     ]
-    assert [model.index(0, c).data() for c in range(6)] == [
+    assert [model.index(0, c).data() for c in range(7)] == [
         "A100",
         "Schäfer, Zoë",
         "1948-03-02",
         "Dr A",
         "Enrolled",
+        "—",
         "E11.9, I10",
     ]
     assert model.rowCount(model.index(0, 0)) == 0  # a table: no children
