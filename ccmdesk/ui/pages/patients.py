@@ -42,14 +42,14 @@ if TYPE_CHECKING:
     from ccmdesk.ui.patient_panel import PatientPanel
     from ccmdesk.ui.stopwatch import StopwatchController
 
-MRN, NAME, DOB, PRACTITIONER, ENROLLMENT, PAYER, CONDITIONS = range(7)
+MRN, NAME, DOB, PRACTITIONER, PAYER, ENROLLMENT, CONDITIONS = range(7)
 HEADERS = (
     "MRN",
     "Name",
     "Date of birth",
     "Billing practitioner",
-    "Enrollment",
     "Payer",
+    "Enrollment",
     "Chronic conditions",
 )
 # The payer filter's values beside payer ids (which never hold "*"): everyone, and no payer.
@@ -184,8 +184,8 @@ class PatientTableModel(RowsModel[PatientRow]):
             f"{row.last_name}, {row.first_name}",
             row.dob.isoformat(),
             row.billing_practitioner,
-            row.enrollment,
             row.payer_name or "—",
+            row.enrollment,
             ", ".join(row.conditions),
         )[column]
 
@@ -337,7 +337,11 @@ class PatientsPage(QWidget):
         self.payer_filter.setObjectName("payerFilter")
         self.payer_filter.setAccessibleName("Filter by payer")
         self.payer_filter.setToolTip("Show the patients of one primary payer, or with none")
-        self.payer_filter.setSizeAdjustPolicy(ValueComboBox.SizeAdjustPolicy.AdjustToContents)
+        # A long payer name would squeeze the search box: the list shows it whole.
+        self.payer_filter.setSizeAdjustPolicy(
+            ValueComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.payer_filter.setMinimumContentsLength(18)
         self.payer_filter.add_value("All payers", ALL_PAYERS)
         self.count_label = QLabel()
         self.count_label.setObjectName("countLabel")
