@@ -365,9 +365,9 @@ class PatientService(ServiceBase):
     ) -> PatientRecord:
         """Add (original_mrn None) or update a patient from column → typed text.
 
-        Coverage columns left out of `raw` keep what is stored (the editor does not show them
-        all yet); the primary payer is named either by primary_payer or, the old way, by payer
-        and payer_type (docs/payers.md).
+        Coverage columns left out of `raw` keep what is stored (a patients.csv without them);
+        the primary payer is named either by primary_payer (the editor) or, the old way, by
+        payer and payer_type (docs/payers.md).
         """
         actor = self._authorize(actor, Permission.EDIT_PATIENTS)
         unknown = set(raw) - set(PATIENT_FILE_COLUMNS)
