@@ -202,3 +202,11 @@ def test_a_payer_dialog_names_its_fields_for_screen_readers(qtbot, services, bil
     qtbot.addWidget(dialog)
     assert dialog.inputs["coinsurance_percent"].accessibleName() == "Coinsurance"
     assert dialog.min_diagnoses.text() == "no rule"
+
+
+def test_the_page_reads_again_when_payers_changed_elsewhere(page: PayersPage, services, biller):
+    services.payers.save(biller, PayerRecord("cigna", "Cigna", "commercial"))
+    page.refresh(frozenset({"time"}))  # a stopwatch saved time: nothing to read
+    assert "Cigna" not in names(page)
+    page.refresh(frozenset({"payers"}))  # an import, or a payer saved in another window
+    assert "Cigna" in names(page)

@@ -38,6 +38,7 @@ from ccmdesk.ui.forms import (
     show_failure,
 )
 from ccmdesk.ui.pages.services_page import ServicesPage
+from ccmdesk.ui.refresh import PAYERS, Changes, touches
 from ccmdesk.ui.widgets.payers import PROGRAM_LABELS, covers_label, kind_label
 from ccmdesk.ui.widgets.rows_model import RowsModel
 from ccmdesk.ui.widgets.tables import current_source_row, prepare_table
@@ -366,8 +367,9 @@ class PayersPage(ServicesPage):
         self.reload()
         super().showEvent(event)
 
-    def refresh(self, changes: frozenset[str]) -> None:
-        self.reload()
+    def refresh(self, changes: Changes) -> None:
+        if touches(changes, PAYERS):
+            self.reload()
 
     def clear(self) -> None:
         self.model.set_payers([])
