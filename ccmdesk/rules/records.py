@@ -136,8 +136,9 @@ PATIENT_COLUMNS = (
     "care_plan_date",
 )
 RELATIONSHIPS = ("self", "spouse", "child", "other")  # the patient's, to the insured
-# The editor's fields are PATIENT_COLUMNS; a patients.csv file may also name the payers the new
-# way (primary_payer, primary_member_id) and carry the rest of the coverage.
+# A patients.csv file may name the primary payer the old way (payer, payer_type, member_id) or
+# the new way (primary_payer, primary_member_id), and carry the rest of the coverage; the editor
+# uses the new way only.
 NEW_PAYER_COLUMNS = ("primary_payer", "primary_member_id")
 OLD_PAYER_COLUMNS = ("payer", "payer_type", "member_id")
 COVERAGE_COLUMNS = (

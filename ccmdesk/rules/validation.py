@@ -220,7 +220,7 @@ PATIENT_TEXT_LIMITS = {
     "mrn": 40, "last_name": 100, "first_name": 100, "phone": 40, "address": 200, "city": 100,
     "zip": 10, "payer": 100, "member_id": 40,
 }  # fmt: skip
-# The coverage fields a patients.csv may also carry (the editor does not show them yet).
+# The coverage fields of patients.csv beyond the old columns (the editor's Coverage section).
 COVERAGE_TEXT_LIMITS = {"insured_last_name": 100, "insured_first_name": 100,
                         "secondary_member_id": 40}  # fmt: skip
 STAFF_TEXT_LIMITS = {"staff_id": 40, "name": 200, "credentials": 40}

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, object_session, selectinload
 
 from ccmdesk.db import Database
-from ccmdesk.models import Enrollment, Patient, PatientCondition, Staff
+from ccmdesk.models import Enrollment, Patient, PatientCondition, Payer, Staff
 from ccmdesk.rules.records import (
     PATIENT_FILE_COLUMNS,
     FieldError,
@@ -61,6 +61,8 @@ class PatientRow(NamedTuple):
     enrollment: str  # "Enrolled", "No consent", "Consent revoked"
     conditions: tuple[str, ...]
     care_manager: str  # staff_id
+    primary_payer: str = ""  # payer_id; "" for no payer
+    payer_name: str = ""  # as the payer list names it now
 
 
 def enrollment_status(consent: dt.date | None, revoked: dt.date | None, today: dt.date) -> str:
@@ -288,10 +290,13 @@ class PatientService(ServiceBase):
                     manager.staff_id,
                     Enrollment.consent_date,
                     Enrollment.consent_revoked_date,
+                    Payer.payer_id,
+                    Payer.name,
                 )
                 .outerjoin(billing, Patient.billing_practitioner_id == billing.id)
                 .outerjoin(manager, Patient.care_manager_id == manager.id)
                 .outerjoin(Enrollment, Enrollment.patient_id == Patient.id)
+                .outerjoin(Payer, Patient.primary_payer_id == Payer.id)
                 .order_by(Patient.last_name, Patient.first_name, Patient.mrn)
             )
             return [
@@ -304,9 +309,14 @@ class PatientService(ServiceBase):
                     enrollment=enrollment_status(consent, revoked, today),
                     conditions=tuple(conditions.get(pid, ())),
                     care_manager=manager_key or "",
+                    primary_payer=payer_id or "",
+                    payer_name=payer_name or "",
                 )
-                for pid, mrn, last, first, dob, billing_name, manager_key, consent, revoked in rows
-            ]
+                for (
+                    pid, mrn, last, first, dob, billing_name, manager_key, consent, revoked,
+                    payer_id, payer_name,
+                ) in rows
+            ]  # fmt: skip
 
     def get(self, actor: Actor, mrn: str) -> PatientRecord:
         actor = self._authorize(actor, Permission.VIEW_PATIENTS)
@@ -355,9 +365,9 @@ class PatientService(ServiceBase):
     ) -> PatientRecord:
         """Add (original_mrn None) or update a patient from column → typed text.
 
-        Coverage columns left out of `raw` keep what is stored (the editor does not show them
-        all yet); the primary payer is named either by primary_payer or, the old way, by payer
-        and payer_type (docs/payers.md).
+        Coverage columns left out of `raw` keep what is stored (a patients.csv without them);
+        the primary payer is named either by primary_payer (the editor) or, the old way, by
+        payer and payer_type (docs/payers.md).
         """
         actor = self._authorize(actor, Permission.EDIT_PATIENTS)
         unknown = set(raw) - set(PATIENT_FILE_COLUMNS)

@@ -40,6 +40,7 @@ from ccmdesk.ui.pages.table import (
     MY_DAY,
     PAGES,
     PATIENTS,
+    PAYERS,
     PRACTICE,
     REVIEW,
     SPECS,
@@ -50,6 +51,7 @@ from ccmdesk.ui.pages.table import (
 from ccmdesk.ui.pages.worklist import WorklistPage
 from ccmdesk.ui.refresh import EVERYTHING, TIME, TIMERS, Changes, DataChanged
 from ccmdesk.ui.refresh import PATIENTS as PATIENT_DATA
+from ccmdesk.ui.refresh import PAYERS as PAYER_DATA
 from ccmdesk.ui.refresh import PRACTICE as PRACTICE_DATA
 from ccmdesk.ui.refresh import STAFF as STAFF_DATA
 from ccmdesk.ui.sign_in import SignInDialog
@@ -65,6 +67,7 @@ __all__ = [
     "LAST_IMPORT_DIR",
     "MY_DAY",
     "PATIENTS",
+    "PAYERS",
     "PRACTICE",
     "REVIEW",
     "STAFF",
@@ -425,6 +428,10 @@ class MainWindow(QMainWindow):
         self.locking.settings_changed()
         self.data_changed.notify(PRACTICE_DATA)
 
+    def payers_changed(self) -> None:
+        """The patient list shows payers, and a payer's rules change what its months bill."""
+        self.data_changed.notify(PAYER_DATA)
+
     def _practice_name(self) -> str:
         practice = self.services.practice.get()
         return practice.name if practice else ""
@@ -444,7 +451,7 @@ class MainWindow(QMainWindow):
 
     def _after_import(self) -> None:
         self._update_practice()
-        self.data_changed.notify(PATIENT_DATA, STAFF_DATA, TIME, PRACTICE_DATA)
+        self.data_changed.notify(PATIENT_DATA, STAFF_DATA, TIME, PRACTICE_DATA, PAYER_DATA)
         self.data_changed.flush()  # before the outcome's message box: the list shows it all
 
     # --- events ------------------------------------------------------------------------------

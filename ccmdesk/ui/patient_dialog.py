@@ -25,8 +25,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.records import PATIENT_COLUMNS, PatientRecord, StaffRecord
-from ccmdesk.rules.validation import PATIENT_TEXT_LIMITS
+from ccmdesk.rules.payers import PayerRecord
+from ccmdesk.rules.records import (
+    COVERAGE_COLUMNS,
+    NEW_PAYER_COLUMNS,
+    OLD_PAYER_COLUMNS,
+    PATIENT_COLUMNS,
+    PatientRecord,
+    StaffRecord,
+)
+from ccmdesk.rules.validation import COVERAGE_TEXT_LIMITS, PATIENT_TEXT_LIMITS
 from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
 from ccmdesk.ui.conditions import ConditionsEditorWidget
 from ccmdesk.ui.forms import (
@@ -37,6 +45,7 @@ from ccmdesk.ui.forms import (
     focus_field,
     show_failure,
 )
+from ccmdesk.ui.widgets.payers import payer_choice
 from ccmdesk.ui.widgets.roles import role_label
 
 LABELS: dict[str, str] = {
@@ -50,9 +59,14 @@ LABELS: dict[str, str] = {
     "city": "City",
     "state": "State",
     "zip": "ZIP",
-    "payer": "Payer",
-    "payer_type": "Payer type",
-    "member_id": "Member ID",
+    "primary_payer": "Primary payer",
+    "primary_member_id": "Member ID",
+    "relationship": "Relationship",
+    "insured_last_name": "Insured's last name",
+    "insured_first_name": "Insured's first name",
+    "secondary_payer": "Secondary payer",
+    "secondary_member_id": "Secondary member ID",
+    "signature_on_file": "Signature on file",
     "qmb": "QMB",
     "billing_practitioner": "Billing practitioner",
     "care_manager": "Care manager",
@@ -71,13 +85,27 @@ SEXES = (
     ("X", "X (non-binary)"),
     ("U", "U (unknown)"),
 )
-PAYER_TYPES = (
-    ("", "—"),
-    ("medicare", "Medicare (Part B)"),
-    ("medicare_advantage", "Medicare Advantage"),
-    ("medicaid", "Medicaid"),
-    ("commercial", "Commercial"),
-    ("self", "Self-pay"),
+# The patient's relationship to the insured (docs/payers.md); a Medicare patient is always self.
+RELATIONSHIPS = (
+    ("self", "Self (the patient is the insured)"),
+    ("spouse", "Spouse"),
+    ("child", "Child"),
+    ("other", "Other"),
+)
+SIGNATURES = (
+    ("", "As the practice collects it"),
+    ("yes", "Yes, on file"),
+    ("no", "No, not on file"),
+)
+MEMBER_ID_LABEL, MBI_LABEL = "Member ID", "MBI"
+# The coverage fields' CSV names, and the names errors about the old payer columns arrive as
+# (text limits and the like are checked on the record, where the primary member id is member_id).
+COVERAGE_ALIASES = {"primary_payer": ("payer", "payer_type"), "primary_member_id": ("member_id",)}
+# Every column of patients.csv but the old way of naming the payer, which the editor never uses.
+EDITOR_FIELDS = (
+    tuple(c for c in PATIENT_COLUMNS if c not in OLD_PAYER_COLUMNS)
+    + NEW_PAYER_COLUMNS
+    + COVERAGE_COLUMNS
 )
 CONSENT_METHODS = (("", "—"), ("verbal", "Verbal"), ("written", "Written"))
 TEXT_FIELDS = (
@@ -89,9 +117,9 @@ TEXT_FIELDS = (
     "city",
     "state",
     "zip",
-    "payer",
-    "member_id",
 )
+COVERAGE_TEXT = ("primary_member_id", "insured_last_name", "insured_first_name",
+                 "secondary_member_id")  # fmt: skip
 DATE_FIELDS = (
     "dob",
     "consent_date",
@@ -143,8 +171,10 @@ class PatientDialog(QDialog):
         record: PatientRecord | None,
         *,
         read_only: bool = False,
+        payers: Sequence[PayerRecord] | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """`payers`: the payer list, retired ones too (read from the services if not given)."""
         super().__init__(parent)
         self.setObjectName("patientDialog")
         self._services = services
@@ -152,6 +182,9 @@ class PatientDialog(QDialog):
         self._original_mrn = record.mrn if record else None
         self._read_only = read_only
         self._staff = {member.staff_id: member for member in staff}
+        if payers is None:
+            payers = services.payers.list(actor, include_retired=True)
+        self._payers = {payer.payer_id: payer for payer in payers}
 
         self.general_error = FieldErrorLabel()
         self.errors = FormErrors(self.general_error)
@@ -178,16 +211,22 @@ class PatientDialog(QDialog):
         self.heading = QLabel()
         self.heading.setObjectName("dialogHeading")
 
-        line = {name: QLineEdit() for name in TEXT_FIELDS}
-        for name, limit in PATIENT_TEXT_LIMITS.items():
-            line[name].setMaxLength(limit)  # the service refuses longer text too
+        line = {name: QLineEdit() for name in TEXT_FIELDS + COVERAGE_TEXT}
+        limits = PATIENT_TEXT_LIMITS | COVERAGE_TEXT_LIMITS
+        limits["primary_member_id"] = limits.pop("member_id")
+        for name, limit in limits.items():
+            if name in line:  # the payer's name is chosen, not typed
+                line[name].setMaxLength(limit)  # the service refuses longer text too
         line["state"].setMaxLength(2)
         line["state"].setMaximumWidth(line["state"].fontMetrics().horizontalAdvance("MMMMM") + 16)
         line["zip"].setMaximumWidth(line["zip"].fontMetrics().horizontalAdvance("00000-00000") + 16)
-        line["member_id"].setPlaceholderText("for Medicare: the MBI, e.g. 1EG4-TE5-MK73")
+        line["primary_member_id"].setPlaceholderText("as on the insurance card")
         dates = {name: DateLineEdit() for name in DATE_FIELDS}
         self.sex = self._combo(SEXES)
-        self.payer_type = self._combo(PAYER_TYPES)
+        self.primary_payer = self._payer_combo()
+        self.relationship = self._combo(RELATIONSHIPS)
+        self.secondary_payer = self._payer_combo()
+        self.signature_on_file = self._combo(SIGNATURES)
         self.consent_method = self._combo(CONSENT_METHODS)
         self.qmb = QCheckBox("Qualified Medicare beneficiary (no cost sharing)")
 
@@ -212,7 +251,10 @@ class PatientDialog(QDialog):
         self.inputs.update(dates)
         self.inputs.update(
             sex=self.sex,
-            payer_type=self.payer_type,
+            primary_payer=self.primary_payer,
+            relationship=self.relationship,
+            secondary_payer=self.secondary_payer,
+            signature_on_file=self.signature_on_file,
             consent_method=self.consent_method,
             qmb=self.qmb,
             billing_practitioner=self.billing_practitioner,
@@ -220,7 +262,7 @@ class PatientDialog(QDialog):
             care_manager=self.care_manager,
             conditions=self.conditions,
         )
-        assert set(self.inputs) == set(PATIENT_COLUMNS)
+        assert set(self.inputs) == set(EDITOR_FIELDS)
         for name, widget in self.inputs.items():
             widget.setObjectName(name)
             widget.setAccessibleName(LABELS[name])
@@ -228,7 +270,17 @@ class PatientDialog(QDialog):
         groups = {
             "Identity": ("mrn", "last_name", "first_name", "dob", "sex"),
             "Contact": ("phone", "address", "city", "state", "zip"),
-            "Coverage": ("payer", "payer_type", "member_id", "qmb"),
+            "Coverage": (
+                "primary_payer",
+                "primary_member_id",
+                "relationship",
+                "insured_last_name",
+                "insured_first_name",
+                "secondary_payer",
+                "secondary_member_id",
+                "signature_on_file",
+                "qmb",
+            ),
             "Care team": ("billing_practitioner", "care_manager"),
             "Enrollment": (
                 "consent_date",
@@ -240,7 +292,12 @@ class PatientDialog(QDialog):
             ),
             "Chronic conditions": ("conditions",),
         }
+        self.form_labels: dict[str, QLabel] = {}
         boxes = {title: self._group(title, names) for title, names in groups.items()}
+        self.primary_payer.currentIndexChanged.connect(self._coverage_changed)
+        self.relationship.currentIndexChanged.connect(self._coverage_changed)
+        self.secondary_payer.currentIndexChanged.connect(self._coverage_changed)
+        self._coverage_changed()
         align_labels([boxes[t] for t in ("Identity", "Contact", "Coverage")])
         align_labels([boxes[t] for t in ("Care team", "Enrollment")])
         left = QVBoxLayout()
@@ -285,19 +342,31 @@ class PatientDialog(QDialog):
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         return combo
 
+    def _payer_combo(self) -> ValueComboBox:
+        """The payers a patient may be given: the list without the retired ones (a retired
+        payer the patient has is added by `load`), and a blank for none."""
+        combo = ValueComboBox()
+        combo.add_value("— none —", "")
+        for payer in self._payers.values():
+            if not payer.retired:
+                combo.add_value(payer_choice(payer), payer.payer_id)
+        return combo
+
     def _group(self, title: str, names: Sequence[str]) -> QGroupBox:
         box = QGroupBox(title)
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         for name in names:
-            cell = self.errors.add(name, LABELS[name], self.inputs[name])
+            aliases = COVERAGE_ALIASES.get(name, ())
+            cell = self.errors.add(name, LABELS[name], self.inputs[name], *aliases)
             if name == "conditions":
                 form.addRow(cell)
             else:
                 label = QLabel(LABELS[name])
                 label.setObjectName("formLabel")
                 label.setBuddy(self.inputs[name])
+                self.form_labels[name] = label
                 form.addRow(label, cell)
         return box
 
@@ -319,7 +388,7 @@ class PatientDialog(QDialog):
             value = getattr(record, name)
             self._line(name).setText(value.isoformat() if value else "")
         self.sex.set_value(record.sex)
-        self.payer_type.set_value(record.payer_type)
+        self._load_coverage(record)
         self.consent_method.set_value(record.consent_method)
         self.qmb.setChecked(record.qmb)
         for combo, value in (
@@ -330,6 +399,54 @@ class PatientDialog(QDialog):
             member = self._staff.get(value)
             combo.set_value(value, staff_label(member) if member else value)
         self.conditions.set_codes(record.conditions)
+
+    def _load_coverage(self, record: PatientRecord) -> None:
+        # The relationship first: while it says self, the insured's name is cleared.
+        self.relationship.set_value(record.relationship)
+        for combo, payer_id in (
+            (self.primary_payer, record.primary_payer),
+            (self.secondary_payer, record.secondary_payer),
+        ):
+            payer = self._payers.get(payer_id)
+            combo.set_value(payer_id, payer_choice(payer) if payer else payer_id)
+        self.signature_on_file.set_value(record.signature_on_file)
+        for name, value in (
+            ("primary_member_id", record.member_id),
+            ("insured_last_name", record.insured_last_name),
+            ("insured_first_name", record.insured_first_name),
+            ("secondary_member_id", record.secondary_member_id),
+        ):
+            self._line(name).setText(value)
+        self._coverage_changed()
+
+    def _primary_kind(self) -> str:
+        payer = self._payers.get(self.primary_payer.value())
+        return payer.kind if payer else ""
+
+    def _coverage_changed(self) -> None:
+        """A Medicare patient is the insured, with an MBI; the insured's name is asked for
+        only when the patient is not the insured; a secondary member id needs its payer."""
+        medicare = self._primary_kind() == "medicare"
+        if medicare:
+            self.relationship.set_value("self")
+        self.relationship.setEnabled(not medicare and not self._read_only)
+        self.relationship.setToolTip(
+            "A Medicare patient is always the insured." if medicare else ""
+        )
+        member = self.form_labels.get("primary_member_id")
+        if member is not None:
+            member.setText(MBI_LABEL if medicare else MEMBER_ID_LABEL)
+        self._line("primary_member_id").setPlaceholderText(
+            "the MBI, e.g. 1EG4-TE5-MK73" if medicare else "as on the insurance card"
+        )
+        insured = self.relationship.value() != "self"
+        for name in ("insured_last_name", "insured_first_name"):
+            field = self._line(name)
+            if not insured:
+                field.clear()  # the patient is the insured: no other name is kept
+            field.setEnabled(insured)
+        secondary = bool(self.secondary_payer.value())
+        self._line("secondary_member_id").setEnabled(secondary)
 
     def _line(self, name: str) -> QLineEdit:
         widget = self.inputs[name]
@@ -343,9 +460,14 @@ class PatientDialog(QDialog):
             for name, widget in self.inputs.items()
             if isinstance(widget, QLineEdit)
         }
+        if not self.secondary_payer.value():
+            raw["secondary_member_id"] = ""  # no secondary payer, no member id for it
         raw.update(
             sex=self.sex.value(),
-            payer_type=self.payer_type.value(),
+            primary_payer=self.primary_payer.value(),
+            relationship=self.relationship.value(),
+            secondary_payer=self.secondary_payer.value(),
+            signature_on_file=self.signature_on_file.value(),
             consent_method=self.consent_method.value(),
             qmb="yes" if self.qmb.isChecked() else "no",
             billing_practitioner=self.billing_practitioner.value(),

@@ -10,6 +10,7 @@ TIMERS = "timers"  # a stopwatch started, paused, resumed or stopped
 PATIENTS = "patients"
 STAFF = "staff"
 PRACTICE = "practice"
+PAYERS = "payers"  # a payer saved, retired or deleted
 EVERYTHING = "everything"  # another person signed in, or an import
 Changes = frozenset[str]
 

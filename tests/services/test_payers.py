@@ -91,3 +91,24 @@ def test_a_payer_becomes_medicare_only_when_its_patients_are_the_insured(
         "always is: correct their relationship first"
     ]
     assert staffed.payers.get(NURSE, "aetna-ma").kind == "commercial"
+
+
+def test_the_patient_list_names_each_patients_primary_payer_as_the_list_has_it(
+    staffed: Services,
+) -> None:
+    staffed.payers.save_text(BILLER, AETNA)
+    staffed.patients.save_text(NURSE, patient_text())
+    staffed.patients.save_text(NURSE, patient_text(mrn="1002", payer="", payer_type="",
+                                                   member_id=""))  # fmt: skip
+    staffed.patients.save_text(
+        NURSE, patient_text(mrn="1003", payer="Aetna Medicare",
+                            payer_type="medicare_advantage", member_id="W9")
+    )  # fmt: skip
+    staffed.payers.save_text(BILLER, {**AETNA, "name": "Aetna Medicare PPO"})
+    rows = {row.mrn: (row.primary_payer, row.payer_name)
+            for row in staffed.patients.list_rows(NURSE)}  # fmt: skip
+    assert rows == {
+        "1001": ("mcr-b", "Medicare Part B"),
+        "1002": ("", ""),
+        "1003": ("aetna-ma", "Aetna Medicare PPO"),  # renamed since the patient was saved
+    }

@@ -30,6 +30,7 @@ from ccmdesk.ui.main_window import (
     BILLING,
     MY_DAY,
     PATIENTS,
+    PAYERS,
     PRACTICE,
     REVIEW,
     STAFF,
@@ -40,6 +41,7 @@ from ccmdesk.ui.month_facts import MonthFactsDialog
 from ccmdesk.ui.pages.audit import AuditPage
 from ccmdesk.ui.pages.billing import BillingPage
 from ccmdesk.ui.pages.patients import PatientsPage
+from ccmdesk.ui.pages.payers import PayerDialog, PayersPage
 from ccmdesk.ui.pages.practice import PracticePage
 from ccmdesk.ui.pages.review import ReviewPage, SignDialog
 from ccmdesk.ui.pages.staff import StaffDialog, StaffPage
@@ -426,6 +428,52 @@ def flag_a_late_revocation(services: Services, month: str) -> None:
     services.patients.save_text(nurse, raw, row.mrn)
 
 
+def coverage(out: Path, services: Services, window: MainWindow, patients: PatientsPage) -> None:
+    """The payer list, a payer being added, and a patient's coverage (issue #17)."""
+    window.show_page(PAYERS)
+    page = window.pages[PAYERS]
+    assert isinstance(page, PayersPage)
+    page.table.selectRow(0)
+    save(window, out, "payers.png")
+    admin = services.staff.actor_for("admin-patel")
+    adding = PayerDialog(services, admin, None, window)
+    adding.payer_id.setText("aetna-ma")
+    adding.name.setText("Aetna Medicare Advantage")
+    adding.kind.set_value("medicare_advantage")
+    adding.edi_payer_id.setText("60054")
+    adding.covers.unknown.setChecked(False)
+    for program in ("ccm", "pcm", "bhi"):
+        adding.covers.programs[program].setChecked(True)
+    adding.min_diagnoses.setValue(2)
+    adding.notes.setPlainText("APCM needs prior authorisation: call 1-800-555-0123.")
+    save(shown(adding), out, "payer-editor.png")
+    adding.close()
+
+    # A patient whose spouse holds the commercial plan, with a Medigap-like secondary.
+    window.show_page(PATIENTS)
+    rows = services.patients.list_rows(admin)
+    mrn = next(r.mrn for r in rows if r.payer_name == "Anthem Blue Cross")
+    editor = patients.open_patient(mrn)
+    assert isinstance(editor, PatientDialog)
+    editor.relationship.set_value("spouse")
+    editor.inputs["insured_last_name"].setText(  # type: ignore[attr-defined]
+        services.patients.get(admin, mrn).last_name
+    )
+    editor.inputs["insured_first_name"].setText("Robert")  # type: ignore[attr-defined]
+    editor.secondary_payer.set_value("mainecare")
+    editor.inputs["secondary_member_id"].setText("MC-448812")  # type: ignore[attr-defined]
+    editor.signature_on_file.set_value("yes")
+    editor.scroll_area.ensureWidgetVisible(editor.qmb)
+    save(editor, out, "patient-coverage.png")
+    editor.done(0)
+    patients.payer_filter.set_value("anthem-blue-cross")
+    sizes = patients.splitter.sizes()
+    patients.splitter.setSizes([sum(sizes) - 300, 300])  # wide enough for the Payer column
+    save(window, out, "patients-payer.png")
+    patients.splitter.setSizes(sizes)
+    patients.payer_filter.set_value("*")
+
+
 def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
@@ -483,12 +531,13 @@ def main(out: Path) -> int:
         for name, value in fill.items():
             widget = errors.inputs[name]
             widget.setText(value)  # type: ignore[attr-defined]
-        errors.payer_type.set_value("medicare")
-        errors.inputs["member_id"].setText("1EG4-TE5-MK7")  # type: ignore[attr-defined]
+        errors.primary_payer.set_value("mcr-b")
+        errors.inputs["primary_member_id"].setText("1EG4-TE5-MK7")  # type: ignore[attr-defined]
         errors.conditions.set_codes(["I10", "E11"])
         errors.save()
         save(errors, out, "patient-editor-errors.png")
         errors.done(0)  # straight out, past the "discard changes?" question
+        coverage(out, services, window, patients)
 
         window.show_page(STAFF)
         save(window, out, "staff.png")

@@ -11,12 +11,17 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLineEdit, QMessageBox
 
-from ccmdesk.rules.records import PATIENT_COLUMNS, StaffRecord
-from ccmdesk.rules.validation import PATIENT_TEXT_LIMITS
+from ccmdesk.rules.records import (
+    OLD_PAYER_COLUMNS,
+    PATIENT_COLUMNS,
+    PATIENT_FILE_COLUMNS,
+    StaffRecord,
+)
+from ccmdesk.rules.validation import COVERAGE_TEXT_LIMITS, PATIENT_TEXT_LIMITS
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.forms import ValueComboBox
 from ccmdesk.ui.pages.patients import PRACTITIONER, PatientsPage
-from ccmdesk.ui.patient_dialog import PatientDialog
+from ccmdesk.ui.patient_dialog import EDITOR_FIELDS, PatientDialog
 from tests.helpers.ui import DB_FILE
 
 
@@ -49,14 +54,19 @@ VALID_NEW = {
 
 def test_the_editor_has_an_input_for_every_patients_csv_column(qtbot, services, nurse) -> None:
     dialog = new_dialog(qtbot, services, nurse)
-    assert set(dialog.inputs) == set(PATIENT_COLUMNS)
-    assert set(dialog.raw()) == set(PATIENT_COLUMNS)
+    # Every column but the old way of naming the payer (payer, payer_type, member_id).
+    assert set(EDITOR_FIELDS) == set(PATIENT_FILE_COLUMNS) - set(OLD_PAYER_COLUMNS)
+    assert set(dialog.inputs) == set(EDITOR_FIELDS)
+    assert set(dialog.raw()) == set(EDITOR_FIELDS)
     assert dialog.windowTitle() == "New patient"
 
 
 def test_text_fields_take_no_more_than_the_rules_allow(qtbot, services, nurse) -> None:
     dialog = new_dialog(qtbot, services, nurse)
-    for name, limit in PATIENT_TEXT_LIMITS.items():
+    limits = {**PATIENT_TEXT_LIMITS, **COVERAGE_TEXT_LIMITS}
+    del limits["payer"]  # chosen from the payer list, not typed
+    limits["primary_member_id"] = limits.pop("member_id")
+    for name, limit in limits.items():
         field = dialog.inputs[name]
         assert isinstance(field, QLineEdit) and field.maxLength() == limit, name
     qtbot.keyClicks(dialog.inputs["last_name"], "x" * 120)
@@ -77,9 +87,8 @@ def test_saving_a_new_patient_writes_every_field(qtbot, services: Services, nurs
         city="Portland",
         state="me",
         zip="04101",
-        payer="Medicare Part B",
-        payer_type="medicare",
-        member_id="1EG4-TE5-MK72",
+        primary_payer="mcr-b",
+        primary_member_id="1EG4-TE5-MK72",
         billing_practitioner="dr-okafor",
         care_manager="rn-lee",
         consent_date="2026-02-01",
@@ -102,7 +111,8 @@ def test_saving_a_new_patient_writes_every_field(qtbot, services: Services, nurs
         dt.date(1941, 7, 4),
     )
     assert (record.sex, record.state, record.zip, record.city) == ("F", "ME", "04101", "Portland")
-    assert (record.payer_type, record.member_id, record.qmb) == ("medicare", "1EG4TE5MK72", True)
+    assert (record.primary_payer, record.member_id, record.qmb) == ("mcr-b", "1EG4TE5MK72", True)
+    assert (record.payer, record.payer_type) == ("Medicare Part B", "medicare")
     assert (record.billing_practitioner, record.care_manager) == ("dr-okafor", "rn-lee")
     assert record.conditions == ("I10", "E11.9")  # the order chosen is the claim order
     assert (record.consent_date, record.consent_method, record.consent_practitioner) == (

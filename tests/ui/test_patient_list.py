@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QTableView
 from ccmdesk.services import Actor, PatientRow, Services
 from ccmdesk.ui.pages.patients import (
     DOB,
+    ENROLLMENT,
     MRN,
     NAME,
     PatientFilterProxyModel,
@@ -74,14 +75,16 @@ def test_patient_table_model_shows_the_list_columns() -> None:
         "Name",
         "Date of birth",
         "Billing practitioner",
+        "Payer",
         "Enrollment",
         "Chronic conditions",
     ]
-    assert [model.index(0, c).data() for c in range(6)] == [
+    assert [model.index(0, c).data() for c in range(7)] == [
         "A100",
         "Schäfer, Zoë",
         "1948-03-02",
         "Dr A",
+        "—",
         "Enrolled",
         "E11.9, I10",
     ]
@@ -207,7 +210,7 @@ def test_patients_page_lists_every_patient_from_the_service(page: PatientsPage) 
     names = [page.proxy.index(r, NAME).data() for r in range(page.proxy.rowCount())]
     assert names == ["Nguyen, Harold", "Schäfer, Zoë", "Smith, Mary", "Smithson, John"]
     enrollment = {
-        page.proxy.index(r, MRN).data(): page.proxy.index(r, 4).data()
+        page.proxy.index(r, MRN).data(): page.proxy.index(r, ENROLLMENT).data()
         for r in range(page.proxy.rowCount())
     }
     assert enrollment == {

@@ -31,9 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ccmdesk.rules.payers import PayerRecord
 from ccmdesk.services import Actor, PatientRow, Permission, Services, allowed
-from ccmdesk.ui.forms import show_failure
-from ccmdesk.ui.refresh import PATIENTS, PRACTICE, TIME, TIMERS, Changes, touches
+from ccmdesk.ui.forms import ValueComboBox, show_failure
+from ccmdesk.ui.refresh import PATIENTS, PAYERS, PRACTICE, TIME, TIMERS, Changes, touches
 from ccmdesk.ui.widgets.rows_model import RowsModel
 from ccmdesk.ui.widgets.tables import ModelIndex, current_source_row, prepare_table
 
@@ -41,15 +42,18 @@ if TYPE_CHECKING:
     from ccmdesk.ui.patient_panel import PatientPanel
     from ccmdesk.ui.stopwatch import StopwatchController
 
-MRN, NAME, DOB, PRACTITIONER, ENROLLMENT, CONDITIONS = range(6)
+MRN, NAME, DOB, PRACTITIONER, PAYER, ENROLLMENT, CONDITIONS = range(7)
 HEADERS = (
     "MRN",
     "Name",
     "Date of birth",
     "Billing practitioner",
+    "Payer",
     "Enrollment",
     "Chronic conditions",
 )
+# The payer filter's values beside payer ids (which never hold "*"): everyone, and no payer.
+ALL_PAYERS, NO_PAYER = "*", ""
 
 PANEL_DELAY_MS = 120
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
@@ -108,6 +112,7 @@ class PatientTableModel(RowsModel[PatientRow]):
         # only ever changed in place, so a proxy may hold it and look rows up directly.
         self.matches: list[bool] = []
         self._words: tuple[str, ...] = ()
+        self._payer = ALL_PAYERS
         self._sort_column = -1
         self._sort_order = Qt.SortOrder.AscendingOrder
         self.set_rows(rows)
@@ -146,13 +151,30 @@ class PatientTableModel(RowsModel[PatientRow]):
         self._words = tuple(words)
         self._match()
 
+    def payer_filter(self) -> str:
+        return self._payer
+
+    def set_payer_filter(self, payer_id: str) -> None:
+        """Show only the patients whose primary payer is `payer_id` (NO_PAYER: those with
+        none; ALL_PAYERS: everyone), together with the search words."""
+        self._payer = payer_id
+        self._match()
+
     def _match(self) -> None:
         words = self._words
         if not words:
             self.matches[:] = [True] * len(self._keys)
-            return
-        first, *rest = words
-        self.matches[:] = [first in key and all(word in key for word in rest) for key in self._keys]
+        else:
+            first, *rest = words
+            self.matches[:] = [
+                first in key and all(word in key for word in rest) for key in self._keys
+            ]
+        if self._payer != ALL_PAYERS:
+            payer = self._payer
+            self.matches[:] = [
+                match and row.primary_payer == payer
+                for match, row in zip(self.matches, self._rows, strict=True)
+            ]
 
     # --- QAbstractTableModel ----------------------------------------------------------------
 
@@ -162,6 +184,7 @@ class PatientTableModel(RowsModel[PatientRow]):
             f"{row.last_name}, {row.first_name}",
             row.dob.isoformat(),
             row.billing_practitioner,
+            row.payer_name or "—",
             row.enrollment,
             ", ".join(row.conditions),
         )[column]
@@ -172,6 +195,8 @@ class PatientTableModel(RowsModel[PatientRow]):
                 return f"{row.dob.month:02d}/{row.dob.day:02d}/{row.dob.year}"
             if column == CONDITIONS and row.conditions:
                 return "\n".join(row.conditions)
+            if column == PAYER:
+                return row.primary_payer or "No payer on file"
         elif role == Qt.ItemDataRole.UserRole:
             return row.mrn
         return None
@@ -213,6 +238,8 @@ class PatientTableModel(RowsModel[PatientRow]):
             ]
         elif column == ENROLLMENT:
             keys = [(row.enrollment, name) for row, name in zip(rows, names, strict=True)]
+        elif column == PAYER:
+            keys = [(fold(row.payer_name), name) for row, name in zip(rows, names, strict=True)]
         else:
             keys = [(row.conditions, name) for row, name in zip(rows, names, strict=True)]
         return sorted(
@@ -255,6 +282,13 @@ class PatientFilterProxyModel(QSortFilterProxyModel):
 
     def search_text_words(self) -> tuple[str, ...]:
         return self.patient_model().search_words()
+
+    def set_payer(self, payer_id: str) -> None:
+        model = self.patient_model()
+        if payer_id == model.payer_filter():
+            return
+        model.set_payer_filter(payer_id)
+        self.invalidate()
 
     def set_search_text(self, text: str) -> None:
         model = self.patient_model()
@@ -299,6 +333,16 @@ class PatientsPage(QWidget):
         )
         self.search_field.setClearButtonEnabled(True)
         self.search_field.setAccessibleName("Find a patient")
+        self.payer_filter = ValueComboBox()
+        self.payer_filter.setObjectName("payerFilter")
+        self.payer_filter.setAccessibleName("Filter by payer")
+        self.payer_filter.setToolTip("Show the patients of one primary payer, or with none")
+        # A long payer name would squeeze the search box: the list shows it whole.
+        self.payer_filter.setSizeAdjustPolicy(
+            ValueComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.payer_filter.setMinimumContentsLength(18)
+        self.payer_filter.add_value("All payers", ALL_PAYERS)
         self.count_label = QLabel()
         self.count_label.setObjectName("countLabel")
         self.new_button = QPushButton("New patient…")
@@ -316,6 +360,7 @@ class PatientsPage(QWidget):
 
         top = QHBoxLayout()
         top.addWidget(self.search_field, 1)
+        top.addWidget(self.payer_filter)
         top.addWidget(self.count_label)
         top.addSpacing(12)
         top.addWidget(self.edit_button)
@@ -346,6 +391,7 @@ class PatientsPage(QWidget):
             layout.addWidget(self.table, 1)
 
         self.search_field.textChanged.connect(self._on_search)
+        self.payer_filter.currentIndexChanged.connect(self._on_payer)
         self.search_field.returnPressed.connect(self._open_from_search)
         self.search_field.installEventFilter(self)
         self.table.installEventFilter(self)
@@ -387,8 +433,10 @@ class PatientsPage(QWidget):
             DOB: ["0000-00-00"],
             PRACTITIONER: [row.billing_practitioner for row in rows],
             ENROLLMENT: ["Consent revoked", "Consent pending", *(row.enrollment for row in rows)],
+            PAYER: [row.payer_name for row in rows],
         }
-        limits = {NAME: 28, PRACTITIONER: 22}  # in average characters: long names elide
+        # In average characters: long names elide.
+        limits = {NAME: 28, PRACTITIONER: 22, PAYER: 22}
         cell = self.table.fontMetrics()
         heading = self.table.horizontalHeader().fontMetrics()
         average = cell.averageCharWidth()
@@ -419,9 +467,11 @@ class PatientsPage(QWidget):
         current = select_mrn or self.current_mrn()
         try:
             found = rows() if rows else self._services.patients.list_rows(self._actor())
+            payers = self._services.payers.list(self._actor())
         except Exception as error:
             show_failure(self, error)
             return
+        self._set_payer_choices(payers)
         self.model.set_rows(found)
         # Tens of thousands of long-lived row objects would make every full garbage collection
         # rescan them, a 100-200 ms stall in the middle of typing; they hold no cycles, so move
@@ -434,13 +484,32 @@ class PatientsPage(QWidget):
         self._update_count()
         self._update_buttons()
 
+    def _set_payer_choices(self, payers: Sequence[PayerRecord]) -> None:
+        """The filter offers every payer (retired ones too: patients may still have them),
+        keeping the one chosen while it is still on the list."""
+        chosen = self.payer_filter.value()
+        self.payer_filter.blockSignals(True)
+        try:
+            self.payer_filter.clear()
+            self.payer_filter.add_value("All payers", ALL_PAYERS)
+            for payer in payers:
+                retired = " (retired)" if payer.retired else ""
+                self.payer_filter.add_value(payer.name + retired, payer.payer_id)
+            self.payer_filter.add_value("No payer", NO_PAYER)
+            index = self.payer_filter.findData(chosen)
+            self.payer_filter.setCurrentIndex(max(index, 0))
+        finally:
+            self.payer_filter.blockSignals(False)
+        self.proxy.set_payer(self.payer_filter.value())
+
     def refresh(self, changes: Changes) -> None:
-        """The list when patients changed; only the chosen patient's panel when time did."""
-        if touches(changes, PATIENTS):
+        """The list when patients or payers changed; only the chosen patient's panel when
+        time did."""
+        if touches(changes, PATIENTS, PAYERS):
             self.reload()
         if self.panel is None:
             return
-        if touches(changes, PATIENTS, PRACTICE):
+        if touches(changes, PATIENTS, PRACTICE, PAYERS):
             self.panel.refresh()
         elif touches(changes, TIME, TIMERS):
             self.panel.refresh_time()
@@ -453,6 +522,7 @@ class PatientsPage(QWidget):
         """Another person signs in at this window: nothing the last one searched for or chose
         (a patient's name and record) stays on screen for them."""
         self.search_field.clear()
+        self.payer_filter.setCurrentIndex(0)  # all payers
         self.table.setCurrentIndex(QModelIndex())
         self.table.clearSelection()
         self._update_buttons()
@@ -478,7 +548,7 @@ class PatientsPage(QWidget):
         shown = self.proxy.rowCount()
         total = self.model.rowCount()
         noun = "patient" if total == 1 else "patients"
-        if not self.proxy.search_text_words():
+        if not self.proxy.search_text_words() and self.payer_filter.value() == ALL_PAYERS:
             return f"{total:,} {noun}"
         return f"{shown:,} of {total:,} {noun}"
 
@@ -501,6 +571,13 @@ class PatientsPage(QWidget):
             return False
         self._show_panel()
         return True
+
+    def _on_payer(self) -> None:
+        self.proxy.set_payer(self.payer_filter.value())
+        self._update_count()
+        if self.proxy.rowCount() and not self.table.currentIndex().isValid():
+            self.table.setCurrentIndex(self.proxy.index(0, NAME))
+        self._update_buttons()
 
     def _on_search(self, text: str) -> None:
         self.proxy.set_search_text(text)
@@ -550,6 +627,7 @@ class PatientsPage(QWidget):
         try:
             record = self._services.patients.get(actor, mrn)
             staff = self._services.staff.list(include_inactive=True)
+            payers = self._services.payers.list(actor)
         except Exception as error:
             show_failure(self, error)
             return None
@@ -559,6 +637,7 @@ class PatientsPage(QWidget):
             staff,
             record,
             read_only=not allowed(actor, Permission.EDIT_PATIENTS),
+            payers=payers,
             parent=self,
         )
         dialog.saved.connect(self.reload)
@@ -573,10 +652,13 @@ class PatientsPage(QWidget):
             return None
         try:
             staff = self._services.staff.list(include_inactive=True)
+            payers = self._services.payers.list(actor)
         except Exception as error:
             show_failure(self, error)
             return None
-        dialog = PatientDialog(self._services, actor, staff, None, read_only=False, parent=self)
+        dialog = PatientDialog(
+            self._services, actor, staff, None, read_only=False, payers=payers, parent=self
+        )
         dialog.saved.connect(self._after_new)
         dialog.open()
         return dialog

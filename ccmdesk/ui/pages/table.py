@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 PATIENTS, WORKLIST, MY_DAY, BILLING = "patients", "worklist", "my_day", "billing"
 REVIEW, AUDIT, STAFF, PRACTICE = "review", "audit", "staff", "practice"
+PAYERS = "payers"
 
 
 class Page(Protocol):
@@ -45,6 +46,7 @@ class PageHost(Protocol):
     def start_timer(self, mrn: str) -> None: ...
     def staff_saved(self, staff_id: str) -> None: ...
     def practice_saved(self) -> None: ...
+    def payers_changed(self) -> None: ...
     def restored(self, what: str) -> None: ...
 
 
@@ -101,6 +103,14 @@ def _billing(host: PageHost) -> QWidget:
     return page
 
 
+def _payers(host: PageHost) -> QWidget:
+    from ccmdesk.ui.pages.payers import PayersPage
+
+    page = PayersPage(host.services, host.actor)
+    page.changed.connect(host.payers_changed)
+    return page
+
+
 def _audit(host: PageHost) -> QWidget:
     from ccmdesk.ui.pages.audit import AuditPage
 
@@ -132,6 +142,9 @@ PAGES: tuple[PageSpec, ...] = (
     # The signing practitioner's page; administrators use it to unlock a signed month.
     PageSpec(REVIEW, "Monthly review", Permission.UNLOCK_MONTH, _review),
     PageSpec(BILLING, "Billing", Permission.VIEW_BILLING, _billing),
+    # Billing staff and administrators keep the payer list (docs/payers.md); others read it
+    # through the patient editor and the patient list's filter.
+    PageSpec(PAYERS, "Payers", Permission.MANAGE_PAYERS, _payers, reads_when_shown=True),
     PageSpec(AUDIT, "Audit trail", Permission.VIEW_AUDIT, _audit),
     PageSpec(STAFF, "Staff", Permission.MANAGE_STAFF, _staff, reads_when_shown=True),
     PageSpec(PRACTICE, "Practice settings", Permission.MANAGE_PRACTICE, _practice),
