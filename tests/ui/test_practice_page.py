@@ -495,3 +495,15 @@ def test_an_administrator_changes_a_years_fee_on_the_practice_page(
         "99490"
     ] == 7050
     assert (cents_of("$1,066.10"), cents_of("66"), cents_of("6.1.3")) == (106610, 6600, None)
+
+
+def test_the_practice_claim_edits_send_billers_to_sections_this_page_has(
+    page: PracticePage,
+) -> None:
+    from ccmdesk.rules.catalog import REASONS
+
+    claims, clearinghouse = (box.title() for box in page.claims.boxes)
+    assert REASONS["CLAIM_PRACTICE_ADDRESS"].mend.endswith(f"in Practice settings, under {claims}.")
+    assert REASONS["CLAIM_NO_SUBMITTER"].mend.endswith(
+        f"in Practice settings, under {clearinghouse}."
+    )
