@@ -503,7 +503,5 @@ def test_the_practice_claim_edits_send_billers_to_sections_this_page_has(
     from ccmdesk.rules.catalog import REASONS
 
     claims, clearinghouse = (box.title() for box in page.claims.boxes)
-    assert REASONS["CLAIM_PRACTICE_ADDRESS"].mend.endswith(f"in Practice settings, under {claims}.")
-    assert REASONS["CLAIM_NO_SUBMITTER"].mend.endswith(
-        f"in Practice settings, under {clearinghouse}."
-    )
+    assert REASONS["CLAIM_PRACTICE_ADDRESS"].mend.endswith(f"in Practice settings → {claims}.")
+    assert REASONS["CLAIM_NO_SUBMITTER"].mend.endswith(f"in Practice settings → {clearinghouse}.")
