@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gc
 import os
 import sys
@@ -98,6 +97,51 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
         choices=("last_day", "threshold_date"),
         help="date of service on claims: the month's last day (default) or the day the "
         "highest billed threshold was reached",
+    )
+    claims = practice.add_argument_group(
+        "claim settings", "what superbills and claim files need (docs/payers.md)"
+    )
+    claims.add_argument("--street", metavar="S", help="the practice's street, as claims carry it")
+    claims.add_argument("--city", metavar="C", help="the practice's city")
+    claims.add_argument("--state", metavar="ST", help="the practice's two-letter state, e.g. ME")
+    claims.add_argument(
+        "--zip", metavar="12345-6789", help="the practice's ZIP code; claims need all 9 digits"
+    )
+    claims.add_argument(
+        "--taxonomy", metavar="CODE", help="the billing provider's taxonomy code, e.g. 207Q00000X"
+    )
+    claims.add_argument(
+        "--tin-kind", choices=("ein", "ssn"), help="whether the TIN is an EIN (default) or an SSN"
+    )
+    claims.add_argument(
+        "--accept-assignment",
+        choices=("yes", "no"),
+        help="whether the practice accepts assignment (box 27; default yes)",
+    )
+    claims.add_argument(
+        "--collects-signature",
+        choices=("yes", "no"),
+        help="whether patients sign the release and assignment at registration (default yes)",
+    )
+    house = practice.add_argument_group(
+        "clearinghouse", "the 837P claim file's sender and receiver, from the clearinghouse"
+    )
+    house.add_argument("--submitter-id", metavar="ID", help="the practice's id as submitter")
+    house.add_argument("--submitter-name", metavar="N", help="the submitter's name")
+    house.add_argument("--submitter-phone", metavar="P", help="the submitter's contact phone")
+    house.add_argument("--receiver-id", metavar="ID", help="the clearinghouse's receiver id")
+    house.add_argument("--receiver-name", metavar="N", help="the clearinghouse's name")
+    house.add_argument(
+        "--isa-qualifier", metavar="Q", help="the interchange id qualifier (default ZZ)"
+    )
+    house.add_argument(
+        "--isa-id", metavar="ID", help="the interchange sender id (default: the submitter id)"
+    )
+    house.add_argument(
+        "--usage",
+        choices=("T", "P"),
+        type=str.upper,
+        help="T sends test files (the default) until the clearinghouse says to switch to P",
     )
 
     importer = commands.add_parser(
@@ -378,15 +422,18 @@ def _open(data_dir: Path, *, guarded: bool = True) -> Database:
 
 
 def _practice(services: object, args: argparse.Namespace) -> int:
-    from ccmdesk.rules.records import PracticeRecord
-    from ccmdesk.services import Actor, Services
+    from ccmdesk.rules.records import CLAIM_SETTING_FIELDS, PracticeRecord
+    from ccmdesk.services import Actor, Services, ValidationFailed
 
     assert isinstance(services, Services)
     current = services.practice.get()
     if current is None and not args.name:
         print("ccmdesk: practice: --name is required to create the practice", file=sys.stderr)
         return 1
-    record = current or PracticeRecord(name="")
+    from ccmdesk.rules.validation import practice_from_text, practice_to_text
+
+    # Only the flags given change anything; all of them go through the settings page's reading
+    # of typed text, so `--tin 12-3456789` and `--state me` are stored as the page stores them.
     given = {
         "name": args.name,
         "group_npi": args.group_npi,
@@ -394,16 +441,15 @@ def _practice(services: object, args: argparse.Namespace) -> int:
         "address": args.address,
         "phone": args.phone,
         "timezone": args.timezone,
-        "place_of_service": args.pos,
+        "pos": args.pos,
         "date_of_service_rule": args.date_of_service,
+        **{name: getattr(args, name) for name in CLAIM_SETTING_FIELDS},
     }
-    from ccmdesk.rules.validation import normalize_npi, normalize_tin
-
-    if args.group_npi is not None:
-        given["group_npi"] = normalize_npi(args.group_npi)
-    if args.tin is not None:
-        given["tin"] = normalize_tin(args.tin)
-    record = dataclasses.replace(record, **{k: v for k, v in given.items() if v is not None})
+    raw = practice_to_text(current or PracticeRecord(name=""))
+    raw |= {name: value for name, value in given.items() if value is not None}
+    record, errors = practice_from_text(raw)
+    if errors:
+        raise ValidationFailed(errors)
     saved = services.practice.save(Actor.command_line(), record)
     print(f"Practice saved: {saved.name} ({saved.timezone}, POS {saved.place_of_service})")
     return 0

@@ -68,6 +68,51 @@ def test_practice_creates_then_updates_only_what_is_given(
     assert row == ("Harbor", "123456789", "America/Chicago", "02")
 
 
+def test_practice_claim_flags_change_only_what_they_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--data-dir", str(tmp_path), "practice"]
+    assert main([*args, "--name", "Harbor", "--address", "12 Harbor Rd, Portland, ME"]) == 0
+    assert main([*args, "--street", "12 Harbor Rd", "--city", "Portland", "--state", "me",
+                 "--zip", "04101-1234", "--taxonomy", "207q00000x", "--tin-kind", "ssn",
+                 "--accept-assignment", "no", "--collects-signature", "no",
+                 "--submitter-id", "HARBOR01", "--submitter-name", "Harbor Clinic",
+                 "--submitter-phone", "(207) 555-0100", "--receiver-id", "CLEARCO",
+                 "--receiver-name", "Clear Co", "--isa-qualifier", "30",
+                 "--isa-id", "123456789", "--usage", "p"]) == 0  # fmt: skip
+    columns = (
+        "address, street, city, state, zip, taxonomy, tin_kind, accept_assignment, "
+        "collects_signature, submitter_id, submitter_name, submitter_phone, receiver_id, "
+        "receiver_name, isa_qualifier, isa_id, usage"
+    )
+
+    def stored() -> tuple[object, ...]:
+        connection = sqlite3.connect(tmp_path / "ccmdesk.sqlite3")
+        try:
+            return tuple(connection.execute(f"SELECT {columns} FROM practice").fetchone())
+        finally:
+            connection.close()
+
+    everything = ("12 Harbor Rd, Portland, ME", "12 Harbor Rd", "Portland", "ME", "04101-1234",
+                  "207Q00000X", "ssn", 0, 0, "HARBOR01", "Harbor Clinic", "2075550100",
+                  "CLEARCO", "Clear Co", "30", "123456789", "P")  # fmt: skip
+    assert stored() == everything
+    # One flag changes one setting; the printed address and the parts stay apart.
+    assert main([*args, "--accept-assignment", "yes"]) == 0
+    assert main([*args, "--address", "PO Box 9, Portland, ME"]) == 0
+    assert stored() == ("PO Box 9, Portland, ME", *everything[1:7], 1, *everything[8:])
+    capsys.readouterr()
+    assert main([*args, "--state", "XX", "--zip", "0410", "--isa-qualifier", "AB"]) == 1
+    err = capsys.readouterr().err
+    assert "practice: state: 'XX' is not a US state code, e.g. ME" in err
+    assert "practice: zip: '0410' is not a ZIP code (12345 or 12345-6789)" in err
+    assert "practice: isa_qualifier: 'AB' is not an interchange id qualifier" in err
+    assert stored()[3:5] == ("ME", "04101-1234")  # nothing saved
+    with pytest.raises(SystemExit):  # argparse names the choices
+        main([*args, "--usage", "X"])
+    assert "argument --usage: invalid choice: 'X'" in capsys.readouterr().err
+
+
 def test_demo_csv_out_then_import_then_reimport(tmp_path: Path) -> None:
     files = tmp_path / "demo-files"
     data = tmp_path / "data"

@@ -31,6 +31,7 @@ def test_the_field_limits_in_the_docs_are_the_codes() -> None:
         NOTE_LIMIT,
         OTHER_SERVICES_LIMIT,
         PATIENT_TEXT_LIMITS,
+        PRACTICE_CLAIM_TEXT_LIMITS,
         PRACTICE_TEXT_LIMITS,
         REASON_LIMIT,
         STAFF_TEXT_LIMITS,
@@ -47,6 +48,8 @@ def test_the_field_limits_in_the_docs_are_the_codes() -> None:
     assert v["secondary_member_id"] == p["member_id"]
     assert v["insured_last_name"] == v["insured_first_name"]
     y = PAYER_TEXT_LIMITS
+    c = PRACTICE_CLAIM_TEXT_LIMITS
+    assert c["submitter_id"] == c["receiver_id"] and c["submitter_name"] == c["receiver_name"]
     for row in (
         f"| patient `primary_member_id`, `secondary_member_id` | {p['member_id']} characters |",
         f"| patient `insured_last_name`, `insured_first_name` | {v['insured_last_name']} "
@@ -63,6 +66,9 @@ def test_the_field_limits_in_the_docs_are_the_codes() -> None:
         f"| staff `name` | {s['name']} characters |",
         f"| practice name / address / phone | {pr['name']} / {pr['address']} / {pr['phone']} "
         "characters |",
+        f"| practice street / city / ZIP | {c['street']} / {c['city']} / {c['zip']} characters |",
+        f"| practice submitter and receiver id / name; ISA id | {c['submitter_id']} / "
+        f"{c['submitter_name']}; {c['isa_id']} characters |",
         f"| time entry `activity` | {ACTIVITY_LIMIT} characters, one line |",
         f"| time entry `note` | {NOTE_LIMIT:,} characters; line breaks allowed |",
         f"| patient month `other_services` | {OTHER_SERVICES_LIMIT} codes |",

@@ -370,14 +370,14 @@ REASONS: dict[str, Reason] = {
             "The practice's address is not complete: the billing provider needs the street, "
             "city, US state and a 9-digit ZIP code.",
             "Enter the practice's street, city, state and full ZIP+4 code (12345-6789) in "
-            "Practice settings.",
+            "Practice settings → Claims.",
         ),
         Reason(
             "CLAIM_NO_SUBMITTER",
             Kind.CLAIM_EDIT,
             "The practice's clearinghouse settings are not complete: the submitter's name, id "
             "and phone and the receiver's name and id are needed.",
-            "Enter the clearinghouse settings your clearinghouse gave you in Practice settings.",
+            "Enter the settings your clearinghouse gave you in Practice settings → Clearinghouse.",
         ),
     )
 }

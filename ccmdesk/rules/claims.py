@@ -7,21 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ccmdesk.rules.catalog import CLAIM_DIAGNOSES, CLAIM_POINTERS
-from ccmdesk.rules.validation import mbi_error, normalize_mbi
+from ccmdesk.rules.validation import US_STATES, mbi_error, normalize_mbi
 
 POINTER_LETTERS = "ABCDEFGHIJKL"  # box 21's diagnoses A-L, one letter each
 
-# US states, DC, the territories and the military post offices that an 837P state element
-# accepts (docs/billing-rules.md, "Claim edits"): a state outside these makes the whole claim
-# file fail its check, so it keeps just that month out instead.
-US_STATES = frozenset({
-    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN",
-    "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH",
-    "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT",
-    "VT", "VA", "WA", "WV", "WI", "WY",
-    "AS", "FM", "GU", "MH", "MP", "PR", "VI",  # territories and freely associated states
-    "AA", "AE", "AP",  # military post offices
-})  # fmt: skip
 # Digits are [0-9], never \d: a ZIP code in other scripts' digits is not one a payer accepts.
 _ZIP_5_OR_9 = re.compile(r"[0-9]{5}(?:-?[0-9]{4})?")
 _ZIP_9 = re.compile(r"[0-9]{5}-?[0-9]{4}")

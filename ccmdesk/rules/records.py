@@ -35,6 +35,36 @@ class PracticeRecord:
     timezone: str = "America/New_York"
     place_of_service: str = "11"
     date_of_service_rule: str = "last_day"
+    # What claims need (docs/payers.md, "The practice's claim settings"): the address as parts
+    # (boxes 32 and 33, loop 2010AA; `address` stays the printed address), box 25's TIN kind,
+    # box 27, box 33b, and whether the release and assignment signature is collected at
+    # registration (boxes 12 and 13).
+    street: str = ""
+    city: str = ""
+    state: str = ""
+    zip: str = ""
+    tin_kind: str = "ein"  # ein or ssn
+    accept_assignment: bool = True
+    taxonomy: str = ""
+    collects_signature: bool = True
+    # The clearinghouse settings of the 837P: loops 1000A and 1000B and the ISA envelope. The
+    # interchange control number is not here: the claim export keeps that counter itself.
+    submitter_id: str = ""
+    submitter_name: str = ""
+    submitter_phone: str = ""  # 10 digits
+    receiver_id: str = ""
+    receiver_name: str = ""
+    isa_qualifier: str = "ZZ"
+    isa_id: str = ""  # blank: the submitter id
+    usage: str = "T"  # T (test) until the clearinghouse says to switch to P (production)
+
+
+# The fields of PracticeRecord that only claims use: the first start does not ask for them.
+CLAIM_SETTING_FIELDS = (
+    "street", "city", "state", "zip", "tin_kind", "accept_assignment", "taxonomy",
+    "collects_signature", "submitter_id", "submitter_name", "submitter_phone", "receiver_id",
+    "receiver_name", "isa_qualifier", "isa_id", "usage",
+)  # fmt: skip
 
 
 DEFAULT_ACTIVITIES = (

@@ -47,6 +47,18 @@ _MBI = re.compile(
 # digits, and an NPI or ZIP code in full-width digits is not one a payer would accept.
 _ZIP = re.compile(r"^[0-9]{5}(-[0-9]{4})?$")
 _STATE = re.compile(r"^[A-Z]{2}$")
+# US states, DC, the territories and the military post offices that an 837P state element
+# accepts (docs/billing-rules.md, "Claim edits"): a state outside these makes the whole claim
+# file fail its check, so a patient's keeps just that month out instead, and the practice's
+# own is refused when it is saved.
+US_STATES = frozenset({
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN",
+    "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH",
+    "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT",
+    "VT", "VA", "WA", "WV", "WI", "WY",
+    "AS", "FM", "GU", "MH", "MP", "PR", "VI",  # territories and freely associated states
+    "AA", "AE", "AP",  # military post offices
+})  # fmt: skip
 
 
 class ParseError(ValueError):
@@ -225,6 +237,22 @@ COVERAGE_TEXT_LIMITS = {"insured_last_name": 100, "insured_first_name": 100,
                         "secondary_member_id": 40}  # fmt: skip
 STAFF_TEXT_LIMITS = {"staff_id": 40, "name": 200, "credentials": 40}
 PRACTICE_TEXT_LIMITS = {"name": 200, "address": 400, "phone": 40}
+# The practice's claim settings, sized as their columns (and the 837P elements they fill).
+PRACTICE_CLAIM_TEXT_LIMITS = {
+    "street": 200, "city": 100, "zip": 10, "submitter_id": 80, "submitter_name": 60,
+    "receiver_id": 80, "receiver_name": 60, "isa_id": 15,
+}  # fmt: skip
+TIN_KINDS = ("ein", "ssn")
+USAGES = ("T", "P")  # the ISA15 usage indicator: test or production
+# ISA05's interchange id qualifiers (X12 005010): DUNS, DUNS+4, HIN, the carrier, fiscal
+# intermediary and Medicare/Medicaid ids, NAIC, and mutually defined.
+ISA_QUALIFIERS = ("01", "14", "20", "27", "28", "29", "30", "33", "ZZ")
+ISA_ID_LIMIT = 15
+# A healthcare provider taxonomy code: 10 characters, the last an X (e.g. 207Q00000X).
+_TAXONOMY = re.compile(r"^[0-9]{3}[0-9A-Z]{6}X$")
+# What the claim file keeps of an id (docs/formats.md, "Claim files"): any other character
+# would be dropped on the way, and an id that changes is no longer the clearinghouse's.
+_CLAIM_ID_TEXT = re.compile(r"^[A-Za-z0-9 .,'&/-]*$")
 ACTIVITY_LIMIT = 100
 NOTE_LIMIT = 2_000  # a time entry's note
 REASON_LIMIT = 500  # why time was changed, a month unlocked or reopened, fees changed...
@@ -279,6 +307,60 @@ def validate_practice(record: PracticeRecord) -> list[FieldError]:
         errors.append(FieldError("pos", message))
     if record.date_of_service_rule not in DATE_OF_SERVICE_RULES:
         errors.append(FieldError("date_of_service_rule", "must be last_day or threshold_date"))
+    return errors + _practice_claim_rules(record)
+
+
+def _practice_claim_rules(record: PracticeRecord) -> list[FieldError]:
+    """The practice's claim settings (docs/payers.md, "The practice's claim settings"). Each may
+    be left blank: a claim edit keeps the months out of the claim file until it is filled in."""
+    errors: list[FieldError] = []
+    _text_rules(errors, record, PRACTICE_CLAIM_TEXT_LIMITS)
+    if record.state and record.state not in US_STATES:
+        errors.append(FieldError("state", f"'{record.state}' is not a US state code, e.g. ME"))
+    if record.zip and not _ZIP.fullmatch(record.zip):
+        errors.append(FieldError("zip", f"'{record.zip}' is not a ZIP code (12345 or 12345-6789)"))
+    if record.tin_kind not in TIN_KINDS:
+        errors.append(FieldError("tin_kind", f"'{record.tin_kind}' is not ein or ssn"))
+    if record.taxonomy and not _TAXONOMY.fullmatch(record.taxonomy):
+        errors.append(
+            FieldError(
+                "taxonomy",
+                f"'{record.taxonomy}' is not a provider taxonomy code: 10 characters ending "
+                "in X, e.g. 207Q00000X",
+            )
+        )
+    for name in ("submitter_id", "receiver_id", "isa_id"):
+        value = getattr(record, name)
+        if not text_error(value, None) and not _CLAIM_ID_TEXT.fullmatch(value):
+            errors.append(
+                FieldError(name, f"'{value}' may hold only letters, digits, spaces and . , ' & / -")
+            )
+    if record.submitter_phone and not re.fullmatch(r"[0-9]{10}", record.submitter_phone):
+        errors.append(
+            FieldError(
+                "submitter_phone",
+                f"'{record.submitter_phone}' is not a phone number: 10 digits, e.g. 207-555-0100",
+            )
+        )
+    if record.isa_qualifier not in ISA_QUALIFIERS:
+        errors.append(
+            FieldError(
+                "isa_qualifier",
+                f"'{record.isa_qualifier}' is not an interchange id qualifier; use one of "
+                f"{', '.join(ISA_QUALIFIERS)}",
+            )
+        )
+    if not record.isa_id and len(record.submitter_id) > ISA_ID_LIMIT:
+        # ISA06 takes the submitter id when no ISA id is given, and it holds only 15.
+        errors.append(
+            FieldError(
+                "isa_id",
+                f"is required when the submitter id is longer than {ISA_ID_LIMIT} characters "
+                "(the interchange sender id holds no more)",
+            )
+        )
+    if record.usage not in USAGES:
+        errors.append(FieldError("usage", f"'{record.usage}' is not T (test) or P (production)"))
     return errors
 
 
@@ -529,15 +611,61 @@ def staff_from_text(raw: Mapping[str, str]) -> tuple[StaffRecord, list[FieldErro
     return record, validate_staff(record)
 
 
+def normalize_phone(text: str) -> str:
+    """The digits of a phone number typed with the usual marks: (207) 555-0100, 207.555.0100."""
+    return re.sub(r"[\s().+-]", "", text)
+
+
 def practice_from_text(raw: Mapping[str, str]) -> tuple[PracticeRecord, list[FieldError]]:
+    """Read the practice from field → text (the settings page, the command line) and check it;
+    a field not given takes its default."""
+    errors: list[FieldError] = []
+
+    def text(name: str) -> str:
+        return raw.get(name, "").strip()
+
+    def flag(name: str) -> bool:
+        try:
+            return parse_bool(text(name), default=True)
+        except ParseError as exc:
+            errors.append(FieldError(name, str(exc)))
+            return True
+
     record = PracticeRecord(
-        name=raw.get("name", "").strip(),
-        address=raw.get("address", "").strip(),
-        phone=raw.get("phone", "").strip(),
+        name=text("name"),
+        address=text("address"),
+        phone=text("phone"),
         group_npi=normalize_npi(raw.get("group_npi", "")),
         tin=normalize_tin(raw.get("tin", "")),
-        timezone=raw.get("timezone", "").strip(),
-        place_of_service=raw.get("pos", "").strip() or "11",
-        date_of_service_rule=raw.get("date_of_service_rule", "").strip() or "last_day",
+        timezone=text("timezone"),
+        place_of_service=text("pos") or "11",
+        date_of_service_rule=text("date_of_service_rule") or "last_day",
+        street=text("street"),
+        city=text("city"),
+        state=text("state").upper(),
+        zip=text("zip"),
+        tin_kind=text("tin_kind").lower() or "ein",
+        accept_assignment=flag("accept_assignment"),
+        taxonomy=text("taxonomy").upper(),
+        collects_signature=flag("collects_signature"),
+        submitter_id=text("submitter_id"),
+        submitter_name=text("submitter_name"),
+        submitter_phone=normalize_phone(text("submitter_phone")),
+        receiver_id=text("receiver_id"),
+        receiver_name=text("receiver_name"),
+        isa_qualifier=text("isa_qualifier").upper() or "ZZ",
+        isa_id=text("isa_id"),
+        usage=text("usage").upper() or "T",
     )
-    return record, validate_practice(record)
+    return record, errors + validate_practice(record)
+
+
+def practice_to_text(record: PracticeRecord) -> dict[str, str]:
+    """The practice as the text practice_from_text reads back to the same record."""
+    raw = {
+        field.name: value if isinstance(value, str) else ("yes" if value else "no")
+        for field in dataclasses.fields(record)
+        if isinstance(value := getattr(record, field.name), str | bool)
+    }
+    raw["pos"] = raw.pop("place_of_service")
+    return raw

@@ -29,6 +29,7 @@ from ccmdesk.models import (
 )
 from ccmdesk.rules.catalog import DEFAULT_FEES
 from ccmdesk.rules.records import (
+    CLAIM_SETTING_FIELDS,
     DEFAULT_ATTESTATION,
     PatientRecord,
     PracticeRecord,
@@ -665,6 +666,7 @@ def read_practice(session: Session) -> dict[str, dict[str, Any]]:
             "timezone": practice.timezone,
             "place_of_service": practice.place_of_service,
             "date_of_service_rule": practice.date_of_service_rule,
+            **{name: getattr(practice, name) for name in CLAIM_SETTING_FIELDS},
             "idle_minutes": practice.idle_minutes,
             # As the services read them: an empty list or statement means the default.
             "activities": activities or StopwatchSettings().activities,

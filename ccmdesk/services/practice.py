@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ccmdesk.models import Practice, Staff
 from ccmdesk.rules.records import (
+    CLAIM_SETTING_FIELDS,
     DEFAULT_ATTESTATION,
     FieldError,
     PracticeRecord,
@@ -51,6 +52,7 @@ def _record(practice: Practice) -> PracticeRecord:
         timezone=practice.timezone,
         place_of_service=practice.place_of_service,
         date_of_service_rule=practice.date_of_service_rule,
+        **{name: getattr(practice, name) for name in CLAIM_SETTING_FIELDS},
     )
 
 
@@ -63,6 +65,10 @@ def _apply(practice: Practice, record: PracticeRecord) -> None:
     practice.timezone = record.timezone
     practice.place_of_service = record.place_of_service
     practice.date_of_service_rule = record.date_of_service_rule
+    # The address parts are kept as given: never guessed from the printed address, so a claim
+    # edit says what is missing instead of a claim carrying a wrong split (docs/payers.md).
+    for name in CLAIM_SETTING_FIELDS:
+        setattr(practice, name, getattr(record, name))
 
 
 def add_practice(session: Session, at: dt.datetime, actor: Actor, record: PracticeRecord) -> None:
@@ -141,6 +147,13 @@ class PracticeService(ServiceBase):
             existing = session.scalars(select(Practice).limit(1)).first()
             # The command line may have described the practice already: keep its "before".
             before = dataclasses.asdict(_record(existing)) if existing else None
+            if existing is not None:
+                # The first start does not ask for the claim settings: keep those the command
+                # line gave rather than put the defaults over them.
+                kept = _record(existing)
+                practice = dataclasses.replace(
+                    practice, **{name: getattr(kept, name) for name in CLAIM_SETTING_FIELDS}
+                )
             target = existing or Practice()
             _apply(target, practice)
             forget_practice_zone(session)  # the time zone may be new

@@ -265,3 +265,81 @@ def test_practice_rules() -> None:
     assert set(fields(validate_practice(bad))) == {"name", "group_npi", "tin", "timezone", "pos"}
     record, errors = practice_from_text({"name": "P", "tin": "12-3456789", "timezone": "UTC"})
     assert record.tin == "123456789" and record.place_of_service == "11" and errors == []
+
+
+# --- the practice's claim settings (docs/payers.md) -------------------------------------------
+
+CLAIMS = PracticeRecord(
+    name="P", street="12 Harbor Rd", city="Portland", state="ME", zip="04101-1234",
+    taxonomy="207Q00000X", submitter_id="HARBOR01", submitter_name="Harbor Clinic",
+    submitter_phone="2075550100", receiver_id="CLEARCO", receiver_name="Clear Co",
+)  # fmt: skip
+
+
+def test_claim_settings_that_a_claim_file_can_carry_are_accepted() -> None:
+    assert validate_practice(CLAIMS) == []
+    assert validate_practice(PracticeRecord(name="P")) == []  # each may wait, blank
+    nine = dataclasses.replace(CLAIMS, zip="04101", tin_kind="ssn", usage="P", isa_id="X" * 15,
+                               isa_qualifier="01", submitter_id="S" * 80)  # fmt: skip
+    assert validate_practice(nine) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [({"state": "XX"}, "state", "'XX' is not a US state code"),
+     ({"state": "Maine"}, "state", "not a US state code"),
+     ({"zip": "0410"}, "zip", "'0410' is not a ZIP code (12345 or 12345-6789)"),
+     ({"zip": "04101-12"}, "zip", "not a ZIP code"),
+     ({"zip": "０４１０１"}, "zip", "not a ZIP code"),
+     ({"taxonomy": "207Q00000"}, "taxonomy", "10 characters ending in X, e.g. 207Q00000X"),
+     ({"taxonomy": "207Q00000Y"}, "taxonomy", "not a provider taxonomy code"),
+     ({"taxonomy": "20AQ00000X"}, "taxonomy", "not a provider taxonomy code"),
+     ({"tin_kind": "itin"}, "tin_kind", "'itin' is not ein or ssn"),
+     ({"tin": "12345"}, "tin", "must be 9 digits"),
+     ({"group_npi": "1245319598"}, "group_npi", "check digit does not match"),
+     ({"submitter_phone": "555-0100"}, "submitter_phone", "10 digits, e.g. 207-555-0100"),
+     ({"submitter_id": "AB*CD"}, "submitter_id", "only letters, digits, spaces"),
+     ({"receiver_id": "R~1"}, "receiver_id", "only letters, digits, spaces"),
+     ({"receiver_id": "R" * 81}, "receiver_id", "at most 80"),
+     ({"submitter_name": "N" * 61}, "submitter_name", "at most 60"),
+     ({"receiver_name": "N\nM"}, "receiver_name", "line breaks"),
+     ({"street": "S" * 201}, "street", "at most 200"),
+     ({"city": "C" * 101}, "city", "at most 100"),
+     ({"isa_qualifier": "AB"}, "isa_qualifier", "use one of 01, 14, 20, 27, 28, 29, 30, 33, ZZ"),
+     ({"isa_id": "X" * 16}, "isa_id", "at most 15"),
+     ({"submitter_id": "S" * 16}, "isa_id", "required when the submitter id is longer than 15"),
+     ({"usage": "X"}, "usage", "'X' is not T (test) or P (production)")],
+)  # fmt: skip
+def test_each_bad_claim_setting_is_named_with_a_sentence(
+    change: dict[str, str], field: str, words: str
+) -> None:
+    errors = fields(validate_practice(dataclasses.replace(CLAIMS, **change)))
+    assert list(errors) == [field]
+    assert words in errors[field]
+
+
+def test_claim_settings_read_from_text_are_normalized_and_round_trip() -> None:
+    from ccmdesk.rules.validation import practice_to_text
+
+    raw = {"name": "P", "timezone": "UTC", "street": " 12 Harbor Rd ", "state": "me",
+           "zip": "04101-1234", "tin_kind": "SSN", "accept_assignment": "no",
+           "taxonomy": "207q00000x", "collects_signature": "No",
+           "submitter_phone": "(207) 555-0100", "isa_qualifier": "zz", "usage": "p"}  # fmt: skip
+    record, errors = practice_from_text(raw)
+    assert errors == []
+    assert (record.street, record.state, record.tin_kind, record.taxonomy, record.usage) == (
+        "12 Harbor Rd",
+        "ME",
+        "ssn",
+        "207Q00000X",
+        "P",
+    )
+    assert record.accept_assignment is False and record.collects_signature is False
+    assert record.submitter_phone == "2075550100" and record.isa_qualifier == "ZZ"
+    assert practice_from_text(practice_to_text(record)) == (record, [])
+    assert practice_from_text(practice_to_text(CLAIMS)) == (CLAIMS, [])
+    # Not given: the defaults (EIN, assignment accepted, signature collected, ZZ, test files).
+    default, _ = practice_from_text({"name": "P", "timezone": "UTC"})
+    assert default == PracticeRecord(name="P", timezone="UTC")
+    _, errors = practice_from_text({"name": "P", "timezone": "UTC", "accept_assignment": "maybe"})
+    assert fields(errors) == {"accept_assignment": "'maybe' is not yes or no"}

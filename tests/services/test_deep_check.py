@@ -206,6 +206,10 @@ def test_a_deleted_patient_month_fact_is_named(demo: Path) -> None:
             'practice: tin: the table holds "987654321"; the audit trail says "123456789"',
         ),
         (
+            "UPDATE practice SET usage = 'P'",
+            'practice: usage: the table holds "P"; the audit trail says "T"',
+        ),
+        (
             "UPDATE time_entry SET staff_id = (SELECT id FROM staff WHERE staff_id = 'rn-lee') "
             "WHERE id = (SELECT min(e.id) FROM time_entry e JOIN staff s ON s.id = e.staff_id "
             "WHERE s.staff_id != 'rn-lee')",

@@ -92,6 +92,29 @@ def shown(widget: QWidget, width: int | None = None, height: int | None = None) 
     return widget
 
 
+# What an administrator types into the claim settings (the demo practice leaves them blank).
+DEMO_CLAIM_SETTINGS = {
+    "street": "120 Harbor Street, Suite 4", "city": "Portland", "state": "ME",
+    "zip": "04101-3312", "taxonomy": "207Q00000X", "submitter_id": "RIVERBEND01",
+    "submitter_name": "Riverbend Family Medicine", "submitter_phone": "207-555-0142",
+    "receiver_id": "CLEARPATH", "receiver_name": "ClearPath Claims",
+}  # fmt: skip
+
+
+def practice_claims(window: QWidget, practice: PracticePage, out: Path) -> None:
+    """The Claims and Clearinghouse sections as an administrator fills them in; put back
+    unsaved afterwards, so the later screenshots see the demo practice as it is."""
+    claims = practice.claims
+    for name, value in DEMO_CLAIM_SETTINGS.items():
+        editor = claims.inputs[name]
+        editor.setText(value)  # type: ignore[attr-defined]
+    bar = practice.scroll_area.verticalScrollBar()
+    bar.setValue(claims.y() + claims.claims_box.y() - 8)
+    save(window, out, "practice-claims.png")  # both sections fit the window
+    practice.load()
+    bar.setValue(0)
+
+
 def first_start(out: Path, folder: Path) -> None:
     empty = folder / "empty"
     empty.mkdir()
@@ -555,6 +578,7 @@ def main(out: Path) -> int:
         save(window, out, "practice.png")
         practice = window.pages[PRACTICE]
         assert isinstance(practice, PracticePage)
+        practice_claims(window, practice, out)
         bar = practice.scroll_area.verticalScrollBar()
         practice.scroll_area.ensureWidgetVisible(practice.attestation_box)
         save(window, out, "practice-sign-off.png")

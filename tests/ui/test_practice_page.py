@@ -9,8 +9,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QStyleOptionViewItem
 
 from ccmdesk.rules.records import DEFAULT_ACTIVITIES, PracticeRecord, StopwatchSettings
+from ccmdesk.rules.validation import ISA_QUALIFIERS
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.pages.practice import PracticePage
+from tests.helpers.common import CLI
 from tests.helpers.ui import PRACTICE
 
 
@@ -98,6 +100,112 @@ def test_a_page_without_a_practice_says_so(qtbot, empty_services: Services) -> N
     assert page.save() is True
     practice = empty_services.practice.get()
     assert practice is not None and practice.timezone == "America/Denver"
+
+
+# --- claim settings -------------------------------------------------------------------------
+
+CLAIMS = {
+    "street": "12 Harbor Rd", "city": "Portland", "state": "me", "zip": "04101-1234",
+    "taxonomy": "207q00000x", "submitter_id": "HARBOR01", "submitter_name": "Harbor Clinic",
+    "submitter_phone": "(207) 555-0100", "receiver_id": "CLEARCO", "receiver_name": "Clear Co",
+    "isa_id": "123456789",
+}  # fmt: skip
+
+
+def test_the_claim_sections_show_the_defaults_and_what_is_stored(
+    page: PracticePage, services: Services
+) -> None:
+    claims = page.claims
+    assert [box.title() for box in claims.boxes] == ["Claims", "Clearinghouse"]
+    page.show()
+    assert claims.raw() == {
+        "street": "", "city": "", "state": "", "zip": "", "tin_kind": "ein",
+        "accept_assignment": "yes", "taxonomy": "", "collects_signature": "yes",
+        "submitter_id": "", "submitter_name": "", "submitter_phone": "", "receiver_id": "",
+        "receiver_name": "", "isa_qualifier": "ZZ", "isa_id": "", "usage": "T",
+    }  # fmt: skip
+    qualifiers = [claims.isa_qualifier.itemData(i) for i in range(claims.isa_qualifier.count())]
+    assert sorted(qualifiers) == sorted(ISA_QUALIFIERS)
+    assert claims.isa_qualifier.currentText() == "ZZ — Mutually defined (most clearinghouses)"
+    assert "T sends test files" in claims.usage_hint.text()
+    assert "switch to P" in claims.usage_hint.text()
+    stored = dataclasses.replace(PRACTICE, street="1 Elm St", tin_kind="ssn", usage="P",
+                                 accept_assignment=False, isa_qualifier="30")  # fmt: skip
+    services.practice.save(CLI, stored)
+    page.load()
+    assert claims.street.text() == "1 Elm St"
+    assert claims.tin_kind.currentText().startswith("SSN")
+    assert not claims.accept_assignment.isChecked() and claims.collects_signature.isChecked()
+    assert claims.isa_qualifier.value() == "30" and claims.usage.value() == "P"
+
+
+def test_saving_changes_the_claim_settings(qtbot, page: PracticePage, services: Services) -> None:
+    page.show()
+    claims = page.claims
+    for name, value in CLAIMS.items():
+        claims.inputs[name].setText(value)  # type: ignore[attr-defined]
+    claims.tin_kind.set_value("ssn")
+    claims.accept_assignment.setChecked(False)
+    claims.collects_signature.setChecked(False)
+    claims.isa_qualifier.set_value("30")
+    claims.usage.set_value("P")
+    with qtbot.waitSignal(page.saved):
+        assert page.save() is True
+    assert services.practice.get() == dataclasses.replace(
+        PRACTICE, street="12 Harbor Rd", city="Portland", state="ME", zip="04101-1234",
+        tin_kind="ssn", accept_assignment=False, taxonomy="207Q00000X",
+        collects_signature=False, submitter_id="HARBOR01", submitter_name="Harbor Clinic",
+        submitter_phone="2075550100", receiver_id="CLEARCO", receiver_name="Clear Co",
+        isa_qualifier="30", isa_id="123456789", usage="P",
+    )  # fmt: skip
+    claims.accept_assignment.setChecked(True)  # a change clears "Saved."
+    assert page.status.text() == ""
+
+
+def test_claim_setting_errors_appear_beside_their_fields_and_nothing_is_saved(
+    page: PracticePage, services: Services
+) -> None:
+    page.show()
+    claims = page.claims
+    claims.state.setText("XX")
+    claims.zip.setText("0410")
+    claims.taxonomy.setText("207Q0000X")
+    claims.submitter_phone.setText("555-0100")
+    claims.receiver_id.setText("CLEAR*CO")
+    claims.submitter_id.setText("S" * 16)
+    assert page.save() is False
+    assert claims.errors.errors_shown() == {
+        "state": "'XX' is not a US state code, e.g. ME.",
+        "zip": "'0410' is not a ZIP code (12345 or 12345-6789).",
+        "taxonomy": (
+            "'207Q0000X' is not a provider taxonomy code: 10 characters ending in X, e.g. "
+            "207Q00000X."
+        ),
+        "submitter_phone": "'5550100' is not a phone number: 10 digits, e.g. 207-555-0100.",
+        "receiver_id": "'CLEAR*CO' may hold only letters, digits, spaces and . , ' & / -.",
+        "isa_id": (
+            "ISA id is required when the submitter id is longer than 15 characters (the "
+            "interchange sender id holds no more)."
+        ),
+    }
+    assert page.form.errors.errors_shown() == {}
+    assert page.status.text() == "Not saved: please correct the fields marked in red."
+    assert page.focusWidget() is claims.state
+    assert services.practice.get() == PRACTICE
+    # The practice's own fields come first: the cursor goes there, the claim errors stay shown.
+    page.form.group_npi.setText("1245319598")
+    assert page.save() is False
+    assert page.form.errors.errors_shown() == {
+        "group_npi": "'1245319598' is not a valid NPI: the check digit does not match."
+    }
+    assert "state" in claims.errors.errors_shown()
+    assert page.focusWidget() is page.form.group_npi
+    claims.state.setText("ME")
+    page.form.group_npi.setText(PRACTICE.group_npi)
+    for name in ("zip", "taxonomy", "submitter_phone", "receiver_id", "submitter_id"):
+        claims.inputs[name].setText("")  # type: ignore[attr-defined]
+    assert page.save() is True
+    assert claims.errors.errors_shown() == {}
 
 
 # --- stopwatch settings ---------------------------------------------------------------------
@@ -387,3 +495,13 @@ def test_an_administrator_changes_a_years_fee_on_the_practice_page(
         "99490"
     ] == 7050
     assert (cents_of("$1,066.10"), cents_of("66"), cents_of("6.1.3")) == (106610, 6600, None)
+
+
+def test_the_practice_claim_edits_send_billers_to_sections_this_page_has(
+    page: PracticePage,
+) -> None:
+    from ccmdesk.rules.catalog import REASONS
+
+    claims, clearinghouse = (box.title() for box in page.claims.boxes)
+    assert REASONS["CLAIM_PRACTICE_ADDRESS"].mend.endswith(f"in Practice settings → {claims}.")
+    assert REASONS["CLAIM_NO_SUBMITTER"].mend.endswith(f"in Practice settings → {clearinghouse}.")

@@ -10,6 +10,7 @@ from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QCompleter,
     QFormLayout,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.rules.records import (
+    CLAIM_SETTING_FIELDS,
     DEFAULT_ACTIVITIES,
     DEFAULT_ATTESTATION,
     FieldError,
@@ -37,6 +39,8 @@ from ccmdesk.rules.records import (
     StopwatchSettings,
 )
 from ccmdesk.rules.validation import (
+    ISA_QUALIFIERS,
+    PRACTICE_CLAIM_TEXT_LIMITS,
     PRACTICE_TEXT_LIMITS,
     practice_from_text,
     validate_stopwatch_settings,
@@ -81,6 +85,41 @@ LABELS = {
     "pos": "Place of service",
     "date_of_service_rule": "Date of service",
 }
+CLAIM_LABELS = {
+    "street": "Street",
+    "city": "City",
+    "state": "State",
+    "zip": "ZIP code",
+    "tin_kind": "TIN is",
+    "accept_assignment": "Assignment",
+    "taxonomy": "Taxonomy code",
+    "collects_signature": "Signature on file",
+    "submitter_id": "Submitter id",
+    "submitter_name": "Submitter name",
+    "submitter_phone": "Submitter phone",
+    "receiver_id": "Receiver id",
+    "receiver_name": "Receiver name",
+    "isa_qualifier": "ISA qualifier",
+    "isa_id": "ISA id",
+    "usage": "Files sent as",
+}
+TIN_KINDS = (
+    ("ein", "EIN: the practice's employer identification number"),
+    ("ssn", "SSN: a solo practitioner's social security number"),
+)
+# ISA05's code values, as X12 names them.
+ISA_QUALIFIER_NAMES = {
+    "ZZ": "Mutually defined (most clearinghouses)",
+    "01": "DUNS number",
+    "14": "DUNS number plus suffix",
+    "20": "Health Industry Number (HIN)",
+    "27": "Carrier id assigned by CMS",
+    "28": "Fiscal intermediary id assigned by CMS",
+    "29": "Medicare provider and supplier id",
+    "30": "US federal tax id",
+    "33": "NAIC company code",
+}
+USAGES = (("T", "T — test files"), ("P", "P — production: real claims"))
 STOPWATCH_LABELS = {"idle_minutes": "Ask about idle time after", "activities": "Activities"}
 # How errors name the fields: "Idle time must be between 1 and 120 minutes."
 STOPWATCH_ERROR_LABELS = {"idle_minutes": "Idle time", "activities": "Activities"}
@@ -252,6 +291,136 @@ class PracticeFormWidget(QWidget):
         """What is typed, normalized; the service says what is wrong with it."""
         record, _ = practice_from_text(self.raw())
         return record
+
+
+class ClaimSettingsWidget(QWidget):
+    """The practice's claim settings in two sections, "Claims" and "Clearinghouse", with each
+    field's error beneath it (docs/payers.md, "The practice's claim settings")."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.general_error = FieldErrorLabel()
+        self.errors = FormErrors(self.general_error)
+        self.street = QLineEdit()
+        self.city = QLineEdit()
+        self.state = QLineEdit()
+        self.state.setPlaceholderText("two letters, e.g. ME")
+        self.zip = QLineEdit()
+        self.zip.setPlaceholderText("12345-6789")
+        self.tin_kind = ValueComboBox()
+        for value, label in TIN_KINDS:
+            self.tin_kind.add_value(label, value)
+        self.accept_assignment = QCheckBox("The practice accepts assignment (box 27)")
+        self.taxonomy = QLineEdit()
+        self.taxonomy.setPlaceholderText("10 characters, e.g. 207Q00000X")
+        self.collects_signature = QCheckBox(
+            "Patients sign the release of information and assignment of benefits at registration"
+        )
+        self.submitter_id = QLineEdit()
+        self.submitter_name = QLineEdit()
+        self.submitter_phone = QLineEdit()
+        self.submitter_phone.setPlaceholderText("10 digits, e.g. 207-555-0100")
+        self.receiver_id = QLineEdit()
+        self.receiver_name = QLineEdit()
+        self.isa_qualifier = ValueComboBox()
+        for code in ISA_QUALIFIERS[-1:] + ISA_QUALIFIERS[:-1]:  # ZZ, the usual one, first
+            self.isa_qualifier.add_value(f"{code} — {ISA_QUALIFIER_NAMES[code]}", code)
+        self.isa_id = QLineEdit()
+        self.isa_id.setPlaceholderText("blank: the submitter id")
+        self.usage = ValueComboBox()
+        for value, label in USAGES:
+            self.usage.add_value(label, value)
+        self.state.setMaxLength(2)
+        self.taxonomy.setMaxLength(10)
+        for name, limit in PRACTICE_CLAIM_TEXT_LIMITS.items():
+            editor = getattr(self, name)
+            assert isinstance(editor, QLineEdit)
+            editor.setMaxLength(limit)  # the service refuses longer text too
+        self.inputs: dict[str, QWidget] = {name: getattr(self, name) for name in CLAIM_LABELS}
+
+        self.claims_box = QGroupBox("Claims")
+        claims = self._form(
+            self.claims_box,
+            "What superbills and claim files carry about the practice as the billing provider "
+            "(boxes 25, 27, 32 and 33). The address above stays the printed one and is not "
+            "split into these parts; claims need the full ZIP+4.",
+        )
+        claims.addRow(self.general_error)
+        for name in ("street", "city", "state", "zip", "tin_kind", "accept_assignment",
+                     "taxonomy", "collects_signature"):  # fmt: skip
+            self._row(claims, name)
+        claims.addRow(
+            "",
+            hint_label(
+                "A patient's own \u201csignature on file\u201d, when recorded, overrides this."
+            ),
+        )
+        self.clearinghouse_box = QGroupBox("Clearinghouse")
+        house = self._form(
+            self.clearinghouse_box,
+            "The sender and receiver of the 837P claim files, as the clearinghouse gives them. "
+            "Until they are filled in, no month goes in a claim file.",
+        )
+        for name in ("submitter_id", "submitter_name", "submitter_phone", "receiver_id",
+                     "receiver_name", "isa_qualifier", "isa_id", "usage"):  # fmt: skip
+            self._row(house, name)
+        self.usage_hint = hint_label(
+            "T sends test files: keep it until the clearinghouse says your test files passed "
+            "and to switch to P. Test files are checked but never paid."
+        )
+        house.addRow("", self.usage_hint)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.claims_box)
+        layout.addWidget(self.clearinghouse_box)
+        self.set_record(PracticeRecord(name=""))
+
+    @staticmethod
+    def _form(box: QGroupBox, intro: str) -> QFormLayout:
+        """The section's form, under a line that says what the section is for."""
+        column = QVBoxLayout(box)
+        column.addWidget(hint_label(intro))
+        form = QFormLayout()
+        column.addLayout(form)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return form
+
+    def _row(self, form: QFormLayout, name: str) -> None:
+        widget = self.inputs[name]
+        widget.setObjectName(name)
+        widget.setAccessibleName(CLAIM_LABELS[name])
+        caption = QLabel(CLAIM_LABELS[name])
+        caption.setObjectName("formLabel")
+        caption.setBuddy(widget)
+        form.addRow(caption, self.errors.add(name, CLAIM_LABELS[name], widget))
+
+    @property
+    def boxes(self) -> list[QWidget]:
+        return [self.claims_box, self.clearinghouse_box]
+
+    def set_record(self, record: PracticeRecord) -> None:
+        for name in CLAIM_SETTING_FIELDS:
+            widget, value = self.inputs[name], getattr(record, name)
+            if isinstance(widget, QLineEdit):
+                widget.setText(value)
+            elif isinstance(widget, QCheckBox):
+                widget.setChecked(value)
+            elif isinstance(widget, ValueComboBox):
+                widget.set_value(value)
+
+    def raw(self) -> dict[str, str]:
+        """The settings as the text fields practice_from_text reads."""
+        raw: dict[str, str] = {}
+        for name in CLAIM_SETTING_FIELDS:
+            widget = self.inputs[name]
+            if isinstance(widget, QLineEdit):
+                raw[name] = widget.text()
+            elif isinstance(widget, QCheckBox):
+                raw[name] = "yes" if widget.isChecked() else "no"
+            elif isinstance(widget, ValueComboBox):
+                raw[name] = widget.value()
+        return raw
 
 
 class _NumberedActivityDelegate(QStyledItemDelegate):
@@ -430,8 +599,9 @@ class PracticePage(ServicesPage):
         self.form = PracticeFormWidget()
         practice_box = QGroupBox("Practice")
         QVBoxLayout(practice_box).addWidget(self.form)
+        self.claims = ClaimSettingsWidget()
         self.stopwatch_box = self._stopwatch_group()
-        align_labels([practice_box, self.stopwatch_box])
+        align_labels([practice_box, *self.claims.boxes, self.stopwatch_box])
         self.attestation = QPlainTextEdit()
         self.attestation.setObjectName("attestation")
         self.attestation.setAccessibleName("Attestation statement")
@@ -469,7 +639,9 @@ class PracticePage(ServicesPage):
         self.fees = FeesBox(self._services, self._actor)
         self.save_button = QPushButton("Save")
         self.save_button.setObjectName("primaryButton")
-        self.save_button.setToolTip("Save the practice's details and the stopwatch settings")
+        self.save_button.setToolTip(
+            "Save the practice's details, its claim settings and the stopwatch settings"
+        )
         self.status = QLabel()
         self.status.setObjectName("statusLabel")
         self.status.setWordWrap(True)
@@ -481,6 +653,7 @@ class PracticePage(ServicesPage):
         column = QVBoxLayout(inner)
         column.addWidget(self.heading)
         column.addWidget(practice_box)
+        column.addWidget(self.claims)
         column.addWidget(self.stopwatch_box)
         column.addWidget(self.attestation_box)
         column.addWidget(self.security_box)
@@ -497,9 +670,13 @@ class PracticePage(ServicesPage):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.scroll_area)
         self.save_button.clicked.connect(self.save)
-        for widget in self.form.inputs.values():
+        for widget in [*self.form.inputs.values(), *self.claims.inputs.values()]:
             if isinstance(widget, QLineEdit):
                 widget.textEdited.connect(self.status.clear)
+            elif isinstance(widget, QCheckBox):
+                widget.toggled.connect(self.status.clear)
+            elif isinstance(widget, ValueComboBox):
+                widget.activated.connect(self.status.clear)
         self.idle_minutes.valueChanged.connect(self.status.clear)
         self.activities.changed.connect(self.status.clear)
         self.attestation.textChanged.connect(self.status.clear)
@@ -579,6 +756,7 @@ class PracticePage(ServicesPage):
             return
         if record is not None:
             self.form.set_record(record)
+            self.claims.set_record(record)
         self.set_stopwatch_settings(stopwatch)
         self.attestation.setPlainText(attestation)
         self.auto_lock.setValue(auto_lock)
@@ -594,7 +772,7 @@ class PracticePage(ServicesPage):
         """
         self.status.clear()
         self.activities.finish_editing()
-        record, practice_errors = practice_from_text(self.form.raw())
+        record, practice_errors = practice_from_text(self.form.raw() | self.claims.raw())
         settings = self.stopwatch_settings()
         stopwatch_errors = validate_stopwatch_settings(settings)
         attestation = self.attestation.toPlainText().strip()
@@ -655,6 +833,7 @@ class PracticePage(ServicesPage):
 
     def _clear_errors(self) -> None:
         self.form.errors.clear()
+        self.claims.errors.clear()
         self.stopwatch_errors.clear()
         self.activities.mark_rows([])
 
@@ -665,10 +844,14 @@ class PracticePage(ServicesPage):
         saved_part: str = "",
     ) -> None:
         worded, rows = _stopwatch_errors(stopwatch_errors)
-        first = self.form.errors.show(practice_errors)
+        claim_errors = [e for e in practice_errors if e.field in CLAIM_SETTING_FIELDS]
+        first = self.form.errors.show(
+            [e for e in practice_errors if e.field not in CLAIM_SETTING_FIELDS]
+        )
+        first_claim = self.claims.errors.show(claim_errors)
         first_stopwatch = self.stopwatch_errors.show(worded)
         self.activities.mark_rows(rows)
-        first = first or first_stopwatch
+        first = first or first_claim or first_stopwatch
         if first is not None:
             first = self._focus_targets.get(first, first)
             focus_field(first, self.scroll_area)
