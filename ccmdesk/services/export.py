@@ -162,7 +162,8 @@ def claim_file_notes(
             reasons.append(
                 (
                     f"Already sent in {status.sent_in}.",
-                    "Export again with resend chosen (`--resend`) to send it once more.",
+                    "To send it once more, export again choosing to resend it (--resend on "
+                    "the command line).",
                 )
             )
         if reasons:
