@@ -849,26 +849,32 @@ def _claim_file_sections(
     """The billable months the claim files leave out and why; the claims a secondary payer is
     billed after the primary; the months whose coinsurance is waived."""
     story = heading("Not in the claim file", s)
-    if notes.left_out:
-        story.append(
-            _grid(
-                [["MRN", "Patient", "Claim id", "Why", "What would mend it"]]
-                + [
-                    [
-                        r.mrn,
-                        r.patient,
-                        r.claim_id,
-                        "\n".join(why for why, _ in r.reasons),
-                        "\n".join(mend for _, mend in r.reasons if mend),
-                    ]
-                    for r in notes.left_out
-                ],
-                [w * inch for w in (0.8, 1.3, 1.1, 2.1, 2.0)],
-                long=True,
-            )
-        )
-    else:
+    if not notes.left_out:
         story.append(Paragraph("Every billable month goes in a claim file.", s["body"]))
+    # Months kept out for the same reasons are listed under them once: a practice whose
+    # clearinghouse settings are missing has every month kept out, and a thousand rows each
+    # repeating the same sentences would run for a hundred pages (and take seconds to lay out).
+    groups: dict[tuple[tuple[str, str], ...], list[LeftOut]] = {}
+    for month in notes.left_out:
+        groups.setdefault(month.reasons, []).append(month)
+    # The reasons that keep the most months out first: their mend sends the most claims.
+    for reasons, months in sorted(groups.items(), key=lambda g: (-len(g[1]), g[1][0].mrn)):
+        count = f"{len(months)} month{'s' if len(months) != 1 else ''}"
+        story += [
+            CondPageBreak(HEADING_ROOM),
+            _grid(
+                [[f"Why ({count})", "What would mend it"]]
+                + [[why, mend or "—"] for why, mend in reasons],
+                [width / 2, width / 2],
+            ),
+            _grid(
+                [["MRN", "Patient", "Claim id"]] + [[r.mrn, r.patient, r.claim_id] for r in months],
+                [1.2 * inch, width - 2.9 * inch, 1.7 * inch],
+                long=True,
+                size=7.5,
+            ),
+            Spacer(1, 8),
+        ]
     if notes.secondary:
         story += heading("Claims that go to a secondary payer", s)
         story.append(
