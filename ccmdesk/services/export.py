@@ -590,6 +590,9 @@ class _Describer:
             ),  # boxes 9, 9a, 9d and 11d
             signature_on_file=on_file,
             service_facility=f"{header.name}, {self.practice_address}",  # box 32
+            # Box 33 names whom 33a's NPI belongs to: the group, else the practitioner billing
+            # in their own name (as the claim file's loop 2010AA does).
+            billing_provider=header.name if group_npi else row.practitioner,
             billing_address=self.practice_address,  # box 33
             patient_share_text=estimate_text(r),
             qmb=patient.qmb,

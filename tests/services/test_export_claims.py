@@ -161,8 +161,21 @@ def test_an_insured_spouse_prints_in_box_4_and_the_practice_defaults_fill_the_re
         "27 Accept assignment": "yes",
         # No address parts yet: the printed address.
         "32 Service facility": "Test Practice, 1 Main St, Portland, ME 04101",
+        "33 Billing provider · phone": "Test Practice, 1 Main St, Portland, ME 04101 · "
+        "207-555-0100",
         "33b Taxonomy": "—",
     }  # fmt: skip
+
+
+def test_without_a_group_npi_the_practitioner_is_the_billing_provider_of_box_33(
+    team: Services, db: Database, tmp_path: Path
+) -> None:
+    claim_practice(db, group_npi=None)
+    team.export.export(BILLER, MONTH, tmp_path)
+    found = boxes(superbill(tmp_path, "S02").read_bytes())
+    assert found["33 Billing provider · phone"].startswith("Dr. A, 12 Main St, Portland")
+    assert found["33a Billing provider NPI"] == VALID_NPIS[0]
+    assert found["32 Service facility"].startswith("Test Practice, 12 Main St")
 
 
 def test_hostile_coverage_text_never_breaks_the_superbill_or_the_handoff(
