@@ -2,8 +2,8 @@
 
     python tests/reports/make_samples.py
 
-Writes docs/samples/: the superbill with the longest time log, an unsigned one, and the
-handoff report, as PDFs and as PNG pages (pdftoppm from poppler-utils). The demo practice is
+Writes docs/samples/: the superbill with the longest time log of a Medicare Part B patient,
+an unsigned one, and the handoff report, as PDFs and as PNG pages (pdftoppm from poppler-utils). The demo practice is
 given its claim settings first, and the longest log's patient a secondary payer, so that the
 superbill shows every CMS-1500 box filled; the practitioners sign all but a few months, so that
 the handoff's "Not in the claim file" lists each kind of reason without running for pages.
