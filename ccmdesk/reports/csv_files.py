@@ -30,6 +30,12 @@ class HandoffLine:
     warnings: str
     signed_off: str  # "yes" / "no"
     amount_cents: int
+    # Issue #17's columns, after the first ones (docs/formats.md): blank for callers that do not
+    # know the claim file.
+    program: str = ""  # "ccm" or "pcm_focus"; blank when no code family fits the month
+    claim_id: str = ""  # CLM01 of a billable month
+    claim_edits: str = ""  # the failing CLAIM_* codes of a billable month, ";"-separated, sorted
+    patient_share_cents: int = 0
 
 
 @dataclass(frozen=True)
@@ -48,10 +54,35 @@ class ClaimLine:
     billing_npi: str
     payer: str
     member_id: str
+    # What a practice-management import needs besides (docs/formats.md); defaults: not known.
+    patient_last_name: str = ""
+    patient_first_name: str = ""
+    patient_dob: str = ""  # YYYY-MM-DD
+    patient_sex: str = ""
+    patient_address: str = ""  # the street
+    patient_city: str = ""
+    patient_state: str = ""
+    patient_zip: str = ""
+    payer_id: str = ""  # the primary payer's id in the payer list
+    edi_payer_id: str = ""
+    relationship: str = ""  # the patient's relationship to the insured: self, spouse, ...
+    secondary_payer: str = ""  # the secondary payer's id in the payer list
+    secondary_member_id: str = ""
+    diagnosis_pointers: str = ""  # letters into diagnosis_codes, "ABCD" (box 24E)
+    tin: str = ""
+    taxonomy: str = ""
+    signed_by_npi: str = ""
+    signed_on: str = ""  # YYYY-MM-DD, the practice's day
+    patient_share_cents: int = 0  # this line's part of the month's patient share
+    claim_id: str = ""
 
 
 # Free text typed by people: guarded against spreadsheet formulas.
-_TEXT = frozenset({"mrn", "last_name", "first_name", "payer", "member_id"})
+_TEXT = frozenset({
+    "mrn", "last_name", "first_name", "payer", "member_id", "patient_last_name",
+    "patient_first_name", "patient_address", "patient_city", "patient_state", "patient_zip",
+    "edi_payer_id", "secondary_member_id",
+})  # fmt: skip
 
 
 def guarded(value: str) -> str:

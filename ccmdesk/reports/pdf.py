@@ -212,6 +212,7 @@ class Superbill:
     icd_indicator: str = "0"  # box 21: 0 is ICD-10-CM
     service_facility: str = ""  # box 32; blank: the practice's name and address
     billing_provider: str = ""  # box 33's name; blank: the practice's name
+    billing_address: str = ""  # box 33's address; blank: the practice's printed address
     # The patient-share sentence of the rules (estimate, QMB, waiver or secondary payer);
     # blank: the plain 20 % estimate as printed before payers existed.
     patient_share_text: str = ""
@@ -579,7 +580,10 @@ def _provider_boxes(bill: Superbill) -> list[list[tuple[str, str]]]:
         [
             ("31 Signature of physician · date", signed),
             ("32 Service facility", bill.service_facility or f"{p.name}, {p.address}"),
-            ("33 Billing provider · phone", f"{provider}, {p.address} · {p.phone or '—'}"),
+            (
+                "33 Billing provider · phone",
+                f"{provider}, {bill.billing_address or p.address} · {p.phone or '—'}",
+            ),
         ],
         [
             (
@@ -621,7 +625,11 @@ def _service_lines(bill: Superbill, width: float) -> Table:
     share = bill.patient_share_text or "Patient responsibility (estimate, 20 %)"
     rows.append(["", "", "", "28 Total charge", "", "", "", dollars(bill.total_cents)])
     rows.append(["", "", "", share, "", "", "", dollars(bill.patient_share_cents)])
-    return _grid(rows, [w * inch for w in widths], size=size, numeric=(5, 7), bold_rows=(-2,))
+    table = _grid(rows, [w * inch for w in widths], size=size, numeric=(5, 7), bold_rows=(-2,))
+    # The total's and the share's words run from the description to the charges column: the
+    # share's sentence (why it is $0, the deductible it assumes) needs more than one column.
+    table.setStyle(TableStyle([("SPAN", (3, row), (6, row)) for row in (-2, -1)]))
+    return table
 
 
 def _log_appendix(
@@ -666,6 +674,47 @@ class HandoffRow:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """A billable month that goes in no claim file, and why (docs/formats.md)."""
+
+    mrn: str
+    patient: str
+    claim_id: str
+    reasons: tuple[tuple[str, str], ...]  # (why in words, how to mend it)
+
+
+@dataclass(frozen=True)
+class SecondaryClaim:
+    """A billable month whose patient has a secondary payer, who is billed the coinsurance."""
+
+    mrn: str
+    patient: str
+    claim_id: str
+    payer: str  # the secondary payer's name
+    member_id: str
+    coinsurance_cents: int
+
+
+@dataclass(frozen=True)
+class Waived:
+    """A billable month whose coinsurance a hardship waiver covers."""
+
+    mrn: str
+    patient: str
+    sentence: str  # rules.billing.waiver_text
+
+
+@dataclass(frozen=True)
+class ClaimFileNotes:
+    """What the handoff says about the claim files: the billable months left out of them,
+    the claims that go on to a secondary payer, and the waived months."""
+
+    left_out: tuple[LeftOut, ...] = ()
+    secondary: tuple[SecondaryClaim, ...] = ()
+    waived: tuple[Waived, ...] = ()
+
+
+@dataclass(frozen=True)
 class Handoff:
     practice: str
     month: str
@@ -679,6 +728,7 @@ class Handoff:
     audit_head: str = ""
     attachments: dict[str, bytes] = field(default_factory=dict)
     created: dt.datetime | None = None
+    claims: ClaimFileNotes | None = None  # None: the report says nothing of claim files
 
 
 def handoff_pdf(report: Handoff) -> bytes:
@@ -703,6 +753,11 @@ def handoff_pdf(report: Handoff) -> bytes:
                 ["Billable and signed", signed],
                 ["Billable, not signed yet", len(report.billable) - signed],
             ]
+            + (
+                [["Billable, in no claim file", len(report.claims.left_out)]]
+                if report.claims is not None
+                else []
+            )
             + [[f"Expected {code}", dollars(c)] for code, c in report.amount_by_code]
             + [["Expected in all", dollars(total)]],
             [width - 1.5 * inch, 1.5 * inch],
@@ -758,6 +813,8 @@ def handoff_pdf(report: Handoff) -> bytes:
         )
     else:
         story.append(para("Every enrolled or active patient is billable."))
+    if report.claims is not None:
+        story += _claim_file_sections(report.claims, s, width)
     story += heading("Minutes by staff member", s)
     story.append(
         _grid(
@@ -784,6 +841,79 @@ def handoff_pdf(report: Handoff) -> bytes:
         report.created,
     )
     return attach(pdf, report.attachments)
+
+
+def _claim_file_sections(
+    notes: ClaimFileNotes, s: dict[str, ParagraphStyle], width: float
+) -> list[Flowable]:
+    """The billable months the claim files leave out and why; the claims a secondary payer is
+    billed after the primary; the months whose coinsurance is waived."""
+    story = heading("Not in the claim file", s)
+    if not notes.left_out:
+        story.append(Paragraph("Every billable month goes in a claim file.", s["body"]))
+    # Months kept out for the same reasons are listed under them once: a practice whose
+    # clearinghouse settings are missing has every month kept out, and a thousand rows each
+    # repeating the same sentences would run for a hundred pages (and take seconds to lay out).
+    groups: dict[tuple[tuple[str, str], ...], list[LeftOut]] = {}
+    for month in notes.left_out:
+        groups.setdefault(month.reasons, []).append(month)
+    # The reasons that keep the most months out first: their mend sends the most claims.
+    for reasons, months in sorted(groups.items(), key=lambda g: (-len(g[1]), g[1][0].mrn)):
+        count = f"{len(months)} month{'s' if len(months) != 1 else ''}"
+        story += [
+            CondPageBreak(HEADING_ROOM),
+            _grid(
+                [[f"Why ({count})", "What would mend it"]]
+                + [[why, mend or "—"] for why, mend in reasons],
+                [width / 2, width / 2],
+            ),
+            _grid(
+                [["MRN", "Patient", "Claim id"]] + [[r.mrn, r.patient, r.claim_id] for r in months],
+                [1.2 * inch, width - 2.9 * inch, 1.7 * inch],
+                long=True,
+                size=7.5,
+            ),
+            Spacer(1, 8),
+        ]
+    if notes.secondary:
+        story += heading("Claims that go to a secondary payer", s)
+        story.append(
+            Paragraph(
+                "Once the primary payer has paid, bill the coinsurance to the secondary payer; "
+                "ccmdesk writes no secondary claim file yet.",
+                s["small"],
+            )
+        )
+        story.append(
+            _grid(
+                [["MRN", "Patient", "Claim id", "Secondary payer", "Member id", "Coinsurance"]]
+                + [
+                    [
+                        r.mrn,
+                        r.patient,
+                        r.claim_id,
+                        r.payer,
+                        r.member_id or "—",
+                        dollars(r.coinsurance_cents),
+                    ]
+                    for r in notes.secondary
+                ],
+                [w * inch for w in (0.8, 1.5, 1.1, 1.9, 1.1, 0.9)],
+                long=True,
+                numeric=(5,),
+            )
+        )
+    if notes.waived:
+        story += heading("Coinsurance waived", s)
+        story.append(
+            _grid(
+                [["MRN", "Patient", "Waiver"]]
+                + [[r.mrn, r.patient, r.sentence] for r in notes.waived],
+                [0.8 * inch, 1.6 * inch, width - 2.4 * inch],
+                long=True,
+            )
+        )
+    return story
 
 
 def attach(pdf: bytes, attachments: dict[str, bytes]) -> bytes:

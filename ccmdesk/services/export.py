@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -29,14 +29,24 @@ from ccmdesk.models import (
 )
 from ccmdesk.reports import pdf, rendering
 from ccmdesk.reports.csv_files import ClaimLine, HandoffLine, claim_lines_csv, handoff_csv
+from ccmdesk.reports.x12 import claim_id
 from ccmdesk.rules import icd10
-from ccmdesk.rules.billing import clock, codes_words, day_text
-from ccmdesk.rules.catalog import REASONS
+from ccmdesk.rules.billing import (
+    MonthResult,
+    clock,
+    codes_words,
+    day_text,
+    estimate_text,
+    waiver_text,
+)
+from ccmdesk.rules.catalog import FAMILIES, REASONS
+from ccmdesk.rules.claims import PatientClaimFacts, pointer_letters, signature_on_file
 from ccmdesk.rules.intervals import date_text, date_time_text, month_label
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
 from ccmdesk.services.billing.evaluation import BillingRow, BillingService, amount_by_code
 from ccmdesk.services.billing.plumbing import collector_paused
+from ccmdesk.services.claims import ClaimStatus, claim_statuses, practice_claim_settings
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ServiceError
 from ccmdesk.services.review import log_lines_of
@@ -62,8 +72,26 @@ class ExportResult:
     finished: list[Finished] = field(default_factory=list)
 
 
-def handoff_line(row: BillingRow) -> HandoffLine:
+# The handoff's `program` column (docs/formats.md): a family's program as its payer's `covers`
+# names it, in the words of the programs a patient may be in; PCM is written `pcm_focus`.
+HANDOFF_PROGRAMS = {"ccm": "ccm", "pcm": "pcm_focus"}
+# The patient's release and assignment signature as recorded; blank follows the practice.
+_SIGNATURE = {"yes": True, "no": False}
+
+
+def handoff_program(result: MonthResult) -> str:
+    """The month's program for the handoff: that of the code family it bills (or would bill
+    once mended); blank when no family fits its time."""
+    if result.option is None:
+        return ""
+    return HANDOFF_PROGRAMS[FAMILIES[result.option.family].program]
+
+
+def handoff_line(row: BillingRow, status: ClaimStatus | None = None) -> HandoffLine:
+    """The month's handoff row; a billable month's claim id and failing claim edits come with
+    its claim status (services/claims.py)."""
     r = row.result
+    billable = r.billable
     return HandoffLine(
         month=r.month,
         mrn=row.mrn,
@@ -79,7 +107,95 @@ def handoff_line(row: BillingRow) -> HandoffLine:
         warnings=";".join(sorted(r.warnings)),
         signed_off="yes" if r.signed else "no",
         amount_cents=r.amount_cents if r.billable else 0,
+        program=handoff_program(r),
+        claim_id=claim_id(row.mrn, r.month) if billable else "",
+        claim_edits=";".join(sorted(status.edits)) if billable and status else "",
+        patient_share_cents=r.patient_share_cents if billable else 0,
     )
+
+
+def line_shares(share_cents: int, charges: Sequence[int]) -> list[int]:
+    """The month's patient share split over its code lines in proportion to their charges,
+    the cents left over by rounding down on the first (base) line: the lines add up to the
+    month's share (docs/formats.md, claim-lines)."""
+    total = sum(charges)
+    if not charges or total <= 0:
+        return [share_cents] + [0] * (len(charges) - 1) if charges else []
+    parts = [share_cents * charge // total for charge in charges]
+    parts[0] += share_cents - sum(parts)
+    return parts
+
+
+# Why an unsigned billable month is in no claim file, and how to mend it.
+NOT_SIGNED = (
+    "Not signed: the billing practitioner has not signed the month.",
+    "The billing practitioner signs the month in the Monthly summary; then export again.",
+)
+
+
+def claim_file_notes(
+    rows: Iterable[BillingRow],
+    statuses: Mapping[str, ClaimStatus],
+    secondary: Mapping[str, tuple[str, str]],
+    *,
+    resend: bool = False,
+) -> pdf.ClaimFileNotes:
+    """What the handoff says about the claim files (docs/formats.md, "Not in the claim file"):
+    every billable month that goes in none, with why (not signed, each failing claim edit,
+    or already sent, unless `resend` sends it again); the billable months whose patient has a
+    secondary payer (`secondary`: MRN -> (payer name, member id)); the waived months."""
+    left_out: list[pdf.LeftOut] = []
+    to_secondary: list[pdf.SecondaryClaim] = []
+    waived: list[pdf.Waived] = []
+    for row in sorted(rows, key=lambda row: row.mrn):
+        r = row.result
+        if not r.billable:
+            continue
+        status = statuses.get(row.mrn)
+        claim = status.claim_id if status is not None else claim_id(row.mrn, r.month)
+        reasons: list[tuple[str, str]] = []
+        if not r.signed:
+            reasons.append(NOT_SIGNED)
+        for code in sorted(status.edits if status is not None else ()):
+            reasons.append((REASONS[code].text, REASONS[code].mend))
+        if status is not None and status.sent_in and not resend:
+            reasons.append(
+                (
+                    f"Already sent in {status.sent_in}.",
+                    "To send it once more, export again choosing to resend it (--resend on "
+                    "the command line).",
+                )
+            )
+        if reasons:
+            left_out.append(pdf.LeftOut(row.mrn, row.patient_name, claim, tuple(reasons)))
+        if row.mrn in secondary:
+            payer, member_id = secondary[row.mrn]
+            to_secondary.append(
+                pdf.SecondaryClaim(
+                    row.mrn,
+                    row.patient_name,
+                    claim,
+                    payer,
+                    member_id,
+                    r.cost_share.coinsurance_cents,
+                )
+            )
+        if r.cost_share.waiver is not None:
+            waived.append(pdf.Waived(row.mrn, row.patient_name, waiver_text(r.cost_share.waiver)))
+    return pdf.ClaimFileNotes(tuple(left_out), tuple(to_secondary), tuple(waived))
+
+
+def secondary_coverage(session: Session) -> dict[str, tuple[str, str]]:
+    """Each patient's secondary payer (its name in the payer list) and member id, by MRN, for
+    the patients that have one (few: no list of MRNs to send)."""
+    return {
+        mrn: (name, member_id)
+        for mrn, name, member_id in session.execute(
+            select(Patient.mrn, Payer.name, Patient.secondary_member_id).join(
+                Payer, Payer.id == Patient.secondary_payer_id
+            )
+        )
+    }
 
 
 def generation_time(now: dt.datetime) -> dt.datetime:
@@ -192,6 +308,9 @@ class ExportService(ServiceBase):
                     )
                 zone = practice_zone(session)
                 rows = self._billing.evaluate_in(session, month)
+                # The handoff's claim columns and its "Not in the claim file" (issue #17).
+                statuses = claim_statuses(session, month)
+                claim_notes = claim_file_notes(rows, statuses, secondary_coverage(session))
                 claimed = [
                     r for r in rows if r.result.billable and (r.result.signed or not signed_only)
                 ]
@@ -232,7 +351,7 @@ class ExportService(ServiceBase):
                     progress(done, total)
             renderer.close()  # every batch is in: the workers may go
             handoff_file, claims_file = (
-                handoff_csv(handoff_line(r) for r in rows),
+                handoff_csv(handoff_line(r, statuses.get(r.mrn)) for r in rows),
                 claim_lines_csv(lines),
             )
             report = pdf.Handoff(
@@ -247,6 +366,7 @@ class ExportService(ServiceBase):
                 generated=generated,
                 created=now,
                 audit_head=head or "",
+                claims=claim_notes,
                 attachments={
                     f"handoff-{month}.csv": handoff_file,
                     f"claim-lines-{month}.csv": claims_file,
@@ -291,10 +411,26 @@ class _Describer:
         self.zone, self.generated, self.head = zone, generated, head or ""
         self.created = created
         self.header = pdf.PracticeHeader(
-            practice.name, practice.address, practice.phone, practice.group_npi or "", practice.tin
+            practice.name,
+            practice.address,
+            practice.phone,
+            practice.group_npi or "",
+            practice.tin,
+            tin_kind=practice.tin_kind.upper(),  # box 25
+            taxonomy=practice.taxonomy,  # box 33b
+            accept_assignment=practice.accept_assignment,  # box 27
         )
         self.place = practice.place_of_service
         self.group_npi = practice.group_npi or ""
+        self.tin, self.taxonomy = practice.tin, practice.taxonomy
+        self.claim_settings = practice_claim_settings(practice)
+        # Boxes 32 and 33: the address as parts, the way the claim file carries it, once the
+        # practice has entered them; until then the printed address.
+        self.practice_address = (
+            _address_text(practice.street, practice.city, practice.state, practice.zip)
+            if practice.street.strip()
+            else practice.address
+        )
         self.patients = {
             p.mrn: p
             for p in session.scalars(
@@ -304,11 +440,9 @@ class _Describer:
             )
         }
         self.staff = {m.id: m for m in session.scalars(select(Staff))}
-        # The payer list's names: a payer renamed there is printed by its new name (the
+        # The payer list as it is now: a payer renamed there is printed by its new name (the
         # patient's own payer text is only refreshed when the patient is saved).
-        self.payer_names: dict[int, str] = {
-            pid: name for pid, name in session.execute(select(Payer.id, Payer.name))
-        }
+        self.payers: dict[int, Payer] = {p.id: p for p in session.scalars(select(Payer))}
         self.signatures = {
             review.patient_id: review
             for review in session.scalars(
@@ -322,12 +456,26 @@ class _Describer:
 
     def payer_name(self, patient: Patient) -> str:
         """The primary payer's name as the payer list has it now; else the patient's text."""
-        return self.payer_names.get(patient.primary_payer_id or 0, patient.payer)
+        payer = self.payers.get(patient.primary_payer_id or 0)
+        return payer.name if payer is not None else patient.payer
+
+    def signed(self, patient: Patient) -> tuple[Staff | None, dt.date | None]:
+        """Who signed the patient's month and on which day of the practice (None: unsigned)."""
+        review = self.signatures.get(patient.id)
+        if review is None:
+            return None, None
+        return self.staff.get(review.signed_by_id), review.signed_at.astimezone(self.zone).date()
 
     def claim_lines(self, row: BillingRow) -> list[ClaimLine]:
         patient, place, group_npi = self.patients[row.mrn], self.place, self.group_npi
         r = row.result
-        diagnoses = ";".join(r.inputs[1].conditions)
+        conditions = r.inputs[1].conditions
+        diagnoses = ";".join(conditions)
+        primary = self.payers.get(patient.primary_payer_id or 0)
+        secondary = self.payers.get(patient.secondary_payer_id or 0)
+        signer, signed_on = self.signed(patient)
+        lines = r.lines
+        shares = line_shares(r.patient_share_cents, [line.charge_cents for line in lines])
         return [
             ClaimLine(
                 month=r.month,
@@ -342,8 +490,28 @@ class _Describer:
                 billing_npi=group_npi or row.practitioner_npi,
                 payer=self.payer_name(patient),
                 member_id=patient.member_id,
+                patient_last_name=patient.last_name,
+                patient_first_name=patient.first_name,
+                patient_dob=patient.dob.isoformat(),
+                patient_sex=patient.sex,
+                patient_address=patient.address,
+                patient_city=patient.city,
+                patient_state=patient.state,
+                patient_zip=patient.zip,
+                payer_id=primary.payer_id if primary is not None else "",
+                edi_payer_id=primary.edi_payer_id if primary is not None else "",
+                relationship=patient.insured_relationship or "self",
+                secondary_payer=secondary.payer_id if secondary is not None else "",
+                secondary_member_id=patient.secondary_member_id if secondary is not None else "",
+                diagnosis_pointers=pointer_letters(conditions),
+                tin=self.tin,
+                taxonomy=self.taxonomy,
+                signed_by_npi=(signer.npi or "") if signer is not None else "",
+                signed_on=signed_on.isoformat() if signed_on is not None else "",
+                patient_share_cents=share,
+                claim_id=claim_id(row.mrn, r.month),
             )
-            for line in r.lines
+            for line, share in zip(lines, shares, strict=True)
         ]
 
     def superbill(self, row: BillingRow) -> pdf.Superbill:
@@ -354,7 +522,7 @@ class _Describer:
         header, generated, head = self.header, self.generated, self.head
         r = row.result
         conditions = r.inputs[1].conditions
-        pointers = "".join(pdf.DIAGNOSIS_LETTERS[: min(4, len(conditions))])
+        pointers = pointer_letters(conditions)  # box 24E
         practitioner = staff.get(patient.billing_practitioner_id or 0)
         name = row.practitioner + (
             f", {practitioner.credentials}" if practitioner and practitioner.credentials else ""
@@ -383,10 +551,19 @@ class _Describer:
                 signature.attestation,
                 day=date_text(signed_at.date()),  # box 31: the day the month was signed
             )
-        address = ", ".join(
-            part
-            for part in (patient.address, patient.city, f"{patient.state} {patient.zip}".strip())
-            if part
+        address = _address_text(patient.address, patient.city, patient.state, patient.zip)
+        primary = self.payers.get(patient.primary_payer_id or 0)
+        secondary = self.payers.get(patient.secondary_payer_id or 0)
+        relationship = patient.insured_relationship or "self"
+        insured = ""  # box 4: blank prints the patient, who is the insured
+        if relationship != "self":
+            insured = ", ".join(
+                part for part in (patient.insured_last_name, patient.insured_first_name) if part
+            )
+        # Boxes 12 and 13: the patient's own yes or no, else what the practice collects.
+        on_file = signature_on_file(
+            PatientClaimFacts(signature_on_file=_SIGNATURE.get(patient.signature_on_file)),
+            self.claim_settings,
         )
         return pdf.Superbill(
             practice=header,
@@ -402,7 +579,22 @@ class _Describer:
             sex=patient.sex,  # box 3
             phone=patient.phone,  # box 5
             payer=self.payer_name(patient),
-            member_id=patient.member_id,
+            payer_kind=primary.kind if primary is not None else "",  # box 1
+            member_id=patient.member_id,  # box 1a
+            relationship=relationship,  # box 6
+            insured_name=insured,
+            other_insured=(
+                pdf.OtherInsured(secondary.name, patient.secondary_member_id)
+                if secondary is not None
+                else None
+            ),  # boxes 9, 9a, 9d and 11d
+            signature_on_file=on_file,
+            service_facility=f"{header.name}, {self.practice_address}",  # box 32
+            # Box 33 names whom 33a's NPI belongs to: the group, else the practitioner billing
+            # in their own name (as the claim file's loop 2010AA does).
+            billing_provider=header.name if group_npi else row.practitioner,
+            billing_address=self.practice_address,  # box 33
+            patient_share_text=estimate_text(r),
             qmb=patient.qmb,
             date_of_service=date_text(r.date_of_service),
             place_of_service=place,
@@ -447,6 +639,13 @@ class _Describer:
             audit_head=head,
             created=self.created,
         )
+
+
+def _address_text(street: str, city: str, state: str, zip_code: str) -> str:
+    """An address from its parts on one line, "1 Main St, Portland, ME 04101"; blank parts
+    left out."""
+    parts = (street.strip(), city.strip(), f"{state.strip()} {zip_code.strip()}".strip())
+    return ", ".join(part for part in parts if part)
 
 
 def _file_safe(mrn: str) -> str:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 
 from ccmdesk.reports.csv_files import ClaimLine, HandoffLine, claim_lines_csv, handoff_csv
 
 
 def handoff(mrn: str, last: str = "Rivera", first: str = "Ana") -> HandoffLine:
     return HandoffLine("2026-03", mrn, last, first, "1000000012", 1500, 0, 60, "99490x1",
-                       "billable", "", "NOT_SIGNED", "no", 6613)  # fmt: skip
+                       "billable", "", "NOT_SIGNED", "no", 6613, "ccm", f"{mrn}-202603",
+                       "CLAIM_NO_ADDRESS;CLAIM_NO_SUBMITTER", 1323)  # fmt: skip
 
 
 def claim(mrn: str, code: str, payer: str = "Medicare Part B") -> ClaimLine:
@@ -25,12 +27,12 @@ def test_the_handoff_has_the_columns_of_formats_md_sorted_by_mrn_with_crlf() -> 
     assert lines[0] == (
         b"month,mrn,last_name,first_name,practitioner_npi,countable_seconds,"
         b"practitioner_seconds,excluded_seconds,codes,status,blocks,warnings,signed_off,"
-        b"amount_cents"
+        b"amount_cents,program,claim_id,claim_edits,patient_share_cents"
     )
     assert lines[1].startswith(b"2026-03,A1,") and lines[2].startswith(b"2026-03,B2,")
-    assert (
-        lines[1]
-        == b"2026-03,A1,Rivera,Ana,1000000012,1500,0,60,99490x1,billable,,NOT_SIGNED,no,6613"
+    assert lines[1] == (
+        b"2026-03,A1,Rivera,Ana,1000000012,1500,0,60,99490x1,billable,,NOT_SIGNED,no,6613,"
+        b"ccm,A1-202603,CLAIM_NO_ADDRESS;CLAIM_NO_SUBMITTER,1323"
     )
     assert lines[-1] == b""  # the last row ends with CRLF too
 
@@ -41,6 +43,20 @@ def test_claim_lines_keep_the_base_code_first_within_a_patient() -> None:
     assert rows[0][:7] == ["month", "mrn", "date_of_service", "place_of_service", "code",
                            "units", "charge_cents"]  # fmt: skip
     assert [(r[1], r[4]) for r in rows[1:]] == [("A1", "99490"), ("A1", "99439"), ("B2", "99490")]
+
+
+def test_claim_lines_gain_the_practice_management_columns_after_the_old_ones() -> None:
+    rows = list(csv.reader(io.StringIO(claim_lines_csv([claim("A1", "99490")]).decode())))
+    assert rows[0] == [
+        "month", "mrn", "date_of_service", "place_of_service", "code", "units", "charge_cents",
+        "diagnosis_codes", "rendering_npi", "billing_npi", "payer", "member_id",
+        "patient_last_name", "patient_first_name", "patient_dob", "patient_sex",
+        "patient_address", "patient_city", "patient_state", "patient_zip", "payer_id",
+        "edi_payer_id", "relationship", "secondary_payer", "secondary_member_id",
+        "diagnosis_pointers", "tin", "taxonomy", "signed_by_npi", "signed_on",
+        "patient_share_cents", "claim_id",
+    ]  # fmt: skip
+    assert len(rows[1]) == len(rows[0])
 
 
 def test_hostile_text_round_trips_and_never_runs_as_a_formula() -> None:
@@ -57,3 +73,10 @@ def test_hostile_text_round_trips_and_never_runs_as_a_formula() -> None:
         csv.reader(io.StringIO(claim_lines_csv([claim("A1", "99490", "+Plan")]).decode()))
     )
     assert claim_rows[1][10] == "'+Plan"
+    # The patient's own text in the new columns is guarded the same way.
+    line = replace(claim("A1", "99490"), patient_last_name="=cmd", patient_address="-1 Main",
+                   patient_city="@x", secondary_member_id="+7", edi_payer_id="=E")  # fmt: skip
+    row = dict(zip(*csv.reader(io.StringIO(claim_lines_csv([line]).decode())), strict=True))
+    assert [row[name] for name in ("patient_last_name", "patient_address", "patient_city",
+                                   "secondary_member_id", "edi_payer_id")] == [
+        "'=cmd", "'-1 Main", "'@x", "'+7", "'=E"]  # fmt: skip

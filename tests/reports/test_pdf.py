@@ -110,3 +110,38 @@ def test_month_and_day_names_never_follow_the_process_locale() -> None:
     for path in root.rglob("*.py"):
         if "ui" not in path.relative_to(root).parts:
             assert not re.search(r"%[aAbB]", path.read_text(encoding="utf-8")), path
+
+
+def test_months_kept_out_of_the_claim_file_for_the_same_reasons_share_one_why() -> None:
+    import io
+    from dataclasses import replace
+
+    from pypdf import PdfReader
+
+    unsigned = (("Not signed.", "Sign it."),)
+    no_sex = (("No sex on file.", "Record it."), ("Not signed.", "Sign it."))
+    left_out = tuple(
+        pdf.LeftOut(f"M{n:03d}", "Patient", f"M{n:03d}-202603", no_sex if n == 7 else unsigned)
+        for n in range(60)
+    )
+    report = pdf.Handoff(
+        practice="Clinic", month="2026-03", month_name="March 2026", enrolled_or_active=60,
+        billable=(), not_billed=(), amount_by_code=(), staff_minutes=(), generated="now",
+        claims=pdf.ClaimFileNotes(left_out),
+    )  # fmt: skip
+    document = pdf.handoff_pdf(report)
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(document)).pages)
+    section = text.split("Not in the claim file", 1)[1]
+    assert section.count("Not signed.") == 2 and section.count("No sex on file.") == 1
+    # The reasons that keep the most months out come first, each month under its reasons.
+    assert section.index("Why (59 months)") < section.index("Why (1 month)")
+    assert all(f"M{n:03d}-202603" in section for n in range(60))
+    assert section.index("M007-202603") > section.index("Why (1 month)")
+    assert "Billable, in no claim file" in text
+    nothing = pdf.handoff_pdf(replace(report, claims=pdf.ClaimFileNotes()))
+    assert (
+        "Every billable month goes in a claim file."
+        in PdfReader(io.BytesIO(nothing)).pages[0].extract_text()
+    )
+    without = pdf.handoff_pdf(replace(report, claims=None))
+    assert "claim file" not in PdfReader(io.BytesIO(without)).pages[0].extract_text()
