@@ -108,6 +108,9 @@ class PatientRecord:
     secondary_payer: str = ""
     secondary_member_id: str = ""
     signature_on_file: str = ""  # yes, no, or blank: the practice's setting
+    # The patient says they cannot pay the coinsurance: the care team is shown the options
+    # (docs/payers.md, "A patient who cannot pay").
+    cannot_pay: bool = False
 
 
 PATIENT_COLUMNS = (
@@ -137,7 +140,8 @@ PATIENT_COLUMNS = (
 )
 RELATIONSHIPS = ("self", "spouse", "child", "other")  # the patient's, to the insured
 # The editor's fields are PATIENT_COLUMNS; a patients.csv file may also name the payers the new
-# way (primary_payer, primary_member_id) and carry the rest of the coverage.
+# way (primary_payer, primary_member_id) and carry the rest of the coverage, and cannot_pay
+# (a file or an editor without it keeps what is stored).
 NEW_PAYER_COLUMNS = ("primary_payer", "primary_member_id")
 OLD_PAYER_COLUMNS = ("payer", "payer_type", "member_id")
 COVERAGE_COLUMNS = (
@@ -148,5 +152,6 @@ COVERAGE_COLUMNS = (
     "secondary_member_id",
     "signature_on_file",
 )
-PATIENT_FILE_COLUMNS = PATIENT_COLUMNS + NEW_PAYER_COLUMNS + COVERAGE_COLUMNS
+CANNOT_PAY = "cannot_pay"
+PATIENT_FILE_COLUMNS = PATIENT_COLUMNS + NEW_PAYER_COLUMNS + COVERAGE_COLUMNS + (CANNOT_PAY,)
 STAFF_COLUMNS = ("staff_id", "name", "role", "credentials", "npi")

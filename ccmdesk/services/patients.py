@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased, object_session, selectinload
 from ccmdesk.db import Database
 from ccmdesk.models import Enrollment, Patient, PatientCondition, Staff
 from ccmdesk.rules.records import (
+    CANNOT_PAY,
     PATIENT_FILE_COLUMNS,
     FieldError,
     PatientRecord,
@@ -34,6 +35,7 @@ from ccmdesk.services.coverage import (
     resolve,
     store_made,
 )
+from ccmdesk.services.enrolment import consent_events
 from ccmdesk.services.errors import NotFound, ValidationFailed
 
 
@@ -192,6 +194,7 @@ def patient_record(
         secondary_payer=payer_keys.get(patient.secondary_payer_id or 0, ""),
         secondary_member_id=patient.secondary_member_id,
         signature_on_file=patient.signature_on_file,
+        cannot_pay=patient.cannot_pay,
     )
 
 
@@ -217,6 +220,7 @@ def apply_patient(
     patient.payer_type = record.payer_type
     patient.member_id = record.member_id
     patient.qmb = record.qmb
+    patient.cannot_pay = record.cannot_pay
     apply_coverage(patient, record, payer_ids)
     patient.billing_practitioner_id = staff_ids.get(record.billing_practitioner)
     patient.care_manager_id = staff_ids.get(record.care_manager)
@@ -239,6 +243,19 @@ def apply_patient(
     enrollment.initiating_visit_date = record.initiating_visit_date
     enrollment.care_plan_date = record.care_plan_date
     patient.enrollment = enrollment
+
+
+def kept_cannot_pay(raw: Mapping[str, str], stored: bool | None) -> dict[str, str]:
+    """`raw` with cannot_pay filled from the stored patient when it leaves the column out: a
+    patients.csv or an editor without it keeps what is on file."""
+    if stored is None or CANNOT_PAY in raw:
+        return dict(raw)
+    return {**raw, CANNOT_PAY: "yes" if stored else "no"}
+
+
+def stored_cannot_pay(session: Session, mrns: Iterable[str]) -> dict[str, bool]:
+    query = select(Patient.mrn, Patient.cannot_pay).where(Patient.mrn.in_(sorted(set(mrns))))
+    return {mrn: flag for mrn, flag in session.execute(query)}
 
 
 def audit_form(record: PatientRecord) -> dict[str, Any]:
@@ -338,6 +355,7 @@ class PatientService(ServiceBase):
             now = patient_record(found, keys, payer_keys(session))
             stored = StoredCoverage.of(now)
         raw = kept_coverage(raw, stored)
+        raw = kept_cannot_pay(raw, now.cannot_pay if now is not None else None)
         record, errors = patient_from_text(raw, self._today(session))
         previous = stored_staff_references(session, [original_mrn]) if original_mrn else {}
         errors += reference_errors(record, refs, previous.get(original_mrn or ""))
@@ -398,6 +416,7 @@ class PatientService(ServiceBase):
             audit.record_saved(
                 session, self._now(), actor, "patient", record.mrn, change, patient_id=patient.id
             )
+            consent_events(session, patient.id, before, change[1], self._now(), actor)
             return record
 
 
