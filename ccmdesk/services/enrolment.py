@@ -202,4 +202,6 @@ def _who(key: str, names: dict[str, str]) -> str:
         return names[key]
     if key.startswith("cli:"):
         return f"command line ({key[4:]})"
-    return "from the enrollment record" if key == "upgrade" else key
+    if key.startswith("setup:"):
+        return "first start"
+    return "upgrade (from the consent dates)" if key == "upgrade" else key

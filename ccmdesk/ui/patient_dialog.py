@@ -241,6 +241,13 @@ class PatientDialog(QDialog):
             "Chronic conditions": ("conditions",),
         }
         boxes = {title: self._group(title, names) for title, names in groups.items()}
+        # The patient says they cannot pay the coinsurance (docs/payers.md): a field of the
+        # record outside PATIENT_COLUMNS, which a file may leave out.
+        self.cannot_pay = QCheckBox("Cannot pay the coinsurance (the care team sees the options)")
+        self.cannot_pay.setObjectName("cannot_pay")
+        enrollment_form = boxes["Enrollment"].layout()
+        assert isinstance(enrollment_form, QFormLayout)
+        enrollment_form.addRow("", self.cannot_pay)
         align_labels([boxes[t] for t in ("Identity", "Contact", "Coverage")])
         align_labels([boxes[t] for t in ("Care team", "Enrollment")])
         left = QVBoxLayout()
@@ -322,6 +329,7 @@ class PatientDialog(QDialog):
         self.payer_type.set_value(record.payer_type)
         self.consent_method.set_value(record.consent_method)
         self.qmb.setChecked(record.qmb)
+        self.cannot_pay.setChecked(record.cannot_pay)
         for combo, value in (
             (self.billing_practitioner, record.billing_practitioner),
             (self.consent_practitioner, record.consent_practitioner),
@@ -352,6 +360,7 @@ class PatientDialog(QDialog):
             consent_practitioner=self.consent_practitioner.value(),
             care_manager=self.care_manager.value(),
             conditions=";".join(self.conditions.codes()),
+            cannot_pay="yes" if self.cannot_pay.isChecked() else "no",
         )
         return raw
 
@@ -419,3 +428,4 @@ class PatientDialog(QDialog):
             elif isinstance(widget, (QComboBox, QCheckBox)):
                 widget.setEnabled(False)
         self.conditions.set_read_only(True)
+        self.cannot_pay.setEnabled(False)

@@ -1,5 +1,4 @@
-"""The enrolment history: offered and declined by hand, consent and revocation from the record,
-and the patient record's "cannot pay"."""
+"""The enrolment history (offered, declined, consented, revoked) and "cannot pay"."""
 
 from __future__ import annotations
 

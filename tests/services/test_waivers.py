@@ -1,5 +1,4 @@
-"""Hardship waivers: who records them, what they must say, overlaps, and signed or closed
-months."""
+"""Hardship waivers: who keeps them, what they say, overlaps, signed and closed months."""
 
 from __future__ import annotations
 
