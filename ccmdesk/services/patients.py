@@ -8,11 +8,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session, aliased, object_session, selectinload
 
 from ccmdesk.db import Database
-from ccmdesk.models import Enrollment, Patient, PatientCondition, Staff
+from ccmdesk.models import Enrollment, EnrolmentEvent, Patient, PatientCondition, Staff
 from ccmdesk.rules.records import (
     CANNOT_PAY,
     PATIENT_FILE_COLUMNS,
@@ -60,7 +60,7 @@ class PatientRow(NamedTuple):
     first_name: str
     dob: dt.date
     billing_practitioner: str  # display name
-    enrollment: str  # "Enrolled", "No consent", "Consent revoked"
+    enrollment: str  # "Enrolled", "No consent", "Declined", "Consent revoked"
     conditions: tuple[str, ...]
     care_manager: str  # staff_id
 
@@ -71,6 +71,21 @@ def enrollment_status(consent: dt.date | None, revoked: dt.date | None, today: d
     if revoked is not None and revoked <= today:
         return "Consent revoked"
     return "Enrolled"
+
+
+def last_declined(connection: Connection) -> set[int]:
+    """The patients whose enrolment history ends with a decline: without consent they show as
+    "Declined" (docs/payers.md, "Enrolment history")."""
+    last: dict[int, tuple[tuple[dt.date, dt.datetime, int], str]] = {}
+    query = select(
+        EnrolmentEvent.patient_id, EnrolmentEvent.day, EnrolmentEvent.recorded_at,
+        EnrolmentEvent.id, EnrolmentEvent.step,
+    )  # fmt: skip
+    for patient_id, day, at, event_id, step in connection.execute(query):
+        key = (day, at, event_id)
+        if patient_id not in last or key > last[patient_id][0]:
+            last[patient_id] = (key, step)
+    return {pid for pid, (_, step) in last.items() if step == "declined"}
 
 
 STAFF_COLUMNS_OF_PATIENT = ("billing_practitioner", "care_manager", "consent_practitioner")
@@ -294,6 +309,7 @@ class PatientService(ServiceBase):
                 )
             ):
                 conditions.setdefault(patient_id, []).append(code)
+            declined = last_declined(connection)
             rows = connection.execute(
                 select(
                     Patient.id,
@@ -318,7 +334,11 @@ class PatientService(ServiceBase):
                     first_name=first,
                     dob=dob,
                     billing_practitioner=billing_name or "",
-                    enrollment=enrollment_status(consent, revoked, today),
+                    enrollment=(
+                        "Declined"
+                        if consent is None and pid in declined
+                        else enrollment_status(consent, revoked, today)
+                    ),
                     conditions=tuple(conditions.get(pid, ())),
                     care_manager=manager_key or "",
                 )

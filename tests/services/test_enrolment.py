@@ -42,6 +42,9 @@ def test_offered_and_declined_are_recorded_with_who_and_why_and_audited(
     assert actions == ["enrolment.offered", "enrolment.declined"]
     # Declining does not change how the months bill: the consent dates decide that.
     assert staffed.patients.get(NURSE, "1001").consent_date is None
+    assert [r.enrollment for r in staffed.patients.list_rows(NURSE)] == ["Declined"]
+    staffed.enrolment.offered(NURSE, "1001", dt.date(2026, 3, 20))  # offered again
+    assert [r.enrollment for r in staffed.patients.list_rows(NURSE)] == ["No consent"]
 
 
 def test_a_decline_needs_a_known_reason_and_other_needs_a_note(staffed: Services) -> None:
