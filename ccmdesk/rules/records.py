@@ -138,6 +138,9 @@ class PatientRecord:
     secondary_payer: str = ""
     secondary_member_id: str = ""
     signature_on_file: str = ""  # yes, no, or blank: the practice's setting
+    # The patient says they cannot pay the coinsurance: the care team is shown the options
+    # (docs/payers.md, "A patient who cannot pay").
+    cannot_pay: bool = False
 
 
 PATIENT_COLUMNS = (
@@ -167,8 +170,9 @@ PATIENT_COLUMNS = (
 )
 RELATIONSHIPS = ("self", "spouse", "child", "other")  # the patient's, to the insured
 # A patients.csv file may name the primary payer the old way (payer, payer_type, member_id) or
-# the new way (primary_payer, primary_member_id), and carry the rest of the coverage; the editor
-# uses the new way only.
+# the new way (primary_payer, primary_member_id), and carry the rest of the coverage, and
+# cannot_pay (a file or an editor without it keeps what is stored); the editor uses the new
+# way only.
 NEW_PAYER_COLUMNS = ("primary_payer", "primary_member_id")
 OLD_PAYER_COLUMNS = ("payer", "payer_type", "member_id")
 COVERAGE_COLUMNS = (
@@ -179,5 +183,6 @@ COVERAGE_COLUMNS = (
     "secondary_member_id",
     "signature_on_file",
 )
-PATIENT_FILE_COLUMNS = PATIENT_COLUMNS + NEW_PAYER_COLUMNS + COVERAGE_COLUMNS
+CANNOT_PAY = "cannot_pay"
+PATIENT_FILE_COLUMNS = PATIENT_COLUMNS + NEW_PAYER_COLUMNS + COVERAGE_COLUMNS + (CANNOT_PAY,)
 STAFF_COLUMNS = ("staff_id", "name", "role", "credentials", "npi")

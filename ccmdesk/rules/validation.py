@@ -585,6 +585,7 @@ def patient_from_text(
         secondary_payer=text("secondary_payer").lower(),
         secondary_member_id=text("secondary_member_id"),
         signature_on_file=signature,
+        cannot_pay=_bool_field(raw, "cannot_pay", errors),
     )
     if record.consent_date is not None and not record.consent_practitioner:
         # Consent is given for a practitioner; by default the one billing at the time, and it

@@ -19,6 +19,7 @@ from ccmdesk.services.billing.month_facts import (
     MonthFactsService,
 )
 from ccmdesk.services.context import Actor, Clock, Permission, allowed, utc_now
+from ccmdesk.services.enrolment import Enrolment, EnrolmentService, EnrolmentStep
 from ccmdesk.services.errors import (
     ImportFailed,
     NotFound,
@@ -38,6 +39,7 @@ from ccmdesk.services.time.entries import EntryService
 from ccmdesk.services.time.log import TimeLogService
 from ccmdesk.services.time.records import EntryRow, Stopped, TimerRunning, TimerState
 from ccmdesk.services.time.stopwatch import StopwatchService
+from ccmdesk.services.waivers import Approver, WaiverRow, WaiverService
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -75,6 +77,8 @@ class Services:
         self.month_facts = MonthFactsService(db, clock, self.billing)
         self.families = FamilyService(db, clock, self.billing)
         self.audit = AuditService(db, clock)
+        self.enrolment = EnrolmentService(db, clock)
+        self.waivers = WaiverService(db, clock)
         # The data folder's exports-under-way (ccmdesk.services.staging), where exports note
         # the folders they write into, for the next start's sweep; None: nowhere (tests).
         self.export_notes: Path | None = None
@@ -137,11 +141,14 @@ class Services:
 
 __all__ = [
     "Actor",
+    "Approver",
     "AuditFilter",
     "AuditRow",
     "BillingMonth",
     "BillingRow",
     "ChainCheck",
+    "Enrolment",
+    "EnrolmentStep",
     "EntryRow",
     "ImportFailed",
     "ImportSummary",
@@ -162,6 +169,7 @@ __all__ = [
     "TimerRunning",
     "TimerState",
     "ValidationFailed",
+    "WaiverRow",
     "WorklistRow",
     "allowed",
 ]

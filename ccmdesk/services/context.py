@@ -46,6 +46,7 @@ class Permission(StrEnum):
     MANAGE_PRACTICE = "change the practice settings"
     MANAGE_FEES = "change the fee schedules"
     MANAGE_PAYERS = "change the payer list"
+    MANAGE_WAIVERS = "record, change or list hardship waivers"
     IMPORT_DATA = "import data files"
     RECORD_TIME = "record care-management time"
     VIEW_WORKLIST = "view the worklist"
@@ -71,6 +72,7 @@ PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.MANAGE_PRACTICE: frozenset({Role.ADMIN}),
     Permission.MANAGE_FEES: frozenset({Role.ADMIN}),
     Permission.MANAGE_PAYERS: frozenset({Role.BILLING, Role.ADMIN}),
+    Permission.MANAGE_WAIVERS: frozenset({Role.BILLING, Role.ADMIN}),
     Permission.IMPORT_DATA: frozenset({Role.ADMIN}),
     Permission.RECORD_TIME: frozenset({Role.CLINICAL, Role.PRACTITIONER}),
     # Schedulers (non-clinical) see whom to call next, practice-wide; they record no time.
@@ -111,8 +113,9 @@ NOTES: dict[Permission, str] = {
     Permission.MANAGE_PRACTICE: "practice details, stopwatch and sign-off settings, screen lock",
     Permission.MANAGE_FEES: "the amount charged for each code, year by year",
     Permission.MANAGE_PAYERS: "add, edit, retire payers (everyone who sees patients reads them)",
-    Permission.IMPORT_DATA: "CSV import of staff, payers, patients, minutes and month facts; "
-    "the demo",
+    Permission.MANAGE_WAIVERS: "a patient's financial-hardship waivers of the coinsurance",
+    Permission.IMPORT_DATA: "CSV import of staff, payers, patients, waivers, minutes and month "
+    "facts; the demo",
     Permission.RECORD_TIME: "one's own stopwatch, entries by hand, corrections of one's own time",
     Permission.VIEW_WORKLIST: "who needs minutes next (one's own patients; schedulers: everyone)",
     Permission.VIEW_BILLING: "the billing panel, a month's figures and monthly summaries",

@@ -8,12 +8,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session, aliased, object_session, selectinload
 
 from ccmdesk.db import Database
-from ccmdesk.models import Enrollment, Patient, PatientCondition, Payer, Staff
+from ccmdesk.models import Enrollment, EnrolmentEvent, Patient, PatientCondition, Payer, Staff
 from ccmdesk.rules.records import (
+    CANNOT_PAY,
     PATIENT_FILE_COLUMNS,
     FieldError,
     PatientRecord,
@@ -34,6 +35,7 @@ from ccmdesk.services.coverage import (
     resolve,
     store_made,
 )
+from ccmdesk.services.enrolment import consent_events
 from ccmdesk.services.errors import NotFound, ValidationFailed
 
 
@@ -58,7 +60,7 @@ class PatientRow(NamedTuple):
     first_name: str
     dob: dt.date
     billing_practitioner: str  # display name
-    enrollment: str  # "Enrolled", "No consent", "Consent revoked"
+    enrollment: str  # "Enrolled", "No consent", "Declined", "Consent revoked"
     conditions: tuple[str, ...]
     care_manager: str  # staff_id
     primary_payer: str = ""  # payer_id; "" for no payer
@@ -71,6 +73,21 @@ def enrollment_status(consent: dt.date | None, revoked: dt.date | None, today: d
     if revoked is not None and revoked <= today:
         return "Consent revoked"
     return "Enrolled"
+
+
+def last_declined(connection: Connection) -> set[int]:
+    """The patients whose enrolment history ends with a decline: without consent they show as
+    "Declined" (docs/payers.md, "Enrolment history")."""
+    last: dict[int, tuple[tuple[dt.date, dt.datetime, int], str]] = {}
+    query = select(
+        EnrolmentEvent.patient_id, EnrolmentEvent.day, EnrolmentEvent.recorded_at,
+        EnrolmentEvent.id, EnrolmentEvent.step,
+    )  # fmt: skip
+    for patient_id, day, at, event_id, step in connection.execute(query):
+        key = (day, at, event_id)
+        if patient_id not in last or key > last[patient_id][0]:
+            last[patient_id] = (key, step)
+    return {pid for pid, (_, step) in last.items() if step == "declined"}
 
 
 STAFF_COLUMNS_OF_PATIENT = ("billing_practitioner", "care_manager", "consent_practitioner")
@@ -194,6 +211,7 @@ def patient_record(
         secondary_payer=payer_keys.get(patient.secondary_payer_id or 0, ""),
         secondary_member_id=patient.secondary_member_id,
         signature_on_file=patient.signature_on_file,
+        cannot_pay=patient.cannot_pay,
     )
 
 
@@ -219,6 +237,7 @@ def apply_patient(
     patient.payer_type = record.payer_type
     patient.member_id = record.member_id
     patient.qmb = record.qmb
+    patient.cannot_pay = record.cannot_pay
     apply_coverage(patient, record, payer_ids)
     patient.billing_practitioner_id = staff_ids.get(record.billing_practitioner)
     patient.care_manager_id = staff_ids.get(record.care_manager)
@@ -241,6 +260,19 @@ def apply_patient(
     enrollment.initiating_visit_date = record.initiating_visit_date
     enrollment.care_plan_date = record.care_plan_date
     patient.enrollment = enrollment
+
+
+def kept_cannot_pay(raw: Mapping[str, str], stored: bool | None) -> dict[str, str]:
+    """`raw` with cannot_pay filled from the stored patient when it leaves the column out: a
+    patients.csv or an editor without it keeps what is on file."""
+    if stored is None or CANNOT_PAY in raw:
+        return dict(raw)
+    return {**raw, CANNOT_PAY: "yes" if stored else "no"}
+
+
+def stored_cannot_pay(session: Session, mrns: Iterable[str]) -> dict[str, bool]:
+    query = select(Patient.mrn, Patient.cannot_pay).where(Patient.mrn.in_(sorted(set(mrns))))
+    return {mrn: flag for mrn, flag in session.execute(query)}
 
 
 def audit_form(record: PatientRecord) -> dict[str, Any]:
@@ -279,6 +311,7 @@ class PatientService(ServiceBase):
                 )
             ):
                 conditions.setdefault(patient_id, []).append(code)
+            declined = last_declined(connection)
             rows = connection.execute(
                 select(
                     Patient.id,
@@ -306,7 +339,11 @@ class PatientService(ServiceBase):
                     first_name=first,
                     dob=dob,
                     billing_practitioner=billing_name or "",
-                    enrollment=enrollment_status(consent, revoked, today),
+                    enrollment=(
+                        "Declined"
+                        if consent is None and pid in declined
+                        else enrollment_status(consent, revoked, today)
+                    ),
                     conditions=tuple(conditions.get(pid, ())),
                     care_manager=manager_key or "",
                     primary_payer=payer_id or "",
@@ -348,6 +385,7 @@ class PatientService(ServiceBase):
             now = patient_record(found, keys, payer_keys(session))
             stored = StoredCoverage.of(now)
         raw = kept_coverage(raw, stored)
+        raw = kept_cannot_pay(raw, now.cannot_pay if now is not None else None)
         record, errors = patient_from_text(raw, self._today(session))
         previous = stored_staff_references(session, [original_mrn]) if original_mrn else {}
         errors += reference_errors(record, refs, previous.get(original_mrn or ""))
@@ -408,6 +446,7 @@ class PatientService(ServiceBase):
             audit.record_saved(
                 session, self._now(), actor, "patient", record.mrn, change, patient_id=patient.id
             )
+            consent_events(session, patient.id, before, change[1], self._now(), actor)
             return record
 
 

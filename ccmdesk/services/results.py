@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ORDER = ("staff", "payers", "patients", "time entries", "patient months")
+ORDER = ("staff", "payers", "patients", "waivers", "time entries", "patient months")
 
 
 @dataclass

@@ -298,6 +298,13 @@ class PatientDialog(QDialog):
         self.relationship.currentIndexChanged.connect(self._coverage_changed)
         self.secondary_payer.currentIndexChanged.connect(self._coverage_changed)
         self._coverage_changed()
+        # The patient says they cannot pay the coinsurance (docs/payers.md): a field of the
+        # record outside PATIENT_COLUMNS, which a file may leave out.
+        self.cannot_pay = QCheckBox("Cannot pay the coinsurance (the care team sees the options)")
+        self.cannot_pay.setObjectName("cannot_pay")
+        enrollment_form = boxes["Enrollment"].layout()
+        assert isinstance(enrollment_form, QFormLayout)
+        enrollment_form.addRow("", self.cannot_pay)
         align_labels([boxes[t] for t in ("Identity", "Contact", "Coverage")])
         align_labels([boxes[t] for t in ("Care team", "Enrollment")])
         left = QVBoxLayout()
@@ -391,6 +398,7 @@ class PatientDialog(QDialog):
         self._load_coverage(record)
         self.consent_method.set_value(record.consent_method)
         self.qmb.setChecked(record.qmb)
+        self.cannot_pay.setChecked(record.cannot_pay)
         for combo, value in (
             (self.billing_practitioner, record.billing_practitioner),
             (self.consent_practitioner, record.consent_practitioner),
@@ -474,6 +482,7 @@ class PatientDialog(QDialog):
             consent_practitioner=self.consent_practitioner.value(),
             care_manager=self.care_manager.value(),
             conditions=";".join(self.conditions.codes()),
+            cannot_pay="yes" if self.cannot_pay.isChecked() else "no",
         )
         return raw
 
@@ -541,3 +550,4 @@ class PatientDialog(QDialog):
             elif isinstance(widget, (QComboBox, QCheckBox)):
                 widget.setEnabled(False)
         self.conditions.set_read_only(True)
+        self.cannot_pay.setEnabled(False)

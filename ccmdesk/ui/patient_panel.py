@@ -1,4 +1,4 @@
-"""The chosen patient beside the list: stopwatch, this month's progress and time log."""
+"""The chosen patient beside the list: stopwatch, this month's progress and log, enrolment."""
 
 from __future__ import annotations
 
@@ -16,14 +16,16 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ccmdesk.rules.intervals import month_of, month_parts
 from ccmdesk.rules.minutes import FAMILY_LABELS, progress_share, threshold_ticks
-from ccmdesk.services import Actor, MonthProgress, ServiceError, Services
+from ccmdesk.services import Actor, MonthProgress, Permission, ServiceError, Services, allowed
 from ccmdesk.services.time.records import EntryRow, Stopped
+from ccmdesk.ui.enrolment import CannotPayBox, EnrolmentSection
 from ccmdesk.ui.forms import hint_label, plain, show_failure
 from ccmdesk.ui.stopwatch import StopwatchController
 from ccmdesk.ui.stopwatch_dialogs import (
@@ -82,6 +84,11 @@ class PatientPanel(QFrame):
         self.name.setWordWrap(True)
         self.details = plain(hint_label())
         self.stopwatch = StopwatchPanel(controller)
+        # Enrolment, and what to do for a patient who cannot pay (docs/payers.md).
+        self.cannot_pay = CannotPayBox()
+        self.enrolment = EnrolmentSection(services, actor, self._local_today)
+        self.cannot_pay.waiver_requested.connect(self.enrolment.open_waiver)
+        self.enrolment.changed.connect(self._show_enrolment)
         self.month_label = QLabel()
         self.month_label.setObjectName("monthLabel")
         self.bar = ThresholdBar()
@@ -120,6 +127,7 @@ class PatientPanel(QFrame):
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addWidget(self.name)
         layout.addWidget(self.details)
+        layout.addWidget(self.cannot_pay)
         layout.addSpacing(8)
         layout.addWidget(self.stopwatch)
         layout.addSpacing(12)
@@ -127,8 +135,19 @@ class PatientPanel(QFrame):
         layout.addWidget(self.bar)
         layout.addWidget(self.bar_text)
         layout.addSpacing(12)
-        layout.addLayout(log_bar)
-        layout.addWidget(self.log, 100)
+        # The month's time and the enrolment share the room under the month's progress.
+        time_page = QWidget()
+        time_layout = QVBoxLayout(time_page)
+        time_layout.setContentsMargins(0, 8, 0, 0)
+        time_layout.addLayout(log_bar)
+        time_layout.addWidget(self.log, 1)
+        self.enrolment.setContentsMargins(0, 8, 0, 0)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("patientTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(time_page, "Time this month")
+        self.tabs.addTab(self.enrolment, "Enrolment")
+        layout.addWidget(self.tabs, 100)
         # Takes the room the log leaves while no patient is chosen, so the text stays on top.
         layout.addStretch(1)
 
@@ -145,6 +164,19 @@ class PatientPanel(QFrame):
         self._mrn = mrn
         self.stopwatch.set_mrn(mrn)
         self.refresh()
+
+    def _show_enrolment(self) -> None:
+        """The "cannot pay" options and the tab's title, from the history just read."""
+        enrolment = self.enrolment.enrolment
+        waivers = allowed(self._actor(), Permission.MANAGE_WAIVERS)
+        self.cannot_pay.show_for(enrolment, waivers)
+        title = "Enrolment and waivers" if waivers else "Enrolment"
+        if enrolment is not None and enrolment.declined:
+            title += " · declined"
+        self.tabs.setTabText(1, title)
+
+    def _local_today(self) -> dt.date:
+        return self._services.now().astimezone(self._zone or self._services.practice_zone()).date()
 
     def _tick(self) -> None:
         self._ticks += 1
@@ -165,7 +197,8 @@ class PatientPanel(QFrame):
 
     def refresh(self) -> None:
         has = self._mrn is not None
-        for widget in (self.stopwatch, self.month_label, self.bar, self.bar_text, self.log):
+        for widget in (self.stopwatch, self.month_label, self.bar, self.bar_text, self.log,
+                       self.tabs, self.cannot_pay):  # fmt: skip
             widget.setVisible(has)
         self.log_label.setVisible(has)
         for button in (self.add_button, self.edit_button, self.delete_button):
@@ -184,6 +217,8 @@ class PatientPanel(QFrame):
         conditions = ", ".join(record.conditions) if record.conditions else "none on file"
         self.details.setText(f"MRN {record.mrn} · born {dob} · chronic conditions: {conditions}")
         self._zone = self._services.practice_zone()
+        self.enrolment.set_patient(record.mrn, f"{record.first_name} {record.last_name}")
+        self._show_enrolment()
         self._show_progress()
         self._show_log()
 

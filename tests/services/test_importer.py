@@ -60,7 +60,7 @@ def test_all_four_kinds_import_in_any_order_and_reimport_changes_nothing(
 
     before = db_dump(db)
     again = services.imports.import_paths(CLI, paths)
-    assert [c.created + c.updated for c in again.counts.values()] == [0, 0, 0, 0, 0]
+    assert [c.created + c.updated for c in again.counts.values()] == [0, 0, 0, 0, 0, 0]
     assert db_dump(db) == before
 
 
@@ -195,8 +195,8 @@ def test_a_file_matching_no_kind_names_the_columns_it_lacks(
     problems = failing(services, files(tmp_path, odd="name,phone\nA,1\n"))
     assert problems == [
         "odd.csv:1: (header): is not a ccmdesk import file: staff needs staff_id, role; payers "
-        "needs payer_id, kind; patients needs mrn, last_name; time entries needs mrn, staff_id, "
-        "start; patient months needs mrn, month"
+        "needs payer_id, kind; patients needs mrn, last_name; waivers needs mrn, from_month; "
+        "time entries needs mrn, staff_id, start; patient months needs mrn, month"
     ]
 
 

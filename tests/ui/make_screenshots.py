@@ -17,6 +17,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QTime, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from ccmdesk.db import open_database
+from ccmdesk.rules.records import PATIENT_COLUMNS
 from ccmdesk.services import Services
 from ccmdesk.services.activity import IdleBegan
 from ccmdesk.ui.app import configure_application
@@ -57,6 +58,7 @@ from ccmdesk.ui.stopwatch_dialogs import (
     add_by_hand,
     save_until_taken,
 )
+from ccmdesk.ui.waivers import WaiverDialog
 
 REPO = Path(__file__).resolve().parents[2]
 BAD_PATIENTS = (
@@ -318,6 +320,70 @@ def billing(out: Path, services: Services) -> None:
     save(facts, out, "month-facts.png")
     facts.close()
     window.close()
+
+
+def waivers_and_enrolment(out: Path, services: Services) -> None:
+    """A patient who declined for the cost share, the options the care team sees, the waiver
+    dialog and billing's list of waivers (issue #17)."""
+    nurse = services.staff.actor_for("rn-lee")
+    biller = services.staff.actor_for("bill-chen")
+    today = services.now().astimezone(services.practice_zone()).date()
+    rows = services.patients.list_rows(nurse)
+    declining = next(r for r in rows if r.enrollment == "No consent")
+    services.enrolment.offered(nurse, declining.mrn, today - dt.timedelta(days=12))
+    services.enrolment.declined(
+        nurse, declining.mrn, today - dt.timedelta(days=5), "cost share",
+        "Says $13 a month is more than she can manage on her pension",
+    )  # fmt: skip
+    window, page = window_on(services, "rn-lee", PATIENTS)
+    assert isinstance(page, PatientsPage) and page.panel is not None
+    page.show_patient(declining.mrn)
+    page.panel.tabs.setCurrentIndex(1)  # the enrolment
+    save(window, out, "enrolment-history.png")
+    window.close()
+
+    # A consented patient who says they cannot pay, seen by billing, with a waiver on file.
+    paying = next(r for r in rows if r.enrollment == "Enrolled" and r.mrn != declining.mrn)
+    record = services.patients.get(nurse, paying.mrn)
+    raw = {name: _text(getattr(record, name)) for name in PATIENT_COLUMNS}
+    services.patients.save_text(nurse, {**raw, "cannot_pay": "yes"}, paying.mrn)
+    month = f"{today.year:04d}-{today.month:02d}"
+    services.waivers.record_text(biller, {
+        "mrn": paying.mrn, "from_month": month, "to_month": "",
+        "approved_on": today.isoformat(),
+        "reason": "Income below 150% of the poverty line (practice policy 4.2); letter on file",
+    })  # fmt: skip
+    window, page = window_on(services, "bill-chen", PATIENTS)
+    assert isinstance(page, PatientsPage) and page.panel is not None
+    page.show_patient(paying.mrn)
+    page.panel.tabs.setCurrentIndex(1)  # the enrolment and the patient's waivers
+    save(window, out, "cannot-pay.png")
+    section = page.panel.enrolment
+    section.waivers.table.selectRow(0)
+    dialog = section.waivers.edit_waiver()
+    assert isinstance(dialog, WaiverDialog)
+    dialog.to_month.setText(f"{today.year:04d}-01")  # before the first month: refused
+    dialog.save()
+    save(dialog, out, "waiver-dialog.png")
+    dialog.close()
+    window.close()
+
+    window, billing_page = window_on(services, "bill-chen", BILLING)
+    assert isinstance(billing_page, BillingPage)
+    waivers = billing_page.show_waivers()
+    save(waivers, out, "waivers-list.png")
+    waivers.close()
+    window.close()
+
+
+def _text(value: object) -> str:
+    if value is None or value is False:
+        return ""
+    if value is True:
+        return "yes"
+    if isinstance(value, tuple):
+        return ";".join(value)
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
 def window_on(services: Services, staff_id: str, name: str) -> tuple[MainWindow, QWidget]:
@@ -601,6 +667,7 @@ def main(out: Path) -> int:
 
         window.close()
         billing(out, services)
+        waivers_and_enrolment(out, services)
         stopwatch(out, services, clock)
         review(out, services)
     return 0

@@ -138,13 +138,14 @@ def test_actions_and_values_read_as_words_not_codes(page: AuditPage) -> None:
     import ccmdesk.services
 
     pattern = re.compile(
-        r'"((?:auth|database|fees|month|patient|payer|practice|staff|time)\.[a-z_]+)"'
+        r'"((?:auth|database|fees|month|patient|payer|practice|staff|time|waiver)\.[a-z_]+)"'
     )
     folder = Path(ccmdesk.services.__file__).parent
     # Services live in packages too (time/, billing/, importing/).
     found = {m for f in folder.rglob("*.py") for m in pattern.findall(f.read_text("utf-8"))}
     # record_saved names the entity's create and update events from its argument.
     found |= {f"payer.{verb}" for verb in ("create", "update")}
+    found |= {f"enrolment.{step}" for step in ("offered", "declined")}  # f"enrolment.{step}"
     recorded = {m for m in found if not m.endswith(".csv")}  # file names are not actions
     assert len(recorded) > 30 and recorded <= set(ACTION_LABELS), recorded - set(ACTION_LABELS)
 

@@ -54,10 +54,11 @@ VALID_NEW = {
 
 def test_the_editor_has_an_input_for_every_patients_csv_column(qtbot, services, nurse) -> None:
     dialog = new_dialog(qtbot, services, nurse)
-    # Every column but the old way of naming the payer (payer, payer_type, member_id).
-    assert set(EDITOR_FIELDS) == set(PATIENT_FILE_COLUMNS) - set(OLD_PAYER_COLUMNS)
+    # Every column but the old way of naming the payer (payer, payer_type, member_id), and
+    # cannot_pay, which is a check box rather than an input.
+    assert set(EDITOR_FIELDS) == set(PATIENT_FILE_COLUMNS) - {*OLD_PAYER_COLUMNS, "cannot_pay"}
     assert set(dialog.inputs) == set(EDITOR_FIELDS)
-    assert set(dialog.raw()) == set(EDITOR_FIELDS)
+    assert set(dialog.raw()) == {*EDITOR_FIELDS, "cannot_pay"}
     assert dialog.windowTitle() == "New patient"
 
 

@@ -26,14 +26,17 @@ from ccmdesk.services.coverage import (
     store_made,
     stored_coverage,
 )
+from ccmdesk.services.enrolment import consent_events
 from ccmdesk.services.importing.core import Check, FileKind, Importer, Write, batches
 from ccmdesk.services.patients import (
     apply_patient,
     audit_form,
     change_reason,
+    kept_cannot_pay,
     patient_record,
     reference_errors,
     staff_refs,
+    stored_cannot_pay,
     stored_staff_references,
 )
 
@@ -66,9 +69,11 @@ class PatientsImporter(Importer):
             mrns = sorted({row.values.get("mrn", "").strip() for row in batch})
             previous = stored_staff_references(c.session, mrns)
             coverage = stored_coverage(c.session, mrns)
+            flags = stored_cannot_pay(c.session, mrns)
             for row in batch:
                 mrn = row.values.get("mrn", "").strip()
                 raw = kept_coverage(row.values, coverage.get(mrn))
+                raw = kept_cannot_pay(raw, flags.get(mrn))
                 record, errors = patient_from_text(raw, c.today)
                 stored = previous.get(record.mrn)
                 errors += reference_errors(record, c.refs, stored)
@@ -93,11 +98,14 @@ class PatientsImporter(Importer):
         # in row order, as the checking pass made them.
         book = PayerBook.read(session)
         for csv_file, batch in w.rows(PATIENTS):
-            coverage = stored_coverage(session, [r.values.get("mrn", "").strip() for r in batch])
+            mrns = [r.values.get("mrn", "").strip() for r in batch]
+            coverage = stored_coverage(session, mrns)
+            flags = stored_cannot_pay(session, mrns)
             records: dict[str, PatientRecord] = {}
             for row in batch:
                 mrn = row.values.get("mrn", "").strip()
                 raw = kept_coverage(row.values, coverage.get(mrn))
+                raw = kept_cannot_pay(raw, flags.get(mrn))
                 record, errors = patient_from_text(raw, w.today)
                 record, more = resolve(record, book, coverage.get(mrn), named_new_way(raw))
                 if errors or more:
@@ -140,4 +148,6 @@ class PatientsImporter(Importer):
             session.flush()
             for patient, before, after in changes:
                 w.record_saved("patient", patient.mrn, (before, after), patient.id)
+                # The enrolment history's consent and revocation, in the import's transaction.
+                consent_events(session, patient.id, before, after, w.now, w.actor)
             w.release()

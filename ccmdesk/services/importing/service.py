@@ -1,4 +1,4 @@
-"""CSV import of staff, patients, time entries and patient months: all or nothing, streamed."""
+"""CSV import of every kind of ccmdesk file (staff to month facts): all or nothing, streamed."""
 
 from __future__ import annotations
 
@@ -31,17 +31,19 @@ from ccmdesk.services.importing.patients import PatientsImporter
 from ccmdesk.services.importing.payers import PayersImporter
 from ccmdesk.services.importing.staff import StaffImporter
 from ccmdesk.services.importing.time_entries import TimeEntriesImporter
+from ccmdesk.services.importing.waivers import WaiversImporter
 from ccmdesk.services.locks import LockTable
 from ccmdesk.services.patients import staff_refs
 from ccmdesk.services.practice import add_practice
 from ccmdesk.services.results import ImportSummary
 
-# Checked and written in this order: patients name staff and payers; entries and months
-# name patients.
+# Checked and written in this order: patients name staff and payers; waivers, entries and
+# months name patients.
 IMPORTERS: tuple[Importer, ...] = (
     StaffImporter(),
     PayersImporter(),
     PatientsImporter(),
+    WaiversImporter(),
     TimeEntriesImporter(),
     PatientMonthsImporter(),
 )

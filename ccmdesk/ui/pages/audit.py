@@ -49,6 +49,7 @@ ACTION_GROUPS = (
     ("time.", "Time (all)"),
     ("month.", "Months: facts, signing, closing (all)"),
     ("patient.", "Patients (all)"),
+    ("waiver.", "Hardship waivers (all)"),
     ("staff.", "Staff (all)"),
     ("practice.", "Practice (all)"),
 )
@@ -67,6 +68,8 @@ ACTION_LABELS = {
     "auth.sign_in": "Signed in",
     "auth.sign_out": "Signed out",
     "database.restore": "Backup restored",
+    "enrolment.declined": "Patient declined care management",
+    "enrolment.offered": "Care management offered",
     "fees.update": "Fee schedule changed",
     "payer.create": "Payer added",
     "payer.delete": "Payer deleted",
@@ -102,6 +105,10 @@ ACTION_LABELS = {
     "time.start": "Stopwatch started",
     "time.stop": "Stopwatch stopped",
     "time.update": "Time changed",
+    "waiver.create": "Hardship waiver recorded",
+    "waiver.delete": "Hardship waiver deleted",
+    "waiver.end": "Hardship waiver ended",
+    "waiver.update": "Hardship waiver changed",
 }
 
 

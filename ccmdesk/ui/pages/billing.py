@@ -473,6 +473,11 @@ class BillingPage(MonthPage):
         for button in (self.refresh_button, self.export_button, self.close_button):
             actions.addWidget(button)
         actions.addWidget(self.reopen_button)
+        # Billing's list of every patient's hardship waivers (docs/payers.md).
+        self.waivers_button = QPushButton("Hardship waivers…")
+        self.waivers_button.setObjectName("hardshipWaivers")
+        self.waivers_button.clicked.connect(self.show_waivers)
+        actions.addWidget(self.waivers_button)
         layout.addLayout(status_row)
         layout.addLayout(actions)
         drift_row = QHBoxLayout()
@@ -494,6 +499,17 @@ class BillingPage(MonthPage):
         self.details.open_requested.connect(self.open_requested)
         self.details.facts_requested.connect(self.edit_facts)
         self.details.family_requested.connect(self.switch_family)
+
+    def show_waivers(self) -> QDialog:
+        from ccmdesk.ui.waivers import WaiversDialog
+
+        zone = self._services.practice_zone()
+        dialog = WaiversDialog(
+            self._services, self._actor, lambda: self._services.now().astimezone(zone).date(), self
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.table and enter_pressed(event) and self.current_row() is not None:
@@ -658,6 +674,7 @@ class BillingPage(MonthPage):
         self.close_button.setToolTip(state.close_refusal if state is not None else "")
         self.reopen_button.setVisible(allowed(actor, Permission.REOPEN_MONTH))
         self.reopen_button.setEnabled(state is not None and state.closed)
+        self.waivers_button.setVisible(allowed(actor, Permission.MANAGE_WAIVERS))
 
     def _show_bill_check(self, check: BillCheck | None) -> None:
         self.bill_check = check

@@ -1,0 +1,207 @@
+"""A patient's enrolment history: offered, consented, declined, revoked, with who and why."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ccmdesk.models import Enrollment, EnrolmentEvent, Patient, Staff
+from ccmdesk.rules.catalog import DECLINE_REASONS
+from ccmdesk.rules.records import FieldError
+from ccmdesk.rules.validation import reason_error
+from ccmdesk.services import audit
+from ccmdesk.services.base import ServiceBase, patient_by_mrn
+from ccmdesk.services.context import Actor, Permission
+from ccmdesk.services.errors import ServiceError, ValidationFailed
+
+OFFERED, CONSENTED, DECLINED, REVOKED = "offered", "consented", "declined", "revoked"
+COST_SHARE, OTHER = "cost share", "other"
+
+
+@dataclass(frozen=True)
+class EnrolmentStep:
+    """One line of the history, oldest first."""
+
+    step: str
+    day: dt.date
+    reason: str  # declined or revoked: one of DECLINE_REASONS; blank: none given
+    note: str
+    recorded_by: str  # the staff member's name, or who else recorded it ("upgrade", the CLI)
+    recorded_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A patient's history and what the care team is shown from it."""
+
+    steps: tuple[EnrolmentStep, ...]
+    cannot_pay: bool  # the patient record says the patient cannot pay the coinsurance
+
+    @property
+    def last(self) -> EnrolmentStep | None:
+        return self.steps[-1] if self.steps else None
+
+    @property
+    def declined(self) -> bool:
+        """The last step is a decline: the patient is not enrolled (billing still goes by the
+        consent dates, docs/payers.md "Enrolment history")."""
+        return self.last is not None and self.last.step == DECLINED
+
+    @property
+    def shows_cost_options(self) -> bool:
+        """Whether the care team is shown what to do for a patient who cannot pay: the record
+        says so, or the last decline or revocation was for the cost share."""
+        stops = [s for s in self.steps if s.step in (DECLINED, REVOKED)]
+        return self.cannot_pay or bool(stops and stops[-1].reason == COST_SHARE)
+
+
+def _order(event: EnrolmentEvent) -> tuple[dt.date, dt.datetime, int]:
+    return (event.day, event.recorded_at, event.id)
+
+
+def reason_problems(step: str, reason: str, note: str) -> list[FieldError]:
+    """A decline names one of the reasons; "other" needs a note (docs/payers.md)."""
+    errors: list[FieldError] = []
+    if step == DECLINED and not reason:
+        errors.append(FieldError("reason", "is required: why the patient declined"))
+    elif reason and reason not in DECLINE_REASONS:
+        known = ", ".join(DECLINE_REASONS)
+        errors.append(FieldError("reason", f"'{reason}' is not one of {known}"))
+    if reason == OTHER and not note.strip():
+        errors.append(FieldError("note", 'is required when the reason is "other": say why'))
+    if message := reason_error(note):
+        errors.append(FieldError("note", message))
+    return errors
+
+
+def consent_events(
+    session: Session,
+    patient_id: int,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any],
+    now: dt.datetime,
+    actor: Actor,
+) -> None:
+    """The history's consented and revoked steps for a saved patient record (its audit form,
+    before and after): added, in the save's transaction, when the consent date or the
+    revocation date is set or changed (clearing one adds nothing: the audit trail has the
+    correction)."""
+    for step, field in ((CONSENTED, "consent_date"), (REVOKED, "consent_revoked_date")):
+        day = after.get(field)
+        if day is not None and (before is None or before.get(field) != day):
+            add_event(session, patient_id, step, day, None, "", now, actor)
+
+
+def add_event(
+    session: Session,
+    patient_id: int,
+    step: str,
+    day: dt.date,
+    reason: str | None,
+    note: str,
+    now: dt.datetime,
+    actor: Actor,
+) -> EnrolmentEvent:
+    event = EnrolmentEvent(
+        patient_id=patient_id, step=step, day=day, reason=reason, note=note,
+        recorded_at=now.astimezone(dt.UTC).replace(microsecond=0), recorded_by=actor.key,
+    )  # fmt: skip
+    session.add(event)
+    return event
+
+
+def _document(step: str, day: dt.date, reason: str | None, note: str) -> dict[str, Any]:
+    return {"step": step, "day": day, "reason": reason, "note": note}
+
+
+class EnrolmentService(ServiceBase):
+    """Read a patient's enrolment history; record that care management was offered or
+    declined (consent and revocation come from the patient record)."""
+
+    def history(self, actor: Actor, mrn: str) -> Enrolment:
+        actor = self._authorize(actor, Permission.VIEW_PATIENTS)
+        with self._db.read() as session:
+            patient = patient_by_mrn(session, mrn)
+            names = {key: name for key, name in session.execute(select(Staff.staff_id, Staff.name))}
+            events = sorted(
+                session.scalars(
+                    select(EnrolmentEvent).where(EnrolmentEvent.patient_id == patient.id)
+                ),
+                key=_order,
+            )
+            steps = tuple(
+                EnrolmentStep(
+                    e.step,
+                    e.day,
+                    e.reason or "",
+                    e.note,
+                    _who(e.recorded_by, names),
+                    e.recorded_at,
+                )
+                for e in events
+            )
+            return Enrolment(steps, patient.cannot_pay)
+
+    def offered(self, actor: Actor, mrn: str, day: dt.date, note: str = "") -> EnrolmentStep:
+        """Care management was offered to the patient on `day`."""
+        return self._record(actor, mrn, OFFERED, day, "", note)
+
+    def declined(
+        self, actor: Actor, mrn: str, day: dt.date, reason: str, note: str = ""
+    ) -> EnrolmentStep:
+        """The patient declined care management on `day`, for `reason`."""
+        return self._record(actor, mrn, DECLINED, day, reason, note)
+
+    def _record(
+        self, actor: Actor, mrn: str, step: str, day: dt.date, reason: str, note: str
+    ) -> EnrolmentStep:
+        actor = self._authorize(actor, Permission.EDIT_PATIENTS)
+        note = note.strip()
+        with self._db.session() as session:
+            patient = patient_by_mrn(session, mrn)
+            errors = reason_problems(step, reason, note)
+            if day > self._today(session):
+                errors.append(FieldError("day", "is in the future"))
+            if errors:
+                raise ValidationFailed(errors)
+            if step == DECLINED:
+                self._refuse_decline_while_enrolled(session, patient, day)
+            now = self._now()
+            add_event(session, patient.id, step, day, reason or None, note, now, actor)
+            audit.record(
+                session, at=now, actor=actor, action=f"enrolment.{step}", entity="enrolment",
+                entity_key=mrn, after=_document(step, day, reason or None, note),
+                patient_id=patient.id,
+            )  # fmt: skip
+            return EnrolmentStep(step, day, reason, note, actor.name, now)
+
+    def _refuse_decline_while_enrolled(
+        self, session: Session, patient: Patient, day: dt.date
+    ) -> None:
+        enrollment = session.scalars(
+            select(Enrollment).where(Enrollment.patient_id == patient.id)
+        ).first()
+        if enrollment is None or enrollment.consent_date is None:
+            return
+        revoked = enrollment.consent_revoked_date
+        if enrollment.consent_date <= day and (revoked is None or revoked > day):
+            raise ServiceError(
+                f"{patient.first_name} {patient.last_name} has consent on file from "
+                f"{enrollment.consent_date.isoformat()}: to stop care management, enter the "
+                "day consent was revoked in the patient's record."
+            )
+
+
+def _who(key: str, names: dict[str, str]) -> str:
+    if key in names:
+        return names[key]
+    if key.startswith("cli:"):
+        return f"command line ({key[4:]})"
+    if key.startswith("setup:"):
+        return "first start"
+    return "upgrade (from the consent dates)" if key == "upgrade" else key
