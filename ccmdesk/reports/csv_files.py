@@ -32,7 +32,7 @@ class HandoffLine:
     amount_cents: int
     # Issue #17's columns, after the first ones (docs/formats.md): blank for callers that do not
     # know the claim file.
-    program: str = ""  # "ccm" or "pcm_focus"; blank when no code family fits the month
+    program: str = ""  # the patient's program (docs/formats.md)
     claim_id: str = ""  # CLM01 of a billable month
     claim_edits: str = ""  # the failing CLAIM_* codes of a billable month, ";"-separated, sorted
     patient_share_cents: int = 0

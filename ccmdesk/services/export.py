@@ -32,14 +32,13 @@ from ccmdesk.reports.csv_files import ClaimLine, HandoffLine, claim_lines_csv, h
 from ccmdesk.reports.x12 import claim_id
 from ccmdesk.rules import icd10
 from ccmdesk.rules.billing import (
-    MonthResult,
     clock,
     codes_words,
     day_text,
     estimate_text,
     waiver_text,
 )
-from ccmdesk.rules.catalog import FAMILIES, REASONS
+from ccmdesk.rules.catalog import REASONS
 from ccmdesk.rules.claims import PatientClaimFacts, pointer_letters, signature_on_file
 from ccmdesk.rules.intervals import date_text, date_time_text, month_label
 from ccmdesk.rules.minutes import month_bounds
@@ -72,19 +71,12 @@ class ExportResult:
     finished: list[Finished] = field(default_factory=list)
 
 
-# The handoff's `program` column (docs/formats.md): a family's program as its payer's `covers`
-# names it, in the words of the programs a patient may be in; PCM is written `pcm_focus`.
-HANDOFF_PROGRAMS = {"ccm": "ccm", "pcm": "pcm_focus"}
+# The handoff's `program` column (docs/formats.md) is the patient's program, not the code
+# family's: every patient is in the default program `ccm` (CCM or PCM by the conditions) until
+# a practice can choose `pcm_focus` or `apcm` per patient.
+DEFAULT_PROGRAM = "ccm"
 # The patient's release and assignment signature as recorded; blank follows the practice.
 _SIGNATURE = {"yes": True, "no": False}
-
-
-def handoff_program(result: MonthResult) -> str:
-    """The month's program for the handoff: that of the code family it bills (or would bill
-    once mended); blank when no family fits its time."""
-    if result.option is None:
-        return ""
-    return HANDOFF_PROGRAMS[FAMILIES[result.option.family].program]
 
 
 def handoff_line(row: BillingRow, status: ClaimStatus | None = None) -> HandoffLine:
@@ -107,7 +99,7 @@ def handoff_line(row: BillingRow, status: ClaimStatus | None = None) -> HandoffL
         warnings=";".join(sorted(r.warnings)),
         signed_off="yes" if r.signed else "no",
         amount_cents=r.amount_cents if r.billable else 0,
-        program=handoff_program(r),
+        program=DEFAULT_PROGRAM,
         claim_id=claim_id(row.mrn, r.month) if billable else "",
         claim_edits=";".join(sorted(status.edits)) if billable and status else "",
         patient_share_cents=r.patient_share_cents if billable else 0,

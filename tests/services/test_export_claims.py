@@ -234,9 +234,9 @@ def test_the_handoff_csv_gains_program_claim_id_claim_edits_and_the_patient_shar
     handoff = {row["mrn"]: row for row in read(tmp_path / "before" / f"handoff-{MONTH}.csv")}
     assert list(handoff["S02"])[-4:] == [
         "program", "claim_id", "claim_edits", "patient_share_cents"]  # fmt: skip
-    assert (handoff["S02"]["program"], handoff["S18"]["program"]) == ("ccm", "pcm_focus")
-    # A blocked month keeps the program it would bill in; one short of any threshold has none.
-    assert (handoff["S17"]["program"], handoff["S01"]["program"]) == ("ccm", "")
+    # The patient's program: the default `ccm` bills PCM (S18) by the conditions, and a month
+    # that is blocked (S17) or short of any threshold (S01) is still in it.
+    assert {handoff[mrn]["program"] for mrn in ("S02", "S18", "S17", "S01")} == {"ccm"}
     assert handoff["S02"]["claim_id"] == "S02-202603"
     # The worked cases' records have no address, and the practice no claim settings yet.
     assert handoff["S02"]["claim_edits"] == (
