@@ -38,6 +38,16 @@ DEMO_PRACTICE = PracticeRecord(
     timezone=DEMO_ZONE,
     place_of_service="11",
     date_of_service_rule="last_day",
+    street="120 Harbor Street, Suite 4",
+    city="Portland",
+    state="ME",
+    zip="04101-3912",
+    taxonomy="207Q00000X",
+    submitter_id="RIVERBEND01",
+    submitter_name="Riverbend Family Medicine",
+    submitter_phone="2075550142",
+    receiver_id="DEMOCLEAR",
+    receiver_name="Demo Clearinghouse",
 )
 
 # (staff_id, name, role, credentials, NPI seed or None)
@@ -90,6 +100,18 @@ PAYERS = (
     ("MaineCare", "medicaid", 0.1),
     ("Anthem Blue Cross", "commercial", 0.08),
 )
+# The demo's payer list: (payer_id, name, kind, edi_payer_id, covers, coinsurance_percent).
+# Anthem has not been asked what it covers and has no EDI id yet, so its months show
+# COVERAGE_UNKNOWN and stay out of the claim file; AARP Medigap is a secondary payer only.
+DEMO_PAYERS = (
+    ("mcr-b", "Medicare Part B", "medicare", "DEMO-MCRB", "ccm;pcm;apcm;bhi", "20"),
+    ("harbor-ma", "Medicare Advantage (Harbor Health)", "medicare_advantage", "DEMO-HARBOR",
+     "ccm;pcm", "20"),
+    ("mainecare", "MaineCare", "medicaid", "DEMO-MAINECARE", "ccm;pcm", "0"),
+    ("anthem", "Anthem Blue Cross", "commercial", "", "unknown", "20"),
+    ("aarp-medigap", "AARP Medigap", "commercial", "", "unknown", "0"),
+)  # fmt: skip
+PAYER_FILE_COLUMNS = ("payer_id", "name", "kind", "edi_payer_id", "covers", "coinsurance_percent")
 MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"
 
 
@@ -115,7 +137,7 @@ def demo_mbi(rng: random.Random) -> str:
 
 @dataclass(frozen=True)
 class DemoFiles:
-    """The demo practice as the four import files: (file name, CSV bytes)."""
+    """The demo practice as its import files: (file name, CSV bytes)."""
 
     files: tuple[tuple[str, bytes], ...]
 
@@ -131,7 +153,7 @@ class DemoFiles:
 
 def _csv(columns: Sequence[str], rows: Iterable[dict[str, str]]) -> bytes:
     out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\r\n")
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\r\n", restval="")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue().encode("utf-8")
@@ -226,6 +248,10 @@ def build_demo(now: dt.datetime, seed: int = SEED, patients: int = 200) -> DemoF
             "initiating_visit_date": visit.isoformat() if visit else "",
             "care_plan_date": care_plan.isoformat() if care_plan else "",
         })  # fmt: skip
+        if payer_type == "medicare" and index % 6 == 4:
+            # Some Medicare patients have a Medigap plan that takes the coinsurance.
+            patient_rows[-1].update(secondary_payer="aarp-medigap",
+                                    secondary_member_id=f"AARP{100000 + index}")  # fmt: skip
         profile = rng.random()  # how much attention this patient gets
         complex_patient = len(conditions) >= 3 and profile > 0.9
         for month in months:
@@ -279,9 +305,12 @@ def build_demo(now: dt.datetime, seed: int = SEED, patients: int = 200) -> DemoF
             if facts:
                 month_rows.append({"mrn": mrn, "month": month.strftime("%Y-%m"), **facts})
     entry_rows.sort(key=lambda r: (r["start"], r["staff_id"]))
+    payer_rows = [dict(zip(PAYER_FILE_COLUMNS, payer, strict=True)) for payer in DEMO_PAYERS]
+    patient_columns = (*PATIENT_COLUMNS, "secondary_payer", "secondary_member_id")
     return DemoFiles((
         ("staff.csv", _csv(STAFF_COLUMNS, staff_rows)),
-        ("patients.csv", _csv(PATIENT_COLUMNS, patient_rows)),
+        ("payers.csv", _csv(PAYER_FILE_COLUMNS, payer_rows)),
+        ("patients.csv", _csv(patient_columns, patient_rows)),
         ("time_entries.csv", _csv(ENTRY_COLUMNS, entry_rows)),
         ("patient_months.csv", _csv(MONTH_COLUMNS, month_rows)),
     ))  # fmt: skip

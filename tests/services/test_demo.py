@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from ccmdesk.db import Database
 from ccmdesk.models import Patient, Staff, TimeEntry
 from ccmdesk.services import ServiceError, Services
+from ccmdesk.services.claims import claim_statuses
 from ccmdesk.services.demo import build_demo
 from tests.helpers.common import CLI, NOW
 
@@ -113,3 +114,23 @@ def test_the_demo_password_never_lands_on_a_practices_own_staff(tmp_path) -> Non
         assert services.auth.sign_in("admin-patel", DEMO_PASSWORD).key == "admin-patel"
     finally:
         db.dispose()
+
+
+def test_the_demo_practice_can_send_claims_to_some_payers_but_not_all(
+    services: Services, db: Database
+) -> None:
+    services.demo.create(CLI)
+    with db.read() as session:
+        statuses = claim_statuses(session, "2026-03")
+        secondary = session.scalar(
+            select(func.count()).select_from(Patient).where(Patient.secondary_payer_id.is_not(None))
+        )
+    ready = [s for s in statuses.values() if s.ready]
+    # Medicare, Medicare Advantage and MaineCare take claim files; Anthem has no EDI id yet,
+    # and a patient with no condition on file has nothing to put in box 21.
+    assert len(ready) >= 150
+    assert {s.edits for s in statuses.values() if not s.ready} == {
+        ("CLAIM_NO_EDI_PAYER_ID",),
+        ("CLAIM_NO_DIAGNOSIS",),
+    }
+    assert secondary and secondary >= 10  # Medigap patients, whose estimate goes to the Medigap
