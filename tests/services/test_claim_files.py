@@ -244,3 +244,45 @@ def test_a_practice_without_a_group_npi_bills_under_each_practitioner(
 )  # fmt: skip
 def test_a_staff_name_is_split_into_last_and_first(name: str, expected: tuple[str, str]) -> None:
     assert split_name(name) == expected
+
+
+def test_two_exports_at_once_never_share_a_control_number(
+    team: Services, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from ccmdesk.services import export
+    from ccmdesk.services.claim_files import PayerClaims, payer_claims
+
+    # Both exports read the month before either takes the write lock, as two workstations may.
+    both_read = threading.Barrier(2, timeout=60)
+
+    def gathered(*args: object, **kwargs: object) -> list[PayerClaims]:
+        found = payer_claims(*args, **kwargs)  # type: ignore[arg-type]
+        both_read.wait()
+        return found
+
+    monkeypatch.setattr(export, "payer_claims", gathered)
+    outcomes: dict[str, object] = {}
+
+    def run(name: str, resend: bool) -> None:
+        try:
+            outcomes[name] = team.export.export(BILLER, MONTH, tmp_path / name, resend=resend)
+        except Exception as error:  # the test looks at it below
+            outcomes[name] = error
+
+    def together(resend: bool, *names: str) -> None:
+        threads = [threading.Thread(target=run, args=(n, resend)) for n in names]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+
+    together(False, "a", "b")
+    refused = [o for o in outcomes.values() if isinstance(o, ServiceError)]
+    assert len(refused) == 1  # the second found the claims sent meanwhile, and wrote nothing
+    assert str(refused[0]).startswith(f"Another export sent claims of {MONTH} while this one ran")
+    together(True, "c", "d")
+    numbers = sorted(split(claim_files(tmp_path / n)[FILE])[0][13] for n in ("c", "d"))
+    assert numbers == ["000000002", "000000003"]
+    assert control_number(db) == 3
