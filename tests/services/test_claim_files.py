@@ -286,3 +286,35 @@ def test_two_exports_at_once_never_share_a_control_number(
     numbers = sorted(split(claim_files(tmp_path / n)[FILE])[0][13] for n in ("c", "d"))
     assert numbers == ["000000002", "000000003"]
     assert control_number(db) == 3
+
+
+def test_each_payer_gets_its_own_file_and_an_insured_spouse_gets_the_patient_loop(
+    team: Services, db: Database, tmp_path: Path
+) -> None:
+    from ccmdesk.models import Payer
+    from ccmdesk.rules.payers import PayerRecord
+
+    team.payers.save(CLI, PayerRecord("aetna", "Aetna Choice", "commercial", "60054", "ccm;pcm"))
+    team.payers.save(CLI, PayerRecord("paper-only", "Paper Payer", "commercial", "", "ccm;pcm"))
+    with db.read() as session:
+        ids = {key: id_ for key, id_ in session.execute(select(Payer.payer_id, Payer.id))}
+    set_patient(db, "S05", primary_payer_id=ids["aetna"], member_id="W1234567",
+                insured_relationship="spouse", insured_last_name="Case05",
+                insured_first_name="Robin")  # fmt: skip
+    set_patient(db, "S06", primary_payer_id=ids["paper-only"], member_id="P1")
+    result = team.export.export(BILLER, MONTH, tmp_path)
+    names = [name for name, _ in result.claim_files]
+    assert names == [f"claims-{MONTH}-aetna.x12", FILE]  # no EDI id: no file for paper-only
+    text = claim_files(tmp_path)[f"claims-{MONTH}-aetna.x12"]
+    assert validate_837p(text) == []
+    segments = split(text)
+    assert ["SBR", "P", "", "", "", "", "", "", "", "CI"] in segments
+    assert ["NM1", "IL", "1", "CASE05", "ROBIN", "", "", "", "MI", "W1234567"] in segments
+    assert ["PAT", "01"] in segments
+    assert ["NM1", "QC", "1", "CASE05", "ANA"] in segments
+    assert ["NM1", "PR", "2", "AETNA CHOICE", "", "", "", "", "PI", "60054"] in segments
+    assert list(claims_of(text)) == ["S05-202603"]
+    medicare = claim_files(tmp_path)[FILE]
+    assert "S05-202603" not in medicare and "S06-202603" not in medicare
+    isa = {name: split(claim_files(tmp_path)[name])[0][13] for name in names}
+    assert isa == {names[0]: "000000001", FILE: "000000002"}  # payers in payer_id order
