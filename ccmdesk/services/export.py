@@ -116,9 +116,9 @@ def _staged(folder: Path, what: str, notes: Path | None = None) -> Iterator[Stag
         yield staging
 
 
-def _stage(staging: Staging, name: str, data: bytes) -> None:
+def _stage(staging: Staging, name: str, data: bytes, held: bool = False) -> None:
     try:
-        with staging.create(name) as out:
+        with staging.create(name, held) as out:
             _write_all(out, data)
     except OSError as error:
         raise _not_written(staging.folder, error) from error
@@ -255,9 +255,9 @@ class ExportService(ServiceBase):
             )
             digests: dict[str, str] = {}
 
-            def stage(name: str, data: bytes) -> None:
+            def stage(name: str, data: bytes, held: bool = False) -> None:
                 digests[name] = hashlib.sha256(data).hexdigest()  # for the export's audit record
-                _stage(staging, name, data)
+                _stage(staging, name, data, held)
 
             merger = pdf.Merger(f"Superbills {month_label(month)}", now)
             done = 0
@@ -300,37 +300,46 @@ class ExportService(ServiceBase):
             stage(f"handoff-{month}.pdf", pdf.handoff_pdf(report))
             self._check(cancelled)
             # The counter, the sent claims and the audit record are written in one write
-            # transaction, and the files are published INSIDE it, before it commits: a failure
-            # to publish rolls the transaction back (no control number used, no claim marked
-            # sent), and a failure to write the rows comes first, at the flush, before any
-            # file moves. The claim files move last, so a move that fails part-way almost
-            # always leaves no claim file in place. What remains is a commit that fails after
-            # the files moved (the disk failing in that instant): the files are then in place
-            # but not recorded, and the next export numbers its files from the same counter.
-            # The write lock, held from the counter's read to the commit, keeps two exports
-            # from taking the same control numbers.
-            with self._db.session() as session:
-                today = self._today(session)
-                claim_files = write_claim_files(
-                    session, month, payers, resend=resend, created=now.astimezone(zone),
-                    day=today, sent_by=actor.key,
-                )  # fmt: skip
-                for claim_file in claim_files:
-                    stage(claim_file.name, claim_file.data)
-                audit.record(
-                    session,
-                    at=self._now(),
-                    actor=actor,
-                    action=EXPORT_ACTION,
-                    entity="month",
-                    entity_key=month,
-                    after=_export_record(
-                        month, folder, digests, claim_files,
-                        signed_only=signed_only, resend=resend, open_month=month_end is not None,
-                    ),
-                )  # fmt: skip
-                session.flush()
-                written = _published(staging)
+            # transaction, and the files are published INSIDE it, before it commits, so that
+            # the claim files are in place exactly when their claims are recorded as sent:
+            # - the rows are written (flushed) before any file moves: a refused write moves
+            #   nothing;
+            # - a failure to publish, or a commit that fails after the files moved, rolls the
+            #   transaction back (no control number used, no claim marked sent) and takes back
+            #   any claim file already moved (`_withdraw`); the claim files move last;
+            # - an export cut off (killed) before its commit has its transaction rolled back,
+            #   and the sweep that finishes its other files never moves its claim files
+            #   (staged as held, ccmdesk.services.staging).
+            # Only a kill in the instant between the last move and the commit can leave claim
+            # files in place unrecorded. The write lock, held from the counter's read to the
+            # commit, keeps two exports from taking the same control numbers.
+            claim_files: list[ClaimFile] = []
+            try:
+                with self._db.session() as session:
+                    today = self._today(session)
+                    claim_files = write_claim_files(
+                        session, month, payers, resend=resend, created=now.astimezone(zone),
+                        day=today, sent_by=actor.key,
+                    )  # fmt: skip
+                    for claim_file in claim_files:
+                        stage(claim_file.name, claim_file.data, held=True)
+                    audit.record(
+                        session,
+                        at=self._now(),
+                        actor=actor,
+                        action=EXPORT_ACTION,
+                        entity="month",
+                        entity_key=month,
+                        after=_export_record(
+                            month, folder, digests, claim_files, signed_only=signed_only,
+                            resend=resend, open_month=month_end is not None,
+                        ),
+                    )  # fmt: skip
+                    session.flush()
+                    written = _published(staging)
+            except BaseException:
+                _withdraw(folder, claim_files)
+                raise
         if progress is not None:
             progress(total, total)
         return ExportResult(
@@ -347,6 +356,16 @@ class ExportService(ServiceBase):
 
 
 EXPORT_ACTION = "month.export"
+
+
+def _withdraw(folder: Path, claim_files: Sequence[ClaimFile]) -> None:
+    """Remove the claim files this export moved into place, when its transaction did not
+    commit: a claim file whose claims are not recorded as sent must not be left to send."""
+    for claim_file in claim_files:
+        path = folder / claim_file.name
+        with contextlib.suppress(OSError):
+            if path.read_bytes() == claim_file.data:  # ours, not an earlier export's
+                path.unlink()
 
 
 def _audit_head(session: Session) -> str | None:

@@ -144,8 +144,8 @@ class ExportDialog(QDialog):
             return
         try:
             last_day = self._services.export.unfinished_month_end(self._month)
-        except ServiceError as error:
-            self._say(f"Not exported: {error}")
+        except Exception as error:  # a busy or damaged database is said, as for the export
+            self._failed(error)
             return
         if last_day is None:
             self._export(allow_open_month=False)

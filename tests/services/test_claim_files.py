@@ -318,3 +318,22 @@ def test_each_payer_gets_its_own_file_and_an_insured_spouse_gets_the_patient_loo
     assert "S05-202603" not in medicare and "S06-202603" not in medicare
     isa = {name: split(claim_files(tmp_path)[name])[0][13] for name in names}
     assert isa == {names[0]: "000000001", FILE: "000000002"}  # payers in payer_id order
+
+
+def test_when_the_transaction_fails_after_the_files_moved_the_claim_file_is_taken_back(
+    team: Services, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ccmdesk.services import export
+
+    published = export._published
+
+    def then_the_disk_fails(staging: object) -> list[Path]:
+        published(staging)  # type: ignore[arg-type]
+        raise OSError(5, "Input/output error")  # as a commit failing after the moves would
+
+    monkeypatch.setattr(export, "_published", then_the_disk_fails)
+    with pytest.raises(OSError):
+        team.export.export(BILLER, MONTH, tmp_path)
+    assert (tmp_path / f"handoff-{MONTH}.pdf").exists()
+    assert not (tmp_path / FILE).exists()
+    assert control_number(db) == 0 and sent_claims(db) == []
