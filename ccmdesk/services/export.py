@@ -220,16 +220,14 @@ class ExportService(ServiceBase):
                 claimed = [
                     r for r in rows if r.result.billable and (r.result.signed or not signed_only)
                 ]
+                statuses = claim_statuses(session, month)
                 # A month still under way sends no claim: its minutes may still earn a unit,
                 # and its date of service may lie ahead (docs/formats.md, "Claim files").
                 payers = (
                     []
                     if month_end is not None
-                    else payer_claims(
-                        session, practice, month, rows, claim_statuses(session, month),
-                        resend=resend,
-                    )
-                )  # fmt: skip
+                    else payer_claims(session, practice, month, rows, statuses, resend=resend)
+                )
                 renderer = stack.enter_context(rendering.Renderer(self._workers(len(claimed))))
                 head = _audit_head(session)
                 generated = f"{date_time_text(now.astimezone(zone))} ({zone}) by {actor.name}"
