@@ -171,6 +171,16 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
         action="store_true",
         help="only signed months get superbills and claim lines (the handoff lists every row)",
     )
+    export.add_argument(
+        "--resend",
+        action="store_true",
+        help="put claims an earlier export already sent in the claim files again",
+    )
+    export.add_argument(
+        "--allow-open-month",
+        action="store_true",
+        help="export a month that has not ended yet (no claim file is written for it)",
+    )
 
     demo = commands.add_parser("demo", help="fill an empty data folder with a demo practice")
     demo.add_argument(
@@ -553,7 +563,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "export":
             result = services.export.export(
-                Actor.command_line(), args.month, args.out, signed_only=args.signed_only
+                Actor.command_line(),
+                args.month,
+                args.out,
+                signed_only=args.signed_only,
+                resend=args.resend,
+                allow_open_month=args.allow_open_month,
             )
             for earlier in result.finished:
                 print(f"ccmdesk: export: {earlier.sentence()}", file=sys.stderr)
@@ -563,6 +578,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{result.patients:,} patients, {result.billable:,} billable, "
                 f"{result.claim_lines:,} claim lines"
             )
+            for name, claims in result.claim_files:
+                print(f"{name}: {claims:,} claim{'' if claims == 1 else 's'}")
+            if result.month_open:
+                print("no claim files: the month has not ended")
+            elif not result.claim_files:
+                print("no claim files: no signed, claim-ready month left to send")
             return 0
         if args.command == "audit":
             return _audit_verify(services, args)

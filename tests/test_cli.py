@@ -170,7 +170,8 @@ def test_a_bad_import_exits_non_zero_lists_every_problem_and_changes_nothing(
         f"{patients}:3: billing_practitioner: no staff member has staff_id 'dr-q'",
         f"{patients}:3: mrn: '1' appears twice in this file (first on line 2)",
         f"{entries}:1: (header): is not a ccmdesk import file: staff needs role; payers needs "
-        "payer_id, kind; patients needs last_name; time entries needs start; patient months "
+        "payer_id, kind; patients needs last_name; waivers needs from_month; time entries needs "
+        "start; patient months "
         "needs month",
     ]
     assert table_counts(data) == before
@@ -850,3 +851,47 @@ def test_a_restore_into_a_folder_without_a_database_names_the_folder_it_made_one
     said = capsys.readouterr().out
     assert f"There was no database in {elsewhere}; the restored one is its database now." in said
     assert practice_name(elsewhere) == "Maple Clinic"
+
+
+def test_export_prints_each_claim_file_and_resends_only_when_asked(
+    tmp_path: Path, db: Database, staffed: Services, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.helpers.billing import with_cases
+    from tests.helpers.claim_files import claim_ready
+    from tests.helpers.common import DOCTOR
+
+    with_cases(staffed)
+    claim_ready(db, staffed)
+    for mrn in ("S02", "S04"):
+        staffed.review.sign(DOCTOR, mrn, "2026-03")
+    export = ["--data-dir", str(tmp_path), "export", "--month", "2026-03"]
+    capsys.readouterr()
+    assert main([*export, "--out", str(tmp_path / "a")]) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert str(tmp_path / "a" / "claims-2026-03-mcr-b.x12") in said
+    assert said[-1] == "claims-2026-03-mcr-b.x12: 2 claims"
+    assert main([*export, "--out", str(tmp_path / "b")]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "no claim files: no signed, claim-ready month left to send"
+    )
+    assert main([*export, "--out", str(tmp_path / "c"), "--resend"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "claims-2026-03-mcr-b.x12: 2 claims"
+
+
+def test_export_of_a_month_not_ended_needs_allow_open_month(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, out = tmp_path / "data", tmp_path / "out"
+    assert main(["--data-dir", str(data), "practice", "--name", "Harbor"]) == 0
+    export = ["--data-dir", str(data), "export", "--month", "2099-12", "--out", str(out)]
+    capsys.readouterr()
+    assert main(export) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith(
+        "ccmdesk: export: December 2099 has not ended yet (its last day is 31 Dec 2099)"
+    )
+    assert "--allow-open-month" in captured.err and not out.exists()
+    assert main([*export, "--allow-open-month"]) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert said[-1] == "no claim files: the month has not ended"
+    assert (out / "handoff-2099-12.pdf").exists()

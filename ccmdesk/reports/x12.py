@@ -115,7 +115,7 @@ class Envelope:
 @dataclass(frozen=True)
 class BillingProvider:
     """Loop 2010AA: the group, or the billing practitioner when the practice has no group NPI
-    (then `first_name` is set and `name` is their last name)."""
+    (then `person` is set, `name` is their last name and `first_name` their first, if any)."""
 
     name: str
     npi: str
@@ -124,6 +124,7 @@ class BillingProvider:
     tin_kind: Literal["ein", "ssn"] = "ein"
     taxonomy: str = ""  # PRV*BI in 2000A when set
     first_name: str = ""
+    person: bool = False  # a practitioner (NM102 1), also implied by a first name
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,10 @@ class Claim:
     place_of_service: str = "11"
     accept_assignment: bool = True
     rendering: Practitioner | None = None
+    # The claim's own billing provider (loop 2010AA) when it is not the file's: a practice
+    # without a group NPI bills under each patient's practitioner. Claims of one provider
+    # must follow each other in the file's claims.
+    billing_provider: BillingProvider | None = None
 
     @property
     def total_cents(self) -> int:
@@ -258,9 +263,9 @@ def _isa_field(value: str, width: int) -> str:
     return value[:width].ljust(width)
 
 
-def _billing_provider(out: _Segments, provider: BillingProvider) -> None:
-    person = bool(provider.first_name)
-    out.add("HL", "1", "", "20", "1")
+def _billing_provider(out: _Segments, provider: BillingProvider, hl: int = 1) -> None:
+    person = provider.person or bool(provider.first_name)
+    out.add("HL", str(hl), "", "20", "1")
     if provider.taxonomy:
         out.add("PRV", "BI", "PXC", clean(provider.taxonomy))
     out.add(
@@ -277,10 +282,11 @@ def _address(out: _Segments, address: Address) -> None:
     out.add("N4", clean(address.city), clean(address.state), _digits(address.zip))
 
 
-def _claim(out: _Segments, claim: Claim, hl: int, billing_npi: str) -> int:
-    """The claim's loops, from its subscriber HL; returns the next free HL number."""
+def _claim(out: _Segments, claim: Claim, hl: int, billing_npi: str, parent: int = 1) -> int:
+    """The claim's loops, from its subscriber HL under the billing provider's HL `parent`;
+    returns the next free HL number."""
     is_insured = claim.relationship == "self"
-    out.add("HL", str(hl), "1", "22", "0" if is_insured else "1")
+    out.add("HL", str(hl), str(parent), "22", "0" if is_insured else "1")
     out.add(
         "SBR", "P", "18" if is_insured else "", "", "", "", "", "", "",
         FILING_INDICATOR.get(claim.payer_kind, ""),
@@ -333,6 +339,19 @@ def _claim(out: _Segments, claim: Claim, hl: int, billing_npi: str) -> int:
     return next_hl
 
 
+def _by_provider(interchange: Interchange) -> list[tuple[BillingProvider, list[Claim]]]:
+    """The claims in runs of one billing provider, in the file's order (the file's own
+    provider, with no claims, when there are none)."""
+    runs: list[tuple[BillingProvider, list[Claim]]] = []
+    for claim in interchange.claims:
+        provider = claim.billing_provider or interchange.billing_provider
+        if runs and runs[-1][0] == provider:
+            runs[-1][1].append(claim)
+        else:
+            runs.append((provider, [claim]))
+    return runs or [(interchange.billing_provider, [])]
+
+
 def _segments(interchange: Interchange) -> _Segments:
     envelope, submitter, receiver = (
         interchange.envelope, interchange.submitter, interchange.receiver,
@@ -361,10 +380,12 @@ def _segments(interchange: Interchange) -> _Segments:
     out.add("NM1", "41", "2", clean(submitter.name), "", "", "", "", "46", clean(submitter.id))
     out.add("PER", "IC", clean(submitter.name), "TE", _digits(submitter.phone))
     out.add("NM1", "40", "2", clean(receiver.name), "", "", "", "", "46", clean(receiver.id))
-    _billing_provider(out, interchange.billing_provider)
-    hl = 2
-    for claim in interchange.claims:
-        hl = _claim(out, claim, hl, interchange.billing_provider.npi)
+    hl = 1
+    for provider, claims in _by_provider(interchange):
+        _billing_provider(out, provider, hl)
+        parent, hl = hl, hl + 1
+        for claim in claims:
+            hl = _claim(out, claim, hl, provider.npi, parent)
     out.add("SE", str(len(out.lines) - st_start + 1), st_control)
     out.add("GE", "1", str(number))
     out.add("IEA", "1", f"{number:09d}")
@@ -486,13 +507,13 @@ def _precheck(interchange: Interchange) -> list[Problem]:
         header("ISA", "the interchange qualifier (ISA05) must be 1 or 2 characters")
     if not 0 < envelope.control_number <= 999_999_999:
         header("ISA", "the control number must be from 1 to 999999999")
-    provider = interchange.billing_provider
-    if len(_digits(provider.address.zip)) != 9:
-        header("N4", "the billing provider's address needs a 9-digit ZIP code")
-    if (error := npi_error(provider.npi)) is not None:
-        header("NM1", f"billing provider: {error}")
-    if len(_digits(provider.tin)) != 9:
-        header("REF", "the practice's tax id (EIN or SSN) must be 9 digits")
+    for provider, _ in _by_provider(interchange):
+        if len(_digits(provider.address.zip)) != 9:
+            header("N4", "the billing provider's address needs a 9-digit ZIP code")
+        if (error := npi_error(provider.npi)) is not None:
+            header("NM1", f"billing provider: {error}")
+        if len(_digits(provider.tin)) != 9:
+            header("REF", "the practice's tax id (EIN or SSN) must be 9 digits")
     if not interchange.claims:
         header("ST", "a claim file needs at least one claim")
     seen: set[str] = set()

@@ -42,9 +42,11 @@ from ccmdesk.rules.catalog import REASONS
 from ccmdesk.rules.claims import PatientClaimFacts, pointer_letters, signature_on_file
 from ccmdesk.rules.intervals import date_text, date_time_text, month_label
 from ccmdesk.rules.minutes import month_bounds
+from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
 from ccmdesk.services.billing.evaluation import BillingRow, BillingService, amount_by_code
 from ccmdesk.services.billing.plumbing import collector_paused
+from ccmdesk.services.claim_files import ClaimFile, payer_claims, write_claim_files
 from ccmdesk.services.claims import ClaimStatus, claim_statuses, practice_claim_settings
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ServiceError
@@ -69,6 +71,9 @@ class ExportResult:
     # Earlier exports into the folder that had been cut off while moving their files into
     # place, finished before this one's files moved.
     finished: list[Finished] = field(default_factory=list)
+    # Each claim file written (name, claims in it), in the order written.
+    claim_files: list[tuple[str, int]] = field(default_factory=list)
+    month_open: bool = False  # the month had not ended: no claim file was written
 
 
 # The handoff's `program` column (docs/formats.md) is the patient's program, not the code
@@ -124,6 +129,12 @@ NOT_SIGNED = (
     "The billing practitioner signs the month in the Monthly summary; then export again.",
 )
 
+# Why no month of a month still under way is in a claim file (docs/formats.md, "Claim files").
+MONTH_OPEN = (
+    "The month has not ended: its claims are sent once it has.",
+    "Export the month again after its last day.",
+)
+
 
 def claim_file_notes(
     rows: Iterable[BillingRow],
@@ -131,6 +142,7 @@ def claim_file_notes(
     secondary: Mapping[str, tuple[str, str]],
     *,
     resend: bool = False,
+    month_open: bool = False,
 ) -> pdf.ClaimFileNotes:
     """What the handoff says about the claim files (docs/formats.md, "Not in the claim file"):
     every billable month that goes in none, with why (not signed, each failing claim edit,
@@ -146,6 +158,8 @@ def claim_file_notes(
         status = statuses.get(row.mrn)
         claim = status.claim_id if status is not None else claim_id(row.mrn, r.month)
         reasons: list[tuple[str, str]] = []
+        if month_open:
+            reasons.append(MONTH_OPEN)
         if not r.signed:
             reasons.append(NOT_SIGNED)
         for code in sorted(status.edits if status is not None else ()):
@@ -218,9 +232,9 @@ def _staged(folder: Path, what: str, notes: Path | None = None) -> Iterator[Stag
         yield staging
 
 
-def _stage(staging: Staging, name: str, data: bytes) -> None:
+def _stage(staging: Staging, name: str, data: bytes, held: bool = False) -> None:
     try:
-        with staging.create(name) as out:
+        with staging.create(name, held) as out:
             _write_all(out, data)
     except OSError as error:
         raise _not_written(staging.folder, error) from error
@@ -269,6 +283,20 @@ class ExportService(ServiceBase):
         if cancelled is not None and cancelled():
             raise ExportCancelled("The export was stopped; nothing was written.")
 
+    def unfinished_month_end(self, month: str) -> dt.date | None:
+        """The month's last day while the month has not ended in the practice's time zone
+        (by the service's clock), else None: an export of it needs `allow_open_month`."""
+        month = checked_month(month)
+        with self._db.read() as session:
+            return self._unfinished(session, month)
+
+    def _unfinished(self, session: Session, month: str) -> dt.date | None:
+        zone = practice_zone(session)
+        _, end = month_bounds(month, zone)
+        if self._now() >= end:
+            return None
+        return (end.astimezone(zone) - dt.timedelta(days=1)).date()
+
     def export(
         self,
         actor: Actor,
@@ -276,6 +304,8 @@ class ExportService(ServiceBase):
         folder: Path,
         *,
         signed_only: bool = False,
+        resend: bool = False,
+        allow_open_month: bool = False,
         progress: Progress | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> ExportResult:
@@ -299,17 +329,29 @@ class ExportService(ServiceBase):
                         " claims need its name, NPI and place of service."
                     )
                 zone = practice_zone(session)
+                month_end = self._unfinished(session, month)
+                if month_end is not None and not allow_open_month:
+                    raise ServiceError(_open_month_refusal(month, month_end))
                 rows = self._billing.evaluate_in(session, month)
-                # The handoff's claim columns and its "Not in the claim file" (issue #17).
-                statuses = claim_statuses(session, month)
-                claim_notes = claim_file_notes(rows, statuses, secondary_coverage(session))
                 claimed = [
                     r for r in rows if r.result.billable and (r.result.signed or not signed_only)
                 ]
+                # The claim files, the handoff's claim columns and its "Not in the claim file"
+                # all read the same statuses.
+                statuses = claim_statuses(session, month)
+                claim_notes = claim_file_notes(
+                    rows, statuses, secondary_coverage(session), resend=resend,
+                    month_open=month_end is not None,
+                )  # fmt: skip
+                # A month still under way sends no claim: its minutes may still earn a unit,
+                # and its date of service may lie ahead (docs/formats.md, "Claim files").
+                payers = (
+                    []
+                    if month_end is not None
+                    else payer_claims(session, practice, month, rows, statuses, resend=resend)
+                )
                 renderer = stack.enter_context(rendering.Renderer(self._workers(len(claimed))))
-                head = session.scalars(
-                    select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-                ).first()
+                head = _audit_head(session)
                 generated = f"{date_time_text(now.astimezone(zone))} ({zone}) by {actor.name}"
                 describe = _Describer(session, practice, month, zone, claimed, generated, head, now)
                 # Superbills are described here, where the database is, and rendered in
@@ -331,13 +373,19 @@ class ExportService(ServiceBase):
             staging = stack.enter_context(
                 _staged(folder, f"export of {month_label(month)}", self.notes)
             )
+            digests: dict[str, str] = {}
+
+            def stage(name: str, data: bytes, held: bool = False) -> None:
+                digests[name] = hashlib.sha256(data).hexdigest()  # for the export's audit record
+                _stage(staging, name, data, held)
+
             merger = pdf.Merger(f"Superbills {month_label(month)}", now)
             done = 0
             for mrns, result in pending:
                 self._check(cancelled)
                 for mrn, document in zip(mrns, result(), strict=True):
                     merger.add(document)
-                    _stage(staging, f"superbills/{month}-{names[mrn]}.pdf", document)
+                    stage(f"superbills/{month}-{names[mrn]}.pdf", document)
                     done += 1
                 if progress is not None:
                     progress(done, total)
@@ -365,14 +413,54 @@ class ExportService(ServiceBase):
                 },
             )
             # Moved into place in this order, after the superbills: the handoff report, which
-            # names the generation time and the audit head, last.
-            _stage(staging, f"claim-lines-{month}.csv", claims_file)
-            _stage(staging, f"handoff-{month}.csv", handoff_file)
+            # names the generation time and the audit head, then the claim files, last.
+            stage(f"claim-lines-{month}.csv", claims_file)
+            stage(f"handoff-{month}.csv", handoff_file)
             if done:
-                _stage(staging, f"superbills-{month}.pdf", merger.getvalue())
-            _stage(staging, f"handoff-{month}.pdf", pdf.handoff_pdf(report))
+                stage(f"superbills-{month}.pdf", merger.getvalue())
+            stage(f"handoff-{month}.pdf", pdf.handoff_pdf(report))
             self._check(cancelled)
-            written = _published(staging)
+            # The counter, the sent claims and the audit record are written in one write
+            # transaction, and the files are published INSIDE it, before it commits, so that
+            # the claim files are in place exactly when their claims are recorded as sent:
+            # - the rows are written (flushed) before any file moves: a refused write moves
+            #   nothing;
+            # - a failure to publish, or a commit that fails after the files moved, rolls the
+            #   transaction back (no control number used, no claim marked sent) and takes back
+            #   any claim file already moved (`_withdraw`); the claim files move last;
+            # - an export cut off (killed) before its commit has its transaction rolled back,
+            #   and the sweep that finishes its other files never moves its claim files
+            #   (staged as held, ccmdesk.services.staging).
+            # Only a kill in the instant between the last move and the commit can leave claim
+            # files in place unrecorded. The write lock, held from the counter's read to the
+            # commit, keeps two exports from taking the same control numbers.
+            claim_files: list[ClaimFile] = []
+            try:
+                with self._db.session() as session:
+                    today = self._today(session)
+                    claim_files = write_claim_files(
+                        session, month, payers, resend=resend, created=now.astimezone(zone),
+                        day=today, sent_by=actor.key,
+                    )  # fmt: skip
+                    for claim_file in claim_files:
+                        stage(claim_file.name, claim_file.data, held=True)
+                    audit.record(
+                        session,
+                        at=self._now(),
+                        actor=actor,
+                        action=EXPORT_ACTION,
+                        entity="month",
+                        entity_key=month,
+                        after=_export_record(
+                            month, folder, digests, claim_files, signed_only=signed_only,
+                            resend=resend, open_month=month_end is not None,
+                        ),
+                    )  # fmt: skip
+                    session.flush()
+                    written = _published(staging)
+            except BaseException:
+                _withdraw(folder, claim_files)
+                raise
         if progress is not None:
             progress(total, total)
         return ExportResult(
@@ -383,7 +471,73 @@ class ExportService(ServiceBase):
             billable=sum(1 for r in rows if r.result.billable),
             claim_lines=len(lines),
             finished=staging.finished,
+            claim_files=[(f.name, f.claims) for f in claim_files],
+            month_open=month_end is not None,
         )
+
+
+EXPORT_ACTION = "month.export"
+
+
+def _withdraw(folder: Path, claim_files: Sequence[ClaimFile]) -> None:
+    """Remove the claim files this export moved into place, when its transaction did not
+    commit: a claim file whose claims are not recorded as sent must not be left to send."""
+    for claim_file in claim_files:
+        path = folder / claim_file.name
+        with contextlib.suppress(OSError):
+            if path.read_bytes() == claim_file.data:  # ours, not an earlier export's
+                path.unlink()
+
+
+def _audit_head(session: Session) -> str | None:
+    """The hash of the last audit event that is not an export's own record: two exports of
+    the same data print the same head, so their PDFs and CSVs are byte-identical."""
+    return session.scalars(
+        select(AuditEvent.hash)
+        .where(AuditEvent.action != EXPORT_ACTION)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _export_record(
+    month: str,
+    folder: Path,
+    digests: dict[str, str],
+    claim_files: Sequence[ClaimFile],
+    *,
+    signed_only: bool,
+    resend: bool,
+    open_month: bool,
+) -> dict[str, object]:
+    """What the export's audit event says: the month, the choices, every file with its
+    SHA-256, and each claim file's control number and claims (docs/formats.md)."""
+    return {
+        "month": month,
+        "folder": str(folder),
+        "signed_only": signed_only,
+        "resend": resend,
+        "open_month": open_month,
+        "files": [{"name": name, "sha256": digest} for name, digest in digests.items()],
+        "claim_files": [
+            {
+                "name": f.name,
+                "payer_id": f.payer_id,
+                "control_number": f.control_number,
+                "claims": f.claims,
+                "total_cents": f.total_cents,
+            }
+            for f in claim_files
+        ],
+    }
+
+
+def _open_month_refusal(month: str, last_day: dt.date) -> str:
+    return (
+        f"{month_label(month)} has not ended yet (its last day is {date_text(last_day)}): its "
+        "minutes may still change. Export it once it has ended, or allow an open month "
+        "(--allow-open-month on the command line; the export dialog asks)."
+    )
 
 
 class _Describer:

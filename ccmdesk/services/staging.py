@@ -15,9 +15,14 @@
 #   decided.
 # - Moves. The files move into place one by one (os.replace, same file system): the superbills
 #   first, then the CSV files and the combined superbills, and the handoff report, which names
-#   the generation time and the audit head, last. A cut part-way leaves a committed manifest and
+#   the generation time and the audit head, then the month's claim files (services/export.py
+#   says why they move last). A cut part-way leaves a committed manifest and
 #   the files not yet moved; the next sweep finishes the moves (roll forward), so the folder then
 #   holds the new set whole, and says so. Until then the manifest says which files are new.
+# - Held files. A file staged as `held` (a claim file) is moved only by its own export, never by
+#   a sweep: its export commits a database transaction (the control numbers, the claims sent)
+#   only after every move, so an export cut off before that left the transaction rolled back,
+#   and its held files must not appear. The sweep that finishes such an export drops them.
 # - Sweeps. The next export into the folder (when it starts, and again just before its own files
 #   move), and the app's start (for the folders noted in the data folder's `exports-under-way`,
 #   one note per export running or cut off), sweep: only folders named `.ccmdesk-export-*`, only
@@ -97,6 +102,7 @@ class Staging:
         self.folder, self.path, self.what = folder, path, what
         self._owner: int | None = owner  # open and locked while this process owns `path`
         self._names: list[str] = []
+        self._held: list[str] = []  # never moved by a sweep (see the module comment)
         self._folders = {path / FILES}
         self.note: Path | None = None
         self.finished: list[Finished] = []  # exports cut off earlier that this one's sweeps ended
@@ -135,8 +141,9 @@ class Staging:
             raise
         return staging
 
-    def create(self, name: str) -> BinaryIO:
-        """A new file, `name` relative to the target folder, open for writing (owner-only)."""
+    def create(self, name: str, held: bool = False) -> BinaryIO:
+        """A new file, `name` relative to the target folder, open for writing (owner-only);
+        `held`: only this export may move it into place, never a later sweep."""
         relative = _relative(name)
         target = self.path / FILES / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -144,6 +151,8 @@ class Staging:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         handle = os.open(target, flags, 0o600)
         self._names.append(relative)
+        if held:
+            self._held.append(relative)
         return os.fdopen(handle, "wb")
 
     def publish(self) -> list[Path]:
@@ -185,7 +194,7 @@ class Staging:
         return moved
 
     def _commit(self) -> None:
-        manifest = {"what": self.what, "files": self._names}
+        manifest = {"what": self.what, "files": self._names, "held": self._held}
         temporary = self.path / f"{MANIFEST}.tmp"
         with open(temporary, "w", encoding="utf-8") as out:
             json.dump(manifest, out)
@@ -311,7 +320,8 @@ def _finish(folder: Path, path: Path) -> Finished | None:
     """Move what a committed export had not moved yet; None when it never committed."""
     try:
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-        names = [_relative(name) for name in manifest["files"]]
+        held = {_relative(name) for name in manifest.get("held", [])}
+        names = [n for n in (_relative(name) for name in manifest["files"]) if n not in held]
         what = str(manifest.get("what") or "export")
     except FileNotFoundError:
         return None  # cut off before its commit: the old set is whole; its new files go

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.config import log_failure
 from ccmdesk.errors import classify
-from ccmdesk.rules.intervals import month_label
+from ccmdesk.rules.intervals import date_text, month_label
 from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.services.export import ExportCancelled, ExportResult
 from ccmdesk.ui.background import TaskRunner
@@ -80,14 +81,19 @@ class ExportDialog(QDialog):
         heading.setObjectName("dialogHeading")
         explanation = hint_label(
             "Writes the handoff report (with both CSV files attached), every billable "
-            "patient's superbill (one file each and all in one), and the handoff and "
-            "claim-line CSV files."
+            "patient's superbill (one file each and all in one), the handoff and "
+            "claim-line CSV files, and a claim file (837P) for each payer with signed, "
+            "claim-ready months not sent before."
         )
         self.folder = QLineEdit(str(folder))
         self.folder.setObjectName("exportFolder")
         self.folder.setAccessibleName("Folder")
         self.browse_button = QPushButton("Choose…")
         self.signed_only = QCheckBox("Signed months only (superbills and claim lines)")
+        self.resend = QCheckBox("Send already-sent claims again")
+        self.resend.setToolTip(
+            "Claims an earlier export put in a claim file are left out unless this is ticked."
+        )
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("exportProgress")
         self.progress_bar.setVisible(False)
@@ -111,6 +117,7 @@ class ExportDialog(QDialog):
         layout.addWidget(explanation)
         layout.addLayout(folder_row)
         layout.addWidget(self.signed_only)
+        layout.addWidget(self.resend)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
@@ -131,9 +138,41 @@ class ExportDialog(QDialog):
         return self._progress is not None
 
     def start(self) -> None:
-        """Export on a worker thread; the dialog shows the progress and may stop it."""
+        """Export on a worker thread; a month that has not ended is exported only once the
+        person confirms it (a question the dialog opens, answered in `_after_open_question`)."""
         if self.running():
             return
+        try:
+            last_day = self._services.export.unfinished_month_end(self._month)
+        except Exception as error:  # a busy or damaged database is said, as for the export
+            self._failed(error)
+            return
+        if last_day is None:
+            self._export(allow_open_month=False)
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Month not ended",
+            f"{month_label(self._month)} has not ended yet: it ends on {date_text(last_day)}. "
+            "Its minutes may still change, and no claim file is written for it.\n\n"
+            "Export it anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("openMonthQuestion")
+        box.button(QMessageBox.StandardButton.Yes).setText("Export anyway")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(self._after_open_question)
+        box.open()  # not exec(): nothing else waits on this window meanwhile
+
+    def _after_open_question(self, answer: int) -> None:
+        if answer == QMessageBox.StandardButton.Yes.value:
+            self._export(allow_open_month=True)
+        else:
+            self._say("Not exported: the month has not ended.")
+
+    def _export(self, *, allow_open_month: bool) -> None:
         folder = Path(self.folder.text().strip()).expanduser()
         progress = self._progress = _Progress()
         app = QCoreApplication.instance()
@@ -143,6 +182,7 @@ class ExportDialog(QDialog):
             app.aboutToQuit.connect(progress.stop.set)
             self._quit_app = app
         actor, month, signed_only = self._actor(), self._month, self.signed_only.isChecked()
+        resend = self.resend.isChecked()
         self._set_running(True)
         self.status.setText("Exporting…")
         self._runner.run(
@@ -151,6 +191,8 @@ class ExportDialog(QDialog):
                 month,
                 folder,
                 signed_only=signed_only,
+                resend=resend,
+                allow_open_month=allow_open_month,
                 progress=progress.report,
                 cancelled=progress.stop.is_set,
             ),
@@ -175,6 +217,7 @@ class ExportDialog(QDialog):
         self.folder.setEnabled(not running)
         self.browse_button.setEnabled(not running)
         self.signed_only.setEnabled(not running)
+        self.resend.setEnabled(not running)
         if running:
             self.progress_bar.setRange(0, 0)
             self._timer.start()
@@ -209,6 +252,7 @@ class ExportDialog(QDialog):
         self._say(
             f"Exported to {result.folder}: {result.patients:,} patients, {result.billable:,} "
             f"billable, {len(result.files):,} files."
+            + _claim_files_sentence(result)
             + "".join(f" {earlier.sentence()}" for earlier in result.finished)
         )
 
@@ -242,3 +286,15 @@ class ExportDialog(QDialog):
         else:
             log_failure(log, "export failed", error)
             self._say("Not exported: an unexpected error; see the log.")
+
+
+def _claim_files_sentence(result: ExportResult) -> str:
+    if result.month_open:
+        return " No claim file: the month has not ended."
+    if not result.claim_files:
+        return " No claim file: no signed, claim-ready month left to send."
+    files = "; ".join(
+        f"{name} ({claims:,} claim{'' if claims == 1 else 's'})"
+        for name, claims in result.claim_files
+    )
+    return f" Claim files: {files}."

@@ -463,3 +463,27 @@ def test_the_check_keeps_pyx12s_own_error_lines_out_of_the_log(
     with caplog.at_level(logging.DEBUG):
         assert x12.validate_837p(text)
     assert [r for r in caplog.records if r.name.startswith("pyx12")] == []
+
+
+def test_claims_of_two_billing_practitioners_each_get_their_own_billing_provider_loop() -> None:
+    address = x12.Address("12 Main St", "Springfield", "IL", "62701-1234")
+    lee = x12.BillingProvider("Lee", RENDERING_NPI, address, "123456789", first_name="Ana")
+    solo = x12.BillingProvider("Moss", "1003000126", address, "123456789", person=True)
+    text = x12.checked_837p(
+        interchange(
+            claim("1001", billing_provider=lee, rendering=None),
+            claim("1002", billing_provider=lee, rendering=None),
+            claim("1003", billing_provider=solo, rendering=None),
+        )
+    )
+    assert [s[:5] for s in segments(text) if s[0] == "HL"] == [
+        ["HL", "1", "", "20", "1"],
+        ["HL", "2", "1", "22", "0"],
+        ["HL", "3", "1", "22", "0"],
+        ["HL", "4", "", "20", "1"],
+        ["HL", "5", "4", "22", "0"],
+    ]
+    assert [s[:5] for s in find(text, "NM1", "85")] == [
+        ["NM1", "85", "1", "LEE", "ANA"],
+        ["NM1", "85", "1", "MOSS", ""],
+    ]

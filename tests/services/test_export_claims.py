@@ -23,7 +23,7 @@ from ccmdesk.rules.payers import PayerRecord
 from ccmdesk.services import Services
 from ccmdesk.services.billing.evaluation import BillingRow
 from ccmdesk.services.claims import ClaimStatus
-from ccmdesk.services.export import NOT_SIGNED, claim_file_notes, line_shares
+from ccmdesk.services.export import MONTH_OPEN, NOT_SIGNED, claim_file_notes, line_shares
 from tests.helpers.billing import csv_bytes, patient_row, with_cases
 from tests.helpers.common import BILLER, CLI, DOCTOR, NOW, VALID_NPIS
 from tests.helpers.reports import boxes, fragments
@@ -336,6 +336,10 @@ def test_the_notes_drop_already_sent_on_resend_and_print_the_waiver_sentence() -
     unsigned = claim_file_notes([billing_row("D4", signed=False)], {}, {})
     assert unsigned.left_out[0].reasons == (NOT_SIGNED,)
     assert unsigned.left_out[0].claim_id == "D4-202603"
+    # A month still under way sends nothing, however ready its claims are.
+    under_way = claim_file_notes(rows_, statuses, {}, resend=True, month_open=True)
+    assert [(r.mrn, r.reasons[0]) for r in under_way.left_out] == [
+        ("A1", MONTH_OPEN), ("B2", MONTH_OPEN), ("C3", MONTH_OPEN)]  # fmt: skip
 
 
 def test_a_month_goes_to_the_secondary_payer_with_its_coinsurance() -> None:

@@ -88,6 +88,15 @@ def test_an_export_cut_off_while_moving_is_finished_and_says_which_files_are_new
     )
 
 
+def test_a_sweep_never_moves_a_held_claim_file_into_place(tmp_path: Path) -> None:
+    claim_file = {"claims-2026-03-mcr-b.x12": b"ISA*new"}
+    put(tmp_path, OLD)
+    cut_off(tmp_path, NEW | claim_file, committed=True, moved=1, held=tuple(claim_file))
+    [finished] = sweep(tmp_path)
+    assert files_in(tmp_path) == NEW and staging_folders(tmp_path) == []
+    assert finished.files == [tmp_path / name for name in NEW]
+
+
 def test_a_running_export_keeps_its_staging_folder_whoever_sweeps(tmp_path: Path) -> None:
     put(tmp_path, OLD)
     with Staging.open(tmp_path, "export of March") as running:

@@ -436,6 +436,18 @@ def review(out: Path, services: Services) -> None:
         export.start()  # the inline runner: the export is done when this returns
         save(export, out, "export-dialog.png")
         export.close()
+        # The month under way: the dialog asks before exporting it.
+        current = ExportDialog(
+            services, lambda: billing_page_actor, today.strftime("%Y-%m"), Path(target) / "now",
+            InlineTaskRunner(), billing_page,
+        )  # fmt: skip
+        shown(current)
+        current.start()
+        question = current.findChild(QMessageBox, "openMonthQuestion")
+        assert question is not None
+        save(question, out, "export-open-month.png")
+        question.reject()
+        current.close()
         # The same export on a worker thread (and worker processes), caught on its way.
         running = ExportDialog(
             services, lambda: billing_page_actor, previous, Path(target) / "again",

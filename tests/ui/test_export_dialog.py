@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from ccmdesk.services import Actor, Services
+from ccmdesk.services.export import ExportResult
 from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.export_dialog import ExportDialog
 from ccmdesk.ui.pages.billing import BillingPage
-from tests.helpers.ui import MONTH
+from tests.helpers.common import FakeClock
+from tests.helpers.ui import MONTH, NOW
+
+AFTER_MARCH = dt.datetime(2026, 4, 2, 15, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def march_has_ended(clock: FakeClock) -> None:
+    """The tests export March once it has ended; the open-month ones move the clock back."""
+    clock.now = AFTER_MARCH
 
 
 def billing_page(qtbot: QtBot, services: Services, actor: Actor) -> BillingPage:
@@ -53,7 +66,8 @@ def test_an_earlier_export_cut_off_in_the_folder_is_finished_and_said(
     assert isinstance(dialog, ExportDialog)
     dialog.start()
     assert dialog.status.text().endswith(
-        f" files. The export of March to {tmp_path / 'march'} was cut off while its files were "
+        " files. No claim file: no signed, claim-ready month left to send."
+        f" The export of March to {tmp_path / 'march'} was cut off while its files were "
         "being moved into place; ccmdesk has now finished it, so all 3 of its files there are "
         "new (2026-03-A1.pdf, claims.csv, handoff.pdf)."
     )
@@ -166,3 +180,65 @@ def test_a_long_status_grows_the_dialog_and_a_busy_database_is_said(
     monkeypatch.setattr(month_data.export, "export", busy)
     dialog.start()
     assert dialog.status.text() == f"Not exported: {BUSY_MESSAGE}"
+
+
+def open_month_question(dialog: ExportDialog) -> QMessageBox:
+    boxes = [b for b in dialog.findChildren(QMessageBox, "openMonthQuestion") if b.isVisible()]
+    assert len(boxes) == 1
+    return boxes[0]
+
+
+def test_a_month_not_ended_is_exported_only_once_the_person_confirms(
+    qtbot: QtBot, month_data: Services, biller: Actor, tmp_path: Path, clock: FakeClock
+) -> None:
+    clock.now = NOW  # 16 March: the month is under way
+    dialog = billing_page(qtbot, month_data, biller).export_month(tmp_path / "march")
+    assert isinstance(dialog, ExportDialog)
+    dialog.start()
+    question = open_month_question(dialog)
+    assert "March 2026 has not ended yet: it ends on 31 Mar 2026." in question.text()
+    question.button(QMessageBox.StandardButton.Cancel).click()
+    assert dialog.status.text() == "Not exported: the month has not ended."
+    assert not (tmp_path / "march").exists() and dialog.outcome is None
+    dialog.start()
+    open_month_question(dialog).button(QMessageBox.StandardButton.Yes).click()
+    assert dialog.outcome is not None and dialog.outcome.month_open
+    assert dialog.status.text().startswith(f"Exported to {tmp_path / 'march'}: 6 patients")
+    assert "No claim file: the month has not ended." in dialog.status.text()
+
+
+def test_an_ended_month_is_exported_without_a_question(
+    qtbot: QtBot, month_data: Services, biller: Actor, tmp_path: Path
+) -> None:
+    dialog = billing_page(qtbot, month_data, biller).export_month(tmp_path / "march")
+    assert isinstance(dialog, ExportDialog)
+    dialog.start()
+    assert not dialog.findChildren(QMessageBox, "openMonthQuestion")
+    assert dialog.outcome is not None and not dialog.outcome.month_open
+
+
+def test_resending_is_the_persons_choice_and_the_claim_files_are_said(
+    qtbot: QtBot,
+    month_data: Services,
+    biller: Actor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[dict[str, Any]] = []
+
+    def export(actor: Actor, month: str, folder: Path, **choices: Any) -> ExportResult:
+        asked.append(choices)
+        return ExportResult(month, folder, patients=6, billable=2,
+                            claim_files=[("claims-2026-03-mcr-b.x12", 3)])  # fmt: skip
+
+    monkeypatch.setattr(month_data.export, "export", export)
+    dialog = billing_page(qtbot, month_data, biller).export_month(tmp_path / "march")
+    assert isinstance(dialog, ExportDialog)
+    assert dialog.resend.text() == "Send already-sent claims again"
+    assert not dialog.resend.isChecked()
+    dialog.resend.setChecked(True)
+    dialog.start()
+    assert asked[0]["resend"] is True and asked[0]["allow_open_month"] is False
+    assert dialog.status.text().endswith(
+        "0 files. Claim files: claims-2026-03-mcr-b.x12 (3 claims)."
+    )

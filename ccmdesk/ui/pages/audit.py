@@ -78,6 +78,7 @@ ACTION_LABELS = {
     "month.acknowledge": "Month's changes acknowledged",
     "month.close": "Month closed",
     "month.create": "Month facts added",
+    "month.export": "Month exported",
     "month.family": "Code family switched",
     "month.flag": "Billed month flagged",
     "month.reopen": "Month reopened",
