@@ -86,15 +86,66 @@ def consent_events(
     after: Mapping[str, Any],
     now: dt.datetime,
     actor: Actor,
+    stop: tuple[str, str] = ("", ""),
 ) -> None:
     """The history's consented and revoked steps for a saved patient record (its audit form,
     before and after): added, in the save's transaction, when the consent date or the
     revocation date is set or changed (clearing one adds nothing: the audit trail has the
-    correction)."""
+    correction). `stop` is why the patient stopped and a note, for the revoked step."""
     for step, field in ((CONSENTED, "consent_date"), (REVOKED, "consent_revoked_date")):
         day = after.get(field)
+        reason, note = stop if step == REVOKED else ("", "")
         if day is not None and (before is None or before.get(field) != day):
-            add_event(session, patient_id, step, day, None, "", now, actor)
+            add_event(session, patient_id, step, day, reason or None, note.strip(), now, actor)
+        elif day is not None and (reason or note.strip()):
+            _give_reason(session, patient_id, day, reason, note.strip(), now, actor)
+
+
+def _give_reason(
+    session: Session,
+    patient_id: int,
+    day: dt.date,
+    reason: str,
+    note: str,
+    now: dt.datetime,
+    actor: Actor,
+) -> None:
+    """Why the patient stopped, given after the revocation was entered: kept on the
+    revocation's step (the last one of that day), the change in the audit trail."""
+    event = session.scalars(
+        select(EnrolmentEvent)
+        .where(
+            EnrolmentEvent.patient_id == patient_id,
+            EnrolmentEvent.step == REVOKED,
+            EnrolmentEvent.day == day,
+        )
+        .order_by(EnrolmentEvent.id.desc())
+    ).first()
+    if event is None:  # a revocation from before the history: start it now
+        event = add_event(session, patient_id, REVOKED, day, None, "", now, actor)
+        session.flush()
+    before = _document(REVOKED, day, event.reason, event.note)
+    event.reason, event.note = reason or None, note
+    after = _document(REVOKED, day, event.reason, event.note)
+    if before != after:
+        mrn = session.scalar(select(Patient.mrn).where(Patient.id == patient_id))
+        audit.record(
+            session, at=now, actor=actor, action="enrolment.stop_reason", entity="enrolment",
+            entity_key=mrn or "", before=before, after=after, patient_id=patient_id,
+        )  # fmt: skip
+
+
+def stop_problems(reason: str, note: str, revoked: bool) -> list[FieldError]:
+    """Why a patient stopped, given with a revocation in the patient editor: one of the
+    reasons, "other" with a note, and only beside a revocation day (docs/payers.md)."""
+    if not reason and not note.strip():
+        return []
+    if not revoked:
+        return [FieldError("stop_reason", "needs the day consent was revoked")]
+    return [
+        FieldError(f"stop_{error.field}", error.message)
+        for error in reason_problems(REVOKED, reason, note)
+    ]
 
 
 def add_event(

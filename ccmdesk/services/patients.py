@@ -35,7 +35,7 @@ from ccmdesk.services.coverage import (
     resolve,
     store_made,
 )
-from ccmdesk.services.enrolment import consent_events
+from ccmdesk.services.enrolment import consent_events, stop_problems
 from ccmdesk.services.errors import NotFound, ValidationFailed
 
 
@@ -399,13 +399,18 @@ class PatientService(ServiceBase):
         return record, errors, ids, book, found, now
 
     def save_text(
-        self, actor: Actor, raw: Mapping[str, str], original_mrn: str | None = None
+        self,
+        actor: Actor,
+        raw: Mapping[str, str],
+        original_mrn: str | None = None,
+        stop: tuple[str, str] = ("", ""),
     ) -> PatientRecord:
         """Add (original_mrn None) or update a patient from column → typed text.
 
         Coverage columns left out of `raw` keep what is stored (a patients.csv without them);
         the primary payer is named either by primary_payer (the editor) or, the old way, by
-        payer and payer_type (docs/payers.md).
+        payer and payer_type (docs/payers.md). `stop` is why the patient stopped (a reason and
+        a note), kept in the enrolment history with a new or changed revocation day.
         """
         actor = self._authorize(actor, Permission.EDIT_PATIENTS)
         unknown = set(raw) - set(PATIENT_FILE_COLUMNS)
@@ -413,6 +418,7 @@ class PatientService(ServiceBase):
             raise ValueError(f"unknown patient fields: {sorted(unknown)}")
         with self._db.session() as session:
             record, errors, ids, book, found, now = self._check(session, raw, original_mrn)
+            errors += stop_problems(*stop, revoked=record.consent_revoked_date is not None)
             if errors:
                 raise ValidationFailed(errors)
             # A payer the old columns name is made first: the patient points at it.
@@ -446,7 +452,7 @@ class PatientService(ServiceBase):
             audit.record_saved(
                 session, self._now(), actor, "patient", record.mrn, change, patient_id=patient.id
             )
-            consent_events(session, patient.id, before, change[1], self._now(), actor)
+            consent_events(session, patient.id, before, change[1], self._now(), actor, stop)
             return record
 
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ccmdesk.rules.catalog import DECLINE_REASONS
 from ccmdesk.rules.payers import PayerRecord
 from ccmdesk.rules.records import (
     COVERAGE_COLUMNS,
@@ -305,6 +306,26 @@ class PatientDialog(QDialog):
         enrollment_form = boxes["Enrollment"].layout()
         assert isinstance(enrollment_form, QFormLayout)
         enrollment_form.addRow("", self.cannot_pay)
+        # Why the patient stopped, kept with the revocation in the enrolment history
+        # (docs/payers.md): asked beside the revocation day, never a column of the record.
+        self.stop_reason = ValueComboBox()
+        self.stop_reason.add_value("", "")
+        for reason in DECLINE_REASONS:
+            self.stop_reason.add_value(reason.capitalize(), reason)
+        self.stop_note = QLineEdit()
+        self.stop_note.setPlaceholderText("Needed when the reason is Other")
+        revoked_row = 1 + list(groups["Enrollment"]).index("consent_revoked_date")
+        for offset, (name, label, widget) in enumerate(
+            (("stop_reason", "Why stopped", self.stop_reason),
+             ("stop_note", "Stop note", self.stop_note))
+        ):  # fmt: skip
+            widget.setObjectName(name)
+            widget.setAccessibleName(label)
+            enrollment_form.insertRow(
+                revoked_row + offset, label, self.errors.add(name, label, widget)
+            )
+        self._line("consent_revoked_date").textChanged.connect(self._revocation_changed)
+        self._revocation_changed()
         align_labels([boxes[t] for t in ("Identity", "Contact", "Coverage")])
         align_labels([boxes[t] for t in ("Care team", "Enrollment")])
         left = QVBoxLayout()
@@ -431,6 +452,12 @@ class PatientDialog(QDialog):
         payer = self._payers.get(self.primary_payer.value())
         return payer.kind if payer else ""
 
+    def _revocation_changed(self) -> None:
+        """Why the patient stopped is asked only beside a revocation day."""
+        revoked = bool(self._line("consent_revoked_date").text().strip()) and not self._read_only
+        self.stop_reason.setEnabled(revoked)
+        self.stop_note.setEnabled(revoked)
+
     def _coverage_changed(self) -> None:
         """A Medicare patient is the insured, with an MBI; the insured's name is asked for
         only when the patient is not the insured; a secondary member id needs its payer."""
@@ -498,8 +525,9 @@ class PatientDialog(QDialog):
             widget.normalize()
         try:
             record = self._services.patients.save_text(
-                self._actor, self.raw(), original_mrn=self._original_mrn
-            )
+                self._actor, self.raw(), original_mrn=self._original_mrn,
+                stop=(self.stop_reason.value(), self.stop_note.text()),
+            )  # fmt: skip
         except ValidationFailed as failure:
             first = self.errors.show(failure.errors)
             self.general_error.set_error(
@@ -517,7 +545,8 @@ class PatientDialog(QDialog):
         return True
 
     def is_changed(self) -> bool:
-        return self.raw() != self._as_loaded
+        stop_given = bool(self.stop_reason.value() or self.stop_note.text().strip())
+        return self.raw() != self._as_loaded or stop_given
 
     def reject(self) -> None:
         """Cancel, Esc or the close button: ask before throwing typed changes away."""
@@ -551,3 +580,4 @@ class PatientDialog(QDialog):
                 widget.setEnabled(False)
         self.conditions.set_read_only(True)
         self.cannot_pay.setEnabled(False)
+        self._revocation_changed()

@@ -121,3 +121,43 @@ def test_cannot_pay_is_kept_by_a_file_or_an_editor_that_leaves_it_out(
     assert not staffed.patients.get(NURSE, "1001").cannot_pay
     with pytest.raises(ValidationFailed, match="cannot_pay: 'perhaps' is not yes or no"):
         staffed.patients.save_text(NURSE, patient_text(cannot_pay="perhaps"), "1001")
+
+
+def test_a_revocation_keeps_why_the_patient_stopped_and_a_later_reason_is_audited(
+    staffed: Services, db: Database
+) -> None:
+    staffed.patients.save_text(ADMIN, patient_text())
+    staffed.patients.save_text(
+        NURSE, patient_text(consent_revoked_date="2026-03-20"), original_mrn="1001",
+        stop=("cost share", ""),
+    )  # fmt: skip
+    assert steps(staffed)[-1] == ("revoked", "2026-03-20", "cost share", "Grace Lee")
+    assert staffed.enrolment.history(NURSE, "1001").shows_cost_options
+    # A reason given later, with the same revocation day, goes on that step and is audited.
+    staffed.patients.save_text(
+        NURSE, patient_text(consent_revoked_date="2026-03-20"), original_mrn="1001",
+        stop=("other", "moved to a nursing home"),
+    )  # fmt: skip
+    history = staffed.enrolment.history(NURSE, "1001")
+    assert [(s.step, s.reason, s.note) for s in history.steps][-1] == (
+        "revoked", "other", "moved to a nursing home")  # fmt: skip
+    assert len([s for s in history.steps if s.step == "revoked"]) == 1
+    with db.read() as session:
+        actions = list(
+            session.scalars(select(AuditEvent.action).where(AuditEvent.entity == "enrolment"))
+        )
+    assert actions == ["enrolment.stop_reason"]
+
+
+def test_why_stopped_needs_a_revocation_day_a_known_reason_and_a_note_for_other(
+    staffed: Services,
+) -> None:
+    staffed.patients.save_text(ADMIN, patient_text())
+    with pytest.raises(ValidationFailed, match="stop_reason: needs the day consent was revoked"):
+        staffed.patients.save_text(NURSE, patient_text(), "1001", stop=("cost share", ""))
+    revoked = patient_text(consent_revoked_date="2026-03-20")
+    with pytest.raises(ValidationFailed, match="stop_reason: 'bored' is not one of"):
+        staffed.patients.save_text(NURSE, revoked, "1001", stop=("bored", ""))
+    with pytest.raises(ValidationFailed, match="stop_note: is required when the reason is"):
+        staffed.patients.save_text(NURSE, revoked, "1001", stop=("other", " "))
+    assert staffed.patients.get(NURSE, "1001").consent_revoked_date is None  # nothing saved
