@@ -312,17 +312,17 @@ def test_cancelling_with_typed_changes_asks_before_discarding(qtbot, services, n
 def test_why_the_patient_stopped_is_asked_beside_the_revocation_day(
     qtbot, services: Services, nurse: Actor
 ) -> None:
-    record = services.patients.get(nurse, "B201")
+    record = services.patients.get(nurse, "B200")
     dialog = PatientDialog(services, nurse, services.staff.list(), record)
     qtbot.addWidget(dialog)
     assert not dialog.stop_reason.isEnabled()  # no revocation day, nothing to explain
-    fill(dialog, consent_revoked_date="2026-03-20")
+    fill(dialog, consent_revoked_date="2026-03-10")
     assert dialog.stop_reason.isEnabled() and dialog.stop_note.isEnabled()
     dialog.stop_reason.set_value("other")
     assert dialog.save() is False  # "other" needs a note, shown beside it
     assert dialog.errors.error_text("stop_note").startswith("Stop note is required")
     dialog.stop_note.setText("Moved out of state")
-    assert dialog.save() is True
-    last = services.enrolment.history(nurse, "B201").steps[-1]
+    assert dialog.save() is True, dialog.errors.errors_shown()
+    last = services.enrolment.history(nurse, "B200").steps[-1]
     assert (last.step, last.day.isoformat(), last.reason, last.note) == (
-        "revoked", "2026-03-20", "other", "Moved out of state")  # fmt: skip
+        "revoked", "2026-03-10", "other", "Moved out of state")  # fmt: skip
