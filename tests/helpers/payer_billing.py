@@ -82,3 +82,14 @@ def make_claim_ready(db: Database, *mrns: str) -> None:
             patient.address, patient.city, patient.state, patient.zip = (
                 "1 Elm St", "Portland", "ME", "04101",
             )  # fmt: skip
+
+
+def give_claim_facts(db: Database, *mrns: str) -> None:
+    """What the patients' own records need for a claim: Medicare Part B with a valid MBI, sex
+    F, and (with make_claim_ready) an address."""
+    with db.session() as session:
+        part_b = session.scalars(select(Payer).where(Payer.payer_id == "mcr-b")).one()
+        for patient in session.scalars(select(Patient).where(Patient.mrn.in_(mrns))):
+            patient.primary_payer_id = part_b.id
+            patient.member_id, patient.sex = "1EG4TE5MK73", "F"
+    make_claim_ready(db, *mrns)
