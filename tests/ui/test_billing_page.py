@@ -554,6 +554,16 @@ def test_the_claim_column_says_ready_sent_or_what_keeps_the_claim_out(
         "A claim needs the patient's sex as F or M, and the record has neither. Record the "
         "patient's sex as the payer has it (F or M)."
     )
+    # The details say it in sentences: where the claim went, or each edit with its mend.
+    assert page.select_mrn("M4")
+    lines = [page.details.lines.item(i).text() for i in range(page.details.lines.count())]
+    assert lines[-1] == (
+        "Not in the claim file: A claim needs the patient's sex as F or M, and the record has "
+        "neither. Record the patient's sex as the payer has it (F or M)."
+    )
+    assert page.select_mrn("M1")
+    last = page.details.lines.item(page.details.lines.count() - 1).text()
+    assert last == f"Claim M1-202603 was sent in {CLAIM_FILE}."
     choose_filter(page, CLAIM_READY)
     assert shown_mrns(page) == ["M1"]
     page.table.sortByColumn(CLAIM, Qt.SortOrder.AscendingOrder)  # sorting by it works too

@@ -72,9 +72,9 @@ from ccmdesk.ui.widgets.tables import (
 HEADERS = (
     "Patient",
     "MRN",
-    "Billing practitioner",
+    "Practitioner",
     "Staff min",
-    "Practitioner min",
+    "Pract. min",
     "Codes",
     "Amount",
     "Status",
@@ -82,6 +82,29 @@ HEADERS = (
     "Claim",
 )
 NUMERIC = frozenset({STAFF_MIN, PRACTITIONER_MIN, AMOUNT})
+# What each column usually holds, for its width.
+COLUMN_SAMPLES = (
+    "Abernathy, Beatriz",
+    "RB1000000",
+    "Adaeze Okafor",
+    "999:00",
+    "999:00",
+    "99490x1, 99439x2",
+    "$1,234.56",
+    "Not billable · 2 blocks",
+    "Not signed",
+    "Not signed; needs payer",
+)
+HEADER_TIPS = {
+    PRACTITIONER: "The patient's billing practitioner.",
+    STAFF_MIN: "Countable minutes of clinical staff.",
+    PRACTITIONER_MIN: "Countable minutes of the billing practitioner's own time.",
+    CODES: "Codes in brackets are what a blocked month would bill once mended.",
+    CLAIM: (
+        "Whether the month can go in the 837P claim file: Ready, Sent, or what keeps it out "
+        "(hover over a cell for each reason and its mend)."
+    ),
+}
 
 ALL, BILLABLE, NOT_BILLABLE, WARNINGS, UNSIGNED, NEAR, CLAIM_READY, NOT_CLAIM_READY = (
     "all",
@@ -397,21 +420,8 @@ class BillingTableModel(RowsModel[BillingRow]):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (
-            role == Qt.ItemDataRole.ToolTipRole
-            and orientation == Qt.Orientation.Horizontal
-            and section == CODES
-        ):
-            return "Codes in brackets are what a blocked month would bill once mended."
-        if (
-            role == Qt.ItemDataRole.ToolTipRole
-            and orientation == Qt.Orientation.Horizontal
-            and section == CLAIM
-        ):
-            return (
-                "Whether the month can go in the 837P claim file: Ready, Sent, or what keeps "
-                "it out (hover over a cell for each reason and its mend)."
-            )
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
+            return HEADER_TIPS.get(section)
         return super().headerData(section, orientation, role)
 
 
@@ -477,9 +487,11 @@ class DetailsPane(QWidget):
         why_not: str = "",
         *,
         hidden: bool = False,
+        claim: ClaimStatus | None = None,
     ) -> None:
         """Explain a row; `hidden`: it no longer matches the filter or search. `may_switch`
-        and `why_not` are the service's can_switch_family flag and refusal."""
+        and `why_not` are the service's can_switch_family flag and refusal; `claim`, the
+        row's claim status, adds what keeps a billable month out of the claim file."""
         self.lines.clear()
         self._mrn = row.mrn if row else None
         for button in (self.facts_button, self.open_button):
@@ -510,6 +522,20 @@ class DetailsPane(QWidget):
                 elif reason is not None and note.code != "NOT_SIGNED":
                     item.setForeground(QBrush(WARNING_COLOR))
             self.lines.addItem(item)
+        if claim is not None and r.billable:
+            if claim.sent_in:
+                self.lines.addItem(f"Claim {claim.claim_id} was sent in {claim.sent_in}.")
+            elif claim.ready:
+                self.lines.addItem(
+                    f"Claim {claim.claim_id} goes in the next claim file"
+                    + ("." if r.signed else " once the month is signed.")
+                )
+            for code in _mend_order(claim.edits):
+                reason = REASONS[code]
+                item = QListWidgetItem(f"Not in the claim file: {reason.text} {reason.mend}")
+                item.setToolTip(code)
+                item.setForeground(QBrush(WARNING_COLOR))
+                self.lines.addItem(item)
 
 
 class BillingPage(MonthPage):
@@ -559,8 +585,16 @@ class BillingPage(MonthPage):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((175, 85, 135, 72, 108, 140, 82, 150, 90, 160)):
-            self.table.setColumnWidth(column, width)
+        # Each column sized from the font for its usual content (or its header); the Claim
+        # column, last, takes what is left (a 1,400 px window shows all ten), and its tooltip
+        # says in full what the cell may cut short.
+        metrics = self.table.fontMetrics()
+        headers = header.fontMetrics()
+        for column, sample in enumerate(COLUMN_SAMPLES):
+            width = max(
+                metrics.horizontalAdvance(sample), headers.horizontalAdvance(HEADERS[column])
+            )
+            self.table.setColumnWidth(column, width + 24)
         self.details = DetailsPane()
         self.totals_label = QLabel()
         self.totals_label.setObjectName("totalsLabel")
@@ -696,7 +730,12 @@ class BillingPage(MonthPage):
         if month is None:
             self.details.show_row(row)
             return
-        self.details.show_row(row, month.can_switch_family(row), month.switch_family_refusal(row))
+        self.details.show_row(
+            row,
+            month.can_switch_family(row),
+            month.switch_family_refusal(row),
+            claim=self.model.claim(row),
+        )
 
     def current_row(self) -> BillingRow | None:
         index = self.table.currentIndex()
