@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,11 +52,29 @@ def practice_claim_settings(practice: Practice | None) -> PracticeClaimSettings:
     )
 
 
-def patient_claim_facts(
-    session: Session, mrns: Iterable[str] | None = None
-) -> dict[str, PatientClaimFacts]:
-    """What each patient's record says that a claim needs, by MRN, in two queries."""
-    which = None if mrns is None else sorted(set(mrns))
+# The patient columns a claim needs, in the order _facts reads them.
+_CLAIM_COLUMNS = (
+    Patient.id, Patient.mrn, Patient.member_id, Patient.sex, Patient.signature_on_file,
+    Patient.address, Patient.city, Patient.state, Patient.zip,
+    Payer.payer_id, Payer.kind, Payer.edi_payer_id,
+)  # fmt: skip
+
+Conditions = Mapping[int, Sequence[str]]  # patient id -> condition codes in claim order
+
+
+@dataclass(frozen=True)
+class ClaimReads:
+    """What the claim statuses of a month are worked out from: the database's part, read in
+    the caller's transaction, so the Python part (`statuses_from`) can run apart from it."""
+
+    month: str
+    practice: PracticeClaimSettings
+    patients: Sequence[tuple[Any, ...]]  # rows of _CLAIM_COLUMNS
+    conditions: Conditions
+    sent: Mapping[str, str]  # MRN -> the file the month's claim was last sent in
+
+
+def _conditions(session: Session, which: list[str] | None) -> dict[int, list[str]]:
     conditions: dict[int, list[str]] = defaultdict(list)
     query = (
         select(PatientCondition.patient_id, PatientCondition.code)
@@ -64,28 +83,63 @@ def patient_claim_facts(
     )
     if which is not None:
         query = query.where(Patient.mrn.in_(which))
-    for patient_id, code in session.execute(query):
+    # Core rows on the session's connection, the driver's tuples in one call: a month's
+    # 10,000 patients need none of the ORM's result machinery.
+    result = session.connection().execute(query)
+    for patient_id, code in result.cursor.fetchall():
         conditions[patient_id].append(code)
-    rows = select(
-        Patient.id, Patient.mrn, Patient.member_id, Patient.sex, Patient.signature_on_file,
-        Patient.address, Patient.city, Patient.state, Patient.zip,
-        Payer.payer_id, Payer.kind, Payer.edi_payer_id,
-    ).outerjoin(Payer, Payer.id == Patient.primary_payer_id)  # fmt: skip
+    result.close()
+    return conditions
+
+
+def _patients(session: Session, which: list[str] | None) -> list[tuple[Any, ...]]:
+    query = select(*_CLAIM_COLUMNS).outerjoin(Payer, Payer.id == Patient.primary_payer_id)
     if which is not None:
-        rows = rows.where(Patient.mrn.in_(which))
+        query = query.where(Patient.mrn.in_(which))
+    result = session.connection().execute(query)
+    rows = list(result.cursor.fetchall())
+    result.close()
+    return rows
+
+
+def _facts(
+    patients: Iterable[Sequence[Any]], conditions: Conditions
+) -> dict[str, PatientClaimFacts]:
+    """The patients' claim facts by MRN, from their rows: pure Python."""
     facts: dict[str, PatientClaimFacts] = {}
-    for row in session.execute(rows):
-        facts[row.mrn] = PatientClaimFacts(
-            payer_id=row.payer_id or "",
-            payer_kind=row.kind or "",
-            edi_payer_id=row.edi_payer_id or "",
-            member_id=row.member_id,
-            sex=row.sex,
-            diagnoses=tuple(conditions.get(row.id, ())),
-            signature_on_file=_SIGNATURE.get(row.signature_on_file),
-            address=PostalAddress(row.address, row.city, row.state, row.zip),
+    for (
+        pid,
+        mrn,
+        member,
+        sex,
+        signature,
+        street,
+        city,
+        state,
+        zip_code,
+        payer,
+        kind,
+        edi,
+    ) in patients:
+        facts[mrn] = PatientClaimFacts(
+            payer_id=payer or "",
+            payer_kind=kind or "",
+            edi_payer_id=edi or "",
+            member_id=member,
+            sex=sex,
+            diagnoses=tuple(conditions.get(pid, ())),
+            signature_on_file=_SIGNATURE.get(signature),
+            address=PostalAddress(street, city, state, zip_code),
         )
     return facts
+
+
+def patient_claim_facts(
+    session: Session, mrns: Iterable[str] | None = None
+) -> dict[str, PatientClaimFacts]:
+    """What each patient's record says that a claim needs, by MRN, in two queries."""
+    which = None if mrns is None else sorted(set(mrns))
+    return _facts(_patients(session, which), _conditions(session, which))
 
 
 def sent_files(session: Session, month: str) -> dict[str, str]:
@@ -99,13 +153,35 @@ def sent_files(session: Session, month: str) -> dict[str, str]:
     return {mrn: file for mrn, file in rows}  # the last row of a patient wins
 
 
+def claim_reads(
+    session: Session,
+    month: str,
+    mrns: Iterable[str] | None = None,
+    conditions: Conditions | None = None,
+) -> ClaimReads:
+    """The database's part of the month's claim statuses. `conditions`, when the caller has
+    read every patient's conditions already (the month's evaluation has), are not read again."""
+    which = None if mrns is None else sorted(set(mrns))
+    return ClaimReads(
+        month,
+        practice_claim_settings(session.scalars(select(Practice)).first()),
+        _patients(session, which),
+        _conditions(session, which) if conditions is None else conditions,
+        sent_files(session, month),
+    )
+
+
+def statuses_from(reads: ClaimReads) -> dict[str, ClaimStatus]:
+    """The claim statuses of what `claim_reads` read, by MRN: pure Python, no database."""
+    month, practice, sent = reads.month, reads.practice, reads.sent
+    return {
+        mrn: ClaimStatus(claim_id(mrn, month), claim_edits(facts, practice), sent.get(mrn, ""))
+        for mrn, facts in _facts(reads.patients, reads.conditions).items()
+    }
+
+
 def claim_statuses(
     session: Session, month: str, mrns: Iterable[str] | None = None
 ) -> dict[str, ClaimStatus]:
     """Every patient's (or the named ones') claim status for the month, by MRN."""
-    practice = practice_claim_settings(session.scalars(select(Practice)).first())
-    sent = sent_files(session, month)
-    return {
-        mrn: ClaimStatus(claim_id(mrn, month), claim_edits(facts, practice), sent.get(mrn, ""))
-        for mrn, facts in patient_claim_facts(session, mrns).items()
-    }
+    return statuses_from(claim_reads(session, month, mrns))

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ccmdesk.db import Database
-from ccmdesk.models import MonthlyReview, Patient, Staff, TimeEntry, TimeSegment
+from ccmdesk.models import MonthlyReview, Patient, SentClaim, Staff, TimeEntry, TimeSegment
 from ccmdesk.models.staff import Role
 from ccmdesk.rules import icd10
+from ccmdesk.rules.billing import estimate_text
 from ccmdesk.rules.intervals import month_label, month_of
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
@@ -86,6 +87,41 @@ def unlock_refusal(
     )
 
 
+def corrected_claim_text(sent_in: str) -> str:
+    """What unlocking a month whose claim was sent means for the claim (docs/billing-rules.md,
+    "Unlocking a month whose claim was sent"); "" when no claim was sent."""
+    if not sent_in:
+        return ""
+    return (
+        f"A claim for this month was already sent in {sent_in}. If the month then bills "
+        "differently, the payer needs a corrected claim (frequency 7), which ccmdesk does not "
+        "produce yet: send it from the clearinghouse or practice-management system."
+    )
+
+
+def estimate_line(row: BillingRow) -> str:
+    """The patient-share estimate the summary shows: for a billable month of a patient with a
+    payer, a secondary payer or a waiver; "" otherwise (no payer on file reads as before)."""
+    r = row.result
+    patient = r.inputs[1]
+    if not r.billable or (
+        patient.coverage is None and not patient.secondary_payer and r.cost_share.waiver is None
+    ):
+        return ""
+    return estimate_text(r)
+
+
+def sent_in(session: Session, patient_id: int, month: str) -> str:
+    """The file the patient's claim for the month was last sent in, or ""."""
+    found = session.scalars(
+        select(SentClaim.file)
+        .where(SentClaim.patient_id == patient_id, SentClaim.month == month)
+        .order_by(SentClaim.id.desc())
+        .limit(1)
+    ).first()
+    return found or ""
+
+
 def review_status(row: BillingRow) -> str:
     """Signed; ready to sign (billable); below threshold (only time is missing); blocked."""
     result = row.result
@@ -151,6 +187,17 @@ class MonthlySummary:
     # Why the person asking may not unlock the month ("" when they may), by the rule
     # unlocking obeys (unlock_refusal).
     unlock_refusal: str = ""
+    # The claim file the month's claim was last sent in ("" when none): unlocking it then
+    # means a corrected claim.
+    sent_in: str = ""
+    # The patient-share estimate sentence ("" for a month that does not bill, or a patient
+    # with no payer facts).
+    estimate: str = ""
+
+    @property
+    def unlock_warning(self) -> str:
+        """What unlocking would mean for a claim already sent ("" when none was)."""
+        return corrected_claim_text(self.sent_in)
 
     @property
     def can_unlock(self) -> bool:
@@ -168,6 +215,23 @@ class MonthlySummary:
     def open_stopwatch(self) -> bool:
         """Someone's stopwatch is still running or paused on this patient in the month."""
         return any(line.open for line in self.log)
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    """What an unlock did: the voided signature's month, and what it means for a sent claim."""
+
+    mrn: str
+    month: str
+    sent_in: str = ""  # the claim file the month's claim was sent in, "" when none
+
+    @property
+    def corrected_claim_needed(self) -> bool:
+        return bool(self.sent_in)
+
+    @property
+    def message(self) -> str:
+        return corrected_claim_text(self.sent_in)
 
 
 @dataclass(frozen=True)
@@ -282,6 +346,8 @@ class ReviewService(ServiceBase):
                 attestation=attestation_text(session),
                 changed_since_signed=changed,
                 unlock_refusal=message(unlock),
+                sent_in=sent_in(session, patient.id, month),
+                estimate=estimate_line(row),
             )
 
     # --- signing --------------------------------------------------------------------------------
@@ -388,8 +454,10 @@ class ReviewService(ServiceBase):
                 signatures.append(Signature(actor.name, actor.key, now, attestation, digest))
         return signatures
 
-    def unlock(self, actor: Actor, mrn: str, month: str, reason: str) -> None:
-        """Void the signature on a patient's month so it can change; it must be signed again."""
+    def unlock(self, actor: Actor, mrn: str, month: str, reason: str) -> Unlocked:
+        """Void the signature on a patient's month so it can change; it must be signed again.
+        When the month's claim was sent already, the result and the audit event say that a
+        corrected claim will be needed."""
         actor = self._authorize(actor, Permission.UNLOCK_MONTH)
         month = checked_month(month)
         if not reason.strip():
@@ -423,6 +491,7 @@ class ReviewService(ServiceBase):
             review.voided_by_id = staff.id if staff is not None else None
             review.void_reason = reason.strip()
             signer = session.get(Staff, review.signed_by_id)
+            sent = sent_in(session, patient.id, month)
             audit.record_month(
                 session,
                 now,
@@ -435,8 +504,14 @@ class ReviewService(ServiceBase):
                     "signed_at": review.signed_at,
                     "summary_sha256": review.summary_hash,
                 },
+                # Only a sent claim adds to the event: an unlock of a month never sent in a
+                # claim file is recorded as before.
+                after={"sent_in": sent, "corrected_claim": corrected_claim_text(sent)}
+                if sent
+                else None,
                 reason=reason.strip(),
             )
+            return Unlocked(patient.mrn, month, sent)
 
     # --- helpers --------------------------------------------------------------------------------
 

@@ -15,6 +15,16 @@ from ccmdesk.services.errors import ValidationFailed
 from tests.helpers.billing import add_case_staff, import_cases
 from tests.helpers.common import ADMIN, BILLER, CLI, NURSE, FakeClock, patient_text
 from tests.helpers.common import NOW as FIXTURE_NOW
+from tests.helpers.payer_billing import (
+    CLAIM_FILE,
+    PCM_ONLY,
+    SECONDARY,
+    add_payers,
+    add_sent_claim,
+    add_waiver,
+    make_claim_ready,
+    set_payers,
+)
 from tests.helpers.scenario_cases import CASES, MONTH, Case, assert_case
 
 DOCTOR = "dr-a"
@@ -66,7 +76,8 @@ def test_a_month_reads_a_fixed_number_of_queries_whatever_the_patient_count(
     event.listen(db.engine, "before_cursor_execute", listener)
     team.billing.month(BILLER, MONTH)
     event.remove(db.engine, "before_cursor_execute", listener)
-    assert len(statements) == few <= 12
+    # 13 for the rules (the payers' waivers among them), 3 for the claim statuses.
+    assert len(statements) == few <= 16
 
 
 def test_patients_neither_enrolled_nor_active_are_left_off_the_month(team: Services) -> None:
@@ -341,3 +352,62 @@ def test_an_error_preparing_patients_on_the_helper_thread_reaches_the_caller(
         team.billing.month(BILLER, MONTH)
     monkeypatch.undo()
     assert len(team.billing.month(BILLER, MONTH).rows) == 3
+
+
+# --- payers in the month's evaluation ------------------------------------------------------------
+
+
+def test_the_month_reads_each_patients_payers_and_waivers(team: Services, db: Database) -> None:
+    add_payers(team, PCM_ONLY, SECONDARY)
+    team.patients.save_text(CLI, patient_text(mrn="P1"))  # two conditions: a CCM month
+    team.patients.save_text(CLI, patient_text(mrn="P2"))
+    team.patients.save_text(CLI, patient_text(mrn="P3", payer="", payer_type="", member_id=""))
+    set_payers(db, "P1", "acme-pcm")
+    set_payers(db, "P2", "mcr-b", "medigap-g")
+    add_waiver(db, "P2", "2026-02", "2026-03")
+    add_waiver(db, "P2", "2026-05", None)  # a later waiver does not cover March
+    start = dt.datetime(2026, 3, 9, 14, 0, tzinfo=dt.UTC)
+    for mrn in ("P1", "P2", "P3"):
+        team.entries.add_manual(NURSE, mrn, start, start + dt.timedelta(minutes=25), reason="r")
+        start += dt.timedelta(hours=1)
+    month = team.billing.month(BILLER, MONTH)
+    rows = {row.mrn: row for row in month.rows}
+    acme = rows["P1"].result
+    coverage = acme.inputs[1].coverage
+    assert coverage is not None and (coverage.payer_id, coverage.name, coverage.kind) == (
+        "acme-pcm", "Acme Health PCM", "commercial",
+    )  # fmt: skip
+    assert coverage.covers == ("pcm",) and coverage.coinsurance_percent == 10
+    assert acme.blocks == ("PAYER_DOES_NOT_COVER",) and not acme.billable
+    waived = rows["P2"].result
+    assert waived.billable and "COINSURANCE_WAIVED" in waived.warnings
+    assert waived.inputs[1].secondary_payer == "AARP Medigap Plan G"
+    share = waived.cost_share
+    assert share.basis == "waiver" and share.patient_cents == 0
+    assert share.waiver is not None and share.waiver.approved_by == "Bo Biller"
+    assert (share.waiver.first_month, share.waiver.last_month) == ("2026-02", "2026-03")
+    # No payer on file: judged exactly as before payers existed.
+    plain = rows["P3"].result
+    assert plain.inputs[1].coverage is None and plain.inputs[1].waivers == ()
+    assert plain.billable and plain.patient_share_cents == 1323
+    assert not {"COVERAGE_UNKNOWN", "COINSURANCE_WAIVED"} & set(plain.warnings)
+    # One patient's month, read with the narrowed queries, is the same as in the whole month.
+    for mrn in ("P1", "P2", "P3"):
+        assert team.billing.patient_month(BILLER, mrn, MONTH).result == rows[mrn].result
+
+
+def test_the_month_carries_each_rows_claim_status(team: Services, db: Database) -> None:
+    team.patients.save_text(CLI, patient_text(mrn="P1"))
+    team.patients.save_text(CLI, patient_text(mrn="P2", sex=""))
+    make_claim_ready(db, "P1", "P2")
+    add_sent_claim(db, "P1", MONTH)
+    start = dt.datetime(2026, 3, 9, 14, 0, tzinfo=dt.UTC)
+    team.entries.add_manual(NURSE, "P1", start, start + dt.timedelta(minutes=25), reason="r")
+    start += dt.timedelta(hours=1)
+    team.entries.add_manual(NURSE, "P2", start, start + dt.timedelta(minutes=5), reason="r")
+    month = team.billing.month(BILLER, MONTH)
+    one, two = month.rows
+    assert month.claim(one) == month.claims["P1"]
+    assert month.claims["P1"].ready and month.claims["P1"].sent_in == CLAIM_FILE
+    assert month.claims["P2"].edits == ("CLAIM_NO_SEX",)
+    assert month.claim(two) is None  # 5 minutes do not bill: no claim

@@ -11,9 +11,11 @@ from ccmdesk.db import Database
 from ccmdesk.services import PermissionDenied, ServiceError, Services, ValidationFailed
 from tests.helpers.billing import READY_MRN, patient_row, with_cases
 from tests.helpers.common import ADMIN, BILLER, CLI, DOCTOR, NURSE
+from tests.helpers.payer_billing import PCM_ONLY, UNKNOWN, add_payers, set_payers
 from tests.helpers.scenario_cases import CASES, MONTH
 
 REVOKED_IN_FEBRUARY = {"consent_revoked_date": "2026-02-27"}
+OFF_MEDICARE = {"payer": "", "payer_type": "", "member_id": ""}  # the old columns, emptied
 
 
 @pytest.fixture
@@ -105,3 +107,60 @@ def test_an_imported_change_flags_the_billed_month_as_a_typed_one_does(team: Ser
     (flag,) = team.closing.check(BILLER, MONTH).flags
     assert flag.mrn == READY_MRN and flag.why.startswith("consent revoked as of 2026-02-27")
     assert flag.raised_by.startswith("command line")
+
+
+# --- payers after a month is closed (docs/billing-rules.md, "Payer changes and closed months") --
+
+
+def test_a_payer_that_stops_paying_shows_on_the_closed_month_until_acknowledged(
+    team: Services, db: Database
+) -> None:
+    add_payers(team, UNKNOWN)
+    set_payers(db, READY_MRN, "blue-plan")
+    team.closing.close(BILLER, MONTH)
+    team.payers.save_text(BILLER, {**UNKNOWN, "covers": "pcm"})  # a CCM month: now blocked
+    row = team.billing.patient_month(BILLER, READY_MRN, MONTH)
+    assert row.result.blocks == ("PAYER_DOES_NOT_COVER",)
+    # The stored bill is kept; the re-check names the patient whose line now differs. A payer
+    # reaches many patients at once, so no flag per patient: the month says it once.
+    check = team.closing.check(BILLER, MONTH)
+    assert not check.ok and check.changed == (READY_MRN,) and check.flags == ()
+    assert "differs from the one it was closed with for 1 patient(s)" in check.message()
+    assert team.closing.acknowledge(BILLER, MONTH, "Blue Plan confirmed: no CCM").ok
+
+
+def test_unknown_coverage_and_coinsurance_changes_leave_a_closed_month_as_billed(
+    team: Services, db: Database
+) -> None:
+    add_payers(team, UNKNOWN)
+    set_payers(db, READY_MRN, "blue-plan")
+    before = team.billing.patient_month(BILLER, READY_MRN, MONTH).result
+    assert before.billable and "COVERAGE_UNKNOWN" in before.warnings  # a warning, no block
+    team.closing.close(BILLER, MONTH)
+    assert team.closing.check(BILLER, MONTH).ok
+    # The payer turns out to pay: the warning goes, the bill is the same.
+    team.payers.save_text(BILLER, {**UNKNOWN, "covers": "ccm;pcm"})
+    # The coinsurance is corrected: the estimate follows the payer list, the bill does not move.
+    team.payers.save_text(BILLER, {**UNKNOWN, "covers": "ccm;pcm", "coinsurance_percent": "30"})
+    after = team.billing.patient_month(BILLER, READY_MRN, MONTH).result
+    assert "COVERAGE_UNKNOWN" not in after.warnings
+    assert (after.codes, after.amount_cents) == (before.codes, before.amount_cents)
+    assert after.patient_share_cents != before.patient_share_cents
+    assert team.closing.check(BILLER, MONTH).ok
+    assert team.closing.check_all(BILLER) == []
+
+
+def test_a_new_payer_on_the_record_flags_a_closed_month_only_when_it_changes_the_bill(
+    team: Services,
+) -> None:
+    add_payers(team, UNKNOWN, PCM_ONLY)
+    team.closing.close(BILLER, MONTH)
+    # A payer whose coverage is unknown adds a warning only: nothing to flag.
+    _edit(team, READY_MRN, **OFF_MEDICARE, primary_payer="blue-plan", primary_member_id="B-1")
+    assert team.closing.check(BILLER, MONTH).ok
+    # A payer that does not pay for CCM blocks the month: the change goes through, flagged.
+    _edit(team, READY_MRN, **OFF_MEDICARE, primary_payer="acme-pcm", primary_member_id="A-1")
+    check = team.closing.check(BILLER, MONTH)
+    (flag,) = check.flags
+    assert flag.mrn == READY_MRN and "primary payer" in flag.why
+    assert check.changed == (READY_MRN,)

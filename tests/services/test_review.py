@@ -30,6 +30,13 @@ from tests.helpers.billing import (
     with_second_doctor_and_cases,
 )
 from tests.helpers.common import ADMIN, BILLER, CLI, DOCTOR, NURSE
+from tests.helpers.payer_billing import (
+    CLAIM_FILE,
+    PCM_ONLY,
+    add_payers,
+    add_sent_claim,
+    set_payers,
+)
 from tests.helpers.scenario_cases import CASES, MONTH
 
 OTHER_DOCTOR = Actor(key="dr-b", name="Dr. B", role="practitioner")
@@ -397,3 +404,50 @@ def test_the_queue_says_whether_the_month_can_be_signed_by_the_rule_signing_obey
         team.review.sign(DOCTOR, READY_MRN, MONTH)
     assert str(refused.value) == closed.sign_refusal
     assert not team.review.queue(DOCTOR, "2026-05").can_sign  # not begun
+
+
+# --- payers and sent claims ------------------------------------------------------------------
+
+
+def test_unlocking_a_month_whose_claim_was_sent_says_a_corrected_claim_is_needed(
+    team: Services, db: Database
+) -> None:
+    team.review.sign(DOCTOR, READY_MRN, MONTH)
+    team.review.sign(DOCTOR, "S13", MONTH)
+    add_sent_claim(db, READY_MRN, MONTH)
+    summary = team.review.summary(DOCTOR, READY_MRN, MONTH)
+    assert summary.sent_in == CLAIM_FILE and "frequency 7" in summary.unlock_warning
+    unlocked = team.review.unlock(DOCTOR, READY_MRN, MONTH, "a call was missing")
+    # The unlock goes through, and says what it means for the claim already sent.
+    assert unlocked.corrected_claim_needed and unlocked.sent_in == CLAIM_FILE
+    assert unlocked.message == (
+        f"A claim for this month was already sent in {CLAIM_FILE}. If the month then bills "
+        "differently, the payer needs a corrected claim (frequency 7), which ccmdesk does not "
+        "produce yet: send it from the clearinghouse or practice-management system."
+    )
+    assert team.review.summary(DOCTOR, READY_MRN, MONTH).signature is None
+    (event,) = events(db, "month.unlock")
+    after = json.loads(event.after)
+    assert after["sent_in"] == CLAIM_FILE and "frequency 7" in after["corrected_claim"]
+    # A month never sent in a claim file unlocks as before: nothing about claims.
+    other = team.review.unlock(DOCTOR, "S13", MONTH, "typo")
+    assert not other.corrected_claim_needed and other.message == ""
+    assert team.review.summary(DOCTOR, "S13", MONTH).unlock_warning == ""
+    assert events(db, "month.unlock")[1].after is None
+
+
+def test_the_summary_says_the_payers_block_and_the_patients_share(
+    team: Services, db: Database
+) -> None:
+    add_payers(team, PCM_ONLY)
+    set_payers(db, BLOCKED_MRN, "acme-pcm")
+    blocked = team.review.summary(DOCTOR, BLOCKED_MRN, MONTH)
+    assert "PAYER_DOES_NOT_COVER" in blocked.row.result.blocks
+    assert blocked.estimate == ""  # a month that does not bill has no share to estimate
+    ready = team.review.summary(DOCTOR, READY_MRN, MONTH)  # Medicare Part B, 20 %
+    assert ready.estimate == (
+        "Patient share (estimate): $13.23, 20 % coinsurance; assumes the Part B deductible "
+        "($283.00 in 2026) has been met."
+    )
+    set_payers(db, READY_MRN, None)  # no payer on file: the summary reads as before payers
+    assert team.review.summary(DOCTOR, READY_MRN, MONTH).estimate == ""

@@ -11,9 +11,10 @@ import datetime as dt
 import sqlite3
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QTime, QTimer
+from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, QTime, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from ccmdesk.db import open_database
@@ -294,7 +295,7 @@ def manual_overlap(out: Path, services: Services, clock: ShiftedClock, window: Q
 
 def billing(out: Path, services: Services) -> None:
     """The billing panel on the demo's previous month, as the biller sees it."""
-    window, page = window_on(services, "bill-chen", BILLING)
+    window, page = window_on(services, "bill-chen", BILLING, BILLING_WIDTH)
     assert isinstance(page, BillingPage)
     today = services.now().astimezone(services.practice_zone()).date()
     previous = today.replace(day=1) - dt.timedelta(days=1)
@@ -386,11 +387,17 @@ def _text(value: object) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
-def window_on(services: Services, staff_id: str, name: str) -> tuple[MainWindow, QWidget]:
+# The billing panel's ten columns need a wider window than the other pages.
+BILLING_WIDTH = 1400
+
+
+def window_on(
+    services: Services, staff_id: str, name: str, width: int = 1280
+) -> tuple[MainWindow, QWidget]:
     """A main window for a staff member, showing one of its pages."""
     actor = services.staff.actor_for(staff_id)
     window = MainWindow(services, actor, runner=InlineTaskRunner(), state=GuiState(None))
-    shown(window, 1280, 800)
+    shown(window, width, 800)
     window.show_page(name)
     return window, window.pages[name]
 
@@ -421,7 +428,7 @@ def review(out: Path, services: Services) -> None:
     unlock.reject()
     window.close()
 
-    billing_window, billing_page = window_on(services, "bill-chen", BILLING)
+    billing_window, billing_page = window_on(services, "bill-chen", BILLING, BILLING_WIDTH)
     assert isinstance(billing_page, BillingPage)
     billing_page.set_month(previous)
     billing_page_actor = services.staff.actor_for("bill-chen")
@@ -496,6 +503,80 @@ def behind_ccmdesks_back(services: Services) -> None:
         connection.commit()
     finally:
         connection.close()
+
+
+def claims_and_payers(out: Path, services: Services) -> None:
+    """The billing panel's Claim column with a filter applied, and a monthly summary blocked by
+    a payer that does not pay for CCM, on the demo's first month (issue #17)."""
+    biller = services.staff.actor_for("bill-chen")
+    today = services.now().astimezone(services.practice_zone()).date()
+    first = today.replace(day=1) - dt.timedelta(days=1)
+    month = (first.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    # The clearinghouse settings and Part B's EDI id, as the practice and payer pages keep them.
+    part_b = services.payers.get(biller, "mcr-b")
+    services.payers.save(biller, replace(part_b, edi_payer_id="MCRB1"))
+    services.payers.save_text(biller, {"payer_id": "acme-pcm", "name": "Acme Health PCM",
+                                       "kind": "commercial", "covers": "pcm",
+                                       "coinsurance_percent": "10"})  # fmt: skip
+    path = services.stopwatch._db.sqlite_path
+    assert path is not None
+    rows = services.billing.month(biller, month).rows
+    billable = [r for r in rows if r.result.billable and r.result.conditions >= 2]
+    blocked, sent = billable[0], billable[1:3]
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute(
+            "UPDATE practice SET street = '120 Riverbend Rd', city = 'Portland', state = 'ME', "
+            "zip = '04101-2210', submitter_id = 'RIVERBEND01', submitter_name = 'Riverbend "
+            "Family Medicine', submitter_phone = '2075550100', receiver_id = 'CLEARHOUSE', "
+            "receiver_name = 'Clearing House Inc'"
+        )
+        connection.execute(
+            "UPDATE patient SET primary_payer_id = (SELECT id FROM payer WHERE payer_id = "
+            "'acme-pcm'), payer = 'Acme Health PCM', payer_type = 'commercial', member_id = "
+            "'ACM55120' WHERE mrn = ?",
+            (blocked.mrn,),
+        )
+        for row in sent:
+            connection.execute(
+                "INSERT INTO sent_claim (patient_id, month, claim_id, payer_id, file, "
+                "control_number, sent_on, sent_at, sent_by, total_cents) SELECT id, ?, ?, "
+                "'mcr-b', ?, 1, ?, ?, 'bill-chen', ? FROM patient WHERE mrn = ?",
+                (month, f"{row.mrn}-{month.replace('-', '')}", f"claims-{month}-mcr-b.x12",
+                 today.isoformat(), f"{today.isoformat()} 15:00:00.000000",
+                 row.result.amount_cents, row.mrn),
+            )  # fmt: skip
+        connection.commit()
+    finally:
+        connection.close()
+    # Some months signed, so the column shows every state.
+    by_doctor: dict[str, list[str]] = {}
+    for row in billable[1:40]:
+        by_doctor.setdefault(row.practitioner_key, []).append(row.mrn)
+    for key, mrns in by_doctor.items():
+        services.review.sign_many(services.staff.actor_for(key), month, mrns)
+
+    window, page = window_on(services, "bill-chen", BILLING, BILLING_WIDTH)
+    assert isinstance(page, BillingPage)
+    page.set_month(month)
+    page.table.sortByColumn(9, Qt.SortOrder.DescendingOrder)  # the Claim column
+    page.filter_box.setCurrentIndex(page.filter_box.findData("claim_ready"))
+    page.select_mrn(sent[0].mrn)
+    save(window, out, "billing-claims.png")
+    page.filter_box.setCurrentIndex(page.filter_box.findData("not_claim_ready"))
+    shown = page.model.shown()
+    unready = next((r for r in shown if r.result.signed), shown[0])
+    page.select_mrn(unready.mrn)
+    save(window, out, "billing-not-claim-ready.png")
+    window.close()
+
+    doctor = blocked.practitioner_key
+    review_window, review_page = window_on(services, doctor, REVIEW)
+    assert isinstance(review_page, ReviewPage)
+    review_page.set_month(month)
+    review_page.select_mrn(blocked.mrn)
+    save(review_window, out, "review-payer-block.png")
+    review_window.close()
 
 
 def flag_a_late_revocation(services: Services, month: str) -> None:
@@ -682,6 +763,7 @@ def main(out: Path) -> int:
         waivers_and_enrolment(out, services)
         stopwatch(out, services, clock)
         review(out, services)
+        claims_and_payers(out, services)
     return 0
 
 

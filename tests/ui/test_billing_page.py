@@ -8,18 +8,24 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
+from sqlalchemy import text
 
+from ccmdesk.db import Database
 from ccmdesk.services import Actor, MonthFactsRecord, ServiceError, Services
 from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.main_window import BILLING, MainWindow
 from ccmdesk.ui.month_facts import FamilyDialog, MonthFactsDialog
 from ccmdesk.ui.pages.billing import (
+    ALL,
     AMOUNT,
     BILLABLE,
+    CLAIM,
+    CLAIM_READY,
     CODES,
     FILTERS,
     NEAR,
     NOT_BILLABLE,
+    NOT_CLAIM_READY,
     PATIENT,
     STATUS,
     UNSIGNED,
@@ -29,6 +35,14 @@ from ccmdesk.ui.pages.billing import (
 )
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.widgets.months import default_month, month_choices
+from tests.helpers.payer_billing import (
+    CLAIM_FILE,
+    PCM_ONLY,
+    add_payers,
+    add_sent_claim,
+    give_claim_facts,
+    set_payers,
+)
 from tests.helpers.ui import MONTH
 
 
@@ -53,7 +67,8 @@ def test_the_month_lists_every_enrolled_or_active_patient_with_its_figures(
     able = page.model.row_of("M1")
     texts = [page.model.index(able, c).data() for c in range(page.model.columnCount())]
     assert texts == ["Able, Pat", "M1", "Adaeze Okafor", "25:00", "0:00", "99490x1",
-                     "$66.13", "Billable", "Not signed"]  # fmt: skip
+                     "$66.13", "Billable", "Not signed",
+                     "Not signed; needs payer, member id, sex +3 more"]  # fmt: skip
     blocked = page.model.row_of("M3")
     assert page.model.index(blocked, CODES).data() == "(99490x1)"  # what it would bill
     assert page.model.index(blocked, AMOUNT).data() == ""
@@ -474,3 +489,81 @@ def test_a_late_change_to_a_closed_month_shows_until_billing_acknowledges_it(
     dialog.accept()
     assert widget.drift_label.isHidden() and widget.acknowledge_button.isHidden()
     assert month_data.closing.check(biller, "2026-02").ok
+
+
+# --- payers and claims -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def db(month_data: Services) -> Database:
+    """The page's database, for what no screen records yet (payers on a record, sent claims)."""
+    return month_data.audit._db  # type: ignore[attr-defined,no-any-return]
+
+
+def choose_filter(page: BillingPage, which: str) -> None:
+    page.filter_box.setCurrentIndex([value for value, _ in FILTERS].index(which))
+
+
+def test_a_payer_that_does_not_pay_shows_its_sentence_and_mend(
+    page: BillingPage, month_data: Services, db: Database
+) -> None:
+    add_payers(month_data, PCM_ONLY)
+    set_payers(db, "M1", "acme-pcm")
+    page.reload()
+    row = page.model.row_of("M1")
+    said = "Acme Health PCM does not pay for CCM (it covers PCM)."
+    assert page.model.index(row, STATUS).data() == "Not billable · 1 block"
+    assert page.model.index(row, STATUS).data(Qt.ItemDataRole.ToolTipRole) == said
+    assert page.model.index(row, CLAIM).data() == "—"  # a month that does not bill: no claim
+    assert page.select_mrn("M1")
+    lines = [page.details.lines.item(i) for i in range(page.details.lines.count())]
+    (blocked,) = [item for item in lines if item.toolTip() == "PAYER_DOES_NOT_COVER"]
+    assert blocked.text() == (
+        f"Blocked: {said} Confirm the patient's coverage with the payer, then record the payer "
+        "that pays, or correct what this payer covers in Practice settings → Payers."
+    )
+
+
+def test_the_claim_column_says_ready_sent_or_what_keeps_the_claim_out(
+    page: BillingPage, month_data: Services, db: Database
+) -> None:
+    give_claim_facts(db, "M1", "M4")
+    month_data.review.sign(month_data.staff.actor_for("dr-okafor"), "M1", MONTH)
+    page.reload()
+
+    def claim(mrn: str, role: Qt.ItemDataRole = Qt.ItemDataRole.DisplayRole) -> str:
+        return page.model.index(page.model.row_of(mrn), CLAIM).data(role)
+
+    assert claim("M1") == "Ready"
+    assert claim("M4") == "Not signed"  # claim-ready once signed
+    assert claim("M4", Qt.ItemDataRole.ToolTipRole).startswith("The month is not signed")
+    assert claim("M2") == "—"  # 17 minutes bill nothing
+    choose_filter(page, CLAIM_READY)
+    assert shown_mrns(page) == ["M1"]
+    choose_filter(page, NOT_CLAIM_READY)
+    assert shown_mrns(page) == ["M4"]  # billable months only: M2, M3 and the rest are no claim
+    # A claim already sent says where it went; it is still claim-ready.
+    add_sent_claim(db, "M1", MONTH)
+    with db.session() as session:  # and M4's record loses its sex: one edit fails
+        session.execute(text("UPDATE patient SET sex = '' WHERE mrn = 'M4'"))
+    page.reload()
+    choose_filter(page, ALL)
+    assert claim("M1") == f"Sent ({CLAIM_FILE})"
+    assert claim("M4") == "Not signed; needs sex"
+    assert claim("M4", Qt.ItemDataRole.ToolTipRole).splitlines()[1] == (
+        "A claim needs the patient's sex as F or M, and the record has neither. Record the "
+        "patient's sex as the payer has it (F or M)."
+    )
+    # The details say it in sentences: where the claim went, or each edit with its mend.
+    assert page.select_mrn("M4")
+    lines = [page.details.lines.item(i).text() for i in range(page.details.lines.count())]
+    assert lines[-1] == (
+        "Not in the claim file: A claim needs the patient's sex as F or M, and the record has "
+        "neither. Record the patient's sex as the payer has it (F or M)."
+    )
+    assert page.select_mrn("M1")
+    last = page.details.lines.item(page.details.lines.count() - 1).text()
+    assert last == f"Claim M1-202603 was sent in {CLAIM_FILE}."
+    choose_filter(page, CLAIM_READY)
+    assert shown_mrns(page) == ["M1"]
+    page.table.sortByColumn(CLAIM, Qt.SortOrder.AscendingOrder)  # sorting by it works too

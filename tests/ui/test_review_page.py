@@ -5,14 +5,23 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel
 from pytestqt.qtbot import QtBot
 
+from ccmdesk.db import Database
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.forms import ReasonDialog
 from ccmdesk.ui.pages.review import FILTERS, READY, STATUS, ReviewPage, SignDialog
 from ccmdesk.ui.stopwatch_dialogs import ManualEntryDialog
+from tests.helpers.payer_billing import (
+    CLAIM_FILE,
+    PCM_ONLY,
+    add_payers,
+    add_sent_claim,
+    set_payers,
+)
 from tests.helpers.ui import MONTH
 
 
@@ -273,3 +282,52 @@ def test_the_month_summary_says_which_family_would_pay_more(page: ReviewPage) ->
         "the biller may switch."
     ) in text
     assert "Another compliant code family would pay more" not in text
+
+
+# --- payers and sent claims ------------------------------------------------------------------
+
+
+@pytest.fixture
+def db(month_data: Services) -> Database:
+    """The page's database, for what no screen records yet (payers on a record, sent claims)."""
+    return month_data.audit._db  # type: ignore[attr-defined,no-any-return]
+
+
+def test_the_summary_explains_a_payers_block_and_the_patients_share(
+    page: ReviewPage, month_data: Services, db: Database
+) -> None:
+    add_payers(month_data, PCM_ONLY)
+    set_payers(db, "M1", "acme-pcm")
+    set_payers(db, "M4", "mcr-b")
+    page.reload()
+    assert statuses(page)["M1"] == "blocked"
+    said = "Acme Health PCM does not pay for CCM (it covers PCM)."
+    assert (
+        page.model.index(page.model.row_of("M1"), STATUS).data(Qt.ItemDataRole.ToolTipRole) == said
+    )
+    page.select_mrn("M1")
+    text = page.view.toPlainText()
+    assert f"{said} Confirm the patient's coverage with the payer" in text
+    assert "Patient share" not in text  # a blocked month bills nothing to share
+    page.select_mrn("M4")  # Medicare Part B: the estimate, with the year's deductible
+    assert (
+        "Patient share (estimate): $28.86, 20 % coinsurance; assumes the Part B deductible "
+        "($283.00 in 2026) has been met." in page.view.toPlainText()
+    )
+
+
+def test_unlocking_a_month_whose_claim_was_sent_warns_of_a_corrected_claim(
+    page: ReviewPage, db: Database
+) -> None:
+    page.select_mrn("M1")
+    page.sign_current().accept()  # type: ignore[union-attr]
+    add_sent_claim(db, "M1", MONTH)  # an export sent its claim
+    page.reload()
+    page.select_mrn("M1")
+    dialog = page.unlock_current()
+    assert isinstance(dialog, ReasonDialog)
+    said = dialog.findChild(type(page.status_label)).text()
+    assert f"already sent in {CLAIM_FILE}" in said and "corrected claim (frequency 7)" in said
+    dialog.reason.setPlainText("A call from 28 March was missing")
+    dialog.accept()
+    assert statuses(page)["M1"] == "ready to sign"  # the unlock still goes through

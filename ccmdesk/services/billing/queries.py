@@ -20,7 +20,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ccmdesk.models import (
     Enrollment,
@@ -31,10 +31,12 @@ from ccmdesk.models import (
     Patient,
     PatientCondition,
     PatientMonth,
+    Payer,
     Practice,
     Staff,
     TimeEntry,
     TimeSegment,
+    Waiver,
 )
 from ccmdesk.rules.billing import (
     COUNTING_ROLES,
@@ -44,6 +46,7 @@ from ccmdesk.rules.billing import (
     Columns,
     Month,
 )
+from ccmdesk.rules.billing import Waiver as WaiverFacts
 from ccmdesk.services.base import practice_zone
 from ccmdesk.services.billing.plumbing import Epoch, Joined, json_numbers
 from ccmdesk.services.time.recovery import STALE_AFTER_SECONDS
@@ -54,6 +57,11 @@ PatientRows = Sequence[Row[*tuple[Any, ...]]]
 # the month; and the inpatient stays (admitted, discharged) that reach into it.
 MonthFactsRows = dict[int, tuple[str, str, bool, str | None]]
 Stays = dict[int, tuple[tuple[dt.date, dt.date], ...]]
+# Per patient id: the hardship waivers that cover the month (at most one: they never overlap).
+Waivers = dict[int, tuple[WaiverFacts, ...]]
+
+# The secondary payer is a second row of the payer table beside the primary one.
+_SecondaryPayer = aliased(Payer, name="secondary_payer")
 
 
 def month_context(session: Session, month: str) -> tuple[Month, str, bool]:
@@ -121,6 +129,27 @@ def month_rows(
     return months, stays, signed
 
 
+def waivers(session: Session, month: str, ids: Sequence[int] | None) -> Waivers:
+    """The hardship waivers that cover the month, per patient, with the approver's name: one
+    query for the whole practice. Only the month's own waivers are read; the rules ask
+    PatientFacts.waiver_for(month) of no other month."""
+    query = (
+        select(
+            Waiver.patient_id, Waiver.from_month, Waiver.to_month, Staff.name, Waiver.approved_on
+        )
+        .join(Staff, Staff.id == Waiver.approved_by_id)
+        .where(
+            Waiver.from_month <= month,
+            (Waiver.to_month.is_(None)) | (Waiver.to_month >= month),
+        )
+        .order_by(Waiver.patient_id, Waiver.from_month)
+    )
+    found: dict[int, list[WaiverFacts]] = defaultdict(list)
+    for patient_id, first, last, name, day in session.execute(_only(query, Waiver.patient_id, ids)):
+        found[patient_id].append(WaiverFacts(first, last, name, day))
+    return {pid: tuple(items) for pid, items in found.items()}
+
+
 def _only(query: Any, column: Any, ids: Sequence[int] | None) -> Any:
     return query if ids is None else query.where(column.in_(ids))
 
@@ -162,9 +191,21 @@ def patient_rows(
             Enrollment.consent_revoked_date,
             Enrollment.initiating_visit_date,
             Enrollment.care_plan_date,
+            # The primary payer as the rules read it (rules.billing.Coverage), and the
+            # secondary payer's name; NULL for a patient with no payer on file.
+            Payer.id,
+            Payer.payer_id,
+            Payer.name,
+            Payer.kind,
+            Payer.covers,
+            Payer.coinsurance_percent,
+            Payer.min_diagnoses,
+            _SecondaryPayer.name,
         )
         .outerjoin(Staff, Staff.id == Patient.billing_practitioner_id)
         .outerjoin(Enrollment, Enrollment.patient_id == Patient.id)
+        .outerjoin(Payer, Payer.id == Patient.primary_payer_id)
+        .outerjoin(_SecondaryPayer, _SecondaryPayer.id == Patient.secondary_payer_id)
         .where(which if which is not None else Patient.id > 0)
         .order_by(Patient.mrn)
     ).all()

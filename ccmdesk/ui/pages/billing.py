@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.billing import MonthResult, clock, codes_words, dollars, warning_text
+from ccmdesk.rules.billing import (
+    MonthResult,
+    block_text,
+    clock,
+    codes_words,
+    dollars,
+    warning_text,
+)
 from ccmdesk.rules.catalog import FAMILIES, REASONS, Kind
 from ccmdesk.rules.intervals import month_label
 from ccmdesk.services import (
@@ -38,6 +45,7 @@ from ccmdesk.services import (
 )
 from ccmdesk.services.billing.closing import BillCheck
 from ccmdesk.services.billing.evaluation import amount_by_code
+from ccmdesk.services.claims import ClaimStatus
 from ccmdesk.ui.forms import ask_reason, plain, show_failure
 from ccmdesk.ui.pages.month_page import MonthPage
 from ccmdesk.ui.pages.patients import fold
@@ -49,27 +57,64 @@ from ccmdesk.ui.widgets.tables import (
     prepare_table,
 )
 
-PATIENT, MRN, PRACTITIONER, STAFF_MIN, PRACTITIONER_MIN, CODES, AMOUNT, STATUS, SIGNED = range(9)
+(
+    PATIENT,
+    MRN,
+    PRACTITIONER,
+    STAFF_MIN,
+    PRACTITIONER_MIN,
+    CODES,
+    AMOUNT,
+    STATUS,
+    SIGNED,
+    CLAIM,
+) = range(10)
 HEADERS = (
     "Patient",
     "MRN",
-    "Billing practitioner",
+    "Practitioner",
     "Staff min",
-    "Practitioner min",
+    "Pract. min",
     "Codes",
     "Amount",
     "Status",
     "Signed",
+    "Claim",
 )
 NUMERIC = frozenset({STAFF_MIN, PRACTITIONER_MIN, AMOUNT})
+# What each column usually holds, for its width.
+COLUMN_SAMPLES = (
+    "Abernathy, Beatriz",
+    "RB1000000",
+    "Adaeze Okafor",
+    "999:00",
+    "999:00",
+    "99490x1, 99439x2",
+    "$1,234.56",
+    "Not billable · 2 blocks",
+    "Not signed",
+    "Not signed; needs payer",
+)
+HEADER_TIPS = {
+    PRACTITIONER: "The patient's billing practitioner.",
+    STAFF_MIN: "Countable minutes of clinical staff.",
+    PRACTITIONER_MIN: "Countable minutes of the billing practitioner's own time.",
+    CODES: "Codes in brackets are what a blocked month would bill once mended.",
+    CLAIM: (
+        "Whether the month can go in the 837P claim file: Ready, Sent, or what keeps it out "
+        "(hover over a cell for each reason and its mend)."
+    ),
+}
 
-ALL, BILLABLE, NOT_BILLABLE, WARNINGS, UNSIGNED, NEAR = (
+ALL, BILLABLE, NOT_BILLABLE, WARNINGS, UNSIGNED, NEAR, CLAIM_READY, NOT_CLAIM_READY = (
     "all",
     "billable",
     "not_billable",
     "warnings",
     "unsigned",
     "near",
+    "claim_ready",
+    "not_claim_ready",
 )
 FILTERS = (
     (ALL, "All patients"),
@@ -78,7 +123,25 @@ FILTERS = (
     (WARNINGS, "Has warnings"),
     (UNSIGNED, "Not signed"),
     (NEAR, "Within 5 minutes of the next threshold"),
+    (CLAIM_READY, "Claim-ready"),
+    (NOT_CLAIM_READY, "Not claim-ready"),
 )
+# What each claim edit says is missing, in a word or two, in the order a biller mends them
+# (the payer first, the practice's settings last); its sentence and mend (catalog.REASONS) are
+# the cell's tooltip.
+CLAIM_EDIT_WORDS = {
+    "CLAIM_NO_PAYER": "payer",
+    "CLAIM_NO_EDI_PAYER_ID": "EDI payer id",
+    "CLAIM_NO_MEMBER_ID": "member id",
+    "CLAIM_NO_SEX": "sex",
+    "CLAIM_NO_DIAGNOSIS": "diagnosis",
+    "CLAIM_NO_SIGNATURE_ON_FILE": "signature on file",
+    "CLAIM_NO_ADDRESS": "patient address",
+    "CLAIM_PRACTICE_ADDRESS": "practice address",
+    "CLAIM_NO_SUBMITTER": "clearinghouse settings",
+}
+CLAIM_WORDS_SHOWN = 3  # more say "+N more": the column stays narrow, the tooltip has them all
+NO_CLAIM = "—"  # a month that does not bill is no claim
 
 
 def shown_codes(row: BillingRow) -> str:
@@ -96,14 +159,66 @@ def status_text(result: MonthResult) -> str:
 
 
 def reasons_text(result: MonthResult) -> str:
-    """The blocks and warnings in words (NOT_SIGNED is shown in its own column)."""
-    said = [REASONS[code].text for code in result.blocks]
+    """The blocks and warnings in words (NOT_SIGNED is shown in its own column), each in this
+    month's words (which payer, which program), as the explanation says them."""
+    said = [block_text(result, code) for code in result.blocks]
     said += [warning_text(result, w) for w in result.warnings if w != "NOT_SIGNED"]
     return "\n".join(said)
 
 
-def matches(row: BillingRow, which: str) -> bool:
+def claim_ready(row: BillingRow, claim: ClaimStatus | None) -> bool:
+    """A month that can go in a claim file: it bills, it is signed and no claim edit fails
+    (one already sent is claim-ready too; the column says where it went)."""
+    return row.result.billable and row.result.signed and claim is not None and claim.ready
+
+
+def _mend_order(edits: Sequence[str]) -> list[str]:
+    order = list(CLAIM_EDIT_WORDS)
+    return sorted(edits, key=lambda code: order.index(code) if code in order else len(order))
+
+
+def claim_text(row: BillingRow, claim: ClaimStatus | None) -> str:
+    """The Claim column: "Ready", "Sent (<file>)", or what keeps the claim out of the claim
+    file ("Not signed; needs payer, member id, sex +2 more"); a dash for a month that does not
+    bill."""
+    if not row.result.billable or claim is None:
+        return NO_CLAIM
+    said = [] if row.result.signed else ["Not signed"]
+    if claim.sent_in:
+        said.append(f"{'sent' if said else 'Sent'} ({claim.sent_in})")
+    elif claim.edits:
+        missing = [CLAIM_EDIT_WORDS.get(code, code) for code in _mend_order(claim.edits)]
+        needs = ", ".join(missing[:CLAIM_WORDS_SHOWN])
+        if len(missing) > CLAIM_WORDS_SHOWN:
+            needs += f" +{len(missing) - CLAIM_WORDS_SHOWN} more"
+        said.append(f"{'needs' if said else 'Needs'} {needs}")
+    return "; ".join(said) or "Ready"
+
+
+def claim_tooltip(row: BillingRow, claim: ClaimStatus | None) -> str:
+    """Each claim edit's sentence and mend, one a line (the signature first)."""
+    if not row.result.billable or claim is None:
+        return "The month does not bill, so there is no claim."
+    lines = []
+    if not row.result.signed:
+        lines.append("The month is not signed: a claim file carries only signed months.")
+    if claim.sent_in:
+        lines.append(
+            f"The claim was sent in {claim.sent_in}; a later export leaves it out unless it is "
+            "asked to resend it."
+        )
+    for code in _mend_order(claim.edits):
+        reason = REASONS[code]
+        lines.append(f"{reason.text} {reason.mend}".strip())
+    return "\n".join(lines) or "Claim-ready: it goes in the next claim file."
+
+
+def matches(row: BillingRow, which: str, claim: ClaimStatus | None = None) -> bool:
     result = row.result
+    if which == CLAIM_READY:
+        return claim_ready(row, claim)
+    if which == NOT_CLAIM_READY:
+        return result.billable and not claim_ready(row, claim)
     if which == BILLABLE:
         return result.billable
     if which == NOT_BILLABLE:
@@ -115,6 +230,10 @@ def matches(row: BillingRow, which: str) -> bool:
     if which == NEAR:
         return result.near_threshold
     return True
+
+
+# A row with what sorting and filtering need: its name key, search text and the filters it passes.
+Item = tuple[BillingRow, tuple[str, str, str], str, frozenset[str]]
 
 
 class BillingTableModel(RowsModel[BillingRow]):
@@ -129,16 +248,21 @@ class BillingTableModel(RowsModel[BillingRow]):
         # Every row of the month in the current sort order, each with what sorting and
         # filtering need worked out once per load: its name key, its folded search text and
         # the filters it passes. A filter or search change is then one pass over these.
-        self._by_name: list[tuple[BillingRow, tuple[str, str, str], str, frozenset[str]]] = []
+        self._by_name: list[Item] = []
         self._items = self._by_name  # the same, in the current sort order
         self._filter = ALL
+        self._claims: Mapping[str, ClaimStatus] = {}
         self._words: tuple[str, ...] = ()
         self._sort_column = PATIENT
         self._sort_order = Qt.SortOrder.AscendingOrder
 
     # --- what shows ---------------------------------------------------------------------------
 
-    def set_rows(self, rows: Sequence[BillingRow]) -> None:
+    def set_rows(
+        self, rows: Sequence[BillingRow], claims: Mapping[str, ClaimStatus] | None = None
+    ) -> None:
+        """The month's rows, and their claim statuses by MRN (BillingMonth.claims)."""
+        self._claims = claims or {}
         self._by_name = sorted((self._item(row) for row in rows), key=lambda item: item[1])
         self._sort_items()
         self._refresh()
@@ -183,11 +307,15 @@ class BillingTableModel(RowsModel[BillingRow]):
     def row_of(self, mrn: str) -> int:
         return self.position_where(lambda row: row.mrn == mrn)
 
-    @staticmethod
-    def _item(row: BillingRow) -> tuple[BillingRow, tuple[str, str, str], str, frozenset[str]]:
+    def claim(self, row: BillingRow) -> ClaimStatus | None:
+        """The row's claim status; None for a month that does not bill."""
+        return self._claims.get(row.mrn) if row.result.billable else None
+
+    def _item(self, row: BillingRow) -> Item:
         name = (fold(row.last_name), fold(row.first_name), row.mrn)
         key = f"{name[0]} {name[1]} {row.mrn.lower()} {fold(row.practitioner)} {shown_codes(row)}"
-        flags = frozenset(which for which, _ in FILTERS if matches(row, which))
+        claim = self.claim(row)
+        flags = frozenset(which for which, _ in FILTERS if matches(row, which, claim))
         return row, name, key, flags
 
     def _sort_items(self) -> None:
@@ -233,6 +361,8 @@ class BillingTableModel(RowsModel[BillingRow]):
             return (r.billable, -len(r.blocks))
         if column == SIGNED:
             return r.signed
+        if column == CLAIM:
+            return (not r.billable, claim_text(row, self.claim(row)))
         return name
 
     # --- QAbstractTableModel --------------------------------------------------------------------
@@ -244,6 +374,8 @@ class BillingTableModel(RowsModel[BillingRow]):
                 return reasons_text(result) or None
             if column == PATIENT:
                 return f"MRN {row.mrn}; double-click to open the patient"
+            if column == CLAIM:
+                return claim_tooltip(row, self.claim(row))
             return None
         if role == Qt.ItemDataRole.ForegroundRole and column == STATUS:
             if result.blocks:
@@ -281,17 +413,15 @@ class BillingTableModel(RowsModel[BillingRow]):
             return text
         if column == SIGNED:
             return "Signed" if r.signed else "Not signed"
+        if column == CLAIM:
+            return claim_text(row, self.claim(row))
         return ""
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (
-            role == Qt.ItemDataRole.ToolTipRole
-            and orientation == Qt.Orientation.Horizontal
-            and section == CODES
-        ):
-            return "Codes in brackets are what a blocked month would bill once mended."
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
+            return HEADER_TIPS.get(section)
         return super().headerData(section, orientation, role)
 
 
@@ -357,9 +487,11 @@ class DetailsPane(QWidget):
         why_not: str = "",
         *,
         hidden: bool = False,
+        claim: ClaimStatus | None = None,
     ) -> None:
         """Explain a row; `hidden`: it no longer matches the filter or search. `may_switch`
-        and `why_not` are the service's can_switch_family flag and refusal."""
+        and `why_not` are the service's can_switch_family flag and refusal; `claim`, the
+        row's claim status, adds what keeps a billable month out of the claim file."""
         self.lines.clear()
         self._mrn = row.mrn if row else None
         for button in (self.facts_button, self.open_button):
@@ -390,6 +522,20 @@ class DetailsPane(QWidget):
                 elif reason is not None and note.code != "NOT_SIGNED":
                     item.setForeground(QBrush(WARNING_COLOR))
             self.lines.addItem(item)
+        if claim is not None and r.billable:
+            if claim.sent_in:
+                self.lines.addItem(f"Claim {claim.claim_id} was sent in {claim.sent_in}.")
+            elif claim.ready:
+                self.lines.addItem(
+                    f"Claim {claim.claim_id} goes in the next claim file"
+                    + ("." if r.signed else " once the month is signed.")
+                )
+            for code in _mend_order(claim.edits):
+                reason = REASONS[code]
+                item = QListWidgetItem(f"Not in the claim file: {reason.text} {reason.mend}")
+                item.setToolTip(code)
+                item.setForeground(QBrush(WARNING_COLOR))
+                self.lines.addItem(item)
 
 
 class BillingPage(MonthPage):
@@ -439,8 +585,16 @@ class BillingPage(MonthPage):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((175, 85, 135, 72, 108, 140, 82, 150, 90)):
-            self.table.setColumnWidth(column, width)
+        # Each column sized from the font for its usual content (or its header); the Claim
+        # column, last, takes what is left (a 1,400 px window shows all ten), and its tooltip
+        # says in full what the cell may cut short.
+        metrics = self.table.fontMetrics()
+        headers = header.fontMetrics()
+        for column, sample in enumerate(COLUMN_SAMPLES):
+            width = max(
+                metrics.horizontalAdvance(sample), headers.horizontalAdvance(HEADERS[column])
+            )
+            self.table.setColumnWidth(column, width + 24)
         self.details = DetailsPane()
         self.totals_label = QLabel()
         self.totals_label.setObjectName("totalsLabel")
@@ -524,7 +678,7 @@ class BillingPage(MonthPage):
 
     def _drop_loaded(self) -> None:
         self.month = None
-        self.model.set_rows([])
+        self.model.set_rows([], {})
 
     def _mrn_at(self, row: int) -> str:
         return self.model.row_at(row).mrn
@@ -548,7 +702,7 @@ class BillingPage(MonthPage):
     def _loaded(self, loaded: tuple[BillingMonth, BillCheck]) -> None:
         result, check = loaded
         self.month = result
-        self.model.set_rows(result.rows)
+        self.model.set_rows(result.rows, result.claims)
         self._show_status(result)
         self._show_bill_check(check)
 
@@ -592,7 +746,12 @@ class BillingPage(MonthPage):
         if month is None:
             self.details.show_row(row)
             return
-        self.details.show_row(row, month.can_switch_family(row), month.switch_family_refusal(row))
+        self.details.show_row(
+            row,
+            month.can_switch_family(row),
+            month.switch_family_refusal(row),
+            claim=self.model.claim(row),
+        )
 
     def current_row(self) -> BillingRow | None:
         index = self.table.currentIndex()

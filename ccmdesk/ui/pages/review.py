@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.billing import clock, codes_words, dollars, warning_text
+from ccmdesk.rules.billing import block_text, clock, codes_words, dollars, warning_text
 from ccmdesk.rules.catalog import FAMILIES, REASONS, Kind
 from ccmdesk.rules.intervals import month_label
 from ccmdesk.services import (
@@ -117,7 +117,7 @@ class ReviewTableModel(RowsModel[tuple[BillingRow, str]]):
                 f"{clock(r.practitioner_seconds)}"
             )
         if role == Qt.ItemDataRole.ToolTipRole and column == STATUS:
-            return "\n".join(REASONS[b].text for b in row.result.blocks) or None
+            return "\n".join(block_text(row.result, b) for b in row.result.blocks) or None
         return None
 
 
@@ -178,10 +178,12 @@ def summary_html(s: MonthlySummary, zone: dt.tzinfo) -> str:
             reason = REASONS[code]
             tint = BLOCK_COLOR if reason.kind == Kind.BLOCK else WARNING_COLOR
             mend = f" {_e(reason.mend)}" if reason.kind == Kind.BLOCK and reason.mend else ""
-            # A warning in this month's words (which family pays how much), as every screen.
-            said = reason.text if reason.kind == Kind.BLOCK else warning_text(r, code)
+            # In this month's words (which payer, which family pays how much), as every screen.
+            said = block_text(r, code) if reason.kind == Kind.BLOCK else warning_text(r, code)
             items.append(f'<li style="color:{tint.name()}">{_e(said)}{mend}</li>')
         parts.append(f"<h3>Blocks and warnings</h3><ul>{''.join(items)}</ul>")
+    if s.estimate:
+        parts.append(f"<p>{_e(s.estimate)}</p>")
     lines = []
     for line in s.log:
         start = line.started_at.astimezone(zone)
@@ -566,7 +568,8 @@ class ReviewPage(MonthPage):
             f"{s.signature.signed_at.astimezone(self._services.practice_zone()):%d %b %Y} on "
             f"{s.row.first_name} {s.row.last_name}'s {month_label(s.month)}. Its time and "
             "facts can then "
-            "change, and the month must be signed again before it is billed.",
+            "change, and the month must be signed again before it is billed."
+            + (f"\n\n{s.unlock_warning}" if s.unlock_warning else ""),
             "Unlock",
             lambda reason: self._change(
                 lambda: self._services.review.unlock(self._actor(), mrn, month, reason)
