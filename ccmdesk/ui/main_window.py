@@ -428,6 +428,10 @@ class MainWindow(QMainWindow):
         self.locking.settings_changed()
         self.data_changed.notify(PRACTICE_DATA)
 
+    def patients_changed(self) -> None:
+        """A patient's record, enrolment or waivers changed: the month pages bill from them."""
+        self.data_changed.notify(PATIENT_DATA)
+
     def payers_changed(self) -> None:
         """The patient list shows payers, and a payer's rules change what its months bill."""
         self.data_changed.notify(PAYER_DATA)

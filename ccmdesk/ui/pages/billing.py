@@ -545,6 +545,7 @@ class BillingPage(MonthPage):
     NAME = "billing"
     model: BillingTableModel
     FILTERS = FILTERS
+    waivers_changed = Signal()  # a waiver changed in the list: every page that bills re-reads
 
     def _build(self) -> None:
         self.month: BillingMonth | None = None
@@ -662,6 +663,7 @@ class BillingPage(MonthPage):
             self._services, self._actor, lambda: self._services.now().astimezone(zone).date(), self
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.list.changed.connect(self.waivers_changed)
         dialog.open()
         return dialog
 

@@ -17,6 +17,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
     QTimer,
+    Signal,
 )
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -309,6 +310,9 @@ class PatientFilterProxyModel(QSortFilterProxyModel):
 class PatientsPage(QWidget):
     """Find a patient by name, MRN or date of birth; open, add and edit patients."""
 
+    # A patient's record, enrolment or waivers changed here: the other pages re-read.
+    patients_changed = Signal()
+
     def __init__(
         self,
         services: Services,
@@ -373,6 +377,7 @@ class PatientsPage(QWidget):
             from ccmdesk.ui.patient_panel import PatientPanel
 
             self.panel = PatientPanel(services, actor, controller)
+            self.panel.enrolment.changed.connect(self.patients_changed)
             self.splitter = QSplitter(Qt.Orientation.Horizontal)
             self.splitter.setChildrenCollapsible(False)
             self.splitter.addWidget(self.table)
@@ -641,6 +646,7 @@ class PatientsPage(QWidget):
             parent=self,
         )
         dialog.saved.connect(self.reload)
+        dialog.saved.connect(self.patients_changed)
         dialog.open()
         return dialog
 
@@ -660,6 +666,7 @@ class PatientsPage(QWidget):
             self._services, actor, staff, None, read_only=False, payers=payers, parent=self
         )
         dialog.saved.connect(self._after_new)
+        dialog.saved.connect(self.patients_changed)
         dialog.open()
         return dialog
 

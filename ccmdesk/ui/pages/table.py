@@ -47,6 +47,7 @@ class PageHost(Protocol):
     def staff_saved(self, staff_id: str) -> None: ...
     def practice_saved(self) -> None: ...
     def payers_changed(self) -> None: ...
+    def patients_changed(self) -> None: ...
     def restored(self, what: str) -> None: ...
 
 
@@ -65,9 +66,11 @@ class PageSpec:
 def _patients(host: PageHost) -> QWidget:
     from ccmdesk.ui.pages.patients import PatientsPage
 
-    return PatientsPage(
+    page = PatientsPage(
         host.services, host.actor, first_rows=host.first_rows, controller=host.stopwatch
     )
+    page.patients_changed.connect(host.patients_changed)
+    return page
 
 
 def _worklist(host: PageHost) -> QWidget:
@@ -100,6 +103,7 @@ def _billing(host: PageHost) -> QWidget:
 
     page = BillingPage(host.services, host.actor, host.runner)
     page.open_requested.connect(host.open_patient)
+    page.waivers_changed.connect(host.patients_changed)
     return page
 
 
