@@ -9,8 +9,10 @@ from PySide6.QtWidgets import QApplication
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.main_window import AUDIT, BILLING, MY_DAY, PATIENTS, WORKLIST, MainWindow
+from ccmdesk.ui.pages.billing import BillingPage
 from ccmdesk.ui.pages.patients import PatientsPage
 from ccmdesk.ui.refresh import EVERYTHING, TIME, TIMERS, Changes, DataChanged
+from ccmdesk.ui.refresh import PATIENTS as PATIENT_DATA
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.stopwatch_dialogs import StopDialog
 from tests.helpers.common import FakeClock
@@ -142,3 +144,26 @@ def test_a_new_person_has_hidden_pages_read_when_shown_not_at_sign_in(
     assert calls == []  # no month evaluated for a page nobody looks at
     main.show_page(BILLING)
     assert len(calls) == 1 and EVERYTHING in calls[0]
+
+
+def test_a_patient_changed_on_the_patients_page_reaches_the_billing_page(
+    qtbot, services: Services, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main = MainWindow(services, admin, runner=InlineTaskRunner(), state=GuiState(None))
+    qtbot.addWidget(main)
+    main.show()
+    main.show_page(BILLING)
+    main.show_page(PATIENTS)
+    heard: list[Changes] = []
+    monkeypatch.setattr(main.pages[BILLING], "refresh", heard.append)
+    patients = main.pages[PATIENTS]
+    assert isinstance(patients, PatientsPage) and patients.panel is not None
+    patients.panel.enrolment.changed.emit()  # an enrolment step or a waiver recorded
+    main.data_changed.flush()
+    main.show_page(BILLING)
+    assert len(heard) == 1 and PATIENT_DATA in heard[0]
+    billing = main.pages[BILLING]
+    assert isinstance(billing, BillingPage)
+    billing.waivers_changed.emit()  # a waiver changed in Billing's list
+    main.data_changed.flush()
+    assert len(heard) == 2 and PATIENT_DATA in heard[1]
