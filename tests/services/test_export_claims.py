@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections import Counter
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -217,10 +218,18 @@ def test_claim_lines_carry_what_a_practice_management_import_needs(
         "signed_by_npi": VALID_NPIS[0], "signed_on": SIGNED_ON.isoformat(),
         "claim_id": "S05-202603",
     }  # fmt: skip
-    # The month's share split over its lines adds up to the handoff's figure for the month.
+    # The Medigap plan takes S05's coinsurance: the patient's own share is nothing.
     handoff = {row["mrn"]: row for row in read(tmp_path / f"handoff-{MONTH}.csv")}
-    share = int(handoff["S05"]["patient_share_cents"])
-    assert share > 0 and sum(int(line["patient_share_cents"]) for line in lines) == share
+    assert handoff["S05"]["patient_share_cents"] == "0"
+    assert {line["patient_share_cents"] for line in lines} == {"0"}
+    # Elsewhere a month's share split over its lines adds up to the handoff's figure for it.
+    shares: Counter[str] = Counter()
+    for line in read(tmp_path / f"claim-lines-{MONTH}.csv"):
+        shares[line["mrn"]] += int(line["patient_share_cents"])
+    several = [mrn for mrn, row in handoff.items()
+               if ";" in row["codes"] and int(row["patient_share_cents"]) > 0]  # fmt: skip
+    assert several
+    assert all(shares[mrn] == int(handoff[mrn]["patient_share_cents"]) for mrn in several)
     unsigned = next(line for line in read(tmp_path / f"claim-lines-{MONTH}.csv")
                     if line["mrn"] == "S02")  # fmt: skip
     assert (unsigned["signed_by_npi"], unsigned["signed_on"], unsigned["secondary_payer"]) == (
@@ -288,8 +297,11 @@ def test_the_handoff_lists_each_billable_month_left_out_of_the_claim_file_and_wh
     assert "S01" not in section and "S17" not in section
     secondary = section.split("Claims that go to a secondary payer", 1)[1]
     assert "S05" in secondary and "AARP Medigap Plan G" in secondary and "MG-1" in secondary
-    coinsurance = next(r for r in read(tmp_path / f"handoff-{MONTH}.csv") if r["mrn"] == "S05")
-    assert f"${int(coinsurance['patient_share_cents']) / 100:.2f}" in secondary
+    # The coinsurance the secondary payer is billed: 20 % of the month's amount, half up; the
+    # patient's own share is nothing.
+    row = next(r for r in read(tmp_path / f"handoff-{MONTH}.csv") if r["mrn"] == "S05")
+    coinsurance = (int(row["amount_cents"]) * 20 + 50) // 100
+    assert f"${coinsurance / 100:.2f}" in secondary and row["patient_share_cents"] == "0"
     assert "Billable, in no claim file" in report
 
 
