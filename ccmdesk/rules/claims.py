@@ -78,9 +78,24 @@ def signature_on_file(patient: PatientClaimFacts, practice: PracticeClaimSetting
     return practice.collects_signature
 
 
-def claim_edits(patient: PatientClaimFacts, practice: PracticeClaimSettings) -> tuple[str, ...]:
-    """The claim edits that fail for the patient's month, sorted; none means the month may go
-    in a claim file once it bills and is signed (docs/billing-rules.md, "Claim edits")."""
+def practice_edits(practice: PracticeClaimSettings) -> frozenset[str]:
+    """The claim edits the practice's own settings fail: the same for every month of every
+    patient, so a month's statuses work them out once."""
+    edits: set[str] = set()
+    if not practice.address.complete(zip_plus_4=True):
+        edits.add("CLAIM_PRACTICE_ADDRESS")
+    submitter = (
+        practice.submitter_name, practice.submitter_id, practice.submitter_phone,
+        practice.receiver_name, practice.receiver_id,
+    )  # fmt: skip
+    if not all(value.strip() for value in submitter):
+        edits.add("CLAIM_NO_SUBMITTER")
+    return frozenset(edits)
+
+
+def patient_edits(patient: PatientClaimFacts, practice: PracticeClaimSettings) -> set[str]:
+    """The claim edits the patient's record fails (the practice's setting decides whether the
+    signature is on file when the record does not say)."""
     edits: set[str] = set()
     if not patient.payer_id.strip():
         edits.add("CLAIM_NO_PAYER")
@@ -102,15 +117,20 @@ def claim_edits(patient: PatientClaimFacts, practice: PracticeClaimSettings) -> 
         edits.add("CLAIM_NO_SIGNATURE_ON_FILE")
     if not patient.address.complete():
         edits.add("CLAIM_NO_ADDRESS")
-    if not practice.address.complete(zip_plus_4=True):
-        edits.add("CLAIM_PRACTICE_ADDRESS")
-    submitter = (
-        practice.submitter_name, practice.submitter_id, practice.submitter_phone,
-        practice.receiver_name, practice.receiver_id,
-    )  # fmt: skip
-    if not all(value.strip() for value in submitter):
-        edits.add("CLAIM_NO_SUBMITTER")
-    return tuple(sorted(edits))
+    return edits
+
+
+def claim_edits(
+    patient: PatientClaimFacts,
+    practice: PracticeClaimSettings,
+    practice_failed: frozenset[str] | None = None,
+) -> tuple[str, ...]:
+    """The claim edits that fail for the patient's month, sorted; none means the month may go
+    in a claim file once it bills and is signed (docs/billing-rules.md, "Claim edits").
+    `practice_failed` is practice_edits(practice), when the caller has worked it out."""
+    if practice_failed is None:
+        practice_failed = practice_edits(practice)
+    return tuple(sorted(patient_edits(patient, practice) | practice_failed))
 
 
 def claim_ready(edits: Sequence[str]) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from ccmdesk.rules.claims import (
     PostalAddress,
     PracticeClaimSettings,
     claim_edits,
+    practice_edits,
 )
 
 _SIGNATURE = {"yes": True, "no": False}
@@ -103,9 +104,12 @@ def _patients(session: Session, which: list[str] | None) -> list[tuple[Any, ...]
 
 
 def _facts(
-    patients: Iterable[Sequence[Any]], conditions: Conditions
+    patients: Iterable[Sequence[Any]],
+    conditions: Conditions,
+    only: Container[str] | None = None,
 ) -> dict[str, PatientClaimFacts]:
-    """The patients' claim facts by MRN, from their rows: pure Python."""
+    """The patients' claim facts by MRN (of the MRNs in `only`, when given), from their
+    rows: pure Python."""
     facts: dict[str, PatientClaimFacts] = {}
     for (
         pid,
@@ -121,6 +125,8 @@ def _facts(
         kind,
         edi,
     ) in patients:
+        if only is not None and mrn not in only:
+            continue
         facts[mrn] = PatientClaimFacts(
             payer_id=payer or "",
             payer_kind=kind or "",
@@ -171,12 +177,16 @@ def claim_reads(
     )
 
 
-def statuses_from(reads: ClaimReads) -> dict[str, ClaimStatus]:
-    """The claim statuses of what `claim_reads` read, by MRN: pure Python, no database."""
+def statuses_from(reads: ClaimReads, only: Container[str] | None = None) -> dict[str, ClaimStatus]:
+    """The claim statuses of what `claim_reads` read (of the MRNs in `only`, when given: the
+    billing panel asks for its billable months), by MRN: pure Python, no database."""
     month, practice, sent = reads.month, reads.practice, reads.sent
+    failed = practice_edits(practice)  # the same for every patient: worked out once
     return {
-        mrn: ClaimStatus(claim_id(mrn, month), claim_edits(facts, practice), sent.get(mrn, ""))
-        for mrn, facts in _facts(reads.patients, reads.conditions).items()
+        mrn: ClaimStatus(
+            claim_id(mrn, month), claim_edits(facts, practice, failed), sent.get(mrn, "")
+        )
+        for mrn, facts in _facts(reads.patients, reads.conditions, only).items()
     }
 
 

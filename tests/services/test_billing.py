@@ -409,5 +409,10 @@ def test_the_month_carries_each_rows_claim_status(team: Services, db: Database) 
     one, two = month.rows
     assert month.claim(one) == month.claims["P1"]
     assert month.claims["P1"].ready and month.claims["P1"].sent_in == CLAIM_FILE
+    # 5 minutes do not bill: no claim, so its edits are not worked out at all.
+    assert month.claim(two) is None and "P2" not in month.claims
+    start += dt.timedelta(hours=1)
+    team.entries.add_manual(NURSE, "P2", start, start + dt.timedelta(minutes=20), reason="r")
+    month = team.billing.month(BILLER, MONTH)
+    assert month.claim(month.rows[1]) == month.claims["P2"]
     assert month.claims["P2"].edits == ("CLAIM_NO_SEX",)
-    assert month.claim(two) is None  # 5 minutes do not bill: no claim

@@ -175,11 +175,6 @@ class BillingService(ServiceBase):
             lambda: _prepare(m, dos_rule, patient_rows, conditions, months, stays, signed, waivers),
             lambda: queries.work(session, m, now, ids),
         )
-        # After the segments, on this thread: on the helper thread beside them the claim
-        # statuses' Python slowed the segments' fetch three times what it saved (measured).
-        statuses = (
-            statuses_from(claim_reads(session, m.month, conditions=conditions)) if claims else {}
-        )
         rows: list[BillingRow] = []
         none = Columns([], [], [], [])
         for p, enrolled, patient_month in prepared:
@@ -200,6 +195,17 @@ class BillingService(ServiceBase):
                     p.practitioner_key,
                 )
             )
+        # After the segments, on this thread: on the helper thread beside them the claim
+        # statuses' Python slowed the segments' fetch three times what it saved (measured).
+        # Only billable months are claims, so only theirs are worked out.
+        statuses = (
+            statuses_from(
+                claim_reads(session, m.month, conditions=conditions),
+                only={row.mrn for row in rows if row.result.billable},
+            )
+            if claims
+            else {}
+        )
         return rows, statuses
 
 
