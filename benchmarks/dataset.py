@@ -29,9 +29,14 @@ def patients_database(patients: int) -> Path:
     actor = Actor.command_line()
     services.practice.save(actor, DEMO_PRACTICE)
     files = dict(build_demo(NOW, patients=patients).files)
-    services.imports.import_data(
-        actor, [("staff.csv", files["staff.csv"]), ("patients.csv", files["patients.csv"])]
-    )
+    try:
+        services.imports.import_data(
+            actor, [(name, files[name]) for name in ("staff.csv", "payers.csv", "patients.csv")]
+        )
+    except BaseException:
+        db.dispose()
+        shutil.rmtree(folder, ignore_errors=True)  # never a half-built cache the next run trusts
+        raise
     db.dispose()
     print(f"built {folder} in {time.perf_counter() - started:.1f} s")
     return folder
