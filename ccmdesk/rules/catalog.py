@@ -293,7 +293,7 @@ REASONS: dict[str, Reason] = {
             Kind.BLOCK,
             "The patient's primary payer does not pay for this care-management program.",
             "Confirm the patient's coverage with the payer, then record the payer that pays, "
-            "or correct what this payer covers in Practice settings → Payers.",
+            "or correct what this payer covers on the Payers page.",
         ),
         Reason(
             "PAYER_NEEDS_MORE_DIAGNOSES",
@@ -301,7 +301,7 @@ REASONS: dict[str, Reason] = {
             "The primary payer pays care management only with more diagnoses on the claim "
             "than the patient's chronic conditions give.",
             "Record the patient's other chronic conditions (ICD-10-CM), or confirm the payer's "
-            "rule in Practice settings → Payers.",
+            "rule on the Payers page.",
         ),
         Reason(
             "COVERAGE_UNKNOWN",
@@ -327,8 +327,8 @@ REASONS: dict[str, Reason] = {
             Kind.CLAIM_EDIT,
             "The primary payer has no clearinghouse payer id, or is self-pay, so no claim file "
             "goes to it.",
-            "Enter the payer's id from the clearinghouse's payer list in Practice settings → "
-            "Payers, or bill this month outside the claim file.",
+            "Enter the payer's id from the clearinghouse's payer list on the Payers page, or bill "
+            "this month outside the claim file.",
         ),
         Reason(
             "CLAIM_NO_MEMBER_ID",

@@ -520,7 +520,7 @@ def test_a_payer_that_does_not_pay_shows_its_sentence_and_mend(
     (blocked,) = [item for item in lines if item.toolTip() == "PAYER_DOES_NOT_COVER"]
     assert blocked.text() == (
         f"Blocked: {said} Confirm the patient's coverage with the payer, then record the payer "
-        "that pays, or correct what this payer covers in Practice settings → Payers."
+        "that pays, or correct what this payer covers on the Payers page."
     )
 
 
