@@ -7,8 +7,9 @@ itself and calling the services as the GUI does, for the same few seconds:
   save) in the current month and add time by hand, dated in the past month and in this one;
 - the practitioner signs patients' months from the review queue, past and current, as the
   review page does (what it was shown must still hold), and unlocks some again;
-- billing opens the past month's billing panel and closes the month; an administrator reopens
-  it a moment later, so it is closed again and again;
+- billing opens the past month's billing panel, closes the month and exports it, 837P claim
+  files included (every third export sends the claims again); an administrator reopens it a
+  moment later, so it is closed again and again;
 - an administrator imports staff, patients and minutes CSV files;
 - staff sign in, their screens lock automatically, they unlock and sign out.
 
@@ -17,10 +18,11 @@ March is a past month that is being signed and closed while the nurses still add
 
 A refusal that is the product's intended answer (a ServiceError, or ccmdesk.errors' known errors
 such as "busy, try again") is counted by kind; any other exception is an unexpected error.
-Afterwards `check` reads the database and tests four invariants (see its docstring):
+Afterwards `check` reads the database and tests five invariants (see its docstring):
 the audit chain verifies; every signature covers every entry committed before it; no live entry
-was committed into a month closed (or, for its patient, signed) at that moment; and no process
-saw an unexpected error.
+was committed into a month closed (or, for its patient, signed) at that moment; no process
+saw an unexpected error; and the claim files took control numbers 1, 2, 3... in commit order
+from the one counter, with no claim sent twice unless its export asked to resend.
 
     python -m benchmarks.stress --seconds 120                   # SQLite, a file in a temp folder
     bash scripts/with-postgres.sh .venv/bin/python -m benchmarks.stress --backend both
@@ -42,13 +44,14 @@ import platform
 import queue
 import random
 import re
+import shutil
 import sys
 import tempfile
 import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,9 +62,10 @@ from sqlalchemy.orm import Session
 
 from ccmdesk.db import open_database
 from ccmdesk.errors import KnownError
-from ccmdesk.models import AuditEvent, MonthlyReview, Patient, TimeEntry
+from ccmdesk.models import AuditEvent, MonthlyReview, Patient, Practice, SentClaim, TimeEntry
 from ccmdesk.rules.intervals import month_of, split_by_month
 from ccmdesk.rules.minutes import month_bounds
+from ccmdesk.rules.payers import MEDICARE_PART_B_RECORD
 from ccmdesk.rules.records import PracticeRecord, StaffRecord
 from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.services.audit import verify_chain
@@ -254,13 +258,24 @@ def practitioner(
 
 
 def billing(services: Services, tally: Tally, until: float, rng: random.Random, _: str) -> None:
-    """Billing looks at the past month and closes it; an administrator reopens it."""
-    while time.monotonic() < until:
-        tally.attempt("billing panel", services.billing.month, BILLER, PAST)
-        tally.attempt("close", services.closing.close, BILLER, PAST)
-        time.sleep(rng.uniform(0.1, 0.2))
-        tally.attempt("reopen", services.closing.reopen, ADMIN, PAST, "a late entry to add")
-        time.sleep(rng.uniform(0.2, 0.4))
+    """Billing looks at the past month, closes it and exports it (claim files too, every
+    third time sending the claims again); an administrator reopens it."""
+    folder = Path(tempfile.mkdtemp(prefix="ccmdesk-stress-export-"))
+    turn = 0
+    try:
+        while time.monotonic() < until:
+            turn += 1
+            tally.attempt("billing panel", services.billing.month, BILLER, PAST)
+            tally.attempt("close", services.closing.close, BILLER, PAST)
+            tally.attempt(
+                "export", services.export.export, BILLER, PAST, folder / str(turn),
+                resend=turn % 3 == 0,
+            )  # fmt: skip
+            time.sleep(rng.uniform(0.1, 0.2))
+            tally.attempt("reopen", services.closing.reopen, ADMIN, PAST, "a late entry to add")
+            time.sleep(rng.uniform(0.2, 0.4))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def importer(services: Services, tally: Tally, until: float, rng: random.Random, _: str) -> None:
@@ -358,7 +373,8 @@ def patient_row(mrn: str, phone: str = "207-555-0100") -> dict[str, str]:
     n = int(mrn) - 1000
     return {
         "mrn": mrn, "last_name": f"Patient{n}", "first_name": "Test", "dob": "1950-02-03",
-        "sex": "F", "phone": phone, "address": "", "city": "", "state": "ME", "zip": "04101",
+        "sex": "F", "phone": phone, "address": "5 Oak Ave", "city": "Portland", "state": "ME",
+        "zip": "04101",
         "payer": "Medicare Part B", "payer_type": "medicare", "member_id": f"1EG4-TE5-MK{n:02d}",
         "qmb": "no", "billing_practitioner": "dr-a", "care_manager": NURSES[n % len(NURSES)],
         "conditions": "E11.9;I10", "consent_date": "2025-11-04", "consent_method": "verbal",
@@ -384,9 +400,17 @@ def prepare(url: str) -> None:
     db = open_database(url)
     try:
         services = Services(db, clock=lambda: BASE)
+        # Claim settings and an EDI id for Medicare Part B, so exports write claim files.
         services.practice.save(
-            CLI, PracticeRecord(name="Stress Practice", group_npi="1245319599", timezone=ZONE_NAME)
-        )
+            CLI,
+            PracticeRecord(
+                name="Stress Practice", group_npi="1245319599", tin="123456789",
+                timezone=ZONE_NAME, street="1 Main St", city="Portland", state="ME",
+                zip="04101-1234", submitter_id="STRESS", submitter_name="Stress Practice",
+                submitter_phone="2075550100", receiver_id="CLEAR", receiver_name="Clearinghouse",
+            ),
+        )  # fmt: skip
+        services.payers.save(CLI, replace(MEDICARE_PART_B_RECORD, edi_payer_id="STRESSMCR"))
         for record in STAFF:
             services.staff.save(CLI, record, is_new=True)
         for staff_id in SIGNING_IN:
@@ -474,6 +498,11 @@ class Report:
             f"into a month signed for the patient: {len(f.into_signed)}"
         )
         yield f"    (4) unexpected errors: {sum(self.unexpected.values())}"
+        yield (
+            f"    (5) claim files: {f.claim_files} from {f.exports} exports, "
+            + ("control numbers 1 to n in commit order, no claim sent twice unasked"
+               if not f.claims else f"{len(f.claims)} problem(s); first: {f.claims[0]}")
+        )  # fmt: skip
         for example in f.examples[:6]:
             yield f"      e.g. {example}"
 
@@ -582,6 +611,10 @@ class Trail:
     chain_ok: bool = True
     chain_problem: str = ""
     first_bad_id: int | None = None
+    # The sent_claim table's rows as (patient id, month, control number), and the practice's
+    # control-number counter at the end.
+    sent: list[tuple[int, str, int]] = field(default_factory=list)
+    counter: int = 0
 
 
 @dataclass
@@ -606,6 +639,9 @@ class Findings:
     unreadable: Counter[str] = field(default_factory=Counter)  # time events without segments
     examples: list[str] = field(default_factory=list)
     deep: list[str] = field(default_factory=list)  # rows `audit verify --deep` names
+    exports: int = 0  # month.export events
+    claim_files: int = 0  # claim files those exports wrote
+    claims: list[str] = field(default_factory=list)  # (5): what is wrong with the claim files
 
     @property
     def failures(self) -> list[str]:
@@ -625,6 +661,11 @@ class Findings:
             found.append(
                 f"(3) {len(self.into_closed)} live entries were committed into a closed month "
                 f"and {len(self.into_signed)} into a month signed for the patient"
+            )
+        if self.claims:
+            found.append(
+                f"(5) the claim files' control numbers or sent claims are wrong: "
+                f"{len(self.claims)} problem(s), first: {self.claims[0]}"
             )
         if self.deep:
             found.append(
@@ -681,9 +722,18 @@ def read_trail(url: str) -> Trail:
                     ).order_by(AuditEvent.id)
                 )
             ]
+            sent = [
+                (patient_id, month, number)
+                for patient_id, month, number in session.execute(
+                    select(SentClaim.patient_id, SentClaim.month, SentClaim.control_number)
+                )
+            ]
+            counter = session.scalar(select(Practice.control_number)) or 0
     finally:
         engine.dispose()
-    return Trail(events, summaries, live, mrns, chain.ok, chain.problem, chain.first_bad_id)
+    return Trail(
+        events, summaries, live, mrns, chain.ok, chain.problem, chain.first_bad_id, sent, counter
+    )
 
 
 def check(url: str) -> Findings:
@@ -770,6 +820,10 @@ def judge(trail: Trail) -> Findings:
         month closed at that point (or signed for its patient) breaks the invariant if the
         entry is still live at the end.
     (4) is the processes' own count of unexpected errors (Report.failures).
+    (5) Claim files (`_check_claim_files`): the month.export events' claim files carry control
+        numbers 1, 2, 3... in event order, the practice's counter ends at the last, and every
+        sent_claim row names one of them; a patient-month is in a second file only when that
+        file's export asked to resend.
     The replay must end with the live entries the time_entry table has (and read segments from
     every event that should carry them), or the check itself fails: it must not pass blind.
     """
@@ -838,7 +892,37 @@ def judge(trail: Trail) -> Findings:
             (findings.into_closed if why == "closed" else findings.into_signed).append(key)
             _example(findings, f"(3) {description}")
     findings.tracked = sum(1 for entry in entries.values() if entry.live)
+    _check_claim_files(findings, trail)
     return findings
+
+
+def _check_claim_files(findings: Findings, trail: Trail) -> None:
+    """(5) Control numbers come from one counter, one step per file in commit order, never
+    twice; every sent claim belongs to a file an export recorded; a patient-month is sent
+    again only by an export that asked to resend."""
+    numbers: list[int] = []
+    resent: dict[int, bool] = {}  # control number -> its export asked to resend
+    for event in trail.events:
+        if event.action != "month.export":
+            continue
+        findings.exports += 1
+        for claim_file in event.after.get("claim_files", []):
+            numbers.append(int(claim_file["control_number"]))
+            resent[numbers[-1]] = bool(event.after.get("resend"))
+    findings.claim_files = len(numbers)
+    problems = findings.claims
+    if numbers != list(range(1, len(numbers) + 1)):
+        problems.append(f"the files' control numbers in commit order are {numbers[:12]}")
+    if trail.counter != len(numbers):
+        problems.append(f"the counter reads {trail.counter} after {len(numbers)} claim files")
+    seen: set[tuple[int, str]] = set()
+    for patient_id, month, number in sorted(trail.sent, key=lambda row: row[2]):
+        if number not in resent:
+            problems.append(f"a claim was sent with control number {number}, no export's")
+        elif (patient_id, month) in seen and not resent[number]:
+            mrn = trail.mrns.get(patient_id, "?")
+            problems.append(f"{mrn} {month} sent again in file {number} without resend")
+        seen.add((patient_id, month))
 
 
 def _example(findings: Findings, text: str) -> None:

@@ -135,6 +135,33 @@ def test_a_forked_audit_chain_is_counted_link_by_link() -> None:
     assert found.failures[0].startswith("(1) the audit chain does not verify: 1 broken link(s)")
 
 
+def exported(*numbers: int, resend: bool = False) -> tuple[str, str, dict[str, Any]]:
+    """A month.export event whose claim files took these control numbers."""
+    files = [{"name": f"claims-2026-03-p{n}.x12", "control_number": n} for n in numbers]
+    return ("month.export", "2026-03", {"resend": resend, "claim_files": files})
+
+
+def test_claim_files_are_numbered_once_from_the_counter_and_never_resent_unasked() -> None:
+    good = trail(exported(1), exported(), exported(2, 3, resend=True))
+    good.sent, good.counter = [(1, "2026-03", 1), (1, "2026-03", 2), (2, "2026-03", 3)], 3
+    assert judge(good).claims == [] and judge(good).claim_files == 3
+    # Two exports that read the same counter write the same control number.
+    twice = trail(exported(1), exported(1))
+    twice.sent, twice.counter = [(1, "2026-03", 1)], 1
+    assert judge(twice).failures[0].startswith("(5) the claim files' control numbers")
+    # A claim in a second file that its export did not ask to resend.
+    again = trail(exported(1), exported(2))
+    again.sent, again.counter = [(1, "2026-03", 1), (1, "2026-03", 2)], 2
+    assert judge(again).claims == ["1001 2026-03 sent again in file 2 without resend"]
+    # A sent claim that no export recorded, and a counter that ran ahead.
+    stray = trail(exported(1))
+    stray.sent, stray.counter = [(1, "2026-03", 7)], 2
+    assert judge(stray).claims == [
+        "the counter reads 2 after 1 claim files",
+        "a claim was sent with control number 7, no export's",
+    ]
+
+
 def test_the_check_fails_rather_than_pass_without_seeing_every_entry() -> None:
     unseen = judge(trail(("time.create", "1", entry(MARCH_10)), live=2))
     unreadable = judge(trail(("time.create", "1", {"minutes": 4})))
@@ -196,12 +223,14 @@ def test_seven_processes_at_once_keep_one_trustworthy_record(backend: str, tmp_p
     (3) no live entry was committed (time.create, time.stop, time.update) into a month that was
         closed, or signed for its patient, at that point of the replay (month.close/reopen,
         month.sign/unlock);
-    (4) no process met an unexpected error (only ServiceErrors and known errors are refusals).
+    (4) no process met an unexpected error (only ServiceErrors and known errors are refusals);
+    (5) the exports' claim files took control numbers 1, 2, 3... from the one counter in commit
+        order, and no claim went in two files unless the second export asked to resend.
     benchmarks/stress.py `judge` is the check; docs/reliability.md has longer runs' figures."""
     url = postgres_url() if backend == "postgresql" else f"sqlite:///{tmp_path / 'shared.db'}"
     report = stress.run(url, SECONDS, backend=backend)
     figures = "\n".join(report.lines())
     assert report.failures == [], figures
     for operation in ("stopwatch stop", "add by hand (past month)", "sign", "close", "import",
-                      "sign in", "automatic screen lock"):  # fmt: skip
+                      "sign in", "automatic screen lock", "export"):  # fmt: skip
         assert report.done[operation] > 0, f"no {operation} succeeded:\n{figures}"
