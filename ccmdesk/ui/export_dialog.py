@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -55,6 +55,9 @@ class _Progress:
 
 class ExportDialog(QDialog):
     """The month's handoff, superbills and CSV files, written off the GUI thread."""
+
+    # An export finished: claims it sent are now "Sent" wherever the month is shown.
+    exported = Signal(object)  # ExportResult
 
     def __init__(
         self,
@@ -255,6 +258,7 @@ class ExportDialog(QDialog):
             + _claim_files_sentence(result)
             + "".join(f" {earlier.sentence()}" for earlier in result.finished)
         )
+        self.exported.emit(result)
 
     def _say(self, text: str) -> None:
         """Show a status sentence, growing the dialog so a long one (a folder path, a

@@ -242,3 +242,22 @@ def test_resending_is_the_persons_choice_and_the_claim_files_are_said(
     assert dialog.status.text().endswith(
         "0 files. Claim files: claims-2026-03-mcr-b.x12 (3 claims)."
     )
+
+
+def test_the_billing_page_reads_the_month_again_once_an_export_is_done(
+    qtbot: QtBot, month_data: Services, biller: Actor, tmp_path: Path
+) -> None:
+    # The claims an export sends read "Sent (file)" in the Claim column at once.
+    page = billing_page(qtbot, month_data, biller)
+    read: list[str] = []
+    original = month_data.billing.month
+
+    def month(actor: Actor, name: str) -> Any:
+        read.append(name)
+        return original(actor, name)
+
+    month_data.billing.month = month  # type: ignore[method-assign]
+    dialog = page.export_month(tmp_path / "march")
+    assert isinstance(dialog, ExportDialog)
+    dialog.start()
+    assert read == [MONTH]

@@ -884,6 +884,8 @@ class BillingPage(MonthPage):
         target = folder or Path.home() / "ccmdesk exports" / month
         dialog = ExportDialog(self._services, self._actor, month, target, self._runner, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        # The claims it sent read "Sent (file)" in the Claim column from now on.
+        dialog.exported.connect(lambda _result: self.reload())
         dialog.open()
         return dialog
 
