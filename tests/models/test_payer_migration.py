@@ -115,3 +115,46 @@ def test_a_migrated_patient_reads_as_before_with_its_payer(tmp_path: Path) -> No
     )  # fmt: skip
     # Every migrated payer keeps the 20 % every estimate was made with.
     assert {p.coinsurance_percent for p in services.payers.list(CLI)} == {20}
+
+
+def test_migrated_patients_bill_as_a_patient_with_no_payer_does(tmp_path: Path) -> None:
+    """Existing patients keep billing the same after the upgrade: the same codes and amount
+    as a patient with no payer; a payer whose coverage is not known adds a warning only."""
+    import datetime as dt
+
+    from ccmdesk.rules.records import PracticeRecord, StaffRecord
+    from ccmdesk.services import Services
+    from tests.helpers.common import CLI, NOW, NURSE, VALID_NPIS, patient_text
+
+    path = tmp_path / "old.sqlite3"
+    _database_at_0008(path)
+    db = open_database(url(path), tmp_path / "backups")
+    services = Services(db, clock=lambda: NOW)
+    services.practice.save(CLI, PracticeRecord(name="Clinic", group_npi=VALID_NPIS[1]))
+    services.staff.save(CLI, StaffRecord("dr-a", "Dr. A", "practitioner", "MD", VALID_NPIS[0]),
+                        is_new=True)  # fmt: skip
+    services.staff.save(CLI, StaffRecord("rn-lee", "Grace Lee", "clinical", "RN"), is_new=True)
+    start = dt.datetime(2026, 3, 3, 14, 0, tzinfo=dt.UTC)
+    # Every old patient, and one with no payer at all, with the same record and 25 minutes.
+    for n, (mrn, payer, payer_type, member_id) in enumerate([*OLD_PATIENTS, ("P0", "", "", "")]):
+        services.patients.save_text(
+            CLI, patient_text(mrn=mrn, payer=payer, payer_type=payer_type, member_id=member_id),
+            original_mrn=None if mrn == "P0" else mrn,
+        )  # fmt: skip
+        begin = start + dt.timedelta(hours=n)
+        services.entries.add_manual(NURSE, mrn, begin, begin + dt.timedelta(minutes=25),
+                                    reason="call")  # fmt: skip
+    rows = {row.mrn: row.result for row in services.billing.month(CLI, "2026-03").rows}
+    db.dispose()
+    baseline = rows.pop("P0")
+    assert baseline.billable
+    # A month past its end and not signed warns so; a payer may add only its own warning.
+    expected = set(baseline.warnings)
+    for mrn, result in rows.items():
+        assert (result.billable, result.blocks, result.amount_cents) == (
+            True, (), baseline.amount_cents), mrn  # fmt: skip
+        assert [line.code for line in result.lines] == [line.code for line in baseline.lines]
+        assert set(result.warnings) - expected <= {"COVERAGE_UNKNOWN"}, mrn
+    # Medicare keeps every program; the others are not known until billing staff ask.
+    unknown = {mrn for mrn, result in rows.items() if "COVERAGE_UNKNOWN" in result.warnings}
+    assert unknown == {"P3", "P4", "P5", "P6", "P7", "P9"}
