@@ -7,29 +7,13 @@ import datetime as dt
 from sqlalchemy import select
 
 from ccmdesk.db import Database
-from ccmdesk.models import Patient, Payer, Practice, SentClaim
+from ccmdesk.models import Patient, SentClaim
 from ccmdesk.services import Services
 from ccmdesk.services.claims import ClaimStatus, claim_statuses
 from tests.helpers.common import ADMIN, patient_text
+from tests.helpers.payer_billing import make_claim_ready
 
 READY = {"address": "1 Elm St", "city": "Portland", "state": "ME", "zip": "04101"}
-
-
-def _clearinghouse(db: Database) -> None:
-    with db.session() as session:
-        practice = session.scalars(select(Practice)).one()
-        practice.street, practice.city, practice.state, practice.zip = (
-            "10 Main St", "Portland", "ME", "04101-1234",
-        )  # fmt: skip
-        practice.submitter_id, practice.submitter_name, practice.submitter_phone = (
-            "S1", "Clinic", "2075550100",
-        )  # fmt: skip
-        practice.receiver_id, practice.receiver_name = "R1", "Clearinghouse"
-
-
-def _edi(db: Database) -> None:
-    with db.session() as session:
-        session.scalars(select(Payer).where(Payer.payer_id == "mcr-b")).one().edi_payer_id = "X1"
 
 
 def test_a_complete_record_is_claim_ready_and_each_gap_names_its_edit(
@@ -42,8 +26,7 @@ def test_a_complete_record_is_claim_ready_and_each_gap_names_its_edit(
     assert statuses["1001"].edits == (
         "CLAIM_NO_EDI_PAYER_ID", "CLAIM_NO_SUBMITTER", "CLAIM_PRACTICE_ADDRESS",
     )  # fmt: skip
-    _clearinghouse(db)
-    _edi(db)
+    make_claim_ready(db)
     statuses = _statuses(db)
     assert statuses["1001"].ready and statuses["1001"].claim_id == "1001-202603"
     assert statuses["1002"].edits == ("CLAIM_NO_SEX",)
