@@ -861,7 +861,7 @@ def test_export_prints_each_claim_file_and_resends_only_when_asked(
     from tests.helpers.common import DOCTOR
 
     with_cases(staffed)
-    claim_ready(db, staffed)
+    claim_ready(db)
     for mrn in ("S02", "S04"):
         staffed.review.sign(DOCTOR, mrn, "2026-03")
     export = ["--data-dir", str(tmp_path), "export", "--month", "2026-03"]

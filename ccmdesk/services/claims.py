@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ccmdesk.models import Patient, PatientCondition, Payer, Practice, SentClaim
+from ccmdesk.models import Patient, Payer, Practice, SentClaim
 from ccmdesk.reports.x12 import claim_id
 from ccmdesk.rules.claims import (
     PatientClaimFacts,
@@ -19,8 +18,10 @@ from ccmdesk.rules.claims import (
     claim_edits,
     practice_edits,
 )
+from ccmdesk.services.billing import queries
 
-_SIGNATURE = {"yes": True, "no": False}
+# The patient's release and assignment signature as recorded; blank follows the practice.
+SIGNATURE = {"yes": True, "no": False}
 
 
 @dataclass(frozen=True)
@@ -75,24 +76,6 @@ class ClaimReads:
     sent: Mapping[str, str]  # MRN -> the file the month's claim was last sent in
 
 
-def _conditions(session: Session, which: list[str] | None) -> dict[int, list[str]]:
-    conditions: dict[int, list[str]] = defaultdict(list)
-    query = (
-        select(PatientCondition.patient_id, PatientCondition.code)
-        .join(Patient, Patient.id == PatientCondition.patient_id)
-        .order_by(PatientCondition.patient_id, PatientCondition.position)
-    )
-    if which is not None:
-        query = query.where(Patient.mrn.in_(which))
-    # Core rows on the session's connection, the driver's tuples in one call: a month's
-    # 10,000 patients need none of the ORM's result machinery.
-    result = session.connection().execute(query)
-    for patient_id, code in result.cursor.fetchall():
-        conditions[patient_id].append(code)
-    result.close()
-    return conditions
-
-
 def _patients(session: Session, which: list[str] | None) -> list[tuple[Any, ...]]:
     query = select(*_CLAIM_COLUMNS).outerjoin(Payer, Payer.id == Patient.primary_payer_id)
     if which is not None:
@@ -134,18 +117,10 @@ def _facts(
             member_id=member,
             sex=sex,
             diagnoses=tuple(conditions.get(pid, ())),
-            signature_on_file=_SIGNATURE.get(signature),
+            signature_on_file=SIGNATURE.get(signature),
             address=PostalAddress(street, city, state, zip_code),
         )
     return facts
-
-
-def patient_claim_facts(
-    session: Session, mrns: Iterable[str] | None = None
-) -> dict[str, PatientClaimFacts]:
-    """What each patient's record says that a claim needs, by MRN, in two queries."""
-    which = None if mrns is None else sorted(set(mrns))
-    return _facts(_patients(session, which), _conditions(session, which))
 
 
 def sent_files(session: Session, month: str) -> dict[str, str]:
@@ -172,7 +147,11 @@ def claim_reads(
         month,
         practice_claim_settings(session.scalars(select(Practice)).first()),
         _patients(session, which),
-        _conditions(session, which) if conditions is None else conditions,
+        (
+            queries.conditions(session, None if which is None else Patient.mrn.in_(which))
+            if conditions is None
+            else conditions
+        ),
         sent_files(session, month),
     )
 

@@ -47,7 +47,7 @@ from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
 from ccmdesk.services.billing.evaluation import BillingRow, BillingService, amount_by_code
 from ccmdesk.services.billing.plumbing import collector_paused
 from ccmdesk.services.claim_files import ClaimFile, payer_claims, write_claim_files
-from ccmdesk.services.claims import ClaimStatus, claim_statuses, practice_claim_settings
+from ccmdesk.services.claims import SIGNATURE, ClaimStatus, practice_claim_settings
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.errors import ServiceError
 from ccmdesk.services.review import log_lines_of
@@ -80,8 +80,6 @@ class ExportResult:
 # family's: every patient is in the default program `ccm` (CCM or PCM by the conditions) until
 # a practice can choose `pcm_focus` or `apcm` per patient.
 DEFAULT_PROGRAM = "ccm"
-# The patient's release and assignment signature as recorded; blank follows the practice.
-_SIGNATURE = {"yes": True, "no": False}
 
 
 def handoff_line(row: BillingRow, status: ClaimStatus | None = None) -> HandoffLine:
@@ -332,13 +330,12 @@ class ExportService(ServiceBase):
                 month_end = self._unfinished(session, month)
                 if month_end is not None and not allow_open_month:
                     raise ServiceError(_open_month_refusal(month, month_end))
-                rows = self._billing.evaluate_in(session, month)
+                # The claim files, the handoff's claim columns and its "Not in the claim file"
+                # all read the same statuses, worked out with the month's evaluation.
+                rows, statuses = self._billing.evaluate_with_claims(session, month)
                 claimed = [
                     r for r in rows if r.result.billable and (r.result.signed or not signed_only)
                 ]
-                # The claim files, the handoff's claim columns and its "Not in the claim file"
-                # all read the same statuses.
-                statuses = claim_statuses(session, month)
                 claim_notes = claim_file_notes(
                     rows, statuses, secondary_coverage(session), resend=resend,
                     month_open=month_end is not None,
@@ -708,7 +705,7 @@ class _Describer:
             )
         # Boxes 12 and 13: the patient's own yes or no, else what the practice collects.
         on_file = signature_on_file(
-            PatientClaimFacts(signature_on_file=_SIGNATURE.get(patient.signature_on_file)),
+            PatientClaimFacts(signature_on_file=SIGNATURE.get(patient.signature_on_file)),
             self.claim_settings,
         )
         return pdf.Superbill(

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from sqlalchemy import select
 
 from ccmdesk.db import Database
-from ccmdesk.models import Patient, Practice, SentClaim
-from ccmdesk.services import Services
-from tests.helpers.common import CLI
+from ccmdesk.models import Patient, Payer, Practice, SentClaim
 
 MEDICARE_EDI = "SMEDC"
 PRACTICE_ZIP = "04101-1234"
 
 
-def claim_ready(db: Database, services: Services) -> None:
+def claim_ready(db: Database) -> None:
     """Medicare Part B gets its EDI id, the practice its address parts and clearinghouse
     settings, every patient a street address: the worked cases become claim-ready."""
-    medicare = services.payers.get(CLI, "mcr-b")
-    services.payers.save(CLI, dataclasses.replace(medicare, edi_payer_id=MEDICARE_EDI))
     with db.session() as session:
+        medicare = session.scalars(select(Payer).where(Payer.payer_id == "mcr-b")).one()
+        medicare.edi_payer_id = MEDICARE_EDI
         practice = session.scalars(select(Practice)).one()
         practice.street, practice.city = "12 Main St", "Portland"
         practice.state, practice.zip = "ME", PRACTICE_ZIP
@@ -31,6 +28,7 @@ def claim_ready(db: Database, services: Services) -> None:
         practice.receiver_name, practice.receiver_id = "Clearing Co", "REC456"
         for patient in session.scalars(select(Patient)):
             patient.address, patient.city = "5 Elm St", "Portland"
+            patient.state, patient.zip = "ME", "04101"
 
 
 def set_patient(db: Database, mrn: str, **values: object) -> None:

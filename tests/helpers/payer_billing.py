@@ -7,8 +7,9 @@ import datetime as dt
 from sqlalchemy import select
 
 from ccmdesk.db import Database
-from ccmdesk.models import Patient, Payer, Practice, SentClaim, Staff, Waiver
+from ccmdesk.models import Patient, Payer, SentClaim, Staff, Waiver
 from ccmdesk.services import Services
+from tests.helpers.claim_files import claim_ready
 from tests.helpers.common import CLI
 
 # A commercial plan that pays for principal care management only: a CCM month is blocked.
@@ -65,31 +66,12 @@ def add_sent_claim(db: Database, mrn: str, month: str, file: str = CLAIM_FILE) -
         )  # fmt: skip
 
 
-def make_claim_ready(db: Database, *mrns: str) -> None:
-    """Complete the practice's claim settings, give Medicare Part B a clearinghouse id and the
-    patients a full address: what a claim needs besides the patient's own record."""
-    with db.session() as session:
-        practice = session.scalars(select(Practice)).one()
-        practice.street, practice.city, practice.state, practice.zip = (
-            "10 Main St", "Portland", "ME", "04101-1234",
-        )  # fmt: skip
-        practice.submitter_id, practice.submitter_name, practice.submitter_phone = (
-            "S1", "Clinic", "2075550100",
-        )  # fmt: skip
-        practice.receiver_id, practice.receiver_name = "R1", "Clearinghouse"
-        session.scalars(select(Payer).where(Payer.payer_id == "mcr-b")).one().edi_payer_id = "X1"
-        for patient in session.scalars(select(Patient).where(Patient.mrn.in_(mrns))):
-            patient.address, patient.city, patient.state, patient.zip = (
-                "1 Elm St", "Portland", "ME", "04101",
-            )  # fmt: skip
-
-
 def give_claim_facts(db: Database, *mrns: str) -> None:
     """What the patients' own records need for a claim: Medicare Part B with a valid MBI, sex
-    F, and (with make_claim_ready) an address."""
+    F, and (with claim_ready) an address."""
     with db.session() as session:
         part_b = session.scalars(select(Payer).where(Payer.payer_id == "mcr-b")).one()
         for patient in session.scalars(select(Patient).where(Patient.mrn.in_(mrns))):
             patient.primary_payer_id = part_b.id
             patient.member_id, patient.sex = "1EG4TE5MK73", "F"
-    make_claim_ready(db, *mrns)
+    claim_ready(db)

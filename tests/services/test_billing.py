@@ -13,6 +13,7 @@ from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import MonthFactsRecord, PermissionDenied, ServiceError, Services
 from ccmdesk.services.errors import ValidationFailed
 from tests.helpers.billing import add_case_staff, import_cases
+from tests.helpers.claim_files import claim_ready
 from tests.helpers.common import ADMIN, BILLER, CLI, NURSE, FakeClock, patient_text
 from tests.helpers.common import NOW as FIXTURE_NOW
 from tests.helpers.payer_billing import (
@@ -22,7 +23,6 @@ from tests.helpers.payer_billing import (
     add_payers,
     add_sent_claim,
     add_waiver,
-    make_claim_ready,
     set_payers,
 )
 from tests.helpers.scenario_cases import CASES, MONTH, Case, assert_case
@@ -399,7 +399,7 @@ def test_the_month_reads_each_patients_payers_and_waivers(team: Services, db: Da
 def test_the_month_carries_each_rows_claim_status(team: Services, db: Database) -> None:
     team.patients.save_text(CLI, patient_text(mrn="P1"))
     team.patients.save_text(CLI, patient_text(mrn="P2", sex=""))
-    make_claim_ready(db, "P1", "P2")
+    claim_ready(db)
     add_sent_claim(db, "P1", MONTH)
     start = dt.datetime(2026, 3, 9, 14, 0, tzinfo=dt.UTC)
     team.entries.add_manual(NURSE, "P1", start, start + dt.timedelta(minutes=25), reason="r")

@@ -37,7 +37,7 @@ NOT_SIGNED, NOT_READY = "S03", "S04"  # billable months kept out of the file
 @pytest.fixture
 def team(db: Database, staffed: Services) -> Services:
     with_cases(staffed)
-    claim_ready(db, staffed)
+    claim_ready(db)
     set_patient(db, NOT_READY, sex="")  # CLAIM_NO_SEX
     for case in BILLABLE:
         mrn = f"S{case.number:02d}"

@@ -10,8 +10,8 @@ from ccmdesk.db import Database
 from ccmdesk.models import Patient, SentClaim
 from ccmdesk.services import Services
 from ccmdesk.services.claims import ClaimStatus, claim_statuses
+from tests.helpers.claim_files import claim_ready
 from tests.helpers.common import ADMIN, patient_text
-from tests.helpers.payer_billing import make_claim_ready
 
 READY = {"address": "1 Elm St", "city": "Portland", "state": "ME", "zip": "04101"}
 
@@ -26,7 +26,7 @@ def test_a_complete_record_is_claim_ready_and_each_gap_names_its_edit(
     assert statuses["1001"].edits == (
         "CLAIM_NO_EDI_PAYER_ID", "CLAIM_NO_SUBMITTER", "CLAIM_PRACTICE_ADDRESS",
     )  # fmt: skip
-    make_claim_ready(db)
+    claim_ready(db)
     statuses = _statuses(db)
     assert statuses["1001"].ready and statuses["1001"].claim_id == "1001-202603"
     assert statuses["1002"].edits == ("CLAIM_NO_SEX",)

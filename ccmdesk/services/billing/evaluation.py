@@ -150,6 +150,14 @@ class BillingService(ServiceBase):
         m, dos_rule, _ = queries.month_context(session, month)
         return self._evaluate(session, m, dos_rule, which, every)[0]
 
+    def evaluate_with_claims(
+        self, session: Session, month: str
+    ) -> tuple[list[BillingRow], dict[str, ClaimStatus]]:
+        """The whole month, as evaluate_in, with each billable month's claim status (by MRN),
+        worked out from the conditions the evaluation read: for the export."""
+        m, dos_rule, _ = queries.month_context(session, month)
+        return self._evaluate(session, m, dos_rule, None, False, claims=True)
+
     def _evaluate(
         self,
         session: Session,

@@ -45,6 +45,7 @@ from ccmdesk.services import (
 )
 from ccmdesk.services.billing.closing import BillCheck
 from ccmdesk.services.billing.evaluation import amount_by_code
+from ccmdesk.services.claim_files import sendable
 from ccmdesk.services.claims import ClaimStatus
 from ccmdesk.ui.forms import ask_reason, plain, show_failure
 from ccmdesk.ui.pages.month_page import MonthPage
@@ -166,12 +167,6 @@ def reasons_text(result: MonthResult) -> str:
     return "\n".join(said)
 
 
-def claim_ready(row: BillingRow, claim: ClaimStatus | None) -> bool:
-    """A month that can go in a claim file: it bills, it is signed and no claim edit fails
-    (one already sent is claim-ready too; the column says where it went)."""
-    return row.result.billable and row.result.signed and claim is not None and claim.ready
-
-
 def _mend_order(edits: Sequence[str]) -> list[str]:
     order = list(CLAIM_EDIT_WORDS)
     return sorted(edits, key=lambda code: order.index(code) if code in order else len(order))
@@ -216,9 +211,9 @@ def claim_tooltip(row: BillingRow, claim: ClaimStatus | None) -> str:
 def matches(row: BillingRow, which: str, claim: ClaimStatus | None = None) -> bool:
     result = row.result
     if which == CLAIM_READY:
-        return claim_ready(row, claim)
+        return sendable(row, claim, resend=True)
     if which == NOT_CLAIM_READY:
-        return result.billable and not claim_ready(row, claim)
+        return result.billable and not sendable(row, claim, resend=True)
     if which == BILLABLE:
         return result.billable
     if which == NOT_BILLABLE:
