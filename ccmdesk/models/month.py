@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ccmdesk.models.base import Base, UTCDateTime, one_of
+from ccmdesk.rules.month_facts import COMPLEXITY
 
 
 class PatientMonth(Base):
@@ -26,7 +27,7 @@ class PatientMonth(Base):
     __tablename__ = "patient_month"
     __table_args__ = (
         UniqueConstraint("patient_id", "month"),
-        one_of("complexity", ("none", "moderate", "high")),
+        one_of("complexity", COMPLEXITY),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

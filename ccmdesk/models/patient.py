@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ccmdesk.models.base import Base, UTCDateTime, one_of
 from ccmdesk.rules.catalog import DECLINE_REASONS, ENROLMENT_STEPS, SIGNATURE_ON_FILE
+from ccmdesk.rules.records import RELATIONSHIPS
 
 
 class Patient(Base):
@@ -25,7 +26,7 @@ class Patient(Base):
 
     __tablename__ = "patient"
     __table_args__ = (
-        one_of("insured_relationship", ("self", "spouse", "child", "other")),
+        one_of("insured_relationship", RELATIONSHIPS),
         one_of("signature_on_file", SIGNATURE_ON_FILE),
     )
 

@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ccmdesk.models.base import Base, one_of
-from ccmdesk.rules.catalog import PAYER_KINDS
+from ccmdesk.rules.catalog import DEFAULT_COINSURANCE_PERCENT, PAYER_KINDS, UNKNOWN_COVERAGE
 
 
 class Payer(Base):
@@ -20,8 +20,8 @@ class Payer(Base):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))
     edi_payer_id: Mapped[str] = mapped_column(String(80), default="")
-    covers: Mapped[str] = mapped_column(String(40), default="unknown")
-    coinsurance_percent: Mapped[int] = mapped_column(Integer, default=20)
+    covers: Mapped[str] = mapped_column(String(40), default=UNKNOWN_COVERAGE)
+    coinsurance_percent: Mapped[int] = mapped_column(Integer, default=DEFAULT_COINSURANCE_PERCENT)
     min_diagnoses: Mapped[int | None] = mapped_column(Integer)
     notes: Mapped[str] = mapped_column(Text, default="")
     retired: Mapped[bool] = mapped_column(Boolean, default=False)

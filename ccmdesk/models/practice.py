@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ccmdesk.models.base import Base, one_of
 from ccmdesk.rules.records import DEFAULT_ACTIVITIES
+from ccmdesk.rules.validation import TIN_KINDS, USAGES
 
 
 class Practice(Base):
@@ -15,8 +16,8 @@ class Practice(Base):
     __tablename__ = "practice"
     __table_args__ = (
         one_of("date_of_service_rule", ("last_day", "threshold_date"), "dos_rule"),
-        one_of("tin_kind", ("ein", "ssn")),
-        one_of("usage", ("T", "P")),
+        one_of("tin_kind", TIN_KINDS),
+        one_of("usage", USAGES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

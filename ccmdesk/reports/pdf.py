@@ -35,6 +35,7 @@ from reportlab.platypus import (
 )
 
 from ccmdesk.rules.billing import dollars
+from ccmdesk.rules.claims import POINTER_LETTERS
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 INK_HEX, MUTED_HEX = "#1b2a33", "#5b6770"
@@ -46,7 +47,6 @@ ALERT = colors.HexColor("#b3261e")
 # A note longer than this is cut in the log table and printed whole after it: a table row
 # cannot run across a page, so one enormous note would not fit anywhere.
 NOTE_IN_TABLE = 400
-DIAGNOSIS_LETTERS = "ABCDEFGHIJKL"
 # Box 1 in words: the payer kinds of rules/catalog.py as a clerk reads them.
 PAYER_KIND_WORDS = {
     "medicare": "Medicare",
@@ -447,8 +447,8 @@ def superbill_pdf(bill: Superbill) -> bytes:
         _grid(
             [["", "ICD-10-CM", "Description"]]
             + [
-                [DIAGNOSIS_LETTERS[n], code, description or "—"]
-                for n, (code, description) in enumerate(bill.diagnoses[: len(DIAGNOSIS_LETTERS)])
+                [POINTER_LETTERS[n], code, description or "—"]
+                for n, (code, description) in enumerate(bill.diagnoses[: len(POINTER_LETTERS)])
             ],
             [0.3 * inch, 0.9 * inch, width - 1.2 * inch],
             size=9,

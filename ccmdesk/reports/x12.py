@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -15,6 +16,7 @@ from typing import Any, Literal
 
 from ccmdesk.errors import KnownError
 from ccmdesk.rules.catalog import CLAIM_DIAGNOSES, CLAIM_POINTERS
+from ccmdesk.rules.claims import PostalAddress
 from ccmdesk.rules.validation import npi_error
 
 IMPLEMENTATION = "005010X222A1"
@@ -76,12 +78,8 @@ class Problem:
         return f"{where}, segment {self.segment}{place}: {self.message.rstrip('.')}"
 
 
-@dataclass(frozen=True)
-class Address:
-    street: str
-    city: str
-    state: str  # two letters
-    zip: str  # 5 or 9 digits, a dash allowed
+# The N3/N4 address: the same parts the claim edits check (street, city, state, ZIP).
+Address = PostalAddress
 
 
 @dataclass(frozen=True)
@@ -446,11 +444,17 @@ def validate_837p(text: str) -> list[Problem]:
         # pyx12 gives up before its report when the file does not open with a whole ISA.
         return [Problem(None, "ISA", 1, "this is not an X12 file: it must begin with a whole ISA")]
     report: dict[str, Any] = json.loads(found.getvalue())
-    owners = _owners(text)
     problems: list[Problem] = []
 
+    @functools.cache
+    def owners() -> list[str | None]:
+        # Which claim each segment belongs to: worked out only once there is a problem to
+        # place, never for a clean file (the common case, 1,000 claims long).
+        return _owners(text)
+
     def owner(position: int) -> str | None:
-        return owners[position - 1] if 0 < position <= len(owners) else None
+        found = owners()
+        return found[position - 1] if 0 < position <= len(found) else None
 
     for isa in report["interchanges"]:
         problems.extend(_envelope_problems("ISA", isa))
@@ -559,8 +563,10 @@ def checked_837p(interchange: Interchange) -> str:
     """The file's text once pyx12 finds no error in it; else ClaimFileRefused naming the claim
     and segment of each problem (the export then writes nothing)."""
     problems = _precheck(interchange)
+    if problems:  # refused before a file is written to check
+        raise ClaimFileRefused(problems)
     text = write_837p(interchange)
-    problems = problems or validate_837p(text)
+    problems = validate_837p(text)
     if problems:
         raise ClaimFileRefused(problems)
     return text

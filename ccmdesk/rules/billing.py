@@ -30,6 +30,7 @@ from ccmdesk.rules.catalog import (
     Family,
 )
 from ccmdesk.rules.intervals import date_text, minus, month_days, month_year, short_month
+from ccmdesk.rules.waivers import covers as waiver_covers
 
 COUNTING_ROLES = frozenset({"clinical", "practitioner"})  # C4
 COUNTING_SERVICES = frozenset({"ccm", "pcm"})  # C5
@@ -142,8 +143,7 @@ class Waiver:
     approved_on: dt.date
 
     def covers(self, month: str) -> bool:
-        # YYYY-MM strings sort as the months do.
-        return self.first_month <= month and (self.last_month is None or month <= self.last_month)
+        return waiver_covers(self.first_month, self.last_month, month)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 # One home for the kinds and programs: rules/catalog.py (re-exported for the payer code).
+from ccmdesk.rules.catalog import CLAIM_DIAGNOSES, DEFAULT_COINSURANCE_PERCENT
 from ccmdesk.rules.catalog import PAYER_KINDS as PAYER_KINDS
 from ccmdesk.rules.catalog import PROGRAMS as PROGRAMS
 from ccmdesk.rules.catalog import UNKNOWN_COVERAGE as UNKNOWN
@@ -18,7 +19,7 @@ MEDICARE_PART_B_ID = "mcr-b"
 ALL_PROGRAMS = ";".join(PROGRAMS)
 PAYER_ID_LIMIT = 20
 PAYER_TEXT_LIMITS = {"name": 100, "edi_payer_id": 80, "notes": 2_000}
-MIN_DIAGNOSES_LIMIT = 12  # a claim carries at most 12 diagnoses (docs/payers.md)
+MIN_DIAGNOSES_LIMIT = CLAIM_DIAGNOSES  # a claim carries no more (docs/payers.md)
 _PAYER_ID = re.compile(r"[a-z0-9-]{1,20}")
 _OTHER = re.compile(r"[^a-z0-9]+")
 
@@ -32,7 +33,7 @@ class PayerRecord:
     kind: str
     edi_payer_id: str = ""
     covers: str = UNKNOWN
-    coinsurance_percent: int = 20
+    coinsurance_percent: int = DEFAULT_COINSURANCE_PERCENT
     min_diagnoses: int | None = None
     notes: str = ""
     retired: bool = False
@@ -170,7 +171,7 @@ def payer_from_text(raw: Mapping[str, str]) -> tuple[PayerRecord, list[FieldErro
     coinsurance = _whole_number(raw, "coinsurance_percent", errors)
     if coinsurance is None:
         # A self-pay patient pays it all; every other payer starts at Medicare's 20 %.
-        coinsurance = 100 if kind == "self" else 20
+        coinsurance = 100 if kind == "self" else DEFAULT_COINSURANCE_PERCENT
     covers = text("covers")
     record = PayerRecord(
         payer_id=text("payer_id").lower(),

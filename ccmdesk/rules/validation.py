@@ -523,12 +523,15 @@ def _date_field(raw: Mapping[str, str], name: str, errors: list[FieldError]) -> 
         return None
 
 
-def _bool_field(raw: Mapping[str, str], name: str, errors: list[FieldError]) -> bool:
+def _bool_field(
+    raw: Mapping[str, str], name: str, errors: list[FieldError], default: bool = False
+) -> bool:
+    """A yes/no field (blank: `default`); a wrong one is noted and read as the default."""
     try:
-        return parse_bool(raw.get(name, ""))
+        return parse_bool(raw.get(name, ""), default)
     except ParseError as exc:
         errors.append(FieldError(name, str(exc)))
-        return False
+        return default
 
 
 def patient_from_text(
@@ -625,13 +628,6 @@ def practice_from_text(raw: Mapping[str, str]) -> tuple[PracticeRecord, list[Fie
     def text(name: str) -> str:
         return raw.get(name, "").strip()
 
-    def flag(name: str) -> bool:
-        try:
-            return parse_bool(text(name), default=True)
-        except ParseError as exc:
-            errors.append(FieldError(name, str(exc)))
-            return True
-
     record = PracticeRecord(
         name=text("name"),
         address=text("address"),
@@ -646,9 +642,9 @@ def practice_from_text(raw: Mapping[str, str]) -> tuple[PracticeRecord, list[Fie
         state=text("state").upper(),
         zip=text("zip"),
         tin_kind=text("tin_kind").lower() or "ein",
-        accept_assignment=flag("accept_assignment"),
+        accept_assignment=_bool_field(raw, "accept_assignment", errors, default=True),
         taxonomy=text("taxonomy").upper(),
-        collects_signature=flag("collects_signature"),
+        collects_signature=_bool_field(raw, "collects_signature", errors, default=True),
         submitter_id=text("submitter_id"),
         submitter_name=text("submitter_name"),
         submitter_phone=normalize_phone(text("submitter_phone")),
