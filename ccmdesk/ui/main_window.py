@@ -370,7 +370,9 @@ class MainWindow(QMainWindow):
         self.stopwatch.recover()
 
     def staff_saved(self, staff_id: str) -> None:
-        """An administrator who changed their own role or retired themself: follow it now."""
+        """A staff member saved: the pages that name staff re-read; an administrator who
+        changed their own role or retired themself is followed now."""
+        self.data_changed.notify(STAFF_DATA)
         if staff_id != self._actor.key:
             return
         try:

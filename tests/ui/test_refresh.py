@@ -13,6 +13,7 @@ from ccmdesk.ui.pages.billing import BillingPage
 from ccmdesk.ui.pages.patients import PatientsPage
 from ccmdesk.ui.refresh import EVERYTHING, TIME, TIMERS, Changes, DataChanged
 from ccmdesk.ui.refresh import PATIENTS as PATIENT_DATA
+from ccmdesk.ui.refresh import STAFF as STAFF_DATA
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.stopwatch_dialogs import StopDialog
 from tests.helpers.common import FakeClock
@@ -167,3 +168,17 @@ def test_a_patient_changed_on_the_patients_page_reaches_the_billing_page(
     billing.waivers_changed.emit()  # a waiver changed in Billing's list
     main.data_changed.flush()
     assert len(heard) == 2 and PATIENT_DATA in heard[1]
+
+
+def test_a_staff_member_saved_reaches_the_pages_that_name_staff(
+    qtbot, services: Services, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main = MainWindow(services, admin, runner=InlineTaskRunner(), state=GuiState(None))
+    qtbot.addWidget(main)
+    main.show()
+    main.show_page(BILLING)
+    heard: list[Changes] = []
+    monkeypatch.setattr(main.pages[BILLING], "refresh", heard.append)
+    main.staff_saved("rn-lee")  # what the Staff page says after a save (a renamed nurse)
+    main.data_changed.flush()
+    assert heard and STAFF_DATA in heard[-1]
