@@ -94,12 +94,6 @@ ACTIVITIES = (
     ("referrals and community resources", "Arranged Meals on Wheels referral."),
     ("education", "Taught home BP monitoring; patient repeated back correctly."),
 )
-PAYERS = (
-    ("Medicare Part B", "medicare", 0.62),
-    ("Medicare Advantage (Harbor Health)", "medicare_advantage", 0.2),
-    ("MaineCare", "medicaid", 0.1),
-    ("Anthem Blue Cross", "commercial", 0.08),
-)
 # The demo's payer list: (payer_id, name, kind, edi_payer_id, covers, coinsurance_percent).
 # Anthem has not been asked what it covers and has no EDI id yet, so its months show
 # COVERAGE_UNKNOWN and stay out of the claim file; AARP Medigap is a secondary payer only.
@@ -112,6 +106,10 @@ DEMO_PAYERS = (
     ("aarp-medigap", "AARP Medigap", "commercial", "", "unknown", "0"),
 )  # fmt: skip
 PAYER_FILE_COLUMNS = ("payer_id", "name", "kind", "edi_payer_id", "covers", "coinsurance_percent")
+# Who the demo's patients have as their primary payer, and how many of them: (name, kind,
+# weight), named from DEMO_PAYERS so that patients.csv names only payers on the list.
+_SHARE = {"mcr-b": 0.62, "harbor-ma": 0.2, "mainecare": 0.1, "anthem": 0.08}
+PAYERS = tuple((p[1], p[2], _SHARE[p[0]]) for p in DEMO_PAYERS if p[0] in _SHARE)
 MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"
 
 

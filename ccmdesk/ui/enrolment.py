@@ -32,7 +32,6 @@ from ccmdesk.services import (
     Permission,
     ServiceError,
     Services,
-    ValidationFailed,
     allowed,
 )
 from ccmdesk.ui.forms import FieldErrorLabel, FormErrors, ValueComboBox, hint_label, plain
@@ -273,12 +272,8 @@ class EnrolmentSection(QWidget):
                 enrolment.declined(self._actor(), self._mrn, day, dialog.reason.value(), note)
             else:
                 enrolment.offered(self._actor(), self._mrn, day, note)
-        except ValidationFailed as failure:
-            dialog.errors.show(failure.errors)
-            return False
         except ServiceError as error:
-            dialog.errors.clear()
-            dialog.general_error.set_error(str(error))
+            dialog.errors.show_refusal(error)
             return False
         return True
 

@@ -120,6 +120,15 @@ class FormErrors:
         if self._general is not None:
             self._general.set_error("")
 
+    def show_refusal(self, error: ServiceError) -> None:
+        """A service's refusal: each field's errors beside it, any other sentence below."""
+        if isinstance(error, ValidationFailed):
+            self.show(error.errors)
+            return
+        self.clear()
+        if self._general is not None:
+            self._general.set_error(str(error))
+
     def show(self, errors: Sequence[FieldError]) -> QWidget | None:
         """Show each error beside its field; return the first bad input in form order."""
         self.clear()

@@ -147,12 +147,8 @@ class WaiverDialog(QDialog):
                 row = waivers.record_text(self._actor(), self.raw())
             else:
                 row = waivers.change_text(self._actor(), self._row.waiver_id, self.raw())
-        except ValidationFailed as failure:
-            self.errors.show(failure.errors)
-            return False
         except ServiceError as error:
-            self.errors.clear()
-            self.general_error.set_error(str(error))
+            self.errors.show_refusal(error)
             return False
         self.saved.emit(row)
         self.accept()
@@ -302,7 +298,7 @@ class WaiverList(QWidget):
             )  # fmt: skip
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if text == record.reason.splitlines()[0]:
+                if column == len(cells) - 1:  # the reason's first line; all of it on hover
                     item.setToolTip(record.reason)
                 self.table.setItem(number, column, item)
         self.table.resizeColumnsToContents()

@@ -595,17 +595,7 @@ def flag_a_late_revocation(services: Services, month: str) -> None:
         and record.consent_date < revoked
     )
     record = services.patients.get(nurse, row.mrn)
-
-    def text(value: object) -> str:
-        if value is None or value is False:
-            return ""
-        if value is True:
-            return "yes"
-        if isinstance(value, tuple):
-            return ";".join(value)
-        return value.isoformat() if isinstance(value, dt.date) else str(value)
-
-    raw = {name: text(getattr(record, name)) for name in PATIENT_COLUMNS}
+    raw = {name: _text(getattr(record, name)) for name in PATIENT_COLUMNS}
     raw["consent_revoked_date"] = revoked.isoformat()
     services.patients.save_text(nurse, raw, row.mrn)
 
