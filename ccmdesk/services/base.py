@@ -102,3 +102,15 @@ class ServiceBase:
     def _today(self, session: Session) -> dt.date:
         """Today in the practice's time zone: what "future" and "this month" are judged by."""
         return self._now().astimezone(practice_zone(session)).date()
+
+
+def who_did(key: str, names: dict[str, str]) -> str:
+    """Who recorded something, from the key it was recorded under: a staff member's name, the
+    command line as Actor.command_line names it, the first start, the upgrade, or the key."""
+    if key in names:
+        return names[key]
+    if key.startswith("cli:"):
+        return f"command line ({key[4:]})"
+    if key.startswith("setup:"):
+        return "first start"
+    return "upgrade (from the consent dates)" if key == "upgrade" else key

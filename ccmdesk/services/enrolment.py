@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from ccmdesk.models import Enrollment, EnrolmentEvent, Patient, Staff
@@ -15,7 +15,7 @@ from ccmdesk.rules.catalog import DECLINE_REASONS
 from ccmdesk.rules.records import FieldError
 from ccmdesk.rules.validation import reason_error
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase, patient_by_mrn
+from ccmdesk.services.base import ServiceBase, patient_by_mrn, who_did
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import ServiceError, ValidationFailed
 
@@ -58,6 +58,21 @@ class Enrolment:
         says so, or the last decline or revocation was for the cost share."""
         stops = [s for s in self.steps if s.step in (DECLINED, REVOKED)]
         return self.cannot_pay or bool(stops and stops[-1].reason == COST_SHARE)
+
+
+def last_declined(connection: Connection) -> set[int]:
+    """The patients whose enrolment history ends with a decline: without consent they show as
+    "Declined" (docs/payers.md, "Enrolment history")."""
+    last: dict[int, tuple[tuple[dt.date, dt.datetime, int], str]] = {}
+    query = select(
+        EnrolmentEvent.patient_id, EnrolmentEvent.day, EnrolmentEvent.recorded_at,
+        EnrolmentEvent.id, EnrolmentEvent.step,
+    )  # fmt: skip
+    for patient_id, day, at, event_id, step in connection.execute(query):
+        key = (day, at, event_id)
+        if patient_id not in last or key > last[patient_id][0]:
+            last[patient_id] = (key, step)
+    return {pid for pid, (_, step) in last.items() if step == DECLINED}
 
 
 def _order(event: EnrolmentEvent) -> tuple[dt.date, dt.datetime, int]:
@@ -191,7 +206,7 @@ class EnrolmentService(ServiceBase):
                     e.day,
                     e.reason or "",
                     e.note,
-                    _who(e.recorded_by, names),
+                    who_did(e.recorded_by, names),
                     e.recorded_at,
                 )
                 for e in events
@@ -246,13 +261,3 @@ class EnrolmentService(ServiceBase):
                 f"{enrollment.consent_date.isoformat()}: to stop care management, enter the "
                 "day consent was revoked in the patient's record."
             )
-
-
-def _who(key: str, names: dict[str, str]) -> str:
-    if key in names:
-        return names[key]
-    if key.startswith("cli:"):
-        return f"command line ({key[4:]})"
-    if key.startswith("setup:"):
-        return "first start"
-    return "upgrade (from the consent dates)" if key == "upgrade" else key

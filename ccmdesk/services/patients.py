@@ -8,11 +8,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, object_session, selectinload
 
 from ccmdesk.db import Database
-from ccmdesk.models import Enrollment, EnrolmentEvent, Patient, PatientCondition, Payer, Staff
+from ccmdesk.models import Enrollment, Patient, PatientCondition, Payer, Staff
 from ccmdesk.rules.records import (
     CANNOT_PAY,
     PATIENT_FILE_COLUMNS,
@@ -35,7 +35,7 @@ from ccmdesk.services.coverage import (
     resolve,
     store_made,
 )
-from ccmdesk.services.enrolment import consent_events, stop_problems
+from ccmdesk.services.enrolment import consent_events, last_declined, stop_problems
 from ccmdesk.services.errors import NotFound, ValidationFailed
 
 
@@ -73,21 +73,6 @@ def enrollment_status(consent: dt.date | None, revoked: dt.date | None, today: d
     if revoked is not None and revoked <= today:
         return "Consent revoked"
     return "Enrolled"
-
-
-def last_declined(connection: Connection) -> set[int]:
-    """The patients whose enrolment history ends with a decline: without consent they show as
-    "Declined" (docs/payers.md, "Enrolment history")."""
-    last: dict[int, tuple[tuple[dt.date, dt.datetime, int], str]] = {}
-    query = select(
-        EnrolmentEvent.patient_id, EnrolmentEvent.day, EnrolmentEvent.recorded_at,
-        EnrolmentEvent.id, EnrolmentEvent.step,
-    )  # fmt: skip
-    for patient_id, day, at, event_id, step in connection.execute(query):
-        key = (day, at, event_id)
-        if patient_id not in last or key > last[patient_id][0]:
-            last[patient_id] = (key, step)
-    return {pid for pid, (_, step) in last.items() if step == "declined"}
 
 
 STAFF_COLUMNS_OF_PATIENT = ("billing_practitioner", "care_manager", "consent_practitioner")

@@ -24,7 +24,13 @@ from ccmdesk.rules.intervals import month_label, month_of
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase, checked_month, checked_reason, practice_zone
+from ccmdesk.services.base import (
+    ServiceBase,
+    checked_month,
+    checked_reason,
+    practice_zone,
+    who_did,
+)
 from ccmdesk.services.billing.evaluation import BillingRow, BillingService
 from ccmdesk.services.billing.flags import bill_line
 from ccmdesk.services.billing.plumbing import collector_paused
@@ -379,20 +385,13 @@ def _open_flags(session: Session, month: str) -> tuple[Flag, ...]:
             mrn,
             f"{first} {last}",
             f.raised_at,
-            _who(names, f.raised_by),
+            who_did(f.raised_by, names),
             f.why,
             f.before,
             f.after,
         )
         for f, mrn, first, last in rows
     )
-
-
-def _who(names: dict[str, str], key: str) -> str:
-    """A staff member's name, the command line as Actor.command_line names it, or the key."""
-    if key in names:
-        return names[key]
-    return f"command line ({key[4:]})" if key.startswith("cli:") else key
 
 
 def _anchored_hash(session: Session, month: str) -> str | None:

@@ -23,6 +23,7 @@ from ccmdesk.rules.billing import (
     prepare,
 )
 from ccmdesk.rules.intervals import month_of
+from ccmdesk.rules.validation import parse_list
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
 from ccmdesk.services.billing import queries
 from ccmdesk.services.billing.capabilities import family_refusal
@@ -225,7 +226,7 @@ def coverage_of(
         payer_id=payer_id,
         name=name,
         kind=kind,
-        covers=tuple(p for p in (c.strip() for c in covers.split(";")) if p),
+        covers=parse_list(covers),
         coinsurance_percent=percent,
         min_diagnoses=min_diagnoses,
     )

@@ -128,10 +128,8 @@ class WaiversImporter(Importer):
                 assert record.approved_on is not None  # checked
                 waiver.approved_on = record.approved_on
                 waiver.reason = record.reason
-                w.record(
-                    action="waiver.update" if before else "waiver.create", entity="waiver",
-                    entity_key=f"{record.mrn} {record.from_month}",
-                    before=audit_form(before) if before else None, after=audit_form(record),
-                    patient_id=patient_id,
+                w.record_saved(
+                    "waiver", f"{record.mrn} {record.from_month}",
+                    (audit_form(before) if before else None, audit_form(record)), patient_id,
                 )  # fmt: skip
             w.release()
