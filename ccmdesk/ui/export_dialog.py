@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -29,7 +28,7 @@ from ccmdesk.rules.intervals import date_text, month_label
 from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.services.export import ExportCancelled, ExportResult
 from ccmdesk.ui.background import TaskRunner
-from ccmdesk.ui.forms import hint_label, plain
+from ccmdesk.ui.forms import ask, hint_label, plain
 
 POLL_MS = 100
 log = logging.getLogger(__name__)
@@ -153,27 +152,14 @@ class ExportDialog(QDialog):
         if last_day is None:
             self._export(allow_open_month=False)
             return
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Month not ended",
+        ask(
+            self, "openMonthQuestion", "Month not ended",
             f"{month_label(self._month)} has not ended yet: it ends on {date_text(last_day)}. "
             "Its minutes may still change, and no claim file is written for it.\n\n"
             "Export it anyway?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.setObjectName("openMonthQuestion")
-        box.button(QMessageBox.StandardButton.Yes).setText("Export anyway")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.finished.connect(self._after_open_question)
-        box.open()  # not exec(): nothing else waits on this window meanwhile
-
-    def _after_open_question(self, answer: int) -> None:
-        if answer == QMessageBox.StandardButton.Yes.value:
-            self._export(allow_open_month=True)
-        else:
-            self._say("Not exported: the month has not ended.")
+            "Export anyway", lambda: self._export(allow_open_month=True),
+            otherwise=lambda: self._say("Not exported: the month has not ended."),
+        )  # fmt: skip
 
     def _export(self, *, allow_open_month: bool) -> None:
         folder = Path(self.folder.text().strip()).expanduser()

@@ -316,6 +316,42 @@ class ReasonDialog(QDialog):
         return self.reason.toPlainText().strip()
 
 
+def ask(
+    parent: QWidget,
+    name: str,
+    title: str,
+    text: str,
+    action: str,
+    then: Callable[[], object],
+    *,
+    otherwise: Callable[[], object] | None = None,
+    yes: QMessageBox.StandardButton = QMessageBox.StandardButton.Yes,
+    keep: str = "Cancel",
+) -> QMessageBox:
+    """Ask before an action without blocking (not exec(): nothing else waits on the window
+    meanwhile). The box, named `name`, deletes itself when closed; `then` runs once the person
+    chooses `action` (the `yes` button), `otherwise` when they keep things as they are."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question, title, text, yes | QMessageBox.StandardButton.Cancel, parent
+    )
+    box.setObjectName(name)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.button(yes).setText(action)
+    box.button(QMessageBox.StandardButton.Cancel).setText(keep)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def answered(answer: int) -> None:
+        if answer == yes.value:
+            then()
+        elif otherwise is not None:
+            otherwise()
+
+    box.finished.connect(answered)
+    box.open()
+    return box
+
+
 def ask_reason(
     parent: QWidget, title: str, explanation: str, action: str, then: Callable[[str], object]
 ) -> ReasonDialog:

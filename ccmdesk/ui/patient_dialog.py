@@ -564,6 +564,8 @@ class PatientDialog(QDialog):
         box.button(QMessageBox.StandardButton.Cancel).setText("Keep editing")
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        # A method of this dialog, not forms.ask's closure: the answer closes (and deletes)
+        # this dialog and so the box inside its own signal, which a closure does not survive.
         box.finished.connect(self._after_discard_question)
         box.open()  # not exec(): nothing else waits on this window meanwhile
 

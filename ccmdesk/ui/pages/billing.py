@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -47,7 +46,7 @@ from ccmdesk.services.billing.closing import BillCheck
 from ccmdesk.services.billing.evaluation import amount_by_code
 from ccmdesk.services.claim_files import sendable
 from ccmdesk.services.claims import ClaimStatus
-from ccmdesk.ui.forms import ask_reason, plain, show_failure
+from ccmdesk.ui.forms import ask, ask_reason, plain, show_failure
 from ccmdesk.ui.pages.month_page import MonthPage
 from ccmdesk.ui.pages.patients import fold
 from ccmdesk.ui.widgets.rows_model import RowsModel
@@ -899,18 +898,11 @@ class BillingPage(MonthPage):
             f"{month_label(month.month)} change for any patient until an administrator "
             "reopens it. Close it after its export has gone to billing."
         )
-        box = QMessageBox(QMessageBox.Icon.Question, "Close the month", text, parent=self)
-        box.setObjectName("closeMonthDialog")
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        close = box.addButton(
-            f"Close {month_label(month.month)}", QMessageBox.ButtonRole.AcceptRole
-        )
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         chosen = month.month
-        box.buttonClicked.connect(lambda button: self._close(chosen) if button is close else None)
-        box.open()
-        return box
+        return ask(
+            self, "closeMonthDialog", "Close the month", text,
+            f"Close {month_label(chosen)}", lambda: self._close(chosen),
+        )  # fmt: skip
 
     def _close(self, month: str) -> None:
         self._change(lambda: self._services.closing.close(self._actor(), month))

@@ -33,6 +33,7 @@ from ccmdesk.ui.forms import (
     FieldErrorLabel,
     FormErrors,
     ValueComboBox,
+    ask,
     focus_field,
     hint_label,
     show_failure,
@@ -452,17 +453,8 @@ class PayersPage(ServicesPage):
 
     def _ask(self, title: str, text: str, action: str, change: Callable[[], object]) -> QMessageBox:
         """Ask before a change (non-blocking); once confirmed, make it and show any refusal."""
-        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
-        box.setObjectName("payerQuestion")
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        yes = box.addButton(action, QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
-        def answered() -> None:
-            if box.clickedButton() is not yes:
-                return
+        def confirmed() -> None:
             try:
                 change()
             except ServiceError as error:
@@ -474,6 +466,4 @@ class PayersPage(ServicesPage):
             self.reload()
             self.changed.emit()
 
-        box.finished.connect(answered)
-        box.open()
-        return box
+        return ask(self, "payerQuestion", title, text, action, confirmed)
