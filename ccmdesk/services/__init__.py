@@ -96,6 +96,10 @@ class Services:
         record = self.practice.get()
         return ZoneInfo(record.timezone) if record else dt.UTC
 
+    def today(self) -> dt.date:
+        """Today on the practice's calendar, by the services' clock."""
+        return self.now().astimezone(self.practice_zone()).date()
+
     # Import and demo are built on first use: their modules are not needed to open the window.
     @cached_property
     def imports(self) -> ImportService:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from ccmdesk import __version__
 from ccmdesk.services import Actor, PatientRow, Permission, ServiceError, Services, allowed
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
-from ccmdesk.ui.controllers.importing import LAST_IMPORT_DIR, ImportController
+from ccmdesk.ui.controllers.importing import ImportController
 from ccmdesk.ui.controllers.locking import LockController
 from ccmdesk.ui.forms import plain, show_info
 from ccmdesk.ui.idle import AppIdle, IdleSource
@@ -64,7 +64,6 @@ from ccmdesk.ui.widgets.roles import role_label
 __all__ = [
     "AUDIT",
     "BILLING",
-    "LAST_IMPORT_DIR",
     "MY_DAY",
     "PATIENTS",
     "PAYERS",
@@ -192,7 +191,7 @@ class MainWindow(QMainWindow):
             idle_source or AppIdle(app),
             mini_timer=lambda: self.mini_timer,
             signed_out=self._record_sign_out,
-            switched=self._switched_at_lock,
+            switched=self.set_actor,
         )
         self.auto_lock = self.locking.auto_lock
         self.importer = ImportController(
@@ -496,9 +495,6 @@ class MainWindow(QMainWindow):
     @property
     def locked(self) -> bool:
         return self.locking.locked
-
-    def _switched_at_lock(self, actor: Actor) -> None:
-        self.set_actor(actor)
 
     def restored(self, what: str) -> None:
         """A backup replaced the database: every figure on screen is from the one replaced."""

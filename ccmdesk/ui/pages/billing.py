@@ -652,10 +652,7 @@ class BillingPage(MonthPage):
     def show_waivers(self) -> QDialog:
         from ccmdesk.ui.waivers import WaiversDialog
 
-        zone = self._services.practice_zone()
-        dialog = WaiversDialog(
-            self._services, self._actor, lambda: self._services.now().astimezone(zone).date(), self
-        )
+        dialog = WaiversDialog(self._services, self._actor, self._services.today, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.list.changed.connect(self.waivers_changed)
         dialog.open()

@@ -105,7 +105,7 @@ class MonthPage(QWidget):
     # --- the month -----------------------------------------------------------------------------
 
     def _practice_today(self) -> dt.date:
-        return self._services.now().astimezone(self._services.practice_zone()).date()
+        return self._services.today()
 
     def current_month(self) -> str:
         return self.month_box.month()

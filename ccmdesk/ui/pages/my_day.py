@@ -266,7 +266,7 @@ class MyDayPage(ServicesPage):
 
     def today(self) -> dt.date:
         """Today on the practice's calendar, by the services' clock."""
-        return self._services.now().astimezone(self._services.practice_zone()).date()
+        return self._services.today()
 
     def day(self) -> dt.date:
         return from_qdate(self.date_edit.date())
