@@ -165,11 +165,6 @@ class AuditTableModel(RowsModel[AuditRow]):
         super().__init__(HEADERS, parent)
         self._zone = zone
 
-    def set_rows(self, rows: list[AuditRow]) -> None:
-        self.beginResetModel()
-        self._rows = rows
-        self.endResetModel()
-
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or role not in (
             Qt.ItemDataRole.DisplayRole,
@@ -373,7 +368,7 @@ class AuditPage(ServicesPage):
             show_failure(self, error)
             return
         self.rows = rows
-        self.model.set_rows(rows)
+        self.model.replace_rows(rows)
         word = "event" if len(rows) == 1 else "events"
         self.count_label.setText(
             f"Newest {len(rows):,} {word} shown; narrow the filters to see older ones."
@@ -396,7 +391,7 @@ class AuditPage(ServicesPage):
         self._checks.forget()
         self._deep_checks.forget()
         self.rows = []
-        self.model.set_rows([])
+        self.model.replace_rows([])
         self.show_event(None)
         self.count_label.setText("")
         self.chain_label.setText("")

@@ -77,11 +77,6 @@ class PayerTableModel(RowsModel[PayerRecord]):
         super().__init__(HEADERS, parent, numeric=(COINSURANCE, MIN_DIAGNOSES))
         self._rows = list(payers)
 
-    def set_payers(self, payers: Sequence[PayerRecord]) -> None:
-        self.beginResetModel()
-        self._rows = list(payers)
-        self.endResetModel()
-
     def row_of(self, payer_id: str) -> int:
         return self.position_where(lambda payer: payer.payer_id == payer_id)
 
@@ -373,7 +368,7 @@ class PayersPage(ServicesPage):
             self.reload()
 
     def clear(self) -> None:
-        self.model.set_payers([])
+        self.model.replace_rows([])
 
     def forget_person(self) -> None:
         self.table.clearSelection()
@@ -385,7 +380,7 @@ class PayersPage(ServicesPage):
         payers = self._read(lambda: self._services.payers.list(self._actor(), include))
         if payers is None:
             return
-        self.model.set_payers(payers)
+        self.model.replace_rows(payers)
         if keep:
             row = self.model.row_of(keep)
             if row >= 0:

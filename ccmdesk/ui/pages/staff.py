@@ -68,14 +68,6 @@ class StaffTableModel(RowsModel[StaffRecord]):
         super().__init__(HEADERS, parent)
         self._rows = list(staff)
 
-    def set_staff(self, staff: Sequence[StaffRecord]) -> None:
-        self.beginResetModel()
-        self._rows = list(staff)
-        self.endResetModel()
-
-    def staff_at(self, row: int) -> StaffRecord:
-        return self.row_at(row)
-
     def row_of(self, staff_id: str) -> int:
         return self.position_where(lambda member: member.staff_id == staff_id)
 
@@ -269,7 +261,7 @@ class StaffPage(ServicesPage):
             self.reload()
 
     def clear(self) -> None:
-        self.model.set_staff([])
+        self.model.replace_rows([])
 
     def forget_person(self) -> None:
         self.table.clearSelection()
@@ -281,7 +273,7 @@ class StaffPage(ServicesPage):
         except Exception as error:
             show_failure(self, error)
             return
-        self.model.set_staff(staff)
+        self.model.replace_rows(staff)
         if keep:
             row = self.model.row_of(keep)
             if row >= 0:
@@ -290,7 +282,7 @@ class StaffPage(ServicesPage):
 
     def current_staff_id(self) -> str | None:
         row = current_source_row(self.table, self.proxy)
-        return None if row is None else self.model.staff_at(row).staff_id
+        return None if row is None else self.model.row_at(row).staff_id
 
     def _update_buttons(self) -> None:
         chosen = self.table.currentIndex().isValid()
@@ -304,7 +296,7 @@ class StaffPage(ServicesPage):
         staff_id = self.current_staff_id()
         if staff_id is None:
             return None
-        member = self.model.staff_at(self.model.row_of(staff_id))
+        member = self.model.row_at(self.model.row_of(staff_id))
         dialog = PasswordDialog(self._services, self._actor(), staff_id, member.name, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
@@ -321,7 +313,7 @@ class StaffPage(ServicesPage):
         staff_id = self.current_staff_id()
         if staff_id is None:
             return None
-        member = self.model.staff_at(self.model.row_of(staff_id))
+        member = self.model.row_at(self.model.row_of(staff_id))
         dialog = StaffDialog(self._services, self._actor(), member, self)
         dialog.saved.connect(self.reload)
         dialog.saved.connect(self.member_saved)

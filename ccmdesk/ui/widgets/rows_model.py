@@ -28,6 +28,12 @@ class RowsModel(QAbstractTableModel, Generic[Row]):
         self._numeric = frozenset(numeric)
         self._rows: list[Row] = []
 
+    def replace_rows(self, rows: Sequence[Row]) -> None:
+        """Show these rows instead (the views keep their sorting and filters)."""
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
     def row_at(self, row: int) -> Row:
         return self._rows[row]
 
