@@ -60,11 +60,6 @@ class Family:
     practitioner_only: bool  # only the billing practitioner's own time counts
     addon_in_force: bool = True  # False in a month before the add-on code existed
 
-    @property
-    def program(self) -> str:
-        """The program a payer's `covers` names for this family (docs/billing-rules.md)."""
-        return "pcm" if self.one_condition else "ccm"
-
     def in_force(self, day: dt.date) -> bool:
         """The family bills while its base code is in force; its add-on only while that is."""
         return CODES[self.base].in_force(day)

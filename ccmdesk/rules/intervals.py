@@ -90,23 +90,6 @@ def seconds(interval: Interval) -> int:
     return int((end - start).total_seconds())
 
 
-def merge(intervals: Iterable[Interval]) -> list[Interval]:
-    """The union as sorted, non-overlapping intervals; touching intervals join."""
-    merged: list[Interval] = []
-    for start, end in sorted(intervals):
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def union_seconds(intervals: Iterable[Interval]) -> int:
-    """Time covered at least once: two staff on the same call count once."""
-    return sum(seconds(interval) for interval in merge(intervals))
-
-
 def overlap(a: Interval, b: Interval) -> bool:
     """True when the intervals share time; ones that merely touch do not overlap."""
     return a[0] < b[1] and b[0] < a[1]

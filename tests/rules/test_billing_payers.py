@@ -22,7 +22,7 @@ from ccmdesk.rules.billing import (
     estimate_text,
     evaluate,
 )
-from ccmdesk.rules.catalog import FAMILIES, REASONS, Kind
+from ccmdesk.rules.catalog import REASONS, Kind
 from tests.helpers.rules import MARCH, entry, patient
 from tests.helpers.scenario_cases import CASES, MONTH, NY, Case, assert_case
 
@@ -76,13 +76,6 @@ def test_the_program_is_pcm_for_one_condition_and_ccm_for_two_or_more() -> None:
     assert run(pcm, coverage=ccm_only).blocks == ("PAYER_DOES_NOT_COVER",)
     assert run(case(8), coverage=ccm_only).blocks == ()  # complex CCM is a CCM family
     assert run(case(11), coverage=ccm_only).blocks == ()  # so is the practitioner's own time
-    assert {key: f.program for key, f in FAMILIES.items()} == {
-        "complex": "ccm",
-        "ccm_practitioner": "ccm",
-        "ccm": "ccm",
-        "pcm_practitioner": "pcm",
-        "pcm_staff": "pcm",
-    }
 
 
 def test_no_conditions_is_blocked_for_that_alone_not_for_the_payer_too() -> None:
