@@ -625,12 +625,21 @@ class PatientsPage(QWidget):
 
     def open_patient(self, mrn: str) -> QWidget | None:
         """Open the editor (read-only without EDIT_PATIENTS) on one patient; return the dialog."""
+        return self._open_editor(mrn)
+
+    def new_patient(self) -> QWidget | None:
+        if not allowed(self._actor(), Permission.EDIT_PATIENTS):
+            return None
+        return self._open_editor(None)
+
+    def _open_editor(self, mrn: str | None) -> QWidget | None:
+        """The patient editor on one patient, or on a new one (`mrn` None)."""
         # Imported here: the editor is not needed to show the list, and start-up time counts.
         from ccmdesk.ui.patient_dialog import PatientDialog
 
         actor = self._actor()
         try:
-            record = self._services.patients.get(actor, mrn)
+            record = None if mrn is None else self._services.patients.get(actor, mrn)
             staff = self._services.staff.list(include_inactive=True)
             payers = self._services.payers.list(actor)
         except Exception as error:
@@ -645,27 +654,7 @@ class PatientsPage(QWidget):
             payers=payers,
             parent=self,
         )
-        dialog.saved.connect(self.reload)
-        dialog.saved.connect(self.patients_changed)
-        dialog.open()
-        return dialog
-
-    def new_patient(self) -> QWidget | None:
-        from ccmdesk.ui.patient_dialog import PatientDialog
-
-        actor = self._actor()
-        if not allowed(actor, Permission.EDIT_PATIENTS):
-            return None
-        try:
-            staff = self._services.staff.list(include_inactive=True)
-            payers = self._services.payers.list(actor)
-        except Exception as error:
-            show_failure(self, error)
-            return None
-        dialog = PatientDialog(
-            self._services, actor, staff, None, read_only=False, payers=payers, parent=self
-        )
-        dialog.saved.connect(self._after_new)
+        dialog.saved.connect(self.reload if mrn is not None else self._after_new)
         dialog.saved.connect(self.patients_changed)
         dialog.open()
         return dialog
