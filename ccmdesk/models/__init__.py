@@ -16,6 +16,7 @@ from ccmdesk.models.patient import (
     EnrolmentEvent,
     Patient,
     PatientCondition,
+    ProgramPeriod,
     Waiver,
 )
 from ccmdesk.models.payer import Payer
@@ -38,6 +39,7 @@ __all__ = [
     "PatientMonth",
     "Payer",
     "Practice",
+    "ProgramPeriod",
     "Role",
     "SentClaim",
     "Staff",

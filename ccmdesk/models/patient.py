@@ -17,7 +17,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ccmdesk.models.base import Base, UTCDateTime, one_of
-from ccmdesk.rules.catalog import DECLINE_REASONS, ENROLMENT_STEPS, SIGNATURE_ON_FILE
+from ccmdesk.rules.catalog import (
+    DECLINE_REASONS,
+    ENROLMENT_STEPS,
+    PATIENT_PROGRAMS,
+    SIGNATURE_ON_FILE,
+)
 from ccmdesk.rules.records import RELATIONSHIPS
 
 
@@ -58,6 +63,9 @@ class Patient(Base):
     # The patient says they cannot pay the coinsurance: the care team is shown the options
     # (docs/payers.md, "A patient who cannot pay").
     cannot_pay: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The patient's last face-to-face visit with the practice: APCM needs one within three
+    # years (docs/billing-rules.md, "APCM").
+    last_visit_date: Mapped[dt.date | None] = mapped_column(Date)
     billing_practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     care_manager_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
 
@@ -96,6 +104,9 @@ class Enrollment(Base):
     consent_practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     consent_revoked_date: Mapped[dt.date | None] = mapped_column(Date)
     initiating_visit_date: Mapped[dt.date | None] = mapped_column(Date)
+    # The billing practitioner personally did the extensive assessment and care planning at
+    # the initiating visit: G0506, once per patient (docs/billing-rules.md, "G0506").
+    initiating_visit_g0506: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     care_plan_date: Mapped[dt.date | None] = mapped_column(Date)
 
 
@@ -141,3 +152,26 @@ class Waiver(Base):
     reason: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(100))
+
+
+class ProgramPeriod(Base):
+    """The program a patient is billed under from a month onward (docs/billing-rules.md,
+    "Programs"): the period in force in a month is the one with the latest `from_month` not
+    after it; a patient with none is in `ccm`."""
+
+    __tablename__ = "program_period"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "from_month"),
+        one_of("program", PATIENT_PROGRAMS),
+        CheckConstraint("(program = 'pcm_focus') = (focus_condition IS NOT NULL)", name="focus"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), index=True
+    )
+    from_month: Mapped[str] = mapped_column(String(7))  # YYYY-MM; "" from the start
+    program: Mapped[str] = mapped_column(String(10))
+    focus_condition: Mapped[str | None] = mapped_column(String(8))  # pcm_focus only
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(100))  # staff_id, or "cli:<os user>"

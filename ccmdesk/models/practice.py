@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Integer, String, Text
+import datetime as dt
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ccmdesk.models.base import Base, one_of
+from ccmdesk.models.base import Base, UTCDateTime, one_of
 from ccmdesk.rules.records import DEFAULT_ACTIVITIES
 from ccmdesk.rules.validation import TIN_KINDS, USAGES
 
@@ -63,3 +65,8 @@ class Practice(Base):
     usage: Mapped[str] = mapped_column(String(1), default="T", server_default="T")
     # The last interchange control number used (ISA13, GS06, ST02); one step per claim file.
     control_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A billing practitioner's attestation that the 13 APCM service elements are available and
+    # the quality-reporting condition is met; none: APCM months are blocked
+    # (docs/billing-rules.md, "APCM").
+    apcm_attested_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    apcm_attested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -40,6 +40,11 @@ CODES: dict[str, Code] = {
         Code("G0556", "Advanced primary care management, level 1", _D(2025, 1, 1)),
         Code("G0557", "Advanced primary care management, level 2", _D(2025, 1, 1)),
         Code("G0558", "Advanced primary care management, level 3 (QMB)", _D(2025, 1, 1)),
+        Code("99484", "General BHI, 20 min or more clinical staff time", _D(2017, 1, 1)),
+        # APCM's behavioural-health add-ons: known, not produced yet (docs/billing-rules.md).
+        Code("G0568", "APCM behavioural-health add-on (CoCM, first month)", _D(2026, 1, 1)),
+        Code("G0569", "APCM behavioural-health add-on (CoCM, later months)", _D(2026, 1, 1)),
+        Code("G0570", "APCM behavioural-health add-on (general BHI)", _D(2026, 1, 1)),
     )
 }
 
@@ -309,6 +314,50 @@ REASONS: dict[str, Reason] = {
             Kind.WARNING,
             "The patient's coinsurance is waived this month for documented financial hardship.",
         ),
+        # The programs beyond CCM (docs/billing-rules.md, "Programs", "APCM", "General BHI").
+        Reason(
+            "FOCUS_CONDITION_MISSING",
+            Kind.BLOCK,
+            "The PCM focus condition is not on the patient's list of chronic conditions.",
+            "Add the focus condition to the patient's conditions, or choose another focus "
+            "condition in the patient's program.",
+        ),
+        Reason(
+            "OTHER_PRACTITIONER_BILLS_CM",
+            Kind.WARNING,
+            "Another practitioner bills care management this month: check that they bill CCM, "
+            "not PCM for the same condition.",
+        ),
+        Reason(
+            "APCM_NOT_ATTESTED",
+            Kind.BLOCK,
+            "The practice has not attested that it offers the APCM service elements.",
+            "A billing practitioner attests the APCM prerequisites in Practice settings.",
+        ),
+        Reason(
+            "TCM_WITH_APCM",
+            Kind.WARNING,
+            "Transitional care management (99495/99496) is recorded in an APCM month; sources "
+            "disagree on whether the same practitioner may bill both: the biller decides.",
+        ),
+        Reason(
+            "PROGRAM_NOT_IN_FORCE",
+            Kind.BLOCK,
+            "The program's codes were not in force in this month.",
+            "Bill this month under a program whose codes were in force.",
+        ),
+        Reason(
+            "OTHER_PROGRAM_PAYS_MORE",
+            Kind.WARNING,
+            "Another program would pay more for this month; changing the patient's program is "
+            "the practitioner's or the biller's decision.",
+        ),
+        Reason(
+            "NO_BH_CONDITION",
+            Kind.BLOCK,
+            "The patient has no behavioural-health condition (ICD-10-CM F01-F99) on file.",
+            "Add the patient's behavioural-health diagnosis, or tag the time as care management.",
+        ),
         # What keeps a billable month out of the claim file (docs/billing-rules.md,
         # "Claim edits"); rules/claims.py decides them.
         Reason(
@@ -383,6 +432,9 @@ PAYER_KINDS = ("medicare", "medicare_advantage", "medicaid", "commercial", "self
 SIGNATURE_ON_FILE = ("", "yes", "no")
 MEDICARE_KINDS = frozenset({"medicare", "medicare_advantage"})  # QMB patients owe nothing
 PROGRAMS = ("ccm", "pcm", "apcm", "bhi")
+# The program a patient is billed under from a month onward (docs/billing-rules.md,
+# "Programs"): CCM or PCM by the conditions, PCM on one focus condition, or APCM.
+PATIENT_PROGRAMS = ("ccm", "pcm_focus", "apcm")
 # The steps of a patient's enrolment history, and why a patient declines or stops
 # (docs/payers.md, "Declining"); "other" needs a note.
 ENROLMENT_STEPS = ("offered", "consented", "declined", "revoked")
@@ -397,7 +449,7 @@ CLAIM_POINTERS = 4  # diagnoses one service line points at (box 24E, SV107)
 PART_B_DEDUCTIBLE: dict[int, int] = {2025: 25700, 2026: 28300}
 
 # Medicare national non-facility amounts in cents (shared/domain reference §7). The database is
-# seeded from a frozen copy of these in migration 0002; a test keeps the two equal.
+# seeded from a frozen copy of these in migrations 0002 and 0011 (99484); a test keeps them equal.
 DEFAULT_FEES: dict[int, dict[str, int]] = {
     2025: {
         "99490": 6049,
@@ -414,6 +466,7 @@ DEFAULT_FEES: dict[int, dict[str, int]] = {
         "G0556": 1520,
         "G0557": 4884,
         "G0558": 10707,
+        "99484": 5305,
     },
     2026: {
         "99490": 6613,
@@ -430,5 +483,6 @@ DEFAULT_FEES: dict[int, dict[str, int]] = {
         "G0556": 1637,
         "G0557": 5378,
         "G0558": 11724,
+        "99484": 5745,
     },
 }
