@@ -7,6 +7,7 @@ through the practice's time zone.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,18 +17,21 @@ from operator import eq, gt, itemgetter, le, not_
 from typing import Any, NamedTuple
 
 from ccmdesk.rules.catalog import (
-    ALWAYS_EXCLUDING,
+    APCM_LEVELS,
+    BHI_FAMILY,
     CLAIM_DIAGNOSES,
     CODES,
     DEFAULT_COINSURANCE_PERCENT,
-    EXCLUDING_FOR_CCM,
-    EXCLUDING_FOR_PCM,
     FAMILIES,
     MEDICARE_KINDS,
     PART_B_DEDUCTIBLE,
+    PROGRAM_LABELS,
     REASONS,
+    TCM_CODES,
+    TIMED_FAMILIES,
     UNKNOWN_COVERAGE,
     Family,
+    excluding,
 )
 from ccmdesk.rules.intervals import date_text, minus, month_days, month_year, short_month
 from ccmdesk.rules.waivers import covers as waiver_covers
@@ -61,13 +65,21 @@ _START, _END, _STAFF, _KIND = (itemgetter(n) for n in range(4))
 # Why a segment's time is not care-management time, before any look at days (C4, C5).
 NON_CLINICAL = 1  # recorded by someone whose time never counts (C4)
 OTHER_SERVICE = 2  # tagged TCM, RPM or BHI, or face to face (C5)
+# What BHI counts apart (docs/billing-rules.md, "General BHI"): time tagged `bhi`, and
+# whether that time was face to face. Care management never counts it: OTHER_SERVICE is set too.
+BHI_SERVICE = 4
+FACE_TO_FACE = 8  # only on BHI time
 
 
 def kind_of(role: str, service: str, face_to_face: bool = False) -> int:
-    """0 for care-management time by someone whose time counts, else the reasons it is not."""
-    return (NON_CLINICAL if role not in COUNTING_ROLES else 0) | (
+    """0 for care-management time by someone whose time counts, else the reasons it is not
+    (with the BHI bits, which only BHI reads)."""
+    kind = (NON_CLINICAL if role not in COUNTING_ROLES else 0) | (
         OTHER_SERVICE if service not in COUNTING_SERVICES or face_to_face else 0
     )
+    if service == "bhi":
+        kind |= BHI_SERVICE | (FACE_TO_FACE if face_to_face else 0)
+    return kind
 
 
 class Segment(NamedTuple):
@@ -165,6 +177,12 @@ class PatientFacts:
     coverage: Coverage | None = None  # the primary payer; None: no payer on file
     secondary_payer: str = ""  # the secondary payer's name; blank: none
     waivers: tuple[Waiver, ...] = ()  # the patient's hardship waivers (they never overlap)
+    # The program in force for the month (docs/billing-rules.md, "Programs"), and its focus
+    # condition for pcm_focus.
+    program: str = "ccm"
+    focus_condition: str | None = None
+    last_visit_date: dt.date | None = None  # the last face-to-face visit (APCM)
+    g0506: bool = False  # the initiating visit's extensive assessment (docs: "G0506")
 
     def waiver_for(self, month: str) -> Waiver | None:
         """The hardship waiver that covers the month, if any."""
@@ -209,6 +227,8 @@ class Month:
     fees: Mapping[str, int]
     fee_year: int | None  # the schedule used; None when no schedule applies
     families: tuple[Family, ...]  # the families in force this month, in C8 order
+    # The practice's APCM attestation is on file (docs/billing-rules.md, "APCM").
+    apcm_attested: bool = False
     # What each (family, base units, add-on units) bills this month, made once and shared.
     options: dict[tuple[str, int, int], Option] = field(
         default_factory=dict, compare=False, repr=False
@@ -219,7 +239,12 @@ class Month:
 
     @classmethod
     def of(
-        cls, month: str, zone: dt.tzinfo, fee_schedules: Mapping[int, Mapping[str, int]]
+        cls,
+        month: str,
+        zone: dt.tzinfo,
+        fee_schedules: Mapping[int, Mapping[str, int]],
+        *,
+        apcm_attested: bool = False,
     ) -> Month:
         first, last = month_days(month)
         following = last + dt.timedelta(days=1)
@@ -235,6 +260,7 @@ class Month:
             fees=dict(fee_schedules[fee_year]) if fee_year is not None else {},
             fee_year=fee_year,
             families=tuple(f.on(last) for f in FAMILIES.values() if f.in_force(last)),
+            apcm_attested=apcm_attested,
         )
 
     def candidates(self, conditions: int, complexity: str) -> tuple[Family, ...]:
@@ -284,7 +310,7 @@ class Threshold:
 class Option:
     """What one code family would bill for the month."""
 
-    family: str
+    family: str  # a key of TIMED_FAMILIES, or "apcm"
     lines: tuple[CodeLine, ...]
 
     @cached_property
@@ -293,11 +319,35 @@ class Option:
 
     @property
     def label(self) -> str:
-        return FAMILIES[self.family].label
+        family = TIMED_FAMILIES.get(self.family)
+        if family is not None:
+            return family.label
+        return CODES[self.lines[0].code].description
 
     @property
     def codes(self) -> str:
         return codes_text(self.lines)
+
+
+@dataclass(frozen=True)
+class Price:
+    """What another program would bill for the month, with the general BHI it allows
+    (docs/billing-rules.md, "Which program pays more")."""
+
+    program: str  # "ccm", "pcm_focus" or "apcm"
+    lines: tuple[CodeLine, ...]
+
+    @property
+    def amount_cents(self) -> int:
+        return sum(line.charge_cents for line in self.lines)
+
+    @property
+    def codes(self) -> str:
+        return codes_text(self.lines)
+
+    @property
+    def label(self) -> str:
+        return PROGRAM_LABELS[self.program]
 
 
 @dataclass(frozen=True)
@@ -334,14 +384,23 @@ class MonthResult:
     # threshold dates.
     spans: tuple[Sequence[int], Sequence[int]] = field(repr=False)
     date_of_service_rule: str = "last_day"
+    # "ccm", "pcm_focus" or "apcm" for the care-management result; "bhi" for a BHI result.
+    program: str = "ccm"
+    # The month's general BHI (99484), when it has time tagged BHI (docs: "General BHI").
+    bhi: MonthResult | None = None
+    # What the other programs would bill on the same facts, best paying first
+    # (docs/billing-rules.md, "Which program pays more").
+    others: tuple[Price, ...] = ()
+    # G0506 in the month of the initiating visit, dated that day (docs: "G0506").
+    g0506: CodeLine | None = None
 
     @cached_property
     def thresholds(self) -> tuple[Threshold, ...]:
-        """Each billed unit with the local day its time was reached."""
-        if self.option is None:
+        """Each billed unit with the local day its time was reached (none for APCM)."""
+        family = TIMED_FAMILIES.get(self.option.family) if self.option is not None else None
+        if self.option is None or family is None:
             return ()
         m = self.inputs[0]
-        family = FAMILIES[self.option.family]
         units = sum(line.units for line in self.option.lines)
         targets = family.thresholds(units)
         days = []
@@ -350,6 +409,35 @@ class MonthResult:
             code = family.base if k == 0 else family.addon
             days.append(Threshold(targets[k], code, m.local_date(instant - 1)))
         return tuple(days)
+
+    @property
+    def program_label(self) -> str:
+        return PROGRAM_LABELS[self.program]
+
+    @property
+    def payer_program(self) -> str | None:
+        """The program a payer's `covers` is read for (docs/billing-rules.md, "Payers")."""
+        if self.program == "pcm_focus":
+            return "pcm"
+        if self.program in ("apcm", "bhi"):
+            return self.program
+        return program_for(self.conditions)
+
+    @property
+    def total_cents(self) -> int:
+        """What the month bills in all: its program and its general BHI."""
+        return self.amount_cents + (self.bhi.amount_cents if self.bhi is not None else 0)
+
+    @property
+    def pays_more(self) -> Price | None:
+        """The other program that would bill the month more, if any."""
+        best = self.others[0] if self.others else None
+        return best if best is not None and best.amount_cents > self.total_cents else None
+
+    @property
+    def g0506_day(self) -> dt.date | None:
+        """G0506's date of service: the initiating visit's day."""
+        return self.inputs[1].initiating_visit_date if self.g0506 is not None else None
 
     @property
     def choices(self) -> list[Option]:
@@ -528,19 +616,25 @@ def _exclude_kind(kind: int, seconds: int, excluded: dict[str, int], warnings: s
             excluded["OTHER_SERVICE_TIME_EXCLUDED"] += seconds
 
 
-# The services that keep a month from billing, by number of chronic conditions (0, 1, 2+).
-_EXCLUDING = (
-    ALWAYS_EXCLUDING,
-    ALWAYS_EXCLUDING | EXCLUDING_FOR_PCM,
-    ALWAYS_EXCLUDING | EXCLUDING_FOR_CCM,
-)
+@lru_cache(maxsize=256)
+def _excluding(kind: str | None, day: dt.date) -> frozenset[str]:
+    """The codes that keep a month of this kind of care from billing (docs/billing-rules.md,
+    "Same-month exclusions"); with no kind (no condition), those that keep both CCM and PCM."""
+    if kind is None:
+        return excluding("ccm", day) & excluding("pcm", day)
+    return excluding(kind, day)
 
 
-def _blocks(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]:
+def _excluded(facts: MonthFacts, kind: str | None, day: dt.date, more: Iterable[str] = ()) -> bool:
+    """Whether a service billed this month (or `more`) excludes this kind of care."""
+    codes = {code.upper() for code in facts.other_services} | set(more)
+    return bool(codes) and not _excluding(kind, day).isdisjoint(codes)
+
+
+def _enrolment_blocks(m: Month, patient: PatientFacts) -> set[str]:
+    """Consent, care plan and billing practitioner: what every program needs (C6 and
+    docs/billing-rules.md, "Blocks")."""
     blocks: set[str] = set()
-    n = len(patient.conditions)
-    if n == 0:
-        blocks.add("NO_CONDITIONS")
     consent = patient.consent_date
     if consent is None or consent > m.last_day:
         blocks.add("NO_CONSENT")
@@ -552,31 +646,104 @@ def _blocks(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]:
     revoked = patient.consent_revoked_date
     if revoked is not None and revoked < m.first_day:
         blocks.add("CONSENT_REVOKED")
-    visit = patient.initiating_visit_date
+    if patient.care_plan_date is None or patient.care_plan_date > m.last_day:
+        blocks.add("NO_CARE_PLAN")
+    if patient.billing_practitioner_id is None or not patient.billing_practitioner_ok:
+        blocks.add("NO_BILLING_PRACTITIONER")
+    return blocks
+
+
+def _visit_blocks(m: Month, patient: PatientFacts) -> set[str]:
+    """The initiating visit of CCM, PCM and BHI: not after the month, and not more than 12
+    months before consent (docs/billing-rules.md, "Blocks")."""
+    visit, consent = patient.initiating_visit_date, patient.consent_date
     if (
         visit is None
         or visit > m.last_day
         or (consent is not None and visit < _months_before(consent, 12))
     ):
-        blocks.add("NO_INITIATING_VISIT")
-    if patient.care_plan_date is None or patient.care_plan_date > m.last_day:
-        blocks.add("NO_CARE_PLAN")
-    if patient.billing_practitioner_id is None or not patient.billing_practitioner_ok:
-        blocks.add("NO_BILLING_PRACTITIONER")
-    if facts.other_services and not _EXCLUDING[min(n, 2)].isdisjoint(
-        code.upper() for code in facts.other_services
-    ):
-        blocks.add("EXCLUDED_SERVICE")
-    if facts.billed_elsewhere:
-        blocks.add("BILLED_ELSEWHERE")
+        return {"NO_INITIATING_VISIT"}
+    return set()
+
+
+def _payer_blocks(patient: PatientFacts, program: str | None, n: int) -> set[str]:
+    """What the primary payer does not pay for (docs/billing-rules.md, "Payers")."""
+    blocks: set[str] = set()
     coverage = patient.coverage
     if coverage is not None:
-        program = program_for(n)
         if program is not None and not coverage.unknown and not coverage.pays_for(program):
             blocks.add("PAYER_DOES_NOT_COVER")
         if coverage.min_diagnoses is not None and claim_diagnoses(n) < coverage.min_diagnoses:
             blocks.add("PAYER_NEEDS_MORE_DIAGNOSES")
     return blocks
+
+
+def _blocks(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]:
+    """The blocks of a CCM/PCM month (program ccm, or pcm_focus: docs/billing-rules.md,
+    "Programs")."""
+    n = len(patient.conditions)
+    focus = patient.program == "pcm_focus"
+    blocks = _enrolment_blocks(m, patient) | _visit_blocks(m, patient)
+    if n == 0:
+        blocks.add("NO_CONDITIONS")
+    if focus and patient.focus_condition not in patient.conditions:
+        blocks.add("FOCUS_CONDITION_MISSING")
+    kind = "pcm" if focus else program_for(n)
+    if facts.other_services and _excluded(facts, kind, m.last_day):
+        blocks.add("EXCLUDED_SERVICE")
+    # Another practitioner's CCM beside a specialist's PCM is allowed: a warning says to check.
+    if facts.billed_elsewhere and not focus:
+        blocks.add("BILLED_ELSEWHERE")
+    return blocks | _payer_blocks(patient, kind, n)
+
+
+def apcm_level(patient: PatientFacts) -> str:
+    """G0556 with at most one chronic condition, G0557 with two or more, G0558 with two or
+    more for a QMB patient (docs/billing-rules.md, "APCM")."""
+    n = len(patient.conditions)
+    if n <= 1:
+        return APCM_LEVELS[0]
+    return APCM_LEVELS[2] if patient.qmb else APCM_LEVELS[1]
+
+
+def _apcm_blocks(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]:
+    """The blocks of an APCM month (docs/billing-rules.md, "APCM"): as CCM's, without
+    NO_CONDITIONS or BELOW_THRESHOLD, with a face-to-face visit in the three years before the
+    month's end, the practice's attestation, and the codes in force."""
+    blocks = _enrolment_blocks(m, patient)
+    visits = [d for d in (patient.initiating_visit_date, patient.last_visit_date) if d]
+    latest = max(visits) if visits else None
+    if latest is None or latest > m.last_day or latest < _months_before(m.last_day, 36):
+        blocks.add("NO_INITIATING_VISIT")
+    if not m.apcm_attested:
+        blocks.add("APCM_NOT_ATTESTED")
+    if not CODES[apcm_level(patient)].in_force(m.last_day):
+        blocks.add("PROGRAM_NOT_IN_FORCE")
+    if facts.other_services and _excluded(facts, "apcm", m.last_day):
+        blocks.add("EXCLUDED_SERVICE")
+    if facts.billed_elsewhere:
+        blocks.add("BILLED_ELSEWHERE")
+    return blocks | _payer_blocks(patient, "apcm", len(patient.conditions))
+
+
+def is_bh_condition(code: str) -> bool:
+    """A behavioural-health condition: ICD-10-CM chapter F, F01-F99 (docs: "General BHI")."""
+    return len(code) >= 3 and code[0].upper() == "F" and code[1:3].isdigit() and code[1:3] != "00"
+
+
+def _bhi_blocks(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]:
+    """The blocks of a general BHI month (docs/billing-rules.md, "General BHI"): as CCM's,
+    with NO_BH_CONDITION instead of NO_CONDITIONS; from 2026 an APCM month (or APCM billed
+    this month) excludes it."""
+    blocks = _enrolment_blocks(m, patient) | _visit_blocks(m, patient)
+    if not any(map(is_bh_condition, patient.conditions)):
+        blocks.add("NO_BH_CONDITION")
+    if not CODES[BHI_FAMILY.base].in_force(m.last_day):
+        blocks.add("PROGRAM_NOT_IN_FORCE")
+    own = (apcm_level(patient),) if patient.program == "apcm" else ()
+    if (facts.other_services or own) and _excluded(facts, "bhi", m.last_day, own):
+        blocks.add("EXCLUDED_SERVICE")
+    return blocks | _payer_blocks(patient, "bhi", len(patient.conditions))
 
 
 def program_for(conditions: int) -> str | None:
@@ -835,9 +1002,41 @@ def prepare(
 ) -> Prepared:
     """The part of the rules that depends on the patient's and the month's facts alone."""
     n = len(patient.conditions)
-    warnings: set[str] = set()
-    if n == 1:
+    program = patient.program
+    warnings = _common_warnings(m, patient, facts)
+    if program == "ccm" and n == 1:
         warnings.add("PCM_NOT_CCM")
+    if program == "pcm_focus" and facts.billed_elsewhere:
+        warnings.add("OTHER_PRACTITIONER_BILLS_CM")
+    if program == "apcm":
+        if not TCM_CODES.isdisjoint(code.upper() for code in facts.other_services):
+            warnings.add("TCM_WITH_APCM")
+        blocks = _apcm_blocks(m, patient, facts)
+        families: tuple[Family, ...] = ()
+    else:
+        blocks = _blocks(m, patient, facts)
+        if program == "pcm_focus":
+            # The PCM families, whatever the number of conditions (docs: "Programs").
+            focus_ok = "FOCUS_CONDITION_MISSING" not in blocks
+            families = m.candidates(1, "none") if focus_ok else ()
+        else:
+            families = m.candidates(n, facts.complexity)
+    return Prepared(
+        m,
+        patient,
+        facts,
+        dos_rule,
+        consent_cut(m, patient.consent_date),
+        stay_spans(m, facts.inpatient_stays),
+        frozenset(blocks),
+        families,
+        frozenset(warnings),
+    )
+
+
+def _common_warnings(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]:
+    """The warnings of every program's month that need no minutes: fees, signature, payer."""
+    warnings: set[str] = set()
     if m.fee_year is None:
         warnings.add("NO_FEE_SCHEDULE")
     elif m.fee_year < m.first_day.year:
@@ -848,17 +1047,7 @@ def prepare(
         warnings.add("COVERAGE_UNKNOWN")
     if patient.waiver_for(m.month) is not None:
         warnings.add("COINSURANCE_WAIVED")
-    return Prepared(
-        m,
-        patient,
-        facts,
-        dos_rule,
-        consent_cut(m, patient.consent_date),
-        stay_spans(m, facts.inpatient_stays),
-        frozenset(_blocks(m, patient, facts)),
-        m.candidates(n, facts.complexity),
-        frozenset(warnings),
-    )
+    return warnings
 
 
 def evaluate(
@@ -874,10 +1063,188 @@ def evaluate(
 
 
 def evaluate_prepared(prepared: Prepared, segments: Columns | Iterable[Segment]) -> MonthResult:
-    """Apply the rules that need the month's time to a prepared patient-month."""
-    m, patient, facts, dos_rule, cut_consent, stays, fixed_blocks, open_families, fixed = prepared
-    tally = count_time(m, cut_consent, stays, patient.billing_practitioner_id, as_columns(segments))
-    total, own_total, overlap, excluded, warnings, merged, own_merged = tally
+    """Apply the rules that need the month's time to a prepared patient-month: its program's
+    result, with its general BHI, G0506 and what the other programs would bill."""
+    m, patient, _, _, cut_consent, stays, _, _, _ = prepared
+    columns = as_columns(segments)
+    tally = count_time(m, cut_consent, stays, patient.billing_practitioner_id, columns)
+    if patient.program == "apcm":
+        result = _apcm_result(prepared, tally)
+    else:
+        result = _timed_result(prepared, tally)
+    bhi = _bhi_tally(prepared, columns) if any(columns.kinds) else None
+    g0506 = _g0506(m, patient)
+    alternatives = _alternatives(patient.program, m.apcm_attested)
+    if bhi is None and g0506 is None and not alternatives:
+        return result  # the usual month: CCM alone, nothing to compare
+    bhi_result = _bhi_result(prepared, bhi) if bhi is not None else None
+    others = sorted(
+        (
+            price
+            for program in alternatives
+            if (price := _price(prepared, tally, bhi, program)) is not None
+        ),
+        key=lambda price: -price.amount_cents,
+    )
+    warnings = result.warnings
+    total = result.amount_cents + (bhi_result.amount_cents if bhi_result else 0)
+    if others and others[0].amount_cents > total:
+        warnings = tuple(sorted({*warnings, "OTHER_PROGRAM_PAYS_MORE"}))
+    return dataclasses.replace(
+        result, bhi=bhi_result, others=tuple(others), g0506=g0506, warnings=warnings
+    )
+
+
+def _alternatives(program: str, attested: bool) -> tuple[str, ...]:
+    """The programs a month is also priced under (docs/billing-rules.md, "Which program pays
+    more"): APCM only once the practice has attested it."""
+    if program == "apcm":
+        return ("ccm",)
+    if program == "pcm_focus":
+        return ("ccm", "apcm") if attested else ("ccm",)
+    return ("apcm",) if attested else ()
+
+
+def _price(prepared: Prepared, tally: Tally, bhi: Tally | None, program: str) -> Price | None:
+    """What the month would bill under another program on the same facts, with the BHI that
+    program allows; None when that program's month would be blocked."""
+    m, patient, facts, dos_rule = prepared[:4]
+    other = prepare(m, dataclasses.replace(patient, program=program), facts, dos_rule=dos_rule)
+    result = _apcm_result(other, tally) if program == "apcm" else _timed_result(other, tally)
+    if not result.billable:
+        return None
+    lines = result.lines
+    if bhi is not None:
+        lines += _bhi_result(other, bhi).lines
+    return Price(program, lines)
+
+
+def _g0506(m: Month, patient: PatientFacts) -> CodeLine | None:
+    """G0506 in the month of the initiating visit, once per patient, when the billing
+    practitioner did the extensive assessment and consent is on file (docs: "G0506")."""
+    visit = patient.initiating_visit_date
+    if (
+        not patient.g0506
+        or visit is None
+        or not m.first_day <= visit <= m.last_day
+        or patient.consent_date is None
+        or not CODES["G0506"].in_force(visit)
+    ):
+        return None
+    return CodeLine("G0506", 1, m.fees.get("G0506", 0))
+
+
+def _bhi_tally(prepared: Prepared, columns: Columns) -> Tally | None:
+    """The month's time tagged BHI counted as CCM's is (C1-C4, C6, C7; face to face and
+    inpatient days excluded), apart from it; None when no time is tagged BHI."""
+    kinds = columns.kinds
+    mine = [bool(kind & BHI_SERVICE) for kind in kinds]
+    if not any(mine):
+        return None
+    m, patient, _, _, cut_consent, stays, _, _, _ = prepared
+    bhi_kinds = [
+        (kind & NON_CLINICAL) | (OTHER_SERVICE if kind & FACE_TO_FACE else 0)
+        for kind in compress(kinds, mine)
+    ]
+    picked = Columns(
+        list(compress(columns.starts, mine)),
+        list(compress(columns.ends, mine)),
+        list(compress(columns.staff, mine)),
+        bhi_kinds,
+    )
+    return count_time(m, cut_consent, stays, patient.billing_practitioner_id, picked)
+
+
+def _bhi_result(prepared: Prepared, tally: Tally) -> MonthResult:
+    """The month's general BHI (99484): 20 full minutes of BHI time bill one unit
+    (docs/billing-rules.md, "General BHI")."""
+    m, patient, facts, dos_rule = prepared[:4]
+    blocks = _bhi_blocks(m, patient, facts)
+    warnings = set(tally.warnings) | _common_warnings(m, patient, facts)
+    total = tally.countable_seconds
+    option = _option(BHI_FAMILY, total, m) if total >= BHI_FAMILY.base_minutes * 60 else None
+    if option is None:
+        blocks.add("BELOW_THRESHOLD")
+    return _result(
+        prepared,
+        tally,
+        option=option,
+        blocks=blocks,
+        warnings=warnings,
+        program="bhi",
+        next_threshold=None if option else (BHI_FAMILY.base_minutes * 60, BHI_FAMILY.base),
+        spans=tally.merged,
+        dos_rule=dos_rule,
+    )
+
+
+def _apcm_result(prepared: Prepared, tally: Tally) -> MonthResult:
+    """An APCM month: one unit of its level, no minutes needed; the minutes show as
+    documentation only (docs/billing-rules.md, "APCM")."""
+    m, patient, _, _, _, _, blocks, _, fixed = prepared
+    code = apcm_level(patient)
+    option = None
+    if "PROGRAM_NOT_IN_FORCE" not in blocks:
+        option = Option("apcm", (CodeLine(code, 1, m.fees.get(code, 0)),))
+    return _result(
+        prepared,
+        tally,
+        option=option,
+        blocks=set(blocks),
+        warnings=set(fixed),
+        program="apcm",
+        next_threshold=None,
+        spans=([], []),
+        dos_rule="last_day",
+    )
+
+
+def _result(
+    prepared: Prepared,
+    tally: Tally,
+    *,
+    option: Option | None,
+    blocks: set[str],
+    warnings: set[str],
+    program: str,
+    next_threshold: tuple[int, str] | None,
+    spans: tuple[Sequence[int], Sequence[int]],
+    dos_rule: str,
+) -> MonthResult:
+    """A month with one option and nothing to choose between (APCM, BHI)."""
+    m, patient, facts = prepared[:3]
+    billable = not blocks and option is not None
+    share = cost_share(option.amount_cents if billable and option else 0, patient, m.month)
+    return MonthResult(
+        month=m.month,
+        conditions=len(patient.conditions),
+        countable_seconds=tally.countable_seconds,
+        practitioner_seconds=tally.practitioner_seconds,
+        overlap_seconds=tally.overlap_seconds,
+        excluded={code: s for code, s in tally.excluded.items() if s},
+        option=option,
+        blocks=tuple(sorted(blocks)),
+        warnings=tuple(sorted(warnings)),
+        alternative=None,
+        compliant=(),
+        override_ignored=False,
+        next_threshold=next_threshold,
+        patient_share_cents=share.patient_cents,
+        cost_share=share,
+        signed=facts.signed,
+        inputs=(m, patient, facts),
+        spans=spans,
+        date_of_service_rule=dos_rule,
+        program=program,
+    )
+
+
+def _timed_result(prepared: Prepared, tally: Tally) -> MonthResult:
+    """A CCM or PCM month (program ccm or pcm_focus): the families its time qualifies for
+    (C8), the one billed and the next threshold."""
+    m, patient, facts, dos_rule, _, _, fixed_blocks, open_families, fixed = prepared
+    total, own_total, overlap, excluded, tally_warnings, merged, own_merged = tally
+    warnings = set(tally_warnings)
 
     n = len(patient.conditions)
     blocks = set(fixed_blocks)
@@ -894,9 +1261,10 @@ def evaluate_prepared(prepared: Prepared, segments: Columns | Iterable[Segment])
             chosen = picked
         else:
             override_ignored = True
-    if chosen is None and n > 0:
+    if chosen is None and n > 0 and "FOCUS_CONDITION_MISSING" not in blocks:
         blocks.add("BELOW_THRESHOLD")
-    if n >= 2 and facts.complexity in COMPLEX_LEVELS and total < 3600:
+    focus = patient.program == "pcm_focus"
+    if not focus and n >= 2 and facts.complexity in COMPLEX_LEVELS and total < 3600:
         warnings.add("COMPLEX_FALLBACK")
     option = _option(chosen, total, m) if chosen is not None else None
     if chosen is not None and option is not None:
@@ -944,6 +1312,7 @@ def evaluate_prepared(prepared: Prepared, segments: Columns | Iterable[Segment])
         inputs=(m, patient, facts),
         spans=spans,
         date_of_service_rule=dos_rule,
+        program=patient.program,
     )
     return result
 
@@ -968,6 +1337,14 @@ def warning_text(r: MonthResult, code: str) -> str:
         )
     if code == "COINSURANCE_WAIVED" and r.cost_share.waiver is not None:
         return waiver_text(r.cost_share.waiver)
+    better = r.pays_more
+    if code == "OTHER_PROGRAM_PAYS_MORE" and better is not None:
+        return (
+            f"{better.label} ({codes_words(better.codes)}) would pay "
+            f"{dollars(better.amount_cents)}, {dollars(better.amount_cents - r.total_cents)} "
+            f"more than {r.program_label} bills ({dollars(r.total_cents)}); changing the "
+            "patient's program is the practitioner's or the biller's decision."
+        )
     return REASONS[code].text
 
 
@@ -977,7 +1354,7 @@ def block_text(r: MonthResult, code: str) -> str:
     n = r.conditions
     coverage = r.inputs[1].coverage
     if code == "PAYER_DOES_NOT_COVER" and coverage is not None:
-        program = (program_for(n) or "").upper()
+        program = (r.payer_program or "").upper()
         covers = ", ".join(p.upper() for p in coverage.covers) or "no care management"
         return f"{coverage.name} does not pay for {program} (it covers {covers})."
     if code == "PAYER_NEEDS_MORE_DIAGNOSES" and coverage is not None:
@@ -985,6 +1362,16 @@ def block_text(r: MonthResult, code: str) -> str:
         return (
             f"{coverage.name} pays care management only with at least "
             f"{coverage.min_diagnoses} diagnoses on the claim; this claim carries {carried}."
+        )
+    if code == "NO_INITIATING_VISIT" and r.program == "apcm":
+        return (
+            "No face-to-face visit with the practice (the initiating visit or the last visit "
+            "on file) in the three years before the end of the month."
+        )
+    if code == "EXCLUDED_SERVICE" and r.program == "bhi":
+        return (
+            "From 2026 APCM's own behavioural-health add-ons replace 99484: general BHI is not "
+            "billed in a month the practice bills APCM."
         )
     return REASONS[code].text
 
@@ -1043,10 +1430,20 @@ def explain(r: MonthResult) -> list[Note]:
         )
     else:
         notes.append(Note("Not billable."))
+    if r.program == "apcm":
+        notes.append(
+            Note(
+                "APCM bills the month, not minutes: the time below is documentation, and "
+                "CCM and PCM are not billed beside it."
+            )
+        )
+    elif r.program == "pcm_focus" and "FOCUS_CONDITION_MISSING" not in r.blocks:
+        focus = patient.focus_condition or ""
+        notes.append(Note(f"PCM on the focus condition {focus}, listed first on the claim."))
     who = "countable time"
     if r.practitioner_seconds == 0:
         who = "clinical staff time"
-    chosen = FAMILIES[r.option.family] if r.option else None
+    chosen = TIMED_FAMILIES.get(r.option.family) if r.option else None
     if chosen is not None and chosen.practitioner_only:
         name = patient.billing_practitioner_name or "the billing practitioner"
         who = f"{name}'s own time"
@@ -1059,6 +1456,13 @@ def explain(r: MonthResult) -> list[Note]:
             f"{clock(r.practitioner_seconds)})."
         )
     )
+    if r.g0506 is not None and r.g0506_day is not None:
+        notes.append(
+            Note(
+                f"G0506 ({dollars(r.g0506.charge_cents)}): add to the initiating visit's claim "
+                f"of {day_text(r.g0506_day)}."
+            )
+        )
     if r.next_threshold is not None and r.seconds_to_next is not None:
         target, code = r.next_threshold
         notes.append(Note(f"{clock(r.seconds_to_next)} more reaches {code} at {clock(target)}."))
@@ -1074,8 +1478,14 @@ def explain(r: MonthResult) -> list[Note]:
     for code in r.blocks:
         reason = REASONS[code]
         text = f"Blocked: {block_text(r, code)} {reason.mend}"
-        if code == "BELOW_THRESHOLD":
-            firsts = [f for f in m.families if f.one_condition == (r.conditions == 1)]
+        if code == "BELOW_THRESHOLD" and r.program == "bhi":
+            text = (
+                f"Blocked: {clock(r.countable_seconds)} of countable BHI time is below the "
+                f"{BHI_FAMILY.base_minutes}:00 {BHI_FAMILY.base} needs."
+            )
+        elif code == "BELOW_THRESHOLD":
+            one = r.conditions == 1 or r.program == "pcm_focus"
+            firsts = [f for f in m.families if f.one_condition == one]
             if firsts:
                 need = min(f.base_minutes for f in firsts)
                 text = (

@@ -128,12 +128,59 @@ FAMILIES: dict[str, Family] = {
     )
 }
 
-# Codes whose presence in the same month by the same practitioner blocks care management (§4).
-ALWAYS_EXCLUDING = frozenset(
-    {"G0181", "G0182", "G0556", "G0557", "G0558"} | {str(c) for c in range(90951, 90971)}
+# The general BHI family: 20 full minutes, one unit, no add-on (docs/billing-rules.md,
+# "General BHI"). Its add-on is its own code with a cap of 0 units: nothing past the base.
+BHI_FAMILY = Family("bhi", "General BHI", "99484", "99484", 20, 20, 0, None, False, False)
+# Every family that bills from minutes, for looking one up by key.
+TIMED_FAMILIES: dict[str, Family] = {**FAMILIES, BHI_FAMILY.key: BHI_FAMILY}
+APCM_LEVELS = ("G0556", "G0557", "G0558")  # at most 1 condition; 2 or more; 2 or more and QMB
+TCM_CODES = frozenset({"99495", "99496"})
+
+HOME_HEALTH_HOSPICE_ESRD = frozenset({"G0181", "G0182"} | {str(c) for c in range(90951, 90971)})
+CCM_CODES = frozenset({"99487", "99489", "99490", "99491", "99437", "99439"})
+PCM_CODES = frozenset({"99424", "99425", "99426", "99427"})
+APCM_CODES = frozenset(APCM_LEVELS)
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Codes that, billed in the same month by the same practitioner, keep the month of the
+    `billed` kinds of care from billing (EXCLUDED_SERVICE), from `start` until `end`
+    (docs/billing-rules.md, "Same-month exclusions"). A kind is "ccm" (the CCM families),
+    "pcm" (the PCM families), "apcm" or "bhi"."""
+
+    billed: frozenset[str]
+    codes: frozenset[str]
+    start: dt.date
+    end: dt.date | None = None
+
+    def in_force(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+BUNDLES = (
+    Bundle(frozenset({"ccm", "pcm", "apcm"}), HOME_HEALTH_HOSPICE_ESRD, _D(2015, 1, 1)),
+    Bundle(frozenset({"ccm", "pcm"}), APCM_CODES, _D(2025, 1, 1)),
+    Bundle(frozenset({"ccm"}), PCM_CODES, _D(2022, 1, 1)),
+    Bundle(frozenset({"pcm"}), CCM_CODES, _D(2022, 1, 1)),
+    Bundle(frozenset({"apcm"}), CCM_CODES | PCM_CODES, _D(2025, 1, 1)),
+    # From 2026 APCM's own behavioural-health add-ons (G0568-G0570) take 99484's place.
+    Bundle(frozenset({"bhi"}), APCM_CODES, _D(2026, 1, 1)),
 )
-EXCLUDING_FOR_CCM = frozenset({"99424", "99425", "99426", "99427"})
-EXCLUDING_FOR_PCM = frozenset({"99487", "99489", "99490", "99491", "99437", "99439"})
+
+
+def excluding(kind: str, day: dt.date) -> frozenset[str]:
+    """The codes that keep a month of this kind of care (see Bundle) from billing on `day`."""
+    return frozenset().union(*(b.codes for b in BUNDLES if kind in b.billed and b.in_force(day)))
+
+
+# The program a patient is billed under, as people read it.
+PROGRAM_LABELS = {
+    "ccm": "CCM/PCM",
+    "pcm_focus": "PCM on the focus condition",
+    "apcm": "APCM",
+    "bhi": "General BHI",
+}
 
 
 class Kind(StrEnum):

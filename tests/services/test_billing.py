@@ -76,8 +76,9 @@ def test_a_month_reads_a_fixed_number_of_queries_whatever_the_patient_count(
     event.listen(db.engine, "before_cursor_execute", listener)
     team.billing.month(BILLER, MONTH)
     event.remove(db.engine, "before_cursor_execute", listener)
-    # 13 for the rules (the payers' waivers among them), 3 for the claim statuses.
-    assert len(statements) == few <= 16
+    # 14 for the rules (the payers' waivers and the programs among them), 3 for the claim
+    # statuses.
+    assert len(statements) == few <= 17
 
 
 def test_patients_neither_enrolled_nor_active_are_left_off_the_month(team: Services) -> None:

@@ -28,11 +28,13 @@ from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
 from ccmdesk.services.billing import queries
 from ccmdesk.services.billing.capabilities import family_refusal
 from ccmdesk.services.billing.plumbing import beside, collector_paused
-from ccmdesk.services.billing.queries import MonthFactsRows, PatientRows, Stays, Waivers
+from ccmdesk.services.billing.queries import MonthFactsRows, PatientRows, Programs, Stays, Waivers
 from ccmdesk.services.claims import ClaimStatus, claim_reads, statuses_from
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound
 from ccmdesk.services.refusals import message
+
+_CCM: tuple[str, str | None] = ("ccm", None)  # the program of a patient with no period
 
 
 @dataclass(frozen=True)
@@ -176,12 +178,15 @@ class BillingService(ServiceBase):
         ids = [row[0] for row in patient_rows] if which is not None else None
         months, stays, signed = queries.month_rows(session, m, ids)
         waivers = queries.waivers(session, m.month, ids)
+        programs = queries.programs(session, m.month, ids)
         # Preparing 10,000 patients (their facts, blocks and open families) is Python work,
         # and SQLite builds the month's segments with the interpreter lock released: a helper
         # thread does the one while this thread waits on the other, on the second core. The
         # helper touches no database.
         prepared, work = beside(
-            lambda: _prepare(m, dos_rule, patient_rows, conditions, months, stays, signed, waivers),
+            lambda: _prepare(
+                m, dos_rule, patient_rows, conditions, months, stays, signed, waivers, programs
+            ),
             lambda: queries.work(session, m, now, ids),
         )
         rows: list[BillingRow] = []
@@ -233,7 +238,7 @@ def coverage_of(
 
 
 def _build_patients(
-    rows: PatientRows, conditions: dict[int, list[str]], waivers: Waivers
+    rows: PatientRows, conditions: dict[int, list[str]], waivers: Waivers, programs: Programs
 ) -> list[_Patient]:
     """The rules' patient facts from the patients' rows: pure Python, no database."""
     out = []
@@ -263,7 +268,10 @@ def _build_patients(
         percent,
         min_diagnoses,
         secondary,
+        last_visit,
+        g0506,
     ) in rows:
+        program, focus = programs.get(pid, _CCM)
         coverage = None
         if payer_key is not None:
             coverage = coverages.get(payer_key)
@@ -293,6 +301,10 @@ def _build_patients(
                     coverage=coverage,
                     secondary_payer=secondary or "",
                     waivers=waivers.get(pid, ()),
+                    program=program,
+                    focus_condition=focus,
+                    last_visit_date=last_visit,
+                    g0506=bool(g0506),
                 ),
                 bp_key or "",
             )
@@ -309,13 +321,14 @@ def _prepare(
     stays: Stays,
     signed: set[int],
     waivers: Waivers,
+    programs: Programs,
 ) -> list[tuple[_Patient, bool, Prepared]]:
     """Each patient, whether enrolled in the month, and its month prepared for the rules:
     pure Python, no database."""
     out = []
     # Most patients share the same month facts (none on file, unsigned): one object each.
     shared: dict[tuple[Any, ...], MonthFacts] = {}
-    for p in _build_patients(patient_rows, conditions, waivers):
+    for p in _build_patients(patient_rows, conditions, waivers, programs):
         facts = p.facts
         enrolled = (
             facts.consent_date is not None

@@ -33,14 +33,17 @@ from ccmdesk.models import (
     PatientMonth,
     Payer,
     Practice,
+    ProgramPeriod,
     Staff,
     TimeEntry,
     TimeSegment,
     Waiver,
 )
 from ccmdesk.rules.billing import (
+    BHI_SERVICE,
     COUNTING_ROLES,
     COUNTING_SERVICES,
+    FACE_TO_FACE,
     NON_CLINICAL,
     OTHER_SERVICE,
     Columns,
@@ -60,6 +63,9 @@ Stays = dict[int, tuple[tuple[dt.date, dt.date], ...]]
 # Per patient id: the hardship waivers that cover the month (at most one: they never overlap).
 Waivers = dict[int, tuple[WaiverFacts, ...]]
 
+# Per patient id: the program in force for the month and its focus condition (pcm_focus).
+Programs = dict[int, tuple[str, str | None]]
+
 # The secondary payer is a second row of the payer table beside the primary one.
 _SecondaryPayer = aliased(Payer, name="secondary_payer")
 
@@ -75,8 +81,10 @@ def month_context(session: Session, month: str) -> tuple[Month, str, bool]:
         fees[year][code] = cents
     closed = exists().where(MonthClose.month == month, MonthClose.reopened_at.is_(None))
     rule_of = select(Practice.date_of_service_rule).limit(1).scalar_subquery()
-    rule, is_closed = session.execute(select(rule_of, closed)).one()
-    return Month.of(month, zone, fees), rule or "last_day", bool(is_closed)
+    attested = exists().where(Practice.apcm_attested_at.is_not(None))
+    rule, is_closed, is_attested = session.execute(select(rule_of, closed, attested)).one()
+    m = Month.of(month, zone, fees, apcm_attested=bool(is_attested))
+    return m, rule or "last_day", bool(is_closed)
 
 
 def inpatient_stays(session: Session, m: Month, patient_ids: Sequence[int] | None) -> Stays:
@@ -150,6 +158,27 @@ def waivers(session: Session, month: str, ids: Sequence[int] | None) -> Waivers:
     return {pid: tuple(items) for pid, items in found.items()}
 
 
+def programs(session: Session, month: str, ids: Sequence[int] | None) -> Programs:
+    """Each patient's program in force for the month, with its focus condition: the period
+    with the latest start not after the month (docs/billing-rules.md, "Programs"). Patients
+    with none are in `ccm` and are not listed; a practice that never changes a program reads
+    no row."""
+    query = (
+        select(
+            ProgramPeriod.patient_id,
+            ProgramPeriod.from_month,
+            ProgramPeriod.program,
+            ProgramPeriod.focus_condition,
+        )
+        .where(ProgramPeriod.from_month <= month)
+        .order_by(ProgramPeriod.patient_id, ProgramPeriod.from_month)
+    )
+    found: Programs = {}
+    for pid, _, program, focus in session.execute(_only(query, ProgramPeriod.patient_id, ids)):
+        found[pid] = (program, focus)  # the latest start wins
+    return found
+
+
 def _only(query: Any, column: Any, ids: Sequence[int] | None) -> Any:
     return query if ids is None else query.where(column.in_(ids))
 
@@ -207,6 +236,8 @@ def patient_rows(
             Payer.coinsurance_percent,
             Payer.min_diagnoses,
             _SecondaryPayer.name,
+            Patient.last_visit_date,
+            Enrollment.initiating_visit_g0506,
         )
         .outerjoin(Staff, Staff.id == Patient.billing_practitioner_id)
         .outerjoin(Enrollment, Enrollment.patient_id == Patient.id)
@@ -236,6 +267,12 @@ def _work_statements(by_patient: bool) -> tuple[Select[*tuple[Any, ...]], Select
             ),
             0,
         ),
+        # BHI time, which BHI counts apart (docs/billing-rules.md, "General BHI").
+        (
+            and_(TimeEntry.service == "bhi", TimeEntry.face_to_face.is_(False)),
+            OTHER_SERVICE | BHI_SERVICE,
+        ),
+        (TimeEntry.service == "bhi", OTHER_SERVICE | BHI_SERVICE | FACE_TO_FACE),
         else_=OTHER_SERVICE,
     )
     start, end = Epoch(TimeSegment.started_at), Epoch(TimeSegment.ended_at)
