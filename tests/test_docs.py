@@ -123,3 +123,22 @@ def test_the_readmes_commands_run_as_written_after_the_two_set_up_commands() -> 
                 unknown.append(span)
     assert bare == []
     assert unknown == []
+
+
+def test_every_reason_code_is_in_the_billing_rules_with_its_kind() -> None:
+    from ccmdesk.rules.catalog import REASONS, Kind
+
+    text = (DOCS / "billing-rules.md").read_text(encoding="utf-8")
+    rows = {
+        line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `")
+    }
+    missing = []
+    for code, reason in REASONS.items():
+        row = rows.get(f"`{code}`")
+        # Blocks and warnings are listed with their kind ("Blocks", "Warnings"); claim edits in
+        # the "Claim edits" table, which lists claim edits only.
+        if row is None or (
+            reason.kind is not Kind.CLAIM_EDIT and f"| `{code}` | {reason.kind.value} |" not in text
+        ):
+            missing.append(code)
+    assert missing == []
