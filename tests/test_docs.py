@@ -142,3 +142,21 @@ def test_every_reason_code_is_in_the_billing_rules_with_its_kind() -> None:
         ):
             missing.append(code)
     assert missing == []
+
+
+def test_the_sections_of_the_billing_rules_the_code_names_are_there() -> None:
+    headings = set(
+        re.findall(r"^## (.+)$", (DOCS / "billing-rules.md").read_text(encoding="utf-8"), re.M)
+    )
+    files = [*sorted((ROOT / "ccmdesk").rglob("*.py")), *sorted((ROOT / "tests").rglob("*.py"))]
+    named, wrong = 0, []
+    for path in [*files, *sorted(DOCS.glob("*.md"))]:
+        # Comments and docstrings wrap: join the lines, dropping indents and comment marks.
+        text = re.sub(r"\s*\n\s*#?\s*", " ", path.read_text(encoding="utf-8"))
+        for names in re.findall(r'billing-rules\.md,? ((?:"[^"]+"(?:,? and |, )?)+)', text):
+            for name in re.findall(r'"([^"]+)"', names):
+                named += 1
+                if name not in headings:
+                    wrong.append(f"{path.relative_to(ROOT)}: {name}")
+    assert named > 20
+    assert wrong == []
