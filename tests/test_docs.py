@@ -123,3 +123,40 @@ def test_the_readmes_commands_run_as_written_after_the_two_set_up_commands() -> 
                 unknown.append(span)
     assert bare == []
     assert unknown == []
+
+
+def test_every_reason_code_is_in_the_billing_rules_with_its_kind() -> None:
+    from ccmdesk.rules.catalog import REASONS, Kind
+
+    text = (DOCS / "billing-rules.md").read_text(encoding="utf-8")
+    rows = {
+        line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `")
+    }
+    missing = []
+    for code, reason in REASONS.items():
+        row = rows.get(f"`{code}`")
+        # Blocks and warnings are listed with their kind ("Blocks", "Warnings"); claim edits in
+        # the "Claim edits" table, which lists claim edits only.
+        if row is None or (
+            reason.kind is not Kind.CLAIM_EDIT and f"| `{code}` | {reason.kind.value} |" not in text
+        ):
+            missing.append(code)
+    assert missing == []
+
+
+def test_the_sections_of_the_billing_rules_the_code_names_are_there() -> None:
+    headings = set(
+        re.findall(r"^## (.+)$", (DOCS / "billing-rules.md").read_text(encoding="utf-8"), re.M)
+    )
+    files = [*sorted((ROOT / "ccmdesk").rglob("*.py")), *sorted((ROOT / "tests").rglob("*.py"))]
+    named, wrong = 0, []
+    for path in [*files, *sorted(DOCS.glob("*.md"))]:
+        # Comments and docstrings wrap: join the lines, dropping indents and comment marks.
+        text = re.sub(r"\s*\n\s*#?\s*", " ", path.read_text(encoding="utf-8"))
+        for names in re.findall(r'billing-rules\.md,? ((?:"[^"]+"(?:,? and |, )?)+)', text):
+            for name in re.findall(r'"([^"]+)"', names):
+                named += 1
+                if name not in headings:
+                    wrong.append(f"{path.relative_to(ROOT)}: {name}")
+    assert named > 20
+    assert wrong == []

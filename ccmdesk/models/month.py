@@ -36,7 +36,8 @@ class PatientMonth(Base):
     complexity: Mapped[str] = mapped_column(String(10), default="none")
     other_services: Mapped[str] = mapped_column(String(400), default="")  # ';'-separated codes
     billed_elsewhere: Mapped[bool] = mapped_column(Boolean, default=False)
-    # A biller may choose another compliant code family for the month (see the billing rules).
+    # A biller may choose another compliant code family for the month (docs/billing-rules.md,
+    # "C8 Choosing the family").
     family_override: Mapped[str | None] = mapped_column(String(20))
 
     inpatient_stays: Mapped[list[InpatientStay]] = relationship(

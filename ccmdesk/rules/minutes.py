@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from ccmdesk.rules.intervals import Interval, month_days, month_parts
 
-# Thresholds in minutes the worklist and the progress bar aim at, per family (billing rules §1).
+# Thresholds in minutes the worklist and the progress bar aim at, per family (docs/billing-rules.md,
+# "Codes and families").
 # The complex and PCM families have uncapped add-ons; the bar stops at the first add-on.
 THRESHOLDS: dict[str, tuple[int, ...]] = {
     "ccm": (20, 40, 60),
@@ -91,7 +92,8 @@ def days_left(month: str, today: dt.date) -> int:
 
 
 def progress(family: str | None, seconds: int, month: str, today: dt.date) -> Progress:
-    """Countable seconds against the family's thresholds (C1: 19:59 is not 20 minutes)."""
+    """Countable seconds against the family's thresholds (C1: 19:59 is not 20 minutes;
+    docs/billing-rules.md, "C1 Whole seconds")."""
     left = days_left(month, today)
     if family is None:
         return Progress(None, seconds, None, 0, left)

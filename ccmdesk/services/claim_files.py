@@ -183,7 +183,8 @@ def _claim(
     # The diagnoses as the month was evaluated (the claim-lines CSV lists the same), A-L.
     diagnoses = tuple(r.inputs[1].conditions)[:CLAIM_DIAGNOSES]
     # Care-management lines point at the first four; no BHI code is billed yet, so no line
-    # points at the behavioural-health diagnoses first (docs/billing-rules.md).
+    # points at the behavioural-health diagnoses first (docs/billing-rules.md, "Diagnosis
+    # pointers").
     pointers = pointer_numbers(diagnoses)
     lines = tuple(
         x12.ServiceLine(line.code, line.units, line.charge_cents, r.date_of_service, pointers)

@@ -164,9 +164,9 @@ class MinutesService(ServiceBase):
         stays: dict[int, tuple[tuple[dt.date, dt.date], ...]],
         today: dt.date,
     ) -> Progress:
-        """The patient's countable seconds as the billing rules count them (one definition:
-        a consent dated after the month cuts nothing, as on the bill), against the thresholds
-        of the family the patient's conditions aim at."""
+        """The patient's countable seconds as the billing rules count them (C0-C6 in
+        docs/billing-rules.md; one definition: a consent dated after the month cuts nothing, as
+        on the bill), against the thresholds of the family the patient's conditions aim at."""
         segments = work.get(fact.patient_id, _NO_SEGMENTS)
         seconds = countable_seconds(m, fact.consent, stays.get(fact.patient_id, ()), segments)
         return progress(family_for(fact.conditions, fact.complexity), seconds, m.month, today)

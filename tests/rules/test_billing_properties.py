@@ -100,7 +100,8 @@ def test_cutting_an_entry_into_pieces_never_changes_the_result(p, f, entries, da
     cut = data.draw(st.integers(seg.start + 1, seg.end - 1))
     if cut in (MARCH.start, MARCH.end):
         # Cut exactly at a month end, no piece crosses it any more: only the warning
-        # SPLIT_AT_MONTH_BOUNDARY may go (the split works on segments, C0).
+        # SPLIT_AT_MONTH_BOUNDARY may go: the split works on segments (C0, docs/billing-rules.md,
+        # "C0 Segments").
         return
     # Two touching pieces (a pause of no length, or two entries back to back): no change.
     pieces = [seg._replace(end=cut), seg._replace(start=cut)]
@@ -187,9 +188,10 @@ def test_time_wholly_in_another_month_changes_nothing(p, f, entries) -> None:  #
 
 
 def reference_seconds(work: list[Segment], consent: dt.date | None, stays: Sequence[Stay]) -> int:
-    """C2-C6 read straight from the conventions, one segment at a time, with no shortcut:
-    March's part of each countable segment, less inpatient days and the days before a consent
-    dated inside March (one dated after it is no consent for March), counted once."""
+    """C2-C6 read straight from the conventions (docs/billing-rules.md), one segment at a
+    time, with no shortcut: March's part of each countable segment, less inpatient days and the
+    days before a consent dated inside March (one dated after it is no consent for March),
+    counted once."""
     day = lambda d: int(dt.datetime.combine(d, dt.time(), NY).timestamp())  # noqa: E731
     cuts = [(day(a), day(d + dt.timedelta(days=1))) for a, d in stays]
     if consent is not None and MARCH.first_day < consent <= MARCH.last_day:

@@ -1,5 +1,4 @@
-"""Countable seconds for a month (C1-C6), as the worklist shows them from the billing rules, and
-the next threshold the progress bar aims at."""
+"""Countable seconds for a month (C1-C6), as the worklist shows them, and the next threshold."""
 
 from __future__ import annotations
 

@@ -79,7 +79,8 @@ def test_one_running_stopwatch_per_person(sw: Services, clock: FakeClock) -> Non
         sw.stopwatch.start(NURSE, "1002")
     assert caught.value.running.entry_id == first.entry_id
     assert "still running" in str(caught.value)
-    # Pausing A and starting B is fine (C3: segments that merely touch do not overlap).
+    # Pausing A and starting B is fine: segments that merely touch do not overlap (C3,
+    # docs/billing-rules.md, "C3 Overlap counted once").
     clock.advance(minutes=2)
     sw.stopwatch.pause(NURSE, first.entry_id)
     second = sw.stopwatch.start(NURSE, "1002")

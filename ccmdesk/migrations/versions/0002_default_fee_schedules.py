@@ -14,7 +14,8 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-# Physician Fee Schedule national non-facility amounts, in cents (shared/domain reference §7).
+# Physician Fee Schedule national non-facility amounts, in cents (docs/billing-rules.md, "Codes
+# and families", with their sources).
 # A migration keeps its own copy: later edits to the practice's schedule must not rewrite history.
 FEES = {
     2025: {

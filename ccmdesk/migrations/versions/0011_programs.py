@@ -17,8 +17,8 @@ branch_labels = None
 depends_on = None
 
 # General BHI, Physician Fee Schedule national non-facility amounts in cents (the sources are
-# in docs/billing-rules.md). A migration keeps its own copy, as 0002 does; a year the practice
-# has no schedule for gets none, and a fee the practice already set is kept.
+# in docs/billing-rules.md, "Codes and families"). A migration keeps its own copy, as 0002 does;
+# a year the practice has no schedule for gets none, and a fee the practice already set is kept.
 FEES = {2025: {"99484": 5305}, 2026: {"99484": 5745}}
 
 

@@ -19,7 +19,8 @@ class TimeService(ServiceBase):
     """Durations come from UTC instants written at each transition, never from counting ticks."""
 
     def _now(self) -> dt.datetime:
-        # Whole seconds, as entries typed by hand and imported ones are (and C1 counts).
+        # Whole seconds, as entries typed by hand and imported ones are, and as C1 counts
+        # (docs/billing-rules.md, "C1 Whole seconds").
         return super()._now().replace(microsecond=0)
 
     def _entry(self, session: Session, actor: Actor, entry_id: int) -> TimeEntry:

@@ -40,7 +40,8 @@ def paint_threshold_bar(
 
 
 def percent_text(fraction: float) -> str:
-    # Rounded down: 19:59 of 20 minutes is not there yet (C1), so it must never read 100%.
+    # Rounded down: 19:59 of 20 minutes is not there yet, so it must never read 100% (C1,
+    # docs/billing-rules.md, "C1 Whole seconds").
     return f"{math.floor(fraction * 100)}%"
 
 
