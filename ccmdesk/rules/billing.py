@@ -3,6 +3,9 @@
 Pure: plain data in, a `MonthResult` out. Instants are whole UTC epoch seconds, so a month of
 10,000 patients is integer arithmetic; only local days (consent, stays, threshold dates) go
 through the practice's time zone.
+
+The rules are those of docs/billing-rules.md: C0-C8 below are its sections of those names ("C4
+Whose time counts" and so on), and the other sections are named in quotes where they apply.
 """
 
 from __future__ import annotations
@@ -36,10 +39,13 @@ from ccmdesk.rules.catalog import (
 from ccmdesk.rules.intervals import date_text, minus, month_days, month_year, short_month
 from ccmdesk.rules.waivers import covers as waiver_covers
 
+# Whose time counts and what for (docs/billing-rules.md, "C4 Whose time counts", "C5 Other
+# services, face to face and inpatient days").
 COUNTING_ROLES = frozenset({"clinical", "practitioner"})  # C4
 COUNTING_SERVICES = frozenset({"ccm", "pcm"})  # C5
 COMPLEX_LEVELS = frozenset({"moderate", "high"})
-# Order in which a segment excluded for several reasons is counted (billing rules §2).
+# Order in which a segment excluded for several reasons is counted (docs/billing-rules.md,
+# "Exclusion order").
 EXCLUSION_ORDER = (
     "NON_CLINICAL_TIME_EXCLUDED",
     "OTHER_SERVICE_TIME_EXCLUDED",
@@ -83,9 +89,9 @@ def kind_of(role: str, service: str, face_to_face: bool = False) -> int:
 
 
 class Segment(NamedTuple):
-    """One uninterrupted stretch of a time entry (C0: every rule works on segments; a paused
-    stopwatch leaves several). `evaluate` takes these, or the same data as `Columns`, the shape
-    a whole month comes in from the database."""
+    """One uninterrupted stretch of a time entry (docs/billing-rules.md, "C0 Segments": every
+    rule works on segments; a paused stopwatch leaves several). `evaluate` takes these, or the
+    same data as `Columns`, the shape a whole month comes in from the database."""
 
     start: int  # UTC epoch seconds
     end: int
@@ -606,7 +612,8 @@ def _months_before(day: dt.date, months: int) -> dt.date:
 
 
 def _exclude_kind(kind: int, seconds: int, excluded: dict[str, int], warnings: set[str]) -> None:
-    """Time by someone whose time never counts, or for another service (C4 before C5)."""
+    """Time by someone whose time never counts, or for another service (C4 before C5:
+    docs/billing-rules.md, "Exclusion order")."""
     if kind & NON_CLINICAL:
         warnings.add("NON_CLINICAL_TIME_EXCLUDED")
         excluded["NON_CLINICAL_TIME_EXCLUDED"] += seconds
@@ -619,7 +626,7 @@ def _exclude_kind(kind: int, seconds: int, excluded: dict[str, int], warnings: s
 @lru_cache(maxsize=256)
 def _excluding(kind: str | None, day: dt.date) -> frozenset[str]:
     """The codes that keep a month of this kind of care from billing (docs/billing-rules.md,
-    "Same-month exclusions"); with no kind (no condition), those that keep both CCM and PCM."""
+    "Blocks"); with no kind (no condition), those that keep both CCM and PCM."""
     if kind is None:
         return excluding("ccm", day) & excluding("pcm", day)
     return excluding(kind, day)
@@ -711,9 +718,13 @@ def _apcm_blocks(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]
     NO_CONDITIONS or BELOW_THRESHOLD, with a face-to-face visit in the three years before the
     month's end, the practice's attestation, and the codes in force."""
     blocks = _enrolment_blocks(m, patient)
-    visits = [d for d in (patient.initiating_visit_date, patient.last_visit_date) if d]
-    latest = max(visits) if visits else None
-    if latest is None or latest > m.last_day or latest < _months_before(m.last_day, 36):
+    # The latest visit by the month's end: one recorded later does not count for this month.
+    visits = [
+        d
+        for d in (patient.initiating_visit_date, patient.last_visit_date)
+        if d is not None and d <= m.last_day
+    ]
+    if not visits or max(visits) < _months_before(m.last_day, 36):
         blocks.add("NO_INITIATING_VISIT")
     if not m.apcm_attested:
         blocks.add("APCM_NOT_ATTESTED")
@@ -825,7 +836,8 @@ def _next_threshold(families: Sequence[Family], total: int, own: int) -> tuple[i
 
 
 class Tally(NamedTuple):
-    """A patient-month's time as the rules count it (C0-C6), before any code is chosen."""
+    """A patient-month's time as the rules count it (C0-C6 of docs/billing-rules.md), before
+    any code is chosen."""
 
     countable_seconds: int  # T: the union of the countable time
     practitioner_seconds: int  # P: the billing practitioner's own part of T
@@ -846,7 +858,7 @@ def count_time(
     """The one way the rules count a month's time: cut at the local month ends (C2); time by
     someone whose time never counts, or for another service, set aside whole under its first
     reason (C4, C5); inpatient days (C5), then the days before consent (C6), cut from the rest;
-    and what is left counted once (C3).
+    and what is left counted once (C3). The order is docs/billing-rules.md, "Exclusion order".
 
     A step with nothing to do costs a pass or two over the columns in C, so the usual
     patient-month (nothing across a month end, no stay, consent before the month) of a month of
@@ -1058,7 +1070,8 @@ def evaluate(
     *,
     dos_rule: str = "last_day",
 ) -> MonthResult:
-    """Apply the billing rules (C0-C8, §3-§6) to one patient-month."""
+    """Apply the billing rules (docs/billing-rules.md, C0-C8, "Blocks", "Warnings", "Date of
+    service") to one patient-month."""
     return evaluate_prepared(prepare(m, patient, facts, dos_rule=dos_rule), segments)
 
 

@@ -35,7 +35,8 @@ CODES: dict[str, Code] = {
         Code("99425", "PCM, each additional 30 min practitioner time", _D(2022, 1, 1)),
         Code("99426", "PCM, first 30 min clinical staff time", _D(2022, 1, 1)),
         Code("99427", "PCM, each additional 30 min staff time", _D(2022, 1, 1)),
-        # Known to the catalog, never produced from minutes (billing rules §1).
+        # Produced once per patient from the initiating visit's flag, or once a month for an
+        # APCM patient, never from minutes (docs/billing-rules.md, "G0506", "APCM").
         Code("G0506", "CCM initiation: extended assessment and care planning", _D(2017, 1, 1)),
         Code("G0556", "Advanced primary care management, level 1", _D(2025, 1, 1)),
         Code("G0557", "Advanced primary care management, level 2", _D(2025, 1, 1)),
@@ -51,7 +52,8 @@ CODES: dict[str, Code] = {
 
 @dataclass(frozen=True)
 class Family:
-    """A base code and its add-on, with the minutes each needs (billing rules §1)."""
+    """A base code and its add-on, with the minutes each needs (docs/billing-rules.md, "Codes
+    and families")."""
 
     key: str
     label: str
@@ -76,7 +78,8 @@ class Family:
         return dataclasses.replace(self, addon_in_force=False)
 
     def units(self, seconds: int) -> tuple[int, int]:
-        """(base units, add-on units) for this much time (C1: whole seconds, no rounding)."""
+        """(base units, add-on units) for this much time (docs/billing-rules.md, "C1 Whole
+        seconds": no rounding)."""
         base = self.base_minutes * 60
         if seconds < base:
             return 0, 0
@@ -146,7 +149,7 @@ APCM_CODES = frozenset(APCM_LEVELS)
 class Bundle:
     """Codes that, billed in the same month by the same practitioner, keep the month of the
     `billed` kinds of care from billing (EXCLUDED_SERVICE), from `start` until `end`
-    (docs/billing-rules.md, "Same-month exclusions"). A kind is "ccm" (the CCM families),
+    (docs/billing-rules.md, "Blocks" and "Dated rules"). A kind is "ccm" (the CCM families),
     "pcm" (the PCM families), "apcm" or "bhi"."""
 
     billed: frozenset[str]
@@ -495,8 +498,9 @@ CLAIM_POINTERS = 4  # diagnoses one service line points at (box 24E, SV107)
 # assumes it has been met (docs/billing-rules.md, "Patient share").
 PART_B_DEDUCTIBLE: dict[int, int] = {2025: 25700, 2026: 28300}
 
-# Medicare national non-facility amounts in cents (shared/domain reference §7). The database is
-# seeded from a frozen copy of these in migrations 0002 and 0011 (99484); a test keeps them equal.
+# Medicare national non-facility amounts in cents (docs/billing-rules.md, "Codes and families",
+# with their sources). The database is seeded from a frozen copy of these in migrations 0002 and
+# 0011 (99484); a test keeps them equal.
 DEFAULT_FEES: dict[int, dict[str, int]] = {
     2025: {
         "99490": 6049,
