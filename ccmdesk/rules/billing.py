@@ -430,6 +430,17 @@ class MonthResult:
         return program_for(self.conditions)
 
     @property
+    def all_lines(self) -> tuple[CodeLine, ...]:
+        """Every code line the month bills on its claim: its program's, then its general
+        BHI's (G0506 is not here: it goes on the initiating visit's claim)."""
+        return self.lines + (self.bhi.lines if self.bhi is not None else ())
+
+    @property
+    def bills(self) -> bool:
+        """The month bills something (its program, its BHI or both): it makes a claim."""
+        return bool(self.all_lines)
+
+    @property
     def total_cents(self) -> int:
         """What the month bills in all: its program and its general BHI."""
         return self.amount_cents + (self.bhi.amount_cents if self.bhi is not None else 0)
