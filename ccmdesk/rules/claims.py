@@ -1,11 +1,14 @@
-"""Claim edits (what keeps a billable month out of the claim file) and diagnosis pointers."""
+"""Claim edits (what keeps a billable month out of the claim file), the claim's diagnoses and
+lines, and diagnosis pointers."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ccmdesk.rules.billing import CodeLine, MonthResult
 from ccmdesk.rules.catalog import CLAIM_DIAGNOSES, CLAIM_POINTERS
 from ccmdesk.rules.validation import US_STATES, mbi_error, normalize_mbi
 
@@ -159,3 +162,54 @@ def pointer_numbers(diagnoses: Sequence[str], *, bhi: bool = False) -> tuple[int
 def pointer_letters(diagnoses: Sequence[str], *, bhi: bool = False) -> str:
     """The same pointers as letters, as box 24E and the claim-lines CSV show them ("ABCD")."""
     return "".join(POINTER_LETTERS[n - 1] for n in pointer_numbers(diagnoses, bhi=bhi))
+
+
+def diagnosis_order(conditions: Sequence[str], focus: str | None = None) -> tuple[str, ...]:
+    """The claim's diagnoses in order, up to the 12 a claim carries: the focus condition first
+    when it is on the list, then the others in the patient's order (docs/billing-rules.md,
+    "Diagnosis pointers")."""
+    codes = tuple(conditions)
+    if focus is not None and focus in codes:
+        codes = (focus, *(code for code in codes if code != focus))
+    return codes[:CLAIM_DIAGNOSES]
+
+
+def claim_diagnoses(result: MonthResult) -> tuple[str, ...]:
+    """The diagnoses of the month's claim in order (HI, box 21, the claim-lines CSV): the
+    conditions it was evaluated with, a pcm_focus month's focus condition first."""
+    patient = result.inputs[1]
+    focus = patient.focus_condition if result.program == "pcm_focus" else None
+    return diagnosis_order(patient.conditions, focus)
+
+
+@dataclass(frozen=True)
+class ClaimLine:
+    """One service line of a month's claim: its code line, date of service and pointers."""
+
+    line: CodeLine
+    service_date: dt.date
+    pointers: tuple[int, ...]  # 1-based places in claim_diagnoses(result)
+    g0506: bool = False  # belongs on the initiating visit's claim, never in the month's 837P
+
+    @property
+    def letters(self) -> str:
+        """The pointers as box 24E and the claim-lines CSV show them ("ABCD")."""
+        return "".join(POINTER_LETTERS[n - 1] for n in self.pointers)
+
+
+def claim_lines(result: MonthResult, *, g0506: bool = False) -> tuple[ClaimLine, ...]:
+    """The lines the month's claim carries (result.all_lines): its program's lines, dated by
+    the month's date of service (an APCM month's last day) and pointing at the first four
+    diagnoses, then its 99484 line, pointing at the behavioural-health diagnoses first. With
+    `g0506`, the G0506 line follows, dated the initiating visit's day, for the superbill and
+    the claim lines; the 837P never asks for it (docs/billing-rules.md, "G0506")."""
+    diagnoses = claim_diagnoses(result)
+    care = pointer_numbers(diagnoses)
+    lines = [ClaimLine(line, result.date_of_service, care) for line in result.lines]
+    if result.bhi is not None:
+        bhi = pointer_numbers(diagnoses, bhi=True)
+        day = result.bhi.date_of_service
+        lines.extend(ClaimLine(line, day, bhi) for line in result.bhi.lines)
+    if g0506 and result.g0506 is not None and result.g0506_day is not None:
+        lines.append(ClaimLine(result.g0506, result.g0506_day, care, g0506=True))
+    return tuple(lines)

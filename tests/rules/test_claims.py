@@ -8,16 +8,19 @@ import datetime as dt
 import pytest
 
 from ccmdesk.reports import x12
-from ccmdesk.rules.billing import MonthFacts, evaluate
-from ccmdesk.rules.catalog import REASONS, Kind
+from ccmdesk.rules.billing import Month, MonthFacts, evaluate
+from ccmdesk.rules.catalog import DEFAULT_FEES, REASONS, Kind
 from ccmdesk.rules.claims import (
     US_STATES,
     PatientClaimFacts,
     PostalAddress,
     PracticeClaimSettings,
     behavioural_health,
+    claim_diagnoses,
     claim_edits,
+    claim_lines,
     claim_ready,
+    diagnosis_order,
     pointer_letters,
     pointer_numbers,
     signature_on_file,
@@ -25,7 +28,7 @@ from ccmdesk.rules.claims import (
 from tests.helpers import x12 as files
 from tests.helpers.rules import MARCH, entry
 from tests.helpers.rules import patient as billing_patient
-from tests.helpers.scenario_cases import CASES, Case, assert_case
+from tests.helpers.scenario_cases import CASES, MONTH, NY, Case, assert_case, w
 
 CLAIM_EDITS = (
     "CLAIM_NO_ADDRESS",
@@ -272,6 +275,82 @@ def test_the_pointers_make_a_claim_the_837p_check_accepts() -> None:
     text = x12.checked_837p(files.interchange(files.claim(diagnoses=diagnoses, lines=lines)))
     pointers = [s[7] for s in files.segments(text) if s[0] == "SV1"]
     assert pointers == ["1:2:3:4", "5:6:1:2"]
+
+
+# --- the claim's diagnoses and lines -----------------------------------------------------
+
+TWENTY = [entry(w("RN", 20, 4))]  # 99490, or one unit of PCM's 99424 by the practitioner
+BHI = entry(w("RN", 21, 21, hour=15, service="bhi"))  # 99484
+MARCH_ATTESTED = Month.of(MONTH, NY, DEFAULT_FEES, apcm_attested=True)
+
+
+def test_the_diagnoses_keep_the_patients_order_and_the_first_twelve() -> None:
+    codes = tuple(f"E11.{n}" for n in range(13))
+    assert diagnosis_order(codes) == codes[:12]
+    assert diagnosis_order(("E11.9", "I10", "J44.9"), "J44.9") == ("J44.9", "E11.9", "I10")
+    # A focus that is 13th on the list is first on the claim; the 12th then drops off.
+    assert diagnosis_order(codes, "E11.12") == ("E11.12", *codes[:11])
+    assert diagnosis_order(("E11.9", "I10"), "J44.9") == ("E11.9", "I10")  # not on the list
+
+
+def test_a_pcm_focus_month_lists_its_focus_condition_first_and_points_at_it_first() -> None:
+    facts = billing_patient(conditions=("E11.9", "I10", "J44.9"), program="pcm_focus",
+                            focus_condition="J44.9")  # fmt: skip
+    result = evaluate(MARCH, facts, MonthFacts(), [entry(w("RN", 31, 4))])
+    assert result.billable and result.program == "pcm_focus"
+    assert claim_diagnoses(result) == ("J44.9", "E11.9", "I10")
+    assert [(c.line.code, c.pointers, c.letters) for c in claim_lines(result)] == [
+        (line.code, (1, 2, 3), "ABC") for line in result.lines
+    ]
+    # The same conditions under ccm keep the file's order.
+    ccm = evaluate(MARCH, billing_patient(conditions=facts.conditions), MonthFacts(), TWENTY)
+    assert claim_diagnoses(ccm) == ("E11.9", "I10", "J44.9")
+
+
+def test_a_bhi_month_adds_its_line_pointing_at_the_behavioural_health_diagnoses_first() -> None:
+    facts = billing_patient(conditions=("E11.9", "I10", "F33.1"))
+    result = evaluate(MARCH, facts, MonthFacts(), [*TWENTY, BHI])
+    lines = claim_lines(result)
+    assert [(c.line.code, c.pointers, c.letters) for c in lines] == [
+        ("99490", (1, 2, 3), "ABC"),
+        ("99484", (3, 1, 2), "CAB"),
+    ]
+    assert tuple(c.line for c in lines) == result.all_lines
+    assert {c.service_date for c in lines} == {dt.date(2026, 3, 31)}
+    # Dated by the threshold, each line takes the day its own time reached it.
+    dated = evaluate(MARCH, facts, MonthFacts(), [*TWENTY, BHI], dos_rule="threshold_date")
+    assert [c.service_date for c in claim_lines(dated)] == [dt.date(2026, 3, 4),
+                                                            dt.date(2026, 3, 21)]  # fmt: skip
+
+
+def test_a_month_whose_bhi_alone_bills_has_the_bhi_line_alone() -> None:
+    facts = billing_patient(conditions=("E11.9", "F33.1"))
+    result = evaluate(MARCH, facts, MonthFacts(), [entry(w("RN", 19, 4)), BHI])
+    assert not result.billable and result.bills
+    assert [(c.line.code, c.pointers) for c in claim_lines(result)] == [("99484", (2, 1))]
+    nothing = evaluate(MARCH, facts, MonthFacts(), [entry(w("RN", 19, 4))])
+    assert not nothing.bills and claim_lines(nothing) == ()
+
+
+def test_an_apcm_line_is_dated_the_months_last_day_whatever_the_practice_rule() -> None:
+    facts = billing_patient(program="apcm")
+    result = evaluate(MARCH_ATTESTED, facts, MonthFacts(), TWENTY, dos_rule="threshold_date")
+    (line,) = claim_lines(result)
+    assert (line.line.code, line.service_date, line.pointers) == (
+        "G0557", dt.date(2026, 3, 31), (1, 2),
+    )  # fmt: skip
+
+
+def test_g0506_is_a_claim_line_only_when_asked_for_dated_the_initiating_visit() -> None:
+    visit = dt.date(2026, 3, 2)
+    facts = billing_patient(initiating_visit_date=visit, g0506=True)
+    result = evaluate(MARCH, facts, MonthFacts(), TWENTY)
+    assert result.g0506 is not None
+    assert [c.line.code for c in claim_lines(result)] == ["99490"]  # the 837P's lines
+    *_, g0506 = claim_lines(result, g0506=True)
+    assert (g0506.line.code, g0506.service_date, g0506.g0506, g0506.letters) == (
+        "G0506", visit, True, "AB",
+    )  # fmt: skip
 
 
 # --- billing stays as it was --------------------------------------------------------------
