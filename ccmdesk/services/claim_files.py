@@ -1,4 +1,4 @@
-"""The month's 837P claim files: one per payer, from its signed, billable, claim-ready months."""
+"""The month's 837P claim files: one per payer, from its signed, billing, claim-ready months."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 
 from ccmdesk.models import Patient, Payer, Practice, SentClaim, Staff
 from ccmdesk.reports import x12
-from ccmdesk.rules.catalog import CLAIM_DIAGNOSES
-from ccmdesk.rules.claims import pointer_numbers
+from ccmdesk.rules.claims import claim_diagnoses, claim_lines
 from ccmdesk.services.billing.evaluation import BillingRow
 from ccmdesk.services.claims import ClaimStatus, sent_files
 from ccmdesk.services.errors import ServiceError
@@ -88,10 +87,11 @@ class ClaimFile:
 
 
 def sendable(row: BillingRow, status: ClaimStatus | None, *, resend: bool) -> bool:
-    """Whether the patient-month goes in a claim file: billable, signed (whatever the export's
-    signed-only choice), no claim edit failing, and not sent before unless resending."""
+    """Whether the patient-month goes in a claim file: it bills (its program, its BHI or both),
+    signed (whatever the export's signed-only choice), no claim edit failing, and not sent
+    before unless resending."""
     return (
-        row.result.billable
+        row.result.bills
         and row.result.signed
         and status is not None
         and status.ready
@@ -180,15 +180,13 @@ def _claim(
     group: x12.BillingProvider,
 ) -> x12.Claim:
     r = row.result
-    # The diagnoses as the month was evaluated (the claim-lines CSV lists the same), A-L.
-    diagnoses = tuple(r.inputs[1].conditions)[:CLAIM_DIAGNOSES]
-    # Care-management lines point at the first four; no BHI code is billed yet, so no line
-    # points at the behavioural-health diagnoses first (docs/billing-rules.md, "Diagnosis
-    # pointers").
-    pointers = pointer_numbers(diagnoses)
+    # The month's claim lines (its program's, then its BHI line; G0506 goes on the initiating
+    # visit's claim, never here) and diagnoses in the order the superbill and the claim-lines
+    # CSV use (docs/billing-rules.md, "Diagnosis pointers").
+    diagnoses = claim_diagnoses(r)
     lines = tuple(
-        x12.ServiceLine(line.code, line.units, line.charge_cents, r.date_of_service, pointers)
-        for line in r.lines
+        x12.ServiceLine(c.line.code, c.line.units, c.line.charge_cents, c.service_date, c.pointers)
+        for c in claim_lines(r)
     )
     rendering = None
     billing = None

@@ -1,4 +1,4 @@
-"""Which billable months may go in a claim file: claim edits, claim ids and claims sent."""
+"""Which months that bill may go in a claim file: claim edits, claim ids and claims sent."""
 
 from __future__ import annotations
 
@@ -158,7 +158,7 @@ def claim_reads(
 
 def statuses_from(reads: ClaimReads, only: Container[str] | None = None) -> dict[str, ClaimStatus]:
     """The claim statuses of what `claim_reads` read (of the MRNs in `only`, when given: the
-    billing panel asks for its billable months), by MRN: pure Python, no database."""
+    billing panel asks for the months that bill), by MRN: pure Python, no database."""
     month, practice, sent = reads.month, reads.practice, reads.sent
     failed = practice_edits(practice)  # the same for every patient: worked out once
     return {
