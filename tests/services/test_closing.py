@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from ccmdesk.db import Database
+from ccmdesk.models import MonthClose
 from ccmdesk.services import PermissionDenied, ServiceError, Services, ValidationFailed
-from tests.helpers.billing import READY_MRN, patient_row, with_cases
+from tests.helpers.billing import (
+    READY_MRN,
+    add_case_staff,
+    import_cases,
+    patient_row,
+    with_cases,
+)
 from tests.helpers.common import ADMIN, BILLER, CLI, DOCTOR, NURSE
 from tests.helpers.payer_billing import PCM_ONLY, UNKNOWN, add_payers, set_payers
-from tests.helpers.scenario_cases import CASES, MONTH
+from tests.helpers.scenario_cases import CASES, MONTH, w
 
 REVOKED_IN_FEBRUARY = {"consent_revoked_date": "2026-02-27"}
 OFF_MEDICARE = {"payer": "", "payer_type": "", "member_id": ""}  # the old columns, emptied
@@ -164,3 +172,37 @@ def test_a_new_payer_on_the_record_flags_a_closed_month_only_when_it_changes_the
     (flag,) = check.flags
     assert flag.mrn == READY_MRN and "primary payer" in flag.why
     assert check.changed == (READY_MRN,)
+
+
+# --- general BHI on the stored bill (docs/billing-rules.md, "Closed and signed months") --------
+
+
+def test_a_closed_bill_without_bhi_keeps_its_lines_as_before(team: Services, db: Database) -> None:
+    team.closing.close(BILLER, MONTH)
+    with db.read() as session:
+        bill = session.scalars(select(MonthClose.bill)).one()
+    rows = team.billing.month(BILLER, MONTH).rows
+    assert bill.splitlines() == [
+        f"{r.mrn}|{r.result.codes}|{r.result.amount_cents}|{r.result.signed}" for r in rows
+    ]
+
+
+def test_a_closed_month_whose_bhi_starts_billing_shows_a_difference(
+    staffed: Services, db: Database
+) -> None:
+    case = next(c for c in CASES if f"S{c.number:02d}" == READY_MRN)  # 99490 on E11.9, I10
+    bhi = w("RN", 21, 21, hour=15, service="bhi")  # 21 minutes tagged BHI
+    import_cases(add_case_staff(staffed), (dataclasses.replace(case, work=(*case.work, bhi)),))
+    row = staffed.billing.patient_month(BILLER, READY_MRN, MONTH)
+    assert row.result.bhi is not None and row.result.bhi.blocks == ("NO_BH_CONDITION",)
+    staffed.closing.close(BILLER, MONTH)
+    with db.read() as session:
+        closed_line = session.scalars(select(MonthClose.bill)).one()
+    # BHI time that bills nothing leaves the line as it always read.
+    assert closed_line == f"{READY_MRN}|99490x1|6613|False"
+    # The behavioural-health diagnosis recorded late: the month's BHI now bills 99484.
+    staffed.patients.save_text(NURSE, patient_row(case) | {"conditions": "E11.9;F33.1"}, READY_MRN)
+    check = staffed.closing.check(BILLER, MONTH)
+    assert not check.ok and check.changed == (READY_MRN,)
+    (flag,) = check.flags
+    assert (flag.before, flag.after) == (closed_line, f"{closed_line}|bhi:99484x1|5745")

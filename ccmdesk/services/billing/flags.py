@@ -16,8 +16,14 @@ from ccmdesk.services.context import Actor
 
 
 def bill_line(row: BillingRow) -> str:
-    """One patient's line of a month's bill, as closing stores and re-checks it."""
-    return f"{row.mrn}|{row.result.codes}|{row.result.amount_cents}|{row.result.signed}"
+    """One patient's line of a month's bill, as closing stores and re-checks it. When the
+    month's general BHI bills, `|bhi:<codes>|<cents>` follows, so a line without BHI reads
+    exactly as before BHI existed (docs/billing-rules.md, "Closed and signed months")."""
+    r = row.result
+    line = f"{row.mrn}|{r.codes}|{r.amount_cents}|{r.signed}"
+    if r.bhi is not None and r.bhi.bills:
+        line += f"|bhi:{r.bhi.codes}|{r.bhi.amount_cents}"
+    return line
 
 
 def billed_months(session: Session, patient_ids: Iterable[int]) -> set[str]:
