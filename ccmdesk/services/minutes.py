@@ -14,12 +14,11 @@ from ccmdesk.rules.billing import (
     Month,
     bhi_countable_seconds,
     countable_seconds,
-    is_bh_condition,
 )
 from ccmdesk.rules.intervals import month_of
 from ccmdesk.rules.minutes import Progress, family_for, progress
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
-from ccmdesk.services.billing.queries import Programs, conditions, inpatient_stays, programs, work
+from ccmdesk.services.billing.queries import Programs, inpatient_stays, programs, work
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound
 from ccmdesk.services.patients import enrollment_status
@@ -41,9 +40,9 @@ class MonthProgress:
     enrollment: str
     progress: Progress
     # General BHI toward 99484's 20 minutes, counted apart (docs/billing-rules.md, "General
-    # BHI"); None when the patient has no behavioural-health condition and no BHI time.
-    bhi: Progress | None = None
-    bh_condition: bool = False  # a behavioural-health condition (F01-F99) is on file
+    # BHI"), from the segments already read: the screen shows it for a patient with a
+    # behavioural-health condition, or with BHI time.
+    bhi: Progress
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,6 @@ class MinutesService(ServiceBase):
         stays = _month_stays(session, m, ids)
         today = now.astimezone(zone).date()
         fact = facts[0]
-        bh = any(map(is_bh_condition, conditions(session, which).get(fact.patient_id, ())))
         segments = work.get(fact.patient_id, _NO_SEGMENTS)
         bhi_seconds = bhi_countable_seconds(
             m, fact.consent, stays.get(fact.patient_id, ()), segments
@@ -115,8 +113,7 @@ class MinutesService(ServiceBase):
             month=month,
             enrollment=enrollment_status(fact.consent, fact.revoked, today),
             progress=self._progress(m, fact, work, stays, today, programs(session, month, ids)),
-            bhi=progress("bhi", bhi_seconds, month, today) if bh or bhi_seconds else None,
-            bh_condition=bh,
+            bhi=progress("bhi", bhi_seconds, month, today),
         )
 
     def worklist(self, actor: Actor, month: str | None = None) -> list[WorklistRow]:

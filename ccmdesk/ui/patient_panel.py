@@ -74,13 +74,18 @@ def _toward(p: Progress, counted: str) -> str:
     return f"{counted} of {goal}:00 counted · {short} still needed · {days}"
 
 
-def bhi_text(result: MonthProgress) -> tuple[str, str]:
+def shows_bhi(result: MonthProgress, bh_condition: bool) -> bool:
+    """The BHI bar is for a patient with a behavioural-health condition, and for any month
+    with BHI time (which then says why it cannot bill)."""
+    return bh_condition or result.bhi.countable_seconds > 0
+
+
+def bhi_text(result: MonthProgress, bh_condition: bool) -> tuple[str, str]:
     """The BHI bar's line above and line under (docs/billing-rules.md, "General BHI")."""
-    assert result.bhi is not None
     p = result.bhi
     counted = clock_text(p.countable_seconds)
     above = FAMILY_LABELS["bhi"]
-    if not result.bh_condition:
+    if not bh_condition:
         return above, (
             f"{counted} of BHI time counted · no behavioural-health condition (F01-F99) is on "
             "file, so BHI cannot bill"
@@ -134,6 +139,7 @@ class PatientPanel(QFrame):
         self.bhi_text.setObjectName("bhiText")
         self.bhi_text.setWordWrap(True)
         self._bhi_shown = False
+        self._bh_condition = False  # the patient's: read with the patient's record
         self.log = QTableWidget(0, len(LOG_HEADERS))
         self.log.setObjectName("patientLog")
         self.log.setHorizontalHeaderLabels(list(LOG_HEADERS))
@@ -205,6 +211,7 @@ class PatientPanel(QFrame):
 
     def set_mrn(self, mrn: str | None) -> None:
         self._mrn = mrn
+        self._bh_condition = False  # until the patient's record is read
         self.stopwatch.set_mrn(mrn)
         self.refresh()
 
@@ -260,7 +267,8 @@ class PatientPanel(QFrame):
         dob = record.dob.isoformat() if record.dob else "—"
         conditions = ", ".join(record.conditions) if record.conditions else "none on file"
         self.details.setText(f"MRN {record.mrn} · born {dob} · chronic conditions: {conditions}")
-        self.stopwatch.set_mrn(record.mrn, bhi=any(map(is_bh_condition, record.conditions)))
+        self._bh_condition = any(map(is_bh_condition, record.conditions))
+        self.stopwatch.set_mrn(record.mrn, bhi=self._bh_condition)
         self._zone = self._services.practice_zone()
         self.enrolment.set_patient(record.mrn, f"{record.first_name} {record.last_name}")
         self._show_enrolment()
@@ -314,10 +322,10 @@ class PatientPanel(QFrame):
         # The same bar as the worklist's: the share of the next threshold, ticks below it.
         self.bar.set_progress(progress_share(p) or 0.0, threshold_ticks(p))
         self.bar.setVisible(p.family != NO_MINUTES)  # APCM: nothing to fill
-        self._bhi_shown = result.bhi is not None
+        self._bhi_shown = shows_bhi(result, self._bh_condition)
         self._show_bhi(self._bhi_shown)
-        if result.bhi is not None:
-            above, below = bhi_text(result)
+        if self._bhi_shown:
+            above, below = bhi_text(result, self._bh_condition)
             self.bhi_label.setText(above)
             self.bhi_text.setText(below)
             self.bhi_bar.set_progress(progress_share(result.bhi) or 0.0, ())
