@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from ccmdesk.db import Database
 from ccmdesk.models import InpatientStay, Patient, PatientMonth, Staff, TimeEntry, TimeSegment
+from ccmdesk.rules.minutes import NO_MINUTES
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import PermissionDenied, Services
-from ccmdesk.rules.minutes import NO_MINUTES
 from tests.helpers.common import BILLER, CLI, NURSE, FakeClock, patient_text
 from tests.helpers.programs import set_program
 
