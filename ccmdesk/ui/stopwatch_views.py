@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from ccmdesk.services import TimerState
 from ccmdesk.ui.forms import ReasonDialog, ask_reason, plain
 from ccmdesk.ui.stopwatch import StopwatchController
-from ccmdesk.ui.stopwatch_dialogs import SERVICE_LABELS, clock_text, service_tag
+from ccmdesk.ui.stopwatch_dialogs import clock_text, service_tag
 
 STATE_WORDS = {"running": "Running", "paused": "Paused"}
 
@@ -169,7 +169,8 @@ class StopwatchPanel(QWidget):
         if not self._controller.can_record:
             text = "Your role does not record care-management time."
         elif timer is not None:
-            text = f"{STATE_WORDS[timer.state]} · {SERVICE_LABELS[timer.service]}"
+            # Which service it times, short enough to leave the panel its width.
+            text = f"{STATE_WORDS[timer.state]} · timing {timer.service.upper()}"
         elif running is not None:
             text = f"Your stopwatch is running for {running.patient_name}."
         else:

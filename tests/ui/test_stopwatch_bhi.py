@@ -87,7 +87,7 @@ def test_start_bhi_sits_beside_start_ccm_and_times_bhi_in_one_click(
     window.data_changed.flush()
     run_window(window, clock, 5 * 60)
     # The running stopwatch says what it times, on the panel and in the status bar.
-    assert stopwatch.state_label.text() == "Running · BHI — behavioral health integration"
+    assert stopwatch.state_label.text() == "Running · timing BHI"
     assert "Lina Moreau · BHI · 5:00" in window.status_timer.text()
     assert not stopwatch.bhi_button.isVisible()  # one stopwatch per patient
     stop_with_the_dialog_as_it_opens(window, monkeypatch)
