@@ -1158,25 +1158,49 @@ def _g0506(m: Month, patient: PatientFacts) -> CodeLine | None:
     return CodeLine("G0506", 1, m.fees.get("G0506", 0))
 
 
-def _bhi_tally(prepared: Prepared, columns: Columns) -> Tally | None:
-    """The month's time tagged BHI counted as CCM's is (C1-C4, C6, C7; face to face and
-    inpatient days excluded), apart from it; None when no time is tagged BHI."""
+def bhi_columns(columns: Columns) -> Columns | None:
+    """The month's segments tagged BHI, with their kinds as BHI counts them (its own service:
+    only someone whose time never counts, or face to face, sets time aside); None when no time
+    is tagged BHI (docs/billing-rules.md, "General BHI")."""
     kinds = columns.kinds
     mine = [bool(kind & BHI_SERVICE) for kind in kinds]
     if not any(mine):
         return None
-    m, patient, _, _, cut_consent, stays, _, _, _ = prepared
     bhi_kinds = [
         (kind & NON_CLINICAL) | (OTHER_SERVICE if kind & FACE_TO_FACE else 0)
         for kind in compress(kinds, mine)
     ]
-    picked = Columns(
+    return Columns(
         list(compress(columns.starts, mine)),
         list(compress(columns.ends, mine)),
         list(compress(columns.staff, mine)),
         bhi_kinds,
     )
+
+
+def _bhi_tally(prepared: Prepared, columns: Columns) -> Tally | None:
+    """The month's time tagged BHI counted as CCM's is (C1-C4, C6, C7; face to face and
+    inpatient days excluded), apart from it; None when no time is tagged BHI."""
+    picked = bhi_columns(columns)
+    if picked is None:
+        return None
+    m, patient, _, _, cut_consent, stays, _, _, _ = prepared
     return count_time(m, cut_consent, stays, patient.billing_practitioner_id, picked)
+
+
+def bhi_countable_seconds(
+    m: Month,
+    consent_date: dt.date | None,
+    inpatient_stays: Sequence[tuple[dt.date, dt.date]],
+    segments: Columns | Iterable[Segment],
+) -> int:
+    """A patient-month's countable BHI seconds exactly as `evaluate` counts them for 99484
+    (the BHI result's countable seconds): what the patient panel's BHI bar shows."""
+    picked = bhi_columns(as_columns(segments))
+    if picked is None:
+        return 0
+    cut = consent_cut(m, consent_date)
+    return count_time(m, cut, stay_spans(m, inpatient_stays), None, picked).countable_seconds
 
 
 def _bhi_result(prepared: Prepared, tally: Tally) -> MonthResult:

@@ -9,11 +9,16 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from ccmdesk.models import Enrollment, Patient, PatientCondition, PatientMonth, Staff
-from ccmdesk.rules.billing import Columns, Month, countable_seconds
+from ccmdesk.rules.billing import (
+    Columns,
+    Month,
+    bhi_countable_seconds,
+    countable_seconds,
+)
 from ccmdesk.rules.intervals import month_of
 from ccmdesk.rules.minutes import Progress, family_for, progress
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
-from ccmdesk.services.billing.queries import inpatient_stays, work
+from ccmdesk.services.billing.queries import Programs, inpatient_stays, programs, work
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound
 from ccmdesk.services.patients import enrollment_status
@@ -34,6 +39,10 @@ class MonthProgress:
     month: str
     enrollment: str
     progress: Progress
+    # General BHI toward 99484's 20 minutes, counted apart (docs/billing-rules.md, "General
+    # BHI"), from the segments already read: the screen shows it for a patient with a
+    # behavioural-health condition, or with BHI time.
+    bhi: Progress
 
 
 @dataclass(frozen=True)
@@ -94,12 +103,17 @@ class MinutesService(ServiceBase):
         stays = _month_stays(session, m, ids)
         today = now.astimezone(zone).date()
         fact = facts[0]
+        segments = work.get(fact.patient_id, _NO_SEGMENTS)
+        bhi_seconds = bhi_countable_seconds(
+            m, fact.consent, stays.get(fact.patient_id, ()), segments
+        )
         return MonthProgress(
             mrn=fact.mrn,
             patient_name=fact.name,
             month=month,
             enrollment=enrollment_status(fact.consent, fact.revoked, today),
-            progress=self._progress(m, fact, work, stays, today),
+            progress=self._progress(m, fact, work, stays, today, programs(session, month, ids)),
+            bhi=progress("bhi", bhi_seconds, month, today),
         )
 
     def worklist(self, actor: Actor, month: str | None = None) -> list[WorklistRow]:
@@ -135,12 +149,13 @@ class MinutesService(ServiceBase):
             # whole history instead.
             work = _month_segments(session, m, int(now.timestamp()), None)
             stays = _month_stays(session, m, None)
+            in_force = programs(session, month, None)
         rows = [
             WorklistRow(
                 mrn=f.mrn,
                 patient_name=f.name,
                 enrollment="Enrolled",
-                progress=self._progress(m, f, work, stays, today),
+                progress=self._progress(m, f, work, stays, today, in_force),
                 last_contact=_last_contact(work.get(f.patient_id)),
             )
             for f in facts
@@ -163,13 +178,17 @@ class MinutesService(ServiceBase):
         work: dict[int, Columns],
         stays: dict[int, tuple[tuple[dt.date, dt.date], ...]],
         today: dt.date,
+        in_force: Programs,
     ) -> Progress:
         """The patient's countable seconds as the billing rules count them (C0-C6 in
         docs/billing-rules.md; one definition: a consent dated after the month cuts nothing, as
-        on the bill), against the thresholds of the family the patient's conditions aim at."""
+        on the bill), against the thresholds of the family the patient's program and
+        conditions aim at (a patient with no program period is in `ccm`)."""
         segments = work.get(fact.patient_id, _NO_SEGMENTS)
         seconds = countable_seconds(m, fact.consent, stays.get(fact.patient_id, ()), segments)
-        return progress(family_for(fact.conditions, fact.complexity), seconds, m.month, today)
+        program = in_force.get(fact.patient_id, ("ccm", None))[0]
+        family = family_for(fact.conditions, fact.complexity, program)
+        return progress(family, seconds, m.month, today)
 
     @staticmethod
     def _facts(session: Session, month: str, which: ColumnElement[bool]) -> list[_Facts]:

@@ -251,7 +251,10 @@ class MainWindow(QMainWindow):
         timer_menu = self.menuBar().addMenu("&Stopwatch")
         self.toggle_action = QAction("&Start or stop and save", self)
         self.toggle_action.setShortcut(QKeySequence("Ctrl+Space"))
-        self.toggle_action.triggered.connect(self.toggle_timer)
+        self.toggle_action.triggered.connect(lambda: self.toggle_timer())
+        self.toggle_bhi_action = QAction("Start &BHI or stop and save", self)
+        self.toggle_bhi_action.setShortcut(QKeySequence("Ctrl+Shift+Space"))
+        self.toggle_bhi_action.triggered.connect(lambda: self.toggle_timer("bhi"))
         self.pause_action = QAction("&Pause or resume", self)
         self.pause_action.setShortcut(QKeySequence("Ctrl+P"))
         self.pause_action.triggered.connect(self.pause_timer)
@@ -263,7 +266,7 @@ class MainWindow(QMainWindow):
         self.mini_action.setCheckable(True)
         self.mini_action.setShortcut(QKeySequence("Ctrl+M"))
         self.mini_action.toggled.connect(self.show_mini_timer)
-        for action in (self.toggle_action, self.pause_action):
+        for action in (self.toggle_action, self.toggle_bhi_action, self.pause_action):
             timer_menu.addAction(action)
         timer_menu.addSeparator()
         timer_menu.addAction(self.on_call_action)
@@ -590,10 +593,11 @@ class MainWindow(QMainWindow):
             return page.current_mrn() if isinstance(page, WorklistPage) else None
         return None
 
-    def toggle_timer(self) -> None:
-        """Ctrl+Space: start the chosen patient's stopwatch, or stop and save the running one."""
+    def toggle_timer(self, service: str = "ccm") -> None:
+        """Ctrl+Space (CCM) and Ctrl+Shift+Space (BHI): start the chosen patient's stopwatch
+        timing that service, or stop and save the running one."""
         if self.stopwatch.can_record:
-            self.stopwatch.toggle(self._chosen_mrn())
+            self.stopwatch.toggle(self._chosen_mrn(), service)
 
     def pause_timer(self) -> None:
         if self.stopwatch.can_record:

@@ -21,8 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ccmdesk.rules.billing import is_bh_condition
 from ccmdesk.rules.intervals import month_of, month_parts
-from ccmdesk.rules.minutes import FAMILY_LABELS, progress_share, threshold_ticks
+from ccmdesk.rules.minutes import (
+    FAMILY_LABELS,
+    NO_MINUTES,
+    Progress,
+    progress_share,
+    threshold_ticks,
+)
 from ccmdesk.services import Actor, MonthProgress, Permission, ServiceError, Services, allowed
 from ccmdesk.services.time.records import EntryRow, Stopped
 from ccmdesk.ui.enrolment import CannotPayBox, EnrolmentSection
@@ -51,12 +58,39 @@ def progress_text(result: MonthProgress) -> tuple[str, str]:
         return f"{title} · no chronic condition on file", clock_text(p.countable_seconds)
     counted = clock_text(p.countable_seconds)
     above = f"{title} · {FAMILY_LABELS[p.family]}"
+    if p.family == NO_MINUTES:
+        # APCM bills the month without minutes (docs/billing-rules.md, "APCM"): no bar, no goal.
+        return above, f"APCM: no minutes needed · {counted} recorded this month"
+    return above, _toward(p, counted)
+
+
+def _toward(p: Progress, counted: str) -> str:
+    """The line under a bar: the time counted against the next threshold, and the days left."""
     days = f"{p.days_left} day{'s' if p.days_left != 1 else ''} left"
     if p.next_threshold_minutes is None:
-        return above, f"{counted} counted · every threshold reached · {days}"
+        return f"{counted} counted · every threshold reached · {days}"
     short = clock_text(p.seconds_short)
     goal = p.next_threshold_minutes
-    return above, f"{counted} of {goal}:00 counted · {short} still needed · {days}"
+    return f"{counted} of {goal}:00 counted · {short} still needed · {days}"
+
+
+def shows_bhi(result: MonthProgress, bh_condition: bool) -> bool:
+    """The BHI bar is for a patient with a behavioural-health condition, and for any month
+    with BHI time (which then says why it cannot bill)."""
+    return bh_condition or result.bhi.countable_seconds > 0
+
+
+def bhi_text(result: MonthProgress, bh_condition: bool) -> tuple[str, str]:
+    """The BHI bar's line above and line under (docs/billing-rules.md, "General BHI")."""
+    p = result.bhi
+    counted = clock_text(p.countable_seconds)
+    above = FAMILY_LABELS["bhi"]
+    if not bh_condition:
+        return above, (
+            f"{counted} of BHI time counted · no behavioural-health condition (F01-F99) is on "
+            "file, so BHI cannot bill"
+        )
+    return above, _toward(p, counted)
 
 
 class PatientPanel(QFrame):
@@ -95,6 +129,17 @@ class PatientPanel(QFrame):
         self.bar.setObjectName("thresholdBar")
         self.bar_text = QLabel()
         self.bar_text.setWordWrap(True)
+        # General BHI, timed apart toward its own 20 minutes: shown for a patient with a
+        # behavioural-health condition (or with BHI time recorded).
+        self.bhi_label = QLabel()
+        self.bhi_label.setObjectName("bhiLabel")
+        self.bhi_bar = ThresholdBar()
+        self.bhi_bar.setObjectName("bhiBar")
+        self.bhi_text = QLabel()
+        self.bhi_text.setObjectName("bhiText")
+        self.bhi_text.setWordWrap(True)
+        self._bhi_shown = False
+        self._bh_condition = False  # the patient's: read with the patient's record
         self.log = QTableWidget(0, len(LOG_HEADERS))
         self.log.setObjectName("patientLog")
         self.log.setHorizontalHeaderLabels(list(LOG_HEADERS))
@@ -134,6 +179,10 @@ class PatientPanel(QFrame):
         layout.addWidget(self.month_label)
         layout.addWidget(self.bar)
         layout.addWidget(self.bar_text)
+        layout.addSpacing(4)
+        layout.addWidget(self.bhi_label)
+        layout.addWidget(self.bhi_bar)
+        layout.addWidget(self.bhi_text)
         layout.addSpacing(12)
         # The month's time and the enrolment share the room under the month's progress.
         time_page = QWidget()
@@ -162,6 +211,7 @@ class PatientPanel(QFrame):
 
     def set_mrn(self, mrn: str | None) -> None:
         self._mrn = mrn
+        self._bh_condition = False  # until the patient's record is read
         self.stopwatch.set_mrn(mrn)
         self.refresh()
 
@@ -203,6 +253,7 @@ class PatientPanel(QFrame):
         self.log_label.setVisible(has)
         for button in (self.add_button, self.edit_button, self.delete_button):
             button.setVisible(has and self._controller.can_record)
+        self._show_bhi(has and self._bhi_shown)
         if self._mrn is None:
             self.name.setText("Choose a patient")
             self.details.setText("Pick a patient in the list to time, and to see this month.")
@@ -216,6 +267,8 @@ class PatientPanel(QFrame):
         dob = record.dob.isoformat() if record.dob else "—"
         conditions = ", ".join(record.conditions) if record.conditions else "none on file"
         self.details.setText(f"MRN {record.mrn} · born {dob} · chronic conditions: {conditions}")
+        self._bh_condition = any(map(is_bh_condition, record.conditions))
+        self.stopwatch.set_mrn(record.mrn, bhi=self._bh_condition)
         self._zone = self._services.practice_zone()
         self.enrolment.set_patient(record.mrn, f"{record.first_name} {record.last_name}")
         self._show_enrolment()
@@ -268,6 +321,18 @@ class PatientPanel(QFrame):
         self.bar_text.setText(below)
         # The same bar as the worklist's: the share of the next threshold, ticks below it.
         self.bar.set_progress(progress_share(p) or 0.0, threshold_ticks(p))
+        self.bar.setVisible(p.family != NO_MINUTES)  # APCM: nothing to fill
+        self._bhi_shown = shows_bhi(result, self._bh_condition)
+        self._show_bhi(self._bhi_shown)
+        if self._bhi_shown:
+            above, below = bhi_text(result, self._bh_condition)
+            self.bhi_label.setText(above)
+            self.bhi_text.setText(below)
+            self.bhi_bar.set_progress(progress_share(result.bhi) or 0.0, ())
+
+    def _show_bhi(self, shown: bool) -> None:
+        for widget in (self.bhi_label, self.bhi_bar, self.bhi_text):
+            widget.setVisible(shown)
 
     def _show_log(self) -> None:
         assert self._mrn is not None

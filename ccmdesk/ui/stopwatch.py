@@ -212,8 +212,9 @@ class StopwatchController(QObject):
             return False
         return True
 
-    def start(self, mrn: str) -> bool:
-        """Start (or resume) this patient's stopwatch; a different running one is asked about."""
+    def start(self, mrn: str, service: str = "ccm") -> bool:
+        """Start (or resume) this patient's stopwatch, timing `service` (a paused one resumes
+        with its own); a different running one is asked about."""
         own = self.timer_for(mrn)
         running = self.running
         if running is not None and running.mrn == mrn:
@@ -223,7 +224,7 @@ class StopwatchController(QObject):
         if own is not None and own.state == "paused":
             ok = self._call(lambda: self._services.stopwatch.resume(self._actor(), own.entry_id))
         else:
-            ok = self._call(lambda: self._services.stopwatch.start(self._actor(), mrn))
+            ok = self._call(lambda: self._services.stopwatch.start(self._actor(), mrn, service))
         # A TimerRunning from another window of the same person shows as a refusal above.
         self.refresh()
         return ok
@@ -265,14 +266,15 @@ class StopwatchController(QObject):
         if paused is not None:
             self.start(paused.mrn)
 
-    def toggle(self, mrn: str | None) -> None:
-        """Ctrl+Space: stop and save this patient's running stopwatch, else start theirs; with
-        no patient chosen, stop and save whatever runs."""
+    def toggle(self, mrn: str | None, service: str = "ccm") -> None:
+        """Ctrl+Space (CCM) and Ctrl+Shift+Space (BHI): stop and save this patient's running
+        stopwatch, else start theirs timing `service`; with no patient chosen, stop and save
+        whatever runs."""
         running = self.running
         if running is not None and (mrn is None or running.mrn == mrn):
             self.stop_and_save(running)
         elif mrn is not None:
-            self.start(mrn)
+            self.start(mrn, service)
 
     def stop_and_save(
         self, timer: TimerState | None = None, at: dt.datetime | None = None, reason: str = ""

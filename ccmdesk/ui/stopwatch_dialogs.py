@@ -42,6 +42,12 @@ SERVICE_LABELS = {
 }
 
 
+def service_tag(timer: TimerState) -> str:
+    """What a compact view adds after the patient's name: nothing for CCM, the common case,
+    else the service the stopwatch times (" · BHI")."""
+    return "" if timer.service == "ccm" else f" · {timer.service.upper()}"
+
+
 def clock_text(seconds: int) -> str:
     """Elapsed time as m:ss, or h:mm:ss from an hour on."""
     hours, rest = divmod(max(0, seconds), 3600)
@@ -129,7 +135,8 @@ class StopDialog(QDialog):
         self.service = QComboBox()
         for value in SERVICES:
             self.service.addItem(SERVICE_LABELS[value], value)
-        self.service.setCurrentIndex(self.service.findData("ccm"))
+        # What the stopwatch was started for (Start BHI, say): saved as that unless changed.
+        self.service.setCurrentIndex(self.service.findData(timer.service))
         self.face_to_face = QCheckBox("Face to face with the patient (not counted as CCM time)")
         self.note = QPlainTextEdit()
         self.note.setPlaceholderText("What was done (Shift+Enter for a new line)")

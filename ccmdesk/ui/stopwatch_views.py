@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from ccmdesk.services import TimerState
 from ccmdesk.ui.forms import ReasonDialog, ask_reason, plain
 from ccmdesk.ui.stopwatch import StopwatchController
-from ccmdesk.ui.stopwatch_dialogs import clock_text
+from ccmdesk.ui.stopwatch_dialogs import clock_text, service_tag
 
 STATE_WORDS = {"running": "Running", "paused": "Paused"}
 
@@ -36,13 +36,15 @@ def elapsed_label(owner: QWidget, name: str, points: int) -> QLabel:
 
 
 class StopwatchPanel(QWidget):
-    """The patient page's stopwatch: large elapsed time and Start / Pause / Stop and save."""
+    """The patient page's stopwatch: large elapsed time and Start / Pause / Stop and save; for
+    a patient with a behavioural-health condition, Start CCM and Start BHI side by side."""
 
     def __init__(self, controller: StopwatchController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("stopwatchPanel")
         self._controller = controller
         self._mrn: str | None = None
+        self._bhi = False  # the patient has a behavioural-health condition: BHI is offered
         self.elapsed = elapsed_label(self, "stopwatchElapsed", 30)
         self.state_label = QLabel()
         self.state_label.setObjectName("stopwatchState")
@@ -50,6 +52,14 @@ class StopwatchPanel(QWidget):
         self.start_button = QPushButton("Start")
         self.start_button.setObjectName("primaryButton")
         self.start_button.setToolTip("Start timing this patient (Ctrl+Space)")
+        # BHI is timed as quickly as CCM: one click, or Ctrl+Shift+Space (docs/billing-rules.md,
+        # "General BHI"); the entry is saved with service `bhi`.
+        self.bhi_button = QPushButton("Start BHI")
+        self.bhi_button.setObjectName("bhiStartButton")
+        self.bhi_button.setToolTip(
+            "Start timing behavioural health integration (99484) for this patient "
+            "(Ctrl+Shift+Space)"
+        )
         self.pause_button = QPushButton("Pause")
         self.pause_button.setToolTip("Pause or resume (Ctrl+P)")
         self.stop_button = QPushButton("Stop and save…")
@@ -62,12 +72,13 @@ class StopwatchPanel(QWidget):
             "Phone calls have no keyboard activity: while this is on, no idle questions."
         )
         self.start_button.clicked.connect(self._start)
+        self.bhi_button.clicked.connect(self._start_bhi)
         self.pause_button.clicked.connect(self._pause)
         self.stop_button.clicked.connect(self._stop)
         self.discard_button.clicked.connect(self.ask_discard)
         self.on_call.toggled.connect(controller.set_on_call)
         buttons = QHBoxLayout()
-        for button in (self.start_button, self.pause_button, self.stop_button):
+        for button in (self.start_button, self.bhi_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
         buttons.addSpacing(12)  # apart from Stop and save: not the button to hit by mistake
         buttons.addWidget(self.discard_button)
@@ -84,9 +95,15 @@ class StopwatchPanel(QWidget):
         controller.ticked.connect(self._update_time)
         self.update_view()
 
-    def set_mrn(self, mrn: str | None) -> None:
+    def set_mrn(self, mrn: str | None, bhi: bool = False) -> None:
+        """Show this patient's stopwatch; `bhi`: offer Start BHI beside Start CCM."""
         self._mrn = mrn
+        self._bhi = bhi and mrn is not None
         self.update_view()
+
+    @property
+    def offers_bhi(self) -> bool:
+        return self._bhi
 
     def timer(self) -> TimerState | None:
         return self._controller.timer_for(self._mrn) if self._mrn else None
@@ -94,6 +111,10 @@ class StopwatchPanel(QWidget):
     def _start(self) -> None:
         if self._mrn:
             self._controller.start(self._mrn)
+
+    def _start_bhi(self) -> None:
+        if self._mrn:
+            self._controller.start(self._mrn, "bhi")
 
     def _pause(self) -> None:
         timer = self.timer()
@@ -134,6 +155,9 @@ class StopwatchPanel(QWidget):
         self.on_call.setVisible(records)
         self.start_button.setVisible(records and timer is None)
         self.start_button.setEnabled(can)
+        self.start_button.setText("Start CCM" if self._bhi else "Start")
+        self.bhi_button.setVisible(records and timer is None and self._bhi)
+        self.bhi_button.setEnabled(can)
         self.pause_button.setVisible(timer is not None)
         self.pause_button.setText("Resume" if timer and timer.state == "paused" else "Pause")
         self.stop_button.setVisible(timer is not None)
@@ -145,7 +169,8 @@ class StopwatchPanel(QWidget):
         if not self._controller.can_record:
             text = "Your role does not record care-management time."
         elif timer is not None:
-            text = STATE_WORDS[timer.state]
+            # Which service it times, short enough to leave the panel its width.
+            text = f"{STATE_WORDS[timer.state]} · timing {timer.service.upper()}"
         elif running is not None:
             text = f"Your stopwatch is running for {running.patient_name}."
         else:
@@ -186,7 +211,8 @@ class StatusTimer(QToolButton):
         mark = "●" if timer.state == "running" else "❚❚"
         extra = len(self._controller.timers) - 1
         more = f"  (+{extra} paused)" if extra > 0 else ""
-        self.setText(f"{mark} {timer.patient_name} · {clock_text(seconds)}{more}")
+        tag = service_tag(timer)
+        self.setText(f"{mark} {timer.patient_name}{tag} · {clock_text(seconds)}{more}")
         self.setToolTip(f"{STATE_WORDS[timer.state]}: MRN {timer.mrn}. Click to open the patient.")
 
 
@@ -277,7 +303,8 @@ class TrayTimer(QSystemTrayIcon):
             self.title_action.setText(f"Stopwatch · {clock_text(seconds)}")
             self.setToolTip(f"ccmdesk is locked · stopwatch {clock_text(seconds)}")
         else:
-            self.title_action.setText(f"{timer.patient_name} · {clock_text(seconds)}")
+            tag = service_tag(timer)
+            self.title_action.setText(f"{timer.patient_name}{tag} · {clock_text(seconds)}")
             self.setToolTip(
                 f"{timer.patient_name} (MRN {timer.mrn}): {clock_text(seconds)} "
                 f"{STATE_WORDS[timer.state].lower()}"
@@ -333,7 +360,8 @@ class MiniTimer(QWidget):
             self.patient.setText("No stopwatch running")
             self.elapsed.setText("—")
             return
-        self.patient.setText(f"{timer.patient_name} · {STATE_WORDS[timer.state]}")
+        tag = service_tag(timer)
+        self.patient.setText(f"{timer.patient_name}{tag} · {STATE_WORDS[timer.state]}")
         self.elapsed.setText(clock_text(self._controller.seconds(timer)))
         self.pause_button.setText("Resume" if timer.state == "paused" else "Pause")
 

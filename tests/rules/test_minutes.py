@@ -5,17 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ccmdesk.rules.billing import (
     Month,
     MonthFacts,
     PatientFacts,
     Segment,
+    bhi_countable_seconds,
     countable_seconds,
     epoch,
     evaluate,
 )
 from ccmdesk.rules.catalog import DEFAULT_FEES
 from ccmdesk.rules.minutes import (
+    NO_MINUTES,
     days_left,
     family_for,
     month_bounds,
@@ -138,6 +143,56 @@ def test_families_follow_the_conditions_and_the_attested_complexity() -> None:
     assert family_for(3, "moderate") == family_for(2, "high") == "complex"
 
 
+def test_the_program_in_force_sets_the_target() -> None:
+    # docs/billing-rules.md, "Programs": PCM by focus aims at PCM whatever the condition
+    # count; APCM bills without minutes, so it has no target at all.
+    assert family_for(3, "high", "pcm_focus") == family_for(2, "none", "pcm_focus") == "pcm"
+    assert family_for(0, "none", "pcm_focus") is None
+    assert family_for(2, "none", "ccm") == "ccm" and family_for(1, "none", "ccm") == "pcm"
+    assert family_for(0, "none", "apcm") == family_for(3, "high", "apcm") == NO_MINUTES
+    apcm = progress(NO_MINUTES, 25 * 60, "2026-03", dt.date(2026, 3, 16))
+    assert not apcm.aims and apcm.next_threshold_minutes is None and apcm.seconds_short == 0
+    assert progress_share(apcm) is None and threshold_ticks(apcm) == ()
+    assert apcm.need == 0  # last on the worklist, with the months already done
+
+
+def test_bhi_progress_aims_at_twenty_minutes() -> None:
+    today = dt.date(2026, 3, 16)
+    short = progress("bhi", 20 * 60 - 1, "2026-03", today)
+    assert short.aims and short.next_threshold_minutes == 20 and short.seconds_short == 1
+    done = progress("bhi", 20 * 60, "2026-03", today)
+    assert done.next_threshold_minutes is None and progress_share(done) == 1.0
+
+
+def test_bhi_seconds_are_what_the_bill_counts_for_99484() -> None:
+    # BHI time by a nurse, part face to face, part on an inpatient day, with CCM time and a
+    # scheduler's BHI call beside it: only the nurse's BHI time outside the stay counts, and
+    # it is exactly the BHI result's count (docs/billing-rules.md, "General BHI").
+    segments = [
+        work(local(2026, 3, 3, 9), 12, service="bhi"),
+        work(local(2026, 3, 4, 9), 9, service="bhi", face_to_face=True),
+        work(local(2026, 3, 5, 9), 7, service="bhi"),  # on the stay
+        work(local(2026, 3, 6, 9), 8, "non_clinical", service="bhi"),
+        work(local(2026, 3, 7, 9), 6, service="bhi"),
+        work(local(2026, 3, 8, 9), 30),  # CCM: not BHI
+    ]
+    stays = ((dt.date(2026, 3, 5), dt.date(2026, 3, 5)),)
+    patient = PatientFacts(
+        conditions=("F32.9", "I10"),
+        billing_practitioner_id=1,
+        consent_date=dt.date(2025, 11, 4),
+        initiating_visit_date=dt.date(2025, 11, 4),
+        care_plan_date=dt.date(2025, 11, 4),
+    )
+    march = Month.of("2026-03", NY, DEFAULT_FEES)
+    billed = evaluate(march, patient, MonthFacts(inpatient_stays=stays), segments)
+    assert billed.bhi is not None
+    shown = bhi_countable_seconds(march, patient.consent_date, stays, segments)
+    assert shown == billed.bhi.countable_seconds == 18 * 60
+    assert countable_seconds(march, patient.consent_date, stays, segments) == 30 * 60
+    assert bhi_countable_seconds(march, patient.consent_date, stays, segments[-1:]) == 0
+
+
 def test_days_left_and_month_bounds_follow_the_local_calendar() -> None:
     assert days_left("2026-02", dt.date(2026, 2, 28)) == 1
     assert days_left("2026-02", dt.date(2026, 3, 1)) == 0
@@ -162,3 +217,44 @@ def test_every_progress_bar_shows_the_share_of_the_next_threshold_with_ticks_bel
         assert threshold_ticks(made) == ticks
     nothing = progress(None, 600, march, today)
     assert progress_share(nothing) is None and threshold_ticks(nothing) == ()
+
+
+_LO = epoch(local(2026, 2, 27))
+_HI = epoch(local(2026, 4, 3))
+_ROLES = ("practitioner", "clinical", "non_clinical")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(_LO, _HI - 60),
+            st.integers(1, 3 * 3600),
+            st.sampled_from(_ROLES),
+            st.sampled_from(["bhi", "bhi", "ccm", "tcm"]),
+            st.booleans(),
+        ),
+        max_size=8,
+    ),
+    st.one_of(st.none(), st.dates(dt.date(2026, 2, 25), dt.date(2026, 4, 2))),
+    st.one_of(st.none(), st.dates(dt.date(2026, 2, 27), dt.date(2026, 4, 1))),
+)
+def test_the_bhi_bar_counts_the_seconds_99484_counts(raw, consent, stay_day) -> None:  # type: ignore[no-untyped-def]
+    # Any BHI time, by any role, face to face or not, across either month end, with a stay
+    # and a consent inside or outside the month: the panel's count is the bill's.
+    segments = [
+        Segment.of(a, min(_HI, a + n), STAFF[role], role, service, f2f)
+        for a, n, role, service, f2f in raw
+    ]
+    stays = ((stay_day, stay_day + dt.timedelta(days=1)),) if stay_day else ()
+    patient = PatientFacts(
+        conditions=("F41.1",),
+        billing_practitioner_id=1,
+        consent_date=consent,
+        initiating_visit_date=dt.date(2025, 11, 4),
+        care_plan_date=dt.date(2025, 11, 4),
+    )
+    march = Month.of("2026-03", NY, DEFAULT_FEES)
+    billed = evaluate(march, patient, MonthFacts(inpatient_stays=stays), segments)
+    shown = bhi_countable_seconds(march, consent, stays, segments)
+    assert shown == (billed.bhi.countable_seconds if billed.bhi is not None else 0)

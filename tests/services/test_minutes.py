@@ -14,9 +14,11 @@ from sqlalchemy import select
 
 from ccmdesk.db import Database
 from ccmdesk.models import InpatientStay, Patient, PatientMonth, Staff, TimeEntry, TimeSegment
+from ccmdesk.rules.minutes import NO_MINUTES
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import PermissionDenied, Services
 from tests.helpers.common import BILLER, CLI, NURSE, FakeClock, patient_text
+from tests.helpers.programs import set_program
 
 # 2026-03-28 12:00 in New York: four days left in March, today included.
 NOW = dt.datetime(2026, 3, 28, 16, 0, tzinfo=dt.UTC)
@@ -97,6 +99,55 @@ def test_one_patients_progress_aims_at_the_family_of_that_patients_own_condition
     stopped = sw.stopwatch.stop(NURSE, timer.entry_id)
     assert (stopped.progress.mrn, stopped.progress.progress.countable_seconds) == ("C3", 600)
     assert stopped.progress.progress.next_threshold_minutes == 30
+
+
+def test_bhi_time_has_its_own_progress_and_never_counts_toward_the_program(
+    sw: Services, clock: FakeClock
+) -> None:
+    # docs/billing-rules.md, "General BHI": BHI time goes to 99484's 20 minutes, apart.
+    add(sw, "A1", 15, days_ago=2)
+    start = NOW - dt.timedelta(days=3)
+    sw.entries.add_manual(
+        NURSE, "A1", start, start + dt.timedelta(minutes=12), reason="call", service="bhi"
+    )
+    result = sw.minutes.month_progress(NURSE, "A1")
+    assert result.progress.countable_seconds == 15 * 60
+    assert (result.bhi.countable_seconds, result.bhi.next_threshold_minutes) == (12 * 60, 20)
+    assert result.bhi.seconds_short == 8 * 60
+    # Started as BHI, a stopwatch is saved as BHI, and the stop returns the BHI progress.
+    timer = sw.stopwatch.start(NURSE, "A1", "bhi")
+    assert timer.service == "bhi"
+    clock.advance(minutes=9)
+    stopped = sw.stopwatch.stop(NURSE, timer.entry_id)
+    assert stopped.entry.service == "bhi" and stopped.timer.service == "bhi"
+    assert stopped.progress.bhi.countable_seconds == 21 * 60
+    assert stopped.progress.bhi.next_threshold_minutes is None  # 20:00 reached
+    assert stopped.progress.progress.countable_seconds == 15 * 60
+    billed = sw.billing.patient_month(BILLER, "A1", "2026-03").result
+    assert billed.bhi is not None and billed.bhi.countable_seconds == 21 * 60
+
+
+def test_the_target_follows_the_program_in_force_this_month(sw: Services, db: Database) -> None:
+    # docs/billing-rules.md, "Programs": A1 has two conditions. PCM by focus aims at PCM's 30
+    # minutes whatever the count; APCM bills without minutes, so there is nothing to aim at;
+    # a program from next month changes nothing yet.
+    add(sw, "A1", 25, days_ago=2)
+    add(sw, "B2", 25, days_ago=3)
+    add(sw, "C3", 5, days_ago=4)
+    set_program(db, "A1", "pcm_focus", focus="E11.9")
+    set_program(db, "B2", "apcm")
+    set_program(db, "C3", "apcm", from_month="2026-04")
+    a1 = sw.minutes.month_progress(NURSE, "A1").progress
+    assert (a1.family, a1.next_threshold_minutes, a1.seconds_short) == ("pcm", 30, 5 * 60)
+    b2 = sw.minutes.month_progress(NURSE, "B2").progress
+    assert (b2.family, b2.aims, b2.next_threshold_minutes) == (NO_MINUTES, False, None)
+    assert b2.countable_seconds == 25 * 60  # the minutes still show, as documentation
+    assert sw.minutes.month_progress(NURSE, "C3").progress.family == "pcm"
+    assert sw.minutes.month_progress(NURSE, "C3", "2026-04").progress.family == NO_MINUTES
+    rows = {r.mrn: r.progress for r in sw.minutes.worklist(NURSE)}
+    assert rows["A1"] == a1 and rows["B2"] == b2
+    # The APCM patient needs nothing: last, with the months already done.
+    assert [r.mrn for r in sw.minutes.worklist(NURSE)][-1] == "B2"
 
 
 def test_a_biller_has_no_worklist(sw: Services) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, QTime, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from ccmdesk.db import open_database
+from ccmdesk.rules.billing import is_bh_condition
 from ccmdesk.rules.records import PATIENT_COLUMNS
 from ccmdesk.services import Services
 from ccmdesk.services.activity import IdleBegan
@@ -260,6 +261,48 @@ def stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
     save(shown(recovery), out, "recovery-dialog.png")
     recovery.close()
     services.stopwatch.recover(nurse, stale.entry_id, "stop_at_heartbeat")
+
+
+def bhi_stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
+    """Timing BHI (issue #18): Start BHI beside Start CCM for a patient with a behavioural-
+    health condition, the BHI bar to 20 minutes, and a stopwatch timing BHI."""
+    nurse = services.staff.actor_for("rn-lee")
+    mine = {r.mrn for r in services.minutes.worklist(nurse)}
+    mrn = next(
+        r.mrn
+        for r in services.patients.list_rows(nurse)
+        if r.mrn in mine and any(map(is_bh_condition, r.conditions))
+    )
+    # Fourteen minutes of BHI earlier today, so the bar has something to show.
+    start, end = services.entries.free_span(nurse, 14)
+    services.entries.add_manual(
+        nurse, mrn, start, end, reason="Call taken away from my desk", activity="Education",
+        service="bhi", note="PHQ-9 follow-up; agreed a plan with the psychiatric consultant.",
+    )  # fmt: skip
+    clock.advance(minutes=20)
+    window = MainWindow(
+        services,
+        nurse,
+        runner=InlineTaskRunner(),
+        state=GuiState(None),
+        monotonic=lambda: clock().timestamp(),
+    )
+    shown(window, 1280, 800)
+    settle()
+    patients = window.pages[PATIENTS]
+    assert isinstance(patients, PatientsPage) and patients.panel is not None
+    patients.show_patient(mrn)
+    save(window, out, "stopwatch-bhi-choice.png")
+    patients.panel.stopwatch.bhi_button.click()
+    for _ in range(4 * 60 + 12):
+        clock.advance(seconds=1)
+        window.stopwatch.ticked.emit()
+    patients.panel.refresh()
+    save(window, out, "stopwatch-bhi-running.png")
+    timer = window.stopwatch.running
+    assert timer is not None and timer.service == "bhi"
+    window.stopwatch.discard(timer, "screenshot only")
+    window.close()
 
 
 def manual_overlap(out: Path, services: Services, clock: ShiftedClock, window: QWidget) -> None:
@@ -754,6 +797,7 @@ def main(out: Path) -> int:
         stopwatch(out, services, clock)
         review(out, services)
         claims_and_payers(out, services)
+        bhi_stopwatch(out, services, clock)  # last: its BHI time is in no other screenshot
     return 0
 
 

@@ -25,6 +25,7 @@ class TimerState:
     elapsed_seconds: int  # closed segments, plus the open one up to now
     last_heartbeat_at: dt.datetime | None
     segments: tuple[Interval, ...]
+    service: str = "ccm"  # what it times: the Stop dialog's choice unless changed there
 
 
 class TimerRunning(ServiceError):

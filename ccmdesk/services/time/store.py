@@ -107,6 +107,7 @@ def timer_state(session: Session, entry: TimeEntry, now: dt.datetime) -> TimerSt
         elapsed_seconds=sum(seconds(span) for span in spans),
         last_heartbeat_at=entry.last_heartbeat_at,
         segments=tuple(spans),
+        service=entry.service,
     )
 
 

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from ccmdesk.rules.intervals import month_label, month_of
 from ccmdesk.rules.minutes import (
     FAMILY_LABELS,
+    NO_MINUTES,
     days_left,
     progress_share,
     threshold_ticks,
@@ -139,7 +140,7 @@ class WorklistTableModel(RowsModel[WorklistRow]):
 
     def _text(self, row: WorklistRow, column: int) -> str:
         progress = row.progress
-        aiming = progress.family is not None
+        aiming = progress.aims
         following = progress.next_threshold_minutes
         if column == PATIENT:
             return row.patient_name
@@ -153,6 +154,8 @@ class WorklistTableModel(RowsModel[WorklistRow]):
             fraction = progress_share(progress)
             return "" if fraction is None else percent_text(fraction)
         if column == NEXT_THRESHOLD:
+            if progress.family == NO_MINUTES:
+                return "No minutes needed"  # APCM bills without minutes
             if not aiming:
                 return ""
             return "All reached" if following is None else f"{following} min"
@@ -166,7 +169,9 @@ class WorklistTableModel(RowsModel[WorklistRow]):
 
     def _tooltip(self, row: WorklistRow, column: int) -> str | None:
         progress = row.progress
-        if column == PROGRESS and progress.family is not None:
+        if column == PROGRESS and progress.family == NO_MINUTES:
+            return "APCM bills the month without minutes: there is no threshold to aim at."
+        if column == PROGRESS and progress.aims:
             done = clock_text(progress.countable_seconds)
             if progress.next_threshold_minutes is None:
                 return f"{done} this month: every threshold is reached."
