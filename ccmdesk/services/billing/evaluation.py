@@ -211,11 +211,12 @@ class BillingService(ServiceBase):
             )
         # After the segments, on this thread: on the helper thread beside them the claim
         # statuses' Python slowed the segments' fetch three times what it saved (measured).
-        # Only billable months are claims, so only theirs are worked out.
+        # Only months that bill (their care management, their general BHI or both) are
+        # claims, so only theirs are worked out.
         statuses = (
             statuses_from(
                 claim_reads(session, m.month, conditions=conditions),
-                only={row.mrn for row in rows if row.result.billable},
+                only={row.mrn for row in rows if row.result.bills},
             )
             if claims
             else {}
