@@ -514,7 +514,7 @@ def _boxes(rows: Sequence[Sequence[tuple[str, str]]], width: float) -> Table:
     for row in rows:
         cells.append([label for label, _ in row])
         cells.append([value or "—" for _, value in row])
-    return _grid(
+    table = _grid(
         cells,
         [width * 0.36, width * 0.32, width * 0.32],
         header=False,
@@ -522,6 +522,9 @@ def _boxes(rows: Sequence[Sequence[tuple[str, str]]], width: float) -> Table:
         label_rows=range(0, len(cells), 2),
         ruled_rows=range(1, len(cells), 2),
     )
+    # A page break never parts a box's name from its value.
+    table.setStyle(TableStyle([("NOSPLIT", (0, r), (-1, r + 1)) for r in range(0, len(cells), 2)]))
+    return table
 
 
 def _patient_boxes(bill: Superbill) -> list[list[tuple[str, str]]]:
@@ -633,14 +636,26 @@ def _service_lines(bill: Superbill, width: float) -> Table:
     rows.append(["", "", "", "28 Total charge", "", "", "", dollars(bill.total_cents)])
     rows.append(["", "", "", share, "", "", "", dollars(bill.patient_share_cents)])
     total_row = len(rows) - 2
-    # A line billed on another claim comes after the total it is not part of.
-    rows += [row(line) for line in bill.visit_lines]
+    spans = [total_row, total_row + 1]
+    labels: list[int] = []
+    if bill.visit_lines:
+        # A line billed on another claim comes after the total it is not part of, under a
+        # label saying so.
+        labels.append(len(rows))
+        spans.append(len(rows))
+        rows.append(["", "", "", "Billed on another claim · not in the total", "", "", "", ""])
+        rows += [row(line) for line in bill.visit_lines]
     table = _grid(
-        rows, [w * inch for w in widths], size=size, numeric=(5, 7), bold_rows=(total_row,)
+        rows,
+        [w * inch for w in widths],
+        size=size,
+        numeric=(5, 7),
+        bold_rows=(total_row,),
+        label_rows=labels,
     )
     # The total's and the share's words run from the description to the charges column: the
     # share's sentence (why it is $0, the deductible it assumes) needs more than one column.
-    table.setStyle(TableStyle([("SPAN", (3, row), (6, row)) for row in (total_row, total_row + 1)]))
+    table.setStyle(TableStyle([("SPAN", (3, row), (6, row)) for row in spans]))
     return table
 
 

@@ -199,3 +199,16 @@ def test_a_line_for_the_visits_claim_prints_after_the_total_with_its_day_and_not
     assert lines[g0506][:3] == ["02 Mar 2026", "11", "G0506"] and lines[g0506][-1] == "$66.47"
     assert "add to the initiating visit's claim" in " ".join(text_of(document).split())
     assert boxes(document)["28 Total charge"] == "$164.13"
+
+
+def test_a_page_break_never_parts_a_box_from_its_value() -> None:
+    # Ever longer diagnosis lists push the provider boxes down the first page, past every
+    # place a page could break inside them.
+    codes = [(f"E{n:02d}.9", "A condition with a description long enough to wrap " * 2)
+             for n in range(12)]  # fmt: skip
+    for count in range(1, 13):
+        document = pdf.superbill_pdf(claim_bill(diagnoses=tuple(codes[:count])))
+        for page in range(len(PdfReader(io.BytesIO(document)).pages)):
+            found = boxes(document, page)
+            for label in ("24J Rendering practitioner", "31 Signature of physician · date"):
+                assert found.get(label, "filled") != "", (count, page, label)
