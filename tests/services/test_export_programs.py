@@ -13,11 +13,17 @@ import pytest
 from pypdf import PdfReader
 
 from ccmdesk.db import Database
+from ccmdesk.rules.billing import MonthFacts
+from ccmdesk.rules.billing import evaluate as evaluate_month
 from ccmdesk.services import Services
+from ccmdesk.services.billing.evaluation import BillingRow
+from ccmdesk.services.claims import ClaimStatus
+from ccmdesk.services.export import claim_file_notes
 from tests.helpers.billing import add_case_staff, import_cases
-from tests.helpers.common import BILLER, DOCTOR
+from tests.helpers.common import BILLER, DOCTOR, VALID_NPIS
 from tests.helpers.programs import set_program, set_visits
-from tests.helpers.scenario_cases import CASES, MONTH, Case, w
+from tests.helpers.rules import MARCH, entry, patient
+from tests.helpers.scenario_cases import CASES, MONTH, Case, Work, at, w
 
 VISIT = dt.date(2026, 3, 2)
 BHI_CENTS, CCM_CENTS = 5745, 6613  # 99484 and 99490 in 2026
@@ -210,3 +216,45 @@ def test_the_handoff_report_marks_bhi_rows_and_lists_g0506_for_the_visits_claim(
     # In all: S02's 99490, S03's 99490 and the two 99484; never G0506.
     assert f"Expected in all ${(2 * CCM_CENTS + 2 * BHI_CENTS) / 100:.2f}" in report
     assert "Expected G0506" not in report
+
+
+def _row(mrn: str, ccm_minutes: int, *, secondary: str = "") -> BillingRow:
+    """A signed month of a patient with F33.1: `ccm_minutes` of care management and 21 of
+    general BHI."""
+    work = [Work("RN", at(4), ccm_minutes), Work("RN", at(20, 15), 21, service="bhi")]
+    facts = patient(conditions=("F33.1", "I10"), secondary_payer=secondary)
+    result = evaluate_month(MARCH, facts, MonthFacts(signed=True), [entry(x) for x in work])
+    return BillingRow(mrn, "Rivera", "Ana", "Dr. A", VALID_NPIS[0], True, True, result)
+
+
+def test_the_claim_file_notes_count_the_bhi_on_the_months_claim() -> None:
+    both, alone = _row("A1", 25, secondary="AARP Medigap Plan G"), _row("B2", 5)
+    assert both.result.billable and not alone.result.billable and alone.result.bills
+    notes = claim_file_notes(
+        [both, alone],
+        {"B2": ClaimStatus("B2-202603", ("CLAIM_NO_SEX",))},
+        {"A1": ("AARP Medigap Plan G", "MG-1")},
+    )
+    # A month only its BHI bills is a claim: kept out for its failing edit like any other.
+    assert [(r.mrn, r.claim_id) for r in notes.left_out] == [("B2", "B2-202603")]
+    # The secondary payer is billed the coinsurance of the whole claim: 99490 and 99484.
+    (claim,) = notes.secondary
+    assert claim.coinsurance_cents == 1323 + 1149
+
+
+def test_a_g0506_month_that_bills_nothing_else_has_its_visit_claim_line_only(
+    team: Services, db: Database, tmp_path: Path
+) -> None:
+    import_cases(team, (_case(1, initiating_visit_date=VISIT),))  # 19 minutes: blocked
+    set_visits(db, "S01", g0506=True)
+    result = team.export.export(BILLER, MONTH, tmp_path)
+    (line,) = read(tmp_path / f"claim-lines-{MONTH}.csv")
+    assert (line["code"], line["date_of_service"], line["bill_on"]) == (
+        "G0506",
+        "2026-03-02",
+        "visit_claim",
+    )
+    assert not (tmp_path / "superbills").exists() and result.billable == 0
+    (row,) = read(tmp_path / f"handoff-{MONTH}.csv")
+    assert (row["status"], row["codes"], row["amount_cents"]) == ("not_billable", "", "0")
+    assert "S01 Case01, Ana 02 Mar 2026 G0506" in text(tmp_path / f"handoff-{MONTH}.pdf")
