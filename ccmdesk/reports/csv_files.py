@@ -75,6 +75,9 @@ class ClaimLine:
     signed_on: str = ""  # YYYY-MM-DD, the practice's day
     patient_share_cents: int = 0  # this line's part of the month's patient share
     claim_id: str = ""
+    # Issue #18: "month_claim" (the month's claim, claim_id) or "visit_claim" (G0506: add it
+    # to the initiating visit's claim, dated that day; docs/formats.md).
+    bill_on: str = ""
 
 
 # Free text typed by people: guarded against spreadsheet formulas.
@@ -116,7 +119,9 @@ def _table(kind: type[_Line], lines: Iterable[_Line]) -> bytes:
 
 
 def handoff_csv(lines: Iterable[HandoffLine]) -> bytes:
-    """handoff-YYYY-MM.csv: one row per enrolled or active patient, sorted by MRN."""
+    """handoff-YYYY-MM.csv: one row per enrolled or active patient, sorted by MRN (a month's
+    general BHI row stays right after its care-management row: the order given within a
+    patient is kept)."""
     return _table(HandoffLine, sorted(lines, key=lambda line: line.mrn))
 
 

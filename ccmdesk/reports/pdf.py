@@ -139,6 +139,9 @@ class ServiceLine:
     date_of_service: str = ""
     place_of_service: str = ""
     rendering_npi: str = ""
+    # Printed after the description: why a line is apart (G0506: "add to the initiating
+    # visit's claim").
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,9 @@ class Superbill:
     # The patient-share sentence of the rules (estimate, QMB, waiver or secondary payer);
     # blank: the plain 20 % estimate as printed before payers existed.
     patient_share_text: str = ""
+    # Lines billed on another claim (G0506 on the initiating visit's): printed after the
+    # total, each dated its own day, and not in total_cents (docs/formats.md).
+    visit_lines: tuple[ServiceLine, ...] = ()
 
 
 # --- page furniture ----------------------------------------------------------------------------
@@ -508,7 +514,7 @@ def _boxes(rows: Sequence[Sequence[tuple[str, str]]], width: float) -> Table:
     for row in rows:
         cells.append([label for label, _ in row])
         cells.append([value or "—" for _, value in row])
-    return _grid(
+    table = _grid(
         cells,
         [width * 0.36, width * 0.32, width * 0.32],
         header=False,
@@ -516,6 +522,9 @@ def _boxes(rows: Sequence[Sequence[tuple[str, str]]], width: float) -> Table:
         label_rows=range(0, len(cells), 2),
         ruled_rows=range(1, len(cells), 2),
     )
+    # A page break never parts a box's name from its value.
+    table.setStyle(TableStyle([("NOSPLIT", (0, r), (-1, r + 1)) for r in range(0, len(cells), 2)]))
+    return table
 
 
 def _patient_boxes(bill: Superbill) -> list[list[tuple[str, str]]]:
@@ -609,26 +618,44 @@ def _service_lines(bill: Superbill, width: float) -> Table:
         )
     ]  # fmt: skip
     rows: list[list[Any]] = [header]
-    for line in bill.lines:
-        rows.append(
-            [
-                line.date_of_service or bill.date_of_service,
-                line.place_of_service or bill.place_of_service,
-                f"{line.code} {line.modifiers}".strip(),
-                line.description,
-                line.pointers,
-                line.units,
-                line.rendering_npi or bill.practitioner_npi or "—",
-                dollars(line.charge_cents),
-            ]
-        )
+
+    def row(line: ServiceLine) -> list[Any]:
+        return [
+            line.date_of_service or bill.date_of_service,
+            line.place_of_service or bill.place_of_service,
+            f"{line.code} {line.modifiers}".strip(),
+            line.description + (f" · {line.note}" if line.note else ""),
+            line.pointers,
+            line.units,
+            line.rendering_npi or bill.practitioner_npi or "—",
+            dollars(line.charge_cents),
+        ]
+
+    rows += [row(line) for line in bill.lines]
     share = bill.patient_share_text or "Patient responsibility (estimate, 20 %)"
     rows.append(["", "", "", "28 Total charge", "", "", "", dollars(bill.total_cents)])
     rows.append(["", "", "", share, "", "", "", dollars(bill.patient_share_cents)])
-    table = _grid(rows, [w * inch for w in widths], size=size, numeric=(5, 7), bold_rows=(-2,))
+    total_row = len(rows) - 2
+    spans = [total_row, total_row + 1]
+    labels: list[int] = []
+    if bill.visit_lines:
+        # A line billed on another claim comes after the total it is not part of, under a
+        # label saying so.
+        labels.append(len(rows))
+        spans.append(len(rows))
+        rows.append(["", "", "", "Billed on another claim · not in the total", "", "", "", ""])
+        rows += [row(line) for line in bill.visit_lines]
+    table = _grid(
+        rows,
+        [w * inch for w in widths],
+        size=size,
+        numeric=(5, 7),
+        bold_rows=(total_row,),
+        label_rows=labels,
+    )
     # The total's and the share's words run from the description to the charges column: the
     # share's sentence (why it is $0, the deductible it assumes) needs more than one column.
-    table.setStyle(TableStyle([("SPAN", (3, row), (6, row)) for row in (-2, -1)]))
+    table.setStyle(TableStyle([("SPAN", (3, row), (6, row)) for row in spans]))
     return table
 
 
@@ -671,6 +698,18 @@ class HandoffRow:
     amount_cents: int
     signed: bool
     reasons: tuple[tuple[str, str], ...] = ()  # (reason in words, how to mend it)
+    bhi: bool = False  # the month's general BHI, on a row of its own after its care management
+
+
+@dataclass(frozen=True)
+class VisitClaim:
+    """A code that goes on the initiating visit's claim, not the month's (G0506)."""
+
+    mrn: str
+    patient: str
+    day: str  # the visit's day, "02 Mar 2026"
+    code: str
+    amount_cents: int
 
 
 @dataclass(frozen=True)
@@ -729,6 +768,7 @@ class Handoff:
     attachments: dict[str, bytes] = field(default_factory=dict)
     created: dt.datetime | None = None
     claims: ClaimFileNotes | None = None  # None: the report says nothing of claim files
+    visit_claims: tuple[VisitClaim, ...] = ()  # "Add to the visit's claim"
 
 
 def handoff_pdf(report: Handoff) -> bytes:
@@ -739,7 +779,11 @@ def handoff_pdf(report: Handoff) -> bytes:
     def para(value: object, style: str = "body") -> Paragraph:
         return Paragraph(text(value), s[style])
 
-    signed = sum(1 for row in report.billable if row.signed)
+    # The counts are of patient-months (their care management); BHI rows are counted apart.
+    billable = [row for row in report.billable if not row.bhi]
+    not_billed = [row for row in report.not_billed if not row.bhi]
+    bhi_billable = len(report.billable) - len(billable)
+    signed = sum(1 for row in billable if row.signed)
     total = sum(cents for _, cents in report.amount_by_code)
     story: list[Flowable] = [
         para(report.practice, "muted"),
@@ -748,11 +792,12 @@ def handoff_pdf(report: Handoff) -> bytes:
         _grid(
             [
                 ["Patients enrolled or active", report.enrolled_or_active],
-                ["Billable", len(report.billable)],
-                ["Not billable", len(report.not_billed)],
+                ["Billable", len(billable)],
+                ["Not billable", len(not_billed)],
                 ["Billable and signed", signed],
-                ["Billable, not signed yet", len(report.billable) - signed],
+                ["Billable, not signed yet", len(billable) - signed],
             ]
+            + ([["General BHI billable", bhi_billable]] if bhi_billable else [])
             + (
                 [["Billable, in no claim file", len(report.claims.left_out)]]
                 if report.claims is not None
@@ -778,7 +823,7 @@ def handoff_pdf(report: Handoff) -> bytes:
                 + [
                     [
                         r.mrn,
-                        r.patient,
+                        _marked(r),
                         r.practitioner,
                         r.codes,
                         dollars(r.amount_cents),
@@ -793,6 +838,8 @@ def handoff_pdf(report: Handoff) -> bytes:
         )
     else:
         story.append(para("None."))
+    if report.visit_claims:
+        story += _visit_claims(report.visit_claims, s, width)
     story += heading("Not billed and why", s)
     if report.not_billed:
         story.append(
@@ -801,7 +848,7 @@ def handoff_pdf(report: Handoff) -> bytes:
                 + [
                     [
                         r.mrn,
-                        r.patient,
+                        _marked(r),
                         "\n".join(why for why, _ in r.reasons),
                         "\n".join(mend for _, mend in r.reasons if mend),
                     ]
@@ -841,6 +888,36 @@ def handoff_pdf(report: Handoff) -> bytes:
         report.created,
     )
     return attach(pdf, report.attachments)
+
+
+def _marked(row: HandoffRow) -> str:
+    """The patient's name, marked on a general BHI row."""
+    return f"{row.patient} · BHI" if row.bhi else row.patient
+
+
+def _visit_claims(
+    claims: Sequence[VisitClaim], s: dict[str, ParagraphStyle], width: float
+) -> list[Flowable]:
+    """The codes billed on the initiating visit's claim (G0506), apart from the month's
+    claims and totals (docs/formats.md)."""
+    story = heading("Add to the visit's claim", s)
+    story.append(
+        Paragraph(
+            "Bill these on the claim of the patient's initiating visit, dated the visit's day; "
+            "they are in no month's total and in no claim file of this export.",
+            s["small"],
+        )
+    )
+    story.append(
+        _grid(
+            [["MRN", "Patient", "Visit day", "Code", "Amount"]]
+            + [[c.mrn, c.patient, c.day, c.code, dollars(c.amount_cents)] for c in claims],
+            [w * inch for w in (0.9, width / inch - 4.0, 1.2, 1.0, 0.9)],
+            long=True,
+            numeric=(4,),
+        )
+    )
+    return story
 
 
 def _claim_file_sections(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -32,6 +33,8 @@ from ccmdesk.reports.csv_files import ClaimLine, HandoffLine, claim_lines_csv, h
 from ccmdesk.reports.x12 import claim_id
 from ccmdesk.rules import icd10
 from ccmdesk.rules.billing import (
+    CodeLine,
+    MonthResult,
     clock,
     codes_words,
     day_text,
@@ -39,7 +42,13 @@ from ccmdesk.rules.billing import (
     waiver_text,
 )
 from ccmdesk.rules.catalog import REASONS
-from ccmdesk.rules.claims import PatientClaimFacts, pointer_letters, signature_on_file
+from ccmdesk.rules.claims import (
+    PatientClaimFacts,
+    claim_diagnoses,
+    pointer_letters,
+    signature_on_file,
+)
+from ccmdesk.rules.claims import claim_lines as month_claim_lines
 from ccmdesk.rules.intervals import date_text, date_time_text, month_label
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.services import audit
@@ -76,16 +85,34 @@ class ExportResult:
     month_open: bool = False  # the month had not ended: no claim file was written
 
 
-# The handoff's `program` column (docs/formats.md) is the patient's program, not the code
-# family's: every patient is in the default program `ccm` (CCM or PCM by the conditions) until
-# a practice can choose `pcm_focus` or `apcm` per patient.
-DEFAULT_PROGRAM = "ccm"
+# The note on a line billed on the initiating visit's claim, not the month's (G0506).
+VISIT_CLAIM_NOTE = "add to the initiating visit's claim"
 
 
-def handoff_line(row: BillingRow, status: ClaimStatus | None = None) -> HandoffLine:
-    """The month's handoff row; a billable month's claim id and failing claim edits come with
-    its claim status (services/claims.py)."""
-    r = row.result
+def billed(r: MonthResult) -> list[MonthResult]:
+    """The results whose lines go on the month's claim: its program's when billable, then its
+    general BHI's when billable (docs/formats.md)."""
+    out = [r] if r.billable else []
+    if r.bhi is not None and r.bhi.billable:
+        out.append(r.bhi)
+    return out
+
+
+def handoff_lines(row: BillingRow, status: ClaimStatus | None = None) -> list[HandoffLine]:
+    """The month's handoff rows: its care management's, then its general BHI's when any time
+    is tagged BHI (docs/formats.md, "handoff-YYYY-MM.csv columns")."""
+    lines = [handoff_line(row, status)]
+    if row.result.bhi is not None:
+        lines.append(handoff_line(row, status, row.result.bhi))
+    return lines
+
+
+def handoff_line(
+    row: BillingRow, status: ClaimStatus | None = None, result: MonthResult | None = None
+) -> HandoffLine:
+    """The month's handoff row (or, with `result`, its general BHI's); a billable month's
+    claim id and failing claim edits come with its claim status (services/claims.py)."""
+    r = result if result is not None else row.result
     billable = r.billable
     return HandoffLine(
         month=r.month,
@@ -102,7 +129,7 @@ def handoff_line(row: BillingRow, status: ClaimStatus | None = None) -> HandoffL
         warnings=";".join(sorted(r.warnings)),
         signed_off="yes" if r.signed else "no",
         amount_cents=r.amount_cents if r.billable else 0,
-        program=DEFAULT_PROGRAM,
+        program=r.program,
         claim_id=claim_id(row.mrn, r.month) if billable else "",
         claim_edits=";".join(sorted(status.edits)) if billable and status else "",
         patient_share_cents=r.patient_share_cents if billable else 0,
@@ -151,7 +178,8 @@ def claim_file_notes(
     waived: list[pdf.Waived] = []
     for row in sorted(rows, key=lambda row: row.mrn):
         r = row.result
-        if not r.billable:
+        bills = billed(r)
+        if not bills:
             continue
         status = statuses.get(row.mrn)
         claim = status.claim_id if status is not None else claim_id(row.mrn, r.month)
@@ -181,11 +209,12 @@ def claim_file_notes(
                     claim,
                     payer,
                     member_id,
-                    r.cost_share.coinsurance_cents,
+                    sum(b.cost_share.coinsurance_cents for b in bills),
                 )
             )
-        if r.cost_share.waiver is not None:
-            waived.append(pdf.Waived(row.mrn, row.patient_name, waiver_text(r.cost_share.waiver)))
+        waiver = bills[0].cost_share.waiver
+        if waiver is not None:
+            waived.append(pdf.Waived(row.mrn, row.patient_name, waiver_text(waiver)))
     return pdf.ClaimFileNotes(tuple(left_out), tuple(to_secondary), tuple(waived))
 
 
@@ -333,9 +362,15 @@ class ExportService(ServiceBase):
                 # The claim files, the handoff's claim columns and its "Not in the claim file"
                 # all read the same statuses, worked out with the month's evaluation.
                 rows, statuses = self._billing.evaluate_with_claims(session, month)
-                claimed = [
-                    r for r in rows if r.result.billable and (r.result.signed or not signed_only)
+                # A month whose care management or general BHI bills has a superbill; one with
+                # a G0506 has a claim line for the visit's claim besides (docs/formats.md).
+                listed = [
+                    r
+                    for r in rows
+                    if (r.result.bills or r.result.g0506 is not None)
+                    and (r.result.signed or not signed_only)
                 ]
+                claimed = [r for r in listed if r.result.bills]
                 claim_notes = claim_file_notes(
                     rows, statuses, secondary_coverage(session), resend=resend,
                     month_open=month_end is not None,
@@ -350,7 +385,7 @@ class ExportService(ServiceBase):
                 renderer = stack.enter_context(rendering.Renderer(self._workers(len(claimed))))
                 head = _audit_head(session)
                 generated = f"{date_time_text(now.astimezone(zone))} ({zone}) by {actor.name}"
-                describe = _Describer(session, practice, month, zone, claimed, generated, head, now)
+                describe = _Describer(session, practice, month, zone, listed, generated, head, now)
                 # Superbills are described here, where the database is, and rendered in
                 # batches while later ones are described: on worker processes when there are
                 # many, else when their turn comes below.
@@ -361,6 +396,10 @@ class ExportService(ServiceBase):
                         lines += describe.claim_lines(row)
                     bills = [describe.superbill(row) for row in batch]
                     pending.append(([r.mrn for r in batch], renderer.submit(bills)))
+                # A G0506 month that bills nothing else: its visit-claim line alone.
+                for row in listed:
+                    if not row.result.bills:
+                        lines += describe.claim_lines(row)
                 minutes = _staff_minutes(session, month, zone, describe.staff)
                 practice_name = practice.name
             total = len(claimed) + 1
@@ -388,7 +427,7 @@ class ExportService(ServiceBase):
                     progress(done, total)
             renderer.close()  # every batch is in: the workers may go
             handoff_file, claims_file = (
-                handoff_csv(handoff_line(r, statuses.get(r.mrn)) for r in rows),
+                handoff_csv(line for r in rows for line in handoff_lines(r, statuses.get(r.mrn))),
                 claim_lines_csv(lines),
             )
             report = pdf.Handoff(
@@ -396,9 +435,10 @@ class ExportService(ServiceBase):
                 month=month,
                 month_name=month_label(month),
                 enrolled_or_active=len(rows),
-                billable=tuple(_handoff_row(r) for r in rows if r.result.billable),
-                not_billed=tuple(_handoff_row(r) for r in rows if not r.result.billable),
-                amount_by_code=tuple(sorted(amount_by_code(rows).items())),
+                billable=tuple(h for r in rows for b, h in _handoff_rows(r) if b),
+                not_billed=tuple(h for r in rows for b, h in _handoff_rows(r) if not b),
+                amount_by_code=tuple(sorted(_amount_by_code(rows).items())),
+                visit_claims=_visit_claims(rows),
                 staff_minutes=minutes,
                 generated=generated,
                 created=now,
@@ -465,7 +505,7 @@ class ExportService(ServiceBase):
             folder,
             written,
             patients=len(rows),
-            billable=sum(1 for r in rows if r.result.billable),
+            billable=sum(1 for r in rows if r.result.bills),
             claim_lines=len(lines),
             finished=staging.finished,
             claim_files=[(f.name, f.claims) for f in claim_files],
@@ -610,20 +650,49 @@ class _Describer:
         return self.staff.get(review.signed_by_id), review.signed_at.astimezone(self.zone).date()
 
     def claim_lines(self, row: BillingRow) -> list[ClaimLine]:
+        """The month's claim lines: its care management's, its general BHI's (pointing at
+        the behavioural-health diagnoses first), then its G0506 for the visit's claim."""
+        r = row.result
+        # Each billed result's patient share spread over its lines, in the claim's line order
+        # (care management, then BHI); G0506's coinsurance is the visit claim's.
+        shares = [
+            share
+            for result in billed(r)
+            for share in line_shares(
+                result.patient_share_cents, [line.charge_cents for line in result.lines]
+            )
+        ]
+        month_claim = claim_id(row.mrn, r.month)
+        parts = [
+            (
+                item.line,
+                item.service_date,
+                item.letters,
+                0 if item.g0506 else shares[n],
+                "" if item.g0506 else month_claim,
+                "visit_claim" if item.g0506 else "month_claim",
+            )
+            for n, item in enumerate(month_claim_lines(r, g0506=True))
+        ]
+        return self._claim_lines(row, claim_diagnoses(r), parts)
+
+    def _claim_lines(
+        self,
+        row: BillingRow,
+        conditions: Sequence[str],
+        parts: Sequence[tuple[CodeLine, dt.date, str, int, str, str]],
+    ) -> list[ClaimLine]:
         patient, place, group_npi = self.patients[row.mrn], self.place, self.group_npi
         r = row.result
-        conditions = r.inputs[1].conditions
         diagnoses = ";".join(conditions)
         primary = self.payers.get(patient.primary_payer_id or 0)
         secondary = self.payers.get(patient.secondary_payer_id or 0)
         signer, signed_on = self.signed(patient)
-        lines = r.lines
-        shares = line_shares(r.patient_share_cents, [line.charge_cents for line in lines])
         return [
             ClaimLine(
                 month=r.month,
                 mrn=row.mrn,
-                date_of_service=r.date_of_service.isoformat(),
+                date_of_service=day.isoformat(),
                 place_of_service=place,
                 code=line.code,
                 units=line.units,
@@ -646,15 +715,16 @@ class _Describer:
                 relationship=patient.insured_relationship or "self",
                 secondary_payer=secondary.payer_id if secondary is not None else "",
                 secondary_member_id=patient.secondary_member_id if secondary is not None else "",
-                diagnosis_pointers=pointer_letters(conditions),
+                diagnosis_pointers=letters,
                 tin=self.tin,
                 taxonomy=self.taxonomy,
                 signed_by_npi=(signer.npi or "") if signer is not None else "",
                 signed_on=signed_on.isoformat() if signed_on is not None else "",
                 patient_share_cents=share,
-                claim_id=claim_id(row.mrn, r.month),
+                claim_id=claim,
+                bill_on=bill_on,
             )
-            for line, share in zip(lines, shares, strict=True)
+            for line, day, letters, share, claim, bill_on in parts
         ]
 
     def superbill(self, row: BillingRow) -> pdf.Superbill:
@@ -664,8 +734,12 @@ class _Describer:
         staff, zone, place, group_npi = self.staff, self.zone, self.place, self.group_npi
         header, generated, head = self.header, self.generated, self.head
         r = row.result
-        conditions = r.inputs[1].conditions
+        conditions = claim_diagnoses(r)
         pointers = pointer_letters(conditions)  # box 24E
+        bills = billed(r)
+        # The superbill's date of service: the care management's, else (only the BHI bills)
+        # the BHI's.
+        main = bills[0]
         practitioner = staff.get(patient.billing_practitioner_id or 0)
         name = row.practitioner + (
             f", {practitioner.credentials}" if practitioner and practitioner.credentials else ""
@@ -737,27 +811,59 @@ class _Describer:
             # in their own name (as the claim file's loop 2010AA does).
             billing_provider=header.name if group_npi else row.practitioner,
             billing_address=self.practice_address,  # box 33
-            patient_share_text=estimate_text(r),
+            patient_share_text=_share_text(bills),
             qmb=patient.qmb,
-            date_of_service=date_text(r.date_of_service),
+            date_of_service=date_text(main.date_of_service),
             place_of_service=place,
             diagnoses=tuple((code, icd10.description(code)) for code in conditions),
             lines=tuple(
                 pdf.ServiceLine(
-                    line.code, line.description, line.units, pointers, line.charge_cents
+                    line.code,
+                    line.description,
+                    line.units,
+                    pointer_letters(conditions, bhi=result.program == "bhi"),
+                    line.charge_cents,
+                    date_of_service=(
+                        date_text(result.date_of_service) if result is not main else ""
+                    ),
                 )
-                for line in r.lines
+                for result in bills
+                for line in result.lines
             ),
-            total_cents=r.amount_cents,
-            patient_share_cents=r.patient_share_cents,
+            total_cents=sum(result.amount_cents for result in bills),
+            patient_share_cents=sum(result.patient_share_cents for result in bills),
+            visit_lines=(
+                (
+                    pdf.ServiceLine(
+                        r.g0506.code,
+                        r.g0506.description,
+                        r.g0506.units,
+                        pointers,
+                        r.g0506.charge_cents,
+                        date_of_service=date_text(r.g0506_day),
+                        note=VISIT_CLAIM_NOTE,
+                    ),
+                )
+                if r.g0506 is not None and r.g0506_day is not None
+                else ()
+            ),
             minutes=(
                 ("Countable (each second once)", clock(r.countable_seconds)),
                 ("Clinical staff", clock(r.staff_seconds)),
                 ("Billing practitioner", clock(r.practitioner_seconds)),
+            )
+            + (
+                (("General BHI, counted apart", clock(r.bhi.countable_seconds)),)
+                if r.bhi is not None
+                else ()
             ),
             thresholds=tuple(
                 f"{clock(t.seconds)} of {who} reached on {day_text(t.day)} → {t.code}"
-                for t in r.thresholds
+                for t in (r.thresholds if r.billable else ())
+            )
+            + tuple(
+                f"{clock(t.seconds)} of BHI time reached on {day_text(t.day)} → {t.code}"
+                for t in (r.bhi.thresholds if r.bhi is not None and r.bhi.billable else ())
             ),
             excluded=tuple(
                 (REASONS[code].text, clock(seconds)) for code, seconds in sorted(r.excluded.items())
@@ -811,8 +917,50 @@ def superbill_names(mrns: Sequence[str]) -> dict[str, str]:
     }
 
 
-def _handoff_row(row: BillingRow) -> pdf.HandoffRow:
-    r = row.result
+def _share_text(bills: Sequence[MonthResult]) -> str:
+    """The patient-share sentence for what the superbill bills: the rules' own sentence, of
+    the care management and the general BHI together when both bill."""
+    if len(bills) == 1:
+        return estimate_text(bills[0])
+    shares = [b.cost_share for b in bills]
+    together = dataclasses.replace(
+        shares[0],
+        patient_cents=sum(share.patient_cents for share in shares),
+        coinsurance_cents=sum(share.coinsurance_cents for share in shares),
+    )
+    return estimate_text(dataclasses.replace(bills[0], cost_share=together))
+
+
+def _amount_by_code(rows: Sequence[BillingRow]) -> dict[str, int]:
+    """Cents per billed code over the rows, the general BHI's included (never G0506: it is
+    billed on the visit's claim), in code order."""
+    totals = Counter(amount_by_code(rows))
+    for row in rows:
+        bhi = row.result.bhi
+        for line in bhi.lines if bhi is not None else ():
+            totals[line.code] += line.charge_cents
+    return dict(sorted(totals.items()))
+
+
+def _visit_claims(rows: Iterable[BillingRow]) -> tuple[pdf.VisitClaim, ...]:
+    """Each G0506 of the month, for the handoff's "Add to the visit's claim"."""
+    return tuple(
+        pdf.VisitClaim(row.mrn, row.patient_name, date_text(day), line.code, line.charge_cents)
+        for row in rows
+        if (line := row.result.g0506) is not None and (day := row.result.g0506_day) is not None
+    )
+
+
+def _handoff_rows(row: BillingRow) -> list[tuple[bool, pdf.HandoffRow]]:
+    """The month's rows of the handoff report, each with whether it bills: its care
+    management's, then its general BHI's, marked BHI."""
+    out = [(row.result.billable, _handoff_row(row, row.result))]
+    if row.result.bhi is not None:
+        out.append((row.result.bhi.billable, _handoff_row(row, row.result.bhi)))
+    return out
+
+
+def _handoff_row(row: BillingRow, r: MonthResult) -> pdf.HandoffRow:
     reasons = tuple((REASONS[code].text, REASONS[code].mend) for code in sorted(r.blocks)) or (
         ("Nothing reaches a billing threshold.", ""),
     )
@@ -825,6 +973,7 @@ def _handoff_row(row: BillingRow) -> pdf.HandoffRow:
         amount_cents=r.amount_cents if r.billable else 0,
         signed=r.signed,
         reasons=() if r.billable else reasons,
+        bhi=r.program == "bhi",
     )
 
 

@@ -6,7 +6,9 @@ Writes docs/samples/: the superbill with the longest time log of a Medicare Part
 an unsigned one, and the handoff report, as PDFs and as PNG pages (pdftoppm from poppler-utils). The demo practice is
 given its claim settings first, and the longest log's patient a secondary payer, so that the
 superbill shows every CMS-1500 box filled; the practitioners sign all but a few months, so that
-the handoff's "Not in the claim file" lists each kind of reason without running for pages.
+the handoff's "Not in the claim file" lists each kind of reason without running for pages. One
+more Part B patient is given a depression diagnosis, general BHI time and a G0506 initiating
+visit in the month (superbill-bhi.pdf; the handoff's BHI rows and "Add to the visit's claim").
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ccmdesk.db import Database, open_database
-from ccmdesk.models import Patient, Payer, Practice, SentClaim
+from ccmdesk.models import Enrollment, Patient, PatientCondition, Payer, Practice, SentClaim
 from ccmdesk.reports.x12 import claim_id
 from ccmdesk.rules.payers import PayerRecord
-from ccmdesk.services import Services
+from ccmdesk.services import ServiceError, Services
 from ccmdesk.ui.first_start import setup_actor
 
 UNSIGNED = 3  # months left for the practitioners to sign
@@ -57,6 +59,10 @@ def main(out: Path) -> int:
         )
         claim_settings(db, longest.mrn)
         left = [row.mrn for row in ready if row.mrn != longest.mrn][:UNSIGNED]
+        others = [row.mrn for row in ready if row.mrn not in left and row.mrn != longest.mrn]
+        already_sent = others[0]
+        with_bhi = next(mrn for mrn in others[1:] if mrn in part_b)
+        bhi_and_g0506(services, db, with_bhi, month)
         for practitioner in ("dr-okafor", "np-lindqvist"):
             signer = services.staff.actor_for(practitioner)
             rows = services.review.queue(signer, month).rows
@@ -64,13 +70,14 @@ def main(out: Path) -> int:
             if mrns:
                 services.review.sign_many(signer, month, mrns)
         # One claim an earlier export sent: listed as already sent.
-        sent(db, next(r.mrn for r in ready if r.mrn not in left and r.mrn != longest.mrn), month)
+        sent(db, already_sent, month)
         result = services.export.export(biller, month, folder / "export")
         bills = folder / "export" / "superbills"
         unsigned = bills / f"{month}-{left[0]}.pdf"
         samples = {
             "superbill-long-log.pdf": bills / f"{month}-{longest.mrn}.pdf",
             "superbill-unsigned.pdf": unsigned,
+            "superbill-bhi.pdf": bills / f"{month}-{with_bhi}.pdf",
             "handoff.pdf": folder / "export" / f"handoff-{month}.pdf",
         }
         for name, source in samples.items():
@@ -113,6 +120,35 @@ def claim_settings(db: Database, mrn: str) -> None:
         patient = session.scalars(select(Patient).where(Patient.mrn == mrn)).one()
         medigap = session.scalars(select(Payer).where(Payer.payer_id == "medigap-g")).one()
         patient.secondary_payer_id, patient.secondary_member_id = medigap.id, "MG-7720145"
+
+
+def bhi_and_g0506(services: Services, db: Database, mrn: str, month: str) -> None:
+    """The patient's depression (F33.1, last on the list), 25 minutes of general BHI time by
+    the RN and a G0506 initiating visit on the month's 3rd day."""
+    first = dt.date.fromisoformat(f"{month}-01")
+    with db.session() as session:
+        patient = session.scalars(select(Patient).where(Patient.mrn == mrn)).one()
+        patient.conditions.append(PatientCondition(position=len(patient.conditions), code="F33.1"))
+        enrollment = session.scalars(
+            select(Enrollment).where(Enrollment.patient_id == patient.id)
+        ).one()
+        enrollment.initiating_visit_date = first.replace(day=3)
+        enrollment.initiating_visit_g0506 = True
+    nurse = services.staff.actor_for("rn-lee")
+    zone = services.practice_zone()
+    # The first evening the nurse is free (the demo's day work ends before then).
+    for day in range(20, 28):
+        start = dt.datetime.combine(first.replace(day=day), dt.time(18, 5), zone)
+        try:
+            services.entries.add_manual(
+                nurse, mrn, start, start + dt.timedelta(minutes=25), reason="Sample",
+                service="bhi", activity="Behavioral health follow-up",
+                note="PHQ-9 reviewed; care plan goals for depression updated.",
+            )  # fmt: skip
+            return
+        except ServiceError:
+            continue
+    raise SystemExit("no free evening for the sample's BHI time")
 
 
 def part_b_patients(db: Database) -> set[str]:

@@ -54,9 +54,17 @@ def test_claim_lines_gain_the_practice_management_columns_after_the_old_ones() -
         "patient_address", "patient_city", "patient_state", "patient_zip", "payer_id",
         "edi_payer_id", "relationship", "secondary_payer", "secondary_member_id",
         "diagnosis_pointers", "tin", "taxonomy", "signed_by_npi", "signed_on",
-        "patient_share_cents", "claim_id",
+        "patient_share_cents", "claim_id", "bill_on",
     ]  # fmt: skip
     assert len(rows[1]) == len(rows[0])
+
+
+def test_a_months_bhi_row_stays_right_after_its_care_management_row() -> None:
+    bhi = replace(handoff("A1"), codes="99484x1", program="bhi", amount_cents=5745)
+    data = handoff_csv([handoff("B2"), handoff("A1"), bhi, handoff("A0")])
+    rows = list(csv.reader(io.StringIO(data.decode())))
+    assert [(r[1], r[14]) for r in rows[1:]] == [
+        ("A0", "ccm"), ("A1", "ccm"), ("A1", "bhi"), ("B2", "ccm")]  # fmt: skip
 
 
 def test_hostile_text_round_trips_and_never_runs_as_a_formula() -> None:

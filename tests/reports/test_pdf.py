@@ -145,3 +145,36 @@ def test_months_kept_out_of_the_claim_file_for_the_same_reasons_share_one_why() 
     )
     without = pdf.handoff_pdf(replace(report, claims=None))
     assert "claim file" not in PdfReader(io.BytesIO(without)).pages[0].extract_text()
+
+
+def test_bhi_rows_are_marked_and_g0506_is_listed_for_the_visits_claim() -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    care = pdf.HandoffRow("A1", "Rivera, Ana", "Dr. A", "99490x1", 6613, True)
+    bhi = pdf.HandoffRow("A1", "Rivera, Ana", "Dr. A", "99484x1", 5745, True, bhi=True)
+    short = pdf.HandoffRow(
+        "B2",
+        "Lee, Bo",
+        "Dr. A",
+        "",
+        0,
+        True,
+        (("Countable time is below the first threshold.", "More."),),
+        bhi=True,
+    )
+    report = pdf.Handoff(
+        practice="Clinic", month="2026-03", month_name="March 2026", enrolled_or_active=2,
+        billable=(care, bhi), not_billed=(short,), amount_by_code=(("99484", 5745), ("99490", 6613)),
+        staff_minutes=(), generated="now",
+        visit_claims=(pdf.VisitClaim("A1", "Rivera, Ana", "02 Mar 2026", "G0506", 6647),),
+    )  # fmt: skip
+    reader = PdfReader(io.BytesIO(pdf.handoff_pdf(report)))
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    # Patient-months are counted by their care management; the BHI rows apart.
+    assert "Billable 1 Not billable 0" in text and "General BHI billable 1" in text
+    assert "Rivera, Ana · BHI" in text and "Lee, Bo · BHI" in text
+    assert "Expected in all $123.58" in text
+    visit = text[text.index("Add to the visit's claim") :]
+    assert "A1 Rivera, Ana 02 Mar 2026 G0506 $66.47" in visit

@@ -185,3 +185,30 @@ def test_hostile_text_in_the_boxes_is_printed_as_written() -> None:
     written = text_of(document)
     assert "Patient share: <b>$0.00</b> & more." in written
     assert "99490 <25>" in written and "<u>CCM</u>" in written
+
+
+def test_a_line_for_the_visits_claim_prints_after_the_total_with_its_day_and_note() -> None:
+    visit = pdf.ServiceLine("G0506", "CCM initiation: extended assessment", 1, "AB", 6647,
+                            date_of_service="02 Mar 2026",
+                            note="add to the initiating visit's claim")  # fmt: skip
+    document = pdf.superbill_pdf(claim_bill(visit_lines=(visit,)))
+    lines = rows(document)
+    total = lines.index(["28 Total charge", "$164.13"])
+    g0506 = next(n for n, line in enumerate(lines) if "G0506" in line)
+    assert g0506 > total + 1  # after the total and the share: not part of them
+    assert lines[g0506][:3] == ["02 Mar 2026", "11", "G0506"] and lines[g0506][-1] == "$66.47"
+    assert "add to the initiating visit's claim" in " ".join(text_of(document).split())
+    assert boxes(document)["28 Total charge"] == "$164.13"
+
+
+def test_a_page_break_never_parts_a_box_from_its_value() -> None:
+    # Ever longer diagnosis lists push the provider boxes down the first page, past every
+    # place a page could break inside them.
+    codes = [(f"E{n:02d}.9", "A condition with a description long enough to wrap " * 2)
+             for n in range(12)]  # fmt: skip
+    for count in range(1, 13):
+        document = pdf.superbill_pdf(claim_bill(diagnoses=tuple(codes[:count])))
+        for page in range(len(PdfReader(io.BytesIO(document)).pages)):
+            found = boxes(document, page)
+            for label in ("24J Rendering practitioner", "31 Signature of physician · date"):
+                assert found.get(label, "filled") != "", (count, page, label)
