@@ -47,6 +47,7 @@ class Permission(StrEnum):
     MANAGE_FEES = "change the fee schedules"
     MANAGE_PAYERS = "change the payer list"
     MANAGE_WAIVERS = "record, change or list hardship waivers"
+    SET_PROGRAM = "change a patient's program"
     IMPORT_DATA = "import data files"
     RECORD_TIME = "record care-management time"
     VIEW_WORKLIST = "view the worklist"
@@ -73,6 +74,9 @@ PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.MANAGE_FEES: frozenset({Role.ADMIN}),
     Permission.MANAGE_PAYERS: frozenset({Role.BILLING, Role.ADMIN}),
     Permission.MANAGE_WAIVERS: frozenset({Role.BILLING, Role.ADMIN}),
+    # Which program a patient is billed under is the practitioner's or the biller's decision
+    # (docs/billing-rules.md, "Programs"); the care team records minutes, not programs.
+    Permission.SET_PROGRAM: frozenset({Role.PRACTITIONER, Role.BILLING, Role.ADMIN}),
     Permission.IMPORT_DATA: frozenset({Role.ADMIN}),
     Permission.RECORD_TIME: frozenset({Role.CLINICAL, Role.PRACTITIONER}),
     # Schedulers (non-clinical) see whom to call next, practice-wide; they record no time.
@@ -114,6 +118,8 @@ NOTES: dict[Permission, str] = {
     Permission.MANAGE_FEES: "the amount charged for each code, year by year",
     Permission.MANAGE_PAYERS: "add, edit, retire payers (everyone who sees patients reads them)",
     Permission.MANAGE_WAIVERS: "a patient's financial-hardship waivers of the coinsurance",
+    Permission.SET_PROGRAM: "CCM, PCM on a focus condition or APCM, from a month on; never "
+    "inside a signed or closed month",
     Permission.IMPORT_DATA: "CSV import of staff, payers, patients, waivers, minutes and month "
     "facts; the demo",
     Permission.RECORD_TIME: "one's own stopwatch, entries by hand, corrections of one's own time",
