@@ -141,6 +141,11 @@ class PatientRecord:
     # The patient says they cannot pay the coinsurance: the care team is shown the options
     # (docs/payers.md, "A patient who cannot pay").
     cannot_pay: bool = False
+    # The last face-to-face visit with the practice (APCM's three-year rule), and whether the
+    # billing practitioner did G0506's extensive assessment and care planning at the initiating
+    # visit (docs/billing-rules.md, "APCM" and "G0506").
+    last_visit_date: dt.date | None = None
+    initiating_visit_g0506: bool = False
 
 
 PATIENT_COLUMNS = (
@@ -171,7 +176,8 @@ PATIENT_COLUMNS = (
 RELATIONSHIPS = ("self", "spouse", "child", "other")  # the patient's, to the insured
 # A patients.csv file may name the primary payer the old way (payer, payer_type, member_id) or
 # the new way (primary_payer, primary_member_id), and carry the rest of the coverage, and
-# cannot_pay (a file or an editor without it keeps what is stored); the editor uses the new
+# cannot_pay and the visit columns (a file or an editor without them keeps what is stored);
+# the editor uses the new
 # way only.
 NEW_PAYER_COLUMNS = ("primary_payer", "primary_member_id")
 OLD_PAYER_COLUMNS = ("payer", "payer_type", "member_id")
@@ -184,5 +190,8 @@ COVERAGE_COLUMNS = (
     "signature_on_file",
 )
 CANNOT_PAY = "cannot_pay"
-PATIENT_FILE_COLUMNS = PATIENT_COLUMNS + NEW_PAYER_COLUMNS + COVERAGE_COLUMNS + (CANNOT_PAY,)
+VISIT_COLUMNS = ("last_visit_date", "initiating_visit_g0506")
+# Columns a file (or an editor) may leave out: the patient keeps what is stored.
+KEPT_COLUMNS = (CANNOT_PAY, *VISIT_COLUMNS)
+PATIENT_FILE_COLUMNS = PATIENT_COLUMNS + NEW_PAYER_COLUMNS + COVERAGE_COLUMNS + KEPT_COLUMNS
 STAFF_COLUMNS = ("staff_id", "name", "role", "credentials", "npi")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,21 +67,67 @@ def _choice(period: ProgramPeriod) -> ProgramChoice:
     return ProgramChoice(period.from_month, period.program, period.focus_condition)
 
 
-def program_lock(session: Session, patient_id: int, from_month: str) -> Lock | None:
-    """The first signed (for the patient) or closed month from `from_month` on ("" is every
-    month): a program change from then is refused while it stands (docs/billing-rules.md)."""
-    signed = set(
-        session.scalars(
-            select(MonthlyReview.month).where(
-                MonthlyReview.patient_id == patient_id,
-                MonthlyReview.month >= from_month,
-                MonthlyReview.voided_at.is_(None),
-            )
+@dataclass(frozen=True)
+class ProgramLocks:
+    """Closed months and patients' signed months, read once for many program changes (an
+    import); a change from a month is refused while any month from then on is locked
+    (docs/billing-rules.md, "Programs")."""
+
+    closed: frozenset[str]
+    signed: dict[int, frozenset[str]]
+
+    @classmethod
+    def read(cls, session: Session, patient_id: int | None = None) -> ProgramLocks:
+        """Every lock in force, or those of one patient (and every closed month)."""
+        query = select(MonthlyReview.patient_id, MonthlyReview.month).where(
+            MonthlyReview.voided_at.is_(None)
         )
-    )
-    closed = {m for m in closed_months(session) if m >= from_month}
-    table = LockTable(frozenset(closed), frozenset((patient_id, m) for m in signed))
-    return table.first(patient_id, signed | closed)
+        if patient_id is not None:
+            query = query.where(MonthlyReview.patient_id == patient_id)
+        signed: dict[int, set[str]] = {}
+        for pid, month in session.execute(query):
+            signed.setdefault(pid, set()).add(month)
+        return cls(frozenset(closed_months(session)), {p: frozenset(m) for p, m in signed.items()})
+
+    @classmethod
+    def of(cls, table: LockTable) -> ProgramLocks:
+        signed: dict[int, set[str]] = {}
+        for pid, month in table.signed:
+            signed.setdefault(pid, set()).add(month)
+        return cls(table.closed, {p: frozenset(m) for p, m in signed.items()})
+
+    def first(self, patient_id: int, from_month: str) -> Lock | None:
+        """The first locked month from `from_month` on ("" is every month); a closed month is
+        named before a signed one, since reopening it is the first thing needed."""
+        signed = {m for m in self.signed.get(patient_id, ()) if m >= from_month}
+        closed = {m for m in self.closed if m >= from_month}
+        table = LockTable(self.closed, frozenset((patient_id, m) for m in signed))
+        return table.first(patient_id, signed | closed)
+
+
+def program_lock(session: Session, patient_id: int, from_month: str) -> Lock | None:
+    """The first signed (for the patient) or closed month from `from_month` on."""
+    return ProgramLocks.read(session, patient_id).first(patient_id, from_month)
+
+
+def periods_of(session: Session, patient_ids: Iterable[int]) -> dict[int, list[ProgramChoice]]:
+    """The program periods of these patients, by patient id (one query for a batch)."""
+    found: dict[int, list[ProgramChoice]] = {}
+    query = select(ProgramPeriod).where(ProgramPeriod.patient_id.in_(sorted(set(patient_ids))))
+    for period in session.scalars(query):
+        found.setdefault(period.patient_id, []).append(_choice(period))
+    return found
+
+
+def change_refusal(
+    periods: Iterable[ProgramChoice], choice: ProgramChoice, locks: ProgramLocks, patient_id: int
+) -> str | None:
+    """Why `choice` may not be put in force (a signed or closed month), or None: also None
+    when it is in force then already, which is no change at all."""
+    if same_program(in_force(periods, choice.from_month), choice):
+        return None
+    lock = locks.first(patient_id, choice.from_month)
+    return lock.message(WHAT) if lock is not None else None
 
 
 def _form(choice: ProgramChoice | None) -> dict[str, Any] | None:
@@ -96,17 +143,19 @@ def apply_program(
     actor: Actor,
     entity_key: str,
     reason: str = "",
+    locks: ProgramLocks | None = None,
 ) -> bool:
-    """Put `choice` in force from its month, in the caller's write transaction: nothing when
-    that program is in force then already; a ServiceError when a signed or closed month from
-    then on forbids it; else the period starting then is made or replaced, and audited. Later
-    periods stay. The patient service's import uses it too, so a file and a person are judged
-    alike."""
+    """Put `choice` in force from its month, in the caller's write transaction (True), or
+    nothing when that program is in force then already (False); a ServiceError when a signed
+    or closed month from then on forbids it. The period starting then is made or replaced and
+    audited; later periods stay. The patients import uses it too (with `locks` read once), so
+    a file and a person are judged alike."""
     periods = stored_periods(session, patient_id)
     current = in_force([_choice(p) for p in periods], choice.from_month or FROM_THE_START)
     if same_program(current, choice):
         return False
-    if lock := program_lock(session, patient_id, choice.from_month):
+    locks = locks or ProgramLocks.read(session, patient_id)
+    if lock := locks.first(patient_id, choice.from_month):
         raise ServiceError(lock.message(WHAT))
     existing = next((p for p in periods if p.from_month == choice.from_month), None)
     before = _choice(existing) if existing is not None else None
