@@ -85,6 +85,24 @@ DEFAULT_ATTESTATION = (
 )
 
 
+# What a billing practitioner attests before the practice bills APCM (docs/billing-rules.md,
+# "APCM"); without it every APCM month is blocked (APCM_NOT_ATTESTED).
+APCM_ATTESTATION = (
+    "I attest that this practice has all 13 APCM service elements available to every patient "
+    "it bills Advanced Primary Care Management for: patient consent; an initiating visit for "
+    "new patients; 24/7 access to the care team, with real-time access to the patient's "
+    "record; continuity of care with a designated member of the care team; care delivered in "
+    "other ways (telehealth, home visits, extended hours); comprehensive care management; an "
+    "electronic patient-centred comprehensive care plan, shared with the patient; management "
+    "of care transitions; coordination with other practitioners and with home- and "
+    "community-based services; enhanced communication (portal, secure messaging); analysis of "
+    "the patient population's data; risk stratification; and performance measurement. I also "
+    "attest that the practice meets APCM's quality-reporting condition: it reports the Value "
+    "in Primary Care MIPS Value Pathway, or takes part in a qualifying alternative payment "
+    "model."
+)
+
+
 @dataclass(frozen=True)
 class StopwatchSettings:
     """How the stopwatch behaves for the whole practice."""
