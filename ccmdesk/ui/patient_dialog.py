@@ -350,7 +350,7 @@ class PatientDialog(QDialog):
         for signal in ("rowsInserted", "rowsRemoved", "rowsMoved", "modelReset"):
             getattr(self.conditions.list.model(), signal).connect(self._conditions_changed)
         self._conditions_changed()
-        align_labels([boxes[t] for t in ("Care team", "Enrollment")])
+        align_labels([*(boxes[t] for t in ("Care team", "Enrollment")), self.program])
         left = QVBoxLayout()
         for title in ("Identity", "Contact", "Coverage"):
             left.addWidget(boxes[title])

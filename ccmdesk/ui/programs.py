@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.rules.icd10 import description
-from ccmdesk.rules.intervals import date_time_text
+from ccmdesk.rules.intervals import date_text
 from ccmdesk.rules.programs import DEFAULT_PROGRAM, from_text
 from ccmdesk.services import Actor, Permission, ProgramPeriodRow, Services, allowed
 from ccmdesk.services.errors import ServiceError
@@ -29,7 +30,8 @@ CHOICES = (
     ("pcm_focus", "PCM on one focus condition"),
     ("apcm", "APCM (no minutes)"),
 )
-SHORT = dict(CHOICES)
+# Shorter, for the history's Program column.
+HISTORY_NAMES = {"ccm": "CCM / PCM by the conditions", "pcm_focus": "PCM", "apcm": "APCM"}
 LABELS = {"program": "Program", "focus_condition": "Focus condition", "program_from": "From month"}
 NOT_ALLOWED = "Only practitioners, billing staff and administrators change a patient's program."
 
@@ -79,23 +81,28 @@ class ProgramSection(QGroupBox):
         self.history.setAccessibleName("Program history")
         self.history.setHorizontalHeaderLabels(["From", "Program", "Recorded by", "On"])
         self.history.verticalHeader().hide()
+        self.history.setWordWrap(False)
+        self.history.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.history.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.history.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.history.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
-        )
-        self.history.horizontalHeader().setStretchLastSection(True)
+        header = self.history.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.no_history = QLabel()
         self.no_history.setObjectName("hint")
 
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Program", self.program)
-        form.addRow("Focus condition", self.focus)
-        form.addRow("From month", self.from_month)
-        form.addRow(self.error)
-        form.addRow(self.hint)
-        form.addRow("History", self.no_history)
+        for text, widget in (
+            ("Program", self.program),
+            ("Focus condition", self.focus),
+            ("From month", self.from_month),
+        ):
+            form.addRow(form_label(text, widget), widget)
+        form.addRow("", self.error)
+        form.addRow("", self.hint)
+        form.addRow(form_label("History", self.no_history), self.no_history)
         form.addRow(self.history)
 
         self._loaded: tuple[str, str] = (DEFAULT_PROGRAM, "")
@@ -127,20 +134,23 @@ class ProgramSection(QGroupBox):
         self.history.setRowCount(len(periods))
         zone = self._services.practice_zone()
         for row, period in enumerate(periods):
-            program = SHORT[period.program] + (
-                f": {period.focus_condition}" if period.focus_condition else ""
+            program = (
+                f"PCM on {period.focus_condition}"
+                if period.focus_condition
+                else HISTORY_NAMES[period.program]
             )
             cells = (
                 from_text(period.from_month).removeprefix("from ").capitalize(),
                 program,
                 period.recorded_by_name,
-                date_time_text(period.recorded_at.astimezone(zone)),
+                date_text(period.recorded_at.astimezone(zone).date()),
             )
             for column, text in enumerate(cells):
                 self.history.setItem(row, column, QTableWidgetItem(text))
-        height = self.history.horizontalHeader().height() + 4
-        height += sum(self.history.rowHeight(r) for r in range(len(periods)))
-        self.history.setFixedHeight(min(height, 180))
+        # Every period shown without a scroll bar: a patient has a handful at most.
+        rows = self.history.verticalHeader().defaultSectionSize() * len(periods)
+        header = self.history.horizontalHeader().sizeHint().height()
+        self.history.setFixedHeight(rows + header + 2 * self.history.frameWidth() + 2)
 
     def set_conditions(self, codes: Sequence[str]) -> None:
         """The patient's conditions as the editor lists them now: the focus is one of them."""
@@ -194,3 +204,11 @@ class ProgramSection(QGroupBox):
         if read_only and self.may_change:
             self.hint.setText("")
         self._program_changed()
+
+
+def form_label(text: str, buddy: QWidget) -> QLabel:
+    """A form label the editor lines up with its other groups' labels (forms.align_labels)."""
+    label = QLabel(text)
+    label.setObjectName("formLabel")
+    label.setBuddy(buddy)
+    return label
