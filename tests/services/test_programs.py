@@ -3,10 +3,13 @@ months, no-op changes, removal, history and the program in force."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from ccmdesk.db import Database
@@ -187,3 +190,50 @@ def test_two_workstations_setting_at_once_both_end_in_a_sentence_or_success(
     assert sorted(map(str, outcomes)) == ["False", "True"]
     assert [r.program for r in patient.programs.history(BILLER, "1001")] == ["apcm"]
     assert len(program_events(db)) == 1
+
+
+_numbers = itertools.count(1)  # a new patient for every example: the database is shared
+MONTHS = [f"2026-{m:02d}" for m in range(1, 9)]
+change = st.one_of(
+    st.tuples(st.just("set"), st.sampled_from(["", *MONTHS]),
+              st.sampled_from([("ccm", None), ("apcm", None), ("pcm_focus", "I10")])),
+    st.tuples(st.just("remove"), st.sampled_from(["", *MONTHS]), st.none()),
+)  # fmt: skip
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    signed=st.sets(st.sampled_from(MONTHS), max_size=2),
+    before=st.lists(change, max_size=3),
+    after=st.lists(change, max_size=5),
+)
+def test_a_program_change_never_alters_a_signed_month(
+    staffed: Services,
+    db: Database,
+    signed: set[str],
+    before: list[tuple[str, str, tuple[str, str | None] | None]],
+    after: list[tuple[str, str, tuple[str, str | None] | None]],
+) -> None:
+    mrn = f"H{next(_numbers)}"
+    staffed.patients.save_text(CLI, patient_text(mrn=mrn))
+
+    def run(changes: list[tuple[str, str, tuple[str, str | None] | None]]) -> None:
+        for kind, month, choice in changes:
+            try:
+                if kind == "set" and choice is not None:
+                    staffed.programs.set(CLI, mrn, choice[0], month, choice[1])
+                else:
+                    staffed.programs.remove(CLI, mrn, month)
+            except ServiceError:
+                pass  # refused with a sentence: nothing changed
+
+    run(before)
+    for month in signed:
+        sign(db, mrn, month, NOW)
+    kept = {m: staffed.programs.program_in(CLI, mrn, m) for m in signed}
+    run(after)
+    assert {m: staffed.programs.program_in(CLI, mrn, m) for m in signed} == kept
