@@ -149,3 +149,13 @@ def test_the_patient_service_keeps_the_visit_fields_an_editor_leaves_out(
     record = staffed.patients.get(ADMIN, "1001")
     assert record.last_visit_date == dt.date(2026, 2, 2)
     assert record.initiating_visit_g0506 is (flag == "yes")
+
+
+def test_a_row_that_changes_only_the_program_counts_as_updated(
+    staffed: Services, tmp_path: Path
+) -> None:
+    paths = patients_file(tmp_path, PROGRAM, row("1001", ",,,"))
+    staffed.imports.import_paths(CLI, paths)
+    paths = patients_file(tmp_path, PROGRAM, row("1001", ",apcm,,2026-02"))
+    counts = staffed.imports.import_paths(CLI, paths).counts["patients"]
+    assert (counts.created, counts.updated, counts.unchanged) == (0, 1, 0)

@@ -111,3 +111,19 @@ def test_billing_staff_change_the_program_from_the_view_only_record(
     with qtbot.waitSignal(dialog.saved):
         qtbot.mouseClick(dialog.save_program_button, Qt.MouseButton.LeftButton)
     assert services.programs.program_in(biller, "A100", "2026-03") == ("apcm", None)
+
+
+def test_a_new_patient_is_saved_with_the_program_chosen(qtbot, services: Services) -> None:
+    doctor = services.staff.actor_for("dr-okafor")
+    dialog = PatientDialog(services, doctor, services.staff.list(), None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    for name, value in (("mrn", "C400"), ("last_name", "Ames"), ("first_name", "Lu"),
+                        ("dob", "1944-05-06")):  # fmt: skip
+        dialog.inputs[name].setText(value)  # type: ignore[attr-defined]
+    dialog.billing_practitioner.set_value("dr-okafor")
+    dialog.conditions.add_code("I10")
+    dialog.program.program.set_value("pcm_focus")
+    dialog.program.focus.set_value("I10")
+    assert dialog.save()
+    assert services.programs.program_in(doctor, "C400", "2026-03") == ("pcm_focus", "I10")

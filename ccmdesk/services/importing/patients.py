@@ -183,12 +183,17 @@ class PatientsImporter(Importer):
                 new_ids = {p.mrn: p.id for p, _, _ in changes} | {
                     m: p.id for m, p in existing.items()
                 }
+                unchanged = set(existing) - {p.mrn for p, _, _ in changes}
                 for mrn, choice in choices.items():
-                    apply_program(
+                    changed = apply_program(
                         session, new_ids[mrn], choice, at=w.now, actor=w.actor,
                         entity_key=program_key(mrn, choice.from_month), reason=w.reason,
                         locks=locks,
                     )  # fmt: skip
+                    if changed and mrn in unchanged:
+                        # Only the program changed: the patient counts as updated.
+                        counts.unchanged -= 1
+                        counts.updated += 1
             w.release()
 
 
