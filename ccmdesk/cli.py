@@ -144,6 +144,21 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
         help="T sends test files (the default) until the clearinghouse says to switch to P",
     )
 
+    apcm = practice.add_argument_group(
+        "APCM", "the billing practitioner's attestation of the APCM prerequisites "
+        "(docs/billing-rules.md)"
+    )  # fmt: skip
+    apcm_flags = apcm.add_mutually_exclusive_group()
+    apcm_flags.add_argument(
+        "--apcm-attested-by",
+        metavar="STAFF_ID",
+        help="record that this practitioner attests the 13 APCM service elements and the "
+        "quality-reporting condition (APCM months are blocked without it)",
+    )
+    apcm_flags.add_argument(
+        "--withdraw-apcm", action="store_true", help="withdraw the APCM attestation"
+    )
+
     importer = commands.add_parser(
         "import", help="import staff, patients, time entries and patient months from CSV files"
     )
@@ -437,6 +452,7 @@ def _practice(services: object, args: argparse.Namespace) -> int:
 
     assert isinstance(services, Services)
     current = services.practice.get()
+    apcm = args.apcm_attested_by is not None or args.withdraw_apcm
     if current is None and not args.name:
         print("ccmdesk: practice: --name is required to create the practice", file=sys.stderr)
         return 1
@@ -460,8 +476,15 @@ def _practice(services: object, args: argparse.Namespace) -> int:
     record, errors = practice_from_text(raw)
     if errors:
         raise ValidationFailed(errors)
-    saved = services.practice.save(Actor.command_line(), record)
-    print(f"Practice saved: {saved.name} ({saved.timezone}, POS {saved.place_of_service})")
+    if current is None or not apcm or any(v is not None for v in given.values()):
+        saved = services.practice.save(Actor.command_line(), record)
+        print(f"Practice saved: {saved.name} ({saved.timezone}, POS {saved.place_of_service})")
+    if args.apcm_attested_by is not None:
+        attested = services.practice.attest_apcm(Actor.command_line(), args.apcm_attested_by)
+        print(f"APCM prerequisites attested by {attested.name} ({attested.staff_id}).")
+    elif args.withdraw_apcm:
+        services.practice.withdraw_apcm(Actor.command_line())
+        print("APCM attestation withdrawn: APCM months are blocked until a practitioner attests.")
     return 0
 
 

@@ -403,13 +403,34 @@ def file_damage(db: Database) -> str | None:
     return None if problems == ["ok"] else "the database is damaged: " + "; ".join(problems[:3])
 
 
+def missing_columns(connection: Connection) -> str | None:
+    """The first table or column the models need that the database lacks, in words, or None.
+    A flipped bit in a table's stored definition can rename a column while SQLite's own check
+    still passes; every query naming it then fails."""
+    from ccmdesk.models import Base
+
+    inspector = inspect(connection)
+    tables = set(inspector.get_table_names())
+    for table in Base.metadata.sorted_tables:
+        if table.name not in tables:
+            return f"the table {table.name} is missing"
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                return f"the table {table.name} has no column {column.name}"
+    return None
+
+
 def integrity_problem(db: Database) -> str | None:
-    """What is wrong with the open database, in words, or None: the file's damage (above), and
-    the audit trail's triggers on every backend (the start-up check)."""
+    """What is wrong with the open database, in words, or None: the file's damage (above), the
+    tables and columns the models need, and the audit trail's triggers on every backend (the
+    start-up check)."""
     if damage := file_damage(db):
         return damage
     try:
         with db.engine.connect() as connection:
+            if lacking := missing_columns(connection):
+                return f"the database is damaged: {lacking}"
             missing = missing_audit_triggers(connection)
     except Exception as error:
         return f"the database cannot be read ({getattr(error, 'orig', None) or error})"

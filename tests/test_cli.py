@@ -68,6 +68,39 @@ def test_practice_creates_then_updates_only_what_is_given(
     assert row == ("Harbor", "123456789", "America/Chicago", "02")
 
 
+def test_practice_apcm_flags_attest_and_withdraw(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--data-dir", str(tmp_path), "practice"]
+    assert main([*args, "--name", "Harbor"]) == 0
+    staff = tmp_path / "staff.csv"
+    staff.write_text(
+        f"staff_id,name,role,credentials,npi\ndr-a,Dr. A,practitioner,MD,{VALID_NPIS[0]}\n"
+        "rn-lee,Grace Lee,clinical,RN,\n",
+        encoding="utf-8",
+    )
+    assert main(["--data-dir", str(tmp_path), "import", str(staff)]) == 0
+    capsys.readouterr()
+    assert main([*args, "--apcm-attested-by", "rn-lee"]) == 1
+    assert "'rn-lee' is not an active practitioner" in capsys.readouterr().err
+    assert main([*args, "--apcm-attested-by", "dr-a"]) == 0
+    out = capsys.readouterr().out
+    assert out == "APCM prerequisites attested by Dr. A (dr-a).\n"  # the practice is not saved
+
+    def attested() -> tuple[object, ...]:
+        connection = sqlite3.connect(tmp_path / "ccmdesk.sqlite3")
+        row = connection.execute(
+            "SELECT apcm_attested_by_id IS NOT NULL, apcm_attested_at IS NOT NULL FROM practice"
+        ).fetchone()
+        connection.close()
+        return tuple(row)
+
+    assert attested() == (1, 1)
+    assert main([*args, "--withdraw-apcm"]) == 0
+    assert "APCM attestation withdrawn" in capsys.readouterr().out
+    assert attested() == (0, 0)
+
+
 def test_practice_claim_flags_change_only_what_they_name(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -325,6 +325,26 @@ def test_the_start_up_check_names_dropped_audit_triggers(tmp_path: Path) -> None
         db.dispose()
 
 
+def test_the_start_up_check_names_a_column_a_flipped_bit_renamed(tmp_path: Path) -> None:
+    """SQLite's own check passes on a table whose stored definition names a column otherwise;
+    every query naming the column then fails, so the check names it (no traceback)."""
+    from ccmdesk.db import integrity_problem
+
+    path = tmp_path / "c.sqlite3"
+    open_database(url(path)).dispose()
+    raw = sqlite3.connect(path)
+    raw.execute("ALTER TABLE time_entry RENAME COLUMN deleted_at TO deleted_as")
+    raw.commit()
+    assert raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    raw.close()
+    db = open_database(url(path), guarded=False)
+    try:
+        problem = integrity_problem(db)
+    finally:
+        db.dispose()
+    assert problem == "the database is damaged: the table time_entry has no column deleted_at"
+
+
 def test_a_brief_write_gives_up_at_once_when_the_lock_is_held(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

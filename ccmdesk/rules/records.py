@@ -85,6 +85,24 @@ DEFAULT_ATTESTATION = (
 )
 
 
+# What a billing practitioner attests before the practice bills APCM (docs/billing-rules.md,
+# "APCM"); without it every APCM month is blocked (APCM_NOT_ATTESTED).
+APCM_ATTESTATION = (
+    "I attest that this practice has all 13 APCM service elements available to every patient "
+    "it bills Advanced Primary Care Management for: patient consent; an initiating visit for "
+    "new patients; 24/7 access to the care team, with real-time access to the patient's "
+    "record; continuity of care with a designated member of the care team; care delivered in "
+    "other ways (telehealth, home visits, extended hours); comprehensive care management; an "
+    "electronic patient-centred comprehensive care plan, shared with the patient; management "
+    "of care transitions; coordination with other practitioners and with home- and "
+    "community-based services; enhanced communication (portal, secure messaging); analysis of "
+    "the patient population's data; risk stratification; and performance measurement. I also "
+    "attest that the practice meets APCM's quality-reporting condition: it reports the Value "
+    "in Primary Care MIPS Value Pathway, or takes part in a qualifying alternative payment "
+    "model."
+)
+
+
 @dataclass(frozen=True)
 class StopwatchSettings:
     """How the stopwatch behaves for the whole practice."""
@@ -141,6 +159,11 @@ class PatientRecord:
     # The patient says they cannot pay the coinsurance: the care team is shown the options
     # (docs/payers.md, "A patient who cannot pay").
     cannot_pay: bool = False
+    # The last face-to-face visit with the practice (APCM's three-year rule), and whether the
+    # billing practitioner did G0506's extensive assessment and care planning at the initiating
+    # visit (docs/billing-rules.md, "APCM" and "G0506").
+    last_visit_date: dt.date | None = None
+    initiating_visit_g0506: bool = False
 
 
 PATIENT_COLUMNS = (
@@ -171,7 +194,8 @@ PATIENT_COLUMNS = (
 RELATIONSHIPS = ("self", "spouse", "child", "other")  # the patient's, to the insured
 # A patients.csv file may name the primary payer the old way (payer, payer_type, member_id) or
 # the new way (primary_payer, primary_member_id), and carry the rest of the coverage, and
-# cannot_pay (a file or an editor without it keeps what is stored); the editor uses the new
+# cannot_pay and the visit columns (a file or an editor without them keeps what is stored);
+# the editor uses the new
 # way only.
 NEW_PAYER_COLUMNS = ("primary_payer", "primary_member_id")
 OLD_PAYER_COLUMNS = ("payer", "payer_type", "member_id")
@@ -184,5 +208,8 @@ COVERAGE_COLUMNS = (
     "signature_on_file",
 )
 CANNOT_PAY = "cannot_pay"
-PATIENT_FILE_COLUMNS = PATIENT_COLUMNS + NEW_PAYER_COLUMNS + COVERAGE_COLUMNS + (CANNOT_PAY,)
+VISIT_COLUMNS = ("last_visit_date", "initiating_visit_g0506")
+# Columns a file (or an editor) may leave out: the patient keeps what is stored.
+KEPT_COLUMNS = (CANNOT_PAY, *VISIT_COLUMNS)
+PATIENT_FILE_COLUMNS = PATIENT_COLUMNS + NEW_PAYER_COLUMNS + COVERAGE_COLUMNS + KEPT_COLUMNS
 STAFF_COLUMNS = ("staff_id", "name", "role", "credentials", "npi")

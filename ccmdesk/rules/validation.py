@@ -482,6 +482,11 @@ def validate_patient(record: PatientRecord, today: dt.date) -> list[FieldError]:
             errors.append(FieldError("consent_revoked_date", "is before consent_date"))
         _not_future(errors, "consent_revoked_date", record.consent_revoked_date, today)
     _not_future(errors, "initiating_visit_date", record.initiating_visit_date, today)
+    if record.initiating_visit_g0506 and record.initiating_visit_date is None:
+        errors.append(
+            FieldError("initiating_visit_g0506", "is set but initiating_visit_date is empty")
+        )
+    _not_future(errors, "last_visit_date", record.last_visit_date, today)
     _not_future(errors, "care_plan_date", record.care_plan_date, today)
     return errors
 
@@ -589,6 +594,8 @@ def patient_from_text(
         secondary_member_id=text("secondary_member_id"),
         signature_on_file=signature,
         cannot_pay=_bool_field(raw, "cannot_pay", errors),
+        last_visit_date=_date_field(raw, "last_visit_date", errors),
+        initiating_visit_g0506=_bool_field(raw, "initiating_visit_g0506", errors),
     )
     if record.consent_date is not None and not record.consent_practitioner:
         # Consent is given for a practitioner; by default the one billing at the time, and it

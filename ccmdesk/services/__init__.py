@@ -31,6 +31,7 @@ from ccmdesk.services.minutes import MinutesService, MonthProgress, WorklistRow
 from ccmdesk.services.patients import PatientRow, PatientService
 from ccmdesk.services.payers import PayerService
 from ccmdesk.services.practice import PracticeService
+from ccmdesk.services.programs import ProgramPeriodRow, ProgramService
 from ccmdesk.services.results import ImportSummary
 from ccmdesk.services.review import MonthlySummary, ReviewQueue, ReviewService, Signature
 from ccmdesk.services.staff import StaffService
@@ -79,6 +80,7 @@ class Services:
         self.audit = AuditService(db, clock)
         self.enrolment = EnrolmentService(db, clock)
         self.waivers = WaiverService(db, clock)
+        self.programs = ProgramService(db, clock)
         # The data folder's exports-under-way (ccmdesk.services.staging), where exports note
         # the folders they write into, for the next start's sweep; None: nowhere (tests).
         self.export_notes: Path | None = None
@@ -165,6 +167,7 @@ __all__ = [
     "PatientRow",
     "Permission",
     "PermissionDenied",
+    "ProgramPeriodRow",
     "ReviewQueue",
     "ServiceError",
     "Services",

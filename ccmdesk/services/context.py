@@ -47,6 +47,8 @@ class Permission(StrEnum):
     MANAGE_FEES = "change the fee schedules"
     MANAGE_PAYERS = "change the payer list"
     MANAGE_WAIVERS = "record, change or list hardship waivers"
+    SET_PROGRAM = "change a patient's program"
+    ATTEST_APCM = "attest the practice's APCM prerequisites"
     IMPORT_DATA = "import data files"
     RECORD_TIME = "record care-management time"
     VIEW_WORKLIST = "view the worklist"
@@ -73,6 +75,12 @@ PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.MANAGE_FEES: frozenset({Role.ADMIN}),
     Permission.MANAGE_PAYERS: frozenset({Role.BILLING, Role.ADMIN}),
     Permission.MANAGE_WAIVERS: frozenset({Role.BILLING, Role.ADMIN}),
+    # Which program a patient is billed under is the practitioner's or the biller's decision
+    # (docs/billing-rules.md, "Programs"); the care team records minutes, not programs.
+    Permission.SET_PROGRAM: frozenset({Role.PRACTITIONER, Role.BILLING, Role.ADMIN}),
+    # A billing practitioner attests, in their own name; an administrator may withdraw it
+    # (MANAGE_PRACTICE), e.g. when the practice can no longer offer 24/7 access.
+    Permission.ATTEST_APCM: frozenset({Role.PRACTITIONER}),
     Permission.IMPORT_DATA: frozenset({Role.ADMIN}),
     Permission.RECORD_TIME: frozenset({Role.CLINICAL, Role.PRACTITIONER}),
     # Schedulers (non-clinical) see whom to call next, practice-wide; they record no time.
@@ -110,10 +118,14 @@ NOTES: dict[Permission, str] = {
     Permission.EDIT_PATIENTS: "enrolment, consent, care plan, conditions (care managers record "
     "consent and care plans)",
     Permission.MANAGE_STAFF: "add and edit staff, retire them, set their passwords",
-    Permission.MANAGE_PRACTICE: "practice details, stopwatch and sign-off settings, screen lock",
+    Permission.MANAGE_PRACTICE: "practice details, stopwatch and sign-off settings, screen "
+    "lock, withdrawing the APCM attestation",
     Permission.MANAGE_FEES: "the amount charged for each code, year by year",
     Permission.MANAGE_PAYERS: "add, edit, retire payers (everyone who sees patients reads them)",
     Permission.MANAGE_WAIVERS: "a patient's financial-hardship waivers of the coinsurance",
+    Permission.SET_PROGRAM: "CCM, PCM on a focus condition or APCM, from a month on; never "
+    "inside a signed or closed month",
+    Permission.ATTEST_APCM: "in one's own name, once for the practice (administrators withdraw it)",
     Permission.IMPORT_DATA: "CSV import of staff, payers, patients, waivers, minutes and month "
     "facts; the demo",
     Permission.RECORD_TIME: "one's own stopwatch, entries by hand, corrections of one's own time",

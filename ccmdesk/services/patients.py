@@ -15,6 +15,7 @@ from ccmdesk.db import Database
 from ccmdesk.models import Enrollment, Patient, PatientCondition, Payer, Staff
 from ccmdesk.rules.records import (
     CANNOT_PAY,
+    KEPT_COLUMNS,
     PATIENT_FILE_COLUMNS,
     FieldError,
     PatientRecord,
@@ -197,6 +198,8 @@ def patient_record(
         secondary_member_id=patient.secondary_member_id,
         signature_on_file=patient.signature_on_file,
         cannot_pay=patient.cannot_pay,
+        last_visit_date=patient.last_visit_date,
+        initiating_visit_g0506=enrollment.initiating_visit_g0506 if enrollment else False,
     )
 
 
@@ -223,6 +226,7 @@ def apply_patient(
     patient.member_id = record.member_id
     patient.qmb = record.qmb
     patient.cannot_pay = record.cannot_pay
+    patient.last_visit_date = record.last_visit_date
     apply_coverage(patient, record, payer_ids)
     patient.billing_practitioner_id = staff_ids.get(record.billing_practitioner)
     patient.care_manager_id = staff_ids.get(record.care_manager)
@@ -243,21 +247,42 @@ def apply_patient(
     enrollment.consent_practitioner_id = staff_ids.get(record.consent_practitioner)
     enrollment.consent_revoked_date = record.consent_revoked_date
     enrollment.initiating_visit_date = record.initiating_visit_date
+    enrollment.initiating_visit_g0506 = record.initiating_visit_g0506
     enrollment.care_plan_date = record.care_plan_date
     patient.enrollment = enrollment
 
 
-def kept_cannot_pay(raw: Mapping[str, str], stored: bool | None) -> dict[str, str]:
-    """`raw` with cannot_pay filled from the stored patient when it leaves the column out: a
-    patients.csv or an editor without it keeps what is on file."""
-    if stored is None or CANNOT_PAY in raw:
+def kept_text(cannot_pay: bool, last_visit: dt.date | None, g0506: bool | None) -> dict[str, str]:
+    """The stored values of the KEPT_COLUMNS as a file writes them."""
+    return {
+        CANNOT_PAY: "yes" if cannot_pay else "no",
+        "last_visit_date": last_visit.isoformat() if last_visit else "",
+        "initiating_visit_g0506": "yes" if g0506 else "no",
+    }
+
+
+def kept_columns(raw: Mapping[str, str], stored: Mapping[str, str] | None) -> dict[str, str]:
+    """`raw` with cannot_pay, last_visit_date and initiating_visit_g0506 filled from the stored
+    patient (kept_text) where it leaves them out: a patients.csv or an editor without them
+    keeps what is on file."""
+    if stored is None:
         return dict(raw)
-    return {**raw, CANNOT_PAY: "yes" if stored else "no"}
+    return {**{k: v for k, v in stored.items() if k in KEPT_COLUMNS and k not in raw}, **raw}
 
 
-def stored_cannot_pay(session: Session, mrns: Iterable[str]) -> dict[str, bool]:
-    query = select(Patient.mrn, Patient.cannot_pay).where(Patient.mrn.in_(sorted(set(mrns))))
-    return {mrn: flag for mrn, flag in session.execute(query)}
+def stored_kept(session: Session, mrns: Iterable[str]) -> dict[str, dict[str, str]]:
+    """kept_text of each stored patient of these MRNs."""
+    query = (
+        select(
+            Patient.mrn, Patient.cannot_pay, Patient.last_visit_date,
+            Enrollment.initiating_visit_g0506,
+        )
+        .outerjoin(Enrollment, Enrollment.patient_id == Patient.id)
+        .where(Patient.mrn.in_(sorted(set(mrns))))
+    )  # fmt: skip
+    return {
+        mrn: kept_text(flag, visit, g0506) for mrn, flag, visit, g0506 in session.execute(query)
+    }
 
 
 def audit_form(record: PatientRecord) -> dict[str, Any]:
@@ -370,7 +395,9 @@ class PatientService(ServiceBase):
             now = patient_record(found, keys, payer_keys(session))
             stored = StoredCoverage.of(now)
         raw = kept_coverage(raw, stored)
-        raw = kept_cannot_pay(raw, now.cannot_pay if now is not None else None)
+        if now is not None:
+            stored_text = kept_text(now.cannot_pay, now.last_visit_date, now.initiating_visit_g0506)
+            raw = kept_columns(raw, stored_text)
         record, errors = patient_from_text(raw, self._today(session))
         previous = stored_staff_references(session, [original_mrn]) if original_mrn else {}
         errors += reference_errors(record, refs, previous.get(original_mrn or ""))

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import getpass
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,8 +27,18 @@ from ccmdesk.rules.validation import (
 )
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, forget_practice_zone
-from ccmdesk.services.context import Actor, Permission
-from ccmdesk.services.errors import ServiceError, ValidationFailed
+from ccmdesk.services.context import SYSTEM_ROLE, Actor, Permission
+from ccmdesk.services.errors import PermissionDenied, ServiceError, ValidationFailed
+
+
+@dataclass(frozen=True)
+class ApcmAttestation:
+    """Who attested the practice's APCM prerequisites (APCM_ATTESTATION), and when."""
+
+    staff_id: str
+    name: str
+    at: dt.datetime
+
 
 AUTO_LOCK_DEFAULT = 10
 # An unattended screen must lock (HIPAA's automatic logoff); two hours is the longest allowed.
@@ -307,3 +318,82 @@ class PracticeService(ServiceBase):
 
         self._change(actor, "practice.attestation", "attestation", apply)
         return text or DEFAULT_ATTESTATION
+
+    # --- APCM attestation ---------------------------------------------------------------------
+
+    def apcm_attestation(self) -> ApcmAttestation | None:
+        """Who attested the APCM prerequisites, and when; None: APCM months are blocked."""
+        with self._db.read() as session:
+            return _apcm(session)
+
+    def attest_apcm(self, actor: Actor, staff_id: str | None = None) -> ApcmAttestation:
+        """A practitioner attests the APCM prerequisites (rules.records.APCM_ATTESTATION) in
+        their own name; the command line names the practitioner (`staff_id`). Attesting
+        again renews it in the new name and day."""
+        actor = self._authorize(actor, Permission.ATTEST_APCM)
+        is_cli = actor.role == SYSTEM_ROLE
+        if not is_cli and staff_id not in (None, actor.key):
+            raise PermissionDenied(
+                f"{actor.name} may attest only in their own name; {staff_id} attests for "
+                "themselves."
+            )
+        key = staff_id if is_cli else actor.key
+        if not key:
+            raise ServiceError("Name the practitioner who attests (their staff id).")
+        with self._db.session() as session:
+            practice = session.scalars(select(Practice).limit(1)).first()
+            if practice is None:
+                raise ServiceError("Describe the practice first.")
+            staff = session.scalars(select(Staff).where(Staff.staff_id == key)).first()
+            if staff is None or staff.role != "practitioner" or not staff.active:
+                raise ServiceError(
+                    f"'{key}' is not an active practitioner; only a practitioner attests the "
+                    "APCM prerequisites."
+                )
+            before = _apcm(session)
+            now = self._now().replace(microsecond=0)
+            practice.apcm_attested_by_id = staff.id
+            practice.apcm_attested_at = now
+            after = ApcmAttestation(staff.staff_id, staff.name, now)
+            audit.record(
+                session, at=now, actor=actor, action="practice.apcm_attest", entity="practice",
+                entity_key="practice", before=_apcm_form(before), after=_apcm_form(after),
+            )  # fmt: skip
+            return after
+
+    def withdraw_apcm(self, actor: Actor) -> None:
+        """Withdraw the APCM attestation (an administrator): APCM months are blocked again
+        until a practitioner attests. Nothing happens when there is none."""
+        actor = self._authorize(actor, Permission.MANAGE_PRACTICE)
+        with self._db.session() as session:
+            practice = session.scalars(select(Practice).limit(1)).first()
+            before = _apcm(session)
+            if practice is None or before is None:
+                return
+            practice.apcm_attested_by_id = None
+            practice.apcm_attested_at = None
+            audit.record(
+                session, at=self._now(), actor=actor, action="practice.apcm_withdraw",
+                entity="practice", entity_key="practice", before=_apcm_form(before),
+                after=_apcm_form(None),
+            )  # fmt: skip
+
+
+def _apcm(session: Session) -> ApcmAttestation | None:
+    row = session.execute(
+        select(Staff.staff_id, Staff.name, Practice.apcm_attested_at)
+        .join(Staff, Staff.id == Practice.apcm_attested_by_id)
+        .limit(1)
+    ).first()
+    if row is None or row.apcm_attested_at is None:
+        return None
+    return ApcmAttestation(row.staff_id, row.name, row.apcm_attested_at)
+
+
+def _apcm_form(attestation: ApcmAttestation | None) -> dict[str, object]:
+    if attestation is None:
+        return {"apcm_attested_by": None, "apcm_attested_at": None}
+    return {
+        "apcm_attested_by": attestation.staff_id,
+        "apcm_attested_at": attestation.at.isoformat(),
+    }

@@ -330,7 +330,10 @@ class MainWindow(QMainWindow):
             self.show_page(PATIENTS)
 
     def page_allowed(self, name: str) -> bool:
-        return allowed(self._actor, SPECS[name].permission)
+        spec = SPECS[name]
+        return allowed(self._actor, spec.permission) or (
+            spec.also is not None and allowed(self._actor, spec.also)
+        )
 
     def visible_pages(self) -> list[str]:
         """The pages the navigation offers the signed-in person."""

@@ -32,6 +32,7 @@ from ccmdesk.rules.records import (
     NEW_PAYER_COLUMNS,
     OLD_PAYER_COLUMNS,
     PATIENT_COLUMNS,
+    VISIT_COLUMNS,
     PatientRecord,
     StaffRecord,
 )
@@ -46,6 +47,7 @@ from ccmdesk.ui.forms import (
     focus_field,
     show_failure,
 )
+from ccmdesk.ui.programs import ProgramSection
 from ccmdesk.ui.widgets.payers import payer_choice
 from ccmdesk.ui.widgets.roles import role_label
 
@@ -77,6 +79,8 @@ LABELS: dict[str, str] = {
     "consent_practitioner": "Consent practitioner",
     "consent_revoked_date": "Consent revoked",
     "initiating_visit_date": "Initiating visit",
+    "initiating_visit_g0506": "G0506",
+    "last_visit_date": "Last visit",
     "care_plan_date": "Care plan date",
 }
 SEXES = (
@@ -107,6 +111,7 @@ EDITOR_FIELDS = (
     tuple(c for c in PATIENT_COLUMNS if c not in OLD_PAYER_COLUMNS)
     + NEW_PAYER_COLUMNS
     + COVERAGE_COLUMNS
+    + VISIT_COLUMNS
 )
 CONSENT_METHODS = (("", "—"), ("verbal", "Verbal"), ("written", "Written"))
 TEXT_FIELDS = (
@@ -126,7 +131,12 @@ DATE_FIELDS = (
     "consent_date",
     "consent_revoked_date",
     "initiating_visit_date",
+    "last_visit_date",
     "care_plan_date",
+)
+G0506_TEXT = (
+    "Billing practitioner did the extensive assessment and\ncare planning at the initiating "
+    "visit (G0506)"
 )
 _US_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*")
 
@@ -230,6 +240,7 @@ class PatientDialog(QDialog):
         self.signature_on_file = self._combo(SIGNATURES)
         self.consent_method = self._combo(CONSENT_METHODS)
         self.qmb = QCheckBox("Qualified Medicare beneficiary (no cost sharing)")
+        self.g0506 = QCheckBox(G0506_TEXT)
 
         active = [m for m in staff if m.active]
         self.billing_practitioner = ValueComboBox()
@@ -258,6 +269,7 @@ class PatientDialog(QDialog):
             signature_on_file=self.signature_on_file,
             consent_method=self.consent_method,
             qmb=self.qmb,
+            initiating_visit_g0506=self.g0506,
             billing_practitioner=self.billing_practitioner,
             consent_practitioner=self.consent_practitioner,
             care_manager=self.care_manager,
@@ -289,6 +301,8 @@ class PatientDialog(QDialog):
                 "consent_practitioner",
                 "consent_revoked_date",
                 "initiating_visit_date",
+                "initiating_visit_g0506",
+                "last_visit_date",
                 "care_plan_date",
             ),
             "Chronic conditions": ("conditions",),
@@ -327,7 +341,16 @@ class PatientDialog(QDialog):
         self._line("consent_revoked_date").textChanged.connect(self._revocation_changed)
         self._revocation_changed()
         align_labels([boxes[t] for t in ("Identity", "Contact", "Coverage")])
-        align_labels([boxes[t] for t in ("Care team", "Enrollment")])
+        # The program is the practitioner's or biller's choice, saved after the record (its
+        # focus condition must be on the saved list); read from the services, as this month's.
+        self.program = ProgramSection(
+            self._services, self._actor, self._original_mrn,
+            self._services.today().strftime("%Y-%m"),
+        )  # fmt: skip
+        for signal in ("rowsInserted", "rowsRemoved", "rowsMoved", "modelReset"):
+            getattr(self.conditions.list.model(), signal).connect(self._conditions_changed)
+        self._conditions_changed()
+        align_labels([*(boxes[t] for t in ("Care team", "Enrollment")), self.program])
         left = QVBoxLayout()
         for title in ("Identity", "Contact", "Coverage"):
             left.addWidget(boxes[title])
@@ -335,6 +358,7 @@ class PatientDialog(QDialog):
         right = QVBoxLayout()
         for title in ("Care team", "Enrollment", "Chronic conditions"):
             right.addWidget(boxes[title])
+        right.addWidget(self.program)
         right.addStretch(1)
         columns = QHBoxLayout()
         columns.addLayout(left, 1)
@@ -350,6 +374,13 @@ class PatientDialog(QDialog):
         self.buttons = QDialogButtonBox()
         if self._read_only:
             self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+            if self.program.may_change and self._original_mrn is not None:
+                # Billing staff choose a patient's program without editing the record.
+                self.save_program_button = self.buttons.addButton(
+                    "Save program", QDialogButtonBox.ButtonRole.ActionRole
+                )
+                self.save_program_button.setObjectName("saveProgram")
+                self.save_program_button.clicked.connect(self.save_program)
         else:
             self.save_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Save)
             self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
@@ -419,6 +450,7 @@ class PatientDialog(QDialog):
         self._load_coverage(record)
         self.consent_method.set_value(record.consent_method)
         self.qmb.setChecked(record.qmb)
+        self.g0506.setChecked(record.initiating_visit_g0506)
         self.cannot_pay.setChecked(record.cannot_pay)
         for combo, value in (
             (self.billing_practitioner, record.billing_practitioner),
@@ -510,8 +542,12 @@ class PatientDialog(QDialog):
             care_manager=self.care_manager.value(),
             conditions=";".join(self.conditions.codes()),
             cannot_pay="yes" if self.cannot_pay.isChecked() else "no",
+            initiating_visit_g0506="yes" if self.g0506.isChecked() else "no",
         )
         return raw
+
+    def _conditions_changed(self, *_: object) -> None:
+        self.program.set_conditions(self.conditions.codes())
 
     # --- saving ------------------------------------------------------------------------------
 
@@ -540,13 +576,32 @@ class PatientDialog(QDialog):
             show_failure(self, error)
             return False
         self.errors.clear()
+        if not self.program.save(record.mrn):
+            # The record is saved; saving again changes only the program.
+            self._original_mrn = record.mrn
+            self._as_loaded = self.raw()
+            self.general_error.set_error(
+                "The patient's record was saved, but not the program change: see Program."
+            )
+            focus_field(self.program.program, self.scroll_area)
+            self.saved.emit(record.mrn)
+            return False
         self.saved.emit(record.mrn)
         self.accept()
         return True
 
+    def save_program(self) -> bool:
+        """Only the program (a view-only record): through the program service."""
+        assert self._original_mrn is not None
+        if not self.program.save(self._original_mrn):
+            focus_field(self.program.program, self.scroll_area)
+            return False
+        self.saved.emit(self._original_mrn)
+        return True
+
     def is_changed(self) -> bool:
         stop_given = bool(self.stop_reason.value() or self.stop_note.text().strip())
-        return self.raw() != self._as_loaded or stop_given
+        return self.raw() != self._as_loaded or stop_given or self.program.is_changed()
 
     def reject(self) -> None:
         """Cancel, Esc or the close button: ask before throwing typed changes away."""
@@ -582,4 +637,6 @@ class PatientDialog(QDialog):
                 widget.setEnabled(False)
         self.conditions.set_read_only(True)
         self.cannot_pay.setEnabled(False)
+        if not self.program.may_change or self._original_mrn is None:
+            self.program.set_read_only(True)
         self._revocation_changed()

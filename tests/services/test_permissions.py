@@ -64,6 +64,8 @@ CALLS: dict[Permission, Call] = {
         a, {"payer_id": f"p-{a.key}"[:20].lower(), "name": "Payer", "kind": "commercial"}
     ),
     Permission.MANAGE_WAIVERS: lambda s, a, _: s.waivers.list(a, "P1"),
+    Permission.SET_PROGRAM: lambda s, a, _: s.programs.set(a, "P1", "apcm", "2026-05"),
+    Permission.ATTEST_APCM: lambda s, a, _: s.practice.attest_apcm(a),
     Permission.IMPORT_DATA: lambda s, a, _: s.imports.import_data(a, []),
     Permission.RECORD_TIME: lambda s, a, _: s.stopwatch.open_timers(a),
     Permission.VIEW_WORKLIST: lambda s, a, _: s.minutes.worklist(a, MONTH),
@@ -160,6 +162,8 @@ SPEC = {
     Permission.MANAGE_FEES: ADMIN,
     Permission.MANAGE_PAYERS: BILLING | ADMIN,
     Permission.MANAGE_WAIVERS: BILLING | ADMIN,
+    Permission.SET_PROGRAM: PRACTITIONER | BILLING | ADMIN,
+    Permission.ATTEST_APCM: PRACTITIONER,
     Permission.IMPORT_DATA: ADMIN,
     Permission.RECORD_TIME: CLINICAL | PRACTITIONER,
     Permission.VIEW_WORKLIST: CLINICAL | PRACTITIONER | SCHEDULER,

@@ -12,9 +12,9 @@ from ccmdesk.db import Database
 from ccmdesk.models import AuditEvent, Practice
 from ccmdesk.rules.claims import PatientClaimFacts, claim_edits
 from ccmdesk.rules.records import PracticeRecord, StaffRecord
-from ccmdesk.services import Services, ValidationFailed
+from ccmdesk.services import PermissionDenied, ServiceError, Services, ValidationFailed
 from ccmdesk.services.claims import practice_claim_settings
-from tests.helpers.common import ADMIN, CLI
+from tests.helpers.common import ADMIN, BILLER, CLI, DOCTOR, NOW, NURSE, VALID_NPIS
 
 CLAIM_SETTINGS = {
     "street": "12 Harbor Rd", "city": "Portland", "state": "ME", "zip": "04101-1234",
@@ -118,3 +118,52 @@ def test_the_first_start_keeps_claim_settings_the_command_line_gave(services: Se
     assert services.practice.get() == dataclasses.replace(
         described, name="New Name", timezone="America/Denver"
     )
+
+
+def _apcm_events(db: Database) -> list[tuple[str, str, dict[str, object], dict[str, object]]]:
+    return [
+        (e.action, e.actor, json.loads(e.before or "null"), json.loads(e.after or "null"))
+        for e in _events(db)
+        if e.action.startswith("practice.apcm")
+    ]
+
+
+def test_a_practitioner_attests_apcm_in_their_own_name_and_it_is_read_back(
+    staffed: Services, db: Database
+) -> None:
+    assert staffed.practice.apcm_attestation() is None
+    attested = staffed.practice.attest_apcm(DOCTOR)
+    assert (attested.staff_id, attested.name, attested.at) == ("dr-a", "Dr. A", NOW)
+    assert staffed.practice.apcm_attestation() == attested
+    [(action, actor, before, after)] = _apcm_events(db)
+    assert (action, actor) == ("practice.apcm_attest", "dr-a")
+    assert before == {"apcm_attested_by": None, "apcm_attested_at": None}
+    assert after == {"apcm_attested_by": "dr-a", "apcm_attested_at": NOW.isoformat()}
+
+
+def test_nobody_but_a_practitioner_attests_and_never_for_someone_else(
+    staffed: Services,
+) -> None:
+    for actor in (ADMIN, BILLER, NURSE):
+        with pytest.raises(PermissionDenied, match="may not attest the practice's APCM"):
+            staffed.practice.attest_apcm(actor)
+    staffed.staff.save(
+        CLI, StaffRecord("dr-b", "Dr. B", "practitioner", "MD", VALID_NPIS[2]), is_new=True
+    )
+    with pytest.raises(PermissionDenied, match="only in their own name"):
+        staffed.practice.attest_apcm(DOCTOR, "dr-b")
+    with pytest.raises(ServiceError, match="'rn-lee' is not an active practitioner"):
+        staffed.practice.attest_apcm(CLI, "rn-lee")
+    assert staffed.practice.apcm_attestation() is None
+    assert staffed.practice.attest_apcm(CLI, "dr-b").name == "Dr. B"
+
+
+def test_an_administrator_withdraws_the_attestation(staffed: Services, db: Database) -> None:
+    staffed.practice.attest_apcm(DOCTOR)
+    for actor in (DOCTOR, BILLER):
+        with pytest.raises(PermissionDenied):
+            staffed.practice.withdraw_apcm(actor)
+    staffed.practice.withdraw_apcm(ADMIN)
+    assert staffed.practice.apcm_attestation() is None
+    staffed.practice.withdraw_apcm(ADMIN)  # none to withdraw: nothing happens
+    assert [a for a, *_ in _apcm_events(db)] == ["practice.apcm_attest", "practice.apcm_withdraw"]

@@ -689,6 +689,42 @@ def coverage(out: Path, services: Services, window: MainWindow, patients: Patien
     patients.payer_filter.set_value("*")
 
 
+def programs(out: Path, services: Services) -> None:
+    """A patient's program with its history, last visit and G0506, and the APCM section of
+    the practice settings as a practitioner sees it (issue #18)."""
+    window, patients = window_on(services, "dr-okafor", PATIENTS)
+    assert isinstance(patients, PatientsPage)
+    doctor = services.staff.actor_for("dr-okafor")
+    today = services.now().astimezone(services.practice_zone()).date()
+    month = today.strftime("%Y-%m")
+    mrn = next(
+        r.mrn
+        for r in services.patients.list_rows(doctor)
+        if len(r.conditions) >= 3
+        and services.patients.get(doctor, r.mrn).billing_practitioner == "dr-okafor"
+    )
+    record = services.patients.get(doctor, mrn)
+    # PCM on one condition from this month, and APCM planned from the next.
+    following = (today.replace(day=28) + dt.timedelta(days=7)).strftime("%Y-%m")
+    services.programs.set(doctor, mrn, "apcm", following)
+    if not services.programs.set(doctor, mrn, "pcm_focus", month, record.conditions[1]):
+        raise RuntimeError("the screenshot's program change did nothing")
+    editor = patients.open_patient(mrn)
+    assert isinstance(editor, PatientDialog)
+    last_visit = editor.inputs["last_visit_date"]
+    last_visit.setText((today - dt.timedelta(days=40)).isoformat())  # type: ignore[attr-defined]
+    editor.g0506.setChecked(True)
+    editor.scroll_area.ensureWidgetVisible(editor.program, 0, 0)
+    save(editor, out, "patient-program.png")
+    editor.done(0)
+    window.show_page(PRACTICE)
+    practice = window.pages[PRACTICE]
+    assert isinstance(practice, PracticePage)
+    practice.apcm.attest()
+    save(window, out, "practice-apcm.png")
+    window.close()
+
+
 def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
@@ -797,6 +833,7 @@ def main(out: Path) -> int:
         stopwatch(out, services, clock)
         review(out, services)
         claims_and_payers(out, services)
+        programs(out, services)
         bhi_stopwatch(out, services, clock)  # last: its BHI time is in no other screenshot
     return 0
 

@@ -64,7 +64,7 @@ def test_an_administrator_sees_every_page_and_the_import(make_window, admin) -> 
     ("staff_id", "pages"),
     [
         ("rn-lee", [PATIENTS, WORKLIST, MY_DAY]),
-        ("dr-okafor", [PATIENTS, WORKLIST, MY_DAY, REVIEW, BILLING, AUDIT]),
+        ("dr-okafor", [PATIENTS, WORKLIST, MY_DAY, REVIEW, BILLING, AUDIT, PRACTICE]),
         ("bill-chen", [PATIENTS, BILLING, PAYERS, AUDIT]),
     ],
 )

@@ -45,8 +45,9 @@ from ccmdesk.rules.validation import (
     practice_from_text,
     validate_stopwatch_settings,
 )
-from ccmdesk.services import ServiceError, ValidationFailed
+from ccmdesk.services import Permission, ServiceError, ValidationFailed, allowed
 from ccmdesk.services.practice import ATTESTATION_LIMIT, AUTO_LOCK_RANGE
+from ccmdesk.ui.apcm import ApcmBox
 from ccmdesk.ui.backups import BackupsBox
 from ccmdesk.ui.fees import FeesBox
 from ccmdesk.ui.forms import (
@@ -598,6 +599,7 @@ class PracticePage(ServicesPage):
         self._loaded = False
         self.form = PracticeFormWidget()
         practice_box = QGroupBox("Practice")
+        self.practice_box = practice_box
         QVBoxLayout(practice_box).addWidget(self.form)
         self.claims = ClaimSettingsWidget()
         self.stopwatch_box = self._stopwatch_group()
@@ -635,6 +637,8 @@ class PracticePage(ServicesPage):
         lock_label.setObjectName("formLabel")
         lock_label.setBuddy(self.auto_lock)
         security.addRow(lock_label, lock_row)
+        self.apcm = ApcmBox(self._services, self._actor)
+        self.apcm.changed.connect(self.saved)
         self.backups = BackupsBox(self._services, self._actor)
         self.fees = FeesBox(self._services, self._actor)
         self.save_button = QPushButton("Save")
@@ -657,7 +661,10 @@ class PracticePage(ServicesPage):
         column.addWidget(self.stopwatch_box)
         column.addWidget(self.attestation_box)
         column.addWidget(self.security_box)
-        column.addLayout(buttons)
+        self.save_row = QWidget()
+        self.save_row.setLayout(buttons)
+        column.addWidget(self.save_row)
+        column.addWidget(self.apcm)
         column.addWidget(self.fees)
         column.addWidget(self.backups)
         column.addStretch(1)
@@ -731,9 +738,21 @@ class PracticePage(ServicesPage):
         self.activities.set_activities(settings.activities)
 
     def showEvent(self, event: QShowEvent) -> None:
+        # The sections and the APCM buttons follow whoever is signed in now.
+        self._show_for_role()
+        self.apcm.load()
         if not self._loaded:
             self.load()
         super().showEvent(event)
+
+    def _show_for_role(self) -> None:
+        """Administrators see every section; a practitioner only the APCM one."""
+        admin = allowed(self._actor(), Permission.MANAGE_PRACTICE)
+        for part in (
+            self.practice_box, *self.claims.boxes, self.stopwatch_box, self.attestation_box,
+            self.security_box, self.save_row, self.fees, self.backups,
+        ):  # fmt: skip
+            part.setVisible(admin)
 
     def refresh(self, changes: Changes) -> None:
         if touches(changes, PRACTICE):

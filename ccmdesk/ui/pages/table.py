@@ -59,6 +59,8 @@ class PageSpec:
     title: str
     permission: Permission
     build: Callable[[PageHost], QWidget]
+    # Shown also to whoever has this one (the page shows them only their part).
+    also: Permission | None = None
     # The page re-reads itself whenever it is shown: a change while hidden needs no note.
     reads_when_shown: bool = False
 
@@ -151,6 +153,13 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(PAYERS, "Payers", Permission.MANAGE_PAYERS, _payers, reads_when_shown=True),
     PageSpec(AUDIT, "Audit trail", Permission.VIEW_AUDIT, _audit),
     PageSpec(STAFF, "Staff", Permission.MANAGE_STAFF, _staff, reads_when_shown=True),
-    PageSpec(PRACTICE, "Practice settings", Permission.MANAGE_PRACTICE, _practice),
+    # Practitioners see only its APCM section, to attest (docs/billing-rules.md, "APCM").
+    PageSpec(
+        PRACTICE,
+        "Practice settings",
+        Permission.MANAGE_PRACTICE,
+        _practice,
+        also=Permission.ATTEST_APCM,
+    ),
 )
 SPECS = {spec.name: spec for spec in PAGES}
