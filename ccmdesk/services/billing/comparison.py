@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ccmdesk.rules.billing import MonthResult, dollars
+from ccmdesk.rules.billing import MonthResult, codes_text, dollars
 from ccmdesk.rules.catalog import PROGRAM_LABELS
 
 
@@ -51,3 +51,50 @@ def switch_gains(results: Iterable[MonthResult]) -> list[SwitchGain]:
 def gains_text(gains: Iterable[SwitchGain]) -> str:
     """One sentence per program, or "" when no other program pays more."""
     return " ".join(gain.sentence for gain in gains)
+
+
+def program_name(result: MonthResult) -> str:
+    """The month's program as the screens name it: "CCM/PCM", "APCM", "PCM (focus I10)"."""
+    if result.program == "pcm_focus":
+        focus = result.inputs[1].focus_condition
+        return f"PCM (focus {focus})" if focus else "PCM (no focus condition)"
+    return result.program_label
+
+
+@dataclass(frozen=True)
+class Compared:
+    """One program's price for the month, in the comparison the panel and summary show."""
+
+    program: str  # "ccm", "pcm_focus" or "apcm"
+    name: str  # program_name for the program billed, its label for the others
+    codes: str  # "99490x1;99484x1": the program's lines and the general BHI it allows
+    amount_cents: int
+    billed: bool  # the patient's own program: what the month bills now
+    best: bool  # another program that pays more than the month bills
+
+
+def comparison(result: MonthResult) -> list[Compared]:
+    """The program billed, then each other program it was priced under (best paying first);
+    empty when nothing else was priced (docs/billing-rules.md, "Which program pays more")."""
+    if not result.others:
+        return []
+    better = result.pays_more
+    own = Compared(
+        result.program,
+        program_name(result),
+        codes_text(result.all_lines),
+        result.total_cents,
+        billed=True,
+        best=False,
+    )
+    return [own] + [
+        Compared(
+            price.program,
+            price.label,
+            price.codes,
+            price.amount_cents,
+            billed=False,
+            best=price is better,
+        )
+        for price in result.others
+    ]

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.rules.billing import block_text, clock, codes_words, dollars, warning_text
-from ccmdesk.rules.catalog import FAMILIES, REASONS, Kind
+from ccmdesk.rules.catalog import REASONS, Kind
 from ccmdesk.rules.intervals import month_label
 from ccmdesk.services import (
     Actor,
@@ -162,7 +162,7 @@ def summary_html(s: MonthlySummary, zone: dt.tzinfo) -> str:
         if r.lines
         else (codes_words(r.option.codes) + " once mended" if r.option else "none")
     )
-    family = FAMILIES[r.option.family].label if r.option else "no code family reached"
+    family = r.option.label if r.option else "no code family reached"
     parts.append(
         "<h3>Minutes and codes</h3>"
         f"<p>Countable {clock(r.countable_seconds)} (clinical staff {clock(r.staff_seconds)}, "
