@@ -12,7 +12,19 @@ from ccmdesk.db import Database
 from ccmdesk.services import Actor, Services
 from ccmdesk.services.billing.comparison import gains_text
 from ccmdesk.ui.background import InlineTaskRunner
-from ccmdesk.ui.pages.billing import AMOUNT, BHI, FILTERS, PAYS_MORE, PROGRAM, BillingPage
+from ccmdesk.ui.pages.billing import (
+    AMOUNT,
+    BHI,
+    CODES,
+    FILTERS,
+    FOLDABLE,
+    HEADERS,
+    PAYS_MORE,
+    PROGRAM,
+    STATUS,
+    BillingPage,
+    status_text,
+)
 from tests.helpers.billing import csv_bytes
 from tests.helpers.programs import attest_apcm, set_program
 from tests.helpers.ui import ENROLLED, MONTH, patient_raw
@@ -20,16 +32,14 @@ from tests.helpers.ui import ENROLLED, MONTH, patient_raw
 SETUP = Actor.command_line()
 
 
-def _bhi_patient(services: Services, mrn: str, bhi_minutes: int) -> None:
-    """A patient with depression and 25 minutes of CCM time and `bhi_minutes` of BHI time."""
+def _bhi_patient(services: Services, mrn: str, bhi_minutes: int, ccm_minutes: int = 25) -> None:
+    """A patient with depression, `ccm_minutes` of CCM time and `bhi_minutes` of BHI time."""
     patient = patient_raw(mrn=mrn, last_name="Mood", first_name=mrn, dob="1950-01-01",
                           **{**ENROLLED, "conditions": "F33.1;I10"})  # fmt: skip
-    start = dt.datetime(2026, 3, 9, 14, 0, tzinfo=dt.UTC) + dt.timedelta(hours=len(mrn) % 3)
-    if mrn.endswith("2"):
-        start += dt.timedelta(days=1)
+    start = dt.datetime(2026, 3, 9 + int(mrn[-1]), 14, 0, tzinfo=dt.UTC)  # a day each
     entries = [
         {"mrn": mrn, "staff_id": "rn-lee", "start": start.isoformat(),
-         "end": (start + dt.timedelta(minutes=25)).isoformat(), "service": "ccm"},
+         "end": (start + dt.timedelta(minutes=ccm_minutes)).isoformat(), "service": "ccm"},
         {"mrn": mrn, "staff_id": "rn-lee",
          "start": (start + dt.timedelta(minutes=30)).isoformat(),
          "end": (start + dt.timedelta(minutes=30 + bhi_minutes)).isoformat(), "service": "bhi"},
@@ -67,7 +77,9 @@ def choose_filter(page: BillingPage, which: str) -> None:
 def test_the_program_and_bhi_columns(page: BillingPage) -> None:
     assert _text(page, "M1", PROGRAM) == "CCM/PCM"
     assert _text(page, "M4", PROGRAM) == "APCM"
-    assert _text(page, "H1", BHI) == "99484 22:00"
+    assert _text(page, "H1", BHI) == "22:00"
+    assert _text(page, "H1", CODES) == "99490x1, 99484x1"
+    assert _text(page, "M2", CODES) == ""
     assert _text(page, "H2", BHI) == "(12:00)"
     assert _text(page, "M1", BHI) == ""
     # The amount is what the month bills in all: 99490 and 99484.
@@ -119,3 +131,25 @@ def test_the_details_show_the_bhi_result_and_the_comparison(page: BillingPage) -
         "APCM (billed now): G0557x1, $53.78",
         "CCM/PCM would bill 99487x1, $144.29 · pays more",
     ]
+
+
+def test_a_month_whose_program_is_blocked_but_bhi_bills_says_so(
+    page: BillingPage, month_data: Services
+) -> None:
+    _bhi_patient(month_data, "H3", 25, ccm_minutes=5)
+    page.reload()
+    assert _text(page, "H3", STATUS) == "BHI only · 1 block"  # below the CCM threshold
+    assert (_text(page, "H3", CODES), _text(page, "H3", AMOUNT)) == ("99484x1", "$57.45")
+    assert status_text(page.model.row_at(page.model.row_of("M2")).result) == "Not billable"
+
+
+def test_columns_said_elsewhere_fold_away_in_a_narrow_window(page: BillingPage) -> None:
+    page.resize(2400, 700)
+    page.show()
+    page.fit_columns()
+    assert not any(page.table.isColumnHidden(c) for c in range(len(HEADERS)))
+    page.resize(900, 700)
+    page.fit_columns()
+    hidden = [c for c in range(len(HEADERS)) if page.table.isColumnHidden(c)]
+    assert hidden and set(hidden) <= set(FOLDABLE)
+    assert not page.table.isColumnHidden(PROGRAM) and not page.table.isColumnHidden(BHI)

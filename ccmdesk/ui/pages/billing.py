@@ -80,13 +80,13 @@ HEADERS = (
     "Staff min",
     "Pract. min",
     "Codes",
-    "BHI",
+    "BHI min",
     "Amount",
     "Status",
     "Signed",
     "Claim",
 )
-NUMERIC = frozenset({STAFF_MIN, PRACTITIONER_MIN, AMOUNT})
+NUMERIC = frozenset({STAFF_MIN, PRACTITIONER_MIN, BHI, AMOUNT})
 # What each column usually holds, for its width. Twelve columns must fit a 1,366 px screen
 # beside the navigation: the samples are the usual content, not the longest (tooltips and
 # the details pane say the rest).
@@ -94,25 +94,32 @@ COLUMN_SAMPLES = (
     "Abernathy, Beatriz",
     "RB100000",
     "Adaeze Okafor",
-    "PCM (focus I10)",
+    "PCM (focus E11.65)",
     "99:00",
     "99:00",
     "99490x1, 99439x2",
-    "99484 20:00",
+    "99:00",
     "$1,234.56",
     "Not billable · 2 blocks",
     "Not signed",
     "Needs payer",
 )
+# The columns a narrow window hides, first to last: the MRN is in the details' heading, the
+# patient's tooltip and the search; whether a billable month is signed is in the Claim column
+# and the "Not signed" filter; the practitioner's own minutes are in the details.
+FOLDABLE = (MRN, SIGNED, PRACTITIONER_MIN)
 HEADER_TIPS = {
     PRACTITIONER: "The patient's billing practitioner.",
     PROGRAM: "The patient's program this month: CCM/PCM, PCM on a focus condition, or APCM.",
     STAFF_MIN: "Countable minutes of clinical staff.",
     PRACTITIONER_MIN: "Countable minutes of the billing practitioner's own time.",
-    CODES: "Codes in brackets are what a blocked month would bill once mended.",
+    CODES: (
+        "Codes in brackets are what a blocked month would bill once mended; 99484 is the "
+        "month's general BHI."
+    ),
     BHI: (
-        "General behavioural health integration (99484): the code when the month bills it, "
-        "its countable minutes, in brackets when it does not bill."
+        "Countable minutes of general behavioural health integration (99484), in brackets "
+        "when they do not bill."
     ),
     AMOUNT: "What the month bills in all: its program and its general BHI.",
     CLAIM: (
@@ -179,16 +186,29 @@ def shown_codes(row: BillingRow) -> str:
     return result.option.codes if result.option else ""
 
 
+def codes_cell(result: MonthResult) -> str:
+    """The Codes column: the program's codes (in brackets when blocked: what it would bill
+    once mended), then the general BHI's 99484 when it bills."""
+    if result.billable:
+        codes = codes_words(result.codes)
+    elif result.option is not None:
+        codes = f"({codes_words(result.option.codes)})"
+    else:
+        codes = ""
+    bhi = result.bhi
+    if bhi is not None and bhi.billable:
+        codes = ", ".join(c for c in (codes, codes_words(bhi.codes)) if c)
+    return codes
+
+
 def bhi_text(result: MonthResult) -> str:
-    """The BHI column: "99484 21:00" when the month bills general BHI, "(12:00)" when its BHI
-    time does not bill, "" when no time is tagged BHI."""
+    """The BHI column: "21:00" when the month bills general BHI (its 99484 is in the Codes
+    column), "(12:00)" when its BHI time does not bill, "" when no time is tagged BHI."""
     bhi = result.bhi
     if bhi is None:
         return ""
     minutes = clock(bhi.countable_seconds)
-    if bhi.billable:
-        return f"{', '.join(line.code for line in bhi.lines)} {minutes}"
-    return f"({minutes})"
+    return minutes if bhi.billable else f"({minutes})"
 
 
 def bhi_tooltip(result: MonthResult) -> str | None:
@@ -205,6 +225,8 @@ def bhi_tooltip(result: MonthResult) -> str | None:
 def status_text(result: MonthResult) -> str:
     if result.billable:
         return "Billable"
+    if result.bills:
+        return "BHI only"  # its program is blocked, its general BHI bills
     return "Not billable"
 
 
@@ -361,7 +383,7 @@ class BillingTableModel(RowsModel[BillingRow]):
         name = (fold(row.last_name), fold(row.first_name), row.mrn)
         key = (
             f"{name[0]} {name[1]} {row.mrn.lower()} {fold(row.practitioner)} {shown_codes(row)} "
-            f"{fold(program_name(row.result))}"
+            f"{codes_cell(row.result)} {fold(program_name(row.result))}"
         )
         claim = self.claim(row)
         flags = frozenset(which for which, _ in FILTERS if matches(row, which, claim))
@@ -464,8 +486,7 @@ class BillingTableModel(RowsModel[BillingRow]):
         if column == PRACTITIONER_MIN:
             return clock(r.practitioner_seconds)
         if column == CODES:
-            codes = codes_words(shown_codes(row))
-            return codes if r.billable or not codes else f"({codes})"
+            return codes_cell(r)
         if column == AMOUNT:
             return dollars(r.total_cents) if r.bills else ""
         if column == STATUS:
@@ -682,14 +703,16 @@ class BillingPage(MonthPage):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         # Each column sized from the font for its usual content (or its header); the Claim
-        # column, last, takes what is left (a 1,400 px window shows all ten), and its tooltip
-        # says in full what the cell may cut short.
+        # column, last, takes what is left, and its tooltip says in full what the cell may cut
+        # short. A window too narrow for all twelve hides the ones said elsewhere (fit_columns).
         metrics = self.table.fontMetrics()
         headers = header.fontMetrics()
+        self._natural: list[int] = []
         for column, sample in enumerate(COLUMN_SAMPLES):
             width = max(
                 metrics.horizontalAdvance(sample), headers.horizontalAdvance(HEADERS[column])
             )
+            self._natural.append(width + 24)
             self.table.setColumnWidth(column, width + 24)
         self.details = DetailsPane()
         self.totals_label = QLabel()
@@ -770,7 +793,23 @@ class BillingPage(MonthPage):
         if watched is self.table and enter_pressed(event) and self.current_row() is not None:
             self._open_index(self.table.currentIndex())
             return True
+        if watched is self.table and event.type() == QEvent.Type.Resize:
+            self.fit_columns()
         return super().eventFilter(watched, event)
+
+    def fit_columns(self) -> None:
+        """Hide the columns whose content the row says elsewhere until the rest fit the
+        table's width, rather than scroll sideways: on a 1,366 px screen twelve columns do
+        not fit beside the navigation (FOLDABLE says which go first, and why)."""
+        room = self.table.viewport().width()
+        hidden: set[int] = set()
+        for column in FOLDABLE:
+            shown = sum(w for c, w in enumerate(self._natural) if c not in hidden)
+            if shown <= room:
+                break
+            hidden.add(column)
+        for column in range(len(HEADERS)):
+            self.table.setColumnHidden(column, column in hidden)
 
     # --- loading --------------------------------------------------------------------------------
 
