@@ -338,6 +338,7 @@ def programs(out: Path, services: Services) -> None:
     rows = page.model.shown()
     chosen = next((r for r in rows if r.result.program != "ccm"), rows[0])
     page.select_mrn(chosen.mrn)
+    page.details.lines.scrollToBottom()  # the comparison, last in the details
     save(window, out, "billing-programs.png")
     # The months with BHI time first, one that bills 99484 explained.
     page.filter_box.setCurrentIndex(page.filter_box.findData(ALL))
@@ -360,7 +361,7 @@ def programs(out: Path, services: Services) -> None:
     review_page.select_mrn(best.mrn)
     # The comparison sits under the minutes and codes: scroll it into view.
     bar = review_page.view.verticalScrollBar()
-    bar.setValue(bar.maximum() // 3)
+    bar.setValue(bar.maximum() // 2)
     save(review_window, out, "review-programs.png")
     review_window.close()
 
