@@ -775,6 +775,7 @@ class BillingPage(MonthPage):
         self.acknowledge_button.clicked.connect(self.acknowledge_changes)
         self.model.modelReset.connect(self._after_reset)
         self.table.installEventFilter(self)
+        self.table.viewport().installEventFilter(self)
         self.table.selectionModel().currentRowChanged.connect(self._show_current)
         self.details.open_requested.connect(self.open_requested)
         self.details.facts_requested.connect(self.edit_facts)
@@ -793,7 +794,8 @@ class BillingPage(MonthPage):
         if watched is self.table and enter_pressed(event) and self.current_row() is not None:
             self._open_index(self.table.currentIndex())
             return True
-        if watched is self.table and event.type() == QEvent.Type.Resize:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            # The viewport's own resize: the table's comes before its viewport has the new size.
             self.fit_columns()
         return super().eventFilter(watched, event)
 
