@@ -142,7 +142,13 @@ class Services:
     def demo(self) -> DemoService:
         from ccmdesk.services.demo import DemoService
 
-        return DemoService(self._db, self._clock, self.imports, self.auth.hash_password)
+        return DemoService(
+            self._db,
+            self._clock,
+            self.imports,
+            self.auth.hash_password,
+            self.practice.attest_apcm,
+        )
 
 
 __all__ = [

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from ccmdesk.db import Database
 from ccmdesk.models import Patient, Staff
+from ccmdesk.rules.programs import PROGRAM_COLUMNS
 from ccmdesk.rules.records import PATIENT_COLUMNS, STAFF_COLUMNS, PracticeRecord
 from ccmdesk.rules.validation import luhn_check_digit
 from ccmdesk.services import audit
@@ -105,6 +106,16 @@ DEMO_PAYERS = (
     ("anthem", "Anthem Blue Cross", "commercial", "", "unknown", "20"),
     ("aarp-medigap", "AARP Medigap", "commercial", "", "unknown", "0"),
 )  # fmt: skip
+# The demo's programs (docs/billing-rules.md "Programs" and "General BHI"). Behavioural-health
+# patients: (condition added, minutes of BHI time a month): one over the 20 minutes 99484 needs,
+# one under, one just over.
+DEMO_BHI = (("F33.1", 26), ("F41.1", 12), ("F41.1", 21))
+BHI_NOTE = (
+    "behavioural health check-in",
+    "Reviewed PHQ-9 and GAD-7 scores with the patient; care plan goals for mood updated.",
+)
+APCM_LAST_VISIT_DAYS = 45  # the APCM patient was seen this many days before today
+APCM_ATTESTED_BY = "dr-okafor"
 PAYER_FILE_COLUMNS = ("payer_id", "name", "kind", "edi_payer_id", "covers", "coinsurance_percent")
 # Who the demo's patients have as their primary payer, and how many of them: (name, kind,
 # weight), named from DEMO_PAYERS so that patients.csv names only payers on the list.
@@ -134,10 +145,21 @@ def demo_mbi(rng: random.Random) -> str:
 
 
 @dataclass(frozen=True)
+class DemoPrograms:
+    """What the import files do not carry, by MRN: programs (MRN, program, focus condition),
+    the APCM patient's last visit, the initiating visits with G0506."""
+
+    programs: tuple[tuple[str, str, str | None], ...] = ()
+    last_visit_days: tuple[tuple[str, int], ...] = ()
+    g0506: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DemoFiles:
     """The demo practice as its import files: (file name, CSV bytes)."""
 
     files: tuple[tuple[str, bytes], ...]
+    programs: DemoPrograms = DemoPrograms()
 
     def write(self, folder: Path) -> list[Path]:
         folder.mkdir(parents=True, exist_ok=True)
@@ -302,16 +324,132 @@ def build_demo(now: dt.datetime, seed: int = SEED, patients: int = 200) -> DemoF
                 facts["inpatient"] = f"{stay_start}..{stay_start + dt.timedelta(days=3)}"
             if facts:
                 month_rows.append({"mrn": mrn, "month": month.strftime("%Y-%m"), **facts})
+    programs, bhi = _choose_programs(patient_rows, month_rows, months[-1].isoformat())
+    _with_programs(patient_rows, programs, today)
+    _add_bhi(rng, schedule, months, today, [patient_rows[i] for i in bhi], entry_rows)
     entry_rows.sort(key=lambda r: (r["start"], r["staff_id"]))
     payer_rows = [dict(zip(PAYER_FILE_COLUMNS, payer, strict=True)) for payer in DEMO_PAYERS]
-    patient_columns = (*PATIENT_COLUMNS, "secondary_payer", "secondary_member_id")
+    patient_columns = (
+        *PATIENT_COLUMNS, "secondary_payer", "secondary_member_id", *PROGRAM_COLUMNS,
+        "last_visit_date", "initiating_visit_g0506",
+    )  # fmt: skip
     return DemoFiles((
         ("staff.csv", _csv(STAFF_COLUMNS, staff_rows)),
         ("payers.csv", _csv(PAYER_FILE_COLUMNS, payer_rows)),
         ("patients.csv", _csv(patient_columns, patient_rows)),
         ("time_entries.csv", _csv(ENTRY_COLUMNS, entry_rows)),
         ("patient_months.csv", _csv(MONTH_COLUMNS, month_rows)),
-    ))  # fmt: skip
+    ), programs)  # fmt: skip
+
+
+def _choose_programs(
+    patient_rows: list[dict[str, str]], month_rows: list[dict[str, str]], this_month: str
+) -> tuple[DemoPrograms, list[int]]:
+    """The patients the programs go to, by what they are like whatever the day's draw: Medicare
+    Part B patients (it pays for APCM and BHI) enrolled with an initiating visit and no month
+    facts. The APCM patient is a QMB one with two conditions or more when there is one (G0558);
+    the PCM one has three conditions; G0506 goes to an initiating visit of this month. Returns
+    them, and the indexes of the behavioural-health patients."""
+    with_facts = {row["mrn"] for row in month_rows}
+    taken: set[int] = set()
+
+    def pick(test: Callable[[dict[str, str]], bool], part_b: bool = True) -> int | None:
+        for index, row in enumerate(patient_rows):
+            if (
+                index not in taken
+                and (row["payer"] == "Medicare Part B" or not part_b)
+                and row["consent_date"]
+                and row["initiating_visit_date"]
+                and not row["consent_revoked_date"]
+                and row["mrn"] not in with_facts
+                and test(row)
+            ):
+                taken.add(index)
+                return index
+        return None
+
+    def count(row: dict[str, str]) -> int:
+        return len([c for c in row["conditions"].split(";") if c])
+
+    # G0506 goes on the visit's own claim, whoever pays: any payer will do.
+    g0506 = pick(lambda row: row["initiating_visit_date"] >= this_month, part_b=False)
+    apcm = pick(lambda row: row["qmb"] == "yes" and count(row) >= 2)
+    if apcm is None:
+        apcm = pick(lambda row: count(row) >= 2)
+    focus = pick(lambda row: count(row) == 3)
+    bhi = [i for _ in DEMO_BHI if (i := pick(lambda row: count(row) >= 1)) is not None]
+    mrn = [row["mrn"] for row in patient_rows]
+    programs: list[tuple[str, str, str | None]] = []
+    visits: list[tuple[str, int]] = []
+    if apcm is not None:
+        programs.append((mrn[apcm], "apcm", None))
+        visits.append((mrn[apcm], APCM_LAST_VISIT_DAYS))
+    if focus is not None:
+        programs.append((mrn[focus], "pcm_focus", patient_rows[focus]["conditions"].split(";")[0]))
+    chosen = DemoPrograms(
+        tuple(programs), tuple(visits), (mrn[g0506],) if g0506 is not None else ()
+    )
+    return chosen, bhi
+
+
+def _with_programs(
+    patient_rows: list[dict[str, str]], chosen: DemoPrograms, today: dt.date
+) -> None:
+    """The programs, last visits and G0506 flags into the patients' rows: the import sets and
+    audits them as a practice's own file would (docs/formats.md)."""
+    rows = {row["mrn"]: row for row in patient_rows}
+    for mrn, program, focus in chosen.programs:
+        rows[mrn].update(program=program, focus_condition=focus or "", program_from="")
+    for mrn, days in chosen.last_visit_days:
+        rows[mrn]["last_visit_date"] = (today - dt.timedelta(days=days)).isoformat()
+    for mrn in chosen.g0506:
+        rows[mrn]["initiating_visit_g0506"] = "yes"
+
+
+def _add_bhi(
+    rng: random.Random,
+    schedule: _Schedule,
+    months: Sequence[dt.date],
+    today: dt.date,
+    patient_rows: list[dict[str, str]],
+    entry_rows: list[dict[str, str]],
+) -> None:
+    """A behavioural-health condition and BHI-tagged time for each of `patient_rows` (as many
+    as DEMO_BHI), drawn after everything else so the rest of the demo is as it was."""
+    for row, (condition, minutes) in zip(patient_rows, DEMO_BHI, strict=False):
+        row["conditions"] = ";".join([condition, *(c for c in row["conditions"].split(";") if c)])
+        for month in months:
+            days_in_month = (_month_start(month, -1) - month).days
+            workdays = [
+                d
+                for offset in range(days_in_month)
+                if (d := month + dt.timedelta(days=offset)).weekday() < 5 and d <= today
+            ]
+            # Two calls a month by the care team: the patient's care manager first, another
+            # nurse when the care manager's days are full, the billing practitioner last (BHI
+            # counts a practitioner's time too; early in a month the nurses' days are full).
+            team = [
+                row["care_manager"],
+                *(c for c in CLINICAL if c != row["care_manager"]),
+                row["billing_practitioner"],
+            ]
+            for attempt in range(40):
+                placed = sum(
+                    1 for e in entry_rows if e["mrn"] == row["mrn"] and e["service"] == "bhi"
+                    and e["start"][:7] == month.strftime("%Y-%m")
+                )  # fmt: skip
+                if placed >= 2 or not workdays:
+                    break
+                half = minutes // 2 if placed == 0 else minutes - minutes // 2
+                staff = team[attempt // 10 % len(team)]
+                slot = schedule.place(rng, staff, rng.choice(workdays), half, 0)
+                if slot is None:
+                    continue
+                entry_rows.append({
+                    "mrn": row["mrn"], "staff_id": staff,
+                    "start": slot[0].isoformat(), "end": slot[1].isoformat(), "service": "bhi",
+                    "face_to_face": "no", "activity": BHI_NOTE[0], "note": BHI_NOTE[1],
+                })  # fmt: skip
 
 
 # Every demo person signs in with this (the sign-in screen says so after a demo is made).
@@ -327,10 +465,12 @@ class DemoService(ServiceBase):
         clock: Clock,
         imports: ImportService,
         hash_password: Callable[[str], str] | None = None,
+        attest_apcm: Callable[[Actor, str], object] | None = None,
     ) -> None:
         super().__init__(db, clock)
         self._imports = imports
         self._hash_password = hash_password
+        self._attest = attest_apcm
 
     def files(self) -> DemoFiles:
         return build_demo(self._now())
@@ -343,10 +483,17 @@ class DemoService(ServiceBase):
                     "This database already holds patients; the demo needs an empty data folder "
                     "(choose one with --data-dir)."
                 )
-        summary = self._imports.import_data(actor, self.files().files, practice=DEMO_PRACTICE)
+        files = self.files()
+        summary = self._imports.import_data(actor, files.files, practice=DEMO_PRACTICE)
+        self._attest_apcm(actor)
         if self._hash_password is not None:
             self._set_demo_passwords(actor)
         return summary
+
+    def _attest_apcm(self, actor: Actor) -> None:
+        """The demo practitioner attests the APCM prerequisites, as the practice settings do."""
+        if self._attest is not None:
+            self._attest(actor, APCM_ATTESTED_BY)
 
     def _set_demo_passwords(self, actor: Actor) -> None:
         hashed = self._hash_password(DEMO_PASSWORD) if self._hash_password else None

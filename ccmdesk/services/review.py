@@ -26,6 +26,7 @@ from ccmdesk.services.base import (
     patient_by_mrn,
     practice_zone,
 )
+from ccmdesk.services.billing.comparison import Compared, comparison, program_name
 from ccmdesk.services.billing.evaluation import BillingRow, BillingService
 from ccmdesk.services.billing.plumbing import collector_paused
 from ccmdesk.services.context import SYSTEM_ROLE, Actor, Clock, Permission, allowed
@@ -210,6 +211,17 @@ class MonthlySummary:
     @property
     def status(self) -> str:
         return review_status(self.row)
+
+    @property
+    def program(self) -> str:
+        """The month's program as the screens name it ("CCM/PCM", "APCM", "PCM (focus I10)")."""
+        return program_name(self.row.result)
+
+    @property
+    def comparison(self) -> list[Compared]:
+        """The program billed beside each other program the month was priced under (empty
+        when none was): changing programs is the practitioner's or biller's decision."""
+        return comparison(self.row.result)
 
     @property
     def open_stopwatch(self) -> bool:
@@ -563,9 +575,11 @@ def _digest(document: dict[str, object]) -> str:
 
 
 def _summary_document(row: BillingRow, log: Sequence[LogLine]) -> dict[str, object]:
-    """What a signature covers: the codes and minutes shown, and every entry of the log."""
+    """What a signature covers: the codes and minutes shown, and every entry of the log; the
+    program only when it is not CCM and the general BHI only when the month has BHI time, so
+    that a month signed before programs existed hashes as it did."""
     r = row.result
-    return {
+    document: dict[str, object] = {
         "mrn": row.mrn,
         "month": r.month,
         "codes": [[line.code, line.units] for line in r.lines],
@@ -578,6 +592,14 @@ def _summary_document(row: BillingRow, log: Sequence[LogLine]) -> dict[str, obje
             for line in log
         ],
     }
+    if r.program != "ccm":
+        document["program"] = r.program
+    if r.bhi is not None:
+        document["bhi"] = {
+            "codes": [[line.code, line.units] for line in r.bhi.lines],
+            "seconds": r.bhi.countable_seconds,
+        }
+    return document
 
 
 def log_lines_of(

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ccmdesk.db import Database
-from ccmdesk.models import Patient, Staff, TimeEntry
+from ccmdesk.models import Patient, Practice, Staff, TimeEntry
 from ccmdesk.services import ServiceError, Services
 from ccmdesk.services.claims import claim_statuses
 from ccmdesk.services.demo import build_demo
@@ -134,3 +134,51 @@ def test_the_demo_practice_can_send_claims_to_some_payers_but_not_all(
         ("CLAIM_NO_DIAGNOSIS",),
     }
     assert secondary and secondary >= 10  # Medigap patients, whose estimate goes to the Medigap
+
+
+def _bhi_mrns() -> list[str]:
+    """The demo's behavioural-health patients, in patient order."""
+    found = dict.fromkeys(e["mrn"] for e in rows("time_entries.csv") if e["service"] == "bhi")
+    return sorted(found)
+
+
+def test_the_demo_has_behavioural_health_patients_with_bhi_time() -> None:
+    patients = {p["mrn"]: p for p in rows("patients.csv")}
+    mrns = _bhi_mrns()
+    assert len(mrns) == 3
+    assert [patients[m]["conditions"].split(";")[0] for m in mrns] == ["F33.1", "F41.1", "F41.1"]
+    chosen = build_demo(NOW).programs
+    assert [p for _, p, _ in chosen.programs] == ["apcm", "pcm_focus"]
+    (focus,) = [m for m, p, _ in chosen.programs if p == "pcm_focus"]
+    assert len(patients[focus]["conditions"].split(";")) == 3
+    assert len(chosen.g0506) == 1 and chosen.last_visit_days
+
+
+def test_the_demo_bills_every_program_and_shows_where_another_pays_more(
+    services: Services, db: Database
+) -> None:
+    from ccmdesk.models import AuditEvent
+
+    services.demo.create(CLI)
+    chosen = build_demo(NOW).programs
+    (apcm_mrn,) = [m for m, p, _ in chosen.programs if p == "apcm"]
+    (focus_mrn,) = [m for m, p, _ in chosen.programs if p == "pcm_focus"]
+    over_mrn, under_mrn = _bhi_mrns()[:2]  # 26 minutes, then 12, a month
+    for month in ("2026-03", "2026-04"):
+        results = {row.mrn: row.result for row in services.billing.month(CLI, month).rows}
+        assert sum(1 for r in results.values() if r.pays_more is not None) >= 5
+        apcm = results[apcm_mrn]
+        assert (apcm.program, apcm.codes) == ("apcm", "G0558x1")  # QMB, two conditions
+        focus = results[focus_mrn]
+        assert focus.program == "pcm_focus" and focus.conditions == 3
+        over, under = results[over_mrn].bhi, results[under_mrn].bhi
+        assert over is not None and over.codes == "99484x1"
+        assert under is not None and under.blocks == ("BELOW_THRESHOLD",)
+    april = {row.mrn: row.result for row in services.billing.month(CLI, "2026-04").rows}
+    assert april[chosen.g0506[0]].g0506 is not None
+    with db.read() as session:
+        actions = Counter(session.scalars(select(AuditEvent.action)))
+        attested = session.scalars(select(Practice.apcm_attested_by_id)).one()
+        okafor = session.scalars(select(Staff.id).where(Staff.staff_id == "dr-okafor")).one()
+    assert attested == okafor
+    assert actions["patient.program"] == 2 and actions["practice.apcm_attestation"] == 1

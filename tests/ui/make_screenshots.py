@@ -42,7 +42,7 @@ from ccmdesk.ui.main_window import (
 )
 from ccmdesk.ui.month_facts import MonthFactsDialog
 from ccmdesk.ui.pages.audit import AuditPage
-from ccmdesk.ui.pages.billing import BillingPage
+from ccmdesk.ui.pages.billing import ALL, BHI, PAYS_MORE, PROGRAM, BillingPage
 from ccmdesk.ui.pages.patients import PatientsPage
 from ccmdesk.ui.pages.payers import PayerDialog, PayersPage
 from ccmdesk.ui.pages.practice import PracticePage
@@ -364,6 +364,49 @@ def billing(out: Path, services: Services) -> None:
     save(facts, out, "month-facts.png")
     facts.close()
     window.close()
+
+
+def programs(out: Path, services: Services) -> None:
+    """The billing panel's Program and BHI columns with the "Another program pays more" filter
+    and its total, at 1,366 px; and a monthly summary comparing the programs (issue #18). The
+    demo has the BHI time, the APCM and PCM-by-focus patients and the APCM attestation."""
+    window, page = window_on(services, "bill-chen", BILLING, 1366)
+    assert isinstance(page, BillingPage)
+    today = services.now().astimezone(services.practice_zone()).date()
+    previous = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    page.set_month(previous)
+    page.filter_box.setCurrentIndex(page.filter_box.findData(PAYS_MORE))
+    # The other programs first (PCM by focus, then CCM/PCM, then APCM), one explained.
+    page.table.sortByColumn(PROGRAM, Qt.SortOrder.DescendingOrder)
+    rows = page.model.shown()
+    chosen = next((r for r in rows if r.result.program != "ccm"), rows[0])
+    page.select_mrn(chosen.mrn)
+    page.details.lines.scrollToBottom()  # the comparison, last in the details
+    save(window, out, "billing-programs.png")
+    # The months with BHI time first, one that bills 99484 explained.
+    page.filter_box.setCurrentIndex(page.filter_box.findData(ALL))
+    page.table.sortByColumn(BHI, Qt.SortOrder.DescendingOrder)
+    rows = page.model.shown()
+    bhi = next((r for r in rows if r.result.bhi is not None and r.result.bhi.billable), rows[0])
+    page.select_mrn(bhi.mrn)
+    save(window, out, "billing-bhi.png")
+    window.close()
+
+    review_window, review_page = window_on(services, "dr-okafor", REVIEW)
+    assert isinstance(review_page, ReviewPage)
+    review_page.set_month(previous)
+    queue = [review_page.model.row_at(n)[0] for n in range(review_page.model.rowCount())]
+    compared = [row for row in queue if row.result.others]
+    best = next(
+        (row for row in compared if row.result.bhi is not None and row.result.pays_more),
+        next((row for row in compared if row.result.pays_more), compared[0]),
+    )
+    review_page.select_mrn(best.mrn)
+    # The comparison sits under the minutes and codes: scroll it into view.
+    bar = review_page.view.verticalScrollBar()
+    bar.setValue(bar.maximum() // 2)
+    save(review_window, out, "review-programs.png")
+    review_window.close()
 
 
 def waivers_and_enrolment(out: Path, services: Services) -> None:
@@ -829,6 +872,7 @@ def main(out: Path) -> int:
 
         window.close()
         billing(out, services)
+        programs(out, services)
         waivers_and_enrolment(out, services)
         stopwatch(out, services, clock)
         review(out, services)

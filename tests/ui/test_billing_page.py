@@ -66,8 +66,8 @@ def test_the_month_lists_every_enrolled_or_active_patient_with_its_figures(
     assert sorted(shown_mrns(page)) == ["A100", "B200", "M1", "M2", "M3", "M4"]
     able = page.model.row_of("M1")
     texts = [page.model.index(able, c).data() for c in range(page.model.columnCount())]
-    assert texts == ["Able, Pat", "M1", "Adaeze Okafor", "25:00", "0:00", "99490x1",
-                     "$66.13", "Billable", "Not signed",
+    assert texts == ["Able, Pat", "M1", "Adaeze Okafor", "CCM/PCM", "25:00", "0:00", "99490x1",
+                     "", "$66.13", "Billable", "Not signed",
                      "Not signed; needs payer, member id, sex +3 more"]  # fmt: skip
     blocked = page.model.row_of("M3")
     assert page.model.index(blocked, CODES).data() == "(99490x1)"  # what it would bill

@@ -27,6 +27,7 @@ from ccmdesk.rules.validation import parse_list
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
 from ccmdesk.services.billing import queries
 from ccmdesk.services.billing.capabilities import family_refusal
+from ccmdesk.services.billing.comparison import SwitchGain, switch_gains
 from ccmdesk.services.billing.plumbing import beside, collector_paused
 from ccmdesk.services.billing.queries import MonthFactsRows, PatientRows, Programs, Stays, Waivers
 from ccmdesk.services.claims import ClaimStatus, claim_reads, statuses_from
@@ -86,17 +87,24 @@ class BillingMonth:
 
     @property
     def amount_cents(self) -> int:
-        return sum(row.result.amount_cents for row in self.rows)
+        """What the month bills in all: each patient's program and general BHI."""
+        return sum(row.result.total_cents for row in self.rows)
 
     def amount_by_code(self) -> dict[str, int]:
         return amount_by_code(self.rows)
 
+    def switch_gains(self) -> list[SwitchGain]:
+        """What switching the patients another program pays more for would add, by program
+        (docs/billing-rules.md, "Which program pays more")."""
+        return switch_gains(row.result for row in self.rows)
+
 
 def amount_by_code(rows: Iterable[BillingRow]) -> dict[str, int]:
-    """Cents per billed code over the rows, in code order (blocked months bill nothing)."""
+    """Cents per billed code over the rows, in code order (blocked months bill nothing), the
+    general BHI's 99484 included."""
     totals: Counter[str] = Counter()
     for row in rows:
-        for line in row.result.lines:
+        for line in row.result.all_lines:
             totals[line.code] += line.charge_cents
     return dict(sorted(totals.items()))
 

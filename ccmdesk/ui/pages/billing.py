@@ -31,7 +31,7 @@ from ccmdesk.rules.billing import (
     dollars,
     warning_text,
 )
-from ccmdesk.rules.catalog import FAMILIES, REASONS, Kind
+from ccmdesk.rules.catalog import REASONS, Kind
 from ccmdesk.rules.intervals import month_label
 from ccmdesk.services import (
     Actor,
@@ -43,6 +43,7 @@ from ccmdesk.services import (
     allowed,
 )
 from ccmdesk.services.billing.closing import BillCheck
+from ccmdesk.services.billing.comparison import comparison, gains_text, program_name, switch_gains
 from ccmdesk.services.billing.evaluation import amount_by_code
 from ccmdesk.services.claim_files import sendable
 from ccmdesk.services.claims import ClaimStatus
@@ -61,52 +62,83 @@ from ccmdesk.ui.widgets.tables import (
     PATIENT,
     MRN,
     PRACTITIONER,
+    PROGRAM,
     STAFF_MIN,
     PRACTITIONER_MIN,
     CODES,
+    BHI,
     AMOUNT,
     STATUS,
     SIGNED,
     CLAIM,
-) = range(10)
+) = range(12)
 HEADERS = (
     "Patient",
     "MRN",
     "Practitioner",
+    "Program",
     "Staff min",
     "Pract. min",
     "Codes",
+    "BHI min",
     "Amount",
     "Status",
     "Signed",
     "Claim",
 )
-NUMERIC = frozenset({STAFF_MIN, PRACTITIONER_MIN, AMOUNT})
-# What each column usually holds, for its width.
+NUMERIC = frozenset({STAFF_MIN, PRACTITIONER_MIN, BHI, AMOUNT})
+# What each column usually holds, for its width. Twelve columns must fit a 1,366 px screen
+# beside the navigation: the samples are the usual content, not the longest (tooltips and
+# the details pane say the rest).
 COLUMN_SAMPLES = (
     "Abernathy, Beatriz",
-    "RB1000000",
+    "RB100000",
     "Adaeze Okafor",
-    "999:00",
-    "999:00",
+    "PCM (focus E11.65)",
+    "99:00",
+    "99:00",
     "99490x1, 99439x2",
+    "99:00",
     "$1,234.56",
     "Not billable · 2 blocks",
     "Not signed",
-    "Not signed; needs payer",
+    "Needs payer",
 )
+# The columns a narrow window hides, first to last: the MRN is in the details' heading, the
+# patient's tooltip and the search; whether a billable month is signed is in the Claim column
+# and the "Not signed" filter; the practitioner's own minutes are in the details.
+FOLDABLE = (MRN, SIGNED, PRACTITIONER_MIN)
 HEADER_TIPS = {
     PRACTITIONER: "The patient's billing practitioner.",
+    PROGRAM: "The patient's program this month: CCM/PCM, PCM on a focus condition, or APCM.",
     STAFF_MIN: "Countable minutes of clinical staff.",
     PRACTITIONER_MIN: "Countable minutes of the billing practitioner's own time.",
-    CODES: "Codes in brackets are what a blocked month would bill once mended.",
+    CODES: (
+        "Codes in brackets are what a blocked month would bill once mended; 99484 is the "
+        "month's general BHI."
+    ),
+    BHI: (
+        "Countable minutes of general behavioural health integration (99484), in brackets "
+        "when they do not bill."
+    ),
+    AMOUNT: "What the month bills in all: its program and its general BHI.",
     CLAIM: (
         "Whether the month can go in the 837P claim file: Ready, Sent, or what keeps it out "
         "(hover over a cell for each reason and its mend)."
     ),
 }
 
-ALL, BILLABLE, NOT_BILLABLE, WARNINGS, UNSIGNED, NEAR, CLAIM_READY, NOT_CLAIM_READY = (
+(
+    ALL,
+    BILLABLE,
+    NOT_BILLABLE,
+    WARNINGS,
+    UNSIGNED,
+    NEAR,
+    CLAIM_READY,
+    NOT_CLAIM_READY,
+    PAYS_MORE,
+) = (
     "all",
     "billable",
     "not_billable",
@@ -115,6 +147,7 @@ ALL, BILLABLE, NOT_BILLABLE, WARNINGS, UNSIGNED, NEAR, CLAIM_READY, NOT_CLAIM_RE
     "near",
     "claim_ready",
     "not_claim_ready",
+    "pays_more",
 )
 FILTERS = (
     (ALL, "All patients"),
@@ -125,6 +158,7 @@ FILTERS = (
     (NEAR, "Within 5 minutes of the next threshold"),
     (CLAIM_READY, "Claim-ready"),
     (NOT_CLAIM_READY, "Not claim-ready"),
+    (PAYS_MORE, "Another program pays more"),
 )
 # What each claim edit says is missing, in a word or two, in the order a biller mends them
 # (the payer first, the practice's settings last); its sentence and mend (catalog.REASONS) are
@@ -152,9 +186,47 @@ def shown_codes(row: BillingRow) -> str:
     return result.option.codes if result.option else ""
 
 
+def codes_cell(result: MonthResult) -> str:
+    """The Codes column: the program's codes (in brackets when blocked: what it would bill
+    once mended), then the general BHI's 99484 when it bills."""
+    if result.billable:
+        codes = codes_words(result.codes)
+    elif result.option is not None:
+        codes = f"({codes_words(result.option.codes)})"
+    else:
+        codes = ""
+    bhi = result.bhi
+    if bhi is not None and bhi.billable:
+        codes = ", ".join(c for c in (codes, codes_words(bhi.codes)) if c)
+    return codes
+
+
+def bhi_text(result: MonthResult) -> str:
+    """The BHI column: "21:00" when the month bills general BHI (its 99484 is in the Codes
+    column), "(12:00)" when its BHI time does not bill, "" when no time is tagged BHI."""
+    bhi = result.bhi
+    if bhi is None:
+        return ""
+    minutes = clock(bhi.countable_seconds)
+    return minutes if bhi.billable else f"({minutes})"
+
+
+def bhi_tooltip(result: MonthResult) -> str | None:
+    bhi = result.bhi
+    if bhi is None:
+        return None
+    if bhi.billable:
+        head = f"General BHI bills {codes_words(bhi.codes)}: {dollars(bhi.amount_cents)}."
+    else:
+        head = "General BHI does not bill this month."
+    return "\n".join([head, reasons_text(bhi)]).strip()
+
+
 def status_text(result: MonthResult) -> str:
     if result.billable:
         return "Billable"
+    if result.bills:
+        return "BHI only"  # its program is blocked, its general BHI bills
     return "Not billable"
 
 
@@ -223,6 +295,8 @@ def matches(row: BillingRow, which: str, claim: ClaimStatus | None = None) -> bo
         return not result.signed
     if which == NEAR:
         return result.near_threshold
+    if which == PAYS_MORE:
+        return result.pays_more is not None
     return True
 
 
@@ -307,7 +381,10 @@ class BillingTableModel(RowsModel[BillingRow]):
 
     def _item(self, row: BillingRow) -> Item:
         name = (fold(row.last_name), fold(row.first_name), row.mrn)
-        key = f"{name[0]} {name[1]} {row.mrn.lower()} {fold(row.practitioner)} {shown_codes(row)}"
+        key = (
+            f"{name[0]} {name[1]} {row.mrn.lower()} {fold(row.practitioner)} {shown_codes(row)} "
+            f"{codes_cell(row.result)} {fold(program_name(row.result))}"
+        )
         claim = self.claim(row)
         flags = frozenset(which for which, _ in FILTERS if matches(row, which, claim))
         return row, name, key, flags
@@ -343,6 +420,10 @@ class BillingTableModel(RowsModel[BillingRow]):
             return row.mrn
         if column == PRACTITIONER:
             return row.practitioner.casefold()
+        if column == PROGRAM:
+            return program_name(r)
+        if column == BHI:
+            return r.bhi.countable_seconds if r.bhi is not None else -1
         if column == STAFF_MIN:
             return r.staff_seconds
         if column == PRACTITIONER_MIN:
@@ -350,7 +431,7 @@ class BillingTableModel(RowsModel[BillingRow]):
         if column == CODES:
             return (not r.billable, shown_codes(row))
         if column == AMOUNT:
-            return r.amount_cents
+            return r.total_cents
         if column == STATUS:
             return (r.billable, -len(r.blocks))
         if column == SIGNED:
@@ -370,6 +451,13 @@ class BillingTableModel(RowsModel[BillingRow]):
                 return f"MRN {row.mrn}; double-click to open the patient"
             if column == CLAIM:
                 return claim_tooltip(row, self.claim(row))
+            if column == BHI:
+                return bhi_tooltip(result)
+            if column == PROGRAM:
+                better = result.pays_more
+                if better is not None:
+                    return warning_text(result, "OTHER_PROGRAM_PAYS_MORE")
+                return None
             return None
         if role == Qt.ItemDataRole.ForegroundRole and column == STATUS:
             if result.blocks:
@@ -389,15 +477,18 @@ class BillingTableModel(RowsModel[BillingRow]):
             return row.mrn
         if column == PRACTITIONER:
             return row.practitioner
+        if column == PROGRAM:
+            return program_name(r)
+        if column == BHI:
+            return bhi_text(r)
         if column == STAFF_MIN:
             return clock(r.staff_seconds)
         if column == PRACTITIONER_MIN:
             return clock(r.practitioner_seconds)
         if column == CODES:
-            codes = codes_words(shown_codes(row))
-            return codes if r.billable or not codes else f"({codes})"
+            return codes_cell(r)
         if column == AMOUNT:
-            return dollars(r.amount_cents) if r.billable else ""
+            return dollars(r.total_cents) if r.bills else ""
         if column == STATUS:
             text = status_text(r)
             if r.blocks:
@@ -420,9 +511,10 @@ class BillingTableModel(RowsModel[BillingRow]):
 
 
 def totals_text(rows: Sequence[BillingRow]) -> str:
-    """ "412 patients shown · 350 billable · $31,204.50 · 99490 $20,102.00 · 99439 …"."""
+    """ "412 patients shown · 350 billable · $31,204.50 · 99490 $20,102.00 · 99439 …"; the
+    amounts include general BHI (a month blocked for its program may still bill 99484)."""
     billable = [r for r in rows if r.result.billable]
-    by_code = amount_by_code(billable)
+    by_code = amount_by_code(rows)
     total = sum(by_code.values())
     patient_word = "patient" if len(rows) == 1 else "patients"
     parts = [f"{len(rows):,} {patient_word} shown", f"{len(billable):,} billable", dollars(total)]
@@ -470,6 +562,26 @@ class DetailsPane(QWidget):
         self.open_button.clicked.connect(lambda: self._emit(self.open_requested))
         self.show_row(None)
 
+    def _add_heading(self, text: str) -> None:
+        item = QListWidgetItem(text)
+        font = item.font()
+        font.setBold(True)
+        item.setFont(font)
+        self.lines.addItem(item)
+
+    def _add_notes(self, r: MonthResult) -> None:
+        """A result's explanation, blocks and warnings tinted, each with its code as tooltip."""
+        for note in r.notes:
+            item = QListWidgetItem(note.text)
+            if note.code:
+                reason = REASONS.get(note.code)
+                item.setToolTip(note.code)
+                if reason is not None and reason.kind == Kind.BLOCK:
+                    item.setForeground(QBrush(BLOCK_COLOR))
+                elif reason is not None and note.code != "NOT_SIGNED":
+                    item.setForeground(QBrush(WARNING_COLOR))
+            self.lines.addItem(item)
+
     def _emit(self, signal: Any) -> None:
         if self._mrn is not None:
             signal.emit(self._mrn)
@@ -497,25 +609,17 @@ class DetailsPane(QWidget):
             return
         r = row.result
         self.heading.setText(f"{row.patient_name} · MRN {row.mrn}")
-        family = FAMILIES[r.option.family].label if r.option else "no code family reached"
+        family = r.option.label if r.option else "no code family reached"
         signed = "signed" if r.signed else "not signed"
         self.summary.setText(
-            f"{month_label(r.month)} · {status_text(r)} · {family} · {signed} · billing "
+            f"{month_label(r.month)} · {program_name(r)} · {status_text(r)} · {family} · "
+            f"{signed} · billing "
             f"practitioner {row.practitioner or 'none'}"
             + (" · no longer matches the filter or search, so it left the table" if hidden else "")
         )
         self.family_button.setEnabled(may_switch and len(r.compliant) > 1)
         self.family_button.setToolTip(why_not)
-        for note in r.notes:
-            item = QListWidgetItem(note.text)
-            if note.code:
-                reason = REASONS.get(note.code)
-                item.setToolTip(note.code)
-                if reason is not None and reason.kind == Kind.BLOCK:
-                    item.setForeground(QBrush(BLOCK_COLOR))
-                elif reason is not None and note.code != "NOT_SIGNED":
-                    item.setForeground(QBrush(WARNING_COLOR))
-            self.lines.addItem(item)
+        self._add_notes(r)
         if claim is not None and r.billable:
             if claim.sent_in:
                 self.lines.addItem(f"Claim {claim.claim_id} was sent in {claim.sent_in}.")
@@ -529,6 +633,24 @@ class DetailsPane(QWidget):
                 item = QListWidgetItem(f"Not in the claim file: {reason.text} {reason.mend}")
                 item.setToolTip(code)
                 item.setForeground(QBrush(WARNING_COLOR))
+                self.lines.addItem(item)
+        if r.bhi is not None:
+            self._add_heading("General BHI (99484)")
+            self._add_notes(r.bhi)
+        compared = comparison(r)
+        if compared:
+            self._add_heading("Compared with the other programs")
+            for price in compared:
+                codes = codes_words(price.codes) or "nothing"
+                if price.billed:
+                    text = f"{price.name} (billed now): {codes}, {dollars(price.amount_cents)}"
+                else:
+                    text = f"{price.name} would bill {codes}, {dollars(price.amount_cents)}"
+                    if price.best:
+                        text += " · pays more"
+                item = QListWidgetItem(text)
+                if price.best:
+                    item.setForeground(QBrush(WARNING_COLOR))
                 self.lines.addItem(item)
 
 
@@ -581,19 +703,27 @@ class BillingPage(MonthPage):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         # Each column sized from the font for its usual content (or its header); the Claim
-        # column, last, takes what is left (a 1,400 px window shows all ten), and its tooltip
-        # says in full what the cell may cut short.
+        # column, last, takes what is left, and its tooltip says in full what the cell may cut
+        # short. A window too narrow for all twelve hides the ones said elsewhere (fit_columns).
         metrics = self.table.fontMetrics()
         headers = header.fontMetrics()
+        self._natural: list[int] = []
         for column, sample in enumerate(COLUMN_SAMPLES):
             width = max(
                 metrics.horizontalAdvance(sample), headers.horizontalAdvance(HEADERS[column])
             )
+            self._natural.append(width + 24)
             self.table.setColumnWidth(column, width + 24)
         self.details = DetailsPane()
         self.totals_label = QLabel()
         self.totals_label.setObjectName("totalsLabel")
         self.totals_label.setWordWrap(True)
+        # What switching the shown patients another program pays more for would add, one
+        # sentence per program (BillingMonth.switch_gains' arithmetic, over the rows shown).
+        self.gains_label = plain(QLabel())
+        self.gains_label.setObjectName("switchGains")
+        self.gains_label.setWordWrap(True)
+        self.gains_label.setVisible(False)
 
         top = QHBoxLayout()
         top.addWidget(heading)
@@ -635,6 +765,7 @@ class BillingPage(MonthPage):
         layout.addLayout(drift_row)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.totals_label)
+        layout.addWidget(self.gains_label)
 
         self.filter_box.currentIndexChanged.connect(self._on_filter)
         self.search_field.textChanged.connect(self._on_search)
@@ -644,6 +775,7 @@ class BillingPage(MonthPage):
         self.acknowledge_button.clicked.connect(self.acknowledge_changes)
         self.model.modelReset.connect(self._after_reset)
         self.table.installEventFilter(self)
+        self.table.viewport().installEventFilter(self)
         self.table.selectionModel().currentRowChanged.connect(self._show_current)
         self.details.open_requested.connect(self.open_requested)
         self.details.facts_requested.connect(self.edit_facts)
@@ -662,7 +794,24 @@ class BillingPage(MonthPage):
         if watched is self.table and enter_pressed(event) and self.current_row() is not None:
             self._open_index(self.table.currentIndex())
             return True
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            # The viewport's own resize: the table's comes before its viewport has the new size.
+            self.fit_columns()
         return super().eventFilter(watched, event)
+
+    def fit_columns(self) -> None:
+        """Hide the columns whose content the row says elsewhere until the rest fit the
+        table's width, rather than scroll sideways: on a 1,366 px screen twelve columns do
+        not fit beside the navigation (FOLDABLE says which go first, and why)."""
+        room = self.table.viewport().width()
+        hidden: set[int] = set()
+        for column in FOLDABLE:
+            shown = sum(w for c, w in enumerate(self._natural) if c not in hidden)
+            if shown <= room:
+                break
+            hidden.add(column)
+        for column in range(len(HEADERS)):
+            self.table.setColumnHidden(column, column in hidden)
 
     # --- loading --------------------------------------------------------------------------------
 
@@ -719,7 +868,11 @@ class BillingPage(MonthPage):
         self.model.set_search(text)
 
     def _after_reset(self) -> None:
-        self.totals_label.setText(totals_text(self.model.shown()))
+        shown = self.model.shown()
+        self.totals_label.setText(totals_text(shown))
+        gains = gains_text(switch_gains(row.result for row in shown))
+        self.gains_label.setText(gains)
+        self.gains_label.setVisible(bool(gains))
         row = self.model.row_of(self._selected) if self._selected else -1
         if row >= 0:
             self.table.selectRow(row)

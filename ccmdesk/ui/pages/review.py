@@ -25,8 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.billing import block_text, clock, codes_words, dollars, warning_text
-from ccmdesk.rules.catalog import FAMILIES, REASONS, Kind
+from ccmdesk.rules.billing import (
+    MonthResult,
+    block_text,
+    clock,
+    codes_words,
+    dollars,
+    warning_text,
+)
+from ccmdesk.rules.catalog import REASONS, Kind
 from ccmdesk.rules.intervals import month_label
 from ccmdesk.services import (
     Actor,
@@ -162,10 +169,11 @@ def summary_html(s: MonthlySummary, zone: dt.tzinfo) -> str:
         if r.lines
         else (codes_words(r.option.codes) + " once mended" if r.option else "none")
     )
-    family = FAMILIES[r.option.family].label if r.option else "no code family reached"
+    family = r.option.label if r.option else "no code family reached"
     parts.append(
         "<h3>Minutes and codes</h3>"
-        f"<p>Countable {clock(r.countable_seconds)} (clinical staff {clock(r.staff_seconds)}, "
+        f"<p>Program: <b>{_e(s.program)}</b><br>"
+        f"Countable {clock(r.countable_seconds)} (clinical staff {clock(r.staff_seconds)}, "
         f"billing practitioner {clock(r.practitioner_seconds)})<br>"
         f"Proposed: <b>{_e(codes)}</b> · {_e(family)}"
         + (f" · {dollars(r.amount_cents)}" if r.billable else "")
@@ -184,6 +192,8 @@ def summary_html(s: MonthlySummary, zone: dt.tzinfo) -> str:
         parts.append(f"<h3>Blocks and warnings</h3><ul>{''.join(items)}</ul>")
     if s.estimate:
         parts.append(f"<p>{_e(s.estimate)}</p>")
+    parts.append(_bhi_html(r))
+    parts.append(_comparison_html(s))
     lines = []
     for line in s.log:
         start = line.started_at.astimezone(zone)
@@ -232,6 +242,63 @@ def summary_html(s: MonthlySummary, zone: dt.tzinfo) -> str:
             + f": {_e(old.void_reason)}</small></p>"
         )
     return "".join(parts)
+
+
+def _bhi_html(r: MonthResult) -> str:
+    """The month's general BHI: its minutes, codes, and blocks ("" without BHI time)."""
+    bhi = r.bhi
+    if bhi is None:
+        return ""
+    if bhi.billable:
+        codes = f"<b>{_e(codes_words(bhi.codes))}</b> · {dollars(bhi.amount_cents)}"
+    elif bhi.option is not None:
+        codes = f"none ({_e(codes_words(bhi.option.codes))} once mended)"
+    else:
+        codes = "none"
+    # Its explanation's own sentences ("12:00 of countable BHI time is below the 20:00 99484
+    # needs"), as the billing panel's details say them.
+    items = []
+    for note in bhi.notes:
+        reason = REASONS.get(note.code) if note.code else None
+        if reason is None or note.code == "NOT_SIGNED":
+            continue
+        tint = BLOCK_COLOR if reason.kind == Kind.BLOCK else WARNING_COLOR
+        items.append(f'<li style="color:{tint.name()}">{_e(note.text)}</li>')
+    return (
+        "<h3>General BHI</h3>"
+        f"<p>Countable {clock(bhi.countable_seconds)} of behavioural health integration · "
+        f"Proposed: {codes}</p>" + (f"<ul>{''.join(items)}</ul>" if items else "")
+    )
+
+
+def _comparison_html(s: MonthlySummary) -> str:
+    """The program billed beside the others it was priced under, the best marked."""
+    compared = s.comparison
+    if not compared:
+        return ""
+    cells = "padding:2px 10px 2px 0"
+    rows = [
+        f"<tr><th align='left' style='{cells}'>Program</th>"
+        f"<th align='left' style='{cells}'>Codes</th>"
+        f"<th align='right' style='{cells}'>Amount</th><th></th></tr>"
+    ]
+    for price in compared:
+        mark = "billed" if price.billed else ("pays more" if price.best else "")
+        tint = f" style='color:{WARNING_COLOR.name()}'" if price.best else ""
+        name = f"<b>{_e(price.name)}</b>" if price.billed else _e(price.name)
+        rows.append(
+            f"<tr{tint}><td style='{cells}'>{name}</td>"
+            f"<td style='{cells}'>{_e(codes_words(price.codes)) or 'nothing'}</td>"
+            f"<td align='right' style='{cells}'>{dollars(price.amount_cents)}</td>"
+            f"<td>{mark}</td></tr>"
+        )
+    return (
+        "<h3>Compared with the other programs</h3>"
+        f"<table cellspacing='0'>{''.join(rows)}</table>"
+        "<p><small>What each program would bill this month on the same facts, with the "
+        "general BHI it allows. Changing the patient's program is the practitioner's or the "
+        "biller's decision.</small></p>"
+    )
 
 
 class SignDialog(QDialog):
