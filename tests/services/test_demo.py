@@ -181,4 +181,4 @@ def test_the_demo_bills_every_program_and_shows_where_another_pays_more(
         attested = session.scalars(select(Practice.apcm_attested_by_id)).one()
         okafor = session.scalars(select(Staff.id).where(Staff.staff_id == "dr-okafor")).one()
     assert attested == okafor
-    assert actions["patient.program"] == 2 and actions["practice.apcm_attestation"] == 1
+    assert actions["patient.program"] == 2 and actions["practice.apcm_attest"] == 1
