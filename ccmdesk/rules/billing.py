@@ -436,6 +436,11 @@ class MonthResult:
         return self.lines + (self.bhi.lines if self.bhi is not None else ())
 
     @property
+    def all_codes(self) -> str:
+        """Every code the month bills on its claim, as codes_text writes them."""
+        return codes_text(self.all_lines)
+
+    @property
     def bills(self) -> bool:
         """The month bills something (its program, its BHI or both): it makes a claim."""
         return bool(self.all_lines)

@@ -128,7 +128,7 @@ def review_status(row: BillingRow) -> str:
     result = row.result
     if result.signed:
         return SIGNED
-    if result.billable:
+    if result.bills:  # its program, its general BHI or both
         return READY
     if set(result.blocks) <= {"BELOW_THRESHOLD"}:
         return BELOW
@@ -380,7 +380,8 @@ class ReviewService(ServiceBase):
         """Sign several patients' months in one go: every one is signable, or none is signed
         and the refusal lists each patient that is not, with why.
 
-        `shown` is what the practitioner was shown per MRN (codes, amount in cents): if the
+        `shown` is what the practitioner was shown per MRN (every code the month bills, its
+        general BHI's included, and their total in cents): if the
         month reads differently now (someone added time meanwhile), nothing is signed.
         """
         actor = self._authorize(actor, Permission.SIGN_MONTH)
@@ -415,7 +416,7 @@ class ReviewService(ServiceBase):
                 patient, row = patients[mrn], rows[mrn]
                 why = self._why_not_signable(patient, row, me, logs[mrn])
                 seen = (shown or {}).get(mrn)
-                now_reads = (row.result.codes, row.result.amount_cents)
+                now_reads = (row.result.all_codes, row.result.total_cents)
                 if not why and seen is not None and tuple(seen) != now_reads:
                     why = (
                         f"it changed since it was shown ({seen[0] or 'no codes'} then, "
@@ -537,7 +538,7 @@ class ReviewService(ServiceBase):
             return "the month is signed already"
         if any(line.open for line in log):
             return "a stopwatch is still running or paused on this patient; stop it first"
-        if not row.result.billable:
+        if not row.result.bills:
             reasons = [b for b in row.result.blocks] or ["nothing to bill"]
             return "not billable (" + ", ".join(reasons) + ")"
         return ""

@@ -71,7 +71,7 @@ class BillingMonth:
 
     def claim(self, row: BillingRow) -> ClaimStatus | None:
         """The row's claim status; None for a month that does not bill (it is no claim)."""
-        return self.claims.get(row.mrn) if row.result.billable else None
+        return self.claims.get(row.mrn) if row.result.bills else None
 
     def switch_family_refusal(self, row: BillingRow) -> str:
         """Why the viewer may not switch this row's code family ("" when they may), by the
@@ -83,7 +83,7 @@ class BillingMonth:
 
     @property
     def billable(self) -> int:
-        return sum(1 for row in self.rows if row.result.billable)
+        return sum(1 for row in self.rows if row.result.bills)
 
     @property
     def amount_cents(self) -> int:

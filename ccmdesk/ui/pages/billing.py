@@ -247,7 +247,7 @@ def claim_text(row: BillingRow, claim: ClaimStatus | None) -> str:
     """The Claim column: "Ready", "Sent (<file>)", or what keeps the claim out of the claim
     file ("Not signed; needs payer, member id, sex +2 more"); a dash for a month that does not
     bill."""
-    if not row.result.billable or claim is None:
+    if not row.result.bills or claim is None:
         return NO_CLAIM
     said = [] if row.result.signed else ["Not signed"]
     if claim.sent_in:
@@ -263,7 +263,7 @@ def claim_text(row: BillingRow, claim: ClaimStatus | None) -> str:
 
 def claim_tooltip(row: BillingRow, claim: ClaimStatus | None) -> str:
     """Each claim edit's sentence and mend, one a line (the signature first)."""
-    if not row.result.billable or claim is None:
+    if not row.result.bills or claim is None:
         return "The month does not bill, so there is no claim."
     lines = []
     if not row.result.signed:
@@ -284,11 +284,11 @@ def matches(row: BillingRow, which: str, claim: ClaimStatus | None = None) -> bo
     if which == CLAIM_READY:
         return sendable(row, claim, resend=True)
     if which == NOT_CLAIM_READY:
-        return result.billable and not sendable(row, claim, resend=True)
+        return result.bills and not sendable(row, claim, resend=True)
     if which == BILLABLE:
-        return result.billable
+        return result.bills
     if which == NOT_BILLABLE:
-        return not result.billable
+        return not result.bills
     if which == WARNINGS:
         return result.has_warnings
     if which == UNSIGNED:
@@ -377,7 +377,7 @@ class BillingTableModel(RowsModel[BillingRow]):
 
     def claim(self, row: BillingRow) -> ClaimStatus | None:
         """The row's claim status; None for a month that does not bill."""
-        return self._claims.get(row.mrn) if row.result.billable else None
+        return self._claims.get(row.mrn) if row.result.bills else None
 
     def _item(self, row: BillingRow) -> Item:
         name = (fold(row.last_name), fold(row.first_name), row.mrn)
@@ -437,7 +437,7 @@ class BillingTableModel(RowsModel[BillingRow]):
         if column == SIGNED:
             return r.signed
         if column == CLAIM:
-            return (not r.billable, claim_text(row, self.claim(row)))
+            return (not r.bills, claim_text(row, self.claim(row)))
         return name
 
     # --- QAbstractTableModel --------------------------------------------------------------------
@@ -513,7 +513,7 @@ class BillingTableModel(RowsModel[BillingRow]):
 def totals_text(rows: Sequence[BillingRow]) -> str:
     """ "412 patients shown · 350 billable · $31,204.50 · 99490 $20,102.00 · 99439 …"; the
     amounts include general BHI (a month blocked for its program may still bill 99484)."""
-    billable = [r for r in rows if r.result.billable]
+    billable = [r for r in rows if r.result.bills]
     by_code = amount_by_code(rows)
     total = sum(by_code.values())
     patient_word = "patient" if len(rows) == 1 else "patients"
@@ -620,7 +620,7 @@ class DetailsPane(QWidget):
         self.family_button.setEnabled(may_switch and len(r.compliant) > 1)
         self.family_button.setToolTip(why_not)
         self._add_notes(r)
-        if claim is not None and r.billable:
+        if claim is not None and r.bills:
             if claim.sent_in:
                 self.lines.addItem(f"Claim {claim.claim_id} was sent in {claim.sent_in}.")
             elif claim.ready:

@@ -109,7 +109,7 @@ class ReviewTableModel(RowsModel[tuple[BillingRow, str]]):
             row.mrn,
             minutes(r.countable_seconds),
             codes_words(shown_codes(row)),
-            dollars(r.amount_cents) if r.billable else "",
+            dollars(r.total_cents) if r.bills else "",
             status.capitalize(),
         )[column]
 
@@ -323,7 +323,7 @@ class SignDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.verticalHeader().hide()
         for n, row in enumerate(rows):
-            amount = QTableWidgetItem(dollars(row.result.amount_cents))
+            amount = QTableWidgetItem(dollars(row.result.total_cents))
             amount.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             # What the practitioner attests to despite: each month's own warnings (its not
             # being signed yet is what this dialog is for).
@@ -613,7 +613,7 @@ class ReviewPage(MonthPage):
         dialog = SignDialog(month, rows, self._services.practice.attestation(), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         # What the dialog lists is what gets signed, or nothing is (the service checks).
-        shown = {row.mrn: (row.result.codes, row.result.amount_cents) for row in rows}
+        shown = {row.mrn: (row.result.all_codes, row.result.total_cents) for row in rows}
         dialog.accepted.connect(lambda: self._sign(month, shown))
         dialog.open()
         return dialog
