@@ -1160,12 +1160,16 @@ def _g0506(m: Month, patient: PatientFacts) -> CodeLine | None:
 
 def _bhi_tally(prepared: Prepared, columns: Columns) -> Tally | None:
     """The month's time tagged BHI counted as CCM's is (C1-C4, C6, C7; face to face and
-    inpatient days excluded), apart from it; None when no time is tagged BHI."""
+    inpatient days excluded), apart from it; None when the month has no time tagged BHI.
+    Time wholly in another month, or of no length, is no BHI time of this month (C2)."""
+    m, patient, _, _, cut_consent, stays, _, _, _ = prepared
     kinds = columns.kinds
-    mine = [bool(kind & BHI_SERVICE) for kind in kinds]
+    mine = [
+        bool(kind & BHI_SERVICE) and min(end, m.end) > max(start, m.start)
+        for kind, start, end in zip(kinds, columns.starts, columns.ends, strict=True)
+    ]
     if not any(mine):
         return None
-    m, patient, _, _, cut_consent, stays, _, _, _ = prepared
     bhi_kinds = [
         (kind & NON_CLINICAL) | (OTHER_SERVICE if kind & FACE_TO_FACE else 0)
         for kind in compress(kinds, mine)

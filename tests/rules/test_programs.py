@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 
@@ -10,8 +11,10 @@ from ccmdesk.rules.billing import apcm_level
 from tests.helpers.program_cases import (
     CASES,
     ProgramCase,
+    Work,
     assert_program_case,
     evaluate_case,
+    on,
     program_of,
 )
 from tests.helpers.rules import patient
@@ -97,3 +100,23 @@ def test_a_program_change_reads_the_period_in_force_for_each_month() -> None:
     assert before.periods == after.periods
     assert program_of(before) == ("ccm", None) and program_of(after) == ("apcm", None)
     assert evaluate_case(before).program == "ccm" and evaluate_case(after).program == "apcm"
+
+
+def test_bhi_time_wholly_in_another_month_gives_this_month_no_bhi_result() -> None:
+    # The rules are given every segment they are handed; April's BHI call is no BHI time of
+    # March, so March has no BHI result ("General BHI": months with BHI time have one).
+    case = _case(16)
+    april = Work("RN", on("2026-04", 2), 25 * 60, "bhi")
+    zero = Work("RN", on("2026-03", 20), 0, "bhi")
+    moved = dataclasses.replace(case, work=(case.work[0], april, zero))
+    r = evaluate_case(moved)
+    assert r.bhi is None and r.codes == "99490x1"
+    straddling = dataclasses.replace(
+        case,
+        work=(
+            case.work[0],
+            Work("RN", on("2026-04", 1, 0) - dt.timedelta(minutes=5), 25 * 60, "bhi"),
+        ),
+    )
+    b = evaluate_case(straddling).bhi
+    assert b is not None and b.countable_seconds == 5 * 60
