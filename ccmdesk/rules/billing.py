@@ -1163,12 +1163,16 @@ def _g0506(m: Month, patient: PatientFacts) -> CodeLine | None:
     return CodeLine("G0506", 1, m.fees.get("G0506", 0))
 
 
-def bhi_columns(columns: Columns) -> Columns | None:
+def bhi_columns(m: Month, columns: Columns) -> Columns | None:
     """The month's segments tagged BHI, with their kinds as BHI counts them (its own service:
-    only someone whose time never counts, or face to face, sets time aside); None when no time
-    is tagged BHI (docs/billing-rules.md, "General BHI")."""
+    only someone whose time never counts, or face to face, sets time aside); None when the
+    month has no time tagged BHI. Time wholly in another month, or of no length, is no BHI
+    time of this month (C2; docs/billing-rules.md, "General BHI")."""
     kinds = columns.kinds
-    mine = [bool(kind & BHI_SERVICE) for kind in kinds]
+    mine = [
+        bool(kind & BHI_SERVICE) and min(end, m.end) > max(start, m.start)
+        for kind, start, end in zip(kinds, columns.starts, columns.ends, strict=True)
+    ]
     if not any(mine):
         return None
     bhi_kinds = [
@@ -1186,7 +1190,7 @@ def bhi_columns(columns: Columns) -> Columns | None:
 def _bhi_tally(prepared: Prepared, columns: Columns) -> Tally | None:
     """The month's time tagged BHI counted as CCM's is (C1-C4, C6, C7; face to face and
     inpatient days excluded), apart from it; None when no time is tagged BHI."""
-    picked = bhi_columns(columns)
+    picked = bhi_columns(prepared.m, columns)
     if picked is None:
         return None
     m, patient, _, _, cut_consent, stays, _, _, _ = prepared
@@ -1201,7 +1205,7 @@ def bhi_countable_seconds(
 ) -> int:
     """A patient-month's countable BHI seconds exactly as `evaluate` counts them for 99484
     (the BHI result's countable seconds): what the patient panel's BHI bar shows."""
-    picked = bhi_columns(as_columns(segments))
+    picked = bhi_columns(m, as_columns(segments))
     if picked is None:
         return 0
     cut = consent_cut(m, consent_date)

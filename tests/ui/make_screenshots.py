@@ -366,7 +366,7 @@ def billing(out: Path, services: Services) -> None:
     window.close()
 
 
-def programs(out: Path, services: Services) -> None:
+def billing_programs(out: Path, services: Services) -> None:
     """The billing panel's Program and BHI columns with the "Another program pays more" filter
     and its total, at 1,366 px; and a monthly summary comparing the programs (issue #18). The
     demo has the BHI time, the APCM and PCM-by-focus patients and the APCM attestation."""
@@ -872,7 +872,7 @@ def main(out: Path) -> int:
 
         window.close()
         billing(out, services)
-        programs(out, services)
+        billing_programs(out, services)
         waivers_and_enrolment(out, services)
         stopwatch(out, services, clock)
         review(out, services)
