@@ -1,11 +1,14 @@
 """Evaluate a month of 10,000 patients and 300,000 entries, against one raw SQL aggregate.
 
-    python -m benchmarks.billing_month [RUNS]
+    python -m benchmarks.billing_month [RUNS] [--plain]
 
 Each run times, on the same database and one after the other, (a) one raw SQL aggregate of
 the month's seconds per patient over the same rows (sqlite3, no ORM), and (b) the billing
 service evaluating the whole month (every query, every rule, every explanation). Targets
 (issue #4): (b) ≤ 2 s, and (b) ≤ 3 × (a) in the same run.
+
+The month has issue #18's programs (APCM attested, APCM and PCM-by-focus patients, general
+BHI time); `--plain` measures issue #4's data instead, without them (a database of its own).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import sqlite3
 import statistics
 import sys
 import time
+from collections import Counter
 
 from benchmarks.dataset import BILLING_MONTH, NOW, billing_database
 from ccmdesk.db import open_database
@@ -27,8 +31,8 @@ GROUP BY e.patient_id
 """
 
 
-def main(runs: int) -> None:
-    folder = billing_database()
+def main(runs: int, programs: bool = True) -> None:
+    folder = billing_database(programs=programs)
     path = folder / "ccmdesk.sqlite3"
     db = open_database(f"sqlite:///{path}")
     services = Services(db, clock=lambda: NOW)
@@ -62,9 +66,20 @@ def main(runs: int) -> None:
         f"{statistics.median(evaluate) / statistics.median(aggregate):.2f}; "
         f"worst evaluate {max(evaluate):.3f} s"
     )
+    results = [row.result for row in month.rows]
+    by_program = Counter(r.program for r in results)
+    print(
+        "programs "
+        + ", ".join(f"{program} {count:,}" for program, count in sorted(by_program.items()))
+        + f"; BHI results {sum(r.bhi is not None for r in results):,} "
+        f"(billing {sum(r.bhi is not None and r.bhi.billable for r in results):,}); "
+        f"priced under another program {sum(bool(r.others) for r in results):,}; "
+        f"another pays more {sum(r.pays_more is not None for r in results):,}"
+    )
     raw.close()
     db.dispose()
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 7)
+    arguments = [a for a in sys.argv[1:] if a != "--plain"]
+    main(int(arguments[0]) if arguments else 7, programs="--plain" not in sys.argv[1:])
