@@ -235,7 +235,8 @@ class Month:
     families: tuple[Family, ...]  # the families in force this month, in C8 order
     # The practice's APCM attestation is on file (docs/billing-rules.md, "APCM").
     apcm_attested: bool = False
-    # What each (family, base units, add-on units) bills this month, made once and shared.
+    # What each (family, base units, add-on units) bills this month, made once and shared
+    # (an APCM level under (code, 1, 0)).
     options: dict[tuple[str, int, int], Option] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -611,6 +612,7 @@ def _reached(merged: tuple[Sequence[int], Sequence[int]], targets: Sequence[int]
 
 
 @lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)  # a month's APCM look-back is the same for all its patients
 def _months_before(day: dt.date, months: int) -> dt.date:
     total = day.year * 12 + day.month - 1 - months
     year, month = divmod(total, 12)
@@ -1235,9 +1237,14 @@ def _bhi_lines(
 
 
 def _apcm_option(m: Month, patient: PatientFacts) -> Option:
-    """What an APCM month bills: one unit of its level."""
+    """What an APCM month bills: one unit of its level; made once per month and level, as
+    _option's are."""
     code = apcm_level(patient)
-    return Option("apcm", (CodeLine(code, 1, m.fees.get(code, 0)),))
+    key = (code, 1, 0)
+    option = m.options.get(key)
+    if option is None:
+        option = m.options[key] = Option("apcm", (CodeLine(code, 1, m.fees.get(code, 0)),))
+    return option
 
 
 def _apcm_result(prepared: Prepared, tally: Tally, extras: _Extras = _NO_EXTRAS) -> MonthResult:
