@@ -1095,21 +1095,23 @@ def evaluate_prepared(prepared: Prepared, segments: Columns | Iterable[Segment])
     columns = as_columns(segments)
     tally = count_time(m, cut_consent, stays, patient.billing_practitioner_id, columns)
     bhi = _bhi_tally(prepared, columns)
-    # The BHI result and the other programs' prices need nothing of this program's result:
-    # worked out first, the result is made once with them (a copy per patient-month cost
-    # about a tenth of a month's evaluation, measured: docs/performance.md).
-    bhi_result = _bhi_result(prepared, bhi) if bhi is not None else None
-    others = tuple(
-        sorted(
+    g0506 = _g0506(m, patient)
+    alternatives = _alternatives(patient.program, m.apcm_attested)
+    extras = _NO_EXTRAS  # the usual month of a practice without APCM: CCM alone
+    if bhi is not None or g0506 is not None or alternatives:
+        # The BHI result and the other programs' prices need nothing of this program's
+        # result: worked out first, the result is made once with them (a copy per
+        # patient-month cost about a tenth of a month's evaluation: docs/performance.md).
+        others = sorted(
             (
                 price
-                for program in _alternatives(patient.program, m.apcm_attested)
+                for program in alternatives
                 if (price := _price(prepared, tally, bhi, program)) is not None
             ),
             key=lambda price: -price.amount_cents,
         )
-    )
-    extras = _Extras(bhi_result, others, _g0506(m, patient))
+        bhi_result = _bhi_result(prepared, bhi) if bhi is not None else None
+        extras = _Extras(bhi_result, tuple(others), g0506)
     if patient.program == "apcm":
         return _apcm_result(prepared, tally, extras)
     return _timed_result(prepared, tally, extras)
