@@ -612,7 +612,6 @@ def _reached(merged: tuple[Sequence[int], Sequence[int]], targets: Sequence[int]
 
 
 @lru_cache(maxsize=8192)
-@lru_cache(maxsize=4096)  # a month's APCM look-back is the same for all its patients
 def _months_before(day: dt.date, months: int) -> dt.date:
     total = day.year * 12 + day.month - 1 - months
     year, month = divmod(total, 12)
