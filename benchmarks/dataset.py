@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 from ccmdesk.db import head_revision, open_database
 from ccmdesk.services import Actor, Services
@@ -95,17 +97,25 @@ def entries_database(entries: int = 300_000, patients: int = 10_000) -> Path:
 BILLING_MONTH = "2026-10"
 
 
-def billing_database(entries: int = 300_000, patients: int = 10_000) -> Path:
+def billing_database(
+    entries: int = 300_000, patients: int = 10_000, *, programs: bool = True
+) -> Path:
     """One month (October 2026) of `entries` time entries over `patients` patients.
 
     100 extra clinical staff and the practitioners work back to back through the month, so no
     one is in two places at once; a few entries are TCM or face to face, some patients have
     complexity, a stay or another service on file, and a third of the months are signed.
+
+    With `programs` (issue #18) the practice has attested APCM, about 5 % of the patients are
+    in APCM and 2 % in PCM by focus condition, 10 % have general BHI time (nearly all of them
+    with a behavioural-health condition), two in three have a last visit on file and some
+    initiating visits are flagged for G0506. Without it the data is that of issue #4, the
+    same rows as before (the new facts are drawn from a random source of their own).
     """
-    folder = CACHE / f"billing-{entries}-{head_revision()}"
+    shape = "" if programs else "-plain"
+    folder = CACHE / f"billing-{entries}{shape}-{head_revision()}"
     if (folder / "ccmdesk.sqlite3").exists():
         return folder
-    import random
     from zoneinfo import ZoneInfo
 
     from sqlalchemy import insert, select
@@ -146,6 +156,9 @@ def billing_database(entries: int = 300_000, patients: int = 10_000) -> Path:
         workers = list(
             session.scalars(select(Staff.id).where(Staff.role.in_(("clinical", "practitioner"))))
         )
+        # Issue #18's facts, from a random source of their own so the rows above stay the same.
+        bhi_share = _programs(session, patient_ids, random.Random(18)) if programs else {}
+        bhi_rng = random.Random(1818)
         entry_rows = []
         segment_rows = []
         per_staff = -(-entries // len(workers))
@@ -156,9 +169,13 @@ def billing_database(entries: int = 300_000, patients: int = 10_000) -> Path:
                 length = dt.timedelta(minutes=1 + (i * 7 + n) % 12, seconds=(i * 13) % 60)
                 end = cursor + length
                 roll = rng.random()
+                pid = patient_ids[(i * 31 + n * 97) % len(patient_ids)]
+                service = "tcm" if roll < 0.03 else "ccm"
+                if pid in bhi_share and service == "ccm" and bhi_rng.random() < bhi_share[pid]:
+                    service = "bhi"
                 entry_rows.append({
-                    "id": next_id, "patient_id": patient_ids[(i * 31 + n * 97) % len(patient_ids)],
-                    "staff_id": staff_id, "service": "tcm" if roll < 0.03 else "ccm",
+                    "id": next_id, "patient_id": pid,
+                    "staff_id": staff_id, "service": service,
                     "face_to_face": 0.03 <= roll < 0.05, "activity": "call with patient",
                     "note": "", "state": "stopped", "source": "import", "created_at": end,
                 })  # fmt: skip
@@ -205,6 +222,79 @@ def billing_database(entries: int = 300_000, patients: int = 10_000) -> Path:
     building.rename(folder)
     print(f"built {folder} ({next_id - 1:,} entries) in {time.perf_counter() - started:.1f} s")
     return folder
+
+
+def _programs(session: Any, patient_ids: list[int], rng: random.Random) -> dict[int, float]:
+    """Put issue #18's facts on the billing database's patients: the practice's APCM
+    attestation, program periods, last visits and G0506 flags. Returns the patients with
+    general BHI time and the share of their entries tagged `bhi`."""
+    from sqlalchemy import bindparam, insert, select, update
+
+    from ccmdesk.models import Enrollment, Patient, PatientCondition, Practice, ProgramPeriod, Staff
+
+    first_practitioner = session.scalars(
+        select(Staff.id).where(Staff.role == "practitioner").order_by(Staff.id).limit(1)
+    ).one()
+    session.execute(
+        update(Practice).values(
+            apcm_attested_by_id=first_practitioner,
+            apcm_attested_at=dt.datetime(2026, 1, 2, 15, tzinfo=dt.UTC),
+        )
+    )
+    conditions: dict[int, list[str]] = {}
+    for pid, code in session.execute(
+        select(PatientCondition.patient_id, PatientCondition.code).order_by(
+            PatientCondition.patient_id, PatientCondition.position
+        )
+    ):
+        conditions.setdefault(pid, []).append(code)
+    recorded = dt.datetime(2026, 1, 5, 14, tzinfo=dt.UTC)
+    periods = []
+    bhi_share: dict[int, float] = {}
+    last_visits = []
+    g0506 = []
+    for pid in patient_ids:
+        roll = rng.random()
+        codes = conditions.get(pid, [])
+        if roll < 0.05:  # APCM, some from the start, some switched from CCM this year
+            start = rng.choice(("", "2026-01", "2026-07"))
+            if start:
+                periods.append((pid, "", "ccm", None))
+            periods.append((pid, start, "apcm", None))
+        elif roll < 0.07 and codes:  # PCM by focus condition, usually its first one
+            periods.append((pid, rng.choice(("", "2026-04")), "pcm_focus", codes[0]))
+        behavioural = any(code.startswith("F") for code in codes)
+        # About 10 % of the patients have general BHI time: nearly all with a BH condition
+        # (the demo gives one to about a third), a few without (NO_BH_CONDITION).
+        if (behavioural and rng.random() < 0.26) or (not behavioural and rng.random() < 0.005):
+            bhi_share[pid] = rng.uniform(0.05, 0.35)
+        if rng.random() < 2 / 3:
+            last_visits.append(
+                {"pid": pid, "day": dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(1030))}
+            )
+        if rng.random() < 0.3:
+            g0506.append({"pid": pid})
+    session.execute(
+        insert(ProgramPeriod),
+        [
+            {"patient_id": pid, "from_month": start, "program": program,
+             "focus_condition": focus, "recorded_at": recorded, "recorded_by": "benchmark"}
+            for pid, start, program, focus in periods
+        ],
+    )  # fmt: skip
+    session.connection().execute(
+        update(Patient)
+        .where(Patient.id == bindparam("pid"))
+        .values(last_visit_date=bindparam("day")),
+        last_visits,
+    )
+    session.connection().execute(
+        update(Enrollment)
+        .where(Enrollment.patient_id == bindparam("pid"))
+        .values(initiating_visit_g0506=True),
+        g0506,
+    )
+    return bhi_share
 
 
 def working_copy(folder: Path, target: Path) -> Path:

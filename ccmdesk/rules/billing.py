@@ -235,7 +235,8 @@ class Month:
     families: tuple[Family, ...]  # the families in force this month, in C8 order
     # The practice's APCM attestation is on file (docs/billing-rules.md, "APCM").
     apcm_attested: bool = False
-    # What each (family, base units, add-on units) bills this month, made once and shared.
+    # What each (family, base units, add-on units) bills this month, made once and shared
+    # (an APCM level under (code, 1, 0)).
     options: dict[tuple[str, int, int], Option] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -758,16 +759,16 @@ def is_bh_condition(code: str) -> bool:
     return len(code) >= 3 and code[0].upper() == "F" and code[1:3].isdigit() and code[1:3] != "00"
 
 
-def _bhi_blocks(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]:
-    """The blocks of a general BHI month (docs/billing-rules.md, "General BHI"): as CCM's,
-    with NO_BH_CONDITION instead of NO_CONDITIONS; from 2026 an APCM month (or APCM billed
-    this month) excludes it."""
+def _bhi_blocks(m: Month, patient: PatientFacts, facts: MonthFacts, program: str) -> set[str]:
+    """The blocks of a general BHI month beside a month of `program` (docs/billing-rules.md,
+    "General BHI"): as CCM's, with NO_BH_CONDITION instead of NO_CONDITIONS; from 2026 an
+    APCM month (or APCM billed this month) excludes it."""
     blocks = _enrolment_blocks(m, patient) | _visit_blocks(m, patient)
     if not any(map(is_bh_condition, patient.conditions)):
         blocks.add("NO_BH_CONDITION")
     if not CODES[BHI_FAMILY.base].in_force(m.last_day):
         blocks.add("PROGRAM_NOT_IN_FORCE")
-    own = (apcm_level(patient),) if patient.program == "apcm" else ()
+    own = (apcm_level(patient),) if program == "apcm" else ()
     if (facts.other_services or own) and _excluded(facts, "bhi", m.last_day, own):
         blocks.add("EXCLUDED_SERVICE")
     return blocks | _payer_blocks(patient, "bhi", len(patient.conditions))
@@ -1097,31 +1098,44 @@ def evaluate_prepared(prepared: Prepared, segments: Columns | Iterable[Segment])
     m, patient, _, _, cut_consent, stays, _, _, _ = prepared
     columns = as_columns(segments)
     tally = count_time(m, cut_consent, stays, patient.billing_practitioner_id, columns)
-    if patient.program == "apcm":
-        result = _apcm_result(prepared, tally)
-    else:
-        result = _timed_result(prepared, tally)
-    bhi = _bhi_tally(prepared, columns) if any(columns.kinds) else None
+    bhi = _bhi_tally(prepared, columns)
     g0506 = _g0506(m, patient)
     alternatives = _alternatives(patient.program, m.apcm_attested)
-    if bhi is None and g0506 is None and not alternatives:
-        return result  # the usual month: CCM alone, nothing to compare
-    bhi_result = _bhi_result(prepared, bhi) if bhi is not None else None
-    others = sorted(
-        (
-            price
-            for program in alternatives
-            if (price := _price(prepared, tally, bhi, program)) is not None
-        ),
-        key=lambda price: -price.amount_cents,
-    )
-    warnings = result.warnings
-    total = result.amount_cents + (bhi_result.amount_cents if bhi_result else 0)
-    if others and others[0].amount_cents > total:
-        warnings = tuple(sorted({*warnings, "OTHER_PROGRAM_PAYS_MORE"}))
-    return dataclasses.replace(
-        result, bhi=bhi_result, others=tuple(others), g0506=g0506, warnings=warnings
-    )
+    extras = _NO_EXTRAS  # the usual month of a practice without APCM: CCM alone
+    if bhi is not None or g0506 is not None or alternatives:
+        # The BHI result and the other programs' prices need nothing of this program's
+        # result: worked out first, the result is made once with them (a copy per
+        # patient-month cost about a tenth of a month's evaluation: docs/performance.md).
+        others = sorted(
+            (
+                price
+                for program in alternatives
+                if (price := _price(prepared, tally, bhi, program)) is not None
+            ),
+            key=lambda price: -price.amount_cents,
+        )
+        bhi_result = _bhi_result(prepared, bhi) if bhi is not None else None
+        extras = _Extras(bhi_result, tuple(others), g0506)
+    if patient.program == "apcm":
+        return _apcm_result(prepared, tally, extras)
+    return _timed_result(prepared, tally, extras)
+
+
+class _Extras(NamedTuple):
+    """What a program's result carries besides its own codes: its general BHI, the other
+    programs' prices (best paying first) and G0506."""
+
+    bhi: MonthResult | None = None
+    others: tuple[Price, ...] = ()
+    g0506: CodeLine | None = None
+
+    def pays_more(self, amount_cents: int) -> bool:
+        """Another program would bill more than the program's `amount_cents` and its BHI."""
+        bhi = self.bhi.amount_cents if self.bhi is not None else 0
+        return bool(self.others) and self.others[0].amount_cents > amount_cents + bhi
+
+
+_NO_EXTRAS = _Extras()
 
 
 def _alternatives(program: str, attested: bool) -> tuple[str, ...]:
@@ -1138,13 +1152,27 @@ def _price(prepared: Prepared, tally: Tally, bhi: Tally | None, program: str) ->
     """What the month would bill under another program on the same facts, with the BHI that
     program allows; None when that program's month would be blocked."""
     m, patient, facts, dos_rule = prepared[:4]
-    other = prepare(m, dataclasses.replace(patient, program=program), facts, dos_rule=dos_rule)
-    result = _apcm_result(other, tally) if program == "apcm" else _timed_result(other, tally)
-    if not result.billable:
+    if program == "apcm":
+        # Every month of an attested practice is priced under APCM: only its blocks and
+        # level are worked out, which read nothing of the patient's own program (an APCM
+        # month with no block bills its level: _apcm_result).
+        if _apcm_blocks(m, patient, facts):
+            return None
+        lines = _apcm_option(m, patient).lines
+    else:
+        other = prepare(m, dataclasses.replace(patient, program=program), facts, dos_rule=dos_rule)
+        result = _timed_result(other, tally)
+        if not result.billable:
+            return None
+        lines = result.lines
+    # A code already billed this month (another service on file) is never offered again: a
+    # switch to it would bill it twice (docs/billing-rules.md, "Which program pays more").
+    if facts.other_services and any(
+        line.code in {code.upper() for code in facts.other_services} for line in lines
+    ):
         return None
-    lines = result.lines
     if bhi is not None:
-        lines += _bhi_result(other, bhi).lines
+        lines += _bhi_lines(m, patient, facts, program, bhi)
     return Price(program, lines)
 
 
@@ -1169,6 +1197,10 @@ def bhi_columns(m: Month, columns: Columns) -> Columns | None:
     month has no time tagged BHI. Time wholly in another month, or of no length, is no BHI
     time of this month (C2; docs/billing-rules.md, "General BHI")."""
     kinds = columns.kinds
+    # Kinds below BHI_SERVICE carry neither BHI bit (FACE_TO_FACE comes only with it): the
+    # usual month, with no BHI time, is told by one pass in C.
+    if not kinds or max(kinds) < BHI_SERVICE:
+        return None
     mine = [
         bool(kind & BHI_SERVICE) and min(end, m.end) > max(start, m.start)
         for kind, start, end in zip(kinds, columns.starts, columns.ends, strict=True)
@@ -1216,7 +1248,7 @@ def _bhi_result(prepared: Prepared, tally: Tally) -> MonthResult:
     """The month's general BHI (99484): 20 full minutes of BHI time bill one unit
     (docs/billing-rules.md, "General BHI")."""
     m, patient, facts, dos_rule = prepared[:4]
-    blocks = _bhi_blocks(m, patient, facts)
+    blocks = _bhi_blocks(m, patient, facts, patient.program)
     warnings = set(tally.warnings) | _common_warnings(m, patient, facts)
     total = tally.countable_seconds
     option = _option(BHI_FAMILY, total, m) if total >= BHI_FAMILY.base_minutes * 60 else None
@@ -1235,14 +1267,35 @@ def _bhi_result(prepared: Prepared, tally: Tally) -> MonthResult:
     )
 
 
-def _apcm_result(prepared: Prepared, tally: Tally) -> MonthResult:
+def _bhi_lines(
+    m: Month, patient: PatientFacts, facts: MonthFacts, program: str, tally: Tally
+) -> tuple[CodeLine, ...]:
+    """The lines the month's general BHI bills under `program`: _bhi_result's, without
+    the rest of a result."""
+    total = tally.countable_seconds
+    if total < BHI_FAMILY.base_minutes * 60 or _bhi_blocks(m, patient, facts, program):
+        return ()
+    return _option(BHI_FAMILY, total, m).lines
+
+
+def _apcm_option(m: Month, patient: PatientFacts) -> Option:
+    """What an APCM month bills: one unit of its level; made once per month and level, as
+    _option's are."""
+    code = apcm_level(patient)
+    key = (code, 1, 0)
+    option = m.options.get(key)
+    if option is None:
+        option = m.options[key] = Option("apcm", (CodeLine(code, 1, m.fees.get(code, 0)),))
+    return option
+
+
+def _apcm_result(prepared: Prepared, tally: Tally, extras: _Extras = _NO_EXTRAS) -> MonthResult:
     """An APCM month: one unit of its level, no minutes needed; the minutes show as
     documentation only (docs/billing-rules.md, "APCM")."""
     m, patient, _, _, _, _, blocks, _, fixed = prepared
-    code = apcm_level(patient)
     option = None
     if "PROGRAM_NOT_IN_FORCE" not in blocks:
-        option = Option("apcm", (CodeLine(code, 1, m.fees.get(code, 0)),))
+        option = _apcm_option(m, patient)
     return _result(
         prepared,
         tally,
@@ -1253,6 +1306,7 @@ def _apcm_result(prepared: Prepared, tally: Tally) -> MonthResult:
         next_threshold=None,
         spans=([], []),
         dos_rule="last_day",
+        extras=extras,
     )
 
 
@@ -1267,11 +1321,15 @@ def _result(
     next_threshold: tuple[int, str] | None,
     spans: tuple[Sequence[int], Sequence[int]],
     dos_rule: str,
+    extras: _Extras = _NO_EXTRAS,
 ) -> MonthResult:
     """A month with one option and nothing to choose between (APCM, BHI)."""
     m, patient, facts = prepared[:3]
     billable = not blocks and option is not None
-    share = cost_share(option.amount_cents if billable and option else 0, patient, m.month)
+    amount = option.amount_cents if billable and option else 0
+    if extras.pays_more(amount):
+        warnings = warnings | {"OTHER_PROGRAM_PAYS_MORE"}
+    share = cost_share(amount, patient, m.month)
     return MonthResult(
         month=m.month,
         conditions=len(patient.conditions),
@@ -1293,10 +1351,13 @@ def _result(
         spans=spans,
         date_of_service_rule=dos_rule,
         program=program,
+        bhi=extras.bhi,
+        others=extras.others,
+        g0506=extras.g0506,
     )
 
 
-def _timed_result(prepared: Prepared, tally: Tally) -> MonthResult:
+def _timed_result(prepared: Prepared, tally: Tally, extras: _Extras = _NO_EXTRAS) -> MonthResult:
     """A CCM or PCM month (program ccm or pcm_focus): the families its time qualifies for
     (C8), the one billed and the next threshold."""
     m, patient, facts, dos_rule, _, _, fixed_blocks, open_families, fixed = prepared
@@ -1348,6 +1409,8 @@ def _timed_result(prepared: Prepared, tally: Tally) -> MonthResult:
     spans = own_merged if chosen is not None and chosen.practitioner_only else merged
     billable = not blocks and option is not None
     amount = option.amount_cents if billable and option else 0
+    if extras.pays_more(amount):
+        warnings.add("OTHER_PROGRAM_PAYS_MORE")
     share = cost_share(amount, patient, m.month)
     result = MonthResult(
         month=m.month,
@@ -1370,6 +1433,9 @@ def _timed_result(prepared: Prepared, tally: Tally) -> MonthResult:
         spans=spans,
         date_of_service_rule=dos_rule,
         program=patient.program,
+        bhi=extras.bhi,
+        others=extras.others,
+        g0506=extras.g0506,
     )
     return result
 

@@ -290,13 +290,13 @@ CASES = (
                 "99426x1", "billable", 6780, warnings=("OTHER_PROGRAM_PAYS_MORE",),
                 periods=FOCUS, patient={"conditions": FOCUS_LIST},
                 others=(("ccm", "99490x1;99439x1"),), pays_more=("ccm", 4877)),
-    # A CCM code in the other services excludes PCM: blocked, $0. The ccm program is not
-    # excluded by a CCM code (docs: "Excluded services"), so it would bill 99490 $66.13.
+    # A CCM code in the other services excludes PCM: blocked, $0. The ccm program would bill
+    # 99490, but 99490 is billed already this month: a switch would bill it twice, so it is
+    # not offered (docs: "Which program pays more").
     ProgramCase(26, "PCM focus with 99490 billed", (w("RN", 30, 4),), "pcm_focus", "",
-                "not_billable", 0, ("EXCLUDED_SERVICE",), ("OTHER_PROGRAM_PAYS_MORE",),
+                "not_billable", 0, ("EXCLUDED_SERVICE",), (),
                 periods=FOCUS, patient={"conditions": FOCUS_LIST},
-                facts={"other_services": ("99490",)}, would_bill="99426x1",
-                others=(("ccm", "99490x1"),), pays_more=("ccm", 6613)),
+                facts={"other_services": ("99490",)}, would_bill="99426x1"),
     # Another practitioner bills care management: a warning, 99426 bills. ccm would be
     # blocked by BILLED_ELSEWHERE: not offered.
     ProgramCase(27, "PCM focus, billed elsewhere", (w("RN", 30, 4),), "pcm_focus", "99426x1",
