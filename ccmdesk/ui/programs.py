@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHeaderView,
@@ -14,13 +16,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QTableWidget,
     QTableWidgetItem,
+    QVBoxLayout,
     QWidget,
 )
 
 from ccmdesk.rules.icd10 import description
-from ccmdesk.rules.intervals import date_text
+from ccmdesk.rules.intervals import date_text, month_label
 from ccmdesk.rules.programs import DEFAULT_PROGRAM, from_text
-from ccmdesk.services import Actor, Permission, ProgramPeriodRow, Services, allowed
+from ccmdesk.services import Actor, BillingRow, Permission, ProgramPeriodRow, Services, allowed
 from ccmdesk.services.errors import ServiceError
 from ccmdesk.ui.forms import FieldErrorLabel, ValueComboBox, hint_label, refusal_text
 
@@ -212,3 +215,61 @@ def form_label(text: str, buddy: QWidget) -> QLabel:
     label.setObjectName("formLabel")
     label.setBuddy(buddy)
     return label
+
+
+class ProgramDialog(QDialog):
+    """The billing panel's "Change program…": the patient's program from the month on screen
+    (or another month given), through the program service; the month's row re-read after."""
+
+    saved = Signal(object)  # BillingRow
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Callable[[], Actor],
+        row: BillingRow,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("programDialog")
+        self.setWindowTitle("Change program")
+        self._services = services
+        self._actor = actor
+        self._row = row
+        month = row.result.month
+        heading = QLabel(f"{row.patient_name} · MRN {row.mrn} · {month_label(month)}")
+        heading.setObjectName("dialogHeading")
+        self.section = ProgramSection(services, actor(), row.mrn, month, self)
+        self.section.set_conditions(row.result.inputs[1].conditions)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(
+            self.section.may_change
+        )
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(self.section)
+        layout.addWidget(
+            hint_label(
+                "The change holds from the month given on. Which program pays more is shown "
+                "beside each month; the choice is the practitioner's or the biller's."
+            )
+        )
+        layout.addWidget(self.buttons)
+        self.resize(560, self.sizeHint().height())
+
+    def save(self) -> None:
+        if not self.section.save(self._row.mrn):
+            return  # the section shows why
+        try:
+            row = self._services.billing.patient_month(
+                self._actor(), self._row.mrn, self._row.result.month
+            )
+        except ServiceError as error:
+            self.section.error.set_error(str(error))
+            return
+        self.saved.emit(row)
+        self.accept()

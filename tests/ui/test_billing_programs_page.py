@@ -153,3 +153,47 @@ def test_columns_said_elsewhere_fold_away_in_a_narrow_window(page: BillingPage) 
     hidden = [c for c in range(len(HEADERS)) if page.table.isColumnHidden(c)]
     assert hidden and set(hidden) <= set(FOLDABLE)
     assert not page.table.isColumnHidden(PROGRAM) and not page.table.isColumnHidden(BHI)
+
+
+def test_a_biller_changes_a_patients_program_from_the_panel(
+    page: BillingPage, qtbot: QtBot
+) -> None:
+    from ccmdesk.ui.programs import ProgramDialog
+
+    assert page.select_mrn("M4")
+    assert page.details.program_button.isEnabled()
+    page.details.program_button.click()
+    dialog = page.findChild(ProgramDialog)
+    assert dialog is not None
+    assert dialog.section.from_month.text() == MONTH  # from the month on screen
+    dialog.section.program.set_value("ccm")
+    with qtbot.waitSignal(dialog.saved):
+        dialog.save()
+    row = page.model.row_at(page.model.row_of("M4"))
+    assert row.result.program == "ccm"
+    assert _text(page, "M4", PROGRAM) != "APCM"
+
+
+def test_a_program_change_into_a_signed_month_is_refused_in_the_dialog(
+    page: BillingPage, month_data: Services, db: Database
+) -> None:
+    from sqlalchemy import select
+
+    from ccmdesk.models import MonthlyReview, Patient
+    from ccmdesk.ui.programs import ProgramDialog
+
+    with db.session() as session:  # the month signed, as the sign-off service writes it
+        patient = session.scalars(select(Patient).where(Patient.mrn == "M4")).one()
+        session.add(MonthlyReview(patient_id=patient.id, month=MONTH,
+                                  signed_by_id=patient.billing_practitioner_id,
+                                  signed_at=dt.datetime(2026, 4, 2, tzinfo=dt.UTC),
+                                  attestation="I directed the care."))  # fmt: skip
+    assert page.select_mrn("M4")
+    page.details.program_button.click()
+    dialog = page.findChild(ProgramDialog)
+    assert dialog is not None
+    dialog.section.program.set_value("ccm")
+    dialog.save()
+    assert dialog.isVisible()
+    assert "signed" in dialog.section.error.text()
+    assert month_data.billing.patient_month(SETUP, "M4", MONTH).result.program == "apcm"

@@ -527,6 +527,7 @@ class DetailsPane(QWidget):
 
     facts_requested = Signal(str)  # MRN
     family_requested = Signal(str)
+    program_requested = Signal(str)
     open_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -543,10 +544,15 @@ class DetailsPane(QWidget):
         self.lines.setAccessibleName("Why")
         self.facts_button = QPushButton("Month facts…")
         self.family_button = QPushButton("Switch code family…")
+        self.program_button = QPushButton("Change program…")
+        self.program_button.setToolTip(
+            "The patient's program (CCM/PCM, PCM on a focus condition, APCM) from a month on."
+        )
         self.open_button = QPushButton("Open patient")
         buttons = QHBoxLayout()
         buttons.addWidget(self.facts_button)
         buttons.addWidget(self.family_button)
+        buttons.addWidget(self.program_button)
         buttons.addStretch(1)
         buttons.addWidget(self.open_button)
         self.lines.setSpacing(2)
@@ -559,6 +565,7 @@ class DetailsPane(QWidget):
         self._mrn: str | None = None
         self.facts_button.clicked.connect(lambda: self._emit(self.facts_requested))
         self.family_button.clicked.connect(lambda: self._emit(self.family_requested))
+        self.program_button.clicked.connect(lambda: self._emit(self.program_requested))
         self.open_button.clicked.connect(lambda: self._emit(self.open_requested))
         self.show_row(None)
 
@@ -600,7 +607,7 @@ class DetailsPane(QWidget):
         row's claim status, adds what keeps a billable month out of the claim file."""
         self.lines.clear()
         self._mrn = row.mrn if row else None
-        for button in (self.facts_button, self.open_button):
+        for button in (self.facts_button, self.open_button, self.program_button):
             button.setEnabled(row is not None)
         if row is None:
             self.heading.setText("Choose a patient to see why")
@@ -780,6 +787,7 @@ class BillingPage(MonthPage):
         self.details.open_requested.connect(self.open_requested)
         self.details.facts_requested.connect(self.edit_facts)
         self.details.family_requested.connect(self.switch_family)
+        self.details.program_requested.connect(self.change_program)
 
     def show_waivers(self) -> QDialog:
         from ccmdesk.ui.waivers import WaiversDialog
@@ -937,6 +945,19 @@ class BillingPage(MonthPage):
         if row is None:
             return None
         dialog = FamilyDialog(self._services, self._actor, row, self)
+        dialog.saved.connect(self._row_changed)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def change_program(self, mrn: str) -> QWidget | None:
+        """The patient's program from the month on screen on (ui/programs.ProgramDialog)."""
+        from ccmdesk.ui.programs import ProgramDialog
+
+        row = self.loaded_row(mrn)
+        if row is None:
+            return None
+        dialog = ProgramDialog(self._services, self._actor, row, self)
         dialog.saved.connect(self._row_changed)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
