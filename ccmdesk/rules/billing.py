@@ -677,22 +677,22 @@ def _enrolment_blocks(m: Month, patient: PatientFacts) -> set[str]:
     return blocks
 
 
-def _visit_blocks(m: Month, patient: PatientFacts) -> set[str]:
-    """The initiating visit of CCM, PCM and BHI: not after the month, and not more than 12
-    months before consent (docs/billing-rules.md, "Blocks")."""
+def _visit_blocks(m: Month, patient: PatientFacts, blocks: set[str]) -> set[str]:
+    """`blocks` with the initiating visit of CCM, PCM and BHI: not after the month, and not
+    more than 12 months before consent (docs/billing-rules.md, "Blocks")."""
     visit, consent = patient.initiating_visit_date, patient.consent_date
     if (
         visit is None
         or visit > m.last_day
         or (consent is not None and visit < _months_before(consent, 12))
     ):
-        return {"NO_INITIATING_VISIT"}
-    return set()
+        blocks.add("NO_INITIATING_VISIT")
+    return blocks
 
 
-def _payer_blocks(patient: PatientFacts, program: str | None, n: int) -> set[str]:
-    """What the primary payer does not pay for (docs/billing-rules.md, "Payers")."""
-    blocks: set[str] = set()
+def _payer_blocks(patient: PatientFacts, program: str | None, n: int, blocks: set[str]) -> set[str]:
+    """`blocks` with what the primary payer does not pay for (docs/billing-rules.md,
+    "Payers")."""
     coverage = patient.coverage
     if coverage is not None:
         if program is not None and not coverage.unknown and not coverage.pays_for(program):
@@ -707,7 +707,7 @@ def _blocks(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]:
     "Programs")."""
     n = len(patient.conditions)
     focus = patient.program == "pcm_focus"
-    blocks = _enrolment_blocks(m, patient) | _visit_blocks(m, patient)
+    blocks = _visit_blocks(m, patient, _enrolment_blocks(m, patient))
     if n == 0:
         blocks.add("NO_CONDITIONS")
     if focus and patient.focus_condition not in patient.conditions:
@@ -718,7 +718,7 @@ def _blocks(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]:
     # Another practitioner's CCM beside a specialist's PCM is allowed: a warning says to check.
     if facts.billed_elsewhere and not focus:
         blocks.add("BILLED_ELSEWHERE")
-    return blocks | _payer_blocks(patient, kind, n)
+    return _payer_blocks(patient, kind, n, blocks)
 
 
 def apcm_level(patient: PatientFacts) -> str:
@@ -751,7 +751,7 @@ def _apcm_blocks(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]
         blocks.add("EXCLUDED_SERVICE")
     if facts.billed_elsewhere:
         blocks.add("BILLED_ELSEWHERE")
-    return blocks | _payer_blocks(patient, "apcm", len(patient.conditions))
+    return _payer_blocks(patient, "apcm", len(patient.conditions), blocks)
 
 
 def is_bh_condition(code: str) -> bool:
@@ -763,7 +763,7 @@ def _bhi_blocks(m: Month, patient: PatientFacts, facts: MonthFacts, program: str
     """The blocks of a general BHI month beside a month of `program` (docs/billing-rules.md,
     "General BHI"): as CCM's, with NO_BH_CONDITION instead of NO_CONDITIONS; from 2026 an
     APCM month (or APCM billed this month) excludes it."""
-    blocks = _enrolment_blocks(m, patient) | _visit_blocks(m, patient)
+    blocks = _visit_blocks(m, patient, _enrolment_blocks(m, patient))
     if not any(map(is_bh_condition, patient.conditions)):
         blocks.add("NO_BH_CONDITION")
     if not CODES[BHI_FAMILY.base].in_force(m.last_day):
@@ -771,7 +771,7 @@ def _bhi_blocks(m: Month, patient: PatientFacts, facts: MonthFacts, program: str
     own = (apcm_level(patient),) if program == "apcm" else ()
     if (facts.other_services or own) and _excluded(facts, "bhi", m.last_day, own):
         blocks.add("EXCLUDED_SERVICE")
-    return blocks | _payer_blocks(patient, "bhi", len(patient.conditions))
+    return _payer_blocks(patient, "bhi", len(patient.conditions), blocks)
 
 
 def program_for(conditions: int) -> str | None:
@@ -1098,9 +1098,16 @@ def evaluate_prepared(prepared: Prepared, segments: Columns | Iterable[Segment])
     m, patient, _, _, cut_consent, stays, _, _, _ = prepared
     columns = as_columns(segments)
     tally = count_time(m, cut_consent, stays, patient.billing_practitioner_id, columns)
-    bhi = _bhi_tally(prepared, columns)
-    g0506 = _g0506(m, patient)
-    alternatives = _alternatives(patient.program, m.apcm_attested)
+    # The usual month (no BHI time, no G0506, a ccm patient of a practice without APCM) is
+    # told by a few tests here, without a call each (docs/performance.md).
+    kinds = columns.kinds
+    bhi = _bhi_tally(prepared, columns) if kinds and max(kinds) >= BHI_SERVICE else None
+    g0506 = _g0506(m, patient) if patient.g0506 else None
+    alternatives = (
+        _alternatives(patient.program, m.apcm_attested)
+        if m.apcm_attested or patient.program != "ccm"
+        else ()
+    )
     extras = _NO_EXTRAS  # the usual month of a practice without APCM: CCM alone
     if bhi is not None or g0506 is not None or alternatives:
         # The BHI result and the other programs' prices need nothing of this program's
