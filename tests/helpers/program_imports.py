@@ -1,17 +1,16 @@
-"""Issue #18's worked cases put in a database: patients and time entries by CSV import, then
-programs, visits and the APCM attestation through tests/helpers/programs.py."""
+"""Issue #18's worked cases put in a database as a practice would: patients (with their
+programs, last visits and G0506 flags), time entries and month facts by CSV import, and the
+APCM attestation through the practice service."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ccmdesk.db import Database
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import Services
 from tests.helpers.billing import WHO, csv_bytes
 from tests.helpers.common import CLI, patient_text
 from tests.helpers.program_cases import ProgramCase
-from tests.helpers.programs import attest_apcm, set_program, set_visits
 
 Staffing = Callable[[ProgramCase, str], str]
 
@@ -34,11 +33,19 @@ def add_own_staff(services: Services, cases: Sequence[ProgramCase]) -> None:
             services.staff.save(CLI, record, is_new=True)
 
 
-def patient_row(case: ProgramCase) -> dict[str, str]:
+def patient_row(
+    case: ProgramCase, period: int | None = 0, *, with_focus: bool = False
+) -> dict[str, str]:
+    """The case's patients.csv row, with its `period`-th program period (0: the first; None:
+    no program columns, the program stays); `with_focus` lists a focus condition the case
+    lacks, as the patient's list had it when the focus was chosen."""
     p = case.patient
     overrides = {"mrn": case.mrn, "last_name": f"Program{case.number:02d}"}
     if "conditions" in p:
         overrides["conditions"] = ";".join(p["conditions"])  # type: ignore[arg-type]
+    if with_focus and missing_focus(case):
+        listed = overrides.get("conditions") or patient_text()["conditions"]
+        overrides["conditions"] = ";".join([*listed.split(";"), *missing_focus(case)])
     for name in ("consent_date", "initiating_visit_date", "care_plan_date"):
         if name in p:
             day = p[name]
@@ -47,7 +54,19 @@ def patient_row(case: ProgramCase) -> dict[str, str]:
         overrides["consent_method"] = "verbal" if p["consent_date"] else ""
     if p.get("qmb"):
         overrides["qmb"] = "yes"
+    last_visit = p.get("last_visit_date")
+    overrides["last_visit_date"] = last_visit.isoformat() if last_visit else ""  # type: ignore[attr-defined]
+    overrides["initiating_visit_g0506"] = "yes" if p.get("g0506") else "no"
+    if period is not None and period < len(case.periods):
+        from_month, program, focus = case.periods[period]
+        overrides.update(program=program, focus_condition=focus or "", program_from=from_month)
     return patient_text(**overrides)
+
+
+def missing_focus(case: ProgramCase) -> list[str]:
+    """The case's focus conditions that are not on its list of conditions."""
+    listed = case.patient.get("conditions") or patient_text()["conditions"].split(";")
+    return [f for _, _, f in case.periods if f and f not in listed]  # type: ignore[operator]
 
 
 def case_files(
@@ -78,7 +97,7 @@ def case_files(
         for c in cases
         if c.facts
     ]
-    files = [("patients.csv", csv_bytes([patient_row(c) for c in cases]))]
+    files = [("patients.csv", csv_bytes([patient_row(c, with_focus=True) for c in cases]))]
     if entries:
         files.append(("time_entries.csv", csv_bytes(entries)))
     if months:
@@ -87,17 +106,18 @@ def case_files(
 
 
 def put_cases(
-    services: Services, db: Database, cases: Sequence[ProgramCase], staff: Staffing = shared_staff
+    services: Services, cases: Sequence[ProgramCase], staff: Staffing = shared_staff
 ) -> None:
-    """Import the cases, then record what the import does not take yet: each patient's
-    program periods, last visit and G0506 flag, and (when any case has it) the attestation."""
+    """Import the cases; a case with several program periods gets its later ones from further
+    patients.csv files, as a practice records a change; then, when any case has it, the
+    practitioner's APCM attestation."""
     services.imports.import_data(CLI, case_files(cases, staff))
-    for case in cases:
-        for from_month, program, focus in case.periods:
-            set_program(db, case.mrn, program, from_month=from_month, focus=focus)
-        last_visit = case.patient.get("last_visit_date")
-        g0506 = case.patient.get("g0506")
-        if last_visit is not None or g0506 is not None:
-            set_visits(db, case.mrn, last_visit=last_visit, g0506=g0506)  # type: ignore[arg-type]
+    for period in range(1, max((len(c.periods) for c in cases), default=0)):
+        rows = [patient_row(c, period) for c in cases if len(c.periods) > period]
+        services.imports.import_data(CLI, [("patients.csv", csv_bytes(rows))])
+    # A focus condition taken off the patient's list after it was chosen (FOCUS_CONDITION_MISSING).
+    dropped = [patient_row(c, None) for c in cases if missing_focus(c)]
+    if dropped:
+        services.imports.import_data(CLI, [("patients.csv", csv_bytes(dropped))])
     if any(case.attested for case in cases):
-        attest_apcm(db)
+        services.practice.attest_apcm(CLI, WHO["MD"])

@@ -20,7 +20,7 @@ from tests.helpers.program_imports import add_own_staff, own_staff, put_cases
 def test_every_program_case_imported_and_billed(
     staffed: Services, db: Database, case: ProgramCase
 ) -> None:
-    put_cases(staffed, db, (case,))
+    put_cases(staffed, (case,))
     row = staffed.billing.patient_month(BILLER, case.mrn, case.month)
     assert_program_case(case, row.result)
 
@@ -37,7 +37,7 @@ def test_the_cases_billed_together_and_their_handoff_rows(
     # others another. Each case has its own nurse, so their times may coincide.
     cases = [c for c in CASES if c.attested == attested]
     add_own_staff(staffed, cases)
-    put_cases(staffed, db, cases, own_staff)
+    put_cases(staffed, cases, own_staff)
     for month in sorted({c.month for c in cases}):
         billed = {row.mrn: row.result for row in staffed.billing.month(BILLER, month).rows}
         folder = tmp_path / month
