@@ -225,12 +225,15 @@ def test_other_program_pays_more_is_warned_exactly_when_one_does(month_facts, da
         (x.amount_cents for x in r.others), reverse=True
     )
     # Each other program priced as the patient's month would bill under it, with the BHI it
-    # allows; one that would be blocked is not offered, and APCM only once attested.
+    # allows; one that would be blocked is not offered, nor one whose code is already among
+    # the month's other services, and APCM only once attested.
     alternatives = {"ccm": ["apcm"], "pcm_focus": ["ccm", "apcm"], "apcm": ["ccm"]}[p.program]
+    billed_already = {code.upper() for code in f.other_services}
     expected = []
     for program in alternatives:
         other = evaluate(m, dataclasses.replace(p, program=program), f, work)
-        if other.billable and (program != "apcm" or m.apcm_attested):
+        again = any(line.code in billed_already for line in other.lines)
+        if other.billable and not again and (program != "apcm" or m.apcm_attested):
             lines = other.lines + (other.bhi.lines if other.bhi is not None else ())
             expected.append((program, lines))
     assert sorted((x.program, x.lines) for x in r.others) == sorted(expected)
