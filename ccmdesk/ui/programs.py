@@ -254,8 +254,8 @@ class ProgramDialog(QDialog):
         layout.addWidget(self.section)
         layout.addWidget(
             hint_label(
-                "The change holds from the month given on. Which program pays more is shown "
-                "beside each month; the choice is the practitioner's or the biller's."
+                "The billing panel shows, month by month, when another program would pay more; "
+                "the choice stays the practitioner's or the biller's."
             )
         )
         layout.addWidget(self.buttons)

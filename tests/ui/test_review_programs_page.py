@@ -68,3 +68,29 @@ def test_a_month_without_bhi_or_comparison_shows_neither(page: ReviewPage) -> No
     assert page.select_mrn("M3")  # G0181 the same month: APCM is not offered either
     text = page.view.toPlainText()
     assert "General BHI" not in text and "Compared with the other programs" not in text
+
+
+def test_a_month_that_bills_only_bhi_is_ready_and_signs_for_its_99484(
+    qtbot: QtBot, month_data: Services
+) -> None:
+    patient = patient_raw(mrn="H2", last_name="Calm", first_name="Pat", dob="1950-01-01",
+                          **{**ENROLLED, "conditions": "F41.1;I10"})  # fmt: skip
+    start = dt.datetime(2026, 3, 10, 14, 0, tzinfo=dt.UTC)
+    entries = [{"mrn": "H2", "staff_id": "rn-lee", "start": start.isoformat(),
+                "end": (start + dt.timedelta(minutes=22)).isoformat(), "service": "bhi"}]  # fmt: skip
+    month_data.imports.import_data(
+        Actor.command_line(),
+        [("patients.csv", csv_bytes([patient])), ("time_entries.csv", csv_bytes(entries))],
+    )
+    page = ReviewPage(month_data, lambda: month_data.staff.actor_for("dr-okafor"),
+                      InlineTaskRunner())  # fmt: skip
+    qtbot.addWidget(page)
+    page.set_month(MONTH)
+    row = page.model.row_of("H2")
+    cells = [str(page.model.index(row, column).data()) for column in range(6)]
+    # Care management has no minutes (blocked); the general BHI bills: 99484, $57.45 (2026).
+    assert cells[3:] == ["99484x1", "$57.45", "Ready to sign"]
+    assert page.select_mrn("H2")
+    dialog = page.sign_current()
+    assert dialog is not None
+    assert dialog.total.text() == "Total $57.45"  # type: ignore[attr-defined]

@@ -46,7 +46,7 @@ from ccmdesk.services import (
 )
 from ccmdesk.services.review import BELOW, BLOCKED, CLOSED, READY, SIGNED
 from ccmdesk.ui.forms import ask_reason, hint_label, plain, show_failure
-from ccmdesk.ui.pages.billing import shown_codes
+from ccmdesk.ui.pages.billing import codes_cell
 from ccmdesk.ui.pages.month_page import MonthPage
 from ccmdesk.ui.widgets.rows_model import RowsModel
 from ccmdesk.ui.widgets.tables import BLOCK_COLOR, WARNING_COLOR, prepare_table
@@ -108,7 +108,7 @@ class ReviewTableModel(RowsModel[tuple[BillingRow, str]]):
             row.patient_name,
             row.mrn,
             minutes(r.countable_seconds),
-            codes_words(shown_codes(row)),
+            codes_cell(r),
             dollars(r.total_cents) if r.bills else "",
             status.capitalize(),
         )[column]
@@ -336,7 +336,7 @@ class SignDialog(QDialog):
                 (
                     QTableWidgetItem(row.patient_name),
                     QTableWidgetItem(row.mrn),
-                    QTableWidgetItem(codes_words(row.result.codes)),
+                    QTableWidgetItem(codes_words(row.result.all_codes)),
                     amount,
                     warnings,
                 )
@@ -351,7 +351,7 @@ class SignDialog(QDialog):
         self.table.setMaximumHeight(
             min(320, self.table.verticalHeader().defaultSectionSize() * (count + 1) + 8)
         )
-        total = sum(row.result.amount_cents for row in rows)
+        total = sum(row.result.total_cents for row in rows)
         self.total = QLabel(f"Total {dollars(total)}")
         self.total.setAlignment(Qt.AlignmentFlag.AlignRight)
         statement = QLabel(
