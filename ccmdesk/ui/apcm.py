@@ -78,18 +78,15 @@ class ApcmBox(QGroupBox):
         )
 
     def attest(self) -> bool:
-        try:
-            self._services.practice.attest_apcm(self._actor())
-        except Exception as error:
-            show_failure(self, error)
-            return False
-        self.load()
-        self.changed.emit()
-        return True
+        return self._change(lambda: self._services.practice.attest_apcm(self._actor()))
 
     def withdraw(self) -> bool:
+        return self._change(lambda: self._services.practice.withdraw_apcm(self._actor()))
+
+    def _change(self, act: Callable[[], object]) -> bool:
+        """Attest or withdraw through the practice service; a refusal is shown, not raised."""
         try:
-            self._services.practice.withdraw_apcm(self._actor())
+            act()
         except Exception as error:
             show_failure(self, error)
             return False
