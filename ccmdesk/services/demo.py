@@ -465,7 +465,7 @@ class DemoService(ServiceBase):
         clock: Clock,
         imports: ImportService,
         hash_password: Callable[[str], str] | None = None,
-        attest_apcm: Callable[[Actor, str], object] | None = None,
+        attest_apcm: Callable[[Actor, str | None], object] | None = None,
     ) -> None:
         super().__init__(db, clock)
         self._imports = imports
@@ -485,15 +485,19 @@ class DemoService(ServiceBase):
                 )
         files = self.files()
         summary = self._imports.import_data(actor, files.files, practice=DEMO_PRACTICE)
-        self._attest_apcm(actor)
+        self._attest_apcm()
         if self._hash_password is not None:
             self._set_demo_passwords(actor)
         return summary
 
-    def _attest_apcm(self, actor: Actor) -> None:
-        """The demo practitioner attests the APCM prerequisites, as the practice settings do."""
-        if self._attest is not None:
-            self._attest(actor, APCM_ATTESTED_BY)
+    def _attest_apcm(self) -> None:
+        """The demo practitioner attests the APCM prerequisites in their own name, as a
+        practitioner does in the practice settings (whoever creates the demo: the command
+        line, or an administrator at first start, who may not attest)."""
+        if self._attest is None:
+            return
+        name = next(row[1] for row in DEMO_STAFF if row[0] == APCM_ATTESTED_BY)
+        self._attest(Actor(key=APCM_ATTESTED_BY, name=name, role="practitioner"), None)
 
     def _set_demo_passwords(self, actor: Actor) -> None:
         hashed = self._hash_password(DEMO_PASSWORD) if self._hash_password else None

@@ -383,6 +383,14 @@ def billing_programs(out: Path, services: Services) -> None:
     page.select_mrn(chosen.mrn)
     page.details.lines.scrollToBottom()  # the comparison, last in the details
     save(window, out, "billing-programs.png")
+    # Change program… on a CCM month APCM would pay more for: APCM chosen, not yet saved.
+    ccm = next((r for r in rows if r.result.program == "ccm"), rows[0])
+    page.select_mrn(ccm.mrn)
+    dialog = page.change_program(ccm.mrn)
+    assert dialog is not None
+    dialog.section.program.set_value("apcm")  # type: ignore[attr-defined]
+    save(dialog, out, "billing-change-program.png")
+    dialog.close()
     # The months with BHI time first, one that bills 99484 explained.
     page.filter_box.setCurrentIndex(page.filter_box.findData(ALL))
     page.table.sortByColumn(BHI, Qt.SortOrder.DescendingOrder)
