@@ -61,7 +61,9 @@ def main(out: Path) -> int:
         left = [row.mrn for row in ready if row.mrn != longest.mrn][:UNSIGNED]
         others = [row.mrn for row in ready if row.mrn not in left and row.mrn != longest.mrn]
         already_sent = others[0]
-        with_bhi = next(mrn for mrn in others[1:] if mrn in part_b)
+        # A CCM patient: from 2026 an APCM month bills no 99484 (the demo has APCM ones).
+        programs = {row.mrn: row.result.program for row in ready}
+        with_bhi = next(mrn for mrn in others[1:] if mrn in part_b and programs.get(mrn) == "ccm")
         bhi_and_g0506(services, db, with_bhi, month)
         for practitioner in ("dr-okafor", "np-lindqvist"):
             signer = services.staff.actor_for(practitioner)

@@ -266,7 +266,9 @@ def stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
 def bhi_stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
     """Timing BHI (issue #18): Start BHI beside Start CCM for a patient with a behavioural-
     health condition, the BHI bar to 20 minutes, and a stopwatch timing BHI."""
-    nurse = services.staff.actor_for("rn-lee")
+    # Mateo García: by now the review's "behind ccmdesk's back" step has made Grace Lee an
+    # administrator, who has no worklist and times no one.
+    nurse = services.staff.actor_for("lpn-garcia")
     mine = {r.mrn for r in services.minutes.worklist(nurse)}
     mrn = next(
         r.mrn
