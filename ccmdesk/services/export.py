@@ -437,7 +437,7 @@ class ExportService(ServiceBase):
                 enrolled_or_active=len(rows),
                 billable=tuple(h for r in rows for b, h in _handoff_rows(r) if b),
                 not_billed=tuple(h for r in rows for b, h in _handoff_rows(r) if not b),
-                amount_by_code=tuple(sorted(_amount_by_code(rows).items())),
+                amount_by_code=tuple(amount_by_code(rows).items()),
                 visit_claims=_visit_claims(rows),
                 staff_minutes=minutes,
                 generated=generated,
@@ -929,17 +929,6 @@ def _share_text(bills: Sequence[MonthResult]) -> str:
         coinsurance_cents=sum(share.coinsurance_cents for share in shares),
     )
     return estimate_text(dataclasses.replace(bills[0], cost_share=together))
-
-
-def _amount_by_code(rows: Sequence[BillingRow]) -> dict[str, int]:
-    """Cents per billed code over the rows, the general BHI's included (never G0506: it is
-    billed on the visit's claim), in code order."""
-    totals = Counter(amount_by_code(rows))
-    for row in rows:
-        bhi = row.result.bhi
-        for line in bhi.lines if bhi is not None else ():
-            totals[line.code] += line.charge_cents
-    return dict(sorted(totals.items()))
 
 
 def _visit_claims(rows: Iterable[BillingRow]) -> tuple[pdf.VisitClaim, ...]:
