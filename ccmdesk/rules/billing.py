@@ -36,6 +36,7 @@ from ccmdesk.rules.catalog import (
     Family,
     excluding,
 )
+from ccmdesk.rules.icd10 import behavioural_health
 from ccmdesk.rules.intervals import date_text, minus, month_days, month_year, short_month
 from ccmdesk.rules.waivers import covers as waiver_covers
 
@@ -357,6 +358,13 @@ class Price:
         return PROGRAM_LABELS[self.program]
 
 
+def better_paying(others: Sequence[Price], total_cents: int) -> Price | None:
+    """The best paying of `others` (best first) when it bills more than `total_cents`: what
+    OTHER_PROGRAM_PAYS_MORE names (docs/billing-rules.md, "Which program pays more")."""
+    best = others[0] if others else None
+    return best if best is not None and best.amount_cents > total_cents else None
+
+
 @dataclass(frozen=True)
 class Note:
     """One line of the plain-English explanation; `code` is the reason it stands for, if any."""
@@ -454,8 +462,7 @@ class MonthResult:
     @property
     def pays_more(self) -> Price | None:
         """The other program that would bill the month more, if any."""
-        best = self.others[0] if self.others else None
-        return best if best is not None and best.amount_cents > self.total_cents else None
+        return better_paying(self.others, self.total_cents)
 
     @property
     def g0506_day(self) -> dt.date | None:
@@ -754,17 +761,12 @@ def _apcm_blocks(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]
     return _payer_blocks(patient, "apcm", len(patient.conditions), blocks)
 
 
-def is_bh_condition(code: str) -> bool:
-    """A behavioural-health condition: ICD-10-CM chapter F, F01-F99 (docs: "General BHI")."""
-    return len(code) >= 3 and code[0].upper() == "F" and code[1:3].isdigit() and code[1:3] != "00"
-
-
 def _bhi_blocks(m: Month, patient: PatientFacts, facts: MonthFacts, program: str) -> set[str]:
     """The blocks of a general BHI month beside a month of `program` (docs/billing-rules.md,
     "General BHI"): as CCM's, with NO_BH_CONDITION instead of NO_CONDITIONS; from 2026 an
     APCM month (or APCM billed this month) excludes it."""
     blocks = _visit_blocks(m, patient, _enrolment_blocks(m, patient))
-    if not any(map(is_bh_condition, patient.conditions)):
+    if not any(map(behavioural_health, patient.conditions)):
         blocks.add("NO_BH_CONDITION")
     if not CODES[BHI_FAMILY.base].in_force(m.last_day):
         blocks.add("PROGRAM_NOT_IN_FORCE")
@@ -1139,7 +1141,7 @@ class _Extras(NamedTuple):
     def pays_more(self, amount_cents: int) -> bool:
         """Another program would bill more than the program's `amount_cents` and its BHI."""
         bhi = self.bhi.amount_cents if self.bhi is not None else 0
-        return bool(self.others) and self.others[0].amount_cents > amount_cents + bhi
+        return better_paying(self.others, amount_cents + bhi) is not None
 
 
 _NO_EXTRAS = _Extras()
@@ -1174,10 +1176,10 @@ def _price(prepared: Prepared, tally: Tally, bhi: Tally | None, program: str) ->
         lines = result.lines
     # A code already billed this month (another service on file) is never offered again: a
     # switch to it would bill it twice (docs/billing-rules.md, "Which program pays more").
-    if facts.other_services and any(
-        line.code in {code.upper() for code in facts.other_services} for line in lines
-    ):
-        return None
+    if facts.other_services:
+        billed = {code.upper() for code in facts.other_services}
+        if any(line.code in billed for line in lines):
+            return None
     if bhi is not None:
         lines += _bhi_lines(m, patient, facts, program, bhi)
     return Price(program, lines)
@@ -1245,10 +1247,7 @@ def bhi_countable_seconds(
     """A patient-month's countable BHI seconds exactly as `evaluate` counts them for 99484
     (the BHI result's countable seconds): what the patient panel's BHI bar shows."""
     picked = bhi_columns(m, as_columns(segments))
-    if picked is None:
-        return 0
-    cut = consent_cut(m, consent_date)
-    return count_time(m, cut, stay_spans(m, inpatient_stays), None, picked).countable_seconds
+    return 0 if picked is None else countable_seconds(m, consent_date, inpatient_stays, picked)
 
 
 def _bhi_result(prepared: Prepared, tally: Tally) -> MonthResult:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ccmdesk.rules.billing import CodeLine, MonthResult
 from ccmdesk.rules.catalog import CLAIM_DIAGNOSES, CLAIM_POINTERS
+from ccmdesk.rules.icd10 import behavioural_health
 from ccmdesk.rules.validation import US_STATES, mbi_error, normalize_mbi
 
 POINTER_LETTERS = "ABCDEFGHIJKL"  # box 21's diagnoses A-L, one letter each
@@ -18,7 +19,6 @@ POINTER_LETTERS = "ABCDEFGHIJKL"  # box 21's diagnoses A-L, one letter each
 _ZIP_5_OR_9 = re.compile(r"[0-9]{5}(?:-?[0-9]{4})?")
 _ZIP_9 = re.compile(r"[0-9]{5}-?[0-9]{4}")
 # ICD-10-CM chapter F, F01-F99: mental, behavioural and neurodevelopmental disorders.
-_BEHAVIOURAL = re.compile(r"F(?:0[1-9]|[1-9][0-9])")
 
 
 @dataclass(frozen=True)
@@ -139,12 +139,6 @@ def claim_edits(
 def claim_ready(edits: Sequence[str]) -> bool:
     """A billable, signed month goes in the claim file only when no claim edit fails."""
     return not edits
-
-
-def behavioural_health(code: str) -> bool:
-    """An ICD-10-CM code of chapter F, F01-F99, which a BHI line points at first
-    (docs/billing-rules.md, "Diagnosis pointers")."""
-    return _BEHAVIOURAL.match(code.strip().upper()) is not None
 
 
 def pointer_numbers(diagnoses: Sequence[str], *, bhi: bool = False) -> tuple[int, ...]:

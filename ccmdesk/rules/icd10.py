@@ -239,3 +239,12 @@ def _search_words(words: list[str], limit: int) -> list[Icd10Code]:
 def table_version() -> str:
     """The simple-icd-10-cm version the bundled table was derived from, e.g. "1.5.0"."""
     return _table().version
+
+
+_BEHAVIOURAL = re.compile(r"F(?:0[1-9]|[1-9][0-9])")
+
+
+def behavioural_health(code: str) -> bool:
+    """An ICD-10-CM code of chapter F, F01-F99: what opens general BHI and what a BHI line
+    points at first (docs/billing-rules.md, "General BHI", "Diagnosis pointers")."""
+    return _BEHAVIOURAL.match(code.strip().upper()) is not None

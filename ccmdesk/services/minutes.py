@@ -18,7 +18,13 @@ from ccmdesk.rules.billing import (
 from ccmdesk.rules.intervals import month_of
 from ccmdesk.rules.minutes import Progress, family_for, progress
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
-from ccmdesk.services.billing.queries import Programs, inpatient_stays, programs, work
+from ccmdesk.services.billing.queries import (
+    NO_PERIOD,
+    Programs,
+    inpatient_stays,
+    programs,
+    work,
+)
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound
 from ccmdesk.services.patients import enrollment_status
@@ -186,7 +192,7 @@ class MinutesService(ServiceBase):
         conditions aim at (a patient with no program period is in `ccm`)."""
         segments = work.get(fact.patient_id, _NO_SEGMENTS)
         seconds = countable_seconds(m, fact.consent, stays.get(fact.patient_id, ()), segments)
-        program = in_force.get(fact.patient_id, ("ccm", None))[0]
+        program = in_force.get(fact.patient_id, NO_PERIOD)[0]
         family = family_for(fact.conditions, fact.complexity, program)
         return progress(family, seconds, m.month, today)
 

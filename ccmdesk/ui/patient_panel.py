@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.billing import is_bh_condition
+from ccmdesk.rules.icd10 import behavioural_health
 from ccmdesk.rules.intervals import month_of, month_parts
 from ccmdesk.rules.minutes import (
     FAMILY_LABELS,
@@ -267,7 +267,7 @@ class PatientPanel(QFrame):
         dob = record.dob.isoformat() if record.dob else "—"
         conditions = ", ".join(record.conditions) if record.conditions else "none on file"
         self.details.setText(f"MRN {record.mrn} · born {dob} · chronic conditions: {conditions}")
-        self._bh_condition = any(map(is_bh_condition, record.conditions))
+        self._bh_condition = any(map(behavioural_health, record.conditions))
         self.stopwatch.set_mrn(record.mrn, bhi=self._bh_condition)
         self._zone = self._services.practice_zone()
         self.enrolment.set_patient(record.mrn, f"{record.first_name} {record.last_name}")

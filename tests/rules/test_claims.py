@@ -15,7 +15,6 @@ from ccmdesk.rules.claims import (
     PatientClaimFacts,
     PostalAddress,
     PracticeClaimSettings,
-    behavioural_health,
     claim_diagnoses,
     claim_edits,
     claim_lines,
@@ -25,6 +24,7 @@ from ccmdesk.rules.claims import (
     pointer_numbers,
     signature_on_file,
 )
+from ccmdesk.rules.icd10 import behavioural_health
 from tests.helpers import x12 as files
 from tests.helpers.rules import MARCH, entry
 from tests.helpers.rules import patient as billing_patient

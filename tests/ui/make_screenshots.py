@@ -18,7 +18,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, QTime, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from ccmdesk.db import open_database
-from ccmdesk.rules.billing import is_bh_condition
+from ccmdesk.rules.icd10 import behavioural_health
 from ccmdesk.rules.records import PATIENT_COLUMNS
 from ccmdesk.services import Services
 from ccmdesk.services.activity import IdleBegan
@@ -273,7 +273,7 @@ def bhi_stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
     mrn = next(
         r.mrn
         for r in services.patients.list_rows(nurse)
-        if r.mrn in mine and any(map(is_bh_condition, r.conditions))
+        if r.mrn in mine and any(map(behavioural_health, r.conditions))
     )
     # Fourteen minutes of BHI earlier today, so the bar has something to show.
     start, end = services.entries.free_span(nurse, 14)

@@ -35,8 +35,6 @@ from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound
 from ccmdesk.services.refusals import message
 
-_CCM: tuple[str, str | None] = ("ccm", None)  # the program of a patient with no period
-
 
 @dataclass(frozen=True)
 class BillingRow:
@@ -280,7 +278,7 @@ def _build_patients(
         last_visit,
         g0506,
     ) in rows:
-        program, focus = programs.get(pid, _CCM)
+        program, focus = programs.get(pid, queries.NO_PERIOD)
         coverage = None
         if payer_key is not None:
             coverage = coverages.get(payer_key)

@@ -50,6 +50,7 @@ from ccmdesk.rules.billing import (
     Month,
 )
 from ccmdesk.rules.billing import Waiver as WaiverFacts
+from ccmdesk.rules.programs import DEFAULT_PROGRAM
 from ccmdesk.services.base import practice_zone
 from ccmdesk.services.billing.plumbing import Epoch, Joined, json_numbers
 from ccmdesk.services.time.recovery import STALE_AFTER_SECONDS
@@ -63,8 +64,10 @@ Stays = dict[int, tuple[tuple[dt.date, dt.date], ...]]
 # Per patient id: the hardship waivers that cover the month (at most one: they never overlap).
 Waivers = dict[int, tuple[WaiverFacts, ...]]
 
-# Per patient id: the program in force for the month and its focus condition (pcm_focus).
+# Per patient id: the program in force for the month and its focus condition (pcm_focus); a
+# patient who is not listed is in NO_PERIOD's.
 Programs = dict[int, tuple[str, str | None]]
+NO_PERIOD: tuple[str, str | None] = (DEFAULT_PROGRAM, None)
 
 # The secondary payer is a second row of the payer table beside the primary one.
 _SecondaryPayer = aliased(Payer, name="secondary_payer")
