@@ -216,8 +216,10 @@ class MainWindow(QMainWindow):
         self.stopwatch.refresh()
         self.auto_lock.start()
         self.show_page(PATIENTS)
-        if not self._update_practice() and self.page_allowed(PRACTICE):
-            self.show_page(PRACTICE)  # set up from the command line without a practice yet
+        # Set up from the command line without a practice yet: to the page that describes it,
+        # for those who may (a practitioner sees only its APCM section there).
+        if not self._update_practice() and allowed(self._actor, Permission.MANAGE_PRACTICE):
+            self.show_page(PRACTICE)
 
     # --- menus -------------------------------------------------------------------------------
 

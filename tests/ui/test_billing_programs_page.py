@@ -167,7 +167,8 @@ def test_a_biller_changes_a_patients_program_from_the_panel(
     assert dialog is not None
     assert dialog.section.from_month.text() == MONTH  # from the month on screen
     dialog.section.program.set_value("ccm")
-    with qtbot.waitSignal(dialog.saved):
+    # The other pages hear of it too: the worklist's targets and the review follow the program.
+    with qtbot.waitSignals([dialog.saved, page.patients_changed]):
         dialog.save()
     row = page.model.row_at(page.model.row_of("M4"))
     assert row.result.program == "ccm"

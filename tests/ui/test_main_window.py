@@ -307,3 +307,22 @@ def test_the_window_opens_within_the_screen(
         window.show_page(name)
         qtbot.wait(1)
         assert window.minimumSizeHint().height() <= 768 - FRAME_ALLOWANCE, name
+
+
+@pytest.mark.parametrize(("role", "first"), [("admin", PRACTICE), ("practitioner", PATIENTS)])
+def test_without_a_practice_only_who_may_describe_it_is_taken_to_its_page(
+    qtbot, empty_services: Services, role: str, first: str
+) -> None:
+    from ccmdesk.rules.records import StaffRecord
+
+    # Staff imported from the command line before anyone described the practice.
+    record = StaffRecord(
+        "someone", "Some One", role, "MD", "1000000012" if role != "admin" else None
+    )
+    empty_services.staff.save(Actor.command_line(), record, is_new=True)
+    window = MainWindow(
+        empty_services, empty_services.staff.actor_for("someone"),
+        runner=InlineTaskRunner(), state=GuiState(None),
+    )  # fmt: skip
+    qtbot.addWidget(window)
+    assert window.current_page() == first

@@ -165,7 +165,7 @@ def test_a_patient_changed_on_the_patients_page_reaches_the_billing_page(
     assert len(heard) == 1 and PATIENT_DATA in heard[0]
     billing = main.pages[BILLING]
     assert isinstance(billing, BillingPage)
-    billing.waivers_changed.emit()  # a waiver changed in Billing's list
+    billing.patients_changed.emit()  # a waiver changed in Billing's list
     main.data_changed.flush()
     assert len(heard) == 2 and PATIENT_DATA in heard[1]
 

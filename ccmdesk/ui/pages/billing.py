@@ -668,7 +668,9 @@ class BillingPage(MonthPage):
     NAME = "billing"
     model: BillingTableModel
     FILTERS = FILTERS
-    waivers_changed = Signal()  # a waiver changed in the list: every page that bills re-reads
+    # A patient's waiver or program changed from this page: every page that shows or bills
+    # patients re-reads (the worklist's targets follow the program).
+    patients_changed = Signal()
 
     def _build(self) -> None:
         self.month: BillingMonth | None = None
@@ -794,7 +796,7 @@ class BillingPage(MonthPage):
 
         dialog = WaiversDialog(self._services, self._actor, self._services.today, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.list.changed.connect(self.waivers_changed)
+        dialog.list.changed.connect(self.patients_changed)
         dialog.open()
         return dialog
 
@@ -959,6 +961,7 @@ class BillingPage(MonthPage):
             return None
         dialog = ProgramDialog(self._services, self._actor, row, self)
         dialog.saved.connect(self._row_changed)
+        dialog.saved.connect(lambda _row: self.patients_changed.emit())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog

@@ -105,7 +105,7 @@ def _billing(host: PageHost) -> QWidget:
 
     page = BillingPage(host.services, host.actor, host.runner)
     page.open_requested.connect(host.open_patient)
-    page.waivers_changed.connect(host.patients_changed)
+    page.patients_changed.connect(host.patients_changed)
     return page
 
 
