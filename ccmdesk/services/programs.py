@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ccmdesk.models import MonthlyReview, PatientCondition, ProgramPeriod, Staff
+from ccmdesk.models import MonthlyReview, Patient, ProgramPeriod, Staff
 from ccmdesk.rules.programs import (
     FROM_THE_START,
     ProgramChoice,
@@ -24,6 +24,7 @@ from ccmdesk.rules.programs import (
 from ccmdesk.rules.validation import ParseError, parse_month
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, patient_by_mrn, who_did
+from ccmdesk.services.billing import queries
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound, ServiceError, ValidationFailed
 from ccmdesk.services.locks import Lock, LockTable, closed_months
@@ -151,7 +152,7 @@ def apply_program(
     audited; later periods stay. The patients import uses it too (with `locks` read once), so
     a file and a person are judged alike."""
     periods = stored_periods(session, patient_id)
-    current = in_force([_choice(p) for p in periods], choice.from_month or FROM_THE_START)
+    current = in_force([_choice(p) for p in periods], choice.from_month)
     if same_program(current, choice):
         return False
     locks = locks or ProgramLocks.read(session, patient_id)
@@ -200,16 +201,6 @@ def checked_from_month(from_month: str) -> str:
         raise ServiceError(f"The program's first month: {exc}.") from exc
 
 
-def conditions_of(session: Session, patient_id: int) -> list[str]:
-    return list(
-        session.scalars(
-            select(PatientCondition.code)
-            .where(PatientCondition.patient_id == patient_id)
-            .order_by(PatientCondition.position)
-        )
-    )
-
-
 class ProgramService(ServiceBase):
     """Which program each patient is billed under, from which month; every change audited."""
 
@@ -229,7 +220,10 @@ class ProgramService(ServiceBase):
         with self._db.session() as session:
             patient = patient_by_mrn(session, mrn)
             choice, errors = program_choice(
-                program, from_month, focus_condition, conditions_of(session, patient.id)
+                program,
+                from_month,
+                focus_condition,
+                queries.conditions(session, Patient.id == patient.id).get(patient.id, []),
             )
             if errors:
                 raise ValidationFailed(errors)
@@ -296,7 +290,7 @@ class ProgramService(ServiceBase):
     def program_in(self, actor: Actor, mrn: str, month: str) -> tuple[str, str | None]:
         """(program, focus condition) in force for the patient in a month (YYYY-MM)."""
         actor = self._authorize(actor, Permission.VIEW_PATIENTS)
-        month = checked_from_month(month) or FROM_THE_START
+        month = checked_from_month(month)
         with self._db.read() as session:
             patient = patient_by_mrn(session, mrn)
             found = in_force([_choice(p) for p in stored_periods(session, patient.id)], month)

@@ -347,8 +347,7 @@ class PatientDialog(QDialog):
             self._services, self._actor, self._original_mrn,
             self._services.today().strftime("%Y-%m"),
         )  # fmt: skip
-        for signal in ("rowsInserted", "rowsRemoved", "rowsMoved", "modelReset"):
-            getattr(self.conditions.list.model(), signal).connect(self._conditions_changed)
+        self.conditions.changed.connect(self._conditions_changed)
         self._conditions_changed()
         align_labels([*(boxes[t] for t in ("Care team", "Enrollment")), self.program])
         left = QVBoxLayout()

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.rules.icd10 import description
 from ccmdesk.rules.intervals import date_text, month_label
-from ccmdesk.rules.programs import DEFAULT_PROGRAM, from_text
+from ccmdesk.rules.programs import DEFAULT_PROGRAM, in_force
 from ccmdesk.services import Actor, BillingRow, Permission, ProgramPeriodRow, Services, allowed
 from ccmdesk.services.errors import ServiceError
 from ccmdesk.ui.forms import FieldErrorLabel, ValueComboBox, hint_label, refusal_text
@@ -122,12 +122,15 @@ class ProgramSection(QGroupBox):
     # --- values ------------------------------------------------------------------------------
 
     def _load(self, mrn: str) -> None:
-        program, focus = self._services.programs.program_in(self._actor, mrn, self._month)
+        # The program in force this month, from the history the section shows anyway.
+        periods = self._services.programs.history(self._actor, mrn)
+        chosen = in_force([period.choice for period in periods], self._month)
+        program, focus = chosen.program, chosen.focus_condition
         self._loaded = (program, focus or "")
         self.program.set_value(program)
         if focus:
             self.focus.set_value(focus, f"{focus} — {description(focus)}")
-        self._show_history(self._services.programs.history(self._actor, mrn))
+        self._show_history(periods)
 
     def _show_history(self, periods: Sequence[ProgramPeriodRow]) -> None:
         self.no_history.setText(
@@ -143,7 +146,7 @@ class ProgramSection(QGroupBox):
                 else HISTORY_NAMES[period.program]
             )
             cells = (
-                from_text(period.from_month).removeprefix("from ").capitalize(),
+                period.starts.removeprefix("from ").capitalize(),
                 program,
                 period.recorded_by_name,
                 date_text(period.recorded_at.astimezone(zone).date()),

@@ -469,8 +469,7 @@ class Write:
 
     def patient_ids(self, mrns: Iterable[str]) -> dict[str, int]:
         """The database ids of the patients with these MRNs."""
-        query = select(Patient.mrn, Patient.id).where(Patient.mrn.in_(sorted(set(mrns))))
-        return {mrn: patient_id for mrn, patient_id in self.session.execute(query)}
+        return patient_ids(self.session, mrns)
 
     def saved(self, counts: Counts, found: M | None, new: Callable[[], M]) -> M:
         """The row a file's row is written to: the stored one, counted as updated, or a new
@@ -539,3 +538,9 @@ class Importer:
     def write(self, w: Write) -> None:
         """Write this kind's rows (the writing pass)."""
         raise NotImplementedError
+
+
+def patient_ids(session: Session, mrns: Iterable[str]) -> dict[str, int]:
+    """The database ids of the patients with these MRNs (any of the import's passes)."""
+    query = select(Patient.mrn, Patient.id).where(Patient.mrn.in_(sorted(set(mrns))))
+    return {mrn: patient_id for mrn, patient_id in session.execute(query)}

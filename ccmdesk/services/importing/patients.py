@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from ccmdesk.models import Patient
 from ccmdesk.rules.programs import PROGRAM_COLUMNS, ProgramChoice, program_choice
@@ -29,7 +29,15 @@ from ccmdesk.services.coverage import (
     stored_coverage,
 )
 from ccmdesk.services.enrolment import consent_events
-from ccmdesk.services.importing.core import Check, FileKind, Importer, Row, Write, batches
+from ccmdesk.services.importing.core import (
+    Check,
+    FileKind,
+    Importer,
+    Row,
+    Write,
+    batches,
+    patient_ids,
+)
 from ccmdesk.services.patients import (
     apply_patient,
     audit_form,
@@ -213,8 +221,3 @@ def row_program(
         ]
     choice, errors = program_choice(program, month, focus or None, conditions)
     return choice, errors
-
-
-def patient_ids(session: Session, mrns: list[str]) -> dict[str, int]:
-    query = select(Patient.mrn, Patient.id).where(Patient.mrn.in_(mrns))
-    return {mrn: pid for mrn, pid in session.execute(query)}
