@@ -45,7 +45,6 @@ from ccmdesk.rules.catalog import REASONS
 from ccmdesk.rules.claims import (
     PatientClaimFacts,
     claim_diagnoses,
-    pointer_letters,
     signature_on_file,
 )
 from ccmdesk.rules.claims import claim_lines as month_claim_lines
@@ -735,7 +734,8 @@ class _Describer:
         header, generated, head = self.header, self.generated, self.head
         r = row.result
         conditions = claim_diagnoses(r)
-        pointers = pointer_letters(conditions)  # box 24E
+        # Box 24: the claim's lines as the claim file and the claim-lines CSV list them.
+        items = month_claim_lines(r, g0506=True)
         bills = billed(r)
         # The superbill's date of service: the care management's, else (only the BHI bills)
         # the BHI's.
@@ -818,34 +818,31 @@ class _Describer:
             diagnoses=tuple((code, icd10.description(code)) for code in conditions),
             lines=tuple(
                 pdf.ServiceLine(
-                    line.code,
-                    line.description,
-                    line.units,
-                    pointer_letters(conditions, bhi=result.program == "bhi"),
-                    line.charge_cents,
-                    date_of_service=(
-                        date_text(result.date_of_service) if result is not main else ""
-                    ),
+                    item.line.code,
+                    item.line.description,
+                    item.line.units,
+                    item.letters,
+                    item.line.charge_cents,
+                    # The month's own date of service heads the page; a line of another
+                    # (the BHI's, after the care management's) says its own.
+                    date_of_service=date_text(item.service_date) if n >= len(main.lines) else "",
                 )
-                for result in bills
-                for line in result.lines
+                for n, item in enumerate(item for item in items if not item.g0506)
             ),
             total_cents=sum(result.amount_cents for result in bills),
             patient_share_cents=sum(result.patient_share_cents for result in bills),
-            visit_lines=(
-                (
-                    pdf.ServiceLine(
-                        r.g0506.code,
-                        r.g0506.description,
-                        r.g0506.units,
-                        pointers,
-                        r.g0506.charge_cents,
-                        date_of_service=date_text(r.g0506_day),
-                        note=VISIT_CLAIM_NOTE,
-                    ),
+            visit_lines=tuple(
+                pdf.ServiceLine(
+                    item.line.code,
+                    item.line.description,
+                    item.line.units,
+                    item.letters,
+                    item.line.charge_cents,
+                    date_of_service=date_text(item.service_date),
+                    note=VISIT_CLAIM_NOTE,
                 )
-                if r.g0506 is not None and r.g0506_day is not None
-                else ()
+                for item in items
+                if item.g0506
             ),
             minutes=(
                 ("Countable (each second once)", clock(r.countable_seconds)),
