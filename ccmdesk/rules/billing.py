@@ -1328,8 +1328,13 @@ def _result(
     spans: tuple[Sequence[int], Sequence[int]],
     dos_rule: str,
     extras: _Extras = _NO_EXTRAS,
+    alternative: Option | None = None,
+    compliant: tuple[str, ...] = (),
+    override_ignored: bool = False,
 ) -> MonthResult:
-    """A month with one option and nothing to choose between (APCM, BHI)."""
+    """The month's result from what its program decided (its option, blocks and warnings;
+    for CCM/PCM also the families it had to choose from), with its patient share, its BHI,
+    the other programs' prices and G0506."""
     m, patient, facts = prepared[:3]
     billable = not blocks and option is not None
     amount = option.amount_cents if billable and option else 0
@@ -1346,9 +1351,9 @@ def _result(
         option=option,
         blocks=tuple(sorted(blocks)),
         warnings=tuple(sorted(warnings)),
-        alternative=None,
-        compliant=(),
-        override_ignored=False,
+        alternative=alternative,
+        compliant=compliant,
+        override_ignored=override_ignored,
         next_threshold=next_threshold,
         patient_share_cents=share.patient_cents,
         cost_share=share,
@@ -1367,7 +1372,7 @@ def _timed_result(prepared: Prepared, tally: Tally, extras: _Extras = _NO_EXTRAS
     """A CCM or PCM month (program ccm or pcm_focus): the families its time qualifies for
     (C8), the one billed and the next threshold."""
     m, patient, facts, dos_rule, _, _, fixed_blocks, open_families, fixed = prepared
-    total, own_total, overlap, excluded, tally_warnings, merged, own_merged = tally
+    total, own_total, _, _, tally_warnings, merged, own_merged = tally
     warnings = set(tally_warnings)
 
     n = len(patient.conditions)
@@ -1412,38 +1417,21 @@ def _timed_result(prepared: Prepared, tally: Tally, extras: _Extras = _NO_EXTRAS
     warnings |= fixed
 
     # Threshold dates are worked out when first read (the panel reads a few; an export all).
-    spans = own_merged if chosen is not None and chosen.practitioner_only else merged
-    billable = not blocks and option is not None
-    amount = option.amount_cents if billable and option else 0
-    if extras.pays_more(amount):
-        warnings.add("OTHER_PROGRAM_PAYS_MORE")
-    share = cost_share(amount, patient, m.month)
-    result = MonthResult(
-        month=m.month,
-        conditions=n,
-        countable_seconds=total,
-        practitioner_seconds=own_total,
-        overlap_seconds=overlap,
-        excluded={code: s for code, s in excluded.items() if s},
+    return _result(
+        prepared,
+        tally,
         option=option,
-        blocks=tuple(sorted(blocks)),
-        warnings=tuple(sorted(warnings)),
+        blocks=blocks,
+        warnings=warnings,
+        program=patient.program,
+        next_threshold=_next_threshold(open_families, total, own_total),
+        spans=own_merged if chosen is not None and chosen.practitioner_only else merged,
+        dos_rule=dos_rule,
+        extras=extras,
         alternative=alternative,
         compliant=tuple(f.key for f in compliant),
         override_ignored=override_ignored,
-        next_threshold=_next_threshold(open_families, total, own_total),
-        patient_share_cents=share.patient_cents,
-        cost_share=share,
-        signed=facts.signed,
-        inputs=(m, patient, facts),
-        spans=spans,
-        date_of_service_rule=dos_rule,
-        program=patient.program,
-        bhi=extras.bhi,
-        others=extras.others,
-        g0506=extras.g0506,
     )
-    return result
 
 
 def warning_text(r: MonthResult, code: str) -> str:
