@@ -11,7 +11,10 @@ from ccmdesk.models.month import (
     MonthlyReview,
     PatientMonth,
 )
+from ccmdesk.models.notification import Notification
 from ccmdesk.models.patient import (
+    CallAttempt,
+    Callback,
     Enrollment,
     EnrolmentEvent,
     Patient,
@@ -27,6 +30,8 @@ from ccmdesk.models.time_entry import TimeEntry, TimeSegment
 __all__ = [
     "AuditEvent",
     "Base",
+    "CallAttempt",
+    "Callback",
     "Enrollment",
     "EnrolmentEvent",
     "FeeScheduleAmount",
@@ -34,6 +39,7 @@ __all__ = [
     "MonthClose",
     "MonthFlag",
     "MonthlyReview",
+    "Notification",
     "Patient",
     "PatientCondition",
     "PatientMonth",

@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ccmdesk.models.base import Base, UTCDateTime, one_of
 from ccmdesk.rules.catalog import (
+    CALL_OUTCOMES,
     DECLINE_REASONS,
     ENROLMENT_STEPS,
     PATIENT_PROGRAMS,
@@ -41,7 +43,13 @@ class Patient(Base):
     first_name: Mapped[str] = mapped_column(String(100))
     dob: Mapped[dt.date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(1), default="")
-    phone: Mapped[str] = mapped_column(String(40), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")  # the main (home) number
+    mobile_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    other_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # "", or a key of catalog.PREFERRED_CALL_TIMES (checked by the patient service: a CHECK
+    # would make SQLite rebuild the patient table, and the rebuild's drop cascades to every
+    # patient's rows); the worklist marks patients whose window is open now.
+    preferred_call_time: Mapped[str] = mapped_column(String(10), default="", server_default="")
     address: Mapped[str] = mapped_column(String(200), default="")
     city: Mapped[str] = mapped_column(String(100), default="")
     state: Mapped[str] = mapped_column(String(2), default="")
@@ -175,3 +183,52 @@ class ProgramPeriod(Base):
     focus_condition: Mapped[str | None] = mapped_column(String(8))  # pcm_focus only
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(100))  # staff_id, or "cli:<os user>"
+
+
+class CallAttempt(Base):
+    """One outreach call to a patient and what came of it: a record, not time (the minutes are
+    timed with the stopwatch and counted by the billing rules)."""
+
+    __tablename__ = "call_attempt"
+    __table_args__ = (one_of("outcome", CALL_OUTCOMES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), index=True
+    )
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # none: the CLI
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(20))
+    phone: Mapped[str] = mapped_column(String(40), default="")  # the number dialled
+    note: Mapped[str] = mapped_column(Text, default="")
+    # The callback this call answered, if it was made from one.
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callback.id", ondelete="SET NULL"))
+    recorded_by: Mapped[str] = mapped_column(String(100))  # staff_id, or "cli:<os user>"
+
+
+class Callback(Base):
+    """A call promised to a patient at a time: open until done or cancelled."""
+
+    __tablename__ = "callback"
+    __table_args__ = (
+        # The worklist and the reminders read the open callbacks due by a time.
+        Index("ix_callback_open_due", "done_at", "cancelled_at", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), index=True
+    )
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Who is to call; none: the patient's care manager.
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+    # The stopwatch started from this callback: the two are linked from its start.
+    time_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("time_entry.id", ondelete="SET NULL")
+    )
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    done_by: Mapped[str | None] = mapped_column(String(100))
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

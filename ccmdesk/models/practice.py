@@ -70,3 +70,12 @@ class Practice(Base):
     # (docs/billing-rules.md, "APCM").
     apcm_attested_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     apcm_attested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Reminders (docs/reminders.md): the kinds turned off for everyone (space-separated keys of
+    # catalog.REMINDER_KINDS), the running-stopwatch limit, how long someone is active in
+    # ccmdesk with no stopwatch before "timing a call?", and the working day (minutes after
+    # local midnight) inside which that nudge and the morning reminder are raised.
+    reminders_off: Mapped[str] = mapped_column(Text, default="", server_default="")
+    stopwatch_limit_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
+    nudge_after_minutes: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
+    workday_start_minute: Mapped[int] = mapped_column(Integer, default=480, server_default="480")
+    workday_end_minute: Mapped[int] = mapped_column(Integer, default=1020, server_default="1020")

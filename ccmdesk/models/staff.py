@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ccmdesk.models.base import Base, UTCDateTime, one_of
@@ -53,3 +53,6 @@ class Staff(Base):
     # The end of the last lock-out, kept after it has passed until the password is next used
     # (sign-in or unlock): while it is set the PIN does not unlock (services/auth.py).
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The reminders this person turned off for themself (space-separated keys of
+    # catalog.REMINDER_KINDS); the practice's own list applies on top.
+    reminders_off: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -489,6 +489,26 @@ PATIENT_PROGRAMS = ("ccm", "pcm_focus", "apcm")
 # (docs/payers.md, "Declining"); "other" needs a note.
 ENROLMENT_STEPS = ("offered", "consented", "declined", "revoked")
 DECLINE_REASONS = ("cost share", "not interested", "enrolled elsewhere", "not eligible", "other")
+
+# What came of an outreach call; an attempt is a record, never time: the minutes spent calling
+# are timed with the stopwatch and counted as any other (docs/billing-rules.md, "C6 Consent":
+# a call before consent still never counts).
+CALL_OUTCOMES = ("reached", "voicemail", "no answer", "wrong number", "declined")
+# When a patient prefers to be called, by the practice's wall clock: (label, first hour, end hour).
+PREFERRED_CALL_TIMES: dict[str, tuple[str, int, int]] = {
+    "morning": ("Morning (8-12)", 8, 12),
+    "afternoon": ("Afternoon (12-17)", 12, 17),
+    "evening": ("Evening (17-20)", 17, 20),
+}
+# The reminders ccmdesk raises; each can be turned off for the practice and for one person.
+REMINDER_KINDS: dict[str, str] = {
+    "falling_behind": "Patients falling behind their next threshold (each morning)",
+    "long_stopwatch": "A stopwatch running longer than the limit",
+    "no_stopwatch": 'Active in ccmdesk with no stopwatch running ("timing a call?")',
+    "callbacks_due": "Callbacks due",
+    "ready_to_sign": "Months ready to sign (practitioners)",
+    "month_close": "Days left to close the month and months still unsigned (billing)",
+}
 UNKNOWN_COVERAGE = "unknown"  # `covers` when no one has asked the payer yet
 DEFAULT_COINSURANCE_PERCENT = 20  # Medicare Part B; what a patient with no payer is estimated at
 CLAIM_DIAGNOSES = 12  # diagnoses a CMS-1500 or an 837P claim carries (box 21 A-L)
