@@ -103,6 +103,12 @@ def test_blocks_stand_at_their_day_and_local_time(page: WeekPage, week_data: dic
     assert GUTTER <= rect.left() < GUTTER + canvas.column_width()
     block = canvas.layout_.blocks[position_of(page, week_data["bhi"])]
     assert canvas.block_text(position_of(page, week_data["bhi"])) == "Mary Smith\n20 min"
+    assert canvas.block_tooltip(position_of(page, week_data["paused"])) == (
+        "Harold Nguyen · MRN A101\nCCM · 25 min · Wed 11:00\N{EN DASH}11:10, Wed 11:30\N{EN DASH}11:45"
+    )
+    assert canvas.block_tooltip(position_of(page, week_data["bhi"])).endswith(
+        "Overlaps another of your entries: correct one of them."
+    )
     assert block.entry.row.service == "bhi"
     assert len(canvas.layout_.blocks) == 6  # not the doctor's entry
 
@@ -290,12 +296,20 @@ def test_lanes_put_overlapping_blocks_side_by_side(services: Services, nurse: Ac
     insert_entry(services._db, "rn-lee", "A101", [(utc(10, 14, 30), utc(10, 15, 30))])
     insert_entry(services._db, "rn-lee", "B200", [(utc(10, 15, 10), utc(10, 15, 20))])
     insert_entry(services._db, "rn-lee", "B201", [(utc(10, 17), utc(10, 17, 20))])
+    # The next day at the same hour: a column of its own, whatever stands on Tuesday.
+    insert_entry(services._db, "rn-lee", "B201", [(utc(11, 14, 40), utc(11, 14, 50))])
     week = services.time_log.my_week(nurse, LAST_WEEK)
     layout = lay_out(week, week.now)
     placed = lanes(layout.blocks)
-    by_mrn = {b.entry.row.mrn: placed[n] for n, b in enumerate(layout.blocks)}
+    by_block = {(b.day, b.entry.row.mrn): placed[n] for n, b in enumerate(layout.blocks)}
     # A100 and A101 share time, and A101 and B200: one group of two lanes; B201 alone.
-    assert by_mrn == {"A100": (0, 2), "A101": (1, 2), "B200": (0, 2), "B201": (0, 1)}
+    assert by_block == {
+        (1, "A100"): (0, 2),
+        (1, "A101"): (1, 2),
+        (1, "B200"): (0, 2),
+        (1, "B201"): (0, 1),
+        (2, "B201"): (0, 1),
+    }
 
 
 def test_the_window_shows_the_week_after_my_day_and_hears_its_changes(

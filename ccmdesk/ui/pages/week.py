@@ -6,13 +6,14 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPoint, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QContextMenuEvent,
     QFocusEvent,
     QFont,
+    QHelpEvent,
     QHideEvent,
     QKeyEvent,
     QMouseEvent,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QToolButton,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -57,7 +59,7 @@ from ccmdesk.ui.stopwatch_dialogs import (
 from ccmdesk.ui.widgets.tables import MessageStack
 
 GUTTER = 52  # the hours down the left side
-HOUR_HEIGHT = 44
+HOUR_HEIGHT = 56
 HEADER_HEIGHT = 46
 SLOT_SECONDS = 15 * 60  # an empty slot clicked gives a quarter of an hour
 TICK_MS = 30_000  # a running stopwatch's block grows to now
@@ -157,20 +159,17 @@ def lanes(blocks: Sequence[Block]) -> dict[int, tuple[int, int]]:
     """Side by side where blocks of a day overlap: each block's lane and its group's lane
     count, by the block's position in `blocks`."""
     placed: dict[int, tuple[int, int]] = {}
-    order = sorted(range(len(blocks)), key=lambda n: (blocks[n].top, blocks[n].bottom))
+    order = sorted(range(len(blocks)), key=lambda n: (blocks[n].day, blocks[n].top))
     group: list[int] = []
-    ends: list[int] = []  # per lane, where its last block ends
-    group_end = -1
-
-    def close() -> None:
-        for n in group:
-            placed[n] = (placed[n][0], len(ends))
-
+    ends: list[int] = []  # per lane of the group, where its last block ends
+    day, group_end = -1, -1
     for n in order:
         block = blocks[n]
-        if block.top >= group_end and group:
-            close()
+        if block.day != day or block.top >= group_end:
+            for member in group:
+                placed[member] = (placed[member][0], len(ends))
             group, ends = [], []
+            day, group_end = block.day, -1
         lane = next((i for i, end in enumerate(ends) if end <= block.top), len(ends))
         if lane == len(ends):
             ends.append(block.bottom)
@@ -179,8 +178,8 @@ def lanes(blocks: Sequence[Block]) -> dict[int, tuple[int, int]]:
         placed[n] = (lane, 0)
         group.append(n)
         group_end = max(group_end, block.bottom)
-    if group:
-        close()
+    for member in group:
+        placed[member] = (placed[member][0], len(ends))
     return placed
 
 
@@ -366,18 +365,24 @@ class WeekCanvas(QWidget):
                 continue
             painter.setPen(QColor("white"))
             inner = rect.adjusted(4, 1, -3, -1).toRect()
-            label = self.block_text(position)
+            name, minutes = self.block_text(position).split("\n")
             metrics = painter.fontMetrics()
-            lines = (
-                label.split("\n") if rect.height() >= 2 * line + 2 else [label.replace("\n", " · ")]
-            )
-            for n, text in enumerate(lines):
-                elided = metrics.elidedText(text, Qt.TextElideMode.ElideRight, inner.width())
-                painter.drawText(
-                    QRect(inner.x(), inner.y() + n * line, inner.width(), line),
-                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                    elided,
-                )
+            left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+            if rect.height() >= 2 * line + 2:
+                first = QRect(inner.x(), inner.y(), inner.width(), line)
+                name = metrics.elidedText(name, Qt.TextElideMode.ElideRight, inner.width())
+                painter.drawText(first, left, name)
+                painter.drawText(first.translated(0, line), left, minutes)
+                continue
+            # One line: the minutes stay whole at the right, the name gives way.
+            room = inner.width() - metrics.horizontalAdvance(minutes) - 6
+            right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            if room < metrics.horizontalAdvance("Ab…"):
+                painter.drawText(inner, left, minutes)
+                continue
+            painter.drawText(inner, right, minutes)
+            name = metrics.elidedText(name, Qt.TextElideMode.ElideRight, room)
+            painter.drawText(QRect(inner.x(), inner.y(), room, inner.height()), left, name)
 
     def block_text(self, position: int) -> str:
         """The patient's name, then the entry's minutes (a running one's, up to now)."""
@@ -437,6 +442,39 @@ class WeekCanvas(QWidget):
             action = menu.addAction("Add time here…")
             action.triggered.connect(lambda: self.slot_requested.emit(day, seconds))
         menu.exec(event.globalPos())
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            position = self.block_at(event.pos())
+            if position is None:
+                QToolTip.hideText()
+            else:
+                QToolTip.showText(event.globalPos(), self.block_tooltip(position), self)
+            return True
+        return super().event(event)
+
+    def block_tooltip(self, position: int) -> str:
+        """The whole entry: patient, service, each stretch's times, minutes, what overlaps."""
+        block = self.layout_.blocks[position]
+        row = block.entry.row
+        zone = self.week.zone if self.week else dt.UTC
+        stretches = ", ".join(
+            f"{a.astimezone(zone):%a %H:%M}\N{EN DASH}"
+            + (f"{b.astimezone(zone):%H:%M}" if b else "now")
+            for a, b in block.entry.segments
+        )
+        lines = [
+            f"{row.patient_name} · MRN {row.mrn}",
+            f"{row.service.upper()} · {minutes_text(self.entry_seconds(block.entry))} · "
+            f"{stretches}",
+        ]
+        if row.activity:
+            lines.append(row.activity)
+        if row.entry_id in self.overlapping_ids():
+            lines.append("Overlaps another of your entries: correct one of them.")
+        if row.state != "stopped":
+            lines.append("Still timing: click to open the patient.")
+        return "\n".join(lines)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
