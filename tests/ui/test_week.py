@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from PySide6.QtCore import QPoint, Qt, QTime
+from PySide6.QtWidgets import QMessageBox
 
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.main_window import MY_DAY, WEEK
@@ -336,3 +337,50 @@ def test_the_window_shows_the_week_after_my_day_and_hears_its_changes(
     assert heard == [frozenset({TIME})]
     monday = [(b.entry.row.mrn, b.top) for b in page.canvas.layout_.blocks if b.day == 0]
     assert monday == [("B200", 0), ("A100", hours(8))]  # after Sunday night's call
+
+
+def test_an_empty_slot_tells_the_free_stretch_around_it(page: WeekPage) -> None:
+    canvas = page.canvas
+    assert canvas.slot_tooltip(1, hours(9)) == (
+        "Free 00:00\N{EN DASH}10:00 (10 h 00 min): double-click to add time here"
+    )
+    # After Tuesday's overlapping calls, free to midnight.
+    assert canvas.slot_tooltip(1, hours(10, 45)) == (
+        "Free 10:40\N{EN DASH}midnight (13 h 20 min): double-click to add time here"
+    )
+    assert canvas.slot_tooltip(2, hours(11, 15)) == (
+        "Free 11:10\N{EN DASH}11:30 (20 min): double-click to add time here"
+    )
+    assert canvas.slot_tooltip(1, hours(10, 15)) == ""  # taken: no free stretch there
+
+
+def test_time_yet_to_come_cannot_be_added(page: WeekPage, clock: FakeClock) -> None:
+    asked: list[tuple[QTime, QTime]] = []
+
+    def look(dialog: ManualEntryDialog) -> bool:
+        asked.append((dialog.start.time(), dialog.end.time()))
+        return False
+
+    page.exec_dialog = look
+    page.this_week_button.click()  # Monday 16 March, 11:00 now
+    assert not page.add_at(2, hours(9))  # Wednesday
+    box = page.findChild(QMessageBox)
+    assert box is not None
+    assert box.text() == "Time is added once it is spent: choose a slot before now."
+    assert asked == []
+    # A slot ending after now ends at now.
+    assert not page.add_at(0, hours(10, 45))
+    assert asked == [(QTime(10, 45), QTime(11, 0))]
+
+
+def test_the_spring_night_is_drawn_by_the_wall_clock(
+    page: WeekPage, services: Services, nurse: Actor
+) -> None:
+    # Sunday 8 March 2026, 01:30 EST to 03:30 EDT: one hour, drawn from 01:30 to 03:30.
+    start = dt.datetime(2026, 3, 8, 6, 30, tzinfo=dt.UTC)
+    call = services.entries.add_manual(
+        nurse, "A100", start, start + dt.timedelta(hours=1), reason="night call"
+    )
+    page.set_day(dt.date(2026, 3, 8))
+    assert blocks_of(page, call.entry_id) == [(6, hours(1, 30), hours(3, 30))]
+    assert page.header.day_texts()[6] == ("Sun 8", "1:00:00")

@@ -40,12 +40,15 @@ from ccmdesk.rules.intervals import Interval, date_text, short_month
 from ccmdesk.rules.week import (
     DAY_SECONDS,
     day_pieces,
+    day_span,
+    gaps,
     overlaps,
     union_seconds,
     wall_seconds,
     week_days,
 )
 from ccmdesk.services.time.records import Week, WeekEntry
+from ccmdesk.ui.forms import show_info
 from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import PATIENTS, TIME, TIMERS, Changes, touches
 from ccmdesk.ui.stopwatch_dialogs import (
@@ -87,6 +90,22 @@ def week_label(days: Sequence[dt.date]) -> str:
     if first.year == last.year:
         return f"{first.day} {short_month(first)} \N{EN DASH} {date_text(last).lstrip('0')}"
     return f"{date_text(first).lstrip('0')} \N{EN DASH} {date_text(last).lstrip('0')}"
+
+
+def duration_text(seconds: int) -> str:
+    """A free stretch's length: "45 min", "1 h 05 min"."""
+    if seconds < 3600:
+        return minutes_text(seconds)
+    hours, rest = divmod(seconds // 60, 60)
+    return f"{hours} h {rest:02d} min"
+
+
+def slot_instant(day: dt.date, seconds: int, zone: dt.tzinfo) -> dt.datetime:
+    """The UTC instant the wall clock of `day` shows `seconds` after midnight (the first such
+    on the night clocks fall back)."""
+    hours, rest = divmod(min(seconds, DAY_SECONDS - 60), 3600)
+    local = dt.datetime.combine(day, dt.time(hours, rest // 60), zone)
+    return local.astimezone(dt.UTC)
 
 
 def minutes_text(seconds: int) -> str:
@@ -446,12 +465,43 @@ class WeekCanvas(QWidget):
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
             position = self.block_at(event.pos())
-            if position is None:
-                QToolTip.hideText()
+            if position is not None:
+                text = self.block_tooltip(position)
+            elif (slot := self.slot_at(event.pos())) is not None:
+                text = self.slot_tooltip(*slot)
             else:
-                QToolTip.showText(event.globalPos(), self.block_tooltip(position), self)
+                text = ""
+            if text:
+                QToolTip.showText(event.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
             return True
         return super().event(event)
+
+    def free_at(self, day: int, instant: dt.datetime) -> Interval | None:
+        """The free stretch of the day (no entry of one's own in it) holding `instant`."""
+        if self.week is None:
+            return None
+        spans = [b.span for b in self.layout_.blocks if b.day == day]
+        window = day_span(self.week.days[day], self.week.zone)
+        return next(
+            ((a, b) for a, b in gaps(spans, window, dt.timedelta(0)) if a <= instant < b), None
+        )
+
+    def slot_tooltip(self, day: int, seconds: int) -> str:
+        """An empty slot: the free stretch around it, and how to fill it."""
+        if self.week is None:
+            return ""
+        zone = self.week.zone
+        free = self.free_at(day, slot_instant(self.week.days[day], seconds, zone))
+        if free is None:
+            return ""
+        a, b = (t.astimezone(zone) for t in free)
+        end = "midnight" if b.date() > self.week.days[day] else f"{b:%H:%M}"
+        return (
+            f"Free {a:%H:%M}\N{EN DASH}{end} ({duration_text(int((b - a).total_seconds()))}): "
+            "double-click to add time here"
+        )
 
     def block_tooltip(self, position: int) -> str:
         """The whole entry: patient, service, each stretch's times, minutes, what overlaps."""
@@ -852,14 +902,14 @@ class WeekPage(ServicesPage):
         if week is None:
             return False
         services = self._services
-        # The wall clock's quarter hour, even on the nights clocks change.
-        local = dt.datetime.combine(week.days[day], dt.time(), week.zone)
-        hours, rest = divmod(seconds, 3600)
-        start = local.replace(hour=min(23, hours), minute=rest // 60).astimezone(dt.UTC)
-        end = start + dt.timedelta(seconds=SLOT_SECONDS)
-        for block in self.canvas.layout_.blocks:
-            if block.span[0] >= start:
-                end = min(end, block.span[0])
+        start = slot_instant(week.days[day], seconds, week.zone)
+        now = services.now()
+        if start >= now:
+            show_info(self, "Time is added once it is spent: choose a slot before now.")
+            return False
+        end = min(start + dt.timedelta(seconds=SLOT_SECONDS), now.replace(second=0))
+        if (free := self.canvas.free_at(day, start)) is not None:
+            end = min(end, free[1])  # up to the next entry, so the default can be saved
         if end <= start:
             end = start + dt.timedelta(seconds=SLOT_SECONDS)
         rows = self._read(lambda: services.patients.list_rows(self._actor()))
