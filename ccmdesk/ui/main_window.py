@@ -45,6 +45,7 @@ from ccmdesk.ui.pages.table import (
     REVIEW,
     SPECS,
     STAFF,
+    WEEK,
     WORKLIST,
     Page,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "PRACTICE",
     "REVIEW",
     "STAFF",
+    "WEEK",
     "WORKLIST",
     "MainWindow",
 ]
@@ -440,6 +442,10 @@ class MainWindow(QMainWindow):
     def patients_changed(self) -> None:
         """A patient's record, enrolment or waivers changed: the month pages bill from them."""
         self.data_changed.notify(PATIENT_DATA)
+
+    def time_changed(self) -> None:
+        """Time was added or corrected on a page: the other pages showing time re-read it."""
+        self.data_changed.notify(TIME)
 
     def payers_changed(self) -> None:
         """The patient list shows payers, and a payer's rules change what its months bill."""

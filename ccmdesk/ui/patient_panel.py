@@ -39,6 +39,7 @@ from ccmdesk.ui.stopwatch_dialogs import (
     ManualEntryDialog,
     add_by_hand,
     clock_text,
+    correct_entry,
     free_span,
     save_until_taken,
 )
@@ -418,18 +419,7 @@ class PatientPanel(QFrame):
             return False
         dialog = self._entry_dialog(entry)
         return self._until_saved(
-            dialog,
-            lambda d: self._services.entries.edit(
-                self._actor(),
-                entry.entry_id,
-                reason=d.reason,
-                start=d.start if d.start != entry.started_at else None,
-                end=d.end if d.end != entry.ended_at else None,
-                activity=d.activity,
-                service=d.service,
-                face_to_face=d.face_to_face,
-                note=d.note,
-            ),
+            dialog, lambda d: correct_entry(self._services, self._actor(), entry, d)
         )
 
     def _until_saved(self, dialog: ManualEntryDialog, save: Callable[..., object]) -> bool:

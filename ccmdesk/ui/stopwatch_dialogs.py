@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTime, QTimer
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
+    QCompleter,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.rules.validation import REASON_LIMIT, SERVICES
-from ccmdesk.services import Actor, ServiceError, Services, TimerState
+from ccmdesk.services import Actor, PatientRow, ServiceError, Services, TimerState
 from ccmdesk.services.activity import IdleBegan
 from ccmdesk.services.time.records import EntryRow
 from ccmdesk.ui.forms import FieldErrorLabel, plain, refusal_text
@@ -480,6 +481,22 @@ class TimeField(QTimeEdit):
         self.lineEdit().setCursorPosition(len(digits) + min(2, len(digits) // 2))
 
 
+@dataclass(frozen=True)
+class PatientChoice:
+    """A patient the manual-entry dialog's chooser offers: what it shows, and the MRN."""
+
+    text: str
+    mrn: str
+
+
+def patient_choices(rows: Iterable[PatientRow]) -> list[PatientChoice]:
+    """ "Schäfer, Zoë · MRN A100 · born 1948-03-02", in the list's name order."""
+    return [
+        PatientChoice(f"{r.last_name}, {r.first_name} · MRN {r.mrn} · born {r.dob}", r.mrn)
+        for r in rows
+    ]
+
+
 class ManualEntryDialog(QDialog):
     """Add time after the fact, or correct an entry: local date and times, and a reason."""
 
@@ -492,10 +509,13 @@ class ManualEntryDialog(QDialog):
         *,
         entry: EntryRow | None = None,
         span: tuple[dt.datetime, dt.datetime] | None = None,
+        patients: Sequence[PatientChoice] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         """`span`: where a new entry starts and ends (the service's free span of the person's
-        time); without it, the ten minutes just past."""
+        time); without it, the ten minutes just past. `patients`: a new entry made away from
+        any patient's page (the week view) asks whose time it was, found by typing part of
+        the name, MRN or birth date."""
         super().__init__(parent)
         self.setObjectName("manualEntryDialog")
         self.setWindowTitle("Correct time" if entry else "Add time by hand")
@@ -504,6 +524,22 @@ class ManualEntryDialog(QDialog):
         self._now = now
         heading = plain(QLabel(patient))
         heading.setObjectName("dialogHeading")
+        self.patient: QComboBox | None = None
+        if patients is not None:
+            self.patient = QComboBox()
+            self.patient.setObjectName("patientChooser")
+            self.patient.setAccessibleName("Patient")
+            self.patient.setEditable(True)
+            self.patient.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            for choice in patients:
+                self.patient.addItem(choice.text, choice.mrn)
+            self.patient.setCurrentIndex(-1)
+            line, completer = self.patient.lineEdit(), self.patient.completer()
+            assert line is not None and completer is not None  # an editable box has both
+            line.setPlaceholderText("Type part of a name, MRN or birth date")
+            completer.setFilterMode(Qt.MatchFlag.MatchContains)
+            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+            completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         local_now = now.astimezone(zone)
         # A new entry starts as the ten minutes just past, to the minute: a typical call.
         recent = local_now.replace(second=0, microsecond=0)
@@ -544,6 +580,8 @@ class ManualEntryDialog(QDialog):
         else:
             self.service.setCurrentIndex(self.service.findData("ccm"))
         form = QFormLayout()
+        if self.patient is not None:
+            form.addRow("Patient", self.patient)
         form.addRow("Date", self.day)
         form.addRow("From", self.start)
         form.addRow("To", self.end)
@@ -605,7 +643,19 @@ class ManualEntryDialog(QDialog):
     def show_error(self, text: str) -> None:
         self.error.set_error(text)
 
+    def chosen_mrn(self) -> str | None:
+        """The MRN of the patient chosen in the chooser (None: no chooser, or none chosen:
+        typed text that names no one on the list)."""
+        if self.patient is None:
+            return None
+        index = self.patient.findText(self.patient.currentText())
+        return str(self.patient.itemData(index)) if index >= 0 else None
+
     def accept(self) -> None:
+        if self.patient is not None and self.chosen_mrn() is None:
+            self.error.set_error("Choose the patient this time was for from the list.")
+            self.patient.setFocus()
+            return
         if not self.reason.text().strip():
             self.error.set_error("Say why this time is added or changed by hand.")
             self.reason.setFocus()
@@ -657,6 +707,22 @@ def free_span(services: Services, actor: Actor) -> tuple[dt.datetime, dt.datetim
         return services.entries.free_span(actor, 10)
     except ServiceError:
         return None
+
+
+def correct_entry(services: Services, actor: Actor, entry: EntryRow, d: ManualDetails) -> object:
+    """Save the manual-entry dialog's changes to an entry; times left as they were are not
+    sent (an entry paused and resumed keeps its stretches)."""
+    return services.entries.edit(
+        actor,
+        entry.entry_id,
+        reason=d.reason,
+        start=d.start if d.start != entry.started_at else None,
+        end=d.end if d.end != entry.ended_at else None,
+        activity=d.activity,
+        service=d.service,
+        face_to_face=d.face_to_face,
+        note=d.note,
+    )
 
 
 def add_by_hand(services: Services, actor: Actor, mrn: str, d: ManualDetails) -> object:

@@ -24,6 +24,11 @@ def stylesheet() -> str:
 def icon(name: str) -> QIcon:
     """An icon from resources/icons/<name>.svg."""
     resource = _resource("icons", f"{name}.svg")
+    if not resource.is_file():
+        # A missing icon leaves the navigation item plain, as a missing stylesheet leaves the
+        # style plain, instead of Qt warning on every start (an editable install points at
+        # another checkout's resources, say).
+        return QIcon()
     if isinstance(resource, os.PathLike):
         # A real file lets Qt's SVG icon engine render sharply at every size.
         return QIcon(os.fspath(resource))

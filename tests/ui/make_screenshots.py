@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from ccmdesk.db import open_database
 from ccmdesk.rules.icd10 import behavioural_health
 from ccmdesk.rules.records import PATIENT_COLUMNS
+from ccmdesk.rules.week import week_days
 from ccmdesk.services import Services
 from ccmdesk.services.activity import IdleBegan
 from ccmdesk.ui.app import configure_application
@@ -37,6 +38,7 @@ from ccmdesk.ui.main_window import (
     PRACTICE,
     REVIEW,
     STAFF,
+    WEEK,
     WORKLIST,
     MainWindow,
 )
@@ -48,6 +50,7 @@ from ccmdesk.ui.pages.payers import PayerDialog, PayersPage
 from ccmdesk.ui.pages.practice import PracticePage
 from ccmdesk.ui.pages.review import ReviewPage, SignDialog
 from ccmdesk.ui.pages.staff import StaffDialog, StaffPage
+from ccmdesk.ui.pages.week import WeekPage
 from ccmdesk.ui.patient_dialog import PatientDialog
 from ccmdesk.ui.sign_in import SignInDialog
 from ccmdesk.ui.state import GuiState
@@ -61,6 +64,7 @@ from ccmdesk.ui.stopwatch_dialogs import (
     save_until_taken,
 )
 from ccmdesk.ui.waivers import WaiverDialog
+from tests.helpers.week import insert_entry
 
 REPO = Path(__file__).resolve().parents[2]
 BAD_PATIENTS = (
@@ -261,6 +265,51 @@ def stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
     save(shown(recovery), out, "recovery-dialog.png")
     recovery.close()
     services.stopwatch.recover(nurse, stale.entry_id, "stop_at_heartbeat")
+
+
+def week_view(out: Path, services: Services, clock: ShiftedClock) -> None:
+    """The Week page (issue #19): Grace Lee's last full week, with an entry an old import
+    left overlapping one of hers; deleted afterwards, so no other screenshot counts it."""
+    nurse = services.staff.actor_for("rn-lee")
+    zone = services.practice_zone()
+    monday = week_days(services.today())[0] - dt.timedelta(days=7)
+    tuesday = monday + dt.timedelta(days=1)
+    week = services.time_log.my_week(nurse, monday)
+    # Her longest call that Tuesday, so the shared minutes show.
+    mine = max(
+        (
+            e.row
+            for e in week.entries
+            if e.row.started_at.astimezone(zone).date() == tuesday and e.row.ended_at is not None
+        ),
+        key=lambda row: row.seconds,
+    )
+    other = next(r.mrn for r in services.minutes.worklist(nurse) if r.mrn != mine.mrn)
+    start = mine.started_at + dt.timedelta(minutes=8)
+    overlap = insert_entry(
+        services._db,
+        "rn-lee",
+        other,
+        [(start, start + dt.timedelta(minutes=22))],
+        activity="Phone call",
+    )
+    window = MainWindow(
+        services,
+        nurse,
+        runner=InlineTaskRunner(),
+        state=GuiState(None),
+        monotonic=lambda: clock().timestamp(),
+    )
+    shown(window, 1280, 860)
+    window.show_page(WEEK)
+    page = window.pages[WEEK]
+    assert isinstance(page, WeekPage)
+    page.set_day(tuesday)
+    page.scroll_to_workday()
+    page.canvas.setFocus()
+    save(window, out, "week-view.png")
+    window.close()
+    services.entries.delete(nurse, overlap, "screenshot only")
 
 
 def bhi_stopwatch(out: Path, services: Services, clock: ShiftedClock) -> None:
@@ -885,6 +934,7 @@ def main(out: Path) -> int:
         billing_programs(out, services)
         waivers_and_enrolment(out, services)
         stopwatch(out, services, clock)
+        week_view(out, services, clock)
         review(out, services)
         claims_and_payers(out, services)
         programs(out, services)

@@ -20,6 +20,7 @@ from ccmdesk.ui.main_window import (
     PRACTICE,
     REVIEW,
     STAFF,
+    WEEK,
     WORKLIST,
     MainWindow,
 )
@@ -63,8 +64,8 @@ def test_an_administrator_sees_every_page_and_the_import(make_window, admin) -> 
 @pytest.mark.parametrize(
     ("staff_id", "pages"),
     [
-        ("rn-lee", [PATIENTS, WORKLIST, MY_DAY]),
-        ("dr-okafor", [PATIENTS, WORKLIST, MY_DAY, REVIEW, BILLING, AUDIT, PRACTICE]),
+        ("rn-lee", [PATIENTS, WORKLIST, MY_DAY, WEEK]),
+        ("dr-okafor", [PATIENTS, WORKLIST, MY_DAY, WEEK, REVIEW, BILLING, AUDIT, PRACTICE]),
         ("bill-chen", [PATIENTS, BILLING, PAYERS, AUDIT]),
     ],
 )

@@ -1,16 +1,19 @@
-"""The time logs screens show: a patient's entries, and the signed-in person's day."""
+"""The time logs screens show: a patient's entries, the signed-in person's day and week."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from ccmdesk.models import Patient, Staff
+from sqlalchemy import select
+
+from ccmdesk.models import Patient, Practice, Staff
 from ccmdesk.rules.intervals import month_of
+from ccmdesk.rules.week import local_midnight, week_days
 from ccmdesk.services.base import checked_month, practice_zone
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.time import store
 from ccmdesk.services.time.base import TimeService
-from ccmdesk.services.time.records import EntryRow
+from ccmdesk.services.time.records import EntryRow, Week, WeekEntry
 
 
 class TimeLogService(TimeService):
@@ -40,3 +43,29 @@ class TimeLogService(TimeService):
             entries = session.scalars(query).all()
             rows = [store.entry_row(session, e, self._now()) for e in entries]
         return [r for r in rows if first <= r.started_at < last.astimezone(dt.UTC)]
+
+    def my_week(self, actor: Actor, day: dt.date) -> Week:
+        """The signed-in person's entries with time in the week (Monday to Sunday, the
+        practice's calendar) holding `day`, with their stretches, in one read; an entry
+        across a week's end is in both weeks."""
+        actor = self._authorize(actor, Permission.RECORD_TIME)
+        days = week_days(day)
+        now = self._now()
+        with self._db.read() as session:
+            zone = practice_zone(session)
+            workday = session.execute(
+                select(Practice.workday_start_minute, Practice.workday_end_minute)
+            ).first()
+            lo = local_midnight(days[0], zone)
+            hi = local_midnight(days[-1] + dt.timedelta(days=1), zone)
+            entries = tuple(
+                WeekEntry(row, tuple((s.started_at, s.ended_at) for s in entry.segments))
+                for row, entry in store.entries_touching(session, actor, lo, hi, now)
+            )
+        return Week(
+            days=days,
+            zone=zone,
+            now=now,
+            entries=entries,
+            workday=(workday[0], workday[1]) if workday else (480, 1020),
+        )

@@ -78,3 +78,22 @@ class Stopped:
     timer: TimerState
     entry: EntryRow
     progress: MonthProgress
+
+
+@dataclass(frozen=True)
+class WeekEntry:
+    """An entry of the week view: its log line, and its stretches (an open one ends in None)."""
+
+    row: EntryRow
+    segments: tuple[tuple[dt.datetime, dt.datetime | None], ...]
+
+
+@dataclass(frozen=True)
+class Week:
+    """One person's entries touching a week of the practice's calendar, read at `now`."""
+
+    days: tuple[dt.date, ...]  # Monday to Sunday
+    zone: dt.tzinfo
+    now: dt.datetime
+    entries: tuple[WeekEntry, ...]
+    workday: tuple[int, int]  # the practice's working day, local minutes after midnight

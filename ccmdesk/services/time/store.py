@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from ccmdesk.models import Patient, Staff, TimeEntry, TimeSegment
@@ -111,9 +111,16 @@ def timer_state(session: Session, entry: TimeEntry, now: dt.datetime) -> TimerSt
     )
 
 
-def entry_row(session: Session, entry: TimeEntry, now: dt.datetime) -> EntryRow:
-    patient = session.get(Patient, entry.patient_id)
-    staff = session.get(Staff, entry.staff_id)
+def entry_row(
+    session: Session,
+    entry: TimeEntry,
+    now: dt.datetime,
+    patient: Patient | None = None,
+    staff: Staff | None = None,
+) -> EntryRow:
+    """The entry as a log line; `patient` and `staff` when the caller has them already."""
+    patient = patient or session.get(Patient, entry.patient_id)
+    staff = staff or session.get(Staff, entry.staff_id)
     assert patient is not None and staff is not None
     spans = closed_spans(entry, now)
     running = any(s.ended_at is None for s in entry.segments)
@@ -179,6 +186,41 @@ def log_query() -> Select[TimeEntry]:
         .order_by(TimeEntry.created_at, TimeEntry.id)
         .options(selectinload(TimeEntry.segments))
     )
+
+
+def entries_touching(
+    session: Session, actor: Actor, lo: dt.datetime, hi: dt.datetime, now: dt.datetime
+) -> list[tuple[EntryRow, TimeEntry]]:
+    """The actor's entries not deleted with a stretch sharing time with [lo, hi) (a running
+    one reaches to now), as log lines by start, with their stretches: one query for the
+    entries, one for their stretches, one for their patients, however many there are."""
+    staff = own_staff(session, actor)
+    # Two halves, as own_segments explains: each uses the ended_at index on its own.
+    closed = select(TimeSegment.entry_id).where(
+        TimeSegment.ended_at > lo, TimeSegment.started_at < hi
+    )
+    # A running stretch reaches to now: none is in a week that begins after now.
+    open_ = select(TimeSegment.entry_id).where(
+        TimeSegment.ended_at.is_(None), TimeSegment.started_at < hi
+    )
+    touching = union_all(closed, open_) if now > lo else closed
+    entries = session.scalars(
+        select(TimeEntry)
+        .where(
+            TimeEntry.id.in_(touching),
+            (TimeEntry.staff_id + 0) == staff.id,
+            TimeEntry.deleted_at.is_(None),
+        )
+        .options(selectinload(TimeEntry.segments))
+    ).all()
+    patients = {
+        p.id: p
+        for p in session.scalars(
+            select(Patient).where(Patient.id.in_({e.patient_id for e in entries}))
+        )
+    }
+    rows = [(entry_row(session, e, now, patients[e.patient_id], staff), e) for e in entries]
+    return sorted(rows, key=lambda pair: (pair[0].started_at, pair[0].entry_id))
 
 
 def refuse_locked_entry(session: Session, entry: TimeEntry) -> None:

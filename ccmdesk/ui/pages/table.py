@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 PATIENTS, WORKLIST, MY_DAY, BILLING = "patients", "worklist", "my_day", "billing"
 REVIEW, AUDIT, STAFF, PRACTICE = "review", "audit", "staff", "practice"
-PAYERS = "payers"
+PAYERS, WEEK = "payers", "week"
 
 
 class Page(Protocol):
@@ -47,6 +47,7 @@ class PageHost(Protocol):
     def staff_saved(self, staff_id: str) -> None: ...
     def practice_saved(self) -> None: ...
     def payers_changed(self) -> None: ...
+    def time_changed(self) -> None: ...
     def patients_changed(self) -> None: ...
     def restored(self, what: str) -> None: ...
 
@@ -89,6 +90,15 @@ def _my_day(host: PageHost) -> QWidget:
 
     page = MyDayPage(host.services, host.actor)
     page.open_requested.connect(host.open_patient)
+    return page
+
+
+def _week(host: PageHost) -> QWidget:
+    from ccmdesk.ui.pages.week import WeekPage
+
+    page = WeekPage(host.services, host.actor)
+    page.open_requested.connect(host.open_patient)
+    page.time_changed.connect(host.time_changed)
     return page
 
 
@@ -145,6 +155,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(PATIENTS, "Patients", Permission.VIEW_PATIENTS, _patients),
     PageSpec(WORKLIST, "Worklist", Permission.VIEW_WORKLIST, _worklist, reads_when_shown=True),
     PageSpec(MY_DAY, "My day", Permission.RECORD_TIME, _my_day, reads_when_shown=True),
+    # A page of its own, not a toggle of My day: a table of one day and a calendar of seven
+    # are read differently, and each keeps its own day or week while the other is used.
+    PageSpec(WEEK, "Week", Permission.RECORD_TIME, _week, reads_when_shown=True),
     # The signing practitioner's page; administrators use it to unlock a signed month.
     PageSpec(REVIEW, "Monthly review", Permission.UNLOCK_MONTH, _review),
     PageSpec(BILLING, "Billing", Permission.VIEW_BILLING, _billing),
