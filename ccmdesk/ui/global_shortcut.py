@@ -503,7 +503,7 @@ class GlobalShortcut(QObject):
         self._backend: Backend = backend or Unavailable(
             f"This ccmdesk window has no global shortcut; use {IN_APP} inside ccmdesk."
         )
-        self._relay = _Relay()
+        self._relay = _Relay(self)
         self._relay.pressed.connect(self.activated, Qt.ConnectionType.QueuedConnection)
         self.combination: Combination | None = None  # the one grabbed now
 
