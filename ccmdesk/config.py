@@ -68,7 +68,7 @@ def database_url(data_dir: Path) -> str:
 
 GLOBAL_SHORTCUT = "global_shortcut"
 # Not a common desktop binding: Ctrl+Alt+T opens a terminal on many Linux desktops, and
-# Windows and the Linux desktops leave Ctrl+Alt+Shift+S free (README, "Global shortcut").
+# Windows and the Linux desktops leave Ctrl+Alt+Shift+S free (README.md, "Timing care minutes").
 DEFAULT_GLOBAL_SHORTCUT = "Ctrl+Alt+Shift+S"
 
 

@@ -204,7 +204,7 @@ def system_backend(
     if session == "wayland" or (environ.get("WAYLAND_DISPLAY") and not display):
         return Unavailable(
             "Wayland does not let programs grab keys for the whole desktop; use "
-            f"{IN_APP} inside ccmdesk, or bind a desktop shortcut of your own to it."
+            f"{IN_APP} inside ccmdesk."
         )
     if not display:
         return Unavailable(f"There is no X display here to listen on; use {IN_APP} inside ccmdesk.")

@@ -69,6 +69,7 @@ class GlobalShortcutDialog(QDialog):
             # Nothing to choose here: the sentence says why and what to use instead.
             for widget in (self.keys, self.off, self.save_button):
                 widget.setEnabled(False)
+            buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Close")
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Start or stop the stopwatch from any program with:"))
         layout.addWidget(self.keys)
