@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+from ccmdesk.config import log_failure
+
 log = logging.getLogger(__name__)
 
 IN_APP = "Ctrl+Space"  # the window's own Start-or-stop shortcut, named where this one cannot be
@@ -244,7 +246,7 @@ class X11Backend:
             listener.stop()
             return f"The X display {self.display} did not answer; try again."
         if listener.problem:
-            listener.join()
+            listener.stop()  # ended already: this closes its wake-up pipe
             return listener.problem
         self._listener = listener
         return ""
@@ -302,13 +304,18 @@ class _X11Listener(threading.Thread):
         except (error.ConnectionClosedError, OSError) as exc:
             # The X server went away (the session ended): nothing left to give back.
             log.warning("global shortcut: X connection lost: %s", type(exc).__name__)
-            if not self.ready.is_set():
-                self.problem = f"ccmdesk lost the X display {self._display_name}."
-                self.ready.set()
-            return
+            self._give_up(f"ccmdesk lost the X display {self._display_name}.")
+        except Exception as exc:  # a thread's error would otherwise only reach stderr
+            log_failure(log, "global shortcut listener", exc)
+            self._give_up(f"ccmdesk could not listen for {self._combination.text}.")
         finally:
             with contextlib.suppress(error.ConnectionClosedError, OSError):
                 display.close()
+
+    def _give_up(self, problem: str) -> None:
+        if not self.ready.is_set():
+            self.problem = problem
+            self.ready.set()
 
     def _listen(self, display: Any, X: Any, XK: Any, error: Any) -> None:
         root = display.screen().root
@@ -329,13 +336,18 @@ class _X11Listener(threading.Thread):
         _, mask = self._combination.x11(alt, meta)
         # A grab matches modifiers exactly: CapsLock or NumLock on would otherwise miss it.
         variants = sorted({mask, mask | LOCK_MASK, mask | num_lock, mask | LOCK_MASK | num_lock})
-        refused = error.CatchError(error.BadAccess)
+        refused = error.CatchError()  # every error: none may go to python-xlib's stderr printer
         for modifiers in variants:
             root.grab_key(keycode, modifiers, True, X.GrabModeAsync, X.GrabModeAsync, refused)
         display.sync()  # the server's answer (BadAccess) arrives by now
         try:
             if refused.get_error() is not None:
-                self.problem = taken_sentence(self._combination)
+                taken = isinstance(refused.get_error(), error.BadAccess)
+                self.problem = (
+                    taken_sentence(self._combination)
+                    if taken
+                    else f"The X server refused {self._combination.text}; choose another."
+                )
                 self.ready.set()
                 return
             self.ready.set()

@@ -202,10 +202,12 @@ def test_a_combination_another_program_holds_is_refused_with_a_sentence(x_displa
         other.screen().root.grab_key(code, mask, True, X.GrabModeAsync, X.GrabModeAsync)
         other.sync()
         shortcut = GlobalShortcut(X11Backend(x_display))
+        open_files = len(os.listdir("/proc/self/fd"))
         assert shortcut.set_shortcut("Ctrl+Alt+Shift+S") == (
             "Ctrl+Alt+Shift+S is used by another program; choose another."
         )
         assert shortcut.combination is None
+        assert len(os.listdir("/proc/self/fd")) == open_files  # its connection and pipe closed
         assert shortcut.set_shortcut("Ctrl+Alt+Shift+D") == ""  # another is free
         shortcut.release()
     finally:
