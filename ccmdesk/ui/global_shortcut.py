@@ -405,7 +405,7 @@ def _modifier_mask(display: Any, XK: Any, keysym_name: str, default: int) -> int
 
 WM_HOTKEY, WM_QUIT, WM_USER, PM_NOREMOVE = 0x0312, 0x0012, 0x0400, 0
 ERROR_HOTKEY_ALREADY_REGISTERED = 1409
-HOTKEY_ID = 0xC0DE
+HOTKEY_ID = 0x0C0D  # an application's ids lie in 0x0000–0xBFFF (RegisterHotKey)
 
 
 def _ctypes() -> Any:
@@ -422,9 +422,16 @@ def _win_dll(name: str) -> Any:
 class WindowsBackend:
     """RegisterHotKey for a thread of its own, whose message loop waits for WM_HOTKEY.
 
-    Written to the Win32 documentation but not run by the tests (they run on Linux)."""
+    Written to the Win32 documentation; the tests run it on Linux against a stand-in for
+    user32 and kernel32 (`dll`), never against Windows itself."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        dll: Callable[[str], Any] | None = None,
+        last_error: Callable[[], int] | None = None,
+    ) -> None:
+        self._dll = dll or _win_dll
+        self._last_error = last_error or (lambda: int(_ctypes().get_last_error()))
         self._thread: threading.Thread | None = None
         self._thread_id = 0
 
@@ -454,8 +461,7 @@ class WindowsBackend:
         thread, self._thread = self._thread, None
         if thread is None:
             return
-        user32 = _win_dll("user32")
-        user32.PostThreadMessageW(self._thread_id, WM_QUIT, 0, 0)
+        self._dll("user32").PostThreadMessageW(self._thread_id, WM_QUIT, 0, 0)
         thread.join(GRAB_WAIT_SECONDS)
 
     def _loop(
@@ -468,7 +474,7 @@ class WindowsBackend:
         import ctypes
         from ctypes import wintypes
 
-        user32, kernel32 = _win_dll("user32"), _win_dll("kernel32")
+        user32, kernel32 = self._dll("user32"), self._dll("kernel32")
         message = wintypes.MSG()
         # The thread gets its message queue on its first user32 call; made now, so
         # release()'s WM_QUIT can never arrive before there is a queue to take it.
@@ -476,7 +482,7 @@ class WindowsBackend:
         self._thread_id = kernel32.GetCurrentThreadId()
         vk, mods = combination.windows()
         if not user32.RegisterHotKey(None, HOTKEY_ID, mods, vk):
-            code = _ctypes().get_last_error()
+            code = self._last_error()
             result.append(
                 taken_sentence(combination)
                 if code == ERROR_HOTKEY_ALREADY_REGISTERED

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +15,8 @@ from Xlib.ext import xtest
 
 from ccmdesk.ui.global_shortcut import (
     CONTROL_MASK,
+    ERROR_HOTKEY_ALREADY_REGISTERED,
+    HOTKEY_ID,
     MOD1_MASK,
     MOD4_MASK,
     MOD_ALT,
@@ -21,6 +25,8 @@ from ccmdesk.ui.global_shortcut import (
     MOD_SHIFT,
     MOD_WIN,
     SHIFT_MASK,
+    WM_HOTKEY,
+    WM_QUIT,
     Combination,
     GlobalShortcut,
     RepeatFilter,
@@ -217,3 +223,67 @@ def test_a_combination_another_program_holds_is_refused_with_a_sentence(x_displa
 def test_an_x_display_that_cannot_be_reached_is_a_sentence() -> None:
     shortcut = GlobalShortcut(X11Backend(":987"))
     assert shortcut.set_shortcut("Ctrl+Alt+Shift+S") == "ccmdesk cannot reach the X display :987."
+
+
+# --- Windows, against a stand-in for user32 and kernel32 --------------------------------------
+
+
+class FakeUser32:
+    """The few user32/kernel32 calls the Windows backend makes, over a Python queue: a thread's
+    message queue, and the hot keys another program holds."""
+
+    def __init__(self, taken: set[tuple[int, int]]) -> None:
+        self.taken = taken
+        self.registered: dict[int, tuple[int, int]] = {}
+        self.messages: queue.Queue[tuple[int, int]] = queue.Queue()
+        self.error = 0
+
+    def PeekMessageW(self, *_args: object) -> int:
+        return 0
+
+    def GetCurrentThreadId(self) -> int:
+        return threading.get_ident()
+
+    def RegisterHotKey(self, _window: None, ident: int, mods: int, vk: int) -> int:
+        if (vk, mods & ~MOD_NOREPEAT) in self.taken:
+            self.error = ERROR_HOTKEY_ALREADY_REGISTERED
+            return 0
+        self.registered[ident] = (vk, mods)
+        return 1
+
+    def UnregisterHotKey(self, _window: None, ident: int) -> int:
+        return 1 if self.registered.pop(ident, None) else 0
+
+    def GetMessageW(self, message: object, *_args: object) -> int:
+        kind, param = self.messages.get(timeout=5)
+        target = message._obj  # type: ignore[attr-defined]  # what ctypes.byref points at
+        target.message, target.wParam = kind, param
+        return 0 if kind == WM_QUIT else 1
+
+    def PostThreadMessageW(self, _thread: int, kind: int, param: int, _lparam: int) -> int:
+        self.messages.put((kind, param))
+        return 1
+
+    def hot_key(self, ident: int = HOTKEY_ID) -> None:
+        """The combination pressed: Windows posts WM_HOTKEY to the registering thread."""
+        self.messages.put((WM_HOTKEY, ident))
+
+
+def test_windows_registers_the_hot_key_in_its_own_thread_and_gives_it_back(qtbot) -> None:
+    ctrl_alt_shift_d = (0x44, MOD_CONTROL | MOD_ALT | MOD_SHIFT)
+    user32 = FakeUser32(taken={ctrl_alt_shift_d})
+    backend = WindowsBackend(dll=lambda _name: user32, last_error=lambda: user32.error)
+    shortcut = GlobalShortcut(backend)
+    assert shortcut.set_shortcut("Ctrl+Alt+Shift+S") == ""
+    assert user32.registered == {HOTKEY_ID: (0x53, ctrl_alt_shift_d[1] | MOD_NOREPEAT)}
+    with qtbot.waitSignal(shortcut.activated, timeout=5000):
+        user32.hot_key()
+    assert shortcut.set_shortcut("Ctrl+Alt+Shift+D") == (
+        "Ctrl+Alt+Shift+D is used by another program; choose another."
+    )
+    assert user32.registered == {}  # the old one given back before asking for the new
+    assert shortcut.set_shortcut("Meta+Ctrl+F9") == ""
+    listening = backend._thread
+    assert listening is not None and listening.is_alive()
+    shortcut.release()  # WM_QUIT ends its message loop
+    assert user32.registered == {} and not listening.is_alive()
