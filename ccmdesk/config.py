@@ -66,6 +66,39 @@ def database_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / DATABASE_FILE}"
 
 
+GLOBAL_SHORTCUT = "global_shortcut"
+# Not a common desktop binding: Ctrl+Alt+T opens a terminal on many Linux desktops, and
+# Windows and the Linux desktops leave Ctrl+Alt+Shift+S free (README.md, "Timing care minutes").
+DEFAULT_GLOBAL_SHORTCUT = "Ctrl+Alt+Shift+S"
+
+
+def global_shortcut(data_dir: Path) -> str:
+    """This workstation's global stopwatch shortcut: settings.json "global_shortcut", the
+    default when unset, "" when turned off. A damaged file means the default, not a failure:
+    the database URL beside it is read (and refused) first."""
+    try:
+        value = read_settings(data_dir).get(GLOBAL_SHORTCUT, DEFAULT_GLOBAL_SHORTCUT)
+    except ConfigError:
+        return DEFAULT_GLOBAL_SHORTCUT
+    return value if isinstance(value, str) else DEFAULT_GLOBAL_SHORTCUT
+
+
+def write_setting(data_dir: Path, key: str, value: str) -> None:
+    """Set one key of settings.json, keeping the others (the database URL IT wrote there).
+
+    Written to a temporary file and moved into place, so a crash never leaves half a file."""
+    settings = read_settings(data_dir)
+    settings[key] = value
+    path = data_dir / SETTINGS_FILE
+    temporary = path.with_suffix(".tmp")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot save settings: {exc.strerror or exc}") from exc
+
+
 LOG_DIR = "logs"
 LOG_FILE = "ccmdesk.log"
 

@@ -9,7 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from ccmdesk.config import RUNNING_FILE, ended_badly, mark_running, unmark_running
+from ccmdesk.config import (
+    DEFAULT_GLOBAL_SHORTCUT,
+    GLOBAL_SHORTCUT,
+    RUNNING_FILE,
+    SETTINGS_FILE,
+    ConfigError,
+    database_url,
+    ended_badly,
+    global_shortcut,
+    mark_running,
+    unmark_running,
+    write_setting,
+)
 
 
 def dead_pid() -> int:
@@ -91,3 +103,25 @@ def test_a_window_killed_a_moment_ago_is_an_unclean_exit_though_its_id_lingers(
         assert ended_badly(tmp_path)
     finally:
         reap(child)
+
+
+def test_the_global_shortcut_is_read_saved_and_turned_off_beside_other_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CCMDESK_DATABASE_URL", raising=False)
+    assert global_shortcut(tmp_path) == DEFAULT_GLOBAL_SHORTCUT  # no settings file yet
+    (tmp_path / SETTINGS_FILE).write_text('{"database_url": "postgresql://db/ccm"}')
+    write_setting(tmp_path, GLOBAL_SHORTCUT, "Ctrl+Alt+F9")
+    assert global_shortcut(tmp_path) == "Ctrl+Alt+F9"
+    assert database_url(tmp_path) == "postgresql://db/ccm"  # IT's setting kept
+    write_setting(tmp_path, GLOBAL_SHORTCUT, "")
+    assert global_shortcut(tmp_path) == ""  # off, not the default again
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_damaged_settings_file_is_not_overwritten_by_the_shortcut(tmp_path: Path) -> None:
+    (tmp_path / SETTINGS_FILE).write_text("{not json")
+    assert global_shortcut(tmp_path) == DEFAULT_GLOBAL_SHORTCUT
+    with pytest.raises(ConfigError, match="cannot read settings"):
+        write_setting(tmp_path, GLOBAL_SHORTCUT, "Ctrl+Alt+F9")
+    assert (tmp_path / SETTINGS_FILE).read_text() == "{not json"

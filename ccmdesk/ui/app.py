@@ -12,12 +12,13 @@ from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
-from ccmdesk.config import ended_badly, mark_running, unmark_running
+from ccmdesk.config import ended_badly, global_shortcut, mark_running, unmark_running
 from ccmdesk.services import Actor, Permission, ServiceError, Services, allowed
 from ccmdesk.services.backup import StartCheck
 from ccmdesk.services.staging import UNDER_WAY, Finished, sweep_noted
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.forms import show_failure
+from ccmdesk.ui.global_shortcut import GlobalShortcut, system_backend
 from ccmdesk.ui.idle import SystemIdle
 from ccmdesk.ui.main_window import LAST_USER, MainWindow
 from ccmdesk.ui.sign_in import SignInDialog
@@ -206,6 +207,7 @@ def show_startup_error(message: str) -> None:
 
 
 QUIT_WAIT_SECONDS = 30
+REFUSED_SHORTCUT_MS = 30_000
 
 
 def run_gui(services: Services, data_dir: Path, argv: list[str]) -> int:
@@ -244,6 +246,10 @@ def _run(
         return 1
     if actor is None:
         return 0
+    # This workstation's global shortcut, listening before the window shows (a taken one is
+    # said on the status line: it must not stop anyone from working).
+    shortcut = GlobalShortcut(system_backend())
+    refused = shortcut.set_shortcut(global_shortcut(data_dir))
     # The patient list is the slowest part of start-up: fetch it while the window is built.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccmdesk-start") as pool:
         rows = pool.submit(services.patients.list_rows, actor)
@@ -255,8 +261,14 @@ def _run(
             first_rows=rows.result,
             idle_source=SystemIdle(app),
             after_crash=after_crash,
+            global_shortcut=shortcut,
+            data_dir=data_dir,
         )
     window.show()
+    if refused and shortcut.available():
+        window.statusBar().showMessage(
+            f"Global shortcut: {refused} (Stopwatch ▸ Global shortcut…)", REFUSED_SHORTCUT_MS
+        )
     # The integrity check and the day's backups read the whole file: after the window is up.
     runner.run(
         services.backups.start_of_day,

@@ -26,11 +26,13 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk import __version__
+from ccmdesk.config import GLOBAL_SHORTCUT, global_shortcut, write_setting
 from ccmdesk.services import Actor, PatientRow, Permission, ServiceError, Services, allowed
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.controllers.importing import ImportController
 from ccmdesk.ui.controllers.locking import LockController
 from ccmdesk.ui.forms import plain, show_info
+from ccmdesk.ui.global_shortcut import GlobalShortcut
 from ccmdesk.ui.idle import AppIdle, IdleSource
 from ccmdesk.ui.lock import LockScreen
 from ccmdesk.ui.pages.patients import PatientsPage
@@ -55,6 +57,7 @@ from ccmdesk.ui.refresh import PATIENTS as PATIENT_DATA
 from ccmdesk.ui.refresh import PAYERS as PAYER_DATA
 from ccmdesk.ui.refresh import PRACTICE as PRACTICE_DATA
 from ccmdesk.ui.refresh import STAFF as STAFF_DATA
+from ccmdesk.ui.shortcut_dialog import GlobalShortcutDialog
 from ccmdesk.ui.sign_in import SignInDialog
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.stopwatch import StopwatchController
@@ -78,6 +81,12 @@ __all__ = [
 LAST_USER = "last_staff_id"
 MINI_TIMER = "mini_timer"
 ICD10_WARM_UP_MS = 1500
+STARTED_MESSAGE_MS = 4000
+NO_LAST_PATIENT = (
+    "The global shortcut starts the stopwatch of the last patient you timed, and you have not "
+    "timed anyone yet. Start a stopwatch from a patient's page once; after that the shortcut "
+    "starts and stops it from any program."
+)
 # The window's size at first start, and what is left for a title bar and frame above it.
 DEFAULT_SIZE = QSize(1280, 800)
 FRAME_ALLOWANCE = 40
@@ -101,12 +110,16 @@ class MainWindow(QMainWindow):
         idle_source: IdleSource | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         after_crash: bool = False,
+        global_shortcut: GlobalShortcut | None = None,
+        data_dir: Path | None = None,
         parent: QWidget | None = None,
     ) -> None:
         """`first_rows` supplies the first patient list (see PatientsPage); the patients page
         is built last, so a list being fetched on a thread meanwhile has the longest start.
         `after_crash`: the last ccmdesk on this data folder ended without quitting (every
-        stopwatch it left running is asked about, however fresh its heartbeat)."""
+        stopwatch it left running is asked about, however fresh its heartbeat).
+        `global_shortcut`: the workstation's, already listening (none: the window listens for
+        nothing); `data_dir`: where its choice is saved (settings.json)."""
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.services = services
@@ -119,6 +132,10 @@ class MainWindow(QMainWindow):
             services, self.actor, self, idle_source, monotonic, after_crash=after_crash
         )
         self.mini_timer: MiniTimer | None = None
+        self.global_shortcut = global_shortcut or GlobalShortcut()
+        self.global_shortcut.setParent(self)
+        self.global_shortcut.activated.connect(self.global_shortcut_pressed)
+        self._data_dir = data_dir
         # One signal for "the data changed": the page on screen re-reads once per burst, the
         # others note what changed and re-read when next shown.
         self.data_changed = DataChanged(self)
@@ -270,11 +287,15 @@ class MainWindow(QMainWindow):
         self.mini_action.setCheckable(True)
         self.mini_action.setShortcut(QKeySequence("Ctrl+M"))
         self.mini_action.toggled.connect(self.show_mini_timer)
+        self.global_shortcut_action = QAction("&Global shortcut…", self)
+        self.global_shortcut_action.triggered.connect(self.choose_global_shortcut)
         for action in (self.toggle_action, self.toggle_bhi_action, self.pause_action):
             timer_menu.addAction(action)
         timer_menu.addSeparator()
         timer_menu.addAction(self.on_call_action)
         timer_menu.addAction(self.mini_action)
+        timer_menu.addSeparator()
+        timer_menu.addAction(self.global_shortcut_action)
         self.timer_menu = timer_menu
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About ccmdesk", self)
@@ -552,6 +573,7 @@ class MainWindow(QMainWindow):
         self.data_changed.flush()
         self._record_sign_out()
         self.tray.hide()
+        self.global_shortcut.release()  # the desktop has the combination back at once
         if self.mini_timer is not None:
             self.mini_timer.close()
         super().closeEvent(event)
@@ -625,6 +647,57 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
+    def global_shortcut_pressed(self) -> None:
+        """The global shortcut, pressed in any program: stop and save the running stopwatch
+        (ccmdesk comes forward with the Stop dialog), else start the last patient's where the
+        nurse is (ccmdesk stays behind; the tray and status line say so)."""
+        if self.locked:
+            if self.lock_screen is not None:
+                _bring_forward(self.lock_screen)  # nothing starts for whoever is at the keys
+            return
+        question = QApplication.activeModalWidget()
+        if question is not None:
+            _bring_forward(self)
+            _bring_forward(question)  # a question is open: it is answered first
+            return
+        if not self.stopwatch.can_record:
+            _bring_forward(self)
+            show_info(self, "Your role records no time, so the global shortcut does nothing.")
+            return
+        last = self.stopwatch.last_patient()
+        if last is None:
+            _bring_forward(self)
+            show_info(self, NO_LAST_PATIENT)
+            return
+        if last.state == "running":
+            _bring_forward(self)
+            self.stopwatch.stop_and_save(last)
+            return
+        if self.stopwatch.start(last.mrn, last.service):
+            said = f"Stopwatch started for {last.patient_name}."
+            self.statusBar().showMessage(said, STARTED_MESSAGE_MS)
+            if self.tray.isVisible():
+                self.tray.showMessage("ccmdesk", said, self.tray.icon(), STARTED_MESSAGE_MS)
+        else:
+            _bring_forward(self)  # the refusal's message is on it
+
+    def choose_global_shortcut(self) -> GlobalShortcutDialog:
+        """Stopwatch ▸ Global shortcut…: this workstation's combination, or off."""
+        data_dir = self._data_dir
+
+        def save(text: str) -> None:
+            if data_dir is not None:
+                write_setting(data_dir, GLOBAL_SHORTCUT, text)
+
+        current = self.global_shortcut.combination
+        saved = global_shortcut(data_dir) if data_dir is not None else ""
+        dialog = GlobalShortcutDialog(
+            self.global_shortcut, current.text if current else saved, save, self
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
     def _sync_on_call(self) -> None:
         self.on_call_action.blockSignals(True)
         self.on_call_action.setChecked(self.stopwatch.on_call)
@@ -638,6 +711,15 @@ class MainWindow(QMainWindow):
         if self.mini_timer is not None:
             self.mini_timer.setVisible(on)
         self._state.set(MINI_TIMER, "1" if on else "")
+
+
+def _bring_forward(widget: QWidget) -> None:
+    """Up from the taskbar and in front of the program the person is in (where the window
+    manager allows a program to take the focus)."""
+    if widget.isMinimized():
+        widget.showNormal()
+    widget.raise_()
+    widget.activateWindow()
 
 
 def _is_page(widget: QWidget) -> bool:

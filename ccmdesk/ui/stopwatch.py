@@ -131,6 +131,20 @@ class StopwatchController(QObject):
         """The person's open (running or paused) stopwatch for this patient."""
         return next((t for t in self.timers if t.mrn == mrn), None)
 
+    def last_patient(self) -> TimerState | None:
+        """The global shortcut's patient: the running stopwatch's, else the paused one paused
+        last, else the one this person started last (stopped since; read from the database,
+        so it outlives a restart). None: no stopwatch yet, or a role that records no time."""
+        running = self.running
+        if running is not None:
+            return running
+        if self.timers:
+            return max(self.timers, key=lambda t: t.segments[-1][1] if t.segments else t.started_at)
+        try:
+            return self._services.stopwatch.last_started(self._actor())
+        except ServiceError:
+            return None
+
     def seconds(self, timer: TimerState | None) -> int:
         return live_seconds(timer, self._services.now()) if timer else 0
 

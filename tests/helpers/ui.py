@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ccmdesk.rules.records import PATIENT_COLUMNS, PracticeRecord, StaffRecord
+
+if TYPE_CHECKING:
+    from ccmdesk.ui.global_shortcut import Combination
 
 NOW = dt.datetime(2026, 3, 16, 15, 0, tzinfo=dt.UTC)
 DB_FILE = "ccmdesk.sqlite3"
@@ -111,3 +116,30 @@ class FakeIdle:
 
     def locked(self) -> bool:
         return self.is_locked
+
+
+class FakeShortcutBackend:
+    """A global-shortcut backend the test presses by hand; `taken` combinations are refused
+    as another program's."""
+
+    def __init__(self, taken: tuple[str, ...] = (), reason: str = "") -> None:
+        self.taken = taken
+        self.reason = reason
+        self.grabbed: str | None = None
+        self._pressed: Callable[[], None] | None = None
+
+    def why_unavailable(self) -> str:
+        return self.reason
+
+    def grab(self, combination: Combination, pressed: Callable[[], None]) -> str:
+        if combination.text in self.taken:
+            return f"{combination.text} is used by another program; choose another."
+        self.grabbed, self._pressed = combination.text, pressed
+        return ""
+
+    def release(self) -> None:
+        self.grabbed, self._pressed = None, None
+
+    def press(self) -> None:
+        assert self._pressed is not None, "nothing grabbed"
+        self._pressed()

@@ -508,3 +508,25 @@ def test_after_an_unclean_exit_a_fresh_heartbeat_from_before_the_start_is_left_r
     assert [t.entry_id for t in sw.stopwatch.stale_timers(NURSE, restarted)] == [a.entry_id]
     sw.stopwatch.recover(NURSE, a.entry_id, "keep")  # its heartbeat is now this run's
     assert sw.stopwatch.stale_timers(NURSE, restarted) == []
+
+
+def test_the_last_stopwatch_started_is_the_global_shortcuts_patient(
+    sw: Services, clock: FakeClock
+) -> None:
+    assert sw.stopwatch.last_started(NURSE) is None
+    first = sw.stopwatch.start(NURSE, "1001", "bhi")
+    clock.advance(minutes=3)
+    sw.stopwatch.stop(NURSE, first.entry_id)
+    # Time added by hand afterwards (for the hour before) is not a stopwatch started.
+    earlier = clock.now - dt.timedelta(hours=1)
+    sw.entries.add_manual(NURSE, "1002", earlier, earlier + dt.timedelta(minutes=5), reason="x")
+    last = sw.stopwatch.last_started(NURSE)
+    assert last is not None
+    assert (last.mrn, last.service, last.state) == ("1001", "bhi", "stopped")
+    clock.advance(minutes=10)
+    wrong = sw.stopwatch.start(NURSE, "1002")
+    assert sw.stopwatch.last_started(NURSE).entry_id == wrong.entry_id
+    sw.stopwatch.discard(NURSE, wrong.entry_id, "started on the wrong patient")
+    assert sw.stopwatch.last_started(NURSE).mrn == "1001"  # a discarded one is forgotten
+    with pytest.raises(PermissionDenied):
+        sw.stopwatch.last_started(BILLER)

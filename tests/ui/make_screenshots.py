@@ -28,6 +28,7 @@ from ccmdesk.ui.background import InlineTaskRunner, ThreadTaskRunner
 from ccmdesk.ui.export_dialog import ExportDialog
 from ccmdesk.ui.first_start import FirstStartDialog, setup_actor
 from ccmdesk.ui.forms import ReasonDialog
+from ccmdesk.ui.global_shortcut import GlobalShortcut, system_backend
 from ccmdesk.ui.import_dialog import ImportProblemsDialog
 from ccmdesk.ui.main_window import (
     AUDIT,
@@ -52,6 +53,7 @@ from ccmdesk.ui.pages.review import ReviewPage, SignDialog
 from ccmdesk.ui.pages.staff import StaffDialog, StaffPage
 from ccmdesk.ui.pages.week import WeekPage
 from ccmdesk.ui.patient_dialog import PatientDialog
+from ccmdesk.ui.shortcut_dialog import GlobalShortcutDialog
 from ccmdesk.ui.sign_in import SignInDialog
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.stopwatch_dialogs import (
@@ -827,6 +829,20 @@ def programs(out: Path, services: Services) -> None:
     window.close()
 
 
+def shortcut_dialogs(out: Path) -> None:
+    """Stopwatch ▸ Global shortcut… on this X display (really listening), and on Wayland."""
+    shortcut = GlobalShortcut(system_backend())
+    shortcut.set_shortcut("Ctrl+Alt+Shift+S")
+    dialog = GlobalShortcutDialog(shortcut, "Ctrl+Alt+Shift+S", lambda _text: None)
+    save(shown(dialog), out, "shortcut-dialog.png")
+    dialog.close()
+    shortcut.release()
+    wayland = GlobalShortcut(system_backend("linux", {"XDG_SESSION_TYPE": "wayland"}))
+    dialog = GlobalShortcutDialog(wayland, "Ctrl+Alt+Shift+S", lambda _text: None)
+    save(shown(dialog), out, "shortcut-dialog-wayland.png")
+    dialog.close()
+
+
 def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
@@ -834,6 +850,7 @@ def main(out: Path) -> int:
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
         first_start(out, folder)
+        shortcut_dialogs(out)
 
         demo = folder / "demo"
         demo.mkdir()

@@ -20,7 +20,7 @@ from ccmdesk.ui.main_window import LAST_USER, MainWindow
 from ccmdesk.ui.sign_in import SignInDialog
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.stopwatch_dialogs import RecoveryDialog
-from tests.helpers.ui import PASSWORD
+from tests.helpers.ui import PASSWORD, FakeShortcutBackend
 
 
 def drive_modal_dialogs(steps: dict[type[QWidget], Callable[[QWidget], None]]) -> QTimer:
@@ -379,3 +379,40 @@ def test_a_start_after_an_unclean_exit_offers_back_a_stopwatch_however_fresh(
     assert status == 0
     assert len(asked) == 1 and "MRN A100" in asked[0]
     assert services.stopwatch.open_timers(nurse) == []
+
+
+def test_run_gui_listens_for_the_saved_global_shortcut_and_says_when_it_is_taken(
+    qapp, services: Services, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (data_dir / "settings.json").write_text('{"global_shortcut": "Ctrl+Alt+Shift+K"}')
+    backend = FakeShortcutBackend(taken=("Ctrl+Alt+Shift+K",))
+    monkeypatch.setattr("ccmdesk.ui.app.system_backend", lambda: backend)
+    said: list[str] = []
+
+    def close_when_shown() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, MainWindow) and widget.isVisible():
+                said.append(widget.statusBar().currentMessage())
+                widget.close()
+
+    def sign(dialog: QWidget) -> None:
+        assert isinstance(dialog, SignInDialog)
+        dialog.password.setText(PASSWORD)
+        dialog.ok_button.click()
+
+    driver = drive_modal_dialogs({SignInDialog: sign})
+    timer = QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(close_when_shown)
+    timer.start()
+    try:
+        assert run_gui(services, data_dir, ["ccmdesk", "--user", "rn-lee"]) == 0
+    finally:
+        timer.stop()
+        driver.stop()
+        qapp.setStyleSheet("")
+        qapp.setQuitOnLastWindowClosed(True)
+    assert said[:1] == [
+        "Global shortcut: Ctrl+Alt+Shift+K is used by another program; choose another. "
+        "(Stopwatch ▸ Global shortcut…)"
+    ]

@@ -47,6 +47,14 @@ class StopwatchService(TimeService):
             entries = store.open_entries(session, actor)
             return [self._state(session, entry, now) for entry in entries]
 
+    def last_started(self, actor: Actor) -> TimerState | None:
+        """The actor's latest stopwatch not discarded, open or stopped: whose patient the
+        global shortcut times when nothing runs (the window's Stopwatch menu)."""
+        actor = self._authorize(actor, Permission.RECORD_TIME)
+        with self._db.read() as session:
+            entry = store.last_stopwatch(session, actor)
+            return None if entry is None else self._state(session, entry, self._now())
+
     # --- transitions ------------------------------------------------------------------------
 
     def start(self, actor: Actor, mrn: str, service: str = "ccm") -> TimerState:

@@ -159,6 +159,22 @@ def open_entries(session: Session, actor: Actor) -> list[TimeEntry]:
     )
 
 
+def last_stopwatch(session: Session, actor: Actor) -> TimeEntry | None:
+    """The actor's stopwatch started last, not discarded (entries by hand and imports aside)."""
+    return session.scalars(
+        select(TimeEntry)
+        .join(Staff, TimeEntry.staff_id == Staff.id)
+        .where(
+            Staff.staff_id == actor.key,
+            TimeEntry.source == "stopwatch",
+            TimeEntry.deleted_at.is_(None),
+        )
+        .order_by(TimeEntry.created_at.desc(), TimeEntry.id.desc())
+        .limit(1)
+        .options(selectinload(TimeEntry.segments))
+    ).first()
+
+
 def earliest_own_start(
     session: Session, actor: Actor, start: dt.datetime, end: dt.datetime
 ) -> dt.datetime | None:
