@@ -126,13 +126,17 @@ def test_the_panel_lists_unread_in_bold_and_a_click_opens_and_reads(
     controller.check()
     assert panel.list.count() == 1 and panel.empty.isHidden()
     item = panel.list.item(0)
-    assert item.text().startswith("1 patient falling behind\n")
+    assert item.text().startswith("\u25cf 1 patient falling behind  \u00b7  ")
+    assert item.text().endswith(
+        "\n1 of your patients need minutes to reach their next threshold with 16 days left."
+    )
     assert item.font().bold()
     assert bell.text() == "Notifications (1)" and bell.font().bold()
     with qtbot.waitSignal(panel.open_requested) as opened:
         panel.list.itemClicked.emit(item)
     assert opened.args == ["worklist:falling_behind"]
     assert not panel.list.item(0).font().bold()
+    assert panel.list.item(0).text().startswith("1 patient falling behind")
     assert bell.text() == "Notifications"
     assert not panel.mark_all.isEnabled()
 
