@@ -28,6 +28,7 @@ from ccmdesk.services.errors import (
     ValidationFailed,
 )
 from ccmdesk.services.minutes import MinutesService, MonthProgress, WorklistRow
+from ccmdesk.services.notifications import Activity, Inbox, NotificationRow, NotificationService
 from ccmdesk.services.patients import PatientRow, PatientService
 from ccmdesk.services.payers import PayerService
 from ccmdesk.services.practice import PracticeService
@@ -81,6 +82,7 @@ class Services:
         self.enrolment = EnrolmentService(db, clock)
         self.waivers = WaiverService(db, clock)
         self.programs = ProgramService(db, clock)
+        self.notifications = NotificationService(db, clock, self.minutes, self.review)
         # The data folder's exports-under-way (ccmdesk.services.staging), where exports note
         # the folders they write into, for the next start's sweep; None: nowhere (tests).
         self.export_notes: Path | None = None
@@ -152,6 +154,7 @@ class Services:
 
 
 __all__ = [
+    "Activity",
     "Actor",
     "Approver",
     "AuditFilter",
@@ -164,12 +167,14 @@ __all__ = [
     "EntryRow",
     "ImportFailed",
     "ImportSummary",
+    "Inbox",
     "MonthFactsEdit",
     "MonthFactsRecord",
     "MonthProgress",
     "MonthState",
     "MonthlySummary",
     "NotFound",
+    "NotificationRow",
     "PatientRow",
     "Permission",
     "PermissionDenied",

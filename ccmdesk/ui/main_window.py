@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
+    QDockWidget,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -27,7 +28,15 @@ from PySide6.QtWidgets import (
 
 from ccmdesk import __version__
 from ccmdesk.config import GLOBAL_SHORTCUT, global_shortcut, write_setting
-from ccmdesk.services import Actor, PatientRow, Permission, ServiceError, Services, allowed
+from ccmdesk.services import (
+    Actor,
+    NotificationRow,
+    PatientRow,
+    Permission,
+    ServiceError,
+    Services,
+    allowed,
+)
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
 from ccmdesk.ui.controllers.importing import ImportController
 from ccmdesk.ui.controllers.locking import LockController
@@ -35,6 +44,13 @@ from ccmdesk.ui.forms import plain, show_info
 from ccmdesk.ui.global_shortcut import GlobalShortcut
 from ccmdesk.ui.idle import AppIdle, IdleSource
 from ccmdesk.ui.lock import LockScreen
+from ccmdesk.ui.notifications import (
+    Bell,
+    MyRemindersDialog,
+    NotificationsPanel,
+    ReminderController,
+    show_in_tray,
+)
 from ccmdesk.ui.pages.patients import PatientsPage
 from ccmdesk.ui.pages.table import (
     AUDIT,
@@ -87,6 +103,7 @@ NO_LAST_PATIENT = (
     "timed anyone yet. Start a stopwatch from a patient's page once; after that the shortcut "
     "starts and stops it from any program."
 )
+FIRST_REMINDER_CHECK_MS = 5000
 # The window's size at first start, and what is left for a title bar and frame above it.
 DEFAULT_SIZE = QSize(1280, 800)
 FRAME_ALLOWANCE = 40
@@ -201,13 +218,14 @@ class MainWindow(QMainWindow):
         self.tray.open_requested.connect(self.open_patient)
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray.show()
+        idle = idle_source or AppIdle(app)
         self.locking = LockController(
             self,
             services,
             self.actor,
             self.stopwatch,
             self.tray,
-            idle_source or AppIdle(app),
+            idle,
             mini_timer=lambda: self.mini_timer,
             signed_out=self._record_sign_out,
             switched=self.set_actor,
@@ -216,6 +234,7 @@ class MainWindow(QMainWindow):
         self.importer = ImportController(
             self, services, self.actor, self.runner, self._state, self._after_import
         )
+        self._build_reminders(idle)
         self._build_menus()
         self._fit_default_size()
 
@@ -240,6 +259,60 @@ class MainWindow(QMainWindow):
         if not self._update_practice() and allowed(self._actor, Permission.MANAGE_PRACTICE):
             self.show_page(PRACTICE)
 
+    # --- reminders (docs/reminders.md) -------------------------------------------------------
+
+    def _build_reminders(self, idle: IdleSource) -> None:
+        self.reminders = ReminderController(
+            self.services, self.actor, self.runner, idle, self.services.now, parent=self
+        )
+        self.notifications = NotificationsPanel(self.reminders, self.services.practice_zone)
+        self.notifications.open_requested.connect(self.open_target)
+        self.notifications.my_reminders_requested.connect(self.my_reminders)
+        self.notifications_dock = QDockWidget("Notifications", self)
+        self.notifications_dock.setObjectName("notificationsDock")
+        self.notifications_dock.setWidget(self.notifications)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.notifications_dock)
+        self.notifications_dock.hide()
+        self.bell = Bell(self.reminders)
+        self.bell.clicked.connect(
+            lambda: self.notifications_dock.setVisible(not self.notifications_dock.isVisible())
+        )
+        self.statusBar().addPermanentWidget(self.bell)
+        self._tray_target = ""
+        self.reminders.raised.connect(self._reminders_raised)
+        self.tray.messageClicked.connect(lambda: self.open_target(self._tray_target))
+        # The first check waits until the window is up; then one a minute.
+        QTimer.singleShot(FIRST_REMINDER_CHECK_MS, self, self.reminders.start)
+
+    def _reminders_raised(self, rows: tuple[NotificationRow, ...]) -> None:
+        """New reminders: in the tray where there is one (never over the lock screen); the
+        panel lists them all either way."""
+        if not self.locked and show_in_tray(self.tray, rows):
+            self._tray_target = rows[0].target
+
+    def open_target(self, target: str) -> None:
+        """Open what a reminder is about: the worklist's falling-behind patients, a patient,
+        the review or billing page."""
+        kind, _, rest = target.partition(":")
+        if kind == "patient" and rest:
+            self.open_patient(rest)
+            return
+        page = {"worklist": WORKLIST, "review": REVIEW, "billing": BILLING, "patients": PATIENTS}
+        name = page.get(kind)
+        if name is None or not self.page_allowed(name):
+            return
+        self.show_page(name)
+        if name == WORKLIST and rest == "falling_behind":
+            cast(WorklistPage, self.page(WORKLIST)).show_falling_behind()
+        self.raise_()
+        self.activateWindow()
+
+    def my_reminders(self) -> QDialog:
+        dialog = MyRemindersDialog(self.services, self._actor, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
     # --- menus -------------------------------------------------------------------------------
 
     def _build_menus(self) -> None:
@@ -257,6 +330,8 @@ class MainWindow(QMainWindow):
         self.password_action.triggered.connect(self.change_password)
         self.pin_action = QAction("My unlock P&IN…", self)
         self.pin_action.triggered.connect(self.change_pin)
+        self.my_reminders_action = QAction("My &reminders…", self)
+        self.my_reminders_action.triggered.connect(self.my_reminders)
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -267,6 +342,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.lock_action)
         file_menu.addAction(self.password_action)
         file_menu.addAction(self.pin_action)
+        file_menu.addAction(self.my_reminders_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         timer_menu = self.menuBar().addMenu("&Stopwatch")
@@ -328,6 +404,7 @@ class MainWindow(QMainWindow):
         self._apply_actor()
         self.stopwatch.refresh()
         self._stale.clear()
+        self.reminders.reload()
         shown = self.current_page()
         for name, page in list(self._built_pages().items()):
             if not self.page_allowed(name):

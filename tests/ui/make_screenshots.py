@@ -843,6 +843,83 @@ def shortcut_dialogs(out: Path) -> None:
     dialog.close()
 
 
+def reminders_shots(out: Path, services: Services, clock: ShiftedClock) -> None:
+    """The Notifications panel with several reminders, and the practice's Reminders section
+    (issue #19): a callback due, a nudge, a stopwatch left running past its limit."""
+    from ccmdesk.models import Callback, Patient, Staff
+    from ccmdesk.services import Activity
+
+    nurse = services.staff.actor_for("rn-lee")
+    now = clock()
+    with services._db.session() as session:  # a callback as the call log would leave one
+        staff_id = session.query(Staff.id).filter(Staff.staff_id == "rn-lee").scalar()
+        patient_id = (
+            session.query(Patient.id).filter(Patient.care_manager_id == staff_id).first()[0]
+        )
+        session.add(
+            Callback(patient_id=patient_id, due_at=now - dt.timedelta(minutes=20),
+                     assigned_to_id=staff_id, note="Asked to be called after her lunch.",
+                     created_at=now - dt.timedelta(days=1), created_by="rn-lee")
+        )  # fmt: skip
+    services.notifications.check(nurse, Activity(active_minutes=12, in_front=True))
+    clock.advance(minutes=3)
+    window = MainWindow(
+        services,
+        nurse,
+        runner=InlineTaskRunner(),
+        state=GuiState(None),
+        monotonic=lambda: clock().timestamp(),
+    )
+    shown(window, 1280, 800)
+    settle()
+    window.stopwatch.start(services.minutes.worklist(nurse)[0].mrn)
+    for _ in range(64 * 60):  # the stopwatch's timer fires once a second
+        clock.advance(seconds=1)
+        window.stopwatch.ticked.emit()
+    window.reminders.check()
+    window.reminders.mark_read([window.reminders.inbox.rows[-1].id])  # one read: not bold
+    window.notifications_dock.show()
+    window.resizeDocks([window.notifications_dock], [380], Qt.Orientation.Horizontal)
+    window.show_page(WORKLIST)
+    save(window, out, "reminders-panel.png")
+    timer = window.stopwatch.running
+    if timer is not None:
+        services.stopwatch.discard(nurse, timer.entry_id, "screenshot")
+    window.settle_running_timer = lambda **_: True  # type: ignore[method-assign]
+    window.close()
+
+    window, page = window_on(services, "admin-patel", PRACTICE)
+    assert isinstance(page, PracticePage)
+    bar = page.scroll_area.verticalScrollBar()
+    bar.setValue(page.reminders_box.y() - 8)
+    save(window, out, "reminders-settings.png")
+    window.close()
+
+
+def reminders_tray(out: Path, services: Services) -> None:
+    """A reminder shown in the system tray for real (`reminders-tray`): needs a desktop with a
+    tray on the screen, e.g. Xvfb with openbox and trayer, and ImageMagick's `import`."""
+    import subprocess
+
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    if not QSystemTrayIcon.isSystemTrayAvailable():
+        print("no system tray on this screen: reminders-tray.png not made")
+        return
+    window = MainWindow(
+        services, services.staff.actor_for("rn-lee"), runner=InlineTaskRunner(),
+        state=GuiState(None),
+    )  # fmt: skip
+    shown(window, 1100, 700)
+    window.move(40, 40)
+    settle(1500)  # the tray icon docks
+    window.reminders.check()
+    settle(2500)  # the message balloon appears
+    subprocess.run(["import", "-window", "root", str(out / "reminders-tray.png")], check=True)
+    print(f"wrote {out / 'reminders-tray.png'}")
+    window.close()
+
+
 def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
@@ -956,6 +1033,8 @@ def main(out: Path) -> int:
         claims_and_payers(out, services)
         programs(out, services)
         bhi_stopwatch(out, services, clock)  # last: its BHI time is in no other screenshot
+        reminders_shots(out, services, clock)
+        reminders_tray(out, services)  # only where the screen has a system tray
     return 0
 
 

@@ -260,3 +260,16 @@ def test_the_bars_tooltip_never_reads_100_percent_before_the_threshold(qtbot) ->
     qtbot.addWidget(bar)
     bar.set_progress(1199 / 1200, ())  # 19:59 of 20 minutes
     assert bar.toolTip() == "99% of the next threshold"
+
+
+def test_falling_behind_shows_only_the_patients_short_of_a_threshold(page: WorklistPage) -> None:
+    assert not page.behind_box.isChecked()
+    page.show_falling_behind()
+    assert [row[0] for row in shown_rows(page)] == ["Pia Cole", "Zoë Schäfer", "Carl Adams"]
+    page.reload()  # the filter stays while the minutes are read again
+    assert len(shown_rows(page)) == 3
+    page.behind_box.setChecked(False)
+    assert shown_rows(page) == EXPECTED
+    page.show_falling_behind()
+    page.forget_person()  # the next person starts on the whole list
+    assert shown_rows(page) == EXPECTED

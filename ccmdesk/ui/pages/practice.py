@@ -59,6 +59,7 @@ from ccmdesk.ui.forms import (
     hint_label,
     show_failure,
 )
+from ccmdesk.ui.notifications import RemindersBox
 from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import PRACTICE, Changes, touches
 from ccmdesk.ui.widgets.ordered_list import OrderedListEditor
@@ -587,6 +588,17 @@ def _stopwatch_errors(errors: Sequence[FieldError]) -> tuple[list[FieldError], l
     return worded, rows
 
 
+def _reminder_errors(failure: ValidationFailed) -> str:
+    """The reminder settings' problems as one sentence (the section has few fields)."""
+    labels = {
+        "workday_start_minute": "the working day's start",
+        "workday_end_minute": "the working day's end",
+        "stopwatch_limit_minutes": "the stopwatch limit",
+        "nudge_after_minutes": "the \u201ctiming a call?\u201d delay",
+    }
+    return "; ".join(f"{labels.get(e.field, e.field)} {e.message}" for e in failure.errors) + "."
+
+
 class PracticePage(ServicesPage):
     """Administrators change the practice's name, numbers, time zone and claim settings, and
     the stopwatch's idle question and activity list; one Save keeps both or neither."""
@@ -637,6 +649,7 @@ class PracticePage(ServicesPage):
         lock_label.setObjectName("formLabel")
         lock_label.setBuddy(self.auto_lock)
         security.addRow(lock_label, lock_row)
+        self.reminders_box = RemindersBox()
         self.apcm = ApcmBox(self._services, self._actor)
         self.apcm.changed.connect(self.saved)
         self.backups = BackupsBox(self._services, self._actor)
@@ -661,6 +674,7 @@ class PracticePage(ServicesPage):
         column.addWidget(self.stopwatch_box)
         column.addWidget(self.attestation_box)
         column.addWidget(self.security_box)
+        column.addWidget(self.reminders_box)
         self.save_row = QWidget()
         self.save_row.setLayout(buttons)
         column.addWidget(self.save_row)
@@ -750,7 +764,7 @@ class PracticePage(ServicesPage):
         admin = allowed(self._actor(), Permission.MANAGE_PRACTICE)
         for part in (
             self.practice_box, *self.claims.boxes, self.stopwatch_box, self.attestation_box,
-            self.security_box, self.save_row, self.fees, self.backups,
+            self.security_box, self.reminders_box, self.save_row, self.fees, self.backups,
         ):  # fmt: skip
             part.setVisible(admin)
 
@@ -770,6 +784,7 @@ class PracticePage(ServicesPage):
             stopwatch = self._services.practice.stopwatch_settings()
             attestation = self._services.practice.attestation()
             auto_lock = self._services.practice.auto_lock_minutes()
+            reminders = self._services.notifications.settings()
         except Exception as error:
             show_failure(self, error)
             return
@@ -779,6 +794,7 @@ class PracticePage(ServicesPage):
         self.set_stopwatch_settings(stopwatch)
         self.attestation.setPlainText(attestation)
         self.auto_lock.setValue(auto_lock)
+        self.reminders_box.set_settings(reminders)
         self._clear_errors()
         self.status.setText("" if record else "The practice is not set up yet.")
         self._loaded = True
@@ -843,6 +859,15 @@ class PracticePage(ServicesPage):
             self.status.setText("Everything but the screen lock's minutes was saved.")
             self.saved.emit()
             show_failure(self, error)
+            return False
+        try:
+            self._services.notifications.save_settings(actor, self.reminders_box.settings())
+        except ServiceError as error:
+            self.status.setText(
+                "Everything but the reminder settings was saved: "
+                + (_reminder_errors(error) if isinstance(error, ValidationFailed) else str(error))
+            )
+            self.saved.emit()
             return False
         self._clear_errors()
         self.set_stopwatch_settings(saved)  # as stored: names trimmed

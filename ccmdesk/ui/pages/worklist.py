@@ -19,6 +19,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QPainter, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -284,8 +286,20 @@ class WorklistPage(ServicesPage):
         self.stack = MessageStack(self.table, self.empty_panel)
         self.message_label = self.stack.message_label
 
+        # What the "falling behind" reminder opens (docs/reminders.md).
+        self.behind_box = QCheckBox("Falling behind")
+        self.behind_box.setObjectName("fallingBehind")
+        self.behind_box.setToolTip(
+            "Only the patients short of their next threshold this month (not APCM)"
+        )
+        self._rows: Sequence[WorklistRow] = ()
+        self._zone: dt.tzinfo = dt.UTC
+        self.behind_box.toggled.connect(lambda _on: self._show_rows())
         layout = self._lay_out(self.start_button)
-        layout.addWidget(self.subtitle_label)
+        subtitle_row = QHBoxLayout()
+        subtitle_row.addWidget(self.subtitle_label, 1)
+        subtitle_row.addWidget(self.behind_box)
+        layout.addLayout(subtitle_row)
         layout.addWidget(self.stack, 1)
 
         self.start_button.clicked.connect(self.start_current)
@@ -305,10 +319,22 @@ class WorklistPage(ServicesPage):
             self.reload()
 
     def clear(self) -> None:
+        self._rows = ()
         self.model.set_rows([], dt.UTC)
 
     def forget_person(self) -> None:
         self.table.clearSelection()
+        self.behind_box.setChecked(False)
+
+    def show_falling_behind(self) -> None:
+        """Only the patients short of their next threshold: what the reminder opens."""
+        self.behind_box.setChecked(True)
+
+    def _show_rows(self) -> None:
+        rows = self._rows
+        if self.behind_box.isChecked():
+            rows = [r for r in rows if r.progress.aims and r.progress.seconds_short > 0]
+        self.model.set_rows(rows, self._zone)
 
     def reload(self) -> None:
         """Read this month's worklist again, keeping the chosen patient chosen."""
@@ -327,9 +353,11 @@ class WorklistPage(ServicesPage):
             return
         now, zone, month, rows = got
         today = now.astimezone(zone).date()
-        self.model.set_rows(rows, zone)
+        self._rows, self._zone = rows, zone
+        self._show_rows()
         self.subtitle_label.setText(subtitle_text(month, days_left(month, today), len(rows)))
         self.subtitle_label.show()
+        self.behind_box.show()
         # Schedulers see the list but keep no stopwatch.
         self.start_button.setVisible(allowed(self._actor(), Permission.RECORD_TIME))
         self.stack.setCurrentWidget(self.table if rows else self.empty_panel)
@@ -342,6 +370,7 @@ class WorklistPage(ServicesPage):
         self.stack.show_message(text)
         self.subtitle_label.hide()
         self.start_button.hide()
+        self.behind_box.hide()
 
     def message(self) -> str:
         """What the page says instead of a table ("" while it shows the table or is empty)."""
