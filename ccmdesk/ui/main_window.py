@@ -37,6 +37,7 @@ from ccmdesk.ui.pages.patients import PatientsPage
 from ccmdesk.ui.pages.table import (
     AUDIT,
     BILLING,
+    DASHBOARD,
     MY_DAY,
     PAGES,
     PATIENTS,
@@ -64,6 +65,7 @@ from ccmdesk.ui.widgets.roles import role_label
 __all__ = [
     "AUDIT",
     "BILLING",
+    "DASHBOARD",
     "MY_DAY",
     "PATIENTS",
     "PAYERS",
