@@ -140,7 +140,7 @@ class Services:
     def export(self) -> ExportService:
         from ccmdesk.services.export import ExportService
 
-        service = ExportService(self._db, self._clock, self.billing)
+        service = ExportService(self._db, self._clock, self.billing, dashboard=self.dashboard)
         service.notes = self.export_notes
         return service
 
