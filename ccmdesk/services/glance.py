@@ -35,7 +35,9 @@ def _short_months(months: list[str]) -> tuple[str, ...]:
     for index, month in enumerate(months):
         first, _ = month_days(month)
         name = MONTH_NAMES[first.month - 1][:3]
-        out.append(f"{name} '{first.year % 100:02d}" if index == 0 or first.month == 1 else name)
+        # A first December gives its year to the January beside it, not a label of its own.
+        dated = first.month == 1 or (index == 0 and first.month != 12)
+        out.append(f"{name} '{first.year % 100:02d}" if dated else name)
     return tuple(out)
 
 
@@ -45,7 +47,7 @@ def _minutes(board: Dashboard) -> Chart:
     seconds = {(w.staff_key, w.week): w.seconds for w in board.weeks}
     people = sorted(names, key=lambda key: (names[key].casefold(), key))
     return Chart(
-        title="Minutes per care manager per week",
+        title="Minutes per staff member per week",
         shape=Shape.GROUPED,
         unit=Unit.SECONDS,
         axis="Minutes",

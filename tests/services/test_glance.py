@@ -38,6 +38,13 @@ def test_amounts_are_cents_by_code_per_month_oldest_first() -> None:
     ]
 
 
+def test_a_first_december_leaves_the_year_to_the_january_beside_it() -> None:
+    months = tuple(replace(m, month=f"{2025 + (i > 0)}-{12 if i == 0 else i:02d}")
+                   for i, m in enumerate(BOARD.months))  # fmt: skip
+    chart = glance(replace(BOARD, months=months)).charts[AMOUNTS]
+    assert chart.categories[:3] == ("Dec", "Jan '26", "Feb")
+
+
 def test_bands_carry_what_each_can_still_reach() -> None:
     chart = glance(BOARD).charts[BANDS]
     assert chart.series[0].values == (8, 5, 14, 6, 4)

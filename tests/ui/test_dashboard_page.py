@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -93,6 +94,22 @@ def test_the_tiles_show_the_months_counts_and_amount(page: DashboardPage) -> Non
     assert page.status_label.text().startswith("March 2026")
 
 
+def test_the_page_opens_on_the_month_under_way_even_early_in_it(qtbot: QtBot) -> None:
+    # Billing opens on the month before until the 10th; the dashboard is about what can still
+    # be reached, so it opens on this one.
+    early = dt.date(2026, 4, 3)
+    loads = Loads({"2026-04": replace(BOARD, month="2026-04")})
+    page = DashboardPage(
+        NoServices(),  # type: ignore[arg-type]
+        lambda: SOMEONE,
+        InlineTaskRunner(),
+        today=lambda: early,
+        load=loads,
+    )
+    qtbot.addWidget(page)
+    assert loads.asked == ["2026-04"] and page.current_month() == "2026-04"
+
+
 def test_minutes_per_person_per_week_are_grouped_bars_in_minutes(page: DashboardPage) -> None:
     card = page.cards[0]
     ticks = card.category_axis._tickLevels[0]
@@ -157,8 +174,14 @@ def test_enrolment_is_horizontal_bars_from_offered_to_revoked(page: DashboardPag
 
 
 def test_show_as_table_swaps_every_chart_for_its_figures(page: DashboardPage) -> None:
+    def places() -> list[tuple[int, int]]:
+        grid = page._grid
+        return [grid.getItemPosition(grid.indexOf(card))[:2] for card in page.cards]
+
+    assert places() == [(1, 0), (1, 1), (2, 0), (2, 1)]  # two charts a row
     page.table_box.setChecked(True)
     assert all(card.stack.currentWidget() is card.table for card in page.cards)
+    assert places() == [(1, 0), (2, 0), (3, 0), (4, 0)]  # a table a row, the page's width
     page.table_box.setChecked(False)
     assert all(card.stack.currentWidget() is card.plot_widget for card in page.cards)
 

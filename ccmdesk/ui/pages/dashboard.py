@@ -83,8 +83,11 @@ class DashboardPage(QWidget):
 
         heading = QLabel("Dashboard")
         heading.setObjectName("pageHeading")
-        self.month_box = MonthBox(self._today())
+        day = self._today()
+        self.month_box = MonthBox(day)
         self.month_box.setObjectName("dashboardMonth")
+        # The month under way, unlike billing's default: what can still be reached this month.
+        self.month_box.choose(f"{day.year:04d}-{day.month:02d}")
         self.table_box = QCheckBox("Show as table")
         self.table_box.setToolTip("Every chart's exact figures, as tables.")
         self.refresh_button = QPushButton("Refresh")
@@ -114,10 +117,10 @@ class DashboardPage(QWidget):
         grid.setHorizontalSpacing(16)
         grid.setVerticalSpacing(16)
         grid.addLayout(tile_row, 0, 0, 1, 2)
-        for index, card in enumerate(self.cards):
-            grid.addWidget(card, 1 + index // 2, index % 2)
         for column in (0, 1):
             grid.setColumnStretch(column, 1)
+        self._grid = grid
+        self._place_cards(columns=2)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -184,7 +187,16 @@ class DashboardPage(QWidget):
             card.clear()
         self.body.setVisible(False)
 
+    def _place_cards(self, columns: int) -> None:
+        for index, card in enumerate(self.cards):
+            self._grid.removeWidget(card)
+            row, column = 1 + index // columns, index % columns
+            self._grid.addWidget(card, row, column, 1, 3 - columns)
+
     def _show_tables(self, as_table: bool) -> None:
+        # Tables one under another, the page's full width: a column per person or per code
+        # then fits without cutting its heading short.
+        self._place_cards(columns=1 if as_table else 2)
         for card in self.cards:
             card.show_table(as_table)
 
