@@ -912,7 +912,7 @@ def glance_page(
     glance: Glance, practice: str, s: dict[str, ParagraphStyle], width: float
 ) -> list[Flowable]:
     """The month's tiles and its four charts, drawn with reportlab's own charts, on a page of
-    their own (the dashboard's figures: docs/formats.md, "The month at a glance")."""
+    their own (docs/formats.md, "The handoff report's first page")."""
     tiles = Table(
         [
             [Paragraph(text(t.value), s["tile"]) for t in glance.tiles],
@@ -957,7 +957,10 @@ def glance_page(
         Paragraph(
             text(
                 "The dashboard's figures for the month, counted as the billing panel counts "
-                "them; the pages after this one list each patient."
+                "them: Billable is every month that bills anything (general BHI alone "
+                "included) and Signed every signed month, where the next page counts "
+                "care-management months and general BHI apart. The pages after it list each "
+                "patient."
             ),
             s["muted"],
         ),
