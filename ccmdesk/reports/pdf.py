@@ -13,6 +13,9 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from pypdf import PdfReader, PdfWriter
+from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import LETTER
@@ -27,6 +30,7 @@ from reportlab.platypus import (
     Flowable,
     KeepTogether,
     LongTable,
+    PageBreak,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -34,6 +38,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from ccmdesk.reports.glance import Chart, Glance, Shape, Unit, colour, scaled
 from ccmdesk.rules.billing import dollars
 from ccmdesk.rules.claims import POINTER_LETTERS
 
@@ -91,6 +96,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5),
         "muted": ParagraphStyle("muted", parent=base, fontSize=7.5, leading=9.5, textColor=MUTED),
         "title": ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=15, leading=19),
+        "tile": ParagraphStyle("tile", parent=base, fontName=BOLD, fontSize=14, leading=18),
         "h2": ParagraphStyle(
             "h2", parent=base, fontName=BOLD, fontSize=10.5, leading=14, spaceBefore=8, spaceAfter=3
         ),
@@ -769,6 +775,7 @@ class Handoff:
     created: dt.datetime | None = None
     claims: ClaimFileNotes | None = None  # None: the report says nothing of claim files
     visit_claims: tuple[VisitClaim, ...] = ()  # "Add to the visit's claim"
+    glance: Glance | None = None  # the first page's charts; None: no such page
 
 
 def handoff_pdf(report: Handoff) -> bytes:
@@ -785,7 +792,10 @@ def handoff_pdf(report: Handoff) -> bytes:
     bhi_billable = len(report.billable) - len(billable)
     signed = sum(1 for row in billable if row.signed)
     total = sum(cents for _, cents in report.amount_by_code)
-    story: list[Flowable] = [
+    story: list[Flowable] = []
+    if report.glance is not None:
+        story += glance_page(report.glance, report.practice, s, width)
+    story += [
         para(report.practice, "muted"),
         para(f"Billing handoff · {report.month_name}", "title"),
         Spacer(1, 6),
@@ -888,6 +898,180 @@ def handoff_pdf(report: Handoff) -> bytes:
         report.created,
     )
     return attach(pdf, report.attachments)
+
+
+# --- the month at a glance (the handoff's first page) -----------------------------------------
+
+CHART_HEIGHT = 3.45 * inch
+CHART_GAP = 0.2 * inch
+TICK_SIZE = 6.5
+LEGEND_COLUMNS = 3  # room for a person's whole name beside its swatch
+
+
+def glance_page(
+    glance: Glance, practice: str, s: dict[str, ParagraphStyle], width: float
+) -> list[Flowable]:
+    """The month's tiles and its four charts, drawn with reportlab's own charts, on a page of
+    their own (docs/formats.md, "The handoff report's first page")."""
+    tiles = Table(
+        [
+            [Paragraph(text(t.value), s["tile"]) for t in glance.tiles],
+            [Paragraph(text(t.label), s["muted"]) for t in glance.tiles],
+        ],
+        colWidths=[width / len(glance.tiles)] * len(glance.tiles),
+    )
+    tiles.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), SHADE),
+                ("LINEAFTER", (0, 0), (-2, -1), 2, colors.white),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, 0), 6),
+                ("BOTTOMPADDING", (0, -1), (-1, -1), 6),
+            ]
+        )
+    )
+    half = (width - CHART_GAP) / 2
+    drawings = [_chart_drawing(chart, half, CHART_HEIGHT) for chart in glance.charts]
+    grid = Table(
+        [drawings[i : i + 2] for i in range(0, len(drawings), 2)],
+        colWidths=[half + CHART_GAP / 2] * 2,
+    )
+    grid.setStyle(
+        TableStyle(
+            [
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), CHART_GAP / 2),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return [
+        Paragraph(text(practice), s["muted"]),
+        Paragraph(text(f"The month at a glance · {glance.month_name}"), s["title"]),
+        Spacer(1, 8),
+        tiles,
+        Spacer(1, 6),
+        grid,
+        Paragraph(
+            text(
+                "The dashboard's figures for the month, counted as the billing panel counts "
+                "them: Billable is every month that bills anything (general BHI alone "
+                "included) and Signed every signed month, where the next page counts "
+                "care-management months and general BHI apart. The pages after it list each "
+                "patient."
+            ),
+            s["muted"],
+        ),
+        PageBreak(),
+    ]
+
+
+def _chart_drawing(chart: Chart, width: float, height: float) -> Drawing:
+    """One chart with its title and its legend; a sentence in its place when it is empty."""
+    drawing = Drawing(width, height)
+    drawing.add(String(0, height - 10, chart.title, fontName=BOLD, fontSize=8.5, fillColor=INK))
+    drawing.add(
+        String(0, height - 22, chart.axis, fontName=FONT, fontSize=TICK_SIZE, fillColor=MUTED)
+    )
+    if chart.is_empty:
+        if chart.footnote:
+            drawing.add(
+                String(0, 2, chart.footnote, fontName=FONT, fontSize=TICK_SIZE, fillColor=MUTED)
+            )
+        drawing.add(
+            String(width / 2, height / 2, chart.empty, fontName=FONT, fontSize=8,
+                   fillColor=MUTED, textAnchor="middle")
+        )  # fmt: skip
+        return drawing
+    legend = len(chart.series) > 1
+    legend_rows = (len(chart.series) + LEGEND_COLUMNS - 1) // LEGEND_COLUMNS if legend else 0
+    # Twelve months' names side by side would run into each other: the year goes below.
+    names = [c.replace(" '", "\n'") for c in chart.categories]
+    lines = max((n.count("\n") + 1 for n in names), default=1)
+    # From the foot up: a footnote, the legend's rows, the category axis's label, the
+    # categories' names.
+    bottom = 4 + 11 * legend_rows
+    if chart.footnote:
+        drawing.add(
+            String(0, 2, chart.footnote, fontName=FONT, fontSize=TICK_SIZE, fillColor=MUTED)
+        )
+        bottom += 10
+    if chart.category_axis:
+        drawing.add(
+            String(width / 2, bottom + 2, chart.category_axis, fontName=FONT,
+                   fontSize=TICK_SIZE, fillColor=MUTED, textAnchor="middle")
+        )  # fmt: skip
+        bottom += 11
+    if chart.shape is not Shape.FUNNEL:
+        bottom += 8 * lines + 4
+    else:
+        bottom += 12  # the value axis's numbers
+    top = height - 30
+    plot: Any
+    if chart.shape is Shape.FUNNEL:
+        plot = HorizontalBarChart()
+        plot.x, plot.y = 78, bottom
+        plot.width, plot.height = width - plot.x - 24, top - bottom
+        # The first category on top, as it is read.
+        plot.categoryAxis.reverseDirection = 1
+        plot.barLabelFormat = lambda value: f"{value:,.0f}"
+        plot.barLabels.boxAnchor = "w"
+        plot.barLabels.dx = 3
+    else:
+        plot = VerticalBarChart()
+        plot.x, plot.y = 34, bottom
+        plot.width, plot.height = width - plot.x - 4, top - bottom - (10 if chart.notes else 0)
+        if chart.shape is Shape.STACKED:
+            plot.categoryAxis.style = "stacked"
+        if chart.notes:
+            plot.barLabelArray = [list(chart.notes)]
+            plot.barLabelFormat = "values"
+            plot.barLabels.boxAnchor = "s"
+            plot.barLabels.dy = 2
+    plot.data = [tuple(scaled(v, chart.unit) for v in series.values) for series in chart.series]
+    plot.categoryAxis.categoryNames = names
+    plot.barLabels.fontName = FONT
+    plot.barLabels.fontSize = TICK_SIZE
+    plot.barLabels.fillColor = INK
+    plot.valueAxis.valueMin = 0
+    plot.valueAxis.rangeRound = "ceiling"  # the tallest bar under a ruled line, not at the top
+    plot.valueAxis.labelTextFormat = (
+        (lambda value: f"${value:,.0f}") if chart.unit is Unit.CENTS else (lambda v: f"{v:,.0f}")
+    )
+    for axis in (plot.categoryAxis, plot.valueAxis):
+        axis.labels.fontName = FONT
+        axis.labels.fontSize = TICK_SIZE
+        axis.labels.fillColor = INK
+        axis.strokeColor = RULE
+    plot.valueAxis.visibleGrid = 1
+    plot.valueAxis.gridStrokeColor = RULE
+    plot.valueAxis.gridStrokeWidth = 0.25
+    plot.categoryAxis.visibleTicks = 0
+    plot.groupSpacing = 4
+    for index in range(len(chart.series)):
+        plot.bars[index].fillColor = colors.HexColor(colour(index))
+        plot.bars[index].strokeColor = None
+    drawing.add(plot)
+    if legend:
+        key = Legend()
+        key.x, key.y = 4, 4 + 11 * legend_rows + (10 if chart.footnote else 0)
+        key.fontName, key.fontSize = FONT, TICK_SIZE
+        key.fillColor = INK
+        key.alignment = "right"
+        key.columnMaximum = legend_rows
+        key.deltax = round((width - 8) / LEGEND_COLUMNS)
+        key.dx = key.dy = 6
+        key.dxTextSpace = 4
+        key.deltay = 11
+        key.boxAnchor = "nw"
+        key.colorNamePairs = [
+            (colors.HexColor(colour(i)), clipped(s.name, FONT, TICK_SIZE, key.deltax - 16))
+            for i, s in enumerate(chart.series)
+        ]
+        drawing.add(key)
+    return drawing
 
 
 def _marked(row: HandoffRow) -> str:

@@ -57,7 +57,9 @@ from ccmdesk.services.billing.plumbing import collector_paused
 from ccmdesk.services.claim_files import ClaimFile, payer_claims, write_claim_files
 from ccmdesk.services.claims import SIGNATURE, ClaimStatus, practice_claim_settings
 from ccmdesk.services.context import Actor, Clock, Permission
+from ccmdesk.services.dashboard import DashboardService
 from ccmdesk.services.errors import ServiceError
+from ccmdesk.services.glance import glance
 from ccmdesk.services.review import log_lines_of
 from ccmdesk.services.staging import Finished, Staging
 
@@ -291,10 +293,17 @@ class ExportService(ServiceBase):
     """Billing staff export a month: what the billing system imports without retyping."""
 
     def __init__(
-        self, db: Database, clock: Clock, billing: BillingService, workers: int | None = None
+        self,
+        db: Database,
+        clock: Clock,
+        billing: BillingService,
+        workers: int | None = None,
+        dashboard: DashboardService | None = None,
     ) -> None:
         super().__init__(db, clock)
         self._billing = billing
+        # The handoff's first page: the dashboard's figures, read in the export's transaction.
+        self._dashboard = dashboard or DashboardService(db, clock, billing)
         # None: one process per core once there are enough superbills to be worth it.
         self.workers = workers
         # The data folder's exports-under-way: each export notes its folder there while it
@@ -400,6 +409,9 @@ class ExportService(ServiceBase):
                     if not row.result.bills:
                         lines += describe.claim_lines(row)
                 minutes = _staff_minutes(session, month, zone, describe.staff)
+                # In the same transaction as the rows: the first page's totals are the
+                # handoff's own.
+                board = self._dashboard.compute_in(session, month)
                 practice_name = practice.name
             total = len(claimed) + 1
             names = superbill_names([r.mrn for r in claimed])
@@ -443,6 +455,7 @@ class ExportService(ServiceBase):
                 created=now,
                 audit_head=head or "",
                 claims=claim_notes,
+                glance=glance(board),
                 attachments={
                     f"handoff-{month}.csv": handoff_file,
                     f"claim-lines-{month}.csv": claims_file,

@@ -55,6 +55,7 @@ from ccmdesk.ui.pages.patients import PatientsPage
 from ccmdesk.ui.pages.table import (
     AUDIT,
     BILLING,
+    DASHBOARD,
     MY_DAY,
     PAGES,
     PATIENTS,
@@ -84,6 +85,7 @@ from ccmdesk.ui.widgets.roles import role_label
 __all__ = [
     "AUDIT",
     "BILLING",
+    "DASHBOARD",
     "MY_DAY",
     "PATIENTS",
     "PAYERS",

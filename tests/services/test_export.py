@@ -393,3 +393,36 @@ def test_a_payer_renamed_in_the_payer_list_prints_by_its_new_name(
     assert {line["payer"] for line in lines if line["mrn"] == "S02"} == {
         "Medicare Part B (Noridian)"
     }
+
+
+def test_the_handoffs_first_page_is_the_month_at_a_glance_with_its_own_totals(
+    team: Services, tmp_path: Path
+) -> None:
+    from pypdf import PdfReader
+
+    from ccmdesk.rules.billing import dollars
+
+    team.review.sign(DOCTOR, "S02", MONTH)
+    team.export.export(BILLER, MONTH, tmp_path)
+    pages = [p.extract_text() for p in PdfReader(tmp_path / f"handoff-{MONTH}.pdf").pages]
+    first, second = pages[0].splitlines(), pages[1].splitlines()
+    assert "The month at a glance · March 2026" in first
+    assert "Billing handoff · March 2026" in second
+    # The tiles: a row of figures over a row of what they count.
+    start = first.index("Enrolled")
+    tiles = dict(zip(first[start : start + 5], first[start - 5 : start], strict=True))
+
+    def handoff(label: str) -> str:
+        return second[second.index(label) + 1]
+
+    # Billable as the billing panel counts it: months that bill anything, BHI alone included.
+    panel = team.billing.month(BILLER, MONTH)
+    assert tiles["Billable"] == str(sum(1 for r in panel.rows if r.result.bills)) == "17"
+    assert tiles["Signed"] == handoff("Billable and signed") == "1"
+    # The same amount as the handoff's "Expected in all", the billing panel and the CSV.
+    expected = panel.amount_cents
+    csv_total = sum(int(r["amount_cents"] or 0) for r in read(tmp_path / f"handoff-{MONTH}.csv"))
+    assert tiles["Expected this month"] == handoff("Expected in all") == dollars(expected)
+    assert csv_total == expected
+    for title in ("Minutes per staff member per week", "Expected amount by code, last 12 months"):
+        assert title in first

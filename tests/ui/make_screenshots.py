@@ -33,6 +33,7 @@ from ccmdesk.ui.import_dialog import ImportProblemsDialog
 from ccmdesk.ui.main_window import (
     AUDIT,
     BILLING,
+    DASHBOARD,
     MY_DAY,
     PATIENTS,
     PAYERS,
@@ -46,6 +47,7 @@ from ccmdesk.ui.main_window import (
 from ccmdesk.ui.month_facts import MonthFactsDialog
 from ccmdesk.ui.pages.audit import AuditPage
 from ccmdesk.ui.pages.billing import ALL, BHI, PAYS_MORE, PROGRAM, BillingPage
+from ccmdesk.ui.pages.dashboard import DashboardPage
 from ccmdesk.ui.pages.patients import PatientsPage
 from ccmdesk.ui.pages.payers import PayerDialog, PayersPage
 from ccmdesk.ui.pages.practice import PracticePage
@@ -416,6 +418,22 @@ def billing(out: Path, services: Services) -> None:
     facts.reason.setText("TCM billed after the 12 Oct discharge")
     save(facts, out, "month-facts.png")
     facts.close()
+    window.close()
+
+
+def dashboard_overview(out: Path, services: Services) -> None:
+    """The dashboard on a 1366×768 laptop, as the billing lead sees it: the charts, scrolled to
+    the top, then the same figures as tables."""
+    window, page = window_on(services, "bill-chen", DASHBOARD, 1366)
+    window.resize(1366, 740)  # the screen less the desktop's own bars
+    assert isinstance(page, DashboardPage)
+    assert page.glance is not None
+    save(window, out, "dashboard.png")
+    page.body.parentWidget().parentWidget().verticalScrollBar().setValue(10_000)  # type: ignore[union-attr]
+    save(window, out, "dashboard-lower.png")
+    page.table_box.setChecked(True)
+    page.body.parentWidget().parentWidget().verticalScrollBar().setValue(0)  # type: ignore[union-attr]
+    save(window, out, "dashboard-table.png")
     window.close()
 
 
@@ -1025,6 +1043,7 @@ def main(out: Path) -> int:
 
         window.close()
         billing(out, services)
+        dashboard_overview(out, services)
         billing_programs(out, services)
         waivers_and_enrolment(out, services)
         stopwatch(out, services, clock)

@@ -13,6 +13,7 @@ from ccmdesk.ui.import_dialog import ImportProblemsDialog
 from ccmdesk.ui.main_window import (
     AUDIT,
     BILLING,
+    DASHBOARD,
     FRAME_ALLOWANCE,
     MY_DAY,
     PATIENTS,
@@ -51,7 +52,8 @@ def patients_page(window: MainWindow) -> PatientsPage:
 def test_an_administrator_sees_every_page_and_the_import(make_window, admin) -> None:
     window = make_window(admin)
     assert set(window.pages) == {PATIENTS}  # the others are built when first opened
-    assert window.visible_pages() == [PATIENTS, REVIEW, BILLING, PAYERS, AUDIT, STAFF, PRACTICE]
+    assert window.visible_pages() == [
+        PATIENTS, REVIEW, BILLING, DASHBOARD, PAYERS, AUDIT, STAFF, PRACTICE]  # fmt: skip
     assert window.import_action.isVisible()
     assert window.windowTitle() == "Harbor Family Practice — ccmdesk"
     assert window.practice_label.text() == "Harbor Family Practice"
@@ -64,9 +66,12 @@ def test_an_administrator_sees_every_page_and_the_import(make_window, admin) -> 
 @pytest.mark.parametrize(
     ("staff_id", "pages"),
     [
-        ("rn-lee", [PATIENTS, WORKLIST, MY_DAY, WEEK]),
-        ("dr-okafor", [PATIENTS, WORKLIST, MY_DAY, WEEK, REVIEW, BILLING, AUDIT, PRACTICE]),
-        ("bill-chen", [PATIENTS, BILLING, PAYERS, AUDIT]),
+        ("rn-lee", [PATIENTS, WORKLIST, MY_DAY, WEEK, DASHBOARD]),
+        (
+            "dr-okafor",
+            [PATIENTS, WORKLIST, MY_DAY, WEEK, REVIEW, BILLING, DASHBOARD, AUDIT, PRACTICE],
+        ),
+        ("bill-chen", [PATIENTS, BILLING, DASHBOARD, PAYERS, AUDIT]),
     ],
 )
 def test_others_see_patients_and_their_own_time(
@@ -98,7 +103,7 @@ def test_switch_user_follows_the_new_persons_role(qtbot, make_window, admin) -> 
     assert changes == [window.actor()]
     assert window.user_label.text() == "Wei Chen · Billing"
     assert window.status_user.text() == "Signed in as Wei Chen (Billing)"
-    assert window.visible_pages() == [PATIENTS, BILLING, PAYERS, AUDIT]
+    assert window.visible_pages() == [PATIENTS, BILLING, DASHBOARD, PAYERS, AUDIT]
     assert window.current_page() == PATIENTS  # the practice page went away with the role
     assert patients_page(window).new_button.isHidden()
     assert not window.import_action.isVisible()
@@ -226,7 +231,7 @@ def test_an_admin_who_demotes_themself_loses_the_admin_pages_at_once(
     services.staff.save(admin, dataclasses.replace(me, role="billing"), is_new=False)
     staff_page.member_saved.emit(admin.key)
     assert window.actor().role == "billing"
-    assert window.visible_pages() == [PATIENTS, BILLING, PAYERS, AUDIT]
+    assert window.visible_pages() == [PATIENTS, BILLING, DASHBOARD, PAYERS, AUDIT]
     assert window.current_page() == PATIENTS
     assert window.user_label.text().endswith("· Billing")
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 PATIENTS, WORKLIST, MY_DAY, BILLING = "patients", "worklist", "my_day", "billing"
 REVIEW, AUDIT, STAFF, PRACTICE = "review", "audit", "staff", "practice"
-PAYERS, WEEK = "payers", "week"
+PAYERS, WEEK, DASHBOARD = "payers", "week", "dashboard"
 
 
 class Page(Protocol):
@@ -119,6 +119,12 @@ def _billing(host: PageHost) -> QWidget:
     return page
 
 
+def _dashboard(host: PageHost) -> QWidget:
+    from ccmdesk.ui.pages.dashboard import DashboardPage
+
+    return DashboardPage(host.services, host.actor, host.runner)
+
+
 def _payers(host: PageHost) -> QWidget:
     from ccmdesk.ui.pages.payers import PayersPage
 
@@ -161,6 +167,8 @@ PAGES: tuple[PageSpec, ...] = (
     # The signing practitioner's page; administrators use it to unlock a signed month.
     PageSpec(REVIEW, "Monthly review", Permission.UNLOCK_MONTH, _review),
     PageSpec(BILLING, "Billing", Permission.VIEW_BILLING, _billing),
+    # The month at a glance; no patient names, so the care team sees it too.
+    PageSpec(DASHBOARD, "Dashboard", Permission.VIEW_DASHBOARD, _dashboard),
     # Billing staff and administrators keep the payer list (docs/payers.md); others read it
     # through the patient editor and the patient list's filter.
     PageSpec(PAYERS, "Payers", Permission.MANAGE_PAYERS, _payers, reads_when_shown=True),
