@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from ccmdesk.db import Database
 from ccmdesk.services.audit import AuditFilter, AuditRow, AuditService, ChainCheck
+from ccmdesk.services.billing.cache import EvaluationCache
 from ccmdesk.services.billing.closing import ClosingService, MonthState
 from ccmdesk.services.billing.evaluation import BillingMonth, BillingRow, BillingService
 from ccmdesk.services.billing.family import FamilyService
@@ -19,6 +20,7 @@ from ccmdesk.services.billing.month_facts import (
     MonthFactsService,
 )
 from ccmdesk.services.context import Actor, Clock, Permission, allowed, utc_now
+from ccmdesk.services.dashboard import Dashboard, DashboardService
 from ccmdesk.services.enrolment import Enrolment, EnrolmentService, EnrolmentStep
 from ccmdesk.services.errors import (
     ImportFailed,
@@ -65,9 +67,13 @@ class Services:
         self.practice = PracticeService(db, clock)
         self.staff = StaffService(db, clock)
         self.payers = PayerService(db, clock)
-        self.billing = BillingService(db, clock)
+        # One cache of month evaluations for the dashboard, the worklist and the billing
+        # service (docs/dashboard.md, "The evaluation cache").
+        self.evaluations = EvaluationCache()
+        self.billing = BillingService(db, clock, self.evaluations)
         self.patients = PatientService(db, clock, self.billing)
         self.minutes = MinutesService(db, clock)
+        self.dashboard = DashboardService(db, clock, self.billing)
         # Patients' time, a service per use case (ccmdesk.services.time).
         self.stopwatch = StopwatchService(db, clock, self.minutes)
         self.entries = EntryService(db, clock)
@@ -159,6 +165,7 @@ __all__ = [
     "BillingMonth",
     "BillingRow",
     "ChainCheck",
+    "Dashboard",
     "Enrolment",
     "EnrolmentStep",
     "EntryRow",

@@ -69,6 +69,7 @@ CALLS: dict[Permission, Call] = {
     Permission.IMPORT_DATA: lambda s, a, _: s.imports.import_data(a, []),
     Permission.RECORD_TIME: lambda s, a, _: s.stopwatch.open_timers(a),
     Permission.VIEW_WORKLIST: lambda s, a, _: s.minutes.worklist(a, MONTH),
+    Permission.VIEW_DASHBOARD: lambda s, a, _: s.dashboard.month(a, MONTH),
     Permission.VIEW_BILLING: lambda s, a, _: s.billing.month(a, MONTH),
     Permission.SET_MONTH_FACTS: lambda s, a, _: s.month_facts.save(
         a, "P1", MONTH, changed(s, billed_elsewhere=True)
@@ -167,6 +168,7 @@ SPEC = {
     Permission.IMPORT_DATA: ADMIN,
     Permission.RECORD_TIME: CLINICAL | PRACTITIONER,
     Permission.VIEW_WORKLIST: CLINICAL | PRACTITIONER | SCHEDULER,
+    Permission.VIEW_DASHBOARD: CLINICAL | PRACTITIONER | BILLING | ADMIN,
     Permission.VIEW_BILLING: PRACTITIONER | BILLING | ADMIN,
     Permission.SET_MONTH_FACTS: BILLING | ADMIN,
     Permission.ATTEST_COMPLEXITY: PRACTITIONER,

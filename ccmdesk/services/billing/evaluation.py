@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
+from ccmdesk.db import Database
 from ccmdesk.models import Patient
 from ccmdesk.rules.billing import (
     Columns,
@@ -26,12 +27,13 @@ from ccmdesk.rules.intervals import month_of
 from ccmdesk.rules.validation import parse_list
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
 from ccmdesk.services.billing import queries
+from ccmdesk.services.billing.cache import EvaluationCache, Stamp, read_stamp
 from ccmdesk.services.billing.capabilities import family_refusal
 from ccmdesk.services.billing.comparison import SwitchGain, switch_gains
 from ccmdesk.services.billing.plumbing import beside, collector_paused
 from ccmdesk.services.billing.queries import MonthFactsRows, PatientRows, Programs, Stays, Waivers
 from ccmdesk.services.claims import ClaimStatus, claim_reads, statuses_from
-from ccmdesk.services.context import Actor, Permission
+from ccmdesk.services.context import Actor, Clock, Permission, utc_now
 from ccmdesk.services.errors import NotFound
 from ccmdesk.services.refusals import message
 
@@ -108,6 +110,20 @@ def amount_by_code(rows: Iterable[BillingRow]) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
+class Evaluated:
+    """A whole month's enrolled or active rows as the billing panel evaluates them, with what
+    they were evaluated from: for the dashboard and the worklist, through the cache."""
+
+    m: Month
+    rows: list[BillingRow]
+    closed: bool
+    key: Hashable  # the cache key: the month and the database stamp it was read at
+
+    def amount_by_code(self) -> dict[str, int]:
+        return amount_by_code(self.rows)
+
+
+@dataclass(frozen=True)
 class _Patient:
     id: int
     mrn: str
@@ -121,6 +137,35 @@ class _Patient:
 
 class BillingService(ServiceBase):
     """Evaluates months with a few set-based queries, never one query per patient."""
+
+    def __init__(
+        self, db: Database, clock: Clock = utc_now, cache: EvaluationCache | None = None
+    ) -> None:
+        super().__init__(db, clock)
+        # Shared with the dashboard and the worklist (docs/dashboard.md, "The evaluation
+        # cache"); a service of its own when none is handed in.
+        self.cache = cache if cache is not None else EvaluationCache()
+
+    def evaluated_in(self, session: Session, month: str, stamp: Stamp | None = None) -> Evaluated:
+        """The whole month (the rows BillingService.month shows), inside the caller's
+        transaction, from the cache when nothing it reads has changed since it was
+        evaluated: the key is read in the same transaction."""
+        m, dos_rule, closed = queries.month_context(session, month)
+        now = int(self._now().timestamp())
+        key = (stamp or read_stamp(session)).for_month(m, now)
+        segments = self.segments_in(session, m, key, now)
+        rows = self.cache.part(
+            key,
+            "rows",
+            lambda: self._evaluate(session, m, dos_rule, None, False, read=segments)[0],
+        )
+        return Evaluated(m, rows, closed, key)
+
+    def segments_in(
+        self, session: Session, m: Month, key: Hashable, now: int
+    ) -> dict[int, Columns]:
+        """Every patient's segments touching the month (queries.work), through the cache."""
+        return self.cache.part(key, "segments", lambda: queries.work(session, m, now, None))
 
     def month(self, actor: Actor, month: str) -> BillingMonth:
         """Every enrolled or active patient's month, evaluated."""
@@ -176,8 +221,10 @@ class BillingService(ServiceBase):
         every: bool,
         *,
         claims: bool = False,
+        read: dict[int, Columns] | None = None,
     ) -> tuple[list[BillingRow], dict[str, ClaimStatus]]:
-        """The rows, and with `claims` every patient's claim status for the month."""
+        """The rows, and with `claims` every patient's claim status for the month; from
+        `read` when the caller has read the month's already."""
         now = int(self._now().timestamp())
         patient_rows, conditions = queries.patient_rows(session, which)
         # A subset's ids narrow the other queries; the whole practice needs no list.
@@ -185,16 +232,20 @@ class BillingService(ServiceBase):
         months, stays, signed = queries.month_rows(session, m, ids)
         waivers = queries.waivers(session, m.month, ids)
         programs = queries.programs(session, m.month, ids)
+
         # Preparing 10,000 patients (their facts, blocks and open families) is Python work,
         # and SQLite builds the month's segments with the interpreter lock released: a helper
         # thread does the one while this thread waits on the other, on the second core. The
         # helper touches no database.
-        prepared, work = beside(
-            lambda: _prepare(
+        def prepared_() -> list[tuple[_Patient, bool, Prepared]]:
+            return _prepare(
                 m, dos_rule, patient_rows, conditions, months, stays, signed, waivers, programs
-            ),
-            lambda: queries.work(session, m, now, ids),
-        )
+            )
+
+        if read is not None:
+            prepared, work = prepared_(), read
+        else:
+            prepared, work = beside(prepared_, lambda: queries.work(session, m, now, ids))
         rows: list[BillingRow] = []
         none = Columns([], [], [], [])
         for p, enrolled, patient_month in prepared:

@@ -1,0 +1,124 @@
+"""The dashboard's figures against the billing engine, and the evaluation cache behind them."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from ccmdesk.db import Database
+from ccmdesk.services import Actor, PermissionDenied, Services
+from ccmdesk.services.dashboard import (
+    MINUTES_BANDS,
+    counts_of,
+    previous_months,
+    split_by_week,
+)
+from tests.helpers.common import BILLER, CLI, FAST_HASHER, NOW, NURSE
+
+MONTH = "2026-04"  # NOW's month: the demo's open month, with days left
+
+
+@pytest.fixture
+def demo(db: Database) -> Services:
+    services = Services(db, clock=lambda: NOW, hasher=FAST_HASHER)
+    services.demo.create(CLI)
+    return services
+
+
+def handoff_cents(path: Path) -> int:
+    with path.open(newline="", encoding="utf-8") as file:
+        return sum(int(row["amount_cents"]) for row in csv.DictReader(file))
+
+
+@pytest.mark.parametrize("month", ["2026-03", MONTH])
+def test_the_dashboard_the_billing_panel_and_the_handoff_give_the_same_month(
+    demo: Services, month: str, tmp_path: Path
+) -> None:
+    dashboard = demo.dashboard.month(CLI, month)
+    panel = demo.billing.month(CLI, month)
+    assert dashboard.counts == counts_of(panel.rows)
+    assert dashboard.counts.billable == panel.billable > 0
+    assert dashboard.amount_cents == panel.amount_cents > 0
+    assert dashboard.months[-1].cents_by_code == panel.amount_by_code()
+    assert dashboard.months[-1].total_cents == panel.amount_cents
+    demo.export.export(CLI, month, tmp_path, allow_open_month=True)
+    assert handoff_cents(tmp_path / f"handoff-{month}.csv") == dashboard.amount_cents
+
+
+def test_the_twelve_months_are_each_months_billing_panel(demo: Services) -> None:
+    dashboard = demo.dashboard.month(CLI, MONTH)
+    assert [m.month for m in dashboard.months] == previous_months(MONTH)
+    assert dashboard.months[0].month == "2025-05" and len(dashboard.months) == 12
+    for amounts in dashboard.months:
+        assert amounts.cents_by_code == demo.billing.month(CLI, amounts.month).amount_by_code()
+
+
+def test_each_evaluated_patient_is_in_one_band_or_counted_as_apcm(demo: Services) -> None:
+    dashboard = demo.dashboard.month(CLI, MONTH)
+    panel = demo.billing.month(CLI, MONTH)
+    assert [(b.low, b.high) for b in dashboard.bands] == list(MINUTES_BANDS)
+    assert sum(b.patients for b in dashboard.bands) + dashboard.apcm_patients == len(panel.rows)
+    apcm = [r for r in panel.rows if r.result.program == "apcm"]
+    assert dashboard.apcm_patients == len(apcm) > 0
+    low = [r for r in panel.rows if r.result.program != "apcm" and r.result.countable_seconds < 600]
+    assert dashboard.bands[0].patients == len(low)
+    # An open month with days left: short months that nothing else blocks can still earn.
+    assert dashboard.bands[0].reachable_cents > 0
+
+
+def test_reachable_is_the_next_codes_fee_for_months_only_short_of_minutes(
+    demo: Services,
+) -> None:
+    dashboard = demo.dashboard.month(CLI, MONTH)
+    panel = demo.billing.month(CLI, MONTH)
+    expected = 0
+    for row in panel.rows:
+        r = row.result
+        if r.program == "apcm" or r.signed or r.next_threshold is None:
+            continue
+        if set(r.blocks) <= {"BELOW_THRESHOLD"}:
+            expected += r.inputs[0].fees[r.next_threshold[1]]
+    assert sum(b.reachable_cents for b in dashboard.bands) == expected > 0
+
+
+def test_nothing_is_reachable_in_a_month_that_has_ended(demo: Services) -> None:
+    dashboard = demo.dashboard.month(CLI, "2026-03")
+    assert sum(b.patients for b in dashboard.bands) > 0
+    assert all(b.reachable_cents == 0 for b in dashboard.bands)
+
+
+def test_the_weeks_add_up_to_every_persons_recorded_time(demo: Services) -> None:
+    dashboard = demo.dashboard.month(CLI, "2026-03")
+    mondays = sorted({w.week for w in dashboard.weeks})
+    # March 2026 runs Sunday the 1st to Tuesday the 31st: six weeks touch it.
+    assert mondays[0] == dt.date(2026, 2, 23) and mondays[-1] == dt.date(2026, 3, 30)
+    assert len(mondays) == 6 and all(d.weekday() == 0 for d in mondays)
+    assert sum(w.seconds for w in dashboard.weeks) > 0
+    assert len({w.staff_key for w in dashboard.weeks}) >= 3
+
+
+def test_enrolment_counts_each_patient_once_at_the_latest_step(demo: Services) -> None:
+    enrolment = demo.dashboard.month(CLI, MONTH).enrolment
+    assert enrolment.offered == (
+        enrolment.consented + enrolment.declined + enrolment.revoked
+        + (enrolment.offered - enrolment.consented - enrolment.declined - enrolment.revoked)
+    )  # fmt: skip
+    assert enrolment.consented > 0
+    assert sum(enrolment.declined_by_reason.values()) == enrolment.declined
+
+
+def test_the_dashboard_needs_its_permission(staffed: Services) -> None:
+    staffed.dashboard.month(NURSE, MONTH)
+    staffed.dashboard.month(BILLER, MONTH)
+    with pytest.raises(PermissionDenied, match="may not view the dashboard"):
+        staffed.dashboard.month(Actor("sched-s", "Sam Scheduler", "non_clinical"), MONTH)
+
+
+def test_the_week_split_cuts_at_the_bounds() -> None:
+    bounds = [0, 100, 200, 300]
+    assert split_by_week([50, 250], [150, 400], bounds) == [50, 50, 50]
+    assert split_by_week([-20], [10], bounds) == [10, 0, 0]
+    assert split_by_week([], [], bounds) == [0, 0, 0]
