@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from ccmdesk.db import Database
 from ccmdesk.models import Enrollment, Patient, PatientCondition, PatientMonth, Staff
 from ccmdesk.rules.billing import (
     Columns,
@@ -18,6 +19,7 @@ from ccmdesk.rules.billing import (
 from ccmdesk.rules.intervals import month_of
 from ccmdesk.rules.minutes import Progress, family_for, progress
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
+from ccmdesk.services.billing.cache import EvaluationCache, read_stamp
 from ccmdesk.services.billing.queries import (
     NO_PERIOD,
     Programs,
@@ -25,7 +27,7 @@ from ccmdesk.services.billing.queries import (
     programs,
     work,
 )
-from ccmdesk.services.context import Actor, Permission
+from ccmdesk.services.context import Actor, Clock, Permission, utc_now
 from ccmdesk.services.errors import NotFound
 from ccmdesk.services.patients import enrollment_status
 
@@ -75,6 +77,12 @@ class _Facts:
 
 class MinutesService(ServiceBase):
     """Set-based reads: a handful of queries for one patient or for a whole worklist."""
+
+    def __init__(
+        self, db: Database, clock: Clock = utc_now, cache: EvaluationCache | None = None
+    ) -> None:
+        super().__init__(db, clock)
+        self._cache = cache if cache is not None else EvaluationCache()
 
     def month_progress(self, actor: Actor, mrn: str, month: str | None = None) -> MonthProgress:
         self._authorize(actor, Permission.VIEW_PATIENTS)
@@ -150,18 +158,24 @@ class MinutesService(ServiceBase):
                 if enrollment_status(f.consent, f.revoked, today) == "Enrolled"
             ]
             m = Month.of(month, zone, {})
+            at = int(now.timestamp())
             # The whole month's segments, read from the span index as the billing panel reads
             # them: a list of this person's patients would send SQLite through each patient's
-            # whole history instead.
-            work = _month_segments(session, m, int(now.timestamp()), None)
-            stays = _month_stays(session, m, None)
-            in_force = programs(session, month, None)
+            # whole history instead. Kept in the evaluation cache under a stamp read in this
+            # transaction, with the stays, programs and each patient's countable seconds, so
+            # the next load while nothing changed reads only the facts (docs/dashboard.md).
+            key = read_stamp(session).for_month(m, at)
+            cache = self._cache
+            work = cache.part(key, "segments", lambda: _month_segments(session, m, at, None))
+            stays = cache.part(key, "stays", lambda: _month_stays(session, m, None))
+            in_force = cache.part(key, "programs", lambda: programs(session, month, None))
+            counted: dict[int, int] = cache.part(key, "countable", dict)
         rows = [
             WorklistRow(
                 mrn=f.mrn,
                 patient_name=f.name,
                 enrollment="Enrolled",
-                progress=self._progress(m, f, work, stays, today, in_force),
+                progress=self._progress(m, f, work, stays, today, in_force, counted),
                 last_contact=_last_contact(work.get(f.patient_id)),
             )
             for f in facts
@@ -185,6 +199,7 @@ class MinutesService(ServiceBase):
         stays: dict[int, tuple[tuple[dt.date, dt.date], ...]],
         today: dt.date,
         in_force: Programs,
+        counted: dict[int, int] | None = None,
     ) -> Progress:
         """The patient's countable seconds as the billing rules count them (C0-C6 in
         docs/billing-rules.md; one definition: a consent dated after the month cuts nothing, as

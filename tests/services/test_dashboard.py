@@ -16,7 +16,7 @@ from ccmdesk.services.dashboard import (
     previous_months,
     split_by_week,
 )
-from tests.helpers.common import BILLER, CLI, FAST_HASHER, NOW, NURSE
+from tests.helpers.common import BILLER, CLI, FAST_HASHER, NOW, NURSE, patient_text
 
 MONTH = "2026-04"  # NOW's month: the demo's open month, with days left
 
@@ -122,3 +122,37 @@ def test_the_week_split_cuts_at_the_bounds() -> None:
     assert split_by_week([50, 250], [150, 400], bounds) == [50, 50, 50]
     assert split_by_week([-20], [10], bounds) == [10, 0, 0]
     assert split_by_week([], [], bounds) == [0, 0, 0]
+
+
+def entry(services: Services, start: dt.datetime, minutes: int, service: str = "ccm") -> int:
+    return services.entries.add_manual(
+        NURSE, "A1", start, start + dt.timedelta(minutes=minutes), reason="call", service=service
+    ).entry_id
+
+
+def test_weeks_are_split_at_local_mondays_across_dst_and_the_month_end(
+    staffed: Services,
+) -> None:
+    staffed.patients.save_text(CLI, patient_text(mrn="A1", last_name="Ames"))
+    # New York springs forward on Sunday 8 March 2026: that week has 167 hours, and Monday
+    # 9 March begins at 04:00 UTC (not 05:00, as the week before began).
+    entry(staffed, dt.datetime(2026, 3, 9, 3, 30, tzinfo=dt.UTC), 60)  # 23:30-00:30 local
+    # Past the month's end, in the week of Monday 30 March: it counts there, all of it.
+    entry(staffed, dt.datetime(2026, 4, 2, 14, 0, tzinfo=dt.UTC), 20, service="bhi")
+    # In February, in the week of Monday 23 February that March's first days share.
+    entry(staffed, dt.datetime(2026, 2, 27, 15, 0, tzinfo=dt.UTC), 10)
+    # A deleted entry is left out; one in the week after the month's last is not shown.
+    gone = entry(staffed, dt.datetime(2026, 3, 17, 15, 0, tzinfo=dt.UTC), 45)
+    staffed.entries.delete(NURSE, gone, "wrong patient")
+    entry(staffed, dt.datetime(2026, 4, 6, 15, 0, tzinfo=dt.UTC), 30)
+    weeks = {w.week: w.seconds for w in staffed.dashboard.month(CLI, "2026-03").weeks}
+    assert weeks == {
+        dt.date(2026, 2, 23): 600,
+        dt.date(2026, 3, 2): 1800,
+        dt.date(2026, 3, 9): 1800,
+        dt.date(2026, 3, 16): 0,
+        dt.date(2026, 3, 23): 0,
+        dt.date(2026, 3, 30): 1200,
+    }
+    people = {(w.staff_key, w.staff_name) for w in staffed.dashboard.month(CLI, "2026-03").weeks}
+    assert people == {("rn-lee", "Grace Lee")}
