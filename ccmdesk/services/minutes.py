@@ -20,6 +20,7 @@ from ccmdesk.rules.intervals import month_of
 from ccmdesk.rules.minutes import Progress, family_for, progress
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
 from ccmdesk.services.billing.cache import EvaluationCache, read_stamp
+from ccmdesk.services.billing.plumbing import collector_paused
 from ccmdesk.services.billing.queries import (
     NO_PERIOD,
     Programs,
@@ -137,7 +138,9 @@ class MinutesService(ServiceBase):
         actor = self._authorize(actor, Permission.VIEW_WORKLIST)
         month = checked_month(month) if month is not None else None
         now = self._now()
-        with self._db.read() as session:
+        # Thousands of rows made beside the cache's millions of objects: a collection of the
+        # oldest generation would walk them all (plumbing.collector_paused says why).
+        with collector_paused(), self._db.read() as session:
             zone = practice_zone(session)
             month = month or month_of(now, zone)
             today = now.astimezone(zone).date()
@@ -204,9 +207,14 @@ class MinutesService(ServiceBase):
         """The patient's countable seconds as the billing rules count them (C0-C6 in
         docs/billing-rules.md; one definition: a consent dated after the month cuts nothing, as
         on the bill), against the thresholds of the family the patient's program and
-        conditions aim at (a patient with no program period is in `ccm`)."""
-        segments = work.get(fact.patient_id, _NO_SEGMENTS)
-        seconds = countable_seconds(m, fact.consent, stays.get(fact.patient_id, ()), segments)
+        conditions aim at (a patient with no program period is in `ccm`). `counted` keeps
+        each patient's seconds for the next load under the same database stamp."""
+        seconds = counted.get(fact.patient_id) if counted is not None else None
+        if seconds is None:
+            segments = work.get(fact.patient_id, _NO_SEGMENTS)
+            seconds = countable_seconds(m, fact.consent, stays.get(fact.patient_id, ()), segments)
+            if counted is not None:
+                counted[fact.patient_id] = seconds
         program = in_force.get(fact.patient_id, NO_PERIOD)[0]
         family = family_for(fact.conditions, fact.complexity, program)
         return progress(family, seconds, m.month, today)
