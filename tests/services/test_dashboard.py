@@ -35,9 +35,14 @@ def handoff_cents(path: Path) -> int:
 
 @pytest.mark.parametrize("month", ["2026-03", MONTH])
 def test_the_dashboard_the_billing_panel_and_the_handoff_give_the_same_month(
-    demo: Services, month: str, tmp_path: Path
+    demo: Services, db: Database, month: str, tmp_path: Path
 ) -> None:
     dashboard = demo.dashboard.month(CLI, month)
+    with db.read() as session:  # what the export's handoff draws, in its own transaction
+        assert demo.dashboard.compute_in(session, month) == dashboard
+    with db.read() as session:  # and with nothing cached
+        fresh = Services(db, clock=lambda: NOW, hasher=FAST_HASHER)
+        assert fresh.dashboard.compute_in(session, month) == dashboard
     panel = demo.billing.month(CLI, month)
     assert dashboard.counts == counts_of(panel.rows)
     assert dashboard.counts.billable == panel.billable > 0
