@@ -16,7 +16,7 @@ from ccmdesk.services.dashboard import (
     previous_months,
     split_by_week,
 )
-from tests.helpers.common import BILLER, CLI, FAST_HASHER, NOW, NURSE, patient_text
+from tests.helpers.common import BILLER, CLI, DOCTOR, FAST_HASHER, NOW, NURSE, patient_text
 
 MONTH = "2026-04"  # NOW's month: the demo's open month, with days left
 
@@ -164,3 +164,22 @@ def test_weeks_are_split_at_local_mondays_across_dst_and_the_month_end(
     }
     people = {(w.staff_key, w.staff_name) for w in staffed.dashboard.month(CLI, "2026-03").weeks}
     assert people == {("rn-lee", "Grace Lee")}
+
+
+def test_reachable_is_the_next_units_fee_until_the_month_is_signed(staffed: Services) -> None:
+    staffed.fees.save(CLI, 2026, {"99490": 6000, "99439": 4500})
+    for mrn in ("A1", "B2"):
+        staffed.patients.save_text(CLI, patient_text(mrn=mrn, last_name=mrn))
+    start = NOW - dt.timedelta(days=3)
+    for mrn, minutes in (("A1", 25), ("B2", 12)):
+        staffed.entries.add_manual(
+            NURSE, mrn, start, start + dt.timedelta(minutes=minutes), reason="call"
+        )
+        start += dt.timedelta(hours=1)
+    bands = {b.label: b for b in staffed.dashboard.month(CLI, MONTH).bands}
+    assert (bands["20-39"].patients, bands["20-39"].reachable_cents) == (1, 4500)  # 99439
+    assert (bands["10-19"].patients, bands["10-19"].reachable_cents) == (1, 6000)  # 99490
+    staffed.review.sign(DOCTOR, "A1", MONTH)
+    bands = {b.label: b for b in staffed.dashboard.month(CLI, MONTH).bands}
+    assert (bands["20-39"].patients, bands["20-39"].reachable_cents) == (1, 0)  # settled
+    assert bands["10-19"].reachable_cents == 6000
