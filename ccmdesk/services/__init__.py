@@ -73,7 +73,7 @@ class Services:
         self.evaluations = EvaluationCache()
         self.billing = BillingService(db, clock, self.evaluations)
         self.patients = PatientService(db, clock, self.billing)
-        self.minutes = MinutesService(db, clock)
+        self.minutes = MinutesService(db, clock, self.evaluations)
         self.dashboard = DashboardService(db, clock, self.billing)
         # Patients' time, a service per use case (ccmdesk.services.time).
         self.stopwatch = StopwatchService(db, clock, self.minutes)

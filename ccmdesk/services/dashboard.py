@@ -17,7 +17,7 @@ from ccmdesk.rules.billing import Month, MonthResult, local_midnight
 from ccmdesk.rules.catalog import DECLINE_REASONS
 from ccmdesk.rules.intervals import month_parts
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
-from ccmdesk.services.billing.cache import Stamp, read_stamp
+from ccmdesk.services.billing.cache import read_stamp
 from ccmdesk.services.billing.evaluation import BillingRow, BillingService
 from ccmdesk.services.billing.plumbing import Epoch, Joined, collector_paused, json_numbers
 from ccmdesk.services.context import Actor, Clock, Permission
@@ -302,7 +302,7 @@ class DashboardService(ServiceBase):
                 continue
             key = stamp.for_month(Month.of(other, zone, {}), int(now.timestamp()))
             keys.append(key)
-            amounts.append(cache.small(key, "amounts", self._amounts(session, other, stamp)))
+            amounts.append(cache.small(key, "amounts", self._amounts(session, other)))
 
         def compute() -> Dashboard:
             m = current.m
@@ -322,7 +322,14 @@ class DashboardService(ServiceBase):
                 apcm_patients=apcm,
             )
 
-        return cache.small((tuple(keys), today), "dashboard", compute)
+        # The weeks reach past the month's own days: a stopwatch running in them moves them.
+        mondays = week_starts(current.m)
+        span = stamp.for_span(
+            local_midnight(mondays[0], zone),
+            local_midnight(mondays[-1], zone),
+            int(now.timestamp()),
+        )
+        return cache.small((tuple(keys), span, today), "dashboard", compute)
 
-    def _amounts(self, session: Session, month: str, stamp: Stamp) -> Callable[[], dict[str, int]]:
-        return lambda: self._billing.evaluated_in(session, month, stamp).amount_by_code()
+    def _amounts(self, session: Session, month: str) -> Callable[[], dict[str, int]]:
+        return lambda: self._billing.amounts_in(session, month)

@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from ccmdesk.db import Database
-from ccmdesk.models import Patient, Staff
+from ccmdesk.models import Enrollment, Patient, Staff
 from ccmdesk.rules.programs import PROGRAM_COLUMNS
 from ccmdesk.rules.records import PATIENT_COLUMNS, STAFF_COLUMNS, PracticeRecord
 from ccmdesk.rules.validation import luhn_check_digit
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
 from ccmdesk.services.context import Actor, Clock, Permission
+from ccmdesk.services.enrolment import EnrolmentService
 from ccmdesk.services.errors import ServiceError
 from ccmdesk.services.importing.service import ImportService
 from ccmdesk.services.results import ImportSummary
@@ -486,6 +487,7 @@ class DemoService(ServiceBase):
         files = self.files()
         summary = self._imports.import_data(actor, files.files, practice=DEMO_PRACTICE)
         self._attest_apcm()
+        self._enrolment_history()
         if self._hash_password is not None:
             self._set_demo_passwords(actor)
         return summary
@@ -498,6 +500,28 @@ class DemoService(ServiceBase):
             return
         name = next(row[1] for row in DEMO_STAFF if row[0] == APCM_ATTESTED_BY)
         self._attest(Actor(key=APCM_ATTESTED_BY, name=name, role="practitioner"), None)
+
+    def _enrolment_history(self) -> None:
+        """The patients without consent were offered care management by their care manager
+        a month ago; three declined since, each for a reason, and the others have not
+        answered yet: the dashboard's enrolment chart shows the whole path."""
+        service = EnrolmentService(self._db, self._clock)
+        names = {row[0]: row[1] for row in DEMO_STAFF}
+        with self._db.read() as session:
+            today = self._today(session)
+            waiting = session.execute(
+                select(Patient.mrn, Staff.staff_id)
+                .join(Staff, Staff.id == Patient.care_manager_id)
+                .outerjoin(Enrollment, Enrollment.patient_id == Patient.id)
+                .where(Enrollment.consent_date.is_(None))
+                .order_by(Patient.mrn)
+            ).all()
+        reasons = ("cost share", "not interested", "enrolled elsewhere")
+        for k, (mrn, manager) in enumerate(waiting):
+            nurse = Actor(key=manager, name=names.get(manager, manager), role="clinical")
+            service.offered(nurse, mrn, today - dt.timedelta(days=30 - k), "by phone")
+            if k < len(reasons):
+                service.declined(nurse, mrn, today - dt.timedelta(days=12 - k), reasons[k])
 
     def _set_demo_passwords(self, actor: Actor) -> None:
         hashed = self._hash_password(DEMO_PASSWORD) if self._hash_password else None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from ccmdesk.db import Database
 from ccmdesk.models import Enrollment, Patient, PatientCondition, PatientMonth, Staff
 from ccmdesk.rules.billing import (
     Columns,
@@ -18,6 +19,8 @@ from ccmdesk.rules.billing import (
 from ccmdesk.rules.intervals import month_of
 from ccmdesk.rules.minutes import Progress, family_for, progress
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
+from ccmdesk.services.billing.cache import EvaluationCache, read_stamp
+from ccmdesk.services.billing.plumbing import collector_paused
 from ccmdesk.services.billing.queries import (
     NO_PERIOD,
     Programs,
@@ -25,7 +28,7 @@ from ccmdesk.services.billing.queries import (
     programs,
     work,
 )
-from ccmdesk.services.context import Actor, Permission
+from ccmdesk.services.context import Actor, Clock, Permission, utc_now
 from ccmdesk.services.errors import NotFound
 from ccmdesk.services.patients import enrollment_status
 
@@ -75,6 +78,12 @@ class _Facts:
 
 class MinutesService(ServiceBase):
     """Set-based reads: a handful of queries for one patient or for a whole worklist."""
+
+    def __init__(
+        self, db: Database, clock: Clock = utc_now, cache: EvaluationCache | None = None
+    ) -> None:
+        super().__init__(db, clock)
+        self._cache = cache if cache is not None else EvaluationCache()
 
     def month_progress(self, actor: Actor, mrn: str, month: str | None = None) -> MonthProgress:
         self._authorize(actor, Permission.VIEW_PATIENTS)
@@ -129,7 +138,9 @@ class MinutesService(ServiceBase):
         actor = self._authorize(actor, Permission.VIEW_WORKLIST)
         month = checked_month(month) if month is not None else None
         now = self._now()
-        with self._db.read() as session:
+        # Thousands of rows made beside the cache's millions of objects: a collection of the
+        # oldest generation would walk them all (plumbing.collector_paused says why).
+        with collector_paused(), self._db.read() as session:
             zone = practice_zone(session)
             month = month or month_of(now, zone)
             today = now.astimezone(zone).date()
@@ -150,18 +161,24 @@ class MinutesService(ServiceBase):
                 if enrollment_status(f.consent, f.revoked, today) == "Enrolled"
             ]
             m = Month.of(month, zone, {})
+            at = int(now.timestamp())
             # The whole month's segments, read from the span index as the billing panel reads
             # them: a list of this person's patients would send SQLite through each patient's
-            # whole history instead.
-            work = _month_segments(session, m, int(now.timestamp()), None)
-            stays = _month_stays(session, m, None)
-            in_force = programs(session, month, None)
+            # whole history instead. Kept in the evaluation cache under a stamp read in this
+            # transaction, with the stays, programs and each patient's countable seconds, so
+            # the next load while nothing changed reads only the facts (docs/dashboard.md).
+            key = read_stamp(session).for_month(m, at)
+            cache = self._cache
+            work = cache.part(key, "segments", lambda: _month_segments(session, m, at, None))
+            stays = cache.part(key, "stays", lambda: _month_stays(session, m, None))
+            in_force = cache.part(key, "programs", lambda: programs(session, month, None))
+            counted: dict[int, int] = cache.part(key, "countable", dict)
         rows = [
             WorklistRow(
                 mrn=f.mrn,
                 patient_name=f.name,
                 enrollment="Enrolled",
-                progress=self._progress(m, f, work, stays, today, in_force),
+                progress=self._progress(m, f, work, stays, today, in_force, counted),
                 last_contact=_last_contact(work.get(f.patient_id)),
             )
             for f in facts
@@ -185,13 +202,19 @@ class MinutesService(ServiceBase):
         stays: dict[int, tuple[tuple[dt.date, dt.date], ...]],
         today: dt.date,
         in_force: Programs,
+        counted: dict[int, int] | None = None,
     ) -> Progress:
         """The patient's countable seconds as the billing rules count them (C0-C6 in
         docs/billing-rules.md; one definition: a consent dated after the month cuts nothing, as
         on the bill), against the thresholds of the family the patient's program and
-        conditions aim at (a patient with no program period is in `ccm`)."""
-        segments = work.get(fact.patient_id, _NO_SEGMENTS)
-        seconds = countable_seconds(m, fact.consent, stays.get(fact.patient_id, ()), segments)
+        conditions aim at (a patient with no program period is in `ccm`). `counted` keeps
+        each patient's seconds for the next load under the same database stamp."""
+        seconds = counted.get(fact.patient_id) if counted is not None else None
+        if seconds is None:
+            segments = work.get(fact.patient_id, _NO_SEGMENTS)
+            seconds = countable_seconds(m, fact.consent, stays.get(fact.patient_id, ()), segments)
+            if counted is not None:
+                counted[fact.patient_id] = seconds
         program = in_force.get(fact.patient_id, NO_PERIOD)[0]
         family = family_for(fact.conditions, fact.complexity, program)
         return progress(family, seconds, m.month, today)

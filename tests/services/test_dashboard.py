@@ -16,7 +16,7 @@ from ccmdesk.services.dashboard import (
     previous_months,
     split_by_week,
 )
-from tests.helpers.common import BILLER, CLI, FAST_HASHER, NOW, NURSE
+from tests.helpers.common import BILLER, CLI, DOCTOR, FAST_HASHER, NOW, NURSE, patient_text
 
 MONTH = "2026-04"  # NOW's month: the demo's open month, with days left
 
@@ -35,9 +35,14 @@ def handoff_cents(path: Path) -> int:
 
 @pytest.mark.parametrize("month", ["2026-03", MONTH])
 def test_the_dashboard_the_billing_panel_and_the_handoff_give_the_same_month(
-    demo: Services, month: str, tmp_path: Path
+    demo: Services, db: Database, month: str, tmp_path: Path
 ) -> None:
     dashboard = demo.dashboard.month(CLI, month)
+    with db.read() as session:  # what the export's handoff draws, in its own transaction
+        assert demo.dashboard.compute_in(session, month) == dashboard
+    with db.read() as session:  # and with nothing cached
+        fresh = Services(db, clock=lambda: NOW, hasher=FAST_HASHER)
+        assert fresh.dashboard.compute_in(session, month) == dashboard
     panel = demo.billing.month(CLI, month)
     assert dashboard.counts == counts_of(panel.rows)
     assert dashboard.counts.billable == panel.billable > 0
@@ -102,12 +107,15 @@ def test_the_weeks_add_up_to_every_persons_recorded_time(demo: Services) -> None
 
 def test_enrolment_counts_each_patient_once_at_the_latest_step(demo: Services) -> None:
     enrolment = demo.dashboard.month(CLI, MONTH).enrolment
-    assert enrolment.offered == (
-        enrolment.consented + enrolment.declined + enrolment.revoked
-        + (enrolment.offered - enrolment.consented - enrolment.declined - enrolment.revoked)
-    )  # fmt: skip
-    assert enrolment.consented > 0
-    assert sum(enrolment.declined_by_reason.values()) == enrolment.declined
+    # The demo's 200 patients: 195 with consent on file (4 revoked since), and the 5 without
+    # it offered care management, of whom 3 declined, each for a reason.
+    assert (enrolment.offered, enrolment.consented, enrolment.revoked) == (200, 191, 4)
+    assert enrolment.declined == 3
+    assert enrolment.declined_by_reason == {
+        "cost share": 1, "not interested": 1, "enrolled elsewhere": 1,
+    }  # fmt: skip
+    waiting = enrolment.offered - enrolment.consented - enrolment.declined - enrolment.revoked
+    assert waiting == 2
 
 
 def test_the_dashboard_needs_its_permission(staffed: Services) -> None:
@@ -122,3 +130,56 @@ def test_the_week_split_cuts_at_the_bounds() -> None:
     assert split_by_week([50, 250], [150, 400], bounds) == [50, 50, 50]
     assert split_by_week([-20], [10], bounds) == [10, 0, 0]
     assert split_by_week([], [], bounds) == [0, 0, 0]
+
+
+def entry(services: Services, start: dt.datetime, minutes: int, service: str = "ccm") -> int:
+    return services.entries.add_manual(
+        NURSE, "A1", start, start + dt.timedelta(minutes=minutes), reason="call", service=service
+    ).entry_id
+
+
+def test_weeks_are_split_at_local_mondays_across_dst_and_the_month_end(
+    staffed: Services,
+) -> None:
+    staffed.patients.save_text(CLI, patient_text(mrn="A1", last_name="Ames"))
+    # New York springs forward on Sunday 8 March 2026: that week has 167 hours, and Monday
+    # 9 March begins at 04:00 UTC (not 05:00, as the week before began).
+    entry(staffed, dt.datetime(2026, 3, 9, 3, 30, tzinfo=dt.UTC), 60)  # 23:30-00:30 local
+    # Past the month's end, in the week of Monday 30 March: it counts there, all of it.
+    entry(staffed, dt.datetime(2026, 4, 2, 14, 0, tzinfo=dt.UTC), 20, service="bhi")
+    # In February, in the week of Monday 23 February that March's first days share.
+    entry(staffed, dt.datetime(2026, 2, 27, 15, 0, tzinfo=dt.UTC), 10)
+    # A deleted entry is left out; one in the week after the month's last is not shown.
+    gone = entry(staffed, dt.datetime(2026, 3, 17, 15, 0, tzinfo=dt.UTC), 45)
+    staffed.entries.delete(NURSE, gone, "wrong patient")
+    entry(staffed, dt.datetime(2026, 4, 6, 15, 0, tzinfo=dt.UTC), 30)
+    weeks = {w.week: w.seconds for w in staffed.dashboard.month(CLI, "2026-03").weeks}
+    assert weeks == {
+        dt.date(2026, 2, 23): 600,
+        dt.date(2026, 3, 2): 1800,
+        dt.date(2026, 3, 9): 1800,
+        dt.date(2026, 3, 16): 0,
+        dt.date(2026, 3, 23): 0,
+        dt.date(2026, 3, 30): 1200,
+    }
+    people = {(w.staff_key, w.staff_name) for w in staffed.dashboard.month(CLI, "2026-03").weeks}
+    assert people == {("rn-lee", "Grace Lee")}
+
+
+def test_reachable_is_the_next_units_fee_until_the_month_is_signed(staffed: Services) -> None:
+    staffed.fees.save(CLI, 2026, {"99490": 6000, "99439": 4500})
+    for mrn in ("A1", "B2"):
+        staffed.patients.save_text(CLI, patient_text(mrn=mrn, last_name=mrn))
+    start = NOW - dt.timedelta(days=3)
+    for mrn, minutes in (("A1", 25), ("B2", 12)):
+        staffed.entries.add_manual(
+            NURSE, mrn, start, start + dt.timedelta(minutes=minutes), reason="call"
+        )
+        start += dt.timedelta(hours=1)
+    bands = {b.label: b for b in staffed.dashboard.month(CLI, MONTH).bands}
+    assert (bands["20-39"].patients, bands["20-39"].reachable_cents) == (1, 4500)  # 99439
+    assert (bands["10-19"].patients, bands["10-19"].reachable_cents) == (1, 6000)  # 99490
+    staffed.review.sign(DOCTOR, "A1", MONTH)
+    bands = {b.label: b for b in staffed.dashboard.month(CLI, MONTH).bands}
+    assert (bands["20-39"].patients, bands["20-39"].reachable_cents) == (1, 0)  # settled
+    assert bands["10-19"].reachable_cents == 6000

@@ -18,6 +18,7 @@ from ccmdesk.rules.minutes import NO_MINUTES
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import PermissionDenied, Services
 from tests.helpers.common import BILLER, CLI, NURSE, FakeClock, patient_text
+from tests.helpers.common import NOW as STAFFED_NOW
 from tests.helpers.programs import set_program
 
 # 2026-03-28 12:00 in New York: four days left in March, today included.
@@ -326,3 +327,7 @@ def test_the_worklist_and_the_patient_panel_show_the_minutes_the_bill_counts(
     assert shown.countable_seconds == billed
     listed = [r for r in services.minutes.worklist(NURSE, "2026-03") if r.mrn == mrn]
     assert [r.progress.countable_seconds for r in listed] == ([billed] if consent else [])
+    # `staffed` lives through every example, and so does its evaluation cache: the rows
+    # written above, with no audit event, must still invalidate it (docs/dashboard.md).
+    kept = staffed.minutes.worklist(NURSE, "2026-03")
+    assert kept == Services(db, clock=lambda: STAFFED_NOW).minutes.worklist(NURSE, "2026-03")

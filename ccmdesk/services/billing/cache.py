@@ -58,10 +58,13 @@ class Stamp:
     def for_month(self, m: Month, now: int) -> Hashable:
         """The key of one month's evaluation: open segments that reach into the month make
         it depend on the minute of `now` and on their heartbeats; others leave it alone."""
-        touching = tuple(o for o in self.open if o[0] < m.end) if now > m.start else ()
+        return (m.month, *self.for_span(m.start, m.end, now))
+
+    def for_span(self, start: int, end: int, now: int) -> tuple[Hashable, ...]:
+        """The key of figures read from the time between `start` and `end` (epoch seconds)."""
+        touching = tuple(o for o in self.open if o[0] < end) if now > start else ()
         moving = (now // 60, touching) if touching else ()
-        return (m.month, self.audit, self.segments, self.segment_count, self.entries,
-                self.small, moving)  # fmt: skip
+        return (self.audit, self.segments, self.segment_count, self.entries, self.small, moving)
 
 
 def read_stamp(session: Session) -> Stamp:

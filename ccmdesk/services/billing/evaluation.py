@@ -161,6 +161,13 @@ class BillingService(ServiceBase):
         )
         return Evaluated(m, rows, closed, key)
 
+    def amounts_in(self, session: Session, month: str) -> dict[str, int]:
+        """The month's amount by code (BillingMonth.amount_by_code), inside the caller's
+        transaction, evaluated afresh: the dashboard keeps these small figures for its past
+        months rather than their whole evaluations."""
+        m, dos_rule, _ = queries.month_context(session, month)
+        return amount_by_code(self._evaluate(session, m, dos_rule, None, False)[0])
+
     def segments_in(
         self, session: Session, m: Month, key: Hashable, now: int
     ) -> dict[int, Columns]:
