@@ -18,6 +18,7 @@ from ccmdesk.services.billing.month_facts import (
     MonthFactsRecord,
     MonthFactsService,
 )
+from ccmdesk.services.calls import CallbackRow, CallLog, CallRow, CallService
 from ccmdesk.services.context import Actor, Clock, Permission, allowed, utc_now
 from ccmdesk.services.enrolment import Enrolment, EnrolmentService, EnrolmentStep
 from ccmdesk.services.errors import (
@@ -81,6 +82,7 @@ class Services:
         self.enrolment = EnrolmentService(db, clock)
         self.waivers = WaiverService(db, clock)
         self.programs = ProgramService(db, clock)
+        self.calls = CallService(db, clock)
         # The data folder's exports-under-way (ccmdesk.services.staging), where exports note
         # the folders they write into, for the next start's sweep; None: nowhere (tests).
         self.export_notes: Path | None = None
@@ -158,6 +160,9 @@ __all__ = [
     "AuditRow",
     "BillingMonth",
     "BillingRow",
+    "CallLog",
+    "CallRow",
+    "CallbackRow",
     "ChainCheck",
     "Enrolment",
     "EnrolmentStep",

@@ -52,6 +52,7 @@ class Permission(StrEnum):
     IMPORT_DATA = "import data files"
     RECORD_TIME = "record care-management time"
     VIEW_WORKLIST = "view the worklist"
+    LOG_CALLS = "log calls and schedule callbacks"
     VIEW_BILLING = "view the billing panel"
     SET_MONTH_FACTS = "set a patient-month's other services, stays or billing elsewhere"
     ATTEST_COMPLEXITY = "attest complexity"
@@ -85,6 +86,8 @@ PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.RECORD_TIME: frozenset({Role.CLINICAL, Role.PRACTITIONER}),
     # Schedulers (non-clinical) see whom to call next, practice-wide; they record no time.
     Permission.VIEW_WORKLIST: frozenset({Role.CLINICAL, Role.PRACTITIONER, Role.NON_CLINICAL}),
+    # Whoever phones patients logs what came of the call: the care team and the schedulers.
+    Permission.LOG_CALLS: frozenset({Role.CLINICAL, Role.PRACTITIONER, Role.NON_CLINICAL}),
     Permission.VIEW_BILLING: frozenset({Role.PRACTITIONER, Role.BILLING, Role.ADMIN}),
     Permission.SET_MONTH_FACTS: frozenset({Role.BILLING, Role.ADMIN}),
     Permission.ATTEST_COMPLEXITY: frozenset({Role.PRACTITIONER}),
@@ -130,6 +133,7 @@ NOTES: dict[Permission, str] = {
     "facts; the demo",
     Permission.RECORD_TIME: "one's own stopwatch, entries by hand, corrections of one's own time",
     Permission.VIEW_WORKLIST: "who needs minutes next (one's own patients; schedulers: everyone)",
+    Permission.LOG_CALLS: "a patient's call log and callbacks (an attempt is a record, never time)",
     Permission.VIEW_BILLING: "the billing panel, a month's figures and monthly summaries",
     Permission.SET_MONTH_FACTS: "other services, inpatient stays, billed elsewhere",
     Permission.ATTEST_COMPLEXITY: "complex CCM: only the patient's billing practitioner",

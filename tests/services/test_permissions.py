@@ -69,6 +69,7 @@ CALLS: dict[Permission, Call] = {
     Permission.IMPORT_DATA: lambda s, a, _: s.imports.import_data(a, []),
     Permission.RECORD_TIME: lambda s, a, _: s.stopwatch.open_timers(a),
     Permission.VIEW_WORKLIST: lambda s, a, _: s.minutes.worklist(a, MONTH),
+    Permission.LOG_CALLS: lambda s, a, _: s.calls.record_attempt(a, "P1", "reached"),
     Permission.VIEW_BILLING: lambda s, a, _: s.billing.month(a, MONTH),
     Permission.SET_MONTH_FACTS: lambda s, a, _: s.month_facts.save(
         a, "P1", MONTH, changed(s, billed_elsewhere=True)
@@ -167,6 +168,7 @@ SPEC = {
     Permission.IMPORT_DATA: ADMIN,
     Permission.RECORD_TIME: CLINICAL | PRACTITIONER,
     Permission.VIEW_WORKLIST: CLINICAL | PRACTITIONER | SCHEDULER,
+    Permission.LOG_CALLS: CLINICAL | PRACTITIONER | SCHEDULER,
     Permission.VIEW_BILLING: PRACTITIONER | BILLING | ADMIN,
     Permission.SET_MONTH_FACTS: BILLING | ADMIN,
     Permission.ATTEST_COMPLEXITY: PRACTITIONER,
@@ -183,8 +185,9 @@ SPEC = {
 
 def test_the_table_is_the_one_the_practice_was_promised() -> None:
     assert {p: set(roles) for p, roles in PERMISSIONS.items()} == SPEC
-    # Non-clinical staff view the worklist and patients only.
+    # Non-clinical staff view the worklist and patients, and log the calls they make.
     assert {p for p, roles in SPEC.items() if Role.NON_CLINICAL in roles} == {
         Permission.VIEW_PATIENTS,
         Permission.VIEW_WORKLIST,
+        Permission.LOG_CALLS,
     }
