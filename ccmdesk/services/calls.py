@@ -206,7 +206,7 @@ class CallService(ServiceBase):
             if answered is not None and closes_callback(outcome):
                 self._close(session, actor, answered, mrn, "done", now)
             if call_back_at is not None:
-                self._add_callback(session, actor, patient, mrn, call_back_at, None, "", now)
+                add_callback(session, actor, patient, mrn, call_back_at, None, "", now)
             names = _names(session)
             return CallRow(
                 attempt.id, mrn, at, who_did(actor.key, names), outcome, attempt.phone,
@@ -230,7 +230,7 @@ class CallService(ServiceBase):
         with self._db.session() as session:
             patient = patient_by_mrn(session, mrn)
             assignee = _assignee(session, assigned_to)
-            callback = self._add_callback(session, actor, patient, mrn, due_at, assignee, note, now)
+            callback = add_callback(session, actor, patient, mrn, due_at, assignee, note, now)
             return self._callbacks(session, Callback.id == callback.id)[0]
 
     def done(self, actor: Actor, callback_id: int) -> CallbackRow:
@@ -293,33 +293,6 @@ class CallService(ServiceBase):
         )  # fmt: skip
 
     @staticmethod
-    def _add_callback(
-        session: Session,
-        actor: Actor,
-        patient: Patient,
-        mrn: str,
-        due_at: dt.datetime,
-        assignee: int | None,
-        note: str,
-        now: dt.datetime,
-    ) -> Callback:
-        callback = Callback(
-            patient_id=patient.id, due_at=due_at.replace(microsecond=0), assigned_to_id=assignee,
-            note=note.strip(), created_at=now, created_by=actor.key,
-        )  # fmt: skip
-        session.add(callback)
-        session.flush()
-        assigned = session.get(Staff, assignee) if assignee is not None else None
-        audit.record(
-            session, at=now, actor=actor, action="patient.callback", entity="callback",
-            entity_key=f"{mrn} {callback.id}",
-            after={"due_at": callback.due_at, "assigned_to": assigned.staff_id if assigned else "",
-                   "note": callback.note},
-            patient_id=patient.id,
-        )  # fmt: skip
-        return callback
-
-    @staticmethod
     def _open_callback(session: Session, callback_id: int) -> Callback:
         callback = session.scalars(
             select(Callback).where(Callback.id == callback_id, callback_open())
@@ -346,6 +319,34 @@ class CallService(ServiceBase):
             _callback_row(c, mrn, f"{first} {last}", bool(done_by_entry), names, assignee)
             for c, mrn, first, last, done_by_entry in rows
         )
+
+
+def add_callback(
+    session: Session,
+    actor: Actor,
+    patient: Patient,
+    mrn: str,
+    due_at: dt.datetime,
+    assignee: int | None,
+    note: str,
+    now: dt.datetime,
+) -> Callback:
+    """Store and audit a callback, checked by the caller (the demo adds an overdue one)."""
+    callback = Callback(
+        patient_id=patient.id, due_at=due_at.replace(microsecond=0), assigned_to_id=assignee,
+        note=note.strip(), created_at=now, created_by=actor.key,
+    )  # fmt: skip
+    session.add(callback)
+    session.flush()
+    assigned = session.get(Staff, assignee) if assignee is not None else None
+    audit.record(
+        session, at=now, actor=actor, action="patient.callback", entity="callback",
+        entity_key=f"{mrn} {callback.id}",
+        after={"due_at": callback.due_at, "assigned_to": assigned.staff_id if assigned else "",
+               "note": callback.note},
+        patient_id=patient.id,
+    )  # fmt: skip
+    return callback
 
 
 def _callback_row(
