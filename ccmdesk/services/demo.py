@@ -467,7 +467,8 @@ def _add_bhi(
 DEMO_CALLS: tuple[
     tuple[tuple[tuple[int, str, str], ...], tuple[float, str, str] | None], ...
 ] = (
-    (((28, "no answer", ""),), (-20, "", "No answer yesterday; try the mobile first")),
+    (((75, "voicemail", "Left a message about the new glucose meter"), (28, "no answer", "")),
+     (-20, "", "No answer yesterday; try the mobile first")),
     (((120, "reached", "Doing well; starting the new BP dose"),),
      (1, "", "Check the BP log after the new dose")),
     (((22, "voicemail", "Left a message about the cardiology referral"),),

@@ -274,6 +274,8 @@ class CallsSection(QWidget):
             due_cells = (due, callback.assigned_name or "Care manager", callback.note)
             for column, text in enumerate(due_cells):
                 item = QTableWidgetItem(text)
+                if column == 2 and callback.note:
+                    item.setToolTip(callback.note)
                 if overdue and column == 0:
                     item.setForeground(Qt.GlobalColor.red)
                     item.setFont(bold)

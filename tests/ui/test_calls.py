@@ -136,7 +136,7 @@ def test_the_worklist_puts_callbacks_due_today_first_and_marks_the_overdue(
     mrns = [page.model.row_at(r).mrn for r in range(page.model.rowCount())]
     assert mrns == ["B200", "A100"]
     index = page.model.index(0, CALLBACK)
-    assert index.data() == "Overdue · Mon 16 Mar 09:00"
+    assert index.data() == "Overdue 16 Mar 09:00"
     assert index.data(Qt.ItemDataRole.ForegroundRole) == OVERDUE_COLOUR
     assert page.model.index(0, PHONE).data() == "207-555-0101 (+1)"
     assert "1 callback due today first" in page.subtitle_label.text()

@@ -53,34 +53,36 @@ from ccmdesk.ui.widgets.tables import (
 )
 from ccmdesk.ui.widgets.threshold_bar import paint_threshold_bar, percent_text
 
+# The callback beside the patient, the numbers after the minutes still needed (docs/calls.md):
+# on a laptop screen the last columns scroll, and the days left are in the subtitle too.
 (
     PATIENT,
     MRN,
+    CALLBACK,
     PROGRAM,
     THIS_MONTH,
     PROGRESS,
     NEXT_THRESHOLD,
     STILL_NEEDED,
-    DAYS_LEFT,
-    LAST_CONTACT,
-    CALLBACK,
     PHONE,
     BEST_TIME,
+    DAYS_LEFT,
+    LAST_CONTACT,
     LAST_CALL,
 ) = range(13)
 HEADERS = (
     "Patient",
     "MRN",
+    "Callback",
     "Program",
     "This month",
     "Progress",
     "Next threshold",
     "Still needed",
-    "Days left",
-    "Last contact",
-    "Callback",
     "Phone",
     "Best time",
+    "Days left",
+    "Last contact",
     "Last call",
 )
 NUMERIC = frozenset({THIS_MONTH, NEXT_THRESHOLD, STILL_NEEDED, DAYS_LEFT})
@@ -130,10 +132,10 @@ def due_today(row: WorklistRow, now: dt.datetime, zone: dt.tzinfo) -> bool:
 
 
 def callback_text(due: dt.datetime, now: dt.datetime, zone: dt.tzinfo) -> str:
-    """ "Overdue · Fri 13 Mar 10:00", "Today 14:00", or "Tue 17 Mar 10:00"."""
+    """ "Overdue 13 Mar 10:00", "Today 14:00", or "Tue 17 Mar 10:00"."""
     local = due.astimezone(zone)
     if due <= now:
-        return f"Overdue · {local:%a %d %b %H:%M}"
+        return f"Overdue {local:%d %b %H:%M}"
     if local.date() == now.astimezone(zone).date():
         return f"Today {local:%H:%M}"
     return f"{local:%a %d %b %H:%M}"
@@ -237,7 +239,8 @@ class WorklistTableModel(RowsModel[WorklistRow]):
             more = f" (+{len(row.phones) - 1})" if len(row.phones) > 1 else ""
             return row.phones[0][1] + more
         if column == BEST_TIME:
-            label = call_time_label(row.preferred_call_time)
+            # "Morning"; its hours are in the tooltip.
+            label = call_time_label(row.preferred_call_time).split(" (", 1)[0]
             return f"{label} · now" if label and self._window_open(row) else label
         if column == LAST_CALL:
             return OUTCOME_LABELS.get(row.last_outcome, "")
@@ -263,15 +266,20 @@ class WorklistTableModel(RowsModel[WorklistRow]):
             return FAMILY_LABELS[progress.family]
         if column == LAST_CONTACT and row.last_contact is not None:
             return row.last_contact.astimezone(self._zone).strftime("%A %d %B %Y, %H:%M")
-        if column == PHONE and row.phones:
-            return "\n".join(f"{label}: {number}" for label, number in row.phones)
+        if column == PHONE and (row.phones or row.last_outcome):
+            lines = [f"{label}: {number}" for label, number in row.phones]
+            if row.last_outcome:
+                lines.append(f"Last call: {OUTCOME_LABELS[row.last_outcome].lower()}")
+            return "\n".join(lines)
         if column == CALLBACK and row.callback_due is not None:
             return (
                 "Starting the stopwatch from this row answers the callback due "
                 + row.callback_due.astimezone(self._zone).strftime("%A %d %B, %H:%M")
             )
-        if column == BEST_TIME and self._window_open(row):
-            return "The patient's preferred time to be called is now."
+        if column == BEST_TIME and row.preferred_call_time:
+            label = call_time_label(row.preferred_call_time)
+            now = " It is now." if self._window_open(row) else ""
+            return f"The patient prefers to be called: {label}, practice time.{now}"
         return None
 
 
