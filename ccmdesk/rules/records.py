@@ -164,6 +164,11 @@ class PatientRecord:
     # visit (docs/billing-rules.md, "APCM" and "G0506").
     last_visit_date: dt.date | None = None
     initiating_visit_g0506: bool = False
+    # How to reach the patient beyond `phone` (the main, home number), and when they prefer to
+    # be called: "" or a key of catalog.PREFERRED_CALL_TIMES (docs/calls.md).
+    mobile_phone: str = ""
+    other_phone: str = ""
+    preferred_call_time: str = ""
 
 
 PATIENT_COLUMNS = (
@@ -209,7 +214,8 @@ COVERAGE_COLUMNS = (
 )
 CANNOT_PAY = "cannot_pay"
 VISIT_COLUMNS = ("last_visit_date", "initiating_visit_g0506")
+CALL_COLUMNS = ("mobile_phone", "other_phone", "preferred_call_time")
 # Columns a file (or an editor) may leave out: the patient keeps what is stored.
-KEPT_COLUMNS = (CANNOT_PAY, *VISIT_COLUMNS)
+KEPT_COLUMNS = (CANNOT_PAY, *VISIT_COLUMNS, *CALL_COLUMNS)
 PATIENT_FILE_COLUMNS = PATIENT_COLUMNS + NEW_PAYER_COLUMNS + COVERAGE_COLUMNS + KEPT_COLUMNS
 STAFF_COLUMNS = ("staff_id", "name", "role", "credentials", "npi")

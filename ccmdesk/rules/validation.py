@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ccmdesk.rules import icd10
-from ccmdesk.rules.catalog import PAYER_KINDS, SIGNATURE_ON_FILE
+from ccmdesk.rules.catalog import PAYER_KINDS, PREFERRED_CALL_TIMES, SIGNATURE_ON_FILE
 from ccmdesk.rules.intervals import FIRST_MONTH, LAST_MONTH, is_month
 from ccmdesk.rules.records import (
     RELATIONSHIPS,
@@ -229,8 +229,8 @@ def dob_error(dob: dt.date, today: dt.date) -> str | None:
 # Longest text each field may hold (the database columns are sized to match); docs/formats.md
 # lists them all. Free text has limits too: one endless note once made an export take minutes.
 PATIENT_TEXT_LIMITS = {
-    "mrn": 40, "last_name": 100, "first_name": 100, "phone": 40, "address": 200, "city": 100,
-    "zip": 10, "payer": 100, "member_id": 40,
+    "mrn": 40, "last_name": 100, "first_name": 100, "phone": 40, "mobile_phone": 40,
+    "other_phone": 40, "address": 200, "city": 100, "zip": 10, "payer": 100, "member_id": 40,
 }  # fmt: skip
 # The coverage fields of patients.csv beyond the old columns (the editor's Coverage section).
 COVERAGE_TEXT_LIMITS = {"insured_last_name": 100, "insured_first_name": 100,
@@ -488,6 +488,14 @@ def validate_patient(record: PatientRecord, today: dt.date) -> list[FieldError]:
         )
     _not_future(errors, "last_visit_date", record.last_visit_date, today)
     _not_future(errors, "care_plan_date", record.care_plan_date, today)
+    if record.preferred_call_time and record.preferred_call_time not in PREFERRED_CALL_TIMES:
+        errors.append(
+            FieldError(
+                "preferred_call_time",
+                f"'{record.preferred_call_time}' is not a time to call; use "
+                f"{', '.join(PREFERRED_CALL_TIMES)} or leave it blank",
+            )
+        )
     return errors
 
 
@@ -596,6 +604,9 @@ def patient_from_text(
         cannot_pay=_bool_field(raw, "cannot_pay", errors),
         last_visit_date=_date_field(raw, "last_visit_date", errors),
         initiating_visit_g0506=_bool_field(raw, "initiating_visit_g0506", errors),
+        mobile_phone=text("mobile_phone"),
+        other_phone=text("other_phone"),
+        preferred_call_time=text("preferred_call_time").lower(),
     )
     if record.consent_date is not None and not record.consent_practitioner:
         # Consent is given for a practitioner; by default the one billing at the time, and it

@@ -19,6 +19,7 @@ from ccmdesk.services.billing.month_facts import (
     MonthFactsRecord,
     MonthFactsService,
 )
+from ccmdesk.services.calls import CallbackRow, CallLog, CallRow, CallService
 from ccmdesk.services.context import Actor, Clock, Permission, allowed, utc_now
 from ccmdesk.services.dashboard import Dashboard, DashboardService
 from ccmdesk.services.enrolment import Enrolment, EnrolmentService, EnrolmentStep
@@ -89,6 +90,7 @@ class Services:
         self.waivers = WaiverService(db, clock)
         self.programs = ProgramService(db, clock)
         self.notifications = NotificationService(db, clock, self.minutes, self.review)
+        self.calls = CallService(db, clock)
         # The data folder's exports-under-way (ccmdesk.services.staging), where exports note
         # the folders they write into, for the next start's sweep; None: nowhere (tests).
         self.export_notes: Path | None = None
@@ -167,6 +169,9 @@ __all__ = [
     "AuditRow",
     "BillingMonth",
     "BillingRow",
+    "CallLog",
+    "CallRow",
+    "CallbackRow",
     "ChainCheck",
     "Dashboard",
     "Enrolment",

@@ -53,6 +53,7 @@ class Permission(StrEnum):
     RECORD_TIME = "record care-management time"
     VIEW_WORKLIST = "view the worklist"
     VIEW_DASHBOARD = "view the dashboard"
+    LOG_CALLS = "log calls and schedule callbacks"
     VIEW_BILLING = "view the billing panel"
     SET_MONTH_FACTS = "set a patient-month's other services, stays or billing elsewhere"
     ATTEST_COMPLEXITY = "attest complexity"
@@ -90,6 +91,8 @@ PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.VIEW_DASHBOARD: frozenset(
         {Role.CLINICAL, Role.PRACTITIONER, Role.BILLING, Role.ADMIN}
     ),
+    # Whoever phones patients logs what came of the call: the care team and the schedulers.
+    Permission.LOG_CALLS: frozenset({Role.CLINICAL, Role.PRACTITIONER, Role.NON_CLINICAL}),
     Permission.VIEW_BILLING: frozenset({Role.PRACTITIONER, Role.BILLING, Role.ADMIN}),
     Permission.SET_MONTH_FACTS: frozenset({Role.BILLING, Role.ADMIN}),
     Permission.ATTEST_COMPLEXITY: frozenset({Role.PRACTITIONER}),
@@ -138,6 +141,7 @@ NOTES: dict[Permission, str] = {
     Permission.VIEW_DASHBOARD: (
         "the month at a glance: counts, minutes, amounts, enrolment (no patient names)"
     ),
+    Permission.LOG_CALLS: "a patient's call log and callbacks (an attempt is a record, never time)",
     Permission.VIEW_BILLING: "the billing panel, a month's figures and monthly summaries",
     Permission.SET_MONTH_FACTS: "other services, inpatient stays, billed elsewhere",
     Permission.ATTEST_COMPLEXITY: "complex CCM: only the patient's billing practitioner",

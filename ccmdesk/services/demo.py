@@ -15,11 +15,13 @@ from sqlalchemy import func, select
 
 from ccmdesk.db import Database
 from ccmdesk.models import Enrollment, Patient, Staff
+from ccmdesk.rules.catalog import PREFERRED_CALL_TIMES
 from ccmdesk.rules.programs import PROGRAM_COLUMNS
-from ccmdesk.rules.records import PATIENT_COLUMNS, STAFF_COLUMNS, PracticeRecord
+from ccmdesk.rules.records import CALL_COLUMNS, PATIENT_COLUMNS, STAFF_COLUMNS, PracticeRecord
 from ccmdesk.rules.validation import luhn_check_digit
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase
+from ccmdesk.services.calls import CallService, add_callback
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.enrolment import EnrolmentService
 from ccmdesk.services.errors import ServiceError
@@ -269,6 +271,14 @@ def build_demo(now: dt.datetime, seed: int = SEED, patients: int = 200) -> DemoF
             "initiating_visit_date": visit.isoformat() if visit else "",
             "care_plan_date": care_plan.isoformat() if care_plan else "",
         })  # fmt: skip
+        # Numbers and best times by the patient's place in the list, not drawn: the draws
+        # that follow, and so the rest of the demo, stay as they were.
+        times = ("", *PREFERRED_CALL_TIMES)
+        patient_rows[-1].update(
+            mobile_phone=f"(207) 555-{3000 + index}" if index % 3 != 1 else "",
+            other_phone=f"(207) 555-{6000 + index}" if index % 11 == 4 else "",
+            preferred_call_time=times[index % len(times)],
+        )
         if payer_type == "medicare" and index % 6 == 4:
             # Some Medicare patients have a Medigap plan that takes the coinsurance.
             patient_rows[-1].update(secondary_payer="aarp-medigap",
@@ -332,7 +342,7 @@ def build_demo(now: dt.datetime, seed: int = SEED, patients: int = 200) -> DemoF
     payer_rows = [dict(zip(PAYER_FILE_COLUMNS, payer, strict=True)) for payer in DEMO_PAYERS]
     patient_columns = (
         *PATIENT_COLUMNS, "secondary_payer", "secondary_member_id", *PROGRAM_COLUMNS,
-        "last_visit_date", "initiating_visit_g0506",
+        "last_visit_date", "initiating_visit_g0506", *CALL_COLUMNS,
     )  # fmt: skip
     return DemoFiles((
         ("staff.csv", _csv(STAFF_COLUMNS, staff_rows)),
@@ -453,6 +463,24 @@ def _add_bhi(
                 })  # fmt: skip
 
 
+# Grace Lee's calls, patient by patient (her enrolled patients by MRN): the attempts (hours
+# ago, outcome, note) and the callback promised (hours from now, who calls, note).
+DEMO_CALLS: tuple[
+    tuple[tuple[tuple[int, str, str], ...], tuple[float, str, str] | None], ...
+] = (
+    (((75, "voicemail", "Left a message about the new glucose meter"), (28, "no answer", "")),
+     (-20, "", "No answer yesterday; try the mobile first")),
+    (((120, "reached", "Doing well; starting the new BP dose"),),
+     (1, "", "Check the BP log after the new dose")),
+    (((22, "voicemail", "Left a message about the cardiology referral"),),
+     (3, "", "Returning our call about the referral")),
+    (((72, "no answer", ""), (71, "wrong number", "Home number is disconnected")),
+     (50, "", "Ask for a working home number")),
+    (((190, "reached", "Medication list reviewed with daughter"),), None),
+    (((140, "declined", "Too busy this month; asked for a call next week"),),
+     (140, "sched-nowak", "Offer a time next week")),
+)  # fmt: skip
+
 # Every demo person signs in with this (the sign-in screen says so after a demo is made).
 DEMO_PASSWORD = "ccmdesk-demo"
 
@@ -488,9 +516,43 @@ class DemoService(ServiceBase):
         summary = self._imports.import_data(actor, files.files, practice=DEMO_PRACTICE)
         self._attest_apcm()
         self._enrolment_history()
+        self._add_calls()
         if self._hash_password is not None:
             self._set_demo_passwords(actor)
         return summary
+
+    def _add_calls(self) -> None:
+        """Grace Lee's outreach (docs/calls.md): calls logged over the past days, callbacks due
+        today and one overdue, so her worklist opens with whom to call first."""
+        now = self._now().replace(microsecond=0)
+        with self._db.read() as session:
+            lee = session.scalars(select(Staff.id).where(Staff.staff_id == "rn-lee")).one()
+            patients = session.scalars(
+                select(Patient)
+                .join(Enrollment, Enrollment.patient_id == Patient.id)
+                .where(
+                    Patient.care_manager_id == lee,
+                    Enrollment.consent_date.is_not(None),
+                    Enrollment.consent_revoked_date.is_(None),
+                )
+                .order_by(Patient.mrn)
+                .limit(len(DEMO_CALLS))
+            ).all()
+            numbers = [(p.mrn, p.mobile_phone or p.phone) for p in patients]
+        calls = CallService(self._db, self._clock)
+        people = {key: Actor(key, name, role) for key, name, role, *_ in DEMO_STAFF}
+        for (mrn, phone), (attempts, callback) in zip(numbers, DEMO_CALLS, strict=False):
+            for hours_ago, outcome, note in attempts:
+                at = now - dt.timedelta(hours=hours_ago)
+                calls.record_attempt(people["rn-lee"], mrn, outcome, phone, note, at=at)
+            if callback is None:
+                continue
+            hours, assignee, note = callback
+            with self._db.session() as session:
+                patient = session.scalars(select(Patient).where(Patient.mrn == mrn)).one()
+                staff = session.scalars(select(Staff.id).where(Staff.staff_id == assignee)).first()
+                due = now + dt.timedelta(hours=hours)
+                add_callback(session, people["rn-lee"], patient, mrn, due, staff, note, now)
 
     def _attest_apcm(self) -> None:
         """The demo practitioner attests the APCM prerequisites in their own name, as a

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from ccmdesk.services.billing.queries import (
     programs,
     work,
 )
+from ccmdesk.services.calls import last_outcomes, open_callbacks_by_patient
 from ccmdesk.services.context import Actor, Clock, Permission, utc_now
 from ccmdesk.services.errors import NotFound
 from ccmdesk.services.patients import enrollment_status
@@ -63,6 +65,14 @@ class WorklistRow:
     enrollment: str
     progress: Progress
     last_contact: dt.datetime | None  # the latest end of any of the patient's entries
+    # Whom to call and how (docs/calls.md): the numbers on file (home, mobile, other), the
+    # preferred time ("" or a key of catalog.PREFERRED_CALL_TIMES), the earliest open callback
+    # for this person or for nobody in particular, and the last call attempt's outcome.
+    phones: tuple[tuple[str, str], ...] = ()
+    preferred_call_time: str = ""
+    callback_id: int | None = None
+    callback_due: dt.datetime | None = None
+    last_outcome: str = ""
 
 
 @dataclass(frozen=True)
@@ -173,6 +183,11 @@ class MinutesService(ServiceBase):
             stays = cache.part(key, "stays", lambda: _month_stays(session, m, None))
             in_force = cache.part(key, "programs", lambda: programs(session, month, None))
             counted: dict[int, int] = cache.part(key, "countable", dict)
+            # Calls and callbacks are read fresh every time: they are not in the cache's stamp.
+            ids = [f.patient_id for f in facts]
+            # A long list is read whole: one scan beats thousands of bound parameters.
+            calls = _call_facts(session, actor, ids if me is not None and len(ids) <= 500 else None)
+        end_of_today = _day_end(today, zone)
         rows = [
             WorklistRow(
                 mrn=f.mrn,
@@ -180,11 +195,14 @@ class MinutesService(ServiceBase):
                 enrollment="Enrolled",
                 progress=self._progress(m, f, work, stays, today, in_force, counted),
                 last_contact=_last_contact(work.get(f.patient_id)),
+                **calls.get(f.patient_id, {}),
             )
             for f in facts
         ]
+        # Callbacks due today or overdue first, the earliest first (docs/calls.md); then need.
         rows.sort(
             key=lambda r: (
+                _due_first(r, end_of_today),
                 r.progress.next_threshold_minutes is None,
                 -r.progress.need,
                 r.patient_name.casefold(),
@@ -263,6 +281,45 @@ class MinutesService(ServiceBase):
 
 
 _NO_SEGMENTS = Columns([], [], [], [])
+_NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _due_first(row: WorklistRow, end_of_today: dt.datetime) -> tuple[bool, dt.datetime]:
+    """The sort key that puts callbacks due today or overdue first, the earliest first."""
+    if row.callback_due is not None and row.callback_due < end_of_today:
+        return False, row.callback_due
+    return True, _NEVER
+
+
+def _day_end(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
+    """The instant the practice's `day` ends."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC)
+
+
+def _call_facts(
+    session: Session, actor: Actor, patient_ids: list[int] | None
+) -> dict[int, dict[str, Any]]:
+    """The worklist rows' call fields, by patient id, in three small queries (None: every
+    patient's, for schedulers and the command line)."""
+    me = session.scalars(select(Staff.id).where(Staff.staff_id == actor.key)).first()
+    phones = select(
+        Patient.id, Patient.phone, Patient.mobile_phone, Patient.other_phone,
+        Patient.preferred_call_time,
+    )  # fmt: skip
+    if patient_ids is not None:
+        phones = phones.where(Patient.id.in_(patient_ids))
+    facts: dict[int, dict[str, Any]] = {}
+    for pid, home, mobile, other, preferred in session.execute(phones):
+        numbers = (("Home", home), ("Mobile", mobile), ("Other", other))
+        facts[pid] = {
+            "phones": tuple((label, number) for label, number in numbers if number),
+            "preferred_call_time": preferred,
+        }
+    for pid, (cid, due) in open_callbacks_by_patient(session, patient_ids, me).items():
+        facts.setdefault(pid, {}).update(callback_id=cid, callback_due=due)
+    for pid, outcome in last_outcomes(session, patient_ids).items():
+        facts.setdefault(pid, {})["last_outcome"] = outcome
+    return facts
 
 
 def _last_contact(segments: Columns | None) -> dt.datetime | None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased, object_session, selectinload
 from ccmdesk.db import Database
 from ccmdesk.models import Enrollment, Patient, PatientCondition, Payer, Staff
 from ccmdesk.rules.records import (
+    CALL_COLUMNS,
     CANNOT_PAY,
     KEPT_COLUMNS,
     PATIENT_FILE_COLUMNS,
@@ -200,6 +201,9 @@ def patient_record(
         cannot_pay=patient.cannot_pay,
         last_visit_date=patient.last_visit_date,
         initiating_visit_g0506=enrollment.initiating_visit_g0506 if enrollment else False,
+        mobile_phone=patient.mobile_phone,
+        other_phone=patient.other_phone,
+        preferred_call_time=patient.preferred_call_time,
     )
 
 
@@ -217,6 +221,9 @@ def apply_patient(
     patient.dob = record.dob
     patient.sex = record.sex
     patient.phone = record.phone
+    patient.mobile_phone = record.mobile_phone
+    patient.other_phone = record.other_phone
+    patient.preferred_call_time = record.preferred_call_time
     patient.address = record.address
     patient.city = record.city
     patient.state = record.state
@@ -252,19 +259,26 @@ def apply_patient(
     patient.enrollment = enrollment
 
 
-def kept_text(cannot_pay: bool, last_visit: dt.date | None, g0506: bool | None) -> dict[str, str]:
-    """The stored values of the KEPT_COLUMNS as a file writes them."""
+def kept_text(
+    cannot_pay: bool,
+    last_visit: dt.date | None,
+    g0506: bool | None,
+    calls: tuple[str, str, str] = ("", "", ""),
+) -> dict[str, str]:
+    """The stored values of the KEPT_COLUMNS as a file writes them; `calls` is the mobile
+    and other phone and the preferred call time (CALL_COLUMNS)."""
     return {
         CANNOT_PAY: "yes" if cannot_pay else "no",
         "last_visit_date": last_visit.isoformat() if last_visit else "",
         "initiating_visit_g0506": "yes" if g0506 else "no",
+        **dict(zip(CALL_COLUMNS, calls, strict=True)),
     }
 
 
 def kept_columns(raw: Mapping[str, str], stored: Mapping[str, str] | None) -> dict[str, str]:
-    """`raw` with cannot_pay, last_visit_date and initiating_visit_g0506 filled from the stored
-    patient (kept_text) where it leaves them out: a patients.csv or an editor without them
-    keeps what is on file."""
+    """`raw` with cannot_pay, last_visit_date, initiating_visit_g0506 and the call columns
+    filled from the stored patient (kept_text) where it leaves them out: a patients.csv or an
+    editor without them keeps what is on file."""
     if stored is None:
         return dict(raw)
     return {**{k: v for k, v in stored.items() if k in KEPT_COLUMNS and k not in raw}, **raw}
@@ -275,13 +289,15 @@ def stored_kept(session: Session, mrns: Iterable[str]) -> dict[str, dict[str, st
     query = (
         select(
             Patient.mrn, Patient.cannot_pay, Patient.last_visit_date,
-            Enrollment.initiating_visit_g0506,
+            Enrollment.initiating_visit_g0506, Patient.mobile_phone, Patient.other_phone,
+            Patient.preferred_call_time,
         )
         .outerjoin(Enrollment, Enrollment.patient_id == Patient.id)
         .where(Patient.mrn.in_(sorted(set(mrns))))
     )  # fmt: skip
     return {
-        mrn: kept_text(flag, visit, g0506) for mrn, flag, visit, g0506 in session.execute(query)
+        mrn: kept_text(flag, visit, g0506, (mobile, other, preferred))
+        for mrn, flag, visit, g0506, mobile, other, preferred in session.execute(query)
     }
 
 
@@ -396,7 +412,10 @@ class PatientService(ServiceBase):
             stored = StoredCoverage.of(now)
         raw = kept_coverage(raw, stored)
         if now is not None:
-            stored_text = kept_text(now.cannot_pay, now.last_visit_date, now.initiating_visit_g0506)
+            stored_text = kept_text(
+                now.cannot_pay, now.last_visit_date, now.initiating_visit_g0506,
+                (now.mobile_phone, now.other_phone, now.preferred_call_time),
+            )  # fmt: skip
             raw = kept_columns(raw, stored_text)
         record, errors = patient_from_text(raw, self._today(session))
         previous = stored_staff_references(session, [original_mrn]) if original_mrn else {}

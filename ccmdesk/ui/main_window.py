@@ -715,8 +715,10 @@ class MainWindow(QMainWindow):
         if self.stopwatch.can_record:
             self.stopwatch.pause_or_resume(self._chosen_mrn())
 
-    def start_timer(self, mrn: str) -> None:
-        if self.stopwatch.start(mrn):
+    def start_timer(self, mrn: str, callback_id: int | None = None) -> None:
+        """Start the patient's stopwatch (from the worklist); `callback_id`: the callback the
+        call answers, linked to the stopwatch started."""
+        if self.stopwatch.start(mrn, callback_id=callback_id):
             self.open_patient(mrn)
 
     def open_patient(self, mrn: str) -> None:

@@ -25,9 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.catalog import DECLINE_REASONS
+from ccmdesk.rules.catalog import DECLINE_REASONS, PREFERRED_CALL_TIMES
 from ccmdesk.rules.payers import PayerRecord
 from ccmdesk.rules.records import (
+    CALL_COLUMNS,
     COVERAGE_COLUMNS,
     NEW_PAYER_COLUMNS,
     OLD_PAYER_COLUMNS,
@@ -57,7 +58,10 @@ LABELS: dict[str, str] = {
     "first_name": "First name",
     "dob": "Date of birth",
     "sex": "Sex",
-    "phone": "Phone",
+    "phone": "Phone (home)",
+    "mobile_phone": "Mobile phone",
+    "other_phone": "Other phone",
+    "preferred_call_time": "Best time to call",
     "address": "Address",
     "city": "City",
     "state": "State",
@@ -97,6 +101,7 @@ RELATIONSHIPS = (
     ("child", "Child"),
     ("other", "Other"),
 )
+CALL_TIMES = (("", "Any time"), *((key, v[0]) for key, v in PREFERRED_CALL_TIMES.items()))
 SIGNATURES = (
     ("", "As the practice collects it"),
     ("yes", "Yes, on file"),
@@ -112,6 +117,7 @@ EDITOR_FIELDS = (
     + NEW_PAYER_COLUMNS
     + COVERAGE_COLUMNS
     + VISIT_COLUMNS
+    + CALL_COLUMNS
 )
 CONSENT_METHODS = (("", "—"), ("verbal", "Verbal"), ("written", "Written"))
 TEXT_FIELDS = (
@@ -119,6 +125,8 @@ TEXT_FIELDS = (
     "last_name",
     "first_name",
     "phone",
+    "mobile_phone",
+    "other_phone",
     "address",
     "city",
     "state",
@@ -238,6 +246,7 @@ class PatientDialog(QDialog):
         self.relationship = self._combo(RELATIONSHIPS)
         self.secondary_payer = self._payer_combo()
         self.signature_on_file = self._combo(SIGNATURES)
+        self.preferred_call_time = self._combo(CALL_TIMES)
         self.consent_method = self._combo(CONSENT_METHODS)
         self.qmb = QCheckBox("Qualified Medicare beneficiary (no cost sharing)")
         self.g0506 = QCheckBox(G0506_TEXT)
@@ -267,6 +276,7 @@ class PatientDialog(QDialog):
             relationship=self.relationship,
             secondary_payer=self.secondary_payer,
             signature_on_file=self.signature_on_file,
+            preferred_call_time=self.preferred_call_time,
             consent_method=self.consent_method,
             qmb=self.qmb,
             initiating_visit_g0506=self.g0506,
@@ -282,7 +292,16 @@ class PatientDialog(QDialog):
 
         groups = {
             "Identity": ("mrn", "last_name", "first_name", "dob", "sex"),
-            "Contact": ("phone", "address", "city", "state", "zip"),
+            "Contact": (
+                "phone",
+                "mobile_phone",
+                "other_phone",
+                "preferred_call_time",
+                "address",
+                "city",
+                "state",
+                "zip",
+            ),
             "Coverage": (
                 "primary_payer",
                 "primary_member_id",
@@ -446,6 +465,7 @@ class PatientDialog(QDialog):
             value = getattr(record, name)
             self._line(name).setText(value.isoformat() if value else "")
         self.sex.set_value(record.sex)
+        self.preferred_call_time.set_value(record.preferred_call_time)
         self._load_coverage(record)
         self.consent_method.set_value(record.consent_method)
         self.qmb.setChecked(record.qmb)
@@ -534,6 +554,7 @@ class PatientDialog(QDialog):
             relationship=self.relationship.value(),
             secondary_payer=self.secondary_payer.value(),
             signature_on_file=self.signature_on_file.value(),
+            preferred_call_time=self.preferred_call_time.value(),
             consent_method=self.consent_method.value(),
             qmb="yes" if self.qmb.isChecked() else "no",
             billing_practitioner=self.billing_practitioner.value(),

@@ -32,6 +32,7 @@ from ccmdesk.rules.minutes import (
 )
 from ccmdesk.services import Actor, MonthProgress, Permission, ServiceError, Services, allowed
 from ccmdesk.services.time.records import EntryRow, Stopped
+from ccmdesk.ui.calls import CallsSection
 from ccmdesk.ui.enrolment import CannotPayBox, EnrolmentSection
 from ccmdesk.ui.forms import hint_label, plain, show_failure
 from ccmdesk.ui.stopwatch import StopwatchController
@@ -124,6 +125,9 @@ class PatientPanel(QFrame):
         self.enrolment = EnrolmentSection(services, actor, self._local_today)
         self.cannot_pay.waiver_requested.connect(self.enrolment.open_waiver)
         self.enrolment.changed.connect(self._show_enrolment)
+        # The patient's numbers, callbacks and call log (docs/calls.md).
+        self.calls = CallsSection(services, actor)
+        self.calls.changed.connect(self._show_calls_title)
         self.month_label = QLabel()
         self.month_label.setObjectName("monthLabel")
         self.bar = ThresholdBar()
@@ -197,6 +201,7 @@ class PatientPanel(QFrame):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(time_page, "Time this month")
         self.tabs.addTab(self.enrolment, "Enrolment")
+        self.tabs.addTab(self.calls, "Calls")
         layout.addWidget(self.tabs, 100)
         # Takes the room the log leaves while no patient is chosen, so the text stays on top.
         layout.addStretch(1)
@@ -225,6 +230,13 @@ class PatientPanel(QFrame):
         if enrolment is not None and enrolment.declined:
             title += " · declined"
         self.tabs.setTabText(1, title)
+
+    def _show_calls_title(self) -> None:
+        """The Calls tab says how many callbacks are open, so they are seen from any tab."""
+        log = self.calls.log
+        count = len(log.open_callbacks) if log is not None else 0
+        self.tabs.setTabText(2, f"Calls · {count} callback{'s' if count != 1 else ''}"
+                             if count else "Calls")  # fmt: skip
 
     def _local_today(self) -> dt.date:
         return self._services.now().astimezone(self._zone or self._services.practice_zone()).date()
@@ -273,6 +285,8 @@ class PatientPanel(QFrame):
         self._zone = self._services.practice_zone()
         self.enrolment.set_patient(record.mrn, f"{record.first_name} {record.last_name}")
         self._show_enrolment()
+        self.calls.set_patient(record.mrn, f"{record.first_name} {record.last_name}")
+        self._show_calls_title()
         self._show_progress()
         self._show_log()
 
@@ -291,9 +305,21 @@ class PatientPanel(QFrame):
             self._rows = [r for r in self._rows if r.entry_id != stopped.entry.entry_id]
             self._rows.append(stopped.entry)
             self._show_rows()
+            self._refresh_calls()
             return
         self._show_progress()
         self._show_log()
+        self._refresh_calls()
+
+    def _refresh_calls(self) -> None:
+        """A stopwatch started from a callback and stopped makes it done: read the calls
+        again, but only when an open callback has a stopwatch (a stop reads nothing more)."""
+        log = self.calls.log
+        if self._mrn is None or log is None:
+            return
+        if any(c.time_entry_id is not None for c in log.open_callbacks):
+            self.calls.set_patient(self._mrn, self.calls.patient_name)
+            self._show_calls_title()
 
     def _shows(self, stopped: Stopped) -> bool:
         """Whether the stop's entry and month are this panel's patient and month."""

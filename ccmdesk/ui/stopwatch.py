@@ -226,13 +226,14 @@ class StopwatchController(QObject):
             return False
         return True
 
-    def start(self, mrn: str, service: str = "ccm") -> bool:
+    def start(self, mrn: str, service: str = "ccm", *, callback_id: int | None = None) -> bool:
         """Start (or resume) this patient's stopwatch, timing `service` (a paused one resumes
-        with its own); a different running one is asked about."""
+        with its own); a different running one is asked about. `callback_id`: the callback
+        this call makes, linked to the stopwatch (it is done once the stopwatch is stopped)."""
         own = self.timer_for(mrn)
         running = self.running
         if running is not None and running.mrn == mrn:
-            return True
+            return self._link(callback_id, running)
         if running is not None and not self._make_way(running, mrn):
             return False
         if own is not None and own.state == "paused":
@@ -241,7 +242,15 @@ class StopwatchController(QObject):
             ok = self._call(lambda: self._services.stopwatch.start(self._actor(), mrn, service))
         # A TimerRunning from another window of the same person shows as a refusal above.
         self.refresh()
-        return ok
+        started = self.timer_for(mrn)
+        return ok and (started is None or self._link(callback_id, started))
+
+    def _link(self, callback_id: int | None, timer: TimerState) -> bool:
+        """Link the callback to the patient's stopwatch; the stopwatch runs either way."""
+        if callback_id is not None:
+            calls = self._services.calls
+            self._call(lambda: calls.link(self._actor(), callback_id, timer.entry_id))
+        return True
 
     def _make_way(self, running: TimerState, mrn: str) -> bool:
         choice = self.ask_switch(running, mrn)

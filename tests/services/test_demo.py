@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections import Counter, defaultdict
 
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 
 from ccmdesk.db import Database
 from ccmdesk.models import Patient, Practice, Staff, TimeEntry
-from ccmdesk.services import ServiceError, Services
+from ccmdesk.services import Actor, ServiceError, Services
 from ccmdesk.services.claims import claim_statuses
 from ccmdesk.services.demo import build_demo
 from tests.helpers.common import CLI, NOW
@@ -73,6 +74,13 @@ def test_demo_create_imports_everything(services: Services, db: Database) -> Non
             rows("time_entries.csv")
         )
     assert services.practice.get().name == "Riverbend Family Medicine"
+    # Grace Lee's day opens with callbacks: two due today, one overdue (docs/calls.md).
+    lee = Actor("rn-lee", "Grace Lee", "clinical")
+    due = services.calls.due(lee, NOW + dt.timedelta(hours=6))
+    assert len(due) == 3 and sum(c.due_at < NOW for c in due) == 1
+    first = services.minutes.worklist(lee)[:3]
+    assert [r.callback_id for r in first] == [c.callback_id for c in due]
+    assert all(r.phones and r.last_outcome for r in first)
     with pytest.raises(ServiceError, match="already holds patients"):
         services.demo.create(CLI)
 

@@ -89,6 +89,9 @@ RULES = [
     ("patients", "last_visit_date", "2026-05-01", "in the future"),
     ("patients", "last_visit_date", "last week", "use YYYY-MM-DD"),
     ("patients", "initiating_visit_g0506", "maybe", "not yes or no"),
+    ("patients", "mobile_phone", "5" * 41, "at most 40"),
+    ("patients", "other_phone", "207\n555", "line breaks"),
+    ("patients", "preferred_call_time", "noon", "not a time to call"),
     ("patients", "program", "bhi", "not a program"),
     ("patients", "program_from", "2026-03", "is set but program is empty"),
     ("patients", "focus_condition", "I10", "is set but program is empty"),
@@ -174,3 +177,26 @@ def test_a_note_may_span_lines(services: Services, db: Database, tmp_path: Path)
     rows["entries"][0]["note"] = "Called twice.\nLeft a message the second time.\tOK"
     paths = [write(tmp_path, k, v) for k, v in rows.items()]
     assert services.imports.import_paths(CLI, paths).counts["time entries"].created == 1
+
+
+def test_the_call_columns_are_kept_when_left_out_and_cleared_when_blank(
+    services: Services, tmp_path: Path
+) -> None:
+    """mobile_phone, other_phone and preferred_call_time are optional (docs/formats.md)."""
+    staff = write(tmp_path, "staff", GOOD["staff"])
+    first = dict(GOOD["patients"][0], mobile_phone="207-555-0199", other_phone="207-555-0177",
+                 preferred_call_time="Evening")  # fmt: skip
+    services.imports.import_paths(CLI, [staff, write(tmp_path, "patients", [first])])
+    record = services.patients.get(CLI, "1001")
+    assert (record.mobile_phone, record.other_phone, record.preferred_call_time) == (
+        "207-555-0199", "207-555-0177", "evening")  # fmt: skip
+    without = dict(GOOD["patients"][0], city="Bangor")  # no call columns: kept
+    services.imports.import_paths(CLI, [staff, write(tmp_path, "patients", [without])])
+    record = services.patients.get(CLI, "1001")
+    assert (record.city, record.mobile_phone, record.preferred_call_time) == (
+        "Bangor", "207-555-0199", "evening")  # fmt: skip
+    blank = dict(first, mobile_phone="", preferred_call_time="")
+    services.imports.import_paths(CLI, [staff, write(tmp_path, "patients", [blank])])
+    record = services.patients.get(CLI, "1001")
+    assert (record.mobile_phone, record.other_phone, record.preferred_call_time) == (
+        "", "207-555-0177", "")  # fmt: skip

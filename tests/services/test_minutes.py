@@ -80,6 +80,42 @@ def test_the_worklist_holds_my_enrolled_patients_most_in_need_first(sw: Services
     assert rows[0].last_contact == NOW - dt.timedelta(days=2) + dt.timedelta(minutes=5)
 
 
+def test_callbacks_due_today_or_overdue_come_first_the_earliest_first(
+    sw: Services, clock: FakeClock
+) -> None:
+    """docs/calls.md: callbacks due today lead the worklist, then need as before."""
+    add(sw, "A1", 18, days_ago=3)  # by need alone: B2, A1, C3
+    add(sw, "B2", 5, days_ago=2)
+    add(sw, "C3", 29, days_ago=1)
+    clock.now = NOW - dt.timedelta(days=2)
+    overdue = sw.calls.schedule(NURSE, "A1", NOW - dt.timedelta(days=1))
+    sw.calls.schedule(NURSE, "A1", NOW - dt.timedelta(days=1, hours=2), assigned_to="rn-kim")
+    clock.now = NOW
+    later_today = sw.calls.schedule(NURSE, "C3", NOW + dt.timedelta(hours=3))
+    sw.calls.schedule(NURSE, "B2", NOW + dt.timedelta(days=1))  # tomorrow: need decides
+    sw.calls.record_attempt(NURSE, "C3", "no answer")
+    sw.calls.record_attempt(NURSE, "C3", "voicemail", "207-555-0199")
+    rows = sw.minutes.worklist(NURSE)
+    assert [r.mrn for r in rows] == ["A1", "C3", "B2"]
+    assert [r.callback_id for r in rows[:2]] == [overdue.callback_id, later_today.callback_id]
+    assert rows[1].last_outcome == "voicemail"
+    assert rows[2].callback_due == NOW + dt.timedelta(days=1)
+    sw.calls.done(NURSE, overdue.callback_id)
+    assert [r.mrn for r in sw.minutes.worklist(NURSE)] == ["C3", "B2", "A1"]
+
+
+def test_worklist_rows_carry_the_patients_numbers_and_best_time(sw: Services) -> None:
+    sw.patients.save_text(
+        CLI,
+        patient_text(mrn="A1", last_name="Ames", phone="207-555-0101",
+                     other_phone="207-555-0177", preferred_call_time="afternoon"),
+        original_mrn="A1",
+    )  # fmt: skip
+    row = next(r for r in sw.minutes.worklist(NURSE) if r.mrn == "A1")
+    assert row.phones == (("Home", "207-555-0101"), ("Other", "207-555-0177"))
+    assert (row.preferred_call_time, row.callback_due, row.last_outcome) == ("afternoon", None, "")
+
+
 def test_patients_past_every_threshold_go_to_the_end(sw: Services) -> None:
     add(sw, "A1", 61, days_ago=3)
     rows = sw.minutes.worklist(NURSE)

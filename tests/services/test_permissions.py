@@ -70,6 +70,7 @@ CALLS: dict[Permission, Call] = {
     Permission.RECORD_TIME: lambda s, a, _: s.stopwatch.open_timers(a),
     Permission.VIEW_WORKLIST: lambda s, a, _: s.minutes.worklist(a, MONTH),
     Permission.VIEW_DASHBOARD: lambda s, a, _: s.dashboard.month(a, MONTH),
+    Permission.LOG_CALLS: lambda s, a, _: s.calls.record_attempt(a, "P1", "reached"),
     Permission.VIEW_BILLING: lambda s, a, _: s.billing.month(a, MONTH),
     Permission.SET_MONTH_FACTS: lambda s, a, _: s.month_facts.save(
         a, "P1", MONTH, changed(s, billed_elsewhere=True)
@@ -169,6 +170,7 @@ SPEC = {
     Permission.RECORD_TIME: CLINICAL | PRACTITIONER,
     Permission.VIEW_WORKLIST: CLINICAL | PRACTITIONER | SCHEDULER,
     Permission.VIEW_DASHBOARD: CLINICAL | PRACTITIONER | BILLING | ADMIN,
+    Permission.LOG_CALLS: CLINICAL | PRACTITIONER | SCHEDULER,
     Permission.VIEW_BILLING: PRACTITIONER | BILLING | ADMIN,
     Permission.SET_MONTH_FACTS: BILLING | ADMIN,
     Permission.ATTEST_COMPLEXITY: PRACTITIONER,
@@ -185,8 +187,9 @@ SPEC = {
 
 def test_the_table_is_the_one_the_practice_was_promised() -> None:
     assert {p: set(roles) for p, roles in PERMISSIONS.items()} == SPEC
-    # Non-clinical staff view the worklist and patients only.
+    # Non-clinical staff view the worklist and patients, and log the calls they make.
     assert {p for p, roles in SPEC.items() if Role.NON_CLINICAL in roles} == {
         Permission.VIEW_PATIENTS,
         Permission.VIEW_WORKLIST,
+        Permission.LOG_CALLS,
     }

@@ -25,6 +25,7 @@ from ccmdesk.services import Services
 from ccmdesk.services.activity import IdleBegan
 from ccmdesk.ui.app import configure_application
 from ccmdesk.ui.background import InlineTaskRunner, ThreadTaskRunner
+from ccmdesk.ui.calls import LogCallDialog
 from ccmdesk.ui.export_dialog import ExportDialog
 from ccmdesk.ui.first_start import FirstStartDialog, setup_actor
 from ccmdesk.ui.forms import ReasonDialog
@@ -54,6 +55,7 @@ from ccmdesk.ui.pages.practice import PracticePage
 from ccmdesk.ui.pages.review import ReviewPage, SignDialog
 from ccmdesk.ui.pages.staff import StaffDialog, StaffPage
 from ccmdesk.ui.pages.week import WeekPage
+from ccmdesk.ui.pages.worklist import WorklistPage
 from ccmdesk.ui.patient_dialog import PatientDialog
 from ccmdesk.ui.shortcut_dialog import GlobalShortcutDialog
 from ccmdesk.ui.sign_in import SignInDialog
@@ -935,6 +937,38 @@ def reminders_tray(out: Path, services: Services) -> None:
     settle(2500)  # the message balloon appears
     subprocess.run(["import", "-window", "root", str(out / "reminders-tray.png")], check=True)
     print(f"wrote {out / 'reminders-tray.png'}")
+
+
+def calls_screens(out: Path, services: Services) -> None:
+    """Grace Lee's worklist opening with the callbacks due today, a patient's Calls tab and
+    the Log call dialog (issue #19)."""
+    nurse = services.staff.actor_for("rn-lee")
+    rows = services.minutes.worklist(nurse)
+    window, page = window_on(services, "rn-lee", WORKLIST, width=BILLING_WIDTH)
+    assert isinstance(page, WorklistPage)
+    page.select_mrn(rows[1].mrn)
+    save(window, out, "worklist-callbacks.png")
+    # The patient called most, with a callback still open.
+    logs = [services.calls.patient_log(nurse, r.mrn) for r in rows[:6] if r.callback_id]
+    log = max(logs, key=lambda found: len(found.attempts))
+    window.show_page(PATIENTS)
+    patients = window.pages[PATIENTS]
+    assert isinstance(patients, PatientsPage) and patients.panel is not None
+    patients.show_patient(log.mrn)
+    patients.panel.tabs.setCurrentIndex(2)  # the calls
+    save(window, out, "calls-log.png")
+    section = patients.panel.calls
+    assert section.log is not None
+    dialog = LogCallDialog(
+        patients.panel.name.text(), section.log, services.now(), services.practice_zone(), window
+    )
+    dialog.outcome.set_value("voicemail")
+    dialog.phone.set_value(section.log.phones[-1][1])
+    dialog.note.setPlainText("Left a message on the mobile: we call back tomorrow at 4.")
+    tomorrow = services.now().astimezone(services.practice_zone()) + dt.timedelta(days=1)
+    dialog.set_call_back_at(tomorrow.replace(hour=16, minute=0, second=0))
+    save(shown(dialog), out, "calls-log-dialog.png")
+    dialog.close()
     window.close()
 
 
@@ -1042,6 +1076,7 @@ def main(out: Path) -> int:
         problems.close()
 
         window.close()
+        calls_screens(out, services)  # before the stopwatch pages add time of their own
         billing(out, services)
         dashboard_overview(out, services)
         billing_programs(out, services)

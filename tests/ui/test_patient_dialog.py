@@ -326,3 +326,22 @@ def test_why_the_patient_stopped_is_asked_beside_the_revocation_day(
     last = services.enrolment.history(nurse, "B200").steps[-1]
     assert (last.step, last.day.isoformat(), last.reason, last.note) == (
         "revoked", "2026-03-10", "other", "Moved out of state")  # fmt: skip
+
+
+def test_the_numbers_and_best_time_are_loaded_and_saved(qtbot, services: Services, nurse) -> None:
+    """The Contact box holds the mobile and other numbers and the preferred call time."""
+    dialog = new_dialog(qtbot, services, nurse)
+    fill(dialog, **VALID_NEW, phone="207-555-0101", mobile_phone="207-555-0199",
+         other_phone="207-555-0177", preferred_call_time="evening")  # fmt: skip
+    assert dialog.save()
+    record = services.patients.get(nurse, "C300")
+    assert (record.phone, record.mobile_phone, record.other_phone) == (
+        "207-555-0101", "207-555-0199", "207-555-0177")  # fmt: skip
+    assert record.preferred_call_time == "evening"
+    again = PatientDialog(services, nurse, services.staff.list(), record)
+    qtbot.addWidget(again)
+    assert again.preferred_call_time.value() == "evening"
+    assert again.raw()["mobile_phone"] == "207-555-0199"
+    again.preferred_call_time.set_value("")  # any time
+    assert again.save()
+    assert services.patients.get(nurse, "C300").preferred_call_time == ""

@@ -11,10 +11,17 @@ from PySide6.QtGui import QColor
 from ccmdesk.rules.minutes import Progress, progress_share
 from ccmdesk.services import Actor, PermissionDenied, Services
 from ccmdesk.ui.pages.worklist import (
+    DAYS_LEFT,
     HEADERS,
+    LAST_CONTACT,
     MRN,
+    NEXT_THRESHOLD,
+    PATIENT,
+    PROGRAM,
     PROGRESS,
     PROGRESS_ROLE,
+    STILL_NEEDED,
+    THIS_MONTH,
     WorklistPage,
     WorklistTableModel,
     clock_text,
@@ -91,7 +98,8 @@ def page(qtbot, worklist_data: Services, nurse: Actor) -> WorklistPage:
 
 def shown_rows(page: WorklistPage) -> list[list[str]]:
     model = page.model
-    return [[model.index(r, c).data() for c in range(8)] for r in range(model.rowCount())]
+    columns = (PATIENT, MRN, PROGRAM, THIS_MONTH, PROGRESS, NEXT_THRESHOLD, STILL_NEEDED, DAYS_LEFT)
+    return [[model.index(r, c).data() for c in columns] for r in range(model.rowCount())]
 
 
 def test_formatting_helpers() -> None:
@@ -122,16 +130,17 @@ def test_worklist_model_passes_the_qt_model_tester(
 def test_rows_follow_the_service_order_with_the_months_figures(
     page: WorklistPage, worklist_data: Services, nurse: Actor
 ) -> None:
-    assert [page.model.headerData(c, Qt.Orientation.Horizontal) for c in range(9)] == list(HEADERS)
+    columns = range(len(HEADERS))
+    assert [page.model.headerData(c, Qt.Orientation.Horizontal) for c in columns] == list(HEADERS)
     assert shown_rows(page) == EXPECTED
     assert [row.mrn for row in worklist_data.minutes.worklist(nurse)] == [
-        row[MRN] for row in EXPECTED
+        row[1] for row in EXPECTED
     ]
     # Last contact in New York time; March 2 was still on standard time (UTC-5).
-    assert page.model.index(1, 8).data() == "Mon 16 Mar, 09:05"
-    assert page.model.index(3, 8).data() == "Mon 02 Mar, 08:05"
+    assert page.model.index(1, LAST_CONTACT).data() == "Mon 16 Mar, 09:05"
+    assert page.model.index(3, LAST_CONTACT).data() == "Mon 02 Mar, 08:05"
     # The program's billing codes are in its tooltip.
-    assert page.model.index(0, 2).data(Qt.ItemDataRole.ToolTipRole) == "PCM (99426)"
+    assert page.model.index(0, PROGRAM).data(Qt.ItemDataRole.ToolTipRole) == "PCM (99426)"
     assert page.subtitle_label.text() == (
         "March 2026 · 16 days left · 4 patients · most minutes needed per day left first"
     )
@@ -199,7 +208,7 @@ def test_reload_keeps_the_chosen_patient_as_the_order_changes(
     assert [page.model.index(r, MRN).data() for r in range(4)] == ["A100", "C300", "C302", "C301"]
     assert page.current_mrn() == "C300"
     assert page.table.selectionModel().isRowSelected(1)
-    assert page.model.index(3, 5).data() == "All reached"
+    assert page.model.index(3, NEXT_THRESHOLD).data() == "All reached"
 
 
 def test_a_running_stopwatch_counts_and_the_day_count_follows_the_clock(
@@ -210,8 +219,8 @@ def test_a_running_stopwatch_counts_and_the_day_count_follows_the_clock(
     # The stopwatch panel's heartbeat: one nobody watches counts only to its last one, as billed.
     worklist_data.stopwatch.heartbeat(nurse, timer.entry_id)
     page.reload()
-    assert page.model.index(1, 3).data() == "17:00"
-    assert page.model.index(1, 6).data() == "3:00"
+    assert page.model.index(1, THIS_MONTH).data() == "17:00"
+    assert page.model.index(1, STILL_NEEDED).data() == "3:00"
     clock.advance(days=3)
     page.reload()
     assert page.subtitle_label.text().startswith("March 2026 · 13 days left · 4 patients")

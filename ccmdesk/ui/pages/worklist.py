@@ -16,7 +16,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QPainter, QPalette, QShowEvent
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ccmdesk.rules.calls import OUTCOME_LABELS, call_time_label, call_window_open
 from ccmdesk.rules.intervals import month_label, month_of
 from ccmdesk.rules.minutes import (
     FAMILY_LABELS,
@@ -54,27 +55,37 @@ from ccmdesk.ui.widgets.tables import (
 )
 from ccmdesk.ui.widgets.threshold_bar import paint_threshold_bar, percent_text
 
+# The callback beside the patient, the numbers after the minutes still needed (docs/calls.md):
+# on a laptop screen the last columns scroll, and the days left are in the subtitle too.
 (
     PATIENT,
     MRN,
+    CALLBACK,
     PROGRAM,
     THIS_MONTH,
     PROGRESS,
     NEXT_THRESHOLD,
     STILL_NEEDED,
+    PHONE,
+    BEST_TIME,
     DAYS_LEFT,
     LAST_CONTACT,
-) = range(9)
+    LAST_CALL,
+) = range(13)
 HEADERS = (
     "Patient",
     "MRN",
+    "Callback",
     "Program",
     "This month",
     "Progress",
     "Next threshold",
     "Still needed",
+    "Phone",
+    "Best time",
     "Days left",
     "Last contact",
+    "Last call",
 )
 NUMERIC = frozenset({THIS_MONTH, NEXT_THRESHOLD, STILL_NEEDED, DAYS_LEFT})
 # The share of the way to the next threshold, 0.0-1.0, or None when there is nothing to aim at.
@@ -83,6 +94,7 @@ TICKS_ROLE = Qt.ItemDataRole.UserRole + 2
 NO_PROGRAM = "No chronic condition"
 EMPTY_TEXT = "No enrolled patients are assigned to you."
 ORDER_TEXT = "most minutes needed per day left first"
+OVERDUE_COLOUR = QColor(190, 20, 20)
 
 
 def local_stamp(instant: dt.datetime, zone: dt.tzinfo) -> str:
@@ -98,12 +110,37 @@ def program_text(family: str | None) -> str:
     return FAMILY_LABELS[family].split(" (", 1)[0]
 
 
-def subtitle_text(month: str, days: int, count: int) -> str:
-    """ "March 2026 · 16 days left · 12 patients · most minutes needed per day left first"."""
+def subtitle_text(month: str, days: int, count: int, callbacks: int = 0) -> str:
+    """ "March 2026 · 16 days left · 12 patients · most minutes needed per day left first";
+    with callbacks due today, "· 2 callbacks due today first ·" before the order."""
     name = month_label(month)
     day_word = "day" if days == 1 else "days"
     patient_word = "patient" if count == 1 else "patients"
-    return f"{name} · {days} {day_word} left · {count} {patient_word} · {ORDER_TEXT}"
+    due = ""
+    if callbacks:
+        due = f"{callbacks} callback{'' if callbacks == 1 else 's'} due today first · "
+    return f"{name} · {days} {day_word} left · {count} {patient_word} · {due}{ORDER_TEXT}"
+
+
+def end_of_day(now: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """When the practice's today ends: a callback due before it is due today."""
+    tomorrow = now.astimezone(zone).date() + dt.timedelta(days=1)
+    return dt.datetime.combine(tomorrow, dt.time(), zone)
+
+
+def due_today(row: WorklistRow, now: dt.datetime, zone: dt.tzinfo) -> bool:
+    """The row's callback is due today, or overdue."""
+    return row.callback_due is not None and row.callback_due < end_of_day(now, zone)
+
+
+def callback_text(due: dt.datetime, now: dt.datetime, zone: dt.tzinfo) -> str:
+    """ "Overdue 13 Mar 10:00", "Today 14:00", or "Tue 17 Mar 10:00"."""
+    local = due.astimezone(zone)
+    if due <= now:
+        return f"Overdue {local:%d %b %H:%M}"
+    if local.date() == now.astimezone(zone).date():
+        return f"Today {local:%H:%M}"
+    return f"{local:%a %d %b %H:%M}"
 
 
 class WorklistTableModel(RowsModel[WorklistRow]):
@@ -118,11 +155,15 @@ class WorklistTableModel(RowsModel[WorklistRow]):
         super().__init__(HEADERS, parent, numeric=NUMERIC)
         self._rows = list(rows)
         self._zone = zone
+        self._now: dt.datetime | None = None  # what "overdue" and "now" are judged by
 
-    def set_rows(self, rows: Sequence[WorklistRow], zone: dt.tzinfo) -> None:
+    def set_rows(
+        self, rows: Sequence[WorklistRow], zone: dt.tzinfo, now: dt.datetime | None = None
+    ) -> None:
         self.beginResetModel()
         self._rows = list(rows)
         self._zone = zone
+        self._now = now
         self.endResetModel()
 
     def row_of(self, mrn: str) -> int:
@@ -138,7 +179,25 @@ class WorklistTableModel(RowsModel[WorklistRow]):
             return threshold_ticks(row.progress)
         if role == Qt.ItemDataRole.UserRole:
             return row.mrn
+        now = self._now
+        if column == CALLBACK and row.callback_due is not None and now is not None:
+            overdue = row.callback_due <= now
+            if role == Qt.ItemDataRole.ForegroundRole and overdue:
+                return OVERDUE_COLOUR
+            if role == Qt.ItemDataRole.FontRole and due_today(row, now, self._zone):
+                font = QFont()
+                font.setBold(True)
+                return font
+        if column == BEST_TIME and role == Qt.ItemDataRole.FontRole and self._window_open(row):
+            font = QFont()
+            font.setBold(True)
+            return font
         return None
+
+    def _window_open(self, row: WorklistRow) -> bool:
+        if self._now is None:
+            return False
+        return call_window_open(row.preferred_call_time, self._now.astimezone(self._zone))
 
     def _text(self, row: WorklistRow, column: int) -> str:
         progress = row.progress
@@ -167,6 +226,26 @@ class WorklistTableModel(RowsModel[WorklistRow]):
             return str(progress.days_left)
         if column == LAST_CONTACT:
             return "" if row.last_contact is None else local_stamp(row.last_contact, self._zone)
+        return self._call_text(row, column)
+
+    def _call_text(self, row: WorklistRow, column: int) -> str:
+        if column == CALLBACK:
+            if row.callback_due is None:
+                return ""
+            if self._now is None:
+                return local_stamp(row.callback_due, self._zone)
+            return callback_text(row.callback_due, self._now, self._zone)
+        if column == PHONE:
+            if not row.phones:
+                return ""
+            more = f" (+{len(row.phones) - 1})" if len(row.phones) > 1 else ""
+            return row.phones[0][1] + more
+        if column == BEST_TIME:
+            # "Morning"; its hours are in the tooltip.
+            label = call_time_label(row.preferred_call_time).split(" (", 1)[0]
+            return f"{label} · now" if label and self._window_open(row) else label
+        if column == LAST_CALL:
+            return OUTCOME_LABELS.get(row.last_outcome, "")
         return ""
 
     def _tooltip(self, row: WorklistRow, column: int) -> str | None:
@@ -189,6 +268,20 @@ class WorklistTableModel(RowsModel[WorklistRow]):
             return FAMILY_LABELS[progress.family]
         if column == LAST_CONTACT and row.last_contact is not None:
             return row.last_contact.astimezone(self._zone).strftime("%A %d %B %Y, %H:%M")
+        if column == PHONE and (row.phones or row.last_outcome):
+            lines = [f"{label}: {number}" for label, number in row.phones]
+            if row.last_outcome:
+                lines.append(f"Last call: {OUTCOME_LABELS[row.last_outcome].lower()}")
+            return "\n".join(lines)
+        if column == CALLBACK and row.callback_due is not None:
+            return (
+                "Starting the stopwatch from this row answers the callback due "
+                + row.callback_due.astimezone(self._zone).strftime("%A %d %B, %H:%M")
+            )
+        if column == BEST_TIME and row.preferred_call_time:
+            label = call_time_label(row.preferred_call_time)
+            now = " It is now." if self._window_open(row) else ""
+            return f"The patient prefers to be called: {label}, practice time.{now}"
         return None
 
 
@@ -241,11 +334,14 @@ class WorklistPage(ServicesPage):
     """The signed-in person's enrolled patients and how much time each still needs this month."""
 
     start_requested = Signal(str)  # mrn: start a stopwatch for this patient
+    # mrn, callback id: start a stopwatch for this patient to make this callback
+    start_callback_requested = Signal(str, int)
     open_requested = Signal(str)  # mrn: open this patient
 
     TITLE = "Worklist"
 
     def _build(self) -> None:
+        self._zone: dt.tzinfo = dt.UTC  # the practice's, read with the rows
         self.subtitle_label = QLabel()
         self.subtitle_label.setObjectName("hint")
         self.start_button = QPushButton("Start stopwatch")
@@ -293,7 +389,7 @@ class WorklistPage(ServicesPage):
             "Only the patients short of their next threshold this month (not APCM)"
         )
         self._rows: Sequence[WorklistRow] = ()
-        self._zone: dt.tzinfo = dt.UTC
+        self._now: dt.datetime | None = None  # when the rows were read
         self.behind_box.toggled.connect(lambda _on: self._show_rows())
         layout = self._lay_out(self.start_button)
         subtitle_row = QHBoxLayout()
@@ -334,7 +430,7 @@ class WorklistPage(ServicesPage):
         rows = self._rows
         if self.behind_box.isChecked():
             rows = [r for r in rows if r.progress.aims and r.progress.seconds_short > 0]
-        self.model.set_rows(rows, self._zone)
+        self.model.set_rows(rows, self._zone, self._now)
 
     def reload(self) -> None:
         """Read this month's worklist again, keeping the chosen patient chosen."""
@@ -353,9 +449,10 @@ class WorklistPage(ServicesPage):
             return
         now, zone, month, rows = got
         today = now.astimezone(zone).date()
-        self._rows, self._zone = rows, zone
+        self._rows, self._zone, self._now = rows, zone, now
         self._show_rows()
-        self.subtitle_label.setText(subtitle_text(month, days_left(month, today), len(rows)))
+        calls = sum(due_today(row, now, zone) for row in rows)
+        self.subtitle_label.setText(subtitle_text(month, days_left(month, today), len(rows), calls))
         self.subtitle_label.show()
         self.behind_box.show()
         # Schedulers see the list but keep no stopwatch.
@@ -392,8 +489,15 @@ class WorklistPage(ServicesPage):
         return self.model.row_at(rows[0].row()).mrn if rows else None
 
     def start_current(self) -> None:
+        """Start the chosen patient's stopwatch; a callback due today on the row is the call
+        being made, and the two are linked (docs/calls.md)."""
         mrn = self.current_mrn()
-        if mrn is not None and allowed(self._actor(), Permission.RECORD_TIME):
+        if mrn is None or not allowed(self._actor(), Permission.RECORD_TIME):
+            return
+        row = self.model.row_at(self.model.row_of(mrn))
+        if row.callback_id is not None and due_today(row, self._services.now(), self._zone):
+            self.start_callback_requested.emit(mrn, row.callback_id)
+        else:
             self.start_requested.emit(mrn)
 
     def _open_index(self, index: QModelIndex) -> None:
