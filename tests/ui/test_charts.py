@@ -45,3 +45,28 @@ def test_showing_another_chart_replaces_the_bars_and_the_legend(qtbot: QtBot) ->
     card.clear()
     assert card.bars == [] and card.legend is not None and card.legend.items == []
     assert card.stack.currentWidget() is card.empty_label
+
+
+def test_the_legend_sits_above_the_tallest_bar(qtbot: QtBot) -> None:
+    # Six people: the legend takes two rows, which once covered the tallest bars' tops.
+    people = ("Grace Lee", "Adaeze Okafor", "Maja Lindqvist", "Mateo García", "Piotr Nowak",
+              "Tamika Brooks")  # fmt: skip
+    chart = Chart(
+        title="Minutes",
+        shape=Shape.GROUPED,
+        unit=Unit.SECONDS,
+        axis="Minutes",
+        categories=("Nov 30", "Dec 7"),
+        series=tuple(Series(name, (44_290 - 60 * k, 0)) for k, name in enumerate(people)),
+    )
+    card = ChartCard(Shape.GROUPED, Unit.SECONDS)
+    qtbot.addWidget(card)
+    card.resize(505, 260)  # a chart's size on the dashboard at 1366×768
+    card.show()
+    card.show_chart(chart)
+    qtbot.waitUntil(lambda: card.legend is not None and card.legend.isVisible())
+    QApplication.processEvents()
+    assert card.legend is not None
+    box = card.plot.getViewBox()
+    legend_bottom = box.mapSceneToView(card.legend.sceneBoundingRect().bottomLeft()).y()
+    assert legend_bottom > 44_290 / 60  # the tallest bar, in minutes

@@ -24,6 +24,7 @@ INK = "#1f2a30"
 MUTED = "#5d6971"
 GRID = "#d3dadf"
 BAR_SPAN = 0.8  # of each category's width; the rest is the gap between categories
+LEGEND_COLUMNS = 3  # legend entries side by side, so a long legend takes rows, not width
 
 _configured = False
 
@@ -85,7 +86,9 @@ class ChartCard(QWidget):
             self.category_axis.setWidth(150)
         self.legend: pg.LegendItem | None = None
         if shape in (Shape.GROUPED, Shape.STACKED):
-            self.legend = self.plot.addLegend(offset=(8, 4), labelTextColor=INK, colCount=3)
+            self.legend = self.plot.addLegend(
+                offset=(8, 4), labelTextColor=INK, colCount=LEGEND_COLUMNS
+            )
             self.legend.setBrush(pg.mkBrush(255, 255, 255, 220))
         self.empty_label = QLabel()
         self.empty_label.setObjectName("chartEmpty")
@@ -195,8 +198,10 @@ class ChartCard(QWidget):
                 self.plot.addItem(text)
                 self.notes.append(text)
         highest = max(tops, default=0.0) or 1.0
-        # Room above the bars for the notes, and for the legend over the tallest bars.
-        headroom = 1.35 if self.legend is not None and len(chart.series) > 1 else 1.18
+        # Room above the bars for the notes, and for the legend (three entries a row) over the
+        # tallest bars: each row of it takes about a fifth of the plot's height.
+        rows = -(-len(chart.series) // LEGEND_COLUMNS)
+        headroom = 1.2 + 0.22 * rows if self.legend is not None and len(chart.series) > 1 else 1.18
         self.plot.setXRange(-0.6, count - 0.4, padding=0)
         self.plot.setYRange(0, highest * headroom, padding=0)
 
