@@ -6,7 +6,16 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTime, QTimer
+from PySide6.QtCore import (
+    QDate,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTime,
+    QTimer,
+)
 from PySide6.QtGui import QFocusEvent, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -497,6 +506,23 @@ def patient_choices(rows: Iterable[PatientRow]) -> list[PatientChoice]:
     ]
 
 
+# Where the chooser keeps each patient's text without accents, for the completer to match on.
+FOLDED_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class FoldingCompleter(QCompleter):
+    """Matches what is typed against the patients' folded text (the Patients page's search:
+    "nunez" finds Núñez) and puts the patient's own text in the box when one is chosen."""
+
+    def splitPath(self, path: str) -> list[str]:
+        from ccmdesk.ui.pages.patients import fold  # the page imports this module
+
+        return [fold(path)]
+
+    def pathFromIndex(self, index: QModelIndex | QPersistentModelIndex) -> str:
+        return str(index.data(Qt.ItemDataRole.DisplayRole))
+
+
 class ManualEntryDialog(QDialog):
     """Add time after the fact, or correct an entry: local date and times, and a reason."""
 
@@ -531,11 +557,17 @@ class ManualEntryDialog(QDialog):
             self.patient.setAccessibleName("Patient")
             self.patient.setEditable(True)
             self.patient.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-            for choice in patients:
+            from ccmdesk.ui.pages.patients import fold  # the page imports this module
+
+            for k, choice in enumerate(patients):
                 self.patient.addItem(choice.text, choice.mrn)
+                self.patient.setItemData(k, fold(choice.text), FOLDED_ROLE)
             self.patient.setCurrentIndex(-1)
-            line, completer = self.patient.lineEdit(), self.patient.completer()
-            assert line is not None and completer is not None  # an editable box has both
+            completer = FoldingCompleter(self.patient.model(), self.patient)
+            completer.setCompletionRole(FOLDED_ROLE)
+            self.patient.setCompleter(completer)
+            line = self.patient.lineEdit()
+            assert line is not None  # an editable box has one
             line.setPlaceholderText("Type part of a name, MRN or birth date")
             completer.setFilterMode(Qt.MatchFlag.MatchContains)
             completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)

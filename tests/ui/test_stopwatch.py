@@ -23,6 +23,7 @@ from ccmdesk.ui.stopwatch import StopwatchController
 from ccmdesk.ui.stopwatch_dialogs import (
     IdleDialog,
     ManualEntryDialog,
+    PatientChoice,
     RecoveryDialog,
     StopDetails,
     StopDialog,
@@ -1218,3 +1219,23 @@ def test_a_manual_overlap_reads_as_a_sentence_in_practice_time(
         "This overlaps your 10:31:20–10:41:20 entry for MRN A100 on 16 Mar 2026; "
         "change the start or end."
     )
+
+
+def test_the_patient_chooser_finds_a_name_typed_without_its_accents(qtbot) -> None:
+    now = dt.datetime(2026, 3, 16, 15, 0, tzinfo=dt.UTC)
+    choices = [
+        PatientChoice("Núñez, Vernon · MRN A1 · born 1955-03-27", "A1"),
+        PatientChoice("Nunn, Ada · MRN A2 · born 1950-01-01", "A2"),
+    ]
+    dialog = ManualEntryDialog("Add time", ("Education",), NEW_YORK, now, patients=choices)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.patient is not None
+    completer = dialog.patient.completer()
+    assert completer is not None
+    completer.setCompletionPrefix("nunez")  # as a keyboard without accents types it
+    found = [completer.completionModel().index(k, 0).data() for k in range(2)]
+    assert found[0] == choices[0].text and completer.completionCount() == 1
+    # Choosing it puts the patient's own text in the box, so the dialog knows whom.
+    dialog.patient.setCurrentText(completer.pathFromIndex(completer.completionModel().index(0, 0)))
+    assert dialog.chosen_mrn() == "A1"
