@@ -115,9 +115,12 @@ class ReminderController(QObject):
         self._runner.run(lambda: self._services.notifications.check(actor, activity), done, failed)
 
     def reload(self) -> None:
-        """The signed-in person's list again (after a switch of user)."""
+        """The signed-in person's list again, and their reminders due now (after a switch of
+        user: the next minute's tick is too late for someone who just sat down)."""
         self._active_since = None
+        self._busy = False  # a check still on its way was for the last person; done() drops it
         self._show(self._services.notifications.list(self._actor()))
+        self.check()
 
     def mark_read(self, ids: list[int] | None = None) -> None:
         self._show(self._services.notifications.mark_read(self._actor(), ids))

@@ -225,3 +225,22 @@ def test_the_bell_is_in_the_status_bar_and_the_file_menu_has_my_reminders(
     assert Qt.DockWidgetArea.RightDockWidgetArea == nurse_window.dockWidgetArea(
         nurse_window.notifications_dock
     )
+
+
+def test_a_switch_of_user_checks_the_new_persons_reminders_at_once(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, idle: FakeIdle
+) -> None:
+    # Walking the demo, the biller signed in after the nurse saw nothing for up to a minute:
+    # the switch showed the stored list and waited for the next tick to raise anything.
+    who = {"actor": Actor(key="cli:someone", name="Someone", role="admin")}
+    controller = ReminderController(
+        services, lambda: who["actor"], InlineTaskRunner(), idle, clock, lambda: True
+    )
+    got: list[str] = []
+    controller.raised.connect(lambda rows: got.extend(r.kind for r in rows))
+    controller.check()
+    assert got == []
+    who["actor"] = nurse
+    controller.reload()
+    assert got == ["falling_behind"]
+    assert controller.inbox.unread == 1
