@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ccmdesk.rules.records import PATIENT_COLUMNS, PracticeRecord, StaffRecord
 
@@ -143,3 +143,20 @@ class FakeShortcutBackend:
     def press(self) -> None:
         assert self._pressed is not None, "nothing grabbed"
         self._pressed()
+
+
+class HeldRunner:
+    """A task runner that keeps each task until the test lets it run: off the GUI thread as
+    far as a page can tell, finishing in the order the test decides."""
+
+    def __init__(self) -> None:
+        self.tasks: list[tuple[Callable[[], Any], Callable[[Any], None]]] = []
+
+    def run(
+        self, work: Callable[[], Any], done: Callable[[Any], None], failed: Callable[..., None]
+    ) -> None:
+        self.tasks.append((work, done))
+
+    def finish(self) -> None:
+        work, done = self.tasks.pop(0)
+        done(work())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -20,7 +19,7 @@ from ccmdesk.ui.main_window import DASHBOARD, MainWindow
 from ccmdesk.ui.pages.billing import BillingPage
 from ccmdesk.ui.pages.dashboard import DashboardPage
 from tests.helpers.dashboard import BOARD, EMPTY
-from tests.helpers.ui import MONTH
+from tests.helpers.ui import MONTH, HeldRunner
 
 TODAY = dt.date(2026, 3, 16)
 SOMEONE = Actor("rn-lee", "Grace Lee", "clinical")
@@ -38,23 +37,6 @@ class Loads:
         if month not in self.boards:
             raise ServiceError("Only billing staff may see the dashboard; ask them for it.")
         return self.boards[month]
-
-
-class HeldRunner:
-    """A runner that keeps each task until the test lets it run: off the GUI thread as far as
-    the page can tell, in an order the test decides."""
-
-    def __init__(self) -> None:
-        self.tasks: list[tuple[Callable[[], Any], Callable[[Any], None]]] = []
-
-    def run(
-        self, work: Callable[[], Any], done: Callable[[Any], None], failed: Callable[..., None]
-    ) -> None:
-        self.tasks.append((work, done))
-
-    def finish(self) -> None:
-        work, done = self.tasks.pop(0)
-        done(work())
 
 
 class NoServices:

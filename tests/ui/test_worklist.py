@@ -29,7 +29,7 @@ from ccmdesk.ui.pages.worklist import (
 )
 from ccmdesk.ui.widgets.threshold_bar import BAR_DONE, BAR_FILL, BAR_TRACK, percent_text
 from tests.helpers.common import FakeClock
-from tests.helpers.ui import patient_raw
+from tests.helpers.ui import HeldRunner, patient_raw
 
 # Rows as the page shows them, at NOW (Monday 16 March 2026, 11:00 in New York): 16 days left.
 EXPECTED = [
@@ -282,3 +282,19 @@ def test_falling_behind_shows_only_the_patients_short_of_a_threshold(page: Workl
     page.show_falling_behind()
     page.forget_person()  # the next person starts on the whole list
     assert shown_rows(page) == EXPECTED
+
+
+def test_the_worklist_is_read_off_the_gui_thread_and_a_late_answer_is_dropped(
+    qtbot, worklist_data: Services, nurse: Actor
+) -> None:
+    runner = HeldRunner()
+    page = WorklistPage(worklist_data, lambda: nurse, runner)
+    qtbot.addWidget(page)
+    page.show()  # asks for the rows, through the runner
+    assert len(runner.tasks) == 1 and page.model.rowCount() == 0
+    runner.finish()
+    assert page.model.rowCount() > 0
+    page.reload()
+    page.clear()  # someone else signs in before the rows come back
+    runner.finish()
+    assert page.model.rowCount() == 0

@@ -79,7 +79,7 @@ def _patients(host: PageHost) -> QWidget:
 def _worklist(host: PageHost) -> QWidget:
     from ccmdesk.ui.pages.worklist import WorklistPage
 
-    page = WorklistPage(host.services, host.actor)
+    page = WorklistPage(host.services, host.actor, host.runner)
     page.start_requested.connect(host.start_timer)
     page.start_callback_requested.connect(host.start_timer)
     page.open_requested.connect(host.open_patient)
