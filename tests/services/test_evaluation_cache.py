@@ -17,6 +17,7 @@ from ccmdesk.rules.billing import Month
 from ccmdesk.services import Services
 from ccmdesk.services.billing.cache import EvaluationCache, read_stamp
 from ccmdesk.services.billing.month_facts import MonthFactsRecord
+from ccmdesk.services.errors import ServiceError
 from tests.helpers.common import (
     ADMIN,
     BILLER,
@@ -364,3 +365,33 @@ def test_closing_again_keys_the_month_on_its_new_close(closed: tuple[Services, l
     # A month not closed is keyed on the whole stamp, as the month on screen is.
     march = Month.of(MONTH, dt.UTC, {})
     assert second.for_closed_month(march, 0) == second.for_month(march, 0)
+
+
+def test_no_time_write_reaches_the_closed_month(
+    closed: tuple[Services, list[str]], clock: FakeClock
+) -> None:
+    """What the closed months' key rests on: time writes (audited as time entries, which the
+    key leaves out) are refused in a closed month, so none can change its figures."""
+    team, evaluated = closed
+    before = month_amounts(team, FEBRUARY)
+    (entry, *_) = team.time_log.patient_log(NURSE, "A1", FEBRUARY)
+    assert entry.ended_at is not None
+    march = NOW - dt.timedelta(days=2)
+    feb = NOW - dt.timedelta(days=32)
+    for write in (
+        lambda: add(team, "C3", 30, days_ago=32),
+        lambda: team.entries.edit(
+            NURSE, entry.entry_id, reason="longer", end=entry.ended_at + dt.timedelta(minutes=9)
+        ),
+        lambda: team.entries.edit(
+            NURSE, entry.entry_id, reason="moved", start=march, end=march + dt.timedelta(minutes=5)
+        ),
+        lambda: team.entries.delete(NURSE, entry.entry_id, "wrong patient"),
+        lambda: team.entries.add_manual(
+            NURSE, "C3", feb, NOW - dt.timedelta(days=1), reason="across the close"
+        ),
+    ):
+        with pytest.raises(ServiceError, match="closed for billing"):
+            write()
+    assert month_amounts(team, FEBRUARY) == before
+    assert FEBRUARY not in evaluated
