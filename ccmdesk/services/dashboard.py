@@ -301,7 +301,7 @@ class DashboardService(ServiceBase):
                 amounts.append(cache.small(current.key, "amounts", current.amount_by_code))
                 continue
             # A closed past month keeps its figures across time writes (docs/dashboard.md,
-            # "Closed months"): after a stopwatch stop only the month on screen is evaluated.
+            # "Closed months"): a stopwatch stop evaluates again only the months not closed.
             key = stamp.for_closed_month(Month.of(other, zone, {}), int(now.timestamp()))
             keys.append(key)
             amounts.append(cache.small(key, "amounts", self._amounts(session, other)))
