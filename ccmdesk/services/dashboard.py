@@ -300,7 +300,9 @@ class DashboardService(ServiceBase):
                 keys.append(current.key)
                 amounts.append(cache.small(current.key, "amounts", current.amount_by_code))
                 continue
-            key = stamp.for_month(Month.of(other, zone, {}), int(now.timestamp()))
+            # A closed past month keeps its figures across time writes (docs/dashboard.md,
+            # "Closed months"): a stopwatch stop evaluates again only the months not closed.
+            key = stamp.for_closed_month(Month.of(other, zone, {}), int(now.timestamp()))
             keys.append(key)
             amounts.append(cache.small(key, "amounts", self._amounts(session, other)))
 

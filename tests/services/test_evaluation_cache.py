@@ -17,7 +17,10 @@ from ccmdesk.rules.billing import Month
 from ccmdesk.services import Services
 from ccmdesk.services.billing.cache import EvaluationCache, read_stamp
 from ccmdesk.services.billing.month_facts import MonthFactsRecord
+from ccmdesk.services.errors import ServiceError
 from tests.helpers.common import (
+    ADMIN,
+    BILLER,
     CLI,
     DOCTOR,
     FAST_HASHER,
@@ -255,3 +258,140 @@ def test_the_demos_worklists_from_the_cache_are_the_fresh_ones(db: Database) -> 
     again = Services(db, clock=lambda: DEMO_NOW, hasher=FAST_HASHER)
     assert [again.minutes.worklist(a, "2026-04") for a in workers] == first
     assert sum(len(rows) for rows in first) > 100
+
+
+# --- closed past months (docs/dashboard.md, "Closed months") ---------------------------------
+
+JANUARY, FEBRUARY = "2026-01", "2026-02"
+
+
+@pytest.fixture
+def closed(team: Services, monkeypatch: pytest.MonkeyPatch) -> tuple[Services, list[str]]:
+    """The team with time in January (left open) and February (closed for billing), the
+    dashboard loaded once; and the past months the dashboard evaluates from then on."""
+    add(team, "A1", 25, days_ago=30)  # 2026-02-18
+    add(team, "B2", 22, days_ago=31)
+    add(team, "A1", 30, days_ago=60)  # 2026-01-19
+    team.closing.close(BILLER, FEBRUARY)
+    team.dashboard.month(CLI, MONTH)
+    evaluated: list[str] = []
+    amounts_in = team.billing.amounts_in
+
+    def spy(session: object, month: str) -> dict[str, int]:
+        evaluated.append(month)
+        return amounts_in(session, month)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(team.billing, "amounts_in", spy)
+    return team, evaluated
+
+
+def stopwatch_minutes(services: Services, clock: FakeClock, minutes: int = 5) -> None:
+    timer = services.stopwatch.start(NURSE, "C3")
+    clock.advance(minutes=minutes)
+    services.stopwatch.stop(NURSE, timer.entry_id, activity="Call")
+
+
+def month_amounts(services: Services, month: str) -> dict[str, int]:
+    (found,) = (m for m in services.dashboard.month(CLI, MONTH).months if m.month == month)
+    return dict(found.cents_by_code)
+
+
+def test_a_stopwatch_stop_leaves_the_closed_month_cached_and_the_open_one_live(
+    closed: tuple[Services, list[str]], db: Database, clock: FakeClock
+) -> None:
+    team, evaluated = closed
+    stopwatch_minutes(team, clock)
+    dashboard = team.dashboard.month(CLI, MONTH)
+    # The open past months are evaluated again; the closed February is not.
+    assert FEBRUARY not in evaluated
+    assert JANUARY in evaluated
+    assert dashboard == fresh(db, clock).dashboard.month(CLI, MONTH)
+    assert month_amounts(team, FEBRUARY) == team.billing.month(BILLER, FEBRUARY).amount_by_code()
+    assert month_amounts(team, FEBRUARY)  # February bills something: the check means something
+
+
+def test_a_back_dated_revocation_reaches_the_closed_month(
+    closed: tuple[Services, list[str]], db: Database, clock: FakeClock
+) -> None:
+    team, evaluated = closed
+    before = month_amounts(team, FEBRUARY)
+    team.patients.save_text(
+        CLI, patient_text(mrn="A1", last_name="Ames", consent_revoked_date="2026-01-31"), "A1"
+    )
+    after = month_amounts(team, FEBRUARY)
+    assert FEBRUARY in evaluated
+    assert after != before
+    assert after == team.billing.month(BILLER, FEBRUARY).amount_by_code()
+    assert team.dashboard.month(CLI, MONTH) == fresh(db, clock).dashboard.month(CLI, MONTH)
+
+
+def test_a_condition_removed_reaches_the_closed_month(
+    closed: tuple[Services, list[str]], clock: FakeClock
+) -> None:
+    team, evaluated = closed
+    before = month_amounts(team, FEBRUARY)
+    stopwatch_minutes(team, clock)  # time events after it do not hide it
+    team.patients.save_text(CLI, patient_text(mrn="A1", last_name="Ames", conditions="I10"), "A1")
+    stopwatch_minutes(team, clock)
+    after = month_amounts(team, FEBRUARY)
+    assert FEBRUARY in evaluated
+    assert after != before
+    assert after == team.billing.month(BILLER, FEBRUARY).amount_by_code()
+
+
+def test_a_reopened_month_is_live_again(
+    closed: tuple[Services, list[str]], db: Database, clock: FakeClock
+) -> None:
+    team, evaluated = closed
+    team.closing.reopen(ADMIN, FEBRUARY, "a late correction")
+    team.dashboard.month(CLI, MONTH)
+    evaluated.clear()
+    stopwatch_minutes(team, clock)
+    assert team.dashboard.month(CLI, MONTH) == fresh(db, clock).dashboard.month(CLI, MONTH)
+    assert FEBRUARY in evaluated
+
+
+def test_closing_again_keys_the_month_on_its_new_close(closed: tuple[Services, list[str]]) -> None:
+    team, _ = closed
+    with team._db.read() as session:
+        first = read_stamp(session)
+    team.closing.reopen(ADMIN, FEBRUARY, "a late correction")
+    team.closing.close(BILLER, FEBRUARY)
+    with team._db.read() as session:
+        second = read_stamp(session)
+    february = Month.of(FEBRUARY, dt.UTC, {})
+    assert dict(first.closes)[FEBRUARY] != dict(second.closes)[FEBRUARY]
+    assert first.for_closed_month(february, 0) != second.for_closed_month(february, 0)
+    # A month not closed is keyed on the whole stamp, as the month on screen is.
+    march = Month.of(MONTH, dt.UTC, {})
+    assert second.for_closed_month(march, 0) == second.for_month(march, 0)
+
+
+def test_no_time_write_reaches_the_closed_month(
+    closed: tuple[Services, list[str]], clock: FakeClock
+) -> None:
+    """What the closed months' key rests on: time writes (audited as time entries, which the
+    key leaves out) are refused in a closed month, so none can change its figures."""
+    team, evaluated = closed
+    before = month_amounts(team, FEBRUARY)
+    (entry, *_) = team.time_log.patient_log(NURSE, "A1", FEBRUARY)
+    assert entry.ended_at is not None
+    march = NOW - dt.timedelta(days=2)
+    feb = NOW - dt.timedelta(days=32)
+    for write in (
+        lambda: add(team, "C3", 30, days_ago=32),
+        lambda: team.entries.edit(
+            NURSE, entry.entry_id, reason="longer", end=entry.ended_at + dt.timedelta(minutes=9)
+        ),
+        lambda: team.entries.edit(
+            NURSE, entry.entry_id, reason="moved", start=march, end=march + dt.timedelta(minutes=5)
+        ),
+        lambda: team.entries.delete(NURSE, entry.entry_id, "wrong patient"),
+        lambda: team.entries.add_manual(
+            NURSE, "C3", feb, NOW - dt.timedelta(days=1), reason="across the close"
+        ),
+    ):
+        with pytest.raises(ServiceError, match="closed for billing"):
+            write()
+    assert month_amounts(team, FEBRUARY) == before
+    assert FEBRUARY not in evaluated

@@ -29,6 +29,9 @@ T = TypeVar("T")
 
 # Full evaluations (rows, segments) held at once: a 10,000-patient month is tens of megabytes.
 FULL_MONTHS = 3
+# The audit entity of the time services' events (services/time/base.py, importing/time_entries.py):
+# the only writes a closed month's evaluation does not need to see (docs/dashboard.md).
+TIME_ENTITY = "time_entry"
 # Small figures per month (amounts by code, counts): the dashboard's 12 months and more.
 SMALL_ITEMS = 64
 
@@ -46,6 +49,9 @@ class Stamp:
       it wrote an audit event.
     - `open`: each open segment's start and its entry's last heartbeat (epoch seconds):
       running time counts up to now, a stale stopwatch to its last heartbeat.
+    - `closes`: each closed month (YYYY-MM) and its close row's id, and `not_time`: the
+      newest audit event that is not a time entry's (0 when no month is closed): the key of a
+      closed past month (for_closed_month).
     """
 
     audit: int
@@ -54,11 +60,23 @@ class Stamp:
     entries: int
     small: str
     open: tuple[tuple[int, int], ...]
+    closes: tuple[tuple[str, int], ...] = ()
+    not_time: int = 0
 
     def for_month(self, m: Month, now: int) -> Hashable:
         """The key of one month's evaluation: open segments that reach into the month make
         it depend on the minute of `now` and on their heartbeats; others leave it alone."""
         return (m.month, *self.for_span(m.start, m.end, now))
+
+    def for_closed_month(self, m: Month, now: int) -> Hashable:
+        """The key of a past month's evaluation: a month closed for billing (and not reopened)
+        moves only with writes that are not to time, since its time, month facts, family
+        choices and signatures are locked and no stopwatch with time in it runs
+        (docs/dashboard.md, "Closed months"); any other month is keyed as for_month."""
+        close = dict(self.closes).get(m.month)
+        if close is None:
+            return self.for_month(m, now)
+        return (m.month, "closed", close, self.small, self.not_time)
 
     def for_span(self, start: int, end: int, now: int) -> tuple[Hashable, ...]:
         """The key of figures read from the time between `start` and `end` (epoch seconds)."""
@@ -90,6 +108,27 @@ def read_stamp(session: Session) -> Stamp:
         for row in session.execute(query):
             digest.update(repr(tuple(row)).encode())
         digest.update(b"|")
+    closes = [
+        (month, close_id)
+        for close_id, month in session.execute(
+            select(MonthClose.id, MonthClose.month)
+            .where(MonthClose.reopened_at.is_(None))
+            .order_by(MonthClose.month)
+        )
+    ]
+    # Walked back from the newest event: the time entries' own events since the last other
+    # write are all it reads (docs/performance.md). Not read at all with no month closed.
+    not_time = (
+        session.scalars(
+            select(AuditEvent.id)
+            .where(AuditEvent.entity != TIME_ENTITY)
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        ).first()
+        or 0
+        if closes
+        else 0
+    )
     open_ = session.execute(
         select(
             Epoch(TimeSegment.started_at),
@@ -107,6 +146,8 @@ def read_stamp(session: Session) -> Stamp:
         int(entries),
         digest.hexdigest(),
         tuple((int(start), int(beat) if alive else -1) for start, beat, alive in open_),
+        tuple(closes),
+        int(not_time),
     )
 
 
