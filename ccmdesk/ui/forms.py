@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QScrollArea,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -246,6 +247,25 @@ def _present(
 def show_error(parent: QWidget | None, message: str, title: str = "ccmdesk") -> QMessageBox:
     """A warning box that does not block the caller (window-modal, opened, returned)."""
     return _present(parent, QMessageBox.Icon.Warning, "errorMessage", title, message)
+
+
+def step_buttons(unit: str, side: int) -> tuple[QToolButton, QToolButton]:
+    """The "‹" and "›" buttons that step a page's day or week: square, `side` pixels, as tall
+    as what sits beside them. Angle quotes rather than the style's arrows: those are drawn a
+    few pixels wide."""
+    buttons = []
+    for mark, where in (("‹", "Previous"), ("›", "Next")):
+        button = QToolButton()
+        button.setText(mark)
+        button.setToolTip(f"{where} {unit}")
+        button.setAccessibleName(f"{where} {unit}")
+        button.setFixedSize(side, side)
+        font = button.font()
+        font.setPixelSize(side)
+        font.setBold(True)
+        button.setFont(font)
+        buttons.append(button)
+    return buttons[0], buttons[1]
 
 
 def hint_label(text: str = "") -> QLabel:

@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QTableView,
-    QToolButton,
     QWidget,
 )
 
 from ccmdesk.services.time.records import EntryRow
+from ccmdesk.ui.forms import step_buttons
 from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import PATIENTS, TIME, TIMERS, Changes, touches
 from ccmdesk.ui.stopwatch_dialogs import clock_text
@@ -195,28 +195,16 @@ class MyDayPage(ServicesPage):
     TITLE = "My day"
 
     def _build(self) -> None:
-        # Angle quotes rather than the style's arrows: those are drawn a few pixels wide.
-        self.previous_button = QToolButton()
-        self.previous_button.setText("‹")
-        self.previous_button.setToolTip("Previous day")
-        self.previous_button.setAccessibleName("Previous day")
-        self.next_button = QToolButton()
-        self.next_button.setText("›")
-        self.next_button.setToolTip("Next day")
-        self.next_button.setAccessibleName("Next day")
         self.date_edit = QDateEdit()
         self.date_edit.setObjectName("dayDate")
         self.date_edit.setAccessibleName("Day")
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat(DATE_FORMAT)
         self.today_button = QPushButton("Today")
-        side = self.date_edit.sizeHint().height()
-        for button in (self.previous_button, self.next_button):
-            button.setFixedSize(side, side)  # square, as tall as the date beside them
-            font = button.font()
-            font.setPixelSize(side)
-            font.setBold(True)
-            button.setFont(font)
+        # As tall as the date beside them.
+        self.previous_button, self.next_button = step_buttons(
+            "day", self.date_edit.sizeHint().height()
+        )
 
         self.model = DayTableModel(self._services.now, parent=self)
         self.table = QTableView()

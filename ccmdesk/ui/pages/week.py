@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
-    QToolButton,
     QToolTip,
     QVBoxLayout,
     QWidget,
@@ -48,7 +47,7 @@ from ccmdesk.rules.week import (
     week_days,
 )
 from ccmdesk.services.time.records import Week, WeekEntry
-from ccmdesk.ui.forms import show_info
+from ccmdesk.ui.forms import show_info, step_buttons
 from ccmdesk.ui.pages.services_page import ServicesPage
 from ccmdesk.ui.refresh import PATIENTS, TIME, TIMERS, Changes, touches
 from ccmdesk.ui.stopwatch_dialogs import (
@@ -637,26 +636,14 @@ class WeekPage(ServicesPage):
     TITLE = "Week"
 
     def _build(self) -> None:
-        self.previous_button = QToolButton()
-        self.previous_button.setText("‹")
-        self.previous_button.setToolTip("Previous week")
-        self.previous_button.setAccessibleName("Previous week")
-        self.next_button = QToolButton()
-        self.next_button.setText("›")
-        self.next_button.setToolTip("Next week")
-        self.next_button.setAccessibleName("Next week")
         self.week_label = QLabel()
         self.week_label.setObjectName("weekLabel")
         self.week_label.setMinimumWidth(170)
         self.week_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.this_week_button = QPushButton("This week")
-        side = self.this_week_button.sizeHint().height()
-        for button in (self.previous_button, self.next_button):
-            button.setFixedSize(side, side)
-            font = button.font()
-            font.setPixelSize(side)
-            font.setBold(True)
-            button.setFont(font)
+        self.previous_button, self.next_button = step_buttons(
+            "week", self.this_week_button.sizeHint().height()
+        )
 
         self.canvas = WeekCanvas(self._services.now)
         self.header = WeekHeader(self.canvas)
