@@ -70,6 +70,7 @@ class ReminderController(QObject):
         self._in_front = in_front or _application_active
         self._active_since: dt.datetime | None = None
         self._busy = False
+        self._generation = 0  # bumped by each switch of user (reload)
         self.inbox = Inbox((), 0)
         self.timer = QTimer(self)
         self.timer.setInterval(CHECK_EVERY_MS)
@@ -97,8 +98,14 @@ class ReminderController(QObject):
         actor = self._actor()
         activity = self.activity()
         self._busy = True
+        # A switch of user starts a new generation: a check still on its way for the last
+        # person then neither shows its answer nor frees the way for a second check beside
+        # the new person's.
+        generation = self._generation
 
         def done(inbox: object) -> None:
+            if generation != self._generation:
+                return
             self._busy = False
             if actor.key != self._actor().key:
                 return  # someone else signed in meanwhile
@@ -108,6 +115,8 @@ class ReminderController(QObject):
                 self.raised.emit(inbox.raised)
 
         def failed(error: BaseException) -> None:
+            if generation != self._generation:
+                return
             self._busy = False
             # A busy database: the next minute's check tries again.
             log.info("reminder check failed: %s", error)
@@ -118,7 +127,8 @@ class ReminderController(QObject):
         """The signed-in person's list again, and their reminders due now (after a switch of
         user: the next minute's tick is too late for someone who just sat down)."""
         self._active_since = None
-        self._busy = False  # a check still on its way was for the last person; done() drops it
+        self._generation += 1
+        self._busy = False  # a check still on its way was for the last person: dropped
         self._show(self._services.notifications.list(self._actor()))
         self.check()
 

@@ -244,3 +244,24 @@ def test_a_switch_of_user_checks_the_new_persons_reminders_at_once(
     controller.reload()
     assert got == ["falling_behind"]
     assert controller.inbox.unread == 1
+
+
+def test_a_check_for_the_last_person_does_not_let_a_second_check_run_beside_the_new_one(
+    qtbot, services: Services, nurse: Actor, clock: FakeClock, idle: FakeIdle
+) -> None:
+    from tests.helpers.ui import HeldRunner
+
+    runner = HeldRunner()
+    who = {"actor": Actor(key="cli:someone", name="Someone", role="admin")}
+    controller = ReminderController(
+        services, lambda: who["actor"], runner, idle, clock, lambda: True
+    )
+    controller.check()  # the last person's, still on its way
+    who["actor"] = nurse
+    controller.reload()  # the switch checks the nurse's at once
+    assert len(runner.tasks) == 2
+    runner.finish()  # the last person's answer comes back: dropped
+    controller.check()  # the next minute's tick, while the nurse's check still runs
+    assert len(runner.tasks) == 1
+    runner.finish()
+    assert controller.inbox.unread == 1
