@@ -30,6 +30,7 @@ from ccmdesk.rules.reminders import (
 )
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, practice_zone
+from ccmdesk.services.calls import callback_open
 from ccmdesk.services.context import Actor, Clock, Permission, allowed
 from ccmdesk.services.errors import ServiceError, ValidationFailed
 from ccmdesk.services.locks import closed_months
@@ -228,8 +229,9 @@ class NotificationService(ServiceBase):
             )
             .join(Patient, Patient.id == Callback.patient_id)
             .where(
-                Callback.done_at.is_(None),
-                Callback.cancelled_at.is_(None),
+                # Open as the Calls tab and the worklist judge it: a stopwatch started from
+                # the callback and kept answers it too (docs/calls.md).
+                callback_open(),
                 Callback.due_at <= now,
                 or_(
                     Callback.assigned_to_id == me.id,

@@ -127,6 +127,21 @@ def test_callbacks_due_for_the_person_are_raised_each_once(
     assert f"callbacks_due:{later}" in {k for _, k in stored(db)}
 
 
+def test_a_callback_answered_by_a_kept_stopwatch_is_not_due(
+    rs: Services, db: Database, clock: FakeClock
+) -> None:
+    # Called back early from the worklist: the stopwatch started from the callback was
+    # stopped and kept, so the Calls tab shows it done; at its hour it must not ring.
+    rs.notifications.save_my_off(NURSE, {"falling_behind"})
+    later = add_callback(db, "1001", APRIL_8 + dt.timedelta(minutes=30), "rn-lee")
+    timer = rs.stopwatch.start(NURSE, "1001")
+    rs.calls.link(NURSE, later, timer.entry_id)
+    clock.advance(minutes=10)
+    rs.stopwatch.stop(NURSE, timer.entry_id)
+    clock.advance(minutes=25)
+    assert kinds(rs, NURSE) == []
+
+
 def test_practitioners_hear_of_months_ready_to_sign(rs: Services) -> None:
     inbox = rs.notifications.check(DOCTOR)
     assert [(r.kind, r.title, r.target) for r in inbox.raised] == [
