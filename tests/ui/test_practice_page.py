@@ -505,3 +505,15 @@ def test_the_practice_claim_edits_send_billers_to_sections_this_page_has(
     claims, clearinghouse = (box.title() for box in page.claims.boxes)
     assert REASONS["CLAIM_PRACTICE_ADDRESS"].mend.endswith(f"in Practice settings → {claims}.")
     assert REASONS["CLAIM_NO_SUBMITTER"].mend.endswith(f"in Practice settings → {clearinghouse}.")
+
+
+def test_a_reminder_settings_error_saves_nothing_else(page: PracticePage, services) -> None:
+    # The working day's times were checked only after everything else had been saved.
+    page.show()
+    page.idle_minutes.setValue(9)
+    box = page.reminders_box
+    box.start.setTime(box.end.time())  # a working day that ends as it begins
+    assert not page.save()
+    assert page.status.text().startswith("Not saved: ")
+    assert "the working day's end must be after the working day's start" in page.status.text()
+    assert services.practice.stopwatch_settings() == StopwatchSettings()

@@ -38,6 +38,7 @@ from ccmdesk.rules.records import (
     PracticeRecord,
     StopwatchSettings,
 )
+from ccmdesk.rules.reminders import settings_errors
 from ccmdesk.rules.validation import (
     ISA_QUALIFIERS,
     PRACTICE_CLAIM_TEXT_LIMITS,
@@ -588,7 +589,7 @@ def _stopwatch_errors(errors: Sequence[FieldError]) -> tuple[list[FieldError], l
     return worded, rows
 
 
-def _reminder_errors(failure: ValidationFailed) -> str:
+def _reminder_errors(errors: Sequence[FieldError]) -> str:
     """The reminder settings' problems as one sentence (the section has few fields)."""
     labels = {
         "workday_start_minute": "the working day's start",
@@ -596,7 +597,7 @@ def _reminder_errors(failure: ValidationFailed) -> str:
         "stopwatch_limit_minutes": "the stopwatch limit",
         "nudge_after_minutes": "the \u201ctiming a call?\u201d delay",
     }
-    return "; ".join(f"{labels.get(e.field, e.field)} {e.message}" for e in failure.errors) + "."
+    return "; ".join(f"{labels.get(e.field, e.field)} {e.message}" for e in errors) + "."
 
 
 class PracticePage(ServicesPage):
@@ -821,6 +822,10 @@ class PracticePage(ServicesPage):
         if practice_errors or stopwatch_errors:
             self._show_errors(practice_errors, stopwatch_errors)
             return False
+        # Checked with the rest, so a working day that ends before it starts saves nothing.
+        if reminder_errors := settings_errors(self.reminders_box.settings()):
+            self.status.setText("Not saved: " + _reminder_errors(reminder_errors))
+            return False
         actor = self._actor()
         try:
             self._services.practice.save(actor, record)
@@ -865,7 +870,11 @@ class PracticePage(ServicesPage):
         except ServiceError as error:
             self.status.setText(
                 "Everything but the reminder settings was saved: "
-                + (_reminder_errors(error) if isinstance(error, ValidationFailed) else str(error))
+                + (
+                    _reminder_errors(error.errors)
+                    if isinstance(error, ValidationFailed)
+                    else str(error)
+                )
             )
             self.saved.emit()
             return False
