@@ -450,6 +450,9 @@ class WindowsBackend:
         )
         thread.start()
         if not ready.wait(GRAB_WAIT_SECONDS):
+            # Kept, so the next grab or the quit ends it: a registration that comes late
+            # would otherwise hold the combination for as long as ccmdesk runs.
+            self._thread = thread
             return "Windows did not answer; try again."
         if result and result[0]:
             thread.join(GRAB_WAIT_SECONDS)

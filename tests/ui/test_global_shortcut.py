@@ -287,3 +287,30 @@ def test_windows_registers_the_hot_key_in_its_own_thread_and_gives_it_back(qtbot
     assert listening is not None and listening.is_alive()
     shortcut.release()  # WM_QUIT ends its message loop
     assert user32.registered == {} and not listening.is_alive()
+
+
+class SlowUser32(FakeUser32):
+    """Windows taking its time over RegisterHotKey, past the wait for it."""
+
+    def __init__(self) -> None:
+        super().__init__(taken=set())
+        self.go_on = threading.Event()
+
+    def RegisterHotKey(self, _window: None, ident: int, mods: int, vk: int) -> int:
+        self.go_on.wait(5)
+        return super().RegisterHotKey(_window, ident, mods, vk)
+
+
+def test_a_windows_registration_that_comes_late_is_given_back(qtbot, monkeypatch) -> None:
+    import ccmdesk.ui.global_shortcut as module
+
+    monkeypatch.setattr(module, "GRAB_WAIT_SECONDS", 0.2)
+    user32 = SlowUser32()
+    backend = WindowsBackend(dll=lambda _name: user32, last_error=lambda: user32.error)
+    shortcut = GlobalShortcut(backend)
+    assert shortcut.set_shortcut("Ctrl+Alt+Shift+S") == "Windows did not answer; try again."
+    user32.go_on.set()  # Windows registers it after all
+    qtbot.waitUntil(lambda: bool(user32.registered), timeout=5000)
+    monkeypatch.setattr(module, "GRAB_WAIT_SECONDS", 5)
+    shortcut.release()
+    assert user32.registered == {}
