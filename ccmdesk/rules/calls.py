@@ -7,6 +7,7 @@ import datetime as dt
 from ccmdesk.rules.catalog import CALL_OUTCOMES, PREFERRED_CALL_TIMES
 from ccmdesk.rules.records import FieldError
 from ccmdesk.rules.validation import note_error, text_error
+from ccmdesk.rules.week import local_midnight
 
 PHONE_LIMIT = 40  # as the patient's own phone columns
 # An attempt made from a callback closes it unless its outcome asks for another try: nobody
@@ -50,6 +51,13 @@ def callback_errors(due_at: dt.datetime, note: str, now: dt.datetime) -> list[Fi
     if message := note_error(note):
         errors.append(FieldError("note", message))
     return errors
+
+
+def due_today(due: dt.datetime | None, now: dt.datetime, zone: dt.tzinfo) -> bool:
+    """A callback due before the practice's today ends, overdue ones included: the worklist
+    puts these first, and a call logged today answers the first of them."""
+    tomorrow = now.astimezone(zone).date() + dt.timedelta(days=1)
+    return due is not None and due < local_midnight(tomorrow, zone)
 
 
 def call_time_label(key: str) -> str:

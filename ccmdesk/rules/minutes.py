@@ -51,6 +51,12 @@ class Progress:
         return max(0, self.next_threshold_minutes * 60 - self.countable_seconds)
 
     @property
+    def falling_behind(self) -> bool:
+        """Short of a threshold still ahead: what the worklist's filter and the morning
+        reminder count (never APCM, nor a patient past every threshold)."""
+        return self.aims and self.seconds_short > 0
+
+    @property
     def need(self) -> float:
         """Seconds still needed per day left: the worklist puts the largest first."""
         return self.seconds_short / max(1, self.days_left)

@@ -17,6 +17,7 @@ from ccmdesk.rules.billing import (
     bhi_countable_seconds,
     countable_seconds,
 )
+from ccmdesk.rules.calls import due_today
 from ccmdesk.rules.intervals import month_of
 from ccmdesk.rules.minutes import Progress, family_for, progress
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
@@ -187,7 +188,6 @@ class MinutesService(ServiceBase):
             ids = [f.patient_id for f in facts]
             # A long list is read whole: one scan beats thousands of bound parameters.
             calls = _call_facts(session, actor, ids if me is not None and len(ids) <= 500 else None)
-        end_of_today = _day_end(today, zone)
         rows = [
             WorklistRow(
                 mrn=f.mrn,
@@ -202,7 +202,7 @@ class MinutesService(ServiceBase):
         # Callbacks due today or overdue first, the earliest first (docs/calls.md); then need.
         rows.sort(
             key=lambda r: (
-                _due_first(r, end_of_today),
+                _due_first(r, now, zone),
                 r.progress.next_threshold_minutes is None,
                 -r.progress.need,
                 r.patient_name.casefold(),
@@ -284,16 +284,11 @@ _NO_SEGMENTS = Columns([], [], [], [])
 _NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
-def _due_first(row: WorklistRow, end_of_today: dt.datetime) -> tuple[bool, dt.datetime]:
+def _due_first(row: WorklistRow, now: dt.datetime, zone: dt.tzinfo) -> tuple[bool, dt.datetime]:
     """The sort key that puts callbacks due today or overdue first, the earliest first."""
-    if row.callback_due is not None and row.callback_due < end_of_today:
+    if row.callback_due is not None and due_today(row.callback_due, now, zone):
         return False, row.callback_due
     return True, _NEVER
-
-
-def _day_end(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
-    """The instant the practice's `day` ends."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC)
 
 
 def _call_facts(

@@ -272,11 +272,7 @@ class NotificationService(ServiceBase):
                 )
             if mine:
                 rows = self._minutes.worklist(actor, month)
-                falling = sum(
-                    1
-                    for r in rows
-                    if r.mrn in mine and r.progress.aims and r.progress.seconds_short > 0
-                )
+                falling = sum(1 for r in rows if r.mrn in mine and r.progress.falling_behind)
             left = days_left(month, now.astimezone(zone).date())
         last = previous_month(month)
         ready = 0

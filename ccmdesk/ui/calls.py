@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.calls import OUTCOME_LABELS, call_time_label, call_window_open
+from ccmdesk.rules.calls import OUTCOME_LABELS, call_time_label, call_window_open, due_today
 from ccmdesk.rules.catalog import CALL_OUTCOMES
 from ccmdesk.services import (
     Actor,
@@ -110,16 +110,13 @@ class LogCallDialog(QDialog):
             self.phone.add_value(NO_NUMBER, "")
         self.answers = ValueComboBox()
         self.answers.add_value("No (a call of its own)", "")
-        local_end = dt.datetime.combine(
-            now.astimezone(zone).date() + dt.timedelta(days=1), dt.time(), zone
-        )
-        due_today = ""
+        answered = ""
         for callback in log.open_callbacks:
             self.answers.add_value(f"Callback due {when_text(callback.due_at, zone)}",
                                    str(callback.callback_id))  # fmt: skip
-            if not due_today and callback.due_at < local_end:
-                due_today = str(callback.callback_id)
-        self.answers.set_value(due_today)  # a callback due today is most likely the one
+            if not answered and due_today(callback.due_at, now, zone):
+                answered = str(callback.callback_id)
+        self.answers.set_value(answered)  # a callback due today is most likely the one
         self.answers.setEnabled(bool(log.open_callbacks))
         self.note = QPlainTextEdit()
         self.note.setTabChangesFocus(True)

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.calls import OUTCOME_LABELS, call_time_label, call_window_open
+from ccmdesk.rules.calls import OUTCOME_LABELS, call_time_label, call_window_open, due_today
 from ccmdesk.rules.intervals import month_label, month_of
 from ccmdesk.rules.minutes import (
     FAMILY_LABELS,
@@ -123,15 +123,9 @@ def subtitle_text(month: str, days: int, count: int, callbacks: int = 0) -> str:
     return f"{name} · {days} {day_word} left · {count} {patient_word} · {due}{ORDER_TEXT}"
 
 
-def end_of_day(now: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
-    """When the practice's today ends: a callback due before it is due today."""
-    tomorrow = now.astimezone(zone).date() + dt.timedelta(days=1)
-    return dt.datetime.combine(tomorrow, dt.time(), zone)
-
-
-def due_today(row: WorklistRow, now: dt.datetime, zone: dt.tzinfo) -> bool:
+def callback_due_today(row: WorklistRow, now: dt.datetime, zone: dt.tzinfo) -> bool:
     """The row's callback is due today, or overdue."""
-    return row.callback_due is not None and row.callback_due < end_of_day(now, zone)
+    return due_today(row.callback_due, now, zone)
 
 
 def callback_text(due: dt.datetime, now: dt.datetime, zone: dt.tzinfo) -> str:
@@ -185,7 +179,7 @@ class WorklistTableModel(RowsModel[WorklistRow]):
             overdue = row.callback_due <= now
             if role == Qt.ItemDataRole.ForegroundRole and overdue:
                 return OVERDUE_COLOUR
-            if role == Qt.ItemDataRole.FontRole and due_today(row, now, self._zone):
+            if role == Qt.ItemDataRole.FontRole and callback_due_today(row, now, self._zone):
                 font = QFont()
                 font.setBold(True)
                 return font
@@ -442,7 +436,7 @@ class WorklistPage(ServicesPage):
     def _show_rows(self) -> None:
         rows = self._rows
         if self.behind_box.isChecked():
-            rows = [r for r in rows if r.progress.aims and r.progress.seconds_short > 0]
+            rows = [r for r in rows if r.progress.falling_behind]
         self.model.set_rows(rows, self._zone, self._now)
 
     def reload(self) -> None:
@@ -472,7 +466,7 @@ class WorklistPage(ServicesPage):
         today = now.astimezone(zone).date()
         self._rows, self._zone, self._now = rows, zone, now
         self._show_rows()
-        calls = sum(due_today(row, now, zone) for row in rows)
+        calls = sum(callback_due_today(row, now, zone) for row in rows)
         self.subtitle_label.setText(subtitle_text(month, days_left(month, today), len(rows), calls))
         self.subtitle_label.show()
         self.behind_box.show()
@@ -516,7 +510,9 @@ class WorklistPage(ServicesPage):
         if mrn is None or not allowed(self._actor(), Permission.RECORD_TIME):
             return
         row = self.model.row_at(self.model.row_of(mrn))
-        if row.callback_id is not None and due_today(row, self._services.now(), self._zone):
+        if row.callback_id is not None and callback_due_today(
+            row, self._services.now(), self._zone
+        ):
             self.start_callback_requested.emit(mrn, row.callback_id)
         else:
             self.start_requested.emit(mrn)
