@@ -246,13 +246,14 @@ def _run(
         return 1
     if actor is None:
         return 0
-    # This workstation's global shortcut, listening before the window shows (a taken one is
-    # said on the status line: it must not stop anyone from working).
-    shortcut = GlobalShortcut(system_backend())
-    refused = shortcut.set_shortcut(global_shortcut(data_dir))
-    # The patient list is the slowest part of start-up: fetch it while the window is built.
+    # The patient list is the slowest part of start-up: fetch it while the shortcut is
+    # grabbed and the window is built.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccmdesk-start") as pool:
         rows = pool.submit(services.patients.list_rows, actor)
+        # This workstation's global shortcut, listening before the window shows (a taken one
+        # is said on the status line: it must not stop anyone from working).
+        shortcut = GlobalShortcut(system_backend())
+        refused = shortcut.set_shortcut(global_shortcut(data_dir))
         window = MainWindow(
             services,
             actor,
