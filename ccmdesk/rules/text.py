@@ -1,7 +1,12 @@
-"""People's text quoted in messages: characters a terminal or a reader would act on, escaped."""
+"""People's text: quoted in messages with what a terminal would act on escaped, and folded
+for searching."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
+_COMBINING_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -25,3 +30,11 @@ def shown(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(char if char.isprintable() else _escape(char) for char in text)
+
+
+def fold(text: str) -> str:
+    """Lowercase without accents, so typing "schafer" finds Schäfer and "nunez" finds Núñez."""
+    if text.isascii():
+        return text.lower()
+    # Decompose, then drop the combining marks: letters of any script stay, accents go.
+    return _COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", text)).casefold()

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ccmdesk.rules.text import fold
 from ccmdesk.rules.validation import REASON_LIMIT, SERVICES
 from ccmdesk.services import Actor, PatientRow, ServiceError, Services, TimerState
 from ccmdesk.services.activity import IdleBegan
@@ -515,8 +516,6 @@ class FoldingCompleter(QCompleter):
     "nunez" finds Núñez) and puts the patient's own text in the box when one is chosen."""
 
     def splitPath(self, path: str) -> list[str]:
-        from ccmdesk.ui.pages.patients import fold  # the page imports this module
-
         return [fold(path)]
 
     def pathFromIndex(self, index: QModelIndex | QPersistentModelIndex) -> str:
@@ -557,8 +556,6 @@ class ManualEntryDialog(QDialog):
             self.patient.setAccessibleName("Patient")
             self.patient.setEditable(True)
             self.patient.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-            from ccmdesk.ui.pages.patients import fold  # the page imports this module
-
             for k, choice in enumerate(patients):
                 self.patient.addItem(choice.text, choice.mrn)
                 self.patient.setItemData(k, fold(choice.text), FOLDED_ROLE)
@@ -665,8 +662,8 @@ class ManualEntryDialog(QDialog):
     def _end_after(self, start: dt.datetime, day: dt.date, end_time: dt.time) -> dt.datetime:
         """The typed end time: the first reading after the start, on the night the clocks
         fall back the repeated hour's second pass, else the next day (across midnight)."""
-        for fold in (0, 1):
-            end = dt.datetime.combine(day, end_time.replace(fold=fold), self._zone)
+        for which in (0, 1):
+            end = dt.datetime.combine(day, end_time.replace(fold=which), self._zone)
             if end.astimezone(dt.UTC) > start.astimezone(dt.UTC):
                 return end
         next_day = day + dt.timedelta(days=1)

@@ -33,6 +33,7 @@ from ccmdesk.rules.billing import (
 )
 from ccmdesk.rules.catalog import REASONS, Kind
 from ccmdesk.rules.intervals import month_label
+from ccmdesk.rules.text import fold
 from ccmdesk.services import (
     Actor,
     BillingMonth,
@@ -49,7 +50,6 @@ from ccmdesk.services.claim_files import sendable
 from ccmdesk.services.claims import ClaimStatus
 from ccmdesk.ui.forms import ask, ask_reason, plain, show_failure
 from ccmdesk.ui.pages.month_page import MonthPage
-from ccmdesk.ui.pages.patients import fold
 from ccmdesk.ui.widgets.rows_model import RowsModel
 from ccmdesk.ui.widgets.tables import (
     BLOCK_COLOR,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import heapq
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.rules.payers import PayerRecord
+from ccmdesk.rules.text import fold
 from ccmdesk.services import Actor, PatientRow, Permission, Services, allowed
 from ccmdesk.ui.forms import ValueComboBox, show_failure
 from ccmdesk.ui.refresh import PATIENTS, PAYERS, PRACTICE, TIME, TIMERS, Changes, touches
@@ -58,15 +58,6 @@ ALL_PAYERS, NO_PAYER = "*", ""
 
 PANEL_DELAY_MS = 120
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_COMBINING_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-
-
-def fold(text: str) -> str:
-    """Lowercase without accents, so typing "schafer" finds Schäfer and "nunez" finds Núñez."""
-    if text.isascii():
-        return text.lower()
-    # Decompose, then drop the combining marks: letters of any script stay, accents go.
-    return _COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", text)).casefold()
 
 
 def search_words(text: str) -> tuple[str, ...]:
