@@ -906,7 +906,7 @@ class WeekPage(ServicesPage):
             "Add time by hand",
             services.practice.stopwatch_settings().activities,
             week.zone,
-            services.now(),
+            now,
             span=(start, end),
             patients=patient_choices(rows),
             parent=self,
