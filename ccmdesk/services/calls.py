@@ -97,10 +97,10 @@ class CallLog:
         return tuple(sorted((c for c in self.callbacks if c.is_open), key=lambda c: c.due_at))
 
 
-def phones_of(patient: Patient) -> tuple[tuple[str, str], ...]:
-    """The patient's numbers on file with what they are."""
-    numbers = (("Home", patient.phone), ("Mobile", patient.mobile_phone),
-               ("Other", patient.other_phone))  # fmt: skip
+def phones_of(home: str, mobile: str, other: str) -> tuple[tuple[str, str], ...]:
+    """A patient's numbers on file (patient.phone, mobile_phone, other_phone) with what they
+    are."""
+    numbers = (("Home", home), ("Mobile", mobile), ("Other", other))
     return tuple((label, number) for label, number in numbers if number)
 
 
@@ -135,7 +135,8 @@ class CallService(ServiceBase):
                 for a in attempts
             )
             callbacks = self._callbacks(session, Callback.patient_id == patient.id)
-            return CallLog(mrn, phones_of(patient), patient.preferred_call_time, rows, callbacks)
+            phones = phones_of(patient.phone, patient.mobile_phone, patient.other_phone)
+            return CallLog(mrn, phones, patient.preferred_call_time, rows, callbacks)
 
     def due(self, actor: Actor, until: dt.datetime) -> tuple[CallbackRow, ...]:
         """The open callbacks the actor is to make that are due by `until`, the earliest first

@@ -30,7 +30,7 @@ from ccmdesk.services.billing.queries import (
     programs,
     work,
 )
-from ccmdesk.services.calls import last_outcomes, open_callbacks_by_patient
+from ccmdesk.services.calls import last_outcomes, open_callbacks_by_patient, phones_of
 from ccmdesk.services.context import Actor, Clock, Permission, utc_now
 from ccmdesk.services.errors import NotFound
 from ccmdesk.services.patients import enrollment_status
@@ -156,11 +156,8 @@ class MinutesService(ServiceBase):
             month = month or month_of(now, zone)
             today = now.astimezone(zone).date()
             # Non-clinical staff manage no patients of their own: they schedule for everyone.
-            me = (
-                None
-                if actor.role == "non_clinical"
-                else session.scalars(select(Staff.id).where(Staff.staff_id == actor.key)).first()
-            )
+            staff_id = session.scalars(select(Staff.id).where(Staff.staff_id == actor.key)).first()
+            me = None if actor.role == "non_clinical" else staff_id
             mine = (
                 or_(Patient.care_manager_id == me, Patient.billing_practitioner_id == me)
                 if me is not None
@@ -187,7 +184,9 @@ class MinutesService(ServiceBase):
             # Calls and callbacks are read fresh every time: they are not in the cache's stamp.
             ids = [f.patient_id for f in facts]
             # A long list is read whole: one scan beats thousands of bound parameters.
-            calls = _call_facts(session, actor, ids if me is not None and len(ids) <= 500 else None)
+            calls = _call_facts(
+                session, staff_id, ids if me is not None and len(ids) <= 500 else None
+            )
         rows = [
             WorklistRow(
                 mrn=f.mrn,
@@ -292,11 +291,10 @@ def _due_first(row: WorklistRow, now: dt.datetime, zone: dt.tzinfo) -> tuple[boo
 
 
 def _call_facts(
-    session: Session, actor: Actor, patient_ids: list[int] | None
+    session: Session, me: int | None, patient_ids: list[int] | None
 ) -> dict[int, dict[str, Any]]:
     """The worklist rows' call fields, by patient id, in three small queries (None: every
-    patient's, for schedulers and the command line)."""
-    me = session.scalars(select(Staff.id).where(Staff.staff_id == actor.key)).first()
+    patient's, for schedulers and the command line); `me`: the asker's staff row id."""
     phones = select(
         Patient.id, Patient.phone, Patient.mobile_phone, Patient.other_phone,
         Patient.preferred_call_time,
@@ -305,9 +303,8 @@ def _call_facts(
         phones = phones.where(Patient.id.in_(patient_ids))
     facts: dict[int, dict[str, Any]] = {}
     for pid, home, mobile, other, preferred in session.execute(phones):
-        numbers = (("Home", home), ("Mobile", mobile), ("Other", other))
         facts[pid] = {
-            "phones": tuple((label, number) for label, number in numbers if number),
+            "phones": phones_of(home, mobile, other),
             "preferred_call_time": preferred,
         }
     for pid, (cid, due) in open_callbacks_by_patient(session, patient_ids, me).items():
