@@ -31,6 +31,13 @@ def month_parts(month: str) -> tuple[int, int]:
     return int(month[:4]), int(month[5:])
 
 
+def previous_months(month: str, count: int = 12) -> list[str]:
+    """The `count` months ending with `month` (YYYY-MM), oldest first."""
+    year, number = month_parts(month)
+    index = year * 12 + number - 1
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - count + 1, index + 1)]
+
+
 def month_days(month: str) -> tuple[dt.date, dt.date]:
     """The first and the last day of a month given as YYYY-MM."""
     year, number = month_parts(month)

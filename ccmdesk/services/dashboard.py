@@ -15,7 +15,7 @@ from ccmdesk.db import Database
 from ccmdesk.models import EnrolmentEvent, Staff, TimeEntry, TimeSegment
 from ccmdesk.rules.billing import Month, MonthResult, local_midnight
 from ccmdesk.rules.catalog import DECLINE_REASONS
-from ccmdesk.rules.intervals import month_parts
+from ccmdesk.rules.intervals import previous_months
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
 from ccmdesk.services.billing.cache import read_stamp
 from ccmdesk.services.billing.evaluation import BillingRow, BillingService
@@ -115,13 +115,6 @@ class Dashboard:
 
 # Only a month whose sole block is being short of minutes can still be lifted by minutes.
 _REACHABLE_BLOCKS = frozenset({"BELOW_THRESHOLD"})
-
-
-def previous_months(month: str, count: int = 12) -> list[str]:
-    """The `count` months ending with `month`, oldest first."""
-    year, number = month_parts(month)
-    index = year * 12 + number - 1
-    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - count + 1, index + 1)]
 
 
 def counts_of(rows: Sequence[BillingRow]) -> PatientCounts:

@@ -18,7 +18,7 @@ from ccmdesk.models.patient import Callback
 from ccmdesk.models.staff import Role
 from ccmdesk.rules import reminders
 from ccmdesk.rules.catalog import REMINDER_KINDS
-from ccmdesk.rules.intervals import month_of
+from ccmdesk.rules.intervals import month_of, previous_months
 from ccmdesk.rules.minutes import days_left
 from ccmdesk.rules.reminders import (
     DueCallback,
@@ -84,8 +84,7 @@ def _row(n: Notification) -> NotificationRow:
 
 
 def previous_month(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:])
-    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+    return previous_months(month, 2)[0]
 
 
 def _settings(session: Session) -> ReminderSettings:
