@@ -177,7 +177,7 @@ class MinutesService(ServiceBase):
             # the next load while nothing changed reads only the facts (docs/dashboard.md).
             key = read_stamp(session).for_month(m, at)
             cache = self._cache
-            work = cache.part(key, "segments", lambda: _month_segments(session, m, at, None))
+            work = cache.segments(session, m, key, at)
             stays = cache.part(key, "stays", lambda: _month_stays(session, m, None))
             in_force = cache.part(key, "programs", lambda: programs(session, month, None))
             counted: dict[int, int] = cache.part(key, "countable", dict)

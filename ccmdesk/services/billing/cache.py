@@ -22,7 +22,8 @@ from ccmdesk.models import (
     TimeEntry,
     TimeSegment,
 )
-from ccmdesk.rules.billing import Month
+from ccmdesk.rules.billing import Columns, Month
+from ccmdesk.services.billing import queries
 from ccmdesk.services.billing.plumbing import Epoch
 
 T = TypeVar("T")
@@ -182,6 +183,11 @@ class EvaluationCache:
             while len(self._full) > self._full_months:
                 self._full.popitem(last=False)
         return self._once(entry.parts, (key, name), name, compute)
+
+    def segments(self, session: Session, m: Month, key: Hashable, now: int) -> dict[int, Columns]:
+        """Every patient's segments touching the month (queries.work), as the billing
+        evaluation and the worklist both read them: one entry, one reader."""
+        return self.part(key, "segments", lambda: queries.work(session, m, now, None))
 
     def small(self, key: Hashable, name: str, compute: Callable[[], T]) -> T:
         """A small figure of the month whose key is `key` (kept for more months)."""

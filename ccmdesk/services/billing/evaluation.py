@@ -153,7 +153,7 @@ class BillingService(ServiceBase):
         m, dos_rule, closed = queries.month_context(session, month)
         now = int(self._now().timestamp())
         key = (stamp or read_stamp(session)).for_month(m, now)
-        segments = self.segments_in(session, m, key, now)
+        segments = self.cache.segments(session, m, key, now)
         rows = self.cache.part(
             key,
             "rows",
@@ -167,12 +167,6 @@ class BillingService(ServiceBase):
         months rather than their whole evaluations."""
         m, dos_rule, _ = queries.month_context(session, month)
         return amount_by_code(self._evaluate(session, m, dos_rule, None, False)[0])
-
-    def segments_in(
-        self, session: Session, m: Month, key: Hashable, now: int
-    ) -> dict[int, Columns]:
-        """Every patient's segments touching the month (queries.work), through the cache."""
-        return self.cache.part(key, "segments", lambda: queries.work(session, m, now, None))
 
     def month(self, actor: Actor, month: str) -> BillingMonth:
         """Every enrolled or active patient's month, evaluated."""
