@@ -8,12 +8,15 @@ from sqlalchemy import select
 
 from ccmdesk.models import Patient, Practice, Staff
 from ccmdesk.rules.intervals import month_of
+from ccmdesk.rules.reminders import ReminderSettings
 from ccmdesk.rules.week import local_midnight, week_days
 from ccmdesk.services.base import checked_month, practice_zone
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.time import store
 from ccmdesk.services.time.base import TimeService
 from ccmdesk.services.time.records import EntryRow, Week, WeekEntry
+
+DEFAULT_WORKDAY = ReminderSettings()
 
 
 class TimeLogService(TimeService):
@@ -67,5 +70,8 @@ class TimeLogService(TimeService):
             zone=zone,
             now=now,
             entries=entries,
-            workday=(workday[0], workday[1]) if workday else (480, 1020),
+            # No practice yet: the reminders' default working day.
+            workday=(workday[0], workday[1])
+            if workday
+            else (DEFAULT_WORKDAY.workday_start_minute, DEFAULT_WORKDAY.workday_end_minute),
         )
