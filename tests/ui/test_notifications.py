@@ -22,17 +22,7 @@ from ccmdesk.ui.notifications import (
 from ccmdesk.ui.pages.practice import PracticePage
 from ccmdesk.ui.pages.worklist import WorklistPage
 from tests.helpers.common import FakeClock
-
-
-class FakeIdle:
-    def __init__(self) -> None:
-        self.seconds = 0.0
-
-    def idle_seconds(self) -> float:
-        return self.seconds
-
-    def locked(self) -> bool:
-        return False
+from tests.helpers.ui import FakeIdle
 
 
 @pytest.fixture
