@@ -150,13 +150,21 @@ class HeldRunner:
     far as a page can tell, finishing in the order the test decides."""
 
     def __init__(self) -> None:
-        self.tasks: list[tuple[Callable[[], Any], Callable[[Any], None]]] = []
+        self.tasks: list[tuple[Callable[[], Any], Callable[[Any], None], Callable[..., None]]]
+        self.tasks = []
 
     def run(
         self, work: Callable[[], Any], done: Callable[[Any], None], failed: Callable[..., None]
     ) -> None:
-        self.tasks.append((work, done))
+        self.tasks.append((work, done, failed))
 
-    def finish(self) -> None:
-        work, done = self.tasks.pop(0)
-        done(work())
+    def finish(self, n: int = 0) -> None:
+        """Run held task n (the oldest by default) and hand its outcome, or its exception, back
+        as a worker thread would."""
+        work, done, failed = self.tasks.pop(n)
+        try:
+            outcome = work()
+        except Exception as error:
+            failed(error)
+        else:
+            done(outcome)
