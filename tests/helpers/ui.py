@@ -10,6 +10,8 @@ from ccmdesk.rules.records import PATIENT_COLUMNS, PracticeRecord, StaffRecord
 
 if TYPE_CHECKING:
     from ccmdesk.ui.global_shortcut import Combination
+    from ccmdesk.ui.main_window import MainWindow
+    from ccmdesk.ui.patient_panel import PatientPanel
 
 NOW = dt.datetime(2026, 3, 16, 15, 0, tzinfo=dt.UTC)
 DB_FILE = "ccmdesk.sqlite3"
@@ -82,6 +84,18 @@ def patient_raw(**values: str) -> dict[str, str]:
     raw = dict.fromkeys(PATIENT_COLUMNS, "")
     raw.update(values)
     return raw
+
+
+def panel_of(window: MainWindow, mrn: str) -> PatientPanel:
+    """The Patients page shown with `mrn` chosen; its patient panel."""
+    from ccmdesk.ui.main_window import PATIENTS
+    from ccmdesk.ui.pages.patients import PatientsPage
+
+    window.show_page(PATIENTS)
+    page = window.pages[PATIENTS]
+    assert isinstance(page, PatientsPage) and page.panel is not None
+    assert page.show_patient(mrn)
+    return page.panel
 
 
 # A month of billing figures: shared by the billing and review page tests.

@@ -11,12 +11,10 @@ from sqlalchemy import select
 from ccmdesk.models import Patient
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.calls import LogCallDialog
-from ccmdesk.ui.main_window import PATIENTS, WORKLIST, MainWindow
-from ccmdesk.ui.pages.patients import PatientsPage
+from ccmdesk.ui.main_window import WORKLIST, MainWindow
 from ccmdesk.ui.pages.worklist import CALLBACK, OVERDUE_COLOUR, PHONE, WorklistPage
-from ccmdesk.ui.patient_panel import PatientPanel
 from tests.helpers.common import FakeClock
-from tests.helpers.ui import NOW
+from tests.helpers.ui import NOW, panel_of
 
 HOUR = dt.timedelta(hours=1)
 MINUTE = dt.timedelta(minutes=1)
@@ -27,14 +25,6 @@ def give_numbers(services: Services, mrn: str) -> None:
         patient = session.scalars(select(Patient).where(Patient.mrn == mrn)).one()
         patient.phone, patient.mobile_phone = "207-555-0101", "207-555-0199"
         patient.preferred_call_time = "morning"  # 11:00 in New York: the window is open
-
-
-def panel_of(window: MainWindow, mrn: str) -> PatientPanel:
-    window.show_page(PATIENTS)
-    page = window.pages[PATIENTS]
-    assert isinstance(page, PatientsPage) and page.panel is not None
-    assert page.show_patient(mrn)
-    return page.panel
 
 
 def test_a_call_is_logged_with_a_callback_and_the_callback_is_done(
