@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ccmdesk.rules.records import PATIENT_COLUMNS, PracticeRecord, StaffRecord
 
 if TYPE_CHECKING:
+    from ccmdesk.services import Actor, Services
     from ccmdesk.ui.global_shortcut import Combination
     from ccmdesk.ui.main_window import MainWindow
     from ccmdesk.ui.patient_panel import PatientPanel
@@ -83,6 +84,23 @@ def patient_raw(**values: str) -> dict[str, str]:
     """Every patients.csv column as text, blank unless given."""
     raw = dict.fromkeys(PATIENT_COLUMNS, "")
     raw.update(values)
+    return raw
+
+
+def services_raw(services: Services, actor: Actor, mrn: str) -> dict[str, str]:
+    """The patient's stored record as the patients.csv text the editor saves."""
+    record = services.patients.get(actor, mrn)
+    raw: dict[str, str] = {}
+    for column in PATIENT_COLUMNS:
+        value = getattr(record, column)
+        if isinstance(value, tuple):
+            raw[column] = ";".join(value)
+        elif isinstance(value, bool):
+            raw[column] = "yes" if value else "no"
+        elif isinstance(value, dt.date):
+            raw[column] = value.isoformat()
+        else:
+            raw[column] = value or ""
     return raw
 
 
