@@ -10,15 +10,11 @@ from sqlalchemy import event
 from ccmdesk.db import Database
 from ccmdesk.services import PermissionDenied, Services
 from tests.helpers.common import BILLER, CLI, DOCTOR, NURSE, FakeClock, patient_text
-from tests.helpers.week import insert_entry
+from tests.helpers.week import insert_entry, utc
 
 # Thursday 12 March 2026, 15:00 UTC: 11:00 in New York (daylight time since Sunday 8 March).
 NOW = dt.datetime(2026, 3, 12, 15, 0, tzinfo=dt.UTC)
 WEEK = [dt.date(2026, 3, 9) + dt.timedelta(days=n) for n in range(7)]
-
-
-def utc(day: int, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 3, day, hour, minute, tzinfo=dt.UTC)
 
 
 @pytest.fixture
