@@ -30,13 +30,6 @@ from tests.helpers.common import (
 MONTH = "2026-04"  # NOW's month: the demo's open month, with days left
 
 
-@pytest.fixture
-def demo(db: Database) -> Services:
-    services = Services(db, clock=lambda: NOW, hasher=FAST_HASHER)
-    services.demo.create(CLI)
-    return services
-
-
 def handoff_cents(path: Path) -> int:
     with path.open(newline="", encoding="utf-8") as file:
         return sum(int(row["amount_cents"]) for row in csv.DictReader(file))
