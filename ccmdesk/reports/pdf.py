@@ -975,11 +975,11 @@ def _chart_drawing(chart: Chart, width: float, height: float) -> Drawing:
     drawing.add(
         String(0, height - 22, chart.axis, fontName=FONT, fontSize=TICK_SIZE, fillColor=MUTED)
     )
+    if chart.footnote:  # at the foot, under the chart or under the sentence in its place
+        drawing.add(
+            String(0, 2, chart.footnote, fontName=FONT, fontSize=TICK_SIZE, fillColor=MUTED)
+        )
     if chart.is_empty:
-        if chart.footnote:
-            drawing.add(
-                String(0, 2, chart.footnote, fontName=FONT, fontSize=TICK_SIZE, fillColor=MUTED)
-            )
         drawing.add(
             String(width / 2, height / 2, chart.empty, fontName=FONT, fontSize=8,
                    fillColor=MUTED, textAnchor="middle")
@@ -994,9 +994,6 @@ def _chart_drawing(chart: Chart, width: float, height: float) -> Drawing:
     # categories' names.
     bottom = 4 + 11 * legend_rows
     if chart.footnote:
-        drawing.add(
-            String(0, 2, chart.footnote, fontName=FONT, fontSize=TICK_SIZE, fillColor=MUTED)
-        )
         bottom += 10
     if chart.category_axis:
         drawing.add(

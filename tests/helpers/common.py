@@ -18,6 +18,8 @@ NURSE = Actor(key="rn-lee", name="Grace Lee", role="clinical")
 BILLER = Actor(key="bill-b", name="Bo Biller", role="billing")
 # The `staffed` fixture's practitioner, Dr. A, acting.
 DOCTOR = Actor(key="dr-a", name="Dr. A", role="practitioner")
+# The `staffed` fixture's scheduler: staff with neither clinical nor billing rights.
+SCHEDULER = Actor(key="sched-s", name="Sam Scheduler", role="non_clinical")
 
 
 class FakeClock:

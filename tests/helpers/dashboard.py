@@ -13,20 +13,20 @@ from ccmdesk.services.dashboard import (
     MonthAmounts,
     PatientCounts,
     StaffWeek,
+    previous_months,
 )
 
 
 def _months() -> tuple[MonthAmounts, ...]:
     """April 2025 to March 2026: 99490 every month, 99439 from October, 99487 in March."""
     out = []
-    for number in range(12):
-        year, month = (2025, 4 + number) if number < 9 else (2026, number - 8)
+    for number, month in enumerate(previous_months("2026-03")):
         cents = {"99490": 6613 * (10 + number)}
         if number >= 6:
             cents["99439"] = 5036 * (number - 5)
         if number == 11:
             cents["99487"] = 13156 * 2
-        out.append(MonthAmounts(f"{year:04d}-{month:02d}", cents))
+        out.append(MonthAmounts(month, cents))
     return tuple(out)
 
 

@@ -1,4 +1,4 @@
-"""Database helpers: the PostgreSQL test server, a dump of every row, damage, a signed month."""
+"""Database helpers: the PostgreSQL server, a dump of every row, damage, a signed month, SELECTs."""
 
 from __future__ import annotations
 
@@ -6,14 +6,19 @@ import datetime as dt
 import os
 import sqlite3
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from ccmdesk.db import Database
 from ccmdesk.models import MonthlyReview, Patient, Staff
+
+# A statement as sent to the database: its SQL and its parameters.
+Statement = tuple[str, Sequence[Any]]
 
 
 def postgres_url(environ: Mapping[str, str] = os.environ) -> str:
@@ -82,3 +87,19 @@ def count_sessions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
         monkeypatch.setattr(Database, name, counted)
     return opened
+
+
+@contextmanager
+def emitted(db: Database) -> Iterator[list[Statement]]:
+    """The SELECT statements (with their parameters) sent to the database inside the block."""
+    seen: list[Statement] = []
+
+    def grab(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", grab)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", grab)

@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING, Any
 from ccmdesk.rules.records import PATIENT_COLUMNS, PracticeRecord, StaffRecord
 
 if TYPE_CHECKING:
+    from ccmdesk.services import Actor, Services
     from ccmdesk.ui.global_shortcut import Combination
+    from ccmdesk.ui.main_window import MainWindow
+    from ccmdesk.ui.patient_panel import PatientPanel
 
 NOW = dt.datetime(2026, 3, 16, 15, 0, tzinfo=dt.UTC)
 DB_FILE = "ccmdesk.sqlite3"
@@ -84,6 +87,35 @@ def patient_raw(**values: str) -> dict[str, str]:
     return raw
 
 
+def services_raw(services: Services, actor: Actor, mrn: str) -> dict[str, str]:
+    """The patient's stored record as the patients.csv text the editor saves."""
+    record = services.patients.get(actor, mrn)
+    raw: dict[str, str] = {}
+    for column in PATIENT_COLUMNS:
+        value = getattr(record, column)
+        if isinstance(value, tuple):
+            raw[column] = ";".join(value)
+        elif isinstance(value, bool):
+            raw[column] = "yes" if value else "no"
+        elif isinstance(value, dt.date):
+            raw[column] = value.isoformat()
+        else:
+            raw[column] = value or ""
+    return raw
+
+
+def panel_of(window: MainWindow, mrn: str) -> PatientPanel:
+    """The Patients page shown with `mrn` chosen; its patient panel."""
+    from ccmdesk.ui.main_window import PATIENTS
+    from ccmdesk.ui.pages.patients import PatientsPage
+
+    window.show_page(PATIENTS)
+    page = window.pages[PATIENTS]
+    assert isinstance(page, PatientsPage) and page.panel is not None
+    assert page.show_patient(mrn)
+    return page.panel
+
+
 # A month of billing figures: shared by the billing and review page tests.
 MONTH = "2026-03"
 ENROLLED = {
@@ -150,13 +182,21 @@ class HeldRunner:
     far as a page can tell, finishing in the order the test decides."""
 
     def __init__(self) -> None:
-        self.tasks: list[tuple[Callable[[], Any], Callable[[Any], None]]] = []
+        self.tasks: list[tuple[Callable[[], Any], Callable[[Any], None], Callable[..., None]]]
+        self.tasks = []
 
     def run(
         self, work: Callable[[], Any], done: Callable[[Any], None], failed: Callable[..., None]
     ) -> None:
-        self.tasks.append((work, done))
+        self.tasks.append((work, done, failed))
 
-    def finish(self) -> None:
-        work, done = self.tasks.pop(0)
-        done(work())
+    def finish(self, n: int = 0) -> None:
+        """Run held task n (the oldest by default) and hand its outcome, or its exception, back
+        as a worker thread would."""
+        work, done, failed = self.tasks.pop(n)
+        try:
+            outcome = work()
+        except Exception as error:
+            failed(error)
+        else:
+            done(outcome)

@@ -1,4 +1,4 @@
-"""Time the services would refuse, written straight into the database: overlapping entries."""
+"""Week tests' shared pieces: March 2026 instants, and overlapping entries the services refuse."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ from sqlalchemy import select
 
 from ccmdesk.db import Database
 from ccmdesk.models import Patient, Staff, TimeEntry, TimeSegment
+
+
+def utc(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    """An instant in March 2026, in UTC: the month the week tests live in."""
+    return dt.datetime(2026, 3, day, hour, minute, tzinfo=dt.UTC)
 
 
 def insert_entry(

@@ -23,11 +23,11 @@ from tests.helpers.common import (
     FAST_HASHER,
     NOW,
     NURSE,
+    SCHEDULER,
     FakeClock,
     patient_text,
 )
 
-SCHEDULER = Actor("sched-s", "Sam Scheduler", "non_clinical")
 HOUR = dt.timedelta(hours=1)
 
 

@@ -9,23 +9,25 @@ from pathlib import Path
 import pytest
 
 from ccmdesk.db import Database
-from ccmdesk.services import Actor, PermissionDenied, Services
+from ccmdesk.services import PermissionDenied, Services
 from ccmdesk.services.dashboard import (
     MINUTES_BANDS,
     counts_of,
     previous_months,
     split_by_week,
 )
-from tests.helpers.common import BILLER, CLI, DOCTOR, FAST_HASHER, NOW, NURSE, patient_text
+from tests.helpers.common import (
+    BILLER,
+    CLI,
+    DOCTOR,
+    FAST_HASHER,
+    NOW,
+    NURSE,
+    SCHEDULER,
+    patient_text,
+)
 
 MONTH = "2026-04"  # NOW's month: the demo's open month, with days left
-
-
-@pytest.fixture
-def demo(db: Database) -> Services:
-    services = Services(db, clock=lambda: NOW, hasher=FAST_HASHER)
-    services.demo.create(CLI)
-    return services
 
 
 def handoff_cents(path: Path) -> int:
@@ -122,7 +124,7 @@ def test_the_dashboard_needs_its_permission(staffed: Services) -> None:
     staffed.dashboard.month(NURSE, MONTH)
     staffed.dashboard.month(BILLER, MONTH)
     with pytest.raises(PermissionDenied, match="may not view the dashboard"):
-        staffed.dashboard.month(Actor("sched-s", "Sam Scheduler", "non_clinical"), MONTH)
+        staffed.dashboard.month(SCHEDULER, MONTH)
 
 
 def test_the_week_split_cuts_at_the_bounds() -> None:

@@ -21,7 +21,7 @@ from ccmdesk.services import (
     Services,
 )
 from ccmdesk.services.context import PERMISSIONS
-from tests.helpers.common import CLI, patient_text
+from tests.helpers.common import CLI, SCHEDULER, patient_text
 
 MONTH = "2026-03"
 # One active person per role, as the staffed fixture makes them.
@@ -29,7 +29,7 @@ PEOPLE = {
     Role.ADMIN: Actor("admin-a", "Ann Admin", "admin"),
     Role.PRACTITIONER: Actor("dr-a", "Dr. A", "practitioner"),
     Role.CLINICAL: Actor("rn-lee", "Grace Lee", "clinical"),
-    Role.NON_CLINICAL: Actor("sched-s", "Sam Scheduler", "non_clinical"),
+    Role.NON_CLINICAL: SCHEDULER,
     Role.BILLING: Actor("bill-b", "Bo Biller", "billing"),
 }
 

@@ -11,21 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy import event
 
 from ccmdesk.db import Database
 from ccmdesk.services import Services
 from tests.helpers.common import BILLER, CLI, NURSE, FakeClock, patient_text
+from tests.helpers.database import Statement, emitted
 
 NOW = dt.datetime(2026, 3, 28, 16, 0, tzinfo=dt.UTC)
 MONTH = "2026-03"
-
-Statement = tuple[str, Sequence[Any]]
 
 
 @pytest.fixture
@@ -46,22 +42,6 @@ def sw(db: Database, clock: FakeClock, staffed: Services) -> Services:
         )
         start += dt.timedelta(hours=1)
     return services
-
-
-@contextmanager
-def emitted(db: Database) -> Iterator[list[Statement]]:
-    """The SELECT statements (with their parameters) sent to the database inside the block."""
-    seen: list[Statement] = []
-
-    def grab(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", grab)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", grab)
 
 
 def plan(db: Database, statement: Statement) -> list[str]:

@@ -21,7 +21,7 @@ from ccmdesk.services import (
     ValidationFailed,
 )
 from ccmdesk.services.audit import verify_chain
-from tests.helpers.common import ADMIN, BILLER, CLI, NURSE, VALID_NPIS, patient_text
+from tests.helpers.common import ADMIN, BILLER, CLI, NURSE, SCHEDULER, VALID_NPIS, patient_text
 
 
 def audit_actions(db: Database) -> list[tuple[str, str, str]]:
@@ -163,7 +163,7 @@ def test_patient_references_and_unique_mrn_are_checked(staffed: Services, db: Da
 
 
 def test_roles_without_edit_rights_cannot_change_patients(staffed: Services) -> None:
-    for actor in (BILLER, Actor("sched-s", "Sam Scheduler", "non_clinical")):
+    for actor in (BILLER, SCHEDULER):
         with pytest.raises(PermissionDenied, match="may not add or edit patients"):
             staffed.patients.save_text(actor, patient_text())
         assert staffed.patients.list_rows(actor) == []  # but they may look

@@ -5,20 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import event
 
 from ccmdesk.db import Database
 from ccmdesk.services import PermissionDenied, Services
 from tests.helpers.common import BILLER, CLI, DOCTOR, NURSE, FakeClock, patient_text
-from tests.helpers.week import insert_entry
+from tests.helpers.database import emitted
+from tests.helpers.week import insert_entry, utc
 
 # Thursday 12 March 2026, 15:00 UTC: 11:00 in New York (daylight time since Sunday 8 March).
 NOW = dt.datetime(2026, 3, 12, 15, 0, tzinfo=dt.UTC)
 WEEK = [dt.date(2026, 3, 9) + dt.timedelta(days=n) for n in range(7)]
-
-
-def utc(day: int, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 3, day, hour, minute, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -73,16 +69,8 @@ def test_the_week_is_read_in_the_same_few_statements_however_many_entries(
     week: Services, db: Database
 ) -> None:
     def statements() -> int:
-        seen: list[str] = []
-
-        def grab(*args: object) -> None:
-            seen.append(str(args[2]))
-
-        event.listen(db.engine, "before_cursor_execute", grab)
-        try:
+        with emitted(db) as seen:
             week.time_log.my_week(NURSE, dt.date(2026, 3, 12))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", grab)
         return len(seen)
 
     week.entries.add_manual(NURSE, "1001", utc(9, 13), utc(9, 13, 20), reason="call")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from PySide6.QtCore import QDate, Qt
@@ -15,6 +13,7 @@ from ccmdesk.services import Actor, Services
 from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.pages.audit import ANY_DAY, DIFFERENCES_SHOWN, AuditPage, changes
 from tests.helpers.common import NOW
+from tests.helpers.ui import HeldRunner
 
 
 @pytest.fixture
@@ -150,28 +149,6 @@ def test_actions_and_values_read_as_words_not_codes(page: AuditPage) -> None:
     assert len(recorded) > 30 and recorded <= set(ACTION_LABELS), recorded - set(ACTION_LABELS)
 
 
-class HeldRunner:
-    """Holds each check until the test lets it finish: the order worker threads may end in."""
-
-    def __init__(self) -> None:
-        self.held: list[tuple[Callable[[], Any], Callable[[Any], None], Callable[[Any], None]]]
-        self.held = []
-
-    def run(
-        self, work: Callable[[], Any], done: Callable[[Any], None], failed: Callable[[Any], None]
-    ) -> None:
-        self.held.append((work, done, failed))
-
-    def finish(self, n: int) -> None:
-        work, done, failed = self.held[n]
-        try:
-            outcome = work()
-        except Exception as error:
-            failed(error)
-        else:
-            done(outcome)
-
-
 @pytest.fixture
 def held(qtbot: QtBot, services: Services, admin: Actor) -> tuple[AuditPage, HeldRunner]:
     runner = HeldRunner()
@@ -188,11 +165,11 @@ def test_a_check_only_shows_its_newest_run_and_nothing_after_clear(
     page.deep_check()
     assert not page.verify_button.isEnabled() and not page.deep_button.isEnabled()
     page.clear()
-    runner.finish(0)
-    runner.finish(1)
+    runner.finish()
+    runner.finish()
     assert page.chain_label.text() == "" and page.deep_label.text() == ""
     page.verify()
-    runner.finish(2)
+    runner.finish()
     assert page.chain_label.text().startswith("Chain intact:")
     assert page.verify_button.isEnabled()
 
@@ -207,7 +184,7 @@ def test_a_failed_check_clears_its_line_and_says_why(
     monkeypatch.setattr(audit, "show_failure", lambda _parent, error: shown.append(str(error)))
     page.deep_check()
     assert page.deep_label.text() == "Comparing every data table with the audit trail…"
-    failed = runner.held[0][2]
+    failed = runner.tasks[0][2]
     failed(RuntimeError("the disk went away"))
     assert shown == ["the disk went away"]
     assert page.deep_label.text() == "" and page.deep_button.isEnabled()

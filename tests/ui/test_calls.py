@@ -11,12 +11,10 @@ from sqlalchemy import select
 from ccmdesk.models import Patient
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.calls import LogCallDialog
-from ccmdesk.ui.main_window import PATIENTS, WORKLIST, MainWindow
-from ccmdesk.ui.pages.patients import PatientsPage
+from ccmdesk.ui.main_window import WORKLIST, MainWindow
 from ccmdesk.ui.pages.worklist import CALLBACK, OVERDUE_COLOUR, PHONE, WorklistPage
-from ccmdesk.ui.patient_panel import PatientPanel
 from tests.helpers.common import FakeClock
-from tests.helpers.ui import NOW
+from tests.helpers.ui import NOW, panel_of, services_raw
 
 HOUR = dt.timedelta(hours=1)
 MINUTE = dt.timedelta(minutes=1)
@@ -27,14 +25,6 @@ def give_numbers(services: Services, mrn: str) -> None:
         patient = session.scalars(select(Patient).where(Patient.mrn == mrn)).one()
         patient.phone, patient.mobile_phone = "207-555-0101", "207-555-0199"
         patient.preferred_call_time = "morning"  # 11:00 in New York: the window is open
-
-
-def panel_of(window: MainWindow, mrn: str) -> PatientPanel:
-    window.show_page(PATIENTS)
-    page = window.pages[PATIENTS]
-    assert isinstance(page, PatientsPage) and page.panel is not None
-    assert page.show_patient(mrn)
-    return page.panel
 
 
 def test_a_call_is_logged_with_a_callback_and_the_callback_is_done(
@@ -123,7 +113,7 @@ def test_the_worklist_puts_callbacks_due_today_first_and_marks_the_overdue(
 ) -> None:
     services.patients.save_text(
         Actor.command_line(),
-        {**services_raw(services, "B200"), "care_manager": "rn-lee"},
+        {**services_raw(services, Actor.command_line(), "B200"), "care_manager": "rn-lee"},
         original_mrn="B200",
     )
     give_numbers(services, "B200")
@@ -140,19 +130,6 @@ def test_the_worklist_puts_callbacks_due_today_first_and_marks_the_overdue(
     assert index.data(Qt.ItemDataRole.ForegroundRole) == OVERDUE_COLOUR
     assert page.model.index(0, PHONE).data() == "207-555-0101 (+1)"
     assert "1 callback due today first" in page.subtitle_label.text()
-
-
-def services_raw(services: Services, mrn: str) -> dict[str, str]:
-    """The patient's record as the text the editor saves."""
-    record = services.patients.get(Actor.command_line(), mrn)
-    return {
-        "mrn": record.mrn, "last_name": record.last_name, "first_name": record.first_name,
-        "dob": record.dob.isoformat() if record.dob else "",
-        "billing_practitioner": record.billing_practitioner,
-        "conditions": ";".join(record.conditions),
-        "consent_date": record.consent_date.isoformat() if record.consent_date else "",
-        "consent_method": record.consent_method,
-    }  # fmt: skip
 
 
 def test_starting_the_stopwatch_from_a_due_callback_links_the_two(

@@ -18,6 +18,7 @@ from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.main_window import DASHBOARD, MainWindow
 from ccmdesk.ui.pages.billing import BillingPage
 from ccmdesk.ui.pages.dashboard import DashboardPage
+from tests.helpers.common import SCHEDULER
 from tests.helpers.dashboard import BOARD, EMPTY
 from tests.helpers.ui import MONTH, HeldRunner
 
@@ -274,7 +275,7 @@ def test_the_nurse_sees_the_dashboard_and_a_scheduler_does_not(
     services.staff.save(
         Actor.command_line(), StaffRecord("sched-s", "Sam Scheduler", "non_clinical"), is_new=True
     )
-    nurse_window.set_actor(Actor("sched-s", "Sam Scheduler", "non_clinical"))
+    nurse_window.set_actor(SCHEDULER)
     assert DASHBOARD not in nurse_window.visible_pages()
     # The page the nurse had open keeps nothing of hers for the scheduler.
     assert page.glance is None and all(card.chart is None for card in page.cards)
@@ -284,11 +285,10 @@ def test_the_nurse_sees_the_dashboard_and_a_scheduler_does_not(
 def test_the_service_refuses_someone_without_the_permission(
     qtbot: QtBot, services: Services
 ) -> None:
-    scheduler = Actor("sched-s", "Sam Scheduler", "non_clinical")
     services.staff.save(
         Actor.command_line(), StaffRecord("sched-s", "Sam Scheduler", "non_clinical"), is_new=True
     )
-    page = DashboardPage(services, lambda: scheduler, InlineTaskRunner())
+    page = DashboardPage(services, lambda: SCHEDULER, InlineTaskRunner())
     qtbot.addWidget(page)
     page.show()
     (box,) = page.findChildren(QMessageBox, "errorMessage")

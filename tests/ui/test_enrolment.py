@@ -13,22 +13,12 @@ from ccmdesk.models import MonthlyReview, Patient, Staff
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.enrolment import StepDialog
-from ccmdesk.ui.main_window import BILLING, PATIENTS, MainWindow
+from ccmdesk.ui.main_window import BILLING, MainWindow
 from ccmdesk.ui.pages.billing import BillingPage
-from ccmdesk.ui.pages.patients import PatientsPage
 from ccmdesk.ui.patient_dialog import PatientDialog
-from ccmdesk.ui.patient_panel import PatientPanel
 from ccmdesk.ui.state import GuiState
 from ccmdesk.ui.waivers import EndWaiverDialog, WaiverDialog, WaiversDialog
-from tests.helpers.ui import NOW
-
-
-def panel_of(window: MainWindow, mrn: str) -> PatientPanel:
-    window.show_page(PATIENTS)
-    page = window.pages[PATIENTS]
-    assert isinstance(page, PatientsPage) and page.panel is not None
-    assert page.show_patient(mrn)
-    return page.panel
+from tests.helpers.ui import NOW, panel_of
 
 
 def signed_by_okafor(services: Services, mrn: str, month: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.export_dialog import ExportDialog
 from ccmdesk.ui.pages.billing import BillingPage
 from tests.helpers.common import FakeClock
-from tests.helpers.ui import MONTH, NOW
+from tests.helpers.ui import MONTH, NOW, HeldRunner
 
 AFTER_MARCH = dt.datetime(2026, 4, 2, 15, 0, tzinfo=dt.UTC)
 
@@ -109,20 +108,6 @@ def test_the_export_is_offered_to_billing_staff_and_administrators_only(
     doctor = month_data.staff.actor_for("dr-okafor")
     assert billing_page(qtbot, month_data, doctor).export_button.isHidden()
     assert not billing_page(qtbot, month_data, admin).export_button.isHidden()
-
-
-class HeldRunner:
-    """Keeps the work until the test lets it run, as a busy worker thread would."""
-
-    def __init__(self) -> None:
-        self.work: Callable[[], Any] | None = None
-
-    def run(self, work, done, failed) -> None:  # type: ignore[no-untyped-def]
-        self.work, self.done, self.failed = work, done, failed
-
-    def finish(self) -> None:
-        assert self.work is not None
-        InlineTaskRunner().run(self.work, self.done, self.failed)
 
 
 def test_the_dialog_says_superbill_n_of_m_then_that_it_writes_the_files(

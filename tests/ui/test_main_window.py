@@ -29,6 +29,7 @@ from ccmdesk.ui.pages.patients import PatientsPage
 from ccmdesk.ui.pages.practice import PracticePage
 from ccmdesk.ui.sign_in import SignInDialog
 from ccmdesk.ui.state import GuiState
+from tests.helpers.common import SCHEDULER
 from tests.helpers.ui import PASSWORD
 
 
@@ -256,7 +257,7 @@ def test_a_scheduler_sees_the_whole_worklist_but_keeps_no_stopwatch(
     services.staff.save(
         Actor.command_line(), StaffRecord("sched-s", "Sam Scheduler", "non_clinical"), is_new=True
     )
-    window = make_window(Actor("sched-s", "Sam Scheduler", "non_clinical"))
+    window = make_window(SCHEDULER)
     assert window.visible_pages() == [PATIENTS, WORKLIST]
     assert not window.timer_menu.menuAction().isVisible()
     window.show_page(WORKLIST)

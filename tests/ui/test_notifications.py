@@ -22,17 +22,7 @@ from ccmdesk.ui.notifications import (
 from ccmdesk.ui.pages.practice import PracticePage
 from ccmdesk.ui.pages.worklist import WorklistPage
 from tests.helpers.common import FakeClock
-
-
-class FakeIdle:
-    def __init__(self) -> None:
-        self.seconds = 0.0
-
-    def idle_seconds(self) -> float:
-        return self.seconds
-
-    def locked(self) -> bool:
-        return False
+from tests.helpers.ui import FakeIdle
 
 
 @pytest.fixture
@@ -216,7 +206,12 @@ def test_the_practice_page_saves_the_reminders_section(
 def test_the_bell_is_in_the_status_bar_and_the_file_menu_has_my_reminders(
     qtbot, nurse_window: MainWindow
 ) -> None:
-    assert nurse_window.bell.parent() is not None
+    assert nurse_window.statusBar().isAncestorOf(nurse_window.bell)
+    (file_menu,) = (
+        action.menu() for action in nurse_window.menuBar().actions() if action.text() == "&File"
+    )
+    assert nurse_window.my_reminders_action in file_menu.actions()
+    assert nurse_window.my_reminders_action.text() == "My &reminders…"
     dialog = nurse_window.my_reminders()
     assert isinstance(dialog, MyRemindersDialog) and dialog.isVisible()
     dialog.close()

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QDialog, QLineEdit, QMessageBox
 
 from ccmdesk.rules.records import (
     OLD_PAYER_COLUMNS,
-    PATIENT_COLUMNS,
     PATIENT_FILE_COLUMNS,
     StaffRecord,
 )
@@ -22,7 +21,7 @@ from ccmdesk.services import Actor, Services
 from ccmdesk.ui.forms import ValueComboBox
 from ccmdesk.ui.pages.patients import PRACTITIONER, PatientsPage
 from ccmdesk.ui.patient_dialog import EDITOR_FIELDS, PatientDialog
-from tests.helpers.ui import DB_FILE
+from tests.helpers.ui import DB_FILE, services_raw
 
 
 def new_dialog(qtbot, services: Services, actor: Actor) -> PatientDialog:
@@ -245,22 +244,6 @@ def test_an_inactive_care_manager_on_file_is_kept_on_save(qtbot, services, nurse
     assert dialog.care_manager.currentText() == "Ada Ode, LPN (inactive)"
     assert dialog.save() is True
     assert services.patients.get(nurse, "A101").care_manager == "lpn-ode"
-
-
-def services_raw(services: Services, actor: Actor, mrn: str) -> dict[str, str]:
-    record = services.patients.get(actor, mrn)
-    raw: dict[str, str] = {}
-    for column in PATIENT_COLUMNS:
-        value = getattr(record, column)
-        if isinstance(value, tuple):
-            raw[column] = ";".join(value)
-        elif isinstance(value, bool):
-            raw[column] = "yes" if value else "no"
-        elif isinstance(value, dt.date):
-            raw[column] = value.isoformat()
-        else:
-            raw[column] = value or ""
-    return raw
 
 
 def test_read_only_editor_shows_the_patient_and_cannot_save(qtbot, services, biller) -> None:

@@ -14,11 +14,10 @@ from ccmdesk.services import Actor, Services, WorklistRow
 from ccmdesk.ui.main_window import PATIENTS, MainWindow
 from ccmdesk.ui.pages.patients import PatientsPage
 from ccmdesk.ui.pages.worklist import NEXT_THRESHOLD, PROGRAM, PROGRESS, WorklistTableModel
-from ccmdesk.ui.patient_panel import PatientPanel
 from ccmdesk.ui.stopwatch_dialogs import StopDialog
 from tests.helpers.common import FakeClock
 from tests.helpers.programs import set_program
-from tests.helpers.ui import patient_raw
+from tests.helpers.ui import panel_of, patient_raw
 
 # A patient with depression beside her diabetes: BHI is offered for her.
 BH = patient_raw(
@@ -47,13 +46,6 @@ def bh_patient(services: Services) -> str:
 @pytest.fixture
 def window(bh_patient: str, nurse_window: MainWindow) -> Iterator[MainWindow]:
     yield nurse_window
-
-
-def panel_of(window: MainWindow, mrn: str) -> PatientPanel:
-    page = window.pages[PATIENTS]
-    assert isinstance(page, PatientsPage) and page.show_patient(mrn)
-    assert page.panel is not None
-    return page.panel
 
 
 def run_window(window: MainWindow, clock: FakeClock, seconds: int) -> None:

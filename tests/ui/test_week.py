@@ -21,14 +21,10 @@ from ccmdesk.ui.pages.week import (
 from ccmdesk.ui.refresh import TIME
 from ccmdesk.ui.stopwatch_dialogs import ManualEntryDialog
 from tests.helpers.common import FakeClock
-from tests.helpers.week import insert_entry
+from tests.helpers.week import insert_entry, utc
 
 # NOW is Monday 16 March 2026, 15:00 UTC: 11:00 in New York (daylight time since 8 March).
 LAST_WEEK = dt.date(2026, 3, 10)  # Tuesday of the week 9-15 March
-
-
-def utc(day: int, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 3, day, hour, minute, tzinfo=dt.UTC)
 
 
 @pytest.fixture
