@@ -2,6 +2,12 @@
 
 from ccmdesk.models.audit import AuditEvent
 from ccmdesk.models.base import Base
+from ccmdesk.models.care_plan import (
+    CarePlanCopy,
+    CarePlanTemplate,
+    CarePlanVersion,
+    PatientCopyText,
+)
 from ccmdesk.models.claim import SentClaim
 from ccmdesk.models.fee import FeeScheduleAmount
 from ccmdesk.models.month import (
@@ -32,6 +38,9 @@ __all__ = [
     "Base",
     "CallAttempt",
     "Callback",
+    "CarePlanCopy",
+    "CarePlanTemplate",
+    "CarePlanVersion",
     "Enrollment",
     "EnrolmentEvent",
     "FeeScheduleAmount",
@@ -42,6 +51,7 @@ __all__ = [
     "Notification",
     "Patient",
     "PatientCondition",
+    "PatientCopyText",
     "PatientMonth",
     "Payer",
     "Practice",

@@ -50,6 +50,9 @@ class Patient(Base):
     # would make SQLite rebuild the patient table, and the rebuild's drop cascades to every
     # patient's rows); the worklist marks patients whose window is open now.
     preferred_call_time: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    # The language the care plan's patient copy is printed in (a key of care_plan.LANGUAGES,
+    # checked by the patient service for the reason preferred_call_time is).
+    preferred_language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
     address: Mapped[str] = mapped_column(String(200), default="")
     city: Mapped[str] = mapped_column(String(100), default="")
     state: Mapped[str] = mapped_column(String(2), default="")
@@ -115,6 +118,8 @@ class Enrollment(Base):
     # The billing practitioner personally did the extensive assessment and care planning at
     # the initiating visit: G0506, once per patient (docs/billing-rules.md, "G0506").
     initiating_visit_g0506: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # A care plan kept outside ccmdesk, known only by its date (patients.csv care_plan_date); a
+    # signed version in ccmdesk wins over it (docs/billing-rules.md, "Care plan").
     care_plan_date: Mapped[dt.date | None] = mapped_column(Date)
 
 

@@ -26,6 +26,8 @@ class Practice(Base):
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(400), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
+    # Printed on the care plan's patient copy beside the office number.
+    after_hours_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
     group_npi: Mapped[str | None] = mapped_column(String(10))
     tin: Mapped[str] = mapped_column(String(10), default="")
     timezone: Mapped[str] = mapped_column(String(64))

@@ -19,6 +19,7 @@ from itertools import compress, islice, repeat
 from operator import eq, gt, itemgetter, le, not_
 from typing import Any, NamedTuple
 
+from ccmdesk.rules.care_plan import PlanInForce, SignedPlan, in_force, plan_warnings
 from ccmdesk.rules.catalog import (
     APCM_LEVELS,
     BHI_FAMILY,
@@ -179,7 +180,10 @@ class PatientFacts:
     consent_practitioner_id: int | None = None  # None: given for the billing practitioner
     consent_revoked_date: dt.date | None = None
     initiating_visit_date: dt.date | None = None
+    # A care plan kept elsewhere, by its date (patients.csv care_plan_date); the signed versions
+    # in ccmdesk win over it (docs/billing-rules.md, "Care plan").
     care_plan_date: dt.date | None = None
+    care_plans: tuple[SignedPlan, ...] = ()  # the signed versions in ccmdesk
     qmb: bool = False
     coverage: Coverage | None = None  # the primary payer; None: no payer on file
     secondary_payer: str = ""  # the secondary payer's name; blank: none
@@ -190,6 +194,10 @@ class PatientFacts:
     focus_condition: str | None = None
     last_visit_date: dt.date | None = None  # the last face-to-face visit (APCM)
     g0506: bool = False  # the initiating visit's extensive assessment (docs: "G0506")
+
+    def care_plan(self, last_day: dt.date) -> PlanInForce | None:
+        """The care plan in force on a month's last day (docs/billing-rules.md, "Care plan")."""
+        return in_force(self.care_plans, self.care_plan_date, last_day)
 
     def waiver_for(self, month: str) -> Waiver | None:
         """The hardship waiver that covers the month, if any."""
@@ -677,7 +685,7 @@ def _enrolment_blocks(m: Month, patient: PatientFacts) -> set[str]:
     revoked = patient.consent_revoked_date
     if revoked is not None and revoked < m.first_day:
         blocks.add("CONSENT_REVOKED")
-    if patient.care_plan_date is None or patient.care_plan_date > m.last_day:
+    if patient.care_plan(m.last_day) is None:
         blocks.add("NO_CARE_PLAN")
     if patient.billing_practitioner_id is None or not patient.billing_practitioner_ok:
         blocks.add("NO_BILLING_PRACTITIONER")
@@ -1066,8 +1074,9 @@ def prepare(
 
 
 def _common_warnings(m: Month, patient: PatientFacts, facts: MonthFacts) -> set[str]:
-    """The warnings of every program's month that need no minutes: fees, signature, payer."""
-    warnings: set[str] = set()
+    """The warnings of every program's month that need no minutes: fees, signature, payer,
+    care plan."""
+    warnings = plan_warnings(patient.care_plan(m.last_day), m.last_day)
     if m.fee_year is None:
         warnings.add("NO_FEE_SCHEDULE")
     elif m.fee_year < m.first_day.year:

@@ -241,8 +241,10 @@ REASONS: dict[str, Reason] = {
         Reason(
             "NO_CARE_PLAN",
             Kind.BLOCK,
-            "No care plan dated on or before the last day of the month.",
-            "Record the date the comprehensive care plan was established.",
+            "No care plan signed on or before the last day of the month (a version signed in "
+            "ccmdesk, or a plan kept elsewhere recorded by its date).",
+            "Write the patient's care plan and have the billing practitioner sign it, or record "
+            "the date of the plan kept elsewhere.",
         ),
         Reason(
             "NO_BILLING_PRACTITIONER",
@@ -363,6 +365,19 @@ REASONS: dict[str, Reason] = {
             "COINSURANCE_WAIVED",
             Kind.WARNING,
             "The patient's coinsurance is waived this month for documented financial hardship.",
+        ),
+        # The care plan in force (docs/billing-rules.md, "Care plan").
+        Reason(
+            "CARE_PLAN_REVIEW_DUE",
+            Kind.WARNING,
+            "The care plan's review date passed before the end of the month: review the plan "
+            "with the patient and sign the revised version.",
+        ),
+        Reason(
+            "CARE_PLAN_NOT_GIVEN",
+            Kind.WARNING,
+            "No copy of the signed care plan in force is recorded as given to the patient or "
+            "caregiver.",
         ),
         # The programs beyond CCM (docs/billing-rules.md, "Programs", "APCM", "General BHI").
         Reason(

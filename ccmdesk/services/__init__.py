@@ -20,6 +20,7 @@ from ccmdesk.services.billing.month_facts import (
     MonthFactsService,
 )
 from ccmdesk.services.calls import CallbackRow, CallLog, CallRow, CallService
+from ccmdesk.services.care_plans import CarePlan, CarePlanService, CopyGiven, CopyTexts, PlanVersion
 from ccmdesk.services.context import Actor, Clock, Permission, allowed, utc_now
 from ccmdesk.services.dashboard import Dashboard, DashboardService
 from ccmdesk.services.enrolment import Enrolment, EnrolmentService, EnrolmentStep
@@ -91,6 +92,7 @@ class Services:
         self.programs = ProgramService(db, clock)
         self.notifications = NotificationService(db, clock, self.minutes, self.review)
         self.calls = CallService(db, clock)
+        self.care_plans = CarePlanService(db, clock)
         # The data folder's exports-under-way (ccmdesk.services.staging), where exports note
         # the folders they write into, for the next start's sweep; None: nowhere (tests).
         self.export_notes: Path | None = None
@@ -172,7 +174,11 @@ __all__ = [
     "CallLog",
     "CallRow",
     "CallbackRow",
+    "CarePlan",
+    "CarePlanService",
     "ChainCheck",
+    "CopyGiven",
+    "CopyTexts",
     "Dashboard",
     "Enrolment",
     "EnrolmentStep",
@@ -190,6 +196,7 @@ __all__ = [
     "PatientRow",
     "Permission",
     "PermissionDenied",
+    "PlanVersion",
     "ProgramPeriodRow",
     "ReviewQueue",
     "ServiceError",

@@ -54,6 +54,10 @@ class Permission(StrEnum):
     VIEW_WORKLIST = "view the worklist"
     VIEW_DASHBOARD = "view the dashboard"
     LOG_CALLS = "log calls and schedule callbacks"
+    EDIT_CARE_PLAN = "write or revise a care plan"
+    SIGN_CARE_PLAN = "sign a care plan"
+    GIVE_CARE_PLAN = "record a care plan copy given to the patient"
+    MANAGE_CARE_PLAN_TEMPLATES = "change the care plan templates"
     VIEW_BILLING = "view the billing panel"
     SET_MONTH_FACTS = "set a patient-month's other services, stays or billing elsewhere"
     ATTEST_COMPLEXITY = "attest complexity"
@@ -93,6 +97,14 @@ PERMISSIONS: dict[Permission, frozenset[str]] = {
     ),
     # Whoever phones patients logs what came of the call: the care team and the schedulers.
     Permission.LOG_CALLS: frozenset({Role.CLINICAL, Role.PRACTITIONER, Role.NON_CLINICAL}),
+    # RN/LPN staff write and revise the plan; the billing practitioner signs it, only for their
+    # own patients (checked in the service; docs/billing-rules.md, "Care plan").
+    Permission.EDIT_CARE_PLAN: frozenset({Role.CLINICAL, Role.PRACTITIONER}),
+    Permission.SIGN_CARE_PLAN: frozenset({Role.PRACTITIONER}),
+    # Whoever hands or mails the copy records it, the front desk included.
+    Permission.GIVE_CARE_PLAN: frozenset({Role.CLINICAL, Role.PRACTITIONER, Role.NON_CLINICAL}),
+    # The templates are clinical words: practitioners keep them, administrators set them up.
+    Permission.MANAGE_CARE_PLAN_TEMPLATES: frozenset({Role.PRACTITIONER, Role.ADMIN}),
     Permission.VIEW_BILLING: frozenset({Role.PRACTITIONER, Role.BILLING, Role.ADMIN}),
     Permission.SET_MONTH_FACTS: frozenset({Role.BILLING, Role.ADMIN}),
     Permission.ATTEST_COMPLEXITY: frozenset({Role.PRACTITIONER}),
@@ -123,8 +135,8 @@ def require(actor: Actor, permission: Permission) -> None:
 # PERMISSIONS, and a test keeps the document in step with the code).
 NOTES: dict[Permission, str] = {
     Permission.VIEW_PATIENTS: "the patient list and each patient's record and minutes",
-    Permission.EDIT_PATIENTS: "enrolment, consent, care plan, conditions (care managers record "
-    "consent and care plans)",
+    Permission.EDIT_PATIENTS: "enrolment, consent, conditions, the date of a care plan kept "
+    "elsewhere (care managers record consent)",
     Permission.MANAGE_STAFF: "add and edit staff, retire them, set their passwords",
     Permission.MANAGE_PRACTICE: "practice details, stopwatch and sign-off settings, screen "
     "lock, withdrawing the APCM attestation",
@@ -142,6 +154,12 @@ NOTES: dict[Permission, str] = {
         "the month at a glance: counts, minutes, amounts, enrolment (no patient names)"
     ),
     Permission.LOG_CALLS: "a patient's call log and callbacks (an attempt is a record, never time)",
+    Permission.EDIT_CARE_PLAN: "each save is a new version; a draft may leave elements empty",
+    Permission.SIGN_CARE_PLAN: "only the patient's billing practitioner; the newest version, "
+    "complete",
+    Permission.GIVE_CARE_PLAN: "the day and how (in person, mail, portal) a signed copy was given",
+    Permission.MANAGE_CARE_PLAN_TEMPLATES: "condition templates and the patient copy's words "
+    "(English, Spanish)",
     Permission.VIEW_BILLING: "the billing panel, a month's figures and monthly summaries",
     Permission.SET_MONTH_FACTS: "other services, inpatient stays, billed elsewhere",
     Permission.ATTEST_COMPLEXITY: "complex CCM: only the patient's billing practitioner",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ccmdesk.models.staff import Role
+from ccmdesk.rules.care_plan import PlanContent
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import (
     Actor,
@@ -20,6 +21,7 @@ from ccmdesk.services import (
     ServiceError,
     Services,
 )
+from ccmdesk.services.care_plans import CopyTexts
 from ccmdesk.services.context import PERMISSIONS
 from tests.helpers.common import CLI, SCHEDULER, patient_text
 
@@ -71,6 +73,19 @@ CALLS: dict[Permission, Call] = {
     Permission.VIEW_WORKLIST: lambda s, a, _: s.minutes.worklist(a, MONTH),
     Permission.VIEW_DASHBOARD: lambda s, a, _: s.dashboard.month(a, MONTH),
     Permission.LOG_CALLS: lambda s, a, _: s.calls.record_attempt(a, "P1", "reached"),
+    Permission.EDIT_CARE_PLAN: lambda s, a, _: s.care_plans.save(
+        a,
+        "P1",
+        PlanContent(goals=f"walk daily ({a.key})"),
+        s.care_plans.plan(CLI, "P1").latest and s.care_plans.plan(CLI, "P1").latest.number,
+    ),
+    Permission.SIGN_CARE_PLAN: lambda s, a, _: s.care_plans.sign(a, "P1", 1, ""),
+    Permission.GIVE_CARE_PLAN: lambda s, a, _: s.care_plans.record_copy(
+        a, "P1", 1, dt.date(2026, 3, 1), "mail"
+    ),
+    Permission.MANAGE_CARE_PLAN_TEMPLATES: lambda s, a, _: s.care_plans.save_copy_texts(
+        a, CopyTexts("en", title=f"Your plan ({a.key})")
+    ),
     Permission.VIEW_BILLING: lambda s, a, _: s.billing.month(a, MONTH),
     Permission.SET_MONTH_FACTS: lambda s, a, _: s.month_facts.save(
         a, "P1", MONTH, changed(s, billed_elsewhere=True)
@@ -171,6 +186,10 @@ SPEC = {
     Permission.VIEW_WORKLIST: CLINICAL | PRACTITIONER | SCHEDULER,
     Permission.VIEW_DASHBOARD: CLINICAL | PRACTITIONER | BILLING | ADMIN,
     Permission.LOG_CALLS: CLINICAL | PRACTITIONER | SCHEDULER,
+    Permission.EDIT_CARE_PLAN: CLINICAL | PRACTITIONER,
+    Permission.SIGN_CARE_PLAN: PRACTITIONER,
+    Permission.GIVE_CARE_PLAN: CLINICAL | PRACTITIONER | SCHEDULER,
+    Permission.MANAGE_CARE_PLAN_TEMPLATES: PRACTITIONER | ADMIN,
     Permission.VIEW_BILLING: PRACTITIONER | BILLING | ADMIN,
     Permission.SET_MONTH_FACTS: BILLING | ADMIN,
     Permission.ATTEST_COMPLEXITY: PRACTITIONER,
@@ -187,9 +206,11 @@ SPEC = {
 
 def test_the_table_is_the_one_the_practice_was_promised() -> None:
     assert {p: set(roles) for p, roles in PERMISSIONS.items()} == SPEC
-    # Non-clinical staff view the worklist and patients, and log the calls they make.
+    # Non-clinical staff view the worklist and patients, log the calls they make, and record
+    # the care plan copies they hand out or mail.
     assert {p for p, roles in SPEC.items() if Role.NON_CLINICAL in roles} == {
         Permission.VIEW_PATIENTS,
         Permission.VIEW_WORKLIST,
         Permission.LOG_CALLS,
+        Permission.GIVE_CARE_PLAN,
     }
