@@ -24,7 +24,18 @@ from reportlab.platypus import (
     Spacer,
 )
 
-from ccmdesk.reports.pdf import BOLD, FONT, INK, MUTED, RULE, SHADE, _time_stamp, clipped, warm_up
+from ccmdesk.reports.pdf import (
+    BOLD,
+    FONT,
+    INK,
+    MUTED,
+    MUTED_HEX,
+    RULE,
+    SHADE,
+    _time_stamp,
+    clipped,
+    warm_up,
+)
 from ccmdesk.reports.pdf import text as markup_safe
 from ccmdesk.rules import icd10
 from ccmdesk.rules.care_plan import PlanContent
@@ -62,7 +73,6 @@ WORDS: dict[str, dict[str, str]] = {
         "community": "Help in your community",
         "coordination": "Your other doctors and services",
         "review": "Next review",
-        "review_by": "We will look at this plan again with you by {date}.",
         "footer": "Care plan version {number}, signed {date} by {signer}",
         "page": "Page {number} of {total}",
         "document": "Care plan for {name}",
@@ -89,7 +99,6 @@ WORDS: dict[str, dict[str, str]] = {
         "community": "Ayuda en su comunidad",
         "coordination": "Sus otros médicos y servicios",
         "review": "Próxima revisión",
-        "review_by": "Revisaremos este plan con usted antes del {date}.",
         "footer": "Plan de cuidado, versión {number}, firmado el {date} por {signer}",
         "page": "Página {number} de {total}",
         "document": "Plan de cuidado de {name}",
@@ -222,8 +231,8 @@ def _styles() -> dict[str, ParagraphStyle]:
             borderPadding=10,
             leftIndent=10,
             rightIndent=10,
-            spaceBefore=10,
-            spaceAfter=14,
+            spaceBefore=14,
+            spaceAfter=18,  # the shading reaches 10 points past the text: room between phones
         ),
         "emergency": ParagraphStyle(
             "copy-emergency",
@@ -273,7 +282,7 @@ def _lines(value: str, s: dict[str, ParagraphStyle], plain_codes: bool = False) 
 
 def _section(title: str, body: list[Flowable], s: dict[str, ParagraphStyle]) -> list[Flowable]:
     """A heading that never sits alone at the foot of a page."""
-    return [CondPageBreak(1.6 * inch), Paragraph(markup_safe(title), s["h"]), *body]
+    return [CondPageBreak(1.3 * inch), Paragraph(markup_safe(title), s["h"]), *body]
 
 
 def _team(copy: PatientCopy, w: dict[str, str], s: dict[str, ParagraphStyle]) -> list[Flowable]:
@@ -286,21 +295,24 @@ def _team(copy: PatientCopy, w: dict[str, str], s: dict[str, ParagraphStyle]) ->
         if printable(name).strip():
             story += [_para(label, s["label"]), _para(name.strip(), s["sub"])]
     story.append(Spacer(1, 6))
+    phones = []
     for label, number, missing in (
         (w["office"], copy.phone, w["no_office_phone"]),
         (w["after_hours"], copy.after_hours_phone, w["no_after_hours"]),
     ):
         shown = printable(number).strip()
-        # One paragraph per phone, its shading its own: even a number that runs for pages
-        # splits instead of failing to fit a table cell.
         said = (
             markup_safe(shown)
             if shown
-            else f'<font name="{FONT}" size="{BODY}">' + markup_safe(missing) + "</font>"
+            else f'<font name="{FONT}" size="{BODY}">{markup_safe(missing)}</font>'
         )
-        story.append(
-            Paragraph(f'<font size="{BODY}">{markup_safe(label)}</font><br/>{said}', s["phone"])
+        label_markup = (
+            f'<font name="{FONT}" size="{BODY}" color="{MUTED_HEX}">{markup_safe(label)}</font>'
         )
+        phones.append(f"{label_markup}<br/>{said}")
+    # Both phones in one shaded paragraph: even a number that runs for pages splits instead
+    # of failing to fit a table cell.
+    story.append(Paragraph('<br/><font size="8"> </font><br/>'.join(phones), s["phone"]))
     return story
 
 
@@ -327,7 +339,8 @@ def _story(copy: PatientCopy) -> list[Flowable]:
         # Drawn by the paragraph itself (its border and shading), so even long words split
         # across pages instead of failing to fit a box.
         emergency = markup_safe(printable(copy.emergency).strip())
-        worse.append(Paragraph(f"{markup_safe(w['emergency'])}<br/>{emergency}", s["emergency"]))
+        box = Paragraph(f"{markup_safe(w['emergency'])}<br/>{emergency}", s["emergency"])
+        worse.append(KeepTogether([box]))  # on one page when it fits; a longer one splits
     story += _section(w["worse"], worse, s)
     story += _section(w["medications"], _lines(content.medications, s), s)
     story += _section(w["community"], _lines(content.community, s), s)
@@ -336,14 +349,7 @@ def _story(copy: PatientCopy) -> list[Flowable]:
         review = long_date(content.review_on, copy.language)
         story += _section(
             w["review"],
-            [
-                KeepTogether(
-                    [
-                        _para(review, s["review"]),
-                        _para(w["review_by"].format(date=review), s["body"]),
-                    ]
-                )
-            ],
+            [_para(review, s["review"])],
             s,
         )
     if printable(copy.closing).strip():
