@@ -38,15 +38,20 @@ def default_file_name(mrn: str, number: int, language: str) -> str:
     return f"care-plan-{safe}-v{number}-{language}.pdf"
 
 
+def language_name(language: str) -> str:
+    """ "Spanish" for "es": the language's English name without its own."""
+    return LANGUAGES.get(language, language).split(" (")[0]
+
+
 def copies_text(copies: tuple[CopyGiven, ...]) -> str:
-    """The copies already given, a line each: "Given 15 Apr 2026 in person (Spanish), recorded
-    by Grace Lee"."""
+    """The copies already given, a line each: "Given 15 Apr 2026 in person, in Spanish;
+    recorded by Grace Lee. Note: to her daughter"."""
     if not copies:
         return "No copy of this version is recorded as given yet."
     return "\n".join(
-        f"Given {date_text(c.given_on)} {c.method_label.lower()} "
-        f"({LANGUAGES.get(c.language, c.language)}), recorded by {c.recorded_by}"
-        + (f": {c.note}" if c.note else "")
+        f"Given {date_text(c.given_on)} {c.method_label.lower()}, in "
+        f"{language_name(c.language)}; recorded by {c.recorded_by}."
+        + (f" Note: {c.note}" if c.note else "")
         for c in copies
     )
 
@@ -62,7 +67,7 @@ class RecordCopyDialog(QDialog):
         self.setWindowTitle("Record as given")
         self.setMinimumWidth(420)
         explanation = hint_label(
-            f"The copy printed in {LANGUAGES[language]} reached the patient or caregiver."
+            f"The copy printed in {language_name(language)} reached the patient or caregiver."
         )
         self.given_on = QDateEdit(_qdate(today))
         self.given_on.setCalendarPopup(True)
@@ -177,7 +182,7 @@ class PatientCopyDialog(QDialog):
         )
         self.language.clear()
         for key, label in LANGUAGES.items():
-            preferred = " (the patient's preferred language)" if key == copy.language else ""
+            preferred = ", the patient's preferred language" if key == copy.language else ""
             self.language.add_value(label + preferred, key)
         self.language.set_value(copy.language)
         self.copies.setText(copies_text(version.copies))

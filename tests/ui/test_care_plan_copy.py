@@ -49,7 +49,7 @@ def test_the_copy_is_saved_in_the_preferred_language_or_the_one_chosen(
     dialog = PatientCopyDialog(None, signed, nurse, "A100", 1)
     assert dialog.heading.text() == "Care plan version 1 for Zoë Schäfer"
     assert dialog.about.text().startswith("Signed 16 Mar 2026 by Adaeze Okafor, MD.")
-    assert dialog.language.currentText() == "Spanish (español) (the patient's preferred language)"
+    assert dialog.language.currentText() == "Spanish (español), the patient's preferred language"
     assert dialog.copies.text() == "No copy of this version is recorded as given yet."
     asked: list[str] = []
     choose_file(monkeypatch, str(tmp_path / "copia"), asked)
@@ -103,7 +103,7 @@ def test_a_copy_is_recorded_as_given_after_a_refusal_beside_its_field(
     ]
     assert dialog.recorded
     assert dialog.copies.text() == (
-        "Given 16 Mar 2026 by mail (Spanish (español)), recorded by Grace Lee: To her daughter"
+        "Given 16 Mar 2026 by mail, in Spanish; recorded by Grace Lee. Note: To her daughter"
     )
 
 
