@@ -163,6 +163,7 @@ def without_codes(line: str) -> str:
         return line
     found = re.sub(r"\(\s*[,;/]?\s*\)|\[\s*\]", "", found)  # brackets left empty
     found = re.sub(r"^[\s\-–—:;,./]+", "", found)  # "E11.9 - Type 2 ..." leaves "- Type 2 ..."
+    found = re.sub(r"[ \t]+([,.;:])", r"\1", found)  # "Hypertension I10." leaves " ."
     return re.sub(r"[ \t]{2,}", " ", found).strip()
 
 

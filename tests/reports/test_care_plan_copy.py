@@ -147,6 +147,8 @@ def test_the_problems_are_printed_without_their_icd10_codes() -> None:
         ("e119: Type 2 diabetes", "Type 2 diabetes"),
         ("Heart failure (I50.9)", "Heart failure"),
         ("E11 diabetes, J44.9 COPD", "diabetes, COPD"),
+        ("Heart failure (I50.9), stable.", "Heart failure, stable."),
+        ("Hypertension I10.", "Hypertension."),
         ("Vitamin B12 deficiency", "Vitamin B12 deficiency"),
         ("A1c 7.2", "A1c 7.2"),
     ],
