@@ -678,8 +678,12 @@ class CarePlanService(ServiceBase):
                     f"Version {version.number} of the care plan of {name} is not signed yet: "
                     "only a signed version is printed for the patient."
                 )
-            language = language or patient.preferred_language or DEFAULT_LANGUAGE
-            if language not in LANGUAGES:
+            if language is None:
+                # A preference ccmdesk has no words for (the column has no CHECK) prints the
+                # default rather than refusing the copy.
+                preferred = patient.preferred_language
+                language = preferred if preferred in LANGUAGES else DEFAULT_LANGUAGE
+            elif language not in LANGUAGES:
                 raise ValidationFailed(
                     [FieldError("language", f"must be one of {', '.join(LANGUAGES)}")]
                 )

@@ -74,6 +74,8 @@ def test_the_patients_preferred_language_picks_the_practices_words(
     assert (english.language, english.title) == ("en", "Your care plan")
     with pytest.raises(ValidationFailed, match="language: must be one of en, es"):
         clinic.care_plans.patient_copy(NURSE, "P1", language="fr")
+    set_language(db, "P1", "fr")  # no words for it: the default prints
+    assert clinic.care_plans.patient_copy(NURSE, "P1").language == "en"
 
 
 def test_an_unsigned_plan_is_refused_with_a_sentence(clinic: Services) -> None:
