@@ -248,3 +248,13 @@ def behavioural_health(code: str) -> bool:
     """An ICD-10-CM code of chapter F, F01-F99: what opens general BHI and what a BHI line
     points at first (docs/billing-rules.md, "General BHI", "Diagnosis pointers")."""
     return _BEHAVIOURAL.match(code.strip().upper()) is not None
+
+
+def names_a_condition(text: str) -> bool:
+    """A billable code, or a category or subcategory with billable codes below it ("E11",
+    "E11.6"): what the patient copy leaves out of a problem line. "B12" names nothing."""
+    code = normalize(text)
+    if not _CODE_SHAPE.fullmatch(code):
+        return False
+    table = _table()
+    return code in table.index or _first_billable_below(table, code) is not None

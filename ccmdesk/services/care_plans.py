@@ -5,8 +5,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,9 +21,11 @@ from ccmdesk.models import (
     CarePlanVersion,
     Patient,
     PatientCopyText,
+    Practice,
     Staff,
 )
 from ccmdesk.models.staff import Role
+from ccmdesk.reports.care_plan_copy import PatientCopy, patient_copy_pdf
 from ccmdesk.rules import icd10
 from ccmdesk.rules.care_plan import (
     COPY_METHODS,
@@ -640,6 +645,109 @@ class CarePlanService(ServiceBase):
             select(CarePlanTemplate).order_by(CarePlanTemplate.position, CarePlanTemplate.id)
         ).all()
 
+    # -- the patient copy (issue #20; docs/patient-copy.md) ---------------------------------
+
+    def patient_copy(
+        self, actor: Actor, mrn: str, number: int | None = None, language: str | None = None
+    ) -> PatientCopy:
+        """What the patient copy of a signed version prints (the newest signed version unless
+        `number` is given), in `language` or else the patient's preferred language."""
+        actor = self._authorize(actor, Permission.VIEW_PATIENTS)
+        with self._db.read() as session:
+            patient = patient_by_mrn(session, mrn)
+            name = f"{patient.first_name} {patient.last_name}"
+            if number is None:
+                version = session.scalars(
+                    select(CarePlanVersion)
+                    .where(
+                        CarePlanVersion.patient_id == patient.id,
+                        CarePlanVersion.signed_on.is_not(None),
+                    )
+                    .order_by(CarePlanVersion.number.desc())
+                    .limit(1)
+                ).first()
+                if version is None:
+                    raise ServiceError(
+                        f"The care plan of {name} has no signed version yet: the practitioner "
+                        "signs a version before a copy is printed for the patient."
+                    )
+            else:
+                version = self._version(session, patient, number)
+            if version.signed_on is None:
+                raise ServiceError(
+                    f"Version {version.number} of the care plan of {name} is not signed yet: "
+                    "only a signed version is printed for the patient."
+                )
+            if language is None:
+                # A preference ccmdesk has no words for (the column has no CHECK) prints the
+                # default rather than refusing the copy.
+                preferred = patient.preferred_language
+                language = preferred if preferred in LANGUAGES else DEFAULT_LANGUAGE
+            elif language not in LANGUAGES:
+                raise ValidationFailed(
+                    [FieldError("language", f"must be one of {', '.join(LANGUAGES)}")]
+                )
+            practice = session.scalars(select(Practice).limit(1)).first()
+            texts = _copy_texts(session)[language]
+            return PatientCopy(
+                language=language,
+                practice_name=practice.name if practice else "",
+                practice_address=_practice_address(practice),
+                phone=practice.phone if practice else "",
+                after_hours_phone=practice.after_hours_phone if practice else "",
+                patient_name=name,
+                version=version.number,
+                signed_on=version.signed_on,
+                signed_by=_staff_label(session.get(Staff, version.signed_by_id))
+                if version.signed_by_id
+                else "",
+                practitioner=_staff_label(session.get(Staff, patient.billing_practitioner_id))
+                if patient.billing_practitioner_id
+                else "",
+                care_manager=_staff_label(session.get(Staff, patient.care_manager_id))
+                if patient.care_manager_id
+                else "",
+                content=content_of(version),
+                title=texts.title,
+                intro=texts.intro,
+                worse=texts.worse,
+                emergency=texts.emergency,
+                closing=texts.closing,
+                created=self._now(),
+            )
+
+    def write_patient_copy(
+        self,
+        actor: Actor,
+        mrn: str,
+        path: Path,
+        number: int | None = None,
+        language: str | None = None,
+    ) -> Path:
+        """Write the patient copy's PDF to `path` (replacing a file there only once the new one
+        is whole); a file that cannot be written is said in a sentence."""
+        document = patient_copy_pdf(self.patient_copy(actor, mrn, number, language))
+        path = Path(path)
+        temporary: Path | None = None
+        try:
+            with tempfile.NamedTemporaryFile(
+                "wb", dir=path.parent, prefix=f".{path.name}.", delete=False
+            ) as out:
+                temporary = Path(out.name)
+                out.write(document)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, path)
+        except OSError as error:
+            if temporary is not None:
+                temporary.unlink(missing_ok=True)
+            raise ServiceError(
+                f"The care plan copy could not be written to {path}: "
+                f"{error.strerror or error}. Nothing was written; choose a folder you may "
+                "write to."
+            ) from error
+        return path
+
 
 def _names(session: Session) -> dict[str, str]:
     return {key: name for key, name in session.execute(select(Staff.staff_id, Staff.name))}
@@ -705,6 +813,17 @@ def _template_errors(template: ConditionTemplate) -> list[FieldError]:
         if len(getattr(template, key)) > MAX_TEMPLATE_CHARS:
             errors.append(FieldError(key, f"is longer than {MAX_TEMPLATE_CHARS} characters"))
     return errors
+
+
+def _practice_address(practice: Practice | None) -> str:
+    """The practice's address on one line: its parts once entered, else the printed address."""
+    if practice is None:
+        return ""
+    if practice.street.strip():
+        region = f"{practice.state.strip()} {practice.zip.strip()}".strip()
+        parts = (practice.street.strip(), practice.city.strip(), region)
+        return ", ".join(part for part in parts if part)
+    return practice.address
 
 
 def _template_form(template: ConditionTemplate) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
     python tests/reports/make_samples.py
 
-Writes docs/samples/: the superbill with the longest time log of a Medicare Part B patient,
+Writes docs/samples/: the patient copies of two signed care plans (English and Spanish), the
+superbill with the longest time log of a Medicare Part B patient,
 an unsigned one, and the handoff report, as PDFs and as PNG pages (pdftoppm from poppler-utils). The demo practice is
 given its claim settings first, and the longest log's patient a secondary payer, so that the
 superbill shows every CMS-1500 box filled; the practitioners sign all but a few months, so that
@@ -18,13 +19,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import select
 
 from ccmdesk.db import Database, open_database
-from ccmdesk.models import Enrollment, Patient, PatientCondition, Payer, Practice, SentClaim
+from ccmdesk.models import Enrollment, Patient, PatientCondition, Payer, Practice, SentClaim, Staff
 from ccmdesk.reports.x12 import claim_id
+from ccmdesk.rules.care_plan import PlanContent
 from ccmdesk.rules.payers import PayerRecord
 from ccmdesk.services import ServiceError, Services
 from ccmdesk.ui.first_start import setup_actor
@@ -100,6 +103,7 @@ def main(out: Path) -> int:
             )
             print(f"wrote {out / name} and its pages")
         print(f"{len(result.files)} files exported for {month}")
+        care_plan_copies(services, db, out)
     return 0
 
 
@@ -176,6 +180,99 @@ def sent(db: Database, mrn: str, month: str) -> None:
                 total_cents=0,
             )
         )  # fmt: skip
+
+
+# A diabetes and hypertension plan as a nurse writes it, in English and in Spanish.
+PLAN_EN = PlanContent(
+    problems="E11.9 Type 2 diabetes mellitus without complications\n"
+    "I10 Essential (primary) hypertension",
+    outcomes="Blood sugar and blood pressure kept in range, so the heart, kidneys and eyes stay "
+    "healthy. With regular care the outlook is good.",
+    goals="- HbA1c below 7.5% by the next review\n"
+    "- Blood pressure below 130/80 at home, most days\n"
+    "- Walk 20 minutes, 5 days a week",
+    symptoms="Low sugar (shaky, sweaty, confused): eat 15 g of fast sugar (4 glucose tablets or "
+    "half a cup of juice), check again in 15 minutes.\n"
+    "Blood pressure above 180/110 twice, or a bad headache: call the office the same day.",
+    interventions="- Grace Lee, RN: a call every month; reviews your sugar and pressure logs\n"
+    "- Dr. Okafor: adjusts your medicines at each visit\n"
+    "- You: check your sugar each morning and your pressure twice a week",
+    medications="Metformin 500 mg twice a day with meals.\n"
+    "Lisinopril 10 mg each morning.\n"
+    "Bring all your pill bottles to each visit.",
+    community="Diabetes self-management class at the Portland Public Library (free, Tuesdays).\n"
+    "Meals on Wheels: the nurse can refer you.",
+    coordination="Eye exam once a year (Maine Eye Center).\nPodiatry check of the feet in spring.",
+)
+PLAN_ES = PlanContent(
+    problems="E11.9 Diabetes tipo 2\nI10 Presión arterial alta",
+    outcomes="Mantener el azúcar y la presión en rango protege el corazón, los riñones y los "
+    "ojos. Con un cuidado regular, el pronóstico es bueno.",
+    goals="- HbA1c menor de 7.5% para la próxima revisión\n"
+    "- Presión arterial menor de 130/80 en casa, la mayoría de los días\n"
+    "- Caminar 20 minutos, 5 días a la semana",
+    symptoms="Azúcar baja (temblor, sudor, confusión): coma 15 g de azúcar rápida (4 tabletas de "
+    "glucosa o media taza de jugo) y vuelva a medir en 15 minutos.\n"
+    "Presión arriba de 180/110 dos veces, o un dolor de cabeza fuerte: llame a la oficina el "
+    "mismo día.",
+    interventions="- Grace Lee, RN: le llama cada mes y revisa sus registros de azúcar y presión\n"
+    "- Dra. Okafor: ajusta sus medicinas en cada cita\n"
+    "- Usted: mide su azúcar cada mañana y su presión dos veces por semana",
+    medications="Metformina 500 mg dos veces al día con las comidas.\n"
+    "Lisinopril 10 mg cada mañana.\n"
+    "Traiga todos sus frascos de pastillas a cada cita.",
+    community="Clase de manejo de la diabetes en español, Centro Comunitario de Portland "
+    "(gratis, los jueves).\nComidas a domicilio: la enfermera puede hacer la referencia.",
+    coordination="Examen de la vista una vez al año (Maine Eye Center).\n"
+    "Revisión de los pies con el podólogo en primavera.",
+)
+
+
+def care_plan_copies(services: Services, db: Database, out: Path) -> None:
+    """Two patients with diabetes and hypertension, a plan each written by the nurse and signed
+    by their practitioner; the second prefers Spanish. Their patient copies, as PDF and pages."""
+    with db.session() as session:
+        practice = session.scalars(select(Practice)).one()
+        practice.after_hours_phone = "(207) 555-0199"
+        found = session.scalars(
+            select(Patient).where(Patient.conditions.any(PatientCondition.code == "E11.9"))
+        ).all()
+        staff = {s.id: s.staff_id for s in session.scalars(select(Staff))}
+        # Dr. Okafor's and Grace Lee's patients: the people the plans name.
+        pair = [
+            p
+            for p in found
+            if any(c.code == "I10" for c in p.conditions)
+            and staff.get(p.billing_practitioner_id or 0) == "dr-okafor"
+            and staff.get(p.care_manager_id or 0) == "rn-lee"
+        ][:2]
+        mrns = [p.mrn for p in pair]
+        pair[1].preferred_language = "es"
+    nurse = services.staff.actor_for("rn-lee")
+    today = services.now().astimezone(services.practice_zone()).date()
+    for mrn, content, language in ((mrns[0], PLAN_EN, "en"), (mrns[1], PLAN_ES, "es")):
+        plan = services.care_plans.plan(nurse, mrn)
+        latest = plan.latest
+        content = replace(content, review_on=today + dt.timedelta(days=182))
+        version = services.care_plans.save(nurse, mrn, content, latest.number if latest else None)
+        with db.read() as session:
+            practitioner = session.scalars(
+                select(Staff.staff_id)
+                .join(Patient, Patient.billing_practitioner_id == Staff.id)
+                .where(Patient.mrn == mrn)
+            ).one()
+        signer = services.staff.actor_for(practitioner)
+        _, sha = services.care_plans.document(signer, mrn, version.number)
+        services.care_plans.sign(signer, mrn, version.number, sha)
+        name = f"care-plan-copy-{language}.pdf"
+        for stale in out.glob(f"{name.removesuffix('.pdf')}-*.png"):
+            stale.unlink()
+        services.care_plans.write_patient_copy(nurse, mrn, out / name)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "60", str(out / name), str(out / name.removesuffix(".pdf"))],
+            check=True,
+        )
+        print(f"wrote {out / name} and its pages")
 
 
 if __name__ == "__main__":

@@ -295,3 +295,10 @@ def test_common_chronic_conditions_rank_first_for_everyday_words(
 
 def test_every_common_chronic_code_is_a_billable_code() -> None:
     assert all(icd10.lookup(code) is not None for code in icd10.COMMON_CHRONIC)
+
+
+def test_names_a_condition_takes_codes_and_their_headers_not_look_alikes() -> None:
+    for code in ("E11.9", "e119", "I10", "E11", "E11.6", "J44"):
+        assert icd10.names_a_condition(code), code
+    for text in ("B12", "A1C", "E1", "Z99.99", "hello", ""):
+        assert not icd10.names_a_condition(text), text

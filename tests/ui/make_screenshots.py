@@ -16,10 +16,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, QTime, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from ccmdesk.db import open_database
-from ccmdesk.models import TimeEntry, TimeSegment
+from ccmdesk.models import Patient, TimeEntry, TimeSegment
 from ccmdesk.rules.icd10 import behavioural_health
 from ccmdesk.rules.records import PATIENT_COLUMNS
 from ccmdesk.rules.week import week_days
@@ -28,6 +28,7 @@ from ccmdesk.services.activity import IdleBegan
 from ccmdesk.ui.app import configure_application
 from ccmdesk.ui.background import InlineTaskRunner, ThreadTaskRunner
 from ccmdesk.ui.calls import LogCallDialog
+from ccmdesk.ui.care_plan_copy import PatientCopyDialog, RecordCopyDialog
 from ccmdesk.ui.export_dialog import ExportDialog
 from ccmdesk.ui.first_start import FirstStartDialog, setup_actor
 from ccmdesk.ui.forms import ReasonDialog
@@ -72,6 +73,7 @@ from ccmdesk.ui.stopwatch_dialogs import (
     save_until_taken,
 )
 from ccmdesk.ui.waivers import WaiverDialog
+from tests.helpers.care_plans import COMPLETE as CARE_PLAN_SAMPLE
 from tests.helpers.week import insert_entry
 
 REPO = Path(__file__).resolve().parents[2]
@@ -979,6 +981,41 @@ def calls_screens(out: Path, services: Services) -> None:
     window.close()
 
 
+def copy_screens(out: Path, services: Services) -> None:
+    """The patient copy dialog for a signed plan of a patient who prefers Spanish, one copy
+    already given, and its Record as given dialog (issue #20)."""
+    nurse = services.staff.actor_for("rn-lee")
+    doctor = services.staff.actor_for("dr-okafor")
+    row = next(
+        r
+        for r in services.patients.list_rows(nurse)
+        if services.care_plans.plan(nurse, r.mrn).billing_practitioner.startswith("Adaeze")
+    )
+    plan = services.care_plans.plan(nurse, row.mrn)
+    today = services.now().astimezone(services.practice_zone()).date()
+    content = replace(
+        CARE_PLAN_SAMPLE, problems=plan.problems, review_on=today + dt.timedelta(days=182)
+    )
+    latest = plan.latest
+    version = services.care_plans.save(nurse, row.mrn, content, latest.number if latest else None)
+    _, sha = services.care_plans.document(doctor, row.mrn, version.number)
+    services.care_plans.sign(doctor, row.mrn, version.number, sha)
+    with services._db.session() as session:
+        patient = session.scalars(select(Patient).where(Patient.mrn == row.mrn)).one()
+        patient.preferred_language = "es"
+    services.care_plans.record_copy(nurse, row.mrn, version.number, today, "mail",
+                                    note="Sent with the visit summary")  # fmt: skip
+    dialog = PatientCopyDialog(None, services, nurse, row.mrn, version.number)
+    dialog.status.setText(f"Saved: /home/glee/Documents/care-plan-{row.mrn}-v1-es.pdf")
+    save(shown(dialog), out, "copy-patient-copy.png")
+    record = RecordCopyDialog(today, today, "es", dialog)
+    record.method.set_value("in_person")
+    record.note.setPlainText("Given to her daughter at the visit")
+    save(shown(record), out, "copy-record-given.png")
+    record.close()
+    dialog.close()
+
+
 def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
@@ -1084,6 +1121,7 @@ def main(out: Path) -> int:
 
         window.close()
         calls_screens(out, services)  # before the stopwatch pages add time of their own
+        copy_screens(out, services)
         billing(out, services)
         dashboard_overview(out, services)
         billing_programs(out, services)
