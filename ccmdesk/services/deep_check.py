@@ -195,7 +195,7 @@ class Difference:
             mrn, _, number = self.key.rpartition(" v")
             return (
                 f"care plan of MRN {escaped(mrn)} version {number} changed after it was signed: "
-                f"its {self.field} in the table differ from the document signed"
+                f"{self.field}: the table and the document signed differ"
             )
         if self.kind == "before":
             return (

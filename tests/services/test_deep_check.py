@@ -561,8 +561,8 @@ def test_a_signed_care_plan_edited_behind_ccmdesks_back_is_named(
     assert messages(staffed.audit.deep_check(CLI)) == [
         'care_plan_version 1001 v1: goals: the table holds "HbA1c below 9%"; the audit trail '
         'says "HbA1c below 7.0% by October."',
-        "care plan of MRN 1001 version 1 changed after it was signed: its goals in the table "
-        "differ from the document signed",
+        "care plan of MRN 1001 version 1 changed after it was signed: goals: the table and the "
+        "document signed differ",
     ]
 
 
@@ -577,8 +577,8 @@ def test_a_signed_care_plans_document_or_hash_replaced_is_named(
     )
     assert found[0].endswith(f"; the audit trail says a document whose SHA-256 is {signed[:12]}…")
     assert found[1] == (
-        "care plan of MRN 1001 version 1 changed after it was signed: its goals in the table "
-        "differ from the document signed"
+        "care plan of MRN 1001 version 1 changed after it was signed: goals: the table and the "
+        "document signed differ"
     )
     assert len(found) == 2
     # The document and its hash rewritten together: the signature's event still holds the hash.
@@ -668,8 +668,8 @@ def test_a_signature_forged_on_a_draft_is_named(staffed: Services, plans: Path) 
     )
     # The document copied from version 1 says version 1, and version 1's goals.
     assert found[6] == (
-        "care plan of MRN 1001 version 2 changed after it was signed: its version, goals in the "
-        "table differ from the document signed"
+        "care plan of MRN 1001 version 2 changed after it was signed: version, goals: the table "
+        "and the document signed differ"
     )
     assert len(found) == 7
 
