@@ -220,8 +220,8 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
         "--deep",
         action="store_true",
         help="also rebuild staff, patients, time entries, month facts, signatures, month closes, "
-        "fees and the practice from the audit trail and name every row the tables hold "
-        "differently",
+        "fees, care plans and the practice from the audit trail and name every row the tables "
+        "hold differently",
     )
 
     set_password = _action(

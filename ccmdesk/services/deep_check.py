@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from ccmdesk.models import (
     AuditEvent,
+    CarePlanCopy,
+    CarePlanVersion,
     FeeScheduleAmount,
     MonthClose,
     MonthlyReview,
@@ -27,6 +29,7 @@ from ccmdesk.models import (
     TimeEntry,
     TimeSegment,
 )
+from ccmdesk.rules.care_plan import ELEMENTS, PlanContent
 from ccmdesk.rules.catalog import DEFAULT_FEES
 from ccmdesk.rules.records import (
     CLAIM_SETTING_FIELDS,
@@ -38,6 +41,7 @@ from ccmdesk.rules.records import (
 )
 from ccmdesk.services.audit import EVENT_COLUMNS, canonical_json, fingerprint
 from ccmdesk.services.billing.month_facts import month_document, month_record
+from ccmdesk.services.care_plans import content_of
 from ccmdesk.services.coverage import payer_keys
 from ccmdesk.services.patients import patient_record
 from ccmdesk.services.practice import AUTO_LOCK_DEFAULT
@@ -47,7 +51,9 @@ from ccmdesk.services.staff import staff_record
 PRACTICE, STAFF, PATIENT, TIME_ENTRY = "practice", "staff", "patient", "time_entry"
 PATIENT_MONTH, SIGNATURE, FEE = "patient_month", "monthly_review", "fee_schedule_amount"
 CLOSE = "month_close"
+PLAN_VERSION, PLAN_COPY = "care_plan_version", "care_plan_copy"
 _ENTITIES = (
+    "care_plan",
     "practice",
     "staff",
     "patient",
@@ -83,6 +89,18 @@ SIGNATURE_FIELDS = (
     "void_reason",
 )
 CLOSE_FIELDS = ("closed_at", "closed_by", "reopened_at", "reopened_by", "reopen_reason", "bill")
+# A care plan version: what it says (as text, the review date as YYYY-MM-DD), who saved it, and
+# its signature (document: the SHA-256 of the document the table keeps, which must be the one
+# signed). A version is never changed after it is saved (docs/billing-rules.md, "Care plan").
+PLAN_CONTENT = tuple(ELEMENTS)
+PLAN_SIGNATURE = ("signed_at", "signed_by", "signed_on", "attestation", "document_sha256")
+PLAN_FIELDS = (*PLAN_CONTENT, "saved_at", "saved_by", *PLAN_SIGNATURE, "document")
+PLAN_UNSIGNED = dict.fromkeys(PLAN_SIGNATURE[:3]) | {
+    "attestation": "",
+    "document_sha256": "",
+    "document": "",
+}
+COPY_FIELDS = ("given_on", "method", "language", "note", "recorded_at", "recorded_by")
 # A value the table did not keep yet when the row was written: not covered, like a field no
 # event carried.
 NOT_KEPT = object()
@@ -156,7 +174,8 @@ class Difference:
     table_holds: str = ""
     trail_says: str = ""
     # field; extra (no event made the row); missing; before (an event's before-image);
-    # unreadable (the table holds a value the database driver cannot read)
+    # unreadable (the table holds a value the database driver cannot read); signed (a signed
+    # care plan version's columns no longer say what its document does)
     kind: str = "field"
     event_id: int | None = None
     event_action: str = ""
@@ -171,6 +190,12 @@ class Difference:
             return (
                 f"{where}: a value in it cannot be read ({escaped(self.table_holds)}): it was "
                 "written with other tools; this table's rows are not compared"
+            )
+        if self.kind == "signed":
+            mrn, _, number = self.key.rpartition(" v")
+            return (
+                f"care plan of MRN {escaped(mrn)} version {number} changed after it was signed: "
+                f"{self.field}: the table and the document signed differ"
             )
         if self.kind == "before":
             return (
@@ -281,6 +306,8 @@ _NORMAL: dict[str, Callable[[Any], Any]] = {
     "voided_at": _instant,
     "closed_at": _instant,
     "reopened_at": _instant,
+    "saved_at": _instant,
+    "recorded_at": _instant,
 }
 
 
@@ -578,6 +605,70 @@ def replay_signatures(
     }
 
 
+def _plan_key(e: Event) -> tuple[int, int] | None:
+    """(patient id, version number) from a care plan event's key, "MRN vN"."""
+    number = e.key.rpartition(" v")[2]
+    if e.patient_id is None or not number.isdigit():
+        return None
+    return e.patient_id, int(number)
+
+
+def replay_care_plans(
+    events: Iterable[Event],
+) -> tuple[dict[tuple[int, int], Rebuilt], dict[tuple[int, int, int], Rebuilt]]:
+    """Care plan versions by patient and number, and the copies given of each by order (1 for
+    a version's first). A save's event names only the elements it changed: the rest are the
+    previous version's (none before the first)."""
+    versions: dict[tuple[int, int], Rebuilt] = {}
+    copies: dict[tuple[int, int], list[Rebuilt]] = defaultdict(list)
+    for e in events:
+        key = _plan_key(e)
+        if key is None:
+            continue
+        after = e.after or {}
+        if e.action == "care_plan.save":
+            patient_id, number = key
+            previous = versions.get((patient_id, number - 1))
+            row = versions[key] = Rebuilt(made=True)
+            if previous is not None:
+                previous.check_before(e, PLAN_CONTENT)
+                kept = previous.fields
+                row.fields.update({name: kept[name] for name in PLAN_CONTENT if name in kept})
+            elif number == 1:
+                row.take(PlanContent().as_dict(), PLAN_CONTENT)
+            row.take(after, PLAN_CONTENT)
+            row.take({"saved_at": e.at, "saved_by": e.actor, **PLAN_UNSIGNED}, PLAN_FIELDS)
+        elif e.action == "care_plan.sign":
+            row = versions.setdefault(key, Rebuilt())
+            row.take(
+                {
+                    "signed_at": e.at,
+                    "signed_by": e.actor,
+                    "signed_on": after.get("signed_on"),
+                    "attestation": after.get("attestation"),
+                    "document_sha256": after.get("document_sha256"),
+                    # The document the table keeps must still hash to what was signed.
+                    "document": after.get("document_sha256"),
+                },
+                PLAN_FIELDS,
+            )
+        elif e.action == "care_plan.give":
+            copy = Rebuilt(made=True)
+            copy.take(
+                {**after, "recorded_at": e.at, "recorded_by": e.actor},
+                COPY_FIELDS,
+            )
+            copies[key].append(copy)
+        elif key in versions:
+            versions[key].forget(*PLAN_FIELDS)  # a kind of event this check does not know
+    given = {
+        (patient_id, number, n): row
+        for (patient_id, number), rows in copies.items()
+        for n, row in enumerate(rows, start=1)
+    }
+    return versions, given
+
+
 def replay_closes(events: Iterable[Event]) -> dict[tuple[str, int], Rebuilt]:
     """The practice's month closes by month and order (1 for the month's first close)."""
     closes: dict[str, list[Rebuilt]] = defaultdict(list)
@@ -789,6 +880,65 @@ def read_closes(session: Session) -> dict[tuple[str, int], dict[str, Any]]:
     return out
 
 
+def read_care_plans(
+    session: Session, staff_keys: Mapping[int, str]
+) -> tuple[dict[tuple[int, int], dict[str, Any]], list[tuple[int, int, list[str]]]]:
+    """Every care plan version's fields, and the signed versions whose columns no longer say
+    what their document does: (patient id, number, the fields that differ)."""
+    rows: dict[tuple[int, int], dict[str, Any]] = {}
+    changed: list[tuple[int, int, list[str]]] = []
+    for v in session.scalars(select(CarePlanVersion).order_by(CarePlanVersion.id)):
+        said = content_of(v).as_dict()
+        rows[(v.patient_id, v.number)] = {
+            **said,
+            "saved_at": v.saved_at,
+            "saved_by": v.saved_by,
+            "signed_at": v.signed_at,
+            "signed_by": (
+                staff_keys.get(v.signed_by_id, f"#{v.signed_by_id}")
+                if v.signed_by_id is not None
+                else None
+            ),
+            "signed_on": v.signed_on,
+            "attestation": v.attestation,
+            "document_sha256": v.document_hash,
+            "document": hashlib.sha256(v.document.encode("utf-8")).hexdigest()
+            if v.document
+            else "",
+        }
+        signed = _parse(v.document) if v.document else None
+        if signed:  # one that is not a document differs from its hash, named above
+            # The patient's name and birth date in it may have been corrected since: not the
+            # version's columns, so not compared.
+            differ = [name for name in PLAN_CONTENT if signed.get(name) != said[name]]
+            if signed.get("version") != v.number:
+                differ.insert(0, "version")
+            if differ:
+                changed.append((v.patient_id, v.number, differ))
+    return rows, changed
+
+
+def read_copies(session: Session) -> dict[tuple[int, int, int], dict[str, Any]]:
+    out: dict[tuple[int, int, int], dict[str, Any]] = {}
+    count: dict[tuple[int, int], int] = defaultdict(int)
+    query = (
+        select(CarePlanVersion.patient_id, CarePlanVersion.number, CarePlanCopy)
+        .join(CarePlanVersion, CarePlanCopy.version_id == CarePlanVersion.id)
+        .order_by(CarePlanCopy.id)
+    )
+    for patient_id, number, copy in session.execute(query):
+        count[(patient_id, number)] += 1
+        out[(patient_id, number, count[(patient_id, number)])] = {
+            "given_on": copy.given_on,
+            "method": copy.method,
+            "language": copy.language,
+            "note": copy.note,
+            "recorded_at": copy.recorded_at,
+            "recorded_by": copy.recorded_by,
+        }
+    return out
+
+
 def read_fees(session: Session) -> dict[tuple[int, str], dict[str, Any]]:
     rows = session.execute(
         select(FeeScheduleAmount.year, FeeScheduleAmount.code, FeeScheduleAmount.amount_cents)
@@ -889,7 +1039,20 @@ def deep_check(session: Session) -> DeepCheck:
     def summary_shown(name: str, value: Any) -> str:
         if name in ("summary", "summary_sha256", "bill") and isinstance(value, str):
             return f"a {'bill' if name == 'bill' else 'summary'} whose SHA-256 is {value[:12]}…"
+        if name in ("document", "document_sha256") and value:
+            return f"a document whose SHA-256 is {value[:12]}…"
         return show(name, value)
+
+    rebuilt_plans, rebuilt_copies = replay_care_plans(by_entity["care_plan"])
+    changed_plans: list[Difference] = []
+
+    def read_plans() -> dict[tuple[int, int], dict[str, Any]]:
+        rows, changed = read_care_plans(session, staff_keys)
+        changed_plans.extend(
+            Difference(PLAN_VERSION, f"{mrn(p)} v{n}", ", ".join(fields), kind="signed")
+            for p, n, fields in changed
+        )
+        return rows
 
     def table(
         name: str,
@@ -963,6 +1126,21 @@ def deep_check(session: Session) -> DeepCheck:
             shown=summary_shown,
         ),
         table(
+            PLAN_VERSION,
+            rebuilt_plans,
+            read_plans,
+            PLAN_FIELDS,
+            lambda key: f"{mrn(key[0])} v{key[1]}",
+            shown=summary_shown,
+        ),
+        table(
+            PLAN_COPY,
+            rebuilt_copies,
+            lambda: read_copies(session),
+            COPY_FIELDS,
+            lambda key: f"{mrn(key[0])} v{key[1]} copy {key[2]}",
+        ),
+        table(
             FEE,
             replay_fees(by_entity["fee_schedule"], DEFAULT_FEES),  # migration 0002 seeds these
             lambda: read_fees(session),
@@ -972,6 +1150,6 @@ def deep_check(session: Session) -> DeepCheck:
     ]
     return DeepCheck(
         events=len(events),
-        differences=tuple(d for found, _ in results for d in found),
+        differences=(*(d for found, _ in results for d in found), *changed_plans),
         coverage=tuple(coverage for _, coverage in results),
     )

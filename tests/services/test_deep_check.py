@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import hashlib
 import io
 import shutil
 import sqlite3
@@ -23,12 +24,15 @@ from ccmdesk.services.deep_check import (
     DeepCheck,
     Event,
     compare,
+    replay_care_plans,
     replay_closes,
     replay_fees,
     replay_time_entries,
 )
 from ccmdesk.services.demo import ENTRY_COLUMNS, build_demo
-from tests.helpers.common import CLI, FAST_HASHER, NOW, FakeClock
+from tests.helpers.care_plans import COMPLETE, signed_plan
+from tests.helpers.common import CLI, FAST_HASHER, NOW, NURSE, FakeClock
+from tests.helpers.common import patient_text as common_patient_text
 
 DB_FILE = "ccmdesk.sqlite3"
 
@@ -521,3 +525,179 @@ def test_a_year_changed_for_the_first_time_takes_every_code_in_force_then() -> N
                    None, {"99491": 100}, {"99491": 9000})  # fmt: skip
     (stale,) = replay_fees([forged], seeded)[(2026, "99491")].stale
     assert (stale.held, stale.said) == (100, 8918)
+
+
+# --- care plans ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def plans(staffed: Services, db: Database) -> Path:
+    """Patient 1001 with version 1 of a care plan signed by Dr. A and given in person, and a
+    draft version 2; the database file, for the sqlite3 shell."""
+    staffed.patients.save_text(CLI, common_patient_text(mrn="1001"))
+    signed_plan(staffed, "1001")
+    staffed.care_plans.record_copy(NURSE, "1001", 1, NOW.date(), "in_person", note="at the visit")
+    draft = dataclasses.replace(COMPLETE, goals="HbA1c below 7.5% by October.")
+    staffed.care_plans.save(NURSE, "1001", draft, 1)
+    assert db.sqlite_path is not None
+    return db.sqlite_path
+
+
+def test_care_plans_saved_signed_and_given_match_their_audit_trail(
+    staffed: Services, plans: Path
+) -> None:
+    check = staffed.audit.deep_check(CLI)
+    assert check.ok, messages(check)
+    tables = {c.table: c for c in check.coverage}
+    assert tables["care_plan_version"].rows == 2 and tables["care_plan_copy"].rows == 1
+    assert tables["care_plan_version"].fields_not_covered == 0
+    assert tables["care_plan_version"].fields_compared == 2 * 17
+
+
+def test_a_signed_care_plan_edited_behind_ccmdesks_back_is_named(
+    staffed: Services, plans: Path
+) -> None:
+    tamper(plans, "UPDATE care_plan_version SET goals = 'HbA1c below 9%' WHERE number = 1")
+    assert messages(staffed.audit.deep_check(CLI)) == [
+        'care_plan_version 1001 v1: goals: the table holds "HbA1c below 9%"; the audit trail '
+        'says "HbA1c below 7.0% by October."',
+        "care plan of MRN 1001 version 1 changed after it was signed: goals: the table and the "
+        "document signed differ",
+    ]
+
+
+def test_a_signed_care_plans_document_or_hash_replaced_is_named(
+    staffed: Services, plans: Path
+) -> None:
+    signed = str(one(plans, "SELECT document_hash FROM care_plan_version WHERE number = 1"))
+    tamper(plans, "UPDATE care_plan_version SET document = replace(document, '7.0%', '9%')")
+    found = messages(staffed.audit.deep_check(CLI))
+    assert found[0].startswith(
+        "care_plan_version 1001 v1: document: the table holds a document whose SHA-256 is "
+    )
+    assert found[0].endswith(f"; the audit trail says a document whose SHA-256 is {signed[:12]}…")
+    assert found[1] == (
+        "care plan of MRN 1001 version 1 changed after it was signed: goals: the table and the "
+        "document signed differ"
+    )
+    assert len(found) == 2
+    # The document and its hash rewritten together: the signature's event still holds the hash.
+    tamper(plans, "UPDATE care_plan_version SET goals = replace(goals, '7.0%', '9%')")
+    rewritten = str(one(plans, "SELECT document FROM care_plan_version WHERE number = 1"))
+    tamper(
+        plans,
+        "UPDATE care_plan_version SET document_hash = ? WHERE number = 1",
+        parameters=(hashlib.sha256(rewritten.encode()).hexdigest(),),
+    )
+    found = messages(staffed.audit.deep_check(CLI))
+    assert [m.split(":")[1].strip() for m in found] == ["goals", "document_sha256", "document"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            "INSERT INTO care_plan_version (patient_id, number, problems, outcomes, goals, "
+            "symptoms, interventions, medications, community, coordination, saved_at, saved_by, "
+            "attestation, document, document_hash) SELECT patient_id, 3, problems, outcomes, "
+            "goals, symptoms, interventions, medications, community, coordination, saved_at, "
+            "saved_by, '', '', '' FROM care_plan_version WHERE number = 2",
+            ["care_plan_version 1001 v3: the table holds this row, but no event in the audit "
+             "trail made it"],
+        ),
+        (
+            "DELETE FROM care_plan_version WHERE number = 2",
+            ["care_plan_version 1001 v2: the audit trail says this row exists; the table has no "
+             "such row"],
+        ),
+        (
+            "UPDATE care_plan_version SET review_on = '2027-04-15' WHERE number = 2",
+            ['care_plan_version 1001 v2: review_on: the table holds "2027-04-15"; the audit '
+             'trail says "2026-10-15"'],
+        ),
+        (
+            "UPDATE care_plan_version SET saved_by = 'dr-a' WHERE number = 2",
+            ['care_plan_version 1001 v2: saved_by: the table holds "dr-a"; the audit trail '
+             'says "rn-lee"'],
+        ),
+        (
+            "UPDATE care_plan_version SET signed_on = '2026-01-02' WHERE number = 1",
+            ['care_plan_version 1001 v1: signed_on: the table holds "2026-01-02"; the audit '
+             'trail says "2026-04-15"'],
+        ),
+        (
+            "INSERT INTO care_plan_copy (version_id, given_on, method, language, note, "
+            "recorded_at, recorded_by) SELECT version_id, given_on, 'mail', language, '', "
+            "recorded_at, recorded_by FROM care_plan_copy",
+            ["care_plan_copy 1001 v1 copy 2: the table holds this row, but no event in the audit "
+             "trail made it"],
+        ),
+        (
+            "DELETE FROM care_plan_copy",
+            ["care_plan_copy 1001 v1 copy 1: the audit trail says this row exists; the table has "
+             "no such row"],
+        ),
+        (
+            "UPDATE care_plan_copy SET given_on = '2026-03-01'",
+            ['care_plan_copy 1001 v1 copy 1: given_on: the table holds "2026-03-01"; the audit '
+             'trail says "2026-04-15"'],
+        ),
+    ],
+)  # fmt: skip
+def test_care_plan_rows_changed_behind_ccmdesks_back_are_named(
+    staffed: Services, plans: Path, edit: str, expected: list[str]
+) -> None:
+    tamper(plans, edit)
+    assert messages(staffed.audit.deep_check(CLI)) == expected
+
+
+def test_a_signature_forged_on_a_draft_is_named(staffed: Services, plans: Path) -> None:
+    tamper(
+        plans,
+        "UPDATE care_plan_version SET (signed_at, signed_by_id, signed_on, attestation, "
+        "document, document_hash) = (SELECT signed_at, signed_by_id, signed_on, attestation, "
+        "document, document_hash FROM care_plan_version WHERE number = 1) WHERE number = 2",
+    )
+    found = messages(staffed.audit.deep_check(CLI))
+    assert [m.split(":")[1].strip() for m in found[:6]] == [
+        "signed_at", "signed_by", "signed_on", "attestation", "document_sha256", "document"
+    ]  # fmt: skip
+    assert (
+        found[1] == 'care_plan_version 1001 v2: signed_by: the table holds "dr-a"; the audit '
+        "trail says nothing"
+    )
+    # The document copied from version 1 says version 1, and version 1's goals.
+    assert found[6] == (
+        "care plan of MRN 1001 version 2 changed after it was signed: version, goals: the table "
+        "and the document signed differ"
+    )
+    assert len(found) == 7
+
+
+def test_a_draft_edited_then_carried_on_by_the_next_version_is_named(
+    staffed: Services, plans: Path
+) -> None:
+    tamper(plans, "UPDATE care_plan_version SET medications = 'none' WHERE number = 2")
+    third = dataclasses.replace(COMPLETE, goals="HbA1c below 7.5% by October.", medications="x")
+    staffed.care_plans.save(NURSE, "1001", third, 2)
+    found = messages(staffed.audit.deep_check(CLI))
+    assert found == [
+        'care_plan_version 1001 v2: medications: the table holds "none"; the audit trail says '
+        '"Metformin 500 mg twice daily; reconcile at each call."',
+        "care_plan_version 1001 v2: medications: event "
+        f'{one(plans, "SELECT max(id) FROM audit_event")} (care_plan.save) found "none" where '
+        'the audit trail said "Metformin 500 mg twice daily; reconcile at each call.": it was '
+        "changed outside ccmdesk before that event",
+    ]
+
+
+def test_a_care_plan_event_of_a_kind_the_check_does_not_know_leaves_the_version_uncovered() -> None:
+    at = NOW
+    saved = Event(1, at, "rn-lee", "care_plan.save", "care_plan", "1001 v1", 5, None,
+                  {"goals": "Walk daily."})  # fmt: skip
+    other = Event(2, at, "rn-lee", "care_plan.archive", "care_plan", "1001 v1", 5, None, {})
+    versions, copies = replay_care_plans([saved, other])
+    assert versions[(5, 1)].made and versions[(5, 1)].fields == {} and copies == {}
+    before, _ = replay_care_plans([saved])
+    assert before[(5, 1)].fields["goals"] == "Walk daily."
+    assert before[(5, 1)].fields["problems"] == ""  # a first version starts blank
