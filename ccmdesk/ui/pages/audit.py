@@ -238,8 +238,9 @@ class AuditPage(ServicesPage):
         self.deep_button = QPushButton("Deep check")
         self.deep_button.setObjectName("deepCheck")
         self.deep_button.setToolTip(
-            "Rebuild staff, patients, time, month facts, signatures, closes, fees and the practice "
-            "from the audit trail and name every row the database holds differently"
+            "Rebuild staff, patients, time, month facts, signatures, closes, fees, the practice "
+            "and care plans (versions, signatures, copies given) from the audit trail and name "
+            "every row the database holds differently"
         )
         self.count_label = QLabel()
         self.count_label.setObjectName("statusLabel")
