@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from ccmdesk.db import Database
 from ccmdesk.rules.billing import MonthResult
 from ccmdesk.services import Services
+from tests.helpers.billing import csv_bytes
 from tests.helpers.care_plans import signed_plan
 from tests.helpers.common import ADMIN, BILLER, CLI, FAST_HASHER, NURSE, FakeClock, patient_text
 from tests.helpers.programs import attest_apcm, set_program
@@ -198,3 +199,28 @@ def test_a_closed_month_keeps_its_bill_when_a_plan_is_signed_or_given_later(
     assert check.closed and check.ok and check.flags == ()
     assert team.closing.check_all(BILLER) == []
     assert team.audit.verify(ADMIN).ok
+
+
+def test_an_imported_care_plan_date_is_a_plan_kept_elsewhere_until_a_version_is_signed(
+    staffed: Services, db: Database, clock: FakeClock
+) -> None:
+    clock.now = dt.datetime(2026, 4, 15, 16, tzinfo=dt.UTC)
+    services = Services(db, clock=clock, hasher=FAST_HASHER)
+    patients = [patient_text(mrn="P1", care_plan_date="2026-03-05")]
+    entries = [
+        {"mrn": "P1", "staff_id": "rn-lee", "start": start, "end": end, "service": "ccm"}
+        for start, end in (
+            ("2026-03-04T09:00:00-05:00", "2026-03-04T09:25:00-05:00"),
+            ("2026-04-02T09:00:00-04:00", "2026-04-02T09:25:00-04:00"),
+        )
+    ]
+    services.imports.import_data(
+        CLI, [("patients.csv", csv_bytes(patients)), ("time_entries.csv", csv_bytes(entries))]
+    )
+    assert plan_codes(month(services, "2026-02")) == {"NO_CARE_PLAN"}  # dated after February
+    for which in (MARCH, APRIL):
+        result = month(services, which)
+        assert result.billable and plan_codes(result) == set()
+    signed_plan(services, "P1")  # signed 15 April
+    assert plan_codes(month(services, MARCH)) == set()
+    assert plan_codes(month(services, APRIL)) == {"CARE_PLAN_NOT_GIVEN"}
