@@ -25,7 +25,7 @@ from ccmdesk.models.staff import Role
 from ccmdesk.rules import icd10
 from ccmdesk.rules.billing import estimate_text
 from ccmdesk.rules.care_plan import PlanInForce
-from ccmdesk.rules.intervals import month_label, month_of
+from ccmdesk.rules.intervals import month_label, month_of, short_month
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
 from ccmdesk.services import audit
@@ -196,7 +196,8 @@ def _given_on(session: Session, patient_id: int, plan: PlanInForce | None) -> dt
 
 
 def _day(day: dt.date) -> str:
-    return f"{day.day} {day:%b %Y}"  # "4 Nov 2026" (strftime's %-d is not on every platform)
+    # "4 Nov 2026": English whatever the process locale, as every date ccmdesk prints.
+    return f"{day.day} {short_month(day)} {day.year}"
 
 
 def care_plan_text(plan: PlanInForce | None, given_on: dt.date | None) -> str:
