@@ -45,6 +45,7 @@ from ccmdesk.rules.care_plan import (
 from ccmdesk.rules.records import FieldError
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, patient_by_mrn, practice_zone, who_did
+from ccmdesk.services.billing.queries import signed_plans as signed_plans  # moved; kept here
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 
@@ -159,30 +160,6 @@ def content_of(version: CarePlanVersion) -> PlanContent:
     return PlanContent(
         **{key: getattr(version, key) for key in TEXT_ELEMENTS}, review_on=version.review_on
     )
-
-
-def signed_plans(
-    session: Session, patient_ids: Sequence[int] | None = None
-) -> dict[int, list[SignedPlan]]:
-    """Each patient's signed versions as the billing rules see them (one query for any number
-    of patients; `None`: every patient)."""
-    given = select(CarePlanCopy.id).where(CarePlanCopy.version_id == CarePlanVersion.id).exists()
-    query = select(
-        CarePlanVersion.patient_id,
-        CarePlanVersion.number,
-        CarePlanVersion.signed_on,
-        CarePlanVersion.review_on,
-        given,
-    ).where(CarePlanVersion.signed_on.is_not(None))
-    if patient_ids is not None:
-        query = query.where(CarePlanVersion.patient_id.in_(patient_ids))
-    found: dict[int, list[SignedPlan]] = {}
-    for patient_id, number, signed_on, review_on, was_given in session.execute(query):
-        # A signed version always has its review date (signing needs every element).
-        assert signed_on is not None  # selected by the WHERE clause
-        plan = SignedPlan(number, signed_on, review_on or signed_on, bool(was_given))
-        found.setdefault(patient_id, []).append(plan)
-    return found
 
 
 def document_of(patient: Patient, version: CarePlanVersion) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from ccmdesk.db import Database, integrity_problem
 from ccmdesk.errors import RESTORE_ADVICE
 from ccmdesk.models import (
     AuditEvent,
+    CarePlanVersion,
     MonthlyReview,
     Patient,
     Payer,
@@ -41,6 +42,7 @@ from ccmdesk.rules.billing import (
     estimate_text,
     waiver_text,
 )
+from ccmdesk.rules.care_plan import plan_label
 from ccmdesk.rules.catalog import REASONS
 from ccmdesk.rules.claims import (
     PatientClaimFacts,
@@ -60,7 +62,7 @@ from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.dashboard import DashboardService
 from ccmdesk.services.errors import ServiceError
 from ccmdesk.services.glance import glance
-from ccmdesk.services.review import log_lines_of
+from ccmdesk.services.review import log_lines_of, plan_in_force
 from ccmdesk.services.staging import Finished, Staging
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -648,6 +650,15 @@ class _Describer:
         }
         ids = [p.id for p in self.patients.values()]
         self.logs = log_lines_of(session, ids, month, zone)
+        # Who signed each signed care plan version (the appendix names the plan in force).
+        self.plan_signers: dict[tuple[int, int], int | None] = {
+            (pid, number): signer
+            for pid, number, signer in session.execute(
+                select(
+                    CarePlanVersion.patient_id, CarePlanVersion.number, CarePlanVersion.signed_by_id
+                ).where(CarePlanVersion.patient_id.in_(ids), CarePlanVersion.signed_on.is_not(None))
+            )
+        }
 
     def payer_name(self, patient: Patient) -> str:
         """The primary payer's name as the payer list has it now; else the patient's text."""
@@ -739,6 +750,22 @@ class _Describer:
             for line, day, letters, share, claim, bill_on in parts
         ]
 
+    def care_plan(self, patient: Patient, row: BillingRow) -> str:
+        """The plan the month was billed on: "version 3, signed 2026-11-04 (Dr. A, MD)", "kept
+        elsewhere, dated 2026-11-04", or "" (printed "none on file")."""
+        plan = plan_in_force(row)
+        if plan is None:
+            return ""
+        text = plan_label(plan)
+        signer = (
+            None
+            if plan.number is None
+            else self.staff.get(self.plan_signers.get((patient.id, plan.number)) or 0)
+        )
+        if signer is not None:
+            text += f" ({signer.name}" + (f", {signer.credentials})" if signer.credentials else ")")
+        return text
+
     def superbill(self, row: BillingRow) -> pdf.Superbill:
         patient = self.patients[row.mrn]
         signature = self.signatures.get(patient.id)
@@ -763,9 +790,7 @@ class _Describer:
             consent = date_text(enrollment.consent_date) + (
                 f", {enrollment.consent_method}" if enrollment.consent_method else ""
             )
-        care_plan = ""
-        if enrollment is not None and enrollment.care_plan_date is not None:
-            care_plan = date_text(enrollment.care_plan_date)
+        care_plan = self.care_plan(patient, row)
         who = (
             "billing practitioner's own time"
             if r.option and r.option.family in ("ccm_practitioner", "pcm_practitioner")

@@ -18,6 +18,7 @@ from ccmdesk.rules.billing import (
     countable_seconds,
 )
 from ccmdesk.rules.calls import due_today
+from ccmdesk.rules.care_plan import SignedPlan, in_force, plan_warnings
 from ccmdesk.rules.intervals import month_of
 from ccmdesk.rules.minutes import Progress, family_for, progress
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
@@ -28,6 +29,7 @@ from ccmdesk.services.billing.queries import (
     Programs,
     inpatient_stays,
     programs,
+    signed_plans,
     work,
 )
 from ccmdesk.services.calls import last_outcomes, open_callbacks_by_patient, phones_of
@@ -74,6 +76,9 @@ class WorklistRow:
     callback_id: int | None = None
     callback_due: dt.datetime | None = None
     last_outcome: str = ""
+    # The month's care plan in force has passed its review date: the month's evaluation
+    # warns CARE_PLAN_REVIEW_DUE (docs/billing-rules.md, "Care plan").
+    plan_review_due: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,7 @@ class _Facts:
     revoked: dt.date | None
     conditions: int
     complexity: str
+    care_plan_date: dt.date | None = None  # a plan kept elsewhere
 
 
 class MinutesService(ServiceBase):
@@ -181,6 +187,9 @@ class MinutesService(ServiceBase):
             stays = cache.part(key, "stays", lambda: _month_stays(session, m, None))
             in_force = cache.part(key, "programs", lambda: programs(session, month, None))
             counted: dict[int, int] = cache.part(key, "countable", dict)
+            plans = cache.part(
+                key, "care_plans", lambda: signed_plans(session, None, until=m.last_day)
+            )
             # Calls and callbacks are read fresh every time: they are not in the cache's stamp.
             ids = [f.patient_id for f in facts]
             # A long list is read whole: one scan beats thousands of bound parameters.
@@ -194,6 +203,7 @@ class MinutesService(ServiceBase):
                 enrollment="Enrolled",
                 progress=self._progress(m, f, work, stays, today, in_force, counted),
                 last_contact=_last_contact(work.get(f.patient_id)),
+                plan_review_due=_review_due(m, f, plans),
                 **calls.get(f.patient_id, {}),
             )
             for f in facts
@@ -257,6 +267,7 @@ class MinutesService(ServiceBase):
                 Enrollment.consent_revoked_date,
                 conditions,
                 func.coalesce(PatientMonth.complexity, "none"),
+                Enrollment.care_plan_date,
             )
             .outerjoin(Enrollment, Enrollment.patient_id == Patient.id)
             .outerjoin(
@@ -274,13 +285,21 @@ class MinutesService(ServiceBase):
                 revoked=revoked,
                 conditions=count,
                 complexity=complexity,
+                care_plan_date=care_plan,
             )
-            for pid, mrn, first, last, consent, revoked, count, complexity in rows
+            for pid, mrn, first, last, consent, revoked, count, complexity, care_plan in rows
         ]
 
 
 _NO_SEGMENTS = Columns([], [], [], [])
 _NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _review_due(m: Month, fact: _Facts, plans: dict[int, list[SignedPlan]]) -> bool:
+    """Whether the month's evaluation warns CARE_PLAN_REVIEW_DUE: the rules' own judgement
+    of the plan in force, from the facts the worklist has read (no whole evaluation)."""
+    plan = in_force(plans.get(fact.patient_id, ()), fact.care_plan_date, m.last_day)
+    return "CARE_PLAN_REVIEW_DUE" in plan_warnings(plan, m.last_day)
 
 
 def _due_first(row: WorklistRow, now: dt.datetime, zone: dt.tzinfo) -> tuple[bool, dt.datetime]:

@@ -7,15 +7,25 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ccmdesk.db import Database
-from ccmdesk.models import MonthlyReview, Patient, SentClaim, Staff, TimeEntry, TimeSegment
+from ccmdesk.models import (
+    CarePlanCopy,
+    CarePlanVersion,
+    MonthlyReview,
+    Patient,
+    SentClaim,
+    Staff,
+    TimeEntry,
+    TimeSegment,
+)
 from ccmdesk.models.staff import Role
 from ccmdesk.rules import icd10
 from ccmdesk.rules.billing import estimate_text
-from ccmdesk.rules.intervals import month_label, month_of
+from ccmdesk.rules.care_plan import PlanInForce
+from ccmdesk.rules.intervals import month_label, month_of, short_month
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
 from ccmdesk.services import audit
@@ -166,6 +176,44 @@ class Signature:
     void_reason: str = ""
 
 
+def plan_in_force(row: BillingRow) -> PlanInForce | None:
+    """The care plan the row's month was judged on: the evaluation's own facts, so the summary,
+    the superbill and the bill agree (docs/billing-rules.md, "Care plan")."""
+    m, facts, _ = row.result.inputs
+    return facts.care_plan(m.last_day)
+
+
+def _given_on(session: Session, patient_id: int, plan: PlanInForce | None) -> dt.date | None:
+    """The day the first copy of the signed version `plan` was given (None for a plan kept
+    elsewhere, or a version never given)."""
+    if plan is None or plan.external or not plan.given:
+        return None
+    return session.scalar(
+        select(func.min(CarePlanCopy.given_on))
+        .join(CarePlanVersion, CarePlanVersion.id == CarePlanCopy.version_id)
+        .where(CarePlanVersion.patient_id == patient_id, CarePlanVersion.number == plan.number)
+    )
+
+
+def _day(day: dt.date) -> str:
+    # "4 Nov 2026": English whatever the process locale, as every date ccmdesk prints.
+    return f"{day.day} {short_month(day)} {day.year}"
+
+
+def care_plan_text(plan: PlanInForce | None, given_on: dt.date | None) -> str:
+    """The summary's care plan line: "version 3, signed 4 Nov 2026 · review by 4 May 2027 ·
+    copy given 6 Nov 2026", "kept elsewhere, dated 4 Nov 2026" or "none on file"."""
+    if plan is None:
+        return "none on file"
+    if plan.external:
+        return f"kept elsewhere, dated {_day(plan.signed_on)}"
+    parts = [f"version {plan.number}, signed {_day(plan.signed_on)}"]
+    if plan.review_on is not None:
+        parts.append(f"review by {_day(plan.review_on)}")
+    parts.append(f"copy given {_day(given_on)}" if given_on else "no copy given yet")
+    return " · ".join(parts)
+
+
 @dataclass(frozen=True)
 class MonthlySummary:
     """Everything on the one screen a practitioner signs."""
@@ -175,7 +223,10 @@ class MonthlySummary:
     conditions: tuple[tuple[str, str], ...]  # (code, description), in claim order
     consent_date: dt.date | None
     consent_method: str
-    care_plan_date: dt.date | None
+    # The care plan in force on the month's last day, as the evaluation judged it (a signed
+    # version, or a plan kept elsewhere), and the day its first copy was given (a version only).
+    care_plan: PlanInForce | None
+    care_plan_given_on: dt.date | None
     log: tuple[LogLine, ...]
     signature: Signature | None  # the one in force
     history: tuple[Signature, ...]  # voided, newest first
@@ -329,6 +380,7 @@ class ReviewService(ServiceBase):
                 for r in reviews
             ]
             enrollment = patient.enrollment
+            plan = plan_in_force(row)
             today_month = month_of(self._now(), zone)
             in_force = next((s for s in signatures if s.voided_at is None), None)
             changed = in_force is not None and in_force.summary_hash != _digest(
@@ -349,7 +401,8 @@ class ReviewService(ServiceBase):
                 conditions=tuple((c.code, icd10.description(c.code)) for c in patient.conditions),
                 consent_date=enrollment.consent_date if enrollment else None,
                 consent_method=(enrollment.consent_method or "") if enrollment else "",
-                care_plan_date=enrollment.care_plan_date if enrollment else None,
+                care_plan=plan,
+                care_plan_given_on=_given_on(session, patient.id, plan),
                 log=tuple(log),
                 signature=in_force,
                 history=tuple(s for s in signatures if s.voided_at is not None),

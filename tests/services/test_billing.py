@@ -76,9 +76,9 @@ def test_a_month_reads_a_fixed_number_of_queries_whatever_the_patient_count(
     event.listen(db.engine, "before_cursor_execute", listener)
     team.billing.month(BILLER, MONTH)
     event.remove(db.engine, "before_cursor_execute", listener)
-    # 14 for the rules (the payers' waivers and the programs among them), 3 for the claim
-    # statuses.
-    assert len(statements) == few <= 17
+    # 15 for the rules (the payers' waivers, the programs and the signed care plans among
+    # them), 3 for the claim statuses.
+    assert len(statements) == few <= 18
 
 
 def test_patients_neither_enrolled_nor_active_are_left_off_the_month(team: Services) -> None:

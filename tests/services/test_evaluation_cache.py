@@ -13,11 +13,12 @@ from sqlalchemy import select, update
 
 from ccmdesk.db import Database, open_database
 from ccmdesk.models import Patient, Practice, Staff, TimeEntry, TimeSegment
-from ccmdesk.rules.billing import Month
+from ccmdesk.rules.billing import Month, MonthResult
 from ccmdesk.services import Services
 from ccmdesk.services.billing.cache import EvaluationCache, read_stamp
 from ccmdesk.services.billing.month_facts import MonthFactsRecord
 from ccmdesk.services.errors import ServiceError
+from tests.helpers.care_plans import signed_plan
 from tests.helpers.common import (
     ADMIN,
     BILLER,
@@ -395,3 +396,50 @@ def test_no_time_write_reaches_the_closed_month(
             write()
     assert month_amounts(team, FEBRUARY) == before
     assert FEBRUARY not in evaluated
+
+
+# --- care plans (docs/billing-rules.md, "Care plan") -----------------------------------------
+
+
+def cached_result(services: Services, mrn: str) -> MonthResult:
+    """`mrn`'s month from the cached whole-month evaluation the dashboard reads."""
+    with services._db.read() as session:
+        rows = services.billing.evaluated_in(session, MONTH).rows
+    return next(row.result for row in rows if row.mrn == mrn)
+
+
+@pytest.mark.parametrize("writer", ["this workstation", "another workstation"])
+def test_a_care_plan_signed_or_given_reaches_the_cached_month(
+    team: Services, db: Database, clock: FakeClock, tmp_path: Path, writer: str
+) -> None:
+    assert "CARE_PLAN_NOT_GIVEN" not in cached_result(team, "A1").warnings  # kept elsewhere
+    other_db = open_database(f"sqlite:///{tmp_path / 'ccmdesk.sqlite3'}", tmp_path / "backups")
+    try:
+        other = team if writer == "this workstation" else Services(other_db, clock=clock)
+        version = signed_plan(other, "A1")
+        # The signed version wins over the plan kept elsewhere: it was never given.
+        assert "CARE_PLAN_NOT_GIVEN" in cached_result(team, "A1").warnings
+        other.care_plans.record_copy(NURSE, "A1", version.number, clock().date(), "portal")
+    finally:
+        other_db.dispose()
+    assert "CARE_PLAN_NOT_GIVEN" not in cached_result(team, "A1").warnings
+    assert cached_result(team, "A1") == cached_result(fresh(db, clock), "A1")
+
+
+def test_a_care_plan_signed_or_given_moves_a_closed_months_key(
+    closed: tuple[Services, list[str]], clock: FakeClock
+) -> None:
+    """A copy given can change a closed month's warnings (never its bill): the care plan's
+    events are not time's, so they move the closed month's key."""
+    team, _ = closed
+    february = Month.of(FEBRUARY, dt.UTC, {})
+
+    def closed_key() -> object:
+        with team._db.read() as session:
+            return read_stamp(session).for_closed_month(february, 0)
+
+    first = closed_key()
+    version = signed_plan(team, "A1")
+    second = closed_key()
+    team.care_plans.record_copy(NURSE, "A1", version.number, clock().date(), "mail")
+    assert len({first, second, closed_key()}) == 3

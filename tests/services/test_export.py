@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ccmdesk.db import Database
 from ccmdesk.rules.catalog import DEFAULT_FEES
 from ccmdesk.rules.intervals import date_text
 from ccmdesk.services import PermissionDenied, ServiceError, Services
 from tests.helpers.billing import case_files, csv_bytes, with_cases
-from tests.helpers.common import BILLER, CLI, DOCTOR, NOW, NURSE, VALID_NPIS
+from tests.helpers.care_plans import signed_plan
+from tests.helpers.common import BILLER, CLI, DOCTOR, NOW, NURSE, VALID_NPIS, FakeClock
 from tests.helpers.scenario_cases import CASES, MONTH, Case
 
 
@@ -426,3 +428,16 @@ def test_the_handoffs_first_page_is_the_month_at_a_glance_with_its_own_totals(
     assert csv_total == expected
     for title in ("Minutes per staff member per week", "Expected amount by code, last 12 months"):
         assert title in first
+
+
+def test_the_superbill_names_the_care_plan_version_or_the_plan_kept_elsewhere(
+    team: Services, db: Database, tmp_path: Path
+) -> None:
+    march = Services(db, clock=FakeClock(dt.datetime(2026, 3, 20, 16, tzinfo=dt.UTC)))
+    signed_plan(march, "S02")
+    signed_plan(team, "S02", goals="Walk daily.")  # signed 15 April: not March's plan
+    team.export.export(BILLER, MONTH, tmp_path)
+    signed = " ".join(pdf_text(tmp_path / "superbills" / f"{MONTH}-S02.pdf").split())
+    assert "Care plan: version 1, signed 2026-03-20 (Dr. A, MD)" in signed
+    elsewhere = " ".join(pdf_text(tmp_path / "superbills" / f"{MONTH}-S03.pdf").split())
+    assert "Care plan: kept elsewhere, dated 2025-11-04" in elsewhere

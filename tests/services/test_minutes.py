@@ -17,6 +17,7 @@ from ccmdesk.models import InpatientStay, Patient, PatientMonth, Staff, TimeEntr
 from ccmdesk.rules.minutes import NO_MINUTES
 from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import PermissionDenied, Services
+from tests.helpers.care_plans import signed_plan
 from tests.helpers.common import BILLER, CLI, NURSE, FakeClock, patient_text
 from tests.helpers.common import NOW as STAFFED_NOW
 from tests.helpers.programs import set_program
@@ -367,3 +368,23 @@ def test_the_worklist_and_the_patient_panel_show_the_minutes_the_bill_counts(
     # written above, with no audit event, must still invalidate it (docs/dashboard.md).
     kept = staffed.minutes.worklist(NURSE, "2026-03")
     assert kept == Services(db, clock=lambda: STAFFED_NOW).minutes.worklist(NURSE, "2026-03")
+
+
+def test_the_worklist_marks_a_plan_review_due_as_the_months_evaluation_warns(
+    sw: Services, clock: FakeClock
+) -> None:
+    signed_plan(sw, "A1", review_on=dt.date(2026, 3, 30))  # passed before 31 March
+    signed_plan(sw, "B2", review_on=dt.date(2026, 3, 31))  # the last day itself: not yet
+    due = {row.mrn: row.plan_review_due for row in sw.minutes.worklist(NURSE, "2026-03")}
+    assert due == {"A1": True, "B2": False, "C3": False}  # C3's plan is kept elsewhere
+    warned = {
+        row.mrn: "CARE_PLAN_REVIEW_DUE" in row.result.warnings
+        for row in sw.billing.month(BILLER, "2026-03").rows
+    }
+    assert {mrn: warned[mrn] for mrn in due} == due
+    # April: B2's review date has passed too.
+    clock.now = dt.datetime(2026, 4, 2, 16, tzinfo=dt.UTC)
+    assert {row.mrn for row in sw.minutes.worklist(NURSE, "2026-04") if row.plan_review_due} == {
+        "A1",
+        "B2",
+    }

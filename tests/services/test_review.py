@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ccmdesk.db import Database
 from ccmdesk.models import AuditEvent, MonthlyReview
+from ccmdesk.rules.care_plan import PlanInForce
 from ccmdesk.rules.records import DEFAULT_ATTESTATION
 from ccmdesk.services import (
     Actor,
@@ -21,15 +22,18 @@ from ccmdesk.services import (
     Services,
     ValidationFailed,
 )
+from ccmdesk.services.review import care_plan_text
 from tests.helpers.billing import (
     BELOW_MRN,
     BLOCKED_MRN,
     READY_MRN,
     csv_bytes,
     import_cases,
+    patient_row,
     with_second_doctor_and_cases,
 )
-from tests.helpers.common import ADMIN, BILLER, CLI, DOCTOR, NURSE
+from tests.helpers.care_plans import signed_plan
+from tests.helpers.common import ADMIN, BILLER, CLI, DOCTOR, NURSE, FakeClock
 from tests.helpers.payer_billing import (
     CLAIM_FILE,
     PCM_ONLY,
@@ -78,7 +82,10 @@ def test_the_summary_has_conditions_consent_care_plan_log_minutes_and_codes(
     summary = team.review.summary(DOCTOR, "S13", MONTH)
     assert summary.conditions[0] == ("E11.9", "Type 2 diabetes mellitus without complications")
     assert summary.consent_date == dt.date(2025, 11, 4) and summary.consent_method == "verbal"
-    assert summary.care_plan_date == dt.date(2025, 11, 4)
+    assert summary.care_plan == PlanInForce(dt.date(2025, 11, 4))  # kept elsewhere
+    assert care_plan_text(summary.care_plan, summary.care_plan_given_on) == (
+        "kept elsewhere, dated 4 Nov 2025"
+    )
     assert {line.staff_name for line in summary.log} >= {"Grace Lee"}
     assert sum(line.seconds for line in summary.log) >= summary.row.result.countable_seconds
     assert summary.row.result.codes == "99490x1"
@@ -451,3 +458,34 @@ def test_the_summary_says_the_payers_block_and_the_patients_share(
     )
     set_payers(db, READY_MRN, None)  # no payer on file: the summary reads as before payers
     assert team.review.summary(DOCTOR, READY_MRN, MONTH).estimate == ""
+
+
+def test_the_summary_shows_the_signed_version_in_force_and_when_it_was_given(
+    team: Services, db: Database
+) -> None:
+    """The version in force on the month's last day, as the bill judged it; a version signed
+    after the month leaves the month on the plan kept elsewhere."""
+    march = Services(db, clock=FakeClock(dt.datetime(2026, 3, 20, 16, tzinfo=dt.UTC)))
+    first = signed_plan(march, READY_MRN, review_on=dt.date(2026, 9, 4))
+    signed_plan(team, READY_MRN)  # signed 15 April: not in force for March
+    summary = team.review.summary(DOCTOR, READY_MRN, MONTH)
+    assert summary.care_plan == PlanInForce(dt.date(2026, 3, 20), 1, dt.date(2026, 9, 4))
+    assert care_plan_text(summary.care_plan, summary.care_plan_given_on) == (
+        "version 1, signed 20 Mar 2026 · review by 4 Sep 2026 · no copy given yet"
+    )
+    assert "CARE_PLAN_NOT_GIVEN" in summary.row.result.warnings
+    for day in (dt.date(2026, 4, 6), dt.date(2026, 3, 27)):
+        team.care_plans.record_copy(NURSE, READY_MRN, first.number, day, "mail")
+    summary = team.review.summary(DOCTOR, READY_MRN, MONTH)
+    assert summary.care_plan_given_on == dt.date(2026, 3, 27)  # the first copy
+    assert care_plan_text(summary.care_plan, summary.care_plan_given_on).endswith(
+        "· copy given 27 Mar 2026"
+    )
+
+
+def test_the_summary_says_when_no_plan_is_on_file(team: Services) -> None:
+    case = next(c for c in CASES if f"S{c.number:02d}" == READY_MRN)
+    team.patients.save_text(NURSE, patient_row(case) | {"care_plan_date": ""}, READY_MRN)
+    summary = team.review.summary(DOCTOR, READY_MRN, MONTH)
+    assert summary.care_plan is None and "NO_CARE_PLAN" in summary.row.result.blocks
+    assert care_plan_text(summary.care_plan, summary.care_plan_given_on) == "none on file"

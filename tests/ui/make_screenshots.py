@@ -73,7 +73,7 @@ from ccmdesk.ui.stopwatch_dialogs import (
     save_until_taken,
 )
 from ccmdesk.ui.waivers import WaiverDialog
-from tests.helpers.care_plans import COMPLETE as CARE_PLAN_SAMPLE
+from tests.helpers.care_plans import COMPLETE
 from tests.helpers.week import insert_entry
 
 REPO = Path(__file__).resolve().parents[2]
@@ -661,6 +661,43 @@ def review(out: Path, services: Services) -> None:
     audit_window.close()
 
 
+def cp_rules_care_plan_in_force(out: Path, services: Services) -> None:
+    """A signed care plan past its review date: the worklist's *Plan review due* filter and the
+    monthly summary naming the version in force (issue #20)."""
+    nurse = services.staff.actor_for("rn-lee")
+    today = services.now().astimezone(services.practice_zone()).date()
+    month = today.strftime("%Y-%m")
+    last_day = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    mrn = services.minutes.worklist(nurse, month)[0].mrn
+    practitioner = services.staff.actor_for(services.patients.get(nurse, mrn).billing_practitioner)
+    content = replace(
+        COMPLETE,
+        problems=services.care_plans.plan(nurse, mrn).problems or COMPLETE.problems,
+        # Two weeks on, yet before the month's last day: passed by the month's end.
+        review_on=max(today, min(today + dt.timedelta(days=14), last_day - dt.timedelta(days=1))),
+    )
+    latest = services.care_plans.plan(nurse, mrn).latest
+    version = services.care_plans.save(nurse, mrn, content, latest.number if latest else None)
+    _, sha = services.care_plans.document(practitioner, mrn, version.number)
+    services.care_plans.sign(practitioner, mrn, version.number, sha)
+
+    window, page = window_on(services, "rn-lee", WORKLIST)
+    assert isinstance(page, WorklistPage)
+    page.reload()
+    page.review_box.setChecked(True)
+    assert page.model.rowCount() >= 1
+    save(window, out, "cp-rules-worklist-review-due.png")
+    window.close()
+
+    window, review_page = window_on(services, practitioner.key, REVIEW)
+    assert isinstance(review_page, ReviewPage)
+    review_page.set_month(month)
+    assert review_page.select_mrn(mrn)
+    assert "Care plan: version" in review_page.view.toPlainText()
+    save(window, out, "cp-rules-review-care-plan.png")
+    window.close()
+
+
 def behind_ccmdesks_back(services: Services) -> None:
     """Someone with the database file makes a nurse administrator and adds 45 minutes to one
     of her entries (issue #15, F12)."""
@@ -994,7 +1031,7 @@ def copy_screens(out: Path, services: Services) -> None:
     plan = services.care_plans.plan(nurse, row.mrn)
     today = services.now().astimezone(services.practice_zone()).date()
     content = replace(
-        CARE_PLAN_SAMPLE, problems=plan.problems, review_on=today + dt.timedelta(days=182)
+        COMPLETE, problems=plan.problems, review_on=today + dt.timedelta(days=182)
     )
     latest = plan.latest
     version = services.care_plans.save(nurse, row.mrn, content, latest.number if latest else None)
@@ -1128,6 +1165,8 @@ def main(out: Path) -> int:
         waivers_and_enrolment(out, services)
         stopwatch(out, services, clock)
         week_view(out, services, clock)
+        # Before the review: it changes a nurse's role behind ccmdesk's back.
+        cp_rules_care_plan_in_force(out, services)
         review(out, services)
         claims_and_payers(out, services)
         programs(out, services)

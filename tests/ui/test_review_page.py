@@ -15,6 +15,7 @@ from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.forms import ReasonDialog
 from ccmdesk.ui.pages.review import FILTERS, READY, STATUS, ReviewPage, SignDialog
 from ccmdesk.ui.stopwatch_dialogs import ManualEntryDialog
+from tests.helpers.care_plans import COMPLETE
 from tests.helpers.payer_billing import (
     CLAIM_FILE,
     PCM_ONLY,
@@ -72,7 +73,7 @@ def test_the_summary_shows_the_month_on_one_screen_with_stored_text_escaped(
     assert page.select_mrn("M1")
     text = page.view.toPlainText()
     for expected in ("Able, Pat", "E11.9 — Type 2 diabetes mellitus without complications",
-                     "Consent: 04 Nov 2025 (verbal)", "Care plan: 04 Nov 2025",
+                     "Consent: 04 Nov 2025 (verbal)", "Care plan: kept elsewhere, dated 4 Nov 2025",
                      "Countable 28:00", "Proposed: 99490x1", "Time log (2 entries)",
                      "Grace Lee (clinical staff)", "<b>bold?</b> & \u05e9\u05dc\u05d5\u05dd",
                      "Ready to sign"):  # fmt: skip
@@ -81,6 +82,21 @@ def test_the_summary_shows_the_month_on_one_screen_with_stored_text_escaped(
     page.select_mrn("M3")
     assert "Blocks and warnings" in page.view.toPlainText()
     assert not page.sign_button.isEnabled()
+
+
+def test_the_summary_names_the_signed_care_plan_version_in_force(
+    page: ReviewPage, month_data: Services, doctor: Actor
+) -> None:
+    nurse = month_data.staff.actor_for("rn-lee")
+    version = month_data.care_plans.save(nurse, "M1", COMPLETE, None)
+    _, sha = month_data.care_plans.document(doctor, "M1", version.number)
+    month_data.care_plans.sign(doctor, "M1", version.number, sha)
+    page.reload()
+    assert page.select_mrn("M1")
+    assert (
+        "Care plan: version 1, signed 16 Mar 2026 · review by 15 Oct 2026 · no copy given yet"
+        in page.view.toPlainText()
+    )
 
 
 def test_signing_one_month_confirms_with_the_attestation_then_freezes_it(

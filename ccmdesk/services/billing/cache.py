@@ -43,7 +43,7 @@ class Stamp:
     reads moves one of these (docs/dashboard.md, "The evaluation cache").
 
     - `audit`: the audit trail's head id; every change to patients, consent, conditions,
-      time, month facts, signatures, programs, waivers and closing writes an event.
+      time, month facts, signatures, programs, waivers, care plans and closing writes an event.
     - `segments`, `segment_count`, `entries`: inserted or removed time, even unaudited.
     - `small`: a digest of the small tables the rules read whole (practice settings, fees,
       payers, staff roles and names, month closes), so a write to them counts whether or not

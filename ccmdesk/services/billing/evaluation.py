@@ -23,6 +23,7 @@ from ccmdesk.rules.billing import (
     evaluate_prepared,
     prepare,
 )
+from ccmdesk.rules.care_plan import SignedPlan
 from ccmdesk.rules.intervals import month_of
 from ccmdesk.rules.validation import parse_list
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
@@ -233,6 +234,7 @@ class BillingService(ServiceBase):
         months, stays, signed = queries.month_rows(session, m, ids)
         waivers = queries.waivers(session, m.month, ids)
         programs = queries.programs(session, m.month, ids)
+        plans = queries.signed_plans(session, ids, until=m.last_day)
 
         # Preparing 10,000 patients (their facts, blocks and open families) is Python work,
         # and SQLite builds the month's segments with the interpreter lock released: a helper
@@ -240,7 +242,16 @@ class BillingService(ServiceBase):
         # helper touches no database.
         def prepared_() -> list[tuple[_Patient, bool, Prepared]]:
             return _prepare(
-                m, dos_rule, patient_rows, conditions, months, stays, signed, waivers, programs
+                m,
+                dos_rule,
+                patient_rows,
+                conditions,
+                months,
+                stays,
+                signed,
+                waivers,
+                programs,
+                plans,
             )
 
         if read is not None:
@@ -297,7 +308,11 @@ def coverage_of(
 
 
 def _build_patients(
-    rows: PatientRows, conditions: dict[int, list[str]], waivers: Waivers, programs: Programs
+    rows: PatientRows,
+    conditions: dict[int, list[str]],
+    waivers: Waivers,
+    programs: Programs,
+    plans: dict[int, list[SignedPlan]],
 ) -> list[_Patient]:
     """The rules' patient facts from the patients' rows: pure Python, no database."""
     out = []
@@ -356,6 +371,7 @@ def _build_patients(
                     consent_revoked_date=revoked,
                     initiating_visit_date=visit,
                     care_plan_date=care_plan,
+                    care_plans=tuple(plans.get(pid, ())),
                     qmb=bool(qmb),
                     coverage=coverage,
                     secondary_payer=secondary or "",
@@ -381,13 +397,14 @@ def _prepare(
     signed: set[int],
     waivers: Waivers,
     programs: Programs,
+    plans: dict[int, list[SignedPlan]],
 ) -> list[tuple[_Patient, bool, Prepared]]:
     """Each patient, whether enrolled in the month, and its month prepared for the rules:
     pure Python, no database."""
     out = []
     # Most patients share the same month facts (none on file, unsigned): one object each.
     shared: dict[tuple[Any, ...], MonthFacts] = {}
-    for p in _build_patients(patient_rows, conditions, waivers, programs):
+    for p in _build_patients(patient_rows, conditions, waivers, programs, plans):
         facts = p.facts
         enrolled = (
             facts.consent_date is not None

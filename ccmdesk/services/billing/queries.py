@@ -23,6 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from ccmdesk.models import (
+    CarePlanCopy,
+    CarePlanVersion,
     Enrollment,
     FeeScheduleAmount,
     InpatientStay,
@@ -50,6 +52,7 @@ from ccmdesk.rules.billing import (
     Month,
 )
 from ccmdesk.rules.billing import Waiver as WaiverFacts
+from ccmdesk.rules.care_plan import SignedPlan
 from ccmdesk.rules.programs import DEFAULT_PROGRAM
 from ccmdesk.services.base import practice_zone
 from ccmdesk.services.billing.plumbing import Epoch, Joined, json_numbers
@@ -179,6 +182,33 @@ def programs(session: Session, month: str, ids: Sequence[int] | None) -> Program
     found: Programs = {}
     for pid, _, program, focus in session.execute(_only(query, ProgramPeriod.patient_id, ids)):
         found[pid] = (program, focus)  # the latest start wins
+    return found
+
+
+def signed_plans(
+    session: Session, patient_ids: Sequence[int] | None = None, until: dt.date | None = None
+) -> dict[int, list[SignedPlan]]:
+    """Each patient's signed care plan versions as the billing rules see them, signed on or
+    before `until` when given (a later one is never in force for the month: docs/billing-rules.md,
+    "Care plan"): one query for any number of patients; `None`: every patient."""
+    given = select(CarePlanCopy.id).where(CarePlanCopy.version_id == CarePlanVersion.id).exists()
+    query = select(
+        CarePlanVersion.patient_id,
+        CarePlanVersion.number,
+        CarePlanVersion.signed_on,
+        CarePlanVersion.review_on,
+        given,
+    ).where(CarePlanVersion.signed_on.is_not(None))
+    if until is not None:
+        query = query.where(CarePlanVersion.signed_on <= until)
+    found: dict[int, list[SignedPlan]] = {}
+    for patient_id, number, signed_on, review_on, was_given in session.execute(
+        _only(query, CarePlanVersion.patient_id, patient_ids)
+    ):
+        # A signed version always has its review date (signing needs every element).
+        assert signed_on is not None  # selected by the WHERE clause
+        plan = SignedPlan(number, signed_on, review_on or signed_on, bool(was_given))
+        found.setdefault(patient_id, []).append(plan)
     return found
 
 

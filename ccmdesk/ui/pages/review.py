@@ -44,7 +44,7 @@ from ccmdesk.services import (
     ServiceError,
     allowed,
 )
-from ccmdesk.services.review import BELOW, BLOCKED, CLOSED, READY, SIGNED
+from ccmdesk.services.review import BELOW, BLOCKED, CLOSED, READY, SIGNED, care_plan_text
 from ccmdesk.ui.forms import ask_reason, hint_label, plain, show_failure
 from ccmdesk.ui.pages.billing import codes_cell
 from ccmdesk.ui.pages.month_page import MonthPage
@@ -162,8 +162,8 @@ def summary_html(s: MonthlySummary, zone: dt.tzinfo) -> str:
         if s.consent_date
         else "none on file"
     )
-    care_plan = f"{s.care_plan_date:%d %b %Y}" if s.care_plan_date else "none on file"
-    parts.append(f"<p>Consent: {consent} · Care plan: {care_plan}</p>")
+    care_plan = care_plan_text(s.care_plan, s.care_plan_given_on)
+    parts.append(f"<p>Consent: {consent} · Care plan: {_e(care_plan)}</p>")
     codes = (
         codes_words(r.codes)
         if r.lines

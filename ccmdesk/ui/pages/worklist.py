@@ -394,13 +394,22 @@ class WorklistPage(ServicesPage):
         self.behind_box.setToolTip(
             "Only the patients short of their next threshold this month (not APCM)"
         )
+        # The patients whose care plan is past its review date (docs/billing-rules.md,
+        # "Care plan": the month warns CARE_PLAN_REVIEW_DUE).
+        self.review_box = QCheckBox("Plan review due")
+        self.review_box.setObjectName("planReviewDue")
+        self.review_box.setToolTip(
+            "Only the patients whose care plan's review date has passed by the month's end"
+        )
         self._rows: Sequence[WorklistRow] = ()
         self._now: dt.datetime | None = None  # when the rows were read
         self.behind_box.toggled.connect(lambda _on: self._show_rows())
+        self.review_box.toggled.connect(lambda _on: self._show_rows())
         layout = self._lay_out(self.start_button)
         subtitle_row = QHBoxLayout()
         subtitle_row.addWidget(self.subtitle_label, 1)
         subtitle_row.addWidget(self.behind_box)
+        subtitle_row.addWidget(self.review_box)
         layout.addLayout(subtitle_row)
         layout.addWidget(self.stack, 1)
 
@@ -428,6 +437,7 @@ class WorklistPage(ServicesPage):
     def forget_person(self) -> None:
         self.table.clearSelection()
         self.behind_box.setChecked(False)
+        self.review_box.setChecked(False)
 
     def show_falling_behind(self) -> None:
         """Only the patients short of their next threshold: what the reminder opens."""
@@ -437,6 +447,8 @@ class WorklistPage(ServicesPage):
         rows = self._rows
         if self.behind_box.isChecked():
             rows = [r for r in rows if r.progress.falling_behind]
+        if self.review_box.isChecked():
+            rows = [r for r in rows if r.plan_review_due]
         self.model.set_rows(rows, self._zone, self._now)
 
     def reload(self) -> None:
