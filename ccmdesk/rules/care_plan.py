@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from ccmdesk.rules.intervals import date_text
 
 # The elements of a comprehensive care plan, in the order a plan is written and printed
 # (docs/billing-rules.md, "Care plan"). Every element must be filled before a version is signed.
@@ -158,14 +160,14 @@ def plan_warnings(plan: PlanInForce | None, last_day: dt.date) -> set[str]:
     return warnings
 
 
-def plan_label(plan: PlanInForce | None) -> str:
-    """The plan in force in a line: "version 3, signed 2026-11-04", "kept elsewhere, dated
-    2026-11-04", or "none"."""
+def plan_label(plan: PlanInForce | None, day: Callable[[dt.date], str] = date_text) -> str:
+    """The plan in force in a line: "version 3, signed 04 Nov 2026", "kept elsewhere, dated
+    04 Nov 2026", or "none"; `day` writes the dates."""
     if plan is None:
         return "none"
     if plan.external:
-        return f"kept elsewhere, dated {plan.signed_on.isoformat()}"
-    return f"version {plan.number}, signed {plan.signed_on.isoformat()}"
+        return f"kept elsewhere, dated {day(plan.signed_on)}"
+    return f"version {plan.number}, signed {day(plan.signed_on)}"
 
 
 @dataclass(frozen=True)

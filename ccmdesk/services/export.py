@@ -751,8 +751,8 @@ class _Describer:
         ]
 
     def care_plan(self, patient: Patient, row: BillingRow) -> str:
-        """The plan the month was billed on: "version 3, signed 2026-11-04 (Dr. A, MD)", "kept
-        elsewhere, dated 2026-11-04", or "" (printed "none on file")."""
+        """The plan the month was billed on: "version 3, signed 04 Nov 2026 (Dr. A, MD)", "kept
+        elsewhere, dated 04 Nov 2026", or "" (printed "none on file")."""
         plan = plan_in_force(row)
         if plan is None:
             return ""

@@ -24,7 +24,7 @@ from ccmdesk.models import (
 from ccmdesk.models.staff import Role
 from ccmdesk.rules import icd10
 from ccmdesk.rules.billing import estimate_text
-from ccmdesk.rules.care_plan import PlanInForce
+from ccmdesk.rules.care_plan import PlanInForce, plan_label
 from ccmdesk.rules.intervals import month_label, month_of, short_month
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
@@ -206,8 +206,8 @@ def care_plan_text(plan: PlanInForce | None, given_on: dt.date | None) -> str:
     if plan is None:
         return "none on file"
     if plan.external:
-        return f"kept elsewhere, dated {_day(plan.signed_on)}"
-    parts = [f"version {plan.number}, signed {_day(plan.signed_on)}"]
+        return plan_label(plan, _day)
+    parts = [plan_label(plan, _day)]
     if plan.review_on is not None:
         parts.append(f"review by {_day(plan.review_on)}")
     parts.append(f"copy given {_day(given_on)}" if given_on else "no copy given yet")

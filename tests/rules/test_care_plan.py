@@ -70,9 +70,9 @@ def test_not_given_for_a_signed_version_never_for_an_external_plan() -> None:
 
 def test_plan_labels() -> None:
     assert plan_label(None) == "none"
-    assert plan_label(in_force([], D(2026, 3, 1), NOV_30)) == "kept elsewhere, dated 2026-03-01"
+    assert plan_label(in_force([], D(2026, 3, 1), NOV_30)) == "kept elsewhere, dated 01 Mar 2026"
     signed = in_force([SignedPlan(4, D(2026, 3, 1), D(2027, 1, 1), True)], None, NOV_30)
-    assert plan_label(signed) == "version 4, signed 2026-03-01"
+    assert plan_label(signed) == "version 4, signed 01 Mar 2026"
 
 
 def test_templates_match_codes_by_prefix_and_prefill_once() -> None:

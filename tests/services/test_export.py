@@ -438,6 +438,6 @@ def test_the_superbill_names_the_care_plan_version_or_the_plan_kept_elsewhere(
     signed_plan(team, "S02", goals="Walk daily.")  # signed 15 April: not March's plan
     team.export.export(BILLER, MONTH, tmp_path)
     signed = " ".join(pdf_text(tmp_path / "superbills" / f"{MONTH}-S02.pdf").split())
-    assert "Care plan: version 1, signed 2026-03-20 (Dr. A, MD)" in signed
+    assert "Care plan: version 1, signed 20 Mar 2026 (Dr. A, MD)" in signed
     elsewhere = " ".join(pdf_text(tmp_path / "superbills" / f"{MONTH}-S03.pdf").split())
-    assert "Care plan: kept elsewhere, dated 2025-11-04" in elsewhere
+    assert "Care plan: kept elsewhere, dated 04 Nov 2025" in elsewhere

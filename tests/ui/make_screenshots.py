@@ -1030,9 +1030,7 @@ def copy_screens(out: Path, services: Services) -> None:
     )
     plan = services.care_plans.plan(nurse, row.mrn)
     today = services.now().astimezone(services.practice_zone()).date()
-    content = replace(
-        COMPLETE, problems=plan.problems, review_on=today + dt.timedelta(days=182)
-    )
+    content = replace(COMPLETE, problems=plan.problems, review_on=today + dt.timedelta(days=182))
     latest = plan.latest
     version = services.care_plans.save(nurse, row.mrn, content, latest.number if latest else None)
     _, sha = services.care_plans.document(doctor, row.mrn, version.number)
