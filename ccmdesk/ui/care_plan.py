@@ -185,6 +185,9 @@ class CarePlanSection(QWidget):
                 item = QTableWidgetItem(text)
                 if column == 3 and not version.signed and version.missing:
                     item.setToolTip(missing_text(version.content))
+                elif column == 4 and version.signed_at is not None:
+                    signed = version.signed_at.astimezone(zone)
+                    item.setToolTip(f"Signed {day_text(signed.date())} {signed:%H:%M} by {text}")
                 self.versions.setItem(row, column, item)
         self.versions.resizeColumnsToContents()
         self._update_buttons()

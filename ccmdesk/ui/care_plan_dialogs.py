@@ -225,7 +225,8 @@ class CarePlanEditor(QDialog):
             edit.setObjectName(key)
             edit.setAccessibleName(label)
             edit.setTabChangesFocus(True)
-            edit.setMinimumHeight(edit.fontMetrics().height() * 5 + 16)
+            # Room for a template's few lines; a longer text scrolls in its box.
+            edit.setFixedHeight(edit.fontMetrics().height() * 7 + 16)
             edit.textChanged.connect(self._show_missing)
             self.inputs[key] = edit
             fields.addWidget(self._heading(label))
