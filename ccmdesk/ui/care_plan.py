@@ -229,7 +229,8 @@ class CarePlanSection(QWidget):
         except ServiceError as error:
             show_failure(self, error)
             return False
-        editor = CarePlanEditor(self.plan, templates, self)
+        zone = self._services.practice_zone()
+        editor = CarePlanEditor(self.plan, templates, zone, self)
         while self.exec_dialog(editor):
             saved = self._save(editor)
             if saved is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import difflib
 import html
@@ -183,6 +182,7 @@ class CarePlanEditor(QDialog):
         self,
         plan: CarePlan,
         templates: Sequence[ConditionTemplate],
+        zone: dt.tzinfo,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -204,7 +204,7 @@ class CarePlanEditor(QDialog):
                 "until the billing practitioner signs it."
             )
         else:
-            saved = day_text(start.saved_at.date())
+            saved = day_text(start.saved_at.astimezone(zone).date())
             intro = (
                 f"Starting from version {start.number} ({start.status.lower()}, saved "
                 f"{saved} by {start.saved_by}). Saving makes version {number}; version "
@@ -507,5 +507,5 @@ def stale_versions(newest: PlanVersion, typed: PlanContent) -> list[tuple[str, P
     """What a refused stale save compares: the newest version and the text not saved."""
     return [
         (f"Version {newest.number} (newest, saved by {newest.saved_by})", newest.content),
-        ("Your text (not saved)", dataclasses.replace(typed).cleaned()),
+        ("Your text (not saved)", typed.cleaned()),
     ]

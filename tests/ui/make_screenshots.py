@@ -1050,7 +1050,7 @@ def care_plan_screens(out: Path, services: Services) -> None:
 
     # A first plan for another patient: the conditions' templates added, a draft being written.
     fresh = plans.plan(nurse, first)
-    editor = CarePlanEditor(fresh, plans.templates(nurse))
+    editor = CarePlanEditor(fresh, plans.templates(nurse), services.practice_zone())
     editor.exec_dialog = lambda dialog: True  # type: ignore[method-assign]
     editor.add_templates()
     editor.inputs["outcomes"].setPlainText("Stable with monthly calls; fair prognosis.")

@@ -118,6 +118,10 @@ def test_a_save_from_a_stale_version_keeps_the_text_and_says_who_saved(
     section.exec_dialog = fill  # type: ignore[method-assign]
     assert not section.edit()
     editor = editors[0]
+    assert editor.intro.text() == (
+        "Starting from version 1 (draft, saved 16 Mar 2026 by Grace Lee). Saving makes "
+        "version 2; version 1 stays as it is."
+    )
     assert editor.general_error.text().startswith(
         "Adaeze Okafor saved version 2 of this care plan while you were editing version 1."
     )
@@ -277,7 +281,7 @@ def test_closing_the_editor_with_unsaved_text_asks_first(
     qtbot: QtBot, services: Services, nurse: Actor
 ) -> None:
     plan = services.care_plans.plan(nurse, MRN)
-    editor = CarePlanEditor(plan, services.care_plans.templates(nurse))
+    editor = CarePlanEditor(plan, services.care_plans.templates(nurse), services.practice_zone())
     qtbot.addWidget(editor)
     editor.reject()  # nothing typed: it closes
     assert editor.result() == QDialog.DialogCode.Rejected
