@@ -33,6 +33,7 @@ from ccmdesk.rules.minutes import (
 from ccmdesk.services import Actor, MonthProgress, Permission, ServiceError, Services, allowed
 from ccmdesk.services.time.records import EntryRow, Stopped
 from ccmdesk.ui.calls import CallsSection
+from ccmdesk.ui.care_plan import CarePlanSection
 from ccmdesk.ui.enrolment import CannotPayBox, EnrolmentSection
 from ccmdesk.ui.forms import hint_label, plain, show_failure
 from ccmdesk.ui.stopwatch import StopwatchController
@@ -128,6 +129,8 @@ class PatientPanel(QFrame):
         # The patient's numbers, callbacks and call log (docs/calls.md).
         self.calls = CallsSection(services, actor)
         self.calls.changed.connect(self._show_calls_title)
+        # The comprehensive care plan: versions, signing (docs/care-plans.md).
+        self.care_plan = CarePlanSection(services, actor)
         self.month_label = QLabel()
         self.month_label.setObjectName("monthLabel")
         self.bar = ThresholdBar()
@@ -202,6 +205,7 @@ class PatientPanel(QFrame):
         self.tabs.addTab(time_page, "Time this month")
         self.tabs.addTab(self.enrolment, "Enrolment")
         self.tabs.addTab(self.calls, "Calls")
+        self.tabs.addTab(self.care_plan, "Care plan")
         layout.addWidget(self.tabs, 100)
         # Takes the room the log leaves while no patient is chosen, so the text stays on top.
         layout.addStretch(1)
@@ -287,6 +291,7 @@ class PatientPanel(QFrame):
         self._show_enrolment()
         self.calls.set_patient(record.mrn, f"{record.first_name} {record.last_name}")
         self._show_calls_title()
+        self.care_plan.set_patient(record.mrn, f"{record.first_name} {record.last_name}")
         self._show_progress()
         self._show_log()
 

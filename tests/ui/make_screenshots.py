@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 
 from ccmdesk.db import open_database
 from ccmdesk.models import Patient, TimeEntry, TimeSegment
+from ccmdesk.rules.care_plan import PlanContent, prefill
 from ccmdesk.rules.icd10 import behavioural_health
 from ccmdesk.rules.records import PATIENT_COLUMNS
 from ccmdesk.rules.week import week_days
@@ -29,6 +30,7 @@ from ccmdesk.ui.app import configure_application
 from ccmdesk.ui.background import InlineTaskRunner, ThreadTaskRunner
 from ccmdesk.ui.calls import LogCallDialog
 from ccmdesk.ui.care_plan_copy import PatientCopyDialog, RecordCopyDialog
+from ccmdesk.ui.care_plan_dialogs import CarePlanEditor, PlanSignDialog, compare_versions
 from ccmdesk.ui.export_dialog import ExportDialog
 from ccmdesk.ui.first_start import FirstStartDialog, setup_actor
 from ccmdesk.ui.forms import ReasonDialog
@@ -1049,6 +1051,84 @@ def copy_screens(out: Path, services: Services) -> None:
     save(shown(record), out, "copy-record-given.png")
     record.close()
     dialog.close()
+def care_plan_patients(services: Services) -> tuple[str, str]:
+    """Two of Dr. Okafor's patients whose conditions match two templates or more: one with
+    diabetes and hypertension (the text written below is about them), and another."""
+    doctor = services.staff.actor_for("dr-okafor")
+    found = []
+    for row in services.patients.list_rows(doctor):
+        plan = services.care_plans.plan(doctor, row.mrn)
+        if plan.can_sign and len(plan.templates) >= 2 and not plan.versions:
+            found.append((row.mrn, {t.key for t in plan.templates}))
+    diabetic = next(m for m, keys in found if {"diabetes", "hypertension"} <= keys)
+    return diabetic, next(m for m, _ in found if m != diabetic)
+
+
+def care_plan_screens(out: Path, services: Services) -> None:
+    """A patient's Care plan tab with a signed version and a newer draft, the editor with
+    template text, the diff of the two versions and the sign dialog (issue #20)."""
+    nurse = services.staff.actor_for("rn-lee")
+    doctor = services.staff.actor_for("dr-okafor")
+    plans = services.care_plans
+    mrn, first = care_plan_patients(services)
+    plan = plans.plan(nurse, mrn)
+    today = plan.today
+    written = prefill(
+        PlanContent(
+            problems=plan.problems,
+            outcomes="Stable at home with monthly follow-up; good prognosis if sugars and "
+            "blood pressure reach target.",
+            medications="Metformin 500 mg twice daily; lisinopril 10 mg daily.\n"
+            "Nurse reconciles the list at each monthly call; pill organiser filled weekly.",
+            community="Diabetes self-management class at the public library (Tuesdays).\n"
+            "Meals on Wheels referral made.",
+            coordination="Ophthalmology: yearly retinal exam.\nPodiatry referral for foot care.",
+            review_on=today + dt.timedelta(days=182),
+        ),
+        plan.templates,
+        plan.problems,
+    )
+    version = plans.save(nurse, mrn, written, None)
+    _, sha = plans.document(doctor, mrn, version.number)
+    plans.sign(doctor, mrn, version.number, sha)
+    plans.record_copy(nurse, mrn, version.number, today, "in_person")
+    revised = replace(
+        written,
+        goals=written.goals.replace("HbA1c below 7.0%", "HbA1c below 7.5%"),
+        medications=written.medications.replace("Metformin 500 mg", "Metformin 1000 mg"),
+        community=written.community + "\nTransport to appointments by the county van.",
+    )
+    draft = plans.save(nurse, mrn, revised, version.number)
+
+    window, page = window_on(services, "dr-okafor", PATIENTS, width=BILLING_WIDTH)
+    assert isinstance(page, PatientsPage) and page.panel is not None
+    page.show_patient(mrn)
+    page.panel.tabs.setCurrentIndex(3)  # the care plan
+    save(window, out, "care-plan-tab.png")
+
+    section = page.panel.care_plan
+    assert section.plan is not None
+    compare = compare_versions(section.plan, window)
+    save(shown(compare), out, "care-plan-diff.png")
+    compare.close()
+
+    document, sha = plans.document(doctor, mrn, draft.number)
+    sign = PlanSignDialog(draft.number, document, sha, section.plan.billing_practitioner, window)
+    save(shown(sign), out, "care-plan-sign.png")
+    sign.close()
+    window.close()
+
+    # A first plan for another patient: the conditions' templates added, a draft being written.
+    fresh = plans.plan(nurse, first)
+    editor = CarePlanEditor(fresh, plans.templates(nurse), services.practice_zone())
+    editor.exec_dialog = lambda dialog: True  # type: ignore[method-assign]
+    editor.add_templates()
+    editor.inputs["outcomes"].setPlainText("Stable with monthly calls; fair prognosis.")
+    shown(editor)
+    settle()
+    editor.scroll_area.verticalScrollBar().setValue(0)
+    save(editor, out, "care-plan-editor.png")
+    editor.discard()
 
 
 def main(out: Path) -> int:
@@ -1157,6 +1237,7 @@ def main(out: Path) -> int:
         window.close()
         calls_screens(out, services)  # before the stopwatch pages add time of their own
         copy_screens(out, services)
+        care_plan_screens(out, services)
         billing(out, services)
         dashboard_overview(out, services)
         billing_programs(out, services)

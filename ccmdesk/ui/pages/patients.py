@@ -369,6 +369,8 @@ class PatientsPage(QWidget):
 
             self.panel = PatientPanel(services, actor, controller)
             self.panel.enrolment.changed.connect(self.patients_changed)
+            # A saved or signed care plan changes what the month pages bill and warn about.
+            self.panel.care_plan.changed.connect(self.patients_changed)
             self.splitter = QSplitter(Qt.Orientation.Horizontal)
             self.splitter.setChildrenCollapsible(False)
             self.splitter.addWidget(self.table)
