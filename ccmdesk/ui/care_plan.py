@@ -29,6 +29,7 @@ from ccmdesk.services import (
     ValidationFailed,
     allowed,
 )
+from ccmdesk.ui.care_plan_copy import open_patient_copy
 from ccmdesk.ui.care_plan_dialogs import (
     CarePlanEditor,
     CompareDialog,
@@ -118,6 +119,9 @@ class CarePlanSection(QWidget):
         self.sign_button = QPushButton("Sign…")
         self.sign_button.setObjectName("signCarePlan")
         self.sign_button.clicked.connect(self.sign)
+        self.copy_button = QPushButton("Patient copy…")
+        self.copy_button.setObjectName("carePlanCopy")
+        self.copy_button.clicked.connect(self.patient_copy)
         self.heading = QLabel("Versions")
         self.heading.setObjectName("sectionHeading")
         self.versions = QTableWidget(0, len(VERSION_HEADERS))
@@ -129,7 +133,8 @@ class CarePlanSection(QWidget):
 
         bar = QHBoxLayout()
         bar.addWidget(self.heading, 1)
-        for button in (self.edit_button, self.compare_button, self.sign_button):
+        buttons = (self.edit_button, self.compare_button, self.sign_button, self.copy_button)
+        for button in buttons:
             bar.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
@@ -210,6 +215,13 @@ class CarePlanSection(QWidget):
         else:
             tip = f"Read and sign version {latest.number}."
         self.sign_button.setToolTip(tip)
+        signed = plan.signed if plan is not None else None
+        self.copy_button.setEnabled(signed is not None)
+        self.copy_button.setToolTip(
+            f"Print version {signed.number} for the patient, and record it as given."
+            if signed is not None
+            else "The patient copy is printed from a signed version."
+        )
 
     def _say(self, text: str) -> None:
         self.message.setText(text)
@@ -310,6 +322,23 @@ class CarePlanSection(QWidget):
         self._say(f"Version {number} signed on {day_text(self._today())}.")
         self.changed.emit()
         return True
+
+    def patient_copy(self) -> bool:
+        """The patient copy of the newest signed version (docs/patient-copy.md); True when a
+        copy was recorded as given."""
+        signed = self.plan.signed if self.plan is not None else None
+        if self._mrn is None or signed is None:
+            return False
+        if not self.open_copy(self._mrn, signed.number):
+            return False
+        self.reload()
+        self._say(f"A copy of version {signed.number} is recorded as given.")
+        self.changed.emit()
+        return True
+
+    def open_copy(self, mrn: str, number: int) -> bool:
+        """Run the patient copy dialog (a method, so tests can stand in for a person)."""
+        return open_patient_copy(self, self._services, self._actor(), mrn, number)
 
     def _today(self) -> dt.date:
         return self._services.now().astimezone(self._services.practice_zone()).date()

@@ -325,3 +325,30 @@ def test_a_plan_kept_elsewhere_is_named_by_its_date(
         patient.enrollment.care_plan_date = dt.date(2026, 2, 3)
     section = section_for(qtbot, services, nurse)
     assert in_force_text(section.plan) == "Kept elsewhere, dated 3 Feb 2026"  # type: ignore[arg-type]
+
+
+def test_the_patient_copy_opens_for_the_newest_signed_version_and_reloads_when_given(
+    qtbot: QtBot, services: Services, nurse: Actor, doctor: Actor
+) -> None:
+    save(services, nurse, COMPLETE)
+    section = section_for(qtbot, services, nurse)
+    assert not section.copy_button.isEnabled()  # a draft: nothing to give yet
+    assert not section.patient_copy()
+    _, sha = services.care_plans.document(doctor, MRN, 1)
+    services.care_plans.sign(doctor, MRN, 1, sha)
+    save(services, nurse, dataclasses.replace(COMPLETE, goals="A newer draft"))
+    section.reload()
+    assert section.copy_button.isEnabled()
+    asked: list[tuple[str, int]] = []
+
+    def give(mrn: str, number: int) -> bool:
+        asked.append((mrn, number))
+        today = services.now().astimezone(services.practice_zone()).date()
+        services.care_plans.record_copy(nurse, mrn, number, today, "in_person")
+        return True
+
+    section.open_copy = give  # type: ignore[method-assign]
+    assert section.patient_copy()
+    assert asked == [(MRN, 1)]  # the signed version, not the newer draft
+    assert "copy given" in in_force_text(section.plan)  # type: ignore[arg-type]
+    assert section.message.text() == "A copy of version 1 is recorded as given."
