@@ -82,6 +82,7 @@ LABELS = {
     "name": "Practice name",
     "address": "Address",
     "phone": "Phone",
+    "after_hours_phone": "After-hours phone",
     "group_npi": "Group NPI",
     "tin": "TIN",
     "timezone": "Time zone",
@@ -223,6 +224,9 @@ class PracticeFormWidget(QWidget):
         self.address = QLineEdit()
         self.address.setPlaceholderText("Street, suite, city, state ZIP")
         self.phone = QLineEdit()
+        # Printed on the care plan's patient copy: whom to call when the office is closed.
+        self.after_hours_phone = QLineEdit()
+        self.after_hours_phone.setPlaceholderText("optional: printed on the patient's care plan")
         for name, limit in PRACTICE_TEXT_LIMITS.items():
             editor = getattr(self, name)
             assert isinstance(editor, QLineEdit)
@@ -240,6 +244,7 @@ class PracticeFormWidget(QWidget):
             "name": self.name,
             "address": self.address,
             "phone": self.phone,
+            "after_hours_phone": self.after_hours_phone,
             "group_npi": self.group_npi,
             "tin": self.tin,
             "timezone": self.timezone,
@@ -271,6 +276,7 @@ class PracticeFormWidget(QWidget):
         self.name.setText(record.name)
         self.address.setText(record.address)
         self.phone.setText(record.phone)
+        self.after_hours_phone.setText(record.after_hours_phone)
         self.group_npi.setText(record.group_npi)
         self.tin.setText(record.tin)
         self.timezone.set_value(record.timezone)
@@ -283,6 +289,7 @@ class PracticeFormWidget(QWidget):
             "name": self.name.text(),
             "address": self.address.text(),
             "phone": self.phone.text(),
+            "after_hours_phone": self.after_hours_phone.text(),
             "group_npi": self.group_npi.text(),
             "tin": self.tin.text(),
             "timezone": self.timezone.value(),
