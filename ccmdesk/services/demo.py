@@ -69,6 +69,7 @@ DEMO_PRACTICE = PracticeRecord(
     name="Riverbend Family Medicine",
     address="120 Harbor Street, Suite 4, Portland, ME 04101",
     phone="(207) 555-0142",
+    after_hours_phone="(207) 555-0199",
     group_npi="1245319599",
     tin="12-3456789".replace("-", ""),
     timezone=DEMO_ZONE,

@@ -979,6 +979,27 @@ def calls_screens(out: Path, services: Services) -> None:
     window.close()
 
 
+def settings_care_plan_templates(out: Path, window: MainWindow, services: Services) -> None:
+    """The care plan templates dialog (issue #20), opened from Practice settings: a template
+    being edited, and the Spanish words of the patient copy."""
+    window.show_page(PRACTICE)
+    practice = window.pages[PRACTICE]
+    assert isinstance(practice, PracticePage)
+    dialog = practice.open_templates()
+    assert dialog is not None
+    shown(dialog, 1000, 660)
+    tab = dialog.templates
+    tab.list.setCurrentRow(2)  # heart failure
+    tab.texts["goals"].setPlainText(
+        tab.texts["goals"].toPlainText() + "\nWalk 10 minutes twice a day by the next review."
+    )
+    save(dialog, out, "care-plan-templates.png")
+    dialog.tabs.setCurrentWidget(dialog.words)
+    dialog.words.languages.setCurrentIndex(1)  # español
+    save(dialog, out, "care-plan-copy-words.png")
+    dialog.done(0)  # straight out, past the "close without saving?" question
+
+
 def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
@@ -1073,6 +1094,7 @@ def main(out: Path) -> int:
         practice.scroll_area.ensureWidgetVisible(practice.fees, 0, 0)
         bar.setValue(practice.fees.y() - 8)
         save(window, out, "practice-fees.png")
+        settings_care_plan_templates(out, window, services)
 
         bad = folder / "patients-march.csv"
         bad.write_text(BAD_PATIENTS, encoding="utf-8")
