@@ -87,6 +87,11 @@ def _parser(with_commands: bool = True) -> argparse.ArgumentParser:
     practice.add_argument("--address", help="the address printed on superbills")
     practice.add_argument("--phone", help="the phone number printed on superbills")
     practice.add_argument(
+        "--after-hours-phone",
+        metavar="PHONE",
+        help="the number patients call when the office is closed (on the care plan's copy)",
+    )
+    practice.add_argument(
         "--timezone",
         metavar="AREA/CITY",
         help="the practice's time zone, e.g. America/Chicago: months and days are its own",
@@ -466,6 +471,7 @@ def _practice(services: object, args: argparse.Namespace) -> int:
         "tin": args.tin,
         "address": args.address,
         "phone": args.phone,
+        "after_hours_phone": args.after_hours_phone,
         "timezone": args.timezone,
         "pos": args.pos,
         "date_of_service_rule": args.date_of_service,

@@ -68,6 +68,19 @@ def test_practice_creates_then_updates_only_what_is_given(
     assert row == ("Harbor", "123456789", "America/Chicago", "02")
 
 
+def test_practice_sets_the_after_hours_phone_and_keeps_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--data-dir", str(tmp_path), "practice"]
+    assert main([*args, "--name", "Harbor", "--after-hours-phone", "207-555-0199"]) == 0
+    assert main([*args, "--phone", "207-555-0100"]) == 0  # another flag keeps it
+    capsys.readouterr()
+    connection = sqlite3.connect(tmp_path / "ccmdesk.sqlite3")
+    row = connection.execute("SELECT phone, after_hours_phone FROM practice").fetchone()
+    connection.close()
+    assert row == ("207-555-0100", "207-555-0199")
+
+
 def test_practice_apcm_flags_attest_and_withdraw(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

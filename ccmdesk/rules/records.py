@@ -30,6 +30,8 @@ class PracticeRecord:
     name: str
     address: str = ""
     phone: str = ""
+    # The number patients call outside office hours, printed on the care plan's patient copy.
+    after_hours_phone: str = ""
     group_npi: str = ""
     tin: str = ""
     timezone: str = "America/New_York"
@@ -169,6 +171,9 @@ class PatientRecord:
     mobile_phone: str = ""
     other_phone: str = ""
     preferred_call_time: str = ""
+    # The language the patient reads: "en" or "es" (rules/care_plan.LANGUAGES); it picks the
+    # patient copy of the care plan (docs/care-plan-templates.md).
+    preferred_language: str = "en"
 
 
 PATIENT_COLUMNS = (
@@ -215,7 +220,8 @@ COVERAGE_COLUMNS = (
 CANNOT_PAY = "cannot_pay"
 VISIT_COLUMNS = ("last_visit_date", "initiating_visit_g0506")
 CALL_COLUMNS = ("mobile_phone", "other_phone", "preferred_call_time")
+LANGUAGE_COLUMN = "preferred_language"
 # Columns a file (or an editor) may leave out: the patient keeps what is stored.
-KEPT_COLUMNS = (CANNOT_PAY, *VISIT_COLUMNS, *CALL_COLUMNS)
+KEPT_COLUMNS = (CANNOT_PAY, *VISIT_COLUMNS, *CALL_COLUMNS, LANGUAGE_COLUMN)
 PATIENT_FILE_COLUMNS = PATIENT_COLUMNS + NEW_PAYER_COLUMNS + COVERAGE_COLUMNS + KEPT_COLUMNS
 STAFF_COLUMNS = ("staff_id", "name", "role", "credentials", "npi")

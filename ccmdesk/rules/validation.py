@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ccmdesk.rules import icd10
+from ccmdesk.rules.care_plan import DEFAULT_LANGUAGE, LANGUAGES
 from ccmdesk.rules.catalog import PAYER_KINDS, PREFERRED_CALL_TIMES, SIGNATURE_ON_FILE
 from ccmdesk.rules.intervals import FIRST_MONTH, LAST_MONTH, is_month
 from ccmdesk.rules.records import (
@@ -91,6 +92,20 @@ def parse_bool(text: str, default: bool = False) -> bool:
     if value in _FALSE:
         return False
     raise ParseError(f"'{text.strip()}' is not yes or no")
+
+
+# A patient's preferred language as a file may write it: the code, or its name in English or
+# in the language itself (docs/formats.md, patients.csv).
+_LANGUAGE_NAMES = {"english": "en", "spanish": "es", "español": "es", "espanol": "es"}
+
+
+def parse_language(text: str) -> str:
+    """en or es, their names (English, Spanish, español) in any case; blank gives English.
+    Anything else is kept as typed, for validate_patient to name."""
+    value = text.strip().lower()
+    if not value:
+        return DEFAULT_LANGUAGE
+    return _LANGUAGE_NAMES.get(value, value)
 
 
 def parse_list(text: str) -> tuple[str, ...]:
@@ -236,7 +251,7 @@ PATIENT_TEXT_LIMITS = {
 COVERAGE_TEXT_LIMITS = {"insured_last_name": 100, "insured_first_name": 100,
                         "secondary_member_id": 40}  # fmt: skip
 STAFF_TEXT_LIMITS = {"staff_id": 40, "name": 200, "credentials": 40}
-PRACTICE_TEXT_LIMITS = {"name": 200, "address": 400, "phone": 40}
+PRACTICE_TEXT_LIMITS = {"name": 200, "address": 400, "phone": 40, "after_hours_phone": 40}
 # The practice's claim settings, sized as their columns (and the 837P elements they fill).
 PRACTICE_CLAIM_TEXT_LIMITS = {
     "street": 200, "city": 100, "zip": 10, "submitter_id": 80, "submitter_name": 60,
@@ -496,6 +511,14 @@ def validate_patient(record: PatientRecord, today: dt.date) -> list[FieldError]:
                 f"{', '.join(PREFERRED_CALL_TIMES)} or leave it blank",
             )
         )
+    if record.preferred_language not in LANGUAGES:
+        errors.append(
+            FieldError(
+                "preferred_language",
+                f"'{record.preferred_language}' is not a language ccmdesk prints; use "
+                f"{' or '.join(LANGUAGES)} (English or Spanish), or leave it blank for English",
+            )
+        )
     return errors
 
 
@@ -607,6 +630,7 @@ def patient_from_text(
         mobile_phone=text("mobile_phone"),
         other_phone=text("other_phone"),
         preferred_call_time=text("preferred_call_time").lower(),
+        preferred_language=parse_language(raw.get("preferred_language", "")),
     )
     if record.consent_date is not None and not record.consent_practitioner:
         # Consent is given for a practitioner; by default the one billing at the time, and it
@@ -650,6 +674,7 @@ def practice_from_text(raw: Mapping[str, str]) -> tuple[PracticeRecord, list[Fie
         name=text("name"),
         address=text("address"),
         phone=text("phone"),
+        after_hours_phone=text("after_hours_phone"),
         group_npi=normalize_npi(raw.get("group_npi", "")),
         tin=normalize_tin(raw.get("tin", "")),
         timezone=text("timezone"),

@@ -752,6 +752,7 @@ def read_practice(session: Session) -> dict[str, dict[str, Any]]:
             "name": practice.name,
             "address": practice.address,
             "phone": practice.phone,
+            "after_hours_phone": practice.after_hours_phone,
             "group_npi": practice.group_npi or "",
             "tin": practice.tin,
             "timezone": practice.timezone,

@@ -3,25 +3,57 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from ccmdesk.db import Database
-from ccmdesk.models import Enrollment, Patient, Staff
+from ccmdesk.models import (
+    CarePlanCopy,
+    CarePlanTemplate,
+    CarePlanVersion,
+    Enrollment,
+    Patient,
+    Staff,
+)
+from ccmdesk.rules.care_plan import (
+    DEFAULT_LANGUAGE,
+    TEXT_ELEMENTS,
+    ConditionTemplate,
+    PlanContent,
+    changes,
+    prefill,
+    templates_for,
+)
 from ccmdesk.rules.catalog import PREFERRED_CALL_TIMES
 from ccmdesk.rules.programs import PROGRAM_COLUMNS
-from ccmdesk.rules.records import CALL_COLUMNS, PATIENT_COLUMNS, STAFF_COLUMNS, PracticeRecord
+from ccmdesk.rules.records import (
+    CALL_COLUMNS,
+    LANGUAGE_COLUMN,
+    PATIENT_COLUMNS,
+    STAFF_COLUMNS,
+    PracticeRecord,
+)
 from ccmdesk.rules.validation import luhn_check_digit
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase
+from ccmdesk.services.base import ServiceBase, practice_zone
 from ccmdesk.services.calls import CallService, add_callback
+from ccmdesk.services.care_plans import (
+    ATTESTATION,
+    digest,
+    document_of,
+    problem_list,
+    template_of,
+)
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.enrolment import EnrolmentService
 from ccmdesk.services.errors import ServiceError
@@ -37,6 +69,7 @@ DEMO_PRACTICE = PracticeRecord(
     name="Riverbend Family Medicine",
     address="120 Harbor Street, Suite 4, Portland, ME 04101",
     phone="(207) 555-0142",
+    after_hours_phone="(207) 555-0199",
     group_npi="1245319599",
     tin="12-3456789".replace("-", ""),
     timezone=DEMO_ZONE,
@@ -82,6 +115,7 @@ FIRST_NAMES = (
     "Stanley", "Mildred", "Chester", "Aurelio", "Gladys", "Bernard", "Thérèse", "Howard",
     "Agnes", "Vernon", "Yolanda", "Kwame", "Fatima", "José", "Hyun-woo", "Mei", "Olúwasẹ́gun",
 )  # fmt: skip
+SPANISH_NAMES = frozenset({"Castillo", "Gonzalez", "Quintero", "Vasquez", "Núñez", "Hernández"})
 STREETS = ("Maple Ave", "Ocean View Rd", "Cumberland St", "Fore St", "Elm Ct", "Brighton Ave")
 CITIES = (("Portland", "04101"), ("South Portland", "04106"), ("Westbrook", "04092"),
           ("Falmouth", "04105"), ("Scarborough", "04074"))  # fmt: skip
@@ -279,6 +313,10 @@ def build_demo(now: dt.datetime, seed: int = SEED, patients: int = 200) -> DemoF
             other_phone=f"(207) 555-{6000 + index}" if index % 11 == 4 else "",
             preferred_call_time=times[index % len(times)],
         )
+        # About half the patients with a Spanish family name read Spanish: their care plan
+        # copy is printed in Spanish (docs/care-plan-templates.md).
+        spanish = patient_rows[-1]["last_name"] in SPANISH_NAMES and index % 2 == 0
+        patient_rows[-1][LANGUAGE_COLUMN] = "es" if spanish else "en"
         if payer_type == "medicare" and index % 6 == 4:
             # Some Medicare patients have a Medigap plan that takes the coinsurance.
             patient_rows[-1].update(secondary_payer="aarp-medigap",
@@ -342,7 +380,7 @@ def build_demo(now: dt.datetime, seed: int = SEED, patients: int = 200) -> DemoF
     payer_rows = [dict(zip(PAYER_FILE_COLUMNS, payer, strict=True)) for payer in DEMO_PAYERS]
     patient_columns = (
         *PATIENT_COLUMNS, "secondary_payer", "secondary_member_id", *PROGRAM_COLUMNS,
-        "last_visit_date", "initiating_visit_g0506", *CALL_COLUMNS,
+        "last_visit_date", "initiating_visit_g0506", *CALL_COLUMNS, LANGUAGE_COLUMN,
     )  # fmt: skip
     return DemoFiles((
         ("staff.csv", _csv(STAFF_COLUMNS, staff_rows)),
@@ -481,6 +519,189 @@ DEMO_CALLS: tuple[
      (140, "sched-nowak", "Offer a time next week")),
 )  # fmt: skip
 
+# The demo's care plans (docs/care-plan-templates.md). Most enrolled patients have a plan written
+# by their care manager from the templates matching their conditions, signed by their billing
+# practitioner on their care plan date and revised at each review since, the newest version
+# given to them. By the patient's place among the enrolled (so the draws stay put): a few keep
+# only the date of a plan kept elsewhere, a few were never given the newest copy, a few are past
+# their review date, a few have a newer draft waiting to be signed.
+PLAN_SEED = SEED + 20
+PLAN_EXTERNAL, PLAN_DUE, PLAN_NOT_GIVEN, PLAN_DRAFT = (10, 3), (17, 5), (9, 2), (13, 6)
+PLAN_OUTCOMES = (
+    "Stable with monthly care management; prognosis good if the goals below are kept.",
+    "Slowly progressive; the aim is to keep the patient at home and out of the hospital.",
+    "Fair: symptoms controlled most weeks; one emergency visit in the past year.",
+)
+PLAN_MEDICATIONS = (
+    "Medication list reconciled at each monthly call and after every hospital or specialist "
+    "visit. Patient fills a weekly pill organizer; daughter checks it on Sundays."
+)
+PLAN_COMMUNITY = (
+    "Meals on Wheels referral; Area Agency on Aging for transport to appointments.",
+    "Senior center exercise class twice a week; pharmacy delivers refills.",
+    "Caregiver support group for the spouse; home-safety check by the fire department.",
+)
+PLAN_COORDINATION = (
+    "Specialists' notes reviewed when they arrive; the care manager sends the plan to the "
+    "cardiology and endocrinology offices after each revision."
+)
+PLAN_FALLBACK = {  # for conditions no template matches
+    "goals": "Keep every scheduled visit; no emergency visit for the chronic conditions.",
+    "symptoms": "New or worse symptoms: call the office the same day.",
+    "interventions": "Care manager: monthly call. Billing practitioner: review at each visit.",
+}
+PLAN_COPY_METHODS = ("in_person", "mail", "portal")
+
+
+def plan_versions(
+    rng: random.Random, first: dt.date, today: dt.date
+) -> list[tuple[dt.date, dt.date]]:
+    """(signed on, review on) of each version of a plan first signed on `first`: revised a few
+    days before each review date, until the review date is past the month's end."""
+    versions = [(first, first + dt.timedelta(days=rng.randint(182, 365)))]
+    while versions[-1][1] <= today + dt.timedelta(days=31):
+        signed = versions[-1][1] - dt.timedelta(days=rng.randint(0, 20))
+        if signed >= today:
+            break
+        versions.append((signed, signed + dt.timedelta(days=rng.randint(182, 365))))
+    return versions
+
+
+@dataclass(frozen=True)
+class _PlanStep:
+    """One step of a demo care plan, written as CarePlanService writes it: a version saved
+    (`content`), signed, or its copy given (`given_on`, `method`)."""
+
+    at: dt.datetime
+    kind: str  # save, sign or give
+    patient: Patient
+    number: int
+    actor: str  # a staff_id
+    content: PlanContent | None = None
+    before: PlanContent | None = None
+    given_on: dt.date | None = None
+    method: str = ""
+
+    def write(
+        self,
+        session: Session,
+        people: Mapping[str, Actor],
+        versions: dict[tuple[int, int], CarePlanVersion],
+        zone: dt.tzinfo,
+    ) -> None:
+        patient, actor = self.patient, people[self.actor]
+        key = f"{patient.mrn} v{self.number}"
+        after: dict[str, Any]
+        before: dict[str, Any] | None = None
+        if self.kind == "save":
+            assert self.content is not None
+            version = CarePlanVersion(
+                patient_id=patient.id, number=self.number,
+                **{name: getattr(self.content, name) for name in TEXT_ELEMENTS},
+                review_on=self.content.review_on, saved_at=self.at, saved_by=actor.key,
+            )  # fmt: skip
+            session.add(version)
+            session.flush()
+            versions[(patient.id, self.number)] = version
+            changed = changes(self.before, self.content)
+            if self.before is not None:
+                before = {c.key: c.before for c in changed}
+            action, after = "care_plan.save", {c.key: c.after for c in changed}
+        elif self.kind == "sign":
+            version = versions[(patient.id, self.number)]
+            document = document_of(patient, version)
+            version.signed_at = self.at
+            version.signed_by_id = patient.billing_practitioner_id
+            version.signed_on = self.at.astimezone(zone).date()
+            version.attestation = ATTESTATION
+            version.document = audit.canonical_json(document) or ""
+            version.document_hash = digest(document)
+            action = "care_plan.sign"
+            after = {
+                "attestation": ATTESTATION,
+                "document_sha256": version.document_hash,
+                "signed_on": version.signed_on.isoformat(),
+            }
+        else:
+            assert self.given_on is not None
+            version = versions[(patient.id, self.number)]
+            language = patient.preferred_language or DEFAULT_LANGUAGE
+            session.add(CarePlanCopy(
+                version_id=version.id, given_on=self.given_on, method=self.method,
+                language=language, note="", recorded_at=self.at, recorded_by=actor.key,
+            ))  # fmt: skip
+            action = "care_plan.give"
+            after = {"given_on": self.given_on.isoformat(), "method": self.method,
+                     "language": language, "note": ""}  # fmt: skip
+        audit.record(session, at=self.at, actor=actor, action=action, entity="care_plan",
+                     entity_key=key, before=before, after=after,
+                     patient_id=patient.id)  # fmt: skip
+
+
+def _plan_steps(
+    rng: random.Random,
+    k: int,
+    patient: Patient,
+    templates: Sequence[ConditionTemplate],
+    keys: Mapping[int, str],
+    today: dt.date,
+    at: Callable[[dt.date, int, int], dt.datetime],
+) -> list[_PlanStep]:
+    """The steps of the `k`th enrolled patient's care plan (none: a plan kept elsewhere)."""
+    conditions = [c.code for c in patient.conditions]
+    first = patient.enrollment.care_plan_date if patient.enrollment else None
+    doctor = keys.get(patient.billing_practitioner_id or 0)
+    if k % PLAN_EXTERNAL[0] == PLAN_EXTERNAL[1] or not conditions or doctor is None:
+        return []
+    if first is None or first >= today:
+        return []
+    nurse = keys.get(patient.care_manager_id or 0, "rn-lee")
+    versions = plan_versions(rng, first, today)
+    due = k % PLAN_DUE[0] == PLAN_DUE[1]
+    if due and len(versions) > 1:
+        versions.pop()  # the review came and went without a revision
+    content = prefill(PlanContent(), templates_for(conditions, templates), problem_list(conditions))
+    content = dataclasses.replace(
+        content,
+        goals=content.goals or PLAN_FALLBACK["goals"],
+        symptoms=content.symptoms or PLAN_FALLBACK["symptoms"],
+        interventions=content.interventions or PLAN_FALLBACK["interventions"],
+        outcomes=PLAN_OUTCOMES[k % len(PLAN_OUTCOMES)],
+        medications=PLAN_MEDICATIONS,
+        community=PLAN_COMMUNITY[k % len(PLAN_COMMUNITY)],
+        coordination=PLAN_COORDINATION,
+    ).cleaned()
+    steps: list[_PlanStep] = []
+    before: PlanContent | None = None
+    for number, (signed, review) in enumerate(versions, start=1):
+        if number > 1:
+            outcome = PLAN_OUTCOMES[(k + number) % len(PLAN_OUTCOMES)]
+            content = dataclasses.replace(
+                content,
+                outcomes=f"Reviewed with the patient on {signed.isoformat()}: {outcome}",
+            )
+        content = dataclasses.replace(content, review_on=review)
+        steps.append(_PlanStep(at(signed, 9, 40), "save", patient, number, nurse, content, before))
+        steps.append(_PlanStep(at(signed, 16, 20), "sign", patient, number, doctor))
+        before = content
+    number, signed = len(versions), versions[-1][0]
+    if k % PLAN_NOT_GIVEN[0] != PLAN_NOT_GIVEN[1]:
+        given = min(signed + dt.timedelta(days=rng.randint(0, 7)), today)
+        method = PLAN_COPY_METHODS[k % len(PLAN_COPY_METHODS)]
+        steps.append(_PlanStep(at(given, 11, 5), "give", patient, number, nurse,
+                               given_on=given, method=method))  # fmt: skip
+    if k % PLAN_DRAFT[0] == PLAN_DRAFT[1] and not due:
+        draft = dataclasses.replace(
+            content,
+            medications=PLAN_MEDICATIONS + " New: lisinopril 10 mg daily since the last visit; "
+            "to be reviewed with the practitioner.",
+        )
+        day = today - dt.timedelta(days=rng.randint(1, 6))
+        steps.append(_PlanStep(at(day, 10, 15), "save", patient, number + 1, nurse, draft,
+                               content))  # fmt: skip
+    return steps
+
+
 # Every demo person signs in with this (the sign-in screen says so after a demo is made).
 DEMO_PASSWORD = "ccmdesk-demo"
 
@@ -517,6 +738,7 @@ class DemoService(ServiceBase):
         self._attest_apcm()
         self._enrolment_history()
         self._add_calls()
+        self._care_plans()
         if self._hash_password is not None:
             self._set_demo_passwords(actor)
         return summary
@@ -553,6 +775,44 @@ class DemoService(ServiceBase):
                 staff = session.scalars(select(Staff.id).where(Staff.staff_id == assignee)).first()
                 due = now + dt.timedelta(hours=hours)
                 add_callback(session, people["rn-lee"], patient, mrn, due, staff, note, now)
+
+    def _care_plans(self) -> None:
+        """Care plans written, signed, revised and given (see PLAN_SEED). Written in one
+        transaction, as the care plan service writes each step (the same rows, the same audit
+        events at the time the step happened, in time order): through the service it took
+        a thousand transactions, seconds the demo would add to every test that makes it."""
+        rng = random.Random(PLAN_SEED)
+        now = self._now().replace(microsecond=0)
+        people = {key: Actor(key, name, role) for key, name, role, *_ in DEMO_STAFF}
+        with self._db.session() as session:
+            zone = practice_zone(session)
+            today = self._today(session)
+            keys = {i: key for i, key in session.execute(select(Staff.id, Staff.staff_id))}
+            templates = [
+                template_of(row)
+                for row in session.scalars(
+                    select(CarePlanTemplate).order_by(CarePlanTemplate.position)
+                )
+            ]
+            patients = session.scalars(
+                select(Patient)
+                .join(Enrollment, Enrollment.patient_id == Patient.id)
+                .where(Enrollment.consent_date.is_not(None),
+                       Enrollment.care_plan_date.is_not(None))
+                .options(selectinload(Patient.conditions), selectinload(Patient.enrollment))
+                .order_by(Patient.mrn)
+            ).all()  # fmt: skip
+
+            def at(day: dt.date, hour: int, minute: int) -> dt.datetime:
+                return min(dt.datetime.combine(day, dt.time(hour, minute), zone), now)
+
+            steps: list[_PlanStep] = []
+            for k, patient in enumerate(patients):
+                steps += _plan_steps(rng, k, patient, templates, keys, today, at)
+            steps.sort(key=lambda step: step.at)
+            versions: dict[tuple[int, int], CarePlanVersion] = {}
+            for step in steps:
+                step.write(session, people, versions, zone)
 
     def _attest_apcm(self) -> None:
         """The demo practitioner attests the APCM prerequisites in their own name, as a

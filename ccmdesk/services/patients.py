@@ -17,6 +17,7 @@ from ccmdesk.rules.records import (
     CALL_COLUMNS,
     CANNOT_PAY,
     KEPT_COLUMNS,
+    LANGUAGE_COLUMN,
     PATIENT_FILE_COLUMNS,
     FieldError,
     PatientRecord,
@@ -204,6 +205,7 @@ def patient_record(
         mobile_phone=patient.mobile_phone,
         other_phone=patient.other_phone,
         preferred_call_time=patient.preferred_call_time,
+        preferred_language=patient.preferred_language,
     )
 
 
@@ -224,6 +226,7 @@ def apply_patient(
     patient.mobile_phone = record.mobile_phone
     patient.other_phone = record.other_phone
     patient.preferred_call_time = record.preferred_call_time
+    patient.preferred_language = record.preferred_language
     patient.address = record.address
     patient.city = record.city
     patient.state = record.state
@@ -264,6 +267,7 @@ def kept_text(
     last_visit: dt.date | None,
     g0506: bool | None,
     calls: tuple[str, str, str] = ("", "", ""),
+    language: str = "en",
 ) -> dict[str, str]:
     """The stored values of the KEPT_COLUMNS as a file writes them; `calls` is the mobile
     and other phone and the preferred call time (CALL_COLUMNS)."""
@@ -272,13 +276,14 @@ def kept_text(
         "last_visit_date": last_visit.isoformat() if last_visit else "",
         "initiating_visit_g0506": "yes" if g0506 else "no",
         **dict(zip(CALL_COLUMNS, calls, strict=True)),
+        LANGUAGE_COLUMN: language,
     }
 
 
 def kept_columns(raw: Mapping[str, str], stored: Mapping[str, str] | None) -> dict[str, str]:
-    """`raw` with cannot_pay, last_visit_date, initiating_visit_g0506 and the call columns
-    filled from the stored patient (kept_text) where it leaves them out: a patients.csv or an
-    editor without them keeps what is on file."""
+    """`raw` with cannot_pay, last_visit_date, initiating_visit_g0506, the call columns and
+    the preferred language filled from the stored patient (kept_text) where it leaves them
+    out: a patients.csv or an editor without them keeps what is on file."""
     if stored is None:
         return dict(raw)
     return {**{k: v for k, v in stored.items() if k in KEPT_COLUMNS and k not in raw}, **raw}
@@ -290,14 +295,14 @@ def stored_kept(session: Session, mrns: Iterable[str]) -> dict[str, dict[str, st
         select(
             Patient.mrn, Patient.cannot_pay, Patient.last_visit_date,
             Enrollment.initiating_visit_g0506, Patient.mobile_phone, Patient.other_phone,
-            Patient.preferred_call_time,
+            Patient.preferred_call_time, Patient.preferred_language,
         )
         .outerjoin(Enrollment, Enrollment.patient_id == Patient.id)
         .where(Patient.mrn.in_(sorted(set(mrns))))
     )  # fmt: skip
     return {
-        mrn: kept_text(flag, visit, g0506, (mobile, other, preferred))
-        for mrn, flag, visit, g0506, mobile, other, preferred in session.execute(query)
+        mrn: kept_text(flag, visit, g0506, (mobile, other, preferred), language)
+        for mrn, flag, visit, g0506, mobile, other, preferred, language in session.execute(query)
     }
 
 
@@ -415,6 +420,7 @@ class PatientService(ServiceBase):
             stored_text = kept_text(
                 now.cannot_pay, now.last_visit_date, now.initiating_visit_g0506,
                 (now.mobile_phone, now.other_phone, now.preferred_call_time),
+                now.preferred_language,
             )  # fmt: skip
             raw = kept_columns(raw, stored_text)
         record, errors = patient_from_text(raw, self._today(session))

@@ -58,6 +58,7 @@ def _record(practice: Practice) -> PracticeRecord:
         name=practice.name,
         address=practice.address,
         phone=practice.phone,
+        after_hours_phone=practice.after_hours_phone,
         group_npi=practice.group_npi or "",
         tin=practice.tin,
         timezone=practice.timezone,
@@ -71,6 +72,7 @@ def _apply(practice: Practice, record: PracticeRecord) -> None:
     practice.name = record.name
     practice.address = record.address
     practice.phone = record.phone
+    practice.after_hours_phone = record.after_hours_phone
     practice.group_npi = record.group_npi or None
     practice.tin = record.tin
     practice.timezone = record.timezone

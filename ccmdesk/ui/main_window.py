@@ -38,6 +38,7 @@ from ccmdesk.services import (
     allowed,
 )
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
+from ccmdesk.ui.care_plan_templates import CarePlanTemplatesDialog
 from ccmdesk.ui.controllers.importing import ImportController
 from ccmdesk.ui.controllers.locking import LockController
 from ccmdesk.ui.forms import plain, show_info
@@ -315,6 +316,13 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def care_plan_templates(self) -> QDialog:
+        """The practice's care plan templates and patient-copy words."""
+        dialog = CarePlanTemplatesDialog(self, self.services, self._actor)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
     # --- menus -------------------------------------------------------------------------------
 
     def _build_menus(self) -> None:
@@ -334,6 +342,8 @@ class MainWindow(QMainWindow):
         self.pin_action.triggered.connect(self.change_pin)
         self.my_reminders_action = QAction("My &reminders…", self)
         self.my_reminders_action.triggered.connect(self.my_reminders)
+        self.templates_action = QAction("Care plan &templates…", self)
+        self.templates_action.triggered.connect(self.care_plan_templates)
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -345,6 +355,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.password_action)
         file_menu.addAction(self.pin_action)
         file_menu.addAction(self.my_reminders_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.templates_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         timer_menu = self.menuBar().addMenu("&Stopwatch")
@@ -429,6 +441,7 @@ class MainWindow(QMainWindow):
         for row, spec in enumerate(PAGES):
             self.nav.setRowHidden(row, not self.page_allowed(spec.name))
         self.import_action.setVisible(allowed(actor, Permission.IMPORT_DATA))
+        self.templates_action.setVisible(allowed(actor, Permission.MANAGE_CARE_PLAN_TEMPLATES))
         self._patients_page().apply_permissions()
         if not self.page_allowed(self.current_page()):
             self.show_page(PATIENTS)

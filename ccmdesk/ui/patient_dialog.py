@@ -25,11 +25,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ccmdesk.rules.care_plan import LANGUAGES
 from ccmdesk.rules.catalog import DECLINE_REASONS, PREFERRED_CALL_TIMES
 from ccmdesk.rules.payers import PayerRecord
 from ccmdesk.rules.records import (
     CALL_COLUMNS,
     COVERAGE_COLUMNS,
+    LANGUAGE_COLUMN,
     NEW_PAYER_COLUMNS,
     OLD_PAYER_COLUMNS,
     PATIENT_COLUMNS,
@@ -62,6 +64,7 @@ LABELS: dict[str, str] = {
     "mobile_phone": "Mobile phone",
     "other_phone": "Other phone",
     "preferred_call_time": "Best time to call",
+    "preferred_language": "Preferred language",
     "address": "Address",
     "city": "City",
     "state": "State",
@@ -85,8 +88,14 @@ LABELS: dict[str, str] = {
     "initiating_visit_date": "Initiating visit",
     "initiating_visit_g0506": "G0506",
     "last_visit_date": "Last visit",
-    "care_plan_date": "Care plan date",
+    "care_plan_date": "Care plan kept elsewhere (date)",
 }
+# The external plan's date only counts while no plan is signed in ccmdesk (docs/billing-rules.md,
+# "Care plan").
+CARE_PLAN_DATE_TIP = (
+    "The date of a care plan the practice keeps outside ccmdesk. A care plan signed in "
+    "ccmdesk wins over this date."
+)
 SEXES = (
     ("", "—"),
     ("F", "F (female)"),
@@ -118,6 +127,7 @@ EDITOR_FIELDS = (
     + COVERAGE_COLUMNS
     + VISIT_COLUMNS
     + CALL_COLUMNS
+    + (LANGUAGE_COLUMN,)
 )
 CONSENT_METHODS = (("", "—"), ("verbal", "Verbal"), ("written", "Written"))
 TEXT_FIELDS = (
@@ -247,6 +257,7 @@ class PatientDialog(QDialog):
         self.secondary_payer = self._payer_combo()
         self.signature_on_file = self._combo(SIGNATURES)
         self.preferred_call_time = self._combo(CALL_TIMES)
+        self.preferred_language = self._combo(tuple(LANGUAGES.items()))
         self.consent_method = self._combo(CONSENT_METHODS)
         self.qmb = QCheckBox("Qualified Medicare beneficiary (no cost sharing)")
         self.g0506 = QCheckBox(G0506_TEXT)
@@ -277,6 +288,7 @@ class PatientDialog(QDialog):
             secondary_payer=self.secondary_payer,
             signature_on_file=self.signature_on_file,
             preferred_call_time=self.preferred_call_time,
+            preferred_language=self.preferred_language,
             consent_method=self.consent_method,
             qmb=self.qmb,
             initiating_visit_g0506=self.g0506,
@@ -297,6 +309,7 @@ class PatientDialog(QDialog):
                 "mobile_phone",
                 "other_phone",
                 "preferred_call_time",
+                "preferred_language",
                 "address",
                 "city",
                 "state",
@@ -328,6 +341,8 @@ class PatientDialog(QDialog):
         }
         self.form_labels: dict[str, QLabel] = {}
         boxes = {title: self._group(title, names) for title, names in groups.items()}
+        self.inputs["care_plan_date"].setToolTip(CARE_PLAN_DATE_TIP)
+        self.form_labels["care_plan_date"].setToolTip(CARE_PLAN_DATE_TIP)
         self.primary_payer.currentIndexChanged.connect(self._coverage_changed)
         self.relationship.currentIndexChanged.connect(self._coverage_changed)
         self.secondary_payer.currentIndexChanged.connect(self._coverage_changed)
@@ -466,6 +481,7 @@ class PatientDialog(QDialog):
             self._line(name).setText(value.isoformat() if value else "")
         self.sex.set_value(record.sex)
         self.preferred_call_time.set_value(record.preferred_call_time)
+        self.preferred_language.set_value(record.preferred_language)
         self._load_coverage(record)
         self.consent_method.set_value(record.consent_method)
         self.qmb.setChecked(record.qmb)
@@ -555,6 +571,7 @@ class PatientDialog(QDialog):
             secondary_payer=self.secondary_payer.value(),
             signature_on_file=self.signature_on_file.value(),
             preferred_call_time=self.preferred_call_time.value(),
+            preferred_language=self.preferred_language.value(),
             consent_method=self.consent_method.value(),
             qmb="yes" if self.qmb.isChecked() else "no",
             billing_practitioner=self.billing_practitioner.value(),

@@ -23,9 +23,11 @@ from ccmdesk.rules.validation import (
     parse_bool,
     parse_date,
     parse_instant,
+    parse_language,
     parse_month,
     patient_from_text,
     practice_from_text,
+    practice_to_text,
     reason_error,
     staff_from_text,
     validate_practice,
@@ -265,6 +267,42 @@ def test_practice_rules() -> None:
     assert set(fields(validate_practice(bad))) == {"name", "group_npi", "tin", "timezone", "pos"}
     record, errors = practice_from_text({"name": "P", "tin": "12-3456789", "timezone": "UTC"})
     assert record.tin == "123456789" and record.place_of_service == "11" and errors == []
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("", "en"), ("  ", "en"), ("en", "en"), ("ES", "es"), ("English", "en"),
+     ("spanish", "es"), ("Español", "es"), ("ESPANOL", "es")],
+)  # fmt: skip
+def test_a_preferred_language_is_read_by_code_or_name(text: str, code: str) -> None:
+    """docs/formats.md, patients.csv preferred_language: blank is English."""
+    assert parse_language(text) == code
+    record, errors = patient_from_text(patient_text(preferred_language=text), TODAY)
+    assert (record.preferred_language, errors) == (code, [])
+
+
+def test_a_language_ccmdesk_does_not_print_is_refused_by_name() -> None:
+    record, errors = patient_from_text(patient_text(preferred_language="Français"), TODAY)
+    assert record.preferred_language == "français"
+    assert fields(errors) == {
+        "preferred_language": "'français' is not a language ccmdesk prints; use en or es "
+        "(English or Spanish), or leave it blank for English"
+    }
+    record, errors = patient_from_text(patient_text(), TODAY)  # a file without the column
+    assert (record.preferred_language, errors) == ("en", [])
+
+
+def test_the_after_hours_phone_is_read_and_held_to_the_phone_limit() -> None:
+    record, errors = practice_from_text({"name": "P", "after_hours_phone": " 207-555-0199 ",
+                                         "timezone": "UTC"})  # fmt: skip
+    assert (record.after_hours_phone, errors) == ("207-555-0199", [])
+    assert practice_to_text(record)["after_hours_phone"] == "207-555-0199"
+    long = dataclasses.replace(record, after_hours_phone="5" * 41)
+    assert fields(validate_practice(long)) == {
+        "after_hours_phone": "is 41 characters long; at most 40"
+    }
+    broken = dataclasses.replace(record, after_hours_phone="207\n555")
+    assert "line breaks" in fields(validate_practice(broken))["after_hours_phone"]
 
 
 # --- the practice's claim settings (docs/payers.md) -------------------------------------------

@@ -190,3 +190,43 @@ def test_the_demo_bills_every_program_and_shows_where_another_pays_more(
         okafor = session.scalars(select(Staff.id).where(Staff.staff_id == "dr-okafor")).one()
     assert attested == okafor
     assert actions["patient.program"] == 2 and actions["practice.apcm_attest"] == 1
+
+
+def test_the_demo_has_believable_care_plans(services: Services) -> None:
+    """Most enrolled patients have a signed plan given to them; a few keep only a plan kept
+    elsewhere, were never given the newest copy, are past review or have a draft waiting
+    (services/demo.py, PLAN_SEED). The rows read as the care plan service reads them."""
+    services.demo.create(CLI)
+    doctor = Actor("dr-okafor", "Adaeze Okafor", "practitioner")
+    enrolled = [r for r in rows("patients.csv") if r["consent_date"] and r["care_plan_date"]]
+    plans = [services.care_plans.plan(doctor, r["mrn"]) for r in enrolled]
+    in_app = [p for p in plans if p.signed is not None]
+    external = [p for p in plans if not p.versions]
+    assert len(in_app) > 0.8 * len(plans) and 10 <= len(external) < 0.15 * len(plans)
+    assert all(p.external_date is not None for p in external)
+    assert all(p.in_force is not None for p in plans)
+    first = {r["mrn"]: dt.date.fromisoformat(r["care_plan_date"]) for r in enrolled}
+    for plan in in_app:
+        assert plan.versions[0].signed_on == first[plan.mrn]  # the old care plan date
+        for version in plan.versions:
+            if version.signed:
+                _, sha = services.care_plans.document(doctor, plan.mrn, version.number)
+                assert sha == version.document_hash
+                assert version.content.review_on is not None
+                assert version.content.review_on - version.signed_on >= dt.timedelta(days=182)
+                assert not version.missing
+    today = NOW.date()
+    due = [p for p in in_app if p.signed.content.review_on < today]
+    not_given = [p for p in in_app if not p.signed.given]
+    drafts = [p for p in in_app if not p.latest.signed]
+    revised = [p for p in in_app if p.signed.number > 1]
+    for group in (due, not_given, drafts):
+        assert 3 <= len(group) <= 0.15 * len(in_app)
+    assert len(revised) > 0.3 * len(in_app)
+    copies = [c for p in in_app for v in p.versions for c in v.copies]
+    assert {c.method for c in copies} == {"in_person", "mail", "portal"}
+    spanish = [p for p in in_app if p.preferred_language == "es"]
+    assert spanish and all(c.language == "es" for p in spanish for c in p.signed.copies)
+    assert 3 <= sum(c.language == "es" for c in copies) < len(copies) / 4
+    admin = Actor("admin-patel", "Priya Patel", "admin")
+    assert services.audit.verify(admin).ok and services.audit.deep_check(admin).ok

@@ -92,6 +92,7 @@ RULES = [
     ("patients", "mobile_phone", "5" * 41, "at most 40"),
     ("patients", "other_phone", "207\n555", "line breaks"),
     ("patients", "preferred_call_time", "noon", "not a time to call"),
+    ("patients", "preferred_language", "fr", "not a language ccmdesk prints"),
     ("patients", "program", "bhi", "not a program"),
     ("patients", "program_from", "2026-03", "is set but program is empty"),
     ("patients", "focus_condition", "I10", "is set but program is empty"),
@@ -200,3 +201,20 @@ def test_the_call_columns_are_kept_when_left_out_and_cleared_when_blank(
     record = services.patients.get(CLI, "1001")
     assert (record.mobile_phone, record.other_phone, record.preferred_call_time) == (
         "", "207-555-0177", "")  # fmt: skip
+
+
+def test_the_preferred_language_is_kept_when_left_out_and_english_when_blank(
+    services: Services, tmp_path: Path
+) -> None:
+    """preferred_language is optional (docs/formats.md): en, es or their names."""
+    staff = write(tmp_path, "staff", GOOD["staff"])
+    spanish = dict(GOOD["patients"][0], preferred_language="Español")
+    services.imports.import_paths(CLI, [staff, write(tmp_path, "patients", [spanish])])
+    assert services.patients.get(CLI, "1001").preferred_language == "es"
+    without = dict(GOOD["patients"][0], city="Bangor")  # no language column: kept
+    services.imports.import_paths(CLI, [staff, write(tmp_path, "patients", [without])])
+    record = services.patients.get(CLI, "1001")
+    assert (record.city, record.preferred_language) == ("Bangor", "es")
+    blank = dict(spanish, preferred_language="")
+    services.imports.import_paths(CLI, [staff, write(tmp_path, "patients", [blank])])
+    assert services.patients.get(CLI, "1001").preferred_language == "en"

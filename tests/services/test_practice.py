@@ -167,3 +167,23 @@ def test_an_administrator_withdraws_the_attestation(staffed: Services, db: Datab
     assert staffed.practice.apcm_attestation() is None
     staffed.practice.withdraw_apcm(ADMIN)  # none to withdraw: nothing happens
     assert [a for a, *_ in _apcm_events(db)] == ["practice.apcm_attest", "practice.apcm_withdraw"]
+
+
+def test_the_after_hours_phone_is_saved_read_back_and_audited(
+    staffed: Services, db: Database, practice: PracticeRecord
+) -> None:
+    """Printed on the care plan's patient copy (docs/care-plan-templates.md)."""
+    assert practice.after_hours_phone == ""
+    staffed.practice.save(ADMIN, dataclasses.replace(practice, after_hours_phone="207-555-0199"))
+    saved = staffed.practice.get()
+    assert saved is not None and saved.after_hours_phone == "207-555-0199"
+    with db.read() as session:
+        assert session.scalars(select(Practice.after_hours_phone)).one() == "207-555-0199"
+    event = _events(db)[-1]
+    before, after = json.loads(event.before), json.loads(event.after)
+    assert (before["after_hours_phone"], after["after_hours_phone"]) == ("", "207-555-0199")
+    with pytest.raises(ValidationFailed) as refused:
+        staffed.practice.save(ADMIN, dataclasses.replace(practice, after_hours_phone="5" * 41))
+    assert [(e.field, e.message) for e in refused.value.errors] == [
+        ("after_hours_phone", "is 41 characters long; at most 40")
+    ]

@@ -1043,7 +1043,9 @@ def copy_screens(out: Path, services: Services) -> None:
     services.care_plans.record_copy(nurse, row.mrn, version.number, today, "mail",
                                     note="Sent with the visit summary")  # fmt: skip
     dialog = PatientCopyDialog(None, services, nurse, row.mrn, version.number)
-    dialog.status.setText(f"Saved: /home/glee/Documents/care-plan-{row.mrn}-v1-es.pdf")
+    dialog.status.setText(
+        f"Saved: /home/glee/Documents/care-plan-{row.mrn}-v{version.number}-es.pdf"
+    )
     save(shown(dialog), out, "copy-patient-copy.png")
     record = RecordCopyDialog(today, today, "es", dialog)
     record.method.set_value("in_person")
@@ -1051,6 +1053,8 @@ def copy_screens(out: Path, services: Services) -> None:
     save(shown(record), out, "copy-record-given.png")
     record.close()
     dialog.close()
+
+
 def care_plan_patients(services: Services) -> tuple[str, str]:
     """Two of Dr. Okafor's patients whose conditions match two templates or more: one with
     diabetes and hypertension (the text written below is about them), and another."""
@@ -1129,6 +1133,27 @@ def care_plan_screens(out: Path, services: Services) -> None:
     editor.scroll_area.verticalScrollBar().setValue(0)
     save(editor, out, "care-plan-editor.png")
     editor.discard()
+
+
+def settings_care_plan_templates(out: Path, window: MainWindow, services: Services) -> None:
+    """The care plan templates dialog (issue #20), opened from Practice settings: a template
+    being edited, and the Spanish words of the patient copy."""
+    window.show_page(PRACTICE)
+    practice = window.pages[PRACTICE]
+    assert isinstance(practice, PracticePage)
+    dialog = practice.open_templates()
+    assert dialog is not None
+    shown(dialog, 1000, 660)
+    tab = dialog.templates
+    tab.list.setCurrentRow(2)  # heart failure
+    tab.texts["goals"].setPlainText(
+        tab.texts["goals"].toPlainText() + "\nWalk 10 minutes twice a day by the next review."
+    )
+    save(dialog, out, "care-plan-templates.png")
+    dialog.tabs.setCurrentWidget(dialog.words)
+    dialog.words.languages.setCurrentIndex(1)  # español
+    save(dialog, out, "care-plan-copy-words.png")
+    dialog.done(0)  # straight out, past the "close without saving?" question
 
 
 def main(out: Path) -> int:
@@ -1225,6 +1250,7 @@ def main(out: Path) -> int:
         practice.scroll_area.ensureWidgetVisible(practice.fees, 0, 0)
         bar.setValue(practice.fees.y() - 8)
         save(window, out, "practice-fees.png")
+        settings_care_plan_templates(out, window, services)
 
         bad = folder / "patients-march.csv"
         bad.write_text(BAD_PATIENTS, encoding="utf-8")

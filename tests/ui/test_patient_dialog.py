@@ -328,3 +328,32 @@ def test_the_numbers_and_best_time_are_loaded_and_saved(qtbot, services: Service
     again.preferred_call_time.set_value("")  # any time
     assert again.save()
     assert services.patients.get(nurse, "C300").preferred_call_time == ""
+
+
+def test_the_preferred_language_is_chosen_loaded_and_saved(
+    qtbot, services: Services, nurse
+) -> None:
+    """English by default; Spanish prints the care plan's patient copy in Spanish."""
+    dialog = new_dialog(qtbot, services, nurse)
+    combo = dialog.preferred_language
+    assert [combo.itemText(i) for i in range(combo.count())] == ["English", "Spanish (español)"]
+    assert dialog.form_labels["preferred_language"].text() == "Preferred language"
+    assert combo.value() == "en"
+    fill(dialog, **VALID_NEW, preferred_language="es")
+    assert dialog.save()
+    record = services.patients.get(nurse, "C300")
+    assert record.preferred_language == "es"
+    again = PatientDialog(services, nurse, services.staff.list(), record)
+    qtbot.addWidget(again)
+    assert again.preferred_language.value() == "es"
+    again.preferred_language.set_value("en")
+    assert again.save()
+    assert services.patients.get(nurse, "C300").preferred_language == "en"
+
+
+def test_the_care_plan_date_is_labelled_as_a_plan_kept_elsewhere(qtbot, services, nurse) -> None:
+    dialog = new_dialog(qtbot, services, nurse)
+    label = dialog.form_labels["care_plan_date"]
+    assert label.text() == "Care plan kept elsewhere (date)"
+    for widget in (label, dialog.inputs["care_plan_date"]):
+        assert "signed in ccmdesk wins" in widget.toolTip()

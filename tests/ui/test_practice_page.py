@@ -517,3 +517,22 @@ def test_a_reminder_settings_error_saves_nothing_else(page: PracticePage, servic
     assert page.status.text().startswith("Not saved: ")
     assert "the working day's end must be after the working day's start" in page.status.text()
     assert services.practice.stopwatch_settings() == StopwatchSettings()
+
+
+def test_the_after_hours_phone_sits_next_to_the_phone_and_is_saved(
+    page: PracticePage, services: Services
+) -> None:
+    page.show()
+    assert page.form.after_hours_phone.text() == ""
+    names = list(page.form.inputs)
+    assert names[names.index("phone") + 1] == "after_hours_phone"
+    page.form.after_hours_phone.setText("207-555-0199")
+    assert page.save() is True
+    practice = services.practice.get()
+    assert practice is not None and practice.after_hours_phone == "207-555-0199"
+    page.form.after_hours_phone.setText("207\n555")  # pasted with a line break
+    assert page.save() is False
+    assert (
+        "After-hours phone contains line breaks"
+        in page.form.errors.errors_shown()["after_hours_phone"]
+    )

@@ -50,6 +50,7 @@ from ccmdesk.services import Permission, ServiceError, ValidationFailed, allowed
 from ccmdesk.services.practice import ATTESTATION_LIMIT, AUTO_LOCK_RANGE
 from ccmdesk.ui.apcm import ApcmBox
 from ccmdesk.ui.backups import BackupsBox
+from ccmdesk.ui.care_plan_templates import CarePlanTemplatesDialog
 from ccmdesk.ui.fees import FeesBox
 from ccmdesk.ui.forms import (
     FieldErrorLabel,
@@ -82,6 +83,7 @@ LABELS = {
     "name": "Practice name",
     "address": "Address",
     "phone": "Phone",
+    "after_hours_phone": "After-hours phone",
     "group_npi": "Group NPI",
     "tin": "TIN",
     "timezone": "Time zone",
@@ -223,6 +225,9 @@ class PracticeFormWidget(QWidget):
         self.address = QLineEdit()
         self.address.setPlaceholderText("Street, suite, city, state ZIP")
         self.phone = QLineEdit()
+        # Printed on the care plan's patient copy: whom to call when the office is closed.
+        self.after_hours_phone = QLineEdit()
+        self.after_hours_phone.setPlaceholderText("optional: printed on the patient's care plan")
         for name, limit in PRACTICE_TEXT_LIMITS.items():
             editor = getattr(self, name)
             assert isinstance(editor, QLineEdit)
@@ -240,6 +245,7 @@ class PracticeFormWidget(QWidget):
             "name": self.name,
             "address": self.address,
             "phone": self.phone,
+            "after_hours_phone": self.after_hours_phone,
             "group_npi": self.group_npi,
             "tin": self.tin,
             "timezone": self.timezone,
@@ -271,6 +277,7 @@ class PracticeFormWidget(QWidget):
         self.name.setText(record.name)
         self.address.setText(record.address)
         self.phone.setText(record.phone)
+        self.after_hours_phone.setText(record.after_hours_phone)
         self.group_npi.setText(record.group_npi)
         self.tin.setText(record.tin)
         self.timezone.set_value(record.timezone)
@@ -283,6 +290,7 @@ class PracticeFormWidget(QWidget):
             "name": self.name.text(),
             "address": self.address.text(),
             "phone": self.phone.text(),
+            "after_hours_phone": self.after_hours_phone.text(),
             "group_npi": self.group_npi.text(),
             "tin": self.tin.text(),
             "timezone": self.timezone.value(),
@@ -630,6 +638,19 @@ class PracticePage(ServicesPage):
         sign_off = QVBoxLayout(self.attestation_box)
         sign_off.addWidget(attestation_hint)
         sign_off.addWidget(self.attestation)
+        self.care_plans_box = QGroupBox("Care plans")
+        self.templates_button = QPushButton("Care plan templates…")
+        self.templates_button.setObjectName("carePlanTemplates")
+        self.templates_button.clicked.connect(self.open_templates)
+        care_plans = QHBoxLayout(self.care_plans_box)
+        care_plans.addWidget(
+            hint_label(
+                "The condition templates a new care plan starts from, and the words on the "
+                "patient's copy in English and Spanish. Saved in their own window."
+            ),
+            1,
+        )
+        care_plans.addWidget(self.templates_button, 0, Qt.AlignmentFlag.AlignTop)
         self.auto_lock = QSpinBox()
         self.auto_lock.setObjectName("auto_lock_minutes")
         self.auto_lock.setRange(*AUTO_LOCK_RANGE)
@@ -680,6 +701,7 @@ class PracticePage(ServicesPage):
         self.save_row.setLayout(buttons)
         column.addWidget(self.save_row)
         column.addWidget(self.apcm)
+        column.addWidget(self.care_plans_box)
         column.addWidget(self.fees)
         column.addWidget(self.backups)
         column.addStretch(1)
@@ -761,13 +783,17 @@ class PracticePage(ServicesPage):
         super().showEvent(event)
 
     def _show_for_role(self) -> None:
-        """Administrators see every section; a practitioner only the APCM one."""
+        """Administrators see every section; a practitioner the APCM and care plan ones."""
         admin = allowed(self._actor(), Permission.MANAGE_PRACTICE)
         for part in (
             self.practice_box, *self.claims.boxes, self.stopwatch_box, self.attestation_box,
             self.security_box, self.reminders_box, self.save_row, self.fees, self.backups,
         ):  # fmt: skip
             part.setVisible(admin)
+        # Practitioners word the templates too (docs/care-plan-templates.md).
+        self.care_plans_box.setVisible(
+            allowed(self._actor(), Permission.MANAGE_CARE_PLAN_TEMPLATES)
+        )
 
     def refresh(self, changes: Changes) -> None:
         if touches(changes, PRACTICE):
@@ -778,6 +804,16 @@ class PracticePage(ServicesPage):
 
     def forget_person(self) -> None:
         """The practice's settings are nobody's own: nothing to forget."""
+
+    def open_templates(self) -> CarePlanTemplatesDialog | None:
+        try:
+            dialog = CarePlanTemplatesDialog(self, self._services, self._actor())
+        except Exception as error:
+            show_failure(self, error)
+            return None
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def load(self) -> None:
         try:
