@@ -24,7 +24,14 @@ def prepare(services: Services) -> None:
     """A practice, Dr. A and the nurse, and patient 1001 whose billing practitioner is Dr. A."""
     services.practice.save(
         CLI,
-        PracticeRecord("P", "1 Main St", "207-555-0100", "", "123456789", "America/New_York"),
+        PracticeRecord(
+            name="P",
+            address="1 Main St",
+            phone="207-555-0100",
+            group_npi="",
+            tin="123456789",
+            timezone="America/New_York",
+        ),
     )
     for record in (
         StaffRecord("dr-a", "Dr. A", "practitioner", "MD", VALID_NPIS[0]),

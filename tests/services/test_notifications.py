@@ -317,7 +317,14 @@ def test_several_processes_store_each_reminder_once_on_postgresql(
     services = Services(pg, clock=lambda: APRIL_8, hasher=FAST_HASHER)
     services.practice.save(
         CLI,
-        PracticeRecord("P", "1 Main St", "207-555-0100", "", "123456789", "America/New_York"),
+        PracticeRecord(
+            name="P",
+            address="1 Main St",
+            phone="207-555-0100",
+            group_npi="",
+            tin="123456789",
+            timezone="America/New_York",
+        ),
     )
     services.staff.save(CLI, StaffRecord("rn-lee", "Grace Lee", "clinical", "RN"), is_new=True)
     services.staff.save(
