@@ -47,7 +47,16 @@ VERSION_HEADERS = ("Version", "Saved", "Saved by", "Status", "Signed by")
 
 def in_force_parts(plan: CarePlan) -> list[tuple[str, bool]]:
     """The plan in force today as pieces of one line, each with whether it is a warning
-    (docs/care-plans.md, "The plan in force")."""
+    (docs/care-plans.md, "The plan in force"), and a newer draft when one waits to be signed."""
+    parts = _force_parts(plan)
+    latest = plan.latest
+    if latest is not None and not latest.signed and plan.in_force is not None:
+        # The physician opening the tab should see at once that a revision waits for them.
+        parts.append((f"version {latest.number} is a draft, not signed yet", False))
+    return parts
+
+
+def _force_parts(plan: CarePlan) -> list[tuple[str, bool]]:
     force = plan.in_force
     if force is None:
         return [("No care plan yet" if not plan.versions else "No signed care plan yet", True)]

@@ -352,3 +352,16 @@ def test_the_patient_copy_opens_for_the_newest_signed_version_and_reloads_when_g
     assert asked == [(MRN, 1)]  # the signed version, not the newer draft
     assert "copy given" in in_force_text(section.plan)  # type: ignore[arg-type]
     assert section.message.text() == "A copy of version 1 is recorded as given."
+
+
+def test_the_line_says_when_a_newer_draft_waits_to_be_signed(
+    qtbot: QtBot, services: Services, nurse: Actor, doctor: Actor
+) -> None:
+    save(services, nurse, COMPLETE)
+    _, sha = services.care_plans.document(doctor, MRN, 1)
+    services.care_plans.sign(doctor, MRN, 1, sha)
+    save(services, nurse, dataclasses.replace(COMPLETE, goals="HbA1c below 7.5%"))
+    section = section_for(qtbot, services, doctor)
+    assert in_force_text(section.plan).endswith(  # type: ignore[arg-type]
+        "no copy given to the patient yet · version 2 is a draft, not signed yet"
+    )
