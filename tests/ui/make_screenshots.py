@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, QTime, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from ccmdesk.db import open_database
 from ccmdesk.models import Patient, TimeEntry, TimeSegment
@@ -688,7 +688,7 @@ def cp_rules_care_plan_in_force(out: Path, services: Services) -> None:
     page.reload()
     page.review_box.setChecked(True)
     assert page.model.rowCount() >= 1
-    save(window, out, "cp-rules-worklist-review-due.png")
+    save(window, out, "worklist-plan-review-due.png")
     window.close()
 
     window, review_page = window_on(services, practitioner.key, REVIEW)
@@ -696,7 +696,7 @@ def cp_rules_care_plan_in_force(out: Path, services: Services) -> None:
     review_page.set_month(month)
     assert review_page.select_mrn(mrn)
     assert "Care plan: version" in review_page.view.toPlainText()
-    save(window, out, "cp-rules-review-care-plan.png")
+    save(window, out, "review-care-plan.png")
     window.close()
 
 
@@ -914,7 +914,7 @@ def reminders_shots(out: Path, services: Services, clock: ShiftedClock) -> None:
     """The Notifications panel with several reminders, and the practice's Reminders section
     (issue #19): a callback due, a nudge, a stopwatch left running past its limit. Mateo
     García's: by now the review has made Grace Lee an administrator, who has no worklist."""
-    from ccmdesk.models import Callback, Patient, Staff
+    from ccmdesk.models import Callback, Staff
     from ccmdesk.services import Activity
 
     nurse = services.staff.actor_for("lpn-garcia")
@@ -1025,21 +1025,19 @@ def copy_screens(out: Path, services: Services) -> None:
     already given, and its Record as given dialog (issue #20)."""
     nurse = services.staff.actor_for("rn-lee")
     doctor = services.staff.actor_for("dr-okafor")
-    row = next(
-        r
+    # One of the demo's Spanish readers (the demo sets their preferred language).
+    row, plan = next(
+        (r, p)
         for r in services.patients.list_rows(nurse)
-        if services.care_plans.plan(nurse, r.mrn).billing_practitioner.startswith("Adaeze")
+        if (p := services.care_plans.plan(nurse, r.mrn)).preferred_language == "es"
+        and p.billing_practitioner.startswith("Adaeze")
     )
-    plan = services.care_plans.plan(nurse, row.mrn)
     today = services.now().astimezone(services.practice_zone()).date()
     content = replace(COMPLETE, problems=plan.problems, review_on=today + dt.timedelta(days=182))
     latest = plan.latest
     version = services.care_plans.save(nurse, row.mrn, content, latest.number if latest else None)
     _, sha = services.care_plans.document(doctor, row.mrn, version.number)
     services.care_plans.sign(doctor, row.mrn, version.number, sha)
-    with services._db.session() as session:
-        patient = session.scalars(select(Patient).where(Patient.mrn == row.mrn)).one()
-        patient.preferred_language = "es"
     services.care_plans.record_copy(nurse, row.mrn, version.number, today, "mail",
                                     note="Sent with the visit summary")  # fmt: skip
     dialog = PatientCopyDialog(None, services, nurse, row.mrn, version.number)
