@@ -111,6 +111,7 @@ class CarePlanSection(QWidget):
         self._services = services
         self._actor = actor
         self._mrn: str | None = None
+        self._shown_to = ""  # the staff_id the tab last spoke to
         self._name = ""
         self.plan: CarePlan | None = None
         self.summary = QLabel()
@@ -159,9 +160,11 @@ class CarePlanSection(QWidget):
 
     def set_patient(self, mrn: str, name: str) -> CarePlan | None:
         """Read and show the patient's care plan; return it."""
-        if mrn != self._mrn:
-            self.message.hide()  # what was said about another patient's plan
-        self._mrn, self._name = mrn, name
+        actor = self._actor().key
+        if mrn != self._mrn or actor != self._shown_to:
+            # What was said about another patient's plan, or to the person signed in before.
+            self.message.hide()
+        self._mrn, self._name, self._shown_to = mrn, name, actor
         try:
             self.plan = self._services.care_plans.plan(self._actor(), mrn)
         except ServiceError as error:

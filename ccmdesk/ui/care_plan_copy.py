@@ -213,6 +213,7 @@ class PatientCopyDialog(QDialog):
             return None
         self.saved = written
         self.status.setText(f"Saved: {written}")
+        self._fit()
         return written
 
     def record_given(self) -> bool:
@@ -240,8 +241,14 @@ class PatientCopyDialog(QDialog):
                 f"Recorded: given {date_text(given.given_on)} {given.method_label.lower()}."
             )
             self._load()
+            self._fit()
             return True
         return False
+
+    def _fit(self) -> None:
+        # New lines under the buttons must not squeeze the wrapped text above them (seen on
+        # the walk: the dialog kept its height and the description was clipped).
+        self.adjustSize()
 
     def exec_dialog(self, dialog: QDialog) -> bool:
         """Run a dialog (a method, so tests can fill it in instead of a person)."""

@@ -365,3 +365,18 @@ def test_the_line_says_when_a_newer_draft_waits_to_be_signed(
     assert in_force_text(section.plan).endswith(  # type: ignore[arg-type]
         "no copy given to the patient yet · version 2 is a draft, not signed yet"
     )
+
+
+def test_what_the_tab_said_to_one_person_is_not_shown_to_the_next(
+    qtbot: QtBot, services: Services, nurse: Actor, doctor: Actor
+) -> None:
+    signed_in = [nurse]
+    section = CarePlanSection(services, lambda: signed_in[0])
+    qtbot.addWidget(section)
+    section.set_patient(MRN, "Zoë Schäfer")
+    section._say("Saved as version 1: complete, ready for the billing practitioner to sign.")
+    section.reload()  # the same person: the sentence stays
+    assert not section.message.isHidden()
+    signed_in[0] = doctor  # File → Switch user, same patient on screen
+    section.reload()
+    assert section.message.isHidden()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 from PySide6.QtWidgets import QDialog, QFileDialog
+from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from ccmdesk.models import Patient
@@ -136,3 +137,22 @@ def test_open_patient_copy_says_whether_a_copy_was_recorded(
     monkeypatch.setattr(PatientCopyDialog, "exec", lambda self: 0)  # closed straight away
     assert open_patient_copy(None, signed, nurse, "A100", 1) is False
     assert care_plan_copy.default_file_name("A/1 ü", 3, "es") == "care-plan-A_1__-v3-es.pdf"
+
+
+def test_lines_added_under_the_buttons_do_not_squeeze_the_text_above(
+    qtbot: QtBot, signed: Services, nurse: Actor
+) -> None:
+    dialog = PatientCopyDialog(None, signed, nurse, "A100", 1)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+
+    def fill(record: QDialog) -> bool:
+        assert isinstance(record, RecordCopyDialog)
+        record.note.setPlainText("Handed to her daughter at the visit, who reads it to her " * 2)
+        return True
+
+    dialog.exec_dialog = fill  # type: ignore[method-assign]
+    assert dialog.record_given()
+    for label in (dialog.about, dialog.copies):
+        assert label.height() >= label.heightForWidth(label.width()), label.text()
