@@ -39,6 +39,7 @@ from ccmdesk.reports.pdf import (
 from ccmdesk.reports.pdf import text as markup_safe
 from ccmdesk.rules import icd10
 from ccmdesk.rules.care_plan import PlanContent
+from ccmdesk.rules.intervals import MONTH_NAMES
 
 # Large type for readers with poor sight (body 14 pt or more): the sizes the brief of issue #20
 # asks for; docs/patient-copy.md.
@@ -105,8 +106,7 @@ WORDS: dict[str, dict[str, str]] = {
     },
 }
 MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
+    "en": MONTH_NAMES,
     "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
            "septiembre", "octubre", "noviembre", "diciembre"),
 }  # fmt: skip

@@ -67,6 +67,11 @@ def short_month(day: dt.date) -> str:
     return MONTH_NAMES[day.month - 1][:3]
 
 
+def day_month_year(day: dt.date) -> str:
+    """ "4 Nov 2026", as the screens and summaries write a day (English whatever the locale)."""
+    return f"{day.day} {short_month(day)} {day.year}"
+
+
 def date_text(day: dt.date) -> str:
     """ "05 Mar 2026", as superbills print dates."""
     return f"{day.day:02d} {short_month(day)} {day.year}"

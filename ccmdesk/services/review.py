@@ -25,7 +25,7 @@ from ccmdesk.models.staff import Role
 from ccmdesk.rules import icd10
 from ccmdesk.rules.billing import estimate_text
 from ccmdesk.rules.care_plan import PlanInForce, plan_label
-from ccmdesk.rules.intervals import month_label, month_of, short_month
+from ccmdesk.rules.intervals import day_month_year, month_label, month_of
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.rules.records import FieldError
 from ccmdesk.services import audit
@@ -195,22 +195,17 @@ def _given_on(session: Session, patient_id: int, plan: PlanInForce | None) -> dt
     )
 
 
-def _day(day: dt.date) -> str:
-    # "4 Nov 2026": English whatever the process locale, as every date ccmdesk prints.
-    return f"{day.day} {short_month(day)} {day.year}"
-
-
 def care_plan_text(plan: PlanInForce | None, given_on: dt.date | None) -> str:
     """The summary's care plan line: "version 3, signed 4 Nov 2026 · review by 4 May 2027 ·
     copy given 6 Nov 2026", "kept elsewhere, dated 4 Nov 2026" or "none on file"."""
     if plan is None:
         return "none on file"
     if plan.external:
-        return plan_label(plan, _day)
-    parts = [plan_label(plan, _day)]
+        return plan_label(plan, day_month_year)
+    parts = [plan_label(plan, day_month_year)]
     if plan.review_on is not None:
-        parts.append(f"review by {_day(plan.review_on)}")
-    parts.append(f"copy given {_day(given_on)}" if given_on else "no copy given yet")
+        parts.append(f"review by {day_month_year(plan.review_on)}")
+    parts.append(f"copy given {day_month_year(given_on)}" if given_on else "no copy given yet")
     return " · ".join(parts)
 
 

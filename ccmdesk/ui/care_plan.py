@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccmdesk.rules.care_plan import PlanContent
+from ccmdesk.rules.intervals import day_month_year
 from ccmdesk.services import (
     Actor,
     CarePlan,
@@ -35,7 +36,6 @@ from ccmdesk.ui.care_plan_dialogs import (
     CompareDialog,
     PlanSignDialog,
     compare_versions,
-    day_text,
     missing_text,
     stale_versions,
 )
@@ -61,19 +61,21 @@ def _force_parts(plan: CarePlan) -> list[tuple[str, bool]]:
     if force is None:
         return [("No care plan yet" if not plan.versions else "No signed care plan yet", True)]
     if force.external:
-        return [(f"Kept elsewhere, dated {day_text(force.signed_on)}", False)]
+        return [(f"Kept elsewhere, dated {day_month_year(force.signed_on)}", False)]
     assert force.number is not None
     version = plan.version(force.number)
-    signed = f"Version {version.number} · signed {day_text(force.signed_on)}"
+    signed = f"Version {version.number} · signed {day_month_year(force.signed_on)}"
     parts = [(f"{signed} by {version.signed_by}" if version.signed_by else signed, False)]
     review = version.content.review_on
     if review is not None and review < plan.today:
-        parts.append((f"review was due {day_text(review)}", True))
+        parts.append((f"review was due {day_month_year(review)}", True))
     elif review is not None:
-        parts.append((f"review by {day_text(review)}", False))
+        parts.append((f"review by {day_month_year(review)}", False))
     if version.copies:
         copy = version.copies[-1]
-        parts.append((f"copy given {day_text(copy.given_on)} ({copy.method_label.lower()})", False))
+        parts.append(
+            (f"copy given {day_month_year(copy.given_on)} ({copy.method_label.lower()})", False)
+        )
     else:
         parts.append(("no copy given to the patient yet", True))
     return parts
@@ -193,7 +195,7 @@ class CarePlanSection(QWidget):
                 status += f" · {len(version.missing)} missing"
             cells = (
                 str(version.number),
-                f"{day_text(saved.date())} {saved:%H:%M}",
+                f"{day_month_year(saved.date())} {saved:%H:%M}",
                 version.saved_by,
                 status,
                 version.signed_by,
@@ -204,7 +206,9 @@ class CarePlanSection(QWidget):
                     item.setToolTip(missing_text(version.content))
                 elif column == 4 and version.signed_at is not None:
                     signed = version.signed_at.astimezone(zone)
-                    item.setToolTip(f"Signed {day_text(signed.date())} {signed:%H:%M} by {text}")
+                    item.setToolTip(
+                        f"Signed {day_month_year(signed.date())} {signed:%H:%M} by {text}"
+                    )
                 self.versions.setItem(row, column, item)
         self.versions.resizeColumnsToContents()
         self._update_buttons()
@@ -331,7 +335,7 @@ class CarePlanSection(QWidget):
             self.reload()  # what changed meanwhile is on screen when the box is read
             return False
         self.reload()
-        self._say(f"Version {number} signed on {day_text(self._today())}.")
+        self._say(f"Version {number} signed on {day_month_year(self._today())}.")
         self.changed.emit()
         return True
 

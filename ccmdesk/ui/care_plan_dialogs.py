@@ -35,6 +35,7 @@ from ccmdesk.rules.care_plan import (
     missing,
     prefill,
 )
+from ccmdesk.rules.intervals import day_month_year
 from ccmdesk.services import CarePlan, PlanVersion, ServiceError
 from ccmdesk.services.care_plans import ATTESTATION
 from ccmdesk.ui.forms import FieldErrorLabel, FormErrors, ask, hint_label, plain
@@ -54,11 +55,6 @@ HINTS: dict[str, str] = {
 DELETED = "color:#b3261e; text-decoration: line-through; background-color:#fde8e6;"
 INSERTED = "color:#1e6b34; background-color:#e3f4e6;"
 _WORDS = re.compile(r"\s+|[^\s]+")
-
-
-def day_text(day: dt.date) -> str:
-    """ "4 Nov 2026"."""
-    return f"{day.day} {day:%b %Y}"
 
 
 def _words(text: str) -> list[str]:
@@ -204,7 +200,7 @@ class CarePlanEditor(QDialog):
                 "until the billing practitioner signs it."
             )
         else:
-            saved = day_text(start.saved_at.astimezone(zone).date())
+            saved = day_month_year(start.saved_at.astimezone(zone).date())
             intro = (
                 f"Starting from version {start.number} ({start.status.lower()}, saved "
                 f"{saved} by {start.saved_by}). Saving makes version {number}; version "
@@ -447,7 +443,7 @@ def document_html(document: dict[str, object], sha: str) -> str:
     for key, label in ELEMENTS.items():
         value = str(document.get(key) or "")
         if key == "review_on" and value:
-            value = day_text(dt.date.fromisoformat(value))
+            value = day_month_year(dt.date.fromisoformat(value))
         rows.append(f"<h3>{html.escape(label)}</h3>")
         rows.append(f"<p>{_html(_words(value)) or '<i>(empty)</i>'}</p>")
     rows.append(
