@@ -240,7 +240,9 @@ class PatientCopyDialog(QDialog):
             self.status.setText(
                 f"Recorded: given {date_text(given.given_on)} {given.method_label.lower()}."
             )
-            self._load()
+            chosen = self.chosen_language()
+            self._load()  # the copies line; the language chosen stays for the next PDF
+            self.language.set_value(chosen)
             self._fit()
             return True
         return False

@@ -156,3 +156,15 @@ def test_lines_added_under_the_buttons_do_not_squeeze_the_text_above(
     assert dialog.record_given()
     for label in (dialog.about, dialog.copies):
         assert label.height() >= label.heightForWidth(label.width()), label.text()
+
+
+def test_recording_a_copy_keeps_the_language_chosen_for_the_next_pdf(
+    signed: Services, nurse: Actor
+) -> None:
+    dialog = PatientCopyDialog(None, signed, nurse, "A100", 1)  # prefers Spanish
+    dialog.language.set_value("en")
+    dialog.exec_dialog = lambda record: True  # type: ignore[method-assign]
+    assert dialog.record_given()
+    assert dialog.chosen_language() == "en"
+    given = signed.care_plans.plan(nurse, "A100").version(1).copies
+    assert [c.language for c in given] == ["en"]

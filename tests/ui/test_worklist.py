@@ -330,3 +330,16 @@ def test_plan_review_due_shows_only_the_patients_whose_plan_review_has_passed(
     assert [row[0] for row in shown_rows(page)] == ["Carl Adams"]
     page.forget_person()  # the next person starts on the whole list
     assert not page.review_box.isChecked() and shown_rows(page) == EXPECTED
+
+
+def test_the_two_filters_hide_with_the_table_and_the_reminder_clears_the_other(
+    qtbot, services: Services, biller: Actor, nurse: Actor, page: WorklistPage
+) -> None:
+    page.review_box.setChecked(True)
+    page.show_falling_behind()  # the reminder's list is every patient falling behind
+    assert page.behind_box.isChecked() and not page.review_box.isChecked()
+    refused = WorklistPage(services, lambda: biller)
+    qtbot.addWidget(refused)
+    refused.show()
+    assert refused.message() and refused.behind_box.isHidden()
+    assert refused.review_box.isHidden()

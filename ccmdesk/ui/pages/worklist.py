@@ -440,7 +440,9 @@ class WorklistPage(ServicesPage):
         self.review_box.setChecked(False)
 
     def show_falling_behind(self) -> None:
-        """Only the patients short of their next threshold: what the reminder opens."""
+        """Only the patients short of their next threshold: what the reminder opens (the
+        review filter off, or the list the reminder counted comes up short)."""
+        self.review_box.setChecked(False)
         self.behind_box.setChecked(True)
 
     def _show_rows(self) -> None:
@@ -482,6 +484,7 @@ class WorklistPage(ServicesPage):
         self.subtitle_label.setText(subtitle_text(month, days_left(month, today), len(rows), calls))
         self.subtitle_label.show()
         self.behind_box.show()
+        self.review_box.show()
         # Schedulers see the list but keep no stopwatch.
         self.start_button.setVisible(allowed(self._actor(), Permission.RECORD_TIME))
         self.stack.setCurrentWidget(self.table if rows else self.empty_panel)
@@ -495,6 +498,7 @@ class WorklistPage(ServicesPage):
         self.subtitle_label.hide()
         self.start_button.hide()
         self.behind_box.hide()
+        self.review_box.hide()
 
     def message(self) -> str:
         """What the page says instead of a table ("" while it shows the table or is empty)."""
