@@ -31,6 +31,12 @@ def canonical_json(value: Any) -> str | None:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default)
 
 
+def document_digest(document: dict[str, Any]) -> str:
+    """SHA-256 of a document's canonical JSON: what a month's or a care plan's signature
+    stores."""
+    return hashlib.sha256((canonical_json(document) or "").encode("utf-8")).hexdigest()
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import os
 import tempfile
 from collections.abc import Sequence
@@ -173,9 +172,113 @@ def document_of(patient: Patient, version: CarePlanVersion) -> dict[str, Any]:
     }
 
 
-def digest(document: dict[str, Any]) -> str:
-    """SHA-256 of the document's canonical JSON, as a month's signature is made."""
-    return hashlib.sha256((audit.canonical_json(document) or "").encode("utf-8")).hexdigest()
+# What a save, a signature and a copy given write (rows and audit events), shared by the
+# service and the demo so the two never drift apart (the deep check replays these events).
+
+
+def write_version(
+    session: Session,
+    at: dt.datetime,
+    actor: Actor,
+    patient: Patient,
+    number: int,
+    content: PlanContent,
+    before: PlanContent | None,
+) -> CarePlanVersion:
+    """Add version `number` with `content` and its care_plan.save event (the elements that
+    changed from `before`, before and after)."""
+    version = CarePlanVersion(
+        patient_id=patient.id,
+        number=number,
+        **{key: getattr(content, key) for key in TEXT_ELEMENTS},
+        review_on=content.review_on,
+        saved_at=at,
+        saved_by=actor.key,
+    )
+    session.add(version)
+    session.flush()
+    changed = changes(before, content)
+    audit.record(
+        session,
+        at=at,
+        actor=actor,
+        action="care_plan.save",
+        entity="care_plan",
+        entity_key=f"{patient.mrn} v{number}",
+        before={c.key: c.before for c in changed} if before is not None else None,
+        after={c.key: c.after for c in changed},
+        patient_id=patient.id,
+    )
+    return version
+
+
+def write_signature(
+    session: Session,
+    at: dt.datetime,
+    actor: Actor,
+    patient: Patient,
+    version: CarePlanVersion,
+    signer_id: int | None,
+    zone: dt.tzinfo,
+) -> None:
+    """Sign `version` at `at` (its day in `zone` is the care plan date), storing the canonical
+    document and its SHA-256, with its care_plan.sign event."""
+    document = document_of(patient, version)
+    sha = audit.document_digest(document)
+    signed_on = at.astimezone(zone).date()
+    version.signed_at = at
+    version.signed_by_id = signer_id
+    version.signed_on = signed_on
+    version.attestation = ATTESTATION
+    version.document = audit.canonical_json(document) or ""
+    version.document_hash = sha
+    audit.record(
+        session,
+        at=at,
+        actor=actor,
+        action="care_plan.sign",
+        entity="care_plan",
+        entity_key=f"{patient.mrn} v{version.number}",
+        after={"attestation": ATTESTATION, "document_sha256": sha,
+               "signed_on": signed_on.isoformat()},
+        patient_id=patient.id,
+    )  # fmt: skip
+
+
+def write_copy(
+    session: Session,
+    at: dt.datetime,
+    actor: Actor,
+    patient: Patient,
+    version: CarePlanVersion,
+    given_on: dt.date,
+    method: str,
+    language: str,
+    note: str,
+) -> CarePlanCopy:
+    """Record a copy of `version` given, with its care_plan.give event."""
+    copy = CarePlanCopy(
+        version_id=version.id,
+        given_on=given_on,
+        method=method,
+        language=language,
+        note=note,
+        recorded_at=at,
+        recorded_by=actor.key,
+    )
+    session.add(copy)
+    audit.record(
+        session,
+        at=at,
+        actor=actor,
+        action="care_plan.give",
+        entity="care_plan",
+        entity_key=f"{patient.mrn} v{version.number}",
+        after={"given_on": given_on.isoformat(), "method": method, "language": language,
+               "note": note},
+        patient_id=patient.id,
+    )  # fmt: skip
+    return copy
 
 
 def problem_list(codes: Sequence[str]) -> str:
@@ -222,7 +325,7 @@ class CarePlanService(ServiceBase):
             patient = patient_by_mrn(session, mrn)
             version = self._version(session, patient, number)
             document = document_of(patient, version)
-            return audit.canonical_json(document) or "", digest(document)
+            return audit.canonical_json(document) or "", audit.document_digest(document)
 
     def templates(self, actor: Actor) -> list[ConditionTemplate]:
         """The practice's condition templates, in their order."""
@@ -263,27 +366,8 @@ class CarePlanService(ServiceBase):
                     f"Nothing changed: version {newest} already says this. Nothing was saved."
                 )
             now = self._now().replace(microsecond=0)
-            version = CarePlanVersion(
-                patient_id=patient.id,
-                number=(newest or 0) + 1,
-                **{key: getattr(content, key) for key in TEXT_ELEMENTS},
-                review_on=content.review_on,
-                saved_at=now,
-                saved_by=actor.key,
-            )
-            session.add(version)
-            session.flush()
-            changed = changes(before, content)
-            audit.record(
-                session,
-                at=now,
-                actor=actor,
-                action="care_plan.save",
-                entity="care_plan",
-                entity_key=f"{patient.mrn} v{version.number}",
-                before={c.key: c.before for c in changed} if before is not None else None,
-                after={c.key: c.after for c in changed},
-                patient_id=patient.id,
+            version = write_version(
+                session, now, actor, patient, (newest or 0) + 1, content, before
             )
             return self._row(session, version)
 
@@ -316,33 +400,14 @@ class CarePlanService(ServiceBase):
                     + ". Complete the plan and save it, then sign."
                 )
             document = document_of(patient, version)
-            sha = digest(document)
+            sha = audit.document_digest(document)
             if sha != shown_hash:
                 raise ServiceError(
                     f"Version {number} changed since it was shown; look at it again. Nothing "
                     "was signed."
                 )
             now = self._now().replace(microsecond=0)
-            version.signed_at = now
-            version.signed_by_id = me.id
-            version.signed_on = now.astimezone(practice_zone(session)).date()
-            version.attestation = ATTESTATION
-            version.document = audit.canonical_json(document) or ""
-            version.document_hash = sha
-            audit.record(
-                session,
-                at=now,
-                actor=actor,
-                action="care_plan.sign",
-                entity="care_plan",
-                entity_key=f"{patient.mrn} v{number}",
-                after={
-                    "attestation": ATTESTATION,
-                    "document_sha256": sha,
-                    "signed_on": version.signed_on.isoformat(),
-                },
-                patient_id=patient.id,
-            )
+            write_signature(session, now, actor, patient, version, me.id, practice_zone(session))
             session.flush()
             return self._row(session, version)
 
@@ -389,30 +454,8 @@ class CarePlanService(ServiceBase):
             if errors:
                 raise ValidationFailed(errors)
             now = self._now().replace(microsecond=0)
-            copy = CarePlanCopy(
-                version_id=version.id,
-                given_on=given_on,
-                method=method,
-                language=language,
-                note=note.strip(),
-                recorded_at=now,
-                recorded_by=actor.key,
-            )
-            session.add(copy)
-            audit.record(
-                session,
-                at=now,
-                actor=actor,
-                action="care_plan.give",
-                entity="care_plan",
-                entity_key=f"{patient.mrn} v{number}",
-                after={
-                    "given_on": given_on.isoformat(),
-                    "method": method,
-                    "language": language,
-                    "note": copy.note,
-                },
-                patient_id=patient.id,
+            copy = write_copy(
+                session, now, actor, patient, version, given_on, method, language, note.strip()
             )
             return CopyGiven(given_on, method, language, copy.note, actor.name, now)
 

@@ -10,7 +10,6 @@ import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -18,7 +17,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from ccmdesk.db import Database
 from ccmdesk.models import (
-    CarePlanCopy,
     CarePlanTemplate,
     CarePlanVersion,
     Enrollment,
@@ -27,10 +25,8 @@ from ccmdesk.models import (
 )
 from ccmdesk.rules.care_plan import (
     DEFAULT_LANGUAGE,
-    TEXT_ELEMENTS,
     ConditionTemplate,
     PlanContent,
-    changes,
     prefill,
     templates_for,
 )
@@ -48,11 +44,11 @@ from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, practice_zone
 from ccmdesk.services.calls import CallService, add_callback
 from ccmdesk.services.care_plans import (
-    ATTESTATION,
-    digest,
-    document_of,
     problem_list,
     template_of,
+    write_copy,
+    write_signature,
+    write_version,
 )
 from ccmdesk.services.context import Actor, Clock, Permission
 from ccmdesk.services.enrolment import EnrolmentService
@@ -590,52 +586,23 @@ class _PlanStep:
         zone: dt.tzinfo,
     ) -> None:
         patient, actor = self.patient, people[self.actor]
-        key = f"{patient.mrn} v{self.number}"
-        after: dict[str, Any]
-        before: dict[str, Any] | None = None
         if self.kind == "save":
             assert self.content is not None
-            version = CarePlanVersion(
-                patient_id=patient.id, number=self.number,
-                **{name: getattr(self.content, name) for name in TEXT_ELEMENTS},
-                review_on=self.content.review_on, saved_at=self.at, saved_by=actor.key,
-            )  # fmt: skip
-            session.add(version)
-            session.flush()
-            versions[(patient.id, self.number)] = version
-            changed = changes(self.before, self.content)
-            if self.before is not None:
-                before = {c.key: c.before for c in changed}
-            action, after = "care_plan.save", {c.key: c.after for c in changed}
+            versions[(patient.id, self.number)] = write_version(
+                session, self.at, actor, patient, self.number, self.content, self.before
+            )
         elif self.kind == "sign":
             version = versions[(patient.id, self.number)]
-            document = document_of(patient, version)
-            version.signed_at = self.at
-            version.signed_by_id = patient.billing_practitioner_id
-            version.signed_on = self.at.astimezone(zone).date()
-            version.attestation = ATTESTATION
-            version.document = audit.canonical_json(document) or ""
-            version.document_hash = digest(document)
-            action = "care_plan.sign"
-            after = {
-                "attestation": ATTESTATION,
-                "document_sha256": version.document_hash,
-                "signed_on": version.signed_on.isoformat(),
-            }
+            signer = patient.billing_practitioner_id
+            write_signature(session, self.at, actor, patient, version, signer, zone)
         else:
             assert self.given_on is not None
             version = versions[(patient.id, self.number)]
             language = patient.preferred_language or DEFAULT_LANGUAGE
-            session.add(CarePlanCopy(
-                version_id=version.id, given_on=self.given_on, method=self.method,
-                language=language, note="", recorded_at=self.at, recorded_by=actor.key,
-            ))  # fmt: skip
-            action = "care_plan.give"
-            after = {"given_on": self.given_on.isoformat(), "method": self.method,
-                     "language": language, "note": ""}  # fmt: skip
-        audit.record(session, at=self.at, actor=actor, action=action, entity="care_plan",
-                     entity_key=key, before=before, after=after,
-                     patient_id=patient.id)  # fmt: skip
+            write_copy(
+                session, self.at, actor, patient, version, self.given_on, self.method,
+                language, "",
+            )  # fmt: skip
 
 
 def _plan_steps(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -378,7 +377,7 @@ class ReviewService(ServiceBase):
             plan = plan_in_force(row)
             today_month = month_of(self._now(), zone)
             in_force = next((s for s in signatures if s.voided_at is None), None)
-            changed = in_force is not None and in_force.summary_hash != _digest(
+            changed = in_force is not None and in_force.summary_hash != audit.document_digest(
                 _summary_document(row, log)
             )
             closed = bool(closed_months(session, [month]))
@@ -484,7 +483,7 @@ class ReviewService(ServiceBase):
                 patient, row = patients[mrn], rows[mrn]
                 document = _summary_document(row, logs[mrn])
                 text = audit.canonical_json(document) or ""
-                digest = _digest(document)
+                digest = audit.document_digest(document)
                 session.add(
                     MonthlyReview(
                         patient_id=patient.id,
@@ -616,11 +615,6 @@ class ReviewService(ServiceBase):
                 f"{actor.name} is not the billing practitioner of {patient.first_name} "
                 f"{patient.last_name}; only that practitioner (or an administrator) may do this."
             )
-
-
-def _digest(document: dict[str, object]) -> str:
-    """SHA-256 of the document's canonical JSON: what a signature's hash is made of."""
-    return hashlib.sha256((audit.canonical_json(document) or "").encode("utf-8")).hexdigest()
 
 
 def _summary_document(row: BillingRow, log: Sequence[LogLine]) -> dict[str, object]:
