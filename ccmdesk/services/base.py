@@ -104,6 +104,18 @@ class ServiceBase:
         return self._now().astimezone(practice_zone(session)).date()
 
 
+def staff_names(session: Session) -> dict[str, str]:
+    """Every staff member's name by staff_id: what who_did reads."""
+    return {key: name for key, name in session.execute(select(Staff.staff_id, Staff.name))}
+
+
+def staff_label(staff: Staff | None) -> str:
+    """ "Adaeze Okafor, MD": a name with its credentials, as documents sign it."""
+    if staff is None:
+        return ""
+    return f"{staff.name}, {staff.credentials}" if staff.credentials else staff.name
+
+
 def who_did(key: str, names: dict[str, str]) -> str:
     """Who recorded something, from the key it was recorded under: a staff member's name, the
     command line as Actor.command_line names it, the first start, the upgrade, or the key."""

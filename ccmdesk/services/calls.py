@@ -14,7 +14,7 @@ from ccmdesk.models import CallAttempt, Callback, Patient, Staff, TimeEntry
 from ccmdesk.rules.calls import attempt_errors, callback_errors, closes_callback
 from ccmdesk.rules.records import FieldError
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase, patient_by_mrn, who_did
+from ccmdesk.services.base import ServiceBase, patient_by_mrn, staff_names, who_did
 from ccmdesk.services.context import PERMISSIONS, Actor, Permission
 from ccmdesk.services.errors import NotFound, ServiceError, ValidationFailed
 
@@ -112,7 +112,7 @@ class CallService(ServiceBase):
         actor = self._authorize(actor, Permission.VIEW_PATIENTS)
         with self._db.read() as session:
             patient = patient_by_mrn(session, mrn)
-            names = _names(session)
+            names = staff_names(session)
             attempts = session.scalars(
                 select(CallAttempt)
                 .where(CallAttempt.patient_id == patient.id)
@@ -208,7 +208,7 @@ class CallService(ServiceBase):
                 self._close(session, actor, answered, mrn, "done", now)
             if call_back_at is not None:
                 add_callback(session, actor, patient, mrn, call_back_at, None, "", now)
-            names = _names(session)
+            names = staff_names(session)
             return CallRow(
                 attempt.id, mrn, at, who_did(actor.key, names), outcome, attempt.phone,
                 attempt.note, callback_id,
@@ -306,7 +306,7 @@ class CallService(ServiceBase):
 
     @staticmethod
     def _callbacks(session: Session, which: ColumnElement[bool]) -> tuple[CallbackRow, ...]:
-        names = _names(session)
+        names = staff_names(session)
         assignee = {sid: (key, name) for sid, key, name in session.execute(
             select(Staff.id, Staff.staff_id, Staff.name))}  # fmt: skip
         finished = _entry_finished().label("finished")
@@ -371,10 +371,6 @@ def _callback_row(
         c.id, mrn, name, c.due_at, key, assigned_name, c.note, c.created_at,
         who_did(c.created_by, names), c.time_entry_id, status, closed,
     )  # fmt: skip
-
-
-def _names(session: Session) -> dict[str, str]:
-    return {key: name for key, name in session.execute(select(Staff.staff_id, Staff.name))}
 
 
 def _staff_id(session: Session, actor: Actor) -> int | None:

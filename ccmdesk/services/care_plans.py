@@ -31,6 +31,7 @@ from ccmdesk.rules.care_plan import (
     COPY_TEXTS,
     DEFAULT_LANGUAGE,
     LANGUAGES,
+    TEMPLATE_ELEMENTS,
     TEXT_ELEMENTS,
     ConditionTemplate,
     PlanContent,
@@ -43,8 +44,14 @@ from ccmdesk.rules.care_plan import (
 )
 from ccmdesk.rules.records import FieldError
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase, patient_by_mrn, practice_zone, who_did
-from ccmdesk.services.billing.queries import signed_plans as signed_plans  # moved; kept here
+from ccmdesk.services.base import (
+    ServiceBase,
+    patient_by_mrn,
+    practice_zone,
+    staff_label,
+    staff_names,
+    who_did,
+)
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 
@@ -297,12 +304,6 @@ def template_of(row: CarePlanTemplate) -> ConditionTemplate:
     )
 
 
-def _staff_label(staff: Staff | None) -> str:
-    if staff is None:
-        return ""
-    return f"{staff.name}, {staff.credentials}" if staff.credentials else staff.name
-
-
 class CarePlanService(ServiceBase):
     """Write, revise, sign and give out care plans; keep the practice's templates. Every change
     is in the audit trail with its before and after."""
@@ -358,7 +359,7 @@ class CarePlanService(ServiceBase):
             latest = self._latest(session, patient)
             newest = latest.number if latest is not None else None
             if newest != based_on:
-                who = who_did(latest.saved_by, _names(session)) if latest else ""
+                who = who_did(latest.saved_by, staff_names(session)) if latest else ""
                 raise ServiceError(_stale(who, based_on, newest))
             before = content_of(latest) if latest is not None else None
             if before == content:
@@ -581,7 +582,7 @@ class CarePlanService(ServiceBase):
         return CarePlan(
             mrn=patient.mrn,
             patient_name=f"{patient.first_name} {patient.last_name}",
-            billing_practitioner=_staff_label(practitioner),
+            billing_practitioner=staff_label(practitioner),
             preferred_language=patient.preferred_language or DEFAULT_LANGUAGE,
             versions=versions,
             external_date=external,
@@ -597,8 +598,8 @@ class CarePlanService(ServiceBase):
         )
 
     def _rows(self, session: Session, rows: Sequence[CarePlanVersion]) -> list[PlanVersion]:
-        names = _names(session)
         staff = {s.id: s for s in session.scalars(select(Staff))}
+        names = {s.staff_id: s.name for s in staff.values()}
         copies: dict[int, list[CopyGiven]] = {}
         if rows:
             for c in session.scalars(
@@ -624,7 +625,7 @@ class CarePlanService(ServiceBase):
                 saved_at=r.saved_at,
                 saved_by=who_did(r.saved_by, names),
                 signed_at=r.signed_at,
-                signed_by=_staff_label(staff.get(r.signed_by_id)) if r.signed_by_id else "",
+                signed_by=staff_label(staff.get(r.signed_by_id)) if r.signed_by_id else "",
                 signed_on=r.signed_on,
                 attestation=r.attestation,
                 document_hash=r.document_hash,
@@ -718,13 +719,13 @@ class CarePlanService(ServiceBase):
                 patient_name=name,
                 version=version.number,
                 signed_on=version.signed_on,
-                signed_by=_staff_label(session.get(Staff, version.signed_by_id))
+                signed_by=staff_label(session.get(Staff, version.signed_by_id))
                 if version.signed_by_id
                 else "",
-                practitioner=_staff_label(session.get(Staff, patient.billing_practitioner_id))
+                practitioner=staff_label(session.get(Staff, patient.billing_practitioner_id))
                 if patient.billing_practitioner_id
                 else "",
-                care_manager=_staff_label(session.get(Staff, patient.care_manager_id))
+                care_manager=staff_label(session.get(Staff, patient.care_manager_id))
                 if patient.care_manager_id
                 else "",
                 content=content_of(version),
@@ -767,10 +768,6 @@ class CarePlanService(ServiceBase):
                 "write to."
             ) from error
         return path
-
-
-def _names(session: Session) -> dict[str, str]:
-    return {key: name for key, name in session.execute(select(Staff.staff_id, Staff.name))}
 
 
 def _stale(who: str, based_on: int | None, newest: int | None) -> str:
@@ -829,7 +826,7 @@ def _template_errors(template: ConditionTemplate) -> list[FieldError]:
     for prefix in template.prefixes:
         if not prefix.replace(".", "").isalnum() or not prefix[:1].isalpha():
             errors.append(FieldError("prefixes", f"'{prefix}' is not an ICD-10-CM code or prefix"))
-    for key in ("goals", "symptoms", "interventions"):
+    for key in TEMPLATE_ELEMENTS:
         if len(getattr(template, key)) > MAX_TEMPLATE_CHARS:
             errors.append(FieldError(key, f"is longer than {MAX_TEMPLATE_CHARS} characters"))
     return errors

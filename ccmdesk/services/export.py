@@ -53,7 +53,7 @@ from ccmdesk.rules.claims import claim_lines as month_claim_lines
 from ccmdesk.rules.intervals import date_text, date_time_text, month_label
 from ccmdesk.rules.minutes import month_bounds
 from ccmdesk.services import audit
-from ccmdesk.services.base import ServiceBase, checked_month, practice_zone
+from ccmdesk.services.base import ServiceBase, checked_month, practice_zone, staff_label
 from ccmdesk.services.billing.evaluation import BillingRow, BillingService, amount_by_code
 from ccmdesk.services.billing.plumbing import collector_paused
 from ccmdesk.services.claim_files import ClaimFile, payer_claims, write_claim_files
@@ -763,7 +763,7 @@ class _Describer:
             else self.staff.get(self.plan_signers.get((patient.id, plan.number)) or 0)
         )
         if signer is not None:
-            text += f" ({signer.name}" + (f", {signer.credentials})" if signer.credentials else ")")
+            text += f" ({staff_label(signer)})"
         return text
 
     def superbill(self, row: BillingRow) -> pdf.Superbill:

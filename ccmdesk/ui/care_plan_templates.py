@@ -22,7 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.care_plan import COPY_TEXTS, LANGUAGES, ConditionTemplate
+from ccmdesk.rules.care_plan import (
+    COPY_TEXTS,
+    LANGUAGES,
+    TEMPLATE_ELEMENTS,
+    ConditionTemplate,
+)
 from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
 from ccmdesk.services.care_plans import CopyTexts
 from ccmdesk.ui.forms import FieldErrorLabel, FormErrors, ask, hint_label, show_failure
@@ -34,7 +39,6 @@ TEMPLATE_LABELS = {
     "symptoms": "Symptom management",
     "interventions": "Planned interventions",
 }
-TEXT_KEYS = ("goals", "symptoms", "interventions")
 NEW_NAME = "New template"
 
 
@@ -74,7 +78,7 @@ def _form_of(template: ConditionTemplate) -> dict[str, str]:
     return {
         "name": template.name,
         "prefixes": "; ".join(template.prefixes),
-        **{key: getattr(template, key) for key in TEXT_KEYS},
+        **{key: getattr(template, key) for key in TEMPLATE_ELEMENTS},
     }
 
 
@@ -104,7 +108,7 @@ class TemplatesTab(QWidget):
         self.name.setMaxLength(200)
         self.prefixes = QLineEdit()
         self.prefixes.setPlaceholderText("codes or their beginnings, e.g. E11; E13")
-        self.texts = {key: QPlainTextEdit() for key in TEXT_KEYS}
+        self.texts = {key: QPlainTextEdit() for key in TEMPLATE_ELEMENTS}
         self.inputs: dict[str, QLineEdit | QPlainTextEdit] = {
             "name": self.name, "prefixes": self.prefixes, **self.texts,
         }  # fmt: skip
@@ -232,7 +236,7 @@ class TemplatesTab(QWidget):
             key=key,
             name=form["name"],
             prefixes=prefixes_of(form["prefixes"]),
-            **{k: form[k] for k in TEXT_KEYS},
+            **{k: form[k] for k in TEMPLATE_ELEMENTS},
         )
         try:
             saved = self._services.care_plans.save_template(
