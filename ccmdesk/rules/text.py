@@ -38,3 +38,9 @@ def fold(text: str) -> str:
         return text.lower()
     # Decompose, then drop the combining marks: letters of any script stay, accents go.
     return _COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", text)).casefold()
+
+
+def file_safe(text: str) -> str:
+    """Text as part of a file name on every system (an MRN, say): anything but ASCII letters,
+    digits, - and _ becomes _."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in text) or "_"

@@ -52,6 +52,7 @@ from ccmdesk.rules.claims import (
 from ccmdesk.rules.claims import claim_lines as month_claim_lines
 from ccmdesk.rules.intervals import date_text, date_time_text, month_label
 from ccmdesk.rules.minutes import month_bounds
+from ccmdesk.rules.text import file_safe
 from ccmdesk.services import audit
 from ccmdesk.services.base import ServiceBase, checked_month, practice_zone, staff_label
 from ccmdesk.services.billing.evaluation import BillingRow, BillingService, amount_by_code
@@ -932,17 +933,12 @@ def _address_text(street: str, city: str, state: str, zip_code: str) -> str:
     return ", ".join(part for part in parts if part)
 
 
-def _file_safe(mrn: str) -> str:
-    """An MRN as part of a file name: anything but letters, digits, - and _ becomes _."""
-    return "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in mrn) or "_"
-
-
 def superbill_names(mrns: Sequence[str]) -> dict[str, str]:
     """Each MRN's part of its superbill's file name: the MRN itself when that is safe in a file
     name and no other MRN differs from it only in case (Windows and macOS would take them for
     one file); otherwise the safe form plus a short hash of the real MRN, so that two patients
     never share, or overwrite, one file."""
-    safe = {mrn: _file_safe(mrn) for mrn in mrns}
+    safe = {mrn: file_safe(mrn) for mrn in mrns}
     taken = Counter(name.casefold() for name in safe.values())
     return {
         mrn: name

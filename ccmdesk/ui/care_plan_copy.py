@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from ccmdesk.rules.care_plan import COPY_METHODS, LANGUAGES
 from ccmdesk.rules.intervals import date_text
+from ccmdesk.rules.text import file_safe
 from ccmdesk.services import Actor, Permission, ServiceError, Services, ValidationFailed, allowed
 from ccmdesk.services.care_plans import CopyGiven
 from ccmdesk.ui.forms import FieldErrorLabel, FormErrors, ValueComboBox, hint_label, plain
@@ -34,8 +35,7 @@ def _qdate(day: dt.date) -> QDate:
 def default_file_name(mrn: str, number: int, language: str) -> str:
     """ "care-plan-1001-v3-es.pdf": an MRN's characters other than letters, digits, - and _
     become _, so the name is a file name on every system."""
-    safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in mrn) or "_"
-    return f"care-plan-{safe}-v{number}-{language}.pdf"
+    return f"care-plan-{file_safe(mrn)}-v{number}-{language}.pdf"
 
 
 def language_name(language: str) -> str:

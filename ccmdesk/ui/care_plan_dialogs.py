@@ -329,10 +329,6 @@ class CarePlanEditor(QDialog):
     def show_refusal(self, error: ServiceError) -> None:
         """Why the save was refused, beside the field or below; the text stays."""
         self.errors.show_refusal(error)
-        date_error = self.errors.error_label("review_on")
-        if date_error.text().startswith("("):
-            # "(2026-01-01) is in the past": name the field the date belongs to.
-            date_error.set_error(f"{ELEMENTS['review_on']} {date_error.text()}")
 
     def show_stale(self, compare: Callable[[], object]) -> None:
         """Someone saved meanwhile: offer the diff of this text against the newest."""

@@ -53,7 +53,8 @@ def readable_error(label: str, message: str, labels: Mapping[str, str]) -> str:
     the field's own label reads better, and other columns are named as their labels are.
     """
     message = _COLUMN_NAME.sub(lambda m: labels.get(m.group(0), m.group(0)).lower(), message)
-    if message.startswith(("is ", "are ", "must ", "has ", "contains ", "leaves ")):
+    # "(2027-01-05) is in the past": the value the field holds, then what is wrong with it.
+    if message.startswith(("is ", "are ", "must ", "has ", "contains ", "leaves ", "(")):
         return f"{label} {message}."
     text = message[:1].upper() + message[1:]
     return text if text.endswith((".", "?", "!")) else f"{text}."
