@@ -36,6 +36,13 @@ COPY_METHODS: dict[str, str] = {
 # The languages the patient copy is printed in; a patient's preferred language picks one.
 LANGUAGES: dict[str, str] = {"en": "English", "es": "Spanish (español)"}
 DEFAULT_LANGUAGE = "en"
+
+
+def language_name(language: str) -> str:
+    """ "Spanish" for "es": the language's English name without its own."""
+    return LANGUAGES.get(language, language).split(" (")[0]
+
+
 # The practice-editable texts of the patient copy, per language.
 COPY_TEXTS: dict[str, str] = {
     "title": "Title",

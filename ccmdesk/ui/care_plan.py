@@ -156,10 +156,6 @@ class CarePlanSection(QWidget):
         layout.addWidget(self.versions, 1)
         self.message.hide()
 
-    @property
-    def patient_name(self) -> str:
-        return self._name
-
     def set_patient(self, mrn: str, name: str) -> CarePlan | None:
         """Read and show the patient's care plan; return it."""
         actor = self._actor().key

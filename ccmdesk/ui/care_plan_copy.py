@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccmdesk.rules.care_plan import COPY_METHODS, LANGUAGES
+from ccmdesk.rules.care_plan import COPY_METHODS, LANGUAGES, language_name
 from ccmdesk.rules.intervals import date_text
 from ccmdesk.rules.text import file_safe
 from ccmdesk.services import Actor, Permission, ServiceError, Services, ValidationFailed, allowed
@@ -36,11 +36,6 @@ def default_file_name(mrn: str, number: int, language: str) -> str:
     """ "care-plan-1001-v3-es.pdf": an MRN's characters other than letters, digits, - and _
     become _, so the name is a file name on every system."""
     return f"care-plan-{file_safe(mrn)}-v{number}-{language}.pdf"
-
-
-def language_name(language: str) -> str:
-    """ "Spanish" for "es": the language's English name without its own."""
-    return LANGUAGES.get(language, language).split(" (")[0]
 
 
 def copies_text(copies: tuple[CopyGiven, ...]) -> str:
@@ -119,7 +114,6 @@ class PatientCopyDialog(QDialog):
         self.setMinimumWidth(520)
         self._services, self._actor, self._mrn, self._number = services, actor, mrn, number
         self.recorded = False  # a copy was recorded as given while the dialog was open
-        self.saved: Path | None = None
         self._signed_on: dt.date | None = None
         self.heading = QLabel(f"Care plan version {number}")
         self.heading.setObjectName("dialogHeading")
@@ -211,7 +205,6 @@ class PatientCopyDialog(QDialog):
             self.status.setText("")
             self.error.set_error(str(error))
             return None
-        self.saved = written
         self.status.setText(f"Saved: {written}")
         self._fit()
         return written

@@ -165,10 +165,6 @@ class TemplatesDialog(QDialog):
     def chosen(self) -> list[ConditionTemplate]:
         return [template for box, template in self.boxes if box.isChecked()]
 
-    def choose(self, *keys: str) -> None:
-        for box, template in self.boxes:
-            box.setChecked(template.key in keys)
-
 
 class CarePlanEditor(QDialog):
     """One labelled box per element and the next review date. Saving makes a new version; a
@@ -464,8 +460,6 @@ class PlanSignDialog(QDialog):
         self.setObjectName("carePlanSign")
         self.setWindowTitle(f"Sign care plan version {number}")
         self.resize(820, 760)
-        self.number = number
-        self.sha = sha
         self.view = QTextBrowser()
         self.view.setObjectName("carePlanDocument")
         self.view.setHtml(document_html(json.loads(document), sha))

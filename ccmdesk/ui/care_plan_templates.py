@@ -27,6 +27,7 @@ from ccmdesk.rules.care_plan import (
     LANGUAGES,
     TEMPLATE_ELEMENTS,
     ConditionTemplate,
+    language_name,
 )
 from ccmdesk.services import Actor, ServiceError, Services, ValidationFailed
 from ccmdesk.services.care_plans import CopyTexts
@@ -317,7 +318,6 @@ class CopyWordsTab(QWidget):
         self.inputs: dict[str, dict[str, QLineEdit | QPlainTextEdit]] = {}
         self.errors: dict[str, FormErrors] = {}
         self.status: dict[str, QLabel] = {}
-        self.save_buttons: dict[str, QPushButton] = {}
         self._stored: dict[str, CopyTexts] = {}
         for language, label in LANGUAGES.items():
             self.languages.addTab(self._page(language, label), label)
@@ -351,7 +351,7 @@ class CopyWordsTab(QWidget):
             form.addRow(COPY_TEXTS[key], errors.add(key, COPY_TEXTS[key], widget))
         status = QLabel()
         status.setObjectName("statusLabel")
-        button = QPushButton(f"Save the {label.split(' ', 1)[0]} words")
+        button = QPushButton(f"Save the {language_name(language)} words")
         button.setObjectName("primaryButton")
         button.clicked.connect(lambda: self.save(language))
         for widget in inputs.values():
@@ -365,7 +365,6 @@ class CopyWordsTab(QWidget):
         self.inputs[language] = inputs
         self.errors[language] = errors
         self.status[language] = status
-        self.save_buttons[language] = button
         return page
 
     def load(self) -> None:
@@ -391,7 +390,7 @@ class CopyWordsTab(QWidget):
     def unsaved(self) -> list[str]:
         """The languages whose words were changed and not saved."""
         return [
-            LANGUAGES[language]
+            language
             for language in self.inputs
             if self.words(language) != self._stored.get(language, CopyTexts(language))
         ]
@@ -443,7 +442,7 @@ class CarePlanTemplatesDialog(QDialog):
     def reject(self) -> None:
         """Closing asks first when something typed is not saved."""
         unsaved = self.templates.unsaved() + [
-            f"the {language.split(' ', 1)[0]} words" for language in self.words.unsaved()
+            f"the {language_name(language)} words" for language in self.words.unsaved()
         ]
         if not unsaved:
             super().reject()
@@ -457,3 +456,17 @@ class CarePlanTemplatesDialog(QDialog):
             super().reject,
             keep="Keep editing",
         )
+
+
+def open_templates(
+    parent: QWidget, services: Services, actor: Actor
+) -> CarePlanTemplatesDialog | None:
+    """Open the templates dialog (not modal); a failure reading the templates is shown."""
+    try:
+        dialog = CarePlanTemplatesDialog(parent, services, actor)
+    except Exception as error:  # a busy or damaged database: said, never a traceback
+        show_failure(parent, error)
+        return None
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog

@@ -38,7 +38,7 @@ from ccmdesk.services import (
     allowed,
 )
 from ccmdesk.ui.background import TaskRunner, ThreadTaskRunner
-from ccmdesk.ui.care_plan_templates import CarePlanTemplatesDialog
+from ccmdesk.ui.care_plan_templates import open_templates
 from ccmdesk.ui.controllers.importing import ImportController
 from ccmdesk.ui.controllers.locking import LockController
 from ccmdesk.ui.forms import plain, show_info
@@ -316,12 +316,9 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def care_plan_templates(self) -> QDialog:
+    def care_plan_templates(self) -> QDialog | None:
         """The practice's care plan templates and patient-copy words."""
-        dialog = CarePlanTemplatesDialog(self, self.services, self._actor)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
+        return open_templates(self, self.services, self._actor)
 
     # --- menus -------------------------------------------------------------------------------
 

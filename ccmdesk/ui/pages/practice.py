@@ -50,7 +50,7 @@ from ccmdesk.services import Permission, ServiceError, ValidationFailed, allowed
 from ccmdesk.services.practice import ATTESTATION_LIMIT, AUTO_LOCK_RANGE
 from ccmdesk.ui.apcm import ApcmBox
 from ccmdesk.ui.backups import BackupsBox
-from ccmdesk.ui.care_plan_templates import CarePlanTemplatesDialog
+from ccmdesk.ui.care_plan_templates import CarePlanTemplatesDialog, open_templates
 from ccmdesk.ui.fees import FeesBox
 from ccmdesk.ui.forms import (
     FieldErrorLabel,
@@ -806,14 +806,7 @@ class PracticePage(ServicesPage):
         """The practice's settings are nobody's own: nothing to forget."""
 
     def open_templates(self) -> CarePlanTemplatesDialog | None:
-        try:
-            dialog = CarePlanTemplatesDialog(self, self._services, self._actor())
-        except Exception as error:
-            show_failure(self, error)
-            return None
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
+        return open_templates(self, self._services, self._actor())
 
     def load(self) -> None:
         try:
