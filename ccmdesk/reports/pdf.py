@@ -234,10 +234,16 @@ class Superbill:
 
 
 class _NumberedCanvas(Canvas):
-    """Holds the pages back until the end, so each can say "Page X of Y"."""
+    """Holds the pages back until the end, so each can say "Page X of Y" (in the words and
+    the size a document sets: the patient copy prints its own language, larger)."""
 
     footer_left = ""
     created: dt.datetime | None = None
+    page_words = "Page {number} of {total}"
+    footer_size = 7.5
+    margin = 0.6 * inch
+    baseline = 0.45 * inch
+    gap = 12.0  # between the footer's text and the page number
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -254,12 +260,13 @@ class _NumberedCanvas(Canvas):
         total = len(self._pages)
         for number, state in enumerate(self._pages, start=1):
             self.__dict__.update(state)
-            self.setFont(FONT, 7.5)
+            size, margin, baseline = self.footer_size, self.margin, self.baseline
+            self.setFont(FONT, size)
             self.setFillColor(MUTED)
-            page = f"Page {number} of {total}"
-            room = LETTER[0] - 1.2 * inch - pdfmetrics.stringWidth(page, FONT, 7.5) - 12
-            self.drawString(0.6 * inch, 0.45 * inch, clipped(self.footer_left, FONT, 7.5, room))
-            self.drawRightString(LETTER[0] - 0.6 * inch, 0.45 * inch, page)
+            page = self.page_words.format(number=number, total=total)
+            room = LETTER[0] - 2 * margin - pdfmetrics.stringWidth(page, FONT, size) - self.gap
+            self.drawString(margin, baseline, clipped(self.footer_left, FONT, size, room))
+            self.drawRightString(LETTER[0] - margin, baseline, page)
             super().showPage()
         super().save()
 
@@ -273,8 +280,12 @@ def clipped(value: str, font: str, size: float, width: float) -> str:
     return value.rstrip() + "…"
 
 
-def _canvas_with(footer: str, created: dt.datetime | None) -> type[_NumberedCanvas]:
-    return type("FooterCanvas", (_NumberedCanvas,), {"footer_left": footer, "created": created})
+def canvas_with(footer: str, created: dt.datetime | None, **style: Any) -> type[_NumberedCanvas]:
+    """A canvas class with this footer and creation time (and the page words, footer size,
+    margin, baseline or gap in `style`)."""
+    return type(
+        "FooterCanvas", (_NumberedCanvas,), {"footer_left": footer, "created": created, **style}
+    )
 
 
 def _time_stamp(at: dt.datetime) -> TimeStamp:
@@ -309,7 +320,7 @@ def _build(
         # The same data and generation time give the same bytes (no clock, no random id).
         invariant=1,
     )
-    doc.build(story, canvasmaker=_canvas_with(footer, created))
+    doc.build(story, canvasmaker=canvas_with(footer, created))
     return out.getvalue()
 
 
