@@ -129,7 +129,7 @@ class PatientCopy:
     worse: str = ""
     emergency: str = ""
     closing: str = ""
-    created: dt.datetime | None = None  # the PDF's creation date; None: now
+    created: dt.datetime | None = None  # the PDF's creation date; None: reportlab's 2000-01-01
 
 
 def long_date(day: dt.date, language: str) -> str:
