@@ -54,6 +54,7 @@ from ccmdesk.services.base import (
 )
 from ccmdesk.services.context import Actor, Permission
 from ccmdesk.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from ccmdesk.services.export import practice_address
 
 # What the billing practitioner attests by signing a version.
 ATTESTATION = (
@@ -713,7 +714,7 @@ class CarePlanService(ServiceBase):
             return PatientCopy(
                 language=language,
                 practice_name=practice.name if practice else "",
-                practice_address=_practice_address(practice),
+                practice_address=practice_address(practice) if practice else "",
                 phone=practice.phone if practice else "",
                 after_hours_phone=practice.after_hours_phone if practice else "",
                 patient_name=name,
@@ -830,17 +831,6 @@ def _template_errors(template: ConditionTemplate) -> list[FieldError]:
         if len(getattr(template, key)) > MAX_TEMPLATE_CHARS:
             errors.append(FieldError(key, f"is longer than {MAX_TEMPLATE_CHARS} characters"))
     return errors
-
-
-def _practice_address(practice: Practice | None) -> str:
-    """The practice's address on one line: its parts once entered, else the printed address."""
-    if practice is None:
-        return ""
-    if practice.street.strip():
-        region = f"{practice.state.strip()} {practice.zip.strip()}".strip()
-        parts = (practice.street.strip(), practice.city.strip(), region)
-        return ", ".join(part for part in parts if part)
-    return practice.address
 
 
 def _template_form(template: ConditionTemplate) -> dict[str, Any]:

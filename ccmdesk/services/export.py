@@ -622,13 +622,7 @@ class _Describer:
         self.group_npi = practice.group_npi or ""
         self.tin, self.taxonomy = practice.tin, practice.taxonomy
         self.claim_settings = practice_claim_settings(practice)
-        # Boxes 32 and 33: the address as parts, the way the claim file carries it, once the
-        # practice has entered them; until then the printed address.
-        self.practice_address = (
-            _address_text(practice.street, practice.city, practice.state, practice.zip)
-            if practice.street.strip()
-            else practice.address
-        )
+        self.practice_address = practice_address(practice)
         self.patients = {
             p.mrn: p
             for p in session.scalars(
@@ -924,6 +918,14 @@ class _Describer:
             audit_head=head,
             created=self.created,
         )
+
+
+def practice_address(practice: Practice) -> str:
+    """The practice's address on one line (boxes 32 and 33, the patient copy): its parts, the
+    way the claim file carries them, once entered; until then the printed address."""
+    if practice.street.strip():
+        return _address_text(practice.street, practice.city, practice.state, practice.zip)
+    return practice.address
 
 
 def _address_text(street: str, city: str, state: str, zip_code: str) -> str:
