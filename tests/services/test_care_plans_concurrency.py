@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from ccmdesk.db import open_database
 from ccmdesk.models import AuditEvent, CarePlanCopy, CarePlanVersion
@@ -24,7 +24,7 @@ from tests.helpers.care_plan_processes import (
 )
 from tests.helpers.care_plans import COMPLETE
 from tests.helpers.common import CLI, DOCTOR, FAST_HASHER, NOW, NURSE
-from tests.helpers.database import postgres_url
+from tests.helpers.database import postgres_url, reset_schema
 
 WORKSTATIONS, SAVES = 4, 5
 
@@ -37,11 +37,7 @@ def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
     this process's services on it."""
     if request.param == "postgresql":
         url = postgres_url()
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        reset_schema(url)
     else:
         url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     database = open_database(url)
