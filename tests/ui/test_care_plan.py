@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-import pytest
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
@@ -29,11 +28,6 @@ from tests.helpers.care_plans import COMPLETE
 from tests.helpers.ui import panel_of
 
 MRN = "A100"  # Zoë Schäfer: E11.9 and I10, Dr. Okafor bills
-
-
-@pytest.fixture
-def doctor(services: Services) -> Actor:
-    return services.staff.actor_for("dr-okafor")
 
 
 def section_for(qtbot: QtBot, services: Services, actor: Actor) -> CarePlanSection:

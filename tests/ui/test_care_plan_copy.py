@@ -19,9 +19,8 @@ from tests.helpers.care_plans import COMPLETE
 
 
 @pytest.fixture
-def signed(services: Services, nurse: Actor) -> Services:
+def signed(services: Services, nurse: Actor, doctor: Actor) -> Services:
     """A100 (Zoë Schäfer) with version 1 signed by Dr. Okafor, preferring Spanish."""
-    doctor = services.staff.actor_for("dr-okafor")
     version = services.care_plans.save(nurse, "A100", COMPLETE, None)
     _, sha = services.care_plans.document(doctor, "A100", version.number)
     services.care_plans.sign(doctor, "A100", version.number, sha)

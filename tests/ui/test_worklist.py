@@ -317,9 +317,8 @@ def test_the_worklist_is_read_off_the_gui_thread_and_a_late_answer_is_dropped(
 
 
 def test_plan_review_due_shows_only_the_patients_whose_plan_review_has_passed(
-    page: WorklistPage, worklist_data: Services, nurse: Actor
+    page: WorklistPage, worklist_data: Services, nurse: Actor, doctor: Actor
 ) -> None:
-    doctor = worklist_data.staff.actor_for("dr-okafor")
     content = dataclasses.replace(COMPLETE, review_on=dt.date(2026, 3, 20))  # before 31 March
     version = worklist_data.care_plans.save(nurse, "C300", content, None)
     _, sha = worklist_data.care_plans.document(doctor, "C300", version.number)
