@@ -1,6 +1,6 @@
 """Export the demo practice's previous month and keep sample PDFs and page images (not a test).
 
-    python tests/reports/make_samples.py
+    PYTHONPATH=. python tests/reports/make_samples.py
 
 Writes docs/samples/: the patient copies of two signed care plans (English and Spanish), the
 superbill with the longest time log of a Medicare Part B patient,
@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -31,6 +30,7 @@ from ccmdesk.rules.care_plan import PlanContent
 from ccmdesk.rules.payers import PayerRecord
 from ccmdesk.services import ServiceError, Services
 from ccmdesk.ui.first_start import setup_actor
+from tests.helpers.care_plans import signed_plan
 
 UNSIGNED = 3  # months left for the practitioners to sign
 
@@ -251,10 +251,6 @@ def care_plan_copies(services: Services, db: Database, out: Path) -> None:
     nurse = services.staff.actor_for("rn-lee")
     today = services.now().astimezone(services.practice_zone()).date()
     for mrn, content, language in ((mrns[0], PLAN_EN, "en"), (mrns[1], PLAN_ES, "es")):
-        plan = services.care_plans.plan(nurse, mrn)
-        latest = plan.latest
-        content = replace(content, review_on=today + dt.timedelta(days=182))
-        version = services.care_plans.save(nurse, mrn, content, latest.number if latest else None)
         with db.read() as session:
             practitioner = session.scalars(
                 select(Staff.staff_id)
@@ -262,8 +258,8 @@ def care_plan_copies(services: Services, db: Database, out: Path) -> None:
                 .where(Patient.mrn == mrn)
             ).one()
         signer = services.staff.actor_for(practitioner)
-        _, sha = services.care_plans.document(signer, mrn, version.number)
-        services.care_plans.sign(signer, mrn, version.number, sha)
+        review_on = today + dt.timedelta(days=182)
+        signed_plan(services, mrn, author=nurse, signer=signer, base=content, review_on=review_on)
         name = f"care-plan-copy-{language}.pdf"
         for stale in out.glob(f"{name.removesuffix('.pdf')}-*.png"):
             stale.unlink()

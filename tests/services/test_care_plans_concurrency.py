@@ -22,7 +22,7 @@ from tests.helpers.care_plan_processes import (
     save_versions,
     sign_version,
 )
-from tests.helpers.care_plans import COMPLETE
+from tests.helpers.care_plans import COMPLETE, signed_plan
 from tests.helpers.common import CLI, DOCTOR, FAST_HASHER, NOW, NURSE
 from tests.helpers.database import postgres_url, reset_schema
 
@@ -105,9 +105,7 @@ def test_two_workstations_signing_one_version_at_once_sign_it_once(
 
 def test_copies_recorded_at_once_are_all_kept(shared: tuple[str, Services]) -> None:
     url, services = shared
-    services.care_plans.save(NURSE, MRN, COMPLETE, None)
-    _, sha = services.care_plans.document(DOCTOR, MRN, 1)
-    services.care_plans.sign(DOCTOR, MRN, 1, sha)
+    signed_plan(services, MRN)
     methods = ["in_person", "mail", "portal"]
     got = run_together(url, record_copy, [(1, method) for method in methods])
     assert got == ["", "", ""]

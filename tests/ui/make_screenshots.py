@@ -75,7 +75,7 @@ from ccmdesk.ui.stopwatch_dialogs import (
     save_until_taken,
 )
 from ccmdesk.ui.waivers import WaiverDialog
-from tests.helpers.care_plans import COMPLETE
+from tests.helpers.care_plans import COMPLETE, signed_plan
 from tests.helpers.week import insert_entry
 
 REPO = Path(__file__).resolve().parents[2]
@@ -678,10 +678,7 @@ def cp_rules_care_plan_in_force(out: Path, services: Services) -> None:
         # Two weeks on, yet before the month's last day: passed by the month's end.
         review_on=max(today, min(today + dt.timedelta(days=14), last_day - dt.timedelta(days=1))),
     )
-    latest = services.care_plans.plan(nurse, mrn).latest
-    version = services.care_plans.save(nurse, mrn, content, latest.number if latest else None)
-    _, sha = services.care_plans.document(practitioner, mrn, version.number)
-    services.care_plans.sign(practitioner, mrn, version.number, sha)
+    signed_plan(services, mrn, author=nurse, signer=practitioner, base=content)
 
     window, page = window_on(services, "rn-lee", WORKLIST)
     assert isinstance(page, WorklistPage)
@@ -1034,10 +1031,7 @@ def copy_screens(out: Path, services: Services) -> None:
     )
     today = services.now().astimezone(services.practice_zone()).date()
     content = replace(COMPLETE, problems=plan.problems, review_on=today + dt.timedelta(days=182))
-    latest = plan.latest
-    version = services.care_plans.save(nurse, row.mrn, content, latest.number if latest else None)
-    _, sha = services.care_plans.document(doctor, row.mrn, version.number)
-    services.care_plans.sign(doctor, row.mrn, version.number, sha)
+    version = signed_plan(services, row.mrn, author=nurse, signer=doctor, base=content)
     services.care_plans.record_copy(nurse, row.mrn, version.number, today, "mail",
                                     note="Sent with the visit summary")  # fmt: skip
     dialog = PatientCopyDialog(None, services, nurse, row.mrn, version.number)
@@ -1090,9 +1084,7 @@ def care_plan_screens(out: Path, services: Services) -> None:
         plan.templates,
         plan.problems,
     )
-    version = plans.save(nurse, mrn, written, None)
-    _, sha = plans.document(doctor, mrn, version.number)
-    plans.sign(doctor, mrn, version.number, sha)
+    version = signed_plan(services, mrn, author=nurse, signer=doctor, base=written)
     plans.record_copy(nurse, mrn, version.number, today, "in_person")
     revised = replace(
         written,

@@ -15,15 +15,13 @@ from ccmdesk.models import Patient
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui import care_plan_copy
 from ccmdesk.ui.care_plan_copy import PatientCopyDialog, RecordCopyDialog, open_patient_copy
-from tests.helpers.care_plans import COMPLETE
+from tests.helpers.care_plans import COMPLETE, signed_plan
 
 
 @pytest.fixture
 def signed(services: Services, nurse: Actor, doctor: Actor) -> Services:
     """A100 (Zoë Schäfer) with version 1 signed by Dr. Okafor, preferring Spanish."""
-    version = services.care_plans.save(nurse, "A100", COMPLETE, None)
-    _, sha = services.care_plans.document(doctor, "A100", version.number)
-    services.care_plans.sign(doctor, "A100", version.number, sha)
+    signed_plan(services, "A100", author=nurse, signer=doctor)
     with services._db.session() as session:
         patient = session.scalars(select(Patient).where(Patient.mrn == "A100")).one()
         patient.preferred_language = "es"
