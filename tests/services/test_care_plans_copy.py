@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 from sqlalchemy import select
 
 from ccmdesk.db import Database
@@ -15,6 +13,7 @@ from ccmdesk.models import Patient, Practice
 from ccmdesk.services import CopyTexts, ServiceError, Services, ValidationFailed
 from tests.helpers.care_plans import COMPLETE, signed_plan
 from tests.helpers.common import ADMIN, BILLER, CLI, NURSE, patient_text
+from tests.helpers.reports import pdf_words
 
 
 @pytest.fixture
@@ -30,11 +29,6 @@ def set_language(db: Database, mrn: str, language: str) -> None:
     with db.session() as session:
         patient = session.scalars(select(Patient).where(Patient.mrn == mrn)).one()
         patient.preferred_language = language
-
-
-def text_of(path: Path) -> str:
-    reader = PdfReader(io.BytesIO(path.read_bytes()))
-    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
 def test_the_copy_is_the_newest_signed_version_with_the_practice_and_the_care_team(
@@ -98,13 +92,13 @@ def test_the_pdf_is_written_in_the_preferred_language(
     out = tmp_path / "copies"
     out.mkdir()
     path = clinic.care_plans.write_patient_copy(NURSE, "P1", out / "copia.pdf")
-    text = text_of(path)
+    text = pdf_words(path.read_bytes())
     assert "Su plan de cuidado" in text and "Teléfono fuera de horario 207-555-0199" in text
     assert "Sus problemas de salud Type 2 diabetes Hypertension" in text  # no E11.9, no I10
     assert "15 de octubre de 2026" in text and "Página 1 de" in text
     assert [p.name for p in out.iterdir()] == ["copia.pdf"]  # no temporary file left
     again = clinic.care_plans.write_patient_copy(NURSE, "P1", path, language="en")
-    assert "Your care plan" in text_of(again)  # an existing file is replaced
+    assert "Your care plan" in pdf_words(again.read_bytes())  # an existing file is replaced
 
 
 def test_a_file_that_cannot_be_written_is_a_sentence_and_leaves_nothing(
