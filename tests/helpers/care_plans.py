@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from sqlalchemy import select
+
+from ccmdesk.models import Patient
 from ccmdesk.rules.care_plan import PlanContent
 from ccmdesk.services import Actor, PlanVersion, Services
 from tests.helpers.common import DOCTOR, NURSE
@@ -49,3 +52,11 @@ def signed_plan(
     version = saved_plan(services, mrn, author=author, base=base, **changes)
     _, sha = services.care_plans.document(signer, mrn, version.number)
     return services.care_plans.sign(signer, mrn, version.number, sha)
+
+
+def set_language(services: Services, mrn: str, language: str) -> None:
+    """Write the patient's preferred language straight to the row: no service sets it alone,
+    and the tests need a language the service would refuse ("fr") too."""
+    with services._db.session() as session:
+        patient = session.scalars(select(Patient).where(Patient.mrn == mrn)).one()
+        patient.preferred_language = language

@@ -7,13 +7,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QDialog, QFileDialog
 from pytestqt.qtbot import QtBot
-from sqlalchemy import select
 
-from ccmdesk.models import Patient
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui import care_plan_copy
 from ccmdesk.ui.care_plan_copy import PatientCopyDialog, RecordCopyDialog, open_patient_copy
-from tests.helpers.care_plans import COMPLETE, signed_plan
+from tests.helpers.care_plans import COMPLETE, set_language, signed_plan
 from tests.helpers.reports import pdf_words
 
 
@@ -21,9 +19,7 @@ from tests.helpers.reports import pdf_words
 def signed(services: Services, nurse: Actor, doctor: Actor) -> Services:
     """A100 (Zoë Schäfer) with version 1 signed by Dr. Okafor, preferring Spanish."""
     signed_plan(services, "A100", author=nurse, signer=doctor)
-    with services._db.session() as session:
-        patient = session.scalars(select(Patient).where(Patient.mrn == "A100")).one()
-        patient.preferred_language = "es"
+    set_language(services, "A100", "es")
     return services
 
 
