@@ -22,6 +22,7 @@ from ccmdesk.db import open_database
 from ccmdesk.models import Patient, TimeEntry, TimeSegment
 from ccmdesk.rules.care_plan import PlanContent, prefill
 from ccmdesk.rules.icd10 import behavioural_health
+from ccmdesk.rules.intervals import month_days
 from ccmdesk.rules.records import PATIENT_COLUMNS
 from ccmdesk.rules.week import week_days
 from ccmdesk.services import Services
@@ -669,12 +670,13 @@ def cp_rules_care_plan_in_force(out: Path, services: Services) -> None:
     nurse = services.staff.actor_for("rn-lee")
     today = services.now().astimezone(services.practice_zone()).date()
     month = today.strftime("%Y-%m")
-    last_day = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    last_day = month_days(month)[1]
     mrn = services.minutes.worklist(nurse, month)[0].mrn
     practitioner = services.staff.actor_for(services.patients.get(nurse, mrn).billing_practitioner)
+    plan = services.care_plans.plan(nurse, mrn)
     content = replace(
         COMPLETE,
-        problems=services.care_plans.plan(nurse, mrn).problems or COMPLETE.problems,
+        problems=plan.problems or COMPLETE.problems,
         # Two weeks on, yet before the month's last day: passed by the month's end.
         review_on=max(today, min(today + dt.timedelta(days=14), last_day - dt.timedelta(days=1))),
     )
