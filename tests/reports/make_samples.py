@@ -86,25 +86,22 @@ def main(out: Path) -> int:
             "handoff.pdf": folder / "export" / f"handoff-{month}.pdf",
         }
         for name, source in samples.items():
-            # A shorter document than last time must not leave its old last pages behind.
-            for stale in out.glob(f"{name.removesuffix('.pdf')}-*.png"):
-                stale.unlink()
             shutil.copyfile(source, out / name)
-            subprocess.run(
-                [
-                    "pdftoppm",
-                    "-png",
-                    "-r",
-                    "80",
-                    str(out / name),
-                    str(out / name.removesuffix(".pdf")),
-                ],
-                check=True,
-            )
-            print(f"wrote {out / name} and its pages")
+            write_pages(out / name, 80)
         print(f"{len(result.files)} files exported for {month}")
         care_plan_copies(services, db, out)
     return 0
+
+
+def write_pages(pdf: Path, dpi: int) -> None:
+    """The PDF's pages as PNGs next to it (NAME-1.png, ...), at `dpi`."""
+    # A shorter document than last time must not leave its old last pages behind.
+    for stale in pdf.parent.glob(f"{pdf.stem}-*.png"):
+        stale.unlink()
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", str(dpi), str(pdf), str(pdf.with_suffix(""))], check=True
+    )
+    print(f"wrote {pdf} and its pages")
 
 
 def claim_settings(db: Database, mrn: str) -> None:
@@ -247,28 +244,18 @@ def care_plan_copies(services: Services, db: Database, out: Path) -> None:
             and staff.get(p.care_manager_id or 0) == "rn-lee"
         ][:2]
         mrns = [p.mrn for p in pair]
+        practitioners = [staff[p.billing_practitioner_id or 0] for p in pair]
         pair[1].preferred_language = "es"
     nurse = services.staff.actor_for("rn-lee")
     today = services.now().astimezone(services.practice_zone()).date()
-    for mrn, content, language in ((mrns[0], PLAN_EN, "en"), (mrns[1], PLAN_ES, "es")):
-        with db.read() as session:
-            practitioner = session.scalars(
-                select(Staff.staff_id)
-                .join(Patient, Patient.billing_practitioner_id == Staff.id)
-                .where(Patient.mrn == mrn)
-            ).one()
+    plans = zip(mrns, practitioners, (PLAN_EN, PLAN_ES), ("en", "es"), strict=True)
+    for mrn, practitioner, content, language in plans:
         signer = services.staff.actor_for(practitioner)
         review_on = today + dt.timedelta(days=182)
         signed_plan(services, mrn, author=nurse, signer=signer, base=content, review_on=review_on)
-        name = f"care-plan-copy-{language}.pdf"
-        for stale in out.glob(f"{name.removesuffix('.pdf')}-*.png"):
-            stale.unlink()
-        services.care_plans.write_patient_copy(nurse, mrn, out / name)
-        subprocess.run(
-            ["pdftoppm", "-png", "-r", "60", str(out / name), str(out / name.removesuffix(".pdf"))],
-            check=True,
-        )
-        print(f"wrote {out / name} and its pages")
+        copy = out / f"care-plan-copy-{language}.pdf"
+        services.care_plans.write_patient_copy(nurse, mrn, copy)
+        write_pages(copy, 60)
 
 
 if __name__ == "__main__":
