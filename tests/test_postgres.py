@@ -9,23 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from ccmdesk.db import Database, NewerDatabaseError, open_database
 from ccmdesk.rules.records import PracticeRecord
 from ccmdesk.services import Services
 from ccmdesk.services.audit import verify_chain
 from tests.helpers.common import CLI, NOW, NURSE, patient_text
+from tests.helpers.database import reset_schema
 
 pytestmark = pytest.mark.postgresql
-
-
-def reset_schema(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 @pytest.fixture

@@ -5,8 +5,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from sqlalchemy import select
+
+from ccmdesk.models import Patient
 from ccmdesk.rules.care_plan import PlanContent
-from ccmdesk.services import PlanVersion, Services
+from ccmdesk.services import Actor, PlanVersion, Services
 from tests.helpers.common import DOCTOR, NURSE
 
 COMPLETE = PlanContent(
@@ -22,15 +25,38 @@ COMPLETE = PlanContent(
 )
 
 
-def signed_plan(services: Services, mrn: str, **changes: object) -> PlanVersion:
-    """Save a complete plan (with `changes`) as the nurse and sign it as Dr. A."""
-    plan = services.care_plans.plan(NURSE, mrn)
-    latest = plan.latest
-    version = services.care_plans.save(
-        NURSE,
-        mrn,
-        dataclasses.replace(COMPLETE, **changes),  # type: ignore[arg-type]
-        latest.number if latest else None,
-    )
-    _, sha = services.care_plans.document(DOCTOR, mrn, version.number)
-    return services.care_plans.sign(DOCTOR, mrn, version.number, sha)
+def saved_plan(
+    services: Services,
+    mrn: str,
+    *,
+    author: Actor = NURSE,
+    base: PlanContent = COMPLETE,
+    **changes: object,
+) -> PlanVersion:
+    """Save `base` (with `changes`) as `author`, based on the latest version if there is one."""
+    latest = services.care_plans.plan(author, mrn).latest
+    content = dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return services.care_plans.save(author, mrn, content, latest.number if latest else None)
+
+
+def signed_plan(
+    services: Services,
+    mrn: str,
+    *,
+    author: Actor = NURSE,
+    signer: Actor = DOCTOR,
+    base: PlanContent = COMPLETE,
+    **changes: object,
+) -> PlanVersion:
+    """Save `base` (with `changes`) as `author` (the nurse) and sign it as `signer` (Dr. A)."""
+    version = saved_plan(services, mrn, author=author, base=base, **changes)
+    _, sha = services.care_plans.document(signer, mrn, version.number)
+    return services.care_plans.sign(signer, mrn, version.number, sha)
+
+
+def set_language(services: Services, mrn: str, language: str) -> None:
+    """Write the patient's preferred language straight to the row: no service sets it alone,
+    and the tests need a language the service would refuse ("fr") too."""
+    with services._db.session() as session:
+        patient = session.scalars(select(Patient).where(Patient.mrn == mrn)).one()
+        patient.preferred_language = language

@@ -12,13 +12,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import create_engine, event, select, text
 
 from ccmdesk.db import Database
 from ccmdesk.models import MonthlyReview, Patient, Staff
 
 # A statement as sent to the database: its SQL and its parameters.
 Statement = tuple[str, Sequence[Any]]
+
+
+def reset_schema(url: str) -> None:
+    """Empty the scratch PostgreSQL database: drop its public schema and create it again."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
 
 
 def postgres_url(environ: Mapping[str, str] = os.environ) -> str:

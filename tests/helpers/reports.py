@@ -1,4 +1,4 @@
-"""Superbills ready to render, and their pages read back, for the PDF and rendering tests."""
+"""Superbills ready to render, and PDF pages read back, for the PDF and rendering tests."""
 
 from __future__ import annotations
 
@@ -84,6 +84,13 @@ def claim_bill(mrn: str = "S02", **changes: Any) -> pdf.Superbill:
 
 
 # --- reading a rendered superbill back -----------------------------------------------------------
+
+
+def pdf_words(document: bytes) -> str:
+    """The PDF's text, every page, with wrapped lines and table cells joined by single spaces."""
+    reader = PdfReader(io.BytesIO(document))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
 
 LABEL_SIZE = pdf.LABEL_SIZE  # the small print of a box's number and name
 

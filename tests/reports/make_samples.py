@@ -1,6 +1,6 @@
 """Export the demo practice's previous month and keep sample PDFs and page images (not a test).
 
-    python tests/reports/make_samples.py
+    PYTHONPATH=. python tests/reports/make_samples.py
 
 Writes docs/samples/: the patient copies of two signed care plans (English and Spanish), the
 superbill with the longest time log of a Medicare Part B patient,
@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -31,6 +30,7 @@ from ccmdesk.rules.care_plan import PlanContent
 from ccmdesk.rules.payers import PayerRecord
 from ccmdesk.services import ServiceError, Services
 from ccmdesk.ui.first_start import setup_actor
+from tests.helpers.care_plans import signed_plan
 
 UNSIGNED = 3  # months left for the practitioners to sign
 
@@ -86,25 +86,22 @@ def main(out: Path) -> int:
             "handoff.pdf": folder / "export" / f"handoff-{month}.pdf",
         }
         for name, source in samples.items():
-            # A shorter document than last time must not leave its old last pages behind.
-            for stale in out.glob(f"{name.removesuffix('.pdf')}-*.png"):
-                stale.unlink()
             shutil.copyfile(source, out / name)
-            subprocess.run(
-                [
-                    "pdftoppm",
-                    "-png",
-                    "-r",
-                    "80",
-                    str(out / name),
-                    str(out / name.removesuffix(".pdf")),
-                ],
-                check=True,
-            )
-            print(f"wrote {out / name} and its pages")
+            write_pages(out / name, 80)
         print(f"{len(result.files)} files exported for {month}")
         care_plan_copies(services, db, out)
     return 0
+
+
+def write_pages(pdf: Path, dpi: int) -> None:
+    """The PDF's pages as PNGs next to it (NAME-1.png, ...), at `dpi`."""
+    # A shorter document than last time must not leave its old last pages behind.
+    for stale in pdf.parent.glob(f"{pdf.stem}-*.png"):
+        stale.unlink()
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", str(dpi), str(pdf), str(pdf.with_suffix(""))], check=True
+    )
+    print(f"wrote {pdf} and its pages")
 
 
 def claim_settings(db: Database, mrn: str) -> None:
@@ -247,32 +244,18 @@ def care_plan_copies(services: Services, db: Database, out: Path) -> None:
             and staff.get(p.care_manager_id or 0) == "rn-lee"
         ][:2]
         mrns = [p.mrn for p in pair]
+        practitioners = [staff[p.billing_practitioner_id or 0] for p in pair]
         pair[1].preferred_language = "es"
     nurse = services.staff.actor_for("rn-lee")
     today = services.now().astimezone(services.practice_zone()).date()
-    for mrn, content, language in ((mrns[0], PLAN_EN, "en"), (mrns[1], PLAN_ES, "es")):
-        plan = services.care_plans.plan(nurse, mrn)
-        latest = plan.latest
-        content = replace(content, review_on=today + dt.timedelta(days=182))
-        version = services.care_plans.save(nurse, mrn, content, latest.number if latest else None)
-        with db.read() as session:
-            practitioner = session.scalars(
-                select(Staff.staff_id)
-                .join(Patient, Patient.billing_practitioner_id == Staff.id)
-                .where(Patient.mrn == mrn)
-            ).one()
+    plans = zip(mrns, practitioners, (PLAN_EN, PLAN_ES), ("en", "es"), strict=True)
+    for mrn, practitioner, content, language in plans:
         signer = services.staff.actor_for(practitioner)
-        _, sha = services.care_plans.document(signer, mrn, version.number)
-        services.care_plans.sign(signer, mrn, version.number, sha)
-        name = f"care-plan-copy-{language}.pdf"
-        for stale in out.glob(f"{name.removesuffix('.pdf')}-*.png"):
-            stale.unlink()
-        services.care_plans.write_patient_copy(nurse, mrn, out / name)
-        subprocess.run(
-            ["pdftoppm", "-png", "-r", "60", str(out / name), str(out / name.removesuffix(".pdf"))],
-            check=True,
-        )
-        print(f"wrote {out / name} and its pages")
+        review_on = today + dt.timedelta(days=182)
+        signed_plan(services, mrn, author=nurse, signer=signer, base=content, review_on=review_on)
+        copy = out / f"care-plan-copy-{language}.pdf"
+        services.care_plans.write_patient_copy(nurse, mrn, copy)
+        write_pages(copy, 60)
 
 
 if __name__ == "__main__":

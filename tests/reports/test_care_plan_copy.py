@@ -18,6 +18,7 @@ from ccmdesk.reports.care_plan_copy import (
     without_codes,
 )
 from ccmdesk.rules.care_plan import PlanContent
+from tests.helpers.reports import fragments, pdf_words
 
 PLAN = PlanContent(
     problems="E11.9 Type 2 diabetes mellitus without complications\nI10 - Hypertension\n"
@@ -103,7 +104,7 @@ def test_each_language_prints_its_headings_in_order_with_the_phones_and_goals(
 
 def test_the_spanish_copy_keeps_its_accents_and_writes_dates_out_in_spanish() -> None:
     document = patient_copy_pdf(SPANISH)
-    text = " ".join(" ".join(pages(document)).split())
+    text = pdf_words(document)
     for word in ("María Núñez", "Teléfono fuera de horario", "Próxima revisión",
                  "4 de mayo de 2027", "Página 1 de", "versión 3", "firmado el 4 nov 2026"):  # fmt: skip
         assert word in text, word
@@ -111,7 +112,7 @@ def test_the_spanish_copy_keeps_its_accents_and_writes_dates_out_in_spanish() ->
 
 
 def test_the_english_copy_writes_its_dates_out_and_names_the_signed_version() -> None:
-    text = " ".join(" ".join(pages(patient_copy_pdf(ENGLISH))).split())
+    text = pdf_words(patient_copy_pdf(ENGLISH))
     assert "May 4, 2027" in text
     assert "Care plan version 3, signed 4 Nov 2026 by Dr. A" in text
 
@@ -130,7 +131,7 @@ def test_every_page_says_page_x_of_y() -> None:
 
 
 def test_the_problems_are_printed_without_their_icd10_codes() -> None:
-    text = " ".join(" ".join(pages(patient_copy_pdf(ENGLISH))).split())
+    text = pdf_words(patient_copy_pdf(ENGLISH))
     section = text[text.index("Your health problems") : text.index("What we expect")]
     assert "Type 2 diabetes mellitus without complications" in section
     assert "Hypertension" in section and "Anemia" in section
@@ -158,30 +159,19 @@ def test_without_codes(line: str, expected: str) -> None:
 
 
 def test_a_missing_after_hours_number_prints_a_sentence_in_the_copys_language() -> None:
-    english = " ".join(
-        " ".join(
-            pages(patient_copy_pdf(dataclasses.replace(ENGLISH, after_hours_phone=" ")))
-        ).split()
-    )
+    english = pdf_words(patient_copy_pdf(dataclasses.replace(ENGLISH, after_hours_phone=" ")))
     assert "After-hours phone When the office is closed, call the office phone" in english
-    spanish = " ".join(
-        " ".join(
-            pages(patient_copy_pdf(dataclasses.replace(SPANISH, after_hours_phone="")))
-        ).split()
-    )
+    spanish = pdf_words(patient_copy_pdf(dataclasses.replace(SPANISH, after_hours_phone="")))
     assert "Teléfono fuera de horario Cuando la oficina esté cerrada" in spanish
 
 
 def test_the_body_is_large_type() -> None:
-    sizes: set[float] = set()
-
-    def visitor(text: str, cm: object, tm: object, font: object, size: float) -> None:
-        if text.strip():
-            sizes.add(round(size * tm[0], 1))  # type: ignore[index]
-
-    reader = PdfReader(io.BytesIO(patient_copy_pdf(ENGLISH)))
-    for page in reader.pages:
-        page.extract_text(visitor_text=visitor)
+    document = patient_copy_pdf(ENGLISH)
+    sizes = {
+        round(piece.size, 1)
+        for page in range(len(pages(document)))
+        for piece in fragments(document, page)
+    }
     body = sizes - {11.0}  # the footer
     assert min(body) >= BODY
     assert max(body) >= 19  # headings and the title larger

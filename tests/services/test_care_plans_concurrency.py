@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from ccmdesk.db import open_database
 from ccmdesk.models import AuditEvent, CarePlanCopy, CarePlanVersion
@@ -22,9 +22,9 @@ from tests.helpers.care_plan_processes import (
     save_versions,
     sign_version,
 )
-from tests.helpers.care_plans import COMPLETE
+from tests.helpers.care_plans import COMPLETE, signed_plan
 from tests.helpers.common import CLI, DOCTOR, FAST_HASHER, NOW, NURSE
-from tests.helpers.database import postgres_url
+from tests.helpers.database import postgres_url, reset_schema
 
 WORKSTATIONS, SAVES = 4, 5
 
@@ -37,11 +37,7 @@ def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
     this process's services on it."""
     if request.param == "postgresql":
         url = postgres_url()
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        reset_schema(url)
     else:
         url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     database = open_database(url)
@@ -109,9 +105,7 @@ def test_two_workstations_signing_one_version_at_once_sign_it_once(
 
 def test_copies_recorded_at_once_are_all_kept(shared: tuple[str, Services]) -> None:
     url, services = shared
-    services.care_plans.save(NURSE, MRN, COMPLETE, None)
-    _, sha = services.care_plans.document(DOCTOR, MRN, 1)
-    services.care_plans.sign(DOCTOR, MRN, 1, sha)
+    signed_plan(services, MRN)
     methods = ["in_person", "mail", "portal"]
     got = run_together(url, record_copy, [(1, method) for method in methods])
     assert got == ["", "", ""]

@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-import io
+import dataclasses
 import os
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
-from sqlalchemy import select
 
-from ccmdesk.db import Database
-from ccmdesk.models import Patient, Practice
+from ccmdesk.rules.records import PracticeRecord
 from ccmdesk.services import CopyTexts, ServiceError, Services, ValidationFailed
-from tests.helpers.care_plans import COMPLETE, signed_plan
+from tests.helpers.care_plans import COMPLETE, set_language, signed_plan
 from tests.helpers.common import ADMIN, BILLER, CLI, NURSE, patient_text
+from tests.helpers.reports import pdf_words
 
 
 @pytest.fixture
-def clinic(staffed: Services, db: Database) -> Services:
+def clinic(staffed: Services, practice: PracticeRecord) -> Services:
     staffed.patients.save_text(CLI, patient_text(mrn="P1", last_name="One"))
-    with db.session() as session:
-        practice = session.scalars(select(Practice)).one()
-        practice.after_hours_phone = "207-555-0199"
+    staffed.practice.save(ADMIN, dataclasses.replace(practice, after_hours_phone="207-555-0199"))
     return staffed
-
-
-def set_language(db: Database, mrn: str, language: str) -> None:
-    with db.session() as session:
-        patient = session.scalars(select(Patient).where(Patient.mrn == mrn)).one()
-        patient.preferred_language = language
-
-
-def text_of(path: Path) -> str:
-    reader = PdfReader(io.BytesIO(path.read_bytes()))
-    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
 def test_the_copy_is_the_newest_signed_version_with_the_practice_and_the_care_team(
@@ -60,21 +45,19 @@ def test_the_copy_is_the_newest_signed_version_with_the_practice_and_the_care_te
     assert clinic.care_plans.patient_copy(NURSE, "P1", number=1).content.goals == COMPLETE.goals
 
 
-def test_the_patients_preferred_language_picks_the_practices_words(
-    clinic: Services, db: Database
-) -> None:
+def test_the_patients_preferred_language_picks_the_practices_words(clinic: Services) -> None:
     signed_plan(clinic, "P1")
     clinic.care_plans.save_copy_texts(
         ADMIN, CopyTexts("es", title="Su plan", intro="¡Hola, señora!")
     )
-    set_language(db, "P1", "es")
+    set_language(clinic, "P1", "es")
     copy = clinic.care_plans.patient_copy(NURSE, "P1")
     assert (copy.language, copy.title, copy.intro) == ("es", "Su plan", "¡Hola, señora!")
     english = clinic.care_plans.patient_copy(NURSE, "P1", language="en")
     assert (english.language, english.title) == ("en", "Your care plan")
     with pytest.raises(ValidationFailed, match="language: must be one of en, es"):
         clinic.care_plans.patient_copy(NURSE, "P1", language="fr")
-    set_language(db, "P1", "fr")  # no words for it: the default prints
+    set_language(clinic, "P1", "fr")  # no words for it: the default prints
     assert clinic.care_plans.patient_copy(NURSE, "P1").language == "en"
 
 
@@ -90,21 +73,19 @@ def test_an_unsigned_plan_is_refused_with_a_sentence(clinic: Services) -> None:
         clinic.care_plans.patient_copy(NURSE, "P1", number=7)
 
 
-def test_the_pdf_is_written_in_the_preferred_language(
-    clinic: Services, db: Database, tmp_path: Path
-) -> None:
+def test_the_pdf_is_written_in_the_preferred_language(clinic: Services, tmp_path: Path) -> None:
     signed_plan(clinic, "P1")
-    set_language(db, "P1", "es")
+    set_language(clinic, "P1", "es")
     out = tmp_path / "copies"
     out.mkdir()
     path = clinic.care_plans.write_patient_copy(NURSE, "P1", out / "copia.pdf")
-    text = text_of(path)
+    text = pdf_words(path.read_bytes())
     assert "Su plan de cuidado" in text and "Teléfono fuera de horario 207-555-0199" in text
     assert "Sus problemas de salud Type 2 diabetes Hypertension" in text  # no E11.9, no I10
     assert "15 de octubre de 2026" in text and "Página 1 de" in text
     assert [p.name for p in out.iterdir()] == ["copia.pdf"]  # no temporary file left
     again = clinic.care_plans.write_patient_copy(NURSE, "P1", path, language="en")
-    assert "Your care plan" in text_of(again)  # an existing file is replaced
+    assert "Your care plan" in pdf_words(again.read_bytes())  # an existing file is replaced
 
 
 def test_a_file_that_cannot_be_written_is_a_sentence_and_leaves_nothing(

@@ -10,7 +10,6 @@ import io
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 
 from ccmdesk.db import Database
 from ccmdesk.rules.billing import MonthFacts
@@ -22,6 +21,7 @@ from ccmdesk.services.export import claim_file_notes
 from tests.helpers.billing import add_case_staff, import_cases
 from tests.helpers.common import BILLER, DOCTOR, VALID_NPIS
 from tests.helpers.programs import set_program, set_visits
+from tests.helpers.reports import pdf_words
 from tests.helpers.rules import MARCH, entry, patient
 from tests.helpers.scenario_cases import CASES, MONTH, Case, Work, at, w
 
@@ -65,11 +65,6 @@ def bhi_team(team: Services, db: Database) -> Services:
 
 def read(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8"), newline="")))
-
-
-def text(path: Path) -> str:
-    """The PDF's text, wrapped lines and table cells joined by single spaces."""
-    return " ".join(" ".join(page.extract_text() for page in PdfReader(path).pages).split())
 
 
 def test_a_month_with_bhi_time_gets_a_bhi_row_right_after_its_care_management_row(
@@ -143,7 +138,7 @@ def test_the_program_column_is_the_patients_program_for_the_month(
     lines = [line for line in read(tmp_path / f"claim-lines-{MONTH}.csv") if line["mrn"] == "S04"]
     assert {(line["diagnosis_codes"], line["diagnosis_pointers"]) for line in lines} == {
         ("I10;E11.9", "AB")}  # fmt: skip
-    bill = text(tmp_path / "superbills" / f"{MONTH}-S04.pdf")
+    bill = pdf_words((tmp_path / "superbills" / f"{MONTH}-S04.pdf").read_bytes())
     assert bill.index("I10") < bill.index("E11.9")
     other = [line for line in read(tmp_path / f"claim-lines-{MONTH}.csv") if line["mrn"] == "S03"]
     assert {line["diagnosis_codes"] for line in other} == {"E11.9;I10"}  # as on file
@@ -174,7 +169,7 @@ def test_the_superbill_adds_the_bhi_line_and_prints_g0506_outside_the_total(
     bhi_team: Services, tmp_path: Path
 ) -> None:
     bhi_team.export.export(BILLER, MONTH, tmp_path)
-    bill = text(tmp_path / "superbills" / f"{MONTH}-S02.pdf")
+    bill = pdf_words((tmp_path / "superbills" / f"{MONTH}-S02.pdf").read_bytes())
     for expected in ("99490", "99484", "G0506", "02 Mar 2026", "add to the initiating visit's claim",
                      "$123.58", "General BHI, counted apart"):  # fmt: skip
         assert expected in bill, expected
@@ -182,7 +177,7 @@ def test_the_superbill_adds_the_bhi_line_and_prints_g0506_outside_the_total(
     assert "$24.72" in bill
     assert bill.index("$123.58") < bill.index("G0506")
     # A month whose care management is blocked still gets a superbill for its BHI.
-    alone = text(tmp_path / "superbills" / f"{MONTH}-S01.pdf")
+    alone = pdf_words((tmp_path / "superbills" / f"{MONTH}-S01.pdf").read_bytes())
     assert "99484" in alone and "99490" not in alone and "$57.45" in alone
 
 
@@ -197,7 +192,7 @@ def test_a_bhi_month_is_claimed_only_once_signed(bhi_team: Services, tmp_path: P
     assert rows["S02", "bhi"]["signed_off"] == "yes" and rows["S01", "bhi"]["signed_off"] == "no"
     assert "NOT_SIGNED" not in rows["S02", "bhi"]["warnings"]
     # The unsigned BHI-only month is named in the handoff as not signed, with its claim id.
-    report = text(tmp_path / "signed" / f"handoff-{MONTH}.pdf")
+    report = pdf_words((tmp_path / "signed" / f"handoff-{MONTH}.pdf").read_bytes())
     assert "Not signed: the billing practitioner has not signed the month." in report
     assert "S01-202603" in report
 
@@ -206,7 +201,7 @@ def test_the_handoff_report_marks_bhi_rows_and_lists_g0506_for_the_visits_claim(
     bhi_team: Services, tmp_path: Path
 ) -> None:
     bhi_team.export.export(BILLER, MONTH, tmp_path)
-    report = text(tmp_path / f"handoff-{MONTH}.pdf")
+    report = pdf_words((tmp_path / f"handoff-{MONTH}.pdf").read_bytes())
     assert "Add to the visit's claim" in report
     visit = report[report.index("Add to the visit's claim") :]
     assert "02 Mar 2026" in visit and "G0506" in visit
@@ -257,4 +252,6 @@ def test_a_g0506_month_that_bills_nothing_else_has_its_visit_claim_line_only(
     assert not (tmp_path / "superbills").exists() and result.billable == 0
     (row,) = read(tmp_path / f"handoff-{MONTH}.csv")
     assert (row["status"], row["codes"], row["amount_cents"]) == ("not_billable", "", "0")
-    assert "S01 Case01, Ana 02 Mar 2026 G0506" in text(tmp_path / f"handoff-{MONTH}.pdf")
+    assert "S01 Case01, Ana 02 Mar 2026 G0506" in pdf_words(
+        (tmp_path / f"handoff-{MONTH}.pdf").read_bytes()
+    )

@@ -18,6 +18,7 @@ from ccmdesk.rules.reminders import ReminderSettings
 from ccmdesk.services import Actor, PermissionDenied, Services, ValidationFailed
 from ccmdesk.services.notifications import Activity
 from tests.helpers.common import ADMIN, BILLER, CLI, DOCTOR, NURSE, FakeClock, patient_text
+from tests.helpers.database import reset_schema
 from tests.helpers.reminders import APRIL_8, SHARED, add_callback, raise_together
 
 ACTIVE = Activity(active_minutes=15, in_front=True)
@@ -295,13 +296,7 @@ def test_several_processes_raising_the_same_reminders_store_each_once(
 
 @pytest.fixture
 def pg(pg_url: str) -> Iterator[Database]:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(pg_url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    reset_schema(pg_url)
     database = open_database(pg_url)
     yield database
     database.dispose()

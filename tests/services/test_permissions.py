@@ -38,6 +38,12 @@ PEOPLE = {
 Call = Callable[[Services, Actor, Path], object]
 
 
+def latest_plan(services: Services) -> int | None:
+    """P1's newest care plan version, read once as the command line (whoever tries to save)."""
+    latest = services.care_plans.plan(CLI, "P1").latest
+    return latest.number if latest else None
+
+
 def changed(services: Services, *, billed_elsewhere: bool = False, complexity: bool = False):
     """P1's month facts with one of them flipped: a save that changes nothing is not asked
     for a permission, so each role's try must change something."""
@@ -77,7 +83,7 @@ CALLS: dict[Permission, Call] = {
         a,
         "P1",
         PlanContent(goals=f"walk daily ({a.key})"),
-        s.care_plans.plan(CLI, "P1").latest and s.care_plans.plan(CLI, "P1").latest.number,
+        latest_plan(s),
     ),
     Permission.SIGN_CARE_PLAN: lambda s, a, _: s.care_plans.sign(a, "P1", 1, ""),
     Permission.GIVE_CARE_PLAN: lambda s, a, _: s.care_plans.record_copy(

@@ -108,6 +108,12 @@ def biller(services: Services) -> Actor:
 
 
 @pytest.fixture
+def doctor(services: Services) -> Actor:
+    """Dr. Okafor, the practitioner who bills for most of the patients."""
+    return services.staff.actor_for("dr-okafor")
+
+
+@pytest.fixture
 def month_data(services: Services) -> Services:
     setup = Actor.command_line()
     patients = [patient_raw(mrn=mrn, last_name=last, first_name="Pat", dob="1950-01-01",

@@ -22,6 +22,7 @@ from ccmdesk.db import open_database
 from ccmdesk.models import Patient, TimeEntry, TimeSegment
 from ccmdesk.rules.care_plan import PlanContent, prefill
 from ccmdesk.rules.icd10 import behavioural_health
+from ccmdesk.rules.intervals import month_days
 from ccmdesk.rules.records import PATIENT_COLUMNS
 from ccmdesk.rules.week import week_days
 from ccmdesk.services import Services
@@ -75,7 +76,7 @@ from ccmdesk.ui.stopwatch_dialogs import (
     save_until_taken,
 )
 from ccmdesk.ui.waivers import WaiverDialog
-from tests.helpers.care_plans import COMPLETE
+from tests.helpers.care_plans import COMPLETE, signed_plan
 from tests.helpers.week import insert_entry
 
 REPO = Path(__file__).resolve().parents[2]
@@ -669,19 +670,17 @@ def cp_rules_care_plan_in_force(out: Path, services: Services) -> None:
     nurse = services.staff.actor_for("rn-lee")
     today = services.now().astimezone(services.practice_zone()).date()
     month = today.strftime("%Y-%m")
-    last_day = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    last_day = month_days(month)[1]
     mrn = services.minutes.worklist(nurse, month)[0].mrn
     practitioner = services.staff.actor_for(services.patients.get(nurse, mrn).billing_practitioner)
+    plan = services.care_plans.plan(nurse, mrn)
     content = replace(
         COMPLETE,
-        problems=services.care_plans.plan(nurse, mrn).problems or COMPLETE.problems,
+        problems=plan.problems or COMPLETE.problems,
         # Two weeks on, yet before the month's last day: passed by the month's end.
         review_on=max(today, min(today + dt.timedelta(days=14), last_day - dt.timedelta(days=1))),
     )
-    latest = services.care_plans.plan(nurse, mrn).latest
-    version = services.care_plans.save(nurse, mrn, content, latest.number if latest else None)
-    _, sha = services.care_plans.document(practitioner, mrn, version.number)
-    services.care_plans.sign(practitioner, mrn, version.number, sha)
+    signed_plan(services, mrn, author=nurse, signer=practitioner, base=content)
 
     window, page = window_on(services, "rn-lee", WORKLIST)
     assert isinstance(page, WorklistPage)
@@ -1034,10 +1033,7 @@ def copy_screens(out: Path, services: Services) -> None:
     )
     today = services.now().astimezone(services.practice_zone()).date()
     content = replace(COMPLETE, problems=plan.problems, review_on=today + dt.timedelta(days=182))
-    latest = plan.latest
-    version = services.care_plans.save(nurse, row.mrn, content, latest.number if latest else None)
-    _, sha = services.care_plans.document(doctor, row.mrn, version.number)
-    services.care_plans.sign(doctor, row.mrn, version.number, sha)
+    version = signed_plan(services, row.mrn, author=nurse, signer=doctor, base=content)
     services.care_plans.record_copy(nurse, row.mrn, version.number, today, "mail",
                                     note="Sent with the visit summary")  # fmt: skip
     dialog = PatientCopyDialog(None, services, nurse, row.mrn, version.number)
@@ -1090,9 +1086,7 @@ def care_plan_screens(out: Path, services: Services) -> None:
         plan.templates,
         plan.problems,
     )
-    version = plans.save(nurse, mrn, written, None)
-    _, sha = plans.document(doctor, mrn, version.number)
-    plans.sign(doctor, mrn, version.number, sha)
+    version = signed_plan(services, mrn, author=nurse, signer=doctor, base=written)
     plans.record_copy(nurse, mrn, version.number, today, "in_person")
     revised = replace(
         written,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-import pytest
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
@@ -25,15 +24,10 @@ from ccmdesk.ui.care_plan_dialogs import (
 )
 from ccmdesk.ui.main_window import MainWindow
 from ccmdesk.ui.refresh import PATIENTS
-from tests.helpers.care_plans import COMPLETE
+from tests.helpers.care_plans import COMPLETE, saved_plan, signed_plan
 from tests.helpers.ui import panel_of
 
 MRN = "A100"  # Zoë Schäfer: E11.9 and I10, Dr. Okafor bills
-
-
-@pytest.fixture
-def doctor(services: Services) -> Actor:
-    return services.staff.actor_for("dr-okafor")
 
 
 def section_for(qtbot: QtBot, services: Services, actor: Actor) -> CarePlanSection:
@@ -44,9 +38,7 @@ def section_for(qtbot: QtBot, services: Services, actor: Actor) -> CarePlanSecti
 
 
 def save(services: Services, actor: Actor, content: PlanContent) -> int:
-    latest = services.care_plans.plan(actor, MRN).latest
-    based_on = latest.number if latest is not None else None
-    return services.care_plans.save(actor, MRN, content, based_on).number
+    return saved_plan(services, MRN, author=actor, base=content).number
 
 
 def test_a_first_plan_from_the_templates_saves_as_a_draft_naming_what_is_missing(
@@ -357,9 +349,7 @@ def test_the_patient_copy_opens_for_the_newest_signed_version_and_reloads_when_g
 def test_the_line_says_when_a_newer_draft_waits_to_be_signed(
     qtbot: QtBot, services: Services, nurse: Actor, doctor: Actor
 ) -> None:
-    save(services, nurse, COMPLETE)
-    _, sha = services.care_plans.document(doctor, MRN, 1)
-    services.care_plans.sign(doctor, MRN, 1, sha)
+    signed_plan(services, MRN, author=nurse, signer=doctor)
     save(services, nurse, dataclasses.replace(COMPLETE, goals="HbA1c below 7.5%"))
     section = section_for(qtbot, services, doctor)
     assert in_force_text(section.plan).endswith(  # type: ignore[arg-type]

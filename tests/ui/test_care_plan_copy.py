@@ -2,38 +2,25 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 from PySide6.QtWidgets import QDialog, QFileDialog
 from pytestqt.qtbot import QtBot
-from sqlalchemy import select
 
-from ccmdesk.models import Patient
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui import care_plan_copy
 from ccmdesk.ui.care_plan_copy import PatientCopyDialog, RecordCopyDialog, open_patient_copy
-from tests.helpers.care_plans import COMPLETE
+from tests.helpers.care_plans import COMPLETE, set_language, signed_plan
+from tests.helpers.reports import pdf_words
 
 
 @pytest.fixture
-def signed(services: Services, nurse: Actor) -> Services:
+def signed(services: Services, nurse: Actor, doctor: Actor) -> Services:
     """A100 (Zoë Schäfer) with version 1 signed by Dr. Okafor, preferring Spanish."""
-    doctor = services.staff.actor_for("dr-okafor")
-    version = services.care_plans.save(nurse, "A100", COMPLETE, None)
-    _, sha = services.care_plans.document(doctor, "A100", version.number)
-    services.care_plans.sign(doctor, "A100", version.number, sha)
-    with services._db.session() as session:
-        patient = session.scalars(select(Patient).where(Patient.mrn == "A100")).one()
-        patient.preferred_language = "es"
+    signed_plan(services, "A100", author=nurse, signer=doctor)
+    set_language(services, "A100", "es")
     return services
-
-
-def text_of(path: Path) -> str:
-    reader = PdfReader(io.BytesIO(path.read_bytes()))
-    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
 def choose_file(monkeypatch: pytest.MonkeyPatch, answer: str, asked: list[str]) -> None:
@@ -57,13 +44,15 @@ def test_the_copy_is_saved_in_the_preferred_language_or_the_one_chosen(
     written = dialog.save_pdf()
     assert Path(asked[0]).name == "care-plan-A100-v1-es.pdf"
     assert written == tmp_path / "copia.pdf"  # the extension added
-    assert "Su plan de cuidado" in text_of(written) and "Para Zoë Schäfer" in text_of(written)
+    assert "Su plan de cuidado" in pdf_words(
+        written.read_bytes()
+    ) and "Para Zoë Schäfer" in pdf_words(written.read_bytes())
     assert dialog.status.text() == f"Saved: {written}"
     dialog.language.set_value("en")
     choose_file(monkeypatch, str(tmp_path / "copy.pdf"), asked)
     english = dialog.save_pdf()
     assert Path(asked[1]).name == "care-plan-A100-v1-en.pdf"
-    assert english is not None and "Your care plan" in text_of(english)
+    assert english is not None and "Your care plan" in pdf_words(english.read_bytes())
     choose_file(monkeypatch, "", asked)  # cancelled: nothing happens
     assert dialog.save_pdf() is None and dialog.status.text() == f"Saved: {english}"
 

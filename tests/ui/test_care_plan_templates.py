@@ -15,11 +15,6 @@ SEEDED = ["Diabetes", "Hypertension", "Heart failure", "COPD", "Chronic kidney d
 
 
 @pytest.fixture
-def doctor(services: Services) -> Actor:
-    return services.staff.actor_for("dr-okafor")
-
-
-@pytest.fixture
 def dialog(qtbot, services: Services, doctor: Actor) -> CarePlanTemplatesDialog:
     dialog = CarePlanTemplatesDialog(None, services, doctor)
     qtbot.addWidget(dialog)

@@ -15,7 +15,7 @@ from ccmdesk.ui.background import InlineTaskRunner
 from ccmdesk.ui.forms import ReasonDialog
 from ccmdesk.ui.pages.review import FILTERS, READY, STATUS, ReviewPage, SignDialog
 from ccmdesk.ui.stopwatch_dialogs import ManualEntryDialog
-from tests.helpers.care_plans import COMPLETE
+from tests.helpers.care_plans import signed_plan
 from tests.helpers.payer_billing import (
     CLAIM_FILE,
     PCM_ONLY,
@@ -88,9 +88,7 @@ def test_the_summary_names_the_signed_care_plan_version_in_force(
     page: ReviewPage, month_data: Services, doctor: Actor
 ) -> None:
     nurse = month_data.staff.actor_for("rn-lee")
-    version = month_data.care_plans.save(nurse, "M1", COMPLETE, None)
-    _, sha = month_data.care_plans.document(doctor, "M1", version.number)
-    month_data.care_plans.sign(doctor, "M1", version.number, sha)
+    signed_plan(month_data, "M1", author=nurse, signer=doctor)
     page.reload()
     assert page.select_mrn("M1")
     assert (

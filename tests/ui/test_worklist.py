@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import pytest
@@ -28,7 +27,7 @@ from ccmdesk.ui.pages.worklist import (
     subtitle_text,
 )
 from ccmdesk.ui.widgets.threshold_bar import BAR_DONE, BAR_FILL, BAR_TRACK, percent_text
-from tests.helpers.care_plans import COMPLETE
+from tests.helpers.care_plans import signed_plan
 from tests.helpers.common import FakeClock
 from tests.helpers.ui import HeldRunner, patient_raw
 
@@ -317,13 +316,10 @@ def test_the_worklist_is_read_off_the_gui_thread_and_a_late_answer_is_dropped(
 
 
 def test_plan_review_due_shows_only_the_patients_whose_plan_review_has_passed(
-    page: WorklistPage, worklist_data: Services, nurse: Actor
+    page: WorklistPage, worklist_data: Services, nurse: Actor, doctor: Actor
 ) -> None:
-    doctor = worklist_data.staff.actor_for("dr-okafor")
-    content = dataclasses.replace(COMPLETE, review_on=dt.date(2026, 3, 20))  # before 31 March
-    version = worklist_data.care_plans.save(nurse, "C300", content, None)
-    _, sha = worklist_data.care_plans.document(doctor, "C300", version.number)
-    worklist_data.care_plans.sign(doctor, "C300", version.number, sha)
+    before_march_ends = dt.date(2026, 3, 20)
+    signed_plan(worklist_data, "C300", author=nurse, signer=doctor, review_on=before_march_ends)
     page.reload()
     assert shown_rows(page) == EXPECTED  # no filter: everyone
     page.review_box.setChecked(True)
