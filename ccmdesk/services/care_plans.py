@@ -131,6 +131,7 @@ class CarePlan:
     external_date: dt.date | None  # a plan kept elsewhere (patients.csv care_plan_date)
     in_force: PlanInForce | None  # on `today`
     today: dt.date
+    zone: dt.tzinfo  # the practice's, for showing when versions were saved
     problems: str  # the problem list made from the chronic conditions on file
     templates: tuple[ConditionTemplate, ...]  # the templates matching the conditions
     can_sign: bool  # the person asking is the billing practitioner
@@ -589,6 +590,7 @@ class CarePlanService(ServiceBase):
             external_date=external,
             in_force=in_force(signed, external, today),
             today=today,
+            zone=practice_zone(session),
             problems=problem_list(codes),
             templates=tuple(
                 templates_for(codes, [template_of(r) for r in self._template_rows(session)])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from collections.abc import Callable
 
@@ -179,7 +178,7 @@ class CarePlanSection(QWidget):
             self.set_patient(self._mrn, self._name)
 
     def _show(self, plan: CarePlan) -> None:
-        zone = self._services.practice_zone()
+        zone = plan.zone
         self.summary.setText(in_force_html(plan))
         count = len(plan.versions)
         self.heading.setText(f"Versions: {count}" if count else "Versions: none saved yet")
@@ -253,8 +252,7 @@ class CarePlanSection(QWidget):
         except ServiceError as error:
             show_failure(self, error)
             return False
-        zone = self._services.practice_zone()
-        editor = CarePlanEditor(self.plan, templates, zone, self)
+        editor = CarePlanEditor(self.plan, templates, self.plan.zone, self)
         while self.exec_dialog(editor):
             saved = self._save(editor)
             if saved is not None:
@@ -301,7 +299,8 @@ class CarePlanSection(QWidget):
                 f"Saved as version {version.number}: complete, ready for the billing "
                 "practitioner to sign."
             )
-        self.changed.emit()
+        # No self.changed: only signed versions reach the month pages (their rules, the
+        # summary, the worklist), so a saved draft leaves every other page as it was.
 
     def compare(self) -> bool:
         if self.plan is None or len(self.plan.versions) < 2:
@@ -325,13 +324,14 @@ class CarePlanSection(QWidget):
         if not self.exec_dialog(dialog):
             return False
         try:
-            self._services.care_plans.sign(actor, self._mrn, number, sha)
+            signed = self._services.care_plans.sign(actor, self._mrn, number, sha)
         except ServiceError as error:
             show_failure(self, error)
             self.reload()  # what changed meanwhile is on screen when the box is read
             return False
         self.reload()
-        self._say(f"Version {number} signed on {day_month_year(self._today())}.")
+        assert signed.signed_on is not None  # a version the service just signed
+        self._say(f"Version {number} signed on {day_month_year(signed.signed_on)}.")
         self.changed.emit()
         return True
 
@@ -351,9 +351,6 @@ class CarePlanSection(QWidget):
     def open_copy(self, mrn: str, number: int) -> bool:
         """Run the patient copy dialog (a method, so tests can stand in for a person)."""
         return open_patient_copy(self, self._services, self._actor(), mrn, number)
-
-    def _today(self) -> dt.date:
-        return self._services.now().astimezone(self._services.practice_zone()).date()
 
     def exec_dialog(self, dialog: QDialog) -> bool:
         """Run a dialog (a method, so tests can fill it in instead of a person)."""

@@ -9,7 +9,7 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from ccmdesk.rules.care_plan import PlanContent
+from ccmdesk.rules.care_plan import TEXT_ELEMENTS, PlanContent
 from ccmdesk.services import Actor, Services
 from ccmdesk.ui.care_plan import CarePlanSection, in_force_text
 from ccmdesk.ui.care_plan_dialogs import (
@@ -370,3 +370,28 @@ def test_what_the_tab_said_to_one_person_is_not_shown_to_the_next(
     signed_in[0] = doctor  # File → Switch user, same patient on screen
     section.reload()
     assert section.message.isHidden()
+
+
+def test_a_saved_draft_leaves_other_pages_alone_and_a_signature_tells_them(
+    qtbot: QtBot, services: Services, nurse: Actor, doctor: Actor
+) -> None:
+    section = section_for(qtbot, services, doctor)
+    told: list[object] = []
+    section.changed.connect(lambda: told.append("changed"))
+
+    def write(dialog: QDialog) -> bool:
+        if isinstance(dialog, CarePlanEditor):
+            for key in TEXT_ELEMENTS:
+                dialog.inputs[key].setPlainText(COMPLETE.text(key))
+            dialog.not_set.setChecked(False)
+            review = COMPLETE.review_on
+            assert review is not None
+            dialog.review_on.setDate(QDate(review.year, review.month, review.day))
+        return True
+
+    section.exec_dialog = write  # type: ignore[method-assign]
+    assert section.edit()
+    assert told == []  # only signed versions reach the month pages
+    assert section.sign()
+    assert told == ["changed"]
+    assert section.message.text() == "Version 1 signed on 16 Mar 2026."
