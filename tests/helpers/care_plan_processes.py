@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ccmdesk.db import open_database
-from ccmdesk.rules.records import PracticeRecord, StaffRecord
+from ccmdesk.rules.records import StaffRecord
 from ccmdesk.services import ServiceError, Services
 from tests.helpers.care_plans import COMPLETE
-from tests.helpers.common import CLI, DOCTOR, NOW, NURSE, VALID_NPIS, patient_text
+from tests.helpers.common import CLI, DOCTOR, NOW, NURSE, SMALL_PRACTICE, VALID_NPIS, patient_text
 
 MRN = "1001"
 # A save refused because another workstation saved first says so (services/care_plans._stale).
@@ -22,17 +22,7 @@ MAX_ATTEMPTS = 200
 
 def prepare(services: Services) -> None:
     """A practice, Dr. A and the nurse, and patient 1001 whose billing practitioner is Dr. A."""
-    services.practice.save(
-        CLI,
-        PracticeRecord(
-            name="P",
-            address="1 Main St",
-            phone="207-555-0100",
-            group_npi="",
-            tin="123456789",
-            timezone="America/New_York",
-        ),
-    )
+    services.practice.save(CLI, SMALL_PRACTICE)
     for record in (
         StaffRecord("dr-a", "Dr. A", "practitioner", "MD", VALID_NPIS[0]),
         StaffRecord("rn-lee", "Grace Lee", "clinical", "RN"),

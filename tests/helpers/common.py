@@ -6,6 +6,7 @@ import datetime as dt
 
 from argon2 import PasswordHasher
 
+from ccmdesk.rules.records import PracticeRecord
 from ccmdesk.services import Actor
 
 NOW = dt.datetime(2026, 4, 15, 16, 0, tzinfo=dt.UTC)
@@ -64,3 +65,14 @@ def patient_text(**overrides: str) -> dict[str, str]:
     }
     row.update(overrides)
     return row
+
+
+# The least a practice needs, for the tests that set one up on a database of their own.
+SMALL_PRACTICE = PracticeRecord(
+    name="P",
+    address="1 Main St",
+    phone="207-555-0100",
+    group_npi="",
+    tin="123456789",
+    timezone="America/New_York",
+)

@@ -306,21 +306,11 @@ def pg(pg_url: str) -> Iterator[Database]:
 def test_several_processes_store_each_reminder_once_on_postgresql(
     pg: Database, pg_url: str, tmp_path: Path
 ) -> None:
-    from ccmdesk.rules.records import PracticeRecord, StaffRecord
-    from tests.helpers.common import FAST_HASHER
+    from ccmdesk.rules.records import StaffRecord
+    from tests.helpers.common import FAST_HASHER, SMALL_PRACTICE
 
     services = Services(pg, clock=lambda: APRIL_8, hasher=FAST_HASHER)
-    services.practice.save(
-        CLI,
-        PracticeRecord(
-            name="P",
-            address="1 Main St",
-            phone="207-555-0100",
-            group_npi="",
-            tin="123456789",
-            timezone="America/New_York",
-        ),
-    )
+    services.practice.save(CLI, SMALL_PRACTICE)
     services.staff.save(CLI, StaffRecord("rn-lee", "Grace Lee", "clinical", "RN"), is_new=True)
     services.staff.save(
         CLI, StaffRecord("dr-a", "Dr. A", "practitioner", "MD", "1234567893"), is_new=True
